@@ -1,0 +1,349 @@
+//! Settings: command-line flags, then `GATEKEEPER_*` environment variables
+//! (clap reads both), then an optional TOML config file, then defaults.
+//! README.md documents every setting.
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::error::{Error, Result};
+use crate::store::DatabaseUrl;
+
+/// Options every command accepts. Flags win over environment variables,
+/// which win over the config file.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct CommonArgs {
+    /// TOML file with any of the settings below (keys without the prefix, e.g. `bind`).
+    #[arg(long, env = "GATEKEEPER_CONFIG", global = true)]
+    pub config: Option<PathBuf>,
+    /// Directory for the SQLite database, keys and mail files [default: ./data].
+    #[arg(long, env = "GATEKEEPER_DATA_DIR", global = true)]
+    pub data_dir: Option<PathBuf>,
+    /// postgres://… or a SQLite file [default: sqlite://DATA_DIR/gatekeeper.db].
+    #[arg(
+        long,
+        env = "GATEKEEPER_DATABASE_URL",
+        global = true,
+        hide_env_values = true
+    )]
+    pub database_url: Option<String>,
+    /// Address to listen on [default: 127.0.0.1:8080].
+    #[arg(long, env = "GATEKEEPER_BIND", global = true)]
+    pub bind: Option<String>,
+    /// The URL people use to reach the server, for links in email [default: http://BIND].
+    #[arg(long, env = "GATEKEEPER_PUBLIC_URL", global = true)]
+    pub public_url: Option<String>,
+    /// Secret for signing cookies, at least 32 characters [default: generated into DATA_DIR/session.key].
+    #[arg(
+        long,
+        env = "GATEKEEPER_SESSION_KEY",
+        global = true,
+        hide_env_values = true
+    )]
+    pub session_key: Option<String>,
+    /// SMTP server as a URL, e.g. smtps://user:pass@mail.example.org [default: none; mail is written to DATA_DIR/mail/].
+    #[arg(
+        long,
+        env = "GATEKEEPER_SMTP_URL",
+        global = true,
+        hide_env_values = true
+    )]
+    pub smtp_url: Option<String>,
+    /// Sender of outgoing mail [default: Gatekeeper <noreply@localhost>].
+    #[arg(long, env = "GATEKEEPER_MAIL_FROM", global = true)]
+    pub mail_from: Option<String>,
+    /// IANA time zone in which times are shown [default: Asia/Shanghai].
+    #[arg(long, env = "GATEKEEPER_TIME_ZONE", global = true)]
+    pub time_zone: Option<String>,
+}
+
+/// The same settings as they may appear in the config file.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileSettings {
+    data_dir: Option<PathBuf>,
+    database_url: Option<String>,
+    bind: Option<String>,
+    public_url: Option<String>,
+    session_key: Option<String>,
+    smtp_url: Option<String>,
+    mail_from: Option<String>,
+    time_zone: Option<String>,
+}
+
+/// Resolved settings.
+#[derive(Clone)]
+pub struct Settings {
+    pub bind: String,
+    pub data_dir: PathBuf,
+    pub database_url: DatabaseUrl,
+    pub public_url: String,
+    pub session_key: cookie::Key,
+    pub smtp_url: Option<String>,
+    pub mail_from: lettre::message::Mailbox,
+    pub time_zone: chrono_tz::Tz,
+    pub tuning: Tuning,
+}
+
+/// Knobs tests turn; production uses the defaults.
+#[derive(Debug, Clone)]
+pub struct Tuning {
+    /// Sign-in attempts per account before throttling, and seconds per refill.
+    pub sign_in_account_burst: u32,
+    pub sign_in_account_refill_secs: u64,
+    /// Sign-in attempts per client address before throttling, and seconds per refill.
+    pub sign_in_address_burst: u32,
+    pub sign_in_address_refill_secs: u64,
+    /// How often the mail worker looks for due mail.
+    pub mail_poll_millis: u64,
+    /// The largest request body accepted, in bytes.
+    pub max_body_bytes: usize,
+}
+
+impl Default for Tuning {
+    fn default() -> Self {
+        Tuning {
+            sign_in_account_burst: 5,
+            sign_in_account_refill_secs: 180,
+            sign_in_address_burst: 30,
+            sign_in_address_refill_secs: 20,
+            mail_poll_millis: 2_000,
+            max_body_bytes: 256 * 1024,
+        }
+    }
+}
+
+impl std::fmt::Debug for Settings {
+    /// Never prints the session key or the SMTP URL (it may hold a password).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Settings")
+            .field("bind", &self.bind)
+            .field("data_dir", &self.data_dir)
+            .field("backend", &self.database_url.backend())
+            .field("public_url", &self.public_url)
+            .field("smtp", &self.smtp_url.as_ref().map(|_| "configured"))
+            .field("time_zone", &self.time_zone)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Settings {
+    pub fn resolve(args: &CommonArgs) -> Result<Settings> {
+        let file = match &args.config {
+            Some(path) => read_file(path)?,
+            None => FileSettings::default(),
+        };
+        let pick =
+            |flag: &Option<String>, file: &Option<String>| flag.clone().or_else(|| file.clone());
+
+        let data_dir = args
+            .data_dir
+            .clone()
+            .or(file.data_dir)
+            .unwrap_or_else(|| PathBuf::from("data"));
+        let bind = pick(&args.bind, &file.bind).unwrap_or_else(|| "127.0.0.1:8080".to_owned());
+        let database_url = match pick(&args.database_url, &file.database_url) {
+            Some(url) => DatabaseUrl::parse(&url)?,
+            None => DatabaseUrl::Sqlite(data_dir.join("gatekeeper.db")),
+        };
+        let public_url = pick(&args.public_url, &file.public_url)
+            .unwrap_or_else(|| format!("http://{bind}"))
+            .trim_end_matches('/')
+            .to_owned();
+        if !(public_url.starts_with("http://") || public_url.starts_with("https://")) {
+            return Err(Error::invalid(
+                "public_url",
+                "must start with http:// or https://",
+            ));
+        }
+        let session_key = match pick(&args.session_key, &file.session_key) {
+            Some(secret) => key_from_secret(&secret)?,
+            None => load_or_create_key(&data_dir)?,
+        };
+        let mail_from = pick(&args.mail_from, &file.mail_from)
+            .unwrap_or_else(|| "Gatekeeper <noreply@localhost>".to_owned())
+            .parse()
+            .map_err(|e| Error::invalid("mail_from", format!("is not a mailbox: {e}")))?;
+        let time_zone = pick(&args.time_zone, &file.time_zone)
+            .unwrap_or_else(|| "Asia/Shanghai".to_owned())
+            .parse::<chrono_tz::Tz>()
+            .map_err(|_| {
+                Error::invalid(
+                    "time_zone",
+                    "is not an IANA time zone such as Asia/Shanghai",
+                )
+            })?;
+        Ok(Settings {
+            bind,
+            data_dir,
+            database_url,
+            public_url,
+            session_key,
+            smtp_url: pick(&args.smtp_url, &file.smtp_url).filter(|s| !s.trim().is_empty()),
+            mail_from,
+            time_zone,
+            tuning: Tuning::default(),
+        })
+    }
+
+    /// Cookies get `Secure` (and the `__Host-` prefix) only when people reach
+    /// us over https; on plain http a browser would drop them.
+    pub fn secure_cookies(&self) -> bool {
+        self.public_url.starts_with("https://")
+    }
+
+    pub fn mail_dir(&self) -> PathBuf {
+        self.data_dir.join("mail")
+    }
+}
+
+fn read_file(path: &Path) -> Result<FileSettings> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| Error::invalid("config", format!("cannot read {}: {e}", path.display())))?;
+    toml::from_str(&text).map_err(|e| {
+        let line = e
+            .span()
+            .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1)
+            .unwrap_or(0);
+        Error::invalid(format!("{}:{line}", path.display()), e.message().to_owned())
+    })
+}
+
+fn key_from_secret(secret: &str) -> Result<cookie::Key> {
+    if secret.len() < 32 {
+        return Err(Error::invalid(
+            "session_key",
+            "must be at least 32 characters",
+        ));
+    }
+    Ok(cookie::Key::derive_from(secret.as_bytes()))
+}
+
+/// Reads DATA_DIR/session.key, creating it (readable by the owner only) with a
+/// random secret on first start, so sessions survive restarts.
+fn load_or_create_key(data_dir: &Path) -> Result<cookie::Key> {
+    let path = data_dir.join("session.key");
+    if let Ok(secret) = std::fs::read_to_string(&path) {
+        return key_from_secret(secret.trim());
+    }
+    std::fs::create_dir_all(data_dir)
+        .map_err(|e| Error::internal(format!("cannot create {}: {e}", data_dir.display())))?;
+    let secret = crate::domain::tokens::generate("");
+    write_private(&path, &secret)?;
+    key_from_secret(&secret)
+}
+
+fn write_private(path: &Path, contents: &str) -> Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options
+        .open(path)
+        .map_err(|e| Error::internal(format!("cannot create {}: {e}", path.display())))?;
+    file.write_all(contents.as_bytes())
+        .map_err(|e| Error::internal(format!("cannot write {}: {e}", path.display())))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_and_generated_key() {
+        let dir = std::env::temp_dir().join(format!("gk-config-{}", uuid::Uuid::new_v4()));
+        let args = CommonArgs {
+            data_dir: Some(dir.clone()),
+            ..CommonArgs::default()
+        };
+        let s = Settings::resolve(&args);
+        assert!(s.is_ok(), "{:?}", s.err());
+        if let Ok(s) = s {
+            assert_eq!(s.bind, "127.0.0.1:8080");
+            assert_eq!(s.public_url, "http://127.0.0.1:8080");
+            assert_eq!(
+                s.database_url,
+                DatabaseUrl::Sqlite(dir.join("gatekeeper.db"))
+            );
+            assert_eq!(s.time_zone, chrono_tz::Asia::Shanghai);
+            assert!(!s.secure_cookies());
+            assert!(!format!("{s:?}").contains("session_key"));
+        }
+        // The key is kept: a second start reads the same one.
+        let first = std::fs::read_to_string(dir.join("session.key")).unwrap_or_default();
+        let _ = Settings::resolve(&args);
+        let second = std::fs::read_to_string(dir.join("session.key")).unwrap_or_default();
+        assert!(first.len() >= 32);
+        assert_eq!(first, second);
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[test]
+    fn the_file_fills_in_and_flags_win() {
+        let dir = std::env::temp_dir().join(format!("gk-config-{}", uuid::Uuid::new_v4()));
+        let _ = std::fs::create_dir_all(&dir);
+        let file = dir.join("gk.toml");
+        let _ = std::fs::write(
+            &file,
+            "bind = \"0.0.0.0:9000\"\npublic_url = \"https://gk.example.org/\"\ntime_zone = \"UTC\"\nsession_key = \"0123456789abcdef0123456789abcdef\"\n",
+        );
+        let args = CommonArgs {
+            config: Some(file.clone()),
+            time_zone: Some("Asia/Urumqi".into()),
+            data_dir: Some(dir.clone()),
+            ..CommonArgs::default()
+        };
+        let s = Settings::resolve(&args).ok();
+        assert_eq!(s.as_ref().map(|s| s.bind.as_str()), Some("0.0.0.0:9000"));
+        assert_eq!(
+            s.as_ref().map(|s| s.public_url.as_str()),
+            Some("https://gk.example.org")
+        );
+        assert_eq!(
+            s.as_ref().map(|s| s.time_zone),
+            Some(chrono_tz::Asia::Urumqi)
+        );
+        assert_eq!(s.as_ref().map(|s| s.secure_cookies()), Some(true));
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[test]
+    fn bad_settings_name_the_setting_or_line() {
+        let dir = std::env::temp_dir().join(format!("gk-config-{}", uuid::Uuid::new_v4()));
+        let _ = std::fs::create_dir_all(&dir);
+        let file = dir.join("gk.toml");
+        let _ = std::fs::write(&file, "bind = \"x\"\n\nno_such_setting = 1\n");
+        let args = CommonArgs {
+            config: Some(file.clone()),
+            data_dir: Some(dir.clone()),
+            ..CommonArgs::default()
+        };
+        let field = Settings::resolve(&args)
+            .err()
+            .and_then(|e| e.field().map(str::to_owned));
+        assert_eq!(field, Some(format!("{}:3", file.display())));
+        let args = CommonArgs {
+            data_dir: Some(dir.clone()),
+            time_zone: Some("Mars/Olympus".into()),
+            ..CommonArgs::default()
+        };
+        let field = Settings::resolve(&args)
+            .err()
+            .and_then(|e| e.field().map(str::to_owned));
+        assert_eq!(field.as_deref(), Some("time_zone"));
+        let args = CommonArgs {
+            data_dir: Some(dir.clone()),
+            session_key: Some("short".into()),
+            ..CommonArgs::default()
+        };
+        let field = Settings::resolve(&args)
+            .err()
+            .and_then(|e| e.field().map(str::to_owned));
+        assert_eq!(field.as_deref(), Some("session_key"));
+        let _ = std::fs::remove_dir_all(dir);
+    }
+}

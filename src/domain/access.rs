@@ -1,0 +1,148 @@
+//! Who may do what. Every handler asks `permits` before acting; pages that
+//! hide a button are a convenience, never the check.
+
+use crate::domain::roles::Role;
+use crate::domain::tokens::Scope;
+
+/// The authenticated caller of a request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Principal {
+    /// A signed-in person (session cookie or personal bearer token).
+    Person(Actor),
+    /// Another hospital system with an admin-issued token.
+    Integration { token_id: i64, scopes: Vec<Scope> },
+}
+
+/// A person as far as authorisation cares.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Actor {
+    pub id: i64,
+    pub roles: Vec<Role>,
+    pub institution_id: Option<i64>,
+}
+
+impl Actor {
+    pub fn has(&self, role: Role) -> bool {
+        self.roles.contains(&role)
+    }
+}
+
+/// Actions guarded at function level.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Permission {
+    ReadInstitutions,
+    ManageInstitutions,
+    ReadPeople,
+    ManagePeople,
+    /// Issue, list and revoke integration tokens: admins only, never a token.
+    ManageApiTokens,
+    /// Read and change one's own account: people only.
+    OwnAccount,
+}
+
+impl Permission {
+    pub const ALL: [Permission; 6] = [
+        Permission::ReadInstitutions,
+        Permission::ManageInstitutions,
+        Permission::ReadPeople,
+        Permission::ManagePeople,
+        Permission::ManageApiTokens,
+        Permission::OwnAccount,
+    ];
+}
+
+pub fn permits(principal: &Principal, permission: Permission) -> bool {
+    match principal {
+        Principal::Person(actor) => match permission {
+            // Every signed-in person sees the alliance's institutions.
+            Permission::ReadInstitutions | Permission::OwnAccount => true,
+            Permission::ManageInstitutions
+            | Permission::ReadPeople
+            | Permission::ManagePeople
+            | Permission::ManageApiTokens => actor.has(Role::Admin),
+        },
+        Principal::Integration { scopes, .. } => {
+            let needed = match permission {
+                Permission::ReadInstitutions => {
+                    return scopes.contains(&Scope::InstitutionsRead)
+                        || scopes.contains(&Scope::InstitutionsWrite);
+                }
+                Permission::ReadPeople => {
+                    return scopes.contains(&Scope::PeopleRead)
+                        || scopes.contains(&Scope::PeopleWrite);
+                }
+                Permission::ManageInstitutions => Scope::InstitutionsWrite,
+                Permission::ManagePeople => Scope::PeopleWrite,
+                Permission::ManageApiTokens | Permission::OwnAccount => return false,
+            };
+            scopes.contains(&needed)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn person(roles: &[Role]) -> Principal {
+        Principal::Person(Actor {
+            id: 1,
+            roles: roles.to_vec(),
+            institution_id: None,
+        })
+    }
+
+    fn integration(scopes: &[Scope]) -> Principal {
+        Principal::Integration {
+            token_id: 9,
+            scopes: scopes.to_vec(),
+        }
+    }
+
+    #[test]
+    fn admins_may_do_everything() {
+        for p in Permission::ALL {
+            assert!(permits(&person(&[Role::Admin]), p), "{p:?}");
+        }
+    }
+
+    #[test]
+    fn other_roles_only_read_institutions_and_own_account() {
+        for role in Role::ALL.into_iter().filter(|r| *r != Role::Admin) {
+            for p in Permission::ALL {
+                let expected = matches!(p, Permission::ReadInstitutions | Permission::OwnAccount);
+                assert_eq!(permits(&person(&[role]), p), expected, "{role:?} {p:?}");
+            }
+        }
+        // A person with no roles at all still owns their account.
+        assert!(permits(&person(&[]), Permission::OwnAccount));
+        assert!(!permits(&person(&[]), Permission::ManagePeople));
+    }
+
+    #[test]
+    fn integrations_get_exactly_their_scopes() {
+        let none = integration(&[]);
+        for p in Permission::ALL {
+            assert!(!permits(&none, p));
+        }
+        let read = integration(&[Scope::InstitutionsRead, Scope::PeopleRead]);
+        assert!(permits(&read, Permission::ReadInstitutions));
+        assert!(permits(&read, Permission::ReadPeople));
+        assert!(!permits(&read, Permission::ManageInstitutions));
+        assert!(!permits(&read, Permission::ManagePeople));
+        let write = integration(&[Scope::InstitutionsWrite, Scope::PeopleWrite]);
+        assert!(
+            permits(&write, Permission::ReadInstitutions),
+            "write implies read"
+        );
+        assert!(permits(&write, Permission::ReadPeople));
+        assert!(permits(&write, Permission::ManageInstitutions));
+        assert!(permits(&write, Permission::ManagePeople));
+        let all = integration(&Scope::ALL);
+        assert!(
+            !permits(&all, Permission::ManageApiTokens),
+            "tokens never mint tokens"
+        );
+        assert!(!permits(&all, Permission::OwnAccount));
+    }
+}

@@ -1,0 +1,189 @@
+//! Secrets handed to clients: session cookies, one-time password links and API
+//! tokens. Each is 32 random bytes; only its SHA-256 is stored, so a copy of
+//! the database cannot be replayed.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use rand::RngCore;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::error::{Error, Result};
+
+/// A fresh secret with a readable prefix saying what it is (`gks_` session,
+/// `gkp_` password link, `gki_` integration token, `gkt_` personal token),
+/// which also lets secret scanners recognise a leaked one.
+pub fn generate(prefix: &str) -> String {
+    let mut bytes = [0u8; 32];
+    // ThreadRng is a CSPRNG seeded from the operating system.
+    rand::rng().fill_bytes(&mut bytes);
+    format!("{prefix}{}", URL_SAFE_NO_PAD.encode(bytes))
+}
+
+/// What the database stores for a secret.
+pub fn digest(secret: &str) -> String {
+    hex::encode(Sha256::digest(secret.as_bytes()))
+}
+
+pub const SESSION_PREFIX: &str = "gks_";
+pub const PASSWORD_LINK_PREFIX: &str = "gkp_";
+pub const INTEGRATION_PREFIX: &str = "gki_";
+pub const PERSONAL_PREFIX: &str = "gkt_";
+
+/// Who an API token speaks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum TokenKind {
+    /// Issued by an admin to another hospital system; rights come from scopes.
+    Integration,
+    /// Obtained by a person with their password; acts as that person.
+    Personal,
+}
+
+impl TokenKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TokenKind::Integration => "integration",
+            TokenKind::Personal => "personal",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<TokenKind> {
+        match s {
+            "integration" => Some(TokenKind::Integration),
+            "personal" => Some(TokenKind::Personal),
+            _ => None,
+        }
+    }
+}
+
+/// What an integration token may do.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema,
+)]
+pub enum Scope {
+    #[serde(rename = "institutions:read")]
+    InstitutionsRead,
+    #[serde(rename = "institutions:write")]
+    InstitutionsWrite,
+    #[serde(rename = "people:read")]
+    PeopleRead,
+    #[serde(rename = "people:write")]
+    PeopleWrite,
+}
+
+impl Scope {
+    pub const ALL: [Scope; 4] = [
+        Scope::InstitutionsRead,
+        Scope::InstitutionsWrite,
+        Scope::PeopleRead,
+        Scope::PeopleWrite,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Scope::InstitutionsRead => "institutions:read",
+            Scope::InstitutionsWrite => "institutions:write",
+            Scope::PeopleRead => "people:read",
+            Scope::PeopleWrite => "people:write",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Scope> {
+        Scope::ALL.into_iter().find(|x| x.as_str() == s.trim())
+    }
+}
+
+/// Parses requested scopes; at least one, none unknown.
+pub fn parse_scopes<S: AsRef<str>>(field: &str, names: &[S]) -> Result<Vec<Scope>> {
+    let mut scopes = Vec::new();
+    for name in names {
+        let name = name.as_ref();
+        scopes.push(Scope::parse(name).ok_or_else(|| {
+            Error::invalid(
+                field,
+                format!(
+                    "unknown scope \"{name}\"; scopes are {}",
+                    Scope::ALL.map(Scope::as_str).join(", ")
+                ),
+            )
+        })?);
+    }
+    scopes.sort();
+    scopes.dedup();
+    if scopes.is_empty() {
+        return Err(Error::invalid(field, "choose at least one scope"));
+    }
+    Ok(scopes)
+}
+
+/// Scopes as stored: space-separated, like OAuth's `scope`.
+pub fn join_scopes(scopes: &[Scope]) -> String {
+    scopes
+        .iter()
+        .map(|s| s.as_str())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Stored scopes back to values; anything unknown (from a newer version) is
+/// ignored rather than granted.
+pub fn split_scopes(stored: &str) -> Vec<Scope> {
+    stored.split_whitespace().filter_map(Scope::parse).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_are_random_prefixed_and_hashed() {
+        let a = generate(SESSION_PREFIX);
+        let b = generate(SESSION_PREFIX);
+        assert_ne!(a, b);
+        assert!(a.starts_with("gks_"));
+        assert_eq!(a.len(), 4 + 43);
+        assert_eq!(digest(&a).len(), 64);
+        assert_eq!(digest(&a), digest(&a));
+        assert_ne!(digest(&a), digest(&b));
+        assert_eq!(
+            digest("abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+    }
+
+    #[test]
+    fn scopes_parse_store_and_refuse_unknowns() {
+        let s = parse_scopes(
+            "scopes",
+            &["people:read", "institutions:read", "people:read"],
+        );
+        assert_eq!(
+            s.as_ref().ok(),
+            Some(&vec![Scope::InstitutionsRead, Scope::PeopleRead])
+        );
+        let stored = join_scopes(&s.unwrap_or_default());
+        assert_eq!(stored, "institutions:read people:read");
+        assert_eq!(
+            split_scopes(&stored),
+            vec![Scope::InstitutionsRead, Scope::PeopleRead]
+        );
+        assert_eq!(
+            split_scopes("people:read admin:everything"),
+            vec![Scope::PeopleRead]
+        );
+        assert!(parse_scopes("scopes", &["root"]).is_err());
+        assert!(parse_scopes::<&str>("scopes", &[]).is_err());
+        for s in Scope::ALL {
+            assert_eq!(Scope::parse(s.as_str()), Some(s));
+        }
+    }
+
+    #[test]
+    fn kinds_round_trip() {
+        for k in [TokenKind::Integration, TokenKind::Personal] {
+            assert_eq!(TokenKind::parse(k.as_str()), Some(k));
+        }
+        assert_eq!(TokenKind::parse("admin"), None);
+    }
+}

@@ -1,0 +1,111 @@
+//! The library's one error type. Every layer returns it; `web::error` maps it
+//! to HTTP in one place (status code, JSON body for the API, a page for people).
+
+use std::time::Duration;
+
+/// What went wrong, in terms a caller can act on.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Input was refused; `field` names the form field, JSON member or file line.
+    #[error("{field}: {message}")]
+    Invalid { field: String, message: String },
+
+    /// The input clashes with something that exists (a duplicate email, say).
+    #[error("{field}: {message}")]
+    Conflict { field: String, message: String },
+
+    #[error("not found")]
+    NotFound,
+
+    /// No valid credentials were presented.
+    #[error("sign-in required")]
+    Unauthenticated,
+
+    /// Credentials were presented but are wrong (bad password, bad token).
+    #[error("email or password is incorrect")]
+    BadCredentials,
+
+    /// The password was right but the account has been deactivated.
+    #[error("this account has been deactivated; contact your administrator")]
+    AccountDisabled,
+
+    /// The caller is known but may not do this.
+    #[error("not allowed")]
+    Forbidden,
+
+    /// A form arrived without a valid CSRF token.
+    #[error("the form has expired; reload the page and try again")]
+    CsrfRejected,
+
+    /// Too many attempts; try again after the given time.
+    #[error("too many attempts; try again in {} seconds", retry_after.as_secs().max(1))]
+    Throttled { retry_after: Duration },
+
+    /// The request body is not well-formed (bad JSON syntax, say).
+    #[error("malformed request body: {0}")]
+    Malformed(String),
+
+    #[error("the request body is larger than {limit} bytes")]
+    TooLarge { limit: usize },
+
+    #[error("the request body must be {expected}")]
+    UnsupportedMediaType { expected: &'static str },
+
+    #[error("database error")]
+    Database(#[from] diesel::result::Error),
+
+    #[error("database connection error")]
+    Pool(#[from] r2d2::Error),
+
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl Error {
+    pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Error::Invalid {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+
+    pub fn conflict(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Error::Conflict {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+
+    pub fn internal(message: impl std::fmt::Display) -> Self {
+        Error::Internal(message.to_string())
+    }
+
+    /// A stable, machine-readable code for the API.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::Invalid { .. } => "invalid_input",
+            Error::Conflict { .. } => "conflict",
+            Error::NotFound => "not_found",
+            Error::Unauthenticated => "unauthenticated",
+            Error::BadCredentials => "bad_credentials",
+            Error::Forbidden => "forbidden",
+            Error::AccountDisabled => "account_disabled",
+            Error::CsrfRejected => "csrf_rejected",
+            Error::Throttled { .. } => "too_many_attempts",
+            Error::Malformed(_) => "malformed_body",
+            Error::TooLarge { .. } => "payload_too_large",
+            Error::UnsupportedMediaType { .. } => "unsupported_media_type",
+            Error::Database(_) | Error::Pool(_) | Error::Internal(_) => "internal",
+        }
+    }
+
+    /// The field (or file line) the error is about, when there is one.
+    pub fn field(&self) -> Option<&str> {
+        match self {
+            Error::Invalid { field, .. } | Error::Conflict { field, .. } => Some(field),
+            _ => None,
+        }
+    }
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,171 @@
+//! Email: each message is an askama template in text and HTML, in the
+//! recipient's language, queued in the outbox inside the transaction of the
+//! event that causes it. `jobs::mail` delivers the outbox.
+
+use askama::Template;
+
+use crate::domain::locale::Locale;
+use crate::error::{Error, Result};
+use crate::i18n::Tr;
+use crate::store::DbConn;
+use crate::store::outbox::{self, NewMail};
+
+/// The messages the product sends.
+#[derive(Debug, Clone)]
+pub enum Message {
+    /// A new person (or one an admin re-invites) sets their password.
+    PasswordSetup {
+        name: String,
+        link: String,
+        valid_hours: i64,
+    },
+    /// Someone changed the password: tell the owner in case it was not them.
+    PasswordChanged { name: String },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rendered {
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+}
+
+#[derive(Template)]
+#[template(path = "mail/password_setup.txt")]
+struct PasswordSetupText<'a> {
+    tr: Tr,
+    name: &'a str,
+    link: &'a str,
+    validity: String,
+}
+
+#[derive(Template)]
+#[template(path = "mail/password_setup.html")]
+struct PasswordSetupHtml<'a> {
+    tr: Tr,
+    name: &'a str,
+    link: &'a str,
+    validity: String,
+}
+
+#[derive(Template)]
+#[template(path = "mail/password_changed.txt")]
+struct PasswordChangedText<'a> {
+    tr: Tr,
+    name: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "mail/password_changed.html")]
+struct PasswordChangedHtml<'a> {
+    tr: Tr,
+    name: &'a str,
+}
+
+pub fn render(message: &Message, locale: Locale) -> Result<Rendered> {
+    let tr = Tr::new(locale);
+    let failed = |e: askama::Error| Error::internal(format!("mail template: {e}"));
+    match message {
+        Message::PasswordSetup {
+            name,
+            link,
+            valid_hours,
+        } => {
+            let validity = tr.t_with(
+                "mail.password_setup.validity",
+                &[("hours", &valid_hours.to_string())],
+            );
+            Ok(Rendered {
+                subject: tr.t("mail.password_setup.subject"),
+                text: PasswordSetupText {
+                    tr,
+                    name,
+                    link,
+                    validity: validity.clone(),
+                }
+                .render()
+                .map_err(failed)?,
+                html: PasswordSetupHtml {
+                    tr,
+                    name,
+                    link,
+                    validity,
+                }
+                .render()
+                .map_err(failed)?,
+            })
+        }
+        Message::PasswordChanged { name } => Ok(Rendered {
+            subject: tr.t("mail.password_changed.subject"),
+            text: PasswordChangedText { tr, name }.render().map_err(failed)?,
+            html: PasswordChangedHtml { tr, name }.render().map_err(failed)?,
+        }),
+    }
+}
+
+/// Renders and queues a message; call it inside the event's transaction.
+pub fn enqueue(
+    conn: &mut DbConn,
+    to_address: &str,
+    to_name: &str,
+    locale: Locale,
+    message: &Message,
+    now: chrono::NaiveDateTime,
+) -> Result<i64> {
+    let r = render(message, locale)?;
+    Ok(outbox::enqueue(
+        conn,
+        &NewMail {
+            to_address,
+            to_name,
+            subject: &r.subject,
+            body_text: &r.text,
+            body_html: &r.html,
+        },
+        now,
+    )?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn setup_mail_renders_in_both_languages_and_escapes_html() {
+        let m = Message::PasswordSetup {
+            name: "<b>Li</b>".into(),
+            link: "http://127.0.0.1:8080/set-password?token=gkp_x".into(),
+            valid_hours: 72,
+        };
+        let en = render(&m, Locale::En).ok();
+        let zh = render(&m, Locale::ZhCn).ok();
+        let (Some(en), Some(zh)) = (en, zh) else {
+            panic!("rendering failed");
+        };
+        assert_ne!(en.subject, zh.subject);
+        assert!(
+            en.text
+                .contains("http://127.0.0.1:8080/set-password?token=gkp_x")
+        );
+        assert!(en.text.contains("72"));
+        assert!(
+            en.html.contains("Li") && en.html.contains("&#60;b&#62;Li"),
+            "{}",
+            en.html
+        );
+        assert!(!en.html.contains("<b>Li</b>"));
+        assert!(zh.text.contains("72"));
+        assert!(
+            zh.subject
+                .chars()
+                .any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c))
+        );
+    }
+
+    #[test]
+    fn changed_mail_renders() {
+        let m = Message::PasswordChanged { name: "Li".into() };
+        let en = render(&m, Locale::En).ok();
+        assert!(en.is_some_and(|r| r.text.contains("Li") && !r.subject.is_empty()));
+    }
+}

@@ -1,0 +1,147 @@
+//! The command line: `serve`, `migrate`, `admin create`.
+
+use std::io::{BufRead, IsTerminal};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use gatekeeper::config::{CommonArgs, Settings};
+use gatekeeper::services::people;
+use gatekeeper::startup::Application;
+use gatekeeper::store::Db;
+
+#[derive(Parser)]
+#[command(
+    name = "gatekeeper",
+    version,
+    about = "Certification of community doctors for a hospital alliance"
+)]
+struct Cli {
+    #[command(flatten)]
+    common: CommonArgs,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Start the web server (creates and migrates the database first).
+    Serve,
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Manage administrators.
+    Admin {
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum AdminCommand {
+    /// Create an admin. The password is read from standard input (or asked
+    /// for twice at a terminal), never from the command line.
+    Create {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+    },
+}
+
+fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(false)
+        .init();
+}
+
+fn main() -> ExitCode {
+    init_tracing();
+    let cli = Cli::parse();
+    let outcome = match cli.command {
+        Command::Serve => serve(&cli.common),
+        Command::Migrate => migrate(&cli.common),
+        Command::Admin {
+            command: AdminCommand::Create { email, name },
+        } => create_admin(&cli.common, &email, &name),
+    };
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn serve(common: &CommonArgs) -> Result<(), String> {
+    let settings = Settings::resolve(common).map_err(|e| e.to_string())?;
+    actix_web::rt::System::new().block_on(async move {
+        let public_url = settings.public_url.clone();
+        let mail_note = match &settings.smtp_url {
+            Some(_) => "mail: sent through the configured SMTP server".to_owned(),
+            None => format!(
+                "mail: no SMTP server set; messages are written to {}",
+                settings.mail_dir().display()
+            ),
+        };
+        let app = Application::build(settings)
+            .await
+            .map_err(|e| e.to_string())?;
+        println!(
+            "Gatekeeper listening on {public_url} (port {}, database: {})",
+            app.port(),
+            app.ctx().db.backend().name()
+        );
+        println!("{mail_note}");
+        let has_admin = people::has_admin(&app.ctx().db).map_err(|e| e.to_string())?;
+        if !has_admin {
+            println!("No admin yet. Create the first one with:");
+            println!(
+                "  cargo run --release -- admin create --email you@example.org --name \"Your Name\""
+            );
+        }
+        app.run_until_stopped().await.map_err(|e| e.to_string())
+    })
+}
+
+fn migrate(common: &CommonArgs) -> Result<(), String> {
+    let settings = Settings::resolve(common).map_err(|e| e.to_string())?;
+    let db = Db::connect(&settings.database_url).map_err(|e| e.to_string())?;
+    let ran = db.migrate().map_err(|e| e.to_string())?;
+    println!("{ran} migration(s) applied ({})", db.backend().name());
+    Ok(())
+}
+
+fn read_password() -> Result<String, String> {
+    if std::io::stdin().is_terminal() {
+        let first = rpassword::prompt_password("Password: ").map_err(|e| e.to_string())?;
+        let second = rpassword::prompt_password("Repeat password: ").map_err(|e| e.to_string())?;
+        if first != second {
+            return Err("the passwords differ".to_owned());
+        }
+        Ok(first)
+    } else {
+        let mut line = String::new();
+        std::io::stdin()
+            .lock()
+            .read_line(&mut line)
+            .map_err(|e| format!("cannot read the password from standard input: {e}"))?;
+        Ok(line.trim_end_matches(['\r', '\n']).to_owned())
+    }
+}
+
+fn create_admin(common: &CommonArgs, email: &str, name: &str) -> Result<(), String> {
+    let settings = Settings::resolve(common).map_err(|e| e.to_string())?;
+    let db = Db::connect(&settings.database_url).map_err(|e| e.to_string())?;
+    db.migrate().map_err(|e| e.to_string())?;
+    let password = read_password()?;
+    let admin = people::create_admin(&db, email, name, &password).map_err(|e| e.to_string())?;
+    println!(
+        "Admin {} <{}> created (id {}). Sign in at {}/sign-in",
+        admin.name, admin.email, admin.id, settings.public_url
+    );
+    Ok(())
+}

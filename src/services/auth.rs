@@ -1,0 +1,356 @@
+//! Signing in and out, sessions, and API bearer tokens.
+
+use std::num::NonZeroU32;
+use std::time::Duration;
+
+use chrono::NaiveDateTime;
+use governor::clock::{Clock, DefaultClock};
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+
+use crate::config::Tuning;
+use crate::domain::access::{Actor, Principal};
+use crate::domain::password;
+use crate::domain::people::Email;
+use crate::domain::tokens::{self, TokenKind, split_scopes};
+use crate::error::{Error, Result};
+use crate::services::audit::{self, Outcome};
+use crate::services::{Caller, Ctx};
+use crate::store::api_tokens::{self, NewApiToken};
+use crate::store::people::{self, PersonRow};
+use crate::store::{self, sessions};
+
+/// Sign-in attempts are limited per account and per client address, in
+/// memory. (Each server instance keeps its own counts; behind a load balancer
+/// the effective limit is the per-instance limit times the instance count.)
+pub struct SignInThrottle {
+    per_account: DefaultKeyedRateLimiter<String>,
+    per_address: DefaultKeyedRateLimiter<String>,
+}
+
+fn quota(burst: u32, refill_secs: u64) -> Quota {
+    let burst = NonZeroU32::new(burst.max(1)).unwrap_or(NonZeroU32::MIN);
+    Quota::with_period(Duration::from_secs(refill_secs.max(1)))
+        .unwrap_or_else(|| Quota::per_minute(burst))
+        .allow_burst(burst)
+}
+
+impl SignInThrottle {
+    pub fn new(t: &Tuning) -> Self {
+        SignInThrottle {
+            per_account: RateLimiter::keyed(quota(
+                t.sign_in_account_burst,
+                t.sign_in_account_refill_secs,
+            )),
+            per_address: RateLimiter::keyed(quota(
+                t.sign_in_address_burst,
+                t.sign_in_address_refill_secs,
+            )),
+        }
+    }
+
+    /// Counts one attempt; refuses with the wait time when over either limit.
+    pub fn check(&self, account: &str, address: Option<&str>) -> Result<()> {
+        let clock = DefaultClock::default();
+        if let Some(address) = address {
+            if let Err(not_until) = self.per_address.check_key(&address.to_owned()) {
+                return Err(Error::Throttled {
+                    retry_after: not_until.wait_time_from(clock.now()),
+                });
+            }
+        }
+        if let Err(not_until) = self.per_account.check_key(&account.to_owned()) {
+            return Err(Error::Throttled {
+                retry_after: not_until.wait_time_from(clock.now()),
+            });
+        }
+        // Forget keys that have fully recovered, so memory stays bounded.
+        if self.per_account.len() > 10_000 {
+            self.per_account.retain_recent();
+        }
+        if self.per_address.len() > 10_000 {
+            self.per_address.retain_recent();
+        }
+        Ok(())
+    }
+}
+
+/// Checks an email and password; returns the person on success. Throttled,
+/// constant-time with respect to whether the account exists, audited.
+/// Runs on a blocking thread (argon2 is deliberately slow).
+fn authenticate(
+    ctx: &Ctx,
+    raw_email: &str,
+    password: &str,
+    ip: Option<&str>,
+    action: &str,
+) -> Result<PersonRow> {
+    let key = raw_email.trim().to_lowercase();
+    let audit_fail = |outcome: Outcome, detail: &str| {
+        let event = audit::anonymous(
+            action,
+            Some(key.clone()),
+            outcome,
+            ip.map(str::to_owned),
+            Some(detail.to_owned()),
+        );
+        ctx.db.write_blocking(|conn| audit::record(conn, &event))
+    };
+    if let Err(e) = ctx.throttle.check(&key, ip) {
+        audit_fail(Outcome::Refused, "throttled")?;
+        return Err(e);
+    }
+    let person = match Email::parse("email", raw_email) {
+        Ok(email) => ctx
+            .db
+            .read_blocking(|conn| Ok(people::find_by_email(conn, email.as_str())?))?,
+        Err(_) => None,
+    };
+    let hash = person
+        .as_ref()
+        .and_then(|p| p.password_hash.as_deref())
+        .unwrap_or_else(|| password::decoy_hash());
+    let matches = password::verify(password, hash);
+    match person {
+        Some(p) if matches && p.password_hash.is_some() => {
+            if !p.active {
+                audit_fail(Outcome::Refused, "deactivated")?;
+                return Err(Error::AccountDisabled);
+            }
+            Ok(p)
+        }
+        _ => {
+            audit_fail(Outcome::Failed, "bad credentials")?;
+            Err(Error::BadCredentials)
+        }
+    }
+}
+
+pub struct SignedIn {
+    /// The secret for the session cookie; shown to no one else.
+    pub session_token: String,
+    pub person: PersonRow,
+}
+
+/// Signs in: a new session with a new secret every time (the old session, if
+/// the browser had one, is ended by the caller), recorded in the audit trail.
+pub async fn sign_in(
+    ctx: &Ctx,
+    email: String,
+    password: String,
+    ip: Option<String>,
+    previous_session: Option<String>,
+) -> Result<SignedIn> {
+    let ctx2 = ctx.clone();
+    store::blocking(move || {
+        let person = authenticate(&ctx2, &email, &password, ip.as_deref(), "sign_in")?;
+        let token = tokens::generate(tokens::SESSION_PREFIX);
+        let now = store::now();
+        let expires = ctx2.sessions.expires_at(now);
+        let event = audit::own_account(person.id, "sign_in", ip.clone());
+        ctx2.db.write_blocking(|conn| {
+            if let Some(old) = &previous_session {
+                sessions::delete(conn, &tokens::digest(old))?;
+            }
+            sessions::insert(conn, &tokens::digest(&token), person.id, now, expires)?;
+            audit::record(conn, &event)
+        })?;
+        Ok(SignedIn {
+            session_token: token,
+            person,
+        })
+    })
+    .await
+}
+
+pub async fn sign_out(ctx: &Ctx, session_token: &str) -> Result<()> {
+    let hash = tokens::digest(session_token);
+    ctx.db
+        .write(move |conn| {
+            if let Some(s) = sessions::find(conn, &hash)? {
+                sessions::delete(conn, &hash)?;
+                let event = audit::own_account(s.person_id, "sign_out", None);
+                audit::record(conn, &event)?;
+            }
+            Ok(())
+        })
+        .await
+}
+
+/// A signed-in person as the pages need them.
+#[derive(Debug, Clone)]
+pub struct SessionUser {
+    pub person: PersonRow,
+    pub caller: Caller,
+}
+
+fn actor_of(conn: &mut store::DbConn, person: &PersonRow) -> Result<Actor> {
+    Ok(Actor {
+        id: person.id,
+        roles: people::roles_of(conn, person.id)?,
+        institution_id: person.institution_id,
+    })
+}
+
+/// Resolves a session cookie: `None` when the session is unknown, expired
+/// (idle or absolute) or its person has been deactivated.
+pub async fn session_user(
+    ctx: &Ctx,
+    session_token: &str,
+    ip: Option<String>,
+) -> Result<Option<SessionUser>> {
+    let hash = tokens::digest(session_token);
+    let policy = ctx.sessions;
+    let db = ctx.db.clone();
+    store::blocking(move || {
+        let now = store::now();
+        let found = db.read_blocking(|conn| {
+            let Some(session) = sessions::find(conn, &hash)? else {
+                return Ok(None);
+            };
+            let Some(person) = people::find(conn, session.person_id)? else {
+                return Ok(None);
+            };
+            let actor = actor_of(conn, &person)?;
+            Ok(Some((session, person, actor)))
+        })?;
+        let Some((session, person, actor)) = found else {
+            return Ok(None);
+        };
+        if !person.active || !policy.is_live(session.expires_at, session.last_seen_at, now) {
+            db.write_blocking(|conn| Ok(sessions::delete(conn, &hash)?))?;
+            return Ok(None);
+        }
+        if policy.needs_touch(session.last_seen_at, now) {
+            db.write_blocking(|conn| Ok(sessions::touch(conn, &hash, now)?))?;
+        }
+        Ok(Some(SessionUser {
+            person,
+            caller: Caller {
+                principal: Principal::Person(actor),
+                ip,
+                session_hash: Some(hash),
+            },
+        }))
+    })
+    .await
+}
+
+/// How long a personal API token lives.
+pub const PERSONAL_TOKEN_HOURS: i64 = 1;
+
+pub struct IssuedToken {
+    pub token: String,
+    pub expires_at: Option<NaiveDateTime>,
+}
+
+/// `POST /api/v1/auth/token`: a short-lived bearer token for a person's own
+/// scripts, throttled like sign-in.
+pub async fn issue_personal_token(
+    ctx: &Ctx,
+    email: String,
+    password: String,
+    ip: Option<String>,
+) -> Result<IssuedToken> {
+    let ctx2 = ctx.clone();
+    store::blocking(move || {
+        let person = authenticate(&ctx2, &email, &password, ip.as_deref(), "api_token")?;
+        let token = tokens::generate(tokens::PERSONAL_PREFIX);
+        let now = store::now();
+        let expires_at = now + chrono::Duration::hours(PERSONAL_TOKEN_HOURS);
+        let hash = tokens::digest(&token);
+        let event = audit::own_account(person.id, "api_token_issued", ip.clone());
+        ctx2.db.write_blocking(|conn| {
+            api_tokens::insert(
+                conn,
+                &NewApiToken {
+                    token_hash: &hash,
+                    kind: TokenKind::Personal,
+                    name: "personal",
+                    person_id: Some(person.id),
+                    scopes: "",
+                    created_by: Some(person.id),
+                    expires_at: Some(expires_at),
+                },
+                now,
+            )?;
+            audit::record(conn, &event)
+        })?;
+        Ok(IssuedToken {
+            token,
+            expires_at: Some(expires_at),
+        })
+    })
+    .await
+}
+
+/// Resolves an `Authorization: Bearer` token to a caller, or `None` when it
+/// is unknown, revoked, expired, or its person is deactivated.
+pub async fn bearer_caller(ctx: &Ctx, token: &str, ip: Option<String>) -> Result<Option<Caller>> {
+    let hash = tokens::digest(token);
+    let db = ctx.db.clone();
+    store::blocking(move || {
+        let now = store::now();
+        let found = db.read_blocking(|conn| {
+            let Some(row) = api_tokens::find_by_hash(conn, &hash)? else {
+                return Ok(None);
+            };
+            if row.revoked_at.is_some() || row.expires_at.is_some_and(|e| e <= now) {
+                return Ok(None);
+            }
+            let principal = match TokenKind::parse(&row.kind) {
+                Some(TokenKind::Integration) => Principal::Integration {
+                    token_id: row.id,
+                    scopes: split_scopes(&row.scopes),
+                },
+                Some(TokenKind::Personal) => {
+                    let Some(person) = row
+                        .person_id
+                        .map(|id| people::find(conn, id))
+                        .transpose()?
+                        .flatten()
+                    else {
+                        return Ok(None);
+                    };
+                    if !person.active {
+                        return Ok(None);
+                    }
+                    Principal::Person(actor_of(conn, &person)?)
+                }
+                None => return Ok(None),
+            };
+            Ok(Some((row, principal)))
+        })?;
+        let Some((row, principal)) = found else {
+            return Ok(None);
+        };
+        // Last use is worth knowing for an integration token, but not worth a
+        // write on every request.
+        if row
+            .last_used_at
+            .is_none_or(|t| now - t >= chrono::Duration::seconds(60))
+        {
+            db.write_blocking(|conn| Ok(api_tokens::touch(conn, row.id, now)?))?;
+        }
+        Ok(Some(Caller {
+            principal,
+            ip,
+            session_hash: None,
+        }))
+    })
+    .await
+}
+
+/// Revokes the bearer token a request came with (the API's sign-out).
+pub async fn revoke_bearer(ctx: &Ctx, token: &str) -> Result<()> {
+    let hash = tokens::digest(token);
+    ctx.db
+        .write(move |conn| {
+            if let Some(row) = api_tokens::find_by_hash(conn, &hash)? {
+                if TokenKind::parse(&row.kind) == Some(TokenKind::Personal) {
+                    api_tokens::revoke(conn, row.id, store::now())?;
+                }
+            }
+            Ok(())
+        })
+        .await
+}

@@ -1,0 +1,89 @@
+//! Use cases: one function per intent. Each checks the caller's permission
+//! (through `domain::access`), applies the domain rules, writes in one
+//! transaction (with its audit event and any email), and returns what the
+//! caller may see. Both the pages and the JSON API call these.
+
+pub mod accounts;
+pub mod api_tokens;
+pub mod audit;
+pub mod auth;
+pub mod institutions;
+pub mod people;
+
+use std::sync::Arc;
+
+use crate::config::Settings;
+use crate::domain::access::{Actor, Permission, Principal, permits};
+use crate::domain::sessions::SessionPolicy;
+use crate::error::{Error, Result};
+use crate::store::Db;
+
+/// Everything a use case needs: shared, cheap to clone.
+#[derive(Clone)]
+pub struct Ctx {
+    pub db: Db,
+    pub settings: Arc<Settings>,
+    pub throttle: Arc<auth::SignInThrottle>,
+    pub sessions: SessionPolicy,
+}
+
+impl Ctx {
+    pub fn new(db: Db, settings: Settings) -> Ctx {
+        let throttle = Arc::new(auth::SignInThrottle::new(&settings.tuning));
+        Ctx {
+            db,
+            settings: Arc::new(settings),
+            throttle,
+            sessions: SessionPolicy::default(),
+        }
+    }
+}
+
+/// The authenticated caller of one request, with where it came from.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub principal: Principal,
+    pub ip: Option<String>,
+    /// The session this request came with, if any (so a password change can
+    /// keep it while ending the others).
+    pub session_hash: Option<String>,
+}
+
+impl Caller {
+    /// The person behind the request; integrations have none.
+    pub fn actor(&self) -> Option<&Actor> {
+        match &self.principal {
+            Principal::Person(actor) => Some(actor),
+            Principal::Integration { .. } => None,
+        }
+    }
+
+    pub fn person_id(&self) -> Option<i64> {
+        self.actor().map(|a| a.id)
+    }
+
+    /// How the audit trail names the caller.
+    pub fn label(&self) -> String {
+        match &self.principal {
+            Principal::Person(a) => format!("person:{}", a.id),
+            Principal::Integration { token_id, .. } => format!("token:{token_id}"),
+        }
+    }
+}
+
+/// Refuses (and records the refusal) unless the caller holds `permission`.
+pub async fn require(ctx: &Ctx, caller: &Caller, permission: Permission) -> Result<()> {
+    if permits(&caller.principal, permission) {
+        return Ok(());
+    }
+    let event = audit::event(
+        caller,
+        "authorise",
+        Some(format!("{permission:?}")),
+        audit::Outcome::Refused,
+    );
+    ctx.db
+        .write(move |conn| audit::record(conn, &event))
+        .await?;
+    Err(Error::Forbidden)
+}

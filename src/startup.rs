@@ -1,0 +1,89 @@
+//! Building and running the application: the same code serves `main` and the
+//! integration tests (which bind port 0 and read the port back).
+
+use std::net::TcpListener;
+
+use actix_web::dev::Server;
+use actix_web::middleware::{Compress, from_fn};
+use actix_web::{App, HttpServer, web};
+
+use crate::config::Settings;
+use crate::error::{Error, Result};
+use crate::jobs;
+use crate::services::Ctx;
+use crate::store::Db;
+
+pub struct Application {
+    port: u16,
+    server: Server,
+    ctx: Ctx,
+}
+
+impl Application {
+    /// Connects, migrates, starts the background jobs and binds the listener.
+    pub async fn build(settings: Settings) -> Result<Application> {
+        let db = Db::connect(&settings.database_url)?;
+        let migrated = db.migrate()?;
+        if migrated > 0 {
+            tracing::info!(
+                migrations = migrated,
+                backend = db.backend().name(),
+                "database migrated"
+            );
+        }
+        let listener = TcpListener::bind(&settings.bind)
+            .map_err(|e| Error::internal(format!("cannot listen on {}: {e}", settings.bind)))?;
+        let port = listener
+            .local_addr()
+            .map_err(|e| Error::internal(format!("listener address: {e}")))?
+            .port();
+        let sender = jobs::mail::Sender::from_settings(&settings)?;
+        let ctx = Ctx::new(db, settings);
+        jobs::mail::spawn(
+            ctx.db.clone(),
+            sender,
+            ctx.settings.mail_from.clone(),
+            std::time::Duration::from_millis(ctx.settings.tuning.mail_poll_millis),
+        );
+        jobs::sessions::spawn(ctx.db.clone(), std::time::Duration::from_secs(3600));
+        let server = run(listener, ctx.clone())?;
+        Ok(Application { port, server, ctx })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn ctx(&self) -> &Ctx {
+        &self.ctx
+    }
+
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+
+    /// The server future, for tests that spawn it.
+    pub fn into_server(self) -> Server {
+        self.server
+    }
+}
+
+fn run(listener: TcpListener, ctx: Ctx) -> Result<Server> {
+    let data = web::Data::new(ctx);
+    let max_body = data.settings.tuning.max_body_bytes;
+    let https = data.settings.secure_cookies();
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(data.clone())
+            .app_data(web::PayloadConfig::new(max_body))
+            .configure(crate::web::routes)
+            .wrap(from_fn(crate::web::session::csrf_cookie))
+            .wrap(crate::web::security_headers(https))
+            .wrap(Compress::default())
+            .wrap(from_fn(crate::web::request_span))
+    })
+    .listen(listener)
+    .map_err(|e| Error::internal(format!("cannot serve: {e}")))?
+    .run();
+    Ok(server)
+}

@@ -1,0 +1,104 @@
+//! API tokens: integration tokens issued by admins and short-lived personal
+//! tokens. Only hashes are stored.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use crate::domain::tokens::TokenKind;
+use crate::store::DbConn;
+use crate::store::schema::api_tokens;
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = api_tokens)]
+pub struct ApiTokenRow {
+    pub id: i64,
+    pub token_hash: String,
+    pub kind: String,
+    pub name: String,
+    pub person_id: Option<i64>,
+    pub scopes: String,
+    pub created_by: Option<i64>,
+    pub created_at: NaiveDateTime,
+    pub expires_at: Option<NaiveDateTime>,
+    pub revoked_at: Option<NaiveDateTime>,
+    pub last_used_at: Option<NaiveDateTime>,
+}
+
+pub struct NewApiToken<'a> {
+    pub token_hash: &'a str,
+    pub kind: TokenKind,
+    pub name: &'a str,
+    pub person_id: Option<i64>,
+    pub scopes: &'a str,
+    pub created_by: Option<i64>,
+    pub expires_at: Option<NaiveDateTime>,
+}
+
+pub fn insert(
+    conn: &mut DbConn,
+    t: &NewApiToken<'_>,
+    now: NaiveDateTime,
+) -> QueryResult<ApiTokenRow> {
+    diesel::insert_into(api_tokens::table)
+        .values((
+            api_tokens::token_hash.eq(t.token_hash),
+            api_tokens::kind.eq(t.kind.as_str()),
+            api_tokens::name.eq(t.name),
+            api_tokens::person_id.eq(t.person_id),
+            api_tokens::scopes.eq(t.scopes),
+            api_tokens::created_by.eq(t.created_by),
+            api_tokens::created_at.eq(now),
+            api_tokens::expires_at.eq(t.expires_at),
+        ))
+        .get_result(conn)
+}
+
+pub fn find_by_hash(conn: &mut DbConn, token_hash: &str) -> QueryResult<Option<ApiTokenRow>> {
+    api_tokens::table
+        .filter(api_tokens::token_hash.eq(token_hash))
+        .first(conn)
+        .optional()
+}
+
+pub fn find(conn: &mut DbConn, id: i64) -> QueryResult<Option<ApiTokenRow>> {
+    api_tokens::table.find(id).first(conn).optional()
+}
+
+pub fn list_integrations(conn: &mut DbConn) -> QueryResult<Vec<ApiTokenRow>> {
+    api_tokens::table
+        .filter(api_tokens::kind.eq(TokenKind::Integration.as_str()))
+        .order(api_tokens::id.desc())
+        .load(conn)
+}
+
+pub fn revoke(conn: &mut DbConn, id: i64, now: NaiveDateTime) -> QueryResult<usize> {
+    diesel::update(
+        api_tokens::table
+            .find(id)
+            .filter(api_tokens::revoked_at.is_null()),
+    )
+    .set(api_tokens::revoked_at.eq(now))
+    .execute(conn)
+}
+
+/// Revokes every personal token of a person (deactivation, password change).
+pub fn revoke_personal_for(
+    conn: &mut DbConn,
+    person_id: i64,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    diesel::update(
+        api_tokens::table
+            .filter(api_tokens::person_id.eq(person_id))
+            .filter(api_tokens::kind.eq(TokenKind::Personal.as_str()))
+            .filter(api_tokens::revoked_at.is_null()),
+    )
+    .set(api_tokens::revoked_at.eq(now))
+    .execute(conn)
+}
+
+pub fn touch(conn: &mut DbConn, id: i64, now: NaiveDateTime) -> QueryResult<usize> {
+    diesel::update(api_tokens::table.find(id))
+        .set(api_tokens::last_used_at.eq(now))
+        .execute(conn)
+}

@@ -1,0 +1,388 @@
+//! The database layer: one connection type over SQLite and PostgreSQL, pools,
+//! migrations and the helpers that run queries off the async executor.
+//!
+//! Queries live in the submodules, one per aggregate; nothing outside `store`
+//! writes SQL.
+
+pub mod api_tokens;
+pub mod audit;
+pub mod institutions;
+pub mod outbox;
+pub mod password_tokens;
+pub mod people;
+pub mod schema;
+pub mod sessions;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+
+use crate::error::{Error, Result};
+
+/// A connection to whichever backend the database URL names.
+#[derive(diesel::MultiConnection)]
+pub enum DbConn {
+    Postgres(diesel::PgConnection),
+    Sqlite(diesel::SqliteConnection),
+}
+
+pub const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+pub const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+
+/// Which backend a database URL selects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+        }
+    }
+}
+
+/// A parsed database URL: `postgres://…` / `postgresql://…`, or a SQLite file
+/// as `sqlite://path`, `sqlite:path` or a bare path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DatabaseUrl {
+    Postgres(String),
+    Sqlite(PathBuf),
+}
+
+impl DatabaseUrl {
+    pub fn parse(url: &str) -> Result<Self> {
+        let url = url.trim();
+        if url.is_empty() {
+            return Err(Error::invalid("database_url", "is empty"));
+        }
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            return Ok(DatabaseUrl::Postgres(url.to_owned()));
+        }
+        let path = url
+            .strip_prefix("sqlite://")
+            .or_else(|| url.strip_prefix("sqlite:"))
+            .unwrap_or(url);
+        if path == ":memory:" {
+            // Every pooled connection would get its own empty database.
+            return Err(Error::invalid(
+                "database_url",
+                "an in-memory SQLite database cannot be shared by a pool; use a file",
+            ));
+        }
+        if path.contains("://") {
+            return Err(Error::invalid(
+                "database_url",
+                "unsupported scheme; use postgres://… or a SQLite file path",
+            ));
+        }
+        Ok(DatabaseUrl::Sqlite(PathBuf::from(path)))
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self {
+            DatabaseUrl::Postgres(_) => Backend::Postgres,
+            DatabaseUrl::Sqlite(_) => Backend::Sqlite,
+        }
+    }
+}
+
+/// Why a connection could not be made: the real cause, not a pool time-out.
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectError {
+    #[error(transparent)]
+    Connection(#[from] diesel::ConnectionError),
+    #[error("setting up the connection: {0}")]
+    Setup(#[from] diesel::result::Error),
+}
+
+/// An r2d2 manager that picks the backend from the URL and sets SQLite's
+/// per-connection pragmas every time a connection is made.
+#[derive(Debug, Clone)]
+pub struct Manager {
+    url: DatabaseUrl,
+}
+
+impl Manager {
+    pub fn new(url: DatabaseUrl) -> Self {
+        Manager { url }
+    }
+}
+
+/// WAL for concurrent readers, foreign keys enforced, a busy timeout instead of
+/// immediate "database is locked", and a bounded WAL file.
+const SQLITE_PRAGMAS: &str = "PRAGMA foreign_keys = ON;
+PRAGMA journal_mode = WAL;
+PRAGMA busy_timeout = 10000;
+PRAGMA synchronous = NORMAL;
+PRAGMA journal_size_limit = 67108864;";
+
+impl r2d2::ManageConnection for Manager {
+    type Connection = DbConn;
+    type Error = ConnectError;
+
+    fn connect(&self) -> std::result::Result<DbConn, ConnectError> {
+        match &self.url {
+            DatabaseUrl::Postgres(url) => {
+                Ok(DbConn::Postgres(diesel::PgConnection::establish(url)?))
+            }
+            DatabaseUrl::Sqlite(path) => {
+                let mut conn = diesel::SqliteConnection::establish(&path.to_string_lossy())?;
+                conn.batch_execute(SQLITE_PRAGMAS)?;
+                Ok(DbConn::Sqlite(conn))
+            }
+        }
+    }
+
+    fn is_valid(&self, conn: &mut DbConn) -> std::result::Result<(), ConnectError> {
+        conn.batch_execute("SELECT 1").map_err(ConnectError::from)
+    }
+
+    fn has_broken(&self, _conn: &mut DbConn) -> bool {
+        false
+    }
+}
+
+pub type Pool = r2d2::Pool<Manager>;
+
+/// The application's database: a reader pool and a writer pool. On SQLite the
+/// writer pool has exactly one connection, because SQLite has one writer and
+/// several writer connections only contend for its lock; on PostgreSQL both
+/// names point at the same pool.
+#[derive(Clone)]
+pub struct Db {
+    read: Pool,
+    write: Pool,
+    backend: Backend,
+}
+
+impl Db {
+    /// Connects, reporting the real connection error if the first attempt fails.
+    pub fn connect(url: &DatabaseUrl) -> Result<Db> {
+        if let DatabaseUrl::Sqlite(path) = url {
+            ensure_parent_dir(path)?;
+        }
+        let manager = Manager::new(url.clone());
+        // One direct attempt first: r2d2 would only say "timed out".
+        let probe = r2d2::ManageConnection::connect(&manager)
+            .map_err(|e| Error::internal(format!("cannot connect to the database: {e}")))?;
+        drop(probe);
+        let build = |size: u32| {
+            r2d2::Pool::builder()
+                .max_size(size)
+                .min_idle(Some(1))
+                .connection_timeout(Duration::from_secs(30))
+                .build(manager.clone())
+                .map_err(Error::from)
+        };
+        match url.backend() {
+            Backend::Sqlite => Ok(Db {
+                read: build(4)?,
+                write: build(1)?,
+                backend: Backend::Sqlite,
+            }),
+            Backend::Postgres => {
+                let pool = build(16)?;
+                Ok(Db {
+                    read: pool.clone(),
+                    write: pool,
+                    backend: Backend::Postgres,
+                })
+            }
+        }
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Applies pending migrations; returns how many ran.
+    pub fn migrate(&self) -> Result<usize> {
+        let mut conn = self.write.get()?;
+        run_migrations(&mut conn)
+    }
+
+    /// Runs read-only queries on a blocking thread, keeping the caller's span.
+    pub async fn read<T, F>(&self, f: F) -> Result<T>
+    where
+        F: FnOnce(&mut DbConn) -> Result<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        let pool = self.read.clone();
+        blocking(move || {
+            let mut conn = pool.get()?;
+            f(&mut conn)
+        })
+        .await
+    }
+
+    /// Runs `f` in one transaction on the writer connection, on a blocking
+    /// thread: everything `f` writes commits together or not at all.
+    pub async fn write<T, F>(&self, f: F) -> Result<T>
+    where
+        F: FnOnce(&mut DbConn) -> Result<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        let db = self.clone();
+        blocking(move || db.write_blocking(f)).await
+    }
+
+    /// The synchronous form of [`Db::write`], for the command line and jobs.
+    pub fn write_blocking<T, F>(&self, f: F) -> Result<T>
+    where
+        F: FnOnce(&mut DbConn) -> Result<T>,
+    {
+        let mut pooled = self.write.get()?;
+        let conn: &mut DbConn = &mut pooled;
+        conn.transaction(f)
+    }
+
+    /// The synchronous form of [`Db::read`].
+    pub fn read_blocking<T, F>(&self, f: F) -> Result<T>
+    where
+        F: FnOnce(&mut DbConn) -> Result<T>,
+    {
+        let mut conn = self.read.get()?;
+        f(&mut conn)
+    }
+}
+
+/// Runs blocking work on actix's blocking pool inside the current tracing span.
+pub async fn blocking<T, F>(f: F) -> Result<T>
+where
+    F: FnOnce() -> Result<T> + Send + 'static,
+    T: Send + 'static,
+{
+    let span = tracing::Span::current();
+    actix_web::web::block(move || span.in_scope(f))
+        .await
+        .map_err(Error::internal)?
+}
+
+fn ensure_parent_dir(path: &Path) -> Result<()> {
+    match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => std::fs::create_dir_all(dir)
+            .map_err(|e| Error::internal(format!("cannot create {}: {e}", dir.display()))),
+        _ => Ok(()),
+    }
+}
+
+/// A fixed key for PostgreSQL's advisory lock, so that several instances
+/// starting together run the migrations one at a time.
+const MIGRATION_LOCK_KEY: i64 = 0x6761_7465_6b70;
+
+pub fn run_migrations(conn: &mut DbConn) -> Result<usize> {
+    let failed = |e: Box<dyn std::error::Error + Send + Sync>| {
+        Error::internal(format!("migration failed: {e}"))
+    };
+    match conn {
+        DbConn::Sqlite(c) => c
+            .run_pending_migrations(SQLITE_MIGRATIONS)
+            .map(|v| v.len())
+            .map_err(failed),
+        DbConn::Postgres(c) => {
+            diesel::sql_query(format!("SELECT pg_advisory_lock({MIGRATION_LOCK_KEY})"))
+                .execute(c)?;
+            let ran = c
+                .run_pending_migrations(POSTGRES_MIGRATIONS)
+                .map(|v| v.len());
+            diesel::sql_query(format!("SELECT pg_advisory_unlock({MIGRATION_LOCK_KEY})"))
+                .execute(c)?;
+            ran.map_err(failed)
+        }
+    }
+}
+
+/// A trivial query: is the database there?
+pub fn ping(conn: &mut DbConn) -> Result<()> {
+    conn.batch_execute("SELECT 1")?;
+    Ok(())
+}
+
+/// True when a diesel error is a unique-constraint violation.
+pub fn is_unique_violation(e: &diesel::result::Error) -> bool {
+    matches!(
+        e,
+        diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _)
+    )
+}
+
+/// The current time in UTC, at microsecond precision so both backends store it
+/// the same way.
+pub fn now() -> chrono::NaiveDateTime {
+    let now = chrono::Utc::now().naive_utc();
+    chrono::Timelike::with_nanosecond(&now, now.and_utc().timestamp_subsec_micros() * 1000)
+        .unwrap_or(now)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn database_urls_select_the_backend() {
+        assert_eq!(
+            DatabaseUrl::parse("postgres://u@h/db")
+                .map(|u| u.backend())
+                .ok(),
+            Some(Backend::Postgres)
+        );
+        assert_eq!(
+            DatabaseUrl::parse("postgresql://u@h/db")
+                .map(|u| u.backend())
+                .ok(),
+            Some(Backend::Postgres)
+        );
+        assert_eq!(
+            DatabaseUrl::parse("sqlite://data/g.db").ok(),
+            Some(DatabaseUrl::Sqlite(PathBuf::from("data/g.db")))
+        );
+        assert_eq!(
+            DatabaseUrl::parse("data/g.db").ok(),
+            Some(DatabaseUrl::Sqlite(PathBuf::from("data/g.db")))
+        );
+        assert!(DatabaseUrl::parse("sqlite::memory:").is_err());
+        assert!(DatabaseUrl::parse("mysql://x").is_err());
+        assert!(DatabaseUrl::parse("  ").is_err());
+    }
+
+    /// Both migration folders must carry the same versions, or one backend
+    /// would silently lack a table the other has.
+    #[test]
+    fn migration_folders_hold_the_same_versions() {
+        let versions = |dir: &str| -> Vec<String> {
+            let mut v: Vec<String> = std::fs::read_dir(dir)
+                .map(|entries| {
+                    entries
+                        .filter_map(|e| e.ok())
+                        .filter(|e| e.path().is_dir())
+                        .map(|e| e.file_name().to_string_lossy().into_owned())
+                        .collect()
+                })
+                .unwrap_or_default();
+            v.sort();
+            v
+        };
+        let sqlite = versions(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations/sqlite"));
+        let postgres = versions(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations/postgres"));
+        assert!(!sqlite.is_empty(), "no migrations found");
+        assert_eq!(sqlite, postgres);
+        for dir in &sqlite {
+            for backend in ["sqlite", "postgres"] {
+                for file in ["up.sql", "down.sql"] {
+                    let path = format!(
+                        "{}/migrations/{backend}/{dir}/{file}",
+                        env!("CARGO_MANIFEST_DIR")
+                    );
+                    assert!(std::path::Path::new(&path).exists(), "missing {path}");
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,339 @@
+//! The JSON API under /api/v1, for other hospital systems and people's own
+//! scripts. Authenticated with `Authorization: Bearer`: an admin-issued
+//! integration token or a short-lived personal token. Errors are
+//! `{"error":{"code","message","field"}}`. The OpenAPI document is generated
+//! from these handlers and served at /api/v1/openapi.json.
+
+pub mod json;
+mod types;
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use utoipa::OpenApi;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+
+use crate::error::Error;
+use crate::services::{Ctx, accounts, api_tokens, auth, institutions, people};
+use crate::web::error::{ApiError, ErrorBody};
+use crate::web::session::{ApiCaller, client_ip};
+use json::Json;
+pub use types::*;
+
+type ApiResult = Result<HttpResponse, ApiError>;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Gatekeeper API", description = "Certification of community doctors for a hospital alliance."),
+    paths(
+        health, openapi_json, issue_token, revoke_token, me, change_password, set_locale, set_password,
+        list_institutions, create_institution, get_institution, update_institution,
+        list_people, create_person, get_person, update_person, deactivate_person, reactivate_person, send_setup_link,
+        list_api_tokens, issue_api_token, revoke_api_token,
+    ),
+    components(schemas(ErrorBody)),
+    modifiers(&BearerAuth),
+    tags((name = "system"), (name = "auth"), (name = "account"), (name = "institutions"), (name = "people"), (name = "api-tokens"))
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::scope("/api/v1")
+            .route("/health", web::get().to(health))
+            .route("/openapi.json", web::get().to(openapi_json))
+            .route("/auth/token", web::post().to(issue_token))
+            .route("/auth/token", web::delete().to(revoke_token))
+            .route("/me", web::get().to(me))
+            .route("/me/password", web::put().to(change_password))
+            .route("/me/locale", web::put().to(set_locale))
+            .route("/password-setup", web::post().to(set_password))
+            .route("/institutions", web::get().to(list_institutions))
+            .route("/institutions", web::post().to(create_institution))
+            .route("/institutions/{id}", web::get().to(get_institution))
+            .route("/institutions/{id}", web::put().to(update_institution))
+            .route("/people", web::get().to(list_people))
+            .route("/people", web::post().to(create_person))
+            .route("/people/{id}", web::get().to(get_person))
+            .route("/people/{id}", web::put().to(update_person))
+            .route("/people/{id}/deactivate", web::post().to(deactivate_person))
+            .route("/people/{id}/reactivate", web::post().to(reactivate_person))
+            .route("/people/{id}/setup-link", web::post().to(send_setup_link))
+            .route("/api-tokens", web::get().to(list_api_tokens))
+            .route("/api-tokens", web::post().to(issue_api_token))
+            .route("/api-tokens/{id}/revoke", web::post().to(revoke_api_token))
+            .default_service(web::to(not_found)),
+    );
+}
+
+async fn not_found() -> ApiResult {
+    Err(ApiError(Error::NotFound))
+}
+
+/// Liveness and which database the server runs on.
+#[utoipa::path(get, path = "/api/v1/health", tag = "system",
+    responses((status = 200, body = Health), (status = 503, body = Health)))]
+pub async fn health(ctx: web::Data<Ctx>) -> HttpResponse {
+    let database = ctx.db.backend().name().to_owned();
+    let reachable = ctx.db.read(|conn| crate::store::ping(conn)).await.is_ok();
+    let body = Health {
+        status: if reachable { "ok" } else { "unavailable" }.to_owned(),
+        database,
+        version: env!("CARGO_PKG_VERSION").to_owned(),
+    };
+    if reachable {
+        HttpResponse::Ok().json(body)
+    } else {
+        HttpResponse::ServiceUnavailable().json(body)
+    }
+}
+
+/// This document.
+#[utoipa::path(get, path = "/api/v1/openapi.json", tag = "system", responses((status = 200, description = "OpenAPI 3 document")))]
+pub async fn openapi_json() -> HttpResponse {
+    HttpResponse::Ok().json(ApiDoc::openapi())
+}
+
+/// A personal bearer token (valid one hour) for a person's own scripts.
+/// Throttled like sign-in.
+#[utoipa::path(post, path = "/api/v1/auth/token", tag = "auth", request_body = TokenRequest,
+    responses((status = 201, body = TokenResponse), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 429, body = ErrorBody)))]
+pub async fn issue_token(
+    ctx: web::Data<Ctx>,
+    req: HttpRequest,
+    body: Json<TokenRequest>,
+) -> ApiResult {
+    let body = body.0;
+    let issued =
+        auth::issue_personal_token(&ctx, body.email, body.password, client_ip(&req)).await?;
+    Ok(HttpResponse::Created()
+        .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))
+        .json(TokenResponse {
+            token: issued.token,
+            token_type: "Bearer".to_owned(),
+            expires_at: issued.expires_at.map(|t| t.and_utc()),
+        }))
+}
+
+/// Revokes the personal token this request is made with (sign out).
+#[utoipa::path(delete, path = "/api/v1/auth/token", tag = "auth", security(("bearer" = [])),
+    responses((status = 204), (status = 401, body = ErrorBody)))]
+pub async fn revoke_token(ctx: web::Data<Ctx>, caller: ApiCaller) -> ApiResult {
+    auth::revoke_bearer(&ctx, &caller.token).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// The caller's own account.
+#[utoipa::path(get, path = "/api/v1/me", tag = "account", security(("bearer" = [])),
+    responses((status = 200, body = Person), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn me(ctx: web::Data<Ctx>, caller: ApiCaller) -> ApiResult {
+    let view = accounts::me(&ctx, &caller.caller).await?;
+    Ok(HttpResponse::Ok().json(Person::from(view)))
+}
+
+/// Changes the caller's password; every other session and token ends.
+#[utoipa::path(put, path = "/api/v1/me/password", tag = "account", security(("bearer" = [])), request_body = ChangePasswordRequest,
+    responses((status = 204), (status = 422, body = ErrorBody)))]
+pub async fn change_password(
+    ctx: web::Data<Ctx>,
+    caller: ApiCaller,
+    body: Json<ChangePasswordRequest>,
+) -> ApiResult {
+    let body = body.0;
+    accounts::change_password(
+        &ctx,
+        &caller.caller,
+        body.current_password,
+        body.new_password,
+    )
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Sets the caller's preferred language (pages and email).
+#[utoipa::path(put, path = "/api/v1/me/locale", tag = "account", security(("bearer" = [])), request_body = LocaleRequest,
+    responses((status = 204), (status = 422, body = ErrorBody)))]
+pub async fn set_locale(
+    ctx: web::Data<Ctx>,
+    caller: ApiCaller,
+    body: Json<LocaleRequest>,
+) -> ApiResult {
+    let locale = crate::domain::locale::Locale::parse(&body.0.locale)
+        .ok_or_else(|| ApiError(Error::invalid("locale", "must be zh-CN or en")))?;
+    accounts::set_locale(&ctx, &caller.caller, locale).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Sets a password with the one-time link's token (no sign-in needed).
+#[utoipa::path(post, path = "/api/v1/password-setup", tag = "account", request_body = SetPasswordRequest,
+    responses((status = 204), (status = 422, body = ErrorBody)))]
+pub async fn set_password(
+    ctx: web::Data<Ctx>,
+    req: HttpRequest,
+    body: Json<SetPasswordRequest>,
+) -> ApiResult {
+    let body = body.0;
+    accounts::set_password_with_link(&ctx, body.token, body.password, client_ip(&req)).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+#[utoipa::path(get, path = "/api/v1/institutions", tag = "institutions", security(("bearer" = [])),
+    responses((status = 200, body = [Institution]), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn list_institutions(ctx: web::Data<Ctx>, caller: ApiCaller) -> ApiResult {
+    let rows = institutions::list(&ctx, &caller.caller).await?;
+    Ok(HttpResponse::Ok().json(rows.into_iter().map(Institution::from).collect::<Vec<_>>()))
+}
+
+#[utoipa::path(post, path = "/api/v1/institutions", tag = "institutions", security(("bearer" = [])), request_body = InstitutionBody,
+    responses((status = 201, body = Institution), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn create_institution(
+    ctx: web::Data<Ctx>,
+    caller: ApiCaller,
+    body: Json<InstitutionBody>,
+) -> ApiResult {
+    let row = institutions::create(&ctx, &caller.caller, body.0.into()).await?;
+    Ok(HttpResponse::build(StatusCode::CREATED).json(Institution::from(row)))
+}
+
+#[utoipa::path(get, path = "/api/v1/institutions/{id}", tag = "institutions", security(("bearer" = [])),
+    params(("id" = i64, Path)), responses((status = 200, body = Institution), (status = 404, body = ErrorBody)))]
+pub async fn get_institution(
+    ctx: web::Data<Ctx>,
+    caller: ApiCaller,
+    id: web::Path<i64>,
+) -> ApiResult {
+    let row = institutions::get(&ctx, &caller.caller, id.into_inner()).await?;
+    Ok(HttpResponse::Ok().json(Institution::from(row)))
+}
+
+#[utoipa::path(put, path = "/api/v1/institutions/{id}", tag = "institutions", security(("bearer" = [])), request_body = InstitutionBody,
+    params(("id" = i64, Path)), responses((status = 200, body = Institution), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn update_institution(
+    ctx: web::Data<Ctx>,
+    caller: ApiCaller,
+    id: web::Path<i64>,
+    body: Json<InstitutionBody>,
+) -> ApiResult {
+    let row = institutions::update(&ctx, &caller.caller, id.into_inner(), body.0.into()).await?;
+    Ok(HttpResponse::Ok().json(Institution::from(row)))
+}
+
+#[utoipa::path(get, path = "/api/v1/people", tag = "people", security(("bearer" = [])),
+    responses((status = 200, body = [Person]), (status = 403, body = ErrorBody)))]
+pub async fn list_people(ctx: web::Data<Ctx>, caller: ApiCaller) -> ApiResult {
+    let views = people::list(&ctx, &caller.caller).await?;
+    Ok(HttpResponse::Ok().json(views.into_iter().map(Person::from).collect::<Vec<_>>()))
+}
+
+/// Creates a person and emails them a one-time link to set their password.
+#[utoipa::path(post, path = "/api/v1/people", tag = "people", security(("bearer" = [])), request_body = PersonBody,
+    responses((status = 201, body = Person), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn create_person(
+    ctx: web::Data<Ctx>,
+    caller: ApiCaller,
+    body: Json<PersonBody>,
+) -> ApiResult {
+    let view = people::create(&ctx, &caller.caller, body.0.into()).await?;
+    Ok(HttpResponse::Created().json(Person::from(view)))
+}
+
+#[utoipa::path(get, path = "/api/v1/people/{id}", tag = "people", security(("bearer" = [])),
+    params(("id" = i64, Path)), responses((status = 200, body = Person), (status = 404, body = ErrorBody)))]
+pub async fn get_person(ctx: web::Data<Ctx>, caller: ApiCaller, id: web::Path<i64>) -> ApiResult {
+    let view = people::get(&ctx, &caller.caller, id.into_inner()).await?;
+    Ok(HttpResponse::Ok().json(Person::from(view)))
+}
+
+#[utoipa::path(put, path = "/api/v1/people/{id}", tag = "people", security(("bearer" = [])), request_body = PersonBody,
+    params(("id" = i64, Path)), responses((status = 200, body = Person), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn update_person(
+    ctx: web::Data<Ctx>,
+    caller: ApiCaller,
+    id: web::Path<i64>,
+    body: Json<PersonBody>,
+) -> ApiResult {
+    let view = people::update(&ctx, &caller.caller, id.into_inner(), body.0.into()).await?;
+    Ok(HttpResponse::Ok().json(Person::from(view)))
+}
+
+/// Deactivates (never deletes) a person; their sessions and tokens end at once.
+#[utoipa::path(post, path = "/api/v1/people/{id}/deactivate", tag = "people", security(("bearer" = [])),
+    params(("id" = i64, Path)), responses((status = 200, body = Person), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn deactivate_person(
+    ctx: web::Data<Ctx>,
+    caller: ApiCaller,
+    id: web::Path<i64>,
+) -> ApiResult {
+    let view = people::deactivate(&ctx, &caller.caller, id.into_inner()).await?;
+    Ok(HttpResponse::Ok().json(Person::from(view)))
+}
+
+#[utoipa::path(post, path = "/api/v1/people/{id}/reactivate", tag = "people", security(("bearer" = [])),
+    params(("id" = i64, Path)), responses((status = 200, body = Person), (status = 404, body = ErrorBody)))]
+pub async fn reactivate_person(
+    ctx: web::Data<Ctx>,
+    caller: ApiCaller,
+    id: web::Path<i64>,
+) -> ApiResult {
+    let view = people::reactivate(&ctx, &caller.caller, id.into_inner()).await?;
+    Ok(HttpResponse::Ok().json(Person::from(view)))
+}
+
+/// Emails a fresh one-time password link, replacing any earlier one.
+#[utoipa::path(post, path = "/api/v1/people/{id}/setup-link", tag = "people", security(("bearer" = [])),
+    params(("id" = i64, Path)), responses((status = 202, body = Person), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn send_setup_link(
+    ctx: web::Data<Ctx>,
+    caller: ApiCaller,
+    id: web::Path<i64>,
+) -> ApiResult {
+    let view = people::resend_setup_link(&ctx, &caller.caller, id.into_inner()).await?;
+    Ok(HttpResponse::Accepted().json(Person::from(view)))
+}
+
+#[utoipa::path(get, path = "/api/v1/api-tokens", tag = "api-tokens", security(("bearer" = [])),
+    responses((status = 200, body = [ApiToken]), (status = 403, body = ErrorBody)))]
+pub async fn list_api_tokens(ctx: web::Data<Ctx>, caller: ApiCaller) -> ApiResult {
+    let rows = api_tokens::list(&ctx, &caller.caller).await?;
+    Ok(HttpResponse::Ok().json(rows.into_iter().map(ApiToken::from).collect::<Vec<_>>()))
+}
+
+/// Issues an integration token. The secret is in this response only.
+#[utoipa::path(post, path = "/api/v1/api-tokens", tag = "api-tokens", security(("bearer" = [])), request_body = ApiTokenBody,
+    responses((status = 201, body = IssuedApiToken), (status = 422, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn issue_api_token(
+    ctx: web::Data<Ctx>,
+    caller: ApiCaller,
+    body: Json<ApiTokenBody>,
+) -> ApiResult {
+    let body = body.0;
+    let issued = api_tokens::issue(&ctx, &caller.caller, body.name, body.scopes).await?;
+    Ok(HttpResponse::Created()
+        .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))
+        .json(IssuedApiToken {
+            token: issued.token,
+            api_token: ApiToken::from(issued.row),
+        }))
+}
+
+#[utoipa::path(post, path = "/api/v1/api-tokens/{id}/revoke", tag = "api-tokens", security(("bearer" = [])),
+    params(("id" = i64, Path)), responses((status = 200, body = ApiToken), (status = 404, body = ErrorBody)))]
+pub async fn revoke_api_token(
+    ctx: web::Data<Ctx>,
+    caller: ApiCaller,
+    id: web::Path<i64>,
+) -> ApiResult {
+    let row = api_tokens::revoke(&ctx, &caller.caller, id.into_inner()).await?;
+    Ok(HttpResponse::Ok().json(ApiToken::from(row)))
+}

@@ -1,0 +1,153 @@
+//! HTTP: pages for people, the JSON API, and what wraps every request
+//! (request id and log line, security headers, CSRF cookie).
+
+pub mod api;
+pub mod error;
+pub mod pages;
+pub mod session;
+
+use std::time::Instant;
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::middleware::{DefaultHeaders, Next};
+use actix_web::{HttpMessage, web};
+use tracing::Instrument;
+
+use pages::{account, admin, home};
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.configure(api::routes)
+        .service(actix_files::Files::new("/static", static_dir()))
+        .route("/", web::get().to(home::home))
+        .route("/language", web::post().to(home::switch_language))
+        .route("/sign-in", web::get().to(account::sign_in_page))
+        .route("/sign-in", web::post().to(account::sign_in))
+        .route("/sign-out", web::post().to(account::sign_out))
+        .route("/set-password", web::get().to(account::set_password_page))
+        .route("/set-password", web::post().to(account::set_password))
+        .route(
+            "/account/password",
+            web::get().to(account::change_password_page),
+        )
+        .route(
+            "/account/password",
+            web::post().to(account::change_password),
+        )
+        .route(
+            "/admin/institutions",
+            web::get().to(admin::institutions_page),
+        )
+        .route(
+            "/admin/institutions",
+            web::post().to(admin::create_institution),
+        )
+        .route(
+            "/admin/institutions/new",
+            web::get().to(admin::new_institution_page),
+        )
+        .route(
+            "/admin/institutions/{id}/edit",
+            web::get().to(admin::edit_institution_page),
+        )
+        .route(
+            "/admin/institutions/{id}",
+            web::post().to(admin::update_institution),
+        )
+        .route("/admin/people", web::get().to(admin::people_page))
+        .route("/admin/people", web::post().to(admin::create_person))
+        .route("/admin/people/new", web::get().to(admin::new_person_page))
+        .route(
+            "/admin/people/{id}/edit",
+            web::get().to(admin::edit_person_page),
+        )
+        .route("/admin/people/{id}", web::post().to(admin::update_person))
+        .route(
+            "/admin/people/{id}/{action}",
+            web::post().to(admin::person_action),
+        )
+        .route("/admin/tokens", web::get().to(admin::tokens_page))
+        .route("/admin/tokens", web::post().to(admin::issue_token))
+        .route(
+            "/admin/tokens/{id}/revoke",
+            web::post().to(admin::revoke_token),
+        );
+}
+
+/// static/ next to the binary's crate; overridable for packaged installs.
+fn static_dir() -> std::path::PathBuf {
+    std::env::var_os("GATEKEEPER_STATIC_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| std::path::PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/static")))
+}
+
+/// The request's id, also sent back as `X-Request-Id`.
+#[derive(Debug, Clone, Copy)]
+pub struct RequestId(pub uuid::Uuid);
+
+/// One span per request with its id, method and path (never the query
+/// string, which can carry a one-time token), and one line when it ends with
+/// status and latency.
+pub async fn request_span(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let id = uuid::Uuid::new_v4();
+    req.extensions_mut().insert(RequestId(id));
+    let span = tracing::info_span!(
+        "request",
+        request_id = %id,
+        method = %req.method(),
+        path = %req.path(),
+    );
+    let started = Instant::now();
+    let result = next.call(req).instrument(span.clone()).await;
+    let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
+    let _enter = span.enter();
+    match result {
+        Ok(mut res) => {
+            let status = res.status().as_u16();
+            if status >= 500 {
+                tracing::error!(status, latency_ms, "request finished");
+            } else {
+                tracing::info!(status, latency_ms, "request finished");
+            }
+            if let Ok(v) = HeaderValue::from_str(&id.to_string()) {
+                res.headers_mut()
+                    .insert(header::HeaderName::from_static("x-request-id"), v);
+            }
+            Ok(res)
+        }
+        Err(e) => {
+            tracing::error!(error = %e, latency_ms, "request failed");
+            Err(e)
+        }
+    }
+}
+
+/// Headers on every response: a CSP without inline script, no framing, no
+/// MIME sniffing, and HSTS when served over https.
+pub fn security_headers(https: bool) -> DefaultHeaders {
+    let headers = DefaultHeaders::new()
+        .add((
+            header::CONTENT_SECURITY_POLICY,
+            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+             object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+        ))
+        .add((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .add((header::X_FRAME_OPTIONS, "DENY"))
+        .add((header::REFERRER_POLICY, "same-origin"))
+        .add((
+            header::HeaderName::from_static("permissions-policy"),
+            "camera=(), microphone=(), geolocation=()",
+        ));
+    if https {
+        headers.add((
+            header::STRICT_TRANSPORT_SECURITY,
+            "max-age=31536000; includeSubDomains",
+        ))
+    } else {
+        headers
+    }
+}

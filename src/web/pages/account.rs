@@ -1,0 +1,261 @@
+//! Signing in and out, setting a password with a one-time link, and changing
+//! one's password.
+
+use actix_web::cookie::SameSite;
+use actix_web::http::StatusCode;
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+use serde::Deserialize;
+
+use crate::domain::tokens;
+use crate::error::Error;
+use crate::services::{accounts, auth};
+use crate::web::error::PageError;
+use crate::web::pages::{Chrome, form_error, parse_form, render, see_other};
+use crate::web::session::{Page, client_ip, cookie_names, removal_cookie, signed_cookie};
+
+#[derive(Template)]
+#[template(path = "sign_in.html")]
+struct SignIn {
+    chrome: Chrome,
+    email: String,
+}
+
+#[derive(Deserialize)]
+pub struct NoticeQuery {
+    #[serde(default)]
+    notice: String,
+}
+
+pub async fn sign_in_page(
+    page: Page,
+    query: web::Query<NoticeQuery>,
+) -> Result<HttpResponse, PageError> {
+    if page.user.is_some() {
+        return Ok(see_other("/"));
+    }
+    let mut chrome = Chrome::new(&page);
+    if query.notice == "password_set" {
+        chrome = chrome.notice("set_password.done");
+    } else if query.notice == "signed_out" {
+        chrome = chrome.notice("sign_in.signed_out");
+    }
+    render(
+        &SignIn {
+            chrome,
+            email: String::new(),
+        },
+        StatusCode::OK,
+    )
+}
+
+#[derive(Deserialize)]
+pub struct SignInForm {
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    password: String,
+}
+
+/// Signs in: a new session cookie and a new CSRF token, the browser's old
+/// session (if any) ended.
+pub async fn sign_in(
+    page: Page,
+    req: HttpRequest,
+    body: web::Bytes,
+) -> Result<HttpResponse, PageError> {
+    let form: SignInForm = parse_form(&req, &body)?;
+    let ctx = &page.ctx;
+    match auth::sign_in(
+        ctx,
+        form.email.clone(),
+        form.password,
+        client_ip(&req),
+        page.session_token.clone(),
+    )
+    .await
+    {
+        Ok(signed_in) => {
+            let names = cookie_names(ctx);
+            let mut response = see_other("/");
+            let session = signed_cookie(ctx, names.session, signed_in.session_token, SameSite::Lax);
+            let csrf = signed_cookie(ctx, names.csrf, tokens::generate(""), SameSite::Strict);
+            response
+                .add_cookie(&session)
+                .map_err(|e| PageError(Error::internal(e)))?;
+            response
+                .add_cookie(&csrf)
+                .map_err(|e| PageError(Error::internal(e)))?;
+            Ok(response)
+        }
+        Err(e) => {
+            let (chrome, status) = form_error(Chrome::new(&page), e)?;
+            let mut response = render(
+                &SignIn {
+                    chrome,
+                    email: form.email,
+                },
+                status,
+            )?;
+            if status == StatusCode::UNAUTHORIZED {
+                // A page, not an API: no WWW-Authenticate challenge.
+                response.headers_mut().remove(header::WWW_AUTHENTICATE);
+            }
+            Ok(response)
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub struct EmptyForm {}
+
+pub async fn sign_out(
+    page: Page,
+    req: HttpRequest,
+    body: web::Bytes,
+) -> Result<HttpResponse, PageError> {
+    let _: EmptyForm = parse_form(&req, &body)?;
+    let ctx = &page.ctx;
+    if let Some(token) = &page.session_token {
+        auth::sign_out(ctx, token).await?;
+    }
+    let names = cookie_names(ctx);
+    let mut response = see_other("/sign-in?notice=signed_out");
+    response
+        .add_cookie(&removal_cookie(ctx, names.session))
+        .map_err(|e| PageError(Error::internal(e)))?;
+    response
+        .add_cookie(&signed_cookie(
+            ctx,
+            names.csrf,
+            tokens::generate(""),
+            SameSite::Strict,
+        ))
+        .map_err(|e| PageError(Error::internal(e)))?;
+    Ok(response)
+}
+
+#[derive(Template)]
+#[template(path = "set_password.html")]
+struct SetPassword {
+    chrome: Chrome,
+    token: String,
+    usable: bool,
+}
+
+#[derive(Deserialize)]
+pub struct TokenQuery {
+    #[serde(default)]
+    token: String,
+}
+
+fn no_referrer(mut response: HttpResponse) -> HttpResponse {
+    // The link's secret is in the URL: keep it out of Referer headers.
+    response.headers_mut().insert(
+        header::REFERRER_POLICY,
+        header::HeaderValue::from_static("no-referrer"),
+    );
+    response
+}
+
+pub async fn set_password_page(
+    page: Page,
+    query: web::Query<TokenQuery>,
+) -> Result<HttpResponse, PageError> {
+    let usable =
+        !query.token.is_empty() && accounts::link_is_usable(&page.ctx, query.token.clone()).await?;
+    let status = if usable {
+        StatusCode::OK
+    } else {
+        StatusCode::NOT_FOUND
+    };
+    let page_body = SetPassword {
+        chrome: Chrome::new(&page),
+        token: query.token.clone(),
+        usable,
+    };
+    Ok(no_referrer(render(&page_body, status)?))
+}
+
+#[derive(Deserialize)]
+pub struct SetPasswordForm {
+    #[serde(default)]
+    token: String,
+    #[serde(default)]
+    password: String,
+}
+
+pub async fn set_password(
+    page: Page,
+    req: HttpRequest,
+    body: web::Bytes,
+) -> Result<HttpResponse, PageError> {
+    let form: SetPasswordForm = parse_form(&req, &body)?;
+    match accounts::set_password_with_link(
+        &page.ctx,
+        form.token.clone(),
+        form.password,
+        client_ip(&req),
+    )
+    .await
+    {
+        Ok(()) => Ok(see_other("/sign-in?notice=password_set")),
+        Err(e) => {
+            let usable = !matches!(&e, Error::Invalid { field, .. } if field == "token");
+            let (chrome, status) = form_error(Chrome::new(&page), e)?;
+            Ok(no_referrer(render(
+                &SetPassword {
+                    chrome,
+                    token: form.token,
+                    usable,
+                },
+                status,
+            )?))
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "account/password.html")]
+struct ChangePassword {
+    chrome: Chrome,
+}
+
+pub async fn change_password_page(page: Page) -> Result<HttpResponse, PageError> {
+    page.user()?;
+    render(
+        &ChangePassword {
+            chrome: Chrome::new(&page),
+        },
+        StatusCode::OK,
+    )
+}
+
+#[derive(Deserialize)]
+pub struct ChangePasswordForm {
+    #[serde(default)]
+    current_password: String,
+    #[serde(default)]
+    new_password: String,
+}
+
+pub async fn change_password(
+    page: Page,
+    req: HttpRequest,
+    body: web::Bytes,
+) -> Result<HttpResponse, PageError> {
+    let caller = page.caller()?.clone();
+    let form: ChangePasswordForm = parse_form(&req, &body)?;
+    let outcome =
+        accounts::change_password(&page.ctx, &caller, form.current_password, form.new_password)
+            .await;
+    let (chrome, status) = match outcome {
+        Ok(()) => (
+            Chrome::new(&page).notice("password.changed"),
+            StatusCode::OK,
+        ),
+        Err(e) => form_error(Chrome::new(&page), e)?,
+    };
+    render(&ChangePassword { chrome }, status)
+}

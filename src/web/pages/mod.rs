@@ -1,0 +1,158 @@
+//! Server-rendered pages for people. Every handler: parse, call a service
+//! (which authorises), render. Forms are checked for their CSRF token first.
+
+pub mod account;
+pub mod admin;
+pub mod home;
+
+use actix_web::http::{StatusCode, header};
+use actix_web::{HttpRequest, HttpResponse};
+use askama::Template;
+use chrono::NaiveDateTime;
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+
+use crate::domain::roles::Role;
+use crate::error::Error;
+use crate::i18n::Tr;
+use crate::web::error::PageError;
+use crate::web::session::{Page, check_csrf};
+
+/// The frame around every page: language, CSRF token, who is signed in, and
+/// the form's error or a notice.
+pub struct Chrome {
+    pub tr: Tr,
+    pub csrf: String,
+    pub path: String,
+    pub user_name: Option<String>,
+    pub is_admin: bool,
+    pub error: Option<String>,
+    pub error_on: Option<String>,
+    pub notice: Option<String>,
+}
+
+impl Chrome {
+    pub fn new(page: &Page) -> Chrome {
+        Chrome {
+            tr: page.tr,
+            csrf: page.csrf.clone(),
+            path: page.path.clone(),
+            user_name: page.user.as_ref().map(|u| u.person.name.clone()),
+            is_admin: page
+                .user
+                .as_ref()
+                .is_some_and(|u| u.caller.actor().is_some_and(|a| a.has(Role::Admin))),
+            error: None,
+            error_on: None,
+            notice: None,
+        }
+    }
+
+    /// Whether the form's error is about `field` (marks it aria-invalid).
+    pub fn error_field(&self, field: &str) -> bool {
+        self.error_on.as_deref() == Some(field)
+    }
+
+    pub fn notice(mut self, key: &str) -> Chrome {
+        self.notice = Some(self.tr.t(key));
+        self
+    }
+}
+
+/// Errors a form shows next to its fields, with the status to answer with;
+/// anything else becomes an error page.
+pub fn form_error(mut chrome: Chrome, e: Error) -> Result<(Chrome, StatusCode), PageError> {
+    let status = crate::web::error::status_of(&e);
+    let (field, message) = match &e {
+        Error::Invalid { field, message } | Error::Conflict { field, message } => {
+            (Some(field.clone()), chrome.tr.error_message(message))
+        }
+        Error::BadCredentials => (None, chrome.tr.t("sign_in.bad_credentials")),
+        Error::AccountDisabled => (None, chrome.tr.t("sign_in.disabled")),
+        Error::Throttled { retry_after } => (
+            None,
+            chrome.tr.t_with(
+                "sign_in.throttled",
+                &[("seconds", &retry_after.as_secs().max(1).to_string())],
+            ),
+        ),
+        _ => return Err(PageError(e)),
+    };
+    chrome.error = Some(match &field {
+        Some(f) => format!("{}: {message}", chrome.tr.field(f)),
+        None => message,
+    });
+    chrome.error_on = field;
+    Ok((chrome, status))
+}
+
+pub fn render(template: &impl Template, status: StatusCode) -> Result<HttpResponse, PageError> {
+    let html = template
+        .render()
+        .map_err(|e| PageError(Error::internal(format!("template: {e}"))))?;
+    Ok(HttpResponse::build(status)
+        .content_type("text/html; charset=utf-8")
+        .body(html))
+}
+
+pub fn see_other(location: &str) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, location))
+        .finish()
+}
+
+#[derive(Deserialize)]
+struct CsrfOnly {
+    #[serde(default)]
+    csrf_token: String,
+}
+
+/// Parses an HTML form body (repeated keys become lists) after checking its
+/// CSRF token.
+pub fn parse_form<T: DeserializeOwned>(req: &HttpRequest, body: &[u8]) -> Result<T, PageError> {
+    let csrf: CsrfOnly = serde_html_form::from_bytes(body).unwrap_or(CsrfOnly {
+        csrf_token: String::new(),
+    });
+    check_csrf(req, &csrf.csrf_token)?;
+    serde_html_form::from_bytes(body).map_err(|e| PageError(Error::invalid("form", e.to_string())))
+}
+
+/// A time as the alliance reads it: in its time zone, to the minute.
+pub fn local_time(tz: chrono_tz::Tz, t: NaiveDateTime) -> String {
+    t.and_utc()
+        .with_timezone(&tz)
+        .format("%Y-%m-%d %H:%M")
+        .to_string()
+}
+
+/// Only local paths may be redirected to (no open redirect).
+pub fn safe_next(next: &str) -> &str {
+    if next.starts_with('/') && !next.starts_with("//") && !next.starts_with("/\\") {
+        next
+    } else {
+        "/"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redirects_stay_local() {
+        assert_eq!(safe_next("/admin/people"), "/admin/people");
+        assert_eq!(safe_next("//evil.example"), "/");
+        assert_eq!(safe_next("/\\evil.example"), "/");
+        assert_eq!(safe_next("https://evil.example"), "/");
+        assert_eq!(safe_next(""), "/");
+    }
+
+    #[test]
+    fn times_show_in_the_alliance_zone() {
+        let t = chrono::DateTime::from_timestamp(1_800_000_000, 0)
+            .map(|d| d.naive_utc())
+            .unwrap_or_default();
+        assert_eq!(local_time(chrono_tz::Asia::Shanghai, t), "2027-01-15 16:00");
+        assert_eq!(local_time(chrono_tz::UTC, t), "2027-01-15 08:00");
+    }
+}
