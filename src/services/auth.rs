@@ -51,12 +51,12 @@ impl SignInThrottle {
     /// Counts one attempt; refuses with the wait time when over either limit.
     pub fn check(&self, account: &str, address: Option<&str>) -> Result<()> {
         let clock = DefaultClock::default();
-        if let Some(address) = address {
-            if let Err(not_until) = self.per_address.check_key(&address.to_owned()) {
-                return Err(Error::Throttled {
-                    retry_after: not_until.wait_time_from(clock.now()),
-                });
-            }
+        if let Some(address) = address
+            && let Err(not_until) = self.per_address.check_key(&address.to_owned())
+        {
+            return Err(Error::Throttled {
+                retry_after: not_until.wait_time_from(clock.now()),
+            });
         }
         if let Err(not_until) = self.per_account.check_key(&account.to_owned()) {
             return Err(Error::Throttled {
@@ -345,10 +345,10 @@ pub async fn revoke_bearer(ctx: &Ctx, token: &str) -> Result<()> {
     let hash = tokens::digest(token);
     ctx.db
         .write(move |conn| {
-            if let Some(row) = api_tokens::find_by_hash(conn, &hash)? {
-                if TokenKind::parse(&row.kind) == Some(TokenKind::Personal) {
-                    api_tokens::revoke(conn, row.id, store::now())?;
-                }
+            if let Some(row) = api_tokens::find_by_hash(conn, &hash)?
+                && TokenKind::parse(&row.kind) == Some(TokenKind::Personal)
+            {
+                api_tokens::revoke(conn, row.id, store::now())?;
             }
             Ok(())
         })

@@ -39,10 +39,10 @@ fn email_taken() -> Error {
 }
 
 fn check_institution(conn: &mut DbConn, draft: &PersonDraft) -> Result<()> {
-    if let Some(id) = draft.institution_id {
-        if institutions::find(conn, id)?.is_none() {
-            return Err(Error::invalid("institution_id", "no such institution"));
-        }
+    if let Some(id) = draft.institution_id
+        && institutions::find(conn, id)?.is_none()
+    {
+        return Err(Error::invalid("institution_id", "no such institution"));
     }
     Ok(())
 }

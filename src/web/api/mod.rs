@@ -86,7 +86,7 @@ async fn not_found() -> ApiResult {
     responses((status = 200, body = Health), (status = 503, body = Health)))]
 pub async fn health(ctx: web::Data<Ctx>) -> HttpResponse {
     let database = ctx.db.backend().name().to_owned();
-    let reachable = ctx.db.read(|conn| crate::store::ping(conn)).await.is_ok();
+    let reachable = ctx.db.read(crate::store::ping).await.is_ok();
     let body = Health {
         status: if reachable { "ok" } else { "unavailable" }.to_owned(),
         database,

@@ -32,9 +32,8 @@ pub async fn sign_in_page(
     page: Page,
     query: web::Query<NoticeQuery>,
 ) -> Result<HttpResponse, PageError> {
-    if page.user.is_some() {
-        return Ok(see_other("/"));
-    }
+    // Shown even when signed in: signing in again (perhaps as someone else)
+    // replaces the current session.
     let mut chrome = Chrome::new(&page);
     if query.notice == "password_set" {
         chrome = chrome.notice("set_password.done");
@@ -90,6 +89,10 @@ pub async fn sign_in(
             Ok(response)
         }
         Err(e) => {
+            let retry_after = match &e {
+                Error::Throttled { retry_after } => Some(retry_after.as_secs().max(1)),
+                _ => None,
+            };
             let (chrome, status) = form_error(Chrome::new(&page), e)?;
             let mut response = render(
                 &SignIn {
@@ -98,9 +101,10 @@ pub async fn sign_in(
                 },
                 status,
             )?;
-            if status == StatusCode::UNAUTHORIZED {
-                // A page, not an API: no WWW-Authenticate challenge.
-                response.headers_mut().remove(header::WWW_AUTHENTICATE);
+            if let Some(v) =
+                retry_after.and_then(|s| header::HeaderValue::from_str(&s.to_string()).ok())
+            {
+                response.headers_mut().insert(header::RETRY_AFTER, v);
             }
             Ok(response)
         }

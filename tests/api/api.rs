@@ -1,0 +1,350 @@
+//! The JSON API: health, the OpenAPI document, bad input, integration tokens.
+
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use crate::helpers::{Backend, TestApp};
+use crate::on_both_databases;
+
+on_both_databases!(
+    health_names_the_database_and_openapi_describes_every_endpoint,
+    bad_input_is_refused_clearly_and_writes_nothing,
+    integration_tokens_are_shown_once_scoped_and_revocable,
+);
+
+async fn health_names_the_database_and_openapi_describes_every_endpoint(app: TestApp) {
+    let res = app
+        .client
+        .get(app.url("/api/v1/health"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let body: Value = res.json().await.unwrap();
+    let expected = match app.backend {
+        Backend::Sqlite => "sqlite",
+        Backend::Postgres => "postgres",
+    };
+    assert_eq!(
+        body,
+        json!({"status": "ok", "database": expected, "version": env!("CARGO_PKG_VERSION")})
+    );
+
+    let doc: Value = app
+        .client
+        .get(app.url("/api/v1/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
+    let paths = doc["paths"].as_object().unwrap();
+    for (path, method) in [
+        ("/api/v1/health", "get"),
+        ("/api/v1/auth/token", "post"),
+        ("/api/v1/auth/token", "delete"),
+        ("/api/v1/me", "get"),
+        ("/api/v1/me/password", "put"),
+        ("/api/v1/me/locale", "put"),
+        ("/api/v1/password-setup", "post"),
+        ("/api/v1/institutions", "post"),
+        ("/api/v1/institutions/{id}", "put"),
+        ("/api/v1/people", "post"),
+        ("/api/v1/people/{id}", "put"),
+        ("/api/v1/people/{id}/deactivate", "post"),
+        ("/api/v1/people/{id}/reactivate", "post"),
+        ("/api/v1/people/{id}/setup-link", "post"),
+        ("/api/v1/api-tokens", "post"),
+        ("/api/v1/api-tokens/{id}/revoke", "post"),
+    ] {
+        assert!(
+            paths.get(path).and_then(|p| p.get(method)).is_some(),
+            "{method} {path} missing from OpenAPI"
+        );
+    }
+    assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
+    // Unknown API paths answer JSON, not a page.
+    let res = app
+        .client
+        .get(app.url("/api/v1/nothing-here"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 404);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "not_found");
+}
+
+fn error_of(body: &Value) -> (String, Option<String>) {
+    (
+        body["error"]["code"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned(),
+        body["error"]["field"].as_str().map(str::to_owned),
+    )
+}
+
+async fn bad_input_is_refused_clearly_and_writes_nothing(app: TestApp) {
+    let token = app.admin_token().await;
+    let people = || app.count("people");
+    let before = people();
+    let mail_before = app.count("outbox");
+
+    // Malformed email: 422 naming the field.
+    let (status, body) = app
+        .api(
+            Method::POST,
+            "/api/v1/people",
+            &token,
+            Some(json!({"email": "not-an-email", "name": "X"})),
+        )
+        .await;
+    assert_eq!(status, 422);
+    assert_eq!(
+        error_of(&body),
+        ("invalid_input".into(), Some("email".into()))
+    );
+    assert!(!body["error"]["message"].as_str().unwrap().is_empty());
+
+    // Unknown role: 422 naming the field and the role.
+    let (status, body) = app
+        .api(
+            Method::POST,
+            "/api/v1/people",
+            &token,
+            Some(json!({"email": "a@b.example", "name": "X", "roles": ["surgeon"]})),
+        )
+        .await;
+    assert_eq!(status, 422);
+    assert_eq!(error_of(&body).1.as_deref(), Some("roles"));
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("surgeon")
+    );
+
+    // Wrong JSON type and a misspelt member are named too.
+    let (status, body) = app
+        .api(
+            Method::POST,
+            "/api/v1/people",
+            &token,
+            Some(json!({"email": 5, "name": "X"})),
+        )
+        .await;
+    assert_eq!((status, error_of(&body).1.as_deref()), (422, Some("email")));
+    let (status, body) = app
+        .api(
+            Method::POST,
+            "/api/v1/people",
+            &token,
+            Some(json!({"email": "a@b.example", "nmae": "X"})),
+        )
+        .await;
+    assert_eq!(status, 422);
+    assert_eq!(error_of(&body).1.as_deref(), Some("nmae"));
+
+    // An institution that does not exist.
+    let (status, body) = app
+        .api(Method::POST, "/api/v1/people", &token, Some(json!({"email": "a@b.example", "name": "X", "roles": ["examiner"], "institution_id": 999})))
+        .await;
+    assert_eq!(
+        (status, error_of(&body).1.as_deref()),
+        (422, Some("institution_id"))
+    );
+
+    // Duplicate email, whatever the case: 409 naming the field.
+    let (status, _) = app
+        .api(
+            Method::POST,
+            "/api/v1/people",
+            &token,
+            Some(json!({"email": "dup@b.example", "name": "X"})),
+        )
+        .await;
+    assert_eq!(status, 201);
+    let (status, body) = app
+        .api(
+            Method::POST,
+            "/api/v1/people",
+            &token,
+            Some(json!({"email": "DUP@B.example", "name": "Y"})),
+        )
+        .await;
+    assert_eq!(status, 409);
+    assert_eq!(error_of(&body), ("conflict".into(), Some("email".into())));
+    assert_eq!(people(), before + 1);
+    assert_eq!(
+        app.count("outbox"),
+        mail_before + 1,
+        "only the one good person was mailed"
+    );
+
+    // Broken JSON: 400.
+    let res = app
+        .client
+        .post(app.url("/api/v1/people"))
+        .bearer_auth(&token)
+        .header("content-type", "application/json")
+        .body("{\"email\": ")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 400);
+    assert_eq!(
+        res.json::<Value>().await.unwrap()["error"]["code"],
+        "malformed_body"
+    );
+
+    // Wrong content type: 415.
+    let res = app
+        .client
+        .post(app.url("/api/v1/people"))
+        .bearer_auth(&token)
+        .header("content-type", "text/plain")
+        .body("{\"email\": \"c@b.example\", \"name\": \"Z\"}")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 415);
+    assert_eq!(
+        res.json::<Value>().await.unwrap()["error"]["code"],
+        "unsupported_media_type"
+    );
+
+    // Oversized body: 413.
+    let huge = json!({"email": "big@b.example", "name": "x".repeat(400 * 1024)});
+    let res = app
+        .client
+        .post(app.url("/api/v1/people"))
+        .bearer_auth(&token)
+        .json(&huge)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 413);
+    assert_eq!(
+        res.json::<Value>().await.unwrap()["error"]["code"],
+        "payload_too_large"
+    );
+
+    // Over-long but within the body limit: 422 on the field.
+    let (status, body) = app
+        .api(
+            Method::POST,
+            "/api/v1/people",
+            &token,
+            Some(json!({"email": "long@b.example", "name": "x".repeat(101)})),
+        )
+        .await;
+    assert_eq!((status, error_of(&body).1.as_deref()), (422, Some("name")));
+
+    assert_eq!(people(), before + 1, "nothing half written");
+}
+
+async fn integration_tokens_are_shown_once_scoped_and_revocable(app: TestApp) {
+    let admin = app.admin_token().await;
+    let (status, body) = app
+        .api(
+            Method::POST,
+            "/api/v1/api-tokens",
+            &admin,
+            Some(json!({"name": "District HIS", "scopes": ["people:read"]})),
+        )
+        .await;
+    assert_eq!(status, 201);
+    let secret = body["token"].as_str().unwrap().to_owned();
+    assert!(secret.starts_with("gki_"));
+    let id = body["api_token"]["id"].as_i64().unwrap();
+
+    // Listed without the secret; stored only as a hash.
+    let (_, list) = app
+        .api(Method::GET, "/api/v1/api-tokens", &admin, None)
+        .await;
+    assert_eq!(list.as_array().unwrap().len(), 1);
+    assert!(!list.to_string().contains(&secret));
+    assert!(app.count("api_tokens") >= 2);
+
+    // It may read people, nothing more.
+    assert_eq!(
+        app.api(Method::GET, "/api/v1/people", &secret, None)
+            .await
+            .0,
+        200
+    );
+    let (status, body) = app
+        .api(
+            Method::POST,
+            "/api/v1/people",
+            &secret,
+            Some(json!({"email": "x@y.example", "name": "X"})),
+        )
+        .await;
+    assert_eq!(status, 403);
+    assert_eq!(body["error"]["code"], "forbidden");
+    assert_eq!(
+        app.api(Method::GET, "/api/v1/institutions", &secret, None)
+            .await
+            .0,
+        403
+    );
+    assert_eq!(
+        app.api(Method::GET, "/api/v1/api-tokens", &secret, None)
+            .await
+            .0,
+        403,
+        "tokens never manage tokens"
+    );
+    assert_eq!(
+        app.api(Method::GET, "/api/v1/me", &secret, None).await.0,
+        403
+    );
+
+    // Unknown scopes are refused by name.
+    let (status, body) = app
+        .api(
+            Method::POST,
+            "/api/v1/api-tokens",
+            &admin,
+            Some(json!({"name": "Bad", "scopes": ["root"]})),
+        )
+        .await;
+    assert_eq!(
+        (status, body["error"]["field"].as_str()),
+        (422, Some("scopes"))
+    );
+
+    // Revoked: refused at once.
+    let (status, body) = app
+        .api(
+            Method::POST,
+            &format!("/api/v1/api-tokens/{id}/revoke"),
+            &admin,
+            None,
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert!(body["revoked_at"].is_string());
+    assert_eq!(
+        app.api(Method::GET, "/api/v1/people", &secret, None)
+            .await
+            .0,
+        401
+    );
+
+    // A personal token ends with DELETE /auth/token.
+    assert_eq!(
+        app.api(Method::DELETE, "/api/v1/auth/token", &admin, None)
+            .await
+            .0,
+        204
+    );
+    assert_eq!(
+        app.api(Method::GET, "/api/v1/me", &admin, None).await.0,
+        401
+    );
+}

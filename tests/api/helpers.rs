@@ -1,0 +1,326 @@
+//! The test harness: every scenario runs against the real HTTP server on its
+//! own fresh database, once on SQLite (a temporary file) and once on
+//! PostgreSQL (a database created for the test and dropped after it).
+
+use std::path::PathBuf;
+
+use diesel::{Connection, RunQueryDsl};
+use gatekeeper::config::{Settings, Tuning};
+use gatekeeper::services::Ctx;
+use gatekeeper::startup::Application;
+use gatekeeper::store::{DatabaseUrl, outbox};
+use serde_json::{Value, json};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Generates `name::sqlite` and `name::postgres` tests for each scenario
+/// `async fn name(app: TestApp)`.
+#[macro_export]
+macro_rules! on_both_databases {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[actix_web::test]
+            async fn sqlite() {
+                if let Some(app) = $crate::helpers::TestApp::spawn($crate::helpers::Backend::Sqlite).await {
+                    super::$name(app).await;
+                }
+            }
+            #[actix_web::test]
+            async fn postgres() {
+                if let Some(app) = $crate::helpers::TestApp::spawn($crate::helpers::Backend::Postgres).await {
+                    super::$name(app).await;
+                }
+            }
+        }
+    )*};
+}
+
+pub const ADMIN_EMAIL: &str = "admin@alliance.example";
+pub const ADMIN_PASSWORD: &str = "admin passphrase for tests";
+
+pub struct TestApp {
+    pub base: String,
+    /// A browser-like client: keeps cookies, does not follow redirects.
+    pub client: reqwest::Client,
+    pub ctx: Ctx,
+    pub backend: Backend,
+    pub data_dir: PathBuf,
+    _db: Option<PgDatabase>,
+}
+
+impl TestApp {
+    pub async fn spawn(backend: Backend) -> Option<TestApp> {
+        Self::spawn_with(backend, |_| {}).await
+    }
+
+    /// Spawns with adjusted settings; `None` when PostgreSQL is unreachable
+    /// and not required (the skip is printed loudly).
+    pub async fn spawn_with(
+        backend: Backend,
+        adjust: impl FnOnce(&mut Settings),
+    ) -> Option<TestApp> {
+        let data_dir =
+            std::env::temp_dir().join(format!("gk-test-{}", uuid::Uuid::new_v4().simple()));
+        std::fs::create_dir_all(&data_dir).expect("temporary data directory");
+        let (database_url, pg) = match backend {
+            Backend::Sqlite => (DatabaseUrl::Sqlite(data_dir.join("gatekeeper.db")), None),
+            Backend::Postgres => {
+                let pg = PgDatabase::create()?;
+                (DatabaseUrl::Postgres(pg.url.clone()), Some(pg))
+            }
+        };
+        let mut settings = Settings {
+            bind: "127.0.0.1:0".to_owned(),
+            data_dir: data_dir.clone(),
+            database_url,
+            public_url: "http://127.0.0.1".to_owned(),
+            session_key: cookie::Key::generate(),
+            smtp_url: None,
+            mail_from: "Gatekeeper <noreply@alliance.example>"
+                .parse()
+                .expect("mailbox"),
+            time_zone: chrono_tz::Asia::Shanghai,
+            tuning: Tuning {
+                mail_poll_millis: 100,
+                ..Tuning::default()
+            },
+        };
+        adjust(&mut settings);
+        let app = Application::build(settings)
+            .await
+            .expect("application builds");
+        let port = app.port();
+        let ctx = app.ctx().clone();
+        actix_web::rt::spawn(app.into_server());
+        let client = reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client");
+        Some(TestApp {
+            base: format!("http://127.0.0.1:{port}"),
+            client,
+            ctx,
+            backend,
+            data_dir,
+            _db: pg,
+        })
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// A second, independent browser.
+    pub fn new_browser(&self) -> reqwest::Client {
+        reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client")
+    }
+
+    /// Creates the first admin the way an operator does.
+    pub fn create_admin(&self) {
+        gatekeeper::services::people::create_admin(
+            &self.ctx.db,
+            ADMIN_EMAIL,
+            "Ada Admin",
+            ADMIN_PASSWORD,
+        )
+        .expect("admin created");
+    }
+
+    /// A personal bearer token for the given account.
+    pub async fn token_for(&self, email: &str, password: &str) -> String {
+        let res = self
+            .client
+            .post(self.url("/api/v1/auth/token"))
+            .json(&json!({"email": email, "password": password}))
+            .send()
+            .await
+            .expect("token request");
+        assert_eq!(res.status(), 201, "token for {email}");
+        let body: Value = res.json().await.expect("json");
+        body["token"].as_str().expect("token").to_owned()
+    }
+
+    pub async fn admin_token(&self) -> String {
+        self.create_admin();
+        self.token_for(ADMIN_EMAIL, ADMIN_PASSWORD).await
+    }
+
+    pub async fn api(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: &str,
+        body: Option<Value>,
+    ) -> (u16, Value) {
+        let mut req = self
+            .client
+            .request(method, self.url(path))
+            .bearer_auth(token);
+        if let Some(body) = body {
+            req = req.json(&body);
+        }
+        let res = req.send().await.expect("api request");
+        let status = res.status().as_u16();
+        let text = res.text().await.expect("body");
+        let value = if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap_or(Value::String(text))
+        };
+        (status, value)
+    }
+
+    /// Fetches a page with `client` and returns status and HTML.
+    pub async fn page(&self, client: &reqwest::Client, path: &str) -> (u16, String) {
+        let res = client.get(self.url(path)).send().await.expect("page");
+        (res.status().as_u16(), res.text().await.expect("html"))
+    }
+
+    /// Submits a form the way a browser does: first reads the CSRF token
+    /// from `form_page`, then posts `fields` plus that token.
+    pub async fn submit(
+        &self,
+        client: &reqwest::Client,
+        form_page: &str,
+        action: &str,
+        fields: &[(&str, &str)],
+    ) -> reqwest::Response {
+        let (_, html) = self.page(client, form_page).await;
+        let csrf = csrf_in(&html).expect("the page has a form with a CSRF token");
+        let mut body: Vec<(&str, &str)> = fields.to_vec();
+        body.push(("csrf_token", &csrf));
+        let encoded = serde_html_form::to_string(&body).expect("form");
+        client
+            .post(self.url(action))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(encoded)
+            .send()
+            .await
+            .expect("form post")
+    }
+
+    /// Signs `client` in through the sign-in page.
+    pub async fn sign_in(
+        &self,
+        client: &reqwest::Client,
+        email: &str,
+        password: &str,
+    ) -> reqwest::Response {
+        self.submit(
+            client,
+            "/sign-in",
+            "/sign-in",
+            &[("email", email), ("password", password)],
+        )
+        .await
+    }
+
+    /// Mail queued for an address, newest first.
+    pub fn mail_to(&self, address: &str) -> Vec<outbox::OutboxRow> {
+        self.ctx
+            .db
+            .read_blocking(|conn| Ok(outbox::for_address(conn, address)?))
+            .expect("outbox")
+    }
+
+    /// The one-time password link in the newest mail to `address`.
+    pub fn setup_token(&self, address: &str) -> String {
+        let mail = self.mail_to(address);
+        let body = &mail.first().expect("a mail was queued").body_text;
+        let start = body.find("token=").expect("the mail has a link") + "token=".len();
+        body[start..]
+            .split_whitespace()
+            .next()
+            .expect("token")
+            .to_owned()
+    }
+
+    pub fn count(&self, table: &str) -> i64 {
+        #[derive(diesel::QueryableByName)]
+        struct Count {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            n: i64,
+        }
+        let sql = format!("SELECT COUNT(*) AS n FROM {table}");
+        self.ctx
+            .db
+            .read_blocking(|conn| Ok(diesel::sql_query(sql).get_result::<Count>(conn)?.n))
+            .expect("count")
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.data_dir);
+    }
+}
+
+/// Finds the CSRF token in a page's first form.
+pub fn csrf_in(html: &str) -> Option<String> {
+    let marker = "name=\"csrf_token\" value=\"";
+    let start = html.find(marker)? + marker.len();
+    Some(html[start..].split('"').next()?.to_owned())
+}
+
+/// A PostgreSQL database for one test, dropped when the test ends.
+pub struct PgDatabase {
+    pub url: String,
+    name: String,
+    admin_url: String,
+}
+
+fn postgres_required() -> bool {
+    std::env::var("GATEKEEPER_REQUIRE_POSTGRES").is_ok_and(|v| v == "1")
+}
+
+impl PgDatabase {
+    fn create() -> Option<PgDatabase> {
+        let server = std::env::var("GATEKEEPER_TEST_POSTGRES")
+            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".to_owned());
+        let admin_url = format!("{server}/postgres");
+        let mut conn = match diesel::PgConnection::establish(&admin_url) {
+            Ok(c) => c,
+            Err(e) => {
+                if postgres_required() {
+                    panic!(
+                        "PostgreSQL is required (GATEKEEPER_REQUIRE_POSTGRES=1) but unreachable at {server}: {e}"
+                    );
+                }
+                eprintln!(
+                    "\n!!! SKIPPING a PostgreSQL scenario: no server at {server} ({e}). Set GATEKEEPER_TEST_POSTGRES or start PostgreSQL. !!!\n"
+                );
+                return None;
+            }
+        };
+        let name = format!("gk_test_{}", uuid::Uuid::new_v4().simple());
+        diesel::sql_query(format!("CREATE DATABASE {name}"))
+            .execute(&mut conn)
+            .expect("create test database");
+        Some(PgDatabase {
+            url: format!("{server}/{name}"),
+            name,
+            admin_url,
+        })
+    }
+}
+
+impl Drop for PgDatabase {
+    fn drop(&mut self) {
+        if let Ok(mut conn) = diesel::PgConnection::establish(&self.admin_url) {
+            let _ = diesel::sql_query(format!(
+                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                self.name
+            ))
+            .execute(&mut conn);
+        }
+    }
+}

@@ -1,0 +1,12 @@
+//! Integration tests: the real application over HTTP, every scenario on
+//! SQLite and on PostgreSQL (see helpers.rs).
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod helpers;
+
+mod accounts;
+mod admin;
+mod api;
+mod mail;
+mod security;
