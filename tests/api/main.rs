@@ -8,5 +8,6 @@ mod helpers;
 mod accounts;
 mod admin;
 mod api;
+mod browser;
 mod mail;
 mod security;
