@@ -44,14 +44,23 @@ impl Drop for Driver {
 
 async fn start_browser() -> Option<(Driver, Client)> {
     let required = std::env::var("GATEKEEPER_REQUIRE_BROWSER").is_ok_and(|v| v == "1");
-    let (Some(driver), Some(chromium)) = (find("chromedriver", "CHROMEDRIVER"), find("chromium", "CHROMIUM")) else {
+    let (Some(driver), Some(chromium)) = (
+        find("chromedriver", "CHROMEDRIVER"),
+        find("chromium", "CHROMIUM"),
+    ) else {
         if required {
             panic!("GATEKEEPER_REQUIRE_BROWSER=1 but chromium/chromedriver are not installed");
         }
-        eprintln!("\n!!! SKIPPING the browser scenario: install Debian's chromium and chromium-driver (bash .ci/run does). !!!\n");
+        eprintln!(
+            "\n!!! SKIPPING the browser scenario: install Debian's chromium and chromium-driver (bash .ci/run does). !!!\n"
+        );
         return None;
     };
-    let port = std::net::TcpListener::bind("127.0.0.1:0").ok()?.local_addr().ok()?.port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .ok()?
+        .local_addr()
+        .ok()?
+        .port();
     let child = tokio::process::Command::new(driver)
         .arg(format!("--port={port}"))
         .stdout(Stdio::null())
@@ -60,9 +69,16 @@ async fn start_browser() -> Option<(Driver, Client)> {
         .spawn()
         .expect("chromedriver starts");
     let profile = std::env::temp_dir().join(format!("gk-chrome-{}", uuid::Uuid::new_v4().simple()));
-    let driver = Driver { child, port, profile: profile.clone() };
+    let driver = Driver {
+        child,
+        port,
+        profile: profile.clone(),
+    };
     for _ in 0..100 {
-        if tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
+        if tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_ok()
+        {
             break;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
@@ -110,30 +126,77 @@ async fn a_person_signs_in_and_switches_language_in_a_real_browser(app: TestApp)
         // The browser asks for Chinese: the page is Chinese.
         let title = browser.find(Locator::Css("h1")).await?.text().await?;
         assert_eq!(title, "登录");
-        browser.find(Locator::Css("#email")).await?.send_keys(ADMIN_EMAIL).await?;
-        browser.find(Locator::Css("#password")).await?.send_keys(ADMIN_PASSWORD).await?;
-        browser.find(Locator::Css("#sign-in")).await?.click().await?;
-        let welcome = browser.wait().at_most(Duration::from_secs(10)).for_element(Locator::Css("#welcome")).await?;
+        browser
+            .find(Locator::Css("#email"))
+            .await?
+            .send_keys(ADMIN_EMAIL)
+            .await?;
+        browser
+            .find(Locator::Css("#password"))
+            .await?
+            .send_keys(ADMIN_PASSWORD)
+            .await?;
+        browser
+            .find(Locator::Css("#sign-in"))
+            .await?
+            .click()
+            .await?;
+        let welcome = browser
+            .wait()
+            .at_most(Duration::from_secs(10))
+            .for_element(Locator::Css("#welcome"))
+            .await?;
         assert!(welcome.text().await?.contains("欢迎"));
-        std::fs::write(artifact(&format!("home-zh-{backend}.png")), browser.screenshot().await?).expect("screenshot saved");
+        std::fs::write(
+            artifact(&format!("home-zh-{backend}.png")),
+            browser.screenshot().await?,
+        )
+        .expect("screenshot saved");
 
         // Switch to English with the header's button.
-        browser.find(Locator::Css("#lang-en")).await?.click().await?;
-        let welcome = browser.wait().at_most(Duration::from_secs(10)).for_element(Locator::Css("#welcome")).await?;
+        browser
+            .find(Locator::Css("#lang-en"))
+            .await?
+            .click()
+            .await?;
+        // Wait for the new page, not the old one's heading.
+        let welcome = browser
+            .wait()
+            .at_most(Duration::from_secs(10))
+            .for_element(Locator::Css("html[lang='en'] #welcome"))
+            .await?;
         let text = welcome.text().await?;
         assert!(text.contains("Welcome"), "{text}");
         assert!(browser.source().await?.contains("<html lang=\"en\">"));
-        std::fs::write(artifact(&format!("home-en-{backend}.png")), browser.screenshot().await?).expect("screenshot saved");
+        std::fs::write(
+            artifact(&format!("home-en-{backend}.png")),
+            browser.screenshot().await?,
+        )
+        .expect("screenshot saved");
 
         // A phone-sized window still shows every admin link.
         browser.set_window_size(390, 844).await?;
         browser.goto(&app.url("/")).await?;
-        browser.find(Locator::Css("a[href='/admin/people']")).await?;
-        std::fs::write(artifact(&format!("home-phone-{backend}.png")), browser.screenshot().await?).expect("screenshot saved");
+        browser
+            .find(Locator::Css("a[href='/admin/people']"))
+            .await?;
+        std::fs::write(
+            artifact(&format!("home-phone-{backend}.png")),
+            browser.screenshot().await?,
+        )
+        .expect("screenshot saved");
 
         // Signing out in the browser ends the session.
-        browser.find(Locator::Css("#sign-out")).await?.click().await?;
-        browser.wait().at_most(Duration::from_secs(10)).for_element(Locator::Css("#email")).await?;
+        browser
+            .find(Locator::Css("#sign-out"))
+            .await?
+            .click()
+            .await?;
+        browser
+            .wait()
+            .at_most(Duration::from_secs(10))
+            .for_element(Locator::Css("#email"))
+            .await?;
         Ok::<(), fantoccini::error::CmdError>(())
     }
     .await;

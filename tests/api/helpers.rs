@@ -111,6 +111,20 @@ impl TestApp {
         })
     }
 
+    /// A second server instance on the same database (as behind a load
+    /// balancer); returns its base URL and context.
+    pub async fn another_instance(&self, adjust: impl FnOnce(&mut Settings)) -> (String, Ctx) {
+        let mut settings = (*self.ctx.settings).clone();
+        adjust(&mut settings);
+        let app = Application::build(settings)
+            .await
+            .expect("second instance builds");
+        let base = format!("http://127.0.0.1:{}", app.port());
+        let ctx = app.ctx().clone();
+        actix_web::rt::spawn(app.into_server());
+        (base, ctx)
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }

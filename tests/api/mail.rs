@@ -15,7 +15,8 @@ use crate::on_both_databases;
 on_both_databases!(
     mail_reaches_a_real_smtp_server,
     mail_waits_while_the_server_is_down,
-    without_smtp_mail_is_written_to_files
+    without_smtp_mail_is_written_to_files,
+    two_instances_never_send_the_same_mail_twice,
 );
 
 /// Recipients and raw message text of one delivery.
@@ -25,22 +26,25 @@ type Delivery = (Vec<String>, String);
 #[derive(Clone, Default)]
 struct Inbox {
     received: Arc<Mutex<Vec<Delivery>>>,
-    current: Arc<Mutex<(Vec<String>, Vec<u8>)>>,
+    // Per connection: the server clones the handler for each one.
+    to: Vec<String>,
+    data: Vec<u8>,
 }
 
 impl Handler for Inbox {
     fn data_start(&mut self, _domain: &str, _from: &str, _is8bit: bool, to: &[String]) -> Response {
-        *self.current.lock().unwrap() = (to.to_vec(), Vec::new());
+        self.to = to.to_vec();
+        self.data.clear();
         response::OK
     }
 
     fn data(&mut self, buf: &[u8]) -> std::io::Result<()> {
-        self.current.lock().unwrap().1.extend_from_slice(buf);
+        self.data.extend_from_slice(buf);
         Ok(())
     }
 
     fn data_end(&mut self) -> Response {
-        let (to, data) = std::mem::take(&mut *self.current.lock().unwrap());
+        let (to, data) = (std::mem::take(&mut self.to), std::mem::take(&mut self.data));
         self.received
             .lock()
             .unwrap()
@@ -205,4 +209,40 @@ async fn without_smtp_mail_is_written_to_files(app: TestApp) {
     let text = std::fs::read_to_string(file).unwrap();
     assert!(text.contains("files@alliance.example"));
     assert!(wait_for(|| app.mail_to("files@alliance.example")[0].sent_at.is_some()).await);
+}
+
+async fn two_instances_never_send_the_same_mail_twice(probe: TestApp) {
+    let port = free_port();
+    let inbox = start_smtp(port);
+    let app = spawn_with_smtp(&probe, port).await;
+    // A second and third instance on the same database and mail server, all
+    // polling every 100 ms.
+    app.another_instance(|_| {}).await;
+    app.another_instance(|_| {}).await;
+    let token = app.admin_token().await;
+    const PEOPLE: usize = 30;
+    for i in 0..PEOPLE {
+        let (status, _) = app
+            .api(
+                Method::POST,
+                "/api/v1/people",
+                &token,
+                Some(json!({"email": format!("p{i}@alliance.example"), "name": format!("P{i}")})),
+            )
+            .await;
+        assert_eq!(status, 201);
+    }
+    assert!(
+        wait_for(|| inbox.received.lock().unwrap().len() >= PEOPLE).await,
+        "all mail arrived"
+    );
+    // Give any duplicate time to show up.
+    actix_web::rt::time::sleep(Duration::from_millis(500)).await;
+    let received = inbox.received.lock().unwrap().clone();
+    assert_eq!(received.len(), PEOPLE, "each message exactly once");
+    let mut recipients: Vec<String> = received.iter().map(|(to, _)| to[0].clone()).collect();
+    recipients.sort();
+    recipients.dedup();
+    assert_eq!(recipients.len(), PEOPLE);
+    drop(probe);
 }

@@ -10,4 +10,5 @@ mod admin;
 mod api;
 mod browser;
 mod mail;
+mod operations;
 mod security;

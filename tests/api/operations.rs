@@ -1,0 +1,238 @@
+//! What an operator does: the command line, migrations, and session expiry.
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+use diesel::RunQueryDsl;
+use diesel_migrations::MigrationHarness;
+use gatekeeper::store::{DbConn, POSTGRES_MIGRATIONS, SQLITE_MIGRATIONS};
+use reqwest::Method;
+
+use crate::helpers::{ADMIN_EMAIL, ADMIN_PASSWORD, Backend, TestApp};
+use crate::on_both_databases;
+
+on_both_databases!(
+    the_command_line_migrates_and_creates_an_admin,
+    migrations_run_down_and_up_again,
+    an_idle_session_ends,
+    admins_issue_and_revoke_tokens_in_the_pages,
+);
+
+fn gatekeeper(app: &TestApp) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_gatekeeper"));
+    let url = match &app.ctx.settings.database_url {
+        gatekeeper::store::DatabaseUrl::Postgres(url) => url.clone(),
+        gatekeeper::store::DatabaseUrl::Sqlite(path) => path.display().to_string(),
+    };
+    cmd.env("GATEKEEPER_DATABASE_URL", url)
+        .env("GATEKEEPER_DATA_DIR", &app.data_dir)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    cmd
+}
+
+async fn the_command_line_migrates_and_creates_an_admin(app: TestApp) {
+    let help = gatekeeper(&app).arg("--help").output().unwrap();
+    assert!(help.status.success());
+    let text = String::from_utf8_lossy(&help.stdout);
+    for word in ["serve", "migrate", "admin", "GATEKEEPER_DATABASE_URL"] {
+        assert!(text.contains(word), "--help mentions {word}");
+    }
+    let migrate = gatekeeper(&app).arg("migrate").output().unwrap();
+    assert!(migrate.status.success());
+    assert!(
+        String::from_utf8_lossy(&migrate.stdout).contains("0 migration(s) applied"),
+        "already migrated by the server"
+    );
+
+    // The password comes from standard input, never from the command line.
+    let with_flag = gatekeeper(&app)
+        .args([
+            "admin",
+            "create",
+            "--email",
+            "op@alliance.example",
+            "--name",
+            "Op",
+            "--password",
+            "x",
+        ])
+        .output()
+        .unwrap();
+    assert!(!with_flag.status.success());
+    let mut child = gatekeeper(&app)
+        .args([
+            "admin",
+            "create",
+            "--email",
+            "Op@Alliance.example",
+            "--name",
+            "Operator",
+        ])
+        .stdin(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"operator secret phrase\n")
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("op@alliance.example"));
+    // The new admin signs in over HTTP.
+    let token = app
+        .token_for("op@alliance.example", "operator secret phrase")
+        .await;
+    let (_, me) = app.api(Method::GET, "/api/v1/me", &token, None).await;
+    assert_eq!(me["roles"], serde_json::json!(["admin"]));
+
+    // Refusals are clear and change nothing: a weak password, a duplicate.
+    for (email, password, expect) in [
+        ("weak@alliance.example", "password", "common"),
+        ("op@alliance.example", "another fine phrase", "exists"),
+    ] {
+        let mut child = gatekeeper(&app)
+            .args(["admin", "create", "--email", email, "--name", "X"])
+            .stdin(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(format!("{password}\n").as_bytes())
+            .unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert!(!out.status.success());
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains(expect),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    assert_eq!(app.count("people"), 1);
+}
+
+async fn migrations_run_down_and_up_again(app: TestApp) {
+    app.ctx
+        .db
+        .write_blocking(|conn| {
+            let failed =
+                |e: Box<dyn std::error::Error + Send + Sync>| gatekeeper::error::Error::internal(e);
+            match conn {
+                DbConn::Sqlite(c) => {
+                    c.revert_all_migrations(SQLITE_MIGRATIONS).map_err(failed)?;
+                    c.run_pending_migrations(SQLITE_MIGRATIONS)
+                        .map_err(failed)?;
+                }
+                DbConn::Postgres(c) => {
+                    c.revert_all_migrations(POSTGRES_MIGRATIONS)
+                        .map_err(failed)?;
+                    c.run_pending_migrations(POSTGRES_MIGRATIONS)
+                        .map_err(failed)?;
+                }
+            }
+            Ok(())
+        })
+        .unwrap();
+    // The schema is whole again: the app works end to end.
+    let token = app.admin_token().await;
+    assert_eq!(
+        app.api(Method::GET, "/api/v1/people", &token, None).await.0,
+        200
+    );
+}
+
+async fn an_idle_session_ends(app: TestApp) {
+    app.create_admin();
+    let browser = app.new_browser();
+    app.sign_in(&browser, ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    assert_eq!(app.page(&browser, "/").await.0, 200);
+    // Two hours and a minute without a request.
+    let sql = match app.backend {
+        Backend::Sqlite => "UPDATE sessions SET last_seen_at = datetime('now', '-121 minutes')",
+        Backend::Postgres => {
+            "UPDATE sessions SET last_seen_at = (now() at time zone 'utc') - interval '121 minutes'"
+        }
+    };
+    app.ctx
+        .db
+        .write_blocking(|conn| Ok(diesel::sql_query(sql).execute(conn)?))
+        .unwrap();
+    assert_eq!(app.page(&browser, "/").await.0, 303);
+    assert_eq!(app.count("sessions"), 0, "the expired session was removed");
+}
+
+async fn admins_issue_and_revoke_tokens_in_the_pages(app: TestApp) {
+    app.create_admin();
+    let browser = app.new_browser();
+    app.sign_in(&browser, ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let res = app
+        .submit(
+            &browser,
+            "/admin/tokens",
+            "/admin/tokens",
+            &[
+                ("name", "District HIS"),
+                ("scopes", "institutions:read"),
+                ("scopes", "people:read"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 201);
+    assert_eq!(res.headers()["cache-control"], "no-store");
+    let html = res.text().await.unwrap();
+    let start = html.find("id=\"issued-token\">").unwrap() + "id=\"issued-token\">".len();
+    let secret = html[start..].split('<').next().unwrap().to_owned();
+    assert!(secret.starts_with("gki_"));
+    assert_eq!(
+        app.api(Method::GET, "/api/v1/institutions", &secret, None)
+            .await
+            .0,
+        200
+    );
+    // Shown once: the list page does not contain it.
+    let (_, list) = app.page(&browser, "/admin/tokens").await;
+    assert!(!list.contains(&secret));
+    assert!(list.contains("institutions:read people:read"));
+    // No scope chosen: refused by field, nothing issued.
+    let before = app.count("api_tokens");
+    let res = app
+        .submit(
+            &browser,
+            "/admin/tokens",
+            "/admin/tokens",
+            &[("name", "Nothing")],
+        )
+        .await;
+    assert_eq!(res.status(), 422);
+    assert_eq!(app.count("api_tokens"), before);
+    // Revoke from the page.
+    let id_start = list.find("/admin/tokens/").unwrap() + "/admin/tokens/".len();
+    let id: String = list[id_start..]
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    let res = app
+        .submit(
+            &browser,
+            "/admin/tokens",
+            &format!("/admin/tokens/{id}/revoke"),
+            &[],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(
+        app.api(Method::GET, "/api/v1/institutions", &secret, None)
+            .await
+            .0,
+        401
+    );
+}
