@@ -166,6 +166,13 @@ pub fn locale_of(req: &HttpRequest, user: Option<&SessionUser>) -> Locale {
     )
 }
 
+/// The application context registered in `startup`.
+fn ctx_of(req: &HttpRequest) -> Result<web::Data<Ctx>, Error> {
+    req.app_data::<web::Data<Ctx>>()
+        .cloned()
+        .ok_or_else(|| Error::internal("application state missing"))
+}
+
 /// What every page handler needs: the context, the signed-in person (if
 /// any), the translator and the CSRF token.
 pub struct Page {
@@ -195,10 +202,7 @@ impl FromRequest for Page {
     fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
         let req = req.clone();
         Box::pin(async move {
-            let ctx = req
-                .app_data::<web::Data<Ctx>>()
-                .cloned()
-                .ok_or_else(|| PageError(Error::internal("application state missing")))?;
+            let ctx = ctx_of(&req)?;
             let names = cookie_names(&ctx);
             let session_token = read_signed(&ctx, &req, names.session);
             let user = match &session_token {
@@ -236,10 +240,7 @@ impl FromRequest for ApiCaller {
     fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
         let req = req.clone();
         Box::pin(async move {
-            let ctx = req
-                .app_data::<web::Data<Ctx>>()
-                .cloned()
-                .ok_or_else(|| ApiError(Error::internal("application state missing")))?;
+            let ctx = ctx_of(&req)?;
             let token = req
                 .headers()
                 .get(header::AUTHORIZATION)
