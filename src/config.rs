@@ -55,6 +55,9 @@ pub struct CommonArgs {
     /// IANA time zone in which times are shown [default: Asia/Shanghai].
     #[arg(long, env = "GATEKEEPER_TIME_ZONE", global = true)]
     pub time_zone: Option<String>,
+    /// Directory of question bank files loaded at start; "none" to skip [default: ./question_banks].
+    #[arg(long, env = "GATEKEEPER_QUESTION_BANKS", global = true)]
+    pub question_banks: Option<String>,
 }
 
 /// The same settings as they may appear in the config file.
@@ -69,6 +72,7 @@ struct FileSettings {
     smtp_url: Option<String>,
     mail_from: Option<String>,
     time_zone: Option<String>,
+    question_banks: Option<String>,
 }
 
 /// Resolved settings.
@@ -82,6 +86,8 @@ pub struct Settings {
     pub smtp_url: Option<String>,
     pub mail_from: lettre::message::Mailbox,
     pub time_zone: chrono_tz::Tz,
+    /// Bank files imported at start (None: skip).
+    pub question_banks: Option<PathBuf>,
     pub tuning: Tuning,
 }
 
@@ -96,6 +102,8 @@ pub struct Tuning {
     pub sign_in_address_refill_secs: u64,
     /// How often the mail worker looks for due mail.
     pub mail_poll_millis: u64,
+    /// How often overdue exam attempts are looked for and submitted.
+    pub auto_submit_poll_millis: u64,
     /// The largest request body accepted, in bytes.
     pub max_body_bytes: usize,
 }
@@ -108,6 +116,7 @@ impl Default for Tuning {
             sign_in_address_burst: 30,
             sign_in_address_refill_secs: 20,
             mail_poll_millis: 2_000,
+            auto_submit_poll_millis: 5_000,
             max_body_bytes: 256 * 1024,
         }
     }
@@ -182,6 +191,11 @@ impl Settings {
             smtp_url: pick(&args.smtp_url, &file.smtp_url).filter(|s| !s.trim().is_empty()),
             mail_from,
             time_zone,
+            question_banks: match pick(&args.question_banks, &file.question_banks).as_deref() {
+                Some("none") | Some("") => None,
+                Some(dir) => Some(PathBuf::from(dir)),
+                None => Some(PathBuf::from("question_banks")),
+            },
             tuning: Tuning::default(),
         })
     }

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 use gatekeeper::config::{CommonArgs, Settings};
-use gatekeeper::services::people;
+use gatekeeper::services::{banks, people};
 use gatekeeper::startup::Application;
 use gatekeeper::store::Db;
 
@@ -34,6 +34,20 @@ enum Command {
         #[command(subcommand)]
         command: AdminCommand,
     },
+    /// Question banks (the bank format or Moodle GIFT; see question_banks/README.md).
+    Bank {
+        #[command(subcommand)]
+        command: BankCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum BankCommand {
+    /// Report every problem of a bank file (or of every bank file in a
+    /// directory) with its line; writes nothing.
+    Check { path: std::path::PathBuf },
+    /// Check, then load the banks in one transaction (nothing if any file has a problem).
+    Import { path: std::path::PathBuf },
 }
 
 #[derive(Subcommand)]
@@ -66,6 +80,12 @@ fn main() -> ExitCode {
         Command::Admin {
             command: AdminCommand::Create { email, name },
         } => create_admin(&cli.common, &email, &name),
+        Command::Bank {
+            command: BankCommand::Check { path },
+        } => check_banks(&path),
+        Command::Bank {
+            command: BankCommand::Import { path },
+        } => import_banks(&cli.common, &path),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
@@ -143,5 +163,45 @@ fn create_admin(common: &CommonArgs, email: &str, name: &str) -> Result<(), Stri
         "Admin {} <{}> created (id {}). Sign in at {}/sign-in",
         admin.name, admin.email, admin.id, settings.public_url
     );
+    Ok(())
+}
+
+fn checked_banks(
+    path: &std::path::Path,
+) -> Result<Vec<(std::path::PathBuf, gatekeeper::domain::banks::Bank)>, String> {
+    let files = banks::bank_files(path).map_err(|e| e.to_string())?;
+    if files.is_empty() {
+        return Err(format!("{}: no .toml or .gift bank files", path.display()));
+    }
+    banks::check_all(&files).map_err(|problems| {
+        let count: usize = problems.iter().map(|p| p.problems.len()).sum();
+        let lines: Vec<String> = problems.iter().map(ToString::to_string).collect();
+        format!(
+            "{}\n{count} problem(s); nothing was imported",
+            lines.join("\n")
+        )
+    })
+}
+
+fn check_banks(path: &std::path::Path) -> Result<(), String> {
+    for (file, bank) in checked_banks(path)? {
+        println!(
+            "{}: ok, bank \"{}\" with {} questions",
+            file.display(),
+            bank.meta.id,
+            bank.questions.len()
+        );
+    }
+    Ok(())
+}
+
+fn import_banks(common: &CommonArgs, path: &std::path::Path) -> Result<(), String> {
+    let checked = checked_banks(path)?;
+    let settings = Settings::resolve(common).map_err(|e| e.to_string())?;
+    let db = Db::connect(&settings.database_url).map_err(|e| e.to_string())?;
+    db.migrate().map_err(|e| e.to_string())?;
+    for summary in banks::import(&db, &checked).map_err(|e| e.to_string())? {
+        println!("{summary}");
+    }
     Ok(())
 }

@@ -31,6 +31,13 @@ impl Application {
                 "database migrated"
             );
         }
+        if let Some(dir) = settings.question_banks.as_deref().filter(|d| d.is_dir()) {
+            // A bank with an error stops the start: exams must never draw
+            // from a half-loaded bank. The error lists every file line.
+            for summary in crate::services::banks::import_path(&db, dir)? {
+                tracing::info!(%summary, "question bank loaded");
+            }
+        }
         let listener = TcpListener::bind(&settings.bind)
             .map_err(|e| Error::internal(format!("cannot listen on {}: {e}", settings.bind)))?;
         let port = listener
@@ -46,6 +53,10 @@ impl Application {
             std::time::Duration::from_millis(ctx.settings.tuning.mail_poll_millis),
         );
         jobs::sessions::spawn(ctx.db.clone(), std::time::Duration::from_secs(3600));
+        jobs::exams::spawn(
+            ctx.db.clone(),
+            std::time::Duration::from_millis(ctx.settings.tuning.auto_submit_poll_millis),
+        );
         let server = run(listener, ctx.clone())?;
         Ok(Application { port, server, ctx })
     }

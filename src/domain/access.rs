@@ -38,16 +38,19 @@ pub enum Permission {
     ManageApiTokens,
     /// Read and change one's own account: people only.
     OwnAccount,
+    /// Schedule exams and register candidates: admins.
+    ManageExams,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 6] = [
+    pub const ALL: [Permission; 7] = [
         Permission::ReadInstitutions,
         Permission::ManageInstitutions,
         Permission::ReadPeople,
         Permission::ManagePeople,
         Permission::ManageApiTokens,
         Permission::OwnAccount,
+        Permission::ManageExams,
     ];
 }
 
@@ -59,7 +62,8 @@ pub fn permits(principal: &Principal, permission: Permission) -> bool {
             Permission::ManageInstitutions
             | Permission::ReadPeople
             | Permission::ManagePeople
-            | Permission::ManageApiTokens => actor.has(Role::Admin),
+            | Permission::ManageApiTokens
+            | Permission::ManageExams => actor.has(Role::Admin),
         },
         Principal::Integration { scopes, .. } => {
             let needed = match permission {
@@ -73,7 +77,9 @@ pub fn permits(principal: &Principal, permission: Permission) -> bool {
                 }
                 Permission::ManageInstitutions => Scope::InstitutionsWrite,
                 Permission::ManagePeople => Scope::PeopleWrite,
-                Permission::ManageApiTokens | Permission::OwnAccount => return false,
+                Permission::ManageApiTokens | Permission::OwnAccount | Permission::ManageExams => {
+                    return false;
+                }
             };
             scopes.contains(&needed)
         }

@@ -2,10 +2,15 @@
 //! unit-tested exhaustively; the other layers call it.
 
 pub mod access;
+pub mod banks;
+pub mod exams;
+pub mod gift;
 pub mod institutions;
 pub mod locale;
+pub mod papers;
 pub mod password;
 pub mod people;
 pub mod roles;
+pub mod scoring;
 pub mod sessions;
 pub mod tokens;

@@ -1,5 +1,6 @@
 //! Background work that runs inside every server instance. Jobs claim their
 //! work with row locks, so several instances never do the same job twice.
 
+pub mod exams;
 pub mod mail;
 pub mod sessions;

@@ -7,6 +7,8 @@ pub mod accounts;
 pub mod api_tokens;
 pub mod audit;
 pub mod auth;
+pub mod banks;
+pub mod exams;
 pub mod institutions;
 pub mod people;
 

@@ -6,6 +6,8 @@
 
 pub mod api_tokens;
 pub mod audit;
+pub mod banks;
+pub mod exams;
 pub mod institutions;
 pub mod outbox;
 pub mod password_tokens;

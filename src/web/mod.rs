@@ -15,7 +15,7 @@ use actix_web::middleware::{DefaultHeaders, Next};
 use actix_web::{HttpMessage, web};
 use tracing::Instrument;
 
-use pages::{account, admin, home};
+use pages::{account, admin, exams, home};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.configure(api::routes)
@@ -72,7 +72,17 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route(
             "/admin/tokens/{id}/revoke",
             web::post().to(admin::revoke_token),
-        );
+        )
+        .route("/exams", web::get().to(exams::exams_page))
+        .route("/exams/{id}/start", web::post().to(exams::start))
+        .route("/attempts/{id}", web::get().to(exams::attempt_page))
+        .route("/attempts/{id}", web::post().to(exams::save_form))
+        .route(
+            "/attempts/{id}/answers/{position}",
+            web::post().to(exams::save_json),
+        )
+        .route("/attempts/{id}/summary", web::get().to(exams::summary_page))
+        .route("/attempts/{id}/submit", web::post().to(exams::submit));
 }
 
 /// static/ next to the binary's crate; overridable for packaged installs.

@@ -347,18 +347,29 @@ async fn language_follows_accept_language_and_the_switch(app: TestApp) {
 async fn sign_in_is_throttled_per_address(probe: TestApp) {
     // One address trying many accounts (credential stuffing). The limit is
     // lowered here to keep the test short; the default is 30.
-    let app = TestApp::spawn_with(probe.backend, |s| s.tuning.sign_in_address_burst = 4).await.unwrap();
+    let app = TestApp::spawn_with(probe.backend, |s| s.tuning.sign_in_address_burst = 4)
+        .await
+        .unwrap();
     app.create_admin();
     let browser = app.new_browser();
     for i in 0..4 {
-        let res = app.sign_in(&browser, &format!("user{i}@alliance.example"), "some guess").await;
+        let res = app
+            .sign_in(&browser, &format!("user{i}@alliance.example"), "some guess")
+            .await;
         assert_eq!(res.status(), 401);
     }
-    let res = app.sign_in(&browser, "user9@alliance.example", "some guess").await;
+    let res = app
+        .sign_in(&browser, "user9@alliance.example", "some guess")
+        .await;
     assert_eq!(res.status(), 429);
     let html = res.text().await.unwrap();
     assert!(html.contains("id=\"form-error\""));
     // The admin's own sign-in from that address waits as well.
-    assert_eq!(app.sign_in(&browser, ADMIN_EMAIL, ADMIN_PASSWORD).await.status(), 429);
+    assert_eq!(
+        app.sign_in(&browser, ADMIN_EMAIL, ADMIN_PASSWORD)
+            .await
+            .status(),
+        429
+    );
     drop(probe);
 }

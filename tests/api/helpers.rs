@@ -84,8 +84,10 @@ impl TestApp {
                 .parse()
                 .expect("mailbox"),
             time_zone: chrono_tz::Asia::Shanghai,
+            question_banks: None,
             tuning: Tuning {
                 mail_poll_millis: 100,
+                auto_submit_poll_millis: 100,
                 ..Tuning::default()
             },
         };

@@ -4,6 +4,7 @@
 //! `{"error":{"code","message","field"}}`. The OpenAPI document is generated
 //! from these handlers and served at /api/v1/openapi.json.
 
+pub mod exams;
 pub mod json;
 mod types;
 
@@ -29,10 +30,12 @@ type ApiResult = Result<HttpResponse, ApiError>;
         list_institutions, create_institution, get_institution, update_institution,
         list_people, create_person, get_person, update_person, deactivate_person, reactivate_person, send_setup_link,
         list_api_tokens, issue_api_token, revoke_api_token,
+        exams::schedule_exam, exams::list_exams, exams::register, exams::predraw,
+        exams::start_attempt, exams::get_attempt, exams::save_answer, exams::submit_attempt,
     ),
     components(schemas(ErrorBody)),
     modifiers(&BearerAuth),
-    tags((name = "system"), (name = "auth"), (name = "account"), (name = "institutions"), (name = "people"), (name = "api-tokens"))
+    tags((name = "system"), (name = "auth"), (name = "account"), (name = "institutions"), (name = "people"), (name = "api-tokens"), (name = "exams"))
 )]
 pub struct ApiDoc;
 
@@ -73,6 +76,20 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/api-tokens", web::get().to(list_api_tokens))
             .route("/api-tokens", web::post().to(issue_api_token))
             .route("/api-tokens/{id}/revoke", web::post().to(revoke_api_token))
+            .route("/exams", web::get().to(exams::list_exams))
+            .route("/exams", web::post().to(exams::schedule_exam))
+            .route("/exams/{id}/registrations", web::post().to(exams::register))
+            .route("/exams/{id}/predraw", web::post().to(exams::predraw))
+            .route("/exams/{id}/attempts", web::post().to(exams::start_attempt))
+            .route("/attempts/{id}", web::get().to(exams::get_attempt))
+            .route(
+                "/attempts/{id}/answers/{position}",
+                web::put().to(exams::save_answer),
+            )
+            .route(
+                "/attempts/{id}/submit",
+                web::post().to(exams::submit_attempt),
+            )
             .default_service(web::to(not_found)),
     );
 }

@@ -3,6 +3,7 @@
 
 pub mod account;
 pub mod admin;
+pub mod exams;
 pub mod home;
 
 use actix_web::http::{StatusCode, header};

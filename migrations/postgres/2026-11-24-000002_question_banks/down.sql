@@ -1,0 +1,3 @@
+DROP TABLE question_versions;
+DROP TABLE questions;
+DROP TABLE question_banks;

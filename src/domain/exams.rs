@@ -1,0 +1,379 @@
+//! The rules of a scheduled, timed exam: when an attempt may start, its
+//! deadline, when an answer may still be saved, and what the candidate may
+//! see afterwards. The server's deadline is the only clock that counts.
+
+use chrono::{Duration, NaiveDateTime};
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+
+/// What a candidate sees once results are released.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ReviewPolicy {
+    /// Pass or fail and the score.
+    ScoreOnly,
+    /// Also the score per topic.
+    Topics,
+    /// Also their answers, the correct answers and the explanations.
+    Full,
+}
+
+impl ReviewPolicy {
+    pub const ALL: [ReviewPolicy; 3] = [
+        ReviewPolicy::ScoreOnly,
+        ReviewPolicy::Topics,
+        ReviewPolicy::Full,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReviewPolicy::ScoreOnly => "score_only",
+            ReviewPolicy::Topics => "topics",
+            ReviewPolicy::Full => "full",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<ReviewPolicy> {
+        ReviewPolicy::ALL.into_iter().find(|p| p.as_str() == s)
+    }
+}
+
+/// The timing and retake rules of one exam, validated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Schedule {
+    pub opens_at: NaiveDateTime,
+    pub closes_at: NaiveDateTime,
+    pub duration: Duration,
+    /// Percentage of the total points needed to pass (1-100).
+    pub pass_mark: u8,
+    pub attempts_allowed: u32,
+    /// Time between the end of one attempt and the start of the next.
+    pub waiting_period: Duration,
+}
+
+pub const MAX_DURATION_MINUTES: i64 = 8 * 60;
+
+impl Schedule {
+    /// Validates the numbers an admin entered, naming the field at fault.
+    pub fn new(
+        opens_at: NaiveDateTime,
+        closes_at: NaiveDateTime,
+        duration_minutes: i64,
+        pass_mark: i64,
+        attempts_allowed: i64,
+        waiting_days: i64,
+    ) -> Result<Schedule> {
+        if closes_at <= opens_at {
+            return Err(Error::invalid(
+                "closes_at",
+                "must be after the opening time",
+            ));
+        }
+        if !(1..=MAX_DURATION_MINUTES).contains(&duration_minutes) {
+            return Err(Error::invalid(
+                "duration_minutes",
+                format!("must be 1 to {MAX_DURATION_MINUTES} minutes"),
+            ));
+        }
+        if Duration::minutes(duration_minutes) > closes_at - opens_at {
+            return Err(Error::invalid(
+                "duration_minutes",
+                "is longer than the window between opening and closing",
+            ));
+        }
+        if !(1..=100).contains(&pass_mark) {
+            return Err(Error::invalid(
+                "pass_mark",
+                "must be a percentage from 1 to 100",
+            ));
+        }
+        if !(1..=10).contains(&attempts_allowed) {
+            return Err(Error::invalid("attempts_allowed", "must be 1 to 10"));
+        }
+        if !(0..=365).contains(&waiting_days) {
+            return Err(Error::invalid("waiting_days", "must be 0 to 365 days"));
+        }
+        Ok(Schedule {
+            opens_at,
+            closes_at,
+            duration: Duration::minutes(duration_minutes),
+            pass_mark: pass_mark as u8,
+            attempts_allowed: attempts_allowed as u32,
+            waiting_period: Duration::days(waiting_days),
+        })
+    }
+}
+
+/// A candidate's own arrangements: extra time, or a different window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Accommodation {
+    pub extra: Duration,
+    pub opens_at: Option<NaiveDateTime>,
+    pub closes_at: Option<NaiveDateTime>,
+}
+
+impl Accommodation {
+    pub fn window(&self, s: &Schedule) -> (NaiveDateTime, NaiveDateTime) {
+        (
+            self.opens_at.unwrap_or(s.opens_at),
+            self.closes_at.unwrap_or(s.closes_at),
+        )
+    }
+}
+
+/// Why an attempt may not start now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StartRefusal {
+    NotOpenYet { opens_at: NaiveDateTime },
+    Closed,
+    NoAttemptsLeft,
+    Waiting { until: NaiveDateTime },
+}
+
+impl StartRefusal {
+    pub fn into_error(self) -> Error {
+        let message = match self {
+            StartRefusal::NotOpenYet { opens_at } => format!("the exam opens at {opens_at} UTC"),
+            StartRefusal::Closed => "the exam has closed".to_owned(),
+            StartRefusal::NoAttemptsLeft => "no attempts are left".to_owned(),
+            StartRefusal::Waiting { until } => format!("the next attempt may start at {until} UTC"),
+        };
+        Error::conflict("exam", message)
+    }
+}
+
+/// Whether a new attempt may start at `now`. `finished` are the end times of
+/// earlier attempts.
+pub fn may_start(
+    schedule: &Schedule,
+    acc: &Accommodation,
+    finished: &[NaiveDateTime],
+    now: NaiveDateTime,
+) -> std::result::Result<(), StartRefusal> {
+    let (opens, closes) = acc.window(schedule);
+    if now < opens {
+        return Err(StartRefusal::NotOpenYet { opens_at: opens });
+    }
+    if now >= closes {
+        return Err(StartRefusal::Closed);
+    }
+    if finished.len() as u32 >= schedule.attempts_allowed {
+        return Err(StartRefusal::NoAttemptsLeft);
+    }
+    if let Some(last) = finished.iter().max() {
+        let until = *last + schedule.waiting_period;
+        if now < until {
+            return Err(StartRefusal::Waiting { until });
+        }
+    }
+    Ok(())
+}
+
+/// The attempt's deadline: its time plus any extra time, but never past the
+/// candidate's window.
+pub fn deadline(
+    schedule: &Schedule,
+    acc: &Accommodation,
+    started_at: NaiveDateTime,
+) -> NaiveDateTime {
+    let (_, closes) = acc.window(schedule);
+    (started_at + schedule.duration + acc.extra).min(closes)
+}
+
+/// How long after the deadline a save already in flight is still accepted.
+pub const DEFAULT_GRACE_SECONDS: i64 = 15;
+
+/// Whether an answer may be saved at `now`.
+pub fn may_save(
+    deadline: NaiveDateTime,
+    grace: Duration,
+    submitted: bool,
+    now: NaiveDateTime,
+) -> Result<()> {
+    if submitted {
+        return Err(Error::conflict(
+            "attempt",
+            "the attempt has been submitted; answers can no longer change",
+        ));
+    }
+    if now > deadline + grace {
+        return Err(Error::conflict(
+            "attempt",
+            "the time is up; this answer arrived after the deadline",
+        ));
+    }
+    Ok(())
+}
+
+/// Who may sit an exam (until the certification pipeline adds its stage
+/// rule): an active doctor of an alliance member institution.
+pub fn eligible(active: bool, is_doctor: bool, institution_is_member: Option<bool>) -> Result<()> {
+    if !active {
+        return Err(Error::conflict("person_id", "the person is deactivated"));
+    }
+    if !is_doctor {
+        return Err(Error::conflict(
+            "person_id",
+            "only doctors sit certification exams",
+        ));
+    }
+    match institution_is_member {
+        Some(true) => Ok(()),
+        Some(false) => Err(Error::conflict(
+            "person_id",
+            "the doctor's institution is not an alliance member",
+        )),
+        None => Err(Error::conflict(
+            "person_id",
+            "the doctor has no institution",
+        )),
+    }
+}
+
+/// Whether an attempt counts as passed.
+pub fn passed(score: f64, total: f64, pass_mark: u8) -> bool {
+    total > 0.0 && score * 100.0 >= total * f64::from(pass_mark)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(minutes: i64) -> NaiveDateTime {
+        chrono::DateTime::from_timestamp(1_800_000_000, 0)
+            .map(|d| d.naive_utc())
+            .unwrap_or_default()
+            + Duration::minutes(minutes)
+    }
+
+    fn schedule() -> Schedule {
+        // Opens at 0, closes at 180, 90 minutes, 2 attempts, 7 days apart.
+        Schedule::new(t(0), t(180), 90, 60, 2, 7).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    #[test]
+    fn schedules_name_the_bad_field() {
+        let field = |r: Result<Schedule>| r.err().and_then(|e| e.field().map(str::to_owned));
+        assert_eq!(
+            field(Schedule::new(t(10), t(10), 90, 60, 1, 0)).as_deref(),
+            Some("closes_at")
+        );
+        assert_eq!(
+            field(Schedule::new(t(0), t(60), 90, 60, 1, 0)).as_deref(),
+            Some("duration_minutes")
+        );
+        assert_eq!(
+            field(Schedule::new(t(0), t(600), 0, 60, 1, 0)).as_deref(),
+            Some("duration_minutes")
+        );
+        assert_eq!(
+            field(Schedule::new(t(0), t(600), 90, 0, 1, 0)).as_deref(),
+            Some("pass_mark")
+        );
+        assert_eq!(
+            field(Schedule::new(t(0), t(600), 90, 101, 1, 0)).as_deref(),
+            Some("pass_mark")
+        );
+        assert_eq!(
+            field(Schedule::new(t(0), t(600), 90, 60, 0, 0)).as_deref(),
+            Some("attempts_allowed")
+        );
+        assert_eq!(
+            field(Schedule::new(t(0), t(600), 90, 60, 1, -1)).as_deref(),
+            Some("waiting_days")
+        );
+    }
+
+    #[test]
+    fn starts_only_inside_the_window() {
+        let s = schedule();
+        let acc = Accommodation::default();
+        assert_eq!(
+            may_start(&s, &acc, &[], t(-1)),
+            Err(StartRefusal::NotOpenYet { opens_at: t(0) })
+        );
+        assert_eq!(may_start(&s, &acc, &[], t(0)), Ok(()));
+        assert_eq!(may_start(&s, &acc, &[], t(179)), Ok(()));
+        assert_eq!(may_start(&s, &acc, &[], t(180)), Err(StartRefusal::Closed));
+        // A different window for one candidate.
+        let late = Accommodation {
+            opens_at: Some(t(200)),
+            closes_at: Some(t(400)),
+            ..Accommodation::default()
+        };
+        assert!(may_start(&s, &late, &[], t(100)).is_err());
+        assert_eq!(may_start(&s, &late, &[], t(300)), Ok(()));
+    }
+
+    #[test]
+    fn retakes_follow_the_attempt_limit_and_waiting_period() {
+        let mut s = schedule();
+        s.closes_at = t(60 * 24 * 30);
+        let acc = Accommodation::default();
+        let first_end = t(90);
+        assert_eq!(
+            may_start(&s, &acc, &[first_end], t(100)),
+            Err(StartRefusal::Waiting {
+                until: first_end + Duration::days(7)
+            })
+        );
+        assert_eq!(
+            may_start(&s, &acc, &[first_end], first_end + Duration::days(7)),
+            Ok(())
+        );
+        assert_eq!(
+            may_start(&s, &acc, &[first_end, t(60 * 24 * 8)], t(60 * 24 * 20)),
+            Err(StartRefusal::NoAttemptsLeft)
+        );
+    }
+
+    #[test]
+    fn the_deadline_is_duration_plus_extra_capped_by_closing() {
+        let s = schedule();
+        let none = Accommodation::default();
+        assert_eq!(deadline(&s, &none, t(10)), t(100));
+        let extra = Accommodation {
+            extra: Duration::minutes(30),
+            ..Accommodation::default()
+        };
+        assert_eq!(deadline(&s, &extra, t(10)), t(130));
+        // Starting late: the closing time wins.
+        assert_eq!(deadline(&s, &none, t(150)), t(180));
+        assert_eq!(deadline(&s, &extra, t(100)), t(180));
+    }
+
+    #[test]
+    fn saves_stop_at_the_deadline_plus_grace_and_at_submission() {
+        let grace = Duration::seconds(DEFAULT_GRACE_SECONDS);
+        assert!(may_save(t(100), grace, false, t(100)).is_ok());
+        assert!(may_save(t(100), grace, false, t(100) + Duration::seconds(15)).is_ok());
+        assert!(may_save(t(100), grace, false, t(100) + Duration::seconds(16)).is_err());
+        assert!(may_save(t(100), grace, true, t(50)).is_err());
+    }
+
+    #[test]
+    fn the_pass_mark_is_inclusive() {
+        assert!(passed(60.0, 100.0, 60));
+        assert!(!passed(59.9, 100.0, 60));
+        assert!(passed(3.0, 5.0, 60));
+        assert!(!passed(0.0, 0.0, 1));
+    }
+
+    #[test]
+    fn only_active_doctors_of_member_institutions_are_eligible() {
+        assert!(eligible(true, true, Some(true)).is_ok());
+        assert!(eligible(false, true, Some(true)).is_err());
+        assert!(eligible(true, false, Some(true)).is_err());
+        assert!(eligible(true, true, Some(false)).is_err());
+        assert!(eligible(true, true, None).is_err());
+    }
+
+    #[test]
+    fn review_policies_round_trip() {
+        for p in ReviewPolicy::ALL {
+            assert_eq!(ReviewPolicy::parse(p.as_str()), Some(p));
+        }
+        assert_eq!(ReviewPolicy::parse("everything"), None);
+    }
+}

@@ -1,0 +1,684 @@
+//! Scheduling exams, registering candidates, and taking an attempt: start,
+//! save each answer, submit; and the job that submits overdue attempts.
+
+use chrono::{DateTime, Duration, NaiveDateTime, Utc};
+use rand::Rng;
+use serde::Serialize;
+
+use crate::domain::access::Permission;
+use crate::domain::banks::{Body, Content, QuestionKind};
+use crate::domain::exams::{self, Accommodation, ReviewPolicy, Schedule};
+use crate::domain::papers::{self, Blueprint, Candidate};
+use crate::domain::roles::Role;
+use crate::domain::scoring::{self, Response, ShownAnswer};
+use crate::error::{Error, Result};
+use crate::services::audit::{self, Outcome};
+use crate::services::{Caller, Ctx, require};
+use crate::store::exams::{
+    self as store_exams, AttemptRow, ExamRow, ItemRow, NewExam, NewItem, NewRegistration,
+    RegistrationRow,
+};
+use crate::store::{self, Db, DbConn, banks as store_banks, institutions, people};
+
+/// What an admin submits to schedule an exam.
+#[derive(Debug, Clone)]
+pub struct ExamInput {
+    pub track: String,
+    pub title: String,
+    pub opens_at: DateTime<Utc>,
+    pub closes_at: DateTime<Utc>,
+    pub duration_minutes: i64,
+    pub pass_mark: i64,
+    pub attempts_allowed: i64,
+    pub waiting_days: i64,
+    pub review_policy: String,
+    pub blueprint: Blueprint,
+    pub grace_seconds: Option<i64>,
+}
+
+/// The candidates a blueprint can draw from for a track, with exposure.
+fn pool(conn: &mut DbConn, track: &str) -> Result<Vec<Candidate>> {
+    let versions = store_banks::drawable(conn, track)?;
+    let exposure: std::collections::HashMap<i64, i64> =
+        store_exams::exposure(conn)?.into_iter().collect();
+    let mut pool = Vec::with_capacity(versions.len());
+    for v in versions {
+        let content: Content = serde_json::from_str(&v.content)
+            .map_err(|e| Error::internal(format!("stored question {}: {e}", v.id)))?;
+        let options = match &content.body {
+            Body::Single { options } | Body::Multiple { options } => options.len(),
+            _ => 0,
+        };
+        pool.push(Candidate {
+            version_id: v.id,
+            question_id: v.question_id,
+            topic: v.topic,
+            difficulty: v.difficulty.clamp(1, 5) as u8,
+            kind: content.body.kind(),
+            options,
+            exposure: exposure.get(&v.question_id).copied().unwrap_or(0).max(0) as u32,
+        });
+    }
+    Ok(pool)
+}
+
+fn schedule_of(exam: &ExamRow) -> Result<Schedule> {
+    Schedule::new(
+        exam.opens_at,
+        exam.closes_at,
+        i64::from(exam.duration_minutes),
+        i64::from(exam.pass_mark),
+        i64::from(exam.attempts_allowed),
+        i64::from(exam.waiting_days),
+    )
+}
+
+fn blueprint_of(exam: &ExamRow) -> Result<Blueprint> {
+    serde_json::from_str(&exam.blueprint)
+        .map_err(|e| Error::internal(format!("exam {} blueprint: {e}", exam.id)))
+}
+
+/// Schedules an exam after checking its blueprint against the banks: every
+/// cell must have enough questions, or the error names each short cell.
+pub async fn schedule(ctx: &Ctx, caller: &Caller, input: ExamInput) -> Result<ExamRow> {
+    require(ctx, caller, Permission::ManageExams).await?;
+    let title = crate::domain::institutions::required_text("title", &input.title, 200)?;
+    let track = crate::domain::institutions::required_text("track", &input.track, 64)?;
+    let schedule = Schedule::new(
+        input.opens_at.naive_utc(),
+        input.closes_at.naive_utc(),
+        input.duration_minutes,
+        input.pass_mark,
+        input.attempts_allowed,
+        input.waiting_days,
+    )?;
+    let policy = ReviewPolicy::parse(&input.review_policy)
+        .ok_or_else(|| Error::invalid("review_policy", "must be score_only, topics or full"))?;
+    papers::check_shape(&input.blueprint).map_err(|m| Error::invalid("blueprint", m))?;
+    let grace = input.grace_seconds.unwrap_or(exams::DEFAULT_GRACE_SECONDS);
+    if !(0..=300).contains(&grace) {
+        return Err(Error::invalid("grace_seconds", "must be 0 to 300 seconds"));
+    }
+    let blueprint_json = serde_json::to_string(&input.blueprint).map_err(Error::internal)?;
+    let caller = caller.clone();
+    ctx.db
+        .write(move |conn| {
+            let candidates = pool(conn, &track)?;
+            if let Err(short) = papers::draw(&input.blueprint, &candidates, 0) {
+                let message = short
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join("; ");
+                return Err(Error::invalid("blueprint", message));
+            }
+            let exam = store_exams::insert_exam(
+                conn,
+                &NewExam {
+                    track: &track,
+                    title: &title,
+                    opens_at: schedule.opens_at,
+                    closes_at: schedule.closes_at,
+                    duration_minutes: schedule.duration.num_minutes() as i32,
+                    pass_mark: i32::from(schedule.pass_mark),
+                    attempts_allowed: schedule.attempts_allowed as i32,
+                    waiting_days: schedule.waiting_period.num_days() as i32,
+                    review_policy: policy.as_str(),
+                    blueprint: &blueprint_json,
+                    grace_seconds: grace as i32,
+                    created_by: caller.person_id(),
+                    created_at: store::now(),
+                },
+            )?;
+            audit::record(
+                conn,
+                &audit::event(
+                    &caller,
+                    "exam_schedule",
+                    Some(format!("exam:{}", exam.id)),
+                    Outcome::Ok,
+                ),
+            )?;
+            Ok(exam)
+        })
+        .await
+}
+
+/// Exams the caller may see: all for admins, their own for candidates.
+pub async fn list(ctx: &Ctx, caller: &Caller) -> Result<Vec<ExamRow>> {
+    let actor = caller.actor().cloned().ok_or(Error::Forbidden)?;
+    ctx.db
+        .read(move |conn| {
+            if actor.has(Role::Admin) {
+                Ok(store_exams::list_exams(conn)?)
+            } else {
+                Ok(store_exams::exams_for(conn, actor.id)?)
+            }
+        })
+        .await
+}
+
+/// An exam with the caller's attempts at it, for the candidate's list.
+#[derive(Debug, Clone)]
+pub struct MyExam {
+    pub exam: ExamRow,
+    pub attempts: Vec<AttemptRow>,
+}
+
+impl MyExam {
+    /// The attempt under way, if any.
+    pub fn in_progress(&self) -> Option<&AttemptRow> {
+        self.attempts
+            .iter()
+            .find(|a| a.started_at.is_some() && a.submitted_at.is_none())
+    }
+}
+
+/// The exams a candidate is registered for, with their attempts.
+pub async fn mine(ctx: &Ctx, caller: &Caller) -> Result<Vec<MyExam>> {
+    let person_id = caller.actor().map(|a| a.id).ok_or(Error::Forbidden)?;
+    ctx.db
+        .read(move |conn| {
+            let exams = store_exams::exams_for(conn, person_id)?;
+            let mut mine = Vec::with_capacity(exams.len());
+            for exam in exams {
+                let attempts = store_exams::attempts_of(conn, exam.id, person_id)?;
+                mine.push(MyExam { exam, attempts });
+            }
+            Ok(mine)
+        })
+        .await
+}
+
+/// Accommodations for one candidate.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct AccommodationInput {
+    pub extra_minutes: i64,
+    pub opens_at: Option<DateTime<Utc>>,
+    pub closes_at: Option<DateTime<Utc>>,
+}
+
+/// Registers a candidate: an admin registers anyone eligible (with
+/// accommodations); a doctor registers themself (without).
+pub async fn register(
+    ctx: &Ctx,
+    caller: &Caller,
+    exam_id: i64,
+    person_id: i64,
+    acc: AccommodationInput,
+) -> Result<RegistrationRow> {
+    let actor = caller.actor().cloned().ok_or(Error::Forbidden)?;
+    let is_admin = actor.has(Role::Admin);
+    let for_self = actor.id == person_id;
+    // A doctor may register only themself, and grant themself nothing.
+    let plain_self_registration =
+        for_self && acc.extra_minutes == 0 && acc.opens_at.is_none() && acc.closes_at.is_none();
+    if !is_admin && !plain_self_registration {
+        require(ctx, caller, Permission::ManageExams).await?;
+    }
+    if !(0..=240).contains(&acc.extra_minutes) {
+        return Err(Error::invalid("extra_minutes", "must be 0 to 240 minutes"));
+    }
+    if let (Some(o), Some(c)) = (acc.opens_at, acc.closes_at)
+        && c <= o
+    {
+        return Err(Error::invalid(
+            "closes_at",
+            "must be after the opening time",
+        ));
+    }
+    let caller = caller.clone();
+    ctx.db
+        .write(move |conn| {
+            let exam = store_exams::find_exam(conn, exam_id)?.ok_or(Error::NotFound)?;
+            let person = people::find(conn, person_id)?
+                .ok_or_else(|| Error::invalid("person_id", "no such person"))?;
+            let roles = people::roles_of(conn, person_id)?;
+            let member = match person.institution_id {
+                Some(id) => institutions::find(conn, id)?.map(|i| i.alliance_member),
+                None => None,
+            };
+            exams::eligible(person.active, roles.contains(&Role::Doctor), member)?;
+            if store::now() >= exam.closes_at && acc.closes_at.is_none() {
+                return Err(Error::conflict("exam", "the exam has closed"));
+            }
+            let row = store_exams::save_registration(
+                conn,
+                &NewRegistration {
+                    exam_id,
+                    person_id,
+                    extra_minutes: acc.extra_minutes as i32,
+                    opens_at: acc.opens_at.map(|t| t.naive_utc()),
+                    closes_at: acc.closes_at.map(|t| t.naive_utc()),
+                    registered_by: caller.person_id(),
+                },
+                store::now(),
+            )?;
+            audit::record(
+                conn,
+                &audit::event(
+                    &caller,
+                    "exam_register",
+                    Some(format!("exam:{exam_id}/person:{person_id}")),
+                    Outcome::Ok,
+                ),
+            )?;
+            Ok(row)
+        })
+        .await
+}
+
+fn accommodation(r: &RegistrationRow) -> Accommodation {
+    Accommodation {
+        extra: Duration::minutes(i64::from(r.extra_minutes)),
+        opens_at: r.opens_at,
+        closes_at: r.closes_at,
+    }
+}
+
+/// One question as the candidate sees it: never the answer key.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ItemView {
+    pub position: i32,
+    pub section: i32,
+    #[schema(value_type = String)]
+    pub kind: QuestionKind,
+    pub stem: String,
+    /// Options in the order this candidate sees them.
+    pub options: Vec<String>,
+    pub points: i32,
+    /// The saved answer: option positions as shown, true/false, or text.
+    #[schema(value_type = Option<Object>)]
+    pub answer: Option<ShownAnswer>,
+    /// The sequence number of the saved answer (the page resends anything newer).
+    pub seq: Option<i64>,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct AttemptView {
+    pub id: i64,
+    pub exam_id: i64,
+    pub exam_title: String,
+    pub number: i32,
+    pub started_at: Option<DateTime<Utc>>,
+    /// The server's deadline: the only clock that counts.
+    pub deadline: Option<DateTime<Utc>>,
+    pub remaining_seconds: i64,
+    pub submitted_at: Option<DateTime<Utc>>,
+    pub auto_submitted: bool,
+    pub items: Vec<ItemView>,
+}
+
+fn option_order(item: &ItemRow) -> Vec<usize> {
+    serde_json::from_str(&item.option_order).unwrap_or_default()
+}
+
+/// The stored response, in the positions this candidate saw.
+fn shown(response: &Response, order: &[usize]) -> ShownAnswer {
+    match response {
+        Response::Choices { options } => ShownAnswer::Positions(
+            options
+                .iter()
+                .filter_map(|i| order.iter().position(|o| o == i))
+                .collect(),
+        ),
+        Response::TrueFalse { value } => ShownAnswer::TrueFalse(*value),
+        Response::Text { text } => ShownAnswer::Text(text.clone()),
+    }
+}
+
+fn view(conn: &mut DbConn, attempt: &AttemptRow, now: NaiveDateTime) -> Result<AttemptView> {
+    let exam = store_exams::find_exam(conn, attempt.exam_id)?.ok_or(Error::NotFound)?;
+    let items = store_exams::items_of(conn, attempt.id)?;
+    let answers = store_exams::answers_of(conn, attempt.id)?;
+    let mut views = Vec::with_capacity(items.len());
+    for item in &items {
+        let version = store_banks::version_by_id(conn, item.version_id)?.ok_or(Error::NotFound)?;
+        let content: Content = serde_json::from_str(&version.content).map_err(Error::internal)?;
+        let order = option_order(item);
+        let options = match &content.body {
+            Body::Single { options } | Body::Multiple { options } => order
+                .iter()
+                .filter_map(|i| options.get(*i).map(|o| o.text.clone()))
+                .collect(),
+            _ => Vec::new(),
+        };
+        let saved = answers.iter().find(|a| a.attempt_item_id == item.id);
+        let answer = saved
+            .and_then(|a| serde_json::from_str::<Response>(&a.response).ok())
+            .map(|r| shown(&r, &order));
+        views.push(ItemView {
+            position: item.position,
+            section: item.section,
+            kind: content.body.kind(),
+            stem: content.stem,
+            options,
+            points: item.points,
+            answer,
+            seq: saved.map(|a| a.seq),
+        });
+    }
+    let remaining = match (attempt.deadline, attempt.submitted_at) {
+        (Some(d), None) => (d - now).num_seconds().max(0),
+        _ => 0,
+    };
+    let utc = |t: NaiveDateTime| t.and_utc();
+    Ok(AttemptView {
+        id: attempt.id,
+        exam_id: exam.id,
+        exam_title: exam.title,
+        number: attempt.number,
+        started_at: attempt.started_at.map(utc),
+        deadline: attempt.deadline.map(utc),
+        remaining_seconds: remaining,
+        submitted_at: attempt.submitted_at.map(utc),
+        auto_submitted: attempt.auto_submitted,
+        items: views,
+    })
+}
+
+/// Draws a paper for a new attempt inside the caller's transaction.
+fn draw_attempt(
+    conn: &mut DbConn,
+    exam: &ExamRow,
+    person_id: i64,
+    number: i32,
+    now: NaiveDateTime,
+) -> Result<AttemptRow> {
+    let blueprint = blueprint_of(exam)?;
+    let candidates = pool(conn, &exam.track)?;
+    // A non-negative seed that fits every backend's BIGINT.
+    let seed = rand::rng().random_range(0..i64::MAX);
+    let paper = papers::draw(&blueprint, &candidates, seed as u64).map_err(|short| {
+        Error::conflict(
+            "exam",
+            format!(
+                "the banks can no longer fill this exam: {}",
+                short
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            ),
+        )
+    })?;
+    let attempt = store_exams::insert_attempt(conn, exam.id, person_id, number, seed, now)?;
+    for (position, item) in paper.iter().enumerate() {
+        let order = serde_json::to_string(&item.option_order).map_err(Error::internal)?;
+        store_exams::insert_item(
+            conn,
+            attempt.id,
+            &NewItem {
+                position: position as i32 + 1,
+                section: item.section as i32,
+                question_id: item.question_id,
+                version_id: item.version_id,
+                points: item.points as i32,
+                option_order: &order,
+            },
+        )?;
+    }
+    store_exams::record_event(
+        conn,
+        attempt.id,
+        "paper_drawn",
+        Some(&format!("seed {seed}, {} questions", paper.len())),
+        now,
+    )?;
+    Ok(attempt)
+}
+
+/// Starts (or resumes) the caller's attempt. Idempotent: a retried start
+/// returns the attempt already under way, never a second one.
+pub async fn start(ctx: &Ctx, caller: &Caller, exam_id: i64) -> Result<AttemptView> {
+    let person_id = caller.actor().map(|a| a.id).ok_or(Error::Forbidden)?;
+    ctx.db
+        .write(move |conn| {
+            let now = store::now();
+            let exam = store_exams::find_exam(conn, exam_id)?.ok_or(Error::NotFound)?;
+            let registration = store_exams::find_registration(conn, exam_id, person_id)?
+                .ok_or_else(|| Error::conflict("exam", "you are not registered for this exam"))?;
+            let attempts = store_exams::attempts_of(conn, exam_id, person_id)?;
+            if let Some(open) = attempts
+                .iter()
+                .find(|a| a.submitted_at.is_none() && a.started_at.is_some())
+            {
+                return view(conn, open, now);
+            }
+            let schedule = schedule_of(&exam)?;
+            let acc = accommodation(&registration);
+            let finished: Vec<NaiveDateTime> =
+                attempts.iter().filter_map(|a| a.submitted_at).collect();
+            exams::may_start(&schedule, &acc, &finished, now)
+                .map_err(exams::StartRefusal::into_error)?;
+            // A paper drawn ahead of time is used; otherwise draw one now.
+            let attempt = match attempts
+                .iter()
+                .find(|a| a.started_at.is_none() && a.submitted_at.is_none())
+            {
+                Some(predrawn) => predrawn.clone(),
+                None => draw_attempt(conn, &exam, person_id, attempts.len() as i32 + 1, now)?,
+            };
+            let deadline = exams::deadline(&schedule, &acc, now);
+            let attempt = store_exams::mark_started(conn, attempt.id, now, deadline)?;
+            store_exams::record_event(
+                conn,
+                attempt.id,
+                "started",
+                Some(&format!("deadline {deadline}")),
+                now,
+            )?;
+            view(conn, &attempt, now)
+        })
+        .await
+}
+
+/// Draws papers ahead of the opening for every registered candidate who has
+/// none waiting, so the opening minute does no heavy work.
+pub async fn predraw(ctx: &Ctx, caller: &Caller, exam_id: i64) -> Result<usize> {
+    require(ctx, caller, Permission::ManageExams).await?;
+    ctx.db
+        .write(move |conn| {
+            let now = store::now();
+            let exam = store_exams::find_exam(conn, exam_id)?.ok_or(Error::NotFound)?;
+            let mut drawn = 0;
+            for r in store_exams::registrations_of(conn, exam_id)? {
+                let attempts = store_exams::attempts_of(conn, exam_id, r.person_id)?;
+                let waiting = attempts.iter().any(|a| a.submitted_at.is_none());
+                if !waiting && (attempts.len() as i32) < exam.attempts_allowed {
+                    draw_attempt(conn, &exam, r.person_id, attempts.len() as i32 + 1, now)?;
+                    drawn += 1;
+                }
+            }
+            Ok(drawn)
+        })
+        .await
+}
+
+/// The caller's own attempt, or a refusal that is audited.
+async fn own_attempt(ctx: &Ctx, caller: &Caller, attempt_id: i64) -> Result<AttemptRow> {
+    let person_id = caller.actor().map(|a| a.id).ok_or(Error::Forbidden)?;
+    let attempt = ctx
+        .db
+        .read(move |conn| store_exams::find_attempt(conn, attempt_id)?.ok_or(Error::NotFound))
+        .await?;
+    if attempt.person_id != person_id {
+        let event = audit::event(
+            caller,
+            "attempt_access",
+            Some(format!("attempt:{attempt_id}")),
+            Outcome::Refused,
+        );
+        ctx.db
+            .write(move |conn| audit::record(conn, &event))
+            .await?;
+        return Err(Error::Forbidden);
+    }
+    Ok(attempt)
+}
+
+pub async fn get(ctx: &Ctx, caller: &Caller, attempt_id: i64) -> Result<AttemptView> {
+    let attempt = own_attempt(ctx, caller, attempt_id).await?;
+    ctx.db
+        .read(move |conn| view(conn, &attempt, store::now()))
+        .await
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct SaveAck {
+    pub position: i32,
+    /// The sequence number now stored for this question (the newest wins).
+    pub seq: i64,
+    /// False when a newer answer was already stored (a late duplicate).
+    pub stored: bool,
+    pub saved_at: DateTime<Utc>,
+    pub remaining_seconds: i64,
+}
+
+/// Saves one answer. Idempotent: `seq` orders a candidate's saves of one
+/// question, so a retried or late request never overwrites a newer answer.
+pub async fn save(
+    ctx: &Ctx,
+    caller: &Caller,
+    attempt_id: i64,
+    position: i32,
+    answer: ShownAnswer,
+    seq: i64,
+) -> Result<SaveAck> {
+    let attempt = own_attempt(ctx, caller, attempt_id).await?;
+    if seq < 0 {
+        return Err(Error::invalid("seq", "must not be negative"));
+    }
+    ctx.db
+        .write(move |conn| {
+            let now = store::now();
+            let exam = store_exams::find_exam(conn, attempt.exam_id)?.ok_or(Error::NotFound)?;
+            // Re-read inside the transaction: a submit may have just happened.
+            let attempt = store_exams::find_attempt(conn, attempt.id)?.ok_or(Error::NotFound)?;
+            let deadline = attempt
+                .deadline
+                .ok_or_else(|| Error::conflict("attempt", "the attempt has not started"))?;
+            exams::may_save(
+                deadline,
+                Duration::seconds(i64::from(exam.grace_seconds)),
+                attempt.submitted_at.is_some(),
+                now,
+            )?;
+            let item = store_exams::find_item(conn, attempt.id, position)?.ok_or_else(|| {
+                Error::invalid("position", format!("the paper has no question {position}"))
+            })?;
+            let version =
+                store_banks::version_by_id(conn, item.version_id)?.ok_or(Error::NotFound)?;
+            let content: Content =
+                serde_json::from_str(&version.content).map_err(Error::internal)?;
+            let response = scoring::from_shown(&content.body, &option_order(&item), answer)?;
+            let json = serde_json::to_string(&response).map_err(Error::internal)?;
+            let stored = store_exams::save_answer(conn, &item, &json, seq, now)?;
+            store_exams::record_event(
+                conn,
+                attempt.id,
+                "saved",
+                Some(&format!(
+                    "question {position}, seq {seq}{}",
+                    if stored { "" } else { ", older than stored" }
+                )),
+                now,
+            )?;
+            let current = store_exams::find_answer(conn, item.id)?
+                .map(|a| a.seq)
+                .unwrap_or(seq);
+            Ok(SaveAck {
+                position,
+                seq: current,
+                stored,
+                saved_at: now.and_utc(),
+                remaining_seconds: (deadline - now).num_seconds().max(0),
+            })
+        })
+        .await
+}
+
+/// Scores objective items and closes the attempt. `at` is when it counts as
+/// finished: now for a candidate's submit (never after the deadline), the
+/// deadline itself for the auto-submit job.
+fn finish(
+    conn: &mut DbConn,
+    attempt: &AttemptRow,
+    at: NaiveDateTime,
+    auto: bool,
+) -> Result<AttemptRow> {
+    let items = store_exams::items_of(conn, attempt.id)?;
+    let answers = store_exams::answers_of(conn, attempt.id)?;
+    let mut score = 0.0;
+    let mut total = 0.0;
+    for item in &items {
+        let version = store_banks::version_by_id(conn, item.version_id)?.ok_or(Error::NotFound)?;
+        let content: Content = serde_json::from_str(&version.content).map_err(Error::internal)?;
+        let response = answers
+            .iter()
+            .find(|a| a.attempt_item_id == item.id)
+            .and_then(|a| serde_json::from_str::<Response>(&a.response).ok());
+        let earned = scoring::score(&content.body, item.points as u32, response.as_ref());
+        if let Some(earned) = earned {
+            score += earned;
+            total += f64::from(item.points);
+        }
+        store_exams::set_item_score(conn, item.id, earned)?;
+    }
+    let row = store_exams::mark_submitted(conn, attempt.id, at, auto, score, total)?;
+    store_exams::record_event(
+        conn,
+        attempt.id,
+        if auto { "auto_submitted" } else { "submitted" },
+        Some(&format!("objective {score}/{total}")),
+        store::now(),
+    )?;
+    Ok(row)
+}
+
+/// Submits the caller's attempt. Idempotent: submitting again changes nothing.
+pub async fn submit(ctx: &Ctx, caller: &Caller, attempt_id: i64) -> Result<AttemptView> {
+    let attempt = own_attempt(ctx, caller, attempt_id).await?;
+    ctx.db
+        .write(move |conn| {
+            let now = store::now();
+            let attempt = store_exams::find_attempt(conn, attempt.id)?.ok_or(Error::NotFound)?;
+            if attempt.submitted_at.is_some() {
+                return view(conn, &attempt, now);
+            }
+            let deadline = attempt
+                .deadline
+                .ok_or_else(|| Error::conflict("attempt", "the attempt has not started"))?;
+            let finished = finish(conn, &attempt, now.min(deadline), false)?;
+            view(conn, &finished, now)
+        })
+        .await
+}
+
+/// The auto-submit job: closes every attempt past its deadline plus grace,
+/// recording the deadline as its finish time. Returns how many it closed.
+pub fn submit_overdue(db: &Db) -> Result<usize> {
+    db.write_blocking(|conn| {
+        let now = store::now();
+        // Past the deadline; each exam's own grace is checked below.
+        let ids = store_exams::claim_overdue(conn, now, 200)?;
+        let mut closed = 0;
+        for id in ids {
+            let Some(attempt) = store_exams::find_attempt(conn, id)? else {
+                continue;
+            };
+            let Some(exam) = store_exams::find_exam(conn, attempt.exam_id)? else {
+                continue;
+            };
+            let Some(deadline) = attempt.deadline else {
+                continue;
+            };
+            if now <= deadline + Duration::seconds(i64::from(exam.grace_seconds)) {
+                continue;
+            }
+            finish(conn, &attempt, deadline, true)?;
+            closed += 1;
+        }
+        Ok(closed)
+    })
+}

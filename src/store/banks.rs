@@ -1,0 +1,188 @@
+//! Queries for question banks, questions and their versions.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use crate::domain::banks::{BankMeta, Question};
+use crate::store::DbConn;
+use crate::store::schema::{question_banks, question_versions, questions};
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = question_banks)]
+pub struct BankRow {
+    pub id: i64,
+    pub bank_key: String,
+    pub title: String,
+    pub track: String,
+    pub language: String,
+    pub sample: bool,
+    pub file_version: i32,
+    pub source: String,
+    pub created_at: NaiveDateTime,
+    pub imported_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = questions)]
+pub struct QuestionRow {
+    pub id: i64,
+    pub bank_id: i64,
+    pub question_key: String,
+    pub latest_version: i32,
+    pub retired_at: Option<NaiveDateTime>,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = question_versions)]
+pub struct VersionRow {
+    pub id: i64,
+    pub question_id: i64,
+    pub version: i32,
+    pub kind: String,
+    pub topic: String,
+    pub difficulty: i32,
+    pub points: i32,
+    pub content: String,
+    pub fingerprint: String,
+    pub created_at: NaiveDateTime,
+}
+
+pub fn find_bank(conn: &mut DbConn, key: &str) -> QueryResult<Option<BankRow>> {
+    question_banks::table
+        .filter(question_banks::bank_key.eq(key))
+        .first(conn)
+        .optional()
+}
+
+pub fn list_banks(conn: &mut DbConn) -> QueryResult<Vec<BankRow>> {
+    question_banks::table
+        .order(question_banks::bank_key.asc())
+        .load(conn)
+}
+
+/// Inserts or updates the bank's row from its file.
+pub fn save_bank(
+    conn: &mut DbConn,
+    meta: &BankMeta,
+    source: &str,
+    now: NaiveDateTime,
+) -> QueryResult<BankRow> {
+    let values = (
+        question_banks::title.eq(&meta.title),
+        question_banks::track.eq(&meta.track),
+        question_banks::language.eq(&meta.language),
+        question_banks::sample.eq(meta.sample),
+        question_banks::file_version.eq(meta.version as i32),
+        question_banks::source.eq(source),
+        question_banks::imported_at.eq(now),
+    );
+    match find_bank(conn, &meta.id)? {
+        Some(existing) => diesel::update(question_banks::table.find(existing.id))
+            .set(values)
+            .get_result(conn),
+        None => diesel::insert_into(question_banks::table)
+            .values((
+                values,
+                question_banks::bank_key.eq(&meta.id),
+                question_banks::created_at.eq(now),
+            ))
+            .get_result(conn),
+    }
+}
+
+pub fn questions_of(conn: &mut DbConn, bank_id: i64) -> QueryResult<Vec<QuestionRow>> {
+    questions::table
+        .filter(questions::bank_id.eq(bank_id))
+        .order(questions::question_key.asc())
+        .load(conn)
+}
+
+pub fn insert_question(
+    conn: &mut DbConn,
+    bank_id: i64,
+    key: &str,
+    now: NaiveDateTime,
+) -> QueryResult<QuestionRow> {
+    diesel::insert_into(questions::table)
+        .values((
+            questions::bank_id.eq(bank_id),
+            questions::question_key.eq(key),
+            questions::latest_version.eq(0),
+            questions::created_at.eq(now),
+        ))
+        .get_result(conn)
+}
+
+pub fn version(
+    conn: &mut DbConn,
+    question_id: i64,
+    version: i32,
+) -> QueryResult<Option<VersionRow>> {
+    question_versions::table
+        .filter(question_versions::question_id.eq(question_id))
+        .filter(question_versions::version.eq(version))
+        .first(conn)
+        .optional()
+}
+
+pub fn version_by_id(conn: &mut DbConn, id: i64) -> QueryResult<Option<VersionRow>> {
+    question_versions::table.find(id).first(conn).optional()
+}
+
+pub fn versions_of(conn: &mut DbConn, question_id: i64) -> QueryResult<Vec<VersionRow>> {
+    question_versions::table
+        .filter(question_versions::question_id.eq(question_id))
+        .order(question_versions::version.asc())
+        .load(conn)
+}
+
+/// Adds the next version of a question and makes it the latest.
+pub fn add_version(
+    conn: &mut DbConn,
+    row: &QuestionRow,
+    q: &Question,
+    now: NaiveDateTime,
+) -> QueryResult<VersionRow> {
+    let next = row.latest_version + 1;
+    let content = serde_json::to_string(&q.content).unwrap_or_default();
+    let version: VersionRow = diesel::insert_into(question_versions::table)
+        .values((
+            question_versions::question_id.eq(row.id),
+            question_versions::version.eq(next),
+            question_versions::kind.eq(q.content.body.kind().as_str()),
+            question_versions::topic.eq(&q.topic),
+            question_versions::difficulty.eq(i32::from(q.difficulty)),
+            question_versions::points.eq(q.points as i32),
+            question_versions::content.eq(content),
+            question_versions::fingerprint.eq(q.fingerprint()),
+            question_versions::created_at.eq(now),
+        ))
+        .get_result(conn)?;
+    diesel::update(questions::table.find(row.id))
+        .set(questions::latest_version.eq(next))
+        .execute(conn)?;
+    Ok(version)
+}
+
+pub fn set_retired(
+    conn: &mut DbConn,
+    question_id: i64,
+    retired_at: Option<NaiveDateTime>,
+) -> QueryResult<usize> {
+    diesel::update(questions::table.find(question_id))
+        .set(questions::retired_at.eq(retired_at))
+        .execute(conn)
+}
+
+/// The latest version of every question of a track that may be drawn.
+pub fn drawable(conn: &mut DbConn, track: &str) -> QueryResult<Vec<VersionRow>> {
+    question_versions::table
+        .inner_join(questions::table.inner_join(question_banks::table))
+        .filter(question_banks::track.eq(track))
+        .filter(questions::retired_at.is_null())
+        .filter(question_versions::version.eq(questions::latest_version))
+        .select(VersionRow::as_select())
+        .order(question_versions::id.asc())
+        .load(conn)
+}

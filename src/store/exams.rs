@@ -1,0 +1,407 @@
+//! Queries for exams, registrations, attempts, their items and answers.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use crate::store::DbConn;
+use crate::store::schema::{
+    answers, attempt_events, attempt_items, attempts, exams, registrations,
+};
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = exams)]
+pub struct ExamRow {
+    pub id: i64,
+    pub track: String,
+    pub title: String,
+    pub opens_at: NaiveDateTime,
+    pub closes_at: NaiveDateTime,
+    pub duration_minutes: i32,
+    pub pass_mark: i32,
+    pub attempts_allowed: i32,
+    pub waiting_days: i32,
+    pub review_policy: String,
+    pub blueprint: String,
+    pub grace_seconds: i32,
+    pub created_by: Option<i64>,
+    pub created_at: NaiveDateTime,
+    pub results_released_at: Option<NaiveDateTime>,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = exams)]
+pub struct NewExam<'a> {
+    pub track: &'a str,
+    pub title: &'a str,
+    pub opens_at: NaiveDateTime,
+    pub closes_at: NaiveDateTime,
+    pub duration_minutes: i32,
+    pub pass_mark: i32,
+    pub attempts_allowed: i32,
+    pub waiting_days: i32,
+    pub review_policy: &'a str,
+    pub blueprint: &'a str,
+    pub grace_seconds: i32,
+    pub created_by: Option<i64>,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = registrations)]
+pub struct RegistrationRow {
+    pub id: i64,
+    pub exam_id: i64,
+    pub person_id: i64,
+    pub extra_minutes: i32,
+    pub opens_at: Option<NaiveDateTime>,
+    pub closes_at: Option<NaiveDateTime>,
+    pub registered_by: Option<i64>,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = attempts)]
+pub struct AttemptRow {
+    pub id: i64,
+    pub exam_id: i64,
+    pub person_id: i64,
+    pub number: i32,
+    pub seed: i64,
+    pub drawn_at: NaiveDateTime,
+    pub started_at: Option<NaiveDateTime>,
+    pub deadline: Option<NaiveDateTime>,
+    pub submitted_at: Option<NaiveDateTime>,
+    pub auto_submitted: bool,
+    pub objective_score: Option<f64>,
+    pub objective_total: Option<f64>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = attempt_items)]
+pub struct ItemRow {
+    pub id: i64,
+    pub attempt_id: i64,
+    pub position: i32,
+    pub section: i32,
+    pub question_id: i64,
+    pub version_id: i64,
+    pub points: i32,
+    pub option_order: String,
+    pub score: Option<f64>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = answers)]
+pub struct AnswerRow {
+    pub attempt_item_id: i64,
+    pub attempt_id: i64,
+    pub response: String,
+    pub seq: i64,
+    pub saved_at: NaiveDateTime,
+}
+
+pub fn insert_exam(conn: &mut DbConn, exam: &NewExam<'_>) -> QueryResult<ExamRow> {
+    diesel::insert_into(exams::table)
+        .values(exam)
+        .get_result(conn)
+}
+
+pub fn find_exam(conn: &mut DbConn, id: i64) -> QueryResult<Option<ExamRow>> {
+    exams::table.find(id).first(conn).optional()
+}
+
+pub fn list_exams(conn: &mut DbConn) -> QueryResult<Vec<ExamRow>> {
+    exams::table.order(exams::opens_at.desc()).load(conn)
+}
+
+/// Exams a person is registered for.
+pub fn exams_for(conn: &mut DbConn, person_id: i64) -> QueryResult<Vec<ExamRow>> {
+    exams::table
+        .inner_join(registrations::table)
+        .filter(registrations::person_id.eq(person_id))
+        .select(ExamRow::as_select())
+        .order(exams::opens_at.desc())
+        .load(conn)
+}
+
+pub fn find_registration(
+    conn: &mut DbConn,
+    exam_id: i64,
+    person_id: i64,
+) -> QueryResult<Option<RegistrationRow>> {
+    registrations::table
+        .filter(registrations::exam_id.eq(exam_id))
+        .filter(registrations::person_id.eq(person_id))
+        .first(conn)
+        .optional()
+}
+
+pub struct NewRegistration {
+    pub exam_id: i64,
+    pub person_id: i64,
+    pub extra_minutes: i32,
+    pub opens_at: Option<NaiveDateTime>,
+    pub closes_at: Option<NaiveDateTime>,
+    pub registered_by: Option<i64>,
+}
+
+/// Registers, or updates the accommodations of an existing registration.
+pub fn save_registration(
+    conn: &mut DbConn,
+    r: &NewRegistration,
+    now: NaiveDateTime,
+) -> QueryResult<RegistrationRow> {
+    match find_registration(conn, r.exam_id, r.person_id)? {
+        Some(existing) => diesel::update(registrations::table.find(existing.id))
+            .set((
+                registrations::extra_minutes.eq(r.extra_minutes),
+                registrations::opens_at.eq(r.opens_at),
+                registrations::closes_at.eq(r.closes_at),
+            ))
+            .get_result(conn),
+        None => diesel::insert_into(registrations::table)
+            .values((
+                registrations::exam_id.eq(r.exam_id),
+                registrations::person_id.eq(r.person_id),
+                registrations::extra_minutes.eq(r.extra_minutes),
+                registrations::opens_at.eq(r.opens_at),
+                registrations::closes_at.eq(r.closes_at),
+                registrations::registered_by.eq(r.registered_by),
+                registrations::created_at.eq(now),
+            ))
+            .get_result(conn),
+    }
+}
+
+pub fn registrations_of(conn: &mut DbConn, exam_id: i64) -> QueryResult<Vec<RegistrationRow>> {
+    registrations::table
+        .filter(registrations::exam_id.eq(exam_id))
+        .order(registrations::id.asc())
+        .load(conn)
+}
+
+pub fn attempts_of(
+    conn: &mut DbConn,
+    exam_id: i64,
+    person_id: i64,
+) -> QueryResult<Vec<AttemptRow>> {
+    attempts::table
+        .filter(attempts::exam_id.eq(exam_id))
+        .filter(attempts::person_id.eq(person_id))
+        .order(attempts::number.asc())
+        .load(conn)
+}
+
+pub fn find_attempt(conn: &mut DbConn, id: i64) -> QueryResult<Option<AttemptRow>> {
+    attempts::table.find(id).first(conn).optional()
+}
+
+pub fn insert_attempt(
+    conn: &mut DbConn,
+    exam_id: i64,
+    person_id: i64,
+    number: i32,
+    seed: i64,
+    now: NaiveDateTime,
+) -> QueryResult<AttemptRow> {
+    diesel::insert_into(attempts::table)
+        .values((
+            attempts::exam_id.eq(exam_id),
+            attempts::person_id.eq(person_id),
+            attempts::number.eq(number),
+            attempts::seed.eq(seed),
+            attempts::drawn_at.eq(now),
+            attempts::auto_submitted.eq(false),
+        ))
+        .get_result(conn)
+}
+
+pub fn mark_started(
+    conn: &mut DbConn,
+    id: i64,
+    started_at: NaiveDateTime,
+    deadline: NaiveDateTime,
+) -> QueryResult<AttemptRow> {
+    diesel::update(attempts::table.find(id))
+        .set((
+            attempts::started_at.eq(Some(started_at)),
+            attempts::deadline.eq(Some(deadline)),
+        ))
+        .get_result(conn)
+}
+
+pub struct NewItem<'a> {
+    pub position: i32,
+    pub section: i32,
+    pub question_id: i64,
+    pub version_id: i64,
+    pub points: i32,
+    pub option_order: &'a str,
+}
+
+pub fn insert_item(conn: &mut DbConn, attempt_id: i64, item: &NewItem<'_>) -> QueryResult<usize> {
+    diesel::insert_into(attempt_items::table)
+        .values((
+            attempt_items::attempt_id.eq(attempt_id),
+            attempt_items::position.eq(item.position),
+            attempt_items::section.eq(item.section),
+            attempt_items::question_id.eq(item.question_id),
+            attempt_items::version_id.eq(item.version_id),
+            attempt_items::points.eq(item.points),
+            attempt_items::option_order.eq(item.option_order),
+        ))
+        .execute(conn)
+}
+
+pub fn items_of(conn: &mut DbConn, attempt_id: i64) -> QueryResult<Vec<ItemRow>> {
+    attempt_items::table
+        .filter(attempt_items::attempt_id.eq(attempt_id))
+        .order(attempt_items::position.asc())
+        .load(conn)
+}
+
+pub fn find_item(
+    conn: &mut DbConn,
+    attempt_id: i64,
+    position: i32,
+) -> QueryResult<Option<ItemRow>> {
+    attempt_items::table
+        .filter(attempt_items::attempt_id.eq(attempt_id))
+        .filter(attempt_items::position.eq(position))
+        .first(conn)
+        .optional()
+}
+
+/// How often each question has been drawn, for balancing exposure.
+pub fn exposure(conn: &mut DbConn) -> QueryResult<Vec<(i64, i64)>> {
+    attempt_items::table
+        .group_by(attempt_items::question_id)
+        .select((attempt_items::question_id, diesel::dsl::count_star()))
+        .load(conn)
+}
+
+pub fn find_answer(conn: &mut DbConn, item_id: i64) -> QueryResult<Option<AnswerRow>> {
+    answers::table.find(item_id).first(conn).optional()
+}
+
+pub fn answers_of(conn: &mut DbConn, attempt_id: i64) -> QueryResult<Vec<AnswerRow>> {
+    answers::table
+        .filter(answers::attempt_id.eq(attempt_id))
+        .load(conn)
+}
+
+/// Stores an answer unless a later one (higher `seq`) is already stored;
+/// returns whether it was stored.
+pub fn save_answer(
+    conn: &mut DbConn,
+    item: &ItemRow,
+    response: &str,
+    seq: i64,
+    now: NaiveDateTime,
+) -> QueryResult<bool> {
+    match find_answer(conn, item.id)? {
+        Some(existing) if existing.seq >= seq => Ok(false),
+        Some(_) => {
+            diesel::update(answers::table.find(item.id))
+                .set((
+                    answers::response.eq(response),
+                    answers::seq.eq(seq),
+                    answers::saved_at.eq(now),
+                ))
+                .execute(conn)?;
+            Ok(true)
+        }
+        None => {
+            diesel::insert_into(answers::table)
+                .values((
+                    answers::attempt_item_id.eq(item.id),
+                    answers::attempt_id.eq(item.attempt_id),
+                    answers::response.eq(response),
+                    answers::seq.eq(seq),
+                    answers::saved_at.eq(now),
+                ))
+                .execute(conn)?;
+            Ok(true)
+        }
+    }
+}
+
+pub fn set_item_score(conn: &mut DbConn, item_id: i64, score: Option<f64>) -> QueryResult<usize> {
+    diesel::update(attempt_items::table.find(item_id))
+        .set(attempt_items::score.eq(score))
+        .execute(conn)
+}
+
+pub fn mark_submitted(
+    conn: &mut DbConn,
+    id: i64,
+    at: NaiveDateTime,
+    auto: bool,
+    score: f64,
+    total: f64,
+) -> QueryResult<AttemptRow> {
+    diesel::update(
+        attempts::table
+            .find(id)
+            .filter(attempts::submitted_at.is_null()),
+    )
+    .set((
+        attempts::submitted_at.eq(Some(at)),
+        attempts::auto_submitted.eq(auto),
+        attempts::objective_score.eq(Some(score)),
+        attempts::objective_total.eq(Some(total)),
+    ))
+    .get_result(conn)
+}
+
+pub fn record_event(
+    conn: &mut DbConn,
+    attempt_id: i64,
+    kind: &str,
+    detail: Option<&str>,
+    at: NaiveDateTime,
+) -> QueryResult<usize> {
+    diesel::insert_into(attempt_events::table)
+        .values((
+            attempt_events::attempt_id.eq(attempt_id),
+            attempt_events::at.eq(at),
+            attempt_events::kind.eq(kind),
+            attempt_events::detail.eq(detail),
+        ))
+        .execute(conn)
+}
+
+pub fn events_of(
+    conn: &mut DbConn,
+    attempt_id: i64,
+) -> QueryResult<Vec<(NaiveDateTime, String, Option<String>)>> {
+    attempt_events::table
+        .filter(attempt_events::attempt_id.eq(attempt_id))
+        .order(attempt_events::id.asc())
+        .select((
+            attempt_events::at,
+            attempt_events::kind,
+            attempt_events::detail,
+        ))
+        .load(conn)
+}
+
+/// Started attempts whose deadline plus grace has passed, claimed for the
+/// auto-submit job (locked on PostgreSQL so two instances take different
+/// ones). Must run in a transaction.
+pub fn claim_overdue(
+    conn: &mut DbConn,
+    cutoff: NaiveDateTime,
+    limit: i64,
+) -> QueryResult<Vec<i64>> {
+    let query = attempts::table
+        .filter(attempts::submitted_at.is_null())
+        .filter(attempts::deadline.le(cutoff))
+        .order(attempts::id.asc())
+        .limit(limit)
+        .select(attempts::id);
+    match conn {
+        DbConn::Postgres(pg) => query.for_update().skip_locked().load(pg),
+        DbConn::Sqlite(_) => query.load(conn),
+    }
+}

@@ -1,0 +1,253 @@
+//! Exam endpoints: scheduling and registration (admins), and taking an
+//! attempt (the candidate).
+
+use actix_web::{HttpResponse, web};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::domain::papers::Blueprint;
+use crate::domain::scoring::ShownAnswer;
+use crate::services::Ctx;
+use crate::services::exams::{self, AccommodationInput, AttemptView, ExamInput, SaveAck};
+use crate::store::exams::{ExamRow, RegistrationRow};
+use crate::web::api::json::Json;
+use crate::web::error::{ApiError, ErrorBody};
+use crate::web::session::ApiCaller;
+
+type ApiResult = Result<HttpResponse, ApiError>;
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ExamBody {
+    pub track: String,
+    pub title: String,
+    pub opens_at: DateTime<Utc>,
+    pub closes_at: DateTime<Utc>,
+    pub duration_minutes: i64,
+    /// Percentage of the points needed to pass.
+    pub pass_mark: i64,
+    pub attempts_allowed: i64,
+    #[serde(default)]
+    pub waiting_days: i64,
+    /// `score_only`, `topics` or `full`.
+    pub review_policy: String,
+    pub blueprint: Blueprint,
+    /// Seconds after the deadline during which saves in flight are accepted (default 15).
+    #[serde(default)]
+    pub grace_seconds: Option<i64>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Exam {
+    pub id: i64,
+    pub track: String,
+    pub title: String,
+    pub opens_at: DateTime<Utc>,
+    pub closes_at: DateTime<Utc>,
+    pub duration_minutes: i32,
+    pub pass_mark: i32,
+    pub attempts_allowed: i32,
+    pub waiting_days: i32,
+    pub review_policy: String,
+    pub grace_seconds: i32,
+    pub question_count: u32,
+    pub total_points: u32,
+    pub blueprint: Option<Blueprint>,
+}
+
+impl From<ExamRow> for Exam {
+    fn from(e: ExamRow) -> Self {
+        let blueprint: Option<Blueprint> = serde_json::from_str(&e.blueprint).ok();
+        Exam {
+            id: e.id,
+            track: e.track,
+            title: e.title,
+            opens_at: e.opens_at.and_utc(),
+            closes_at: e.closes_at.and_utc(),
+            duration_minutes: e.duration_minutes,
+            pass_mark: e.pass_mark,
+            attempts_allowed: e.attempts_allowed,
+            waiting_days: e.waiting_days,
+            review_policy: e.review_policy,
+            grace_seconds: e.grace_seconds,
+            question_count: blueprint
+                .as_ref()
+                .map(Blueprint::question_count)
+                .unwrap_or(0),
+            total_points: blueprint.as_ref().map(Blueprint::total_points).unwrap_or(0),
+            blueprint,
+        }
+    }
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RegistrationBody {
+    pub person_id: i64,
+    /// Extra minutes for this candidate (admins only).
+    #[serde(default)]
+    pub extra_minutes: i64,
+    /// A different window for this candidate (admins only).
+    #[serde(default)]
+    pub opens_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub closes_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Registration {
+    pub id: i64,
+    pub exam_id: i64,
+    pub person_id: i64,
+    pub extra_minutes: i32,
+    pub opens_at: Option<DateTime<Utc>>,
+    pub closes_at: Option<DateTime<Utc>>,
+}
+
+impl From<RegistrationRow> for Registration {
+    fn from(r: RegistrationRow) -> Self {
+        Registration {
+            id: r.id,
+            exam_id: r.exam_id,
+            person_id: r.person_id,
+            extra_minutes: r.extra_minutes,
+            opens_at: r.opens_at.map(|t| t.and_utc()),
+            closes_at: r.closes_at.map(|t| t.and_utc()),
+        }
+    }
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AnswerBody {
+    /// Option positions as shown (`[0]`, `[0, 2]`), `true`/`false`, or text.
+    #[schema(value_type = Object)]
+    pub answer: ShownAnswer,
+    /// Increases with every change the candidate makes to this question.
+    pub seq: i64,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Predrawn {
+    pub drawn: usize,
+}
+
+/// Schedules an exam; the blueprint is checked against the banks.
+#[utoipa::path(post, path = "/api/v1/exams", tag = "exams", security(("bearer" = [])), request_body = ExamBody,
+    responses((status = 201, body = Exam), (status = 422, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn schedule_exam(
+    ctx: web::Data<Ctx>,
+    caller: ApiCaller,
+    body: Json<ExamBody>,
+) -> ApiResult {
+    let b = body.0;
+    let exam = exams::schedule(
+        &ctx,
+        &caller.caller,
+        ExamInput {
+            track: b.track,
+            title: b.title,
+            opens_at: b.opens_at,
+            closes_at: b.closes_at,
+            duration_minutes: b.duration_minutes,
+            pass_mark: b.pass_mark,
+            attempts_allowed: b.attempts_allowed,
+            waiting_days: b.waiting_days,
+            review_policy: b.review_policy,
+            blueprint: b.blueprint,
+            grace_seconds: b.grace_seconds,
+        },
+    )
+    .await?;
+    Ok(HttpResponse::Created().json(Exam::from(exam)))
+}
+
+/// Exams: all of them for admins, one's own registrations for candidates.
+#[utoipa::path(get, path = "/api/v1/exams", tag = "exams", security(("bearer" = [])), responses((status = 200, body = [Exam])))]
+pub async fn list_exams(ctx: web::Data<Ctx>, caller: ApiCaller) -> ApiResult {
+    let rows = exams::list(&ctx, &caller.caller).await?;
+    Ok(HttpResponse::Ok().json(rows.into_iter().map(Exam::from).collect::<Vec<_>>()))
+}
+
+/// Registers a candidate (admins: anyone eligible, with accommodations;
+/// doctors: themselves).
+#[utoipa::path(post, path = "/api/v1/exams/{id}/registrations", tag = "exams", security(("bearer" = [])), request_body = RegistrationBody,
+    params(("id" = i64, Path)), responses((status = 201, body = Registration), (status = 409, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn register(
+    ctx: web::Data<Ctx>,
+    caller: ApiCaller,
+    id: web::Path<i64>,
+    body: Json<RegistrationBody>,
+) -> ApiResult {
+    let b = body.0;
+    let row = exams::register(
+        &ctx,
+        &caller.caller,
+        id.into_inner(),
+        b.person_id,
+        AccommodationInput {
+            extra_minutes: b.extra_minutes,
+            opens_at: b.opens_at,
+            closes_at: b.closes_at,
+        },
+    )
+    .await?;
+    Ok(HttpResponse::Created().json(Registration::from(row)))
+}
+
+/// Draws every registered candidate's paper ahead of the opening.
+#[utoipa::path(post, path = "/api/v1/exams/{id}/predraw", tag = "exams", security(("bearer" = [])),
+    params(("id" = i64, Path)), responses((status = 200, body = Predrawn), (status = 403, body = ErrorBody)))]
+pub async fn predraw(ctx: web::Data<Ctx>, caller: ApiCaller, id: web::Path<i64>) -> ApiResult {
+    let drawn = exams::predraw(&ctx, &caller.caller, id.into_inner()).await?;
+    Ok(HttpResponse::Ok().json(Predrawn { drawn }))
+}
+
+/// Starts the caller's attempt, or returns the one under way (idempotent).
+#[utoipa::path(post, path = "/api/v1/exams/{id}/attempts", tag = "exams", security(("bearer" = [])),
+    params(("id" = i64, Path)), responses((status = 200, body = AttemptView), (status = 409, body = ErrorBody)))]
+pub async fn start_attempt(
+    ctx: web::Data<Ctx>,
+    caller: ApiCaller,
+    id: web::Path<i64>,
+) -> ApiResult {
+    let view = exams::start(&ctx, &caller.caller, id.into_inner()).await?;
+    Ok(HttpResponse::Ok().json(view))
+}
+
+/// The caller's attempt with saved answers and the time left; never the key.
+#[utoipa::path(get, path = "/api/v1/attempts/{id}", tag = "exams", security(("bearer" = [])),
+    params(("id" = i64, Path)), responses((status = 200, body = AttemptView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn get_attempt(ctx: web::Data<Ctx>, caller: ApiCaller, id: web::Path<i64>) -> ApiResult {
+    let view = exams::get(&ctx, &caller.caller, id.into_inner()).await?;
+    Ok(HttpResponse::Ok().json(view))
+}
+
+/// Saves one answer (idempotent; the highest `seq` wins).
+#[utoipa::path(put, path = "/api/v1/attempts/{id}/answers/{position}", tag = "exams", security(("bearer" = [])), request_body = AnswerBody,
+    params(("id" = i64, Path), ("position" = i32, Path)),
+    responses((status = 200, body = SaveAck), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn save_answer(
+    ctx: web::Data<Ctx>,
+    caller: ApiCaller,
+    path: web::Path<(i64, i32)>,
+    body: Json<AnswerBody>,
+) -> ApiResult {
+    let (id, position) = path.into_inner();
+    let b = body.0;
+    let ack = exams::save(&ctx, &caller.caller, id, position, b.answer, b.seq).await?;
+    Ok(HttpResponse::Ok().json(ack))
+}
+
+/// Submits the attempt (idempotent).
+#[utoipa::path(post, path = "/api/v1/attempts/{id}/submit", tag = "exams", security(("bearer" = [])),
+    params(("id" = i64, Path)), responses((status = 200, body = AttemptView), (status = 403, body = ErrorBody)))]
+pub async fn submit_attempt(
+    ctx: web::Data<Ctx>,
+    caller: ApiCaller,
+    id: web::Path<i64>,
+) -> ApiResult {
+    let view = exams::submit(&ctx, &caller.caller, id.into_inner()).await?;
+    Ok(HttpResponse::Ok().json(view))
+}

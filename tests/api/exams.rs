@@ -1,0 +1,796 @@
+//! Scheduled, timed exams over the API: scheduling against the banks,
+//! registration, start/save/submit, deadlines, auto-submit, refusals.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use chrono::Utc;
+use diesel::RunQueryDsl;
+use gatekeeper::domain::banks;
+use gatekeeper::domain::papers::{self, Blueprint, Candidate};
+use gatekeeper::services::banks as bank_service;
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use crate::helpers::{Backend, TestApp};
+use crate::on_both_databases;
+
+on_both_databases!(
+    a_blueprint_the_banks_cannot_fill_is_refused,
+    only_eligible_doctors_register,
+    a_candidate_takes_an_exam_from_start_to_submit,
+    the_window_and_the_deadline_are_enforced,
+    overdue_attempts_are_submitted_at_their_deadline,
+    an_attempt_survives_a_server_restart,
+    a_paper_is_rebuilt_from_its_seed,
+);
+
+/// A bank with 8 single-choice and 4 true/false questions on "fever"
+/// (difficulties 2 and 3) and 2 cases.
+fn bank_text() -> String {
+    let mut text = String::from(
+        "[bank]\nid = \"exam-test\"\ntitle = \"T\"\ntrack = \"paediatrics\"\nversion = 1\n",
+    );
+    for i in 0..8 {
+        text.push_str(&format!(
+            "\n[[questions]]\nid = \"s-{i}\"\nkind = \"single\"\ntopic = \"fever\"\ndifficulty = {}\npoints = 1\nstem = \"Single {i}\"\noptions = [{{ text = \"right {i}\", correct = true }}, {{ text = \"wrong a{i}\" }}, {{ text = \"wrong b{i}\" }}, {{ text = \"wrong c{i}\" }}]\nexplanation = \"secret explanation {i}\"\nreference = \"R\"\n",
+            2 + i % 2
+        ));
+    }
+    for i in 0..4 {
+        text.push_str(&format!(
+            "\n[[questions]]\nid = \"t-{i}\"\nkind = \"true_false\"\ntopic = \"fever\"\ndifficulty = 2\npoints = 1\nstem = \"TF {i}\"\nanswer = {}\nexplanation = \"secret explanation t{i}\"\nreference = \"R\"\n",
+            i % 2 == 0
+        ));
+    }
+    for i in 0..2 {
+        text.push_str(&format!(
+            "\n[[questions]]\nid = \"c-{i}\"\nkind = \"case\"\ntopic = \"fever\"\ndifficulty = 4\npoints = 10\nstem = \"Case {i}\"\nmodel_answer = \"secret model answer {i}\"\nrubric = [{{ criterion = \"secret criterion\", points = 10 }}]\nexplanation = \"E\"\nreference = \"R\"\n"
+        ));
+    }
+    text
+}
+
+fn load_bank(app: &TestApp) {
+    let bank = banks::parse(&bank_text()).expect("the test bank parses");
+    bank_service::import(&app.ctx.db, &[(PathBuf::from("exam-test.toml"), bank)])
+        .expect("imported");
+}
+
+fn blueprint() -> Value {
+    json!({"sections": [
+        {"title": "Knowledge", "topics": ["fever"], "kinds": ["single", "true_false"], "mix": {"2": 3, "3": 2}, "points": 2},
+        {"title": "Case", "topics": ["fever"], "kinds": ["case"], "mix": {"4": 1}, "points": 10}
+    ]})
+}
+
+fn exam_body(opens_in_minutes: i64, closes_in_minutes: i64, duration: i64) -> Value {
+    let now = Utc::now();
+    json!({
+        "track": "paediatrics",
+        "title": "Paediatrics written exam",
+        "opens_at": (now + chrono::Duration::minutes(opens_in_minutes)).to_rfc3339(),
+        "closes_at": (now + chrono::Duration::minutes(closes_in_minutes)).to_rfc3339(),
+        "duration_minutes": duration,
+        "pass_mark": 60,
+        "attempts_allowed": 2,
+        "waiting_days": 0,
+        "review_policy": "full",
+        "blueprint": blueprint(),
+    })
+}
+
+/// An admin token, a member institution, and a doctor with a password.
+async fn setup(app: &TestApp) -> (String, i64, String) {
+    let admin = app.admin_token().await;
+    let (_, inst) = app
+        .api(Method::POST, "/api/v1/institutions", &admin, Some(json!({"name": "Longxi CHC", "level": "community", "region": "Yubei", "alliance_member": true})))
+        .await;
+    let doctor = doctor(app, &admin, inst["id"].as_i64().unwrap(), "li").await;
+    (admin, doctor.0, doctor.1)
+}
+
+async fn doctor(app: &TestApp, admin: &str, institution: i64, name: &str) -> (i64, String) {
+    let email = format!("{name}@longxi.example");
+    let (status, person) = app
+        .api(
+            Method::POST,
+            "/api/v1/people",
+            admin,
+            Some(json!({"email": email, "name": name, "roles": ["doctor"], "practising_certificate": format!("1104401000{:05}", name.len()), "institution_id": institution})),
+        )
+        .await;
+    assert_eq!(status, 201, "{person}");
+    let link = app.setup_token(&email);
+    app.api(
+        Method::POST,
+        "/api/v1/password-setup",
+        "",
+        Some(json!({"token": link, "password": "doctor test phrase"})),
+    )
+    .await;
+    let token = app.token_for(&email, "doctor test phrase").await;
+    (person["id"].as_i64().unwrap(), token)
+}
+
+async fn scheduled(app: &TestApp, admin: &str, body: Value) -> i64 {
+    let (status, exam) = app
+        .api(Method::POST, "/api/v1/exams", admin, Some(body))
+        .await;
+    assert_eq!(status, 201, "{exam}");
+    exam["id"].as_i64().unwrap()
+}
+
+async fn register(app: &TestApp, admin: &str, exam: i64, person: i64) {
+    let (status, body) = app
+        .api(
+            Method::POST,
+            &format!("/api/v1/exams/{exam}/registrations"),
+            admin,
+            Some(json!({"person_id": person})),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+}
+
+async fn a_blueprint_the_banks_cannot_fill_is_refused(app: TestApp) {
+    let admin = app.admin_token().await;
+    load_bank(&app);
+    let mut body = exam_body(-1, 120, 60);
+    body["blueprint"]["sections"][1]["mix"] = json!({"4": 5});
+    let (status, err) = app
+        .api(Method::POST, "/api/v1/exams", &admin, Some(body))
+        .await;
+    assert_eq!(status, 422);
+    assert_eq!(err["error"]["field"], "blueprint");
+    let message = err["error"]["message"].as_str().unwrap();
+    assert!(
+        message
+            .contains("section 2 \"Case\": needs 5 question(s) of difficulty 4, the banks have 2"),
+        "{message}"
+    );
+    // Bad timing is named too.
+    let (status, err) = app
+        .api(
+            Method::POST,
+            "/api/v1/exams",
+            &admin,
+            Some(exam_body(10, 5, 60)),
+        )
+        .await;
+    assert_eq!(
+        (status, err["error"]["field"].as_str()),
+        (422, Some("closes_at"))
+    );
+    assert_eq!(app.count("exams"), 0);
+    scheduled(&app, &admin, exam_body(-1, 120, 60)).await;
+    assert_eq!(app.count("exams"), 1);
+}
+
+async fn only_eligible_doctors_register(app: TestApp) {
+    let (admin, doctor_id, doctor_token) = setup(&app).await;
+    load_bank(&app);
+    let exam = scheduled(&app, &admin, exam_body(-1, 120, 60)).await;
+    // Not a doctor.
+    let (_, me) = app.api(Method::GET, "/api/v1/me", &admin, None).await;
+    let (status, err) = app
+        .api(
+            Method::POST,
+            &format!("/api/v1/exams/{exam}/registrations"),
+            &admin,
+            Some(json!({"person_id": me["id"]})),
+        )
+        .await;
+    assert_eq!(status, 409);
+    assert!(
+        err["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("only doctors")
+    );
+    // A doctor of an institution outside the alliance.
+    let (_, outside) = app
+        .api(Method::POST, "/api/v1/institutions", &admin, Some(json!({"name": "Private clinic", "level": "community", "region": "X", "alliance_member": false})))
+        .await;
+    let (other_id, _) = doctor(&app, &admin, outside["id"].as_i64().unwrap(), "wang").await;
+    let (status, err) = app
+        .api(
+            Method::POST,
+            &format!("/api/v1/exams/{exam}/registrations"),
+            &admin,
+            Some(json!({"person_id": other_id})),
+        )
+        .await;
+    assert_eq!(status, 409);
+    assert!(
+        err["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("not an alliance member")
+    );
+    // A doctor may register themself, but not grant themself extra time.
+    let (status, _) = app
+        .api(
+            Method::POST,
+            &format!("/api/v1/exams/{exam}/registrations"),
+            &doctor_token,
+            Some(json!({"person_id": doctor_id, "extra_minutes": 30})),
+        )
+        .await;
+    assert_eq!(status, 403);
+    let (status, _) = app
+        .api(
+            Method::POST,
+            &format!("/api/v1/exams/{exam}/registrations"),
+            &doctor_token,
+            Some(json!({"person_id": doctor_id})),
+        )
+        .await;
+    assert_eq!(status, 201);
+    // Nor register someone else.
+    let (status, _) = app
+        .api(
+            Method::POST,
+            &format!("/api/v1/exams/{exam}/registrations"),
+            &doctor_token,
+            Some(json!({"person_id": other_id})),
+        )
+        .await;
+    assert_eq!(status, 403);
+    assert_eq!(app.count("registrations"), 1);
+    // The doctor sees only their own exams; scheduling is for admins.
+    let (_, list) = app
+        .api(Method::GET, "/api/v1/exams", &doctor_token, None)
+        .await;
+    assert_eq!(list.as_array().unwrap().len(), 1);
+    assert_eq!(
+        app.api(
+            Method::POST,
+            "/api/v1/exams",
+            &doctor_token,
+            Some(exam_body(-1, 120, 60))
+        )
+        .await
+        .0,
+        403
+    );
+}
+
+fn key_material(text: &str) -> Vec<&'static str> {
+    [
+        "secret",
+        "\"correct\"",
+        "explanation",
+        "model_answer",
+        "rubric",
+    ]
+    .into_iter()
+    .filter(|k| text.contains(k))
+    .collect()
+}
+
+async fn a_candidate_takes_an_exam_from_start_to_submit(app: TestApp) {
+    let (admin, doctor_id, token) = setup(&app).await;
+    load_bank(&app);
+    let exam = scheduled(&app, &admin, exam_body(-1, 120, 60)).await;
+    // Unregistered: refused.
+    let (status, _) = app
+        .api(
+            Method::POST,
+            &format!("/api/v1/exams/{exam}/attempts"),
+            &token,
+            None,
+        )
+        .await;
+    assert_eq!(status, 409);
+    register(&app, &admin, exam, doctor_id).await;
+
+    let (status, attempt) = app
+        .api(
+            Method::POST,
+            &format!("/api/v1/exams/{exam}/attempts"),
+            &token,
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{attempt}");
+    let id = attempt["id"].as_i64().unwrap();
+    let items = attempt["items"].as_array().unwrap().clone();
+    assert_eq!(items.len(), 6);
+    let remaining = attempt["remaining_seconds"].as_i64().unwrap();
+    assert!((3590..=3600).contains(&remaining), "{remaining}");
+    // The answer key is nowhere in what the candidate receives.
+    let text = attempt.to_string();
+    assert!(
+        key_material(&text).is_empty(),
+        "key material leaked: {:?}",
+        key_material(&text)
+    );
+
+    // Starting again (a retried request) resumes the same attempt.
+    let (_, again) = app
+        .api(
+            Method::POST,
+            &format!("/api/v1/exams/{exam}/attempts"),
+            &token,
+            None,
+        )
+        .await;
+    assert_eq!(again["id"], id);
+    assert_eq!(app.count("attempts"), 1);
+
+    // Answer everything: the right option is the one whose text starts "right".
+    for item in &items {
+        let position = item["position"].as_i64().unwrap();
+        let answer = match item["kind"].as_str().unwrap() {
+            "single" => {
+                let options = item["options"].as_array().unwrap();
+                json!([options
+                    .iter()
+                    .position(|o| o.as_str().unwrap().starts_with("right"))
+                    .unwrap()])
+            }
+            "true_false" => json!(
+                item["stem"].as_str().unwrap().ends_with('0')
+                    || item["stem"].as_str().unwrap().ends_with('2')
+            ),
+            _ => json!("Refer urgently; the infant is under three months with fever."),
+        };
+        let (status, ack) = app
+            .api(
+                Method::PUT,
+                &format!("/api/v1/attempts/{id}/answers/{position}"),
+                &token,
+                Some(json!({"answer": answer, "seq": 2})),
+            )
+            .await;
+        assert_eq!(status, 200, "{ack}");
+        assert_eq!(ack["stored"], true);
+    }
+    // A late duplicate with an older sequence number does not overwrite.
+    let (_, ack) = app
+        .api(
+            Method::PUT,
+            &format!("/api/v1/attempts/{id}/answers/1"),
+            &token,
+            Some(json!({"answer": answer_for(&attempt, 1), "seq": 1})),
+        )
+        .await;
+    assert_eq!(
+        (ack["stored"].as_bool(), ack["seq"].as_i64()),
+        (Some(false), Some(2))
+    );
+    // Answers that do not fit are refused by name.
+    let (status, err) = app
+        .api(
+            Method::PUT,
+            &format!("/api/v1/attempts/{id}/answers/99"),
+            &token,
+            Some(json!({"answer": [0], "seq": 3})),
+        )
+        .await;
+    assert_eq!(
+        (status, err["error"]["field"].as_str()),
+        (422, Some("position"))
+    );
+
+    // Another doctor can neither read nor write this attempt.
+    let (_, inst) = app
+        .api(Method::GET, "/api/v1/institutions", &admin, None)
+        .await;
+    let (_, intruder) = doctor(&app, &admin, inst[0]["id"].as_i64().unwrap(), "zhao").await;
+    let answers_before = app.count("answers");
+    assert_eq!(
+        app.api(
+            Method::GET,
+            &format!("/api/v1/attempts/{id}"),
+            &intruder,
+            None
+        )
+        .await
+        .0,
+        403
+    );
+    let (status, _) = app
+        .api(
+            Method::PUT,
+            &format!("/api/v1/attempts/{id}/answers/1"),
+            &intruder,
+            Some(json!({"answer": answer_for(&attempt, 1), "seq": 9})),
+        )
+        .await;
+    assert_eq!(status, 403);
+    assert_eq!(
+        app.api(
+            Method::POST,
+            &format!("/api/v1/attempts/{id}/submit"),
+            &intruder,
+            None
+        )
+        .await
+        .0,
+        403
+    );
+    assert_eq!(app.count("answers"), answers_before, "nothing written");
+
+    // The saved answers come back on reload.
+    let (_, reloaded) = app
+        .api(Method::GET, &format!("/api/v1/attempts/{id}"), &token, None)
+        .await;
+    assert!(
+        reloaded["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|i| !i["answer"].is_null())
+    );
+
+    // Submit, twice: the second is harmless.
+    let (status, done) = app
+        .api(
+            Method::POST,
+            &format!("/api/v1/attempts/{id}/submit"),
+            &token,
+            None,
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert!(done["submitted_at"].is_string());
+    assert!(
+        key_material(&done.to_string()).is_empty(),
+        "no key after submission either, before results"
+    );
+    let (_, twice) = app
+        .api(
+            Method::POST,
+            &format!("/api/v1/attempts/{id}/submit"),
+            &token,
+            None,
+        )
+        .await;
+    assert_eq!(twice["submitted_at"], done["submitted_at"]);
+    // Objective items were scored: all 5 right, 2 points each; the case waits.
+    let scores: Vec<(Option<f64>, Option<f64>)> = app
+        .ctx
+        .db
+        .read_blocking(|conn| {
+            Ok(gatekeeper::store::exams::find_attempt(conn, id)?
+                .map(|a| (a.objective_score, a.objective_total))
+                .into_iter()
+                .collect())
+        })
+        .unwrap();
+    assert_eq!(scores, vec![(Some(10.0), Some(10.0))]);
+    // After submission nothing changes.
+    let (status, err) = app
+        .api(
+            Method::PUT,
+            &format!("/api/v1/attempts/{id}/answers/1"),
+            &token,
+            Some(json!({"answer": answer_for(&attempt, 1), "seq": 10})),
+        )
+        .await;
+    assert_eq!(status, 409);
+    assert!(
+        err["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("submitted")
+    );
+    // Every event is recorded.
+    let events: Vec<String> = app
+        .ctx
+        .db
+        .read_blocking(|conn| {
+            Ok(gatekeeper::store::exams::events_of(conn, id)?
+                .into_iter()
+                .map(|e| e.1)
+                .collect())
+        })
+        .unwrap();
+    assert_eq!(events.first().map(String::as_str), Some("paper_drawn"));
+    assert!(events.contains(&"started".to_owned()) && events.contains(&"submitted".to_owned()));
+    assert!(events.iter().filter(|e| *e == "saved").count() >= 6);
+}
+
+async fn the_window_and_the_deadline_are_enforced(app: TestApp) {
+    let (admin, doctor_id, token) = setup(&app).await;
+    load_bank(&app);
+    let early = scheduled(&app, &admin, exam_body(30, 120, 60)).await;
+    register(&app, &admin, early, doctor_id).await;
+    let (status, err) = app
+        .api(
+            Method::POST,
+            &format!("/api/v1/exams/{early}/attempts"),
+            &token,
+            None,
+        )
+        .await;
+    assert_eq!(status, 409);
+    assert!(
+        err["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("opens at")
+    );
+
+    let closed = scheduled(&app, &admin, exam_body(-120, -1, 60)).await;
+    app.ctx.db.write_blocking(|conn| {
+        let sql = format!("INSERT INTO registrations (exam_id, person_id, extra_minutes, created_at) VALUES ({closed}, {doctor_id}, 0, '2026-01-01 00:00:00')");
+        Ok(diesel::sql_query(sql).execute(conn)?)
+    }).unwrap();
+    let (status, err) = app
+        .api(
+            Method::POST,
+            &format!("/api/v1/exams/{closed}/attempts"),
+            &token,
+            None,
+        )
+        .await;
+    assert_eq!(status, 409);
+    assert!(err["error"]["message"].as_str().unwrap().contains("closed"));
+
+    // Extra time for this candidate, capped by the closing time.
+    let open = scheduled(&app, &admin, exam_body(-1, 100, 60)).await;
+    let (status, _) = app
+        .api(
+            Method::POST,
+            &format!("/api/v1/exams/{open}/registrations"),
+            &admin,
+            Some(json!({"person_id": doctor_id, "extra_minutes": 30})),
+        )
+        .await;
+    assert_eq!(status, 201);
+    let (_, attempt) = app
+        .api(
+            Method::POST,
+            &format!("/api/v1/exams/{open}/attempts"),
+            &token,
+            None,
+        )
+        .await;
+    let remaining = attempt["remaining_seconds"].as_i64().unwrap();
+    assert!(
+        (5350..=5400).contains(&remaining),
+        "90 minutes, got {remaining}s"
+    );
+    let id = attempt["id"].as_i64().unwrap();
+    // Within the grace period a save already in flight is still accepted.
+    set_deadline(&app, id, -5);
+    let (status, ack) = app
+        .api(
+            Method::PUT,
+            &format!("/api/v1/attempts/{id}/answers/1"),
+            &token,
+            Some(json!({"answer": answer_for(&attempt, 1), "seq": 1})),
+        )
+        .await;
+    assert_eq!(
+        (status, ack["stored"].as_bool()),
+        (200, Some(true)),
+        "{ack}"
+    );
+    // Past the deadline and its grace, a save is refused and nothing changes.
+    // (The auto-submit job may already have closed the attempt: refused either way.)
+    set_deadline(&app, id, -60);
+    let (status, err) = app
+        .api(
+            Method::PUT,
+            &format!("/api/v1/attempts/{id}/answers/1"),
+            &token,
+            Some(json!({"answer": answer_for(&attempt, 1), "seq": 2})),
+        )
+        .await;
+    assert_eq!(status, 409);
+    let message = err["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("time is up") || message.contains("submitted"),
+        "{message}"
+    );
+    let seq: Vec<i64> = app
+        .ctx
+        .db
+        .read_blocking(|conn| {
+            Ok(gatekeeper::store::exams::answers_of(conn, id)?
+                .into_iter()
+                .map(|a| a.seq)
+                .collect())
+        })
+        .unwrap();
+    assert_eq!(seq, vec![1], "the refused save wrote nothing");
+}
+
+/// A well-formed answer for the question at `position` of an attempt view.
+fn answer_for(attempt: &Value, position: i64) -> Value {
+    let item = attempt["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["position"] == position)
+        .unwrap();
+    match item["kind"].as_str().unwrap() {
+        "single" | "multiple" => json!([1]),
+        "true_false" => json!(false),
+        _ => json!("an answer"),
+    }
+}
+
+fn set_deadline(app: &TestApp, attempt: i64, seconds_from_now: i64) {
+    let sql = match app.backend {
+        Backend::Sqlite => format!(
+            "UPDATE attempts SET deadline = datetime('now', '{seconds_from_now} seconds') WHERE id = {attempt}"
+        ),
+        Backend::Postgres => format!(
+            "UPDATE attempts SET deadline = (now() at time zone 'utc') + interval '{seconds_from_now} seconds' WHERE id = {attempt}"
+        ),
+    };
+    app.ctx
+        .db
+        .write_blocking(|conn| Ok(diesel::sql_query(sql).execute(conn)?))
+        .unwrap();
+}
+
+async fn overdue_attempts_are_submitted_at_their_deadline(app: TestApp) {
+    let (admin, doctor_id, token) = setup(&app).await;
+    load_bank(&app);
+    let exam = scheduled(&app, &admin, exam_body(-1, 120, 60)).await;
+    register(&app, &admin, exam, doctor_id).await;
+    let (_, attempt) = app
+        .api(
+            Method::POST,
+            &format!("/api/v1/exams/{exam}/attempts"),
+            &token,
+            None,
+        )
+        .await;
+    let id = attempt["id"].as_i64().unwrap();
+    app.api(
+        Method::PUT,
+        &format!("/api/v1/attempts/{id}/answers/1"),
+        &token,
+        Some(json!({"answer": true, "seq": 1})),
+    )
+    .await;
+    set_deadline(&app, id, -40);
+    let deadline = || {
+        app.ctx
+            .db
+            .read_blocking(|conn| Ok(gatekeeper::store::exams::find_attempt(conn, id)?.unwrap()))
+            .unwrap()
+    };
+    let before = deadline().deadline;
+    let mut submitted = None;
+    for _ in 0..100 {
+        let a = deadline();
+        if a.submitted_at.is_some() {
+            submitted = Some(a);
+            break;
+        }
+        actix_web::rt::time::sleep(Duration::from_millis(100)).await;
+    }
+    let a = submitted.expect("the job submitted the overdue attempt");
+    assert!(a.auto_submitted);
+    assert_eq!(
+        a.submitted_at, before,
+        "finish time is the deadline, not the job's time"
+    );
+    let (_, view) = app
+        .api(Method::GET, &format!("/api/v1/attempts/{id}"), &token, None)
+        .await;
+    assert_eq!(view["auto_submitted"], true);
+    assert_eq!(view["remaining_seconds"], 0);
+}
+
+async fn an_attempt_survives_a_server_restart(app: TestApp) {
+    let (admin, doctor_id, token) = setup(&app).await;
+    load_bank(&app);
+    let exam = scheduled(&app, &admin, exam_body(-1, 120, 60)).await;
+    register(&app, &admin, exam, doctor_id).await;
+    let (_, attempt) = app
+        .api(
+            Method::POST,
+            &format!("/api/v1/exams/{exam}/attempts"),
+            &token,
+            None,
+        )
+        .await;
+    let id = attempt["id"].as_i64().unwrap();
+    let (status, _) = app
+        .api(
+            Method::PUT,
+            &format!("/api/v1/attempts/{id}/answers/2"),
+            &token,
+            Some(json!({"answer": answer_for(&attempt, 2), "seq": 4})),
+        )
+        .await;
+    assert_eq!(status, 200);
+    // A fresh server process on the same database (the old one may be gone).
+    let (base, _) = app.another_instance(|_| {}).await;
+    let res = app
+        .client
+        .get(format!("{base}/api/v1/attempts/{id}"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    let resumed: Value = res.json().await.unwrap();
+    assert_eq!(resumed["items"][1]["answer"], answer_for(&attempt, 2));
+    assert_eq!(resumed["items"][1]["seq"], 4);
+    assert_eq!(
+        resumed["deadline"], attempt["deadline"],
+        "the same deadline: remaining time is kept"
+    );
+    let remaining = resumed["remaining_seconds"].as_i64().unwrap();
+    assert!(remaining <= attempt["remaining_seconds"].as_i64().unwrap() && remaining > 3500);
+}
+
+async fn a_paper_is_rebuilt_from_its_seed(app: TestApp) {
+    let (admin, doctor_id, token) = setup(&app).await;
+    load_bank(&app);
+    let exam = scheduled(&app, &admin, exam_body(-1, 120, 60)).await;
+    register(&app, &admin, exam, doctor_id).await;
+    // Drawn ahead of the opening, then started.
+    let (status, drawn) = app
+        .api(
+            Method::POST,
+            &format!("/api/v1/exams/{exam}/predraw"),
+            &admin,
+            None,
+        )
+        .await;
+    assert_eq!((status, drawn["drawn"].as_i64()), (200, Some(1)));
+    let (_, attempt) = app
+        .api(
+            Method::POST,
+            &format!("/api/v1/exams/{exam}/attempts"),
+            &token,
+            None,
+        )
+        .await;
+    let id = attempt["id"].as_i64().unwrap();
+    assert_eq!(app.count("attempts"), 1, "the predrawn paper was used");
+
+    // Rebuild from the stored seed and the bank as it was: the same paper.
+    let (stored_items, seed, pool) = app
+        .ctx
+        .db
+        .read_blocking(|conn| {
+            let a = gatekeeper::store::exams::find_attempt(conn, id)?.unwrap();
+            let items = gatekeeper::store::exams::items_of(conn, id)?;
+            let versions = gatekeeper::store::banks::drawable(conn, "paediatrics")?;
+            let pool: Vec<Candidate> = versions
+                .into_iter()
+                .map(|v| {
+                    let content: banks::Content = serde_json::from_str(&v.content).unwrap();
+                    let options = match &content.body {
+                        banks::Body::Single { options } | banks::Body::Multiple { options } => {
+                            options.len()
+                        }
+                        _ => 0,
+                    };
+                    Candidate {
+                        version_id: v.id,
+                        question_id: v.question_id,
+                        topic: v.topic,
+                        difficulty: v.difficulty as u8,
+                        kind: content.body.kind(),
+                        options,
+                        exposure: 0,
+                    }
+                })
+                .collect();
+            Ok((items, a.seed, pool))
+        })
+        .unwrap();
+    let blueprint: Blueprint = serde_json::from_value(blueprint()).unwrap();
+    let rebuilt = papers::draw(&blueprint, &pool, seed as u64).unwrap();
+    let rebuilt: Vec<(i64, Vec<usize>)> = rebuilt
+        .into_iter()
+        .map(|i| (i.version_id, i.option_order))
+        .collect();
+    let stored: Vec<(i64, Vec<usize>)> = stored_items
+        .iter()
+        .map(|i| (i.version_id, serde_json::from_str(&i.option_order).unwrap()))
+        .collect();
+    assert_eq!(rebuilt, stored);
+}
