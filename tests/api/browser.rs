@@ -16,7 +16,10 @@ use serde_json::json;
 use crate::helpers::{ADMIN_EMAIL, ADMIN_PASSWORD, Backend, TestApp};
 use crate::on_both_databases;
 
-on_both_databases!(a_person_signs_in_and_switches_language_in_a_real_browser);
+on_both_databases!(
+    a_person_signs_in_and_switches_language_in_a_real_browser,
+    a_doctor_sits_an_exam_in_a_real_browser,
+);
 
 fn find(program: &str, env: &str) -> Option<PathBuf> {
     if let Some(path) = std::env::var_os(env) {
@@ -203,4 +206,110 @@ async fn a_person_signs_in_and_switches_language_in_a_real_browser(app: TestApp)
     let _ = browser.close().await;
     outcome.expect("the browser scenario ran");
     assert_eq!(app.count("sessions"), 0);
+}
+
+fn seconds(clock: &str) -> i64 {
+    clock.split(':').fold(0, |acc, part| {
+        acc * 60 + part.trim().parse::<i64>().unwrap_or(0)
+    })
+}
+
+async fn wait_until<F, Fut>(mut check: F) -> bool
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    for _ in 0..100 {
+        if check().await {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    false
+}
+
+async fn a_doctor_sits_an_exam_in_a_real_browser(app: TestApp) {
+    use crate::exams::{exam_body, load_bank, register, scheduled, setup};
+    let Some((_driver, browser)) = start_browser().await else {
+        return;
+    };
+    let (admin, doctor_id, _) = setup(&app).await;
+    load_bank(&app);
+    let exam = scheduled(&app, &admin, exam_body(-1, 120, 60)).await;
+    register(&app, &admin, exam, doctor_id).await;
+    let backend = match app.backend {
+        Backend::Sqlite => "sqlite",
+        Backend::Postgres => "postgres",
+    };
+    let outcome = async {
+        browser.set_window_size(1200, 900).await?;
+        browser.goto(&app.url("/sign-in")).await?;
+        browser.find(Locator::Css("#email")).await?.send_keys("li@longxi.example").await?;
+        browser.find(Locator::Css("#password")).await?.send_keys("doctor test phrase").await?;
+        browser.find(Locator::Css("#sign-in")).await?.click().await?;
+        browser.wait().at_most(Duration::from_secs(10)).for_element(Locator::Css("#welcome")).await?;
+        browser.goto(&app.url("/exams")).await?;
+        browser.find(Locator::Css(&format!("#start-{exam}"))).await?.click().await?;
+        let clock = browser.wait().at_most(Duration::from_secs(10)).for_element(Locator::Css("#countdown")).await?;
+
+        // The countdown runs.
+        let first = seconds(&clock.text().await?);
+        assert!((3500..=3600).contains(&first), "{first}");
+        tokio::time::sleep(Duration::from_millis(2300)).await;
+        let later = seconds(&clock.text().await?);
+        assert!(later <= first - 2 && later >= first - 4, "{first} -> {later}");
+
+        // Autosave: choosing an option saves it without pressing anything.
+        let choices = browser.find_all(Locator::Css("fieldset.question:not([data-kind=case])")).await?;
+        let first_q = choices[0].attr("data-position").await?.unwrap_or_default();
+        let second_q = choices[1].attr("data-position").await?.unwrap_or_default();
+        browser.find(Locator::Css(&format!("#q{first_q} input[name='q{first_q}']"))).await?.click().await?;
+        assert!(wait_until(|| async { app.count("answers") == 1 }).await, "the answer reached the server");
+        let status = browser.find(Locator::Css("#save-status")).await?;
+        assert!(wait_until(|| async { status.attr("class").await.ok().flatten().unwrap_or_default().contains("good") }).await);
+
+        // The network drops: the answer is kept in the browser and the page says so.
+        browser.execute("window.fetch = function () { return Promise.reject(new TypeError('offline')); };", vec![]).await?;
+        browser.find(Locator::Css(&format!("#q{second_q} input[name='q{second_q}']"))).await?.click().await?;
+        assert!(wait_until(|| async { status.attr("class").await.ok().flatten().unwrap_or_default().contains("bad") }).await, "offline shown");
+        assert_eq!(app.count("answers"), 1, "nothing reached the server while offline");
+        std::fs::write(artifact(&format!("exam-offline-{backend}.png")), browser.screenshot().await?).expect("screenshot saved");
+
+        // Back online (a reload brings the real network back): the kept answer is
+        // restored into the page and resent.
+        browser.refresh().await?;
+        assert!(wait_until(|| async { app.count("answers") == 2 }).await, "the kept answer was resent");
+        let status = browser.find(Locator::Css("#save-status")).await?;
+        assert!(wait_until(|| async { status.attr("class").await.ok().flatten().unwrap_or_default().contains("good") }).await);
+        let checked: bool = browser
+            .execute(&format!("return document.querySelector(\"#q{second_q} input[name='q{second_q}']\").checked;"), vec![])
+            .await?
+            .as_bool()
+            .unwrap_or(false);
+        assert!(checked, "the answer shows after the reload");
+
+        // On a phone.
+        browser.set_window_size(390, 844).await?;
+        browser.refresh().await?;
+        browser.wait().at_most(Duration::from_secs(10)).for_element(Locator::Css("#countdown")).await?;
+        std::fs::write(artifact(&format!("exam-phone-{backend}.png")), browser.screenshot().await?).expect("screenshot saved");
+
+        // Review and submit.
+        browser.find(Locator::Css("#to-summary")).await?.click().await?;
+        browser.wait().at_most(Duration::from_secs(10)).for_element(Locator::Css("#submit-attempt")).await?.click().await?;
+        browser.wait().at_most(Duration::from_secs(10)).for_element(Locator::Css("#submitted")).await?;
+        Ok::<(), fantoccini::error::CmdError>(())
+    }
+    .await;
+    let _ = browser.close().await;
+    outcome.expect("the exam scenario ran in the browser");
+    let submitted = app.ctx.db.read_blocking(|conn| {
+        use diesel::prelude::*;
+        use gatekeeper::store::schema::attempts;
+        Ok(attempts::table
+            .filter(attempts::submitted_at.is_not_null())
+            .count()
+            .get_result::<i64>(conn)?)
+    });
+    assert_eq!(submitted.ok(), Some(1));
 }

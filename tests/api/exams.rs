@@ -16,6 +16,7 @@ use crate::helpers::{Backend, TestApp};
 use crate::on_both_databases;
 
 on_both_databases!(
+    a_candidate_sits_the_exam_in_the_pages_without_javascript,
     a_blueprint_the_banks_cannot_fill_is_refused,
     only_eligible_doctors_register,
     a_candidate_takes_an_exam_from_start_to_submit,
@@ -51,20 +52,20 @@ fn bank_text() -> String {
     text
 }
 
-fn load_bank(app: &TestApp) {
+pub(crate) fn load_bank(app: &TestApp) {
     let bank = banks::parse(&bank_text()).expect("the test bank parses");
     bank_service::import(&app.ctx.db, &[(PathBuf::from("exam-test.toml"), bank)])
         .expect("imported");
 }
 
-fn blueprint() -> Value {
+pub(crate) fn blueprint() -> Value {
     json!({"sections": [
         {"title": "Knowledge", "topics": ["fever"], "kinds": ["single", "true_false"], "mix": {"2": 3, "3": 2}, "points": 2},
         {"title": "Case", "topics": ["fever"], "kinds": ["case"], "mix": {"4": 1}, "points": 10}
     ]})
 }
 
-fn exam_body(opens_in_minutes: i64, closes_in_minutes: i64, duration: i64) -> Value {
+pub(crate) fn exam_body(opens_in_minutes: i64, closes_in_minutes: i64, duration: i64) -> Value {
     let now = Utc::now();
     json!({
         "track": "paediatrics",
@@ -81,7 +82,7 @@ fn exam_body(opens_in_minutes: i64, closes_in_minutes: i64, duration: i64) -> Va
 }
 
 /// An admin token, a member institution, and a doctor with a password.
-async fn setup(app: &TestApp) -> (String, i64, String) {
+pub(crate) async fn setup(app: &TestApp) -> (String, i64, String) {
     let admin = app.admin_token().await;
     let (_, inst) = app
         .api(Method::POST, "/api/v1/institutions", &admin, Some(json!({"name": "Longxi CHC", "level": "community", "region": "Yubei", "alliance_member": true})))
@@ -90,7 +91,12 @@ async fn setup(app: &TestApp) -> (String, i64, String) {
     (admin, doctor.0, doctor.1)
 }
 
-async fn doctor(app: &TestApp, admin: &str, institution: i64, name: &str) -> (i64, String) {
+pub(crate) async fn doctor(
+    app: &TestApp,
+    admin: &str,
+    institution: i64,
+    name: &str,
+) -> (i64, String) {
     let email = format!("{name}@longxi.example");
     let (status, person) = app
         .api(
@@ -113,7 +119,7 @@ async fn doctor(app: &TestApp, admin: &str, institution: i64, name: &str) -> (i6
     (person["id"].as_i64().unwrap(), token)
 }
 
-async fn scheduled(app: &TestApp, admin: &str, body: Value) -> i64 {
+pub(crate) async fn scheduled(app: &TestApp, admin: &str, body: Value) -> i64 {
     let (status, exam) = app
         .api(Method::POST, "/api/v1/exams", admin, Some(body))
         .await;
@@ -121,7 +127,7 @@ async fn scheduled(app: &TestApp, admin: &str, body: Value) -> i64 {
     exam["id"].as_i64().unwrap()
 }
 
-async fn register(app: &TestApp, admin: &str, exam: i64, person: i64) {
+pub(crate) async fn register(app: &TestApp, admin: &str, exam: i64, person: i64) {
     let (status, body) = app
         .api(
             Method::POST,
@@ -601,7 +607,7 @@ async fn the_window_and_the_deadline_are_enforced(app: TestApp) {
 }
 
 /// A well-formed answer for the question at `position` of an attempt view.
-fn answer_for(attempt: &Value, position: i64) -> Value {
+pub(crate) fn answer_for(attempt: &Value, position: i64) -> Value {
     let item = attempt["items"]
         .as_array()
         .unwrap()
@@ -793,4 +799,128 @@ async fn a_paper_is_rebuilt_from_its_seed(app: TestApp) {
         .map(|i| (i.version_id, serde_json::from_str(&i.option_order).unwrap()))
         .collect();
     assert_eq!(rebuilt, stored);
+}
+
+async fn a_candidate_sits_the_exam_in_the_pages_without_javascript(app: TestApp) {
+    let (admin, doctor_id, _) = setup(&app).await;
+    load_bank(&app);
+    let exam = scheduled(&app, &admin, exam_body(-1, 120, 60)).await;
+    register(&app, &admin, exam, doctor_id).await;
+    let browser = app.new_browser();
+    assert_eq!(
+        app.sign_in(&browser, "li@longxi.example", "doctor test phrase")
+            .await
+            .status(),
+        303
+    );
+    let (status, list) = app.page(&browser, "/exams").await;
+    assert_eq!(status, 200);
+    assert!(
+        list.contains("Paediatrics written exam") && list.contains(&format!("id=\"start-{exam}\""))
+    );
+
+    let res = app
+        .submit(&browser, "/exams", &format!("/exams/{exam}/start"), &[])
+        .await;
+    assert_eq!(res.status(), 303);
+    let location = res.headers()["location"].to_str().unwrap().to_owned();
+    let id: i64 = location.trim_start_matches("/attempts/").parse().unwrap();
+    let res = browser.get(app.url(&location)).send().await.unwrap();
+    assert_eq!(res.headers()["cache-control"], "no-store");
+    let html = res.text().await.unwrap();
+    assert!(
+        html.contains("data-remaining=\"3"),
+        "the countdown starts from the server's remaining time"
+    );
+    assert!(
+        key_material(&html).is_empty(),
+        "no answer key in the page: {:?}",
+        key_material(&html)
+    );
+    assert_eq!(html.matches("<fieldset class=\"question card\"").count(), 6);
+
+    // Answer two questions with the page's own form.
+    let (_, attempt) = {
+        let token = app
+            .token_for("li@longxi.example", "doctor test phrase")
+            .await;
+        app.api(Method::GET, &format!("/api/v1/attempts/{id}"), &token, None)
+            .await
+    };
+    let field = |position: i64| -> (String, String) {
+        let value = match answer_for(&attempt, position) {
+            Value::Array(a) => a[0].to_string(),
+            Value::Bool(b) => b.to_string(),
+            Value::String(s) => s,
+            other => other.to_string(),
+        };
+        (format!("q{position}"), value)
+    };
+    let (k1, v1) = field(1);
+    let (k2, v2) = field(2);
+    let res = app
+        .submit(
+            &browser,
+            &location,
+            &location,
+            &[
+                (k1.as_str(), v1.as_str()),
+                (k2.as_str(), v2.as_str()),
+                ("go", "summary"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(
+        res.headers()["location"],
+        format!("/attempts/{id}/summary").as_str()
+    );
+    assert_eq!(app.count("answers"), 2);
+
+    // One question per screen.
+    let (_, one) = app.page(&browser, &format!("/attempts/{id}?q=2")).await;
+    assert_eq!(one.matches("<fieldset class=\"question card\"").count(), 1);
+    assert!(one.contains("id=\"q2\""));
+
+    // The summary lists what is unanswered before submitting.
+    let (_, summary) = app.page(&browser, &format!("/attempts/{id}/summary")).await;
+    assert!(summary.contains("id=\"unanswered\""));
+    for n in 3..=6 {
+        assert!(
+            summary.contains(&format!("?q={n}\">{n}</a>")),
+            "question {n} listed as unanswered"
+        );
+    }
+
+    // The script's save endpoint needs the CSRF token in its header.
+    let save = |csrf: Option<String>| {
+        let mut req = browser
+            .post(app.url(&format!("/attempts/{id}/answers/3")))
+            .header("content-type", "application/json");
+        if let Some(c) = csrf {
+            req = req.header("x-csrf-token", c);
+        }
+        req.body(json!({"answer": answer_for(&attempt, 3), "seq": 5}).to_string())
+            .send()
+    };
+    assert_eq!(save(None).await.unwrap().status(), 403);
+    let csrf = crate::helpers::csrf_in(&summary).unwrap();
+    let res = save(Some(csrf)).await.unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.json::<Value>().await.unwrap()["stored"], true);
+
+    // Submit; the attempt page now says so, and nothing can change.
+    let res = app
+        .submit(
+            &browser,
+            &format!("/attempts/{id}/summary"),
+            &format!("/attempts/{id}/submit"),
+            &[],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    let (_, done) = app.page(&browser, &location).await;
+    assert!(done.contains("id=\"submitted\""));
+    let (_, list) = app.page(&browser, "/exams").await;
+    assert!(!list.contains(&format!("id=\"resume-{exam}\"")));
 }
