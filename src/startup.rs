@@ -1,8 +1,6 @@
 //! Building and running the application: the same code serves `main` and the
 //! integration tests (which bind port 0 and read the port back).
 
-use std::net::TcpListener;
-
 use actix_web::dev::Server;
 use actix_web::middleware::{Compress, from_fn};
 use actix_web::{App, HttpServer, web};
@@ -38,12 +36,7 @@ impl Application {
                 tracing::info!(%summary, "question bank loaded");
             }
         }
-        let listener = TcpListener::bind(&settings.bind)
-            .map_err(|e| Error::internal(format!("cannot listen on {}: {e}", settings.bind)))?;
-        let port = listener
-            .local_addr()
-            .map_err(|e| Error::internal(format!("listener address: {e}")))?
-            .port();
+
         let sender = jobs::mail::Sender::from_settings(&settings)?;
         let ctx = Ctx::new(db, settings);
         jobs::mail::spawn(
@@ -57,7 +50,7 @@ impl Application {
             ctx.db.clone(),
             std::time::Duration::from_millis(ctx.settings.tuning.auto_submit_poll_millis),
         );
-        let server = run(listener, ctx.clone())?;
+        let (server, port) = run(&ctx.settings.bind.clone(), ctx.clone())?;
         Ok(Application { port, server, ctx })
     }
 
@@ -79,7 +72,8 @@ impl Application {
     }
 }
 
-fn run(listener: TcpListener, ctx: Ctx) -> Result<Server> {
+/// Binds (with a deep accept queue) and returns the server and its port.
+fn run(bind: &str, ctx: Ctx) -> Result<(Server, u16)> {
     let data = web::Data::new(ctx);
     let max_body = data.settings.tuning.max_body_bytes;
     let https = data.settings.secure_cookies();
@@ -93,8 +87,15 @@ fn run(listener: TcpListener, ctx: Ctx) -> Result<Server> {
             .wrap(Compress::default())
             .wrap(from_fn(crate::web::request_span))
     })
-    .listen(listener)
-    .map_err(|e| Error::internal(format!("cannot serve: {e}")))?
-    .run();
-    Ok(server)
+    // A deep accept queue: on exam day thousands of candidates connect in
+    // the same second.
+    .backlog(4096)
+    .bind(bind)
+    .map_err(|e| Error::internal(format!("cannot listen on {bind}: {e}")))?;
+    let port = server
+        .addrs()
+        .first()
+        .map(|a| a.port())
+        .ok_or_else(|| Error::internal(format!("no address bound for {bind}")))?;
+    Ok((server.run(), port))
 }

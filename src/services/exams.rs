@@ -331,10 +331,16 @@ fn view(conn: &mut DbConn, attempt: &AttemptRow, now: NaiveDateTime) -> Result<A
     let exam = store_exams::find_exam(conn, attempt.exam_id)?.ok_or(Error::NotFound)?;
     let items = store_exams::items_of(conn, attempt.id)?;
     let answers = store_exams::answers_of(conn, attempt.id)?;
+    let ids: Vec<i64> = items.iter().map(|i| i.version_id).collect();
+    let versions: std::collections::HashMap<i64, String> =
+        store_banks::versions_by_ids(conn, &ids)?
+            .into_iter()
+            .map(|v| (v.id, v.content))
+            .collect();
     let mut views = Vec::with_capacity(items.len());
     for item in &items {
-        let version = store_banks::version_by_id(conn, item.version_id)?.ok_or(Error::NotFound)?;
-        let content: Content = serde_json::from_str(&version.content).map_err(Error::internal)?;
+        let stored = versions.get(&item.version_id).ok_or(Error::NotFound)?;
+        let content: Content = serde_json::from_str(stored).map_err(Error::internal)?;
         let order = option_order(item);
         let options = match &content.body {
             Body::Single { options } | Body::Multiple { options } => order
@@ -381,15 +387,15 @@ fn view(conn: &mut DbConn, attempt: &AttemptRow, now: NaiveDateTime) -> Result<A
 fn draw_attempt(
     conn: &mut DbConn,
     exam: &ExamRow,
+    candidates: &[Candidate],
     person_id: i64,
     number: i32,
     now: NaiveDateTime,
-) -> Result<AttemptRow> {
+) -> Result<DrawnAttempt> {
     let blueprint = blueprint_of(exam)?;
-    let candidates = pool(conn, &exam.track)?;
     // A non-negative seed that fits every backend's BIGINT.
     let seed = rand::rng().random_range(0..i64::MAX);
-    let paper = papers::draw(&blueprint, &candidates, seed as u64).map_err(|short| {
+    let paper = papers::draw(&blueprint, candidates, seed as u64).map_err(|short| {
         Error::conflict(
             "exam",
             format!(
@@ -425,14 +431,26 @@ fn draw_attempt(
         Some(&format!("seed {seed}, {} questions", paper.len())),
         now,
     )?;
-    Ok(attempt)
+    Ok(DrawnAttempt {
+        attempt,
+        questions: paper.iter().map(|i| i.question_id).collect(),
+    })
+}
+
+/// A new attempt and the questions on its paper.
+struct DrawnAttempt {
+    attempt: AttemptRow,
+    questions: Vec<i64>,
 }
 
 /// Starts (or resumes) the caller's attempt. Idempotent: a retried start
 /// returns the attempt already under way, never a second one.
 pub async fn start(ctx: &Ctx, caller: &Caller, exam_id: i64) -> Result<AttemptView> {
     let person_id = caller.actor().map(|a| a.id).ok_or(Error::Forbidden)?;
-    ctx.db
+    // The write is only the state change; the paper is read afterwards on a
+    // reader connection, so the one SQLite writer is held briefly.
+    let attempt = ctx
+        .db
         .write(move |conn| {
             let now = store::now();
             let exam = store_exams::find_exam(conn, exam_id)?.ok_or(Error::NotFound)?;
@@ -443,7 +461,7 @@ pub async fn start(ctx: &Ctx, caller: &Caller, exam_id: i64) -> Result<AttemptVi
                 .iter()
                 .find(|a| a.submitted_at.is_none() && a.started_at.is_some())
             {
-                return view(conn, open, now);
+                return Ok(open.clone());
             }
             let schedule = schedule_of(&exam)?;
             let acc = accommodation(&registration);
@@ -457,7 +475,18 @@ pub async fn start(ctx: &Ctx, caller: &Caller, exam_id: i64) -> Result<AttemptVi
                 .find(|a| a.started_at.is_none() && a.submitted_at.is_none())
             {
                 Some(predrawn) => predrawn.clone(),
-                None => draw_attempt(conn, &exam, person_id, attempts.len() as i32 + 1, now)?,
+                None => {
+                    let candidates = pool(conn, &exam.track)?;
+                    draw_attempt(
+                        conn,
+                        &exam,
+                        &candidates,
+                        person_id,
+                        attempts.len() as i32 + 1,
+                        now,
+                    )?
+                    .attempt
+                }
             };
             let deadline = exams::deadline(&schedule, &acc, now);
             let attempt = store_exams::mark_started(conn, attempt.id, now, deadline)?;
@@ -468,8 +497,11 @@ pub async fn start(ctx: &Ctx, caller: &Caller, exam_id: i64) -> Result<AttemptVi
                 Some(&format!("deadline {deadline}")),
                 now,
             )?;
-            view(conn, &attempt, now)
+            Ok(attempt)
         })
+        .await?;
+    ctx.db
+        .read(move |conn| view(conn, &attempt, store::now()))
         .await
 }
 
@@ -481,18 +513,47 @@ pub async fn predraw(ctx: &Ctx, caller: &Caller, exam_id: i64) -> Result<usize> 
         .write(move |conn| {
             let now = store::now();
             let exam = store_exams::find_exam(conn, exam_id)?.ok_or(Error::NotFound)?;
+            // The pool is read once; exposure is then kept up to date here.
+            let mut candidates = pool(conn, &exam.track)?;
             let mut drawn = 0;
             for r in store_exams::registrations_of(conn, exam_id)? {
                 let attempts = store_exams::attempts_of(conn, exam_id, r.person_id)?;
                 let waiting = attempts.iter().any(|a| a.submitted_at.is_none());
                 if !waiting && (attempts.len() as i32) < exam.attempts_allowed {
-                    draw_attempt(conn, &exam, r.person_id, attempts.len() as i32 + 1, now)?;
+                    let items = draw_attempt(
+                        conn,
+                        &exam,
+                        &candidates,
+                        r.person_id,
+                        attempts.len() as i32 + 1,
+                        now,
+                    )?;
+                    for c in candidates
+                        .iter_mut()
+                        .filter(|c| items.questions.contains(&c.question_id))
+                    {
+                        c.exposure += 1;
+                    }
                     drawn += 1;
                 }
             }
             Ok(drawn)
         })
         .await
+}
+
+/// Records a refused access to someone else's attempt and refuses it.
+async fn refuse_attempt(ctx: &Ctx, caller: &Caller, attempt_id: i64) -> Result<AttemptRow> {
+    let event = audit::event(
+        caller,
+        "attempt_access",
+        Some(format!("attempt:{attempt_id}")),
+        Outcome::Refused,
+    );
+    ctx.db
+        .write(move |conn| audit::record(conn, &event))
+        .await?;
+    Err(Error::Forbidden)
 }
 
 /// The caller's own attempt, or a refusal that is audited.
@@ -503,16 +564,7 @@ async fn own_attempt(ctx: &Ctx, caller: &Caller, attempt_id: i64) -> Result<Atte
         .read(move |conn| store_exams::find_attempt(conn, attempt_id)?.ok_or(Error::NotFound))
         .await?;
     if attempt.person_id != person_id {
-        let event = audit::event(
-            caller,
-            "attempt_access",
-            Some(format!("attempt:{attempt_id}")),
-            Outcome::Refused,
-        );
-        ctx.db
-            .write(move |conn| audit::record(conn, &event))
-            .await?;
-        return Err(Error::Forbidden);
+        return refuse_attempt(ctx, caller, attempt_id).await;
     }
     Ok(attempt)
 }
@@ -537,6 +589,9 @@ pub struct SaveAck {
 
 /// Saves one answer. Idempotent: `seq` orders a candidate's saves of one
 /// question, so a retried or late request never overwrites a newer answer.
+///
+/// Checking the answer against the question happens on a reader
+/// connection; the writer only re-checks the clock and stores.
 pub async fn save(
     ctx: &Ctx,
     caller: &Caller,
@@ -545,25 +600,18 @@ pub async fn save(
     answer: ShownAnswer,
     seq: i64,
 ) -> Result<SaveAck> {
-    let attempt = own_attempt(ctx, caller, attempt_id).await?;
     if seq < 0 {
         return Err(Error::invalid("seq", "must not be negative"));
     }
-    ctx.db
-        .write(move |conn| {
-            let now = store::now();
+    let person_id = caller.actor().map(|a| a.id).ok_or(Error::Forbidden)?;
+    let prepared = ctx
+        .db
+        .read(move |conn| {
+            let attempt = store_exams::find_attempt(conn, attempt_id)?.ok_or(Error::NotFound)?;
+            if attempt.person_id != person_id {
+                return Ok(None);
+            }
             let exam = store_exams::find_exam(conn, attempt.exam_id)?.ok_or(Error::NotFound)?;
-            // Re-read inside the transaction: a submit may have just happened.
-            let attempt = store_exams::find_attempt(conn, attempt.id)?.ok_or(Error::NotFound)?;
-            let deadline = attempt
-                .deadline
-                .ok_or_else(|| Error::conflict("attempt", "the attempt has not started"))?;
-            exams::may_save(
-                deadline,
-                Duration::seconds(i64::from(exam.grace_seconds)),
-                attempt.submitted_at.is_some(),
-                now,
-            )?;
             let item = store_exams::find_item(conn, attempt.id, position)?.ok_or_else(|| {
                 Error::invalid("position", format!("the paper has no question {position}"))
             })?;
@@ -573,20 +621,32 @@ pub async fn save(
                 serde_json::from_str(&version.content).map_err(Error::internal)?;
             let response = scoring::from_shown(&content.body, &option_order(&item), answer)?;
             let json = serde_json::to_string(&response).map_err(Error::internal)?;
-            let stored = store_exams::save_answer(conn, &item, &json, seq, now)?;
-            store_exams::record_event(
-                conn,
-                attempt.id,
-                "saved",
-                Some(&format!(
-                    "question {position}, seq {seq}{}",
-                    if stored { "" } else { ", older than stored" }
-                )),
-                now,
-            )?;
-            let current = store_exams::find_answer(conn, item.id)?
-                .map(|a| a.seq)
-                .unwrap_or(seq);
+            Ok(Some((
+                item,
+                Duration::seconds(i64::from(exam.grace_seconds)),
+                json,
+            )))
+        })
+        .await?;
+    let Some((item, grace, json)) = prepared else {
+        refuse_attempt(ctx, caller, attempt_id).await?;
+        return Err(Error::Forbidden);
+    };
+    ctx.db
+        .write(move |conn| {
+            let now = store::now();
+            // Re-read inside the transaction: a submit may have just happened.
+            let attempt = store_exams::find_attempt(conn, attempt_id)?.ok_or(Error::NotFound)?;
+            let deadline = attempt
+                .deadline
+                .ok_or_else(|| Error::conflict("attempt", "the attempt has not started"))?;
+            exams::may_save(deadline, grace, attempt.submitted_at.is_some(), now)?;
+            let (stored, current) = store_exams::save_answer(conn, &item, &json, seq, now)?;
+            let detail = format!(
+                "question {position}, seq {seq}{}",
+                if stored { "" } else { ", older than stored" }
+            );
+            store_exams::record_event(conn, attempt_id, "saved", Some(&detail), now)?;
             Ok(SaveAck {
                 position,
                 seq: current,

@@ -130,6 +130,12 @@ pub fn version_by_id(conn: &mut DbConn, id: i64) -> QueryResult<Option<VersionRo
     question_versions::table.find(id).first(conn).optional()
 }
 
+pub fn versions_by_ids(conn: &mut DbConn, ids: &[i64]) -> QueryResult<Vec<VersionRow>> {
+    question_versions::table
+        .filter(question_versions::id.eq_any(ids))
+        .load(conn)
+}
+
 pub fn versions_of(conn: &mut DbConn, question_id: i64) -> QueryResult<Vec<VersionRow>> {
     question_versions::table
         .filter(question_versions::question_id.eq(question_id))

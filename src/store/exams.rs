@@ -291,16 +291,16 @@ pub fn answers_of(conn: &mut DbConn, attempt_id: i64) -> QueryResult<Vec<AnswerR
 }
 
 /// Stores an answer unless a later one (higher `seq`) is already stored;
-/// returns whether it was stored.
+/// returns whether it was stored and the sequence number now stored.
 pub fn save_answer(
     conn: &mut DbConn,
     item: &ItemRow,
     response: &str,
     seq: i64,
     now: NaiveDateTime,
-) -> QueryResult<bool> {
+) -> QueryResult<(bool, i64)> {
     match find_answer(conn, item.id)? {
-        Some(existing) if existing.seq >= seq => Ok(false),
+        Some(existing) if existing.seq >= seq => Ok((false, existing.seq)),
         Some(_) => {
             diesel::update(answers::table.find(item.id))
                 .set((
@@ -309,7 +309,7 @@ pub fn save_answer(
                     answers::saved_at.eq(now),
                 ))
                 .execute(conn)?;
-            Ok(true)
+            Ok((true, seq))
         }
         None => {
             diesel::insert_into(answers::table)
@@ -321,7 +321,7 @@ pub fn save_answer(
                     answers::saved_at.eq(now),
                 ))
                 .execute(conn)?;
-            Ok(true)
+            Ok((true, seq))
         }
     }
 }
