@@ -106,6 +106,8 @@ pub struct Tuning {
     pub auto_submit_poll_millis: u64,
     /// The largest request body accepted, in bytes.
     pub max_body_bytes: usize,
+    /// PostgreSQL connections per server instance.
+    pub pg_pool_size: u32,
 }
 
 impl Default for Tuning {
@@ -118,6 +120,7 @@ impl Default for Tuning {
             mail_poll_millis: 2_000,
             auto_submit_poll_millis: 5_000,
             max_body_bytes: 256 * 1024,
+            pg_pool_size: 16,
         }
     }
 }

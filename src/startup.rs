@@ -20,7 +20,7 @@ pub struct Application {
 impl Application {
     /// Connects, migrates, starts the background jobs and binds the listener.
     pub async fn build(settings: Settings) -> Result<Application> {
-        let db = Db::connect(&settings.database_url)?;
+        let db = Db::connect_sized(&settings.database_url, settings.tuning.pg_pool_size)?;
         let migrated = db.migrate()?;
         if migrated > 0 {
             tracing::info!(
@@ -90,6 +90,12 @@ fn run(bind: &str, ctx: Ctx) -> Result<(Server, u16)> {
     // A deep accept queue: on exam day thousands of candidates connect in
     // the same second.
     .backlog(4096)
+    // Database work runs on blocking threads that wait for a pooled
+    // connection; far more threads than connections only adds contention.
+    .worker_max_blocking_threads(32)
+    // Under an exam-day surge a request may wait in the accept queue; give
+    // it time to be read instead of answering 408 after actix's 5 s.
+    .client_request_timeout(std::time::Duration::from_secs(30))
     .bind(bind)
     .map_err(|e| Error::internal(format!("cannot listen on {bind}: {e}")))?;
     let port = server

@@ -99,6 +99,21 @@ struct Stats {
     /// (attempt, position) -> highest acknowledged seq.
     acked: HashMap<(i64, i64), i64>,
     transport_errors: usize,
+    /// "phase status" -> count, for refused requests.
+    statuses: std::collections::BTreeMap<String, usize>,
+}
+
+async fn note_status(stats: &Mutex<Stats>, phase: &str, status: reqwest::StatusCode, body: String) {
+    let mut s = stats.lock().await;
+    let key = format!("{phase} {}", status.as_u16());
+    let first = !s.statuses.contains_key(&key);
+    *s.statuses.entry(key.clone()).or_default() += 1;
+    if first {
+        eprintln!(
+            "examday: first {key}: {}",
+            body.chars().take(300).collect::<String>()
+        );
+    }
 }
 
 fn fail(message: impl std::fmt::Display) -> ! {
@@ -358,7 +373,11 @@ async fn candidate(
         .await;
     let view: Option<Value> = match res {
         Ok(r) if r.status().is_success() => r.json().await.ok(),
-        Ok(_) => None,
+        Ok(r) => {
+            let status = r.status();
+            note_status(&stats, "start", status, r.text().await.unwrap_or_default()).await;
+            None
+        }
         Err(_) => {
             stats.lock().await.transport_errors += 1;
             None
@@ -407,7 +426,11 @@ async fn candidate(
                 }
                 true
             }
-            Ok(_) => false,
+            Ok(r) => {
+                let status = r.status();
+                note_status(&stats, "save", status, r.text().await.unwrap_or_default()).await;
+                false
+            }
             Err(_) => {
                 stats.lock().await.transport_errors += 1;
                 false
@@ -421,7 +444,15 @@ async fn candidate(
         .bearer_auth(&token)
         .send()
         .await;
-    let ok = matches!(&res, Ok(r) if r.status().is_success());
+    let ok = match res {
+        Ok(r) if r.status().is_success() => true,
+        Ok(r) => {
+            let status = r.status();
+            note_status(&stats, "submit", status, r.text().await.unwrap_or_default()).await;
+            false
+        }
+        Err(_) => false,
+    };
     stats.lock().await.submit.record(sent, ok);
 }
 
@@ -488,6 +519,7 @@ fn main() {
             submit: Phase::default(),
             acked: HashMap::new(),
             transport_errors: 0,
+            statuses: Default::default(),
         }));
         // Everyone starts within the same second, one second from now.
         let opening = Instant::now() + Duration::from_secs(1);
@@ -522,6 +554,7 @@ fn main() {
                 submit: Phase::default(),
                 acked: HashMap::new(),
                 transport_errors: 0,
+                statuses: Default::default(),
             },
         )
     });

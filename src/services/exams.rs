@@ -20,6 +20,33 @@ use crate::store::exams::{
 };
 use crate::store::{self, Db, DbConn, banks as store_banks, institutions, people};
 
+/// Parsed question versions by id. Versions are immutable, so entries never
+/// go stale; the cache is bounded by the number of versions in the banks.
+#[derive(Default)]
+pub struct VersionCache {
+    by_id: std::sync::RwLock<std::collections::HashMap<i64, std::sync::Arc<Content>>>,
+}
+
+impl VersionCache {
+    pub fn content(&self, conn: &mut DbConn, version_id: i64) -> Result<std::sync::Arc<Content>> {
+        if let Some(c) = self
+            .by_id
+            .read()
+            .ok()
+            .and_then(|m| m.get(&version_id).cloned())
+        {
+            return Ok(c);
+        }
+        let version = store_banks::version_by_id(conn, version_id)?.ok_or(Error::NotFound)?;
+        let content: std::sync::Arc<Content> =
+            std::sync::Arc::new(serde_json::from_str(&version.content).map_err(Error::internal)?);
+        if let Ok(mut m) = self.by_id.write() {
+            m.insert(version_id, content.clone());
+        }
+        Ok(content)
+    }
+}
+
 /// What an admin submits to schedule an exam.
 #[derive(Debug, Clone)]
 pub struct ExamInput {
@@ -604,6 +631,7 @@ pub async fn save(
         return Err(Error::invalid("seq", "must not be negative"));
     }
     let person_id = caller.actor().map(|a| a.id).ok_or(Error::Forbidden)?;
+    let versions = ctx.versions.clone();
     let prepared = ctx
         .db
         .read(move |conn| {
@@ -615,10 +643,7 @@ pub async fn save(
             let item = store_exams::find_item(conn, attempt.id, position)?.ok_or_else(|| {
                 Error::invalid("position", format!("the paper has no question {position}"))
             })?;
-            let version =
-                store_banks::version_by_id(conn, item.version_id)?.ok_or(Error::NotFound)?;
-            let content: Content =
-                serde_json::from_str(&version.content).map_err(Error::internal)?;
+            let content = versions.content(conn, item.version_id)?;
             let response = scoring::from_shown(&content.body, &option_order(&item), answer)?;
             let json = serde_json::to_string(&response).map_err(Error::internal)?;
             Ok(Some((
@@ -669,11 +694,17 @@ fn finish(
 ) -> Result<AttemptRow> {
     let items = store_exams::items_of(conn, attempt.id)?;
     let answers = store_exams::answers_of(conn, attempt.id)?;
+    let ids: Vec<i64> = items.iter().map(|i| i.version_id).collect();
+    let versions: std::collections::HashMap<i64, String> =
+        store_banks::versions_by_ids(conn, &ids)?
+            .into_iter()
+            .map(|v| (v.id, v.content))
+            .collect();
     let mut score = 0.0;
     let mut total = 0.0;
     for item in &items {
-        let version = store_banks::version_by_id(conn, item.version_id)?.ok_or(Error::NotFound)?;
-        let content: Content = serde_json::from_str(&version.content).map_err(Error::internal)?;
+        let stored = versions.get(&item.version_id).ok_or(Error::NotFound)?;
+        let content: Content = serde_json::from_str(stored).map_err(Error::internal)?;
         let response = answers
             .iter()
             .find(|a| a.attempt_item_id == item.id)
@@ -699,19 +730,22 @@ fn finish(
 /// Submits the caller's attempt. Idempotent: submitting again changes nothing.
 pub async fn submit(ctx: &Ctx, caller: &Caller, attempt_id: i64) -> Result<AttemptView> {
     let attempt = own_attempt(ctx, caller, attempt_id).await?;
-    ctx.db
+    let finished = ctx
+        .db
         .write(move |conn| {
             let now = store::now();
             let attempt = store_exams::find_attempt(conn, attempt.id)?.ok_or(Error::NotFound)?;
             if attempt.submitted_at.is_some() {
-                return view(conn, &attempt, now);
+                return Ok(attempt);
             }
             let deadline = attempt
                 .deadline
                 .ok_or_else(|| Error::conflict("attempt", "the attempt has not started"))?;
-            let finished = finish(conn, &attempt, now.min(deadline), false)?;
-            view(conn, &finished, now)
+            finish(conn, &attempt, now.min(deadline), false)
         })
+        .await?;
+    ctx.db
+        .read(move |conn| view(conn, &finished, store::now()))
         .await
 }
 

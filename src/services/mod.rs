@@ -27,6 +27,10 @@ pub struct Ctx {
     pub settings: Arc<Settings>,
     pub throttle: Arc<auth::SignInThrottle>,
     pub sessions: SessionPolicy,
+    /// Question versions never change once written, so their parsed content
+    /// is kept in memory after the first read (the save path reads it for
+    /// every answer).
+    pub versions: Arc<exams::VersionCache>,
 }
 
 impl Ctx {
@@ -37,6 +41,7 @@ impl Ctx {
             settings: Arc::new(settings),
             throttle,
             sessions: SessionPolicy::default(),
+            versions: Arc::new(exams::VersionCache::default()),
         }
     }
 }

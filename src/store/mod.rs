@@ -165,8 +165,14 @@ pub struct Db {
 }
 
 impl Db {
-    /// Connects, reporting the real connection error if the first attempt fails.
+    /// Connects with the default pool size (16 PostgreSQL connections).
     pub fn connect(url: &DatabaseUrl) -> Result<Db> {
+        Db::connect_sized(url, 16)
+    }
+
+    /// Connects, reporting the real connection error if the first attempt
+    /// fails. `pg_pool` is the number of PostgreSQL connections per instance.
+    pub fn connect_sized(url: &DatabaseUrl, pg_pool: u32) -> Result<Db> {
         if let DatabaseUrl::Sqlite(path) = url {
             ensure_parent_dir(path)?;
         }
@@ -175,8 +181,12 @@ impl Db {
         let probe = r2d2::ManageConnection::connect(&manager)
             .map_err(|e| Error::internal(format!("cannot connect to the database: {e}")))?;
         drop(probe);
+        // A SQLite file connection does not break, so skip r2d2's "SELECT 1"
+        // on every checkout there; a PostgreSQL one can (server restart).
+        let test_on_check_out = url.backend() == Backend::Postgres;
         let build = |size: u32| {
             r2d2::Pool::builder()
+                .test_on_check_out(test_on_check_out)
                 .max_size(size)
                 .min_idle(Some(1))
                 .connection_timeout(Duration::from_secs(30))
@@ -185,12 +195,12 @@ impl Db {
         };
         match url.backend() {
             Backend::Sqlite => Ok(Db {
-                read: build(4)?,
+                read: build(8)?,
                 write: build(1)?,
                 backend: Backend::Sqlite,
             }),
             Backend::Postgres => {
-                let pool = build(16)?;
+                let pool = build(pg_pool.max(2))?;
                 Ok(Db {
                     read: pool.clone(),
                     write: pool,

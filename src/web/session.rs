@@ -98,7 +98,12 @@ pub async fn csrf_cookie(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
-    let Some(ctx) = req.app_data::<web::Data<Ctx>>().cloned() else {
+    // The API takes bearer tokens, never cookies: it needs no CSRF token.
+    let Some(ctx) = req
+        .app_data::<web::Data<Ctx>>()
+        .cloned()
+        .filter(|_| !req.path().starts_with("/api/"))
+    else {
         return next.call(req).await;
     };
     let names = cookie_names(&ctx);

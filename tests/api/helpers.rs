@@ -88,6 +88,8 @@ impl TestApp {
             tuning: Tuning {
                 mail_poll_millis: 100,
                 auto_submit_poll_millis: 100,
+                // Many tests run at once against one PostgreSQL server.
+                pg_pool_size: 4,
                 ..Tuning::default()
             },
         };

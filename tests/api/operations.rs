@@ -40,7 +40,11 @@ async fn the_command_line_migrates_and_creates_an_admin(app: TestApp) {
         assert!(text.contains(word), "--help mentions {word}");
     }
     let migrate = gatekeeper(&app).arg("migrate").output().unwrap();
-    assert!(migrate.status.success());
+    assert!(
+        migrate.status.success(),
+        "{}",
+        String::from_utf8_lossy(&migrate.stderr)
+    );
     assert!(
         String::from_utf8_lossy(&migrate.stdout).contains("0 migration(s) applied"),
         "already migrated by the server"
