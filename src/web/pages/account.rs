@@ -12,7 +12,7 @@ use crate::domain::tokens;
 use crate::error::Error;
 use crate::services::{accounts, auth};
 use crate::web::error::PageError;
-use crate::web::pages::{Chrome, form_error, parse_form, render, see_other};
+use crate::web::pages::{Chrome, EmptyForm, form_error, parse_form, render, see_other};
 use crate::web::session::{Page, client_ip, cookie_names, removal_cookie, signed_cookie};
 
 #[derive(Template)]
@@ -110,9 +110,6 @@ pub async fn sign_in(
         }
     }
 }
-
-#[derive(Deserialize)]
-pub struct EmptyForm {}
 
 pub async fn sign_out(
     page: Page,

@@ -16,7 +16,7 @@ use crate::services::people::PersonView;
 use crate::services::{self, api_tokens, institutions, people};
 use crate::store::institutions::InstitutionRow;
 use crate::web::error::PageError;
-use crate::web::pages::{Chrome, form_error, local_time, parse_form, render, see_other};
+use crate::web::pages::{Chrome, EmptyForm, form_error, local_time, parse_form, render, see_other};
 use crate::web::session::Page;
 
 // ----- institutions -----
@@ -363,9 +363,6 @@ pub async fn update_person(
         }
     }
 }
-
-#[derive(Deserialize)]
-pub struct EmptyForm {}
 
 /// Deactivate, reactivate or re-send the password link, then back to the person.
 pub async fn person_action(

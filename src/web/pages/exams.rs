@@ -15,7 +15,7 @@ use crate::error::Error;
 use crate::services::exams::{self, AttemptView, ItemView, MyExam};
 use crate::web::api::json;
 use crate::web::error::{ApiError, PageError};
-use crate::web::pages::{Chrome, local_time, parse_form, render, see_other};
+use crate::web::pages::{Chrome, EmptyForm, local_time, parse_form, render, see_other};
 use crate::web::session::{Page, check_csrf};
 
 pub struct ExamLine {
@@ -78,9 +78,6 @@ pub async fn exams_page(page: Page) -> Result<HttpResponse, PageError> {
         StatusCode::OK,
     )
 }
-
-#[derive(Deserialize)]
-pub struct EmptyForm {}
 
 pub async fn start(
     page: Page,

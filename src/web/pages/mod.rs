@@ -102,6 +102,10 @@ pub fn see_other(location: &str) -> HttpResponse {
         .finish()
 }
 
+/// A form with no fields but its CSRF token (sign out, deactivate, submit…).
+#[derive(Deserialize)]
+pub struct EmptyForm {}
+
 #[derive(Deserialize)]
 struct CsrfOnly {
     #[serde(default)]
