@@ -217,6 +217,38 @@ pub async fn mine(ctx: &Ctx, caller: &Caller) -> Result<Vec<MyExam>> {
         .await
 }
 
+/// A registration with the candidate's name, for the exam's admin page.
+#[derive(Debug, Clone)]
+pub struct RegisteredCandidate {
+    pub registration: RegistrationRow,
+    pub name: String,
+    pub email: String,
+}
+
+/// An exam and its candidates (admins).
+pub async fn roster(
+    ctx: &Ctx,
+    caller: &Caller,
+    exam_id: i64,
+) -> Result<(ExamRow, Vec<RegisteredCandidate>)> {
+    require(ctx, caller, Permission::ManageExams).await?;
+    ctx.db
+        .read(move |conn| {
+            let exam = store_exams::find_exam(conn, exam_id)?.ok_or(Error::NotFound)?;
+            let mut out = Vec::new();
+            for registration in store_exams::registrations_of(conn, exam_id)? {
+                let person = people::find(conn, registration.person_id)?.ok_or(Error::NotFound)?;
+                out.push(RegisteredCandidate {
+                    registration,
+                    name: person.name,
+                    email: person.email,
+                });
+            }
+            Ok((exam, out))
+        })
+        .await
+}
+
 /// Accommodations for one candidate.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct AccommodationInput {

@@ -15,7 +15,7 @@ use actix_web::middleware::{DefaultHeaders, Next};
 use actix_web::{HttpMessage, web};
 use tracing::Instrument;
 
-use pages::{account, admin, exams, home};
+use pages::{account, admin, exam_admin, exams, home};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.configure(api::routes)
@@ -72,6 +72,17 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route(
             "/admin/tokens/{id}/revoke",
             web::post().to(admin::revoke_token),
+        )
+        .route("/admin/exams", web::get().to(exam_admin::admin_exams))
+        .route("/admin/exams", web::post().to(exam_admin::schedule))
+        .route("/admin/exams/{id}", web::get().to(exam_admin::admin_exam))
+        .route(
+            "/admin/exams/{id}/registrations",
+            web::post().to(exam_admin::register),
+        )
+        .route(
+            "/admin/exams/{id}/predraw",
+            web::post().to(exam_admin::predraw),
         )
         .route("/exams", web::get().to(exams::exams_page))
         .route("/exams/{id}/start", web::post().to(exams::start))

@@ -16,6 +16,7 @@ use crate::helpers::{Backend, TestApp};
 use crate::on_both_databases;
 
 on_both_databases!(
+    an_admin_schedules_and_registers_in_the_pages,
     a_candidate_sits_the_exam_in_the_pages_without_javascript,
     a_blueprint_the_banks_cannot_fill_is_refused,
     only_eligible_doctors_register,
@@ -923,4 +924,98 @@ async fn a_candidate_sits_the_exam_in_the_pages_without_javascript(app: TestApp)
     assert!(done.contains("id=\"submitted\""));
     let (_, list) = app.page(&browser, "/exams").await;
     assert!(!list.contains(&format!("id=\"resume-{exam}\"")));
+}
+
+async fn an_admin_schedules_and_registers_in_the_pages(app: TestApp) {
+    let (_, doctor_id, doctor_token) = setup(&app).await;
+    load_bank(&app);
+    let admin = app.new_browser();
+    app.sign_in(
+        &admin,
+        crate::helpers::ADMIN_EMAIL,
+        crate::helpers::ADMIN_PASSWORD,
+    )
+    .await;
+    let local = |minutes: i64| {
+        (Utc::now() + chrono::Duration::minutes(minutes))
+            .with_timezone(&chrono_tz::Asia::Shanghai)
+            .format("%Y-%m-%dT%H:%M")
+            .to_string()
+    };
+    let (opens, closes) = (local(-5), local(180));
+    let blueprint = blueprint().to_string();
+    let mut fields = vec![
+        ("title", "Written exam, December"),
+        ("track", "paediatrics"),
+        ("opens_at", opens.as_str()),
+        ("closes_at", closes.as_str()),
+        ("duration_minutes", "60"),
+        ("pass_mark", "60"),
+        ("attempts_allowed", "2"),
+        ("waiting_days", "0"),
+        ("review_policy", "topics"),
+        ("blueprint", blueprint.as_str()),
+    ];
+    // A blueprint the banks cannot fill is refused on the form, by field.
+    let too_big = blueprint.replace("\"4\":1", "\"4\":9");
+    fields[9] = ("blueprint", too_big.as_str());
+    let res = app
+        .submit(&admin, "/admin/exams", "/admin/exams", &fields)
+        .await;
+    assert_eq!(res.status(), 422);
+    assert!(res.text().await.unwrap().contains("id=\"blueprint\" name=\"blueprint\" rows=\"12\" aria-describedby=\"blueprint-help\" aria-invalid=\"true\""));
+    assert_eq!(app.count("exams"), 0);
+    fields[9] = ("blueprint", blueprint.as_str());
+    let res = app
+        .submit(&admin, "/admin/exams", "/admin/exams", &fields)
+        .await;
+    assert_eq!(res.status(), 303);
+    let location = res.headers()["location"].to_str().unwrap().to_owned();
+    let exam: i64 = location
+        .trim_start_matches("/admin/exams/")
+        .parse()
+        .unwrap();
+
+    // Register the doctor with 20 extra minutes, then draw the papers.
+    let res = app
+        .submit(
+            &admin,
+            &location,
+            &format!("{location}/registrations"),
+            &[
+                ("person_id", doctor_id.to_string().as_str()),
+                ("extra_minutes", "20"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    let (_, roster) = app.page(&admin, &location).await;
+    assert!(roster.contains("li@longxi.example"));
+    let res = app
+        .submit(&admin, &location, &format!("{location}/predraw"), &[])
+        .await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(app.count("attempts"), 1);
+
+    // The doctor's attempt has the extra time.
+    let (_, attempt) = app
+        .api(
+            Method::POST,
+            &format!("/api/v1/exams/{exam}/attempts"),
+            &doctor_token,
+            None,
+        )
+        .await;
+    let remaining = attempt["remaining_seconds"].as_i64().unwrap();
+    assert!(
+        (4750..=4800).contains(&remaining),
+        "80 minutes, got {remaining}s"
+    );
+
+    // Doctors cannot reach these pages.
+    let doctor = app.new_browser();
+    app.sign_in(&doctor, "li@longxi.example", "doctor test phrase")
+        .await;
+    assert_eq!(app.page(&doctor, "/admin/exams").await.0, 403);
+    assert_eq!(app.page(&doctor, &location).await.0, 403);
 }

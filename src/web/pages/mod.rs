@@ -3,6 +3,7 @@
 
 pub mod account;
 pub mod admin;
+pub mod exam_admin;
 pub mod exams;
 pub mod home;
 
