@@ -206,6 +206,44 @@ pub fn may_save(
     Ok(())
 }
 
+/// Where an exam's window stands at `now`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WindowState {
+    Upcoming,
+    Open,
+    Closed,
+}
+
+impl WindowState {
+    pub fn at(
+        opens_at: NaiveDateTime,
+        closes_at: NaiveDateTime,
+        now: NaiveDateTime,
+    ) -> WindowState {
+        if now < opens_at {
+            WindowState::Upcoming
+        } else if now >= closes_at {
+            WindowState::Closed
+        } else {
+            WindowState::Open
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WindowState::Upcoming => "upcoming",
+            WindowState::Open => "open",
+            WindowState::Closed => "closed",
+        }
+    }
+}
+
+/// Who may register whom: an admin anyone, with accommodations; anyone else
+/// only themself and without granting themself any.
+pub fn may_register(is_admin: bool, for_self: bool, with_accommodation: bool) -> bool {
+    is_admin || (for_self && !with_accommodation)
+}
+
 /// Who may sit an exam (until the certification pipeline adds its stage
 /// rule): an active doctor of an alliance member institution.
 pub fn eligible(active: bool, is_doctor: bool, institution_is_member: Option<bool>) -> Result<()> {
@@ -367,6 +405,17 @@ mod tests {
         assert!(eligible(true, false, Some(true)).is_err());
         assert!(eligible(true, true, Some(false)).is_err());
         assert!(eligible(true, true, None).is_err());
+    }
+
+    #[test]
+    fn window_states_and_registration_rights() {
+        assert_eq!(WindowState::at(t(0), t(10), t(-1)), WindowState::Upcoming);
+        assert_eq!(WindowState::at(t(0), t(10), t(0)), WindowState::Open);
+        assert_eq!(WindowState::at(t(0), t(10), t(10)), WindowState::Closed);
+        assert!(may_register(true, false, true));
+        assert!(may_register(false, true, false));
+        assert!(!may_register(false, true, true));
+        assert!(!may_register(false, false, false));
     }
 
     #[test]

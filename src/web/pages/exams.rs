@@ -40,13 +40,8 @@ struct ExamList {
 fn line(page: &Page, m: &MyExam) -> ExamLine {
     let tz = page.ctx.settings.time_zone;
     let now = crate::store::now();
-    let state = if now < m.exam.opens_at {
-        "upcoming"
-    } else if now >= m.exam.closes_at {
-        "closed"
-    } else {
-        "open"
-    };
+    let state =
+        crate::domain::exams::WindowState::at(m.exam.opens_at, m.exam.closes_at, now).as_str();
     ExamLine {
         id: m.exam.id,
         title: m.exam.title.clone(),
