@@ -113,7 +113,42 @@ pub struct Accommodation {
     pub closes_at: Option<NaiveDateTime>,
 }
 
+/// The most extra time one candidate can be given.
+pub const MAX_EXTRA_MINUTES: i64 = 240;
+
 impl Accommodation {
+    /// Validates what an admin grants one candidate, naming the bad field.
+    pub fn new(
+        extra_minutes: i64,
+        opens_at: Option<NaiveDateTime>,
+        closes_at: Option<NaiveDateTime>,
+    ) -> Result<Accommodation> {
+        if !(0..=MAX_EXTRA_MINUTES).contains(&extra_minutes) {
+            return Err(Error::invalid(
+                "extra_minutes",
+                format!("must be 0 to {MAX_EXTRA_MINUTES} minutes"),
+            ));
+        }
+        if let (Some(o), Some(c)) = (opens_at, closes_at)
+            && c <= o
+        {
+            return Err(Error::invalid(
+                "closes_at",
+                "must be after the opening time",
+            ));
+        }
+        Ok(Accommodation {
+            extra: Duration::minutes(extra_minutes),
+            opens_at,
+            closes_at,
+        })
+    }
+
+    /// Whether it grants anything beyond the exam's own terms.
+    pub fn grants_anything(&self) -> bool {
+        self.extra > Duration::zero() || self.opens_at.is_some() || self.closes_at.is_some()
+    }
+
     pub fn window(&self, s: &Schedule) -> (NaiveDateTime, NaiveDateTime) {
         (
             self.opens_at.unwrap_or(s.opens_at),
@@ -184,6 +219,27 @@ pub fn deadline(
 /// How long after the deadline a save already in flight is still accepted.
 pub const DEFAULT_GRACE_SECONDS: i64 = 15;
 
+/// The longest grace an exam may allow.
+pub const MAX_GRACE_SECONDS: i64 = 300;
+
+/// An exam's grace period, the default when none is given.
+pub fn grace(seconds: Option<i64>) -> Result<Duration> {
+    let seconds = seconds.unwrap_or(DEFAULT_GRACE_SECONDS);
+    if !(0..=MAX_GRACE_SECONDS).contains(&seconds) {
+        return Err(Error::invalid(
+            "grace_seconds",
+            format!("must be 0 to {MAX_GRACE_SECONDS} seconds"),
+        ));
+    }
+    Ok(Duration::seconds(seconds))
+}
+
+/// Whether an attempt's time, grace included, is over: saves stop and the
+/// auto-submit job takes it.
+pub fn time_is_up(deadline: NaiveDateTime, grace: Duration, now: NaiveDateTime) -> bool {
+    now > deadline + grace
+}
+
 /// Whether an answer may be saved at `now`.
 pub fn may_save(
     deadline: NaiveDateTime,
@@ -197,7 +253,7 @@ pub fn may_save(
             "the attempt has been submitted; answers can no longer change",
         ));
     }
-    if now > deadline + grace {
+    if time_is_up(deadline, grace, now) {
         return Err(Error::conflict(
             "attempt",
             "the time is up; this answer arrived after the deadline",
@@ -405,6 +461,42 @@ mod tests {
         assert!(eligible(true, false, Some(true)).is_err());
         assert!(eligible(true, true, Some(false)).is_err());
         assert!(eligible(true, true, None).is_err());
+    }
+
+    #[test]
+    fn accommodations_and_grace_are_bounded() {
+        let field = |r: Result<Accommodation>| r.err().and_then(|e| e.field().map(str::to_owned));
+        assert!(Accommodation::new(0, None, None).is_ok_and(|a| !a.grants_anything()));
+        assert!(Accommodation::new(240, None, None).is_ok_and(|a| a.grants_anything()));
+        assert_eq!(
+            field(Accommodation::new(241, None, None)).as_deref(),
+            Some("extra_minutes")
+        );
+        assert_eq!(
+            field(Accommodation::new(-1, None, None)).as_deref(),
+            Some("extra_minutes")
+        );
+        assert_eq!(
+            field(Accommodation::new(0, Some(t(10)), Some(t(10)))).as_deref(),
+            Some("closes_at")
+        );
+        assert!(Accommodation::new(0, Some(t(10)), None).is_ok_and(|a| a.grants_anything()));
+        assert_eq!(
+            grace(None).ok(),
+            Some(Duration::seconds(DEFAULT_GRACE_SECONDS))
+        );
+        assert_eq!(grace(Some(300)).ok(), Some(Duration::seconds(300)));
+        assert!(grace(Some(301)).is_err() && grace(Some(-1)).is_err());
+        assert!(!time_is_up(
+            t(100),
+            Duration::seconds(15),
+            t(100) + Duration::seconds(15)
+        ));
+        assert!(time_is_up(
+            t(100),
+            Duration::seconds(15),
+            t(100) + Duration::seconds(16)
+        ));
     }
 
     #[test]

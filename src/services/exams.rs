@@ -122,10 +122,7 @@ pub async fn schedule(ctx: &Ctx, caller: &Caller, input: ExamInput) -> Result<Ex
     let policy = ReviewPolicy::parse(&input.review_policy)
         .ok_or_else(|| Error::invalid("review_policy", "must be score_only, topics or full"))?;
     papers::check_shape(&input.blueprint).map_err(|m| Error::invalid("blueprint", m))?;
-    let grace = input.grace_seconds.unwrap_or(exams::DEFAULT_GRACE_SECONDS);
-    if !(0..=300).contains(&grace) {
-        return Err(Error::invalid("grace_seconds", "must be 0 to 300 seconds"));
-    }
+    let grace = exams::grace(input.grace_seconds)?;
     let blueprint_json = serde_json::to_string(&input.blueprint).map_err(Error::internal)?;
     let caller = caller.clone();
     ctx.db
@@ -152,7 +149,7 @@ pub async fn schedule(ctx: &Ctx, caller: &Caller, input: ExamInput) -> Result<Ex
                     waiting_days: schedule.waiting_period.num_days() as i32,
                     review_policy: policy.as_str(),
                     blueprint: &blueprint_json,
-                    grace_seconds: grace as i32,
+                    grace_seconds: grace.num_seconds() as i32,
                     created_by: caller.person_id(),
                     created_at: store::now(),
                 },
@@ -276,17 +273,11 @@ pub async fn register(
     if !exams::may_register(is_admin, for_self, with_accommodation) {
         require(ctx, caller, Permission::ManageExams).await?;
     }
-    if !(0..=240).contains(&acc.extra_minutes) {
-        return Err(Error::invalid("extra_minutes", "must be 0 to 240 minutes"));
-    }
-    if let (Some(o), Some(c)) = (acc.opens_at, acc.closes_at)
-        && c <= o
-    {
-        return Err(Error::invalid(
-            "closes_at",
-            "must be after the opening time",
-        ));
-    }
+    let granted = Accommodation::new(
+        acc.extra_minutes,
+        acc.opens_at.map(|t| t.naive_utc()),
+        acc.closes_at.map(|t| t.naive_utc()),
+    )?;
     let caller = caller.clone();
     ctx.db
         .write(move |conn| {
@@ -299,7 +290,9 @@ pub async fn register(
                 None => None,
             };
             exams::eligible(person.active, roles.contains(&Role::Doctor), member)?;
-            if store::now() >= exam.closes_at && acc.closes_at.is_none() {
+            let closed = exams::WindowState::at(exam.opens_at, exam.closes_at, store::now())
+                == exams::WindowState::Closed;
+            if closed && granted.closes_at.is_none() {
                 return Err(Error::conflict("exam", "the exam has closed"));
             }
             let row = store_exams::save_registration(
@@ -307,9 +300,9 @@ pub async fn register(
                 &NewRegistration {
                     exam_id,
                     person_id,
-                    extra_minutes: acc.extra_minutes as i32,
-                    opens_at: acc.opens_at.map(|t| t.naive_utc()),
-                    closes_at: acc.closes_at.map(|t| t.naive_utc()),
+                    extra_minutes: granted.extra.num_minutes() as i32,
+                    opens_at: granted.opens_at,
+                    closes_at: granted.closes_at,
                     registered_by: caller.person_id(),
                 },
                 store::now(),
@@ -800,7 +793,11 @@ pub fn submit_overdue(db: &Db) -> Result<usize> {
             let Some(deadline) = attempt.deadline else {
                 continue;
             };
-            if now <= deadline + Duration::seconds(i64::from(exam.grace_seconds)) {
+            if !exams::time_is_up(
+                deadline,
+                Duration::seconds(i64::from(exam.grace_seconds)),
+                now,
+            ) {
                 continue;
             }
             finish(conn, &attempt, deadline, true)?;
