@@ -73,7 +73,8 @@ fn cli(app: &TestApp, args: &[&str]) -> (bool, String, String) {
     (
         out.status.success(),
         String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
+        // The exit status too: a crash leaves no message of its own.
+        format!("{}[{}]", String::from_utf8_lossy(&out.stderr), out.status),
     )
 }
 
