@@ -58,6 +58,10 @@ pub struct CommonArgs {
     /// Directory of question bank files loaded at start; "none" to skip [default: ./question_banks].
     #[arg(long, env = "GATEKEEPER_QUESTION_BANKS", global = true)]
     pub question_banks: Option<String>,
+    /// Directory of course folders and track files loaded at start (after the
+    /// question banks); "none" to skip [default: ./courses].
+    #[arg(long, env = "GATEKEEPER_COURSES", global = true)]
+    pub courses: Option<String>,
 }
 
 /// The same settings as they may appear in the config file.
@@ -73,6 +77,7 @@ struct FileSettings {
     mail_from: Option<String>,
     time_zone: Option<String>,
     question_banks: Option<String>,
+    courses: Option<String>,
 }
 
 /// Resolved settings.
@@ -88,6 +93,8 @@ pub struct Settings {
     pub time_zone: chrono_tz::Tz,
     /// Bank files imported at start (None: skip).
     pub question_banks: Option<PathBuf>,
+    /// Courses and tracks imported at start (None: skip).
+    pub courses: Option<PathBuf>,
     pub tuning: Tuning,
 }
 
@@ -104,6 +111,8 @@ pub struct Tuning {
     pub mail_poll_millis: u64,
     /// How often overdue exam attempts are looked for and submitted.
     pub auto_submit_poll_millis: u64,
+    /// How often workshop reminders are looked for.
+    pub reminder_poll_secs: u64,
     /// The largest request body accepted, in bytes.
     pub max_body_bytes: usize,
     /// PostgreSQL connections per server instance.
@@ -119,6 +128,7 @@ impl Default for Tuning {
             sign_in_address_refill_secs: 20,
             mail_poll_millis: 2_000,
             auto_submit_poll_millis: 5_000,
+            reminder_poll_secs: 600,
             max_body_bytes: 256 * 1024,
             pg_pool_size: 16,
         }
@@ -198,6 +208,11 @@ impl Settings {
                 Some("none") | Some("") => None,
                 Some(dir) => Some(PathBuf::from(dir)),
                 None => Some(PathBuf::from("question_banks")),
+            },
+            courses: match pick(&args.courses, &file.courses).as_deref() {
+                Some("none") | Some("") => None,
+                Some(dir) => Some(PathBuf::from(dir)),
+                None => Some(PathBuf::from("courses")),
             },
             tuning: Tuning::default(),
         })

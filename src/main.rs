@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 use gatekeeper::config::{CommonArgs, Settings};
-use gatekeeper::services::{banks, people};
+use gatekeeper::services::{banks, courses, people};
 use gatekeeper::startup::Application;
 use gatekeeper::store::Db;
 
@@ -39,6 +39,21 @@ enum Command {
         #[command(subcommand)]
         command: BankCommand,
     },
+    /// Courses and tracks (folders of Markdown lessons; see courses/README.md).
+    Course {
+        #[command(subcommand)]
+        command: CourseCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum CourseCommand {
+    /// Report every problem of a course folder, a track file, or a folder of
+    /// those, by file and line; writes nothing.
+    Check { path: std::path::PathBuf },
+    /// Check, then load in one transaction; a course already loaded is
+    /// updated in place (changed lessons get a new version).
+    Import { path: std::path::PathBuf },
 }
 
 #[derive(Subcommand)]
@@ -86,6 +101,24 @@ fn main() -> ExitCode {
         Command::Bank {
             command: BankCommand::Import { path },
         } => import_banks(&cli.common, &path),
+        Command::Course {
+            command: CourseCommand::Check { path },
+        } => checked_courses(&path).map(|checked| {
+            for c in &checked.courses {
+                println!(
+                    "{}: ok, course \"{}\" with {} lessons",
+                    c.dir.display(),
+                    c.manifest.course.key,
+                    c.lessons.len()
+                );
+            }
+            for (file, track) in &checked.tracks {
+                println!("{}: ok, track \"{}\"", file.display(), track.key);
+            }
+        }),
+        Command::Course {
+            command: CourseCommand::Import { path },
+        } => import_courses(&cli.common, &path),
     };
     let code = match outcome {
         Ok(()) => 0,
@@ -205,6 +238,28 @@ fn check_banks(path: &std::path::Path) -> Result<(), String> {
             bank.meta.id,
             bank.questions.len()
         );
+    }
+    Ok(())
+}
+
+fn checked_courses(path: &std::path::Path) -> Result<courses::Checked, String> {
+    courses::check_path(path).map_err(|problems| {
+        let count: usize = problems.iter().map(|p| p.problems.len()).sum();
+        let lines: Vec<String> = problems.iter().map(ToString::to_string).collect();
+        format!(
+            "{}\n{count} problem(s); nothing was imported",
+            lines.join("\n")
+        )
+    })
+}
+
+fn import_courses(common: &CommonArgs, path: &std::path::Path) -> Result<(), String> {
+    let checked = checked_courses(path)?;
+    let settings = Settings::resolve(common).map_err(|e| e.to_string())?;
+    let db = Db::connect(&settings.database_url).map_err(|e| e.to_string())?;
+    db.migrate().map_err(|e| e.to_string())?;
+    for summary in courses::import(&db, &checked).map_err(|e| e.to_string())? {
+        println!("{summary}");
     }
     Ok(())
 }

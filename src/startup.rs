@@ -36,6 +36,12 @@ impl Application {
                 tracing::info!(%summary, "question bank loaded");
             }
         }
+        if let Some(dir) = settings.courses.as_deref().filter(|d| d.is_dir()) {
+            // Likewise for courses: a course with an error stops the start.
+            for summary in crate::services::courses::import_path(&db, dir)? {
+                tracing::info!(%summary, "course loaded");
+            }
+        }
 
         let sender = jobs::mail::Sender::from_settings(&settings)?;
         let ctx = Ctx::new(db, settings);
@@ -49,6 +55,11 @@ impl Application {
         jobs::exams::spawn(
             ctx.db.clone(),
             std::time::Duration::from_millis(ctx.settings.tuning.auto_submit_poll_millis),
+        );
+        jobs::training::spawn(
+            ctx.db.clone(),
+            ctx.settings.time_zone,
+            std::time::Duration::from_secs(ctx.settings.tuning.reminder_poll_secs),
         );
         let (server, port) = run(&ctx.settings.bind.clone(), ctx.clone())?;
         Ok(Application { port, server, ctx })

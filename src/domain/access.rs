@@ -40,10 +40,16 @@ pub enum Permission {
     OwnAccount,
     /// Schedule exams and register candidates: admins.
     ManageExams,
+    /// Tracks, courses, enrolments, workshop sessions and every doctor's
+    /// training record: admins.
+    ManageTraining,
+    /// Study the open library, enrol, take quizzes, sign up for workshops:
+    /// doctors (and admins, to see what doctors see).
+    Study,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 7] = [
+    pub const ALL: [Permission; 9] = [
         Permission::ReadInstitutions,
         Permission::ManageInstitutions,
         Permission::ReadPeople,
@@ -51,6 +57,8 @@ impl Permission {
         Permission::ManageApiTokens,
         Permission::OwnAccount,
         Permission::ManageExams,
+        Permission::ManageTraining,
+        Permission::Study,
     ];
 }
 
@@ -63,7 +71,9 @@ pub fn permits(principal: &Principal, permission: Permission) -> bool {
             | Permission::ReadPeople
             | Permission::ManagePeople
             | Permission::ManageApiTokens
-            | Permission::ManageExams => actor.has(Role::Admin),
+            | Permission::ManageExams
+            | Permission::ManageTraining => actor.has(Role::Admin),
+            Permission::Study => actor.has(Role::Doctor) || actor.has(Role::Admin),
         },
         Principal::Integration { scopes, .. } => {
             let needed = match permission {
@@ -77,7 +87,11 @@ pub fn permits(principal: &Principal, permission: Permission) -> bool {
                 }
                 Permission::ManageInstitutions => Scope::InstitutionsWrite,
                 Permission::ManagePeople => Scope::PeopleWrite,
-                Permission::ManageApiTokens | Permission::OwnAccount | Permission::ManageExams => {
+                Permission::ManageApiTokens
+                | Permission::OwnAccount
+                | Permission::ManageExams
+                | Permission::ManageTraining
+                | Permission::Study => {
                     return false;
                 }
             };
@@ -116,7 +130,8 @@ mod tests {
     fn other_roles_only_read_institutions_and_own_account() {
         for role in Role::ALL.into_iter().filter(|r| *r != Role::Admin) {
             for p in Permission::ALL {
-                let expected = matches!(p, Permission::ReadInstitutions | Permission::OwnAccount);
+                let expected = matches!(p, Permission::ReadInstitutions | Permission::OwnAccount)
+                    || (role == Role::Doctor && p == Permission::Study);
                 assert_eq!(permits(&person(&[role]), p), expected, "{role:?} {p:?}");
             }
         }
@@ -150,5 +165,7 @@ mod tests {
             "tokens never mint tokens"
         );
         assert!(!permits(&all, Permission::OwnAccount));
+        assert!(!permits(&all, Permission::Study));
+        assert!(!permits(&all, Permission::ManageTraining));
     }
 }

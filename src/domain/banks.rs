@@ -135,6 +135,33 @@ impl Question {
     }
 }
 
+/// What a bank's questions are for. Exam questions keep their answers secret
+/// until results are released; practice questions (module quizzes) show them
+/// at once, so one bank is never both.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum BankUse {
+    #[default]
+    Exam,
+    Practice,
+}
+
+impl BankUse {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BankUse::Exam => "exam",
+            BankUse::Practice => "practice",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<BankUse> {
+        match s.trim() {
+            "exam" => Some(BankUse::Exam),
+            "practice" => Some(BankUse::Practice),
+            _ => None,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BankMeta {
     pub id: String,
@@ -143,6 +170,7 @@ pub struct BankMeta {
     pub version: u32,
     pub language: String,
     pub sample: bool,
+    pub use_for: BankUse,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -185,6 +213,8 @@ struct RawBank {
     language: String,
     #[serde(default)]
     sample: bool,
+    #[serde(default, rename = "use")]
+    use_for: Option<String>,
 }
 
 fn default_language() -> String {
@@ -277,6 +307,16 @@ pub fn parse(text: &str) -> Result<Bank, Vec<Problem>> {
             message: "track must be lower-case letters, digits and dashes".into(),
         });
     }
+    let use_for = match rb.use_for.as_deref() {
+        None => BankUse::Exam,
+        Some(text) => BankUse::parse(text).unwrap_or_else(|| {
+            problems.push(Problem {
+                line: bank_line,
+                message: format!("use must be \"exam\" or \"practice\", not \"{text}\""),
+            });
+            BankUse::Exam
+        }),
+    };
     let meta = BankMeta {
         id: rb.id,
         title: rb.title.trim().to_owned(),
@@ -284,6 +324,7 @@ pub fn parse(text: &str) -> Result<Bank, Vec<Problem>> {
         version: rb.version,
         language: rb.language,
         sample: rb.sample,
+        use_for,
     };
 
     let mut seen = HashSet::new();

@@ -18,7 +18,7 @@
 
 use std::collections::HashSet;
 
-use crate::domain::banks::{Bank, BankMeta, Body, Choice, Content, Problem, Question};
+use crate::domain::banks::{Bank, BankMeta, BankUse, Body, Choice, Content, Problem, Question};
 
 struct Defaults {
     difficulty: u8,
@@ -70,6 +70,13 @@ impl State {
             "title" => self.meta.title = value.to_owned(),
             "track" => self.meta.track = value.to_owned(),
             "language" => self.meta.language = value.to_owned(),
+            "use" => match BankUse::parse(value) {
+                Some(use_for) => self.meta.use_for = use_for,
+                None => self.problems.push(Problem {
+                    line: number,
+                    message: format!("use must be \"exam\" or \"practice\", not \"{value}\""),
+                }),
+            },
             "difficulty" => match value.parse::<u8>() {
                 Ok(d) if (1..=5).contains(&d) => self.defaults.difficulty = d,
                 _ => self.problems.push(Problem {
@@ -103,6 +110,7 @@ pub fn parse(text: &str, fallback_id: &str) -> Result<Bank, Vec<Problem>> {
             version: 1,
             language: "zh-CN".to_owned(),
             sample: false,
+            use_for: BankUse::Exam,
         },
         defaults: Defaults {
             difficulty: 3,

@@ -3,10 +3,12 @@
 
 pub mod access;
 pub mod banks;
+pub mod courses;
 pub mod exams;
 pub mod gift;
 pub mod institutions;
 pub mod locale;
+pub mod markdown;
 pub mod papers;
 pub mod password;
 pub mod people;
@@ -14,3 +16,4 @@ pub mod roles;
 pub mod scoring;
 pub mod sessions;
 pub mod tokens;
+pub mod training;

@@ -23,15 +23,18 @@ pub enum Role {
     Examiner,
     Committee,
     ReferralDesk,
+    /// Runs offline workshops and records who attended them.
+    Instructor,
     Admin,
 }
 
 impl Role {
-    pub const ALL: [Role; 5] = [
+    pub const ALL: [Role; 6] = [
         Role::Doctor,
         Role::Examiner,
         Role::Committee,
         Role::ReferralDesk,
+        Role::Instructor,
         Role::Admin,
     ];
 
@@ -41,6 +44,7 @@ impl Role {
             Role::Examiner => "examiner",
             Role::Committee => "committee",
             Role::ReferralDesk => "referral_desk",
+            Role::Instructor => "instructor",
             Role::Admin => "admin",
         }
     }

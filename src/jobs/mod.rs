@@ -4,3 +4,4 @@
 pub mod exams;
 pub mod mail;
 pub mod sessions;
+pub mod training;

@@ -21,6 +21,15 @@ pub enum Message {
     },
     /// Someone changed the password: tell the owner in case it was not them.
     PasswordChanged { name: String },
+    /// A workshop place: moved up from the waiting list (`promoted`), or the
+    /// reminder the day before.
+    Workshop {
+        name: String,
+        workshop: String,
+        when: String,
+        place: String,
+        promoted: bool,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -62,6 +71,28 @@ struct PasswordChangedHtml<'a> {
     name: &'a str,
 }
 
+#[derive(Template)]
+#[template(path = "mail/workshop.txt")]
+struct WorkshopText<'a> {
+    tr: Tr,
+    name: &'a str,
+    lead: &'a str,
+    workshop: &'a str,
+    when: &'a str,
+    place: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "mail/workshop.html")]
+struct WorkshopHtml<'a> {
+    tr: Tr,
+    name: &'a str,
+    lead: &'a str,
+    workshop: &'a str,
+    when: &'a str,
+    place: &'a str,
+}
+
 pub fn render(message: &Message, locale: Locale) -> Result<Rendered> {
     let tr = Tr::new(locale);
     let failed = |e: askama::Error| Error::internal(format!("mail template: {e}"));
@@ -100,6 +131,42 @@ pub fn render(message: &Message, locale: Locale) -> Result<Rendered> {
             text: PasswordChangedText { tr, name }.render().map_err(failed)?,
             html: PasswordChangedHtml { tr, name }.render().map_err(failed)?,
         }),
+        Message::Workshop {
+            name,
+            workshop,
+            when,
+            place,
+            promoted,
+        } => {
+            let kind = if *promoted { "promoted" } else { "reminder" };
+            let lead = tr.t(&format!("mail.workshop.{kind}"));
+            Ok(Rendered {
+                subject: tr.t_with(
+                    &format!("mail.workshop.{kind}_subject"),
+                    &[("workshop", workshop)],
+                ),
+                text: WorkshopText {
+                    tr,
+                    name,
+                    lead: &lead,
+                    workshop,
+                    when,
+                    place,
+                }
+                .render()
+                .map_err(failed)?,
+                html: WorkshopHtml {
+                    tr,
+                    name,
+                    lead: &lead,
+                    workshop,
+                    when,
+                    place,
+                }
+                .render()
+                .map_err(failed)?,
+            })
+        }
     }
 }
 

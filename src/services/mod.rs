@@ -8,9 +8,11 @@ pub mod api_tokens;
 pub mod audit;
 pub mod auth;
 pub mod banks;
+pub mod courses;
 pub mod exams;
 pub mod institutions;
 pub mod people;
+pub mod training;
 
 use std::sync::Arc;
 

@@ -3,7 +3,7 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use crate::domain::banks::{BankMeta, Question};
+use crate::domain::banks::{BankMeta, BankUse, Question};
 use crate::store::DbConn;
 use crate::store::schema::{question_banks, question_versions, questions};
 
@@ -20,6 +20,7 @@ pub struct BankRow {
     pub source: String,
     pub created_at: NaiveDateTime,
     pub imported_at: NaiveDateTime,
+    pub purpose: String,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -74,6 +75,7 @@ pub fn save_bank(
         question_banks::language.eq(&meta.language),
         question_banks::sample.eq(meta.sample),
         question_banks::file_version.eq(meta.version as i32),
+        question_banks::purpose.eq(meta.use_for.as_str()),
         question_banks::source.eq(source),
         question_banks::imported_at.eq(now),
     );
@@ -186,6 +188,21 @@ pub fn drawable(conn: &mut DbConn, track: &str) -> QueryResult<Vec<VersionRow>> 
     question_versions::table
         .inner_join(questions::table.inner_join(question_banks::table))
         .filter(question_banks::track.eq(track))
+        .filter(question_banks::purpose.eq(BankUse::Exam.as_str()))
+        .filter(questions::retired_at.is_null())
+        .filter(question_versions::version.eq(questions::latest_version))
+        .select(VersionRow::as_select())
+        .order(question_versions::id.asc())
+        .load(conn)
+}
+
+/// The questions module quizzes draw from: the latest version of every
+/// active question of a practice bank on one of `topics`.
+pub fn practice_pool(conn: &mut DbConn, topics: &[String]) -> QueryResult<Vec<VersionRow>> {
+    question_versions::table
+        .inner_join(questions::table.inner_join(question_banks::table))
+        .filter(question_banks::purpose.eq(BankUse::Practice.as_str()))
+        .filter(question_versions::topic.eq_any(topics))
         .filter(questions::retired_at.is_null())
         .filter(question_versions::version.eq(questions::latest_version))
         .select(VersionRow::as_select())

@@ -14,6 +14,7 @@ pub mod password_tokens;
 pub mod people;
 pub mod schema;
 pub mod sessions;
+pub mod training;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;

@@ -122,6 +122,7 @@ diesel::table! {
         source -> Text,
         created_at -> Timestamp,
         imported_at -> Timestamp,
+        purpose -> Text,
     }
 }
 
@@ -244,6 +245,174 @@ diesel::joinable!(attempt_items -> attempts (attempt_id));
 diesel::joinable!(attempt_items -> question_versions (version_id));
 diesel::joinable!(answers -> attempt_items (attempt_item_id));
 
+diesel::table! {
+    tracks (id) {
+        id -> BigInt,
+        track_key -> Text,
+        title -> Text,
+        description -> Text,
+        validity_months -> Integer,
+        renewal_credit_hours -> Double,
+        sample -> Bool,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    courses (id) {
+        id -> BigInt,
+        course_key -> Text,
+        title -> Text,
+        summary -> Text,
+        language -> Text,
+        credit_hours -> Double,
+        sample -> Bool,
+        published -> Bool,
+        version -> Integer,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    track_courses (track_id, course_id) {
+        track_id -> BigInt,
+        course_id -> BigInt,
+        position -> Integer,
+    }
+}
+
+diesel::table! {
+    course_modules (id) {
+        id -> BigInt,
+        course_id -> BigInt,
+        module_key -> Text,
+        position -> Integer,
+        title -> Text,
+        quiz_topics -> Text,
+        quiz_questions -> Integer,
+        quiz_pass_percent -> Integer,
+        retired_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    lessons (id) {
+        id -> BigInt,
+        course_id -> BigInt,
+        module_id -> BigInt,
+        lesson_key -> Text,
+        position -> Integer,
+        title -> Text,
+        minutes -> Integer,
+        video_url -> Nullable<Text>,
+        body_markdown -> Text,
+        body_html -> Text,
+        content_hash -> Text,
+        version -> Integer,
+        retired_at -> Nullable<Timestamp>,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    course_media (id) {
+        id -> BigInt,
+        course_id -> BigInt,
+        name -> Text,
+        content_type -> Text,
+        digest -> Text,
+        bytes -> Binary,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    enrolments (id) {
+        id -> BigInt,
+        person_id -> BigInt,
+        track_id -> BigInt,
+        enrolled_at -> Timestamp,
+        enrolled_by -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    lesson_progress (person_id, lesson_id) {
+        person_id -> BigInt,
+        lesson_id -> BigInt,
+        version -> Integer,
+        studied_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    quiz_attempts (id) {
+        id -> BigInt,
+        person_id -> BigInt,
+        module_id -> BigInt,
+        items -> Text,
+        answers -> Nullable<Text>,
+        score -> Nullable<Integer>,
+        max_score -> Integer,
+        passed -> Nullable<Bool>,
+        started_at -> Timestamp,
+        submitted_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    workshops (id) {
+        id -> BigInt,
+        track_id -> BigInt,
+        workshop_key -> Text,
+        title -> Text,
+        description -> Text,
+        retired_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    workshop_sessions (id) {
+        id -> BigInt,
+        workshop_id -> BigInt,
+        starts_at -> Timestamp,
+        ends_at -> Timestamp,
+        place -> Text,
+        capacity -> Integer,
+        instructor_id -> BigInt,
+        reminders_sent_at -> Nullable<Timestamp>,
+        created_by -> Nullable<BigInt>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    session_signups (id) {
+        id -> BigInt,
+        session_id -> BigInt,
+        person_id -> BigInt,
+        status -> Text,
+        joined_at -> Timestamp,
+        changed_at -> Timestamp,
+        attended -> Nullable<Bool>,
+        attendance_by -> Nullable<BigInt>,
+        attendance_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::joinable!(track_courses -> tracks (track_id));
+diesel::joinable!(track_courses -> courses (course_id));
+diesel::joinable!(course_modules -> courses (course_id));
+diesel::joinable!(lessons -> course_modules (module_id));
+diesel::joinable!(lesson_progress -> lessons (lesson_id));
+diesel::joinable!(enrolments -> tracks (track_id));
+diesel::joinable!(workshops -> tracks (track_id));
+diesel::joinable!(workshop_sessions -> workshops (workshop_id));
+diesel::joinable!(session_signups -> workshop_sessions (session_id));
+diesel::joinable!(session_signups -> people (person_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
     institutions,
     people,
@@ -262,4 +431,16 @@ diesel::allow_tables_to_appear_in_same_query!(
     attempt_items,
     answers,
     attempt_events,
+    tracks,
+    courses,
+    track_courses,
+    course_modules,
+    lessons,
+    course_media,
+    enrolments,
+    lesson_progress,
+    quiz_attempts,
+    workshops,
+    workshop_sessions,
+    session_signups,
 );

@@ -120,7 +120,7 @@ pub struct PersonBody {
     /// Required for doctors.
     #[serde(default)]
     pub institution_id: Option<i64>,
-    /// Any of `doctor`, `examiner`, `committee`, `referral_desk`, `admin`.
+    /// Any of `doctor`, `examiner`, `committee`, `referral_desk`, `instructor`, `admin`.
     #[serde(default)]
     pub roles: Vec<String>,
     /// `zh-CN` (default) or `en`.

@@ -1,0 +1,13 @@
+DROP TABLE session_signups;
+DROP TABLE workshop_sessions;
+DROP TABLE workshops;
+DROP TABLE quiz_attempts;
+DROP TABLE lesson_progress;
+DROP TABLE enrolments;
+DROP TABLE course_media;
+DROP TABLE lessons;
+DROP TABLE course_modules;
+DROP TABLE track_courses;
+DROP TABLE courses;
+DROP TABLE tracks;
+ALTER TABLE question_banks DROP COLUMN purpose;

@@ -1,0 +1,596 @@
+//! The file formats of courses/ (documented in courses/README.md): a course
+//! folder holds `course.toml` (the manifest: course, modules, quizzes) and one
+//! Markdown file per lesson with a small TOML front matter; a
+//! `<track>.track.toml` file describes a certification track. Everything is
+//! parsed strictly and every problem is reported with its line.
+
+use std::collections::HashSet;
+
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+use toml::Spanned;
+
+use crate::domain::banks::{Problem, line_of};
+
+/// Stable ids: lower-case letters, digits and dashes.
+pub fn is_key(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 64
+        && s.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct CourseMeta {
+    pub key: String,
+    pub title: String,
+    pub summary: String,
+    pub language: String,
+    pub credit_hours: f64,
+    pub sample: bool,
+    pub published: bool,
+}
+
+/// A module quiz: `questions` drawn from the practice banks' `topics`,
+/// passed at `pass_percent` of the points.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QuizSpec {
+    pub topics: Vec<String>,
+    pub questions: u32,
+    pub pass_percent: u32,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ModuleSpec {
+    pub key: String,
+    pub title: String,
+    /// Lesson ids, in order; each is the file `<id>.md` beside the manifest.
+    pub lessons: Vec<String>,
+    pub quiz: Option<QuizSpec>,
+    /// Where the module starts in course.toml, for messages.
+    pub line: usize,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Manifest {
+    pub course: CourseMeta,
+    pub modules: Vec<ModuleSpec>,
+}
+
+/// A lesson as written: its front matter and Markdown body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LessonDoc {
+    pub title: String,
+    pub minutes: u32,
+    pub video: Option<String>,
+    pub body: String,
+    /// The body's first line in the file, to turn body lines into file lines.
+    pub body_line: usize,
+}
+
+impl LessonDoc {
+    /// What decides whether a re-import makes a new lesson version.
+    pub fn content_hash(&self) -> String {
+        let text = format!(
+            "{}\u{1f}{}\u{1f}{}\u{1f}{}",
+            self.title,
+            self.minutes,
+            self.video.as_deref().unwrap_or(""),
+            self.body
+        );
+        hex::encode(Sha256::digest(text.as_bytes()))
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrackSpec {
+    pub key: String,
+    pub title: String,
+    pub description: String,
+    pub validity_months: u32,
+    pub renewal_credit_hours: f64,
+    pub courses: Vec<String>,
+    pub workshops: Vec<WorkshopSpec>,
+    pub sample: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WorkshopSpec {
+    pub key: String,
+    pub title: String,
+    pub description: String,
+}
+
+// ----- the files as written -----
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawManifest {
+    course: Spanned<RawCourse>,
+    #[serde(default)]
+    modules: Vec<Spanned<RawModule>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCourse {
+    id: String,
+    title: String,
+    #[serde(default)]
+    summary: String,
+    #[serde(default = "default_language")]
+    language: String,
+    #[serde(default)]
+    credit_hours: f64,
+    #[serde(default)]
+    sample: bool,
+    #[serde(default = "yes")]
+    published: bool,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawModule {
+    id: String,
+    title: String,
+    lessons: Vec<String>,
+    #[serde(default)]
+    quiz: Option<RawQuiz>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawQuiz {
+    topics: Vec<String>,
+    questions: u32,
+    #[serde(default = "default_pass_percent")]
+    pass_percent: u32,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFront {
+    title: String,
+    minutes: u32,
+    #[serde(default)]
+    video: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTrackFile {
+    track: Spanned<RawTrack>,
+    #[serde(default)]
+    workshops: Vec<Spanned<RawWorkshop>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTrack {
+    id: String,
+    title: String,
+    #[serde(default)]
+    description: String,
+    validity_months: u32,
+    #[serde(default)]
+    renewal_credit_hours: f64,
+    #[serde(default)]
+    courses: Vec<String>,
+    #[serde(default)]
+    sample: bool,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawWorkshop {
+    id: String,
+    title: String,
+    #[serde(default)]
+    description: String,
+}
+
+fn default_language() -> String {
+    "zh-CN".to_owned()
+}
+
+fn yes() -> bool {
+    true
+}
+
+fn default_pass_percent() -> u32 {
+    80
+}
+
+fn toml_problem(text: &str, e: toml::de::Error) -> Vec<Problem> {
+    vec![Problem {
+        line: e.span().map(|s| line_of(text, s.start)).unwrap_or(1),
+        message: e.message().to_owned(),
+    }]
+}
+
+/// Parses and checks a course manifest (`course.toml`).
+pub fn parse_manifest(text: &str) -> Result<Manifest, Vec<Problem>> {
+    let raw: RawManifest = toml::from_str(text).map_err(|e| toml_problem(text, e))?;
+    let mut problems = Vec::new();
+    let course_line = line_of(text, raw.course.span().start);
+    let rc = raw.course.into_inner();
+    let mut problem = |line: usize, message: String| problems.push(Problem { line, message });
+    if !is_key(&rc.id) {
+        problem(
+            course_line,
+            "course id must be lower-case letters, digits and dashes".into(),
+        );
+    }
+    if rc.title.trim().is_empty() {
+        problem(course_line, "course title is empty".into());
+    }
+    if !(0.0..=200.0).contains(&rc.credit_hours) || !rc.credit_hours.is_finite() {
+        problem(course_line, "credit_hours must be 0 to 200".into());
+    }
+    if raw.modules.is_empty() {
+        problem(course_line, "the course has no modules".into());
+    }
+    let mut module_keys = HashSet::new();
+    let mut lesson_keys = HashSet::new();
+    let mut modules = Vec::new();
+    for spanned in raw.modules {
+        let line = line_of(text, spanned.span().start);
+        let m = spanned.into_inner();
+        if !is_key(&m.id) {
+            problem(
+                line,
+                format!(
+                    "module id \"{}\" must be lower-case letters, digits and dashes",
+                    m.id
+                ),
+            );
+        } else if !module_keys.insert(m.id.clone()) {
+            problem(line, format!("module id \"{}\" is used twice", m.id));
+        }
+        if m.title.trim().is_empty() {
+            problem(line, format!("module \"{}\" has an empty title", m.id));
+        }
+        if m.lessons.is_empty() {
+            problem(line, format!("module \"{}\" has no lessons", m.id));
+        }
+        for lesson in &m.lessons {
+            if !is_key(lesson) {
+                problem(
+                    line,
+                    format!("lesson id \"{lesson}\" must be lower-case letters, digits and dashes"),
+                );
+            } else if !lesson_keys.insert(lesson.clone()) {
+                problem(line, format!("lesson \"{lesson}\" is listed twice"));
+            }
+        }
+        let quiz = match m.quiz {
+            None => None,
+            Some(q) => {
+                if q.topics.is_empty() || q.topics.iter().any(|t| !is_key(t)) {
+                    problem(
+                        line,
+                        format!(
+                            "the quiz of module \"{}\" needs topics (lower-case letters, digits and dashes)",
+                            m.id
+                        ),
+                    );
+                }
+                if !(1..=50).contains(&q.questions) {
+                    problem(
+                        line,
+                        format!(
+                            "the quiz of module \"{}\" must have 1 to 50 questions",
+                            m.id
+                        ),
+                    );
+                }
+                if !(1..=100).contains(&q.pass_percent) {
+                    problem(
+                        line,
+                        format!(
+                            "the quiz of module \"{}\" needs a pass_percent of 1 to 100",
+                            m.id
+                        ),
+                    );
+                }
+                Some(QuizSpec {
+                    topics: q.topics,
+                    questions: q.questions,
+                    pass_percent: q.pass_percent,
+                })
+            }
+        };
+        modules.push(ModuleSpec {
+            key: m.id,
+            title: m.title.trim().to_owned(),
+            lessons: m.lessons,
+            quiz,
+            line,
+        });
+    }
+    if !problems.is_empty() {
+        problems.sort_by_key(|p| p.line);
+        return Err(problems);
+    }
+    Ok(Manifest {
+        course: CourseMeta {
+            key: rc.id,
+            title: rc.title.trim().to_owned(),
+            summary: rc.summary.trim().to_owned(),
+            language: rc.language,
+            credit_hours: rc.credit_hours,
+            sample: rc.sample,
+            published: rc.published,
+        },
+        modules,
+    })
+}
+
+/// Parses a lesson file: `+++` front matter (title, minutes, video), then
+/// Markdown.
+pub fn parse_lesson(text: &str) -> Result<LessonDoc, Vec<Problem>> {
+    let one = |line: usize, message: &str| {
+        vec![Problem {
+            line,
+            message: message.to_owned(),
+        }]
+    };
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let Some(rest) = text
+        .strip_prefix("+++\n")
+        .or_else(|| text.strip_prefix("+++\r\n"))
+    else {
+        return Err(one(
+            1,
+            "a lesson starts with a +++ line, its front matter (title, minutes), and another +++ line",
+        ));
+    };
+    let Some(end) = rest
+        .match_indices("+++")
+        .map(|(i, _)| i)
+        .find(|&i| i == 0 || rest.as_bytes()[i - 1] == b'\n')
+    else {
+        return Err(one(1, "the front matter has no closing +++ line"));
+    };
+    let front_text = &rest[..end];
+    let front: RawFront = toml::from_str(front_text).map_err(|e| {
+        vec![Problem {
+            line: 1 + e.span().map(|s| line_of(front_text, s.start)).unwrap_or(1),
+            message: e.message().to_owned(),
+        }]
+    })?;
+    let after = &rest[end + 3..];
+    let body = after
+        .strip_prefix("\r\n")
+        .or_else(|| after.strip_prefix('\n'))
+        .unwrap_or(after);
+    let body_line = 1 + line_of(rest, end) + 1;
+    let mut problems = Vec::new();
+    if front.title.trim().is_empty() {
+        problems.push(Problem {
+            line: 2,
+            message: "title is empty".into(),
+        });
+    }
+    if !(1..=240).contains(&front.minutes) {
+        problems.push(Problem {
+            line: 2,
+            message: "minutes must be 1 to 240".into(),
+        });
+    }
+    if let Some(video) = &front.video
+        && !video.starts_with("https://")
+    {
+        problems.push(Problem {
+            line: 2,
+            message: "video must be an https:// link".into(),
+        });
+    }
+    if body.trim().is_empty() {
+        problems.push(Problem {
+            line: body_line,
+            message: "the lesson has no text".into(),
+        });
+    }
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    Ok(LessonDoc {
+        title: front.title.trim().to_owned(),
+        minutes: front.minutes,
+        video: front.video,
+        body: body.to_owned(),
+        body_line,
+    })
+}
+
+/// Parses and checks a track file (`<track>.track.toml`).
+pub fn parse_track(text: &str) -> Result<TrackSpec, Vec<Problem>> {
+    let raw: RawTrackFile = toml::from_str(text).map_err(|e| toml_problem(text, e))?;
+    let mut problems = Vec::new();
+    let line = line_of(text, raw.track.span().start);
+    let rt = raw.track.into_inner();
+    let mut problem = |line: usize, message: String| problems.push(Problem { line, message });
+    if !is_key(&rt.id) {
+        problem(
+            line,
+            "track id must be lower-case letters, digits and dashes".into(),
+        );
+    }
+    if rt.title.trim().is_empty() {
+        problem(line, "track title is empty".into());
+    }
+    if !(1..=120).contains(&rt.validity_months) {
+        problem(line, "validity_months must be 1 to 120".into());
+    }
+    if !(0.0..=1000.0).contains(&rt.renewal_credit_hours) {
+        problem(line, "renewal_credit_hours must be 0 to 1000".into());
+    }
+    let mut seen = HashSet::new();
+    for course in &rt.courses {
+        if !is_key(course) {
+            problem(line, format!("course id \"{course}\" is not a valid id"));
+        } else if !seen.insert(course.clone()) {
+            problem(line, format!("course \"{course}\" is listed twice"));
+        }
+    }
+    let mut workshops = Vec::new();
+    let mut keys = HashSet::new();
+    for spanned in raw.workshops {
+        let wline = line_of(text, spanned.span().start);
+        let w = spanned.into_inner();
+        if !is_key(&w.id) {
+            problem(
+                wline,
+                format!(
+                    "workshop id \"{}\" must be lower-case letters, digits and dashes",
+                    w.id
+                ),
+            );
+        } else if !keys.insert(w.id.clone()) {
+            problem(wline, format!("workshop id \"{}\" is used twice", w.id));
+        }
+        if w.title.trim().is_empty() {
+            problem(wline, format!("workshop \"{}\" has an empty title", w.id));
+        }
+        workshops.push(WorkshopSpec {
+            key: w.id,
+            title: w.title.trim().to_owned(),
+            description: w.description.trim().to_owned(),
+        });
+    }
+    if !problems.is_empty() {
+        problems.sort_by_key(|p| p.line);
+        return Err(problems);
+    }
+    Ok(TrackSpec {
+        key: rt.id,
+        title: rt.title.trim().to_owned(),
+        description: rt.description.trim().to_owned(),
+        validity_months: rt.validity_months,
+        renewal_credit_hours: rt.renewal_credit_hours,
+        courses: rt.courses,
+        workshops,
+        sample: rt.sample,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MANIFEST: &str = r#"[course]
+id = "fever"
+title = "发热"
+credit_hours = 2.5
+
+[[modules]]
+id = "basics"
+title = "基础"
+lessons = ["one", "two"]
+quiz = { topics = ["fever-in-infants"], questions = 5, pass_percent = 80 }
+"#;
+
+    #[test]
+    fn reads_a_manifest() {
+        let m = parse_manifest(MANIFEST).expect("valid");
+        assert_eq!(m.course.key, "fever");
+        assert_eq!(m.course.credit_hours, 2.5);
+        assert!(m.course.published);
+        assert_eq!(m.modules[0].lessons, vec!["one", "two"]);
+        assert_eq!(m.modules[0].line, 6);
+        assert_eq!(
+            m.modules[0].quiz,
+            Some(QuizSpec {
+                topics: vec!["fever-in-infants".into()],
+                questions: 5,
+                pass_percent: 80
+            })
+        );
+    }
+
+    #[test]
+    fn manifest_problems_carry_their_lines() {
+        let text = MANIFEST.replace(
+            "lessons = [\"one\", \"two\"]",
+            "lessons = [\"one\", \"one\"]",
+        ) + "\n[[modules]]\nid = \"Bad Id\"\ntitle = \"\"\nlessons = []\n";
+        let problems = parse_manifest(&text).expect_err("invalid");
+        let lines: Vec<usize> = problems.iter().map(|p| p.line).collect();
+        assert!(
+            problems
+                .iter()
+                .any(|p| p.line == 6 && p.message.contains("listed twice")),
+            "{problems:?}"
+        );
+        assert!(
+            lines.iter().filter(|l| **l == 12).count() >= 3,
+            "{problems:?}"
+        );
+    }
+
+    #[test]
+    fn unknown_keys_and_bad_quiz_are_refused_with_lines() {
+        let problems = parse_manifest("[course]\nid = \"a\"\ntitle = \"t\"\ncolour = 1\n")
+            .expect_err("unknown key");
+        assert_eq!(problems[0].line, 4, "{problems:?}");
+        let text = MANIFEST.replace(
+            "questions = 5, pass_percent = 80",
+            "questions = 0, pass_percent = 120",
+        );
+        let problems = parse_manifest(&text).expect_err("bad quiz");
+        assert_eq!(problems.len(), 2, "{problems:?}");
+        assert!(problems.iter().all(|p| p.line == 6));
+    }
+
+    #[test]
+    fn reads_a_lesson_with_front_matter() {
+        let doc =
+            parse_lesson("+++\ntitle = \"发热\"\nminutes = 8\n+++\n\n# 正文\n").expect("valid");
+        assert_eq!(doc.title, "发热");
+        assert_eq!(doc.minutes, 8);
+        assert_eq!(doc.body, "\n# 正文\n");
+        assert_eq!(doc.body_line, 5);
+    }
+
+    #[test]
+    fn lesson_problems_carry_their_lines() {
+        let no_front = parse_lesson("# just text\n").expect_err("no front matter");
+        assert_eq!(no_front[0].line, 1);
+        let bad_key = parse_lesson("+++\ntitle = \"x\"\nminutes = 3\nauthor = \"me\"\n+++\ntext\n")
+            .expect_err("unknown key");
+        assert_eq!(bad_key[0].line, 4, "{bad_key:?}");
+        let empty = parse_lesson("+++\ntitle = \"x\"\nminutes = 3\n+++\n\n").expect_err("empty");
+        assert_eq!(empty[0].line, 5, "{empty:?}");
+        let video = parse_lesson("+++\ntitle = \"x\"\nminutes = 3\nvideo = \"http://a\"\n+++\nt\n")
+            .expect_err("video");
+        assert!(video[0].message.contains("https"));
+        let unclosed = parse_lesson("+++\ntitle = \"x\"\n").expect_err("unclosed");
+        assert!(unclosed[0].message.contains("closing"));
+    }
+
+    #[test]
+    fn a_changed_lesson_has_a_different_hash() {
+        let a = parse_lesson("+++\ntitle = \"x\"\nminutes = 3\n+++\ntext\n").expect("valid");
+        let mut b = a.clone();
+        assert_eq!(a.content_hash(), b.content_hash());
+        b.body.push('!');
+        assert_ne!(a.content_hash(), b.content_hash());
+    }
+
+    #[test]
+    fn reads_a_track() {
+        let t = parse_track(
+            "[track]\nid = \"paediatrics\"\ntitle = \"儿科\"\nvalidity_months = 24\nrenewal_credit_hours = 12\ncourses = [\"a\", \"b\"]\n\n[[workshops]]\nid = \"resus\"\ntitle = \"复苏\"\n",
+        )
+        .expect("valid");
+        assert_eq!(t.courses, vec!["a", "b"]);
+        assert_eq!(t.workshops[0].key, "resus");
+        let problems = parse_track(
+            "[track]\nid = \"p\"\ntitle = \"t\"\nvalidity_months = 0\ncourses = [\"a\", \"a\"]\n\n[[workshops]]\nid = \"w\"\ntitle = \"\"\n",
+        )
+        .expect_err("invalid");
+        let lines: Vec<usize> = problems.iter().map(|p| p.line).collect();
+        assert_eq!(lines, vec![1, 1, 7], "{problems:?}");
+    }
+}
