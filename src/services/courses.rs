@@ -697,3 +697,73 @@ pub fn parse_workshop_lines(text: &str) -> Result<Vec<WorkshopSpec>> {
     }
     Ok(out)
 }
+
+// ----- what the admin pages read -----
+
+/// A track as its form edits it.
+#[derive(Debug, Clone)]
+pub struct TrackDetail {
+    pub track: store_training::TrackRow,
+    pub course_keys: Vec<String>,
+    pub workshops: Vec<store_training::WorkshopRow>,
+}
+
+pub async fn track_detail(ctx: &Ctx, caller: &Caller, key: &str) -> Result<TrackDetail> {
+    require(ctx, caller, Permission::ManageTraining).await?;
+    let key = key.to_owned();
+    ctx.db
+        .read(move |conn| {
+            let track = store_training::find_track(conn, &key)?.ok_or(Error::NotFound)?;
+            let course_keys = store_training::courses_of_track(conn, track.id)?
+                .into_iter()
+                .map(|c| c.course_key)
+                .collect();
+            let workshops = store_training::workshops_of(conn, track.id)?;
+            Ok(TrackDetail {
+                track,
+                course_keys,
+                workshops,
+            })
+        })
+        .await
+}
+
+/// Every current workshop with its track's title, for scheduling sessions.
+pub async fn all_workshops(
+    ctx: &Ctx,
+    caller: &Caller,
+) -> Result<Vec<(store_training::WorkshopRow, String)>> {
+    require(ctx, caller, Permission::ManageTraining).await?;
+    ctx.db
+        .read(|conn| {
+            let mut out = Vec::new();
+            for track in store_training::list_tracks(conn)? {
+                for w in store_training::workshops_of(conn, track.id)? {
+                    out.push((w, track.title.clone()));
+                }
+            }
+            Ok(out)
+        })
+        .await
+}
+
+/// A lesson's source for the editor, with its module's key.
+pub async fn lesson_source(
+    ctx: &Ctx,
+    caller: &Caller,
+    course_key: &str,
+    lesson_key: &str,
+) -> Result<(store_training::LessonRow, String)> {
+    require(ctx, caller, Permission::ManageTraining).await?;
+    let (course_key, lesson_key) = (course_key.to_owned(), lesson_key.to_owned());
+    ctx.db
+        .read(move |conn| {
+            let course = store_training::find_course(conn, &course_key)?.ok_or(Error::NotFound)?;
+            let lesson = store_training::find_lesson(conn, course.id, &lesson_key)?
+                .ok_or(Error::NotFound)?;
+            let module =
+                store_training::find_module(conn, lesson.module_id)?.ok_or(Error::NotFound)?;
+            Ok((lesson, module.module_key))
+        })
+        .await
+}

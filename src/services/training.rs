@@ -603,6 +603,25 @@ pub async fn mark_studied(
         .await
 }
 
+/// A course image, for anyone who may study the course.
+pub async fn media(
+    ctx: &Ctx,
+    caller: &Caller,
+    course_key: &str,
+    name: &str,
+) -> Result<(String, Vec<u8>)> {
+    require(ctx, caller, Permission::Study).await?;
+    let all = may_manage(caller);
+    let (course_key, name) = (course_key.to_owned(), name.to_owned());
+    ctx.db
+        .read(move |conn| {
+            let course = visible_course(conn, &course_key, all)?;
+            let m = store_training::find_media(conn, course.id, &name)?.ok_or(Error::NotFound)?;
+            Ok((m.content_type, m.bytes))
+        })
+        .await
+}
+
 // ----- module quizzes -----
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -721,28 +740,79 @@ pub async fn start_quiz(
                 .sum();
             let json = serde_json::to_string(&items).map_err(Error::internal)?;
             let row = store_training::create_quiz(conn, me, module.id, &json, max, store::now())?;
-            let mut questions = Vec::with_capacity(items.len());
-            for (position, item) in items.iter().enumerate() {
-                let content = versions.content(conn, item.version_id)?;
-                questions.push(QuizQuestion {
-                    position,
-                    kind: content.body.kind().as_str().to_owned(),
-                    stem: content.stem.clone(),
-                    options: shown_options(&content, &item.option_order),
-                    points: points.get(&item.version_id).copied().unwrap_or(0),
-                });
-            }
-            Ok(QuizView {
-                id: row.id,
-                course_key: course.course_key,
-                course_title: course.title,
-                module_key: module.module_key,
-                module_title: module.title,
-                pass_percent: module.quiz_pass_percent,
-                questions,
-            })
+            quiz_view(conn, &versions, &row, &course, &module)
         })
         .await
+}
+
+/// An open quiz's questions as the doctor sees them (no answers).
+fn quiz_view(
+    conn: &mut DbConn,
+    versions: &crate::services::exams::VersionCache,
+    row: &store_training::QuizRow,
+    course: &CourseRow,
+    module: &ModuleRow,
+) -> Result<QuizView> {
+    let items: Vec<QuizItem> = serde_json::from_str(&row.items).map_err(Error::internal)?;
+    let mut questions = Vec::with_capacity(items.len());
+    for (position, item) in items.iter().enumerate() {
+        let content = versions.content(conn, item.version_id)?;
+        let points = store_banks::version_by_id(conn, item.version_id)?
+            .map(|v| v.points)
+            .unwrap_or(0);
+        questions.push(QuizQuestion {
+            position,
+            kind: content.body.kind().as_str().to_owned(),
+            stem: content.stem.clone(),
+            options: shown_options(&content, &item.option_order),
+            points,
+        });
+    }
+    Ok(QuizView {
+        id: row.id,
+        course_key: course.course_key.clone(),
+        course_title: course.title.clone(),
+        module_key: module.module_key.clone(),
+        module_title: module.title.clone(),
+        pass_percent: module.quiz_pass_percent,
+        questions,
+    })
+}
+
+/// A quiz the caller drew: its questions while open, its feedback once
+/// submitted.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum QuizState {
+    Open(QuizView),
+    Submitted(QuizResult),
+}
+
+pub async fn get_quiz(ctx: &Ctx, caller: &Caller, quiz_id: i64) -> Result<QuizState> {
+    require(ctx, caller, Permission::Study).await?;
+    let me = person_of(caller)?;
+    let versions = ctx.versions.clone();
+    let open = ctx
+        .db
+        .read(move |conn| {
+            let quiz = store_training::find_quiz(conn, quiz_id)?.ok_or(Error::NotFound)?;
+            if quiz.person_id != me || quiz.submitted_at.is_some() {
+                return Ok(None);
+            }
+            let module =
+                store_training::find_module(conn, quiz.module_id)?.ok_or(Error::NotFound)?;
+            let course = store_training::find_course_by_id(conn, module.course_id)?
+                .ok_or(Error::NotFound)?;
+            quiz_view(conn, &versions, &quiz, &course, &module).map(Some)
+        })
+        .await?;
+    match open {
+        Some(view) => Ok(QuizState::Open(view)),
+        // Submitted (the stored result) or someone else's (refused there).
+        None => submit_quiz(ctx, caller, quiz_id, Vec::new())
+            .await
+            .map(QuizState::Submitted),
+    }
 }
 
 /// Scores a quiz and returns the feedback. Submitting again returns the

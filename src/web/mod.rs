@@ -15,7 +15,7 @@ use actix_web::middleware::{DefaultHeaders, Next};
 use actix_web::{HttpMessage, web};
 use tracing::Instrument;
 
-use pages::{account, admin, exam_admin, exams, home};
+use pages::{account, admin, exam_admin, exams, home, training, training_admin};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.configure(api::routes)
@@ -93,7 +93,82 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             web::post().to(exams::save_json),
         )
         .route("/attempts/{id}/summary", web::get().to(exams::summary_page))
-        .route("/attempts/{id}/submit", web::post().to(exams::submit));
+        .route("/attempts/{id}/submit", web::post().to(exams::submit))
+        .route("/learn", web::get().to(training::learn))
+        .route("/tracks/{key}", web::get().to(training::track))
+        .route("/tracks/{key}/enrol", web::post().to(training::enrol))
+        .route("/library", web::get().to(training::library))
+        .route("/courses/{key}", web::get().to(training::course))
+        .route(
+            "/courses/{key}/lessons/{lesson}",
+            web::get().to(training::lesson),
+        )
+        .route(
+            "/courses/{key}/lessons/{lesson}/studied",
+            web::post().to(training::studied),
+        )
+        .route(
+            "/courses/{key}/modules/{module}/quiz",
+            web::post().to(training::start_quiz),
+        )
+        .route("/quizzes/{id}", web::get().to(training::quiz))
+        .route("/quizzes/{id}", web::post().to(training::submit_quiz))
+        .route("/media/{course}/{name}", web::get().to(training::media))
+        .route("/workshops", web::get().to(training::workshops))
+        .route("/workshops/sessions/{id}", web::get().to(training::roster))
+        .route(
+            "/workshops/sessions/{id}/sign-up",
+            web::post().to(training::sign_up),
+        )
+        .route(
+            "/workshops/sessions/{id}/cancel",
+            web::post().to(training::cancel),
+        )
+        .route(
+            "/workshops/sessions/{id}/attendance",
+            web::post().to(training::attendance),
+        )
+        .route("/record", web::get().to(training::record))
+        .route("/record.csv", web::get().to(training::record_csv))
+        .route("/admin/training", web::get().to(training_admin::overview))
+        .route("/admin/tracks", web::post().to(training_admin::save_track))
+        .route(
+            "/admin/tracks/{key}",
+            web::get().to(training_admin::track_form),
+        )
+        .route(
+            "/admin/courses",
+            web::post().to(training_admin::save_course),
+        )
+        .route(
+            "/admin/courses/{key}",
+            web::get().to(training_admin::course_page),
+        )
+        .route(
+            "/admin/courses/{key}/modules",
+            web::post().to(training_admin::save_module),
+        )
+        .route(
+            "/admin/courses/{key}/lessons/{lesson}",
+            web::get().to(training_admin::lesson_editor),
+        )
+        .route(
+            "/admin/courses/{key}/lessons",
+            web::post().to(training_admin::save_lesson),
+        )
+        .route(
+            "/admin/workshop-sessions",
+            web::post().to(training_admin::schedule_session),
+        )
+        .route("/admin/enrolments", web::post().to(training_admin::enrol))
+        .route(
+            "/admin/people/{id}/training",
+            web::get().to(training_admin::person_record),
+        )
+        .route(
+            "/admin/institutions/{id}/training.csv",
+            web::get().to(training_admin::institution_csv),
+        );
 }
 
 /// static/ next to the binary's crate; overridable for packaged installs.

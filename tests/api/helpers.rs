@@ -85,6 +85,7 @@ impl TestApp {
                 .expect("mailbox"),
             time_zone: chrono_tz::Asia::Shanghai,
             question_banks: None,
+            courses: None,
             tuning: Tuning {
                 mail_poll_millis: 100,
                 auto_submit_poll_millis: 100,

@@ -6,6 +6,8 @@ pub mod admin;
 pub mod exam_admin;
 pub mod exams;
 pub mod home;
+pub mod training;
+pub mod training_admin;
 
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse};
