@@ -89,6 +89,7 @@ impl TestApp {
             tuning: Tuning {
                 mail_poll_millis: 100,
                 auto_submit_poll_millis: 100,
+                reminder_poll_secs: 1,
                 // Many tests run at once against one PostgreSQL server.
                 pg_pool_size: 4,
                 ..Tuning::default()

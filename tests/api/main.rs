@@ -14,3 +14,4 @@ mod exams;
 mod mail;
 mod operations;
 mod security;
+mod training;

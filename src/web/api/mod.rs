@@ -6,6 +6,7 @@
 
 pub mod exams;
 pub mod json;
+pub mod training;
 mod types;
 
 use actix_web::http::StatusCode;
@@ -32,6 +33,8 @@ type ApiResult = Result<HttpResponse, ApiError>;
         list_api_tokens, issue_api_token, revoke_api_token,
         exams::schedule_exam, exams::list_exams, exams::register, exams::predraw,
         exams::start_attempt, exams::get_attempt, exams::save_answer, exams::submit_attempt,
+        training::list_tracks, training::track_progress, training::enrol, training::library, training::course,
+        training::studied, training::start_quiz, training::submit_quiz, training::record,
     ),
     components(schemas(ErrorBody)),
     modifiers(&BearerAuth),
@@ -90,6 +93,27 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 "/attempts/{id}/submit",
                 web::post().to(exams::submit_attempt),
             )
+            .route("/tracks", web::get().to(training::list_tracks))
+            .route(
+                "/tracks/{key}/progress",
+                web::get().to(training::track_progress),
+            )
+            .route("/tracks/{key}/enrolments", web::post().to(training::enrol))
+            .route("/courses", web::get().to(training::library))
+            .route("/courses/{key}", web::get().to(training::course))
+            .route(
+                "/courses/{key}/lessons/{lesson}/studied",
+                web::post().to(training::studied),
+            )
+            .route(
+                "/courses/{key}/modules/{module}/quizzes",
+                web::post().to(training::start_quiz),
+            )
+            .route(
+                "/quizzes/{id}/submit",
+                web::post().to(training::submit_quiz),
+            )
+            .route("/training-record", web::get().to(training::record))
             .default_service(web::to(not_found)),
     );
 }
