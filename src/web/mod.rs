@@ -213,6 +213,12 @@ pub async fn request_span(
                 res.headers_mut()
                     .insert(header::HeaderName::from_static("x-request-id"), v);
             }
+            // The server's own time for the request (W3C Server-Timing), so
+            // benchmarks can tell it from the network's.
+            if let Ok(v) = HeaderValue::from_str(&format!("app;dur={latency_ms:.3}")) {
+                res.headers_mut()
+                    .insert(header::HeaderName::from_static("server-timing"), v);
+            }
             Ok(res)
         }
         Err(e) => {
