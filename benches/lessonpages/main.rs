@@ -214,11 +214,11 @@ fn main() {
             "round_trip": figures(round_trip_ms),
         })
     });
-    if let Some((base, name)) = pg {
-        if let Ok(mut admin) = diesel::PgConnection::establish(&format!("{base}/postgres")) {
-            let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                .execute(&mut admin);
-        }
+    if let Some((base, name)) = pg
+        && let Ok(mut admin) = diesel::PgConnection::establish(&format!("{base}/postgres"))
+    {
+        let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+            .execute(&mut admin);
     }
     let _ = std::fs::remove_dir_all(&data_dir);
     eprintln!(

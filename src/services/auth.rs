@@ -17,7 +17,7 @@ use crate::services::audit::{self, Outcome};
 use crate::services::{Caller, Ctx};
 use crate::store::api_tokens::{self, NewApiToken};
 use crate::store::people::{self, PersonRow};
-use crate::store::{self, sessions};
+use crate::store::{self, DbConn, sessions};
 
 /// Sign-in attempts are limited per account and per client address, in
 /// memory. (Each server instance keeps its own counts; behind a load balancer
@@ -283,6 +283,45 @@ pub async fn issue_personal_token(
     .await
 }
 
+/// Looks a bearer token up by its digest: its row and who it acts as, or
+/// `None` when it is unknown, revoked, expired, or its person is
+/// deactivated. Runs inside another read, so a hot path (saving an exam
+/// answer) authenticates and does its work in one database visit.
+pub fn resolve_bearer(
+    conn: &mut DbConn,
+    hash: &str,
+    now: chrono::NaiveDateTime,
+) -> Result<Option<(api_tokens::ApiTokenRow, Principal)>> {
+    let Some(row) = api_tokens::find_by_hash(conn, hash)? else {
+        return Ok(None);
+    };
+    if row.revoked_at.is_some() || row.expires_at.is_some_and(|e| e <= now) {
+        return Ok(None);
+    }
+    let principal = match TokenKind::parse(&row.kind) {
+        Some(TokenKind::Integration) => Principal::Integration {
+            token_id: row.id,
+            scopes: split_scopes(&row.scopes),
+        },
+        Some(TokenKind::Personal) => {
+            let Some(person) = row
+                .person_id
+                .map(|id| people::find(conn, id))
+                .transpose()?
+                .flatten()
+            else {
+                return Ok(None);
+            };
+            if !person.active {
+                return Ok(None);
+            }
+            Principal::Person(actor_of(conn, &person)?)
+        }
+        None => return Ok(None),
+    };
+    Ok(Some((row, principal)))
+}
+
 /// Resolves an `Authorization: Bearer` token to a caller, or `None` when it
 /// is unknown, revoked, expired, or its person is deactivated.
 pub async fn bearer_caller(ctx: &Ctx, token: &str, ip: Option<String>) -> Result<Option<Caller>> {
@@ -290,44 +329,17 @@ pub async fn bearer_caller(ctx: &Ctx, token: &str, ip: Option<String>) -> Result
     let db = ctx.db.clone();
     store::blocking(move || {
         let now = store::now();
-        let found = db.read_blocking(|conn| {
-            let Some(row) = api_tokens::find_by_hash(conn, &hash)? else {
-                return Ok(None);
-            };
-            if row.revoked_at.is_some() || row.expires_at.is_some_and(|e| e <= now) {
-                return Ok(None);
-            }
-            let principal = match TokenKind::parse(&row.kind) {
-                Some(TokenKind::Integration) => Principal::Integration {
-                    token_id: row.id,
-                    scopes: split_scopes(&row.scopes),
-                },
-                Some(TokenKind::Personal) => {
-                    let Some(person) = row
-                        .person_id
-                        .map(|id| people::find(conn, id))
-                        .transpose()?
-                        .flatten()
-                    else {
-                        return Ok(None);
-                    };
-                    if !person.active {
-                        return Ok(None);
-                    }
-                    Principal::Person(actor_of(conn, &person)?)
-                }
-                None => return Ok(None),
-            };
-            Ok(Some((row, principal)))
-        })?;
-        let Some((row, principal)) = found else {
+        let Some((row, principal)) = db.read_blocking(|conn| resolve_bearer(conn, &hash, now))?
+        else {
             return Ok(None);
         };
-        // Last use is worth knowing for an integration token, but not worth a
-        // write on every request.
-        if row
-            .last_used_at
-            .is_none_or(|t| now - t >= chrono::Duration::seconds(60))
+        // Last use is worth knowing for an integration token (which system
+        // still calls us), but not worth a write on every request, nor for a
+        // person's one-hour token.
+        if matches!(principal, Principal::Integration { .. })
+            && row
+                .last_used_at
+                .is_none_or(|t| now - t >= chrono::Duration::seconds(60))
         {
             db.write_blocking(|conn| Ok(api_tokens::touch(conn, row.id, now)?))?;
         }

@@ -126,6 +126,26 @@ PRAGMA busy_timeout = 10000;
 PRAGMA synchronous = NORMAL;
 PRAGMA journal_size_limit = 67108864;";
 
+/// Configures the SQLite library once, before its first connection:
+/// multi-thread mode (a connection is only ever used by one thread at a time:
+/// r2d2 hands it out exclusively and diesel's connection is not `Sync`), and
+/// no global memory statistics (they take a process-wide mutex on every
+/// allocation, which serialised all connections under load).
+fn configure_sqlite() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        // SAFETY: sqlite3_config may only be called before the library is
+        // initialised, i.e. before the first connection is opened; `Once`
+        // and the call site (before `establish`) guarantee that for our
+        // connections. If something else initialised SQLite already, the
+        // call returns SQLITE_MISUSE and changes nothing, which is harmless.
+        unsafe {
+            libsqlite3_sys::sqlite3_config(libsqlite3_sys::SQLITE_CONFIG_MULTITHREAD);
+            libsqlite3_sys::sqlite3_config(libsqlite3_sys::SQLITE_CONFIG_MEMSTATUS, 0);
+        }
+    });
+}
+
 impl r2d2::ManageConnection for Manager {
     type Connection = DbConn;
     type Error = ConnectError;
@@ -136,6 +156,7 @@ impl r2d2::ManageConnection for Manager {
                 Ok(DbConn::Postgres(diesel::PgConnection::establish(url)?))
             }
             DatabaseUrl::Sqlite(path) => {
+                configure_sqlite();
                 let mut conn = diesel::SqliteConnection::establish(&path.to_string_lossy())?;
                 conn.batch_execute(SQLITE_PRAGMAS)?;
                 Ok(DbConn::Sqlite(conn))

@@ -148,6 +148,19 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 
 /// The client's address, for throttling and the audit trail. The peer
 /// address only: X-Forwarded-For is not trusted, since any client can set it.
+/// The token of an `Authorization: Bearer …` header.
+pub fn bearer_token(req: &HttpRequest) -> Option<String> {
+    req.headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
+        .map(|t| t.trim().to_owned())
+        .filter(|t| !t.is_empty())
+}
+
 pub fn client_ip(req: &HttpRequest) -> Option<String> {
     req.peer_addr().map(|a| a.ip().to_string())
 }
@@ -246,17 +259,7 @@ impl FromRequest for ApiCaller {
         let req = req.clone();
         Box::pin(async move {
             let ctx = ctx_of(&req)?;
-            let token = req
-                .headers()
-                .get(header::AUTHORIZATION)
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| {
-                    v.strip_prefix("Bearer ")
-                        .or_else(|| v.strip_prefix("bearer "))
-                })
-                .map(|t| t.trim().to_owned())
-                .filter(|t| !t.is_empty())
-                .ok_or(ApiError(Error::Unauthenticated))?;
+            let token = bearer_token(&req).ok_or(ApiError(Error::Unauthenticated))?;
             let caller = auth::bearer_caller(&ctx, &token, client_ip(&req))
                 .await?
                 .ok_or(ApiError(Error::Unauthenticated))?;

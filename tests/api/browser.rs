@@ -19,6 +19,7 @@ use crate::on_both_databases;
 on_both_databases!(
     a_person_signs_in_and_switches_language_in_a_real_browser,
     a_doctor_sits_an_exam_in_a_real_browser,
+    a_lesson_read_to_the_end_on_a_phone_counts_as_studied,
 );
 
 fn find(program: &str, env: &str) -> Option<PathBuf> {
@@ -312,4 +313,107 @@ async fn a_doctor_sits_an_exam_in_a_real_browser(app: TestApp) {
             .get_result::<i64>(conn)?)
     });
     assert_eq!(submitted.ok(), Some(1));
+}
+
+async fn a_lesson_read_to_the_end_on_a_phone_counts_as_studied(app: TestApp) {
+    use crate::exams::setup;
+    use crate::training::{lesson_file, load_training};
+    let Some((_driver, browser)) = start_browser().await else {
+        return;
+    };
+    let (_, _, token) = setup(&app).await;
+    let dir = load_training(&app);
+    // A lesson longer than a phone's screen.
+    let long: Vec<String> = (1..=60)
+        .map(|i| format!("第 {i} 段：发热患儿的评估要点。"))
+        .collect();
+    std::fs::write(
+        dir.join("red-flags.md"),
+        lesson_file("Red flags", &long.join("\n\n")),
+    )
+    .unwrap();
+    gatekeeper::services::courses::import_path(&app.ctx.db, &dir).expect("re-import");
+    let studied = |app: &TestApp, token: String| {
+        let app_url = app.url("/api/v1/courses/fever-course");
+        let client = app.new_browser();
+        async move {
+            let body: serde_json::Value = client
+                .get(app_url)
+                .bearer_auth(token)
+                .send()
+                .await
+                .expect("course")
+                .json()
+                .await
+                .expect("json");
+            body["modules"][0]["lessons"][1]["studied"]
+                .as_bool()
+                .unwrap_or(false)
+        }
+    };
+    let backend = match app.backend {
+        Backend::Sqlite => "sqlite",
+        Backend::Postgres => "postgres",
+    };
+    let outcome = async {
+        browser.set_window_size(390, 844).await?;
+        browser.goto(&app.url("/sign-in")).await?;
+        browser
+            .find(Locator::Css("#email"))
+            .await?
+            .send_keys("li@longxi.example")
+            .await?;
+        browser
+            .find(Locator::Css("#password"))
+            .await?
+            .send_keys("doctor test phrase")
+            .await?;
+        browser
+            .find(Locator::Css("#sign-in"))
+            .await?
+            .click()
+            .await?;
+        browser
+            .wait()
+            .at_most(Duration::from_secs(10))
+            .for_element(Locator::Css("#welcome"))
+            .await?;
+        browser
+            .goto(&app.url("/courses/fever-course/lessons/red-flags"))
+            .await?;
+        browser
+            .wait()
+            .at_most(Duration::from_secs(10))
+            .for_element(Locator::Css(".lesson-body"))
+            .await?;
+        std::fs::write(
+            artifact(&format!("lesson-phone-{backend}.png")),
+            browser.screenshot().await?,
+        )
+        .expect("screenshot saved");
+        // Opened but not read to the end: not studied.
+        tokio::time::sleep(Duration::from_millis(2500)).await;
+        assert!(
+            !studied(&app, token.clone()).await,
+            "opening a lesson is not reading it"
+        );
+        // Scrolled to the end: studied, and the page says so.
+        browser
+            .execute("window.scrollTo(0, document.body.scrollHeight);", vec![])
+            .await?;
+        assert!(
+            wait_until(|| studied(&app, token.clone())).await,
+            "reading to the end marks it studied"
+        );
+        let status = browser
+            .find(Locator::Css("#studied-status"))
+            .await?
+            .text()
+            .await?;
+        assert!(status.contains("已学习"), "{status}");
+        Ok::<(), fantoccini::error::CmdError>(())
+    }
+    .await;
+    let _ = browser.close().await;
+    outcome.expect("the lesson scenario ran in the browser");
 }

@@ -56,7 +56,7 @@ const PNG: &[u8] = &[
     0x42, 0x60, 0x82,
 ];
 
-fn lesson_file(title: &str, body: &str) -> String {
+pub(crate) fn lesson_file(title: &str, body: &str) -> String {
     format!("+++\ntitle = \"{title}\"\nminutes = 5\n+++\n\n{body}\n")
 }
 
@@ -118,7 +118,7 @@ lessons = ["antipyretics"]
 }
 
 /// Banks, the course and the track, as the server loads them at start.
-fn load_training(app: &TestApp) -> PathBuf {
+pub(crate) fn load_training(app: &TestApp) -> PathBuf {
     load_bank(app);
     load_practice_bank(app);
     let root = app.data_dir.join("courses");

@@ -297,7 +297,15 @@ pub async fn save_form(
         if let Some(answer) = answer
             && Some(&answer) != item.answer.as_ref()
         {
-            exams::save(&page.ctx, &caller, id, item.position, answer, seq).await?;
+            exams::save(
+                &page.ctx,
+                exams::Saver::Caller(&caller),
+                id,
+                item.position,
+                answer,
+                seq,
+            )
+            .await?;
         }
     }
     let next = pairs
@@ -343,7 +351,15 @@ pub async fn save_json(
         .ok_or(ApiError(Error::Unauthenticated))?;
     let b: SaveBody = json::parse(&body)?;
     let (id, position) = path.into_inner();
-    let ack = exams::save(&page.ctx, &caller, id, position, b.answer, b.seq).await?;
+    let ack = exams::save(
+        &page.ctx,
+        exams::Saver::Caller(&caller),
+        id,
+        position,
+        b.answer,
+        b.seq,
+    )
+    .await?;
     Ok(HttpResponse::Ok().json(ack))
 }
 
