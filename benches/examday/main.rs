@@ -340,7 +340,9 @@ fn start_server(settings: &Settings, data_dir: &std::path::Path) -> Child {
             "examday session key of at least 32 chars",
         )
         .env("RUST_LOG", "error")
-        .stdout(Stdio::null())
+        .env("GATEKEEPER_COURSES", "none")
+        // The server logs to standard output: its errors belong in our report.
+        .stdout(Stdio::inherit())
         .stderr(Stdio::inherit())
         .spawn()
         .unwrap_or_else(|e| fail(e))

@@ -6,6 +6,7 @@ pub mod banks;
 pub mod courses;
 pub mod exams;
 pub mod gift;
+pub mod grading;
 pub mod institutions;
 pub mod locale;
 pub mod markdown;

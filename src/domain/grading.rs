@@ -1,0 +1,300 @@
+//! Marking open answers (case analyses) fairly, and computing results.
+//!
+//! Every open answer is marked by two examiners, independently and blind,
+//! against the question's rubric. The final mark rule:
+//!
+//! - if the two totals differ by no more than the exam's tolerance (a
+//!   percentage of the item's points, default 20%), the final mark is their
+//!   mean;
+//! - otherwise a third examiner marks it, and the final mark is the mean of
+//!   the two closest of the three totals; if the third lies exactly halfway,
+//!   both pairs are equally close and the final mark is the middle total.
+//!
+//! Work is allocated from a queue: each answer goes to examiners who are not
+//! from the candidate's institution and have not marked it yet, the least
+//! loaded first (ties by id, so allocation is reproducible).
+
+use std::collections::HashMap;
+
+/// Which marking of an answer a task is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum MarkerRole {
+    First,
+    Second,
+    Third,
+}
+
+impl MarkerRole {
+    pub fn number(self) -> i32 {
+        match self {
+            MarkerRole::First => 1,
+            MarkerRole::Second => 2,
+            MarkerRole::Third => 3,
+        }
+    }
+
+    pub fn from_number(n: i32) -> Option<MarkerRole> {
+        match n {
+            1 => Some(MarkerRole::First),
+            2 => Some(MarkerRole::Second),
+            3 => Some(MarkerRole::Third),
+            _ => None,
+        }
+    }
+}
+
+/// Whether two totals disagree enough to need a third marker: strictly more
+/// than `tolerance_percent` of the item's points apart.
+pub fn needs_third(a: f64, b: f64, points: u32, tolerance_percent: u32) -> bool {
+    // Compare in hundredths of a point so that 20% of 10 points is exactly 2.
+    let gap = ((a - b).abs() * 100.0).round() as i64;
+    let allowed = i64::from(points) * i64::from(tolerance_percent);
+    gap > allowed
+}
+
+/// Where an answer's marking stands, given the totals submitted so far in
+/// marker order (first, second, third).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Marking {
+    /// Waiting for the first or second marker.
+    Waiting,
+    /// The two totals disagree: a third marker is needed.
+    NeedsThird,
+    /// The final mark.
+    Final(f64),
+}
+
+pub fn marking(totals: &[f64], points: u32, tolerance_percent: u32) -> Marking {
+    match totals {
+        [] | [_] => Marking::Waiting,
+        [a, b] => {
+            if needs_third(*a, *b, points, tolerance_percent) {
+                Marking::NeedsThird
+            } else {
+                Marking::Final((a + b) / 2.0)
+            }
+        }
+        [a, b, c, ..] => Marking::Final(closest_pair_mean(*a, *b, *c)),
+    }
+}
+
+fn closest_pair_mean(a: f64, b: f64, c: f64) -> f64 {
+    let mut v = [a, b, c];
+    v.sort_by(f64::total_cmp);
+    let low = v[1] - v[0];
+    let high = v[2] - v[1];
+    if (low - high).abs() < 1e-9 {
+        v[1]
+    } else if low < high {
+        (v[0] + v[1]) / 2.0
+    } else {
+        (v[1] + v[2]) / 2.0
+    }
+}
+
+/// One criterion's mark must lie within 0 and the criterion's points, in
+/// half points.
+pub fn valid_criterion_mark(points: f64, max: u32) -> bool {
+    points.is_finite() && points >= 0.0 && points <= f64::from(max) && (points * 2.0).fract() == 0.0
+}
+
+/// An examiner who may be given work.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Examiner {
+    pub id: i64,
+    pub institution_id: Option<i64>,
+}
+
+/// Picks the examiner for the next marking of an answer: not from the
+/// candidate's institution, not one who has already marked it, least loaded
+/// first, then lowest id. `load` counts the open tasks of each examiner and
+/// is updated with the choice.
+pub fn pick_examiner(
+    examiners: &[Examiner],
+    candidate_institution: Option<i64>,
+    already: &[i64],
+    load: &mut HashMap<i64, u32>,
+) -> Option<i64> {
+    let chosen = examiners
+        .iter()
+        .filter(|e| candidate_institution.is_none() || e.institution_id != candidate_institution)
+        .filter(|e| !already.contains(&e.id))
+        .min_by_key(|e| (load.get(&e.id).copied().unwrap_or(0), e.id))?
+        .id;
+    *load.entry(chosen).or_insert(0) += 1;
+    Some(chosen)
+}
+
+// ----- results -----
+
+/// One item of a paper as the result needs it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ItemScore {
+    pub topic: String,
+    pub points: u32,
+    /// `None` while an open answer is not finally marked.
+    pub score: Option<f64>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct TopicScore {
+    pub topic: String,
+    pub score: f64,
+    pub points: u32,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExamResult {
+    pub score: f64,
+    pub points: u32,
+    /// Whole percent, rounded down, so a pass is never rounded up.
+    pub percent: u32,
+    pub passed: bool,
+    pub by_topic: Vec<TopicScore>,
+}
+
+/// The result of a paper against the pass mark (a percentage), or `None`
+/// while any item is unmarked.
+pub fn result(items: &[ItemScore], pass_mark: u32) -> Option<ExamResult> {
+    let mut score = 0.0;
+    let mut points = 0u32;
+    let mut by_topic: Vec<TopicScore> = Vec::new();
+    for item in items {
+        let s = item.score?;
+        score += s;
+        points += item.points;
+        match by_topic.iter_mut().find(|t| t.topic == item.topic) {
+            Some(t) => {
+                t.score += s;
+                t.points += item.points;
+            }
+            None => by_topic.push(TopicScore {
+                topic: item.topic.clone(),
+                score: s,
+                points: item.points,
+            }),
+        }
+    }
+    by_topic.sort_by(|a, b| a.topic.cmp(&b.topic));
+    let percent = if points == 0 {
+        0
+    } else {
+        ((score * 100.0 / f64::from(points)) + 1e-9).floor() as u32
+    };
+    Some(ExamResult {
+        score,
+        points,
+        percent,
+        passed: points > 0 && percent >= pass_mark,
+        by_topic,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_third_marker_is_needed_only_beyond_the_tolerance() {
+        // 10 points, 20%: up to 2 points apart is fine.
+        assert!(!needs_third(6.0, 8.0, 10, 20), "exactly at the tolerance");
+        assert!(needs_third(6.0, 8.5, 10, 20), "just beyond");
+        assert!(!needs_third(8.0, 6.0, 10, 20), "order does not matter");
+        assert!(!needs_third(7.0, 7.0, 10, 20));
+        assert!(needs_third(0.0, 10.0, 10, 20));
+        assert!(!needs_third(0.0, 10.0, 10, 100));
+        assert!(needs_third(5.0, 5.5, 10, 0), "zero tolerance: any difference");
+        // 15 points at 20% allows 3.
+        assert!(!needs_third(9.0, 12.0, 15, 20));
+        assert!(needs_third(9.0, 12.5, 15, 20));
+    }
+
+    #[test]
+    fn the_final_mark_follows_the_documented_rule() {
+        assert_eq!(marking(&[], 10, 20), Marking::Waiting);
+        assert_eq!(marking(&[6.0], 10, 20), Marking::Waiting);
+        assert_eq!(marking(&[6.0, 8.0], 10, 20), Marking::Final(7.0));
+        assert_eq!(marking(&[6.0, 8.5], 10, 20), Marking::NeedsThird);
+        // Three marks: the mean of the two closest.
+        assert_eq!(marking(&[2.0, 9.0, 8.0], 10, 20), Marking::Final(8.5));
+        assert_eq!(marking(&[2.0, 9.0, 3.0], 10, 20), Marking::Final(2.5));
+        // The third exactly halfway: the middle mark.
+        assert_eq!(marking(&[2.0, 8.0, 5.0], 10, 20), Marking::Final(5.0));
+        // The third equal to one of them: that pair.
+        assert_eq!(marking(&[4.0, 9.0, 9.0], 10, 20), Marking::Final(9.0));
+    }
+
+    #[test]
+    fn criterion_marks_are_half_points_within_the_criterion() {
+        assert!(valid_criterion_mark(0.0, 4));
+        assert!(valid_criterion_mark(2.5, 4));
+        assert!(valid_criterion_mark(4.0, 4));
+        assert!(!valid_criterion_mark(4.5, 4));
+        assert!(!valid_criterion_mark(-0.5, 4));
+        assert!(!valid_criterion_mark(1.25, 4));
+        assert!(!valid_criterion_mark(f64::NAN, 4));
+    }
+
+    #[test]
+    fn examiners_never_mark_their_own_institution_and_load_is_balanced() {
+        let examiners = [
+            Examiner { id: 1, institution_id: Some(10) },
+            Examiner { id: 2, institution_id: Some(20) },
+            Examiner { id: 3, institution_id: Some(30) },
+            Examiner { id: 4, institution_id: None },
+        ];
+        let mut load = HashMap::new();
+        // A candidate from institution 10: examiner 1 is never chosen.
+        let mut picked = Vec::new();
+        for _ in 0..6 {
+            let first = pick_examiner(&examiners, Some(10), &[], &mut load).expect("someone");
+            let second = pick_examiner(&examiners, Some(10), &[first], &mut load).expect("someone");
+            assert_ne!(first, second);
+            picked.extend([first, second]);
+        }
+        assert!(!picked.contains(&1));
+        // Twelve markings over three examiners: four each.
+        for id in [2, 3, 4] {
+            assert_eq!(picked.iter().filter(|p| **p == id).count(), 4, "{id}");
+        }
+        // Nobody left who is eligible.
+        let few = [Examiner { id: 1, institution_id: Some(10) }, Examiner { id: 2, institution_id: Some(20) }];
+        assert_eq!(pick_examiner(&few, Some(10), &[2], &mut HashMap::new()), None);
+        // A candidate without an institution may be marked by anyone.
+        assert_eq!(pick_examiner(&few, None, &[], &mut HashMap::new()), Some(1));
+    }
+
+    fn item(topic: &str, points: u32, score: Option<f64>) -> ItemScore {
+        ItemScore {
+            topic: topic.into(),
+            points,
+            score,
+        }
+    }
+
+    #[test]
+    fn results_add_up_by_topic_and_never_round_a_pass_up() {
+        let items = [
+            item("fever", 2, Some(2.0)),
+            item("asthma", 2, Some(0.0)),
+            item("fever", 10, Some(7.5)),
+            item("asthma", 2, Some(2.0)),
+        ];
+        let r = result(&items, 70).expect("all marked");
+        assert_eq!(r.score, 11.5);
+        assert_eq!(r.points, 16);
+        assert_eq!(r.percent, 71); // 71.875 rounded down
+        assert!(r.passed);
+        assert_eq!(
+            r.by_topic,
+            vec![
+                TopicScore { topic: "asthma".into(), score: 2.0, points: 4 },
+                TopicScore { topic: "fever".into(), score: 9.5, points: 12 },
+            ]
+        );
+        assert!(!result(&items, 72).expect("marked").passed, "71.9% is not 72%");
+        assert!(result(&items, 71).expect("marked").passed, "the pass mark itself passes");
+        assert_eq!(result(&[item("fever", 10, None)], 50), None, "unmarked: no result yet");
+        assert!(!result(&[], 0).expect("empty").passed, "an empty paper never passes");
+    }
+}
