@@ -56,6 +56,10 @@ impl Application {
             ctx.db.clone(),
             std::time::Duration::from_millis(ctx.settings.tuning.auto_submit_poll_millis),
         );
+        jobs::grading::spawn(
+            ctx.db.clone(),
+            std::time::Duration::from_millis(ctx.settings.tuning.auto_submit_poll_millis),
+        );
         jobs::training::spawn(
             ctx.db.clone(),
             ctx.settings.time_zone,

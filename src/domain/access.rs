@@ -43,13 +43,15 @@ pub enum Permission {
     /// Tracks, courses, enrolments, workshop sessions and every doctor's
     /// training record: admins.
     ManageTraining,
+    /// Mark open answers assigned to oneself: examiners.
+    Mark,
     /// Study the open library, enrol, take quizzes, sign up for workshops:
     /// doctors (and admins, to see what doctors see).
     Study,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 9] = [
+    pub const ALL: [Permission; 10] = [
         Permission::ReadInstitutions,
         Permission::ManageInstitutions,
         Permission::ReadPeople,
@@ -59,6 +61,7 @@ impl Permission {
         Permission::ManageExams,
         Permission::ManageTraining,
         Permission::Study,
+        Permission::Mark,
     ];
 }
 
@@ -74,6 +77,8 @@ pub fn permits(principal: &Principal, permission: Permission) -> bool {
             | Permission::ManageExams
             | Permission::ManageTraining => actor.has(Role::Admin),
             Permission::Study => actor.has(Role::Doctor) || actor.has(Role::Admin),
+            // Admins do not mark unless they are examiners too.
+            Permission::Mark => actor.has(Role::Examiner),
         },
         Principal::Integration { scopes, .. } => {
             let needed = match permission {
@@ -91,7 +96,8 @@ pub fn permits(principal: &Principal, permission: Permission) -> bool {
                 | Permission::OwnAccount
                 | Permission::ManageExams
                 | Permission::ManageTraining
-                | Permission::Study => {
+                | Permission::Study
+                | Permission::Mark => {
                     return false;
                 }
             };
@@ -120,8 +126,11 @@ mod tests {
     }
 
     #[test]
-    fn admins_may_do_everything() {
-        for p in Permission::ALL {
+    fn admins_may_do_everything_but_mark() {
+        for p in Permission::ALL
+            .into_iter()
+            .filter(|p| *p != Permission::Mark)
+        {
             assert!(permits(&person(&[Role::Admin]), p), "{p:?}");
         }
     }
@@ -131,7 +140,8 @@ mod tests {
         for role in Role::ALL.into_iter().filter(|r| *r != Role::Admin) {
             for p in Permission::ALL {
                 let expected = matches!(p, Permission::ReadInstitutions | Permission::OwnAccount)
-                    || (role == Role::Doctor && p == Permission::Study);
+                    || (role == Role::Doctor && p == Permission::Study)
+                    || (role == Role::Examiner && p == Permission::Mark);
                 assert_eq!(permits(&person(&[role]), p), expected, "{role:?} {p:?}");
             }
         }

@@ -203,7 +203,10 @@ mod tests {
         assert!(!needs_third(7.0, 7.0, 10, 20));
         assert!(needs_third(0.0, 10.0, 10, 20));
         assert!(!needs_third(0.0, 10.0, 10, 100));
-        assert!(needs_third(5.0, 5.5, 10, 0), "zero tolerance: any difference");
+        assert!(
+            needs_third(5.0, 5.5, 10, 0),
+            "zero tolerance: any difference"
+        );
         // 15 points at 20% allows 3.
         assert!(!needs_third(9.0, 12.0, 15, 20));
         assert!(needs_third(9.0, 12.5, 15, 20));
@@ -238,10 +241,22 @@ mod tests {
     #[test]
     fn examiners_never_mark_their_own_institution_and_load_is_balanced() {
         let examiners = [
-            Examiner { id: 1, institution_id: Some(10) },
-            Examiner { id: 2, institution_id: Some(20) },
-            Examiner { id: 3, institution_id: Some(30) },
-            Examiner { id: 4, institution_id: None },
+            Examiner {
+                id: 1,
+                institution_id: Some(10),
+            },
+            Examiner {
+                id: 2,
+                institution_id: Some(20),
+            },
+            Examiner {
+                id: 3,
+                institution_id: Some(30),
+            },
+            Examiner {
+                id: 4,
+                institution_id: None,
+            },
         ];
         let mut load = HashMap::new();
         // A candidate from institution 10: examiner 1 is never chosen.
@@ -258,8 +273,20 @@ mod tests {
             assert_eq!(picked.iter().filter(|p| **p == id).count(), 4, "{id}");
         }
         // Nobody left who is eligible.
-        let few = [Examiner { id: 1, institution_id: Some(10) }, Examiner { id: 2, institution_id: Some(20) }];
-        assert_eq!(pick_examiner(&few, Some(10), &[2], &mut HashMap::new()), None);
+        let few = [
+            Examiner {
+                id: 1,
+                institution_id: Some(10),
+            },
+            Examiner {
+                id: 2,
+                institution_id: Some(20),
+            },
+        ];
+        assert_eq!(
+            pick_examiner(&few, Some(10), &[2], &mut HashMap::new()),
+            None
+        );
         // A candidate without an institution may be marked by anyone.
         assert_eq!(pick_examiner(&few, None, &[], &mut HashMap::new()), Some(1));
     }
@@ -288,13 +315,34 @@ mod tests {
         assert_eq!(
             r.by_topic,
             vec![
-                TopicScore { topic: "asthma".into(), score: 2.0, points: 4 },
-                TopicScore { topic: "fever".into(), score: 9.5, points: 12 },
+                TopicScore {
+                    topic: "asthma".into(),
+                    score: 2.0,
+                    points: 4
+                },
+                TopicScore {
+                    topic: "fever".into(),
+                    score: 9.5,
+                    points: 12
+                },
             ]
         );
-        assert!(!result(&items, 72).expect("marked").passed, "71.9% is not 72%");
-        assert!(result(&items, 71).expect("marked").passed, "the pass mark itself passes");
-        assert_eq!(result(&[item("fever", 10, None)], 50), None, "unmarked: no result yet");
-        assert!(!result(&[], 0).expect("empty").passed, "an empty paper never passes");
+        assert!(
+            !result(&items, 72).expect("marked").passed,
+            "71.9% is not 72%"
+        );
+        assert!(
+            result(&items, 71).expect("marked").passed,
+            "the pass mark itself passes"
+        );
+        assert_eq!(
+            result(&[item("fever", 10, None)], 50),
+            None,
+            "unmarked: no result yet"
+        );
+        assert!(
+            !result(&[], 0).expect("empty").passed,
+            "an empty paper never passes"
+        );
     }
 }

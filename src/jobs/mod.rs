@@ -2,6 +2,7 @@
 //! work with row locks, so several instances never do the same job twice.
 
 pub mod exams;
+pub mod grading;
 pub mod mail;
 pub mod sessions;
 pub mod training;

@@ -21,6 +21,14 @@ pub enum Message {
     },
     /// Someone changed the password: tell the owner in case it was not them.
     PasswordChanged { name: String },
+    /// An examiner's marking is past its due date.
+    MarkingLate { name: String, count: usize },
+    /// An exam's results are out.
+    ResultsOut {
+        name: String,
+        exam: String,
+        link: String,
+    },
     /// A workshop place: moved up from the waiting list (`promoted`), or the
     /// reminder the day before.
     Workshop {
@@ -93,6 +101,25 @@ struct WorkshopHtml<'a> {
     place: &'a str,
 }
 
+/// A short notice with an optional link.
+#[derive(Template)]
+#[template(path = "mail/notice.txt")]
+struct NoticeText<'a> {
+    tr: Tr,
+    name: &'a str,
+    body: &'a str,
+    link: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "mail/notice.html")]
+struct NoticeHtml<'a> {
+    tr: Tr,
+    name: &'a str,
+    body: &'a str,
+    link: &'a str,
+}
+
 pub fn render(message: &Message, locale: Locale) -> Result<Rendered> {
     let tr = Tr::new(locale);
     let failed = |e: askama::Error| Error::internal(format!("mail template: {e}"));
@@ -131,6 +158,50 @@ pub fn render(message: &Message, locale: Locale) -> Result<Rendered> {
             text: PasswordChangedText { tr, name }.render().map_err(failed)?,
             html: PasswordChangedHtml { tr, name }.render().map_err(failed)?,
         }),
+        Message::MarkingLate { name, count } => {
+            let body = tr.t_with("mail.marking_late.body", &[("count", &count.to_string())]);
+            Ok(Rendered {
+                subject: tr.t("mail.marking_late.subject"),
+                text: NoticeText {
+                    tr,
+                    name,
+                    body: &body,
+                    link: "",
+                }
+                .render()
+                .map_err(failed)?,
+                html: NoticeHtml {
+                    tr,
+                    name,
+                    body: &body,
+                    link: "",
+                }
+                .render()
+                .map_err(failed)?,
+            })
+        }
+        Message::ResultsOut { name, exam, link } => {
+            let body = tr.t_with("mail.results_out.body", &[("exam", exam)]);
+            Ok(Rendered {
+                subject: tr.t_with("mail.results_out.subject", &[("exam", exam)]),
+                text: NoticeText {
+                    tr,
+                    name,
+                    body: &body,
+                    link,
+                }
+                .render()
+                .map_err(failed)?,
+                html: NoticeHtml {
+                    tr,
+                    name,
+                    body: &body,
+                    link,
+                }
+                .render()
+                .map_err(failed)?,
+            })
+        }
         Message::Workshop {
             name,
             workshop,

@@ -10,6 +10,7 @@ pub mod auth;
 pub mod banks;
 pub mod courses;
 pub mod exams;
+pub mod grading;
 pub mod institutions;
 pub mod people;
 pub mod training;

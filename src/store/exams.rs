@@ -26,6 +26,10 @@ pub struct ExamRow {
     pub created_by: Option<i64>,
     pub created_at: NaiveDateTime,
     pub results_released_at: Option<NaiveDateTime>,
+    /// Percent of an item's points two markers may differ by.
+    pub marking_tolerance: i32,
+    /// Days an examiner has for a marking task.
+    pub marking_days: i32,
 }
 
 #[derive(Insertable)]
@@ -74,6 +78,8 @@ pub struct AttemptRow {
     pub auto_submitted: bool,
     pub objective_score: Option<f64>,
     pub objective_total: Option<f64>,
+    /// The blind code examiners see instead of the candidate.
+    pub code: Option<String>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -88,6 +94,7 @@ pub struct ItemRow {
     pub points: i32,
     pub option_order: String,
     pub score: Option<f64>,
+    pub marked_at: Option<NaiveDateTime>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -258,6 +265,10 @@ pub fn items_of(conn: &mut DbConn, attempt_id: i64) -> QueryResult<Vec<ItemRow>>
         .filter(attempt_items::attempt_id.eq(attempt_id))
         .order(attempt_items::position.asc())
         .load(conn)
+}
+
+pub fn find_item_by_id(conn: &mut DbConn, id: i64) -> QueryResult<Option<ItemRow>> {
+    attempt_items::table.find(id).first(conn).optional()
 }
 
 pub fn find_item(

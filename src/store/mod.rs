@@ -8,6 +8,7 @@ pub mod api_tokens;
 pub mod audit;
 pub mod banks;
 pub mod exams;
+pub mod grading;
 pub mod institutions;
 pub mod outbox;
 pub mod password_tokens;

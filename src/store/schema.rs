@@ -172,6 +172,8 @@ diesel::table! {
         created_by -> Nullable<BigInt>,
         created_at -> Timestamp,
         results_released_at -> Nullable<Timestamp>,
+        marking_tolerance -> Integer,
+        marking_days -> Integer,
     }
 }
 
@@ -202,6 +204,7 @@ diesel::table! {
         auto_submitted -> Bool,
         objective_score -> Nullable<Double>,
         objective_total -> Nullable<Double>,
+        code -> Nullable<Text>,
     }
 }
 
@@ -216,6 +219,7 @@ diesel::table! {
         points -> Integer,
         option_order -> Text,
         score -> Nullable<Double>,
+        marked_at -> Nullable<Timestamp>,
     }
 }
 
@@ -241,6 +245,7 @@ diesel::table! {
 
 diesel::joinable!(registrations -> exams (exam_id));
 diesel::joinable!(attempts -> exams (exam_id));
+diesel::joinable!(attempts -> people (person_id));
 diesel::joinable!(attempt_items -> attempts (attempt_id));
 diesel::joinable!(attempt_items -> question_versions (version_id));
 diesel::joinable!(answers -> attempt_items (attempt_item_id));
@@ -413,6 +418,25 @@ diesel::joinable!(workshop_sessions -> workshops (workshop_id));
 diesel::joinable!(session_signups -> workshop_sessions (session_id));
 diesel::joinable!(session_signups -> people (person_id));
 
+diesel::table! {
+    marking_tasks (id) {
+        id -> BigInt,
+        exam_id -> BigInt,
+        attempt_item_id -> BigInt,
+        examiner_id -> BigInt,
+        role -> Integer,
+        assigned_at -> Timestamp,
+        due_at -> Timestamp,
+        submitted_at -> Nullable<Timestamp>,
+        total -> Nullable<Double>,
+        marks -> Nullable<Text>,
+        reminded_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::joinable!(marking_tasks -> attempt_items (attempt_item_id));
+diesel::joinable!(marking_tasks -> exams (exam_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
     institutions,
     people,
@@ -443,4 +467,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     workshops,
     workshop_sessions,
     session_signups,
+    marking_tasks,
 );

@@ -15,7 +15,7 @@ use actix_web::middleware::{DefaultHeaders, Next};
 use actix_web::{HttpMessage, web};
 use tracing::Instrument;
 
-use pages::{account, admin, exam_admin, exams, home, training, training_admin};
+use pages::{account, admin, exam_admin, exams, grading, home, training, training_admin};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.configure(api::routes)
@@ -94,6 +94,14 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         )
         .route("/attempts/{id}/summary", web::get().to(exams::summary_page))
         .route("/attempts/{id}/submit", web::post().to(exams::submit))
+        .route("/marking", web::get().to(grading::queue))
+        .route("/marking/{id}", web::get().to(grading::task))
+        .route("/marking/{id}", web::post().to(grading::submit))
+        .route("/attempts/{id}/result", web::get().to(grading::result))
+        .route(
+            "/admin/exams/{id}/release",
+            web::post().to(exam_admin::release),
+        )
         .route("/learn", web::get().to(training::learn))
         .route("/tracks/{key}", web::get().to(training::track))
         .route("/tracks/{key}/enrol", web::post().to(training::enrol))

@@ -11,6 +11,7 @@ mod api;
 mod banks;
 mod browser;
 mod exams;
+mod grading;
 mod mail;
 mod operations;
 mod security;

@@ -5,6 +5,7 @@
 //! from these handlers and served at /api/v1/openapi.json.
 
 pub mod exams;
+pub mod grading;
 pub mod json;
 pub mod training;
 mod types;
@@ -35,6 +36,7 @@ type ApiResult = Result<HttpResponse, ApiError>;
         exams::start_attempt, exams::get_attempt, exams::save_answer, exams::submit_attempt,
         training::list_tracks, training::track_progress, training::enrol, training::library, training::course,
         training::studied, training::start_quiz, training::submit_quiz, training::record,
+        grading::queue, grading::task, grading::submit, grading::status, grading::release, grading::result,
     ),
     components(schemas(ErrorBody)),
     modifiers(&BearerAuth),
@@ -114,6 +116,12 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 web::post().to(training::submit_quiz),
             )
             .route("/training-record", web::get().to(training::record))
+            .route("/marking", web::get().to(grading::queue))
+            .route("/marking/{id}", web::get().to(grading::task))
+            .route("/marking/{id}", web::put().to(grading::submit))
+            .route("/exams/{id}/marking", web::get().to(grading::status))
+            .route("/exams/{id}/release", web::post().to(grading::release))
+            .route("/attempts/{id}/result", web::get().to(grading::result))
             .default_service(web::to(not_found)),
     );
 }

@@ -181,6 +181,7 @@ struct AdminExam {
     duration_minutes: i32,
     roster: Vec<RegisteredCandidate>,
     doctors: Vec<Doctor>,
+    marking: crate::services::grading::MarkingStatus,
 }
 
 async fn exam_page(
@@ -212,6 +213,7 @@ async fn exam_page(
             local_time(tz, exam.closes_at)
         ),
     };
+    let marking = crate::services::grading::marking_status(&page.ctx, caller, id).await?;
     render(
         &AdminExam {
             chrome,
@@ -219,6 +221,7 @@ async fn exam_page(
             duration_minutes: exam.duration_minutes,
             roster,
             doctors,
+            marking,
         },
         status,
     )
@@ -287,6 +290,26 @@ pub async fn predraw(
     exams::predraw(&page.ctx, &caller, id).await?;
     let chrome = Chrome::new(&page).notice("admin_exams.predrawn");
     exam_page(&page, id, chrome, StatusCode::OK).await
+}
+
+/// The owner releases the exam's results (refused, with the reason, while
+/// marking is incomplete).
+pub async fn release(
+    page: Page,
+    req: HttpRequest,
+    path: web::Path<i64>,
+    body: web::Bytes,
+) -> Result<HttpResponse, PageError> {
+    let _: EmptyForm = parse_form(&req, &body)?;
+    let id = path.into_inner();
+    match crate::services::grading::release(&page.ctx, page.caller()?, id).await {
+        Ok(()) => Ok(see_other(&format!("/admin/exams/{id}"))),
+        Err(e @ Error::Conflict { .. }) => {
+            let (chrome, status) = form_error(Chrome::new(&page), e)?;
+            exam_page(&page, id, chrome, status).await
+        }
+        Err(e) => Err(PageError(e)),
+    }
 }
 
 #[cfg(test)]

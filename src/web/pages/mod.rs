@@ -5,6 +5,7 @@ pub mod account;
 pub mod admin;
 pub mod exam_admin;
 pub mod exams;
+pub mod grading;
 pub mod home;
 pub mod training;
 pub mod training_admin;

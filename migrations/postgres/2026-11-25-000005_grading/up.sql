@@ -1,0 +1,31 @@
+-- Blind double marking of open answers (case analyses): each answer gets a
+-- first and a second marking task, and a third when their totals disagree
+-- beyond the exam's tolerance (domain::grading). Examiners see an attempt's
+-- code, never the candidate.
+
+ALTER TABLE exams ADD COLUMN marking_tolerance INTEGER NOT NULL DEFAULT 20;
+ALTER TABLE exams ADD COLUMN marking_days INTEGER NOT NULL DEFAULT 7;
+ALTER TABLE attempts ADD COLUMN code TEXT;
+CREATE UNIQUE INDEX attempts_code ON attempts (code);
+-- When an open answer's final mark was set.
+ALTER TABLE attempt_items ADD COLUMN marked_at TIMESTAMP;
+
+CREATE TABLE marking_tasks (
+    id BIGSERIAL PRIMARY KEY,
+    exam_id BIGINT NOT NULL REFERENCES exams (id),
+    attempt_item_id BIGINT NOT NULL REFERENCES attempt_items (id),
+    examiner_id BIGINT NOT NULL REFERENCES people (id),
+    -- 1 first, 2 second, 3 third marker.
+    role INTEGER NOT NULL,
+    assigned_at TIMESTAMP NOT NULL,
+    due_at TIMESTAMP NOT NULL,
+    submitted_at TIMESTAMP,
+    total DOUBLE PRECISION,
+    -- JSON: one {points, comment} per rubric criterion, in rubric order.
+    marks TEXT,
+    reminded_at TIMESTAMP
+);
+-- One task per marking of an answer, and never the same examiner twice.
+CREATE UNIQUE INDEX marking_tasks_role ON marking_tasks (attempt_item_id, role);
+CREATE UNIQUE INDEX marking_tasks_examiner_once ON marking_tasks (attempt_item_id, examiner_id);
+CREATE INDEX marking_tasks_queue ON marking_tasks (examiner_id, submitted_at);

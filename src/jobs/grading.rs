@@ -1,0 +1,34 @@
+//! Gives out marking as answers arrive (first and second markers, a third on
+//! disagreement) and reminds examiners whose marking is late. Allocation is
+//! idempotent and guarded by unique indexes, so two instances never give the
+//! same marking twice.
+
+use std::time::Duration;
+
+use crate::services::grading;
+use crate::store::{self, Db};
+
+pub fn spawn(db: Db, every: Duration) {
+    actix_web::rt::spawn(async move {
+        let mut tick = actix_web::rt::time::interval(every);
+        loop {
+            tick.tick().await;
+            let db = db.clone();
+            let done = store::blocking(move || {
+                let allocated = grading::allocate(&db)?;
+                let reminded = grading::remind_late(&db)?;
+                Ok((allocated, reminded))
+            })
+            .await;
+            match done {
+                Ok((a, r)) if a > 0 || r > 0 => {
+                    tracing::info!(allocated = a, reminded = r, "marking allocated")
+                }
+                Ok(_) => {}
+                // A unique index refusing a second instance's duplicate, or a
+                // database hiccup: the next round tries again.
+                Err(e) => tracing::warn!(error = %e, "marking allocation round failed"),
+            }
+        }
+    });
+}

@@ -1,0 +1,710 @@
+//! Blind double marking of open answers, and releasing results.
+//!
+//! `allocate` (run by `jobs::grading`) gives every open answer of a
+//! submitted attempt to two examiners, and a third when their totals
+//! disagree; examiners see only the attempt's code. `submit_marks` records a
+//! marking against the rubric and applies the final mark rule of
+//! `domain::grading`. The exam's owner releases results once every answer
+//! has its final mark; candidates then see them as the review policy allows.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Duration, NaiveDateTime, Utc};
+use rand::Rng;
+use serde::{Deserialize, Serialize};
+
+use crate::domain::access::Permission;
+use crate::domain::banks::{Body, Content};
+use crate::domain::exams::ReviewPolicy;
+use crate::domain::grading::{self, Examiner, ItemScore, MarkerRole, Marking};
+use crate::domain::locale::Locale;
+use crate::domain::scoring::Response;
+use crate::error::{Error, Result};
+use crate::mail::{self, Message};
+use crate::services::audit::{self, Outcome};
+use crate::services::{Caller, Ctx, require};
+use crate::store::grading::{self as store_grading, NewTask, TaskRow};
+use crate::store::{self, Db, DbConn, banks as store_banks, exams as store_exams, people};
+
+fn utc(t: NaiveDateTime) -> DateTime<Utc> {
+    t.and_utc()
+}
+
+/// A fresh blind code such as `K7QM-4P2X` (no 0/O, 1/I/L to misread).
+fn new_code() -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHJKMNPQRSTUVWXYZ23456789";
+    let mut rng = rand::rng();
+    let mut code = String::with_capacity(9);
+    for i in 0..8 {
+        if i == 4 {
+            code.push('-');
+        }
+        code.push(ALPHABET[rng.random_range(0..ALPHABET.len())] as char);
+    }
+    code
+}
+
+fn content_of(conn: &mut DbConn, version_id: i64) -> Result<Content> {
+    let v = store_banks::version_by_id(conn, version_id)?.ok_or(Error::NotFound)?;
+    serde_json::from_str(&v.content).map_err(Error::internal)
+}
+
+fn rubric_of(content: &Content) -> Result<(&str, &[crate::domain::banks::Criterion])> {
+    match &content.body {
+        Body::Case {
+            model_answer,
+            rubric,
+        } => Ok((model_answer, rubric)),
+        _ => Err(Error::internal("a marking task for an objective question")),
+    }
+}
+
+/// Gives out the marking that open answers need: a first and second marker
+/// for each new answer, a third where the two disagree. Returns how many
+/// tasks it created. Idempotent; an answer nobody eligible can mark waits.
+pub fn allocate(db: &Db) -> Result<usize> {
+    db.write_blocking(|conn| {
+        let now = store::now();
+        let pending = store_grading::pending_items(conn)?;
+        if pending.is_empty() {
+            return Ok(0);
+        }
+        let examiners: Vec<Examiner> = store_grading::examiners(conn)?
+            .into_iter()
+            .map(|(id, institution_id)| Examiner { id, institution_id })
+            .collect();
+        let mut load: HashMap<i64, u32> = store_grading::open_load(conn)?
+            .into_iter()
+            .map(|(id, n)| (id, n.max(0) as u32))
+            .collect();
+        let mut created = 0;
+        for p in pending {
+            let tasks = store_grading::tasks_of_item(conn, p.item.id)?;
+            let needed: Vec<MarkerRole> = if tasks.is_empty() {
+                vec![MarkerRole::First, MarkerRole::Second]
+            } else if tasks.len() == 2 && tasks.iter().all(|t| t.submitted_at.is_some()) {
+                let totals: Vec<f64> = tasks.iter().filter_map(|t| t.total).collect();
+                match grading::marking(
+                    &totals,
+                    p.item.points.max(0) as u32,
+                    p.marking_tolerance.max(0) as u32,
+                ) {
+                    Marking::NeedsThird => vec![MarkerRole::Third],
+                    _ => Vec::new(),
+                }
+            } else {
+                Vec::new()
+            };
+            if needed.is_empty() {
+                continue;
+            }
+            let mut already: Vec<i64> = tasks.iter().map(|t| t.examiner_id).collect();
+            let mut chosen = Vec::new();
+            for role in &needed {
+                match grading::pick_examiner(
+                    &examiners,
+                    p.candidate_institution,
+                    &already,
+                    &mut load,
+                ) {
+                    Some(id) => {
+                        already.push(id);
+                        chosen.push((*role, id));
+                    }
+                    None => break,
+                }
+            }
+            if chosen.len() < needed.len() {
+                tracing::warn!(
+                    item = p.item.id,
+                    "not enough eligible examiners to mark an answer"
+                );
+                continue;
+            }
+            if p.attempt.code.is_none() {
+                store_grading::set_attempt_code(conn, p.attempt.id, &new_code())?;
+            }
+            for (role, examiner_id) in chosen {
+                store_grading::insert_task(
+                    conn,
+                    &NewTask {
+                        exam_id: p.attempt.exam_id,
+                        item_id: p.item.id,
+                        examiner_id,
+                        role: role.number(),
+                        due_at: now + Duration::days(i64::from(p.marking_days.max(1))),
+                    },
+                    now,
+                )?;
+                created += 1;
+            }
+        }
+        Ok(created)
+    })
+}
+
+/// Emails examiners whose tasks are past due, once per task. Returns how many
+/// emails it queued.
+pub fn remind_late(db: &Db) -> Result<usize> {
+    db.write_blocking(|conn| {
+        let now = store::now();
+        let late = store_grading::late_unreminded(conn, now)?;
+        let mut by_examiner: HashMap<i64, Vec<TaskRow>> = HashMap::new();
+        for t in late {
+            by_examiner.entry(t.examiner_id).or_default().push(t);
+        }
+        let mut sent = 0;
+        for (examiner, tasks) in by_examiner {
+            let ids: Vec<i64> = tasks.iter().map(|t| t.id).collect();
+            if store_grading::mark_reminded(conn, &ids, now)? == 0 {
+                continue;
+            }
+            let Some(person) = people::find(conn, examiner)? else {
+                continue;
+            };
+            mail::enqueue(
+                conn,
+                &person.email,
+                &person.name,
+                Locale::parse(&person.locale).unwrap_or_default(),
+                &Message::MarkingLate {
+                    name: person.name.clone(),
+                    count: tasks.len(),
+                },
+                now,
+            )?;
+            sent += 1;
+        }
+        Ok(sent)
+    })
+}
+
+// ----- the examiner's queue and marking -----
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct QueueLine {
+    pub task_id: i64,
+    pub exam_title: String,
+    /// The attempt's blind code.
+    pub code: String,
+    pub position: i32,
+    /// 1 first, 2 second, 3 third marking.
+    pub role: i32,
+    pub due_at: DateTime<Utc>,
+    pub submitted: bool,
+    pub late: bool,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Queue {
+    pub tasks: Vec<QueueLine>,
+    pub done: usize,
+    pub total: usize,
+}
+
+pub async fn queue(ctx: &Ctx, caller: &Caller) -> Result<Queue> {
+    require(ctx, caller, Permission::Mark).await?;
+    let me = caller.person_id().ok_or(Error::Forbidden)?;
+    ctx.db
+        .read(move |conn| {
+            let now = store::now();
+            let tasks: Vec<QueueLine> = store_grading::queue_of(conn, me)?
+                .into_iter()
+                .map(|(t, exam_title, code, position)| QueueLine {
+                    task_id: t.id,
+                    exam_title,
+                    code: code.unwrap_or_default(),
+                    position,
+                    role: t.role,
+                    due_at: utc(t.due_at),
+                    submitted: t.submitted_at.is_some(),
+                    late: t.submitted_at.is_none() && t.due_at < now,
+                })
+                .collect();
+            Ok(Queue {
+                done: tasks.iter().filter(|t| t.submitted).count(),
+                total: tasks.len(),
+                tasks,
+            })
+        })
+        .await
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
+pub struct CriterionMark {
+    pub points: f64,
+    #[serde(default)]
+    pub comment: String,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct RubricLine {
+    pub criterion: String,
+    pub points: u32,
+}
+
+/// What an examiner sees of one task: the question, rubric, model answer
+/// and the answer, under the attempt's code; their own marks only.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct TaskView {
+    pub task_id: i64,
+    pub exam_title: String,
+    pub code: String,
+    pub position: i32,
+    pub role: i32,
+    pub points: i32,
+    pub stem: String,
+    pub rubric: Vec<RubricLine>,
+    pub model_answer: String,
+    pub answer: String,
+    pub marks: Option<Vec<CriterionMark>>,
+    pub total: Option<f64>,
+    pub due_at: DateTime<Utc>,
+    /// Whether the answer has its final mark (marks can no longer change).
+    pub closed: bool,
+}
+
+async fn refuse_task<T>(ctx: &Ctx, caller: &Caller, task_id: i64) -> Result<T> {
+    let event = audit::event(
+        caller,
+        "marking_task",
+        Some(format!("task:{task_id}")),
+        Outcome::Refused,
+    );
+    ctx.db
+        .write(move |conn| audit::record(conn, &event))
+        .await?;
+    Err(Error::Forbidden)
+}
+
+pub async fn task(ctx: &Ctx, caller: &Caller, task_id: i64) -> Result<TaskView> {
+    require(ctx, caller, Permission::Mark).await?;
+    let me = caller.person_id().ok_or(Error::Forbidden)?;
+    let found = ctx
+        .db
+        .read(move |conn| {
+            let t = store_grading::find_task(conn, task_id)?.ok_or(Error::NotFound)?;
+            if t.examiner_id != me {
+                return Ok(None);
+            }
+            let item =
+                store_exams::find_item_by_id(conn, t.attempt_item_id)?.ok_or(Error::NotFound)?;
+            let attempt =
+                store_exams::find_attempt(conn, item.attempt_id)?.ok_or(Error::NotFound)?;
+            let exam = store_exams::find_exam(conn, t.exam_id)?.ok_or(Error::NotFound)?;
+            let content = content_of(conn, item.version_id)?;
+            let (model_answer, rubric) = rubric_of(&content)?;
+            let answer = match store_exams::find_answer(conn, item.id)? {
+                Some(a) => match serde_json::from_str::<Response>(&a.response) {
+                    Ok(Response::Text { text }) => text,
+                    _ => String::new(),
+                },
+                None => String::new(),
+            };
+            let marks = match &t.marks {
+                Some(json) => Some(serde_json::from_str(json).map_err(Error::internal)?),
+                None => None,
+            };
+            Ok(Some(TaskView {
+                task_id: t.id,
+                exam_title: exam.title,
+                code: attempt.code.unwrap_or_default(),
+                position: item.position,
+                role: t.role,
+                points: item.points,
+                stem: content.stem.clone(),
+                rubric: rubric
+                    .iter()
+                    .map(|c| RubricLine {
+                        criterion: c.criterion.clone(),
+                        points: c.points,
+                    })
+                    .collect(),
+                model_answer: model_answer.to_owned(),
+                answer,
+                marks,
+                total: t.total,
+                due_at: utc(t.due_at),
+                closed: item.score.is_some() || exam.results_released_at.is_some(),
+            }))
+        })
+        .await?;
+    match found {
+        Some(v) => Ok(v),
+        None => refuse_task(ctx, caller, task_id).await,
+    }
+}
+
+/// Records (or, until the answer's final mark, changes) an examiner's
+/// marking. Each criterion gets 0 to its points in half points, and a
+/// comment. When the markings agree the final mark is set; when they
+/// disagree a third examiner is given the answer.
+pub async fn submit_marks(
+    ctx: &Ctx,
+    caller: &Caller,
+    task_id: i64,
+    marks: Vec<CriterionMark>,
+) -> Result<()> {
+    require(ctx, caller, Permission::Mark).await?;
+    let me = caller.person_id().ok_or(Error::Forbidden)?;
+    let base = audit::event(caller, "mark.submit", None, Outcome::Ok);
+    let allowed = ctx
+        .db
+        .write(move |conn| {
+            let now = store::now();
+            let t = store_grading::find_task(conn, task_id)?.ok_or(Error::NotFound)?;
+            if t.examiner_id != me {
+                return Ok(false);
+            }
+            let item =
+                store_exams::find_item_by_id(conn, t.attempt_item_id)?.ok_or(Error::NotFound)?;
+            let exam = store_exams::find_exam(conn, t.exam_id)?.ok_or(Error::NotFound)?;
+            if item.score.is_some() || exam.results_released_at.is_some() {
+                return Err(Error::conflict(
+                    "marks",
+                    "this answer's final mark is set; its marks can no longer change",
+                ));
+            }
+            let content = content_of(conn, item.version_id)?;
+            let (_, rubric) = rubric_of(&content)?;
+            if marks.len() != rubric.len() {
+                return Err(Error::invalid(
+                    "marks",
+                    format!("mark each of the {} criteria", rubric.len()),
+                ));
+            }
+            for (i, (m, c)) in marks.iter().zip(rubric).enumerate() {
+                if !grading::valid_criterion_mark(m.points, c.points) {
+                    return Err(Error::invalid(
+                        format!("marks[{i}]"),
+                        format!("must be 0 to {} in half points", c.points),
+                    ));
+                }
+                if m.comment.chars().count() > 2000 {
+                    return Err(Error::invalid(
+                        format!("marks[{i}]"),
+                        "the comment is longer than 2000 characters",
+                    ));
+                }
+            }
+            let total: f64 = marks.iter().map(|m| m.points).sum();
+            let json = serde_json::to_string(&marks).map_err(Error::internal)?;
+            let action = if t.submitted_at.is_some() {
+                "mark.change"
+            } else {
+                "mark.submit"
+            };
+            store_grading::save_marks(conn, t.id, &json, total, now)?;
+            let mut event = base.clone();
+            event.action = action.to_owned();
+            event.target = Some(format!("task:{} item:{} role:{}", t.id, item.id, t.role));
+            event.detail = Some(format!(
+                "before {} after {json}",
+                t.marks.as_deref().unwrap_or("none")
+            ));
+            audit::record(conn, &event)?;
+            // Apply the final mark rule over the submitted markings.
+            let tasks = store_grading::tasks_of_item(conn, item.id)?;
+            let totals: Vec<f64> = tasks
+                .iter()
+                .filter(|t| t.submitted_at.is_some())
+                .filter_map(|t| t.total)
+                .collect();
+            if totals.len() == tasks.len()
+                && let Marking::Final(mark) = grading::marking(
+                    &totals,
+                    item.points.max(0) as u32,
+                    exam.marking_tolerance.max(0) as u32,
+                )
+            {
+                store_grading::set_final(conn, item.id, mark, now)?;
+            }
+            Ok(true)
+        })
+        .await?;
+    if !allowed {
+        return refuse_task(ctx, caller, task_id).await;
+    }
+    // A disagreement needs a third marker now, not at the job's next round.
+    let db = ctx.db.clone();
+    store::blocking(move || allocate(&db)).await?;
+    Ok(())
+}
+
+// ----- releasing results -----
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct MarkingStatus {
+    pub tasks: i64,
+    pub submitted: i64,
+    pub late: i64,
+    pub open_attempts: i64,
+    pub unmarked_items: i64,
+    pub released_at: Option<DateTime<Utc>>,
+}
+
+pub async fn marking_status(ctx: &Ctx, caller: &Caller, exam_id: i64) -> Result<MarkingStatus> {
+    require(ctx, caller, Permission::ManageExams).await?;
+    ctx.db
+        .read(move |conn| {
+            let exam = store_exams::find_exam(conn, exam_id)?.ok_or(Error::NotFound)?;
+            let (tasks, submitted, late) = store_grading::task_counts(conn, exam_id, store::now())?;
+            let (open_attempts, unmarked_items) = store_grading::unfinished(conn, exam_id)?;
+            Ok(MarkingStatus {
+                tasks,
+                submitted,
+                late,
+                open_attempts,
+                unmarked_items,
+                released_at: exam.results_released_at.map(utc),
+            })
+        })
+        .await
+}
+
+/// The exam's owner releases its results once every attempt is submitted and
+/// every answer has its final mark; each candidate is emailed.
+pub async fn release(ctx: &Ctx, caller: &Caller, exam_id: i64) -> Result<()> {
+    require(ctx, caller, Permission::ManageExams).await?;
+    let me = caller.person_id().ok_or(Error::Forbidden)?;
+    let public_url = ctx.settings.public_url.clone();
+    let event = audit::event(
+        caller,
+        "exam.release",
+        Some(format!("exam:{exam_id}")),
+        Outcome::Ok,
+    );
+    let owner = ctx
+        .db
+        .write(move |conn| {
+            let now = store::now();
+            let exam = store_exams::find_exam(conn, exam_id)?.ok_or(Error::NotFound)?;
+            if exam.created_by != Some(me) {
+                return Ok(false);
+            }
+            if exam.results_released_at.is_some() {
+                return Ok(true);
+            }
+            if now < exam.closes_at {
+                return Err(Error::conflict("exam", "the exam is still open"));
+            }
+            let (open, unmarked) = store_grading::unfinished(conn, exam_id)?;
+            if open > 0 {
+                return Err(Error::conflict("exam", "attempts are still being taken"));
+            }
+            if unmarked > 0 {
+                return Err(Error::conflict(
+                    "exam",
+                    format!("marking is not complete: {unmarked} answers have no final mark"),
+                ));
+            }
+            store_grading::release(conn, exam_id, now)?;
+            for attempt in store_grading::submitted_attempts(conn, exam_id)? {
+                if let Some(person) = people::find(conn, attempt.person_id)? {
+                    mail::enqueue(
+                        conn,
+                        &person.email,
+                        &person.name,
+                        Locale::parse(&person.locale).unwrap_or_default(),
+                        &Message::ResultsOut {
+                            name: person.name.clone(),
+                            exam: exam.title.clone(),
+                            link: format!("{public_url}/attempts/{}/result", attempt.id),
+                        },
+                        now,
+                    )?;
+                }
+            }
+            audit::record(conn, &event)?;
+            Ok(true)
+        })
+        .await?;
+    if owner {
+        Ok(())
+    } else {
+        let event = audit::event(
+            caller,
+            "exam.release",
+            Some(format!("exam:{exam_id}")),
+            Outcome::Refused,
+        );
+        ctx.db
+            .write(move |conn| audit::record(conn, &event))
+            .await?;
+        Err(Error::Forbidden)
+    }
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct TopicLine {
+    pub topic: String,
+    pub score: f64,
+    pub points: u32,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ReviewItem {
+    pub position: i32,
+    pub kind: String,
+    pub stem: String,
+    pub options: Vec<String>,
+    /// Positions (as shown to the candidate) of the correct options.
+    pub correct_options: Vec<usize>,
+    pub correct_answer: Option<bool>,
+    #[schema(value_type = Option<Object>)]
+    pub your_answer: Option<crate::domain::scoring::ShownAnswer>,
+    pub score: f64,
+    pub points: i32,
+    pub explanation: String,
+    pub model_answer: Option<String>,
+}
+
+/// A candidate's result, as the exam's review policy allows.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ResultView {
+    pub attempt_id: i64,
+    pub exam_title: String,
+    pub score: f64,
+    pub points: u32,
+    pub percent: u32,
+    pub pass_mark: i32,
+    pub passed: bool,
+    /// With the `topics` and `full` policies.
+    pub by_topic: Vec<TopicLine>,
+    /// With the `full` policy: every question with the correct answer.
+    pub items: Vec<ReviewItem>,
+}
+
+pub async fn result(ctx: &Ctx, caller: &Caller, attempt_id: i64) -> Result<ResultView> {
+    let me = caller.person_id().ok_or(Error::Forbidden)?;
+    let found = ctx
+        .db
+        .read(move |conn| {
+            let attempt = store_exams::find_attempt(conn, attempt_id)?.ok_or(Error::NotFound)?;
+            if attempt.person_id != me {
+                return Ok(None);
+            }
+            let exam = store_exams::find_exam(conn, attempt.exam_id)?.ok_or(Error::NotFound)?;
+            if exam.results_released_at.is_none() || attempt.submitted_at.is_none() {
+                return Err(Error::conflict("attempt", "results are not released yet"));
+            }
+            let policy =
+                ReviewPolicy::parse(&exam.review_policy).unwrap_or(ReviewPolicy::ScoreOnly);
+            let items = store_exams::items_of(conn, attempt.id)?;
+            let answers = store_exams::answers_of(conn, attempt.id)?;
+            let mut scores = Vec::with_capacity(items.len());
+            let mut review = Vec::new();
+            for item in &items {
+                let version =
+                    store_banks::version_by_id(conn, item.version_id)?.ok_or(Error::NotFound)?;
+                let content: Content =
+                    serde_json::from_str(&version.content).map_err(Error::internal)?;
+                scores.push(ItemScore {
+                    topic: version.topic.clone(),
+                    points: item.points.max(0) as u32,
+                    score: item.score,
+                });
+                if policy == ReviewPolicy::Full {
+                    let order: Vec<usize> =
+                        serde_json::from_str(&item.option_order).unwrap_or_default();
+                    let response = answers
+                        .iter()
+                        .find(|a| a.attempt_item_id == item.id)
+                        .and_then(|a| serde_json::from_str::<Response>(&a.response).ok());
+                    review.push(review_item(item, &content, &order, response.as_ref()));
+                }
+            }
+            let r = grading::result(&scores, exam.pass_mark.max(0) as u32)
+                .ok_or_else(|| Error::conflict("attempt", "results are not released yet"))?;
+            Ok(Some(ResultView {
+                attempt_id: attempt.id,
+                exam_title: exam.title,
+                score: r.score,
+                points: r.points,
+                percent: r.percent,
+                pass_mark: exam.pass_mark,
+                passed: r.passed,
+                by_topic: if policy == ReviewPolicy::ScoreOnly {
+                    Vec::new()
+                } else {
+                    r.by_topic
+                        .into_iter()
+                        .map(|t| TopicLine {
+                            topic: t.topic,
+                            score: t.score,
+                            points: t.points,
+                        })
+                        .collect()
+                },
+                items: review,
+            }))
+        })
+        .await?;
+    match found {
+        Some(v) => Ok(v),
+        None => {
+            let event = audit::event(
+                caller,
+                "attempt_result",
+                Some(format!("attempt:{attempt_id}")),
+                Outcome::Refused,
+            );
+            ctx.db
+                .write(move |conn| audit::record(conn, &event))
+                .await?;
+            Err(Error::Forbidden)
+        }
+    }
+}
+
+fn review_item(
+    item: &store_exams::ItemRow,
+    content: &Content,
+    order: &[usize],
+    response: Option<&Response>,
+) -> ReviewItem {
+    use crate::domain::scoring::ShownAnswer;
+    let (options, correct_options, correct_answer, model_answer) = match &content.body {
+        Body::Single { options } | Body::Multiple { options } => (
+            order
+                .iter()
+                .filter_map(|i| options.get(*i).map(|o| o.text.clone()))
+                .collect(),
+            order
+                .iter()
+                .enumerate()
+                .filter(|(_, i)| options.get(**i).is_some_and(|o| o.correct))
+                .map(|(shown, _)| shown)
+                .collect(),
+            None,
+            None,
+        ),
+        Body::TrueFalse { answer } => (Vec::new(), Vec::new(), Some(*answer), None),
+        Body::Case { model_answer, .. } => {
+            (Vec::new(), Vec::new(), None, Some(model_answer.clone()))
+        }
+    };
+    let your_answer = response.map(|r| match r {
+        Response::Choices { options } => ShownAnswer::Positions(
+            options
+                .iter()
+                .filter_map(|i| order.iter().position(|o| o == i))
+                .collect(),
+        ),
+        Response::TrueFalse { value } => ShownAnswer::TrueFalse(*value),
+        Response::Text { text } => ShownAnswer::Text(text.clone()),
+    });
+    ReviewItem {
+        position: item.position,
+        kind: content.body.kind().as_str().to_owned(),
+        stem: content.stem.clone(),
+        options,
+        correct_options,
+        correct_answer,
+        your_answer,
+        score: item.score.unwrap_or(0.0),
+        points: item.points,
+        explanation: content.explanation.clone(),
+        model_answer,
+    }
+}

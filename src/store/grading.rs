@@ -1,0 +1,277 @@
+//! Queries for marking open answers and for releasing results.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use crate::domain::roles::Role;
+use crate::store::DbConn;
+use crate::store::exams::{AttemptRow, ItemRow};
+use crate::store::schema::{
+    attempt_items, attempts, exams, marking_tasks, people, person_roles, question_versions,
+};
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = marking_tasks)]
+pub struct TaskRow {
+    pub id: i64,
+    pub exam_id: i64,
+    pub attempt_item_id: i64,
+    pub examiner_id: i64,
+    pub role: i32,
+    pub assigned_at: NaiveDateTime,
+    pub due_at: NaiveDateTime,
+    pub submitted_at: Option<NaiveDateTime>,
+    pub total: Option<f64>,
+    pub marks: Option<String>,
+    pub reminded_at: Option<NaiveDateTime>,
+}
+
+/// An open answer of a submitted attempt that has no final mark yet.
+#[derive(Debug, Clone)]
+pub struct PendingItem {
+    pub item: ItemRow,
+    pub attempt: AttemptRow,
+    pub candidate_institution: Option<i64>,
+    pub marking_tolerance: i32,
+    pub marking_days: i32,
+}
+
+/// Open answers (case analyses) of submitted attempts of unreleased exams
+/// that have no final mark.
+pub fn pending_items(conn: &mut DbConn) -> QueryResult<Vec<PendingItem>> {
+    let rows: Vec<(ItemRow, AttemptRow, i32, i32, Option<i64>)> = attempt_items::table
+        .inner_join(
+            attempts::table
+                .inner_join(exams::table)
+                .inner_join(people::table),
+        )
+        .inner_join(question_versions::table)
+        .filter(attempts::submitted_at.is_not_null())
+        .filter(attempt_items::score.is_null())
+        .filter(question_versions::kind.eq("case"))
+        .filter(exams::results_released_at.is_null())
+        .order(attempt_items::id.asc())
+        .select((
+            ItemRow::as_select(),
+            AttemptRow::as_select(),
+            exams::marking_tolerance,
+            exams::marking_days,
+            people::institution_id,
+        ))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(
+            |(item, attempt, marking_tolerance, marking_days, candidate_institution)| PendingItem {
+                item,
+                attempt,
+                candidate_institution,
+                marking_tolerance,
+                marking_days,
+            },
+        )
+        .collect())
+}
+
+/// Active examiners with their institutions.
+pub fn examiners(conn: &mut DbConn) -> QueryResult<Vec<(i64, Option<i64>)>> {
+    people::table
+        .inner_join(person_roles::table)
+        .filter(person_roles::role.eq(Role::Examiner.as_str()))
+        .filter(people::active.eq(true))
+        .order(people::id.asc())
+        .select((people::id, people::institution_id))
+        .load(conn)
+}
+
+/// Open (unsubmitted) tasks per examiner.
+pub fn open_load(conn: &mut DbConn) -> QueryResult<Vec<(i64, i64)>> {
+    marking_tasks::table
+        .filter(marking_tasks::submitted_at.is_null())
+        .group_by(marking_tasks::examiner_id)
+        .select((marking_tasks::examiner_id, diesel::dsl::count_star()))
+        .load(conn)
+}
+
+pub fn tasks_of_item(conn: &mut DbConn, item_id: i64) -> QueryResult<Vec<TaskRow>> {
+    marking_tasks::table
+        .filter(marking_tasks::attempt_item_id.eq(item_id))
+        .order(marking_tasks::role.asc())
+        .select(TaskRow::as_select())
+        .load(conn)
+}
+
+pub struct NewTask {
+    pub exam_id: i64,
+    pub item_id: i64,
+    pub examiner_id: i64,
+    pub role: i32,
+    pub due_at: NaiveDateTime,
+}
+
+pub fn insert_task(conn: &mut DbConn, t: &NewTask, now: NaiveDateTime) -> QueryResult<usize> {
+    diesel::insert_into(marking_tasks::table)
+        .values((
+            marking_tasks::exam_id.eq(t.exam_id),
+            marking_tasks::attempt_item_id.eq(t.item_id),
+            marking_tasks::examiner_id.eq(t.examiner_id),
+            marking_tasks::role.eq(t.role),
+            marking_tasks::assigned_at.eq(now),
+            marking_tasks::due_at.eq(t.due_at),
+        ))
+        .execute(conn)
+}
+
+pub fn set_attempt_code(conn: &mut DbConn, attempt_id: i64, code: &str) -> QueryResult<usize> {
+    diesel::update(
+        attempts::table
+            .find(attempt_id)
+            .filter(attempts::code.is_null()),
+    )
+    .set(attempts::code.eq(code))
+    .execute(conn)
+}
+
+pub fn find_task(conn: &mut DbConn, id: i64) -> QueryResult<Option<TaskRow>> {
+    marking_tasks::table
+        .find(id)
+        .select(TaskRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// A task as its examiner's queue lists it: the task, the exam's title, the
+/// attempt's blind code and the item's position.
+pub type QueueRow = (TaskRow, String, Option<String>, i32);
+
+/// An examiner's tasks with the exam's title, the attempt's code and the
+/// item's position: nothing about the candidate.
+pub fn queue_of(conn: &mut DbConn, examiner_id: i64) -> QueryResult<Vec<QueueRow>> {
+    marking_tasks::table
+        .inner_join(exams::table)
+        .inner_join(attempt_items::table.inner_join(attempts::table))
+        .filter(marking_tasks::examiner_id.eq(examiner_id))
+        .order((
+            marking_tasks::submitted_at.is_not_null(),
+            marking_tasks::due_at.asc(),
+            marking_tasks::id.asc(),
+        ))
+        .select((
+            TaskRow::as_select(),
+            exams::title,
+            attempts::code,
+            attempt_items::position,
+        ))
+        .load(conn)
+}
+
+pub fn save_marks(
+    conn: &mut DbConn,
+    task_id: i64,
+    marks_json: &str,
+    total: f64,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    diesel::update(marking_tasks::table.find(task_id))
+        .set((
+            marking_tasks::marks.eq(marks_json),
+            marking_tasks::total.eq(total),
+            marking_tasks::submitted_at.eq(now),
+        ))
+        .execute(conn)
+}
+
+pub fn set_final(
+    conn: &mut DbConn,
+    item_id: i64,
+    score: f64,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    diesel::update(attempt_items::table.find(item_id))
+        .set((
+            attempt_items::score.eq(score),
+            attempt_items::marked_at.eq(now),
+        ))
+        .execute(conn)
+}
+
+/// Tasks past their due time whose examiner has not been reminded.
+pub fn late_unreminded(conn: &mut DbConn, now: NaiveDateTime) -> QueryResult<Vec<TaskRow>> {
+    marking_tasks::table
+        .filter(marking_tasks::submitted_at.is_null())
+        .filter(marking_tasks::reminded_at.is_null())
+        .filter(marking_tasks::due_at.lt(now))
+        .select(TaskRow::as_select())
+        .load(conn)
+}
+
+pub fn mark_reminded(conn: &mut DbConn, ids: &[i64], now: NaiveDateTime) -> QueryResult<usize> {
+    diesel::update(
+        marking_tasks::table
+            .filter(marking_tasks::id.eq_any(ids))
+            .filter(marking_tasks::reminded_at.is_null()),
+    )
+    .set(marking_tasks::reminded_at.eq(now))
+    .execute(conn)
+}
+
+/// Marking progress of an exam: (tasks, submitted tasks, late tasks).
+pub fn task_counts(
+    conn: &mut DbConn,
+    exam_id: i64,
+    now: NaiveDateTime,
+) -> QueryResult<(i64, i64, i64)> {
+    let all = marking_tasks::table
+        .filter(marking_tasks::exam_id.eq(exam_id))
+        .count()
+        .get_result(conn)?;
+    let done = marking_tasks::table
+        .filter(marking_tasks::exam_id.eq(exam_id))
+        .filter(marking_tasks::submitted_at.is_not_null())
+        .count()
+        .get_result(conn)?;
+    let late = marking_tasks::table
+        .filter(marking_tasks::exam_id.eq(exam_id))
+        .filter(marking_tasks::submitted_at.is_null())
+        .filter(marking_tasks::due_at.lt(now))
+        .count()
+        .get_result(conn)?;
+    Ok((all, done, late))
+}
+
+/// What stops an exam's results: attempts still being taken, and items of
+/// submitted attempts without a (final) score.
+pub fn unfinished(conn: &mut DbConn, exam_id: i64) -> QueryResult<(i64, i64)> {
+    let open = attempts::table
+        .filter(attempts::exam_id.eq(exam_id))
+        .filter(attempts::started_at.is_not_null())
+        .filter(attempts::submitted_at.is_null())
+        .count()
+        .get_result(conn)?;
+    let unmarked = attempt_items::table
+        .inner_join(attempts::table)
+        .filter(attempts::exam_id.eq(exam_id))
+        .filter(attempts::submitted_at.is_not_null())
+        .filter(attempt_items::score.is_null())
+        .count()
+        .get_result(conn)?;
+    Ok((open, unmarked))
+}
+
+pub fn submitted_attempts(conn: &mut DbConn, exam_id: i64) -> QueryResult<Vec<AttemptRow>> {
+    attempts::table
+        .filter(attempts::exam_id.eq(exam_id))
+        .filter(attempts::submitted_at.is_not_null())
+        .select(AttemptRow::as_select())
+        .load(conn)
+}
+
+pub fn release(conn: &mut DbConn, exam_id: i64, now: NaiveDateTime) -> QueryResult<usize> {
+    diesel::update(
+        exams::table
+            .find(exam_id)
+            .filter(exams::results_released_at.is_null()),
+    )
+    .set(exams::results_released_at.eq(now))
+    .execute(conn)
+}

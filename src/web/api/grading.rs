@@ -1,0 +1,71 @@
+//! Marking (examiners), marking progress and releasing results (the exam's
+//! owner), and a candidate's result.
+
+use actix_web::{HttpResponse, web};
+use serde::Deserialize;
+use utoipa::ToSchema;
+
+use crate::services::Ctx;
+use crate::services::grading::{self, CriterionMark, MarkingStatus, Queue, ResultView, TaskView};
+use crate::web::api::json::Json;
+use crate::web::error::{ApiError, ErrorBody};
+use crate::web::session::ApiCaller;
+
+type ApiResult = Result<HttpResponse, ApiError>;
+
+/// The caller's marking queue with progress.
+#[utoipa::path(get, path = "/api/v1/marking", tag = "grading", security(("bearer" = [])), responses((status = 200, body = Queue), (status = 403, body = ErrorBody)))]
+pub async fn queue(ctx: web::Data<Ctx>, caller: ApiCaller) -> ApiResult {
+    Ok(HttpResponse::Ok().json(grading::queue(&ctx, &caller.caller).await?))
+}
+
+/// One marking task: question, rubric, model answer and the answer, under
+/// the attempt's code (never the candidate), with one's own marks only.
+#[utoipa::path(get, path = "/api/v1/marking/{id}", tag = "grading", security(("bearer" = [])),
+    params(("id" = i64, Path)), responses((status = 200, body = TaskView), (status = 403, body = ErrorBody)))]
+pub async fn task(ctx: web::Data<Ctx>, caller: ApiCaller, id: web::Path<i64>) -> ApiResult {
+    Ok(HttpResponse::Ok().json(grading::task(&ctx, &caller.caller, id.into_inner()).await?))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MarksBody {
+    /// One per rubric criterion, in rubric order.
+    pub marks: Vec<CriterionMark>,
+}
+
+/// Records (or changes, until the final mark) one's marking of a task.
+#[utoipa::path(put, path = "/api/v1/marking/{id}", tag = "grading", security(("bearer" = [])), request_body = MarksBody,
+    params(("id" = i64, Path)), responses((status = 204), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn submit(
+    ctx: web::Data<Ctx>,
+    caller: ApiCaller,
+    id: web::Path<i64>,
+    body: Json<MarksBody>,
+) -> ApiResult {
+    grading::submit_marks(&ctx, &caller.caller, id.into_inner(), body.0.marks).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Marking progress of an exam (admins).
+#[utoipa::path(get, path = "/api/v1/exams/{id}/marking", tag = "grading", security(("bearer" = [])),
+    params(("id" = i64, Path)), responses((status = 200, body = MarkingStatus), (status = 403, body = ErrorBody)))]
+pub async fn status(ctx: web::Data<Ctx>, caller: ApiCaller, id: web::Path<i64>) -> ApiResult {
+    Ok(HttpResponse::Ok()
+        .json(grading::marking_status(&ctx, &caller.caller, id.into_inner()).await?))
+}
+
+/// Releases the results (the exam's owner; refused while marking is incomplete).
+#[utoipa::path(post, path = "/api/v1/exams/{id}/release", tag = "grading", security(("bearer" = [])),
+    params(("id" = i64, Path)), responses((status = 204), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn release(ctx: web::Data<Ctx>, caller: ApiCaller, id: web::Path<i64>) -> ApiResult {
+    grading::release(&ctx, &caller.caller, id.into_inner()).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// One's own result, once released, as the exam's review policy allows.
+#[utoipa::path(get, path = "/api/v1/attempts/{id}/result", tag = "grading", security(("bearer" = [])),
+    params(("id" = i64, Path)), responses((status = 200, body = ResultView), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn result(ctx: web::Data<Ctx>, caller: ApiCaller, id: web::Path<i64>) -> ApiResult {
+    Ok(HttpResponse::Ok().json(grading::result(&ctx, &caller.caller, id.into_inner()).await?))
+}

@@ -1,0 +1,178 @@
+//! The examiner's pages (the marking queue and the marking form, blind) and
+//! the candidate's result page.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+
+use crate::error::Error;
+use crate::services::grading::{self, CriterionMark, Queue, ResultView, TaskView};
+use crate::web::error::PageError;
+use crate::web::pages::{Chrome, form_error, local_time, parse_form, render, see_other};
+use crate::web::session::Page;
+
+#[derive(Template)]
+#[template(path = "grading/queue.html")]
+struct QueuePage {
+    chrome: Chrome,
+    q: Queue,
+    tz: chrono_tz::Tz,
+}
+
+impl QueuePage {
+    fn when(&self, t: &chrono::DateTime<chrono::Utc>) -> String {
+        local_time(self.tz, t.naive_utc())
+    }
+}
+
+pub async fn queue(page: Page) -> Result<HttpResponse, PageError> {
+    let q = grading::queue(&page.ctx, page.caller()?).await?;
+    render(
+        &QueuePage {
+            chrome: Chrome::new(&page),
+            q,
+            tz: page.ctx.settings.time_zone,
+        },
+        StatusCode::OK,
+    )
+}
+
+#[derive(Template)]
+#[template(path = "grading/task.html")]
+struct TaskPage {
+    chrome: Chrome,
+    t: TaskView,
+    due: String,
+}
+
+impl TaskPage {
+    fn mark(&self, i: &usize) -> String {
+        self.t
+            .marks
+            .as_ref()
+            .and_then(|m| m.get(*i))
+            .map(|m| m.points.to_string())
+            .unwrap_or_default()
+    }
+
+    fn role_key(&self) -> String {
+        format!("marking.role{}", self.t.role)
+    }
+
+    fn field(&self, i: &usize) -> String {
+        format!("marks[{i}]")
+    }
+
+    fn comment(&self, i: &usize) -> String {
+        self.t
+            .marks
+            .as_ref()
+            .and_then(|m| m.get(*i))
+            .map(|m| m.comment.clone())
+            .unwrap_or_default()
+    }
+}
+
+async fn task_page(
+    page: &Page,
+    id: i64,
+    chrome: Chrome,
+    status: StatusCode,
+) -> Result<HttpResponse, PageError> {
+    let t = grading::task(&page.ctx, page.caller()?, id).await?;
+    let due = local_time(page.ctx.settings.time_zone, t.due_at.naive_utc());
+    render(&TaskPage { chrome, t, due }, status)
+}
+
+pub async fn task(page: Page, path: web::Path<i64>) -> Result<HttpResponse, PageError> {
+    task_page(&page, path.into_inner(), Chrome::new(&page), StatusCode::OK).await
+}
+
+/// The form sends `points{i}` and `comment{i}` for each rubric criterion.
+fn marks_of(pairs: &[(String, String)]) -> Result<Vec<CriterionMark>, Error> {
+    let mut marks: Vec<CriterionMark> = Vec::new();
+    for i in 0.. {
+        let Some((_, points)) = pairs.iter().find(|(k, _)| *k == format!("points{i}")) else {
+            break;
+        };
+        let points: f64 = points
+            .trim()
+            .replace(',', ".")
+            .parse()
+            .map_err(|_| Error::invalid(format!("marks[{i}]"), "must be a number"))?;
+        let comment = pairs
+            .iter()
+            .find(|(k, _)| *k == format!("comment{i}"))
+            .map(|(_, c)| c.trim().to_owned())
+            .unwrap_or_default();
+        marks.push(CriterionMark { points, comment });
+    }
+    Ok(marks)
+}
+
+pub async fn submit(
+    page: Page,
+    req: HttpRequest,
+    path: web::Path<i64>,
+    body: web::Bytes,
+) -> Result<HttpResponse, PageError> {
+    let pairs: Vec<(String, String)> = parse_form(&req, &body)?;
+    let id = path.into_inner();
+    let saved = match marks_of(&pairs) {
+        Ok(marks) => grading::submit_marks(&page.ctx, page.caller()?, id, marks).await,
+        Err(e) => Err(e),
+    };
+    match saved {
+        Ok(()) => Ok(see_other("/marking")),
+        Err(e @ (Error::Invalid { .. } | Error::Conflict { .. })) => {
+            let (chrome, status) = form_error(Chrome::new(&page), e)?;
+            task_page(&page, id, chrome, status).await
+        }
+        Err(e) => Err(PageError(e)),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "grading/result.html")]
+struct ResultPage {
+    chrome: Chrome,
+    r: ResultView,
+}
+
+impl ResultPage {
+    fn chose(&self, position: &i32, option: &usize) -> bool {
+        use crate::domain::scoring::ShownAnswer;
+        self.r
+            .items
+            .iter()
+            .find(|i| i.position == *position)
+            .and_then(|i| i.your_answer.as_ref())
+            .is_some_and(|a| matches!(a, ShownAnswer::Positions(p) if p.contains(option)))
+    }
+
+    fn text(&self, position: &i32) -> String {
+        use crate::domain::scoring::ShownAnswer;
+        match self
+            .r
+            .items
+            .iter()
+            .find(|i| i.position == *position)
+            .and_then(|i| i.your_answer.as_ref())
+        {
+            Some(ShownAnswer::Text(t)) => t.clone(),
+            Some(ShownAnswer::TrueFalse(v)) => v.to_string(),
+            _ => String::new(),
+        }
+    }
+}
+
+pub async fn result(page: Page, path: web::Path<i64>) -> Result<HttpResponse, PageError> {
+    let r = grading::result(&page.ctx, page.caller()?, path.into_inner()).await?;
+    render(
+        &ResultPage {
+            chrome: Chrome::new(&page),
+            r,
+        },
+        StatusCode::OK,
+    )
+}

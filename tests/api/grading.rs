@@ -1,0 +1,502 @@
+//! Blind double marking and results over HTTP: allocation away from the
+//! candidate's institution, blindness, the third marker at and beyond the
+//! tolerance, the final mark rule, release refused while marking is
+//! incomplete, and results as the review policy allows.
+
+use std::time::Duration;
+
+use diesel::RunQueryDsl;
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use crate::exams::{doctor, exam_body, load_bank, register, scheduled, setup};
+use crate::helpers::{Backend, TestApp};
+use crate::on_both_databases;
+
+on_both_databases!(
+    answers_are_double_marked_blind_and_never_by_the_candidates_institution,
+    a_disagreement_beyond_the_tolerance_brings_a_third_marker,
+    results_are_released_only_when_marking_is_complete,
+);
+
+const PASSWORD: &str = "examiner test phrase";
+
+struct World {
+    admin: String,
+    longxi: i64,
+    exam: i64,
+    /// (person id, token) of examiners: one at Longxi, three elsewhere.
+    examiners: Vec<(i64, String)>,
+}
+
+async fn person(
+    app: &TestApp,
+    admin: &str,
+    email: &str,
+    name: &str,
+    roles: Value,
+    institution: Option<i64>,
+) -> (i64, String) {
+    let mut body = json!({"email": email, "name": name, "roles": roles});
+    if let Some(i) = institution {
+        body["institution_id"] = json!(i);
+    }
+    let (status, p) = app
+        .api(Method::POST, "/api/v1/people", admin, Some(body))
+        .await;
+    assert_eq!(status, 201, "{p}");
+    let link = app.setup_token(email);
+    app.api(
+        Method::POST,
+        "/api/v1/password-setup",
+        "",
+        Some(json!({"token": link, "password": PASSWORD})),
+    )
+    .await;
+    (
+        p["id"].as_i64().unwrap(),
+        app.token_for(email, PASSWORD).await,
+    )
+}
+
+async fn world(app: &TestApp) -> World {
+    let (admin, _, _) = setup(app).await;
+    load_bank(app);
+    let (_, insts) = app
+        .api(Method::GET, "/api/v1/institutions", &admin, None)
+        .await;
+    let longxi = insts[0]["id"].as_i64().unwrap();
+    let (_, other) = app
+        .api(Method::POST, "/api/v1/institutions", &admin, Some(json!({"name": "Tertiary Children's Hospital", "level": "tertiary", "region": "Yuzhong", "alliance_member": true})))
+        .await;
+    let other = other["id"].as_i64().unwrap();
+    let mut examiners = vec![
+        person(
+            app,
+            &admin,
+            "e0@longxi.example",
+            "Examiner Zero",
+            json!(["examiner"]),
+            Some(longxi),
+        )
+        .await,
+    ];
+    for i in 1..=3 {
+        examiners.push(
+            person(
+                app,
+                &admin,
+                &format!("e{i}@tch.example"),
+                &format!("Examiner {i}"),
+                json!(["examiner"]),
+                Some(other),
+            )
+            .await,
+        );
+    }
+    let exam = scheduled(app, &admin, exam_body(-1, 120, 60)).await;
+    World {
+        admin,
+        longxi,
+        exam,
+        examiners,
+    }
+}
+
+/// A candidate of Longxi sits the exam: objective answers all wrong, the
+/// case answered with `text`, then submits. Returns (attempt id, token).
+async fn sit(app: &TestApp, w: &World, name: &str, text: &str) -> (i64, String) {
+    let (id, token) = doctor(app, &w.admin, w.longxi, name).await;
+    register(app, &w.admin, w.exam, id).await;
+    let (status, attempt) = app
+        .api(
+            Method::POST,
+            &format!("/api/v1/exams/{}/attempts", w.exam),
+            &token,
+            None,
+        )
+        .await;
+    assert!(status == 200 || status == 201, "{attempt}");
+    let attempt_id = attempt["id"].as_i64().unwrap();
+    for item in attempt["items"].as_array().unwrap() {
+        let position = item["position"].as_i64().unwrap();
+        let answer = match item["kind"].as_str().unwrap() {
+            "case" => json!(text),
+            "true_false" => json!(null),
+            _ => json!(null),
+        };
+        if answer.is_null() {
+            continue;
+        }
+        let (status, ack) = app
+            .api(
+                Method::PUT,
+                &format!("/api/v1/attempts/{attempt_id}/answers/{position}"),
+                &token,
+                Some(json!({"answer": answer, "seq": 1})),
+            )
+            .await;
+        assert_eq!(status, 200, "{ack}");
+    }
+    let (status, _) = app
+        .api(
+            Method::POST,
+            &format!("/api/v1/attempts/{attempt_id}/submit"),
+            &token,
+            None,
+        )
+        .await;
+    assert_eq!(status, 200);
+    (attempt_id, token)
+}
+
+async fn queue(app: &TestApp, token: &str) -> Value {
+    let (status, q) = app.api(Method::GET, "/api/v1/marking", token, None).await;
+    assert_eq!(status, 200, "{q}");
+    q
+}
+
+/// Waits for the allocation job to give out `n` tasks in all.
+async fn tasks(app: &TestApp, n: i64) {
+    for _ in 0..100 {
+        if app.count("marking_tasks") >= n {
+            return;
+        }
+        actix_web::rt::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!(
+        "{n} marking tasks were not allocated (have {})",
+        app.count("marking_tasks")
+    );
+}
+
+async fn mark(app: &TestApp, token: &str, task: i64, points: f64) -> (u16, Value) {
+    app.api(
+        Method::PUT,
+        &format!("/api/v1/marking/{task}"),
+        token,
+        Some(json!({"marks": [{"points": points, "comment": "per the rubric"}]})),
+    )
+    .await
+}
+
+/// The open tasks of each examiner, as (examiner index, task id).
+async fn open_tasks(app: &TestApp, w: &World) -> Vec<(usize, i64)> {
+    let mut out = Vec::new();
+    for (i, (_, token)) in w.examiners.iter().enumerate() {
+        for t in queue(app, token).await["tasks"].as_array().unwrap() {
+            if t["submitted"] == false {
+                out.push((i, t["task_id"].as_i64().unwrap()));
+            }
+        }
+    }
+    out
+}
+
+async fn answers_are_double_marked_blind_and_never_by_the_candidates_institution(app: TestApp) {
+    let w = world(&app).await;
+    let (_, _) = sit(&app, &w, "zhangsan", "Refer urgently after the first dose.").await;
+    tasks(&app, 2).await;
+
+    // Examiner Zero works at the candidate's institution: nothing for them.
+    assert_eq!(queue(&app, &w.examiners[0].1).await["total"], 0);
+    let open = open_tasks(&app, &w).await;
+    assert_eq!(open.len(), 2);
+    assert_ne!(open[0].0, open[1].0, "two different examiners");
+    assert!(open.iter().all(|(i, _)| *i != 0));
+
+    // Blind: the task shows the answer under a code, never who wrote it.
+    let (i, task) = open[0];
+    let (status, view) = app
+        .api(
+            Method::GET,
+            &format!("/api/v1/marking/{task}"),
+            &w.examiners[i].1,
+            None,
+        )
+        .await;
+    assert_eq!(status, 200);
+    let text = view.to_string();
+    assert!(text.contains("Refer urgently after the first dose."));
+    assert!(view["code"].as_str().unwrap().len() == 9, "{view}");
+    for secret in ["zhangsan", "Longxi", "longxi.example", "person_id"] {
+        assert!(!text.contains(secret), "{secret} in {text}");
+    }
+    let examiner_browser = app.new_browser();
+    app.sign_in(&examiner_browser, &format!("e{i}@tch.example"), PASSWORD)
+        .await;
+    let (status, page) = app
+        .page(&examiner_browser, &format!("/marking/{task}"))
+        .await;
+    assert_eq!(status, 200);
+    assert!(page.contains(view["code"].as_str().unwrap()));
+    assert!(!page.contains("zhangsan") && !page.contains("Longxi"));
+
+    // Another examiner, the candidate and an admin cannot open the task.
+    let other = (1..=3).find(|k| *k != i).unwrap();
+    let (status, _) = app
+        .api(
+            Method::GET,
+            &format!("/api/v1/marking/{task}"),
+            &w.examiners[other].1,
+            None,
+        )
+        .await;
+    assert_eq!(status, 403);
+    let (status, _) = mark(&app, &w.examiners[other].1, task, 5.0).await;
+    assert_eq!(status, 403);
+    let (status, _) = app
+        .api(Method::GET, "/api/v1/marking", &w.admin, None)
+        .await;
+    assert_eq!(status, 403, "admins do not mark");
+
+    // The second marker never sees the first's marks.
+    let (j, second) = open[1];
+    let (status, _) = mark(&app, &w.examiners[i].1, task, 6.0).await;
+    assert_eq!(status, 204);
+    let (_, second_view) = app
+        .api(
+            Method::GET,
+            &format!("/api/v1/marking/{second}"),
+            &w.examiners[j].1,
+            None,
+        )
+        .await;
+    assert!(
+        second_view["marks"].is_null() && second_view["total"].is_null(),
+        "{second_view}"
+    );
+    assert!(!second_view.to_string().contains("per the rubric"));
+
+    // Bad marks name the criterion and change nothing.
+    let (status, err) = mark(&app, &w.examiners[j].1, second, 10.5).await;
+    assert_eq!(status, 422, "{err}");
+    assert_eq!(err["error"]["field"], "marks[0]");
+    let (status, _) = mark(&app, &w.examiners[j].1, second, 7.25).await;
+    assert_eq!(status, 422, "half points only");
+
+    // Within the tolerance (2 of 10 points): the final mark is the mean.
+    let (status, _) = mark(&app, &w.examiners[j].1, second, 8.0).await;
+    assert_eq!(status, 204);
+    let final_mark = item_score(&app, &w);
+    assert_eq!(final_mark, vec![Some(7.0)]);
+    // Once final, marks are closed; every mark was audited.
+    let (status, _) = mark(&app, &w.examiners[j].1, second, 7.0).await;
+    assert_eq!(status, 409);
+    assert!(audit_count(&app, "mark.submit") >= 2);
+}
+
+/// The final marks of the exam's open answers, in item order.
+fn item_score(app: &TestApp, _w: &World) -> Vec<Option<f64>> {
+    #[derive(diesel::QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Double>)]
+        score: Option<f64>,
+    }
+    let sql = "SELECT attempt_items.score AS score FROM attempt_items JOIN question_versions ON question_versions.id = attempt_items.version_id WHERE question_versions.kind = 'case' ORDER BY attempt_items.id";
+    app.ctx
+        .db
+        .read_blocking(|conn| Ok(diesel::sql_query(sql).load::<Row>(conn)?))
+        .unwrap()
+        .into_iter()
+        .map(|r| r.score)
+        .collect()
+}
+
+fn audit_count(app: &TestApp, action: &str) -> i64 {
+    #[derive(diesel::QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let sql = format!("SELECT COUNT(*) AS n FROM audit_events WHERE action = '{action}'");
+    app.ctx
+        .db
+        .read_blocking(|conn| Ok(diesel::sql_query(sql).get_result::<Count>(conn)?.n))
+        .unwrap()
+}
+
+async fn a_disagreement_beyond_the_tolerance_brings_a_third_marker(app: TestApp) {
+    let w = world(&app).await;
+    sit(&app, &w, "zhangsan", "Answer A.").await;
+    tasks(&app, 2).await;
+    let open = open_tasks(&app, &w).await;
+    // 6 and 8.5 are 2.5 apart: more than 20% of 10 points.
+    assert_eq!(
+        mark(&app, &w.examiners[open[0].0].1, open[0].1, 6.0)
+            .await
+            .0,
+        204
+    );
+    assert_eq!(
+        mark(&app, &w.examiners[open[1].0].1, open[1].1, 8.5)
+            .await
+            .0,
+        204
+    );
+    assert_eq!(item_score(&app, &w), vec![None], "no final mark yet");
+    let third = open_tasks(&app, &w).await;
+    assert_eq!(third.len(), 1, "a third marker");
+    let (k, task) = third[0];
+    assert!(
+        k != 0 && k != open[0].0 && k != open[1].0,
+        "a new examiner, not from the candidate's institution"
+    );
+    let (_, view) = app
+        .api(
+            Method::GET,
+            &format!("/api/v1/marking/{task}"),
+            &w.examiners[k].1,
+            None,
+        )
+        .await;
+    assert_eq!(view["role"], 3);
+    assert!(
+        view["marks"].is_null(),
+        "the third marker sees no earlier marks"
+    );
+    // The final mark: the mean of the two closest (8 and 8.5).
+    assert_eq!(mark(&app, &w.examiners[k].1, task, 8.0).await.0, 204);
+    assert_eq!(item_score(&app, &w), vec![Some(8.25)]);
+    assert_eq!(app.count("marking_tasks"), 3, "no fourth marking");
+}
+
+fn close_exam(app: &TestApp, exam: i64) {
+    let sql = match app.backend {
+        Backend::Sqlite => {
+            format!("UPDATE exams SET closes_at = datetime('now', '-1 minutes') WHERE id = {exam}")
+        }
+        Backend::Postgres => format!(
+            "UPDATE exams SET closes_at = (now() at time zone 'utc') - interval '1 minute' WHERE id = {exam}"
+        ),
+    };
+    app.ctx
+        .db
+        .write_blocking(|conn| Ok(diesel::sql_query(sql).execute(conn)?))
+        .unwrap();
+}
+
+async fn results_are_released_only_when_marking_is_complete(app: TestApp) {
+    let w = world(&app).await;
+    let (attempt, token) = sit(&app, &w, "zhangsan", "Answer.").await;
+    tasks(&app, 2).await;
+    let release = |token: String| {
+        let app = &app;
+        let exam = w.exam;
+        async move {
+            app.api(
+                Method::POST,
+                &format!("/api/v1/exams/{exam}/release"),
+                &token,
+                None,
+            )
+            .await
+        }
+    };
+    // Still open.
+    let (status, err) = release(w.admin.clone()).await;
+    assert_eq!(status, 409, "{err}");
+    close_exam(&app, w.exam);
+    // Marking incomplete.
+    let (status, err) = release(w.admin.clone()).await;
+    assert_eq!(status, 409);
+    assert!(
+        err["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("marking is not complete"),
+        "{err}"
+    );
+    let (status, _) = app
+        .api(
+            Method::GET,
+            &format!("/api/v1/attempts/{attempt}/result"),
+            &token,
+            None,
+        )
+        .await;
+    assert_eq!(status, 409, "no result before release");
+
+    for (i, task) in open_tasks(&app, &w).await {
+        assert_eq!(mark(&app, &w.examiners[i].1, task, 7.0).await.0, 204);
+    }
+    // Only the exam's owner releases it.
+    let (_, other_admin) = person(
+        &app,
+        &w.admin,
+        "admin2@alliance.example",
+        "Second Admin",
+        json!(["admin"]),
+        None,
+    )
+    .await;
+    assert_eq!(release(other_admin).await.0, 403);
+    let (status, status_body) = app
+        .api(
+            Method::GET,
+            &format!("/api/v1/exams/{}/marking", w.exam),
+            &w.admin,
+            None,
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(status_body["unmarked_items"], 0);
+    assert_eq!(release(w.admin.clone()).await.0, 204);
+
+    // The candidate's result: objective answers wrong (0 of 10), case 7 of
+    // 10: 7 of 20 is 35%, below the pass mark of 60; the full review policy
+    // shows every question with its correct answer.
+    let (status, r) = app
+        .api(
+            Method::GET,
+            &format!("/api/v1/attempts/{attempt}/result"),
+            &token,
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{r}");
+    assert_eq!(r["score"], 7.0);
+    assert_eq!(r["points"], 20);
+    assert_eq!(r["percent"], 35);
+    assert_eq!(r["passed"], false);
+    assert_eq!(r["by_topic"][0]["topic"], "fever");
+    assert_eq!(r["items"].as_array().unwrap().len(), 6);
+    assert!(
+        r.to_string().contains("secret model answer"),
+        "the model answer is shown after release"
+    );
+    assert!(
+        app.mail_to("zhangsan@longxi.example")
+            .iter()
+            .any(|m| m.subject.contains("Results are out") || m.subject.contains("成绩已发布"))
+    );
+    let browser = app.new_browser();
+    app.sign_in(&browser, "zhangsan@longxi.example", "doctor test phrase")
+        .await;
+    let (status, page) = app
+        .page(&browser, &format!("/attempts/{attempt}/result"))
+        .await;
+    assert_eq!(status, 200);
+    assert!(page.contains("id=\"failed\""));
+    // Another candidate cannot see it.
+    let (_, other) = doctor(&app, &w.admin, w.longxi, "lisi").await;
+    let (status, _) = app
+        .api(
+            Method::GET,
+            &format!("/api/v1/attempts/{attempt}/result"),
+            &other,
+            None,
+        )
+        .await;
+    assert_eq!(status, 403);
+    // After release, marks are closed.
+    let done = queue(&app, &w.examiners[1].1).await;
+    if let Some(t) = done["tasks"].as_array().unwrap().first() {
+        assert_eq!(
+            mark(&app, &w.examiners[1].1, t["task_id"].as_i64().unwrap(), 5.0)
+                .await
+                .0,
+            409
+        );
+    }
+}
