@@ -45,13 +45,16 @@ pub enum Permission {
     ManageTraining,
     /// Mark open answers assigned to oneself: examiners.
     Mark,
+    /// See item analysis and keep or remove flagged questions: the
+    /// committee (and admins, who run the exams).
+    ReviewQuestions,
     /// Study the open library, enrol, take quizzes, sign up for workshops:
     /// doctors (and admins, to see what doctors see).
     Study,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 10] = [
+    pub const ALL: [Permission; 11] = [
         Permission::ReadInstitutions,
         Permission::ManageInstitutions,
         Permission::ReadPeople,
@@ -62,6 +65,7 @@ impl Permission {
         Permission::ManageTraining,
         Permission::Study,
         Permission::Mark,
+        Permission::ReviewQuestions,
     ];
 }
 
@@ -79,6 +83,7 @@ pub fn permits(principal: &Principal, permission: Permission) -> bool {
             Permission::Study => actor.has(Role::Doctor) || actor.has(Role::Admin),
             // Admins do not mark unless they are examiners too.
             Permission::Mark => actor.has(Role::Examiner),
+            Permission::ReviewQuestions => actor.has(Role::Committee) || actor.has(Role::Admin),
         },
         Principal::Integration { scopes, .. } => {
             let needed = match permission {
@@ -97,7 +102,8 @@ pub fn permits(principal: &Principal, permission: Permission) -> bool {
                 | Permission::ManageExams
                 | Permission::ManageTraining
                 | Permission::Study
-                | Permission::Mark => {
+                | Permission::Mark
+                | Permission::ReviewQuestions => {
                     return false;
                 }
             };
@@ -141,7 +147,8 @@ mod tests {
             for p in Permission::ALL {
                 let expected = matches!(p, Permission::ReadInstitutions | Permission::OwnAccount)
                     || (role == Role::Doctor && p == Permission::Study)
-                    || (role == Role::Examiner && p == Permission::Mark);
+                    || (role == Role::Examiner && p == Permission::Mark)
+                    || (role == Role::Committee && p == Permission::ReviewQuestions);
                 assert_eq!(permits(&person(&[role]), p), expected, "{role:?} {p:?}");
             }
         }

@@ -2,6 +2,7 @@
 //! unit-tested exhaustively; the other layers call it.
 
 pub mod access;
+pub mod analysis;
 pub mod banks;
 pub mod courses;
 pub mod exams;

@@ -29,6 +29,12 @@ pub enum Message {
         exam: String,
         link: String,
     },
+    /// A regrade changed a released result.
+    ResultChanged {
+        name: String,
+        exam: String,
+        link: String,
+    },
     /// A workshop place: moved up from the waiting list (`promoted`), or the
     /// reminder the day before.
     Workshop {
@@ -184,6 +190,28 @@ pub fn render(message: &Message, locale: Locale) -> Result<Rendered> {
             let body = tr.t_with("mail.results_out.body", &[("exam", exam)]);
             Ok(Rendered {
                 subject: tr.t_with("mail.results_out.subject", &[("exam", exam)]),
+                text: NoticeText {
+                    tr,
+                    name,
+                    body: &body,
+                    link,
+                }
+                .render()
+                .map_err(failed)?,
+                html: NoticeHtml {
+                    tr,
+                    name,
+                    body: &body,
+                    link,
+                }
+                .render()
+                .map_err(failed)?,
+            })
+        }
+        Message::ResultChanged { name, exam, link } => {
+            let body = tr.t_with("mail.result_changed.body", &[("exam", exam)]);
+            Ok(Rendered {
+                subject: tr.t_with("mail.result_changed.subject", &[("exam", exam)]),
                 text: NoticeText {
                     tr,
                     name,

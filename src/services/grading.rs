@@ -492,6 +492,13 @@ pub async fn release(ctx: &Ctx, caller: &Caller, exam_id: i64) -> Result<()> {
             if open > 0 {
                 return Err(Error::conflict("exam", "attempts are still being taken"));
             }
+            let flagged = crate::services::analysis::open_flags(conn, exam_id)?;
+            if flagged > 0 {
+                return Err(Error::conflict(
+                    "exam",
+                    format!("{flagged} flagged questions wait for the committee's review"),
+                ));
+            }
             if unmarked > 0 {
                 return Err(Error::conflict(
                     "exam",
@@ -594,7 +601,8 @@ pub async fn result(ctx: &Ctx, caller: &Caller, attempt_id: i64) -> Result<Resul
             let answers = store_exams::answers_of(conn, attempt.id)?;
             let mut scores = Vec::with_capacity(items.len());
             let mut review = Vec::new();
-            for item in &items {
+            // A question the committee removed counts in no result.
+            for item in items.iter().filter(|i| !i.excluded) {
                 let version =
                     store_banks::version_by_id(conn, item.version_id)?.ok_or(Error::NotFound)?;
                 let content: Content =

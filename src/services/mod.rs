@@ -4,6 +4,7 @@
 //! caller may see. Both the pages and the JSON API call these.
 
 pub mod accounts;
+pub mod analysis;
 pub mod api_tokens;
 pub mod audit;
 pub mod auth;

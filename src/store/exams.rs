@@ -95,6 +95,8 @@ pub struct ItemRow {
     pub option_order: String,
     pub score: Option<f64>,
     pub marked_at: Option<NaiveDateTime>,
+    /// Removed by the committee after item analysis: counts in no result.
+    pub excluded: bool,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable)]

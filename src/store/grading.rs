@@ -5,9 +5,10 @@ use diesel::prelude::*;
 
 use crate::domain::roles::Role;
 use crate::store::DbConn;
-use crate::store::exams::{AttemptRow, ItemRow};
+use crate::store::exams::{AnswerRow, AttemptRow, ItemRow};
 use crate::store::schema::{
-    attempt_items, attempts, exams, marking_tasks, people, person_roles, question_versions,
+    answers, attempt_items, attempts, exams, marking_tasks, people, person_roles, question_reviews,
+    question_versions, questions,
 };
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -274,4 +275,136 @@ pub fn release(conn: &mut DbConn, exam_id: i64, now: NaiveDateTime) -> QueryResu
     )
     .set(exams::results_released_at.eq(now))
     .execute(conn)
+}
+
+// ----- item analysis and the committee's review -----
+
+/// Every item of the exam's submitted attempts, with its question's key,
+/// topic, kind, content and difficulty, in attempt and position order.
+pub type AnalysisRow = (ItemRow, String, String, String, String, i32);
+
+pub fn analysis_rows(conn: &mut DbConn, exam_id: i64) -> QueryResult<Vec<AnalysisRow>> {
+    attempt_items::table
+        .inner_join(attempts::table)
+        .inner_join(question_versions::table)
+        .inner_join(questions::table)
+        .filter(attempts::exam_id.eq(exam_id))
+        .filter(attempts::submitted_at.is_not_null())
+        .order((
+            attempt_items::attempt_id.asc(),
+            attempt_items::position.asc(),
+        ))
+        .select((
+            ItemRow::as_select(),
+            questions::question_key,
+            question_versions::topic,
+            question_versions::kind,
+            question_versions::content,
+            question_versions::difficulty,
+        ))
+        .load(conn)
+}
+
+pub fn answers_of_exam(conn: &mut DbConn, exam_id: i64) -> QueryResult<Vec<AnswerRow>> {
+    answers::table
+        .inner_join(attempts::table)
+        .filter(attempts::exam_id.eq(exam_id))
+        .select(AnswerRow::as_select())
+        .load(conn)
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = question_reviews)]
+pub struct ReviewRow {
+    pub id: i64,
+    pub exam_id: i64,
+    pub question_id: i64,
+    pub flags: String,
+    pub status: String,
+    pub reason: Option<String>,
+    pub decided_by: Option<i64>,
+    pub decided_at: Option<NaiveDateTime>,
+    pub created_at: NaiveDateTime,
+}
+
+pub fn reviews_of(conn: &mut DbConn, exam_id: i64) -> QueryResult<Vec<ReviewRow>> {
+    question_reviews::table
+        .filter(question_reviews::exam_id.eq(exam_id))
+        .select(ReviewRow::as_select())
+        .load(conn)
+}
+
+/// Opens a review of a flagged question unless it already has one.
+pub fn open_review(
+    conn: &mut DbConn,
+    exam_id: i64,
+    question_id: i64,
+    flags: &str,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    let exists: i64 = question_reviews::table
+        .filter(question_reviews::exam_id.eq(exam_id))
+        .filter(question_reviews::question_id.eq(question_id))
+        .count()
+        .get_result(conn)?;
+    if exists == 0 {
+        diesel::insert_into(question_reviews::table)
+            .values((
+                question_reviews::exam_id.eq(exam_id),
+                question_reviews::question_id.eq(question_id),
+                question_reviews::flags.eq(flags),
+                question_reviews::status.eq("open"),
+                question_reviews::created_at.eq(now),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+pub fn count_open_reviews(conn: &mut DbConn, exam_id: i64) -> QueryResult<i64> {
+    question_reviews::table
+        .filter(question_reviews::exam_id.eq(exam_id))
+        .filter(question_reviews::status.eq("open"))
+        .count()
+        .get_result(conn)
+}
+
+/// Records the committee's decision on a question (one review per question
+/// and exam; a question reviewed without a flag gets its row here).
+pub fn decide_review(
+    conn: &mut DbConn,
+    exam_id: i64,
+    question_id: i64,
+    status: &str,
+    reason: &str,
+    by: i64,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    open_review(conn, exam_id, question_id, "", now)?;
+    diesel::update(
+        question_reviews::table
+            .filter(question_reviews::exam_id.eq(exam_id))
+            .filter(question_reviews::question_id.eq(question_id)),
+    )
+    .set((
+        question_reviews::status.eq(status),
+        question_reviews::reason.eq(reason),
+        question_reviews::decided_by.eq(by),
+        question_reviews::decided_at.eq(now),
+    ))
+    .execute(conn)?;
+    Ok(())
+}
+
+/// Takes a question out of every result of the exam.
+pub fn exclude_question(conn: &mut DbConn, exam_id: i64, question_id: i64) -> QueryResult<usize> {
+    let ids: Vec<i64> = attempt_items::table
+        .inner_join(attempts::table)
+        .filter(attempts::exam_id.eq(exam_id))
+        .filter(attempt_items::question_id.eq(question_id))
+        .select(attempt_items::id)
+        .load(conn)?;
+    diesel::update(attempt_items::table.filter(attempt_items::id.eq_any(ids)))
+        .set(attempt_items::excluded.eq(true))
+        .execute(conn)
 }

@@ -220,6 +220,7 @@ diesel::table! {
         option_order -> Text,
         score -> Nullable<Double>,
         marked_at -> Nullable<Timestamp>,
+        excluded -> Bool,
     }
 }
 
@@ -249,6 +250,8 @@ diesel::joinable!(attempts -> people (person_id));
 diesel::joinable!(attempt_items -> attempts (attempt_id));
 diesel::joinable!(attempt_items -> question_versions (version_id));
 diesel::joinable!(answers -> attempt_items (attempt_item_id));
+diesel::joinable!(answers -> attempts (attempt_id));
+diesel::joinable!(attempt_items -> questions (question_id));
 
 diesel::table! {
     tracks (id) {
@@ -434,6 +437,20 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    question_reviews (id) {
+        id -> BigInt,
+        exam_id -> BigInt,
+        question_id -> BigInt,
+        flags -> Text,
+        status -> Text,
+        reason -> Nullable<Text>,
+        decided_by -> Nullable<BigInt>,
+        decided_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(marking_tasks -> attempt_items (attempt_item_id));
 diesel::joinable!(marking_tasks -> exams (exam_id));
 
@@ -468,4 +485,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     workshop_sessions,
     session_signups,
     marking_tasks,
+    question_reviews,
 );

@@ -99,6 +99,14 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/marking/{id}", web::post().to(grading::submit))
         .route("/attempts/{id}/result", web::get().to(grading::result))
         .route(
+            "/admin/exams/{id}/analysis",
+            web::get().to(grading::analysis_view),
+        )
+        .route(
+            "/admin/exams/{id}/analysis",
+            web::post().to(grading::review),
+        )
+        .route(
             "/admin/exams/{id}/release",
             web::post().to(exam_admin::release),
         )

@@ -17,6 +17,7 @@ on_both_databases!(
     answers_are_double_marked_blind_and_never_by_the_candidates_institution,
     a_disagreement_beyond_the_tolerance_brings_a_third_marker,
     results_are_released_only_when_marking_is_complete,
+    item_analysis_flags_a_weak_question_and_removing_it_regrades,
 );
 
 const PASSWORD: &str = "examiner test phrase";
@@ -499,4 +500,260 @@ async fn results_are_released_only_when_marking_is_complete(app: TestApp) {
             409
         );
     }
+}
+
+/// Three true/false questions every candidate draws (the blueprint takes
+/// them all); each answer `true` is right.
+fn load_stats_bank(app: &TestApp) {
+    let mut text = String::from(
+        "[bank]\nid = \"stats\"\ntitle = \"S\"\ntrack = \"paediatrics\"\nversion = 1\n",
+    );
+    for q in ["A", "B", "C"] {
+        let lower = q.to_lowercase();
+        text.push_str(&format!(
+            "\n[[questions]]\nid = \"stat-{lower}\"\nkind = \"true_false\"\ntopic = \"stats\"\ndifficulty = 2\npoints = 1\nstem = \"Stat {q}\"\nanswer = true\nexplanation = \"E\"\nreference = \"R\"\n"
+        ));
+    }
+    let bank = gatekeeper::domain::banks::parse(&text).unwrap();
+    gatekeeper::services::banks::import(
+        &app.ctx.db,
+        &[(std::path::PathBuf::from("stats.toml"), bank)],
+    )
+    .unwrap();
+}
+
+async fn item_analysis_flags_a_weak_question_and_removing_it_regrades(app: TestApp) {
+    let (admin, _, _) = setup(&app).await;
+    load_stats_bank(&app);
+    let (_, insts) = app
+        .api(Method::GET, "/api/v1/institutions", &admin, None)
+        .await;
+    let longxi = insts[0]["id"].as_i64().unwrap();
+    let mut body = exam_body(-1, 120, 60);
+    body["blueprint"] = json!({"sections": [{"title": "K", "topics": ["stats"], "kinds": ["true_false"], "mix": {"2": 3}, "points": 2}]});
+    let exam = scheduled(&app, &admin, body).await;
+    // Everyone gets A right (too easy to tell anyone apart); B and C split them.
+    let matrix = [
+        [true, true, true],
+        [true, true, false],
+        [true, false, true],
+        [true, false, false],
+        [true, false, false],
+    ];
+    let mut attempts = Vec::new();
+    for (n, row) in matrix.iter().enumerate() {
+        let (id, token) = doctor(&app, &admin, longxi, &format!("cand{n}")).await;
+        register(&app, &admin, exam, id).await;
+        let (_, attempt) = app
+            .api(
+                Method::POST,
+                &format!("/api/v1/exams/{exam}/attempts"),
+                &token,
+                None,
+            )
+            .await;
+        let attempt_id = attempt["id"].as_i64().unwrap();
+        for item in attempt["items"].as_array().unwrap() {
+            let which = ["Stat A", "Stat B", "Stat C"]
+                .iter()
+                .position(|s| item["stem"] == *s)
+                .unwrap();
+            let (status, _) = app
+                .api(
+                    Method::PUT,
+                    &format!("/api/v1/attempts/{attempt_id}/answers/{}", item["position"]),
+                    &token,
+                    Some(json!({"answer": row[which], "seq": 1})),
+                )
+                .await;
+            assert_eq!(status, 200);
+        }
+        app.api(
+            Method::POST,
+            &format!("/api/v1/attempts/{attempt_id}/submit"),
+            &token,
+            None,
+        )
+        .await;
+        attempts.push((attempt_id, token));
+    }
+    close_exam(&app, exam);
+    let (_, committee) = person(
+        &app,
+        &admin,
+        "chair@alliance.example",
+        "Chair",
+        json!(["committee"]),
+        None,
+    )
+    .await;
+
+    // Release waits for the committee: question A is flagged.
+    let (status, err) = app
+        .api(
+            Method::POST,
+            &format!("/api/v1/exams/{exam}/release"),
+            &admin,
+            None,
+        )
+        .await;
+    assert_eq!(status, 409, "{err}");
+    assert!(
+        err["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("flagged"),
+        "{err}"
+    );
+    let (status, a) = app
+        .api(
+            Method::GET,
+            &format!("/api/v1/exams/{exam}/analysis"),
+            &committee,
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{a}");
+    assert_eq!(a["candidates"], 5);
+    let item = |key: &str| {
+        a["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["key"] == key)
+            .unwrap()
+            .clone()
+    };
+    let qa = item("stat-a");
+    assert_eq!(qa["facility"], 1.0);
+    assert_eq!(qa["flags"], json!(["too_easy"]));
+    assert_eq!(qa["review"], "open");
+    let qb = item("stat-b");
+    assert!((qb["facility"].as_f64().unwrap() - 0.4).abs() < 1e-9);
+    assert!(qb["flags"].as_array().unwrap().is_empty());
+    assert!(qb["item_rest"].as_f64().unwrap() > 0.0);
+    // Alpha by hand: item variances 0, .24, .24; totals [3,2,2,1,1] have
+    // variance .56; alpha = 3/2 · (1 − .48/.56).
+    let alpha = 1.5 * (1.0 - 0.48 / 0.56);
+    assert!((a["alpha"].as_f64().unwrap() - alpha).abs() < 1e-9, "{a}");
+    // Doctors and examiners do not see it.
+    let (status, _) = app
+        .api(
+            Method::GET,
+            &format!("/api/v1/exams/{exam}/analysis"),
+            &attempts[0].1,
+            None,
+        )
+        .await;
+    assert_eq!(status, 403);
+
+    // The dry run of removing A shows every result changing; applying it
+    // changes exactly those, and needs a reason.
+    let qid = qa["question_id"].as_i64().unwrap();
+    let url = format!("/api/v1/exams/{exam}/questions/{qid}/review");
+    let (status, dry) = app
+        .api(
+            Method::POST,
+            &url,
+            &committee,
+            Some(json!({"decision": "remove", "dry_run": true})),
+        )
+        .await;
+    assert_eq!(status, 200, "{dry}");
+    assert_eq!(dry.as_array().unwrap().len(), 5);
+    assert_eq!(dry[3]["percent_before"], 33);
+    assert_eq!(dry[3]["percent_after"], 0);
+    assert_eq!(
+        app.count("question_reviews"),
+        1,
+        "a dry run decides nothing"
+    );
+    let (status, err) = app
+        .api(
+            Method::POST,
+            &url,
+            &committee,
+            Some(json!({"decision": "remove"})),
+        )
+        .await;
+    assert_eq!(status, 422);
+    assert_eq!(err["error"]["field"], "reason");
+    let (status, applied) = app
+        .api(
+            Method::POST,
+            &url,
+            &committee,
+            Some(
+                json!({"decision": "remove", "reason": "Everyone knows it; it separates no one."}),
+            ),
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(applied, dry, "the dry run is the change");
+
+    let (_, a) = app
+        .api(
+            Method::GET,
+            &format!("/api/v1/exams/{exam}/analysis"),
+            &committee,
+            None,
+        )
+        .await;
+    assert_eq!(
+        a["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["key"] == "stat-a")
+            .unwrap()["review"],
+        "removed"
+    );
+    assert_eq!(
+        app.api(
+            Method::POST,
+            &format!("/api/v1/exams/{exam}/release"),
+            &admin,
+            None
+        )
+        .await
+        .0,
+        204
+    );
+    // Candidate 4 had only A right: 0 of 4 points now.
+    let (attempt, token) = &attempts[3];
+    let (_, r) = app
+        .api(
+            Method::GET,
+            &format!("/api/v1/attempts/{attempt}/result"),
+            token,
+            None,
+        )
+        .await;
+    assert_eq!(r["points"], 4);
+    assert_eq!(r["percent"], 0);
+    assert_eq!(r["items"].as_array().unwrap().len(), 2);
+    // The page: a table, a server-drawn chart, the decision recorded.
+    let browser = app.new_browser();
+    app.sign_in(&browser, "chair@alliance.example", PASSWORD)
+        .await;
+    let (status, page) = app
+        .page(&browser, &format!("/admin/exams/{exam}/analysis"))
+        .await;
+    assert_eq!(status, 200);
+    assert!(page.contains("<svg") && page.contains("<rect"), "a chart");
+    assert!(page.contains("Everyone knows it"), "the reason is shown");
+    // Candidate 1: 4 of 4.
+    let (attempt, token) = &attempts[0];
+    let (_, r) = app
+        .api(
+            Method::GET,
+            &format!("/api/v1/attempts/{attempt}/result"),
+            token,
+            None,
+        )
+        .await;
+    assert_eq!(
+        (r["percent"].as_u64(), r["passed"].as_bool()),
+        (Some(100), Some(true))
+    );
 }

@@ -1,3 +1,5 @@
+DROP TABLE question_reviews;
+ALTER TABLE attempt_items DROP COLUMN excluded;
 DROP TABLE marking_tasks;
 ALTER TABLE attempt_items DROP COLUMN marked_at;
 DROP INDEX attempts_code;

@@ -29,3 +29,22 @@ CREATE TABLE marking_tasks (
 CREATE UNIQUE INDEX marking_tasks_role ON marking_tasks (attempt_item_id, role);
 CREATE UNIQUE INDEX marking_tasks_examiner_once ON marking_tasks (attempt_item_id, examiner_id);
 CREATE INDEX marking_tasks_queue ON marking_tasks (examiner_id, submitted_at);
+
+-- Item analysis: a question flagged by the statistics waits for the
+-- committee, who keep it or remove it (with a reason). A removed question
+-- no longer counts in any result of the exam.
+ALTER TABLE attempt_items ADD COLUMN excluded BOOLEAN NOT NULL DEFAULT FALSE;
+
+CREATE TABLE question_reviews (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    exam_id INTEGER NOT NULL REFERENCES exams (id),
+    question_id INTEGER NOT NULL REFERENCES questions (id),
+    flags TEXT NOT NULL,
+    -- open | kept | removed
+    status TEXT NOT NULL,
+    reason TEXT,
+    decided_by INTEGER REFERENCES people (id),
+    decided_at TIMESTAMP,
+    created_at TIMESTAMP NOT NULL
+);
+CREATE UNIQUE INDEX question_reviews_once ON question_reviews (exam_id, question_id);

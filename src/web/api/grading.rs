@@ -69,3 +69,52 @@ pub async fn release(ctx: web::Data<Ctx>, caller: ApiCaller, id: web::Path<i64>)
 pub async fn result(ctx: web::Data<Ctx>, caller: ApiCaller, id: web::Path<i64>) -> ApiResult {
     Ok(HttpResponse::Ok().json(grading::result(&ctx, &caller.caller, id.into_inner()).await?))
 }
+
+/// Item analysis of an exam (committee and admins); newly flagged questions
+/// are opened for review.
+#[utoipa::path(get, path = "/api/v1/exams/{id}/analysis", tag = "grading", security(("bearer" = [])),
+    params(("id" = i64, Path)), responses((status = 200, body = crate::services::analysis::AnalysisView), (status = 403, body = ErrorBody)))]
+pub async fn analysis(ctx: web::Data<Ctx>, caller: ApiCaller, id: web::Path<i64>) -> ApiResult {
+    Ok(HttpResponse::Ok()
+        .json(crate::services::analysis::analysis(&ctx, &caller.caller, id.into_inner()).await?))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReviewBody {
+    /// `keep` or `remove`.
+    pub decision: String,
+    #[serde(default)]
+    pub reason: String,
+    /// Only show whose results would change.
+    #[serde(default)]
+    pub dry_run: bool,
+}
+
+/// The committee keeps or removes a question (removal regrades the exam).
+#[utoipa::path(post, path = "/api/v1/exams/{id}/questions/{question}/review", tag = "grading", security(("bearer" = [])), request_body = ReviewBody,
+    params(("id" = i64, Path), ("question" = i64, Path)),
+    responses((status = 200, body = [crate::services::analysis::Change]), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn review(
+    ctx: web::Data<Ctx>,
+    caller: ApiCaller,
+    path: web::Path<(i64, i64)>,
+    body: Json<ReviewBody>,
+) -> ApiResult {
+    use crate::services::analysis::{self, Decision};
+    let (exam, question) = path.into_inner();
+    let b = body.0;
+    let decision = Decision::parse(&b.decision)
+        .ok_or_else(|| ApiError(crate::error::Error::invalid("decision", "keep or remove")))?;
+    let changes = analysis::review(
+        &ctx,
+        &caller.caller,
+        exam,
+        question,
+        decision,
+        &b.reason,
+        b.dry_run,
+    )
+    .await?;
+    Ok(HttpResponse::Ok().json(changes))
+}

@@ -176,3 +176,146 @@ pub async fn result(page: Page, path: web::Path<i64>) -> Result<HttpResponse, Pa
         StatusCode::OK,
     )
 }
+
+// ----- item analysis (committee and admins) -----
+
+use crate::services::analysis::{self, AnalysisView, Change, Decision};
+
+/// One bar of the facility chart, laid out on the server (no script, no
+/// inline style: plain SVG attributes).
+pub struct Bar {
+    pub x: usize,
+    pub height: u32,
+    pub y: u32,
+    pub label: String,
+    pub flagged: bool,
+}
+
+#[derive(Template)]
+#[template(path = "grading/analysis.html")]
+struct AnalysisPage {
+    chrome: Chrome,
+    a: AnalysisView,
+    bars: Vec<Bar>,
+    chart_width: usize,
+    preview: Option<(i64, Vec<Change>)>,
+}
+
+impl AnalysisPage {
+    fn num(&self, v: &Option<f64>) -> String {
+        v.map(|x| format!("{x:.2}")).unwrap_or_else(|| "—".into())
+    }
+
+    fn fixed(&self, v: &f64) -> String {
+        format!("{v:.2}")
+    }
+}
+
+const BAR: usize = 18;
+const CHART_HEIGHT: u32 = 120;
+
+fn bars(a: &AnalysisView) -> Vec<Bar> {
+    a.items
+        .iter()
+        .enumerate()
+        .map(|(i, item)| {
+            let height = (item.facility.clamp(0.0, 1.0) * f64::from(CHART_HEIGHT)).round() as u32;
+            Bar {
+                x: i * (BAR + 4) + 4,
+                height,
+                y: CHART_HEIGHT - height,
+                label: format!("{} {:.2}", item.key, item.facility),
+                flagged: !item.flags.is_empty(),
+            }
+        })
+        .collect()
+}
+
+async fn analysis_page(
+    page: &Page,
+    exam: i64,
+    chrome: Chrome,
+    status: StatusCode,
+    preview: Option<(i64, Vec<Change>)>,
+) -> Result<HttpResponse, PageError> {
+    let a = analysis::analysis(&page.ctx, page.caller()?, exam).await?;
+    let bars = bars(&a);
+    let chart_width = bars.len() * (BAR + 4) + 8;
+    render(
+        &AnalysisPage {
+            chrome,
+            a,
+            bars,
+            chart_width,
+            preview,
+        },
+        status,
+    )
+}
+
+pub async fn analysis_view(page: Page, path: web::Path<i64>) -> Result<HttpResponse, PageError> {
+    analysis_page(
+        &page,
+        path.into_inner(),
+        Chrome::new(&page),
+        StatusCode::OK,
+        None,
+    )
+    .await
+}
+
+#[derive(serde::Deserialize)]
+pub struct ReviewForm {
+    question_id: i64,
+    #[serde(default)]
+    decision: String,
+    #[serde(default)]
+    reason: String,
+    /// `preview` (a dry run) or `apply`.
+    #[serde(default)]
+    action: String,
+}
+
+pub async fn review(
+    page: Page,
+    req: HttpRequest,
+    path: web::Path<i64>,
+    body: web::Bytes,
+) -> Result<HttpResponse, PageError> {
+    let form: ReviewForm = parse_form(&req, &body)?;
+    let exam = path.into_inner();
+    let dry_run = form.action == "preview";
+    let outcome = match Decision::parse(&form.decision) {
+        Some(d) => {
+            analysis::review(
+                &page.ctx,
+                page.caller()?,
+                exam,
+                form.question_id,
+                d,
+                &form.reason,
+                dry_run,
+            )
+            .await
+        }
+        None => Err(Error::invalid("decision", "keep or remove")),
+    };
+    match outcome {
+        Ok(changes) if dry_run => {
+            analysis_page(
+                &page,
+                exam,
+                Chrome::new(&page),
+                StatusCode::OK,
+                Some((form.question_id, changes)),
+            )
+            .await
+        }
+        Ok(_) => Ok(see_other(&format!("/admin/exams/{exam}/analysis"))),
+        Err(e @ (Error::Invalid { .. } | Error::Conflict { .. })) => {
+            let (chrome, status) = form_error(Chrome::new(&page), e)?;
+            analysis_page(&page, exam, chrome, status, None).await
+        }
+        Err(e) => Err(PageError(e)),
+    }
+}

@@ -1,0 +1,400 @@
+//! Item analysis of an exam (`domain::analysis`), the committee's review of
+//! flagged questions, and regrading when a question is removed: a dry run
+//! shows whose results would change; applying it records every change and
+//! tells those affected once results are out.
+
+use std::collections::HashMap;
+
+use serde::Serialize;
+
+use crate::domain::access::Permission;
+use crate::domain::analysis::{self, Paper};
+use crate::domain::banks::{Body, Content};
+use crate::domain::grading::{self, ItemScore};
+use crate::domain::locale::Locale;
+use crate::domain::scoring::Response;
+use crate::error::{Error, Result};
+use crate::mail::{self, Message};
+use crate::services::audit::{self, Outcome};
+use crate::services::{Caller, Ctx, require};
+use crate::store::grading::{self as store_grading, AnalysisRow};
+use crate::store::{self, DbConn, exams as store_exams, people};
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct OptionCount {
+    pub text: String,
+    pub correct: bool,
+    pub chosen: usize,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ItemLine {
+    pub question_id: i64,
+    pub key: String,
+    pub topic: String,
+    pub kind: String,
+    pub stem: String,
+    pub responses: usize,
+    pub facility: f64,
+    pub item_rest: Option<f64>,
+    pub upper_lower: Option<f64>,
+    pub flags: Vec<String>,
+    /// `open`, `kept` or `removed` once flagged or reviewed.
+    pub review: Option<String>,
+    pub reason: Option<String>,
+    /// For choice questions: how many chose each option (bank order).
+    pub options: Vec<OptionCount>,
+    pub unanswered: usize,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct AnalysisView {
+    pub exam_id: i64,
+    pub title: String,
+    pub candidates: usize,
+    /// Mean and SD of the total, in points-fractions summed over positions.
+    pub mean: f64,
+    pub sd: f64,
+    pub alpha: Option<f64>,
+    pub sem: Option<f64>,
+    pub items: Vec<ItemLine>,
+}
+
+/// Each attempt's paper with its items in the canonical order of
+/// `domain::analysis` (section, difficulty, question), so that the same slot
+/// of different papers holds comparable questions, and the very same
+/// question when everyone drew the same ones.
+fn papers_of(rows: &[AnalysisRow]) -> Vec<Paper> {
+    let mut sorted: Vec<&AnalysisRow> = rows.iter().collect();
+    sorted.sort_by_key(|(item, _, _, _, _, difficulty)| {
+        (item.attempt_id, item.section, *difficulty, item.question_id)
+    });
+    let mut papers: Vec<(i64, Paper)> = Vec::new();
+    for (item, _, _, _, _, _) in sorted {
+        let fraction = match (item.score, item.points) {
+            (Some(s), p) if p > 0 => s / f64::from(p),
+            _ => 0.0,
+        };
+        match papers.last_mut() {
+            Some((id, paper)) if *id == item.attempt_id => {
+                paper.items.push((item.question_id, fraction))
+            }
+            _ => papers.push((
+                item.attempt_id,
+                Paper {
+                    items: vec![(item.question_id, fraction)],
+                },
+            )),
+        }
+    }
+    papers.into_iter().map(|(_, p)| p).collect()
+}
+
+/// Computes the analysis and opens a review for every newly flagged
+/// question. Runs inside a write transaction.
+fn analyse(conn: &mut DbConn, exam_id: i64) -> Result<AnalysisView> {
+    let now = store::now();
+    let exam = store_exams::find_exam(conn, exam_id)?.ok_or(Error::NotFound)?;
+    let rows = store_grading::analysis_rows(conn, exam_id)?;
+    let papers = papers_of(&rows);
+    let answers: HashMap<i64, Response> = store_grading::answers_of_exam(conn, exam_id)?
+        .into_iter()
+        .filter_map(|a| {
+            serde_json::from_str(&a.response)
+                .ok()
+                .map(|r| (a.attempt_item_id, r))
+        })
+        .collect();
+    let mut order: Vec<i64> = Vec::new();
+    let mut info: HashMap<i64, (String, String, String, Content)> = HashMap::new();
+    let mut counts: HashMap<i64, (Vec<usize>, usize)> = HashMap::new();
+    for (item, key, topic, kind, content, _) in &rows {
+        if let std::collections::hash_map::Entry::Vacant(slot) = info.entry(item.question_id) {
+            let content: Content = serde_json::from_str(content).map_err(Error::internal)?;
+            order.push(item.question_id);
+            slot.insert((key.clone(), topic.clone(), kind.clone(), content));
+        }
+        let options = match info.get(&item.question_id).map(|i| &i.3.body) {
+            Some(Body::Single { options } | Body::Multiple { options }) => options.len(),
+            _ => 0,
+        };
+        let entry = counts
+            .entry(item.question_id)
+            .or_insert_with(|| (vec![0; options], 0));
+        match answers.get(&item.id) {
+            Some(Response::Choices { options: chosen }) => {
+                for c in chosen {
+                    if let Some(n) = entry.0.get_mut(*c) {
+                        *n += 1;
+                    }
+                }
+            }
+            Some(_) => {}
+            None => entry.1 += 1,
+        }
+    }
+    let reviews: HashMap<i64, store_grading::ReviewRow> = store_grading::reviews_of(conn, exam_id)?
+        .into_iter()
+        .map(|r| (r.question_id, r))
+        .collect();
+    let mut items = Vec::with_capacity(order.len());
+    for qid in order {
+        let Some((key, topic, kind, content)) = info.remove(&qid) else {
+            continue;
+        };
+        let stats = analysis::item_stats(qid, &papers);
+        let flags: Vec<String> = stats.flags.iter().map(|f| f.as_str().to_owned()).collect();
+        if !flags.is_empty() && !reviews.contains_key(&qid) {
+            store_grading::open_review(conn, exam_id, qid, &flags.join(","), now)?;
+        }
+        let (chosen, unanswered) = counts.remove(&qid).unwrap_or_default();
+        let options = match &content.body {
+            Body::Single { options } | Body::Multiple { options } => options
+                .iter()
+                .zip(chosen)
+                .map(|(o, n)| OptionCount {
+                    text: o.text.clone(),
+                    correct: o.correct,
+                    chosen: n,
+                })
+                .collect(),
+            _ => Vec::new(),
+        };
+        let review = reviews.get(&qid);
+        items.push(ItemLine {
+            question_id: qid,
+            key,
+            topic,
+            kind,
+            stem: content.stem.chars().take(120).collect(),
+            responses: stats.responses,
+            facility: stats.facility,
+            item_rest: stats.item_rest,
+            upper_lower: stats.upper_lower,
+            review: review
+                .map(|r| r.status.clone())
+                .or_else(|| (!flags.is_empty()).then(|| "open".to_owned())),
+            reason: review.and_then(|r| r.reason.clone()),
+            flags,
+            options,
+            unanswered,
+        });
+    }
+    let t = analysis::test_stats(&papers);
+    Ok(AnalysisView {
+        exam_id,
+        title: exam.title,
+        candidates: t.candidates,
+        mean: t.mean,
+        sd: t.sd,
+        alpha: t.alpha,
+        sem: t.sem,
+        items,
+    })
+}
+
+/// How many flagged questions still wait for the committee (after bringing
+/// the flags up to date); release is refused while any do.
+pub fn open_flags(conn: &mut DbConn, exam_id: i64) -> Result<i64> {
+    analyse(conn, exam_id)?;
+    Ok(store_grading::count_open_reviews(conn, exam_id)?)
+}
+
+pub async fn analysis(ctx: &Ctx, caller: &Caller, exam_id: i64) -> Result<AnalysisView> {
+    require(ctx, caller, Permission::ReviewQuestions).await?;
+    ctx.db.write(move |conn| analyse(conn, exam_id)).await
+}
+
+/// One candidate whose result a regrade changes (blind: the attempt code).
+#[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
+pub struct Change {
+    pub attempt_id: i64,
+    pub code: String,
+    pub score_before: f64,
+    pub score_after: f64,
+    pub percent_before: u32,
+    pub percent_after: u32,
+    pub passed_before: bool,
+    pub passed_after: bool,
+}
+
+/// The results of every submitted attempt, with or without one question.
+fn changes_if_removed(conn: &mut DbConn, exam_id: i64, question_id: i64) -> Result<Vec<Change>> {
+    let exam = store_exams::find_exam(conn, exam_id)?.ok_or(Error::NotFound)?;
+    let rows = store_grading::analysis_rows(conn, exam_id)?;
+    let mut by_attempt: Vec<(i64, Vec<ItemScore>, Vec<ItemScore>)> = Vec::new();
+    for (item, _, topic, _, _, _) in &rows {
+        if item.excluded {
+            continue;
+        }
+        let score = ItemScore {
+            topic: topic.clone(),
+            points: item.points.max(0) as u32,
+            score: item.score,
+        };
+        if by_attempt
+            .last()
+            .is_none_or(|(id, _, _)| *id != item.attempt_id)
+        {
+            by_attempt.push((item.attempt_id, Vec::new(), Vec::new()));
+        }
+        if let Some((_, before, after)) = by_attempt.last_mut() {
+            before.push(score.clone());
+            if item.question_id != question_id {
+                after.push(score);
+            }
+        }
+    }
+    let pass = exam.pass_mark.max(0) as u32;
+    let mut changes = Vec::new();
+    for (attempt_id, before, after) in by_attempt {
+        let (Some(b), Some(a)) = (
+            grading::result(&before, pass),
+            grading::result(&after, pass),
+        ) else {
+            continue;
+        };
+        if (b.score - a.score).abs() > 1e-9 || b.percent != a.percent || b.passed != a.passed {
+            let code = store_exams::find_attempt(conn, attempt_id)?
+                .and_then(|a| a.code)
+                .unwrap_or_else(|| format!("#{attempt_id}"));
+            changes.push(Change {
+                attempt_id,
+                code,
+                score_before: b.score,
+                score_after: a.score,
+                percent_before: b.percent,
+                percent_after: a.percent,
+                passed_before: b.passed,
+                passed_after: a.passed,
+            });
+        }
+    }
+    Ok(changes)
+}
+
+/// What the committee decides about a question of an exam.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decision {
+    Keep,
+    Remove,
+}
+
+impl Decision {
+    pub fn parse(s: &str) -> Option<Decision> {
+        match s {
+            "keep" => Some(Decision::Keep),
+            "remove" => Some(Decision::Remove),
+            _ => None,
+        }
+    }
+}
+
+/// Keeps or removes a question, with a reason. Removing it with `dry_run`
+/// only returns whose results would change; applying it takes the question
+/// out of every result, records each change on its attempt, and (once
+/// results are out) emails the candidates whose result changed.
+pub async fn review(
+    ctx: &Ctx,
+    caller: &Caller,
+    exam_id: i64,
+    question_id: i64,
+    decision: Decision,
+    reason: &str,
+    dry_run: bool,
+) -> Result<Vec<Change>> {
+    require(ctx, caller, Permission::ReviewQuestions).await?;
+    let me = caller.person_id().ok_or(Error::Forbidden)?;
+    let reason = reason.trim().to_owned();
+    if reason.is_empty() && !dry_run {
+        return Err(Error::invalid("reason", "give the reason for the decision"));
+    }
+    let public_url = ctx.settings.public_url.clone();
+    let mut event = audit::event(
+        caller,
+        "question.review",
+        Some(format!("exam:{exam_id} question:{question_id}")),
+        Outcome::Ok,
+    );
+    ctx.db
+        .write(move |conn| {
+            let now = store::now();
+            let exam = store_exams::find_exam(conn, exam_id)?.ok_or(Error::NotFound)?;
+            let changes = match decision {
+                Decision::Keep => Vec::new(),
+                Decision::Remove => changes_if_removed(conn, exam_id, question_id)?,
+            };
+            if dry_run {
+                return Ok(changes);
+            }
+            match decision {
+                Decision::Keep => store_grading::decide_review(
+                    conn,
+                    exam_id,
+                    question_id,
+                    "kept",
+                    &reason,
+                    me,
+                    now,
+                )?,
+                Decision::Remove => {
+                    if store_grading::exclude_question(conn, exam_id, question_id)? == 0 {
+                        return Err(Error::invalid(
+                            "question",
+                            "no paper of this exam has this question",
+                        ));
+                    }
+                    store_grading::decide_review(
+                        conn,
+                        exam_id,
+                        question_id,
+                        "removed",
+                        &reason,
+                        me,
+                        now,
+                    )?;
+                    for c in &changes {
+                        store_exams::record_event(
+                            conn,
+                            c.attempt_id,
+                            "regraded",
+                            Some(&format!(
+                                "question {question_id} removed: {} -> {} points, {}% -> {}%",
+                                c.score_before, c.score_after, c.percent_before, c.percent_after
+                            )),
+                            now,
+                        )?;
+                        if exam.results_released_at.is_some()
+                            && let Some(attempt) = store_exams::find_attempt(conn, c.attempt_id)?
+                            && let Some(person) = people::find(conn, attempt.person_id)?
+                        {
+                            mail::enqueue(
+                                conn,
+                                &person.email,
+                                &person.name,
+                                Locale::parse(&person.locale).unwrap_or_default(),
+                                &Message::ResultChanged {
+                                    name: person.name.clone(),
+                                    exam: exam.title.clone(),
+                                    link: format!("{public_url}/attempts/{}/result", c.attempt_id),
+                                },
+                                now,
+                            )?;
+                        }
+                    }
+                }
+            }
+            event.detail = Some(format!(
+                "{} ({} results changed): {reason}",
+                if decision == Decision::Keep {
+                    "kept"
+                } else {
+                    "removed"
+                },
+                changes.len()
+            ));
+            audit::record(conn, &event)?;
+            Ok(changes)
+        })
+        .await
+}
