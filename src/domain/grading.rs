@@ -22,6 +22,9 @@ pub enum MarkerRole {
     First,
     Second,
     Third,
+    /// The re-mark of an appealed answer, by an examiner who has not marked
+    /// it; it becomes the answer's final mark.
+    Appeal,
 }
 
 impl MarkerRole {
@@ -30,6 +33,7 @@ impl MarkerRole {
             MarkerRole::First => 1,
             MarkerRole::Second => 2,
             MarkerRole::Third => 3,
+            MarkerRole::Appeal => 4,
         }
     }
 
@@ -38,6 +42,7 @@ impl MarkerRole {
             1 => Some(MarkerRole::First),
             2 => Some(MarkerRole::Second),
             3 => Some(MarkerRole::Third),
+            4 => Some(MarkerRole::Appeal),
             _ => None,
         }
     }
@@ -90,6 +95,17 @@ fn closest_pair_mean(a: f64, b: f64, c: f64) -> f64 {
     } else {
         (v[1] + v[2]) / 2.0
     }
+}
+
+/// A candidate may appeal from the release of results for `appeal_days`
+/// days (the last moment included).
+pub fn appeal_open(
+    released_at: Option<chrono::NaiveDateTime>,
+    appeal_days: u32,
+    now: chrono::NaiveDateTime,
+) -> bool {
+    released_at
+        .is_some_and(|r| now >= r && now <= r + chrono::Duration::days(i64::from(appeal_days)))
 }
 
 /// One criterion's mark must lie within 0 and the criterion's points, in
@@ -225,6 +241,32 @@ mod tests {
         assert_eq!(marking(&[2.0, 8.0, 5.0], 10, 20), Marking::Final(5.0));
         // The third equal to one of them: that pair.
         assert_eq!(marking(&[4.0, 9.0, 9.0], 10, 20), Marking::Final(9.0));
+    }
+
+    #[test]
+    fn appeals_are_open_only_in_the_period_after_release() {
+        let released = chrono::NaiveDate::from_ymd_opt(2026, 12, 1)
+            .and_then(|d| d.and_hms_opt(9, 0, 0))
+            .expect("valid");
+        let days = chrono::Duration::days;
+        assert!(!appeal_open(None, 14, released), "not before release");
+        assert!(appeal_open(Some(released), 14, released));
+        assert!(
+            appeal_open(Some(released), 14, released + days(14)),
+            "the last moment counts"
+        );
+        assert!(!appeal_open(
+            Some(released),
+            14,
+            released + days(14) + chrono::Duration::seconds(1)
+        ));
+        assert!(!appeal_open(
+            Some(released),
+            0,
+            released + chrono::Duration::seconds(1)
+        ));
+        assert_eq!(MarkerRole::from_number(4), Some(MarkerRole::Appeal));
+        assert_eq!(MarkerRole::from_number(5), None);
     }
 
     #[test]

@@ -348,6 +348,7 @@ pub async fn submit_marks(
     require(ctx, caller, Permission::Mark).await?;
     let me = caller.person_id().ok_or(Error::Forbidden)?;
     let base = audit::event(caller, "mark.submit", None, Outcome::Ok);
+    let public_url = ctx.settings.public_url.clone();
     let allowed = ctx
         .db
         .write(move |conn| {
@@ -359,12 +360,20 @@ pub async fn submit_marks(
             let item =
                 store_exams::find_item_by_id(conn, t.attempt_item_id)?.ok_or(Error::NotFound)?;
             let exam = store_exams::find_exam(conn, t.exam_id)?.ok_or(Error::NotFound)?;
-            if item.score.is_some() || exam.results_released_at.is_some() {
-                return Err(Error::conflict(
-                    "marks",
-                    "this answer's final mark is set; its marks can no longer change",
-                ));
-            }
+            let appeal = if t.role == MarkerRole::Appeal.number() {
+                let appeal = store_grading::appeal_of_item(conn, item.id)?
+                    .filter(|a| a.status == "open")
+                    .ok_or_else(|| Error::conflict("marks", "this appeal has been decided"))?;
+                Some(appeal)
+            } else {
+                if item.score.is_some() || exam.results_released_at.is_some() {
+                    return Err(Error::conflict(
+                        "marks",
+                        "this answer's final mark is set; its marks can no longer change",
+                    ));
+                }
+                None
+            };
             let content = content_of(conn, item.version_id)?;
             let (_, rubric) = rubric_of(&content)?;
             if marks.len() != rubric.len() {
@@ -403,6 +412,37 @@ pub async fn submit_marks(
                 t.marks.as_deref().unwrap_or("none")
             ));
             audit::record(conn, &event)?;
+            // An appeal's re-mark becomes the final mark; the outcome, with
+            // the re-marker's comments as its reason, is recorded and told.
+            if let Some(appeal) = appeal {
+                let outcome = appeal_outcome(appeal.mark_before, total, &marks);
+                store_grading::set_final(conn, item.id, total, now)?;
+                store_grading::decide_appeal(conn, appeal.id, total, &outcome, now)?;
+                store_exams::record_event(
+                    conn,
+                    item.attempt_id,
+                    "appeal_decided",
+                    Some(&outcome),
+                    now,
+                )?;
+                if let Some(attempt) = store_exams::find_attempt(conn, item.attempt_id)?
+                    && let Some(person) = people::find(conn, attempt.person_id)?
+                {
+                    mail::enqueue(
+                        conn,
+                        &person.email,
+                        &person.name,
+                        Locale::parse(&person.locale).unwrap_or_default(),
+                        &Message::ResultChanged {
+                            name: person.name.clone(),
+                            exam: exam.title.clone(),
+                            link: format!("{public_url}/attempts/{}/result", attempt.id),
+                        },
+                        now,
+                    )?;
+                }
+                return Ok(true);
+            }
             // Apply the final mark rule over the submitted markings.
             let tasks = store_grading::tasks_of_item(conn, item.id)?;
             let totals: Vec<f64> = tasks
@@ -429,6 +469,141 @@ pub async fn submit_marks(
     let db = ctx.db.clone();
     store::blocking(move || allocate(&db)).await?;
     Ok(())
+}
+
+/// The recorded outcome of an appeal: the change and the re-marker's
+/// comments.
+fn appeal_outcome(before: f64, after: f64, marks: &[CriterionMark]) -> String {
+    let comments: Vec<&str> = marks
+        .iter()
+        .map(|m| m.comment.trim())
+        .filter(|c| !c.is_empty())
+        .collect();
+    let change = if (after - before).abs() < 1e-9 {
+        format!("mark unchanged at {after}")
+    } else {
+        format!("mark changed from {before} to {after}")
+    };
+    if comments.is_empty() {
+        change
+    } else {
+        format!("{change}: {}", comments.join("; "))
+    }
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct AppealView {
+    pub position: i32,
+    pub reason: String,
+    /// `open` or `decided`.
+    pub status: String,
+    pub mark_before: f64,
+    pub mark_after: Option<f64>,
+    pub outcome: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A candidate appeals the mark of one of their open answers, with a
+/// reason, within the exam's appeal period after results are out. An
+/// examiner who has not marked that answer (and is not from the candidate's
+/// institution) re-marks it.
+pub async fn appeal(
+    ctx: &Ctx,
+    caller: &Caller,
+    attempt_id: i64,
+    position: i32,
+    reason: &str,
+) -> Result<AppealView> {
+    let me = caller.person_id().ok_or(Error::Forbidden)?;
+    let reason = reason.trim().to_owned();
+    if reason.is_empty() {
+        return Err(Error::invalid(
+            "reason",
+            "say why the mark should be reviewed",
+        ));
+    }
+    if reason.chars().count() > 2000 {
+        return Err(Error::invalid("reason", "is longer than 2000 characters"));
+    }
+    let event = audit::event(
+        caller,
+        "appeal",
+        Some(format!("attempt:{attempt_id} question:{position}")),
+        Outcome::Ok,
+    );
+    let found = ctx
+        .db
+        .write(move |conn| {
+            let now = store::now();
+            let attempt = store_exams::find_attempt(conn, attempt_id)?.ok_or(Error::NotFound)?;
+            if attempt.person_id != me {
+                return Ok(None);
+            }
+            let exam = store_exams::find_exam(conn, attempt.exam_id)?.ok_or(Error::NotFound)?;
+            if !grading::appeal_open(exam.results_released_at, exam.appeal_days.max(0) as u32, now) {
+                return Err(Error::conflict("appeal", "appeals are taken only in the appeal period after results are released"));
+            }
+            let item = store_exams::find_item(conn, attempt.id, position)?
+                .ok_or_else(|| Error::invalid("position", format!("the paper has no question {position}")))?;
+            let tasks = store_grading::tasks_of_item(conn, item.id)?;
+            let Some(mark_before) = item.score.filter(|_| !tasks.is_empty()) else {
+                return Err(Error::invalid("position", "only an examiner-marked answer can be appealed"));
+            };
+            if store_grading::appeal_of_item(conn, item.id)?.is_some() {
+                return Err(Error::conflict("position", "this answer has already been appealed"));
+            }
+            let examiners: Vec<Examiner> = store_grading::examiners(conn)?
+                .into_iter()
+                .map(|(id, institution_id)| Examiner { id, institution_id })
+                .collect();
+            let mut load: HashMap<i64, u32> = store_grading::open_load(conn)?
+                .into_iter()
+                .map(|(id, n)| (id, n.max(0) as u32))
+                .collect();
+            let markers: Vec<i64> = tasks.iter().map(|t| t.examiner_id).collect();
+            let institution = people::find(conn, me)?.and_then(|p| p.institution_id);
+            let examiner = grading::pick_examiner(&examiners, institution, &markers, &mut load)
+                .ok_or_else(|| Error::conflict("appeal", "no examiner who has not marked this answer is available; contact the alliance office"))?;
+            store_grading::insert_appeal(conn, attempt.id, item.id, &reason, mark_before, now)?;
+            store_grading::insert_task(
+                conn,
+                &NewTask {
+                    exam_id: exam.id,
+                    item_id: item.id,
+                    examiner_id: examiner,
+                    role: MarkerRole::Appeal.number(),
+                    due_at: now + Duration::days(i64::from(exam.marking_days.max(1))),
+                },
+                now,
+            )?;
+            store_exams::record_event(conn, attempt.id, "appealed", Some(&format!("question {position}")), now)?;
+            audit::record(conn, &event)?;
+            Ok(Some(AppealView {
+                position,
+                reason,
+                status: "open".into(),
+                mark_before,
+                mark_after: None,
+                outcome: None,
+                created_at: utc(now),
+            }))
+        })
+        .await?;
+    match found {
+        Some(v) => Ok(v),
+        None => {
+            let event = audit::event(
+                caller,
+                "appeal",
+                Some(format!("attempt:{attempt_id}")),
+                Outcome::Refused,
+            );
+            ctx.db
+                .write(move |conn| audit::record(conn, &event))
+                .await?;
+            Err(Error::Forbidden)
+        }
+    }
 }
 
 // ----- releasing results -----
@@ -580,6 +755,10 @@ pub struct ResultView {
     pub by_topic: Vec<TopicLine>,
     /// With the `full` policy: every question with the correct answer.
     pub items: Vec<ReviewItem>,
+    /// The candidate's appeals and their outcomes.
+    pub appeals: Vec<AppealView>,
+    /// Until when an appeal may be made.
+    pub appeal_until: DateTime<Utc>,
 }
 
 pub async fn result(ctx: &Ctx, caller: &Caller, attempt_id: i64) -> Result<ResultView> {
@@ -622,6 +801,24 @@ pub async fn result(ctx: &Ctx, caller: &Caller, attempt_id: i64) -> Result<Resul
                     review.push(review_item(item, &content, &order, response.as_ref()));
                 }
             }
+            let appeals = store_grading::appeals_of_attempt(conn, attempt.id)?
+                .into_iter()
+                .map(|a| AppealView {
+                    position: items
+                        .iter()
+                        .find(|i| i.id == a.attempt_item_id)
+                        .map(|i| i.position)
+                        .unwrap_or(0),
+                    reason: a.reason,
+                    status: a.status,
+                    mark_before: a.mark_before,
+                    mark_after: a.mark_after,
+                    outcome: a.outcome,
+                    created_at: utc(a.created_at),
+                })
+                .collect();
+            let appeal_until = utc(exam.results_released_at.unwrap_or(attempt.drawn_at))
+                + Duration::days(i64::from(exam.appeal_days.max(0)));
             let r = grading::result(&scores, exam.pass_mark.max(0) as u32)
                 .ok_or_else(|| Error::conflict("attempt", "results are not released yet"))?;
             Ok(Some(ResultView {
@@ -645,6 +842,8 @@ pub async fn result(ctx: &Ctx, caller: &Caller, attempt_id: i64) -> Result<Resul
                         .collect()
                 },
                 items: review,
+                appeals,
+                appeal_until,
             }))
         })
         .await?;

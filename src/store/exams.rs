@@ -30,6 +30,8 @@ pub struct ExamRow {
     pub marking_tolerance: i32,
     /// Days an examiner has for a marking task.
     pub marking_days: i32,
+    /// Days after the release during which a candidate may appeal.
+    pub appeal_days: i32,
 }
 
 #[derive(Insertable)]

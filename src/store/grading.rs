@@ -408,3 +408,81 @@ pub fn exclude_question(conn: &mut DbConn, exam_id: i64, question_id: i64) -> Qu
         .set(attempt_items::excluded.eq(true))
         .execute(conn)
 }
+
+// ----- appeals -----
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = crate::store::schema::appeals)]
+pub struct AppealRow {
+    pub id: i64,
+    pub attempt_id: i64,
+    pub attempt_item_id: i64,
+    pub reason: String,
+    pub status: String,
+    pub mark_before: f64,
+    pub mark_after: Option<f64>,
+    pub outcome: Option<String>,
+    pub created_at: NaiveDateTime,
+    pub decided_at: Option<NaiveDateTime>,
+}
+
+pub fn insert_appeal(
+    conn: &mut DbConn,
+    attempt_id: i64,
+    item_id: i64,
+    reason: &str,
+    mark_before: f64,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    use crate::store::schema::appeals;
+    diesel::insert_into(appeals::table)
+        .values((
+            appeals::attempt_id.eq(attempt_id),
+            appeals::attempt_item_id.eq(item_id),
+            appeals::reason.eq(reason),
+            appeals::status.eq("open"),
+            appeals::mark_before.eq(mark_before),
+            appeals::created_at.eq(now),
+        ))
+        .execute(conn)
+}
+
+pub fn appeal_of_item(conn: &mut DbConn, item_id: i64) -> QueryResult<Option<AppealRow>> {
+    use crate::store::schema::appeals;
+    appeals::table
+        .filter(appeals::attempt_item_id.eq(item_id))
+        .select(AppealRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn appeals_of_attempt(conn: &mut DbConn, attempt_id: i64) -> QueryResult<Vec<AppealRow>> {
+    use crate::store::schema::appeals;
+    appeals::table
+        .filter(appeals::attempt_id.eq(attempt_id))
+        .order(appeals::id.asc())
+        .select(AppealRow::as_select())
+        .load(conn)
+}
+
+pub fn decide_appeal(
+    conn: &mut DbConn,
+    appeal_id: i64,
+    mark_after: f64,
+    outcome: &str,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    use crate::store::schema::appeals;
+    diesel::update(
+        appeals::table
+            .find(appeal_id)
+            .filter(appeals::status.eq("open")),
+    )
+    .set((
+        appeals::status.eq("decided"),
+        appeals::mark_after.eq(mark_after),
+        appeals::outcome.eq(outcome),
+        appeals::decided_at.eq(now),
+    ))
+    .execute(conn)
+}

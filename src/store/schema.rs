@@ -174,6 +174,7 @@ diesel::table! {
         results_released_at -> Nullable<Timestamp>,
         marking_tolerance -> Integer,
         marking_days -> Integer,
+        appeal_days -> Integer,
     }
 }
 
@@ -451,6 +452,21 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    appeals (id) {
+        id -> BigInt,
+        attempt_id -> BigInt,
+        attempt_item_id -> BigInt,
+        reason -> Text,
+        status -> Text,
+        mark_before -> Double,
+        mark_after -> Nullable<Double>,
+        outcome -> Nullable<Text>,
+        created_at -> Timestamp,
+        decided_at -> Nullable<Timestamp>,
+    }
+}
+
 diesel::joinable!(marking_tasks -> attempt_items (attempt_item_id));
 diesel::joinable!(marking_tasks -> exams (exam_id));
 
@@ -486,4 +502,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     session_signups,
     marking_tasks,
     question_reviews,
+    appeals,
 );

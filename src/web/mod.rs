@@ -98,6 +98,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/marking/{id}", web::get().to(grading::task))
         .route("/marking/{id}", web::post().to(grading::submit))
         .route("/attempts/{id}/result", web::get().to(grading::result))
+        .route("/attempts/{id}/appeals", web::post().to(grading::appeal))
         .route(
             "/admin/exams/{id}/analysis",
             web::get().to(grading::analysis_view),

@@ -18,6 +18,7 @@ on_both_databases!(
     a_disagreement_beyond_the_tolerance_brings_a_third_marker,
     results_are_released_only_when_marking_is_complete,
     item_analysis_flags_a_weak_question_and_removing_it_regrades,
+    an_appeal_is_re_marked_by_an_examiner_who_has_not_marked_the_answer,
 );
 
 const PASSWORD: &str = "examiner test phrase";
@@ -756,4 +757,188 @@ async fn item_analysis_flags_a_weak_question_and_removing_it_regrades(app: TestA
         (r["percent"].as_u64(), r["passed"].as_bool()),
         (Some(100), Some(true))
     );
+}
+
+async fn an_appeal_is_re_marked_by_an_examiner_who_has_not_marked_the_answer(app: TestApp) {
+    let w = world(&app).await;
+    let (attempt, token) = sit(&app, &w, "zhangsan", "My careful answer.").await;
+    tasks(&app, 2).await;
+    let first_two = open_tasks(&app, &w).await;
+    for (i, task) in &first_two {
+        assert_eq!(mark(&app, &w.examiners[*i].1, *task, 5.0).await.0, 204);
+    }
+    close_exam(&app, w.exam);
+    let (_, r) = app
+        .api(
+            Method::GET,
+            &format!("/api/v1/attempts/{attempt}/result"),
+            &token,
+            None,
+        )
+        .await;
+    assert_eq!(
+        r["error"]["code"], "conflict",
+        "nothing to appeal before release"
+    );
+    let case_position = {
+        let (_, a) = app
+            .api(
+                Method::GET,
+                &format!("/api/v1/attempts/{attempt}"),
+                &token,
+                None,
+            )
+            .await;
+        a["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["kind"] == "case")
+            .unwrap()["position"]
+            .as_i64()
+            .unwrap()
+    };
+    let appeal = |body: Value, token: String| {
+        let app = &app;
+        async move {
+            app.api(
+                Method::POST,
+                &format!("/api/v1/attempts/{attempt}/appeals"),
+                &token,
+                Some(body),
+            )
+            .await
+        }
+    };
+    // Before release: refused.
+    let (status, _) = appeal(
+        json!({"position": case_position, "reason": "I covered every point."}),
+        token.clone(),
+    )
+    .await;
+    assert_eq!(status, 409);
+    assert_eq!(
+        app.api(
+            Method::POST,
+            &format!("/api/v1/exams/{}/release", w.exam),
+            &w.admin,
+            None
+        )
+        .await
+        .0,
+        204
+    );
+
+    // A reason is needed; objective answers are not examiner-marked; another
+    // candidate cannot appeal someone else's attempt.
+    assert_eq!(
+        appeal(
+            json!({"position": case_position, "reason": " "}),
+            token.clone()
+        )
+        .await
+        .0,
+        422
+    );
+    let objective = if case_position == 1 { 2 } else { 1 };
+    assert_eq!(
+        appeal(
+            json!({"position": objective, "reason": "Please check."}),
+            token.clone()
+        )
+        .await
+        .0,
+        422
+    );
+    let (_, other) = doctor(&app, &w.admin, w.longxi, "lisi").await;
+    assert_eq!(
+        appeal(json!({"position": case_position, "reason": "Mine."}), other)
+            .await
+            .0,
+        403
+    );
+
+    let (status, filed) = appeal(
+        json!({"position": case_position, "reason": "I covered every point."}),
+        token.clone(),
+    )
+    .await;
+    assert_eq!(status, 201, "{filed}");
+    assert_eq!(filed["mark_before"], 5.0);
+    assert_eq!(
+        appeal(
+            json!({"position": case_position, "reason": "Again."}),
+            token.clone()
+        )
+        .await
+        .0,
+        409,
+        "one appeal per answer"
+    );
+
+    // The re-mark goes to the one eligible examiner who has not marked it.
+    let remark = open_tasks(&app, &w).await;
+    assert_eq!(remark.len(), 1);
+    let (k, task) = remark[0];
+    assert!(
+        k != 0 && first_two.iter().all(|(i, _)| *i != k),
+        "a new examiner"
+    );
+    let (_, view) = app
+        .api(
+            Method::GET,
+            &format!("/api/v1/marking/{task}"),
+            &w.examiners[k].1,
+            None,
+        )
+        .await;
+    assert_eq!(view["role"], 4);
+    assert!(
+        view["marks"].is_null(),
+        "the re-marker sees no earlier marks"
+    );
+    assert!(!view.to_string().contains("zhangsan"));
+    let (status, _) = app
+        .api(
+            Method::PUT,
+            &format!("/api/v1/marking/{task}"),
+            &w.examiners[k].1,
+            Some(json!({"marks": [{"points": 8.0, "comment": "All criteria are met."}]})),
+        )
+        .await;
+    assert_eq!(status, 204);
+
+    // The outcome is recorded and shown, and the result follows it.
+    let (_, r) = app
+        .api(
+            Method::GET,
+            &format!("/api/v1/attempts/{attempt}/result"),
+            &token,
+            None,
+        )
+        .await;
+    assert_eq!(r["score"], 8.0, "{r}");
+    assert_eq!(r["appeals"][0]["status"], "decided");
+    assert_eq!(r["appeals"][0]["mark_after"], 8.0);
+    assert!(
+        r["appeals"][0]["outcome"]
+            .as_str()
+            .unwrap()
+            .contains("from 5 to 8: All criteria are met.")
+    );
+    assert!(
+        app.mail_to("zhangsan@longxi.example")
+            .iter()
+            .any(|m| m.subject.contains("has changed") || m.subject.contains("已更新"))
+    );
+    // A decided appeal is closed.
+    let (status, _) = app
+        .api(
+            Method::PUT,
+            &format!("/api/v1/marking/{task}"),
+            &w.examiners[k].1,
+            Some(json!({"marks": [{"points": 9.0, "comment": ""}]})),
+        )
+        .await;
+    assert_eq!(status, 409);
 }

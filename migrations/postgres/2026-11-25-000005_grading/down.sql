@@ -1,3 +1,5 @@
+DROP TABLE appeals;
+ALTER TABLE exams DROP COLUMN appeal_days;
 DROP TABLE question_reviews;
 ALTER TABLE attempt_items DROP COLUMN excluded;
 DROP TABLE marking_tasks;

@@ -48,3 +48,24 @@ CREATE TABLE question_reviews (
     created_at TIMESTAMP NOT NULL
 );
 CREATE UNIQUE INDEX question_reviews_once ON question_reviews (exam_id, question_id);
+
+-- Appeals: a candidate may appeal the mark of an open answer within the
+-- exam's appeal period after results are released. An examiner who has not
+-- marked that answer re-marks it (a marking task of role 4); the re-mark
+-- becomes the final mark and the outcome is recorded and shown.
+ALTER TABLE exams ADD COLUMN appeal_days INTEGER NOT NULL DEFAULT 14;
+
+CREATE TABLE appeals (
+    id BIGSERIAL PRIMARY KEY,
+    attempt_id BIGINT NOT NULL REFERENCES attempts (id),
+    attempt_item_id BIGINT NOT NULL REFERENCES attempt_items (id),
+    reason TEXT NOT NULL,
+    -- open | decided
+    status TEXT NOT NULL,
+    mark_before DOUBLE PRECISION NOT NULL,
+    mark_after DOUBLE PRECISION,
+    outcome TEXT,
+    created_at TIMESTAMP NOT NULL,
+    decided_at TIMESTAMP
+);
+CREATE UNIQUE INDEX appeals_once ON appeals (attempt_item_id);

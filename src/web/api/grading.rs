@@ -118,3 +118,26 @@ pub async fn review(
     .await?;
     Ok(HttpResponse::Ok().json(changes))
 }
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AppealBody {
+    /// The question's position on the paper.
+    pub position: i32,
+    pub reason: String,
+}
+
+/// Appeals the mark of one of one's examiner-marked answers, within the
+/// appeal period after results are released.
+#[utoipa::path(post, path = "/api/v1/attempts/{id}/appeals", tag = "grading", security(("bearer" = [])), request_body = AppealBody,
+    params(("id" = i64, Path)), responses((status = 201, body = grading::AppealView), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn appeal(
+    ctx: web::Data<Ctx>,
+    caller: ApiCaller,
+    id: web::Path<i64>,
+    body: Json<AppealBody>,
+) -> ApiResult {
+    let b = body.0;
+    let v = grading::appeal(&ctx, &caller.caller, id.into_inner(), b.position, &b.reason).await?;
+    Ok(HttpResponse::Created().json(v))
+}

@@ -140,6 +140,14 @@ struct ResultPage {
 }
 
 impl ResultPage {
+    fn until(&self) -> String {
+        self.r.appeal_until.format("%Y-%m-%d").to_string()
+    }
+
+    fn appealable(&self) -> bool {
+        chrono::Utc::now() <= self.r.appeal_until
+    }
+
     fn chose(&self, position: &i32, option: &usize) -> bool {
         use crate::domain::scoring::ShownAnswer;
         self.r
@@ -315,6 +323,34 @@ pub async fn review(
         Err(e @ (Error::Invalid { .. } | Error::Conflict { .. })) => {
             let (chrome, status) = form_error(Chrome::new(&page), e)?;
             analysis_page(&page, exam, chrome, status, None).await
+        }
+        Err(e) => Err(PageError(e)),
+    }
+}
+
+#[derive(serde::Deserialize)]
+pub struct AppealForm {
+    position: i32,
+    #[serde(default)]
+    reason: String,
+}
+
+/// A candidate appeals an answer's mark from the result page.
+pub async fn appeal(
+    page: Page,
+    req: HttpRequest,
+    path: web::Path<i64>,
+    body: web::Bytes,
+) -> Result<HttpResponse, PageError> {
+    let form: AppealForm = parse_form(&req, &body)?;
+    let id = path.into_inner();
+    let caller = page.caller()?;
+    match grading::appeal(&page.ctx, caller, id, form.position, &form.reason).await {
+        Ok(_) => Ok(see_other(&format!("/attempts/{id}/result"))),
+        Err(e @ (Error::Invalid { .. } | Error::Conflict { .. })) => {
+            let r = grading::result(&page.ctx, caller, id).await?;
+            let (chrome, status) = form_error(Chrome::new(&page), e)?;
+            render(&ResultPage { chrome, r }, status)
         }
         Err(e) => Err(PageError(e)),
     }
