@@ -486,3 +486,11 @@ pub fn decide_appeal(
     ))
     .execute(conn)
 }
+
+pub fn attempt_by_code(conn: &mut DbConn, code: &str) -> QueryResult<Option<AttemptRow>> {
+    attempts::table
+        .filter(attempts::code.eq(code))
+        .select(AttemptRow::as_select())
+        .first(conn)
+        .optional()
+}

@@ -19,6 +19,7 @@ on_both_databases!(
     results_are_released_only_when_marking_is_complete,
     item_analysis_flags_a_weak_question_and_removing_it_regrades,
     an_appeal_is_re_marked_by_an_examiner_who_has_not_marked_the_answer,
+    late_marking_is_reminded_and_identity_reveals_are_recorded,
 );
 
 const PASSWORD: &str = "examiner test phrase";
@@ -941,4 +942,99 @@ async fn an_appeal_is_re_marked_by_an_examiner_who_has_not_marked_the_answer(app
         )
         .await;
     assert_eq!(status, 409);
+}
+
+async fn late_marking_is_reminded_and_identity_reveals_are_recorded(app: TestApp) {
+    let w = world(&app).await;
+    let (attempt, _) = sit(&app, &w, "zhangsan", "Answer.").await;
+    tasks(&app, 2).await;
+    let late = |app: &TestApp| {
+        (1..=3)
+            .map(|i| {
+                app.mail_to(&format!("e{i}@tch.example"))
+                    .iter()
+                    .filter(|m| m.subject.contains("overdue") || m.subject.contains("逾期"))
+                    .count()
+            })
+            .sum::<usize>()
+    };
+    assert_eq!(late(&app), 0);
+    let sql = match app.backend {
+        Backend::Sqlite => {
+            "UPDATE marking_tasks SET due_at = datetime('now', '-1 hours')".to_owned()
+        }
+        Backend::Postgres => {
+            "UPDATE marking_tasks SET due_at = (now() at time zone 'utc') - interval '1 hour'"
+                .to_owned()
+        }
+    };
+    app.ctx
+        .db
+        .write_blocking(|conn| Ok(diesel::sql_query(sql).execute(conn)?))
+        .unwrap();
+    for _ in 0..50 {
+        if late(&app) >= 2 {
+            break;
+        }
+        actix_web::rt::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(late(&app), 2, "each late examiner is told");
+    actix_web::rt::time::sleep(Duration::from_millis(400)).await;
+    assert_eq!(late(&app), 2, "once");
+    let (_, q) = app
+        .api(
+            Method::GET,
+            "/api/v1/marking",
+            &w.examiners[open_tasks(&app, &w).await[0].0].1,
+            None,
+        )
+        .await;
+    assert_eq!(q["tasks"][0]["late"], true);
+
+    // Revealing who wrote a coded attempt: admins only, with a reason, recorded.
+    let (_, view) = {
+        let (i, task) = open_tasks(&app, &w).await[0];
+        app.api(
+            Method::GET,
+            &format!("/api/v1/marking/{task}"),
+            &w.examiners[i].1,
+            None,
+        )
+        .await
+    };
+    let code = view["code"].as_str().unwrap().to_owned();
+    let (status, _) = app
+        .api(
+            Method::POST,
+            "/api/v1/identity-reveals",
+            &w.examiners[1].1,
+            Some(json!({"code": code, "reason": "curious"})),
+        )
+        .await;
+    assert_eq!(status, 403);
+    let (status, _) = app
+        .api(
+            Method::POST,
+            "/api/v1/identity-reveals",
+            &w.admin,
+            Some(json!({"code": code, "reason": ""})),
+        )
+        .await;
+    assert_eq!(status, 422);
+    let (status, who) = app
+        .api(
+            Method::POST,
+            "/api/v1/identity-reveals",
+            &w.admin,
+            Some(json!({"code": code, "reason": "Complaint 2026-17"})),
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(who["name"], "zhangsan");
+    assert_eq!(who["attempt_id"], attempt);
+    assert_eq!(
+        audit_count(&app, "identity.reveal"),
+        1,
+        "the reveal is recorded (the refusal is audited as a refused authorisation)"
+    );
 }

@@ -141,3 +141,19 @@ pub async fn appeal(
     let v = grading::appeal(&ctx, &caller.caller, id.into_inner(), b.position, &b.reason).await?;
     Ok(HttpResponse::Created().json(v))
 }
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RevealBody {
+    pub code: String,
+    /// Why the identity is needed (recorded).
+    pub reason: String,
+}
+
+/// Reveals who wrote a coded attempt (admins; recorded with the reason).
+#[utoipa::path(post, path = "/api/v1/identity-reveals", tag = "grading", security(("bearer" = [])), request_body = RevealBody,
+    responses((status = 200, body = grading::Identity), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn reveal(ctx: web::Data<Ctx>, caller: ApiCaller, body: Json<RevealBody>) -> ApiResult {
+    let b = body.0;
+    Ok(HttpResponse::Ok().json(grading::reveal(&ctx, &caller.caller, &b.code, &b.reason).await?))
+}

@@ -36,7 +36,7 @@ type ApiResult = Result<HttpResponse, ApiError>;
         exams::start_attempt, exams::get_attempt, exams::save_answer, exams::submit_attempt,
         training::list_tracks, training::track_progress, training::enrol, training::library, training::course,
         training::studied, training::start_quiz, training::submit_quiz, training::record,
-        grading::queue, grading::task, grading::submit, grading::status, grading::release, grading::result, grading::analysis, grading::review, grading::appeal,
+        grading::queue, grading::task, grading::submit, grading::status, grading::release, grading::result, grading::analysis, grading::review, grading::appeal, grading::reveal,
     ),
     components(schemas(ErrorBody)),
     modifiers(&BearerAuth),
@@ -124,6 +124,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/attempts/{id}/result", web::get().to(grading::result))
             .route("/exams/{id}/analysis", web::get().to(grading::analysis))
             .route("/attempts/{id}/appeals", web::post().to(grading::appeal))
+            .route("/identity-reveals", web::post().to(grading::reveal))
             .route(
                 "/exams/{id}/questions/{question}/review",
                 web::post().to(grading::review),
