@@ -141,6 +141,60 @@ pub fn pick_examiner(
     Some(chosen)
 }
 
+// ----- standard setting (modified Angoff) -----
+
+/// Committee members who must rate before a cut score counts.
+pub const MIN_RATERS: usize = 3;
+
+/// The modified Angoff cut score, as a percentage of the points: each
+/// committee member rates, for every question that may appear on the paper,
+/// the probability that a borderline candidate (one who just deserves to
+/// pass) gets it right. A rater's expected score is the points-weighted mean
+/// of their probabilities; the cut score is the mean over raters. `None`
+/// until `MIN_RATERS` raters have rated every question.
+///
+/// `ratings` holds (rater, question, probability); `points` each question's
+/// points on the paper.
+pub fn angoff_cut(ratings: &[(i64, i64, f64)], points: &HashMap<i64, u32>) -> Option<f64> {
+    let total: u32 = points.values().sum();
+    if total == 0 {
+        return None;
+    }
+    let mut raters: Vec<i64> = ratings.iter().map(|r| r.0).collect();
+    raters.sort_unstable();
+    raters.dedup();
+    let mut expected = Vec::new();
+    for rater in raters {
+        let mine: HashMap<i64, f64> = ratings
+            .iter()
+            .filter(|r| r.0 == rater)
+            .map(|r| (r.1, r.2))
+            .collect();
+        if !points.keys().all(|q| mine.contains_key(q)) {
+            continue;
+        }
+        let sum: f64 = points
+            .iter()
+            .map(|(q, p)| mine.get(q).copied().unwrap_or(0.0) * f64::from(*p))
+            .sum();
+        expected.push(sum / f64::from(total) * 100.0);
+    }
+    if expected.len() < MIN_RATERS {
+        return None;
+    }
+    Some(expected.iter().sum::<f64>() / expected.len() as f64)
+}
+
+/// The pass mark an approved cut score sets: rounded up to a whole percent,
+/// so the standard is never lowered by rounding.
+pub fn pass_mark_from_cut(cut: f64) -> u32 {
+    (cut - 1e-9).ceil().clamp(1.0, 100.0) as u32
+}
+
+pub fn valid_probability(p: f64) -> bool {
+    p.is_finite() && (0.0..=1.0).contains(&p)
+}
+
 // ----- results -----
 
 /// One item of a paper as the result needs it.
@@ -331,6 +385,49 @@ mod tests {
         );
         // A candidate without an institution may be marked by anyone.
         assert_eq!(pick_examiner(&few, None, &[], &mut HashMap::new()), Some(1));
+    }
+
+    #[test]
+    fn the_angoff_cut_score_is_the_mean_of_the_raters_expected_scores() {
+        // Two questions: q1 worth 1 point, q2 worth 3.
+        let points: HashMap<i64, u32> = [(1, 1), (2, 3)].into_iter().collect();
+        // Rater 10: (0.8·1 + 0.4·3)/4 = 0.5 → 50%.
+        // Rater 11: (0.6·1 + 0.6·3)/4 = 0.6 → 60%.
+        // Rater 12: (1.0·1 + 0.8·3)/4 = 0.85 → 85%.
+        // Mean: 65%.
+        let ratings = [
+            (10, 1, 0.8),
+            (10, 2, 0.4),
+            (11, 1, 0.6),
+            (11, 2, 0.6),
+            (12, 1, 1.0),
+            (12, 2, 0.8),
+        ];
+        let cut = angoff_cut(&ratings, &points).expect("three complete raters");
+        assert!((cut - 65.0).abs() < 1e-9, "{cut}");
+        // A rater who skipped a question does not count; two raters are too few.
+        let partial = [
+            (10, 1, 0.8),
+            (10, 2, 0.4),
+            (11, 1, 0.6),
+            (11, 2, 0.6),
+            (12, 1, 1.0),
+        ];
+        assert_eq!(angoff_cut(&partial, &points), None);
+        assert_eq!(angoff_cut(&[], &points), None);
+        assert_eq!(angoff_cut(&ratings, &HashMap::new()), None);
+    }
+
+    #[test]
+    fn the_pass_mark_rounds_the_cut_score_up() {
+        assert_eq!(pass_mark_from_cut(65.0), 65);
+        assert_eq!(pass_mark_from_cut(64.1), 65);
+        assert_eq!(pass_mark_from_cut(0.2), 1);
+        assert_eq!(pass_mark_from_cut(100.0), 100);
+        assert!(valid_probability(0.0) && valid_probability(1.0) && valid_probability(0.35));
+        assert!(
+            !valid_probability(1.01) && !valid_probability(-0.1) && !valid_probability(f64::NAN)
+        );
     }
 
     fn item(topic: &str, points: u32, score: Option<f64>) -> ItemScore {

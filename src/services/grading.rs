@@ -958,3 +958,235 @@ fn review_item(
         model_answer,
     }
 }
+
+// ----- standard setting (modified Angoff) -----
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct RatedQuestion {
+    pub question_id: i64,
+    pub key: String,
+    pub stem: String,
+    /// Points on the paper (its blueprint section's).
+    pub points: u32,
+    /// The caller's own rating, if any (others' stay private).
+    pub my_rating: Option<f64>,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct SettingView {
+    pub id: i64,
+    pub exam_id: i64,
+    /// Standard settings are numbered per exam; the approved one sets the
+    /// exam's pass mark.
+    pub version: i32,
+    /// `rating` or `approved`.
+    pub status: String,
+    pub questions: Vec<RatedQuestion>,
+    /// Raters who have rated every question.
+    pub complete_raters: usize,
+    pub min_raters: usize,
+    /// The cut score in percent, once enough raters are complete.
+    pub cut_score: Option<f64>,
+    /// The pass mark the cut score sets (rounded up).
+    pub pass_mark: Option<u32>,
+}
+
+/// The questions a paper of the exam can hold, with their points.
+fn exam_pool(
+    conn: &mut DbConn,
+    exam: &store_exams::ExamRow,
+) -> Result<Vec<(i64, String, String, u32)>> {
+    let blueprint: crate::domain::papers::Blueprint =
+        serde_json::from_str(&exam.blueprint).map_err(Error::internal)?;
+    let mut out = Vec::new();
+    for v in store_banks::drawable(conn, &exam.track)? {
+        let kind = crate::domain::banks::QuestionKind::parse(&v.kind);
+        let section = blueprint.sections.iter().find(|s| {
+            s.topics.contains(&v.topic)
+                && (s.kinds.is_empty() || kind.is_some_and(|k| s.kinds.contains(&k)))
+                && s.mix.contains_key(&(v.difficulty.clamp(0, 255) as u8))
+        });
+        if let Some(section) = section {
+            let content: Content = serde_json::from_str(&v.content).map_err(Error::internal)?;
+            let key = store_banks::question_key(conn, v.question_id)?.unwrap_or_default();
+            out.push((v.question_id, key, content.stem, section.points));
+        }
+    }
+    Ok(out)
+}
+
+fn setting_view(
+    conn: &mut DbConn,
+    setting: &store_grading::SettingRow,
+    me: i64,
+) -> Result<SettingView> {
+    let exam = store_exams::find_exam(conn, setting.exam_id)?.ok_or(Error::NotFound)?;
+    let pool = exam_pool(conn, &exam)?;
+    let ratings = store_grading::ratings_of(conn, setting.id)?;
+    let points: HashMap<i64, u32> = pool.iter().map(|(q, _, _, p)| (*q, *p)).collect();
+    let mut raters: Vec<i64> = ratings.iter().map(|r| r.0).collect();
+    raters.sort_unstable();
+    raters.dedup();
+    let complete_raters = raters
+        .iter()
+        .filter(|r| {
+            points
+                .keys()
+                .all(|q| ratings.iter().any(|x| x.0 == **r && x.1 == *q))
+        })
+        .count();
+    let cut = setting
+        .cut_score
+        .or_else(|| grading::angoff_cut(&ratings, &points));
+    Ok(SettingView {
+        id: setting.id,
+        exam_id: setting.exam_id,
+        version: setting.version,
+        status: setting.status.clone(),
+        questions: pool
+            .into_iter()
+            .map(|(question_id, key, stem, points)| RatedQuestion {
+                my_rating: ratings
+                    .iter()
+                    .find(|r| r.0 == me && r.1 == question_id)
+                    .map(|r| r.2),
+                question_id,
+                key,
+                stem,
+                points,
+            })
+            .collect(),
+        complete_raters,
+        min_raters: grading::MIN_RATERS,
+        cut_score: cut,
+        pass_mark: cut.map(grading::pass_mark_from_cut),
+    })
+}
+
+/// Opens a new round of standard setting for an exam whose results are not
+/// out (committee and admins).
+pub async fn open_setting(ctx: &Ctx, caller: &Caller, exam_id: i64) -> Result<SettingView> {
+    require(ctx, caller, Permission::ReviewQuestions).await?;
+    let me = caller.person_id().ok_or(Error::Forbidden)?;
+    ctx.db
+        .write(move |conn| {
+            let exam = store_exams::find_exam(conn, exam_id)?.ok_or(Error::NotFound)?;
+            if exam.results_released_at.is_some() {
+                return Err(Error::conflict(
+                    "exam",
+                    "results are out; the pass mark can no longer change",
+                ));
+            }
+            let setting = store_grading::new_setting(conn, exam_id, store::now())?;
+            setting_view(conn, &setting, me)
+        })
+        .await
+}
+
+pub async fn get_setting(ctx: &Ctx, caller: &Caller, id: i64) -> Result<SettingView> {
+    require(ctx, caller, Permission::ReviewQuestions).await?;
+    let me = caller.person_id().ok_or(Error::Forbidden)?;
+    ctx.db
+        .read(move |conn| {
+            let setting = store_grading::find_setting(conn, id)?.ok_or(Error::NotFound)?;
+            setting_view(conn, &setting, me)
+        })
+        .await
+}
+
+/// A committee member's ratings: for each question, the probability (0 to
+/// 1) that a borderline candidate answers it right.
+pub async fn rate(
+    ctx: &Ctx,
+    caller: &Caller,
+    id: i64,
+    ratings: Vec<(i64, f64)>,
+) -> Result<SettingView> {
+    require(ctx, caller, Permission::ReviewQuestions).await?;
+    let actor = caller.actor().cloned().ok_or(Error::Forbidden)?;
+    if !actor.has(crate::domain::roles::Role::Committee) {
+        return Err(Error::Forbidden);
+    }
+    ctx.db
+        .write(move |conn| {
+            let setting = store_grading::find_setting(conn, id)?.ok_or(Error::NotFound)?;
+            if setting.status != "rating" {
+                return Err(Error::conflict(
+                    "setting",
+                    "this standard setting is approved",
+                ));
+            }
+            let exam = store_exams::find_exam(conn, setting.exam_id)?.ok_or(Error::NotFound)?;
+            let pool = exam_pool(conn, &exam)?;
+            for (i, (question, p)) in ratings.iter().enumerate() {
+                if !pool.iter().any(|(q, _, _, _)| q == question) {
+                    return Err(Error::invalid(
+                        format!("ratings[{i}]"),
+                        "not a question of this exam",
+                    ));
+                }
+                if !grading::valid_probability(*p) {
+                    return Err(Error::invalid(
+                        format!("ratings[{i}]"),
+                        "a probability from 0 to 1",
+                    ));
+                }
+                store_grading::save_rating(conn, id, actor.id, *question, *p)?;
+            }
+            setting_view(conn, &setting, actor.id)
+        })
+        .await
+}
+
+/// The committee approves the cut score; it becomes the exam's pass mark
+/// (rounded up), recorded with the round's version.
+pub async fn approve_setting(ctx: &Ctx, caller: &Caller, id: i64) -> Result<SettingView> {
+    require(ctx, caller, Permission::ReviewQuestions).await?;
+    let actor = caller.actor().cloned().ok_or(Error::Forbidden)?;
+    if !actor.has(crate::domain::roles::Role::Committee) {
+        return Err(Error::Forbidden);
+    }
+    let mut event = audit::event(
+        caller,
+        "standard.approve",
+        Some(format!("setting:{id}")),
+        Outcome::Ok,
+    );
+    ctx.db
+        .write(move |conn| {
+            let now = store::now();
+            let setting = store_grading::find_setting(conn, id)?.ok_or(Error::NotFound)?;
+            let exam = store_exams::find_exam(conn, setting.exam_id)?.ok_or(Error::NotFound)?;
+            if exam.results_released_at.is_some() {
+                return Err(Error::conflict(
+                    "exam",
+                    "results are out; the pass mark can no longer change",
+                ));
+            }
+            let view = setting_view(conn, &setting, actor.id)?;
+            let (Some(cut), Some(pass)) = (view.cut_score, view.pass_mark) else {
+                return Err(Error::conflict(
+                    "setting",
+                    format!(
+                        "at least {} committee members must rate every question",
+                        grading::MIN_RATERS
+                    ),
+                ));
+            };
+            if store_grading::approve_setting(conn, id, cut, actor.id, now)? == 0 {
+                return Err(Error::conflict(
+                    "setting",
+                    "this standard setting is approved",
+                ));
+            }
+            store_grading::set_pass_mark(conn, exam.id, pass as i32)?;
+            event.detail = Some(format!(
+                "exam {} version {}: cut {cut:.2}%, pass mark {pass}%",
+                exam.id, setting.version
+            ));
+            audit::record(conn, &event)?;
+            let approved = store_grading::find_setting(conn, id)?.ok_or(Error::NotFound)?;
+            setting_view(conn, &approved, actor.id)
+        })
+        .await
+}

@@ -209,3 +209,11 @@ pub fn practice_pool(conn: &mut DbConn, topics: &[String]) -> QueryResult<Vec<Ve
         .order(question_versions::id.asc())
         .load(conn)
 }
+
+pub fn question_key(conn: &mut DbConn, question_id: i64) -> QueryResult<Option<String>> {
+    questions::table
+        .find(question_id)
+        .select(questions::question_key)
+        .first(conn)
+        .optional()
+}

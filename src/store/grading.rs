@@ -494,3 +494,105 @@ pub fn attempt_by_code(conn: &mut DbConn, code: &str) -> QueryResult<Option<Atte
         .first(conn)
         .optional()
 }
+
+// ----- standard setting -----
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = crate::store::schema::standard_settings)]
+pub struct SettingRow {
+    pub id: i64,
+    pub exam_id: i64,
+    pub version: i32,
+    pub status: String,
+    pub cut_score: Option<f64>,
+    pub approved_by: Option<i64>,
+    pub approved_at: Option<NaiveDateTime>,
+    pub created_at: NaiveDateTime,
+}
+
+pub fn new_setting(conn: &mut DbConn, exam_id: i64, now: NaiveDateTime) -> QueryResult<SettingRow> {
+    use crate::store::schema::standard_settings as s;
+    let last: Option<i32> = s::table
+        .filter(s::exam_id.eq(exam_id))
+        .select(diesel::dsl::max(s::version))
+        .first(conn)?;
+    diesel::insert_into(s::table)
+        .values((
+            s::exam_id.eq(exam_id),
+            s::version.eq(last.unwrap_or(0) + 1),
+            s::status.eq("rating"),
+            s::created_at.eq(now),
+        ))
+        .execute(conn)?;
+    s::table
+        .filter(s::exam_id.eq(exam_id))
+        .order(s::version.desc())
+        .select(SettingRow::as_select())
+        .first(conn)
+}
+
+pub fn find_setting(conn: &mut DbConn, id: i64) -> QueryResult<Option<SettingRow>> {
+    use crate::store::schema::standard_settings as s;
+    s::table
+        .find(id)
+        .select(SettingRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn save_rating(
+    conn: &mut DbConn,
+    setting_id: i64,
+    rater_id: i64,
+    question_id: i64,
+    probability: f64,
+) -> QueryResult<usize> {
+    use crate::store::schema::angoff_ratings as r;
+    diesel::delete(
+        r::table
+            .filter(r::setting_id.eq(setting_id))
+            .filter(r::rater_id.eq(rater_id))
+            .filter(r::question_id.eq(question_id)),
+    )
+    .execute(conn)?;
+    diesel::insert_into(r::table)
+        .values((
+            r::setting_id.eq(setting_id),
+            r::rater_id.eq(rater_id),
+            r::question_id.eq(question_id),
+            r::probability.eq(probability),
+        ))
+        .execute(conn)
+}
+
+pub fn ratings_of(conn: &mut DbConn, setting_id: i64) -> QueryResult<Vec<(i64, i64, f64)>> {
+    use crate::store::schema::angoff_ratings as r;
+    r::table
+        .filter(r::setting_id.eq(setting_id))
+        .select((r::rater_id, r::question_id, r::probability))
+        .load(conn)
+}
+
+pub fn approve_setting(
+    conn: &mut DbConn,
+    id: i64,
+    cut: f64,
+    by: i64,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    use crate::store::schema::standard_settings as s;
+    diesel::update(s::table.find(id).filter(s::status.eq("rating")))
+        .set((
+            s::status.eq("approved"),
+            s::cut_score.eq(cut),
+            s::approved_by.eq(by),
+            s::approved_at.eq(now),
+        ))
+        .execute(conn)
+}
+
+pub fn set_pass_mark(conn: &mut DbConn, exam_id: i64, pass_mark: i32) -> QueryResult<usize> {
+    diesel::update(exams::table.find(exam_id))
+        .set(exams::pass_mark.eq(pass_mark))
+        .execute(conn)
+}

@@ -467,6 +467,28 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    standard_settings (id) {
+        id -> BigInt,
+        exam_id -> BigInt,
+        version -> Integer,
+        status -> Text,
+        cut_score -> Nullable<Double>,
+        approved_by -> Nullable<BigInt>,
+        approved_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    angoff_ratings (setting_id, rater_id, question_id) {
+        setting_id -> BigInt,
+        rater_id -> BigInt,
+        question_id -> BigInt,
+        probability -> Double,
+    }
+}
+
 diesel::joinable!(marking_tasks -> attempt_items (attempt_item_id));
 diesel::joinable!(marking_tasks -> exams (exam_id));
 
@@ -503,4 +525,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     marking_tasks,
     question_reviews,
     appeals,
+    standard_settings,
+    angoff_ratings,
 );

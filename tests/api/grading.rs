@@ -20,6 +20,7 @@ on_both_databases!(
     item_analysis_flags_a_weak_question_and_removing_it_regrades,
     an_appeal_is_re_marked_by_an_examiner_who_has_not_marked_the_answer,
     late_marking_is_reminded_and_identity_reveals_are_recorded,
+    the_committee_sets_the_pass_mark_by_modified_angoff,
 );
 
 const PASSWORD: &str = "examiner test phrase";
@@ -1037,4 +1038,118 @@ async fn late_marking_is_reminded_and_identity_reveals_are_recorded(app: TestApp
         1,
         "the reveal is recorded (the refusal is audited as a refused authorisation)"
     );
+}
+
+async fn the_committee_sets_the_pass_mark_by_modified_angoff(app: TestApp) {
+    let (admin, _, doctor_token) = setup(&app).await;
+    load_stats_bank(&app);
+    let mut body = exam_body(60, 180, 60);
+    body["blueprint"] = json!({"sections": [{"title": "K", "topics": ["stats"], "kinds": ["true_false"], "mix": {"2": 3}, "points": 2}]});
+    let exam = scheduled(&app, &admin, body).await;
+    let mut members = Vec::new();
+    for i in 0..3 {
+        members.push(
+            person(
+                &app,
+                &admin,
+                &format!("m{i}@alliance.example"),
+                &format!("Member {i}"),
+                json!(["committee"]),
+                None,
+            )
+            .await
+            .1,
+        );
+    }
+    let (status, setting) = app
+        .api(
+            Method::POST,
+            &format!("/api/v1/exams/{exam}/standard-settings"),
+            &members[0],
+            None,
+        )
+        .await;
+    assert_eq!(status, 201, "{setting}");
+    assert_eq!(setting["version"], 1);
+    assert_eq!(
+        setting["questions"].as_array().unwrap().len(),
+        3,
+        "every question the paper can hold"
+    );
+    let id = setting["id"].as_i64().unwrap();
+    let qs: Vec<i64> = setting["questions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|q| q["question_id"].as_i64().unwrap())
+        .collect();
+    let rate = |token: String, ps: [f64; 3]| {
+        let app = &app;
+        let ratings: Vec<Value> = qs
+            .iter()
+            .zip(ps)
+            .map(|(q, p)| json!({"question_id": q, "probability": p}))
+            .collect();
+        async move {
+            app.api(
+                Method::PUT,
+                &format!("/api/v1/standard-settings/{id}/ratings"),
+                &token,
+                Some(json!({"ratings": ratings})),
+            )
+            .await
+        }
+    };
+    // Doctors and admins who are not committee members do not rate.
+    assert_eq!(rate(doctor_token.clone(), [0.5, 0.5, 0.5]).await.0, 403);
+    assert_eq!(rate(admin.clone(), [0.5, 0.5, 0.5]).await.0, 403);
+    let (status, err) = rate(members[0].clone(), [0.5, 1.5, 0.5]).await;
+    assert_eq!(status, 422);
+    assert_eq!(err["error"]["field"], "ratings[1]");
+    // Expected scores 50%, 60% and 70%: the cut is their mean, 60%.
+    assert_eq!(rate(members[0].clone(), [0.5, 0.5, 0.5]).await.0, 200);
+    assert_eq!(rate(members[1].clone(), [0.6, 0.6, 0.6]).await.0, 200);
+    let (status, early) = app
+        .api(
+            Method::POST,
+            &format!("/api/v1/standard-settings/{id}/approve"),
+            &members[0],
+            None,
+        )
+        .await;
+    assert_eq!(status, 409, "two raters are not enough: {early}");
+    let (_, view) = rate(members[2].clone(), [0.9, 0.6, 0.6]).await;
+    assert_eq!(view["complete_raters"], 3);
+    assert!(
+        (view["cut_score"].as_f64().unwrap() - 60.0).abs() < 1e-9,
+        "{view}"
+    );
+    assert_eq!(
+        view["questions"][0]["my_rating"], 0.9,
+        "one's own ratings only"
+    );
+    let (status, approved) = app
+        .api(
+            Method::POST,
+            &format!("/api/v1/standard-settings/{id}/approve"),
+            &members[1],
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{approved}");
+    assert_eq!(approved["status"], "approved");
+    assert_eq!(approved["pass_mark"], 60);
+    let (_, exams) = app.api(Method::GET, "/api/v1/exams", &admin, None).await;
+    assert_eq!(exams[0]["pass_mark"], 60);
+    assert_eq!(audit_count(&app, "standard.approve"), 1);
+    // A second round is version 2.
+    let (_, again) = app
+        .api(
+            Method::POST,
+            &format!("/api/v1/exams/{exam}/standard-settings"),
+            &members[0],
+            None,
+        )
+        .await;
+    assert_eq!(again["version"], 2);
 }

@@ -1,3 +1,5 @@
+DROP TABLE angoff_ratings;
+DROP TABLE standard_settings;
 DROP TABLE appeals;
 ALTER TABLE exams DROP COLUMN appeal_days;
 DROP TABLE question_reviews;

@@ -69,3 +69,26 @@ CREATE TABLE appeals (
     decided_at TIMESTAMP
 );
 CREATE UNIQUE INDEX appeals_once ON appeals (attempt_item_id);
+
+-- Standard setting (modified Angoff): rounds of committee ratings per exam,
+-- numbered; an approved round sets the exam's pass mark.
+CREATE TABLE standard_settings (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    exam_id INTEGER NOT NULL REFERENCES exams (id),
+    version INTEGER NOT NULL,
+    -- rating | approved
+    status TEXT NOT NULL,
+    cut_score DOUBLE PRECISION,
+    approved_by INTEGER REFERENCES people (id),
+    approved_at TIMESTAMP,
+    created_at TIMESTAMP NOT NULL
+);
+CREATE UNIQUE INDEX standard_settings_version ON standard_settings (exam_id, version);
+
+CREATE TABLE angoff_ratings (
+    setting_id INTEGER NOT NULL REFERENCES standard_settings (id),
+    rater_id INTEGER NOT NULL REFERENCES people (id),
+    question_id INTEGER NOT NULL REFERENCES questions (id),
+    probability DOUBLE PRECISION NOT NULL,
+    PRIMARY KEY (setting_id, rater_id, question_id)
+);

@@ -157,3 +157,63 @@ pub async fn reveal(ctx: web::Data<Ctx>, caller: ApiCaller, body: Json<RevealBod
     let b = body.0;
     Ok(HttpResponse::Ok().json(grading::reveal(&ctx, &caller.caller, &b.code, &b.reason).await?))
 }
+
+/// Opens a round of modified-Angoff standard setting for an exam.
+#[utoipa::path(post, path = "/api/v1/exams/{id}/standard-settings", tag = "grading", security(("bearer" = [])),
+    params(("id" = i64, Path)), responses((status = 201, body = grading::SettingView), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn open_setting(ctx: web::Data<Ctx>, caller: ApiCaller, id: web::Path<i64>) -> ApiResult {
+    Ok(HttpResponse::Created()
+        .json(grading::open_setting(&ctx, &caller.caller, id.into_inner()).await?))
+}
+
+/// A standard setting with the questions to rate and the caller's ratings.
+#[utoipa::path(get, path = "/api/v1/standard-settings/{id}", tag = "grading", security(("bearer" = [])),
+    params(("id" = i64, Path)), responses((status = 200, body = grading::SettingView), (status = 403, body = ErrorBody)))]
+pub async fn get_setting(ctx: web::Data<Ctx>, caller: ApiCaller, id: web::Path<i64>) -> ApiResult {
+    Ok(HttpResponse::Ok().json(grading::get_setting(&ctx, &caller.caller, id.into_inner()).await?))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Rating {
+    pub question_id: i64,
+    /// Probability (0 to 1) that a borderline candidate answers it right.
+    pub probability: f64,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RatingsBody {
+    pub ratings: Vec<Rating>,
+}
+
+/// A committee member's ratings (replacing earlier ones for those questions).
+#[utoipa::path(put, path = "/api/v1/standard-settings/{id}/ratings", tag = "grading", security(("bearer" = [])), request_body = RatingsBody,
+    params(("id" = i64, Path)), responses((status = 200, body = grading::SettingView), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn rate(
+    ctx: web::Data<Ctx>,
+    caller: ApiCaller,
+    id: web::Path<i64>,
+    body: Json<RatingsBody>,
+) -> ApiResult {
+    let ratings = body
+        .0
+        .ratings
+        .into_iter()
+        .map(|r| (r.question_id, r.probability))
+        .collect();
+    Ok(HttpResponse::Ok()
+        .json(grading::rate(&ctx, &caller.caller, id.into_inner(), ratings).await?))
+}
+
+/// The committee approves the cut score: it becomes the exam's pass mark.
+#[utoipa::path(post, path = "/api/v1/standard-settings/{id}/approve", tag = "grading", security(("bearer" = [])),
+    params(("id" = i64, Path)), responses((status = 200, body = grading::SettingView), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn approve_setting(
+    ctx: web::Data<Ctx>,
+    caller: ApiCaller,
+    id: web::Path<i64>,
+) -> ApiResult {
+    Ok(HttpResponse::Ok()
+        .json(grading::approve_setting(&ctx, &caller.caller, id.into_inner()).await?))
+}

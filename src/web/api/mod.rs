@@ -37,6 +37,7 @@ type ApiResult = Result<HttpResponse, ApiError>;
         training::list_tracks, training::track_progress, training::enrol, training::library, training::course,
         training::studied, training::start_quiz, training::submit_quiz, training::record,
         grading::queue, grading::task, grading::submit, grading::status, grading::release, grading::result, grading::analysis, grading::review, grading::appeal, grading::reveal,
+        grading::open_setting, grading::get_setting, grading::rate, grading::approve_setting,
     ),
     components(schemas(ErrorBody)),
     modifiers(&BearerAuth),
@@ -125,6 +126,22 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/exams/{id}/analysis", web::get().to(grading::analysis))
             .route("/attempts/{id}/appeals", web::post().to(grading::appeal))
             .route("/identity-reveals", web::post().to(grading::reveal))
+            .route(
+                "/exams/{id}/standard-settings",
+                web::post().to(grading::open_setting),
+            )
+            .route(
+                "/standard-settings/{id}",
+                web::get().to(grading::get_setting),
+            )
+            .route(
+                "/standard-settings/{id}/ratings",
+                web::put().to(grading::rate),
+            )
+            .route(
+                "/standard-settings/{id}/approve",
+                web::post().to(grading::approve_setting),
+            )
             .route(
                 "/exams/{id}/questions/{question}/review",
                 web::post().to(grading::review),
