@@ -376,27 +376,7 @@ pub async fn submit_marks(
             };
             let content = content_of(conn, item.version_id)?;
             let (_, rubric) = rubric_of(&content)?;
-            if marks.len() != rubric.len() {
-                return Err(Error::invalid(
-                    "marks",
-                    format!("mark each of the {} criteria", rubric.len()),
-                ));
-            }
-            for (i, (m, c)) in marks.iter().zip(rubric).enumerate() {
-                if !grading::valid_criterion_mark(m.points, c.points) {
-                    return Err(Error::invalid(
-                        format!("marks[{i}]"),
-                        format!("must be 0 to {} in half points", c.points),
-                    ));
-                }
-                if m.comment.chars().count() > 2000 {
-                    return Err(Error::invalid(
-                        format!("marks[{i}]"),
-                        "the comment is longer than 2000 characters",
-                    ));
-                }
-            }
-            let total: f64 = marks.iter().map(|m| m.points).sum();
+            let total = check_marks(rubric, &marks)?;
             let json = serde_json::to_string(&marks).map_err(Error::internal)?;
             let action = if t.submitted_at.is_some() {
                 "mark.change"
@@ -469,6 +449,33 @@ pub async fn submit_marks(
     let db = ctx.db.clone();
     store::blocking(move || allocate(&db)).await?;
     Ok(())
+}
+
+/// Checks marks against a rubric (one per criterion, 0 to its points in
+/// half points, a comment of at most 2000 characters) and returns the total.
+/// Used for case answers and practical stations alike.
+fn check_marks(rubric: &[crate::domain::banks::Criterion], marks: &[CriterionMark]) -> Result<f64> {
+    if marks.len() != rubric.len() {
+        return Err(Error::invalid(
+            "marks",
+            format!("mark each of the {} criteria", rubric.len()),
+        ));
+    }
+    for (i, (m, c)) in marks.iter().zip(rubric).enumerate() {
+        if !grading::valid_criterion_mark(m.points, c.points) {
+            return Err(Error::invalid(
+                format!("marks[{i}]"),
+                format!("must be 0 to {} in half points", c.points),
+            ));
+        }
+        if m.comment.chars().count() > 2000 {
+            return Err(Error::invalid(
+                format!("marks[{i}]"),
+                "the comment is longer than 2000 characters",
+            ));
+        }
+    }
+    Ok(marks.iter().map(|m| m.points).sum())
 }
 
 /// The recorded outcome of an appeal: the change and the re-marker's
@@ -1187,6 +1194,233 @@ pub async fn approve_setting(ctx: &Ctx, caller: &Caller, id: i64) -> Result<Sett
             audit::record(conn, &event)?;
             let approved = store_grading::find_setting(conn, id)?.ok_or(Error::NotFound)?;
             setting_view(conn, &approved, actor.id)
+        })
+        .await
+}
+
+// ----- practical stations -----
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct StationView {
+    pub id: i64,
+    pub track: String,
+    pub title: String,
+    pub pass_percent: i32,
+    pub points: u32,
+    pub rubric: Vec<RubricLine>,
+    pub model_answer: String,
+}
+
+fn station_view(conn: &mut DbConn, s: &store_grading::StationRow) -> Result<StationView> {
+    let content = content_of(conn, s.version_id)?;
+    let (model_answer, rubric) = rubric_of(&content)?;
+    Ok(StationView {
+        id: s.id,
+        track: s.track.clone(),
+        title: s.title.clone(),
+        pass_percent: s.pass_percent,
+        points: rubric.iter().map(|c| c.points).sum(),
+        rubric: rubric
+            .iter()
+            .map(|c| RubricLine {
+                criterion: c.criterion.clone(),
+                points: c.points,
+            })
+            .collect(),
+        model_answer: model_answer.to_owned(),
+    })
+}
+
+/// An admin sets up a skills station: its rubric is a case question of the
+/// track's exam banks (by its id in the bank).
+pub async fn create_station(
+    ctx: &Ctx,
+    caller: &Caller,
+    track: &str,
+    title: &str,
+    question_key: &str,
+    pass_percent: i64,
+) -> Result<StationView> {
+    require(ctx, caller, Permission::ManageExams).await?;
+    let me = caller.person_id().ok_or(Error::Forbidden)?;
+    if title.trim().is_empty() {
+        return Err(Error::invalid("title", "must not be empty"));
+    }
+    if !(1..=100).contains(&pass_percent) {
+        return Err(Error::invalid("pass_percent", "must be 1 to 100"));
+    }
+    let (track, title, key) = (
+        track.to_owned(),
+        title.trim().to_owned(),
+        question_key.to_owned(),
+    );
+    let event = audit::event(
+        caller,
+        "station.create",
+        Some(format!("{track}/{key}")),
+        Outcome::Ok,
+    );
+    ctx.db
+        .write(move |conn| {
+            let mut version = None;
+            for v in store_banks::drawable(conn, &track)?
+                .into_iter()
+                .filter(|v| v.kind == "case")
+            {
+                if store_banks::question_key(conn, v.question_id)?.as_deref() == Some(key.as_str())
+                {
+                    version = Some(v.id);
+                    break;
+                }
+            }
+            let version = version.ok_or_else(|| {
+                Error::invalid(
+                    "question",
+                    "not a case question with a rubric in this track's exam banks",
+                )
+            })?;
+            let row = store_grading::insert_station(
+                conn,
+                &track,
+                &title,
+                version,
+                pass_percent as i32,
+                me,
+                store::now(),
+            )?;
+            audit::record(conn, &event)?;
+            station_view(conn, &row)
+        })
+        .await
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct PracticalView {
+    pub station_id: i64,
+    pub station: String,
+    pub person_id: i64,
+    pub total: f64,
+    pub points: i32,
+    pub passed: bool,
+    pub marks: Vec<CriterionMark>,
+    pub observed_at: DateTime<Utc>,
+}
+
+fn practical_view(r: &store_grading::PracticalRow, station: &str) -> Result<PracticalView> {
+    Ok(PracticalView {
+        station_id: r.station_id,
+        station: station.to_owned(),
+        person_id: r.person_id,
+        total: r.total,
+        points: r.points,
+        passed: r.passed,
+        marks: serde_json::from_str(&r.marks).map_err(Error::internal)?,
+        observed_at: utc(r.observed_at),
+    })
+}
+
+/// The examiner who observed a candidate at a station enters the marks
+/// against its rubric. Not for a candidate of the examiner's own
+/// institution; a result can be corrected only by the examiner who entered
+/// it; every entry and change is audited.
+pub async fn record_practical(
+    ctx: &Ctx,
+    caller: &Caller,
+    station_id: i64,
+    person_id: i64,
+    marks: Vec<CriterionMark>,
+) -> Result<PracticalView> {
+    require(ctx, caller, Permission::Mark).await?;
+    let examiner = caller.actor().cloned().ok_or(Error::Forbidden)?;
+    let mut event = audit::event(
+        caller,
+        "practical.record",
+        Some(format!("station:{station_id} person:{person_id}")),
+        Outcome::Ok,
+    );
+    ctx.db
+        .write(move |conn| {
+            let now = store::now();
+            let station = store_grading::find_station(conn, station_id)?.ok_or(Error::NotFound)?;
+            let candidate = people::find(conn, person_id)?
+                .filter(|p| p.active)
+                .ok_or_else(|| Error::invalid("person_id", "not an active candidate"))?;
+            if !people::roles_of(conn, person_id)?.contains(&crate::domain::roles::Role::Doctor) {
+                return Err(Error::invalid("person_id", "not a doctor"));
+            }
+            if candidate.institution_id.is_some()
+                && candidate.institution_id == examiner.institution_id
+            {
+                return Err(Error::conflict(
+                    "person_id",
+                    "an examiner does not assess a candidate from their own institution",
+                ));
+            }
+            if let Some(existing) = store_grading::find_practical(conn, station_id, person_id)?
+                && existing.examiner_id != examiner.id
+            {
+                return Err(Error::conflict(
+                    "person_id",
+                    "another examiner has recorded this candidate's result",
+                ));
+            }
+            let content = content_of(conn, station.version_id)?;
+            let (_, rubric) = rubric_of(&content)?;
+            let total = check_marks(rubric, &marks)?;
+            let points: u32 = rubric.iter().map(|c| c.points).sum();
+            let passed = grading::result(
+                &[ItemScore {
+                    topic: String::new(),
+                    points,
+                    score: Some(total),
+                }],
+                station.pass_percent.max(0) as u32,
+            )
+            .is_some_and(|r| r.passed);
+            let json = serde_json::to_string(&marks).map_err(Error::internal)?;
+            store_grading::save_practical(
+                conn,
+                &store_grading::NewPractical {
+                    station_id,
+                    person_id,
+                    examiner_id: examiner.id,
+                    marks: &json,
+                    total,
+                    points: points as i32,
+                    passed,
+                    observed_at: now,
+                },
+                now,
+            )?;
+            event.detail = Some(format!("total {total}/{points}, passed {passed}: {json}"));
+            audit::record(conn, &event)?;
+            let row = store_grading::find_practical(conn, station_id, person_id)?
+                .ok_or(Error::NotFound)?;
+            practical_view(&row, &station.title)
+        })
+        .await
+}
+
+/// A doctor's practical results: their own, or anyone's for an admin.
+pub async fn practicals(
+    ctx: &Ctx,
+    caller: &Caller,
+    person_id: Option<i64>,
+) -> Result<Vec<PracticalView>> {
+    let me = caller.person_id().ok_or(Error::Forbidden)?;
+    let person = match person_id {
+        Some(id) if id != me => {
+            require(ctx, caller, Permission::ManageExams).await?;
+            id
+        }
+        _ => me,
+    };
+    ctx.db
+        .read(move |conn| {
+            store_grading::practicals_of(conn, person)?
+                .iter()
+                .map(|(r, s)| practical_view(r, &s.title))
+                .collect()
         })
         .await
 }

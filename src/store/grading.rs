@@ -596,3 +596,134 @@ pub fn set_pass_mark(conn: &mut DbConn, exam_id: i64, pass_mark: i32) -> QueryRe
         .set(exams::pass_mark.eq(pass_mark))
         .execute(conn)
 }
+
+// ----- practical stations -----
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = crate::store::schema::practical_stations)]
+pub struct StationRow {
+    pub id: i64,
+    pub track: String,
+    pub title: String,
+    pub version_id: i64,
+    pub pass_percent: i32,
+    pub created_by: Option<i64>,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = crate::store::schema::practical_results)]
+pub struct PracticalRow {
+    pub id: i64,
+    pub station_id: i64,
+    pub person_id: i64,
+    pub examiner_id: i64,
+    pub marks: String,
+    pub total: f64,
+    pub points: i32,
+    pub passed: bool,
+    pub observed_at: NaiveDateTime,
+    pub recorded_at: NaiveDateTime,
+}
+
+pub fn insert_station(
+    conn: &mut DbConn,
+    track: &str,
+    title: &str,
+    version_id: i64,
+    pass_percent: i32,
+    by: i64,
+    now: NaiveDateTime,
+) -> QueryResult<StationRow> {
+    use crate::store::schema::practical_stations as s;
+    diesel::insert_into(s::table)
+        .values((
+            s::track.eq(track),
+            s::title.eq(title),
+            s::version_id.eq(version_id),
+            s::pass_percent.eq(pass_percent),
+            s::created_by.eq(by),
+            s::created_at.eq(now),
+        ))
+        .execute(conn)?;
+    s::table
+        .order(s::id.desc())
+        .select(StationRow::as_select())
+        .first(conn)
+}
+
+pub fn find_station(conn: &mut DbConn, id: i64) -> QueryResult<Option<StationRow>> {
+    use crate::store::schema::practical_stations as s;
+    s::table
+        .find(id)
+        .select(StationRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn find_practical(
+    conn: &mut DbConn,
+    station_id: i64,
+    person_id: i64,
+) -> QueryResult<Option<PracticalRow>> {
+    use crate::store::schema::practical_results as r;
+    r::table
+        .filter(r::station_id.eq(station_id))
+        .filter(r::person_id.eq(person_id))
+        .select(PracticalRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub struct NewPractical<'a> {
+    pub station_id: i64,
+    pub person_id: i64,
+    pub examiner_id: i64,
+    pub marks: &'a str,
+    pub total: f64,
+    pub points: i32,
+    pub passed: bool,
+    pub observed_at: NaiveDateTime,
+}
+
+/// Records (or, by its own examiner, corrects) a candidate's result at a
+/// station.
+pub fn save_practical(
+    conn: &mut DbConn,
+    p: &NewPractical<'_>,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    use crate::store::schema::practical_results as r;
+    diesel::delete(
+        r::table
+            .filter(r::station_id.eq(p.station_id))
+            .filter(r::person_id.eq(p.person_id)),
+    )
+    .execute(conn)?;
+    diesel::insert_into(r::table)
+        .values((
+            r::station_id.eq(p.station_id),
+            r::person_id.eq(p.person_id),
+            r::examiner_id.eq(p.examiner_id),
+            r::marks.eq(p.marks),
+            r::total.eq(p.total),
+            r::points.eq(p.points),
+            r::passed.eq(p.passed),
+            r::observed_at.eq(p.observed_at),
+            r::recorded_at.eq(now),
+        ))
+        .execute(conn)
+}
+
+pub fn practicals_of(
+    conn: &mut DbConn,
+    person_id: i64,
+) -> QueryResult<Vec<(PracticalRow, StationRow)>> {
+    use crate::store::schema::{practical_results as r, practical_stations as s};
+    r::table
+        .inner_join(s::table)
+        .filter(r::person_id.eq(person_id))
+        .order(r::observed_at.asc())
+        .select((PracticalRow::as_select(), StationRow::as_select()))
+        .load(conn)
+}

@@ -489,6 +489,34 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    practical_stations (id) {
+        id -> BigInt,
+        track -> Text,
+        title -> Text,
+        version_id -> BigInt,
+        pass_percent -> Integer,
+        created_by -> Nullable<BigInt>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    practical_results (id) {
+        id -> BigInt,
+        station_id -> BigInt,
+        person_id -> BigInt,
+        examiner_id -> BigInt,
+        marks -> Text,
+        total -> Double,
+        points -> Integer,
+        passed -> Bool,
+        observed_at -> Timestamp,
+        recorded_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(practical_results -> practical_stations (station_id));
 diesel::joinable!(marking_tasks -> attempt_items (attempt_item_id));
 diesel::joinable!(marking_tasks -> exams (exam_id));
 
@@ -527,4 +555,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     appeals,
     standard_settings,
     angoff_ratings,
+    practical_stations,
+    practical_results,
 );

@@ -21,6 +21,7 @@ on_both_databases!(
     an_appeal_is_re_marked_by_an_examiner_who_has_not_marked_the_answer,
     late_marking_is_reminded_and_identity_reveals_are_recorded,
     the_committee_sets_the_pass_mark_by_modified_angoff,
+    a_practical_station_is_marked_by_the_observing_examiner,
 );
 
 const PASSWORD: &str = "examiner test phrase";
@@ -1152,4 +1153,60 @@ async fn the_committee_sets_the_pass_mark_by_modified_angoff(app: TestApp) {
         )
         .await;
     assert_eq!(again["version"], 2);
+}
+
+async fn a_practical_station_is_marked_by_the_observing_examiner(app: TestApp) {
+    let w = world(&app).await;
+    let (candidate, candidate_token) = doctor(&app, &w.admin, w.longxi, "zhangsan").await;
+    let (status, station) = app
+        .api(Method::POST, "/api/v1/practical-stations", &w.admin, Some(json!({"track": "paediatrics", "title": "Infant resuscitation", "question": "c-0", "pass_percent": 70})))
+        .await;
+    assert_eq!(status, 201, "{station}");
+    assert_eq!(station["points"], 10);
+    assert_eq!(station["rubric"].as_array().unwrap().len(), 1);
+    let (status, _) = app
+        .api(Method::POST, "/api/v1/practical-stations", &w.admin, Some(json!({"track": "paediatrics", "title": "X", "question": "s-0", "pass_percent": 70})))
+        .await;
+    assert_eq!(status, 422, "an objective question has no rubric");
+    let id = station["id"].as_i64().unwrap();
+    let record = |token: String, points: f64| {
+        let app = &app;
+        async move {
+            app.api(Method::POST, &format!("/api/v1/practical-stations/{id}/results"), &token, Some(json!({"person_id": candidate, "marks": [{"points": points, "comment": "Observed"}]})))
+                .await
+        }
+    };
+    // Not by the candidate's own institution, not by a doctor, and within the rubric.
+    assert_eq!(record(w.examiners[0].1.clone(), 8.0).await.0, 409);
+    assert_eq!(record(candidate_token.clone(), 8.0).await.0, 403);
+    assert_eq!(record(w.examiners[1].1.clone(), 12.0).await.0, 422);
+    let (status, r) = record(w.examiners[1].1.clone(), 6.5).await;
+    assert_eq!(status, 200, "{r}");
+    assert_eq!(r["passed"], false, "6.5 of 10 is below 70%");
+    // The observer corrects it; nobody else can.
+    assert_eq!(record(w.examiners[2].1.clone(), 9.0).await.0, 409);
+    let (_, r) = record(w.examiners[1].1.clone(), 7.0).await;
+    assert_eq!(r["passed"], true);
+    let (status, mine) = app
+        .api(
+            Method::GET,
+            "/api/v1/practical-results",
+            &candidate_token,
+            None,
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(mine[0]["total"], 7.0);
+    assert_eq!(mine[0]["station"], "Infant resuscitation");
+    assert_eq!(audit_count(&app, "practical.record"), 2);
+    let (_, other) = doctor(&app, &w.admin, w.longxi, "lisi").await;
+    let (status, _) = app
+        .api(
+            Method::GET,
+            &format!("/api/v1/practical-results?person_id={candidate}"),
+            &other,
+            None,
+        )
+        .await;
+    assert_eq!(status, 403);
 }

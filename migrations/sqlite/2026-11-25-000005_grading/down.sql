@@ -1,3 +1,5 @@
+DROP TABLE practical_results;
+DROP TABLE practical_stations;
 DROP TABLE angoff_ratings;
 DROP TABLE standard_settings;
 DROP TABLE appeals;

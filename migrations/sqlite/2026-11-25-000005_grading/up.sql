@@ -92,3 +92,30 @@ CREATE TABLE angoff_ratings (
     probability DOUBLE PRECISION NOT NULL,
     PRIMARY KEY (setting_id, rater_id, question_id)
 );
+
+-- Practical assessments: a skills station observed in person, marked with
+-- the same rubric marking as case answers (the rubric is a case question of
+-- the track's exam banks), entered by the examiner who observed it.
+CREATE TABLE practical_stations (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    track TEXT NOT NULL,
+    title TEXT NOT NULL,
+    version_id INTEGER NOT NULL REFERENCES question_versions (id),
+    pass_percent INTEGER NOT NULL,
+    created_by INTEGER REFERENCES people (id),
+    created_at TIMESTAMP NOT NULL
+);
+
+CREATE TABLE practical_results (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    station_id INTEGER NOT NULL REFERENCES practical_stations (id),
+    person_id INTEGER NOT NULL REFERENCES people (id),
+    examiner_id INTEGER NOT NULL REFERENCES people (id),
+    marks TEXT NOT NULL,
+    total DOUBLE PRECISION NOT NULL,
+    points INTEGER NOT NULL,
+    passed BOOLEAN NOT NULL,
+    observed_at TIMESTAMP NOT NULL,
+    recorded_at TIMESTAMP NOT NULL
+);
+CREATE UNIQUE INDEX practical_results_once ON practical_results (station_id, person_id);

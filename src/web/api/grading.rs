@@ -217,3 +217,73 @@ pub async fn approve_setting(
     Ok(HttpResponse::Ok()
         .json(grading::approve_setting(&ctx, &caller.caller, id.into_inner()).await?))
 }
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StationBody {
+    pub track: String,
+    pub title: String,
+    /// The id (in its bank) of a case question whose rubric the station uses.
+    pub question: String,
+    /// Percent of the points needed to pass the station.
+    pub pass_percent: i64,
+}
+
+/// Sets up a practical (skills) station (admins).
+#[utoipa::path(post, path = "/api/v1/practical-stations", tag = "grading", security(("bearer" = [])), request_body = StationBody,
+    responses((status = 201, body = grading::StationView), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn create_station(
+    ctx: web::Data<Ctx>,
+    caller: ApiCaller,
+    body: Json<StationBody>,
+) -> ApiResult {
+    let b = body.0;
+    let v = grading::create_station(
+        &ctx,
+        &caller.caller,
+        &b.track,
+        &b.title,
+        &b.question,
+        b.pass_percent,
+    )
+    .await?;
+    Ok(HttpResponse::Created().json(v))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PracticalBody {
+    pub person_id: i64,
+    pub marks: Vec<CriterionMark>,
+}
+
+/// The observing examiner enters a candidate's marks at a station.
+#[utoipa::path(post, path = "/api/v1/practical-stations/{id}/results", tag = "grading", security(("bearer" = [])), request_body = PracticalBody,
+    params(("id" = i64, Path)), responses((status = 200, body = grading::PracticalView), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn record_practical(
+    ctx: web::Data<Ctx>,
+    caller: ApiCaller,
+    id: web::Path<i64>,
+    body: Json<PracticalBody>,
+) -> ApiResult {
+    let b = body.0;
+    let v = grading::record_practical(&ctx, &caller.caller, id.into_inner(), b.person_id, b.marks)
+        .await?;
+    Ok(HttpResponse::Ok().json(v))
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+pub struct PersonQuery {
+    pub person_id: Option<i64>,
+}
+
+/// Practical results: one's own, or a doctor's for admins.
+#[utoipa::path(get, path = "/api/v1/practical-results", tag = "grading", security(("bearer" = [])),
+    params(PersonQuery), responses((status = 200, body = [grading::PracticalView]), (status = 403, body = ErrorBody)))]
+pub async fn practicals(
+    ctx: web::Data<Ctx>,
+    caller: ApiCaller,
+    query: web::Query<PersonQuery>,
+) -> ApiResult {
+    Ok(HttpResponse::Ok().json(grading::practicals(&ctx, &caller.caller, query.person_id).await?))
+}

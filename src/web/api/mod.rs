@@ -38,6 +38,7 @@ type ApiResult = Result<HttpResponse, ApiError>;
         training::studied, training::start_quiz, training::submit_quiz, training::record,
         grading::queue, grading::task, grading::submit, grading::status, grading::release, grading::result, grading::analysis, grading::review, grading::appeal, grading::reveal,
         grading::open_setting, grading::get_setting, grading::rate, grading::approve_setting,
+        grading::create_station, grading::record_practical, grading::practicals,
     ),
     components(schemas(ErrorBody)),
     modifiers(&BearerAuth),
@@ -126,6 +127,15 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/exams/{id}/analysis", web::get().to(grading::analysis))
             .route("/attempts/{id}/appeals", web::post().to(grading::appeal))
             .route("/identity-reveals", web::post().to(grading::reveal))
+            .route(
+                "/practical-stations",
+                web::post().to(grading::create_station),
+            )
+            .route(
+                "/practical-stations/{id}/results",
+                web::post().to(grading::record_practical),
+            )
+            .route("/practical-results", web::get().to(grading::practicals))
             .route(
                 "/exams/{id}/standard-settings",
                 web::post().to(grading::open_setting),
