@@ -18,7 +18,7 @@ use crate::mail::{self, Message};
 use crate::services::audit::{self, Outcome};
 use crate::services::{Caller, Ctx, require};
 use crate::store::grading::{self as store_grading, AnalysisRow};
-use crate::store::{self, DbConn, exams as store_exams, people};
+use crate::store::{self, DbConn, banks as store_banks, exams as store_exams, people};
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct OptionCount {
@@ -218,12 +218,70 @@ pub struct Change {
     pub passed_after: bool,
 }
 
-/// The results of every submitted attempt, with or without one question.
-fn changes_if_removed(conn: &mut DbConn, exam_id: i64, question_id: i64) -> Result<Vec<Change>> {
+/// How a decision changes the items of one question: for each item id, its
+/// new score, or `None` when the item no longer counts.
+type Regrade = HashMap<i64, Option<f64>>;
+
+/// Removal: the question's items count no more.
+fn regrade_removed(rows: &[AnalysisRow], question_id: i64) -> Regrade {
+    rows.iter()
+        .filter(|r| r.0.question_id == question_id)
+        .map(|r| (r.0.id, None))
+        .collect()
+}
+
+/// Correction: the question's objective items are scored again against its
+/// latest version (the committee corrected it in its bank). Only a change
+/// of which options are right can be applied this way; a version whose
+/// options differ in number is refused (remove the question instead).
+fn regrade_corrected(conn: &mut DbConn, rows: &[AnalysisRow], question_id: i64) -> Result<Regrade> {
+    let latest = store_banks::latest_version(conn, question_id)?.ok_or(Error::NotFound)?;
+    let corrected: Content = serde_json::from_str(&latest.content).map_err(Error::internal)?;
+    if !corrected.body.kind().is_objective() {
+        return Err(Error::invalid(
+            "decision",
+            "an open answer is re-marked, not corrected; keep or remove it",
+        ));
+    }
+    let mut out = Regrade::new();
+    for (item, _, _, _, content, _) in rows.iter().filter(|r| r.0.question_id == question_id) {
+        let drawn: Content = serde_json::from_str(content).map_err(Error::internal)?;
+        if option_count(&drawn.body) != option_count(&corrected.body) {
+            return Err(Error::invalid(
+                "decision",
+                "the corrected version changes the options; remove the question instead",
+            ));
+        }
+        let response = store_exams::find_answer(conn, item.id)?
+            .and_then(|a| serde_json::from_str::<Response>(&a.response).ok());
+        let score = crate::domain::scoring::score(
+            &corrected.body,
+            item.points.max(0) as u32,
+            response.as_ref(),
+        );
+        out.insert(item.id, Some(score.unwrap_or(0.0)));
+    }
+    Ok(out)
+}
+
+fn option_count(body: &Body) -> usize {
+    match body {
+        Body::Single { options } | Body::Multiple { options } => options.len(),
+        _ => 0,
+    }
+}
+
+/// The results of every submitted attempt before and after a regrade, for
+/// those that change.
+fn changes_of(
+    conn: &mut DbConn,
+    exam_id: i64,
+    rows: &[AnalysisRow],
+    regrade: &Regrade,
+) -> Result<Vec<Change>> {
     let exam = store_exams::find_exam(conn, exam_id)?.ok_or(Error::NotFound)?;
-    let rows = store_grading::analysis_rows(conn, exam_id)?;
     let mut by_attempt: Vec<(i64, Vec<ItemScore>, Vec<ItemScore>)> = Vec::new();
-    for (item, _, topic, _, _, _) in &rows {
+    for (item, _, topic, _, _, _) in rows {
         if item.excluded {
             continue;
         }
@@ -240,8 +298,13 @@ fn changes_if_removed(conn: &mut DbConn, exam_id: i64, question_id: i64) -> Resu
         }
         if let Some((_, before, after)) = by_attempt.last_mut() {
             before.push(score.clone());
-            if item.question_id != question_id {
-                after.push(score);
+            match regrade.get(&item.id) {
+                None => after.push(score),
+                Some(None) => {}
+                Some(Some(new)) => after.push(ItemScore {
+                    score: Some(*new),
+                    ..score
+                }),
             }
         }
     }
@@ -277,6 +340,8 @@ fn changes_if_removed(conn: &mut DbConn, exam_id: i64, question_id: i64) -> Resu
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Decision {
     Keep,
+    /// The question was corrected in its bank: rescore against the latest version.
+    Correct,
     Remove,
 }
 
@@ -284,6 +349,7 @@ impl Decision {
     pub fn parse(s: &str) -> Option<Decision> {
         match s {
             "keep" => Some(Decision::Keep),
+            "correct" => Some(Decision::Correct),
             "remove" => Some(Decision::Remove),
             _ => None,
         }
@@ -320,68 +386,61 @@ pub async fn review(
         .write(move |conn| {
             let now = store::now();
             let exam = store_exams::find_exam(conn, exam_id)?.ok_or(Error::NotFound)?;
-            let changes = match decision {
-                Decision::Keep => Vec::new(),
-                Decision::Remove => changes_if_removed(conn, exam_id, question_id)?,
+            let rows = store_grading::analysis_rows(conn, exam_id)?;
+            if !rows.iter().any(|r| r.0.question_id == question_id) {
+                return Err(Error::invalid(
+                    "question",
+                    "no paper of this exam has this question",
+                ));
+            }
+            let regrade = match decision {
+                Decision::Keep => Regrade::new(),
+                Decision::Remove => regrade_removed(&rows, question_id),
+                Decision::Correct => regrade_corrected(conn, &rows, question_id)?,
             };
+            let changes = changes_of(conn, exam_id, &rows, &regrade)?;
             if dry_run {
                 return Ok(changes);
             }
-            match decision {
-                Decision::Keep => store_grading::decide_review(
+            let status = match decision {
+                Decision::Keep => "kept",
+                Decision::Correct => "corrected",
+                Decision::Remove => "removed",
+            };
+            for (item_id, new) in &regrade {
+                match new {
+                    None => store_grading::exclude_item(conn, *item_id)?,
+                    Some(score) => store_exams::set_item_score(conn, *item_id, Some(*score))?,
+                };
+            }
+            store_grading::decide_review(conn, exam_id, question_id, status, &reason, me, now)?;
+            for c in &changes {
+                store_exams::record_event(
                     conn,
-                    exam_id,
-                    question_id,
-                    "kept",
-                    &reason,
-                    me,
+                    c.attempt_id,
+                    "regraded",
+                    Some(&format!(
+                        "question {question_id} {status}: {} -> {} points, {}% -> {}%",
+                        c.score_before, c.score_after, c.percent_before, c.percent_after
+                    )),
                     now,
-                )?,
-                Decision::Remove => {
-                    if store_grading::exclude_question(conn, exam_id, question_id)? == 0 {
-                        return Err(Error::invalid(
-                            "question",
-                            "no paper of this exam has this question",
-                        ));
-                    }
-                    store_grading::decide_review(
+                )?;
+                if exam.results_released_at.is_some()
+                    && let Some(attempt) = store_exams::find_attempt(conn, c.attempt_id)?
+                    && let Some(person) = people::find(conn, attempt.person_id)?
+                {
+                    mail::enqueue(
                         conn,
-                        exam_id,
-                        question_id,
-                        "removed",
-                        &reason,
-                        me,
+                        &person.email,
+                        &person.name,
+                        Locale::parse(&person.locale).unwrap_or_default(),
+                        &Message::ResultChanged {
+                            name: person.name.clone(),
+                            exam: exam.title.clone(),
+                            link: format!("{public_url}/attempts/{}/result", c.attempt_id),
+                        },
                         now,
                     )?;
-                    for c in &changes {
-                        store_exams::record_event(
-                            conn,
-                            c.attempt_id,
-                            "regraded",
-                            Some(&format!(
-                                "question {question_id} removed: {} -> {} points, {}% -> {}%",
-                                c.score_before, c.score_after, c.percent_before, c.percent_after
-                            )),
-                            now,
-                        )?;
-                        if exam.results_released_at.is_some()
-                            && let Some(attempt) = store_exams::find_attempt(conn, c.attempt_id)?
-                            && let Some(person) = people::find(conn, attempt.person_id)?
-                        {
-                            mail::enqueue(
-                                conn,
-                                &person.email,
-                                &person.name,
-                                Locale::parse(&person.locale).unwrap_or_default(),
-                                &Message::ResultChanged {
-                                    name: person.name.clone(),
-                                    exam: exam.title.clone(),
-                                    link: format!("{public_url}/attempts/{}/result", c.attempt_id),
-                                },
-                                now,
-                            )?;
-                        }
-                    }
                 }
             }
             event.detail = Some(format!(

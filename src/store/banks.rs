@@ -217,3 +217,14 @@ pub fn question_key(conn: &mut DbConn, question_id: i64) -> QueryResult<Option<S
         .first(conn)
         .optional()
 }
+
+/// A question's latest version.
+pub fn latest_version(conn: &mut DbConn, question_id: i64) -> QueryResult<Option<VersionRow>> {
+    question_versions::table
+        .inner_join(questions::table)
+        .filter(question_versions::question_id.eq(question_id))
+        .filter(question_versions::version.eq(questions::latest_version))
+        .select(VersionRow::as_select())
+        .first(conn)
+        .optional()
+}

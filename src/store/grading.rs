@@ -396,15 +396,8 @@ pub fn decide_review(
     Ok(())
 }
 
-/// Takes a question out of every result of the exam.
-pub fn exclude_question(conn: &mut DbConn, exam_id: i64, question_id: i64) -> QueryResult<usize> {
-    let ids: Vec<i64> = attempt_items::table
-        .inner_join(attempts::table)
-        .filter(attempts::exam_id.eq(exam_id))
-        .filter(attempt_items::question_id.eq(question_id))
-        .select(attempt_items::id)
-        .load(conn)?;
-    diesel::update(attempt_items::table.filter(attempt_items::id.eq_any(ids)))
+pub fn exclude_item(conn: &mut DbConn, item_id: i64) -> QueryResult<usize> {
+    diesel::update(attempt_items::table.find(item_id))
         .set(attempt_items::excluded.eq(true))
         .execute(conn)
 }

@@ -509,13 +509,19 @@ async fn results_are_released_only_when_marking_is_complete(app: TestApp) {
 /// Three true/false questions every candidate draws (the blueprint takes
 /// them all); each answer `true` is right.
 fn load_stats_bank(app: &TestApp) {
+    load_stats_bank_with(app, true);
+}
+
+/// The same bank; `b_answer` is question B's key (a correction flips it).
+fn load_stats_bank_with(app: &TestApp, b_answer: bool) {
     let mut text = String::from(
         "[bank]\nid = \"stats\"\ntitle = \"S\"\ntrack = \"paediatrics\"\nversion = 1\n",
     );
     for q in ["A", "B", "C"] {
         let lower = q.to_lowercase();
         text.push_str(&format!(
-            "\n[[questions]]\nid = \"stat-{lower}\"\nkind = \"true_false\"\ntopic = \"stats\"\ndifficulty = 2\npoints = 1\nstem = \"Stat {q}\"\nanswer = true\nexplanation = \"E\"\nreference = \"R\"\n"
+            "\n[[questions]]\nid = \"stat-{lower}\"\nkind = \"true_false\"\ntopic = \"stats\"\ndifficulty = 2\npoints = 1\nstem = \"Stat {q}\"\nanswer = {}\nexplanation = \"E\"\nreference = \"R\"\n",
+            q != "B" || b_answer
         ));
     }
     let bank = gatekeeper::domain::banks::parse(&text).unwrap();
