@@ -457,3 +457,66 @@ pub async fn review(
         })
         .await
 }
+
+/// One question's statistics in one exam.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ExamLine {
+    pub exam_id: i64,
+    pub title: String,
+    pub responses: usize,
+    pub facility: f64,
+    pub item_rest: Option<f64>,
+    pub upper_lower: Option<f64>,
+    pub flags: Vec<String>,
+}
+
+/// A question across every exam that drew it, with the facility over all
+/// its responses.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct QuestionHistory {
+    pub question_id: i64,
+    pub responses: usize,
+    pub facility: Option<f64>,
+    pub exams: Vec<ExamLine>,
+}
+
+pub async fn question_history(
+    ctx: &Ctx,
+    caller: &Caller,
+    question_id: i64,
+) -> Result<QuestionHistory> {
+    require(ctx, caller, Permission::ReviewQuestions).await?;
+    ctx.db
+        .read(move |conn| {
+            let mut exams = Vec::new();
+            for exam_id in store_grading::exams_with_question(conn, question_id)? {
+                let exam = store_exams::find_exam(conn, exam_id)?.ok_or(Error::NotFound)?;
+                let rows = store_grading::analysis_rows(conn, exam_id)?;
+                let stats = analysis::item_stats(question_id, &papers_of(&rows));
+                exams.push(ExamLine {
+                    exam_id,
+                    title: exam.title,
+                    responses: stats.responses,
+                    facility: stats.facility,
+                    item_rest: stats.item_rest,
+                    upper_lower: stats.upper_lower,
+                    flags: stats.flags.iter().map(|f| f.as_str().to_owned()).collect(),
+                });
+            }
+            let responses: usize = exams.iter().map(|e| e.responses).sum();
+            let facility = (responses > 0).then(|| {
+                exams
+                    .iter()
+                    .map(|e| e.facility * e.responses as f64)
+                    .sum::<f64>()
+                    / responses as f64
+            });
+            Ok(QuestionHistory {
+                question_id,
+                responses,
+                facility,
+                exams,
+            })
+        })
+        .await
+}

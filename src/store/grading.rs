@@ -720,3 +720,15 @@ pub fn practicals_of(
         .select((PracticalRow::as_select(), StationRow::as_select()))
         .load(conn)
 }
+
+/// The exams whose submitted papers drew a question.
+pub fn exams_with_question(conn: &mut DbConn, question_id: i64) -> QueryResult<Vec<i64>> {
+    attempt_items::table
+        .inner_join(attempts::table)
+        .filter(attempt_items::question_id.eq(question_id))
+        .filter(attempts::submitted_at.is_not_null())
+        .select(attempts::exam_id)
+        .distinct()
+        .order(attempts::exam_id.asc())
+        .load(conn)
+}

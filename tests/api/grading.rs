@@ -718,6 +718,88 @@ async fn item_analysis_flags_a_weak_question_and_removing_it_regrades(app: TestA
             .unwrap()["review"],
         "removed"
     );
+
+    // B's key was wrong: the committee corrects it in the bank (a new
+    // version), and the exam is rescored against it.
+    load_stats_bank_with(&app, false);
+    let qb = qb["question_id"].as_i64().unwrap();
+    let url = format!("/api/v1/exams/{exam}/questions/{qb}/review");
+    let (status, dry) = app
+        .api(
+            Method::POST,
+            &url,
+            &committee,
+            Some(json!({"decision": "correct", "dry_run": true})),
+        )
+        .await;
+    assert_eq!(status, 200, "{dry}");
+    // Everyone's B flips: candidates 1-2 lose 2 points, 3-5 gain 2.
+    assert_eq!(dry.as_array().unwrap().len(), 5);
+    assert_eq!(
+        (
+            dry[0]["percent_before"].as_u64(),
+            dry[0]["percent_after"].as_u64()
+        ),
+        (Some(100), Some(50))
+    );
+    assert_eq!(
+        (
+            dry[3]["percent_before"].as_u64(),
+            dry[3]["percent_after"].as_u64()
+        ),
+        (Some(0), Some(50))
+    );
+    let (status, applied) = app
+        .api(
+            Method::POST,
+            &url,
+            &committee,
+            Some(json!({"decision": "correct", "reason": "The key was wrong (guideline 2024)."})),
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(applied, dry, "the dry run is the change");
+    // With B corrected, C now goes against the rest of the paper: flagged,
+    // and release waits until the committee keeps it, with a reason.
+    let (_, a) = app
+        .api(
+            Method::GET,
+            &format!("/api/v1/exams/{exam}/analysis"),
+            &committee,
+            None,
+        )
+        .await;
+    let open: Vec<Value> = a["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| i["review"] == "open")
+        .cloned()
+        .collect();
+    assert_eq!(open.len(), 1, "{a}");
+    assert_eq!(open[0]["key"], "stat-c");
+    assert_eq!(
+        app.api(
+            Method::POST,
+            &format!("/api/v1/exams/{exam}/release"),
+            &admin,
+            None
+        )
+        .await
+        .0,
+        409
+    );
+    let qc = open[0]["question_id"].as_i64().unwrap();
+    let (status, kept) = app
+        .api(
+            Method::POST,
+            &format!("/api/v1/exams/{exam}/questions/{qc}/review"),
+            &committee,
+            Some(json!({"decision": "keep", "reason": "Sound question; small sample."})),
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(kept, json!([]), "keeping changes no result");
     assert_eq!(
         app.api(
             Method::POST,
@@ -729,7 +811,7 @@ async fn item_analysis_flags_a_weak_question_and_removing_it_regrades(app: TestA
         .0,
         204
     );
-    // Candidate 4 had only A right: 0 of 4 points now.
+    // Candidate 4 (A right, B and C "false"): A removed, B now right: 2 of 4.
     let (attempt, token) = &attempts[3];
     let (_, r) = app
         .api(
@@ -740,8 +822,29 @@ async fn item_analysis_flags_a_weak_question_and_removing_it_regrades(app: TestA
         )
         .await;
     assert_eq!(r["points"], 4);
-    assert_eq!(r["percent"], 0);
+    assert_eq!(r["percent"], 50);
     assert_eq!(r["items"].as_array().unwrap().len(), 2);
+    // Across exams: the question's history (one exam so far).
+    let (status, h) = app
+        .api(
+            Method::GET,
+            &format!("/api/v1/questions/{qb}/analysis"),
+            &committee,
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{h}");
+    assert_eq!(h["responses"], 5);
+    assert_eq!(h["exams"].as_array().unwrap().len(), 1);
+    let (status, _) = app
+        .api(
+            Method::GET,
+            &format!("/api/v1/questions/{qb}/analysis"),
+            &attempts[0].1,
+            None,
+        )
+        .await;
+    assert_eq!(status, 403);
     // The page: a table, a server-drawn chart, the decision recorded.
     let browser = app.new_browser();
     app.sign_in(&browser, "chair@alliance.example", PASSWORD)
@@ -752,7 +855,7 @@ async fn item_analysis_flags_a_weak_question_and_removing_it_regrades(app: TestA
     assert_eq!(status, 200);
     assert!(page.contains("<svg") && page.contains("<rect"), "a chart");
     assert!(page.contains("Everyone knows it"), "the reason is shown");
-    // Candidate 1: 4 of 4.
+    // Candidate 1 (all "true"): B is now wrong: 2 of 4, below the pass mark.
     let (attempt, token) = &attempts[0];
     let (_, r) = app
         .api(
@@ -764,7 +867,7 @@ async fn item_analysis_flags_a_weak_question_and_removing_it_regrades(app: TestA
         .await;
     assert_eq!(
         (r["percent"].as_u64(), r["passed"].as_bool()),
-        (Some(100), Some(true))
+        (Some(50), Some(false))
     );
 }
 

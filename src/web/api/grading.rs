@@ -287,3 +287,16 @@ pub async fn practicals(
 ) -> ApiResult {
     Ok(HttpResponse::Ok().json(grading::practicals(&ctx, &caller.caller, query.person_id).await?))
 }
+
+/// A question's statistics across every exam that drew it (committee and admins).
+#[utoipa::path(get, path = "/api/v1/questions/{id}/analysis", tag = "grading", security(("bearer" = [])),
+    params(("id" = i64, Path)), responses((status = 200, body = crate::services::analysis::QuestionHistory), (status = 403, body = ErrorBody)))]
+pub async fn question_history(
+    ctx: web::Data<Ctx>,
+    caller: ApiCaller,
+    id: web::Path<i64>,
+) -> ApiResult {
+    Ok(HttpResponse::Ok().json(
+        crate::services::analysis::question_history(&ctx, &caller.caller, id.into_inner()).await?,
+    ))
+}

@@ -38,7 +38,7 @@ type ApiResult = Result<HttpResponse, ApiError>;
         training::studied, training::start_quiz, training::submit_quiz, training::record,
         grading::queue, grading::task, grading::submit, grading::status, grading::release, grading::result, grading::analysis, grading::review, grading::appeal, grading::reveal,
         grading::open_setting, grading::get_setting, grading::rate, grading::approve_setting,
-        grading::create_station, grading::record_practical, grading::practicals,
+        grading::create_station, grading::record_practical, grading::practicals, grading::question_history,
     ),
     components(schemas(ErrorBody)),
     modifiers(&BearerAuth),
@@ -136,6 +136,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 web::post().to(grading::record_practical),
             )
             .route("/practical-results", web::get().to(grading::practicals))
+            .route(
+                "/questions/{id}/analysis",
+                web::get().to(grading::question_history),
+            )
             .route(
                 "/exams/{id}/standard-settings",
                 web::post().to(grading::open_setting),
