@@ -288,6 +288,9 @@ fn seed(settings: &Settings, args: &Args) -> (i64, Vec<String>) {
                 review_policy: "score_only".into(),
                 blueprint,
                 grace_seconds: None,
+                marking_tolerance: None,
+                marking_days: None,
+                appeal_days: None,
             },
         )
         .await?;

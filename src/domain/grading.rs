@@ -141,6 +141,32 @@ pub fn pick_examiner(
     Some(chosen)
 }
 
+/// An exam's marking settings: the third-marker tolerance (percent of an
+/// item's points, default 20, 0-100), days to mark (default 7, 1-60) and the
+/// appeal period after release (days, default 14, 0-90). Errors name the field.
+pub fn marking_settings(
+    tolerance_percent: Option<i64>,
+    marking_days: Option<i64>,
+    appeal_days: Option<i64>,
+) -> Result<(i32, i32, i32), (&'static str, &'static str)> {
+    let tolerance = tolerance_percent.unwrap_or(20);
+    if !(0..=100).contains(&tolerance) {
+        return Err((
+            "marking_tolerance",
+            "must be 0 to 100 (percent of an item's points)",
+        ));
+    }
+    let days = marking_days.unwrap_or(7);
+    if !(1..=60).contains(&days) {
+        return Err(("marking_days", "must be 1 to 60"));
+    }
+    let appeal = appeal_days.unwrap_or(14);
+    if !(0..=90).contains(&appeal) {
+        return Err(("appeal_days", "must be 0 to 90"));
+    }
+    Ok((tolerance as i32, days as i32, appeal as i32))
+}
+
 // ----- standard setting (modified Angoff) -----
 
 /// Committee members who must rate before a cut score counts.
@@ -416,6 +442,28 @@ mod tests {
         assert_eq!(angoff_cut(&partial, &points), None);
         assert_eq!(angoff_cut(&[], &points), None);
         assert_eq!(angoff_cut(&ratings, &HashMap::new()), None);
+    }
+
+    #[test]
+    fn marking_settings_have_defaults_and_bounds() {
+        assert_eq!(marking_settings(None, None, None), Ok((20, 7, 14)));
+        assert_eq!(marking_settings(Some(0), Some(1), Some(0)), Ok((0, 1, 0)));
+        assert_eq!(
+            marking_settings(Some(100), Some(60), Some(90)),
+            Ok((100, 60, 90))
+        );
+        assert_eq!(
+            marking_settings(Some(101), None, None).map_err(|e| e.0),
+            Err("marking_tolerance")
+        );
+        assert_eq!(
+            marking_settings(None, Some(0), None).map_err(|e| e.0),
+            Err("marking_days")
+        );
+        assert_eq!(
+            marking_settings(None, None, Some(91)).map_err(|e| e.0),
+            Err("appeal_days")
+        );
     }
 
     #[test]

@@ -61,6 +61,11 @@ pub struct ExamInput {
     pub review_policy: String,
     pub blueprint: Blueprint,
     pub grace_seconds: Option<i64>,
+    /// Third-marker tolerance, days to mark and appeal period (defaults
+    /// 20%, 7 and 14 days; see `domain::grading::marking_settings`).
+    pub marking_tolerance: Option<i64>,
+    pub marking_days: Option<i64>,
+    pub appeal_days: Option<i64>,
 }
 
 /// The candidates a blueprint can draw from for a track, with exposure.
@@ -123,6 +128,12 @@ pub async fn schedule(ctx: &Ctx, caller: &Caller, input: ExamInput) -> Result<Ex
         .ok_or_else(|| Error::invalid("review_policy", "must be score_only, topics or full"))?;
     papers::check_shape(&input.blueprint).map_err(|m| Error::invalid("blueprint", m))?;
     let grace = exams::grace(input.grace_seconds)?;
+    let (marking_tolerance, marking_days, appeal_days) = crate::domain::grading::marking_settings(
+        input.marking_tolerance,
+        input.marking_days,
+        input.appeal_days,
+    )
+    .map_err(|(field, message)| Error::invalid(field, message))?;
     let blueprint_json = serde_json::to_string(&input.blueprint).map_err(Error::internal)?;
     let caller = caller.clone();
     ctx.db
@@ -150,6 +161,9 @@ pub async fn schedule(ctx: &Ctx, caller: &Caller, input: ExamInput) -> Result<Ex
                     review_policy: policy.as_str(),
                     blueprint: &blueprint_json,
                     grace_seconds: grace.num_seconds() as i32,
+                    marking_tolerance,
+                    marking_days,
+                    appeal_days,
                     created_by: caller.person_id(),
                     created_at: store::now(),
                 },

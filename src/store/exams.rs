@@ -48,6 +48,9 @@ pub struct NewExam<'a> {
     pub review_policy: &'a str,
     pub blueprint: &'a str,
     pub grace_seconds: i32,
+    pub marking_tolerance: i32,
+    pub marking_days: i32,
+    pub appeal_days: i32,
     pub created_by: Option<i64>,
     pub created_at: NaiveDateTime,
 }

@@ -99,7 +99,23 @@ async fn world(app: &TestApp) -> World {
             .await,
         );
     }
+    // Marking settings are per exam, checked, with defaults.
+    let mut bad = exam_body(-1, 120, 60);
+    bad["marking_tolerance"] = json!(150);
+    let (status, err) = app
+        .api(Method::POST, "/api/v1/exams", &admin, Some(bad))
+        .await;
+    assert_eq!(status, 422);
+    assert_eq!(err["error"]["field"], "marking_tolerance");
     let exam = scheduled(app, &admin, exam_body(-1, 120, 60)).await;
+    let (_, exams) = app.api(Method::GET, "/api/v1/exams", &admin, None).await;
+    assert_eq!(
+        (
+            exams[0]["marking_tolerance"].as_i64(),
+            exams[0]["appeal_days"].as_i64()
+        ),
+        (Some(20), Some(14))
+    );
     World {
         admin,
         longxi,

@@ -37,6 +37,16 @@ pub struct ExamBody {
     /// Seconds after the deadline during which saves in flight are accepted (default 15).
     #[serde(default)]
     pub grace_seconds: Option<i64>,
+    /// Percent of an item's points two markers may differ by before a third
+    /// marks it (default 20).
+    #[serde(default)]
+    pub marking_tolerance: Option<i64>,
+    /// Days an examiner has to mark (default 7).
+    #[serde(default)]
+    pub marking_days: Option<i64>,
+    /// Days after the release during which candidates may appeal (default 14).
+    #[serde(default)]
+    pub appeal_days: Option<i64>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -52,6 +62,9 @@ pub struct Exam {
     pub waiting_days: i32,
     pub review_policy: String,
     pub grace_seconds: i32,
+    pub marking_tolerance: i32,
+    pub marking_days: i32,
+    pub appeal_days: i32,
     pub question_count: u32,
     pub total_points: u32,
     pub blueprint: Option<Blueprint>,
@@ -72,6 +85,9 @@ impl From<ExamRow> for Exam {
             waiting_days: e.waiting_days,
             review_policy: e.review_policy,
             grace_seconds: e.grace_seconds,
+            marking_tolerance: e.marking_tolerance,
+            marking_days: e.marking_days,
+            appeal_days: e.appeal_days,
             question_count: blueprint
                 .as_ref()
                 .map(Blueprint::question_count)
@@ -158,6 +174,9 @@ pub async fn schedule_exam(
             review_policy: b.review_policy,
             blueprint: b.blueprint,
             grace_seconds: b.grace_seconds,
+            marking_tolerance: b.marking_tolerance,
+            marking_days: b.marking_days,
+            appeal_days: b.appeal_days,
         },
     )
     .await?;

@@ -57,6 +57,10 @@ pub struct ExamForm {
     review_policy: String,
     #[serde(default)]
     blueprint: String,
+    #[serde(default)]
+    marking_tolerance: String,
+    #[serde(default)]
+    appeal_days: String,
 }
 
 fn number(field: &str, value: &str) -> Result<i64, Error> {
@@ -64,6 +68,15 @@ fn number(field: &str, value: &str) -> Result<i64, Error> {
         .trim()
         .parse()
         .map_err(|_| Error::invalid(field, "must be a whole number"))
+}
+
+/// An optional number field: empty means the default.
+fn optional_number(field: &str, value: &str) -> Result<Option<i64>, Error> {
+    if value.trim().is_empty() {
+        Ok(None)
+    } else {
+        number(field, value).map(Some)
+    }
 }
 
 impl ExamForm {
@@ -82,6 +95,9 @@ impl ExamForm {
                 Error::invalid("blueprint", format!("is not a valid blueprint: {e}"))
             })?,
             grace_seconds: None,
+            marking_tolerance: optional_number("marking_tolerance", &self.marking_tolerance)?,
+            marking_days: None,
+            appeal_days: optional_number("appeal_days", &self.appeal_days)?,
         })
     }
 }
@@ -141,6 +157,8 @@ pub async fn admin_exams(page: Page) -> Result<HttpResponse, PageError> {
         attempts_allowed: "2".into(),
         waiting_days: "30".into(),
         review_policy: "topics".into(),
+        marking_tolerance: "20".into(),
+        appeal_days: "14".into(),
         blueprint: EXAMPLE_BLUEPRINT.into(),
         ..ExamForm::default()
     };
