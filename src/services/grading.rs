@@ -1323,24 +1323,35 @@ fn practical_view(r: &store_grading::PracticalRow, station: &str) -> Result<Prac
 /// against its rubric. Not for a candidate of the examiner's own
 /// institution; a result can be corrected only by the examiner who entered
 /// it; every entry and change is audited.
+/// Who was observed: by id (the API) or by email (the examiner's page).
+#[derive(Debug, Clone)]
+pub enum CandidateRef {
+    Id(i64),
+    Email(String),
+}
+
 pub async fn record_practical(
     ctx: &Ctx,
     caller: &Caller,
     station_id: i64,
-    person_id: i64,
+    candidate: CandidateRef,
     marks: Vec<CriterionMark>,
 ) -> Result<PracticalView> {
     require(ctx, caller, Permission::Mark).await?;
     let examiner = caller.actor().cloned().ok_or(Error::Forbidden)?;
-    let mut event = audit::event(
-        caller,
-        "practical.record",
-        Some(format!("station:{station_id} person:{person_id}")),
-        Outcome::Ok,
-    );
+    let mut event = audit::event(caller, "practical.record", None, Outcome::Ok);
     ctx.db
         .write(move |conn| {
             let now = store::now();
+            let person_id = match &candidate {
+                CandidateRef::Id(id) => *id,
+                CandidateRef::Email(email) => {
+                    people::find_by_email(conn, &email.trim().to_lowercase())?
+                        .map(|p| p.id)
+                        .ok_or_else(|| Error::invalid("person_id", "no candidate has this email"))?
+                }
+            };
+            event.target = Some(format!("station:{station_id} person:{person_id}"));
             let station = store_grading::find_station(conn, station_id)?.ok_or(Error::NotFound)?;
             let candidate = people::find(conn, person_id)?
                 .filter(|p| p.active)
@@ -1421,6 +1432,31 @@ pub async fn practicals(
                 .iter()
                 .map(|(r, s)| practical_view(r, &s.title))
                 .collect()
+        })
+        .await
+}
+
+/// The practical stations (examiners, to record; admins, to manage).
+pub async fn stations(ctx: &Ctx, caller: &Caller) -> Result<Vec<StationView>> {
+    if !crate::domain::access::permits(&caller.principal, Permission::Mark) {
+        require(ctx, caller, Permission::ManageExams).await?;
+    }
+    ctx.db
+        .read(|conn| {
+            store_grading::list_stations(conn)?
+                .iter()
+                .map(|s| station_view(conn, s))
+                .collect()
+        })
+        .await
+}
+
+pub async fn station(ctx: &Ctx, caller: &Caller, id: i64) -> Result<StationView> {
+    require(ctx, caller, Permission::Mark).await?;
+    ctx.db
+        .read(move |conn| {
+            let s = store_grading::find_station(conn, id)?.ok_or(Error::NotFound)?;
+            station_view(conn, &s)
         })
         .await
 }

@@ -732,3 +732,11 @@ pub fn exams_with_question(conn: &mut DbConn, question_id: i64) -> QueryResult<V
         .order(attempts::exam_id.asc())
         .load(conn)
 }
+
+pub fn list_stations(conn: &mut DbConn) -> QueryResult<Vec<StationRow>> {
+    use crate::store::schema::practical_stations as s;
+    s::table
+        .order(s::id.asc())
+        .select(StationRow::as_select())
+        .load(conn)
+}

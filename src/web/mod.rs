@@ -98,6 +98,15 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/marking/{id}", web::get().to(grading::task))
         .route("/marking/{id}", web::post().to(grading::submit))
         .route("/attempts/{id}/result", web::get().to(grading::result))
+        .route("/stations", web::get().to(grading::stations))
+        .route("/stations/{id}", web::get().to(grading::station))
+        .route("/stations/{id}", web::post().to(grading::record_practical))
+        .route("/standard-settings/{id}", web::get().to(grading::standard))
+        .route("/standard-settings/{id}", web::post().to(grading::rate))
+        .route(
+            "/admin/exams/{id}/standard-settings",
+            web::post().to(grading::open_standard),
+        )
         .route("/attempts/{id}/appeals", web::post().to(grading::appeal))
         .route(
             "/admin/exams/{id}/analysis",

@@ -1244,7 +1244,25 @@ async fn the_committee_sets_the_pass_mark_by_modified_angoff(app: TestApp) {
         )
         .await;
     assert_eq!(status, 409, "two raters are not enough: {early}");
-    let (_, view) = rate(members[2].clone(), [0.9, 0.6, 0.6]).await;
+    // The third member rates in the page.
+    let browser = app.new_browser();
+    app.sign_in(&browser, "m2@alliance.example", PASSWORD).await;
+    let page_url = format!("/standard-settings/{id}");
+    let fields: Vec<(String, String)> = qs
+        .iter()
+        .zip(["0.9", "0.6", "0.6"])
+        .map(|(q, p)| (format!("q{q}"), p.to_owned()))
+        .collect();
+    let mut borrowed: Vec<(&str, &str)> = fields
+        .iter()
+        .map(|(a, b)| (a.as_str(), b.as_str()))
+        .collect();
+    borrowed.push(("action", "rate"));
+    let res = app.submit(&browser, &page_url, &page_url, &borrowed).await;
+    assert_eq!(res.status(), 303);
+    let (_, html) = app.page(&browser, &page_url).await;
+    assert!(html.contains("60.0"), "the cut score shows");
+    let (_, view) = rate(members[2].clone(), [0.9, 0.6, 0.6]).await; // the same again, idempotent
     assert_eq!(view["complete_raters"], 3);
     assert!(
         (view["cut_score"].as_f64().unwrap() - 60.0).abs() < 1e-9,
@@ -1323,7 +1341,34 @@ async fn a_practical_station_is_marked_by_the_observing_examiner(app: TestApp) {
     assert_eq!(status, 200);
     assert_eq!(mine[0]["total"], 7.0);
     assert_eq!(mine[0]["station"], "Infant resuscitation");
-    assert_eq!(audit_count(&app, "practical.record"), 2);
+    // The observer corrects it again in the station's page, by the candidate's email.
+    let browser = app.new_browser();
+    app.sign_in(&browser, "e1@tch.example", PASSWORD).await;
+    let station_url = format!("/stations/{id}");
+    let res = app
+        .submit(
+            &browser,
+            &station_url,
+            &station_url,
+            &[
+                ("email", "zhangsan@longxi.example"),
+                ("points0", "7.5"),
+                ("comment0", "Good"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    assert!(res.text().await.unwrap().contains("id=\"recorded\""));
+    let (_, mine) = app
+        .api(
+            Method::GET,
+            "/api/v1/practical-results",
+            &candidate_token,
+            None,
+        )
+        .await;
+    assert_eq!(mine[0]["total"], 7.5);
+    assert_eq!(audit_count(&app, "practical.record"), 3);
     let (_, other) = doctor(&app, &w.admin, w.longxi, "lisi").await;
     let (status, _) = app
         .api(

@@ -267,8 +267,14 @@ pub async fn record_practical(
     body: Json<PracticalBody>,
 ) -> ApiResult {
     let b = body.0;
-    let v = grading::record_practical(&ctx, &caller.caller, id.into_inner(), b.person_id, b.marks)
-        .await?;
+    let v = grading::record_practical(
+        &ctx,
+        &caller.caller,
+        id.into_inner(),
+        grading::CandidateRef::Id(b.person_id),
+        b.marks,
+    )
+    .await?;
     Ok(HttpResponse::Ok().json(v))
 }
 

@@ -355,3 +355,196 @@ pub async fn appeal(
         Err(e) => Err(PageError(e)),
     }
 }
+
+// ----- practical stations (examiners) -----
+
+use crate::services::grading::{SettingView, StationView};
+
+#[derive(Template)]
+#[template(path = "grading/stations.html")]
+struct StationsPage {
+    chrome: Chrome,
+    stations: Vec<StationView>,
+}
+
+pub async fn stations(page: Page) -> Result<HttpResponse, PageError> {
+    let stations = grading::stations(&page.ctx, page.caller()?).await?;
+    render(
+        &StationsPage {
+            chrome: Chrome::new(&page),
+            stations,
+        },
+        StatusCode::OK,
+    )
+}
+
+#[derive(Template)]
+#[template(path = "grading/station.html")]
+struct StationPage {
+    chrome: Chrome,
+    s: StationView,
+    recorded: Option<crate::services::grading::PracticalView>,
+}
+
+async fn station_page(
+    page: &Page,
+    id: i64,
+    chrome: Chrome,
+    status: StatusCode,
+    recorded: Option<crate::services::grading::PracticalView>,
+) -> Result<HttpResponse, PageError> {
+    let s = grading::station(&page.ctx, page.caller()?, id).await?;
+    render(
+        &StationPage {
+            chrome,
+            s,
+            recorded,
+        },
+        status,
+    )
+}
+
+pub async fn station(page: Page, path: web::Path<i64>) -> Result<HttpResponse, PageError> {
+    station_page(
+        &page,
+        path.into_inner(),
+        Chrome::new(&page),
+        StatusCode::OK,
+        None,
+    )
+    .await
+}
+
+pub async fn record_practical(
+    page: Page,
+    req: HttpRequest,
+    path: web::Path<i64>,
+    body: web::Bytes,
+) -> Result<HttpResponse, PageError> {
+    let pairs: Vec<(String, String)> = parse_form(&req, &body)?;
+    let id = path.into_inner();
+    let email = pairs
+        .iter()
+        .find(|(k, _)| k == "email")
+        .map(|(_, v)| v.clone())
+        .unwrap_or_default();
+    let saved = match marks_of(&pairs) {
+        Ok(marks) => {
+            grading::record_practical(
+                &page.ctx,
+                page.caller()?,
+                id,
+                grading::CandidateRef::Email(email),
+                marks,
+            )
+            .await
+        }
+        Err(e) => Err(e),
+    };
+    match saved {
+        Ok(v) => {
+            let chrome = Chrome::new(&page).notice("marking.recorded");
+            station_page(&page, id, chrome, StatusCode::OK, Some(v)).await
+        }
+        Err(e @ (Error::Invalid { .. } | Error::Conflict { .. })) => {
+            let (chrome, status) = form_error(Chrome::new(&page), e)?;
+            station_page(&page, id, chrome, status, None).await
+        }
+        Err(e) => Err(PageError(e)),
+    }
+}
+
+// ----- standard setting (committee) -----
+
+#[derive(Template)]
+#[template(path = "grading/standard.html")]
+struct StandardPage {
+    chrome: Chrome,
+    s: SettingView,
+}
+
+impl StandardPage {
+    fn rating(&self, r: &Option<f64>) -> String {
+        r.map(|v| v.to_string()).unwrap_or_default()
+    }
+
+    fn cut(&self) -> String {
+        self.s
+            .cut_score
+            .map(|c| format!("{c:.1}"))
+            .unwrap_or_else(|| "—".into())
+    }
+}
+
+async fn standard_page(
+    page: &Page,
+    id: i64,
+    chrome: Chrome,
+    status: StatusCode,
+) -> Result<HttpResponse, PageError> {
+    let s = grading::get_setting(&page.ctx, page.caller()?, id).await?;
+    render(&StandardPage { chrome, s }, status)
+}
+
+pub async fn standard(page: Page, path: web::Path<i64>) -> Result<HttpResponse, PageError> {
+    standard_page(&page, path.into_inner(), Chrome::new(&page), StatusCode::OK).await
+}
+
+/// Opens a new round for an exam (from its item analysis page).
+pub async fn open_standard(
+    page: Page,
+    req: HttpRequest,
+    path: web::Path<i64>,
+    body: web::Bytes,
+) -> Result<HttpResponse, PageError> {
+    let _: crate::web::pages::EmptyForm = parse_form(&req, &body)?;
+    let s = grading::open_setting(&page.ctx, page.caller()?, path.into_inner()).await?;
+    Ok(see_other(&format!("/standard-settings/{}", s.id)))
+}
+
+/// Saves the member's ratings (`q{question_id}` = probability), or approves.
+pub async fn rate(
+    page: Page,
+    req: HttpRequest,
+    path: web::Path<i64>,
+    body: web::Bytes,
+) -> Result<HttpResponse, PageError> {
+    let pairs: Vec<(String, String)> = parse_form(&req, &body)?;
+    let id = path.into_inner();
+    let caller = page.caller()?;
+    let approving = pairs.iter().any(|(k, v)| k == "action" && v == "approve");
+    let outcome = if approving {
+        grading::approve_setting(&page.ctx, caller, id)
+            .await
+            .map(|_| ())
+    } else {
+        let mut ratings = Vec::new();
+        let mut bad = None;
+        for (k, v) in &pairs {
+            let Some(q) = k.strip_prefix('q').and_then(|q| q.parse::<i64>().ok()) else {
+                continue;
+            };
+            if v.trim().is_empty() {
+                continue;
+            }
+            match v.trim().replace(',', ".").parse::<f64>() {
+                Ok(p) => ratings.push((q, p)),
+                Err(_) => bad = Some(Error::invalid("ratings", "a probability from 0 to 1")),
+            }
+        }
+        match bad {
+            Some(e) => Err(e),
+            None => grading::rate(&page.ctx, caller, id, ratings)
+                .await
+                .map(|_| ()),
+        }
+    };
+    match outcome {
+        Ok(()) => Ok(see_other(&format!("/standard-settings/{id}"))),
+        Err(e @ (Error::Invalid { .. } | Error::Conflict { .. })) => {
+            let (chrome, status) = form_error(Chrome::new(&page), e)?;
+            standard_page(&page, id, chrome, status).await
+        }
+        Err(e) => Err(PageError(e)),
+    }
+}
