@@ -801,7 +801,7 @@ pub struct ResultView {
     pub percent: u32,
     pub pass_mark: i32,
     pub passed: bool,
-    /// With the `topics` and `full` policies.
+    /// The score per topic (always).
     pub by_topic: Vec<TopicLine>,
     /// With the `full` policy: every question with the correct answer.
     pub items: Vec<ReviewItem>,
@@ -879,18 +879,17 @@ pub async fn result(ctx: &Ctx, caller: &Caller, attempt_id: i64) -> Result<Resul
                 percent: r.percent,
                 pass_mark: exam.pass_mark,
                 passed: r.passed,
-                by_topic: if policy == ReviewPolicy::ScoreOnly {
-                    Vec::new()
-                } else {
-                    r.by_topic
-                        .into_iter()
-                        .map(|t| TopicLine {
-                            topic: t.topic,
-                            score: t.score,
-                            points: t.points,
-                        })
-                        .collect()
-                },
+                // Every candidate sees where they lost points; the review
+                // policy governs only whether the questions are shown.
+                by_topic: r
+                    .by_topic
+                    .into_iter()
+                    .map(|t| TopicLine {
+                        topic: t.topic,
+                        score: t.score,
+                        points: t.points,
+                    })
+                    .collect(),
                 items: review,
                 appeals,
                 appeal_until,
