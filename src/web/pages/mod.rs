@@ -31,9 +31,18 @@ pub struct Chrome {
     pub path: String,
     pub user_name: Option<String>,
     pub is_admin: bool,
+    /// Navigation shows what the person's roles open.
+    pub is_examiner: bool,
+    pub can_study: bool,
     pub error: Option<String>,
     pub error_on: Option<String>,
     pub notice: Option<String>,
+}
+
+fn has(page: &Page, role: Role) -> bool {
+    page.user
+        .as_ref()
+        .is_some_and(|u| u.caller.actor().is_some_and(|a| a.has(role)))
 }
 
 impl Chrome {
@@ -43,10 +52,9 @@ impl Chrome {
             csrf: page.csrf.clone(),
             path: page.path.clone(),
             user_name: page.user.as_ref().map(|u| u.person.name.clone()),
-            is_admin: page
-                .user
-                .as_ref()
-                .is_some_and(|u| u.caller.actor().is_some_and(|a| a.has(Role::Admin))),
+            is_admin: has(page, Role::Admin),
+            is_examiner: has(page, Role::Examiner),
+            can_study: has(page, Role::Doctor) || has(page, Role::Admin),
             error: None,
             error_on: None,
             notice: None,
