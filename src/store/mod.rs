@@ -119,11 +119,12 @@ impl Manager {
     }
 }
 
-/// WAL for concurrent readers, foreign keys enforced, a busy timeout instead of
-/// immediate "database is locked", and a bounded WAL file.
-const SQLITE_PRAGMAS: &str = "PRAGMA foreign_keys = ON;
+/// A busy timeout instead of immediate "database is locked" (first, so that
+/// the pragmas after it wait too), WAL for concurrent readers, foreign keys
+/// enforced, and a bounded WAL file.
+const SQLITE_PRAGMAS: &str = "PRAGMA busy_timeout = 10000;
+PRAGMA foreign_keys = ON;
 PRAGMA journal_mode = WAL;
-PRAGMA busy_timeout = 10000;
 PRAGMA synchronous = NORMAL;
 PRAGMA journal_size_limit = 67108864;";
 
