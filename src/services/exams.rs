@@ -611,16 +611,13 @@ pub async fn predraw(ctx: &Ctx, caller: &Caller, exam_id: i64) -> Result<usize> 
 
 /// Records a refused access to someone else's attempt and refuses it.
 async fn refuse_attempt(ctx: &Ctx, caller: &Caller, attempt_id: i64) -> Result<AttemptRow> {
-    let event = audit::event(
+    crate::services::refuse(
+        ctx,
         caller,
         "attempt_access",
-        Some(format!("attempt:{attempt_id}")),
-        Outcome::Refused,
-    );
-    ctx.db
-        .write(move |conn| audit::record(conn, &event))
-        .await?;
-    Err(Error::Forbidden)
+        format!("attempt:{attempt_id}"),
+    )
+    .await
 }
 
 /// The caller's own attempt, or a refusal that is audited.

@@ -22,7 +22,7 @@ use crate::domain::scoring::Response;
 use crate::error::{Error, Result};
 use crate::mail::{self, Message};
 use crate::services::audit::{self, Outcome};
-use crate::services::{Caller, Ctx, require};
+use crate::services::{Caller, Ctx, refuse, require};
 use crate::store::grading::{self as store_grading, NewTask, TaskRow};
 use crate::store::{self, Db, DbConn, banks as store_banks, exams as store_exams, people};
 
@@ -265,16 +265,7 @@ pub struct TaskView {
 }
 
 async fn refuse_task<T>(ctx: &Ctx, caller: &Caller, task_id: i64) -> Result<T> {
-    let event = audit::event(
-        caller,
-        "marking_task",
-        Some(format!("task:{task_id}")),
-        Outcome::Refused,
-    );
-    ctx.db
-        .write(move |conn| audit::record(conn, &event))
-        .await?;
-    Err(Error::Forbidden)
+    refuse(ctx, caller, "marking_task", format!("task:{task_id}")).await
 }
 
 pub async fn task(ctx: &Ctx, caller: &Caller, task_id: i64) -> Result<TaskView> {
@@ -598,18 +589,7 @@ pub async fn appeal(
         .await?;
     match found {
         Some(v) => Ok(v),
-        None => {
-            let event = audit::event(
-                caller,
-                "appeal",
-                Some(format!("attempt:{attempt_id}")),
-                Outcome::Refused,
-            );
-            ctx.db
-                .write(move |conn| audit::record(conn, &event))
-                .await?;
-            Err(Error::Forbidden)
-        }
+        None => refuse(ctx, caller, "appeal", format!("attempt:{attempt_id}")).await,
     }
 }
 
@@ -754,16 +734,7 @@ pub async fn release(ctx: &Ctx, caller: &Caller, exam_id: i64) -> Result<()> {
     if owner {
         Ok(())
     } else {
-        let event = audit::event(
-            caller,
-            "exam.release",
-            Some(format!("exam:{exam_id}")),
-            Outcome::Refused,
-        );
-        ctx.db
-            .write(move |conn| audit::record(conn, &event))
-            .await?;
-        Err(Error::Forbidden)
+        refuse(ctx, caller, "exam.release", format!("exam:{exam_id}")).await
     }
 }
 
@@ -899,16 +870,13 @@ pub async fn result(ctx: &Ctx, caller: &Caller, attempt_id: i64) -> Result<Resul
     match found {
         Some(v) => Ok(v),
         None => {
-            let event = audit::event(
+            refuse(
+                ctx,
                 caller,
                 "attempt_result",
-                Some(format!("attempt:{attempt_id}")),
-                Outcome::Refused,
-            );
-            ctx.db
-                .write(move |conn| audit::record(conn, &event))
-                .await?;
-            Err(Error::Forbidden)
+                format!("attempt:{attempt_id}"),
+            )
+            .await
         }
     }
 }
@@ -1358,9 +1326,7 @@ pub async fn record_practical(
             if !people::roles_of(conn, person_id)?.contains(&crate::domain::roles::Role::Doctor) {
                 return Err(Error::invalid("person_id", "not a doctor"));
             }
-            if candidate.institution_id.is_some()
-                && candidate.institution_id == examiner.institution_id
-            {
+            if !grading::may_mark(examiner.institution_id, candidate.institution_id) {
                 return Err(Error::conflict(
                     "person_id",
                     "an examiner does not assess a candidate from their own institution",

@@ -87,12 +87,14 @@ pub async fn require(ctx: &Ctx, caller: &Caller, permission: Permission) -> Resu
     if permits(&caller.principal, permission) {
         return Ok(());
     }
-    let event = audit::event(
-        caller,
-        "authorise",
-        Some(format!("{permission:?}")),
-        audit::Outcome::Refused,
-    );
+    refuse(ctx, caller, "authorise", format!("{permission:?}")).await
+}
+
+/// Records that `caller` was refused `action` on `target` (someone else's
+/// attempt, quiz, task…) and answers 403. One place for every refusal the
+/// audit trail must show.
+pub async fn refuse<T>(ctx: &Ctx, caller: &Caller, action: &str, target: String) -> Result<T> {
+    let event = audit::event(caller, action, Some(target), audit::Outcome::Refused);
     ctx.db
         .write(move |conn| audit::record(conn, &event))
         .await?;

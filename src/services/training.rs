@@ -22,7 +22,7 @@ use crate::domain::training::{
 use crate::error::{Error, Result};
 use crate::mail::{self, Message};
 use crate::services::audit::{self, Outcome};
-use crate::services::{Caller, Ctx, require};
+use crate::services::{Caller, Ctx, refuse, require};
 use crate::store::training::{
     self as store_training, CourseRow, LessonHead, ModuleRow, NewSession, SessionRow, TrackRow,
     WorkshopRow,
@@ -934,18 +934,7 @@ pub async fn submit_quiz(
         .await?;
     match outcome {
         Some(result) => Ok(result),
-        None => {
-            let event = audit::event(
-                caller,
-                "quiz_access",
-                Some(format!("quiz:{quiz_id}")),
-                Outcome::Refused,
-            );
-            ctx.db
-                .write(move |conn| audit::record(conn, &event))
-                .await?;
-            Err(Error::Forbidden)
-        }
+        None => refuse(ctx, caller, "quiz_access", format!("quiz:{quiz_id}")).await,
     }
 }
 
@@ -1252,21 +1241,16 @@ pub async fn roster(ctx: &Ctx, caller: &Caller, session_id: i64) -> Result<Roste
         .await?;
     match found {
         Some(r) => Ok(r),
-        None => refuse(ctx, caller, "session_roster", session_id).await,
+        None => {
+            refuse(
+                ctx,
+                caller,
+                "session_roster",
+                format!("session:{session_id}"),
+            )
+            .await
+        }
     }
-}
-
-async fn refuse<T>(ctx: &Ctx, caller: &Caller, action: &str, id: i64) -> Result<T> {
-    let event = audit::event(
-        caller,
-        action,
-        Some(format!("session:{id}")),
-        Outcome::Refused,
-    );
-    ctx.db
-        .write(move |conn| audit::record(conn, &event))
-        .await?;
-    Err(Error::Forbidden)
 }
 
 /// The instructor (or an admin) records whether a booked doctor attended.
@@ -1313,7 +1297,13 @@ pub async fn record_attendance(
     if allowed {
         Ok(())
     } else {
-        refuse(ctx, caller, "workshop.attendance", session_id).await
+        refuse(
+            ctx,
+            caller,
+            "workshop.attendance",
+            format!("session:{session_id}"),
+        )
+        .await
     }
 }
 
