@@ -121,6 +121,13 @@ pub struct Examiner {
     pub institution_id: Option<i64>,
 }
 
+/// An examiner never marks (or assesses in person) a candidate of their own
+/// institution. A candidate or examiner without an institution conflicts
+/// with nobody.
+pub fn may_mark(examiner_institution: Option<i64>, candidate_institution: Option<i64>) -> bool {
+    candidate_institution.is_none() || examiner_institution != candidate_institution
+}
+
 /// Picks the examiner for the next marking of an answer: not from the
 /// candidate's institution, not one who has already marked it, least loaded
 /// first, then lowest id. `load` counts the open tasks of each examiner and
@@ -133,7 +140,7 @@ pub fn pick_examiner(
 ) -> Option<i64> {
     let chosen = examiners
         .iter()
-        .filter(|e| candidate_institution.is_none() || e.institution_id != candidate_institution)
+        .filter(|e| may_mark(e.institution_id, candidate_institution))
         .filter(|e| !already.contains(&e.id))
         .min_by_key(|e| (load.get(&e.id).copied().unwrap_or(0), e.id))?
         .id;
@@ -476,6 +483,15 @@ mod tests {
         assert!(
             !valid_probability(1.01) && !valid_probability(-0.1) && !valid_probability(f64::NAN)
         );
+    }
+
+    #[test]
+    fn nobody_marks_their_own_institution() {
+        assert!(!may_mark(Some(1), Some(1)));
+        assert!(may_mark(Some(1), Some(2)));
+        assert!(may_mark(None, Some(2)));
+        assert!(may_mark(Some(1), None));
+        assert!(may_mark(None, None));
     }
 
     fn item(topic: &str, points: u32, score: Option<f64>) -> ItemScore {
