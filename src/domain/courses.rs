@@ -20,6 +20,33 @@ pub fn is_key(s: &str) -> bool {
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
 }
 
+// The bounds of every number in a course or track, used by the file parsers
+// (which report lines) and the admin forms (which report fields) alike.
+
+pub fn valid_credit_hours(h: f64) -> bool {
+    h.is_finite() && (0.0..=200.0).contains(&h)
+}
+
+pub fn valid_quiz_questions(n: u32) -> bool {
+    (1..=50).contains(&n)
+}
+
+pub fn valid_pass_percent(p: u32) -> bool {
+    (1..=100).contains(&p)
+}
+
+pub fn valid_minutes(m: u32) -> bool {
+    (1..=240).contains(&m)
+}
+
+pub fn valid_validity_months(m: u32) -> bool {
+    (1..=120).contains(&m)
+}
+
+pub fn valid_renewal_hours(h: f64) -> bool {
+    h.is_finite() && (0.0..=1000.0).contains(&h)
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct CourseMeta {
     pub key: String,
@@ -224,7 +251,7 @@ pub fn parse_manifest(text: &str) -> Result<Manifest, Vec<Problem>> {
     if rc.title.trim().is_empty() {
         problem(course_line, "course title is empty".into());
     }
-    if !(0.0..=200.0).contains(&rc.credit_hours) || !rc.credit_hours.is_finite() {
+    if !valid_credit_hours(rc.credit_hours) {
         problem(course_line, "credit_hours must be 0 to 200".into());
     }
     if raw.modules.is_empty() {
@@ -275,7 +302,7 @@ pub fn parse_manifest(text: &str) -> Result<Manifest, Vec<Problem>> {
                         ),
                     );
                 }
-                if !(1..=50).contains(&q.questions) {
+                if !valid_quiz_questions(q.questions) {
                     problem(
                         line,
                         format!(
@@ -284,7 +311,7 @@ pub fn parse_manifest(text: &str) -> Result<Manifest, Vec<Problem>> {
                         ),
                     );
                 }
-                if !(1..=100).contains(&q.pass_percent) {
+                if !valid_pass_percent(q.pass_percent) {
                     problem(
                         line,
                         format!(
@@ -372,7 +399,7 @@ pub fn parse_lesson(text: &str) -> Result<LessonDoc, Vec<Problem>> {
             message: "title is empty".into(),
         });
     }
-    if !(1..=240).contains(&front.minutes) {
+    if !valid_minutes(front.minutes) {
         problems.push(Problem {
             line: 2,
             message: "minutes must be 1 to 240".into(),
@@ -420,10 +447,10 @@ pub fn parse_track(text: &str) -> Result<TrackSpec, Vec<Problem>> {
     if rt.title.trim().is_empty() {
         problem(line, "track title is empty".into());
     }
-    if !(1..=120).contains(&rt.validity_months) {
+    if !valid_validity_months(rt.validity_months) {
         problem(line, "validity_months must be 1 to 120".into());
     }
-    if !(0.0..=1000.0).contains(&rt.renewal_credit_hours) {
+    if !valid_renewal_hours(rt.renewal_credit_hours) {
         problem(line, "renewal_credit_hours must be 0 to 1000".into());
     }
     let mut seen = HashSet::new();

@@ -571,7 +571,7 @@ pub fn check_lesson(input: &LessonInput) -> Result<LessonDoc> {
     if input.title.trim().is_empty() {
         return Err(Error::invalid("title", "must not be empty"));
     }
-    if !(1..=240).contains(&input.minutes) {
+    if !courses::valid_minutes(input.minutes) {
         return Err(Error::invalid("minutes", "must be 1 to 240"));
     }
     if let Some(video) = &input.video

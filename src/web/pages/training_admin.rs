@@ -9,7 +9,7 @@ use askama::Template;
 use serde::Deserialize;
 
 use crate::domain::access::Permission;
-use crate::domain::courses::{CourseMeta, ModuleSpec, QuizSpec, TrackSpec};
+use crate::domain::courses::{self as courses_domain, CourseMeta, ModuleSpec, QuizSpec, TrackSpec};
 use crate::domain::roles::Role;
 use crate::error::Error;
 use crate::services::courses::{self, LessonInput};
@@ -146,11 +146,11 @@ impl TrackForm {
             return Err(Error::invalid("title", "must not be empty"));
         }
         let validity_months: u32 = number("validity_months", &self.validity_months)?;
-        if !(1..=120).contains(&validity_months) {
+        if !courses_domain::valid_validity_months(validity_months) {
             return Err(Error::invalid("validity_months", "must be 1 to 120"));
         }
         let renewal_credit_hours: f64 = number("renewal_credit_hours", &self.renewal_credit_hours)?;
-        if !(0.0..=1000.0).contains(&renewal_credit_hours) {
+        if !courses_domain::valid_renewal_hours(renewal_credit_hours) {
             return Err(Error::invalid("renewal_credit_hours", "must be 0 to 1000"));
         }
         Ok(TrackSpec {
@@ -266,7 +266,7 @@ impl CourseForm {
             return Err(Error::invalid("title", "must not be empty"));
         }
         let credit_hours: f64 = number("credit_hours", &self.credit_hours)?;
-        if !(0.0..=200.0).contains(&credit_hours) {
+        if !courses_domain::valid_credit_hours(credit_hours) {
             return Err(Error::invalid("credit_hours", "must be 0 to 200"));
         }
         Ok(CourseMeta {
@@ -382,10 +382,10 @@ impl ModuleForm {
         } else {
             let questions: u32 = number("quiz_questions", &self.quiz_questions)?;
             let pass_percent: u32 = number("quiz_pass_percent", &self.quiz_pass_percent)?;
-            if !(1..=50).contains(&questions) {
+            if !courses_domain::valid_quiz_questions(questions) {
                 return Err(Error::invalid("quiz_questions", "must be 1 to 50"));
             }
-            if !(1..=100).contains(&pass_percent) {
+            if !courses_domain::valid_pass_percent(pass_percent) {
                 return Err(Error::invalid("quiz_pass_percent", "must be 1 to 100"));
             }
             Some(QuizSpec {
