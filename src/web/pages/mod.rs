@@ -33,6 +33,7 @@ pub struct Chrome {
     pub is_admin: bool,
     /// Navigation shows what the person's roles open.
     pub is_examiner: bool,
+    pub is_instructor: bool,
     pub can_study: bool,
     pub error: Option<String>,
     pub error_on: Option<String>,
@@ -54,6 +55,7 @@ impl Chrome {
             user_name: page.user.as_ref().map(|u| u.person.name.clone()),
             is_admin: has(page, Role::Admin),
             is_examiner: has(page, Role::Examiner),
+            is_instructor: has(page, Role::Instructor),
             can_study: has(page, Role::Doctor) || has(page, Role::Admin),
             error: None,
             error_on: None,
