@@ -113,6 +113,13 @@ pub struct Tuning {
     pub auto_submit_poll_millis: u64,
     /// How often workshop reminders are looked for.
     pub reminder_poll_secs: u64,
+    /// Public credential lookups per client address before throttling, and
+    /// seconds per refill.
+    pub verify_burst: u32,
+    pub verify_refill_secs: u64,
+    /// How often the certification job re-checks open cases and expires
+    /// credentials.
+    pub certification_poll_secs: u64,
     /// The largest request body accepted, in bytes.
     pub max_body_bytes: usize,
     /// PostgreSQL connections per server instance.
@@ -129,6 +136,9 @@ impl Default for Tuning {
             mail_poll_millis: 2_000,
             auto_submit_poll_millis: 5_000,
             reminder_poll_secs: 600,
+            verify_burst: 30,
+            verify_refill_secs: 6,
+            certification_poll_secs: 3600,
             max_body_bytes: 256 * 1024,
             pg_pool_size: 16,
         }

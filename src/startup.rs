@@ -44,7 +44,7 @@ impl Application {
         }
 
         let sender = jobs::mail::Sender::from_settings(&settings)?;
-        let ctx = Ctx::new(db, settings);
+        let ctx = Ctx::new(db, settings)?;
         jobs::mail::spawn(
             ctx.db.clone(),
             sender,
@@ -64,6 +64,11 @@ impl Application {
             ctx.db.clone(),
             ctx.settings.time_zone,
             std::time::Duration::from_secs(ctx.settings.tuning.reminder_poll_secs),
+        );
+        jobs::certification::spawn(
+            ctx.db.clone(),
+            ctx.settings.public_url.clone(),
+            std::time::Duration::from_secs(ctx.settings.tuning.certification_poll_secs),
         );
         let (server, port) = run(&ctx.settings.bind.clone(), ctx.clone())?;
         Ok(Application { port, server, ctx })

@@ -262,7 +262,7 @@ fn seed(settings: &Settings, args: &Args) -> (i64, Vec<String>) {
         }
     }
     let blueprint = blueprint(&db, args.saves);
-    let ctx = Ctx::new(db.clone(), settings.clone());
+    let ctx = Ctx::new(db.clone(), settings.clone()).unwrap_or_else(|e| fail(e));
     let caller = Caller {
         principal: Principal::Person(Actor {
             id: admin.id,
@@ -291,6 +291,7 @@ fn seed(settings: &Settings, args: &Args) -> (i64, Vec<String>) {
                 marking_tolerance: None,
                 marking_days: None,
                 appeal_days: None,
+                stage: None,
             },
         )
         .await?;

@@ -51,10 +51,17 @@ pub enum Permission {
     /// Study the open library, enrol, take quizzes, sign up for workshops:
     /// doctors (and admins, to see what doctors see).
     Study,
+    /// Apply for certification and follow one's own case: doctors.
+    Certify,
+    /// See every certification case and the funnel: the committee and admins.
+    ReadCases,
+    /// Vote on cases; suspend, reinstate and revoke credentials; set track
+    /// policy: committee members only (an admin is not the committee).
+    Decide,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 11] = [
+    pub const ALL: [Permission; 14] = [
         Permission::ReadInstitutions,
         Permission::ManageInstitutions,
         Permission::ReadPeople,
@@ -66,6 +73,9 @@ impl Permission {
         Permission::Study,
         Permission::Mark,
         Permission::ReviewQuestions,
+        Permission::Certify,
+        Permission::ReadCases,
+        Permission::Decide,
     ];
 }
 
@@ -83,7 +93,11 @@ pub fn permits(principal: &Principal, permission: Permission) -> bool {
             Permission::Study => actor.has(Role::Doctor) || actor.has(Role::Admin),
             // Admins do not mark unless they are examiners too.
             Permission::Mark => actor.has(Role::Examiner),
-            Permission::ReviewQuestions => actor.has(Role::Committee) || actor.has(Role::Admin),
+            Permission::ReviewQuestions | Permission::ReadCases => {
+                actor.has(Role::Committee) || actor.has(Role::Admin)
+            }
+            Permission::Certify => actor.has(Role::Doctor),
+            Permission::Decide => actor.has(Role::Committee),
         },
         Principal::Integration { scopes, .. } => {
             let needed = match permission {
@@ -103,7 +117,10 @@ pub fn permits(principal: &Principal, permission: Permission) -> bool {
                 | Permission::ManageTraining
                 | Permission::Study
                 | Permission::Mark
-                | Permission::ReviewQuestions => {
+                | Permission::ReviewQuestions
+                | Permission::Certify
+                | Permission::ReadCases
+                | Permission::Decide => {
                     return false;
                 }
             };
@@ -132,11 +149,20 @@ mod tests {
     }
 
     #[test]
-    fn admins_may_do_everything_but_mark() {
-        for p in Permission::ALL
-            .into_iter()
-            .filter(|p| *p != Permission::Mark)
-        {
+    fn admins_may_do_everything_but_mark_certify_and_decide() {
+        for p in Permission::ALL {
+            let expected = !matches!(
+                p,
+                Permission::Mark | Permission::Certify | Permission::Decide
+            );
+            assert_eq!(permits(&person(&[Role::Admin]), p), expected, "{p:?}");
+        }
+        for p in Permission::ALL.into_iter().filter(|p| {
+            !matches!(
+                p,
+                Permission::Mark | Permission::Certify | Permission::Decide
+            )
+        }) {
             assert!(permits(&person(&[Role::Admin]), p), "{p:?}");
         }
     }
@@ -146,9 +172,16 @@ mod tests {
         for role in Role::ALL.into_iter().filter(|r| *r != Role::Admin) {
             for p in Permission::ALL {
                 let expected = matches!(p, Permission::ReadInstitutions | Permission::OwnAccount)
-                    || (role == Role::Doctor && p == Permission::Study)
+                    || (role == Role::Doctor
+                        && matches!(p, Permission::Study | Permission::Certify))
                     || (role == Role::Examiner && p == Permission::Mark)
-                    || (role == Role::Committee && p == Permission::ReviewQuestions);
+                    || (role == Role::Committee
+                        && matches!(
+                            p,
+                            Permission::ReviewQuestions
+                                | Permission::ReadCases
+                                | Permission::Decide
+                        ));
                 assert_eq!(permits(&person(&[role]), p), expected, "{role:?} {p:?}");
             }
         }

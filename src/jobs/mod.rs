@@ -1,6 +1,7 @@
 //! Background work that runs inside every server instance. Jobs claim their
 //! work with row locks, so several instances never do the same job twice.
 
+pub mod certification;
 pub mod exams;
 pub mod grading;
 pub mod mail;

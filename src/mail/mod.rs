@@ -10,9 +10,49 @@ use crate::i18n::Tr;
 use crate::store::DbConn;
 use crate::store::outbox::{self, NewMail};
 
+/// What happened to a credential, for its holder.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CredentialNotice {
+    Issued,
+    Renewed,
+    Suspended,
+    Reinstated,
+    Revoked,
+    Expired,
+    /// The credential expires in this many days.
+    Expiring {
+        days: u32,
+    },
+}
+
+impl CredentialNotice {
+    fn key(self) -> &'static str {
+        match self {
+            CredentialNotice::Issued => "issued",
+            CredentialNotice::Renewed => "renewed",
+            CredentialNotice::Suspended => "suspended",
+            CredentialNotice::Reinstated => "reinstated",
+            CredentialNotice::Revoked => "revoked",
+            CredentialNotice::Expired => "expired",
+            CredentialNotice::Expiring { .. } => "expiring",
+        }
+    }
+}
+
 /// The messages the product sends.
 #[derive(Debug, Clone)]
 pub enum Message {
+    /// A credential was issued, renewed, suspended, reinstated, revoked or
+    /// expired, or expires soon. `date` is the expiry date (issue, renewal,
+    /// expiring) or the day of the change.
+    Credential {
+        name: String,
+        notice: CredentialNotice,
+        number: String,
+        track: String,
+        date: String,
+        link: String,
+    },
     /// A new person (or one an admin re-invites) sets their password.
     PasswordSetup {
         name: String,
@@ -190,6 +230,46 @@ pub fn render(message: &Message, locale: Locale) -> Result<Rendered> {
             let body = tr.t_with("mail.results_out.body", &[("exam", exam)]);
             Ok(Rendered {
                 subject: tr.t_with("mail.results_out.subject", &[("exam", exam)]),
+                text: NoticeText {
+                    tr,
+                    name,
+                    body: &body,
+                    link,
+                }
+                .render()
+                .map_err(failed)?,
+                html: NoticeHtml {
+                    tr,
+                    name,
+                    body: &body,
+                    link,
+                }
+                .render()
+                .map_err(failed)?,
+            })
+        }
+        Message::Credential {
+            name,
+            notice,
+            number,
+            track,
+            date,
+            link,
+        } => {
+            let days = match notice {
+                CredentialNotice::Expiring { days } => days.to_string(),
+                _ => String::new(),
+            };
+            let args = [
+                ("number", number.as_str()),
+                ("track", track.as_str()),
+                ("date", date.as_str()),
+                ("days", days.as_str()),
+            ];
+            let key = notice.key();
+            let body = tr.t_with(&format!("mail.credential.{key}.body"), &args);
+            Ok(Rendered {
+                subject: tr.t_with(&format!("mail.credential.{key}.subject"), &args),
                 text: NoticeText {
                     tr,
                     name,

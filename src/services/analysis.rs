@@ -441,6 +441,7 @@ pub async fn review(
                         },
                         now,
                     )?;
+                    crate::services::pipeline::advance_person(conn, person.id, &public_url)?;
                 }
             }
             event.detail = Some(format!(

@@ -9,6 +9,7 @@ use crate::domain::access::Permission;
 use crate::domain::banks::{Body, Content, QuestionKind};
 use crate::domain::exams::{self, Accommodation, ReviewPolicy, Schedule};
 use crate::domain::papers::{self, Blueprint, Candidate};
+use crate::domain::pipeline::ExamStage;
 use crate::domain::roles::Role;
 use crate::domain::scoring::{self, Response, ShownAnswer};
 use crate::error::{Error, Result};
@@ -66,6 +67,8 @@ pub struct ExamInput {
     pub marking_tolerance: Option<i64>,
     pub marking_days: Option<i64>,
     pub appeal_days: Option<i64>,
+    /// The pipeline stage the exam serves (default: the written exam).
+    pub stage: Option<ExamStage>,
 }
 
 /// The candidates a blueprint can draw from for a track, with exposure.
@@ -135,6 +138,7 @@ pub async fn schedule(ctx: &Ctx, caller: &Caller, input: ExamInput) -> Result<Ex
     )
     .map_err(|(field, message)| Error::invalid(field, message))?;
     let blueprint_json = serde_json::to_string(&input.blueprint).map_err(Error::internal)?;
+    let stage = input.stage.unwrap_or(ExamStage::Written);
     let caller = caller.clone();
     ctx.db
         .write(move |conn| {
@@ -164,6 +168,7 @@ pub async fn schedule(ctx: &Ctx, caller: &Caller, input: ExamInput) -> Result<Ex
                     marking_tolerance,
                     marking_days,
                     appeal_days,
+                    stage: stage.as_str(),
                     created_by: caller.person_id(),
                     created_at: store::now(),
                 },
@@ -304,6 +309,8 @@ pub async fn register(
                 None => None,
             };
             exams::eligible(person.active, roles.contains(&Role::Doctor), member)?;
+            // The pipeline: only a case at the exam's stage may register.
+            crate::services::pipeline::check_registration(conn, person_id, &exam)?;
             let closed = exams::WindowState::at(exam.opens_at, exam.closes_at, store::now())
                 == exams::WindowState::Closed;
             if closed && granted.closes_at.is_none() {

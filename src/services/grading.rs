@@ -411,6 +411,8 @@ pub async fn submit_marks(
                         },
                         now,
                     )?;
+                    // The changed result may move the candidate's case.
+                    crate::services::pipeline::advance_person(conn, person.id, &public_url)?;
                 }
                 return Ok(true);
             }
@@ -725,6 +727,8 @@ pub async fn release(ctx: &Ctx, caller: &Caller, exam_id: i64) -> Result<()> {
                         },
                         now,
                     )?;
+                    // A released result is evidence for the candidate's case.
+                    crate::services::pipeline::advance_person(conn, person.id, &public_url)?;
                 }
             }
             audit::record(conn, &event)?;
@@ -799,20 +803,14 @@ pub async fn result(ctx: &Ctx, caller: &Caller, attempt_id: i64) -> Result<Resul
                 ReviewPolicy::parse(&exam.review_policy).unwrap_or(ReviewPolicy::ScoreOnly);
             let items = store_exams::items_of(conn, attempt.id)?;
             let answers = store_exams::answers_of(conn, attempt.id)?;
-            let mut scores = Vec::with_capacity(items.len());
+            let scores = item_scores(conn, &items)?;
             let mut review = Vec::new();
-            // A question the committee removed counts in no result.
             for item in items.iter().filter(|i| !i.excluded) {
-                let version =
-                    store_banks::version_by_id(conn, item.version_id)?.ok_or(Error::NotFound)?;
-                let content: Content =
-                    serde_json::from_str(&version.content).map_err(Error::internal)?;
-                scores.push(ItemScore {
-                    topic: version.topic.clone(),
-                    points: item.points.max(0) as u32,
-                    score: item.score,
-                });
                 if policy == ReviewPolicy::Full {
+                    let version = store_banks::version_by_id(conn, item.version_id)?
+                        .ok_or(Error::NotFound)?;
+                    let content: Content =
+                        serde_json::from_str(&version.content).map_err(Error::internal)?;
                     let order: Vec<usize> =
                         serde_json::from_str(&item.option_order).unwrap_or_default();
                     let response = answers
@@ -879,6 +877,36 @@ pub async fn result(ctx: &Ctx, caller: &Caller, attempt_id: i64) -> Result<Resul
             .await
         }
     }
+}
+
+/// The scores of a paper's items with their topics. A question the
+/// committee removed counts in no result.
+fn item_scores(conn: &mut DbConn, items: &[store_exams::ItemRow]) -> Result<Vec<ItemScore>> {
+    let mut scores = Vec::with_capacity(items.len());
+    for item in items.iter().filter(|i| !i.excluded) {
+        let version = store_banks::version_by_id(conn, item.version_id)?.ok_or(Error::NotFound)?;
+        scores.push(ItemScore {
+            topic: version.topic,
+            points: item.points.max(0) as u32,
+            score: item.score,
+        });
+    }
+    Ok(scores)
+}
+
+/// The result of a submitted attempt once its exam's results are released
+/// (`None` before): the rule the certification pipeline reads.
+pub fn released_result(
+    conn: &mut DbConn,
+    attempt: &store_exams::AttemptRow,
+    exam: &store_exams::ExamRow,
+) -> Result<Option<grading::ExamResult>> {
+    if exam.results_released_at.is_none() || attempt.submitted_at.is_none() {
+        return Ok(None);
+    }
+    let items = store_exams::items_of(conn, attempt.id)?;
+    let scores = item_scores(conn, &items)?;
+    Ok(grading::result(&scores, exam.pass_mark.max(0) as u32))
 }
 
 fn review_item(
@@ -1307,6 +1335,7 @@ pub async fn record_practical(
     require(ctx, caller, Permission::Mark).await?;
     let examiner = caller.actor().cloned().ok_or(Error::Forbidden)?;
     let mut event = audit::event(caller, "practical.record", None, Outcome::Ok);
+    let public_url = ctx.settings.public_url.clone();
     ctx.db
         .write(move |conn| {
             let now = store::now();
@@ -1370,6 +1399,8 @@ pub async fn record_practical(
             )?;
             event.detail = Some(format!("total {total}/{points}, passed {passed}: {json}"));
             audit::record(conn, &event)?;
+            // A practical result is evidence for the doctor's case.
+            crate::services::pipeline::advance_person(conn, person_id, &public_url)?;
             let row = store_grading::find_practical(conn, station_id, person_id)?
                 .ok_or(Error::NotFound)?;
             practical_view(&row, &station.title)

@@ -9,11 +9,14 @@ pub mod api_tokens;
 pub mod audit;
 pub mod auth;
 pub mod banks;
+pub mod committee;
 pub mod courses;
+pub mod credentials;
 pub mod exams;
 pub mod grading;
 pub mod institutions;
 pub mod people;
+pub mod pipeline;
 pub mod training;
 
 use std::sync::Arc;
@@ -35,18 +38,28 @@ pub struct Ctx {
     /// is kept in memory after the first read (the save path reads it for
     /// every answer).
     pub versions: Arc<exams::VersionCache>,
+    /// The alliance's credential signing key (from the data directory).
+    pub signer: Arc<crate::domain::signing::Signer>,
+    /// Public credential lookups per address.
+    pub verify_throttle: Arc<credentials::VerifyThrottle>,
 }
 
 impl Ctx {
-    pub fn new(db: Db, settings: Settings) -> Ctx {
+    /// Loads (or, on first start, creates) the signing key in the data
+    /// directory.
+    pub fn new(db: Db, settings: Settings) -> Result<Ctx> {
         let throttle = Arc::new(auth::SignInThrottle::new(&settings.tuning));
-        Ctx {
+        let signer = Arc::new(credentials::load_or_create_signer(&settings.data_dir)?);
+        let verify_throttle = Arc::new(credentials::VerifyThrottle::new(&settings.tuning));
+        Ok(Ctx {
             db,
             settings: Arc::new(settings),
             throttle,
             sessions: SessionPolicy::default(),
             versions: Arc::new(exams::VersionCache::default()),
-        }
+            signer,
+            verify_throttle,
+        })
     }
 }
 

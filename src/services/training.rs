@@ -586,6 +586,7 @@ pub async fn mark_studied(
     let me = person_of(caller)?;
     let all = may_manage(caller);
     let (course_key, lesson_key) = (course_key.to_owned(), lesson_key.to_owned());
+    let public_url = ctx.settings.public_url.clone();
     ctx.db
         .write(move |conn| {
             let course = visible_course(conn, &course_key, all)?;
@@ -598,6 +599,8 @@ pub async fn mark_studied(
                 ));
             }
             store_training::mark_studied(conn, me, lesson.id, lesson.version, store::now())?;
+            // Completing training moves the doctor's case on.
+            crate::services::pipeline::advance_person(conn, me, &public_url)?;
             Ok(())
         })
         .await
@@ -826,6 +829,7 @@ pub async fn submit_quiz(
     require(ctx, caller, Permission::Study).await?;
     let me = person_of(caller)?;
     let versions = ctx.versions.clone();
+    let public_url = ctx.settings.public_url.clone();
     let outcome = ctx
         .db
         .write(move |conn| {
@@ -918,6 +922,7 @@ pub async fn submit_quiz(
             if quiz.submitted_at.is_none() {
                 let json = serde_json::to_string(&answers).map_err(Error::internal)?;
                 store_training::submit_quiz(conn, quiz.id, &json, score, passed, store::now())?;
+                crate::services::pipeline::advance_person(conn, me, &public_url)?;
             }
             Ok(Some(QuizResult {
                 id: quiz.id,
@@ -1270,6 +1275,7 @@ pub async fn record_attendance(
         )),
         Outcome::Ok,
     );
+    let public_url = ctx.settings.public_url.clone();
     let allowed = ctx
         .db
         .write(move |conn| {
@@ -1291,6 +1297,7 @@ pub async fn record_attendance(
                 })?;
             store_training::record_attendance(conn, signup.id, attended, actor.id, now)?;
             audit::record(conn, &event)?;
+            crate::services::pipeline::advance_person(conn, person_id, &public_url)?;
             Ok(true)
         })
         .await?;
@@ -1390,7 +1397,33 @@ pub struct TrainingRecord {
     pub workshops: Vec<RecordWorkshop>,
 }
 
-fn record_of(conn: &mut DbConn, person_id: i64) -> Result<TrainingRecord> {
+/// Continuing-education credit earned since `since`: the hours of every
+/// course complete now whose last lesson was studied at or after `since`.
+pub fn credit_hours_since(conn: &mut DbConn, person_id: i64, since: NaiveDateTime) -> Result<f64> {
+    let course_rows = store_training::list_courses(conn, false)?;
+    let loaded = load_courses(conn, person_id, &course_rows)?;
+    let ids: Vec<i64> = course_rows.iter().map(|c| c.id).collect();
+    let heads = store_training::lesson_heads(conn, &ids)?;
+    let head_ids: Vec<i64> = heads.iter().map(|h| h.id).collect();
+    let studied = store_training::studied(conn, person_id, &head_ids)?;
+    let recent: Vec<training::CourseEvidence> = loaded
+        .evidence
+        .iter()
+        .zip(&course_rows)
+        .filter(|(_, row)| {
+            heads
+                .iter()
+                .filter(|h| h.course_id == row.id)
+                .filter_map(|h| studied.get(&h.id).map(|(_, at)| *at))
+                .max()
+                .is_some_and(|last| last >= since)
+        })
+        .map(|(ev, _)| ev.clone())
+        .collect();
+    Ok(training::credit_hours_earned(&recent))
+}
+
+pub fn record_of(conn: &mut DbConn, person_id: i64) -> Result<TrainingRecord> {
     let person = people::find(conn, person_id)?.ok_or(Error::NotFound)?;
     let institution = match person.institution_id {
         Some(id) => institutions::find(conn, id)?.map(|i| i.name),

@@ -32,6 +32,8 @@ pub struct ExamRow {
     pub marking_days: i32,
     /// Days after the release during which a candidate may appeal.
     pub appeal_days: i32,
+    /// The pipeline stage the exam serves: written | case | renewal.
+    pub stage: String,
 }
 
 #[derive(Insertable)]
@@ -51,6 +53,7 @@ pub struct NewExam<'a> {
     pub marking_tolerance: i32,
     pub marking_days: i32,
     pub appeal_days: i32,
+    pub stage: &'a str,
     pub created_by: Option<i64>,
     pub created_at: NaiveDateTime,
 }

@@ -7,6 +7,7 @@
 pub mod api_tokens;
 pub mod audit;
 pub mod banks;
+pub mod certification;
 pub mod exams;
 pub mod grading;
 pub mod institutions;

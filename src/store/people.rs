@@ -23,6 +23,8 @@ pub struct PersonRow {
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
     pub deactivated_at: Option<NaiveDateTime>,
+    /// Opaque id of a credential holder in signed credentials.
+    pub holder_ref: Option<String>,
 }
 
 /// The fields an admin edits; the password, activity and timestamps of

@@ -28,6 +28,7 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         deactivated_at -> Nullable<Timestamp>,
+        holder_ref -> Nullable<Text>,
     }
 }
 
@@ -175,6 +176,7 @@ diesel::table! {
         marking_tolerance -> Integer,
         marking_days -> Integer,
         appeal_days -> Integer,
+        stage -> Text,
     }
 }
 
@@ -264,7 +266,12 @@ diesel::table! {
         renewal_credit_hours -> Double,
         sample -> Bool,
         created_at -> Timestamp,
-        updated_at -> Timestamp,
+        updated_at -> Timestamp,        code -> Text,
+        stage_attempts -> Integer,
+        retake_wait_days -> Integer,
+        cooloff_days -> Integer,
+        requires_practical -> Bool,
+        quorum -> Integer,
     }
 }
 
@@ -516,6 +523,79 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    credentials (id) {
+        id -> BigInt,
+        number -> Text,
+        person_id -> BigInt,
+        track_id -> BigInt,
+        year -> Integer,
+        sequence -> Integer,
+        issued_at -> Timestamp,
+        valid_from -> Timestamp,
+        valid_until -> Timestamp,
+        status -> Text,
+        status_reason -> Nullable<Text>,
+        suspended_until -> Nullable<Timestamp>,
+        revocation_index -> Integer,
+        suspension_index -> Integer,
+        revoke_proposed_by -> Nullable<BigInt>,
+        revoke_proposed_reason -> Nullable<Text>,
+        reminded_90_at -> Nullable<Timestamp>,
+        reminded_30_at -> Nullable<Timestamp>,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    credential_events (id) {
+        id -> BigInt,
+        credential_id -> BigInt,
+        action -> Text,
+        status_from -> Nullable<Text>,
+        status_to -> Text,
+        reason -> Text,
+        actor_id -> Nullable<BigInt>,
+        at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    cases (id) {
+        id -> BigInt,
+        person_id -> BigInt,
+        track_id -> BigInt,
+        kind -> Text,
+        stage -> Text,
+        stage_entered_at -> Timestamp,
+        credential_id -> Nullable<BigInt>,
+        opened_at -> Timestamp,
+        closed_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    case_transitions (id) {
+        id -> BigInt,
+        case_id -> BigInt,
+        from_stage -> Nullable<Text>,
+        to_stage -> Text,
+        actor_id -> Nullable<BigInt>,
+        reason -> Text,
+        at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    committee_votes (case_id, member_id) {
+        case_id -> BigInt,
+        member_id -> BigInt,
+        vote -> Text,
+        reason -> Text,
+        cast_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(practical_results -> practical_stations (station_id));
 diesel::joinable!(marking_tasks -> attempt_items (attempt_item_id));
 diesel::joinable!(marking_tasks -> exams (exam_id));
@@ -557,4 +637,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     angoff_ratings,
     practical_stations,
     practical_results,
+    credentials,
+    credential_events,
+    cases,
+    case_transitions,
+    committee_votes,
 );

@@ -26,6 +26,18 @@ pub struct TrackRow {
     pub sample: bool,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// The credential number's code (e.g. PAED).
+    pub code: String,
+    /// Attempts at each exam stage of a case before it is rejected.
+    pub stage_attempts: i32,
+    /// Days between a failed stage attempt and the next.
+    pub retake_wait_days: i32,
+    /// Days after a rejected case before a new case may start.
+    pub cooloff_days: i32,
+    /// Whether the case assessment includes a practical station.
+    pub requires_practical: bool,
+    /// Committee votes a decision needs.
+    pub quorum: i32,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -230,10 +242,45 @@ pub fn save_track(
             .values((
                 values,
                 tracks::track_key.eq(&spec.key),
+                tracks::code.eq(crate::domain::committee::default_track_code(&spec.key)),
                 tracks::created_at.eq(now),
             ))
             .get_result(conn),
     }
+}
+
+/// A track's policy, as the committee sets it (validated).
+#[derive(Debug, Clone)]
+pub struct PolicyValues {
+    pub code: String,
+    pub validity_months: i32,
+    pub renewal_credit_hours: f64,
+    pub stage_attempts: i32,
+    pub retake_wait_days: i32,
+    pub cooloff_days: i32,
+    pub requires_practical: bool,
+    pub quorum: i32,
+}
+
+pub fn set_policy(
+    conn: &mut DbConn,
+    track_id: i64,
+    p: &PolicyValues,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    diesel::update(tracks::table.find(track_id))
+        .set((
+            tracks::code.eq(&p.code),
+            tracks::validity_months.eq(p.validity_months),
+            tracks::renewal_credit_hours.eq(p.renewal_credit_hours),
+            tracks::stage_attempts.eq(p.stage_attempts),
+            tracks::retake_wait_days.eq(p.retake_wait_days),
+            tracks::cooloff_days.eq(p.cooloff_days),
+            tracks::requires_practical.eq(p.requires_practical),
+            tracks::quorum.eq(p.quorum),
+            tracks::updated_at.eq(now),
+        ))
+        .execute(conn)
 }
 
 /// Replaces the list of courses a track requires.

@@ -15,7 +15,9 @@ use actix_web::middleware::{DefaultHeaders, Next};
 use actix_web::{HttpMessage, web};
 use tracing::Instrument;
 
-use pages::{account, admin, exam_admin, exams, grading, home, training, training_admin};
+use pages::{
+    account, admin, certification, exam_admin, exams, grading, home, training, training_admin,
+};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.configure(api::routes)
@@ -120,6 +122,51 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             "/admin/exams/{id}/release",
             web::post().to(exam_admin::release),
         )
+        .route("/certification", web::get().to(certification::mine))
+        .route("/certification/apply", web::post().to(certification::apply))
+        .route("/cases/{id}", web::get().to(certification::case))
+        .route("/admin/cases", web::get().to(certification::cases))
+        .route("/committee", web::get().to(certification::queue))
+        .route(
+            "/committee/cases/{id}",
+            web::get().to(certification::dossier),
+        )
+        .route(
+            "/committee/cases/{id}/votes",
+            web::post().to(certification::vote),
+        )
+        .route(
+            "/committee/credentials",
+            web::get().to(certification::all_credentials),
+        )
+        .route(
+            "/committee/tracks/{key}/policy",
+            web::get().to(certification::policy),
+        )
+        .route(
+            "/committee/tracks/{key}/policy",
+            web::post().to(certification::set_policy),
+        )
+        .route(
+            "/credentials/{number}",
+            web::get().to(certification::certificate),
+        )
+        .route(
+            "/credentials/{number}/signed.jwt",
+            web::get().to(certification::signed),
+        )
+        .route(
+            "/credentials/{number}/status",
+            web::post().to(certification::change_status),
+        )
+        .route("/verify", web::get().to(certification::verify_form))
+        .route("/verify/{number}", web::get().to(certification::verify))
+        .route("/.well-known/jwks.json", web::get().to(certification::jwks))
+        .route(
+            "/status-lists/{purpose}",
+            web::get().to(certification::status_list),
+        )
+        .route("/issuer", web::get().to(certification::issuer))
         .route("/learn", web::get().to(training::learn))
         .route("/tracks/{key}", web::get().to(training::track))
         .route("/tracks/{key}/enrol", web::post().to(training::enrol))

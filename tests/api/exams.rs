@@ -129,6 +129,9 @@ pub(crate) async fn scheduled(app: &TestApp, admin: &str, body: Value) -> i64 {
 }
 
 pub(crate) async fn register(app: &TestApp, admin: &str, exam: i64, person: i64) {
+    // Registration goes through the pipeline: the doctor's case must be at
+    // the written exam.
+    app.at_stage(person, "paediatrics", "written_exam");
     let (status, body) = app
         .api(
             Method::POST,
@@ -225,6 +228,26 @@ async fn only_eligible_doctors_register(app: TestApp) {
         )
         .await;
     assert_eq!(status, 403);
+    // An eligible doctor without a certification case at the written exam
+    // is refused by the pipeline.
+    app.at_stage(other_id, "paediatrics", "training");
+    let (status, err) = app
+        .api(
+            Method::POST,
+            &format!("/api/v1/exams/{exam}/registrations"),
+            &doctor_token,
+            Some(json!({"person_id": doctor_id})),
+        )
+        .await;
+    assert_eq!(status, 409, "{err}");
+    assert_eq!(err["error"]["field"], "case");
+    assert!(
+        err["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("apply first")
+    );
+    app.at_stage(doctor_id, "paediatrics", "written_exam");
     let (status, _) = app
         .api(
             Method::POST,
@@ -976,7 +999,9 @@ async fn an_admin_schedules_and_registers_in_the_pages(app: TestApp) {
         .parse()
         .unwrap();
 
-    // Register the doctor with 20 extra minutes, then draw the papers.
+    // Register the doctor (whose case is at the written exam) with 20
+    // extra minutes, then draw the papers.
+    app.at_stage(doctor_id, "paediatrics", "written_exam");
     let res = app
         .submit(
             &admin,

@@ -264,6 +264,36 @@ impl TestApp {
             .to_owned()
     }
 
+    /// Runs one statement of test set-up (the same SQL on both databases).
+    pub fn exec(&self, sql: &str) {
+        let sql = sql.to_owned();
+        self.ctx
+            .db
+            .write_blocking(|conn| Ok(diesel::sql_query(sql).execute(conn)?))
+            .expect("set-up statement");
+    }
+
+    /// Puts a doctor's certification case in a track at a stage directly (a
+    /// fixture for tests of what follows that stage; the pipeline's own
+    /// tests walk every stage over HTTP). Creates the track if missing.
+    pub fn at_stage(&self, person: i64, track: &str, stage: &str) {
+        self.exec(&format!(
+            "INSERT INTO tracks (track_key, title, description, validity_months, renewal_credit_hours, sample, created_at, updated_at, code) \
+             SELECT '{track}', '{track}', '', 24, 0, FALSE, '2026-01-01 00:00:00', '2026-01-01 00:00:00', 'PAED' \
+             WHERE NOT EXISTS (SELECT 1 FROM tracks WHERE track_key = '{track}')"
+        ));
+        self.exec(&format!(
+            "UPDATE cases SET stage = '{stage}' WHERE person_id = {person} AND closed_at IS NULL \
+             AND track_id = (SELECT id FROM tracks WHERE track_key = '{track}')"
+        ));
+        self.exec(&format!(
+            "INSERT INTO cases (person_id, track_id, kind, stage, stage_entered_at, opened_at) \
+             SELECT {person}, t.id, 'initial', '{stage}', '2000-01-01 00:00:00', '2000-01-01 00:00:00' FROM tracks t \
+             WHERE t.track_key = '{track}' AND NOT EXISTS \
+             (SELECT 1 FROM cases c WHERE c.person_id = {person} AND c.track_id = t.id AND c.closed_at IS NULL)"
+        ));
+    }
+
     pub fn count(&self, table: &str) -> i64 {
         #[derive(diesel::QueryableByName)]
         struct Count {

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::domain::papers::Blueprint;
+use crate::domain::pipeline::ExamStage;
 use crate::domain::scoring::ShownAnswer;
 use crate::error::Error;
 use crate::services::Ctx;
@@ -47,6 +48,10 @@ pub struct ExamBody {
     /// Days after the release during which candidates may appeal (default 14).
     #[serde(default)]
     pub appeal_days: Option<i64>,
+    /// The pipeline stage the exam serves: `written` (default), `case` or
+    /// `renewal`. Only a case at that stage may register.
+    #[serde(default)]
+    pub stage: Option<ExamStage>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -65,6 +70,7 @@ pub struct Exam {
     pub marking_tolerance: i32,
     pub marking_days: i32,
     pub appeal_days: i32,
+    pub stage: String,
     pub question_count: u32,
     pub total_points: u32,
     pub blueprint: Option<Blueprint>,
@@ -88,6 +94,7 @@ impl From<ExamRow> for Exam {
             marking_tolerance: e.marking_tolerance,
             marking_days: e.marking_days,
             appeal_days: e.appeal_days,
+            stage: e.stage,
             question_count: blueprint
                 .as_ref()
                 .map(Blueprint::question_count)
@@ -177,6 +184,7 @@ pub async fn schedule_exam(
             marking_tolerance: b.marking_tolerance,
             marking_days: b.marking_days,
             appeal_days: b.appeal_days,
+            stage: b.stage,
         },
     )
     .await?;

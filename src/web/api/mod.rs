@@ -4,6 +4,7 @@
 //! `{"error":{"code","message","field"}}`. The OpenAPI document is generated
 //! from these handlers and served at /api/v1/openapi.json.
 
+pub mod certification;
 pub mod exams;
 pub mod grading;
 pub mod json;
@@ -39,6 +40,10 @@ type ApiResult = Result<HttpResponse, ApiError>;
         grading::queue, grading::task, grading::submit, grading::status, grading::release, grading::result, grading::analysis, grading::review, grading::appeal, grading::reveal,
         grading::open_setting, grading::get_setting, grading::rate, grading::approve_setting,
         grading::create_station, grading::record_practical, grading::practicals, grading::question_history,
+        certification::apply, certification::my_cases, certification::cases, certification::case, certification::funnel,
+        certification::queue, certification::dossier, certification::vote, certification::get_policy, certification::set_policy,
+        certification::my_credentials, certification::all_credentials, certification::credential, certification::signed,
+        certification::change_status, certification::verify,
     ),
     components(schemas(ErrorBody)),
     modifiers(&BearerAuth),
@@ -160,6 +165,43 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 "/exams/{id}/questions/{question}/review",
                 web::post().to(grading::review),
             )
+            .route("/cases", web::post().to(certification::apply))
+            .route("/cases", web::get().to(certification::cases))
+            .route("/cases/{id}", web::get().to(certification::case))
+            .route("/cases/{id}/dossier", web::get().to(certification::dossier))
+            .route("/cases/{id}/votes", web::post().to(certification::vote))
+            .route("/me/cases", web::get().to(certification::my_cases))
+            .route(
+                "/me/credentials",
+                web::get().to(certification::my_credentials),
+            )
+            .route("/committee/queue", web::get().to(certification::queue))
+            .route("/tracks/{key}/funnel", web::get().to(certification::funnel))
+            .route(
+                "/tracks/{key}/policy",
+                web::get().to(certification::get_policy),
+            )
+            .route(
+                "/tracks/{key}/policy",
+                web::put().to(certification::set_policy),
+            )
+            .route(
+                "/credentials",
+                web::get().to(certification::all_credentials),
+            )
+            .route(
+                "/credentials/{number}",
+                web::get().to(certification::credential),
+            )
+            .route(
+                "/credentials/{number}/signed",
+                web::get().to(certification::signed),
+            )
+            .route(
+                "/credentials/{number}/status",
+                web::post().to(certification::change_status),
+            )
+            .route("/verify/{number}", web::get().to(certification::verify))
             .default_service(web::to(not_found)),
     );
 }

@@ -9,6 +9,7 @@ use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
 use serde::Deserialize;
 
 use crate::domain::access::Permission;
+use crate::domain::pipeline::ExamStage;
 use crate::domain::roles::Role;
 use crate::error::Error;
 use crate::services::exams::{self, AccommodationInput, ExamInput, RegisteredCandidate};
@@ -61,6 +62,8 @@ pub struct ExamForm {
     marking_tolerance: String,
     #[serde(default)]
     appeal_days: String,
+    #[serde(default)]
+    stage: String,
 }
 
 fn number(field: &str, value: &str) -> Result<i64, Error> {
@@ -98,6 +101,14 @@ impl ExamForm {
             marking_tolerance: optional_number("marking_tolerance", &self.marking_tolerance)?,
             marking_days: None,
             appeal_days: optional_number("appeal_days", &self.appeal_days)?,
+            stage: match self.stage.trim() {
+                "" => None,
+                s => {
+                    Some(ExamStage::parse(s).ok_or_else(|| {
+                        Error::invalid("stage", "must be written, case or renewal")
+                    })?)
+                }
+            },
         })
     }
 }
@@ -159,6 +170,7 @@ pub async fn admin_exams(page: Page) -> Result<HttpResponse, PageError> {
         review_policy: "topics".into(),
         marking_tolerance: "20".into(),
         appeal_days: "14".into(),
+        stage: "written".into(),
         blueprint: EXAMPLE_BLUEPRINT.into(),
         ..ExamForm::default()
     };

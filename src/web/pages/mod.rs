@@ -3,6 +3,7 @@
 
 pub mod account;
 pub mod admin;
+pub mod certification;
 pub mod exam_admin;
 pub mod exams;
 pub mod grading;
@@ -35,6 +36,10 @@ pub struct Chrome {
     pub is_examiner: bool,
     pub is_instructor: bool,
     pub can_study: bool,
+    /// Doctors follow their certification; the committee and admins see
+    /// every case.
+    pub can_certify: bool,
+    pub reads_cases: bool,
     pub error: Option<String>,
     pub error_on: Option<String>,
     pub notice: Option<String>,
@@ -57,6 +62,8 @@ impl Chrome {
             is_examiner: has(page, Role::Examiner),
             is_instructor: has(page, Role::Instructor),
             can_study: has(page, Role::Doctor) || has(page, Role::Admin),
+            can_certify: has(page, Role::Doctor),
+            reads_cases: has(page, Role::Committee) || has(page, Role::Admin),
             error: None,
             error_on: None,
             notice: None,

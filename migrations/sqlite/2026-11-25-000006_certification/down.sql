@@ -1,0 +1,14 @@
+DROP TABLE committee_votes;
+DROP TABLE case_transitions;
+DROP TABLE cases;
+DROP TABLE credential_events;
+DROP TABLE credentials;
+DROP INDEX people_holder_ref;
+ALTER TABLE people DROP COLUMN holder_ref;
+ALTER TABLE exams DROP COLUMN stage;
+ALTER TABLE tracks DROP COLUMN quorum;
+ALTER TABLE tracks DROP COLUMN requires_practical;
+ALTER TABLE tracks DROP COLUMN cooloff_days;
+ALTER TABLE tracks DROP COLUMN retake_wait_days;
+ALTER TABLE tracks DROP COLUMN stage_attempts;
+ALTER TABLE tracks DROP COLUMN code;

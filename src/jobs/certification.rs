@@ -1,0 +1,38 @@
+//! The certification sweep: moves open cases on for what time alone settles
+//! (an appeal period ending after a failed attempt), ends suspensions whose
+//! period is over, expires credentials past their date, and emails holders
+//! 90 and 30 days before expiry. Each step locks the rows it changes, so two
+//! instances never do the same work twice.
+
+use std::time::Duration;
+
+use crate::services::{credentials, pipeline};
+use crate::store::{self, Db};
+
+/// One pass of every step; returns (cases moved, suspensions ended,
+/// credentials expired, reminders queued).
+pub fn sweep(db: &Db, public_url: &str) -> crate::error::Result<(usize, usize, usize, usize)> {
+    let moved = pipeline::advance_all(db, public_url)?;
+    let reinstated = credentials::end_suspensions(db, public_url)?;
+    let expired = credentials::expire_due(db, public_url)?;
+    let reminded = credentials::remind_expiring(db, public_url)?;
+    Ok((moved, reinstated, expired, reminded))
+}
+
+pub fn spawn(db: Db, public_url: String, every: Duration) {
+    actix_web::rt::spawn(async move {
+        let mut tick = actix_web::rt::time::interval(every);
+        loop {
+            tick.tick().await;
+            let db = db.clone();
+            let url = public_url.clone();
+            match store::blocking(move || sweep(&db, &url)).await {
+                Ok((0, 0, 0, 0)) => {}
+                Ok((moved, reinstated, expired, reminded)) => {
+                    tracing::info!(moved, reinstated, expired, reminded, "certification sweep")
+                }
+                Err(e) => tracing::error!(error = %e, "certification sweep failed"),
+            }
+        }
+    });
+}

@@ -1,0 +1,517 @@
+//! The committee: its review queue, each case's dossier, secret votes, and
+//! track policy. The rules (who may vote, when votes decide) are
+//! `domain::committee`'s; a decision moves the case through
+//! `services::pipeline`, which issues the credential.
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::domain::access::Permission;
+use crate::domain::committee::{self, Vote};
+use crate::domain::credential;
+use crate::domain::pipeline::{ExamStage, Stage};
+use crate::error::{Error, Result};
+use crate::services::audit::{self, Outcome};
+use crate::services::pipeline::{self, CaseView};
+use crate::services::training::{self, TrainingRecord};
+use crate::services::{Caller, Ctx, grading, refuse, require};
+use crate::store::certification as store_cert;
+use crate::store::grading as store_grading;
+use crate::store::training as store_training;
+use crate::store::{self, DbConn, exams as store_exams, people};
+
+fn utc(t: NaiveDateTime) -> DateTime<Utc> {
+    t.and_utc()
+}
+
+/// A line of the committee's queue.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct QueueLine {
+    pub case_id: i64,
+    pub doctor: String,
+    pub track_title: String,
+    pub kind: String,
+    pub waiting_since: DateTime<Utc>,
+    pub votes_cast: u32,
+    pub quorum: u32,
+    /// The caller's own vote, if cast.
+    pub my_vote: Option<Vote>,
+    /// Why the caller may not vote on this case, if they may not.
+    pub conflict: Option<String>,
+}
+
+/// Cases whose evidence is complete, oldest first.
+pub async fn queue(ctx: &Ctx, caller: &Caller) -> Result<Vec<QueueLine>> {
+    require(ctx, caller, Permission::ReadCases).await?;
+    let me = caller.actor().cloned();
+    ctx.db
+        .read(move |conn| {
+            let mut lines = Vec::new();
+            for case in store_cert::cases_at(conn, Stage::CommitteeReview.as_str())? {
+                let person = people::find(conn, case.person_id)?.ok_or(Error::NotFound)?;
+                let track = store_training::find_track_by_id(conn, case.track_id)?
+                    .ok_or(Error::NotFound)?;
+                let votes = store_cert::votes_of(conn, case.id)?;
+                let my_vote = me.as_ref().and_then(|m| {
+                    votes
+                        .iter()
+                        .find(|(v, _)| v.member_id == m.id)
+                        .and_then(|(v, _)| Vote::parse(&v.vote))
+                });
+                let conflict = me.as_ref().and_then(|m| {
+                    committee::may_vote(m.id, m.institution_id, person.id, person.institution_id)
+                        .err()
+                        .map(|e| e.to_string())
+                });
+                lines.push(QueueLine {
+                    case_id: case.id,
+                    doctor: person.name,
+                    track_title: track.title,
+                    kind: case.kind,
+                    waiting_since: utc(case.stage_entered_at),
+                    votes_cast: votes.len() as u32,
+                    quorum: track.quorum.max(1) as u32,
+                    my_vote,
+                    conflict,
+                });
+            }
+            Ok(lines)
+        })
+        .await
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct TopicScore {
+    pub topic: String,
+    pub score: f64,
+    pub points: u32,
+}
+
+/// An examiner's marks of one case answer (examiners stay unnamed).
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct MarkerMarks {
+    /// 1 first, 2 second, 3 third marker, 4 appeal re-mark.
+    pub role: i32,
+    pub total: Option<f64>,
+    pub comments: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct CaseAnswer {
+    pub position: i32,
+    pub stem: String,
+    pub final_mark: Option<f64>,
+    pub points: i32,
+    pub markers: Vec<MarkerMarks>,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ExamEvidence {
+    pub exam_title: String,
+    pub stage: ExamStage,
+    pub submitted_at: Option<DateTime<Utc>>,
+    pub percent: u32,
+    pub pass_mark: i32,
+    pub passed: bool,
+    pub by_topic: Vec<TopicScore>,
+    pub case_answers: Vec<CaseAnswer>,
+    pub appeals: Vec<AppealLine>,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct AppealLine {
+    pub reason: String,
+    pub status: String,
+    pub mark_before: f64,
+    pub mark_after: Option<f64>,
+    pub outcome: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct PracticalLine {
+    pub station: String,
+    pub total: f64,
+    pub points: i32,
+    pub passed: bool,
+    pub observed_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct VoteLine {
+    pub member: String,
+    pub vote: Vote,
+    pub reason: String,
+    pub cast_at: DateTime<Utc>,
+}
+
+/// Everything the committee weighs for one case.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Dossier {
+    pub case: CaseView,
+    pub doctor: String,
+    pub institution: Option<String>,
+    pub practising_certificate: Option<String>,
+    pub training: TrainingRecord,
+    pub exams: Vec<ExamEvidence>,
+    pub practicals: Vec<PracticalLine>,
+    pub quorum: u32,
+    pub votes_cast: u32,
+    /// Every vote, with names and reasons, once the case is decided; until
+    /// then only the caller's own.
+    pub votes: Vec<VoteLine>,
+    pub decided: bool,
+    /// Why the caller may not vote, if they may not.
+    pub conflict: Option<String>,
+}
+
+fn exam_evidence(
+    conn: &mut DbConn,
+    case: &store_cert::CaseRow,
+    track_key: &str,
+) -> Result<Vec<ExamEvidence>> {
+    let mut out = Vec::new();
+    for stage in ExamStage::ALL {
+        for (attempt, exam) in store_cert::stage_attempts(
+            conn,
+            case.person_id,
+            track_key,
+            stage.as_str(),
+            case.opened_at,
+        )? {
+            let Some(result) = grading::released_result(conn, &attempt, &exam)? else {
+                continue;
+            };
+            let mut case_answers = Vec::new();
+            for item in store_exams::items_of(conn, attempt.id)?
+                .into_iter()
+                .filter(|i| !i.excluded)
+            {
+                let tasks = store_grading::tasks_of_item(conn, item.id)?;
+                if tasks.is_empty() {
+                    continue;
+                }
+                let stem = crate::store::banks::version_by_id(conn, item.version_id)?
+                    .and_then(|v| {
+                        serde_json::from_str::<crate::domain::banks::Content>(&v.content).ok()
+                    })
+                    .map(|c| c.stem)
+                    .unwrap_or_default();
+                let markers = tasks
+                    .iter()
+                    .filter(|t| t.submitted_at.is_some())
+                    .map(|t| MarkerMarks {
+                        role: t.role,
+                        total: t.total,
+                        comments: t
+                            .marks
+                            .as_deref()
+                            .and_then(|m| serde_json::from_str::<Vec<serde_json::Value>>(m).ok())
+                            .unwrap_or_default()
+                            .iter()
+                            .filter_map(|m| m.get("comment").and_then(|c| c.as_str()))
+                            .filter(|c| !c.trim().is_empty())
+                            .map(str::to_owned)
+                            .collect(),
+                    })
+                    .collect();
+                case_answers.push(CaseAnswer {
+                    position: item.position,
+                    stem,
+                    final_mark: item.score,
+                    points: item.points,
+                    markers,
+                });
+            }
+            let appeals = store_grading::appeals_of_attempt(conn, attempt.id)?
+                .into_iter()
+                .map(|a| AppealLine {
+                    reason: a.reason,
+                    status: a.status,
+                    mark_before: a.mark_before,
+                    mark_after: a.mark_after,
+                    outcome: a.outcome,
+                })
+                .collect();
+            out.push(ExamEvidence {
+                exam_title: exam.title.clone(),
+                stage,
+                submitted_at: attempt.submitted_at.map(utc),
+                percent: result.percent,
+                pass_mark: exam.pass_mark,
+                passed: result.passed,
+                by_topic: result
+                    .by_topic
+                    .into_iter()
+                    .map(|t| TopicScore {
+                        topic: t.topic,
+                        score: t.score,
+                        points: t.points,
+                    })
+                    .collect(),
+                case_answers,
+                appeals,
+            });
+        }
+    }
+    Ok(out)
+}
+
+pub async fn dossier(ctx: &Ctx, caller: &Caller, case_id: i64) -> Result<Dossier> {
+    require(ctx, caller, Permission::ReadCases).await?;
+    let me = caller.actor().cloned();
+    ctx.db
+        .read(move |conn| {
+            let case = store_cert::find_case(conn, case_id)?.ok_or(Error::NotFound)?;
+            let person = people::find(conn, case.person_id)?.ok_or(Error::NotFound)?;
+            let track =
+                store_training::find_track_by_id(conn, case.track_id)?.ok_or(Error::NotFound)?;
+            let institution = match person.institution_id {
+                Some(id) => store::institutions::find(conn, id)?.map(|i| i.name),
+                None => None,
+            };
+            let training = training::record_of(conn, case.person_id)?;
+            let exams = exam_evidence(conn, &case, &track.track_key)?;
+            let practicals = store_grading::practicals_of(conn, case.person_id)?
+                .into_iter()
+                .filter(|(r, s)| s.track == track.track_key && r.observed_at >= case.opened_at)
+                .map(|(r, s)| PracticalLine {
+                    station: s.title,
+                    total: r.total,
+                    points: r.points,
+                    passed: r.passed,
+                    observed_at: utc(r.observed_at),
+                })
+                .collect();
+            let votes = store_cert::votes_of(conn, case.id)?;
+            let view = pipeline::case_view(conn, case.id)?;
+            let decided = view
+                .timeline
+                .iter()
+                .any(|t| t.from == Some(Stage::CommitteeReview));
+            let shown = votes
+                .iter()
+                .filter(|(v, _)| decided || me.as_ref().is_some_and(|m| m.id == v.member_id))
+                .filter_map(|(v, name)| {
+                    Some(VoteLine {
+                        member: name.clone(),
+                        vote: Vote::parse(&v.vote)?,
+                        reason: v.reason.clone(),
+                        cast_at: utc(v.cast_at),
+                    })
+                })
+                .collect();
+            let conflict = me.as_ref().and_then(|m| {
+                committee::may_vote(m.id, m.institution_id, person.id, person.institution_id)
+                    .err()
+                    .map(|e| e.to_string())
+            });
+            Ok(Dossier {
+                case: view,
+                doctor: person.name,
+                institution,
+                practising_certificate: person.practising_certificate,
+                training,
+                exams,
+                practicals,
+                quorum: track.quorum.max(1) as u32,
+                votes_cast: votes.len() as u32,
+                votes: shown,
+                decided,
+                conflict,
+            })
+        })
+        .await
+}
+
+/// A committee member votes on a case at committee review. A member of the
+/// candidate's institution is refused (and the refusal audited); a second
+/// vote by the same member is refused. The vote that completes a decision
+/// moves the case at once (issuing the credential on approval).
+pub async fn vote(
+    ctx: &Ctx,
+    caller: &Caller,
+    case_id: i64,
+    vote: Vote,
+    reason: String,
+) -> Result<CaseView> {
+    require(ctx, caller, Permission::Decide).await?;
+    let member = caller.actor().cloned().ok_or(Error::Forbidden)?;
+    let reason = reason.trim().to_owned();
+    if reason.is_empty() {
+        return Err(Error::invalid("reason", "give the reason for your vote"));
+    }
+    if reason.chars().count() > 2000 {
+        return Err(Error::invalid("reason", "at most 2000 characters"));
+    }
+    let audit_caller = caller.clone();
+    let public_url = ctx.settings.public_url.clone();
+    let outcome = ctx
+        .db
+        .write(move |conn| {
+            let now = store::now();
+            let case = store_cert::lock_case(conn, case_id)?.ok_or(Error::NotFound)?;
+            let person = people::find(conn, case.person_id)?.ok_or(Error::NotFound)?;
+            if committee::may_vote(
+                member.id,
+                member.institution_id,
+                person.id,
+                person.institution_id,
+            )
+            .is_err()
+            {
+                return Ok(None);
+            }
+            if case.stage != Stage::CommitteeReview.as_str() {
+                return Err(Error::conflict(
+                    "case",
+                    "the case is not waiting for the committee",
+                ));
+            }
+            store_cert::insert_vote(conn, case.id, member.id, vote.as_str(), &reason, now)
+                .map_err(|e| {
+                    if store::is_unique_violation(&e) {
+                        Error::conflict("vote", "you have already voted on this case")
+                    } else {
+                        e.into()
+                    }
+                })?;
+            audit::record(
+                conn,
+                &audit::event(
+                    &audit_caller,
+                    "committee_vote",
+                    Some(format!("case:{}", case.id)),
+                    Outcome::Ok,
+                ),
+            )?;
+            pipeline::advance_case(conn, case.id, &public_url, now)?;
+            pipeline::case_view(conn, case.id).map(Some)
+        })
+        .await?;
+    match outcome {
+        Some(view) => Ok(view),
+        None => refuse(ctx, caller, "committee_vote", format!("case:{case_id}")).await,
+    }
+}
+
+/// Track policy as the committee sets it.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct TrackPolicy {
+    /// Credential number code, 2-8 capital letters or digits (e.g. PAED).
+    pub code: String,
+    pub validity_months: i64,
+    pub renewal_credit_hours: f64,
+    pub stage_attempts: i64,
+    pub retake_wait_days: i64,
+    pub cooloff_days: i64,
+    pub requires_practical: bool,
+    pub quorum: i64,
+}
+
+fn check_range(field: &str, value: i64, range: std::ops::RangeInclusive<i64>) -> Result<i32> {
+    if range.contains(&value) {
+        Ok(value as i32)
+    } else {
+        Err(Error::invalid(
+            field,
+            format!("must be from {} to {}", range.start(), range.end()),
+        ))
+    }
+}
+
+pub async fn policy(ctx: &Ctx, caller: &Caller, track_key: String) -> Result<TrackPolicy> {
+    require(ctx, caller, Permission::ReadCases).await?;
+    ctx.db
+        .read(move |conn| {
+            let t = store_training::find_track(conn, &track_key)?.ok_or(Error::NotFound)?;
+            Ok(TrackPolicy {
+                code: t.code,
+                validity_months: i64::from(t.validity_months),
+                renewal_credit_hours: t.renewal_credit_hours,
+                stage_attempts: i64::from(t.stage_attempts),
+                retake_wait_days: i64::from(t.retake_wait_days),
+                cooloff_days: i64::from(t.cooloff_days),
+                requires_practical: t.requires_practical,
+                quorum: i64::from(t.quorum),
+            })
+        })
+        .await
+}
+
+/// Sets a track's policy (committee members). Applies to cases from now on.
+pub async fn set_policy(
+    ctx: &Ctx,
+    caller: &Caller,
+    track_key: String,
+    p: TrackPolicy,
+) -> Result<TrackPolicy> {
+    require(ctx, caller, Permission::Decide).await?;
+    let code = p.code.trim().to_uppercase();
+    if !credential::valid_track_code(&code) {
+        return Err(Error::invalid(
+            "code",
+            "2 to 8 capital letters or digits, e.g. PAED",
+        ));
+    }
+    let values = store_training::PolicyValues {
+        code,
+        validity_months: check_range(
+            "validity_months",
+            p.validity_months,
+            committee::VALIDITY_MONTHS,
+        )?,
+        renewal_credit_hours: if p.renewal_credit_hours.is_finite()
+            && (0.0..=1000.0).contains(&p.renewal_credit_hours)
+        {
+            p.renewal_credit_hours
+        } else {
+            return Err(Error::invalid(
+                "renewal_credit_hours",
+                "must be from 0 to 1000",
+            ));
+        },
+        stage_attempts: check_range(
+            "stage_attempts",
+            p.stage_attempts,
+            committee::STAGE_ATTEMPTS,
+        )?,
+        retake_wait_days: check_range(
+            "retake_wait_days",
+            p.retake_wait_days,
+            committee::RETAKE_WAIT_DAYS,
+        )?,
+        cooloff_days: check_range("cooloff_days", p.cooloff_days, committee::COOLOFF_DAYS)?,
+        requires_practical: p.requires_practical,
+        quorum: check_range("quorum", p.quorum, committee::QUORUM)?,
+    };
+    let caller = caller.clone();
+    ctx.db
+        .write(move |conn| {
+            let track = store_training::find_track(conn, &track_key)?.ok_or(Error::NotFound)?;
+            let mut event = audit::event(&caller, "track_policy", Some(format!("track:{}", track.track_key)), Outcome::Ok);
+            event.detail = Some(format!(
+                "before: code={} validity={} credits={} attempts={} wait={} cooloff={} practical={} quorum={}; after: {values:?}",
+                track.code,
+                track.validity_months,
+                track.renewal_credit_hours,
+                track.stage_attempts,
+                track.retake_wait_days,
+                track.cooloff_days,
+                track.requires_practical,
+                track.quorum
+            ));
+            store_training::set_policy(conn, track.id, &values, store::now())?;
+            audit::record(conn, &event)?;
+            Ok(TrackPolicy {
+                code: values.code.clone(),
+                validity_months: i64::from(values.validity_months),
+                renewal_credit_hours: values.renewal_credit_hours,
+                stage_attempts: i64::from(values.stage_attempts),
+                retake_wait_days: i64::from(values.retake_wait_days),
+                cooloff_days: i64::from(values.cooloff_days),
+                requires_practical: values.requires_practical,
+                quorum: i64::from(values.quorum),
+            })
+        })
+        .await
+}

@@ -1,0 +1,888 @@
+//! Credentials: issued when the committee approves a case, renewed with the
+//! same number, suspended, reinstated and revoked by the committee, expired
+//! by the daily job; published as signed Open Badges 3.0 credentials with
+//! Bitstring Status Lists, and verifiable by anyone at `/verify/{number}`.
+//!
+//! The status lists are built from the credentials table on every request,
+//! so a suspension or revocation shows in them the moment it commits.
+
+use std::collections::HashSet;
+use std::io::Write;
+use std::path::Path;
+
+use chrono::{DateTime, Datelike, NaiveDateTime, Utc};
+use governor::clock::{Clock, DefaultClock};
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use serde::Serialize;
+
+use crate::config::Tuning;
+use crate::domain::access::{Permission, permits};
+use crate::domain::credential::{self, CredentialNumber, Status, StatusAction};
+use crate::domain::locale::Locale;
+use crate::domain::signing::{self, BadgeInput, Signer, StatusEntry};
+use crate::domain::status_list::{self, Bitstring};
+use crate::error::{Error, Result};
+use crate::mail::{self, CredentialNotice, Message};
+use crate::services::audit::{self, Outcome};
+use crate::services::{Caller, Ctx, refuse, require};
+use crate::store::certification::{
+    self as store_cert, CaseRow, CredentialRow, NewCredential, NewEvent, StatusChange,
+};
+use crate::store::training::{self as store_training, TrackRow};
+use crate::store::{self, Db, DbConn, institutions, people};
+
+fn utc(t: NaiveDateTime) -> DateTime<Utc> {
+    t.and_utc()
+}
+
+// ----- the alliance's signing key -----
+
+const KEY_FILE: &str = "credential-signing-key.ed25519";
+
+/// Loads the alliance's Ed25519 key from the data directory, creating it on
+/// first start (readable by the owner only). Several instances must share
+/// the data directory's key file.
+pub fn load_or_create_signer(data_dir: &Path) -> Result<Signer> {
+    let path = data_dir.join(KEY_FILE);
+    if !path.exists() {
+        std::fs::create_dir_all(data_dir).map_err(Error::internal)?;
+        let mut seed = [0u8; 32];
+        rand::Rng::fill(&mut rand::rng(), &mut seed);
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        match options.open(&path) {
+            Ok(mut file) => {
+                file.write_all(hex::encode(seed).as_bytes())
+                    .map_err(Error::internal)?;
+                tracing::info!(path = %path.display(), "created the credential signing key");
+            }
+            // Another instance created it first: use theirs.
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(Error::internal(format!("{}: {e}", path.display()))),
+        }
+    }
+    let text = std::fs::read_to_string(&path)
+        .map_err(|e| Error::internal(format!("{}: {e}", path.display())))?;
+    let bytes = hex::decode(text.trim())
+        .map_err(|_| Error::internal(format!("{}: not a hex key", path.display())))?;
+    let seed: [u8; 32] = bytes
+        .try_into()
+        .map_err(|_| Error::internal(format!("{}: the key must be 32 bytes", path.display())))?;
+    Ok(Signer::from_seed(seed))
+}
+
+// ----- lookup throttle -----
+
+/// Public lookups of credential numbers, limited per address so the
+/// registry cannot be scraped.
+pub struct VerifyThrottle {
+    per_address: DefaultKeyedRateLimiter<String>,
+}
+
+impl VerifyThrottle {
+    pub fn new(t: &Tuning) -> Self {
+        let burst =
+            std::num::NonZeroU32::new(t.verify_burst.max(1)).unwrap_or(std::num::NonZeroU32::MIN);
+        let quota = Quota::with_period(std::time::Duration::from_secs(t.verify_refill_secs.max(1)))
+            .unwrap_or_else(|| Quota::per_minute(burst))
+            .allow_burst(burst);
+        VerifyThrottle {
+            per_address: RateLimiter::keyed(quota),
+        }
+    }
+
+    pub fn check(&self, address: Option<&str>) -> Result<()> {
+        let key = address.unwrap_or("unknown").to_owned();
+        self.per_address
+            .check_key(&key)
+            .map_err(|not_until| Error::Throttled {
+                retry_after: not_until.wait_time_from(DefaultClock::default().now()),
+            })
+    }
+}
+
+// ----- URLs in signed credentials -----
+
+struct Urls {
+    base: String,
+}
+
+impl Urls {
+    fn new(public_url: &str) -> Urls {
+        Urls {
+            base: public_url.trim_end_matches('/').to_owned(),
+        }
+    }
+    fn credential(&self, number: &str) -> String {
+        format!("{}/credentials/{number}", self.base)
+    }
+    fn issuer(&self) -> String {
+        format!("{}/issuer", self.base)
+    }
+    fn holder(&self, holder_ref: &str) -> String {
+        format!("{}/holders/{holder_ref}", self.base)
+    }
+    fn track(&self, key: &str) -> String {
+        format!("{}/tracks/{key}", self.base)
+    }
+    fn status_list(&self, purpose: Purpose) -> String {
+        format!("{}/status-lists/{}", self.base, purpose.as_str())
+    }
+    fn verify(&self, number: &str) -> String {
+        format!("{}/verify/{number}", self.base)
+    }
+}
+
+pub const ISSUER_NAME: &str = "Hospital Alliance Quality-Control Committee";
+
+/// The two published status lists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Purpose {
+    Revocation,
+    Suspension,
+}
+
+impl Purpose {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Purpose::Revocation => "revocation",
+            Purpose::Suspension => "suspension",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Purpose> {
+        [Purpose::Revocation, Purpose::Suspension]
+            .into_iter()
+            .find(|p| p.as_str() == s)
+    }
+}
+
+// ----- issuing and renewing -----
+
+fn track_code(track: &TrackRow) -> Result<String> {
+    let code = track.code.trim().to_uppercase();
+    if credential::valid_track_code(&code) {
+        Ok(code)
+    } else {
+        Err(Error::conflict(
+            "code",
+            format!(
+                "track {} has no valid credential code; the committee sets it in the track policy",
+                track.track_key
+            ),
+        ))
+    }
+}
+
+fn free_indexes(conn: &mut DbConn) -> Result<(u32, u32)> {
+    let used = store_cert::used_indexes(conn)?;
+    let revocation: HashSet<u32> = used.iter().map(|(r, _)| *r as u32).collect();
+    let suspension: HashSet<u32> = used.iter().map(|(_, s)| *s as u32).collect();
+    let mut rng = rand::rng();
+    let bits = status_list::MIN_BITS as u32;
+    let r = status_list::random_free_index(&revocation, bits, &mut rng)
+        .ok_or_else(|| Error::internal("the revocation list is full"))?;
+    let s = status_list::random_free_index(&suspension, bits, &mut rng)
+        .ok_or_else(|| Error::internal("the suspension list is full"))?;
+    Ok((r, s))
+}
+
+fn ensure_holder_ref(conn: &mut DbConn, person_id: i64) -> Result<String> {
+    let person = people::find(conn, person_id)?.ok_or(Error::NotFound)?;
+    match person.holder_ref {
+        Some(r) => Ok(r),
+        None => {
+            let r = uuid::Uuid::new_v4().to_string();
+            store_cert::set_holder_ref(conn, person_id, &r)?;
+            Ok(r)
+        }
+    }
+}
+
+/// Issues the credential of an approved initial case, or renews the
+/// credential of an approved renewal (same number, new expiry). Returns the
+/// credential's id. Runs in the transaction that approves the case.
+pub fn issue_or_renew(
+    conn: &mut DbConn,
+    case: &CaseRow,
+    track: &TrackRow,
+    public_url: &str,
+    now: NaiveDateTime,
+) -> Result<i64> {
+    let months = track.validity_months.max(1) as u32;
+    match case.credential_id {
+        Some(id) => {
+            let c = store_cert::lock_credential(conn, id)?.ok_or(Error::NotFound)?;
+            let from = status_of(&c)?;
+            let to = credential::apply(from, StatusAction::Renew)
+                .map_err(|e| Error::conflict("credential", e.to_string()))?;
+            // A renewal before expiry extends from the old expiry, so early
+            // renewal loses nothing; after a lapse, from today.
+            let base = c.valid_until.max(now);
+            let until = credential::expiry(utc(base), months).naive_utc();
+            store_cert::renew(conn, id, until, now)?;
+            store_cert::insert_event(
+                conn,
+                &NewEvent {
+                    credential_id: id,
+                    action: "renew",
+                    from: Some(from.as_str()),
+                    to: to.as_str(),
+                    reason: &format!("renewal case {} approved by the committee", case.id),
+                    actor_id: None,
+                },
+                now,
+            )?;
+            notify(
+                conn,
+                &c.number,
+                CredentialNotice::Renewed,
+                utc(until),
+                public_url,
+                now,
+            )?;
+            Ok(id)
+        }
+        None => {
+            let code = track_code(track)?;
+            let year = now.year();
+            let sequence = store_cert::next_sequence(conn, track.id, year)?;
+            let number = CredentialNumber::new(&code, year, sequence.max(1) as u32)
+                .map_err(|e| Error::internal(e.to_string()))?
+                .to_string();
+            let (revocation_index, suspension_index) = free_indexes(conn)?;
+            ensure_holder_ref(conn, case.person_id)?;
+            let until = credential::expiry(utc(now), months).naive_utc();
+            let row = store_cert::insert_credential(
+                conn,
+                &NewCredential {
+                    number: &number,
+                    person_id: case.person_id,
+                    track_id: track.id,
+                    year,
+                    sequence,
+                    valid_from: now,
+                    valid_until: until,
+                    revocation_index: revocation_index as i32,
+                    suspension_index: suspension_index as i32,
+                },
+                now,
+            )?;
+            store_cert::insert_event(
+                conn,
+                &NewEvent {
+                    credential_id: row.id,
+                    action: "issue",
+                    from: None,
+                    to: Status::Active.as_str(),
+                    reason: &format!("case {} approved by the committee", case.id),
+                    actor_id: None,
+                },
+                now,
+            )?;
+            tracing::info!(credential = %number, case = case.id, "credential issued");
+            notify(
+                conn,
+                &number,
+                CredentialNotice::Issued,
+                utc(until),
+                public_url,
+                now,
+            )?;
+            Ok(row.id)
+        }
+    }
+}
+
+fn status_of(c: &CredentialRow) -> Result<Status> {
+    Status::parse(&c.status).ok_or_else(|| Error::internal(format!("credential {}: status", c.id)))
+}
+
+/// Emails the holder about their credential.
+fn notify(
+    conn: &mut DbConn,
+    number: &str,
+    notice: CredentialNotice,
+    date: DateTime<Utc>,
+    public_url: &str,
+    now: NaiveDateTime,
+) -> Result<()> {
+    let c = store_cert::credential_by_number(conn, number)?.ok_or(Error::NotFound)?;
+    let person = people::find(conn, c.person_id)?.ok_or(Error::NotFound)?;
+    let track = store_training::find_track_by_id(conn, c.track_id)?.ok_or(Error::NotFound)?;
+    let locale = Locale::parse(&person.locale).unwrap_or_default();
+    mail::enqueue(
+        conn,
+        &person.email,
+        &person.name,
+        locale,
+        &Message::Credential {
+            name: person.name.clone(),
+            notice,
+            number: number.to_owned(),
+            track: track.title,
+            date: date.format("%Y-%m-%d").to_string(),
+            link: format!("{}/credentials/{number}", public_url.trim_end_matches('/')),
+        },
+        now,
+    )?;
+    Ok(())
+}
+
+// ----- status changes by the committee -----
+
+/// What the committee asks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Change {
+    Suspend { until: Option<DateTime<Utc>> },
+    Reinstate,
+    Revoke,
+}
+
+/// The result of a status change: revocation needs a second member, so the
+/// first request only proposes it.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ChangeResult {
+    pub number: String,
+    pub status: Status,
+    /// A revocation proposed and waiting for a second committee member.
+    pub revocation_proposed: bool,
+}
+
+/// One status change, as asked.
+struct Update<'a> {
+    action: StatusAction,
+    reason: &'a str,
+    suspended_until: Option<NaiveDateTime>,
+    /// The committee member, or `None` for the jobs.
+    actor: Option<i64>,
+}
+
+fn apply_status(
+    conn: &mut DbConn,
+    c: &CredentialRow,
+    u: &Update,
+    public_url: &str,
+    now: NaiveDateTime,
+) -> Result<Status> {
+    let (action, reason, suspended_until, actor) = (u.action, u.reason, u.suspended_until, u.actor);
+    let from = status_of(c)?;
+    let to =
+        credential::apply(from, action).map_err(|e| Error::conflict("status", e.to_string()))?;
+    store_cert::set_status(
+        conn,
+        c.id,
+        &StatusChange {
+            status: to.as_str(),
+            reason: Some(reason),
+            suspended_until,
+        },
+        now,
+    )?;
+    let action_name = match action {
+        StatusAction::Suspend => "suspend",
+        StatusAction::Reinstate => "reinstate",
+        StatusAction::Revoke => "revoke",
+        StatusAction::Expire => "expire",
+        StatusAction::Renew => "renew",
+    };
+    store_cert::insert_event(
+        conn,
+        &NewEvent {
+            credential_id: c.id,
+            action: action_name,
+            from: Some(from.as_str()),
+            to: to.as_str(),
+            reason,
+            actor_id: actor,
+        },
+        now,
+    )?;
+    let notice = match action {
+        StatusAction::Suspend => Some(CredentialNotice::Suspended),
+        StatusAction::Reinstate => Some(CredentialNotice::Reinstated),
+        StatusAction::Revoke => Some(CredentialNotice::Revoked),
+        StatusAction::Expire => Some(CredentialNotice::Expired),
+        StatusAction::Renew => None,
+    };
+    if let Some(notice) = notice {
+        notify(conn, &c.number, notice, utc(now), public_url, now)?;
+    }
+    tracing::info!(credential = %c.number, from = from.as_str(), to = to.as_str(), "credential status changed");
+    Ok(to)
+}
+
+/// Suspends, reinstates or revokes a credential (committee members). A
+/// suspension and a reinstatement take effect at once; a revocation takes
+/// effect when a second member confirms it.
+pub async fn change(
+    ctx: &Ctx,
+    caller: &Caller,
+    number: String,
+    change: Change,
+    reason: String,
+) -> Result<ChangeResult> {
+    require(ctx, caller, Permission::Decide).await?;
+    let reason = reason.trim().to_owned();
+    if reason.is_empty() {
+        return Err(Error::invalid("reason", "give the reason for the record"));
+    }
+    if reason.chars().count() > 2000 {
+        return Err(Error::invalid("reason", "at most 2000 characters"));
+    }
+    let me = caller.person_id().ok_or(Error::Forbidden)?;
+    let now = store::now();
+    let until = match change {
+        Change::Suspend { until: Some(t) } if t <= utc(now) => {
+            return Err(Error::invalid(
+                "until",
+                "the end of a suspension must be in the future",
+            ));
+        }
+        Change::Suspend { until } => until.map(|t| t.naive_utc()),
+        _ => None,
+    };
+    let caller = caller.clone();
+    let public_url = ctx.settings.public_url.clone();
+    ctx.db
+        .write(move |conn| {
+            let found = store_cert::credential_by_number(conn, &number)?.ok_or(Error::NotFound)?;
+            let c = store_cert::lock_credential(conn, found.id)?.ok_or(Error::NotFound)?;
+            let target = Some(format!("credential:{}", c.number));
+            let result = match change {
+                Change::Suspend { .. } => {
+                    let status = apply_status(conn, &c, &Update { action: StatusAction::Suspend, reason: &reason, suspended_until: until, actor: Some(me) }, &public_url, now)?;
+                    ChangeResult { number: c.number.clone(), status, revocation_proposed: false }
+                }
+                Change::Reinstate => {
+                    let status = apply_status(conn, &c, &Update { action: StatusAction::Reinstate, reason: &reason, suspended_until: None, actor: Some(me) }, &public_url, now)?;
+                    ChangeResult { number: c.number.clone(), status, revocation_proposed: false }
+                }
+                Change::Revoke => match c.revoke_proposed_by {
+                    Some(proposer) if proposer == me => {
+                        return Err(Error::conflict(
+                            "credential",
+                            "you proposed this revocation: a second committee member must confirm it",
+                        ));
+                    }
+                    Some(_) => {
+                        let status = apply_status(conn, &c, &Update { action: StatusAction::Revoke, reason: &reason, suspended_until: None, actor: Some(me) }, &public_url, now)?;
+                        ChangeResult { number: c.number.clone(), status, revocation_proposed: false }
+                    }
+                    None => {
+                        let from = status_of(&c)?;
+                        credential::apply(from, StatusAction::Revoke)
+                            .map_err(|e| Error::conflict("status", e.to_string()))?;
+                        store_cert::propose_revocation(conn, c.id, me, &reason, now)?;
+                        store_cert::insert_event(
+                            conn,
+                            &NewEvent {
+                                credential_id: c.id,
+                                action: "propose_revocation",
+                                from: Some(from.as_str()),
+                                to: from.as_str(),
+                                reason: &reason,
+                                actor_id: Some(me),
+                            },
+                            now,
+                        )?;
+                        ChangeResult { number: c.number.clone(), status: from, revocation_proposed: true }
+                    }
+                },
+            };
+            let action = match change {
+                Change::Suspend { .. } => "credential_suspend",
+                Change::Reinstate => "credential_reinstate",
+                Change::Revoke if result.revocation_proposed => "credential_propose_revocation",
+                Change::Revoke => "credential_revoke",
+            };
+            audit::record(conn, &audit::event(&caller, action, target, Outcome::Ok))?;
+            Ok(result)
+        })
+        .await
+}
+
+// ----- jobs: expiry, reminders, the end of suspensions -----
+
+/// Expires active credentials past their date; returns how many.
+pub fn expire_due(db: &Db, public_url: &str) -> Result<usize> {
+    db.write_blocking(|conn| {
+        let now = store::now();
+        let mut n = 0;
+        for due in store_cert::credentials_with_status(conn, Status::Active.as_str())? {
+            if due.valid_until > now {
+                continue;
+            }
+            // Another instance may have got there first.
+            let Some(c) = store_cert::lock_credential(conn, due.id)? else {
+                continue;
+            };
+            if c.status == Status::Active.as_str() {
+                apply_status(
+                    conn,
+                    &c,
+                    &Update {
+                        action: StatusAction::Expire,
+                        reason: "the validity period ended",
+                        suspended_until: None,
+                        actor: None,
+                    },
+                    public_url,
+                    now,
+                )?;
+                n += 1;
+            }
+        }
+        Ok(n)
+    })
+}
+
+/// Reinstates suspended credentials whose suspension period has ended.
+pub fn end_suspensions(db: &Db, public_url: &str) -> Result<usize> {
+    db.write_blocking(|conn| {
+        let now = store::now();
+        let mut n = 0;
+        for due in store_cert::credentials_with_status(conn, Status::Suspended.as_str())? {
+            if due.suspended_until.is_none_or(|t| t > now) {
+                continue;
+            }
+            let Some(c) = store_cert::lock_credential(conn, due.id)? else {
+                continue;
+            };
+            if c.status == Status::Suspended.as_str() && c.suspended_until.is_some_and(|t| t <= now)
+            {
+                apply_status(
+                    conn,
+                    &c,
+                    &Update {
+                        action: StatusAction::Reinstate,
+                        reason: "the suspension period ended",
+                        suspended_until: None,
+                        actor: None,
+                    },
+                    public_url,
+                    now,
+                )?;
+                n += 1;
+            }
+        }
+        Ok(n)
+    })
+}
+
+/// Emails holders 90 and 30 days before their credential expires.
+pub fn remind_expiring(db: &Db, public_url: &str) -> Result<usize> {
+    db.write_blocking(|conn| {
+        let now = store::now();
+        let mut n = 0;
+        for c in store_cert::credentials_with_status(conn, Status::Active.as_str())? {
+            let mut sent = Vec::new();
+            if c.reminded_90_at.is_some() {
+                sent.push(90);
+            }
+            if c.reminded_30_at.is_some() {
+                sent.push(30);
+            }
+            if let Some(days) = credential::reminder_due(utc(c.valid_until), utc(now), &sent) {
+                notify(
+                    conn,
+                    &c.number,
+                    CredentialNotice::Expiring { days },
+                    utc(c.valid_until),
+                    public_url,
+                    now,
+                )?;
+                store_cert::mark_reminded(conn, c.id, days, now)?;
+                n += 1;
+            }
+        }
+        Ok(n)
+    })
+}
+
+// ----- what people see -----
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct HistoryEntry {
+    pub action: String,
+    pub status_from: Option<Status>,
+    pub status_to: Status,
+    pub reason: String,
+    pub at: DateTime<Utc>,
+}
+
+/// A credential as its holder and the committee see it.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct CredentialView {
+    pub number: String,
+    pub holder_id: i64,
+    pub holder_name: String,
+    pub institution: Option<String>,
+    pub track_key: String,
+    pub track_title: String,
+    pub issued_at: DateTime<Utc>,
+    pub valid_from: DateTime<Utc>,
+    pub valid_until: DateTime<Utc>,
+    /// As it reads now (an active credential past its date reads expired).
+    pub status: Status,
+    pub status_reason: Option<String>,
+    pub suspended_until: Option<DateTime<Utc>>,
+    pub revocation_proposed: bool,
+    pub history: Vec<HistoryEntry>,
+    pub verify_url: String,
+}
+
+fn view(conn: &mut DbConn, c: CredentialRow, public_url: &str) -> Result<CredentialView> {
+    let person = people::find(conn, c.person_id)?.ok_or(Error::NotFound)?;
+    let institution = match person.institution_id {
+        Some(id) => institutions::find(conn, id)?.map(|i| i.name),
+        None => None,
+    };
+    let track = store_training::find_track_by_id(conn, c.track_id)?.ok_or(Error::NotFound)?;
+    let history = store_cert::events_of(conn, c.id)?
+        .into_iter()
+        .filter_map(|e| {
+            Some(HistoryEntry {
+                status_from: e.status_from.as_deref().and_then(Status::parse),
+                status_to: Status::parse(&e.status_to)?,
+                action: e.action,
+                reason: e.reason,
+                at: utc(e.at),
+            })
+        })
+        .collect();
+    let stored = status_of(&c)?;
+    Ok(CredentialView {
+        verify_url: Urls::new(public_url).verify(&c.number),
+        status: credential::effective(stored, utc(c.valid_until), Utc::now()),
+        number: c.number,
+        holder_id: c.person_id,
+        holder_name: person.name,
+        institution,
+        track_key: track.track_key,
+        track_title: track.title,
+        issued_at: utc(c.issued_at),
+        valid_from: utc(c.valid_from),
+        valid_until: utc(c.valid_until),
+        status_reason: c.status_reason,
+        suspended_until: c.suspended_until.map(utc),
+        revocation_proposed: c.revoke_proposed_by.is_some(),
+        history,
+    })
+}
+
+/// Reads a credential for its holder, or for the committee and admins;
+/// anyone else is refused (and audited).
+async fn readable(ctx: &Ctx, caller: &Caller, number: String) -> Result<CredentialRow> {
+    let may_read_all = permits(&caller.principal, Permission::ReadCases);
+    let me = caller.person_id();
+    let lookup = number.clone();
+    let found = ctx
+        .db
+        .read(move |conn| Ok(store_cert::credential_by_number(conn, &lookup)?))
+        .await?;
+    match found {
+        Some(c) if may_read_all || Some(c.person_id) == me => Ok(c),
+        _ => {
+            refuse(
+                ctx,
+                caller,
+                "credential_read",
+                format!("credential:{number}"),
+            )
+            .await
+        }
+    }
+}
+
+pub async fn credential(ctx: &Ctx, caller: &Caller, number: String) -> Result<CredentialView> {
+    let c = readable(ctx, caller, number).await?;
+    let public_url = ctx.settings.public_url.clone();
+    ctx.db.read(move |conn| view(conn, c, &public_url)).await
+}
+
+/// The caller's own credentials.
+pub async fn mine(ctx: &Ctx, caller: &Caller) -> Result<Vec<CredentialView>> {
+    let me = caller.person_id().ok_or(Error::Forbidden)?;
+    let public_url = ctx.settings.public_url.clone();
+    ctx.db
+        .read(move |conn| {
+            store_cert::credentials_of(conn, me)?
+                .into_iter()
+                .map(|c| view(conn, c, &public_url))
+                .collect()
+        })
+        .await
+}
+
+/// Every credential (committee and admins).
+pub async fn all(ctx: &Ctx, caller: &Caller) -> Result<Vec<CredentialView>> {
+    require(ctx, caller, Permission::ReadCases).await?;
+    let public_url = ctx.settings.public_url.clone();
+    ctx.db
+        .read(move |conn| {
+            store_cert::all_credentials(conn)?
+                .into_iter()
+                .map(|(c, _)| view(conn, c, &public_url))
+                .collect()
+        })
+        .await
+}
+
+/// The signed Open Badges 3.0 credential (a JWT), for the holder to keep and
+/// share, or for the committee.
+pub async fn signed(ctx: &Ctx, caller: &Caller, number: String) -> Result<String> {
+    let c = readable(ctx, caller, number).await?;
+    let urls = Urls::new(&ctx.settings.public_url);
+    let signer = ctx.signer.clone();
+    ctx.db
+        .read(move |conn| {
+            let person = people::find(conn, c.person_id)?.ok_or(Error::NotFound)?;
+            let track = store_training::find_track_by_id(conn, c.track_id)?.ok_or(Error::NotFound)?;
+            let holder_ref = person
+                .holder_ref
+                .ok_or_else(|| Error::internal("a credential holder without a reference"))?;
+            let revocation_list = urls.status_list(Purpose::Revocation);
+            let suspension_list = urls.status_list(Purpose::Suspension);
+            let criteria = format!(
+                "Completed the {} training, passed the written exam and the double-marked case assessment, and was approved by the alliance committee.",
+                track.title
+            );
+            let vc = signing::open_badge(&BadgeInput {
+                credential_url: &urls.credential(&c.number),
+                issuer_url: &urls.issuer(),
+                issuer_name: ISSUER_NAME,
+                subject_url: &urls.holder(&holder_ref),
+                holder_name: &person.name,
+                achievement_url: &urls.track(&track.track_key),
+                achievement_name: &track.title,
+                achievement_description: &track.description,
+                criteria: &criteria,
+                number: &c.number,
+                valid_from: utc(c.valid_from),
+                valid_until: utc(c.valid_until),
+                revocation: StatusEntry {
+                    list_url: &revocation_list,
+                    index: c.revocation_index as u32,
+                },
+                suspension: StatusEntry {
+                    list_url: &suspension_list,
+                    index: c.suspension_index as u32,
+                },
+            });
+            Ok(signer.sign(&signing::jwt_claims(&vc)))
+        })
+        .await
+}
+
+/// How long verifiers may cache a status list.
+pub const STATUS_LIST_TTL_MS: u64 = 5 * 60 * 1000;
+
+/// A signed status list credential: the bits of every revoked (or
+/// suspended) credential, as of now.
+pub async fn status_list(ctx: &Ctx, purpose: Purpose) -> Result<String> {
+    let urls = Urls::new(&ctx.settings.public_url);
+    let signer = ctx.signer.clone();
+    ctx.db
+        .read(move |conn| {
+            let status = match purpose {
+                Purpose::Revocation => Status::Revoked,
+                Purpose::Suspension => Status::Suspended,
+            };
+            let mut bits = Bitstring::new(status_list::MIN_BITS);
+            for c in store_cert::credentials_with_status(conn, status.as_str())? {
+                let index = match purpose {
+                    Purpose::Revocation => c.revocation_index,
+                    Purpose::Suspension => c.suspension_index,
+                };
+                bits.set(index as usize, true)
+                    .map_err(|e| Error::internal(e.to_string()))?;
+            }
+            let list_url = urls.status_list(purpose);
+            let vc = signing::status_list_credential(
+                &list_url,
+                &urls.issuer(),
+                ISSUER_NAME,
+                purpose.as_str(),
+                &bits.encode(),
+                Utc::now(),
+                STATUS_LIST_TTL_MS,
+            );
+            Ok(signer.sign(&signing::jwt_claims(&vc)))
+        })
+        .await
+}
+
+/// The issuer's profile (the `issuer.id` of every credential resolves here).
+pub fn issuer_profile(ctx: &Ctx) -> serde_json::Value {
+    let urls = Urls::new(&ctx.settings.public_url);
+    serde_json::json!({
+        "@context": ["https://www.w3.org/ns/credentials/v2", "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"],
+        "id": urls.issuer(),
+        "type": ["Profile"],
+        "name": ISSUER_NAME,
+    })
+}
+
+/// What anyone may see of a credential: no more than a verifier needs.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct PublicView {
+    pub number: String,
+    pub holder_name: String,
+    pub institution: Option<String>,
+    pub track_title: String,
+    pub issued_at: DateTime<Utc>,
+    pub valid_until: DateTime<Utc>,
+    pub status: Status,
+    /// When the current status began.
+    pub status_since: DateTime<Utc>,
+}
+
+/// Public verification by number (no sign-in; limited per address).
+pub async fn verify(ctx: &Ctx, address: Option<String>, number: String) -> Result<PublicView> {
+    ctx.verify_throttle.check(address.as_deref())?;
+    let parsed =
+        CredentialNumber::parse(&number).map_err(|e| Error::invalid("number", e.to_string()))?;
+    let number = parsed.to_string();
+    ctx.db
+        .read(move |conn| {
+            let c = store_cert::credential_by_number(conn, &number)?.ok_or(Error::NotFound)?;
+            let v = view(conn, c, "")?;
+            let status_since = v
+                .history
+                .iter()
+                .rev()
+                .find(|h| h.status_from != Some(h.status_to))
+                .map_or(v.issued_at, |h| h.at);
+            let status_since = if v.status == Status::Expired && status_since < v.valid_until {
+                v.valid_until
+            } else {
+                status_since
+            };
+            Ok(PublicView {
+                number: v.number,
+                holder_name: v.holder_name,
+                institution: v.institution,
+                track_title: v.track_title,
+                issued_at: v.issued_at,
+                valid_until: v.valid_until,
+                status: v.status,
+                status_since,
+            })
+        })
+        .await
+}
+
+/// The QR code (SVG) that points to a credential's verification page.
+pub fn qr_svg(ctx: &Ctx, number: &str) -> Result<String> {
+    let url = Urls::new(&ctx.settings.public_url).verify(number);
+    let code = qrcode::QrCode::with_error_correction_level(url.as_bytes(), qrcode::EcLevel::M)
+        .map_err(Error::internal)?;
+    Ok(code
+        .render::<qrcode::render::svg::Color>()
+        .min_dimensions(160, 160)
+        .quiet_zone(true)
+        .build())
+}

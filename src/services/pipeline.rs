@@ -1,0 +1,644 @@
+//! Certification cases: applying, moving a case on when its evidence
+//! arrives, the doctor's timeline, every case and the funnel for the
+//! committee and admins, and the pipeline's say on exam registration.
+//!
+//! The rules are `domain::pipeline`'s; this module gathers the evidence from
+//! the store and writes each transition with its reason. Evidence arrives
+//! from training, exam releases, appeals, practical stations and committee
+//! votes: each of those calls `advance_person` (or `advance_case`) in its own
+//! transaction, and `jobs::certification` re-checks open cases for what
+//! time alone settles (an appeal period ending).
+
+use chrono::{DateTime, Duration, NaiveDateTime, Utc};
+use serde::Serialize;
+
+use crate::domain::access::Permission;
+use crate::domain::committee::{self, Vote};
+use crate::domain::credential::{self, Status};
+use crate::domain::pipeline::{
+    self, Decision, Evidence, ExamStage, Held, Kind, Outcome, Policy, Reason, Stage,
+};
+use crate::error::{Error, Result};
+use crate::services::audit::{self, Outcome as AuditOutcome};
+use crate::services::{Caller, Ctx, credentials, grading, refuse, require, training};
+use crate::store::certification::{self as store_cert, CaseRow};
+use crate::store::grading as store_grading;
+use crate::store::training::{self as store_training, TrackRow};
+use crate::store::{self, Db, DbConn, institutions, people};
+
+fn utc(t: NaiveDateTime) -> DateTime<Utc> {
+    t.and_utc()
+}
+
+/// A track's policy as the domain reads it.
+pub fn policy_of(track: &TrackRow) -> Policy {
+    Policy {
+        stage_attempts: track.stage_attempts.max(1) as u32,
+        retake_wait: Duration::days(i64::from(track.retake_wait_days.max(0))),
+        cooloff: Duration::days(i64::from(track.cooloff_days.max(0))),
+        requires_practical: track.requires_practical,
+        quorum: track.quorum.max(1) as u32,
+    }
+}
+
+fn stage_of(case: &CaseRow) -> Result<Stage> {
+    Stage::parse(&case.stage).ok_or_else(|| Error::internal(format!("case {}: stage", case.id)))
+}
+
+fn kind_of(case: &CaseRow) -> Result<Kind> {
+    Kind::parse(&case.kind).ok_or_else(|| Error::internal(format!("case {}: kind", case.id)))
+}
+
+fn track_of(conn: &mut DbConn, case: &CaseRow) -> Result<TrackRow> {
+    store_training::find_track_by_id(conn, case.track_id)?.ok_or(Error::NotFound)
+}
+
+// ----- evidence -----
+
+/// Eligibility of a person now.
+pub fn eligibility_of(
+    conn: &mut DbConn,
+    person_id: i64,
+) -> Result<Result<(), pipeline::Ineligible>> {
+    let person = people::find(conn, person_id)?.ok_or(Error::NotFound)?;
+    let member = match person.institution_id {
+        Some(id) => institutions::find(conn, id)?.map(|i| i.alliance_member),
+        None => None,
+    };
+    Ok(pipeline::eligibility(
+        person.active,
+        person.practising_certificate.as_deref(),
+        member,
+    ))
+}
+
+/// The released results of a case's exams at one stage, oldest first.
+pub fn exam_outcomes(
+    conn: &mut DbConn,
+    case: &CaseRow,
+    track: &TrackRow,
+    stage: ExamStage,
+    now: NaiveDateTime,
+) -> Result<Vec<Outcome>> {
+    let mut outcomes = Vec::new();
+    for (attempt, exam) in store_cert::stage_attempts(
+        conn,
+        case.person_id,
+        &track.track_key,
+        stage.as_str(),
+        case.opened_at,
+    )? {
+        let Some(released) = exam.results_released_at else {
+            continue;
+        };
+        let Some(result) = grading::released_result(conn, &attempt, &exam)? else {
+            continue;
+        };
+        let appeal_over = now >= released + Duration::days(i64::from(exam.appeal_days.max(0)));
+        let open_appeal = store_grading::appeals_of_attempt(conn, attempt.id)?
+            .iter()
+            .any(|a| a.decided_at.is_none());
+        outcomes.push(Outcome {
+            passed: result.passed,
+            at: utc(released),
+            settled: appeal_over && !open_appeal,
+        });
+    }
+    Ok(outcomes)
+}
+
+fn practical_outcomes(conn: &mut DbConn, case: &CaseRow, track: &TrackRow) -> Result<Vec<Outcome>> {
+    Ok(store_grading::practicals_of(conn, case.person_id)?
+        .into_iter()
+        .filter(|(r, s)| s.track == track.track_key && r.observed_at >= case.opened_at)
+        .map(|(r, _)| Outcome {
+            passed: r.passed,
+            at: utc(r.recorded_at),
+            settled: true,
+        })
+        .collect())
+}
+
+fn decision_of(conn: &mut DbConn, case: &CaseRow, policy: &Policy) -> Result<Option<Decision>> {
+    let votes: Vec<Vote> = store_cert::votes_of(conn, case.id)?
+        .iter()
+        .filter_map(|(v, _)| Vote::parse(&v.vote))
+        .collect();
+    Ok(match committee::tally(&votes, policy.quorum) {
+        committee::Tally::Approved => Some(Decision::Approved),
+        committee::Tally::Rejected => Some(Decision::Rejected),
+        committee::Tally::Pending { .. } => None,
+    })
+}
+
+/// Renewal credits: continuing education earned since the credential was
+/// last issued or renewed.
+fn renewal_credits(conn: &mut DbConn, case: &CaseRow, track: &TrackRow) -> Result<bool> {
+    let Some(credential_id) = case.credential_id else {
+        return Ok(false);
+    };
+    let credential = store_cert::find_credential(conn, credential_id)?.ok_or(Error::NotFound)?;
+    let earned = training::credit_hours_since(conn, case.person_id, credential.valid_from)?;
+    Ok(earned + 1e-9 >= track.renewal_credit_hours)
+}
+
+/// Gathers the evidence the current stage needs (and only that).
+fn evidence(
+    conn: &mut DbConn,
+    case: &CaseRow,
+    track: &TrackRow,
+    stage: Stage,
+    policy: &Policy,
+    now: NaiveDateTime,
+) -> Result<Evidence> {
+    let mut ev = Evidence::none(eligibility_of(conn, case.person_id)?);
+    match stage {
+        Stage::Training => {
+            ev.training_complete =
+                training::training_complete(conn, case.person_id, &track.track_key)?;
+        }
+        Stage::WrittenExam | Stage::CaseAssessment | Stage::Reassessment => {
+            if let Some(exam_stage) = stage.exam_stage() {
+                ev.exams = exam_outcomes(conn, case, track, exam_stage, now)?;
+            }
+            if stage == Stage::CaseAssessment && policy.requires_practical {
+                ev.practicals = practical_outcomes(conn, case, track)?;
+            }
+            if stage == Stage::Reassessment {
+                ev.renewal_credits = renewal_credits(conn, case, track)?;
+            }
+        }
+        Stage::CommitteeReview => ev.decision = decision_of(conn, case, policy)?,
+        Stage::Applied | Stage::Eligible | Stage::Certified | Stage::Rejected => {}
+    }
+    Ok(ev)
+}
+
+// ----- moving cases -----
+
+/// Writes one transition, after the domain has checked it.
+fn record_move(
+    conn: &mut DbConn,
+    case: &CaseRow,
+    to: Stage,
+    reason: Reason,
+    actor: Option<i64>,
+    now: NaiveDateTime,
+) -> Result<()> {
+    let kind = kind_of(case)?;
+    let from = stage_of(case)?;
+    pipeline::check_transition(kind, from, to)
+        .map_err(|e| Error::conflict("stage", e.to_string()))?;
+    store_cert::move_case(conn, case.id, to.as_str(), to.is_closed(), now)?;
+    store_cert::insert_transition(
+        conn,
+        case.id,
+        Some(from.as_str()),
+        to.as_str(),
+        actor,
+        reason.as_str(),
+        now,
+    )?;
+    tracing::info!(case = case.id, from = %from, to = %to, reason = reason.as_str(), "case moved");
+    Ok(())
+}
+
+/// What happens on entering a stage besides the move itself.
+fn on_enter(
+    conn: &mut DbConn,
+    case: &CaseRow,
+    track: &TrackRow,
+    to: Stage,
+    public_url: &str,
+    now: NaiveDateTime,
+) -> Result<()> {
+    match to {
+        // Training opens: the doctor is enrolled in the track.
+        Stage::Training => {
+            store_training::enrol(conn, case.person_id, track.id, None, now)?;
+        }
+        Stage::Certified => {
+            let credential_id = credentials::issue_or_renew(conn, case, track, public_url, now)?;
+            store_cert::set_case_credential(conn, case.id, credential_id)?;
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+/// Moves a case on as far as its evidence allows; returns where it stands.
+/// Call inside the transaction of the event that brought the evidence.
+pub fn advance_case(
+    conn: &mut DbConn,
+    case_id: i64,
+    public_url: &str,
+    now: NaiveDateTime,
+) -> Result<Stage> {
+    let mut case = store_cert::lock_case(conn, case_id)?.ok_or(Error::NotFound)?;
+    let track = track_of(conn, &case)?;
+    let policy = policy_of(&track);
+    let kind = kind_of(&case)?;
+    loop {
+        let stage = stage_of(&case)?;
+        let ev = evidence(conn, &case, &track, stage, &policy, now)?;
+        let Some((to, reason)) = pipeline::next(kind, stage, &ev, &policy) else {
+            return Ok(stage);
+        };
+        record_move(conn, &case, to, reason, None, now)?;
+        on_enter(conn, &case, &track, to, public_url, now)?;
+        case = store_cert::find_case(conn, case_id)?.ok_or(Error::NotFound)?;
+    }
+}
+
+/// Moves every open case of a person on (after new training, results,
+/// appeals or practical marks).
+pub fn advance_person(conn: &mut DbConn, person_id: i64, public_url: &str) -> Result<()> {
+    let now = store::now();
+    for case in store_cert::open_cases_of(conn, person_id)? {
+        advance_case(conn, case.id, public_url, now)?;
+    }
+    Ok(())
+}
+
+/// Re-checks every open case (the job's sweep); returns how many moved.
+pub fn advance_all(db: &Db, public_url: &str) -> Result<usize> {
+    let ids = db.read_blocking(|conn| Ok(store_cert::open_case_ids(conn)?))?;
+    let mut moved = 0;
+    for id in ids {
+        let changed = db.write_blocking(|conn| {
+            let before = store_cert::find_case(conn, id)?.map(|c| c.stage);
+            let after = advance_case(conn, id, public_url, store::now())?;
+            Ok(before.as_deref() != Some(after.as_str()))
+        })?;
+        if changed {
+            moved += 1;
+        }
+    }
+    Ok(moved)
+}
+
+// ----- applying -----
+
+/// How the credential a doctor holds in a track reads now, if any.
+pub fn held_in(
+    conn: &mut DbConn,
+    person_id: i64,
+    track_id: i64,
+    now: NaiveDateTime,
+) -> Result<Option<(Held, i64)>> {
+    let Some(c) = store_cert::credential_in_track(conn, person_id, track_id)? else {
+        return Ok(None);
+    };
+    let status = Status::parse(&c.status).ok_or_else(|| Error::internal("credential status"))?;
+    let held = match credential::effective(status, utc(c.valid_until), utc(now)) {
+        Status::Active => Held::Active,
+        Status::Suspended => Held::Suspended,
+        Status::Expired => Held::Expired,
+        Status::Revoked => Held::Revoked,
+    };
+    Ok(Some((held, c.id)))
+}
+
+/// A doctor applies for certification in a track (or for the renewal of
+/// their credential in it).
+pub async fn apply(ctx: &Ctx, caller: &Caller, track_key: String, kind: Kind) -> Result<CaseView> {
+    require(ctx, caller, Permission::Certify).await?;
+    let me = caller.person_id().ok_or(Error::Forbidden)?;
+    let caller = caller.clone();
+    let public_url = ctx.settings.public_url.clone();
+    ctx.db
+        .write(move |conn| {
+            let now = store::now();
+            let track = store_training::find_track(conn, &track_key)?
+                .ok_or_else(|| Error::invalid("track", "no such track"))?;
+            let policy = policy_of(&track);
+            let open = store_cert::open_case(conn, me, track.id)?.is_some();
+            let held = held_in(conn, me, track.id, now)?;
+            let rejected = store_cert::last_rejected_at(conn, me, track.id)?.map(utc);
+            pipeline::may_open(kind, open, held.map(|h| h.0), rejected, &policy, utc(now))
+                .map_err(|e| Error::conflict("track", e.to_string()))?;
+            let credential_id = match kind {
+                Kind::Renewal => held.map(|h| h.1),
+                Kind::Initial => None,
+            };
+            let case = store_cert::insert_case(
+                conn,
+                me,
+                track.id,
+                kind.as_str(),
+                Stage::Applied.as_str(),
+                credential_id,
+                now,
+            )
+            .map_err(|e| {
+                if store::is_unique_violation(&e) {
+                    Error::conflict("track", "a case in this track is already open")
+                } else {
+                    e.into()
+                }
+            })?;
+            store_cert::insert_transition(
+                conn,
+                case.id,
+                None,
+                Stage::Applied.as_str(),
+                Some(me),
+                Reason::Applied.as_str(),
+                now,
+            )?;
+            audit::record(
+                conn,
+                &audit::event(
+                    &caller,
+                    "case_apply",
+                    Some(format!("case:{}", case.id)),
+                    AuditOutcome::Ok,
+                ),
+            )?;
+            advance_case(conn, case.id, &public_url, now)?;
+            case_view(conn, case.id)
+        })
+        .await
+}
+
+// ----- what people see -----
+
+/// One line of a case's timeline.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct TimelineEntry {
+    pub from: Option<Stage>,
+    pub to: Stage,
+    /// Why (a stable code: applied, training_complete, retakes_exhausted …).
+    pub reason: String,
+    /// Who caused it; `None` when the system moved the case on evidence.
+    pub actor: Option<String>,
+    pub at: DateTime<Utc>,
+}
+
+/// A certification case as its doctor (and the committee) sees it.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct CaseView {
+    pub id: i64,
+    pub person_id: i64,
+    pub kind: Kind,
+    pub track_key: String,
+    pub track_title: String,
+    pub stage: Stage,
+    pub stage_entered_at: DateTime<Utc>,
+    pub opened_at: DateTime<Utc>,
+    pub closed_at: Option<DateTime<Utc>>,
+    pub timeline: Vec<TimelineEntry>,
+    /// The stages still ahead, in order.
+    pub ahead: Vec<Stage>,
+    /// What the case waits for now, in a stable code (e.g. `training`,
+    /// `exam`, `waiting_period`, `committee`, `eligibility:no_institution`).
+    pub waiting_for: Option<String>,
+    /// After a failed attempt: the first day a retake may be booked.
+    pub retake_from: Option<DateTime<Utc>>,
+    /// Attempts used and allowed at the current exam stage.
+    pub attempts_used: u32,
+    pub attempts_allowed: u32,
+    pub credential_number: Option<String>,
+}
+
+pub fn case_view(conn: &mut DbConn, case_id: i64) -> Result<CaseView> {
+    let case = store_cert::find_case(conn, case_id)?.ok_or(Error::NotFound)?;
+    let track = track_of(conn, &case)?;
+    let policy = policy_of(&track);
+    let kind = kind_of(&case)?;
+    let stage = stage_of(&case)?;
+    let now = store::now();
+    let mut timeline = Vec::new();
+    for t in store_cert::transitions_of(conn, case.id)? {
+        let actor = match t.actor_id {
+            Some(id) => people::find(conn, id)?.map(|p| p.name),
+            None => None,
+        };
+        timeline.push(TimelineEntry {
+            from: t.from_stage.as_deref().and_then(Stage::parse),
+            to: Stage::parse(&t.to_stage).unwrap_or(stage),
+            reason: t.reason,
+            actor,
+            at: utc(t.at),
+        });
+    }
+    let route = kind.route();
+    let ahead = match route.iter().position(|s| *s == stage) {
+        Some(i) => route[i + 1..].to_vec(),
+        None => Vec::new(),
+    };
+    let mut attempts_used = 0;
+    let mut retake_from = None;
+    let waiting_for = match stage {
+        Stage::Applied => eligibility_of(conn, case.person_id)?
+            .err()
+            .map(|e| format!("eligibility:{}", e.as_str())),
+        Stage::Training => Some("training".to_owned()),
+        Stage::WrittenExam | Stage::CaseAssessment | Stage::Reassessment => {
+            let exam_stage = stage.exam_stage().unwrap_or(ExamStage::Written);
+            let outcomes = exam_outcomes(conn, &case, &track, exam_stage, now)?;
+            attempts_used = outcomes.iter().filter(|o| !o.passed).count() as u32;
+            match pipeline::may_register(Some(stage), exam_stage, &outcomes, &policy, utc(now)) {
+                Err(pipeline::RegistrationRefusal::Waiting { until }) => {
+                    retake_from = Some(until);
+                    Some("waiting_period".to_owned())
+                }
+                Err(pipeline::RegistrationRefusal::AlreadyPassed)
+                    if stage == Stage::CaseAssessment =>
+                {
+                    Some("practical".to_owned())
+                }
+                Err(pipeline::RegistrationRefusal::AlreadyPassed) => Some("credits".to_owned()),
+                Err(pipeline::RegistrationRefusal::NoAttemptsLeft) => {
+                    Some("appeal_period".to_owned())
+                }
+                _ => Some("exam".to_owned()),
+            }
+        }
+        Stage::CommitteeReview => Some("committee".to_owned()),
+        Stage::Eligible | Stage::Certified | Stage::Rejected => None,
+    };
+    let credential_number = match case.credential_id {
+        Some(id) => store_cert::find_credential(conn, id)?.map(|c| c.number),
+        None => None,
+    };
+    Ok(CaseView {
+        id: case.id,
+        person_id: case.person_id,
+        kind,
+        track_key: track.track_key.clone(),
+        track_title: track.title.clone(),
+        stage,
+        stage_entered_at: utc(case.stage_entered_at),
+        opened_at: utc(case.opened_at),
+        closed_at: case.closed_at.map(utc),
+        timeline,
+        ahead,
+        waiting_for,
+        retake_from,
+        attempts_used,
+        attempts_allowed: policy.stage_attempts,
+        credential_number,
+    })
+}
+
+/// The caller's own cases, newest first.
+pub async fn my_cases(ctx: &Ctx, caller: &Caller) -> Result<Vec<CaseView>> {
+    require(ctx, caller, Permission::Certify).await?;
+    let me = caller.person_id().ok_or(Error::Forbidden)?;
+    ctx.db
+        .read(move |conn| {
+            store_cert::cases_of(conn, me)?
+                .into_iter()
+                .map(|c| case_view(conn, c.id))
+                .collect()
+        })
+        .await
+}
+
+/// One case: its doctor's own, or any for the committee and admins.
+pub async fn case(ctx: &Ctx, caller: &Caller, case_id: i64) -> Result<CaseView> {
+    let may_read_all = crate::domain::access::permits(&caller.principal, Permission::ReadCases);
+    let me = caller.person_id();
+    let found = ctx
+        .db
+        .read(move |conn| {
+            let Some(case) = store_cert::find_case(conn, case_id)? else {
+                return Ok(None);
+            };
+            if !may_read_all && Some(case.person_id) != me {
+                return Ok(None);
+            }
+            case_view(conn, case.id).map(Some)
+        })
+        .await?;
+    match found {
+        Some(v) => Ok(v),
+        None => refuse(ctx, caller, "case_read", format!("case:{case_id}")).await,
+    }
+}
+
+/// A line of the list of every case.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct CaseLine {
+    pub id: i64,
+    pub person_id: i64,
+    pub doctor: String,
+    pub track_title: String,
+    pub kind: Kind,
+    pub stage: Stage,
+    pub stage_entered_at: DateTime<Utc>,
+    pub opened_at: DateTime<Utc>,
+}
+
+/// Every case, newest first (committee and admins).
+pub async fn cases(ctx: &Ctx, caller: &Caller, track_key: Option<String>) -> Result<Vec<CaseLine>> {
+    require(ctx, caller, Permission::ReadCases).await?;
+    ctx.db
+        .read(move |conn| {
+            let track_id = match track_key {
+                Some(key) => Some(
+                    store_training::find_track(conn, &key)?
+                        .ok_or_else(|| Error::invalid("track", "no such track"))?
+                        .id,
+                ),
+                None => None,
+            };
+            store_cert::all_cases(conn, track_id)?
+                .into_iter()
+                .map(|(c, doctor, track_title)| {
+                    Ok(CaseLine {
+                        id: c.id,
+                        person_id: c.person_id,
+                        doctor,
+                        track_title,
+                        kind: kind_of(&c)?,
+                        stage: stage_of(&c)?,
+                        stage_entered_at: utc(c.stage_entered_at),
+                        opened_at: utc(c.opened_at),
+                    })
+                })
+                .collect()
+        })
+        .await
+}
+
+/// The funnel of a track: how many cases reached each stage, are there now,
+/// moved on and were rejected there.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Funnel {
+    pub track_key: String,
+    pub track_title: String,
+    pub initial: Vec<pipeline::FunnelRow>,
+    pub renewal: Vec<pipeline::FunnelRow>,
+}
+
+pub async fn funnel(ctx: &Ctx, caller: &Caller, track_key: String) -> Result<Funnel> {
+    require(ctx, caller, Permission::ReadCases).await?;
+    ctx.db
+        .read(move |conn| {
+            let track = store_training::find_track(conn, &track_key)?.ok_or(Error::NotFound)?;
+            let rows = |conn: &mut DbConn, kind: Kind| -> Result<Vec<pipeline::FunnelRow>> {
+                let transitions: Vec<(i64, Option<Stage>, Stage)> =
+                    store_cert::track_transitions(conn, track.id, kind.as_str())?
+                        .into_iter()
+                        .filter_map(|(case, from, to)| {
+                            Some((
+                                case,
+                                from.as_deref().and_then(Stage::parse),
+                                Stage::parse(&to)?,
+                            ))
+                        })
+                        .collect();
+                Ok(pipeline::funnel(kind, &transitions))
+            };
+            Ok(Funnel {
+                initial: rows(conn, Kind::Initial)?,
+                renewal: rows(conn, Kind::Renewal)?,
+                track_key: track.track_key,
+                track_title: track.title,
+            })
+        })
+        .await
+}
+
+/// The keys of every track (for the funnel charts).
+pub async fn track_keys(ctx: &Ctx, caller: &Caller) -> Result<Vec<String>> {
+    require(ctx, caller, Permission::ReadCases).await?;
+    ctx.db
+        .read(|conn| {
+            Ok(store_training::list_tracks(conn)?
+                .into_iter()
+                .map(|t| t.track_key)
+                .collect())
+        })
+        .await
+}
+
+// ----- exam registration -----
+
+/// The pipeline's rule for registering a person for an exam: their open
+/// case in the exam's track must be at the exam's stage, with attempts left
+/// and no waiting period running.
+pub fn check_registration(
+    conn: &mut DbConn,
+    person_id: i64,
+    exam: &store::exams::ExamRow,
+) -> Result<()> {
+    let exam_stage = ExamStage::parse(&exam.stage)
+        .ok_or_else(|| Error::internal(format!("exam {}: stage", exam.id)))?;
+    let track = store_training::find_track(conn, &exam.track)?
+        .ok_or_else(|| Error::conflict("exam", "the exam's track does not exist"))?;
+    let policy = policy_of(&track);
+    let now = store::now();
+    let case = store_cert::open_case(conn, person_id, track.id)?;
+    let (stage, outcomes) = match &case {
+        Some(c) => (
+            Some(stage_of(c)?),
+            exam_outcomes(conn, c, &track, exam_stage, now)?,
+        ),
+        None => (None, Vec::new()),
+    };
+    pipeline::may_register(stage, exam_stage, &outcomes, &policy, utc(now))
+        .map_err(|e| Error::conflict("case", e.to_string()))
+}

@@ -1,0 +1,585 @@
+//! Queries for certification: cases and their transitions, committee votes,
+//! credentials and their status history.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use crate::store::DbConn;
+use crate::store::exams::{AttemptRow, ExamRow};
+use crate::store::schema::{
+    attempts, case_transitions, cases, committee_votes, credential_events, credentials, exams,
+    people, tracks,
+};
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = cases)]
+pub struct CaseRow {
+    pub id: i64,
+    pub person_id: i64,
+    pub track_id: i64,
+    pub kind: String,
+    pub stage: String,
+    pub stage_entered_at: NaiveDateTime,
+    pub credential_id: Option<i64>,
+    pub opened_at: NaiveDateTime,
+    pub closed_at: Option<NaiveDateTime>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = case_transitions)]
+pub struct TransitionRow {
+    pub id: i64,
+    pub case_id: i64,
+    pub from_stage: Option<String>,
+    pub to_stage: String,
+    pub actor_id: Option<i64>,
+    pub reason: String,
+    pub at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = committee_votes)]
+pub struct VoteRow {
+    pub case_id: i64,
+    pub member_id: i64,
+    pub vote: String,
+    pub reason: String,
+    pub cast_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = credentials)]
+pub struct CredentialRow {
+    pub id: i64,
+    pub number: String,
+    pub person_id: i64,
+    pub track_id: i64,
+    pub year: i32,
+    pub sequence: i32,
+    pub issued_at: NaiveDateTime,
+    pub valid_from: NaiveDateTime,
+    pub valid_until: NaiveDateTime,
+    pub status: String,
+    pub status_reason: Option<String>,
+    pub suspended_until: Option<NaiveDateTime>,
+    pub revocation_index: i32,
+    pub suspension_index: i32,
+    pub revoke_proposed_by: Option<i64>,
+    pub revoke_proposed_reason: Option<String>,
+    pub reminded_90_at: Option<NaiveDateTime>,
+    pub reminded_30_at: Option<NaiveDateTime>,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = credential_events)]
+pub struct CredentialEventRow {
+    pub id: i64,
+    pub credential_id: i64,
+    pub action: String,
+    pub status_from: Option<String>,
+    pub status_to: String,
+    pub reason: String,
+    pub actor_id: Option<i64>,
+    pub at: NaiveDateTime,
+}
+
+// ----- cases -----
+
+pub fn insert_case(
+    conn: &mut DbConn,
+    person_id: i64,
+    track_id: i64,
+    kind: &str,
+    stage: &str,
+    credential_id: Option<i64>,
+    now: NaiveDateTime,
+) -> QueryResult<CaseRow> {
+    diesel::insert_into(cases::table)
+        .values((
+            cases::person_id.eq(person_id),
+            cases::track_id.eq(track_id),
+            cases::kind.eq(kind),
+            cases::stage.eq(stage),
+            cases::stage_entered_at.eq(now),
+            cases::credential_id.eq(credential_id),
+            cases::opened_at.eq(now),
+        ))
+        .get_result(conn)
+}
+
+pub fn find_case(conn: &mut DbConn, id: i64) -> QueryResult<Option<CaseRow>> {
+    cases::table
+        .find(id)
+        .select(CaseRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Reads a case for moving it. On PostgreSQL the row stays locked until the
+/// transaction ends, so two pieces of evidence arriving together move it
+/// one after the other; SQLite's single writer already does that.
+pub fn lock_case(conn: &mut DbConn, id: i64) -> QueryResult<Option<CaseRow>> {
+    match conn {
+        DbConn::Postgres(pg) => cases::table
+            .find(id)
+            .select(CaseRow::as_select())
+            .for_update()
+            .first(pg)
+            .optional(),
+        DbConn::Sqlite(_) => find_case(conn, id),
+    }
+}
+
+/// A person's cases, newest first.
+pub fn cases_of(conn: &mut DbConn, person_id: i64) -> QueryResult<Vec<CaseRow>> {
+    cases::table
+        .filter(cases::person_id.eq(person_id))
+        .order(cases::id.desc())
+        .select(CaseRow::as_select())
+        .load(conn)
+}
+
+/// The open case of a person in a track.
+pub fn open_case(conn: &mut DbConn, person_id: i64, track_id: i64) -> QueryResult<Option<CaseRow>> {
+    cases::table
+        .filter(cases::person_id.eq(person_id))
+        .filter(cases::track_id.eq(track_id))
+        .filter(cases::closed_at.is_null())
+        .select(CaseRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Open cases of a person (in any track).
+pub fn open_cases_of(conn: &mut DbConn, person_id: i64) -> QueryResult<Vec<CaseRow>> {
+    cases::table
+        .filter(cases::person_id.eq(person_id))
+        .filter(cases::closed_at.is_null())
+        .select(CaseRow::as_select())
+        .load(conn)
+}
+
+/// Ids of every open case (for the job that re-checks evidence).
+pub fn open_case_ids(conn: &mut DbConn) -> QueryResult<Vec<i64>> {
+    cases::table
+        .filter(cases::closed_at.is_null())
+        .order(cases::id.asc())
+        .select(cases::id)
+        .load(conn)
+}
+
+/// When the person's last case in the track was rejected.
+pub fn last_rejected_at(
+    conn: &mut DbConn,
+    person_id: i64,
+    track_id: i64,
+) -> QueryResult<Option<NaiveDateTime>> {
+    cases::table
+        .filter(cases::person_id.eq(person_id))
+        .filter(cases::track_id.eq(track_id))
+        .filter(cases::stage.eq("rejected"))
+        .select(diesel::dsl::max(cases::closed_at))
+        .first(conn)
+}
+
+/// Every case (of a track, or of all), newest first, with the doctor's name.
+pub fn all_cases(
+    conn: &mut DbConn,
+    track_id: Option<i64>,
+) -> QueryResult<Vec<(CaseRow, String, String)>> {
+    let mut q = cases::table
+        .inner_join(people::table.on(people::id.eq(cases::person_id)))
+        .inner_join(tracks::table.on(tracks::id.eq(cases::track_id)))
+        .order(cases::id.desc())
+        .select((CaseRow::as_select(), people::name, tracks::title))
+        .into_boxed();
+    if let Some(t) = track_id {
+        q = q.filter(cases::track_id.eq(t));
+    }
+    q.load(conn)
+}
+
+/// Cases at a stage, oldest first (the committee's queue).
+pub fn cases_at(conn: &mut DbConn, stage: &str) -> QueryResult<Vec<CaseRow>> {
+    cases::table
+        .filter(cases::stage.eq(stage))
+        .filter(cases::closed_at.is_null())
+        .order(cases::stage_entered_at.asc())
+        .select(CaseRow::as_select())
+        .load(conn)
+}
+
+pub fn move_case(
+    conn: &mut DbConn,
+    id: i64,
+    to: &str,
+    closed: bool,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    diesel::update(cases::table.find(id))
+        .set((
+            cases::stage.eq(to),
+            cases::stage_entered_at.eq(now),
+            cases::closed_at.eq(closed.then_some(now)),
+        ))
+        .execute(conn)
+}
+
+pub fn set_case_credential(conn: &mut DbConn, id: i64, credential_id: i64) -> QueryResult<usize> {
+    diesel::update(cases::table.find(id))
+        .set(cases::credential_id.eq(credential_id))
+        .execute(conn)
+}
+
+pub fn insert_transition(
+    conn: &mut DbConn,
+    case_id: i64,
+    from: Option<&str>,
+    to: &str,
+    actor_id: Option<i64>,
+    reason: &str,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    diesel::insert_into(case_transitions::table)
+        .values((
+            case_transitions::case_id.eq(case_id),
+            case_transitions::from_stage.eq(from),
+            case_transitions::to_stage.eq(to),
+            case_transitions::actor_id.eq(actor_id),
+            case_transitions::reason.eq(reason),
+            case_transitions::at.eq(now),
+        ))
+        .execute(conn)
+}
+
+pub fn transitions_of(conn: &mut DbConn, case_id: i64) -> QueryResult<Vec<TransitionRow>> {
+    case_transitions::table
+        .filter(case_transitions::case_id.eq(case_id))
+        .order(case_transitions::id.asc())
+        .select(TransitionRow::as_select())
+        .load(conn)
+}
+
+/// Every transition of a track's cases of one kind: (case, from, to), in order.
+pub fn track_transitions(
+    conn: &mut DbConn,
+    track_id: i64,
+    kind: &str,
+) -> QueryResult<Vec<(i64, Option<String>, String)>> {
+    case_transitions::table
+        .inner_join(cases::table.on(cases::id.eq(case_transitions::case_id)))
+        .filter(cases::track_id.eq(track_id))
+        .filter(cases::kind.eq(kind))
+        .order(case_transitions::id.asc())
+        .select((
+            case_transitions::case_id,
+            case_transitions::from_stage,
+            case_transitions::to_stage,
+        ))
+        .load(conn)
+}
+
+/// A person's submitted attempts at a track's exams of one stage, drawn
+/// since `since` (the case's opening), oldest first, with their exam.
+pub fn stage_attempts(
+    conn: &mut DbConn,
+    person_id: i64,
+    track_key: &str,
+    exam_stage: &str,
+    since: NaiveDateTime,
+) -> QueryResult<Vec<(AttemptRow, ExamRow)>> {
+    attempts::table
+        .inner_join(exams::table.on(exams::id.eq(attempts::exam_id)))
+        .filter(attempts::person_id.eq(person_id))
+        .filter(exams::track.eq(track_key))
+        .filter(exams::stage.eq(exam_stage))
+        .filter(attempts::drawn_at.ge(since))
+        .filter(attempts::submitted_at.is_not_null())
+        .order(attempts::id.asc())
+        .select((AttemptRow::as_select(), ExamRow::as_select()))
+        .load(conn)
+}
+
+/// The people with a submitted attempt at an exam (whose cases a release
+/// may move).
+pub fn candidates_of_exam(conn: &mut DbConn, exam_id: i64) -> QueryResult<Vec<i64>> {
+    attempts::table
+        .filter(attempts::exam_id.eq(exam_id))
+        .filter(attempts::submitted_at.is_not_null())
+        .select(attempts::person_id)
+        .distinct()
+        .load(conn)
+}
+
+// ----- votes -----
+
+pub fn insert_vote(
+    conn: &mut DbConn,
+    case_id: i64,
+    member_id: i64,
+    vote: &str,
+    reason: &str,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    diesel::insert_into(committee_votes::table)
+        .values((
+            committee_votes::case_id.eq(case_id),
+            committee_votes::member_id.eq(member_id),
+            committee_votes::vote.eq(vote),
+            committee_votes::reason.eq(reason),
+            committee_votes::cast_at.eq(now),
+        ))
+        .execute(conn)
+}
+
+pub fn votes_of(conn: &mut DbConn, case_id: i64) -> QueryResult<Vec<(VoteRow, String)>> {
+    committee_votes::table
+        .inner_join(people::table.on(people::id.eq(committee_votes::member_id)))
+        .filter(committee_votes::case_id.eq(case_id))
+        .order(committee_votes::cast_at.asc())
+        .select((VoteRow::as_select(), people::name))
+        .load(conn)
+}
+
+// ----- credentials -----
+
+pub struct NewCredential<'a> {
+    pub number: &'a str,
+    pub person_id: i64,
+    pub track_id: i64,
+    pub year: i32,
+    pub sequence: i32,
+    pub valid_from: NaiveDateTime,
+    pub valid_until: NaiveDateTime,
+    pub revocation_index: i32,
+    pub suspension_index: i32,
+}
+
+pub fn insert_credential(
+    conn: &mut DbConn,
+    c: &NewCredential,
+    now: NaiveDateTime,
+) -> QueryResult<CredentialRow> {
+    diesel::insert_into(credentials::table)
+        .values((
+            credentials::number.eq(c.number),
+            credentials::person_id.eq(c.person_id),
+            credentials::track_id.eq(c.track_id),
+            credentials::year.eq(c.year),
+            credentials::sequence.eq(c.sequence),
+            credentials::issued_at.eq(now),
+            credentials::valid_from.eq(c.valid_from),
+            credentials::valid_until.eq(c.valid_until),
+            credentials::status.eq("active"),
+            credentials::revocation_index.eq(c.revocation_index),
+            credentials::suspension_index.eq(c.suspension_index),
+            credentials::updated_at.eq(now),
+        ))
+        .get_result(conn)
+}
+
+/// The next sequence number of a track's credentials in a year. The unique
+/// index on (track, year, sequence) refuses a duplicate if two instances
+/// issue at once.
+pub fn next_sequence(conn: &mut DbConn, track_id: i64, year: i32) -> QueryResult<i32> {
+    let max: Option<i32> = credentials::table
+        .filter(credentials::track_id.eq(track_id))
+        .filter(credentials::year.eq(year))
+        .select(diesel::dsl::max(credentials::sequence))
+        .first(conn)?;
+    Ok(max.unwrap_or(0) + 1)
+}
+
+pub fn used_indexes(conn: &mut DbConn) -> QueryResult<Vec<(i32, i32)>> {
+    credentials::table
+        .select((credentials::revocation_index, credentials::suspension_index))
+        .load(conn)
+}
+
+pub fn find_credential(conn: &mut DbConn, id: i64) -> QueryResult<Option<CredentialRow>> {
+    credentials::table
+        .find(id)
+        .select(CredentialRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Reads a credential for changing its status; locked on PostgreSQL until
+/// the transaction ends (see `lock_case`).
+pub fn lock_credential(conn: &mut DbConn, id: i64) -> QueryResult<Option<CredentialRow>> {
+    match conn {
+        DbConn::Postgres(pg) => credentials::table
+            .find(id)
+            .select(CredentialRow::as_select())
+            .for_update()
+            .first(pg)
+            .optional(),
+        DbConn::Sqlite(_) => find_credential(conn, id),
+    }
+}
+
+pub fn credential_by_number(conn: &mut DbConn, number: &str) -> QueryResult<Option<CredentialRow>> {
+    credentials::table
+        .filter(credentials::number.eq(number))
+        .select(CredentialRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// A person's credentials, newest first.
+pub fn credentials_of(conn: &mut DbConn, person_id: i64) -> QueryResult<Vec<CredentialRow>> {
+    credentials::table
+        .filter(credentials::person_id.eq(person_id))
+        .order(credentials::id.desc())
+        .select(CredentialRow::as_select())
+        .load(conn)
+}
+
+/// The person's credential in a track (there is at most one that is not
+/// revoked; a revoked one is the last word).
+pub fn credential_in_track(
+    conn: &mut DbConn,
+    person_id: i64,
+    track_id: i64,
+) -> QueryResult<Option<CredentialRow>> {
+    credentials::table
+        .filter(credentials::person_id.eq(person_id))
+        .filter(credentials::track_id.eq(track_id))
+        .order(credentials::id.desc())
+        .select(CredentialRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Every credential, newest first.
+pub fn all_credentials(conn: &mut DbConn) -> QueryResult<Vec<(CredentialRow, String)>> {
+    credentials::table
+        .inner_join(people::table.on(people::id.eq(credentials::person_id)))
+        .order(credentials::id.desc())
+        .select((CredentialRow::as_select(), people::name))
+        .load(conn)
+}
+
+/// Credentials whose status is `status` (for the status lists and the jobs).
+pub fn credentials_with_status(conn: &mut DbConn, status: &str) -> QueryResult<Vec<CredentialRow>> {
+    credentials::table
+        .filter(credentials::status.eq(status))
+        .order(credentials::id.asc())
+        .select(CredentialRow::as_select())
+        .load(conn)
+}
+
+pub struct StatusChange<'a> {
+    pub status: &'a str,
+    pub reason: Option<&'a str>,
+    pub suspended_until: Option<NaiveDateTime>,
+}
+
+pub fn set_status(
+    conn: &mut DbConn,
+    id: i64,
+    change: &StatusChange,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    diesel::update(credentials::table.find(id))
+        .set((
+            credentials::status.eq(change.status),
+            credentials::status_reason.eq(change.reason),
+            credentials::suspended_until.eq(change.suspended_until),
+            credentials::revoke_proposed_by.eq(None::<i64>),
+            credentials::revoke_proposed_reason.eq(None::<String>),
+            credentials::updated_at.eq(now),
+        ))
+        .execute(conn)
+}
+
+pub fn propose_revocation(
+    conn: &mut DbConn,
+    id: i64,
+    by: i64,
+    reason: &str,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    diesel::update(credentials::table.find(id))
+        .set((
+            credentials::revoke_proposed_by.eq(by),
+            credentials::revoke_proposed_reason.eq(reason),
+            credentials::updated_at.eq(now),
+        ))
+        .execute(conn)
+}
+
+/// Renewal: the same number, a new validity and no reminders sent yet.
+pub fn renew(
+    conn: &mut DbConn,
+    id: i64,
+    valid_until: NaiveDateTime,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    diesel::update(credentials::table.find(id))
+        .set((
+            credentials::status.eq("active"),
+            credentials::status_reason.eq(None::<String>),
+            credentials::valid_until.eq(valid_until),
+            credentials::reminded_90_at.eq(None::<NaiveDateTime>),
+            credentials::reminded_30_at.eq(None::<NaiveDateTime>),
+            credentials::updated_at.eq(now),
+        ))
+        .execute(conn)
+}
+
+pub fn mark_reminded(
+    conn: &mut DbConn,
+    id: i64,
+    days: u32,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    let target = credentials::table.find(id);
+    if days <= 30 {
+        diesel::update(target)
+            .set(credentials::reminded_30_at.eq(now))
+            .execute(conn)
+    } else {
+        diesel::update(target)
+            .set(credentials::reminded_90_at.eq(now))
+            .execute(conn)
+    }
+}
+
+pub struct NewEvent<'a> {
+    pub credential_id: i64,
+    pub action: &'a str,
+    pub from: Option<&'a str>,
+    pub to: &'a str,
+    pub reason: &'a str,
+    pub actor_id: Option<i64>,
+}
+
+pub fn insert_event(conn: &mut DbConn, e: &NewEvent, now: NaiveDateTime) -> QueryResult<usize> {
+    diesel::insert_into(credential_events::table)
+        .values((
+            credential_events::credential_id.eq(e.credential_id),
+            credential_events::action.eq(e.action),
+            credential_events::status_from.eq(e.from),
+            credential_events::status_to.eq(e.to),
+            credential_events::reason.eq(e.reason),
+            credential_events::actor_id.eq(e.actor_id),
+            credential_events::at.eq(now),
+        ))
+        .execute(conn)
+}
+
+pub fn events_of(conn: &mut DbConn, credential_id: i64) -> QueryResult<Vec<CredentialEventRow>> {
+    credential_events::table
+        .filter(credential_events::credential_id.eq(credential_id))
+        .order(credential_events::id.asc())
+        .select(CredentialEventRow::as_select())
+        .load(conn)
+}
+
+pub fn set_holder_ref(conn: &mut DbConn, person_id: i64, holder_ref: &str) -> QueryResult<usize> {
+    diesel::update(people::table.find(person_id))
+        .set(people::holder_ref.eq(holder_ref))
+        .execute(conn)
+}

@@ -1,0 +1,633 @@
+//! Certification pages: the doctor's cases (apply, timeline) and
+//! credentials; every case with the funnel chart; the committee's queue,
+//! dossiers, votes, credential actions and track policy; the printable
+//! certificate; and the public verification page.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+
+use crate::domain::access::{Permission, permits};
+use crate::domain::committee::Vote;
+use crate::domain::credential::Status;
+use crate::domain::pipeline::{FunnelRow, Kind, Stage};
+use crate::error::Error;
+use crate::i18n::Tr;
+use crate::services::committee::{self, Dossier, QueueLine, TrackPolicy};
+use crate::services::credentials::{self, Change, CredentialView, PublicView};
+use crate::services::pipeline::{self, CaseLine, CaseView, Funnel};
+use crate::services::training::{self, TrackSummary};
+use crate::web::error::PageError;
+use crate::web::pages::{Chrome, form_error, local_time, parse_form, render, see_other};
+use crate::web::session::{Page, client_ip};
+
+/// Formats times and stage names for the templates.
+struct Fmt {
+    tr: Tr,
+    tz: chrono_tz::Tz,
+}
+
+impl Fmt {
+    fn new(page: &Page) -> Fmt {
+        Fmt {
+            tr: page.tr,
+            tz: page.ctx.settings.time_zone,
+        }
+    }
+    fn when(&self, t: &DateTime<Utc>) -> String {
+        local_time(self.tz, t.naive_utc())
+    }
+    fn day(&self, t: &DateTime<Utc>) -> String {
+        t.with_timezone(&self.tz).format("%Y-%m-%d").to_string()
+    }
+    fn stage(&self, s: &Stage) -> String {
+        self.tr.t(&format!("stages.{}", s.as_str()))
+    }
+    fn reason(&self, r: &str) -> String {
+        self.tr.t(&format!("case_reasons.{r}"))
+    }
+    fn status(&self, s: &Status) -> String {
+        self.tr.t(&format!("credential_status.{}", s.as_str()))
+    }
+    fn waiting(&self, w: &str) -> String {
+        match w.split_once(':') {
+            Some((_, why)) => self.tr.t(&format!("ineligible.{why}")),
+            None => self.tr.t(&format!("case_waiting.{w}")),
+        }
+    }
+}
+
+// ----- the doctor -----
+
+#[derive(Template)]
+#[template(path = "certification/mine.html")]
+struct MinePage {
+    chrome: Chrome,
+    f: Fmt,
+    cases: Vec<CaseView>,
+    credentials: Vec<CredentialView>,
+    tracks: Vec<TrackSummary>,
+}
+
+async fn mine_page(
+    page: &Page,
+    chrome: Chrome,
+    status: StatusCode,
+) -> Result<HttpResponse, PageError> {
+    let caller = page.caller()?;
+    let cases = pipeline::my_cases(&page.ctx, caller).await?;
+    let credentials = credentials::mine(&page.ctx, caller).await?;
+    let tracks = training::tracks(&page.ctx, caller).await?;
+    render(
+        &MinePage {
+            chrome,
+            f: Fmt::new(page),
+            cases,
+            credentials,
+            tracks,
+        },
+        status,
+    )
+}
+
+pub async fn mine(page: Page) -> Result<HttpResponse, PageError> {
+    mine_page(&page, Chrome::new(&page), StatusCode::OK).await
+}
+
+#[derive(Deserialize)]
+pub struct ApplyForm {
+    #[serde(default)]
+    track: String,
+    #[serde(default)]
+    kind: String,
+}
+
+pub async fn apply(
+    page: Page,
+    req: HttpRequest,
+    body: web::Bytes,
+) -> Result<HttpResponse, PageError> {
+    let form: ApplyForm = parse_form(&req, &body)?;
+    let kind = if form.kind == "renewal" {
+        Kind::Renewal
+    } else {
+        Kind::Initial
+    };
+    match pipeline::apply(&page.ctx, page.caller()?, form.track, kind).await {
+        Ok(case) => Ok(see_other(&format!("/cases/{}", case.id))),
+        Err(e) => {
+            let (chrome, status) = form_error(Chrome::new(&page), e)?;
+            mine_page(&page, chrome, status).await
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "certification/case.html")]
+struct CasePage {
+    chrome: Chrome,
+    f: Fmt,
+    c: CaseView,
+}
+
+pub async fn case(page: Page, id: web::Path<i64>) -> Result<HttpResponse, PageError> {
+    let c = pipeline::case(&page.ctx, page.caller()?, id.into_inner()).await?;
+    render(
+        &CasePage {
+            chrome: Chrome::new(&page),
+            f: Fmt::new(&page),
+            c,
+        },
+        StatusCode::OK,
+    )
+}
+
+// ----- every case and the funnel -----
+
+/// One bar of the funnel chart, in SVG units.
+pub struct Bar {
+    pub label: String,
+    pub reached: u32,
+    pub current: u32,
+    pub pass_rate: String,
+    pub y: u32,
+    pub width: u32,
+}
+
+#[derive(Template)]
+#[template(path = "certification/cases.html")]
+struct CasesPage {
+    chrome: Chrome,
+    f: Fmt,
+    cases: Vec<CaseLine>,
+    funnels: Vec<(Funnel, Vec<Bar>)>,
+    may_decide: bool,
+}
+
+fn bars(f: &Fmt, rows: &[FunnelRow]) -> Vec<Bar> {
+    let max = rows.iter().map(|r| r.reached).max().unwrap_or(0).max(1);
+    rows.iter()
+        .enumerate()
+        .map(|(i, r)| Bar {
+            label: f.stage(&r.stage),
+            reached: r.reached,
+            current: r.current,
+            pass_rate: r
+                .pass_rate
+                .map(|p| format!("{p}%"))
+                .unwrap_or_else(|| "–".to_owned()),
+            y: i as u32 * 30,
+            width: r.reached * 400 / max,
+        })
+        .collect()
+}
+
+pub async fn cases(page: Page) -> Result<HttpResponse, PageError> {
+    let caller = page.caller()?;
+    let cases = pipeline::cases(&page.ctx, caller, None).await?;
+    let f = Fmt::new(&page);
+    let mut funnels = Vec::new();
+    for t in pipeline::track_keys(&page.ctx, caller).await? {
+        let funnel = pipeline::funnel(&page.ctx, caller, t).await?;
+        let b = bars(&f, &funnel.initial);
+        funnels.push((funnel, b));
+    }
+    render(
+        &CasesPage {
+            chrome: Chrome::new(&page),
+            may_decide: permits(&caller.principal, Permission::Decide),
+            f,
+            cases,
+            funnels,
+        },
+        StatusCode::OK,
+    )
+}
+
+// ----- the committee -----
+
+#[derive(Template)]
+#[template(path = "certification/queue.html")]
+struct QueuePage {
+    chrome: Chrome,
+    f: Fmt,
+    lines: Vec<QueueLine>,
+}
+
+pub async fn queue(page: Page) -> Result<HttpResponse, PageError> {
+    let lines = committee::queue(&page.ctx, page.caller()?).await?;
+    render(
+        &QueuePage {
+            chrome: Chrome::new(&page),
+            f: Fmt::new(&page),
+            lines,
+        },
+        StatusCode::OK,
+    )
+}
+
+#[derive(Template)]
+#[template(path = "certification/dossier.html")]
+struct DossierPage {
+    chrome: Chrome,
+    f: Fmt,
+    d: Dossier,
+    may_decide: bool,
+}
+
+async fn dossier_page(
+    page: &Page,
+    id: i64,
+    chrome: Chrome,
+    status: StatusCode,
+) -> Result<HttpResponse, PageError> {
+    let caller = page.caller()?;
+    let d = committee::dossier(&page.ctx, caller, id).await?;
+    render(
+        &DossierPage {
+            chrome,
+            f: Fmt::new(page),
+            may_decide: permits(&caller.principal, Permission::Decide),
+            d,
+        },
+        status,
+    )
+}
+
+pub async fn dossier(page: Page, id: web::Path<i64>) -> Result<HttpResponse, PageError> {
+    dossier_page(&page, id.into_inner(), Chrome::new(&page), StatusCode::OK).await
+}
+
+#[derive(Deserialize)]
+pub struct VoteForm {
+    #[serde(default)]
+    vote: String,
+    #[serde(default)]
+    reason: String,
+}
+
+pub async fn vote(
+    page: Page,
+    req: HttpRequest,
+    id: web::Path<i64>,
+    body: web::Bytes,
+) -> Result<HttpResponse, PageError> {
+    let id = id.into_inner();
+    let form: VoteForm = parse_form(&req, &body)?;
+    let result = match Vote::parse(&form.vote) {
+        Some(v) => committee::vote(&page.ctx, page.caller()?, id, v, form.reason).await,
+        None => Err(Error::invalid("vote", "choose approve or reject")),
+    };
+    match result {
+        Ok(_) => Ok(see_other(&format!("/committee/cases/{id}"))),
+        Err(e) => {
+            let (chrome, status) = form_error(Chrome::new(&page), e)?;
+            dossier_page(&page, id, chrome, status).await
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "certification/policy.html")]
+struct PolicyPage {
+    chrome: Chrome,
+    key: String,
+    p: TrackPolicy,
+}
+
+pub async fn policy(page: Page, key: web::Path<String>) -> Result<HttpResponse, PageError> {
+    let key = key.into_inner();
+    let p = committee::policy(&page.ctx, page.caller()?, key.clone()).await?;
+    render(
+        &PolicyPage {
+            chrome: Chrome::new(&page),
+            key,
+            p,
+        },
+        StatusCode::OK,
+    )
+}
+
+#[derive(Deserialize)]
+pub struct PolicyForm {
+    #[serde(default)]
+    code: String,
+    #[serde(default)]
+    validity_months: String,
+    #[serde(default)]
+    renewal_credit_hours: String,
+    #[serde(default)]
+    stage_attempts: String,
+    #[serde(default)]
+    retake_wait_days: String,
+    #[serde(default)]
+    cooloff_days: String,
+    #[serde(default)]
+    requires_practical: Option<String>,
+    #[serde(default)]
+    quorum: String,
+}
+
+fn whole(field: &str, v: &str) -> Result<i64, Error> {
+    v.trim()
+        .parse()
+        .map_err(|_| Error::invalid(field, "must be a whole number"))
+}
+
+impl PolicyForm {
+    fn policy(&self) -> Result<TrackPolicy, Error> {
+        Ok(TrackPolicy {
+            code: self.code.clone(),
+            validity_months: whole("validity_months", &self.validity_months)?,
+            renewal_credit_hours: self
+                .renewal_credit_hours
+                .trim()
+                .parse()
+                .map_err(|_| Error::invalid("renewal_credit_hours", "must be a number"))?,
+            stage_attempts: whole("stage_attempts", &self.stage_attempts)?,
+            retake_wait_days: whole("retake_wait_days", &self.retake_wait_days)?,
+            cooloff_days: whole("cooloff_days", &self.cooloff_days)?,
+            requires_practical: self.requires_practical.is_some(),
+            quorum: whole("quorum", &self.quorum)?,
+        })
+    }
+}
+
+pub async fn set_policy(
+    page: Page,
+    req: HttpRequest,
+    key: web::Path<String>,
+    body: web::Bytes,
+) -> Result<HttpResponse, PageError> {
+    let key = key.into_inner();
+    let form: PolicyForm = parse_form(&req, &body)?;
+    let result = match form.policy() {
+        Ok(p) => committee::set_policy(&page.ctx, page.caller()?, key.clone(), p).await,
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(p) => render(
+            &PolicyPage {
+                chrome: Chrome::new(&page).notice("policy.saved"),
+                key,
+                p,
+            },
+            StatusCode::OK,
+        ),
+        Err(e) => {
+            let (chrome, status) = form_error(Chrome::new(&page), e)?;
+            let p = committee::policy(&page.ctx, page.caller()?, key.clone()).await?;
+            render(&PolicyPage { chrome, key, p }, status)
+        }
+    }
+}
+
+// ----- credentials -----
+
+#[derive(Template)]
+#[template(path = "certification/certificate.html")]
+struct CertificatePage {
+    chrome: Chrome,
+    f: Fmt,
+    c: CredentialView,
+    qr: String,
+    may_decide: bool,
+}
+
+async fn certificate_page(
+    page: &Page,
+    number: String,
+    chrome: Chrome,
+    status: StatusCode,
+) -> Result<HttpResponse, PageError> {
+    let caller = page.caller()?;
+    let c = credentials::credential(&page.ctx, caller, number).await?;
+    let qr = credentials::qr_svg(&page.ctx, &c.number)?;
+    render(
+        &CertificatePage {
+            chrome,
+            f: Fmt::new(page),
+            may_decide: permits(&caller.principal, Permission::Decide),
+            c,
+            qr,
+        },
+        status,
+    )
+}
+
+pub async fn certificate(page: Page, number: web::Path<String>) -> Result<HttpResponse, PageError> {
+    certificate_page(
+        &page,
+        number.into_inner(),
+        Chrome::new(&page),
+        StatusCode::OK,
+    )
+    .await
+}
+
+/// The signed credential as a file to keep.
+pub async fn signed(page: Page, number: web::Path<String>) -> Result<HttpResponse, PageError> {
+    let number = number.into_inner();
+    let jwt = credentials::signed(&page.ctx, page.caller()?, number.clone()).await?;
+    Ok(HttpResponse::Ok()
+        .content_type("application/vc+jwt")
+        .insert_header((
+            actix_web::http::header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"{number}.jwt\""),
+        ))
+        .body(jwt))
+}
+
+#[derive(Deserialize)]
+pub struct StatusForm {
+    #[serde(default)]
+    action: String,
+    #[serde(default)]
+    reason: String,
+    /// A date (YYYY-MM-DD) in the alliance's time zone, optional.
+    #[serde(default)]
+    until: String,
+}
+
+pub async fn change_status(
+    page: Page,
+    req: HttpRequest,
+    number: web::Path<String>,
+    body: web::Bytes,
+) -> Result<HttpResponse, PageError> {
+    let number = number.into_inner();
+    let form: StatusForm = parse_form(&req, &body)?;
+    let tz = page.ctx.settings.time_zone;
+    let change = match form.action.as_str() {
+        "suspend" => match form.until.trim() {
+            "" => Ok(Change::Suspend { until: None }),
+            d => chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d")
+                .ok()
+                .and_then(|d| d.and_hms_opt(0, 0, 0))
+                .and_then(|t| t.and_local_timezone(tz).single())
+                .map(|t| Change::Suspend {
+                    until: Some(t.with_timezone(&Utc)),
+                })
+                .ok_or_else(|| Error::invalid("until", "must be a date like 2027-06-30")),
+        },
+        "reinstate" => Ok(Change::Reinstate),
+        "revoke" => Ok(Change::Revoke),
+        _ => Err(Error::invalid(
+            "action",
+            "must be suspend, reinstate or revoke",
+        )),
+    };
+    let result = match change {
+        Ok(c) => {
+            credentials::change(&page.ctx, page.caller()?, number.clone(), c, form.reason).await
+        }
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(_) => Ok(see_other(&format!("/credentials/{number}"))),
+        Err(e) => {
+            let (chrome, status) = form_error(Chrome::new(&page), e)?;
+            certificate_page(&page, number, chrome, status).await
+        }
+    }
+}
+
+// ----- public verification -----
+
+#[derive(Template)]
+#[template(path = "certification/verify.html")]
+struct VerifyPage {
+    chrome: Chrome,
+    f: Fmt,
+    number: String,
+    v: Option<PublicView>,
+}
+
+#[derive(Deserialize)]
+pub struct VerifyQuery {
+    #[serde(default)]
+    number: Option<String>,
+}
+
+async fn verify_page(
+    page: &Page,
+    req: &HttpRequest,
+    number: Option<String>,
+) -> Result<HttpResponse, PageError> {
+    let Some(number) = number.filter(|n| !n.trim().is_empty()) else {
+        return render(
+            &VerifyPage {
+                chrome: Chrome::new(page),
+                f: Fmt::new(page),
+                number: String::new(),
+                v: None,
+            },
+            StatusCode::OK,
+        );
+    };
+    match credentials::verify(&page.ctx, client_ip(req), number.clone()).await {
+        Ok(v) => render(
+            &VerifyPage {
+                chrome: Chrome::new(page),
+                f: Fmt::new(page),
+                number,
+                v: Some(v),
+            },
+            StatusCode::OK,
+        ),
+        Err(Error::NotFound) => {
+            let mut chrome = Chrome::new(page);
+            chrome.error = Some(page.tr.t("verify.unknown"));
+            render(
+                &VerifyPage {
+                    chrome,
+                    f: Fmt::new(page),
+                    number,
+                    v: None,
+                },
+                StatusCode::NOT_FOUND,
+            )
+        }
+        Err(e) => {
+            let (chrome, status) = form_error(Chrome::new(page), e)?;
+            render(
+                &VerifyPage {
+                    chrome,
+                    f: Fmt::new(page),
+                    number,
+                    v: None,
+                },
+                status,
+            )
+        }
+    }
+}
+
+pub async fn verify_form(
+    page: Page,
+    req: HttpRequest,
+    q: web::Query<VerifyQuery>,
+) -> Result<HttpResponse, PageError> {
+    verify_page(&page, &req, q.into_inner().number).await
+}
+
+pub async fn verify(
+    page: Page,
+    req: HttpRequest,
+    number: web::Path<String>,
+) -> Result<HttpResponse, PageError> {
+    verify_page(&page, &req, Some(number.into_inner())).await
+}
+
+// ----- published keys and lists -----
+
+/// The alliance's public key as a JWK set.
+pub async fn jwks(ctx: web::Data<crate::services::Ctx>) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("application/jwk-set+json")
+        .insert_header(("Cache-Control", "public, max-age=3600"))
+        .body(ctx.signer.jwks().to_string())
+}
+
+/// A signed Bitstring Status List credential (`revocation` or `suspension`).
+pub async fn status_list(
+    ctx: web::Data<crate::services::Ctx>,
+    purpose: web::Path<String>,
+) -> Result<HttpResponse, PageError> {
+    let purpose = credentials::Purpose::parse(&purpose).ok_or(PageError(Error::NotFound))?;
+    let jwt = credentials::status_list(&ctx, purpose).await?;
+    Ok(HttpResponse::Ok()
+        .content_type("application/vc+jwt")
+        .insert_header(("Cache-Control", "public, max-age=300"))
+        .body(jwt))
+}
+
+/// The issuer's profile.
+pub async fn issuer(ctx: web::Data<crate::services::Ctx>) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("application/ld+json")
+        .body(credentials::issuer_profile(&ctx).to_string())
+}
+
+#[derive(Template)]
+#[template(path = "certification/credentials.html")]
+struct CredentialsPage {
+    chrome: Chrome,
+    f: Fmt,
+    list: Vec<CredentialView>,
+}
+
+/// Every credential (committee and admins).
+pub async fn all_credentials(page: Page) -> Result<HttpResponse, PageError> {
+    let list = credentials::all(&page.ctx, page.caller()?).await?;
+    render(
+        &CredentialsPage {
+            chrome: Chrome::new(&page),
+            f: Fmt::new(&page),
+            list,
+        },
+        StatusCode::OK,
+    )
+}
