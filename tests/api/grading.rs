@@ -34,7 +34,7 @@ struct World {
     examiners: Vec<(i64, String)>,
 }
 
-async fn person(
+pub(crate) async fn person(
     app: &TestApp,
     admin: &str,
     email: &str,
@@ -382,7 +382,7 @@ async fn a_disagreement_beyond_the_tolerance_brings_a_third_marker(app: TestApp)
     assert_eq!(app.count("marking_tasks"), 3, "no fourth marking");
 }
 
-fn close_exam(app: &TestApp, exam: i64) {
+pub(crate) fn close_exam(app: &TestApp, exam: i64) {
     let sql = match app.backend {
         Backend::Sqlite => {
             format!("UPDATE exams SET closes_at = datetime('now', '-1 minutes') WHERE id = {exam}")

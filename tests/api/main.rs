@@ -10,6 +10,7 @@ mod admin;
 mod api;
 mod banks;
 mod browser;
+mod certification;
 mod exams;
 mod grading;
 mod mail;

@@ -127,21 +127,21 @@ pub(crate) fn load_training(app: &TestApp) -> PathBuf {
     dir
 }
 
-async fn browser_for(app: &TestApp, email: &str) -> reqwest::Client {
+pub(crate) async fn browser_for(app: &TestApp, email: &str) -> reqwest::Client {
     let client = app.new_browser();
     let res = app.sign_in(&client, email, DOCTOR_PASSWORD).await;
     assert_eq!(res.status(), 303, "{email} signs in");
     client
 }
 
-async fn admin_browser(app: &TestApp) -> reqwest::Client {
+pub(crate) async fn admin_browser(app: &TestApp) -> reqwest::Client {
     let client = app.new_browser();
     let res = app.sign_in(&client, ADMIN_EMAIL, ADMIN_PASSWORD).await;
     assert_eq!(res.status(), 303);
     client
 }
 
-async fn study(app: &TestApp, client: &reqwest::Client, lesson: &str) {
+pub(crate) async fn study(app: &TestApp, client: &reqwest::Client, lesson: &str) {
     let path = format!("/courses/fever-course/lessons/{lesson}");
     let (status, html) = app.page(client, &path).await;
     assert_eq!(status, 200, "{html}");
@@ -408,7 +408,7 @@ async fn lesson_markdown_is_sanitised_in_the_editor_preview_and_the_page(app: Te
 
 /// Schedules a session of the track's workshop through the admin page, as
 /// a minute in the future, and returns its id.
-async fn schedule_session(
+pub(crate) async fn schedule_session(
     app: &TestApp,
     admin: &reqwest::Client,
     capacity: &str,
@@ -452,7 +452,7 @@ async fn schedule_session(
 }
 
 /// Moves a session's start (time passing, as far as the rules can tell).
-fn start_session_in(app: &TestApp, session: i64, seconds: i64) {
+pub(crate) fn start_session_in(app: &TestApp, session: i64, seconds: i64) {
     let sql = match app.backend {
         Backend::Sqlite => format!(
             "UPDATE workshop_sessions SET starts_at = datetime('now', '{seconds} seconds') WHERE id = {session}"
@@ -467,7 +467,7 @@ fn start_session_in(app: &TestApp, session: i64, seconds: i64) {
         .unwrap();
 }
 
-async fn sign_up(app: &TestApp, client: &reqwest::Client, session: i64) -> u16 {
+pub(crate) async fn sign_up(app: &TestApp, client: &reqwest::Client, session: i64) -> u16 {
     app.submit(
         client,
         "/workshops",
@@ -479,7 +479,7 @@ async fn sign_up(app: &TestApp, client: &reqwest::Client, session: i64) -> u16 {
     .as_u16()
 }
 
-async fn take_quiz(app: &TestApp, client: &reqwest::Client, answer: &str) -> String {
+pub(crate) async fn take_quiz(app: &TestApp, client: &reqwest::Client, answer: &str) -> String {
     let res = app
         .submit(
             client,

@@ -1,0 +1,793 @@
+//! The certification pipeline over HTTP on both databases: a doctor goes
+//! from applied to certified with refusals at each gate; the signed
+//! credential verifies with the published key and fails when a byte is
+//! changed; the status lists follow suspension and revocation at once; the
+//! verification page shows the status; the expiry job; renewal keeps the
+//! number.
+
+use gatekeeper::domain::credential::CredentialNumber;
+use gatekeeper::domain::signing;
+use gatekeeper::domain::status_list::Bitstring;
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use crate::exams::{doctor, scheduled, setup};
+use crate::grading::{close_exam, person};
+use crate::helpers::{Backend, TestApp};
+use crate::on_both_databases;
+use crate::training::{
+    admin_browser, browser_for, load_training, schedule_session, sign_up, start_session_in, study,
+    take_quiz,
+};
+
+on_both_databases!(
+    a_doctor_goes_from_applied_to_certified_with_refusals_at_each_gate,
+    the_credential_verifies_and_its_status_follows_the_committee,
+    expiry_and_renewal_keep_the_number,
+);
+
+fn objective_exam(stage: &str) -> Value {
+    let mut body = crate::exams::exam_body(-1, 120, 60);
+    body["stage"] = json!(stage);
+    body["title"] = json!(format!("Paediatrics {stage} exam"));
+    body["blueprint"] = json!({"sections": [
+        {"title": "Knowledge", "topics": ["fever"], "kinds": ["single", "true_false"], "mix": {"2": 3, "3": 2}, "points": 2}
+    ]});
+    body
+}
+
+fn case_exam() -> Value {
+    let mut body = crate::exams::exam_body(-1, 120, 60);
+    body["stage"] = json!("case");
+    body["title"] = json!("Paediatrics case assessment");
+    body["blueprint"] = json!({"sections": [
+        {"title": "Case", "topics": ["fever"], "kinds": ["case"], "mix": {"4": 1}, "points": 10}
+    ]});
+    body
+}
+
+async fn my_case(app: &TestApp, token: &str) -> Value {
+    let (status, cases) = app.api(Method::GET, "/api/v1/me/cases", token, None).await;
+    assert_eq!(status, 200, "{cases}");
+    cases[0].clone()
+}
+
+/// The doctor sits an exam: registered by the admin (through the pipeline),
+/// starts and submits; the paper is then scored `fraction` of its points
+/// (the marking itself is proven in the grading tests), the exam closes and
+/// its owner releases the results.
+async fn sit_and_release(
+    app: &TestApp,
+    admin: &str,
+    exam: i64,
+    doctor_id: i64,
+    token: &str,
+    fraction: f64,
+) {
+    let (status, body) = app
+        .api(
+            Method::POST,
+            &format!("/api/v1/exams/{exam}/registrations"),
+            admin,
+            Some(json!({"person_id": doctor_id})),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let (status, attempt) = app
+        .api(
+            Method::POST,
+            &format!("/api/v1/exams/{exam}/attempts"),
+            token,
+            None,
+        )
+        .await;
+    assert!(status == 200 || status == 201, "{attempt}");
+    let id = attempt["id"].as_i64().unwrap();
+    let (status, body) = app
+        .api(
+            Method::POST,
+            &format!("/api/v1/attempts/{id}/submit"),
+            token,
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    app.exec(&format!(
+        "UPDATE attempt_items SET score = points * {fraction}, marked_at = '2026-01-01 00:00:00' WHERE attempt_id = {id}"
+    ));
+    close_exam(app, exam);
+    let (status, body) = app
+        .api(
+            Method::POST,
+            &format!("/api/v1/exams/{exam}/release"),
+            admin,
+            None,
+        )
+        .await;
+    assert_eq!(status, 204, "{body}");
+}
+
+/// Three committee members from other institutions and one from the
+/// doctor's own.
+async fn committee(app: &TestApp, admin: &str, own: i64) -> (Vec<String>, String) {
+    let (_, other) = app
+        .api(Method::POST, "/api/v1/institutions", admin, Some(json!({"name": "Children's Hospital", "level": "tertiary", "region": "Yuzhong", "alliance_member": true})))
+        .await;
+    let other = other["id"].as_i64().unwrap();
+    let mut members = Vec::new();
+    for name in ["zhou", "qian", "sun"] {
+        let (_, token) = person(
+            app,
+            admin,
+            &format!("{name}@chh.example"),
+            name,
+            json!(["committee"]),
+            Some(other),
+        )
+        .await;
+        members.push(token);
+    }
+    let (_, conflicted) = person(
+        app,
+        admin,
+        "wu@longxi.example",
+        "wu",
+        json!(["committee"]),
+        Some(own),
+    )
+    .await;
+    (members, conflicted)
+}
+
+async fn vote(app: &TestApp, token: &str, case: i64, vote: &str) -> (u16, Value) {
+    app.api(
+        Method::POST,
+        &format!("/api/v1/cases/{case}/votes"),
+        token,
+        Some(
+            json!({"vote": vote, "reason": format!("{vote}: the evidence is complete and sound")}),
+        ),
+    )
+    .await
+}
+
+/// The whole journey; returns (admin token, doctor id, doctor token,
+/// committee tokens, credential number).
+async fn certify(app: &TestApp) -> (String, i64, String, Vec<String>, String) {
+    let (admin, li_id, li_token) = setup(app).await;
+    load_training(app);
+    let (_, me) = app.api(Method::GET, "/api/v1/people", &admin, None).await;
+    let longxi = me
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["id"] == li_id)
+        .unwrap()["institution_id"]
+        .as_i64()
+        .unwrap();
+    let written = scheduled(app, &admin, objective_exam("written")).await;
+    let case_stage = scheduled(app, &admin, case_exam()).await;
+
+    // Applying opens the case: eligibility is checked and training opens.
+    let (status, case) = app
+        .api(
+            Method::POST,
+            "/api/v1/cases",
+            &li_token,
+            Some(json!({"track": "paediatrics"})),
+        )
+        .await;
+    assert_eq!(status, 201, "{case}");
+    assert_eq!(case["stage"], "training");
+    let reasons: Vec<&str> = case["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["reason"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        reasons,
+        ["applied", "eligibility_confirmed", "training_opened"]
+    );
+    let case_id = case["id"].as_i64().unwrap();
+    // One open case per track.
+    let (status, err) = app
+        .api(
+            Method::POST,
+            "/api/v1/cases",
+            &li_token,
+            Some(json!({"track": "paediatrics"})),
+        )
+        .await;
+    assert_eq!(status, 409, "{err}");
+    // The written exam is refused while the case is in training.
+    let (status, err) = app
+        .api(
+            Method::POST,
+            &format!("/api/v1/exams/{written}/registrations"),
+            &admin,
+            Some(json!({"person_id": li_id})),
+        )
+        .await;
+    assert_eq!(status, 409);
+    assert_eq!(err["error"]["field"], "case");
+    assert!(
+        err["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("at training"),
+        "{err}"
+    );
+
+    // Training: lessons, the module quiz and the workshop, over the pages.
+    let li = browser_for(app, "li@longxi.example").await;
+    let admin_pages = admin_browser(app).await;
+    for lesson in ["measuring", "red-flags", "antipyretics"] {
+        study(app, &li, lesson).await;
+    }
+    take_quiz(app, &li, "true").await;
+    assert_eq!(
+        my_case(app, &li_token).await["stage"],
+        "training",
+        "the workshop is still to do"
+    );
+    let session = schedule_session(app, &admin_pages, "10", 1).await;
+    assert_eq!(sign_up(app, &li, session).await, 303);
+    start_session_in(app, session, -60);
+    let roster = format!("/workshops/sessions/{session}");
+    let res = app
+        .submit(
+            &admin_pages,
+            &roster,
+            &format!("{roster}/attendance"),
+            &[("person_id", &li_id.to_string()), ("attended", "true")],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(
+        my_case(app, &li_token).await["stage"],
+        "written_exam",
+        "training complete moves the case on"
+    );
+
+    // The case exam is refused at the written stage.
+    let (status, _) = app
+        .api(
+            Method::POST,
+            &format!("/api/v1/exams/{case_stage}/registrations"),
+            &admin,
+            Some(json!({"person_id": li_id})),
+        )
+        .await;
+    assert_eq!(status, 409);
+    sit_and_release(app, &admin, written, li_id, &li_token, 1.0).await;
+    assert_eq!(my_case(app, &li_token).await["stage"], "case_assessment");
+    sit_and_release(app, &admin, case_stage, li_id, &li_token, 0.8).await;
+    let case = my_case(app, &li_token).await;
+    assert_eq!(case["stage"], "committee_review");
+
+    // The committee: a member of the doctor's institution may not vote; no
+    // decision without the quorum; votes stay secret until the decision.
+    let (members, conflicted) = committee(app, &admin, longxi).await;
+    let (status, _) = vote(app, &conflicted, case_id, "approve").await;
+    assert_eq!(status, 403);
+    let (status, _) = vote(app, &li_token, case_id, "approve").await;
+    assert_eq!(status, 403, "a doctor is not the committee");
+    let (_, queue) = app
+        .api(Method::GET, "/api/v1/committee/queue", &members[0], None)
+        .await;
+    assert_eq!(queue[0]["case_id"], case_id);
+    let (status, dossier) = app
+        .api(
+            Method::GET,
+            &format!("/api/v1/cases/{case_id}/dossier"),
+            &members[0],
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{dossier}");
+    assert_eq!(dossier["exams"].as_array().unwrap().len(), 2);
+    assert_eq!(dossier["training"]["workshops"][0]["attended"], true);
+    let (status, _) = vote(app, &members[0], case_id, "approve").await;
+    assert_eq!(status, 201);
+    let (status, err) = vote(app, &members[0], case_id, "approve").await;
+    assert_eq!(status, 409, "one vote per member: {err}");
+    let (_, after_two) = vote(app, &members[1], case_id, "reject").await;
+    assert_eq!(
+        after_two["stage"], "committee_review",
+        "no decision without quorum"
+    );
+    let (_, seen) = app
+        .api(
+            Method::GET,
+            &format!("/api/v1/cases/{case_id}/dossier"),
+            &members[2],
+            None,
+        )
+        .await;
+    assert_eq!(seen["votes_cast"], 2);
+    assert_eq!(
+        seen["votes"].as_array().unwrap().len(),
+        0,
+        "others' votes are secret"
+    );
+    let (status, decided) = vote(app, &members[2], case_id, "approve").await;
+    assert_eq!(status, 201, "{decided}");
+    assert_eq!(decided["stage"], "certified");
+    let number = decided["credential_number"].as_str().unwrap().to_owned();
+    let parsed = CredentialNumber::parse(&number).expect("a valid number with its check digit");
+    assert_eq!(parsed.code, "PAED");
+    let (_, seen) = app
+        .api(
+            Method::GET,
+            &format!("/api/v1/cases/{case_id}/dossier"),
+            &members[2],
+            None,
+        )
+        .await;
+    assert_eq!(
+        seen["votes"].as_array().unwrap().len(),
+        3,
+        "votes are shown once decided"
+    );
+    assert!(
+        app.mail_to("li@longxi.example")
+            .iter()
+            .any(|m| m.subject.contains(&number)),
+        "the holder is told"
+    );
+    // The timeline records every stage in order.
+    let case = my_case(app, &li_token).await;
+    let stages: Vec<&str> = case["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["to"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        stages,
+        [
+            "applied",
+            "eligible",
+            "training",
+            "written_exam",
+            "case_assessment",
+            "committee_review",
+            "certified"
+        ]
+    );
+    // The doctor sees it on their page; the funnel counts it.
+    let (status, page) = app.page(&li, &format!("/cases/{case_id}")).await;
+    assert_eq!(status, 200);
+    assert!(page.contains(&number));
+    let (_, funnel) = app
+        .api(
+            Method::GET,
+            "/api/v1/tracks/paediatrics/funnel",
+            &admin,
+            None,
+        )
+        .await;
+    assert_eq!(funnel["initial"][6]["reached"], 1);
+    assert_eq!(funnel["initial"][6]["stage"], "certified");
+    (admin, li_id, li_token, members, number)
+}
+
+async fn a_doctor_goes_from_applied_to_certified_with_refusals_at_each_gate(app: TestApp) {
+    let (admin, _, li_token, _, number) = certify(&app).await;
+    // The pages render in full (no untranslated keys) for the doctor and
+    // for an admin, who sees every case and the funnel but cannot vote.
+    let li = browser_for(&app, "li@longxi.example").await;
+    let admin_pages = admin_browser(&app).await;
+    let case_id = my_case(&app, &li_token).await["id"].as_i64().unwrap();
+    for (client, path) in [
+        (&li, "/certification".to_owned()),
+        (&li, format!("/credentials/{number}")),
+        (&admin_pages, "/admin/cases".to_owned()),
+        (&admin_pages, "/committee".to_owned()),
+        (&admin_pages, format!("/committee/cases/{case_id}")),
+        (&admin_pages, "/committee/credentials".to_owned()),
+    ] {
+        let (status, html) = app.page(client, &path).await;
+        assert_eq!(status, 200, "{path}: {html}");
+        for raw in [
+            "stages.",
+            "cert.",
+            "committee.",
+            "credential_status.",
+            "case_reasons.",
+            "verify.",
+        ] {
+            assert!(
+                !html.contains(raw),
+                "{path} shows an untranslated key {raw}"
+            );
+        }
+    }
+    let (_, certificate) = app.page(&li, &format!("/credentials/{number}")).await;
+    assert!(
+        certificate.contains("<svg"),
+        "the certificate carries its QR code"
+    );
+    assert!(
+        !certificate.contains("change-status"),
+        "the holder has no committee actions"
+    );
+    let (_, dossier) = app
+        .page(&admin_pages, &format!("/committee/cases/{case_id}"))
+        .await;
+    assert!(
+        !dossier.contains("cast-vote"),
+        "an admin is not the committee"
+    );
+    let (status, _) = app.page(&li, "/admin/cases").await;
+    assert_eq!(status, 403, "a doctor does not see every case");
+    // Another doctor's case cannot be read by this one.
+    let (_, inst) = app
+        .api(Method::GET, "/api/v1/institutions", &admin, None)
+        .await;
+    let (_, wang) = doctor(&app, &admin, inst[0]["id"].as_i64().unwrap(), "wang").await;
+    let (status, case) = app
+        .api(
+            Method::POST,
+            "/api/v1/cases",
+            &wang,
+            Some(json!({"track": "paediatrics"})),
+        )
+        .await;
+    assert_eq!(status, 201);
+    let (status, _) = app
+        .api(
+            Method::GET,
+            &format!("/api/v1/cases/{}", case["id"]),
+            &li_token,
+            None,
+        )
+        .await;
+    assert_eq!(status, 403);
+    // A certified doctor cannot open a second first-time case.
+    let (status, err) = app
+        .api(
+            Method::POST,
+            "/api/v1/cases",
+            &li_token,
+            Some(json!({"track": "paediatrics"})),
+        )
+        .await;
+    assert_eq!(status, 409);
+    assert!(
+        err["error"]["message"].as_str().unwrap().contains("renew"),
+        "{err}"
+    );
+}
+
+fn list_bit(app_jwt: &str, jwks: &Value, index: u64) -> bool {
+    let claims =
+        signing::verify(app_jwt, jwks, chrono::Utc::now()).expect("the status list verifies");
+    let encoded = claims["credentialSubject"]["encodedList"].as_str().unwrap();
+    Bitstring::decode(encoded).unwrap().get(index as usize)
+}
+
+async fn fetch(app: &TestApp, path: &str) -> (u16, String) {
+    let res = reqwest::get(app.url(path)).await.unwrap();
+    (res.status().as_u16(), res.text().await.unwrap())
+}
+
+async fn the_credential_verifies_and_its_status_follows_the_committee(app: TestApp) {
+    let (admin, _, li_token, members, number) = certify(&app).await;
+    let (_, jwks) = fetch(&app, "/.well-known/jwks.json").await;
+    let jwks: Value = serde_json::from_str(&jwks).unwrap();
+
+    // The signed credential verifies with the published key...
+    let res = reqwest::Client::new()
+        .get(app.url(&format!("/api/v1/credentials/{number}/signed")))
+        .bearer_auth(&li_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let jwt = res.text().await.unwrap();
+    let claims = signing::verify(&jwt, &jwks, chrono::Utc::now()).expect("the credential verifies");
+    assert!(
+        claims["type"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("OpenBadgeCredential"))
+    );
+    assert_eq!(
+        claims["credentialSubject"]["achievement"]["achievementType"],
+        "Certification"
+    );
+    assert!(claims["jti"].as_str().unwrap().ends_with(&number));
+    assert!(
+        !claims["sub"].as_str().unwrap().contains("li"),
+        "no personal data in the subject id"
+    );
+    // ... and fails when one byte is changed.
+    let mut bytes = jwt.clone().into_bytes();
+    let at = jwt.find('.').unwrap() + 10;
+    bytes[at] = if bytes[at] == b'A' { b'B' } else { b'A' };
+    let tampered = String::from_utf8(bytes).unwrap();
+    assert!(signing::verify(&tampered, &jwks, chrono::Utc::now()).is_err());
+    // Another doctor may not download it.
+    let (_, inst) = app
+        .api(Method::GET, "/api/v1/institutions", &members[0], None)
+        .await;
+    let (_, wang) = doctor(&app, &admin, inst[0]["id"].as_i64().unwrap(), "wang").await;
+    let (status, _) = app
+        .api(
+            Method::GET,
+            &format!("/api/v1/credentials/{number}"),
+            &wang,
+            None,
+        )
+        .await;
+    assert_eq!(status, 403);
+
+    let entries = claims["credentialStatus"].as_array().unwrap();
+    let index = |purpose: &str| -> u64 {
+        entries
+            .iter()
+            .find(|e| e["statusPurpose"] == purpose)
+            .unwrap()["statusListIndex"]
+            .as_str()
+            .unwrap()
+            .parse()
+            .unwrap()
+    };
+    let (suspension, revocation) = (index("suspension"), index("revocation"));
+    let bit = |purpose: &'static str, i: u64| {
+        let jwks = jwks.clone();
+        let app = &app;
+        async move {
+            let (status, list) = fetch(app, &format!("/status-lists/{purpose}")).await;
+            assert_eq!(status, 200);
+            list_bit(&list, &jwks, i)
+        }
+    };
+    assert!(!bit("suspension", suspension).await);
+    let (status, page) = fetch(&app, &format!("/verify/{number}")).await;
+    assert_eq!(status, 200);
+    assert!(
+        page.contains("id=\"status\" class=\"status status-active\"")
+            || page.contains("status-active"),
+        "{page}"
+    );
+    assert!(
+        !page.contains("li@longxi.example"),
+        "nothing more personal than the name"
+    );
+
+    // Suspension shows at once; a doctor cannot suspend.
+    let status_body =
+        |action: &str| json!({"action": action, "reason": "complaint under investigation"});
+    let path = format!("/api/v1/credentials/{number}/status");
+    let (status, _) = app
+        .api(Method::POST, &path, &li_token, Some(status_body("suspend")))
+        .await;
+    assert_eq!(status, 403);
+    let (status, body) = app
+        .api(
+            Method::POST,
+            &path,
+            &members[0],
+            Some(status_body("suspend")),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert!(bit("suspension", suspension).await);
+    let (_, v) = app
+        .api(Method::GET, &format!("/api/v1/verify/{number}"), "", None)
+        .await;
+    assert_eq!(v["status"], "suspended");
+    let (_, page) = fetch(&app, &format!("/verify/{number}")).await;
+    assert!(page.contains("status-suspended"));
+    let (status, body) = app
+        .api(
+            Method::POST,
+            &path,
+            &members[1],
+            Some(status_body("reinstate")),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert!(!bit("suspension", suspension).await);
+
+    // Revocation needs a second member, then shows at once and is final.
+    let (_, proposed) = app
+        .api(
+            Method::POST,
+            &path,
+            &members[0],
+            Some(status_body("revoke")),
+        )
+        .await;
+    assert_eq!(proposed["revocation_proposed"], true);
+    assert_eq!(proposed["status"], "active");
+    assert!(!bit("revocation", revocation).await);
+    let (status, _) = app
+        .api(
+            Method::POST,
+            &path,
+            &members[0],
+            Some(status_body("revoke")),
+        )
+        .await;
+    assert_eq!(status, 409, "the proposer cannot confirm");
+    let (status, revoked) = app
+        .api(
+            Method::POST,
+            &path,
+            &members[1],
+            Some(status_body("revoke")),
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(revoked["status"], "revoked");
+    assert!(bit("revocation", revocation).await);
+    let (_, v) = app
+        .api(Method::GET, &format!("/api/v1/verify/{number}"), "", None)
+        .await;
+    assert_eq!(v["status"], "revoked");
+    let (status, _) = app
+        .api(
+            Method::POST,
+            &path,
+            &members[2],
+            Some(status_body("reinstate")),
+        )
+        .await;
+    assert_eq!(status, 409, "revocation is final");
+    assert!(
+        app.mail_to("li@longxi.example")
+            .iter()
+            .any(|m| m.subject.contains(&number)
+                && (m.subject.contains("revoked") || m.subject.contains("撤销")))
+    );
+
+    // A mistyped number is refused by its check digit; lookups are limited.
+    let mut wrong = number.clone();
+    let last = wrong.pop().unwrap();
+    wrong.push(if last == '0' { '1' } else { '0' });
+    let (status, err) = app
+        .api(Method::GET, &format!("/api/v1/verify/{wrong}"), "", None)
+        .await;
+    assert_eq!(status, 422, "{err}");
+    let mut throttled = false;
+    for _ in 0..40 {
+        let (status, _) = fetch(&app, &format!("/verify/{number}")).await;
+        if status == 429 {
+            throttled = true;
+            break;
+        }
+    }
+    assert!(throttled, "looking up numbers is rate-limited");
+}
+
+fn days_from_now(app: &TestApp, days: i64) -> String {
+    match app.backend {
+        Backend::Sqlite => format!("datetime('now', '{days} days')"),
+        Backend::Postgres => format!("(now() at time zone 'utc') + interval '{days} days'"),
+    }
+}
+
+async fn expiry_and_renewal_keep_the_number(app: TestApp) {
+    let (admin, li_id, li_token, members, number) = certify(&app).await;
+    let db = app.ctx.db.clone();
+    let url = app.ctx.settings.public_url.clone();
+    let sweep = move || gatekeeper::jobs::certification::sweep(&db, &url).unwrap();
+
+    // 60 days before expiry: the 90-day reminder, once.
+    app.exec(&format!(
+        "UPDATE credentials SET valid_until = {} WHERE number = '{number}'",
+        days_from_now(&app, 60)
+    ));
+    let s = sweep.clone();
+    let (_, _, _, reminded) = actix_web::rt::task::spawn_blocking(s).await.unwrap();
+    assert_eq!(reminded, 1);
+    let s = sweep.clone();
+    assert_eq!(
+        actix_web::rt::task::spawn_blocking(s).await.unwrap().3,
+        0,
+        "never twice"
+    );
+    assert!(
+        app.mail_to("li@longxi.example")
+            .iter()
+            .any(|m| m.subject.contains(&number) && m.subject.contains("90"))
+    );
+
+    // Past its date the job expires it; the verification page says so.
+    app.exec(&format!(
+        "UPDATE credentials SET valid_until = {} WHERE number = '{number}'",
+        days_from_now(&app, -1)
+    ));
+    let s = sweep.clone();
+    let (_, _, expired, _) = actix_web::rt::task::spawn_blocking(s).await.unwrap();
+    assert_eq!(expired, 1);
+    let (_, v) = app
+        .api(Method::GET, &format!("/api/v1/verify/{number}"), "", None)
+        .await;
+    assert_eq!(v["status"], "expired");
+
+    // Renewal: the committee sets the credit rule; the doctor applies,
+    // passes the re-assessment, the committee approves; same number.
+    let (status, policy) = app
+        .api(
+            Method::GET,
+            "/api/v1/tracks/paediatrics/policy",
+            &members[0],
+            None,
+        )
+        .await;
+    assert_eq!(status, 200);
+    let mut policy = policy.clone();
+    policy["renewal_credit_hours"] = json!(0);
+    let (status, body) = app
+        .api(
+            Method::PUT,
+            "/api/v1/tracks/paediatrics/policy",
+            &admin,
+            Some(policy.clone()),
+        )
+        .await;
+    assert_eq!(status, 403, "policy is the committee's: {body}");
+    let mut bad = policy.clone();
+    bad["quorum"] = json!(0);
+    let (status, err) = app
+        .api(
+            Method::PUT,
+            "/api/v1/tracks/paediatrics/policy",
+            &members[0],
+            Some(bad),
+        )
+        .await;
+    assert_eq!(status, 422);
+    assert_eq!(err["error"]["field"], "quorum");
+    let (status, _) = app
+        .api(
+            Method::PUT,
+            "/api/v1/tracks/paediatrics/policy",
+            &members[0],
+            Some(policy),
+        )
+        .await;
+    assert_eq!(status, 200);
+
+    let (status, case) = app
+        .api(
+            Method::POST,
+            "/api/v1/cases",
+            &li_token,
+            Some(json!({"track": "paediatrics", "kind": "renewal"})),
+        )
+        .await;
+    assert_eq!(status, 201, "{case}");
+    assert_eq!(case["stage"], "reassessment");
+    let case_id = case["id"].as_i64().unwrap();
+    let renewal = scheduled(&app, &admin, objective_exam("renewal")).await;
+    sit_and_release(&app, &admin, renewal, li_id, &li_token, 1.0).await;
+    assert_eq!(my_case(&app, &li_token).await["stage"], "committee_review");
+    for m in &members {
+        let (status, _) = vote(&app, m, case_id, "approve").await;
+        assert_eq!(status, 201);
+    }
+    let case = my_case(&app, &li_token).await;
+    assert_eq!(case["stage"], "certified");
+    assert_eq!(
+        case["credential_number"],
+        number.as_str(),
+        "renewal keeps the number"
+    );
+    let (_, v) = app
+        .api(Method::GET, &format!("/api/v1/verify/{number}"), "", None)
+        .await;
+    assert_eq!(v["status"], "active");
+    let valid_until =
+        chrono::DateTime::parse_from_rfc3339(v["valid_until"].as_str().unwrap()).unwrap();
+    assert!(
+        valid_until > chrono::Utc::now() + chrono::Duration::days(700),
+        "a new validity period"
+    );
+    assert_eq!(app.count("credentials"), 1);
+}
