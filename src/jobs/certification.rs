@@ -21,7 +21,10 @@ pub fn sweep(db: &Db, public_url: &str) -> crate::error::Result<(usize, usize, u
 
 pub fn spawn(db: Db, public_url: String, every: Duration) {
     actix_web::rt::spawn(async move {
-        let mut tick = actix_web::rt::time::interval(every);
+        // The first sweep runs one period after start, not during it: a
+        // restart does not add its work to the start-up's.
+        let start = actix_web::rt::time::Instant::now() + every;
+        let mut tick = actix_web::rt::time::interval_at(start, every);
         loop {
             tick.tick().await;
             let db = db.clone();
