@@ -24,6 +24,7 @@ on_both_databases!(
     a_doctor_goes_from_applied_to_certified_with_refusals_at_each_gate,
     the_credential_verifies_and_its_status_follows_the_committee,
     expiry_and_renewal_keep_the_number,
+    failed_attempts_follow_the_retake_policy_then_reject_and_cool_off,
 );
 
 fn objective_exam(stage: &str) -> Value {
@@ -790,4 +791,153 @@ async fn expiry_and_renewal_keep_the_number(app: TestApp) {
         "a new validity period"
     );
     assert_eq!(app.count("credentials"), 1);
+    // The admin's funnel now has a renewal chart too.
+    let admin_pages = admin_browser(&app).await;
+    let (status, page) = app.page(&admin_pages, "/admin/cases").await;
+    assert_eq!(status, 200);
+    assert!(page.contains("aria-labelledby=\"funnel-paediatrics\""));
+    assert!(page.contains("aria-labelledby=\"renewal-paediatrics\""));
+}
+
+fn days_ago_sql(app: &TestApp, days: i64) -> String {
+    days_from_now(app, -days)
+}
+
+async fn failed_attempts_follow_the_retake_policy_then_reject_and_cool_off(app: TestApp) {
+    let (admin, li_id, li_token) = setup(&app).await;
+    load_training(&app);
+    // The committee allows two attempts with no wait.
+    let (_, chh) = app
+        .api(Method::POST, "/api/v1/institutions", &admin, Some(json!({"name": "Children's Hospital", "level": "tertiary", "region": "Yuzhong", "alliance_member": true})))
+        .await;
+    let (_, member) = person(
+        &app,
+        &admin,
+        "zhou@chh.example",
+        "zhou",
+        json!(["committee"]),
+        chh["id"].as_i64(),
+    )
+    .await;
+    let (_, mut policy) = app
+        .api(
+            Method::GET,
+            "/api/v1/tracks/paediatrics/policy",
+            &member,
+            None,
+        )
+        .await;
+    policy["stage_attempts"] = json!(2);
+    policy["retake_wait_days"] = json!(0);
+    policy["cooloff_days"] = json!(90);
+    let (status, body) = app
+        .api(
+            Method::PUT,
+            "/api/v1/tracks/paediatrics/policy",
+            &member,
+            Some(policy),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+
+    let (status, case) = app
+        .api(
+            Method::POST,
+            "/api/v1/cases",
+            &li_token,
+            Some(json!({"track": "paediatrics"})),
+        )
+        .await;
+    assert_eq!(status, 201);
+    let case_id = case["id"].as_i64().unwrap();
+    // Training is proven in the journey; here the case starts at the exam.
+    app.at_stage(li_id, "paediatrics", "written_exam");
+
+    let first = scheduled(&app, &admin, objective_exam("written")).await;
+    sit_and_release(&app, &admin, first, li_id, &li_token, 0.0).await;
+    let case = my_case(&app, &li_token).await;
+    assert_eq!(
+        case["stage"], "written_exam",
+        "one failure leaves an attempt"
+    );
+    assert_eq!(case["attempts_used"], 1);
+    assert_eq!(case["waiting_for"], "exam");
+
+    let second = scheduled(&app, &admin, objective_exam("written")).await;
+    sit_and_release(&app, &admin, second, li_id, &li_token, 0.3).await;
+    let case = my_case(&app, &li_token).await;
+    assert_eq!(
+        case["stage"], "written_exam",
+        "the last failure may still be appealed"
+    );
+    assert_eq!(case["waiting_for"], "appeal_period");
+    let third = scheduled(&app, &admin, objective_exam("written")).await;
+    let (status, err) = app
+        .api(
+            Method::POST,
+            &format!("/api/v1/exams/{third}/registrations"),
+            &admin,
+            Some(json!({"person_id": li_id})),
+        )
+        .await;
+    assert_eq!(status, 409);
+    assert!(
+        err["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("every attempt"),
+        "{err}"
+    );
+
+    // The appeal periods end: the sweep closes the case as rejected.
+    app.exec(&format!(
+        "UPDATE exams SET results_released_at = {} WHERE id IN ({first}, {second})",
+        days_ago_sql(&app, 15)
+    ));
+    let db = app.ctx.db.clone();
+    let url = app.ctx.settings.public_url.clone();
+    let (moved, _, _, _) = actix_web::rt::task::spawn_blocking(move || {
+        gatekeeper::jobs::certification::sweep(&db, &url).unwrap()
+    })
+    .await
+    .unwrap();
+    assert_eq!(moved, 1);
+    let case = my_case(&app, &li_token).await;
+    assert_eq!(case["stage"], "rejected");
+    assert_eq!(case["id"], case_id);
+    let last = case["timeline"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(last["reason"], "retakes_exhausted");
+    assert!(
+        last["actor"].is_null(),
+        "the system moved it on its evidence"
+    );
+
+    // A new case waits for the cool-off.
+    let (status, err) = app
+        .api(
+            Method::POST,
+            "/api/v1/cases",
+            &li_token,
+            Some(json!({"track": "paediatrics"})),
+        )
+        .await;
+    assert_eq!(status, 409);
+    assert!(
+        err["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("may start from"),
+        "{err}"
+    );
+    let (_, funnel) = app
+        .api(
+            Method::GET,
+            "/api/v1/tracks/paediatrics/funnel",
+            &admin,
+            None,
+        )
+        .await;
+    assert_eq!(funnel["initial"][3]["stage"], "written_exam");
+    assert_eq!(funnel["initial"][3]["rejected"], 1);
+    assert_eq!(funnel["initial"][3]["pass_rate"], 0);
 }

@@ -162,7 +162,8 @@ struct CasesPage {
     chrome: Chrome,
     f: Fmt,
     cases: Vec<CaseLine>,
-    funnels: Vec<(Funnel, Vec<Bar>)>,
+    /// Per track: the funnel, its initial-route bars and renewal bars.
+    funnels: Vec<(Funnel, Vec<Bar>, Vec<Bar>)>,
     may_decide: bool,
 }
 
@@ -191,8 +192,14 @@ pub async fn cases(page: Page) -> Result<HttpResponse, PageError> {
     let mut funnels = Vec::new();
     for t in pipeline::track_keys(&page.ctx, caller).await? {
         let funnel = pipeline::funnel(&page.ctx, caller, t).await?;
-        let b = bars(&f, &funnel.initial);
-        funnels.push((funnel, b));
+        let initial = bars(&f, &funnel.initial);
+        // The renewal chart only once there are renewals.
+        let renewal = if funnel.renewal.iter().any(|r| r.reached > 0) {
+            bars(&f, &funnel.renewal)
+        } else {
+            Vec::new()
+        };
+        funnels.push((funnel, initial, renewal));
     }
     render(
         &CasesPage {
