@@ -33,6 +33,11 @@ pub enum Error {
     #[error("not allowed")]
     Forbidden,
 
+    /// A rule refused the action, with its own stable code (the referral
+    /// gate: `credential_suspended`, `out_of_scope` …).
+    #[error("{message}")]
+    Refused { code: &'static str, message: String },
+
     /// A form arrived without a valid CSRF token.
     #[error("the form has expired; reload the page and try again")]
     CsrfRejected,
@@ -89,6 +94,7 @@ impl Error {
             Error::Unauthenticated => "unauthenticated",
             Error::BadCredentials => "bad_credentials",
             Error::Forbidden => "forbidden",
+            Error::Refused { code, .. } => code,
             Error::AccountDisabled => "account_disabled",
             Error::CsrfRejected => "csrf_rejected",
             Error::Throttled { .. } => "too_many_attempts",

@@ -58,10 +58,22 @@ pub enum Permission {
     /// Vote on cases; suspend, reinstate and revoke credentials; set track
     /// policy: committee members only (an admin is not the committee).
     Decide,
+    /// Open green-channel referrals (the gate then checks the credential)
+    /// and enter community visits: doctors.
+    Refer,
+    /// Manage departments and capacity, and act on referrals to one's own
+    /// hospital: the referral desk.
+    Desk,
+    /// The alliance's referral dashboard and flagged doctors: the committee
+    /// and admins.
+    ReadReferrals,
+    /// Ask whether a doctor may refer now: integrations with the
+    /// `credentials:introspect` scope, and admins.
+    Introspect,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 14] = [
+    pub const ALL: [Permission; 18] = [
         Permission::ReadInstitutions,
         Permission::ManageInstitutions,
         Permission::ReadPeople,
@@ -76,6 +88,10 @@ impl Permission {
         Permission::Certify,
         Permission::ReadCases,
         Permission::Decide,
+        Permission::Refer,
+        Permission::Desk,
+        Permission::ReadReferrals,
+        Permission::Introspect,
     ];
 }
 
@@ -96,7 +112,10 @@ pub fn permits(principal: &Principal, permission: Permission) -> bool {
             Permission::ReviewQuestions | Permission::ReadCases => {
                 actor.has(Role::Committee) || actor.has(Role::Admin)
             }
-            Permission::Certify => actor.has(Role::Doctor),
+            Permission::Certify | Permission::Refer => actor.has(Role::Doctor),
+            Permission::Desk => actor.has(Role::ReferralDesk),
+            Permission::ReadReferrals => actor.has(Role::Committee) || actor.has(Role::Admin),
+            Permission::Introspect => actor.has(Role::Admin),
             Permission::Decide => actor.has(Role::Committee),
         },
         Principal::Integration { scopes, .. } => {
@@ -111,6 +130,7 @@ pub fn permits(principal: &Principal, permission: Permission) -> bool {
                 }
                 Permission::ManageInstitutions => Scope::InstitutionsWrite,
                 Permission::ManagePeople => Scope::PeopleWrite,
+                Permission::Introspect => Scope::CredentialsIntrospect,
                 Permission::ManageApiTokens
                 | Permission::OwnAccount
                 | Permission::ManageExams
@@ -120,7 +140,10 @@ pub fn permits(principal: &Principal, permission: Permission) -> bool {
                 | Permission::ReviewQuestions
                 | Permission::Certify
                 | Permission::ReadCases
-                | Permission::Decide => {
+                | Permission::Decide
+                | Permission::Refer
+                | Permission::Desk
+                | Permission::ReadReferrals => {
                     return false;
                 }
             };
@@ -153,14 +176,22 @@ mod tests {
         for p in Permission::ALL {
             let expected = !matches!(
                 p,
-                Permission::Mark | Permission::Certify | Permission::Decide
+                Permission::Mark
+                    | Permission::Certify
+                    | Permission::Decide
+                    | Permission::Refer
+                    | Permission::Desk
             );
             assert_eq!(permits(&person(&[Role::Admin]), p), expected, "{p:?}");
         }
         for p in Permission::ALL.into_iter().filter(|p| {
             !matches!(
                 p,
-                Permission::Mark | Permission::Certify | Permission::Decide
+                Permission::Mark
+                    | Permission::Certify
+                    | Permission::Decide
+                    | Permission::Refer
+                    | Permission::Desk
             )
         }) {
             assert!(permits(&person(&[Role::Admin]), p), "{p:?}");
@@ -173,14 +204,19 @@ mod tests {
             for p in Permission::ALL {
                 let expected = matches!(p, Permission::ReadInstitutions | Permission::OwnAccount)
                     || (role == Role::Doctor
-                        && matches!(p, Permission::Study | Permission::Certify))
+                        && matches!(
+                            p,
+                            Permission::Study | Permission::Certify | Permission::Refer
+                        ))
                     || (role == Role::Examiner && p == Permission::Mark)
+                    || (role == Role::ReferralDesk && p == Permission::Desk)
                     || (role == Role::Committee
                         && matches!(
                             p,
                             Permission::ReviewQuestions
                                 | Permission::ReadCases
                                 | Permission::Decide
+                                | Permission::ReadReferrals
                         ));
                 assert_eq!(permits(&person(&[role]), p), expected, "{role:?} {p:?}");
             }
@@ -201,6 +237,14 @@ mod tests {
         assert!(permits(&read, Permission::ReadPeople));
         assert!(!permits(&read, Permission::ManageInstitutions));
         assert!(!permits(&read, Permission::ManagePeople));
+        assert!(!permits(&read, Permission::Introspect));
+        let introspect = integration(&[Scope::CredentialsIntrospect]);
+        assert!(permits(&introspect, Permission::Introspect));
+        assert!(!permits(&introspect, Permission::ReadPeople));
+        assert!(
+            !permits(&introspect, Permission::Refer),
+            "a system never refers"
+        );
         let write = integration(&[Scope::InstitutionsWrite, Scope::PeopleWrite]);
         assert!(
             permits(&write, Permission::ReadInstitutions),

@@ -70,14 +70,18 @@ pub enum Scope {
     PeopleRead,
     #[serde(rename = "people:write")]
     PeopleWrite,
+    /// Ask whether a doctor may refer now (RFC 7662 introspection).
+    #[serde(rename = "credentials:introspect")]
+    CredentialsIntrospect,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 4] = [
+    pub const ALL: [Scope; 5] = [
         Scope::InstitutionsRead,
         Scope::InstitutionsWrite,
         Scope::PeopleRead,
         Scope::PeopleWrite,
+        Scope::CredentialsIntrospect,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -86,6 +90,7 @@ impl Scope {
             Scope::InstitutionsWrite => "institutions:write",
             Scope::PeopleRead => "people:read",
             Scope::PeopleWrite => "people:write",
+            Scope::CredentialsIntrospect => "credentials:introspect",
         }
     }
 

@@ -42,6 +42,15 @@ impl CredentialNotice {
 /// The messages the product sends.
 #[derive(Debug, Clone)]
 pub enum Message {
+    /// A step of a green-channel referral, for the referring doctor:
+    /// `step` is accepted, declined, seen, referred_back or rated_….
+    Referral {
+        name: String,
+        number: String,
+        step: String,
+        detail: String,
+        link: String,
+    },
     /// A credential was issued, renewed, suspended, reinstated, revoked or
     /// expired, or expires soon. `date` is the expiry date (issue, renewal,
     /// expiring) or the day of the change.
@@ -270,6 +279,35 @@ pub fn render(message: &Message, locale: Locale) -> Result<Rendered> {
             let body = tr.t_with(&format!("mail.credential.{key}.body"), &args);
             Ok(Rendered {
                 subject: tr.t_with(&format!("mail.credential.{key}.subject"), &args),
+                text: NoticeText {
+                    tr,
+                    name,
+                    body: &body,
+                    link,
+                }
+                .render()
+                .map_err(failed)?,
+                html: NoticeHtml {
+                    tr,
+                    name,
+                    body: &body,
+                    link,
+                }
+                .render()
+                .map_err(failed)?,
+            })
+        }
+        Message::Referral {
+            name,
+            number,
+            step,
+            detail,
+            link,
+        } => {
+            let args = [("number", number.as_str()), ("detail", detail.as_str())];
+            let body = tr.t_with(&format!("mail.referral.{step}"), &args);
+            Ok(Rendered {
+                subject: tr.t_with("mail.referral.subject", &args),
                 text: NoticeText {
                     tr,
                     name,

@@ -450,6 +450,9 @@ pub async fn change(
         .write(move |conn| {
             let found = store_cert::credential_by_number(conn, &number)?.ok_or(Error::NotFound)?;
             let c = store_cert::lock_credential(conn, found.id)?.ok_or(Error::NotFound)?;
+            // The time of the change is taken once the row is locked, so it
+            // orders correctly against referrals written under the same lock.
+            let now = store::now();
             let target = Some(format!("credential:{}", c.number));
             let result = match change {
                 Change::Suspend { .. } => {

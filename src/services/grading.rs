@@ -31,7 +31,7 @@ fn utc(t: NaiveDateTime) -> DateTime<Utc> {
 }
 
 /// A fresh blind code such as `K7QM-4P2X` (no 0/O, 1/I/L to misread).
-fn new_code() -> String {
+pub(crate) fn new_code() -> String {
     const ALPHABET: &[u8] = b"ABCDEFGHJKMNPQRSTUVWXYZ23456789";
     let mut rng = rand::rng();
     let mut code = String::with_capacity(9);

@@ -17,6 +17,7 @@ pub mod grading;
 pub mod institutions;
 pub mod people;
 pub mod pipeline;
+pub mod referrals;
 pub mod training;
 
 use std::sync::Arc;

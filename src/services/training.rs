@@ -1395,6 +1395,8 @@ pub struct TrainingRecord {
     pub credit_hours: f64,
     pub quizzes: Vec<RecordQuiz>,
     pub workshops: Vec<RecordWorkshop>,
+    /// Green-channel referrals and the share the clinic judged appropriate.
+    pub referrals: crate::domain::referral::Quality,
 }
 
 /// Continuing-education credit earned since `since`: the hours of every
@@ -1520,6 +1522,7 @@ pub fn record_of(conn: &mut DbConn, person_id: i64) -> Result<TrainingRecord> {
         credit_hours,
         quizzes,
         workshops,
+        referrals: crate::services::referrals::quality_of(conn, person_id)?,
     })
 }
 

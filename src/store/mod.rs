@@ -14,6 +14,7 @@ pub mod institutions;
 pub mod outbox;
 pub mod password_tokens;
 pub mod people;
+pub mod referrals;
 pub mod schema;
 pub mod sessions;
 pub mod training;

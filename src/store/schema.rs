@@ -272,6 +272,8 @@ diesel::table! {
         cooloff_days -> Integer,
         requires_practical -> Bool,
         quorum -> Integer,
+        inappropriate_threshold -> Integer,
+        flag_min_rated -> Integer,
     }
 }
 
@@ -596,6 +598,69 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    departments (id) {
+        id -> BigInt,
+        institution_id -> BigInt,
+        track_id -> BigInt,
+        code -> Text,
+        name -> Text,
+        clinic_slots_per_day -> Integer,
+        beds -> Integer,
+        active -> Bool,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    referrals (id) {
+        id -> BigInt,
+        number -> Text,
+        person_id -> BigInt,
+        credential_id -> BigInt,
+        department_id -> BigInt,
+        patient_name -> Text,
+        patient_sex -> Text,
+        patient_birth_date -> Date,
+        guardian_phone -> Text,
+        urgency -> Text,
+        reason -> Text,
+        diagnosis -> Text,
+        findings -> Text,
+        slot_date -> Nullable<Date>,
+        needs_bed -> Bool,
+        status -> Text,
+        decline_reason -> Nullable<Text>,
+        appropriate -> Nullable<Bool>,
+        rating_comment -> Nullable<Text>,
+        back_instructions -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    referral_events (id) {
+        id -> BigInt,
+        referral_id -> BigInt,
+        action -> Text,
+        actor_id -> Nullable<BigInt>,
+        detail -> Nullable<Text>,
+        at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    community_visits (id) {
+        id -> BigInt,
+        person_id -> BigInt,
+        visit_date -> Date,
+        first_visits -> Integer,
+        updated_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(practical_results -> practical_stations (station_id));
 diesel::joinable!(marking_tasks -> attempt_items (attempt_item_id));
 diesel::joinable!(marking_tasks -> exams (exam_id));
@@ -642,4 +707,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     cases,
     case_transitions,
     committee_votes,
+    departments,
+    referrals,
+    referral_events,
+    community_visits,
 );

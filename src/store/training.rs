@@ -38,6 +38,10 @@ pub struct TrackRow {
     pub requires_practical: bool,
     /// Committee votes a decision needs.
     pub quorum: i32,
+    /// Percent of inappropriate referrals past which a doctor is flagged.
+    pub inappropriate_threshold: i32,
+    /// Rated referrals needed before a doctor can be flagged.
+    pub flag_min_rated: i32,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable)]

@@ -16,7 +16,8 @@ use actix_web::{HttpMessage, web};
 use tracing::Instrument;
 
 use pages::{
-    account, admin, certification, exam_admin, exams, grading, home, training, training_admin,
+    account, admin, certification, exam_admin, exams, grading, home, referrals, training,
+    training_admin,
 };
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -122,6 +123,22 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             "/admin/exams/{id}/release",
             web::post().to(exam_admin::release),
         )
+        .route("/referrals", web::get().to(referrals::list))
+        .route("/referrals", web::post().to(referrals::open))
+        .route("/referrals/new", web::get().to(referrals::new))
+        .route("/referrals/visits", web::post().to(referrals::visits))
+        .route("/referrals/{id}", web::get().to(referrals::show))
+        .route(
+            "/referrals/{id}/steps",
+            web::post().to(referrals::desk_step),
+        )
+        .route("/referrals/{id}/fhir", web::get().to(referrals::fhir))
+        .route("/desk/departments", web::get().to(referrals::departments))
+        .route(
+            "/desk/departments",
+            web::post().to(referrals::save_department),
+        )
+        .route("/referral-dashboard", web::get().to(referrals::dashboard))
         .route("/certification", web::get().to(certification::mine))
         .route("/certification/apply", web::post().to(certification::apply))
         .route("/cases/{id}", web::get().to(certification::case))

@@ -154,7 +154,7 @@ async fn vote(app: &TestApp, token: &str, case: i64, vote: &str) -> (u16, Value)
 
 /// The whole journey; returns (admin token, doctor id, doctor token,
 /// committee tokens, credential number).
-async fn certify(app: &TestApp) -> (String, i64, String, Vec<String>, String) {
+pub(crate) async fn certify(app: &TestApp) -> (String, i64, String, Vec<String>, String) {
     let (admin, li_id, li_token) = setup(app).await;
     load_training(app);
     let (_, me) = app.api(Method::GET, "/api/v1/people", &admin, None).await;
@@ -375,7 +375,7 @@ async fn certify(app: &TestApp) -> (String, i64, String, Vec<String>, String) {
 }
 
 async fn a_doctor_goes_from_applied_to_certified_with_refusals_at_each_gate(app: TestApp) {
-    let (admin, _, li_token, _, number) = certify(&app).await;
+    let (admin, _, li_token, _, number) = Box::pin(certify(&app)).await;
     // The pages render in full (no untranslated keys) for the doctor and
     // for an admin, who sees every case and the funnel but cannot vote.
     let li = browser_for(&app, "li@longxi.example").await;
@@ -475,7 +475,7 @@ async fn fetch(app: &TestApp, path: &str) -> (u16, String) {
 }
 
 async fn the_credential_verifies_and_its_status_follows_the_committee(app: TestApp) {
-    let (admin, _, li_token, members, number) = certify(&app).await;
+    let (admin, _, li_token, members, number) = Box::pin(certify(&app)).await;
     let (_, jwks) = fetch(&app, "/.well-known/jwks.json").await;
     let jwks: Value = serde_json::from_str(&jwks).unwrap();
 
@@ -673,7 +673,7 @@ fn days_from_now(app: &TestApp, days: i64) -> String {
 }
 
 async fn expiry_and_renewal_keep_the_number(app: TestApp) {
-    let (admin, li_id, li_token, members, number) = certify(&app).await;
+    let (admin, li_id, li_token, members, number) = Box::pin(certify(&app)).await;
     let db = app.ctx.db.clone();
     let url = app.ctx.settings.public_url.clone();
     let sweep = move || gatekeeper::jobs::certification::sweep(&db, &url).unwrap();

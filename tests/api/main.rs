@@ -15,5 +15,6 @@ mod exams;
 mod grading;
 mod mail;
 mod operations;
+mod referrals;
 mod security;
 mod training;

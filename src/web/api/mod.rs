@@ -8,6 +8,7 @@ pub mod certification;
 pub mod exams;
 pub mod grading;
 pub mod json;
+pub mod referrals;
 pub mod training;
 mod types;
 
@@ -44,6 +45,10 @@ type ApiResult = Result<HttpResponse, ApiError>;
         certification::queue, certification::dossier, certification::vote, certification::get_policy, certification::set_policy,
         certification::my_credentials, certification::all_credentials, certification::credential, certification::signed,
         certification::change_status, certification::verify,
+        referrals::departments, referrals::create_department, referrals::update_department,
+        referrals::open, referrals::list, referrals::get, referrals::fhir_one, referrals::fhir_bundle,
+        referrals::accept, referrals::decline, referrals::seen, referrals::rate, referrals::refer_back,
+        referrals::visits, referrals::my_quality, referrals::flags, referrals::dashboard, referrals::introspect,
     ),
     components(schemas(ErrorBody)),
     modifiers(&BearerAuth),
@@ -202,6 +207,42 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 web::post().to(certification::change_status),
             )
             .route("/verify/{number}", web::get().to(certification::verify))
+            .route(
+                "/credentials/introspect",
+                web::post().to(referrals::introspect),
+            )
+            .route("/departments", web::get().to(referrals::departments))
+            .route("/departments", web::post().to(referrals::create_department))
+            .route(
+                "/departments/{id}",
+                web::put().to(referrals::update_department),
+            )
+            .route("/referrals", web::post().to(referrals::open))
+            .route("/referrals", web::get().to(referrals::list))
+            .route("/referrals/{id}", web::get().to(referrals::get))
+            .route("/referrals/{id}/accept", web::post().to(referrals::accept))
+            .route(
+                "/referrals/{id}/decline",
+                web::post().to(referrals::decline),
+            )
+            .route("/referrals/{id}/seen", web::post().to(referrals::seen))
+            .route("/referrals/{id}/rating", web::post().to(referrals::rate))
+            .route(
+                "/referrals/{id}/refer-back",
+                web::post().to(referrals::refer_back),
+            )
+            .route(
+                "/fhir/ServiceRequest",
+                web::get().to(referrals::fhir_bundle),
+            )
+            .route(
+                "/fhir/ServiceRequest/{id}",
+                web::get().to(referrals::fhir_one),
+            )
+            .route("/visits", web::put().to(referrals::visits))
+            .route("/me/referral-quality", web::get().to(referrals::my_quality))
+            .route("/referral-flags", web::get().to(referrals::flags))
+            .route("/referral-dashboard", web::get().to(referrals::dashboard))
             .default_service(web::to(not_found)),
     );
 }

@@ -8,6 +8,7 @@ pub mod exam_admin;
 pub mod exams;
 pub mod grading;
 pub mod home;
+pub mod referrals;
 pub mod training;
 pub mod training_admin;
 
@@ -40,6 +41,8 @@ pub struct Chrome {
     /// every case.
     pub can_certify: bool,
     pub reads_cases: bool,
+    /// Doctors and the referral desk use the green channel.
+    pub uses_referrals: bool,
     pub error: Option<String>,
     pub error_on: Option<String>,
     pub notice: Option<String>,
@@ -64,6 +67,9 @@ impl Chrome {
             can_study: has(page, Role::Doctor) || has(page, Role::Admin),
             can_certify: has(page, Role::Doctor),
             reads_cases: has(page, Role::Committee) || has(page, Role::Admin),
+            uses_referrals: has(page, Role::Doctor)
+                || has(page, Role::ReferralDesk)
+                || has(page, Role::Admin),
             error: None,
             error_on: None,
             notice: None,
@@ -90,6 +96,7 @@ pub fn form_error(mut chrome: Chrome, e: Error) -> Result<(Chrome, StatusCode), 
             (Some(field.clone()), chrome.tr.error_message(message))
         }
         Error::BadCredentials => (None, chrome.tr.t("sign_in.bad_credentials")),
+        Error::Refused { code, .. } => (None, chrome.tr.t(&format!("gate.{code}"))),
         Error::AccountDisabled => (None, chrome.tr.t("sign_in.disabled")),
         Error::Throttled { retry_after } => (
             None,

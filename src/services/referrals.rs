@@ -1,0 +1,1169 @@
+//! The green referral channel: departments and reserved capacity (the
+//! referral desk), opening a referral through the gate (certified doctors),
+//! the desk's steps, the referral's parties and its audited views, the FHIR
+//! export, community visits, referral quality, the alliance dashboard and
+//! credential introspection for hospital systems.
+//!
+//! The gate (`domain::referral::may_refer`) is evaluated inside the
+//! transaction that writes the referral, after the doctor's credentials are
+//! locked (`store::referrals::credentials_for_gate`), so a suspension or
+//! revocation committed a moment earlier blocks it and one committed a
+//! moment later waits for the referral.
+
+use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveDateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::domain::access::{Permission, permits};
+use crate::domain::credential::Status;
+use crate::domain::fhir;
+use crate::domain::locale::Locale;
+use crate::domain::referral::{self, DeskAction, GateRefusal, Held, Quality, State, Urgency};
+use crate::domain::roles::Role;
+use crate::error::{Error, Result};
+use crate::mail::{self, Message};
+use crate::services::audit::{self, Outcome};
+use crate::services::credentials::ISSUER_NAME;
+use crate::services::{Caller, Ctx, grading, refuse, require};
+use crate::store::certification as store_cert;
+use crate::store::referrals::{
+    self as store_ref, DepartmentRow, DepartmentValues, NewReferral, ReferralRow, ReferralUpdate,
+};
+use crate::store::training as store_training;
+use crate::store::{self, DbConn, institutions, people};
+
+fn utc(t: NaiveDateTime) -> DateTime<Utc> {
+    t.and_utc()
+}
+
+fn text(field: &'static str, value: &str, max: usize) -> Result<String> {
+    let v = value.trim();
+    if v.is_empty() {
+        return Err(Error::invalid(field, "is required"));
+    }
+    if v.chars().count() > max {
+        return Err(Error::invalid(field, format!("at most {max} characters")));
+    }
+    Ok(v.to_owned())
+}
+
+// ----- departments -----
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct DepartmentView {
+    pub id: i64,
+    pub institution_id: i64,
+    pub hospital: String,
+    pub track: String,
+    pub code: String,
+    pub name: String,
+    pub clinic_slots_per_day: i32,
+    pub beds: i32,
+    pub beds_in_use: i64,
+    pub active: bool,
+}
+
+fn department_view(conn: &mut DbConn, d: DepartmentRow) -> Result<DepartmentView> {
+    let hospital = institutions::find(conn, d.institution_id)?
+        .map(|i| i.name)
+        .unwrap_or_default();
+    let track = store_training::find_track_by_id(conn, d.track_id)?
+        .map(|t| t.track_key)
+        .unwrap_or_default();
+    Ok(DepartmentView {
+        beds_in_use: store_ref::beds_held(conn, d.id)?,
+        id: d.id,
+        institution_id: d.institution_id,
+        hospital,
+        track,
+        code: d.code,
+        name: d.name,
+        clinic_slots_per_day: d.clinic_slots_per_day,
+        beds: d.beds,
+        active: d.active,
+    })
+}
+
+/// Every department (anyone signed in: doctors choose where to refer).
+pub async fn departments(ctx: &Ctx, caller: &Caller) -> Result<Vec<DepartmentView>> {
+    caller.person_id().ok_or(Error::Forbidden)?;
+    ctx.db
+        .read(|conn| {
+            store_ref::list_departments(conn)?
+                .into_iter()
+                .map(|d| department_view(conn, d))
+                .collect()
+        })
+        .await
+}
+
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+pub struct DepartmentInput {
+    /// The receiving hospital; a desk may only name its own (default).
+    #[serde(default)]
+    pub institution_id: Option<i64>,
+    /// The track whose credential covers referrals here, e.g. `paediatrics`.
+    pub track: String,
+    pub code: String,
+    pub name: String,
+    pub clinic_slots_per_day: i64,
+    pub beds: i64,
+    #[serde(default = "yes")]
+    pub active: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// Creates (`id` none) or changes a department and its reserved capacity:
+/// the desk of its hospital, or an admin.
+pub async fn save_department(
+    ctx: &Ctx,
+    caller: &Caller,
+    id: Option<i64>,
+    input: DepartmentInput,
+) -> Result<DepartmentView> {
+    let actor = caller.actor().cloned().ok_or(Error::Forbidden)?;
+    let is_admin = actor.has(Role::Admin);
+    if !is_admin {
+        require(ctx, caller, Permission::Desk).await?;
+    }
+    let code = text("code", &input.code, 20)?.to_uppercase();
+    let name = text("name", &input.name, 100)?;
+    let slots = i32::try_from(input.clinic_slots_per_day)
+        .ok()
+        .filter(|n| (0..=500).contains(n))
+        .ok_or_else(|| Error::invalid("clinic_slots_per_day", "must be from 0 to 500"))?;
+    let beds = i32::try_from(input.beds)
+        .ok()
+        .filter(|n| (0..=500).contains(n))
+        .ok_or_else(|| Error::invalid("beds", "must be from 0 to 500"))?;
+    let audit_caller = caller.clone();
+    let allowed = ctx
+        .db
+        .write(move |conn| {
+            let now = store::now();
+            let institution_id = match (input.institution_id, actor.institution_id) {
+                (Some(i), _) if is_admin => i,
+                (Some(i), Some(own)) if i == own => i,
+                (None, Some(own)) => own,
+                _ => return Ok(None),
+            };
+            let hospital = institutions::find(conn, institution_id)?
+                .ok_or_else(|| Error::invalid("institution_id", "no such institution"))?;
+            let track = store_training::find_track(conn, &input.track)?
+                .ok_or_else(|| Error::invalid("track", "no such track"))?;
+            let values = DepartmentValues {
+                institution_id: hospital.id,
+                track_id: track.id,
+                code: &code,
+                name: &name,
+                clinic_slots_per_day: slots,
+                beds,
+                active: input.active,
+            };
+            let row = match id {
+                Some(id) => {
+                    let existing = store_ref::find_department(conn, id)?.ok_or(Error::NotFound)?;
+                    if !is_admin && Some(existing.institution_id) != actor.institution_id {
+                        return Ok(None);
+                    }
+                    store_ref::update_department(conn, id, &values, now)
+                }
+                None => store_ref::insert_department(conn, &values, now),
+            }
+            .map_err(|e| {
+                if store::is_unique_violation(&e) {
+                    Error::conflict(
+                        "code",
+                        "this hospital already has a department with this code",
+                    )
+                } else {
+                    e.into()
+                }
+            })?;
+            let mut event = audit::event(
+                &audit_caller,
+                "department_save",
+                Some(format!("department:{}", row.id)),
+                Outcome::Ok,
+            );
+            event.detail = Some(format!(
+                "slots {slots}/day, beds {beds}, active {}",
+                input.active
+            ));
+            audit::record(conn, &event)?;
+            department_view(conn, row).map(Some)
+        })
+        .await?;
+    match allowed {
+        Some(v) => Ok(v),
+        None => refuse(ctx, caller, "department_save", format!("department:{id:?}")).await,
+    }
+}
+
+// ----- opening a referral -----
+
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+pub struct ReferralInput {
+    pub department_id: i64,
+    pub patient_name: String,
+    /// `male` or `female`.
+    pub patient_sex: String,
+    /// YYYY-MM-DD; the channel is for children under 18.
+    pub patient_birth_date: String,
+    pub guardian_phone: String,
+    /// `routine` or `urgent`.
+    pub urgency: String,
+    pub reason: String,
+    pub diagnosis: String,
+    #[serde(default)]
+    pub findings: String,
+    /// Book one of the department's reserved clinic slots on this day.
+    #[serde(default)]
+    pub slot_date: Option<String>,
+    #[serde(default)]
+    pub needs_bed: bool,
+}
+
+fn held_of(rows: &[store_cert::CredentialRow]) -> Vec<Held> {
+    rows.iter()
+        .filter_map(|c| {
+            Some(Held {
+                id: c.id,
+                track_id: c.track_id,
+                status: Status::parse(&c.status)?,
+                valid_until: utc(c.valid_until),
+            })
+        })
+        .collect()
+}
+
+fn parse_day(field: &'static str, s: &str) -> Result<NaiveDate> {
+    NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
+        .map_err(|_| Error::invalid(field, "must be a date like 2026-12-01"))
+}
+
+/// Books a clinic slot of a locked department on a day, or says why not.
+fn check_slot(
+    conn: &mut DbConn,
+    d: &DepartmentRow,
+    day: NaiveDate,
+    today: NaiveDate,
+) -> Result<()> {
+    if day < today {
+        return Err(Error::invalid("slot_date", "is in the past"));
+    }
+    if day > today + Duration::days(90) {
+        return Err(Error::invalid(
+            "slot_date",
+            "slots open at most 90 days ahead",
+        ));
+    }
+    let held = store_ref::slots_held(conn, d.id, day)?;
+    if !referral::has_room(d.clinic_slots_per_day.max(0) as u32, held as u32) {
+        return Err(Error::conflict(
+            "slot_date",
+            format!("every reserved slot of {} on {day} is taken", d.name),
+        ));
+    }
+    Ok(())
+}
+
+/// A certified doctor opens a referral. The gate is checked in the same
+/// transaction that writes it; a refusal writes no referral, says why with
+/// a stable code, and is recorded for audit.
+pub async fn open(ctx: &Ctx, caller: &Caller, input: ReferralInput) -> Result<ReferralView> {
+    require(ctx, caller, Permission::Refer).await?;
+    let me = caller.person_id().ok_or(Error::Forbidden)?;
+    let today = Utc::now()
+        .with_timezone(&ctx.settings.time_zone)
+        .date_naive();
+    let patient = referral::patient(
+        &input.patient_name,
+        &input.patient_sex,
+        &input.patient_birth_date,
+        &input.guardian_phone,
+        today,
+    )
+    .map_err(|(field, message)| Error::invalid(field, message))?;
+    let urgency = Urgency::parse(input.urgency.trim())
+        .ok_or_else(|| Error::invalid("urgency", "must be routine or urgent"))?;
+    let reason = text("reason", &input.reason, 2000)?;
+    let diagnosis = text("diagnosis", &input.diagnosis, 500)?;
+    let findings = input.findings.trim().to_owned();
+    if findings.chars().count() > 4000 {
+        return Err(Error::invalid("findings", "at most 4000 characters"));
+    }
+    let slot = match input.slot_date.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(d) => Some(parse_day("slot_date", d)?),
+    };
+    let audit_caller = caller.clone();
+    let outcome = ctx
+        .db
+        .write(move |conn| {
+            let d = store_ref::lock_department(conn, input.department_id)?
+                .filter(|d| d.active)
+                .ok_or_else(|| Error::invalid("department_id", "no such department"))?;
+            // The gate, on the doctor's locked credentials.
+            let held = held_of(&store_ref::credentials_for_gate(conn, me)?);
+            let now = store::now();
+            let credential = match referral::may_refer(&held, d.track_id, utc(now)) {
+                Ok(c) => c,
+                Err(refusal) => return Ok(Err(refusal)),
+            };
+            if let Some(day) = slot {
+                check_slot(conn, &d, day, today)?;
+            }
+            if input.needs_bed {
+                let in_use = store_ref::beds_held(conn, d.id)?;
+                if !referral::has_room(d.beds.max(0) as u32, in_use as u32) {
+                    return Err(Error::conflict(
+                        "needs_bed",
+                        format!("every reserved bed of {} is in use", d.name),
+                    ));
+                }
+            }
+            let number = format!("GR-{}", grading::new_code());
+            let row = store_ref::insert_referral(
+                conn,
+                &NewReferral {
+                    number: &number,
+                    person_id: me,
+                    credential_id: credential.id,
+                    department_id: d.id,
+                    patient_name: &patient.name,
+                    patient_sex: patient.sex.as_str(),
+                    patient_birth_date: patient.birth_date,
+                    guardian_phone: &patient.guardian_phone,
+                    urgency: urgency.as_str(),
+                    reason: &reason,
+                    diagnosis: &diagnosis,
+                    findings: &findings,
+                    slot_date: slot,
+                    needs_bed: input.needs_bed,
+                },
+                now,
+            )?;
+            store_ref::insert_event(conn, row.id, "sent", Some(me), None, now)?;
+            audit::record(
+                conn,
+                &audit::event(
+                    &audit_caller,
+                    "referral_open",
+                    Some(format!("referral:{}", row.id)),
+                    Outcome::Ok,
+                ),
+            )?;
+            tracing::info!(referral = row.id, department = d.id, "referral opened");
+            Ok(Ok(view_of(conn, row)?))
+        })
+        .await?;
+    match outcome {
+        Ok(v) => Ok(v),
+        Err(refusal) => {
+            let mut event = audit::event(
+                caller,
+                "referral_refused",
+                Some(format!("department:{}", input.department_id)),
+                Outcome::Refused,
+            );
+            event.detail = Some(refusal.code().to_owned());
+            ctx.db
+                .write(move |conn| audit::record(conn, &event))
+                .await?;
+            tracing::info!(code = refusal.code(), "referral refused at the gate");
+            Err(gate_error(refusal))
+        }
+    }
+}
+
+pub fn gate_error(refusal: GateRefusal) -> Error {
+    Error::Refused {
+        code: refusal.code(),
+        message: refusal.to_string(),
+    }
+}
+
+// ----- what the parties see -----
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct StepView {
+    pub action: String,
+    pub actor: Option<String>,
+    pub detail: Option<String>,
+    pub at: DateTime<Utc>,
+}
+
+/// A referral with its patient data: only for its parties, every view
+/// recorded.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ReferralView {
+    pub id: i64,
+    pub number: String,
+    pub doctor_id: i64,
+    pub doctor: String,
+    pub doctor_institution: Option<String>,
+    pub credential_number: String,
+    pub department_id: i64,
+    pub department: String,
+    pub hospital: String,
+    pub patient_name: String,
+    pub patient_sex: String,
+    pub patient_birth_date: NaiveDate,
+    pub guardian_phone: String,
+    pub urgency: Urgency,
+    pub reason: String,
+    pub diagnosis: String,
+    pub findings: String,
+    pub slot_date: Option<NaiveDate>,
+    pub needs_bed: bool,
+    pub status: State,
+    pub decline_reason: Option<String>,
+    pub appropriate: Option<bool>,
+    pub rating_comment: Option<String>,
+    pub back_instructions: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub steps: Vec<StepView>,
+}
+
+fn view_of(conn: &mut DbConn, r: ReferralRow) -> Result<ReferralView> {
+    let doctor = people::find(conn, r.person_id)?.ok_or(Error::NotFound)?;
+    let doctor_institution = match doctor.institution_id {
+        Some(i) => institutions::find(conn, i)?.map(|i| i.name),
+        None => None,
+    };
+    let d = store_ref::find_department(conn, r.department_id)?.ok_or(Error::NotFound)?;
+    let hospital = institutions::find(conn, d.institution_id)?
+        .map(|i| i.name)
+        .unwrap_or_default();
+    let credential_number = store_cert::find_credential(conn, r.credential_id)?
+        .map(|c| c.number)
+        .unwrap_or_default();
+    let mut steps = Vec::new();
+    for e in store_ref::events_of(conn, r.id)? {
+        let actor = match e.actor_id {
+            Some(id) => people::find(conn, id)?.map(|p| p.name),
+            None => None,
+        };
+        steps.push(StepView {
+            action: e.action,
+            actor,
+            detail: e.detail,
+            at: utc(e.at),
+        });
+    }
+    Ok(ReferralView {
+        id: r.id,
+        number: r.number,
+        doctor_id: r.person_id,
+        doctor: doctor.name,
+        doctor_institution,
+        credential_number,
+        department_id: d.id,
+        department: d.name,
+        hospital,
+        patient_name: r.patient_name,
+        patient_sex: r.patient_sex,
+        patient_birth_date: r.patient_birth_date,
+        guardian_phone: r.guardian_phone,
+        urgency: Urgency::parse(&r.urgency).unwrap_or(Urgency::Routine),
+        reason: r.reason,
+        diagnosis: r.diagnosis,
+        findings: r.findings,
+        slot_date: r.slot_date,
+        needs_bed: r.needs_bed,
+        status: State::parse(&r.status).ok_or_else(|| Error::internal("referral status"))?,
+        decline_reason: r.decline_reason,
+        appropriate: r.appropriate,
+        rating_comment: r.rating_comment,
+        back_instructions: r.back_instructions,
+        created_at: utc(r.created_at),
+        steps,
+    })
+}
+
+/// Which party the caller is to a referral, if any.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Party {
+    Doctor,
+    Desk,
+    Admin,
+}
+
+fn party(caller: &Caller, r: &ReferralRow, d: &DepartmentRow) -> Option<Party> {
+    let actor = caller.actor()?;
+    if actor.id == r.person_id {
+        Some(Party::Doctor)
+    } else if actor.has(Role::ReferralDesk) && actor.institution_id == Some(d.institution_id) {
+        Some(Party::Desk)
+    } else if actor.has(Role::Admin) {
+        Some(Party::Admin)
+    } else {
+        None
+    }
+}
+
+/// One referral for one of its parties; the view is recorded. Anyone else
+/// is refused and the refusal recorded.
+pub async fn referral(ctx: &Ctx, caller: &Caller, id: i64) -> Result<ReferralView> {
+    let c = caller.clone();
+    let found = ctx
+        .db
+        .write(move |conn| {
+            let Some(r) = store_ref::find_referral(conn, id)? else {
+                return Ok(None);
+            };
+            let d = store_ref::find_department(conn, r.department_id)?.ok_or(Error::NotFound)?;
+            if party(&c, &r, &d).is_none() {
+                return Ok(None);
+            }
+            audit::record(
+                conn,
+                &audit::event(
+                    &c,
+                    "referral_view",
+                    Some(format!("referral:{id}")),
+                    Outcome::Ok,
+                ),
+            )?;
+            view_of(conn, r).map(Some)
+        })
+        .await?;
+    match found {
+        Some(v) => Ok(v),
+        None => refuse(ctx, caller, "referral_view", format!("referral:{id}")).await,
+    }
+}
+
+/// A line of a referral list (no patient data beyond the name and age the
+/// parties need to find it).
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ReferralLine {
+    pub id: i64,
+    pub number: String,
+    pub doctor: String,
+    pub department: String,
+    pub patient_name: String,
+    pub urgency: Urgency,
+    pub slot_date: Option<NaiveDate>,
+    pub status: State,
+    pub created_at: DateTime<Utc>,
+}
+
+fn lines(conn: &mut DbConn, rows: Vec<ReferralRow>) -> Result<Vec<ReferralLine>> {
+    let mut out = Vec::with_capacity(rows.len());
+    for r in rows {
+        let doctor = people::find(conn, r.person_id)?
+            .map(|p| p.name)
+            .unwrap_or_default();
+        let department = store_ref::find_department(conn, r.department_id)?
+            .map(|d| d.name)
+            .unwrap_or_default();
+        out.push(ReferralLine {
+            id: r.id,
+            number: r.number,
+            doctor,
+            department,
+            patient_name: r.patient_name,
+            urgency: Urgency::parse(&r.urgency).unwrap_or(Urgency::Routine),
+            slot_date: r.slot_date,
+            status: State::parse(&r.status).unwrap_or(State::Sent),
+            created_at: utc(r.created_at),
+        });
+    }
+    Ok(out)
+}
+
+/// The caller's referrals: a doctor's own, a desk's incoming, or every one
+/// for an admin. The listing is recorded, as it shows patients' names.
+pub async fn list(ctx: &Ctx, caller: &Caller) -> Result<Vec<ReferralLine>> {
+    let actor = caller.actor().cloned().ok_or(Error::Forbidden)?;
+    let c = caller.clone();
+    ctx.db
+        .write(move |conn| {
+            let rows = if actor.has(Role::Admin) {
+                store_ref::all_referrals(conn)?
+            } else if actor.has(Role::ReferralDesk) {
+                match actor.institution_id {
+                    Some(i) => store_ref::referrals_to(conn, i)?,
+                    None => Vec::new(),
+                }
+            } else {
+                store_ref::referrals_of(conn, actor.id)?
+            };
+            audit::record(conn, &audit::event(&c, "referral_list", None, Outcome::Ok))?;
+            lines(conn, rows)
+        })
+        .await
+}
+
+// ----- the desk's steps -----
+
+/// What the desk does, with its words.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DeskStep {
+    /// Confirms a reserved slot: the one booked, or the day given.
+    Accept {
+        slot_date: Option<String>,
+    },
+    Decline {
+        reason: String,
+    },
+    Seen,
+    /// Rates the referral appropriate or not (after the visit, once).
+    Rate {
+        appropriate: bool,
+        comment: String,
+    },
+    ReferBack {
+        instructions: String,
+    },
+}
+
+/// A step by the desk of the receiving hospital; the referring doctor sees
+/// it and is emailed.
+pub async fn desk_step(
+    ctx: &Ctx,
+    caller: &Caller,
+    id: i64,
+    step: DeskStep,
+) -> Result<ReferralView> {
+    require(ctx, caller, Permission::Desk).await?;
+    let me = caller.person_id().ok_or(Error::Forbidden)?;
+    let today = Utc::now()
+        .with_timezone(&ctx.settings.time_zone)
+        .date_naive();
+    let public_url = ctx.settings.public_url.clone();
+    let c = caller.clone();
+    let done = ctx
+        .db
+        .write(move |conn| {
+            let now = store::now();
+            let Some(r) = store_ref::find_referral(conn, id)? else {
+                return Ok(None);
+            };
+            let d = store_ref::lock_department(conn, r.department_id)?.ok_or(Error::NotFound)?;
+            if party(&c, &r, &d) != Some(Party::Desk) {
+                return Ok(None);
+            }
+            let from = State::parse(&r.status).ok_or_else(|| Error::internal("referral status"))?;
+            let illegal = |e: referral::IllegalStep| {
+                Error::conflict("status", format!("this referral is {}", e.from.as_str()))
+            };
+            let (action, detail) = match &step {
+                DeskStep::Accept { slot_date } => {
+                    let to = referral::step(from, DeskAction::Accept).map_err(illegal)?;
+                    let day = match slot_date.as_deref().map(str::trim) {
+                        Some(s) if !s.is_empty() => {
+                            let day = parse_day("slot_date", s)?;
+                            if r.slot_date != Some(day) {
+                                check_slot(conn, &d, day, today)?;
+                            }
+                            day
+                        }
+                        _ => r.slot_date.ok_or_else(|| {
+                            Error::invalid("slot_date", "no slot was booked: give the clinic day")
+                        })?,
+                    };
+                    if r.needs_bed {
+                        let in_use = store_ref::beds_held(conn, d.id)?;
+                        if !referral::has_room(d.beds.max(0) as u32, in_use as u32) {
+                            return Err(Error::conflict(
+                                "needs_bed",
+                                "every reserved bed is in use",
+                            ));
+                        }
+                    }
+                    store_ref::update_status(
+                        conn,
+                        r.id,
+                        &ReferralUpdate {
+                            status: to.as_str(),
+                            slot_date: Some(day),
+                            decline_reason: None,
+                            back_instructions: None,
+                        },
+                        now,
+                    )?;
+                    ("accepted", Some(day.to_string()))
+                }
+                DeskStep::Decline { reason } => {
+                    let to = referral::step(from, DeskAction::Decline).map_err(illegal)?;
+                    let reason = text("reason", reason, 2000)?;
+                    store_ref::update_status(
+                        conn,
+                        r.id,
+                        &ReferralUpdate {
+                            status: to.as_str(),
+                            slot_date: r.slot_date,
+                            decline_reason: Some(&reason),
+                            back_instructions: None,
+                        },
+                        now,
+                    )?;
+                    ("declined", Some(reason))
+                }
+                DeskStep::Seen => {
+                    let to = referral::step(from, DeskAction::MarkSeen).map_err(illegal)?;
+                    store_ref::update_status(
+                        conn,
+                        r.id,
+                        &ReferralUpdate {
+                            status: to.as_str(),
+                            slot_date: r.slot_date,
+                            decline_reason: None,
+                            back_instructions: None,
+                        },
+                        now,
+                    )?;
+                    ("seen", None)
+                }
+                DeskStep::ReferBack { instructions } => {
+                    let to = referral::step(from, DeskAction::ReferBack).map_err(illegal)?;
+                    let instructions = text("instructions", instructions, 4000)?;
+                    store_ref::update_status(
+                        conn,
+                        r.id,
+                        &ReferralUpdate {
+                            status: to.as_str(),
+                            slot_date: r.slot_date,
+                            decline_reason: None,
+                            back_instructions: Some(&instructions),
+                        },
+                        now,
+                    )?;
+                    ("referred_back", Some(instructions))
+                }
+                DeskStep::Rate {
+                    appropriate,
+                    comment,
+                } => {
+                    if !referral::may_rate(from, r.appropriate.is_some()) {
+                        return Err(Error::conflict(
+                            "appropriate",
+                            "a referral is rated once, after the child has been seen",
+                        ));
+                    }
+                    let comment = text("comment", comment, 2000)?;
+                    store_ref::rate(conn, r.id, *appropriate, &comment, now)?;
+                    (
+                        if *appropriate {
+                            "rated_appropriate"
+                        } else {
+                            "rated_inappropriate"
+                        },
+                        Some(comment),
+                    )
+                }
+            };
+            store_ref::insert_event(conn, r.id, action, Some(me), detail.as_deref(), now)?;
+            audit::record(
+                conn,
+                &audit::event(
+                    &c,
+                    &format!("referral_{action}"),
+                    Some(format!("referral:{id}")),
+                    Outcome::Ok,
+                ),
+            )?;
+            // The referring doctor is told of every step.
+            if let Some(doctor) = people::find(conn, r.person_id)? {
+                mail::enqueue(
+                    conn,
+                    &doctor.email,
+                    &doctor.name,
+                    Locale::parse(&doctor.locale).unwrap_or_default(),
+                    &Message::Referral {
+                        name: doctor.name.clone(),
+                        number: r.number.clone(),
+                        step: action.to_owned(),
+                        detail: detail.clone().unwrap_or_default(),
+                        link: format!("{}/referrals/{}", public_url.trim_end_matches('/'), r.id),
+                    },
+                    now,
+                )?;
+            }
+            let row = store_ref::find_referral(conn, id)?.ok_or(Error::NotFound)?;
+            view_of(conn, row).map(Some)
+        })
+        .await?;
+    match done {
+        Some(v) => Ok(v),
+        None => refuse(ctx, caller, "referral_step", format!("referral:{id}")).await,
+    }
+}
+
+// ----- FHIR -----
+
+fn fhir_of(conn: &mut DbConn, r: &ReferralRow, base_url: &str) -> Result<serde_json::Value> {
+    let v = view_of(conn, r.clone())?;
+    let credential = store_cert::find_credential(conn, r.credential_id)?.ok_or(Error::NotFound)?;
+    let track = store_training::find_track_by_id(conn, credential.track_id)?
+        .map(|t| t.title)
+        .unwrap_or_default();
+    let status = match v.status {
+        State::Sent | State::Accepted | State::Seen => fhir::RequestStatus::Active,
+        State::Declined => fhir::RequestStatus::Revoked,
+        State::ReferredBack => fhir::RequestStatus::Completed,
+    };
+    let issuer_url = format!("{}/issuer", base_url.trim_end_matches('/'));
+    let resource = fhir::service_request(&fhir::ServiceRequestInput {
+        base_url,
+        referral_id: v.id,
+        referral_number: &v.number,
+        status,
+        priority: match v.urgency {
+            Urgency::Routine => fhir::Priority::Routine,
+            Urgency::Urgent => fhir::Priority::Urgent,
+        },
+        patient: fhir::PatientInput {
+            name: &v.patient_name,
+            gender: if v.patient_sex == "female" {
+                fhir::Gender::Female
+            } else {
+                fhir::Gender::Male
+            },
+            birth_date: v.patient_birth_date,
+            guardian_phone: &v.guardian_phone,
+        },
+        requester: fhir::RequesterInput {
+            person_id: v.doctor_id,
+            name: &v.doctor,
+            institution: v.doctor_institution.as_deref(),
+            credential_number: &credential.number,
+            credential_track: &track,
+            credential_valid_until: utc(credential.valid_until),
+            issuer_url: &issuer_url,
+            issuer_name: ISSUER_NAME,
+        },
+        performer: fhir::PerformerInput {
+            department_id: v.department_id,
+            department_name: &v.department,
+            hospital: &v.hospital,
+        },
+        reason: &v.reason,
+        diagnosis: &v.diagnosis,
+        findings: &v.findings,
+        authored_on: v.created_at,
+        occurrence: v.slot_date,
+    });
+    // A guard: never hand out a resource that is not a valid ServiceRequest.
+    fhir::validate_service_request(&resource)
+        .map_err(|problems| Error::internal(format!("FHIR export: {}", problems.join("; "))))?;
+    Ok(resource)
+}
+
+/// One referral as a FHIR R4 ServiceRequest (its parties; recorded).
+pub async fn fhir_one(ctx: &Ctx, caller: &Caller, id: i64) -> Result<serde_json::Value> {
+    let c = caller.clone();
+    let base = ctx.settings.public_url.clone();
+    let found = ctx
+        .db
+        .write(move |conn| {
+            let Some(r) = store_ref::find_referral(conn, id)? else {
+                return Ok(None);
+            };
+            let d = store_ref::find_department(conn, r.department_id)?.ok_or(Error::NotFound)?;
+            if party(&c, &r, &d).is_none() {
+                return Ok(None);
+            }
+            audit::record(
+                conn,
+                &audit::event(
+                    &c,
+                    "referral_export",
+                    Some(format!("referral:{id}")),
+                    Outcome::Ok,
+                ),
+            )?;
+            fhir_of(conn, &r, &base).map(Some)
+        })
+        .await?;
+    match found {
+        Some(v) => Ok(v),
+        None => refuse(ctx, caller, "referral_export", format!("referral:{id}")).await,
+    }
+}
+
+/// Every referral the caller is a party to, as a FHIR Bundle (recorded).
+pub async fn fhir_bundle(ctx: &Ctx, caller: &Caller) -> Result<serde_json::Value> {
+    let actor = caller.actor().cloned().ok_or(Error::Forbidden)?;
+    let c = caller.clone();
+    let base = ctx.settings.public_url.clone();
+    ctx.db
+        .write(move |conn| {
+            let rows = if actor.has(Role::Admin) {
+                store_ref::all_referrals(conn)?
+            } else if actor.has(Role::ReferralDesk) {
+                match actor.institution_id {
+                    Some(i) => store_ref::referrals_to(conn, i)?,
+                    None => Vec::new(),
+                }
+            } else {
+                store_ref::referrals_of(conn, actor.id)?
+            };
+            audit::record(
+                conn,
+                &audit::event(
+                    &c,
+                    "referral_export",
+                    Some(format!("{} referrals", rows.len())),
+                    Outcome::Ok,
+                ),
+            )?;
+            let resources = rows
+                .iter()
+                .map(|r| fhir_of(conn, r, &base))
+                .collect::<Result<Vec<_>>>()?;
+            Ok(fhir::bundle(&base, resources))
+        })
+        .await
+}
+
+// ----- community visits, quality, dashboard -----
+
+/// A doctor records how many first visits they saw on a day (replacing the
+/// day's figure).
+pub async fn record_visits(
+    ctx: &Ctx,
+    caller: &Caller,
+    day: String,
+    first_visits: i64,
+) -> Result<()> {
+    require(ctx, caller, Permission::Refer).await?;
+    let me = caller.person_id().ok_or(Error::Forbidden)?;
+    let day = parse_day("date", &day)?;
+    let today = Utc::now()
+        .with_timezone(&ctx.settings.time_zone)
+        .date_naive();
+    if day > today {
+        return Err(Error::invalid("date", "is in the future"));
+    }
+    let count = i32::try_from(first_visits)
+        .ok()
+        .filter(|n| (0..=1000).contains(n))
+        .ok_or_else(|| Error::invalid("first_visits", "must be from 0 to 1000"))?;
+    ctx.db
+        .write(move |conn| {
+            store_ref::save_visits(conn, me, day, count, store::now())?;
+            Ok(())
+        })
+        .await
+}
+
+/// A doctor's referral quality with the flag of their track's policy.
+pub fn quality_of(conn: &mut DbConn, person_id: i64) -> Result<Quality> {
+    let (total, ratings) = store_ref::quality_of(conn, person_id)?;
+    // The strictest policy among the tracks the doctor is credentialed in.
+    let mut threshold = 30;
+    let mut min_rated = 5;
+    for c in store_cert::credentials_of(conn, person_id)? {
+        if let Some(t) = store_training::find_track_by_id(conn, c.track_id)? {
+            threshold = threshold.min(t.inappropriate_threshold.max(0) as u32);
+            min_rated = min_rated.min(t.flag_min_rated.max(1) as u32);
+        }
+    }
+    Ok(referral::quality(
+        total as u32,
+        &ratings,
+        threshold,
+        min_rated,
+    ))
+}
+
+/// The caller's own referral quality.
+pub async fn my_quality(ctx: &Ctx, caller: &Caller) -> Result<Quality> {
+    let me = caller.person_id().ok_or(Error::Forbidden)?;
+    ctx.db.read(move |conn| quality_of(conn, me)).await
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct FlaggedDoctor {
+    pub person_id: i64,
+    pub name: String,
+    pub quality: Quality,
+}
+
+/// Doctors whose inappropriate share passed the threshold (committee, admins).
+pub async fn flagged(ctx: &Ctx, caller: &Caller) -> Result<Vec<FlaggedDoctor>> {
+    require(ctx, caller, Permission::ReadReferrals).await?;
+    ctx.db
+        .read(|conn| {
+            let mut out = Vec::new();
+            for id in store_ref::rated_doctors(conn)? {
+                let q = quality_of(conn, id)?;
+                if q.flagged {
+                    let name = people::find(conn, id)?.map(|p| p.name).unwrap_or_default();
+                    out.push(FlaggedDoctor {
+                        person_id: id,
+                        name,
+                        quality: q,
+                    });
+                }
+            }
+            Ok(out)
+        })
+        .await
+}
+
+/// One month of the alliance dashboard.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Month {
+    /// YYYY-MM
+    pub month: String,
+    pub first_visits: i64,
+    pub referrals_up: i64,
+    /// referrals up / first visits, in per mille (1.2% = 12).
+    pub referred_per_mille: Option<i64>,
+    pub referred_back: i64,
+    pub slots_booked: i64,
+    pub slots_reserved: i64,
+}
+
+/// The last 12 months: community first visits, referrals up, the share
+/// referred, referrals back down, and reserved-slot use.
+pub async fn dashboard(ctx: &Ctx, caller: &Caller) -> Result<Vec<Month>> {
+    require(ctx, caller, Permission::ReadReferrals).await?;
+    let today = Utc::now()
+        .with_timezone(&ctx.settings.time_zone)
+        .date_naive();
+    ctx.db
+        .read(move |conn| {
+            let first = months_back(today, 11);
+            let visits = store_ref::visits_since(conn, first)?;
+            let referrals =
+                store_ref::referrals_since(conn, first.and_hms_opt(0, 0, 0).unwrap_or_default())?;
+            let daily_slots: i64 = store_ref::list_departments(conn)?
+                .iter()
+                .filter(|d| d.active)
+                .map(|d| i64::from(d.clinic_slots_per_day.max(0)))
+                .sum();
+            let mut months = Vec::new();
+            let mut m = first;
+            while m <= today {
+                let next = months_back(m, -1);
+                let in_month = |d: NaiveDate| d >= m && d < next;
+                let first_visits = visits
+                    .iter()
+                    .filter(|(d, _)| in_month(*d))
+                    .map(|(_, n)| i64::from(*n))
+                    .sum();
+                let up = referrals.iter().filter(|r| in_month(r.0.date())).count() as i64;
+                let back = referrals
+                    .iter()
+                    .filter(|r| in_month(r.0.date()) && r.1 == "referred_back")
+                    .count() as i64;
+                let booked = referrals
+                    .iter()
+                    .filter(|r| r.1 != "declined" && r.2.is_some_and(in_month))
+                    .count() as i64;
+                months.push(Month {
+                    month: m.format("%Y-%m").to_string(),
+                    first_visits,
+                    referrals_up: up,
+                    referred_per_mille: (first_visits > 0).then(|| up * 1000 / first_visits),
+                    referred_back: back,
+                    slots_booked: booked,
+                    slots_reserved: daily_slots * (next - m).num_days(),
+                });
+                m = next;
+            }
+            Ok(months)
+        })
+        .await
+}
+
+/// The first day of the month `n` months before `day`'s month (negative: after).
+fn months_back(day: NaiveDate, n: i32) -> NaiveDate {
+    let index = day.year() * 12 + day.month0() as i32 - n;
+    NaiveDate::from_ymd_opt(index.div_euclid(12), index.rem_euclid(12) as u32 + 1, 1).unwrap_or(day)
+}
+
+// ----- introspection (RFC 7662) -----
+
+/// "May this doctor refer to this department now?" for hospital systems:
+/// `{"active": true, …}` with the credential, or only `{"active": false}`
+/// for any reason (unknown, expired, suspended, revoked, out of scope).
+pub async fn introspect(
+    ctx: &Ctx,
+    caller: &Caller,
+    token: String,
+    department: Option<String>,
+) -> Result<serde_json::Value> {
+    require(ctx, caller, Permission::Introspect).await?;
+    let base = ctx.settings.public_url.trim_end_matches('/').to_owned();
+    let c = caller.clone();
+    ctx.db
+        .write(move |conn| {
+            let inactive = serde_json::json!({"active": false});
+            let mut event = audit::event(&c, "credential_introspect", None, Outcome::Ok);
+            let number =
+                crate::domain::credential::CredentialNumber::parse(&token).map(|n| n.to_string());
+            let found = match &number {
+                Ok(n) => store_cert::credential_by_number(conn, n)?,
+                Err(_) => None,
+            };
+            let Some(cred) = found else {
+                audit::record(conn, &event)?;
+                return Ok(inactive);
+            };
+            event.target = Some(format!("credential:{}", cred.number));
+            let held = held_of(std::slice::from_ref(&cred));
+            let now = utc(store::now());
+            let department_row = match department.as_deref().map(str::trim) {
+                None | Some("") => None,
+                Some(d) => match d.parse::<i64>() {
+                    Ok(id) => store_ref::find_department(conn, id)?,
+                    Err(_) => store_ref::list_departments(conn)?
+                        .into_iter()
+                        .find(|x| x.code.eq_ignore_ascii_case(d)),
+                },
+            };
+            if department.as_deref().is_some_and(|d| !d.trim().is_empty())
+                && department_row.is_none()
+            {
+                audit::record(conn, &event)?;
+                return Ok(inactive);
+            }
+            let scope_track = department_row
+                .as_ref()
+                .map_or(cred.track_id, |d| d.track_id);
+            if referral::may_refer(&held, scope_track, now).is_err() {
+                audit::record(conn, &event)?;
+                return Ok(inactive);
+            }
+            let track =
+                store_training::find_track_by_id(conn, cred.track_id)?.ok_or(Error::NotFound)?;
+            let person = people::find(conn, cred.person_id)?.ok_or(Error::NotFound)?;
+            let departments: Vec<String> = store_ref::list_departments(conn)?
+                .into_iter()
+                .filter(|d| d.active && d.track_id == cred.track_id)
+                .map(|d| d.code)
+                .collect();
+            audit::record(conn, &event)?;
+            let mut scope = vec![track.track_key.clone()];
+            scope.extend(departments.iter().map(|d| format!("department:{d}")));
+            Ok(serde_json::json!({
+                "active": true,
+                "sub": format!("{base}/holders/{}", person.holder_ref.unwrap_or_default()),
+                "jti": cred.number,
+                "iss": format!("{base}/issuer"),
+                "exp": cred.valid_until.and_utc().timestamp(),
+                "iat": cred.issued_at.and_utc().timestamp(),
+                "scope": scope.join(" "),
+                "credential_number": cred.number,
+                "holder_name": person.name,
+                "track": track.track_key,
+                "departments": departments,
+                "valid_until": utc(cred.valid_until),
+            }))
+        })
+        .await
+}
+
+/// Whether the caller may see the dashboard (for the navigation).
+pub fn reads_dashboard(caller: &Caller) -> bool {
+    permits(&caller.principal, Permission::ReadReferrals)
+}

@@ -1,0 +1,296 @@
+//! The green referral channel over the API: departments and capacity,
+//! referrals and the desk's steps, the FHIR R4 export, community visits,
+//! referral quality and the dashboard, and credential introspection
+//! (RFC 7662) for hospital information systems.
+
+use actix_web::http::header::CONTENT_TYPE;
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde::Deserialize;
+use utoipa::ToSchema;
+
+use crate::error::Error;
+use crate::services::Ctx;
+use crate::services::referrals::{
+    self, DepartmentInput, DepartmentView, DeskStep, FlaggedDoctor, Month, ReferralInput,
+    ReferralLine, ReferralView,
+};
+use crate::web::api::json::Json;
+use crate::web::error::{ApiError, ErrorBody};
+use crate::web::session::ApiCaller;
+
+type ApiResult = Result<HttpResponse, ApiError>;
+
+/// Every department with its reserved capacity.
+#[utoipa::path(get, path = "/api/v1/departments", tag = "referrals", security(("bearer" = [])),
+    responses((status = 200, body = [DepartmentView])))]
+pub async fn departments(ctx: web::Data<Ctx>, caller: ApiCaller) -> ApiResult {
+    Ok(HttpResponse::Ok().json(referrals::departments(&ctx, &caller.caller).await?))
+}
+
+/// Creates a department of the desk's hospital (or any, for an admin).
+#[utoipa::path(post, path = "/api/v1/departments", tag = "referrals", security(("bearer" = [])), request_body = DepartmentInput,
+    responses((status = 201, body = DepartmentView), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn create_department(
+    ctx: web::Data<Ctx>,
+    caller: ApiCaller,
+    body: Json<DepartmentInput>,
+) -> ApiResult {
+    let d = referrals::save_department(&ctx, &caller.caller, None, body.0).await?;
+    Ok(HttpResponse::Created().json(d))
+}
+
+/// Changes a department and its reserved capacity.
+#[utoipa::path(put, path = "/api/v1/departments/{id}", tag = "referrals", security(("bearer" = [])), request_body = DepartmentInput,
+    params(("id" = i64, Path)), responses((status = 200, body = DepartmentView), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn update_department(
+    ctx: web::Data<Ctx>,
+    caller: ApiCaller,
+    id: web::Path<i64>,
+    body: Json<DepartmentInput>,
+) -> ApiResult {
+    let d = referrals::save_department(&ctx, &caller.caller, Some(id.into_inner()), body.0).await?;
+    Ok(HttpResponse::Ok().json(d))
+}
+
+/// Opens a green-channel referral. Refused with 403 and a stable code
+/// (`no_credential`, `credential_suspended`, `credential_revoked`,
+/// `credential_expired`, `out_of_scope`) unless the doctor holds a live
+/// credential covering the department, checked in the writing transaction.
+#[utoipa::path(post, path = "/api/v1/referrals", tag = "referrals", security(("bearer" = [])), request_body = ReferralInput,
+    responses((status = 201, body = ReferralView), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn open(ctx: web::Data<Ctx>, caller: ApiCaller, body: Json<ReferralInput>) -> ApiResult {
+    Ok(HttpResponse::Created().json(referrals::open(&ctx, &caller.caller, body.0).await?))
+}
+
+/// The caller's referrals: a doctor's own, a desk's incoming, all for admins.
+#[utoipa::path(get, path = "/api/v1/referrals", tag = "referrals", security(("bearer" = [])),
+    responses((status = 200, body = [ReferralLine])))]
+pub async fn list(ctx: web::Data<Ctx>, caller: ApiCaller) -> ApiResult {
+    Ok(HttpResponse::Ok().json(referrals::list(&ctx, &caller.caller).await?))
+}
+
+/// One referral with its patient data: its parties only; every view recorded.
+#[utoipa::path(get, path = "/api/v1/referrals/{id}", tag = "referrals", security(("bearer" = [])),
+    params(("id" = i64, Path)), responses((status = 200, body = ReferralView), (status = 403, body = ErrorBody)))]
+pub async fn get(ctx: web::Data<Ctx>, caller: ApiCaller, id: web::Path<i64>) -> ApiResult {
+    Ok(HttpResponse::Ok().json(referrals::referral(&ctx, &caller.caller, id.into_inner()).await?))
+}
+
+/// One referral as a FHIR R4 ServiceRequest (`application/fhir+json`).
+#[utoipa::path(get, path = "/api/v1/fhir/ServiceRequest/{id}", tag = "referrals", security(("bearer" = [])),
+    params(("id" = i64, Path)), responses((status = 200, body = Object, content_type = "application/fhir+json"), (status = 403, body = ErrorBody)))]
+pub async fn fhir_one(ctx: web::Data<Ctx>, caller: ApiCaller, id: web::Path<i64>) -> ApiResult {
+    let v = referrals::fhir_one(&ctx, &caller.caller, id.into_inner()).await?;
+    Ok(HttpResponse::Ok()
+        .content_type("application/fhir+json")
+        .body(v.to_string()))
+}
+
+/// Every referral the caller is a party to, as a FHIR Bundle of ServiceRequests.
+#[utoipa::path(get, path = "/api/v1/fhir/ServiceRequest", tag = "referrals", security(("bearer" = [])),
+    responses((status = 200, body = Object, content_type = "application/fhir+json")))]
+pub async fn fhir_bundle(ctx: web::Data<Ctx>, caller: ApiCaller) -> ApiResult {
+    let v = referrals::fhir_bundle(&ctx, &caller.caller).await?;
+    Ok(HttpResponse::Ok()
+        .content_type("application/fhir+json")
+        .body(v.to_string()))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AcceptBody {
+    /// The clinic day; defaults to the slot the doctor booked.
+    #[serde(default)]
+    pub slot_date: Option<String>,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReasonBody {
+    pub reason: String,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RatingBody {
+    pub appropriate: bool,
+    pub comment: String,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BackBody {
+    /// Follow-up instructions for the community doctor.
+    pub instructions: String,
+}
+
+async fn step(ctx: &Ctx, caller: &ApiCaller, id: i64, s: DeskStep) -> ApiResult {
+    Ok(HttpResponse::Ok().json(referrals::desk_step(ctx, &caller.caller, id, s).await?))
+}
+
+/// The desk accepts, confirming a reserved slot.
+#[utoipa::path(post, path = "/api/v1/referrals/{id}/accept", tag = "referrals", security(("bearer" = [])), request_body = AcceptBody,
+    params(("id" = i64, Path)), responses((status = 200, body = ReferralView), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn accept(
+    ctx: web::Data<Ctx>,
+    caller: ApiCaller,
+    id: web::Path<i64>,
+    body: Json<AcceptBody>,
+) -> ApiResult {
+    step(
+        &ctx,
+        &caller,
+        id.into_inner(),
+        DeskStep::Accept {
+            slot_date: body.0.slot_date,
+        },
+    )
+    .await
+}
+
+/// The desk declines, with a reason.
+#[utoipa::path(post, path = "/api/v1/referrals/{id}/decline", tag = "referrals", security(("bearer" = [])), request_body = ReasonBody,
+    params(("id" = i64, Path)), responses((status = 200, body = ReferralView), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn decline(
+    ctx: web::Data<Ctx>,
+    caller: ApiCaller,
+    id: web::Path<i64>,
+    body: Json<ReasonBody>,
+) -> ApiResult {
+    step(
+        &ctx,
+        &caller,
+        id.into_inner(),
+        DeskStep::Decline {
+            reason: body.0.reason,
+        },
+    )
+    .await
+}
+
+/// The desk marks the patient seen.
+#[utoipa::path(post, path = "/api/v1/referrals/{id}/seen", tag = "referrals", security(("bearer" = [])),
+    params(("id" = i64, Path)), responses((status = 200, body = ReferralView), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn seen(ctx: web::Data<Ctx>, caller: ApiCaller, id: web::Path<i64>) -> ApiResult {
+    step(&ctx, &caller, id.into_inner(), DeskStep::Seen).await
+}
+
+/// The desk rates the referral appropriate or not (after the visit, once).
+#[utoipa::path(post, path = "/api/v1/referrals/{id}/rating", tag = "referrals", security(("bearer" = [])), request_body = RatingBody,
+    params(("id" = i64, Path)), responses((status = 200, body = ReferralView), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn rate(
+    ctx: web::Data<Ctx>,
+    caller: ApiCaller,
+    id: web::Path<i64>,
+    body: Json<RatingBody>,
+) -> ApiResult {
+    let b = body.0;
+    step(
+        &ctx,
+        &caller,
+        id.into_inner(),
+        DeskStep::Rate {
+            appropriate: b.appropriate,
+            comment: b.comment,
+        },
+    )
+    .await
+}
+
+/// The desk refers the patient back down with follow-up instructions.
+#[utoipa::path(post, path = "/api/v1/referrals/{id}/refer-back", tag = "referrals", security(("bearer" = [])), request_body = BackBody,
+    params(("id" = i64, Path)), responses((status = 200, body = ReferralView), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn refer_back(
+    ctx: web::Data<Ctx>,
+    caller: ApiCaller,
+    id: web::Path<i64>,
+    body: Json<BackBody>,
+) -> ApiResult {
+    step(
+        &ctx,
+        &caller,
+        id.into_inner(),
+        DeskStep::ReferBack {
+            instructions: body.0.instructions,
+        },
+    )
+    .await
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VisitsBody {
+    /// YYYY-MM-DD
+    pub date: String,
+    pub first_visits: i64,
+}
+
+/// A doctor records the day's community first visits.
+#[utoipa::path(put, path = "/api/v1/visits", tag = "referrals", security(("bearer" = [])), request_body = VisitsBody,
+    responses((status = 204), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn visits(ctx: web::Data<Ctx>, caller: ApiCaller, body: Json<VisitsBody>) -> ApiResult {
+    referrals::record_visits(&ctx, &caller.caller, body.0.date, body.0.first_visits).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// The caller's referral quality.
+#[utoipa::path(get, path = "/api/v1/me/referral-quality", tag = "referrals", security(("bearer" = [])),
+    responses((status = 200, body = crate::domain::referral::Quality)))]
+pub async fn my_quality(ctx: web::Data<Ctx>, caller: ApiCaller) -> ApiResult {
+    Ok(HttpResponse::Ok().json(referrals::my_quality(&ctx, &caller.caller).await?))
+}
+
+/// Doctors flagged for the committee.
+#[utoipa::path(get, path = "/api/v1/referral-flags", tag = "referrals", security(("bearer" = [])),
+    responses((status = 200, body = [FlaggedDoctor]), (status = 403, body = ErrorBody)))]
+pub async fn flags(ctx: web::Data<Ctx>, caller: ApiCaller) -> ApiResult {
+    Ok(HttpResponse::Ok().json(referrals::flagged(&ctx, &caller.caller).await?))
+}
+
+/// The alliance dashboard, month by month.
+#[utoipa::path(get, path = "/api/v1/referral-dashboard", tag = "referrals", security(("bearer" = [])),
+    responses((status = 200, body = [Month]), (status = 403, body = ErrorBody)))]
+pub async fn dashboard(ctx: web::Data<Ctx>, caller: ApiCaller) -> ApiResult {
+    Ok(HttpResponse::Ok().json(referrals::dashboard(&ctx, &caller.caller).await?))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct IntrospectBody {
+    /// The credential number.
+    pub token: String,
+    /// A department id or code: is the doctor allowed to refer there?
+    #[serde(default)]
+    pub department: Option<String>,
+    /// Accepted and ignored (RFC 7662).
+    #[serde(default)]
+    pub token_type_hint: Option<String>,
+}
+
+/// RFC 7662-style introspection for hospital systems (an integration token
+/// with the `credentials:introspect` scope): `{"active":true, jti, sub, exp,
+/// scope, …}` when the doctor may refer (to `department`, if given) now,
+/// otherwise only `{"active":false}`. The body may be a form (as RFC 7662
+/// has it) or JSON.
+#[utoipa::path(post, path = "/api/v1/credentials/introspect", tag = "referrals", security(("bearer" = [])), request_body = IntrospectBody,
+    responses((status = 200, body = Object), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn introspect(
+    ctx: web::Data<Ctx>,
+    caller: ApiCaller,
+    req: HttpRequest,
+    body: web::Bytes,
+) -> ApiResult {
+    let is_json = req
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    let parsed: IntrospectBody = if is_json {
+        serde_json::from_slice(&body).map_err(|e| Error::Malformed(e.to_string()))?
+    } else {
+        serde_html_form::from_bytes(&body).map_err(|_| Error::invalid("token", "is required"))?
+    };
+    let v = referrals::introspect(&ctx, &caller.caller, parsed.token, parsed.department).await?;
+    Ok(HttpResponse::Ok()
+        .insert_header(("Cache-Control", "no-store"))
+        .json(v))
+}

@@ -1,0 +1,518 @@
+//! Green-channel pages: the doctor's referrals (the form, the list, each
+//! referral's steps) and community visits; the desk's incoming referrals,
+//! its steps and its departments; the alliance dashboard.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+
+use crate::domain::access::{Permission, permits};
+use crate::domain::referral::Quality;
+use crate::domain::roles::Role;
+use crate::error::Error;
+use crate::i18n::Tr;
+use crate::services::referrals::{
+    self, DepartmentInput, DepartmentView, DeskStep, FlaggedDoctor, Month, ReferralInput,
+    ReferralLine, ReferralView,
+};
+use crate::web::error::PageError;
+use crate::web::pages::{Chrome, form_error, local_time, parse_form, render, see_other};
+use crate::web::session::Page;
+
+struct Fmt {
+    tr: Tr,
+    tz: chrono_tz::Tz,
+}
+
+impl Fmt {
+    fn new(page: &Page) -> Fmt {
+        Fmt {
+            tr: page.tr,
+            tz: page.ctx.settings.time_zone,
+        }
+    }
+    fn when(&self, t: &DateTime<Utc>) -> String {
+        local_time(self.tz, t.naive_utc())
+    }
+    fn state(&self, s: &str) -> String {
+        self.tr.t(&format!("referral_state.{s}"))
+    }
+    fn step(&self, s: &str) -> String {
+        self.tr.t(&format!("referral_step.{s}"))
+    }
+}
+
+fn has(page: &Page, role: Role) -> bool {
+    page.user
+        .as_ref()
+        .is_some_and(|u| u.caller.actor().is_some_and(|a| a.has(role)))
+}
+
+// ----- lists, visits -----
+
+#[derive(Template)]
+#[template(path = "referrals/list.html")]
+struct ListPage {
+    chrome: Chrome,
+    f: Fmt,
+    lines: Vec<ReferralLine>,
+    may_refer: bool,
+    is_desk: bool,
+    quality: Option<Quality>,
+    today: String,
+}
+
+async fn list_page(
+    page: &Page,
+    chrome: Chrome,
+    status: StatusCode,
+) -> Result<HttpResponse, PageError> {
+    let caller = page.caller()?;
+    let lines = referrals::list(&page.ctx, caller).await?;
+    let may_refer = permits(&caller.principal, Permission::Refer);
+    let quality = if may_refer {
+        Some(referrals::my_quality(&page.ctx, caller).await?)
+    } else {
+        None
+    };
+    render(
+        &ListPage {
+            chrome,
+            f: Fmt::new(page),
+            lines,
+            may_refer,
+            is_desk: has(page, Role::ReferralDesk),
+            quality,
+            today: Utc::now()
+                .with_timezone(&page.ctx.settings.time_zone)
+                .format("%Y-%m-%d")
+                .to_string(),
+        },
+        status,
+    )
+}
+
+pub async fn list(page: Page) -> Result<HttpResponse, PageError> {
+    list_page(&page, Chrome::new(&page), StatusCode::OK).await
+}
+
+#[derive(Deserialize)]
+pub struct VisitsForm {
+    #[serde(default)]
+    date: String,
+    #[serde(default)]
+    first_visits: String,
+}
+
+pub async fn visits(
+    page: Page,
+    req: HttpRequest,
+    body: web::Bytes,
+) -> Result<HttpResponse, PageError> {
+    let form: VisitsForm = parse_form(&req, &body)?;
+    let result = match form.first_visits.trim().parse::<i64>() {
+        Ok(n) => referrals::record_visits(&page.ctx, page.caller()?, form.date, n).await,
+        Err(_) => Err(Error::invalid("first_visits", "must be a whole number")),
+    };
+    match result {
+        Ok(()) => {
+            list_page(
+                &page,
+                Chrome::new(&page).notice("referrals.visits_saved"),
+                StatusCode::OK,
+            )
+            .await
+        }
+        Err(e) => {
+            let (chrome, status) = form_error(Chrome::new(&page), e)?;
+            list_page(&page, chrome, status).await
+        }
+    }
+}
+
+// ----- the referral form -----
+
+#[derive(Template)]
+#[template(path = "referrals/new.html")]
+struct NewPage {
+    chrome: Chrome,
+    departments: Vec<DepartmentView>,
+    form: ReferralForm,
+}
+
+#[derive(Deserialize, Default, Clone)]
+pub struct ReferralForm {
+    #[serde(default)]
+    department_id: String,
+    #[serde(default)]
+    patient_name: String,
+    #[serde(default)]
+    patient_sex: String,
+    #[serde(default)]
+    patient_birth_date: String,
+    #[serde(default)]
+    guardian_phone: String,
+    #[serde(default)]
+    urgency: String,
+    #[serde(default)]
+    reason: String,
+    #[serde(default)]
+    diagnosis: String,
+    #[serde(default)]
+    findings: String,
+    #[serde(default)]
+    slot_date: String,
+    #[serde(default)]
+    needs_bed: Option<String>,
+}
+
+async fn new_page(
+    page: &Page,
+    chrome: Chrome,
+    form: ReferralForm,
+    status: StatusCode,
+) -> Result<HttpResponse, PageError> {
+    let departments = referrals::departments(&page.ctx, page.caller()?)
+        .await?
+        .into_iter()
+        .filter(|d| d.active)
+        .collect();
+    render(
+        &NewPage {
+            chrome,
+            departments,
+            form,
+        },
+        status,
+    )
+}
+
+pub async fn new(page: Page) -> Result<HttpResponse, PageError> {
+    crate::services::require(&page.ctx, page.caller()?, Permission::Refer).await?;
+    let form = ReferralForm {
+        urgency: "routine".into(),
+        ..ReferralForm::default()
+    };
+    new_page(&page, Chrome::new(&page), form, StatusCode::OK).await
+}
+
+pub async fn open(
+    page: Page,
+    req: HttpRequest,
+    body: web::Bytes,
+) -> Result<HttpResponse, PageError> {
+    let form: ReferralForm = parse_form(&req, &body)?;
+    let result = match form.department_id.trim().parse::<i64>() {
+        Ok(department_id) => {
+            referrals::open(
+                &page.ctx,
+                page.caller()?,
+                ReferralInput {
+                    department_id,
+                    patient_name: form.patient_name.clone(),
+                    patient_sex: form.patient_sex.clone(),
+                    patient_birth_date: form.patient_birth_date.clone(),
+                    guardian_phone: form.guardian_phone.clone(),
+                    urgency: form.urgency.clone(),
+                    reason: form.reason.clone(),
+                    diagnosis: form.diagnosis.clone(),
+                    findings: form.findings.clone(),
+                    slot_date: Some(form.slot_date.clone()),
+                    needs_bed: form.needs_bed.is_some(),
+                },
+            )
+            .await
+        }
+        Err(_) => Err(Error::invalid("department_id", "choose a department")),
+    };
+    match result {
+        Ok(r) => Ok(see_other(&format!("/referrals/{}", r.id))),
+        Err(e) => {
+            let (chrome, status) = form_error(Chrome::new(&page), e)?;
+            new_page(&page, chrome, form, status).await
+        }
+    }
+}
+
+// ----- one referral -----
+
+#[derive(Template)]
+#[template(path = "referrals/show.html")]
+struct ShowPage {
+    chrome: Chrome,
+    f: Fmt,
+    r: ReferralView,
+    is_desk: bool,
+}
+
+async fn show_page(
+    page: &Page,
+    id: i64,
+    chrome: Chrome,
+    status: StatusCode,
+) -> Result<HttpResponse, PageError> {
+    let r = referrals::referral(&page.ctx, page.caller()?, id).await?;
+    render(
+        &ShowPage {
+            chrome,
+            f: Fmt::new(page),
+            is_desk: has(page, Role::ReferralDesk)
+                && r.doctor_id != page.caller()?.person_id().unwrap_or(0),
+            r,
+        },
+        status,
+    )
+}
+
+pub async fn show(page: Page, id: web::Path<i64>) -> Result<HttpResponse, PageError> {
+    show_page(&page, id.into_inner(), Chrome::new(&page), StatusCode::OK).await
+}
+
+#[derive(Deserialize)]
+pub struct StepForm {
+    #[serde(default)]
+    step: String,
+    #[serde(default)]
+    slot_date: String,
+    #[serde(default)]
+    text: String,
+    #[serde(default)]
+    appropriate: String,
+}
+
+pub async fn desk_step(
+    page: Page,
+    req: HttpRequest,
+    id: web::Path<i64>,
+    body: web::Bytes,
+) -> Result<HttpResponse, PageError> {
+    let id = id.into_inner();
+    let form: StepForm = parse_form(&req, &body)?;
+    let step = match form.step.as_str() {
+        "accept" => Ok(DeskStep::Accept {
+            slot_date: Some(form.slot_date.clone()),
+        }),
+        "decline" => Ok(DeskStep::Decline {
+            reason: form.text.clone(),
+        }),
+        "seen" => Ok(DeskStep::Seen),
+        "rate" => match form.appropriate.as_str() {
+            "yes" => Ok(DeskStep::Rate {
+                appropriate: true,
+                comment: form.text.clone(),
+            }),
+            "no" => Ok(DeskStep::Rate {
+                appropriate: false,
+                comment: form.text.clone(),
+            }),
+            _ => Err(Error::invalid("appropriate", "choose appropriate or not")),
+        },
+        "refer_back" => Ok(DeskStep::ReferBack {
+            instructions: form.text.clone(),
+        }),
+        _ => Err(Error::invalid("step", "unknown step")),
+    };
+    let result = match step {
+        Ok(s) => referrals::desk_step(&page.ctx, page.caller()?, id, s)
+            .await
+            .map(|_| ()),
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(()) => Ok(see_other(&format!("/referrals/{id}"))),
+        Err(e) => {
+            let (chrome, status) = form_error(Chrome::new(&page), e)?;
+            show_page(&page, id, chrome, status).await
+        }
+    }
+}
+
+/// One referral as a FHIR R4 ServiceRequest file.
+pub async fn fhir(page: Page, id: web::Path<i64>) -> Result<HttpResponse, PageError> {
+    let id = id.into_inner();
+    let v = referrals::fhir_one(&page.ctx, page.caller()?, id).await?;
+    Ok(HttpResponse::Ok()
+        .content_type("application/fhir+json")
+        .insert_header((
+            actix_web::http::header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"referral-{id}.fhir.json\""),
+        ))
+        .body(v.to_string()))
+}
+
+// ----- departments (the desk) -----
+
+#[derive(Template)]
+#[template(path = "referrals/departments.html")]
+struct DepartmentsPage {
+    chrome: Chrome,
+    departments: Vec<DepartmentView>,
+}
+
+async fn departments_page(
+    page: &Page,
+    chrome: Chrome,
+    status: StatusCode,
+) -> Result<HttpResponse, PageError> {
+    let caller = page.caller()?;
+    let own = caller.actor().and_then(|a| a.institution_id);
+    let all = has(page, Role::Admin);
+    let departments = referrals::departments(&page.ctx, caller)
+        .await?
+        .into_iter()
+        .filter(|d| all || Some(d.institution_id) == own)
+        .collect();
+    render(
+        &DepartmentsPage {
+            chrome,
+            departments,
+        },
+        status,
+    )
+}
+
+pub async fn departments(page: Page) -> Result<HttpResponse, PageError> {
+    let caller = page.caller()?;
+    if !has(&page, Role::Admin) {
+        crate::services::require(&page.ctx, caller, Permission::Desk).await?;
+    }
+    departments_page(&page, Chrome::new(&page), StatusCode::OK).await
+}
+
+#[derive(Deserialize)]
+pub struct DepartmentForm {
+    #[serde(default)]
+    id: String,
+    #[serde(default)]
+    track: String,
+    #[serde(default)]
+    code: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    clinic_slots_per_day: String,
+    #[serde(default)]
+    beds: String,
+    #[serde(default)]
+    active: Option<String>,
+}
+
+fn whole(field: &str, v: &str) -> Result<i64, Error> {
+    v.trim()
+        .parse()
+        .map_err(|_| Error::invalid(field, "must be a whole number"))
+}
+
+pub async fn save_department(
+    page: Page,
+    req: HttpRequest,
+    body: web::Bytes,
+) -> Result<HttpResponse, PageError> {
+    let form: DepartmentForm = parse_form(&req, &body)?;
+    let input = (|| -> Result<DepartmentInput, Error> {
+        Ok(DepartmentInput {
+            institution_id: None,
+            track: form.track.trim().to_owned(),
+            code: form.code.clone(),
+            name: form.name.clone(),
+            clinic_slots_per_day: whole("clinic_slots_per_day", &form.clinic_slots_per_day)?,
+            beds: whole("beds", &form.beds)?,
+            active: form.active.is_some(),
+        })
+    })();
+    let id = form.id.trim().parse::<i64>().ok();
+    let result = match input {
+        Ok(i) => referrals::save_department(&page.ctx, page.caller()?, id, i)
+            .await
+            .map(|_| ()),
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(()) => {
+            departments_page(
+                &page,
+                Chrome::new(&page).notice("departments.saved"),
+                StatusCode::OK,
+            )
+            .await
+        }
+        Err(e) => {
+            let (chrome, status) = form_error(Chrome::new(&page), e)?;
+            departments_page(&page, chrome, status).await
+        }
+    }
+}
+
+// ----- the dashboard -----
+
+pub struct MonthBar {
+    pub m: Month,
+    pub x: u32,
+    pub up_height: u32,
+    pub back_height: u32,
+}
+
+#[derive(Template)]
+#[template(path = "referrals/dashboard.html")]
+struct DashboardPage {
+    chrome: Chrome,
+    bars: Vec<MonthBar>,
+    flagged: Vec<FlaggedDoctor>,
+    totals: (i64, i64, i64, i64, i64),
+}
+
+impl DashboardPage {
+    fn per_mille(&self, v: &Option<i64>) -> String {
+        v.map(|p| format!("{}.{}%", p / 10, p % 10))
+            .unwrap_or_else(|| "–".into())
+    }
+    fn percent(&self, part: &i64, whole: &i64) -> String {
+        if *whole > 0 {
+            format!("{}%", part * 100 / whole)
+        } else {
+            "–".into()
+        }
+    }
+}
+
+pub async fn dashboard(page: Page) -> Result<HttpResponse, PageError> {
+    let caller = page.caller()?;
+    let months = referrals::dashboard(&page.ctx, caller).await?;
+    let flagged = referrals::flagged(&page.ctx, caller).await?;
+    let max = months
+        .iter()
+        .map(|m| m.referrals_up)
+        .max()
+        .unwrap_or(0)
+        .max(1);
+    let totals = months.iter().fold((0, 0, 0, 0, 0), |t, m| {
+        (
+            t.0 + m.first_visits,
+            t.1 + m.referrals_up,
+            t.2 + m.referred_back,
+            t.3 + m.slots_booked,
+            t.4 + m.slots_reserved,
+        )
+    });
+    let bars = months
+        .into_iter()
+        .enumerate()
+        .map(|(i, m)| MonthBar {
+            x: i as u32 * 50 + 10,
+            up_height: (m.referrals_up * 150 / max) as u32,
+            back_height: (m.referred_back * 150 / max) as u32,
+            m,
+        })
+        .collect();
+    render(
+        &DashboardPage {
+            chrome: Chrome::new(&page),
+            bars,
+            flagged,
+            totals,
+        },
+        StatusCode::OK,
+    )
+}

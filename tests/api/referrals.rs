@@ -1,0 +1,863 @@
+//! The green referral channel over HTTP on both databases: every gate
+//! outcome, the desk's steps and the loop back to the doctor, patient data
+//! refused to non-parties, reserved slots never overbooked under concurrent
+//! bookings, revocation racing referrals, introspection for hospital
+//! systems, and the FHIR R4 export validated against the ServiceRequest
+//! structure.
+
+use gatekeeper::domain::fhir;
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use crate::certification::certify;
+use crate::exams::doctor;
+use crate::grading::person;
+use crate::helpers::{Backend, TestApp};
+use crate::on_both_databases;
+
+on_both_databases!(
+    every_gate_outcome_is_refused_or_allowed_with_its_code,
+    the_desk_takes_a_referral_through_and_the_loop_closes,
+    reserved_slots_are_never_overbooked_by_concurrent_bookings,
+    no_referral_is_created_after_a_revocation_commits,
+    hospital_systems_introspect_credentials,
+    referrals_export_as_valid_fhir_service_requests,
+);
+
+struct Channel {
+    admin: String,
+    doctor_id: i64,
+    doctor: String,
+    members: Vec<String>,
+    number: String,
+    desk: String,
+    department: i64,
+    hospital: i64,
+}
+
+/// A certified doctor, the Children's Hospital desk and its paediatric
+/// department with 2 reserved slots a day and 1 bed.
+async fn channel(app: &TestApp) -> Channel {
+    // Boxed: the journey is a large future for a test thread's stack.
+    let (admin, doctor_id, doctor, members, number) = Box::pin(certify(app)).await;
+    let (_, list) = app
+        .api(Method::GET, "/api/v1/institutions", &admin, None)
+        .await;
+    let hospital = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["name"] == "Children's Hospital")
+        .unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    let (_, desk) = person(
+        app,
+        &admin,
+        "desk@chh.example",
+        "desk",
+        json!(["referral_desk"]),
+        Some(hospital),
+    )
+    .await;
+    let (status, d) = app
+        .api(
+            Method::POST,
+            "/api/v1/departments",
+            &desk,
+            Some(json!({"track": "paediatrics", "code": "PAED", "name": "Paediatric clinic", "clinic_slots_per_day": 2, "beds": 1})),
+        )
+        .await;
+    assert_eq!(status, 201, "{d}");
+    Channel {
+        admin,
+        doctor_id,
+        doctor,
+        members,
+        number,
+        desk,
+        department: d["id"].as_i64().unwrap(),
+        hospital,
+    }
+}
+
+fn tomorrow() -> String {
+    (chrono::Utc::now() + chrono::Duration::days(2))
+        .format("%Y-%m-%d")
+        .to_string()
+}
+
+fn body(department: i64, slot: Option<&str>) -> Value {
+    json!({
+        "department_id": department,
+        "patient_name": "王小明",
+        "patient_sex": "male",
+        "patient_birth_date": "2023-02-01",
+        "guardian_phone": "13800001234",
+        "urgency": "urgent",
+        "reason": "Fever 5 days with rash and red lips",
+        "diagnosis": "Suspected Kawasaki disease",
+        "findings": "CRP 86 mg/L",
+        "slot_date": slot,
+    })
+}
+
+async fn refer(app: &TestApp, token: &str, department: i64, slot: Option<&str>) -> (u16, Value) {
+    app.api(
+        Method::POST,
+        "/api/v1/referrals",
+        token,
+        Some(body(department, slot)),
+    )
+    .await
+}
+
+async fn set_status(app: &TestApp, member: &str, number: &str, action: &str) {
+    let (status, b) = app
+        .api(
+            Method::POST,
+            &format!("/api/v1/credentials/{number}/status"),
+            member,
+            Some(json!({"action": action, "reason": "test of the gate"})),
+        )
+        .await;
+    assert_eq!(status, 200, "{b}");
+}
+
+async fn every_gate_outcome_is_refused_or_allowed_with_its_code(app: TestApp) {
+    let c = Box::pin(channel(&app)).await;
+    // Active: allowed.
+    let (status, r) = refer(&app, &c.doctor, c.department, None).await;
+    assert_eq!(status, 201, "{r}");
+    assert_eq!(r["credential_number"], c.number.as_str());
+    let refused = |expected: &'static str| {
+        let app = &app;
+        let token = c.doctor.clone();
+        let department = c.department;
+        async move {
+            let before = app.count("referrals");
+            let (status, err) = refer(app, &token, department, None).await;
+            assert_eq!(status, 403, "{err}");
+            assert_eq!(err["error"]["code"], expected, "{err}");
+            assert!(!err["error"]["message"].as_str().unwrap().is_empty());
+            assert_eq!(
+                app.count("referrals"),
+                before,
+                "a refusal writes no referral"
+            );
+        }
+    };
+    // Suspended, then reinstated.
+    set_status(&app, &c.members[0], &c.number, "suspend").await;
+    refused("credential_suspended").await;
+    set_status(&app, &c.members[1], &c.number, "reinstate").await;
+    assert_eq!(refer(&app, &c.doctor, c.department, None).await.0, 201);
+    // Wrong scope: a department covered by another track.
+    app.exec(
+        "INSERT INTO tracks (track_key, title, description, validity_months, renewal_credit_hours, sample, created_at, updated_at, code) \
+         VALUES ('obstetrics', 'Obstetrics', '', 24, 0, FALSE, '2026-01-01 00:00:00', '2026-01-01 00:00:00', 'OBST')",
+    );
+    let (status, obst) = app
+        .api(Method::POST, "/api/v1/departments", &c.desk, Some(json!({"track": "obstetrics", "code": "OBST", "name": "Obstetrics clinic", "clinic_slots_per_day": 2, "beds": 0})))
+        .await;
+    assert_eq!(status, 201, "{obst}");
+    let (status, err) = refer(&app, &c.doctor, obst["id"].as_i64().unwrap(), None).await;
+    assert_eq!(
+        (status, err["error"]["code"].as_str()),
+        (403, Some("out_of_scope"))
+    );
+    // No credential at all.
+    let (_, inst) = app
+        .api(Method::GET, "/api/v1/institutions", &c.admin, None)
+        .await;
+    let longxi = inst
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["name"] == "Longxi CHC")
+        .unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    let (_, wang) = doctor(&app, &c.admin, longxi, "wang").await;
+    let (status, err) = refer(&app, &wang, c.department, None).await;
+    assert_eq!(
+        (status, err["error"]["code"].as_str()),
+        (403, Some("no_credential"))
+    );
+    // Expired (past its date; the gate does not wait for the job).
+    app.exec(&format!(
+        "UPDATE credentials SET valid_until = '2020-01-01 00:00:00' WHERE number = '{}'",
+        c.number
+    ));
+    refused("credential_expired").await;
+    app.exec(&format!(
+        "UPDATE credentials SET valid_until = '2099-01-01 00:00:00' WHERE number = '{}'",
+        c.number
+    ));
+    // Revoked (two members).
+    set_status(&app, &c.members[0], &c.number, "revoke").await;
+    set_status(&app, &c.members[1], &c.number, "revoke").await;
+    refused("credential_revoked").await;
+    // Every refusal is in the audit trail.
+    #[derive(diesel::QueryableByName)]
+    struct N {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let n = app
+        .ctx
+        .db
+        .read_blocking(|conn| {
+            use diesel::RunQueryDsl;
+            Ok(diesel::sql_query(
+                "SELECT COUNT(*) AS n FROM audit_events WHERE action = 'referral_refused'",
+            )
+            .get_result::<N>(conn)?
+            .n)
+        })
+        .unwrap();
+    assert_eq!(n, 5);
+    // A desk member or a committee member cannot refer at all.
+    let (status, _) = refer(&app, &c.desk, c.department, None).await;
+    assert_eq!(status, 403);
+    // The doctor's page says why in plain words.
+    let li = crate::training::browser_for(&app, "li@longxi.example").await;
+    let (status, html) = app.page(&li, "/referrals/new").await;
+    assert_eq!(status, 200, "{html}");
+    let fields = [
+        ("department_id", c.department.to_string()),
+        ("patient_name", "王小明".to_owned()),
+        ("patient_sex", "male".to_owned()),
+        ("patient_birth_date", "2023-02-01".to_owned()),
+        ("guardian_phone", "13800001234".to_owned()),
+        ("urgency", "routine".to_owned()),
+        ("reason", "fever".to_owned()),
+        ("diagnosis", "?".to_owned()),
+    ];
+    let borrowed: Vec<(&str, &str)> = fields.iter().map(|(a, b)| (*a, b.as_str())).collect();
+    let res = app
+        .submit(&li, "/referrals/new", "/referrals", &borrowed)
+        .await;
+    assert_eq!(res.status(), 403);
+    let page = res.text().await.unwrap();
+    assert!(page.contains("id=\"form-error\""), "{page}");
+    assert!(page.contains("撤销") || page.contains("revoked"), "{page}");
+}
+
+async fn the_desk_takes_a_referral_through_and_the_loop_closes(app: TestApp) {
+    let c = Box::pin(channel(&app)).await;
+    let day = tomorrow();
+    // Bad input names its field.
+    let mut bad = body(c.department, None);
+    bad["patient_birth_date"] = json!("2001-01-01");
+    let (status, err) = app
+        .api(Method::POST, "/api/v1/referrals", &c.doctor, Some(bad))
+        .await;
+    assert_eq!(
+        (status, err["error"]["field"].as_str()),
+        (422, Some("patient_birth_date"))
+    );
+    let mut bad = body(c.department, None);
+    bad["urgency"] = json!("whenever");
+    let (status, err) = app
+        .api(Method::POST, "/api/v1/referrals", &c.doctor, Some(bad))
+        .await;
+    assert_eq!(
+        (status, err["error"]["field"].as_str()),
+        (422, Some("urgency"))
+    );
+
+    let (status, r) = refer(&app, &c.doctor, c.department, Some(&day)).await;
+    assert_eq!(status, 201, "{r}");
+    let id = r["id"].as_i64().unwrap();
+    assert_eq!(r["status"], "sent");
+    let path = |s: &str| format!("/api/v1/referrals/{id}/{s}");
+    // The doctor cannot act as the desk; the desk must follow the order.
+    let (status, _) = app
+        .api(Method::POST, &path("accept"), &c.doctor, Some(json!({})))
+        .await;
+    assert_eq!(status, 403);
+    let (status, _) = app.api(Method::POST, &path("seen"), &c.desk, None).await;
+    assert_eq!(status, 409, "not accepted yet");
+    let (status, r) = app
+        .api(Method::POST, &path("accept"), &c.desk, Some(json!({})))
+        .await;
+    assert_eq!(status, 200, "{r}");
+    assert_eq!(
+        (r["status"].as_str(), r["slot_date"].as_str()),
+        (Some("accepted"), Some(day.as_str()))
+    );
+    let (status, _) = app
+        .api(
+            Method::POST,
+            &path("rating"),
+            &c.desk,
+            Some(json!({"appropriate": true, "comment": "early"})),
+        )
+        .await;
+    assert_eq!(status, 409, "rated only after the visit");
+    assert_eq!(
+        app.api(Method::POST, &path("seen"), &c.desk, None).await.0,
+        200
+    );
+    let (status, _) = app
+        .api(Method::POST, &path("rating"), &c.desk, Some(json!({"appropriate": false, "comment": "could have been managed in the community"})))
+        .await;
+    assert_eq!(status, 200);
+    let (status, r) = app
+        .api(
+            Method::POST,
+            &path("refer-back"),
+            &c.desk,
+            Some(json!({"instructions": "Aspirin as prescribed; echo in 6 weeks"})),
+        )
+        .await;
+    assert_eq!(status, 200, "{r}");
+    assert_eq!(r["status"], "referred_back");
+    // The doctor sees every step and was emailed at each.
+    let (status, seen) = app
+        .api(
+            Method::GET,
+            &format!("/api/v1/referrals/{id}"),
+            &c.doctor,
+            None,
+        )
+        .await;
+    assert_eq!(status, 200);
+    let steps: Vec<&str> = seen["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        steps,
+        [
+            "sent",
+            "accepted",
+            "seen",
+            "rated_inappropriate",
+            "referred_back"
+        ]
+    );
+    assert_eq!(
+        seen["back_instructions"],
+        "Aspirin as prescribed; echo in 6 weeks"
+    );
+    let mails = app
+        .mail_to("li@longxi.example")
+        .iter()
+        .filter(|m| m.subject.contains(seen["number"].as_str().unwrap()))
+        .count();
+    assert_eq!(mails, 4);
+    // The record shows volume and the share judged appropriate.
+    let (_, record) = app
+        .api(Method::GET, "/api/v1/training-record", &c.doctor, None)
+        .await;
+    assert_eq!(record["referrals"]["referrals"], 1);
+    assert_eq!(record["referrals"]["rated"], 1);
+    assert_eq!(record["referrals"]["appropriate"], 0);
+
+    // Patient data only for the referral's parties, every view recorded.
+    let (_, inst) = app
+        .api(Method::GET, "/api/v1/institutions", &c.admin, None)
+        .await;
+    let longxi = inst
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["name"] == "Longxi CHC")
+        .unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    let (_, wang) = doctor(&app, &c.admin, longxi, "wang").await;
+    let (_, other_hospital) = app
+        .api(Method::POST, "/api/v1/institutions", &c.admin, Some(json!({"name": "Women's Hospital", "level": "tertiary", "region": "Yubei", "alliance_member": true})))
+        .await;
+    let (_, other_desk) = person(
+        &app,
+        &c.admin,
+        "desk@wh.example",
+        "desk2",
+        json!(["referral_desk"]),
+        other_hospital["id"].as_i64(),
+    )
+    .await;
+    for (who, token) in [
+        ("another doctor", &wang),
+        ("another hospital's desk", &other_desk),
+        ("a committee member", &c.members[0]),
+    ] {
+        let (status, body) = app
+            .api(Method::GET, &format!("/api/v1/referrals/{id}"), token, None)
+            .await;
+        assert_eq!(status, 403, "{who}: {body}");
+        assert!(!body.to_string().contains("王小明"));
+        let (status, _) = app
+            .api(
+                Method::GET,
+                &format!("/api/v1/fhir/ServiceRequest/{id}"),
+                token,
+                None,
+            )
+            .await;
+        assert_eq!(status, 403, "{who}");
+        let (_, list) = app.api(Method::GET, "/api/v1/referrals", token, None).await;
+        assert!(!list.to_string().contains("王小明"), "{who} lists it");
+    }
+    assert_eq!(
+        app.api(
+            Method::GET,
+            &format!("/api/v1/referrals/{id}"),
+            &c.desk,
+            None
+        )
+        .await
+        .0,
+        200
+    );
+    assert_eq!(
+        app.api(
+            Method::GET,
+            &format!("/api/v1/referrals/{id}"),
+            &c.admin,
+            None
+        )
+        .await
+        .0,
+        200
+    );
+    #[derive(diesel::QueryableByName)]
+    struct N {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let count = |outcome: &'static str| {
+        app.ctx
+            .db
+            .read_blocking(move |conn| {
+                use diesel::RunQueryDsl;
+                Ok(diesel::sql_query(format!("SELECT COUNT(*) AS n FROM audit_events WHERE action = 'referral_view' AND outcome = '{outcome}' AND target = 'referral:{id}'")).get_result::<N>(conn)?.n)
+            })
+            .unwrap()
+    };
+    assert_eq!(count("ok"), 3, "doctor, desk and admin views are recorded");
+    assert_eq!(count("refused"), 3, "and so are the refused ones");
+
+    // The pages: the desk's referral page and departments, the dashboard.
+    let li = crate::training::browser_for(&app, "li@longxi.example").await;
+    let (status, page) = app.page(&li, &format!("/referrals/{id}")).await;
+    assert_eq!(status, 200);
+    assert!(page.contains("id=\"instructions\""));
+    assert!(
+        !page.contains("id=\"accept\""),
+        "no desk actions for the doctor"
+    );
+    let (status, page) = app.page(&li, "/referrals").await;
+    assert_eq!(status, 200);
+    assert!(page.contains(seen["number"].as_str().unwrap()));
+    for raw in ["referrals.", "referral_state.", "referral_step."] {
+        assert!(!page.contains(raw), "untranslated {raw}");
+    }
+    // Visits and the dashboard.
+    let today = chrono::Utc::now().format("%Y-%m-%d").to_string();
+    let (status, _) = app
+        .api(
+            Method::PUT,
+            "/api/v1/visits",
+            &c.doctor,
+            Some(json!({"date": today, "first_visits": 80})),
+        )
+        .await;
+    assert_eq!(status, 204);
+    let (status, err) = app
+        .api(
+            Method::PUT,
+            "/api/v1/visits",
+            &c.doctor,
+            Some(json!({"date": "2099-01-01", "first_visits": 5})),
+        )
+        .await;
+    assert_eq!(
+        (status, err["error"]["field"].as_str()),
+        (422, Some("date"))
+    );
+    let (status, months) = app
+        .api(
+            Method::GET,
+            "/api/v1/referral-dashboard",
+            &c.members[0],
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{months}");
+    let this = months.as_array().unwrap().last().unwrap().clone();
+    assert_eq!(this["first_visits"], 80);
+    assert_eq!(this["referrals_up"], 1);
+    assert_eq!(this["referred_per_mille"], 12, "1 of 80 is 1.2%");
+    assert_eq!(this["referred_back"], 1);
+    assert_eq!(
+        app.api(Method::GET, "/api/v1/referral-dashboard", &c.doctor, None)
+            .await
+            .0,
+        403
+    );
+    let admin_pages = crate::training::admin_browser(&app).await;
+    let (status, page) = app.page(&admin_pages, "/referral-dashboard").await;
+    assert_eq!(status, 200);
+    assert!(page.contains("<svg"));
+    assert!(!page.contains("dashboard."), "untranslated");
+}
+
+async fn reserved_slots_are_never_overbooked_by_concurrent_bookings(app: TestApp) {
+    let c = Box::pin(channel(&app)).await;
+    let day = tomorrow();
+    let mut handles = Vec::new();
+    for _ in 0..8 {
+        let url = app.url("/api/v1/referrals");
+        let token = c.doctor.clone();
+        let b = body(c.department, Some(&day));
+        handles.push(actix_web::rt::spawn(async move {
+            reqwest::Client::new()
+                .post(url)
+                .bearer_auth(token)
+                .json(&b)
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }));
+    }
+    let mut statuses = Vec::new();
+    for h in handles {
+        statuses.push(h.await.unwrap());
+    }
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 201).count(),
+        2,
+        "{statuses:?}"
+    );
+    assert!(
+        statuses.iter().all(|s| *s == 201 || *s == 409),
+        "{statuses:?}"
+    );
+    assert_eq!(app.count("referrals"), 2);
+    // A declined referral frees its slot.
+    let (_, list) = app
+        .api(Method::GET, "/api/v1/referrals", &c.desk, None)
+        .await;
+    let first = list[0]["id"].as_i64().unwrap();
+    let (status, _) = app
+        .api(
+            Method::POST,
+            &format!("/api/v1/referrals/{first}/decline"),
+            &c.desk,
+            Some(json!({"reason": "please see the district hospital first"})),
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        refer(&app, &c.doctor, c.department, Some(&day)).await.0,
+        201
+    );
+    let (status, err) = refer(&app, &c.doctor, c.department, Some(&day)).await;
+    assert_eq!(
+        (status, err["error"]["field"].as_str()),
+        (409, Some("slot_date"))
+    );
+    // The desk changes the capacity; beds are counted too.
+    let (status, _) = app
+        .api(Method::PUT, &format!("/api/v1/departments/{}", c.department), &c.desk, Some(json!({"track": "paediatrics", "code": "PAED", "name": "Paediatric clinic", "clinic_slots_per_day": 3, "beds": 1})))
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        refer(&app, &c.doctor, c.department, Some(&day)).await.0,
+        201
+    );
+    // Another hospital's desk cannot change this department.
+    let (_, other) = app
+        .api(Method::POST, "/api/v1/institutions", &c.admin, Some(json!({"name": "Women's Hospital", "level": "tertiary", "region": "Yubei", "alliance_member": true})))
+        .await;
+    let (_, other_desk) = person(
+        &app,
+        &c.admin,
+        "desk@wh.example",
+        "desk2",
+        json!(["referral_desk"]),
+        other["id"].as_i64(),
+    )
+    .await;
+    let (status, _) = app
+        .api(Method::PUT, &format!("/api/v1/departments/{}", c.department), &other_desk, Some(json!({"track": "paediatrics", "code": "PAED", "name": "x", "clinic_slots_per_day": 99, "beds": 9})))
+        .await;
+    assert_eq!(status, 403);
+    let _ = c.hospital;
+}
+
+async fn no_referral_is_created_after_a_revocation_commits(app: TestApp) {
+    let c = Box::pin(channel(&app)).await;
+    // The first member proposes; the second's confirmation races referrals.
+    set_status(&app, &c.members[0], &c.number, "revoke").await;
+    let mut handles = Vec::new();
+    for i in 0..12 {
+        let url = app.url("/api/v1/referrals");
+        let token = c.doctor.clone();
+        let b = body(c.department, None);
+        handles.push(actix_web::rt::spawn(async move {
+            if i % 2 == 1 {
+                actix_web::rt::time::sleep(std::time::Duration::from_millis(5 * i)).await;
+            }
+            let res = reqwest::Client::new()
+                .post(url)
+                .bearer_auth(token)
+                .json(&b)
+                .send()
+                .await
+                .unwrap();
+            let status = res.status().as_u16();
+            let body: Value = res.json().await.unwrap();
+            (status, body)
+        }));
+    }
+    let confirm = {
+        let url = app.url(&format!("/api/v1/credentials/{}/status", c.number));
+        let token = c.members[1].clone();
+        actix_web::rt::spawn(async move {
+            actix_web::rt::time::sleep(std::time::Duration::from_millis(15)).await;
+            reqwest::Client::new()
+                .post(url)
+                .bearer_auth(token)
+                .json(&json!({"action": "revoke", "reason": "falsified records"}))
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        })
+    };
+    let mut results = Vec::new();
+    for h in handles {
+        results.push(h.await.unwrap());
+    }
+    assert_eq!(confirm.await.unwrap(), 200);
+    for (status, b) in &results {
+        assert!(
+            *status == 201 || (*status == 403 && b["error"]["code"] == "credential_revoked"),
+            "{status} {b}"
+        );
+    }
+    // Every referral written was written before the revocation committed.
+    #[derive(diesel::QueryableByName)]
+    struct N {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let late = app
+        .ctx
+        .db
+        .read_blocking(|conn| {
+            use diesel::RunQueryDsl;
+            Ok(diesel::sql_query(
+                "SELECT COUNT(*) AS n FROM referrals r, credential_events e \
+                 WHERE e.credential_id = r.credential_id AND e.action = 'revoke' AND r.created_at > e.at",
+            )
+            .get_result::<N>(conn)?
+            .n)
+        })
+        .unwrap();
+    assert_eq!(late, 0);
+    let created = results.iter().filter(|(s, _)| *s == 201).count() as i64;
+    assert_eq!(app.count("referrals"), created);
+    // After the revocation every referral is refused.
+    let (status, err) = refer(&app, &c.doctor, c.department, None).await;
+    assert_eq!(
+        (status, err["error"]["code"].as_str()),
+        (403, Some("credential_revoked"))
+    );
+}
+
+async fn introspect(app: &TestApp, token: &str, form: &[(&str, &str)]) -> (u16, Value) {
+    let res = reqwest::Client::new()
+        .post(app.url("/api/v1/credentials/introspect"))
+        .bearer_auth(token)
+        .form(form)
+        .send()
+        .await
+        .unwrap();
+    let status = res.status().as_u16();
+    (status, res.json().await.unwrap_or(Value::Null))
+}
+
+async fn hospital_systems_introspect_credentials(app: TestApp) {
+    let c = Box::pin(channel(&app)).await;
+    let (status, issued) = app
+        .api(
+            Method::POST,
+            "/api/v1/api-tokens",
+            &c.admin,
+            Some(json!({"name": "Children's Hospital HIS", "scopes": ["credentials:introspect"]})),
+        )
+        .await;
+    assert_eq!(status, 201, "{issued}");
+    let his = issued["token"].as_str().unwrap().to_owned();
+    let (_, other) = app
+        .api(
+            Method::POST,
+            "/api/v1/api-tokens",
+            &c.admin,
+            Some(json!({"name": "Payroll", "scopes": ["people:read"]})),
+        )
+        .await;
+    let payroll = other["token"].as_str().unwrap().to_owned();
+
+    let (status, v) = introspect(&app, &his, &[("token", &c.number)]).await;
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(v["active"], true);
+    assert_eq!(v["jti"], c.number.as_str());
+    assert!(
+        v["scope"]
+            .as_str()
+            .unwrap()
+            .split(' ')
+            .any(|s| s == "paediatrics")
+    );
+    assert!(v["exp"].as_i64().unwrap() > chrono::Utc::now().timestamp());
+    let department = c.department.to_string();
+    let (_, v) = introspect(
+        &app,
+        &his,
+        &[("token", &c.number), ("department", &department)],
+    )
+    .await;
+    assert_eq!(v["active"], true);
+    let (_, v) = introspect(&app, &his, &[("token", &c.number), ("department", "PAED")]).await;
+    assert_eq!(v["active"], true, "by department code");
+    // JSON bodies work too.
+    let (status, v) = app
+        .api(
+            Method::POST,
+            "/api/v1/credentials/introspect",
+            &his,
+            Some(json!({"token": c.number, "department": department})),
+        )
+        .await;
+    assert_eq!((status, v["active"].as_bool()), (200, Some(true)));
+    // Inactive for any reason: only {"active": false}.
+    let inactive = json!({"active": false});
+    let (_, v) = introspect(&app, &his, &[("token", "PAED-2026-999999-0")]).await;
+    assert_eq!(v, inactive);
+    let (_, v) = introspect(&app, &his, &[("token", "not a number")]).await;
+    assert_eq!(v, inactive);
+    let (_, v) = introspect(&app, &his, &[("token", &c.number), ("department", "99999")]).await;
+    assert_eq!(v, inactive);
+    set_status(&app, &c.members[0], &c.number, "suspend").await;
+    let (_, v) = introspect(&app, &his, &[("token", &c.number)]).await;
+    assert_eq!(v, inactive);
+    set_status(&app, &c.members[1], &c.number, "reinstate").await;
+    assert_eq!(
+        introspect(&app, &his, &[("token", &c.number)]).await.1["active"],
+        true
+    );
+    // Client authentication: none, or a token without the scope, is refused.
+    let res = reqwest::Client::new()
+        .post(app.url("/api/v1/credentials/introspect"))
+        .form(&[("token", c.number.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 401);
+    assert_eq!(
+        introspect(&app, &payroll, &[("token", &c.number)]).await.0,
+        403
+    );
+    assert_eq!(
+        introspect(&app, &c.doctor, &[("token", &c.number)]).await.0,
+        403
+    );
+    // In the OpenAPI document with the referral endpoints.
+    let (_, doc) = app.api(Method::GET, "/api/v1/openapi.json", "", None).await;
+    for path in [
+        "/api/v1/credentials/introspect",
+        "/api/v1/referrals",
+        "/api/v1/referrals/{id}/accept",
+        "/api/v1/fhir/ServiceRequest/{id}",
+    ] {
+        assert!(doc["paths"][path].is_object(), "{path} missing");
+    }
+}
+
+async fn referrals_export_as_valid_fhir_service_requests(app: TestApp) {
+    let c = Box::pin(channel(&app)).await;
+    let day = tomorrow();
+    let (_, r) = refer(&app, &c.doctor, c.department, Some(&day)).await;
+    let id = r["id"].as_i64().unwrap();
+    let res = reqwest::Client::new()
+        .get(app.url(&format!("/api/v1/fhir/ServiceRequest/{id}")))
+        .bearer_auth(&c.desk)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert!(
+        res.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("application/fhir+json")
+    );
+    let sr: Value = res.json().await.unwrap();
+    fhir::validate_service_request(&sr).expect("a valid R4 ServiceRequest");
+    assert_eq!(sr["resourceType"], "ServiceRequest");
+    assert_eq!(sr["status"], "active");
+    assert_eq!(sr["intent"], "order");
+    assert_eq!(sr["priority"], "urgent");
+    assert_eq!(sr["occurrenceDateTime"], day.as_str());
+    let subject = sr["subject"]["reference"]
+        .as_str()
+        .unwrap()
+        .trim_start_matches('#')
+        .to_owned();
+    let patient = sr["contained"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == subject.as_str())
+        .unwrap();
+    assert_eq!(patient["resourceType"], "Patient");
+    assert_eq!(patient["gender"], "male");
+    assert_eq!(patient["birthDate"], "2023-02-01");
+    assert!(
+        sr.to_string().contains(&c.number),
+        "the requester's qualification"
+    );
+    // Declined maps to revoked; a bundle of the desk's referrals validates.
+    app.api(
+        Method::POST,
+        &format!("/api/v1/referrals/{id}/decline"),
+        &c.desk,
+        Some(json!({"reason": "outside the clinic's scope"})),
+    )
+    .await;
+    let (_, sr) = app
+        .api(
+            Method::GET,
+            &format!("/api/v1/fhir/ServiceRequest/{id}"),
+            &c.doctor,
+            None,
+        )
+        .await;
+    assert_eq!(sr["status"], "revoked");
+    let (status, bundle) = app
+        .api(Method::GET, "/api/v1/fhir/ServiceRequest", &c.desk, None)
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(bundle["resourceType"], "Bundle");
+    for e in bundle["entry"].as_array().unwrap() {
+        fhir::validate_service_request(&e["resource"]).expect("each entry is valid");
+    }
+    // A tampered resource is caught by the validator.
+    let mut broken = sr.clone();
+    broken["status"] = json!("sent");
+    assert!(fhir::validate_service_request(&broken).is_err());
+    let _ = (c.doctor_id, Backend::Sqlite);
+}
