@@ -87,6 +87,8 @@ pub const STAGE_ATTEMPTS: std::ops::RangeInclusive<i64> = 1..=10;
 pub const RETAKE_WAIT_DAYS: std::ops::RangeInclusive<i64> = 0..=365;
 pub const COOLOFF_DAYS: std::ops::RangeInclusive<i64> = 0..=1825;
 pub const VALIDITY_MONTHS: std::ops::RangeInclusive<i64> = 1..=120;
+pub const INAPPROPRIATE_THRESHOLD: std::ops::RangeInclusive<i64> = 0..=100;
+pub const FLAG_MIN_RATED: std::ops::RangeInclusive<i64> = 1..=1000;
 
 /// The credential code a new track starts with: the first four letters or
 /// digits of its key, in capitals (the committee may change it).

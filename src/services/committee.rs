@@ -406,6 +406,21 @@ pub struct TrackPolicy {
     pub cooloff_days: i64,
     pub requires_practical: bool,
     pub quorum: i64,
+    /// Percent of rated referrals judged inappropriate past which a doctor
+    /// is flagged (default 30).
+    #[serde(default = "default_threshold")]
+    pub inappropriate_threshold: i64,
+    /// Rated referrals needed before a doctor can be flagged (default 5).
+    #[serde(default = "default_min_rated")]
+    pub flag_min_rated: i64,
+}
+
+fn default_threshold() -> i64 {
+    30
+}
+
+fn default_min_rated() -> i64 {
+    5
 }
 
 fn check_range(field: &str, value: i64, range: std::ops::RangeInclusive<i64>) -> Result<i32> {
@@ -433,6 +448,8 @@ pub async fn policy(ctx: &Ctx, caller: &Caller, track_key: String) -> Result<Tra
                 cooloff_days: i64::from(t.cooloff_days),
                 requires_practical: t.requires_practical,
                 quorum: i64::from(t.quorum),
+                inappropriate_threshold: i64::from(t.inappropriate_threshold),
+                flag_min_rated: i64::from(t.flag_min_rated),
             })
         })
         .await
@@ -483,6 +500,16 @@ pub async fn set_policy(
         cooloff_days: check_range("cooloff_days", p.cooloff_days, committee::COOLOFF_DAYS)?,
         requires_practical: p.requires_practical,
         quorum: check_range("quorum", p.quorum, committee::QUORUM)?,
+        inappropriate_threshold: check_range(
+            "inappropriate_threshold",
+            p.inappropriate_threshold,
+            committee::INAPPROPRIATE_THRESHOLD,
+        )?,
+        flag_min_rated: check_range(
+            "flag_min_rated",
+            p.flag_min_rated,
+            committee::FLAG_MIN_RATED,
+        )?,
     };
     let caller = caller.clone();
     ctx.db
@@ -511,6 +538,8 @@ pub async fn set_policy(
                 cooloff_days: i64::from(values.cooloff_days),
                 requires_practical: values.requires_practical,
                 quorum: i64::from(values.quorum),
+                inappropriate_threshold: i64::from(values.inappropriate_threshold),
+                flag_min_rated: i64::from(values.flag_min_rated),
             })
         })
         .await

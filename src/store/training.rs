@@ -264,6 +264,8 @@ pub struct PolicyValues {
     pub cooloff_days: i32,
     pub requires_practical: bool,
     pub quorum: i32,
+    pub inappropriate_threshold: i32,
+    pub flag_min_rated: i32,
 }
 
 pub fn set_policy(
@@ -282,6 +284,8 @@ pub fn set_policy(
             tracks::cooloff_days.eq(p.cooloff_days),
             tracks::requires_practical.eq(p.requires_practical),
             tracks::quorum.eq(p.quorum),
+            tracks::inappropriate_threshold.eq(p.inappropriate_threshold),
+            tracks::flag_min_rated.eq(p.flag_min_rated),
             tracks::updated_at.eq(now),
         ))
         .execute(conn)

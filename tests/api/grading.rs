@@ -24,7 +24,7 @@ on_both_databases!(
     a_practical_station_is_marked_by_the_observing_examiner,
 );
 
-const PASSWORD: &str = "examiner test phrase";
+pub(crate) const PASSWORD: &str = "examiner test phrase";
 
 struct World {
     admin: String,

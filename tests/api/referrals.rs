@@ -22,6 +22,7 @@ on_both_databases!(
     no_referral_is_created_after_a_revocation_commits,
     hospital_systems_introspect_credentials,
     referrals_export_as_valid_fhir_service_requests,
+    the_desk_works_in_the_pages,
 );
 
 struct Channel {
@@ -357,6 +358,42 @@ async fn the_desk_takes_a_referral_through_and_the_loop_closes(app: TestApp) {
     assert_eq!(record["referrals"]["referrals"], 1);
     assert_eq!(record["referrals"]["rated"], 1);
     assert_eq!(record["referrals"]["appropriate"], 0);
+    assert_eq!(
+        record["referrals"]["flagged"], false,
+        "too few ratings for a flag"
+    );
+    let (_, flags) = app
+        .api(Method::GET, "/api/v1/referral-flags", &c.members[0], None)
+        .await;
+    assert_eq!(flags.as_array().unwrap().len(), 0);
+    // The committee lowers the minimum: the doctor is flagged for it.
+    let (_, mut policy) = app
+        .api(
+            Method::GET,
+            "/api/v1/tracks/paediatrics/policy",
+            &c.members[0],
+            None,
+        )
+        .await;
+    policy["flag_min_rated"] = json!(1);
+    let (status, body) = app
+        .api(
+            Method::PUT,
+            "/api/v1/tracks/paediatrics/policy",
+            &c.members[0],
+            Some(policy),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let (_, flags) = app
+        .api(Method::GET, "/api/v1/referral-flags", &c.members[0], None)
+        .await;
+    assert_eq!(flags[0]["person_id"], c.doctor_id);
+    assert_eq!(flags[0]["quality"]["flagged"], true);
+    let (_, record) = app
+        .api(Method::GET, "/api/v1/training-record", &c.doctor, None)
+        .await;
+    assert_eq!(record["referrals"]["flagged"], true);
 
     // Patient data only for the referral's parties, every view recorded.
     let (_, inst) = app
@@ -860,4 +897,77 @@ async fn referrals_export_as_valid_fhir_service_requests(app: TestApp) {
     broken["status"] = json!("sent");
     assert!(fhir::validate_service_request(&broken).is_err());
     let _ = (c.doctor_id, Backend::Sqlite);
+}
+
+async fn the_desk_works_in_the_pages(app: TestApp) {
+    let c = Box::pin(channel(&app)).await;
+    let day = tomorrow();
+    let (_, r) = refer(&app, &c.doctor, c.department, None).await;
+    let id = r["id"].as_i64().unwrap();
+    let desk = app.new_browser();
+    let res = app
+        .sign_in(&desk, "desk@chh.example", crate::grading::PASSWORD)
+        .await;
+    assert_eq!(res.status(), 303);
+    // Departments: the desk adds one for its hospital.
+    let (status, page) = app.page(&desk, "/desk/departments").await;
+    assert_eq!(status, 200);
+    assert!(page.contains("Paediatric clinic"));
+    let res = app
+        .submit(
+            &desk,
+            "/desk/departments",
+            "/desk/departments",
+            &[
+                ("code", "NEO"),
+                ("name", "Neonatal clinic"),
+                ("track", "paediatrics"),
+                ("clinic_slots_per_day", "4"),
+                ("beds", "2"),
+                ("active", "1"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    assert!(res.text().await.unwrap().contains("Neonatal clinic"));
+    let res = app
+        .submit(
+            &desk,
+            "/desk/departments",
+            "/desk/departments",
+            &[
+                ("code", "X"),
+                ("name", "X"),
+                ("track", "paediatrics"),
+                ("clinic_slots_per_day", "lots"),
+                ("beds", "0"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 422);
+    // Incoming referrals, then accept with a clinic day.
+    let (status, page) = app.page(&desk, "/referrals").await;
+    assert_eq!(status, 200);
+    assert!(page.contains(&format!("/referrals/{id}")));
+    let path = format!("/referrals/{id}");
+    let (_, page) = app.page(&desk, &path).await;
+    assert!(page.contains("id=\"accept\""), "{page}");
+    let res = app
+        .submit(
+            &desk,
+            &path,
+            &format!("{path}/steps"),
+            &[("step", "accept"), ("slot_date", &day)],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    let (_, page) = app.page(&desk, &path).await;
+    assert!(page.contains(&day));
+    assert!(page.contains("id=\"seen\""));
+    // A doctor's browser cannot post desk steps.
+    let li = crate::training::browser_for(&app, "li@longxi.example").await;
+    let res = app
+        .submit(&li, &path, &format!("{path}/steps"), &[("step", "seen")])
+        .await;
+    assert_eq!(res.status(), 403);
 }

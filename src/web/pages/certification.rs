@@ -335,6 +335,10 @@ pub struct PolicyForm {
     requires_practical: Option<String>,
     #[serde(default)]
     quorum: String,
+    #[serde(default)]
+    inappropriate_threshold: String,
+    #[serde(default)]
+    flag_min_rated: String,
 }
 
 fn whole(field: &str, v: &str) -> Result<i64, Error> {
@@ -358,6 +362,11 @@ impl PolicyForm {
             cooloff_days: whole("cooloff_days", &self.cooloff_days)?,
             requires_practical: self.requires_practical.is_some(),
             quorum: whole("quorum", &self.quorum)?,
+            inappropriate_threshold: whole(
+                "inappropriate_threshold",
+                &self.inappropriate_threshold,
+            )?,
+            flag_min_rated: whole("flag_min_rated", &self.flag_min_rated)?,
         })
     }
 }
