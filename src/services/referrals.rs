@@ -645,6 +645,9 @@ pub async fn desk_step(
                 return Ok(None);
             };
             let d = store_ref::lock_department(conn, r.department_id)?.ok_or(Error::NotFound)?;
+            // Read again under the department's lock: two desk steps on one
+            // referral are taken one after the other.
+            let r = store_ref::find_referral(conn, id)?.ok_or(Error::NotFound)?;
             if party(&c, &r, &d) != Some(Party::Desk) {
                 return Ok(None);
             }
