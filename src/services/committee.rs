@@ -3,7 +3,7 @@
 //! `domain::committee`'s; a decision moves the case through
 //! `services::pipeline`, which issues the credential.
 
-use chrono::{DateTime, NaiveDateTime, Utc};
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::domain::access::Permission;
@@ -14,15 +14,13 @@ use crate::error::{Error, Result};
 use crate::services::audit::{self, Outcome};
 use crate::services::pipeline::{self, CaseView};
 use crate::services::training::{self, TrainingRecord};
-use crate::services::{Caller, Ctx, grading, refuse, require};
+use crate::services::{Caller, Ctx, grading, refuse, require, required_text};
 use crate::store::certification as store_cert;
 use crate::store::grading as store_grading;
 use crate::store::training as store_training;
 use crate::store::{self, DbConn, exams as store_exams, people};
 
-fn utc(t: NaiveDateTime) -> DateTime<Utc> {
-    t.and_utc()
-}
+use super::utc;
 
 /// A line of the committee's queue.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -336,13 +334,7 @@ pub async fn vote(
 ) -> Result<CaseView> {
     require(ctx, caller, Permission::Decide).await?;
     let member = caller.actor().cloned().ok_or(Error::Forbidden)?;
-    let reason = reason.trim().to_owned();
-    if reason.is_empty() {
-        return Err(Error::invalid("reason", "give the reason for your vote"));
-    }
-    if reason.chars().count() > 2000 {
-        return Err(Error::invalid("reason", "at most 2000 characters"));
-    }
+    let reason = required_text("reason", &reason, 2000)?;
     let audit_caller = caller.clone();
     let public_url = ctx.settings.public_url.clone();
     let outcome = ctx

@@ -24,16 +24,14 @@ use crate::domain::status_list::{self, Bitstring};
 use crate::error::{Error, Result};
 use crate::mail::{self, CredentialNotice, Message};
 use crate::services::audit::{self, Outcome};
-use crate::services::{Caller, Ctx, refuse, require};
+use crate::services::{Caller, Ctx, refuse, require, required_text};
 use crate::store::certification::{
     self as store_cert, CaseRow, CredentialRow, NewCredential, NewEvent, StatusChange,
 };
 use crate::store::training::{self as store_training, TrackRow};
 use crate::store::{self, Db, DbConn, institutions, people};
 
-fn utc(t: NaiveDateTime) -> DateTime<Utc> {
-    t.and_utc()
-}
+use super::utc;
 
 // ----- the alliance's signing key -----
 
@@ -425,13 +423,7 @@ pub async fn change(
     reason: String,
 ) -> Result<ChangeResult> {
     require(ctx, caller, Permission::Decide).await?;
-    let reason = reason.trim().to_owned();
-    if reason.is_empty() {
-        return Err(Error::invalid("reason", "give the reason for the record"));
-    }
-    if reason.chars().count() > 2000 {
-        return Err(Error::invalid("reason", "at most 2000 characters"));
-    }
+    let reason = required_text("reason", &reason, 2000)?;
     let me = caller.person_id().ok_or(Error::Forbidden)?;
     let now = store::now();
     let until = match change {

@@ -9,7 +9,7 @@
 
 use std::collections::HashMap;
 
-use chrono::{DateTime, Duration, NaiveDateTime, Utc};
+use chrono::{DateTime, Duration, Utc};
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 
@@ -26,9 +26,7 @@ use crate::services::{Caller, Ctx, refuse, require};
 use crate::store::grading::{self as store_grading, NewTask, TaskRow};
 use crate::store::{self, Db, DbConn, banks as store_banks, exams as store_exams, people};
 
-fn utc(t: NaiveDateTime) -> DateTime<Utc> {
-    t.and_utc()
-}
+use super::utc;
 
 /// A fresh blind code such as `K7QM-4P2X` (no 0/O, 1/I/L to misread).
 pub(crate) fn new_code() -> String {

@@ -28,6 +28,25 @@ use crate::domain::sessions::SessionPolicy;
 use crate::error::{Error, Result};
 use crate::store::Db;
 
+/// A stored time (always UTC, without a zone in the database) as a UTC
+/// instant for callers.
+pub fn utc(t: chrono::NaiveDateTime) -> chrono::DateTime<chrono::Utc> {
+    t.and_utc()
+}
+
+/// A required free-text field: trimmed, not empty, at most `max`
+/// characters; the error names the field.
+pub fn required_text(field: &str, value: &str, max: usize) -> Result<String> {
+    let v = value.trim();
+    if v.is_empty() {
+        return Err(Error::invalid(field, "is required"));
+    }
+    if v.chars().count() > max {
+        return Err(Error::invalid(field, format!("at most {max} characters")));
+    }
+    Ok(v.to_owned())
+}
+
 /// Everything a use case needs: shared, cheap to clone.
 #[derive(Clone)]
 pub struct Ctx {

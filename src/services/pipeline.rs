@@ -26,9 +26,7 @@ use crate::store::grading as store_grading;
 use crate::store::training::{self as store_training, TrackRow};
 use crate::store::{self, Db, DbConn, institutions, people};
 
-fn utc(t: NaiveDateTime) -> DateTime<Utc> {
-    t.and_utc()
-}
+use super::utc;
 
 /// A track's policy as the domain reads it.
 pub fn policy_of(track: &TrackRow) -> Policy {

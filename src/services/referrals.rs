@@ -10,7 +10,7 @@
 //! revocation committed a moment earlier blocks it and one committed a
 //! moment later waits for the referral.
 
-use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveDateTime, Utc};
+use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::domain::access::{Permission, permits};
@@ -23,7 +23,7 @@ use crate::error::{Error, Result};
 use crate::mail::{self, Message};
 use crate::services::audit::{self, Outcome};
 use crate::services::credentials::ISSUER_NAME;
-use crate::services::{Caller, Ctx, grading, refuse, require};
+use crate::services::{Caller, Ctx, grading, refuse, require, required_text};
 use crate::store::certification as store_cert;
 use crate::store::referrals::{
     self as store_ref, DepartmentRow, DepartmentValues, NewReferral, ReferralRow, ReferralUpdate,
@@ -31,20 +31,7 @@ use crate::store::referrals::{
 use crate::store::training as store_training;
 use crate::store::{self, DbConn, institutions, people};
 
-fn utc(t: NaiveDateTime) -> DateTime<Utc> {
-    t.and_utc()
-}
-
-fn text(field: &'static str, value: &str, max: usize) -> Result<String> {
-    let v = value.trim();
-    if v.is_empty() {
-        return Err(Error::invalid(field, "is required"));
-    }
-    if v.chars().count() > max {
-        return Err(Error::invalid(field, format!("at most {max} characters")));
-    }
-    Ok(v.to_owned())
-}
+use super::utc;
 
 // ----- departments -----
 
@@ -128,8 +115,8 @@ pub async fn save_department(
     if !is_admin {
         require(ctx, caller, Permission::Desk).await?;
     }
-    let code = text("code", &input.code, 20)?.to_uppercase();
-    let name = text("name", &input.name, 100)?;
+    let code = required_text("code", &input.code, 20)?.to_uppercase();
+    let name = required_text("name", &input.name, 100)?;
     let slots = i32::try_from(input.clinic_slots_per_day)
         .ok()
         .filter(|n| (0..=500).contains(n))
@@ -289,8 +276,8 @@ pub async fn open(ctx: &Ctx, caller: &Caller, input: ReferralInput) -> Result<Re
     .map_err(|(field, message)| Error::invalid(field, message))?;
     let urgency = Urgency::parse(input.urgency.trim())
         .ok_or_else(|| Error::invalid("urgency", "must be routine or urgent"))?;
-    let reason = text("reason", &input.reason, 2000)?;
-    let diagnosis = text("diagnosis", &input.diagnosis, 500)?;
+    let reason = required_text("reason", &input.reason, 2000)?;
+    let diagnosis = required_text("diagnosis", &input.diagnosis, 500)?;
     let findings = input.findings.trim().to_owned();
     if findings.chars().count() > 4000 {
         return Err(Error::invalid("findings", "at most 4000 characters"));
@@ -694,7 +681,7 @@ pub async fn desk_step(
                 }
                 DeskStep::Decline { reason } => {
                     let to = referral::step(from, DeskAction::Decline).map_err(illegal)?;
-                    let reason = text("reason", reason, 2000)?;
+                    let reason = required_text("reason", reason, 2000)?;
                     store_ref::update_status(
                         conn,
                         r.id,
@@ -725,7 +712,7 @@ pub async fn desk_step(
                 }
                 DeskStep::ReferBack { instructions } => {
                     let to = referral::step(from, DeskAction::ReferBack).map_err(illegal)?;
-                    let instructions = text("instructions", instructions, 4000)?;
+                    let instructions = required_text("instructions", instructions, 4000)?;
                     store_ref::update_status(
                         conn,
                         r.id,
@@ -749,7 +736,7 @@ pub async fn desk_step(
                             "a referral is rated once, after the child has been seen",
                         ));
                     }
-                    let comment = text("comment", comment, 2000)?;
+                    let comment = required_text("comment", comment, 2000)?;
                     store_ref::rate(conn, r.id, *appropriate, &comment, now)?;
                     (
                         if *appropriate {

@@ -29,9 +29,7 @@ use crate::store::training::{
 };
 use crate::store::{self, Db, DbConn, banks as store_banks, institutions, people};
 
-fn utc(t: NaiveDateTime) -> DateTime<Utc> {
-    t.and_utc()
-}
+use super::utc;
 
 fn person_of(caller: &Caller) -> Result<i64> {
     caller.person_id().ok_or(Error::Forbidden)

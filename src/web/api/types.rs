@@ -1,7 +1,7 @@
 //! Request and response bodies of the API. Requests refuse unknown members,
 //! so a typo is an error rather than silently ignored. Times are RFC 3339 UTC.
 
-use chrono::{DateTime, NaiveDateTime, Utc};
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -11,9 +11,7 @@ use crate::services::people::PersonView;
 use crate::store::api_tokens::ApiTokenRow;
 use crate::store::institutions::InstitutionRow;
 
-fn utc(t: NaiveDateTime) -> DateTime<Utc> {
-    t.and_utc()
-}
+use crate::services::utc;
 
 #[derive(Serialize, ToSchema)]
 pub struct Health {
