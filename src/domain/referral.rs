@@ -221,6 +221,20 @@ pub fn may_rate(state: State, already_rated: bool) -> bool {
     matches!(state, State::Seen | State::ReferredBack) && !already_rated
 }
 
+/// How far ahead a reserved clinic slot may be booked.
+pub const BOOKING_DAYS_AHEAD: i64 = 90;
+
+/// A clinic day may be booked from today up to `BOOKING_DAYS_AHEAD` days on.
+pub fn bookable_day(day: NaiveDate, today: NaiveDate) -> Result<(), &'static str> {
+    if day < today {
+        Err("is in the past")
+    } else if day > today + chrono::Duration::days(BOOKING_DAYS_AHEAD) {
+        Err("slots open at most 90 days ahead")
+    } else {
+        Ok(())
+    }
+}
+
 /// A reserved slot or bed is free while fewer than the capacity are held.
 pub fn has_room(capacity: u32, held: u32) -> bool {
     held < capacity
@@ -434,6 +448,15 @@ mod tests {
         assert!(has_room(2, 1));
         assert!(!has_room(2, 2));
         assert!(!has_room(0, 0));
+    }
+
+    #[test]
+    fn clinic_days_are_bookable_from_today_to_90_days_on() {
+        let today = NaiveDate::from_ymd_opt(2026, 6, 1).unwrap();
+        assert!(bookable_day(today, today).is_ok());
+        assert!(bookable_day(today + Duration::days(90), today).is_ok());
+        assert!(bookable_day(today + Duration::days(91), today).is_err());
+        assert!(bookable_day(today - Duration::days(1), today).is_err());
     }
 
     #[test]

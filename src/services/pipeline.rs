@@ -92,7 +92,12 @@ pub fn exam_outcomes(
         let Some(result) = grading::released_result(conn, &attempt, &exam)? else {
             continue;
         };
-        let appeal_over = now >= released + Duration::days(i64::from(exam.appeal_days.max(0)));
+        // The same appeal window the candidate's appeal is checked against.
+        let appeal_over = !crate::domain::grading::appeal_open(
+            Some(released),
+            exam.appeal_days.max(0) as u32,
+            now,
+        );
         let open_appeal = store_grading::appeals_of_attempt(conn, attempt.id)?
             .iter()
             .any(|a| a.decided_at.is_none());

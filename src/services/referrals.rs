@@ -10,7 +10,7 @@
 //! revocation committed a moment earlier blocks it and one committed a
 //! moment later waits for the referral.
 
-use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::domain::access::{Permission, permits};
@@ -238,15 +238,7 @@ fn check_slot(
     day: NaiveDate,
     today: NaiveDate,
 ) -> Result<()> {
-    if day < today {
-        return Err(Error::invalid("slot_date", "is in the past"));
-    }
-    if day > today + Duration::days(90) {
-        return Err(Error::invalid(
-            "slot_date",
-            "slots open at most 90 days ahead",
-        ));
-    }
+    referral::bookable_day(day, today).map_err(|m| Error::invalid("slot_date", m))?;
     let held = store_ref::slots_held(conn, d.id, day)?;
     if !referral::has_room(d.clinic_slots_per_day.max(0) as u32, held as u32) {
         return Err(Error::conflict(
