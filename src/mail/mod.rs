@@ -175,6 +175,31 @@ struct NoticeHtml<'a> {
     link: &'a str,
 }
 
+/// A short notice (greeting, one paragraph, an optional link) in text and
+/// HTML: most messages are one.
+fn render_notice(tr: Tr, name: &str, subject: String, body: &str, link: &str) -> Result<Rendered> {
+    let failed = |e: askama::Error| Error::internal(format!("mail template: {e}"));
+    Ok(Rendered {
+        subject,
+        text: NoticeText {
+            tr,
+            name,
+            body,
+            link,
+        }
+        .render()
+        .map_err(failed)?,
+        html: NoticeHtml {
+            tr,
+            name,
+            body,
+            link,
+        }
+        .render()
+        .map_err(failed)?,
+    })
+}
+
 pub fn render(message: &Message, locale: Locale) -> Result<Rendered> {
     let tr = Tr::new(locale);
     let failed = |e: askama::Error| Error::internal(format!("mail template: {e}"));
@@ -215,47 +240,17 @@ pub fn render(message: &Message, locale: Locale) -> Result<Rendered> {
         }),
         Message::MarkingLate { name, count } => {
             let body = tr.t_with("mail.marking_late.body", &[("count", &count.to_string())]);
-            Ok(Rendered {
-                subject: tr.t("mail.marking_late.subject"),
-                text: NoticeText {
-                    tr,
-                    name,
-                    body: &body,
-                    link: "",
-                }
-                .render()
-                .map_err(failed)?,
-                html: NoticeHtml {
-                    tr,
-                    name,
-                    body: &body,
-                    link: "",
-                }
-                .render()
-                .map_err(failed)?,
-            })
+            render_notice(tr, name, tr.t("mail.marking_late.subject"), &body, "")
         }
         Message::ResultsOut { name, exam, link } => {
             let body = tr.t_with("mail.results_out.body", &[("exam", exam)]);
-            Ok(Rendered {
-                subject: tr.t_with("mail.results_out.subject", &[("exam", exam)]),
-                text: NoticeText {
-                    tr,
-                    name,
-                    body: &body,
-                    link,
-                }
-                .render()
-                .map_err(failed)?,
-                html: NoticeHtml {
-                    tr,
-                    name,
-                    body: &body,
-                    link,
-                }
-                .render()
-                .map_err(failed)?,
-            })
+            render_notice(
+                tr,
+                name,
+                tr.t_with("mail.results_out.subject", &[("exam", exam)]),
+                &body,
+                link,
+            )
         }
         Message::Credential {
             name,
@@ -277,25 +272,13 @@ pub fn render(message: &Message, locale: Locale) -> Result<Rendered> {
             ];
             let key = notice.key();
             let body = tr.t_with(&format!("mail.credential.{key}.body"), &args);
-            Ok(Rendered {
-                subject: tr.t_with(&format!("mail.credential.{key}.subject"), &args),
-                text: NoticeText {
-                    tr,
-                    name,
-                    body: &body,
-                    link,
-                }
-                .render()
-                .map_err(failed)?,
-                html: NoticeHtml {
-                    tr,
-                    name,
-                    body: &body,
-                    link,
-                }
-                .render()
-                .map_err(failed)?,
-            })
+            render_notice(
+                tr,
+                name,
+                tr.t_with(&format!("mail.credential.{key}.subject"), &args),
+                &body,
+                link,
+            )
         }
         Message::Referral {
             name,
@@ -306,47 +289,23 @@ pub fn render(message: &Message, locale: Locale) -> Result<Rendered> {
         } => {
             let args = [("number", number.as_str()), ("detail", detail.as_str())];
             let body = tr.t_with(&format!("mail.referral.{step}"), &args);
-            Ok(Rendered {
-                subject: tr.t_with("mail.referral.subject", &args),
-                text: NoticeText {
-                    tr,
-                    name,
-                    body: &body,
-                    link,
-                }
-                .render()
-                .map_err(failed)?,
-                html: NoticeHtml {
-                    tr,
-                    name,
-                    body: &body,
-                    link,
-                }
-                .render()
-                .map_err(failed)?,
-            })
+            render_notice(
+                tr,
+                name,
+                tr.t_with("mail.referral.subject", &args),
+                &body,
+                link,
+            )
         }
         Message::ResultChanged { name, exam, link } => {
             let body = tr.t_with("mail.result_changed.body", &[("exam", exam)]);
-            Ok(Rendered {
-                subject: tr.t_with("mail.result_changed.subject", &[("exam", exam)]),
-                text: NoticeText {
-                    tr,
-                    name,
-                    body: &body,
-                    link,
-                }
-                .render()
-                .map_err(failed)?,
-                html: NoticeHtml {
-                    tr,
-                    name,
-                    body: &body,
-                    link,
-                }
-                .render()
-                .map_err(failed)?,
-            })
+            render_notice(
+                tr,
+                name,
+                tr.t_with("mail.result_changed.subject", &[("exam", exam)]),
+                &body,
+                link,
+            )
         }
         Message::Workshop {
             name,
