@@ -20,7 +20,7 @@ use crate::services::credentials::{self, Change, CredentialView, PublicView};
 use crate::services::pipeline::{self, CaseLine, CaseView, Funnel};
 use crate::services::training::{self, TrackSummary};
 use crate::web::error::PageError;
-use crate::web::pages::{Chrome, form_error, local_time, parse_form, render, see_other};
+use crate::web::pages::{Chrome, form_error, local_time, number, parse_form, render, see_other};
 use crate::web::session::{Page, client_ip};
 
 /// Formats times and stage names for the templates.
@@ -341,32 +341,26 @@ pub struct PolicyForm {
     flag_min_rated: String,
 }
 
-fn whole(field: &str, v: &str) -> Result<i64, Error> {
-    v.trim()
-        .parse()
-        .map_err(|_| Error::invalid(field, "must be a whole number"))
-}
-
 impl PolicyForm {
     fn policy(&self) -> Result<TrackPolicy, Error> {
         Ok(TrackPolicy {
             code: self.code.clone(),
-            validity_months: whole("validity_months", &self.validity_months)?,
+            validity_months: number("validity_months", &self.validity_months)?,
             renewal_credit_hours: self
                 .renewal_credit_hours
                 .trim()
                 .parse()
                 .map_err(|_| Error::invalid("renewal_credit_hours", "must be a number"))?,
-            stage_attempts: whole("stage_attempts", &self.stage_attempts)?,
-            retake_wait_days: whole("retake_wait_days", &self.retake_wait_days)?,
-            cooloff_days: whole("cooloff_days", &self.cooloff_days)?,
+            stage_attempts: number("stage_attempts", &self.stage_attempts)?,
+            retake_wait_days: number("retake_wait_days", &self.retake_wait_days)?,
+            cooloff_days: number("cooloff_days", &self.cooloff_days)?,
             requires_practical: self.requires_practical.is_some(),
-            quorum: whole("quorum", &self.quorum)?,
-            inappropriate_threshold: whole(
+            quorum: number("quorum", &self.quorum)?,
+            inappropriate_threshold: number(
                 "inappropriate_threshold",
                 &self.inappropriate_threshold,
             )?,
-            flag_min_rated: whole("flag_min_rated", &self.flag_min_rated)?,
+            flag_min_rated: number("flag_min_rated", &self.flag_min_rated)?,
         })
     }
 }

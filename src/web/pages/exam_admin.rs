@@ -16,7 +16,9 @@ use crate::services::exams::{self, AccommodationInput, ExamInput, RegisteredCand
 use crate::services::{self, people};
 use crate::store::exams::ExamRow;
 use crate::web::error::PageError;
-use crate::web::pages::{Chrome, EmptyForm, form_error, local_time, parse_form, render, see_other};
+use crate::web::pages::{
+    Chrome, EmptyForm, form_error, local_time, number, parse_form, render, see_other,
+};
 use crate::web::session::Page;
 
 /// A `datetime-local` value read in the alliance's time zone.
@@ -64,13 +66,6 @@ pub struct ExamForm {
     appeal_days: String,
     #[serde(default)]
     stage: String,
-}
-
-fn number(field: &str, value: &str) -> Result<i64, Error> {
-    value
-        .trim()
-        .parse()
-        .map_err(|_| Error::invalid(field, "must be a whole number"))
 }
 
 /// An optional number field: empty means the default.

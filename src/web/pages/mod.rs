@@ -48,7 +48,9 @@ pub struct Chrome {
     pub notice: Option<String>,
 }
 
-fn has(page: &Page, role: Role) -> bool {
+/// Whether the signed-in person holds a role (for what a page shows; the
+/// services decide what they may do).
+pub fn has(page: &Page, role: Role) -> bool {
     page.user
         .as_ref()
         .is_some_and(|u| u.caller.actor().is_some_and(|a| a.has(role)))
@@ -148,6 +150,14 @@ pub fn parse_form<T: DeserializeOwned>(req: &HttpRequest, body: &[u8]) -> Result
     });
     check_csrf(req, &csrf.csrf_token)?;
     serde_html_form::from_bytes(body).map_err(|e| PageError(Error::invalid("form", e.to_string())))
+}
+
+/// A whole-number form field, naming the field when it is not one.
+pub fn number(field: &str, value: &str) -> Result<i64, Error> {
+    value
+        .trim()
+        .parse()
+        .map_err(|_| Error::invalid(field, "must be a whole number"))
 }
 
 /// A time as the alliance reads it: in its time zone, to the minute.

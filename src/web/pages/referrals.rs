@@ -18,7 +18,9 @@ use crate::services::referrals::{
     ReferralLine, ReferralView,
 };
 use crate::web::error::PageError;
-use crate::web::pages::{Chrome, form_error, local_time, parse_form, render, see_other};
+use crate::web::pages::{
+    Chrome, form_error, has, local_time, number, parse_form, render, see_other,
+};
 use crate::web::session::Page;
 
 struct Fmt {
@@ -42,12 +44,6 @@ impl Fmt {
     fn step(&self, s: &str) -> String {
         self.tr.t(&format!("referral_step.{s}"))
     }
-}
-
-fn has(page: &Page, role: Role) -> bool {
-    page.user
-        .as_ref()
-        .is_some_and(|u| u.caller.actor().is_some_and(|a| a.has(role)))
 }
 
 // ----- lists, visits -----
@@ -399,12 +395,6 @@ pub struct DepartmentForm {
     active: Option<String>,
 }
 
-fn whole(field: &str, v: &str) -> Result<i64, Error> {
-    v.trim()
-        .parse()
-        .map_err(|_| Error::invalid(field, "must be a whole number"))
-}
-
 pub async fn save_department(
     page: Page,
     req: HttpRequest,
@@ -417,8 +407,8 @@ pub async fn save_department(
             track: form.track.trim().to_owned(),
             code: form.code.clone(),
             name: form.name.clone(),
-            clinic_slots_per_day: whole("clinic_slots_per_day", &form.clinic_slots_per_day)?,
-            beds: whole("beds", &form.beds)?,
+            clinic_slots_per_day: number("clinic_slots_per_day", &form.clinic_slots_per_day)?,
+            beds: number("beds", &form.beds)?,
             active: form.active.is_some(),
         })
     })();
