@@ -560,21 +560,9 @@ async fn the_credential_verifies_and_its_status_follows_the_committee(app: TestA
     );
 
     // Suspension shows at once; a doctor cannot suspend.
-    let status_body =
-        |action: &str| json!({"action": action, "reason": "complaint under investigation"});
-    let path = format!("/api/v1/credentials/{number}/status");
-    let (status, _) = app
-        .api(Method::POST, &path, &li_token, Some(status_body("suspend")))
-        .await;
+    let (status, _) = change_status(&app, &li_token, &number, "suspend").await;
     assert_eq!(status, 403);
-    let (status, body) = app
-        .api(
-            Method::POST,
-            &path,
-            &members[0],
-            Some(status_body("suspend")),
-        )
-        .await;
+    let (status, body) = change_status(&app, &members[0], &number, "suspend").await;
     assert_eq!(status, 200, "{body}");
     assert!(bit("suspension", suspension).await);
     let (_, v) = app
@@ -583,46 +571,18 @@ async fn the_credential_verifies_and_its_status_follows_the_committee(app: TestA
     assert_eq!(v["status"], "suspended");
     let (_, page) = fetch(&app, &format!("/verify/{number}")).await;
     assert!(page.contains("status-suspended"));
-    let (status, body) = app
-        .api(
-            Method::POST,
-            &path,
-            &members[1],
-            Some(status_body("reinstate")),
-        )
-        .await;
+    let (status, body) = change_status(&app, &members[1], &number, "reinstate").await;
     assert_eq!(status, 200, "{body}");
     assert!(!bit("suspension", suspension).await);
 
     // Revocation needs a second member, then shows at once and is final.
-    let (_, proposed) = app
-        .api(
-            Method::POST,
-            &path,
-            &members[0],
-            Some(status_body("revoke")),
-        )
-        .await;
+    let (_, proposed) = change_status(&app, &members[0], &number, "revoke").await;
     assert_eq!(proposed["revocation_proposed"], true);
     assert_eq!(proposed["status"], "active");
     assert!(!bit("revocation", revocation).await);
-    let (status, _) = app
-        .api(
-            Method::POST,
-            &path,
-            &members[0],
-            Some(status_body("revoke")),
-        )
-        .await;
+    let (status, _) = change_status(&app, &members[0], &number, "revoke").await;
     assert_eq!(status, 409, "the proposer cannot confirm");
-    let (status, revoked) = app
-        .api(
-            Method::POST,
-            &path,
-            &members[1],
-            Some(status_body("revoke")),
-        )
-        .await;
+    let (status, revoked) = change_status(&app, &members[1], &number, "revoke").await;
     assert_eq!(status, 200);
     assert_eq!(revoked["status"], "revoked");
     assert!(bit("revocation", revocation).await);
@@ -630,14 +590,7 @@ async fn the_credential_verifies_and_its_status_follows_the_committee(app: TestA
         .api(Method::GET, &format!("/api/v1/verify/{number}"), "", None)
         .await;
     assert_eq!(v["status"], "revoked");
-    let (status, _) = app
-        .api(
-            Method::POST,
-            &path,
-            &members[2],
-            Some(status_body("reinstate")),
-        )
-        .await;
+    let (status, _) = change_status(&app, &members[2], &number, "reinstate").await;
     assert_eq!(status, 409, "revocation is final");
     assert!(
         app.mail_to("li@longxi.example")
@@ -663,6 +616,22 @@ async fn the_credential_verifies_and_its_status_follows_the_committee(app: TestA
         }
     }
     assert!(throttled, "looking up numbers is rate-limited");
+}
+
+/// A committee action on a credential: suspend, reinstate or revoke.
+pub(crate) async fn change_status(
+    app: &TestApp,
+    token: &str,
+    number: &str,
+    action: &str,
+) -> (u16, Value) {
+    app.api(
+        Method::POST,
+        &format!("/api/v1/credentials/{number}/status"),
+        token,
+        Some(json!({"action": action, "reason": "complaint under investigation"})),
+    )
+    .await
 }
 
 fn days_from_now(app: &TestApp, days: i64) -> String {

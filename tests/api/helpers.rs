@@ -295,16 +295,21 @@ impl TestApp {
     }
 
     pub fn count(&self, table: &str) -> i64 {
+        self.scalar(&format!("SELECT COUNT(*) AS n FROM {table}"))
+    }
+
+    /// A query that selects one whole number named `n`.
+    pub fn scalar(&self, sql: &str) -> i64 {
         #[derive(diesel::QueryableByName)]
         struct Count {
             #[diesel(sql_type = diesel::sql_types::BigInt)]
             n: i64,
         }
-        let sql = format!("SELECT COUNT(*) AS n FROM {table}");
+        let sql = sql.to_owned();
         self.ctx
             .db
             .read_blocking(|conn| Ok(diesel::sql_query(sql).get_result::<Count>(conn)?.n))
-            .expect("count")
+            .expect("scalar query")
     }
 }
 

@@ -114,14 +114,7 @@ async fn refer(app: &TestApp, token: &str, department: i64, slot: Option<&str>) 
 }
 
 async fn set_status(app: &TestApp, member: &str, number: &str, action: &str) {
-    let (status, b) = app
-        .api(
-            Method::POST,
-            &format!("/api/v1/credentials/{number}/status"),
-            member,
-            Some(json!({"action": action, "reason": "test of the gate"})),
-        )
-        .await;
+    let (status, b) = crate::certification::change_status(app, member, number, action).await;
     assert_eq!(status, 200, "{b}");
 }
 
@@ -200,23 +193,7 @@ async fn every_gate_outcome_is_refused_or_allowed_with_its_code(app: TestApp) {
     set_status(&app, &c.members[1], &c.number, "revoke").await;
     refused("credential_revoked").await;
     // Every refusal is in the audit trail.
-    #[derive(diesel::QueryableByName)]
-    struct N {
-        #[diesel(sql_type = diesel::sql_types::BigInt)]
-        n: i64,
-    }
-    let n = app
-        .ctx
-        .db
-        .read_blocking(|conn| {
-            use diesel::RunQueryDsl;
-            Ok(diesel::sql_query(
-                "SELECT COUNT(*) AS n FROM audit_events WHERE action = 'referral_refused'",
-            )
-            .get_result::<N>(conn)?
-            .n)
-        })
-        .unwrap();
+    let n = app.scalar("SELECT COUNT(*) AS n FROM audit_events WHERE action = 'referral_refused'");
     assert_eq!(n, 5);
     // A desk member or a committee member cannot refer at all.
     let (status, _) = refer(&app, &c.desk, c.department, None).await;
@@ -464,19 +441,8 @@ async fn the_desk_takes_a_referral_through_and_the_loop_closes(app: TestApp) {
         .0,
         200
     );
-    #[derive(diesel::QueryableByName)]
-    struct N {
-        #[diesel(sql_type = diesel::sql_types::BigInt)]
-        n: i64,
-    }
-    let count = |outcome: &'static str| {
-        app.ctx
-            .db
-            .read_blocking(move |conn| {
-                use diesel::RunQueryDsl;
-                Ok(diesel::sql_query(format!("SELECT COUNT(*) AS n FROM audit_events WHERE action = 'referral_view' AND outcome = '{outcome}' AND target = 'referral:{id}'")).get_result::<N>(conn)?.n)
-            })
-            .unwrap()
+    let count = |outcome: &str| {
+        app.scalar(&format!("SELECT COUNT(*) AS n FROM audit_events WHERE action = 'referral_view' AND outcome = '{outcome}' AND target = 'referral:{id}'"))
     };
     assert_eq!(count("ok"), 3, "doctor, desk and admin views are recorded");
     assert_eq!(count("refused"), 3, "and so are the refused ones");
@@ -685,24 +651,10 @@ async fn no_referral_is_created_after_a_revocation_commits(app: TestApp) {
         );
     }
     // Every referral written was written before the revocation committed.
-    #[derive(diesel::QueryableByName)]
-    struct N {
-        #[diesel(sql_type = diesel::sql_types::BigInt)]
-        n: i64,
-    }
-    let late = app
-        .ctx
-        .db
-        .read_blocking(|conn| {
-            use diesel::RunQueryDsl;
-            Ok(diesel::sql_query(
-                "SELECT COUNT(*) AS n FROM referrals r, credential_events e \
-                 WHERE e.credential_id = r.credential_id AND e.action = 'revoke' AND r.created_at > e.at",
-            )
-            .get_result::<N>(conn)?
-            .n)
-        })
-        .unwrap();
+    let late = app.scalar(
+        "SELECT COUNT(*) AS n FROM referrals r, credential_events e \
+         WHERE e.credential_id = r.credential_id AND e.action = 'revoke' AND r.created_at > e.at",
+    );
     assert_eq!(late, 0);
     let created = results.iter().filter(|(s, _)| *s == 201).count() as i64;
     assert_eq!(app.count("referrals"), created);
