@@ -71,6 +71,18 @@ struct MinePage {
     tracks: Vec<TrackSummary>,
 }
 
+impl MinePage {
+    /// Apply is offered only where it can succeed: no open case and no
+    /// credential in the track (a holder renews instead).
+    fn may_apply(&self, track_key: &str) -> bool {
+        !self
+            .cases
+            .iter()
+            .any(|c| c.track_key == track_key && c.closed_at.is_none())
+            && !self.credentials.iter().any(|c| c.track_key == track_key)
+    }
+}
+
 async fn mine_page(
     page: &Page,
     chrome: Chrome,
