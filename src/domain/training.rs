@@ -165,6 +165,13 @@ pub fn credit_hours_earned(courses: &[CourseEvidence]) -> f64 {
         .sum()
 }
 
+/// Renewal: the credit hours earned since the credential was last issued
+/// reach the track's requirement (a hair of tolerance for sums of decimal
+/// hours such as 0.1 + 0.2).
+pub fn renewal_credits_met(earned: f64, required: f64) -> bool {
+    earned + 1e-9 >= required
+}
+
 // ----- module quizzes -----
 
 /// A practice question a quiz may draw: its version and how many options it
@@ -451,6 +458,14 @@ mod tests {
             training_completion(&TrackEvidence::default()).complete(),
             "a track that requires nothing is complete"
         );
+    }
+
+    #[test]
+    fn renewal_needs_the_required_hours() {
+        assert!(renewal_credits_met(12.0, 12.0));
+        assert!(renewal_credits_met(0.1 + 0.2, 0.3));
+        assert!(!renewal_credits_met(11.5, 12.0));
+        assert!(renewal_credits_met(0.0, 0.0));
     }
 
     #[test]

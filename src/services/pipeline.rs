@@ -142,7 +142,10 @@ fn renewal_credits(conn: &mut DbConn, case: &CaseRow, track: &TrackRow) -> Resul
     };
     let credential = store_cert::find_credential(conn, credential_id)?.ok_or(Error::NotFound)?;
     let earned = training::credit_hours_since(conn, case.person_id, credential.valid_from)?;
-    Ok(earned + 1e-9 >= track.renewal_credit_hours)
+    Ok(crate::domain::training::renewal_credits_met(
+        earned,
+        track.renewal_credit_hours,
+    ))
 }
 
 /// Gathers the evidence the current stage needs (and only that).
