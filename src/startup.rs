@@ -54,6 +54,7 @@ impl Application {
         jobs::sessions::spawn(ctx.db.clone(), std::time::Duration::from_secs(3600));
         jobs::exams::spawn(
             ctx.db.clone(),
+            ctx.versions.clone(),
             std::time::Duration::from_millis(ctx.settings.tuning.auto_submit_poll_millis),
         );
         jobs::grading::spawn(

@@ -1,6 +1,8 @@
 //! Scheduling exams, registering candidates, and taking an attempt: start,
 //! save each answer, submit; and the job that submits overdue attempts.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Duration, NaiveDateTime, Utc};
 use rand::Rng;
 use serde::Serialize;
@@ -25,7 +27,7 @@ use crate::store::{self, Db, DbConn, banks as store_banks, institutions, people}
 /// go stale; the cache is bounded by the number of versions in the banks.
 #[derive(Default)]
 pub struct VersionCache {
-    by_id: std::sync::RwLock<std::collections::HashMap<i64, std::sync::Arc<Content>>>,
+    by_id: std::sync::RwLock<HashMap<i64, std::sync::Arc<Content>>>,
 }
 
 impl VersionCache {
@@ -45,6 +47,44 @@ impl VersionCache {
             m.insert(version_id, content.clone());
         }
         Ok(content)
+    }
+
+    /// The contents of several versions, reading the ones not yet cached in
+    /// one query (a paper's fifty questions at start, view and submit).
+    pub fn contents(
+        &self,
+        conn: &mut DbConn,
+        ids: &[i64],
+    ) -> Result<HashMap<i64, std::sync::Arc<Content>>> {
+        let mut found = HashMap::with_capacity(ids.len());
+        if let Ok(m) = self.by_id.read() {
+            for id in ids {
+                if let Some(c) = m.get(id) {
+                    found.insert(*id, c.clone());
+                }
+            }
+        }
+        let missing: Vec<i64> = ids
+            .iter()
+            .copied()
+            .filter(|id| !found.contains_key(id))
+            .collect();
+        if missing.is_empty() {
+            return Ok(found);
+        }
+        let mut parsed = Vec::with_capacity(missing.len());
+        for version in store_banks::versions_by_ids(conn, &missing)? {
+            let content: Content =
+                serde_json::from_str(&version.content).map_err(Error::internal)?;
+            parsed.push((version.id, std::sync::Arc::new(content)));
+        }
+        if let Ok(mut m) = self.by_id.write() {
+            for (id, c) in &parsed {
+                m.insert(*id, c.clone());
+            }
+        }
+        found.extend(parsed);
+        Ok(found)
     }
 }
 
@@ -74,8 +114,7 @@ pub struct ExamInput {
 /// The candidates a blueprint can draw from for a track, with exposure.
 fn pool(conn: &mut DbConn, track: &str) -> Result<Vec<Candidate>> {
     let versions = store_banks::drawable(conn, track)?;
-    let exposure: std::collections::HashMap<i64, i64> =
-        store_exams::exposure(conn)?.into_iter().collect();
+    let exposure: HashMap<i64, i64> = store_exams::exposure(conn)?.into_iter().collect();
     let mut pool = Vec::with_capacity(versions.len());
     for v in versions {
         let content: Content = serde_json::from_str(&v.content)
@@ -401,20 +440,20 @@ fn shown(response: &Response, order: &[usize]) -> ShownAnswer {
     }
 }
 
-fn view(conn: &mut DbConn, attempt: &AttemptRow, now: NaiveDateTime) -> Result<AttemptView> {
+fn view(
+    conn: &mut DbConn,
+    cache: &VersionCache,
+    attempt: &AttemptRow,
+    now: NaiveDateTime,
+) -> Result<AttemptView> {
     let exam = store_exams::find_exam(conn, attempt.exam_id)?.ok_or(Error::NotFound)?;
     let items = store_exams::items_of(conn, attempt.id)?;
     let answers = store_exams::answers_of(conn, attempt.id)?;
     let ids: Vec<i64> = items.iter().map(|i| i.version_id).collect();
-    let versions: std::collections::HashMap<i64, String> =
-        store_banks::versions_by_ids(conn, &ids)?
-            .into_iter()
-            .map(|v| (v.id, v.content))
-            .collect();
+    let versions = cache.contents(conn, &ids)?;
     let mut views = Vec::with_capacity(items.len());
     for item in &items {
-        let stored = versions.get(&item.version_id).ok_or(Error::NotFound)?;
-        let content: Content = serde_json::from_str(stored).map_err(Error::internal)?;
+        let content = versions.get(&item.version_id).ok_or(Error::NotFound)?;
         let order = option_order(item);
         let options = match &content.body {
             Body::Single { options } | Body::Multiple { options } => order
@@ -431,7 +470,7 @@ fn view(conn: &mut DbConn, attempt: &AttemptRow, now: NaiveDateTime) -> Result<A
             position: item.position,
             section: item.section,
             kind: content.body.kind(),
-            stem: content.stem,
+            stem: content.stem.clone(),
             options,
             points: item.points,
             answer,
@@ -523,9 +562,10 @@ pub async fn start(ctx: &Ctx, caller: &Caller, exam_id: i64) -> Result<AttemptVi
     let person_id = caller.actor().map(|a| a.id).ok_or(Error::Forbidden)?;
     // The write is only the state change; the paper is read afterwards on a
     // reader connection, so the one SQLite writer is held briefly.
+    // Grouped: at the opening minute thousands of starts share commits.
     let attempt = ctx
         .db
-        .write(move |conn| {
+        .write_grouped(person_id, move |conn| {
             let now = store::now();
             let exam = store_exams::find_exam(conn, exam_id)?.ok_or(Error::NotFound)?;
             let registration = store_exams::find_registration(conn, exam_id, person_id)?
@@ -574,8 +614,9 @@ pub async fn start(ctx: &Ctx, caller: &Caller, exam_id: i64) -> Result<AttemptVi
             Ok(attempt)
         })
         .await?;
+    let versions = ctx.versions.clone();
     ctx.db
-        .read(move |conn| view(conn, &attempt, store::now()))
+        .read(move |conn| view(conn, &versions, &attempt, store::now()))
         .await
 }
 
@@ -642,8 +683,9 @@ async fn own_attempt(ctx: &Ctx, caller: &Caller, attempt_id: i64) -> Result<Atte
 
 pub async fn get(ctx: &Ctx, caller: &Caller, attempt_id: i64) -> Result<AttemptView> {
     let attempt = own_attempt(ctx, caller, attempt_id).await?;
+    let versions = ctx.versions.clone();
     ctx.db
-        .read(move |conn| view(conn, &attempt, store::now()))
+        .read(move |conn| view(conn, &versions, &attempt, store::now()))
         .await
 }
 
@@ -666,11 +708,20 @@ pub enum Saver<'a> {
     Bearer { token: &'a str, ip: Option<String> },
 }
 
+/// What the save's one write found: an acknowledgement, or an attempt that
+/// is not the caller's (refused and audited by the caller of the write).
+enum Saved {
+    Ack(SaveAck),
+    NotYours(Caller),
+}
+
 /// Saves one answer. Idempotent: `seq` orders a candidate's saves of one
 /// question, so a retried or late request never overwrites a newer answer.
 ///
-/// Checking the answer against the question happens on a reader
-/// connection; the writer only re-checks the clock and stores.
+/// Everything happens in one grouped write (see `store::group`): the
+/// token, the attempt, the answer's shape, the clock, and the store. On
+/// SQLite that is also the cheapest place to read: the writer's page cache
+/// is the only one that other connections' commits never invalidate.
 pub async fn save(
     ctx: &Ctx,
     saver: Saver<'_>,
@@ -687,15 +738,15 @@ pub async fn save(
         Saver::Bearer { token, ip } => (None, Some((crate::domain::tokens::digest(token), ip))),
     };
     let versions = ctx.versions.clone();
-    let (caller, prepared) = ctx
+    let saved = ctx
         .db
-        .read(move |conn| {
+        .write_grouped(attempt_id, move |conn| {
+            let now = store::now();
             let caller = match (known, bearer) {
                 (Some(caller), _) => caller,
                 (None, Some((hash, ip))) => {
-                    let (_, principal) =
-                        crate::services::auth::resolve_bearer(conn, &hash, store::now())?
-                            .ok_or(Error::Unauthenticated)?;
+                    let (_, principal) = crate::services::auth::resolve_bearer(conn, &hash, now)?
+                        .ok_or(Error::Unauthenticated)?;
                     Caller {
                         principal,
                         ip,
@@ -705,11 +756,11 @@ pub async fn save(
                 (None, None) => return Err(Error::Unauthenticated),
             };
             let Some(person_id) = caller.actor().map(|a| a.id) else {
-                return Ok((caller, None));
+                return Ok(Saved::NotYours(caller));
             };
             let attempt = store_exams::find_attempt(conn, attempt_id)?.ok_or(Error::NotFound)?;
             if attempt.person_id != person_id {
-                return Ok((caller, None));
+                return Ok(Saved::NotYours(caller));
             }
             let exam = store_exams::find_exam(conn, attempt.exam_id)?.ok_or(Error::NotFound)?;
             let item = store_exams::find_item(conn, attempt.id, position)?.ok_or_else(|| {
@@ -718,24 +769,10 @@ pub async fn save(
             let content = versions.content(conn, item.version_id)?;
             let response = scoring::from_shown(&content.body, &option_order(&item), answer)?;
             let json = serde_json::to_string(&response).map_err(Error::internal)?;
-            Ok((
-                caller,
-                Some((item, Duration::seconds(i64::from(exam.grace_seconds)), json)),
-            ))
-        })
-        .await?;
-    let Some((item, grace, json)) = prepared else {
-        refuse_attempt(ctx, &caller, attempt_id).await?;
-        return Err(Error::Forbidden);
-    };
-    ctx.db
-        .write(move |conn| {
-            let now = store::now();
-            // Re-read inside the transaction: a submit may have just happened.
-            let attempt = store_exams::find_attempt(conn, attempt_id)?.ok_or(Error::NotFound)?;
             let deadline = attempt
                 .deadline
                 .ok_or_else(|| Error::conflict("attempt", "the attempt has not started"))?;
+            let grace = Duration::seconds(i64::from(exam.grace_seconds));
             exams::may_save(deadline, grace, attempt.submitted_at.is_some(), now)?;
             let (stored, current) = store_exams::save_answer(conn, &item, &json, seq, now)?;
             let detail = format!(
@@ -743,15 +780,22 @@ pub async fn save(
                 if stored { "" } else { ", older than stored" }
             );
             store_exams::record_event(conn, attempt_id, "saved", Some(&detail), now)?;
-            Ok(SaveAck {
+            Ok(Saved::Ack(SaveAck {
                 position,
                 seq: current,
                 stored,
                 saved_at: now.and_utc(),
                 remaining_seconds: (deadline - now).num_seconds().max(0),
-            })
+            }))
         })
-        .await
+        .await?;
+    match saved {
+        Saved::Ack(ack) => Ok(ack),
+        Saved::NotYours(caller) => {
+            refuse_attempt(ctx, &caller, attempt_id).await?;
+            Err(Error::Forbidden)
+        }
+    }
 }
 
 /// Scores objective items and closes the attempt. `at` is when it counts as
@@ -759,6 +803,7 @@ pub async fn save(
 /// deadline itself for the auto-submit job.
 fn finish(
     conn: &mut DbConn,
+    cache: &VersionCache,
     attempt: &AttemptRow,
     at: NaiveDateTime,
     auto: bool,
@@ -766,16 +811,12 @@ fn finish(
     let items = store_exams::items_of(conn, attempt.id)?;
     let answers = store_exams::answers_of(conn, attempt.id)?;
     let ids: Vec<i64> = items.iter().map(|i| i.version_id).collect();
-    let versions: std::collections::HashMap<i64, String> =
-        store_banks::versions_by_ids(conn, &ids)?
-            .into_iter()
-            .map(|v| (v.id, v.content))
-            .collect();
+    let versions = cache.contents(conn, &ids)?;
     let mut score = 0.0;
     let mut total = 0.0;
+    let mut scores = Vec::with_capacity(items.len());
     for item in &items {
-        let stored = versions.get(&item.version_id).ok_or(Error::NotFound)?;
-        let content: Content = serde_json::from_str(stored).map_err(Error::internal)?;
+        let content = versions.get(&item.version_id).ok_or(Error::NotFound)?;
         let response = answers
             .iter()
             .find(|a| a.attempt_item_id == item.id)
@@ -785,8 +826,9 @@ fn finish(
             score += earned;
             total += f64::from(item.points);
         }
-        store_exams::set_item_score(conn, item.id, earned)?;
+        scores.push((item.id, earned));
     }
+    store_exams::set_item_scores(conn, attempt.id, &scores)?;
     let row = store_exams::mark_submitted(conn, attempt.id, at, auto, score, total)?;
     store_exams::record_event(
         conn,
@@ -801,9 +843,11 @@ fn finish(
 /// Submits the caller's attempt. Idempotent: submitting again changes nothing.
 pub async fn submit(ctx: &Ctx, caller: &Caller, attempt_id: i64) -> Result<AttemptView> {
     let attempt = own_attempt(ctx, caller, attempt_id).await?;
+    let cache = ctx.versions.clone();
+    let versions = ctx.versions.clone();
     let finished = ctx
         .db
-        .write(move |conn| {
+        .write_grouped(attempt_id, move |conn| {
             let now = store::now();
             let attempt = store_exams::find_attempt(conn, attempt.id)?.ok_or(Error::NotFound)?;
             if attempt.submitted_at.is_some() {
@@ -812,17 +856,17 @@ pub async fn submit(ctx: &Ctx, caller: &Caller, attempt_id: i64) -> Result<Attem
             let deadline = attempt
                 .deadline
                 .ok_or_else(|| Error::conflict("attempt", "the attempt has not started"))?;
-            finish(conn, &attempt, now.min(deadline), false)
+            finish(conn, &cache, &attempt, now.min(deadline), false)
         })
         .await?;
     ctx.db
-        .read(move |conn| view(conn, &finished, store::now()))
+        .read(move |conn| view(conn, &versions, &finished, store::now()))
         .await
 }
 
 /// The auto-submit job: closes every attempt past its deadline plus grace,
 /// recording the deadline as its finish time. Returns how many it closed.
-pub fn submit_overdue(db: &Db) -> Result<usize> {
+pub fn submit_overdue(db: &Db, cache: &VersionCache) -> Result<usize> {
     db.write_blocking(|conn| {
         let now = store::now();
         // Past the deadline; each exam's own grace is checked below.
@@ -845,7 +889,7 @@ pub fn submit_overdue(db: &Db) -> Result<usize> {
             ) {
                 continue;
             }
-            finish(conn, &attempt, deadline, true)?;
+            finish(conn, cache, &attempt, deadline, true)?;
             closed += 1;
         }
         Ok(closed)

@@ -347,6 +347,43 @@ pub fn save_answer(
     }
 }
 
+/// Sets the scores of an attempt's items in one statement (a submit scores
+/// every item at once; one UPDATE per item was most of a submit's time).
+/// Only numbers are written into the statement: item ids and finite scores.
+pub fn set_item_scores(
+    conn: &mut DbConn,
+    attempt_id: i64,
+    scores: &[(i64, Option<f64>)],
+) -> QueryResult<usize> {
+    if scores.is_empty() {
+        return Ok(0);
+    }
+    let mut cases = String::with_capacity(scores.len() * 24);
+    let mut ids = String::with_capacity(scores.len() * 8);
+    for (item_id, score) in scores {
+        let value = match score {
+            Some(s) if s.is_finite() => format!("{s:?}"),
+            Some(_) => {
+                return Err(diesel::result::Error::QueryBuilderError(
+                    "an item score must be a finite number".into(),
+                ));
+            }
+            None => "NULL".to_owned(),
+        };
+        cases.push_str(&format!(" WHEN {item_id} THEN {value}"));
+        if !ids.is_empty() {
+            ids.push(',');
+        }
+        ids.push_str(&item_id.to_string());
+    }
+    diesel::sql_query(format!(
+        // The cast types the CASE on PostgreSQL when every branch is NULL.
+        "UPDATE attempt_items SET score = CAST(CASE id{cases} END AS DOUBLE PRECISION) \
+         WHERE attempt_id = {attempt_id} AND id IN ({ids})"
+    ))
+    .execute(conn)
+}
+
 pub fn set_item_score(conn: &mut DbConn, item_id: i64, score: Option<f64>) -> QueryResult<usize> {
     diesel::update(attempt_items::table.find(item_id))
         .set(attempt_items::score.eq(score))
