@@ -116,6 +116,26 @@ async fn note_status(stats: &Mutex<Stats>, phase: &str, status: reqwest::StatusC
     }
 }
 
+/// Counts a request that got no HTTP answer, and prints the first of each
+/// kind with its causes (a reset, a closed connection, a time-out).
+async fn note_transport(stats: &Mutex<Stats>, phase: &str, error: reqwest::Error) {
+    let mut chain = error.to_string();
+    let mut source = std::error::Error::source(&error);
+    while let Some(cause) = source {
+        chain.push_str(": ");
+        chain.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    let mut s = stats.lock().await;
+    s.transport_errors += 1;
+    let key = format!("{phase} transport");
+    let first = !s.statuses.contains_key(&key);
+    *s.statuses.entry(key.clone()).or_default() += 1;
+    if first {
+        eprintln!("examday: first {key} error: {chain}");
+    }
+}
+
 fn fail(message: impl std::fmt::Display) -> ! {
     eprintln!("examday: {message}");
     std::process::exit(1)
@@ -384,8 +404,8 @@ async fn candidate(
             note_status(&stats, "start", status, r.text().await.unwrap_or_default()).await;
             None
         }
-        Err(_) => {
-            stats.lock().await.transport_errors += 1;
+        Err(e) => {
+            note_transport(&stats, "start", e).await;
             None
         }
     };
@@ -437,8 +457,8 @@ async fn candidate(
                 note_status(&stats, "save", status, r.text().await.unwrap_or_default()).await;
                 false
             }
-            Err(_) => {
-                stats.lock().await.transport_errors += 1;
+            Err(e) => {
+                note_transport(&stats, "save", e).await;
                 false
             }
         };
@@ -457,7 +477,10 @@ async fn candidate(
             note_status(&stats, "submit", status, r.text().await.unwrap_or_default()).await;
             false
         }
-        Err(_) => false,
+        Err(e) => {
+            note_transport(&stats, "submit", e).await;
+            false
+        }
     };
     stats.lock().await.submit.record(sent, ok);
 }
@@ -612,6 +635,9 @@ fn main() {
         stats.acked.len(),
         stats.transport_errors
     );
+    for (kind, n) in &stats.statuses {
+        println!("failed {kind}: {n}");
+    }
     let summary = json!({
         "candidates": args.candidates,
         "database": backend,

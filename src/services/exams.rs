@@ -558,66 +558,79 @@ struct DrawnAttempt {
 
 /// Starts (or resumes) the caller's attempt. Idempotent: a retried start
 /// returns the attempt already under way, never a second one.
-pub async fn start(ctx: &Ctx, caller: &Caller, exam_id: i64) -> Result<AttemptView> {
-    let person_id = caller.actor().map(|a| a.id).ok_or(Error::Forbidden)?;
-    // The write is only the state change; the paper is read afterwards on a
-    // reader connection, so the one SQLite writer is held briefly.
-    // Grouped: at the opening minute thousands of starts share commits.
-    let attempt = ctx
-        .db
-        .write_grouped(person_id, move |conn| {
+///
+/// One grouped write (see `store::group`) signs the token in, checks the
+/// window, starts the predrawn paper and reads the paper back: at the
+/// opening minute thousands of starts share commits.
+pub async fn start(ctx: &Ctx, taker: Taker<'_>, exam_id: i64) -> Result<AttemptView> {
+    let presented = taker.presented();
+    let versions = ctx.versions.clone();
+    ctx.db
+        .write_grouped(presented.lane(), move |conn| {
             let now = store::now();
-            let exam = store_exams::find_exam(conn, exam_id)?.ok_or(Error::NotFound)?;
-            let registration = store_exams::find_registration(conn, exam_id, person_id)?
-                .ok_or_else(|| Error::conflict("exam", "you are not registered for this exam"))?;
-            let attempts = store_exams::attempts_of(conn, exam_id, person_id)?;
-            if let Some(open) = attempts
-                .iter()
-                .find(|a| a.submitted_at.is_none() && a.started_at.is_some())
-            {
-                return Ok(open.clone());
-            }
-            let schedule = schedule_of(&exam)?;
-            let acc = accommodation(&registration);
-            let finished: Vec<NaiveDateTime> =
-                attempts.iter().filter_map(|a| a.submitted_at).collect();
-            exams::may_start(&schedule, &acc, &finished, now)
-                .map_err(exams::StartRefusal::into_error)?;
-            // A paper drawn ahead of time is used; otherwise draw one now.
-            let attempt = match attempts
-                .iter()
-                .find(|a| a.started_at.is_none() && a.submitted_at.is_none())
-            {
-                Some(predrawn) => predrawn.clone(),
-                None => {
-                    let candidates = pool(conn, &exam.track)?;
-                    draw_attempt(
-                        conn,
-                        &exam,
-                        &candidates,
-                        person_id,
-                        attempts.len() as i32 + 1,
-                        now,
-                    )?
-                    .attempt
-                }
-            };
-            let deadline = exams::deadline(&schedule, &acc, now);
-            let attempt = store_exams::mark_started(conn, attempt.id, now, deadline)?;
+            let caller = presented.resolve(conn, now)?;
+            let person_id = caller.actor().map(|a| a.id).ok_or(Error::Forbidden)?;
+            let attempt = start_in(conn, exam_id, person_id, now)?;
+            view(conn, &versions, &attempt, now)
+        })
+        .await
+}
+
+/// The start's checks and writes, inside its transaction.
+fn start_in(
+    conn: &mut DbConn,
+    exam_id: i64,
+    person_id: i64,
+    now: NaiveDateTime,
+) -> Result<AttemptRow> {
+    let exam = store_exams::find_exam(conn, exam_id)?.ok_or(Error::NotFound)?;
+    let registration = store_exams::find_registration(conn, exam_id, person_id)?
+        .ok_or_else(|| Error::conflict("exam", "you are not registered for this exam"))?;
+    let attempts = store_exams::attempts_of(conn, exam_id, person_id)?;
+    if let Some(open) = attempts
+        .iter()
+        .find(|a| a.submitted_at.is_none() && a.started_at.is_some())
+    {
+        return Ok(open.clone());
+    }
+    let schedule = schedule_of(&exam)?;
+    let acc = accommodation(&registration);
+    let finished: Vec<NaiveDateTime> = attempts.iter().filter_map(|a| a.submitted_at).collect();
+    exams::may_start(&schedule, &acc, &finished, now).map_err(exams::StartRefusal::into_error)?;
+    // A paper drawn ahead of time is used; otherwise draw one now.
+    let attempt = match attempts
+        .iter()
+        .find(|a| a.started_at.is_none() && a.submitted_at.is_none())
+    {
+        Some(predrawn) => predrawn.clone(),
+        None => {
+            let candidates = pool(conn, &exam.track)?;
+            draw_attempt(
+                conn,
+                &exam,
+                &candidates,
+                person_id,
+                attempts.len() as i32 + 1,
+                now,
+            )?
+            .attempt
+        }
+    };
+    let deadline = exams::deadline(&schedule, &acc, now);
+    match store_exams::mark_started(conn, attempt.id, now, deadline)? {
+        Some(started) => {
             store_exams::record_event(
                 conn,
-                attempt.id,
+                started.id,
                 "started",
                 Some(&format!("deadline {deadline}")),
                 now,
             )?;
-            Ok(attempt)
-        })
-        .await?;
-    let versions = ctx.versions.clone();
-    ctx.db
-        .read(move |conn| view(conn, &versions, &attempt, store::now()))
-        .await
+            Ok(started)
+        }
+        // Another device of the same candidate started it a moment ago.
+        None => store_exams::find_attempt(conn, attempt.id)?.ok_or(Error::NotFound),
+    }
 }
 
 /// Draws papers ahead of the opening for every registered candidate who has
@@ -700,19 +713,78 @@ pub struct SaveAck {
     pub remaining_seconds: i64,
 }
 
-/// Who saves an answer: a caller already authenticated (the pages), or a
-/// bearer token that is resolved in the same database read as the save's
-/// own checks (the API: one visit to the database fewer per answer).
-pub enum Saver<'a> {
+/// Who takes the exam in a request: a caller already authenticated (the
+/// pages), or a bearer token that is resolved inside the request's one
+/// grouped write (the API: no separate visit to the database to sign in).
+pub enum Taker<'a> {
     Caller(&'a Caller),
     Bearer { token: &'a str, ip: Option<String> },
 }
 
-/// What the save's one write found: an acknowledgement, or an attempt that
-/// is not the caller's (refused and audited by the caller of the write).
-enum Saved {
-    Ack(SaveAck),
+impl Taker<'_> {
+    /// The owned form that moves into a write.
+    fn presented(self) -> Presented {
+        match self {
+            Taker::Caller(caller) => Presented::Known(caller.clone()),
+            Taker::Bearer { token, ip } => Presented::Token {
+                hash: crate::domain::tokens::digest(token),
+                ip,
+            },
+        }
+    }
+}
+
+enum Presented {
+    Known(Caller),
+    Token { hash: String, ip: Option<String> },
+}
+
+impl Presented {
+    /// The caller, signing a token in on `conn`.
+    fn resolve(self, conn: &mut DbConn, now: NaiveDateTime) -> Result<Caller> {
+        match self {
+            Presented::Known(caller) => Ok(caller),
+            Presented::Token { hash, ip } => {
+                let (_, principal) = crate::services::auth::resolve_bearer(conn, &hash, now)?
+                    .ok_or(Error::Unauthenticated)?;
+                Ok(Caller {
+                    principal,
+                    ip,
+                    session_hash: None,
+                })
+            }
+        }
+    }
+
+    /// A group-writer lane that is the same for every request of one caller
+    /// (the person, or the token until it is resolved).
+    fn lane(&self) -> i64 {
+        match self {
+            Presented::Known(caller) => caller.actor().map_or(0, |a| a.id),
+            Presented::Token { hash, .. } => hash
+                .bytes()
+                .fold(0i64, |h, b| h.wrapping_mul(31).wrapping_add(i64::from(b))),
+        }
+    }
+}
+
+/// What a write on an attempt found: the caller's own attempt and the
+/// result, or someone else's attempt (refused and audited after the write).
+enum Owned<T> {
+    Mine(T),
     NotYours(Caller),
+}
+
+impl<T> Owned<T> {
+    async fn or_refuse(self, ctx: &Ctx, attempt_id: i64) -> Result<T> {
+        match self {
+            Owned::Mine(t) => Ok(t),
+            Owned::NotYours(caller) => {
+                refuse_attempt(ctx, &caller, attempt_id).await?;
+                Err(Error::Forbidden)
+            }
+        }
+    }
 }
 
 /// Saves one answer. Idempotent: `seq` orders a candidate's saves of one
@@ -724,7 +796,7 @@ enum Saved {
 /// is the only one that other connections' commits never invalidate.
 pub async fn save(
     ctx: &Ctx,
-    saver: Saver<'_>,
+    taker: Taker<'_>,
     attempt_id: i64,
     position: i32,
     answer: ShownAnswer,
@@ -733,37 +805,21 @@ pub async fn save(
     if seq < 0 {
         return Err(Error::invalid("seq", "must not be negative"));
     }
-    let (known, bearer) = match saver {
-        Saver::Caller(caller) => (Some(caller.clone()), None),
-        Saver::Bearer { token, ip } => (None, Some((crate::domain::tokens::digest(token), ip))),
-    };
+    let presented = taker.presented();
     let versions = ctx.versions.clone();
-    let saved = ctx
-        .db
+    ctx.db
         .write_grouped(attempt_id, move |conn| {
             let now = store::now();
-            let caller = match (known, bearer) {
-                (Some(caller), _) => caller,
-                (None, Some((hash, ip))) => {
-                    let (_, principal) = crate::services::auth::resolve_bearer(conn, &hash, now)?
-                        .ok_or(Error::Unauthenticated)?;
-                    Caller {
-                        principal,
-                        ip,
-                        session_hash: None,
-                    }
-                }
-                (None, None) => return Err(Error::Unauthenticated),
-            };
+            let caller = presented.resolve(conn, now)?;
             let Some(person_id) = caller.actor().map(|a| a.id) else {
-                return Ok(Saved::NotYours(caller));
+                return Ok(Owned::NotYours(caller));
             };
-            let attempt = store_exams::find_attempt(conn, attempt_id)?.ok_or(Error::NotFound)?;
+            let (attempt, grace_seconds, item) =
+                store_exams::save_target(conn, attempt_id, position)?.ok_or(Error::NotFound)?;
             if attempt.person_id != person_id {
-                return Ok(Saved::NotYours(caller));
+                return Ok(Owned::NotYours(caller));
             }
-            let exam = store_exams::find_exam(conn, attempt.exam_id)?.ok_or(Error::NotFound)?;
-            let item = store_exams::find_item(conn, attempt.id, position)?.ok_or_else(|| {
+            let item = item.ok_or_else(|| {
                 Error::invalid("position", format!("the paper has no question {position}"))
             })?;
             let content = versions.content(conn, item.version_id)?;
@@ -772,7 +828,7 @@ pub async fn save(
             let deadline = attempt
                 .deadline
                 .ok_or_else(|| Error::conflict("attempt", "the attempt has not started"))?;
-            let grace = Duration::seconds(i64::from(exam.grace_seconds));
+            let grace = Duration::seconds(i64::from(grace_seconds));
             exams::may_save(deadline, grace, attempt.submitted_at.is_some(), now)?;
             let (stored, current) = store_exams::save_answer(conn, &item, &json, seq, now)?;
             let detail = format!(
@@ -780,7 +836,7 @@ pub async fn save(
                 if stored { "" } else { ", older than stored" }
             );
             store_exams::record_event(conn, attempt_id, "saved", Some(&detail), now)?;
-            Ok(Saved::Ack(SaveAck {
+            Ok(Owned::Mine(SaveAck {
                 position,
                 seq: current,
                 stored,
@@ -788,14 +844,9 @@ pub async fn save(
                 remaining_seconds: (deadline - now).num_seconds().max(0),
             }))
         })
-        .await?;
-    match saved {
-        Saved::Ack(ack) => Ok(ack),
-        Saved::NotYours(caller) => {
-            refuse_attempt(ctx, &caller, attempt_id).await?;
-            Err(Error::Forbidden)
-        }
-    }
+        .await?
+        .or_refuse(ctx, attempt_id)
+        .await
 }
 
 /// Scores objective items and closes the attempt. `at` is when it counts as
@@ -841,26 +892,33 @@ fn finish(
 }
 
 /// Submits the caller's attempt. Idempotent: submitting again changes nothing.
-pub async fn submit(ctx: &Ctx, caller: &Caller, attempt_id: i64) -> Result<AttemptView> {
-    let attempt = own_attempt(ctx, caller, attempt_id).await?;
-    let cache = ctx.versions.clone();
+/// One grouped write signs in, checks the attempt is the caller's, scores
+/// and closes it, and reads it back.
+pub async fn submit(ctx: &Ctx, taker: Taker<'_>, attempt_id: i64) -> Result<AttemptView> {
+    let presented = taker.presented();
     let versions = ctx.versions.clone();
-    let finished = ctx
-        .db
+    ctx.db
         .write_grouped(attempt_id, move |conn| {
             let now = store::now();
-            let attempt = store_exams::find_attempt(conn, attempt.id)?.ok_or(Error::NotFound)?;
-            if attempt.submitted_at.is_some() {
-                return Ok(attempt);
+            let caller = presented.resolve(conn, now)?;
+            let person_id = caller.actor().map(|a| a.id).ok_or(Error::Forbidden)?;
+            let attempt = store_exams::find_attempt(conn, attempt_id)?.ok_or(Error::NotFound)?;
+            if attempt.person_id != person_id {
+                return Ok(Owned::NotYours(caller));
             }
-            let deadline = attempt
-                .deadline
-                .ok_or_else(|| Error::conflict("attempt", "the attempt has not started"))?;
-            finish(conn, &cache, &attempt, now.min(deadline), false)
+            let finished = match (attempt.submitted_at, attempt.deadline) {
+                (Some(_), _) => attempt,
+                (None, Some(deadline)) => {
+                    finish(conn, &versions, &attempt, now.min(deadline), false)?
+                }
+                (None, None) => {
+                    return Err(Error::conflict("attempt", "the attempt has not started"));
+                }
+            };
+            Ok(Owned::Mine(view(conn, &versions, &finished, now)?))
         })
-        .await?;
-    ctx.db
-        .read(move |conn| view(conn, &versions, &finished, store::now()))
+        .await?
+        .or_refuse(ctx, attempt_id)
         .await
 }
 

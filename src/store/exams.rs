@@ -233,18 +233,26 @@ pub fn insert_attempt(
         .get_result(conn)
 }
 
+/// Starts an attempt that has not started yet; `None` when it already has
+/// (a concurrent start by the same candidate won), so a start never moves a
+/// deadline that a candidate has been shown.
 pub fn mark_started(
     conn: &mut DbConn,
     id: i64,
     started_at: NaiveDateTime,
     deadline: NaiveDateTime,
-) -> QueryResult<AttemptRow> {
-    diesel::update(attempts::table.find(id))
-        .set((
-            attempts::started_at.eq(Some(started_at)),
-            attempts::deadline.eq(Some(deadline)),
-        ))
-        .get_result(conn)
+) -> QueryResult<Option<AttemptRow>> {
+    diesel::update(
+        attempts::table
+            .find(id)
+            .filter(attempts::started_at.is_null()),
+    )
+    .set((
+        attempts::started_at.eq(Some(started_at)),
+        attempts::deadline.eq(Some(deadline)),
+    ))
+    .get_result(conn)
+    .optional()
 }
 
 pub struct NewItem<'a> {
@@ -275,6 +283,30 @@ pub fn items_of(conn: &mut DbConn, attempt_id: i64) -> QueryResult<Vec<ItemRow>>
         .filter(attempt_items::attempt_id.eq(attempt_id))
         .order(attempt_items::position.asc())
         .load(conn)
+}
+
+/// Everything a save checks, in one query: the attempt, its exam's grace
+/// period in seconds, and the item at `position` if the paper has one.
+pub fn save_target(
+    conn: &mut DbConn,
+    attempt_id: i64,
+    position: i32,
+) -> QueryResult<Option<(AttemptRow, i32, Option<ItemRow>)>> {
+    attempts::table
+        .inner_join(exams::table)
+        .left_join(
+            attempt_items::table.on(attempt_items::attempt_id
+                .eq(attempts::id)
+                .and(attempt_items::position.eq(position))),
+        )
+        .filter(attempts::id.eq(attempt_id))
+        .select((
+            AttemptRow::as_select(),
+            exams::grace_seconds,
+            Option::<ItemRow>::as_select(),
+        ))
+        .first(conn)
+        .optional()
 }
 
 pub fn find_item_by_id(conn: &mut DbConn, id: i64) -> QueryResult<Option<ItemRow>> {
@@ -320,30 +352,36 @@ pub fn save_answer(
     seq: i64,
     now: NaiveDateTime,
 ) -> QueryResult<(bool, i64)> {
-    match find_answer(conn, item.id)? {
-        Some(existing) if existing.seq >= seq => Ok((false, existing.seq)),
-        Some(_) => {
-            diesel::update(answers::table.find(item.id))
-                .set((
-                    answers::response.eq(response),
-                    answers::seq.eq(seq),
-                    answers::saved_at.eq(now),
-                ))
-                .execute(conn)?;
-            Ok((true, seq))
-        }
-        None => {
-            diesel::insert_into(answers::table)
-                .values((
-                    answers::attempt_item_id.eq(item.id),
-                    answers::attempt_id.eq(item.attempt_id),
-                    answers::response.eq(response),
-                    answers::seq.eq(seq),
-                    answers::saved_at.eq(now),
-                ))
-                .execute(conn)?;
-            Ok((true, seq))
-        }
+    // `filter` on an upsert is the WHERE of its DO UPDATE.
+    use diesel::query_dsl::methods::FilterDsl;
+    use diesel::upsert::excluded;
+    // One statement: insert, or replace an older answer; a newer stored
+    // answer is left alone and nothing is returned.
+    // (Upserts are per backend: diesel's MultiConnection has no ON CONFLICT.)
+    let upsert = diesel::insert_into(answers::table)
+        .values((
+            answers::attempt_item_id.eq(item.id),
+            answers::attempt_id.eq(item.attempt_id),
+            answers::response.eq(response),
+            answers::seq.eq(seq),
+            answers::saved_at.eq(now),
+        ))
+        .on_conflict(answers::attempt_item_id)
+        .do_update()
+        .set((
+            answers::response.eq(excluded(answers::response)),
+            answers::seq.eq(excluded(answers::seq)),
+            answers::saved_at.eq(excluded(answers::saved_at)),
+        ))
+        .filter(answers::seq.lt(excluded(answers::seq)))
+        .returning(answers::seq);
+    let written: Option<i64> = match conn {
+        DbConn::Postgres(pg) => upsert.get_result(pg).optional()?,
+        DbConn::Sqlite(lite) => upsert.get_result(lite).optional()?,
+    };
+    match written {
+        Some(seq) => Ok((true, seq)),
+        None => Ok((false, find_answer(conn, item.id)?.map_or(seq, |a| a.seq))),
     }
 }
 

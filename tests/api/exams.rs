@@ -315,16 +315,28 @@ async fn a_candidate_takes_an_exam_from_start_to_submit(app: TestApp) {
     assert_eq!(status, 409);
     register(&app, &admin, exam, doctor_id).await;
 
-    let (status, attempt) = app
-        .api(
-            Method::POST,
-            &format!("/api/v1/exams/{exam}/attempts"),
-            &token,
-            None,
-        )
-        .await;
+    // Four starts at once (a double tap, a retry, a second device): one
+    // attempt, started once, with one deadline.
+    let path = format!("/api/v1/exams/{exam}/attempts");
+    let starts =
+        futures_util::future::join_all((0..4).map(|_| app.api(Method::POST, &path, &token, None)))
+            .await;
+    let (status, attempt) = starts[0].clone();
     assert_eq!(status, 200, "{attempt}");
     let id = attempt["id"].as_i64().unwrap();
+    for (status, other) in &starts {
+        assert_eq!(*status, 200, "{other}");
+        assert_eq!(
+            (other["id"].as_i64(), &other["deadline"]),
+            (Some(id), &attempt["deadline"])
+        );
+    }
+    assert_eq!(
+        app.scalar(&format!(
+            "SELECT COUNT(*) AS n FROM attempt_events WHERE attempt_id = {id} AND kind = 'started'"
+        )),
+        1
+    );
     let items = attempt["items"].as_array().unwrap().clone();
     assert_eq!(items.len(), 6);
     let remaining = attempt["remaining_seconds"].as_i64().unwrap();

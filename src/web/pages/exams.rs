@@ -82,7 +82,7 @@ pub async fn start(
 ) -> Result<HttpResponse, PageError> {
     let caller = page.caller()?.clone();
     let _: EmptyForm = parse_form(&req, &body)?;
-    match exams::start(&page.ctx, &caller, path.into_inner()).await {
+    match exams::start(&page.ctx, exams::Taker::Caller(&caller), path.into_inner()).await {
         Ok(view) => Ok(see_other(&format!("/attempts/{}", view.id))),
         Err(e @ Error::Conflict { .. }) => {
             let mine = exams::mine(&page.ctx, &caller).await?;
@@ -299,7 +299,7 @@ pub async fn save_form(
         {
             exams::save(
                 &page.ctx,
-                exams::Saver::Caller(&caller),
+                exams::Taker::Caller(&caller),
                 id,
                 item.position,
                 answer,
@@ -353,7 +353,7 @@ pub async fn save_json(
     let (id, position) = path.into_inner();
     let ack = exams::save(
         &page.ctx,
-        exams::Saver::Caller(&caller),
+        exams::Taker::Caller(&caller),
         id,
         position,
         b.answer,
@@ -410,7 +410,7 @@ pub async fn submit(
 ) -> Result<HttpResponse, PageError> {
     let caller = page.caller()?.clone();
     let _: EmptyForm = parse_form(&req, &body)?;
-    let view = exams::submit(&page.ctx, &caller, path.into_inner()).await?;
+    let view = exams::submit(&page.ctx, exams::Taker::Caller(&caller), path.into_inner()).await?;
     Ok(see_other(&format!("/attempts/{}", view.id)))
 }
 
