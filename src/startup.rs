@@ -117,6 +117,11 @@ fn run(bind: &str, ctx: Ctx) -> Result<(Server, u16)> {
     // Under an exam-day surge a request may wait in the accept queue; give
     // it time to be read instead of answering 408 after actix's 5 s.
     .client_request_timeout(std::time::Duration::from_secs(30))
+    // Idle connections are kept well beyond any client's own idle timeout
+    // (nginx's default, 75 s): a server that closes first races the
+    // client's next request on that connection, which then fails as
+    // "connection closed" (seen on exam day with actix's 5 s default).
+    .keep_alive(std::time::Duration::from_secs(75))
     .bind(bind)
     .map_err(|e| Error::internal(format!("cannot listen on {bind}: {e}")))?;
     let port = server

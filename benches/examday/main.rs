@@ -527,11 +527,11 @@ fn main() {
         .unwrap_or_else(|e| fail(e));
     let stats = runtime.block_on(async {
         let client = reqwest::Client::builder()
-            // Idle connections are closed before the server's 5 s keep-alive
-            // ends them, as browsers do: otherwise a request can race the
-            // server's close (or, on a connection opened but never used, its
-            // slow-request timer, which answers 408).
-            .pool_idle_timeout(Duration::from_secs(4))
+            // Idle connections are closed before the server would close
+            // them (75 s keep-alive; 30 s for a connection opened but never
+            // used, which actix answers with 408): otherwise a request can
+            // race the server's close.
+            .pool_idle_timeout(Duration::from_secs(20))
             .timeout(Duration::from_secs(120))
             .build()
             .unwrap_or_else(|e| fail(e));
