@@ -292,7 +292,7 @@ pub fn resolve_bearer(
     hash: &str,
     now: chrono::NaiveDateTime,
 ) -> Result<Option<(api_tokens::ApiTokenRow, Principal)>> {
-    let Some(row) = api_tokens::find_by_hash(conn, hash)? else {
+    let Some((row, person)) = api_tokens::find_with_person(conn, hash)? else {
         return Ok(None);
     };
     if row.revoked_at.is_some() || row.expires_at.is_some_and(|e| e <= now) {
@@ -304,12 +304,7 @@ pub fn resolve_bearer(
             scopes: split_scopes(&row.scopes),
         },
         Some(TokenKind::Personal) => {
-            let Some(person) = row
-                .person_id
-                .map(|id| people::find(conn, id))
-                .transpose()?
-                .flatten()
-            else {
+            let Some(person) = person else {
                 return Ok(None);
             };
             if !person.active {

@@ -6,7 +6,8 @@ use diesel::prelude::*;
 
 use crate::domain::tokens::TokenKind;
 use crate::store::DbConn;
-use crate::store::schema::api_tokens;
+use crate::store::people::PersonRow;
+use crate::store::schema::{api_tokens, people};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = api_tokens)]
@@ -56,6 +57,20 @@ pub fn insert(
 pub fn find_by_hash(conn: &mut DbConn, token_hash: &str) -> QueryResult<Option<ApiTokenRow>> {
     api_tokens::table
         .filter(api_tokens::token_hash.eq(token_hash))
+        .first(conn)
+        .optional()
+}
+
+/// A token and the person it belongs to (none for an integration token) in
+/// one query: every API request asks this.
+pub fn find_with_person(
+    conn: &mut DbConn,
+    token_hash: &str,
+) -> QueryResult<Option<(ApiTokenRow, Option<PersonRow>)>> {
+    api_tokens::table
+        .left_join(people::table.on(api_tokens::person_id.eq(people::id.nullable())))
+        .filter(api_tokens::token_hash.eq(token_hash))
+        .select((ApiTokenRow::as_select(), Option::<PersonRow>::as_select()))
         .first(conn)
         .optional()
 }
