@@ -31,22 +31,11 @@ pub struct VersionCache {
 }
 
 impl VersionCache {
+    /// One version's content (see [`VersionCache::contents`]).
     pub fn content(&self, conn: &mut DbConn, version_id: i64) -> Result<std::sync::Arc<Content>> {
-        if let Some(c) = self
-            .by_id
-            .read()
-            .ok()
-            .and_then(|m| m.get(&version_id).cloned())
-        {
-            return Ok(c);
-        }
-        let version = store_banks::version_by_id(conn, version_id)?.ok_or(Error::NotFound)?;
-        let content: std::sync::Arc<Content> =
-            std::sync::Arc::new(serde_json::from_str(&version.content).map_err(Error::internal)?);
-        if let Ok(mut m) = self.by_id.write() {
-            m.insert(version_id, content.clone());
-        }
-        Ok(content)
+        self.contents(conn, &[version_id])?
+            .remove(&version_id)
+            .ok_or(Error::NotFound)
     }
 
     /// The contents of several versions, reading the ones not yet cached in
@@ -718,7 +707,7 @@ pub struct SaveAck {
 /// grouped write (the API: no separate visit to the database to sign in).
 pub enum Taker<'a> {
     Caller(&'a Caller),
-    Bearer { token: &'a str, ip: Option<String> },
+    Bearer { token: String, ip: Option<String> },
 }
 
 impl Taker<'_> {
@@ -727,7 +716,7 @@ impl Taker<'_> {
         match self {
             Taker::Caller(caller) => Presented::Known(caller.clone()),
             Taker::Bearer { token, ip } => Presented::Token {
-                hash: crate::domain::tokens::digest(token),
+                hash: crate::domain::tokens::digest(&token),
                 ip,
             },
         }

@@ -232,17 +232,22 @@ pub async fn predraw(ctx: web::Data<Ctx>, caller: ApiCaller, id: web::Path<i64>)
     Ok(HttpResponse::Ok().json(Predrawn { drawn }))
 }
 
+/// The candidate of an exam-day request: the bearer token, signed in inside
+/// the request's one database write (see `exams::Taker`) rather than by
+/// `ApiCaller`, which would be a visit to the database of its own.
+fn taker(req: &HttpRequest) -> Result<exams::Taker<'static>, ApiError> {
+    let token = bearer_token(req).ok_or(ApiError(Error::Unauthenticated))?;
+    Ok(exams::Taker::Bearer {
+        token,
+        ip: client_ip(req),
+    })
+}
+
 /// Starts the caller's attempt, or returns the one under way (idempotent).
 #[utoipa::path(post, path = "/api/v1/exams/{id}/attempts", tag = "exams", security(("bearer" = [])),
     params(("id" = i64, Path)), responses((status = 200, body = AttemptView), (status = 409, body = ErrorBody)))]
 pub async fn start_attempt(ctx: web::Data<Ctx>, req: HttpRequest, id: web::Path<i64>) -> ApiResult {
-    // The token is signed in inside the start's own write (`exams::Taker`).
-    let token = bearer_token(&req).ok_or(ApiError(Error::Unauthenticated))?;
-    let taker = exams::Taker::Bearer {
-        token: &token,
-        ip: client_ip(&req),
-    };
-    let view = exams::start(&ctx, taker, id.into_inner()).await?;
+    let view = exams::start(&ctx, taker(&req)?, id.into_inner()).await?;
     Ok(HttpResponse::Ok().json(view))
 }
 
@@ -264,16 +269,9 @@ pub async fn save_answer(
     path: web::Path<(i64, i32)>,
     body: Json<AnswerBody>,
 ) -> ApiResult {
-    // The hottest request of exam day: the token is checked in the same
-    // database write as the answer itself (see `exams::Taker`).
-    let token = bearer_token(&req).ok_or(ApiError(Error::Unauthenticated))?;
     let (id, position) = path.into_inner();
     let b = body.0;
-    let taker = exams::Taker::Bearer {
-        token: &token,
-        ip: client_ip(&req),
-    };
-    let ack = exams::save(&ctx, taker, id, position, b.answer, b.seq).await?;
+    let ack = exams::save(&ctx, taker(&req)?, id, position, b.answer, b.seq).await?;
     Ok(HttpResponse::Ok().json(ack))
 }
 
@@ -285,11 +283,6 @@ pub async fn submit_attempt(
     req: HttpRequest,
     id: web::Path<i64>,
 ) -> ApiResult {
-    let token = bearer_token(&req).ok_or(ApiError(Error::Unauthenticated))?;
-    let taker = exams::Taker::Bearer {
-        token: &token,
-        ip: client_ip(&req),
-    };
-    let view = exams::submit(&ctx, taker, id.into_inner()).await?;
+    let view = exams::submit(&ctx, taker(&req)?, id.into_inner()).await?;
     Ok(HttpResponse::Ok().json(view))
 }
