@@ -454,6 +454,34 @@ async fn a_candidate_takes_an_exam_from_start_to_submit(app: TestApp) {
         403
     );
     assert_eq!(app.count("answers"), answers_before, "nothing written");
+    // Start, save and submit sign the token in inside their own write: a
+    // missing, unknown or revoked token is refused (401) and writes nothing.
+    let events_before = app.count("attempt_events");
+    for token in ["", "gk_pat_not_a_real_token"] {
+        let path = format!("/api/v1/exams/{exam}/attempts");
+        assert_eq!(app.api(Method::POST, &path, token, None).await.0, 401);
+        let path = format!("/api/v1/attempts/{id}/answers/1");
+        let body = json!({"answer": answer_for(&attempt, 1), "seq": 9});
+        assert_eq!(app.api(Method::PUT, &path, token, Some(body)).await.0, 401);
+        let path = format!("/api/v1/attempts/{id}/submit");
+        assert_eq!(app.api(Method::POST, &path, token, None).await.0, 401);
+    }
+    assert_eq!(
+        app.api(Method::DELETE, "/api/v1/auth/token", &intruder, None)
+            .await
+            .0,
+        204
+    );
+    let path = format!("/api/v1/attempts/{id}/submit");
+    assert_eq!(app.api(Method::POST, &path, &intruder, None).await.0, 401);
+    assert_eq!(app.count("answers"), answers_before, "nothing written");
+    assert_eq!(app.count("attempt_events"), events_before);
+    assert_eq!(
+        app.scalar(&format!(
+            "SELECT COUNT(*) AS n FROM attempts WHERE id = {id} AND submitted_at IS NOT NULL"
+        )),
+        0
+    );
 
     // The saved answers come back on reload.
     let (_, reloaded) = app

@@ -13,6 +13,7 @@ mod browser;
 mod certification;
 mod exams;
 mod grading;
+mod group_commit;
 mod mail;
 mod operations;
 mod referrals;

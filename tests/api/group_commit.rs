@@ -1,0 +1,71 @@
+//! Group commit (`store::group`): many writes share one transaction, each
+//! in its own savepoint, on SQLite and on PostgreSQL (where a failed
+//! statement would otherwise abort the whole transaction).
+
+use diesel::RunQueryDsl;
+use gatekeeper::error::Error;
+
+use crate::helpers::TestApp;
+use crate::on_both_databases;
+
+on_both_databases!(
+    concurrent_grouped_writes_commit_and_a_failing_one_undoes_only_itself,
+    a_database_error_in_one_grouped_write_leaves_the_others_committed,
+);
+
+fn table(app: &TestApp) {
+    app.exec("CREATE TABLE group_probe (k BIGINT PRIMARY KEY, v BIGINT NOT NULL)");
+}
+
+fn rows(app: &TestApp) -> i64 {
+    app.scalar("SELECT COUNT(*) AS n FROM group_probe")
+}
+
+async fn concurrent_grouped_writes_commit_and_a_failing_one_undoes_only_itself(app: TestApp) {
+    table(&app);
+    let writes = (0..200i64).map(|k| {
+        app.ctx.db.write_grouped(k, move |conn| {
+            diesel::sql_query(format!("INSERT INTO group_probe (k, v) VALUES ({k}, 1)"))
+                .execute(conn)?;
+            if k % 10 == 0 {
+                // Written, then refused: its savepoint must undo it.
+                return Err(Error::invalid("k", "a multiple of ten"));
+            }
+            Ok(k)
+        })
+    });
+    let outcomes = futures_util::future::join_all(writes).await;
+    let refused = outcomes
+        .iter()
+        .filter(|o| matches!(o, Err(Error::Invalid { .. })))
+        .count();
+    assert_eq!(refused, 20, "{:?}", outcomes.iter().find(|o| o.is_err()));
+    assert_eq!(outcomes.iter().filter(|o| o.is_ok()).count(), 180);
+    assert_eq!(rows(&app), 180);
+}
+
+async fn a_database_error_in_one_grouped_write_leaves_the_others_committed(app: TestApp) {
+    table(&app);
+    let db = &app.ctx.db;
+    db.write_grouped(1, |conn| {
+        diesel::sql_query("INSERT INTO group_probe (k, v) VALUES (1, 1)").execute(conn)?;
+        Ok(())
+    })
+    .await
+    .unwrap();
+    // The duplicate fails inside the database; the write beside it, maybe
+    // in the same batch, still commits.
+    let (dup, other) = futures_util::join!(
+        db.write_grouped(1, |conn| {
+            diesel::sql_query("INSERT INTO group_probe (k, v) VALUES (1, 2)").execute(conn)?;
+            Ok(())
+        }),
+        db.write_grouped(1, |conn| {
+            diesel::sql_query("INSERT INTO group_probe (k, v) VALUES (2, 2)").execute(conn)?;
+            Ok(())
+        })
+    );
+    assert!(matches!(dup, Err(Error::Database(_))), "{dup:?}");
+    assert!(other.is_ok(), "{other:?}");
+    assert_eq!(rows(&app), 2);
+}
