@@ -103,21 +103,29 @@ struct Stats {
     statuses: std::collections::BTreeMap<String, usize>,
 }
 
-async fn note_status(stats: &Mutex<Stats>, phase: &str, status: reqwest::StatusCode, body: String) {
-    let mut s = stats.lock().await;
-    let key = format!("{phase} {}", status.as_u16());
-    let first = !s.statuses.contains_key(&key);
-    *s.statuses.entry(key.clone()).or_default() += 1;
-    if first {
+/// Counts a failed request under `key` and prints the first of each kind.
+fn tally(s: &mut Stats, key: String, detail: &str) {
+    let count = s.statuses.entry(key.clone()).or_default();
+    *count += 1;
+    if *count == 1 {
         eprintln!(
             "examday: first {key}: {}",
-            body.chars().take(300).collect::<String>()
+            detail.chars().take(300).collect::<String>()
         );
     }
 }
 
-/// Counts a request that got no HTTP answer, and prints the first of each
-/// kind with its causes (a reset, a closed connection, a time-out).
+/// A refused request: its status and the start of its body.
+async fn note_status(stats: &Mutex<Stats>, phase: &str, status: reqwest::StatusCode, body: String) {
+    tally(
+        &mut *stats.lock().await,
+        format!("{phase} {}", status.as_u16()),
+        &body,
+    );
+}
+
+/// A request that got no HTTP answer, with its causes (a reset, a closed
+/// connection, a time-out).
 async fn note_transport(stats: &Mutex<Stats>, phase: &str, error: reqwest::Error) {
     let mut chain = error.to_string();
     let mut source = std::error::Error::source(&error);
@@ -128,12 +136,7 @@ async fn note_transport(stats: &Mutex<Stats>, phase: &str, error: reqwest::Error
     }
     let mut s = stats.lock().await;
     s.transport_errors += 1;
-    let key = format!("{phase} transport");
-    let first = !s.statuses.contains_key(&key);
-    *s.statuses.entry(key.clone()).or_default() += 1;
-    if first {
-        eprintln!("examday: first {key} error: {chain}");
-    }
+    tally(&mut s, format!("{phase} transport"), &chain);
 }
 
 fn fail(message: impl std::fmt::Display) -> ! {
