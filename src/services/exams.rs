@@ -779,8 +779,9 @@ impl<T> Owned<T> {
 /// Saves one answer. Idempotent: `seq` orders a candidate's saves of one
 /// question, so a retried or late request never overwrites a newer answer.
 ///
-/// Everything happens in one grouped write (see `store::group`): the
-/// token, the attempt, the answer's shape, the clock, and the store. On
+/// Everything happens in one grouped save (see `store::group`): the token,
+/// the attempt, the answer's shape and the clock are checked in the save's
+/// own savepoint, and the answer is stored with the batch's others. On
 /// SQLite that is also the cheapest place to read: the writer's page cache
 /// is the only one that other connections' commits never invalidate.
 pub async fn save(
@@ -796,17 +797,18 @@ pub async fn save(
     }
     let presented = taker.presented();
     let versions = ctx.versions.clone();
-    ctx.db
-        .write_grouped(attempt_id, move |conn| {
+    let (checked, stored) = ctx
+        .db
+        .save_grouped(attempt_id, move |conn| {
             let now = store::now();
             let caller = presented.resolve(conn, now)?;
             let Some(person_id) = caller.actor().map(|a| a.id) else {
-                return Ok(Owned::NotYours(caller));
+                return Ok((Owned::NotYours(caller), None));
             };
             let (attempt, grace_seconds, item) =
                 store_exams::save_target(conn, attempt_id, position)?.ok_or(Error::NotFound)?;
             if attempt.person_id != person_id {
-                return Ok(Owned::NotYours(caller));
+                return Ok((Owned::NotYours(caller), None));
             }
             let item = item.ok_or_else(|| {
                 Error::invalid("position", format!("the paper has no question {position}"))
@@ -819,23 +821,27 @@ pub async fn save(
                 .ok_or_else(|| Error::conflict("attempt", "the attempt has not started"))?;
             let grace = Duration::seconds(i64::from(grace_seconds));
             exams::may_save(deadline, grace, attempt.submitted_at.is_some(), now)?;
-            let (stored, current) = store_exams::save_answer(conn, &item, &json, seq, now)?;
-            let detail = format!(
-                "question {position}, seq {seq}{}",
-                if stored { "" } else { ", older than stored" }
-            );
-            store_exams::record_event(conn, attempt_id, "saved", Some(&detail), now)?;
-            Ok(Owned::Mine(SaveAck {
+            let answer = store_exams::NewAnswer {
+                attempt_item_id: item.id,
+                attempt_id,
                 position,
-                seq: current,
-                stored,
-                saved_at: now.and_utc(),
-                remaining_seconds: (deadline - now).num_seconds().max(0),
-            }))
+                response: json,
+                seq,
+                saved_at: now,
+            };
+            let remaining_seconds = (deadline - now).num_seconds().max(0);
+            Ok((Owned::Mine((now, remaining_seconds)), Some(answer)))
         })
-        .await?
-        .or_refuse(ctx, attempt_id)
-        .await
+        .await?;
+    let (saved_at, remaining_seconds) = checked.or_refuse(ctx, attempt_id).await?;
+    let stored = stored.ok_or_else(|| Error::internal("the answer was not stored"))?;
+    Ok(SaveAck {
+        position,
+        seq: stored.seq,
+        stored: stored.stored,
+        saved_at: saved_at.and_utc(),
+        remaining_seconds,
+    })
 }
 
 /// Scores objective items and closes the attempt. `at` is when it counts as

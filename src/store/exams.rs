@@ -1,7 +1,13 @@
 //! Queries for exams, registrations, attempts, their items and answers.
 
+use std::collections::HashMap;
+
 use chrono::NaiveDateTime;
+use diesel::backend::Backend;
 use diesel::prelude::*;
+use diesel::query_builder::{BoxedSqlQuery, SqlQuery};
+use diesel::serialize::ToSql;
+use diesel::sql_types::{BigInt, HasSqlType, Text, Timestamp};
 
 use crate::store::DbConn;
 use crate::store::schema::{
@@ -343,46 +349,196 @@ pub fn answers_of(conn: &mut DbConn, attempt_id: i64) -> QueryResult<Vec<AnswerR
         .load(conn)
 }
 
-/// Stores an answer unless a later one (higher `seq`) is already stored;
-/// returns whether it was stored and the sequence number now stored.
-pub fn save_answer(
-    conn: &mut DbConn,
-    item: &ItemRow,
-    response: &str,
-    seq: i64,
-    now: NaiveDateTime,
-) -> QueryResult<(bool, i64)> {
-    // `filter` on an upsert is the WHERE of its DO UPDATE.
-    use diesel::query_dsl::methods::FilterDsl;
-    use diesel::upsert::excluded;
-    // One statement: insert, or replace an older answer; a newer stored
-    // answer is left alone and nothing is returned.
-    // (Upserts are per backend: diesel's MultiConnection has no ON CONFLICT.)
-    let upsert = diesel::insert_into(answers::table)
-        .values((
-            answers::attempt_item_id.eq(item.id),
-            answers::attempt_id.eq(item.attempt_id),
-            answers::response.eq(response),
-            answers::seq.eq(seq),
-            answers::saved_at.eq(now),
-        ))
-        .on_conflict(answers::attempt_item_id)
-        .do_update()
-        .set((
-            answers::response.eq(excluded(answers::response)),
-            answers::seq.eq(excluded(answers::seq)),
-            answers::saved_at.eq(excluded(answers::saved_at)),
-        ))
-        .filter(answers::seq.lt(excluded(answers::seq)))
-        .returning(answers::seq);
-    let written: Option<i64> = match conn {
-        DbConn::Postgres(pg) => upsert.get_result(pg).optional()?,
-        DbConn::Sqlite(lite) => upsert.get_result(lite).optional()?,
-    };
-    match written {
-        Some(seq) => Ok((true, seq)),
-        None => Ok((false, find_answer(conn, item.id)?.map_or(seq, |a| a.seq))),
+/// An answer to store, from one save request.
+#[derive(Debug, Clone)]
+pub struct NewAnswer {
+    pub attempt_item_id: i64,
+    pub attempt_id: i64,
+    /// The question's position on the paper, for the audit event.
+    pub position: i32,
+    pub response: String,
+    pub seq: i64,
+    pub saved_at: NaiveDateTime,
+}
+
+/// What became of one [`NewAnswer`]: whether it was stored, and the
+/// sequence number stored for its question afterwards.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AnswerStored {
+    pub stored: bool,
+    pub seq: i64,
+}
+
+/// Stores the answers of many saves at once, each unless a later one (higher
+/// `seq`) is already stored, and records a `saved` event for each: one upsert
+/// and one insert for the lot, whatever their number (exam day sends
+/// thousands a second; a statement per save was most of the database's
+/// work). The outcomes are those of storing the answers one after the other
+/// in the order given, except that a save that loses reports the `seq` that
+/// won.
+pub fn save_answers(conn: &mut DbConn, saves: &[NewAnswer]) -> QueryResult<Vec<AnswerStored>> {
+    if saves.is_empty() {
+        return Ok(Vec::new());
     }
+    // One row per question: the latest save of it (the first of equals).
+    // An upsert may not touch a row twice.
+    let mut latest: HashMap<i64, usize> = HashMap::with_capacity(saves.len());
+    for (i, save) in saves.iter().enumerate() {
+        latest
+            .entry(save.attempt_item_id)
+            .and_modify(|best| {
+                if save.seq > saves[*best].seq {
+                    *best = i;
+                }
+            })
+            .or_insert(i);
+    }
+    let mut winners: Vec<usize> = latest.values().copied().collect();
+    winners.sort_unstable();
+    let written = upsert_answers(conn, saves, &winners)?;
+    // Questions whose stored answer was newer than every save of the batch.
+    let kept: Vec<i64> = latest
+        .keys()
+        .filter(|item| !written.contains_key(item))
+        .copied()
+        .collect();
+    let stored_seq: HashMap<i64, i64> = if kept.is_empty() {
+        HashMap::new()
+    } else {
+        answers::table
+            .filter(answers::attempt_item_id.eq_any(&kept))
+            .select((answers::attempt_item_id, answers::seq))
+            .load::<(i64, i64)>(conn)?
+            .into_iter()
+            .collect()
+    };
+    let outcomes: Vec<AnswerStored> = saves
+        .iter()
+        .enumerate()
+        .map(|(i, save)| {
+            let item = save.attempt_item_id;
+            match written.get(&item) {
+                Some(seq) => AnswerStored {
+                    stored: latest.get(&item) == Some(&i),
+                    seq: *seq,
+                },
+                None => AnswerStored {
+                    stored: false,
+                    seq: stored_seq.get(&item).copied().unwrap_or(save.seq),
+                },
+            }
+        })
+        .collect();
+    let details: Vec<String> = saves
+        .iter()
+        .zip(&outcomes)
+        .map(|(save, outcome)| {
+            format!(
+                "question {}, seq {}{}",
+                save.position,
+                save.seq,
+                if outcome.stored {
+                    ""
+                } else {
+                    ", older than stored"
+                }
+            )
+        })
+        .collect();
+    let events: Vec<_> = saves
+        .iter()
+        .zip(&details)
+        .map(|(save, detail)| {
+            (
+                attempt_events::attempt_id.eq(save.attempt_id),
+                attempt_events::at.eq(save.saved_at),
+                attempt_events::kind.eq("saved"),
+                attempt_events::detail.eq(Some(detail.as_str())),
+            )
+        })
+        .collect();
+    let insert = diesel::insert_into(attempt_events::table).values(events);
+    match conn {
+        DbConn::Postgres(pg) => insert.execute(pg)?,
+        DbConn::Sqlite(lite) => insert.execute(lite)?,
+    };
+    Ok(outcomes)
+}
+
+/// Inserts the chosen saves' answers, or replaces older stored ones; a newer
+/// stored answer is left alone. Returns the questions written and their seq.
+///
+/// Written as SQL: diesel's MultiConnection has no ON CONFLICT, and its
+/// SQLite backend no multi-row upsert. Every value is a bound parameter.
+fn upsert_answers(
+    conn: &mut DbConn,
+    saves: &[NewAnswer],
+    chosen: &[usize],
+) -> QueryResult<HashMap<i64, i64>> {
+    let rows: Vec<&NewAnswer> = chosen.iter().map(|&i| &saves[i]).collect();
+    let written: Vec<WrittenAnswer> = match conn {
+        DbConn::Postgres(pg) => {
+            let sql = upsert_answers_sql(rows.len(), |n| format!("${n}"));
+            bind_answers(diesel::sql_query(sql).into_boxed(), &rows).load(pg)?
+        }
+        DbConn::Sqlite(lite) => {
+            let sql = upsert_answers_sql(rows.len(), |_| "?".to_owned());
+            bind_answers(diesel::sql_query(sql).into_boxed(), &rows).load(lite)?
+        }
+    };
+    Ok(written
+        .into_iter()
+        .map(|w| (w.attempt_item_id, w.seq))
+        .collect())
+}
+
+#[derive(QueryableByName)]
+struct WrittenAnswer {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    attempt_item_id: i64,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    seq: i64,
+}
+
+/// The multi-row upsert of `rows` answers; `placeholder(n)` is the
+/// backend's n-th bind parameter (from 1).
+fn upsert_answers_sql(rows: usize, placeholder: impl Fn(usize) -> String) -> String {
+    let mut sql = String::from(
+        "INSERT INTO answers (attempt_item_id, attempt_id, response, seq, saved_at) VALUES ",
+    );
+    for row in 0..rows {
+        if row > 0 {
+            sql.push_str(", ");
+        }
+        let params: Vec<String> = (1..=5).map(|c| placeholder(row * 5 + c)).collect();
+        sql.push_str(&format!("({})", params.join(", ")));
+    }
+    sql.push_str(
+        " ON CONFLICT (attempt_item_id) DO UPDATE SET response = excluded.response, \
+         seq = excluded.seq, saved_at = excluded.saved_at \
+         WHERE answers.seq < excluded.seq RETURNING attempt_item_id, seq",
+    );
+    sql
+}
+
+fn bind_answers<'f, DB>(
+    query: BoxedSqlQuery<'f, DB, SqlQuery>,
+    rows: &[&'f NewAnswer],
+) -> BoxedSqlQuery<'f, DB, SqlQuery>
+where
+    DB: Backend + HasSqlType<BigInt> + HasSqlType<Text> + HasSqlType<Timestamp>,
+    i64: ToSql<BigInt, DB>,
+    str: ToSql<Text, DB>,
+    NaiveDateTime: ToSql<Timestamp, DB>,
+{
+    rows.iter().fold(query, |query, row| {
+        query
+            .bind::<BigInt, _>(row.attempt_item_id)
+            .bind::<BigInt, _>(row.attempt_id)
+            .bind::<Text, _>(row.response.as_str())
+            .bind::<BigInt, _>(row.seq)
+            .bind::<Timestamp, _>(row.saved_at)
+    })
 }
 
 /// Sets the scores of an attempt's items in one statement (a submit scores

@@ -9,17 +9,32 @@
 //! itself), commits once, and only then answers each caller. An acknowledged
 //! write is therefore committed, exactly as with [`super::Db::write`].
 //!
+//! Answer saves go further: each save only checks and prepares its answer in
+//! its savepoint, and the answers of the batch are then stored together, one
+//! upsert and one insert of audit events for them all
+//! ([`exams::save_answers`]).
+//!
+//! Saves wait behind the other writes (starts, submits): those run first in
+//! a batch, and a batch takes every other write queued before any save. A
+//! candidate waits for the paper or the result, while a save is sent in the
+//! background and the exam page keeps the answer until it is acknowledged.
+//! (A save and a submit of the same attempt sent at the same moment may
+//! therefore meet in the order submit, save: the save is then refused as
+//! after the submission, as if it had arrived a moment later.)
+//!
 //! Writes are routed to a lane by a key (the attempt, for exam answers), so
 //! writes that touch the same rows are serialised on one connection and two
 //! lanes never wait on each other's row locks in opposite orders. SQLite has
 //! one writer, so it gets one lane; PostgreSQL gets a few.
 
+use std::collections::VecDeque;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::mpsc;
 
 use diesel::Connection;
 use tokio::sync::oneshot;
 
+use super::exams::{self, AnswerStored, NewAnswer};
 use super::{DbConn, Pool};
 use crate::error::{Error, Result};
 
@@ -29,10 +44,65 @@ const MAX_BATCH: usize = 256;
 
 /// One queued write: run inside the batch's transaction, answered after it.
 trait Job: Send {
-    fn run(&mut self, conn: &mut DbConn);
-    fn answer(self: Box<Self>, committed: std::result::Result<(), &Error>);
+    /// Whether the write is an answer save, which leaves its answer to be
+    /// stored with the batch's and waits behind other writes.
+    fn is_save(&self) -> bool;
+    fn run(&mut self, conn: &mut DbConn, answers: &mut Answers);
+    fn answer(self: Box<Self>, committed: std::result::Result<(), &Error>, answers: &Answers);
 }
 
+/// The answers the saves of a batch leave to be stored together, and what
+/// became of those already stored.
+#[derive(Default)]
+struct Answers {
+    waiting: Vec<NewAnswer>,
+    outcomes: Vec<std::result::Result<AnswerStored, String>>,
+}
+
+impl Answers {
+    /// Queues an answer; the index names its outcome.
+    fn stage(&mut self, answer: NewAnswer) -> usize {
+        self.waiting.push(answer);
+        self.outcomes.len() + self.waiting.len() - 1
+    }
+
+    /// Stores the waiting answers in a savepoint of their own: if that
+    /// fails, only their saves fail.
+    fn store(&mut self, conn: &mut DbConn) {
+        if self.waiting.is_empty() {
+            return;
+        }
+        let waiting = std::mem::take(&mut self.waiting);
+        match conn.transaction(|conn| exams::save_answers(conn, &waiting)) {
+            Ok(stored) => self.outcomes.extend(stored.into_iter().map(Ok)),
+            Err(e) => {
+                let e: Error = e.into();
+                let message = format!("the answers were not stored: {e}");
+                self.outcomes
+                    .extend(waiting.iter().map(|_| Err(message.clone())));
+            }
+        }
+    }
+
+    fn outcome(&self, index: usize) -> Result<AnswerStored> {
+        match self.outcomes.get(index) {
+            Some(Ok(stored)) => Ok(*stored),
+            Some(Err(message)) => Err(Error::internal(message.clone())),
+            None => Err(Error::internal("the answer was not stored")),
+        }
+    }
+}
+
+/// A write's result once its batch has committed.
+fn settle<T>(committed: std::result::Result<(), &Error>, outcome: Option<Result<T>>) -> Result<T> {
+    match (committed, outcome) {
+        (Ok(()), Some(outcome)) => outcome,
+        (Ok(()), None) => Err(Error::internal("the write did not run")),
+        (Err(e), _) => Err(Error::internal(format!("the batch did not commit: {e}"))),
+    }
+}
+
+/// Any write.
 struct Pending<T, F> {
     work: Option<F>,
     outcome: Option<Result<T>>,
@@ -46,7 +116,11 @@ where
     T: Send,
     F: FnOnce(&mut DbConn) -> Result<T> + Send,
 {
-    fn run(&mut self, conn: &mut DbConn) {
+    fn is_save(&self) -> bool {
+        false
+    }
+
+    fn run(&mut self, conn: &mut DbConn, _: &mut Answers) {
         if let Some(work) = self.work.take() {
             let _entered = self.span.enter();
             // Nested in the batch's transaction, this is a savepoint.
@@ -54,13 +128,45 @@ where
         }
     }
 
-    fn answer(self: Box<Self>, committed: std::result::Result<(), &Error>) {
-        let outcome = match (committed, self.outcome) {
-            (Ok(()), Some(outcome)) => outcome,
-            (Ok(()), None) => Err(Error::internal("the write did not run")),
-            (Err(e), _) => Err(Error::internal(format!("the batch did not commit: {e}"))),
-        };
+    fn answer(self: Box<Self>, committed: std::result::Result<(), &Error>, _: &Answers) {
         // The caller may have gone (a dropped request): nothing to tell.
+        let _ = self.reply.send(settle(committed, self.outcome));
+    }
+}
+
+/// An answer save: its work checks the request and returns the answer to
+/// store (or none, when there is nothing to store) with its own result.
+struct Save<T, F> {
+    work: Option<F>,
+    outcome: Option<Result<(T, Option<usize>)>>,
+    reply: oneshot::Sender<Result<(T, Option<AnswerStored>)>>,
+    span: tracing::Span,
+}
+
+impl<T, F> Job for Save<T, F>
+where
+    T: Send,
+    F: FnOnce(&mut DbConn) -> Result<(T, Option<NewAnswer>)> + Send,
+{
+    fn is_save(&self) -> bool {
+        true
+    }
+
+    fn run(&mut self, conn: &mut DbConn, answers: &mut Answers) {
+        if let Some(work) = self.work.take() {
+            let _entered = self.span.enter();
+            self.outcome = Some(
+                conn.transaction(work)
+                    .map(|(t, answer)| (t, answer.map(|a| answers.stage(a)))),
+            );
+        }
+    }
+
+    fn answer(self: Box<Self>, committed: std::result::Result<(), &Error>, answers: &Answers) {
+        let outcome = settle(committed, self.outcome).and_then(|(t, staged)| match staged {
+            Some(index) => Ok((t, Some(answers.outcome(index)?))),
+            None => Ok((t, None)),
+        });
         let _ = self.reply.send(outcome);
     }
 }
@@ -98,52 +204,180 @@ impl GroupWriter {
         T: Send + 'static,
     {
         let (reply, answer) = oneshot::channel();
-        let job: Box<dyn Job> = Box::new(Pending {
-            work: Some(f),
-            outcome: None,
-            reply,
-            span: tracing::Span::current(),
-        });
-        let lane = key.unsigned_abs() as usize % self.lanes.len();
-        self.lanes[lane]
-            .send(job)
-            .map_err(|_| Error::internal("the group writer has stopped"))?;
+        self.queue(
+            key,
+            Box::new(Pending {
+                work: Some(f),
+                outcome: None,
+                reply,
+                span: tracing::Span::current(),
+            }),
+        )?;
         answer
             .await
             .map_err(|_| Error::internal("the group writer dropped the write"))?
     }
+
+    /// An answer save: runs `f` in a savepoint of the next batch, stores the
+    /// answer it returns with the batch's others, and returns `f`'s result
+    /// and what became of the answer once the batch has committed.
+    pub async fn save<T, F>(&self, key: i64, f: F) -> Result<(T, Option<AnswerStored>)>
+    where
+        F: FnOnce(&mut DbConn) -> Result<(T, Option<NewAnswer>)> + Send + 'static,
+        T: Send + 'static,
+    {
+        let (reply, answer) = oneshot::channel();
+        self.queue(
+            key,
+            Box::new(Save {
+                work: Some(f),
+                outcome: None,
+                reply,
+                span: tracing::Span::current(),
+            }),
+        )?;
+        answer
+            .await
+            .map_err(|_| Error::internal("the group writer dropped the save"))?
+    }
+
+    fn queue(&self, key: i64, job: Box<dyn Job>) -> Result<()> {
+        let lane = key.unsigned_abs() as usize % self.lanes.len();
+        self.lanes[lane]
+            .send(job)
+            .map_err(|_| Error::internal("the group writer has stopped"))
+    }
 }
 
-/// A lane: waits for a write, takes whatever else has queued meanwhile, and
-/// commits them together.
+/// A lane: waits for a write, takes whatever else has queued meanwhile
+/// (other writes before saves), and commits them together.
 fn serve(pool: &Pool, jobs: &mpsc::Receiver<Box<dyn Job>>) {
-    while let Ok(first) = jobs.recv() {
-        let mut batch = vec![first];
-        while batch.len() < MAX_BATCH {
-            match jobs.try_recv() {
-                Ok(job) => batch.push(job),
-                Err(_) => break,
+    let mut queued = Queued::default();
+    loop {
+        if queued.is_empty() {
+            match jobs.recv() {
+                Ok(job) => queued.push(job),
+                Err(_) => return,
             }
         }
+        while let Ok(job) = jobs.try_recv() {
+            queued.push(job);
+        }
+        let mut batch = queued.next_batch();
+        let mut answers = Answers::default();
         // A panicking write must not take the lane down with it: its batch
         // is answered with an error (the reply senders are dropped) and the
         // lane goes on with the next one.
-        let committed = catch_unwind(AssertUnwindSafe(|| commit(pool, &mut batch)))
+        let committed = catch_unwind(AssertUnwindSafe(|| commit(pool, &mut batch, &mut answers)))
             .unwrap_or_else(|_| Err(Error::internal("a write panicked")));
         for job in batch {
-            job.answer(committed.as_ref().map(|_| ()));
+            job.answer(committed.as_ref().map(|_| ()), &answers);
         }
     }
 }
 
-fn commit(pool: &Pool, batch: &mut [Box<dyn Job>]) -> Result<()> {
+/// The writes a lane has taken from its channel, saves apart.
+#[derive(Default)]
+struct Queued {
+    writes: VecDeque<Box<dyn Job>>,
+    saves: VecDeque<Box<dyn Job>>,
+}
+
+impl Queued {
+    fn is_empty(&self) -> bool {
+        self.writes.is_empty() && self.saves.is_empty()
+    }
+
+    fn push(&mut self, job: Box<dyn Job>) {
+        if job.is_save() {
+            self.saves.push_back(job);
+        } else {
+            self.writes.push_back(job);
+        }
+    }
+
+    /// Up to [`MAX_BATCH`] writes, the other writes first.
+    fn next_batch(&mut self) -> Vec<Box<dyn Job>> {
+        let writes = self.writes.len().min(MAX_BATCH);
+        let saves = self.saves.len().min(MAX_BATCH - writes);
+        self.writes
+            .drain(..writes)
+            .chain(self.saves.drain(..saves))
+            .collect()
+    }
+}
+
+fn commit(pool: &Pool, batch: &mut [Box<dyn Job>], answers: &mut Answers) -> Result<()> {
     let mut conn = pool.get()?;
     conn.transaction(|conn| {
+        // The other writes come first in a batch (see `Queued`), so the
+        // saves' answers are stored after all of them.
         for job in batch.iter_mut() {
-            job.run(conn);
+            job.run(conn, answers);
         }
+        answers.store(conn);
         Ok(())
     })
 }
 
-// Tested on both databases in tests/api/group_commit.rs.
+// The writes themselves are tested on both databases in
+// tests/api/group_commit.rs and tests/api/exams.rs.
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    use std::sync::{Arc, Mutex};
+
+    /// A queued job that only says what it is when it is answered.
+    struct Probe {
+        save: bool,
+        n: usize,
+        log: Arc<Mutex<Vec<(bool, usize)>>>,
+    }
+
+    impl Job for Probe {
+        fn is_save(&self) -> bool {
+            self.save
+        }
+        fn run(&mut self, _: &mut DbConn, _: &mut Answers) {}
+        fn answer(self: Box<Self>, _: std::result::Result<(), &Error>, _: &Answers) {
+            if let Ok(mut log) = self.log.lock() {
+                log.push((self.save, self.n));
+            }
+        }
+    }
+
+    /// The jobs of the next batch, in their order.
+    fn next(queued: &mut Queued, log: &Arc<Mutex<Vec<(bool, usize)>>>) -> Vec<(bool, usize)> {
+        for job in queued.next_batch() {
+            job.answer(Ok(()), &Answers::default());
+        }
+        std::mem::take(&mut *log.lock().unwrap())
+    }
+
+    #[test]
+    fn other_writes_go_before_saves_and_a_batch_is_bounded() {
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let mut queued = Queued::default();
+        for n in 0..300 {
+            // Every tenth job is a start or a submit; the rest are saves.
+            queued.push(Box::new(Probe {
+                save: n % 10 != 0,
+                n,
+                log: log.clone(),
+            }));
+        }
+        let first = next(&mut queued, &log);
+        assert_eq!(first.len(), MAX_BATCH);
+        // The 30 other writes first, in their order, then the oldest saves.
+        let writes: Vec<(bool, usize)> = (0..300).step_by(10).map(|n| (false, n)).collect();
+        assert_eq!(first[..30], writes[..]);
+        assert_eq!(first[30], (true, 1));
+        assert!(first[30..].windows(2).all(|w| w[0].1 < w[1].1));
+        // The rest follow in the next batch, and nothing is lost.
+        let second = next(&mut queued, &log);
+        assert_eq!(first.len() + second.len(), 300);
+        assert!(second.iter().all(|(save, _)| *save));
+        assert!(queued.is_empty());
+    }
+}

@@ -132,6 +132,9 @@ PRAGMA foreign_keys = ON;
 PRAGMA journal_mode = WAL;
 PRAGMA synchronous = NORMAL;
 PRAGMA journal_size_limit = 67108864;
+PRAGMA wal_autocheckpoint = 10000;
+PRAGMA temp_store = MEMORY;
+PRAGMA cache_size = -32768;
 PRAGMA mmap_size = 1073741824;";
 
 /// Configures the SQLite library once, before its first connection: no
@@ -295,6 +298,21 @@ impl Db {
         T: Send + 'static,
     {
         self.group.write(key, f).await
+    }
+
+    /// Saves an answer with the other saves that queued meanwhile: `f`
+    /// checks the save in its own savepoint and returns the answer to store;
+    /// the batch stores its saves' answers together (see [`group`]).
+    pub async fn save_grouped<T, F>(
+        &self,
+        key: i64,
+        f: F,
+    ) -> Result<(T, Option<exams::AnswerStored>)>
+    where
+        F: FnOnce(&mut DbConn) -> Result<(T, Option<exams::NewAnswer>)> + Send + 'static,
+        T: Send + 'static,
+    {
+        self.group.save(key, f).await
     }
 
     /// The synchronous form of [`Db::write`], for the command line and jobs.

@@ -362,6 +362,7 @@ async fn a_candidate_takes_an_exam_from_start_to_submit(app: TestApp) {
     assert_eq!(app.count("attempts"), 1);
 
     // Answer everything: the right option is the one whose text starts "right".
+    let mut given = std::collections::HashMap::new();
     for item in &items {
         let position = item["position"].as_i64().unwrap();
         let answer = match item["kind"].as_str().unwrap() {
@@ -378,6 +379,7 @@ async fn a_candidate_takes_an_exam_from_start_to_submit(app: TestApp) {
             ),
             _ => json!("Refer urgently; the infant is under three months with fever."),
         };
+        given.insert(position, answer.clone());
         let (status, ack) = app
             .api(
                 Method::PUT,
@@ -401,6 +403,95 @@ async fn a_candidate_takes_an_exam_from_start_to_submit(app: TestApp) {
     assert_eq!(
         (ack["stored"].as_bool(), ack["seq"].as_i64()),
         (Some(false), Some(2))
+    );
+    // A burst of saves of one question, out of order and at once (a flaky
+    // network resending): saves are stored in batches, and only the latest
+    // is kept; every save is acknowledged and audited.
+    let path = format!("/api/v1/attempts/{id}/answers/2");
+    let burst = [9, 4, 14, 3, 12, 14, 7, 5, 11, 6, 13, 8];
+    let acks = futures_util::future::join_all(burst.iter().map(|seq| {
+        let body = json!({"answer": given[&2], "seq": seq});
+        app.api(Method::PUT, &path, &token, Some(body))
+    }))
+    .await;
+    let mut stored = 0;
+    for ((status, ack), seq) in acks.iter().zip(burst) {
+        assert_eq!(*status, 200, "{ack}");
+        let now_stored = ack["seq"].as_i64().unwrap();
+        assert!(now_stored >= seq, "seq {seq} acknowledged as {ack}");
+        if ack["stored"] == true {
+            stored += 1;
+        }
+    }
+    assert!(stored >= 1, "the latest save is stored");
+    assert_eq!(
+        app.scalar(&format!(
+            "SELECT a.seq AS n FROM answers a JOIN attempt_items i ON i.id = a.attempt_item_id \
+             WHERE i.attempt_id = {id} AND i.position = 2"
+        )),
+        14
+    );
+    let audited = |older: &str| {
+        app.scalar(&format!(
+            "SELECT COUNT(*) AS n FROM attempt_events WHERE attempt_id = {id} AND kind = 'saved' \
+             AND detail LIKE 'question 2, seq %'{older}"
+        ))
+    };
+    assert_eq!(audited(""), 1 + burst.len() as i64);
+    assert_eq!(
+        audited(" AND detail LIKE '%older than stored'"),
+        burst.len() as i64 - stored
+    );
+    // The batch's rule itself: of several saves of one question stored
+    // together, the first of the latest is stored and the others report the
+    // seq now stored; a save older than the stored answer changes nothing.
+    let item_at = |position: i32| {
+        app.scalar(&format!(
+            "SELECT id AS n FROM attempt_items WHERE attempt_id = {id} AND position = {position}"
+        ))
+    };
+    let (third, fourth) = (item_at(3), item_at(4));
+    let stored_before = app
+        .ctx
+        .db
+        .read_blocking(move |conn| Ok(gatekeeper::store::exams::answers_of(conn, id)?))
+        .unwrap();
+    let save = |item: i64, position: i32, seq: i64| {
+        let before = stored_before
+            .iter()
+            .find(|a| a.attempt_item_id == item)
+            .unwrap();
+        gatekeeper::store::exams::NewAnswer {
+            attempt_item_id: item,
+            attempt_id: id,
+            position,
+            response: before.response.clone(),
+            seq,
+            saved_at: Utc::now().naive_utc(),
+        }
+    };
+    let batch = vec![
+        save(third, 3, 20),
+        save(third, 3, 1),
+        save(third, 3, 20),
+        save(third, 3, 15),
+        save(fourth, 4, 1),
+    ];
+    let outcomes = app
+        .ctx
+        .db
+        .write_blocking(move |conn| Ok(gatekeeper::store::exams::save_answers(conn, &batch)?))
+        .unwrap();
+    let outcomes: Vec<(bool, i64)> = outcomes.iter().map(|o| (o.stored, o.seq)).collect();
+    assert_eq!(
+        outcomes,
+        vec![
+            (true, 20),
+            (false, 20),
+            (false, 20),
+            (false, 20),
+            (false, 2)
+        ]
     );
     // Answers that do not fit are refused by name.
     let (status, err) = app
