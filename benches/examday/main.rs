@@ -67,6 +67,19 @@ impl Phase {
         self.last = Some(self.last.map_or(done, |l| l.max(done)));
     }
 
+    fn merge(&mut self, other: Phase) {
+        self.latencies_us.extend(other.latencies_us);
+        self.errors += other.errors;
+        self.first = match (self.first, other.first) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        self.last = match (self.last, other.last) {
+            (Some(a), Some(b)) => Some(a.max(b)),
+            (a, b) => a.or(b),
+        };
+    }
+
     fn summary(&mut self) -> Value {
         self.latencies_us.sort_unstable();
         let n = self.latencies_us.len();
@@ -92,15 +105,43 @@ impl Phase {
     }
 }
 
-struct Stats {
+/// What one candidate measured; merged after the run, so that the load
+/// generator's tasks do not queue on a shared lock for every request.
+#[derive(Default)]
+struct Sitting {
     start: Phase,
     save: Phase,
     submit: Phase,
-    /// (attempt, position) -> highest acknowledged seq.
-    acked: HashMap<(i64, i64), i64>,
+    /// (attempt, position, highest acknowledged seq).
+    acked: Vec<(i64, i64, i64)>,
+}
+
+/// The failures, shared by all candidates (rare, so a lock is fine).
+#[derive(Default)]
+struct Stats {
     transport_errors: usize,
     /// "phase status" -> count, for refused requests.
     statuses: std::collections::BTreeMap<String, usize>,
+}
+
+/// The part of a started attempt the candidate needs: the load generator
+/// shares the server's two cores, so it reads no more of the paper than a
+/// browser would need to answer (the stems and options are skipped).
+#[derive(serde::Deserialize)]
+struct Started {
+    id: i64,
+    items: Vec<StartedItem>,
+}
+
+#[derive(serde::Deserialize)]
+struct StartedItem {
+    position: i64,
+    kind: String,
+}
+
+#[derive(serde::Deserialize)]
+struct Ack {
+    seq: i64,
 }
 
 /// Counts a failed request under `key` and prints the first of each kind.
@@ -392,7 +433,8 @@ async fn candidate(
     at: Instant,
     args: Arc<(usize, u64)>,
     stats: Arc<Mutex<Stats>>,
-) {
+) -> Sitting {
+    let mut mine = Sitting::default();
     tokio::time::sleep_until(at.into()).await;
     let sent = Instant::now();
     let res = client
@@ -400,7 +442,7 @@ async fn candidate(
         .bearer_auth(&token)
         .send()
         .await;
-    let view: Option<Value> = match res {
+    let started: Option<Started> = match res {
         Ok(r) if r.status().is_success() => r.json().await.ok(),
         Ok(r) => {
             let status = r.status();
@@ -412,29 +454,21 @@ async fn candidate(
             None
         }
     };
-    stats.lock().await.start.record(sent, view.is_some());
-    let Some(view) = view else { return };
-    let Some(attempt) = view["id"].as_i64() else {
-        return;
+    mine.start.record(sent, started.is_some());
+    let Some(started) = started else {
+        return mine;
     };
-    let items: Vec<(i64, String)> = view["items"]
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .map(|i| {
-                    (
-                        i["position"].as_i64().unwrap_or(0),
-                        i["kind"].as_str().unwrap_or("").to_owned(),
-                    )
-                })
-                .collect()
-        })
-        .unwrap_or_default();
+    let attempt = started.id;
+    let items = started.items;
+    let mut acked: HashMap<i64, i64> = HashMap::new();
     let (saves, max_think) = *args;
     for n in 0..saves {
         let think = rand::rng().random_range(0..=max_think);
         tokio::time::sleep(Duration::from_millis(think)).await;
-        let (position, kind) = &items[n % items.len().max(1)];
+        let Some(item) = items.get(n % items.len().max(1)) else {
+            break;
+        };
+        let position = item.position;
         let seq = n as i64 + 1;
         let sent = Instant::now();
         let res = client
@@ -442,16 +476,14 @@ async fn candidate(
                 "{base}/api/v1/attempts/{attempt}/answers/{position}"
             ))
             .bearer_auth(&token)
-            .json(&json!({"answer": answer_for(kind), "seq": seq}))
+            .json(&json!({"answer": answer_for(&item.kind), "seq": seq}))
             .send()
             .await;
         let ok = match res {
             Ok(r) if r.status().is_success() => {
-                let ack: Value = r.json().await.unwrap_or(Value::Null);
-                let mut s = stats.lock().await;
-                if let Some(acked) = ack["seq"].as_i64() {
-                    let e = s.acked.entry((attempt, *position)).or_insert(0);
-                    *e = (*e).max(acked);
+                if let Ok(ack) = r.json::<Ack>().await {
+                    let e = acked.entry(position).or_insert(0);
+                    *e = (*e).max(ack.seq);
                 }
                 true
             }
@@ -465,8 +497,12 @@ async fn candidate(
                 false
             }
         };
-        stats.lock().await.save.record(sent, ok);
+        mine.save.record(sent, ok);
     }
+    mine.acked = acked
+        .into_iter()
+        .map(|(position, seq)| (attempt, position, seq))
+        .collect();
     let sent = Instant::now();
     let res = client
         .post(format!("{base}/api/v1/attempts/{attempt}/submit"))
@@ -485,7 +521,8 @@ async fn candidate(
             false
         }
     };
-    stats.lock().await.submit.record(sent, ok);
+    mine.submit.record(sent, ok);
+    mine
 }
 
 fn main() {
@@ -528,7 +565,7 @@ fn main() {
         .enable_all()
         .build()
         .unwrap_or_else(|e| fail(e));
-    let stats = runtime.block_on(async {
+    let (mut sitting, failures) = runtime.block_on(async {
         let client = reqwest::Client::builder()
             // Idle connections are closed before the server would close
             // them (75 s keep-alive; 30 s for a connection opened but never
@@ -549,14 +586,7 @@ fn main() {
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        let stats = Arc::new(Mutex::new(Stats {
-            start: Phase::default(),
-            save: Phase::default(),
-            submit: Phase::default(),
-            acked: HashMap::new(),
-            transport_errors: 0,
-            statuses: Default::default(),
-        }));
+        let stats = Arc::new(Mutex::new(Stats::default()));
         // Everyone starts within the same second, one second from now.
         let opening = Instant::now() + Duration::from_secs(1);
         let shared = Arc::new((args.saves, args.max_think_ms));
@@ -573,27 +603,24 @@ fn main() {
                 stats.clone(),
             )));
         }
+        let mut all = Sitting::default();
         for t in tasks {
-            let _ = t.await;
+            match t.await {
+                Ok(one) => {
+                    all.start.merge(one.start);
+                    all.save.merge(one.save);
+                    all.submit.merge(one.submit);
+                    all.acked.extend(one.acked);
+                }
+                Err(e) => eprintln!("examday: a candidate's task failed: {e}"),
+            }
         }
-        stats
+        (all, stats)
     });
     let _ = server.kill();
     let _ = server.wait();
 
-    let mut stats = runtime.block_on(async {
-        std::mem::replace(
-            &mut *stats.lock().await,
-            Stats {
-                start: Phase::default(),
-                save: Phase::default(),
-                submit: Phase::default(),
-                acked: HashMap::new(),
-                transport_errors: 0,
-                statuses: Default::default(),
-            },
-        )
-    });
+    let failures = runtime.block_on(async { std::mem::take(&mut *failures.lock().await) });
     // Every acknowledged answer must be in the database, at least as new as acknowledged.
     let db = Db::connect(&settings.database_url).unwrap_or_else(|e| fail(e));
     let stored: HashMap<(i64, i64), i64> = db
@@ -609,10 +636,12 @@ fn main() {
                 .collect())
         })
         .unwrap_or_else(|e| fail(e));
-    let lost = stats
+    let lost = sitting
         .acked
         .iter()
-        .filter(|(k, seq)| stored.get(k).is_none_or(|s| s < seq))
+        .filter(|(attempt, position, seq)| {
+            stored.get(&(*attempt, *position)).is_none_or(|s| s < seq)
+        })
         .count();
     drop(db);
     if let Some((base, name)) = pg
@@ -623,10 +652,10 @@ fn main() {
     }
     let _ = std::fs::remove_dir_all(&data_dir);
 
-    let start = stats.start.summary();
-    let save = stats.save.summary();
-    let submit = stats.submit.summary();
-    let errors = stats.start.errors + stats.save.errors + stats.submit.errors;
+    let start = sitting.start.summary();
+    let save = sitting.save.summary();
+    let submit = sitting.submit.summary();
+    let errors = sitting.start.errors + sitting.save.errors + sitting.submit.errors;
     for (name, s) in [("start", &start), ("save", &save), ("submit", &submit)] {
         println!(
             "{name:>6}: {:>7} requests {:>7} rps  p50 {:>8} ms  p99 {:>8} ms  max {:>8} ms  errors {}",
@@ -635,10 +664,10 @@ fn main() {
     }
     println!(
         "acknowledged answers: {}, lost: {lost}, transport errors: {}",
-        stats.acked.len(),
-        stats.transport_errors
+        sitting.acked.len(),
+        failures.transport_errors
     );
-    for (kind, n) in &stats.statuses {
+    for (kind, n) in &failures.statuses {
         println!("failed {kind}: {n}");
     }
     let summary = json!({

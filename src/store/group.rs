@@ -14,8 +14,8 @@
 //! upsert and one insert of audit events for them all
 //! ([`exams::save_answers`]).
 //!
-//! Saves wait behind the other writes (starts, submits): those run first in
-//! a batch, and a batch takes every other write queued before any save. A
+//! Saves wait behind the other writes (starts, submits): a batch holds the
+//! other writes while any are queued, and saves only when none are. A
 //! candidate waits for the paper or the result, while a save is sent in the
 //! background and the exam page keeps the answer until it is acknowledged.
 //! (A save and a submit of the same attempt sent at the same moment may
@@ -296,10 +296,16 @@ impl Queued {
         }
     }
 
-    /// Up to [`MAX_BATCH`] writes, the other writes first.
+    /// The next batch: up to [`MAX_BATCH`] other writes if any are waiting
+    /// (at the opening minute, starts do not share commits with the saves
+    /// of those already started), otherwise up to [`MAX_BATCH`] saves.
     fn next_batch(&mut self) -> Vec<Box<dyn Job>> {
         let writes = self.writes.len().min(MAX_BATCH);
-        let saves = self.saves.len().min(MAX_BATCH - writes);
+        let saves = if writes > 0 {
+            0
+        } else {
+            self.saves.len().min(MAX_BATCH)
+        };
         self.writes
             .drain(..writes)
             .chain(self.saves.drain(..saves))
@@ -310,8 +316,8 @@ impl Queued {
 fn commit(pool: &Pool, batch: &mut [Box<dyn Job>], answers: &mut Answers) -> Result<()> {
     let mut conn = pool.get()?;
     conn.transaction(|conn| {
-        // The other writes come first in a batch (see `Queued`), so the
-        // saves' answers are stored after all of them.
+        // A batch holds other writes or saves, never both (see `Queued`);
+        // a save's answer is stored after its batch's checks.
         for job in batch.iter_mut() {
             job.run(conn, answers);
         }
@@ -359,25 +365,36 @@ mod tests {
     fn other_writes_go_before_saves_and_a_batch_is_bounded() {
         let log = Arc::new(Mutex::new(Vec::new()));
         let mut queued = Queued::default();
-        for n in 0..300 {
-            // Every tenth job is a start or a submit; the rest are saves.
-            queued.push(Box::new(Probe {
-                save: n % 10 != 0,
+        let probe = |n: usize, save: bool| -> Box<dyn Job> {
+            Box::new(Probe {
+                save,
                 n,
                 log: log.clone(),
-            }));
+            })
+        };
+        // Every tenth job is a start or a submit; the rest are saves.
+        for n in 0..600 {
+            queued.push(probe(n, n % 10 != 0));
         }
+        // The 60 other writes first, alone, in their order.
         let first = next(&mut queued, &log);
-        assert_eq!(first.len(), MAX_BATCH);
-        // The 30 other writes first, in their order, then the oldest saves.
-        let writes: Vec<(bool, usize)> = (0..300).step_by(10).map(|n| (false, n)).collect();
-        assert_eq!(first[..30], writes[..]);
-        assert_eq!(first[30], (true, 1));
-        assert!(first[30..].windows(2).all(|w| w[0].1 < w[1].1));
-        // The rest follow in the next batch, and nothing is lost.
+        let writes: Vec<(bool, usize)> = (0..600).step_by(10).map(|n| (false, n)).collect();
+        assert_eq!(first, writes);
+        // Then the saves, oldest first, at most MAX_BATCH at a time.
         let second = next(&mut queued, &log);
-        assert_eq!(first.len() + second.len(), 300);
+        assert_eq!(second.len(), MAX_BATCH);
+        assert_eq!(second[0], (true, 1));
         assert!(second.iter().all(|(save, _)| *save));
-        assert!(queued.is_empty());
+        assert!(second.windows(2).all(|w| w[0].1 < w[1].1));
+        // A write that arrives now goes before the remaining saves.
+        queued.push(probe(600, false));
+        assert_eq!(next(&mut queued, &log), vec![(false, 600)]);
+        // The rest follow, all saves, and nothing is lost.
+        let mut rest = Vec::new();
+        while !queued.is_empty() {
+            rest.extend(next(&mut queued, &log));
+        }
+        assert!(rest.iter().all(|(save, _)| *save));
+        assert_eq!(first.len() + second.len() + rest.len(), 600);
     }
 }
