@@ -175,24 +175,47 @@ where
 /// when the last clone is dropped.
 #[derive(Clone)]
 pub struct GroupWriter {
-    lanes: std::sync::Arc<[mpsc::Sender<Box<dyn Job>>]>,
+    lanes: std::sync::Arc<Lanes>,
+}
+
+/// The lane threads and the channels to them.
+struct Lanes {
+    senders: Vec<mpsc::Sender<Box<dyn Job>>>,
+    threads: Vec<std::thread::JoinHandle<()>>,
+}
+
+impl Drop for Lanes {
+    /// Closes the channels and waits for the lanes to finish their batch and
+    /// let go of their connections. Left running, a lane could still be
+    /// closing a PostgreSQL connection while the process exits, and the
+    /// client library's clean-up at exit then crashes under it.
+    fn drop(&mut self) {
+        self.senders.clear();
+        for thread in self.threads.drain(..) {
+            let _ = thread.join();
+        }
+    }
 }
 
 impl GroupWriter {
     /// Starts `lanes` writer threads (at least one) on `pool`.
     pub fn start(pool: &Pool, lanes: usize) -> Result<GroupWriter> {
-        let mut senders = Vec::with_capacity(lanes.max(1));
+        let mut started = Lanes {
+            senders: Vec::with_capacity(lanes.max(1)),
+            threads: Vec::with_capacity(lanes.max(1)),
+        };
         for lane in 0..lanes.max(1) {
             let (sender, receiver) = mpsc::channel::<Box<dyn Job>>();
             let pool = pool.clone();
-            std::thread::Builder::new()
+            let thread = std::thread::Builder::new()
                 .name(format!("group-writer-{lane}"))
                 .spawn(move || serve(&pool, &receiver))
                 .map_err(|e| Error::internal(format!("cannot start a group writer: {e}")))?;
-            senders.push(sender);
+            started.senders.push(sender);
+            started.threads.push(thread);
         }
         Ok(GroupWriter {
-            lanes: senders.into(),
+            lanes: std::sync::Arc::new(started),
         })
     }
 
@@ -242,8 +265,9 @@ impl GroupWriter {
     }
 
     fn queue(&self, key: i64, job: Box<dyn Job>) -> Result<()> {
-        let lane = key.unsigned_abs() as usize % self.lanes.len();
-        self.lanes[lane]
+        let senders = &self.lanes.senders;
+        let lane = key.unsigned_abs() as usize % senders.len();
+        senders[lane]
             .send(job)
             .map_err(|_| Error::internal("the group writer has stopped"))
     }
