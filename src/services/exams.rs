@@ -435,54 +435,82 @@ fn view(
     attempt: &AttemptRow,
     now: NaiveDateTime,
 ) -> Result<AttemptView> {
-    let exam = store_exams::find_exam(conn, attempt.exam_id)?.ok_or(Error::NotFound)?;
-    let items = store_exams::items_of(conn, attempt.id)?;
-    let answers = store_exams::answers_of(conn, attempt.id)?;
-    let ids: Vec<i64> = items.iter().map(|i| i.version_id).collect();
-    let versions = cache.contents(conn, &ids)?;
-    let mut views = Vec::with_capacity(items.len());
-    for item in &items {
-        let content = versions.get(&item.version_id).ok_or(Error::NotFound)?;
-        let order = option_order(item);
-        let options = match &content.body {
-            Body::Single { options } | Body::Multiple { options } => order
-                .iter()
-                .filter_map(|i| options.get(*i).map(|o| o.text.clone()))
-                .collect(),
-            _ => Vec::new(),
-        };
-        let saved = answers.iter().find(|a| a.attempt_item_id == item.id);
-        let answer = saved
-            .and_then(|a| serde_json::from_str::<Response>(&a.response).ok())
-            .map(|r| shown(&r, &order));
-        views.push(ItemView {
-            position: item.position,
-            section: item.section,
-            kind: content.body.kind(),
-            stem: content.stem.clone(),
-            options,
-            points: item.points,
-            answer,
-            seq: saved.map(|a| a.seq),
-        });
+    Paper::read(conn, cache, attempt)?.view(attempt, now)
+}
+
+/// What an attempt's view is made of, as read from the database. Reading
+/// and building are apart so that a grouped write only reads, and the view
+/// (fifty stems and their options, copied) is built on the request's own
+/// thread rather than on the writer that every other request waits for.
+struct Paper {
+    exam_id: i64,
+    exam_title: String,
+    items: Vec<ItemRow>,
+    answers: Vec<store_exams::AnswerRow>,
+    versions: HashMap<i64, std::sync::Arc<Content>>,
+}
+
+impl Paper {
+    fn read(conn: &mut DbConn, cache: &VersionCache, attempt: &AttemptRow) -> Result<Paper> {
+        let exam = store_exams::find_exam(conn, attempt.exam_id)?.ok_or(Error::NotFound)?;
+        let items = store_exams::items_of(conn, attempt.id)?;
+        let answers = store_exams::answers_of(conn, attempt.id)?;
+        let ids: Vec<i64> = items.iter().map(|i| i.version_id).collect();
+        let versions = cache.contents(conn, &ids)?;
+        Ok(Paper {
+            exam_id: exam.id,
+            exam_title: exam.title,
+            items,
+            answers,
+            versions,
+        })
     }
-    let remaining = match (attempt.deadline, attempt.submitted_at) {
-        (Some(d), None) => (d - now).num_seconds().max(0),
-        _ => 0,
-    };
-    let utc = |t: NaiveDateTime| t.and_utc();
-    Ok(AttemptView {
-        id: attempt.id,
-        exam_id: exam.id,
-        exam_title: exam.title,
-        number: attempt.number,
-        started_at: attempt.started_at.map(utc),
-        deadline: attempt.deadline.map(utc),
-        remaining_seconds: remaining,
-        submitted_at: attempt.submitted_at.map(utc),
-        auto_submitted: attempt.auto_submitted,
-        items: views,
-    })
+
+    fn view(self, attempt: &AttemptRow, now: NaiveDateTime) -> Result<AttemptView> {
+        let mut views = Vec::with_capacity(self.items.len());
+        for item in &self.items {
+            let content = self.versions.get(&item.version_id).ok_or(Error::NotFound)?;
+            let order = option_order(item);
+            let options = match &content.body {
+                Body::Single { options } | Body::Multiple { options } => order
+                    .iter()
+                    .filter_map(|i| options.get(*i).map(|o| o.text.clone()))
+                    .collect(),
+                _ => Vec::new(),
+            };
+            let saved = self.answers.iter().find(|a| a.attempt_item_id == item.id);
+            let answer = saved
+                .and_then(|a| serde_json::from_str::<Response>(&a.response).ok())
+                .map(|r| shown(&r, &order));
+            views.push(ItemView {
+                position: item.position,
+                section: item.section,
+                kind: content.body.kind(),
+                stem: content.stem.clone(),
+                options,
+                points: item.points,
+                answer,
+                seq: saved.map(|a| a.seq),
+            });
+        }
+        let remaining = match (attempt.deadline, attempt.submitted_at) {
+            (Some(d), None) => (d - now).num_seconds().max(0),
+            _ => 0,
+        };
+        let utc = |t: NaiveDateTime| t.and_utc();
+        Ok(AttemptView {
+            id: attempt.id,
+            exam_id: self.exam_id,
+            exam_title: self.exam_title,
+            number: attempt.number,
+            started_at: attempt.started_at.map(utc),
+            deadline: attempt.deadline.map(utc),
+            remaining_seconds: remaining,
+            submitted_at: attempt.submitted_at.map(utc),
+            auto_submitted: attempt.auto_submitted,
+            items: views,
+        })
+    }
 }
 
 /// Draws a paper for a new attempt inside the caller's transaction.
@@ -550,19 +578,23 @@ struct DrawnAttempt {
 ///
 /// One grouped write (see `store::group`) signs the token in, checks the
 /// window, starts the predrawn paper and reads the paper back: at the
-/// opening minute thousands of starts share commits.
+/// opening minute thousands of starts share commits. The view is built
+/// from what was read after the write.
 pub async fn start(ctx: &Ctx, taker: Taker<'_>, exam_id: i64) -> Result<AttemptView> {
     let presented = taker.presented();
     let versions = ctx.versions.clone();
-    ctx.db
+    let (attempt, paper, now) = ctx
+        .db
         .write_grouped(presented.lane(), move |conn| {
             let now = store::now();
             let caller = presented.resolve(conn, now)?;
             let person_id = caller.actor().map(|a| a.id).ok_or(Error::Forbidden)?;
             let attempt = start_in(conn, exam_id, person_id, now)?;
-            view(conn, &versions, &attempt, now)
+            let paper = Paper::read(conn, &versions, &attempt)?;
+            Ok((attempt, paper, now))
         })
-        .await
+        .await?;
+    paper.view(&attempt, now)
 }
 
 /// The start's checks and writes, inside its transaction.
