@@ -227,18 +227,13 @@ impl GroupWriter {
         T: Send + 'static,
     {
         let (reply, answer) = oneshot::channel();
-        self.queue(
-            key,
-            Box::new(Pending {
-                work: Some(f),
-                outcome: None,
-                reply,
-                span: tracing::Span::current(),
-            }),
-        )?;
-        answer
-            .await
-            .map_err(|_| Error::internal("the group writer dropped the write"))?
+        let job = Pending {
+            work: Some(f),
+            outcome: None,
+            reply,
+            span: tracing::Span::current(),
+        };
+        self.enqueue(key, Box::new(job), answer).await
     }
 
     /// An answer save: runs `f` in a savepoint of the next batch, stores the
@@ -250,26 +245,30 @@ impl GroupWriter {
         T: Send + 'static,
     {
         let (reply, answer) = oneshot::channel();
-        self.queue(
-            key,
-            Box::new(Save {
-                work: Some(f),
-                outcome: None,
-                reply,
-                span: tracing::Span::current(),
-            }),
-        )?;
-        answer
-            .await
-            .map_err(|_| Error::internal("the group writer dropped the save"))?
+        let job = Save {
+            work: Some(f),
+            outcome: None,
+            reply,
+            span: tracing::Span::current(),
+        };
+        self.enqueue(key, Box::new(job), answer).await
     }
 
-    fn queue(&self, key: i64, job: Box<dyn Job>) -> Result<()> {
+    /// Queues `job` on lane `key % lanes` and waits for its answer.
+    async fn enqueue<R>(
+        &self,
+        key: i64,
+        job: Box<dyn Job>,
+        answer: oneshot::Receiver<Result<R>>,
+    ) -> Result<R> {
         let senders = &self.lanes.senders;
         let lane = key.unsigned_abs() as usize % senders.len();
         senders[lane]
             .send(job)
-            .map_err(|_| Error::internal("the group writer has stopped"))
+            .map_err(|_| Error::internal("the group writer has stopped"))?;
+        answer
+            .await
+            .map_err(|_| Error::internal("the group writer dropped the write"))?
     }
 }
 
