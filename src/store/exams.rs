@@ -429,20 +429,18 @@ pub fn save_answers(conn: &mut DbConn, saves: &[NewAnswer]) -> QueryResult<Vec<A
             }
         })
         .collect();
+    // The audit trail says of each save whether it was older than the
+    // answer stored.
     let details: Vec<String> = saves
         .iter()
         .zip(&outcomes)
         .map(|(save, outcome)| {
-            format!(
-                "question {}, seq {}{}",
-                save.position,
-                save.seq,
-                if outcome.stored {
-                    ""
-                } else {
-                    ", older than stored"
-                }
-            )
+            let older = if outcome.stored {
+                ""
+            } else {
+                ", older than stored"
+            };
+            format!("question {}, seq {}{older}", save.position, save.seq)
         })
         .collect();
     let events: Vec<_> = saves
@@ -492,11 +490,12 @@ fn upsert_answers(
         .collect())
 }
 
+/// A row the upsert wrote: its question and the seq now stored.
 #[derive(QueryableByName)]
 struct WrittenAnswer {
-    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    #[diesel(sql_type = BigInt)]
     attempt_item_id: i64,
-    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    #[diesel(sql_type = BigInt)]
     seq: i64,
 }
 

@@ -272,8 +272,8 @@ impl GroupWriter {
     }
 }
 
-/// A lane: waits for a write, takes whatever else has queued meanwhile
-/// (other writes before saves), and commits them together.
+/// A lane: waits for a write, takes whatever else has queued meanwhile, and
+/// commits the next batch of it (see [`Queued::next_batch`]).
 fn serve(pool: &Pool, jobs: &mpsc::Receiver<Box<dyn Job>>) {
     let mut queued = Queued::default();
     loop {
