@@ -101,12 +101,20 @@ pub struct Settings {
 /// Knobs tests turn; production uses the defaults.
 #[derive(Debug, Clone)]
 pub struct Tuning {
-    /// Sign-in attempts per account before throttling, and seconds per refill.
-    pub sign_in_account_burst: u32,
-    pub sign_in_account_refill_secs: u64,
-    /// Sign-in attempts per client address before throttling, and seconds per refill.
+    /// Failed sign-ins to one account from one address before throttling,
+    /// and seconds until one more (`domain::throttle`).
+    pub sign_in_account_address_burst: u32,
+    pub sign_in_account_address_refill_secs: u64,
+    /// Failed sign-ins from one address, whatever the account.
     pub sign_in_address_burst: u32,
     pub sign_in_address_refill_secs: u64,
+    /// Failed sign-ins to one account from every address together: the
+    /// ceiling against guesses spread over many addresses.
+    pub sign_in_account_burst: u32,
+    pub sign_in_account_refill_secs: u64,
+    /// Failed sign-ins from one trusted device (device cookie).
+    pub sign_in_device_burst: u32,
+    pub sign_in_device_refill_secs: u64,
     /// How often the mail worker looks for due mail.
     pub mail_poll_millis: u64,
     /// How often overdue exam attempts are looked for and submitted.
@@ -129,10 +137,14 @@ pub struct Tuning {
 impl Default for Tuning {
     fn default() -> Self {
         Tuning {
-            sign_in_account_burst: 5,
-            sign_in_account_refill_secs: 180,
+            sign_in_account_address_burst: 5,
+            sign_in_account_address_refill_secs: 180,
             sign_in_address_burst: 30,
             sign_in_address_refill_secs: 20,
+            sign_in_account_burst: 50,
+            sign_in_account_refill_secs: 600,
+            sign_in_device_burst: 10,
+            sign_in_device_refill_secs: 180,
             mail_poll_millis: 2_000,
             auto_submit_poll_millis: 5_000,
             reminder_poll_secs: 600,

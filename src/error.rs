@@ -38,6 +38,11 @@ pub enum Error {
     #[error("{message}")]
     Refused { code: &'static str, message: String },
 
+    /// A conflict of interest: the caller may not act on this case or
+    /// credential (their own, or a colleague's from their institution).
+    #[error("{0}")]
+    ConflictOfInterest(crate::domain::committee::Conflict),
+
     /// A form arrived without a valid CSRF token.
     #[error("the form has expired; reload the page and try again")]
     CsrfRejected,
@@ -95,6 +100,7 @@ impl Error {
             Error::BadCredentials => "bad_credentials",
             Error::Forbidden => "forbidden",
             Error::Refused { code, .. } => code,
+            Error::ConflictOfInterest(c) => c.code(),
             Error::AccountDisabled => "account_disabled",
             Error::CsrfRejected => "csrf_rejected",
             Error::Throttled { .. } => "too_many_attempts",

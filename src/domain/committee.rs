@@ -1,5 +1,5 @@
-//! The committee's rules: who may vote on a case, when the votes decide it,
-//! and track policy bounds.
+//! The committee's rules: who may act on a case or credential (conflicts of
+//! interest), when the votes decide a case, and track policy bounds.
 //!
 //! A decision needs a quorum of votes and a strict majority of the votes
 //! cast. A tie waits for another vote. Votes are secret until the decision
@@ -56,27 +56,58 @@ pub fn tally(votes: &[Vote], quorum: u32) -> Tally {
     }
 }
 
+/// One side of a committee action: a person and the institution they work at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Party {
+    pub person_id: i64,
+    pub institution_id: Option<i64>,
+}
+
+/// What a committee action is about: a doctor's certification case (votes,
+/// dossier reads) or a credential (suspend, reinstate, revoke).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Subject {
+    Case,
+    Credential,
+}
+
+/// Why a person may not act on a case or credential: a conflict of interest.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-pub enum VoteRefusal {
-    #[error("you cannot vote on your own case")]
+pub enum Conflict {
+    #[error("you may not act on your own certification case")]
     OwnCase,
-    #[error("a member from the candidate's institution may not vote")]
+    #[error("you may not act on your own credential")]
+    OwnCredential,
+    #[error(
+        "a committee member from the doctor's own institution may not act on their case or credential"
+    )]
     SameInstitution,
 }
 
-/// A member may vote unless the case is their own or the candidate works at
-/// their institution.
-pub fn may_vote(
-    member_id: i64,
-    member_institution: Option<i64>,
-    candidate_id: i64,
-    candidate_institution: Option<i64>,
-) -> Result<(), VoteRefusal> {
-    if member_id == candidate_id {
-        return Err(VoteRefusal::OwnCase);
+impl Conflict {
+    /// The stable code the API answers with (403).
+    pub fn code(self) -> &'static str {
+        match self {
+            Conflict::OwnCase => "own_case",
+            Conflict::OwnCredential => "own_credential",
+            Conflict::SameInstitution => "same_institution",
+        }
     }
-    match (member_institution, candidate_institution) {
-        (Some(m), Some(c)) if m == c => Err(VoteRefusal::SameInstitution),
+}
+
+/// The conflict-of-interest rule for every committee action on a doctor's
+/// case or credential: nobody acts on their own, and nobody on a colleague
+/// from their own institution. Votes, dossier reads, suspension,
+/// reinstatement and both steps of a revocation all ask this one question.
+pub fn may_act_on(actor: Party, subject: Subject, holder: Party) -> Result<(), Conflict> {
+    if actor.person_id == holder.person_id {
+        return Err(match subject {
+            Subject::Case => Conflict::OwnCase,
+            Subject::Credential => Conflict::OwnCredential,
+        });
+    }
+    match (actor.institution_id, holder.institution_id) {
+        (Some(a), Some(h)) if a == h => Err(Conflict::SameInstitution),
         _ => Ok(()),
     }
 }
@@ -152,20 +183,60 @@ mod tests {
         assert_eq!(tally(&[A], 1), Tally::Approved);
     }
 
+    fn party(person_id: i64, institution_id: Option<i64>) -> Party {
+        Party {
+            person_id,
+            institution_id,
+        }
+    }
+
     #[test]
-    fn members_of_the_candidates_institution_and_the_candidate_may_not_vote() {
-        assert_eq!(may_vote(1, Some(10), 2, Some(11)), Ok(()));
-        assert_eq!(
-            may_vote(1, Some(10), 2, Some(10)),
-            Err(VoteRefusal::SameInstitution)
-        );
-        assert_eq!(
-            may_vote(2, Some(10), 2, Some(11)),
-            Err(VoteRefusal::OwnCase)
-        );
-        assert_eq!(may_vote(1, None, 2, Some(10)), Ok(()));
-        assert_eq!(may_vote(1, Some(10), 2, None), Ok(()));
-        assert_eq!(may_vote(1, None, 2, None), Ok(()));
+    fn nobody_acts_on_their_own_case_or_credential() {
+        // The holder is refused whatever the institutions, on both subjects.
+        for institution in [None, Some(10)] {
+            let me = party(2, institution);
+            assert_eq!(may_act_on(me, Subject::Case, me), Err(Conflict::OwnCase));
+            assert_eq!(
+                may_act_on(me, Subject::Credential, me),
+                Err(Conflict::OwnCredential)
+            );
+        }
+    }
+
+    #[test]
+    fn a_member_from_the_holders_institution_is_refused() {
+        for subject in [Subject::Case, Subject::Credential] {
+            assert_eq!(
+                may_act_on(party(1, Some(10)), subject, party(2, Some(10))),
+                Err(Conflict::SameInstitution)
+            );
+        }
+    }
+
+    #[test]
+    fn a_member_from_elsewhere_or_without_institution_may_act() {
+        for subject in [Subject::Case, Subject::Credential] {
+            assert_eq!(
+                may_act_on(party(1, Some(10)), subject, party(2, Some(11))),
+                Ok(())
+            );
+            assert_eq!(
+                may_act_on(party(1, None), subject, party(2, Some(10))),
+                Ok(())
+            );
+            assert_eq!(
+                may_act_on(party(1, Some(10)), subject, party(2, None)),
+                Ok(())
+            );
+            assert_eq!(may_act_on(party(1, None), subject, party(2, None)), Ok(()));
+        }
+    }
+
+    #[test]
+    fn each_conflict_has_its_own_code() {
+        assert_eq!(Conflict::OwnCase.code(), "own_case");
+        assert_eq!(Conflict::OwnCredential.code(), "own_credential");
+        assert_eq!(Conflict::SameInstitution.code(), "same_institution");
     }
 
     #[test]

@@ -24,5 +24,6 @@ pub mod scoring;
 pub mod sessions;
 pub mod signing;
 pub mod status_list;
+pub mod throttle;
 pub mod tokens;
 pub mod training;

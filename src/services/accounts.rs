@@ -89,7 +89,8 @@ pub async fn change_password(
 }
 
 /// Sets a password with a one-time link. The link works once, only while
-/// unexpired, and only for an active person; all sessions end.
+/// unexpired, and only for an active person; all their sessions and
+/// personal tokens end (whoever knew the old password is out).
 pub async fn set_password_with_link(
     ctx: &Ctx,
     link_token: String,
@@ -126,6 +127,7 @@ pub async fn set_password_with_link(
             people::set_password_hash(conn, link.person_id, &new_hash, now)?;
             password_tokens::use_all_for_person(conn, link.person_id, now)?;
             sessions::delete_for_person(conn, link.person_id)?;
+            api_tokens::revoke_personal_for(conn, link.person_id, now)?;
             let event = audit::anonymous(
                 "password_set",
                 Some(format!("person:{}", link.person_id)),

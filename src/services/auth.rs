@@ -1,16 +1,16 @@
 //! Signing in and out, sessions, and API bearer tokens.
 
-use std::num::NonZeroU32;
-use std::time::Duration;
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::Instant;
 
 use chrono::NaiveDateTime;
-use governor::clock::{Clock, DefaultClock};
-use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 
 use crate::config::Tuning;
 use crate::domain::access::{Actor, Principal};
 use crate::domain::password;
 use crate::domain::people::Email;
+use crate::domain::throttle::{self, Limit};
 use crate::domain::tokens::{self, TokenKind, split_scopes};
 use crate::error::{Error, Result};
 use crate::services::audit::{self, Outcome};
@@ -19,58 +19,113 @@ use crate::store::api_tokens::{self, NewApiToken};
 use crate::store::people::{self, PersonRow};
 use crate::store::{self, DbConn, sessions};
 
-/// Sign-in attempts are limited per account and per client address, in
-/// memory. (Each server instance keeps its own counts; behind a load balancer
-/// the effective limit is the per-instance limit times the instance count.)
+/// Sign-in attempts, counted by `domain::throttle`'s policy in memory. (Each
+/// server instance keeps its own counts; behind a load balancer the limits
+/// apply per instance.)
 pub struct SignInThrottle {
-    per_account: DefaultKeyedRateLimiter<String>,
-    per_address: DefaultKeyedRateLimiter<String>,
+    policy: throttle::Policy,
+    started: Instant,
+    buckets: Mutex<HashMap<throttle::Key, throttle::Bucket>>,
 }
 
-fn quota(burst: u32, refill_secs: u64) -> Quota {
-    let burst = NonZeroU32::new(burst.max(1)).unwrap_or(NonZeroU32::MIN);
-    Quota::with_period(Duration::from_secs(refill_secs.max(1)))
-        .unwrap_or_else(|| Quota::per_minute(burst))
-        .allow_burst(burst)
+/// An attempt let through, counted on its buckets until it proves right.
+#[must_use]
+pub struct Admitted {
+    keys: Vec<throttle::Key>,
 }
 
 impl SignInThrottle {
     pub fn new(t: &Tuning) -> Self {
         SignInThrottle {
-            per_account: RateLimiter::keyed(quota(
-                t.sign_in_account_burst,
-                t.sign_in_account_refill_secs,
-            )),
-            per_address: RateLimiter::keyed(quota(
-                t.sign_in_address_burst,
-                t.sign_in_address_refill_secs,
-            )),
+            policy: throttle::Policy {
+                account_at_address: Limit::new(
+                    t.sign_in_account_address_burst,
+                    t.sign_in_account_address_refill_secs,
+                ),
+                address: Limit::new(t.sign_in_address_burst, t.sign_in_address_refill_secs),
+                account: Limit::new(t.sign_in_account_burst, t.sign_in_account_refill_secs),
+                device: Limit::new(t.sign_in_device_burst, t.sign_in_device_refill_secs),
+            },
+            started: Instant::now(),
+            buckets: Mutex::new(HashMap::new()),
         }
     }
 
-    /// Counts one attempt; refuses with the wait time when over either limit.
-    pub fn check(&self, account: &str, address: Option<&str>) -> Result<()> {
-        let clock = DefaultClock::default();
-        if let Some(address) = address
-            && let Err(not_until) = self.per_address.check_key(&address.to_owned())
-        {
-            return Err(Error::Throttled {
-                retry_after: not_until.wait_time_from(clock.now()),
-            });
+    fn buckets(&self) -> std::sync::MutexGuard<'_, HashMap<throttle::Key, throttle::Bucket>> {
+        // A panic elsewhere while holding the lock leaves counts that are
+        // still counts: carry on with them.
+        self.buckets
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Counts one attempt on each of its buckets, or refuses with the
+    /// longest wait when any is full.
+    pub fn admit(&self, attempt: &throttle::Attempt) -> Result<Admitted> {
+        let now = self.started.elapsed();
+        let keys = self.policy.keys(attempt);
+        let mut buckets = self.buckets();
+        let wait = keys
+            .iter()
+            .filter_map(|(key, limit)| limit.wait(buckets.get(key).copied(), now))
+            .max();
+        if let Some(retry_after) = wait {
+            return Err(Error::Throttled { retry_after });
         }
-        if let Err(not_until) = self.per_account.check_key(&account.to_owned()) {
-            return Err(Error::Throttled {
-                retry_after: not_until.wait_time_from(clock.now()),
-            });
+        for (key, limit) in &keys {
+            let bucket = limit.add(buckets.get(key).copied(), now);
+            buckets.insert(key.clone(), bucket);
         }
-        // Forget keys that have fully recovered, so memory stays bounded.
-        if self.per_account.len() > 10_000 {
-            self.per_account.retain_recent();
+        // Forget buckets that have drained, so memory stays bounded.
+        if buckets.len() > 10_000 {
+            let policy = self.policy;
+            buckets.retain(|key, bucket| !policy.limit_of(key).is_empty(*bucket, now));
         }
-        if self.per_address.len() > 10_000 {
-            self.per_address.retain_recent();
+        Ok(Admitted {
+            keys: keys.into_iter().map(|(key, _)| key).collect(),
+        })
+    }
+
+    /// The attempt was right: it does not count against anyone.
+    pub fn succeeded(&self, admitted: Admitted) {
+        let now = self.started.elapsed();
+        let mut buckets = self.buckets();
+        for key in admitted.keys {
+            let limit = self.policy.limit_of(&key);
+            let bucket = limit.refund(buckets.get(&key).copied(), now);
+            buckets.insert(key, bucket);
         }
-        Ok(())
+    }
+}
+
+/// A trusted device: the signed cookie a browser gets at a successful
+/// sign-in, naming the account and a random id. Presented again at sign-in
+/// to the same account, the attempt is counted on the device's own bucket.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Device {
+    pub account: String,
+    pub id: String,
+}
+
+impl Device {
+    fn new(account: &str) -> Device {
+        Device {
+            account: account.to_owned(),
+            id: tokens::generate(""),
+        }
+    }
+
+    /// The cookie's value (signed by the web layer).
+    pub fn to_cookie(&self) -> String {
+        format!("{}|{}", self.account, self.id)
+    }
+
+    pub fn from_cookie(value: &str) -> Option<Device> {
+        let (account, id) = value.rsplit_once('|')?;
+        (!account.is_empty() && !id.is_empty()).then(|| Device {
+            account: account.to_owned(),
+            id: id.to_owned(),
+        })
     }
 }
 
@@ -82,9 +137,15 @@ fn authenticate(
     raw_email: &str,
     password: &str,
     ip: Option<&str>,
+    device: Option<&Device>,
     action: &str,
 ) -> Result<PersonRow> {
     let key = raw_email.trim().to_lowercase();
+    let attempt = throttle::Attempt {
+        account: &key,
+        address: ip,
+        trusted_device: device.filter(|d| d.account == key).map(|d| d.id.as_str()),
+    };
     let audit_fail = |outcome: Outcome, detail: &str| {
         let event = audit::anonymous(
             action,
@@ -95,10 +156,13 @@ fn authenticate(
         );
         ctx.db.write_blocking(|conn| audit::record(conn, &event))
     };
-    if let Err(e) = ctx.throttle.check(&key, ip) {
-        audit_fail(Outcome::Refused, "throttled")?;
-        return Err(e);
-    }
+    let admitted = match ctx.throttle.admit(&attempt) {
+        Ok(admitted) => admitted,
+        Err(e) => {
+            audit_fail(Outcome::Refused, "throttled")?;
+            return Err(e);
+        }
+    };
     let person = match Email::parse("email", raw_email) {
         Ok(email) => ctx
             .db
@@ -112,6 +176,7 @@ fn authenticate(
     let matches = password::verify(password, hash);
     match person {
         Some(p) if matches && p.password_hash.is_some() => {
+            ctx.throttle.succeeded(admitted);
             if !p.active {
                 audit_fail(Outcome::Refused, "deactivated")?;
                 return Err(Error::AccountDisabled);
@@ -129,6 +194,8 @@ pub struct SignedIn {
     /// The secret for the session cookie; shown to no one else.
     pub session_token: String,
     pub person: PersonRow,
+    /// The browser's device cookie from now on (a new id at every sign-in).
+    pub device: Device,
 }
 
 /// Signs in: a new session with a new secret every time (the old session, if
@@ -139,10 +206,18 @@ pub async fn sign_in(
     password: String,
     ip: Option<String>,
     previous_session: Option<String>,
+    device: Option<Device>,
 ) -> Result<SignedIn> {
     let ctx2 = ctx.clone();
     store::blocking(move || {
-        let person = authenticate(&ctx2, &email, &password, ip.as_deref(), "sign_in")?;
+        let person = authenticate(
+            &ctx2,
+            &email,
+            &password,
+            ip.as_deref(),
+            device.as_ref(),
+            "sign_in",
+        )?;
         let token = tokens::generate(tokens::SESSION_PREFIX);
         let now = store::now();
         let expires = ctx2.sessions.expires_at(now);
@@ -156,6 +231,7 @@ pub async fn sign_in(
         })?;
         Ok(SignedIn {
             session_token: token,
+            device: Device::new(&email.trim().to_lowercase()),
             person,
         })
     })
@@ -253,7 +329,8 @@ pub async fn issue_personal_token(
 ) -> Result<IssuedToken> {
     let ctx2 = ctx.clone();
     store::blocking(move || {
-        let person = authenticate(&ctx2, &email, &password, ip.as_deref(), "api_token")?;
+        // Scripts carry no device cookie: they are counted like any stranger.
+        let person = authenticate(&ctx2, &email, &password, ip.as_deref(), None, "api_token")?;
         let token = tokens::generate(tokens::PERSONAL_PREFIX);
         let now = store::now();
         let expires_at = now + chrono::Duration::hours(PERSONAL_TOKEN_HOURS);
@@ -347,8 +424,28 @@ pub async fn bearer_caller(ctx: &Ctx, token: &str, ip: Option<String>) -> Result
     .await
 }
 
-/// Revokes the bearer token a request came with (the API's sign-out).
-pub async fn revoke_bearer(ctx: &Ctx, token: &str) -> Result<()> {
+/// Revokes the personal token a request came with (the API's sign-out).
+/// An integration token is not the caller's to end: an admin revokes it
+/// (`POST /api/v1/api-tokens/{id}/revoke`), so it is refused here, audited,
+/// and keeps working.
+pub async fn revoke_bearer(ctx: &Ctx, caller: &Caller, token: &str) -> Result<()> {
+    if let Principal::Integration { token_id, .. } = caller.principal {
+        let event = audit::event(
+            caller,
+            "api_token_sign_out",
+            Some(format!("api_token:{token_id}")),
+            Outcome::Refused,
+        );
+        ctx.db
+            .write(move |conn| audit::record(conn, &event))
+            .await?;
+        return Err(Error::Refused {
+            code: "integration_token",
+            message:
+                "an integration token cannot sign itself out; an admin revokes it under API tokens"
+                    .to_owned(),
+        });
+    }
     let hash = tokens::digest(token);
     ctx.db
         .write(move |conn| {

@@ -7,14 +7,16 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::domain::access::Permission;
+use crate::domain::committee::Subject;
 use crate::domain::committee::{self, Vote};
 use crate::domain::credential;
 use crate::domain::pipeline::{ExamStage, Stage};
+use crate::domain::roles::Role;
 use crate::error::{Error, Result};
 use crate::services::audit::{self, Outcome};
 use crate::services::pipeline::{self, CaseView};
 use crate::services::training::{self, TrainingRecord};
-use crate::services::{Caller, Ctx, grading, refuse, require, required_text};
+use crate::services::{Caller, Ctx, audited, grading, impartial, require, required_text};
 use crate::store::certification as store_cert;
 use crate::store::grading as store_grading;
 use crate::store::training as store_training;
@@ -34,8 +36,16 @@ pub struct QueueLine {
     pub quorum: u32,
     /// The caller's own vote, if cast.
     pub my_vote: Option<Vote>,
-    /// Why the caller may not vote on this case, if they may not.
+    /// Why the caller may not act on this case, if they may not: the
+    /// conflict-of-interest code (`own_case`, `same_institution`).
     pub conflict: Option<String>,
+}
+
+fn party(person_id: i64, institution_id: Option<i64>) -> committee::Party {
+    committee::Party {
+        person_id,
+        institution_id,
+    }
 }
 
 /// Cases whose evidence is complete, oldest first.
@@ -57,9 +67,13 @@ pub async fn queue(ctx: &Ctx, caller: &Caller) -> Result<Vec<QueueLine>> {
                         .and_then(|(v, _)| Vote::parse(&v.vote))
                 });
                 let conflict = me.as_ref().and_then(|m| {
-                    committee::may_vote(m.id, m.institution_id, person.id, person.institution_id)
-                        .err()
-                        .map(|e| e.to_string())
+                    committee::may_act_on(
+                        party(m.id, m.institution_id),
+                        Subject::Case,
+                        party(person.id, person.institution_id),
+                    )
+                    .err()
+                    .map(|c| c.code().to_owned())
                 });
                 lines.push(QueueLine {
                     case_id: case.id,
@@ -158,8 +172,6 @@ pub struct Dossier {
     /// then only the caller's own.
     pub votes: Vec<VoteLine>,
     pub decided: bool,
-    /// Why the caller may not vote, if they may not.
-    pub conflict: Option<String>,
 }
 
 fn exam_evidence(
@@ -254,12 +266,22 @@ fn exam_evidence(
     Ok(out)
 }
 
+/// A case's whole evidence for the committee. Nobody reads their own
+/// dossier, and a committee member does not read a colleague's from their
+/// own institution (`domain::committee::may_act_on`); an admin who is not on
+/// the committee reads every dossier, to run the programme.
 pub async fn dossier(ctx: &Ctx, caller: &Caller, case_id: i64) -> Result<Dossier> {
     require(ctx, caller, Permission::ReadCases).await?;
     let me = caller.actor().cloned();
-    ctx.db
+    let reader = caller.clone();
+    let result = ctx
+        .db
         .read(move |conn| {
             let case = store_cert::find_case(conn, case_id)?.ok_or(Error::NotFound)?;
+            let committee_member = me.as_ref().is_some_and(|m| m.has(Role::Committee));
+            if committee_member || me.as_ref().is_some_and(|m| m.id == case.person_id) {
+                impartial(conn, &reader, Subject::Case, case.person_id)?;
+            }
             let person = people::find(conn, case.person_id)?.ok_or(Error::NotFound)?;
             let track =
                 store_training::find_track_by_id(conn, case.track_id)?.ok_or(Error::NotFound)?;
@@ -298,11 +320,6 @@ pub async fn dossier(ctx: &Ctx, caller: &Caller, case_id: i64) -> Result<Dossier
                     })
                 })
                 .collect();
-            let conflict = me.as_ref().and_then(|m| {
-                committee::may_vote(m.id, m.institution_id, person.id, person.institution_id)
-                    .err()
-                    .map(|e| e.to_string())
-            });
             Ok(Dossier {
                 case: view,
                 doctor: person.name,
@@ -315,14 +332,22 @@ pub async fn dossier(ctx: &Ctx, caller: &Caller, case_id: i64) -> Result<Dossier
                 votes_cast: votes.len() as u32,
                 votes: shown,
                 decided,
-                conflict,
             })
         })
-        .await
+        .await;
+    audited(
+        ctx,
+        caller,
+        "committee_dossier",
+        format!("case:{case_id}"),
+        result,
+    )
+    .await
 }
 
-/// A committee member votes on a case at committee review. A member of the
-/// candidate's institution is refused (and the refusal audited); a second
+/// A committee member votes on a case at committee review. The candidate and
+/// a member of the candidate's institution are refused (and the refusal
+/// audited) whatever the case's stage; a second
 /// vote by the same member is refused. The vote that completes a decision
 /// moves the case at once (issuing the credential on approval).
 pub async fn vote(
@@ -337,22 +362,13 @@ pub async fn vote(
     let reason = required_text("reason", &reason, 2000)?;
     let audit_caller = caller.clone();
     let public_url = ctx.settings.public_url.clone();
+    let voter = caller.clone();
     let outcome = ctx
         .db
         .write(move |conn| {
             let now = store::now();
             let case = store_cert::lock_case(conn, case_id)?.ok_or(Error::NotFound)?;
-            let person = people::find(conn, case.person_id)?.ok_or(Error::NotFound)?;
-            if committee::may_vote(
-                member.id,
-                member.institution_id,
-                person.id,
-                person.institution_id,
-            )
-            .is_err()
-            {
-                return Ok(None);
-            }
+            impartial(conn, &voter, Subject::Case, case.person_id)?;
             if case.stage != Stage::CommitteeReview.as_str() {
                 return Err(Error::conflict(
                     "case",
@@ -377,13 +393,17 @@ pub async fn vote(
                 ),
             )?;
             pipeline::advance_case(conn, case.id, &public_url, now)?;
-            pipeline::case_view(conn, case.id).map(Some)
+            pipeline::case_view(conn, case.id)
         })
-        .await?;
-    match outcome {
-        Some(view) => Ok(view),
-        None => refuse(ctx, caller, "committee_vote", format!("case:{case_id}")).await,
-    }
+        .await;
+    audited(
+        ctx,
+        caller,
+        "committee_vote",
+        format!("case:{case_id}"),
+        outcome,
+    )
+    .await
 }
 
 /// Track policy as the committee sets it.

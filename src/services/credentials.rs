@@ -17,6 +17,7 @@ use serde::Serialize;
 
 use crate::config::Tuning;
 use crate::domain::access::{Permission, permits};
+use crate::domain::committee::Subject;
 use crate::domain::credential::{self, CredentialNumber, Status, StatusAction};
 use crate::domain::locale::Locale;
 use crate::domain::signing::{self, BadgeInput, Signer, StatusEntry};
@@ -24,7 +25,7 @@ use crate::domain::status_list::{self, Bitstring};
 use crate::error::{Error, Result};
 use crate::mail::{self, CredentialNotice, Message};
 use crate::services::audit::{self, Outcome};
-use crate::services::{Caller, Ctx, refuse, require, required_text};
+use crate::services::{Caller, Ctx, audited, impartial, person, refuse, require, required_text};
 use crate::store::certification::{
     self as store_cert, CaseRow, CredentialRow, NewCredential, NewEvent, StatusChange,
 };
@@ -414,7 +415,9 @@ fn apply_status(
 
 /// Suspends, reinstates or revokes a credential (committee members). A
 /// suspension and a reinstatement take effect at once; a revocation takes
-/// effect when a second member confirms it.
+/// effect when a second member confirms it. Nobody acts on their own
+/// credential or a colleague's from their institution, at either step of a
+/// revocation (`domain::committee::may_act_on`; refused and audited).
 pub async fn change(
     ctx: &Ctx,
     caller: &Caller,
@@ -436,12 +439,16 @@ pub async fn change(
         Change::Suspend { until } => until.map(|t| t.naive_utc()),
         _ => None,
     };
+    let audit_caller = caller.clone();
+    let audit_number = number.clone();
     let caller = caller.clone();
     let public_url = ctx.settings.public_url.clone();
-    ctx.db
+    let result = ctx
+        .db
         .write(move |conn| {
             let found = store_cert::credential_by_number(conn, &number)?.ok_or(Error::NotFound)?;
             let c = store_cert::lock_credential(conn, found.id)?.ok_or(Error::NotFound)?;
+            impartial(conn, &caller, Subject::Credential, c.person_id)?;
             // The time of the change is taken once the row is locked, so it
             // orders correctly against referrals written under the same lock.
             let now = store::now();
@@ -496,7 +503,20 @@ pub async fn change(
             audit::record(conn, &audit::event(&caller, action, target, Outcome::Ok))?;
             Ok(result)
         })
-        .await
+        .await;
+    let action = match change {
+        Change::Suspend { .. } => "credential_suspend",
+        Change::Reinstate => "credential_reinstate",
+        Change::Revoke => "credential_revoke",
+    };
+    audited(
+        ctx,
+        &audit_caller,
+        action,
+        format!("credential:{audit_number}"),
+        result,
+    )
+    .await
 }
 
 // ----- jobs: expiry, reminders, the end of suspensions -----
@@ -700,7 +720,7 @@ pub async fn credential(ctx: &Ctx, caller: &Caller, number: String) -> Result<Cr
 
 /// The caller's own credentials.
 pub async fn mine(ctx: &Ctx, caller: &Caller) -> Result<Vec<CredentialView>> {
-    let me = caller.person_id().ok_or(Error::Forbidden)?;
+    let me = person(ctx, caller).await?.id;
     let public_url = ctx.settings.public_url.clone();
     ctx.db
         .read(move |conn| {

@@ -16,7 +16,7 @@ use crate::domain::roles::Role;
 use crate::domain::scoring::{self, Response, ShownAnswer};
 use crate::error::{Error, Result};
 use crate::services::audit::{self, Outcome};
-use crate::services::{Caller, Ctx, require};
+use crate::services::{Caller, Ctx, person, require};
 use crate::store::exams::{
     self as store_exams, AttemptRow, ExamRow, ItemRow, NewExam, NewItem, NewRegistration,
     RegistrationRow,
@@ -218,7 +218,7 @@ pub async fn schedule(ctx: &Ctx, caller: &Caller, input: ExamInput) -> Result<Ex
 /// Exams the caller may see: all for those who manage exams, their own
 /// registrations for candidates.
 pub async fn list(ctx: &Ctx, caller: &Caller) -> Result<Vec<ExamRow>> {
-    let actor = caller.actor().cloned().ok_or(Error::Forbidden)?;
+    let actor = person(ctx, caller).await?;
     let manages = crate::domain::access::permits(&caller.principal, Permission::ManageExams);
     ctx.db
         .read(move |conn| {
@@ -249,7 +249,7 @@ impl MyExam {
 
 /// The exams a candidate is registered for, with their attempts.
 pub async fn mine(ctx: &Ctx, caller: &Caller) -> Result<Vec<MyExam>> {
-    let person_id = caller.actor().map(|a| a.id).ok_or(Error::Forbidden)?;
+    let person_id = person(ctx, caller).await?.id;
     ctx.db
         .read(move |conn| {
             let exams = store_exams::exams_for(conn, person_id)?;
@@ -312,7 +312,7 @@ pub async fn register(
     person_id: i64,
     acc: AccommodationInput,
 ) -> Result<RegistrationRow> {
-    let actor = caller.actor().cloned().ok_or(Error::Forbidden)?;
+    let actor = person(ctx, caller).await?;
     let is_admin = actor.has(Role::Admin);
     let for_self = actor.id == person_id;
     let with_accommodation =
@@ -704,7 +704,7 @@ async fn refuse_attempt(ctx: &Ctx, caller: &Caller, attempt_id: i64) -> Result<A
 
 /// The caller's own attempt, or a refusal that is audited.
 async fn own_attempt(ctx: &Ctx, caller: &Caller, attempt_id: i64) -> Result<AttemptRow> {
-    let person_id = caller.actor().map(|a| a.id).ok_or(Error::Forbidden)?;
+    let person_id = person(ctx, caller).await?.id;
     let attempt = ctx
         .db
         .read(move |conn| store_exams::find_attempt(conn, attempt_id)?.ok_or(Error::NotFound))

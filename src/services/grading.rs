@@ -22,7 +22,7 @@ use crate::domain::scoring::Response;
 use crate::error::{Error, Result};
 use crate::mail::{self, Message};
 use crate::services::audit::{self, Outcome};
-use crate::services::{Caller, Ctx, refuse, require};
+use crate::services::{Caller, Ctx, person, refuse, require};
 use crate::store::grading::{self as store_grading, NewTask, TaskRow};
 use crate::store::{self, Db, DbConn, banks as store_banks, exams as store_exams, people};
 
@@ -512,7 +512,7 @@ pub async fn appeal(
     position: i32,
     reason: &str,
 ) -> Result<AppealView> {
-    let me = caller.person_id().ok_or(Error::Forbidden)?;
+    let me = person(ctx, caller).await?.id;
     let reason = reason.trim().to_owned();
     if reason.is_empty() {
         return Err(Error::invalid(
@@ -785,7 +785,7 @@ pub struct ResultView {
 }
 
 pub async fn result(ctx: &Ctx, caller: &Caller, attempt_id: i64) -> Result<ResultView> {
-    let me = caller.person_id().ok_or(Error::Forbidden)?;
+    let me = person(ctx, caller).await?.id;
     let found = ctx
         .db
         .read(move |conn| {
@@ -1103,9 +1103,9 @@ pub async fn rate(
     ratings: Vec<(i64, f64)>,
 ) -> Result<SettingView> {
     require(ctx, caller, Permission::ReviewQuestions).await?;
-    let actor = caller.actor().cloned().ok_or(Error::Forbidden)?;
+    let actor = person(ctx, caller).await?;
     if !actor.has(crate::domain::roles::Role::Committee) {
-        return Err(Error::Forbidden);
+        return refuse(ctx, caller, "authorise", "committee_only".to_owned()).await;
     }
     ctx.db
         .write(move |conn| {
@@ -1142,9 +1142,9 @@ pub async fn rate(
 /// (rounded up), recorded with the round's version.
 pub async fn approve_setting(ctx: &Ctx, caller: &Caller, id: i64) -> Result<SettingView> {
     require(ctx, caller, Permission::ReviewQuestions).await?;
-    let actor = caller.actor().cloned().ok_or(Error::Forbidden)?;
+    let actor = person(ctx, caller).await?;
     if !actor.has(crate::domain::roles::Role::Committee) {
-        return Err(Error::Forbidden);
+        return refuse(ctx, caller, "authorise", "committee_only".to_owned()).await;
     }
     let mut event = audit::event(
         caller,
@@ -1412,7 +1412,7 @@ pub async fn practicals(
     caller: &Caller,
     person_id: Option<i64>,
 ) -> Result<Vec<PracticalView>> {
-    let me = caller.person_id().ok_or(Error::Forbidden)?;
+    let me = person(ctx, caller).await?.id;
     let person = match person_id {
         Some(id) if id != me => {
             require(ctx, caller, Permission::ManageExams).await?;

@@ -24,6 +24,7 @@ use std::sync::Arc;
 
 use crate::config::Settings;
 use crate::domain::access::{Actor, Permission, Principal, permits};
+use crate::domain::committee::{Party, Subject, may_act_on};
 use crate::domain::sessions::SessionPolicy;
 use crate::error::{Error, Result};
 use crate::store::Db;
@@ -121,6 +122,61 @@ pub async fn require(ctx: &Ctx, caller: &Caller, permission: Permission) -> Resu
         return Ok(());
     }
     refuse(ctx, caller, "authorise", format!("{permission:?}")).await
+}
+
+/// The conflict-of-interest rule (`domain::committee::may_act_on`) for the
+/// caller acting on the case or credential of `holder_id`: refused with
+/// `Error::ConflictOfInterest`, which `audited` then records. Integrations
+/// act for no person and never reach a committee action.
+pub fn impartial(
+    conn: &mut crate::store::DbConn,
+    caller: &Caller,
+    subject: Subject,
+    holder_id: i64,
+) -> Result<()> {
+    let actor = caller.actor().ok_or(Error::Forbidden)?;
+    let holder = crate::store::people::find(conn, holder_id)?.ok_or(Error::NotFound)?;
+    may_act_on(
+        Party {
+            person_id: actor.id,
+            institution_id: actor.institution_id,
+        },
+        subject,
+        Party {
+            person_id: holder.id,
+            institution_id: holder.institution_id,
+        },
+    )
+    .map_err(Error::ConflictOfInterest)
+}
+
+/// Passes a use case's result on, first recording in the audit trail a
+/// conflict-of-interest refusal that ended its transaction (which rolled
+/// back, so the refusal needs a transaction of its own).
+pub async fn audited<T>(
+    ctx: &Ctx,
+    caller: &Caller,
+    action: &str,
+    target: String,
+    result: Result<T>,
+) -> Result<T> {
+    if let Err(Error::ConflictOfInterest(conflict)) = &result {
+        let mut event = audit::event(caller, action, Some(target), audit::Outcome::Refused);
+        event.detail = Some(conflict.code().to_owned());
+        ctx.db
+            .write(move |conn| audit::record(conn, &event))
+            .await?;
+    }
+    result
+}
+
+/// The person behind the request. An integration acts for no person, so it
+/// is refused here, and the refusal recorded like every other.
+pub async fn person(ctx: &Ctx, caller: &Caller) -> Result<Actor> {
+    match caller.actor() {
+        Some(actor) => Ok(actor.clone()),
+        None => refuse(ctx, caller, "authorise", "person_only".to_owned()).await,
+    }
 }
 
 /// Records that `caller` was refused `action` on `target` (someone else's

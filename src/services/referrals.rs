@@ -23,7 +23,7 @@ use crate::error::{Error, Result};
 use crate::mail::{self, Message};
 use crate::services::audit::{self, Outcome};
 use crate::services::credentials::ISSUER_NAME;
-use crate::services::{Caller, Ctx, grading, refuse, require, required_text};
+use crate::services::{Caller, Ctx, grading, person, refuse, require, required_text};
 use crate::store::certification as store_cert;
 use crate::store::referrals::{
     self as store_ref, DepartmentRow, DepartmentValues, NewReferral, ReferralRow, ReferralUpdate,
@@ -72,7 +72,7 @@ fn department_view(conn: &mut DbConn, d: DepartmentRow) -> Result<DepartmentView
 
 /// Every department (anyone signed in: doctors choose where to refer).
 pub async fn departments(ctx: &Ctx, caller: &Caller) -> Result<Vec<DepartmentView>> {
-    caller.person_id().ok_or(Error::Forbidden)?;
+    person(ctx, caller).await?;
     ctx.db
         .read(|conn| {
             store_ref::list_departments(conn)?
@@ -110,7 +110,7 @@ pub async fn save_department(
     id: Option<i64>,
     input: DepartmentInput,
 ) -> Result<DepartmentView> {
-    let actor = caller.actor().cloned().ok_or(Error::Forbidden)?;
+    let actor = person(ctx, caller).await?;
     let is_admin = actor.has(Role::Admin);
     if !is_admin {
         require(ctx, caller, Permission::Desk).await?;
@@ -558,7 +558,7 @@ fn lines(conn: &mut DbConn, rows: Vec<ReferralRow>) -> Result<Vec<ReferralLine>>
 /// The caller's referrals: a doctor's own, a desk's incoming, or every one
 /// for an admin. The listing is recorded, as it shows patients' names.
 pub async fn list(ctx: &Ctx, caller: &Caller) -> Result<Vec<ReferralLine>> {
-    let actor = caller.actor().cloned().ok_or(Error::Forbidden)?;
+    let actor = person(ctx, caller).await?;
     let c = caller.clone();
     ctx.db
         .write(move |conn| {
@@ -871,7 +871,7 @@ pub async fn fhir_one(ctx: &Ctx, caller: &Caller, id: i64) -> Result<serde_json:
 
 /// Every referral the caller is a party to, as a FHIR Bundle (recorded).
 pub async fn fhir_bundle(ctx: &Ctx, caller: &Caller) -> Result<serde_json::Value> {
-    let actor = caller.actor().cloned().ok_or(Error::Forbidden)?;
+    let actor = person(ctx, caller).await?;
     let c = caller.clone();
     let base = ctx.settings.public_url.clone();
     ctx.db
@@ -957,7 +957,7 @@ pub fn quality_of(conn: &mut DbConn, person_id: i64) -> Result<Quality> {
 
 /// The caller's own referral quality.
 pub async fn my_quality(ctx: &Ctx, caller: &Caller) -> Result<Quality> {
-    let me = caller.person_id().ok_or(Error::Forbidden)?;
+    let me = person(ctx, caller).await?.id;
     ctx.db.read(move |conn| quality_of(conn, me)).await
 }
 

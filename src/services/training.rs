@@ -22,7 +22,7 @@ use crate::domain::training::{
 use crate::error::{Error, Result};
 use crate::mail::{self, Message};
 use crate::services::audit::{self, Outcome};
-use crate::services::{Caller, Ctx, refuse, require};
+use crate::services::{Caller, Ctx, person, refuse, require};
 use crate::store::training::{
     self as store_training, CourseRow, LessonHead, ModuleRow, NewSession, SessionRow, TrackRow,
     WorkshopRow,
@@ -31,10 +31,6 @@ use crate::store::{self, Db, DbConn, banks as store_banks, institutions, people}
 
 use super::utc;
 
-fn person_of(caller: &Caller) -> Result<i64> {
-    caller.person_id().ok_or(Error::Forbidden)
-}
-
 fn may_manage(caller: &Caller) -> bool {
     crate::domain::access::permits(&caller.principal, Permission::ManageTraining)
 }
@@ -42,7 +38,7 @@ fn may_manage(caller: &Caller) -> bool {
 /// The person whose training a caller asks about: themselves, or (for an
 /// admin) anyone. A refusal is audited.
 async fn subject(ctx: &Ctx, caller: &Caller, person_id: Option<i64>) -> Result<i64> {
-    let me = person_of(caller)?;
+    let me = person(ctx, caller).await?.id;
     match person_id {
         None => Ok(me),
         Some(id) if id == me => Ok(me),
@@ -371,7 +367,7 @@ pub fn training_complete(conn: &mut DbConn, person_id: i64, track_key: &str) -> 
 /// Every track, with whether the caller is enrolled.
 pub async fn tracks(ctx: &Ctx, caller: &Caller) -> Result<Vec<TrackSummary>> {
     require(ctx, caller, Permission::Study).await?;
-    let me = person_of(caller)?;
+    let me = person(ctx, caller).await?.id;
     ctx.db
         .read(move |conn| {
             let enrolled: HashSet<i64> = store_training::enrolments_of(conn, me)?
@@ -407,7 +403,7 @@ pub async fn track_progress(
 /// Enrols the caller (a doctor) in a track; enrolling twice is harmless.
 pub async fn enrol(ctx: &Ctx, caller: &Caller, track_key: &str) -> Result<()> {
     require(ctx, caller, Permission::Study).await?;
-    let me = person_of(caller)?;
+    let me = person(ctx, caller).await?.id;
     enrol_person(ctx, caller, track_key, me, None).await
 }
 
@@ -462,7 +458,7 @@ async fn enrol_person(
 /// progress: the open library.
 pub async fn library(ctx: &Ctx, caller: &Caller) -> Result<Vec<CourseView>> {
     require(ctx, caller, Permission::Study).await?;
-    let me = person_of(caller)?;
+    let me = person(ctx, caller).await?.id;
     let all = may_manage(caller);
     ctx.db
         .read(move |conn| {
@@ -481,7 +477,7 @@ fn visible_course(conn: &mut DbConn, key: &str, all: bool) -> Result<CourseRow> 
 /// One course's outline with the caller's progress.
 pub async fn course(ctx: &Ctx, caller: &Caller, course_key: &str) -> Result<CourseView> {
     require(ctx, caller, Permission::Study).await?;
-    let me = person_of(caller)?;
+    let me = person(ctx, caller).await?.id;
     let all = may_manage(caller);
     let key = course_key.to_owned();
     ctx.db
@@ -527,7 +523,7 @@ pub async fn lesson(
     lesson_key: &str,
 ) -> Result<LessonView> {
     require(ctx, caller, Permission::Study).await?;
-    let me = person_of(caller)?;
+    let me = person(ctx, caller).await?.id;
     let all = may_manage(caller);
     let (course_key, lesson_key) = (course_key.to_owned(), lesson_key.to_owned());
     ctx.db
@@ -581,7 +577,7 @@ pub async fn mark_studied(
     version: i32,
 ) -> Result<()> {
     require(ctx, caller, Permission::Study).await?;
-    let me = person_of(caller)?;
+    let me = person(ctx, caller).await?.id;
     let all = may_manage(caller);
     let (course_key, lesson_key) = (course_key.to_owned(), lesson_key.to_owned());
     let public_url = ctx.settings.public_url.clone();
@@ -704,7 +700,7 @@ pub async fn start_quiz(
     module_key: &str,
 ) -> Result<QuizView> {
     require(ctx, caller, Permission::Study).await?;
-    let me = person_of(caller)?;
+    let me = person(ctx, caller).await?.id;
     let all = may_manage(caller);
     let (course_key, module_key) = (course_key.to_owned(), module_key.to_owned());
     let seed: u64 = rand::rng().random();
@@ -791,7 +787,7 @@ pub enum QuizState {
 
 pub async fn get_quiz(ctx: &Ctx, caller: &Caller, quiz_id: i64) -> Result<QuizState> {
     require(ctx, caller, Permission::Study).await?;
-    let me = person_of(caller)?;
+    let me = person(ctx, caller).await?.id;
     let versions = ctx.versions.clone();
     let open = ctx
         .db
@@ -825,7 +821,7 @@ pub async fn submit_quiz(
     answers: Vec<(usize, ShownAnswer)>,
 ) -> Result<QuizResult> {
     require(ctx, caller, Permission::Study).await?;
-    let me = person_of(caller)?;
+    let me = person(ctx, caller).await?.id;
     let versions = ctx.versions.clone();
     let public_url = ctx.settings.public_url.clone();
     let outcome = ctx
@@ -995,7 +991,7 @@ fn session_view(
 
 /// Workshop sessions not yet over, with the caller's sign-ups.
 pub async fn sessions(ctx: &Ctx, caller: &Caller) -> Result<Vec<SessionView>> {
-    let me = person_of(caller)?;
+    let me = person(ctx, caller).await?.id;
     ctx.db
         .read(move |conn| {
             let now = store::now();
@@ -1021,7 +1017,7 @@ pub struct SessionInput {
 
 pub async fn schedule_session(ctx: &Ctx, caller: &Caller, input: SessionInput) -> Result<i64> {
     require(ctx, caller, Permission::ManageTraining).await?;
-    let by = person_of(caller)?;
+    let by = person(ctx, caller).await?.id;
     if input.ends_at <= input.starts_at {
         return Err(Error::invalid("ends_at", "must be after the start"));
     }
@@ -1079,7 +1075,7 @@ fn refusal(r: training::SignupRefusal) -> Error {
 /// Signs the caller up: a place if one is free, else the waiting list.
 pub async fn sign_up(ctx: &Ctx, caller: &Caller, session_id: i64) -> Result<SignupStatus> {
     require(ctx, caller, Permission::Study).await?;
-    let me = person_of(caller)?;
+    let me = person(ctx, caller).await?.id;
     ctx.db
         .write(move |conn| {
             let now = store::now();
@@ -1109,7 +1105,7 @@ pub async fn sign_up(ctx: &Ctx, caller: &Caller, session_id: i64) -> Result<Sign
 /// who is told by email.
 pub async fn cancel(ctx: &Ctx, caller: &Caller, session_id: i64) -> Result<()> {
     require(ctx, caller, Permission::Study).await?;
-    let me = person_of(caller)?;
+    let me = person(ctx, caller).await?.id;
     let time_zone = ctx.settings.time_zone;
     ctx.db
         .write(move |conn| {
@@ -1213,7 +1209,7 @@ pub struct Roster {
 
 /// A session's list, for its instructor or an admin.
 pub async fn roster(ctx: &Ctx, caller: &Caller, session_id: i64) -> Result<Roster> {
-    let actor = caller.actor().cloned().ok_or(Error::Forbidden)?;
+    let actor = person(ctx, caller).await?;
     let found = ctx
         .db
         .read(move |conn| {
@@ -1264,7 +1260,7 @@ pub async fn record_attendance(
     person_id: i64,
     attended: bool,
 ) -> Result<()> {
-    let actor = caller.actor().cloned().ok_or(Error::Forbidden)?;
+    let actor = person(ctx, caller).await?;
     let event = audit::event(
         caller,
         "workshop.attendance",

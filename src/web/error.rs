@@ -16,9 +16,11 @@ pub fn status_of(e: &Error) -> StatusCode {
         Error::Conflict { .. } => StatusCode::CONFLICT,
         Error::NotFound => StatusCode::NOT_FOUND,
         Error::Unauthenticated | Error::BadCredentials => StatusCode::UNAUTHORIZED,
-        Error::Forbidden | Error::CsrfRejected | Error::AccountDisabled | Error::Refused { .. } => {
-            StatusCode::FORBIDDEN
-        }
+        Error::Forbidden
+        | Error::CsrfRejected
+        | Error::AccountDisabled
+        | Error::Refused { .. }
+        | Error::ConflictOfInterest(_) => StatusCode::FORBIDDEN,
         Error::Throttled { .. } => StatusCode::TOO_MANY_REQUESTS,
         Error::Malformed(_) => StatusCode::BAD_REQUEST,
         Error::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,

@@ -28,6 +28,9 @@ use crate::web::error::{ApiError, PageError};
 pub struct CookieNames {
     pub session: &'static str,
     pub csrf: &'static str,
+    /// The trusted-device cookie left by a successful sign-in
+    /// (`services::auth::Device`); it outlives sign-out.
+    pub device: &'static str,
 }
 
 /// Under https the `__Host-` prefix pins cookies to our host, path / and
@@ -37,11 +40,13 @@ pub fn cookie_names(ctx: &Ctx) -> CookieNames {
         CookieNames {
             session: "__Host-gk_session",
             csrf: "__Host-gk_csrf",
+            device: "__Host-gk_device",
         }
     } else {
         CookieNames {
             session: "gk_session",
             csrf: "gk_csrf",
+            device: "gk_device",
         }
     }
 }

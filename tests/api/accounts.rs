@@ -9,9 +9,12 @@ on_both_databases!(
     sign_in_rotates_the_session_and_sign_out_ends_it,
     wrong_password_and_unknown_account_are_refused_alike,
     sign_in_is_throttled_per_account,
+    guesses_from_many_addresses_meet_the_accounts_ceiling,
+    a_clinic_signs_in_from_one_address_without_waiting,
     sign_in_is_throttled_per_address,
     a_new_person_sets_a_password_with_a_one_time_link,
     changing_the_password_ends_other_sessions,
+    a_reset_link_ends_every_session_and_personal_token,
     language_follows_accept_language_and_the_switch,
 );
 
@@ -111,6 +114,17 @@ async fn wrong_password_and_unknown_account_are_refused_alike(app: TestApp) {
 
 async fn sign_in_is_throttled_per_account(app: TestApp) {
     app.create_admin();
+    // The admin's own phone signed in yesterday: a trusted device.
+    let phone = app.new_browser();
+    assert_eq!(
+        app.sign_in(&phone, ADMIN_EMAIL, ADMIN_PASSWORD)
+            .await
+            .status(),
+        303
+    );
+    sign_out(&app, &phone).await;
+
+    // A stranger at the same address guesses.
     let browser = app.new_browser();
     for _ in 0..5 {
         let res = app.sign_in(&browser, ADMIN_EMAIL, "guessing wrong").await;
@@ -124,11 +138,12 @@ async fn sign_in_is_throttled_per_account(app: TestApp) {
         .parse()
         .unwrap();
     assert!(retry_after >= 1);
-    // Even the right password waits: the attacker learns nothing.
+    // Even the right password waits from that browser: the stranger learns
+    // nothing.
     let res = app.sign_in(&browser, ADMIN_EMAIL, ADMIN_PASSWORD).await;
     assert_eq!(res.status(), 429);
     assert!(res.text().await.unwrap().contains("id=\"form-error\""));
-    // The API's token endpoint shares the same limit.
+    // The API's token endpoint (no device cookie) shares the same limit.
     let res = app
         .client
         .post(app.url("/api/v1/auth/token"))
@@ -139,6 +154,129 @@ async fn sign_in_is_throttled_per_account(app: TestApp) {
     assert_eq!(res.status(), 429);
     let body: serde_json::Value = res.json().await.unwrap();
     assert_eq!(body["error"]["code"], "too_many_attempts");
+
+    // But the stranger has not locked the admin out: the trusted phone signs
+    // in from the very same address, and a new browser from another address.
+    assert_eq!(
+        app.sign_in(&phone, ADMIN_EMAIL, ADMIN_PASSWORD)
+            .await
+            .status(),
+        303
+    );
+    let elsewhere = app.browser_from("127.0.0.2");
+    assert_eq!(
+        app.sign_in(&elsewhere, ADMIN_EMAIL, ADMIN_PASSWORD)
+            .await
+            .status(),
+        303
+    );
+}
+
+async fn sign_out(app: &TestApp, browser: &reqwest::Client) {
+    let res = app.submit(browser, "/", "/sign-out", &[]).await;
+    assert_eq!(res.status(), 303);
+}
+
+async fn guesses_from_many_addresses_meet_the_accounts_ceiling(probe: TestApp) {
+    // The ceiling over every address is lowered to keep the test short; the
+    // default is 50 failures, then one every 10 minutes.
+    let app = TestApp::spawn_with(probe.backend, |s| s.tuning.sign_in_account_burst = 8)
+        .await
+        .unwrap();
+    app.create_admin();
+    let phone = app.browser_from("127.0.0.9");
+    assert_eq!(
+        app.sign_in(&phone, ADMIN_EMAIL, ADMIN_PASSWORD)
+            .await
+            .status(),
+        303
+    );
+    // Four addresses, two guesses each: under each address's own limits.
+    for host in 2..6 {
+        let robot = app.browser_from(&format!("127.0.0.{host}"));
+        for _ in 0..2 {
+            assert_eq!(
+                app.sign_in(&robot, ADMIN_EMAIL, "guess").await.status(),
+                401
+            );
+        }
+    }
+    // The ninth guess, from a fresh address, meets the account's ceiling, and
+    // so does the right password from a browser never seen before.
+    let robot = app.browser_from("127.0.0.6");
+    assert_eq!(
+        app.sign_in(&robot, ADMIN_EMAIL, "guess").await.status(),
+        429
+    );
+    let new_laptop = app.browser_from("127.0.0.7");
+    assert_eq!(
+        app.sign_in(&new_laptop, ADMIN_EMAIL, ADMIN_PASSWORD)
+            .await
+            .status(),
+        429
+    );
+    // The trusted device still signs in.
+    assert_eq!(
+        app.sign_in(&phone, ADMIN_EMAIL, ADMIN_PASSWORD)
+            .await
+            .status(),
+        303
+    );
+    drop(probe);
+}
+
+async fn a_clinic_signs_in_from_one_address_without_waiting(app: TestApp) {
+    // Forty doctors behind one router before an exam (more than the 30
+    // failures one address may make): successes never count.
+    let admin = app.admin_token().await;
+    let (_, inst) = app
+        .api(
+            reqwest::Method::POST,
+            "/api/v1/institutions",
+            &admin,
+            Some(json!({"name": "Longxi clinic", "level": "community", "region": "Yuzhong", "alliance_member": true})),
+        )
+        .await;
+    let inst = inst["id"].as_i64().unwrap();
+    let router = "127.0.0.3";
+    let mut doctors = Vec::new();
+    for i in 0..40 {
+        let email = format!("doctor{i}@longxi.example");
+        let (status, body) = app
+            .api(
+                reqwest::Method::POST,
+                "/api/v1/people",
+                &admin,
+                Some(json!({"email": email, "name": format!("Doctor {i}"), "roles": ["doctor"], "institution_id": inst, "practising_certificate": format!("1105000{i:04}")})),
+            )
+            .await;
+        assert_eq!(status, 201, "{body}");
+        let link = app.setup_token(&email);
+        let (status, _) = app
+            .api(
+                reqwest::Method::POST,
+                "/api/v1/password-setup",
+                "",
+                Some(json!({"token": link, "password": "a clinic passphrase"})),
+            )
+            .await;
+        assert_eq!(status, 204);
+        doctors.push(email);
+    }
+    // A few mistype first; everyone gets in at once.
+    for (i, email) in doctors.iter().enumerate() {
+        let browser = app.browser_from(router);
+        if i % 8 == 0 {
+            assert_eq!(
+                app.sign_in(&browser, email, "a clinic passphrasf")
+                    .await
+                    .status(),
+                401
+            );
+        }
+        let res = app.sign_in(&browser, email, "a clinic passphrase").await;
+        assert_eq!(res.status(), 303, "doctor {i} waited");
+    }
 }
 
 async fn a_new_person_sets_a_password_with_a_one_time_link(app: TestApp) {
@@ -372,4 +510,83 @@ async fn sign_in_is_throttled_per_address(probe: TestApp) {
         429
     );
     drop(probe);
+}
+
+async fn a_reset_link_ends_every_session_and_personal_token(app: TestApp) {
+    let admin = app.admin_token().await;
+    let (status, body) = app
+        .api(
+            reqwest::Method::POST,
+            "/api/v1/people",
+            &admin,
+            Some(json!({"email": "zhao@longxi.example", "name": "Zhao", "roles": ["examiner"]})),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let id = body["id"].as_i64().unwrap();
+    let first = app.setup_token("zhao@longxi.example");
+    let (status, _) = app
+        .api(
+            reqwest::Method::POST,
+            "/api/v1/password-setup",
+            "",
+            Some(json!({"token": first, "password": "zhao's first phrase"})),
+        )
+        .await;
+    assert_eq!(status, 204);
+    // Zhao is signed in on a phone and runs a script.
+    let phone = app.new_browser();
+    assert_eq!(
+        app.sign_in(&phone, "zhao@longxi.example", "zhao's first phrase")
+            .await
+            .status(),
+        303
+    );
+    let script = app
+        .token_for("zhao@longxi.example", "zhao's first phrase")
+        .await;
+    assert_eq!(
+        app.api(reqwest::Method::GET, "/api/v1/me", &script, None)
+            .await
+            .0,
+        200
+    );
+
+    // The phone is lost: the admin sends a reset link, and the new password
+    // set through it ends the phone's session and the script's token.
+    let (status, _) = app
+        .api(
+            reqwest::Method::POST,
+            &format!("/api/v1/people/{id}/setup-link"),
+            &admin,
+            None,
+        )
+        .await;
+    assert!(status < 300, "{status}");
+    let reset = app.setup_token("zhao@longxi.example");
+    assert_ne!(reset, first);
+    let (status, _) = app
+        .api(
+            reqwest::Method::POST,
+            "/api/v1/password-setup",
+            "",
+            Some(json!({"token": reset, "password": "zhao's second phrase"})),
+        )
+        .await;
+    assert_eq!(status, 204);
+    assert_eq!(
+        app.page(&phone, "/").await.0,
+        303,
+        "the phone is signed out"
+    );
+    let (status, body) = app
+        .api(reqwest::Method::GET, "/api/v1/me", &script, None)
+        .await;
+    assert_eq!(status, 401, "the script's token ended: {body}");
+    assert_eq!(
+        app.scalar(&format!(
+            "SELECT COUNT(*) AS n FROM api_tokens WHERE person_id = {id} AND revoked_at IS NULL"
+        )),
+        0
+    );
 }

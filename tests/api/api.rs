@@ -304,6 +304,37 @@ async fn integration_tokens_are_shown_once_scoped_and_revocable(app: TestApp) {
         403
     );
 
+    // An integration token cannot sign itself out: refused, audited, and it
+    // keeps working until an admin revokes it.
+    let (status, body) = app
+        .api(Method::DELETE, "/api/v1/auth/token", &secret, None)
+        .await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (403, Some("integration_token")),
+        "{body}"
+    );
+    assert_eq!(
+        app.api(Method::GET, "/api/v1/people", &secret, None)
+            .await
+            .0,
+        200
+    );
+    assert_eq!(
+        app.scalar(
+            "SELECT COUNT(*) AS n FROM audit_events WHERE action = 'api_token_sign_out' \
+             AND outcome = 'refused'"
+        ),
+        1
+    );
+    // Its other refusals are audited under its name too.
+    assert!(
+        app.scalar(&format!(
+            "SELECT COUNT(*) AS n FROM audit_events WHERE actor = 'token:{id}' \
+             AND outcome = 'refused'"
+        )) >= 4
+    );
+
     // Unknown scopes are refused by name.
     let (status, body) = app
         .api(

@@ -144,6 +144,17 @@ impl TestApp {
             .expect("client")
     }
 
+    /// A browser whose connections come from another loopback address
+    /// (`127.0.0.2`, say): another client address for the server.
+    pub fn browser_from(&self, address: &str) -> reqwest::Client {
+        reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .local_address(address.parse::<std::net::IpAddr>().expect("an address"))
+            .build()
+            .expect("client")
+    }
+
     /// Creates the first admin the way an operator does.
     pub fn create_admin(&self) {
         gatekeeper::services::people::create_admin(

@@ -11,6 +11,7 @@ mod api;
 mod banks;
 mod browser;
 mod certification;
+mod conflicts;
 mod exams;
 mod grading;
 mod group_commit;

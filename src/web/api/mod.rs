@@ -296,11 +296,13 @@ pub async fn issue_token(
         }))
 }
 
-/// Revokes the personal token this request is made with (sign out).
+/// Revokes the personal token this request is made with (sign out). An
+/// integration token is refused (403 `integration_token`) and keeps working:
+/// an admin revokes it.
 #[utoipa::path(delete, path = "/api/v1/auth/token", tag = "auth", security(("bearer" = [])),
-    responses((status = 204), (status = 401, body = ErrorBody)))]
+    responses((status = 204), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
 pub async fn revoke_token(ctx: web::Data<Ctx>, caller: ApiCaller) -> ApiResult {
-    auth::revoke_bearer(&ctx, &caller.token).await?;
+    auth::revoke_bearer(&ctx, &caller.caller, &caller.token).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

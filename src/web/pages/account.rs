@@ -10,10 +10,13 @@ use serde::Deserialize;
 
 use crate::domain::tokens;
 use crate::error::Error;
+use crate::services::auth::Device;
 use crate::services::{accounts, auth};
 use crate::web::error::PageError;
 use crate::web::pages::{Chrome, EmptyForm, form_error, parse_form, render, see_other};
-use crate::web::session::{Page, client_ip, cookie_names, removal_cookie, signed_cookie};
+use crate::web::session::{
+    Page, client_ip, cookie_names, read_signed, removal_cookie, signed_cookie,
+};
 
 #[derive(Template)]
 #[template(path = "sign_in.html")]
@@ -57,8 +60,11 @@ pub struct SignInForm {
     password: String,
 }
 
-/// Signs in: a new session cookie and a new CSRF token, the browser's old
-/// session (if any) ended.
+/// How long a browser stays a trusted device after a successful sign-in.
+const DEVICE_COOKIE_DAYS: i64 = 180;
+
+/// Signs in: a new session cookie, a new CSRF token and a new device cookie,
+/// the browser's old session (if any) ended.
 pub async fn sign_in(
     page: Page,
     req: HttpRequest,
@@ -66,26 +72,34 @@ pub async fn sign_in(
 ) -> Result<HttpResponse, PageError> {
     let form: SignInForm = parse_form(&req, &body)?;
     let ctx = &page.ctx;
+    let names = cookie_names(ctx);
+    let device = read_signed(ctx, &req, names.device).and_then(|v| Device::from_cookie(&v));
     match auth::sign_in(
         ctx,
         form.email.clone(),
         form.password,
         client_ip(&req),
         page.session_token.clone(),
+        device,
     )
     .await
     {
         Ok(signed_in) => {
-            let names = cookie_names(ctx);
             let mut response = see_other("/");
             let session = signed_cookie(ctx, names.session, signed_in.session_token, SameSite::Lax);
             let csrf = signed_cookie(ctx, names.csrf, tokens::generate(""), SameSite::Strict);
-            response
-                .add_cookie(&session)
-                .map_err(|e| PageError(Error::internal(e)))?;
-            response
-                .add_cookie(&csrf)
-                .map_err(|e| PageError(Error::internal(e)))?;
+            let mut device = signed_cookie(
+                ctx,
+                names.device,
+                signed_in.device.to_cookie(),
+                SameSite::Strict,
+            );
+            device.set_max_age(actix_web::cookie::time::Duration::days(DEVICE_COOKIE_DAYS));
+            for cookie in [&session, &csrf, &device] {
+                response
+                    .add_cookie(cookie)
+                    .map_err(|e| PageError(Error::internal(e)))?;
+            }
             Ok(response)
         }
         Err(e) => {

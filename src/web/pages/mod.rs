@@ -99,6 +99,7 @@ pub fn form_error(mut chrome: Chrome, e: Error) -> Result<(Chrome, StatusCode), 
         }
         Error::BadCredentials => (None, chrome.tr.t("sign_in.bad_credentials")),
         Error::Refused { code, .. } => (None, chrome.tr.t(&format!("gate.{code}"))),
+        Error::ConflictOfInterest(c) => (None, chrome.tr.t(&format!("conflict.{}", c.code()))),
         Error::AccountDisabled => (None, chrome.tr.t("sign_in.disabled")),
         Error::Throttled { retry_after } => (
             None,
