@@ -7,6 +7,9 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::domain::access::Actor;
+use crate::domain::roles::Role;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Vote {
@@ -110,6 +113,24 @@ pub fn may_act_on(actor: Party, subject: Subject, holder: Party) -> Result<(), C
         (Some(a), Some(h)) if a == h => Err(Conflict::SameInstitution),
         _ => Ok(()),
     }
+}
+
+/// Who reads a doctor's case or credential: the doctor; a committee member
+/// who may act on it (`may_act_on`, whose conflict is the refusal); an admin
+/// who is not on the committee, to run the programme. Anyone else may not
+/// (`Ok(false)`).
+pub fn may_read(reader: &Actor, subject: Subject, holder: Party) -> Result<bool, Conflict> {
+    if reader.id == holder.person_id {
+        return Ok(true);
+    }
+    if reader.has(Role::Committee) {
+        let me = Party {
+            person_id: reader.id,
+            institution_id: reader.institution_id,
+        };
+        return may_act_on(me, subject, holder).map(|()| true);
+    }
+    Ok(reader.has(Role::Admin))
 }
 
 /// Bounds of the policy the committee sets per track.
@@ -229,6 +250,63 @@ mod tests {
                 Ok(())
             );
             assert_eq!(may_act_on(party(1, None), subject, party(2, None)), Ok(()));
+        }
+    }
+
+    fn reader(id: i64, roles: &[Role], institution_id: Option<i64>) -> Actor {
+        Actor {
+            id,
+            roles: roles.to_vec(),
+            institution_id,
+        }
+    }
+
+    #[test]
+    fn a_case_or_credential_is_read_by_its_holder_the_impartial_committee_and_admins() {
+        let holder = party(2, Some(10));
+        for subject in [Subject::Case, Subject::Credential] {
+            // The holder, whatever else they are.
+            for roles in [&[Role::Doctor][..], &[Role::Doctor, Role::Committee]] {
+                assert_eq!(
+                    may_read(&reader(2, roles, Some(10)), subject, holder),
+                    Ok(true)
+                );
+            }
+            // A committee member from elsewhere, or from the same institution.
+            assert_eq!(
+                may_read(&reader(1, &[Role::Committee], Some(11)), subject, holder),
+                Ok(true)
+            );
+            assert_eq!(
+                may_read(&reader(1, &[Role::Committee], Some(10)), subject, holder),
+                Err(Conflict::SameInstitution)
+            );
+            // The committee's rule binds an admin who sits on it.
+            assert_eq!(
+                may_read(
+                    &reader(1, &[Role::Admin, Role::Committee], Some(10)),
+                    subject,
+                    holder
+                ),
+                Err(Conflict::SameInstitution)
+            );
+            // An admin who is not on the committee reads to run the programme.
+            assert_eq!(
+                may_read(&reader(1, &[Role::Admin], Some(10)), subject, holder),
+                Ok(true)
+            );
+            // Nobody else.
+            for roles in [
+                &[Role::Doctor][..],
+                &[Role::Examiner],
+                &[Role::ReferralDesk],
+                &[],
+            ] {
+                assert_eq!(
+                    may_read(&reader(1, roles, Some(11)), subject, holder),
+                    Ok(false)
+                );
+            }
         }
     }
 

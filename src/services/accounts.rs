@@ -154,9 +154,11 @@ pub async fn link_is_usable(ctx: &Ctx, link_token: String) -> Result<bool> {
         .await
 }
 
-pub async fn set_locale(ctx: &Ctx, caller: &Caller, locale: Locale) -> Result<()> {
+pub async fn set_locale(ctx: &Ctx, caller: &Caller, locale: &str) -> Result<()> {
     require(ctx, caller, Permission::OwnAccount).await?;
     let id = caller.person_id().ok_or(Error::Forbidden)?;
+    let locale =
+        Locale::parse(locale).ok_or_else(|| Error::invalid("locale", "must be zh-CN or en"))?;
     ctx.db
         .write(move |conn| {
             people::set_locale(conn, id, locale.as_str())?;

@@ -365,11 +365,13 @@ pub async fn review(
     caller: &Caller,
     exam_id: i64,
     question_id: i64,
-    decision: Decision,
+    decision: &str,
     reason: &str,
     dry_run: bool,
 ) -> Result<Vec<Change>> {
     require(ctx, caller, Permission::ReviewQuestions).await?;
+    let decision = Decision::parse(decision)
+        .ok_or_else(|| Error::invalid("decision", "keep, correct or remove"))?;
     let me = caller.person_id().ok_or(Error::Forbidden)?;
     let reason = reason.trim().to_owned();
     if reason.is_empty() && !dry_run {

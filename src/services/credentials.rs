@@ -16,7 +16,7 @@ use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use serde::Serialize;
 
 use crate::config::Tuning;
-use crate::domain::access::{Permission, permits};
+use crate::domain::access::Permission;
 use crate::domain::committee::Subject;
 use crate::domain::credential::{self, CredentialNumber, Status, StatusAction};
 use crate::domain::locale::Locale;
@@ -25,7 +25,9 @@ use crate::domain::status_list::{self, Bitstring};
 use crate::error::{Error, Result};
 use crate::mail::{self, CredentialNotice, Message};
 use crate::services::audit::{self, Outcome};
-use crate::services::{Caller, Ctx, audited, impartial, person, refuse, require, required_text};
+use crate::services::{
+    Caller, Ctx, audited, impartial, may_read, person, refuse, require, required_text,
+};
 use crate::store::certification::{
     self as store_cert, CaseRow, CredentialRow, NewCredential, NewEvent, StatusChange,
 };
@@ -688,19 +690,25 @@ fn view(conn: &mut DbConn, c: CredentialRow, public_url: &str) -> Result<Credent
     })
 }
 
-/// Reads a credential for its holder, or for the committee and admins;
-/// anyone else is refused (and audited).
+/// Reads a credential for its holder, an impartial committee member or an
+/// admin (`domain::committee::may_read`); anyone else is refused (and
+/// audited).
 async fn readable(ctx: &Ctx, caller: &Caller, number: String) -> Result<CredentialRow> {
-    let may_read_all = permits(&caller.principal, Permission::ReadCases);
-    let me = caller.person_id();
     let lookup = number.clone();
+    let reader = caller.clone();
     let found = ctx
         .db
-        .read(move |conn| Ok(store_cert::credential_by_number(conn, &lookup)?))
-        .await?;
-    match found {
-        Some(c) if may_read_all || Some(c.person_id) == me => Ok(c),
-        _ => {
+        .read(move |conn| {
+            let Some(c) = store_cert::credential_by_number(conn, &lookup)? else {
+                return Ok(None);
+            };
+            Ok(may_read(conn, &reader, Subject::Credential, c.person_id)?.then_some(c))
+        })
+        .await;
+    let target = format!("credential:{number}");
+    match audited(ctx, caller, "credential_read", target, found).await? {
+        Some(c) => Ok(c),
+        None => {
             refuse(
                 ctx,
                 caller,

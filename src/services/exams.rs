@@ -583,18 +583,26 @@ struct DrawnAttempt {
 pub async fn start(ctx: &Ctx, taker: Taker<'_>, exam_id: i64) -> Result<AttemptView> {
     let presented = taker.presented();
     let versions = ctx.versions.clone();
-    let (attempt, paper, now) = ctx
+    let started = ctx
         .db
         .write_grouped(presented.lane(), move |conn| {
             let now = store::now();
             let caller = presented.resolve(conn, now)?;
-            let person_id = caller.actor().map(|a| a.id).ok_or(Error::Forbidden)?;
+            // Only a person sits an exam: an integration is refused below.
+            let Some(person_id) = caller.person_id() else {
+                return Ok(Owned::NotYours(caller));
+            };
             let attempt = start_in(conn, exam_id, person_id, now)?;
             let paper = Paper::read(conn, &versions, &attempt)?;
-            Ok((attempt, paper, now))
+            Ok(Owned::Mine((attempt, paper, now)))
         })
         .await?;
-    paper.view(&attempt, now)
+    match started {
+        Owned::Mine((attempt, paper, now)) => paper.view(&attempt, now),
+        Owned::NotYours(caller) => {
+            super::refuse(ctx, &caller, "exam_start", format!("exam:{exam_id}")).await
+        }
+    }
 }
 
 /// The start's checks and writes, inside its transaction.
@@ -928,9 +936,8 @@ pub async fn submit(ctx: &Ctx, taker: Taker<'_>, attempt_id: i64) -> Result<Atte
         .write_grouped(attempt_id, move |conn| {
             let now = store::now();
             let caller = presented.resolve(conn, now)?;
-            let person_id = caller.actor().map(|a| a.id).ok_or(Error::Forbidden)?;
             let attempt = store_exams::find_attempt(conn, attempt_id)?.ok_or(Error::NotFound)?;
-            if attempt.person_id != person_id {
+            if caller.person_id() != Some(attempt.person_id) {
                 return Ok(Owned::NotYours(caller));
             }
             let finished = match (attempt.submitted_at, attempt.deadline) {

@@ -150,6 +150,26 @@ pub fn impartial(
     .map_err(Error::ConflictOfInterest)
 }
 
+/// Whether the caller may read the case or credential of `holder_id`
+/// (`domain::committee::may_read`): a conflicted committee member gets
+/// `Error::ConflictOfInterest`, anyone else who may not read gets `false`.
+pub fn may_read(
+    conn: &mut crate::store::DbConn,
+    caller: &Caller,
+    subject: Subject,
+    holder_id: i64,
+) -> Result<bool> {
+    let Some(actor) = caller.actor() else {
+        return Ok(false);
+    };
+    let holder = crate::store::people::find(conn, holder_id)?.ok_or(Error::NotFound)?;
+    let holder = Party {
+        person_id: holder.id,
+        institution_id: holder.institution_id,
+    };
+    crate::domain::committee::may_read(actor, subject, holder).map_err(Error::ConflictOfInterest)
+}
+
 /// Passes a use case's result on, first recording in the audit trail a
 /// conflict-of-interest refusal that ended its transaction (which rolled
 /// back, so the refusal needs a transaction of its own).

@@ -13,7 +13,7 @@ use chrono::{DateTime, Duration, NaiveDateTime, Utc};
 use serde::Serialize;
 
 use crate::domain::access::Permission;
-use crate::domain::committee::{self, Vote};
+use crate::domain::committee::{self, Subject, Vote};
 use crate::domain::credential::{self, Status};
 use crate::domain::pipeline::{
     self, Decision, Evidence, ExamStage, Held, Kind, Outcome, Policy, Reason, Stage,
@@ -504,21 +504,21 @@ pub async fn my_cases(ctx: &Ctx, caller: &Caller) -> Result<Vec<CaseView>> {
 
 /// One case: its doctor's own, or any for the committee and admins.
 pub async fn case(ctx: &Ctx, caller: &Caller, case_id: i64) -> Result<CaseView> {
-    let may_read_all = crate::domain::access::permits(&caller.principal, Permission::ReadCases);
-    let me = caller.person_id();
+    let reader = caller.clone();
     let found = ctx
         .db
         .read(move |conn| {
             let Some(case) = store_cert::find_case(conn, case_id)? else {
                 return Ok(None);
             };
-            if !may_read_all && Some(case.person_id) != me {
+            if !super::may_read(conn, &reader, Subject::Case, case.person_id)? {
                 return Ok(None);
             }
             case_view(conn, case.id).map(Some)
         })
-        .await?;
-    match found {
+        .await;
+    let target = format!("case:{case_id}");
+    match super::audited(ctx, caller, "case_read", target, found).await? {
         Some(v) => Ok(v),
         None => refuse(ctx, caller, "case_read", format!("case:{case_id}")).await,
     }

@@ -101,17 +101,15 @@ pub async fn review(
     path: web::Path<(i64, i64)>,
     body: Json<ReviewBody>,
 ) -> ApiResult {
-    use crate::services::analysis::{self, Decision};
+    use crate::services::analysis;
     let (exam, question) = path.into_inner();
     let b = body.0;
-    let decision = Decision::parse(&b.decision)
-        .ok_or_else(|| ApiError(crate::error::Error::invalid("decision", "keep or remove")))?;
     let changes = analysis::review(
         &ctx,
         &caller.caller,
         exam,
         question,
-        decision,
+        &b.decision,
         &b.reason,
         b.dry_run,
     )

@@ -341,9 +341,7 @@ pub async fn set_locale(
     caller: ApiCaller,
     body: Json<LocaleRequest>,
 ) -> ApiResult {
-    let locale = crate::domain::locale::Locale::parse(&body.0.locale)
-        .ok_or_else(|| ApiError(Error::invalid("locale", "must be zh-CN or en")))?;
-    accounts::set_locale(&ctx, &caller.caller, locale).await?;
+    accounts::set_locale(&ctx, &caller.caller, &body.0.locale).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

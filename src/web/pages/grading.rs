@@ -187,7 +187,7 @@ pub async fn result(page: Page, path: web::Path<i64>) -> Result<HttpResponse, Pa
 
 // ----- item analysis (committee and admins) -----
 
-use crate::services::analysis::{self, AnalysisView, Change, Decision};
+use crate::services::analysis::{self, AnalysisView, Change};
 
 /// One bar of the facility chart, laid out on the server (no script, no
 /// inline style: plain SVG attributes).
@@ -293,21 +293,16 @@ pub async fn review(
     let form: ReviewForm = parse_form(&req, &body)?;
     let exam = path.into_inner();
     let dry_run = form.action == "preview";
-    let outcome = match Decision::parse(&form.decision) {
-        Some(d) => {
-            analysis::review(
-                &page.ctx,
-                page.caller()?,
-                exam,
-                form.question_id,
-                d,
-                &form.reason,
-                dry_run,
-            )
-            .await
-        }
-        None => Err(Error::invalid("decision", "keep or remove")),
-    };
+    let outcome = analysis::review(
+        &page.ctx,
+        page.caller()?,
+        exam,
+        form.question_id,
+        &form.decision,
+        &form.reason,
+        dry_run,
+    )
+    .await;
     match outcome {
         Ok(changes) if dry_run => {
             analysis_page(

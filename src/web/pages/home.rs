@@ -60,7 +60,7 @@ pub async fn switch_language(
     let locale = Locale::parse(&form.lang)
         .ok_or_else(|| PageError(Error::invalid("lang", "must be zh-CN or en")))?;
     if let Some(user) = &page.user {
-        accounts::set_locale(&page.ctx, &user.caller, locale).await?;
+        accounts::set_locale(&page.ctx, &user.caller, locale.as_str()).await?;
     }
     let mut cookie = Cookie::new(LANG_COOKIE, locale.as_str());
     cookie.set_path("/");
