@@ -17,5 +17,6 @@ mod group_commit;
 mod mail;
 mod operations;
 mod referrals;
+mod responses;
 mod security;
 mod training;
