@@ -390,6 +390,20 @@ async fn parameters_that_do_not_parse_are_answered_as_json_after_authentication(
         .unwrap();
     assert_eq!(res.status(), 401);
 
+    // A bad body is answered after authentication too.
+    for (token, status) in [("gkt_not-a-token", 401), (admin.as_str(), 415)] {
+        let res = app
+            .client
+            .post(app.url("/api/v1/people"))
+            .bearer_auth(token)
+            .header("content-type", "text/plain")
+            .body("not json")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status().as_u16(), status);
+    }
+
     // Signed in: 404 with the JSON body naming the parameter.
     for (path, field) in [
         ("/api/v1/people/abc", "id"),
