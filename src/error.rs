@@ -17,6 +17,11 @@ pub enum Error {
     #[error("not found")]
     NotFound,
 
+    /// A path parameter that does not parse (`/people/abc`): it cannot name
+    /// anything, so it is not found, and `field` names the parameter.
+    #[error("{field}: {message}")]
+    BadPath { field: String, message: String },
+
     /// No valid credentials were presented.
     #[error("sign-in required")]
     Unauthenticated,
@@ -95,7 +100,7 @@ impl Error {
         match self {
             Error::Invalid { .. } => "invalid_input",
             Error::Conflict { .. } => "conflict",
-            Error::NotFound => "not_found",
+            Error::NotFound | Error::BadPath { .. } => "not_found",
             Error::Unauthenticated => "unauthenticated",
             Error::BadCredentials => "bad_credentials",
             Error::Forbidden => "forbidden",
@@ -114,7 +119,9 @@ impl Error {
     /// The field (or file line) the error is about, when there is one.
     pub fn field(&self) -> Option<&str> {
         match self {
-            Error::Invalid { field, .. } | Error::Conflict { field, .. } => Some(field),
+            Error::Invalid { field, .. }
+            | Error::Conflict { field, .. }
+            | Error::BadPath { field, .. } => Some(field),
             _ => None,
         }
     }

@@ -179,7 +179,8 @@ fn serve(common: &CommonArgs) -> Result<(), String> {
             .await
             .map_err(|e| e.to_string())?;
         println!(
-            "Gatekeeper listening on {public_url} (port {}, database: {})",
+            "Gatekeeper {} listening on {public_url} (port {}, database: {})",
+            env!("CARGO_PKG_VERSION"),
             app.port(),
             app.ctx().db.backend().name()
         );

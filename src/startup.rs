@@ -52,6 +52,7 @@ impl Application {
             std::time::Duration::from_millis(ctx.settings.tuning.mail_poll_millis),
         );
         jobs::sessions::spawn(ctx.db.clone(), std::time::Duration::from_secs(3600));
+        jobs::idempotency::spawn(ctx.db.clone(), std::time::Duration::from_secs(3600));
         jobs::exams::spawn(
             ctx.db.clone(),
             ctx.versions.clone(),
@@ -104,6 +105,7 @@ fn run(bind: &str, ctx: Ctx) -> Result<(Server, u16)> {
             .app_data(web::PayloadConfig::new(max_body))
             .configure(crate::web::routes)
             .wrap(from_fn(crate::web::session::csrf_cookie))
+            .wrap(from_fn(crate::web::cache_control))
             .wrap(crate::web::security_headers(https))
             .wrap(Compress::default())
             .wrap(from_fn(crate::web::request_span))

@@ -11,6 +11,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::domain::credential::{self, Status};
+use crate::domain::dates;
+use crate::error::Error;
 
 /// A credential the doctor holds, as the gate needs it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -266,11 +268,12 @@ pub fn patient(
         ));
     }
     let sex = Sex::parse(sex.trim()).ok_or(("patient_sex", "must be male or female".into()))?;
-    let birth_date = NaiveDate::parse_from_str(birth_date.trim(), "%Y-%m-%d").map_err(|_| {
-        (
-            "patient_birth_date",
-            "must be a date like 2024-03-01".to_owned(),
-        )
+    let birth_date = dates::parse_day("patient_birth_date", birth_date).map_err(|e| {
+        let message = match e {
+            Error::Invalid { message, .. } => message,
+            other => other.to_string(),
+        };
+        ("patient_birth_date", message)
     })?;
     if birth_date > today {
         return Err(("patient_birth_date", "is in the future".into()));
@@ -493,6 +496,10 @@ mod tests {
                 .0,
             "patient_birth_date"
         );
+        let (field, message) =
+            patient("A", "female", "0000-01-01", "13800001234", today).unwrap_err();
+        assert_eq!(field, "patient_birth_date");
+        assert!(message.contains("1900 and 2200"), "{message}");
         assert_eq!(
             patient("A", "female", "2027-01-01", "13800001234", today)
                 .unwrap_err()

@@ -4,6 +4,7 @@
 pub mod certification;
 pub mod exams;
 pub mod grading;
+pub mod idempotency;
 pub mod mail;
 pub mod sessions;
 pub mod training;

@@ -19,6 +19,7 @@ use crate::config::Tuning;
 use crate::domain::access::Permission;
 use crate::domain::committee::Subject;
 use crate::domain::credential::{self, CredentialNumber, Status, StatusAction};
+use crate::domain::dates;
 use crate::domain::locale::Locale;
 use crate::domain::signing::{self, BadgeInput, Signer, StatusEntry};
 use crate::domain::status_list::{self, Bitstring};
@@ -431,6 +432,9 @@ pub async fn change(
     let reason = required_text("reason", &reason, 2000)?;
     let me = caller.person_id().ok_or(Error::Forbidden)?;
     let now = store::now();
+    if let Change::Suspend { until: Some(t) } = change {
+        dates::time("until", t)?;
+    }
     let until = match change {
         Change::Suspend { until: Some(t) } if t <= utc(now) => {
             return Err(Error::invalid(

@@ -9,6 +9,7 @@ use serde::Serialize;
 
 use crate::domain::access::Permission;
 use crate::domain::banks::{Body, Content, QuestionKind};
+use crate::domain::dates;
 use crate::domain::exams::{self, Accommodation, ReviewPolicy, Schedule};
 use crate::domain::papers::{self, Blueprint, Candidate};
 use crate::domain::pipeline::ExamStage;
@@ -16,6 +17,7 @@ use crate::domain::roles::Role;
 use crate::domain::scoring::{self, Response, ShownAnswer};
 use crate::error::{Error, Result};
 use crate::services::audit::{self, Outcome};
+use crate::services::idempotency::{self, Created, Idempotent, Once};
 use crate::services::{Caller, Ctx, person, require};
 use crate::store::exams::{
     self as store_exams, AttemptRow, ExamRow, ItemRow, NewExam, NewItem, NewRegistration,
@@ -78,7 +80,7 @@ impl VersionCache {
 }
 
 /// What an admin submits to schedule an exam.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize)]
 pub struct ExamInput {
     pub track: String,
     pub title: String,
@@ -144,9 +146,36 @@ fn blueprint_of(exam: &ExamRow) -> Result<Blueprint> {
 /// Schedules an exam after checking its blueprint against the banks: every
 /// cell must have enough questions, or the error names each short cell.
 pub async fn schedule(ctx: &Ctx, caller: &Caller, input: ExamInput) -> Result<ExamRow> {
+    schedule_new(ctx, caller, input, None).await
+}
+
+/// [`schedule`] under an idempotency key: the same exam sent again with the
+/// key within 24 hours schedules nothing and gets the first answer.
+pub async fn schedule_keyed(
+    ctx: &Ctx,
+    caller: &Caller,
+    input: ExamInput,
+    idem: Idempotent<ExamRow>,
+) -> Result<Created<ExamRow>> {
+    require(ctx, caller, Permission::ManageExams).await?;
+    let once = Once::new(caller, idem, "exam_schedule", &input)?;
+    idempotency::run(ctx, Some(once), |once| {
+        schedule_new(ctx, caller, input, once)
+    })
+    .await
+}
+
+async fn schedule_new(
+    ctx: &Ctx,
+    caller: &Caller,
+    input: ExamInput,
+    once: Option<Once<ExamRow>>,
+) -> Result<ExamRow> {
     require(ctx, caller, Permission::ManageExams).await?;
     let title = crate::domain::institutions::required_text("title", &input.title, 200)?;
     let track = crate::domain::institutions::required_text("track", &input.track, 64)?;
+    dates::time("opens_at", input.opens_at)?;
+    dates::time("closes_at", input.closes_at)?;
     let schedule = Schedule::new(
         input.opens_at.naive_utc(),
         input.closes_at.naive_utc(),
@@ -210,6 +239,9 @@ pub async fn schedule(ctx: &Ctx, caller: &Caller, input: ExamInput) -> Result<Ex
                     Outcome::Ok,
                 ),
             )?;
+            if let Some(once) = &once {
+                idempotency::keep(conn, once, &exam)?;
+            }
             Ok(exam)
         })
         .await
@@ -319,6 +351,11 @@ pub async fn register(
         acc.extra_minutes != 0 || acc.opens_at.is_some() || acc.closes_at.is_some();
     if !exams::may_register(is_admin, for_self, with_accommodation) {
         require(ctx, caller, Permission::ManageExams).await?;
+    }
+    for (field, t) in [("opens_at", acc.opens_at), ("closes_at", acc.closes_at)] {
+        if let Some(t) = t {
+            dates::time(field, t)?;
+        }
     }
     let granted = Accommodation::new(
         acc.extra_minutes,

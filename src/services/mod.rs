@@ -14,6 +14,7 @@ pub mod courses;
 pub mod credentials;
 pub mod exams;
 pub mod grading;
+pub mod idempotency;
 pub mod institutions;
 pub mod people;
 pub mod pipeline;

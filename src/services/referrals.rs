@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::domain::access::{Permission, permits};
 use crate::domain::credential::Status;
+use crate::domain::dates;
 use crate::domain::fhir;
 use crate::domain::locale::Locale;
 use crate::domain::referral::{self, DeskAction, GateRefusal, Held, Quality, State, Urgency};
@@ -23,6 +24,7 @@ use crate::error::{Error, Result};
 use crate::mail::{self, Message};
 use crate::services::audit::{self, Outcome};
 use crate::services::credentials::ISSUER_NAME;
+use crate::services::idempotency::{self, Created, Idempotent, Once};
 use crate::services::{Caller, Ctx, grading, person, refuse, require, required_text};
 use crate::store::certification as store_cert;
 use crate::store::referrals::{
@@ -130,10 +132,30 @@ pub async fn save_department(
         .db
         .write(move |conn| {
             let now = store::now();
-            let institution_id = match (input.institution_id, actor.institution_id) {
+            let existing = match id {
+                Some(id) => Some(store_ref::find_department(conn, id)?.ok_or(Error::NotFound)?),
+                None => None,
+            };
+            if let Some(e) = &existing
+                && !is_admin
+                && Some(e.institution_id) != actor.institution_id
+            {
+                return Ok(None);
+            }
+            // A change keeps the department's hospital unless one is named.
+            let named = input
+                .institution_id
+                .or(existing.as_ref().map(|e| e.institution_id));
+            let institution_id = match (named, actor.institution_id) {
                 (Some(i), _) if is_admin => i,
                 (Some(i), Some(own)) if i == own => i,
                 (None, Some(own)) => own,
+                (None, None) if is_admin => {
+                    return Err(Error::invalid(
+                        "institution_id",
+                        "choose the receiving hospital",
+                    ));
+                }
                 _ => return Ok(None),
             };
             let hospital = institutions::find(conn, institution_id)?
@@ -149,14 +171,8 @@ pub async fn save_department(
                 beds,
                 active: input.active,
             };
-            let row = match id {
-                Some(id) => {
-                    let existing = store_ref::find_department(conn, id)?.ok_or(Error::NotFound)?;
-                    if !is_admin && Some(existing.institution_id) != actor.institution_id {
-                        return Ok(None);
-                    }
-                    store_ref::update_department(conn, id, &values, now)
-                }
+            let row = match existing {
+                Some(e) => store_ref::update_department(conn, e.id, &values, now),
                 None => store_ref::insert_department(conn, &values, now),
             }
             .map_err(|e| {
@@ -191,7 +207,7 @@ pub async fn save_department(
 
 // ----- opening a referral -----
 
-#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ReferralInput {
     pub department_id: i64,
     pub patient_name: String,
@@ -226,11 +242,6 @@ fn held_of(rows: &[store_cert::CredentialRow]) -> Vec<Held> {
         .collect()
 }
 
-fn parse_day(field: &'static str, s: &str) -> Result<NaiveDate> {
-    NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
-        .map_err(|_| Error::invalid(field, "must be a date like 2026-12-01"))
-}
-
 /// Books a clinic slot of a locked department on a day, or says why not.
 fn check_slot(
     conn: &mut DbConn,
@@ -251,9 +262,27 @@ fn check_slot(
 
 /// A certified doctor opens a referral. The gate is checked in the same
 /// transaction that writes it; a refusal writes no referral, says why with
-/// a stable code, and is recorded for audit.
-pub async fn open(ctx: &Ctx, caller: &Caller, input: ReferralInput) -> Result<ReferralView> {
+/// a stable code, and is recorded for audit. With an idempotency key, the
+/// same referral sent again creates nothing and gets the first answer.
+pub async fn open(
+    ctx: &Ctx,
+    caller: &Caller,
+    input: ReferralInput,
+    idem: Option<Idempotent<ReferralView>>,
+) -> Result<Created<ReferralView>> {
     require(ctx, caller, Permission::Refer).await?;
+    let once = idem
+        .map(|i| Once::new(caller, i, "referral_open", &input))
+        .transpose()?;
+    idempotency::run(ctx, once, |once| open_new(ctx, caller, input, once)).await
+}
+
+async fn open_new(
+    ctx: &Ctx,
+    caller: &Caller,
+    input: ReferralInput,
+    once: Option<Once<ReferralView>>,
+) -> Result<ReferralView> {
     let me = caller.person_id().ok_or(Error::Forbidden)?;
     let today = Utc::now()
         .with_timezone(&ctx.settings.time_zone)
@@ -276,7 +305,7 @@ pub async fn open(ctx: &Ctx, caller: &Caller, input: ReferralInput) -> Result<Re
     }
     let slot = match input.slot_date.as_deref().map(str::trim) {
         None | Some("") => None,
-        Some(d) => Some(parse_day("slot_date", d)?),
+        Some(d) => Some(dates::parse_day("slot_date", d)?),
     };
     let audit_caller = caller.clone();
     let outcome = ctx
@@ -336,7 +365,11 @@ pub async fn open(ctx: &Ctx, caller: &Caller, input: ReferralInput) -> Result<Re
                 ),
             )?;
             tracing::info!(referral = row.id, department = d.id, "referral opened");
-            Ok(Ok(view_of(conn, row)?))
+            let view = view_of(conn, row)?;
+            if let Some(once) = &once {
+                idempotency::keep(conn, once, &view)?;
+            }
+            Ok(Ok(view))
         })
         .await?;
     match outcome {
@@ -639,7 +672,7 @@ pub async fn desk_step(
                     let to = referral::step(from, DeskAction::Accept).map_err(illegal)?;
                     let day = match slot_date.as_deref().map(str::trim) {
                         Some(s) if !s.is_empty() => {
-                            let day = parse_day("slot_date", s)?;
+                            let day = dates::parse_day("slot_date", s)?;
                             if r.slot_date != Some(day) {
                                 check_slot(conn, &d, day, today)?;
                             }
@@ -916,7 +949,7 @@ pub async fn record_visits(
 ) -> Result<()> {
     require(ctx, caller, Permission::Refer).await?;
     let me = caller.person_id().ok_or(Error::Forbidden)?;
-    let day = parse_day("date", &day)?;
+    let day = dates::parse_day("date", &day)?;
     let today = Utc::now()
         .with_timezone(&ctx.settings.time_zone)
         .date_naive();

@@ -13,8 +13,10 @@ use serde::Serialize;
 
 use crate::domain::access::Permission;
 use crate::domain::banks::{Body, Content};
+use crate::domain::dates;
 use crate::domain::locale::Locale;
 use crate::domain::scoring::{self, ShownAnswer};
+use crate::domain::spreadsheet::Csv;
 use crate::domain::training::{
     self, CourseEvidence, LessonEvidence, ModuleEvidence, QuizCandidate, QuizItem, SignupStatus,
     Todo, TrackEvidence, WorkshopEvidence,
@@ -1018,6 +1020,8 @@ pub struct SessionInput {
 pub async fn schedule_session(ctx: &Ctx, caller: &Caller, input: SessionInput) -> Result<i64> {
     require(ctx, caller, Permission::ManageTraining).await?;
     let by = person(ctx, caller).await?.id;
+    dates::time("starts_at", input.starts_at)?;
+    dates::time("ends_at", input.ends_at)?;
     if input.ends_at <= input.starts_at {
         return Err(Error::invalid("ends_at", "must be after the start"));
     }
@@ -1567,9 +1571,7 @@ pub const CSV_HEADER: [&str; 12] = [
 
 /// Writes records as CSV (the doctor's own export and an institution's).
 pub fn records_csv(records: &[TrainingRecord], tz: chrono_tz::Tz) -> Result<String> {
-    let mut w = csv::Writer::from_writer(Vec::new());
-    let fail = |e: csv::Error| Error::internal(format!("csv: {e}"));
-    w.write_record(CSV_HEADER).map_err(fail)?;
+    let mut w = Csv::new(CSV_HEADER).map_err(Error::internal)?;
     let day = |t: &DateTime<Utc>| t.with_timezone(&tz).format("%Y-%m-%d").to_string();
     for r in records {
         let who = [
@@ -1596,7 +1598,8 @@ pub fn records_csv(records: &[TrainingRecord], tz: chrono_tz::Tz) -> Result<Stri
                 String::new(),
                 if c.complete { "yes" } else { "no" }.to_owned(),
             ];
-            w.write_record(who.iter().chain(row.iter())).map_err(fail)?;
+            w.row(who.iter().chain(row.iter()))
+                .map_err(Error::internal)?;
         }
         for q in &r.quizzes {
             let row = [
@@ -1610,7 +1613,8 @@ pub fn records_csv(records: &[TrainingRecord], tz: chrono_tz::Tz) -> Result<Stri
                 day(&q.submitted_at),
                 String::new(),
             ];
-            w.write_record(who.iter().chain(row.iter())).map_err(fail)?;
+            w.row(who.iter().chain(row.iter()))
+                .map_err(Error::internal)?;
         }
         for ws in &r.workshops {
             let status = match ws.attended {
@@ -1629,11 +1633,9 @@ pub fn records_csv(records: &[TrainingRecord], tz: chrono_tz::Tz) -> Result<Stri
                 day(&ws.starts_at),
                 String::new(),
             ];
-            w.write_record(who.iter().chain(row.iter())).map_err(fail)?;
+            w.row(who.iter().chain(row.iter()))
+                .map_err(Error::internal)?;
         }
     }
-    let bytes = w
-        .into_inner()
-        .map_err(|e| Error::internal(format!("csv: {e}")))?;
-    String::from_utf8(bytes).map_err(Error::internal)
+    w.finish().map_err(Error::internal)
 }

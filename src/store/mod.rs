@@ -11,6 +11,7 @@ pub mod certification;
 pub mod exams;
 pub mod grading;
 pub mod group;
+pub mod idempotency;
 pub mod institutions;
 pub mod outbox;
 pub mod password_tokens;

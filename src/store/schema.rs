@@ -661,6 +661,17 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    idempotency_keys (id) {
+        id -> BigInt,
+        owner -> Text,
+        idem_key -> Text,
+        request_hash -> Text,
+        response -> Text,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(practical_results -> practical_stations (station_id));
 diesel::joinable!(marking_tasks -> attempt_items (attempt_item_id));
 diesel::joinable!(marking_tasks -> exams (exam_id));
@@ -711,4 +722,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     referrals,
     referral_events,
     community_visits,
+    idempotency_keys,
 );

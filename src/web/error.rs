@@ -14,7 +14,7 @@ pub fn status_of(e: &Error) -> StatusCode {
     match e {
         Error::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
         Error::Conflict { .. } => StatusCode::CONFLICT,
-        Error::NotFound => StatusCode::NOT_FOUND,
+        Error::NotFound | Error::BadPath { .. } => StatusCode::NOT_FOUND,
         Error::Unauthenticated | Error::BadCredentials => StatusCode::UNAUTHORIZED,
         Error::Forbidden
         | Error::CsrfRejected
@@ -34,7 +34,9 @@ pub fn status_of(e: &Error) -> StatusCode {
 /// What a person or client may be told. Internal detail stays in the log.
 pub fn public_message(e: &Error) -> String {
     match e {
-        Error::Invalid { message, .. } | Error::Conflict { message, .. } => message.clone(),
+        Error::Invalid { message, .. }
+        | Error::Conflict { message, .. }
+        | Error::BadPath { message, .. } => message.clone(),
         Error::Database(_) | Error::Pool(_) | Error::Internal(_) => {
             "something went wrong on our side; it has been logged".to_owned()
         }

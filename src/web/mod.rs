@@ -21,6 +21,16 @@ use pages::{
 };
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
+    // A page's path or query parameter that does not parse gets the error
+    // page like any other error (the API has its own extractors, see
+    // `api::params`).
+    cfg.app_data(
+        web::PathConfig::default()
+            .error_handler(|_, _| error::PageError(crate::error::Error::NotFound).into()),
+    );
+    cfg.app_data(web::QueryConfig::default().error_handler(|e, _| {
+        error::PageError(crate::error::Error::invalid("query", e.to_string())).into()
+    }));
     cfg.configure(api::routes)
         .service(actix_files::Files::new("/static", static_dir()))
         .route("/", web::get().to(home::home))
@@ -316,6 +326,38 @@ pub async fn request_span(
             Err(e)
         }
     }
+}
+
+/// What a response may be cached as, unless its handler chose: `no-store`
+/// for everything (pages, the API, errors, redirects), so that no browser,
+/// proxy or shared computer keeps a page or an answer with personal or
+/// patient data; `no-cache` (kept, but checked with the server each time)
+/// for `/static/`. Handlers opt in to caching only for what is the same for
+/// everyone and holds no personal data: the JWK set, the status lists, the
+/// OpenAPI document and the issuer's profile (`public, max-age=…`), and
+/// course images (`private`). Defaulting to `no-store` means a new page with
+/// personal data is covered without anyone remembering to say so.
+pub fn cache_policy(path: &str) -> &'static str {
+    if path.starts_with("/static/") {
+        "no-cache"
+    } else {
+        "no-store"
+    }
+}
+
+/// Middleware: sets [`cache_policy`] on every response whose handler did not
+/// set `Cache-Control` itself.
+pub async fn cache_control(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let mut res = next.call(req).await?;
+    if !res.headers().contains_key(header::CACHE_CONTROL) {
+        let policy = cache_policy(res.request().path());
+        res.headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static(policy));
+    }
+    Ok(res)
 }
 
 /// Headers on every response: a CSP without inline script, no framing, no

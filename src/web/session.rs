@@ -262,13 +262,18 @@ impl FromRequest for ApiCaller {
 
     fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
         let req = req.clone();
-        Box::pin(async move {
-            let ctx = ctx_of(&req)?;
-            let token = bearer_token(&req).ok_or(ApiError(Error::Unauthenticated))?;
-            let caller = auth::bearer_caller(&ctx, &token, client_ip(&req))
-                .await?
-                .ok_or(ApiError(Error::Unauthenticated))?;
-            Ok(ApiCaller { caller, token })
-        })
+        Box::pin(async move { ApiCaller::authenticate(&req).await })
+    }
+}
+
+impl ApiCaller {
+    /// The caller of `req` by its bearer token, or 401.
+    pub async fn authenticate(req: &HttpRequest) -> Result<ApiCaller, ApiError> {
+        let ctx = ctx_of(req)?;
+        let token = bearer_token(req).ok_or(ApiError(Error::Unauthenticated))?;
+        let caller = auth::bearer_caller(&ctx, &token, client_ip(req))
+            .await?
+            .ok_or(ApiError(Error::Unauthenticated))?;
+        Ok(ApiCaller { caller, token })
     }
 }

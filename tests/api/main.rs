@@ -19,5 +19,6 @@ mod group_commit;
 mod mail;
 mod operations;
 mod referrals;
+mod responses;
 mod security;
 mod training;

@@ -25,20 +25,20 @@ on_both_databases!(
     the_desk_works_in_the_pages,
 );
 
-struct Channel {
-    admin: String,
-    doctor_id: i64,
-    doctor: String,
-    members: Vec<String>,
-    number: String,
-    desk: String,
-    department: i64,
-    hospital: i64,
+pub(crate) struct Channel {
+    pub(crate) admin: String,
+    pub(crate) doctor_id: i64,
+    pub(crate) doctor: String,
+    pub(crate) members: Vec<String>,
+    pub(crate) number: String,
+    pub(crate) desk: String,
+    pub(crate) department: i64,
+    pub(crate) hospital: i64,
 }
 
 /// A certified doctor, the Children's Hospital desk and its paediatric
 /// department with 2 reserved slots a day and 1 bed.
-async fn channel(app: &TestApp) -> Channel {
+pub(crate) async fn channel(app: &TestApp) -> Channel {
     // Boxed: the journey is a large future for a test thread's stack.
     let (admin, doctor_id, doctor, members, number) = Box::pin(certify(app)).await;
     let (_, list) = app

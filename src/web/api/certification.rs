@@ -16,6 +16,7 @@ use crate::services::committee::{self, Dossier, QueueLine, TrackPolicy};
 use crate::services::credentials::{self, Change, ChangeResult, CredentialView, PublicView};
 use crate::services::pipeline::{self, CaseLine, CaseView, Funnel};
 use crate::web::api::json::Json;
+use crate::web::api::params::{ApiPath, ApiQuery};
 use crate::web::error::{ApiError, ErrorBody};
 use crate::web::session::{ApiCaller, client_ip};
 
@@ -62,21 +63,21 @@ pub struct CasesQuery {
 /// Every case (committee and admins).
 #[utoipa::path(get, path = "/api/v1/cases", tag = "certification", security(("bearer" = [])), params(CasesQuery),
     responses((status = 200, body = [CaseLine]), (status = 403, body = ErrorBody)))]
-pub async fn cases(ctx: web::Data<Ctx>, caller: ApiCaller, q: web::Query<CasesQuery>) -> ApiResult {
+pub async fn cases(ctx: web::Data<Ctx>, caller: ApiCaller, q: ApiQuery<CasesQuery>) -> ApiResult {
     Ok(HttpResponse::Ok().json(pipeline::cases(&ctx, &caller.caller, q.into_inner().track).await?))
 }
 
 /// One case: its doctor's own, or any for the committee and admins.
 #[utoipa::path(get, path = "/api/v1/cases/{id}", tag = "certification", security(("bearer" = [])),
     params(("id" = i64, Path)), responses((status = 200, body = CaseView), (status = 403, body = ErrorBody)))]
-pub async fn case(ctx: web::Data<Ctx>, caller: ApiCaller, id: web::Path<i64>) -> ApiResult {
+pub async fn case(ctx: web::Data<Ctx>, caller: ApiCaller, id: ApiPath<i64>) -> ApiResult {
     Ok(HttpResponse::Ok().json(pipeline::case(&ctx, &caller.caller, id.into_inner()).await?))
 }
 
 /// The funnel of a track: cases reaching, at and passing each stage.
 #[utoipa::path(get, path = "/api/v1/tracks/{key}/funnel", tag = "certification", security(("bearer" = [])),
     params(("key" = String, Path)), responses((status = 200, body = Funnel), (status = 403, body = ErrorBody)))]
-pub async fn funnel(ctx: web::Data<Ctx>, caller: ApiCaller, key: web::Path<String>) -> ApiResult {
+pub async fn funnel(ctx: web::Data<Ctx>, caller: ApiCaller, key: ApiPath<String>) -> ApiResult {
     Ok(HttpResponse::Ok().json(pipeline::funnel(&ctx, &caller.caller, key.into_inner()).await?))
 }
 
@@ -91,7 +92,7 @@ pub async fn queue(ctx: web::Data<Ctx>, caller: ApiCaller) -> ApiResult {
 /// marks with examiners' comments, appeals, practicals; votes once decided.
 #[utoipa::path(get, path = "/api/v1/cases/{id}/dossier", tag = "certification", security(("bearer" = [])),
     params(("id" = i64, Path)), responses((status = 200, body = Dossier), (status = 403, body = ErrorBody)))]
-pub async fn dossier(ctx: web::Data<Ctx>, caller: ApiCaller, id: web::Path<i64>) -> ApiResult {
+pub async fn dossier(ctx: web::Data<Ctx>, caller: ApiCaller, id: ApiPath<i64>) -> ApiResult {
     Ok(HttpResponse::Ok().json(committee::dossier(&ctx, &caller.caller, id.into_inner()).await?))
 }
 
@@ -108,7 +109,7 @@ pub struct VoteBody {
 pub async fn vote(
     ctx: web::Data<Ctx>,
     caller: ApiCaller,
-    id: web::Path<i64>,
+    id: ApiPath<i64>,
     body: Json<VoteBody>,
 ) -> ApiResult {
     let b = body.0;
@@ -119,11 +120,7 @@ pub async fn vote(
 /// A track's policy.
 #[utoipa::path(get, path = "/api/v1/tracks/{key}/policy", tag = "certification", security(("bearer" = [])),
     params(("key" = String, Path)), responses((status = 200, body = TrackPolicy), (status = 403, body = ErrorBody)))]
-pub async fn get_policy(
-    ctx: web::Data<Ctx>,
-    caller: ApiCaller,
-    key: web::Path<String>,
-) -> ApiResult {
+pub async fn get_policy(ctx: web::Data<Ctx>, caller: ApiCaller, key: ApiPath<String>) -> ApiResult {
     Ok(HttpResponse::Ok().json(committee::policy(&ctx, &caller.caller, key.into_inner()).await?))
 }
 
@@ -133,7 +130,7 @@ pub async fn get_policy(
 pub async fn set_policy(
     ctx: web::Data<Ctx>,
     caller: ApiCaller,
-    key: web::Path<String>,
+    key: ApiPath<String>,
     body: Json<TrackPolicy>,
 ) -> ApiResult {
     Ok(HttpResponse::Ok()
@@ -160,7 +157,7 @@ pub async fn all_credentials(ctx: web::Data<Ctx>, caller: ApiCaller) -> ApiResul
 pub async fn credential(
     ctx: web::Data<Ctx>,
     caller: ApiCaller,
-    number: web::Path<String>,
+    number: ApiPath<String>,
 ) -> ApiResult {
     Ok(HttpResponse::Ok()
         .json(credentials::credential(&ctx, &caller.caller, number.into_inner()).await?))
@@ -169,11 +166,7 @@ pub async fn credential(
 /// The signed Open Badges 3.0 credential, a JWT (`application/vc+jwt`).
 #[utoipa::path(get, path = "/api/v1/credentials/{number}/signed", tag = "certification", security(("bearer" = [])),
     params(("number" = String, Path)), responses((status = 200, body = String, content_type = "application/vc+jwt"), (status = 403, body = ErrorBody)))]
-pub async fn signed(
-    ctx: web::Data<Ctx>,
-    caller: ApiCaller,
-    number: web::Path<String>,
-) -> ApiResult {
+pub async fn signed(ctx: web::Data<Ctx>, caller: ApiCaller, number: ApiPath<String>) -> ApiResult {
     let jwt = credentials::signed(&ctx, &caller.caller, number.into_inner()).await?;
     Ok(HttpResponse::Ok()
         .content_type("application/vc+jwt")
@@ -198,7 +191,7 @@ pub struct StatusBody {
 pub async fn change_status(
     ctx: web::Data<Ctx>,
     caller: ApiCaller,
-    number: web::Path<String>,
+    number: ApiPath<String>,
     body: Json<StatusBody>,
 ) -> ApiResult {
     let b = body.0;
@@ -223,7 +216,7 @@ pub async fn change_status(
 /// holder, track, institution, dates and the status in plain words.
 #[utoipa::path(get, path = "/api/v1/verify/{number}", tag = "certification",
     params(("number" = String, Path)), responses((status = 200, body = PublicView), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody), (status = 429, body = ErrorBody)))]
-pub async fn verify(ctx: web::Data<Ctx>, req: HttpRequest, number: web::Path<String>) -> ApiResult {
+pub async fn verify(ctx: web::Data<Ctx>, req: HttpRequest, number: ApiPath<String>) -> ApiResult {
     Ok(HttpResponse::Ok()
         .json(credentials::verify(&ctx, client_ip(&req), number.into_inner()).await?))
 }

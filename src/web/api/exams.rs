@@ -12,8 +12,11 @@ use crate::domain::scoring::ShownAnswer;
 use crate::error::Error;
 use crate::services::Ctx;
 use crate::services::exams::{self, AccommodationInput, AttemptView, ExamInput, SaveAck};
+use crate::services::idempotency::Idempotent;
 use crate::store::exams::{ExamRow, RegistrationRow};
+use crate::web::api::created;
 use crate::web::api::json::Json;
+use crate::web::api::params::{ApiPath, IdempotencyHeader};
 use crate::web::error::{ApiError, ErrorBody};
 use crate::web::session::{ApiCaller, bearer_token, client_ip};
 
@@ -157,38 +160,52 @@ pub struct Predrawn {
     pub drawn: usize,
 }
 
-/// Schedules an exam; the blueprint is checked against the banks.
+/// Schedules an exam; the blueprint is checked against the banks. With an
+/// `Idempotency-Key`, the same exam sent again within 24 hours schedules
+/// nothing and gets the first answer (`Idempotent-Replayed: true`); another
+/// request with that key is refused (422, `field` = `Idempotency-Key`).
 #[utoipa::path(post, path = "/api/v1/exams", tag = "exams", security(("bearer" = [])), request_body = ExamBody,
-    responses((status = 201, body = Exam), (status = 422, body = ErrorBody), (status = 403, body = ErrorBody)))]
+    params(("Idempotency-Key" = Option<String>, Header, description = "Your key for this create (1 to 255 visible ASCII characters, e.g. a UUID); kept 24 hours")),
+    responses((status = 201, body = Exam, headers(("Idempotent-Replayed" = String, description = "`true` when this is the first answer to the same request and key, replayed"))),
+        (status = 422, body = ErrorBody), (status = 403, body = ErrorBody)))]
 pub async fn schedule_exam(
     ctx: web::Data<Ctx>,
     caller: ApiCaller,
+    key: IdempotencyHeader,
     body: Json<ExamBody>,
 ) -> ApiResult {
     let b = body.0;
-    let exam = exams::schedule(
-        &ctx,
-        &caller.caller,
-        ExamInput {
-            track: b.track,
-            title: b.title,
-            opens_at: b.opens_at,
-            closes_at: b.closes_at,
-            duration_minutes: b.duration_minutes,
-            pass_mark: b.pass_mark,
-            attempts_allowed: b.attempts_allowed,
-            waiting_days: b.waiting_days,
-            review_policy: b.review_policy,
-            blueprint: b.blueprint,
-            grace_seconds: b.grace_seconds,
-            marking_tolerance: b.marking_tolerance,
-            marking_days: b.marking_days,
-            appeal_days: b.appeal_days,
-            stage: b.stage,
-        },
-    )
-    .await?;
-    Ok(HttpResponse::Created().json(Exam::from(exam)))
+    let input = ExamInput {
+        track: b.track,
+        title: b.title,
+        opens_at: b.opens_at,
+        closes_at: b.closes_at,
+        duration_minutes: b.duration_minutes,
+        pass_mark: b.pass_mark,
+        attempts_allowed: b.attempts_allowed,
+        waiting_days: b.waiting_days,
+        review_policy: b.review_policy,
+        blueprint: b.blueprint,
+        grace_seconds: b.grace_seconds,
+        marking_tolerance: b.marking_tolerance,
+        marking_days: b.marking_days,
+        appeal_days: b.appeal_days,
+        stage: b.stage,
+    };
+    match key.0 {
+        Some(key) => {
+            let idem = Idempotent {
+                key,
+                render: |row: &ExamRow| serde_json::to_string(&Exam::from(row.clone())),
+            };
+            let outcome = exams::schedule_keyed(&ctx, &caller.caller, input, idem).await?;
+            Ok(created(outcome, Exam::from))
+        }
+        None => {
+            let exam = exams::schedule(&ctx, &caller.caller, input).await?;
+            Ok(HttpResponse::Created().json(Exam::from(exam)))
+        }
+    }
 }
 
 /// Exams: all of them for admins, one's own registrations for candidates.
@@ -205,7 +222,7 @@ pub async fn list_exams(ctx: web::Data<Ctx>, caller: ApiCaller) -> ApiResult {
 pub async fn register(
     ctx: web::Data<Ctx>,
     caller: ApiCaller,
-    id: web::Path<i64>,
+    id: ApiPath<i64>,
     body: Json<RegistrationBody>,
 ) -> ApiResult {
     let b = body.0;
@@ -227,7 +244,7 @@ pub async fn register(
 /// Draws every registered candidate's paper ahead of the opening.
 #[utoipa::path(post, path = "/api/v1/exams/{id}/predraw", tag = "exams", security(("bearer" = [])),
     params(("id" = i64, Path)), responses((status = 200, body = Predrawn), (status = 403, body = ErrorBody)))]
-pub async fn predraw(ctx: web::Data<Ctx>, caller: ApiCaller, id: web::Path<i64>) -> ApiResult {
+pub async fn predraw(ctx: web::Data<Ctx>, caller: ApiCaller, id: ApiPath<i64>) -> ApiResult {
     let drawn = exams::predraw(&ctx, &caller.caller, id.into_inner()).await?;
     Ok(HttpResponse::Ok().json(Predrawn { drawn }))
 }
@@ -246,7 +263,7 @@ fn taker(req: &HttpRequest) -> Result<exams::Taker<'static>, ApiError> {
 /// Starts the caller's attempt, or returns the one under way (idempotent).
 #[utoipa::path(post, path = "/api/v1/exams/{id}/attempts", tag = "exams", security(("bearer" = [])),
     params(("id" = i64, Path)), responses((status = 200, body = AttemptView), (status = 409, body = ErrorBody)))]
-pub async fn start_attempt(ctx: web::Data<Ctx>, req: HttpRequest, id: web::Path<i64>) -> ApiResult {
+pub async fn start_attempt(ctx: web::Data<Ctx>, req: HttpRequest, id: ApiPath<i64>) -> ApiResult {
     let view = exams::start(&ctx, taker(&req)?, id.into_inner()).await?;
     Ok(HttpResponse::Ok().json(view))
 }
@@ -254,7 +271,7 @@ pub async fn start_attempt(ctx: web::Data<Ctx>, req: HttpRequest, id: web::Path<
 /// The caller's attempt with saved answers and the time left; never the key.
 #[utoipa::path(get, path = "/api/v1/attempts/{id}", tag = "exams", security(("bearer" = [])),
     params(("id" = i64, Path)), responses((status = 200, body = AttemptView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
-pub async fn get_attempt(ctx: web::Data<Ctx>, caller: ApiCaller, id: web::Path<i64>) -> ApiResult {
+pub async fn get_attempt(ctx: web::Data<Ctx>, caller: ApiCaller, id: ApiPath<i64>) -> ApiResult {
     let view = exams::get(&ctx, &caller.caller, id.into_inner()).await?;
     Ok(HttpResponse::Ok().json(view))
 }
@@ -266,7 +283,7 @@ pub async fn get_attempt(ctx: web::Data<Ctx>, caller: ApiCaller, id: web::Path<i
 pub async fn save_answer(
     ctx: web::Data<Ctx>,
     req: HttpRequest,
-    path: web::Path<(i64, i32)>,
+    path: ApiPath<(i64, i32)>,
     body: Json<AnswerBody>,
 ) -> ApiResult {
     let (id, position) = path.into_inner();
@@ -278,11 +295,7 @@ pub async fn save_answer(
 /// Submits the attempt (idempotent).
 #[utoipa::path(post, path = "/api/v1/attempts/{id}/submit", tag = "exams", security(("bearer" = [])),
     params(("id" = i64, Path)), responses((status = 200, body = AttemptView), (status = 403, body = ErrorBody)))]
-pub async fn submit_attempt(
-    ctx: web::Data<Ctx>,
-    req: HttpRequest,
-    id: web::Path<i64>,
-) -> ApiResult {
+pub async fn submit_attempt(ctx: web::Data<Ctx>, req: HttpRequest, id: ApiPath<i64>) -> ApiResult {
     let view = exams::submit(&ctx, taker(&req)?, id.into_inner()).await?;
     Ok(HttpResponse::Ok().json(view))
 }

@@ -8,6 +8,7 @@ use utoipa::ToSchema;
 use crate::services::Ctx;
 use crate::services::grading::{self, CriterionMark, MarkingStatus, Queue, ResultView, TaskView};
 use crate::web::api::json::Json;
+use crate::web::api::params::{ApiPath, ApiQuery};
 use crate::web::error::{ApiError, ErrorBody};
 use crate::web::session::ApiCaller;
 
@@ -23,7 +24,7 @@ pub async fn queue(ctx: web::Data<Ctx>, caller: ApiCaller) -> ApiResult {
 /// the attempt's code (never the candidate), with one's own marks only.
 #[utoipa::path(get, path = "/api/v1/marking/{id}", tag = "grading", security(("bearer" = [])),
     params(("id" = i64, Path)), responses((status = 200, body = TaskView), (status = 403, body = ErrorBody)))]
-pub async fn task(ctx: web::Data<Ctx>, caller: ApiCaller, id: web::Path<i64>) -> ApiResult {
+pub async fn task(ctx: web::Data<Ctx>, caller: ApiCaller, id: ApiPath<i64>) -> ApiResult {
     Ok(HttpResponse::Ok().json(grading::task(&ctx, &caller.caller, id.into_inner()).await?))
 }
 
@@ -40,7 +41,7 @@ pub struct MarksBody {
 pub async fn submit(
     ctx: web::Data<Ctx>,
     caller: ApiCaller,
-    id: web::Path<i64>,
+    id: ApiPath<i64>,
     body: Json<MarksBody>,
 ) -> ApiResult {
     grading::submit_marks(&ctx, &caller.caller, id.into_inner(), body.0.marks).await?;
@@ -50,7 +51,7 @@ pub async fn submit(
 /// Marking progress of an exam (admins).
 #[utoipa::path(get, path = "/api/v1/exams/{id}/marking", tag = "grading", security(("bearer" = [])),
     params(("id" = i64, Path)), responses((status = 200, body = MarkingStatus), (status = 403, body = ErrorBody)))]
-pub async fn status(ctx: web::Data<Ctx>, caller: ApiCaller, id: web::Path<i64>) -> ApiResult {
+pub async fn status(ctx: web::Data<Ctx>, caller: ApiCaller, id: ApiPath<i64>) -> ApiResult {
     Ok(HttpResponse::Ok()
         .json(grading::marking_status(&ctx, &caller.caller, id.into_inner()).await?))
 }
@@ -58,7 +59,7 @@ pub async fn status(ctx: web::Data<Ctx>, caller: ApiCaller, id: web::Path<i64>) 
 /// Releases the results (the exam's owner; refused while marking is incomplete).
 #[utoipa::path(post, path = "/api/v1/exams/{id}/release", tag = "grading", security(("bearer" = [])),
     params(("id" = i64, Path)), responses((status = 204), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
-pub async fn release(ctx: web::Data<Ctx>, caller: ApiCaller, id: web::Path<i64>) -> ApiResult {
+pub async fn release(ctx: web::Data<Ctx>, caller: ApiCaller, id: ApiPath<i64>) -> ApiResult {
     grading::release(&ctx, &caller.caller, id.into_inner()).await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -66,7 +67,7 @@ pub async fn release(ctx: web::Data<Ctx>, caller: ApiCaller, id: web::Path<i64>)
 /// One's own result, once released, as the exam's review policy allows.
 #[utoipa::path(get, path = "/api/v1/attempts/{id}/result", tag = "grading", security(("bearer" = [])),
     params(("id" = i64, Path)), responses((status = 200, body = ResultView), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
-pub async fn result(ctx: web::Data<Ctx>, caller: ApiCaller, id: web::Path<i64>) -> ApiResult {
+pub async fn result(ctx: web::Data<Ctx>, caller: ApiCaller, id: ApiPath<i64>) -> ApiResult {
     Ok(HttpResponse::Ok().json(grading::result(&ctx, &caller.caller, id.into_inner()).await?))
 }
 
@@ -74,7 +75,7 @@ pub async fn result(ctx: web::Data<Ctx>, caller: ApiCaller, id: web::Path<i64>) 
 /// are opened for review.
 #[utoipa::path(get, path = "/api/v1/exams/{id}/analysis", tag = "grading", security(("bearer" = [])),
     params(("id" = i64, Path)), responses((status = 200, body = crate::services::analysis::AnalysisView), (status = 403, body = ErrorBody)))]
-pub async fn analysis(ctx: web::Data<Ctx>, caller: ApiCaller, id: web::Path<i64>) -> ApiResult {
+pub async fn analysis(ctx: web::Data<Ctx>, caller: ApiCaller, id: ApiPath<i64>) -> ApiResult {
     Ok(HttpResponse::Ok()
         .json(crate::services::analysis::analysis(&ctx, &caller.caller, id.into_inner()).await?))
 }
@@ -98,7 +99,7 @@ pub struct ReviewBody {
 pub async fn review(
     ctx: web::Data<Ctx>,
     caller: ApiCaller,
-    path: web::Path<(i64, i64)>,
+    path: ApiPath<(i64, i64)>,
     body: Json<ReviewBody>,
 ) -> ApiResult {
     use crate::services::analysis;
@@ -132,7 +133,7 @@ pub struct AppealBody {
 pub async fn appeal(
     ctx: web::Data<Ctx>,
     caller: ApiCaller,
-    id: web::Path<i64>,
+    id: ApiPath<i64>,
     body: Json<AppealBody>,
 ) -> ApiResult {
     let b = body.0;
@@ -159,7 +160,7 @@ pub async fn reveal(ctx: web::Data<Ctx>, caller: ApiCaller, body: Json<RevealBod
 /// Opens a round of modified-Angoff standard setting for an exam.
 #[utoipa::path(post, path = "/api/v1/exams/{id}/standard-settings", tag = "grading", security(("bearer" = [])),
     params(("id" = i64, Path)), responses((status = 201, body = grading::SettingView), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
-pub async fn open_setting(ctx: web::Data<Ctx>, caller: ApiCaller, id: web::Path<i64>) -> ApiResult {
+pub async fn open_setting(ctx: web::Data<Ctx>, caller: ApiCaller, id: ApiPath<i64>) -> ApiResult {
     Ok(HttpResponse::Created()
         .json(grading::open_setting(&ctx, &caller.caller, id.into_inner()).await?))
 }
@@ -167,7 +168,7 @@ pub async fn open_setting(ctx: web::Data<Ctx>, caller: ApiCaller, id: web::Path<
 /// A standard setting with the questions to rate and the caller's ratings.
 #[utoipa::path(get, path = "/api/v1/standard-settings/{id}", tag = "grading", security(("bearer" = [])),
     params(("id" = i64, Path)), responses((status = 200, body = grading::SettingView), (status = 403, body = ErrorBody)))]
-pub async fn get_setting(ctx: web::Data<Ctx>, caller: ApiCaller, id: web::Path<i64>) -> ApiResult {
+pub async fn get_setting(ctx: web::Data<Ctx>, caller: ApiCaller, id: ApiPath<i64>) -> ApiResult {
     Ok(HttpResponse::Ok().json(grading::get_setting(&ctx, &caller.caller, id.into_inner()).await?))
 }
 
@@ -191,7 +192,7 @@ pub struct RatingsBody {
 pub async fn rate(
     ctx: web::Data<Ctx>,
     caller: ApiCaller,
-    id: web::Path<i64>,
+    id: ApiPath<i64>,
     body: Json<RatingsBody>,
 ) -> ApiResult {
     let ratings = body
@@ -210,7 +211,7 @@ pub async fn rate(
 pub async fn approve_setting(
     ctx: web::Data<Ctx>,
     caller: ApiCaller,
-    id: web::Path<i64>,
+    id: ApiPath<i64>,
 ) -> ApiResult {
     Ok(HttpResponse::Ok()
         .json(grading::approve_setting(&ctx, &caller.caller, id.into_inner()).await?))
@@ -261,7 +262,7 @@ pub struct PracticalBody {
 pub async fn record_practical(
     ctx: web::Data<Ctx>,
     caller: ApiCaller,
-    id: web::Path<i64>,
+    id: ApiPath<i64>,
     body: Json<PracticalBody>,
 ) -> ApiResult {
     let b = body.0;
@@ -287,7 +288,7 @@ pub struct PersonQuery {
 pub async fn practicals(
     ctx: web::Data<Ctx>,
     caller: ApiCaller,
-    query: web::Query<PersonQuery>,
+    query: ApiQuery<PersonQuery>,
 ) -> ApiResult {
     Ok(HttpResponse::Ok().json(grading::practicals(&ctx, &caller.caller, query.person_id).await?))
 }
@@ -298,7 +299,7 @@ pub async fn practicals(
 pub async fn question_history(
     ctx: web::Data<Ctx>,
     caller: ApiCaller,
-    id: web::Path<i64>,
+    id: ApiPath<i64>,
 ) -> ApiResult {
     Ok(HttpResponse::Ok().json(
         crate::services::analysis::question_history(&ctx, &caller.caller, id.into_inner()).await?,

@@ -1,6 +1,8 @@
 //! The JSON body extractor of the API: checks the content type, enforces the
 //! size limit while reading, and reports a bad member by its path
-//! (`roles[1]`, `email`) rather than by line and column.
+//! (`roles[1]`, `email`) rather than by line and column. When the request
+//! carries a bearer token, a bad body is answered only once the token is
+//! known good (401 otherwise).
 
 use std::future::Future;
 use std::pin::Pin;
@@ -13,6 +15,7 @@ use serde::de::DeserializeOwned;
 use crate::error::Error;
 use crate::services::Ctx;
 use crate::web::error::ApiError;
+use crate::web::session::{ApiCaller, bearer_token};
 
 pub struct Json<T>(pub T);
 
@@ -41,26 +44,48 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.parse::<usize>().ok());
         let mut payload = payload.take();
+        let req = req.clone();
         Box::pin(async move {
-            if !is_json {
-                return Err(ApiError(Error::UnsupportedMediaType {
-                    expected: "application/json",
-                }));
-            }
-            if declared.is_some_and(|n| n > limit) {
-                return Err(ApiError(Error::TooLarge { limit }));
-            }
-            let mut body = web::BytesMut::new();
-            while let Some(chunk) = payload.next().await {
-                let chunk = chunk.map_err(|e| ApiError(Error::Malformed(e.to_string())))?;
-                if body.len() + chunk.len() > limit {
-                    return Err(ApiError(Error::TooLarge { limit }));
+            let read = read_body(is_json, declared, limit, &mut payload).await;
+            match read.and_then(|body| parse(&body).map_err(ApiError)) {
+                Ok(v) => Ok(Json(v)),
+                // Like every error of a request that carries a token, after
+                // authentication (see `web::api::params`): a bad token is
+                // 401 whatever the body.
+                Err(e) => {
+                    if bearer_token(&req).is_some() {
+                        ApiCaller::authenticate(&req).await?;
+                    }
+                    Err(e)
                 }
-                body.extend_from_slice(&chunk);
             }
-            parse(&body).map(Json).map_err(ApiError)
         })
     }
+}
+
+async fn read_body(
+    is_json: bool,
+    declared: Option<usize>,
+    limit: usize,
+    payload: &mut actix_web::dev::Payload,
+) -> Result<web::BytesMut, ApiError> {
+    if !is_json {
+        return Err(ApiError(Error::UnsupportedMediaType {
+            expected: "application/json",
+        }));
+    }
+    if declared.is_some_and(|n| n > limit) {
+        return Err(ApiError(Error::TooLarge { limit }));
+    }
+    let mut body = web::BytesMut::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|e| ApiError(Error::Malformed(e.to_string())))?;
+        if body.len() + chunk.len() > limit {
+            return Err(ApiError(Error::TooLarge { limit }));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
 }
 
 /// Syntax errors are 400 (malformed); a well-formed body with a wrong or

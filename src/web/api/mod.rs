@@ -8,6 +8,7 @@ pub mod certification;
 pub mod exams;
 pub mod grading;
 pub mod json;
+pub mod params;
 pub mod referrals;
 pub mod training;
 mod types;
@@ -22,6 +23,7 @@ use crate::services::{Ctx, accounts, api_tokens, auth, institutions, people};
 use crate::web::error::{ApiError, ErrorBody};
 use crate::web::session::{ApiCaller, client_ip};
 use json::Json;
+use params::ApiPath;
 pub use types::*;
 
 type ApiResult = Result<HttpResponse, ApiError>;
@@ -247,20 +249,35 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     );
 }
 
+/// The answer to a create that honours `Idempotency-Key`: 201 with what was
+/// created (as `body` writes it), or, for the same request sent again, 201
+/// with the first answer's very body and `Idempotent-Replayed: true`.
+pub fn created<V, B: serde::Serialize>(
+    outcome: crate::services::idempotency::Created<V>,
+    body: impl FnOnce(V) -> B,
+) -> HttpResponse {
+    match outcome {
+        crate::services::idempotency::Created::New(v) => HttpResponse::Created().json(body(v)),
+        crate::services::idempotency::Created::Replayed(kept) => HttpResponse::Created()
+            .content_type(actix_web::http::header::ContentType::json())
+            .insert_header(("Idempotent-Replayed", "true"))
+            .body(kept),
+    }
+}
+
 async fn not_found() -> ApiResult {
     Err(ApiError(Error::NotFound))
 }
 
-/// Liveness and which database the server runs on.
+/// Whether the server is up and its database answers: `{"status":"ok"}`
+/// (or 503 `unavailable`), for anyone, and nothing more. Which database and
+/// release run is for operators: the start-up line and the log say it.
 #[utoipa::path(get, path = "/api/v1/health", tag = "system",
     responses((status = 200, body = Health), (status = 503, body = Health)))]
 pub async fn health(ctx: web::Data<Ctx>) -> HttpResponse {
-    let database = ctx.db.backend().name().to_owned();
     let reachable = ctx.db.read(crate::store::ping).await.is_ok();
     let body = Health {
         status: if reachable { "ok" } else { "unavailable" }.to_owned(),
-        database,
-        version: env!("CARGO_PKG_VERSION").to_owned(),
     };
     if reachable {
         HttpResponse::Ok().json(body)
@@ -272,7 +289,13 @@ pub async fn health(ctx: web::Data<Ctx>) -> HttpResponse {
 /// This document.
 #[utoipa::path(get, path = "/api/v1/openapi.json", tag = "system", responses((status = 200, description = "OpenAPI 3 document")))]
 pub async fn openapi_json() -> HttpResponse {
-    HttpResponse::Ok().json(ApiDoc::openapi())
+    // The same for everyone and changed only by a new release: cacheable.
+    HttpResponse::Ok()
+        .insert_header((
+            actix_web::http::header::CACHE_CONTROL,
+            "public, max-age=3600",
+        ))
+        .json(ApiDoc::openapi())
 }
 
 /// A personal bearer token (valid one hour) for a person's own scripts.
@@ -287,13 +310,11 @@ pub async fn issue_token(
     let body = body.0;
     let issued =
         auth::issue_personal_token(&ctx, body.email, body.password, client_ip(&req)).await?;
-    Ok(HttpResponse::Created()
-        .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))
-        .json(TokenResponse {
-            token: issued.token,
-            token_type: "Bearer".to_owned(),
-            expires_at: issued.expires_at.map(|t| t.and_utc()),
-        }))
+    Ok(HttpResponse::Created().json(TokenResponse {
+        token: issued.token,
+        token_type: "Bearer".to_owned(),
+        expires_at: issued.expires_at.map(|t| t.and_utc()),
+    }))
 }
 
 /// Revokes the personal token this request is made with (sign out). An
@@ -381,7 +402,7 @@ pub async fn create_institution(
 pub async fn get_institution(
     ctx: web::Data<Ctx>,
     caller: ApiCaller,
-    id: web::Path<i64>,
+    id: ApiPath<i64>,
 ) -> ApiResult {
     let row = institutions::get(&ctx, &caller.caller, id.into_inner()).await?;
     Ok(HttpResponse::Ok().json(Institution::from(row)))
@@ -392,7 +413,7 @@ pub async fn get_institution(
 pub async fn update_institution(
     ctx: web::Data<Ctx>,
     caller: ApiCaller,
-    id: web::Path<i64>,
+    id: ApiPath<i64>,
     body: Json<InstitutionBody>,
 ) -> ApiResult {
     let row = institutions::update(&ctx, &caller.caller, id.into_inner(), body.0.into()).await?;
@@ -420,7 +441,7 @@ pub async fn create_person(
 
 #[utoipa::path(get, path = "/api/v1/people/{id}", tag = "people", security(("bearer" = [])),
     params(("id" = i64, Path)), responses((status = 200, body = Person), (status = 404, body = ErrorBody)))]
-pub async fn get_person(ctx: web::Data<Ctx>, caller: ApiCaller, id: web::Path<i64>) -> ApiResult {
+pub async fn get_person(ctx: web::Data<Ctx>, caller: ApiCaller, id: ApiPath<i64>) -> ApiResult {
     let view = people::get(&ctx, &caller.caller, id.into_inner()).await?;
     Ok(HttpResponse::Ok().json(Person::from(view)))
 }
@@ -430,7 +451,7 @@ pub async fn get_person(ctx: web::Data<Ctx>, caller: ApiCaller, id: web::Path<i6
 pub async fn update_person(
     ctx: web::Data<Ctx>,
     caller: ApiCaller,
-    id: web::Path<i64>,
+    id: ApiPath<i64>,
     body: Json<PersonBody>,
 ) -> ApiResult {
     let view = people::update(&ctx, &caller.caller, id.into_inner(), body.0.into()).await?;
@@ -443,7 +464,7 @@ pub async fn update_person(
 pub async fn deactivate_person(
     ctx: web::Data<Ctx>,
     caller: ApiCaller,
-    id: web::Path<i64>,
+    id: ApiPath<i64>,
 ) -> ApiResult {
     let view = people::deactivate(&ctx, &caller.caller, id.into_inner()).await?;
     Ok(HttpResponse::Ok().json(Person::from(view)))
@@ -454,7 +475,7 @@ pub async fn deactivate_person(
 pub async fn reactivate_person(
     ctx: web::Data<Ctx>,
     caller: ApiCaller,
-    id: web::Path<i64>,
+    id: ApiPath<i64>,
 ) -> ApiResult {
     let view = people::reactivate(&ctx, &caller.caller, id.into_inner()).await?;
     Ok(HttpResponse::Ok().json(Person::from(view)))
@@ -466,7 +487,7 @@ pub async fn reactivate_person(
 pub async fn send_setup_link(
     ctx: web::Data<Ctx>,
     caller: ApiCaller,
-    id: web::Path<i64>,
+    id: ApiPath<i64>,
 ) -> ApiResult {
     let view = people::resend_setup_link(&ctx, &caller.caller, id.into_inner()).await?;
     Ok(HttpResponse::Accepted().json(Person::from(view)))
@@ -489,12 +510,10 @@ pub async fn issue_api_token(
 ) -> ApiResult {
     let body = body.0;
     let issued = api_tokens::issue(&ctx, &caller.caller, body.name, body.scopes).await?;
-    Ok(HttpResponse::Created()
-        .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))
-        .json(IssuedApiToken {
-            token: issued.token,
-            api_token: ApiToken::from(issued.row),
-        }))
+    Ok(HttpResponse::Created().json(IssuedApiToken {
+        token: issued.token,
+        api_token: ApiToken::from(issued.row),
+    }))
 }
 
 #[utoipa::path(post, path = "/api/v1/api-tokens/{id}/revoke", tag = "api-tokens", security(("bearer" = [])),
@@ -502,7 +521,7 @@ pub async fn issue_api_token(
 pub async fn revoke_api_token(
     ctx: web::Data<Ctx>,
     caller: ApiCaller,
-    id: web::Path<i64>,
+    id: ApiPath<i64>,
 ) -> ApiResult {
     let row = api_tokens::revoke(&ctx, &caller.caller, id.into_inner()).await?;
     Ok(HttpResponse::Ok().json(ApiToken::from(row)))

@@ -10,11 +10,14 @@ use utoipa::ToSchema;
 
 use crate::error::Error;
 use crate::services::Ctx;
+use crate::services::idempotency::Idempotent;
 use crate::services::referrals::{
     self, DepartmentInput, DepartmentView, DeskStep, FlaggedDoctor, Month, ReferralInput,
     ReferralLine, ReferralView,
 };
+use crate::web::api::created;
 use crate::web::api::json::Json;
+use crate::web::api::params::{ApiPath, IdempotencyHeader};
 use crate::web::error::{ApiError, ErrorBody};
 use crate::web::session::ApiCaller;
 
@@ -45,7 +48,7 @@ pub async fn create_department(
 pub async fn update_department(
     ctx: web::Data<Ctx>,
     caller: ApiCaller,
-    id: web::Path<i64>,
+    id: ApiPath<i64>,
     body: Json<DepartmentInput>,
 ) -> ApiResult {
     let d = referrals::save_department(&ctx, &caller.caller, Some(id.into_inner()), body.0).await?;
@@ -56,10 +59,27 @@ pub async fn update_department(
 /// (`no_credential`, `credential_suspended`, `credential_revoked`,
 /// `credential_expired`, `out_of_scope`) unless the doctor holds a live
 /// credential covering the department, checked in the writing transaction.
+///
+/// Send an `Idempotency-Key` so that a retry cannot open the referral twice:
+/// the same referral with the same key within 24 hours creates nothing and
+/// gets the first answer again (with `Idempotent-Replayed: true`); another
+/// request with that key is refused (422, `field` = `Idempotency-Key`).
 #[utoipa::path(post, path = "/api/v1/referrals", tag = "referrals", security(("bearer" = [])), request_body = ReferralInput,
-    responses((status = 201, body = ReferralView), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub async fn open(ctx: web::Data<Ctx>, caller: ApiCaller, body: Json<ReferralInput>) -> ApiResult {
-    Ok(HttpResponse::Created().json(referrals::open(&ctx, &caller.caller, body.0).await?))
+    params(("Idempotency-Key" = Option<String>, Header, description = "Your key for this create (1 to 255 visible ASCII characters, e.g. a UUID); kept 24 hours")),
+    responses((status = 201, body = ReferralView, headers(("Idempotent-Replayed" = String, description = "`true` when this is the first answer to the same request and key, replayed"))),
+        (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn open(
+    ctx: web::Data<Ctx>,
+    caller: ApiCaller,
+    key: IdempotencyHeader,
+    body: Json<ReferralInput>,
+) -> ApiResult {
+    let idem = key.0.map(|key| Idempotent {
+        key,
+        render: serde_json::to_string,
+    });
+    let outcome = referrals::open(&ctx, &caller.caller, body.0, idem).await?;
+    Ok(created(outcome, |v| v))
 }
 
 /// The caller's referrals: a doctor's own, a desk's incoming, all for admins.
@@ -72,14 +92,14 @@ pub async fn list(ctx: web::Data<Ctx>, caller: ApiCaller) -> ApiResult {
 /// One referral with its patient data: its parties only; every view recorded.
 #[utoipa::path(get, path = "/api/v1/referrals/{id}", tag = "referrals", security(("bearer" = [])),
     params(("id" = i64, Path)), responses((status = 200, body = ReferralView), (status = 403, body = ErrorBody)))]
-pub async fn get(ctx: web::Data<Ctx>, caller: ApiCaller, id: web::Path<i64>) -> ApiResult {
+pub async fn get(ctx: web::Data<Ctx>, caller: ApiCaller, id: ApiPath<i64>) -> ApiResult {
     Ok(HttpResponse::Ok().json(referrals::referral(&ctx, &caller.caller, id.into_inner()).await?))
 }
 
 /// One referral as a FHIR R4 ServiceRequest (`application/fhir+json`).
 #[utoipa::path(get, path = "/api/v1/fhir/ServiceRequest/{id}", tag = "referrals", security(("bearer" = [])),
     params(("id" = i64, Path)), responses((status = 200, body = Object, content_type = "application/fhir+json"), (status = 403, body = ErrorBody)))]
-pub async fn fhir_one(ctx: web::Data<Ctx>, caller: ApiCaller, id: web::Path<i64>) -> ApiResult {
+pub async fn fhir_one(ctx: web::Data<Ctx>, caller: ApiCaller, id: ApiPath<i64>) -> ApiResult {
     let v = referrals::fhir_one(&ctx, &caller.caller, id.into_inner()).await?;
     Ok(HttpResponse::Ok()
         .content_type("application/fhir+json")
@@ -134,7 +154,7 @@ async fn step(ctx: &Ctx, caller: &ApiCaller, id: i64, s: DeskStep) -> ApiResult 
 pub async fn accept(
     ctx: web::Data<Ctx>,
     caller: ApiCaller,
-    id: web::Path<i64>,
+    id: ApiPath<i64>,
     body: Json<AcceptBody>,
 ) -> ApiResult {
     step(
@@ -154,7 +174,7 @@ pub async fn accept(
 pub async fn decline(
     ctx: web::Data<Ctx>,
     caller: ApiCaller,
-    id: web::Path<i64>,
+    id: ApiPath<i64>,
     body: Json<ReasonBody>,
 ) -> ApiResult {
     step(
@@ -171,7 +191,7 @@ pub async fn decline(
 /// The desk marks the patient seen.
 #[utoipa::path(post, path = "/api/v1/referrals/{id}/seen", tag = "referrals", security(("bearer" = [])),
     params(("id" = i64, Path)), responses((status = 200, body = ReferralView), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
-pub async fn seen(ctx: web::Data<Ctx>, caller: ApiCaller, id: web::Path<i64>) -> ApiResult {
+pub async fn seen(ctx: web::Data<Ctx>, caller: ApiCaller, id: ApiPath<i64>) -> ApiResult {
     step(&ctx, &caller, id.into_inner(), DeskStep::Seen).await
 }
 
@@ -181,7 +201,7 @@ pub async fn seen(ctx: web::Data<Ctx>, caller: ApiCaller, id: web::Path<i64>) ->
 pub async fn rate(
     ctx: web::Data<Ctx>,
     caller: ApiCaller,
-    id: web::Path<i64>,
+    id: ApiPath<i64>,
     body: Json<RatingBody>,
 ) -> ApiResult {
     let b = body.0;
@@ -203,7 +223,7 @@ pub async fn rate(
 pub async fn refer_back(
     ctx: web::Data<Ctx>,
     caller: ApiCaller,
-    id: web::Path<i64>,
+    id: ApiPath<i64>,
     body: Json<BackBody>,
 ) -> ApiResult {
     step(
@@ -290,7 +310,5 @@ pub async fn introspect(
         serde_html_form::from_bytes(&body).map_err(|_| Error::invalid("token", "is required"))?
     };
     let v = referrals::introspect(&ctx, &caller.caller, parsed.token, parsed.department).await?;
-    Ok(HttpResponse::Ok()
-        .insert_header(("Cache-Control", "no-store"))
-        .json(v))
+    Ok(HttpResponse::Ok().json(v))
 }

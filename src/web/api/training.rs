@@ -12,6 +12,7 @@ use crate::services::training::{
     self, CourseView, QuizResult, QuizView, TrackProgress, TrackSummary, TrainingRecord,
 };
 use crate::web::api::json::Json;
+use crate::web::api::params::{ApiPath, ApiQuery};
 use crate::web::error::{ApiError, ErrorBody};
 use crate::web::session::ApiCaller;
 
@@ -36,8 +37,8 @@ pub async fn list_tracks(ctx: web::Data<Ctx>, caller: ApiCaller) -> ApiResult {
 pub async fn track_progress(
     ctx: web::Data<Ctx>,
     caller: ApiCaller,
-    key: web::Path<String>,
-    query: web::Query<PersonQuery>,
+    key: ApiPath<String>,
+    query: ApiQuery<PersonQuery>,
 ) -> ApiResult {
     let p = training::track_progress(&ctx, &caller.caller, &key, query.person_id).await?;
     Ok(HttpResponse::Ok().json(p))
@@ -56,7 +57,7 @@ pub struct EnrolBody {
 pub async fn enrol(
     ctx: web::Data<Ctx>,
     caller: ApiCaller,
-    key: web::Path<String>,
+    key: ApiPath<String>,
     body: Json<EnrolBody>,
 ) -> ApiResult {
     match body.0.person_id {
@@ -75,7 +76,7 @@ pub async fn library(ctx: web::Data<Ctx>, caller: ApiCaller) -> ApiResult {
 /// One course's outline with the caller's progress.
 #[utoipa::path(get, path = "/api/v1/courses/{key}", tag = "training", security(("bearer" = [])),
     params(("key" = String, Path)), responses((status = 200, body = CourseView), (status = 404, body = ErrorBody)))]
-pub async fn course(ctx: web::Data<Ctx>, caller: ApiCaller, key: web::Path<String>) -> ApiResult {
+pub async fn course(ctx: web::Data<Ctx>, caller: ApiCaller, key: ApiPath<String>) -> ApiResult {
     Ok(HttpResponse::Ok().json(training::course(&ctx, &caller.caller, &key).await?))
 }
 
@@ -92,7 +93,7 @@ pub struct StudiedBody {
 pub async fn studied(
     ctx: web::Data<Ctx>,
     caller: ApiCaller,
-    path: web::Path<(String, String)>,
+    path: ApiPath<(String, String)>,
     body: Json<StudiedBody>,
 ) -> ApiResult {
     let (course, lesson) = path.into_inner();
@@ -106,7 +107,7 @@ pub async fn studied(
 pub async fn start_quiz(
     ctx: web::Data<Ctx>,
     caller: ApiCaller,
-    path: web::Path<(String, String)>,
+    path: ApiPath<(String, String)>,
 ) -> ApiResult {
     let (course, module) = path.into_inner();
     let q = training::start_quiz(&ctx, &caller.caller, &course, &module).await?;
@@ -135,7 +136,7 @@ pub struct QuizBody {
 pub async fn submit_quiz(
     ctx: web::Data<Ctx>,
     caller: ApiCaller,
-    id: web::Path<i64>,
+    id: ApiPath<i64>,
     body: Json<QuizBody>,
 ) -> ApiResult {
     let answers = body
@@ -154,7 +155,7 @@ pub async fn submit_quiz(
 pub async fn record(
     ctx: web::Data<Ctx>,
     caller: ApiCaller,
-    query: web::Query<PersonQuery>,
+    query: ApiQuery<PersonQuery>,
 ) -> ApiResult {
     Ok(HttpResponse::Ok().json(training::record(&ctx, &caller.caller, query.person_id).await?))
 }

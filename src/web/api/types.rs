@@ -17,9 +17,6 @@ use crate::services::utc;
 pub struct Health {
     /// `ok`, or `unavailable` when the database does not answer.
     pub status: String,
-    /// `sqlite` or `postgres`.
-    pub database: String,
-    pub version: String,
 }
 
 #[derive(Deserialize, ToSchema)]

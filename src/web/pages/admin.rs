@@ -474,15 +474,10 @@ pub async fn issue_token(
         // Shown once, in this response; never again.
         Ok(issued) => {
             let chrome = Chrome::new(&page);
-            let mut response = render(
+            render(
                 &tokens_view(&page, chrome, Some(issued.token)).await?,
                 StatusCode::CREATED,
-            )?;
-            response.headers_mut().insert(
-                actix_web::http::header::CACHE_CONTROL,
-                actix_web::http::header::HeaderValue::from_static("no-store"),
-            );
-            Ok(response)
+            )
         }
         Err(e) => {
             let (chrome, status) = form_error(Chrome::new(&page), e)?;

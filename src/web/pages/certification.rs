@@ -630,6 +630,7 @@ pub async fn status_list(
 pub async fn issuer(ctx: web::Data<crate::services::Ctx>) -> HttpResponse {
     HttpResponse::Ok()
         .content_type("application/ld+json")
+        .insert_header(("Cache-Control", "public, max-age=3600"))
         .body(credentials::issuer_profile(&ctx).to_string())
 }
 

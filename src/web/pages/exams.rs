@@ -4,7 +4,7 @@
 //! static/exam.js adds the countdown, saving each answer as it is given,
 //! keeping unsent answers in the browser and resending them.
 
-use actix_web::http::{StatusCode, header};
+use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
@@ -236,7 +236,7 @@ pub async fn attempt_page(
         .map(|d| local_time(tz, d.naive_utc()))
         .unwrap_or_default();
     let remaining = clock(view.remaining_seconds);
-    let mut response = render(
+    render(
         &AttemptPage {
             chrome: Chrome::new(&page),
             previous: one.filter(|n| *n > 1).map(|n| n - 1),
@@ -249,13 +249,7 @@ pub async fn attempt_page(
             attempt: view,
         },
         StatusCode::OK,
-    )?;
-    // Never cache a live exam page: a reload must show what the server has.
-    response.headers_mut().insert(
-        header::CACHE_CONTROL,
-        header::HeaderValue::from_static("no-store"),
-    );
-    Ok(response)
+    )
 }
 
 /// The page's own form (no JavaScript needed): saves every answer on it,

@@ -169,13 +169,30 @@ pub fn local_time(tz: chrono_tz::Tz, t: NaiveDateTime) -> String {
         .to_string()
 }
 
-/// Only local paths may be redirected to (no open redirect).
+/// Only a path on this site may be redirected to (no open redirect): it
+/// starts with one `/` and holds no backslash (browsers read `/\evil` as
+/// `//evil`, another origin) and no control character, neither as it is
+/// (browsers drop tabs and newlines, so `/\t/evil` becomes `//evil`) nor
+/// percent-encoded (`%0d%0a`, in case anything decodes it on the way).
+/// Anything else goes home.
 pub fn safe_next(next: &str) -> &str {
-    if next.starts_with('/') && !next.starts_with("//") && !next.starts_with("/\\") {
-        next
-    } else {
-        "/"
-    }
+    let local = next.starts_with('/')
+        && !next[1..].starts_with('/')
+        && !next.contains('\\')
+        && !next.chars().any(char::is_control)
+        && !encodes_a_control(next);
+    if local { next } else { "/" }
+}
+
+/// Whether `s` holds a percent-encoded control character (`%00`–`%1f`, `%7f`).
+fn encodes_a_control(s: &str) -> bool {
+    s.as_bytes().windows(3).any(|w| {
+        w[0] == b'%'
+            && std::str::from_utf8(&w[1..])
+                .ok()
+                .and_then(|hex| u8::from_str_radix(hex, 16).ok())
+                .is_some_and(|b| b < 0x20 || b == 0x7f)
+    })
 }
 
 #[cfg(test)]
@@ -184,11 +201,40 @@ mod tests {
 
     #[test]
     fn redirects_stay_local() {
-        assert_eq!(safe_next("/admin/people"), "/admin/people");
-        assert_eq!(safe_next("//evil.example"), "/");
-        assert_eq!(safe_next("/\\evil.example"), "/");
-        assert_eq!(safe_next("https://evil.example"), "/");
-        assert_eq!(safe_next(""), "/");
+        for ok in [
+            "/",
+            "/admin/people",
+            "/ok?x=1",
+            "/learn?track=paediatrics&x=%20y#top",
+            "/courses/儿科/lessons/1",
+            "/a%2fb",
+        ] {
+            assert_eq!(safe_next(ok), ok);
+        }
+        for evil in [
+            "//evil.example",
+            "///evil.example",
+            "/\\evil.example",
+            "\\\\evil.example",
+            "/ok\\..\\evil",
+            "/\t/evil.example",
+            "/\n/evil.example",
+            "/\r\nSet-Cookie: x=1",
+            "/ok\u{7f}",
+            "/ok\u{85}",
+            "/%0d%0aSet-Cookie:%20x=1",
+            "/%0D",
+            "/%09/evil.example",
+            "/%7f",
+            "javascript:alert(1)",
+            "https://evil.example",
+            "http:/evil.example",
+            "evil.example",
+            " /ok",
+            "",
+        ] {
+            assert_eq!(safe_next(evil), "/", "{evil:?}");
+        }
     }
 
     #[test]

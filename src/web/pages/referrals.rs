@@ -9,10 +9,12 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
 use crate::domain::access::{Permission, permits};
+use crate::domain::idempotency::IdempotencyKey;
 use crate::domain::referral::Quality;
 use crate::domain::roles::Role;
 use crate::error::Error;
 use crate::i18n::Tr;
+use crate::services::idempotency::{Created, Idempotent};
 use crate::services::referrals::{
     self, DepartmentInput, DepartmentView, DeskStep, FlaggedDoctor, Month, ReferralInput,
     ReferralLine, ReferralView,
@@ -162,6 +164,10 @@ pub struct ReferralForm {
     slot_date: String,
     #[serde(default)]
     needs_bed: Option<String>,
+    /// Generated with the empty form: a second submission of the same form
+    /// (a double click, a resend) opens no second referral.
+    #[serde(default)]
+    idempotency_key: String,
 }
 
 async fn new_page(
@@ -189,6 +195,7 @@ pub async fn new(page: Page) -> Result<HttpResponse, PageError> {
     crate::services::require(&page.ctx, page.caller()?, Permission::Refer).await?;
     let form = ReferralForm {
         urgency: "routine".into(),
+        idempotency_key: uuid::Uuid::new_v4().to_string(),
         ..ReferralForm::default()
     };
     new_page(&page, Chrome::new(&page), form, StatusCode::OK).await
@@ -200,35 +207,53 @@ pub async fn open(
     body: web::Bytes,
 ) -> Result<HttpResponse, PageError> {
     let form: ReferralForm = parse_form(&req, &body)?;
+    let idem = match form.idempotency_key.trim() {
+        "" => None,
+        key => Some(Idempotent {
+            key: IdempotencyKey::parse(key)?,
+            render: serde_json::to_string,
+        }),
+    };
     let result = match form.department_id.trim().parse::<i64>() {
-        Ok(department_id) => {
-            referrals::open(
-                &page.ctx,
-                page.caller()?,
-                ReferralInput {
-                    department_id,
-                    patient_name: form.patient_name.clone(),
-                    patient_sex: form.patient_sex.clone(),
-                    patient_birth_date: form.patient_birth_date.clone(),
-                    guardian_phone: form.guardian_phone.clone(),
-                    urgency: form.urgency.clone(),
-                    reason: form.reason.clone(),
-                    diagnosis: form.diagnosis.clone(),
-                    findings: form.findings.clone(),
-                    slot_date: Some(form.slot_date.clone()),
-                    needs_bed: form.needs_bed.is_some(),
-                },
-            )
-            .await
-        }
+        Ok(department_id) => referrals::open(
+            &page.ctx,
+            page.caller()?,
+            ReferralInput {
+                department_id,
+                patient_name: form.patient_name.clone(),
+                patient_sex: form.patient_sex.clone(),
+                patient_birth_date: form.patient_birth_date.clone(),
+                guardian_phone: form.guardian_phone.clone(),
+                urgency: form.urgency.clone(),
+                reason: form.reason.clone(),
+                diagnosis: form.diagnosis.clone(),
+                findings: form.findings.clone(),
+                slot_date: Some(form.slot_date.clone()),
+                needs_bed: form.needs_bed.is_some(),
+            },
+            idem,
+        )
+        .await
+        .and_then(created_id),
         Err(_) => Err(Error::invalid("department_id", "choose a department")),
     };
     match result {
-        Ok(r) => Ok(see_other(&format!("/referrals/{}", r.id))),
+        Ok(id) => Ok(see_other(&format!("/referrals/{id}"))),
         Err(e) => {
             let (chrome, status) = form_error(Chrome::new(&page), e)?;
             new_page(&page, chrome, form, status).await
         }
+    }
+}
+
+/// The referral a submission opened, or opened the first time it was sent.
+fn created_id(outcome: Created<ReferralView>) -> Result<i64, Error> {
+    match outcome {
+        Created::New(r) => Ok(r.id),
+        Created::Replayed(body) => serde_json::from_str::<serde_json::Value>(&body)
+            .ok()
+            .and_then(|v| v["id"].as_i64())
+            .ok_or_else(|| Error::internal("a kept referral answer without its id")),
     }
 }
 
@@ -345,6 +370,9 @@ pub async fn fhir(page: Page, id: web::Path<i64>) -> Result<HttpResponse, PageEr
 struct DepartmentsPage {
     chrome: Chrome,
     departments: Vec<DepartmentView>,
+    /// The hospitals an admin may create a department in (a desk creates
+    /// in its own, so sees none).
+    hospitals: Vec<(i64, String)>,
 }
 
 async fn departments_page(
@@ -360,10 +388,20 @@ async fn departments_page(
         .into_iter()
         .filter(|d| all || Some(d.institution_id) == own)
         .collect();
+    let hospitals = if all {
+        crate::services::institutions::list(&page.ctx, caller)
+            .await?
+            .into_iter()
+            .map(|i| (i.id, i.name))
+            .collect()
+    } else {
+        Vec::new()
+    };
     render(
         &DepartmentsPage {
             chrome,
             departments,
+            hospitals,
         },
         status,
     )
@@ -381,6 +419,9 @@ pub async fn departments(page: Page) -> Result<HttpResponse, PageError> {
 pub struct DepartmentForm {
     #[serde(default)]
     id: String,
+    /// Admins name the hospital of a new department.
+    #[serde(default)]
+    institution_id: String,
     #[serde(default)]
     track: String,
     #[serde(default)]
@@ -403,7 +444,10 @@ pub async fn save_department(
     let form: DepartmentForm = parse_form(&req, &body)?;
     let input = (|| -> Result<DepartmentInput, Error> {
         Ok(DepartmentInput {
-            institution_id: None,
+            institution_id: match form.institution_id.trim() {
+                "" => None,
+                i => Some(number("institution_id", i)?),
+            },
             track: form.track.trim().to_owned(),
             code: form.code.clone(),
             name: form.name.clone(),
