@@ -8,6 +8,7 @@ mod helpers;
 mod accounts;
 mod admin;
 mod api;
+mod audit;
 mod banks;
 mod browser;
 mod certification;
