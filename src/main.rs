@@ -1,4 +1,5 @@
-//! The command line: `serve`, `migrate`, `admin create`.
+//! The command line: `serve`, `migrate`, `admin create`, banks, courses,
+//! the audit record and decision records.
 
 use std::io::{BufRead, IsTerminal};
 use std::process::ExitCode;
@@ -6,7 +7,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 use gatekeeper::config::{CommonArgs, Settings};
-use gatekeeper::services::{banks, courses, people};
+use gatekeeper::services::{audit, banks, courses, decision, people};
 
 /// mimalloc rather than glibc malloc: under exam-day load the blocking
 /// threads spent a sixth of their time in contended malloc/free.
@@ -63,6 +64,47 @@ enum Command {
     Course {
         #[command(subcommand)]
         command: CourseCommand,
+    },
+    /// The audit record: a hash chain of every audited event (see README).
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+    /// Certification decisions.
+    Decision {
+        #[command(subcommand)]
+        command: DecisionCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Walk the chain from its first event and report the first broken link
+    /// by event id (exit status 1 when it is broken).
+    Verify,
+    /// Write the chained events of a period as JSON lines with their hashes,
+    /// for an outside auditor (a summary goes to standard error).
+    Export {
+        /// First day (YYYY-MM-DD, in the alliance's time zone).
+        #[arg(long)]
+        from: chrono::NaiveDate,
+        /// Last day, included.
+        #[arg(long)]
+        to: chrono::NaiveDate,
+        /// File to write (default: standard output).
+        #[arg(long)]
+        out: Option<std::path::PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
+enum DecisionCommand {
+    /// Print the evidence a credential's decision rests on, rebuilt from the
+    /// stored data and checked against the audit chain, with a verdict (exit
+    /// status 1 when something disagrees).
+    Show {
+        /// The credential number, e.g. PAED-2026-000123-3.
+        number: String,
     },
 }
 
@@ -140,6 +182,15 @@ fn main() -> ExitCode {
         Command::Course {
             command: CourseCommand::Import { path },
         } => import_courses(&cli.common, &path),
+        Command::Audit {
+            command: AuditCommand::Verify,
+        } => verify_audit(&cli.common),
+        Command::Audit {
+            command: AuditCommand::Export { from, to, out },
+        } => export_audit(&cli.common, from, to, out.as_deref()),
+        Command::Decision {
+            command: DecisionCommand::Show { number },
+        } => show_decision(&cli.common, &number),
     };
     let code = match outcome {
         Ok(()) => 0,
@@ -295,4 +346,57 @@ fn import_banks(common: &CommonArgs, path: &std::path::Path) -> Result<(), Strin
         println!("{summary}");
     }
     Ok(())
+}
+
+/// The database of the settings, migrated.
+fn database(common: &CommonArgs) -> Result<(Settings, Db), String> {
+    let settings = Settings::resolve(common).map_err(|e| e.to_string())?;
+    let db = Db::connect(&settings.database_url).map_err(|e| e.to_string())?;
+    db.migrate().map_err(|e| e.to_string())?;
+    Ok((settings, db))
+}
+
+fn verify_audit(common: &CommonArgs) -> Result<(), String> {
+    let (_, db) = database(common)?;
+    let report = audit::verify(&db).map_err(|e| e.to_string())?;
+    print!("{report}");
+    if report.intact() {
+        Ok(())
+    } else {
+        Err("the audit chain is broken".to_owned())
+    }
+}
+
+fn export_audit(
+    common: &CommonArgs,
+    from: chrono::NaiveDate,
+    to: chrono::NaiveDate,
+    out: Option<&std::path::Path>,
+) -> Result<(), String> {
+    let (settings, db) = database(common)?;
+    let (start, end) =
+        audit::day_bounds(from, to, settings.time_zone).map_err(|e| e.to_string())?;
+    let summary = match out {
+        Some(path) => {
+            let file = std::fs::File::create(path)
+                .map_err(|e| format!("cannot create {}: {e}", path.display()))?;
+            let mut writer = std::io::BufWriter::new(file);
+            audit::export(&db, start, end, &mut writer)
+        }
+        None => audit::export(&db, start, end, &mut std::io::stdout().lock()),
+    }
+    .map_err(|e| e.to_string())?;
+    eprintln!("exported {summary}");
+    Ok(())
+}
+
+fn show_decision(common: &CommonArgs, number: &str) -> Result<(), String> {
+    let (_, db) = database(common)?;
+    let record = decision::show(&db, number).map_err(|e| e.to_string())?;
+    print!("{record}");
+    if record.agrees() {
+        Ok(())
+    } else {
+        Err("the decision record disagrees with the audit chain".to_owned())
+    }
 }

@@ -83,6 +83,23 @@ pub fn marking(totals: &[f64], points: u32, tolerance_percent: u32) -> Marking {
     }
 }
 
+/// The final mark the submitted marks of an answer give, by the rule
+/// marking applies as they arrive: an appeal's re-mark is final; otherwise
+/// [`marking`] over the first, second and third markers' totals. `None`
+/// while they give none.
+pub fn final_mark(marks: &[(MarkerRole, f64)], points: u32, tolerance_percent: u32) -> Option<f64> {
+    if let Some((_, appeal)) = marks.iter().find(|(role, _)| *role == MarkerRole::Appeal) {
+        return Some(*appeal);
+    }
+    let mut markers: Vec<(MarkerRole, f64)> = marks.to_vec();
+    markers.sort_by_key(|(role, _)| *role);
+    let totals: Vec<f64> = markers.iter().map(|(_, total)| *total).collect();
+    match marking(&totals, points, tolerance_percent) {
+        Marking::Final(mark) => Some(mark),
+        Marking::Waiting | Marking::NeedsThird => None,
+    }
+}
+
 fn closest_pair_mean(a: f64, b: f64, c: f64) -> f64 {
     let mut v = [a, b, c];
     v.sort_by(f64::total_cmp);
@@ -296,6 +313,29 @@ pub fn result(items: &[ItemScore], pass_mark: u32) -> Option<ExamResult> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_final_mark_is_rebuilt_from_the_submitted_marks() {
+        use MarkerRole::*;
+        // Two within the tolerance: their mean, whatever order they come in.
+        assert_eq!(
+            final_mark(&[(Second, 8.0), (First, 7.0)], 10, 20),
+            Some(7.5)
+        );
+        // Beyond it, nothing until the third: then the two closest.
+        assert_eq!(final_mark(&[(First, 3.0), (Second, 8.0)], 10, 20), None);
+        assert_eq!(
+            final_mark(&[(First, 3.0), (Second, 8.0), (Third, 7.0)], 10, 20),
+            Some(7.5)
+        );
+        // An appeal's re-mark is final.
+        assert_eq!(
+            final_mark(&[(First, 3.0), (Second, 4.0), (Appeal, 6.5)], 10, 20),
+            Some(6.5)
+        );
+        assert_eq!(final_mark(&[(First, 3.0)], 10, 20), None);
+        assert_eq!(final_mark(&[], 10, 20), None);
+    }
 
     #[test]
     fn a_third_marker_is_needed_only_beyond_the_tolerance() {

@@ -3,6 +3,7 @@
 
 pub mod access;
 pub mod analysis;
+pub mod audit_chain;
 pub mod banks;
 pub mod committee;
 pub mod courses;

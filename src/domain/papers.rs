@@ -196,6 +196,30 @@ pub fn draw(
     }
 }
 
+/// Where a stored paper first differs from its redraw: the position (from
+/// 1) and the item each has there (`None` past its end).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Difference {
+    pub position: usize,
+    pub stored: Option<Item>,
+    pub redrawn: Option<Item>,
+}
+
+/// Compares a stored paper with the paper its seed draws again: the same
+/// questions, at the same versions, sections and points, in the same order,
+/// with the same option order.
+pub fn first_difference(stored: &[Item], redrawn: &[Item]) -> Option<Difference> {
+    let longest = stored.len().max(redrawn.len());
+    (0..longest).find_map(|i| {
+        let (a, b) = (stored.get(i), redrawn.get(i));
+        (a != b).then(|| Difference {
+            position: i + 1,
+            stored: a.cloned(),
+            redrawn: b.cloned(),
+        })
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -391,6 +415,26 @@ mod tests {
                 .to_string()
                 .contains("needs 40 question(s) of difficulty 5")
         );
+    }
+
+    #[test]
+    fn a_redrawn_paper_is_compared_item_by_item() {
+        let paper = draw(&blueprint(), &pool(), 9).unwrap_or_default();
+        assert_eq!(first_difference(&paper, &paper), None);
+        let mut reordered = paper.clone();
+        reordered[1].option_order.reverse();
+        let d = first_difference(&reordered, &paper).unwrap();
+        assert_eq!(d.position, 2);
+        assert_eq!(d.redrawn.as_ref(), paper.get(1));
+        let mut other_version = paper.clone();
+        other_version[4].version_id += 1;
+        assert_eq!(
+            first_difference(&other_version, &paper).unwrap().position,
+            5
+        );
+        let short = &paper[..paper.len() - 1];
+        let d = first_difference(short, &paper).unwrap();
+        assert_eq!((d.position, d.stored), (paper.len(), None));
     }
 
     #[test]

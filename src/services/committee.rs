@@ -375,23 +375,24 @@ pub async fn vote(
                     "the case is not waiting for the committee",
                 ));
             }
-            store_cert::insert_vote(conn, case.id, member.id, vote.as_str(), &reason, now)
-                .map_err(|e| {
-                    if store::is_unique_violation(&e) {
-                        Error::conflict("vote", "you have already voted on this case")
-                    } else {
-                        e.into()
-                    }
-                })?;
-            audit::record(
-                conn,
-                &audit::event(
-                    &audit_caller,
-                    "committee_vote",
-                    Some(format!("case:{}", case.id)),
-                    Outcome::Ok,
-                ),
-            )?;
+            let cast =
+                store_cert::insert_vote(conn, case.id, member.id, vote.as_str(), &reason, now)
+                    .map_err(|e| {
+                        if store::is_unique_violation(&e) {
+                            Error::conflict("vote", "you have already voted on this case")
+                        } else {
+                            e.into()
+                        }
+                    })?;
+            // The vote stays secret in the trail too: only its digest.
+            let mut event = audit::event(
+                &audit_caller,
+                "committee_vote",
+                Some(format!("case:{}", case.id)),
+                Outcome::Ok,
+            );
+            event.detail = Some(audit::vote_evidence(&cast).marker());
+            audit::record(conn, &event)?;
             pipeline::advance_case(conn, case.id, &public_url, now)?;
             pipeline::case_view(conn, case.id)
         })

@@ -203,6 +203,20 @@ fn ensure_holder_ref(conn: &mut DbConn, person_id: i64) -> Result<String> {
     }
 }
 
+/// Stores a credential event and records it, with its evidence digest, in
+/// the audit chain (the committee's decision record checks the two agree).
+fn write_event(conn: &mut DbConn, number: &str, e: &NewEvent, now: NaiveDateTime) -> Result<()> {
+    let row = store_cert::insert_event(conn, e, now)?;
+    audit::record_evidence(
+        conn,
+        e.actor_id,
+        "credential_event",
+        format!("credential:{number}"),
+        &format!("{}: {} -> {}", e.action, e.from.unwrap_or("(new)"), e.to),
+        &audit::credential_event_evidence(&row),
+    )
+}
+
 /// Issues the credential of an approved initial case, or renews the
 /// credential of an approved renewal (same number, new expiry). Returns the
 /// credential's id. Runs in the transaction that approves the case.
@@ -225,8 +239,9 @@ pub fn issue_or_renew(
             let base = c.valid_until.max(now);
             let until = credential::expiry(utc(base), months).naive_utc();
             store_cert::renew(conn, id, until, now)?;
-            store_cert::insert_event(
+            write_event(
                 conn,
+                &c.number,
                 &NewEvent {
                     credential_id: id,
                     action: "renew",
@@ -272,8 +287,9 @@ pub fn issue_or_renew(
                 },
                 now,
             )?;
-            store_cert::insert_event(
+            write_event(
                 conn,
+                &number,
                 &NewEvent {
                     credential_id: row.id,
                     action: "issue",
@@ -390,8 +406,9 @@ fn apply_status(
         StatusAction::Expire => "expire",
         StatusAction::Renew => "renew",
     };
-    store_cert::insert_event(
+    write_event(
         conn,
+        &c.number,
         &NewEvent {
             credential_id: c.id,
             action: action_name,
@@ -484,8 +501,9 @@ pub async fn change(
                         credential::apply(from, StatusAction::Revoke)
                             .map_err(|e| Error::conflict("status", e.to_string()))?;
                         store_cert::propose_revocation(conn, c.id, me, &reason, now)?;
-                        store_cert::insert_event(
+                        write_event(
                             conn,
+                            &c.number,
                             &NewEvent {
                                 credential_id: c.id,
                                 action: "propose_revocation",

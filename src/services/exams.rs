@@ -106,6 +106,14 @@ pub struct ExamInput {
 fn pool(conn: &mut DbConn, track: &str) -> Result<Vec<Candidate>> {
     let versions = store_banks::drawable(conn, track)?;
     let exposure: HashMap<i64, i64> = store_exams::exposure(conn)?.into_iter().collect();
+    candidates(versions, &exposure)
+}
+
+/// Drawable versions as candidates, with how often each question was drawn.
+fn candidates(
+    versions: Vec<store_banks::VersionRow>,
+    exposure: &HashMap<i64, i64>,
+) -> Result<Vec<Candidate>> {
     let mut pool = Vec::with_capacity(versions.len());
     for v in versions {
         let content: Content = serde_json::from_str(&v.content)
@@ -601,6 +609,90 @@ fn draw_attempt(
     Ok(DrawnAttempt {
         attempt,
         questions: paper.iter().map(|i| i.question_id).collect(),
+    })
+}
+
+/// How a stored paper compares with the paper its seed draws again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PaperCheck {
+    /// The same questions, versions, order and option order.
+    Matches { questions: usize },
+    /// The stored paper differs from the redraw, first at `position`.
+    Differs {
+        position: usize,
+        stored: String,
+        redrawn: String,
+    },
+    /// The paper cannot be drawn again (the banks as they were cannot fill
+    /// the blueprint, or a stored row cannot be read).
+    Unrebuildable(String),
+}
+
+fn describe(item: Option<&papers::Item>) -> String {
+    match item {
+        Some(i) => format!(
+            "question {} version {} (section {}, {} points, options {:?})",
+            i.question_id,
+            i.version_id,
+            i.section + 1,
+            i.points,
+            i.option_order
+        ),
+        None => "nothing".to_owned(),
+    }
+}
+
+/// Draws an attempt's paper again from its stored seed, its exam's
+/// blueprint and the banks as they were when it was drawn (the versions
+/// then current, the exposure left by the papers drawn before it), and
+/// compares it with the stored paper. Papers drawn at the same moment on
+/// two PostgreSQL writer lanes did not see each other's exposure; such a
+/// paper is rebuilt only when it was drawn ahead (`predraw`) or alone.
+pub fn redraw(conn: &mut DbConn, attempt: &AttemptRow, exam: &ExamRow) -> Result<PaperCheck> {
+    let blueprint = match blueprint_of(exam) {
+        Ok(b) => b,
+        Err(e) => return Ok(PaperCheck::Unrebuildable(e.to_string())),
+    };
+    let versions = store_banks::drawable_at(conn, &exam.track, attempt.drawn_at)?;
+    let exposure: HashMap<i64, i64> = store_exams::exposure_before(conn, attempt.id)?
+        .into_iter()
+        .collect();
+    let pool = candidates(versions, &exposure)?;
+    let redrawn = match papers::draw(&blueprint, &pool, attempt.seed as u64) {
+        Ok(paper) => paper,
+        Err(short) => {
+            let why: Vec<String> = short.iter().map(ToString::to_string).collect();
+            return Ok(PaperCheck::Unrebuildable(format!(
+                "the banks as they were cannot fill the blueprint: {}",
+                why.join("; ")
+            )));
+        }
+    };
+    let mut stored = Vec::new();
+    for row in store_exams::items_of(conn, attempt.id)? {
+        let Ok(option_order) = serde_json::from_str::<Vec<usize>>(&row.option_order) else {
+            return Ok(PaperCheck::Unrebuildable(format!(
+                "the option order stored at position {} cannot be read",
+                row.position
+            )));
+        };
+        stored.push(papers::Item {
+            section: row.section.max(0) as usize,
+            version_id: row.version_id,
+            question_id: row.question_id,
+            points: row.points.max(0) as u32,
+            option_order,
+        });
+    }
+    Ok(match papers::first_difference(&stored, &redrawn) {
+        None => PaperCheck::Matches {
+            questions: stored.len(),
+        },
+        Some(d) => PaperCheck::Differs {
+            position: d.position,
+            stored: describe(d.stored.as_ref()),
+            redrawn: describe(d.redrawn.as_ref()),
+        },
     })
 }
 

@@ -373,12 +373,16 @@ pub async fn submit_marks(
                 "mark.submit"
             };
             store_grading::save_marks(conn, t.id, &json, total, now)?;
+            let saved = store_grading::find_task(conn, t.id)?.ok_or(Error::NotFound)?;
+            let evidence = audit::mark_evidence(&saved)
+                .ok_or_else(|| Error::internal("the marks were not saved"))?;
             let mut event = base.clone();
             event.action = action.to_owned();
             event.target = Some(format!("task:{} item:{} role:{}", t.id, item.id, t.role));
             event.detail = Some(format!(
-                "before {} after {json}",
-                t.marks.as_deref().unwrap_or("none")
+                "before {} after {json}; {}",
+                t.marks.as_deref().unwrap_or("none"),
+                evidence.marker()
             ));
             audit::record(conn, &event)?;
             // An appeal's re-mark becomes the final mark; the outcome, with

@@ -182,6 +182,41 @@ fn evidence(
 
 // ----- moving cases -----
 
+/// Stores a transition and records it, with its evidence digest, in the
+/// audit chain (the committee's decision record checks the two agree).
+fn write_transition(
+    conn: &mut DbConn,
+    case_id: i64,
+    from: Option<Stage>,
+    to: Stage,
+    actor: Option<i64>,
+    reason: Reason,
+    now: NaiveDateTime,
+) -> Result<()> {
+    let row = store_cert::insert_transition(
+        conn,
+        case_id,
+        from.map(Stage::as_str),
+        to.as_str(),
+        actor,
+        reason.as_str(),
+        now,
+    )?;
+    audit::record_evidence(
+        conn,
+        actor,
+        "case_transition",
+        format!("case:{case_id}"),
+        &format!(
+            "{} -> {} ({})",
+            from.map_or("(new)", Stage::as_str),
+            to.as_str(),
+            reason.as_str()
+        ),
+        &audit::transition_evidence(&row),
+    )
+}
+
 /// Writes one transition, after the domain has checked it.
 fn record_move(
     conn: &mut DbConn,
@@ -196,15 +231,7 @@ fn record_move(
     pipeline::check_transition(kind, from, to)
         .map_err(|e| Error::conflict("stage", e.to_string()))?;
     store_cert::move_case(conn, case.id, to.as_str(), to.is_closed(), now)?;
-    store_cert::insert_transition(
-        conn,
-        case.id,
-        Some(from.as_str()),
-        to.as_str(),
-        actor,
-        reason.as_str(),
-        now,
-    )?;
+    write_transition(conn, case.id, Some(from), to, actor, reason, now)?;
     tracing::info!(case = case.id, from = %from, to = %to, reason = reason.as_str(), "case moved");
     Ok(())
 }
@@ -343,13 +370,13 @@ pub async fn apply(ctx: &Ctx, caller: &Caller, track_key: String, kind: Kind) ->
                     e.into()
                 }
             })?;
-            store_cert::insert_transition(
+            write_transition(
                 conn,
                 case.id,
                 None,
-                Stage::Applied.as_str(),
+                Stage::Applied,
                 Some(me),
-                Reason::Applied.as_str(),
+                Reason::Applied,
                 now,
             )?;
             audit::record(

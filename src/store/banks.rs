@@ -196,6 +196,40 @@ pub fn drawable(conn: &mut DbConn, track: &str) -> QueryResult<Vec<VersionRow>> 
         .load(conn)
 }
 
+/// What [`drawable`] returned at the moment `at`: the version that was
+/// then the latest of every question then not retired (for rebuilding a
+/// paper drawn at `at`).
+pub fn drawable_at(
+    conn: &mut DbConn,
+    track: &str,
+    at: NaiveDateTime,
+) -> QueryResult<Vec<VersionRow>> {
+    let versions: Vec<VersionRow> = question_versions::table
+        .inner_join(questions::table.inner_join(question_banks::table))
+        .filter(question_banks::track.eq(track))
+        .filter(question_banks::purpose.eq(BankUse::Exam.as_str()))
+        .filter(
+            questions::retired_at
+                .is_null()
+                .or(questions::retired_at.gt(at)),
+        )
+        .filter(question_versions::created_at.le(at))
+        .select(VersionRow::as_select())
+        .order((
+            question_versions::question_id.asc(),
+            question_versions::version.desc(),
+        ))
+        .load(conn)?;
+    let mut latest: Vec<VersionRow> = Vec::with_capacity(versions.len());
+    for v in versions {
+        if latest.last().is_none_or(|l| l.question_id != v.question_id) {
+            latest.push(v);
+        }
+    }
+    latest.sort_by_key(|v| v.id);
+    Ok(latest)
+}
+
 /// The questions module quizzes draw from: the latest version of every
 /// active question of a practice bank on one of `topics`.
 pub fn practice_pool(conn: &mut DbConn, topics: &[String]) -> QueryResult<Vec<VersionRow>> {

@@ -140,6 +140,16 @@ pub fn cases_of(conn: &mut DbConn, person_id: i64) -> QueryResult<Vec<CaseRow>> 
         .load(conn)
 }
 
+/// The cases that issued or renewed a credential (or would renew it),
+/// oldest first.
+pub fn cases_of_credential(conn: &mut DbConn, credential_id: i64) -> QueryResult<Vec<CaseRow>> {
+    cases::table
+        .filter(cases::credential_id.eq(credential_id))
+        .order(cases::id.asc())
+        .select(CaseRow::as_select())
+        .load(conn)
+}
+
 /// The open case of a person in a track.
 pub fn open_case(conn: &mut DbConn, person_id: i64, track_id: i64) -> QueryResult<Option<CaseRow>> {
     cases::table
@@ -240,7 +250,7 @@ pub fn insert_transition(
     actor_id: Option<i64>,
     reason: &str,
     now: NaiveDateTime,
-) -> QueryResult<usize> {
+) -> QueryResult<TransitionRow> {
     diesel::insert_into(case_transitions::table)
         .values((
             case_transitions::case_id.eq(case_id),
@@ -250,7 +260,7 @@ pub fn insert_transition(
             case_transitions::reason.eq(reason),
             case_transitions::at.eq(now),
         ))
-        .execute(conn)
+        .get_result(conn)
 }
 
 pub fn transitions_of(conn: &mut DbConn, case_id: i64) -> QueryResult<Vec<TransitionRow>> {
@@ -321,7 +331,7 @@ pub fn insert_vote(
     vote: &str,
     reason: &str,
     now: NaiveDateTime,
-) -> QueryResult<usize> {
+) -> QueryResult<VoteRow> {
     diesel::insert_into(committee_votes::table)
         .values((
             committee_votes::case_id.eq(case_id),
@@ -330,7 +340,7 @@ pub fn insert_vote(
             committee_votes::reason.eq(reason),
             committee_votes::cast_at.eq(now),
         ))
-        .execute(conn)
+        .get_result(conn)
 }
 
 pub fn votes_of(conn: &mut DbConn, case_id: i64) -> QueryResult<Vec<(VoteRow, String)>> {
@@ -556,7 +566,11 @@ pub struct NewEvent<'a> {
     pub actor_id: Option<i64>,
 }
 
-pub fn insert_event(conn: &mut DbConn, e: &NewEvent, now: NaiveDateTime) -> QueryResult<usize> {
+pub fn insert_event(
+    conn: &mut DbConn,
+    e: &NewEvent,
+    now: NaiveDateTime,
+) -> QueryResult<CredentialEventRow> {
     diesel::insert_into(credential_events::table)
         .values((
             credential_events::credential_id.eq(e.credential_id),
@@ -567,7 +581,7 @@ pub fn insert_event(conn: &mut DbConn, e: &NewEvent, now: NaiveDateTime) -> Quer
             credential_events::actor_id.eq(e.actor_id),
             credential_events::at.eq(now),
         ))
-        .execute(conn)
+        .get_result(conn)
 }
 
 pub fn events_of(conn: &mut DbConn, credential_id: i64) -> QueryResult<Vec<CredentialEventRow>> {

@@ -339,6 +339,16 @@ pub fn exposure(conn: &mut DbConn) -> QueryResult<Vec<(i64, i64)>> {
         .load(conn)
 }
 
+/// How often each question had been drawn before attempt `attempt_id`
+/// was (the exposure its draw saw, for rebuilding the paper).
+pub fn exposure_before(conn: &mut DbConn, attempt_id: i64) -> QueryResult<Vec<(i64, i64)>> {
+    attempt_items::table
+        .filter(attempt_items::attempt_id.lt(attempt_id))
+        .group_by(attempt_items::question_id)
+        .select((attempt_items::question_id, diesel::dsl::count_star()))
+        .load(conn)
+}
+
 pub fn find_answer(conn: &mut DbConn, item_id: i64) -> QueryResult<Option<AnswerRow>> {
     answers::table.find(item_id).first(conn).optional()
 }

@@ -9,6 +9,10 @@
 //! itself), commits once, and only then answers each caller. An acknowledged
 //! write is therefore committed, exactly as with [`super::Db::write`].
 //!
+//! The audit events the writes of a batch record are chained together just
+//! before the batch commits (`audit::seal`: one lock of the chain's head for
+//! the whole batch); those of a write that failed went with its savepoint.
+//!
 //! Answer saves go further: each save only checks and prepares its answer in
 //! its savepoint, and the answers of the batch are then stored together, one
 //! upsert and one insert of audit events for them all
@@ -338,6 +342,7 @@ impl Queued {
 
 fn commit(pool: &Pool, batch: &mut [Box<dyn Job>], answers: &mut Answers) -> Result<()> {
     let mut conn = pool.get()?;
+    super::audit::begin();
     conn.transaction(|conn| {
         // A batch holds other writes or saves, never both (see `Queued`);
         // a save's answer is stored after its batch's checks.
@@ -345,6 +350,9 @@ fn commit(pool: &Pool, batch: &mut [Box<dyn Job>], answers: &mut Answers) -> Res
             job.run(conn, answers);
         }
         answers.store(conn);
+        // The audit events of the writes that stood are chained together,
+        // under one lock of the chain's head for the whole batch.
+        super::audit::seal(conn)?;
         Ok(())
     })
 }

@@ -317,13 +317,20 @@ impl Db {
     }
 
     /// The synchronous form of [`Db::write`], for the command line and jobs.
+    /// The audit events `f` records are chained just before the commit
+    /// (see [`audit`]).
     pub fn write_blocking<T, F>(&self, f: F) -> Result<T>
     where
         F: FnOnce(&mut DbConn) -> Result<T>,
     {
         let mut pooled = self.write.get()?;
         let conn: &mut DbConn = &mut pooled;
-        conn.transaction(f)
+        audit::begin();
+        conn.transaction(|conn| {
+            let done = f(conn)?;
+            audit::seal(conn)?;
+            Ok(done)
+        })
     }
 
     /// The synchronous form of [`Db::read`].

@@ -103,6 +103,20 @@ diesel::table! {
         outcome -> Text,
         ip -> Nullable<Text>,
         detail -> Nullable<Text>,
+        seq -> Nullable<BigInt>,
+        prev_hash -> Nullable<Text>,
+        hash -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    audit_chain (id) {
+        id -> Integer,
+        seq -> BigInt,
+        hash -> Text,
+        last_event_id -> Nullable<BigInt>,
+        before_id -> BigInt,
+        started_at -> Timestamp,
     }
 }
 
@@ -685,6 +699,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     api_tokens,
     outbox,
     audit_events,
+    audit_chain,
     question_banks,
     questions,
     question_versions,

@@ -27,7 +27,7 @@ on_both_databases!(
     failed_attempts_follow_the_retake_policy_then_reject_and_cool_off,
 );
 
-fn objective_exam(stage: &str) -> Value {
+pub(crate) fn objective_exam(stage: &str) -> Value {
     let mut body = crate::exams::exam_body(-1, 120, 60);
     body["stage"] = json!(stage);
     body["title"] = json!(format!("Paediatrics {stage} exam"));
@@ -37,7 +37,7 @@ fn objective_exam(stage: &str) -> Value {
     body
 }
 
-fn case_exam() -> Value {
+pub(crate) fn case_exam() -> Value {
     let mut body = crate::exams::exam_body(-1, 120, 60);
     body["stage"] = json!("case");
     body["title"] = json!("Paediatrics case assessment");
@@ -47,7 +47,7 @@ fn case_exam() -> Value {
     body
 }
 
-async fn my_case(app: &TestApp, token: &str) -> Value {
+pub(crate) async fn my_case(app: &TestApp, token: &str) -> Value {
     let (status, cases) = app.api(Method::GET, "/api/v1/me/cases", token, None).await;
     assert_eq!(status, 200, "{cases}");
     cases[0].clone()
@@ -57,7 +57,7 @@ async fn my_case(app: &TestApp, token: &str) -> Value {
 /// starts and submits; the paper is then scored `fraction` of its points
 /// (the marking itself is proven in the grading tests), the exam closes and
 /// its owner releases the results.
-async fn sit_and_release(
+pub(crate) async fn sit_and_release(
     app: &TestApp,
     admin: &str,
     exam: i64,
@@ -110,7 +110,7 @@ async fn sit_and_release(
 
 /// Three committee members from other institutions and one from the
 /// doctor's own.
-async fn committee(app: &TestApp, admin: &str, own: i64) -> (Vec<String>, String) {
+pub(crate) async fn committee(app: &TestApp, admin: &str, own: i64) -> (Vec<String>, String) {
     let (_, other) = app
         .api(Method::POST, "/api/v1/institutions", admin, Some(json!({"name": "Children's Hospital", "level": "tertiary", "region": "Yuzhong", "alliance_member": true})))
         .await;
@@ -140,7 +140,7 @@ async fn committee(app: &TestApp, admin: &str, own: i64) -> (Vec<String>, String
     (members, conflicted)
 }
 
-async fn vote(app: &TestApp, token: &str, case: i64, vote: &str) -> (u16, Value) {
+pub(crate) async fn vote(app: &TestApp, token: &str, case: i64, vote: &str) -> (u16, Value) {
     app.api(
         Method::POST,
         &format!("/api/v1/cases/{case}/votes"),

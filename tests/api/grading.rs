@@ -178,7 +178,7 @@ async fn queue(app: &TestApp, token: &str) -> Value {
 }
 
 /// Waits for the allocation job to give out `n` tasks in all.
-async fn tasks(app: &TestApp, n: i64) {
+pub(crate) async fn tasks(app: &TestApp, n: i64) {
     for _ in 0..100 {
         if app.count("marking_tasks") >= n {
             return;
@@ -191,7 +191,7 @@ async fn tasks(app: &TestApp, n: i64) {
     );
 }
 
-async fn mark(app: &TestApp, token: &str, task: i64, points: f64) -> (u16, Value) {
+pub(crate) async fn mark(app: &TestApp, token: &str, task: i64, points: f64) -> (u16, Value) {
     app.api(
         Method::PUT,
         &format!("/api/v1/marking/{task}"),

@@ -8,6 +8,7 @@ mod helpers;
 mod accounts;
 mod admin;
 mod api;
+mod audit;
 mod authorisation;
 mod banks;
 mod browser;

@@ -18,7 +18,7 @@ on_both_databases!(
     admins_issue_and_revoke_tokens_in_the_pages,
 );
 
-fn gatekeeper(app: &TestApp) -> Command {
+pub(crate) fn gatekeeper(app: &TestApp) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_gatekeeper"));
     let url = match &app.ctx.settings.database_url {
         gatekeeper::store::DatabaseUrl::Postgres(url) => url.clone(),

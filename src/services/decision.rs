@@ -1,0 +1,858 @@
+//! A credential's decision record (`gatekeeper decision show NUMBER`): the
+//! evidence the decision rests on, rebuilt from stored data, each piece
+//! checked against the audit chain.
+//!
+//! For every case that issued or renewed the credential: the doctor's
+//! training record and the move out of training; each exam attempt with its
+//! paper drawn again from its seed and the question versions of the time
+//! (`services::exams::redraw`) and compared with the stored paper, its
+//! released result (`services::grading::released_result`), and each case
+//! answer's marks with the marker role and the attempt's blind code, the
+//! final mark rebuilt from them (`domain::grading::final_mark`); the votes
+//! and what they give (`domain::committee::tally`); every status change of
+//! the case and of the credential. Transitions, votes, marks and credential
+//! events each carry an evidence digest in the audit event that recorded
+//! them (`services::audit::*_evidence`); the record recomputes the digest
+//! from the stored row and compares (`domain::audit_chain::check_evidence`),
+//! and walks the whole chain (`services::audit::verify_in`). The verdict
+//! says whether all of it agrees, and where it does not.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+
+use chrono::NaiveDateTime;
+
+use crate::domain::audit_chain::{self, Check, Recorded};
+use crate::domain::committee::{self, Tally, Vote};
+use crate::domain::credential::CredentialNumber;
+use crate::domain::grading::{self, MarkerRole};
+use crate::domain::pipeline::{ExamStage, Reason, Stage};
+use crate::error::{Error, Result};
+use crate::services::audit::{self, ChainReport, Evidence};
+use crate::services::exams::{self, PaperCheck};
+use crate::services::grading as grading_service;
+use crate::services::pipeline::{self, CaseView};
+use crate::services::training::{self, TrainingRecord};
+use crate::store::audit::{self as store_audit, AuditRow};
+use crate::store::certification::{self as store_cert, CaseRow};
+use crate::store::{
+    Db, DbConn, banks as store_banks, exams as store_exams, grading as store_grading, institutions,
+    people, training as store_training,
+};
+
+/// A piece of evidence and how it compares with the audit chain.
+#[derive(Debug, Clone)]
+pub struct Checked<T> {
+    pub item: T,
+    pub check: Check,
+}
+
+/// A status change of a case or a credential.
+#[derive(Debug, Clone)]
+pub struct StatusLine {
+    /// `training -> written_exam (training_complete)`.
+    pub change: String,
+    /// Who caused it (`None`: the system, on the evidence).
+    pub by: Option<String>,
+    pub at: NaiveDateTime,
+}
+
+/// One examiner's marks of a case answer.
+#[derive(Debug, Clone)]
+pub struct MarkLine {
+    pub task_id: i64,
+    /// 1 first, 2 second, 3 third marker, 4 appeal re-mark.
+    pub role: i32,
+    pub examiner_id: i64,
+    pub total: Option<f64>,
+    pub submitted_at: NaiveDateTime,
+}
+
+/// A case answer: its final mark, and the marks it was built from.
+#[derive(Debug, Clone)]
+pub struct AnswerRecord {
+    pub position: i32,
+    pub points: i32,
+    pub final_mark: Option<f64>,
+    /// The final mark the submitted marks give by the marking rule.
+    pub rule_gives: Option<f64>,
+    pub marks: Vec<Checked<MarkLine>>,
+}
+
+/// One exam attempt.
+#[derive(Debug, Clone)]
+pub struct AttemptRecord {
+    pub attempt_id: i64,
+    pub exam_title: String,
+    pub stage: String,
+    pub number: i32,
+    /// The blind code examiners marked it under.
+    pub code: Option<String>,
+    pub seed: i64,
+    pub drawn_at: NaiveDateTime,
+    pub submitted_at: Option<NaiveDateTime>,
+    pub paper: PaperCheck,
+    pub pass_mark: i32,
+    /// Percent and pass, once released.
+    pub result: Option<(u32, bool)>,
+    pub answers: Vec<AnswerRecord>,
+}
+
+#[derive(Debug, Clone)]
+pub struct VoteRecord {
+    pub member_id: i64,
+    pub member: String,
+    pub vote: String,
+    pub reason: String,
+    pub cast_at: NaiveDateTime,
+}
+
+/// One case: its timeline and its evidence.
+#[derive(Debug, Clone)]
+pub struct CaseRecord {
+    pub view: CaseView,
+    pub transitions: Vec<Checked<StatusLine>>,
+    pub attempts: Vec<AttemptRecord>,
+    pub votes: Vec<Checked<VoteRecord>>,
+    pub quorum: u32,
+    /// What the votes give under the track's quorum as it stands.
+    pub votes_give: Tally,
+}
+
+/// Everything `decision show` reports.
+#[derive(Debug, Clone)]
+pub struct DecisionRecord {
+    pub number: String,
+    pub holder: String,
+    pub person_id: i64,
+    pub institution: Option<String>,
+    pub practising_certificate: Option<String>,
+    pub track_key: String,
+    pub track_title: String,
+    pub status: String,
+    pub issued_at: NaiveDateTime,
+    pub valid_until: NaiveDateTime,
+    pub training: TrainingRecord,
+    pub cases: Vec<CaseRecord>,
+    pub credential_events: Vec<Checked<StatusLine>>,
+    pub chain: ChainReport,
+    /// Pieces of evidence that agree with the chain.
+    pub agreeing: usize,
+    /// Pieces stored before the chain began, which it cannot vouch for.
+    pub before_chain: usize,
+    /// Every disagreement, in plain words.
+    pub findings: Vec<String>,
+}
+
+impl DecisionRecord {
+    /// The verdict: everything agrees with the audit chain.
+    pub fn agrees(&self) -> bool {
+        self.findings.is_empty()
+    }
+}
+
+/// The audit events that record evidence, by the evidence they name.
+struct Recordings {
+    by_reference: BTreeMap<String, Vec<AuditRow>>,
+    seen: BTreeSet<String>,
+    before_id: i64,
+    started_at: NaiveDateTime,
+    agreeing: usize,
+    before_chain: usize,
+}
+
+impl Recordings {
+    fn new(rows: Vec<AuditRow>, before_id: i64, started_at: NaiveDateTime) -> Recordings {
+        let mut by_reference: BTreeMap<String, Vec<AuditRow>> = BTreeMap::new();
+        for row in rows {
+            let reference = row
+                .detail
+                .as_deref()
+                .and_then(audit_chain::parse_evidence)
+                .map(|(reference, _)| reference.to_owned());
+            if let Some(reference) = reference {
+                by_reference.entry(reference).or_default().push(row);
+            }
+        }
+        Recordings {
+            by_reference,
+            seen: BTreeSet::new(),
+            before_id,
+            started_at,
+            agreeing: 0,
+            before_chain: 0,
+        }
+    }
+
+    /// Checks a piece of evidence stored at `stored_at` against the latest
+    /// event recording it; a disagreement becomes a finding about `what`.
+    fn check(
+        &mut self,
+        evidence: &Evidence,
+        stored_at: NaiveDateTime,
+        what: &str,
+        findings: &mut Vec<String>,
+    ) -> Check {
+        self.seen.insert(evidence.reference.clone());
+        let latest = self
+            .by_reference
+            .get(&evidence.reference)
+            .and_then(|rows| rows.last());
+        let recorded = latest.map(|row| Recorded {
+            event_id: row.id,
+            chained: row.seq.is_some(),
+            before_chain: row.id <= self.before_id,
+            digest: row
+                .detail
+                .as_deref()
+                .and_then(audit_chain::parse_evidence)
+                .map_or("", |(_, digest)| digest),
+        });
+        let check =
+            audit_chain::check_evidence(&evidence.digest, recorded, stored_at < self.started_at);
+        match check {
+            Check::Agrees { .. } => self.agreeing += 1,
+            Check::BeforeChain => self.before_chain += 1,
+            _ => findings.push(format!("{what}: {check}")),
+        }
+        check
+    }
+
+    /// Evidence the chain recorded that is no longer stored.
+    fn orphans(&self, findings: &mut Vec<String>) {
+        for (reference, rows) in &self.by_reference {
+            if self.seen.contains(reference) {
+                continue;
+            }
+            if let Some(row) = rows.last() {
+                findings.push(format!(
+                    "audit event #{} recorded {reference} ({}), which is no longer stored",
+                    row.id,
+                    row.target.as_deref().unwrap_or("")
+                ));
+            }
+        }
+    }
+}
+
+fn role_name(role: i32) -> &'static str {
+    match MarkerRole::from_number(role) {
+        Some(MarkerRole::First) => "first marker",
+        Some(MarkerRole::Second) => "second marker",
+        Some(MarkerRole::Third) => "third marker",
+        Some(MarkerRole::Appeal) => "appeal re-mark",
+        None => "marker",
+    }
+}
+
+fn person_name(conn: &mut DbConn, id: Option<i64>) -> Result<Option<String>> {
+    Ok(match id {
+        Some(id) => Some(people::find(conn, id)?.map_or_else(
+            || format!("person #{id}"),
+            |p| format!("{} (#{id})", p.name),
+        )),
+        None => None,
+    })
+}
+
+/// The raw rows of one case, before they are checked.
+struct CaseRows {
+    case: CaseRow,
+    transitions: Vec<store_cert::TransitionRow>,
+    votes: Vec<(store_cert::VoteRow, String)>,
+    attempts: Vec<(store_exams::AttemptRow, store_exams::ExamRow)>,
+}
+
+/// Builds the decision record of the credential `number`, on `conn`.
+pub fn show_in(conn: &mut DbConn, number: &str) -> Result<DecisionRecord> {
+    let parsed =
+        CredentialNumber::parse(number).map_err(|e| Error::invalid("number", e.to_string()))?;
+    let number = parsed.to_string();
+    let credential = store_cert::credential_by_number(conn, &number)?
+        .ok_or_else(|| Error::invalid("number", "no credential has this number"))?;
+    let person = people::find(conn, credential.person_id)?.ok_or(Error::NotFound)?;
+    let institution = match person.institution_id {
+        Some(id) => institutions::find(conn, id)?.map(|i| i.name),
+        None => None,
+    };
+    let track =
+        store_training::find_track_by_id(conn, credential.track_id)?.ok_or(Error::NotFound)?;
+    let training = training::record_of(conn, person.id)?;
+    let chain = audit::verify_in(conn)?;
+    let head = store_audit::head(conn)?;
+
+    // The rows, first: they say which audit events to read.
+    let mut gathered = Vec::new();
+    for case in store_cert::cases_of_credential(conn, credential.id)? {
+        let mut attempts = Vec::new();
+        for stage in ExamStage::ALL {
+            for (attempt, exam) in store_cert::stage_attempts(
+                conn,
+                case.person_id,
+                &track.track_key,
+                stage.as_str(),
+                case.opened_at,
+            )? {
+                if case
+                    .closed_at
+                    .is_none_or(|closed| attempt.drawn_at <= closed)
+                {
+                    attempts.push((attempt, exam));
+                }
+            }
+        }
+        attempts.sort_by_key(|(a, _)| a.id);
+        gathered.push(CaseRows {
+            transitions: store_cert::transitions_of(conn, case.id)?,
+            votes: store_cert::votes_of(conn, case.id)?,
+            attempts,
+            case,
+        });
+    }
+    let mut answers = Vec::new();
+    let mut targets = vec![format!("credential:{}", credential.number)];
+    for rows in &gathered {
+        targets.push(format!("case:{}", rows.case.id));
+        for (attempt, exam) in &rows.attempts {
+            for item in store_exams::items_of(conn, attempt.id)?
+                .into_iter()
+                .filter(|i| !i.excluded)
+            {
+                let tasks = store_grading::tasks_of_item(conn, item.id)?;
+                let kind = store_banks::version_by_id(conn, item.version_id)?
+                    .map(|v| v.kind)
+                    .unwrap_or_default();
+                if tasks.is_empty() && kind != "case" {
+                    continue;
+                }
+                for t in &tasks {
+                    targets.push(format!("task:{} item:{} role:{}", t.id, item.id, t.role));
+                }
+                answers.push((attempt.id, exam.marking_tolerance, item, tasks));
+            }
+        }
+    }
+    let mut recordings = Recordings::new(
+        store_audit::about(conn, &targets)?,
+        head.before_id,
+        head.started_at,
+    );
+    let mut findings = Vec::new();
+    if let Some(b) = &chain.broken {
+        findings.push(format!("the audit chain is broken at {b}"));
+    }
+
+    let mut cases = Vec::new();
+    for rows in gathered {
+        let case = rows.case;
+        let view = pipeline::case_view(conn, case.id)?;
+        let mut transitions = Vec::new();
+        for t in rows.transitions {
+            let change = format!(
+                "{} -> {} ({})",
+                t.from_stage.as_deref().unwrap_or("(new)"),
+                t.to_stage,
+                t.reason
+            );
+            let check = recordings.check(
+                &audit::transition_evidence(&t),
+                t.at,
+                &format!("case {} moved {change}", case.id),
+                &mut findings,
+            );
+            transitions.push(Checked {
+                item: StatusLine {
+                    change,
+                    by: person_name(conn, t.actor_id)?,
+                    at: t.at,
+                },
+                check,
+            });
+        }
+
+        let mut attempts = Vec::new();
+        for (attempt, exam) in &rows.attempts {
+            let what = format!(
+                "attempt {} at \"{}\" (attempt #{})",
+                attempt.number, exam.title, attempt.id
+            );
+            let paper = exams::redraw(conn, attempt, exam)?;
+            match &paper {
+                PaperCheck::Matches { .. } => {}
+                PaperCheck::Differs {
+                    position,
+                    stored,
+                    redrawn,
+                } => findings.push(format!(
+                    "{what}: the stored paper differs from its redraw at position {position}: stored {stored}, redrawn {redrawn}"
+                )),
+                PaperCheck::Unrebuildable(why) => {
+                    findings.push(format!("{what}: the paper cannot be drawn again: {why}"));
+                }
+            }
+            let result = grading_service::released_result(conn, attempt, exam)?
+                .map(|r| (r.percent, r.passed));
+            let mut answer_records = Vec::new();
+            for (_, tolerance, item, tasks) in answers.iter().filter(|(id, ..)| *id == attempt.id) {
+                let mut marks = Vec::new();
+                let mut submitted = Vec::new();
+                for t in tasks {
+                    let (Some(evidence), Some(submitted_at)) =
+                        (audit::mark_evidence(t), t.submitted_at)
+                    else {
+                        continue;
+                    };
+                    if let (Some(role), Some(total)) = (MarkerRole::from_number(t.role), t.total) {
+                        submitted.push((role, total));
+                    }
+                    let check = recordings.check(
+                        &evidence,
+                        submitted_at,
+                        &format!(
+                            "{what}, answer {}: the {} (examiner #{})",
+                            item.position,
+                            role_name(t.role),
+                            t.examiner_id
+                        ),
+                        &mut findings,
+                    );
+                    marks.push(Checked {
+                        item: MarkLine {
+                            task_id: t.id,
+                            role: t.role,
+                            examiner_id: t.examiner_id,
+                            total: t.total,
+                            submitted_at,
+                        },
+                        check,
+                    });
+                }
+                let rule_gives = grading::final_mark(
+                    &submitted,
+                    item.points.max(0) as u32,
+                    (*tolerance).max(0) as u32,
+                );
+                match (item.score, rule_gives) {
+                    (Some(mark), Some(rule)) if (mark - rule).abs() > 1e-9 => findings.push(format!(
+                        "{what}, answer {}: the final mark is {mark}, but its marks give {rule}",
+                        item.position
+                    )),
+                    (Some(mark), None) => findings.push(format!(
+                        "{what}, answer {}: the final mark {mark} is not made by examiners' marks",
+                        item.position
+                    )),
+                    _ => {}
+                }
+                answer_records.push(AnswerRecord {
+                    position: item.position,
+                    points: item.points,
+                    final_mark: item.score,
+                    rule_gives,
+                    marks,
+                });
+            }
+            attempts.push(AttemptRecord {
+                attempt_id: attempt.id,
+                exam_title: exam.title.clone(),
+                stage: exam.stage.clone(),
+                number: attempt.number,
+                code: attempt.code.clone(),
+                seed: attempt.seed,
+                drawn_at: attempt.drawn_at,
+                submitted_at: attempt.submitted_at,
+                paper,
+                pass_mark: exam.pass_mark,
+                result,
+                answers: answer_records,
+            });
+        }
+
+        let mut votes = Vec::new();
+        for (v, name) in rows.votes {
+            let check = recordings.check(
+                &audit::vote_evidence(&v),
+                v.cast_at,
+                &format!("the vote of {name} (#{}) on case {}", v.member_id, case.id),
+                &mut findings,
+            );
+            votes.push(Checked {
+                item: VoteRecord {
+                    member_id: v.member_id,
+                    member: name,
+                    vote: v.vote,
+                    reason: v.reason,
+                    cast_at: v.cast_at,
+                },
+                check,
+            });
+        }
+        let cast: Vec<Vote> = votes
+            .iter()
+            .filter_map(|v| Vote::parse(&v.item.vote))
+            .collect();
+        let quorum = track.quorum.max(1) as u32;
+        let decided = view
+            .timeline
+            .iter()
+            .find(|t| t.from == Some(Stage::CommitteeReview))
+            .and_then(|t| Reason::parse(&t.reason));
+        // Whatever the quorum then, the votes' majority must be the decision.
+        let majority = committee::tally(&cast, 1);
+        match (decided, majority) {
+            (Some(Reason::CommitteeApproved), Tally::Approved)
+            | (Some(Reason::CommitteeRejected), Tally::Rejected) => {}
+            (Some(reason @ (Reason::CommitteeApproved | Reason::CommitteeRejected)), _) => {
+                findings.push(format!(
+                    "case {}: the committee's decision ({}) is not what the stored votes give ({})",
+                    case.id,
+                    reason.as_str(),
+                    tally_words(majority)
+                ));
+            }
+            _ => {}
+        }
+        cases.push(CaseRecord {
+            view,
+            transitions,
+            attempts,
+            votes,
+            quorum,
+            votes_give: committee::tally(&cast, quorum),
+        });
+    }
+
+    let mut credential_events = Vec::new();
+    for e in store_cert::events_of(conn, credential.id)? {
+        let change = format!(
+            "{}: {} -> {}",
+            e.action,
+            e.status_from.as_deref().unwrap_or("(new)"),
+            e.status_to
+        );
+        let check = recordings.check(
+            &audit::credential_event_evidence(&e),
+            e.at,
+            &format!("credential {} {change}", credential.number),
+            &mut findings,
+        );
+        credential_events.push(Checked {
+            item: StatusLine {
+                change,
+                by: person_name(conn, e.actor_id)?,
+                at: e.at,
+            },
+            check,
+        });
+    }
+    recordings.orphans(&mut findings);
+
+    Ok(DecisionRecord {
+        number: credential.number,
+        holder: person.name,
+        person_id: person.id,
+        institution,
+        practising_certificate: person.practising_certificate,
+        track_key: track.track_key,
+        track_title: track.title,
+        status: credential.status,
+        issued_at: credential.issued_at,
+        valid_until: credential.valid_until,
+        training,
+        cases,
+        credential_events,
+        chain,
+        agreeing: recordings.agreeing,
+        before_chain: recordings.before_chain,
+        findings,
+    })
+}
+
+/// `gatekeeper decision show NUMBER`.
+pub fn show(db: &Db, number: &str) -> Result<DecisionRecord> {
+    let number = number.to_owned();
+    db.read_blocking(move |conn| show_in(conn, &number))
+}
+
+fn tally_words(t: Tally) -> String {
+    match t {
+        Tally::Approved => "approved".to_owned(),
+        Tally::Rejected => "rejected".to_owned(),
+        Tally::Pending { cast, quorum } => {
+            format!("no decision yet ({cast} vote(s) cast, {quorum} needed and a majority)")
+        }
+    }
+}
+
+fn time(t: NaiveDateTime) -> String {
+    t.format("%Y-%m-%d %H:%M:%S UTC").to_string()
+}
+
+fn mark(m: f64) -> String {
+    // Marks are in half points: 8, 7.5.
+    if m.fract() == 0.0 {
+        format!("{m:.0}")
+    } else {
+        format!("{m}")
+    }
+}
+
+/// How a line shows its check: `[agrees with audit event #12]`,
+/// `[DISAGREES: no audit event records it]`.
+struct Verdict(Check);
+
+impl fmt::Display for Verdict {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.0.disagrees() {
+            write!(f, "[DISAGREES: {}]", self.0)
+        } else {
+            write!(f, "[{}]", self.0)
+        }
+    }
+}
+
+fn write_status(f: &mut fmt::Formatter<'_>, lines: &[Checked<StatusLine>]) -> fmt::Result {
+    for l in lines {
+        writeln!(
+            f,
+            "    {}  {}, by {}  {}",
+            time(l.item.at),
+            l.item.change,
+            l.item.by.as_deref().unwrap_or("the system"),
+            Verdict(l.check)
+        )?;
+    }
+    Ok(())
+}
+
+impl fmt::Display for DecisionRecord {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "DECISION RECORD of credential {}", self.number)?;
+        writeln!(
+            f,
+            "Holder: {} (person #{}), {}; practising certificate {}",
+            self.holder,
+            self.person_id,
+            self.institution.as_deref().unwrap_or("no institution"),
+            self.practising_certificate.as_deref().unwrap_or("none")
+        )?;
+        writeln!(
+            f,
+            "Track: {} ({}); status {}; issued {}; valid until {}",
+            self.track_title,
+            self.track_key,
+            self.status,
+            time(self.issued_at),
+            time(self.valid_until)
+        )?;
+
+        writeln!(f, "\nTRAINING (the holder's record)")?;
+        for t in &self.training.tracks {
+            let done = if t.complete {
+                "complete"
+            } else {
+                "not complete"
+            };
+            writeln!(f, "  Track {}: {done}", t.title)?;
+        }
+        for c in &self.training.courses {
+            writeln!(
+                f,
+                "  Course \"{}\": {}/{} lessons studied, {}/{} quizzes passed{}",
+                c.title,
+                c.lessons_studied,
+                c.lessons,
+                c.quizzes_passed,
+                c.quizzes,
+                if c.complete { ", complete" } else { "" }
+            )?;
+        }
+        for q in &self.training.quizzes {
+            writeln!(
+                f,
+                "  Quiz \"{}\" ({}): {}/{}{}, {}",
+                q.module_title,
+                q.course_title,
+                q.score,
+                q.max_score,
+                if q.passed { " passed" } else { " not passed" },
+                q.submitted_at.format("%Y-%m-%d %H:%M:%S UTC")
+            )?;
+        }
+        for w in &self.training.workshops {
+            let attended = match w.attended {
+                Some(true) => "attended",
+                Some(false) => "absent",
+                None => "attendance not recorded",
+            };
+            writeln!(
+                f,
+                "  Workshop \"{}\" on {}: {attended}",
+                w.workshop_title,
+                w.starts_at.format("%Y-%m-%d %H:%M UTC")
+            )?;
+        }
+
+        for c in &self.cases {
+            writeln!(
+                f,
+                "\nCASE #{} ({}), opened {}, now at {}",
+                c.view.id,
+                c.view.kind.as_str(),
+                c.view.opened_at.format("%Y-%m-%d %H:%M:%S UTC"),
+                c.view.stage
+            )?;
+            if let Some(t) = c
+                .transitions
+                .iter()
+                .find(|t| t.item.change.ends_with("(training_complete)"))
+            {
+                writeln!(
+                    f,
+                    "  Training completed: the case left training on {}  {}",
+                    time(t.item.at),
+                    Verdict(t.check)
+                )?;
+            }
+
+            writeln!(f, "\n  EXAM ATTEMPTS")?;
+            if c.attempts.is_empty() {
+                writeln!(f, "    none")?;
+            }
+            for a in &c.attempts {
+                writeln!(
+                    f,
+                    "    \"{}\" ({} stage), attempt {} (#{}), blind code {}",
+                    a.exam_title,
+                    a.stage,
+                    a.number,
+                    a.attempt_id,
+                    a.code.as_deref().unwrap_or("none")
+                )?;
+                writeln!(
+                    f,
+                    "      drawn {} from seed {}; submitted {}",
+                    time(a.drawn_at),
+                    a.seed,
+                    a.submitted_at.map_or_else(|| "never".to_owned(), time)
+                )?;
+                match &a.paper {
+                    PaperCheck::Matches { questions } => writeln!(
+                        f,
+                        "      Paper: {questions} question(s); drawn again from the seed and the question versions of the time: the same paper"
+                    )?,
+                    PaperCheck::Differs {
+                        position,
+                        stored,
+                        redrawn,
+                    } => writeln!(
+                        f,
+                        "      Paper: DIFFERS from its redraw at position {position}: stored {stored}, redrawn {redrawn}"
+                    )?,
+                    PaperCheck::Unrebuildable(why) => {
+                        writeln!(f, "      Paper: CANNOT BE DRAWN AGAIN: {why}")?;
+                    }
+                }
+                match a.result {
+                    Some((percent, passed)) => writeln!(
+                        f,
+                        "      Result: {percent}% against a pass mark of {}%: {}",
+                        a.pass_mark,
+                        if passed { "passed" } else { "failed" }
+                    )?,
+                    None => writeln!(f, "      Result: not released")?,
+                }
+                for answer in &a.answers {
+                    writeln!(
+                        f,
+                        "      Case answer {} ({} points): final mark {}",
+                        answer.position,
+                        answer.points,
+                        answer.final_mark.map_or_else(|| "not set".to_owned(), mark)
+                    )?;
+                    for m in &answer.marks {
+                        writeln!(
+                            f,
+                            "        {} (examiner #{}, task #{}) under code {}: {} on {}  {}",
+                            role_name(m.item.role),
+                            m.item.examiner_id,
+                            m.item.task_id,
+                            a.code.as_deref().unwrap_or("none"),
+                            m.item.total.map_or_else(|| "-".to_owned(), mark),
+                            time(m.item.submitted_at),
+                            Verdict(m.check)
+                        )?;
+                    }
+                    match answer.rule_gives {
+                        Some(rule) => writeln!(
+                            f,
+                            "        The marking rule gives {}{}",
+                            mark(rule),
+                            if answer.final_mark.is_some_and(|m| (m - rule).abs() <= 1e-9) {
+                                ": agrees"
+                            } else {
+                                ": DISAGREES with the final mark"
+                            }
+                        )?,
+                        None => writeln!(f, "        The marks give no final mark yet")?,
+                    }
+                }
+            }
+
+            writeln!(f, "\n  COMMITTEE VOTES (quorum {})", c.quorum)?;
+            if c.votes.is_empty() {
+                writeln!(f, "    none")?;
+            }
+            for v in &c.votes {
+                writeln!(
+                    f,
+                    "    {} {} by {} (#{}): \"{}\"  {}",
+                    time(v.item.cast_at),
+                    v.item.vote,
+                    v.item.member,
+                    v.item.member_id,
+                    v.item.reason,
+                    Verdict(v.check)
+                )?;
+            }
+            writeln!(f, "    The votes give: {}", tally_words(c.votes_give))?;
+
+            writeln!(f, "\n  STATUS CHANGES OF THE CASE")?;
+            write_status(f, &c.transitions)?;
+        }
+
+        writeln!(f, "\nSTATUS CHANGES OF THE CREDENTIAL")?;
+        write_status(f, &self.credential_events)?;
+
+        writeln!(f, "\nAUDIT CHAIN")?;
+        for line in self.chain.to_string().lines() {
+            writeln!(f, "  {line}")?;
+        }
+
+        writeln!(f)?;
+        if self.agrees() {
+            write!(
+                f,
+                "VERDICT: AGREES. {} piece(s) of evidence match the audit chain, every paper draws again the same, and the chain is whole",
+                self.agreeing
+            )?;
+            if self.before_chain > 0 {
+                write!(
+                    f,
+                    "; {} piece(s) were stored before the chain began and are not covered by it",
+                    self.before_chain
+                )?;
+            }
+            writeln!(f, ".")
+        } else {
+            writeln!(
+                f,
+                "VERDICT: DISAGREES, in {} place(s):",
+                self.findings.len()
+            )?;
+            for (i, finding) in self.findings.iter().enumerate() {
+                writeln!(f, "  {}. {finding}", i + 1)?;
+            }
+            Ok(())
+        }
+    }
+}
