@@ -12,6 +12,7 @@ mod banks;
 mod browser;
 mod certification;
 mod exams;
+mod fair;
 mod grading;
 mod group_commit;
 mod mail;
