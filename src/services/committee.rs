@@ -105,6 +105,16 @@ pub struct CaseAnswer {
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ExamEvidence {
+    pub exam_id: i64,
+    pub attempt_id: i64,
+    /// The attempt's blind code, as examiners saw it.
+    pub code: Option<String>,
+    /// The seed the paper was drawn from (ChaCha20, `domain::papers::draw`),
+    /// in decimal: with the blueprint and the bank versions it rebuilds the
+    /// paper. A string, because it can exceed the integers JSON clients
+    /// read exactly.
+    pub seed: String,
+    pub drawn_at: DateTime<Utc>,
     pub exam_title: String,
     pub stage: ExamStage,
     pub submitted_at: Option<DateTime<Utc>>,
@@ -231,6 +241,11 @@ fn exam_evidence(
                 })
                 .collect();
             out.push(ExamEvidence {
+                exam_id: exam.id,
+                attempt_id: attempt.id,
+                code: attempt.code.clone(),
+                seed: attempt.seed.to_string(),
+                drawn_at: utc(attempt.drawn_at),
                 exam_title: exam.title.clone(),
                 stage,
                 submitted_at: attempt.submitted_at.map(utc),

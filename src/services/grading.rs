@@ -968,6 +968,9 @@ pub struct RatedQuestion {
     pub stem: String,
     /// Points on the paper (its blueprint section's).
     pub points: u32,
+    /// Its weight in the cut score: its expected points on a paper, points ×
+    /// the share of its blueprint cell a paper draws (mix / cell size).
+    pub weight: f64,
     /// The caller's own rating, if any (others' stay private).
     pub my_rating: Option<f64>,
 }
@@ -985,34 +988,81 @@ pub struct SettingView {
     /// Raters who have rated every question.
     pub complete_raters: usize,
     pub min_raters: usize,
-    /// The cut score in percent, once enough raters are complete.
+    /// The cut score in percent of a paper's points, once enough raters are
+    /// complete.
     pub cut_score: Option<f64>,
     /// The pass mark the cut score sets (rounded up).
     pub pass_mark: Option<u32>,
 }
 
-/// The questions a paper of the exam can hold, with their points.
-fn exam_pool(
-    conn: &mut DbConn,
-    exam: &store_exams::ExamRow,
-) -> Result<Vec<(i64, String, String, u32)>> {
+/// A question a paper of the exam can hold.
+struct PoolQuestion {
+    question_id: i64,
+    key: String,
+    stem: String,
+    points: u32,
+    /// Expected points on a paper (see `domain::papers::Share::weight`).
+    weight: f64,
+}
+
+/// The questions a paper of the exam can hold, with their points and
+/// their weights on the paper.
+fn exam_pool(conn: &mut DbConn, exam: &store_exams::ExamRow) -> Result<Vec<PoolQuestion>> {
     let blueprint: crate::domain::papers::Blueprint =
         serde_json::from_str(&exam.blueprint).map_err(Error::internal)?;
-    let mut out = Vec::new();
+    let mut candidates = Vec::new();
+    let mut stems = HashMap::new();
     for v in store_banks::drawable(conn, &exam.track)? {
-        let kind = crate::domain::banks::QuestionKind::parse(&v.kind);
-        let section = blueprint.sections.iter().find(|s| {
-            s.topics.contains(&v.topic)
-                && (s.kinds.is_empty() || kind.is_some_and(|k| s.kinds.contains(&k)))
-                && s.mix.contains_key(&(v.difficulty.clamp(0, 255) as u8))
+        let content: Content = serde_json::from_str(&v.content).map_err(Error::internal)?;
+        candidates.push(crate::domain::papers::Candidate {
+            version_id: v.id,
+            question_id: v.question_id,
+            topic: v.topic,
+            difficulty: v.difficulty.clamp(1, 5) as u8,
+            kind: content.body.kind(),
+            options: 0,
+            exposure: 0,
         });
-        if let Some(section) = section {
-            let content: Content = serde_json::from_str(&v.content).map_err(Error::internal)?;
-            let key = store_banks::question_key(conn, v.question_id)?.unwrap_or_default();
-            out.push((v.question_id, key, content.stem, section.points));
-        }
+        stems.insert(v.question_id, content.stem);
+    }
+    let mut out = Vec::new();
+    for share in crate::domain::papers::shares(&blueprint, &candidates) {
+        let key = store_banks::question_key(conn, share.question_id)?.unwrap_or_default();
+        out.push(PoolQuestion {
+            question_id: share.question_id,
+            key,
+            stem: stems.remove(&share.question_id).unwrap_or_default(),
+            points: share.points,
+            weight: share.weight(),
+        });
     }
     Ok(out)
+}
+
+/// Where a round's ratings stand: raters who rated every question, and the
+/// cut score (the approved one, or the current one once enough raters are
+/// complete).
+fn tally_setting(
+    setting: &store_grading::SettingRow,
+    pool: &[PoolQuestion],
+    ratings: &[(i64, i64, f64)],
+) -> (usize, Option<f64>) {
+    let weights: HashMap<i64, f64> = pool.iter().map(|q| (q.question_id, q.weight)).collect();
+    let mut raters: Vec<i64> = ratings.iter().map(|r| r.0).collect();
+    raters.sort_unstable();
+    raters.dedup();
+    let complete_raters = raters
+        .iter()
+        .filter(|r| {
+            weights
+                .keys()
+                .all(|q| ratings.iter().any(|x| x.0 == **r && x.1 == *q))
+        })
+        .count();
+    let cut = setting
+        .cut_score
+        .or_else(|| grading::angoff_cut(ratings, &weights));
+    (complete_raters, cut)
 }
 
 fn setting_view(
@@ -1023,21 +1073,7 @@ fn setting_view(
     let exam = store_exams::find_exam(conn, setting.exam_id)?.ok_or(Error::NotFound)?;
     let pool = exam_pool(conn, &exam)?;
     let ratings = store_grading::ratings_of(conn, setting.id)?;
-    let points: HashMap<i64, u32> = pool.iter().map(|(q, _, _, p)| (*q, *p)).collect();
-    let mut raters: Vec<i64> = ratings.iter().map(|r| r.0).collect();
-    raters.sort_unstable();
-    raters.dedup();
-    let complete_raters = raters
-        .iter()
-        .filter(|r| {
-            points
-                .keys()
-                .all(|q| ratings.iter().any(|x| x.0 == **r && x.1 == *q))
-        })
-        .count();
-    let cut = setting
-        .cut_score
-        .or_else(|| grading::angoff_cut(&ratings, &points));
+    let (complete_raters, cut) = tally_setting(setting, &pool, &ratings);
     Ok(SettingView {
         id: setting.id,
         exam_id: setting.exam_id,
@@ -1045,15 +1081,16 @@ fn setting_view(
         status: setting.status.clone(),
         questions: pool
             .into_iter()
-            .map(|(question_id, key, stem, points)| RatedQuestion {
+            .map(|q| RatedQuestion {
                 my_rating: ratings
                     .iter()
-                    .find(|r| r.0 == me && r.1 == question_id)
+                    .find(|r| r.0 == me && r.1 == q.question_id)
                     .map(|r| r.2),
-                question_id,
-                key,
-                stem,
-                points,
+                question_id: q.question_id,
+                key: q.key,
+                stem: q.stem,
+                points: q.points,
+                weight: q.weight,
             })
             .collect(),
         complete_raters,
@@ -1061,6 +1098,100 @@ fn setting_view(
         cut_score: cut,
         pass_mark: cut.map(grading::pass_mark_from_cut),
     })
+}
+
+/// One round of standard setting, as the exam shows it.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct SettingLine {
+    pub id: i64,
+    pub version: i32,
+    /// `rating` or `approved`.
+    pub status: String,
+    /// Raters who have rated every question.
+    pub complete_raters: usize,
+    /// The cut score in percent of a paper's points: the approved one, or
+    /// the current one once enough raters are complete.
+    pub cut_score: Option<f64>,
+    /// The pass mark the cut score sets (rounded up).
+    pub pass_mark: Option<u32>,
+    pub created_at: DateTime<Utc>,
+    pub approved_at: Option<DateTime<Utc>>,
+    /// The committee member who approved it.
+    pub approved_by: Option<String>,
+}
+
+/// An exam as its owners, admins and the committee see it.
+#[derive(Debug, Clone)]
+pub struct ExamDetail {
+    pub exam: store_exams::ExamRow,
+    /// The admin who scheduled it (who releases its results).
+    pub owner: Option<String>,
+    /// The standard-setting rounds, oldest first.
+    pub standard_settings: Vec<SettingLine>,
+    /// The round whose approval set the pass mark; `None`: the pass mark
+    /// is the one fixed when the exam was scheduled.
+    pub pass_mark_set_by: Option<i32>,
+    /// Until when candidates may appeal, once results are out.
+    pub appeal_until: Option<DateTime<Utc>>,
+}
+
+/// An exam with its window, pass mark, blueprint and standard-setting
+/// rounds: for admins (exam owners among them) and the committee. The
+/// seeds of candidates' papers are shown where the committee sees an
+/// attempt: each exam of a case's dossier.
+pub async fn exam_detail(ctx: &Ctx, caller: &Caller, exam_id: i64) -> Result<ExamDetail> {
+    require(ctx, caller, Permission::ReviewQuestions).await?;
+    ctx.db
+        .read(move |conn| {
+            let exam = store_exams::find_exam(conn, exam_id)?.ok_or(Error::NotFound)?;
+            let owner = match exam.created_by {
+                Some(id) => people::find(conn, id)?.map(|p| p.name),
+                None => None,
+            };
+            let rows = store_grading::settings_of(conn, exam.id)?;
+            let pool = if rows.is_empty() {
+                Vec::new()
+            } else {
+                exam_pool(conn, &exam)?
+            };
+            let mut standard_settings = Vec::with_capacity(rows.len());
+            for row in &rows {
+                let ratings = store_grading::ratings_of(conn, row.id)?;
+                let (complete_raters, cut) = tally_setting(row, &pool, &ratings);
+                let approved_by = match row.approved_by {
+                    Some(id) => people::find(conn, id)?.map(|p| p.name),
+                    None => None,
+                };
+                standard_settings.push(SettingLine {
+                    id: row.id,
+                    version: row.version,
+                    status: row.status.clone(),
+                    complete_raters,
+                    cut_score: cut,
+                    pass_mark: cut.map(grading::pass_mark_from_cut),
+                    created_at: utc(row.created_at),
+                    approved_at: row.approved_at.map(utc),
+                    approved_by,
+                });
+            }
+            // Approving a round sets the pass mark: the last approved one did.
+            let pass_mark_set_by = rows
+                .iter()
+                .filter(|r| r.approved_at.is_some())
+                .max_by_key(|r| r.approved_at)
+                .map(|r| r.version);
+            let appeal_until = exam
+                .results_released_at
+                .map(|r| utc(r) + Duration::days(i64::from(exam.appeal_days.max(0))));
+            Ok(ExamDetail {
+                exam,
+                owner,
+                standard_settings,
+                pass_mark_set_by,
+                appeal_until,
+            })
+        })
+        .await
 }
 
 /// Opens a new round of standard setting for an exam whose results are not
@@ -1119,7 +1250,7 @@ pub async fn rate(
             let exam = store_exams::find_exam(conn, setting.exam_id)?.ok_or(Error::NotFound)?;
             let pool = exam_pool(conn, &exam)?;
             for (i, (question, p)) in ratings.iter().enumerate() {
-                if !pool.iter().any(|(q, _, _, _)| q == question) {
+                if !pool.iter().any(|q| q.question_id == *question) {
                     return Err(Error::invalid(
                         format!("ratings[{i}]"),
                         "not a question of this exam",

@@ -533,6 +533,16 @@ pub fn find_setting(conn: &mut DbConn, id: i64) -> QueryResult<Option<SettingRow
         .optional()
 }
 
+/// An exam's standard-setting rounds, oldest first.
+pub fn settings_of(conn: &mut DbConn, exam_id: i64) -> QueryResult<Vec<SettingRow>> {
+    use crate::store::schema::standard_settings as s;
+    s::table
+        .filter(s::exam_id.eq(exam_id))
+        .order(s::version.asc())
+        .select(SettingRow::as_select())
+        .load(conn)
+}
+
 pub fn save_rating(
     conn: &mut DbConn,
     setting_id: i64,
