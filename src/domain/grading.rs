@@ -108,6 +108,91 @@ pub fn appeal_open(
         .is_some_and(|r| now >= r && now <= r + chrono::Duration::days(i64::from(appeal_days)))
 }
 
+/// What an appeal's re-mark does to the mark: a track's policy, set by the
+/// committee.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Default,
+    serde::Serialize,
+    serde::Deserialize,
+    utoipa::ToSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum AppealRule {
+    /// The re-mark replaces the mark, higher or lower (the default, as in
+    /// most certification examinations: a mark is the best judgement of an
+    /// examiner who has not seen it, and an appeal that could only raise
+    /// marks would favour those who appeal over those who do not).
+    #[default]
+    RemarkStands,
+    /// The re-mark counts only when it is higher: an appeal never costs the
+    /// appellant anything.
+    NoDetriment,
+}
+
+impl AppealRule {
+    pub const ALL: [AppealRule; 2] = [AppealRule::RemarkStands, AppealRule::NoDetriment];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AppealRule::RemarkStands => "remark_stands",
+            AppealRule::NoDetriment => "no_detriment",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<AppealRule> {
+        AppealRule::ALL.into_iter().find(|r| r.as_str() == s.trim())
+    }
+}
+
+/// What an appeal's re-mark did to the answer's mark.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AppealEffect {
+    /// The re-mark equals the mark.
+    Unchanged,
+    /// The re-mark is higher and replaces the mark.
+    Raised,
+    /// The re-mark is lower and replaces the mark (the re-mark stands).
+    Lowered,
+    /// The re-mark is lower and does not count (no detriment).
+    LowerNotApplied,
+}
+
+impl AppealEffect {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AppealEffect::Unchanged => "unchanged",
+            AppealEffect::Raised => "raised",
+            AppealEffect::Lowered => "lowered",
+            AppealEffect::LowerNotApplied => "lower_not_applied",
+        }
+    }
+
+    /// Whether the answer's mark changes.
+    pub fn changes_mark(self) -> bool {
+        matches!(self, AppealEffect::Raised | AppealEffect::Lowered)
+    }
+}
+
+/// The answer's final mark after an appeal's re-mark, and what the re-mark
+/// did, under the track's rule. Compared in hundredths of a point, as the
+/// third-marker rule is.
+pub fn decide_appeal(rule: AppealRule, before: f64, remark: f64) -> (f64, AppealEffect) {
+    let diff = ((remark - before) * 100.0).round() as i64;
+    match diff.signum() {
+        0 => (before, AppealEffect::Unchanged),
+        1 => (remark, AppealEffect::Raised),
+        _ => match rule {
+            AppealRule::RemarkStands => (remark, AppealEffect::Lowered),
+            AppealRule::NoDetriment => (before, AppealEffect::LowerNotApplied),
+        },
+    }
+}
+
 /// One criterion's mark must lie within 0 and the criterion's points, in
 /// half points.
 pub fn valid_criterion_mark(points: f64, max: u32) -> bool {
@@ -540,6 +625,34 @@ mod tests {
         }];
         assert!(result(&sixty, pass_mark_from_cut(old)).is_some_and(|r| r.passed));
         assert!(result(&sixty, pass_mark_from_cut(cut)).is_some_and(|r| !r.passed));
+    }
+
+    #[test]
+    fn an_appeal_re_mark_stands_or_never_lowers_the_mark_as_the_track_decides() {
+        use AppealEffect::*;
+        use AppealRule::*;
+        // The re-mark stands: it replaces the mark either way.
+        assert_eq!(decide_appeal(RemarkStands, 8.0, 6.0), (6.0, Lowered));
+        assert_eq!(decide_appeal(RemarkStands, 6.0, 8.0), (8.0, Raised));
+        assert_eq!(decide_appeal(RemarkStands, 7.5, 7.5), (7.5, Unchanged));
+        // No detriment: a lower re-mark does not count; a higher one does.
+        assert_eq!(decide_appeal(NoDetriment, 8.0, 6.0), (8.0, LowerNotApplied));
+        assert_eq!(decide_appeal(NoDetriment, 6.0, 8.0), (8.0, Raised));
+        assert_eq!(decide_appeal(NoDetriment, 7.5, 7.5), (7.5, Unchanged));
+        // Half a point either way is a change; float noise is not.
+        assert_eq!(decide_appeal(RemarkStands, 7.0, 6.5), (6.5, Lowered));
+        assert_eq!(
+            decide_appeal(NoDetriment, 0.1 + 0.2, 0.3),
+            (0.1 + 0.2, Unchanged)
+        );
+        assert!(Lowered.changes_mark() && Raised.changes_mark());
+        assert!(!Unchanged.changes_mark() && !LowerNotApplied.changes_mark());
+        // The strict rule is the default; names round-trip.
+        assert_eq!(AppealRule::default(), RemarkStands);
+        for r in AppealRule::ALL {
+            assert_eq!(AppealRule::parse(r.as_str()), Some(r));
+        }
+        assert_eq!(AppealRule::parse("lenient"), None);
     }
 
     #[test]

@@ -203,6 +203,28 @@ pub fn registrations_of(conn: &mut DbConn, exam_id: i64) -> QueryResult<Vec<Regi
         .load(conn)
 }
 
+/// A person's registrations for a track's exams of the given stages, with
+/// their exams.
+pub fn registrations_in(
+    conn: &mut DbConn,
+    person_id: i64,
+    track_key: &str,
+    stages: &[&str],
+) -> QueryResult<Vec<(RegistrationRow, ExamRow)>> {
+    registrations::table
+        .inner_join(exams::table)
+        .filter(registrations::person_id.eq(person_id))
+        .filter(exams::track.eq(track_key))
+        .filter(exams::stage.eq_any(stages))
+        .order(registrations::id.asc())
+        .select((RegistrationRow::as_select(), ExamRow::as_select()))
+        .load(conn)
+}
+
+pub fn delete_registration(conn: &mut DbConn, id: i64) -> QueryResult<usize> {
+    diesel::delete(registrations::table.find(id)).execute(conn)
+}
+
 /// A class for PostgreSQL's two-key advisory locks: papers drawn for an
 /// exam (the second key is the exam's id).
 const DRAW_LOCK_CLASS: i32 = 0x6770_6472; // "gpdr"

@@ -274,6 +274,7 @@ diesel::table! {
         quorum -> Integer,
         inappropriate_threshold -> Integer,
         flag_min_rated -> Integer,
+        appeal_rule -> Text,
     }
 }
 
@@ -473,6 +474,8 @@ diesel::table! {
         outcome -> Nullable<Text>,
         created_at -> Timestamp,
         decided_at -> Nullable<Timestamp>,
+        rule -> Nullable<Text>,
+        mark_final -> Nullable<Double>,
     }
 }
 

@@ -37,7 +37,7 @@ fn objective_exam(stage: &str) -> Value {
     body
 }
 
-fn case_exam() -> Value {
+pub(crate) fn case_exam() -> Value {
     let mut body = crate::exams::exam_body(-1, 120, 60);
     body["stage"] = json!("case");
     body["title"] = json!("Paediatrics case assessment");
@@ -47,7 +47,7 @@ fn case_exam() -> Value {
     body
 }
 
-async fn my_case(app: &TestApp, token: &str) -> Value {
+pub(crate) async fn my_case(app: &TestApp, token: &str) -> Value {
     let (status, cases) = app.api(Method::GET, "/api/v1/me/cases", token, None).await;
     assert_eq!(status, 200, "{cases}");
     cases[0].clone()

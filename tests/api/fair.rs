@@ -1,21 +1,514 @@
-//! Fair decisions (issue 14) over HTTP on both databases: the exam as the
-//! committee sees it (pass mark, standard setting weighted by the paper);
-//! concurrent starts that draw papers keep exposure balanced.
+//! Fair decisions (issue 14) over HTTP on both databases: an appeal's
+//! re-mark under each appeal rule and the case following the final result
+//! (back to the failed stage with its registration for the next cancelled,
+//! or on to the next); the mail each event sends; the re-marker told; the
+//! failed case showing the appeal deadline; the exam as the committee sees
+//! it (pass mark, standard setting weighted by the paper, seeds in the
+//! dossier); concurrent starts that draw papers keeping exposure balanced.
 
 use std::collections::BTreeMap;
 
 use reqwest::Method;
 use serde_json::{Value, json};
 
+use crate::certification::{case_exam, my_case};
 use crate::exams::{doctor, exam_body, load_bank, register, scheduled, setup};
-use crate::grading::person;
+use crate::grading::{PASSWORD, World, close_exam, mark, open_tasks, person, sit, tasks, world};
 use crate::helpers::TestApp;
 use crate::on_both_databases;
 
 on_both_databases!(
+    a_lowered_re_mark_stands_and_the_case_goes_back_to_the_failed_stage,
+    under_no_detriment_a_lower_re_mark_keeps_the_mark_and_a_higher_one_moves_the_case_on,
     the_exam_shows_its_pass_mark_and_standard_setting_weighted_by_the_paper,
     concurrent_starts_that_draw_papers_keep_exposure_balanced,
 );
+
+/// The doctor reads mail and pages in English.
+async fn english(app: &TestApp, token: &str) {
+    let (status, body) = app
+        .api(
+            Method::PUT,
+            "/api/v1/me/locale",
+            token,
+            Some(json!({"locale": "en"})),
+        )
+        .await;
+    assert!(status == 200 || status == 204, "{body}");
+}
+
+/// The paper position of the attempt's case answer.
+async fn case_position(app: &TestApp, attempt: i64, token: &str) -> i64 {
+    let (_, a) = app
+        .api(
+            Method::GET,
+            &format!("/api/v1/attempts/{attempt}"),
+            token,
+            None,
+        )
+        .await;
+    a["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["kind"] == "case")
+        .unwrap()["position"]
+        .as_i64()
+        .unwrap()
+}
+
+/// Marks every open task `points`.
+async fn mark_all(app: &TestApp, w: &World, points: f64) {
+    for (i, task) in open_tasks(app, w).await {
+        assert_eq!(mark(app, &w.examiners[i].1, task, points).await.0, 204);
+    }
+}
+
+async fn release(app: &TestApp, w: &World) {
+    close_exam(app, w.exam);
+    let (status, body) = app
+        .api(
+            Method::POST,
+            &format!("/api/v1/exams/{}/release", w.exam),
+            &w.admin,
+            None,
+        )
+        .await;
+    assert_eq!(status, 204, "{body}");
+}
+
+async fn appeal(app: &TestApp, attempt: i64, token: &str) -> (u16, Value) {
+    let position = case_position(app, attempt, token).await;
+    app.api(
+        Method::POST,
+        &format!("/api/v1/attempts/{attempt}/appeals"),
+        token,
+        Some(json!({"position": position, "reason": "Every criterion is covered."})),
+    )
+    .await
+}
+
+async fn result(app: &TestApp, attempt: i64, token: &str) -> Value {
+    let (status, r) = app
+        .api(
+            Method::GET,
+            &format!("/api/v1/attempts/{attempt}/result"),
+            token,
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{r}");
+    r
+}
+
+/// The admin registers a doctor for an exam (through the pipeline).
+async fn register_for(app: &TestApp, w: &World, exam: i64, person: i64) -> (u16, Value) {
+    app.api(
+        Method::POST,
+        &format!("/api/v1/exams/{exam}/registrations"),
+        &w.admin,
+        Some(json!({"person_id": person})),
+    )
+    .await
+}
+
+/// The one open re-mark: (examiner index, task id).
+async fn the_re_mark(app: &TestApp, w: &World) -> (usize, i64) {
+    let open = open_tasks(app, w).await;
+    assert_eq!(open.len(), 1, "one re-mark: {open:?}");
+    open[0]
+}
+
+/// (subject, text) of every mail to an address, newest first.
+fn mails(app: &TestApp, address: &str) -> Vec<(String, String)> {
+    app.mail_to(address)
+        .into_iter()
+        .map(|m| (m.subject, m.body_text))
+        .collect()
+}
+
+fn person_id(app: &TestApp, email: &str) -> i64 {
+    app.scalar(&format!(
+        "SELECT id AS n FROM people WHERE email = '{email}'"
+    ))
+}
+
+async fn a_lowered_re_mark_stands_and_the_case_goes_back_to_the_failed_stage(app: TestApp) {
+    let w = world(&app).await;
+    // Objective answers are left blank: the case answer (10 of 20 points)
+    // decides; 8 of 20 is exactly the pass mark of 40%.
+    app.exec(&format!(
+        "UPDATE exams SET pass_mark = 40 WHERE id = {}",
+        w.exam
+    ));
+    let case_stage = scheduled(&app, &w.admin, case_exam()).await;
+    let (lowered, lowered_token) = sit(&app, &w, "zhangsan", "A careful answer.").await;
+    english(&app, &lowered_token).await;
+    tasks(&app, 2).await;
+    mark_all(&app, &w, 8.0).await;
+    let (kept, kept_token) = sit(&app, &w, "lisi", "Another careful answer.").await;
+    english(&app, &kept_token).await;
+    tasks(&app, 4).await;
+    mark_all(&app, &w, 8.0).await;
+    release(&app, &w).await;
+
+    // Both passed: their cases moved on, and the admin registers them for
+    // the case assessment.
+    let zhangsan = person_id(&app, "zhangsan@longxi.example");
+    let lisi = person_id(&app, "lisi@longxi.example");
+    for (token, id) in [(&lowered_token, zhangsan), (&kept_token, lisi)] {
+        assert_eq!(my_case(&app, token).await["stage"], "case_assessment");
+        let (status, body) = register_for(&app, &w, case_stage, id).await;
+        assert_eq!(status, 201, "{body}");
+    }
+    // The result page tells the rule before anyone appeals.
+    let r = result(&app, lowered, &lowered_token).await;
+    assert_eq!(r["appeal_rule"], "remark_stands");
+    let browser = app.new_browser();
+    app.sign_in(&browser, "zhangsan@longxi.example", "doctor test phrase")
+        .await;
+    let (_, page) = app
+        .page(&browser, &format!("/attempts/{lowered}/result"))
+        .await;
+    assert!(
+        page.contains("id=\"appeal-rule\"") && page.contains("an appeal can lower your mark"),
+        "{page}"
+    );
+
+    // Zhangsan appeals; the re-marker is told at once.
+    let (status, filed) = appeal(&app, lowered, &lowered_token).await;
+    assert_eq!(status, 201, "{filed}");
+    let (k, task) = the_re_mark(&app, &w).await;
+    let re_marker = format!("e{k}@tch.example");
+    let told: Vec<(String, String)> = mails(&app, &re_marker)
+        .into_iter()
+        .filter(|(_, text)| text.contains(&format!("/marking/{task}")))
+        .collect();
+    assert_eq!(told.len(), 1, "the re-marker is told once: {told:?}");
+    assert!(
+        told[0].0.contains("re-mark") || told[0].0.contains("复评"),
+        "{told:?}"
+    );
+    assert!(
+        !told[0].1.contains("zhangsan"),
+        "the re-marker is not told who appealed"
+    );
+
+    // The re-mark is lower and stands: 6 of 20 is 30%, a fail.
+    assert_eq!(mark(&app, &w.examiners[k].1, task, 6.0).await.0, 204);
+    let r = result(&app, lowered, &lowered_token).await;
+    assert_eq!(
+        (r["score"].as_f64(), r["passed"].as_bool()),
+        (Some(6.0), Some(false))
+    );
+    assert_eq!(r["appeals"][0]["mark_after"], 6.0);
+    assert_eq!(r["appeals"][0]["mark_final"], 6.0);
+    assert_eq!(r["appeals"][0]["rule"], "remark_stands");
+
+    // The case follows the final result: back at the written exam, with
+    // why; the registration for the case assessment is cancelled and a new
+    // one refused.
+    let case = my_case(&app, &lowered_token).await;
+    assert_eq!(case["stage"], "written_exam", "{case}");
+    let last = case["timeline"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(
+        (last["from"].as_str(), last["reason"].as_str()),
+        (Some("case_assessment"), Some("pass_withdrawn"))
+    );
+    assert_eq!(
+        app.scalar(&format!(
+            "SELECT COUNT(*) AS n FROM registrations WHERE exam_id = {case_stage} AND person_id = {zhangsan}"
+        )),
+        0
+    );
+    let (status, err) = register_for(&app, &w, case_stage, zhangsan).await;
+    assert_eq!(status, 409, "{err}");
+    assert_eq!(err["error"]["field"], "case");
+    // The retake policy applies as to any failure: one failed attempt.
+    assert_eq!(case["attempts_used"], 1);
+
+    // The failed case shows until when its result may still be appealed.
+    assert_eq!(case["appeal_until"], r["appeal_until"], "{case}");
+    assert_eq!(case["appeal_attempt_id"], lowered);
+    let (status, page) = app.page(&browser, &format!("/cases/{}", case["id"])).await;
+    assert_eq!(status, 200);
+    assert!(page.contains("id=\"appeal-until\""), "{page}");
+    assert!(page.contains(&format!("/attempts/{lowered}/result")));
+    assert!(page.contains("A result it had passed on changed and no longer passes"));
+
+    // Each event has its own mail: the appeal's outcome (lowered, no longer
+    // a pass) and the case going back, naming the cancelled registration;
+    // nothing about a question removed after item analysis.
+    let got = mails(&app, "zhangsan@longxi.example");
+    let decided: Vec<&(String, String)> = got
+        .iter()
+        .filter(|(s, _)| s.contains("Your appeal has been decided"))
+        .collect();
+    assert_eq!(decided.len(), 1, "{got:?}");
+    assert!(
+        decided[0].1.contains("the re-mark stands")
+            && decided[0].1.contains("from 8 to 6")
+            && decided[0].1.contains("no longer pass"),
+        "{}",
+        decided[0].1
+    );
+    let returned: Vec<&(String, String)> = got
+        .iter()
+        .filter(|(s, _)| s.contains("back at an earlier stage"))
+        .collect();
+    assert_eq!(returned.len(), 1, "{got:?}");
+    assert!(
+        returned[0].1.contains("Written exam")
+            && returned[0].1.contains("Paediatrics case assessment"),
+        "{}",
+        returned[0].1
+    );
+    assert!(got.iter().all(|(_, t)| !t.contains("removed a question")));
+
+    // Lisi's appeal is re-marked at the same mark: nothing changes, and the
+    // mail says so rather than that the result changed.
+    let (status, _) = appeal(&app, kept, &kept_token).await;
+    assert_eq!(status, 201);
+    let (k, task) = the_re_mark(&app, &w).await;
+    assert_eq!(mark(&app, &w.examiners[k].1, task, 8.0).await.0, 204);
+    let r = result(&app, kept, &kept_token).await;
+    assert_eq!(
+        (r["score"].as_f64(), r["passed"].as_bool()),
+        (Some(8.0), Some(true))
+    );
+    assert_eq!(my_case(&app, &kept_token).await["stage"], "case_assessment");
+    let (status, _) = register_for(&app, &w, case_stage, lisi).await;
+    assert_eq!(
+        status, 201,
+        "still at the case assessment: registration allowed"
+    );
+    let got = mails(&app, "lisi@longxi.example");
+    let decided: Vec<&(String, String)> = got
+        .iter()
+        .filter(|(s, _)| s.contains("Your appeal has been decided"))
+        .collect();
+    assert_eq!(decided.len(), 1, "{got:?}");
+    assert!(decided[0].1.contains("unchanged"), "{}", decided[0].1);
+    assert!(
+        got.iter().all(|(s, t)| !s.contains("result has changed")
+            && !t.contains("recalculated")
+            && !t.contains("removed a question")
+            && !s.contains("earlier stage")),
+        "{got:?}"
+    );
+
+    // The committee sees the paper's seed in the dossier, and it is the
+    // seed the paper was drawn from.
+    let (_, chair) = person(
+        &app,
+        &w.admin,
+        "chair@alliance.example",
+        "Chair",
+        json!(["committee"]),
+        None,
+    )
+    .await;
+    let (status, dossier) = app
+        .api(
+            Method::GET,
+            &format!("/api/v1/cases/{}/dossier", case["id"]),
+            &chair,
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{dossier}");
+    let seed = app.scalar(&format!(
+        "SELECT seed AS n FROM attempts WHERE id = {lowered}"
+    ));
+    assert_eq!(dossier["exams"][0]["attempt_id"], lowered);
+    assert_eq!(dossier["exams"][0]["seed"], seed.to_string());
+    assert_eq!(dossier["exams"][0]["appeals"][0]["rule"], "remark_stands");
+    let chair_browser = app.new_browser();
+    app.sign_in(&chair_browser, "chair@alliance.example", PASSWORD)
+        .await;
+    let (status, page) = app
+        .page(&chair_browser, &format!("/committee/cases/{}", case["id"]))
+        .await;
+    assert_eq!(status, 200);
+    assert!(
+        page.contains(&seed.to_string()),
+        "the dossier page shows the seed"
+    );
+}
+
+async fn under_no_detriment_a_lower_re_mark_keeps_the_mark_and_a_higher_one_moves_the_case_on(
+    app: TestApp,
+) {
+    let w = world(&app).await;
+    app.exec(&format!(
+        "UPDATE exams SET pass_mark = 40 WHERE id = {}",
+        w.exam
+    ));
+    let case_stage = scheduled(&app, &w.admin, case_exam()).await;
+    let (passed, passed_token) = sit(&app, &w, "zhangsan", "A careful answer.").await;
+    english(&app, &passed_token).await;
+    tasks(&app, 2).await;
+    mark_all(&app, &w, 8.0).await;
+    let (failed, failed_token) = sit(&app, &w, "lisi", "A short answer.").await;
+    english(&app, &failed_token).await;
+    tasks(&app, 4).await;
+    mark_all(&app, &w, 6.0).await;
+    release(&app, &w).await;
+    let zhangsan = person_id(&app, "zhangsan@longxi.example");
+    assert_eq!(register_for(&app, &w, case_stage, zhangsan).await.0, 201);
+
+    // The committee chooses "no detriment" on the policy page; the API
+    // shows it and refuses a rule it does not know, naming the field.
+    let (_, chair) = person(
+        &app,
+        &w.admin,
+        "chair@alliance.example",
+        "Chair",
+        json!(["committee"]),
+        None,
+    )
+    .await;
+    let (status, policy) = app
+        .api(
+            Method::GET,
+            "/api/v1/tracks/paediatrics/policy",
+            &chair,
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{policy}");
+    assert_eq!(policy["appeal_rule"], "remark_stands", "the default");
+    let mut bad = policy.clone();
+    bad["appeal_rule"] = json!("lenient");
+    let (status, err) = app
+        .api(
+            Method::PUT,
+            "/api/v1/tracks/paediatrics/policy",
+            &chair,
+            Some(bad),
+        )
+        .await;
+    assert_eq!(status, 422, "{err}");
+    assert_eq!(err["error"]["field"], "appeal_rule");
+    let browser = app.new_browser();
+    app.sign_in(&browser, "chair@alliance.example", PASSWORD)
+        .await;
+    let form = "/committee/tracks/paediatrics/policy";
+    let text = |v: &Value| match v {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    let mut fields: Vec<(String, String)> = [
+        "code",
+        "validity_months",
+        "renewal_credit_hours",
+        "stage_attempts",
+        "retake_wait_days",
+        "cooloff_days",
+        "quorum",
+        "inappropriate_threshold",
+        "flag_min_rated",
+    ]
+    .iter()
+    .map(|k| ((*k).to_owned(), text(&policy[*k])))
+    .collect();
+    fields.push(("appeal_rule".into(), "no_detriment".into()));
+    let borrowed: Vec<(&str, &str)> = fields
+        .iter()
+        .map(|(a, b)| (a.as_str(), b.as_str()))
+        .collect();
+    let res = app.submit(&browser, form, form, &borrowed).await;
+    assert_eq!(res.status(), 200);
+    let page = res.text().await.unwrap();
+    assert!(
+        page.contains("value=\"no_detriment\" id=\"appeal-no-detriment\" checked"),
+        "{page}"
+    );
+    let (_, policy) = app
+        .api(
+            Method::GET,
+            "/api/v1/tracks/paediatrics/policy",
+            &chair,
+            None,
+        )
+        .await;
+    assert_eq!(policy["appeal_rule"], "no_detriment");
+
+    // A lower re-mark does not count: the mark, the pass, the case and the
+    // registration for the next stage all stay.
+    assert_eq!(appeal(&app, passed, &passed_token).await.0, 201);
+    let (k, task) = the_re_mark(&app, &w).await;
+    assert_eq!(mark(&app, &w.examiners[k].1, task, 6.0).await.0, 204);
+    let r = result(&app, passed, &passed_token).await;
+    assert_eq!(
+        (r["score"].as_f64(), r["passed"].as_bool()),
+        (Some(8.0), Some(true))
+    );
+    assert_eq!(r["appeal_rule"], "no_detriment");
+    assert_eq!(
+        (
+            r["appeals"][0]["mark_after"].as_f64(),
+            r["appeals"][0]["mark_final"].as_f64()
+        ),
+        (Some(6.0), Some(8.0))
+    );
+    assert_eq!(
+        my_case(&app, &passed_token).await["stage"],
+        "case_assessment"
+    );
+    assert_eq!(
+        app.scalar(&format!(
+            "SELECT COUNT(*) AS n FROM registrations WHERE exam_id = {case_stage} AND person_id = {zhangsan}"
+        )),
+        1
+    );
+    let got = mails(&app, "zhangsan@longxi.example");
+    let decided: Vec<&(String, String)> = got
+        .iter()
+        .filter(|(s, _)| s.contains("Your appeal has been decided"))
+        .collect();
+    assert_eq!(decided.len(), 1, "{got:?}");
+    assert!(
+        decided[0].1.contains("no-detriment") && decided[0].1.contains("stays 8"),
+        "{}",
+        decided[0].1
+    );
+    assert!(got.iter().all(|(s, _)| !s.contains("earlier stage")));
+
+    // Lisi failed (6 of 20): the case waits at the written exam and shows
+    // the appeal deadline; a higher re-mark passes and moves it on.
+    let case = my_case(&app, &failed_token).await;
+    assert_eq!(case["stage"], "written_exam");
+    let r = result(&app, failed, &failed_token).await;
+    assert_eq!(r["passed"], false);
+    assert_eq!(case["appeal_until"], r["appeal_until"], "{case}");
+    let lisi_browser = app.new_browser();
+    app.sign_in(&lisi_browser, "lisi@longxi.example", "doctor test phrase")
+        .await;
+    let (_, page) = app.page(&lisi_browser, "/certification").await;
+    assert!(page.contains("may be appealed until"), "{page}");
+    assert_eq!(appeal(&app, failed, &failed_token).await.0, 201);
+    let (k, task) = the_re_mark(&app, &w).await;
+    assert_eq!(mark(&app, &w.examiners[k].1, task, 8.5).await.0, 204);
+    let r = result(&app, failed, &failed_token).await;
+    assert_eq!(
+        (r["score"].as_f64(), r["passed"].as_bool()),
+        (Some(8.5), Some(true))
+    );
+    let case = my_case(&app, &failed_token).await;
+    assert_eq!(case["stage"], "case_assessment", "{case}");
+    assert!(case["appeal_until"].is_null(), "nothing failed to appeal");
+    let lisi = person_id(&app, "lisi@longxi.example");
+    assert_eq!(register_for(&app, &w, case_stage, lisi).await.0, 201);
+    let got = mails(&app, "lisi@longxi.example");
+    assert!(
+        got.iter()
+            .any(|(s, t)| s.contains("Your appeal has been decided")
+                && t.contains("from 6 to 8.5")
+                && t.contains("now pass")),
+        "{got:?}"
+    );
+}
 
 async fn the_exam_shows_its_pass_mark_and_standard_setting_weighted_by_the_paper(app: TestApp) {
     let (admin, _, doctor_token) = setup(&app).await;
