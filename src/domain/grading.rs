@@ -125,6 +125,91 @@ pub fn appeal_open(
         .is_some_and(|r| now >= r && now <= r + chrono::Duration::days(i64::from(appeal_days)))
 }
 
+/// What an appeal's re-mark does to the mark: a track's policy, set by the
+/// committee.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Default,
+    serde::Serialize,
+    serde::Deserialize,
+    utoipa::ToSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum AppealRule {
+    /// The re-mark replaces the mark, higher or lower (the default, as in
+    /// most certification examinations: a mark is the best judgement of an
+    /// examiner who has not seen it, and an appeal that could only raise
+    /// marks would favour those who appeal over those who do not).
+    #[default]
+    RemarkStands,
+    /// The re-mark counts only when it is higher: an appeal never costs the
+    /// appellant anything.
+    NoDetriment,
+}
+
+impl AppealRule {
+    pub const ALL: [AppealRule; 2] = [AppealRule::RemarkStands, AppealRule::NoDetriment];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AppealRule::RemarkStands => "remark_stands",
+            AppealRule::NoDetriment => "no_detriment",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<AppealRule> {
+        AppealRule::ALL.into_iter().find(|r| r.as_str() == s.trim())
+    }
+}
+
+/// What an appeal's re-mark did to the answer's mark.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AppealEffect {
+    /// The re-mark equals the mark.
+    Unchanged,
+    /// The re-mark is higher and replaces the mark.
+    Raised,
+    /// The re-mark is lower and replaces the mark (the re-mark stands).
+    Lowered,
+    /// The re-mark is lower and does not count (no detriment).
+    LowerNotApplied,
+}
+
+impl AppealEffect {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AppealEffect::Unchanged => "unchanged",
+            AppealEffect::Raised => "raised",
+            AppealEffect::Lowered => "lowered",
+            AppealEffect::LowerNotApplied => "lower_not_applied",
+        }
+    }
+
+    /// Whether the answer's mark changes.
+    pub fn changes_mark(self) -> bool {
+        matches!(self, AppealEffect::Raised | AppealEffect::Lowered)
+    }
+}
+
+/// The answer's final mark after an appeal's re-mark, and what the re-mark
+/// did, under the track's rule. Compared in hundredths of a point, as the
+/// third-marker rule is.
+pub fn decide_appeal(rule: AppealRule, before: f64, remark: f64) -> (f64, AppealEffect) {
+    let diff = ((remark - before) * 100.0).round() as i64;
+    match diff.signum() {
+        0 => (before, AppealEffect::Unchanged),
+        1 => (remark, AppealEffect::Raised),
+        _ => match rule {
+            AppealRule::RemarkStands => (remark, AppealEffect::Lowered),
+            AppealRule::NoDetriment => (before, AppealEffect::LowerNotApplied),
+        },
+    }
+}
+
 /// One criterion's mark must lie within 0 and the criterion's points, in
 /// half points.
 pub fn valid_criterion_mark(points: f64, max: u32) -> bool {
@@ -196,18 +281,23 @@ pub fn marking_settings(
 /// Committee members who must rate before a cut score counts.
 pub const MIN_RATERS: usize = 3;
 
-/// The modified Angoff cut score, as a percentage of the points: each
-/// committee member rates, for every question that may appear on the paper,
-/// the probability that a borderline candidate (one who just deserves to
-/// pass) gets it right. A rater's expected score is the points-weighted mean
-/// of their probabilities; the cut score is the mean over raters. `None`
-/// until `MIN_RATERS` raters have rated every question.
+/// The modified Angoff cut score, as a percentage of a paper's points:
+/// each committee member rates, for every question that may appear on the
+/// paper, the probability that a borderline candidate (one who just
+/// deserves to pass) gets it right. A rater's expected score is the
+/// weighted mean of their probabilities, each question weighted by its
+/// expected points on the paper a candidate sits (points × mix / cell
+/// size: see `domain::papers::shares`), not by its points alone: a pool
+/// holds more questions than a paper, and a cell the paper draws a small
+/// share of must not weigh as if the paper held it whole. The cut score is
+/// the mean over raters. `None` until `MIN_RATERS` raters have rated every
+/// question.
 ///
-/// `ratings` holds (rater, question, probability); `points` each question's
-/// points on the paper.
-pub fn angoff_cut(ratings: &[(i64, i64, f64)], points: &HashMap<i64, u32>) -> Option<f64> {
-    let total: u32 = points.values().sum();
-    if total == 0 {
+/// `ratings` holds (rater, question, probability); `weights` each
+/// question's expected points on the paper.
+pub fn angoff_cut(ratings: &[(i64, i64, f64)], weights: &HashMap<i64, f64>) -> Option<f64> {
+    let total: f64 = weights.values().sum();
+    if total <= 0.0 {
         return None;
     }
     let mut raters: Vec<i64> = ratings.iter().map(|r| r.0).collect();
@@ -220,14 +310,14 @@ pub fn angoff_cut(ratings: &[(i64, i64, f64)], points: &HashMap<i64, u32>) -> Op
             .filter(|r| r.0 == rater)
             .map(|r| (r.1, r.2))
             .collect();
-        if !points.keys().all(|q| mine.contains_key(q)) {
+        if !weights.keys().all(|q| mine.contains_key(q)) {
             continue;
         }
-        let sum: f64 = points
+        let sum: f64 = weights
             .iter()
-            .map(|(q, p)| mine.get(q).copied().unwrap_or(0.0) * f64::from(*p))
+            .map(|(q, w)| mine.get(q).copied().unwrap_or(0.0) * w)
             .sum();
-        expected.push(sum / f64::from(total) * 100.0);
+        expected.push(sum / total * 100.0);
     }
     if expected.len() < MIN_RATERS {
         return None;
@@ -462,8 +552,8 @@ mod tests {
 
     #[test]
     fn the_angoff_cut_score_is_the_mean_of_the_raters_expected_scores() {
-        // Two questions: q1 worth 1 point, q2 worth 3.
-        let points: HashMap<i64, u32> = [(1, 1), (2, 3)].into_iter().collect();
+        // A paper that holds both questions: q1 worth 1 point, q2 worth 3.
+        let weights: HashMap<i64, f64> = [(1, 1.0), (2, 3.0)].into_iter().collect();
         // Rater 10: (0.8·1 + 0.4·3)/4 = 0.5 → 50%.
         // Rater 11: (0.6·1 + 0.6·3)/4 = 0.6 → 60%.
         // Rater 12: (1.0·1 + 0.8·3)/4 = 0.85 → 85%.
@@ -476,7 +566,7 @@ mod tests {
             (12, 1, 1.0),
             (12, 2, 0.8),
         ];
-        let cut = angoff_cut(&ratings, &points).expect("three complete raters");
+        let cut = angoff_cut(&ratings, &weights).expect("three complete raters");
         assert!((cut - 65.0).abs() < 1e-9, "{cut}");
         // A rater who skipped a question does not count; two raters are too few.
         let partial = [
@@ -486,9 +576,123 @@ mod tests {
             (11, 2, 0.6),
             (12, 1, 1.0),
         ];
-        assert_eq!(angoff_cut(&partial, &points), None);
-        assert_eq!(angoff_cut(&[], &points), None);
+        assert_eq!(angoff_cut(&partial, &weights), None);
+        assert_eq!(angoff_cut(&[], &weights), None);
         assert_eq!(angoff_cut(&ratings, &HashMap::new()), None);
+    }
+
+    /// Issue 14's example: the blueprint draws 4 of 6 one-point questions
+    /// and 1 of 2 six-point ones, a 10-point paper. The ratings below were
+    /// worked out so that the figures are exact:
+    ///
+    /// | rater | six one-point questions (sum) | two six-point (sum) |
+    /// |-------|-------------------------------|---------------------|
+    /// | 10    | 1, 1, 1, 1, .95, .95 (5.90)   | .40, .30 (0.70)     |
+    /// | 11    | 1, 1, 1, .95, .95, .95 (5.85) | .35, .40 (0.75)     |
+    /// | 12    | 1, 1, .95, .95, .95, .95 (5.80) | .30, .38 (0.68)   |
+    ///
+    /// On the paper (weights 4/6 and 6·1/2 = 3): rater 10 expects
+    /// (5.90·4/6 + 0.70·3)/10 = 60.33%, rater 11 61.50%, rater 12 59.07%;
+    /// the cut is their mean, exactly 60.3% (pass mark 61). Weighted over the
+    /// whole pool by points alone, (5.90 + 0.70·6)/18 = 56.11%, 57.50% and
+    /// 54.89%: a cut of 56.17%, shown as 56.2% (pass mark 57), at which a
+    /// 60% candidate would pass.
+    #[test]
+    fn the_angoff_cut_weighs_each_question_by_its_share_of_the_paper() {
+        use crate::domain::banks::QuestionKind;
+        use crate::domain::papers::{self, Blueprint, Candidate, Section, Share};
+        use std::collections::BTreeMap;
+        let candidate = |id: i64, difficulty: u8| Candidate {
+            version_id: 100 + id,
+            question_id: id,
+            topic: "fever".into(),
+            difficulty,
+            kind: QuestionKind::Single,
+            options: 4,
+            exposure: 0,
+        };
+        // Questions 1-6 are one-pointers (difficulty 2), 7-8 six-pointers (4).
+        let pool: Vec<Candidate> = (1..=6)
+            .map(|id| candidate(id, 2))
+            .chain((7..=8).map(|id| candidate(id, 4)))
+            .collect();
+        let section = |title: &str, difficulty: u8, n: u32, points: u32| Section {
+            title: title.into(),
+            topics: vec!["fever".into()],
+            kinds: vec![],
+            mix: BTreeMap::from([(difficulty, n)]),
+            points,
+        };
+        let blueprint = Blueprint {
+            sections: vec![section("Short", 2, 4, 1), section("Long", 4, 1, 6)],
+        };
+        let shares = papers::shares(&blueprint, &pool);
+        let weights: HashMap<i64, f64> =
+            shares.iter().map(|s| (s.question_id, s.weight())).collect();
+        assert!((weights[&1] - 4.0 / 6.0).abs() < 1e-12);
+        assert!((weights[&7] - 3.0).abs() < 1e-12);
+        assert!((shares.iter().map(Share::weight).sum::<f64>() - 10.0).abs() < 1e-9);
+        let rows: [(i64, [f64; 6], [f64; 2]); 3] = [
+            (10, [1.0, 1.0, 1.0, 1.0, 0.95, 0.95], [0.40, 0.30]),
+            (11, [1.0, 1.0, 1.0, 0.95, 0.95, 0.95], [0.35, 0.40]),
+            (12, [1.0, 1.0, 0.95, 0.95, 0.95, 0.95], [0.30, 0.38]),
+        ];
+        let mut ratings = Vec::new();
+        for (rater, short, long) in rows {
+            for (q, p) in (1..=6).zip(short) {
+                ratings.push((rater, q, p));
+            }
+            for (q, p) in (7..=8).zip(long) {
+                ratings.push((rater, q, p));
+            }
+        }
+        let cut = angoff_cut(&ratings, &weights).expect("three complete raters");
+        assert!((cut - 60.3).abs() < 1e-9, "{cut}");
+        assert_eq!(pass_mark_from_cut(cut), 61);
+        // The old weighting, by points over the whole pool: 56.2%.
+        let by_points: HashMap<i64, f64> = shares
+            .iter()
+            .map(|s| (s.question_id, f64::from(s.points)))
+            .collect();
+        let old = angoff_cut(&ratings, &by_points).expect("three complete raters");
+        assert_eq!(format!("{old:.1}"), "56.2");
+        assert_eq!(pass_mark_from_cut(old), 57);
+        // A 60% candidate passes the old pass mark and fails the paper's.
+        let sixty = [ItemScore {
+            topic: "fever".into(),
+            points: 10,
+            score: Some(6.0),
+        }];
+        assert!(result(&sixty, pass_mark_from_cut(old)).is_some_and(|r| r.passed));
+        assert!(result(&sixty, pass_mark_from_cut(cut)).is_some_and(|r| !r.passed));
+    }
+
+    #[test]
+    fn an_appeal_re_mark_stands_or_never_lowers_the_mark_as_the_track_decides() {
+        use AppealEffect::*;
+        use AppealRule::*;
+        // The re-mark stands: it replaces the mark either way.
+        assert_eq!(decide_appeal(RemarkStands, 8.0, 6.0), (6.0, Lowered));
+        assert_eq!(decide_appeal(RemarkStands, 6.0, 8.0), (8.0, Raised));
+        assert_eq!(decide_appeal(RemarkStands, 7.5, 7.5), (7.5, Unchanged));
+        // No detriment: a lower re-mark does not count; a higher one does.
+        assert_eq!(decide_appeal(NoDetriment, 8.0, 6.0), (8.0, LowerNotApplied));
+        assert_eq!(decide_appeal(NoDetriment, 6.0, 8.0), (8.0, Raised));
+        assert_eq!(decide_appeal(NoDetriment, 7.5, 7.5), (7.5, Unchanged));
+        // Half a point either way is a change; float noise is not.
+        assert_eq!(decide_appeal(RemarkStands, 7.0, 6.5), (6.5, Lowered));
+        assert_eq!(
+            decide_appeal(NoDetriment, 0.1 + 0.2, 0.3),
+            (0.1 + 0.2, Unchanged)
+        );
+        assert!(Lowered.changes_mark() && Raised.changes_mark());
+        assert!(!Unchanged.changes_mark() && !LowerNotApplied.changes_mark());
+        // The strict rule is the default; names round-trip.
+        assert_eq!(AppealRule::default(), RemarkStands);
+        for r in AppealRule::ALL {
+            assert_eq!(AppealRule::parse(r.as_str()), Some(r));
+        }
+        assert_eq!(AppealRule::parse("lenient"), None);
     }
 
     #[test]

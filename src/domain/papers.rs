@@ -135,6 +135,73 @@ pub fn check_shape(blueprint: &Blueprint) -> Result<(), String> {
     Ok(())
 }
 
+/// How a question can appear on a paper: the blueprint cell it is drawn
+/// from, its points there, and the share of that cell one paper draws.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Share {
+    pub question_id: i64,
+    /// The section whose cell draws the question.
+    pub section: usize,
+    /// Points the question is worth on the paper (its section's).
+    pub points: u32,
+    /// The share of its cell a paper draws: the cell's mix over the number
+    /// of questions in it (1 when the paper takes them all).
+    pub share: f64,
+}
+
+impl Share {
+    /// The question's expected points on a paper: points × mix / cell size.
+    /// A cell's weights add up to the points it gives the paper, so the
+    /// weights of the whole pool add up to the paper's total points.
+    pub fn weight(&self) -> f64 {
+        f64::from(self.points) * self.share
+    }
+}
+
+/// Where each question of `pool` can appear on a paper of `blueprint`. A
+/// cell is a section's difficulty; a question belongs to the first section
+/// that admits it (topic, kind) and draws its difficulty, as in [`draw`].
+/// Exposure balancing draws every question of a cell equally often over
+/// many papers, so each is on a paper with probability mix / cell size.
+/// Where sections overlap, a question the first section leaves may still
+/// be drawn by a later one; it counts in the first only (the blueprint
+/// check keeps overlapping sections rare). Questions no section draws are
+/// left out.
+pub fn shares(blueprint: &Blueprint, pool: &[Candidate]) -> Vec<Share> {
+    let cell_of = |c: &Candidate| {
+        blueprint
+            .sections
+            .iter()
+            .enumerate()
+            .find(|(_, s)| s.admits(c) && s.mix.contains_key(&c.difficulty))
+            .map(|(i, _)| (i, c.difficulty))
+    };
+    let mut sizes: BTreeMap<(usize, u8), u32> = BTreeMap::new();
+    for c in pool {
+        if let Some(cell) = cell_of(c) {
+            *sizes.entry(cell).or_insert(0) += 1;
+        }
+    }
+    pool.iter()
+        .filter_map(|c| {
+            let (section, difficulty) = cell_of(c)?;
+            let spec = blueprint.sections.get(section)?;
+            let mix = spec.mix.get(&difficulty).copied().unwrap_or(0);
+            let size = sizes
+                .get(&(section, difficulty))
+                .copied()
+                .unwrap_or(0)
+                .max(1);
+            Some(Share {
+                question_id: c.question_id,
+                section,
+                points: spec.points,
+                share: (f64::from(mix) / f64::from(size)).min(1.0),
+            })
+        })
+        .collect()
+}
+
 /// Draws a paper. The same blueprint, candidates and seed always give the
 /// same paper. Fails with every cell the banks cannot fill.
 pub fn draw(
@@ -435,6 +502,37 @@ mod tests {
         let short = &paper[..paper.len() - 1];
         let d = first_difference(short, &paper).unwrap();
         assert_eq!((d.position, d.stored), (paper.len(), None));
+    }
+
+    #[test]
+    fn a_question_weighs_its_points_times_its_cells_share_of_the_paper() {
+        let pool = pool();
+        let shares = shares(&blueprint(), &pool);
+        let share_of = |id: i64| shares.iter().find(|s| s.question_id == id).copied();
+        // Knowledge, difficulty 1: single-choice fever and asthma questions
+        // (ids not divisible by 5), 2 drawn of them.
+        let easy: Vec<&Candidate> = pool
+            .iter()
+            .filter(|c| {
+                c.difficulty == 1
+                    && c.kind == QuestionKind::Single
+                    && (c.topic == "fever" || c.topic == "asthma")
+            })
+            .collect();
+        for c in &easy {
+            let s = share_of(c.question_id).expect("drawable");
+            assert_eq!((s.section, s.points), (0, 1));
+            assert!((s.share - 2.0 / easy.len() as f64).abs() < 1e-12);
+        }
+        // A rashes single-choice question fits no section: never on a paper.
+        let rashes = pool
+            .iter()
+            .find(|c| c.topic == "rashes" && c.kind == QuestionKind::Single)
+            .expect("in the pool");
+        assert_eq!(share_of(rashes.question_id), None);
+        // The weights add up to the paper's points.
+        let total: f64 = shares.iter().map(Share::weight).sum();
+        assert!((total - f64::from(blueprint().total_points())).abs() < 1e-9);
     }
 
     #[test]

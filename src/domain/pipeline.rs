@@ -15,6 +15,8 @@
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::domain::grading::AppealRule;
+
 /// Where a case stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -140,6 +142,13 @@ impl Kind {
         let at = route.iter().position(|s| *s == stage)?;
         route.get(at + 1).copied()
     }
+
+    /// Whether `to` is an exam stage behind `from` on this route.
+    pub fn behind(self, from: Stage, to: Stage) -> bool {
+        let route = self.route();
+        let at = |s: Stage| route.iter().position(|r| *r == s);
+        to.exam_stage().is_some() && matches!((at(to), at(from)), (Some(t), Some(f)) if t < f)
+    }
 }
 
 impl std::fmt::Display for Kind {
@@ -189,10 +198,13 @@ pub struct IllegalTransition {
     pub to: Stage,
 }
 
-/// The only moves a case can make: one step along its route, or to
-/// rejected from any open stage. Closed cases never move.
+/// The only moves a case can make: one step along its route, to rejected
+/// from any open stage, or back to an exam stage behind it on its route
+/// (when a result it passed on no longer passes: see [`fall_back`]).
+/// Closed cases never move.
 pub fn check_transition(kind: Kind, from: Stage, to: Stage) -> Result<(), IllegalTransition> {
-    let legal = !from.is_closed() && (to == Stage::Rejected || kind.after(from) == Some(to));
+    let legal = !from.is_closed()
+        && (to == Stage::Rejected || kind.after(from) == Some(to) || kind.behind(from, to));
     if legal {
         Ok(())
     } else {
@@ -212,6 +224,8 @@ pub struct Policy {
     pub requires_practical: bool,
     /// Committee votes a decision needs.
     pub quorum: u32,
+    /// What an appeal's re-mark does to the mark.
+    pub appeal_rule: AppealRule,
 }
 
 /// One result that counts for a stage: a released exam result or a
@@ -286,6 +300,10 @@ pub struct Evidence {
     /// Renewal: the continuing-education credits are earned.
     pub renewal_credits: bool,
     pub decision: Option<Decision>,
+    /// Committee review: an appeal against a result the case stands on is
+    /// still open. The decision waits for it, so that a credential is never
+    /// issued on a result an appeal may still take away.
+    pub appeal_pending: bool,
 }
 
 impl Evidence {
@@ -298,6 +316,7 @@ impl Evidence {
             practicals: Vec::new(),
             renewal_credits: false,
             decision: None,
+            appeal_pending: false,
         }
     }
 }
@@ -317,10 +336,13 @@ pub enum Reason {
     CommitteeApproved,
     CommitteeRejected,
     RetakesExhausted,
+    /// A result the case had passed a stage on changed (an appeal's re-mark,
+    /// a regrade) and the stage no longer passes: the case is back there.
+    PassWithdrawn,
 }
 
 impl Reason {
-    pub const ALL: [Reason; 11] = [
+    pub const ALL: [Reason; 12] = [
         Reason::Applied,
         Reason::EligibilityConfirmed,
         Reason::TrainingOpened,
@@ -332,6 +354,7 @@ impl Reason {
         Reason::CommitteeApproved,
         Reason::CommitteeRejected,
         Reason::RetakesExhausted,
+        Reason::PassWithdrawn,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -347,6 +370,7 @@ impl Reason {
             Reason::CommitteeApproved => "committee_approved",
             Reason::CommitteeRejected => "committee_rejected",
             Reason::RetakesExhausted => "retakes_exhausted",
+            Reason::PassWithdrawn => "pass_withdrawn",
         }
     }
 
@@ -422,6 +446,7 @@ pub fn next(kind: Kind, stage: Stage, ev: &Evidence, policy: &Policy) -> Option<
             }
             _ => None,
         },
+        Stage::CommitteeReview if ev.appeal_pending => None,
         Stage::CommitteeReview => ev.decision.map(|d| match d {
             Decision::Approved => (Stage::Certified, Reason::CommitteeApproved),
             Decision::Rejected => (Stage::Rejected, Reason::CommitteeRejected),
@@ -431,6 +456,56 @@ pub fn next(kind: Kind, stage: Stage, ev: &Evidence, policy: &Policy) -> Option<
     // Every move `next` proposes is a legal one; a rule that proposed an
     // illegal one would be a bug here, so refuse it rather than write it.
     step.filter(|(to, _)| check_transition(kind, stage, *to).is_ok())
+}
+
+/// Whether an exam stage a case has left still passes on its results
+/// (`evidence` gathered as for that stage): `None` when nothing counted
+/// there (a case put at a later stage by hand, say), so there is no pass to
+/// withdraw; otherwise whether its results still hold the pass that moved
+/// the case on. An appeal's re-mark or a regrade can turn that pass into a
+/// failure.
+pub fn still_passed(stage: Stage, ev: &Evidence, policy: &Policy) -> Option<bool> {
+    let part = |results: &[Outcome]| {
+        (!results.is_empty()).then(|| stage_outcome(results, policy) == StageOutcome::Passed)
+    };
+    match stage {
+        Stage::WrittenExam | Stage::Reassessment => part(&ev.exams),
+        Stage::CaseAssessment => {
+            let exam = part(&ev.exams);
+            let practical = if policy.requires_practical {
+                part(&ev.practicals)
+            } else {
+                None
+            };
+            match (exam, practical) {
+                (None, None) => None,
+                (e, p) => Some(e != Some(false) && p != Some(false)),
+            }
+        }
+        _ => None,
+    }
+}
+
+/// The pipeline follows the final result: a case stands past an exam stage
+/// only while that stage still passes. `standing` says, for exam stages
+/// behind the case's stage, whether each still passes ([`still_passed`]).
+/// When one no longer does, the case goes back to the earliest such stage,
+/// where the track's retake policy applies as to any failure (attempts
+/// used, waiting period, rejection once the failures are settled).
+pub fn fall_back(
+    kind: Kind,
+    stage: Stage,
+    standing: &[(Stage, Option<bool>)],
+) -> Option<(Stage, Reason)> {
+    if stage.is_closed() {
+        return None;
+    }
+    kind.route()
+        .iter()
+        .take_while(|s| **s != stage)
+        .find(|s| standing.contains(&(**s, Some(false))))
+        .map(|s| (*s, Reason::PassWithdrawn))
+        .filter(|(to, _)| check_transition(kind, stage, *to).is_ok())
 }
 
 /// Why a doctor may not register for an exam now.
@@ -552,30 +627,37 @@ pub struct FunnelRow {
 }
 
 /// The funnel of a track's cases of one kind from their transitions
-/// (`case id`, `from`, `to`); a case's current stage is its last `to`.
+/// (`case id`, `from`, `to`); a case's current stage is its last `to`. A
+/// case counts as having passed (or been rejected at) a stage by its last
+/// departure from it; a move back to a stage (a withdrawn pass) takes back
+/// the pass it had counted there.
 pub fn funnel(kind: Kind, transitions: &[(i64, Option<Stage>, Stage)]) -> Vec<FunnelRow> {
     use std::collections::{HashMap, HashSet};
     let mut reached: HashMap<Stage, HashSet<i64>> = HashMap::new();
-    let mut passed: HashMap<Stage, u32> = HashMap::new();
-    let mut rejected: HashMap<Stage, u32> = HashMap::new();
+    // (case, stage) -> rejected there (true) or passed it (false).
+    let mut left: HashMap<(i64, Stage), bool> = HashMap::new();
     let mut current: HashMap<i64, Stage> = HashMap::new();
     for (case, from, to) in transitions {
         reached.entry(*to).or_default().insert(*case);
         if let Some(from) = from {
-            let counter = if *to == Stage::Rejected {
-                &mut rejected
+            if kind.behind(*from, *to) {
+                left.remove(&(*case, *to));
             } else {
-                &mut passed
-            };
-            *counter.entry(*from).or_default() += 1;
+                left.insert((*case, *from), *to == Stage::Rejected);
+            }
         }
         current.insert(*case, *to);
     }
     kind.route()
         .iter()
         .map(|stage| {
-            let p = passed.get(stage).copied().unwrap_or(0);
-            let r = rejected.get(stage).copied().unwrap_or(0);
+            let count = |rejected: bool| {
+                left.iter()
+                    .filter(|((_, s), r)| s == stage && **r == rejected)
+                    .count() as u32
+            };
+            let p = count(false);
+            let r = count(true);
             FunnelRow {
                 stage: *stage,
                 reached: reached.get(stage).map_or(0, |s| s.len() as u32),
@@ -600,6 +682,7 @@ mod tests {
             cooloff: Duration::days(180),
             requires_practical: false,
             quorum: 3,
+            appeal_rule: AppealRule::RemarkStands,
         }
     }
 
@@ -640,7 +723,15 @@ mod tests {
                         .position(|s| *s == from)
                         .and_then(|i| route.get(i + 1))
                         == Some(&to);
-                    let expected = !from.is_closed() && (step || to == Stage::Rejected);
+                    let back = to.exam_stage().is_some()
+                        && matches!(
+                            (
+                                route.iter().position(|s| *s == to),
+                                route.iter().position(|s| *s == from)
+                            ),
+                            (Some(t), Some(f)) if t < f
+                        );
+                    let expected = !from.is_closed() && (step || back || to == Stage::Rejected);
                     assert_eq!(
                         check_transition(kind, from, to).is_ok(),
                         expected,
@@ -664,7 +755,18 @@ mod tests {
         assert!(check_transition(k, Stage::Certified, Stage::Rejected).is_err());
         assert!(check_transition(k, Stage::Rejected, Stage::Applied).is_err());
         assert!(check_transition(k, Stage::WrittenExam, Stage::WrittenExam).is_err());
-        assert!(check_transition(k, Stage::CaseAssessment, Stage::WrittenExam).is_err());
+        // Back only to an exam stage behind the case, never to another one.
+        assert!(check_transition(k, Stage::CaseAssessment, Stage::WrittenExam).is_ok());
+        assert!(check_transition(k, Stage::CommitteeReview, Stage::WrittenExam).is_ok());
+        assert!(check_transition(k, Stage::CaseAssessment, Stage::Training).is_err());
+        assert!(check_transition(k, Stage::WrittenExam, Stage::CaseAssessment).is_ok());
+        assert!(check_transition(k, Stage::Certified, Stage::WrittenExam).is_err());
+        assert!(
+            check_transition(Kind::Renewal, Stage::CommitteeReview, Stage::WrittenExam).is_err()
+        );
+        assert!(
+            check_transition(Kind::Renewal, Stage::CommitteeReview, Stage::Reassessment).is_ok()
+        );
         let err = check_transition(k, Stage::Applied, Stage::Certified).unwrap_err();
         assert_eq!(
             err.to_string(),
@@ -863,6 +965,133 @@ mod tests {
     }
 
     #[test]
+    fn a_withdrawn_pass_sends_the_case_back_to_its_stage() {
+        let p = policy();
+        let k = Kind::Initial;
+        let mut ev = ready();
+        // Nothing counted at a stage: no pass to withdraw (a case put at a
+        // stage by hand), and nothing moves.
+        assert_eq!(still_passed(Stage::WrittenExam, &ev, &p), None);
+        ev.exams = vec![pass(1)];
+        assert_eq!(still_passed(Stage::WrittenExam, &ev, &p), Some(true));
+        // The re-mark turned the only pass into a failure.
+        ev.exams = vec![fail(1, false)];
+        assert_eq!(still_passed(Stage::WrittenExam, &ev, &p), Some(false));
+        // An earlier failure and a later pass still pass.
+        ev.exams = vec![fail(1, true), pass(2)];
+        assert_eq!(still_passed(Stage::WrittenExam, &ev, &p), Some(true));
+        assert_eq!(still_passed(Stage::Training, &ev, &p), None);
+
+        let standing = [
+            (Stage::WrittenExam, Some(false)),
+            (Stage::CaseAssessment, Some(true)),
+        ];
+        for at in [Stage::CaseAssessment, Stage::CommitteeReview] {
+            assert_eq!(
+                fall_back(k, at, &standing),
+                Some((Stage::WrittenExam, Reason::PassWithdrawn)),
+                "{at}"
+            );
+        }
+        // The earliest stage that no longer passes is where it goes.
+        let both = [
+            (Stage::WrittenExam, Some(false)),
+            (Stage::CaseAssessment, Some(false)),
+        ];
+        assert_eq!(
+            fall_back(k, Stage::CommitteeReview, &both),
+            Some((Stage::WrittenExam, Reason::PassWithdrawn))
+        );
+        // The case-assessment pass withdrawn, the written one standing.
+        let case_only = [
+            (Stage::WrittenExam, Some(true)),
+            (Stage::CaseAssessment, Some(false)),
+        ];
+        assert_eq!(
+            fall_back(k, Stage::CommitteeReview, &case_only),
+            Some((Stage::CaseAssessment, Reason::PassWithdrawn))
+        );
+        // A stage's own result, or one ahead of it, never moves it back.
+        assert_eq!(fall_back(k, Stage::WrittenExam, &standing), None);
+        assert_eq!(
+            fall_back(
+                k,
+                Stage::CaseAssessment,
+                &[(Stage::CaseAssessment, Some(false))]
+            ),
+            None
+        );
+        // Still passing, or nothing counted: it stays.
+        assert_eq!(
+            fall_back(
+                k,
+                Stage::CommitteeReview,
+                &[
+                    (Stage::WrittenExam, Some(true)),
+                    (Stage::CaseAssessment, None)
+                ]
+            ),
+            None
+        );
+        // Closed cases never move.
+        assert_eq!(fall_back(k, Stage::Certified, &standing), None);
+        // A renewal goes back to its re-assessment.
+        assert_eq!(
+            fall_back(
+                Kind::Renewal,
+                Stage::CommitteeReview,
+                &[(Stage::Reassessment, Some(false))]
+            ),
+            Some((Stage::Reassessment, Reason::PassWithdrawn))
+        );
+        // Back at the written stage, the retake policy applies: the failure
+        // counts, and once settled and exhausted the case is rejected.
+        let mut at_written = ready();
+        at_written.exams = vec![fail(1, true), fail(2, true)];
+        assert_eq!(
+            next(k, Stage::WrittenExam, &at_written, &p),
+            Some((Stage::Rejected, Reason::RetakesExhausted))
+        );
+    }
+
+    #[test]
+    fn the_case_assessment_stands_on_both_its_exam_and_its_practical() {
+        let mut p = policy();
+        p.requires_practical = true;
+        let mut ev = ready();
+        ev.exams = vec![pass(1)];
+        ev.practicals = vec![pass(2)];
+        assert_eq!(still_passed(Stage::CaseAssessment, &ev, &p), Some(true));
+        ev.practicals = vec![fail(2, true)];
+        assert_eq!(still_passed(Stage::CaseAssessment, &ev, &p), Some(false));
+        ev.practicals = vec![];
+        assert_eq!(still_passed(Stage::CaseAssessment, &ev, &p), Some(true));
+        ev.exams = vec![fail(1, false)];
+        assert_eq!(still_passed(Stage::CaseAssessment, &ev, &p), Some(false));
+        ev.exams = vec![];
+        assert_eq!(still_passed(Stage::CaseAssessment, &ev, &p), None);
+        // Without a required practical, a failed practical does not count.
+        p.requires_practical = false;
+        ev.exams = vec![pass(1)];
+        ev.practicals = vec![fail(2, true)];
+        assert_eq!(still_passed(Stage::CaseAssessment, &ev, &p), Some(true));
+    }
+
+    #[test]
+    fn the_committee_decision_waits_for_an_open_appeal() {
+        let p = policy();
+        let mut ev = ready();
+        ev.decision = Some(Decision::Approved);
+        ev.appeal_pending = true;
+        assert_eq!(next(Kind::Initial, Stage::CommitteeReview, &ev, &p), None);
+        ev.appeal_pending = false;
+        assert_eq!(
+            next(Kind::Initial, Stage::CommitteeReview, &ev, &p),
+            Some((Stage::Certified, Reason::CommitteeApproved))
+        );
+    }
+
+    #[test]
     fn registration_follows_the_stage_and_the_retake_policy() {
         let p = policy();
         let now = t(20);
@@ -1041,5 +1270,28 @@ mod tests {
                 .all(|r| r.stage != Training)
         );
         assert_eq!(funnel(Kind::Initial, &[])[0].pass_rate, None);
+
+        // A case whose written pass was withdrawn from case assessment: the
+        // pass is taken back; it is at the written exam again, then rejected.
+        let back = [
+            (4, None, Applied),
+            (4, Some(Applied), Eligible),
+            (4, Some(Eligible), Training),
+            (4, Some(Training), WrittenExam),
+            (4, Some(WrittenExam), CaseAssessment),
+            (4, Some(CaseAssessment), WrittenExam),
+        ];
+        let f = funnel(Kind::Initial, &back);
+        let row = |s: Stage| f.iter().find(|r| r.stage == s).unwrap().clone();
+        assert_eq!(row(WrittenExam).current, 1);
+        assert_eq!(row(WrittenExam).passed, 0);
+        assert_eq!(row(WrittenExam).pass_rate, None);
+        assert_eq!(row(CaseAssessment).reached, 1);
+        assert_eq!(row(CaseAssessment).passed + row(CaseAssessment).rejected, 0);
+        let mut rejected = back.to_vec();
+        rejected.push((4, Some(WrittenExam), Rejected));
+        let f = funnel(Kind::Initial, &rejected);
+        let written = f.iter().find(|r| r.stage == WrittenExam).unwrap();
+        assert_eq!((written.passed, written.rejected), (0, 1));
     }
 }

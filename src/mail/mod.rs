@@ -4,7 +4,9 @@
 
 use askama::Template;
 
+use crate::domain::grading::AppealEffect;
 use crate::domain::locale::Locale;
+use crate::domain::pipeline::Stage;
 use crate::error::{Error, Result};
 use crate::i18n::Tr;
 use crate::store::DbConn;
@@ -37,6 +39,29 @@ impl CredentialNotice {
             CredentialNotice::Expiring { .. } => "expiring",
         }
     }
+}
+
+/// Why a regrade changed a result.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Regrade {
+    /// A question was removed: it counts in no result.
+    Removed,
+    /// A question was corrected in its bank and rescored.
+    Corrected,
+}
+
+impl Regrade {
+    fn key(self) -> &'static str {
+        match self {
+            Regrade::Removed => "removed",
+            Regrade::Corrected => "corrected",
+        }
+    }
+}
+
+/// A mark as people read it: `7` or `7.5`.
+fn mark(m: f64) -> String {
+    format!("{}", (m * 100.0).round() / 100.0)
 }
 
 /// The messages the product sends.
@@ -78,10 +103,51 @@ pub enum Message {
         exam: String,
         link: String,
     },
-    /// A regrade changed a released result.
+    /// The committee's decision on a question after item analysis changed a
+    /// released result.
     ResultChanged {
         name: String,
         exam: String,
+        regrade: Regrade,
+        link: String,
+    },
+    /// An appeal was decided: what the re-mark did to the mark under the
+    /// track's rule, and whether the result now passes or fails.
+    AppealDecided {
+        name: String,
+        exam: String,
+        position: i32,
+        /// The mark before the appeal.
+        before: f64,
+        /// The re-marker's total.
+        remark: f64,
+        /// The mark that counts now.
+        final_mark: f64,
+        effect: AppealEffect,
+        /// Whether the result passed before and after (`None`: no result).
+        passed_before: Option<bool>,
+        passed_after: Option<bool>,
+        link: String,
+    },
+    /// An examiner is given an appealed answer to re-mark.
+    RemarkAssigned {
+        name: String,
+        exam: String,
+        /// The attempt's blind code.
+        code: String,
+        position: i32,
+        /// When the re-mark is due, in the alliance's time zone.
+        due: String,
+        link: String,
+    },
+    /// A certification case went back to an exam stage because a result it
+    /// had passed on no longer passes; `cancelled` names the exams whose
+    /// registrations were cancelled.
+    CaseReturned {
+        name: String,
+        track: String,
+        stage: Stage,
+        cancelled: Vec<String>,
         link: String,
     },
     /// A workshop place: moved up from the waiting list (`promoted`), or the
@@ -297,12 +363,109 @@ pub fn render(message: &Message, locale: Locale) -> Result<Rendered> {
                 link,
             )
         }
-        Message::ResultChanged { name, exam, link } => {
-            let body = tr.t_with("mail.result_changed.body", &[("exam", exam)]);
+        Message::ResultChanged {
+            name,
+            exam,
+            regrade,
+            link,
+        } => {
+            let body = tr.t_with(
+                &format!("mail.result_changed.{}", regrade.key()),
+                &[("exam", exam)],
+            );
             render_notice(
                 tr,
                 name,
                 tr.t_with("mail.result_changed.subject", &[("exam", exam)]),
+                &body,
+                link,
+            )
+        }
+        Message::AppealDecided {
+            name,
+            exam,
+            position,
+            before,
+            remark,
+            final_mark,
+            effect,
+            passed_before,
+            passed_after,
+            link,
+        } => {
+            let args = [
+                ("exam", exam.as_str()),
+                ("position", &position.to_string()),
+                ("before", &mark(*before)),
+                ("remark", &mark(*remark)),
+                ("final", &mark(*final_mark)),
+            ];
+            let mut body = tr.t_with(&format!("mail.appeal_decided.{}", effect.as_str()), &args);
+            match (passed_before, passed_after) {
+                (Some(false), Some(true)) => {
+                    body.push(' ');
+                    body.push_str(&tr.t("mail.appeal_decided.now_passed"));
+                }
+                (Some(true), Some(false)) => {
+                    body.push(' ');
+                    body.push_str(&tr.t("mail.appeal_decided.now_failed"));
+                }
+                _ => {}
+            }
+            render_notice(
+                tr,
+                name,
+                tr.t_with("mail.appeal_decided.subject", &args),
+                &body,
+                link,
+            )
+        }
+        Message::RemarkAssigned {
+            name,
+            exam,
+            code,
+            position,
+            due,
+            link,
+        } => {
+            let args = [
+                ("exam", exam.as_str()),
+                ("code", code.as_str()),
+                ("position", &position.to_string()),
+                ("due", due.as_str()),
+            ];
+            let body = tr.t_with("mail.remark_assigned.body", &args);
+            render_notice(
+                tr,
+                name,
+                tr.t_with("mail.remark_assigned.subject", &args),
+                &body,
+                link,
+            )
+        }
+        Message::CaseReturned {
+            name,
+            track,
+            stage,
+            cancelled,
+            link,
+        } => {
+            let stage = tr.t(&format!("stages.{}", stage.as_str()));
+            let exams = cancelled.join(", ");
+            let args = [
+                ("track", track.as_str()),
+                ("stage", stage.as_str()),
+                ("exams", exams.as_str()),
+            ];
+            let mut body = tr.t_with("mail.case_returned.body", &args);
+            if !cancelled.is_empty() {
+                body.push(' ');
+                body.push_str(&tr.t_with("mail.case_returned.cancelled", &args));
+            }
+            render_notice(
+                tr,
+                name,
+                tr.t_with("mail.case_returned.subject", &args),
                 &body,
                 link,
             )
@@ -402,6 +565,97 @@ mod tests {
             zh.subject
                 .chars()
                 .any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c))
+        );
+    }
+
+    fn appeal(effect: AppealEffect, remark: f64, after: bool) -> Message {
+        Message::AppealDecided {
+            name: "Li".into(),
+            exam: "Written".into(),
+            position: 3,
+            before: 8.0,
+            remark,
+            final_mark: if effect.changes_mark() { remark } else { 8.0 },
+            effect,
+            passed_before: Some(true),
+            passed_after: Some(after),
+            link: "http://x/attempts/1/result".into(),
+        }
+    }
+
+    /// Each event has its own words: an appeal never reads as a question
+    /// removed after item analysis, and an unchanged mark never reads as a
+    /// changed result.
+    #[test]
+    fn every_appeal_outcome_and_regrade_has_its_own_message_in_both_languages() {
+        let messages = [
+            appeal(AppealEffect::Unchanged, 8.0, true),
+            appeal(AppealEffect::Raised, 9.5, true),
+            appeal(AppealEffect::Lowered, 6.0, false),
+            appeal(AppealEffect::LowerNotApplied, 6.0, true),
+            Message::ResultChanged {
+                name: "Li".into(),
+                exam: "Written".into(),
+                regrade: Regrade::Removed,
+                link: "http://x".into(),
+            },
+            Message::ResultChanged {
+                name: "Li".into(),
+                exam: "Written".into(),
+                regrade: Regrade::Corrected,
+                link: "http://x".into(),
+            },
+            Message::RemarkAssigned {
+                name: "Examiner".into(),
+                exam: "Written".into(),
+                code: "K7QM-4P2X".into(),
+                position: 3,
+                due: "2026-12-10 09:00".into(),
+                link: "http://x/marking/4".into(),
+            },
+            Message::CaseReturned {
+                name: "Li".into(),
+                track: "Paediatrics".into(),
+                stage: Stage::WrittenExam,
+                cancelled: vec!["Case assessment".into()],
+                link: "http://x/cases/1".into(),
+            },
+        ];
+        for locale in [Locale::En, Locale::ZhCn] {
+            let texts: Vec<String> = messages
+                .iter()
+                .map(|m| render(m, locale).map(|r| r.text).unwrap_or_default())
+                .collect();
+            for (i, a) in texts.iter().enumerate() {
+                assert!(!a.is_empty() && !a.contains("mail."), "{locale:?} {i}: {a}");
+                for b in &texts[i + 1..] {
+                    assert_ne!(a, b, "{locale:?}");
+                }
+            }
+        }
+        let en = |m: &Message| render(m, Locale::En).map(|r| r.text).unwrap_or_default();
+        let unchanged = en(&messages[0]);
+        assert!(unchanged.contains("unchanged"), "{unchanged}");
+        assert!(!unchanged.contains("recalculated") && !unchanged.contains("removed"));
+        let lowered = en(&messages[2]);
+        assert!(
+            lowered.contains("from 8 to 6") && lowered.contains("no longer pass"),
+            "{lowered}"
+        );
+        let kept = en(&messages[3]);
+        assert!(
+            kept.contains("stays 8") && !kept.contains("no longer pass"),
+            "{kept}"
+        );
+        assert!(en(&messages[1]).contains("9.5"));
+        assert!(en(&messages[4]).contains("removed"));
+        assert!(!en(&messages[5]).contains("removed"));
+        let remark = en(&messages[6]);
+        assert!(remark.contains("K7QM-4P2X") && remark.contains("2026-12-10 09:00"));
+        let back = en(&messages[7]);
+        assert!(
+            back.contains("Written exam") && back.contains("Case assessment"),
+            "{back}"
         );
     }
 

@@ -439,6 +439,11 @@ pub async fn review(
                         &Message::ResultChanged {
                             name: person.name.clone(),
                             exam: exam.title.clone(),
+                            regrade: if decision == Decision::Correct {
+                                mail::Regrade::Corrected
+                            } else {
+                                mail::Regrade::Removed
+                            },
                             link: format!("{public_url}/attempts/{}/result", c.attempt_id),
                         },
                         now,

@@ -10,6 +10,7 @@ use crate::domain::access::Permission;
 use crate::domain::committee::Subject;
 use crate::domain::committee::{self, Vote};
 use crate::domain::credential;
+use crate::domain::grading::AppealRule;
 use crate::domain::pipeline::{ExamStage, Stage};
 use crate::domain::roles::Role;
 use crate::error::{Error, Result};
@@ -119,6 +120,16 @@ pub struct CaseAnswer {
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ExamEvidence {
+    pub exam_id: i64,
+    pub attempt_id: i64,
+    /// The attempt's blind code, as examiners saw it.
+    pub code: Option<String>,
+    /// The seed the paper was drawn from (ChaCha20, `domain::papers::draw`),
+    /// in decimal: with the blueprint and the bank versions it rebuilds the
+    /// paper. A string, because it can exceed the integers JSON clients
+    /// read exactly.
+    pub seed: String,
+    pub drawn_at: DateTime<Utc>,
     pub exam_title: String,
     pub stage: ExamStage,
     pub submitted_at: Option<DateTime<Utc>>,
@@ -135,7 +146,12 @@ pub struct AppealLine {
     pub reason: String,
     pub status: String,
     pub mark_before: f64,
+    /// The re-marker's total.
     pub mark_after: Option<f64>,
+    /// The mark that counts after the appeal.
+    pub mark_final: Option<f64>,
+    /// The track's appeal rule it was decided under.
+    pub rule: Option<AppealRule>,
     pub outcome: Option<String>,
 }
 
@@ -239,10 +255,17 @@ fn exam_evidence(
                     status: a.status,
                     mark_before: a.mark_before,
                     mark_after: a.mark_after,
+                    mark_final: a.mark_final,
+                    rule: a.rule.as_deref().and_then(AppealRule::parse),
                     outcome: a.outcome,
                 })
                 .collect();
             out.push(ExamEvidence {
+                exam_id: exam.id,
+                attempt_id: attempt.id,
+                code: attempt.code.clone(),
+                seed: attempt.seed.to_string(),
+                drawn_at: utc(attempt.drawn_at),
                 exam_title: exam.title.clone(),
                 stage,
                 submitted_at: attempt.submitted_at.map(utc),
@@ -304,10 +327,13 @@ pub async fn dossier(ctx: &Ctx, caller: &Caller, case_id: i64) -> Result<Dossier
                 .collect();
             let votes = store_cert::votes_of(conn, case.id)?;
             let view = pipeline::case_view(conn, case.id)?;
-            let decided = view
-                .timeline
-                .iter()
-                .any(|t| t.from == Some(Stage::CommitteeReview));
+            // Decided: the case left committee review for certified or
+            // rejected (a case sent back to an exam stage was not decided,
+            // and its votes were withdrawn).
+            let decided = view.timeline.iter().any(|t| {
+                t.from == Some(Stage::CommitteeReview)
+                    && matches!(t.to, Stage::Certified | Stage::Rejected)
+            });
             let shown = votes
                 .iter()
                 .filter(|(v, _)| decided || me.as_ref().is_some_and(|m| m.id == v.member_id))
@@ -426,6 +452,11 @@ pub struct TrackPolicy {
     /// Rated referrals needed before a doctor can be flagged (default 5).
     #[serde(default = "default_min_rated")]
     pub flag_min_rated: i64,
+    /// What an appeal's re-mark does to the mark: `remark_stands` (the
+    /// default: it replaces the mark, higher or lower, and the case follows
+    /// the new result) or `no_detriment` (it counts only when higher).
+    #[serde(default)]
+    pub appeal_rule: AppealRule,
 }
 
 fn default_threshold() -> i64 {
@@ -452,6 +483,7 @@ pub async fn policy(ctx: &Ctx, caller: &Caller, track_key: String) -> Result<Tra
     ctx.db
         .read(move |conn| {
             let t = store_training::find_track(conn, &track_key)?.ok_or(Error::NotFound)?;
+            let appeal_rule = pipeline::policy_of(&t).appeal_rule;
             Ok(TrackPolicy {
                 code: t.code,
                 validity_months: i64::from(t.validity_months),
@@ -463,6 +495,7 @@ pub async fn policy(ctx: &Ctx, caller: &Caller, track_key: String) -> Result<Tra
                 quorum: i64::from(t.quorum),
                 inappropriate_threshold: i64::from(t.inappropriate_threshold),
                 flag_min_rated: i64::from(t.flag_min_rated),
+                appeal_rule,
             })
         })
         .await
@@ -523,6 +556,7 @@ pub async fn set_policy(
             p.flag_min_rated,
             committee::FLAG_MIN_RATED,
         )?,
+        appeal_rule: p.appeal_rule.as_str().to_owned(),
     };
     let caller = caller.clone();
     ctx.db
@@ -530,7 +564,7 @@ pub async fn set_policy(
             let track = store_training::find_track(conn, &track_key)?.ok_or(Error::NotFound)?;
             let mut event = audit::event(&caller, "track_policy", Some(format!("track:{}", track.track_key)), Outcome::Ok);
             event.detail = Some(format!(
-                "before: code={} validity={} credits={} attempts={} wait={} cooloff={} practical={} quorum={}; after: {values:?}",
+                "before: code={} validity={} credits={} attempts={} wait={} cooloff={} practical={} quorum={} appeal_rule={}; after: {values:?}",
                 track.code,
                 track.validity_months,
                 track.renewal_credit_hours,
@@ -538,7 +572,8 @@ pub async fn set_policy(
                 track.retake_wait_days,
                 track.cooloff_days,
                 track.requires_practical,
-                track.quorum
+                track.quorum,
+                track.appeal_rule
             ));
             store_training::set_policy(conn, track.id, &values, store::now())?;
             audit::record(conn, &event)?;
@@ -553,6 +588,7 @@ pub async fn set_policy(
                 quorum: i64::from(values.quorum),
                 inappropriate_threshold: i64::from(values.inappropriate_threshold),
                 flag_min_rated: i64::from(values.flag_min_rated),
+                appeal_rule: p.appeal_rule,
             })
         })
         .await

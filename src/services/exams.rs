@@ -709,6 +709,14 @@ struct DrawnAttempt {
 /// window, starts the predrawn paper and reads the paper back: at the
 /// opening minute thousands of starts share commits. The view is built
 /// from what was read after the write.
+///
+/// A paper drawn at the start reads the exam's exposure counts, so draws
+/// of one exam are serialised (`store::exams::lock_draw`). Inside a batch
+/// the lock is only tried: a batch that waited for another lane's batch
+/// while holding its own locks could deadlock with it. When another
+/// transaction is drawing for the exam, the start leaves its batch having
+/// written nothing and draws in a transaction of its own, which waits for
+/// the lock before it touches anything.
 pub async fn start(ctx: &Ctx, taker: Taker<'_>, exam_id: i64) -> Result<AttemptView> {
     let presented = taker.presented();
     let versions = ctx.versions.clone();
@@ -721,17 +729,64 @@ pub async fn start(ctx: &Ctx, taker: Taker<'_>, exam_id: i64) -> Result<AttemptV
             let Some(person_id) = caller.person_id() else {
                 return Ok(Owned::NotYours(caller));
             };
-            let attempt = start_in(conn, exam_id, person_id, now)?;
-            let paper = Paper::read(conn, &versions, &attempt)?;
-            Ok(Owned::Mine((attempt, paper, now)))
+            Ok(Owned::Mine(
+                match start_in(conn, exam_id, person_id, now, DrawLock::Try)? {
+                    Started::Attempt(attempt) => {
+                        let paper = Paper::read(conn, &versions, &attempt)?;
+                        Ok((attempt, paper, now))
+                    }
+                    Started::DrawBusy => Err(person_id),
+                },
+            ))
         })
         .await?;
-    match started {
-        Owned::Mine((attempt, paper, now)) => paper.view(&attempt, now),
+    let started = match started {
+        Owned::Mine(started) => started,
         Owned::NotYours(caller) => {
-            super::refuse(ctx, &caller, "exam_start", format!("exam:{exam_id}")).await
+            return super::refuse(ctx, &caller, "exam_start", format!("exam:{exam_id}")).await;
         }
-    }
+    };
+    let (attempt, paper, now) = match started {
+        Ok(read) => read,
+        Err(person_id) => {
+            tracing::debug!(
+                exam = exam_id,
+                "another transaction is drawing this exam's papers: the start draws on its own"
+            );
+            let versions = ctx.versions.clone();
+            ctx.db
+                .write(move |conn| {
+                    store_exams::lock_draw(conn, exam_id, true)?;
+                    let now = store::now();
+                    match start_in(conn, exam_id, person_id, now, DrawLock::Held)? {
+                        Started::Attempt(attempt) => {
+                            let paper = Paper::read(conn, &versions, &attempt)?;
+                            Ok((attempt, paper, now))
+                        }
+                        Started::DrawBusy => Err(Error::internal("the draw lock was not held")),
+                    }
+                })
+                .await?
+        }
+    };
+    paper.view(&attempt, now)
+}
+
+/// How a start that must draw a paper holds the exam's draw lock.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum DrawLock {
+    /// Try to take it; if another transaction holds it, give up.
+    Try,
+    /// The transaction holds it already.
+    Held,
+}
+
+/// What a start came to.
+enum Started {
+    Attempt(AttemptRow),
+    /// A paper must be drawn and another transaction is drawing this exam's:
+    /// nothing was written.
+    DrawBusy,
 }
 
 /// The start's checks and writes, inside its transaction.
@@ -740,7 +795,8 @@ fn start_in(
     exam_id: i64,
     person_id: i64,
     now: NaiveDateTime,
-) -> Result<AttemptRow> {
+    lock: DrawLock,
+) -> Result<Started> {
     let exam = store_exams::find_exam(conn, exam_id)?.ok_or(Error::NotFound)?;
     let registration = store_exams::find_registration(conn, exam_id, person_id)?
         .ok_or_else(|| Error::conflict("exam", "you are not registered for this exam"))?;
@@ -749,19 +805,23 @@ fn start_in(
         .iter()
         .find(|a| a.submitted_at.is_none() && a.started_at.is_some())
     {
-        return Ok(open.clone());
+        return Ok(Started::Attempt(open.clone()));
     }
     let schedule = schedule_of(&exam)?;
     let acc = accommodation(&registration);
     let finished: Vec<NaiveDateTime> = attempts.iter().filter_map(|a| a.submitted_at).collect();
     exams::may_start(&schedule, &acc, &finished, now).map_err(exams::StartRefusal::into_error)?;
-    // A paper drawn ahead of time is used; otherwise draw one now.
+    // A paper drawn ahead of time is used; otherwise draw one now, under
+    // the exam's draw lock.
     let attempt = match attempts
         .iter()
         .find(|a| a.started_at.is_none() && a.submitted_at.is_none())
     {
         Some(predrawn) => predrawn.clone(),
         None => {
+            if lock == DrawLock::Try && !store_exams::lock_draw(conn, exam_id, false)? {
+                return Ok(Started::DrawBusy);
+            }
             let candidates = pool(conn, &exam.track)?;
             draw_attempt(
                 conn,
@@ -784,10 +844,12 @@ fn start_in(
                 Some(&format!("deadline {deadline}")),
                 now,
             )?;
-            Ok(started)
+            Ok(Started::Attempt(started))
         }
         // Another device of the same candidate started it a moment ago.
-        None => store_exams::find_attempt(conn, attempt.id)?.ok_or(Error::NotFound),
+        None => store_exams::find_attempt(conn, attempt.id)?
+            .map(Started::Attempt)
+            .ok_or(Error::NotFound),
     }
 }
 
@@ -797,6 +859,8 @@ pub async fn predraw(ctx: &Ctx, caller: &Caller, exam_id: i64) -> Result<usize> 
     require(ctx, caller, Permission::ManageExams).await?;
     ctx.db
         .write(move |conn| {
+            // Draws at the start of other candidates wait meanwhile.
+            store_exams::lock_draw(conn, exam_id, true)?;
             let now = store::now();
             let exam = store_exams::find_exam(conn, exam_id)?.ok_or(Error::NotFound)?;
             // The pool is read once; exposure is then kept up to date here.

@@ -16,7 +16,9 @@ use serde::{Deserialize, Serialize};
 use crate::domain::access::Permission;
 use crate::domain::banks::{Body, Content};
 use crate::domain::exams::ReviewPolicy;
-use crate::domain::grading::{self, Examiner, ItemScore, MarkerRole, Marking};
+use crate::domain::grading::{
+    self, AppealEffect, AppealRule, Examiner, ItemScore, MarkerRole, Marking,
+};
 use crate::domain::locale::Locale;
 use crate::domain::scoring::Response;
 use crate::error::{Error, Result};
@@ -24,6 +26,7 @@ use crate::mail::{self, Message};
 use crate::services::audit::{self, Outcome};
 use crate::services::{Caller, Ctx, person, refuse, require};
 use crate::store::grading::{self as store_grading, NewTask, TaskRow};
+use crate::store::training as store_training;
 use crate::store::{self, Db, DbConn, banks as store_banks, exams as store_exams, people};
 
 use super::utc;
@@ -385,37 +388,16 @@ pub async fn submit_marks(
                 evidence.marker()
             ));
             audit::record(conn, &event)?;
-            // An appeal's re-mark becomes the final mark; the outcome, with
-            // the re-marker's comments as its reason, is recorded and told.
+            // An appeal's re-mark decides the final mark under the track's
+            // rule; the outcome, with the re-marker's comments as its
+            // reason, is recorded and told, and the candidate's case
+            // follows the result either way.
             if let Some(appeal) = appeal {
-                let outcome = appeal_outcome(appeal.mark_before, total, &marks);
-                store_grading::set_final(conn, item.id, total, now)?;
-                store_grading::decide_appeal(conn, appeal.id, total, &outcome, now)?;
-                store_exams::record_event(
-                    conn,
-                    item.attempt_id,
-                    "appeal_decided",
-                    Some(&outcome),
-                    now,
-                )?;
-                if let Some(attempt) = store_exams::find_attempt(conn, item.attempt_id)?
-                    && let Some(person) = people::find(conn, attempt.person_id)?
-                {
-                    mail::enqueue(
-                        conn,
-                        &person.email,
-                        &person.name,
-                        Locale::parse(&person.locale).unwrap_or_default(),
-                        &Message::ResultChanged {
-                            name: person.name.clone(),
-                            exam: exam.title.clone(),
-                            link: format!("{public_url}/attempts/{}/result", attempt.id),
-                        },
-                        now,
-                    )?;
-                    // The changed result may move the candidate's case.
-                    crate::services::pipeline::advance_person(conn, person.id, &public_url)?;
-                }
+                let remark = Remark {
+                    total,
+                    marks: &marks,
+                };
+                decide_appealed(conn, &exam, &item, &appeal, &remark, &public_url, now)?;
                 return Ok(true);
             }
             // Apply the final mark rule over the submitted markings.
@@ -473,18 +455,105 @@ fn check_marks(rubric: &[crate::domain::banks::Criterion], marks: &[CriterionMar
     Ok(marks.iter().map(|m| m.points).sum())
 }
 
-/// The recorded outcome of an appeal: the change and the re-marker's
-/// comments.
-fn appeal_outcome(before: f64, after: f64, marks: &[CriterionMark]) -> String {
+/// An appeal's re-mark: its total and the criterion marks with comments.
+struct Remark<'a> {
+    total: f64,
+    marks: &'a [CriterionMark],
+}
+
+/// The appeal rule of an exam's track (the default when the track is not
+/// known).
+pub(crate) fn appeal_rule_of(conn: &mut DbConn, track_key: &str) -> Result<AppealRule> {
+    Ok(store_training::find_track(conn, track_key)?
+        .map(|t| crate::services::pipeline::policy_of(&t).appeal_rule)
+        .unwrap_or_default())
+}
+
+/// Applies an appeal's re-mark: the track's rule decides the final mark
+/// (`domain::grading::decide_appeal`); the appeal is closed with its
+/// outcome, the candidate is told what the re-mark did (and whether the
+/// result now passes or fails), and their case follows the result.
+fn decide_appealed(
+    conn: &mut DbConn,
+    exam: &store_exams::ExamRow,
+    item: &store_exams::ItemRow,
+    appeal: &store_grading::AppealRow,
+    re: &Remark<'_>,
+    public_url: &str,
+    now: chrono::NaiveDateTime,
+) -> Result<()> {
+    let (remark, marks) = (re.total, re.marks);
+    let rule = appeal_rule_of(conn, &exam.track)?;
+    let (final_mark, effect) = grading::decide_appeal(rule, appeal.mark_before, remark);
+    let attempt = store_exams::find_attempt(conn, item.attempt_id)?.ok_or(Error::NotFound)?;
+    let before = released_result(conn, &attempt, exam)?;
+    if effect.changes_mark() {
+        store_grading::set_final(conn, item.id, final_mark, now)?;
+    }
+    let outcome = appeal_outcome(appeal.mark_before, remark, final_mark, effect, rule, marks);
+    store_grading::decide_appeal(
+        conn,
+        appeal.id,
+        &store_grading::AppealDecision {
+            mark_after: remark,
+            mark_final: final_mark,
+            rule: rule.as_str(),
+            outcome: &outcome,
+        },
+        now,
+    )?;
+    store_exams::record_event(conn, attempt.id, "appeal_decided", Some(&outcome), now)?;
+    let after = released_result(conn, &attempt, exam)?;
+    if let Some(person) = people::find(conn, attempt.person_id)? {
+        mail::enqueue(
+            conn,
+            &person.email,
+            &person.name,
+            Locale::parse(&person.locale).unwrap_or_default(),
+            &Message::AppealDecided {
+                name: person.name.clone(),
+                exam: exam.title.clone(),
+                position: item.position,
+                before: appeal.mark_before,
+                remark,
+                final_mark,
+                effect,
+                passed_before: before.map(|r| r.passed),
+                passed_after: after.map(|r| r.passed),
+                link: format!("{public_url}/attempts/{}/result", attempt.id),
+            },
+            now,
+        )?;
+        // The decided appeal may move the candidate's case, on or back.
+        crate::services::pipeline::advance_person(conn, person.id, public_url)?;
+    }
+    Ok(())
+}
+
+/// The recorded outcome of an appeal: what the re-mark did under the rule,
+/// and the re-marker's comments.
+fn appeal_outcome(
+    before: f64,
+    remark: f64,
+    final_mark: f64,
+    effect: AppealEffect,
+    rule: AppealRule,
+    marks: &[CriterionMark],
+) -> String {
     let comments: Vec<&str> = marks
         .iter()
         .map(|m| m.comment.trim())
         .filter(|c| !c.is_empty())
         .collect();
-    let change = if (after - before).abs() < 1e-9 {
-        format!("mark unchanged at {after}")
-    } else {
-        format!("mark changed from {before} to {after}")
+    let change = match effect {
+        AppealEffect::Unchanged => format!("mark unchanged at {final_mark}"),
+        AppealEffect::Raised | AppealEffect::Lowered => {
+            format!("mark changed from {before} to {final_mark}")
+        }
+        AppealEffect::LowerNotApplied => format!(
+            "re-marked {remark}, lower than {before}; the mark stays at {before} ({})",
+            rule.as_str()
+        ),
     };
     if comments.is_empty() {
         change
@@ -500,9 +569,31 @@ pub struct AppealView {
     /// `open` or `decided`.
     pub status: String,
     pub mark_before: f64,
+    /// The re-marker's total.
     pub mark_after: Option<f64>,
+    /// The mark that counts after the appeal: the re-mark, or under the
+    /// `no_detriment` rule the higher of the two.
+    pub mark_final: Option<f64>,
+    /// The track's appeal rule the appeal was decided under.
+    pub rule: Option<AppealRule>,
     pub outcome: Option<String>,
     pub created_at: DateTime<Utc>,
+}
+
+impl AppealView {
+    fn of(a: store_grading::AppealRow, position: i32) -> AppealView {
+        AppealView {
+            position,
+            reason: a.reason,
+            status: a.status,
+            mark_before: a.mark_before,
+            mark_after: a.mark_after,
+            mark_final: a.mark_final,
+            rule: a.rule.as_deref().and_then(AppealRule::parse),
+            outcome: a.outcome,
+            created_at: utc(a.created_at),
+        }
+    }
 }
 
 /// A candidate appeals the mark of one of their open answers, with a
@@ -533,6 +624,8 @@ pub async fn appeal(
         Some(format!("attempt:{attempt_id} question:{position}")),
         Outcome::Ok,
     );
+    let public_url = ctx.settings.public_url.clone();
+    let tz = ctx.settings.time_zone;
     let found = ctx
         .db
         .write(move |conn| {
@@ -544,6 +637,12 @@ pub async fn appeal(
             let exam = store_exams::find_exam(conn, attempt.exam_id)?.ok_or(Error::NotFound)?;
             if !grading::appeal_open(exam.results_released_at, exam.appeal_days.max(0) as u32, now) {
                 return Err(Error::conflict("appeal", "appeals are taken only in the appeal period after results are released"));
+            }
+            // A closed case never moves again, so the result it was decided
+            // on can no longer change (the committee's decision waits for
+            // appeals filed before it).
+            if let Some(closed) = crate::services::pipeline::closed_case_of(conn, &attempt, &exam)? {
+                return Err(Error::conflict("appeal", format!("the certification case this result counted for is closed ({closed}); its results can no longer be appealed")));
             }
             let item = store_exams::find_item(conn, attempt.id, position)?
                 .ok_or_else(|| Error::invalid("position", format!("the paper has no question {position}")))?;
@@ -580,15 +679,29 @@ pub async fn appeal(
             )?;
             store_exams::record_event(conn, attempt.id, "appealed", Some(&format!("question {position}")), now)?;
             audit::record(conn, &event)?;
-            Ok(Some(AppealView {
-                position,
-                reason,
-                status: "open".into(),
-                mark_before,
-                mark_after: None,
-                outcome: None,
-                created_at: utc(now),
-            }))
+            // The re-marker is told at once: the answer waits for them.
+            let task = store_grading::tasks_of_item(conn, item.id)?
+                .into_iter()
+                .find(|t| t.role == MarkerRole::Appeal.number());
+            if let (Some(task), Some(re_marker)) = (task, people::find(conn, examiner)?) {
+                mail::enqueue(
+                    conn,
+                    &re_marker.email,
+                    &re_marker.name,
+                    Locale::parse(&re_marker.locale).unwrap_or_default(),
+                    &Message::RemarkAssigned {
+                        name: re_marker.name.clone(),
+                        exam: exam.title.clone(),
+                        code: attempt.code.clone().unwrap_or_default(),
+                        position,
+                        due: utc(task.due_at).with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string(),
+                        link: format!("{public_url}/marking/{}", task.id),
+                    },
+                    now,
+                )?;
+            }
+            let row = store_grading::appeal_of_item(conn, item.id)?.ok_or(Error::NotFound)?;
+            Ok(Some(AppealView::of(row, position)))
         })
         .await?;
     match found {
@@ -786,6 +899,9 @@ pub struct ResultView {
     pub appeals: Vec<AppealView>,
     /// Until when an appeal may be made.
     pub appeal_until: DateTime<Utc>,
+    /// What a re-mark does under the track's rule: `remark_stands` (it
+    /// replaces the mark, even when lower) or `no_detriment`.
+    pub appeal_rule: AppealRule,
 }
 
 pub async fn result(ctx: &Ctx, caller: &Caller, attempt_id: i64) -> Result<ResultView> {
@@ -824,20 +940,16 @@ pub async fn result(ctx: &Ctx, caller: &Caller, attempt_id: i64) -> Result<Resul
             }
             let appeals = store_grading::appeals_of_attempt(conn, attempt.id)?
                 .into_iter()
-                .map(|a| AppealView {
-                    position: items
+                .map(|a| {
+                    let position = items
                         .iter()
                         .find(|i| i.id == a.attempt_item_id)
                         .map(|i| i.position)
-                        .unwrap_or(0),
-                    reason: a.reason,
-                    status: a.status,
-                    mark_before: a.mark_before,
-                    mark_after: a.mark_after,
-                    outcome: a.outcome,
-                    created_at: utc(a.created_at),
+                        .unwrap_or(0);
+                    AppealView::of(a, position)
                 })
                 .collect();
+            let appeal_rule = appeal_rule_of(conn, &exam.track)?;
             let appeal_until = utc(exam.results_released_at.unwrap_or(attempt.drawn_at))
                 + Duration::days(i64::from(exam.appeal_days.max(0)));
             let r = grading::result(&scores, exam.pass_mark.max(0) as u32)
@@ -864,6 +976,7 @@ pub async fn result(ctx: &Ctx, caller: &Caller, attempt_id: i64) -> Result<Resul
                 items: review,
                 appeals,
                 appeal_until,
+                appeal_rule,
             }))
         })
         .await?;
@@ -972,6 +1085,9 @@ pub struct RatedQuestion {
     pub stem: String,
     /// Points on the paper (its blueprint section's).
     pub points: u32,
+    /// Its weight in the cut score: its expected points on a paper, points ×
+    /// the share of its blueprint cell a paper draws (mix / cell size).
+    pub weight: f64,
     /// The caller's own rating, if any (others' stay private).
     pub my_rating: Option<f64>,
 }
@@ -989,34 +1105,81 @@ pub struct SettingView {
     /// Raters who have rated every question.
     pub complete_raters: usize,
     pub min_raters: usize,
-    /// The cut score in percent, once enough raters are complete.
+    /// The cut score in percent of a paper's points, once enough raters are
+    /// complete.
     pub cut_score: Option<f64>,
     /// The pass mark the cut score sets (rounded up).
     pub pass_mark: Option<u32>,
 }
 
-/// The questions a paper of the exam can hold, with their points.
-fn exam_pool(
-    conn: &mut DbConn,
-    exam: &store_exams::ExamRow,
-) -> Result<Vec<(i64, String, String, u32)>> {
+/// A question a paper of the exam can hold.
+struct PoolQuestion {
+    question_id: i64,
+    key: String,
+    stem: String,
+    points: u32,
+    /// Expected points on a paper (see `domain::papers::Share::weight`).
+    weight: f64,
+}
+
+/// The questions a paper of the exam can hold, with their points and
+/// their weights on the paper.
+fn exam_pool(conn: &mut DbConn, exam: &store_exams::ExamRow) -> Result<Vec<PoolQuestion>> {
     let blueprint: crate::domain::papers::Blueprint =
         serde_json::from_str(&exam.blueprint).map_err(Error::internal)?;
-    let mut out = Vec::new();
+    let mut candidates = Vec::new();
+    let mut stems = HashMap::new();
     for v in store_banks::drawable(conn, &exam.track)? {
-        let kind = crate::domain::banks::QuestionKind::parse(&v.kind);
-        let section = blueprint.sections.iter().find(|s| {
-            s.topics.contains(&v.topic)
-                && (s.kinds.is_empty() || kind.is_some_and(|k| s.kinds.contains(&k)))
-                && s.mix.contains_key(&(v.difficulty.clamp(0, 255) as u8))
+        let content: Content = serde_json::from_str(&v.content).map_err(Error::internal)?;
+        candidates.push(crate::domain::papers::Candidate {
+            version_id: v.id,
+            question_id: v.question_id,
+            topic: v.topic,
+            difficulty: v.difficulty.clamp(1, 5) as u8,
+            kind: content.body.kind(),
+            options: 0,
+            exposure: 0,
         });
-        if let Some(section) = section {
-            let content: Content = serde_json::from_str(&v.content).map_err(Error::internal)?;
-            let key = store_banks::question_key(conn, v.question_id)?.unwrap_or_default();
-            out.push((v.question_id, key, content.stem, section.points));
-        }
+        stems.insert(v.question_id, content.stem);
+    }
+    let mut out = Vec::new();
+    for share in crate::domain::papers::shares(&blueprint, &candidates) {
+        let key = store_banks::question_key(conn, share.question_id)?.unwrap_or_default();
+        out.push(PoolQuestion {
+            question_id: share.question_id,
+            key,
+            stem: stems.remove(&share.question_id).unwrap_or_default(),
+            points: share.points,
+            weight: share.weight(),
+        });
     }
     Ok(out)
+}
+
+/// Where a round's ratings stand: raters who rated every question, and the
+/// cut score (the approved one, or the current one once enough raters are
+/// complete).
+fn tally_setting(
+    setting: &store_grading::SettingRow,
+    pool: &[PoolQuestion],
+    ratings: &[(i64, i64, f64)],
+) -> (usize, Option<f64>) {
+    let weights: HashMap<i64, f64> = pool.iter().map(|q| (q.question_id, q.weight)).collect();
+    let mut raters: Vec<i64> = ratings.iter().map(|r| r.0).collect();
+    raters.sort_unstable();
+    raters.dedup();
+    let complete_raters = raters
+        .iter()
+        .filter(|r| {
+            weights
+                .keys()
+                .all(|q| ratings.iter().any(|x| x.0 == **r && x.1 == *q))
+        })
+        .count();
+    let cut = setting
+        .cut_score
+        .or_else(|| grading::angoff_cut(ratings, &weights));
+    (complete_raters, cut)
 }
 
 fn setting_view(
@@ -1027,21 +1190,7 @@ fn setting_view(
     let exam = store_exams::find_exam(conn, setting.exam_id)?.ok_or(Error::NotFound)?;
     let pool = exam_pool(conn, &exam)?;
     let ratings = store_grading::ratings_of(conn, setting.id)?;
-    let points: HashMap<i64, u32> = pool.iter().map(|(q, _, _, p)| (*q, *p)).collect();
-    let mut raters: Vec<i64> = ratings.iter().map(|r| r.0).collect();
-    raters.sort_unstable();
-    raters.dedup();
-    let complete_raters = raters
-        .iter()
-        .filter(|r| {
-            points
-                .keys()
-                .all(|q| ratings.iter().any(|x| x.0 == **r && x.1 == *q))
-        })
-        .count();
-    let cut = setting
-        .cut_score
-        .or_else(|| grading::angoff_cut(&ratings, &points));
+    let (complete_raters, cut) = tally_setting(setting, &pool, &ratings);
     Ok(SettingView {
         id: setting.id,
         exam_id: setting.exam_id,
@@ -1049,15 +1198,16 @@ fn setting_view(
         status: setting.status.clone(),
         questions: pool
             .into_iter()
-            .map(|(question_id, key, stem, points)| RatedQuestion {
+            .map(|q| RatedQuestion {
                 my_rating: ratings
                     .iter()
-                    .find(|r| r.0 == me && r.1 == question_id)
+                    .find(|r| r.0 == me && r.1 == q.question_id)
                     .map(|r| r.2),
-                question_id,
-                key,
-                stem,
-                points,
+                question_id: q.question_id,
+                key: q.key,
+                stem: q.stem,
+                points: q.points,
+                weight: q.weight,
             })
             .collect(),
         complete_raters,
@@ -1065,6 +1215,100 @@ fn setting_view(
         cut_score: cut,
         pass_mark: cut.map(grading::pass_mark_from_cut),
     })
+}
+
+/// One round of standard setting, as the exam shows it.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct SettingLine {
+    pub id: i64,
+    pub version: i32,
+    /// `rating` or `approved`.
+    pub status: String,
+    /// Raters who have rated every question.
+    pub complete_raters: usize,
+    /// The cut score in percent of a paper's points: the approved one, or
+    /// the current one once enough raters are complete.
+    pub cut_score: Option<f64>,
+    /// The pass mark the cut score sets (rounded up).
+    pub pass_mark: Option<u32>,
+    pub created_at: DateTime<Utc>,
+    pub approved_at: Option<DateTime<Utc>>,
+    /// The committee member who approved it.
+    pub approved_by: Option<String>,
+}
+
+/// An exam as its owners, admins and the committee see it.
+#[derive(Debug, Clone)]
+pub struct ExamDetail {
+    pub exam: store_exams::ExamRow,
+    /// The admin who scheduled it (who releases its results).
+    pub owner: Option<String>,
+    /// The standard-setting rounds, oldest first.
+    pub standard_settings: Vec<SettingLine>,
+    /// The round whose approval set the pass mark; `None`: the pass mark
+    /// is the one fixed when the exam was scheduled.
+    pub pass_mark_set_by: Option<i32>,
+    /// Until when candidates may appeal, once results are out.
+    pub appeal_until: Option<DateTime<Utc>>,
+}
+
+/// An exam with its window, pass mark, blueprint and standard-setting
+/// rounds: for admins (exam owners among them) and the committee. The
+/// seeds of candidates' papers are shown where the committee sees an
+/// attempt: each exam of a case's dossier.
+pub async fn exam_detail(ctx: &Ctx, caller: &Caller, exam_id: i64) -> Result<ExamDetail> {
+    require(ctx, caller, Permission::ReviewQuestions).await?;
+    ctx.db
+        .read(move |conn| {
+            let exam = store_exams::find_exam(conn, exam_id)?.ok_or(Error::NotFound)?;
+            let owner = match exam.created_by {
+                Some(id) => people::find(conn, id)?.map(|p| p.name),
+                None => None,
+            };
+            let rows = store_grading::settings_of(conn, exam.id)?;
+            let pool = if rows.is_empty() {
+                Vec::new()
+            } else {
+                exam_pool(conn, &exam)?
+            };
+            let mut standard_settings = Vec::with_capacity(rows.len());
+            for row in &rows {
+                let ratings = store_grading::ratings_of(conn, row.id)?;
+                let (complete_raters, cut) = tally_setting(row, &pool, &ratings);
+                let approved_by = match row.approved_by {
+                    Some(id) => people::find(conn, id)?.map(|p| p.name),
+                    None => None,
+                };
+                standard_settings.push(SettingLine {
+                    id: row.id,
+                    version: row.version,
+                    status: row.status.clone(),
+                    complete_raters,
+                    cut_score: cut,
+                    pass_mark: cut.map(grading::pass_mark_from_cut),
+                    created_at: utc(row.created_at),
+                    approved_at: row.approved_at.map(utc),
+                    approved_by,
+                });
+            }
+            // Approving a round sets the pass mark: the last approved one did.
+            let pass_mark_set_by = rows
+                .iter()
+                .filter(|r| r.approved_at.is_some())
+                .max_by_key(|r| r.approved_at)
+                .map(|r| r.version);
+            let appeal_until = exam
+                .results_released_at
+                .map(|r| utc(r) + Duration::days(i64::from(exam.appeal_days.max(0))));
+            Ok(ExamDetail {
+                exam,
+                owner,
+                standard_settings,
+                pass_mark_set_by,
+                appeal_until,
+            })
+        })
+        .await
 }
 
 /// Opens a new round of standard setting for an exam whose results are not
@@ -1123,7 +1367,7 @@ pub async fn rate(
             let exam = store_exams::find_exam(conn, setting.exam_id)?.ok_or(Error::NotFound)?;
             let pool = exam_pool(conn, &exam)?;
             for (i, (question, p)) in ratings.iter().enumerate() {
-                if !pool.iter().any(|(q, _, _, _)| q == question) {
+                if !pool.iter().any(|q| q.question_id == *question) {
                     return Err(Error::invalid(
                         format!("ratings[{i}]"),
                         "not a question of this exam",

@@ -15,6 +15,7 @@ use serde::Serialize;
 use crate::domain::access::Permission;
 use crate::domain::committee::{self, Subject, Vote};
 use crate::domain::credential::{self, Status};
+use crate::domain::grading::AppealRule;
 use crate::domain::pipeline::{
     self, Decision, Evidence, ExamStage, Held, Kind, Outcome, Policy, Reason, Stage,
 };
@@ -36,6 +37,7 @@ pub fn policy_of(track: &TrackRow) -> Policy {
         cooloff: Duration::days(i64::from(track.cooloff_days.max(0))),
         requires_practical: track.requires_practical,
         quorum: track.quorum.max(1) as u32,
+        appeal_rule: AppealRule::parse(&track.appeal_rule).unwrap_or_default(),
     }
 }
 
@@ -70,15 +72,24 @@ pub fn eligibility_of(
     ))
 }
 
+/// A released result of one of a case's exams.
+#[derive(Debug, Clone, Copy)]
+pub struct StageResult {
+    pub attempt_id: i64,
+    pub outcome: Outcome,
+    /// The end of the result's appeal period.
+    pub appeal_until: DateTime<Utc>,
+}
+
 /// The released results of a case's exams at one stage, oldest first.
-pub fn exam_outcomes(
+pub fn stage_results(
     conn: &mut DbConn,
     case: &CaseRow,
     track: &TrackRow,
     stage: ExamStage,
     now: NaiveDateTime,
-) -> Result<Vec<Outcome>> {
-    let mut outcomes = Vec::new();
+) -> Result<Vec<StageResult>> {
+    let mut results = Vec::new();
     for (attempt, exam) in store_cert::stage_attempts(
         conn,
         case.person_id,
@@ -93,21 +104,36 @@ pub fn exam_outcomes(
             continue;
         };
         // The same appeal window the candidate's appeal is checked against.
-        let appeal_over = !crate::domain::grading::appeal_open(
-            Some(released),
-            exam.appeal_days.max(0) as u32,
-            now,
-        );
+        let appeal_days = exam.appeal_days.max(0) as u32;
+        let appeal_over = !crate::domain::grading::appeal_open(Some(released), appeal_days, now);
         let open_appeal = store_grading::appeals_of_attempt(conn, attempt.id)?
             .iter()
             .any(|a| a.decided_at.is_none());
-        outcomes.push(Outcome {
-            passed: result.passed,
-            at: utc(released),
-            settled: appeal_over && !open_appeal,
+        results.push(StageResult {
+            attempt_id: attempt.id,
+            outcome: Outcome {
+                passed: result.passed,
+                at: utc(released),
+                settled: appeal_over && !open_appeal,
+            },
+            appeal_until: utc(released) + Duration::days(i64::from(appeal_days)),
         });
     }
-    Ok(outcomes)
+    Ok(results)
+}
+
+/// The released results of a case's exams at one stage, oldest first.
+pub fn exam_outcomes(
+    conn: &mut DbConn,
+    case: &CaseRow,
+    track: &TrackRow,
+    stage: ExamStage,
+    now: NaiveDateTime,
+) -> Result<Vec<Outcome>> {
+    Ok(stage_results(conn, case, track, stage, now)?
+        .into_iter()
+        .map(|r| r.outcome)
+        .collect())
 }
 
 fn practical_outcomes(conn: &mut DbConn, case: &CaseRow, track: &TrackRow) -> Result<Vec<Outcome>> {
@@ -174,10 +200,45 @@ fn evidence(
                 ev.renewal_credits = renewal_credits(conn, case, track)?;
             }
         }
-        Stage::CommitteeReview => ev.decision = decision_of(conn, case, policy)?,
+        Stage::CommitteeReview => {
+            ev.decision = decision_of(conn, case, policy)?;
+            ev.appeal_pending = appeal_pending(conn, case, track)?;
+        }
         Stage::Applied | Stage::Eligible | Stage::Certified | Stage::Rejected => {}
     }
     Ok(ev)
+}
+
+/// Whether an appeal against one of the case's exam results is open.
+fn appeal_pending(conn: &mut DbConn, case: &CaseRow, track: &TrackRow) -> Result<bool> {
+    Ok(store_grading::open_appeal_in(
+        conn,
+        case.person_id,
+        &track.track_key,
+        case.opened_at,
+    )?)
+}
+
+/// Whether each exam stage behind `stage` on the case's route still passes
+/// on its results (see `pipeline::still_passed`).
+fn standing(
+    conn: &mut DbConn,
+    case: &CaseRow,
+    track: &TrackRow,
+    kind: Kind,
+    stage: Stage,
+    policy: &Policy,
+    now: NaiveDateTime,
+) -> Result<Vec<(Stage, Option<bool>)>> {
+    let mut out = Vec::new();
+    for behind in kind.route().iter().take_while(|s| **s != stage) {
+        if behind.exam_stage().is_none() {
+            continue;
+        }
+        let ev = evidence(conn, case, track, *behind, policy, now)?;
+        out.push((*behind, pipeline::still_passed(*behind, &ev, policy)));
+    }
+    Ok(out)
 }
 
 // ----- moving cases -----
@@ -259,6 +320,110 @@ fn on_enter(
     Ok(())
 }
 
+/// What happens when a case goes back to an exam stage (a withdrawn pass):
+/// registrations for the track's exams of the stages it had reached are
+/// cancelled unless an attempt at them has started (a paper drawn ahead is
+/// kept with its seed and used if the doctor registers again); votes cast
+/// on it at committee review are withdrawn (the committee votes again if it
+/// returns; the withdrawn votes are in the audit trail); the doctor is told.
+fn on_return(
+    conn: &mut DbConn,
+    case: &CaseRow,
+    track: &TrackRow,
+    from: Stage,
+    to: Stage,
+    public_url: &str,
+    now: NaiveDateTime,
+) -> Result<()> {
+    let kind = kind_of(case)?;
+    let route = kind.route();
+    let ahead: Vec<&str> = route
+        .iter()
+        .skip_while(|s| **s != to)
+        .skip(1)
+        .take_while(|s| **s != from)
+        .chain(std::iter::once(&from))
+        .filter_map(|s| s.exam_stage().map(ExamStage::as_str))
+        .collect();
+    let mut cancelled = Vec::new();
+    for (registration, exam) in
+        store::exams::registrations_in(conn, case.person_id, &track.track_key, &ahead)?
+    {
+        let started = store::exams::attempts_of(conn, exam.id, case.person_id)?
+            .iter()
+            .any(|a| a.started_at.is_some());
+        if !started {
+            store::exams::delete_registration(conn, registration.id)?;
+            cancelled.push(exam);
+        }
+    }
+    let mut withdrawn = Vec::new();
+    if from == Stage::CommitteeReview {
+        withdrawn = store_cert::votes_of(conn, case.id)?
+            .into_iter()
+            .map(|(v, name)| format!("{name} {}", v.vote))
+            .collect();
+        store_cert::withdraw_votes(conn, case.id)?;
+    }
+    let detail = format!(
+        "{from} -> {to}: a result it passed on no longer passes; registrations cancelled: [{}]; votes withdrawn: [{}]",
+        cancelled
+            .iter()
+            .map(|e| format!("exam:{}", e.id))
+            .collect::<Vec<_>>()
+            .join(", "),
+        withdrawn.join(", ")
+    );
+    audit::record(
+        conn,
+        &audit::anonymous(
+            "case.return",
+            Some(format!("case:{}", case.id)),
+            AuditOutcome::Ok,
+            None,
+            Some(detail),
+        ),
+    )?;
+    if let Some(person) = people::find(conn, case.person_id)? {
+        crate::mail::enqueue(
+            conn,
+            &person.email,
+            &person.name,
+            crate::domain::locale::Locale::parse(&person.locale).unwrap_or_default(),
+            &crate::mail::Message::CaseReturned {
+                name: person.name.clone(),
+                track: track.title.clone(),
+                stage: to,
+                cancelled: cancelled.into_iter().map(|e| e.title).collect(),
+                link: format!("{public_url}/cases/{}", case.id),
+            },
+            now,
+        )?;
+    }
+    Ok(())
+}
+
+/// The case a result counted for, when that case is closed: the doctor's
+/// case in the exam's track that was open when the paper was drawn.
+pub fn closed_case_of(
+    conn: &mut DbConn,
+    attempt: &store::exams::AttemptRow,
+    exam: &store::exams::ExamRow,
+) -> Result<Option<Stage>> {
+    let Some(track) = store_training::find_track(conn, &exam.track)? else {
+        return Ok(None);
+    };
+    for case in store_cert::cases_of(conn, attempt.person_id)? {
+        if case.track_id == track.id
+            && case.opened_at <= attempt.drawn_at
+            && case.closed_at.is_some_and(|c| c >= attempt.drawn_at)
+        {
+            return Ok(Some(stage_of(&case)?));
+        }
+    }
+    Ok(None)
+}
+
 /// Moves a case on as far as its evidence allows; returns where it stands.
 /// Call inside the transaction of the event that brought the evidence.
 pub fn advance_case(
@@ -273,6 +438,15 @@ pub fn advance_case(
     let kind = kind_of(&case)?;
     loop {
         let stage = stage_of(&case)?;
+        // The final result first: a case past an exam stage whose pass was
+        // withdrawn goes back there.
+        let behind = standing(conn, &case, &track, kind, stage, &policy, now)?;
+        if let Some((to, reason)) = pipeline::fall_back(kind, stage, &behind) {
+            record_move(conn, &case, to, reason, None, now)?;
+            on_return(conn, &case, &track, stage, to, public_url, now)?;
+            case = store_cert::find_case(conn, case_id)?.ok_or(Error::NotFound)?;
+            continue;
+        }
         let ev = evidence(conn, &case, &track, stage, &policy, now)?;
         let Some((to, reason)) = pipeline::next(kind, stage, &ev, &policy) else {
             return Ok(stage);
@@ -428,6 +602,11 @@ pub struct CaseView {
     pub waiting_for: Option<String>,
     /// After a failed attempt: the first day a retake may be booked.
     pub retake_from: Option<DateTime<Utc>>,
+    /// After a failed result at the current stage whose appeal period is
+    /// still running: until when it may be appealed.
+    pub appeal_until: Option<DateTime<Utc>>,
+    /// The attempt of that result (its result page takes the appeal).
+    pub appeal_attempt_id: Option<i64>,
     /// Attempts used and allowed at the current exam stage.
     pub attempts_used: u32,
     pub attempts_allowed: u32,
@@ -462,6 +641,8 @@ pub fn case_view(conn: &mut DbConn, case_id: i64) -> Result<CaseView> {
     };
     let mut attempts_used = 0;
     let mut retake_from = None;
+    let mut appeal_until = None;
+    let mut appeal_attempt_id = None;
     let waiting_for = match stage {
         Stage::Applied => eligibility_of(conn, case.person_id)?
             .err()
@@ -469,7 +650,16 @@ pub fn case_view(conn: &mut DbConn, case_id: i64) -> Result<CaseView> {
         Stage::Training => Some("training".to_owned()),
         Stage::WrittenExam | Stage::CaseAssessment | Stage::Reassessment => {
             let exam_stage = stage.exam_stage().unwrap_or(ExamStage::Written);
-            let outcomes = exam_outcomes(conn, &case, &track, exam_stage, now)?;
+            let results = stage_results(conn, &case, &track, exam_stage, now)?;
+            if let Some(open) = results
+                .iter()
+                .filter(|r| !r.outcome.passed && utc(now) <= r.appeal_until)
+                .max_by_key(|r| r.appeal_until)
+            {
+                appeal_until = Some(open.appeal_until);
+                appeal_attempt_id = Some(open.attempt_id);
+            }
+            let outcomes: Vec<Outcome> = results.iter().map(|r| r.outcome).collect();
             attempts_used = outcomes.iter().filter(|o| !o.passed).count() as u32;
             match pipeline::may_register(Some(stage), exam_stage, &outcomes, &policy, utc(now)) {
                 Err(pipeline::RegistrationRefusal::Waiting { until }) => {
@@ -488,6 +678,7 @@ pub fn case_view(conn: &mut DbConn, case_id: i64) -> Result<CaseView> {
                 _ => Some("exam".to_owned()),
             }
         }
+        Stage::CommitteeReview if appeal_pending(conn, &case, &track)? => Some("appeal".to_owned()),
         Stage::CommitteeReview => Some("committee".to_owned()),
         Stage::Eligible | Stage::Certified | Stage::Rejected => None,
     };
@@ -509,6 +700,8 @@ pub fn case_view(conn: &mut DbConn, case_id: i64) -> Result<CaseView> {
         ahead,
         waiting_for,
         retake_from,
+        appeal_until,
+        appeal_attempt_id,
         attempts_used,
         attempts_allowed: policy.stage_attempts,
         credential_number,

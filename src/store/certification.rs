@@ -352,6 +352,13 @@ pub fn votes_of(conn: &mut DbConn, case_id: i64) -> QueryResult<Vec<(VoteRow, St
         .load(conn)
 }
 
+/// Withdraws the votes cast on a case (when it leaves committee review
+/// undecided); returns how many there were.
+pub fn withdraw_votes(conn: &mut DbConn, case_id: i64) -> QueryResult<usize> {
+    diesel::delete(committee_votes::table.filter(committee_votes::case_id.eq(case_id)))
+        .execute(conn)
+}
+
 // ----- credentials -----
 
 pub struct NewCredential<'a> {

@@ -203,6 +203,69 @@ pub fn registrations_of(conn: &mut DbConn, exam_id: i64) -> QueryResult<Vec<Regi
         .load(conn)
 }
 
+/// A person's registrations for a track's exams of the given stages, with
+/// their exams.
+pub fn registrations_in(
+    conn: &mut DbConn,
+    person_id: i64,
+    track_key: &str,
+    stages: &[&str],
+) -> QueryResult<Vec<(RegistrationRow, ExamRow)>> {
+    registrations::table
+        .inner_join(exams::table)
+        .filter(registrations::person_id.eq(person_id))
+        .filter(exams::track.eq(track_key))
+        .filter(exams::stage.eq_any(stages))
+        .order(registrations::id.asc())
+        .select((RegistrationRow::as_select(), ExamRow::as_select()))
+        .load(conn)
+}
+
+pub fn delete_registration(conn: &mut DbConn, id: i64) -> QueryResult<usize> {
+    diesel::delete(registrations::table.find(id)).execute(conn)
+}
+
+/// A class for PostgreSQL's two-key advisory locks: papers drawn for an
+/// exam (the second key is the exam's id).
+const DRAW_LOCK_CLASS: i32 = 0x6770_6472; // "gpdr"
+
+#[derive(QueryableByName)]
+struct Locked {
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    locked: bool,
+}
+
+/// Serialises the drawing of an exam's papers until the transaction ends:
+/// exposure counts are read and the papers written under it, so two
+/// candidates drawing at once never read the same counts.
+///
+/// PostgreSQL: a transaction-level advisory lock on (draw class, exam id).
+/// With `wait` it blocks until the lock is free; without, it only tries and
+/// says whether it got it. An advisory lock touches no row, so it never
+/// conflicts with the foreign-key locks that inserting attempts takes on the
+/// exam row. SQLite has one writer, which already serialises every draw:
+/// always granted.
+pub fn lock_draw(conn: &mut DbConn, exam_id: i64, wait: bool) -> QueryResult<bool> {
+    match conn {
+        DbConn::Sqlite(_) => Ok(true),
+        DbConn::Postgres(pg) => {
+            // Ids past 2^31 share a key with another exam: at worst two
+            // exams' draws wait for each other, never a wrong count.
+            let key = exam_id as i32;
+            let sql = if wait {
+                "SELECT TRUE AS locked FROM (SELECT pg_advisory_xact_lock($1, $2)) AS l"
+            } else {
+                "SELECT pg_try_advisory_xact_lock($1, $2) AS locked"
+            };
+            diesel::sql_query(sql)
+                .bind::<diesel::sql_types::Integer, _>(DRAW_LOCK_CLASS)
+                .bind::<diesel::sql_types::Integer, _>(key)
+                .get_result::<Locked>(pg)
+                .map(|l| l.locked)
+        }
+    }
+}
+
 pub fn attempts_of(
     conn: &mut DbConn,
     exam_id: i64,

@@ -417,6 +417,11 @@ pub struct AppealRow {
     pub outcome: Option<String>,
     pub created_at: NaiveDateTime,
     pub decided_at: Option<NaiveDateTime>,
+    /// The track's appeal rule the appeal was decided under.
+    pub rule: Option<String>,
+    /// The mark that counts after the appeal (the re-mark, or under
+    /// `no_detriment` the higher of the two).
+    pub mark_final: Option<f64>,
 }
 
 pub fn insert_appeal(
@@ -458,11 +463,19 @@ pub fn appeals_of_attempt(conn: &mut DbConn, attempt_id: i64) -> QueryResult<Vec
         .load(conn)
 }
 
+/// How an appeal was decided: the re-mark, the mark that counts after it,
+/// the rule that decided between them, and the outcome in words.
+pub struct AppealDecision<'a> {
+    pub mark_after: f64,
+    pub mark_final: f64,
+    pub rule: &'a str,
+    pub outcome: &'a str,
+}
+
 pub fn decide_appeal(
     conn: &mut DbConn,
     appeal_id: i64,
-    mark_after: f64,
-    outcome: &str,
+    d: &AppealDecision<'_>,
     now: NaiveDateTime,
 ) -> QueryResult<usize> {
     use crate::store::schema::appeals;
@@ -473,11 +486,34 @@ pub fn decide_appeal(
     )
     .set((
         appeals::status.eq("decided"),
-        appeals::mark_after.eq(mark_after),
-        appeals::outcome.eq(outcome),
+        appeals::mark_after.eq(d.mark_after),
+        appeals::mark_final.eq(d.mark_final),
+        appeals::rule.eq(d.rule),
+        appeals::outcome.eq(d.outcome),
         appeals::decided_at.eq(now),
     ))
     .execute(conn)
+}
+
+/// Whether any of a person's attempts at a track's exams of one stage,
+/// drawn since `since`, has an open appeal.
+pub fn open_appeal_in(
+    conn: &mut DbConn,
+    person_id: i64,
+    track_key: &str,
+    since: NaiveDateTime,
+) -> QueryResult<bool> {
+    use crate::store::schema::appeals;
+    diesel::select(diesel::dsl::exists(
+        appeals::table
+            .inner_join(attempts::table.on(attempts::id.eq(appeals::attempt_id)))
+            .inner_join(exams::table.on(exams::id.eq(attempts::exam_id)))
+            .filter(attempts::person_id.eq(person_id))
+            .filter(exams::track.eq(track_key))
+            .filter(attempts::drawn_at.ge(since))
+            .filter(appeals::decided_at.is_null()),
+    ))
+    .get_result(conn)
 }
 
 pub fn attempt_by_code(conn: &mut DbConn, code: &str) -> QueryResult<Option<AttemptRow>> {
@@ -531,6 +567,16 @@ pub fn find_setting(conn: &mut DbConn, id: i64) -> QueryResult<Option<SettingRow
         .select(SettingRow::as_select())
         .first(conn)
         .optional()
+}
+
+/// An exam's standard-setting rounds, oldest first.
+pub fn settings_of(conn: &mut DbConn, exam_id: i64) -> QueryResult<Vec<SettingRow>> {
+    use crate::store::schema::standard_settings as s;
+    s::table
+        .filter(s::exam_id.eq(exam_id))
+        .order(s::version.asc())
+        .select(SettingRow::as_select())
+        .load(conn)
 }
 
 pub fn save_rating(

@@ -288,6 +288,7 @@ diesel::table! {
         quorum -> Integer,
         inappropriate_threshold -> Integer,
         flag_min_rated -> Integer,
+        appeal_rule -> Text,
     }
 }
 
@@ -487,6 +488,8 @@ diesel::table! {
         outcome -> Nullable<Text>,
         created_at -> Timestamp,
         decided_at -> Nullable<Timestamp>,
+        rule -> Nullable<Text>,
+        mark_final -> Nullable<Double>,
     }
 }
 

@@ -42,6 +42,8 @@ pub struct TrackRow {
     pub inappropriate_threshold: i32,
     /// Rated referrals needed before a doctor can be flagged.
     pub flag_min_rated: i32,
+    /// What an appeal's re-mark does: `remark_stands` or `no_detriment`.
+    pub appeal_rule: String,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -266,6 +268,7 @@ pub struct PolicyValues {
     pub quorum: i32,
     pub inappropriate_threshold: i32,
     pub flag_min_rated: i32,
+    pub appeal_rule: String,
 }
 
 pub fn set_policy(
@@ -286,6 +289,7 @@ pub fn set_policy(
             tracks::quorum.eq(p.quorum),
             tracks::inappropriate_threshold.eq(p.inappropriate_threshold),
             tracks::flag_min_rated.eq(p.flag_min_rated),
+            tracks::appeal_rule.eq(&p.appeal_rule),
             tracks::updated_at.eq(now),
         ))
         .execute(conn)

@@ -15,6 +15,7 @@ mod browser;
 mod certification;
 mod conflicts;
 mod exams;
+mod fair;
 mod grading;
 mod group_commit;
 mod mail;

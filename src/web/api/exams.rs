@@ -13,6 +13,7 @@ use crate::error::Error;
 use crate::services::Ctx;
 use crate::services::exams::{self, AccommodationInput, AttemptView, ExamInput, SaveAck};
 use crate::services::idempotency::Idempotent;
+use crate::services::grading::{self, SettingLine};
 use crate::store::exams::{ExamRow, RegistrationRow};
 use crate::web::api::created;
 use crate::web::api::json::Json;
@@ -106,6 +107,24 @@ impl From<ExamRow> for Exam {
             blueprint,
         }
     }
+}
+
+/// An exam with what decides its results: for admins (its owner among
+/// them) and the committee.
+#[derive(Serialize, ToSchema)]
+pub struct ExamDetail {
+    /// The exam: window, duration, pass mark, blueprint and settings.
+    pub exam: Exam,
+    /// The admin who scheduled it and releases its results.
+    pub owner: Option<String>,
+    pub results_released_at: Option<DateTime<Utc>>,
+    /// Until when candidates may appeal, once results are out.
+    pub appeal_until: Option<DateTime<Utc>>,
+    /// The version of the standard-setting round whose approval set the
+    /// pass mark; `null` when the pass mark is the one fixed at scheduling.
+    pub pass_mark_set_by: Option<i32>,
+    /// The modified-Angoff rounds, oldest first, with their cut scores.
+    pub standard_settings: Vec<SettingLine>,
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -213,6 +232,26 @@ pub async fn schedule_exam(
 pub async fn list_exams(ctx: web::Data<Ctx>, caller: ApiCaller) -> ApiResult {
     let rows = exams::list(&ctx, &caller.caller).await?;
     Ok(HttpResponse::Ok().json(rows.into_iter().map(Exam::from).collect::<Vec<_>>()))
+}
+
+/// One exam: its window, pass mark (and the standard-setting round that set
+/// it), blueprint and standard-setting rounds with their cut scores. For
+/// admins and the committee; the seeds of candidates' papers are in each
+/// case's dossier (`GET /api/v1/cases/{id}/dossier`).
+#[utoipa::path(get, path = "/api/v1/exams/{id}", tag = "exams", security(("bearer" = [])),
+    params(("id" = i64, Path)),
+    responses((status = 200, body = ExamDetail), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn get_exam(ctx: web::Data<Ctx>, caller: ApiCaller, id: web::Path<i64>) -> ApiResult {
+    let d = grading::exam_detail(&ctx, &caller.caller, id.into_inner()).await?;
+    Ok(HttpResponse::Ok().json(ExamDetail {
+        owner: d.owner,
+        results_released_at: d.exam.results_released_at.map(|t| t.and_utc()),
+        appeal_until: d.appeal_until,
+        pass_mark_set_by: d.pass_mark_set_by,
+        standard_settings: d.standard_settings,
+        exam: Exam::from(d.exam),
+    }))
 }
 
 /// Registers a candidate (admins: anyone eligible, with accommodations;

@@ -36,7 +36,7 @@ type ApiResult = Result<HttpResponse, ApiError>;
         list_institutions, create_institution, get_institution, update_institution,
         list_people, create_person, get_person, update_person, deactivate_person, reactivate_person, send_setup_link,
         list_api_tokens, issue_api_token, revoke_api_token,
-        exams::schedule_exam, exams::list_exams, exams::register, exams::predraw,
+        exams::schedule_exam, exams::list_exams, exams::get_exam, exams::register, exams::predraw,
         exams::start_attempt, exams::get_attempt, exams::save_answer, exams::submit_attempt,
         training::list_tracks, training::track_progress, training::enrol, training::library, training::course,
         training::studied, training::start_quiz, training::submit_quiz, training::record,
@@ -97,6 +97,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/api-tokens/{id}/revoke", web::post().to(revoke_api_token))
             .route("/exams", web::get().to(exams::list_exams))
             .route("/exams", web::post().to(exams::schedule_exam))
+            .route("/exams/{id}", web::get().to(exams::get_exam))
             .route("/exams/{id}/registrations", web::post().to(exams::register))
             .route("/exams/{id}/predraw", web::post().to(exams::predraw))
             .route("/exams/{id}/attempts", web::post().to(exams::start_attempt))

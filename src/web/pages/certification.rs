@@ -12,6 +12,7 @@ use serde::Deserialize;
 use crate::domain::access::{Permission, permits};
 use crate::domain::committee::Vote;
 use crate::domain::credential::Status;
+use crate::domain::grading::AppealRule;
 use crate::domain::pipeline::{FunnelRow, Kind, Stage};
 use crate::error::Error;
 use crate::i18n::Tr;
@@ -351,6 +352,8 @@ pub struct PolicyForm {
     inappropriate_threshold: String,
     #[serde(default)]
     flag_min_rated: String,
+    #[serde(default)]
+    appeal_rule: String,
 }
 
 impl PolicyForm {
@@ -373,6 +376,9 @@ impl PolicyForm {
                 &self.inappropriate_threshold,
             )?,
             flag_min_rated: number("flag_min_rated", &self.flag_min_rated)?,
+            appeal_rule: AppealRule::parse(&self.appeal_rule).ok_or_else(|| {
+                Error::invalid("appeal_rule", "choose remark_stands or no_detriment")
+            })?,
         })
     }
 }

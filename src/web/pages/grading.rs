@@ -463,6 +463,10 @@ impl StandardPage {
         r.map(|v| v.to_string()).unwrap_or_default()
     }
 
+    fn weight(&self, w: &f64) -> String {
+        format!("{w:.2}")
+    }
+
     fn cut(&self) -> String {
         self.s
             .cut_score
