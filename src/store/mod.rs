@@ -125,13 +125,17 @@ impl Manager {
 
 /// A busy timeout instead of immediate "database is locked" (first, so that
 /// the pragmas after it wait too), WAL for concurrent readers, foreign keys
-/// enforced, and a bounded WAL file. Reads go through a memory map: a reader
+/// enforced, and a bounded WAL file. `synchronous = FULL`: every commit is
+/// synced to disk before it returns, so an answer the page was told is saved
+/// survives a power cut or an operating-system crash, not only a crash of
+/// the process (NORMAL's promise). Group commit makes this one sync per
+/// batch of answers. Reads go through a memory map: a reader
 /// whose page cache was invalidated by another connection's commit (every
 /// read under exam-day load) then maps pages instead of copying them in.
 const SQLITE_PRAGMAS: &str = "PRAGMA busy_timeout = 10000;
 PRAGMA foreign_keys = ON;
 PRAGMA journal_mode = WAL;
-PRAGMA synchronous = NORMAL;
+PRAGMA synchronous = FULL;
 PRAGMA journal_size_limit = 67108864;
 PRAGMA wal_autocheckpoint = 10000;
 PRAGMA temp_store = MEMORY;

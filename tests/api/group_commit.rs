@@ -5,12 +5,13 @@
 use diesel::RunQueryDsl;
 use gatekeeper::error::Error;
 
-use crate::helpers::TestApp;
+use crate::helpers::{Backend, TestApp};
 use crate::on_both_databases;
 
 on_both_databases!(
     concurrent_grouped_writes_commit_and_a_failing_one_undoes_only_itself,
     a_database_error_in_one_grouped_write_leaves_the_others_committed,
+    an_acknowledged_write_is_synced_to_disk_before_it_returns,
 );
 
 fn table(app: &TestApp) {
@@ -68,4 +69,58 @@ async fn a_database_error_in_one_grouped_write_leaves_the_others_committed(app: 
     assert!(matches!(dup, Err(Error::Database(_))), "{dup:?}");
     assert!(other.is_ok(), "{other:?}");
     assert_eq!(rows(&app), 2);
+}
+
+/// A saved answer must survive a power cut, not only a crash of the process:
+/// every connection that writes (the writer pool, and so each group-commit
+/// lane) syncs its commit before answering. SQLite: `synchronous = FULL`
+/// (2) in WAL mode; PostgreSQL: `synchronous_commit = on`, its default, which
+/// the app never lowers.
+async fn an_acknowledged_write_is_synced_to_disk_before_it_returns(app: TestApp) {
+    #[derive(diesel::QueryableByName)]
+    struct Setting {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        value: String,
+    }
+    let query = match app.backend {
+        Backend::Sqlite => "SELECT CAST(synchronous AS TEXT) AS value FROM pragma_synchronous",
+        Backend::Postgres => {
+            "SELECT setting AS value FROM pg_settings WHERE name = 'synchronous_commit'"
+        }
+    };
+    let expected = match app.backend {
+        Backend::Sqlite => "2",
+        Backend::Postgres => "on",
+    };
+    // Several grouped writes, so that more than one lane answers on PostgreSQL.
+    let reads = (0..8i64).map(|lane| {
+        app.ctx.db.write_grouped(lane, move |conn| {
+            Ok(diesel::sql_query(query).get_result::<Setting>(conn)?.value)
+        })
+    });
+    for value in futures_util::future::join_all(reads).await {
+        assert_eq!(value.unwrap(), expected);
+    }
+    let value = app
+        .ctx
+        .db
+        .write(move |conn| Ok(diesel::sql_query(query).get_result::<Setting>(conn)?.value))
+        .await
+        .unwrap();
+    assert_eq!(value, expected);
+    if app.backend == Backend::Sqlite {
+        let mode = app
+            .ctx
+            .db
+            .write(|conn| {
+                Ok(
+                    diesel::sql_query("SELECT journal_mode AS value FROM pragma_journal_mode")
+                        .get_result::<Setting>(conn)?
+                        .value,
+                )
+            })
+            .await
+            .unwrap();
+        assert_eq!(mode, "wal");
+    }
 }
