@@ -234,12 +234,13 @@ fn create_admin(common: &CommonArgs, email: &str, name: &str) -> Result<(), Stri
     Ok(())
 }
 
-fn checked_banks(
-    path: &std::path::Path,
-) -> Result<Vec<(std::path::PathBuf, gatekeeper::domain::banks::Bank)>, String> {
+fn checked_banks(path: &std::path::Path) -> Result<Vec<banks::CheckedFile>, String> {
     let files = banks::bank_files(path).map_err(|e| e.to_string())?;
     if files.is_empty() {
-        return Err(format!("{}: no .toml or .gift bank files", path.display()));
+        return Err(format!(
+            "{}: no bank files (.toml, .gift, or GIFT .txt)",
+            path.display()
+        ));
     }
     banks::check_all(&files).map_err(|problems| {
         let count: usize = problems.iter().map(|p| p.problems.len()).sum();
@@ -252,13 +253,17 @@ fn checked_banks(
 }
 
 fn check_banks(path: &std::path::Path) -> Result<(), String> {
-    for (file, bank) in checked_banks(path)? {
+    for file in checked_banks(path)? {
+        let bank = &file.bank;
         println!(
-            "{}: ok, bank \"{}\" with {} questions",
-            file.display(),
+            "{}: ok, bank \"{}\" with {} questions (track {}, {})",
+            file.path.display(),
             bank.meta.id,
-            bank.questions.len()
+            bank.questions.len(),
+            bank.meta.track,
+            bank.meta.use_for.as_str()
         );
+        print!("{}", gatekeeper::domain::banks::Summary::of(bank));
     }
     Ok(())
 }
@@ -290,7 +295,7 @@ fn import_banks(common: &CommonArgs, path: &std::path::Path) -> Result<(), Strin
     let settings = Settings::resolve(common).map_err(|e| e.to_string())?;
     let db = Db::connect(&settings.database_url).map_err(|e| e.to_string())?;
     db.migrate().map_err(|e| e.to_string())?;
-    for summary in banks::import(&db, &checked).map_err(|e| e.to_string())? {
+    for summary in banks::import_checked(&db, &checked).map_err(|e| e.to_string())? {
         println!("{summary}");
     }
     Ok(())

@@ -14,6 +14,7 @@ pub mod grading;
 pub mod institutions;
 pub mod locale;
 pub mod markdown;
+pub mod moodle;
 pub mod papers;
 pub mod password;
 pub mod people;

@@ -12,6 +12,7 @@ use crate::domain::committee::{self, Vote};
 use crate::domain::credential;
 use crate::domain::pipeline::{ExamStage, Stage};
 use crate::domain::roles::Role;
+use crate::domain::scoring::ChoiceScoring;
 use crate::error::{Error, Result};
 use crate::services::audit::{self, Outcome};
 use crate::services::pipeline::{self, CaseView};
@@ -425,6 +426,11 @@ pub struct TrackPolicy {
     /// Rated referrals needed before a doctor can be flagged (default 5).
     #[serde(default = "default_min_rated")]
     pub flag_min_rated: i64,
+    /// How exams of the track score choice questions whose options carry
+    /// weights (Moodle's partial credit): `all_or_nothing` (the default)
+    /// or `weighted`. Each exam keeps the rule it was scheduled with.
+    #[serde(default)]
+    pub choice_scoring: ChoiceScoring,
 }
 
 fn default_threshold() -> i64 {
@@ -462,6 +468,7 @@ pub async fn policy(ctx: &Ctx, caller: &Caller, track_key: String) -> Result<Tra
                 quorum: i64::from(t.quorum),
                 inappropriate_threshold: i64::from(t.inappropriate_threshold),
                 flag_min_rated: i64::from(t.flag_min_rated),
+                choice_scoring: ChoiceScoring::parse(&t.choice_scoring).unwrap_or_default(),
             })
         })
         .await
@@ -522,6 +529,7 @@ pub async fn set_policy(
             p.flag_min_rated,
             committee::FLAG_MIN_RATED,
         )?,
+        choice_scoring: p.choice_scoring.as_str().to_owned(),
     };
     let caller = caller.clone();
     ctx.db
@@ -529,7 +537,7 @@ pub async fn set_policy(
             let track = store_training::find_track(conn, &track_key)?.ok_or(Error::NotFound)?;
             let mut event = audit::event(&caller, "track_policy", Some(format!("track:{}", track.track_key)), Outcome::Ok);
             event.detail = Some(format!(
-                "before: code={} validity={} credits={} attempts={} wait={} cooloff={} practical={} quorum={}; after: {values:?}",
+                "before: code={} validity={} credits={} attempts={} wait={} cooloff={} practical={} quorum={} choice_scoring={}; after: {values:?}",
                 track.code,
                 track.validity_months,
                 track.renewal_credit_hours,
@@ -537,7 +545,8 @@ pub async fn set_policy(
                 track.retake_wait_days,
                 track.cooloff_days,
                 track.requires_practical,
-                track.quorum
+                track.quorum,
+                track.choice_scoring
             ));
             store_training::set_policy(conn, track.id, &values, store::now())?;
             audit::record(conn, &event)?;
@@ -552,6 +561,7 @@ pub async fn set_policy(
                 quorum: i64::from(values.quorum),
                 inappropriate_threshold: i64::from(values.inappropriate_threshold),
                 flag_min_rated: i64::from(values.flag_min_rated),
+                choice_scoring: p.choice_scoring,
             })
         })
         .await

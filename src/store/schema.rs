@@ -124,6 +124,7 @@ diesel::table! {
         created_at -> Timestamp,
         imported_at -> Timestamp,
         purpose -> Text,
+        content_hash -> Text,
     }
 }
 
@@ -177,6 +178,7 @@ diesel::table! {
         marking_days -> Integer,
         appeal_days -> Integer,
         stage -> Text,
+        choice_scoring -> Text,
     }
 }
 
@@ -274,6 +276,7 @@ diesel::table! {
         quorum -> Integer,
         inappropriate_threshold -> Integer,
         flag_min_rated -> Integer,
+        choice_scoring -> Text,
     }
 }
 

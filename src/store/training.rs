@@ -42,6 +42,8 @@ pub struct TrackRow {
     pub inappropriate_threshold: i32,
     /// Rated referrals needed before a doctor can be flagged.
     pub flag_min_rated: i32,
+    /// How the track's exams score choice questions with weights.
+    pub choice_scoring: String,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -209,6 +211,16 @@ pub fn find_track(conn: &mut DbConn, key: &str) -> QueryResult<Option<TrackRow>>
         .optional()
 }
 
+/// How a track's exams score choice questions with weights; `None` when
+/// no track of that key is loaded.
+pub fn choice_scoring(conn: &mut DbConn, key: &str) -> QueryResult<Option<String>> {
+    tracks::table
+        .filter(tracks::track_key.eq(key))
+        .select(tracks::choice_scoring)
+        .first(conn)
+        .optional()
+}
+
 pub fn find_track_by_id(conn: &mut DbConn, id: i64) -> QueryResult<Option<TrackRow>> {
     tracks::table
         .find(id)
@@ -266,6 +278,7 @@ pub struct PolicyValues {
     pub quorum: i32,
     pub inappropriate_threshold: i32,
     pub flag_min_rated: i32,
+    pub choice_scoring: String,
 }
 
 pub fn set_policy(
@@ -286,6 +299,7 @@ pub fn set_policy(
             tracks::quorum.eq(p.quorum),
             tracks::inappropriate_threshold.eq(p.inappropriate_threshold),
             tracks::flag_min_rated.eq(p.flag_min_rated),
+            tracks::choice_scoring.eq(&p.choice_scoring),
             tracks::updated_at.eq(now),
         ))
         .execute(conn)

@@ -13,6 +13,7 @@ use crate::domain::access::{Permission, permits};
 use crate::domain::committee::Vote;
 use crate::domain::credential::Status;
 use crate::domain::pipeline::{FunnelRow, Kind, Stage};
+use crate::domain::scoring::ChoiceScoring;
 use crate::error::Error;
 use crate::i18n::Tr;
 use crate::services::committee::{self, Dossier, QueueLine, TrackPolicy};
@@ -351,6 +352,8 @@ pub struct PolicyForm {
     inappropriate_threshold: String,
     #[serde(default)]
     flag_min_rated: String,
+    #[serde(default)]
+    choice_scoring: String,
 }
 
 impl PolicyForm {
@@ -373,6 +376,12 @@ impl PolicyForm {
                 &self.inappropriate_threshold,
             )?,
             flag_min_rated: number("flag_min_rated", &self.flag_min_rated)?,
+            choice_scoring: match self.choice_scoring.trim() {
+                "" => ChoiceScoring::default(),
+                rule => ChoiceScoring::parse(rule).ok_or_else(|| {
+                    Error::invalid("choice_scoring", "must be all_or_nothing or weighted")
+                })?,
+            },
         })
     }
 }
