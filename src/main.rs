@@ -54,7 +54,7 @@ enum Command {
         #[command(subcommand)]
         command: AdminCommand,
     },
-    /// Question banks (the bank format or Moodle GIFT; see question_banks/README.md).
+    /// Question banks (the bank format, Moodle GIFT or Moodle XML; see question_banks/README.md).
     Bank {
         #[command(subcommand)]
         command: BankCommand,
@@ -238,7 +238,7 @@ fn checked_banks(path: &std::path::Path) -> Result<Vec<banks::CheckedFile>, Stri
     let files = banks::bank_files(path).map_err(|e| e.to_string())?;
     if files.is_empty() {
         return Err(format!(
-            "{}: no bank files (.toml, .gift, or GIFT .txt)",
+            "{}: no bank files (.toml, .gift, GIFT .txt, Moodle .xml)",
             path.display()
         ));
     }

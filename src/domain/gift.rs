@@ -22,13 +22,8 @@
 //! - `\:` `\#` `\=` `\{` `\}` `\~` `\\` and `\n` are escapes; any other
 //!   backslash is kept.
 
-use std::collections::{HashMap, HashSet};
-
-use crate::domain::banks::{
-    self, At, Bank, BankMeta, BankUse, DraftOption, DraftQuestion, Lines, Note, NoteKind, Problem,
-    Question,
-};
-use crate::domain::moodle::{self, TextFormat};
+use crate::domain::banks::{self, At, Bank, DraftOption, Lines, NoteKind, Problem};
+use crate::domain::moodle::{self, Import, TextFormat};
 
 /// Where an escaped control character waits while the text is taken apart
 /// (Moodle uses `&&058;` and the like; private-use characters cannot clash
@@ -92,87 +87,10 @@ fn with_format(text: &str, default: TextFormat) -> (TextFormat, &str) {
     (default, text)
 }
 
-struct Defaults {
-    difficulty: u8,
-    points: u32,
-    reference: String,
-}
-
-/// A question read from the file, waiting for its id.
-struct Read {
-    question: Question,
-    title: Option<String>,
-}
-
-/// What the parser has gathered so far.
-struct State {
-    meta: BankMeta,
-    meta_line: usize,
-    defaults: Defaults,
-    topic: String,
-    read: Vec<Read>,
-    problems: Vec<Problem>,
-    notes: Vec<Note>,
-}
-
-impl State {
-    fn problem(&mut self, line: usize, message: impl Into<String>) {
-        self.problems.push(Problem {
-            line,
-            message: message.into(),
-        });
-    }
-
-    fn note(&mut self, line: usize, kind: NoteKind, detail: impl Into<String>) {
-        self.notes.push(Note {
-            line,
-            kind,
-            detail: detail.into(),
-        });
-    }
-
-    fn directive(&mut self, number: usize, directive: &str) {
-        let (key, value) = directive
-            .split_once(':')
-            .map(|(k, v)| (k.trim(), v.trim()))
-            .unwrap_or((directive.trim(), ""));
-        match key {
-            "id" => {
-                self.meta.id = value.to_owned();
-                self.meta_line = number;
-            }
-            "title" => self.meta.title = value.to_owned(),
-            "track" => {
-                self.meta.track = value.to_owned();
-                self.meta_line = number;
-            }
-            "language" => self.meta.language = value.to_owned(),
-            "use" => match BankUse::parse(value) {
-                Some(use_for) => self.meta.use_for = use_for,
-                None => self.problem(
-                    number,
-                    format!("use must be \"exam\" or \"practice\", not \"{value}\""),
-                ),
-            },
-            "difficulty" => match value.parse::<u8>() {
-                Ok(d) if (1..=5).contains(&d) => self.defaults.difficulty = d,
-                _ => self.problem(
-                    number,
-                    format!("difficulty must be 1 to 5, not \"{value}\""),
-                ),
-            },
-            "points" => match value.parse::<u32>() {
-                Ok(p) if (1..=100).contains(&p) => self.defaults.points = p,
-                _ => self.problem(number, format!("points must be 1 to 100, not \"{value}\"")),
-            },
-            "reference" => self.defaults.reference = value.to_owned(),
-            other => self.problem(number, format!("unknown directive \"{other}\"")),
-        }
-    }
-
+impl Import {
     /// One block of lines (a question, a category or a description),
     /// `first` the line number of its first line.
-    fn block(&mut self, lines: &[&str], first: usize) {
+    fn gift_block(&mut self, lines: &[&str], first: usize) {
         let joined = lines.join("\n");
         let text = escape_controls(&joined);
         let index = Lines::new(&text);
@@ -188,14 +106,7 @@ impl State {
                 );
                 return;
             }
-            let path = restore_controls(category.trim());
-            let last = path.rsplit('/').next().unwrap_or_default();
-            let topic = moodle::slug(last);
-            if topic.is_empty() {
-                self.problem(first, format!("the category \"{path}\" gives no topic"));
-            } else {
-                self.topic = topic;
-            }
+            self.category(first, &restore_controls(category));
             return;
         }
 
@@ -276,7 +187,7 @@ impl State {
         let (format, stem) = with_format(&stem_text, TextFormat::Moodle);
         let mut converted = false;
         let mut text_of =
-            |raw: &str, format: TextFormat, line: usize, state: &mut State| match moodle::to_text(
+            |raw: &str, format: TextFormat, line: usize, state: &mut Import| match moodle::to_text(
                 &restore_controls(raw),
                 format,
             ) {
@@ -425,37 +336,7 @@ impl State {
         }
         // Every question passes the same rules as the bank format's; the id
         // is given once all questions are read (it may need the others).
-        let mut seen = HashSet::new();
-        match banks::check_question(draft, &mut seen) {
-            Ok(question) => self.read.push(Read { question, title }),
-            Err(found) => self.problems.extend(found),
-        }
-    }
-
-    fn draft(
-        &self,
-        kind: &str,
-        line: usize,
-        stem: String,
-        options: Option<At<Vec<DraftOption>>>,
-        answer: Option<bool>,
-    ) -> DraftQuestion {
-        DraftQuestion {
-            line,
-            id: At::new("pending".to_owned(), line),
-            kind: At::new(kind.to_owned(), line),
-            topic: At::new(self.topic.clone(), line),
-            difficulty: At::new(i64::from(self.defaults.difficulty), line),
-            points: At::new(i64::from(self.defaults.points), line),
-            stem: At::new(stem, line),
-            options,
-            answer,
-            model_answer: None,
-            rubric: None,
-            explanation: At::new(String::new(), line),
-            reference: At::new(self.defaults.reference.clone(), line),
-            retired: false,
-        }
+        self.keep(draft, title);
     }
 }
 
@@ -511,27 +392,7 @@ pub fn looks_like_gift(text: &str) -> bool {
 /// Parses a GIFT file. `fallback_id` names the bank when no `//! id:` does.
 pub fn parse(text: &str, fallback_id: &str) -> Result<Bank, Vec<Problem>> {
     let text = banks::without_bom(text);
-    let mut state = State {
-        meta: BankMeta {
-            id: fallback_id.to_owned(),
-            title: fallback_id.to_owned(),
-            track: String::new(),
-            version: 1,
-            language: "zh-CN".to_owned(),
-            sample: false,
-            use_for: BankUse::Exam,
-        },
-        meta_line: 1,
-        defaults: Defaults {
-            difficulty: 3,
-            points: 1,
-            reference: "GIFT import".to_owned(),
-        },
-        topic: "general".to_owned(),
-        read: Vec::new(),
-        problems: Vec::new(),
-        notes: Vec::new(),
-    };
+    let mut state = Import::new(fallback_id, "GIFT import");
     // The current block's lines and where it started.
     let mut block: Vec<&str> = Vec::new();
     let mut first = 0;
@@ -552,7 +413,7 @@ pub fn parse(text: &str, fallback_id: &str) -> Result<Bank, Vec<Problem>> {
             // Moodle ends a question at a line PHP calls empty, and PHP
             // calls "0" empty too.
             if !block.is_empty() {
-                state.block(&block, first);
+                state.gift_block(&block, first);
                 block.clear();
             }
         } else {
@@ -563,99 +424,16 @@ pub fn parse(text: &str, fallback_id: &str) -> Result<Bank, Vec<Problem>> {
         }
     }
     if !block.is_empty() {
-        state.block(&block, first);
+        state.gift_block(&block, first);
     }
 
-    let State {
-        meta,
-        meta_line,
-        read,
-        mut problems,
-        mut notes,
-        ..
-    } = state;
-    problems.extend(banks::check_meta(&meta, meta_line));
-    let questions = identify(read, &mut notes, &mut problems);
-    banks::conclude(meta, questions, notes, problems, meta_line)
-}
-
-/// Gives every question its id: its title made a key; a fingerprint of its
-/// content when it has none, or when the title is used twice in the file
-/// (`title-<fingerprint>`); never its position, so reordering or inserting
-/// questions never moves an answer key to another id. Two questions that
-/// end with the same id are the same question twice, refused.
-fn identify(read: Vec<Read>, notes: &mut Vec<Note>, problems: &mut Vec<Problem>) -> Vec<Question> {
-    let slugs: Vec<Option<String>> = read
-        .iter()
-        .map(|r| {
-            r.title
-                .as_deref()
-                .map(moodle::slug)
-                .filter(|s| !s.is_empty())
-        })
-        .collect();
-    let mut uses: HashMap<&str, usize> = HashMap::new();
-    for s in slugs.iter().flatten() {
-        *uses.entry(s.as_str()).or_default() += 1;
-    }
-    let mut first_line: HashMap<String, usize> = HashMap::new();
-    let mut questions = Vec::with_capacity(read.len());
-    for (r, s) in read.iter().zip(&slugs) {
-        let mut q = r.question.clone();
-        let print = banks::fingerprint_key(&q.content.stem, &q.content.body);
-        q.key = match s {
-            Some(s) if uses.get(s.as_str()).copied().unwrap_or(0) > 1 => {
-                let suffix = print.trim_start_matches("q-");
-                let room = banks::MAX_KEY_CHARS - suffix.len() - 1;
-                let head: String = s.chars().take(room).collect();
-                let key = format!("{}-{suffix}", head.trim_end_matches('-'));
-                notes.push(Note {
-                    line: q.line,
-                    kind: NoteKind::MappedDuplicateTitle,
-                    detail: key.clone(),
-                });
-                key
-            }
-            Some(s) => {
-                if r.title.as_deref() != Some(s.as_str()) {
-                    notes.push(Note {
-                        line: q.line,
-                        kind: NoteKind::MappedTitle,
-                        detail: format!("{} → {s}", r.title.as_deref().unwrap_or_default()),
-                    });
-                }
-                s.clone()
-            }
-            None => {
-                notes.push(Note {
-                    line: q.line,
-                    kind: NoteKind::FingerprintId,
-                    detail: print.clone(),
-                });
-                print
-            }
-        };
-        match first_line.get(&q.key) {
-            Some(earlier) => problems.push(Problem {
-                line: q.line,
-                message: format!(
-                    "duplicate question id \"{}\": the same question as line {earlier}",
-                    q.key
-                ),
-            }),
-            None => {
-                first_line.insert(q.key.clone(), q.line);
-                questions.push(q);
-            }
-        }
-    }
-    questions
+    state.finish()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::banks::{Body, Choice, QuestionKind, Weight};
+    use crate::domain::banks::{Body, Choice, Question, QuestionKind, Weight};
 
     fn bank(text: &str) -> Bank {
         match parse(text, "fallback") {

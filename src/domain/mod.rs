@@ -15,6 +15,7 @@ pub mod institutions;
 pub mod locale;
 pub mod markdown;
 pub mod moodle;
+pub mod moodle_xml;
 pub mod papers;
 pub mod password;
 pub mod people;

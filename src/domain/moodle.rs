@@ -5,6 +5,13 @@
 //! question/format/xml/format.php); question_banks/README.md describes
 //! them for people.
 
+use std::collections::{HashMap, HashSet};
+
+use crate::domain::banks::{
+    self, At, Bank, BankMeta, BankUse, DraftOption, DraftQuestion, Note, NoteKind, Problem,
+    Question,
+};
+
 /// The text formats Moodle stores with every text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TextFormat {
@@ -319,7 +326,7 @@ pub fn slug(s: &str) -> String {
     let mut out = String::new();
     let mut count = 0;
     for c in s.trim().chars() {
-        if count >= crate::domain::banks::MAX_KEY_CHARS {
+        if count >= banks::MAX_KEY_CHARS {
             break;
         }
         if c.is_alphanumeric() {
@@ -367,6 +374,252 @@ pub fn gift_weight(answer: &str) -> Result<Option<(f64, &str)>, String> {
             "\"%{written}%\" is not a weight Moodle reads (it would keep it as answer text worth nothing): write a number of percent, e.g. %50%"
         )),
     }
+}
+
+/// Defaults Gatekeeper's `//!` lines set for the questions after them.
+pub(crate) struct Defaults {
+    pub(crate) difficulty: u8,
+    pub(crate) points: u32,
+    pub(crate) reference: String,
+}
+
+/// A question read from the file, waiting for its id.
+pub(crate) struct Read {
+    pub(crate) question: Question,
+    pub(crate) title: Option<String>,
+}
+
+/// What a Moodle import (GIFT or XML) has gathered so far; each format
+/// adds its own reading to it (`gift`, `moodle_xml`).
+pub(crate) struct Import {
+    pub(crate) meta: BankMeta,
+    pub(crate) meta_line: usize,
+    pub(crate) defaults: Defaults,
+    pub(crate) topic: String,
+    pub(crate) read: Vec<Read>,
+    pub(crate) problems: Vec<Problem>,
+    pub(crate) notes: Vec<Note>,
+}
+
+impl Import {
+    /// An empty import: the bank named `fallback_id` until a `//! id:`
+    /// line names it, questions referenced as `reference` by default.
+    pub(crate) fn new(fallback_id: &str, reference: &str) -> Import {
+        Import {
+            meta: BankMeta {
+                id: fallback_id.to_owned(),
+                title: fallback_id.to_owned(),
+                track: String::new(),
+                version: 1,
+                language: "zh-CN".to_owned(),
+                sample: false,
+                use_for: BankUse::Exam,
+            },
+            meta_line: 1,
+            defaults: Defaults {
+                difficulty: 3,
+                points: 1,
+                reference: reference.to_owned(),
+            },
+            topic: "general".to_owned(),
+            read: Vec::new(),
+            problems: Vec::new(),
+            notes: Vec::new(),
+        }
+    }
+
+    /// The bank, with every question's id (see [`identify`]), or every
+    /// problem.
+    pub(crate) fn finish(self) -> Result<Bank, Vec<Problem>> {
+        let Import {
+            meta,
+            meta_line,
+            read,
+            mut problems,
+            mut notes,
+            ..
+        } = self;
+        problems.extend(banks::check_meta(&meta, meta_line));
+        let questions = identify(read, &mut notes, &mut problems);
+        banks::conclude(meta, questions, notes, problems, meta_line)
+    }
+
+    /// A category's last part as the topic of the questions after it.
+    pub(crate) fn category(&mut self, line: usize, path: &str) {
+        let last = path.trim().rsplit('/').next().unwrap_or_default();
+        let topic = slug(last);
+        if topic.is_empty() {
+            self.problem(
+                line,
+                format!("the category \"{}\" gives no topic", path.trim()),
+            );
+        } else {
+            self.topic = topic;
+        }
+    }
+
+    /// Checks a question by the bank rules and keeps it for [`identify`].
+    pub(crate) fn keep(&mut self, draft: DraftQuestion, title: Option<String>) {
+        let mut seen = HashSet::new();
+        match banks::check_question(draft, &mut seen) {
+            Ok(question) => self.read.push(Read { question, title }),
+            Err(found) => self.problems.extend(found),
+        }
+    }
+
+    pub(crate) fn problem(&mut self, line: usize, message: impl Into<String>) {
+        self.problems.push(Problem {
+            line,
+            message: message.into(),
+        });
+    }
+
+    pub(crate) fn note(&mut self, line: usize, kind: NoteKind, detail: impl Into<String>) {
+        self.notes.push(Note {
+            line,
+            kind,
+            detail: detail.into(),
+        });
+    }
+
+    /// A Gatekeeper `//!` line.
+    pub(crate) fn directive(&mut self, number: usize, directive: &str) {
+        let (key, value) = directive
+            .split_once(':')
+            .map(|(k, v)| (k.trim(), v.trim()))
+            .unwrap_or((directive.trim(), ""));
+        match key {
+            "id" => {
+                self.meta.id = value.to_owned();
+                self.meta_line = number;
+            }
+            "title" => self.meta.title = value.to_owned(),
+            "track" => {
+                self.meta.track = value.to_owned();
+                self.meta_line = number;
+            }
+            "language" => self.meta.language = value.to_owned(),
+            "use" => match BankUse::parse(value) {
+                Some(use_for) => self.meta.use_for = use_for,
+                None => self.problem(
+                    number,
+                    format!("use must be \"exam\" or \"practice\", not \"{value}\""),
+                ),
+            },
+            "difficulty" => match value.parse::<u8>() {
+                Ok(d) if (1..=5).contains(&d) => self.defaults.difficulty = d,
+                _ => self.problem(
+                    number,
+                    format!("difficulty must be 1 to 5, not \"{value}\""),
+                ),
+            },
+            "points" => match value.parse::<u32>() {
+                Ok(p) if (1..=100).contains(&p) => self.defaults.points = p,
+                _ => self.problem(number, format!("points must be 1 to 100, not \"{value}\"")),
+            },
+            "reference" => self.defaults.reference = value.to_owned(),
+            other => self.problem(number, format!("unknown directive \"{other}\"")),
+        }
+    }
+
+    /// A draft with the current topic and defaults.
+    pub(crate) fn draft(
+        &self,
+        kind: &str,
+        line: usize,
+        stem: String,
+        options: Option<At<Vec<DraftOption>>>,
+        answer: Option<bool>,
+    ) -> DraftQuestion {
+        DraftQuestion {
+            line,
+            id: At::new("pending".to_owned(), line),
+            kind: At::new(kind.to_owned(), line),
+            topic: At::new(self.topic.clone(), line),
+            difficulty: At::new(i64::from(self.defaults.difficulty), line),
+            points: At::new(i64::from(self.defaults.points), line),
+            stem: At::new(stem, line),
+            options,
+            answer,
+            model_answer: None,
+            rubric: None,
+            explanation: At::new(String::new(), line),
+            reference: At::new(self.defaults.reference.clone(), line),
+            retired: false,
+        }
+    }
+}
+
+/// Gives every question its id: its title made a key; a fingerprint of its
+/// content when it has none, or when the title is used twice in the file
+/// (`title-<fingerprint>`); never its position, so reordering or inserting
+/// questions never moves an answer key to another id. Two questions that
+/// end with the same id are the same question twice, refused.
+pub(crate) fn identify(
+    read: Vec<Read>,
+    notes: &mut Vec<Note>,
+    problems: &mut Vec<Problem>,
+) -> Vec<Question> {
+    let slugs: Vec<Option<String>> = read
+        .iter()
+        .map(|r| r.title.as_deref().map(slug).filter(|s| !s.is_empty()))
+        .collect();
+    let mut uses: HashMap<&str, usize> = HashMap::new();
+    for s in slugs.iter().flatten() {
+        *uses.entry(s.as_str()).or_default() += 1;
+    }
+    let mut first_line: HashMap<String, usize> = HashMap::new();
+    let mut questions = Vec::with_capacity(read.len());
+    for (r, s) in read.iter().zip(&slugs) {
+        let mut q = r.question.clone();
+        let print = banks::fingerprint_key(&q.content.stem, &q.content.body);
+        q.key = match s {
+            Some(s) if uses.get(s.as_str()).copied().unwrap_or(0) > 1 => {
+                let suffix = print.trim_start_matches("q-");
+                let room = banks::MAX_KEY_CHARS - suffix.len() - 1;
+                let head: String = s.chars().take(room).collect();
+                let key = format!("{}-{suffix}", head.trim_end_matches('-'));
+                notes.push(Note {
+                    line: q.line,
+                    kind: NoteKind::MappedDuplicateTitle,
+                    detail: key.clone(),
+                });
+                key
+            }
+            Some(s) => {
+                if r.title.as_deref() != Some(s.as_str()) {
+                    notes.push(Note {
+                        line: q.line,
+                        kind: NoteKind::MappedTitle,
+                        detail: format!("{} → {s}", r.title.as_deref().unwrap_or_default()),
+                    });
+                }
+                s.clone()
+            }
+            None => {
+                notes.push(Note {
+                    line: q.line,
+                    kind: NoteKind::FingerprintId,
+                    detail: print.clone(),
+                });
+                print
+            }
+        };
+        match first_line.get(&q.key) {
+            Some(earlier) => problems.push(Problem {
+                line: q.line,
+                message: format!(
+                    "duplicate question id \"{}\": the same question as line {earlier}",
+                    q.key
+                ),
+            }),
+            None => {
+                first_line.insert(q.key.clone(), q.line);
+                questions.push(q);
+            }
+        }
+    }
+    questions
 }
 
 #[cfg(test)]

@@ -1,4 +1,5 @@
-//! Checking and importing question bank files (the bank format, GIFT).
+//! Checking and importing question bank files (the bank format, Moodle GIFT
+//! and Moodle XML).
 //! An import is all or nothing: every file is checked first, and then all
 //! banks are written in one transaction.
 
@@ -6,7 +7,7 @@ use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use crate::domain::banks::{self, Bank, Problem};
-use crate::domain::gift;
+use crate::domain::{gift, moodle_xml};
 use crate::error::{Error, Result};
 use crate::store::{self, Db, banks as store_banks};
 
@@ -36,17 +37,33 @@ pub enum Format {
     Bank,
     /// Moodle GIFT (`.gift`, or `.txt` as Moodle's exporter names it).
     Gift,
+    /// Moodle XML (`.xml`).
+    MoodleXml,
 }
 
 /// A file's format by its name: `.toml` the bank format, `.gift` and `.txt`
-/// GIFT. In a folder, a `.txt` file counts only when its text looks like
-/// GIFT (`gift::looks_like_gift`), so a stray note does not stop the server;
-/// a file named on the command line is read whatever it holds.
+/// GIFT, `.xml` Moodle XML. In a folder, a `.txt` file counts only when its
+/// text looks like GIFT (`gift::looks_like_gift`) and an `.xml` file only
+/// when it is a Moodle export (`<quiz>`), so a stray note does not stop the
+/// server; a file named on the command line is read whatever it holds.
 pub fn format_of(path: &Path) -> Option<Format> {
     match path.extension().and_then(|e| e.to_str()) {
         Some("toml") => Some(Format::Bank),
         Some("gift" | "txt") => Some(Format::Gift),
+        Some("xml") => Some(Format::MoodleXml),
         _ => None,
+    }
+}
+
+/// Whether a file found in a folder is a bank file (see [`format_of`]).
+fn counts_in_folder(path: &Path) -> bool {
+    let sniff = |looks: fn(&str) -> bool| {
+        std::fs::read(path).is_ok_and(|bytes| std::str::from_utf8(&bytes).is_ok_and(looks))
+    };
+    match path.extension().and_then(|e| e.to_str()) {
+        Some("txt") => sniff(gift::looks_like_gift),
+        Some("xml") => sniff(moodle_xml::looks_like_moodle_xml),
+        _ => format_of(path).is_some(),
     }
 }
 
@@ -61,12 +78,7 @@ pub fn bank_files(path: &Path) -> Result<Vec<PathBuf>> {
     let mut files: Vec<PathBuf> = entries
         .flatten()
         .map(|e| e.path())
-        .filter(|p| p.is_file() && format_of(p).is_some())
-        .filter(|p| {
-            p.extension().and_then(|e| e.to_str()) != Some("txt")
-                || std::fs::read(p)
-                    .is_ok_and(|bytes| std::str::from_utf8(&bytes).is_ok_and(gift::looks_like_gift))
-        })
+        .filter(|p| p.is_file() && counts_in_folder(p))
         .collect();
     files.sort();
     Ok(files)
@@ -122,11 +134,10 @@ fn check_bytes(path: &Path, bytes: &[u8]) -> std::result::Result<CheckedFile, Fi
             message: "the file is not UTF-8 text: save it as UTF-8 (Moodle's exports are)".into(),
         }])
     })?;
+    let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("bank");
     let parsed = match format_of(path) {
-        Some(Format::Gift) => {
-            let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("gift");
-            gift::parse(text, stem)
-        }
+        Some(Format::Gift) => gift::parse(text, stem),
+        Some(Format::MoodleXml) => moodle_xml::parse(text, stem),
         Some(Format::Bank) | None => banks::parse(text),
     };
     parsed.map_err(fail).map(|bank| CheckedFile {

@@ -130,6 +130,21 @@ async fn bank_check_reports_every_problem_with_its_line(app: TestApp) {
         )),
         "{err}"
     );
+    // And a Moodle XML export's, naming the type it cannot deliver.
+    let xml = write(
+        &dir,
+        "moodle.xml",
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<quiz>\n<!-- //! track: paediatrics -->\n<question type=\"truefalse\"><questiontext><text>Good?</text></questiontext><answer fraction=\"100\"><text>true</text></answer><answer fraction=\"0\"><text>false</text></answer></question>\n<question type=\"shortanswer\"><name><text>s</text></name></question>\n</quiz>\n",
+    );
+    let (ok, _, err) = cli(&app, &["bank", "check", xml.to_str().unwrap()]);
+    assert!(!ok);
+    assert!(
+        err.contains(&format!(
+            "{}:5: short-answer questions are not supported",
+            xml.display()
+        )),
+        "{err}"
+    );
     // Checking writes nothing.
     assert_eq!(app.count("question_banks"), 0);
     // And a good file is reported as such.
