@@ -124,19 +124,7 @@ fn main() -> ExitCode {
         } => import_banks(&cli.common, &path),
         Command::Course {
             command: CourseCommand::Check { path },
-        } => checked_courses(&path).map(|checked| {
-            for c in &checked.courses {
-                println!(
-                    "{}: ok, course \"{}\" with {} lessons",
-                    c.dir.display(),
-                    c.manifest.course.key,
-                    c.lessons.len()
-                );
-            }
-            for (file, track) in &checked.tracks {
-                println!("{}: ok, track \"{}\"", file.display(), track.key);
-            }
-        }),
+        } => check_courses(&cli.common, &path),
         Command::Course {
             command: CourseCommand::Import { path },
         } => import_courses(&cli.common, &path),
@@ -149,6 +137,53 @@ fn main() -> ExitCode {
         }
     };
     leave(code)
+}
+
+/// `course check`: every problem of the folders, and every module quiz the
+/// practice banks of the configured question bank folder cannot fill (what
+/// `course import` would refuse), without a database.
+fn check_courses(common: &CommonArgs, path: &std::path::Path) -> Result<(), String> {
+    let checked = checked_courses(path)?;
+    let settings = Settings::resolve(common).map_err(|e| e.to_string())?;
+    let bank_files = match settings.question_banks.as_deref().filter(|d| d.is_dir()) {
+        Some(dir) => {
+            let files = banks::bank_files(dir).map_err(|e| e.to_string())?;
+            banks::check_all(&files).map_err(|problems| {
+                let count: usize = problems.iter().map(|p| p.problems.len()).sum();
+                format!(
+                    "{}: the question banks have {count} problem(s); run `bank check` on it",
+                    dir.display()
+                )
+            })?
+        }
+        None => Vec::new(),
+    };
+    let short = courses::quiz_problems(&checked, &courses::practice_topics(&bank_files));
+    if !short.is_empty() {
+        let count: usize = short.iter().map(|p| p.problems.len()).sum();
+        let lines: Vec<String> = short.iter().map(ToString::to_string).collect();
+        return Err(format!(
+            "{}\n{count} problem(s) (quizzes checked against the practice banks in {}); nothing was imported",
+            lines.join("\n"),
+            settings
+                .question_banks
+                .as_deref()
+                .map(|d| d.display().to_string())
+                .unwrap_or_else(|| "no folder".into())
+        ));
+    }
+    for c in &checked.courses {
+        println!(
+            "{}: ok, course \"{}\" with {} lessons",
+            c.dir.display(),
+            c.manifest.course.key,
+            c.lessons.len()
+        );
+    }
+    for (file, track) in &checked.tracks {
+        println!("{}: ok, track \"{}\"", file.display(), track.key);
+    }
+    Ok(())
 }
 
 /// Ends the process without running C `atexit` handlers. With PostgreSQL,
