@@ -105,9 +105,9 @@ fn gift(n: usize) -> String {
                 );
             }
             _ => {
-                let _ = write!(
+                let _ = writeln!(
                     s,
-                    "\t{}#Look again.#Yes.\n",
+                    "\t{}#Look again.#Yes.",
                     if i % 2 == 0 { "TRUE" } else { "FALSE" }
                 );
             }
@@ -124,9 +124,9 @@ fn moodle_xml(n: usize) -> String {
     for i in 0..n {
         let (kind, t, _) = shape(i);
         if t != topic {
-            let _ = write!(
+            let _ = writeln!(
                 s,
-                "  <question type=\"category\"><category><text>$course$/top/儿科/{t}</text></category></question>\n"
+                "  <question type=\"category\"><category><text>$course$/top/儿科/{t}</text></category></question>"
             );
             topic = t;
         }

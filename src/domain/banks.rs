@@ -289,8 +289,6 @@ pub enum NoteKind {
     ConvertedHtml,
     /// No general feedback: the explanation is a dash.
     NoExplanation,
-    /// A Moodle default mark other than a whole number of 1 to 100 points.
-    RoundedMark,
 }
 
 impl NoteKind {
@@ -306,7 +304,6 @@ impl NoteKind {
             NoteKind::FingerprintId => "untitled questions keyed by a content fingerprint",
             NoteKind::ConvertedHtml => "questions whose HTML was converted to text",
             NoteKind::NoExplanation => "questions without general feedback (explanation \"—\")",
-            NoteKind::RoundedMark => "default marks rounded to whole points",
         }
     }
 }

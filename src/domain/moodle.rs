@@ -120,10 +120,8 @@ pub fn html_to_text(html: &str, keep_newlines: bool) -> Result<Converted, String
                     line_break(&mut out);
                     out.push_str("• ");
                 }
-                ("td" | "th", false) => {
-                    if !out.ends_with('\n') && !out.is_empty() {
-                        out.push_str(" | ");
-                    }
+                ("td" | "th", false) if !out.ends_with('\n') && !out.is_empty() => {
+                    out.push_str(" | ");
                 }
                 (
                     "p" | "div" | "ul" | "ol" | "li" | "tr" | "table" | "h1" | "h2" | "h3" | "h4"
