@@ -55,7 +55,7 @@ enum Command {
         #[command(subcommand)]
         command: AdminCommand,
     },
-    /// Question banks (the bank format or Moodle GIFT; see question_banks/README.md).
+    /// Question banks (the bank format, Moodle GIFT or Moodle XML; see question_banks/README.md).
     Bank {
         #[command(subcommand)]
         command: BankCommand,
@@ -166,19 +166,7 @@ fn main() -> ExitCode {
         } => import_banks(&cli.common, &path),
         Command::Course {
             command: CourseCommand::Check { path },
-        } => checked_courses(&path).map(|checked| {
-            for c in &checked.courses {
-                println!(
-                    "{}: ok, course \"{}\" with {} lessons",
-                    c.dir.display(),
-                    c.manifest.course.key,
-                    c.lessons.len()
-                );
-            }
-            for (file, track) in &checked.tracks {
-                println!("{}: ok, track \"{}\"", file.display(), track.key);
-            }
-        }),
+        } => check_courses(&cli.common, &path),
         Command::Course {
             command: CourseCommand::Import { path },
         } => import_courses(&cli.common, &path),
@@ -200,6 +188,53 @@ fn main() -> ExitCode {
         }
     };
     leave(code)
+}
+
+/// `course check`: every problem of the folders, and every module quiz the
+/// practice banks of the configured question bank folder cannot fill (what
+/// `course import` would refuse), without a database.
+fn check_courses(common: &CommonArgs, path: &std::path::Path) -> Result<(), String> {
+    let checked = checked_courses(path)?;
+    let settings = Settings::resolve(common).map_err(|e| e.to_string())?;
+    let bank_files = match settings.question_banks.as_deref().filter(|d| d.is_dir()) {
+        Some(dir) => {
+            let files = banks::bank_files(dir).map_err(|e| e.to_string())?;
+            banks::check_all(&files).map_err(|problems| {
+                let count: usize = problems.iter().map(|p| p.problems.len()).sum();
+                format!(
+                    "{}: the question banks have {count} problem(s); run `bank check` on it",
+                    dir.display()
+                )
+            })?
+        }
+        None => Vec::new(),
+    };
+    let short = courses::quiz_problems(&checked, &courses::practice_topics(&bank_files));
+    if !short.is_empty() {
+        let count: usize = short.iter().map(|p| p.problems.len()).sum();
+        let lines: Vec<String> = short.iter().map(ToString::to_string).collect();
+        return Err(format!(
+            "{}\n{count} problem(s) (quizzes checked against the practice banks in {}); nothing was imported",
+            lines.join("\n"),
+            settings
+                .question_banks
+                .as_deref()
+                .map(|d| d.display().to_string())
+                .unwrap_or_else(|| "no folder".into())
+        ));
+    }
+    for c in &checked.courses {
+        println!(
+            "{}: ok, course \"{}\" with {} lessons",
+            c.dir.display(),
+            c.manifest.course.key,
+            c.lessons.len()
+        );
+    }
+    for (file, track) in &checked.tracks {
+        println!("{}: ok, track \"{}\"", file.display(), track.key);
+    }
+    Ok(())
 }
 
 /// Ends the process without running C `atexit` handlers. With PostgreSQL,
@@ -286,12 +321,13 @@ fn create_admin(common: &CommonArgs, email: &str, name: &str) -> Result<(), Stri
     Ok(())
 }
 
-fn checked_banks(
-    path: &std::path::Path,
-) -> Result<Vec<(std::path::PathBuf, gatekeeper::domain::banks::Bank)>, String> {
+fn checked_banks(path: &std::path::Path) -> Result<Vec<banks::CheckedFile>, String> {
     let files = banks::bank_files(path).map_err(|e| e.to_string())?;
     if files.is_empty() {
-        return Err(format!("{}: no .toml or .gift bank files", path.display()));
+        return Err(format!(
+            "{}: no bank files (.toml, .gift, GIFT .txt, Moodle .xml)",
+            path.display()
+        ));
     }
     banks::check_all(&files).map_err(|problems| {
         let count: usize = problems.iter().map(|p| p.problems.len()).sum();
@@ -304,13 +340,17 @@ fn checked_banks(
 }
 
 fn check_banks(path: &std::path::Path) -> Result<(), String> {
-    for (file, bank) in checked_banks(path)? {
+    for file in checked_banks(path)? {
+        let bank = &file.bank;
         println!(
-            "{}: ok, bank \"{}\" with {} questions",
-            file.display(),
+            "{}: ok, bank \"{}\" with {} questions (track {}, {})",
+            file.path.display(),
             bank.meta.id,
-            bank.questions.len()
+            bank.questions.len(),
+            bank.meta.track,
+            bank.meta.use_for.as_str()
         );
+        print!("{}", gatekeeper::domain::banks::Summary::of(bank));
     }
     Ok(())
 }
@@ -342,7 +382,7 @@ fn import_banks(common: &CommonArgs, path: &std::path::Path) -> Result<(), Strin
     let settings = Settings::resolve(common).map_err(|e| e.to_string())?;
     let db = Db::connect(&settings.database_url).map_err(|e| e.to_string())?;
     db.migrate().map_err(|e| e.to_string())?;
-    for summary in banks::import(&db, &checked).map_err(|e| e.to_string())? {
+    for summary in banks::import_checked(&db, &checked).map_err(|e| e.to_string())? {
         println!("{summary}");
     }
     Ok(())

@@ -53,7 +53,86 @@ impl QuestionKind {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Choice {
     pub text: String,
+    /// Single choice: the one option worth full points. Multiple choice:
+    /// an option worth choosing (a positive weight, when there are weights).
     pub correct: bool,
+    /// The option's share of the question's points, as Moodle's answer
+    /// fraction; absent when the author gave no weights (all or nothing).
+    /// Absent weights are not written, so questions without weights keep
+    /// the fingerprints they had before weights existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub weight: Option<Weight>,
+}
+
+impl Choice {
+    /// An option without a weight.
+    pub fn plain(text: impl Into<String>, correct: bool) -> Choice {
+        Choice {
+            text: text.into(),
+            correct,
+            weight: None,
+        }
+    }
+}
+
+/// A share of a question's points, in percent, kept to Moodle's precision
+/// (its answer fractions have seven decimals: five in percent). Stored as
+/// a whole number of hundred-thousandths of a percent so equal weights are
+/// equal; written as the percentage.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Weight(i64);
+
+impl Weight {
+    const PER_PERCENT: f64 = 100_000.0;
+    pub const FULL: Weight = Weight(10_000_000);
+    pub const NONE: Weight = Weight(0);
+
+    /// A percentage rounded to five decimals; `None` if it is not a
+    /// finite number of a sensible size.
+    pub fn from_percent(percent: f64) -> Option<Weight> {
+        if percent.is_finite() && percent.abs() <= 1_000_000.0 {
+            Some(Weight((percent * Self::PER_PERCENT).round() as i64))
+        } else {
+            None
+        }
+    }
+
+    pub fn percent(self) -> f64 {
+        self.0 as f64 / Self::PER_PERCENT
+    }
+
+    /// The share as a fraction of the points (100% is 1.0).
+    pub fn fraction(self) -> f64 {
+        self.percent() / 100.0
+    }
+
+    pub fn is_positive(self) -> bool {
+        self.0 > 0
+    }
+
+    pub fn is_negative(self) -> bool {
+        self.0 < 0
+    }
+}
+
+impl std::fmt::Display for Weight {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}%", self.percent())
+    }
+}
+
+impl Serialize for Weight {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_f64(self.percent())
+    }
+}
+
+impl<'de> Deserialize<'de> for Weight {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Weight, D::Error> {
+        let percent = f64::deserialize(d)?;
+        Weight::from_percent(percent)
+            .ok_or_else(|| serde::de::Error::custom(format!("{percent} is not a weight")))
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -177,6 +256,56 @@ pub struct BankMeta {
 pub struct Bank {
     pub meta: BankMeta,
     pub questions: Vec<Question>,
+    /// What an import from another format mapped or dropped on the way
+    /// (none for the bank format), for `bank check`'s summary.
+    pub notes: Vec<Note>,
+}
+
+/// Something an import from Moodle changed on the way in, or left out:
+/// never an answer key (those are refused when they cannot come over
+/// unchanged), but what a committee member reviews before importing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Note {
+    pub line: usize,
+    pub kind: NoteKind,
+    pub detail: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum NoteKind {
+    /// A description (text without answers): not a question, left out.
+    DroppedDescription,
+    /// Feedback on one answer: Gatekeeper shows one explanation per question.
+    DroppedAnswerFeedback,
+    /// Moodle's overall feedback texts (correct, partially correct, incorrect).
+    DroppedCombinedFeedback,
+    /// A title made into an id (lower case, dashes).
+    MappedTitle,
+    /// Two questions had the same title: each id carries a content fingerprint.
+    MappedDuplicateTitle,
+    /// No title: the id is a fingerprint of the content.
+    FingerprintId,
+    /// HTML converted to text.
+    ConvertedHtml,
+    /// No general feedback: the explanation is a dash.
+    NoExplanation,
+}
+
+impl NoteKind {
+    pub fn describe(self) -> &'static str {
+        match self {
+            NoteKind::DroppedDescription => "descriptions left out (text without answers)",
+            NoteKind::DroppedAnswerFeedback => "questions whose per-answer feedback was left out",
+            NoteKind::DroppedCombinedFeedback => {
+                "questions whose overall (correct/partly/incorrect) feedback was left out"
+            }
+            NoteKind::MappedTitle => "titles made into ids",
+            NoteKind::MappedDuplicateTitle => "titles used twice: ids carry a content fingerprint",
+            NoteKind::FingerprintId => "untitled questions keyed by a content fingerprint",
+            NoteKind::ConvertedHtml => "questions whose HTML was converted to text",
+            NoteKind::NoExplanation => "questions without general feedback (explanation \"—\")",
+        }
+    }
 }
 
 /// One problem in a bank file.
@@ -189,6 +318,99 @@ pub struct Problem {
 impl std::fmt::Display for Problem {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "line {}: {}", self.line, self.message)
+    }
+}
+
+/// What `bank check` shows a committee member before an import: how many
+/// questions per topic and difficulty, by kind, which carry partial credit
+/// (weights), and what an import from Moodle mapped or left out.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Summary {
+    /// (topic, difficulty) → questions, in topic order.
+    pub cells: std::collections::BTreeMap<(String, u8), usize>,
+    pub kinds: std::collections::BTreeMap<&'static str, usize>,
+    /// Keys of the questions whose options carry weights.
+    pub weighted: Vec<String>,
+    pub retired: usize,
+    /// Note kind → (how many, the first lines).
+    pub notes: std::collections::BTreeMap<NoteKind, (usize, Vec<usize>)>,
+}
+
+impl Summary {
+    pub fn of(bank: &Bank) -> Summary {
+        let mut s = Summary::default();
+        for q in &bank.questions {
+            if q.retired {
+                s.retired += 1;
+                continue;
+            }
+            *s.cells.entry((q.topic.clone(), q.difficulty)).or_default() += 1;
+            *s.kinds.entry(q.content.body.kind().as_str()).or_default() += 1;
+            if let Body::Single { options } | Body::Multiple { options } = &q.content.body
+                && options.iter().any(|o| o.weight.is_some())
+            {
+                s.weighted.push(q.key.clone());
+            }
+        }
+        for n in &bank.notes {
+            let entry = s.notes.entry(n.kind).or_default();
+            entry.0 += 1;
+            if entry.1.len() < 5 {
+                entry.1.push(n.line);
+            }
+        }
+        s
+    }
+}
+
+impl std::fmt::Display for Summary {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let kinds: Vec<String> = self.kinds.iter().map(|(k, n)| format!("{n} {k}")).collect();
+        writeln!(f, "  by kind: {}", kinds.join(", "))?;
+        let mut topic: Option<&str> = None;
+        for ((t, difficulty), n) in &self.cells {
+            if topic != Some(t.as_str()) {
+                if topic.is_some() {
+                    writeln!(f)?;
+                }
+                write!(f, "  topic {t}: ")?;
+                topic = Some(t.as_str());
+            } else {
+                write!(f, ", ")?;
+            }
+            write!(f, "difficulty {difficulty} × {n}")?;
+        }
+        if topic.is_some() {
+            writeln!(f)?;
+        }
+        if self.retired > 0 {
+            writeln!(f, "  retired: {}", self.retired)?;
+        }
+        if !self.weighted.is_empty() {
+            let shown: Vec<&str> = self.weighted.iter().take(10).map(String::as_str).collect();
+            writeln!(
+                f,
+                "  partial credit (weighted options; scored as the track's choice_scoring says): {} ({}{})",
+                self.weighted.len(),
+                shown.join(", "),
+                if self.weighted.len() > shown.len() {
+                    ", …"
+                } else {
+                    ""
+                }
+            )?;
+        }
+        for (kind, (n, lines)) in &self.notes {
+            let lines: Vec<String> = lines.iter().map(ToString::to_string).collect();
+            writeln!(
+                f,
+                "  {}: {n} (line {}{})",
+                kind.describe(),
+                lines.join(", "),
+                if *n > lines.len() { ", …" } else { "" }
+            )?;
+        }
+        Ok(())
     }
 }
 
@@ -231,7 +453,7 @@ struct RawQuestion {
     points: Spanned<i64>,
     stem: Spanned<String>,
     #[serde(default)]
-    options: Option<Spanned<Vec<RawOption>>>,
+    options: Option<Spanned<Vec<Spanned<RawOption>>>>,
     #[serde(default)]
     answer: Option<bool>,
     #[serde(default)]
@@ -249,7 +471,9 @@ struct RawQuestion {
 struct RawOption {
     text: String,
     #[serde(default)]
-    correct: bool,
+    correct: Option<bool>,
+    #[serde(default)]
+    weight: Option<f64>,
 }
 
 #[derive(Deserialize)]
@@ -259,7 +483,8 @@ struct RawCriterion {
     points: i64,
 }
 
-/// Line (1-based) of a byte offset.
+/// Line (1-based) of a byte offset. Counts from the start: for one lookup.
+/// A parser that looks up many offsets uses [`Lines`].
 pub fn line_of(text: &str, offset: usize) -> usize {
     text.as_bytes()[..offset.min(text.len())]
         .iter()
@@ -268,6 +493,39 @@ pub fn line_of(text: &str, offset: usize) -> usize {
         + 1
 }
 
+/// Where each line of a text starts, so that finding the line of an offset
+/// is a binary search, not a count from the start of the file (which made
+/// checking a bank quadratic in its size).
+pub struct Lines {
+    starts: Vec<usize>,
+}
+
+impl Lines {
+    pub fn new(text: &str) -> Lines {
+        let mut starts = vec![0];
+        starts.extend(
+            text.bytes()
+                .enumerate()
+                .filter(|(_, b)| *b == b'\n')
+                .map(|(i, _)| i + 1),
+        );
+        Lines { starts }
+    }
+
+    /// Line (1-based) of a byte offset.
+    pub fn line(&self, offset: usize) -> usize {
+        self.starts.partition_point(|start| *start <= offset)
+    }
+}
+
+/// The text of a file without a leading byte-order mark (which Windows
+/// editors write, and which would otherwise hide the first line).
+pub fn without_bom(text: &str) -> &str {
+    text.strip_prefix('\u{feff}').unwrap_or(text)
+}
+
+/// Bank ids and tracks: lower-case ASCII letters, digits, dashes (they
+/// appear in file names, URLs and settings).
 fn is_slug(s: &str) -> bool {
     !s.is_empty()
         && s.len() <= 64
@@ -275,38 +533,174 @@ fn is_slug(s: &str) -> bool {
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
 }
 
+/// The longest question id or topic, in characters.
+pub const MAX_KEY_CHARS: usize = 64;
+
+/// Question ids and topics: letters of any script without capitals (so
+/// `发热-1` and `fever-1`, never `Fever 1`), digits, dashes and
+/// underscores, 1 to 64 characters. Moodle titles and categories are made
+/// into such keys by `domain::moodle::slug`.
+pub fn is_key(s: &str) -> bool {
+    let count = s.chars().count();
+    (1..=MAX_KEY_CHARS).contains(&count)
+        && s.chars().all(|c| {
+            c == '-'
+                || c == '_'
+                || c.is_ascii_digit()
+                || (c.is_alphabetic() && !c.is_uppercase() && !c.is_whitespace())
+        })
+}
+
+const KEY_RULE: &str = "letters without capitals, digits, dashes or underscores, at most 64";
+
+/// The id of a question that has no title: a fingerprint of what it asks
+/// (its stem, and its options or answer), so that reordering a file, or
+/// inserting a question, never changes another question's id.
+pub fn fingerprint_key(stem: &str, body: &Body) -> String {
+    let mut text = String::from(stem.trim());
+    match body {
+        Body::Single { options } | Body::Multiple { options } => {
+            let mut texts: Vec<&str> = options.iter().map(|o| o.text.as_str()).collect();
+            texts.sort_unstable();
+            for t in texts {
+                text.push('\u{1f}');
+                text.push_str(t);
+            }
+        }
+        Body::TrueFalse { .. } => text.push_str("\u{1f}true/false"),
+        Body::Case { .. } => text.push_str("\u{1f}case"),
+    }
+    let digest = hex::encode(Sha256::digest(text.as_bytes()));
+    format!("q-{}", &digest[..12])
+}
+
+/// A value and the line it was written on.
+#[derive(Debug, Clone, PartialEq)]
+pub struct At<T> {
+    pub value: T,
+    pub line: usize,
+}
+
+impl<T> At<T> {
+    pub fn new(value: T, line: usize) -> At<T> {
+        At { value, line }
+    }
+}
+
+/// One option as a file wrote it, before the rules.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DraftOption {
+    pub text: String,
+    pub correct: Option<bool>,
+    /// Percent of the question's points.
+    pub weight: Option<f64>,
+    pub line: usize,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct DraftCriterion {
+    pub criterion: String,
+    pub points: i64,
+}
+
+/// A question as a file wrote it, whatever the format (the bank format,
+/// GIFT, Moodle XML), with the line of each part: one set of rules,
+/// [`check_question`], decides whether it is a question Gatekeeper can
+/// deliver, with the same messages for every format.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DraftQuestion {
+    pub line: usize,
+    pub id: At<String>,
+    pub kind: At<String>,
+    pub topic: At<String>,
+    pub difficulty: At<i64>,
+    pub points: At<i64>,
+    pub stem: At<String>,
+    pub options: Option<At<Vec<DraftOption>>>,
+    pub answer: Option<bool>,
+    pub model_answer: Option<At<String>>,
+    pub rubric: Option<At<Vec<DraftCriterion>>>,
+    pub explanation: At<String>,
+    pub reference: At<String>,
+    pub retired: bool,
+}
+
+/// Checks a bank's own fields (id, title, track), reporting at `line`.
+pub fn check_meta(meta: &BankMeta, line: usize) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    if !is_slug(&meta.id) {
+        problems.push(Problem {
+            line,
+            message: format!(
+                "bank id \"{}\" must be lower-case letters, digits and dashes",
+                meta.id
+            ),
+        });
+    }
+    if meta.title.trim().is_empty() {
+        problems.push(Problem {
+            line,
+            message: "bank title is empty".into(),
+        });
+    }
+    if !is_slug(&meta.track) {
+        problems.push(Problem {
+            line,
+            message: if meta.track.is_empty() {
+                "no track: every bank names the track whose exams draw from it".into()
+            } else {
+                format!(
+                    "track \"{}\" must be lower-case letters, digits and dashes",
+                    meta.track
+                )
+            },
+        });
+    }
+    problems
+}
+
+/// The end of every parser: a bank, or every problem sorted by line.
+pub fn conclude(
+    meta: BankMeta,
+    questions: Vec<Question>,
+    notes: Vec<Note>,
+    mut problems: Vec<Problem>,
+    bank_line: usize,
+) -> Result<Bank, Vec<Problem>> {
+    if questions.is_empty() && problems.is_empty() {
+        problems.push(Problem {
+            line: bank_line,
+            message: "the bank has no questions".into(),
+        });
+    }
+    if problems.is_empty() {
+        Ok(Bank {
+            meta,
+            questions,
+            notes,
+        })
+    } else {
+        problems.sort_by_key(|p| p.line);
+        Err(problems)
+    }
+}
+
 /// Parses and checks a bank file, reporting every problem found (not just
 /// the first), each with its line.
 pub fn parse(text: &str) -> Result<Bank, Vec<Problem>> {
+    let text = without_bom(text);
+    let lines = Lines::new(text);
+    let at = |offset: usize| lines.line(offset);
     let raw: RawFile = toml::from_str(text).map_err(|e| {
         vec![Problem {
-            line: e.span().map(|s| line_of(text, s.start)).unwrap_or(1),
+            line: e.span().map(|s| at(s.start)).unwrap_or(1),
             message: e.message().to_owned(),
         }]
     })?;
     let mut problems = Vec::new();
-    let at = |offset: usize| line_of(text, offset);
 
     let bank_line = at(raw.bank.span().start);
     let rb = raw.bank.into_inner();
-    if !is_slug(&rb.id) {
-        problems.push(Problem {
-            line: bank_line,
-            message: "bank id must be lower-case letters, digits and dashes".into(),
-        });
-    }
-    if rb.title.trim().is_empty() {
-        problems.push(Problem {
-            line: bank_line,
-            message: "bank title is empty".into(),
-        });
-    }
-    if !is_slug(&rb.track) {
-        problems.push(Problem {
-            line: bank_line,
-            message: "track must be lower-case letters, digits and dashes".into(),
-        });
-    }
     let use_for = match rb.use_for.as_deref() {
         None => BankUse::Exam,
         Some(text) => BankUse::parse(text).unwrap_or_else(|| {
@@ -326,80 +720,113 @@ pub fn parse(text: &str) -> Result<Bank, Vec<Problem>> {
         sample: rb.sample,
         use_for,
     };
+    problems.extend(check_meta(&meta, bank_line));
 
     let mut seen = HashSet::new();
     let mut questions = Vec::new();
-    if raw.questions.is_empty() {
-        problems.push(Problem {
-            line: bank_line,
-            message: "the bank has no questions".into(),
-        });
-    }
     for spanned in raw.questions {
         let line = at(spanned.span().start);
         let q = spanned.into_inner();
-        match check_question(text, q, line, &mut seen) {
+        let located = |s: Spanned<String>| At::new(s.get_ref().clone(), at(s.span().start));
+        let draft = DraftQuestion {
+            line,
+            id: located(q.id),
+            kind: located(q.kind),
+            topic: located(q.topic),
+            difficulty: At::new(*q.difficulty.get_ref(), at(q.difficulty.span().start)),
+            points: At::new(*q.points.get_ref(), at(q.points.span().start)),
+            stem: located(q.stem),
+            options: q.options.map(|o| {
+                let line = at(o.span().start);
+                let options = o
+                    .into_inner()
+                    .into_iter()
+                    .map(|c| {
+                        let line = at(c.span().start);
+                        let c = c.into_inner();
+                        DraftOption {
+                            text: c.text,
+                            correct: c.correct,
+                            weight: c.weight,
+                            line,
+                        }
+                    })
+                    .collect();
+                At::new(options, line)
+            }),
+            answer: q.answer,
+            model_answer: q.model_answer.map(located),
+            rubric: q.rubric.map(|r| {
+                let line = at(r.span().start);
+                At::new(
+                    r.into_inner()
+                        .into_iter()
+                        .map(|c| DraftCriterion {
+                            criterion: c.criterion,
+                            points: c.points,
+                        })
+                        .collect(),
+                    line,
+                )
+            }),
+            explanation: located(q.explanation),
+            reference: located(q.reference),
+            retired: q.retired,
+        };
+        match check_question(draft, &mut seen) {
             Ok(question) => questions.push(question),
             Err(mut found) => problems.append(&mut found),
         }
     }
-    if problems.is_empty() {
-        Ok(Bank { meta, questions })
-    } else {
-        problems.sort_by_key(|p| p.line);
-        Err(problems)
-    }
+    conclude(meta, questions, Vec::new(), problems, bank_line)
 }
 
-fn check_question(
-    text: &str,
-    q: RawQuestion,
-    line: usize,
+/// The rules every question meets, whatever file it came from. `seen`
+/// holds the ids of the bank's questions so far.
+pub fn check_question(
+    q: DraftQuestion,
     seen: &mut HashSet<String>,
 ) -> Result<Question, Vec<Problem>> {
     let mut problems = Vec::new();
-    let at = |offset: usize| line_of(text, offset);
+    let line = q.line;
     let mut problem = |line: usize, message: String| problems.push(Problem { line, message });
 
-    let key = q.id.get_ref().trim().to_owned();
-    if !is_slug(&key) {
+    let key = q.id.value.trim().to_owned();
+    if !is_key(&key) {
         problem(
-            at(q.id.span().start),
-            format!("question id \"{key}\" must be lower-case letters, digits and dashes"),
+            q.id.line,
+            format!("question id \"{key}\" must be {KEY_RULE} characters"),
         );
     } else if !seen.insert(key.clone()) {
-        problem(
-            at(q.id.span().start),
-            format!("duplicate question id \"{key}\""),
-        );
+        problem(q.id.line, format!("duplicate question id \"{key}\""));
     }
-    let kind = QuestionKind::parse(q.kind.get_ref());
+    let kind = QuestionKind::parse(&q.kind.value);
     if kind.is_none() {
         problem(
-            at(q.kind.span().start),
+            q.kind.line,
             format!(
                 "unknown kind \"{}\"; kinds are single, multiple, true_false, case",
-                q.kind.get_ref()
+                q.kind.value
             ),
         );
     }
-    if !is_slug(q.topic.get_ref()) {
+    if !is_key(&q.topic.value) {
         problem(
-            at(q.topic.span().start),
-            "topic must be lower-case letters, digits and dashes".into(),
+            q.topic.line,
+            format!("topic \"{}\" must be {KEY_RULE} characters", q.topic.value),
         );
     }
-    let difficulty = *q.difficulty.get_ref();
+    let difficulty = q.difficulty.value;
     if !(1..=5).contains(&difficulty) {
         problem(
-            at(q.difficulty.span().start),
+            q.difficulty.line,
             format!("difficulty must be 1 to 5, not {difficulty}"),
         );
     }
-    let points = *q.points.get_ref();
+    let points = q.points.value;
     if !(1..=100).contains(&points) {
         problem(
-            at(q.points.span().start),
+            q.points.line,
             format!("points must be 1 to 100, not {points}"),
         );
     }
@@ -408,44 +835,17 @@ fn check_question(
         ("explanation", &q.explanation),
         ("reference", &q.reference),
     ] {
-        if value.get_ref().trim().is_empty() {
-            problem(at(value.span().start), format!("{field} is empty"));
+        if value.value.trim().is_empty() {
+            problem(value.line, format!("{field} is empty"));
         }
     }
 
-    let options_line = q
+    let options_line = q.options.as_ref().map(|o| o.line).unwrap_or(line);
+    let drafts: &[DraftOption] = q
         .options
         .as_ref()
-        .map(|o| at(o.span().start))
-        .unwrap_or(line);
-    let options: Vec<Choice> = q
-        .options
-        .as_ref()
-        .map(|o| {
-            o.get_ref()
-                .iter()
-                .map(|c| Choice {
-                    text: c.text.trim().to_owned(),
-                    correct: c.correct,
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    let check_options = |problem: &mut dyn FnMut(usize, String), min: usize, max: usize| {
-        if options.len() < min || options.len() > max {
-            problem(
-                options_line,
-                format!("needs {min} to {max} options, has {}", options.len()),
-            );
-        }
-        if options.iter().any(|o| o.text.is_empty()) {
-            problem(options_line, "an option is empty".into());
-        }
-        let distinct: HashSet<&str> = options.iter().map(|o| o.text.as_str()).collect();
-        if distinct.len() != options.len() {
-            problem(options_line, "two options have the same text".into());
-        }
-    };
+        .map(|o| o.value.as_slice())
+        .unwrap_or(&[]);
     let forbid = |problem: &mut dyn FnMut(usize, String), name: &str, present: bool, kind: &str| {
         if present {
             problem(line, format!("a {kind} question has no `{name}`"));
@@ -453,61 +853,22 @@ fn check_question(
     };
 
     let body = match kind {
-        Some(QuestionKind::Single) => {
-            check_options(&mut problem, 2, 6);
-            let correct = options.iter().filter(|o| o.correct).count();
-            if correct != 1 {
-                problem(
-                    options_line,
-                    format!(
-                        "a single-choice question needs exactly one correct option, has {correct}"
-                    ),
-                );
-            }
-            forbid(&mut problem, "answer", q.answer.is_some(), "single-choice");
-            forbid(&mut problem, "rubric", q.rubric.is_some(), "single-choice");
-            forbid(
-                &mut problem,
-                "model_answer",
-                q.model_answer.is_some(),
-                "single-choice",
-            );
-            Some(Body::Single {
-                options: options.clone(),
-            })
-        }
-        Some(QuestionKind::Multiple) => {
-            check_options(&mut problem, 3, 8);
-            let correct = options.iter().filter(|o| o.correct).count();
-            if correct < 2 || correct == options.len() {
-                problem(
-                    options_line,
-                    format!(
-                        "a multiple-choice question needs at least two correct options and one wrong one, has {correct} of {}",
-                        options.len()
-                    ),
-                );
-            }
-            forbid(
-                &mut problem,
-                "answer",
-                q.answer.is_some(),
-                "multiple-choice",
-            );
-            forbid(
-                &mut problem,
-                "rubric",
-                q.rubric.is_some(),
-                "multiple-choice",
-            );
-            forbid(
-                &mut problem,
-                "model_answer",
-                q.model_answer.is_some(),
-                "multiple-choice",
-            );
-            Some(Body::Multiple {
-                options: options.clone(),
+        Some(kind @ (QuestionKind::Single | QuestionKind::Multiple)) => {
+            let options = check_options(kind, drafts, options_line, &mut problem);
+            let name = if kind == QuestionKind::Single {
+                "single-choice"
+            } else {
+                "multiple-choice"
+            };
+            forbid(&mut problem, "answer", q.answer.is_some(), name);
+            forbid(&mut problem, "rubric", q.rubric.is_some(), name);
+            forbid(&mut problem, "model_answer", q.model_answer.is_some(), name);
+            options.map(|options| {
+                if kind == QuestionKind::Single {
+                    Body::Single { options }
+                } else {
+                    Body::Multiple { options }
+                }
             })
         }
         Some(QuestionKind::TrueFalse) => {
@@ -536,14 +897,11 @@ fn check_question(
             let model_answer = q
                 .model_answer
                 .as_ref()
-                .map(|m| m.get_ref().trim().to_owned())
+                .map(|m| m.value.trim().to_owned())
                 .unwrap_or_default();
             if model_answer.is_empty() {
                 problem(
-                    q.model_answer
-                        .as_ref()
-                        .map(|m| at(m.span().start))
-                        .unwrap_or(line),
+                    q.model_answer.as_ref().map(|m| m.line).unwrap_or(line),
                     "a case question needs a model_answer".into(),
                 );
             }
@@ -553,9 +911,9 @@ fn check_question(
                     None
                 }
                 Some(rubric) => {
-                    let rubric_line = at(rubric.span().start);
+                    let rubric_line = rubric.line;
                     let criteria: Vec<Criterion> = rubric
-                        .get_ref()
+                        .value
                         .iter()
                         .map(|c| Criterion {
                             criterion: c.criterion.trim().to_owned(),
@@ -565,7 +923,7 @@ fn check_question(
                     if criteria.is_empty() {
                         problem(rubric_line, "the rubric has no criteria".into());
                     }
-                    if rubric.get_ref().iter().any(|c| c.points < 1) {
+                    if rubric.value.iter().any(|c| c.points < 1) {
                         problem(
                             rubric_line,
                             "every rubric criterion needs at least 1 point".into(),
@@ -574,7 +932,7 @@ fn check_question(
                     if criteria.iter().any(|c| c.criterion.is_empty()) {
                         problem(rubric_line, "a rubric criterion is empty".into());
                     }
-                    let total: i64 = rubric.get_ref().iter().map(|c| c.points).sum();
+                    let total: i64 = rubric.value.iter().map(|c| c.points).sum();
                     if total != points {
                         problem(
                             rubric_line,
@@ -596,20 +954,159 @@ fn check_question(
     match body {
         Some(body) if problems.is_empty() => Ok(Question {
             key,
-            topic: q.topic.into_inner(),
+            topic: q.topic.value,
             difficulty: difficulty.clamp(1, 5) as u8,
             points: points.clamp(1, 100) as u32,
             retired: q.retired,
             content: Content {
-                stem: q.stem.into_inner().trim().to_owned(),
+                stem: q.stem.value.trim().to_owned(),
                 body,
-                explanation: q.explanation.into_inner().trim().to_owned(),
-                reference: q.reference.into_inner().trim().to_owned(),
+                explanation: q.explanation.value.trim().to_owned(),
+                reference: q.reference.value.trim().to_owned(),
             },
             line,
         }),
         _ => Err(problems),
     }
+}
+
+/// The option rules of single and multiple choice, each problem at the
+/// line of the option at fault (or of the options when it is about all).
+///
+/// Without weights: a single choice has exactly one correct option; a
+/// multiple choice at least two correct and one wrong, all or nothing.
+/// With weights (Moodle's answer fractions, in percent, -100 to 100): a
+/// single choice has exactly one option at 100%, the others 0% or partial
+/// credit, never negative; a multiple choice's correct options are those
+/// with a positive weight, and those add up to 100% (to Moodle's own
+/// rounding: the total as a fraction, rounded to two decimals, is 1);
+/// wrong options may take marks away (negative weights).
+fn check_options(
+    kind: QuestionKind,
+    drafts: &[DraftOption],
+    options_line: usize,
+    problem: &mut dyn FnMut(usize, String),
+) -> Option<Vec<Choice>> {
+    let (min, max) = match kind {
+        QuestionKind::Single => (2, 6),
+        _ => (3, 8),
+    };
+    let before = std::cell::Cell::new(0usize);
+    let mut report = |line: usize, message: String| {
+        before.set(before.get() + 1);
+        problem(line, message)
+    };
+    if drafts.len() < min || drafts.len() > max {
+        report(
+            options_line,
+            format!("needs {min} to {max} options, has {}", drafts.len()),
+        );
+    }
+    let mut texts = HashSet::new();
+    for d in drafts {
+        let text = d.text.trim();
+        if text.is_empty() {
+            report(d.line, "an option is empty".into());
+        } else if !texts.insert(text) {
+            report(d.line, format!("two options have the same text \"{text}\""));
+        }
+    }
+    let weighted = drafts.iter().any(|d| d.weight.is_some());
+    let mut options = Vec::with_capacity(drafts.len());
+    for d in drafts {
+        let weight = match (weighted, d.weight, d.correct) {
+            (true, Some(_), Some(_)) | (true, None, Some(true)) => {
+                report(
+                    d.line,
+                    "give every option a weight, or none: `correct` and `weight` do not mix".into(),
+                );
+                None
+            }
+            (true, Some(percent), _) => match Weight::from_percent(percent) {
+                Some(w) if (-100.0..=100.0).contains(&w.percent()) => Some(w),
+                _ => {
+                    report(
+                        d.line,
+                        format!("an option's weight must be from -100% to 100%, not {percent}%"),
+                    );
+                    None
+                }
+            },
+            (true, None, _) => Some(Weight::NONE),
+            (false, _, _) => None,
+        };
+        let correct = match (kind, weight) {
+            (QuestionKind::Single, Some(w)) => w == Weight::FULL,
+            (_, Some(w)) => w.is_positive(),
+            (_, None) => d.correct.unwrap_or(false),
+        };
+        if kind == QuestionKind::Single
+            && let Some(w) = weight.filter(|w| w.is_negative())
+        {
+            report(
+                d.line,
+                format!(
+                    "a single-choice option cannot take marks away (weight {w}): Moodle would give a negative mark for the question"
+                ),
+            );
+        }
+        options.push(Choice {
+            text: d.text.trim().to_owned(),
+            correct,
+            weight,
+        });
+    }
+    let correct = options.iter().filter(|o| o.correct).count();
+    match kind {
+        QuestionKind::Single => {
+            if correct != 1 {
+                report(
+                    options_line,
+                    format!(
+                        "a single-choice question needs exactly one correct option, has {correct}"
+                    ),
+                );
+            }
+            // Weights that only say "this one is right" are no weights.
+            if options.iter().all(|o| {
+                o.weight
+                    .is_none_or(|w| w == Weight::NONE || (o.correct && w == Weight::FULL))
+            }) {
+                for o in &mut options {
+                    o.weight = None;
+                }
+            }
+        }
+        _ => {
+            if correct < 2 || correct == options.len() {
+                report(
+                    options_line,
+                    format!(
+                        "a multiple-choice question needs at least two correct options and one wrong one, has {correct} of {}",
+                        options.len()
+                    ),
+                );
+            }
+            if weighted {
+                let total: f64 = options
+                    .iter()
+                    .filter_map(|o| o.weight)
+                    .filter(|w| w.is_positive())
+                    .map(Weight::fraction)
+                    .sum();
+                if (total * 100.0).round() != 100.0 {
+                    report(
+                        options_line,
+                        format!(
+                            "the weights of the correct options add up to {}%, not 100%",
+                            (total * 100.0 * 100_000.0).round() / 100_000.0
+                        ),
+                    );
+                }
+            }
+        }
+    }
+    (before.get() == 0).then_some(options)
 }
 
 #[cfg(test)]
@@ -737,11 +1234,12 @@ reference = "NICE NG143"
         assert!(problems(&none_correct).iter().any(|p| {
             p.message.contains("exactly one correct, has 0") || p.message.contains("has 0")
         }));
+        // Reported at the option's own line, not the question's.
         let empty = GOOD.replace("{ text = \"Runny nose\" }", "{ text = \" \" }");
         assert!(
             problems(&empty)
                 .iter()
-                .any(|p| p.message.contains("empty") && p.line == 14)
+                .any(|p| p.message.contains("empty") && p.line == 16)
         );
         let same = GOOD.replace(
             "{ text = \"Runny nose\" }",

@@ -353,6 +353,79 @@ pub fn parse_manifest(text: &str) -> Result<Manifest, Vec<Problem>> {
     })
 }
 
+/// The largest lesson, in bytes (a long lesson is split into several).
+pub const MAX_LESSON_BYTES: usize = 256 * 1024;
+
+/// The deepest nesting of block quotes a lesson may have. Each level of
+/// quoting makes the Markdown renderer read the lines inside it again, so
+/// deep nesting makes rendering quadratic in the lesson's size; nobody
+/// writes more than a few levels.
+pub const MAX_QUOTE_DEPTH: usize = 8;
+
+/// How deeply a Markdown line is quoted: the `>` markers at its start (up to
+/// three spaces before each, as CommonMark allows).
+fn quote_depth(line: &str) -> usize {
+    let mut depth = 0;
+    let mut rest = line;
+    loop {
+        let trimmed = rest.trim_start_matches(' ');
+        if rest.len() - trimmed.len() > 3 {
+            return depth;
+        }
+        match trimmed.strip_prefix('>') {
+            Some(after) => {
+                depth += 1;
+                rest = after;
+            }
+            None => return depth,
+        }
+    }
+}
+
+/// The limits on a lesson's Markdown, whatever its source (a file or the
+/// browser): its size, and how deeply it nests quotes (at the line that
+/// goes too deep). `first_line` is the body's first line in its file.
+pub fn check_body(body: &str, first_line: usize) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    if body.len() > MAX_LESSON_BYTES {
+        problems.push(Problem {
+            line: first_line,
+            message: format!(
+                "a lesson may be at most {} KiB of text, this one is {} KiB: split it into several lessons",
+                MAX_LESSON_BYTES / 1024,
+                body.len().div_ceil(1024)
+            ),
+        });
+        return problems;
+    }
+    if let Some((i, depth)) = body
+        .lines()
+        .map(quote_depth)
+        .enumerate()
+        .find(|(_, d)| *d > MAX_QUOTE_DEPTH)
+    {
+        problems.push(Problem {
+            line: first_line + i,
+            message: format!(
+                "quotes nested {depth} deep: a lesson may nest quotes (`>`) at most {MAX_QUOTE_DEPTH} deep"
+            ),
+        });
+    }
+    problems
+}
+
+/// Why a module quiz cannot be drawn from the practice banks, if it cannot:
+/// `available` is how many objective practice questions its topics have.
+pub fn quiz_shortfall(quiz: &QuizSpec, available: usize) -> Option<String> {
+    (available < quiz.questions as usize).then(|| {
+        format!(
+            "the quiz needs {} questions but the practice banks have {available} on {}",
+            quiz.questions,
+            quiz.topics.join(", ")
+        )
+    })
+}
+
 /// Parses a lesson file: `+++` front matter (title, minutes, video), then
 /// Markdown.
 pub fn parse_lesson(text: &str) -> Result<LessonDoc, Vec<Problem>> {
@@ -419,6 +492,7 @@ pub fn parse_lesson(text: &str) -> Result<LessonDoc, Vec<Problem>> {
             message: "the lesson has no text".into(),
         });
     }
+    problems.extend(check_body(body, body_line));
     if !problems.is_empty() {
         return Err(problems);
     }
@@ -603,6 +677,44 @@ quiz = { topics = ["fever-in-infants"], questions = 5, pass_percent = 80 }
         assert_eq!(a.content_hash(), b.content_hash());
         b.body.push('!');
         assert_ne!(a.content_hash(), b.content_hash());
+    }
+
+    #[test]
+    fn lessons_have_a_size_and_quote_depth_limit() {
+        let deep = format!(
+            "+++\ntitle = \"x\"\nminutes = 3\n+++\nfine\n> one\n{}deep\n",
+            "> ".repeat(9)
+        );
+        let p = parse_lesson(&deep).expect_err("too deep");
+        assert_eq!(p[0].line, 7, "{p:?}");
+        assert!(p[0].message.contains("nested 9 deep"));
+        let eight = format!(
+            "+++\ntitle = \"x\"\nminutes = 3\n+++\n{}ok\n",
+            ">".repeat(8)
+        );
+        assert!(parse_lesson(&eight).is_ok());
+        assert_eq!(
+            quote_depth("   > >    > x"),
+            2,
+            "four spaces is code, not a quote"
+        );
+        let long = format!(
+            "+++\ntitle = \"x\"\nminutes = 3\n+++\n{}\n",
+            "长".repeat(MAX_LESSON_BYTES / 3 + 10)
+        );
+        let p = parse_lesson(&long).expect_err("too long");
+        assert!(p[0].message.contains("at most 256 KiB"), "{p:?}");
+        // A quiz the banks cannot fill, named as the import names it.
+        let quiz = QuizSpec {
+            topics: vec!["fever".into(), "rash".into()],
+            questions: 5,
+            pass_percent: 80,
+        };
+        assert_eq!(
+            quiz_shortfall(&quiz, 4).as_deref(),
+            Some("the quiz needs 5 questions but the practice banks have 4 on fever, rash")
+        );
+        assert_eq!(quiz_shortfall(&quiz, 5), None);
     }
 
     #[test]

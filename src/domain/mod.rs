@@ -17,6 +17,8 @@ pub mod idempotency;
 pub mod institutions;
 pub mod locale;
 pub mod markdown;
+pub mod moodle;
+pub mod moodle_xml;
 pub mod papers;
 pub mod password;
 pub mod people;

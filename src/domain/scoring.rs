@@ -1,15 +1,54 @@
 //! Scoring objective answers at submission. Open answers (case analyses)
 //! wait for examiners.
 //!
-//! Rules: single choice and true/false score full points when right, else
-//! nothing; multiple choice scores full points only for exactly the set of
-//! correct options (no partial credit, so guessing everything earns
-//! nothing). Unanswered scores nothing.
+//! Rules: true/false scores full points when right, else nothing.
+//! Choice questions score by the exam's [`ChoiceScoring`]:
+//!
+//! - all or nothing (the default): full points only for exactly the
+//!   correct option (single choice) or exactly the set of correct options
+//!   (multiple choice), so guessing everything earns nothing;
+//! - weighted, as Moodle scores its multichoice questions
+//!   (question/type/multichoice/question.php, `grade_response`): a single
+//!   choice earns the chosen option's weight; a multiple choice the sum of
+//!   the chosen options' weights (wrong ones may be negative), floored at
+//!   0 and capped at 100% for the question. A question whose author gave
+//!   no weights stays all or nothing under either rule.
+//!
+//! Unanswered scores nothing.
 
 use serde::{Deserialize, Serialize};
 
-use crate::domain::banks::Body;
+use crate::domain::banks::{Body, Choice, Weight};
 use crate::error::{Error, Result};
+
+/// How an exam scores choice questions whose options carry weights (partial
+/// credit). A track setting, committee policy; each exam keeps the rule it
+/// was scheduled with, so changing the setting never changes a result.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ChoiceScoring {
+    /// Full points for exactly the right option(s), else nothing.
+    #[default]
+    AllOrNothing,
+    /// Moodle's weights: partial credit, and negative weights on wrong
+    /// options of a multiple choice, floored at 0 per question.
+    Weighted,
+}
+
+impl ChoiceScoring {
+    pub const ALL: [ChoiceScoring; 2] = [ChoiceScoring::AllOrNothing, ChoiceScoring::Weighted];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChoiceScoring::AllOrNothing => "all_or_nothing",
+            ChoiceScoring::Weighted => "weighted",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<ChoiceScoring> {
+        ChoiceScoring::ALL.into_iter().find(|r| r.as_str() == s)
+    }
+}
 
 /// What a candidate answered, in terms of the question as stored (option
 /// indexes are the bank's, after undoing the candidate's shuffle).
@@ -76,8 +115,14 @@ pub enum ShownAnswer {
     Text(String),
 }
 
-/// Points earned on an objective question; `None` for a case (examiners).
-pub fn score(body: &Body, points: u32, response: Option<&Response>) -> Option<f64> {
+/// Points earned on an objective question under `rule`; `None` for a case
+/// (examiners).
+pub fn score(
+    body: &Body,
+    points: u32,
+    response: Option<&Response>,
+    rule: ChoiceScoring,
+) -> Option<f64> {
     let full = f64::from(points);
     match body {
         Body::Case { .. } => None,
@@ -86,13 +131,19 @@ pub fn score(body: &Body, points: u32, response: Option<&Response>) -> Option<f6
                 Body::Single { options } | Body::Multiple { options },
                 Some(Response::Choices { options: chosen }),
             ) => {
-                let correct: Vec<usize> = options
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, o)| o.correct)
-                    .map(|(i, _)| i)
-                    .collect();
-                if *chosen == correct { full } else { 0.0 }
+                let weighted =
+                    rule == ChoiceScoring::Weighted && options.iter().any(|o| o.weight.is_some());
+                if weighted {
+                    full * weighted_fraction(options, chosen)
+                } else {
+                    let correct: Vec<usize> = options
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, o)| o.correct)
+                        .map(|(i, _)| i)
+                        .collect();
+                    if *chosen == correct { full } else { 0.0 }
+                }
             }
             (Body::TrueFalse { answer }, Some(Response::TrueFalse { value }))
                 if answer == value =>
@@ -104,17 +155,157 @@ pub fn score(body: &Body, points: u32, response: Option<&Response>) -> Option<f6
     }
 }
 
+/// Moodle's grade of a choice: the sum of the chosen options' weights as a
+/// fraction of the points, between 0 and 1. (A single choice has one
+/// chosen option, never a negative weight.)
+fn weighted_fraction(options: &[Choice], chosen: &[usize]) -> f64 {
+    let sum: f64 = chosen
+        .iter()
+        .filter_map(|i| options.get(*i))
+        .map(|o| {
+            o.weight
+                .unwrap_or(if o.correct {
+                    Weight::FULL
+                } else {
+                    Weight::NONE
+                })
+                .fraction()
+        })
+        .sum();
+    sum.clamp(0.0, 1.0)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::banks::{Choice, Criterion};
+    use crate::domain::banks::{Choice, Criterion, Weight};
+
+    /// The rule every existing track keeps.
+    fn score(body: &Body, points: u32, response: Option<&Response>) -> Option<f64> {
+        super::score(body, points, response, ChoiceScoring::AllOrNothing)
+    }
+
+    fn weighted(body: &Body, points: u32, chosen: &[usize]) -> Option<f64> {
+        super::score(
+            body,
+            points,
+            Some(&Response::Choices {
+                options: chosen.to_vec(),
+            }),
+            ChoiceScoring::Weighted,
+        )
+    }
+
+    /// Options as the bank rules make them: correct is the 100% option of
+    /// a single choice, any positive weight in a multiple choice.
+    fn weighted_options(weights: &[f64], single: bool) -> Vec<Choice> {
+        weights
+            .iter()
+            .enumerate()
+            .map(|(i, w)| Choice {
+                text: format!("o{i}"),
+                correct: if single { *w == 100.0 } else { *w > 0.0 },
+                weight: Weight::from_percent(*w),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn moodle_multiple_answers_with_negative_weights() {
+        // The GIFT documentation's "multiple answers" construct: two right
+        // answers at 50% each, two wrong ones at -100%.
+        let body = Body::Multiple {
+            options: weighted_options(&[-100.0, 50.0, 50.0, -100.0], false),
+        };
+        assert_eq!(weighted(&body, 2, &[1, 2]), Some(2.0), "both right");
+        assert_eq!(weighted(&body, 2, &[1]), Some(1.0), "one right: half");
+        assert_eq!(
+            weighted(&body, 2, &[1, 0]),
+            Some(0.0),
+            "50% - 100% floors at 0"
+        );
+        assert_eq!(
+            weighted(&body, 2, &[0, 1, 2, 3]),
+            Some(0.0),
+            "everything: 0"
+        );
+        assert_eq!(weighted(&body, 2, &[]), Some(0.0));
+        // The same question all or nothing: exactly the two right ones.
+        let r = |c: &[usize]| {
+            score(
+                &body,
+                2,
+                Some(&Response::Choices {
+                    options: c.to_vec(),
+                }),
+            )
+        };
+        assert_eq!(r(&[1, 2]), Some(2.0));
+        assert_eq!(r(&[1]), Some(0.0));
+    }
+
+    #[test]
+    fn moodle_weights_never_exceed_the_points() {
+        // Positive weights add up to 100%; thirds as Moodle stores them
+        // (0.3333333 each), so all three earn 0.9999999 of the points, as in
+        // Moodle.
+        let body = Body::Multiple {
+            options: weighted_options(&[33.33333, 33.33333, 33.33333, 0.0], false),
+        };
+        let all = weighted(&body, 3, &[0, 1, 2]).unwrap_or_default();
+        assert!((all - 2.9999997).abs() < 1e-9, "{all}");
+        assert!(weighted(&body, 3, &[0, 1, 2, 3]).unwrap_or_default() <= 3.0);
+    }
+
+    #[test]
+    fn moodle_single_choice_with_partial_credit() {
+        // {=Assess danger signs ~%50%Take temperature ~Give antibiotics}
+        let body = Body::Single {
+            options: weighted_options(&[100.0, 50.0, 0.0], true),
+        };
+        assert_eq!(
+            weighted(&body, 2, &[0]),
+            Some(2.0),
+            "the best answer alone: full"
+        );
+        assert_eq!(
+            weighted(&body, 2, &[1]),
+            Some(1.0),
+            "the partly right one: half"
+        );
+        assert_eq!(weighted(&body, 2, &[2]), Some(0.0));
+        // All or nothing, the committee's other policy: only the best answer.
+        let pick = |i: usize| score(&body, 2, Some(&Response::Choices { options: vec![i] }));
+        assert_eq!(pick(0), Some(2.0));
+        assert_eq!(pick(1), Some(0.0));
+    }
+
+    #[test]
+    fn questions_without_weights_score_the_same_under_both_rules() {
+        let body = Body::Multiple {
+            options: options(&[0, 2], 4),
+        };
+        for chosen in [vec![0, 2], vec![0], vec![0, 1, 2, 3], vec![]] {
+            let response = Response::Choices {
+                options: chosen.clone(),
+            };
+            assert_eq!(
+                super::score(&body, 2, Some(&response), ChoiceScoring::Weighted),
+                score(&body, 2, Some(&response)),
+                "{chosen:?}"
+            );
+        }
+        assert_eq!(
+            ChoiceScoring::parse("weighted"),
+            Some(ChoiceScoring::Weighted)
+        );
+        assert_eq!(ChoiceScoring::default().as_str(), "all_or_nothing");
+        assert_eq!(ChoiceScoring::parse("partial"), None);
+    }
 
     fn options(correct: &[usize], n: usize) -> Vec<Choice> {
         (0..n)
-            .map(|i| Choice {
-                text: format!("o{i}"),
-                correct: correct.contains(&i),
-            })
+            .map(|i| Choice::plain(format!("o{i}"), correct.contains(&i)))
             .collect()
     }
 

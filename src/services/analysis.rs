@@ -12,7 +12,7 @@ use crate::domain::analysis::{self, Paper};
 use crate::domain::banks::{Body, Content};
 use crate::domain::grading::{self, ItemScore};
 use crate::domain::locale::Locale;
-use crate::domain::scoring::Response;
+use crate::domain::scoring::{ChoiceScoring, Response};
 use crate::error::{Error, Result};
 use crate::mail::{self, Message};
 use crate::services::audit::{self, Outcome};
@@ -234,7 +234,12 @@ fn regrade_removed(rows: &[AnalysisRow], question_id: i64) -> Regrade {
 /// latest version (the committee corrected it in its bank). Only a change
 /// of which options are right can be applied this way; a version whose
 /// options differ in number is refused (remove the question instead).
-fn regrade_corrected(conn: &mut DbConn, rows: &[AnalysisRow], question_id: i64) -> Result<Regrade> {
+fn regrade_corrected(
+    conn: &mut DbConn,
+    rows: &[AnalysisRow],
+    question_id: i64,
+    rule: ChoiceScoring,
+) -> Result<Regrade> {
     let latest = store_banks::latest_version(conn, question_id)?.ok_or(Error::NotFound)?;
     let corrected: Content = serde_json::from_str(&latest.content).map_err(Error::internal)?;
     if !corrected.body.kind().is_objective() {
@@ -258,6 +263,7 @@ fn regrade_corrected(conn: &mut DbConn, rows: &[AnalysisRow], question_id: i64) 
             &corrected.body,
             item.points.max(0) as u32,
             response.as_ref(),
+            rule,
         );
         out.insert(item.id, Some(score.unwrap_or(0.0)));
     }
@@ -398,7 +404,10 @@ pub async fn review(
             let regrade = match decision {
                 Decision::Keep => Regrade::new(),
                 Decision::Remove => regrade_removed(&rows, question_id),
-                Decision::Correct => regrade_corrected(conn, &rows, question_id)?,
+                Decision::Correct => {
+                    let rule = ChoiceScoring::parse(&exam.choice_scoring).unwrap_or_default();
+                    regrade_corrected(conn, &rows, question_id, rule)?
+                }
             };
             let changes = changes_of(conn, exam_id, &rows, &regrade)?;
             if dry_run {

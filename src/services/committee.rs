@@ -13,6 +13,7 @@ use crate::domain::credential;
 use crate::domain::grading::AppealRule;
 use crate::domain::pipeline::{ExamStage, Stage};
 use crate::domain::roles::Role;
+use crate::domain::scoring::ChoiceScoring;
 use crate::error::{Error, Result};
 use crate::services::audit::{self, Outcome};
 use crate::services::pipeline::{self, CaseView};
@@ -457,6 +458,11 @@ pub struct TrackPolicy {
     /// the new result) or `no_detriment` (it counts only when higher).
     #[serde(default)]
     pub appeal_rule: AppealRule,
+    /// How exams of the track score choice questions whose options carry
+    /// weights (Moodle's partial credit): `all_or_nothing` (the default)
+    /// or `weighted`. Each exam keeps the rule it was scheduled with.
+    #[serde(default)]
+    pub choice_scoring: ChoiceScoring,
 }
 
 fn default_threshold() -> i64 {
@@ -496,6 +502,7 @@ pub async fn policy(ctx: &Ctx, caller: &Caller, track_key: String) -> Result<Tra
                 inappropriate_threshold: i64::from(t.inappropriate_threshold),
                 flag_min_rated: i64::from(t.flag_min_rated),
                 appeal_rule,
+                choice_scoring: ChoiceScoring::parse(&t.choice_scoring).unwrap_or_default(),
             })
         })
         .await
@@ -557,6 +564,7 @@ pub async fn set_policy(
             committee::FLAG_MIN_RATED,
         )?,
         appeal_rule: p.appeal_rule.as_str().to_owned(),
+        choice_scoring: p.choice_scoring.as_str().to_owned(),
     };
     let caller = caller.clone();
     ctx.db
@@ -564,7 +572,7 @@ pub async fn set_policy(
             let track = store_training::find_track(conn, &track_key)?.ok_or(Error::NotFound)?;
             let mut event = audit::event(&caller, "track_policy", Some(format!("track:{}", track.track_key)), Outcome::Ok);
             event.detail = Some(format!(
-                "before: code={} validity={} credits={} attempts={} wait={} cooloff={} practical={} quorum={} appeal_rule={}; after: {values:?}",
+                "before: code={} validity={} credits={} attempts={} wait={} cooloff={} practical={} quorum={} appeal_rule={} choice_scoring={}; after: {values:?}",
                 track.code,
                 track.validity_months,
                 track.renewal_credit_hours,
@@ -573,7 +581,8 @@ pub async fn set_policy(
                 track.cooloff_days,
                 track.requires_practical,
                 track.quorum,
-                track.appeal_rule
+                track.appeal_rule,
+                track.choice_scoring
             ));
             store_training::set_policy(conn, track.id, &values, store::now())?;
             audit::record(conn, &event)?;
@@ -589,6 +598,7 @@ pub async fn set_policy(
                 inappropriate_threshold: i64::from(values.inappropriate_threshold),
                 flag_min_rated: i64::from(values.flag_min_rated),
                 appeal_rule: p.appeal_rule,
+                choice_scoring: p.choice_scoring,
             })
         })
         .await

@@ -5,7 +5,7 @@
 //! changed lesson gets a new version, an unchanged one keeps its version and
 //! therefore every doctor's progress on it.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
@@ -170,9 +170,24 @@ pub fn check_course(dir: &Path) -> std::result::Result<CourseFolder, Vec<FilePro
     for module in &manifest.modules {
         for key in &module.lessons {
             let path = dir.join(format!("{key}.md"));
-            let text = match std::fs::read_to_string(&path) {
-                Ok(text) => text,
-                Err(_) => {
+            let text = match std::fs::read(&path) {
+                Ok(bytes) => match String::from_utf8(bytes) {
+                    Ok(text) => text,
+                    Err(e) => {
+                        let bytes = e.as_bytes();
+                        let line = 1 + bytes[..e.utf8_error().valid_up_to()]
+                            .iter()
+                            .filter(|b| **b == b'\n')
+                            .count();
+                        bad.push(problem(
+                            &path,
+                            line,
+                            "the lesson is not UTF-8 text: save it as UTF-8",
+                        ));
+                        continue;
+                    }
+                },
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                     bad.push(problem(
                         &manifest_path,
                         module.line,
@@ -181,6 +196,10 @@ pub fn check_course(dir: &Path) -> std::result::Result<CourseFolder, Vec<FilePro
                             module.key
                         ),
                     ));
+                    continue;
+                }
+                Err(e) => {
+                    bad.push(problem(&path, 0, format!("cannot read: {e}")));
                     continue;
                 }
             };
@@ -331,14 +350,64 @@ fn check_quiz(conn: &mut DbConn, quiz: &QuizSpec) -> Result<std::result::Result<
         .into_iter()
         .filter(|v| v.kind != "case")
         .count();
-    if available < quiz.questions as usize {
-        return Ok(Err(format!(
-            "the quiz needs {} questions but the practice banks have {available} on {}",
-            quiz.questions,
-            quiz.topics.join(", ")
-        )));
+    Ok(match courses::quiz_shortfall(quiz, available) {
+        Some(message) => Err(message),
+        None => Ok(()),
+    })
+}
+
+/// Objective practice questions per topic in checked bank files (those not
+/// retired): what module quizzes can draw once the files are loaded.
+pub fn practice_topics(files: &[crate::services::banks::CheckedFile]) -> HashMap<String, usize> {
+    let mut topics = HashMap::new();
+    for file in files
+        .iter()
+        .filter(|f| f.bank.meta.use_for == crate::domain::banks::BankUse::Practice)
+    {
+        for q in file
+            .bank
+            .questions
+            .iter()
+            .filter(|q| !q.retired && q.content.body.kind().is_objective())
+        {
+            *topics.entry(q.topic.clone()).or_default() += 1;
+        }
     }
-    Ok(Ok(()))
+    topics
+}
+
+/// What `course import` would refuse about module quizzes, found without a
+/// database: each quiz whose topics have fewer practice questions in
+/// `practice` (see [`practice_topics`]) than it draws, at its module's line.
+pub fn quiz_problems(checked: &Checked, practice: &HashMap<String, usize>) -> Vec<FileProblems> {
+    let mut bad = Vec::new();
+    for course in &checked.courses {
+        let manifest_path = course.dir.join("course.toml");
+        let problems: Vec<Problem> = course
+            .manifest
+            .modules
+            .iter()
+            .filter_map(|module| {
+                let quiz = module.quiz.as_ref()?;
+                let available = quiz
+                    .topics
+                    .iter()
+                    .map(|t| practice.get(t).copied().unwrap_or(0))
+                    .sum();
+                courses::quiz_shortfall(quiz, available).map(|message| Problem {
+                    line: module.line,
+                    message: format!("module \"{}\": {message}", module.key),
+                })
+            })
+            .collect();
+        if !problems.is_empty() {
+            bad.push(FileProblems {
+                path: manifest_path,
+                problems,
+            });
+        }
+    }
+    bad
 }
 
 fn write_course(
@@ -582,6 +651,12 @@ pub fn check_lesson(input: &LessonInput) -> Result<LessonDoc> {
     if input.markdown.trim().is_empty() {
         return Err(Error::invalid("markdown", "the lesson has no text"));
     }
+    if let Some(p) = courses::check_body(&input.markdown, 1).into_iter().next() {
+        return Err(Error::invalid(
+            "markdown",
+            format!("line {}: {}", p.line, p.message),
+        ));
+    }
     Ok(LessonDoc {
         title: input.title.trim().to_owned(),
         minutes: input.minutes,
@@ -592,8 +667,15 @@ pub fn check_lesson(input: &LessonInput) -> Result<LessonDoc> {
 }
 
 /// The preview of an edited lesson: exactly what the lesson page will show.
+/// A text past the lesson limits is not rendered: the preview says why.
 pub fn preview(course_key: &str, markdown_text: &str) -> String {
-    markdown::render(course_key, markdown_text).html
+    match courses::check_body(markdown_text, 1).into_iter().next() {
+        Some(p) => format!(
+            "<p>{}</p>",
+            ammonia::clean_text(&format!("line {}: {}", p.line, p.message))
+        ),
+        None => markdown::render(course_key, markdown_text).html,
+    }
 }
 
 /// Saves a lesson written in the browser (a new version if its content

@@ -14,7 +14,7 @@ use crate::domain::exams::{self, Accommodation, ReviewPolicy, Schedule};
 use crate::domain::papers::{self, Blueprint, Candidate};
 use crate::domain::pipeline::ExamStage;
 use crate::domain::roles::Role;
-use crate::domain::scoring::{self, Response, ShownAnswer};
+use crate::domain::scoring::{self, ChoiceScoring, Response, ShownAnswer};
 use crate::error::{Error, Result};
 use crate::services::audit::{self, Outcome};
 use crate::services::idempotency::{self, Created, Idempotent, Once};
@@ -23,16 +23,40 @@ use crate::store::exams::{
     self as store_exams, AttemptRow, ExamRow, ItemRow, NewExam, NewItem, NewRegistration,
     RegistrationRow,
 };
-use crate::store::{self, Db, DbConn, banks as store_banks, institutions, people};
+use crate::store::{
+    self, Db, DbConn, banks as store_banks, institutions, people, training as store_training,
+};
 
-/// Parsed question versions by id. Versions are immutable, so entries never
-/// go stale; the cache is bounded by the number of versions in the banks.
+/// Parsed question versions by id, and exams' scoring rules. Versions are
+/// immutable, and an exam keeps the rule it was scheduled with, so entries
+/// never go stale; the cache is bounded by the number of versions in the
+/// banks and of exams.
 #[derive(Default)]
 pub struct VersionCache {
     by_id: std::sync::RwLock<HashMap<i64, std::sync::Arc<Content>>>,
+    rules: std::sync::RwLock<HashMap<i64, ChoiceScoring>>,
 }
 
 impl VersionCache {
+    /// How an exam scores choice questions with weights.
+    pub fn choice_scoring(&self, conn: &mut DbConn, exam_id: i64) -> Result<ChoiceScoring> {
+        if let Some(rule) = self
+            .rules
+            .read()
+            .ok()
+            .and_then(|m| m.get(&exam_id).copied())
+        {
+            return Ok(rule);
+        }
+        let stored = store_exams::choice_scoring(conn, exam_id)?.ok_or(Error::NotFound)?;
+        let rule = ChoiceScoring::parse(&stored)
+            .ok_or_else(|| Error::internal(format!("exam {exam_id}: scoring \"{stored}\"")))?;
+        if let Ok(mut m) = self.rules.write() {
+            m.insert(exam_id, rule);
+        }
+        Ok(rule)
+    }
+
     /// One version's content (see [`VersionCache::contents`]).
     pub fn content(&self, conn: &mut DbConn, version_id: i64) -> Result<std::sync::Arc<Content>> {
         self.contents(conn, &[version_id])?
@@ -208,6 +232,11 @@ async fn schedule_new(
     ctx.db
         .write(move |conn| {
             let candidates = pool(conn, &track)?;
+            // The track's rule at scheduling time stays the exam's rule.
+            let choice_scoring = match store_training::choice_scoring(conn, &track)? {
+                Some(rule) => ChoiceScoring::parse(&rule).unwrap_or_default(),
+                None => ChoiceScoring::default(),
+            };
             if let Err(short) = papers::draw(&input.blueprint, &candidates, 0) {
                 let message = short
                     .iter()
@@ -234,6 +263,7 @@ async fn schedule_new(
                     marking_days,
                     appeal_days,
                     stage: stage.as_str(),
+                    choice_scoring: choice_scoring.as_str(),
                     created_by: caller.person_id(),
                     created_at: store::now(),
                 },
@@ -1091,6 +1121,7 @@ fn finish(
     let answers = store_exams::answers_of(conn, attempt.id)?;
     let ids: Vec<i64> = items.iter().map(|i| i.version_id).collect();
     let versions = cache.contents(conn, &ids)?;
+    let rule = cache.choice_scoring(conn, attempt.exam_id)?;
     let mut score = 0.0;
     let mut total = 0.0;
     let mut scores = Vec::with_capacity(items.len());
@@ -1100,7 +1131,7 @@ fn finish(
             .iter()
             .find(|a| a.attempt_item_id == item.id)
             .and_then(|a| serde_json::from_str::<Response>(&a.response).ok());
-        let earned = scoring::score(&content.body, item.points as u32, response.as_ref());
+        let earned = scoring::score(&content.body, item.points as u32, response.as_ref(), rule);
         if let Some(earned) = earned {
             score += earned;
             total += f64::from(item.points);

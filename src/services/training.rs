@@ -875,10 +875,13 @@ pub async fn submit_quiz(
                     ),
                     None => None,
                 };
+                // Practice quizzes score all or nothing, whatever a track's
+                // exams do: a quiz passes on whole questions.
                 let earned = scoring::score(
                     &content.body,
                     version.points.max(0) as u32,
                     response.as_ref(),
+                    scoring::ChoiceScoring::AllOrNothing,
                 )
                 .unwrap_or(0.0) as i32;
                 score += earned;

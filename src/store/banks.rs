@@ -21,6 +21,8 @@ pub struct BankRow {
     pub created_at: NaiveDateTime,
     pub imported_at: NaiveDateTime,
     pub purpose: String,
+    /// The file's fingerprint when last imported (see `services::banks`).
+    pub content_hash: String,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -67,9 +69,11 @@ pub fn save_bank(
     conn: &mut DbConn,
     meta: &BankMeta,
     source: &str,
+    content_hash: &str,
     now: NaiveDateTime,
 ) -> QueryResult<BankRow> {
     let values = (
+        question_banks::content_hash.eq(content_hash),
         question_banks::title.eq(&meta.title),
         question_banks::track.eq(&meta.track),
         question_banks::language.eq(&meta.language),
@@ -114,6 +118,17 @@ pub fn insert_question(
             questions::created_at.eq(now),
         ))
         .get_result(conn)
+}
+
+/// The fingerprint of every question's latest version in a bank, by
+/// question id.
+pub fn latest_fingerprints(conn: &mut DbConn, bank_id: i64) -> QueryResult<Vec<(i64, String)>> {
+    question_versions::table
+        .inner_join(questions::table)
+        .filter(questions::bank_id.eq(bank_id))
+        .filter(question_versions::version.eq(questions::latest_version))
+        .select((questions::id, question_versions::fingerprint))
+        .load(conn)
 }
 
 pub fn version(

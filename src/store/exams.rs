@@ -40,6 +40,9 @@ pub struct ExamRow {
     pub appeal_days: i32,
     /// The pipeline stage the exam serves: written | case | renewal.
     pub stage: String,
+    /// How choice questions with weights score (`ChoiceScoring`), taken
+    /// from the track when the exam was scheduled.
+    pub choice_scoring: String,
 }
 
 #[derive(Insertable)]
@@ -60,6 +63,7 @@ pub struct NewExam<'a> {
     pub marking_days: i32,
     pub appeal_days: i32,
     pub stage: &'a str,
+    pub choice_scoring: &'a str,
     pub created_by: Option<i64>,
     pub created_at: NaiveDateTime,
 }
@@ -131,6 +135,15 @@ pub fn insert_exam(conn: &mut DbConn, exam: &NewExam<'_>) -> QueryResult<ExamRow
 
 pub fn find_exam(conn: &mut DbConn, id: i64) -> QueryResult<Option<ExamRow>> {
     exams::table.find(id).first(conn).optional()
+}
+
+/// How an exam scores choice questions with weights, as stored.
+pub fn choice_scoring(conn: &mut DbConn, exam_id: i64) -> QueryResult<Option<String>> {
+    exams::table
+        .find(exam_id)
+        .select(exams::choice_scoring)
+        .first(conn)
+        .optional()
 }
 
 pub fn list_exams(conn: &mut DbConn) -> QueryResult<Vec<ExamRow>> {

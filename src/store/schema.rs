@@ -138,6 +138,7 @@ diesel::table! {
         created_at -> Timestamp,
         imported_at -> Timestamp,
         purpose -> Text,
+        content_hash -> Text,
     }
 }
 
@@ -191,6 +192,7 @@ diesel::table! {
         marking_days -> Integer,
         appeal_days -> Integer,
         stage -> Text,
+        choice_scoring -> Text,
     }
 }
 
@@ -289,6 +291,7 @@ diesel::table! {
         inappropriate_threshold -> Integer,
         flag_min_rated -> Integer,
         appeal_rule -> Text,
+        choice_scoring -> Text,
     }
 }
 

@@ -44,6 +44,8 @@ pub struct TrackRow {
     pub flag_min_rated: i32,
     /// What an appeal's re-mark does: `remark_stands` or `no_detriment`.
     pub appeal_rule: String,
+    /// How the track's exams score choice questions with weights.
+    pub choice_scoring: String,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -211,6 +213,16 @@ pub fn find_track(conn: &mut DbConn, key: &str) -> QueryResult<Option<TrackRow>>
         .optional()
 }
 
+/// How a track's exams score choice questions with weights; `None` when
+/// no track of that key is loaded.
+pub fn choice_scoring(conn: &mut DbConn, key: &str) -> QueryResult<Option<String>> {
+    tracks::table
+        .filter(tracks::track_key.eq(key))
+        .select(tracks::choice_scoring)
+        .first(conn)
+        .optional()
+}
+
 pub fn find_track_by_id(conn: &mut DbConn, id: i64) -> QueryResult<Option<TrackRow>> {
     tracks::table
         .find(id)
@@ -269,6 +281,7 @@ pub struct PolicyValues {
     pub inappropriate_threshold: i32,
     pub flag_min_rated: i32,
     pub appeal_rule: String,
+    pub choice_scoring: String,
 }
 
 pub fn set_policy(
@@ -290,6 +303,7 @@ pub fn set_policy(
             tracks::inappropriate_threshold.eq(p.inappropriate_threshold),
             tracks::flag_min_rated.eq(p.flag_min_rated),
             tracks::appeal_rule.eq(&p.appeal_rule),
+            tracks::choice_scoring.eq(&p.choice_scoring),
             tracks::updated_at.eq(now),
         ))
         .execute(conn)

@@ -7,6 +7,11 @@ use std::process::{Command, Stdio};
 use gatekeeper::services::banks;
 use gatekeeper::store::banks as stored;
 
+use reqwest::Method;
+use serde_json::json;
+
+use crate::exams::{doctor, register, scheduled};
+use crate::grading::person;
 use crate::helpers::TestApp;
 use crate::on_both_databases;
 
@@ -15,6 +20,8 @@ on_both_databases!(
     changed_questions_get_new_versions_and_removed_ones_retire,
     an_import_with_any_bad_file_writes_nothing,
     the_server_loads_question_banks_at_start,
+    a_moodle_export_keeps_its_answer_keys_and_scores,
+    unchanged_bank_files_are_not_read_again,
 );
 
 const BANK: &str = r#"[bank]
@@ -96,7 +103,7 @@ async fn bank_check_reports_every_problem_with_its_line(app: TestApp) {
     assert!(!ok);
     let name = file.display().to_string();
     assert!(
-        err.contains(&format!("{name}:14: an option is empty")),
+        err.contains(&format!("{name}:16: an option is empty")),
         "{err}"
     );
     assert!(
@@ -120,6 +127,21 @@ async fn bank_check_reports_every_problem_with_its_line(app: TestApp) {
         err.contains(&format!(
             "{}:5: essay questions are not supported",
             gift.display()
+        )),
+        "{err}"
+    );
+    // And a Moodle XML export's, naming the type it cannot deliver.
+    let xml = write(
+        &dir,
+        "moodle.xml",
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<quiz>\n<!-- //! track: paediatrics -->\n<question type=\"truefalse\"><questiontext><text>Good?</text></questiontext><answer fraction=\"100\"><text>true</text></answer><answer fraction=\"0\"><text>false</text></answer></question>\n<question type=\"shortanswer\"><name><text>s</text></name></question>\n</quiz>\n",
+    );
+    let (ok, _, err) = cli(&app, &["bank", "check", xml.to_str().unwrap()]);
+    assert!(!ok);
+    assert!(
+        err.contains(&format!(
+            "{}:5: short-answer questions are not supported",
+            xml.display()
         )),
         "{err}"
     );
@@ -259,4 +281,269 @@ async fn the_server_loads_question_banks_at_start(probe: TestApp) {
         message.contains("x.toml:11: difficulty must be 1 to 5, not 7"),
         "{message}"
     );
+}
+
+/// A Moodle GIFT export as Moodle's exporter writes it (a `.txt` file, a
+/// byte-order mark from a Windows editor, `// question:` comments,
+/// categories, titles, `[html]` text), written for this test, with the one
+/// line Gatekeeper adds (`//! track:`). Each construct and its outcome:
+const MOODLE_EXPORT: &str = "\u{feff}//! track: paediatrics
+//! id: moodle-fever
+
+// question: 0  name: Switch category to $course$/儿科/发热
+$CATEGORY: $course$/儿科/发热
+
+// A description (no answers): left out, and said so.
+::说明::[html]<p>The questions below are about fever.</p>
+
+// Single choice with partial credit: the best answer 100%, a partly right
+// one 50%.
+// question: 11  name: 发热 1
+::发热 1::[html]<p>A feverish child arrives. What comes <b>first</b>?</p>{
+\t=Assess danger signs#Right.
+\t~%50%Take the temperature#Partly.
+\t~Give antibiotics#No.
+\t####[html]<p>IMCI: danger signs first.</p>
+}
+
+// Multiple answers: two right at 50% each, a wrong one at -100%.
+// question: 12  name: 发热 2
+::发热 2::Which are signs of severe dehydration?{
+\t~%50%Lethargic
+\t~%50%Sunken eyes
+\t~%-100%Drinks eagerly
+\t~Cries
+}
+
+// True/false with wrong and right feedback, as Moodle exports it.
+// question: 13  name: 发热 3
+::发热 3::Fever under 3 months needs same-day assessment.{TRUE#Look again.#Yes.}
+";
+
+async fn a_moodle_export_keeps_its_answer_keys_and_scores(app: TestApp) {
+    let dir = app.data_dir.join("moodle");
+    let file = write(&dir, "fever-export.txt", MOODLE_EXPORT);
+    // A note in the same folder is not taken for a bank.
+    write(&dir, "notes.txt", "Exported from Moodle on 3 December.\n");
+    let (ok, out, err) = cli(&app, &["bank", "check", dir.to_str().unwrap()]);
+    assert!(ok, "{err}");
+    assert!(
+        out.contains("bank \"moodle-fever\" with 3 questions (track paediatrics, exam)"),
+        "{out}"
+    );
+    assert!(
+        out.contains("by kind: 1 multiple, 1 single, 1 true_false"),
+        "{out}"
+    );
+    assert!(out.contains("topic 发热: difficulty 3 × 3"), "{out}");
+    assert!(out.contains("partial credit (weighted options"), "{out}");
+    assert!(out.contains("发热-1, 发热-2"), "{out}");
+    assert!(
+        out.contains("descriptions left out (text without answers): 1 (line 8)"),
+        "{out}"
+    );
+    assert!(out.contains("per-answer feedback was left out: 2"), "{out}");
+    assert!(!out.contains("notes.txt"), "{out}");
+
+    let (ok, out, err) = cli(&app, &["bank", "import", file.to_str().unwrap()]);
+    assert!(ok, "{err}");
+    assert!(out.contains("moodle-fever: 3 added"), "{out}");
+    let keys: Vec<String> = app
+        .ctx
+        .db
+        .read_blocking(|conn| {
+            let bank = stored::find_bank(conn, "moodle-fever")?.unwrap();
+            Ok(stored::questions_of(conn, bank.id)?)
+        })
+        .unwrap()
+        .into_iter()
+        .map(|q| q.question_key)
+        .collect();
+    assert_eq!(keys, vec!["发热-1", "发热-2", "发热-3"]);
+    let single = drawable(&app)
+        .into_iter()
+        .find(|v| v.kind == "single")
+        .unwrap();
+    assert!(
+        single
+            .content
+            .contains("A feverish child arrives. What comes first?"),
+        "HTML became text: {}",
+        single.content
+    );
+    assert!(!single.content.contains("<p>"));
+
+    // The same answers under both of the committee's rules: an exam
+    // scheduled now scores all or nothing (every track's default); after
+    // the committee chooses Moodle's weights, a new exam scores partial
+    // credit, and the first exam keeps its rule.
+    let (admin, doctor_id, token) = {
+        let admin = app.admin_token().await;
+        let (_, inst) = app
+            .api(Method::POST, "/api/v1/institutions", &admin, Some(json!({"name": "Longxi CHC", "level": "community", "region": "Yubei", "alliance_member": true})))
+            .await;
+        let (id, token) = doctor(&app, &admin, inst["id"].as_i64().unwrap(), "li").await;
+        (admin, id, token)
+    };
+    let exam_body = || {
+        let now = chrono::Utc::now();
+        json!({
+            "track": "paediatrics",
+            "title": "Fever (Moodle bank)",
+            "opens_at": (now - chrono::Duration::minutes(1)).to_rfc3339(),
+            "closes_at": (now + chrono::Duration::minutes(120)).to_rfc3339(),
+            "duration_minutes": 60,
+            "pass_mark": 60,
+            "attempts_allowed": 1,
+            "waiting_days": 0,
+            "review_policy": "full",
+            "blueprint": {"sections": [
+                {"title": "Fever", "topics": ["发热"], "kinds": ["single", "multiple", "true_false"], "mix": {"3": 3}, "points": 2}
+            ]},
+        })
+    };
+    register_track(&app, doctor_id);
+    let all_or_nothing = scheduled(&app, &admin, exam_body()).await;
+    let (_, member) = person(
+        &app,
+        &admin,
+        "zhou@chh.example",
+        "zhou",
+        json!(["committee"]),
+        None,
+    )
+    .await;
+    let (status, mut policy) = app
+        .api(
+            Method::GET,
+            "/api/v1/tracks/paediatrics/policy",
+            &member,
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{policy}");
+    assert_eq!(policy["choice_scoring"], "all_or_nothing");
+    policy["choice_scoring"] = json!("partial");
+    let (status, err) = app
+        .api(
+            Method::PUT,
+            "/api/v1/tracks/paediatrics/policy",
+            &member,
+            Some(policy.clone()),
+        )
+        .await;
+    assert_eq!(
+        (status, err["error"]["field"].as_str()),
+        (422, Some("choice_scoring")),
+        "an unknown rule is refused: {err}"
+    );
+    policy["choice_scoring"] = json!("weighted");
+    let (status, body) = app
+        .api(
+            Method::PUT,
+            "/api/v1/tracks/paediatrics/policy",
+            &member,
+            Some(policy),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let weighted = scheduled(&app, &admin, exam_body()).await;
+
+    // The candidate picks the partly right option, one of the two right
+    // signs, and the right true/false answer, in both exams.
+    let mut scores = Vec::new();
+    for exam in [all_or_nothing, weighted] {
+        register(&app, &admin, exam, doctor_id).await;
+        let (status, attempt) = app
+            .api(
+                Method::POST,
+                &format!("/api/v1/exams/{exam}/attempts"),
+                &token,
+                None,
+            )
+            .await;
+        assert_eq!(status, 200, "{attempt}");
+        let id = attempt["id"].as_i64().unwrap();
+        for item in attempt["items"].as_array().unwrap() {
+            let options: Vec<&str> = item["options"]
+                .as_array()
+                .map(|o| o.iter().filter_map(|t| t.as_str()).collect())
+                .unwrap_or_default();
+            let at = |text: &str| options.iter().position(|o| *o == text).unwrap();
+            let answer = match item["kind"].as_str().unwrap() {
+                "single" => json!([at("Take the temperature")]),
+                "multiple" => json!([at("Lethargic")]),
+                _ => json!(true),
+            };
+            let position = item["position"].as_i64().unwrap();
+            let (status, ack) = app
+                .api(
+                    Method::PUT,
+                    &format!("/api/v1/attempts/{id}/answers/{position}"),
+                    &token,
+                    Some(json!({"answer": answer, "seq": 1})),
+                )
+                .await;
+            assert_eq!(status, 200, "{ack}");
+        }
+        let (status, done) = app
+            .api(
+                Method::POST,
+                &format!("/api/v1/attempts/{id}/submit"),
+                &token,
+                None,
+            )
+            .await;
+        assert_eq!(status, 200, "{done}");
+        let attempt = app
+            .ctx
+            .db
+            .read_blocking(move |conn| Ok(gatekeeper::store::exams::find_attempt(conn, id)?))
+            .unwrap()
+            .unwrap();
+        scores.push((attempt.objective_score, attempt.objective_total));
+    }
+    // All or nothing: only the true/false question's 2 points. Weighted, as
+    // Moodle: half of 2 for the 50% option, half of 2 for one of two right
+    // signs, and 2.
+    assert_eq!(scores, vec![(Some(2.0), Some(6.0)), (Some(4.0), Some(6.0))]);
+}
+
+/// The track row the pipeline needs for registrations.
+fn register_track(app: &TestApp, doctor: i64) {
+    app.at_stage(doctor, "paediatrics", "written_exam");
+}
+
+async fn unchanged_bank_files_are_not_read_again(app: TestApp) {
+    let dir = app.data_dir.join("start");
+    let file = write(&dir, "demo.toml", BANK);
+    let first = banks::import_path(&app.ctx.db, &dir).unwrap();
+    assert_eq!(first[0].added, 2);
+    assert!(!first[0].file_unchanged);
+    // The next start: the same bytes, not read (nor parsed) again.
+    let again = banks::import_path(&app.ctx.db, &dir).unwrap();
+    assert!(again[0].file_unchanged, "{again:?}");
+    assert_eq!(
+        again[0].to_string(),
+        "demo: file unchanged since the last import"
+    );
+    // Changed on disk: read, and the change imported.
+    write(
+        &dir,
+        "demo.toml",
+        &BANK.replace("Runny nose", "A runny nose"),
+    );
+    let changed = banks::import_path(&app.ctx.db, &dir).unwrap();
+    assert!(!changed[0].file_unchanged);
+    assert_eq!(changed[0].new_versions, 1);
+    // A file whose bank id clashes with an unchanged one is still refused.
+    write(&dir, "other.toml", BANK);
+    let err = banks::import_path(&app.ctx.db, &dir)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("bank id \"demo\" is used by another file"),
+        "{err}"
+    );
+    let _ = file;
 }

@@ -28,6 +28,7 @@ on_both_databases!(
     one_doctor_cannot_see_anothers_training,
     the_training_record_exports_as_csv,
     workshop_reminders_go_out_the_day_before,
+    course_check_reports_what_course_import_would_refuse,
 );
 
 const DOCTOR_PASSWORD: &str = "doctor test phrase";
@@ -1015,4 +1016,81 @@ async fn workshop_reminders_go_out_the_day_before(app: TestApp) {
     assert_eq!(reminders(&app), 1, "only once");
     let mail = &app.mail_to("li@longxi.example")[0];
     assert!(mail.body_text.contains("Longxi CHC, room 2"));
+}
+
+/// `course check` with a question bank folder: its errors on stderr.
+fn course_check(app: &TestApp, root: &Path, banks: &Path) -> (bool, String, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_gatekeeper"))
+        .args(["course", "check", root.to_str().unwrap()])
+        .env("GATEKEEPER_DATA_DIR", &app.data_dir)
+        .env("GATEKEEPER_QUESTION_BANKS", banks)
+        .output()
+        .unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+async fn course_check_reports_what_course_import_would_refuse(app: TestApp) {
+    let root = app.data_dir.join("check");
+    let dir = write_course(&root);
+    std::fs::write(dir.join("images/thermometer.png"), PNG).unwrap();
+    let banks_dir = app.data_dir.join("banks");
+    std::fs::create_dir_all(&banks_dir).unwrap();
+    // A lesson saved in GBK by a Windows editor: reported as not UTF-8, at
+    // the line of the first bad byte, not as missing.
+    let mut gbk = b"+++\ntitle = \"Antipyretics\"\nminutes = 5\n+++\n\n".to_vec();
+    gbk.extend_from_slice(&[0xb7, 0xa2, 0xc8, 0xc8, b'\n']);
+    std::fs::write(dir.join("antipyretics.md"), gbk).unwrap();
+    // Quotes nested nine deep (rendering would be quadratic), at line 8.
+    std::fs::write(
+        dir.join("red-flags.md"),
+        lesson_file(
+            "Red flags",
+            &format!("Fine.\n\n{}Too deep.", "> ".repeat(9)),
+        ),
+    )
+    .unwrap();
+    let (ok, _, err) = course_check(&app, &root, &banks_dir);
+    assert!(!ok);
+    assert!(
+        err.contains("antipyretics.md:6: the lesson is not UTF-8 text"),
+        "{err}"
+    );
+    assert!(!err.contains("missing"), "{err}");
+    assert!(
+        err.contains("red-flags.md:8: quotes nested 9 deep"),
+        "{err}"
+    );
+
+    // Fixed lessons: the quiz is checked against the practice banks of the
+    // bank folder, as the import would check it.
+    write_course(&root);
+    std::fs::write(dir.join("images/thermometer.png"), PNG).unwrap();
+    let (ok, _, err) = course_check(&app, &root, &banks_dir);
+    assert!(!ok);
+    assert!(
+        err.contains(
+            "course.toml:8: module \"assessment\": the quiz needs 4 questions but the practice banks have 0 on fever"
+        ),
+        "{err}"
+    );
+    let mut bank = String::from(
+        "[bank]\nid = \"practice-test\"\ntitle = \"Practice\"\ntrack = \"paediatrics\"\nversion = 1\nuse = \"practice\"\n",
+    );
+    for i in 0..4 {
+        bank.push_str(&format!(
+            "\n[[questions]]\nid = \"p-{i}\"\nkind = \"true_false\"\ntopic = \"fever\"\ndifficulty = 2\npoints = 1\nstem = \"Practice statement {i}\"\nanswer = true\nexplanation = \"e\"\nreference = \"r\"\n"
+        ));
+    }
+    std::fs::write(banks_dir.join("practice.toml"), bank).unwrap();
+    let (ok, out, err) = course_check(&app, &root, &banks_dir);
+    assert!(ok, "{err}");
+    assert!(
+        out.contains("ok, course \"fever-course\" with 3 lessons"),
+        "{out}"
+    );
+    assert_eq!(app.count("courses"), 0, "checking writes nothing");
 }

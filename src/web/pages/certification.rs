@@ -14,6 +14,7 @@ use crate::domain::committee::Vote;
 use crate::domain::credential::Status;
 use crate::domain::grading::AppealRule;
 use crate::domain::pipeline::{FunnelRow, Kind, Stage};
+use crate::domain::scoring::ChoiceScoring;
 use crate::error::Error;
 use crate::i18n::Tr;
 use crate::services::committee::{self, Dossier, QueueLine, TrackPolicy};
@@ -354,6 +355,7 @@ pub struct PolicyForm {
     flag_min_rated: String,
     #[serde(default)]
     appeal_rule: String,
+    choice_scoring: String,
 }
 
 impl PolicyForm {
@@ -379,6 +381,12 @@ impl PolicyForm {
             appeal_rule: AppealRule::parse(&self.appeal_rule).ok_or_else(|| {
                 Error::invalid("appeal_rule", "choose remark_stands or no_detriment")
             })?,
+            choice_scoring: match self.choice_scoring.trim() {
+                "" => ChoiceScoring::default(),
+                rule => ChoiceScoring::parse(rule).ok_or_else(|| {
+                    Error::invalid("choice_scoring", "must be all_or_nothing or weighted")
+                })?,
+            },
         })
     }
 }
