@@ -105,7 +105,7 @@ const MATRIX: &[Row] = &[
     row("POST",   "/api/v1/exams/{exam}/predraw",                             [401, 403, 403, 403, 403, 403, 403, 200, 403], None),
     row("POST",   "/api/v1/exams/{exam}/attempts",                            [401, 409, 200, 409, 409, 409, 409, 409, 403], None),
     row("GET",    "/api/v1/attempts/{attempt}",                               [401, 200, 403, 403, 403, 403, 200, 403, 403], None),
-    row("PUT",    "/api/v1/attempts/{attempt}/answers/{position}",            [401, 422, 403, 403, 403, 403, 422, 403, 403], Some(r#"{"answer": true, "seq": 99}"#)),
+    row("PUT",    "/api/v1/attempts/{attempt}/answers/{position}",            [401, 422, 403, 403, 403, 403, 422, 403, 403], Some(r#"{"answer": "free text", "seq": 99}"#)),
     row("POST",   "/api/v1/attempts/{attempt}/submit",                        [401, 200, 403, 403, 403, 403, 200, 403, 403], None),
     row("GET",    "/api/v1/tracks",                                           [401, 200, 200, 403, 403, 403, 200, 200, 403], None),
     row("POST",   "/api/v1/tracks/{track}/enrolments",                        [401, 204, 204, 403, 403, 403, 204, 422, 403], Some(r#"{"person_id": null}"#)),

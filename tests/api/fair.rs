@@ -408,6 +408,7 @@ async fn under_no_detriment_a_lower_re_mark_keeps_the_mark_and_a_higher_one_move
         "quorum",
         "inappropriate_threshold",
         "flag_min_rated",
+        "choice_scoring",
     ]
     .iter()
     .map(|k| ((*k).to_owned(), text(&policy[*k])))
