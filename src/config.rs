@@ -95,6 +95,8 @@ pub struct Settings {
     pub question_banks: Option<PathBuf>,
     /// Courses and tracks imported at start (None: skip).
     pub courses: Option<PathBuf>,
+    /// Serving the demo alliance (`gatekeeper demo`): every page says so.
+    pub demo: bool,
     pub tuning: Tuning,
 }
 
@@ -236,6 +238,7 @@ impl Settings {
                 Some(dir) => Some(PathBuf::from(dir)),
                 None => Some(PathBuf::from("courses")),
             },
+            demo: false,
             tuning: Tuning::default(),
         })
     }

@@ -2,7 +2,9 @@
 //! See README.md and docs/ for the map; layers depend downwards:
 //! web -> services -> domain and store.
 
+pub mod clock;
 pub mod config;
+pub mod demo;
 pub mod domain;
 pub mod error;
 pub mod i18n;

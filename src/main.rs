@@ -1,5 +1,5 @@
-//! The command line: `serve`, `migrate`, `admin create`, banks, courses,
-//! the audit record and decision records.
+//! The command line: `serve`, `demo`, `migrate`, `admin create`, banks,
+//! courses, the audit record and decision records.
 
 use std::io::{BufRead, IsTerminal};
 use std::process::ExitCode;
@@ -48,6 +48,23 @@ struct Cli {
 enum Command {
     /// Start the web server (creates and migrates the database first).
     Serve,
+    /// Build (or reuse) a demo alliance in ./demo-data and serve it, printing
+    /// one sign-in per role. Never touches a database with other data.
+    Demo {
+        /// The seed the alliance is built from.
+        #[arg(long, default_value_t = 2026)]
+        seed: u64,
+        /// Doctors in the current cohort (the programme's 458); everything
+        /// else scales with it.
+        #[arg(long, default_value_t = gatekeeper::demo::FULL_COHORT)]
+        cohort: usize,
+        /// Delete the demo data and build it again.
+        #[arg(long)]
+        fresh: bool,
+        /// Build (if needed) and exit without serving.
+        #[arg(long)]
+        build_only: bool,
+    },
     /// Apply pending database migrations and exit.
     Migrate,
     /// Manage administrators.
@@ -154,6 +171,17 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let outcome = match cli.command {
         Command::Serve => serve(&cli.common),
+        Command::Demo {
+            seed,
+            cohort,
+            fresh,
+            build_only,
+        } => demo(
+            &cli.common,
+            gatekeeper::demo::Options { seed, cohort },
+            fresh,
+            build_only,
+        ),
         Command::Migrate => migrate(&cli.common),
         Command::Admin {
             command: AdminCommand::Create { email, name },
@@ -280,6 +308,110 @@ fn serve(common: &CommonArgs) -> Result<(), String> {
         }
         app.run_until_stopped().await.map_err(|e| e.to_string())
     })
+}
+
+/// `demo`: the demo alliance in its own data directory (./demo-data unless
+/// one is given), built once and reused while its seed and size are the
+/// same, then served like `serve` with a banner on every page.
+fn demo(
+    common: &CommonArgs,
+    options: gatekeeper::demo::Options,
+    fresh: bool,
+    build_only: bool,
+) -> Result<(), String> {
+    use gatekeeper::demo::{self, DatabaseState};
+    let mut common = common.clone();
+    if common.data_dir.is_none() {
+        common.data_dir = Some(std::path::PathBuf::from("demo-data"));
+    }
+    let mut settings = Settings::resolve(&common).map_err(|e| e.to_string())?;
+    settings.demo = true;
+    let marker = demo::done_marker(&settings.data_dir);
+    let wanted = format!("seed {} cohort {}", options.seed, options.cohort);
+    actix_web::rt::System::new().block_on(async move {
+        let db = Db::connect(&settings.database_url).map_err(|e| e.to_string())?;
+        db.migrate().map_err(|e| e.to_string())?;
+        let state = demo::check_database(&db).map_err(|e| e.to_string())?;
+        let built = std::fs::read_to_string(&marker).ok();
+        let reuse =
+            state == DatabaseState::Demo && !fresh && built.as_deref() == Some(wanted.as_str());
+        if !reuse {
+            if state == DatabaseState::Demo {
+                demo::clear(&db).map_err(|e| e.to_string())?;
+            }
+            let _ = std::fs::remove_file(&marker);
+            println!("Building the demo alliance ({wanted}) …");
+            let ctx = gatekeeper::services::Ctx::new(db.clone(), settings.clone())
+                .map_err(|e| e.to_string())?;
+            let report = demo::build(&ctx, options)
+                .await
+                .map_err(|e| e.to_string())?;
+            std::fs::write(&marker, &wanted).map_err(|e| format!("{}: {e}", marker.display()))?;
+            print_report(&report);
+        } else {
+            println!(
+                "Reusing the demo alliance in {} ({wanted}).",
+                settings.data_dir.display()
+            );
+        }
+        print_sign_ins(&db);
+        if build_only {
+            return Ok(());
+        }
+        let public_url = settings.public_url.clone();
+        let app = Application::build(settings)
+            .await
+            .map_err(|e| e.to_string())?;
+        println!(
+            "Demo alliance at {public_url} (port {}). Stop with Ctrl-C.",
+            app.port()
+        );
+        app.run_until_stopped().await.map_err(|e| e.to_string())
+    })
+}
+
+fn print_report(report: &gatekeeper::demo::Report) {
+    let f = &report.figures;
+    println!(
+        "Built in {:.1} s: {} events, {} lesson and quiz completions.",
+        report.elapsed.as_secs_f64(),
+        report.events,
+        report.completions
+    );
+    println!(
+        "  {} districts, {} maternal and child health hospitals, {} community institutions ({} in the alliance), 1 tertiary children's hospital",
+        f.districts, f.mch_hospitals, f.community_institutions, f.alliance_members
+    );
+    println!(
+        "  {} doctors in the current cohort, {} certified from it; {} alliance doctors in all ({} renewed, {} suspended, {} revoked)",
+        f.cohort,
+        f.cohort_certified,
+        f.alliance_doctors(),
+        f.renewed,
+        f.suspended,
+        f.revoked
+    );
+    println!(
+        "  {} community first visits, {} referrals up, {} referred back down",
+        f.first_visits, f.referrals, f.referred_back
+    );
+    println!("  where the time went:");
+    for (phase, n, d) in &report.phases {
+        println!("    {phase:<30} {n:>7} {:>8.1} s", d.as_secs_f64());
+    }
+}
+
+/// One sign-in per role (the password is the same for all: demo data).
+fn print_sign_ins(db: &Db) {
+    println!("Sign in (password {}):", gatekeeper::demo::DEMO_PASSWORD);
+    match gatekeeper::demo::sign_ins(db) {
+        Ok(list) => {
+            for s in list {
+                println!("  {:<20} {:<40} {}", s.role, s.email, s.name);
+            }
+        }
+        Err(e) => println!("  (cannot list the sign-ins: {e})"),
+    }
 }
 
 fn migrate(common: &CommonArgs) -> Result<(), String> {

@@ -695,7 +695,7 @@ fn view(conn: &mut DbConn, c: CredentialRow, public_url: &str) -> Result<Credent
     let stored = status_of(&c)?;
     Ok(CredentialView {
         verify_url: Urls::new(public_url).verify(&c.number),
-        status: credential::effective(stored, utc(c.valid_until), Utc::now()),
+        status: credential::effective(stored, utc(c.valid_until), crate::clock::now()),
         number: c.number,
         holder_id: c.person_id,
         holder_name: person.name,
@@ -852,7 +852,7 @@ pub async fn status_list(ctx: &Ctx, purpose: Purpose) -> Result<String> {
                 ISSUER_NAME,
                 purpose.as_str(),
                 &bits.encode(),
-                Utc::now(),
+                crate::clock::now(),
                 STATUS_LIST_TTL_MS,
             );
             Ok(signer.sign(&signing::jwt_claims(&vc)))

@@ -17,6 +17,7 @@ pub mod exams;
 pub mod grading;
 pub mod idempotency;
 pub mod institutions;
+pub mod overview;
 pub mod people;
 pub mod pipeline;
 pub mod referrals;

@@ -284,7 +284,7 @@ async fn open_new(
     once: Option<Once<ReferralView>>,
 ) -> Result<ReferralView> {
     let me = caller.person_id().ok_or(Error::Forbidden)?;
-    let today = Utc::now()
+    let today = crate::clock::now()
         .with_timezone(&ctx.settings.time_zone)
         .date_naive();
     let patient = referral::patient(
@@ -644,7 +644,7 @@ pub async fn desk_step(
 ) -> Result<ReferralView> {
     require(ctx, caller, Permission::Desk).await?;
     let me = caller.person_id().ok_or(Error::Forbidden)?;
-    let today = Utc::now()
+    let today = crate::clock::now()
         .with_timezone(&ctx.settings.time_zone)
         .date_naive();
     let public_url = ctx.settings.public_url.clone();
@@ -950,7 +950,7 @@ pub async fn record_visits(
     require(ctx, caller, Permission::Refer).await?;
     let me = caller.person_id().ok_or(Error::Forbidden)?;
     let day = dates::parse_day("date", &day)?;
-    let today = Utc::now()
+    let today = crate::clock::now()
         .with_timezone(&ctx.settings.time_zone)
         .date_naive();
     if day > today {
@@ -1041,7 +1041,7 @@ pub struct Month {
 /// referred, referrals back down, and reserved-slot use.
 pub async fn dashboard(ctx: &Ctx, caller: &Caller) -> Result<Vec<Month>> {
     require(ctx, caller, Permission::ReadReferrals).await?;
-    let today = Utc::now()
+    let today = crate::clock::now()
         .with_timezone(&ctx.settings.time_zone)
         .date_naive();
     ctx.db

@@ -604,3 +604,32 @@ pub fn set_holder_ref(conn: &mut DbConn, person_id: i64, holder_ref: &str) -> Qu
         .set(people::holder_ref.eq(holder_ref))
         .execute(conn)
 }
+
+/// Every credential's stored status and end of validity (the dashboard
+/// derives the effective status).
+pub fn statuses(conn: &mut DbConn) -> QueryResult<Vec<(String, NaiveDateTime)>> {
+    credentials::table
+        .select((credentials::status, credentials::valid_until))
+        .load(conn)
+}
+
+/// People who were ever certified (hold a credential in any status).
+pub fn certified_people(conn: &mut DbConn) -> QueryResult<i64> {
+    credentials::table
+        .select(diesel::dsl::count(credentials::person_id).aggregate_distinct())
+        .first(conn)
+}
+
+/// People with a case of `kind` opened since `since`, and ever.
+pub fn applicants(conn: &mut DbConn, kind: &str, since: NaiveDateTime) -> QueryResult<(i64, i64)> {
+    let recent = cases::table
+        .filter(cases::kind.eq(kind))
+        .filter(cases::opened_at.ge(since))
+        .select(diesel::dsl::count(cases::person_id).aggregate_distinct())
+        .first(conn)?;
+    let ever = cases::table
+        .filter(cases::kind.eq(kind))
+        .select(diesel::dsl::count(cases::person_id).aggregate_distinct())
+        .first(conn)?;
+    Ok((recent, ever))
+}

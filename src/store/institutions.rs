@@ -83,3 +83,15 @@ pub fn list(conn: &mut DbConn) -> QueryResult<Vec<InstitutionRow>> {
         .order((institutions::name.asc(), institutions::id.asc()))
         .load(conn)
 }
+
+/// Institutions counted by level and alliance membership.
+pub fn counts(conn: &mut DbConn) -> QueryResult<Vec<(String, bool, i64)>> {
+    institutions::table
+        .group_by((institutions::level, institutions::alliance_member))
+        .select((
+            institutions::level,
+            institutions::alliance_member,
+            diesel::dsl::count_star(),
+        ))
+        .load(conn)
+}

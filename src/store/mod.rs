@@ -337,6 +337,38 @@ impl Db {
         })
     }
 
+    /// Runs `f` on the writer connection outside a transaction (for
+    /// statements a transaction may not hold, such as SQLite's pragmas).
+    pub fn outside_transaction<T, F>(&self, f: F) -> Result<T>
+    where
+        F: FnOnce(&mut DbConn) -> Result<T>,
+    {
+        let mut pooled = self.write.get()?;
+        f(&mut pooled)
+    }
+
+    /// For a bulk load that can be redone from its source (the demo): SQLite
+    /// commits without waiting for the disk until [`Db::durable`]. A crash
+    /// meanwhile can lose the load, never the file. PostgreSQL: unchanged.
+    pub fn bulk_load(&self) -> Result<()> {
+        self.sqlite_synchronous("OFF")
+    }
+
+    /// Back to commits that wait for the disk (the default).
+    pub fn durable(&self) -> Result<()> {
+        self.sqlite_synchronous("FULL")
+    }
+
+    fn sqlite_synchronous(&self, level: &'static str) -> Result<()> {
+        if self.backend != Backend::Sqlite {
+            return Ok(());
+        }
+        self.outside_transaction(|conn| {
+            diesel::sql_query(format!("PRAGMA synchronous = {level}")).execute(conn)?;
+            Ok(())
+        })
+    }
+
     /// The synchronous form of [`Db::read`].
     pub fn read_blocking<T, F>(&self, f: F) -> Result<T>
     where
@@ -399,6 +431,38 @@ pub fn ping(conn: &mut DbConn) -> Result<()> {
     Ok(())
 }
 
+/// Drops every table, migrations included: only for rebuilding the demo,
+/// after `demo::check_database` has found nothing but demo data.
+pub fn drop_all_tables(conn: &mut DbConn) -> Result<()> {
+    match conn {
+        DbConn::Postgres(c) => {
+            diesel::sql_query("DROP SCHEMA public CASCADE").execute(c)?;
+            diesel::sql_query("CREATE SCHEMA public").execute(c)?;
+        }
+        DbConn::Sqlite(c) => {
+            #[derive(diesel::QueryableByName)]
+            struct Table {
+                #[diesel(sql_type = diesel::sql_types::Text)]
+                name: String,
+            }
+            let tables: Vec<Table> = diesel::sql_query(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'",
+            )
+            .load(c)?;
+            diesel::sql_query("PRAGMA foreign_keys = OFF").execute(c)?;
+            for t in tables {
+                diesel::sql_query(format!(
+                    "DROP TABLE IF EXISTS \"{}\"",
+                    t.name.replace('"', "")
+                ))
+                .execute(c)?;
+            }
+            diesel::sql_query("PRAGMA foreign_keys = ON").execute(c)?;
+        }
+    }
+    Ok(())
+}
+
 /// True when a diesel error is a unique-constraint violation.
 pub fn is_unique_violation(e: &diesel::result::Error) -> bool {
     matches!(
@@ -407,10 +471,10 @@ pub fn is_unique_violation(e: &diesel::result::Error) -> bool {
     )
 }
 
-/// The current time in UTC, at microsecond precision so both backends store it
-/// the same way.
+/// The current time in UTC (`crate::clock`), at microsecond precision so
+/// both backends store it the same way.
 pub fn now() -> chrono::NaiveDateTime {
-    let now = chrono::Utc::now().naive_utc();
+    let now = crate::clock::now().naive_utc();
     chrono::Timelike::with_nanosecond(&now, now.and_utc().timestamp_subsec_micros() * 1000)
         .unwrap_or(now)
 }

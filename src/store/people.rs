@@ -136,6 +136,11 @@ pub fn find_by_email(conn: &mut DbConn, email: &str) -> QueryResult<Option<Perso
         .optional()
 }
 
+/// Every address on record (the demo checks that a database is its own).
+pub fn all_emails(conn: &mut DbConn) -> QueryResult<Vec<String>> {
+    people::table.select(people::email).load(conn)
+}
+
 pub fn list(conn: &mut DbConn) -> QueryResult<Vec<PersonRow>> {
     people::table
         .order((people::name.asc(), people::id.asc()))

@@ -1176,3 +1176,17 @@ pub fn doctors_of_institution(
         .select((people::id, people::name, people::email))
         .load(conn)
 }
+
+/// Lessons studied (latest study of each) and quizzes submitted since
+/// `since`.
+pub fn completions_since(conn: &mut DbConn, since: NaiveDateTime) -> QueryResult<(i64, i64)> {
+    let lessons = lesson_progress::table
+        .filter(lesson_progress::studied_at.ge(since))
+        .count()
+        .get_result(conn)?;
+    let quizzes = quiz_attempts::table
+        .filter(quiz_attempts::submitted_at.ge(since))
+        .count()
+        .get_result(conn)?;
+    Ok((lessons, quizzes))
+}

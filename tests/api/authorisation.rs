@@ -168,6 +168,7 @@ const MATRIX: &[Row] = &[
     row("GET",    "/api/v1/me/referral-quality",                              [401, 200, 200, 200, 200, 200, 200, 200, 403], None),
     row("GET",    "/api/v1/referral-flags",                                   [401, 403, 403, 403, 200, 200, 200, 200, 403], None),
     row("GET",    "/api/v1/referral-dashboard",                               [401, 403, 403, 403, 200, 200, 200, 200, 403], None),
+    row("GET",    "/api/v1/alliance-overview",                                [401, 403, 403, 403, 200, 200, 200, 200, 403], None),
     // Last: it ends the caller's personal token.
     row("DELETE", "/api/v1/auth/token",                                       [401, 204, 204, 204, 204, 204, 204, 204, 403], None),
 ];

@@ -86,6 +86,7 @@ impl TestApp {
             time_zone: chrono_tz::Asia::Shanghai,
             question_banks: None,
             courses: None,
+            demo: false,
             tuning: Tuning {
                 mail_poll_millis: 100,
                 auto_submit_poll_millis: 100,

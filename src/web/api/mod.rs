@@ -50,7 +50,7 @@ type ApiResult = Result<HttpResponse, ApiError>;
         referrals::departments, referrals::create_department, referrals::update_department,
         referrals::open, referrals::list, referrals::get, referrals::fhir_one, referrals::fhir_bundle,
         referrals::accept, referrals::decline, referrals::seen, referrals::rate, referrals::refer_back,
-        referrals::visits, referrals::my_quality, referrals::flags, referrals::dashboard, referrals::introspect,
+        referrals::visits, referrals::my_quality, referrals::flags, referrals::dashboard, referrals::overview, referrals::introspect,
     ),
     components(schemas(ErrorBody)),
     modifiers(&BearerAuth),
@@ -246,6 +246,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/me/referral-quality", web::get().to(referrals::my_quality))
             .route("/referral-flags", web::get().to(referrals::flags))
             .route("/referral-dashboard", web::get().to(referrals::dashboard))
+            .route("/alliance-overview", web::get().to(referrals::overview))
             .default_service(web::to(not_found)),
     );
 }

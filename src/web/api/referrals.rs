@@ -274,6 +274,14 @@ pub async fn dashboard(ctx: web::Data<Ctx>, caller: ApiCaller) -> ApiResult {
     Ok(HttpResponse::Ok().json(referrals::dashboard(&ctx, &caller.caller).await?))
 }
 
+/// The alliance at a glance: institutions, doctors in the programme, alliance
+/// doctors and their credentials, training in the last 12 months.
+#[utoipa::path(get, path = "/api/v1/alliance-overview", tag = "referrals", security(("bearer" = [])),
+    responses((status = 200, body = crate::services::overview::Overview), (status = 403, body = ErrorBody)))]
+pub async fn overview(ctx: web::Data<Ctx>, caller: ApiCaller) -> ApiResult {
+    Ok(HttpResponse::Ok().json(crate::services::overview::alliance(&ctx, &caller.caller).await?))
+}
+
 #[derive(Deserialize, ToSchema)]
 pub struct IntrospectBody {
     /// The credential number.

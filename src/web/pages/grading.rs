@@ -145,7 +145,7 @@ impl ResultPage {
     }
 
     fn appealable(&self) -> bool {
-        chrono::Utc::now() <= self.r.appeal_until
+        crate::clock::now() <= self.r.appeal_until
     }
 
     fn chose(&self, position: &i32, option: &usize) -> bool {

@@ -46,6 +46,8 @@ pub struct Chrome {
     pub error: Option<String>,
     pub error_on: Option<String>,
     pub notice: Option<String>,
+    /// The demo alliance is being served: a banner says so on every page.
+    pub demo: bool,
 }
 
 /// Whether the signed-in person holds a role (for what a page shows; the
@@ -75,6 +77,7 @@ impl Chrome {
             error: None,
             error_on: None,
             notice: None,
+            demo: page.ctx.settings.demo,
         }
     }
 

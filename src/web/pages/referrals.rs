@@ -83,7 +83,7 @@ async fn list_page(
             may_refer,
             is_desk: has(page, Role::ReferralDesk),
             quality,
-            today: Utc::now()
+            today: crate::clock::now()
                 .with_timezone(&page.ctx.settings.time_zone)
                 .format("%Y-%m-%d")
                 .to_string(),
@@ -495,6 +495,7 @@ struct DashboardPage {
     bars: Vec<MonthBar>,
     flagged: Vec<FlaggedDoctor>,
     totals: (i64, i64, i64, i64, i64),
+    overview: crate::services::overview::Overview,
 }
 
 impl DashboardPage {
@@ -515,6 +516,7 @@ pub async fn dashboard(page: Page) -> Result<HttpResponse, PageError> {
     let caller = page.caller()?;
     let months = referrals::dashboard(&page.ctx, caller).await?;
     let flagged = referrals::flagged(&page.ctx, caller).await?;
+    let overview = crate::services::overview::alliance(&page.ctx, caller).await?;
     let max = months
         .iter()
         .map(|m| m.referrals_up)
@@ -546,6 +548,7 @@ pub async fn dashboard(page: Page) -> Result<HttpResponse, PageError> {
             bars,
             flagged,
             totals,
+            overview,
         },
         StatusCode::OK,
     )

@@ -1,0 +1,74 @@
+//! The alliance at a glance, first on the dashboard: its institutions, the
+//! doctors in the programme, the alliance doctors and their credentials,
+//! and the training done in the last twelve months.
+
+use serde::Serialize;
+
+use crate::domain::access::Permission;
+use crate::domain::credential::{self, Status};
+use crate::error::Result;
+use crate::services::{Caller, Ctx, require, utc};
+use crate::store::{self, certification as store_cert, institutions as store_inst};
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct Overview {
+    pub tertiary_hospitals: i64,
+    pub secondary_hospitals: i64,
+    /// Community health centres and township health centres.
+    pub community_institutions: i64,
+    /// Of those, members of the alliance (their doctors may be certified).
+    pub community_members: i64,
+    /// Doctors who opened a certification case in the last 12 months, and
+    /// ever.
+    pub applicants_last_12_months: i64,
+    pub applicants: i64,
+    /// Doctors ever certified: the alliance doctors.
+    pub alliance_doctors: i64,
+    pub credentials_active: i64,
+    pub credentials_suspended: i64,
+    pub credentials_revoked: i64,
+    pub credentials_expired: i64,
+    /// Lessons studied and quizzes submitted in the last 12 months.
+    pub lessons_studied: i64,
+    pub quizzes_submitted: i64,
+}
+
+pub async fn alliance(ctx: &Ctx, caller: &Caller) -> Result<Overview> {
+    require(ctx, caller, Permission::ReadReferrals).await?;
+    ctx.db
+        .read(|conn| {
+            let now = store::now();
+            let year_ago = now - chrono::Duration::days(365);
+            let mut o = Overview::default();
+            for (level, member, n) in store_inst::counts(conn)? {
+                match level.as_str() {
+                    "tertiary" => o.tertiary_hospitals += n,
+                    "secondary" => o.secondary_hospitals += n,
+                    _ => {
+                        o.community_institutions += n;
+                        if member {
+                            o.community_members += n;
+                        }
+                    }
+                }
+            }
+            (o.applicants_last_12_months, o.applicants) =
+                store_cert::applicants(conn, "initial", year_ago)?;
+            o.alliance_doctors = store_cert::certified_people(conn)?;
+            for (status, until) in store_cert::statuses(conn)? {
+                let Some(stored) = Status::parse(&status) else {
+                    continue;
+                };
+                match credential::effective(stored, utc(until), utc(now)) {
+                    Status::Active => o.credentials_active += 1,
+                    Status::Suspended => o.credentials_suspended += 1,
+                    Status::Revoked => o.credentials_revoked += 1,
+                    Status::Expired => o.credentials_expired += 1,
+                }
+            }
+            (o.lessons_studied, o.quizzes_submitted) =
+                store::training::completions_since(conn, year_ago)?;
+            Ok(o)
+        })
+        .await
+}
