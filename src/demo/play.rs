@@ -41,6 +41,12 @@ pub(super) struct Player<'a> {
     /// Workshop sessions per round, per workshop.
     sessions: HashMap<usize, Vec<Vec<i64>>>,
     signed_up: HashMap<usize, usize>,
+    /// Each lesson's version as first opened (no lesson changes while the
+    /// script plays, so a doctor's page would show the same).
+    lesson_versions: HashMap<usize, i32>,
+    /// The practice bank's questions by stem: what a well-read doctor
+    /// recognises in a quiz (loaded at the first quiz).
+    practice: HashMap<String, std::sync::Arc<crate::domain::banks::Content>>,
     pub referrals: Vec<Option<i64>>,
 }
 
@@ -89,6 +95,8 @@ pub async fn run(ctx: &Ctx, options: Options) -> Result<Report> {
         attempts: HashMap::new(),
         sessions: HashMap::new(),
         signed_up: HashMap::new(),
+        lesson_versions: HashMap::new(),
+        practice: HashMap::new(),
     };
     let mut spent: HashMap<&'static str, (usize, Duration)> = HashMap::new();
     for (at, event) in &events {
@@ -380,27 +388,20 @@ impl Player<'_> {
         let caller = &self.doctors[doctor].caller;
         match self.items.get(item).cloned() {
             Some(Item::Lesson { course, lesson }) => {
-                let view = training::lesson(ctx, caller, &course, &lesson).await?;
-                training::mark_studied(ctx, caller, &course, &lesson, view.version).await?;
+                let version = match self.lesson_versions.get(&item) {
+                    Some(v) => *v,
+                    None => {
+                        let view = training::lesson(ctx, caller, &course, &lesson).await?;
+                        self.lesson_versions.insert(item, view.version);
+                        view.version
+                    }
+                };
+                training::mark_studied(ctx, caller, &course, &lesson, version).await?;
             }
             Some(Item::Quiz { course, module }) => {
                 let quiz = training::start_quiz(ctx, caller, &course, &module).await?;
                 let knows = if pass { Knowledge(1.0) } else { Knowledge(0.2) };
-                let id = quiz.id;
-                let versions = ctx.versions.clone();
-                let drawn = ctx
-                    .db
-                    .read(move |conn| {
-                        let row =
-                            crate::store::training::find_quiz(conn, id)?.ok_or(Error::NotFound)?;
-                        let items: Vec<crate::domain::training::QuizItem> =
-                            serde_json::from_str(&row.items).map_err(Error::internal)?;
-                        items
-                            .into_iter()
-                            .map(|i| Ok((versions.content(conn, i.version_id)?, i.option_order)))
-                            .collect::<Result<Vec<_>>>()
-                    })
-                    .await?;
+                let drawn = self.recognise(&quiz).await?;
                 let answers: Vec<(usize, ShownAnswer)> = drawn
                     .iter()
                     .enumerate()
@@ -408,11 +409,57 @@ impl Player<'_> {
                         (p, answers::objective(content, order, knows, &mut self.rng))
                     })
                     .collect();
-                training::submit_quiz(ctx, caller, id, answers).await?;
+                training::submit_quiz(ctx, &self.doctors[doctor].caller, quiz.id, answers).await?;
             }
             None => return Err(Error::internal("demo: no such training item")),
         }
         Ok(())
+    }
+
+    /// Each quiz question with its bank content and the order its options
+    /// are shown in, recognised by its stem and option texts.
+    async fn recognise(
+        &mut self,
+        quiz: &training::QuizView,
+    ) -> Result<Vec<(std::sync::Arc<crate::domain::banks::Content>, Vec<usize>)>> {
+        if self.practice.is_empty() {
+            let versions = self.ctx.versions.clone();
+            let topics: Vec<String> = TOPICS.iter().map(|t| (*t).to_owned()).collect();
+            self.practice = self
+                .ctx
+                .db
+                .read(move |conn| {
+                    store::banks::practice_pool(conn, &topics)?
+                        .into_iter()
+                        .map(|v| {
+                            let content = versions.content(conn, v.id)?;
+                            Ok((content.stem.clone(), content))
+                        })
+                        .collect::<Result<HashMap<_, _>>>()
+                })
+                .await?;
+        }
+        quiz.questions
+            .iter()
+            .map(|q| {
+                let content = self.practice.get(&q.stem).cloned().ok_or_else(|| {
+                    Error::internal(format!(
+                        "demo: a quiz question not in the practice banks: {}",
+                        q.stem
+                    ))
+                })?;
+                let order = match &content.body {
+                    crate::domain::banks::Body::Single { options }
+                    | crate::domain::banks::Body::Multiple { options } => q
+                        .options
+                        .iter()
+                        .map(|text| options.iter().position(|o| &o.text == text).unwrap_or(0))
+                        .collect(),
+                    _ => Vec::new(),
+                };
+                Ok((content, order))
+            })
+            .collect()
     }
 
     async fn schedule_workshops(&mut self, round: usize, at: DateTime<Utc>) -> Result<()> {

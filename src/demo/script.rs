@@ -634,7 +634,7 @@ fn current_cohort(script: &mut Script, syllabus: &Syllabus, rng: &mut ChaCha8Rng
                 ));
             }
             _ => {
-                train(script, syllabus, d, full, pace(190.0 / full as f64), rng);
+                train(script, syllabus, d, full, pace(150.0 / full as f64), rng);
                 script.events.push((
                     day(-126, 3),
                     Event::SignUp {
