@@ -5,6 +5,8 @@
 
 mod helpers;
 
+mod chrome;
+
 mod accounts;
 mod admin;
 mod api;

@@ -14,7 +14,15 @@
 #[path = "../api/helpers.rs"]
 mod helpers;
 
+#[allow(dead_code)]
+#[path = "../api/chrome.rs"]
+mod chrome;
+
 use std::sync::Arc;
+use std::time::Duration;
+
+use fantoccini::Locator;
+use serde_json::json;
 
 use gatekeeper::demo::{self, DEMO_PASSWORD, Figures, Options};
 use helpers::{Backend, TestApp};
@@ -37,6 +45,10 @@ async fn the_demo_alliance_shows_the_programme_figures_on_both_databases() {
             continue;
         };
         the_demo_alliance(&app).await;
+        if backend == Backend::Sqlite {
+            screenshots(&app).await;
+        }
+        refuses_other_data(&app);
     }
 }
 
@@ -193,13 +205,195 @@ async fn the_demo_alliance(app: &TestApp) {
     let (status, page) = app.page(&browser, "/referrals").await;
     assert_eq!(status, 200);
     assert!(page.matches("/referrals/").count() >= f.referrals, "{page}");
+}
 
-    // A database with anything but demo data is refused.
+/// A database with anything but demo data is refused.
+fn refuses_other_data(app: &TestApp) {
+    let db = &app.ctx.db;
     app.create_admin();
-    let refused = demo::check_database(&ctx.db).unwrap_err();
+    let refused = demo::check_database(db).unwrap_err();
     assert!(
         refused.to_string().contains("admin@alliance.example"),
         "{refused}"
     );
-    assert!(demo::clear(&ctx.db).is_err(), "never emptied");
+    assert!(demo::clear(db).is_err(), "never emptied");
+}
+
+/// The README's screenshots, from the demo in a real browser on a phone
+/// (390 x 844): the home page of the doctor in training, the exam page of a
+/// doctor waiting for the written exam (an exam opened for her now), and
+/// the public verify page of the certified doctor's credential. Written to
+/// test-artifacts/, or to the folder GATEKEEPER_SCREENSHOTS names (the
+/// README's: `GATEKEEPER_SCREENSHOTS=docs/screenshots cargo test --test demo`).
+async fn screenshots(app: &TestApp) {
+    let Some((_driver, browser)) = chrome::start_browser().await else {
+        return;
+    };
+    let sign_ins = demo::sign_ins(&app.ctx.db).unwrap();
+    let email = |role: &str| {
+        sign_ins
+            .iter()
+            .find(|s| s.role == role)
+            .map(|s| s.email.clone())
+            .unwrap()
+    };
+    let admin = app.token_for(&email("admin"), DEMO_PASSWORD).await;
+
+    // A doctor waiting for the written exam sets her password and gets an
+    // exam that is open now.
+    let (_, cases) = app.api(Method::GET, "/api/v1/cases", &admin, None).await;
+    let waiting = cases
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["stage"] == "written_exam")
+        .expect("a case waiting for the written exam")["person_id"]
+        .as_i64()
+        .unwrap();
+    let (status, person) = app
+        .api(
+            Method::POST,
+            &format!("/api/v1/people/{waiting}/setup-link"),
+            &admin,
+            None,
+        )
+        .await;
+    assert!((200..300).contains(&status), "{status} {person}");
+    let (_, person) = app
+        .api(
+            Method::GET,
+            &format!("/api/v1/people/{waiting}"),
+            &admin,
+            None,
+        )
+        .await;
+    let doctor_email = person["email"].as_str().unwrap().to_owned();
+    let token = app.setup_token(&doctor_email);
+    let res = app
+        .client
+        .post(app.url("/api/v1/password-setup"))
+        .json(&json!({"token": token, "password": DEMO_PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 204, "{:?}", res.text().await);
+    let now = chrono::Utc::now();
+    let (status, exam) = app
+        .api(
+            Method::POST,
+            "/api/v1/exams",
+            &admin,
+            Some(json!({
+                "track": "paediatrics",
+                "title": "儿科守门人笔试（加考）",
+                "opens_at": (now - chrono::Duration::minutes(1)).to_rfc3339(),
+                "closes_at": (now + chrono::Duration::hours(2)).to_rfc3339(),
+                "duration_minutes": 60,
+                "pass_mark": 60,
+                "attempts_allowed": 1,
+                "waiting_days": 0,
+                "review_policy": "full",
+                "stage": "written",
+                "blueprint": {"sections": [
+                    {"title": "单选与判断", "topics": ["fever-in-infants", "danger-signs-referral", "asthma"], "kinds": ["single", "true_false"], "mix": {"1": 2, "2": 3, "3": 2}, "points": 2}
+                ]},
+            })),
+        )
+        .await;
+    assert_eq!(status, 201, "{exam}");
+    let exam = exam["id"].as_i64().unwrap();
+    let (status, body) = app
+        .api(
+            Method::POST,
+            &format!("/api/v1/exams/{exam}/registrations"),
+            &admin,
+            Some(json!({"person_id": waiting})),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+
+    let (_, credentials) = app
+        .api(
+            Method::GET,
+            "/api/v1/me/credentials",
+            &app.token_for(&email("certified doctor"), DEMO_PASSWORD)
+                .await,
+            None,
+        )
+        .await;
+    let number = credentials[0]["number"].as_str().unwrap().to_owned();
+
+    let dir = std::env::var_os("GATEKEEPER_SCREENSHOTS")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| chrome::artifact("demo").parent().unwrap().to_path_buf());
+    std::fs::create_dir_all(&dir).unwrap();
+    let shot = |name: &str| dir.join(name);
+    let outcome = async {
+        browser.set_window_size(390, 844).await?;
+        let sign_in = |address: String| {
+            let browser = browser.clone();
+            let url = app.url("/sign-in");
+            async move {
+                browser.delete_all_cookies().await?;
+                browser.goto(&url).await?;
+                browser
+                    .find(Locator::Css("#email"))
+                    .await?
+                    .send_keys(&address)
+                    .await?;
+                browser
+                    .find(Locator::Css("#password"))
+                    .await?
+                    .send_keys(DEMO_PASSWORD)
+                    .await?;
+                browser
+                    .find(Locator::Css("#sign-in"))
+                    .await?
+                    .click()
+                    .await?;
+                browser
+                    .wait()
+                    .at_most(Duration::from_secs(10))
+                    .for_element(Locator::Css("#welcome"))
+                    .await?;
+                Ok::<_, fantoccini::error::CmdError>(())
+            }
+        };
+        sign_in(email("doctor in training")).await?;
+        browser.goto(&app.url("/")).await?;
+        std::fs::write(shot("doctor-home.png"), browser.screenshot().await?).unwrap();
+
+        sign_in(doctor_email.clone()).await?;
+        browser.goto(&app.url("/exams")).await?;
+        browser
+            .find(Locator::Css(&format!("#start-{exam}")))
+            .await?
+            .click()
+            .await?;
+        browser
+            .wait()
+            .at_most(Duration::from_secs(10))
+            .for_element(Locator::Css("#countdown"))
+            .await?;
+        let first = browser
+            .find(Locator::Css("fieldset.question input"))
+            .await?;
+        first.click().await?;
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        std::fs::write(shot("exam.png"), browser.screenshot().await?).unwrap();
+
+        browser.delete_all_cookies().await?;
+        browser.goto(&app.url(&format!("/verify/{number}"))).await?;
+        std::fs::write(shot("verify.png"), browser.screenshot().await?).unwrap();
+        Ok::<_, fantoccini::error::CmdError>(())
+    }
+    .await;
+    browser.close().await.ok();
+    outcome.expect("the screenshots were taken");
+    for name in ["doctor-home.png", "exam.png", "verify.png"] {
+        assert!(
+            std::fs::metadata(shot(name)).unwrap().len() > 10_000,
+            "{name}"
+        );
+    }
 }
