@@ -385,6 +385,19 @@ async fn screenshots(app: &TestApp) {
         browser.delete_all_cookies().await?;
         browser.goto(&app.url(&format!("/verify/{number}"))).await?;
         std::fs::write(shot("verify.png"), browser.screenshot().await?).unwrap();
+
+        // The committee's dashboard, on a phone and on a desktop (an
+        // artifact to look at, not for the README).
+        sign_in(email("committee member")).await?;
+        for (width, height) in [(390, 844), (1366, 900)] {
+            browser.set_window_size(width, height).await?;
+            browser.goto(&app.url("/referral-dashboard")).await?;
+            std::fs::write(
+                chrome::artifact(&format!("demo-dashboard-{width}.png")),
+                browser.screenshot().await?,
+            )
+            .unwrap();
+        }
         Ok::<_, fantoccini::error::CmdError>(())
     }
     .await;
