@@ -72,6 +72,7 @@ impl Application {
             ctx.settings.public_url.clone(),
             std::time::Duration::from_secs(ctx.settings.tuning.certification_poll_secs),
         );
+        crate::web::error::serving_demo(ctx.settings.demo);
         let (server, port) = run(&ctx.settings.bind.clone(), ctx.clone())?;
         Ok(Application { port, server, ctx })
     }

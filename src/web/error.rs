@@ -152,6 +152,19 @@ struct ErrorPage<'a> {
     title_zh: &'a str,
     title_en: &'a str,
     message: String,
+    demo: bool,
+}
+
+/// Whether this process serves the demo alliance. The error page is drawn
+/// without the application's context (an actix error response has none),
+/// so the demo's banner reads this flag, set once at start; like the demo's
+/// clock it belongs to the process, and only `gatekeeper demo` sets it.
+static DEMO: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+pub fn serving_demo(on: bool) {
+    if on {
+        DEMO.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
 }
 
 fn titles(status: StatusCode) -> (&'static str, &'static str) {
@@ -187,6 +200,7 @@ impl ResponseError for PageError {
             title_zh,
             title_en,
             message: public_message(&self.0),
+            demo: DEMO.load(std::sync::atomic::Ordering::Relaxed),
         };
         let mut response = HttpResponse::build(status);
         throttle_header(&self.0, &mut response);

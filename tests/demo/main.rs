@@ -111,6 +111,12 @@ async fn the_demo_alliance(app: &TestApp) {
         assert_eq!(status, 200);
         assert!(home.contains("id=\"demo-banner\""), "{}: {home}", s.role);
     }
+    // The error page too.
+    let (status, missing) = app.page(&app.new_browser(), "/status-lists/nonsense").await;
+    assert!(status >= 400, "{status}");
+    assert!(missing.contains("id=\"demo-banner\""), "{missing}");
+    let (_, sign_in) = app.page(&app.new_browser(), "/sign-in").await;
+    assert!(sign_in.contains("id=\"demo-banner\""), "{sign_in}");
 
     // The committee's dashboard shows the planned figures.
     let member = sign_ins
