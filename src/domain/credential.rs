@@ -111,10 +111,12 @@ impl CredentialNumber {
         luhn_check_digit(&self.digit_string())
     }
 
-    /// Reads a number as a person typed it: surrounding spaces and lower case
-    /// are forgiven, anything else is refused with the first reason found.
+    /// Reads a number as a person typed it or read it aloud: lower case,
+    /// spaces (also the full-width space of a Chinese keyboard) and
+    /// full-width dashes between the groups, or no separators at all, are
+    /// forgiven; anything else is refused with the first reason found.
     pub fn parse(s: &str) -> Result<CredentialNumber, NumberError> {
-        let upper = s.trim().to_ascii_uppercase();
+        let upper = separated(&s.to_ascii_uppercase());
         let parts: Vec<&str> = upper.split('-').collect();
         let [code, year, sequence, check] = parts.as_slice() else {
             return Err(NumberError::Shape);
@@ -160,6 +162,36 @@ impl fmt::Display for CredentialNumber {
 }
 
 /// Whether `s` is exactly `len` ASCII digits.
+/// The groups of a typed number joined by single dashes: any run of spaces
+/// and dashes (ASCII or full-width) separates groups; a number typed without
+/// separators (`PAED20260001233`) is split as code, year, sequence, check.
+fn separated(typed: &str) -> String {
+    let is_separator = |c: char| c == '-' || c == '－' || c == '—' || c.is_whitespace();
+    let mut out = String::with_capacity(typed.len());
+    let mut in_separator = false;
+    // A leading separator stays (the loop writes it before the first group),
+    // so that a missing code reads as one.
+    for c in typed.trim().chars() {
+        if is_separator(c) {
+            in_separator = true;
+            continue;
+        }
+        if in_separator {
+            out.push('-');
+            in_separator = false;
+        }
+        out.push(c);
+    }
+    if !out.contains('-') {
+        let digits = out.chars().rev().take_while(char::is_ascii_digit).count();
+        if digits >= 11 && out.len() > 11 && out.is_char_boundary(out.len() - 11) {
+            let (code, rest) = out.split_at(out.len() - 11);
+            return format!("{code}-{}-{}-{}", &rest[..4], &rest[4..10], &rest[10..]);
+        }
+    }
+    out
+}
+
 fn all_digits(s: &str, len: usize) -> bool {
     s.len() == len && s.bytes().all(|b| b.is_ascii_digit())
 }
@@ -425,6 +457,32 @@ mod tests {
     }
 
     #[test]
+    fn spaces_full_width_dashes_and_no_separators_are_forgiven() {
+        let want = CredentialNumber::new("PAED", 2026, 123).unwrap();
+        for typed in [
+            "PAED 2026 000123 3",
+            "paed - 2026 - 000123 - 3",
+            "PAED－2026－000123－3",
+            "PAED\u{3000}2026\u{3000}000123\u{3000}3",
+            "PAED20260001233",
+        ] {
+            assert_eq!(CredentialNumber::parse(typed), Ok(want.clone()), "{typed}");
+        }
+        for wrong in [
+            "PAED 2026 000123",
+            "2026-000123-3",
+            "PAED--",
+            "PAED 2026 00012 3",
+        ] {
+            assert!(CredentialNumber::parse(wrong).is_err(), "{wrong}");
+        }
+        assert_eq!(
+            CredentialNumber::parse("PAED 2026 000123 4"),
+            Err(NumberError::CheckDigit)
+        );
+    }
+
+    #[test]
     fn lower_case_and_surrounding_space_are_forgiven() {
         let n = number("  paed-2026-000123-3\n");
         assert_eq!(n, CredentialNumber::new("PAED", 2026, 123).unwrap());
@@ -528,8 +586,6 @@ mod tests {
             "PAED-2026-00012A-3",
             "PAED-2026-+00123-3",
             "PAED-+026-000123-3",
-            "PAED 2026 000123 3",
-            "PAED--2026-000123-3",
             "PAED-2026-000123-X",
         ] {
             assert_eq!(CredentialNumber::parse(s), Err(NumberError::Shape), "{s:?}");

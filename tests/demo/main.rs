@@ -118,6 +118,30 @@ async fn the_demo_alliance(app: &TestApp) {
     let (_, sign_in) = app.page(&app.new_browser(), "/sign-in").await;
     assert!(sign_in.contains("id=\"demo-banner\""), "{sign_in}");
 
+    // A credential number read off a certificate, typed on a phone: lower
+    // case, spaces for dashes, verifies on the public page.
+    let certified = sign_ins
+        .iter()
+        .find(|s| s.role == "certified doctor")
+        .unwrap();
+    let holder = app.token_for(&certified.email, DEMO_PASSWORD).await;
+    let (_, mine) = app
+        .api(Method::GET, "/api/v1/me/credentials", &holder, None)
+        .await;
+    let number = mine[0]["number"].as_str().unwrap().to_owned();
+    let typed = number.to_lowercase().replace('-', " ");
+    let (status, page) = app
+        .page(
+            &app.new_browser(),
+            &format!("/verify/{}", typed.replace(' ', "%20")),
+        )
+        .await;
+    assert_eq!(status, 200, "{typed}: {page}");
+    assert!(
+        page.contains(&number),
+        "{typed} verifies as {number}: {page}"
+    );
+
     // The committee's dashboard shows the planned figures.
     let member = sign_ins
         .iter()
