@@ -343,7 +343,7 @@ impl Queued {
 fn commit(pool: &Pool, batch: &mut [Box<dyn Job>], answers: &mut Answers) -> Result<()> {
     let mut conn = pool.get()?;
     super::audit::begin();
-    conn.transaction(|conn| {
+    super::write_transaction(&mut conn, |conn| {
         // A batch holds other writes or saves, never both (see `Queued`);
         // a save's answer is stored after its batch's checks.
         for job in batch.iter_mut() {

@@ -222,7 +222,7 @@ async fn two_instances_never_send_the_same_mail_twice(probe: TestApp) {
     let token = app.admin_token().await;
     const PEOPLE: usize = 30;
     for i in 0..PEOPLE {
-        let (status, _) = app
+        let (status, body) = app
             .api(
                 Method::POST,
                 "/api/v1/people",
@@ -230,7 +230,7 @@ async fn two_instances_never_send_the_same_mail_twice(probe: TestApp) {
                 Some(json!({"email": format!("p{i}@alliance.example"), "name": format!("P{i}")})),
             )
             .await;
-        assert_eq!(status, 201);
+        assert_eq!(status, 201, "{body}");
     }
     assert!(
         wait_for(|| inbox.received.lock().unwrap().len() >= PEOPLE).await,
