@@ -320,6 +320,7 @@ fn demo(
     build_only: bool,
 ) -> Result<(), String> {
     use gatekeeper::demo::{self, DatabaseState};
+    options.check().map_err(|e| e.to_string())?;
     let mut common = common.clone();
     if common.data_dir.is_none() {
         common.data_dir = Some(std::path::PathBuf::from("demo-data"));

@@ -53,6 +53,28 @@ impl Default for Options {
 /// The programme's cohort.
 pub const FULL_COHORT: usize = 458;
 
+/// The smallest cohort that still has a doctor at every stage, and the
+/// largest the builder is meant for.
+pub const COHORT_RANGE: std::ops::RangeInclusive<usize> = 20..=10_000;
+
+impl Options {
+    /// Refuses a size the demo cannot show faithfully, naming the option.
+    pub fn check(&self) -> Result<()> {
+        if COHORT_RANGE.contains(&self.cohort) {
+            Ok(())
+        } else {
+            Err(Error::invalid(
+                "cohort",
+                format!(
+                    "must be from {} to {} doctors (the programme's cohort is {FULL_COHORT})",
+                    COHORT_RANGE.start(),
+                    COHORT_RANGE.end()
+                ),
+            ))
+        }
+    }
+}
+
 /// The figures the demo reproduces, scaled to the cohort (at 458 they are
 /// the programme's published ones).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -224,6 +246,7 @@ pub fn done_marker(data_dir: &Path) -> std::path::PathBuf {
 /// banks of the settings' folders, then plays the script. The clock is
 /// back at the real time when it returns, whatever happened.
 pub async fn build(ctx: &Ctx, options: Options) -> Result<Report> {
+    options.check()?;
     let started = Instant::now();
     ctx.db.bulk_load()?;
     let result = play::run(ctx, options).await;
@@ -239,4 +262,41 @@ pub(crate) fn day(days: i64, hours: i64) -> DateTime<Utc> {
     let today = Utc::now().date_naive();
     let midnight = today.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc();
     midnight + chrono::Duration::days(days) + chrono::Duration::hours(hours)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cohort_too_small_or_too_large_is_refused_by_name() {
+        for cohort in [0, 19, 10_001] {
+            let err = Options { seed: 1, cohort }.check().unwrap_err();
+            assert!(
+                matches!(&err, Error::Invalid { field, .. } if field == "cohort"),
+                "{err}"
+            );
+        }
+        for cohort in [20, FULL_COHORT, 10_000] {
+            assert!(Options { seed: 1, cohort }.check().is_ok());
+        }
+    }
+
+    #[test]
+    fn the_full_plan_is_the_programme_figures() {
+        let f = Figures::planned(FULL_COHORT);
+        assert_eq!(
+            (
+                f.community_institutions,
+                f.alliance_members,
+                f.cohort_certified
+            ),
+            (107, 60, 14)
+        );
+        assert_eq!(f.alliance_doctors(), 73);
+        assert_eq!(
+            (f.first_visits, f.referrals, f.referred_back),
+            (19_106, 188, 141)
+        );
+    }
 }

@@ -427,6 +427,18 @@ fn train(
     t
 }
 
+/// A doctor sits `exam`: registered by the admin two days before it opens,
+/// and sits it in its window.
+fn sitting(script: &mut Script, exam: Exam, doctor: usize) {
+    script.events.push((
+        day(exam.opens_day() - 2, 3),
+        Event::Register { exam, doctor },
+    ));
+    script
+        .events
+        .push((day(exam.opens_day(), 2), Event::Sit { exam, doctor }));
+}
+
 /// A fractional day from today as a moment (during the working day).
 fn at(t: f64) -> DateTime<Utc> {
     let whole = t.floor() as i64;
@@ -462,34 +474,8 @@ fn earlier_cohort(script: &mut Script, syllabus: &Syllabus, rng: &mut ChaCha8Rng
                 round: 0,
             },
         ));
-        script.events.push((
-            day(-782, 3),
-            Event::Register {
-                exam: Exam::EarlierWritten,
-                doctor: d,
-            },
-        ));
-        script.events.push((
-            day(-780, 2),
-            Event::Sit {
-                exam: Exam::EarlierWritten,
-                doctor: d,
-            },
-        ));
-        script.events.push((
-            day(-772, 3),
-            Event::Register {
-                exam: Exam::EarlierCase,
-                doctor: d,
-            },
-        ));
-        script.events.push((
-            day(-770, 2),
-            Event::Sit {
-                exam: Exam::EarlierCase,
-                doctor: d,
-            },
-        ));
+        sitting(script, Exam::EarlierWritten, d);
+        sitting(script, Exam::EarlierCase, d);
     }
     script
         .events
@@ -544,20 +530,7 @@ fn earlier_cohort(script: &mut Script, syllabus: &Syllabus, rng: &mut ChaCha8Rng
         script
             .events
             .push((day(-190, 2), Event::ApplyRenewal { doctor: d }));
-        script.events.push((
-            day(-182, 3),
-            Event::Register {
-                exam: Exam::Renewal,
-                doctor: d,
-            },
-        ));
-        script.events.push((
-            day(-180, 2),
-            Event::Sit {
-                exam: Exam::Renewal,
-                doctor: d,
-            },
-        ));
+        sitting(script, Exam::Renewal, d);
         match later {
             Later::Suspended => script
                 .events
@@ -644,22 +617,11 @@ fn current_cohort(script: &mut Script, syllabus: &Syllabus, rng: &mut ChaCha8Rng
                 ));
             }
         }
-        let sit = |exam: Exam, script: &mut Script| {
-            script.events.push((
-                day(exam.opens_day() - 2, 3),
-                Event::Register { exam, doctor: d },
-            ));
-            if exam != Exam::Upcoming {
-                script
-                    .events
-                    .push((day(exam.opens_day(), 2), Event::Sit { exam, doctor: d }));
-            }
-        };
         if fate.trains_fully() {
-            sit(Exam::Written, script);
+            sitting(script, Exam::Written, d);
         }
         match fate {
-            Fate::WrittenRejected => sit(Exam::WrittenRetake, script),
+            Fate::WrittenRejected => sitting(script, Exam::WrittenRetake, d),
             Fate::WrittenRetake | Fate::NextWritten => {
                 script.events.push((
                     day(-5, 3),
@@ -672,7 +634,7 @@ fn current_cohort(script: &mut Script, syllabus: &Syllabus, rng: &mut ChaCha8Rng
             Fate::CaseFailed
             | Fate::AwaitingCommittee
             | Fate::CommitteeRejected
-            | Fate::Certified => sit(Exam::Case, script),
+            | Fate::Certified => sitting(script, Exam::Case, d),
             _ => {}
         }
     }

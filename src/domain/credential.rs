@@ -161,7 +161,6 @@ impl fmt::Display for CredentialNumber {
     }
 }
 
-/// Whether `s` is exactly `len` ASCII digits.
 /// The groups of a typed number joined by single dashes: any run of spaces
 /// and dashes (ASCII or full-width) separates groups; a number typed without
 /// separators (`PAED20260001233`) is split as code, year, sequence, check.
@@ -192,6 +191,7 @@ fn separated(typed: &str) -> String {
     out
 }
 
+/// Whether `s` is exactly `len` ASCII digits.
 fn all_digits(s: &str, len: usize) -> bool {
     s.len() == len && s.bytes().all(|b| b.is_ascii_digit())
 }

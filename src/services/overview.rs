@@ -6,6 +6,8 @@ use serde::Serialize;
 
 use crate::domain::access::Permission;
 use crate::domain::credential::{self, Status};
+use crate::domain::institutions::Level;
+use crate::domain::pipeline::Kind;
 use crate::error::Result;
 use crate::services::{Caller, Ctx, require, utc};
 use crate::store::{self, certification as store_cert, institutions as store_inst};
@@ -41,10 +43,10 @@ pub async fn alliance(ctx: &Ctx, caller: &Caller) -> Result<Overview> {
             let year_ago = now - chrono::Duration::days(365);
             let mut o = Overview::default();
             for (level, member, n) in store_inst::counts(conn)? {
-                match level.as_str() {
-                    "tertiary" => o.tertiary_hospitals += n,
-                    "secondary" => o.secondary_hospitals += n,
-                    _ => {
+                match Level::parse(&level) {
+                    Some(Level::Tertiary) => o.tertiary_hospitals += n,
+                    Some(Level::Secondary) => o.secondary_hospitals += n,
+                    Some(Level::Community | Level::Township) | None => {
                         o.community_institutions += n;
                         if member {
                             o.community_members += n;
@@ -53,7 +55,7 @@ pub async fn alliance(ctx: &Ctx, caller: &Caller) -> Result<Overview> {
                 }
             }
             (o.applicants_last_12_months, o.applicants) =
-                store_cert::applicants(conn, "initial", year_ago)?;
+                store_cert::applicants(conn, Kind::Initial.as_str(), year_ago)?;
             o.alliance_doctors = store_cert::certified_people(conn)?;
             for (status, until) in store_cert::statuses(conn)? {
                 let Some(stored) = Status::parse(&status) else {

@@ -448,7 +448,14 @@ where
             AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?;
             match f(conn) {
                 Ok(value) => {
-                    <DbConn as Connection>::TransactionManager::commit_transaction(conn)?;
+                    if let Err(e) =
+                        <DbConn as Connection>::TransactionManager::commit_transaction(conn)
+                    {
+                        // A commit that failed leaves nothing half written.
+                        let _ =
+                            <DbConn as Connection>::TransactionManager::rollback_transaction(conn);
+                        return Err(e.into());
+                    }
                     Ok(value)
                 }
                 Err(e) => {

@@ -277,7 +277,7 @@ pub async fn dashboard(ctx: web::Data<Ctx>, caller: ApiCaller) -> ApiResult {
 /// The alliance at a glance: institutions, doctors in the programme, alliance
 /// doctors and their credentials, training in the last 12 months.
 #[utoipa::path(get, path = "/api/v1/alliance-overview", tag = "referrals", security(("bearer" = [])),
-    responses((status = 200, body = crate::services::overview::Overview), (status = 403, body = ErrorBody)))]
+    responses((status = 200, body = crate::services::overview::Overview), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
 pub async fn overview(ctx: web::Data<Ctx>, caller: ApiCaller) -> ApiResult {
     Ok(HttpResponse::Ok().json(crate::services::overview::alliance(&ctx, &caller.caller).await?))
 }
