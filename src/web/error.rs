@@ -8,7 +8,9 @@ use actix_web::{HttpResponse, ResponseError};
 use askama::Template;
 use serde::Serialize;
 
+use crate::domain::locale::Locale;
 use crate::error::Error;
+use crate::i18n::Tr;
 
 pub fn status_of(e: &Error) -> StatusCode {
     match e {
@@ -41,6 +43,25 @@ pub fn public_message(e: &Error) -> String {
             "something went wrong on our side; it has been logged".to_owned()
         }
         other => other.to_string(),
+    }
+}
+
+/// What a person is told about `e`, in `tr`'s language: the words a form
+/// shows next to its fields (`web::pages::form_error`), for every error.
+/// Messages are translated by `Tr::error_message`, which passes English
+/// through unchanged.
+pub fn page_message(e: &Error, tr: &Tr) -> String {
+    match e {
+        Error::Invalid { field, message } | Error::Conflict { field, message } => {
+            format!("{}: {}", tr.field(field), tr.error_message(message))
+        }
+        Error::BadCredentials => tr.t("sign_in.bad_credentials"),
+        Error::AccountDisabled => tr.t("sign_in.disabled"),
+        Error::Refused { code, message } => tr
+            .t_opt(&format!("gate.{code}"))
+            .unwrap_or_else(|| tr.error_message(message)),
+        Error::ConflictOfInterest(c) => tr.t(&format!("conflict.{}", c.code())),
+        other => tr.error_message(&public_message(other)),
     }
 }
 
@@ -151,7 +172,8 @@ struct ErrorPage<'a> {
     status: u16,
     title_zh: &'a str,
     title_en: &'a str,
-    message: String,
+    message_zh: String,
+    message_en: String,
     demo: bool,
 }
 
@@ -199,7 +221,8 @@ impl ResponseError for PageError {
             status: status.as_u16(),
             title_zh,
             title_en,
-            message: public_message(&self.0),
+            message_zh: page_message(&self.0, &Tr::new(Locale::ZhCn)),
+            message_en: page_message(&self.0, &Tr::new(Locale::En)),
             demo: DEMO.load(std::sync::atomic::Ordering::Relaxed),
         };
         let mut response = HttpResponse::build(status);
@@ -210,5 +233,108 @@ impl ResponseError for PageError {
                 .content_type("text/plain; charset=utf-8")
                 .body(title_en),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::i18n::error_message_tests::{CONFLICTS, REFUSALS, english_words, reads_as_chinese};
+
+    /// One of each error, as the pages meet them.
+    fn every_error() -> Vec<Error> {
+        let mut all = vec![
+            Error::invalid("email", "is required"),
+            Error::conflict("email", "a person with this email already exists"),
+            Error::NotFound,
+            Error::BadPath {
+                field: "institution_id".into(),
+                message: "no such institution_id: it must be a whole number".into(),
+            },
+            Error::Unauthenticated,
+            Error::BadCredentials,
+            Error::AccountDisabled,
+            Error::Forbidden,
+            Error::Refused {
+                code: "integration_token",
+                message: "an integration token cannot sign itself out; an admin revokes it under API tokens".into(),
+            },
+            Error::CsrfRejected,
+            Error::Throttled {
+                retry_after: std::time::Duration::from_secs(30),
+            },
+            Error::Malformed("%".into()),
+            Error::TooLarge { limit: 65536 },
+            Error::UnsupportedMediaType {
+                expected: "JSON",
+            },
+            Error::Database(diesel::result::Error::NotFound),
+            Error::internal("a template failed"),
+        ];
+        all.extend(REFUSALS.map(|r| Error::Refused {
+            code: r.code(),
+            message: r.to_string(),
+        }));
+        all.extend(CONFLICTS.map(Error::ConflictOfInterest));
+        all
+    }
+
+    /// Every kind of error reads in Chinese on a zh-CN page and on the error
+    /// page (Chinese first, then English), and in English on an en page.
+    #[test]
+    fn every_error_reads_in_chinese_and_in_english() {
+        let (zh, en) = (Tr::new(Locale::ZhCn), Tr::new(Locale::En));
+        for e in every_error() {
+            let chinese = page_message(&e, &zh);
+            assert!(reads_as_chinese(&chinese), "{e:?} reads {chinese:?}");
+            let english = page_message(&e, &en);
+            assert!(
+                !english
+                    .chars()
+                    .any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)),
+                "{e:?} reads {english:?} in English"
+            );
+            assert!(!english_words(&english).is_empty(), "{e:?}: {english:?}");
+            if matches!(e, Error::Unauthenticated) {
+                continue; // a page redirects to sign in instead
+            }
+            let response = PageError(e).error_response();
+            let body = actix_web::body::to_bytes(response.into_body());
+            let body = futures_util::FutureExt::now_or_never(body)
+                .and_then(Result::ok)
+                .unwrap_or_default();
+            let html = String::from_utf8_lossy(&body);
+            let (first, second) = (
+                html.find(&askama_escape(&chinese)),
+                html.find(&askama_escape(&english)),
+            );
+            assert!(
+                matches!((first, second), (Some(a), Some(b)) if a < b),
+                "the error page lacks {chinese:?} then {english:?}:\n{html}"
+            );
+        }
+    }
+
+    fn askama_escape(text: &str) -> String {
+        text.replace('&', "&#38;")
+            .replace('<', "&#60;")
+            .replace('>', "&#62;")
+            .replace('"', "&#34;")
+            .replace('\'', "&#39;")
+    }
+
+    /// The API's message stays the English one.
+    #[test]
+    fn the_api_message_is_unchanged() {
+        assert_eq!(
+            public_message(&Error::invalid("email", "is required")),
+            "is required"
+        );
+        assert_eq!(
+            public_message(&Error::Throttled {
+                retry_after: std::time::Duration::from_secs(5)
+            }),
+            "too many attempts; try again in 5 seconds"
+        );
     }
 }
