@@ -19,6 +19,7 @@ pub mod locale;
 pub mod markdown;
 pub mod moodle;
 pub mod moodle_xml;
+pub mod next_step;
 pub mod papers;
 pub mod password;
 pub mod people;

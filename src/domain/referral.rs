@@ -226,6 +226,21 @@ pub fn may_rate(state: State, already_rated: bool) -> bool {
 /// How far ahead a reserved clinic slot may be booked.
 pub const BOOKING_DAYS_AHEAD: i64 = 90;
 
+/// The clinic day a desk's acceptance confirms: the day the desk gives,
+/// else the one the doctor booked. An urgent referral may be accepted with
+/// neither: the child is received at once, without a clinic slot.
+pub fn accepted_day(
+    urgency: Urgency,
+    given: Option<NaiveDate>,
+    booked: Option<NaiveDate>,
+) -> Result<Option<NaiveDate>, &'static str> {
+    match (given.or(booked), urgency) {
+        (Some(day), _) => Ok(Some(day)),
+        (None, Urgency::Urgent) => Ok(None),
+        (None, Urgency::Routine) => Err("no slot was booked: give the clinic day"),
+    }
+}
+
 /// A clinic day may be booked from today up to `BOOKING_DAYS_AHEAD` days on.
 pub fn bookable_day(day: NaiveDate, today: NaiveDate) -> Result<(), &'static str> {
     if day < today {
@@ -337,6 +352,20 @@ pub fn quality(
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn an_urgent_referral_is_accepted_without_a_clinic_day_a_routine_one_is_not() {
+        let d = |n| NaiveDate::from_ymd_opt(2026, 3, n).unwrap_or_default();
+        for urgency in [Urgency::Routine, Urgency::Urgent] {
+            assert_eq!(
+                accepted_day(urgency, Some(d(2)), Some(d(1))),
+                Ok(Some(d(2)))
+            );
+            assert_eq!(accepted_day(urgency, None, Some(d(1))), Ok(Some(d(1))));
+        }
+        assert_eq!(accepted_day(Urgency::Urgent, None, None), Ok(None));
+        assert!(accepted_day(Urgency::Routine, None, None).is_err());
+    }
     use super::*;
     use chrono::{Duration, TimeZone};
 

@@ -27,6 +27,23 @@ pub fn digest(secret: &str) -> String {
 
 pub const SESSION_PREFIX: &str = "gks_";
 pub const PASSWORD_LINK_PREFIX: &str = "gkp_";
+
+/// How long a link from "forgotten password" works (OWASP: short-lived).
+pub const RESET_LINK_MINUTES: i64 = 60;
+
+/// A person gets at most one "forgotten password" email in this time, so
+/// that nobody can flood a colleague's inbox from the public form.
+pub const RESET_SPACING_MINUTES: i64 = 5;
+
+/// Whether a new reset link may be sent, given when the person's newest
+/// unused password link (setup or reset) was made. (A used link does not
+/// count: whoever used it may forget the password again at once.)
+pub fn may_send_reset(
+    last_link_at: Option<chrono::NaiveDateTime>,
+    now: chrono::NaiveDateTime,
+) -> bool {
+    last_link_at.is_none_or(|t| now - t >= chrono::Duration::minutes(RESET_SPACING_MINUTES))
+}
 pub const INTEGRATION_PREFIX: &str = "gki_";
 pub const PERSONAL_PREFIX: &str = "gkt_";
 
@@ -140,6 +157,19 @@ pub fn split_scopes(stored: &str) -> Vec<Scope> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reset_links_are_spaced_per_person() {
+        let now = chrono::DateTime::from_timestamp(1_800_000_000, 0)
+            .map(|t| t.naive_utc())
+            .unwrap_or_default();
+        let ago = |m| now - chrono::Duration::minutes(m);
+        assert!(may_send_reset(None, now));
+        assert!(!may_send_reset(Some(now), now));
+        assert!(!may_send_reset(Some(ago(RESET_SPACING_MINUTES - 1)), now));
+        assert!(may_send_reset(Some(ago(RESET_SPACING_MINUTES)), now));
+        assert!(may_send_reset(Some(ago(600)), now));
+    }
 
     #[test]
     fn secrets_are_random_prefixed_and_hashed() {

@@ -93,6 +93,13 @@ pub enum Message {
         link: String,
         valid_hours: i64,
     },
+    /// The person asked for a new password on the sign-in page's
+    /// "forgotten password" form.
+    PasswordReset {
+        name: String,
+        link: String,
+        valid_minutes: i64,
+    },
     /// Someone changed the password: tell the owner in case it was not them.
     PasswordChanged { name: String },
     /// An examiner's marking is past its due date.
@@ -304,6 +311,17 @@ pub fn render(message: &Message, locale: Locale) -> Result<Rendered> {
             text: PasswordChangedText { tr, name }.render().map_err(failed)?,
             html: PasswordChangedHtml { tr, name }.render().map_err(failed)?,
         }),
+        Message::PasswordReset {
+            name,
+            link,
+            valid_minutes,
+        } => {
+            let body = tr.t_with(
+                "mail.password_reset.body",
+                &[("minutes", &valid_minutes.to_string())],
+            );
+            render_notice(tr, name, tr.t("mail.password_reset.subject"), &body, link)
+        }
         Message::MarkingLate { name, count } => {
             let body = tr.t_with("mail.marking_late.body", &[("count", &count.to_string())]);
             render_notice(tr, name, tr.t("mail.marking_late.subject"), &body, "")

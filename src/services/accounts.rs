@@ -141,6 +141,57 @@ pub async fn set_password_with_link(
     .await
 }
 
+/// "Forgotten password": sends a one-time link to set a new password, by
+/// the same rules as an administrator's setup link (it works once, a newer
+/// link replaces older ones, setting the password ends every session), but
+/// valid for an hour. The answer is the same whether or not the email
+/// belongs to anyone, so the form tells nobody who has an account; an
+/// unknown or deactivated account, or a request within minutes of the last
+/// link, sends nothing and is only audited.
+pub async fn request_password_reset(
+    ctx: &Ctx,
+    raw_email: String,
+    ip: Option<String>,
+) -> Result<()> {
+    let email = crate::domain::people::Email::parse("email", &raw_email)?;
+    let public_url = ctx.settings.public_url.clone();
+    ctx.db
+        .write(move |conn| {
+            let now = store::now();
+            let person = people::find_by_email(conn, email.as_str())?;
+            let (target, outcome, detail) = match person {
+                Some(p) if !p.active => (Some(p.id), Outcome::Refused, "account deactivated"),
+                Some(p)
+                    if !tokens::may_send_reset(
+                        password_tokens::latest_unused(conn, p.id)?,
+                        now,
+                    ) =>
+                {
+                    (Some(p.id), Outcome::Refused, "a link was sent minutes ago")
+                }
+                Some(p) => {
+                    crate::services::people::send_password_link(
+                        conn,
+                        &p,
+                        &public_url,
+                        crate::services::people::LinkPurpose::Reset,
+                    )?;
+                    (Some(p.id), Outcome::Ok, "reset link sent")
+                }
+                None => (None, Outcome::Refused, "no such account"),
+            };
+            let event = audit::anonymous(
+                "password_reset_request",
+                target.map(|id| format!("person:{id}")),
+                outcome,
+                ip,
+                Some(detail.into()),
+            );
+            audit::record(conn, &event)
+        })
+        .await
+}
+
 /// Whether a password link is still usable (the page says so before the
 /// person types a password).
 pub async fn link_is_usable(ctx: &Ctx, link_token: String) -> Result<bool> {

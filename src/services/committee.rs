@@ -108,6 +108,18 @@ pub struct MarkerMarks {
     pub role: i32,
     pub total: Option<f64>,
     pub comments: Vec<String>,
+    /// The marks per rubric criterion, named, with the examiner's comment.
+    pub criteria: Vec<CriterionMarks>,
+}
+
+/// One rubric criterion as one examiner marked it.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct CriterionMarks {
+    pub criterion: String,
+    pub points: f64,
+    /// The most the criterion gives.
+    pub out_of: u32,
+    pub comment: String,
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -188,6 +200,9 @@ pub struct Dossier {
     /// Every vote, with names and reasons, once the case is decided; until
     /// then only the caller's own.
     pub votes: Vec<VoteLine>,
+    /// How the caller voted on this case, if they have (the page then shows
+    /// that instead of the vote form).
+    pub my_vote: Option<Vote>,
     pub decided: bool,
 }
 
@@ -217,29 +232,19 @@ fn exam_evidence(
                 if tasks.is_empty() {
                     continue;
                 }
-                let stem = crate::store::banks::version_by_id(conn, item.version_id)?
-                    .and_then(|v| {
+                let content =
+                    crate::store::banks::version_by_id(conn, item.version_id)?.and_then(|v| {
                         serde_json::from_str::<crate::domain::banks::Content>(&v.content).ok()
-                    })
-                    .map(|c| c.stem)
-                    .unwrap_or_default();
+                    });
+                let rubric = match content.as_ref().map(|c| &c.body) {
+                    Some(crate::domain::banks::Body::Case { rubric, .. }) => rubric.clone(),
+                    _ => Vec::new(),
+                };
+                let stem = content.map(|c| c.stem).unwrap_or_default();
                 let markers = tasks
                     .iter()
                     .filter(|t| t.submitted_at.is_some())
-                    .map(|t| MarkerMarks {
-                        role: t.role,
-                        total: t.total,
-                        comments: t
-                            .marks
-                            .as_deref()
-                            .and_then(|m| serde_json::from_str::<Vec<serde_json::Value>>(m).ok())
-                            .unwrap_or_default()
-                            .iter()
-                            .filter_map(|m| m.get("comment").and_then(|c| c.as_str()))
-                            .filter(|c| !c.trim().is_empty())
-                            .map(str::to_owned)
-                            .collect(),
-                    })
+                    .map(|t| marker_marks(t.role, t.total, t.marks.as_deref(), &rubric))
                     .collect();
                 case_answers.push(CaseAnswer {
                     position: item.position,
@@ -290,6 +295,41 @@ fn exam_evidence(
     Ok(out)
 }
 
+/// One examiner's marks of a case answer, each criterion named from the
+/// rubric of the question version the candidate answered.
+fn marker_marks(
+    role: i32,
+    total: Option<f64>,
+    marks: Option<&str>,
+    rubric: &[crate::domain::banks::Criterion],
+) -> MarkerMarks {
+    let marks: Vec<grading::CriterionMark> = marks
+        .and_then(|m| serde_json::from_str(m).ok())
+        .unwrap_or_default();
+    let criteria: Vec<CriterionMarks> = marks
+        .iter()
+        .enumerate()
+        .map(|(i, m)| CriterionMarks {
+            criterion: rubric
+                .get(i)
+                .map_or_else(|| format!("{}", i + 1), |c| c.criterion.clone()),
+            points: m.points,
+            out_of: rubric.get(i).map_or(0, |c| c.points),
+            comment: m.comment.trim().to_owned(),
+        })
+        .collect();
+    MarkerMarks {
+        role,
+        total,
+        comments: criteria
+            .iter()
+            .filter(|c| !c.comment.is_empty())
+            .map(|c| c.comment.clone())
+            .collect(),
+        criteria,
+    }
+}
+
 /// A case's whole evidence for the committee. Nobody reads their own
 /// dossier, and a committee member does not read a colleague's from their
 /// own institution (`domain::committee::may_act_on`); an admin who is not on
@@ -335,6 +375,10 @@ pub async fn dossier(ctx: &Ctx, caller: &Caller, case_id: i64) -> Result<Dossier
                 t.from == Some(Stage::CommitteeReview)
                     && matches!(t.to, Stage::Certified | Stage::Rejected)
             });
+            let my_vote = votes
+                .iter()
+                .find(|(v, _)| me.as_ref().is_some_and(|m| m.id == v.member_id))
+                .and_then(|(v, _)| Vote::parse(&v.vote));
             let shown = votes
                 .iter()
                 .filter(|(v, _)| decided || me.as_ref().is_some_and(|m| m.id == v.member_id))
@@ -358,6 +402,7 @@ pub async fn dossier(ctx: &Ctx, caller: &Caller, case_id: i64) -> Result<Dossier
                 quorum: track.quorum.max(1) as u32,
                 votes_cast: votes.len() as u32,
                 votes: shown,
+                my_vote,
                 decided,
             })
         })

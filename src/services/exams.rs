@@ -18,7 +18,7 @@ use crate::domain::scoring::{self, ChoiceScoring, Response, ShownAnswer};
 use crate::error::{Error, Result};
 use crate::services::audit::{self, Outcome};
 use crate::services::idempotency::{self, Created, Idempotent, Once};
-use crate::services::{Caller, Ctx, person, require};
+use crate::services::{Caller, Ctx, person, require, utc};
 use crate::store::exams::{
     self as store_exams, AttemptRow, ExamRow, ItemRow, NewExam, NewItem, NewRegistration,
     RegistrationRow,
@@ -329,6 +329,61 @@ pub async fn mine(ctx: &Ctx, caller: &Caller) -> Result<Vec<MyExam>> {
                 mine.push(MyExam { exam, attempts });
             }
             Ok(mine)
+        })
+        .await
+}
+
+/// The exams a doctor may register herself for now: not closed, in the
+/// tracks of her open cases, and allowed by the pipeline (her case is at
+/// the exam's stage, with attempts left and no waiting period running).
+pub async fn open_to_register(ctx: &Ctx, caller: &Caller) -> Result<Vec<ExamRow>> {
+    let person_id = person(ctx, caller).await?.id;
+    ctx.db
+        .read(move |conn| {
+            let tracks = crate::store::certification::open_case_tracks(conn, person_id)?;
+            let mut open = Vec::new();
+            for exam in store_exams::unregistered_exams_of(conn, person_id, &tracks, store::now())?
+            {
+                if crate::services::pipeline::check_registration(conn, person_id, &exam).is_ok() {
+                    open.push(exam);
+                }
+            }
+            Ok(open)
+        })
+        .await
+}
+
+/// What a candidate reads before starting: the exam, the number of
+/// questions, her time and window with any accommodation.
+#[derive(Debug, Clone)]
+pub struct Briefing {
+    pub exam: ExamRow,
+    pub questions: u32,
+    pub points: u32,
+    pub extra_minutes: i32,
+    /// Her window: the exam's, or the one her accommodation set.
+    pub opens_at: DateTime<Utc>,
+    pub closes_at: DateTime<Utc>,
+}
+
+/// The briefing for one exam the caller is registered for.
+pub async fn briefing(ctx: &Ctx, caller: &Caller, exam_id: i64) -> Result<Briefing> {
+    let person_id = person(ctx, caller).await?.id;
+    ctx.db
+        .read(move |conn| {
+            let exam = store_exams::find_exam(conn, exam_id)?.ok_or(Error::NotFound)?;
+            // Not registered reads as not found: the exam is not hers.
+            let registration =
+                store_exams::find_registration(conn, exam_id, person_id)?.ok_or(Error::NotFound)?;
+            let blueprint = blueprint_of(&exam)?;
+            Ok(Briefing {
+                questions: blueprint.question_count(),
+                points: blueprint.total_points(),
+                extra_minutes: registration.extra_minutes,
+                opens_at: utc(registration.opens_at.unwrap_or(exam.opens_at)),
+                closes_at: utc(registration.closes_at.unwrap_or(exam.closes_at)),
+                exam,
+            })
         })
         .await
 }

@@ -12,6 +12,7 @@ pub mod banks;
 pub mod committee;
 pub mod courses;
 pub mod credentials;
+pub mod dashboard;
 pub mod decision;
 pub mod exams;
 pub mod grading;

@@ -239,30 +239,49 @@ pub async fn resend_setup_link(ctx: &Ctx, caller: &Caller, id: i64) -> Result<Pe
 }
 
 fn send_setup_link(conn: &mut DbConn, person: &PersonRow, public_url: &str) -> Result<()> {
+    send_password_link(conn, person, public_url, LinkPurpose::Setup)
+}
+
+/// Why a one-time password link is sent: the mail says so, and a reset
+/// link lives for an hour instead of three days.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LinkPurpose {
+    Setup,
+    Reset,
+}
+
+/// Makes a one-time link to `/set-password` (replacing any older one) and
+/// queues the email that carries it. Only the link's digest is stored.
+pub fn send_password_link(
+    conn: &mut DbConn,
+    person: &PersonRow,
+    public_url: &str,
+    purpose: LinkPurpose,
+) -> Result<()> {
     let now = store::now();
     let secret = tokens::generate(tokens::PASSWORD_LINK_PREFIX);
+    let valid = match purpose {
+        LinkPurpose::Setup => Duration::hours(SETUP_LINK_HOURS),
+        LinkPurpose::Reset => Duration::minutes(tokens::RESET_LINK_MINUTES),
+    };
     password_tokens::use_all_for_person(conn, person.id, now)?;
-    password_tokens::insert(
-        conn,
-        &tokens::digest(&secret),
-        person.id,
-        now,
-        now + Duration::hours(SETUP_LINK_HOURS),
-    )?;
+    password_tokens::insert(conn, &tokens::digest(&secret), person.id, now, now + valid)?;
     let link = format!("{public_url}/set-password?token={secret}");
     let locale = Locale::parse(&person.locale).unwrap_or_default();
-    mail::enqueue(
-        conn,
-        &person.email,
-        &person.name,
-        locale,
-        &Message::PasswordSetup {
-            name: person.name.clone(),
+    let name = person.name.clone();
+    let message = match purpose {
+        LinkPurpose::Setup => Message::PasswordSetup {
+            name,
             link,
             valid_hours: SETUP_LINK_HOURS,
         },
-        now,
-    )?;
+        LinkPurpose::Reset => Message::PasswordReset {
+            name,
+            link,
+            valid_minutes: tokens::RESET_LINK_MINUTES,
+        },
+    };
+    mail::enqueue(conn, &person.email, &person.name, locale, &message, now)?;
     Ok(())
 }
 

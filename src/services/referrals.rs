@@ -85,6 +85,40 @@ pub async fn departments(ctx: &Ctx, caller: &Caller) -> Result<Vec<DepartmentVie
         .await
 }
 
+/// The departments the caller's credentials open the gate to now, and,
+/// when they open none, the gate's reason: the referral page tells a doctor
+/// before she fills the form in. (Only a preview: opening a referral checks
+/// the gate again on the locked credentials.)
+pub async fn departments_open_to_me(
+    ctx: &Ctx,
+    caller: &Caller,
+) -> Result<(Vec<DepartmentView>, Option<GateRefusal>)> {
+    let me = person(ctx, caller).await?.id;
+    ctx.db
+        .read(move |conn| {
+            let held = held_of(&store_cert::credentials_of(conn, me)?);
+            let now = utc(store::now());
+            let mut open = Vec::new();
+            let mut refusal = None;
+            for d in store_ref::list_departments(conn)?
+                .into_iter()
+                .filter(|d| d.active)
+            {
+                match referral::may_refer(&held, d.track_id, now) {
+                    Ok(_) => open.push(department_view(conn, d)?),
+                    Err(why) => refusal = refusal.or(Some(why)),
+                }
+            }
+            let refusal = match (open.is_empty(), held.is_empty()) {
+                (false, _) => None,
+                (true, true) => Some(GateRefusal::NoCredential),
+                (true, false) => refusal,
+            };
+            Ok((open, refusal))
+        })
+        .await
+}
+
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 pub struct DepartmentInput {
     /// The receiving hospital; a desk may only name its own (default).
@@ -670,18 +704,19 @@ pub async fn desk_step(
             let (action, detail) = match &step {
                 DeskStep::Accept { slot_date } => {
                     let to = referral::step(from, DeskAction::Accept).map_err(illegal)?;
-                    let day = match slot_date.as_deref().map(str::trim) {
+                    let given = match slot_date.as_deref().map(str::trim) {
                         Some(s) if !s.is_empty() => {
                             let day = dates::parse_day("slot_date", s)?;
                             if r.slot_date != Some(day) {
                                 check_slot(conn, &d, day, today)?;
                             }
-                            day
+                            Some(day)
                         }
-                        _ => r.slot_date.ok_or_else(|| {
-                            Error::invalid("slot_date", "no slot was booked: give the clinic day")
-                        })?,
+                        _ => None,
                     };
+                    let urgency = Urgency::parse(&r.urgency).unwrap_or(Urgency::Routine);
+                    let day = referral::accepted_day(urgency, given, r.slot_date)
+                        .map_err(|m| Error::invalid("slot_date", m))?;
                     if r.needs_bed {
                         let in_use = store_ref::beds_held(conn, d.id)?;
                         if !referral::has_room(d.beds.max(0) as u32, in_use as u32) {
@@ -696,13 +731,16 @@ pub async fn desk_step(
                         r.id,
                         &ReferralUpdate {
                             status: to.as_str(),
-                            slot_date: Some(day),
+                            slot_date: day,
                             decline_reason: None,
                             back_instructions: None,
                         },
                         now,
                     )?;
-                    ("accepted", Some(day.to_string()))
+                    match day {
+                        Some(day) => ("accepted", Some(day.to_string())),
+                        None => ("accepted_urgent", None),
+                    }
                 }
                 DeskStep::Decline { reason } => {
                     let to = referral::step(from, DeskAction::Decline).map_err(illegal)?;

@@ -161,6 +161,16 @@ pub fn open_case(conn: &mut DbConn, person_id: i64, track_id: i64) -> QueryResul
         .optional()
 }
 
+/// The keys of the tracks in which a person has an open case.
+pub fn open_case_tracks(conn: &mut DbConn, person_id: i64) -> QueryResult<Vec<String>> {
+    cases::table
+        .inner_join(tracks::table.on(tracks::id.eq(cases::track_id)))
+        .filter(cases::person_id.eq(person_id))
+        .filter(cases::closed_at.is_null())
+        .select(tracks::track_key)
+        .load(conn)
+}
+
 /// Open cases of a person (in any track).
 pub fn open_cases_of(conn: &mut DbConn, person_id: i64) -> QueryResult<Vec<CaseRow>> {
     cases::table

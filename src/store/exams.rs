@@ -150,6 +150,25 @@ pub fn list_exams(conn: &mut DbConn) -> QueryResult<Vec<ExamRow>> {
     exams::table.order(exams::opens_at.desc()).load(conn)
 }
 
+/// Exams of these tracks that have not closed and that the person is not
+/// registered for, soonest first: what she might register for.
+pub fn unregistered_exams_of(
+    conn: &mut DbConn,
+    person_id: i64,
+    tracks: &[String],
+    now: NaiveDateTime,
+) -> QueryResult<Vec<ExamRow>> {
+    let registered = registrations::table
+        .filter(registrations::person_id.eq(person_id))
+        .select(registrations::exam_id);
+    exams::table
+        .filter(exams::track.eq_any(tracks))
+        .filter(exams::closes_at.gt(now))
+        .filter(exams::id.ne_all(registered))
+        .order(exams::opens_at.asc())
+        .load(conn)
+}
+
 /// Exams a person is registered for.
 pub fn exams_for(conn: &mut DbConn, person_id: i64) -> QueryResult<Vec<ExamRow>> {
     exams::table

@@ -62,3 +62,12 @@ pub fn use_all_for_person(
     .set(password_tokens::used_at.eq(now))
     .execute(conn)
 }
+
+/// When the person's newest unused password link was made.
+pub fn latest_unused(conn: &mut DbConn, person_id: i64) -> QueryResult<Option<NaiveDateTime>> {
+    password_tokens::table
+        .filter(password_tokens::person_id.eq(person_id))
+        .filter(password_tokens::used_at.is_null())
+        .select(diesel::dsl::max(password_tokens::created_at))
+        .first(conn)
+}

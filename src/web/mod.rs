@@ -38,6 +38,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/sign-in", web::get().to(account::sign_in_page))
         .route("/sign-in", web::post().to(account::sign_in))
         .route("/sign-out", web::post().to(account::sign_out))
+        .route(
+            "/forgot-password",
+            web::get().to(account::forgot_password_page),
+        )
+        .route("/forgot-password", web::post().to(account::forgot_password))
         .route("/set-password", web::get().to(account::set_password_page))
         .route("/set-password", web::post().to(account::set_password))
         .route(
@@ -98,7 +103,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             web::post().to(exam_admin::predraw),
         )
         .route("/exams", web::get().to(exams::exams_page))
+        .route("/exams/{id}/start", web::get().to(exams::instructions))
         .route("/exams/{id}/start", web::post().to(exams::start))
+        .route("/exams/{id}/register", web::post().to(exams::register))
         .route("/attempts/{id}", web::get().to(exams::attempt_page))
         .route("/attempts/{id}", web::post().to(exams::save_form))
         .route(

@@ -243,7 +243,12 @@ impl FromRequest for Page {
                 user,
                 tr,
                 csrf,
-                path: req.path().to_owned(),
+                // The whole URL, query included: the language switch returns
+                // here, and a one-time link lives in its query string.
+                path: req
+                    .uri()
+                    .path_and_query()
+                    .map_or_else(|| req.path().to_owned(), |pq| pq.as_str().to_owned()),
                 session_token,
             })
         })

@@ -154,8 +154,20 @@ async fn a_doctor_sits_an_exam_in_a_real_browser(app: TestApp) {
         browser.find(Locator::Css("#password")).await?.send_keys("doctor test phrase").await?;
         browser.find(Locator::Css("#sign-in")).await?.click().await?;
         browser.wait().at_most(Duration::from_secs(10)).for_element(Locator::Css("#welcome")).await?;
-        browser.goto(&app.url("/exams")).await?;
-        browser.find(Locator::Css(&format!("#start-{exam}"))).await?.click().await?;
+        // Her home page names the one next step: the exam open now.
+        let next = browser.find(Locator::Css("#next-step")).await?;
+        assert_eq!(next.attr("data-step").await?.as_deref(), Some("start"));
+        std::fs::write(artifact(&format!("home-doctor-desktop-{backend}.png")), browser.screenshot().await?).expect("screenshot saved");
+        browser.set_window_size(390, 844).await?;
+        std::fs::write(artifact(&format!("home-doctor-phone-{backend}.png")), browser.screenshot().await?).expect("screenshot saved");
+        browser.set_window_size(1200, 900).await?;
+        browser.find(Locator::Css("#next-action")).await?.click().await?;
+        // The instructions page: a screenshot on a phone, then the confirmation starts.
+        browser.wait().at_most(Duration::from_secs(10)).for_element(Locator::Css("#confirm-start")).await?;
+        browser.set_window_size(390, 844).await?;
+        std::fs::write(artifact(&format!("exam-instructions-phone-{backend}.png")), browser.screenshot().await?).expect("screenshot saved");
+        browser.set_window_size(1200, 900).await?;
+        browser.find(Locator::Css("#confirm-start")).await?.click().await?;
         let clock = browser.wait().at_most(Duration::from_secs(10)).for_element(Locator::Css("#countdown")).await?;
 
         // The countdown runs.

@@ -293,6 +293,36 @@ pub(crate) async fn certify(app: &TestApp) -> (String, i64, String, Vec<String>,
     assert_eq!(status, 201);
     let (status, err) = vote(app, &members[0], case_id, "approve").await;
     assert_eq!(status, 409, "one vote per member: {err}");
+    // The member who voted sees how, instead of the vote form; one who has
+    // not yet voted sees the form. The timeline marks the current stage.
+    let (_, mine) = app
+        .api(
+            Method::GET,
+            &format!("/api/v1/cases/{case_id}/dossier"),
+            &members[0],
+            None,
+        )
+        .await;
+    assert_eq!(mine["my_vote"], "approve");
+    let zhou = app.new_browser();
+    app.sign_in(&zhou, "zhou@chh.example", crate::grading::PASSWORD)
+        .await;
+    let (_, page) = app
+        .page(&zhou, &format!("/committee/cases/{case_id}"))
+        .await;
+    assert!(
+        page.contains("id=\"my-vote\"") && !page.contains("cast-vote"),
+        "{page}"
+    );
+    assert!(
+        page.contains("aria-current=\"step\""),
+        "the current stage is marked"
+    );
+    let sun = app.new_browser();
+    app.sign_in(&sun, "sun@chh.example", crate::grading::PASSWORD)
+        .await;
+    let (_, page) = app.page(&sun, &format!("/committee/cases/{case_id}")).await;
+    assert!(page.contains("cast-vote") && !page.contains("id=\"my-vote\""));
     let (_, after_two) = vote(app, &members[1], case_id, "reject").await;
     assert_eq!(
         after_two["stage"], "committee_review",
@@ -405,6 +435,12 @@ async fn a_doctor_goes_from_applied_to_certified_with_refusals_at_each_gate(app:
             );
         }
     }
+    // Her home page says where she stands: certified, with the number.
+    let (_, home) = app.page(&li, "/").await;
+    assert!(
+        home.contains("data-step=\"certified\"") && home.contains(&number),
+        "{home}"
+    );
     let (_, certificate) = app.page(&li, &format!("/credentials/{number}")).await;
     assert!(
         certificate.contains("<svg"),

@@ -974,8 +974,20 @@ async fn a_candidate_sits_the_exam_in_the_pages_without_javascript(app: TestApp)
         list.contains("Paediatrics written exam") && list.contains(&format!("id=\"start-{exam}\""))
     );
 
+    // The list's start leads to the instructions, whose button starts.
+    let (status, briefing) = app.page(&browser, &format!("/exams/{exam}/start")).await;
+    assert_eq!(status, 200);
+    assert!(
+        briefing.contains("id=\"confirm-start\"")
+            && briefing.contains("id=\"briefing-connection\"")
+    );
     let res = app
-        .submit(&browser, "/exams", &format!("/exams/{exam}/start"), &[])
+        .submit(
+            &browser,
+            &format!("/exams/{exam}/start"),
+            &format!("/exams/{exam}/start"),
+            &[],
+        )
         .await;
     assert_eq!(res.status(), 303);
     let location = res.headers()["location"].to_str().unwrap().to_owned();

@@ -16,6 +16,7 @@ mod banks;
 mod browser;
 mod certification;
 mod conflicts;
+mod doctor_pages;
 mod exams;
 mod fair;
 mod grading;

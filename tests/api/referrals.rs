@@ -23,6 +23,7 @@ on_both_databases!(
     hospital_systems_introspect_credentials,
     referrals_export_as_valid_fhir_service_requests,
     the_desk_works_in_the_pages,
+    an_urgent_referral_is_accepted_without_a_clinic_day,
 );
 
 pub(crate) struct Channel {
@@ -922,4 +923,72 @@ async fn the_desk_works_in_the_pages(app: TestApp) {
         .submit(&li, &path, &format!("{path}/steps"), &[("step", "seen")])
         .await;
     assert_eq!(res.status(), 403);
+}
+
+/// The desk receives an urgent child at once: no clinic day needed. A
+/// routine referral still needs one.
+async fn an_urgent_referral_is_accepted_without_a_clinic_day(app: TestApp) {
+    let c = Box::pin(channel(&app)).await;
+    let mut routine = body(c.department, None);
+    routine["urgency"] = json!("routine");
+    let (status, r) = app
+        .api(Method::POST, "/api/v1/referrals", &c.doctor, Some(routine))
+        .await;
+    assert_eq!(status, 201, "{r}");
+    let (status, err) = app
+        .api(
+            Method::POST,
+            &format!("/api/v1/referrals/{}/accept", r["id"]),
+            &c.desk,
+            Some(json!({})),
+        )
+        .await;
+    assert_eq!(
+        (status, err["error"]["field"].as_str()),
+        (422, Some("slot_date"))
+    );
+
+    let (status, r) = refer(&app, &c.doctor, c.department, None).await;
+    assert_eq!(
+        (status, r["urgency"].as_str()),
+        (201, Some("urgent")),
+        "{r}"
+    );
+    let id = r["id"].as_i64().unwrap();
+    let (status, r) = app
+        .api(
+            Method::POST,
+            &format!("/api/v1/referrals/{id}/accept"),
+            &c.desk,
+            Some(json!({})),
+        )
+        .await;
+    assert_eq!(status, 200, "{r}");
+    assert_eq!(
+        (r["status"].as_str(), r["slot_date"].as_str()),
+        (Some("accepted"), None)
+    );
+    let steps: Vec<&str> = r["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(steps, ["sent", "accepted_urgent"]);
+    // The doctor is told the child is received at once.
+    let mail = app.mail_to("li@longxi.example");
+    assert!(
+        mail.iter()
+            .any(|m| m.subject.contains(r["number"].as_str().unwrap()))
+    );
+    // It goes on like any accepted referral.
+    let (status, _) = app
+        .api(
+            Method::POST,
+            &format!("/api/v1/referrals/{id}/seen"),
+            &c.desk,
+            None,
+        )
+        .await;
+    assert_eq!(status, 200);
 }

@@ -400,6 +400,14 @@ async fn screenshots(app: &TestApp) {
             .await?
             .click()
             .await?;
+        // The instructions page, then its confirmation starts.
+        browser
+            .wait()
+            .at_most(Duration::from_secs(10))
+            .for_element(Locator::Css("#confirm-start"))
+            .await?
+            .click()
+            .await?;
         browser
             .wait()
             .at_most(Duration::from_secs(10))

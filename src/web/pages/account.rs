@@ -193,6 +193,64 @@ pub async fn set_password_page(
     Ok(no_referrer(render(&page_body, status)?))
 }
 
+#[derive(Template)]
+#[template(path = "forgot_password.html")]
+struct ForgotPassword {
+    chrome: Chrome,
+    email: String,
+    sent: bool,
+}
+
+pub async fn forgot_password_page(page: Page) -> Result<HttpResponse, PageError> {
+    render(
+        &ForgotPassword {
+            chrome: Chrome::new(&page),
+            email: String::new(),
+            sent: false,
+        },
+        StatusCode::OK,
+    )
+}
+
+#[derive(Deserialize)]
+pub struct ForgotPasswordForm {
+    #[serde(default)]
+    email: String,
+}
+
+/// Sends a reset link if the email has an active account; says the same
+/// either way (`accounts::request_password_reset`).
+pub async fn forgot_password(
+    page: Page,
+    req: HttpRequest,
+    body: web::Bytes,
+) -> Result<HttpResponse, PageError> {
+    let form: ForgotPasswordForm = parse_form(&req, &body)?;
+    let email = form.email.trim().to_owned();
+    match accounts::request_password_reset(&page.ctx, form.email, client_ip(&req)).await {
+        Ok(()) => render(
+            &ForgotPassword {
+                chrome: Chrome::new(&page),
+                email,
+                sent: true,
+            },
+            StatusCode::OK,
+        ),
+        Err(e @ Error::Invalid { .. }) => {
+            let (chrome, status) = form_error(Chrome::new(&page), e)?;
+            render(
+                &ForgotPassword {
+                    chrome,
+                    email,
+                    sent: false,
+                },
+                status,
+            )
+        }
+        Err(e) => Err(PageError(e)),
+    }
+}
+
 #[derive(Deserialize)]
 pub struct SetPasswordForm {
     #[serde(default)]

@@ -25,35 +25,36 @@ use crate::web::error::PageError;
 use crate::web::pages::{Chrome, form_error, local_time, number, parse_form, render, see_other};
 use crate::web::session::{Page, client_ip};
 
-/// Formats times and stage names for the templates.
-struct Fmt {
-    tr: Tr,
-    tz: chrono_tz::Tz,
+/// Formats times and stage names for the templates (here and on the home
+/// page).
+pub(super) struct Fmt {
+    pub(super) tr: Tr,
+    pub(super) tz: chrono_tz::Tz,
 }
 
 impl Fmt {
-    fn new(page: &Page) -> Fmt {
+    pub(super) fn new(page: &Page) -> Fmt {
         Fmt {
             tr: page.tr,
             tz: page.ctx.settings.time_zone,
         }
     }
-    fn when(&self, t: &DateTime<Utc>) -> String {
+    pub(super) fn when(&self, t: &DateTime<Utc>) -> String {
         local_time(self.tz, t.naive_utc())
     }
-    fn day(&self, t: &DateTime<Utc>) -> String {
+    pub(super) fn day(&self, t: &DateTime<Utc>) -> String {
         t.with_timezone(&self.tz).format("%Y-%m-%d").to_string()
     }
-    fn stage(&self, s: &Stage) -> String {
+    pub(super) fn stage(&self, s: &Stage) -> String {
         self.tr.t(&format!("stages.{}", s.as_str()))
     }
-    fn reason(&self, r: &str) -> String {
+    pub(super) fn reason(&self, r: &str) -> String {
         self.tr.t(&format!("case_reasons.{r}"))
     }
-    fn status(&self, s: &Status) -> String {
+    pub(super) fn status(&self, s: &Status) -> String {
         self.tr.t(&format!("credential_status.{}", s.as_str()))
     }
-    fn waiting(&self, w: &str) -> String {
+    pub(super) fn waiting(&self, w: &str) -> String {
         match w.split_once(':') {
             Some((_, why)) => self.tr.t(&format!("ineligible.{why}")),
             None => self.tr.t(&format!("case_waiting.{w}")),

@@ -10,11 +10,15 @@ use askama::Template;
 use serde::Deserialize;
 
 use crate::domain::banks::QuestionKind;
+use crate::domain::next_step::AttemptFact;
 use crate::domain::scoring::ShownAnswer;
 use crate::error::Error;
-use crate::services::exams::{self, AttemptView, ItemView, MyExam};
+use crate::services::dashboard;
+use crate::services::exams::{self, AttemptView, Briefing, ItemView, MyExam};
+use crate::store::exams::ExamRow;
 use crate::web::api::json;
 use crate::web::error::{ApiError, PageError};
+use crate::web::pages::certification::Fmt;
 use crate::web::pages::{Chrome, EmptyForm, local_time, parse_form, render, see_other};
 use crate::web::session::{Page, check_csrf};
 
@@ -25,34 +29,57 @@ pub struct ExamLine {
     pub duration_minutes: i32,
     /// "upcoming", "open" or "closed".
     pub state: &'static str,
-    pub attempt_in_progress: Option<i64>,
+    /// Where her attempt stands (`domain::next_step`): what the card offers.
+    pub attempt: AttemptFact,
     pub submitted: usize,
     pub attempts_allowed: i32,
+}
+
+impl ExamLine {
+    /// Start is offered only in the window, with an attempt left, and never
+    /// while a submitted attempt waits for its result.
+    pub fn may_start(&self) -> bool {
+        self.state == "open" && matches!(self.attempt, AttemptFact::NotStarted { may_start: true })
+    }
+}
+
+/// An exam she may register for.
+pub struct OfferLine {
+    pub id: i64,
+    pub title: String,
+    pub window: String,
+    pub duration_minutes: i32,
 }
 
 #[derive(Template)]
 #[template(path = "exams/list.html")]
 struct ExamList {
     chrome: Chrome,
+    f: Fmt,
     items: Vec<ExamLine>,
+    offers: Vec<OfferLine>,
+}
+
+fn window(page: &Page, exam: &ExamRow) -> String {
+    let tz = page.ctx.settings.time_zone;
+    format!(
+        "{} – {}",
+        local_time(tz, exam.opens_at),
+        local_time(tz, exam.closes_at)
+    )
 }
 
 fn line(page: &Page, m: &MyExam) -> ExamLine {
-    let tz = page.ctx.settings.time_zone;
     let now = crate::store::now();
     let state =
         crate::domain::exams::WindowState::at(m.exam.opens_at, m.exam.closes_at, now).as_str();
     ExamLine {
         id: m.exam.id,
         title: m.exam.title.clone(),
-        window: format!(
-            "{} – {}",
-            local_time(tz, m.exam.opens_at),
-            local_time(tz, m.exam.closes_at)
-        ),
+        window: window(page, &m.exam),
         duration_minutes: m.exam.duration_minutes,
         state,
-        attempt_in_progress: m.in_progress().map(|a| a.id),
+        attempt: dashboard::exam_fact(m).attempt,
         submitted: m
             .attempts
             .iter()
@@ -62,13 +89,80 @@ fn line(page: &Page, m: &MyExam) -> ExamLine {
     }
 }
 
-pub async fn exams_page(page: Page) -> Result<HttpResponse, PageError> {
-    let mine = exams::mine(&page.ctx, page.caller()?).await?;
-    let items = mine.iter().map(|m| line(&page, m)).collect();
+/// The list page, with a form error when an action on it was refused.
+async fn list_with(
+    page: &Page,
+    chrome: Chrome,
+    status: StatusCode,
+) -> Result<HttpResponse, PageError> {
+    let caller = page.caller()?;
+    let mine = exams::mine(&page.ctx, caller).await?;
+    let items = mine.iter().map(|m| line(page, m)).collect();
+    let offers = exams::open_to_register(&page.ctx, caller)
+        .await?
+        .iter()
+        .map(|e| OfferLine {
+            id: e.id,
+            title: e.title.clone(),
+            window: window(page, e),
+            duration_minutes: e.duration_minutes,
+        })
+        .collect();
     render(
         &ExamList {
-            chrome: Chrome::new(&page),
+            chrome,
+            f: Fmt::new(page),
             items,
+            offers,
+        },
+        status,
+    )
+}
+
+pub async fn exams_page(page: Page) -> Result<HttpResponse, PageError> {
+    list_with(&page, Chrome::new(&page), StatusCode::OK).await
+}
+
+/// A doctor registers herself; the pipeline decides whether she may.
+pub async fn register(
+    page: Page,
+    req: HttpRequest,
+    path: web::Path<i64>,
+    body: web::Bytes,
+) -> Result<HttpResponse, PageError> {
+    let caller = page.caller()?.clone();
+    let _: EmptyForm = parse_form(&req, &body)?;
+    let me = caller.person_id().ok_or(PageError(Error::Forbidden))?;
+    let exam_id = path.into_inner();
+    match exams::register(&page.ctx, &caller, exam_id, me, Default::default()).await {
+        Ok(_) => {
+            let chrome = Chrome::new(&page).notice("exams.registered");
+            list_with(&page, chrome, StatusCode::OK).await
+        }
+        Err(e @ (Error::Conflict { .. } | Error::Invalid { .. })) => {
+            let (chrome, status) = crate::web::pages::form_error(Chrome::new(&page), e)?;
+            list_with(&page, chrome, status).await
+        }
+        Err(e) => Err(PageError(e)),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "exams/instructions.html")]
+struct Instructions {
+    chrome: Chrome,
+    f: Fmt,
+    b: Briefing,
+}
+
+/// What to know before starting, and the confirmation that starts.
+pub async fn instructions(page: Page, path: web::Path<i64>) -> Result<HttpResponse, PageError> {
+    let b = exams::briefing(&page.ctx, page.caller()?, path.into_inner()).await?;
+    render(
+        &Instructions {
+            chrome: Chrome::new(&page),
+            f: Fmt::new(&page),
+            b,
         },
         StatusCode::OK,
     )
@@ -85,10 +179,8 @@ pub async fn start(
     match exams::start(&page.ctx, exams::Taker::Caller(&caller), path.into_inner()).await {
         Ok(view) => Ok(see_other(&format!("/attempts/{}", view.id))),
         Err(e @ Error::Conflict { .. }) => {
-            let mine = exams::mine(&page.ctx, &caller).await?;
-            let items = mine.iter().map(|m| line(&page, m)).collect();
             let (chrome, status) = crate::web::pages::form_error(Chrome::new(&page), e)?;
-            render(&ExamList { chrome, items }, status)
+            list_with(&page, chrome, status).await
         }
         Err(e) => Err(PageError(e)),
     }

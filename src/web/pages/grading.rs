@@ -5,6 +5,7 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 
+use crate::domain::next_step::AttemptFact;
 use crate::error::Error;
 use crate::services::grading::{self, CriterionMark, Queue, ResultView, TaskView};
 use crate::web::error::PageError;
@@ -168,21 +169,63 @@ impl ResultPage {
             .and_then(|i| i.your_answer.as_ref())
         {
             Some(ShownAnswer::Text(t)) => t.clone(),
-            Some(ShownAnswer::TrueFalse(v)) => v.to_string(),
+            // True or false in words, in the reader's language.
+            Some(ShownAnswer::TrueFalse(true)) => self.chrome.tr.t("attempt.true"),
+            Some(ShownAnswer::TrueFalse(false)) => self.chrome.tr.t("attempt.false"),
             _ => String::new(),
         }
     }
 }
 
+#[derive(Template)]
+#[template(path = "grading/pending.html")]
+struct PendingPage {
+    chrome: Chrome,
+    exam_title: String,
+    /// When results are expected (the exam's close plus its marking days);
+    /// none while the attempt is not yet submitted.
+    expected_by: Option<String>,
+}
+
 pub async fn result(page: Page, path: web::Path<i64>) -> Result<HttpResponse, PageError> {
-    let r = grading::result(&page.ctx, page.caller()?, path.into_inner()).await?;
-    render(
-        &ResultPage {
-            chrome: Chrome::new(&page),
-            r,
-        },
-        StatusCode::OK,
-    )
+    let attempt_id = path.into_inner();
+    let caller = page.caller()?;
+    match grading::result(&page.ctx, caller, attempt_id).await {
+        Ok(r) => render(
+            &ResultPage {
+                chrome: Chrome::new(&page),
+                r,
+            },
+            StatusCode::OK,
+        ),
+        // Her own attempt, not released yet: say when it will be, rather
+        // than a bare conflict.
+        Err(Error::Conflict { .. }) => {
+            let mine = crate::services::exams::mine(&page.ctx, caller).await?;
+            let exam = mine
+                .iter()
+                .find(|m| m.attempts.iter().any(|a| a.id == attempt_id))
+                .ok_or(PageError(Error::NotFound))?;
+            let expected_by = match crate::services::dashboard::exam_fact(exam).attempt {
+                AttemptFact::AwaitingResult { expected_by, .. } => Some(
+                    expected_by
+                        .with_timezone(&page.ctx.settings.time_zone)
+                        .format("%Y-%m-%d")
+                        .to_string(),
+                ),
+                _ => None,
+            };
+            render(
+                &PendingPage {
+                    chrome: Chrome::new(&page),
+                    exam_title: exam.exam.title.clone(),
+                    expected_by,
+                },
+                StatusCode::OK,
+            )
+        }
+        Err(e) => Err(PageError(e)),
+    }
 }
 
 // ----- item analysis (committee and admins) -----

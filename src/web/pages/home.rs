@@ -7,10 +7,13 @@ use askama::Template;
 use serde::Deserialize;
 
 use crate::domain::locale::Locale;
+use crate::domain::next_step::Step;
 use crate::domain::roles::Role;
 use crate::error::Error;
 use crate::services::accounts;
+use crate::services::dashboard::{self, CalendarEntry, Standing};
 use crate::web::error::PageError;
+use crate::web::pages::certification::Fmt;
 use crate::web::pages::{Chrome, parse_form, render, safe_next, see_other};
 use crate::web::session::{LANG_COOKIE, Page};
 
@@ -18,8 +21,24 @@ use crate::web::session::{LANG_COOKIE, Page};
 #[template(path = "home.html")]
 struct Home {
     chrome: Chrome,
+    f: Fmt,
     name: String,
     roles: Vec<Role>,
+    /// A doctor's standing, next step and calendar.
+    doctor: Option<DoctorHome>,
+}
+
+struct DoctorHome {
+    next: NextView,
+    standings: Vec<Standing>,
+    calendar: Vec<CalendarEntry>,
+}
+
+/// The next step in words, with the button that takes it.
+struct NextView {
+    id: &'static str,
+    text: String,
+    action: Option<(String, String)>,
 }
 
 pub async fn home(page: Page) -> Result<HttpResponse, PageError> {
@@ -31,15 +50,153 @@ pub async fn home(page: Page) -> Result<HttpResponse, PageError> {
         .actor()
         .map(|a| a.roles.clone())
         .unwrap_or_default();
+    let f = Fmt::new(&page);
+    let doctor = if roles.contains(&Role::Doctor) {
+        let home = dashboard::home(&page.ctx, &user.caller).await?;
+        Some(DoctorHome {
+            next: describe(&f, &home.step),
+            standings: home.standings,
+            calendar: home.calendar,
+        })
+    } else {
+        None
+    };
     let name = user.person.name.clone();
     render(
         &Home {
             chrome: Chrome::new(&page),
+            f,
             name,
             roles,
+            doctor,
         },
         StatusCode::OK,
     )
+}
+
+/// The words and the button of each next step (`domain::next_step`).
+fn describe(f: &Fmt, step: &Step) -> NextView {
+    let tr = &f.tr;
+    let say = |key: &str, args: &[(&str, &str)]| tr.t_with(&format!("home.next.{key}"), args);
+    let button = |key: &str, url: String| Some((tr.t(&format!("home.go.{key}")), url));
+    let (id, text, action) = match step {
+        Step::ResumeExam {
+            attempt_id,
+            title,
+            closes_at,
+        } => (
+            "resume",
+            say("resume", &[("title", title), ("time", &f.when(closes_at))]),
+            button("resume", format!("/attempts/{attempt_id}")),
+        ),
+        Step::StartExam {
+            exam_id,
+            title,
+            closes_at,
+        } => (
+            "start",
+            say("start", &[("title", title), ("time", &f.when(closes_at))]),
+            button("start", format!("/exams/{exam_id}/start")),
+        ),
+        Step::SeeResult { attempt_id, title } => (
+            "result",
+            say("result", &[("title", title)]),
+            button("result", format!("/attempts/{attempt_id}/result")),
+        ),
+        Step::Study {
+            track,
+            todo_kind,
+            title,
+            url,
+        } => (
+            "study",
+            say(
+                "study",
+                &[
+                    ("track", track),
+                    ("title", title),
+                    ("what", &tr.t(&format!("home.todo.{todo_kind}"))),
+                ],
+            ),
+            button(todo_kind, url.clone()),
+        ),
+        Step::RegisterForExam {
+            title, opens_at, ..
+        } => (
+            "register",
+            say("register", &[("title", title), ("time", &f.when(opens_at))]),
+            button("register", "/exams".to_owned()),
+        ),
+        Step::SitExamOn { title, opens_at } => (
+            "sit",
+            say("sit", &[("title", title), ("time", &f.when(opens_at))]),
+            button("exams", "/exams".to_owned()),
+        ),
+        Step::RetakeFrom { track, from } => (
+            "retake",
+            say("retake", &[("track", track), ("day", &f.day(from))]),
+            None,
+        ),
+        Step::AwaitResult { title, expected_by } => (
+            "await-result",
+            say(
+                "await_result",
+                &[("title", title), ("day", &f.day(expected_by))],
+            ),
+            button("exams", "/exams".to_owned()),
+        ),
+        Step::AwaitExamSchedule { track } => {
+            ("await-exam", say("await_exam", &[("track", track)]), None)
+        }
+        Step::AwaitOthers { track, reason } => (
+            "await",
+            say("await", &[("track", track), ("reason", &f.waiting(reason))]),
+            button("case", "/certification".to_owned()),
+        ),
+        Step::Renew {
+            number,
+            track,
+            valid_until,
+        } => (
+            "renew",
+            say(
+                "renew",
+                &[
+                    ("number", number),
+                    ("track", track),
+                    ("day", &f.day(valid_until)),
+                ],
+            ),
+            button("renew", "/certification".to_owned()),
+        ),
+        Step::Certified {
+            number,
+            track,
+            valid_until,
+        } => (
+            "certified",
+            say(
+                "certified",
+                &[
+                    ("number", number),
+                    ("track", track),
+                    ("day", &f.day(valid_until)),
+                ],
+            ),
+            button("credential", format!("/credentials/{number}")),
+        ),
+        Step::Apply { track } => (
+            "apply",
+            say("apply", &[("track", track)]),
+            button("apply", "/certification".to_owned()),
+        ),
+        Step::ChooseTrack => (
+            "choose",
+            say("choose", &[]),
+            button("choose", "/learn".to_owned()),
+        ),
+    };
+    NextView { id, text, action }
 }
 
 #[derive(Deserialize)]
@@ -72,4 +229,107 @@ pub async fn switch_language(
         .add_cookie(&cookie)
         .map_err(|e| PageError(Error::internal(e)))?;
     Ok(response)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::i18n::Tr;
+    use chrono::{TimeZone, Utc};
+
+    /// Every next step reads as a sentence in both languages: no key left
+    /// untranslated, no placeholder left unfilled.
+    #[test]
+    fn every_next_step_is_worded_in_both_languages() {
+        let at = Utc.with_ymd_and_hms(2026, 3, 10, 9, 0, 0).unwrap();
+        let s = |v: &str| v.to_owned();
+        let steps = vec![
+            Step::ResumeExam {
+                attempt_id: 1,
+                title: s("T"),
+                closes_at: at,
+            },
+            Step::StartExam {
+                exam_id: 1,
+                title: s("T"),
+                closes_at: at,
+            },
+            Step::SeeResult {
+                attempt_id: 1,
+                title: s("T"),
+            },
+            Step::Study {
+                track: s("P"),
+                todo_kind: s("lesson"),
+                title: s("L"),
+                url: s("/x"),
+            },
+            Step::Study {
+                track: s("P"),
+                todo_kind: s("quiz"),
+                title: s("Q"),
+                url: s("/x"),
+            },
+            Step::Study {
+                track: s("P"),
+                todo_kind: s("workshop"),
+                title: s("W"),
+                url: s("/x"),
+            },
+            Step::RegisterForExam {
+                exam_id: 1,
+                title: s("T"),
+                opens_at: at,
+            },
+            Step::SitExamOn {
+                title: s("T"),
+                opens_at: at,
+            },
+            Step::RetakeFrom {
+                track: s("P"),
+                from: at,
+            },
+            Step::AwaitResult {
+                title: s("T"),
+                expected_by: at,
+            },
+            Step::AwaitExamSchedule { track: s("P") },
+            Step::AwaitOthers {
+                track: s("P"),
+                reason: s("committee"),
+            },
+            Step::AwaitOthers {
+                track: s("P"),
+                reason: s("eligibility:no_institution"),
+            },
+            Step::Renew {
+                number: s("N"),
+                track: s("P"),
+                valid_until: at,
+            },
+            Step::Certified {
+                number: s("N"),
+                track: s("P"),
+                valid_until: at,
+            },
+            Step::Apply { track: s("P") },
+            Step::ChooseTrack,
+        ];
+        for locale in Locale::ALL {
+            let f = Fmt {
+                tr: Tr::new(locale),
+                tz: chrono_tz::Asia::Shanghai,
+            };
+            for step in &steps {
+                let view = describe(&f, step);
+                let words = match &view.action {
+                    Some((label, _)) => format!("{} {label}", view.text),
+                    None => view.text.clone(),
+                };
+                for raw in ["home.", "%{", "case_waiting.", "ineligible."] {
+                    assert!(!words.contains(raw), "{locale:?} {step:?}: {words}");
+                }
+            }
+        }
+    }
 }

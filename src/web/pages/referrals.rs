@@ -136,8 +136,12 @@ pub async fn visits(
 #[template(path = "referrals/new.html")]
 struct NewPage {
     chrome: Chrome,
+    /// The departments her credential opens the gate to now.
     departments: Vec<DepartmentView>,
     form: ReferralForm,
+    /// Why the gate is closed to her (`GateRefusal::code`), shown instead of
+    /// the form.
+    refusal: Option<&'static str>,
 }
 
 #[derive(Deserialize, Default, Clone)]
@@ -176,16 +180,14 @@ async fn new_page(
     form: ReferralForm,
     status: StatusCode,
 ) -> Result<HttpResponse, PageError> {
-    let departments = referrals::departments(&page.ctx, page.caller()?)
-        .await?
-        .into_iter()
-        .filter(|d| d.active)
-        .collect();
+    let (departments, refusal) =
+        referrals::departments_open_to_me(&page.ctx, page.caller()?).await?;
     render(
         &NewPage {
             chrome,
             departments,
             form,
+            refusal: refusal.map(|r| r.code()),
         },
         status,
     )
