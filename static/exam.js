@@ -170,8 +170,9 @@
       });
       fieldset.addEventListener("input", function (e) {
         if (e.target.tagName !== "TEXTAREA") return;
+        fieldset.setAttribute("data-typed", "1");
         clearTimeout(timer);
-        timer = setTimeout(function () { remember(fieldset); }, 800);
+        timer = setTimeout(function () { fieldset.removeAttribute("data-typed"); remember(fieldset); }, 800);
       });
     })(fs);
   }
@@ -197,9 +198,110 @@
   var flagSection = document.querySelectorAll(".question .flag");
   for (var k = 0; k < flagSection.length; k++) flagSection[k].hidden = false;
 
-  // Before leaving for another page through the form, everything the form
-  // holds is posted anyway; nothing to do. Keep trying while offline.
+  // ----- moving around in the page. With this script every answer is
+  // saved as it is given, so moving between questions, saving and reviewing
+  // need no page load, and keep working while the connection is down.
+  var form = document.getElementById("answers");
+  var oneAt = parseInt(root.getAttribute("data-one"), 10) || 0;
+  var positions = [];
+  for (var f = 0; f < fieldsets.length; f++) positions.push(parseInt(fieldsets[f].getAttribute("data-position"), 10));
+  var review = document.getElementById("offline-review");
+
+  function setButton(id, n) {
+    var b = document.getElementById(id);
+    if (!b) return;
+    b.hidden = !n;
+    if (n) b.value = "q" + n;
+  }
+  function showQuestion(n) {
+    if (review) review.hidden = true;
+    form.hidden = false;
+    if (!oneAt) {
+      var target = document.getElementById("q" + n);
+      if (target) target.scrollIntoView();
+      return;
+    }
+    oneAt = n;
+    for (var i = 0; i < fieldsets.length; i++) {
+      var here = positions[i] === n;
+      fieldsets[i].hidden = !here;
+      fieldsets[i].disabled = !here;
+    }
+    var at = positions.indexOf(n);
+    setButton("go-previous", at > 0 ? positions[at - 1] : 0);
+    setButton("go-next", at >= 0 && at < positions.length - 1 ? positions[at + 1] : 0);
+    var links = document.querySelectorAll(".qnav a[id^='nav-']");
+    for (var j = 0; j < links.length; j++) links[j].classList.toggle("current", links[j].id === "nav-" + n);
+    try { history.replaceState(null, "", "/attempts/" + attempt + "?q=" + n); } catch (e) { /* not needed */ }
+    window.scrollTo(0, 0);
+  }
+  // Answers still being typed are kept before anything else happens.
+  function keepTyped() {
+    for (var i = 0; i < fieldsets.length; i++) {
+      if (fieldsets[i].getAttribute("data-kind") === "case" && fieldsets[i].hasAttribute("data-typed")) {
+        fieldsets[i].removeAttribute("data-typed");
+        remember(fieldsets[i]);
+      }
+    }
+  }
+  function showReview() {
+    var list = document.getElementById("offline-review-list");
+    list.textContent = "";
+    for (var i = 0; i < fieldsets.length; i++) {
+      var n = positions[i];
+      var a = answerOf(fieldsets[i]);
+      var done = a !== null && a !== "" && !(a instanceof Array && !a.length);
+      var li = document.createElement("li");
+      var link = document.createElement("a");
+      link.href = "/attempts/" + attempt + "?q=" + n;
+      link.textContent = msg("line").replace("%{question}", msg("question").replace("%{n}", n))
+        .replace("%{state}", msg(done ? "answered" : "unanswered") + (flags[n] ? " · " + msg("flagged") : ""));
+      link.setAttribute("data-go", n);
+      li.appendChild(link);
+      list.appendChild(li);
+    }
+    document.getElementById("offline-review-note").hidden = online;
+    form.hidden = true;
+    review.hidden = false;
+    review.focus();
+  }
+  document.addEventListener("click", function (e) {
+    var link = e.target.closest ? e.target.closest(".qnav a[id^='nav-'], #offline-review-list a") : null;
+    if (!link) return;
+    e.preventDefault();
+    showQuestion(parseInt(link.id ? link.id.slice(4) : link.getAttribute("data-go"), 10));
+  });
+  form.addEventListener("submit", function (e) {
+    var go = e.submitter ? e.submitter.value : "";
+    e.preventDefault();
+    keepTyped();
+    if (go.charAt(0) === "q") {
+      showQuestion(parseInt(go.slice(1), 10));
+    } else if (go === "summary") {
+      goToSummary(20);
+    } else {
+      flush();
+    }
+  });
+  // The server's summary (where she submits) once every answer is there;
+  // while offline, the review in the page instead.
+  function goToSummary(tries) {
+    if (!online) { showReview(); return; }
+    if (!Object.keys(pending).length) { window.location.href = "/attempts/" + attempt + "/summary"; return; }
+    flush();
+    if (tries > 0) setTimeout(function () { goToSummary(tries - 1); }, 250);
+    else showReview();
+  }
+  if (review) {
+    document.getElementById("offline-review-submit").addEventListener("click", function (e) {
+      e.preventDefault();
+      goToSummary(20);
+    });
+  }
+
+  // Keep trying while offline; say so as soon as the browser knows.
   window.addEventListener("online", function () { online = true; flush(); });
+  window.addEventListener("offline", function () { online = false; render(); });
   setInterval(flush, 3000);
   render();
   tick();

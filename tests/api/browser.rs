@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use fantoccini::Locator;
 
-use crate::chrome::{artifact, start_browser};
+use crate::chrome::{artifact, set_offline, start_browser};
 use crate::helpers::{ADMIN_EMAIL, ADMIN_PASSWORD, Backend, TestApp};
 use crate::on_both_databases;
 
@@ -18,6 +18,7 @@ on_both_databases!(
     a_person_signs_in_and_switches_language_in_a_real_browser,
     a_doctor_sits_an_exam_in_a_real_browser,
     a_lesson_read_to_the_end_on_a_phone_counts_as_studied,
+    a_dropped_connection_strands_nothing_in_the_exam,
 );
 
 async fn a_person_signs_in_and_switches_language_in_a_real_browser(app: TestApp) {
@@ -333,4 +334,229 @@ async fn a_lesson_read_to_the_end_on_a_phone_counts_as_studied(app: TestApp) {
     .await;
     let _ = browser.close().await;
     outcome.expect("the lesson scenario ran in the browser");
+}
+
+/// Answers question `n` as shown: its first option, or two lines of text.
+async fn answer_shown(
+    browser: &fantoccini::Client,
+    n: usize,
+) -> Result<(), fantoccini::error::CmdError> {
+    let kind = browser
+        .find(Locator::Css(&format!("#q{n}")))
+        .await?
+        .attr("data-kind")
+        .await?
+        .unwrap_or_default();
+    if kind == "case" {
+        browser
+            .find(Locator::Css(&format!("#q{n} textarea")))
+            .await?
+            .send_keys("Offline answer, first line\nsecond line")
+            .await?;
+    } else {
+        browser
+            .find(Locator::Css(&format!("#q{n} input[name='q{n}']")))
+            .await?
+            .click()
+            .await?;
+    }
+    Ok(())
+}
+
+async fn shown(browser: &fantoccini::Client, n: usize) -> bool {
+    browser
+        .execute(
+            &format!(
+                "var q = document.getElementById('q{n}'); return !!q && !q.hidden && !q.disabled;"
+            ),
+            vec![],
+        )
+        .await
+        .ok()
+        .and_then(|v| v.as_bool())
+        .unwrap_or(false)
+}
+
+/// The phone loses its connection in the middle of the exam (Chromium's
+/// network conditions, not a stubbed fetch): she still moves between
+/// questions, answers and reviews in the page, never landing on the
+/// browser's error page; when the connection returns the server gets every
+/// answer, and she submits.
+async fn a_dropped_connection_strands_nothing_in_the_exam(app: TestApp) {
+    use crate::exams::{exam_body, load_bank, register, scheduled, setup};
+    let Some((driver, browser)) = start_browser().await else {
+        return;
+    };
+    let (admin, doctor_id, _) = setup(&app).await;
+    load_bank(&app);
+    let exam = scheduled(&app, &admin, exam_body(-1, 120, 60)).await;
+    register(&app, &admin, exam, doctor_id).await;
+    let backend = match app.backend {
+        Backend::Sqlite => "sqlite",
+        Backend::Postgres => "postgres",
+    };
+    let outcome = async {
+        browser.set_window_size(390, 844).await?;
+        browser.goto(&app.url("/sign-in")).await?;
+        browser
+            .find(Locator::Css("#email"))
+            .await?
+            .send_keys("li@longxi.example")
+            .await?;
+        browser
+            .find(Locator::Css("#password"))
+            .await?
+            .send_keys("doctor test phrase")
+            .await?;
+        browser
+            .find(Locator::Css("#sign-in"))
+            .await?
+            .click()
+            .await?;
+        browser
+            .wait()
+            .at_most(Duration::from_secs(10))
+            .for_element(Locator::Css("#welcome"))
+            .await?;
+        browser
+            .goto(&app.url(&format!("/exams/{exam}/start")))
+            .await?;
+        browser
+            .find(Locator::Css("#confirm-start"))
+            .await?
+            .click()
+            .await?;
+        browser
+            .wait()
+            .at_most(Duration::from_secs(10))
+            .for_element(Locator::Css("#countdown"))
+            .await?;
+        // One question per screen, as on a phone.
+        browser.find(Locator::Css("a.mode")).await?.click().await?;
+        browser
+            .wait()
+            .at_most(Duration::from_secs(10))
+            .for_element(Locator::Css("#go-next"))
+            .await?;
+        assert!(shown(&browser, 1).await && !shown(&browser, 2).await);
+
+        set_offline(&driver, &browser, true).await;
+        answer_shown(&browser, 1).await?;
+        browser
+            .find(Locator::Css("#go-next"))
+            .await?
+            .click()
+            .await?;
+        assert!(
+            wait_until(|| async { shown(&browser, 2).await }).await,
+            "next works offline"
+        );
+        answer_shown(&browser, 2).await?;
+        browser.find(Locator::Css("#nav-4")).await?.click().await?;
+        assert!(
+            wait_until(|| async { shown(&browser, 4).await }).await,
+            "the question list works offline"
+        );
+        answer_shown(&browser, 4).await?;
+        let status = browser.find(Locator::Css("#save-status")).await?;
+        assert!(
+            wait_until(|| async {
+                status
+                    .attr("class")
+                    .await
+                    .ok()
+                    .flatten()
+                    .unwrap_or_default()
+                    .contains("bad")
+            })
+            .await,
+            "the page says the connection is gone"
+        );
+        browser
+            .find(Locator::Css("#to-summary"))
+            .await?
+            .click()
+            .await?;
+        for n in [1, 2, 4] {
+            let class = browser
+                .find(Locator::Css(&format!("#nav-{n}")))
+                .await?
+                .attr("class")
+                .await?
+                .unwrap_or_default();
+            assert!(
+                class.contains("answered"),
+                "question {n} shows as answered: {class}"
+            );
+        }
+        let review = browser
+            .wait()
+            .at_most(Duration::from_secs(10))
+            .for_element(Locator::Css("#offline-review:not([hidden])"))
+            .await?;
+        let text = review.text().await?;
+        assert!(
+            browser.find(Locator::Css("#countdown")).await.is_ok(),
+            "still the exam page, not the browser's error page"
+        );
+        assert_eq!(
+            browser
+                .find_all(Locator::Css("#offline-review-list li"))
+                .await?
+                .len(),
+            6,
+            "{text}"
+        );
+        std::fs::write(
+            artifact(&format!("exam-offline-review-phone-{backend}.png")),
+            browser.screenshot().await?,
+        )
+        .expect("screenshot saved");
+        assert_eq!(
+            app.count("answers"),
+            0,
+            "nothing reached the server while offline"
+        );
+
+        // The connection returns: every kept answer reaches the server.
+        set_offline(&driver, &browser, false).await;
+        assert!(
+            wait_until(|| async { app.count("answers") == 3 }).await,
+            "the kept answers were sent"
+        );
+        browser
+            .find(Locator::Css("#offline-review-submit"))
+            .await?
+            .click()
+            .await?;
+        browser
+            .wait()
+            .at_most(Duration::from_secs(10))
+            .for_element(Locator::Css("#submit-attempt"))
+            .await?
+            .click()
+            .await?;
+        browser
+            .wait()
+            .at_most(Duration::from_secs(10))
+            .for_element(Locator::Css("#submitted"))
+            .await?;
+        Ok::<(), fantoccini::error::CmdError>(())
+    }
+    .await;
+    let _ = browser.close().await;
+    outcome.expect("the offline scenario ran in the browser");
+    // A typed answer keeps its line break.
+    let texts = app.ctx.db.read_blocking(|conn| {
+        use diesel::prelude::*;
+        use gatekeeper::store::schema::answers;
+        Ok(answers::table
+            .select(answers::response)
+            .load::<String>(conn)?)
+    });
+    let texts = texts.unwrap_or_default();
+    assert_eq!(texts.len(), 3);
+    if let Some(case) = texts.iter().find(|t| t.contains("Offline answer")) {
+        assert!(case.contains("first line\\nsecond line"), "{case}");
+    }
 }

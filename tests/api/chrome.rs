@@ -100,6 +100,37 @@ pub async fn start_browser() -> Option<(Driver, Client)> {
     Some((driver, client))
 }
 
+/// Cuts the browser's network (Chromium's network conditions, through
+/// chromedriver's own endpoint) or restores it. The page stays as it was:
+/// only its requests fail, as on a phone that loses signal. (tests/demo
+/// shares this file and never cuts the network.)
+#[allow(dead_code)]
+pub async fn set_offline(driver: &Driver, browser: &Client, offline: bool) {
+    let session = browser
+        .session_id()
+        .await
+        .expect("session id")
+        .expect("a session");
+    let url = format!(
+        "http://127.0.0.1:{}/session/{session}/chromium/network_conditions",
+        driver.port
+    );
+    let http = reqwest::Client::new();
+    let request = if offline {
+        http.post(url).json(&json!({"network_conditions": {
+            "offline": true, "latency": 0, "download_throughput": 0, "upload_throughput": 0
+        }}))
+    } else {
+        http.delete(url)
+    };
+    let res = request.send().await.expect("chromedriver answers");
+    assert!(
+        res.status().is_success(),
+        "network conditions: {}",
+        res.text().await.unwrap_or_default()
+    );
+}
+
 pub fn artifact(name: &str) -> PathBuf {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("test-artifacts");
     std::fs::create_dir_all(&dir).expect("artifact directory");

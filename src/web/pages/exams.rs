@@ -319,10 +319,11 @@ pub async fn attempt_page(
             current: one == Some(q.position),
         })
         .collect();
-    let questions = match one {
-        Some(n) => all.into_iter().filter(|q| q.position == n).collect(),
-        None => all,
-    };
+    // Every question is in the page, so that the script can move between
+    // them without the server (a dropped connection must not strand her).
+    // One per screen, the others are hidden and disabled: the page's own
+    // form (without script) still posts only the question on screen.
+    let questions = all;
     let deadline_local = view
         .deadline
         .map(|d| local_time(tz, d.naive_utc()))
