@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use fantoccini::Locator;
 
-use crate::chrome::{artifact, set_offline, start_browser};
+use crate::chrome::{artifact, assert_accessible, axe_violations, set_offline, start_browser};
 use crate::helpers::{ADMIN_EMAIL, ADMIN_PASSWORD, Backend, TestApp};
 use crate::on_both_databases;
 
@@ -36,6 +36,15 @@ async fn a_person_signs_in_and_switches_language_in_a_real_browser(app: TestApp)
         // The browser asks for Chinese: the page is Chinese.
         let title = browser.find(Locator::Css("h1")).await?.text().await?;
         assert_eq!(title, "登录");
+        assert_accessible(&browser, "sign-in").await;
+        // The check can fail: an image without a text alternative is found.
+        browser
+            .execute("document.querySelector('main').insertAdjacentHTML('beforeend', '<img src=\"/static/none.png\">');", vec![])
+            .await?;
+        if let Some(found) = axe_violations(&browser, "sign-in with a bad image").await {
+            assert!(found.iter().any(|v| v.contains("image-alt")), "{found:?}");
+        }
+        browser.refresh().await?;
         browser
             .find(Locator::Css("#email"))
             .await?
@@ -62,6 +71,7 @@ async fn a_person_signs_in_and_switches_language_in_a_real_browser(app: TestApp)
             browser.screenshot().await?,
         )
         .expect("screenshot saved");
+        assert_accessible(&browser, "home-zh").await;
 
         // Switch to English with the header's button.
         browser
@@ -83,6 +93,7 @@ async fn a_person_signs_in_and_switches_language_in_a_real_browser(app: TestApp)
             browser.screenshot().await?,
         )
         .expect("screenshot saved");
+        assert_accessible(&browser, "home-en").await;
 
         // A phone-sized window still shows every admin link.
         browser.set_window_size(390, 844).await?;
@@ -95,6 +106,7 @@ async fn a_person_signs_in_and_switches_language_in_a_real_browser(app: TestApp)
             browser.screenshot().await?,
         )
         .expect("screenshot saved");
+        assert_accessible(&browser, "home-phone").await;
 
         // Signing out in the browser ends the session.
         browser
@@ -159,14 +171,17 @@ async fn a_doctor_sits_an_exam_in_a_real_browser(app: TestApp) {
         let next = browser.find(Locator::Css("#next-step")).await?;
         assert_eq!(next.attr("data-step").await?.as_deref(), Some("start"));
         std::fs::write(artifact(&format!("home-doctor-desktop-{backend}.png")), browser.screenshot().await?).expect("screenshot saved");
+        assert_accessible(&browser, "home-doctor-desktop").await;
         browser.set_window_size(390, 844).await?;
         std::fs::write(artifact(&format!("home-doctor-phone-{backend}.png")), browser.screenshot().await?).expect("screenshot saved");
+        assert_accessible(&browser, "home-doctor-phone").await;
         browser.set_window_size(1200, 900).await?;
         browser.find(Locator::Css("#next-action")).await?.click().await?;
         // The instructions page: a screenshot on a phone, then the confirmation starts.
         browser.wait().at_most(Duration::from_secs(10)).for_element(Locator::Css("#confirm-start")).await?;
         browser.set_window_size(390, 844).await?;
         std::fs::write(artifact(&format!("exam-instructions-phone-{backend}.png")), browser.screenshot().await?).expect("screenshot saved");
+        assert_accessible(&browser, "exam-instructions-phone").await;
         browser.set_window_size(1200, 900).await?;
         browser.find(Locator::Css("#confirm-start")).await?.click().await?;
         let clock = browser.wait().at_most(Duration::from_secs(10)).for_element(Locator::Css("#countdown")).await?;
@@ -193,6 +208,7 @@ async fn a_doctor_sits_an_exam_in_a_real_browser(app: TestApp) {
         assert!(wait_until(|| async { status.attr("class").await.ok().flatten().unwrap_or_default().contains("bad") }).await, "offline shown");
         assert_eq!(app.count("answers"), 1, "nothing reached the server while offline");
         std::fs::write(artifact(&format!("exam-offline-{backend}.png")), browser.screenshot().await?).expect("screenshot saved");
+        assert_accessible(&browser, "exam-offline").await;
 
         // Back online (a reload brings the real network back): the kept answer is
         // restored into the page and resent.
@@ -212,11 +228,15 @@ async fn a_doctor_sits_an_exam_in_a_real_browser(app: TestApp) {
         browser.refresh().await?;
         browser.wait().at_most(Duration::from_secs(10)).for_element(Locator::Css("#countdown")).await?;
         std::fs::write(artifact(&format!("exam-phone-{backend}.png")), browser.screenshot().await?).expect("screenshot saved");
+        assert_accessible(&browser, "exam-phone").await;
 
         // Review and submit.
         browser.find(Locator::Css("#to-summary")).await?.click().await?;
-        browser.wait().at_most(Duration::from_secs(10)).for_element(Locator::Css("#submit-attempt")).await?.click().await?;
+        let submit = browser.wait().at_most(Duration::from_secs(10)).for_element(Locator::Css("#submit-attempt")).await?;
+        assert_accessible(&browser, "exam-summary").await;
+        submit.click().await?;
         browser.wait().at_most(Duration::from_secs(10)).for_element(Locator::Css("#submitted")).await?;
+        assert_accessible(&browser, "exam-submitted").await;
         Ok::<(), fantoccini::error::CmdError>(())
     }
     .await;
@@ -309,6 +329,7 @@ async fn a_lesson_read_to_the_end_on_a_phone_counts_as_studied(app: TestApp) {
             browser.screenshot().await?,
         )
         .expect("screenshot saved");
+        assert_accessible(&browser, "lesson-phone").await;
         // Opened but not read to the end: not studied.
         tokio::time::sleep(Duration::from_millis(2500)).await;
         assert!(
@@ -512,6 +533,7 @@ async fn a_dropped_connection_strands_nothing_in_the_exam(app: TestApp) {
             browser.screenshot().await?,
         )
         .expect("screenshot saved");
+        assert_accessible(&browser, "exam-offline-review-phone").await;
         assert_eq!(
             app.count("answers"),
             0,

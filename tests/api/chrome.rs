@@ -131,6 +131,52 @@ pub async fn set_offline(driver: &Driver, browser: &Client, offline: bool) {
     );
 }
 
+/// Runs axe-core (tests/axe, pinned, installed by `.ci/run` with `npm ci`)
+/// on the page as it is now and fails on any serious or critical
+/// violation, naming the rule, the page state and the elements. Without
+/// axe-core installed the check is skipped loudly, unless
+/// GATEKEEPER_REQUIRE_BROWSER=1, when it fails.
+#[allow(dead_code)]
+pub async fn assert_accessible(browser: &Client, state: &str) {
+    if let Some(found) = axe_violations(browser, state).await {
+        assert!(found.is_empty(), "{state}: {}", found.join("\n"));
+    }
+}
+
+/// The serious and critical violations axe-core finds on the page now, or
+/// `None` when axe-core is not installed (see `assert_accessible`).
+#[allow(dead_code)]
+pub async fn axe_violations(browser: &Client, state: &str) -> Option<Vec<String>> {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/axe/node_modules/axe-core/axe.min.js");
+    let Ok(axe) = std::fs::read_to_string(&path) else {
+        if std::env::var("GATEKEEPER_REQUIRE_BROWSER").is_ok_and(|v| v == "1") {
+            panic!("axe-core is not installed: run npm ci --prefix tests/axe (bash .ci/run does)");
+        }
+        eprintln!(
+            "\n!!! SKIPPING the accessibility check of {state}: npm ci --prefix tests/axe !!!\n"
+        );
+        return None;
+    };
+    browser.execute(&axe, vec![]).await.expect("axe-core loads");
+    let found = browser
+        .execute_async(
+            "var done = arguments[arguments.length - 1];
+             axe.run(document, { resultTypes: ['violations'] }).then(function (r) {
+               done(r.violations
+                 .filter(function (v) { return v.impact === 'serious' || v.impact === 'critical'; })
+                 .map(function (v) {
+                   return v.impact + ' ' + v.id + ': ' + v.help + ' at ' +
+                     v.nodes.slice(0, 5).map(function (n) { return n.target.join(' '); }).join(' | ');
+                 }));
+             }, function (e) { done(['axe failed: ' + e]); });",
+            vec![],
+        )
+        .await
+        .expect("axe-core runs");
+    Some(serde_json::from_value(found).unwrap_or_default())
+}
+
 pub fn artifact(name: &str) -> PathBuf {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("test-artifacts");
     std::fs::create_dir_all(&dir).expect("artifact directory");

@@ -392,6 +392,7 @@ async fn screenshots(app: &TestApp) {
         sign_in(email("doctor in training")).await?;
         browser.goto(&app.url("/")).await?;
         std::fs::write(shot("doctor-home.png"), browser.screenshot().await?).unwrap();
+        chrome::assert_accessible(&browser, "demo doctor-home").await;
 
         sign_in(doctor_email.clone()).await?;
         browser.goto(&app.url("/exams")).await?;
@@ -419,10 +420,12 @@ async fn screenshots(app: &TestApp) {
         first.click().await?;
         tokio::time::sleep(Duration::from_millis(500)).await;
         std::fs::write(shot("exam.png"), browser.screenshot().await?).unwrap();
+        chrome::assert_accessible(&browser, "demo exam").await;
 
         browser.delete_all_cookies().await?;
         browser.goto(&app.url(&format!("/verify/{number}"))).await?;
         std::fs::write(shot("verify.png"), browser.screenshot().await?).unwrap();
+        chrome::assert_accessible(&browser, "demo verify").await;
 
         // The committee's dashboard, on a phone and on a desktop (an
         // artifact to look at, not for the README).
@@ -435,7 +438,24 @@ async fn screenshots(app: &TestApp) {
                 browser.screenshot().await?,
             )
             .unwrap();
+            chrome::assert_accessible(&browser, &format!("demo referral dashboard at {width} px"))
+                .await;
         }
+        // The committee's queue and a dossier, and the examiner's queue.
+        browser.goto(&app.url("/committee")).await?;
+        chrome::assert_accessible(&browser, "demo committee queue").await;
+        if let Ok(link) = browser.find(Locator::Css("a[id^='dossier-']")).await {
+            link.click().await?;
+            browser
+                .wait()
+                .at_most(Duration::from_secs(10))
+                .for_element(Locator::Css("#stage"))
+                .await?;
+            chrome::assert_accessible(&browser, "demo dossier").await;
+        }
+        sign_in(email("examiner")).await?;
+        browser.goto(&app.url("/marking")).await?;
+        chrome::assert_accessible(&browser, "demo marking queue").await;
         Ok::<_, fantoccini::error::CmdError>(())
     }
     .await;
