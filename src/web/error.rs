@@ -175,6 +175,7 @@ struct ErrorPage<'a> {
     message_zh: String,
     message_en: String,
     demo: bool,
+    stylesheet: String,
 }
 
 /// Whether this process serves the demo alliance. The error page is drawn
@@ -224,6 +225,7 @@ impl ResponseError for PageError {
             message_zh: page_message(&self.0, &Tr::new(Locale::ZhCn)),
             message_en: page_message(&self.0, &Tr::new(Locale::En)),
             demo: DEMO.load(std::sync::atomic::Ordering::Relaxed),
+            stylesheet: crate::web::assets::url("app.css"),
         };
         let mut response = HttpResponse::build(status);
         throttle_header(&self.0, &mut response);

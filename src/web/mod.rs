@@ -2,6 +2,7 @@
 //! (request id and log line, security headers, CSRF cookie).
 
 pub mod api;
+pub mod assets;
 pub mod error;
 pub mod pages;
 pub mod session;
@@ -32,6 +33,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         error::PageError(crate::error::Error::invalid("query", e.to_string())).into()
     }));
     cfg.configure(api::routes)
+        .route("/assets/{name}", web::get().to(assets::serve))
         .service(actix_files::Files::new("/static", static_dir()))
         .route("/", web::get().to(home::home))
         .route("/language", web::post().to(home::switch_language))

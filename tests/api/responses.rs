@@ -136,6 +136,27 @@ async fn personal_responses_are_never_cached_and_public_ones_are(app: TestApp) {
             assert_eq!(cache_of(&res), policy, "{path}");
         }
     }
+    // Pages link static files by content-hashed names, kept for a year.
+    let (_, page) = app.page(&anonymous, "/sign-in").await;
+    let css = page
+        .split("href=\"")
+        .filter_map(|rest| rest.split('"').next())
+        .find(|href| href.starts_with("/assets/app.") && href.ends_with(".css"))
+        .expect("the stylesheet under a hashed name")
+        .to_owned();
+    let res = anonymous.get(app.url(&css)).send().await.unwrap();
+    assert_eq!(res.status(), 200, "{css}");
+    assert_eq!(cache_of(&res), "public, max-age=31536000, immutable");
+    assert_eq!(res.headers()["content-type"], "text/css; charset=utf-8");
+    let bytes = res.bytes().await.unwrap();
+    let on_disk = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/static/app.css")).unwrap();
+    assert_eq!(bytes.as_ref(), on_disk.as_slice(), "the very file");
+    let res = anonymous
+        .get(app.url("/assets/app.0000000000.css"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 404, "a name that is not the file's hash");
 }
 
 async fn the_same_create_sent_twice_under_one_key_creates_once(app: TestApp) {

@@ -86,6 +86,11 @@ impl Chrome {
         self.error_on.as_deref() == Some(field)
     }
 
+    /// The URL of a static file under its content-hashed name.
+    pub fn asset(&self, name: &str) -> String {
+        crate::web::assets::url(name)
+    }
+
     pub fn notice(mut self, key: &str) -> Chrome {
         self.notice = Some(self.tr.t(key));
         self
