@@ -16,13 +16,14 @@ use crate::domain::roles::Role;
 use crate::domain::scoring::ChoiceScoring;
 use crate::error::{Error, Result};
 use crate::services::audit::{self, Outcome};
+use crate::services::grading::CaseAnswer;
 use crate::services::pipeline::{self, CaseView};
 use crate::services::training::{self, TrainingRecord};
 use crate::services::{Caller, Ctx, audited, grading, impartial, require, required_text};
 use crate::store::certification as store_cert;
 use crate::store::grading as store_grading;
 use crate::store::training as store_training;
-use crate::store::{self, DbConn, exams as store_exams, people};
+use crate::store::{self, DbConn, people};
 
 use super::utc;
 
@@ -99,36 +100,6 @@ pub struct TopicScore {
     pub topic: String,
     pub score: f64,
     pub points: u32,
-}
-
-/// An examiner's marks of one case answer (examiners stay unnamed).
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct MarkerMarks {
-    /// 1 first, 2 second, 3 third marker, 4 appeal re-mark.
-    pub role: i32,
-    pub total: Option<f64>,
-    pub comments: Vec<String>,
-    /// The marks per rubric criterion, named, with the examiner's comment.
-    pub criteria: Vec<CriterionMarks>,
-}
-
-/// One rubric criterion as one examiner marked it.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct CriterionMarks {
-    pub criterion: String,
-    pub points: f64,
-    /// The most the criterion gives.
-    pub out_of: u32,
-    pub comment: String,
-}
-
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct CaseAnswer {
-    pub position: i32,
-    pub stem: String,
-    pub final_mark: Option<f64>,
-    pub points: i32,
-    pub markers: Vec<MarkerMarks>,
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -223,37 +194,7 @@ fn exam_evidence(
             let Some(result) = grading::released_result(conn, &attempt, &exam)? else {
                 continue;
             };
-            let mut case_answers = Vec::new();
-            for item in store_exams::items_of(conn, attempt.id)?
-                .into_iter()
-                .filter(|i| !i.excluded)
-            {
-                let tasks = store_grading::tasks_of_item(conn, item.id)?;
-                if tasks.is_empty() {
-                    continue;
-                }
-                let content =
-                    crate::store::banks::version_by_id(conn, item.version_id)?.and_then(|v| {
-                        serde_json::from_str::<crate::domain::banks::Content>(&v.content).ok()
-                    });
-                let rubric = match content.as_ref().map(|c| &c.body) {
-                    Some(crate::domain::banks::Body::Case { rubric, .. }) => rubric.clone(),
-                    _ => Vec::new(),
-                };
-                let stem = content.map(|c| c.stem).unwrap_or_default();
-                let markers = tasks
-                    .iter()
-                    .filter(|t| t.submitted_at.is_some())
-                    .map(|t| marker_marks(t.role, t.total, t.marks.as_deref(), &rubric))
-                    .collect();
-                case_answers.push(CaseAnswer {
-                    position: item.position,
-                    stem,
-                    final_mark: item.score,
-                    points: item.points,
-                    markers,
-                });
-            }
+            let case_answers = grading::case_answers(conn, attempt.id)?;
             let appeals = store_grading::appeals_of_attempt(conn, attempt.id)?
                 .into_iter()
                 .map(|a| AppealLine {
@@ -293,41 +234,6 @@ fn exam_evidence(
         }
     }
     Ok(out)
-}
-
-/// One examiner's marks of a case answer, each criterion named from the
-/// rubric of the question version the candidate answered.
-fn marker_marks(
-    role: i32,
-    total: Option<f64>,
-    marks: Option<&str>,
-    rubric: &[crate::domain::banks::Criterion],
-) -> MarkerMarks {
-    let marks: Vec<grading::CriterionMark> = marks
-        .and_then(|m| serde_json::from_str(m).ok())
-        .unwrap_or_default();
-    let criteria: Vec<CriterionMarks> = marks
-        .iter()
-        .enumerate()
-        .map(|(i, m)| CriterionMarks {
-            criterion: rubric
-                .get(i)
-                .map_or_else(|| format!("{}", i + 1), |c| c.criterion.clone()),
-            points: m.points,
-            out_of: rubric.get(i).map_or(0, |c| c.points),
-            comment: m.comment.trim().to_owned(),
-        })
-        .collect();
-    MarkerMarks {
-        role,
-        total,
-        comments: criteria
-            .iter()
-            .filter(|c| !c.comment.is_empty())
-            .map(|c| c.comment.clone())
-            .collect(),
-        criteria,
-    }
 }
 
 /// A case's whole evidence for the committee. Nobody reads their own

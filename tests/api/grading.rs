@@ -499,6 +499,26 @@ async fn results_are_released_only_when_marking_is_complete(app: TestApp) {
         .await;
     assert_eq!(status, 200);
     assert!(page.contains("id=\"failed\""));
+    // Her case answer as the examiners marked it: per criterion, with their
+    // comments, examiners unnamed.
+    let case = &r["case_marks"][0];
+    assert_eq!(case["final_mark"], 7.0);
+    let markers = case["markers"].as_array().unwrap();
+    assert!(markers.len() >= 2, "{case}");
+    assert_eq!(markers[0]["criteria"][0]["comment"], "per the rubric");
+    assert!(
+        markers[0]["criteria"][0]["criterion"]
+            .as_str()
+            .is_some_and(|c| !c.is_empty())
+    );
+    assert!(
+        page.contains("id=\"case-marks-") && page.contains("per the rubric"),
+        "{page}"
+    );
+    assert!(
+        !page.contains("Examiner "),
+        "an examiner is named on the result page"
+    );
     // Another candidate cannot see it.
     let (_, other) = doctor(&app, &w.admin, w.longxi, "lisi").await;
     let (status, _) = app
