@@ -802,6 +802,9 @@ async fn expiry_and_renewal_keep_the_number(app: TestApp) {
     assert_eq!(status, 200);
     assert!(page.contains("aria-labelledby=\"funnel-paediatrics\""));
     assert!(page.contains("aria-labelledby=\"renewal-paediatrics\""));
+    for id in ["funnel-paediatrics", "renewal-paediatrics"] {
+        crate::referrals::assert_chart(&page, id, &["到达", "当前"]);
+    }
 }
 
 fn days_ago_sql(app: &TestApp, days: i64) -> String {

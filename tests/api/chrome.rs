@@ -100,21 +100,27 @@ pub async fn start_browser() -> Option<(Driver, Client)> {
     Some((driver, client))
 }
 
+/// The address of one of chromedriver's own commands for this session.
+#[allow(dead_code)]
+async fn session_url(driver: &Driver, browser: &Client, command: &str) -> String {
+    let session = browser
+        .session_id()
+        .await
+        .expect("session id")
+        .expect("a session");
+    format!(
+        "http://127.0.0.1:{}/session/{session}/{command}",
+        driver.port
+    )
+}
+
 /// Cuts the browser's network (Chromium's network conditions, through
 /// chromedriver's own endpoint) or restores it. The page stays as it was:
 /// only its requests fail, as on a phone that loses signal. (tests/demo
 /// shares this file and never cuts the network.)
 #[allow(dead_code)]
 pub async fn set_offline(driver: &Driver, browser: &Client, offline: bool) {
-    let session = browser
-        .session_id()
-        .await
-        .expect("session id")
-        .expect("a session");
-    let url = format!(
-        "http://127.0.0.1:{}/session/{session}/chromium/network_conditions",
-        driver.port
-    );
+    let url = session_url(driver, browser, "chromium/network_conditions").await;
     let http = reqwest::Client::new();
     let request = if offline {
         http.post(url).json(&json!({"network_conditions": {
@@ -175,6 +181,26 @@ pub async fn axe_violations(browser: &Client, state: &str) -> Option<Vec<String>
         .await
         .expect("axe-core runs");
     Some(serde_json::from_value(found).unwrap_or_default())
+}
+
+/// Renders the page as for print (CSS `@media print`), or back for the
+/// screen, through chromedriver's DevTools endpoint: a screenshot then shows
+/// what the printed page holds.
+#[allow(dead_code)]
+pub async fn emulate_print(driver: &Driver, browser: &Client, print: bool) {
+    let url = session_url(driver, browser, "goog/cdp/execute").await;
+    let media = if print { "print" } else { "" };
+    let res = reqwest::Client::new()
+        .post(url)
+        .json(&json!({"cmd": "Emulation.setEmulatedMedia", "params": {"media": media}}))
+        .send()
+        .await
+        .expect("chromedriver answers");
+    assert!(
+        res.status().is_success(),
+        "emulated media: {}",
+        res.text().await.unwrap_or_default()
+    );
 }
 
 pub fn artifact(name: &str) -> PathBuf {

@@ -890,6 +890,11 @@ async fn item_analysis_flags_a_weak_question_and_removing_it_regrades(app: TestA
         .await;
     assert_eq!(status, 200);
     assert!(page.contains("<svg") && page.contains("<rect"), "a chart");
+    crate::referrals::assert_chart(
+        &page,
+        "analysis-chart",
+        &["难度", "已标记的题目", "标记界限 0.2 与 0.95"],
+    );
     assert!(page.contains("Everyone knows it"), "the reason is shown");
     // Candidate 1 (all "true"): B is now wrong: 2 of 4, below the pass mark.
     let (attempt, token) = &attempts[0];

@@ -511,6 +511,56 @@ async fn the_desk_takes_a_referral_through_and_the_loop_closes(app: TestApp) {
     assert_eq!(status, 200);
     assert!(page.contains("<svg"));
     assert!(!page.contains("dashboard."), "untranslated");
+    // The chart: first visits too, with this month's numbers in its table.
+    assert_chart(&page, "dashboard-chart", &["首诊人次", "上转", "下转"]);
+    assert!(
+        page.contains("<td>80</td><td>1</td><td>1.2%</td><td>1</td>"),
+        "{page}"
+    );
+}
+
+/// A chart drawn on the server (src/web/charts.rs) as a page carries it: a
+/// viewBox and no fixed width on the root `<svg>`, labelled by its title,
+/// tick values on its axes, a legend entry per series (`legend`, in
+/// order, as the pages show them in Chinese), and its numbers in a table
+/// under it.
+pub(crate) fn assert_chart(page: &str, id: &str, legend: &[&str]) {
+    let title = page
+        .find(&format!("<title id=\"{id}\">"))
+        .unwrap_or_else(|| panic!("no chart {id}: {page}"));
+    let start = page[..title].rfind("<svg").expect("the chart's <svg>");
+    let root = &page[start..start + page[start..].find('>').expect("a tag")];
+    let svg = &page[start..start + page[start..].find("</svg>").expect("</svg>")];
+    assert!(root.contains("viewBox=\"0 0 360 "), "{root}");
+    assert!(
+        !root.contains("width=") && !root.contains("height="),
+        "{root}"
+    );
+    assert!(
+        root.contains(&format!("role=\"img\" aria-labelledby=\"{id}\"")),
+        "{root}"
+    );
+    assert!(!svg.contains("style="), "no inline style: {svg}");
+    let ticks: Vec<f64> = svg
+        .split("class=\"tick\">")
+        .skip(1)
+        .filter_map(|t| t.split('<').next()?.parse().ok())
+        .collect();
+    assert!(
+        ticks.len() >= 2 && ticks.contains(&0.0),
+        "tick values: {svg}"
+    );
+    let names: Vec<&str> = svg
+        .split("class=\"legend\">")
+        .skip(1)
+        .filter_map(|t| t.split('<').next())
+        .collect();
+    assert_eq!(names, legend, "a legend entry per series");
+    let table = &page[start + svg.len()..];
+    assert!(
+        table.starts_with("</svg>") && table.contains("<details class=\"chart-data\">"),
+        "the numbers as a table"
+    );
 }
 
 async fn reserved_slots_are_never_overbooked_by_concurrent_bookings(app: TestApp) {

@@ -256,7 +256,7 @@ fn refuses_other_data(app: &TestApp) {
 /// test-artifacts/, or to the folder GATEKEEPER_SCREENSHOTS names (the
 /// README's: `GATEKEEPER_SCREENSHOTS=docs/screenshots cargo test --test demo`).
 async fn screenshots(app: &TestApp) {
-    let Some((_driver, browser)) = chrome::start_browser().await else {
+    let Some((driver, browser)) = chrome::start_browser().await else {
         return;
     };
     let sign_ins = demo::sign_ins(&app.ctx.db).unwrap();
@@ -353,6 +353,29 @@ async fn screenshots(app: &TestApp) {
         .await;
     let number = credentials[0]["number"].as_str().unwrap().to_owned();
 
+    // The exam with the most candidates, for the item analysis.
+    let (_, exams) = app.api(Method::GET, "/api/v1/exams", &admin, None).await;
+    let mut analysed = None;
+    for id in exams
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e["id"].as_i64())
+    {
+        let (status, a) = app
+            .api(
+                Method::GET,
+                &format!("/api/v1/exams/{id}/analysis"),
+                &admin,
+                None,
+            )
+            .await;
+        let candidates = a["candidates"].as_u64().unwrap_or(0);
+        if status == 200 && candidates > 0 && analysed.is_none_or(|(_, most)| candidates > most) {
+            analysed = Some((id, candidates));
+        }
+    }
+
     let dir = std::env::var_os("GATEKEEPER_SCREENSHOTS")
         .map(std::path::PathBuf::from)
         .unwrap_or_else(|| chrome::artifact("demo").parent().unwrap().to_path_buf());
@@ -426,6 +449,29 @@ async fn screenshots(app: &TestApp) {
         browser.goto(&app.url(&format!("/verify/{number}"))).await?;
         std::fs::write(shot("verify.png"), browser.screenshot().await?).unwrap();
         chrome::assert_accessible(&browser, "demo verify").await;
+        // The public page prints too; the holder's certificate prints on one
+        // A4 page (Chromium's print to PDF).
+        sign_in(email("certified doctor")).await?;
+        browser
+            .goto(&app.url(&format!("/credentials/{number}")))
+            .await?;
+        chrome::assert_accessible(&browser, "demo certificate").await;
+        let a4 = fantoccini::wd::PrintConfiguration::builder()
+            .size(fantoccini::wd::PrintSize::A4)
+            .build()
+            .expect("an A4 print configuration");
+        let pdf = browser.print(a4).await?;
+        std::fs::write(chrome::artifact("demo-certificate.pdf"), &pdf).unwrap();
+        assert_eq!(pdf_pages(&pdf), 1, "the certificate prints on one A4 page");
+        // What the page holds, printed (A4 at 96 dpi), to look at.
+        browser.set_window_size(794, 1123).await?;
+        chrome::emulate_print(&driver, &browser, true).await;
+        std::fs::write(
+            chrome::artifact("demo-certificate-print.png"),
+            browser.screenshot().await?,
+        )
+        .unwrap();
+        chrome::emulate_print(&driver, &browser, false).await;
 
         // The committee's dashboard, on a phone and on a desktop (an
         // artifact to look at, not for the README).
@@ -440,6 +486,51 @@ async fn screenshots(app: &TestApp) {
             .unwrap();
             chrome::assert_accessible(&browser, &format!("demo referral dashboard at {width} px"))
                 .await;
+            // Its chart, scrolled into view.
+            browser
+                .execute(
+                    "document.getElementById('dashboard-chart').closest('figure').scrollIntoView();",
+                    vec![],
+                )
+                .await?;
+            std::fs::write(
+                chrome::artifact(&format!("demo-dashboard-chart-{width}.png")),
+                browser.screenshot().await?,
+            )
+            .unwrap();
+            // The certification funnel on the page of every case.
+            browser.goto(&app.url("/admin/cases")).await?;
+            browser
+                .execute(
+                    "document.querySelector('svg.chart').closest('figure').scrollIntoView();",
+                    vec![],
+                )
+                .await?;
+            std::fs::write(
+                chrome::artifact(&format!("demo-funnel-{width}.png")),
+                browser.screenshot().await?,
+            )
+            .unwrap();
+            chrome::assert_accessible(&browser, &format!("demo funnel at {width} px")).await;
+            // An exam's item analysis.
+            if let Some((exam, _)) = analysed {
+                browser
+                    .goto(&app.url(&format!("/admin/exams/{exam}/analysis")))
+                    .await?;
+                browser
+                    .execute(
+                        "document.getElementById('analysis-chart').closest('figure').scrollIntoView();",
+                        vec![],
+                    )
+                    .await?;
+                std::fs::write(
+                    chrome::artifact(&format!("demo-analysis-{width}.png")),
+                    browser.screenshot().await?,
+                )
+                .unwrap();
+                chrome::assert_accessible(&browser, &format!("demo item analysis at {width} px"))
+                    .await;
+            }
         }
         // The committee's queue and a dossier, and the examiner's queue.
         browser.goto(&app.url("/committee")).await?;
@@ -467,4 +558,15 @@ async fn screenshots(app: &TestApp) {
             "{name}"
         );
     }
+}
+
+/// The pages of a PDF: its page objects (`/Type /Page`, not `/Pages`).
+fn pdf_pages(pdf: &[u8]) -> usize {
+    let text = String::from_utf8_lossy(pdf);
+    text.match_indices("/Type")
+        .filter(|(i, _)| {
+            let rest = text[i + 5..].trim_start();
+            rest.starts_with("/Page") && !rest.starts_with("/Pages")
+        })
+        .count()
 }

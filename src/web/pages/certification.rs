@@ -21,6 +21,7 @@ use crate::services::committee::{self, Dossier, QueueLine, TrackPolicy};
 use crate::services::credentials::{self, Change, CredentialView, PublicView};
 use crate::services::pipeline::{self, CaseLine, CaseView, Funnel};
 use crate::services::training::{self, TrackSummary};
+use crate::web::charts::{self, Axis, Captions, Chart, Row, Series};
 use crate::web::error::PageError;
 use crate::web::pages::{Chrome, form_error, local_time, number, parse_form, render, see_other};
 use crate::web::session::{Page, client_ip};
@@ -161,43 +162,81 @@ pub async fn case(page: Page, id: web::Path<i64>) -> Result<HttpResponse, PageEr
 
 // ----- every case and the funnel -----
 
-/// One bar of the funnel chart, in SVG units.
-pub struct Bar {
-    pub label: String,
-    pub reached: u32,
-    pub current: u32,
-    pub pass_rate: String,
-    pub y: u32,
-    pub width: u32,
-}
-
 #[derive(Template)]
 #[template(path = "certification/cases.html")]
 struct CasesPage {
     chrome: Chrome,
     f: Fmt,
     cases: Vec<CaseLine>,
-    /// Per track: the funnel, its initial-route bars and renewal bars.
-    funnels: Vec<(Funnel, Vec<Bar>, Vec<Bar>)>,
+    /// Per track: the funnel, its initial-route chart and its renewal chart
+    /// (none before the first renewal); templates/certification/funnel.html
+    /// draws each.
+    funnels: Vec<(Funnel, Vec<Chart>, Vec<Chart>)>,
     may_decide: bool,
 }
 
-fn bars(f: &Fmt, rows: &[FunnelRow]) -> Vec<Bar> {
-    let max = rows.iter().map(|r| r.reached).max().unwrap_or(0).max(1);
-    rows.iter()
-        .enumerate()
-        .map(|(i, r)| Bar {
-            label: f.stage(&r.stage),
-            reached: r.reached,
-            current: r.current,
-            pass_rate: r
-                .pass_rate
-                .map(|p| format!("{p}%"))
-                .unwrap_or_else(|| "–".to_owned()),
-            y: i as u32 * 30,
-            width: r.reached * 400 / max,
+/// A funnel as bars: per stage the cases that reached it and those there
+/// now, the pass rate of those that left it in the stage's label; the table
+/// has the same numbers.
+fn funnel_chart(f: &Fmt, funnel: &Funnel, kind: Kind, rows: &[FunnelRow]) -> Chart {
+    let tr = &f.tr;
+    let kind_name = tr.t(&format!("case_kind.{}", kind.as_str()));
+    let pass_rate = |r: &FunnelRow| {
+        r.pass_rate
+            .map(|p| format!("{p}%"))
+            .unwrap_or_else(|| "–".to_owned())
+    };
+    let bars: Vec<Row> = rows
+        .iter()
+        .map(|r| Row {
+            label: match r.pass_rate {
+                Some(_) => format!(
+                    "{} · {} {}",
+                    f.stage(&r.stage),
+                    tr.t("cert.pass_rate"),
+                    pass_rate(r)
+                ),
+                None => f.stage(&r.stage),
+            },
+            values: vec![Some(f64::from(r.reached)), Some(f64::from(r.current))],
         })
-        .collect()
+        .collect();
+    let id = match kind {
+        Kind::Renewal => format!("renewal-{}", funnel.track_key),
+        Kind::Initial => format!("funnel-{}", funnel.track_key),
+    };
+    let mut chart = charts::bars(
+        Captions {
+            id,
+            title: format!(
+                "{}: {} · {kind_name}",
+                tr.t("cert.funnel"),
+                funnel.track_title
+            ),
+            caption: format!("{kind_name}: {}", tr.t("cert.funnel_help")),
+            table: tr.t("cert.funnel_table"),
+        },
+        &tr.t("cert.stage"),
+        &[
+            Series::new(tr.t("cert.reached"), "s1"),
+            Series::new(tr.t("cert.current"), "s2"),
+        ],
+        &bars,
+        &Axis {
+            title: tr.t("cert.funnel_axis"),
+            max: None,
+            whole: true,
+        },
+        None,
+    );
+    chart.table.head.push(tr.t("cert.pass_rate"));
+    for (line, r) in chart.table.rows.iter_mut().zip(rows) {
+        if let Some(label) = line.first_mut() {
+            *label = f.stage(&r.stage);
+        }
+        line.push(pass_rate(r));
+    }
+    chart
 }
 
 pub async fn cases(page: Page) -> Result<HttpResponse, PageError> {
@@ -207,10 +246,10 @@ pub async fn cases(page: Page) -> Result<HttpResponse, PageError> {
     let mut funnels = Vec::new();
     for t in pipeline::track_keys(&page.ctx, caller).await? {
         let funnel = pipeline::funnel(&page.ctx, caller, t).await?;
-        let initial = bars(&f, &funnel.initial);
+        let initial = vec![funnel_chart(&f, &funnel, Kind::Initial, &funnel.initial)];
         // The renewal chart only once there are renewals.
         let renewal = if funnel.renewal.iter().any(|r| r.reached > 0) {
-            bars(&f, &funnel.renewal)
+            vec![funnel_chart(&f, &funnel, Kind::Renewal, &funnel.renewal)]
         } else {
             Vec::new()
         };
@@ -540,6 +579,8 @@ struct VerifyPage {
     f: Fmt,
     number: String,
     v: Option<PublicView>,
+    /// The QR code of this page's address, to share (WeChat scans it).
+    qr: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -560,6 +601,7 @@ async fn verify_page(
                 f: Fmt::new(page),
                 number: String::new(),
                 v: None,
+                qr: None,
             },
             StatusCode::OK,
         );
@@ -569,6 +611,7 @@ async fn verify_page(
             &VerifyPage {
                 chrome: Chrome::new(page),
                 f: Fmt::new(page),
+                qr: Some(credentials::qr_svg(&page.ctx, &v.number)?),
                 number,
                 v: Some(v),
             },
@@ -583,6 +626,7 @@ async fn verify_page(
                     f: Fmt::new(page),
                     number,
                     v: None,
+                    qr: None,
                 },
                 StatusCode::NOT_FOUND,
             )
@@ -595,6 +639,7 @@ async fn verify_page(
                     f: Fmt::new(page),
                     number,
                     v: None,
+                    qr: None,
                 },
                 status,
             )

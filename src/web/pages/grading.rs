@@ -7,7 +7,9 @@ use askama::Template;
 
 use crate::domain::next_step::AttemptFact;
 use crate::error::Error;
+use crate::i18n::Tr;
 use crate::services::grading::{self, CriterionMark, Queue, ResultView, TaskView};
+use crate::web::charts::{self, Axis, Captions, Chart, References, Row, Series};
 use crate::web::error::PageError;
 use crate::web::pages::{Chrome, form_error, local_time, parse_form, render, see_other};
 use crate::web::session::Page;
@@ -232,23 +234,12 @@ pub async fn result(page: Page, path: web::Path<i64>) -> Result<HttpResponse, Pa
 
 use crate::services::analysis::{self, AnalysisView, Change};
 
-/// One bar of the facility chart, laid out on the server (no script, no
-/// inline style: plain SVG attributes).
-pub struct Bar {
-    pub x: usize,
-    pub height: u32,
-    pub y: u32,
-    pub label: String,
-    pub flagged: bool,
-}
-
 #[derive(Template)]
 #[template(path = "grading/analysis.html")]
 struct AnalysisPage {
     chrome: Chrome,
     a: AnalysisView,
-    bars: Vec<Bar>,
-    chart_width: usize,
+    chart: Chart,
     preview: Option<(i64, Vec<Change>)>,
 }
 
@@ -262,24 +253,67 @@ impl AnalysisPage {
     }
 }
 
-const BAR: usize = 18;
-const CHART_HEIGHT: u32 = 120;
-
-fn bars(a: &AnalysisView) -> Vec<Bar> {
-    a.items
+/// Each question's facility as a bar on a 0 to 1 axis, flagged questions
+/// as their own series, with the flag limits as dashed lines; the table
+/// names the flags.
+fn facility_chart(tr: &Tr, a: &AnalysisView) -> Chart {
+    let rows: Vec<Row> = a
+        .items
         .iter()
-        .enumerate()
-        .map(|(i, item)| {
-            let height = (item.facility.clamp(0.0, 1.0) * f64::from(CHART_HEIGHT)).round() as u32;
-            Bar {
-                x: i * (BAR + 4) + 4,
-                height,
-                y: CHART_HEIGHT - height,
-                label: format!("{} {:.2}", item.key, item.facility),
-                flagged: !item.flags.is_empty(),
+        .map(|item| {
+            let f = (item.facility.clamp(0.0, 1.0) * 100.0).round() / 100.0;
+            let flagged = !item.flags.is_empty();
+            Row {
+                label: item.key.clone(),
+                values: vec![(!flagged).then_some(f), flagged.then_some(f)],
             }
         })
-        .collect()
+        .collect();
+    let mut chart = charts::bars(
+        Captions {
+            id: "analysis-chart".into(),
+            title: tr.t("analysis.chart_title"),
+            caption: tr.t("analysis.chart"),
+            table: tr.t("analysis.chart_table"),
+        },
+        &tr.t("analysis.question"),
+        &[
+            Series::new(tr.t("analysis.facility"), "s1"),
+            Series::new(tr.t("analysis.flagged"), "flag"),
+        ],
+        &rows,
+        &Axis {
+            title: tr.t("analysis.facility_axis"),
+            max: Some(1.0),
+            whole: false,
+        },
+        Some(&References {
+            name: tr.t("analysis.limits"),
+            at: vec![0.2, 0.95],
+        }),
+    );
+    chart.table.head = vec![
+        tr.t("analysis.question"),
+        tr.t("analysis.facility"),
+        tr.t("analysis.flag_column"),
+    ];
+    chart.table.rows = a
+        .items
+        .iter()
+        .map(|item| {
+            let flags: Vec<String> = item
+                .flags
+                .iter()
+                .map(|f| tr.t(&format!("analysis.flag.{f}")))
+                .collect();
+            vec![
+                item.key.clone(),
+                format!("{:.2}", item.facility),
+                flags.join(", "),
+            ]
+        })
+        .collect();
+    chart
 }
 
 async fn analysis_page(
@@ -290,14 +324,12 @@ async fn analysis_page(
     preview: Option<(i64, Vec<Change>)>,
 ) -> Result<HttpResponse, PageError> {
     let a = analysis::analysis(&page.ctx, page.caller()?, exam).await?;
-    let bars = bars(&a);
-    let chart_width = bars.len() * (BAR + 4) + 8;
+    let chart = facility_chart(&page.tr, &a);
     render(
         &AnalysisPage {
             chrome,
             a,
-            bars,
-            chart_width,
+            chart,
             preview,
         },
         status,

@@ -19,6 +19,7 @@ use crate::services::referrals::{
     self, DepartmentInput, DepartmentView, DeskStep, FlaggedDoctor, Month, ReferralInput,
     ReferralLine, ReferralView,
 };
+use crate::web::charts::{self, Captions, Category, Chart, Panel, Series};
 use crate::web::error::PageError;
 use crate::web::pages::{
     Chrome, form_error, has, local_time, number, parse_form, render, see_other,
@@ -483,35 +484,108 @@ pub async fn save_department(
 
 // ----- the dashboard -----
 
-pub struct MonthBar {
-    pub m: Month,
-    pub x: u32,
-    pub up_height: u32,
-    pub back_height: u32,
-}
-
 #[derive(Template)]
 #[template(path = "referrals/dashboard.html")]
 struct DashboardPage {
     chrome: Chrome,
-    bars: Vec<MonthBar>,
+    chart: Chart,
     flagged: Vec<FlaggedDoctor>,
     totals: (i64, i64, i64, i64, i64),
     overview: crate::services::overview::Overview,
 }
 
 impl DashboardPage {
-    fn per_mille(&self, v: &Option<i64>) -> String {
-        v.map(|p| format!("{}.{}%", p / 10, p % 10))
-            .unwrap_or_else(|| "–".into())
-    }
     fn percent(&self, part: &i64, whole: &i64) -> String {
-        if *whole > 0 {
-            format!("{}%", part * 100 / whole)
-        } else {
-            "–".into()
-        }
+        percent(*part, *whole)
     }
+}
+
+fn percent(part: i64, whole: i64) -> String {
+    if whole > 0 {
+        format!("{}%", part * 100 / whole)
+    } else {
+        "–".into()
+    }
+}
+
+fn per_mille(v: Option<i64>) -> String {
+    v.map(|p| format!("{}.{}%", p / 10, p % 10))
+        .unwrap_or_else(|| "–".into())
+}
+
+/// The last 12 months: community first visits in one panel, referrals up
+/// and back down in another (first visits are a hundred times more), under
+/// one legend; the table adds the share referred and slot use.
+fn dashboard_chart(tr: &Tr, months: &[Month]) -> Chart {
+    let categories: Vec<Category> = months
+        .iter()
+        .enumerate()
+        .map(|(i, m)| {
+            let (year, month) = m.month.split_once('-').unwrap_or(("", m.month.as_str()));
+            Category {
+                label: month.to_owned(),
+                note: (i == 0 || month == "01").then(|| year.to_owned()),
+                name: m.month.clone(),
+            }
+        })
+        .collect();
+    let values = |f: fn(&Month) -> i64| months.iter().map(|m| f(m) as f64).collect();
+    let panels = [
+        Panel {
+            title: tr.t("dashboard.visits_axis"),
+            series: vec![(
+                Series::new(tr.t("dashboard.first_visits"), "s3"),
+                values(|m| m.first_visits),
+            )],
+        },
+        Panel {
+            title: tr.t("dashboard.referrals_axis"),
+            series: vec![
+                (
+                    Series::new(tr.t("dashboard.up"), "s1"),
+                    values(|m| m.referrals_up),
+                ),
+                (
+                    Series::new(tr.t("dashboard.back"), "s2"),
+                    values(|m| m.referred_back),
+                ),
+            ],
+        },
+    ];
+    let mut chart = charts::columns(
+        Captions {
+            id: "dashboard-chart".into(),
+            title: tr.t("dashboard.chart_title"),
+            caption: tr.t("dashboard.chart_caption"),
+            table: tr.t("dashboard.chart_table"),
+        },
+        &tr.t("dashboard.month"),
+        &categories,
+        &panels,
+    );
+    // The table: every number of the month, in the order of the old one.
+    chart.table.head = vec![
+        tr.t("dashboard.month"),
+        tr.t("dashboard.first_visits"),
+        tr.t("dashboard.up"),
+        tr.t("dashboard.share"),
+        tr.t("dashboard.back"),
+        tr.t("dashboard.slot_use"),
+    ];
+    chart.table.rows = months
+        .iter()
+        .map(|m| {
+            vec![
+                m.month.clone(),
+                m.first_visits.to_string(),
+                m.referrals_up.to_string(),
+                per_mille(m.referred_per_mille),
+                m.referred_back.to_string(),
+                format!("{}/{}", m.slots_booked, m.slots_reserved),
+            ]
+        })
+        .collect();
+    chart
 }
 
 pub async fn dashboard(page: Page) -> Result<HttpResponse, PageError> {
@@ -519,12 +593,6 @@ pub async fn dashboard(page: Page) -> Result<HttpResponse, PageError> {
     let months = referrals::dashboard(&page.ctx, caller).await?;
     let flagged = referrals::flagged(&page.ctx, caller).await?;
     let overview = crate::services::overview::alliance(&page.ctx, caller).await?;
-    let max = months
-        .iter()
-        .map(|m| m.referrals_up)
-        .max()
-        .unwrap_or(0)
-        .max(1);
     let totals = months.iter().fold((0, 0, 0, 0, 0), |t, m| {
         (
             t.0 + m.first_visits,
@@ -534,20 +602,10 @@ pub async fn dashboard(page: Page) -> Result<HttpResponse, PageError> {
             t.4 + m.slots_reserved,
         )
     });
-    let bars = months
-        .into_iter()
-        .enumerate()
-        .map(|(i, m)| MonthBar {
-            x: i as u32 * 50 + 10,
-            up_height: (m.referrals_up * 150 / max) as u32,
-            back_height: (m.referred_back * 150 / max) as u32,
-            m,
-        })
-        .collect();
     render(
         &DashboardPage {
             chrome: Chrome::new(&page),
-            bars,
+            chart: dashboard_chart(&page.tr, &months),
             flagged,
             totals,
             overview,
