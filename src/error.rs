@@ -10,6 +10,12 @@ pub enum Error {
     #[error("{field}: {message}")]
     Invalid { field: String, message: String },
 
+    /// Several fields of one form were refused, each with its own message
+    /// (a form reports every problem at once). Always two or more: one
+    /// problem is `Invalid`.
+    #[error("{}", .0.iter().map(|p| format!("{}: {}", p.field, p.message)).collect::<Vec<_>>().join("; "))]
+    InvalidFields(Vec<FieldProblem>),
+
     /// The input clashes with something that exists (a duplicate email, say).
     #[error("{field}: {message}")]
     Conflict { field: String, message: String },
@@ -76,7 +82,28 @@ pub enum Error {
     Internal(String),
 }
 
+/// One refused field of a form.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+pub struct FieldProblem {
+    pub field: String,
+    pub message: String,
+}
+
 impl Error {
+    /// The problems found in one form: none is fine, one is `Invalid`,
+    /// several are `InvalidFields`.
+    pub fn from_problems(problems: Vec<FieldProblem>) -> Result<()> {
+        let mut problems = problems;
+        match problems.len() {
+            0 => Ok(()),
+            1 => {
+                let p = problems.remove(0);
+                Err(Error::invalid(p.field, p.message))
+            }
+            _ => Err(Error::InvalidFields(problems)),
+        }
+    }
+
     pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
         Error::Invalid {
             field: field.into(),
@@ -98,7 +125,7 @@ impl Error {
     /// A stable, machine-readable code for the API.
     pub fn code(&self) -> &'static str {
         match self {
-            Error::Invalid { .. } => "invalid_input",
+            Error::Invalid { .. } | Error::InvalidFields(_) => "invalid_input",
             Error::Conflict { .. } => "conflict",
             Error::NotFound | Error::BadPath { .. } => "not_found",
             Error::Unauthenticated => "unauthenticated",
@@ -122,6 +149,7 @@ impl Error {
             Error::Invalid { field, .. }
             | Error::Conflict { field, .. }
             | Error::BadPath { field, .. } => Some(field),
+            Error::InvalidFields(problems) => problems.first().map(|p| p.field.as_str()),
             _ => None,
         }
     }

@@ -274,30 +274,24 @@ pub fn patient(
     birth_date: &str,
     guardian_phone: &str,
     today: NaiveDate,
-) -> Result<Patient, (&'static str, String)> {
+) -> Result<Patient, Vec<(&'static str, String)>> {
+    // Every field is checked, so that a form can name all its problems at
+    // once; the problems come in the form's order.
+    let mut problems: Vec<(&'static str, String)> = Vec::new();
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 100 {
-        return Err((
+        problems.push((
             "patient_name",
             "give the child's name (at most 100 characters)".into(),
         ));
     }
-    let sex = Sex::parse(sex.trim()).ok_or(("patient_sex", "must be male or female".into()))?;
-    let birth_date = dates::parse_day("patient_birth_date", birth_date).map_err(|e| {
-        let message = match e {
-            Error::Invalid { message, .. } => message,
-            other => other.to_string(),
-        };
-        ("patient_birth_date", message)
-    })?;
-    if birth_date > today {
-        return Err(("patient_birth_date", "is in the future".into()));
+    let sex = Sex::parse(sex.trim());
+    if sex.is_none() {
+        problems.push(("patient_sex", "must be male or female".into()));
     }
-    if today.years_since(birth_date).is_none_or(|y| y >= 18) {
-        return Err((
-            "patient_birth_date",
-            "the green channel is for children under 18".into(),
-        ));
+    let birth = birth_day(birth_date, today);
+    if let Err(message) = &birth {
+        problems.push(("patient_birth_date", message.clone()));
     }
     let phone: String = guardian_phone
         .chars()
@@ -305,17 +299,35 @@ pub fn patient(
         .collect();
     let digits = phone.strip_prefix('+').unwrap_or(&phone);
     if !(6..=15).contains(&digits.len()) || !digits.chars().all(|c| c.is_ascii_digit()) {
-        return Err((
+        problems.push((
             "guardian_phone",
             "must be a phone number of 6 to 15 digits".into(),
         ));
     }
-    Ok(Patient {
-        name: name.to_owned(),
-        sex,
-        birth_date,
-        guardian_phone: phone,
-    })
+    match (sex, birth) {
+        (Some(sex), Ok(birth_date)) if problems.is_empty() => Ok(Patient {
+            name: name.to_owned(),
+            sex,
+            birth_date,
+            guardian_phone: phone,
+        }),
+        _ => Err(problems),
+    }
+}
+
+/// A child's birth day: a date, not in the future, under 18 today.
+fn birth_day(raw: &str, today: NaiveDate) -> Result<NaiveDate, String> {
+    let day = dates::parse_day("patient_birth_date", raw).map_err(|e| match e {
+        Error::Invalid { message, .. } => message,
+        other => other.to_string(),
+    })?;
+    if day > today {
+        return Err("is in the future".into());
+    }
+    if today.years_since(day).is_none_or(|y| y >= 18) {
+        return Err("the green channel is for children under 18".into());
+    }
+    Ok(day)
 }
 
 /// Referral quality for the doctor's record and the committee.
@@ -508,37 +520,27 @@ mod tests {
         assert_eq!(ok.guardian_phone, "13800001234");
         assert_eq!(ok.sex, Sex::Male);
         assert_eq!(
-            patient(" ", "male", "2023-02-01", "13800001234", today)
-                .unwrap_err()
-                .0,
+            patient(" ", "male", "2023-02-01", "13800001234", today).unwrap_err()[0].0,
             "patient_name"
         );
         assert_eq!(
-            patient("A", "x", "2023-02-01", "13800001234", today)
-                .unwrap_err()
-                .0,
+            patient("A", "x", "2023-02-01", "13800001234", today).unwrap_err()[0].0,
             "patient_sex"
         );
         assert_eq!(
-            patient("A", "female", "1/2/2023", "13800001234", today)
-                .unwrap_err()
-                .0,
+            patient("A", "female", "1/2/2023", "13800001234", today).unwrap_err()[0].0,
             "patient_birth_date"
         );
         let (field, message) =
-            patient("A", "female", "0000-01-01", "13800001234", today).unwrap_err();
+            patient("A", "female", "0000-01-01", "13800001234", today).unwrap_err()[0].clone();
         assert_eq!(field, "patient_birth_date");
         assert!(message.contains("1900 and 2200"), "{message}");
         assert_eq!(
-            patient("A", "female", "2027-01-01", "13800001234", today)
-                .unwrap_err()
-                .0,
+            patient("A", "female", "2027-01-01", "13800001234", today).unwrap_err()[0].0,
             "patient_birth_date"
         );
         assert_eq!(
-            patient("A", "female", "2008-06-01", "13800001234", today)
-                .unwrap_err()
-                .0,
+            patient("A", "female", "2008-06-01", "13800001234", today).unwrap_err()[0].0,
             "patient_birth_date",
             "18 today"
         );
@@ -547,12 +549,25 @@ mod tests {
             "17 until tomorrow"
         );
         assert_eq!(
-            patient("A", "female", "2023-02-01", "12ab", today)
-                .unwrap_err()
-                .0,
+            patient("A", "female", "2023-02-01", "12ab", today).unwrap_err()[0].0,
             "guardian_phone"
         );
         assert!(patient("A", "female", "2023-02-01", "+86 138-0000-1234", today).is_ok());
+        // Every problem at once, in the form's order.
+        let all: Vec<&str> = patient(" ", "x", "2027-01-01", "12ab", today)
+            .unwrap_err()
+            .iter()
+            .map(|(f, _)| *f)
+            .collect();
+        assert_eq!(
+            all,
+            [
+                "patient_name",
+                "patient_sex",
+                "patient_birth_date",
+                "guardian_phone"
+            ]
+        );
     }
 
     #[test]

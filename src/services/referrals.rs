@@ -20,7 +20,7 @@ use crate::domain::fhir;
 use crate::domain::locale::Locale;
 use crate::domain::referral::{self, DeskAction, GateRefusal, Held, Quality, State, Urgency};
 use crate::domain::roles::Role;
-use crate::error::{Error, Result};
+use crate::error::{Error, FieldProblem, Result};
 use crate::mail::{self, Message};
 use crate::services::audit::{self, Outcome};
 use crate::services::credentials::ISSUER_NAME;
@@ -321,6 +321,15 @@ async fn open_new(
     let today = crate::clock::now()
         .with_timezone(&ctx.settings.time_zone)
         .date_naive();
+    // Every field is checked before anything is refused, so that the form
+    // names all its problems at once.
+    let mut problems: Vec<FieldProblem> = Vec::new();
+    let mut problem = |field: &str, message: String| {
+        problems.push(FieldProblem {
+            field: field.to_owned(),
+            message,
+        })
+    };
     let patient = referral::patient(
         &input.patient_name,
         &input.patient_sex,
@@ -328,18 +337,40 @@ async fn open_new(
         &input.guardian_phone,
         today,
     )
-    .map_err(|(field, message)| Error::invalid(field, message))?;
-    let urgency = Urgency::parse(input.urgency.trim())
-        .ok_or_else(|| Error::invalid("urgency", "must be routine or urgent"))?;
-    let reason = required_text("reason", &input.reason, 2000)?;
-    let diagnosis = required_text("diagnosis", &input.diagnosis, 500)?;
+    .map_err(|found| {
+        for (field, message) in found {
+            problem(field, message);
+        }
+    })
+    .ok();
+    let urgency = Urgency::parse(input.urgency.trim());
+    if urgency.is_none() {
+        problem("urgency", "must be routine or urgent".into());
+    }
+    let mut text = |field: &str, value: &str, max: usize| match required_text(field, value, max) {
+        Ok(t) => Some(t),
+        Err(e) => {
+            problem(field, message_of(e));
+            None
+        }
+    };
+    let reason = text("reason", &input.reason, 2000);
+    let diagnosis = text("diagnosis", &input.diagnosis, 500);
     let findings = input.findings.trim().to_owned();
     if findings.chars().count() > 4000 {
-        return Err(Error::invalid("findings", "at most 4000 characters"));
+        problem("findings", "at most 4000 characters".into());
     }
     let slot = match input.slot_date.as_deref().map(str::trim) {
         None | Some("") => None,
-        Some(d) => Some(dates::parse_day("slot_date", d)?),
+        Some(d) => dates::parse_day("slot_date", d)
+            .map_err(|e| problem("slot_date", message_of(e)))
+            .ok(),
+    };
+    Error::from_problems(problems)?;
+    let (Some(patient), Some(urgency), Some(reason), Some(diagnosis)) =
+        (patient, urgency, reason, diagnosis)
+    else {
+        return Err(Error::internal("a referral field passed with no value"));
     };
     let audit_caller = caller.clone();
     let outcome = ctx
@@ -422,6 +453,14 @@ async fn open_new(
             tracing::info!(code = refusal.code(), "referral refused at the gate");
             Err(gate_error(refusal))
         }
+    }
+}
+
+/// The message of a field's refusal (the field is named separately).
+fn message_of(e: Error) -> String {
+    match e {
+        Error::Invalid { message, .. } => message,
+        other => other.to_string(),
     }
 }
 

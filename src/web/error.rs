@@ -14,7 +14,7 @@ use crate::i18n::Tr;
 
 pub fn status_of(e: &Error) -> StatusCode {
     match e {
-        Error::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+        Error::Invalid { .. } | Error::InvalidFields(_) => StatusCode::UNPROCESSABLE_ENTITY,
         Error::Conflict { .. } => StatusCode::CONFLICT,
         Error::NotFound | Error::BadPath { .. } => StatusCode::NOT_FOUND,
         Error::Unauthenticated | Error::BadCredentials => StatusCode::UNAUTHORIZED,
@@ -53,8 +53,13 @@ pub fn public_message(e: &Error) -> String {
 pub fn page_message(e: &Error, tr: &Tr) -> String {
     match e {
         Error::Invalid { field, message } | Error::Conflict { field, message } => {
-            format!("{}: {}", tr.field(field), tr.error_message(message))
+            field_line(tr, field, message)
         }
+        Error::InvalidFields(problems) => problems
+            .iter()
+            .map(|p| field_line(tr, &p.field, &p.message))
+            .collect::<Vec<_>>()
+            .join(&tr.t("common.list_separator")),
         Error::BadCredentials => tr.t("sign_in.bad_credentials"),
         Error::AccountDisabled => tr.t("sign_in.disabled"),
         Error::Refused { code, message } => tr
@@ -63,6 +68,17 @@ pub fn page_message(e: &Error, tr: &Tr) -> String {
         Error::ConflictOfInterest(c) => tr.t(&format!("conflict.{}", c.code())),
         other => tr.error_message(&public_message(other)),
     }
+}
+
+/// "Field: message" in `tr`'s language (its own colon).
+pub fn field_line(tr: &Tr, field: &str, message: &str) -> String {
+    tr.t_with(
+        "common.field_error",
+        &[
+            ("field", &tr.field(field)),
+            ("message", &tr.error_message(message)),
+        ],
+    )
 }
 
 fn log(e: &Error) {
@@ -113,8 +129,12 @@ pub struct ErrorDetail {
     /// Stable machine-readable code, e.g. `invalid_input`, `conflict`, `forbidden`.
     pub code: String,
     pub message: String,
-    /// The request member the error is about, when there is one.
+    /// The request member the error is about, when there is one (the
+    /// first, when several were refused).
     pub field: Option<String>,
+    /// Every refused member, when a request had several problems.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub problems: Vec<crate::error::FieldProblem>,
 }
 
 impl ErrorBody {
@@ -124,6 +144,7 @@ impl ErrorBody {
                 code: code.to_owned(),
                 message: message.into(),
                 field: field.map(str::to_owned),
+                problems: Vec::new(),
             },
         }
     }
@@ -141,11 +162,11 @@ impl ResponseError for ApiError {
         if matches!(self.0, Error::Unauthenticated | Error::BadCredentials) {
             response.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
         }
-        response.json(ErrorBody::new(
-            self.0.code(),
-            public_message(&self.0),
-            self.0.field(),
-        ))
+        let mut body = ErrorBody::new(self.0.code(), public_message(&self.0), self.0.field());
+        if let Error::InvalidFields(problems) = &self.0 {
+            body.error.problems = problems.clone();
+        }
+        response.json(body)
     }
 }
 
@@ -247,6 +268,16 @@ mod tests {
     fn every_error() -> Vec<Error> {
         let mut all = vec![
             Error::invalid("email", "is required"),
+            Error::InvalidFields(vec![
+                crate::error::FieldProblem {
+                    field: "email".into(),
+                    message: "is required".into(),
+                },
+                crate::error::FieldProblem {
+                    field: "guardian_phone".into(),
+                    message: "must be a phone number of 6 to 15 digits".into(),
+                },
+            ]),
             Error::conflict("email", "a person with this email already exists"),
             Error::NotFound,
             Error::BadPath {

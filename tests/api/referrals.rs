@@ -24,6 +24,7 @@ on_both_databases!(
     referrals_export_as_valid_fhir_service_requests,
     the_desk_works_in_the_pages,
     an_urgent_referral_is_accepted_without_a_clinic_day,
+    a_referral_names_every_problem_at_once,
 );
 
 pub(crate) struct Channel {
@@ -1041,4 +1042,80 @@ async fn an_urgent_referral_is_accepted_without_a_clinic_day(app: TestApp) {
         )
         .await;
     assert_eq!(status, 200);
+}
+
+/// A referral with several bad fields is refused once, naming them all:
+/// the API lists every problem, the page marks every field.
+async fn a_referral_names_every_problem_at_once(app: TestApp) {
+    let c = Box::pin(channel(&app)).await;
+    let before = app.count("referrals");
+    let mut bad = body(c.department, None);
+    bad["patient_name"] = json!(" ");
+    bad["patient_birth_date"] = json!("2001-01-01");
+    bad["guardian_phone"] = json!("12");
+    bad["reason"] = json!("");
+    let (status, err) = app
+        .api(Method::POST, "/api/v1/referrals", &c.doctor, Some(bad))
+        .await;
+    assert_eq!(status, 422, "{err}");
+    assert_eq!(
+        err["error"]["field"], "patient_name",
+        "the first, as before"
+    );
+    let fields: Vec<&str> = err["error"]["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        fields,
+        [
+            "patient_name",
+            "patient_birth_date",
+            "guardian_phone",
+            "reason"
+        ]
+    );
+    // One bad field keeps the one-field answer.
+    let mut one = body(c.department, None);
+    one["reason"] = json!("");
+    let (status, err) = app
+        .api(Method::POST, "/api/v1/referrals", &c.doctor, Some(one))
+        .await;
+    assert_eq!(
+        (status, err["error"]["field"].as_str()),
+        (422, Some("reason"))
+    );
+    assert!(err["error"].get("problems").is_none(), "{err}");
+
+    // The page: every field is marked, every problem named.
+    let li = crate::training::browser_for(&app, "li@longxi.example").await;
+    let (_, form) = app.page(&li, "/referrals/new").await;
+    assert!(
+        form.contains("send-referral"),
+        "a certified doctor gets the form"
+    );
+    let department = c.department.to_string();
+    let res = app
+        .submit(
+            &li,
+            "/referrals/new",
+            "/referrals",
+            &[
+                ("department_id", department.as_str()),
+                ("patient_name", " "),
+                ("patient_sex", "male"),
+                ("patient_birth_date", "2001-01-01"),
+                ("guardian_phone", "12"),
+                ("urgency", "routine"),
+                ("reason", ""),
+                ("diagnosis", "Suspected Kawasaki disease"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 422);
+    let page = res.text().await.unwrap();
+    assert_eq!(page.matches("aria-invalid=\"true\"").count(), 4, "{page}");
+    assert_eq!(app.count("referrals"), before, "nothing written");
 }

@@ -44,7 +44,8 @@ pub struct Chrome {
     /// Doctors and the referral desk use the green channel.
     pub uses_referrals: bool,
     pub error: Option<String>,
-    pub error_on: Option<String>,
+    /// The fields the error is about (their inputs get aria-invalid).
+    pub error_on: Vec<String>,
     pub notice: Option<String>,
     /// The demo alliance is being served: a banner says so on every page.
     pub demo: bool,
@@ -75,7 +76,7 @@ impl Chrome {
                 || has(page, Role::ReferralDesk)
                 || has(page, Role::Admin),
             error: None,
-            error_on: None,
+            error_on: Vec::new(),
             notice: None,
             demo: page.ctx.settings.demo,
         }
@@ -83,7 +84,7 @@ impl Chrome {
 
     /// Whether the form's error is about `field` (marks it aria-invalid).
     pub fn error_field(&self, field: &str) -> bool {
-        self.error_on.as_deref() == Some(field)
+        self.error_on.iter().any(|f| f == field)
     }
 
     /// The URL of a static file under its content-hashed name.
@@ -101,28 +102,25 @@ impl Chrome {
 /// anything else becomes an error page.
 pub fn form_error(mut chrome: Chrome, e: Error) -> Result<(Chrome, StatusCode), PageError> {
     let status = crate::web::error::status_of(&e);
-    let (field, message) = match &e {
-        Error::Invalid { field, message } | Error::Conflict { field, message } => {
-            (Some(field.clone()), chrome.tr.error_message(message))
-        }
-        Error::BadCredentials => (None, chrome.tr.t("sign_in.bad_credentials")),
-        Error::Refused { code, .. } => (None, chrome.tr.t(&format!("gate.{code}"))),
-        Error::ConflictOfInterest(c) => (None, chrome.tr.t(&format!("conflict.{}", c.code()))),
-        Error::AccountDisabled => (None, chrome.tr.t("sign_in.disabled")),
-        Error::Throttled { retry_after } => (
-            None,
-            chrome.tr.t_with(
-                "sign_in.throttled",
-                &[("seconds", &retry_after.as_secs().max(1).to_string())],
-            ),
-        ),
+    let fields: Vec<String> = match &e {
+        Error::Invalid { field, .. } | Error::Conflict { field, .. } => vec![field.clone()],
+        Error::InvalidFields(problems) => problems.iter().map(|p| p.field.clone()).collect(),
+        Error::BadCredentials
+        | Error::Refused { .. }
+        | Error::ConflictOfInterest(_)
+        | Error::AccountDisabled
+        | Error::Throttled { .. } => Vec::new(),
         _ => return Err(PageError(e)),
     };
-    chrome.error = Some(match &field {
-        Some(f) => format!("{}: {message}", chrome.tr.field(f)),
-        None => message,
-    });
-    chrome.error_on = field;
+    let message = match &e {
+        Error::Throttled { retry_after } => chrome.tr.t_with(
+            "sign_in.throttled",
+            &[("seconds", &retry_after.as_secs().max(1).to_string())],
+        ),
+        other => crate::web::error::page_message(other, &chrome.tr),
+    };
+    chrome.error = Some(message);
+    chrome.error_on = fields;
     Ok((chrome, status))
 }
 
