@@ -53,6 +53,57 @@ pub enum AttemptFact {
     },
 }
 
+/// One of her attempts at an exam, as far as where she stands goes.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct AttemptSeen {
+    pub id: i64,
+    pub drawn_at: DateTime<Utc>,
+    pub started: bool,
+    pub submitted: bool,
+}
+
+/// When results are expected: once marking closes, the exam's close plus
+/// the days its examiners have to mark.
+pub fn results_expected_by(closes_at: DateTime<Utc>, marking_days: u32) -> DateTime<Utc> {
+    closes_at + Duration::days(i64::from(marking_days))
+}
+
+/// Where her attempts at one exam stand: her latest attempt decides (under
+/// way, submitted and waiting, released); with none, whether an attempt is
+/// left.
+pub fn attempt_fact(
+    attempts: &[AttemptSeen],
+    released_at: Option<DateTime<Utc>>,
+    attempts_allowed: u32,
+    expected_by: DateTime<Utc>,
+) -> AttemptFact {
+    let submitted = attempts.iter().filter(|a| a.submitted).count();
+    match attempts.iter().max_by_key(|a| a.drawn_at) {
+        Some(a) if a.started && !a.submitted => AttemptFact::InProgress { attempt_id: a.id },
+        Some(a) if a.submitted => match released_at {
+            None => AttemptFact::AwaitingResult {
+                attempt_id: a.id,
+                expected_by,
+            },
+            Some(released_at) => AttemptFact::Released {
+                attempt_id: a.id,
+                released_at,
+            },
+        },
+        _ => AttemptFact::NotStarted {
+            may_start: submitted < attempts_allowed.max(1) as usize,
+        },
+    }
+}
+
+/// Whether she may start the exam now: in its window, with an attempt left,
+/// and never while a submitted attempt waits for its result.
+pub fn may_start_now(e: &ExamFact, now: DateTime<Utc>) -> bool {
+    matches!(e.attempt, AttemptFact::NotStarted { may_start: true })
+        && e.opens_at <= now
+        && now < e.closes_at
+}
+
 /// An exam the pipeline lets her register for now.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ExamOffer {
@@ -244,13 +295,11 @@ fn exam_step(now: DateTime<Utc>, e: &ExamFact) -> Option<Step> {
             title,
             closes_at: e.closes_at,
         }),
-        AttemptFact::NotStarted { may_start: true } if e.opens_at <= now && now < e.closes_at => {
-            Some(Step::StartExam {
-                exam_id: e.exam_id,
-                title,
-                closes_at: e.closes_at,
-            })
-        }
+        AttemptFact::NotStarted { .. } if may_start_now(e, now) => Some(Step::StartExam {
+            exam_id: e.exam_id,
+            title,
+            closes_at: e.closes_at,
+        }),
         AttemptFact::NotStarted { .. } if now < e.opens_at => Some(Step::SitExamOn {
             title,
             opens_at: e.opens_at,
@@ -392,6 +441,71 @@ mod tests {
             issued_at: until - Duration::days(730),
             valid_until: until,
         }
+    }
+
+    #[test]
+    fn the_latest_attempt_says_where_an_exam_stands() {
+        let seen = |id, day, started, submitted| AttemptSeen {
+            id,
+            drawn_at: at(day),
+            started,
+            submitted,
+        };
+        let expected = results_expected_by(at(12), 7);
+        assert_eq!(expected, at(19));
+        assert_eq!(
+            attempt_fact(&[], None, 1, expected),
+            AttemptFact::NotStarted { may_start: true }
+        );
+        assert_eq!(
+            attempt_fact(&[seen(1, 9, false, false)], None, 1, expected),
+            AttemptFact::NotStarted { may_start: true },
+            "drawn in advance, not started"
+        );
+        assert_eq!(
+            attempt_fact(&[seen(1, 9, true, false)], None, 1, expected),
+            AttemptFact::InProgress { attempt_id: 1 }
+        );
+        assert_eq!(
+            attempt_fact(&[seen(1, 9, true, true)], None, 2, expected),
+            AttemptFact::AwaitingResult {
+                attempt_id: 1,
+                expected_by: expected
+            },
+            "waiting for marking, even with an attempt left"
+        );
+        assert_eq!(
+            attempt_fact(
+                &[seen(1, 8, true, true), seen(2, 9, true, true)],
+                Some(at(20)),
+                2,
+                expected
+            ),
+            AttemptFact::Released {
+                attempt_id: 2,
+                released_at: at(20)
+            }
+        );
+    }
+
+    #[test]
+    fn an_exam_may_be_started_only_in_its_window_with_an_attempt_left() {
+        let open = exam(1, 9, 12, AttemptFact::NotStarted { may_start: true });
+        assert!(may_start_now(&open, at(10)));
+        assert!(!may_start_now(&open, at(8)), "not open yet");
+        assert!(!may_start_now(&open, at(12)), "closed");
+        let spent = exam(1, 9, 12, AttemptFact::NotStarted { may_start: false });
+        assert!(!may_start_now(&spent, at(10)));
+        let waiting = exam(
+            1,
+            9,
+            12,
+            AttemptFact::AwaitingResult {
+                attempt_id: 1,
+                expected_by: at(19),
+            },
+        );
+        assert!(!may_start_now(&waiting, at(10)));
     }
 
     #[test]

@@ -4,10 +4,10 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 
 use crate::domain::next_step::{
-    self, AttemptFact, CredentialFact, ExamFact, ExamOffer, Situation, Step, TrackFact,
+    self, AttemptSeen, CredentialFact, ExamFact, ExamOffer, Situation, Step, TrackFact,
     TrainingTodo,
 };
 use crate::domain::pipeline::Stage;
@@ -179,40 +179,30 @@ fn track_fact<'a>(
     })
 }
 
-/// Where her attempts at one exam stand. Results are expected once marking
-/// closes: the exam's close plus the days examiners have to mark.
+/// Her exam and where her attempts at it stand (`domain::next_step`).
 pub fn exam_fact(m: &MyExam) -> ExamFact {
-    let latest = m.attempts.iter().max_by_key(|a| a.drawn_at);
-    let expected_by = utc(m.exam.closes_at) + Duration::days(i64::from(m.exam.marking_days));
-    let submitted = m
+    let seen: Vec<AttemptSeen> = m
         .attempts
         .iter()
-        .filter(|a| a.submitted_at.is_some())
-        .count();
-    let attempt = match latest {
-        Some(a) if a.started_at.is_some() && a.submitted_at.is_none() => {
-            AttemptFact::InProgress { attempt_id: a.id }
-        }
-        Some(a) if a.submitted_at.is_some() => match m.exam.results_released_at {
-            None => AttemptFact::AwaitingResult {
-                attempt_id: a.id,
-                expected_by,
-            },
-            Some(released) => AttemptFact::Released {
-                attempt_id: a.id,
-                released_at: utc(released),
-            },
-        },
-        _ => AttemptFact::NotStarted {
-            may_start: submitted < m.exam.attempts_allowed.max(1) as usize,
-        },
-    };
+        .map(|a| AttemptSeen {
+            id: a.id,
+            drawn_at: utc(a.drawn_at),
+            started: a.started_at.is_some(),
+            submitted: a.submitted_at.is_some(),
+        })
+        .collect();
+    let closes_at = utc(m.exam.closes_at);
     ExamFact {
         exam_id: m.exam.id,
         title: m.exam.title.clone(),
         opens_at: utc(m.exam.opens_at),
-        closes_at: utc(m.exam.closes_at),
-        attempt,
+        closes_at,
+        attempt: next_step::attempt_fact(
+            &seen,
+            m.exam.results_released_at.map(utc),
+            m.exam.attempts_allowed.max(0) as u32,
+            next_step::results_expected_by(closes_at, m.exam.marking_days.max(0) as u32),
+        ),
     }
 }
 

@@ -63,6 +63,19 @@ async fn health_says_only_that_it_is_up_and_openapi_describes_every_endpoint(app
         );
     }
     assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
+    // Every schema the document refers to is in it (a response type that
+    // gains a member of a new type must bring that type along).
+    let mut refs = Vec::new();
+    collect_refs(&doc, &mut refs);
+    assert!(refs.len() > 20, "{} refs", refs.len());
+    let missing: Vec<&String> = refs
+        .iter()
+        .filter(|r| {
+            let name = r.trim_start_matches("#/components/schemas/");
+            doc["components"]["schemas"].get(name).is_none()
+        })
+        .collect();
+    assert!(missing.is_empty(), "unresolved: {missing:?}");
     // Unknown API paths answer JSON, not a page.
     let res = app
         .client
@@ -376,4 +389,19 @@ async fn integration_tokens_are_shown_once_scoped_and_revocable(app: TestApp) {
         app.api(Method::GET, "/api/v1/me", &admin, None).await.0,
         401
     );
+}
+
+fn collect_refs(v: &Value, out: &mut Vec<String>) {
+    match v {
+        Value::Object(map) => {
+            for (k, child) in map {
+                match (k.as_str(), child) {
+                    ("$ref", Value::String(r)) => out.push(r.clone()),
+                    _ => collect_refs(child, out),
+                }
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|i| collect_refs(i, out)),
+        _ => {}
+    }
 }

@@ -26,10 +26,7 @@ async fn a_person_signs_in_and_switches_language_in_a_real_browser(app: TestApp)
         return;
     };
     app.create_admin();
-    let backend = match app.backend {
-        Backend::Sqlite => "sqlite",
-        Backend::Postgres => "postgres",
-    };
+    let backend = backend_name(&app);
     let outcome = async {
         browser.set_window_size(1200, 900).await?;
         browser.goto(&app.url("/sign-in")).await?;
@@ -127,6 +124,44 @@ async fn a_person_signs_in_and_switches_language_in_a_real_browser(app: TestApp)
     assert_eq!(app.count("sessions"), 0);
 }
 
+/// "sqlite" or "postgres", for artifact names.
+fn backend_name(app: &TestApp) -> &'static str {
+    match app.backend {
+        Backend::Sqlite => "sqlite",
+        Backend::Postgres => "postgres",
+    }
+}
+
+/// Signs the test doctor (li@longxi.example) in through the sign-in page,
+/// as she would, and waits for her home page.
+async fn sign_in_as_li(
+    browser: &fantoccini::Client,
+    app: &TestApp,
+) -> Result<(), fantoccini::error::CmdError> {
+    browser.goto(&app.url("/sign-in")).await?;
+    browser
+        .find(Locator::Css("#email"))
+        .await?
+        .send_keys("li@longxi.example")
+        .await?;
+    browser
+        .find(Locator::Css("#password"))
+        .await?
+        .send_keys("doctor test phrase")
+        .await?;
+    browser
+        .find(Locator::Css("#sign-in"))
+        .await?
+        .click()
+        .await?;
+    browser
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css("#welcome"))
+        .await?;
+    Ok(())
+}
+
 fn seconds(clock: &str) -> i64 {
     clock.split(':').fold(0, |acc, part| {
         acc * 60 + part.trim().parse::<i64>().unwrap_or(0)
@@ -156,17 +191,10 @@ async fn a_doctor_sits_an_exam_in_a_real_browser(app: TestApp) {
     load_bank(&app);
     let exam = scheduled(&app, &admin, exam_body(-1, 120, 60)).await;
     register(&app, &admin, exam, doctor_id).await;
-    let backend = match app.backend {
-        Backend::Sqlite => "sqlite",
-        Backend::Postgres => "postgres",
-    };
+    let backend = backend_name(&app);
     let outcome = async {
         browser.set_window_size(1200, 900).await?;
-        browser.goto(&app.url("/sign-in")).await?;
-        browser.find(Locator::Css("#email")).await?.send_keys("li@longxi.example").await?;
-        browser.find(Locator::Css("#password")).await?.send_keys("doctor test phrase").await?;
-        browser.find(Locator::Css("#sign-in")).await?.click().await?;
-        browser.wait().at_most(Duration::from_secs(10)).for_element(Locator::Css("#welcome")).await?;
+        sign_in_as_li(&browser, &app).await?;
         // Her home page names the one next step: the exam open now.
         let next = browser.find(Locator::Css("#next-step")).await?;
         assert_eq!(next.attr("data-step").await?.as_deref(), Some("start"));
@@ -289,33 +317,10 @@ async fn a_lesson_read_to_the_end_on_a_phone_counts_as_studied(app: TestApp) {
                 .unwrap_or(false)
         }
     };
-    let backend = match app.backend {
-        Backend::Sqlite => "sqlite",
-        Backend::Postgres => "postgres",
-    };
+    let backend = backend_name(&app);
     let outcome = async {
         browser.set_window_size(390, 844).await?;
-        browser.goto(&app.url("/sign-in")).await?;
-        browser
-            .find(Locator::Css("#email"))
-            .await?
-            .send_keys("li@longxi.example")
-            .await?;
-        browser
-            .find(Locator::Css("#password"))
-            .await?
-            .send_keys("doctor test phrase")
-            .await?;
-        browser
-            .find(Locator::Css("#sign-in"))
-            .await?
-            .click()
-            .await?;
-        browser
-            .wait()
-            .at_most(Duration::from_secs(10))
-            .for_element(Locator::Css("#welcome"))
-            .await?;
+        sign_in_as_li(&browser, &app).await?;
         browser
             .goto(&app.url("/courses/fever-course/lessons/red-flags"))
             .await?;
@@ -412,33 +417,10 @@ async fn a_dropped_connection_strands_nothing_in_the_exam(app: TestApp) {
     load_bank(&app);
     let exam = scheduled(&app, &admin, exam_body(-1, 120, 60)).await;
     register(&app, &admin, exam, doctor_id).await;
-    let backend = match app.backend {
-        Backend::Sqlite => "sqlite",
-        Backend::Postgres => "postgres",
-    };
+    let backend = backend_name(&app);
     let outcome = async {
         browser.set_window_size(390, 844).await?;
-        browser.goto(&app.url("/sign-in")).await?;
-        browser
-            .find(Locator::Css("#email"))
-            .await?
-            .send_keys("li@longxi.example")
-            .await?;
-        browser
-            .find(Locator::Css("#password"))
-            .await?
-            .send_keys("doctor test phrase")
-            .await?;
-        browser
-            .find(Locator::Css("#sign-in"))
-            .await?
-            .click()
-            .await?;
-        browser
-            .wait()
-            .at_most(Duration::from_secs(10))
-            .for_element(Locator::Css("#welcome"))
-            .await?;
+        sign_in_as_li(&browser, &app).await?;
         browser
             .goto(&app.url(&format!("/exams/{exam}/start")))
             .await?;

@@ -547,6 +547,25 @@ async fn screenshots(app: &TestApp) {
         sign_in(email("examiner")).await?;
         browser.goto(&app.url("/marking")).await?;
         chrome::assert_accessible(&browser, "demo marking queue").await;
+        // A marking task: answer and rubric side by side on a desktop, one
+        // after the other on a phone (artifacts to look at).
+        if let Ok(task) = browser.find(Locator::Css("a[id^='task-']")).await {
+            task.click().await?;
+            browser
+                .wait()
+                .at_most(Duration::from_secs(10))
+                .for_element(Locator::Css("#answer"))
+                .await?;
+            for (width, height) in [(390, 844), (1366, 900)] {
+                browser.set_window_size(width, height).await?;
+                std::fs::write(
+                    chrome::artifact(&format!("demo-marking-{width}.png")),
+                    browser.screenshot().await?,
+                )
+                .unwrap();
+                chrome::assert_accessible(&browser, &format!("demo marking task at {width} px")).await;
+            }
+        }
         Ok::<_, fantoccini::error::CmdError>(())
     }
     .await;

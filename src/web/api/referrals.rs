@@ -119,7 +119,10 @@ pub async fn fhir_bundle(ctx: web::Data<Ctx>, caller: ApiCaller) -> ApiResult {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AcceptBody {
-    /// The clinic day; defaults to the slot the doctor booked.
+    /// The clinic day; defaults to the slot the doctor booked. An urgent
+    /// referral may be accepted with neither: the child is received at once
+    /// (`slot_date` stays null, the step is `accepted_urgent`); a routine
+    /// one without a day is refused with 422 naming `slot_date`.
     #[serde(default)]
     pub slot_date: Option<String>,
 }
@@ -148,9 +151,10 @@ async fn step(ctx: &Ctx, caller: &ApiCaller, id: i64, s: DeskStep) -> ApiResult 
     Ok(HttpResponse::Ok().json(referrals::desk_step(ctx, &caller.caller, id, s).await?))
 }
 
-/// The desk accepts, confirming a reserved slot.
+/// The desk accepts, confirming a reserved slot (or, for an urgent
+/// referral, receiving the child at once without one).
 #[utoipa::path(post, path = "/api/v1/referrals/{id}/accept", tag = "referrals", security(("bearer" = [])), request_body = AcceptBody,
-    params(("id" = i64, Path)), responses((status = 200, body = ReferralView), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+    params(("id" = i64, Path)), responses((status = 200, body = ReferralView), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn accept(
     ctx: web::Data<Ctx>,
     caller: ApiCaller,

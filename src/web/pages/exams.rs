@@ -10,7 +10,7 @@ use askama::Template;
 use serde::Deserialize;
 
 use crate::domain::banks::QuestionKind;
-use crate::domain::next_step::AttemptFact;
+use crate::domain::next_step::{self, AttemptFact};
 use crate::domain::scoring::ShownAnswer;
 use crate::error::Error;
 use crate::services::dashboard;
@@ -33,14 +33,8 @@ pub struct ExamLine {
     pub attempt: AttemptFact,
     pub submitted: usize,
     pub attempts_allowed: i32,
-}
-
-impl ExamLine {
-    /// Start is offered only in the window, with an attempt left, and never
-    /// while a submitted attempt waits for its result.
-    pub fn may_start(&self) -> bool {
-        self.state == "open" && matches!(self.attempt, AttemptFact::NotStarted { may_start: true })
-    }
+    /// Whether the card offers start (`next_step::may_start_now`).
+    pub may_start: bool,
 }
 
 /// An exam she may register for.
@@ -71,6 +65,7 @@ fn window(page: &Page, exam: &ExamRow) -> String {
 
 fn line(page: &Page, m: &MyExam) -> ExamLine {
     let now = crate::store::now();
+    let fact = dashboard::exam_fact(m);
     let state =
         crate::domain::exams::WindowState::at(m.exam.opens_at, m.exam.closes_at, now).as_str();
     ExamLine {
@@ -79,7 +74,8 @@ fn line(page: &Page, m: &MyExam) -> ExamLine {
         window: window(page, &m.exam),
         duration_minutes: m.exam.duration_minutes,
         state,
-        attempt: dashboard::exam_fact(m).attempt,
+        attempt: fact.attempt,
+        may_start: next_step::may_start_now(&fact, crate::services::utc(now)),
         submitted: m
             .attempts
             .iter()
