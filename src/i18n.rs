@@ -104,6 +104,12 @@ impl Tr {
         }
     }
 
+    /// A question topic as the reader sees it: its name in their language
+    /// where the bank gives one (`domain::banks::topic_shown`).
+    pub fn topic(&self, topic: &str, names: &std::collections::BTreeMap<String, String>) -> String {
+        crate::domain::banks::topic_shown(topic, names, self.locale.as_str()).to_owned()
+    }
+
     pub fn role_name(&self, role: &Role) -> String {
         self.t(&format!("roles.{}", role.as_str()))
     }

@@ -4,7 +4,7 @@
 //! question says (its content) is compared by hash to decide whether an
 //! import makes a new version.
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -252,10 +252,63 @@ pub struct BankMeta {
     pub use_for: BankUse,
 }
 
+/// The names of a bank's topics in the languages it gives them. Questions
+/// carry a topic as a key (`fever-in-infants`, `发热`), which stays stable
+/// for blueprints and analysis; people read its name (`婴幼儿发热`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TopicNames(BTreeMap<String, BTreeMap<String, String>>);
+
+impl TopicNames {
+    /// Names `topic` in `locale`; a later name replaces an earlier one.
+    pub fn insert(&mut self, topic: &str, locale: &str, name: &str) {
+        self.0
+            .entry(topic.to_owned())
+            .or_default()
+            .insert(locale.to_owned(), name.trim().to_owned());
+    }
+
+    /// The names of one topic, locale → name (empty when it has none).
+    pub fn of(&self, topic: &str) -> BTreeMap<String, String> {
+        self.0.get(topic).cloned().unwrap_or_default()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Every (topic, locale, name).
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str, &str)> {
+        self.0.iter().flat_map(|(topic, names)| {
+            names
+                .iter()
+                .map(move |(locale, name)| (topic.as_str(), locale.as_str(), name.as_str()))
+        })
+    }
+}
+
+/// What a reader sees for a topic: its name in their language, else in the
+/// language its bank gives (Chinese before English, for a stable choice),
+/// else the key itself.
+pub fn topic_shown<'a>(
+    topic: &'a str,
+    names: &'a BTreeMap<String, String>,
+    locale: &str,
+) -> &'a str {
+    names
+        .get(locale)
+        .or_else(|| names.get("zh-CN"))
+        .or_else(|| names.values().next())
+        .map(String::as_str)
+        .unwrap_or(topic)
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Bank {
     pub meta: BankMeta,
     pub questions: Vec<Question>,
+    /// The names of its topics (none when the file names none: then pages
+    /// show the keys).
+    pub topics: TopicNames,
     /// What an import from another format mapped or dropped on the way
     /// (none for the bank format), for `bank check`'s summary.
     pub notes: Vec<Note>,
@@ -334,6 +387,8 @@ pub struct Summary {
     pub retired: usize,
     /// Note kind → (how many, the first lines).
     pub notes: std::collections::BTreeMap<NoteKind, (usize, Vec<usize>)>,
+    /// Topic → its names, as `zh-CN 婴幼儿发热 · en Fever in infants`.
+    pub topic_names: BTreeMap<String, String>,
 }
 
 impl Summary {
@@ -350,6 +405,17 @@ impl Summary {
                 && options.iter().any(|o| o.weight.is_some())
             {
                 s.weighted.push(q.key.clone());
+            }
+        }
+        for (topic, _) in s.cells.keys() {
+            let names: Vec<String> = bank
+                .topics
+                .of(topic)
+                .iter()
+                .map(|(locale, name)| format!("{locale} {name}"))
+                .collect();
+            if !names.is_empty() {
+                s.topic_names.insert(topic.clone(), names.join(" · "));
             }
         }
         for n in &bank.notes {
@@ -373,7 +439,10 @@ impl std::fmt::Display for Summary {
                 if topic.is_some() {
                     writeln!(f)?;
                 }
-                write!(f, "  topic {t}: ")?;
+                match self.topic_names.get(t) {
+                    Some(names) => write!(f, "  topic {t} ({names}): ")?,
+                    None => write!(f, "  topic {t} (no name: pages show the key): ")?,
+                }
                 topic = Some(t.as_str());
             } else {
                 write!(f, ", ")?;
@@ -420,8 +489,19 @@ impl std::fmt::Display for Summary {
 #[serde(deny_unknown_fields)]
 struct RawFile {
     bank: Spanned<RawBank>,
+    /// `topic-key = "name in the bank's language"`, or
+    /// `topic-key = { zh-CN = "…", en = "…" }`.
+    #[serde(default)]
+    topics: Option<BTreeMap<Spanned<String>, Spanned<RawTopicName>>>,
     #[serde(default)]
     questions: Vec<Spanned<RawQuestion>>,
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum RawTopicName {
+    One(String),
+    ByLocale(BTreeMap<String, String>),
 }
 
 #[derive(Deserialize)]
@@ -663,6 +743,7 @@ pub fn check_meta(meta: &BankMeta, line: usize) -> Vec<Problem> {
 pub fn conclude(
     meta: BankMeta,
     questions: Vec<Question>,
+    topics: TopicNames,
     notes: Vec<Note>,
     mut problems: Vec<Problem>,
     bank_line: usize,
@@ -677,6 +758,7 @@ pub fn conclude(
         Ok(Bank {
             meta,
             questions,
+            topics,
             notes,
         })
     } else {
@@ -778,8 +860,84 @@ pub fn parse(text: &str) -> Result<Bank, Vec<Problem>> {
             Err(mut found) => problems.append(&mut found),
         }
     }
-    conclude(meta, questions, Vec::new(), problems, bank_line)
+    let topics = match raw.topics {
+        None => TopicNames::default(),
+        Some(raw_topics) => {
+            let (topics, found) = check_topic_names(raw_topics, &meta.language, &at);
+            problems.extend(found);
+            for q in &questions {
+                if topics.of(&q.topic).is_empty() {
+                    problems.push(Problem {
+                        line: q.line,
+                        message: format!(
+                            "topic \"{}\" has no name in [topics]: a bank that names its topics names them all",
+                            q.topic
+                        ),
+                    });
+                }
+            }
+            topics
+        }
+    };
+    conclude(meta, questions, topics, Vec::new(), problems, bank_line)
 }
+
+/// The `[topics]` table: keys as question topics are, names not empty and
+/// at most 100 characters, languages Gatekeeper speaks.
+fn check_topic_names(
+    raw: BTreeMap<Spanned<String>, Spanned<RawTopicName>>,
+    language: &str,
+    at: &dyn Fn(usize) -> usize,
+) -> (TopicNames, Vec<Problem>) {
+    let mut topics = TopicNames::default();
+    let mut problems = Vec::new();
+    for (key, name) in raw {
+        let line = at(key.span().start);
+        let key = key.into_inner();
+        if !is_key(&key) {
+            problems.push(Problem {
+                line,
+                message: format!("topic \"{key}\" must be {KEY_RULE} characters"),
+            });
+            continue;
+        }
+        let names = match name.into_inner() {
+            // A bare name is in the bank's language.
+            RawTopicName::One(name) => vec![(language.to_owned(), name)],
+            RawTopicName::ByLocale(names) => names.into_iter().collect(),
+        };
+        if names.is_empty() {
+            problems.push(Problem {
+                line,
+                message: format!("topic \"{key}\" has no name"),
+            });
+        }
+        for (locale, name) in names {
+            let known = crate::domain::locale::Locale::parse(&locale);
+            if known.is_none() {
+                problems.push(Problem {
+                    line,
+                    message: format!(
+                        "topic \"{key}\": \"{locale}\" is not a language Gatekeeper speaks (zh-CN, en)"
+                    ),
+                });
+            } else if name.trim().is_empty() || name.trim().chars().count() > MAX_TOPIC_NAME_CHARS {
+                problems.push(Problem {
+                    line,
+                    message: format!(
+                        "topic \"{key}\": a name has 1 to {MAX_TOPIC_NAME_CHARS} characters"
+                    ),
+                });
+            } else if let Some(locale) = known {
+                topics.insert(&key, locale.as_str(), &name);
+            }
+        }
+    }
+    (topics, problems)
+}
+
+/// The longest topic name, in characters.
+pub const MAX_TOPIC_NAME_CHARS: usize = 100;
 
 /// The rules every question meets, whatever file it came from. `seen`
 /// holds the ids of the bank's questions so far.
@@ -1112,6 +1270,127 @@ fn check_options(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// GOOD with a `[topics]` table inserted after `[bank]`.
+    fn with_topics(table: &str) -> String {
+        GOOD.replacen(
+            "\n[[questions]]",
+            &format!("\n[topics]\n{table}\n[[questions]]"),
+            1,
+        )
+    }
+
+    #[test]
+    fn topics_are_named_in_the_bank_language_or_per_language() {
+        // Without [topics] the bank names none (pages show the keys).
+        assert!(parse(GOOD).unwrap().topics.is_empty());
+        let bank = parse(&with_topics("fever = \"发热\"\n")).unwrap();
+        assert_eq!(
+            bank.topics.of("fever"),
+            [("zh-CN".to_owned(), "发热".to_owned())].into()
+        );
+        let bank = parse(&with_topics(
+            "fever = { zh = \" 发热 \", en = \"Fever\" }\nunused = \"未用\"\n",
+        ))
+        .unwrap();
+        assert_eq!(
+            bank.topics.of("fever"),
+            [
+                ("en".to_owned(), "Fever".to_owned()),
+                ("zh-CN".to_owned(), "发热".to_owned())
+            ]
+            .into()
+        );
+        let all: Vec<(&str, &str, &str)> = bank.topics.iter().collect();
+        assert_eq!(
+            all,
+            vec![
+                ("fever", "en", "Fever"),
+                ("fever", "zh-CN", "发热"),
+                ("unused", "zh-CN", "未用")
+            ]
+        );
+    }
+
+    #[test]
+    fn a_topics_table_names_every_topic_with_valid_names() {
+        let text = with_topics("other = \"其他\"\n");
+        let p = parse(&text).unwrap_err();
+        // Each question whose topic is unnamed, at its own line.
+        assert_eq!(p.len(), 3, "{p:?}");
+        assert!(
+            p[0].message
+                .starts_with("topic \"fever\" has no name in [topics]"),
+            "{p:?}"
+        );
+        assert_eq!(text.lines().nth(p[0].line - 1), Some("[[questions]]"));
+
+        let p = parse(&with_topics(
+            "fever = \"发热\"\n\"Bad Key\" = \"x\"\nx1 = { fr = \"Fièvre\" }\nx2 = \"  \"\nx3 = {}\n",
+        ))
+        .unwrap_err();
+        let messages: Vec<&str> = p.iter().map(|p| p.message.as_str()).collect();
+        assert_eq!(
+            messages,
+            vec![
+                "topic \"Bad Key\" must be letters without capitals, digits, dashes or underscores, at most 64 characters",
+                "topic \"x1\": \"fr\" is not a language Gatekeeper speaks (zh-CN, en)",
+                "topic \"x2\": a name has 1 to 100 characters",
+                "topic \"x3\" has no name",
+            ]
+        );
+        let bad_key_line = text_line_of(
+            &with_topics("fever = \"发热\"\n\"Bad Key\" = \"x\"\n"),
+            "\"Bad Key\"",
+        );
+        assert_eq!(p[0].line, bad_key_line);
+    }
+
+    fn text_line_of(text: &str, needle: &str) -> usize {
+        text.lines()
+            .position(|l| l.starts_with(needle))
+            .map(|i| i + 1)
+            .unwrap_or(0)
+    }
+
+    #[test]
+    fn a_topic_shows_in_the_reader_language_else_the_bank_language_else_its_key() {
+        let both: BTreeMap<String, String> = [
+            ("en".to_owned(), "Fever".to_owned()),
+            ("zh-CN".to_owned(), "发热".to_owned()),
+        ]
+        .into();
+        assert_eq!(topic_shown("fever", &both, "en"), "Fever");
+        assert_eq!(topic_shown("fever", &both, "zh-CN"), "发热");
+        let chinese: BTreeMap<String, String> = [("zh-CN".to_owned(), "发热".to_owned())].into();
+        assert_eq!(topic_shown("fever", &chinese, "en"), "发热");
+        let english: BTreeMap<String, String> = [("en".to_owned(), "Fever".to_owned())].into();
+        assert_eq!(topic_shown("fever", &english, "zh-CN"), "Fever");
+        assert_eq!(topic_shown("fever", &BTreeMap::new(), "zh-CN"), "fever");
+    }
+
+    #[test]
+    fn the_summary_names_each_topic_or_says_it_has_none() {
+        let named = Summary::of(
+            &parse(&with_topics(
+                "fever = { zh-CN = \"发热\", en = \"Fever\" }\n",
+            ))
+            .unwrap(),
+        );
+        assert!(
+            named
+                .to_string()
+                .contains("topic fever (en Fever · zh-CN 发热): "),
+            "{named}"
+        );
+        let unnamed = Summary::of(&parse(GOOD).unwrap());
+        assert!(
+            unnamed
+                .to_string()
+                .contains("topic fever (no name: pages show the key): "),
+            "{unnamed}"
+        );
+    }
 
     const GOOD: &str = r#"[bank]
 id = "demo"

@@ -685,6 +685,29 @@ No answers here, a description.
     }
 
     #[test]
+    fn a_category_names_its_topic_in_the_bank_language() {
+        let b = bank(SAMPLE);
+        // The category's last part as written, in the bank's language
+        // (zh-CN unless a `//! language:` line says otherwise).
+        assert_eq!(
+            b.topics.of("fever-in-infants"),
+            [("zh-CN".to_owned(), "Fever in infants".to_owned())].into()
+        );
+        let b = bank(&format!("//! language: en\n{SAMPLE}"));
+        assert_eq!(
+            b.topics
+                .of("fever-in-infants")
+                .get("en")
+                .map(String::as_str),
+            Some("Fever in infants")
+        );
+        // The default topic has no category, so no name.
+        let b = bank("//! track: p\n\nQ? {T}\n");
+        assert_eq!(b.questions[0].topic, "general");
+        assert!(b.topics.is_empty());
+    }
+
+    #[test]
     fn a_category_line_needs_a_blank_line_after_it() {
         let p = problems("//! track: p\n$CATEGORY: a/b\n::q:: Q? {T}\n");
         assert_eq!(p[0].line, 3, "{p:?}");

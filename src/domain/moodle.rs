@@ -394,6 +394,9 @@ pub(crate) struct Import {
     pub(crate) meta_line: usize,
     pub(crate) defaults: Defaults,
     pub(crate) topic: String,
+    /// Each category's last part as written: the name of the topic made
+    /// from it, in the bank's language.
+    pub(crate) topic_names: std::collections::BTreeMap<String, String>,
     pub(crate) read: Vec<Read>,
     pub(crate) problems: Vec<Problem>,
     pub(crate) notes: Vec<Note>,
@@ -420,6 +423,7 @@ impl Import {
                 reference: reference.to_owned(),
             },
             topic: "general".to_owned(),
+            topic_names: std::collections::BTreeMap::new(),
             read: Vec::new(),
             problems: Vec::new(),
             notes: Vec::new(),
@@ -433,13 +437,25 @@ impl Import {
             meta,
             meta_line,
             read,
+            topic_names,
             mut problems,
             mut notes,
             ..
         } = self;
         problems.extend(banks::check_meta(&meta, meta_line));
         let questions = identify(read, &mut notes, &mut problems);
-        banks::conclude(meta, questions, notes, problems, meta_line)
+        // Names in the bank's language (`//! language:`, zh-CN by default),
+        // for the topics its questions use.
+        let language = crate::domain::locale::Locale::parse(&meta.language)
+            .map(|l| l.as_str().to_owned())
+            .unwrap_or_else(|| meta.language.clone());
+        let mut topics = banks::TopicNames::default();
+        for (topic, name) in &topic_names {
+            if questions.iter().any(|q| &q.topic == topic) {
+                topics.insert(topic, &language, name);
+            }
+        }
+        banks::conclude(meta, questions, topics, notes, problems, meta_line)
     }
 
     /// A category's last part as the topic of the questions after it.
@@ -452,6 +468,11 @@ impl Import {
                 format!("the category \"{}\" gives no topic", path.trim()),
             );
         } else {
+            // The first spelling names the topic when two categories make
+            // the same key.
+            self.topic_names
+                .entry(topic.clone())
+                .or_insert_with(|| last.trim().to_owned());
             self.topic = topic;
         }
     }

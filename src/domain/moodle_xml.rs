@@ -427,6 +427,11 @@ mod tests {
             bank.questions[2].content.body,
             Body::TrueFalse { answer: false }
         );
+        // The category's last part names the topic made from it.
+        assert_eq!(
+            bank.topics.of(&bank.questions[0].topic),
+            [("zh-CN".to_owned(), "发热".to_owned())].into()
+        );
         let kinds: Vec<NoteKind> = bank.notes.iter().map(|n| n.kind).collect();
         assert!(kinds.contains(&NoteKind::DroppedDescription));
         assert!(kinds.contains(&NoteKind::DroppedCombinedFeedback));

@@ -32,6 +32,8 @@ pub struct ItemLine {
     pub question_id: i64,
     pub key: String,
     pub topic: String,
+    /// The topic's name in each language its bank gives (locale → name).
+    pub topic_names: std::collections::BTreeMap<String, String>,
     pub kind: String,
     pub stem: String,
     pub responses: usize,
@@ -137,6 +139,8 @@ fn analyse(conn: &mut DbConn, exam_id: i64) -> Result<AnalysisView> {
         .into_iter()
         .map(|r| (r.question_id, r))
         .collect();
+    let topics: Vec<String> = info.values().map(|i| i.1.clone()).collect();
+    let topic_names = store_banks::topic_names_of(conn, &topics)?;
     let mut items = Vec::with_capacity(order.len());
     for qid in order {
         let Some((key, topic, kind, content)) = info.remove(&qid) else {
@@ -164,6 +168,7 @@ fn analyse(conn: &mut DbConn, exam_id: i64) -> Result<AnalysisView> {
         items.push(ItemLine {
             question_id: qid,
             key,
+            topic_names: topic_names.of(&topic),
             topic,
             kind,
             stem: content.stem.chars().take(120).collect(),

@@ -249,6 +249,7 @@ fn write_banks(db: &Db, banks: &[(&Path, &Bank, &str)]) -> Result<Vec<ImportSumm
         for (path, bank, hash) in banks {
             let row =
                 store_banks::save_bank(conn, &bank.meta, &path.display().to_string(), hash, now)?;
+            store_banks::replace_topic_names(conn, row.id, &bank.topics)?;
             let existing = store_banks::questions_of(conn, row.id)?;
             // Looked up by key and id, not searched: an import is linear in
             // the size of the bank.

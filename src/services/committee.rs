@@ -16,7 +16,7 @@ use crate::domain::roles::Role;
 use crate::domain::scoring::ChoiceScoring;
 use crate::error::{Error, Result};
 use crate::services::audit::{self, Outcome};
-use crate::services::grading::CaseAnswer;
+use crate::services::grading::{CaseAnswer, TopicLine};
 use crate::services::pipeline::{self, CaseView};
 use crate::services::training::{self, TrainingRecord};
 use crate::services::{Caller, Ctx, audited, grading, impartial, require, required_text};
@@ -96,13 +96,6 @@ pub async fn queue(ctx: &Ctx, caller: &Caller) -> Result<Vec<QueueLine>> {
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct TopicScore {
-    pub topic: String,
-    pub score: f64,
-    pub points: u32,
-}
-
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ExamEvidence {
     pub exam_id: i64,
     pub attempt_id: i64,
@@ -120,7 +113,7 @@ pub struct ExamEvidence {
     pub percent: u32,
     pub pass_mark: i32,
     pub passed: bool,
-    pub by_topic: Vec<TopicScore>,
+    pub by_topic: Vec<TopicLine>,
     pub case_answers: Vec<CaseAnswer>,
     pub appeals: Vec<AppealLine>,
 }
@@ -219,15 +212,7 @@ fn exam_evidence(
                 percent: result.percent,
                 pass_mark: exam.pass_mark,
                 passed: result.passed,
-                by_topic: result
-                    .by_topic
-                    .into_iter()
-                    .map(|t| TopicScore {
-                        topic: t.topic,
-                        score: t.score,
-                        points: t.points,
-                    })
-                    .collect(),
+                by_topic: grading::topic_lines(conn, result.by_topic)?,
                 case_answers,
                 appeals,
             });

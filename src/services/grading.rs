@@ -7,7 +7,7 @@
 //! `domain::grading`. The exam's owner releases results once every answer
 //! has its final mark; candidates then see them as the review policy allows.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Duration, Utc};
 use rand::Rng;
@@ -859,7 +859,11 @@ pub async fn release(ctx: &Ctx, caller: &Caller, exam_id: i64) -> Result<()> {
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct TopicLine {
+    /// The topic's key, as the question banks write it.
     pub topic: String,
+    /// Its name in each language the bank gives (locale → name); empty
+    /// when the bank names no topics.
+    pub names: BTreeMap<String, String>,
     pub score: f64,
     pub points: u32,
 }
@@ -969,15 +973,7 @@ pub async fn result(ctx: &Ctx, caller: &Caller, attempt_id: i64) -> Result<Resul
                 passed: r.passed,
                 // Every candidate sees where they lost points; the review
                 // policy governs only whether the questions are shown.
-                by_topic: r
-                    .by_topic
-                    .into_iter()
-                    .map(|t| TopicLine {
-                        topic: t.topic,
-                        score: t.score,
-                        points: t.points,
-                    })
-                    .collect(),
+                by_topic: topic_lines(conn, r.by_topic)?,
                 items: review,
                 case_marks,
                 appeals,
@@ -998,6 +994,24 @@ pub async fn result(ctx: &Ctx, caller: &Caller, attempt_id: i64) -> Result<Resul
             .await
         }
     }
+}
+
+/// A result's scores per topic, with the topics' names.
+pub(crate) fn topic_lines(
+    conn: &mut DbConn,
+    by_topic: Vec<grading::TopicScore>,
+) -> Result<Vec<TopicLine>> {
+    let topics: Vec<String> = by_topic.iter().map(|t| t.topic.clone()).collect();
+    let names = store_banks::topic_names_of(conn, &topics)?;
+    Ok(by_topic
+        .into_iter()
+        .map(|t| TopicLine {
+            names: names.of(&t.topic),
+            topic: t.topic,
+            score: t.score,
+            points: t.points,
+        })
+        .collect())
 }
 
 /// The scores of a paper's items with their topics. A question the

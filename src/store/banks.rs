@@ -3,9 +3,9 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use crate::domain::banks::{BankMeta, BankUse, Question};
+use crate::domain::banks::{BankMeta, BankUse, Question, TopicNames};
 use crate::store::DbConn;
-use crate::store::schema::{question_banks, question_versions, questions};
+use crate::store::schema::{question_banks, question_versions, questions, topic_names};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = question_banks)]
@@ -95,6 +95,38 @@ pub fn save_bank(
             ))
             .get_result(conn),
     }
+}
+
+/// Replaces the names of a bank's topics with those of its file.
+pub fn replace_topic_names(conn: &mut DbConn, bank_id: i64, names: &TopicNames) -> QueryResult<()> {
+    diesel::delete(topic_names::table.filter(topic_names::bank_id.eq(bank_id))).execute(conn)?;
+    for (topic, locale, name) in names.iter() {
+        diesel::insert_into(topic_names::table)
+            .values((
+                topic_names::bank_id.eq(bank_id),
+                topic_names::topic.eq(topic),
+                topic_names::locale.eq(locale),
+                topic_names::name.eq(name),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// The names of these topics in every bank that names them; where two
+/// banks name one topic, the one imported last wins.
+pub fn topic_names_of(conn: &mut DbConn, topics: &[String]) -> QueryResult<TopicNames> {
+    let rows: Vec<(String, String, String)> = topic_names::table
+        .inner_join(question_banks::table.on(question_banks::id.eq(topic_names::bank_id)))
+        .filter(topic_names::topic.eq_any(topics))
+        .order((question_banks::imported_at.asc(), question_banks::id.asc()))
+        .select((topic_names::topic, topic_names::locale, topic_names::name))
+        .load(conn)?;
+    let mut names = TopicNames::default();
+    for (topic, locale, name) in rows {
+        names.insert(&topic, &locale, &name);
+    }
+    Ok(names)
 }
 
 pub fn questions_of(conn: &mut DbConn, bank_id: i64) -> QueryResult<Vec<QuestionRow>> {

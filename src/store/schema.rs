@@ -143,6 +143,15 @@ diesel::table! {
 }
 
 diesel::table! {
+    topic_names (bank_id, topic, locale) {
+        bank_id -> BigInt,
+        topic -> Text,
+        locale -> Text,
+        name -> Text,
+    }
+}
+
+diesel::table! {
     questions (id) {
         id -> BigInt,
         bank_id -> BigInt,
@@ -707,6 +716,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     audit_events,
     audit_chain,
     question_banks,
+    topic_names,
     questions,
     question_versions,
     exams,

@@ -335,7 +335,11 @@ async fn a_moodle_export_keeps_its_answer_keys_and_scores(app: TestApp) {
         out.contains("by kind: 1 multiple, 1 single, 1 true_false"),
         "{out}"
     );
-    assert!(out.contains("topic 发热: difficulty 3 × 3"), "{out}");
+    // The category names its topic, in the bank's language.
+    assert!(
+        out.contains("topic 发热 (zh-CN 发热): difficulty 3 × 3"),
+        "{out}"
+    );
     assert!(out.contains("partial credit (weighted options"), "{out}");
     assert!(out.contains("发热-1, 发热-2"), "{out}");
     assert!(

@@ -28,10 +28,10 @@ on_both_databases!(
 );
 
 /// A bank with 8 single-choice and 4 true/false questions on "fever"
-/// (difficulties 2 and 3) and 2 cases.
+/// (difficulties 2 and 3; named 发热 and Fever) and 2 cases.
 fn bank_text() -> String {
     let mut text = String::from(
-        "[bank]\nid = \"exam-test\"\ntitle = \"T\"\ntrack = \"paediatrics\"\nversion = 1\n",
+        "[bank]\nid = \"exam-test\"\ntitle = \"T\"\ntrack = \"paediatrics\"\nversion = 1\n\n[topics]\nfever = { zh-CN = \"发热\", en = \"Fever\" }\n",
     );
     for i in 0..8 {
         text.push_str(&format!(

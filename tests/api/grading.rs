@@ -481,6 +481,10 @@ async fn results_are_released_only_when_marking_is_complete(app: TestApp) {
     assert_eq!(r["percent"], 35);
     assert_eq!(r["passed"], false);
     assert_eq!(r["by_topic"][0]["topic"], "fever");
+    assert_eq!(
+        r["by_topic"][0]["names"],
+        json!({"zh-CN": "发热", "en": "Fever"})
+    );
     assert_eq!(r["items"].as_array().unwrap().len(), 6);
     assert!(
         r.to_string().contains("secret model answer"),
@@ -499,6 +503,19 @@ async fn results_are_released_only_when_marking_is_complete(app: TestApp) {
         .await;
     assert_eq!(status, 200);
     assert!(page.contains("id=\"failed\""));
+    // Topics by name, in the reader's language, never by key.
+    assert!(page.contains("<td>发热</td>"), "{page}");
+    assert!(!page.contains("<td>fever</td>"), "{page}");
+    let result_path = format!("/attempts/{attempt}/result");
+    app.submit(
+        &browser,
+        &result_path,
+        "/language",
+        &[("lang", "en"), ("next", &result_path)],
+    )
+    .await;
+    let (_, page) = app.page(&browser, &result_path).await;
+    assert!(page.contains("<td>Fever</td>"), "{page}");
     // Her case answer as the examiners marked it: per criterion, with their
     // comments, examiners unnamed.
     let case = &r["case_marks"][0];
