@@ -745,6 +745,32 @@ pub(crate) mod error_message_tests {
         }
     }
 
+    /// What the system writes into a credential's history reads in
+    /// Chinese; what a committee member typed is shown as typed.
+    #[test]
+    fn system_history_lines_translate_and_typed_reasons_do_not() {
+        let zh = Tr::new(Locale::ZhCn);
+        assert_eq!(
+            zh.error_message("case 12 approved by the committee"),
+            "委员会批准了认证案例 12"
+        );
+        assert_eq!(
+            zh.error_message("renewal case 7 approved by the committee"),
+            "委员会批准了续证案例 7"
+        );
+        assert_eq!(zh.error_message("the validity period ended"), "有效期已满");
+        assert_eq!(
+            zh.error_message("the suspension period ended"),
+            "暂停期已满"
+        );
+        assert_eq!(zh.error_message("执业范围调整"), "执业范围调整");
+        let en = Tr::new(Locale::En);
+        assert_eq!(
+            en.error_message("case 12 approved by the committee"),
+            "case 12 approved by the committee"
+        );
+    }
+
     #[test]
     fn built_messages_translate_with_their_values() {
         let zh = Tr::new(Locale::ZhCn);

@@ -450,6 +450,13 @@ async fn a_doctor_goes_from_applied_to_certified_with_refusals_at_each_gate(app:
         !certificate.contains("change-status"),
         "the holder has no committee actions"
     );
+    // Its history in the reader's language: the system's line (stored in
+    // English for the API and the audit record) reads in Chinese.
+    assert!(
+        certificate.contains("委员会批准了认证案例")
+            && !certificate.contains("approved by the committee"),
+        "{certificate}"
+    );
     let (_, dossier) = app
         .page(&admin_pages, &format!("/committee/cases/{case_id}"))
         .await;

@@ -52,6 +52,12 @@ impl Fmt {
     pub(super) fn reason(&self, r: &str) -> String {
         self.tr.t(&format!("case_reasons.{r}"))
     }
+    /// A line of a credential's history: what the system wrote (issue,
+    /// renewal, expiry, end of a suspension) in the reader's language; what
+    /// a committee member wrote, as they wrote it.
+    pub(super) fn history(&self, reason: &str) -> String {
+        self.tr.error_message(reason)
+    }
     pub(super) fn status(&self, s: &Status) -> String {
         self.tr.t(&format!("credential_status.{}", s.as_str()))
     }
