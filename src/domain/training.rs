@@ -162,7 +162,9 @@ pub fn credit_hours_earned(courses: &[CourseEvidence]) -> f64 {
         .iter()
         .filter(|c| course_progress(c).complete())
         .map(|c| c.credit_hours)
-        .sum()
+        // From 0.0, not `sum()`: a float sum of nothing is -0.0, which a
+        // page prints as "-0".
+        .fold(0.0, |total, hours| total + hours)
 }
 
 /// Renewal: the credit hours earned since the credential was last issued
@@ -474,6 +476,8 @@ mod tests {
         let half = course(2, vec![module(11, vec![lesson(2, false)], None)]);
         assert_eq!(credit_hours_earned(&[done.clone(), half]), 2.0);
         assert_eq!(credit_hours_earned(&[]), 0.0);
+        // Not -0.0, which prints as "-0".
+        assert!(credit_hours_earned(&[]).is_sign_positive());
         assert_eq!(credit_hours_earned(&[done.clone(), done]), 4.0);
     }
 

@@ -125,29 +125,31 @@ async fn a_person_signs_in_and_switches_language_in_a_real_browser(app: TestApp)
 }
 
 /// "sqlite" or "postgres", for artifact names.
-fn backend_name(app: &TestApp) -> &'static str {
+pub(crate) fn backend_name(app: &TestApp) -> &'static str {
     match app.backend {
         Backend::Sqlite => "sqlite",
         Backend::Postgres => "postgres",
     }
 }
 
-/// Signs the test doctor (li@longxi.example) in through the sign-in page,
-/// as she would, and waits for her home page.
-async fn sign_in_as_li(
+/// Signs a person in through the sign-in page, as they would, and waits
+/// for their home page.
+pub(crate) async fn sign_in_as(
     browser: &fantoccini::Client,
     app: &TestApp,
+    email: &str,
+    password: &str,
 ) -> Result<(), fantoccini::error::CmdError> {
     browser.goto(&app.url("/sign-in")).await?;
     browser
         .find(Locator::Css("#email"))
         .await?
-        .send_keys("li@longxi.example")
+        .send_keys(email)
         .await?;
     browser
         .find(Locator::Css("#password"))
         .await?
-        .send_keys("doctor test phrase")
+        .send_keys(password)
         .await?;
     browser
         .find(Locator::Css("#sign-in"))
@@ -160,6 +162,14 @@ async fn sign_in_as_li(
         .for_element(Locator::Css("#welcome"))
         .await?;
     Ok(())
+}
+
+/// Signs the test doctor (li@longxi.example) in.
+async fn sign_in_as_li(
+    browser: &fantoccini::Client,
+    app: &TestApp,
+) -> Result<(), fantoccini::error::CmdError> {
+    sign_in_as(browser, app, "li@longxi.example", "doctor test phrase").await
 }
 
 fn seconds(clock: &str) -> i64 {

@@ -164,7 +164,15 @@ pub async fn axe_violations(browser: &Client, state: &str) -> Option<Vec<String>
         );
         return None;
     };
-    browser.execute(&axe, vec![]).await.expect("axe-core loads");
+    // Loaded once per page: checked again (at another width, say), the
+    // page keeps it.
+    let loaded = browser
+        .execute("return typeof window.axe !== 'undefined';", vec![])
+        .await
+        .expect("the page runs scripts");
+    if loaded != serde_json::Value::Bool(true) {
+        browser.execute(&axe, vec![]).await.expect("axe-core loads");
+    }
     let found = browser
         .execute_async(
             "var done = arguments[arguments.length - 1];
@@ -201,6 +209,80 @@ pub async fn emulate_print(driver: &Driver, browser: &Client, print: bool) {
         "emulated media: {}",
         res.text().await.unwrap_or_default()
     );
+}
+
+/// Runs one DevTools command on the page, through chromedriver, and
+/// returns its result.
+#[allow(dead_code)]
+async fn cdp(
+    driver: &Driver,
+    browser: &Client,
+    cmd: &str,
+    params: serde_json::Value,
+) -> serde_json::Value {
+    let url = session_url(driver, browser, "goog/cdp/execute").await;
+    let res = reqwest::Client::new()
+        .post(url)
+        .json(&json!({"cmd": cmd, "params": params}))
+        .send()
+        .await
+        .expect("chromedriver answers");
+    let status = res.status();
+    let body: serde_json::Value = res.json().await.unwrap_or_default();
+    assert!(status.is_success(), "{cmd}: {body}");
+    body["value"].clone()
+}
+
+/// Shows pages on a screen of `width` x `height` CSS pixels, as a phone
+/// (`mobile`: the page's viewport meta tag applies) or a desktop does,
+/// whatever the window's size; scrollbars take no room, as on a phone.
+/// Lasts for the session, across pages.
+#[allow(dead_code)]
+pub async fn emulate_screen(
+    driver: &Driver,
+    browser: &Client,
+    width: u32,
+    height: u32,
+    mobile: bool,
+) {
+    cdp(
+        driver,
+        browser,
+        "Emulation.setDeviceMetricsOverride",
+        json!({"width": width, "height": height, "deviceScaleFactor": 1, "mobile": mobile}),
+    )
+    .await;
+    cdp(
+        driver,
+        browser,
+        "Emulation.setScrollbarsHidden",
+        json!({"hidden": true}),
+    )
+    .await;
+}
+
+/// A screenshot of the whole page, not only what the screen shows:
+/// Chromium's own capture at the page's full height, and its full width
+/// (a page that runs wider than the screen shows as a wider image).
+#[allow(dead_code)]
+pub async fn full_page_screenshot(driver: &Driver, browser: &Client) -> Vec<u8> {
+    use base64::Engine;
+    let metrics = cdp(driver, browser, "Page.getLayoutMetrics", json!({})).await;
+    let px = |v: &serde_json::Value| v.as_f64().unwrap_or(0.0).ceil();
+    let width = px(&metrics["cssContentSize"]["width"])
+        .max(px(&metrics["cssLayoutViewport"]["clientWidth"]));
+    let height = px(&metrics["cssContentSize"]["height"]);
+    let shot = cdp(
+        driver,
+        browser,
+        "Page.captureScreenshot",
+        json!({"format": "png", "captureBeyondViewport": true,
+               "clip": {"x": 0, "y": 0, "width": width, "height": height, "scale": 1}}),
+    )
+    .await;
+    base64::engine::general_purpose::STANDARD
+        .decode(shot["data"].as_str().unwrap_or_default())
+        .expect("a base64 PNG")
 }
 
 pub fn artifact(name: &str) -> PathBuf {

@@ -27,3 +27,4 @@ mod referrals;
 mod responses;
 mod security;
 mod training;
+mod walks;
