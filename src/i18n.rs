@@ -348,7 +348,7 @@ mod tests {
         assert_eq!(zh.field("unknown_field"), "unknown_field");
         assert_eq!(
             Tr::new(Locale::En).t_with("sign_in.throttled", &[("seconds", "42")]),
-            "Too many sign-in attempts. Try again in 42 seconds."
+            "Too many sign-in attempts. Try again in 42 s."
         );
     }
 }

@@ -421,11 +421,11 @@ pub fn render(message: &Message, locale: Locale) -> Result<Rendered> {
             let mut body = tr.t_with(&format!("mail.appeal_decided.{}", effect.as_str()), &args);
             match (passed_before, passed_after) {
                 (Some(false), Some(true)) => {
-                    body.push(' ');
+                    body.push_str(&tr.t("common.sentence_gap"));
                     body.push_str(&tr.t("mail.appeal_decided.now_passed"));
                 }
                 (Some(true), Some(false)) => {
-                    body.push(' ');
+                    body.push_str(&tr.t("common.sentence_gap"));
                     body.push_str(&tr.t("mail.appeal_decided.now_failed"));
                 }
                 _ => {}
@@ -477,7 +477,7 @@ pub fn render(message: &Message, locale: Locale) -> Result<Rendered> {
             ];
             let mut body = tr.t_with("mail.case_returned.body", &args);
             if !cancelled.is_empty() {
-                body.push(' ');
+                body.push_str(&tr.t("common.sentence_gap"));
                 body.push_str(&tr.t_with("mail.case_returned.cancelled", &args));
             }
             render_notice(
@@ -599,6 +599,31 @@ mod tests {
             passed_after: Some(after),
             link: "http://x/attempts/1/result".into(),
         }
+    }
+
+    /// A Chinese mail greets as Chinese does ("Li，您好："), and its
+    /// sentences meet without the space English puts between them.
+    #[test]
+    fn chinese_mail_greets_by_name_and_joins_sentences_without_a_space() {
+        let m = appeal(AppealEffect::Lowered, 6.0, false);
+        let (Ok(en), Ok(zh)) = (render(&m, Locale::En), render(&m, Locale::ZhCn)) else {
+            panic!("rendering failed");
+        };
+        assert!(en.text.starts_with("Dear Li,\n"), "{}", en.text);
+        assert!(zh.text.starts_with("Li，您好：\n"), "{}", zh.text);
+        assert!(zh.html.contains("<p>Li，您好：</p>"), "{}", zh.html);
+        assert!(!zh.text.contains("。 "), "{}", zh.text);
+        let then = |locale| Tr::new(locale).t("mail.appeal_decided.now_failed");
+        assert!(
+            en.text.contains(&format!(". {}", then(Locale::En))),
+            "{}",
+            en.text
+        );
+        assert!(
+            zh.text.contains(&format!("。{}", then(Locale::ZhCn))),
+            "{}",
+            zh.text
+        );
     }
 
     /// Each event has its own words: an appeal never reads as a question
