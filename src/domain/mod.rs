@@ -4,6 +4,7 @@
 pub mod access;
 pub mod analysis;
 pub mod audit_chain;
+pub mod badge_image;
 pub mod banks;
 pub mod committee;
 pub mod courses;
@@ -23,6 +24,7 @@ pub mod next_step;
 pub mod papers;
 pub mod password;
 pub mod people;
+pub mod photo;
 pub mod pipeline;
 pub mod referral;
 pub mod roles;

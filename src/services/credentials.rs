@@ -17,6 +17,7 @@ use serde::Serialize;
 
 use crate::config::Tuning;
 use crate::domain::access::Permission;
+use crate::domain::badge_image;
 use crate::domain::committee::Subject;
 use crate::domain::credential::{self, CredentialNumber, Status, StatusAction};
 use crate::domain::dates;
@@ -780,6 +781,25 @@ pub async fn all(ctx: &Ctx, caller: &Caller) -> Result<Vec<CredentialView>> {
 /// share, or for the committee.
 pub async fn signed(ctx: &Ctx, caller: &Caller, number: String) -> Result<String> {
     let c = readable(ctx, caller, number).await?;
+    sign(ctx, c).await
+}
+
+/// The credential as a badge image: a PNG of the badge with the signed
+/// credential baked in (Open Badges 3.0 baking, `domain::badge_image`),
+/// for the holder to keep or upload where badges are shown.
+pub async fn badge_png(ctx: &Ctx, caller: &Caller, number: String) -> Result<Vec<u8>> {
+    let c = readable(ctx, caller, number).await?;
+    let tone = if c.status == Status::Active.as_str() {
+        badge_image::Tone::Live
+    } else {
+        badge_image::Tone::NotLive
+    };
+    let jwt = sign(ctx, c).await?;
+    badge_image::baked_png(&jwt, tone).map_err(Error::internal)
+}
+
+/// Signs a credential as an Open Badges 3.0 JWT, as of now.
+async fn sign(ctx: &Ctx, c: CredentialRow) -> Result<String> {
     let urls = Urls::new(&ctx.settings.public_url);
     let signer = ctx.signer.clone();
     ctx.db
@@ -883,6 +903,9 @@ pub struct PublicView {
     pub status: Status,
     /// When the current status began.
     pub status_since: DateTime<Utc>,
+    /// Whether the holder shows their photo here (their consent, given and
+    /// withdrawn on their account's photo page).
+    pub has_photo: bool,
 }
 
 /// Public verification by number (no sign-in; limited per address).
@@ -894,6 +917,7 @@ pub async fn verify(ctx: &Ctx, address: Option<String>, number: String) -> Resul
     ctx.db
         .read(move |conn| {
             let c = store_cert::credential_by_number(conn, &number)?.ok_or(Error::NotFound)?;
+            let has_photo = store::photos::find(conn, c.person_id)?.is_some_and(|p| p.public);
             let v = view(conn, c, "")?;
             let status_since = v
                 .history
@@ -915,6 +939,7 @@ pub async fn verify(ctx: &Ctx, address: Option<String>, number: String) -> Resul
                 valid_until: v.valid_until,
                 status: v.status,
                 status_since,
+                has_photo,
             })
         })
         .await

@@ -20,6 +20,7 @@ pub mod idempotency;
 pub mod institutions;
 pub mod overview;
 pub mod people;
+pub mod photos;
 pub mod pipeline;
 pub mod referrals;
 pub mod training;

@@ -16,6 +16,7 @@ pub mod institutions;
 pub mod outbox;
 pub mod password_tokens;
 pub mod people;
+pub mod photos;
 pub mod referrals;
 pub mod schema;
 pub mod sessions;

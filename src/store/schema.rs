@@ -143,6 +143,15 @@ diesel::table! {
 }
 
 diesel::table! {
+    holder_photos (person_id) {
+        person_id -> BigInt,
+        jpeg -> Binary,
+        public -> Bool,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     topic_names (bank_id, topic, locale) {
         bank_id -> BigInt,
         topic -> Text,
@@ -717,6 +726,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     audit_chain,
     question_banks,
     topic_names,
+    holder_photos,
     questions,
     question_versions,
     exams,

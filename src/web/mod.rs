@@ -48,6 +48,26 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/forgot-password", web::post().to(account::forgot_password))
         .route("/set-password", web::get().to(account::set_password_page))
         .route("/set-password", web::post().to(account::set_password))
+        .service(
+            // A photo from a phone is larger than any other form: this
+            // route alone reads up to the photo limit (and a little for the
+            // form around it); domain::photo refuses what is too large.
+            web::resource("/account/photo")
+                .app_data(web::PayloadConfig::new(
+                    crate::domain::photo::MAX_UPLOAD_BYTES + 64 * 1024,
+                ))
+                .route(web::get().to(account::photo))
+                .route(web::post().to(account::upload_photo)),
+        )
+        .route("/account/photo.jpg", web::get().to(account::my_photo))
+        .route(
+            "/account/photo/consent",
+            web::post().to(account::photo_consent),
+        )
+        .route(
+            "/account/photo/remove",
+            web::post().to(account::remove_photo),
+        )
         .route(
             "/account/password",
             web::get().to(account::change_password_page),
@@ -193,11 +213,19 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             web::get().to(certification::signed),
         )
         .route(
+            "/credentials/{number}/badge.png",
+            web::get().to(certification::badge_png),
+        )
+        .route(
             "/credentials/{number}/status",
             web::post().to(certification::change_status),
         )
         .route("/verify", web::get().to(certification::verify_form))
         .route("/verify/{number}", web::get().to(certification::verify))
+        .route(
+            "/verify/{number}/photo.jpg",
+            web::get().to(certification::public_photo),
+        )
         .route("/.well-known/jwks.json", web::get().to(certification::jwks))
         .route(
             "/status-lists/{purpose}",

@@ -23,6 +23,7 @@ mod grading;
 mod group_commit;
 mod mail;
 mod operations;
+mod photos;
 mod referrals;
 mod responses;
 mod security;

@@ -633,11 +633,40 @@ async fn doctor(app: &TestApp, w: &World, walk: &Walk<'_>, acts: bool) -> Result
     walk.follow(&format!("#credential-{}", w.number), "#certificate")
         .await?;
     walk.page("certificate", "联盟医生资格证书").await?;
+    // Her photo for the public page: the Chinese walk uploads one with her
+    // consent (a real file through the file input); both walks see it.
+    walk.follow("#photo-link", "#photo").await?;
+    if acts {
+        let file = std::env::temp_dir().join(format!("walk-photo-{}.png", std::process::id()));
+        std::fs::write(&file, portrait_png()).expect("the photo file is written");
+        walk.browser
+            .find(Locator::Css("#photo"))
+            .await?
+            .send_keys(&file.display().to_string())
+            .await?;
+        walk.browser
+            .find(Locator::Css("#photo-public"))
+            .await?
+            .click()
+            .await?;
+        walk.follow("#upload-photo", "#my-photo").await?;
+        std::fs::remove_file(&file).ok();
+    }
+    walk.page("photo", walk.says("本人照片", "Your photo"))
+        .await?;
+    walk.browser
+        .goto(&app.url(&format!("/credentials/{}", w.number)))
+        .await?;
+    wait_for(walk.browser, "#public-page").await?;
     walk.follow("#public-page", "#verification").await?;
     let html = walk
         .page("verify", walk.says("核验证书", "Verify a credential"))
         .await?;
     assert!(html.contains(&w.number));
+    assert!(
+        html.contains("id=\"holder-photo\""),
+        "her photo, with her consent"
+    );
     assert_eq!(
         walk.browser
             .find(Locator::Css("#holder"))
@@ -799,4 +828,21 @@ async fn desk(
         walk.browser.find(Locator::Css("#seen")).await?;
     }
     Ok(())
+}
+
+/// A 300 x 400 portrait-shaped PNG (a plain colour is enough to show).
+fn portrait_png() -> Vec<u8> {
+    let (width, height) = (300u32, 400u32);
+    let mut out = Vec::new();
+    {
+        let mut encoder = png::Encoder::new(&mut out, width, height);
+        encoder.set_color(png::ColorType::Rgb);
+        encoder.set_depth(png::BitDepth::Eight);
+        let mut writer = encoder.write_header().expect("a PNG header");
+        let pixels: Vec<u8> = (0..width * height)
+            .flat_map(|i| [90, 140, (i % 200) as u8])
+            .collect();
+        writer.write_image_data(&pixels).expect("the pixels");
+    }
+    out
 }

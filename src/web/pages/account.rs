@@ -11,11 +11,11 @@ use serde::Deserialize;
 use crate::domain::tokens;
 use crate::error::Error;
 use crate::services::auth::Device;
-use crate::services::{accounts, auth};
+use crate::services::{accounts, auth, photos};
 use crate::web::error::PageError;
 use crate::web::pages::{Chrome, EmptyForm, form_error, parse_form, render, see_other};
 use crate::web::session::{
-    Page, client_ip, cookie_names, read_signed, removal_cookie, signed_cookie,
+    Page, check_csrf, client_ip, cookie_names, read_signed, removal_cookie, signed_cookie,
 };
 
 #[derive(Template)]
@@ -331,4 +331,140 @@ pub async fn change_password(
         Err(e) => form_error(Chrome::new(&page), e)?,
     };
     render(&ChangePassword { chrome }, status)
+}
+
+// ----- the holder's photo (for the public page of their credentials) -----
+
+#[derive(Template)]
+#[template(path = "account/photo.html")]
+struct PhotoPage {
+    chrome: Chrome,
+    photo: photos::MyPhoto,
+    /// A query string that changes with each upload, so the preview shows
+    /// the new photo.
+    version: String,
+}
+
+async fn photo_page(
+    page: &Page,
+    chrome: Chrome,
+    status: StatusCode,
+) -> Result<HttpResponse, PageError> {
+    let photo = photos::mine(&page.ctx, page.caller()?).await?;
+    let version = tokens::generate("");
+    render(
+        &PhotoPage {
+            chrome,
+            photo,
+            version,
+        },
+        status,
+    )
+}
+
+pub async fn photo(page: Page) -> Result<HttpResponse, PageError> {
+    photo_page(&page, Chrome::new(&page), StatusCode::OK).await
+}
+
+/// The upload form (multipart, as a file input needs): the photo, the
+/// consent box and the CSRF token, checked before anything is stored.
+pub async fn upload_photo(
+    page: Page,
+    req: HttpRequest,
+    body: web::Bytes,
+) -> Result<HttpResponse, PageError> {
+    let caller = page.caller()?.clone();
+    let form = read_photo_form(&req, body).await?;
+    check_csrf(&req, &form.csrf_token)?;
+    let outcome = photos::save(&page.ctx, &caller, form.photo, form.public).await;
+    let (chrome, status) = match outcome {
+        Ok(_) => (Chrome::new(&page).notice("photo.saved"), StatusCode::OK),
+        Err(e) => form_error(Chrome::new(&page), e)?,
+    };
+    photo_page(&page, chrome, status).await
+}
+
+#[derive(Default)]
+struct PhotoForm {
+    csrf_token: String,
+    public: bool,
+    photo: Vec<u8>,
+}
+
+/// The fields of a multipart form. The body has already been read within
+/// the route's size limit; a malformed body is refused naming the form.
+async fn read_photo_form(req: &HttpRequest, body: web::Bytes) -> Result<PhotoForm, PageError> {
+    use futures_util::StreamExt;
+    let malformed = |_| {
+        PageError(Error::invalid(
+            "photo",
+            "the form could not be read; choose the photo again",
+        ))
+    };
+    let stream = futures_util::stream::once(async move { Ok(body) });
+    let mut multipart = actix_multipart::Multipart::new(req.headers(), stream);
+    let mut form = PhotoForm::default();
+    while let Some(field) = multipart.next().await {
+        let mut field = field.map_err(malformed)?;
+        let name = field.name().unwrap_or_default().to_owned();
+        let mut value = Vec::new();
+        while let Some(chunk) = field.next().await {
+            value.extend_from_slice(&chunk.map_err(malformed)?);
+        }
+        match name.as_str() {
+            "csrf_token" => form.csrf_token = String::from_utf8_lossy(&value).into_owned(),
+            "public" => form.public = !value.is_empty(),
+            "photo" => form.photo = value,
+            _ => {}
+        }
+    }
+    Ok(form)
+}
+
+#[derive(Deserialize)]
+pub struct ConsentForm {
+    #[serde(default)]
+    public: Option<String>,
+}
+
+pub async fn photo_consent(
+    page: Page,
+    req: HttpRequest,
+    body: web::Bytes,
+) -> Result<HttpResponse, PageError> {
+    let caller = page.caller()?.clone();
+    let form: ConsentForm = parse_form(&req, &body)?;
+    let public = form.public.is_some_and(|v| !v.is_empty());
+    let outcome = photos::set_public(&page.ctx, &caller, public).await;
+    let (chrome, status) = match outcome {
+        Ok(_) if public => (Chrome::new(&page).notice("photo.shown"), StatusCode::OK),
+        Ok(_) => (Chrome::new(&page).notice("photo.hidden"), StatusCode::OK),
+        Err(e) => form_error(Chrome::new(&page), e)?,
+    };
+    photo_page(&page, chrome, status).await
+}
+
+pub async fn remove_photo(
+    page: Page,
+    req: HttpRequest,
+    body: web::Bytes,
+) -> Result<HttpResponse, PageError> {
+    let caller = page.caller()?.clone();
+    let _: EmptyForm = parse_form(&req, &body)?;
+    photos::remove(&page.ctx, &caller).await?;
+    photo_page(
+        &page,
+        Chrome::new(&page).notice("photo.removed"),
+        StatusCode::OK,
+    )
+    .await
+}
+
+/// The holder's own photo, for the preview.
+pub async fn my_photo(page: Page) -> Result<HttpResponse, PageError> {
+    let jpeg = photos::my_image(&page.ctx, page.caller()?).await?;
+    Ok(HttpResponse::Ok()
+        .content_type("image/jpeg")
+        .insert_header(("Cache-Control", "private, no-store"))
+        .body(jpeg))
 }

@@ -19,6 +19,7 @@ use crate::error::Error;
 use crate::i18n::Tr;
 use crate::services::committee::{self, Dossier, QueueLine, TrackPolicy};
 use crate::services::credentials::{self, Change, CredentialView, PublicView};
+use crate::services::photos;
 use crate::services::pipeline::{self, CaseLine, CaseView, Funnel};
 use crate::services::training::{self, TrackSummary};
 use crate::web::charts::{self, Axis, Captions, Chart, Row, Series};
@@ -476,6 +477,8 @@ struct CertificatePage {
     c: CredentialView,
     qr: String,
     may_decide: bool,
+    /// The holder is looking: offer the photo for the public page.
+    mine: bool,
 }
 
 async fn certificate_page(
@@ -492,6 +495,7 @@ async fn certificate_page(
             chrome,
             f: Fmt::new(page),
             may_decide: permits(&caller.principal, Permission::Decide),
+            mine: caller.person_id() == Some(c.holder_id),
             c,
             qr,
         },
@@ -520,6 +524,21 @@ pub async fn signed(page: Page, number: web::Path<String>) -> Result<HttpRespons
             format!("attachment; filename=\"{number}.jwt\""),
         ))
         .body(jwt))
+}
+
+/// The credential as a badge image with the signed credential baked in
+/// (Open Badges 3.0), to keep or upload where badges are shown.
+pub async fn badge_png(page: Page, number: web::Path<String>) -> Result<HttpResponse, PageError> {
+    let number = number.into_inner();
+    let png = credentials::badge_png(&page.ctx, page.caller()?, number.clone()).await?;
+    Ok(HttpResponse::Ok()
+        .content_type("image/png")
+        .insert_header(("Cache-Control", "private, no-store"))
+        .insert_header((
+            actix_web::http::header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"{number}.png\""),
+        ))
+        .body(png))
 }
 
 #[derive(Deserialize)]
@@ -667,6 +686,21 @@ pub async fn verify(
     number: web::Path<String>,
 ) -> Result<HttpResponse, PageError> {
     verify_page(&page, &req, Some(number.into_inner())).await
+}
+
+/// The holder's photo on the public page, while they consent. Not cached
+/// by browsers or proxies without asking again, so that withdrawing
+/// consent takes effect at once.
+pub async fn public_photo(
+    page: Page,
+    req: HttpRequest,
+    number: web::Path<String>,
+) -> Result<HttpResponse, PageError> {
+    let jpeg = photos::public_image(&page.ctx, client_ip(&req), number.into_inner()).await?;
+    Ok(HttpResponse::Ok()
+        .content_type("image/jpeg")
+        .insert_header(("Cache-Control", "no-cache"))
+        .body(jpeg))
 }
 
 // ----- published keys and lists -----
