@@ -114,6 +114,19 @@ impl Scope {
     pub fn parse(s: &str) -> Option<Scope> {
         Scope::ALL.into_iter().find(|x| x.as_str() == s.trim())
     }
+
+    /// What the scope lets an integration do, for the API's documentation.
+    pub fn purpose(self) -> &'static str {
+        match self {
+            Scope::InstitutionsRead => "list and read institutions",
+            Scope::InstitutionsWrite => "create and change institutions",
+            Scope::PeopleRead => "list and read people",
+            Scope::PeopleWrite => "create and change people, send set-up links",
+            Scope::CredentialsIntrospect => {
+                "ask whether a doctor may refer now (POST /api/v1/credentials/introspect, RFC 7662)"
+            }
+        }
+    }
 }
 
 /// Parses requested scopes; at least one, none unknown.

@@ -183,7 +183,7 @@ pub fn remind_late(db: &Db) -> Result<usize> {
 // ----- the examiner's queue and marking -----
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct QueueLine {
+pub struct MarkingTaskLine {
     pub task_id: i64,
     pub exam_title: String,
     /// The attempt's blind code.
@@ -197,21 +197,21 @@ pub struct QueueLine {
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct Queue {
-    pub tasks: Vec<QueueLine>,
+pub struct MarkingQueue {
+    pub tasks: Vec<MarkingTaskLine>,
     pub done: usize,
     pub total: usize,
 }
 
-pub async fn queue(ctx: &Ctx, caller: &Caller) -> Result<Queue> {
+pub async fn queue(ctx: &Ctx, caller: &Caller) -> Result<MarkingQueue> {
     require(ctx, caller, Permission::Mark).await?;
     let me = caller.person_id().ok_or(Error::Forbidden)?;
     ctx.db
         .read(move |conn| {
             let now = store::now();
-            let tasks: Vec<QueueLine> = store_grading::queue_of(conn, me)?
+            let tasks: Vec<MarkingTaskLine> = store_grading::queue_of(conn, me)?
                 .into_iter()
-                .map(|(t, exam_title, code, position)| QueueLine {
+                .map(|(t, exam_title, code, position)| MarkingTaskLine {
                     task_id: t.id,
                     exam_title,
                     code: code.unwrap_or_default(),
@@ -222,7 +222,7 @@ pub async fn queue(ctx: &Ctx, caller: &Caller) -> Result<Queue> {
                     late: t.submitted_at.is_none() && t.due_at < now,
                 })
                 .collect();
-            Ok(Queue {
+            Ok(MarkingQueue {
                 done: tasks.iter().filter(|t| t.submitted).count(),
                 total: tasks.len(),
                 tasks,

@@ -55,6 +55,7 @@ pub async fn my_cases(ctx: web::Data<Ctx>, caller: ApiCaller) -> ApiResult {
 }
 
 #[derive(Deserialize, ToSchema, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct CasesQuery {
     /// Only this track's cases.
     pub track: Option<String>,
@@ -82,7 +83,7 @@ pub async fn funnel(ctx: web::Data<Ctx>, caller: ApiCaller, key: ApiPath<String>
 }
 
 /// The committee's queue: cases whose evidence is complete.
-#[utoipa::path(get, path = "/api/v1/committee/queue", tag = "certification", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/committee/queue", operation_id = "committee_queue", tag = "certification", security(("bearer" = [])),
     responses((status = 200, body = [QueueLine]), (status = 403, body = ErrorBody)))]
 pub async fn queue(ctx: web::Data<Ctx>, caller: ApiCaller) -> ApiResult {
     Ok(HttpResponse::Ok().json(committee::queue(&ctx, &caller.caller).await?))

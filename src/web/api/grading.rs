@@ -6,16 +6,18 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 use crate::services::Ctx;
-use crate::services::grading::{self, CriterionMark, MarkingStatus, Queue, ResultView, TaskView};
+use crate::services::grading::{
+    self, CriterionMark, MarkingQueue, MarkingStatus, ResultView, TaskView,
+};
 use crate::web::api::json::Json;
-use crate::web::api::params::{ApiPath, ApiQuery};
+use crate::web::api::params::{ApiPath, ApiQuery, PersonQuery};
 use crate::web::error::{ApiError, ErrorBody};
 use crate::web::session::ApiCaller;
 
 type ApiResult = Result<HttpResponse, ApiError>;
 
 /// The caller's marking queue with progress.
-#[utoipa::path(get, path = "/api/v1/marking", tag = "grading", security(("bearer" = [])), responses((status = 200, body = Queue), (status = 403, body = ErrorBody)))]
+#[utoipa::path(get, path = "/api/v1/marking", operation_id = "marking_queue", tag = "grading", security(("bearer" = [])), responses((status = 200, body = MarkingQueue), (status = 403, body = ErrorBody)))]
 pub async fn queue(ctx: web::Data<Ctx>, caller: ApiCaller) -> ApiResult {
     Ok(HttpResponse::Ok().json(grading::queue(&ctx, &caller.caller).await?))
 }
@@ -187,7 +189,7 @@ pub struct RatingsBody {
 }
 
 /// A committee member's ratings (replacing earlier ones for those questions).
-#[utoipa::path(put, path = "/api/v1/standard-settings/{id}/ratings", tag = "grading", security(("bearer" = [])), request_body = RatingsBody,
+#[utoipa::path(put, path = "/api/v1/standard-settings/{id}/ratings", operation_id = "rate_items", tag = "grading", security(("bearer" = [])), request_body = RatingsBody,
     params(("id" = i64, Path)), responses((status = 200, body = grading::SettingView), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn rate(
     ctx: web::Data<Ctx>,
@@ -275,11 +277,6 @@ pub async fn record_practical(
     )
     .await?;
     Ok(HttpResponse::Ok().json(v))
-}
-
-#[derive(Deserialize, utoipa::IntoParams)]
-pub struct PersonQuery {
-    pub person_id: Option<i64>,
 }
 
 /// Practical results: one's own, or a doctor's for admins.

@@ -63,9 +63,24 @@ struct BearerAuth;
 impl utoipa::Modify for BearerAuth {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         let components = openapi.components.get_or_insert_with(Default::default);
+        // Every scope, from the one list the server checks against.
+        let scopes: Vec<String> = crate::domain::tokens::Scope::ALL
+            .iter()
+            .map(|s| format!("`{}`: {}", s.as_str(), s.purpose()))
+            .collect();
+        let description = format!(
+            "A personal token (POST /api/v1/auth/token) acts as its person, with that person's roles. \
+             An integration token (an admin issues it: POST /api/v1/api-tokens) carries scopes: {}.",
+            scopes.join("; ")
+        );
         components.add_security_scheme(
             "bearer",
-            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some(description))
+                    .build(),
+            ),
         );
     }
 }

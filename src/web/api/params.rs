@@ -219,3 +219,12 @@ mod tests {
         );
     }
 }
+
+/// `?person_id=`: another person's records (admins only); one's own when
+/// absent.
+#[derive(serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PersonQuery {
+    /// Another person's (admins only); one's own when absent.
+    pub person_id: Option<i64>,
+}

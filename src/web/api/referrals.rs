@@ -200,7 +200,7 @@ pub async fn seen(ctx: web::Data<Ctx>, caller: ApiCaller, id: ApiPath<i64>) -> A
 }
 
 /// The desk rates the referral appropriate or not (after the visit, once).
-#[utoipa::path(post, path = "/api/v1/referrals/{id}/rating", tag = "referrals", security(("bearer" = [])), request_body = RatingBody,
+#[utoipa::path(post, path = "/api/v1/referrals/{id}/rating", operation_id = "rate_referral", tag = "referrals", security(("bearer" = [])), request_body = RatingBody,
     params(("id" = i64, Path)), responses((status = 200, body = ReferralView), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn rate(
     ctx: web::Data<Ctx>,

@@ -4,7 +4,7 @@
 
 use actix_web::{HttpResponse, web};
 use serde::Deserialize;
-use utoipa::{IntoParams, ToSchema};
+use utoipa::ToSchema;
 
 use crate::domain::scoring::ShownAnswer;
 use crate::services::Ctx;
@@ -12,17 +12,11 @@ use crate::services::training::{
     self, CourseView, QuizResult, QuizView, TrackProgress, TrackSummary, TrainingRecord,
 };
 use crate::web::api::json::Json;
-use crate::web::api::params::{ApiPath, ApiQuery};
+use crate::web::api::params::{ApiPath, ApiQuery, PersonQuery};
 use crate::web::error::{ApiError, ErrorBody};
 use crate::web::session::ApiCaller;
 
 type ApiResult = Result<HttpResponse, ApiError>;
-
-#[derive(Deserialize, IntoParams)]
-pub struct PersonQuery {
-    /// Another person's (admins only); one's own when absent.
-    pub person_id: Option<i64>,
-}
 
 /// Every track, with whether the caller is enrolled.
 #[utoipa::path(get, path = "/api/v1/tracks", tag = "training", security(("bearer" = [])), responses((status = 200, body = [TrackSummary])))]

@@ -8,7 +8,7 @@ use askama::Template;
 use crate::domain::next_step::AttemptFact;
 use crate::error::Error;
 use crate::i18n::Tr;
-use crate::services::grading::{self, CriterionMark, Queue, ResultView, TaskView};
+use crate::services::grading::{self, CriterionMark, MarkingQueue, ResultView, TaskView};
 use crate::web::charts::{self, Axis, Captions, Chart, References, Row, Series};
 use crate::web::error::PageError;
 use crate::web::pages::{Chrome, form_error, local_time, parse_form, render, see_other};
@@ -18,7 +18,7 @@ use crate::web::session::Page;
 #[template(path = "grading/queue.html")]
 struct QueuePage {
     chrome: Chrome,
-    q: Queue,
+    q: MarkingQueue,
     tz: chrono_tz::Tz,
 }
 
