@@ -76,6 +76,28 @@ async fn health_says_only_that_it_is_up_and_openapi_describes_every_endpoint(app
         })
         .collect();
     assert!(missing.is_empty(), "unresolved: {missing:?}");
+    // Every operation documents the errors its kind can give: 401 (with
+    // WWW-Authenticate) where a token is needed, 400/413/415/422 where it
+    // takes a body.
+    let mut operations = 0;
+    for (path, item) in paths {
+        for (method, op) in item.as_object().unwrap() {
+            operations += 1;
+            let responses = &op["responses"];
+            if op["security"].as_array().is_some_and(|s| !s.is_empty()) {
+                assert!(
+                    responses["401"]["headers"]["WWW-Authenticate"].is_object(),
+                    "{method} {path}: 401 with WWW-Authenticate"
+                );
+            }
+            if op.get("requestBody").is_some() {
+                for status in ["400", "413", "415", "422"] {
+                    assert!(responses[status].is_object(), "{method} {path}: {status}");
+                }
+            }
+        }
+    }
+    assert!(operations > 90, "{operations} operations");
     // And an outside validator accepts it (OpenAPI 3.1: unique operation
     // ids, every path parameter in its path, valid schemas).
     validate_openapi(&doc);

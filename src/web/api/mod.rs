@@ -53,7 +53,7 @@ type ApiResult = Result<HttpResponse, ApiError>;
         referrals::visits, referrals::my_quality, referrals::flags, referrals::dashboard, referrals::overview, referrals::introspect,
     ),
     components(schemas(ErrorBody)),
-    modifiers(&BearerAuth),
+    modifiers(&BearerAuth, &ErrorResponses),
     tags((name = "system"), (name = "auth"), (name = "account"), (name = "institutions"), (name = "people"), (name = "api-tokens"), (name = "exams"))
 )]
 pub struct ApiDoc;
@@ -83,6 +83,89 @@ impl utoipa::Modify for BearerAuth {
             ),
         );
     }
+}
+
+/// The error answers every operation of a kind can give, documented where
+/// the operation's own list leaves them out, each with the error body: the
+/// extractors and the sign-in check answer them before the handler runs.
+/// - with a bearer token: 401 (with `WWW-Authenticate: Bearer`) and 403;
+/// - with a path parameter: 404 (also for one that does not parse);
+/// - with a JSON body: 400 (not JSON), 413 (too large), 415 (not
+///   `application/json`), 422 (a field missing or of the wrong type).
+struct ErrorResponses;
+
+impl utoipa::Modify for ErrorResponses {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::path::ParameterIn;
+        for item in openapi.paths.paths.values_mut() {
+            let operations = [
+                &mut item.get,
+                &mut item.put,
+                &mut item.post,
+                &mut item.delete,
+                &mut item.patch,
+            ];
+            for op in operations.into_iter().flatten() {
+                let mut statuses: Vec<&str> = Vec::new();
+                if op.security.as_ref().is_some_and(|s| !s.is_empty()) {
+                    statuses.extend(["401", "403"]);
+                }
+                let has_path_parameter = op
+                    .parameters
+                    .iter()
+                    .flatten()
+                    .any(|p| p.parameter_in == ParameterIn::Path);
+                if has_path_parameter {
+                    statuses.push("404");
+                }
+                if op.request_body.is_some() {
+                    statuses.extend(["400", "413", "415", "422"]);
+                }
+                for status in statuses {
+                    let documented = op.responses.responses.contains_key(status);
+                    // A 401 the operation lists itself still gains the
+                    // header every 401 carries.
+                    if !documented || status == "401" {
+                        op.responses
+                            .responses
+                            .insert(status.to_owned(), error_response(status).into());
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn error_response(status: &str) -> utoipa::openapi::Response {
+    use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder, header::HeaderBuilder};
+    let description = match status {
+        "400" => "The body is not JSON",
+        "401" => "No valid token: sign in (POST /api/v1/auth/token) or use an integration token",
+        "403" => "The token's person or scopes may not do this",
+        "404" => "Not found (or a path parameter that does not parse)",
+        "413" => "The body is larger than the server accepts",
+        "415" => "The body is not application/json",
+        "422" => "A field is missing, of the wrong type or invalid (error.field names it)",
+        _ => "Error",
+    };
+    let mut response = ResponseBuilder::new().description(description).content(
+        "application/json",
+        ContentBuilder::new()
+            .schema(Some(Ref::from_schema_name("ErrorBody")))
+            .build(),
+    );
+    if status == "401" {
+        response = response.header(
+            "WWW-Authenticate",
+            HeaderBuilder::new()
+                .schema(utoipa::openapi::schema::Object::with_type(
+                    utoipa::openapi::schema::Type::String,
+                ))
+                .description(Some("`Bearer`"))
+                .build(),
+        );
+    }
+    response.build()
 }
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
