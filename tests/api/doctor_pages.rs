@@ -5,6 +5,7 @@
 //! resets a forgotten password by email. Pages only, as a browser would.
 
 use reqwest::Method;
+use serde_json::json;
 
 use crate::exams::{doctor, exam_body, load_bank, scheduled, setup};
 use crate::helpers::TestApp;
@@ -13,6 +14,7 @@ use crate::on_both_databases;
 on_both_databases!(
     a_doctor_always_sees_her_next_step_through_an_exam,
     a_forgotten_password_is_reset_by_email,
+    a_forgotten_password_is_reset_through_the_api,
 );
 
 const PASSWORD: &str = "doctor test phrase";
@@ -281,5 +283,58 @@ async fn a_forgotten_password_is_reset_by_email(app: TestApp) {
             .await
             .status(),
         401
+    );
+}
+
+/// The same through the API (an app or an integrator's client): the same
+/// answer for an account and for nobody, one email, a link that sets the
+/// password once (POST /api/v1/password-setup).
+async fn a_forgotten_password_is_reset_through_the_api(app: TestApp) {
+    setup(&app).await;
+    let email = "li@longxi.example";
+    let mails = app.mail_to(email).len();
+    let (status, body) = app
+        .api(
+            Method::POST,
+            "/api/v1/password-reset",
+            "",
+            Some(json!({"email": "nonsense"})),
+        )
+        .await;
+    assert_eq!(status, 422);
+    assert_eq!(body["error"]["field"], "email");
+    for address in [email, "nobody@longxi.example"] {
+        let res = reqwest::Client::new()
+            .post(app.url("/api/v1/password-reset"))
+            .json(&json!({"email": address}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 202, "{address}");
+        assert!(res.text().await.unwrap().is_empty());
+    }
+    assert_eq!(app.mail_to(email).len(), mails + 1);
+    assert!(app.mail_to("nobody@longxi.example").is_empty());
+    let token = app.setup_token(email);
+    let set = |token: String| {
+        let app = &app;
+        async move {
+            app.api(
+                Method::POST,
+                "/api/v1/password-setup",
+                "",
+                Some(json!({"token": token, "password": "a brand new phrase"})),
+            )
+            .await
+            .0
+        }
+    };
+    assert_eq!(set(token.clone()).await, 204);
+    assert_eq!(set(token).await, 422, "the link works once");
+    assert_eq!(
+        app.sign_in(&app.new_browser(), email, "a brand new phrase")
+            .await
+            .status(),
+        303
     );
 }

@@ -13,6 +13,7 @@ use crate::training::browser_for;
 on_both_databases!(
     a_holder_keeps_her_badge_as_an_image_that_carries_the_credential,
     a_holder_shows_her_photo_on_the_public_page_only_while_she_consents,
+    the_photo_is_managed_through_the_api_too,
 );
 
 /// The `openbadgecredential` texts of a PNG, read by the `png` crate's
@@ -254,4 +255,77 @@ async fn a_holder_shows_her_photo_on_the_public_page_only_while_she_consents(app
             "{action} is audited"
         );
     }
+}
+
+/// The same through the API, as an integrator's client would: the image as
+/// the body, consent as JSON; the public page follows.
+async fn the_photo_is_managed_through_the_api_too(app: TestApp) {
+    let (_, _, li_token, _, number) = Box::pin(certify(&app)).await;
+    let api = reqwest::Client::new();
+    let public_photo = app.url(&format!("/verify/{number}/photo.jpg"));
+    let (status, mine) = app
+        .api(reqwest::Method::GET, "/api/v1/me/photo", &li_token, None)
+        .await;
+    assert_eq!(
+        (status, mine),
+        (
+            200,
+            serde_json::json!({"has_photo": false, "public": false})
+        )
+    );
+
+    let res = api
+        .put(app.url("/api/v1/me/photo?public=true"))
+        .bearer_auth(&li_token)
+        .header("content-type", "image/png")
+        .body(png_photo(640, 480))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body, serde_json::json!({"has_photo": true, "public": true}));
+    assert_eq!(status_of(&api, public_photo.clone()).await, 200);
+
+    // Not an image: 422 naming the field, nothing changed.
+    let res = api
+        .put(app.url("/api/v1/me/photo"))
+        .bearer_auth(&li_token)
+        .body("hello")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 422);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["error"]["field"], "photo");
+    assert_eq!(status_of(&api, public_photo.clone()).await, 200);
+
+    let (status, body) = app
+        .api(
+            reqwest::Method::PUT,
+            "/api/v1/me/photo/consent",
+            &li_token,
+            Some(serde_json::json!({"public": false})),
+        )
+        .await;
+    assert_eq!((status, body["public"].clone()), (200, Value::Bool(false)));
+    assert_eq!(status_of(&api, public_photo.clone()).await, 404);
+
+    let (status, _) = app
+        .api(reqwest::Method::DELETE, "/api/v1/me/photo", &li_token, None)
+        .await;
+    assert_eq!(status, 204);
+    // Consent without a photo: a conflict, named.
+    let (status, body) = app
+        .api(
+            reqwest::Method::PUT,
+            "/api/v1/me/photo/consent",
+            &li_token,
+            Some(serde_json::json!({"public": true})),
+        )
+        .await;
+    assert_eq!(status, 409, "{body}");
+    // Without a token: 401.
+    let res = api.get(app.url("/api/v1/me/photo")).send().await.unwrap();
+    assert_eq!(res.status(), 401);
 }

@@ -19,7 +19,7 @@ use utoipa::OpenApi;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 
 use crate::error::Error;
-use crate::services::{Ctx, accounts, api_tokens, auth, institutions, people};
+use crate::services::{Ctx, accounts, api_tokens, auth, institutions, people, photos};
 use crate::web::error::{ApiError, ErrorBody};
 use crate::web::session::{ApiCaller, client_ip};
 use json::Json;
@@ -32,7 +32,8 @@ type ApiResult = Result<HttpResponse, ApiError>;
 #[openapi(
     info(title = "Gatekeeper API", description = "Certification of community doctors for a hospital alliance."),
     paths(
-        health, openapi_json, issue_token, revoke_token, me, change_password, set_locale, set_password,
+        health, openapi_json, issue_token, revoke_token, me, change_password, set_locale, set_password, request_password_reset,
+        my_photo, put_photo, photo_consent, delete_photo,
         list_institutions, create_institution, get_institution, update_institution,
         list_people, create_person, get_person, update_person, deactivate_person, reactivate_person, send_setup_link,
         list_api_tokens, issue_api_token, revoke_api_token,
@@ -179,6 +180,19 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/me/password", web::put().to(change_password))
             .route("/me/locale", web::put().to(set_locale))
             .route("/password-setup", web::post().to(set_password))
+            .route("/password-reset", web::post().to(request_password_reset))
+            .service(
+                // A photo is larger than any JSON body: this route alone
+                // reads up to the photo limit (domain::photo refuses more).
+                web::resource("/me/photo")
+                    .app_data(web::PayloadConfig::new(
+                        crate::domain::photo::MAX_UPLOAD_BYTES,
+                    ))
+                    .route(web::get().to(my_photo))
+                    .route(web::put().to(put_photo))
+                    .route(web::delete().to(delete_photo)),
+            )
+            .route("/me/photo/consent", web::put().to(photo_consent))
             .route("/institutions", web::get().to(list_institutions))
             .route("/institutions", web::post().to(create_institution))
             .route("/institutions/{id}", web::get().to(get_institution))
@@ -476,6 +490,73 @@ pub async fn set_password(
 ) -> ApiResult {
     let body = body.0;
     accounts::set_password_with_link(&ctx, body.token, body.password, client_ip(&req)).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Sends a one-time link to set a new password to the address, if it is an
+/// active account's (the same answer either way, so that nobody learns
+/// which addresses have accounts; at most one email per 5 minutes while a
+/// link is unused; the link works once, for 60 minutes).
+#[utoipa::path(post, path = "/api/v1/password-reset", tag = "account", request_body = PasswordResetRequest,
+    responses((status = 202, description = "Accepted: a link is on its way if the address is an active account's"), (status = 422, body = ErrorBody)))]
+pub async fn request_password_reset(
+    ctx: web::Data<Ctx>,
+    req: HttpRequest,
+    body: Json<PasswordResetRequest>,
+) -> ApiResult {
+    accounts::request_password_reset(&ctx, body.0.email, client_ip(&req)).await?;
+    Ok(HttpResponse::Accepted().finish())
+}
+
+/// Whether the caller has a photo and shows it on their credentials'
+/// public pages.
+#[utoipa::path(get, path = "/api/v1/me/photo", tag = "account", security(("bearer" = [])),
+    responses((status = 200, body = photos::MyPhoto)))]
+pub async fn my_photo(ctx: web::Data<Ctx>, caller: ApiCaller) -> ApiResult {
+    Ok(HttpResponse::Ok().json(photos::mine(&ctx, &caller.caller).await?))
+}
+
+#[derive(serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PhotoQuery {
+    /// Show it on the public pages of the caller's credentials (the
+    /// holder's consent); false when absent.
+    #[serde(default)]
+    pub public: bool,
+}
+
+/// Stores the caller's photo (the body: a JPEG or PNG image, up to 8 MB),
+/// replacing any earlier one. It is stored scaled to 320 px as JPEG,
+/// without metadata.
+#[utoipa::path(put, path = "/api/v1/me/photo", tag = "account", security(("bearer" = [])), params(PhotoQuery),
+    request_body(content = Vec<u8>, content_type = "image/jpeg", description = "A JPEG or PNG image (image/jpeg or image/png)"),
+    responses((status = 200, body = photos::MyPhoto), (status = 413, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn put_photo(
+    ctx: web::Data<Ctx>,
+    caller: ApiCaller,
+    query: params::ApiQuery<PhotoQuery>,
+    body: web::Bytes,
+) -> ApiResult {
+    let public = query.into_inner().public;
+    Ok(HttpResponse::Ok().json(photos::save(&ctx, &caller.caller, body.to_vec(), public).await?))
+}
+
+/// Gives or withdraws consent to show the photo; at once.
+#[utoipa::path(put, path = "/api/v1/me/photo/consent", tag = "account", security(("bearer" = [])), request_body = PhotoConsentRequest,
+    responses((status = 200, body = photos::MyPhoto), (status = 409, body = ErrorBody)))]
+pub async fn photo_consent(
+    ctx: web::Data<Ctx>,
+    caller: ApiCaller,
+    body: Json<PhotoConsentRequest>,
+) -> ApiResult {
+    Ok(HttpResponse::Ok().json(photos::set_public(&ctx, &caller.caller, body.0.public).await?))
+}
+
+/// Deletes the caller's photo (nothing of it is kept).
+#[utoipa::path(delete, path = "/api/v1/me/photo", tag = "account", security(("bearer" = [])),
+    responses((status = 204)))]
+pub async fn delete_photo(ctx: web::Data<Ctx>, caller: ApiCaller) -> ApiResult {
+    photos::remove(&ctx, &caller.caller).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

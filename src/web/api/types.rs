@@ -48,6 +48,22 @@ pub struct LocaleRequest {
     pub locale: String,
 }
 
+/// Asks for a one-time link to set a new password (the sign-in page's
+/// "forgotten password").
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordResetRequest {
+    /// The account's email address.
+    pub email: String,
+}
+
+/// Whether the public pages of the caller's credentials show their photo.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PhotoConsentRequest {
+    pub public: bool,
+}
+
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SetPasswordRequest {
