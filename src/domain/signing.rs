@@ -267,7 +267,8 @@ pub struct StatusEntry<'a> {
 /// What goes into a doctor's Open Badges 3.0 credential.
 #[derive(Debug, Clone, Copy)]
 pub struct BadgeInput<'a> {
-    /// The credential id, e.g. `https://host/credentials/PAED-2026-000123-3`.
+    /// The credential id: its public page, e.g.
+    /// `https://host/verify/PAED-2026-000123-3`.
     pub credential_url: &'a str,
     /// The issuer profile id, e.g. `https://host/issuer`.
     pub issuer_url: &'a str,
@@ -276,7 +277,8 @@ pub struct BadgeInput<'a> {
     /// personal data in the id.
     pub subject_url: &'a str,
     pub holder_name: &'a str,
-    /// The track, e.g. `https://host/tracks/paediatrics`.
+    /// The achievement's public JSON, e.g.
+    /// `https://host/achievements/paediatrics`.
     pub achievement_url: &'a str,
     pub achievement_name: &'a str,
     pub achievement_description: &'a str,
@@ -312,19 +314,30 @@ pub fn open_badge(input: &BadgeInput) -> Value {
             "type": ["AchievementSubject"],
             "name": input.holder_name,
             "licenseNumber": input.number,
-            "achievement": {
-                "id": input.achievement_url,
-                "type": ["Achievement"],
-                "achievementType": "Certification",
-                "name": input.achievement_name,
-                "description": input.achievement_description,
-                "criteria": { "narrative": input.criteria },
-            },
+            "achievement": achievement(
+                input.achievement_url,
+                input.achievement_name,
+                input.achievement_description,
+                input.criteria,
+            ),
         },
         "credentialStatus": [
             status_entry(&input.revocation, "revocation"),
             status_entry(&input.suspension, "suspension"),
         ],
+    })
+}
+
+/// The OB 3.0 Achievement a credential attests: inside every credential,
+/// and on its own at its id (`/achievements/{track}`), for anyone.
+pub fn achievement(url: &str, name: &str, description: &str, criteria: &str) -> Value {
+    json!({
+        "id": url,
+        "type": ["Achievement"],
+        "achievementType": "Certification",
+        "name": name,
+        "description": description,
+        "criteria": { "narrative": criteria },
     })
 }
 

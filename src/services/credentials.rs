@@ -118,8 +118,11 @@ impl Urls {
             base: public_url.trim_end_matches('/').to_owned(),
         }
     }
+    /// A credential's id is its public page: it resolves for anyone (the
+    /// certificate page, `/credentials/{number}`, is for the holder and the
+    /// committee).
     fn credential(&self, number: &str) -> String {
-        format!("{}/credentials/{number}", self.base)
+        self.verify(number)
     }
     fn issuer(&self) -> String {
         format!("{}/issuer", self.base)
@@ -127,8 +130,9 @@ impl Urls {
     fn holder(&self, holder_ref: &str) -> String {
         format!("{}/holders/{holder_ref}", self.base)
     }
-    fn track(&self, key: &str) -> String {
-        format!("{}/tracks/{key}", self.base)
+    /// An achievement's id: its public JSON (`/achievements/{key}`).
+    fn achievement(&self, key: &str) -> String {
+        format!("{}/achievements/{key}", self.base)
     }
     fn status_list(&self, purpose: Purpose) -> String {
         format!("{}/status-lists/{}", self.base, purpose.as_str())
@@ -805,23 +809,21 @@ async fn sign(ctx: &Ctx, c: CredentialRow) -> Result<String> {
     ctx.db
         .read(move |conn| {
             let person = people::find(conn, c.person_id)?.ok_or(Error::NotFound)?;
-            let track = store_training::find_track_by_id(conn, c.track_id)?.ok_or(Error::NotFound)?;
+            let track =
+                store_training::find_track_by_id(conn, c.track_id)?.ok_or(Error::NotFound)?;
             let holder_ref = person
                 .holder_ref
                 .ok_or_else(|| Error::internal("a credential holder without a reference"))?;
             let revocation_list = urls.status_list(Purpose::Revocation);
             let suspension_list = urls.status_list(Purpose::Suspension);
-            let criteria = format!(
-                "Completed the {} training, passed the written exam and the double-marked case assessment, and was approved by the alliance committee.",
-                track.title
-            );
+            let criteria = criteria_of(&track.title);
             let vc = signing::open_badge(&BadgeInput {
                 credential_url: &urls.credential(&c.number),
                 issuer_url: &urls.issuer(),
                 issuer_name: ISSUER_NAME,
                 subject_url: &urls.holder(&holder_ref),
                 holder_name: &person.name,
-                achievement_url: &urls.track(&track.track_key),
+                achievement_url: &urls.achievement(&track.track_key),
                 achievement_name: &track.title,
                 achievement_description: &track.description,
                 criteria: &criteria,
@@ -876,6 +878,32 @@ pub async fn status_list(ctx: &Ctx, purpose: Purpose) -> Result<String> {
                 STATUS_LIST_TTL_MS,
             );
             Ok(signer.sign(&signing::jwt_claims(&vc)))
+        })
+        .await
+}
+
+/// What a holder of the track's credential did to earn it.
+fn criteria_of(track_title: &str) -> String {
+    format!(
+        "Completed the {track_title} training, passed the written exam and the double-marked case assessment, and was approved by the alliance committee."
+    )
+}
+
+/// The achievement of a track's credential, as OB 3.0 JSON-LD: what the
+/// `achievement.id` of every such credential resolves to, for anyone.
+pub async fn achievement(ctx: &Ctx, key: String) -> Result<serde_json::Value> {
+    let urls = Urls::new(&ctx.settings.public_url);
+    ctx.db
+        .read(move |conn| {
+            let track = store_training::find_track(conn, &key)?.ok_or(Error::NotFound)?;
+            let mut json = signing::achievement(
+                &urls.achievement(&track.track_key),
+                &track.title,
+                &track.description,
+                &criteria_of(&track.title),
+            );
+            json["@context"] = serde_json::json!([signing::OB_V3_CONTEXT]);
+            Ok(json)
         })
         .await
 }

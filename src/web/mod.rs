@@ -232,6 +232,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             web::get().to(certification::status_list),
         )
         .route("/issuer", web::get().to(certification::issuer))
+        .route(
+            "/achievements/{key}",
+            web::get().to(certification::achievement),
+        )
         .route("/learn", web::get().to(training::learn))
         .route("/tracks/{key}", web::get().to(training::track))
         .route("/tracks/{key}/enrol", web::post().to(training::enrol))

@@ -124,7 +124,13 @@ pub async fn csrf_cookie(
     let mut res = next.call(req).await?;
     let is_new = res.request().extensions().get::<NewCsrf>().is_some();
     let already_set = res.response().cookies().any(|c| c.name() == names.csrf);
-    if is_new && !already_set {
+    // A response open to every origin (keys, status lists, the issuer) is
+    // fetched by machines and cached by anyone: it carries no cookie.
+    let open_to_all = res
+        .headers()
+        .get(header::ACCESS_CONTROL_ALLOW_ORIGIN)
+        .is_some_and(|v| v == "*");
+    if is_new && !already_set && !open_to_all {
         let cookie = signed_cookie(&ctx, names.csrf, token, SameSite::Strict);
         res.response_mut().add_cookie(&cookie)?;
     }

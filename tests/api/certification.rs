@@ -25,6 +25,7 @@ on_both_databases!(
     the_credential_verifies_and_its_status_follows_the_committee,
     expiry_and_renewal_keep_the_number,
     failed_attempts_follow_the_retake_policy_then_reject_and_cool_off,
+    what_a_credential_points_to_resolves_for_anyone,
 );
 
 pub(crate) fn objective_exam(stage: &str) -> Value {
@@ -955,4 +956,83 @@ async fn failed_attempts_follow_the_retake_policy_then_reject_and_cool_off(app: 
     assert_eq!(funnel["initial"][3]["stage"], "written_exam");
     assert_eq!(funnel["initial"][3]["rejected"], 1);
     assert_eq!(funnel["initial"][3]["pass_rate"], 0);
+}
+
+/// A verifier follows the credential's links without an account: its id
+/// (the public page), its achievement (OB 3.0 JSON), and the issuer's keys,
+/// profile and status lists, which any origin may fetch and which set no
+/// cookie.
+async fn what_a_credential_points_to_resolves_for_anyone(app: TestApp) {
+    let (_, _, li_token, _, number) = Box::pin(certify(&app)).await;
+    let res = reqwest::Client::new()
+        .get(app.url(&format!("/api/v1/credentials/{number}/signed")))
+        .bearer_auth(&li_token)
+        .send()
+        .await
+        .unwrap();
+    let jwt = res.text().await.unwrap();
+    let jwks: Value = serde_json::from_str(&fetch(&app, "/.well-known/jwks.json").await.1).unwrap();
+    let claims = signing::verify(&jwt, &jwks, chrono::Utc::now()).expect("it verifies");
+    // Anyone, following no redirect (a redirect to sign-in would not do).
+    let anyone = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let get = |url: String| {
+        let anyone = anyone.clone();
+        async move { anyone.get(url).send().await.unwrap() }
+    };
+    let id = claims["id"].as_str().unwrap().to_owned();
+    assert!(id.ends_with(&format!("/verify/{number}")), "{id}");
+    // The test server's public URL has no port: follow the path.
+    let res = get(app.url(&id[id.find("/verify/").unwrap()..])).await;
+    assert_eq!(res.status(), 200, "the credential id resolves");
+    assert!(res.text().await.unwrap().contains(&number));
+
+    let achievement = &claims["credentialSubject"]["achievement"];
+    let url = achievement["id"].as_str().unwrap().to_owned();
+    assert!(url.ends_with("/achievements/paediatrics"), "{url}");
+    let path = &url[url.find("/achievements/").unwrap()..];
+    let res = get(app.url(path)).await;
+    assert_eq!(res.status(), 200, "the achievement id resolves");
+    assert_eq!(res.headers()["access-control-allow-origin"], "*");
+    let public: Value = res.json().await.unwrap();
+    for member in [
+        "id",
+        "type",
+        "achievementType",
+        "name",
+        "description",
+        "criteria",
+    ] {
+        assert_eq!(public[member], achievement[member], "{member}");
+    }
+    assert_eq!(
+        get(app.url("/achievements/no-such-track")).await.status(),
+        404
+    );
+
+    for path in [
+        "/.well-known/jwks.json",
+        "/issuer",
+        "/status-lists/revocation",
+        "/status-lists/suspension",
+        path,
+    ] {
+        let res = get(app.url(path)).await;
+        assert_eq!(res.status(), 200, "{path}");
+        assert_eq!(res.headers()["access-control-allow-origin"], "*", "{path}");
+        assert!(
+            res.headers().get("set-cookie").is_none(),
+            "{path} sets no cookie"
+        );
+    }
+    // Pages still set their CSRF cookie.
+    assert!(
+        get(app.url("/sign-in"))
+            .await
+            .headers()
+            .get("set-cookie")
+            .is_some()
+    );
 }

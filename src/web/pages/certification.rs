@@ -705,10 +705,30 @@ pub async fn public_photo(
 
 // ----- published keys and lists -----
 
+/// What verifiers fetch from their own pages (a wallet, a badge platform,
+/// a hospital's system in a browser) is open to every origin. Such a
+/// response never sets a cookie (`web::session::csrf_cookie`).
+const OPEN_TO_EVERY_ORIGIN: (&str, &str) = ("Access-Control-Allow-Origin", "*");
+
+/// The achievement a track's credential attests (the `achievement.id` of
+/// every credential), for anyone.
+pub async fn achievement(
+    ctx: web::Data<crate::services::Ctx>,
+    key: web::Path<String>,
+) -> Result<HttpResponse, PageError> {
+    let json = credentials::achievement(&ctx, key.into_inner()).await?;
+    Ok(HttpResponse::Ok()
+        .content_type("application/ld+json")
+        .insert_header(OPEN_TO_EVERY_ORIGIN)
+        .insert_header(("Cache-Control", "public, max-age=3600"))
+        .body(json.to_string()))
+}
+
 /// The alliance's public key as a JWK set.
 pub async fn jwks(ctx: web::Data<crate::services::Ctx>) -> HttpResponse {
     HttpResponse::Ok()
         .content_type("application/jwk-set+json")
+        .insert_header(OPEN_TO_EVERY_ORIGIN)
         .insert_header(("Cache-Control", "public, max-age=3600"))
         .body(ctx.signer.jwks().to_string())
 }
@@ -722,6 +742,7 @@ pub async fn status_list(
     let jwt = credentials::status_list(&ctx, purpose).await?;
     Ok(HttpResponse::Ok()
         .content_type("application/vc+jwt")
+        .insert_header(OPEN_TO_EVERY_ORIGIN)
         .insert_header(("Cache-Control", "public, max-age=300"))
         .body(jwt))
 }
@@ -730,6 +751,7 @@ pub async fn status_list(
 pub async fn issuer(ctx: web::Data<crate::services::Ctx>) -> HttpResponse {
     HttpResponse::Ok()
         .content_type("application/ld+json")
+        .insert_header(OPEN_TO_EVERY_ORIGIN)
         .insert_header(("Cache-Control", "public, max-age=3600"))
         .body(credentials::issuer_profile(&ctx).to_string())
 }
