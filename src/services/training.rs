@@ -81,6 +81,10 @@ pub struct LessonItem {
     pub key: String,
     pub title: String,
     pub minutes: i32,
+    /// The lesson's current version: what `POST …/lessons/{lesson}/studied`
+    /// takes, so that a client marks studied the text it showed.
+    pub version: i32,
+    /// Studied at the current version (a new version must be read again).
     pub studied: bool,
 }
 
@@ -198,6 +202,7 @@ fn load_courses(conn: &mut DbConn, person_id: i64, courses: &[CourseRow]) -> Res
                     key: l.lesson_key.clone(),
                     title: l.title.clone(),
                     minutes: l.minutes,
+                    version: l.version,
                     studied: training::lesson_studied(
                         l.version,
                         studied.get(&l.id).map(|(v, _)| *v),

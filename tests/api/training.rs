@@ -29,6 +29,7 @@ on_both_databases!(
     the_training_record_exports_as_csv,
     workshop_reminders_go_out_the_day_before,
     course_check_reports_what_course_import_would_refuse,
+    a_client_marks_a_lesson_studied_at_the_version_the_course_names,
 );
 
 const DOCTOR_PASSWORD: &str = "doctor test phrase";
@@ -1093,4 +1094,50 @@ async fn course_check_reports_what_course_import_would_refuse(app: TestApp) {
         "{out}"
     );
     assert_eq!(app.count("courses"), 0, "checking writes nothing");
+}
+
+/// An integrator's client studies through the API alone: the course
+/// document names each lesson's version, which "studied" takes; a version
+/// that is not the lesson's is refused.
+async fn a_client_marks_a_lesson_studied_at_the_version_the_course_names(app: TestApp) {
+    let (_admin, _, token) = setup(&app).await;
+    load_training(&app);
+    let (status, enrolled) = app
+        .api(
+            Method::POST,
+            "/api/v1/tracks/paediatrics/enrolments",
+            &token,
+            Some(json!({})),
+        )
+        .await;
+    assert!((200..300).contains(&status), "{enrolled}");
+    let (status, course) = app
+        .api(Method::GET, "/api/v1/courses/fever-course", &token, None)
+        .await;
+    assert_eq!(status, 200, "{course}");
+    let lesson = course["modules"][0]["lessons"][0].clone();
+    let key = lesson["key"].as_str().unwrap().to_owned();
+    let version = lesson["version"].as_i64().expect("the lesson's version");
+    assert_eq!(lesson["studied"], false);
+    let studied = |version: i64| {
+        let app = &app;
+        let token = token.clone();
+        let key = key.clone();
+        async move {
+            app.api(
+                Method::POST,
+                &format!("/api/v1/courses/fever-course/lessons/{key}/studied"),
+                &token,
+                Some(json!({"version": version})),
+            )
+            .await
+            .0
+        }
+    };
+    assert_eq!(studied(version + 1).await, 409, "not a version that exists");
+    assert!((200..300).contains(&studied(version).await));
+    let (_, course) = app
+        .api(Method::GET, "/api/v1/courses/fever-course", &token, None)
+        .await;
+    assert_eq!(course["modules"][0]["lessons"][0]["studied"], true);
 }
