@@ -330,8 +330,75 @@ pub fn passed(score: f64, total: f64, pass_mark: u8) -> bool {
     total > 0.0 && score * 100.0 >= total * f64::from(pass_mark)
 }
 
+/// Why an exam may not close before its window ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EarlyCloseRefusal {
+    /// Not open: it has not opened yet, or it has closed already.
+    NotOpen,
+    /// Candidates are sitting it now: closing would cut them off.
+    AttemptsUnderWay(u64),
+    /// Registered candidates have not submitted: only a reason (kept in
+    /// the audit record) closes it on them.
+    ReasonNeeded(u64),
+}
+
+impl EarlyCloseRefusal {
+    pub fn message(self) -> String {
+        match self {
+            EarlyCloseRefusal::NotOpen => "only an open exam can be closed early".to_owned(),
+            EarlyCloseRefusal::AttemptsUnderWay(n) => {
+                format!(
+                    "candidates are sitting it now ({n}); it can close once they have submitted"
+                )
+            }
+            EarlyCloseRefusal::ReasonNeeded(n) => format!(
+                "registered candidates have not sat it ({n}); give the reason for closing it on them"
+            ),
+        }
+    }
+}
+
+/// An exam's owner may close it before its window ends, so that results
+/// need not wait for a date set weeks ago: while it is open, never while a
+/// candidate is sitting it, and either when every registered candidate has
+/// submitted or with a reason for those who have not.
+pub fn may_close_early(
+    state: WindowState,
+    under_way: u64,
+    yet_to_submit: u64,
+    reason_given: bool,
+) -> Result<(), EarlyCloseRefusal> {
+    if state != WindowState::Open {
+        return Err(EarlyCloseRefusal::NotOpen);
+    }
+    if under_way > 0 {
+        return Err(EarlyCloseRefusal::AttemptsUnderWay(under_way));
+    }
+    if yet_to_submit > 0 && !reason_given {
+        return Err(EarlyCloseRefusal::ReasonNeeded(yet_to_submit));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn an_exam_closes_early_only_when_open_idle_and_done_or_explained() {
+        use EarlyCloseRefusal::*;
+        use WindowState::*;
+        assert_eq!(may_close_early(Open, 0, 0, false), Ok(()));
+        assert_eq!(may_close_early(Open, 0, 0, true), Ok(()));
+        assert_eq!(may_close_early(Open, 0, 3, true), Ok(()));
+        assert_eq!(may_close_early(Open, 0, 3, false), Err(ReasonNeeded(3)));
+        // Nobody is cut off mid-exam, whatever the reason.
+        assert_eq!(may_close_early(Open, 2, 0, true), Err(AttemptsUnderWay(2)));
+        assert_eq!(may_close_early(Open, 1, 4, false), Err(AttemptsUnderWay(1)));
+        for state in [Upcoming, Closed] {
+            assert_eq!(may_close_early(state, 0, 0, true), Err(NotOpen));
+        }
+        assert!(ReasonNeeded(3).message().contains("(3)"));
+    }
     use super::*;
 
     fn t(minutes: i64) -> NaiveDateTime {

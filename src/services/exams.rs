@@ -1266,3 +1266,64 @@ pub fn submit_overdue(db: &Db, cache: &VersionCache) -> Result<usize> {
         Ok(closed)
     })
 }
+
+/// The owner closes the exam before its window ends (see
+/// `domain::exams::may_close_early`): every registered candidate has
+/// submitted, or the reason for closing it on those who have not is kept
+/// in the audit record. Marking and release follow as after any close.
+pub async fn close_early(
+    ctx: &Ctx,
+    caller: &Caller,
+    exam_id: i64,
+    reason: Option<String>,
+) -> Result<()> {
+    require(ctx, caller, Permission::ManageExams).await?;
+    let me = caller.person_id().ok_or(Error::Forbidden)?;
+    let reason = match reason.as_deref().map(str::trim) {
+        Some(r) if !r.is_empty() => Some(crate::services::required_text("reason", r, 2000)?),
+        _ => None,
+    };
+    let mut event = audit::event(
+        caller,
+        "exam.close_early",
+        Some(format!("exam:{exam_id}")),
+        Outcome::Ok,
+    );
+    let owner = ctx
+        .db
+        .write(move |conn| {
+            let now = store::now();
+            let exam = store_exams::find_exam(conn, exam_id)?.ok_or(Error::NotFound)?;
+            if exam.created_by != Some(me) {
+                return Ok(false);
+            }
+            let state = exams::WindowState::at(exam.opens_at, exam.closes_at, now);
+            let under_way = store_exams::attempts_under_way(conn, exam_id)?;
+            let yet_to_submit = store_exams::yet_to_submit(conn, exam_id)?;
+            exams::may_close_early(
+                state,
+                under_way.max(0) as u64,
+                yet_to_submit.max(0) as u64,
+                reason.is_some(),
+            )
+            .map_err(|refusal| match refusal {
+                exams::EarlyCloseRefusal::ReasonNeeded(_) => {
+                    Error::invalid("reason", refusal.message())
+                }
+                _ => Error::conflict("exam", refusal.message()),
+            })?;
+            store_exams::close_now(conn, exam_id, now)?;
+            event.detail = Some(match &reason {
+                Some(r) => format!("{yet_to_submit} not submitted; reason: {r}"),
+                None => "every registered candidate had submitted".to_owned(),
+            });
+            audit::record(conn, &event)?;
+            Ok(true)
+        })
+        .await?;
+    if owner {
+        Ok(())
+    } else {
+        crate::services::refuse(ctx, caller, "exam.close_early", format!("exam:{exam_id}")).await
+    }
+}

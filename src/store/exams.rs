@@ -133,6 +133,45 @@ pub fn insert_exam(conn: &mut DbConn, exam: &NewExam<'_>) -> QueryResult<ExamRow
         .get_result(conn)
 }
 
+/// Attempts of an exam started and not yet submitted.
+pub fn attempts_under_way(conn: &mut DbConn, exam_id: i64) -> QueryResult<i64> {
+    attempts::table
+        .filter(attempts::exam_id.eq(exam_id))
+        .filter(attempts::started_at.is_not_null())
+        .filter(attempts::submitted_at.is_null())
+        .count()
+        .get_result(conn)
+}
+
+/// Registered candidates without a submitted attempt of the exam.
+pub fn yet_to_submit(conn: &mut DbConn, exam_id: i64) -> QueryResult<i64> {
+    let submitted = attempts::table
+        .filter(attempts::exam_id.eq(exam_id))
+        .filter(attempts::submitted_at.is_not_null())
+        .select(attempts::person_id);
+    registrations::table
+        .filter(registrations::exam_id.eq(exam_id))
+        .filter(registrations::person_id.ne_all(submitted))
+        .count()
+        .get_result(conn)
+}
+
+/// Closes an exam now, for every candidate (a window granted to one
+/// candidate that ends later ends now too).
+pub fn close_now(conn: &mut DbConn, exam_id: i64, now: NaiveDateTime) -> QueryResult<()> {
+    diesel::update(exams::table.find(exam_id))
+        .set(exams::closes_at.eq(now))
+        .execute(conn)?;
+    diesel::update(
+        registrations::table
+            .filter(registrations::exam_id.eq(exam_id))
+            .filter(registrations::closes_at.gt(now)),
+    )
+    .set(registrations::closes_at.eq(now))
+    .execute(conn)?;
+    Ok(())
+}
+
 pub fn find_exam(conn: &mut DbConn, id: i64) -> QueryResult<Option<ExamRow>> {
     exams::table.find(id).first(conn).optional()
 }

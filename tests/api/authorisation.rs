@@ -125,6 +125,7 @@ const MATRIX: &[Row] = &[
     row("GET",    "/api/v1/marking/{task}",                                   [401, 403, 403, 200, 403, 403, 403, 403, 403], None),
     row("PUT",    "/api/v1/marking/{task}",                                   [401, 403, 403, 422, 403, 403, 403, 403, 403], Some(r#"{"marks": []}"#)),
     row("GET",    "/api/v1/exams/{exam}/marking",                             [401, 403, 403, 403, 403, 403, 403, 200, 403], None),
+    row("POST",   "/api/v1/exams/{li_exam}/close",                            [401, 403, 403, 403, 403, 403, 403, 409, 403], Some(r#"{}"#)),
     row("POST",   "/api/v1/exams/{li_exam}/release",                          [401, 403, 403, 403, 403, 403, 403, 204, 403], None),
     row("GET",    "/api/v1/attempts/{attempt}/result",                        [401, 200, 403, 403, 403, 403, 200, 403, 403], None),
     row("GET",    "/api/v1/exams/{exam}/analysis",                            [401, 403, 403, 403, 200, 200, 200, 200, 403], None),

@@ -22,6 +22,7 @@ on_both_databases!(
     late_marking_is_reminded_and_identity_reveals_are_recorded,
     the_committee_sets_the_pass_mark_by_modified_angoff,
     a_practical_station_is_marked_by_the_observing_examiner,
+    the_owner_closes_an_exam_early_when_everyone_has_sat_it_or_says_why,
 );
 
 pub(crate) const PASSWORD: &str = "examiner test phrase";
@@ -1419,4 +1420,98 @@ async fn a_practical_station_is_marked_by_the_observing_examiner(app: TestApp) {
         )
         .await;
     assert_eq!(status, 403);
+}
+
+/// Results need not wait for a window set weeks ago: the owner closes the
+/// exam once everyone registered has submitted, or with a reason; never on
+/// a candidate sitting it.
+async fn the_owner_closes_an_exam_early_when_everyone_has_sat_it_or_says_why(app: TestApp) {
+    let w = world(&app).await;
+    let close = |token: String, body: Value| {
+        let app = &app;
+        let exam = w.exam;
+        async move {
+            app.api(
+                Method::POST,
+                &format!("/api/v1/exams/{exam}/close"),
+                &token,
+                Some(body),
+            )
+            .await
+        }
+    };
+    sit(&app, &w, "zhangsan", "Answer.").await;
+    // A second candidate has started and not submitted: nobody is cut off.
+    let (id, lisi) = doctor(&app, &w.admin, w.longxi, "lisi").await;
+    register(&app, &w.admin, w.exam, id).await;
+    let (status, attempt) = app
+        .api(
+            Method::POST,
+            &format!("/api/v1/exams/{}/attempts", w.exam),
+            &lisi,
+            None,
+        )
+        .await;
+    assert!(status == 200 || status == 201, "{attempt}");
+    let (status, body) = close(w.admin.clone(), json!({"reason": "the paper leaked"})).await;
+    assert_eq!(status, 409, "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("sitting it now (1)")
+    );
+    let (status, _) = app
+        .api(
+            Method::POST,
+            &format!("/api/v1/attempts/{}/submit", attempt["id"]),
+            &lisi,
+            None,
+        )
+        .await;
+    assert!((200..300).contains(&status));
+    // A third is registered and has not sat it: only a reason closes it.
+    let (id, _) = doctor(&app, &w.admin, w.longxi, "wangwu").await;
+    register(&app, &w.admin, w.exam, id).await;
+    let (status, body) = close(w.admin.clone(), json!({})).await;
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(body["error"]["field"], "reason");
+    // Only the owner closes it.
+    let (_, other_admin) = person(
+        &app,
+        &w.admin,
+        "admin2@alliance.example",
+        "Second Admin",
+        json!(["admin"]),
+        None,
+    )
+    .await;
+    assert_eq!(close(other_admin, json!({"reason": "x"})).await.0, 403);
+    let (status, body) = close(
+        w.admin.clone(),
+        json!({"reason": "wangwu withdrew; results are due"}),
+    )
+    .await;
+    assert_eq!(status, 204, "{body}");
+    // Closed: for everyone, now; marking follows as after any close.
+    assert_eq!(
+        close(w.admin.clone(), json!({"reason": "again"})).await.0,
+        409
+    );
+    let (_, exams) = app.api(Method::GET, "/api/v1/exams", &w.admin, None).await;
+    let exam = exams
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["id"] == w.exam)
+        .unwrap()
+        .clone();
+    let closes_at =
+        chrono::DateTime::parse_from_rfc3339(exam["closes_at"].as_str().unwrap()).unwrap();
+    assert!(closes_at <= chrono::Utc::now());
+    assert_eq!(
+        app.scalar("SELECT COUNT(*) AS n FROM audit_events WHERE action = 'exam.close_early' AND detail LIKE '%wangwu withdrew%'"),
+        1
+    );
+    tasks(&app, 2).await;
 }

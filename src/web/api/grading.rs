@@ -58,6 +58,31 @@ pub async fn status(ctx: web::Data<Ctx>, caller: ApiCaller, id: ApiPath<i64>) ->
         .json(grading::marking_status(&ctx, &caller.caller, id.into_inner()).await?))
 }
 
+#[derive(serde::Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CloseBody {
+    /// Why the exam closes on registered candidates who have not submitted
+    /// (kept in the audit record); not needed when every one has.
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+/// Closes the exam now, before its window ends (the exam's owner): when
+/// every registered candidate has submitted, or with a reason; never while
+/// a candidate is sitting it. Marking and release then follow.
+#[utoipa::path(post, path = "/api/v1/exams/{id}/close", tag = "exams", security(("bearer" = [])), request_body = CloseBody,
+    params(("id" = i64, Path)), responses((status = 204), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn close(
+    ctx: web::Data<Ctx>,
+    caller: ApiCaller,
+    id: ApiPath<i64>,
+    body: crate::web::api::json::Json<CloseBody>,
+) -> ApiResult {
+    crate::services::exams::close_early(&ctx, &caller.caller, id.into_inner(), body.0.reason)
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
 /// Releases the results (the exam's owner; refused while marking is incomplete).
 #[utoipa::path(post, path = "/api/v1/exams/{id}/release", tag = "grading", security(("bearer" = [])),
     params(("id" = i64, Path)), responses((status = 204), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]

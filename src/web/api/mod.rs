@@ -41,7 +41,7 @@ type ApiResult = Result<HttpResponse, ApiError>;
         exams::start_attempt, exams::get_attempt, exams::save_answer, exams::submit_attempt,
         training::list_tracks, training::track_progress, training::enrol, training::library, training::course,
         training::studied, training::start_quiz, training::submit_quiz, training::record,
-        grading::queue, grading::task, grading::submit, grading::status, grading::release, grading::result, grading::analysis, grading::review, grading::appeal, grading::reveal,
+        grading::queue, grading::task, grading::submit, grading::status, grading::close, grading::release, grading::result, grading::analysis, grading::review, grading::appeal, grading::reveal,
         grading::open_setting, grading::get_setting, grading::rate, grading::approve_setting,
         grading::create_station, grading::record_practical, grading::practicals, grading::question_history,
         certification::apply, certification::my_cases, certification::cases, certification::case, certification::funnel,
@@ -247,6 +247,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/marking/{id}", web::get().to(grading::task))
             .route("/marking/{id}", web::put().to(grading::submit))
             .route("/exams/{id}/marking", web::get().to(grading::status))
+            .route("/exams/{id}/close", web::post().to(grading::close))
             .route("/exams/{id}/release", web::post().to(grading::release))
             .route("/attempts/{id}/result", web::get().to(grading::result))
             .route("/exams/{id}/analysis", web::get().to(grading::analysis))
