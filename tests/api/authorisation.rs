@@ -119,6 +119,12 @@ const MATRIX: &[Row] = &[
     row("GET",    "/api/v1/courses/{course}",                                 [401, 200, 200, 403, 403, 403, 200, 200, 403], None),
     row("POST",   "/api/v1/courses/{course}/lessons/{lesson}/studied",        [401, 409, 409, 403, 403, 403, 409, 409, 403], Some(r#"{"version": 999}"#)),
     row("POST",   "/api/v1/courses/{course}/modules/{module}/quizzes",        [401, 201, 201, 403, 403, 403, 201, 201, 403], None),
+    row("GET",    "/api/v1/workshop-sessions",                                [401, 200, 200, 200, 200, 200, 200, 200, 403], None),
+    row("POST",   "/api/v1/workshop-sessions",                                [401, 403, 403, 403, 403, 403, 403, 422, 403], Some(r#"{"workshop_id": 0, "starts_at": "2030-01-01T09:00:00Z", "ends_at": "2030-01-01T08:00:00Z", "place": "x", "capacity": 1, "instructor_id": 0}"#)),
+    row("POST",   "/api/v1/workshop-sessions/{session}/sign-up",              [401, 200, 200, 403, 403, 403, 200, 200, 403], None),
+    row("POST",   "/api/v1/workshop-sessions/{session}/cancel",               [401, 204, 204, 403, 403, 403, 204, 204, 403], None),
+    row("GET",    "/api/v1/workshop-sessions/{session}/roster",               [401, 403, 403, 403, 403, 403, 403, 200, 403], None),
+    row("PUT",    "/api/v1/workshop-sessions/{session}/attendance/{li}",      [401, 403, 403, 403, 403, 403, 403, 409, 403], Some(r#"{"attended": true}"#)),
     row("POST",   "/api/v1/quizzes/{quiz}/submit",                            [401, 200, 403, 403, 403, 403, 200, 403, 403], Some(r#"{"answers": []}"#)),
     row("GET",    "/api/v1/training-record",                                  [401, 200, 200, 200, 200, 200, 200, 200, 403], None),
     row("GET",    "/api/v1/marking",                                          [401, 403, 403, 200, 403, 403, 403, 403, 403], None),
@@ -391,6 +397,30 @@ async fn world(app: &TestApp) -> World {
     assert_eq!(status, 201, "{setting}");
     let setting = id(&setting);
 
+    // A workshop session, its instructor the admin.
+    let (_, progress) = app
+        .api(
+            Method::GET,
+            "/api/v1/tracks/paediatrics/progress",
+            &li,
+            None,
+        )
+        .await;
+    let (_, me) = app.api(Method::GET, "/api/v1/me", &admin, None).await;
+    let start = chrono::Utc::now() + chrono::Duration::hours(30);
+    let (status, session) = app
+        .api(
+            Method::POST,
+            "/api/v1/workshop-sessions",
+            &admin,
+            Some(json!({"workshop_id": id(&progress["workshops"][0]), "starts_at": start.to_rfc3339(),
+                        "ends_at": (start + chrono::Duration::hours(2)).to_rfc3339(), "place": "Room 1",
+                        "capacity": 50, "instructor_id": id(&me)})),
+        )
+        .await;
+    assert_eq!(status, 201, "{session}");
+    let session = id(&session);
+
     let mut tokens = BTreeMap::new();
     tokens.insert("anon", String::new());
     tokens.insert("doctor", li.clone());
@@ -425,6 +455,7 @@ async fn world(app: &TestApp) -> World {
         ("referral", referral.to_string()),
         ("station", station.to_string()),
         ("setting", setting.to_string()),
+        ("session", session.to_string()),
         ("bad_exam", {
             let mut b = exam_body(60, 120, 60);
             b["pass_mark"] = json!(500);

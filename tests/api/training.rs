@@ -30,6 +30,7 @@ on_both_databases!(
     workshop_reminders_go_out_the_day_before,
     course_check_reports_what_course_import_would_refuse,
     a_client_marks_a_lesson_studied_at_the_version_the_course_names,
+    workshop_sessions_run_through_the_api,
 );
 
 const DOCTOR_PASSWORD: &str = "doctor test phrase";
@@ -1140,4 +1141,149 @@ async fn a_client_marks_a_lesson_studied_at_the_version_the_course_names(app: Te
         .api(Method::GET, "/api/v1/courses/fever-course", &token, None)
         .await;
     assert_eq!(course["modules"][0]["lessons"][0]["studied"], true);
+}
+
+/// What the workshop pages do, through the API: schedule, sign up, the
+/// waiting list, cancel (the first waiting gets the place), the roster,
+/// attendance once the session has started.
+async fn workshop_sessions_run_through_the_api(app: TestApp) {
+    let (admin, _, li) = setup(&app).await;
+    load_training(&app);
+    let (_, inst) = app
+        .api(Method::GET, "/api/v1/institutions", &admin, None)
+        .await;
+    let inst = inst[0]["id"].as_i64().unwrap();
+    let (wang_id, wang) = doctor(&app, &admin, inst, "wang").await;
+    let (_, progress) = app
+        .api(
+            Method::GET,
+            "/api/v1/tracks/paediatrics/progress",
+            &li,
+            None,
+        )
+        .await;
+    let workshop = progress["workshops"][0]["id"].as_i64().expect("a workshop");
+    let start = chrono::Utc::now() + chrono::Duration::hours(30);
+    let body = |capacity: i64| {
+        json!({"workshop_id": workshop, "starts_at": start.to_rfc3339(),
+               "ends_at": (start + chrono::Duration::hours(3)).to_rfc3339(),
+               "place": "Longxi CHC, room 2", "capacity": capacity, "instructor_id": 1})
+    };
+    let (status, err) = app
+        .api(
+            Method::POST,
+            "/api/v1/workshop-sessions",
+            &admin,
+            Some(body(0)),
+        )
+        .await;
+    assert_eq!(
+        (status, err["error"]["field"].clone()),
+        (422, json!("capacity"))
+    );
+    assert_eq!(
+        app.api(
+            Method::POST,
+            "/api/v1/workshop-sessions",
+            &li,
+            Some(body(1))
+        )
+        .await
+        .0,
+        403,
+        "a doctor schedules nothing"
+    );
+    let (status, created) = app
+        .api(
+            Method::POST,
+            "/api/v1/workshop-sessions",
+            &admin,
+            Some(body(1)),
+        )
+        .await;
+    assert_eq!(status, 201, "{created}");
+    let session = created["id"].as_i64().unwrap();
+    let act = |token: String, what: &'static str| {
+        let app = &app;
+        async move {
+            app.api(
+                Method::POST,
+                &format!("/api/v1/workshop-sessions/{session}/{what}"),
+                &token,
+                None,
+            )
+            .await
+        }
+    };
+    assert_eq!(
+        act(li.clone(), "sign-up").await.1,
+        json!({"status": "booked"})
+    );
+    assert_eq!(
+        act(wang.clone(), "sign-up").await.1,
+        json!({"status": "waiting"})
+    );
+    let mine = |token: String| {
+        let app = &app;
+        async move {
+            let (_, list) = app
+                .api(Method::GET, "/api/v1/workshop-sessions", &token, None)
+                .await;
+            list.as_array()
+                .unwrap()
+                .iter()
+                .find(|s| s["id"] == session)
+                .cloned()
+                .expect("the session is listed")
+        }
+    };
+    let seen = mine(wang.clone()).await;
+    assert_eq!(
+        (seen["booked"].clone(), seen["waiting"].clone()),
+        (json!(1), json!(1))
+    );
+    assert_eq!(seen["my_status"], "waiting");
+    let mails = app.mail_to("wang@longxi.example").len();
+    assert_eq!(act(li.clone(), "cancel").await.0, 204);
+    assert_eq!(
+        mine(wang.clone()).await["my_status"],
+        "booked",
+        "the first waiting gets it"
+    );
+    assert_eq!(
+        app.mail_to("wang@longxi.example").len(),
+        mails + 1,
+        "and is told"
+    );
+    let (status, roster) = app
+        .api(
+            Method::GET,
+            &format!("/api/v1/workshop-sessions/{session}/roster"),
+            &admin,
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{roster}");
+    assert!(roster.to_string().contains("wang"), "{roster}");
+    assert_eq!(
+        app.api(
+            Method::GET,
+            &format!("/api/v1/workshop-sessions/{session}/roster"),
+            &li,
+            None
+        )
+        .await
+        .0,
+        403,
+        "a doctor reads no roster"
+    );
+    let (status, body) = app
+        .api(
+            Method::PUT,
+            &format!("/api/v1/workshop-sessions/{session}/attendance/{wang_id}"),
+            &admin,
+            Some(json!({"attended": true})),
+        )
+        .await;
+    assert_eq!(status, 409, "not before it starts: {body}");
 }

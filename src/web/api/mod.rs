@@ -41,6 +41,7 @@ type ApiResult = Result<HttpResponse, ApiError>;
         exams::start_attempt, exams::get_attempt, exams::save_answer, exams::submit_attempt,
         training::list_tracks, training::track_progress, training::enrol, training::library, training::course,
         training::studied, training::start_quiz, training::submit_quiz, training::record,
+        training::sessions, training::schedule_session, training::sign_up, training::cancel, training::roster, training::attendance,
         grading::queue, grading::task, grading::submit, grading::status, grading::close, grading::release, grading::result, grading::analysis, grading::review, grading::appeal, grading::reveal,
         grading::open_setting, grading::get_setting, grading::rate, grading::approve_setting,
         grading::create_station, grading::record_practical, grading::practicals, grading::question_history,
@@ -247,6 +248,27 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/marking/{id}", web::get().to(grading::task))
             .route("/marking/{id}", web::put().to(grading::submit))
             .route("/exams/{id}/marking", web::get().to(grading::status))
+            .route("/workshop-sessions", web::get().to(training::sessions))
+            .route(
+                "/workshop-sessions",
+                web::post().to(training::schedule_session),
+            )
+            .route(
+                "/workshop-sessions/{id}/sign-up",
+                web::post().to(training::sign_up),
+            )
+            .route(
+                "/workshop-sessions/{id}/cancel",
+                web::post().to(training::cancel),
+            )
+            .route(
+                "/workshop-sessions/{id}/roster",
+                web::get().to(training::roster),
+            )
+            .route(
+                "/workshop-sessions/{id}/attendance/{person_id}",
+                web::put().to(training::attendance),
+            )
             .route("/exams/{id}/close", web::post().to(grading::close))
             .route("/exams/{id}/release", web::post().to(grading::release))
             .route("/attempts/{id}/result", web::get().to(grading::result))

@@ -9,7 +9,8 @@ use utoipa::ToSchema;
 use crate::domain::scoring::ShownAnswer;
 use crate::services::Ctx;
 use crate::services::training::{
-    self, CourseView, QuizResult, QuizView, TrackProgress, TrackSummary, TrainingRecord,
+    self, CourseView, QuizResult, QuizView, Roster, SessionView, TrackProgress, TrackSummary,
+    TrainingRecord,
 };
 use crate::web::api::json::Json;
 use crate::web::api::params::{ApiPath, ApiQuery, PersonQuery};
@@ -152,4 +153,112 @@ pub async fn record(
     query: ApiQuery<PersonQuery>,
 ) -> ApiResult {
     Ok(HttpResponse::Ok().json(training::record(&ctx, &caller.caller, query.person_id).await?))
+}
+
+// ----- workshop sessions (what the workshop pages do) -----
+
+/// The upcoming workshop sessions, with places booked and waiting and the
+/// caller's own sign-up.
+#[utoipa::path(get, path = "/api/v1/workshop-sessions", tag = "training", security(("bearer" = [])),
+    responses((status = 200, body = [SessionView])))]
+pub async fn sessions(ctx: web::Data<Ctx>, caller: ApiCaller) -> ApiResult {
+    Ok(HttpResponse::Ok().json(training::sessions(&ctx, &caller.caller).await?))
+}
+
+/// A session to schedule (training managers).
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SessionBody {
+    /// One of the tracks' workshops (`GET /api/v1/tracks/{key}/progress`
+    /// lists them).
+    pub workshop_id: i64,
+    /// In the future.
+    pub starts_at: chrono::DateTime<chrono::Utc>,
+    /// After the start.
+    pub ends_at: chrono::DateTime<chrono::Utc>,
+    pub place: String,
+    /// 1 to 500 places; further sign-ups wait in order.
+    pub capacity: i64,
+    /// The person who runs it and records attendance.
+    pub instructor_id: i64,
+}
+
+#[derive(serde::Serialize, ToSchema)]
+pub struct Scheduled {
+    pub id: i64,
+}
+
+/// Schedules a workshop session.
+#[utoipa::path(post, path = "/api/v1/workshop-sessions", tag = "training", security(("bearer" = [])), request_body = SessionBody,
+    responses((status = 201, body = Scheduled), (status = 422, body = ErrorBody)))]
+pub async fn schedule_session(
+    ctx: web::Data<Ctx>,
+    caller: ApiCaller,
+    body: Json<SessionBody>,
+) -> ApiResult {
+    let b = body.0;
+    let input = training::SessionInput {
+        workshop_id: b.workshop_id,
+        starts_at: b.starts_at,
+        ends_at: b.ends_at,
+        place: b.place,
+        capacity: b.capacity,
+        instructor_id: b.instructor_id,
+    };
+    let id = training::schedule_session(&ctx, &caller.caller, input).await?;
+    Ok(HttpResponse::Created().json(Scheduled { id }))
+}
+
+#[derive(serde::Serialize, ToSchema)]
+pub struct SignedUp {
+    /// `booked`, or `waiting` when the session is full (the first waiting
+    /// gets a freed place, and an email).
+    pub status: String,
+}
+
+/// Signs the caller up for a session: a place, or the waiting list.
+#[utoipa::path(post, path = "/api/v1/workshop-sessions/{id}/sign-up", tag = "training", security(("bearer" = [])),
+    params(("id" = i64, Path)), responses((status = 200, body = SignedUp), (status = 409, body = ErrorBody)))]
+pub async fn sign_up(ctx: web::Data<Ctx>, caller: ApiCaller, id: ApiPath<i64>) -> ApiResult {
+    let status = training::sign_up(&ctx, &caller.caller, id.into_inner()).await?;
+    Ok(HttpResponse::Ok().json(SignedUp {
+        status: status.as_str().to_owned(),
+    }))
+}
+
+/// Cancels the caller's sign-up; a freed place goes to the first waiting.
+#[utoipa::path(post, path = "/api/v1/workshop-sessions/{id}/cancel", tag = "training", security(("bearer" = [])),
+    params(("id" = i64, Path)), responses((status = 204), (status = 409, body = ErrorBody)))]
+pub async fn cancel(ctx: web::Data<Ctx>, caller: ApiCaller, id: ApiPath<i64>) -> ApiResult {
+    training::cancel(&ctx, &caller.caller, id.into_inner()).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// A session's list of sign-ups (its instructor or an admin).
+#[utoipa::path(get, path = "/api/v1/workshop-sessions/{id}/roster", tag = "training", security(("bearer" = [])),
+    params(("id" = i64, Path)), responses((status = 200, body = Roster)))]
+pub async fn roster(ctx: web::Data<Ctx>, caller: ApiCaller, id: ApiPath<i64>) -> ApiResult {
+    Ok(HttpResponse::Ok().json(training::roster(&ctx, &caller.caller, id.into_inner()).await?))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AttendanceBody {
+    pub attended: bool,
+}
+
+/// Records whether a booked doctor attended (its instructor or an admin,
+/// once the session has started).
+#[utoipa::path(put, path = "/api/v1/workshop-sessions/{id}/attendance/{person_id}", tag = "training", security(("bearer" = [])),
+    params(("id" = i64, Path), ("person_id" = i64, Path)), request_body = AttendanceBody,
+    responses((status = 204), (status = 409, body = ErrorBody)))]
+pub async fn attendance(
+    ctx: web::Data<Ctx>,
+    caller: ApiCaller,
+    path: ApiPath<(i64, i64)>,
+    body: Json<AttendanceBody>,
+) -> ApiResult {
+    let (session, person) = path.into_inner();
+    training::record_attendance(&ctx, &caller.caller, session, person, body.0.attended).await?;
+    Ok(HttpResponse::NoContent().finish())
 }
