@@ -793,7 +793,10 @@ pub async fn signed(ctx: &Ctx, caller: &Caller, number: String) -> Result<String
 /// for the holder to keep or upload where badges are shown.
 pub async fn badge_png(ctx: &Ctx, caller: &Caller, number: String) -> Result<Vec<u8>> {
     let c = readable(ctx, caller, number).await?;
-    let tone = if c.status == Status::Active.as_str() {
+    // The same rule as the public page and the gate: an active credential
+    // past its date is not live.
+    let live = credential::live(status_of(&c)?, utc(c.valid_until), crate::clock::now());
+    let tone = if live {
         badge_image::Tone::Live
     } else {
         badge_image::Tone::NotLive

@@ -16,22 +16,40 @@ on_both_databases!(
     the_photo_is_managed_through_the_api_too,
 );
 
-/// The `openbadgecredential` texts of a PNG, read by the `png` crate's
-/// decoder (not by the code that wrote them).
-fn baked_credentials(png_bytes: &[u8]) -> Vec<String> {
+/// The `openbadgecredential` texts of a PNG and the colour of the badge's
+/// core (RGB, above the tick), read by the `png` crate's decoder (not by
+/// the code that wrote them).
+fn read_badge(png_bytes: &[u8]) -> (Vec<String>, [u8; 3]) {
     let mut reader = png::Decoder::new(std::io::Cursor::new(png_bytes))
         .read_info()
         .expect("a PNG");
     let mut pixels = vec![0; reader.output_buffer_size().unwrap()];
-    reader.next_frame(&mut pixels).expect("an image");
+    let info = reader.next_frame(&mut pixels).expect("an image");
     reader.finish().expect("a whole PNG");
-    reader
+    let at = ((info.width / 5 * info.width + info.width / 2) * 4) as usize;
+    let core = [pixels[at], pixels[at + 1], pixels[at + 2]];
+    let texts = reader
         .info()
         .utf8_text
         .iter()
         .filter(|t| t.keyword == "openbadgecredential")
         .map(|t| t.get_text().unwrap())
-        .collect()
+        .collect();
+    (texts, core)
+}
+
+async fn badge_of(
+    app: &TestApp,
+    browser: &reqwest::Client,
+    number: &str,
+) -> (Vec<String>, [u8; 3]) {
+    let res = browser
+        .get(app.url(&format!("/credentials/{number}/badge.png")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    read_badge(&res.bytes().await.unwrap())
 }
 
 async fn a_holder_keeps_her_badge_as_an_image_that_carries_the_credential(app: TestApp) {
@@ -57,9 +75,9 @@ async fn a_holder_keeps_her_badge_as_an_image_that_carries_the_credential(app: T
             .unwrap()
             .contains(&format!("{number}.png"))
     );
-    let png_bytes = res.bytes().await.unwrap();
-    let baked = baked_credentials(&png_bytes);
+    let (baked, core) = read_badge(&res.bytes().await.unwrap());
     assert_eq!(baked.len(), 1, "one baked credential");
+    assert_eq!(core, [0x0b, 0x6e, 0x4f], "green while live");
     // What is baked in is the signed credential, verifying with the
     // published key.
     let jwks: Value = reqwest::get(app.url("/.well-known/jwks.json"))
@@ -102,6 +120,13 @@ async fn a_holder_keeps_her_badge_as_an_image_that_carries_the_credential(app: T
         .await
         .unwrap();
     assert_eq!(res.status(), 403);
+    // Past its date (before the nightly sweep marks it expired) it is not
+    // live, and the badge says so as the public page does.
+    app.exec(&format!(
+        "UPDATE credentials SET valid_until = '2020-01-01 00:00:00' WHERE number = '{number}'"
+    ));
+    let (_, core) = badge_of(&app, &li, &number).await;
+    assert_eq!(core, [0x71, 0x80, 0x96], "grey once not live");
 }
 
 fn png_photo(width: u32, height: u32) -> Vec<u8> {
