@@ -49,13 +49,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/set-password", web::get().to(account::set_password_page))
         .route("/set-password", web::post().to(account::set_password))
         .service(
-            // A photo from a phone is larger than any other form: this
-            // route alone reads up to the photo limit (and a little for the
-            // form around it); domain::photo refuses what is too large.
+            // A photo from a phone is larger than any other form: its
+            // upload reads up to the photo limit itself
+            // (`account::upload_photo`).
             web::resource("/account/photo")
-                .app_data(web::PayloadConfig::new(
-                    crate::domain::photo::MAX_UPLOAD_BYTES + 64 * 1024,
-                ))
                 .route(web::get().to(account::photo))
                 .route(web::post().to(account::upload_photo)),
         )
@@ -385,6 +382,35 @@ pub fn cache_policy(path: &str) -> &'static str {
     } else {
         "no-store"
     }
+}
+
+/// A request body read within `limit` bytes, whatever its type: a body
+/// declared or found larger is refused as `Error::TooLarge` (413 with the
+/// error body, or the error page) before more of it is read. The JSON
+/// extractor and the photo upload both read through it.
+pub async fn read_body_within(
+    req: &actix_web::HttpRequest,
+    payload: &mut actix_web::dev::Payload,
+    limit: usize,
+) -> Result<web::BytesMut, crate::error::Error> {
+    use futures_util::StreamExt;
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > limit) {
+        return Err(crate::error::Error::TooLarge { limit });
+    }
+    let mut body = web::BytesMut::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|e| crate::error::Error::Malformed(e.to_string()))?;
+        if body.len() + chunk.len() > limit {
+            return Err(crate::error::Error::TooLarge { limit });
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
 }
 
 /// Middleware: sets [`cache_policy`] on every response whose handler did not

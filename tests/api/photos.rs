@@ -312,6 +312,21 @@ async fn the_photo_is_managed_through_the_api_too(app: TestApp) {
     assert_eq!(body, serde_json::json!({"has_photo": true, "public": true}));
     assert_eq!(status_of(&api, public_photo.clone()).await, 200);
 
+    // Larger than a photo may be: 413 with the error body, before it is
+    // all read; nothing changed.
+    let res = api
+        .put(app.url("/api/v1/me/photo"))
+        .bearer_auth(&li_token)
+        .header("content-type", "image/jpeg")
+        .body(vec![0xFF; 8 * 1024 * 1024 + 1])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 413);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "payload_too_large");
+    assert_eq!(status_of(&api, public_photo.clone()).await, 200);
+
     // Not an image: 422 naming the field, nothing changed.
     let res = api
         .put(app.url("/api/v1/me/photo"))

@@ -9,7 +9,6 @@ use std::pin::Pin;
 
 use actix_web::http::header;
 use actix_web::{FromRequest, HttpRequest, web};
-use futures_util::StreamExt;
 use serde::de::DeserializeOwned;
 
 use crate::error::Error;
@@ -38,15 +37,10 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
                 mime == "application/json"
                     || (mime.starts_with("application/") && mime.ends_with("+json"))
             });
-        let declared = req
-            .headers()
-            .get(header::CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse::<usize>().ok());
         let mut payload = payload.take();
         let req = req.clone();
         Box::pin(async move {
-            let read = read_body(is_json, declared, limit, &mut payload).await;
+            let read = read_body(is_json, &req, limit, &mut payload).await;
             match read.and_then(|body| parse(&body).map_err(ApiError)) {
                 Ok(v) => Ok(Json(v)),
                 // Like every error of a request that carries a token, after
@@ -65,7 +59,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
 
 async fn read_body(
     is_json: bool,
-    declared: Option<usize>,
+    req: &HttpRequest,
     limit: usize,
     payload: &mut actix_web::dev::Payload,
 ) -> Result<web::BytesMut, ApiError> {
@@ -74,18 +68,9 @@ async fn read_body(
             expected: "application/json",
         }));
     }
-    if declared.is_some_and(|n| n > limit) {
-        return Err(ApiError(Error::TooLarge { limit }));
-    }
-    let mut body = web::BytesMut::new();
-    while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|e| ApiError(Error::Malformed(e.to_string())))?;
-        if body.len() + chunk.len() > limit {
-            return Err(ApiError(Error::TooLarge { limit }));
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(body)
+    crate::web::read_body_within(req, payload, limit)
+        .await
+        .map_err(ApiError)
 }
 
 /// Syntax errors are 400 (malformed); a well-formed body with a wrong or

@@ -93,7 +93,8 @@ impl utoipa::Modify for BearerAuth {
 /// - with a bearer token: 401 (with `WWW-Authenticate: Bearer`) and 403;
 /// - with a path parameter: 404 (also for one that does not parse);
 /// - with a JSON body: 400 (not JSON), 413 (too large), 415 (not
-///   `application/json`), 422 (a field missing or of the wrong type).
+///   `application/json`), 422 (a field missing or of the wrong type);
+///   an operation with another body lists its own.
 struct ErrorResponses;
 
 impl utoipa::Modify for ErrorResponses {
@@ -120,7 +121,14 @@ impl utoipa::Modify for ErrorResponses {
                 if has_path_parameter {
                     statuses.push("404");
                 }
-                if op.request_body.is_some() {
+                // A JSON body is read by `web::api::json::Json`, which
+                // answers these; another body (a photo's bytes) is read
+                // whole, and its operation lists its own answers.
+                let json_body = op
+                    .request_body
+                    .as_ref()
+                    .is_some_and(|b| b.content.contains_key("application/json"));
+                if json_body {
                     statuses.extend(["400", "413", "415", "422"]);
                 }
                 for status in statuses {
@@ -183,12 +191,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/password-setup", web::post().to(set_password))
             .route("/password-reset", web::post().to(request_password_reset))
             .service(
-                // A photo is larger than any JSON body: this route alone
-                // reads up to the photo limit (domain::photo refuses more).
+                // A photo is larger than any JSON body: its upload reads up
+                // to the photo limit itself (`web::read_body_within`).
                 web::resource("/me/photo")
-                    .app_data(web::PayloadConfig::new(
-                        crate::domain::photo::MAX_UPLOAD_BYTES,
-                    ))
                     .route(web::get().to(my_photo))
                     .route(web::put().to(put_photo))
                     .route(web::delete().to(delete_photo)),
@@ -558,9 +563,12 @@ pub async fn put_photo(
     ctx: web::Data<Ctx>,
     caller: ApiCaller,
     query: params::ApiQuery<PhotoQuery>,
-    body: web::Bytes,
+    req: HttpRequest,
+    payload: web::Payload,
 ) -> ApiResult {
     let public = query.into_inner().public;
+    let limit = crate::domain::photo::MAX_UPLOAD_BYTES;
+    let body = crate::web::read_body_within(&req, &mut payload.into_inner(), limit).await?;
     Ok(HttpResponse::Ok().json(photos::save(&ctx, &caller.caller, body.to_vec(), public).await?))
 }
 

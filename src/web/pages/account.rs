@@ -371,8 +371,11 @@ pub async fn photo(page: Page) -> Result<HttpResponse, PageError> {
 pub async fn upload_photo(
     page: Page,
     req: HttpRequest,
-    body: web::Bytes,
+    payload: web::Payload,
 ) -> Result<HttpResponse, PageError> {
+    // The photo and the small form around it.
+    let limit = crate::domain::photo::MAX_UPLOAD_BYTES + 64 * 1024;
+    let body = crate::web::read_body_within(&req, &mut payload.into_inner(), limit).await?;
     let caller = page.caller()?.clone();
     let form = read_photo_form(&req, body).await?;
     check_csrf(&req, &form.csrf_token)?;
@@ -392,8 +395,8 @@ struct PhotoForm {
 }
 
 /// The fields of a multipart form. The body has already been read within
-/// the route's size limit; a malformed body is refused naming the form.
-async fn read_photo_form(req: &HttpRequest, body: web::Bytes) -> Result<PhotoForm, PageError> {
+/// the photo's size limit; a malformed body is refused naming the photo.
+async fn read_photo_form(req: &HttpRequest, body: web::BytesMut) -> Result<PhotoForm, PageError> {
     use futures_util::StreamExt;
     let malformed = |_| {
         PageError(Error::invalid(
@@ -401,7 +404,7 @@ async fn read_photo_form(req: &HttpRequest, body: web::Bytes) -> Result<PhotoFor
             "the form could not be read; choose the photo again",
         ))
     };
-    let stream = futures_util::stream::once(async move { Ok(body) });
+    let stream = futures_util::stream::once(async move { Ok(body.freeze()) });
     let mut multipart = actix_multipart::Multipart::new(req.headers(), stream);
     let mut form = PhotoForm::default();
     while let Some(field) = multipart.next().await {
