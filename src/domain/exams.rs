@@ -330,6 +330,13 @@ pub fn passed(score: f64, total: f64, pass_mark: u8) -> bool {
     total > 0.0 && score * 100.0 >= total * f64::from(pass_mark)
 }
 
+/// Only the admin who scheduled an exam closes it early and releases its
+/// results: the one person answerable for it (another admin is refused and
+/// the refusal audited).
+pub fn is_owner(created_by: Option<i64>, me: i64) -> bool {
+    created_by == Some(me)
+}
+
 /// Why an exam may not close before its window ends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EarlyCloseRefusal {
@@ -382,6 +389,14 @@ pub fn may_close_early(
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn only_the_admin_who_scheduled_an_exam_owns_it() {
+        assert!(is_owner(Some(7), 7));
+        assert!(!is_owner(Some(7), 8));
+        // An exam loaded from before owners were recorded has none.
+        assert!(!is_owner(None, 7));
+    }
 
     #[test]
     fn an_exam_closes_early_only_when_open_idle_and_done_or_explained() {
