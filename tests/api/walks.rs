@@ -306,6 +306,20 @@ impl Walk<'_> {
     }
 
     /// Clicks what `css` finds and waits for `until` on the page it opens.
+    /// The text of the element `css` finds.
+    async fn text(&self, css: &str) -> Result<String, CmdError> {
+        self.browser.find(Locator::Css(css)).await?.text().await
+    }
+
+    /// Types `text` into the field `css` finds.
+    async fn type_into(&self, css: &str, text: &str) -> Result<(), CmdError> {
+        self.browser
+            .find(Locator::Css(css))
+            .await?
+            .send_keys(text)
+            .await
+    }
+
     async fn follow(&self, css: &str, until: &str) -> Result<(), CmdError> {
         self.browser.find(Locator::Css(css)).await?.click().await?;
         wait_for(self.browser, until).await?;
@@ -571,20 +585,12 @@ async fn committee(app: &TestApp, w: &World, walk: &Walk<'_>, acts: bool) -> Res
             .await?
             .click()
             .await?;
-        walk.browser
-            .find(Locator::Css("#reason"))
-            .await?
-            .send_keys("证据完整，病例分析两位考官评分一致。")
+        walk.type_into("#reason", "证据完整，病例分析两位考官评分一致。")
             .await?;
         walk.follow("#cast-vote", "#my-vote").await?;
         let html = walk.page("dossier-voted", "档案").await?;
         assert!(!html.contains("cast-vote"), "the vote form is gone");
-        let said = walk
-            .browser
-            .find(Locator::Css("#my-vote"))
-            .await?
-            .text()
-            .await?;
+        let said = walk.text("#my-vote").await?;
         assert!(said.contains("您已投票：批准"), "{said}");
         let (_, dossier) = app
             .api(
@@ -599,12 +605,7 @@ async fn committee(app: &TestApp, w: &World, walk: &Walk<'_>, acts: bool) -> Res
     } else {
         let html = walk.page("dossier", "Dossier").await?;
         assert!(!html.contains("cast-vote"), "no second vote");
-        let said = walk
-            .browser
-            .find(Locator::Css("#my-vote"))
-            .await?
-            .text()
-            .await?;
+        let said = walk.text("#my-vote").await?;
         assert!(said.contains("You voted: Approve"), "{said}");
     }
     Ok(())
@@ -639,10 +640,7 @@ async fn doctor(app: &TestApp, w: &World, walk: &Walk<'_>, acts: bool) -> Result
     if acts {
         let file = std::env::temp_dir().join(format!("walk-photo-{}.png", std::process::id()));
         std::fs::write(&file, portrait_png()).expect("the photo file is written");
-        walk.browser
-            .find(Locator::Css("#photo"))
-            .await?
-            .send_keys(&file.display().to_string())
+        walk.type_into("#photo", &file.display().to_string())
             .await?;
         walk.browser
             .find(Locator::Css("#photo-public"))
@@ -667,14 +665,7 @@ async fn doctor(app: &TestApp, w: &World, walk: &Walk<'_>, acts: bool) -> Result
         html.contains("id=\"holder-photo\""),
         "her photo, with her consent"
     );
-    assert_eq!(
-        walk.browser
-            .find(Locator::Css("#holder"))
-            .await?
-            .text()
-            .await?,
-        "li"
-    );
+    assert_eq!(walk.text("#holder").await?, "li");
     walk.follow("header nav a[href='/referrals']", "#new-referral")
         .await?;
     walk.page("referrals", walk.says("绿色通道", "Green channel"))
@@ -709,12 +700,7 @@ async fn doctor(app: &TestApp, w: &World, walk: &Walk<'_>, acts: bool) -> Result
         .await?;
         walk.follow(&format!("#referral-{id}"), "#patient").await?;
         walk.page("referral", walk.says("转诊", "Referral")).await?;
-        let status = walk
-            .browser
-            .find(Locator::Css("#status"))
-            .await?
-            .text()
-            .await?;
+        let status = walk.text("#status").await?;
         assert!(status.contains("Accepted"), "{status}");
         return Ok(id);
     }
@@ -726,10 +712,7 @@ async fn doctor(app: &TestApp, w: &World, walk: &Walk<'_>, acts: bool) -> Result
         .await?
         .select_by_value(&w.department.to_string())
         .await?;
-    b.find(Locator::Css("#patient_name"))
-        .await?
-        .send_keys("王小明")
-        .await?;
+    walk.type_into("#patient_name", "王小明").await?;
     b.find(Locator::Css("input[name='patient_sex'][value='male']"))
         .await?
         .click()
@@ -745,22 +728,11 @@ async fn doctor(app: &TestApp, w: &World, walk: &Walk<'_>, acts: bool) -> Result
         )
         .await?;
     }
-    b.find(Locator::Css("#guardian_phone"))
-        .await?
-        .send_keys("13800001234")
+    walk.type_into("#guardian_phone", "13800001234").await?;
+    walk.type_into("#reason", "发热 5 天，伴皮疹、口唇干红、双眼结膜充血")
         .await?;
-    b.find(Locator::Css("#reason"))
-        .await?
-        .send_keys("发热 5 天，伴皮疹、口唇干红、双眼结膜充血")
-        .await?;
-    b.find(Locator::Css("#diagnosis"))
-        .await?
-        .send_keys("疑似川崎病")
-        .await?;
-    b.find(Locator::Css("#findings"))
-        .await?
-        .send_keys("CRP 86 mg/L")
-        .await?;
+    walk.type_into("#diagnosis", "疑似川崎病").await?;
+    walk.type_into("#findings", "CRP 86 mg/L").await?;
     walk.follow("#send-referral", "#patient").await?;
     let html = walk.page("referral", "转诊").await?;
     assert!(html.contains("王小明"));
@@ -805,12 +777,7 @@ async fn desk(
         walk.page("referral", "转诊").await?;
         walk.follow("#accept", "#seen").await?;
         walk.page("referral-accepted", "转诊").await?;
-        let status = walk
-            .browser
-            .find(Locator::Css("#status"))
-            .await?
-            .text()
-            .await?;
+        let status = walk.text("#status").await?;
         assert!(status.contains("已接收"), "{status}");
         let (status, r) = app
             .api(
