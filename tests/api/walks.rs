@@ -251,7 +251,7 @@ struct Walk<'a> {
 async fn wait_for(browser: &Client, css: &str) -> Result<fantoccini::elements::Element, CmdError> {
     browser
         .wait()
-        .at_most(Duration::from_secs(10))
+        .at_most(Duration::from_secs(30))
         .for_element(Locator::Css(css))
         .await
 }
@@ -638,7 +638,13 @@ async fn doctor(app: &TestApp, w: &World, walk: &Walk<'_>, acts: bool) -> Result
     // consent (a real file through the file input); both walks see it.
     walk.follow("#photo-link", "#photo").await?;
     if acts {
-        let file = std::env::temp_dir().join(format!("walk-photo-{}.png", std::process::id()));
+        // One file per walk: the SQLite and PostgreSQL walks run at once
+        // in this process, and one must not delete the other's photo.
+        let file = std::env::temp_dir().join(format!(
+            "walk-photo-{}-{}.png",
+            std::process::id(),
+            walk.backend
+        ));
         std::fs::write(&file, portrait_png()).expect("the photo file is written");
         walk.type_into("#photo", &file.display().to_string())
             .await?;
