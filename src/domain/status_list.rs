@@ -104,6 +104,30 @@ impl Bitstring {
         Ok(())
     }
 
+    /// The `size`-bit entry `index` (bits `index * size ..`, the first the
+    /// most significant), as a `statusSize` above 1 lays a list out. Past the
+    /// end reads as 0, as [`Bitstring::get`] does.
+    pub fn entry(&self, index: usize, size: usize) -> u8 {
+        (0..size).fold(0, |value, bit| {
+            (value << 1) | u8::from(self.get(index * size + bit))
+        })
+    }
+
+    /// Writes `value` into the `size`-bit entry `index` (see
+    /// [`Bitstring::entry`]). Past the end is an error.
+    pub fn set_entry(
+        &mut self,
+        index: usize,
+        size: usize,
+        value: u8,
+    ) -> Result<(), StatusListError> {
+        for bit in 0..size {
+            let on = (value >> (size - 1 - bit)) & 1 == 1;
+            self.set(index * size + bit, on)?;
+        }
+        Ok(())
+    }
+
     /// The `encodedList` value: gzip, then base64url without padding, then the
     /// multibase prefix `u`.
     pub fn encode(&self) -> String {
@@ -127,6 +151,48 @@ impl Bitstring {
             return Err(StatusListError::TooShort { bytes: bytes.len() });
         }
         Ok(Bitstring { bytes })
+    }
+}
+
+/// A credential's standing on the one status list its `credentialStatus`
+/// names. Open Badges 3.0 allows a credential one `credentialStatus`, and a
+/// credential can be suspended (and reinstated) or revoked (for good), so
+/// the entry is a Bitstring Status List `message` entry of
+/// [`STANDING_BITS`] bits whose values are these.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Standing {
+    Active,
+    Suspended,
+    Revoked,
+}
+
+/// The size of a [`Standing`] entry (`statusSize`).
+pub const STANDING_BITS: usize = 2;
+
+impl Standing {
+    pub const ALL: [Standing; 3] = [Standing::Active, Standing::Suspended, Standing::Revoked];
+
+    /// The entry's value on the list.
+    pub fn code(self) -> u8 {
+        match self {
+            Standing::Active => 0,
+            Standing::Suspended => 1,
+            Standing::Revoked => 2,
+        }
+    }
+
+    /// The value read back; 3 is unused and reads as `None`.
+    pub fn from_code(code: u8) -> Option<Standing> {
+        Standing::ALL.into_iter().find(|s| s.code() == code)
+    }
+
+    /// The `statusMessage` a verifier shows for the value.
+    pub fn message(self) -> &'static str {
+        match self {
+            Standing::Active => "active",
+            Standing::Suspended => "suspended",
+            Standing::Revoked => "revoked",
+        }
     }
 }
 
@@ -198,6 +264,41 @@ pub fn random_free_index(
 mod tests {
     use rand::SeedableRng;
     use rand::rngs::StdRng;
+
+    #[test]
+    fn entries_of_two_bits_sit_side_by_side_most_significant_first() {
+        let mut list = Bitstring::new(MIN_BITS * STANDING_BITS);
+        list.set_entry(0, 2, 2).unwrap();
+        list.set_entry(1, 2, 1).unwrap();
+        list.set_entry(5, 2, 3).unwrap();
+        // Entry 0 = bits 0-1 = "10", entry 1 = bits 2-3 = "01".
+        assert_eq!(list.bytes[0], 0b1001_0000);
+        // Entry 5 = bits 10-11: the third and fourth bits of byte 1.
+        assert_eq!(list.bytes[1], 0b0011_0000);
+        assert_eq!(list.entry(0, 2), 2);
+        assert_eq!(list.entry(1, 2), 1);
+        assert_eq!(list.entry(2, 2), 0);
+        assert_eq!(list.entry(5, 2), 3);
+        // Writing a smaller value clears the bit it no longer needs.
+        list.set_entry(5, 2, 1).unwrap();
+        assert_eq!(list.entry(5, 2), 1);
+        let last = list.len_bits() / 2 - 1;
+        assert!(list.set_entry(last, 2, 2).is_ok());
+        assert!(list.set_entry(last + 1, 2, 2).is_err());
+        assert_eq!(list.entry(last + 1, 2), 0, "past the end reads as 0");
+        let back = Bitstring::decode(&list.encode()).unwrap();
+        assert_eq!(back.entry(0, 2), 2);
+    }
+
+    #[test]
+    fn standing_codes_round_trip() {
+        for s in Standing::ALL {
+            assert_eq!(Standing::from_code(s.code()), Some(s));
+            assert!(s.code() < 1 << STANDING_BITS);
+        }
+        assert_eq!(Standing::from_code(3), None);
+        assert_eq!(Standing::Active.code(), 0, "a list starts all active");
+    }
 
     use super::*;
 

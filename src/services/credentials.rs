@@ -23,7 +23,7 @@ use crate::domain::credential::{self, CredentialNumber, Status, StatusAction};
 use crate::domain::dates;
 use crate::domain::locale::Locale;
 use crate::domain::signing::{self, BadgeInput, Signer, StatusEntry};
-use crate::domain::status_list::{self, Bitstring};
+use crate::domain::status_list::{self, Bitstring, Standing};
 use crate::error::{Error, Result};
 use crate::mail::{self, CredentialNotice, Message};
 use crate::services::audit::{self, Outcome};
@@ -40,40 +40,65 @@ use super::utc;
 
 // ----- the alliance's signing key -----
 
-const KEY_FILE: &str = "credential-signing-key.ed25519";
+/// The alliance's signing key: P-256, PKCS#8 in PEM (`openssl pkey -in
+/// … -pubout` reads it).
+const KEY_FILE: &str = "credential-signing-key.p256.pem";
+/// The Ed25519 key earlier versions signed with (a hex seed). It no longer
+/// signs; while it is there its public key stays published, so credentials
+/// downloaded before still verify until they expire.
+const RETIRED_KEY_FILE: &str = "credential-signing-key.ed25519";
 
-/// Loads the alliance's Ed25519 key from the data directory, creating it on
-/// first start (readable by the owner only). Several instances must share
-/// the data directory's key file.
-pub fn load_or_create_signer(data_dir: &Path) -> Result<Signer> {
+/// Loads the alliance's signing key from the data directory, creating it on
+/// first start (readable by the owner only), and keeps the retired Ed25519
+/// key's public half if that file is there. Several instances must share the
+/// data directory's key files. `public_url` makes the key ids (URLs).
+pub fn load_or_create_signer(data_dir: &Path, public_url: &str) -> Result<Signer> {
     let path = data_dir.join(KEY_FILE);
     if !path.exists() {
-        std::fs::create_dir_all(data_dir).map_err(Error::internal)?;
-        let mut seed = [0u8; 32];
-        rand::Rng::fill(&mut rand::rng(), &mut seed);
-        let mut options = std::fs::OpenOptions::new();
-        options.write(true).create_new(true);
-        #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-        match options.open(&path) {
-            Ok(mut file) => {
-                file.write_all(hex::encode(seed).as_bytes())
-                    .map_err(Error::internal)?;
-                tracing::info!(path = %path.display(), "created the credential signing key");
-            }
-            // Another instance created it first: use theirs.
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
-            Err(e) => return Err(Error::internal(format!("{}: {e}", path.display()))),
-        }
+        let der = signing::generate_p256().map_err(Error::internal)?;
+        let text = pem::encode(&pem::Pem::new("PRIVATE KEY", der));
+        create_private_file(data_dir, &path, text.as_bytes())?;
     }
-    let text = std::fs::read_to_string(&path)
+    let text = read_key_file(&path)?;
+    let der = pem::parse(text.trim())
+        .ok()
+        .filter(|p| p.tag() == "PRIVATE KEY")
+        .ok_or_else(|| Error::internal(format!("{}: not a PEM private key", path.display())))?;
+    let urls = Urls::new(public_url);
+    let mut signer = Signer::from_pkcs8(der.contents(), &urls.keys())
         .map_err(|e| Error::internal(format!("{}: {e}", path.display())))?;
-    let bytes = hex::decode(text.trim())
-        .map_err(|_| Error::internal(format!("{}: not a hex key", path.display())))?;
-    let seed: [u8; 32] = bytes
-        .try_into()
-        .map_err(|_| Error::internal(format!("{}: the key must be 32 bytes", path.display())))?;
-    Ok(Signer::from_seed(seed))
+    let retired = data_dir.join(RETIRED_KEY_FILE);
+    if retired.exists() {
+        let seed = hex::decode(read_key_file(&retired)?.trim())
+            .map_err(|_| Error::internal(format!("{}: not a hex key", retired.display())))?;
+        signer = signer
+            .retire_ed25519(&seed)
+            .map_err(|e| Error::internal(format!("{}: {e}", retired.display())))?;
+    }
+    Ok(signer)
+}
+
+/// Writes a new key file readable by its owner only, unless another
+/// instance has just written it (then theirs is used).
+fn create_private_file(dir: &Path, path: &Path, bytes: &[u8]) -> Result<()> {
+    std::fs::create_dir_all(dir).map_err(Error::internal)?;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    match options.open(path) {
+        Ok(mut file) => {
+            file.write_all(bytes).map_err(Error::internal)?;
+            tracing::info!(path = %path.display(), "created the credential signing key");
+            Ok(())
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(Error::internal(format!("{}: {e}", path.display()))),
+    }
+}
+
+fn read_key_file(path: &Path) -> Result<String> {
+    std::fs::read_to_string(path).map_err(|e| Error::internal(format!("{}: {e}", path.display())))
 }
 
 // ----- lookup throttle -----
@@ -127,6 +152,11 @@ impl Urls {
     fn issuer(&self) -> String {
         format!("{}/issuer", self.base)
     }
+    /// Where each public key is published: a key id is this URL, `/`, and
+    /// the key's thumbprint.
+    fn keys(&self) -> String {
+        format!("{}/issuer/keys", self.base)
+    }
     fn holder(&self, holder_ref: &str) -> String {
         format!("{}/holders/{holder_ref}", self.base)
     }
@@ -144,23 +174,38 @@ impl Urls {
 
 pub const ISSUER_NAME: &str = "Hospital Alliance Quality-Control Committee";
 
-/// The two published status lists.
+/// The published status lists. Every credential signed now names one
+/// entry on the standing list (two bits: active, suspended, revoked); the
+/// one-bit revocation and suspension lists stay published for credentials
+/// downloaded before, which name an entry on each.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Purpose {
+    Standing,
     Revocation,
     Suspension,
 }
 
 impl Purpose {
+    /// The list's name in its URL, `/status-lists/{name}`.
     pub fn as_str(self) -> &'static str {
         match self {
+            Purpose::Standing => "standing",
+            Purpose::Revocation => "revocation",
+            Purpose::Suspension => "suspension",
+        }
+    }
+
+    /// Its `statusPurpose` (Bitstring Status List 1.0).
+    fn status_purpose(self) -> &'static str {
+        match self {
+            Purpose::Standing => "message",
             Purpose::Revocation => "revocation",
             Purpose::Suspension => "suspension",
         }
     }
 
     pub fn parse(s: &str) -> Option<Purpose> {
-        [Purpose::Revocation, Purpose::Suspension]
+        [Purpose::Standing, Purpose::Revocation, Purpose::Suspension]
             .into_iter()
             .find(|p| p.as_str() == s)
     }
@@ -817,8 +862,7 @@ async fn sign(ctx: &Ctx, c: CredentialRow) -> Result<String> {
             let holder_ref = person
                 .holder_ref
                 .ok_or_else(|| Error::internal("a credential holder without a reference"))?;
-            let revocation_list = urls.status_list(Purpose::Revocation);
-            let suspension_list = urls.status_list(Purpose::Suspension);
+            let standing_list = urls.status_list(Purpose::Standing);
             let criteria = criteria_of(&track.title);
             let vc = signing::open_badge(&BadgeInput {
                 credential_url: &urls.credential(&c.number),
@@ -833,16 +877,16 @@ async fn sign(ctx: &Ctx, c: CredentialRow) -> Result<String> {
                 number: &c.number,
                 valid_from: utc(c.valid_from),
                 valid_until: utc(c.valid_until),
-                revocation: StatusEntry {
-                    list_url: &revocation_list,
+                // The revocation index is unique among credentials, so it
+                // serves as the entry on the standing list too.
+                status: StatusEntry {
+                    list_url: &standing_list,
                     index: c.revocation_index as u32,
                 },
-                suspension: StatusEntry {
-                    list_url: &suspension_list,
-                    index: c.suspension_index as u32,
-                },
             });
-            Ok(signer.sign(&signing::jwt_claims(&vc)))
+            signer
+                .sign(&signing::jwt_claims(&vc))
+                .map_err(Error::internal)
         })
         .await
 }
@@ -857,32 +901,68 @@ pub async fn status_list(ctx: &Ctx, purpose: Purpose) -> Result<String> {
     let signer = ctx.signer.clone();
     ctx.db
         .read(move |conn| {
-            let status = match purpose {
-                Purpose::Revocation => Status::Revoked,
-                Purpose::Suspension => Status::Suspended,
-            };
-            let mut bits = Bitstring::new(status_list::MIN_BITS);
-            for c in store_cert::credentials_with_status(conn, status.as_str())? {
-                let index = match purpose {
-                    Purpose::Revocation => c.revocation_index,
-                    Purpose::Suspension => c.suspension_index,
-                };
-                bits.set(index as usize, true)
-                    .map_err(|e| Error::internal(e.to_string()))?;
-            }
+            let bits = list_bits(conn, purpose)?;
             let list_url = urls.status_list(purpose);
             let vc = signing::status_list_credential(
                 &list_url,
                 &urls.issuer(),
                 ISSUER_NAME,
-                purpose.as_str(),
+                purpose.status_purpose(),
                 &bits.encode(),
                 crate::clock::now(),
                 STATUS_LIST_TTL_MS,
             );
-            Ok(signer.sign(&signing::jwt_claims(&vc)))
+            signer
+                .sign(&signing::jwt_claims(&vc))
+                .map_err(Error::internal)
         })
         .await
+}
+
+/// The bits of one list as of now: on the standing list each suspended or
+/// revoked credential's two-bit entry says which; on the older lists each
+/// revoked (or suspended) credential's bit is set.
+fn list_bits(conn: &mut DbConn, purpose: Purpose) -> Result<Bitstring> {
+    let out_of_range = |e: status_list::StatusListError| Error::internal(e.to_string());
+    let with = |conn: &mut DbConn, status: Status| {
+        store_cert::credentials_with_status(conn, status.as_str())
+    };
+    Ok(match purpose {
+        Purpose::Standing => {
+            let mut bits = Bitstring::new(status_list::MIN_BITS * status_list::STANDING_BITS);
+            for (status, standing) in [
+                (Status::Suspended, Standing::Suspended),
+                (Status::Revoked, Standing::Revoked),
+            ] {
+                for c in with(conn, status)? {
+                    bits.set_entry(
+                        c.revocation_index as usize,
+                        status_list::STANDING_BITS,
+                        standing.code(),
+                    )
+                    .map_err(out_of_range)?;
+                }
+            }
+            bits
+        }
+        Purpose::Revocation | Purpose::Suspension => {
+            let mut bits = Bitstring::new(status_list::MIN_BITS);
+            let status = if purpose == Purpose::Revocation {
+                Status::Revoked
+            } else {
+                Status::Suspended
+            };
+            for c in with(conn, status)? {
+                let index = if purpose == Purpose::Revocation {
+                    c.revocation_index
+                } else {
+                    c.suspension_index
+                };
+                bits.set(index as usize, true).map_err(out_of_range)?;
+            }
+            bits
+        }
+    })
 }
 
 /// What a holder of the track's credential did to earn it.
@@ -912,13 +992,34 @@ pub async fn achievement(ctx: &Ctx, key: String) -> Result<serde_json::Value> {
 }
 
 /// The issuer's profile (the `issuer.id` of every credential resolves here).
+///
+/// It names the keys its credentials are signed with, each as a
+/// `JsonWebKey` verification method (W3C Controlled Identifiers) whose id is
+/// the key's URL: the one that signs now and any retired one whose
+/// credentials may still be in holders' hands.
 pub fn issuer_profile(ctx: &Ctx) -> serde_json::Value {
     let urls = Urls::new(&ctx.settings.public_url);
+    let methods: Vec<serde_json::Value> = ctx.signer.jwks()["keys"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|jwk| {
+            let kid = jwk["kid"].as_str().unwrap_or_default();
+            let thumbprint = kid.rsplit('/').next().unwrap_or(kid);
+            serde_json::json!({
+                "id": format!("{}/{thumbprint}", urls.keys()),
+                "type": "JsonWebKey",
+                "controller": urls.issuer(),
+                "publicKeyJwk": jwk,
+            })
+        })
+        .collect();
     serde_json::json!({
-        "@context": ["https://www.w3.org/ns/credentials/v2", "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"],
+        "@context": [signing::VC_V2_CONTEXT, signing::OB_V3_CONTEXT],
         "id": urls.issuer(),
         "type": ["Profile"],
         "name": ISSUER_NAME,
+        "verificationMethod": methods,
     })
 }
 

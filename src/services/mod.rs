@@ -75,7 +75,10 @@ impl Ctx {
     /// directory.
     pub fn new(db: Db, settings: Settings) -> Result<Ctx> {
         let throttle = Arc::new(auth::SignInThrottle::new(&settings.tuning));
-        let signer = Arc::new(credentials::load_or_create_signer(&settings.data_dir)?);
+        let signer = Arc::new(credentials::load_or_create_signer(
+            &settings.data_dir,
+            &settings.public_url,
+        )?);
         let verify_throttle = Arc::new(credentials::VerifyThrottle::new(&settings.tuning));
         Ok(Ctx {
             db,

@@ -230,6 +230,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         )
         .route("/issuer", web::get().to(certification::issuer))
         .route(
+            "/issuer/keys/{thumbprint}",
+            web::get().to(certification::public_key),
+        )
+        .route(
             "/achievements/{key}",
             web::get().to(certification::achievement),
         )

@@ -7,7 +7,7 @@
 
 use gatekeeper::domain::credential::CredentialNumber;
 use gatekeeper::domain::signing;
-use gatekeeper::domain::status_list::Bitstring;
+use gatekeeper::domain::status_list::{self, Bitstring};
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -506,11 +506,16 @@ async fn a_doctor_goes_from_applied_to_certified_with_refusals_at_each_gate(app:
     );
 }
 
-fn list_bit(app_jwt: &str, jwks: &Value, index: u64) -> bool {
+/// The two-bit entry `index` of a signed standing list (0 active,
+/// 1 suspended, 2 revoked), after checking the list's signature.
+fn list_entry(app_jwt: &str, jwks: &Value, index: u64) -> u8 {
     let claims =
         signing::verify(app_jwt, jwks, chrono::Utc::now()).expect("the status list verifies");
+    assert_eq!(claims["credentialSubject"]["statusPurpose"], "message");
     let encoded = claims["credentialSubject"]["encodedList"].as_str().unwrap();
-    Bitstring::decode(encoded).unwrap().get(index as usize)
+    Bitstring::decode(encoded)
+        .unwrap()
+        .entry(index as usize, status_list::STANDING_BITS)
 }
 
 async fn fetch(app: &TestApp, path: &str) -> (u16, String) {
@@ -569,28 +574,38 @@ async fn the_credential_verifies_and_its_status_follows_the_committee(app: TestA
         .await;
     assert_eq!(status, 403);
 
-    let entries = claims["credentialStatus"].as_array().unwrap();
-    let index = |purpose: &str| -> u64 {
-        entries
-            .iter()
-            .find(|e| e["statusPurpose"] == purpose)
-            .unwrap()["statusListIndex"]
-            .as_str()
-            .unwrap()
-            .parse()
-            .unwrap()
-    };
-    let (suspension, revocation) = (index("suspension"), index("revocation"));
-    let bit = |purpose: &'static str, i: u64| {
+    // One status object, as OB 3.0 allows: a two-bit entry on the standing
+    // list, read as a verifier would (fetch the list it names, check the
+    // signature, read the entry, look up its message).
+    let entry = &claims["credentialStatus"];
+    assert!(entry.is_object(), "{entry}");
+    assert_eq!(entry["statusPurpose"], "message");
+    assert_eq!(entry["statusSize"], 2);
+    let index: u64 = entry["statusListIndex"].as_str().unwrap().parse().unwrap();
+    let list_url = entry["statusListCredential"].as_str().unwrap().to_owned();
+    assert!(list_url.ends_with("/status-lists/standing"), "{list_url}");
+    let messages = entry["statusMessage"].clone();
+    let standing = || {
         let jwks = jwks.clone();
         let app = &app;
+        let path = list_url[list_url.find("/status-lists/").unwrap()..].to_owned();
+        let messages = messages.clone();
         async move {
-            let (status, list) = fetch(app, &format!("/status-lists/{purpose}")).await;
+            let (status, list) = fetch(app, &path).await;
             assert_eq!(status, 200);
-            list_bit(&list, &jwks, i)
+            let code = format!("{:#x}", list_entry(&list, &jwks, index));
+            messages
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|m| m["status"] == code.as_str())
+                .unwrap_or_else(|| panic!("no message for {code}"))["message"]
+                .as_str()
+                .unwrap()
+                .to_owned()
         }
     };
-    assert!(!bit("suspension", suspension).await);
+    assert_eq!(standing().await, "active");
     let (status, page) = fetch(&app, &format!("/verify/{number}")).await;
     assert_eq!(status, 200);
     assert!(
@@ -608,7 +623,7 @@ async fn the_credential_verifies_and_its_status_follows_the_committee(app: TestA
     assert_eq!(status, 403);
     let (status, body) = change_status(&app, &members[0], &number, "suspend").await;
     assert_eq!(status, 200, "{body}");
-    assert!(bit("suspension", suspension).await);
+    assert_eq!(standing().await, "suspended");
     let (_, v) = app
         .api(Method::GET, &format!("/api/v1/verify/{number}"), "", None)
         .await;
@@ -617,19 +632,19 @@ async fn the_credential_verifies_and_its_status_follows_the_committee(app: TestA
     assert!(page.contains("status-suspended"));
     let (status, body) = change_status(&app, &members[1], &number, "reinstate").await;
     assert_eq!(status, 200, "{body}");
-    assert!(!bit("suspension", suspension).await);
+    assert_eq!(standing().await, "active");
 
     // Revocation needs a second member, then shows at once and is final.
     let (_, proposed) = change_status(&app, &members[0], &number, "revoke").await;
     assert_eq!(proposed["revocation_proposed"], true);
     assert_eq!(proposed["status"], "active");
-    assert!(!bit("revocation", revocation).await);
+    assert_eq!(standing().await, "active");
     let (status, _) = change_status(&app, &members[0], &number, "revoke").await;
     assert_eq!(status, 409, "the proposer cannot confirm");
     let (status, revoked) = change_status(&app, &members[1], &number, "revoke").await;
     assert_eq!(status, 200);
     assert_eq!(revoked["status"], "revoked");
-    assert!(bit("revocation", revocation).await);
+    assert_eq!(standing().await, "revoked");
     let (_, v) = app
         .api(Method::GET, &format!("/api/v1/verify/{number}"), "", None)
         .await;
@@ -1015,6 +1030,7 @@ async fn what_a_credential_points_to_resolves_for_anyone(app: TestApp) {
     for path in [
         "/.well-known/jwks.json",
         "/issuer",
+        "/status-lists/standing",
         "/status-lists/revocation",
         "/status-lists/suspension",
         path,
@@ -1027,6 +1043,58 @@ async fn what_a_credential_points_to_resolves_for_anyone(app: TestApp) {
             "{path} sets no cookie"
         );
     }
+    // The key id is a URL that gives the public key, for anyone; the
+    // issuer's profile names the same key.
+    let header: Value = serde_json::from_slice(
+        &base64::Engine::decode(
+            &base64::engine::general_purpose::URL_SAFE_NO_PAD,
+            jwt.split('.').next().unwrap(),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(header["alg"], "ES256");
+    assert_eq!(header["typ"], "JWT");
+    let kid = header["kid"].as_str().unwrap().to_owned();
+    assert!(kid.starts_with("http://127.0.0.1/issuer/keys/"), "{kid}");
+    let res = get(app.url(&kid[kid.find("/issuer/keys/").unwrap()..])).await;
+    assert_eq!(res.status(), 200, "the kid resolves");
+    assert_eq!(res.headers()["content-type"], "application/jwk+json");
+    assert_eq!(res.headers()["access-control-allow-origin"], "*");
+    assert!(res.headers().get("set-cookie").is_none());
+    let key: Value = res.json().await.unwrap();
+    assert_eq!(key, jwks["keys"][0]);
+    assert_eq!(get(app.url("/issuer/keys/not-a-key")).await.status(), 404);
+    let issuer: Value = get(app.url("/issuer")).await.json().await.unwrap();
+    assert_eq!(issuer["verificationMethod"][0]["id"], kid.as_str());
+    assert_eq!(issuer["verificationMethod"][0]["publicKeyJwk"], key);
+    assert_eq!(issuer["verificationMethod"][0]["controller"], issuer["id"]);
+
+    // Outside tools: joserfc verifies the signature with the key the kid
+    // gave, and the official 1EdTech JSON Schema accepts the credential.
+    let dir = app.data_dir.join("openbadge-check");
+    std::fs::create_dir_all(&dir).unwrap();
+    let files = [
+        ("token.jwt", jwt.clone()),
+        ("jwks.json", jwks.to_string()),
+        ("kid.json", key.to_string()),
+    ];
+    for (name, text) in &files {
+        std::fs::write(dir.join(name), text).unwrap();
+    }
+    if let Some((passed, said)) = crate::helpers::outside_validator(
+        "jsonschema and joserfc",
+        &[
+            crate::helpers::validators_file("check_openbadge.py"),
+            dir.join("token.jwt"),
+            dir.join("jwks.json"),
+            "--kid-jwk".into(),
+            dir.join("kid.json"),
+        ],
+    ) {
+        assert!(passed && said.trim() == "ok", "check_openbadge.py: {said}");
+    }
+
     // Pages still set their CSRF cookie.
     assert!(
         get(app.url("/sign-in"))

@@ -391,3 +391,43 @@ impl Drop for PgDatabase {
         }
     }
 }
+
+/// Runs an outside validator with the Python that has them installed
+/// (`GATEKEEPER_PYTHON`, from tests/validators/requirements.txt; `.ci/run`
+/// makes it). Returns whether it passed and what it printed, or `None` when
+/// `module` is not installed there: the check is then skipped with a loud
+/// message, unless GATEKEEPER_REQUIRE_VALIDATORS=1 (as in CI) makes that a
+/// failure.
+pub fn outside_validator<S: AsRef<std::ffi::OsStr>>(
+    module: &str,
+    args: &[S],
+) -> Option<(bool, String)> {
+    let python = std::env::var("GATEKEEPER_PYTHON").unwrap_or_else(|_| "python3".to_owned());
+    let required = std::env::var("GATEKEEPER_REQUIRE_VALIDATORS").is_ok_and(|v| v == "1");
+    let out = std::process::Command::new(&python).args(args).output();
+    let missing = match &out {
+        Ok(o) => String::from_utf8_lossy(&o.stderr).contains("No module named"),
+        Err(_) => true,
+    };
+    if missing {
+        assert!(!required, "{module} is required and {python} lacks it");
+        eprintln!(
+            "SKIPPED: {module} is not installed for {python} (pip install -r tests/validators/requirements.txt)"
+        );
+        return None;
+    }
+    let out = out.ok()?;
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Some((out.status.success(), said))
+}
+
+/// A file in tests/validators/ (the scripts and the vendored schemas).
+pub fn validators_file(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/validators")
+        .join(name)
+}

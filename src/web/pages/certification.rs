@@ -733,7 +733,25 @@ pub async fn jwks(ctx: web::Data<crate::services::Ctx>) -> HttpResponse {
         .body(ctx.signer.jwks().to_string())
 }
 
-/// A signed Bitstring Status List credential (`revocation` or `suspension`).
+/// One of the alliance's public keys, at the URL that is its key id (OB 3.0:
+/// a `kid` dereferences to the JWK).
+pub async fn public_key(
+    ctx: web::Data<crate::services::Ctx>,
+    thumbprint: web::Path<String>,
+) -> Result<HttpResponse, PageError> {
+    let jwk = ctx
+        .signer
+        .key_by_thumbprint(&thumbprint)
+        .ok_or(PageError(Error::NotFound))?;
+    Ok(HttpResponse::Ok()
+        .content_type("application/jwk+json")
+        .insert_header(OPEN_TO_EVERY_ORIGIN)
+        .insert_header(("Cache-Control", "public, max-age=3600"))
+        .body(jwk.to_string()))
+}
+
+/// A signed Bitstring Status List credential (`standing`, or the older
+/// `revocation` and `suspension`).
 pub async fn status_list(
     ctx: web::Data<crate::services::Ctx>,
     purpose: web::Path<String>,
