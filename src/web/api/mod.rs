@@ -55,7 +55,7 @@ type ApiResult = Result<HttpResponse, ApiError>;
         referrals::visits, referrals::my_quality, referrals::flags, referrals::dashboard, referrals::overview, referrals::introspect,
     ),
     components(schemas(ErrorBody)),
-    modifiers(&BearerAuth, &ErrorResponses),
+    modifiers(&BearerAuth, &ErrorResponses, &PathParameters),
     tags((name = "system"), (name = "auth"), (name = "account"), (name = "institutions"), (name = "people"), (name = "api-tokens"), (name = "exams"))
 )]
 pub struct ApiDoc;
@@ -144,6 +144,92 @@ impl utoipa::Modify for ErrorResponses {
             }
         }
     }
+}
+
+/// What each path parameter names, once per resource: the segment before
+/// `{name}` says what it is (`/referrals/{id}` is a referral's id, wherever
+/// the path goes on). An operation that describes its own keeps its words.
+struct PathParameters;
+
+impl utoipa::Modify for PathParameters {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::path::ParameterIn;
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            let operations = [
+                &mut item.get,
+                &mut item.put,
+                &mut item.post,
+                &mut item.delete,
+                &mut item.patch,
+            ];
+            for op in operations.into_iter().flatten() {
+                for parameter in op.parameters.iter_mut().flatten() {
+                    if parameter.parameter_in != ParameterIn::Path
+                        || parameter.description.is_some()
+                    {
+                        continue;
+                    }
+                    let resource = path
+                        .split('/')
+                        .take_while(|segment| *segment != format!("{{{}}}", parameter.name))
+                        .last()
+                        .unwrap_or_default();
+                    parameter.description =
+                        path_parameter(resource, &parameter.name).map(str::to_owned);
+                }
+            }
+        }
+    }
+}
+
+/// A path parameter's description, by the resource it follows and its
+/// name. `None` leaves it undescribed, which the document test refuses.
+fn path_parameter(resource: &str, name: &str) -> Option<&'static str> {
+    Some(match (resource, name) {
+        ("api-tokens", "id") => "The integration token's id, as `GET /api/v1/api-tokens` lists it",
+        ("attempts", "id") => {
+            "The attempt's id, as starting it answered (`POST /api/v1/exams/{id}/attempts`)"
+        }
+        ("answers", "position") => "The question's position in the paper, from 1",
+        ("attendance", "person_id") => "The booked doctor's person id, as the roster lists it",
+        ("cases", "id") => {
+            "The certification case's id, as `GET /api/v1/cases` or `/me/cases` list it"
+        }
+        ("courses", "key") => {
+            "The course's key, e.g. `paediatric-fever`, as `GET /api/v1/courses` lists it"
+        }
+        ("credentials", "number") => "The credential number as issued, e.g. `PAED-2026-000123-3`",
+        ("departments", "id") => "The department's id, as `GET /api/v1/departments` lists it",
+        ("exams", "id") => "The exam's id, as `GET /api/v1/exams` lists it",
+        ("institutions", "id") => "The institution's id, as `GET /api/v1/institutions` lists it",
+        ("lessons", "lesson") => {
+            "The lesson's key within the course, as the course outline lists it"
+        }
+        ("marking", "id") => {
+            "The marking task's id, as the marking queue (`GET /api/v1/marking`) lists it"
+        }
+        ("modules", "module") => {
+            "The module's key within the course, as the course outline lists it"
+        }
+        ("people", "id") => "The person's id, as `GET /api/v1/people` lists it",
+        ("practical-stations", "id") => "The practical station's id, as creating it answered",
+        ("questions", "id") => "The question's id, as an exam's item analysis lists it",
+        ("questions", "question") => "The question's id, as the exam's item analysis lists it",
+        ("quizzes", "id") => "The quiz's id, as drawing it answered",
+        ("referrals", "id") => "The referral's id, as `GET /api/v1/referrals` lists it",
+        ("ServiceRequest", "id") => "The referral's id (the ServiceRequest's logical id)",
+        ("standard-settings", "id") => "The standard-setting round's id, as opening it answered",
+        ("tracks", "key") => {
+            "The track's key, e.g. `paediatrics`, as `GET /api/v1/tracks` lists it"
+        }
+        ("verify", "number") => {
+            "The credential number as written on the certificate (spaces and lower case are accepted)"
+        }
+        ("workshop-sessions", "id") => {
+            "The workshop session's id, as `GET /api/v1/workshop-sessions` lists it"
+        }
+        _ => return None,
+    })
 }
 
 fn error_response(status: &str) -> utoipa::openapi::Response {
@@ -429,7 +515,7 @@ pub async fn health(ctx: web::Data<Ctx>) -> HttpResponse {
 }
 
 /// This document.
-#[utoipa::path(get, path = "/api/v1/openapi.json", tag = "system", responses((status = 200, description = "OpenAPI 3 document")))]
+#[utoipa::path(get, path = "/api/v1/openapi.json", tag = "system", responses((status = 200, description = "This OpenAPI 3.1 document", body = Object, content_type = "application/json")))]
 pub async fn openapi_json() -> HttpResponse {
     // The same for everyone and changed only by a new release: cacheable.
     HttpResponse::Ok()
