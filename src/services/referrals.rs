@@ -254,6 +254,13 @@ pub struct ReferralInput {
     pub urgency: String,
     pub reason: String,
     pub diagnosis: String,
+    /// The diagnosis's ICD-10 code, optional: a letter, two digits and an
+    /// optional dot with one to four letters or digits, e.g. `A09` or
+    /// `J18.9` (capitalised when stored). Anything else is refused with 422
+    /// naming `diagnosis_code`. The FHIR export codes the diagnosis with it.
+    #[serde(default)]
+    #[schema(example = "J18.9")]
+    pub diagnosis_code: Option<String>,
     #[serde(default)]
     pub findings: String,
     /// Book one of the department's reserved clinic slots on this day.
@@ -356,6 +363,9 @@ async fn open_new(
     };
     let reason = text("reason", &input.reason, 2000);
     let diagnosis = text("diagnosis", &input.diagnosis, 500);
+    let diagnosis_code = referral::icd10_code(input.diagnosis_code.as_deref().unwrap_or(""))
+        .map_err(|m| problem("diagnosis_code", m.to_owned()))
+        .unwrap_or(None);
     let findings = input.findings.trim().to_owned();
     if findings.chars().count() > 4000 {
         problem("findings", "at most 4000 characters".into());
@@ -413,6 +423,7 @@ async fn open_new(
                     urgency: urgency.as_str(),
                     reason: &reason,
                     diagnosis: &diagnosis,
+                    diagnosis_code: diagnosis_code.as_deref(),
                     findings: &findings,
                     slot_date: slot,
                     needs_bed: input.needs_bed,
@@ -501,6 +512,8 @@ pub struct ReferralView {
     pub urgency: Urgency,
     pub reason: String,
     pub diagnosis: String,
+    /// The diagnosis's ICD-10 code, when the doctor gave one.
+    pub diagnosis_code: Option<String>,
     pub findings: String,
     pub slot_date: Option<NaiveDate>,
     pub needs_bed: bool,
@@ -556,6 +569,7 @@ fn view_of(conn: &mut DbConn, r: ReferralRow) -> Result<ReferralView> {
         urgency: Urgency::parse(&r.urgency).unwrap_or(Urgency::Routine),
         reason: r.reason,
         diagnosis: r.diagnosis,
+        diagnosis_code: r.diagnosis_code,
         findings: r.findings,
         slot_date: r.slot_date,
         needs_bed: r.needs_bed,

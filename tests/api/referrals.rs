@@ -22,6 +22,7 @@ on_both_databases!(
     no_referral_is_created_after_a_revocation_commits,
     hospital_systems_introspect_credentials,
     referrals_export_as_valid_fhir_service_requests,
+    a_diagnosis_code_is_checked_as_icd10,
     the_desk_works_in_the_pages,
     an_urgent_referral_is_accepted_without_a_clinic_day,
     a_referral_names_every_problem_at_once,
@@ -901,6 +902,67 @@ async fn referrals_export_as_valid_fhir_service_requests(app: TestApp) {
     broken["status"] = json!("sent");
     assert!(fhir::validate_service_request(&broken).is_err());
     let _ = (c.doctor_id, Backend::Sqlite);
+}
+
+async fn a_diagnosis_code_is_checked_as_icd10(app: TestApp) {
+    let c = Box::pin(channel(&app)).await;
+    let before = app.count("referrals");
+    for bad in ["J189", "Kawasaki", "J18.", "18.9"] {
+        let mut b = body(c.department, None);
+        b["diagnosis_code"] = json!(bad);
+        let (status, err) = app
+            .api(Method::POST, "/api/v1/referrals", &c.doctor, Some(b))
+            .await;
+        assert_eq!(status, 422, "{bad}: {err}");
+        assert_eq!(err["error"]["field"], "diagnosis_code", "{bad}");
+    }
+    assert_eq!(app.count("referrals"), before, "nothing written");
+    // Optional: absent, null or blank is no code.
+    for none in [json!(null), json!(""), json!("  ")] {
+        let mut b = body(c.department, None);
+        b["diagnosis_code"] = none;
+        let (status, r) = app
+            .api(Method::POST, "/api/v1/referrals", &c.doctor, Some(b))
+            .await;
+        assert_eq!(status, 201, "{r}");
+        assert!(r["diagnosis_code"].is_null());
+    }
+    // The form: a bad code is named next to its field, in Chinese too; a
+    // good one is shown with the referral.
+    let li = crate::training::browser_for(&app, "li@longxi.example").await;
+    let (status, page) = app.page(&li, "/referrals/new").await;
+    assert_eq!(status, 200);
+    assert!(page.contains("name=\"diagnosis_code\""));
+    let department = c.department.to_string();
+    let mut form = vec![
+        ("department_id", department.as_str()),
+        ("patient_name", "王小明"),
+        ("patient_sex", "male"),
+        ("patient_birth_date", "2023-02-01"),
+        ("guardian_phone", "13800001234"),
+        ("urgency", "urgent"),
+        ("reason", "Fever 5 days"),
+        ("diagnosis", "Pneumonia"),
+        ("diagnosis_code", "pneumonia"),
+    ];
+    let res = app.submit(&li, "/referrals/new", "/referrals", &form).await;
+    assert_eq!(res.status(), 422);
+    let page = res.text().await.unwrap();
+    assert!(
+        page.contains("须为 ICD-10 编码") || page.contains("must be an ICD-10 code"),
+        "the field's problem is named"
+    );
+    assert!(
+        page.contains("value=\"pneumonia\""),
+        "what was typed is kept"
+    );
+    form.pop();
+    form.push(("diagnosis_code", "J18.9"));
+    let res = app.submit(&li, "/referrals/new", "/referrals", &form).await;
+    assert_eq!(res.status(), 303);
+    let location = res.headers()["location"].to_str().unwrap().to_owned();
+    let (_, page) = app.page(&li, &location).await;
+    assert!(page.contains("ICD-10 J18.9"), "shown with the referral");
 }
 
 async fn the_desk_works_in_the_pages(app: TestApp) {
