@@ -442,40 +442,13 @@ fn collect_refs(v: &Value, out: &mut Vec<String>) {
 }
 
 /// Runs `openapi-spec-validator` (pinned in tests/validators/requirements.txt)
-/// on the document. Without it the check is skipped with a loud message,
-/// unless GATEKEEPER_REQUIRE_VALIDATORS=1 (as in CI) makes it mandatory.
+/// on the document, through `helpers::run_validator`.
 fn validate_openapi(doc: &Value) {
-    let python = std::env::var("GATEKEEPER_PYTHON").unwrap_or_else(|_| "python3".to_owned());
-    let required = std::env::var("GATEKEEPER_REQUIRE_VALIDATORS").is_ok_and(|v| v == "1");
-    let file =
-        std::env::temp_dir().join(format!("gatekeeper-openapi-{}.json", uuid::Uuid::new_v4()));
-    std::fs::write(&file, serde_json::to_vec_pretty(doc).unwrap()).unwrap();
-    let out = std::process::Command::new(&python)
-        .args(["-m", "openapi_spec_validator", "--validation-errors", "all"])
-        .arg(&file)
-        .output();
-    std::fs::remove_file(&file).ok();
-    let installed = out
-        .as_ref()
-        .is_ok_and(|o| !String::from_utf8_lossy(&o.stderr).contains("No module named"));
-    if !installed {
+    let args = ["-m", "openapi_spec_validator", "--validation-errors", "all"];
+    if let Some((ok, said)) = crate::helpers::run_validator("openapi-spec-validator", &args, doc) {
         assert!(
-            !required,
-            "openapi-spec-validator is required and {python} lacks it"
+            ok && said.contains(": OK"),
+            "openapi-spec-validator: {said}"
         );
-        eprintln!(
-            "SKIPPED: openapi-spec-validator is not installed for {python} (pip install -r tests/validators/requirements.txt)"
-        );
-        return;
     }
-    let out = out.unwrap();
-    let said = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(
-        out.status.success() && said.contains(": OK"),
-        "openapi-spec-validator: {said}"
-    );
 }

@@ -338,6 +338,41 @@ pub fn csrf_in(html: &str) -> Option<String> {
     Some(html[start..].split('"').next()?.to_owned())
 }
 
+/// Runs an outside validator (pinned in tests/validators/requirements.txt)
+/// with the python GATEKEEPER_PYTHON names (default `python3`): `args`, then
+/// a temporary file holding `doc`. Returns whether it succeeded and what it
+/// said; `None` when the validator is not installed for that python, which
+/// skips the check with a loud message unless GATEKEEPER_REQUIRE_VALIDATORS=1
+/// (as in CI) makes it a failure.
+pub fn run_validator(name: &str, args: &[&str], doc: &Value) -> Option<(bool, String)> {
+    let python = std::env::var("GATEKEEPER_PYTHON").unwrap_or_else(|_| "python3".to_owned());
+    let required = std::env::var("GATEKEEPER_REQUIRE_VALIDATORS").is_ok_and(|v| v == "1");
+    let file = std::env::temp_dir().join(format!("gatekeeper-{}.json", uuid::Uuid::new_v4()));
+    std::fs::write(&file, serde_json::to_vec_pretty(doc).unwrap()).unwrap();
+    let out = std::process::Command::new(&python)
+        .args(args)
+        .arg(&file)
+        .output();
+    std::fs::remove_file(&file).ok();
+    let installed = out
+        .as_ref()
+        .is_ok_and(|o| !String::from_utf8_lossy(&o.stderr).contains("No module named"));
+    if !installed {
+        assert!(!required, "{name} is required and {python} lacks it");
+        eprintln!(
+            "SKIPPED: {name} is not installed for {python} (pip install -r tests/validators/requirements.txt)"
+        );
+        return None;
+    }
+    let out = out.unwrap();
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Some((out.status.success(), said))
+}
+
 /// A PostgreSQL database for one test, dropped when the test ends.
 pub struct PgDatabase {
     pub url: String,
