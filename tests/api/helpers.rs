@@ -86,6 +86,7 @@ impl TestApp {
             time_zone: chrono_tz::Asia::Shanghai,
             question_banks: None,
             courses: None,
+            fhir_patient_system: "http://127.0.0.1/fhir/patient-id".to_owned(),
             demo: false,
             tuning: Tuning {
                 mail_poll_millis: 100,
@@ -371,6 +372,25 @@ pub fn run_validator(name: &str, args: &[&str], doc: &Value) -> Option<(bool, St
         String::from_utf8_lossy(&out.stderr)
     );
     Some((out.status.success(), said))
+}
+
+/// Runs tests/validators/check_fhir.py on a resource: whether it passed and
+/// what it said (`None`: not installed, see [`run_validator`]).
+pub fn check_fhir(resource: &Value) -> Option<(bool, String)> {
+    let script = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/validators/check_fhir.py"
+    );
+    run_validator("fhir.resources (check_fhir.py)", &[script], resource)
+}
+
+/// Validates a FHIR R4 resource (ServiceRequest, Bundle, CapabilityStatement,
+/// OperationOutcome) with tests/validators/check_fhir.py (the `fhir.resources`
+/// R4 models), failing the test with every problem it names.
+pub fn validate_fhir(resource: &Value) {
+    if let Some((ok, said)) = check_fhir(resource) {
+        assert!(ok, "not valid FHIR R4:\n{said}\n{resource:#}");
+    }
 }
 
 /// A PostgreSQL database for one test, dropped when the test ends.

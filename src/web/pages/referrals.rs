@@ -366,7 +366,7 @@ pub async fn fhir(page: Page, id: web::Path<i64>) -> Result<HttpResponse, PageEr
             actix_web::http::header::CONTENT_DISPOSITION,
             format!("attachment; filename=\"referral-{id}.fhir.json\""),
         ))
-        .body(v.to_string()))
+        .body(crate::web::api::fhir::json_of(&v)?))
 }
 
 // ----- departments (the desk) -----
