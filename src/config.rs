@@ -62,6 +62,10 @@ pub struct CommonArgs {
     /// question banks); "none" to skip [default: ./courses].
     #[arg(long, env = "GATEKEEPER_COURSES", global = true)]
     pub courses: Option<String>,
+    /// The namespace (an absolute URI) of the patient ids in the FHIR export:
+    /// `Patient.identifier.system` [default: PUBLIC_URL/fhir/patient-id].
+    #[arg(long, env = "GATEKEEPER_FHIR_PATIENT_SYSTEM", global = true)]
+    pub fhir_patient_system: Option<String>,
 }
 
 /// The same settings as they may appear in the config file.
@@ -78,6 +82,7 @@ struct FileSettings {
     time_zone: Option<String>,
     question_banks: Option<String>,
     courses: Option<String>,
+    fhir_patient_system: Option<String>,
 }
 
 /// Resolved settings.
@@ -95,6 +100,9 @@ pub struct Settings {
     pub question_banks: Option<PathBuf>,
     /// Courses and tracks imported at start (None: skip).
     pub courses: Option<PathBuf>,
+    /// `Patient.identifier.system` of the FHIR export: an absolute URI
+    /// naming our patient ids.
+    pub fhir_patient_system: String,
     /// Serving the demo alliance (`gatekeeper demo`): every page says so.
     pub demo: bool,
     pub tuning: Tuning,
@@ -219,6 +227,15 @@ impl Settings {
                     "is not an IANA time zone such as Asia/Shanghai",
                 )
             })?;
+        let fhir_patient_system = pick(&args.fhir_patient_system, &file.fhir_patient_system)
+            .map(|s| s.trim().to_owned())
+            .unwrap_or_else(|| format!("{public_url}/fhir/patient-id"));
+        if !is_absolute_uri(&fhir_patient_system) {
+            return Err(Error::invalid(
+                "fhir_patient_system",
+                "must be an absolute URI without spaces, such as https://hospital.example/patient-id or urn:oid:1.2.3",
+            ));
+        }
         Ok(Settings {
             bind,
             data_dir,
@@ -238,6 +255,7 @@ impl Settings {
                 Some(dir) => Some(PathBuf::from(dir)),
                 None => Some(PathBuf::from("courses")),
             },
+            fhir_patient_system,
             demo: false,
             tuning: Tuning::default(),
         })
@@ -252,6 +270,20 @@ impl Settings {
     pub fn mail_dir(&self) -> PathBuf {
         self.data_dir.join("mail")
     }
+}
+
+/// Whether `s` is an absolute URI as FHIR's `uri` wants one: a scheme
+/// (a letter, then letters, digits, `+`, `-` or `.`), a colon, something
+/// after it, and no whitespace.
+fn is_absolute_uri(s: &str) -> bool {
+    let Some((scheme, rest)) = s.split_once(':') else {
+        return false;
+    };
+    let mut chars = scheme.chars();
+    chars.next().is_some_and(|c| c.is_ascii_alphabetic())
+        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+        && !rest.is_empty()
+        && !s.chars().any(char::is_whitespace)
 }
 
 fn read_file(path: &Path) -> Result<FileSettings> {
@@ -327,6 +359,10 @@ mod tests {
                 DatabaseUrl::Sqlite(dir.join("gatekeeper.db"))
             );
             assert_eq!(s.time_zone, chrono_tz::Asia::Shanghai);
+            assert_eq!(
+                s.fhir_patient_system,
+                "http://127.0.0.1:8080/fhir/patient-id"
+            );
             assert!(!s.secure_cookies());
             assert!(!format!("{s:?}").contains("session_key"));
         }
@@ -401,6 +437,35 @@ mod tests {
             .err()
             .and_then(|e| e.field().map(str::to_owned));
         assert_eq!(field.as_deref(), Some("session_key"));
+        for bad in [
+            "patient ids",
+            "no-scheme",
+            "https://x.example/a b",
+            "1urn:x",
+            "urn:",
+        ] {
+            let args = CommonArgs {
+                data_dir: Some(dir.clone()),
+                fhir_patient_system: Some(bad.into()),
+                ..CommonArgs::default()
+            };
+            let field = Settings::resolve(&args)
+                .err()
+                .and_then(|e| e.field().map(str::to_owned));
+            assert_eq!(field.as_deref(), Some("fhir_patient_system"), "{bad}");
+        }
+        for good in [
+            "urn:oid:2.16.156.10011.1.12",
+            "https://his.example/patient-id",
+        ] {
+            let args = CommonArgs {
+                data_dir: Some(dir.clone()),
+                fhir_patient_system: Some(good.into()),
+                ..CommonArgs::default()
+            };
+            let system = Settings::resolve(&args).ok().map(|s| s.fhir_patient_system);
+            assert_eq!(system.as_deref(), Some(good));
+        }
         let _ = std::fs::remove_dir_all(dir);
     }
 }

@@ -9,8 +9,8 @@ use super::play::Player;
 use crate::error::{Error, Result};
 use crate::services::referrals::{self, DeskStep, ReferralInput};
 
-/// Reasons a community doctor refers a child up, with a diagnosis and its
-/// department (index into the alliance's departments).
+/// Reasons a community doctor refers a child up, with a diagnosis (its
+/// ICD-10 code, a space, then its name) and the findings.
 const CASES: [(&str, &str, &str); 8] = [
     (
         "持续高热3天伴呼吸急促，社区雾化后无改善",
@@ -61,6 +61,7 @@ const GIVEN: [&str; 10] = [
 pub async fn refer(p: &mut Player<'_>, referral: usize) -> Result<()> {
     let plan = p.script.referrals[referral].clone();
     let (reason, diagnosis, findings) = CASES[referral % CASES.len()];
+    let (diagnosis_code, diagnosis) = diagnosis.split_once(' ').unwrap_or(("", diagnosis));
     let department = p.alliance.departments[plan.department % p.alliance.departments.len()];
     let today = crate::clock::now().date_naive();
     let months_old = p.rng.random_range(1..150);
@@ -91,6 +92,7 @@ pub async fn refer(p: &mut Player<'_>, referral: usize) -> Result<()> {
         urgency: if plan.urgent { "urgent" } else { "routine" }.to_owned(),
         reason: reason.to_owned(),
         diagnosis: diagnosis.to_owned(),
+        diagnosis_code: Some(diagnosis_code.to_owned()),
         findings: findings.to_owned(),
         slot_date: Some(slot.format("%Y-%m-%d").to_string()),
         needs_bed: plan.urgent,

@@ -315,6 +315,36 @@ pub fn patient(
     }
 }
 
+/// The ICD-10 code of a diagnosis, as a referral may carry it: `None` when
+/// none is given (the field is optional), else the code in capitals, e.g.
+/// `A09`, `J18.9` or `J18.900` (a national extension after the WHO
+/// subcategory): a letter, two digits, then optionally a dot and one to four
+/// letters or digits. Spaces around it are ignored; anything else is refused
+/// with the message the form shows next to the field.
+pub fn icd10_code(raw: &str) -> Result<Option<String>, &'static str> {
+    let code = raw.trim().to_ascii_uppercase();
+    if code.is_empty() {
+        return Ok(None);
+    }
+    let (category, extension) = match code.split_once('.') {
+        Some((c, e)) => (c, Some(e)),
+        None => (code.as_str(), None),
+    };
+    let c = category.as_bytes();
+    let category_ok =
+        c.len() == 3 && c[0].is_ascii_uppercase() && c[1].is_ascii_digit() && c[2].is_ascii_digit();
+    let extension_ok = extension.is_none_or(|e| {
+        (1..=4).contains(&e.len())
+            && e.bytes()
+                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+    });
+    if category_ok && extension_ok {
+        Ok(Some(code))
+    } else {
+        Err("must be an ICD-10 code such as A09 or J18.9")
+    }
+}
+
 /// A child's birth day: a date, not in the future, under 18 today.
 fn birth_day(raw: &str, today: NaiveDate) -> Result<NaiveDate, String> {
     let day = dates::parse_day("patient_birth_date", raw).map_err(|e| match e {
@@ -380,6 +410,37 @@ mod tests {
     }
     use super::*;
     use chrono::{Duration, TimeZone};
+
+    #[test]
+    fn an_icd10_code_is_a_letter_two_digits_and_an_optional_subcategory() {
+        for (raw, code) in [
+            ("A09", "A09"),
+            ("J18.9", "J18.9"),
+            (" j18.9 ", "J18.9"),
+            ("U07.1", "U07.1"),
+            ("J18.900", "J18.900"),
+            ("M54.5X", "M54.5X"),
+        ] {
+            assert_eq!(icd10_code(raw), Ok(Some(code.to_owned())), "{raw}");
+        }
+        assert_eq!(icd10_code(""), Ok(None));
+        assert_eq!(icd10_code("   "), Ok(None));
+        for bad in [
+            "J18.",
+            "J1",
+            "18.9",
+            "JJ8.9",
+            "J189",
+            "J18.90000",
+            "J18-9",
+            "J18 .9",
+            "Kawasaki",
+            "J18.9.1",
+            "Ｊ18.9",
+        ] {
+            assert!(icd10_code(bad).is_err(), "{bad}");
+        }
+    }
 
     fn now() -> DateTime<Utc> {
         Utc.with_ymd_and_hms(2026, 6, 1, 12, 0, 0).single().unwrap()

@@ -254,6 +254,13 @@ pub struct ReferralInput {
     pub urgency: String,
     pub reason: String,
     pub diagnosis: String,
+    /// The diagnosis's ICD-10 code, optional: a letter, two digits and an
+    /// optional dot with one to four letters or digits, e.g. `A09` or
+    /// `J18.9` (capitalised when stored). Anything else is refused with 422
+    /// naming `diagnosis_code`. The FHIR export codes the diagnosis with it.
+    #[serde(default)]
+    #[schema(example = "J18.9")]
+    pub diagnosis_code: Option<String>,
     #[serde(default)]
     pub findings: String,
     /// Book one of the department's reserved clinic slots on this day.
@@ -356,6 +363,9 @@ async fn open_new(
     };
     let reason = text("reason", &input.reason, 2000);
     let diagnosis = text("diagnosis", &input.diagnosis, 500);
+    let diagnosis_code = referral::icd10_code(input.diagnosis_code.as_deref().unwrap_or(""))
+        .map_err(|m| problem("diagnosis_code", m.to_owned()))
+        .unwrap_or(None);
     let findings = input.findings.trim().to_owned();
     if findings.chars().count() > 4000 {
         problem("findings", "at most 4000 characters".into());
@@ -413,6 +423,7 @@ async fn open_new(
                     urgency: urgency.as_str(),
                     reason: &reason,
                     diagnosis: &diagnosis,
+                    diagnosis_code: diagnosis_code.as_deref(),
                     findings: &findings,
                     slot_date: slot,
                     needs_bed: input.needs_bed,
@@ -501,6 +512,8 @@ pub struct ReferralView {
     pub urgency: Urgency,
     pub reason: String,
     pub diagnosis: String,
+    /// The diagnosis's ICD-10 code, when the doctor gave one.
+    pub diagnosis_code: Option<String>,
     pub findings: String,
     pub slot_date: Option<NaiveDate>,
     pub needs_bed: bool,
@@ -556,6 +569,7 @@ fn view_of(conn: &mut DbConn, r: ReferralRow) -> Result<ReferralView> {
         urgency: Urgency::parse(&r.urgency).unwrap_or(Urgency::Routine),
         reason: r.reason,
         diagnosis: r.diagnosis,
+        diagnosis_code: r.diagnosis_code,
         findings: r.findings,
         slot_date: r.slot_date,
         needs_bed: r.needs_bed,
@@ -889,7 +903,24 @@ pub async fn desk_step(
 
 // ----- FHIR -----
 
-fn fhir_of(conn: &mut DbConn, r: &ReferralRow, base_url: &str) -> Result<serde_json::Value> {
+/// Where a referral's FHIR resources are anchored: the public URL and the
+/// namespace of patient ids.
+struct FhirBase {
+    public_url: String,
+    patient_system: String,
+}
+
+impl FhirBase {
+    fn of(ctx: &Ctx) -> FhirBase {
+        FhirBase {
+            public_url: ctx.settings.public_url.clone(),
+            patient_system: ctx.settings.fhir_patient_system.clone(),
+        }
+    }
+}
+
+fn fhir_of(conn: &mut DbConn, r: &ReferralRow, base: &FhirBase) -> Result<fhir::ServiceRequest> {
+    let base_url = base.public_url.as_str();
     let v = view_of(conn, r.clone())?;
     let credential = store_cert::find_credential(conn, r.credential_id)?.ok_or(Error::NotFound)?;
     let track = store_training::find_track_by_id(conn, credential.track_id)?
@@ -901,7 +932,7 @@ fn fhir_of(conn: &mut DbConn, r: &ReferralRow, base_url: &str) -> Result<serde_j
         State::ReferredBack => fhir::RequestStatus::Completed,
     };
     let issuer_url = format!("{}/issuer", base_url.trim_end_matches('/'));
-    let resource = fhir::service_request(&fhir::ServiceRequestInput {
+    Ok(fhir::service_request(&fhir::ServiceRequestInput {
         base_url,
         referral_id: v.id,
         referral_number: &v.number,
@@ -911,6 +942,8 @@ fn fhir_of(conn: &mut DbConn, r: &ReferralRow, base_url: &str) -> Result<serde_j
             Urgency::Urgent => fhir::Priority::Urgent,
         },
         patient: fhir::PatientInput {
+            identifier_system: &base.patient_system,
+            identifier_value: v.id,
             name: &v.patient_name,
             gender: if v.patient_sex == "female" {
                 fhir::Gender::Female
@@ -926,6 +959,7 @@ fn fhir_of(conn: &mut DbConn, r: &ReferralRow, base_url: &str) -> Result<serde_j
             institution: v.doctor_institution.as_deref(),
             credential_number: &credential.number,
             credential_track: &track,
+            credential_valid_from: utc(credential.valid_from),
             credential_valid_until: utc(credential.valid_until),
             issuer_url: &issuer_url,
             issuer_name: ISSUER_NAME,
@@ -937,20 +971,23 @@ fn fhir_of(conn: &mut DbConn, r: &ReferralRow, base_url: &str) -> Result<serde_j
         },
         reason: &v.reason,
         diagnosis: &v.diagnosis,
+        diagnosis_code: v.diagnosis_code.as_deref(),
         findings: &v.findings,
         authored_on: v.created_at,
         occurrence: v.slot_date,
-    });
-    // A guard: never hand out a resource that is not a valid ServiceRequest.
-    fhir::validate_service_request(&resource)
-        .map_err(|problems| Error::internal(format!("FHIR export: {}", problems.join("; "))))?;
-    Ok(resource)
+    }))
+}
+
+/// The FHIR endpoint's CapabilityStatement (public: FHIR clients read it
+/// before they authenticate).
+pub fn fhir_capabilities(ctx: &Ctx) -> fhir::CapabilityStatement {
+    fhir::capability_statement(&ctx.settings.public_url, env!("CARGO_PKG_VERSION"))
 }
 
 /// One referral as a FHIR R4 ServiceRequest (its parties; recorded).
-pub async fn fhir_one(ctx: &Ctx, caller: &Caller, id: i64) -> Result<serde_json::Value> {
+pub async fn fhir_one(ctx: &Ctx, caller: &Caller, id: i64) -> Result<fhir::ServiceRequest> {
     let c = caller.clone();
-    let base = ctx.settings.public_url.clone();
+    let base = FhirBase::of(ctx);
     let found = ctx
         .db
         .write(move |conn| {
@@ -979,11 +1016,12 @@ pub async fn fhir_one(ctx: &Ctx, caller: &Caller, id: i64) -> Result<serde_json:
     }
 }
 
-/// Every referral the caller is a party to, as a FHIR Bundle (recorded).
-pub async fn fhir_bundle(ctx: &Ctx, caller: &Caller) -> Result<serde_json::Value> {
+/// Every referral the caller is a party to, as a FHIR searchset Bundle
+/// (recorded).
+pub async fn fhir_bundle(ctx: &Ctx, caller: &Caller) -> Result<fhir::Bundle> {
     let actor = person(ctx, caller).await?;
     let c = caller.clone();
-    let base = ctx.settings.public_url.clone();
+    let base = FhirBase::of(ctx);
     ctx.db
         .write(move |conn| {
             let rows = if actor.has(Role::Admin) {
@@ -1009,7 +1047,7 @@ pub async fn fhir_bundle(ctx: &Ctx, caller: &Caller) -> Result<serde_json::Value
                 .iter()
                 .map(|r| fhir_of(conn, r, &base))
                 .collect::<Result<Vec<_>>>()?;
-            Ok(fhir::bundle(&base, resources))
+            Ok(fhir::searchset(&base.public_url, resources))
         })
         .await
 }

@@ -50,6 +50,8 @@ pub struct ReferralRow {
     pub back_instructions: Option<String>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// The diagnosis's ICD-10 code, when the doctor gave one.
+    pub diagnosis_code: Option<String>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -180,6 +182,7 @@ pub struct NewReferral<'a> {
     pub urgency: &'a str,
     pub reason: &'a str,
     pub diagnosis: &'a str,
+    pub diagnosis_code: Option<&'a str>,
     pub findings: &'a str,
     pub slot_date: Option<NaiveDate>,
     pub needs_bed: bool,
@@ -203,6 +206,7 @@ pub fn insert_referral(
             referrals::urgency.eq(r.urgency),
             referrals::reason.eq(r.reason),
             referrals::diagnosis.eq(r.diagnosis),
+            referrals::diagnosis_code.eq(r.diagnosis_code),
             referrals::findings.eq(r.findings),
             referrals::slot_date.eq(r.slot_date),
             referrals::needs_bed.eq(r.needs_bed),

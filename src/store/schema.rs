@@ -675,6 +675,7 @@ diesel::table! {
         back_instructions -> Nullable<Text>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        diagnosis_code -> Nullable<Text>,
     }
 }
 

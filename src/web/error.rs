@@ -170,6 +170,81 @@ impl ResponseError for ApiError {
     }
 }
 
+/// An error of the FHIR endpoint (/api/v1/fhir), answered as FHIR clients
+/// expect: an `OperationOutcome` (`application/fhir+json`) whose one issue
+/// has severity `error`, the issue type of [`fhir_issue_of`] and our message
+/// as `diagnostics`. The status is the API's, except that invalid input is
+/// 400, as FHIR answers a bad request (a read has no body to be
+/// unprocessable).
+#[derive(Debug)]
+pub struct FhirError(pub Error);
+
+impl From<Error> for FhirError {
+    fn from(e: Error) -> Self {
+        FhirError(e)
+    }
+}
+
+impl From<ApiError> for FhirError {
+    fn from(e: ApiError) -> Self {
+        FhirError(e.0)
+    }
+}
+
+impl std::fmt::Display for FhirError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// The FHIR issue type of an error.
+pub fn fhir_issue_of(e: &Error) -> crate::domain::fhir::IssueType {
+    use crate::domain::fhir::IssueType;
+    match fhir_status_of(e) {
+        StatusCode::BAD_REQUEST => IssueType::Invalid,
+        StatusCode::UNAUTHORIZED => IssueType::Security,
+        StatusCode::FORBIDDEN => IssueType::Forbidden,
+        StatusCode::NOT_FOUND => IssueType::NotFound,
+        StatusCode::TOO_MANY_REQUESTS => IssueType::Throttled,
+        _ => IssueType::Exception,
+    }
+}
+
+/// The status of an error on the FHIR endpoint.
+pub fn fhir_status_of(e: &Error) -> StatusCode {
+    match e {
+        Error::Invalid { .. } | Error::InvalidFields(_) => StatusCode::BAD_REQUEST,
+        other => status_of(other),
+    }
+}
+
+impl ResponseError for FhirError {
+    fn status_code(&self) -> StatusCode {
+        fhir_status_of(&self.0)
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        log(&self.0);
+        let mut response = HttpResponse::build(self.status_code());
+        throttle_header(&self.0, &mut response);
+        if matches!(self.0, Error::Unauthenticated | Error::BadCredentials) {
+            response.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
+        }
+        let outcome = crate::domain::fhir::operation_outcome(
+            fhir_issue_of(&self.0),
+            &public_message(&self.0),
+        );
+        let body = serde_json::to_string(&outcome).unwrap_or_else(|_| {
+            r#"{"resourceType":"OperationOutcome","issue":[{"severity":"error","code":"exception"}]}"#
+                .to_owned()
+        });
+        response.content_type(FHIR_JSON).body(body)
+    }
+}
+
+/// The media type of FHIR JSON.
+pub const FHIR_JSON: &str = "application/fhir+json";
+
 /// An error answered with a page, in both languages because the language
 /// choice may itself be what failed.
 #[derive(Debug)]

@@ -442,26 +442,12 @@ fn collect_refs(v: &Value, out: &mut Vec<String>) {
 }
 
 /// Runs `openapi-spec-validator` (pinned in tests/validators/requirements.txt)
-/// on the document.
+/// on the document, through `helpers::run_validator`.
 fn validate_openapi(doc: &Value) {
-    use std::ffi::OsStr;
-    let file =
-        std::env::temp_dir().join(format!("gatekeeper-openapi-{}.json", uuid::Uuid::new_v4()));
-    std::fs::write(&file, serde_json::to_vec_pretty(doc).unwrap()).unwrap();
-    let run = crate::helpers::outside_validator(
-        "openapi-spec-validator",
-        &[
-            OsStr::new("-m"),
-            OsStr::new("openapi_spec_validator"),
-            OsStr::new("--validation-errors"),
-            OsStr::new("all"),
-            file.as_os_str(),
-        ],
-    );
-    std::fs::remove_file(&file).ok();
-    if let Some((passed, said)) = run {
+    let args = ["-m", "openapi_spec_validator", "--validation-errors", "all"];
+    if let Some((ok, said)) = crate::helpers::run_validator("openapi-spec-validator", &args, doc) {
         assert!(
-            passed && said.contains(": OK"),
+            ok && said.contains(": OK"),
             "openapi-spec-validator: {said}"
         );
     }

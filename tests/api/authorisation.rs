@@ -174,6 +174,7 @@ const MATRIX: &[Row] = &[
     row("POST",   "/api/v1/referrals/{referral}/seen",                        [401, 403, 403, 403, 403, 403, 403, 403, 403], None),
     row("POST",   "/api/v1/referrals/{referral}/rating",                      [401, 403, 403, 403, 403, 403, 403, 403, 403], Some(r#"{"appropriate": true, "comment": ""}"#)),
     row("POST",   "/api/v1/referrals/{referral}/refer-back",                  [401, 403, 403, 403, 403, 403, 403, 403, 403], Some(r#"{"instructions": ""}"#)),
+    row("GET",    "/api/v1/fhir/metadata",                                    [200, 200, 200, 200, 200, 200, 200, 200, 200], None),
     row("GET",    "/api/v1/fhir/ServiceRequest",                              [401, 200, 200, 200, 200, 200, 200, 200, 403], None),
     row("GET",    "/api/v1/fhir/ServiceRequest/{referral}",                   [401, 200, 403, 403, 403, 403, 200, 200, 403], None),
     row("PUT",    "/api/v1/visits",                                           [401, 422, 422, 403, 403, 403, 422, 403, 403], Some(r#"{"date": "not a date", "first_visits": 3}"#)),

@@ -86,6 +86,7 @@ impl TestApp {
             time_zone: chrono_tz::Asia::Shanghai,
             question_banks: None,
             courses: None,
+            fhir_patient_system: "http://127.0.0.1/fhir/patient-id".to_owned(),
             demo: false,
             tuning: Tuning {
                 mail_poll_millis: 100,
@@ -336,6 +337,41 @@ pub fn csrf_in(html: &str) -> Option<String> {
     let marker = "name=\"csrf_token\" value=\"";
     let start = html.find(marker)? + marker.len();
     Some(html[start..].split('"').next()?.to_owned())
+}
+
+/// Runs an outside validator (pinned in tests/validators/requirements.txt)
+/// with the python GATEKEEPER_PYTHON names (default `python3`): `args`, then
+/// a temporary file holding `doc`. Returns whether it succeeded and what it
+/// said; `None` when the validator is not installed for that python, which
+/// skips the check with a loud message unless GATEKEEPER_REQUIRE_VALIDATORS=1
+/// (as in CI) makes it a failure.
+pub fn run_validator(name: &str, args: &[&str], doc: &Value) -> Option<(bool, String)> {
+    let file = std::env::temp_dir().join(format!("gatekeeper-{}.json", uuid::Uuid::new_v4()));
+    std::fs::write(&file, serde_json::to_vec_pretty(doc).unwrap()).unwrap();
+    let mut all: Vec<std::ffi::OsString> = args.iter().map(Into::into).collect();
+    all.push(file.clone().into());
+    let run = outside_validator(name, &all);
+    std::fs::remove_file(&file).ok();
+    run
+}
+
+/// Runs tests/validators/check_fhir.py on a resource: whether it passed and
+/// what it said (`None`: not installed, see [`run_validator`]).
+pub fn check_fhir(resource: &Value) -> Option<(bool, String)> {
+    let script = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/validators/check_fhir.py"
+    );
+    run_validator("fhir.resources (check_fhir.py)", &[script], resource)
+}
+
+/// Validates a FHIR R4 resource (ServiceRequest, Bundle, CapabilityStatement,
+/// OperationOutcome) with tests/validators/check_fhir.py (the `fhir.resources`
+/// R4 models), failing the test with every problem it names.
+pub fn validate_fhir(resource: &Value) {
+    if let Some((ok, said)) = check_fhir(resource) {
+        assert!(ok, "not valid FHIR R4:\n{said}\n{resource:#}");
+    }
 }
 
 /// A PostgreSQL database for one test, dropped when the test ends.

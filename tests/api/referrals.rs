@@ -5,14 +5,13 @@
 //! systems, and the FHIR R4 export validated against the ServiceRequest
 //! structure.
 
-use gatekeeper::domain::fhir;
 use reqwest::Method;
 use serde_json::{Value, json};
 
 use crate::certification::certify;
 use crate::exams::doctor;
 use crate::grading::person;
-use crate::helpers::{Backend, TestApp};
+use crate::helpers::{self, Backend, TestApp};
 use crate::on_both_databases;
 
 on_both_databases!(
@@ -22,6 +21,8 @@ on_both_databases!(
     no_referral_is_created_after_a_revocation_commits,
     hospital_systems_introspect_credentials,
     referrals_export_as_valid_fhir_service_requests,
+    the_fhir_endpoint_describes_itself_and_answers_errors_as_operation_outcomes,
+    a_diagnosis_code_is_checked_as_icd10,
     the_desk_works_in_the_pages,
     an_urgent_referral_is_accepted_without_a_clinic_day,
     a_referral_names_every_problem_at_once,
@@ -828,50 +829,123 @@ async fn hospital_systems_introspect_credentials(app: TestApp) {
     }
 }
 
+/// GET with a bearer token (none when empty): status, content type, body.
+async fn fhir_get(app: &TestApp, path: &str, token: &str) -> (u16, String, Value) {
+    let mut req = reqwest::Client::new().get(app.url(path));
+    if !token.is_empty() {
+        req = req.bearer_auth(token);
+    }
+    let res = req.send().await.unwrap();
+    let status = res.status().as_u16();
+    let content_type = res
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    let body = res.json().await.unwrap_or(Value::Null);
+    (status, content_type, body)
+}
+
+/// The contained resource a local reference ("#id") names.
+fn contained<'a>(sr: &'a Value, reference: &Value) -> &'a Value {
+    let id = reference.as_str().unwrap().trim_start_matches('#');
+    sr["contained"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == id)
+        .unwrap()
+}
+
 async fn referrals_export_as_valid_fhir_service_requests(app: TestApp) {
     let c = Box::pin(channel(&app)).await;
     let day = tomorrow();
-    let (_, r) = refer(&app, &c.doctor, c.department, Some(&day)).await;
+    let mut coded = body(c.department, Some(&day));
+    coded["diagnosis_code"] = json!("m30.3");
+    let (status, r) = app
+        .api(Method::POST, "/api/v1/referrals", &c.doctor, Some(coded))
+        .await;
+    assert_eq!(status, 201, "{r}");
+    assert_eq!(r["diagnosis_code"], "M30.3", "kept in capitals");
     let id = r["id"].as_i64().unwrap();
-    let res = reqwest::Client::new()
-        .get(app.url(&format!("/api/v1/fhir/ServiceRequest/{id}")))
-        .bearer_auth(&c.desk)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 200);
+    let (status, content_type, sr) =
+        fhir_get(&app, &format!("/api/v1/fhir/ServiceRequest/{id}"), &c.desk).await;
+    assert_eq!(status, 200, "{sr}");
     assert!(
-        res.headers()["content-type"]
-            .to_str()
-            .unwrap()
-            .starts_with("application/fhir+json")
+        content_type.starts_with("application/fhir+json"),
+        "{content_type}"
     );
-    let sr: Value = res.json().await.unwrap();
-    fhir::validate_service_request(&sr).expect("a valid R4 ServiceRequest");
+    helpers::validate_fhir(&sr);
     assert_eq!(sr["resourceType"], "ServiceRequest");
+    assert_eq!(sr["id"], id.to_string());
     assert_eq!(sr["status"], "active");
     assert_eq!(sr["intent"], "order");
     assert_eq!(sr["priority"], "urgent");
     assert_eq!(sr["occurrenceDateTime"], day.as_str());
-    let subject = sr["subject"]["reference"]
-        .as_str()
-        .unwrap()
-        .trim_start_matches('#')
-        .to_owned();
-    let patient = sr["contained"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["id"] == subject.as_str())
-        .unwrap();
+    // The patient: identified in the configured namespace, by the referral.
+    let patient = contained(&sr, &sr["subject"]["reference"]);
     assert_eq!(patient["resourceType"], "Patient");
     assert_eq!(patient["gender"], "male");
     assert_eq!(patient["birthDate"], "2023-02-01");
-    assert!(
-        sr.to_string().contains(&c.number),
-        "the requester's qualification"
+    assert_eq!(
+        patient["identifier"],
+        json!([{ "system": "http://127.0.0.1/fhir/patient-id", "value": id.to_string() }])
     );
-    // Declined maps to revoked; a bundle of the desk's referrals validates.
+    // The diagnosis, coded with ICD-10 and with its text.
+    let diagnosis = sr["reasonCode"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r.get("coding").is_some())
+        .unwrap();
+    assert_eq!(
+        diagnosis["coding"],
+        json!([{ "system": "http://hl7.org/fhir/sid/icd-10", "code": "M30.3" }])
+    );
+    assert_eq!(diagnosis["text"], "Diagnosis: Suspected Kawasaki disease");
+    // The referring doctor's credential as a qualification with its period.
+    let (_, credential) = app
+        .api(
+            Method::GET,
+            &format!("/api/v1/credentials/{}", c.number),
+            &c.doctor,
+            None,
+        )
+        .await;
+    let practitioner = contained(&sr, &sr["requester"]["reference"]);
+    assert_eq!(practitioner["resourceType"], "Practitioner");
+    let q = &practitioner["qualification"][0];
+    assert_eq!(q["identifier"][0]["value"], c.number.as_str());
+    assert!(q["code"]["text"].as_str().is_some_and(|t| !t.is_empty()));
+    assert!(
+        q["issuer"]["display"]
+            .as_str()
+            .is_some_and(|t| !t.is_empty())
+    );
+    let same_instant = |fhir: &Value, ours: &Value| {
+        let a = chrono::DateTime::parse_from_rfc3339(fhir.as_str().unwrap()).unwrap();
+        let b = chrono::DateTime::parse_from_rfc3339(ours.as_str().unwrap()).unwrap();
+        assert_eq!(a.timestamp(), b.timestamp(), "{fhir} vs {ours}");
+    };
+    same_instant(&q["period"]["start"], &credential["valid_from"]);
+    same_instant(&q["period"]["end"], &credential["valid_until"]);
+
+    // The validator is no pushover: a status outside the value set and an
+    // element R4 does not have are named.
+    let mut broken = sr.clone();
+    broken["status"] = json!("sent");
+    broken["contained"][0]["nickname"] = json!("Xiaoming");
+    if let Some((ok, said)) = helpers::check_fhir(&broken) {
+        assert!(!ok, "{said}");
+        assert!(said.contains("ServiceRequest.status"), "{said}");
+        assert!(
+            said.contains("ServiceRequest.contained[0].nickname"),
+            "{said}"
+        );
+    }
+
+    // Declined maps to revoked.
     app.api(
         Method::POST,
         &format!("/api/v1/referrals/{id}/decline"),
@@ -879,28 +953,222 @@ async fn referrals_export_as_valid_fhir_service_requests(app: TestApp) {
         Some(json!({"reason": "outside the clinic's scope"})),
     )
     .await;
-    let (_, sr) = app
-        .api(
-            Method::GET,
-            &format!("/api/v1/fhir/ServiceRequest/{id}"),
-            &c.doctor,
-            None,
-        )
-        .await;
+    let (_, _, sr) = fhir_get(
+        &app,
+        &format!("/api/v1/fhir/ServiceRequest/{id}"),
+        &c.doctor,
+    )
+    .await;
     assert_eq!(sr["status"], "revoked");
-    let (status, bundle) = app
-        .api(Method::GET, "/api/v1/fhir/ServiceRequest", &c.desk, None)
-        .await;
-    assert_eq!(status, 200);
+    helpers::validate_fhir(&sr);
+
+    // The search: a searchset whose entries point at their own URLs, which
+    // answer with the same resource.
+    let (_, uncoded) = refer(&app, &c.doctor, c.department, None).await;
+    let (status, content_type, bundle) =
+        fhir_get(&app, "/api/v1/fhir/ServiceRequest", &c.desk).await;
+    assert_eq!(status, 200, "{bundle}");
+    assert!(content_type.starts_with("application/fhir+json"));
+    helpers::validate_fhir(&bundle);
     assert_eq!(bundle["resourceType"], "Bundle");
-    for e in bundle["entry"].as_array().unwrap() {
-        fhir::validate_service_request(&e["resource"]).expect("each entry is valid");
+    assert_eq!(bundle["type"], "searchset");
+    assert_eq!(bundle["total"], 2);
+    assert_eq!(
+        bundle["link"],
+        json!([{ "relation": "self", "url": "http://127.0.0.1/api/v1/fhir/ServiceRequest" }])
+    );
+    let entries = bundle["entry"].as_array().unwrap();
+    assert_eq!(entries.len(), 2);
+    for e in entries {
+        assert_eq!(e["search"]["mode"], "match");
+        let full_url = e["fullUrl"].as_str().unwrap();
+        let path = full_url.strip_prefix("http://127.0.0.1").unwrap();
+        let (status, _, read) = fhir_get(&app, path, &c.desk).await;
+        assert_eq!(status, 200, "{full_url} is where the resource is");
+        assert_eq!(read, e["resource"]);
     }
-    // A tampered resource is caught by the validator.
-    let mut broken = sr.clone();
-    broken["status"] = json!("sent");
-    assert!(fhir::validate_service_request(&broken).is_err());
+    let uncoded_id = uncoded["id"].as_i64().unwrap().to_string();
+    assert!(
+        entries
+            .iter()
+            .any(|e| e["resource"]["id"].as_str() == Some(uncoded_id.as_str()))
+    );
+    // A doctor without referrals gets an empty searchset.
+    let (_, other) = doctor(&app, &c.admin, c.hospital, "fhir_outsider").await;
+    let (status, _, empty) = fhir_get(&app, "/api/v1/fhir/ServiceRequest", &other).await;
+    assert_eq!(status, 200, "{empty}");
+    assert_eq!(empty["total"], 0);
+    assert!(empty.get("entry").is_none());
+    helpers::validate_fhir(&empty);
     let _ = (c.doctor_id, Backend::Sqlite);
+}
+
+async fn the_fhir_endpoint_describes_itself_and_answers_errors_as_operation_outcomes(app: TestApp) {
+    // The CapabilityStatement, public.
+    let (status, content_type, cs) = fhir_get(&app, "/api/v1/fhir/metadata", "").await;
+    assert_eq!(status, 200, "{cs}");
+    assert!(content_type.starts_with("application/fhir+json"));
+    helpers::validate_fhir(&cs);
+    assert_eq!(cs["resourceType"], "CapabilityStatement");
+    assert_eq!(cs["fhirVersion"], "4.0.1");
+    assert_eq!(cs["format"], json!(["json"]));
+    assert_eq!(cs["kind"], "instance");
+    let rest = &cs["rest"][0];
+    assert_eq!(rest["mode"], "server");
+    assert!(
+        rest["security"]["description"]
+            .as_str()
+            .unwrap()
+            .contains("Bearer")
+    );
+    assert_eq!(rest["resource"][0]["type"], "ServiceRequest");
+    let interactions: Vec<&str> = rest["resource"][0]["interaction"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(interactions, ["read", "search-type"]);
+
+    let c = Box::pin(channel(&app)).await;
+    let (_, r) = refer(&app, &c.doctor, c.department, None).await;
+    let id = r["id"].as_i64().unwrap();
+    let (_, other) = doctor(&app, &c.admin, c.hospital, "fhir_outsider").await;
+    let read = format!("/api/v1/fhir/ServiceRequest/{id}");
+    let bad_id = "/api/v1/fhir/ServiceRequest/no%20such!id".to_owned();
+    for (path, token, status, code) in [
+        (
+            "/api/v1/fhir/ServiceRequest".to_owned(),
+            "",
+            401,
+            "security",
+        ),
+        (read.clone(), "", 401, "security"),
+        (read.clone(), "not-a-token", 401, "security"),
+        (read.clone(), other.as_str(), 403, "forbidden"),
+        // As on the rest of the API, a referral that does not exist is
+        // refused like one the caller may not see: ids reveal nothing.
+        (
+            "/api/v1/fhir/ServiceRequest/999999".to_owned(),
+            c.desk.as_str(),
+            403,
+            "forbidden",
+        ),
+        (
+            "/api/v1/fhir/ServiceRequest/abc".to_owned(),
+            c.desk.as_str(),
+            404,
+            "not-found",
+        ),
+        (bad_id.clone(), c.desk.as_str(), 400, "invalid"),
+        (bad_id, "", 401, "security"),
+        (
+            "/api/v1/fhir/Patient/1".to_owned(),
+            c.desk.as_str(),
+            404,
+            "not-found",
+        ),
+    ] {
+        let (got, content_type, outcome) = fhir_get(&app, &path, token).await;
+        assert_eq!(got, status, "{path}: {outcome}");
+        assert!(
+            content_type.starts_with("application/fhir+json"),
+            "{path}: {content_type}"
+        );
+        helpers::validate_fhir(&outcome);
+        assert_eq!(outcome["resourceType"], "OperationOutcome", "{path}");
+        assert_eq!(outcome["issue"][0]["severity"], "error");
+        assert_eq!(outcome["issue"][0]["code"], code, "{path}");
+        assert!(
+            outcome["issue"][0]["diagnostics"]
+                .as_str()
+                .is_some_and(|d| !d.is_empty())
+        );
+    }
+    // A 401 still says how to authenticate.
+    let res = reqwest::Client::new()
+        .get(app.url("/api/v1/fhir/ServiceRequest"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.headers()["www-authenticate"], "Bearer");
+    // The rest of the API keeps its error body.
+    let (status, err) = app
+        .api(Method::GET, "/api/v1/referrals/abc", &c.desk, None)
+        .await;
+    assert_eq!(status, 404);
+    assert_eq!(err["error"]["code"], "not_found");
+    // The OpenAPI document describes the FHIR errors as OperationOutcomes.
+    let (_, doc) = app.api(Method::GET, "/api/v1/openapi.json", "", None).await;
+    let op = &doc["paths"]["/api/v1/fhir/ServiceRequest/{id}"]["get"];
+    for status in ["400", "401", "403", "404"] {
+        assert!(
+            op["responses"][status]["content"]["application/fhir+json"].is_object(),
+            "{status}: {op}"
+        );
+    }
+    assert!(doc["paths"]["/api/v1/fhir/metadata"]["get"]["security"].is_null());
+}
+
+async fn a_diagnosis_code_is_checked_as_icd10(app: TestApp) {
+    let c = Box::pin(channel(&app)).await;
+    let before = app.count("referrals");
+    for bad in ["J189", "Kawasaki", "J18.", "18.9"] {
+        let mut b = body(c.department, None);
+        b["diagnosis_code"] = json!(bad);
+        let (status, err) = app
+            .api(Method::POST, "/api/v1/referrals", &c.doctor, Some(b))
+            .await;
+        assert_eq!(status, 422, "{bad}: {err}");
+        assert_eq!(err["error"]["field"], "diagnosis_code", "{bad}");
+    }
+    assert_eq!(app.count("referrals"), before, "nothing written");
+    // Optional: absent, null or blank is no code.
+    for none in [json!(null), json!(""), json!("  ")] {
+        let mut b = body(c.department, None);
+        b["diagnosis_code"] = none;
+        let (status, r) = app
+            .api(Method::POST, "/api/v1/referrals", &c.doctor, Some(b))
+            .await;
+        assert_eq!(status, 201, "{r}");
+        assert!(r["diagnosis_code"].is_null());
+    }
+    // The form: a bad code is named next to its field, in Chinese too; a
+    // good one is shown with the referral.
+    let li = crate::training::browser_for(&app, "li@longxi.example").await;
+    let (status, page) = app.page(&li, "/referrals/new").await;
+    assert_eq!(status, 200);
+    assert!(page.contains("name=\"diagnosis_code\""));
+    let department = c.department.to_string();
+    let mut form = vec![
+        ("department_id", department.as_str()),
+        ("patient_name", "王小明"),
+        ("patient_sex", "male"),
+        ("patient_birth_date", "2023-02-01"),
+        ("guardian_phone", "13800001234"),
+        ("urgency", "urgent"),
+        ("reason", "Fever 5 days"),
+        ("diagnosis", "Pneumonia"),
+        ("diagnosis_code", "pneumonia"),
+    ];
+    let res = app.submit(&li, "/referrals/new", "/referrals", &form).await;
+    assert_eq!(res.status(), 422);
+    let page = res.text().await.unwrap();
+    assert!(
+        page.contains("须为 ICD-10 编码") || page.contains("must be an ICD-10 code"),
+        "the field's problem is named"
+    );
+    assert!(
+        page.contains("value=\"pneumonia\""),
+        "what was typed is kept"
+    );
+    form.pop();
+    form.push(("diagnosis_code", "J18.9"));
+    let res = app.submit(&li, "/referrals/new", "/referrals", &form).await;
+    assert_eq!(res.status(), 303);
+    let location = res.headers()["location"].to_str().unwrap().to_owned();
+    let (_, page) = app.page(&li, &location).await;
+    assert!(page.contains("ICD-10 J18.9"), "shown with the referral");
 }
 
 async fn the_desk_works_in_the_pages(app: TestApp) {

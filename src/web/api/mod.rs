@@ -6,6 +6,7 @@
 
 pub mod certification;
 pub mod exams;
+pub mod fhir;
 pub mod grading;
 pub mod json;
 pub mod params;
@@ -50,13 +51,14 @@ type ApiResult = Result<HttpResponse, ApiError>;
         certification::my_credentials, certification::all_credentials, certification::credential, certification::signed,
         certification::change_status, certification::verify,
         referrals::departments, referrals::create_department, referrals::update_department,
-        referrals::open, referrals::list, referrals::get, referrals::fhir_one, referrals::fhir_bundle,
+        referrals::open, referrals::list, referrals::get, fhir::metadata, fhir::read, fhir::search,
         referrals::accept, referrals::decline, referrals::seen, referrals::rate, referrals::refer_back,
         referrals::visits, referrals::my_quality, referrals::flags, referrals::dashboard, referrals::overview, referrals::introspect,
     ),
     components(schemas(ErrorBody)),
     modifiers(&BearerAuth, &ErrorResponses, &PathParameters),
-    tags((name = "system"), (name = "auth"), (name = "account"), (name = "institutions"), (name = "people"), (name = "api-tokens"), (name = "exams"))
+    tags((name = "system"), (name = "auth"), (name = "account"), (name = "institutions"), (name = "people"), (name = "api-tokens"), (name = "exams"),
+        (name = "fhir", description = "HL7 FHIR R4 (4.0.1): referrals as ServiceRequests; answers and errors (OperationOutcome) are application/fhir+json"))
 )]
 pub struct ApiDoc;
 
@@ -100,7 +102,8 @@ struct ErrorResponses;
 impl utoipa::Modify for ErrorResponses {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         use utoipa::openapi::path::ParameterIn;
-        for item in openapi.paths.paths.values_mut() {
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            let on_fhir = path.starts_with("/api/v1/fhir/");
             let operations = [
                 &mut item.get,
                 &mut item.put,
@@ -121,6 +124,10 @@ impl utoipa::Modify for ErrorResponses {
                 if has_path_parameter {
                     statuses.push("404");
                 }
+                // A FHIR read refuses an id that is not a FHIR id with 400.
+                if on_fhir && has_path_parameter {
+                    statuses.push("400");
+                }
                 // A JSON body is read by `web::api::json::Json`, which
                 // answers these; another body (a photo's bytes) is read
                 // whole, and its operation lists its own answers.
@@ -136,9 +143,14 @@ impl utoipa::Modify for ErrorResponses {
                     // A 401 the operation lists itself still gains the
                     // header every 401 carries.
                     if !documented || status == "401" {
+                        let response = if on_fhir {
+                            fhir_error_response(status)
+                        } else {
+                            error_response(status)
+                        };
                         op.responses
                             .responses
-                            .insert(status.to_owned(), error_response(status).into());
+                            .insert(status.to_owned(), response.into());
                     }
                 }
             }
@@ -230,6 +242,38 @@ fn path_parameter(resource: &str, name: &str) -> Option<&'static str> {
         }
         _ => return None,
     })
+}
+
+/// An error of the FHIR endpoint: an OperationOutcome (`web::error::FhirError`).
+fn fhir_error_response(status: &str) -> utoipa::openapi::Response {
+    use utoipa::openapi::schema::{Object, Type};
+    use utoipa::openapi::{ContentBuilder, ResponseBuilder, header::HeaderBuilder};
+    let description = match status {
+        "400" => "The id is not a FHIR id (issue code `invalid`)",
+        "401" => "No valid token (issue code `security`)",
+        "403" => "The token's person may not see this (issue code `forbidden`)",
+        "404" => "No such resource (issue code `not-found`)",
+        _ => "Error",
+    };
+    let mut schema = Object::with_type(Type::Object);
+    schema.description = Some(
+        "A FHIR R4 OperationOutcome: one issue with severity `error`, the issue code and our message as `diagnostics`"
+            .to_owned(),
+    );
+    let mut response = ResponseBuilder::new().description(description).content(
+        crate::web::error::FHIR_JSON,
+        ContentBuilder::new().schema(Some(schema)).build(),
+    );
+    if status == "401" {
+        response = response.header(
+            "WWW-Authenticate",
+            HeaderBuilder::new()
+                .schema(Object::with_type(Type::String))
+                .description(Some("`Bearer`"))
+                .build(),
+        );
+    }
+    response.build()
 }
 
 fn error_response(status: &str) -> utoipa::openapi::Response {
@@ -460,14 +504,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 "/referrals/{id}/refer-back",
                 web::post().to(referrals::refer_back),
             )
-            .route(
-                "/fhir/ServiceRequest",
-                web::get().to(referrals::fhir_bundle),
-            )
-            .route(
-                "/fhir/ServiceRequest/{id}",
-                web::get().to(referrals::fhir_one),
-            )
+            .service(fhir::scope())
             .route("/visits", web::put().to(referrals::visits))
             .route("/me/referral-quality", web::get().to(referrals::my_quality))
             .route("/referral-flags", web::get().to(referrals::flags))

@@ -1,5 +1,5 @@
 //! The green referral channel over the API: departments and capacity,
-//! referrals and the desk's steps, the FHIR R4 export, community visits,
+//! referrals and the desk's steps, community visits,
 //! referral quality and the dashboard, and credential introspection
 //! (RFC 7662) for hospital information systems.
 
@@ -94,26 +94,6 @@ pub async fn list(ctx: web::Data<Ctx>, caller: ApiCaller) -> ApiResult {
     params(("id" = i64, Path)), responses((status = 200, body = ReferralView), (status = 403, body = ErrorBody)))]
 pub async fn get(ctx: web::Data<Ctx>, caller: ApiCaller, id: ApiPath<i64>) -> ApiResult {
     Ok(HttpResponse::Ok().json(referrals::referral(&ctx, &caller.caller, id.into_inner()).await?))
-}
-
-/// One referral as a FHIR R4 ServiceRequest (`application/fhir+json`).
-#[utoipa::path(get, path = "/api/v1/fhir/ServiceRequest/{id}", tag = "referrals", security(("bearer" = [])),
-    params(("id" = i64, Path)), responses((status = 200, body = Object, content_type = "application/fhir+json"), (status = 403, body = ErrorBody)))]
-pub async fn fhir_one(ctx: web::Data<Ctx>, caller: ApiCaller, id: ApiPath<i64>) -> ApiResult {
-    let v = referrals::fhir_one(&ctx, &caller.caller, id.into_inner()).await?;
-    Ok(HttpResponse::Ok()
-        .content_type("application/fhir+json")
-        .body(v.to_string()))
-}
-
-/// Every referral the caller is a party to, as a FHIR Bundle of ServiceRequests.
-#[utoipa::path(get, path = "/api/v1/fhir/ServiceRequest", tag = "referrals", security(("bearer" = [])),
-    responses((status = 200, body = Object, content_type = "application/fhir+json")))]
-pub async fn fhir_bundle(ctx: web::Data<Ctx>, caller: ApiCaller) -> ApiResult {
-    let v = referrals::fhir_bundle(&ctx, &caller.caller).await?;
-    Ok(HttpResponse::Ok()
-        .content_type("application/fhir+json")
-        .body(v.to_string()))
 }
 
 #[derive(Deserialize, ToSchema)]

@@ -164,6 +164,8 @@ pub struct ReferralForm {
     #[serde(default)]
     diagnosis: String,
     #[serde(default)]
+    diagnosis_code: String,
+    #[serde(default)]
     findings: String,
     #[serde(default)]
     slot_date: String,
@@ -230,6 +232,7 @@ pub async fn open(
                 urgency: form.urgency.clone(),
                 reason: form.reason.clone(),
                 diagnosis: form.diagnosis.clone(),
+                diagnosis_code: Some(form.diagnosis_code.clone()),
                 findings: form.findings.clone(),
                 slot_date: Some(form.slot_date.clone()),
                 needs_bed: form.needs_bed.is_some(),
@@ -363,7 +366,7 @@ pub async fn fhir(page: Page, id: web::Path<i64>) -> Result<HttpResponse, PageEr
             actix_web::http::header::CONTENT_DISPOSITION,
             format!("attachment; filename=\"referral-{id}.fhir.json\""),
         ))
-        .body(v.to_string()))
+        .body(crate::web::api::fhir::json_of(&v)?))
 }
 
 // ----- departments (the desk) -----
