@@ -194,6 +194,7 @@ impl TestApp {
         token: &str,
         body: Option<Value>,
     ) -> (u16, Value) {
+        let method_copy = method.clone();
         let mut req = self
             .client
             .request(method, self.url(path))
@@ -203,12 +204,20 @@ impl TestApp {
         }
         let res = req.send().await.expect("api request");
         let status = res.status().as_u16();
+        let content_type = res
+            .headers()
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
         let text = res.text().await.expect("body");
         let value = if text.is_empty() {
             Value::Null
         } else {
             serde_json::from_str(&text).unwrap_or(Value::String(text))
         };
+        // Every answer is held to the OpenAPI document.
+        crate::contract::check(&method_copy, path, status, &content_type, &value);
         (status, value)
     }
 

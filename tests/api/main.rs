@@ -3,6 +3,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod contract;
 mod helpers;
 
 mod chrome;
@@ -19,6 +20,7 @@ mod conflicts;
 mod doctor_pages;
 mod exams;
 mod fair;
+mod fuzz;
 mod grading;
 mod group_commit;
 mod mail;

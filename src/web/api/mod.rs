@@ -94,6 +94,9 @@ impl utoipa::Modify for BearerAuth {
 /// extractors and the sign-in check answer them before the handler runs.
 /// - with a bearer token: 401 (with `WWW-Authenticate: Bearer`) and 403;
 /// - with a path parameter: 404 (also for one that does not parse);
+/// - with a query parameter or header: 422 (it does not parse or names
+///   nothing, e.g. an unknown track), and 404 for a record id
+///   (`person_id`) that does not exist;
 /// - with a JSON body: 400 (not JSON), 413 (too large), 415 (not
 ///   `application/json`), 422 (a field missing or of the wrong type);
 ///   an operation with another body lists its own.
@@ -122,6 +125,25 @@ impl utoipa::Modify for ErrorResponses {
                     .flatten()
                     .any(|p| p.parameter_in == ParameterIn::Path);
                 if has_path_parameter {
+                    statuses.push("404");
+                }
+                // A query parameter (or header) that does not parse, or
+                // names nothing, is 422 naming it (`web::api::params`).
+                let has_checked_parameter =
+                    op.parameters.iter().flatten().any(|p| {
+                        matches!(p.parameter_in, ParameterIn::Query | ParameterIn::Header)
+                    });
+                if has_checked_parameter && !on_fhir {
+                    statuses.push("422");
+                }
+                // A query parameter naming a record (`person_id`) that
+                // does not exist: 404, as for a path parameter.
+                let names_a_record = op
+                    .parameters
+                    .iter()
+                    .flatten()
+                    .any(|p| p.parameter_in == ParameterIn::Query && p.name.ends_with("_id"));
+                if names_a_record && !has_path_parameter {
                     statuses.push("404");
                 }
                 // A FHIR read refuses an id that is not a FHIR id with 400.
