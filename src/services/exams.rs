@@ -520,7 +520,6 @@ pub struct ItemView {
     pub options: Vec<String>,
     pub points: i32,
     /// The saved answer: option positions as shown, true/false, or text.
-    #[schema(value_type = Option<Object>)]
     pub answer: Option<ShownAnswer>,
     /// The sequence number of the saved answer (the page resends anything newer).
     pub seq: Option<i64>,

@@ -877,7 +877,6 @@ pub struct ReviewItem {
     /// Positions (as shown to the candidate) of the correct options.
     pub correct_options: Vec<usize>,
     pub correct_answer: Option<bool>,
-    #[schema(value_type = Option<Object>)]
     pub your_answer: Option<crate::domain::scoring::ShownAnswer>,
     pub score: f64,
     pub points: i32,

@@ -656,7 +656,6 @@ pub struct QuizFeedback {
     pub kind: String,
     pub stem: String,
     pub options: Vec<String>,
-    #[schema(value_type = Option<Object>)]
     pub your_answer: Option<ShownAnswer>,
     /// Correct options, as positions in `options`.
     pub correct_options: Vec<usize>,

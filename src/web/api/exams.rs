@@ -168,7 +168,6 @@ impl From<RegistrationRow> for Registration {
 #[serde(deny_unknown_fields)]
 pub struct AnswerBody {
     /// Option positions as shown (`[0]`, `[0, 2]`), `true`/`false`, or text.
-    #[schema(value_type = Object)]
     pub answer: ShownAnswer,
     /// Increases with every change the candidate makes to this question.
     pub seq: i64,

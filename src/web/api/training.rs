@@ -114,7 +114,6 @@ pub async fn start_quiz(
 pub struct QuizAnswer {
     pub position: usize,
     /// Option positions as shown, or true/false.
-    #[schema(value_type = Object)]
     pub answer: ShownAnswer,
 }
 
