@@ -198,7 +198,7 @@ pub struct Dossier {
     pub practising_certificate: Option<String>,
     /// Their training record.
     pub training: TrainingRecord,
-    /// Their exam attempts for the track.
+    /// Their exam attempts in the track since the case opened, every stage.
     pub exams: Vec<ExamEvidence>,
     /// Their practical assessments.
     pub practicals: Vec<PracticalLine>,

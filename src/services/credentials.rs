@@ -728,7 +728,7 @@ pub struct CredentialView {
     pub track_title: String,
     /// When it was issued (RFC 3339 UTC).
     pub issued_at: DateTime<Utc>,
-    /// The start of its validity (RFC 3339 UTC); later than `issued_at` after a renewal.
+    /// The start of its validity (RFC 3339 UTC).
     pub valid_from: DateTime<Utc>,
     /// The end of its validity (RFC 3339 UTC).
     pub valid_until: DateTime<Utc>,

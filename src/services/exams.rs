@@ -511,7 +511,7 @@ fn accommodation(r: &RegistrationRow) -> Accommodation {
 /// One question as the candidate sees it: never the answer key.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ItemView {
-    /// Its position on the paper, from 0: what `PUT …/answers/{position}` names.
+    /// Its position on the paper, from 1: what `PUT …/answers/{position}` names.
     pub position: i32,
     /// The blueprint section it was drawn for, from 0.
     pub section: i32,

@@ -1556,7 +1556,7 @@ pub struct StationView {
     pub points: u32,
     /// The rubric, in order.
     pub rubric: Vec<RubricLine>,
-    /// What a good performance shows.
+    /// The model answer of the case question whose rubric the station uses.
     pub model_answer: String,
 }
 

@@ -37,7 +37,7 @@ pub struct Overview {
     pub credentials_suspended: i64,
     /// Credentials revoked.
     pub credentials_revoked: i64,
-    /// Credentials past their validity, or marked expired.
+    /// Credentials expired (past their validity).
     pub credentials_expired: i64,
     /// Lessons studied and quizzes submitted in the last 12 months.
     pub lessons_studied: i64,
