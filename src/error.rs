@@ -85,7 +85,9 @@ pub enum Error {
 /// One refused field of a form.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct FieldProblem {
+    /// The member, query parameter or header.
     pub field: String,
+    /// What is wrong with it.
     pub message: String,
 }
 

@@ -10,10 +10,13 @@ use serde::{Deserialize, Serialize};
 use crate::domain::access::Actor;
 use crate::domain::roles::Role;
 
+/// A committee member's vote.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Vote {
+    /// Certify the doctor.
     Approve,
+    /// Do not certify.
     Reject,
 }
 

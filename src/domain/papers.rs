@@ -22,6 +22,7 @@ use crate::domain::banks::QuestionKind;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Section {
+    /// The section's title.
     pub title: String,
     /// Topics the section draws from.
     pub topics: Vec<String>,
@@ -46,9 +47,12 @@ impl Section {
     }
 }
 
+/// What each paper of an exam draws from the question banks: the same sections and
+/// difficulty mix for everyone.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Blueprint {
+    /// Its sections, in paper order.
     pub sections: Vec<Section>,
 }
 

@@ -363,8 +363,11 @@ fn birth_day(raw: &str, today: NaiveDate) -> Result<NaiveDate, String> {
 /// Referral quality for the doctor's record and the committee.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Quality {
+    /// Green-channel referrals the doctor sent.
     pub referrals: u32,
+    /// Of those, referrals the clinic rated.
     pub rated: u32,
+    /// Of those, referrals judged appropriate.
     pub appropriate: u32,
     /// appropriate / rated, in whole percent; `None` before any rating.
     pub appropriate_percent: Option<u32>,

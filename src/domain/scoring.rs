@@ -106,12 +106,18 @@ pub fn from_shown(body: &Body, option_order: &[usize], shown: ShownAnswer) -> Re
     }
 }
 
-/// An answer as the page or API sends it.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+/// An answer as the page or API sends it, and as the API shows it back: its
+/// JSON type says which kind of question it answers.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(untagged)]
 pub enum ShownAnswer {
+    /// A single or multiple choice question: the chosen options' positions
+    /// as shown to this candidate (0 is the first option shown), e.g. `[0]`
+    /// or `[0, 2]`.
     Positions(Vec<usize>),
+    /// A true/false question: `true` or `false`.
     TrueFalse(bool),
+    /// A case analysis (open answer): the text, at most 20,000 characters.
     Text(String),
 }
 

@@ -20,45 +20,76 @@ use crate::services::{Caller, Ctx, require};
 use crate::store::grading::{self as store_grading, AnalysisRow};
 use crate::store::{self, DbConn, banks as store_banks, exams as store_exams, people};
 
+/// How many candidates chose one option.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct OptionCount {
+    /// The option's text.
     pub text: String,
+    /// Whether it is a correct option.
     pub correct: bool,
+    /// Candidates who chose it.
     pub chosen: usize,
 }
 
+/// How one question of an exam behaved (classical test theory).
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ItemLine {
+    /// The question's id.
     pub question_id: i64,
+    /// Its id in its bank.
     pub key: String,
+    /// Its topic's key.
     pub topic: String,
     /// The topic's name in each language its bank gives (locale → name).
     pub topic_names: std::collections::BTreeMap<String, String>,
+    /// `single`, `multiple`, `true_false` or `case`.
     pub kind: String,
+    /// The question.
     pub stem: String,
+    /// Candidates whose paper had it.
     pub responses: usize,
+    /// The mean fraction of its points earned, 0 to 1 (for one-point items, the share who
+    /// got it right).
     pub facility: f64,
+    /// Discrimination: the correlation (-1 to 1) between the item and the rest of the
+    /// paper; null when it cannot be computed (under two responses, or no spread).
     pub item_rest: Option<f64>,
+    /// Discrimination: the mean item fraction of the top 27% of candidates minus that of
+    /// the bottom 27% (-1 to 1); null when it cannot be computed.
     pub upper_lower: Option<f64>,
+    /// Why it is flagged for the committee: any of `too_hard` (facility under 0.2),
+    /// `too_easy` (over 0.95), `poor_discrimination` (item-rest under 0.1); only with at
+    /// least 5 responses.
     pub flags: Vec<String>,
     /// `open`, `kept` or `removed` once flagged or reviewed.
     pub review: Option<String>,
+    /// The committee's reason for keeping or removing it; null before a decision.
     pub reason: Option<String>,
     /// For choice questions: how many chose each option (bank order).
     pub options: Vec<OptionCount>,
+    /// Candidates who left it unanswered.
     pub unanswered: usize,
 }
 
+/// Item analysis of an exam: each question's statistics and the test's reliability.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct AnalysisView {
+    /// The exam's id.
     pub exam_id: i64,
+    /// The exam's title.
     pub title: String,
+    /// Submitted papers analysed.
     pub candidates: usize,
     /// Mean and SD of the total, in points-fractions summed over positions.
     pub mean: f64,
+    /// The standard deviation of the total, in the same unit as `mean`.
     pub sd: f64,
+    /// Reliability: Cronbach's alpha over paper positions; null when it cannot be computed.
     pub alpha: Option<f64>,
+    /// The standard error of measurement, SD × √(1 − alpha), in the unit of `mean`; null
+    /// without alpha.
     pub sem: Option<f64>,
+    /// Each question, with its statistics.
     pub items: Vec<ItemLine>,
 }
 
@@ -213,13 +244,21 @@ pub async fn analysis(ctx: &Ctx, caller: &Caller, exam_id: i64) -> Result<Analys
 /// One candidate whose result a regrade changes (blind: the attempt code).
 #[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
 pub struct Change {
+    /// The attempt's id.
     pub attempt_id: i64,
+    /// The attempt's blind code.
     pub code: String,
+    /// Its score before, in points.
     pub score_before: f64,
+    /// Its score after, in points.
     pub score_after: f64,
+    /// Its percent before.
     pub percent_before: u32,
+    /// Its percent after.
     pub percent_after: u32,
+    /// Whether it passed before.
     pub passed_before: bool,
+    /// Whether it passes after.
     pub passed_after: bool,
 }
 
@@ -483,12 +522,19 @@ pub async fn review(
 /// One question's statistics in one exam.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ExamLine {
+    /// The exam's id.
     pub exam_id: i64,
+    /// The exam's title.
     pub title: String,
+    /// Candidates whose paper had it.
     pub responses: usize,
+    /// The mean fraction of its points earned, 0 to 1.
     pub facility: f64,
+    /// Item-rest discrimination (-1 to 1); null when it cannot be computed.
     pub item_rest: Option<f64>,
+    /// Upper-lower 27% discrimination (-1 to 1); null when it cannot be computed.
     pub upper_lower: Option<f64>,
+    /// Any of `too_hard`, `too_easy`, `poor_discrimination`.
     pub flags: Vec<String>,
 }
 
@@ -496,9 +542,14 @@ pub struct ExamLine {
 /// its responses.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct QuestionHistory {
+    /// The question's id.
     pub question_id: i64,
+    /// Candidates whose paper had it, over all exams.
     pub responses: usize,
+    /// The mean fraction of its points earned over all exams, 0 to 1; null without
+    /// responses.
     pub facility: Option<f64>,
+    /// Each exam that used it.
     pub exams: Vec<ExamLine>,
 }
 

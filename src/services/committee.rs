@@ -30,12 +30,19 @@ use super::utc;
 /// A line of the committee's queue.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct QueueLine {
+    /// The case's id.
     pub case_id: i64,
+    /// The doctor's name.
     pub doctor: String,
+    /// The track's title.
     pub track_title: String,
+    /// `initial` or `renewal`.
     pub kind: String,
+    /// When the case reached committee review (RFC 3339 UTC).
     pub waiting_since: DateTime<Utc>,
+    /// Votes cast so far.
     pub votes_cast: u32,
+    /// Votes needed to decide.
     pub quorum: u32,
     /// The caller's own vote, if cast.
     pub my_vote: Option<Vote>,
@@ -95,9 +102,12 @@ pub async fn queue(ctx: &Ctx, caller: &Caller) -> Result<Vec<QueueLine>> {
         .await
 }
 
+/// An exam attempt in a committee dossier.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ExamEvidence {
+    /// The exam's id.
     pub exam_id: i64,
+    /// The attempt's id.
     pub attempt_id: i64,
     /// The attempt's blind code, as examiners saw it.
     pub code: Option<String>,
@@ -106,22 +116,36 @@ pub struct ExamEvidence {
     /// paper. A string, because it can exceed the integers JSON clients
     /// read exactly.
     pub seed: String,
+    /// When the paper was drawn (RFC 3339 UTC).
     pub drawn_at: DateTime<Utc>,
+    /// The exam's title.
     pub exam_title: String,
+    /// The pipeline stage the exam serves.
     pub stage: ExamStage,
+    /// When it was submitted (RFC 3339 UTC); null if not.
     pub submitted_at: Option<DateTime<Utc>>,
+    /// The score in percent, rounded down.
     pub percent: u32,
+    /// The percent needed to pass.
     pub pass_mark: i32,
+    /// Whether it passed.
     pub passed: bool,
+    /// The score per topic.
     pub by_topic: Vec<TopicLine>,
+    /// Its case answers as the examiners marked them.
     pub case_answers: Vec<CaseAnswer>,
+    /// Appeals against its marks.
     pub appeals: Vec<AppealLine>,
 }
 
+/// An appeal in a committee dossier.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct AppealLine {
+    /// The candidate's reason.
     pub reason: String,
+    /// `open` or `decided`.
     pub status: String,
+    /// The question's mark when the appeal was made, in points.
     pub mark_before: f64,
     /// The re-marker's total.
     pub mark_after: Option<f64>,
@@ -129,37 +153,58 @@ pub struct AppealLine {
     pub mark_final: Option<f64>,
     /// The track's appeal rule it was decided under.
     pub rule: Option<AppealRule>,
+    /// What the re-mark did, in words; null while open.
     pub outcome: Option<String>,
 }
 
+/// A practical assessment in a committee dossier.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct PracticalLine {
+    /// The station's title.
     pub station: String,
+    /// Points earned.
     pub total: f64,
+    /// Points possible.
     pub points: i32,
+    /// Whether it passed.
     pub passed: bool,
+    /// When it was recorded (RFC 3339 UTC).
     pub observed_at: DateTime<Utc>,
 }
 
+/// A committee member's vote.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct VoteLine {
+    /// The member's name.
     pub member: String,
+    /// Their vote.
     pub vote: Vote,
+    /// Their reason.
     pub reason: String,
+    /// When it was cast (RFC 3339 UTC).
     pub cast_at: DateTime<Utc>,
 }
 
 /// Everything the committee weighs for one case.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Dossier {
+    /// The case.
     pub case: CaseView,
+    /// The doctor's name.
     pub doctor: String,
+    /// Their institution; null if none.
     pub institution: Option<String>,
+    /// Their practising-certificate number; null if none.
     pub practising_certificate: Option<String>,
+    /// Their training record.
     pub training: TrainingRecord,
+    /// Their exam attempts in the track since the case opened, every stage.
     pub exams: Vec<ExamEvidence>,
+    /// Their practical assessments.
     pub practicals: Vec<PracticalLine>,
+    /// Votes needed to decide.
     pub quorum: u32,
+    /// Votes cast so far.
     pub votes_cast: u32,
     /// Every vote, with names and reasons, once the case is decided; until
     /// then only the caller's own.
@@ -167,6 +212,7 @@ pub struct Dossier {
     /// How the caller voted on this case, if they have (the page then shows
     /// that instead of the vote form).
     pub my_vote: Option<Vote>,
+    /// Whether the committee has decided.
     pub decided: bool,
 }
 
@@ -375,12 +421,19 @@ pub async fn vote(
 pub struct TrackPolicy {
     /// Credential number code, 2-8 capital letters or digits (e.g. PAED).
     pub code: String,
+    /// How long a credential is valid, in months.
     pub validity_months: i64,
+    /// Continuing-education credit hours needed to renew.
     pub renewal_credit_hours: f64,
+    /// Exam attempts allowed at each stage before the case is rejected.
     pub stage_attempts: i64,
+    /// Days to wait after a failed attempt before a retake.
     pub retake_wait_days: i64,
+    /// Days after a rejection before the doctor may apply again.
     pub cooloff_days: i64,
+    /// Whether certification needs a passed practical assessment.
     pub requires_practical: bool,
+    /// Committee votes needed to decide a case.
     pub quorum: i64,
     /// Percent of rated referrals judged inappropriate past which a doctor
     /// is flagged (default 30).

@@ -413,7 +413,9 @@ pub enum Change {
 /// first request only proposes it.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ChangeResult {
+    /// The credential number.
     pub number: String,
+    /// Its status now.
     pub status: Status,
     /// A revocation proposed and waiting for a second committee member.
     pub revocation_proposed: bool,
@@ -693,33 +695,55 @@ pub fn remind_expiring(db: &Db, public_url: &str) -> Result<usize> {
 
 // ----- what people see -----
 
+/// One change of a credential.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct HistoryEntry {
+    /// `issue`, `renew`, `suspend`, `reinstate`, `revoke`, `expire` or
+    /// `propose_revocation`.
     pub action: String,
+    /// The status before; null for the issue.
     pub status_from: Option<Status>,
+    /// The status after.
     pub status_to: Status,
+    /// The reason given; may be empty.
     pub reason: String,
+    /// When (RFC 3339 UTC).
     pub at: DateTime<Utc>,
 }
 
 /// A credential as its holder and the committee see it.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct CredentialView {
+    /// The credential number.
     pub number: String,
+    /// The holder's person id.
     pub holder_id: i64,
+    /// The holder's name.
     pub holder_name: String,
+    /// The holder's institution; null if none.
     pub institution: Option<String>,
+    /// The track's key (the credential's scope).
     pub track_key: String,
+    /// The track's title.
     pub track_title: String,
+    /// When it was issued (RFC 3339 UTC).
     pub issued_at: DateTime<Utc>,
+    /// The start of its validity (RFC 3339 UTC).
     pub valid_from: DateTime<Utc>,
+    /// The end of its validity (RFC 3339 UTC).
     pub valid_until: DateTime<Utc>,
     /// As it reads now (an active credential past its date reads expired).
     pub status: Status,
+    /// The reason given with the latest status change; null if none.
     pub status_reason: Option<String>,
+    /// When a suspension ends by itself (RFC 3339 UTC); null if not suspended or without an
+    /// end.
     pub suspended_until: Option<DateTime<Utc>>,
+    /// A revocation proposed and waiting for a second committee member.
     pub revocation_proposed: bool,
+    /// Every change, oldest first.
     pub history: Vec<HistoryEntry>,
+    /// The public page that verifies it (also in its QR code).
     pub verify_url: String,
 }
 
@@ -1026,12 +1050,19 @@ pub fn issuer_profile(ctx: &Ctx) -> serde_json::Value {
 /// What anyone may see of a credential: no more than a verifier needs.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct PublicView {
+    /// The credential number.
     pub number: String,
+    /// The holder's name.
     pub holder_name: String,
+    /// The holder's institution; null if none.
     pub institution: Option<String>,
+    /// The track (its scope).
     pub track_title: String,
+    /// When it was issued (RFC 3339 UTC).
     pub issued_at: DateTime<Utc>,
+    /// The end of its validity (RFC 3339 UTC).
     pub valid_until: DateTime<Utc>,
+    /// Its status now.
     pub status: Status,
     /// When the current status began.
     pub status_since: DateTime<Utc>,

@@ -511,33 +511,47 @@ fn accommodation(r: &RegistrationRow) -> Accommodation {
 /// One question as the candidate sees it: never the answer key.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ItemView {
+    /// Its position on the paper, from 1: what `PUT …/answers/{position}` names.
     pub position: i32,
+    /// The blueprint section it was drawn for, from 0.
     pub section: i32,
+    /// `single`, `multiple`, `true_false` or `case`: which form `answer` takes.
     #[schema(value_type = String)]
     pub kind: QuestionKind,
+    /// The question.
     pub stem: String,
     /// Options in the order this candidate sees them.
     pub options: Vec<String>,
+    /// Points it is worth.
     pub points: i32,
     /// The saved answer: option positions as shown, true/false, or text.
-    #[schema(value_type = Option<Object>)]
     pub answer: Option<ShownAnswer>,
     /// The sequence number of the saved answer (the page resends anything newer).
     pub seq: Option<i64>,
 }
 
+/// An exam attempt as its candidate sees it: the paper, saved answers and time left.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct AttemptView {
+    /// The attempt's id.
     pub id: i64,
+    /// The exam's id.
     pub exam_id: i64,
+    /// The exam's title.
     pub exam_title: String,
+    /// Which attempt at this exam it is, from 1.
     pub number: i32,
+    /// When it started (RFC 3339 UTC); null before.
     pub started_at: Option<DateTime<Utc>>,
     /// The server's deadline: the only clock that counts.
     pub deadline: Option<DateTime<Utc>>,
+    /// Seconds left until the deadline; 0 once submitted or past it.
     pub remaining_seconds: i64,
+    /// When it was submitted (RFC 3339 UTC); null while open.
     pub submitted_at: Option<DateTime<Utc>>,
+    /// True when the server submitted it at the deadline.
     pub auto_submitted: bool,
+    /// The paper's questions, in order.
     pub items: Vec<ItemView>,
 }
 
@@ -1009,14 +1023,18 @@ pub async fn get(ctx: &Ctx, caller: &Caller, attempt_id: i64) -> Result<AttemptV
         .await
 }
 
+/// An answer saved.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct SaveAck {
+    /// The question's position on the paper.
     pub position: i32,
     /// The sequence number now stored for this question (the newest wins).
     pub seq: i64,
     /// False when a newer answer was already stored (a late duplicate).
     pub stored: bool,
+    /// When the server stored it (RFC 3339 UTC).
     pub saved_at: DateTime<Utc>,
+    /// Seconds left until the deadline.
     pub remaining_seconds: i64,
 }
 

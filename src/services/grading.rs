@@ -182,24 +182,35 @@ pub fn remind_late(db: &Db) -> Result<usize> {
 
 // ----- the examiner's queue and marking -----
 
+/// A marking task in an examiner's queue: one case answer to mark, blind.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct MarkingTaskLine {
+    /// The task's id (`/marking/{id}`).
     pub task_id: i64,
+    /// The exam's title.
     pub exam_title: String,
     /// The attempt's blind code.
     pub code: String,
+    /// The question's position on the paper.
     pub position: i32,
     /// 1 first, 2 second, 3 third marking.
     pub role: i32,
+    /// When the marking is due (RFC 3339 UTC).
     pub due_at: DateTime<Utc>,
+    /// Whether the examiner has submitted marks.
     pub submitted: bool,
+    /// True when not submitted and past due.
     pub late: bool,
 }
 
+/// The caller's marking tasks.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct MarkingQueue {
+    /// Every task given to the caller.
     pub tasks: Vec<MarkingTaskLine>,
+    /// Tasks submitted.
     pub done: usize,
+    /// All tasks.
     pub total: usize,
 }
 
@@ -231,16 +242,22 @@ pub async fn queue(ctx: &Ctx, caller: &Caller) -> Result<MarkingQueue> {
         .await
 }
 
+/// An examiner's mark for one rubric criterion.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
 pub struct CriterionMark {
+    /// Points given, from 0 to the criterion's points.
     pub points: f64,
+    /// The examiner's comment; may be empty (default).
     #[serde(default)]
     pub comment: String,
 }
 
+/// One criterion of a rubric.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct RubricLine {
+    /// What is looked for.
     pub criterion: String,
+    /// The most it gives.
     pub points: u32,
 }
 
@@ -248,18 +265,31 @@ pub struct RubricLine {
 /// and the answer, under the attempt's code; their own marks only.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct TaskView {
+    /// The task's id.
     pub task_id: i64,
+    /// The exam's title.
     pub exam_title: String,
+    /// The attempt's blind code.
     pub code: String,
+    /// The question's position on the paper.
     pub position: i32,
+    /// 1 first, 2 second, 3 third marking, 4 appeal re-mark.
     pub role: i32,
+    /// Points the question is worth.
     pub points: i32,
+    /// The question.
     pub stem: String,
+    /// The rubric, in order: marks follow it.
     pub rubric: Vec<RubricLine>,
+    /// The model answer, for the examiner.
     pub model_answer: String,
+    /// The candidate's answer text (empty if unanswered).
     pub answer: String,
+    /// The caller's marks so far, one per criterion; null until submitted.
     pub marks: Option<Vec<CriterionMark>>,
+    /// The caller's total; null until submitted.
     pub total: Option<f64>,
+    /// When the marking is due (RFC 3339 UTC).
     pub due_at: DateTime<Utc>,
     /// Whether the answer has its final mark (marks can no longer change).
     pub closed: bool,
@@ -562,12 +592,16 @@ fn appeal_outcome(
     }
 }
 
+/// An appeal against the mark of one question, and its outcome.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct AppealView {
+    /// The question's position on the paper.
     pub position: i32,
+    /// The candidate's reason.
     pub reason: String,
     /// `open` or `decided`.
     pub status: String,
+    /// The question's mark when the appeal was made, in points.
     pub mark_before: f64,
     /// The re-marker's total.
     pub mark_after: Option<f64>,
@@ -576,7 +610,9 @@ pub struct AppealView {
     pub mark_final: Option<f64>,
     /// The track's appeal rule the appeal was decided under.
     pub rule: Option<AppealRule>,
+    /// What the re-mark did, with the re-marker's comments, in words; null while open.
     pub outcome: Option<String>,
+    /// When the appeal was made (RFC 3339 UTC).
     pub created_at: DateTime<Utc>,
 }
 
@@ -715,9 +751,13 @@ pub async fn appeal(
 /// when.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Identity {
+    /// The attempt's blind code.
     pub code: String,
+    /// The attempt's id.
     pub attempt_id: i64,
+    /// The candidate's person id.
     pub person_id: i64,
+    /// The candidate's name.
     pub name: String,
 }
 
@@ -755,13 +795,20 @@ pub async fn reveal(ctx: &Ctx, caller: &Caller, code: &str, reason: &str) -> Res
 
 // ----- releasing results -----
 
+/// How far an exam's marking is, for its admins.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct MarkingStatus {
+    /// Marking tasks given out.
     pub tasks: i64,
+    /// Tasks submitted.
     pub submitted: i64,
+    /// Tasks not submitted and past due.
     pub late: i64,
+    /// Attempts started and not yet submitted.
     pub open_attempts: i64,
+    /// Questions of submitted attempts without a final score (results wait for them).
     pub unmarked_items: i64,
+    /// When results were released (RFC 3339 UTC); null until then.
     pub released_at: Option<DateTime<Utc>>,
 }
 
@@ -857,6 +904,7 @@ pub async fn release(ctx: &Ctx, caller: &Caller, exam_id: i64) -> Result<()> {
     }
 }
 
+/// A candidate's score on one topic.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct TopicLine {
     /// The topic's key, as the question banks write it.
@@ -864,36 +912,55 @@ pub struct TopicLine {
     /// Its name in each language the bank gives (locale → name); empty
     /// when the bank names no topics.
     pub names: BTreeMap<String, String>,
+    /// Points earned on the topic's questions.
     pub score: f64,
+    /// Points its questions were worth.
     pub points: u32,
 }
 
+/// One question of a candidate's paper, with the right answer (the `full` review policy).
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ReviewItem {
+    /// Its position on the paper.
     pub position: i32,
+    /// `single`, `multiple`, `true_false` or `case`.
     pub kind: String,
+    /// The question.
     pub stem: String,
+    /// Options in the order the candidate saw them (empty unless a choice question).
     pub options: Vec<String>,
     /// Positions (as shown to the candidate) of the correct options.
     pub correct_options: Vec<usize>,
+    /// For a true/false question, the right answer; null otherwise.
     pub correct_answer: Option<bool>,
-    #[schema(value_type = Option<Object>)]
+    /// What the candidate answered; null if unanswered.
     pub your_answer: Option<crate::domain::scoring::ShownAnswer>,
+    /// Points earned.
     pub score: f64,
+    /// Points it was worth.
     pub points: i32,
+    /// Why the right answer is right.
     pub explanation: String,
+    /// For a case question, the model answer; null otherwise.
     pub model_answer: Option<String>,
 }
 
 /// A candidate's result, as the exam's review policy allows.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ResultView {
+    /// The attempt's id.
     pub attempt_id: i64,
+    /// The exam's title.
     pub exam_title: String,
+    /// Points earned.
     pub score: f64,
+    /// Points on the paper.
     pub points: u32,
+    /// The score in percent of the points, rounded down.
     pub percent: u32,
+    /// The percent needed to pass.
     pub pass_mark: i32,
+    /// Whether the candidate passed.
     pub passed: bool,
     /// The score per topic (always).
     pub by_topic: Vec<TopicLine>,
@@ -1098,10 +1165,14 @@ fn review_item(
 
 // ----- standard setting (modified Angoff) -----
 
+/// A question of an exam's standard setting, with the caller's rating.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct RatedQuestion {
+    /// The question's id.
     pub question_id: i64,
+    /// Its id in its bank.
     pub key: String,
+    /// The question.
     pub stem: String,
     /// Points on the paper (its blueprint section's).
     pub points: u32,
@@ -1112,18 +1183,23 @@ pub struct RatedQuestion {
     pub my_rating: Option<f64>,
 }
 
+/// A standard-setting round (modified Angoff) for an exam.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct SettingView {
+    /// The round's id.
     pub id: i64,
+    /// The exam's id.
     pub exam_id: i64,
     /// Standard settings are numbered per exam; the approved one sets the
     /// exam's pass mark.
     pub version: i32,
     /// `rating` or `approved`.
     pub status: String,
+    /// The questions to rate.
     pub questions: Vec<RatedQuestion>,
     /// Raters who have rated every question.
     pub complete_raters: usize,
+    /// Raters needed before a cut score is computed.
     pub min_raters: usize,
     /// The cut score in percent of a paper's points, once enough raters are
     /// complete.
@@ -1240,7 +1316,9 @@ fn setting_view(
 /// One round of standard setting, as the exam shows it.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct SettingLine {
+    /// The round's id.
     pub id: i64,
+    /// Its number for the exam.
     pub version: i32,
     /// `rating` or `approved`.
     pub status: String,
@@ -1251,7 +1329,9 @@ pub struct SettingLine {
     pub cut_score: Option<f64>,
     /// The pass mark the cut score sets (rounded up).
     pub pass_mark: Option<u32>,
+    /// When it was opened (RFC 3339 UTC).
     pub created_at: DateTime<Utc>,
+    /// When it was approved (RFC 3339 UTC); null until then.
     pub approved_at: Option<DateTime<Utc>>,
     /// The committee member who approved it.
     pub approved_by: Option<String>,
@@ -1461,14 +1541,22 @@ pub async fn approve_setting(ctx: &Ctx, caller: &Caller, id: i64) -> Result<Sett
 
 // ----- practical stations -----
 
+/// A practical assessment station: what is scored and how.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct StationView {
+    /// The station's id.
     pub id: i64,
+    /// The track's key.
     pub track: String,
+    /// Its title.
     pub title: String,
+    /// Percent of the points needed to pass.
     pub pass_percent: i32,
+    /// The rubric's total points.
     pub points: u32,
+    /// The rubric, in order.
     pub rubric: Vec<RubricLine>,
+    /// The model answer of the case question whose rubric the station uses.
     pub model_answer: String,
 }
 
@@ -1555,15 +1643,24 @@ pub async fn create_station(
         .await
 }
 
+/// A doctor's result at a practical station.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct PracticalView {
+    /// The station's id.
     pub station_id: i64,
+    /// The station's title.
     pub station: String,
+    /// The doctor's person id.
     pub person_id: i64,
+    /// Points earned.
     pub total: f64,
+    /// Points possible.
     pub points: i32,
+    /// Whether the total reaches the station's pass percent.
     pub passed: bool,
+    /// The marks, one per rubric criterion.
     pub marks: Vec<CriterionMark>,
+    /// When it was recorded (RFC 3339 UTC).
     pub observed_at: DateTime<Utc>,
 }
 
@@ -1730,7 +1827,9 @@ pub async fn station(ctx: &Ctx, caller: &Caller, id: i64) -> Result<StationView>
 pub struct MarkerMarks {
     /// 1 first, 2 second, 3 third marker, 4 appeal re-mark.
     pub role: i32,
+    /// Their total; null if not submitted.
     pub total: Option<f64>,
+    /// Their comments, one per criterion that has one.
     pub comments: Vec<String>,
     /// The marks per rubric criterion, named, with the examiner's comment.
     pub criteria: Vec<CriterionMarks>,
@@ -1739,19 +1838,28 @@ pub struct MarkerMarks {
 /// One rubric criterion as one examiner marked it.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct CriterionMarks {
+    /// What was looked for.
     pub criterion: String,
+    /// Points given.
     pub points: f64,
     /// The most the criterion gives.
     pub out_of: u32,
+    /// The examiner's comment; may be empty.
     pub comment: String,
 }
 
+/// A case answer as the examiners marked it.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct CaseAnswer {
+    /// The question's position on the paper.
     pub position: i32,
+    /// The question.
     pub stem: String,
+    /// The mark that counts, in points; null until settled.
     pub final_mark: Option<f64>,
+    /// Points the question is worth.
     pub points: i32,
+    /// Each marking, in order of role.
     pub markers: Vec<MarkerMarks>,
 }
 

@@ -12,9 +12,13 @@ use crate::error::Result;
 use crate::services::{Caller, Ctx, require, utc};
 use crate::store::{self, certification as store_cert, institutions as store_inst};
 
+/// The alliance at a glance: institutions, doctors in the programme, credentials, and
+/// training in the last 12 months.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Overview {
+    /// Tertiary hospitals.
     pub tertiary_hospitals: i64,
+    /// Secondary hospitals.
     pub secondary_hospitals: i64,
     /// Community health centres and township health centres.
     pub community_institutions: i64,
@@ -23,15 +27,21 @@ pub struct Overview {
     /// Doctors who opened a certification case in the last 12 months, and
     /// ever.
     pub applicants_last_12_months: i64,
+    /// Doctors who ever opened a first-certification case.
     pub applicants: i64,
     /// Doctors ever certified: the alliance doctors.
     pub alliance_doctors: i64,
+    /// Credentials active now.
     pub credentials_active: i64,
+    /// Credentials suspended now.
     pub credentials_suspended: i64,
+    /// Credentials revoked.
     pub credentials_revoked: i64,
+    /// Credentials expired (past their validity).
     pub credentials_expired: i64,
     /// Lessons studied and quizzes submitted in the last 12 months.
     pub lessons_studied: i64,
+    /// Module quizzes submitted in the last 12 months.
     pub quizzes_submitted: i64,
 }
 

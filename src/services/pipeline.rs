@@ -573,27 +573,40 @@ pub async fn apply(ctx: &Ctx, caller: &Caller, track_key: String, kind: Kind) ->
 /// One line of a case's timeline.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct TimelineEntry {
+    /// The stage before; null for the first.
     pub from: Option<Stage>,
+    /// The stage after.
     pub to: Stage,
     /// Why (a stable code: applied, training_complete, retakes_exhausted …).
     pub reason: String,
     /// Who caused it; `None` when the system moved the case on evidence.
     pub actor: Option<String>,
+    /// When (RFC 3339 UTC).
     pub at: DateTime<Utc>,
 }
 
 /// A certification case as its doctor (and the committee) sees it.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct CaseView {
+    /// The case's id.
     pub id: i64,
+    /// The doctor's person id.
     pub person_id: i64,
+    /// A first certification or a renewal.
     pub kind: Kind,
+    /// The track's key.
     pub track_key: String,
+    /// The track's title.
     pub track_title: String,
+    /// The stage it is at.
     pub stage: Stage,
+    /// When it reached that stage (RFC 3339 UTC).
     pub stage_entered_at: DateTime<Utc>,
+    /// When it was opened (RFC 3339 UTC).
     pub opened_at: DateTime<Utc>,
+    /// When it was closed (certified, rejected) (RFC 3339 UTC); null while open.
     pub closed_at: Option<DateTime<Utc>>,
+    /// Every transition, oldest first.
     pub timeline: Vec<TimelineEntry>,
     /// The stages still ahead, in order.
     pub ahead: Vec<Stage>,
@@ -609,7 +622,9 @@ pub struct CaseView {
     pub appeal_attempt_id: Option<i64>,
     /// Attempts used and allowed at the current exam stage.
     pub attempts_used: u32,
+    /// Attempts allowed at the current exam stage.
     pub attempts_allowed: u32,
+    /// The credential it issued; null until certified.
     pub credential_number: Option<String>,
 }
 
@@ -747,13 +762,21 @@ pub async fn case(ctx: &Ctx, caller: &Caller, case_id: i64) -> Result<CaseView> 
 /// A line of the list of every case.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct CaseLine {
+    /// The case's id.
     pub id: i64,
+    /// The doctor's person id.
     pub person_id: i64,
+    /// The doctor's name.
     pub doctor: String,
+    /// The track's title.
     pub track_title: String,
+    /// A first certification or a renewal.
     pub kind: Kind,
+    /// The stage it is at.
     pub stage: Stage,
+    /// When it reached that stage (RFC 3339 UTC).
     pub stage_entered_at: DateTime<Utc>,
+    /// When it was opened (RFC 3339 UTC).
     pub opened_at: DateTime<Utc>,
 }
 
@@ -793,9 +816,13 @@ pub async fn cases(ctx: &Ctx, caller: &Caller, track_key: Option<String>) -> Res
 /// moved on and were rejected there.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Funnel {
+    /// The track's key.
     pub track_key: String,
+    /// The track's title.
     pub track_title: String,
+    /// First certifications, one row per stage in order.
     pub initial: Vec<pipeline::FunnelRow>,
+    /// Renewals, one row per stage in order.
     pub renewal: Vec<pipeline::FunnelRow>,
 }
 

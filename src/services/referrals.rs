@@ -37,17 +37,28 @@ use super::utc;
 
 // ----- departments -----
 
+/// A receiving department of a tertiary hospital, with its reserved capacity.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct DepartmentView {
+    /// The department's id.
     pub id: i64,
+    /// Its hospital's institution id.
     pub institution_id: i64,
+    /// Its hospital's name.
     pub hospital: String,
+    /// The track whose credential covers referrals here.
     pub track: String,
+    /// Its short code (unique in its hospital).
     pub code: String,
+    /// Its name.
     pub name: String,
+    /// Clinic slots reserved each day for green-channel referrals.
     pub clinic_slots_per_day: i32,
+    /// Beds reserved for referred children.
     pub beds: i32,
+    /// Reserved beds held now (accepted or seen referrals that need a bed).
     pub beds_in_use: i64,
+    /// Whether it receives referrals.
     pub active: bool,
 }
 
@@ -119,6 +130,7 @@ pub async fn departments_open_to_me(
         .await
 }
 
+/// A receiving department to create or replace.
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 pub struct DepartmentInput {
     /// The receiving hospital; a desk may only name its own (default).
@@ -126,10 +138,15 @@ pub struct DepartmentInput {
     pub institution_id: Option<i64>,
     /// The track whose credential covers referrals here, e.g. `paediatrics`.
     pub track: String,
+    /// A short code, unique in its hospital.
     pub code: String,
+    /// Its name.
     pub name: String,
+    /// Clinic slots reserved each day for referrals.
     pub clinic_slots_per_day: i64,
+    /// Beds reserved for referred children.
     pub beds: i64,
+    /// Whether it receives referrals (default true).
     #[serde(default = "yes")]
     pub active: bool,
 }
@@ -241,18 +258,24 @@ pub async fn save_department(
 
 // ----- opening a referral -----
 
+/// A green-channel referral to open.
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ReferralInput {
+    /// The receiving department's id.
     pub department_id: i64,
+    /// The child's name.
     pub patient_name: String,
     /// `male` or `female`.
     pub patient_sex: String,
     /// YYYY-MM-DD; the channel is for children under 18.
     pub patient_birth_date: String,
+    /// The guardian's phone number.
     pub guardian_phone: String,
     /// `routine` or `urgent`.
     pub urgency: String,
+    /// Why the child is referred.
     pub reason: String,
+    /// The working diagnosis.
     pub diagnosis: String,
     /// The diagnosis's ICD-10 code, optional: a letter, two digits and an
     /// optional dot with one to four letters or digits, e.g. `A09` or
@@ -261,11 +284,13 @@ pub struct ReferralInput {
     #[serde(default)]
     #[schema(example = "J18.9")]
     pub diagnosis_code: Option<String>,
+    /// Relevant findings; optional.
     #[serde(default)]
     pub findings: String,
     /// Book one of the department's reserved clinic slots on this day.
     #[serde(default)]
     pub slot_date: Option<String>,
+    /// Whether the child needs a reserved bed (default false).
     #[serde(default)]
     pub needs_bed: bool,
 }
@@ -484,11 +509,18 @@ pub fn gate_error(refusal: GateRefusal) -> Error {
 
 // ----- what the parties see -----
 
+/// One step of a referral.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct StepView {
+    /// `sent`, `accepted`, `accepted_urgent`, `declined`, `seen`, `referred_back`,
+    /// `rated_appropriate` or `rated_inappropriate`.
     pub action: String,
+    /// Who took it; null if the system did or the person is gone.
     pub actor: Option<String>,
+    /// The step's detail: the clinic day, the reason, the instructions or the comment; null
+    /// if none.
     pub detail: Option<String>,
+    /// When (RFC 3339 UTC).
     pub at: DateTime<Utc>,
 }
 
@@ -496,33 +528,60 @@ pub struct StepView {
 /// recorded.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ReferralView {
+    /// The referral's id.
     pub id: i64,
+    /// Its number, as printed on the referral.
     pub number: String,
+    /// The referring doctor's person id.
     pub doctor_id: i64,
+    /// The referring doctor's name.
     pub doctor: String,
+    /// The referring doctor's institution; null if none.
     pub doctor_institution: Option<String>,
+    /// The credential the referral was made under.
     pub credential_number: String,
+    /// The receiving department's id.
     pub department_id: i64,
+    /// The receiving department's name.
     pub department: String,
+    /// The receiving hospital's name.
     pub hospital: String,
+    /// The child's name.
     pub patient_name: String,
+    /// `male` or `female`.
     pub patient_sex: String,
+    /// The child's date of birth (YYYY-MM-DD).
     pub patient_birth_date: NaiveDate,
+    /// The guardian's phone number.
     pub guardian_phone: String,
+    /// `routine` or `urgent`.
     pub urgency: Urgency,
+    /// Why the child is referred.
     pub reason: String,
+    /// The referring doctor's working diagnosis.
     pub diagnosis: String,
     /// The diagnosis's ICD-10 code, when the doctor gave one.
     pub diagnosis_code: Option<String>,
+    /// Relevant findings; may be empty.
     pub findings: String,
+    /// The reserved clinic day (YYYY-MM-DD); null when none is booked (e.g. an urgent
+    /// referral received at once).
     pub slot_date: Option<NaiveDate>,
+    /// Whether the child needs one of the department's reserved beds.
     pub needs_bed: bool,
+    /// Where the referral stands.
     pub status: State,
+    /// Why the desk declined it; null unless declined.
     pub decline_reason: Option<String>,
+    /// The clinic's judgement whether the referral was appropriate; null until rated.
     pub appropriate: Option<bool>,
+    /// The clinic's comment with its rating; null until rated.
     pub rating_comment: Option<String>,
+    /// Follow-up instructions for the community doctor; null until referred back.
     pub back_instructions: Option<String>,
+    /// When it was sent (RFC 3339 UTC).
     pub created_at: DateTime<Utc>,
+    /// What happened to it, oldest first.
     pub steps: Vec<StepView>,
 }
 
@@ -640,14 +699,23 @@ pub async fn referral(ctx: &Ctx, caller: &Caller, id: i64) -> Result<ReferralVie
 /// parties need to find it).
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ReferralLine {
+    /// The referral's id.
     pub id: i64,
+    /// Its number.
     pub number: String,
+    /// The referring doctor's name.
     pub doctor: String,
+    /// The receiving department's name.
     pub department: String,
+    /// The child's name.
     pub patient_name: String,
+    /// `routine` or `urgent`.
     pub urgency: Urgency,
+    /// The reserved clinic day (YYYY-MM-DD); null if none.
     pub slot_date: Option<NaiveDate>,
+    /// Where it stands.
     pub status: State,
+    /// When it was sent (RFC 3339 UTC).
     pub created_at: DateTime<Utc>,
 }
 
@@ -1109,10 +1177,14 @@ pub async fn my_quality(ctx: &Ctx, caller: &Caller) -> Result<Quality> {
     ctx.db.read(move |conn| quality_of(conn, me)).await
 }
 
+/// A doctor whose share of inappropriate referrals passed the committee's threshold.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct FlaggedDoctor {
+    /// The doctor's person id.
     pub person_id: i64,
+    /// The doctor's name.
     pub name: String,
+    /// Their referral quality.
     pub quality: Quality,
 }
 
@@ -1143,12 +1215,17 @@ pub async fn flagged(ctx: &Ctx, caller: &Caller) -> Result<Vec<FlaggedDoctor>> {
 pub struct Month {
     /// YYYY-MM
     pub month: String,
+    /// First visits at community institutions, as reported (`PUT /visits`).
     pub first_visits: i64,
+    /// Green-channel referrals sent in the month.
     pub referrals_up: i64,
     /// referrals up / first visits, in per mille (1.2% = 12).
     pub referred_per_mille: Option<i64>,
+    /// Referrals sent in the month that are now referred back down.
     pub referred_back: i64,
+    /// Reserved clinic slots booked for days of the month (declined referrals not counted).
     pub slots_booked: i64,
+    /// Clinic slots reserved in the month by the active departments.
     pub slots_reserved: i64,
 }
 

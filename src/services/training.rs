@@ -53,14 +53,23 @@ async fn subject(ctx: &Ctx, caller: &Caller, person_id: Option<i64>) -> Result<i
 
 // ----- views -----
 
+/// A certification track (e.g. the paediatrics alliance doctor).
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct TrackSummary {
+    /// The track's key, used in paths (`/tracks/{key}/…`).
     pub key: String,
+    /// Its title.
     pub title: String,
+    /// What the track certifies, in the author's words.
     pub description: String,
+    /// How long a credential of this track is valid, in months.
     pub validity_months: i32,
+    /// Continuing-education credit hours needed to renew a credential.
     pub renewal_credit_hours: f64,
+    /// True for the sample content shipped with Gatekeeper, awaiting the committee's
+    /// review.
     pub sample: bool,
+    /// Whether the caller is enrolled in it.
     pub enrolled: bool,
 }
 
@@ -76,10 +85,14 @@ fn summary(track: &TrackRow, enrolled: bool) -> TrackSummary {
     }
 }
 
+/// A lesson of a module, with whether the doctor has studied it.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct LessonItem {
+    /// The lesson's key, used in paths.
     pub key: String,
+    /// Its title.
     pub title: String,
+    /// Its reading time, in minutes.
     pub minutes: i32,
     /// The lesson's current version: what `POST …/lessons/{lesson}/studied`
     /// takes, so that a client marks studied the text it showed.
@@ -88,28 +101,45 @@ pub struct LessonItem {
     pub studied: bool,
 }
 
+/// A module's quiz: its size, pass mark and whether the doctor passed it.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct QuizStatus {
+    /// How many questions each draw has.
     pub questions: i32,
+    /// The pass mark, in percent of the quiz's points.
     pub pass_percent: i32,
+    /// Whether the doctor has passed it (any attempt).
     pub passed: bool,
 }
 
+/// A module of a course.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ModuleView {
+    /// The module's key, used in paths.
     pub key: String,
+    /// Its title.
     pub title: String,
+    /// Its lessons, in order.
     pub lessons: Vec<LessonItem>,
+    /// Its quiz; null when the module has none.
     pub quiz: Option<QuizStatus>,
 }
 
+/// A doctor's progress through a course.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Progress {
+    /// Lessons studied at their current version.
     pub lessons_studied: usize,
+    /// Lessons in the course.
     pub lessons: usize,
+    /// Module quizzes passed.
     pub quizzes_passed: usize,
+    /// Module quizzes in the course.
     pub quizzes: usize,
+    /// Lessons studied and quizzes passed, in percent of all lessons and quizzes (100 for a
+    /// course with neither), rounded down.
     pub percent: u32,
+    /// Whether every lesson is studied and every quiz passed.
     pub complete: bool,
 }
 
@@ -118,43 +148,69 @@ pub struct Progress {
 pub struct NextStep {
     /// `lesson`, `quiz` or `workshop`.
     pub kind: String,
+    /// The lesson's, module's or workshop's title.
     pub title: String,
+    /// The page to open it, a path on this server (e.g.
+    /// `/courses/{course}/lessons/{lesson}`).
     pub url: String,
 }
 
+/// A course with the doctor's progress.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct CourseView {
+    /// The course's key, used in paths.
     pub key: String,
+    /// Its title.
     pub title: String,
+    /// What it covers.
     pub summary: String,
+    /// Continuing-education credit hours it earns once complete.
     pub credit_hours: f64,
+    /// The course's version; increases when its content changes.
     pub version: i32,
+    /// True for the sample content shipped with Gatekeeper, awaiting the committee's
+    /// review.
     pub sample: bool,
+    /// Whether doctors see it (admins also see unpublished courses).
     pub published: bool,
+    /// The doctor's progress.
     pub progress: Progress,
+    /// Its modules, in order.
     pub modules: Vec<ModuleView>,
+    /// The next thing to do in it; null when it is complete.
     pub next: Option<NextStep>,
 }
 
+/// A required offline workshop of a track, and whether the doctor attended.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct WorkshopView {
+    /// The workshop's id.
     pub id: i64,
+    /// Its key.
     pub key: String,
+    /// Its title.
     pub title: String,
+    /// What it covers.
     pub description: String,
+    /// Whether the doctor attended a session of it.
     pub attended: bool,
 }
 
 /// A doctor's progress through a track's training.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct TrackProgress {
+    /// The track.
     pub track: TrackSummary,
+    /// Whose progress this is.
     pub person_id: i64,
+    /// The track's courses, with progress.
     pub courses: Vec<CourseView>,
+    /// The track's required workshops.
     pub workshops: Vec<WorkshopView>,
     /// The training rule of `domain::training`: every required lesson
     /// studied, every module quiz passed, every required workshop attended.
     pub complete: bool,
+    /// The next thing to do; null when training is complete.
     pub next: Option<NextStep>,
 }
 
@@ -628,56 +684,89 @@ pub async fn media(
 
 // ----- module quizzes -----
 
+/// A quiz question as the doctor sees it: never the answer key.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct QuizQuestion {
+    /// Its position in the quiz, from 0: what `QuizAnswer.position` names.
     pub position: usize,
     /// `single`, `multiple` or `true_false`.
     pub kind: String,
+    /// The question.
     pub stem: String,
     /// In the order this doctor sees them.
     pub options: Vec<String>,
+    /// Points it is worth.
     pub points: i32,
 }
 
+/// An open quiz: its questions, drawn afresh for this attempt.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct QuizView {
+    /// The quiz's id (submit to `/quizzes/{id}/submit`).
     pub id: i64,
+    /// The course's key.
     pub course_key: String,
+    /// The course's title.
     pub course_title: String,
+    /// The module's key.
     pub module_key: String,
+    /// The module's title.
     pub module_title: String,
+    /// The pass mark, in percent of the quiz's points.
     pub pass_percent: i32,
+    /// Its questions, in order.
     pub questions: Vec<QuizQuestion>,
 }
 
+/// Feedback on one quiz question, with the answer key and explanation.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct QuizFeedback {
+    /// Its position in the quiz, from 0.
     pub position: usize,
+    /// `single`, `multiple` or `true_false`.
     pub kind: String,
+    /// The question.
     pub stem: String,
+    /// Options in the order this doctor saw them (empty for true/false).
     pub options: Vec<String>,
-    #[schema(value_type = Option<Object>)]
+    /// What the doctor answered; null if the question was left unanswered.
     pub your_answer: Option<ShownAnswer>,
     /// Correct options, as positions in `options`.
     pub correct_options: Vec<usize>,
+    /// For a true/false question, the right answer; null otherwise.
     pub correct_answer: Option<bool>,
+    /// Whether the answer earned the question's full points.
     pub correct: bool,
+    /// Points the question is worth.
     pub points: i32,
+    /// Points earned (all or nothing).
     pub earned: i32,
+    /// Why the right answer is right.
     pub explanation: String,
+    /// Where to read more (guideline, textbook).
     pub reference: String,
 }
 
+/// A submitted quiz's score and feedback (submitting again returns the same).
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct QuizResult {
+    /// The quiz's id.
     pub id: i64,
+    /// The course's key.
     pub course_key: String,
+    /// The module's key.
     pub module_key: String,
+    /// The module's title.
     pub module_title: String,
+    /// Points earned.
     pub score: i32,
+    /// Points possible.
     pub max_score: i32,
+    /// The pass mark, in percent of `max_score`.
     pub pass_percent: i32,
+    /// Whether the score reaches the pass mark.
     pub passed: bool,
+    /// Feedback on each question, in order.
     pub items: Vec<QuizFeedback>,
 }
 
@@ -788,7 +877,9 @@ fn quiz_view(
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 #[serde(tag = "state", rename_all = "snake_case")]
 pub enum QuizState {
+    /// Not yet submitted: its questions.
     Open(QuizView),
+    /// Submitted: its score and feedback.
     Submitted(QuizResult),
 }
 
@@ -949,22 +1040,36 @@ pub async fn submit_quiz(
 
 // ----- workshops -----
 
+/// A scheduled session of a workshop.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct SessionView {
+    /// The session's id.
     pub id: i64,
+    /// Its workshop's id.
     pub workshop_id: i64,
+    /// Its workshop's title.
     pub workshop_title: String,
+    /// When it starts (RFC 3339 UTC).
     pub starts_at: DateTime<Utc>,
+    /// When it ends (RFC 3339 UTC).
     pub ends_at: DateTime<Utc>,
+    /// Where it takes place.
     pub place: String,
+    /// Places; further sign-ups wait.
     pub capacity: i32,
+    /// Sign-ups holding a place.
     pub booked: i64,
+    /// Sign-ups on the waiting list.
     pub waiting: i64,
+    /// The instructor's person id.
     pub instructor_id: i64,
+    /// The instructor's name.
     pub instructor_name: String,
     /// The caller's sign-up: `booked`, `waiting` or `cancelled`.
     pub my_status: Option<String>,
+    /// Whether the caller attended; null until recorded or without a sign-up.
     pub my_attendance: Option<bool>,
+    /// True until it starts: sign-ups and cancellations are possible.
     pub open: bool,
 }
 
@@ -1204,18 +1309,27 @@ fn notify(
     Ok(())
 }
 
+/// One sign-up of a session.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct RosterEntry {
+    /// The doctor's person id.
     pub person_id: i64,
+    /// The doctor's name.
     pub name: String,
+    /// `booked`, `waiting` or `cancelled`.
     pub status: String,
+    /// Whether they attended; null until recorded.
     pub attended: Option<bool>,
 }
 
+/// A session's sign-ups, for its instructor or an admin.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Roster {
+    /// The session.
     pub session: SessionView,
+    /// Its sign-ups.
     pub entries: Vec<RosterEntry>,
+    /// True once the session has started: attendance may be recorded.
     pub attendance_open: bool,
 }
 
@@ -1349,57 +1463,94 @@ pub fn send_reminders(db: &Db, tz: chrono_tz::Tz) -> Result<usize> {
 
 // ----- the training record -----
 
+/// A course in a training record.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct RecordCourse {
+    /// The course's key.
     pub key: String,
+    /// Its title.
     pub title: String,
+    /// Credit hours it earns once complete.
     pub credit_hours: f64,
+    /// Lessons studied at their current version.
     pub lessons_studied: usize,
+    /// Lessons in the course.
     pub lessons: usize,
+    /// Module quizzes passed.
     pub quizzes_passed: usize,
+    /// Module quizzes in the course.
     pub quizzes: usize,
+    /// Whether every lesson is studied and every quiz passed.
     pub complete: bool,
     /// Reading time of the lessons studied, in minutes.
     pub minutes_studied: i64,
 }
 
+/// A submitted quiz in a training record.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct RecordQuiz {
+    /// The course's title.
     pub course_title: String,
+    /// The module's title.
     pub module_title: String,
+    /// Points earned.
     pub score: i32,
+    /// Points possible.
     pub max_score: i32,
+    /// Whether it passed.
     pub passed: bool,
+    /// When it was submitted (RFC 3339 UTC).
     pub submitted_at: DateTime<Utc>,
 }
 
+/// A workshop sign-up in a training record.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct RecordWorkshop {
+    /// The workshop's title.
     pub workshop_title: String,
+    /// When the session starts (RFC 3339 UTC).
     pub starts_at: DateTime<Utc>,
+    /// Where.
     pub place: String,
+    /// `booked`, `waiting` or `cancelled`.
     pub status: String,
+    /// Whether the doctor attended; null until recorded.
     pub attended: Option<bool>,
 }
 
+/// A track the doctor is enrolled in.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct RecordTrack {
+    /// The track's key.
     pub key: String,
+    /// Its title.
     pub title: String,
+    /// Whether its training is complete.
     pub complete: bool,
 }
 
+/// A doctor's training record: courses, quizzes, workshops and referrals.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct TrainingRecord {
+    /// The doctor's person id.
     pub person_id: i64,
+    /// Their name.
     pub name: String,
+    /// Their email address.
     pub email: String,
+    /// Their institution's name; null if none.
     pub institution: Option<String>,
+    /// Tracks they are enrolled in.
     pub tracks: Vec<RecordTrack>,
+    /// Courses they have studied in.
     pub courses: Vec<RecordCourse>,
+    /// Reading time of all lessons studied, in hours.
     pub hours_studied: f64,
+    /// Continuing-education credit hours earned (courses complete).
     pub credit_hours: f64,
+    /// Quizzes submitted.
     pub quizzes: Vec<RecordQuiz>,
+    /// Workshop sign-ups.
     pub workshops: Vec<RecordWorkshop>,
     /// Green-channel referrals and the share the clinic judged appropriate.
     pub referrals: crate::domain::referral::Quality,

@@ -119,15 +119,19 @@ impl std::fmt::Display for ApiError {
     }
 }
 
+/// The body of every error answer.
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct ErrorBody {
+    /// The error.
     pub error: ErrorDetail,
 }
 
+/// What went wrong.
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct ErrorDetail {
     /// Stable machine-readable code, e.g. `invalid_input`, `conflict`, `forbidden`.
     pub code: String,
+    /// What is wrong, for people (English).
     pub message: String,
     /// The request member the error is about, when there is one (the
     /// first, when several were refused).

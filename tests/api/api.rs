@@ -111,6 +111,16 @@ async fn health_says_only_that_it_is_up_and_openapi_describes_every_endpoint(app
     // And an outside validator accepts it (OpenAPI 3.1: unique operation
     // ids, every path parameter in its path, valid schemas).
     validate_openapi(&doc);
+    // Integrators generate clients from it: every operation has a summary,
+    // every schema and every member of one a description (a reference
+    // carries its schema's own).
+    let undocumented = undocumented(&doc);
+    assert!(
+        undocumented.is_empty(),
+        "{} undocumented:\n{}",
+        undocumented.len(),
+        undocumented.join("\n")
+    );
     // Unknown API paths answer JSON, not a page.
     let res = app
         .client
@@ -439,6 +449,60 @@ fn collect_refs(v: &Value, out: &mut Vec<String>) {
         Value::Array(items) => items.iter().for_each(|i| collect_refs(i, out)),
         _ => {}
     }
+}
+
+/// Every operation without a summary, component schema without a
+/// description and schema property with neither a description nor a `$ref`
+/// (a nullable reference, `oneOf` null and a `$ref`, counts as one), looking
+/// inside `allOf`/`oneOf`/`anyOf`, array items, maps and inline objects.
+fn undocumented(doc: &Value) -> Vec<String> {
+    fn described(s: &Value) -> bool {
+        s["description"]
+            .as_str()
+            .is_some_and(|d| !d.trim().is_empty())
+    }
+    fn is_ref(s: &Value) -> bool {
+        s.get("$ref").is_some()
+            || s["oneOf"].as_array().is_some_and(|members| {
+                members
+                    .iter()
+                    .all(|m| m.get("$ref").is_some() || m["type"] == "null")
+            })
+    }
+    fn walk(at: &str, s: &Value, out: &mut Vec<String>) {
+        for key in ["allOf", "oneOf", "anyOf"] {
+            for (i, member) in s[key].as_array().into_iter().flatten().enumerate() {
+                walk(&format!("{at}/{key}[{i}]"), member, out);
+            }
+        }
+        for key in ["items", "additionalProperties"] {
+            if s[key].is_object() {
+                walk(&format!("{at}/{key}"), &s[key], out);
+            }
+        }
+        for (name, property) in s["properties"].as_object().into_iter().flatten() {
+            if !described(property) && !is_ref(property) {
+                out.push(format!("property {at}.{name}"));
+            }
+            walk(&format!("{at}.{name}"), property, out);
+        }
+    }
+    let mut out = Vec::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            let operation = ["get", "put", "post", "delete", "patch"].contains(&method.as_str());
+            if operation && op["summary"].as_str().is_none_or(|s| s.trim().is_empty()) {
+                out.push(format!("operation {method} {path}: no summary"));
+            }
+        }
+    }
+    for (name, schema) in doc["components"]["schemas"].as_object().unwrap() {
+        if !described(schema) {
+            out.push(format!("schema {name}"));
+        }
+        walk(name, schema, &mut out);
+    }
+    out
 }
 
 /// Runs `openapi-spec-validator` (pinned in tests/validators/requirements.txt)

@@ -449,7 +449,12 @@ pub fn outside_validator<S: AsRef<std::ffi::OsStr>>(
 ) -> Option<(bool, String)> {
     let python = std::env::var("GATEKEEPER_PYTHON").unwrap_or_else(|_| "python3".to_owned());
     let required = std::env::var("GATEKEEPER_REQUIRE_VALIDATORS").is_ok_and(|v| v == "1");
-    let out = std::process::Command::new(&python).args(args).output();
+    // Run outside the checkout: a tool's caches (schemathesis keeps
+    // `.schemathesis/`) must not land in it.
+    let out = std::process::Command::new(&python)
+        .args(args)
+        .current_dir(std::env::temp_dir())
+        .output();
     let missing = match &out {
         Ok(o) => String::from_utf8_lossy(&o.stderr).contains("No module named"),
         Err(_) => true,

@@ -22,6 +22,7 @@ use crate::web::session::{ApiCaller, client_ip};
 
 type ApiResult = Result<HttpResponse, ApiError>;
 
+/// Opening a certification case.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ApplyBody {
@@ -97,10 +98,13 @@ pub async fn dossier(ctx: web::Data<Ctx>, caller: ApiCaller, id: ApiPath<i64>) -
     Ok(HttpResponse::Ok().json(committee::dossier(&ctx, &caller.caller, id.into_inner()).await?))
 }
 
+/// A committee member's vote on a case.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct VoteBody {
+    /// Approve or reject.
     pub vote: Vote,
+    /// Why (kept with the vote).
     pub reason: String,
 }
 
@@ -174,11 +178,13 @@ pub async fn signed(ctx: web::Data<Ctx>, caller: ApiCaller, number: ApiPath<Stri
         .body(jwt))
 }
 
+/// A credential status change.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StatusBody {
     /// `suspend`, `reinstate` or `revoke`.
     pub action: String,
+    /// Why (kept in the credential's history).
     pub reason: String,
     /// A suspension's end (optional); it is reinstated automatically then.
     #[serde(default)]

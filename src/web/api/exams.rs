@@ -23,21 +23,30 @@ use crate::web::session::{ApiCaller, bearer_token, client_ip};
 
 type ApiResult = Result<HttpResponse, ApiError>;
 
+/// A written exam to schedule.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ExamBody {
+    /// The track's key.
     pub track: String,
+    /// The exam's title.
     pub title: String,
+    /// When candidates may start (RFC 3339 UTC).
     pub opens_at: DateTime<Utc>,
+    /// When the window closes (RFC 3339 UTC); attempts end by then.
     pub closes_at: DateTime<Utc>,
+    /// Time for one attempt, in minutes.
     pub duration_minutes: i64,
     /// Percentage of the points needed to pass.
     pub pass_mark: i64,
+    /// How many attempts a candidate has.
     pub attempts_allowed: i64,
+    /// Days a candidate waits after an attempt before the next (0 to 365; default 0).
     #[serde(default)]
     pub waiting_days: i64,
     /// `score_only`, `topics` or `full`.
     pub review_policy: String,
+    /// What each paper draws from the question banks.
     pub blueprint: Blueprint,
     /// Seconds after the deadline during which saves in flight are accepted (default 15).
     #[serde(default)]
@@ -58,25 +67,44 @@ pub struct ExamBody {
     pub stage: Option<ExamStage>,
 }
 
+/// A scheduled exam.
 #[derive(Serialize, ToSchema)]
 pub struct Exam {
+    /// The exam's id.
     pub id: i64,
+    /// The track's key.
     pub track: String,
+    /// Its title.
     pub title: String,
+    /// When candidates may start (RFC 3339 UTC).
     pub opens_at: DateTime<Utc>,
+    /// When the window closes (RFC 3339 UTC).
     pub closes_at: DateTime<Utc>,
+    /// Time for one attempt, in minutes.
     pub duration_minutes: i32,
+    /// Percentage of the points needed to pass.
     pub pass_mark: i32,
+    /// How many attempts a candidate has.
     pub attempts_allowed: i32,
+    /// Days a candidate waits after an attempt before the next.
     pub waiting_days: i32,
+    /// What candidates see once results are released: `score_only`, `topics` or `full`.
     pub review_policy: String,
+    /// Seconds after the deadline during which saves in flight are accepted.
     pub grace_seconds: i32,
+    /// Percent of an item's points two markers may differ by before a third marks it.
     pub marking_tolerance: i32,
+    /// Days an examiner has to mark.
     pub marking_days: i32,
+    /// Days after the release during which candidates may appeal.
     pub appeal_days: i32,
+    /// The pipeline stage it serves: `written`, `case` or `renewal`.
     pub stage: String,
+    /// Questions on each paper.
     pub question_count: u32,
+    /// Points on each paper.
     pub total_points: u32,
+    /// What each paper draws; null if the stored blueprint cannot be read.
     pub blueprint: Option<Blueprint>,
 }
 
@@ -117,6 +145,7 @@ pub struct ExamDetail {
     pub exam: Exam,
     /// The admin who scheduled it and releases its results.
     pub owner: Option<String>,
+    /// When results were released to candidates (RFC 3339 UTC); null until then.
     pub results_released_at: Option<DateTime<Utc>>,
     /// Until when candidates may appeal, once results are out.
     pub appeal_until: Option<DateTime<Utc>>,
@@ -127,9 +156,11 @@ pub struct ExamDetail {
     pub standard_settings: Vec<SettingLine>,
 }
 
+/// Registering a candidate for an exam.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RegistrationBody {
+    /// The candidate (a doctor whose case is at the exam's stage).
     pub person_id: i64,
     /// Extra minutes for this candidate (admins only).
     #[serde(default)]
@@ -137,17 +168,25 @@ pub struct RegistrationBody {
     /// A different window for this candidate (admins only).
     #[serde(default)]
     pub opens_at: Option<DateTime<Utc>>,
+    /// The end of this candidate's different window (admins only).
     #[serde(default)]
     pub closes_at: Option<DateTime<Utc>>,
 }
 
+/// A candidate's registration for an exam.
 #[derive(Serialize, ToSchema)]
 pub struct Registration {
+    /// The registration's id.
     pub id: i64,
+    /// The exam's id.
     pub exam_id: i64,
+    /// The candidate's person id.
     pub person_id: i64,
+    /// Extra minutes for this candidate.
     pub extra_minutes: i32,
+    /// This candidate's own window start (RFC 3339 UTC); null: the exam's.
     pub opens_at: Option<DateTime<Utc>>,
+    /// This candidate's own window end (RFC 3339 UTC); null: the exam's.
     pub closes_at: Option<DateTime<Utc>>,
 }
 
@@ -164,18 +203,20 @@ impl From<RegistrationRow> for Registration {
     }
 }
 
+/// One answer to save during an attempt.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AnswerBody {
     /// Option positions as shown (`[0]`, `[0, 2]`), `true`/`false`, or text.
-    #[schema(value_type = Object)]
     pub answer: ShownAnswer,
     /// Increases with every change the candidate makes to this question.
     pub seq: i64,
 }
 
+/// How many papers were drawn ahead.
 #[derive(Serialize, ToSchema)]
 pub struct Predrawn {
+    /// Papers drawn now (candidates who already had one are skipped).
     pub drawn: usize,
 }
 

@@ -30,6 +30,7 @@ pub async fn task(ctx: web::Data<Ctx>, caller: ApiCaller, id: ApiPath<i64>) -> A
     Ok(HttpResponse::Ok().json(grading::task(&ctx, &caller.caller, id.into_inner()).await?))
 }
 
+/// An examiner's marks for a case answer.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MarksBody {
@@ -58,6 +59,7 @@ pub async fn status(ctx: web::Data<Ctx>, caller: ApiCaller, id: ApiPath<i64>) ->
         .json(grading::marking_status(&ctx, &caller.caller, id.into_inner()).await?))
 }
 
+/// Closing an exam early.
 #[derive(serde::Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CloseBody {
@@ -107,11 +109,13 @@ pub async fn analysis(ctx: web::Data<Ctx>, caller: ApiCaller, id: ApiPath<i64>) 
         .json(crate::services::analysis::analysis(&ctx, &caller.caller, id.into_inner()).await?))
 }
 
+/// The committee's decision on a flagged question.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReviewBody {
     /// `keep` or `remove`.
     pub decision: String,
+    /// Why (kept in the audit record).
     #[serde(default)]
     pub reason: String,
     /// Only show whose results would change.
@@ -145,11 +149,13 @@ pub async fn review(
     Ok(HttpResponse::Ok().json(changes))
 }
 
+/// An appeal against the mark of one question.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AppealBody {
     /// The question's position on the paper.
     pub position: i32,
+    /// Why the candidate thinks the mark is wrong.
     pub reason: String,
 }
 
@@ -168,9 +174,11 @@ pub async fn appeal(
     Ok(HttpResponse::Created().json(v))
 }
 
+/// Asking whose attempt a blind code is.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RevealBody {
+    /// The attempt's blind code.
     pub code: String,
     /// Why the identity is needed (recorded).
     pub reason: String,
@@ -199,17 +207,21 @@ pub async fn get_setting(ctx: web::Data<Ctx>, caller: ApiCaller, id: ApiPath<i64
     Ok(HttpResponse::Ok().json(grading::get_setting(&ctx, &caller.caller, id.into_inner()).await?))
 }
 
+/// A committee member's rating of one question.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Rating {
+    /// The question's id (`RatedQuestion.question_id`).
     pub question_id: i64,
     /// Probability (0 to 1) that a borderline candidate answers it right.
     pub probability: f64,
 }
 
+/// A committee member's ratings in a standard-setting round.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RatingsBody {
+    /// One rating per question rated.
     pub ratings: Vec<Rating>,
 }
 
@@ -244,10 +256,13 @@ pub async fn approve_setting(
         .json(grading::approve_setting(&ctx, &caller.caller, id.into_inner()).await?))
 }
 
+/// A practical station to create.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StationBody {
+    /// The track's key.
     pub track: String,
+    /// The station's title.
     pub title: String,
     /// The id (in its bank) of a case question whose rubric the station uses.
     pub question: String,
@@ -276,10 +291,13 @@ pub async fn create_station(
     Ok(HttpResponse::Created().json(v))
 }
 
+/// A doctor's result at a practical station, as the examiner observed it.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PracticalBody {
+    /// The doctor's person id.
     pub person_id: i64,
+    /// One mark per rubric criterion, in rubric order.
     pub marks: Vec<CriterionMark>,
 }
 

@@ -736,6 +736,8 @@ pub async fn delete_photo(ctx: web::Data<Ctx>, caller: ApiCaller) -> ApiResult {
     Ok(HttpResponse::NoContent().finish())
 }
 
+/// Lists every institution, by name. Any signed-in person may, and an
+/// integration token with `institutions:read` or `institutions:write`.
 #[utoipa::path(get, path = "/api/v1/institutions", tag = "institutions", security(("bearer" = [])),
     responses((status = 200, body = [Institution]), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
 pub async fn list_institutions(ctx: web::Data<Ctx>, caller: ApiCaller) -> ApiResult {
@@ -743,6 +745,8 @@ pub async fn list_institutions(ctx: web::Data<Ctx>, caller: ApiCaller) -> ApiRes
     Ok(HttpResponse::Ok().json(rows.into_iter().map(Institution::from).collect::<Vec<_>>()))
 }
 
+/// Creates an institution. Admins, and integration tokens with
+/// `institutions:write`.
 #[utoipa::path(post, path = "/api/v1/institutions", tag = "institutions", security(("bearer" = [])), request_body = InstitutionBody,
     responses((status = 201, body = Institution), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody), (status = 403, body = ErrorBody)))]
 pub async fn create_institution(
@@ -754,6 +758,8 @@ pub async fn create_institution(
     Ok(HttpResponse::build(StatusCode::CREATED).json(Institution::from(row)))
 }
 
+/// One institution. Any signed-in person may, and an integration token
+/// with `institutions:read` or `institutions:write`.
 #[utoipa::path(get, path = "/api/v1/institutions/{id}", tag = "institutions", security(("bearer" = [])),
     params(("id" = i64, Path)), responses((status = 200, body = Institution), (status = 404, body = ErrorBody)))]
 pub async fn get_institution(
@@ -765,6 +771,8 @@ pub async fn get_institution(
     Ok(HttpResponse::Ok().json(Institution::from(row)))
 }
 
+/// Replaces an institution's details (every field is sent). Admins, and
+/// integration tokens with `institutions:write`.
 #[utoipa::path(put, path = "/api/v1/institutions/{id}", tag = "institutions", security(("bearer" = [])), request_body = InstitutionBody,
     params(("id" = i64, Path)), responses((status = 200, body = Institution), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn update_institution(
@@ -777,6 +785,8 @@ pub async fn update_institution(
     Ok(HttpResponse::Ok().json(Institution::from(row)))
 }
 
+/// Lists every person, active or not, by name. Admins, and integration
+/// tokens with `people:read` or `people:write`.
 #[utoipa::path(get, path = "/api/v1/people", tag = "people", security(("bearer" = [])),
     responses((status = 200, body = [Person]), (status = 403, body = ErrorBody)))]
 pub async fn list_people(ctx: web::Data<Ctx>, caller: ApiCaller) -> ApiResult {
@@ -796,6 +806,8 @@ pub async fn create_person(
     Ok(HttpResponse::Created().json(Person::from(view)))
 }
 
+/// One person. Admins, and integration tokens with `people:read` or
+/// `people:write`.
 #[utoipa::path(get, path = "/api/v1/people/{id}", tag = "people", security(("bearer" = [])),
     params(("id" = i64, Path)), responses((status = 200, body = Person), (status = 404, body = ErrorBody)))]
 pub async fn get_person(ctx: web::Data<Ctx>, caller: ApiCaller, id: ApiPath<i64>) -> ApiResult {
@@ -803,6 +815,10 @@ pub async fn get_person(ctx: web::Data<Ctx>, caller: ApiCaller, id: ApiPath<i64>
     Ok(HttpResponse::Ok().json(Person::from(view)))
 }
 
+/// Replaces a person's details and roles: send every field (an absent
+/// phone, certificate, institution or role list is cleared, an absent
+/// locale becomes `zh-CN`). Admins, and integration tokens with
+/// `people:write`.
 #[utoipa::path(put, path = "/api/v1/people/{id}", tag = "people", security(("bearer" = [])), request_body = PersonBody,
     params(("id" = i64, Path)), responses((status = 200, body = Person), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn update_person(
@@ -827,6 +843,8 @@ pub async fn deactivate_person(
     Ok(HttpResponse::Ok().json(Person::from(view)))
 }
 
+/// Reactivates a deactivated person: they may sign in again (sessions and
+/// tokens ended by the deactivation stay ended).
 #[utoipa::path(post, path = "/api/v1/people/{id}/reactivate", tag = "people", security(("bearer" = [])),
     params(("id" = i64, Path)), responses((status = 200, body = Person), (status = 404, body = ErrorBody)))]
 pub async fn reactivate_person(
@@ -850,6 +868,9 @@ pub async fn send_setup_link(
     Ok(HttpResponse::Accepted().json(Person::from(view)))
 }
 
+/// Lists the integration tokens, newest first, revoked ones included;
+/// never their secrets. Admins only (signed in, not with an integration
+/// token).
 #[utoipa::path(get, path = "/api/v1/api-tokens", tag = "api-tokens", security(("bearer" = [])),
     responses((status = 200, body = [ApiToken]), (status = 403, body = ErrorBody)))]
 pub async fn list_api_tokens(ctx: web::Data<Ctx>, caller: ApiCaller) -> ApiResult {
@@ -873,6 +894,7 @@ pub async fn issue_api_token(
     }))
 }
 
+/// Revokes an integration token: it stops working at once. Admins only.
 #[utoipa::path(post, path = "/api/v1/api-tokens/{id}/revoke", tag = "api-tokens", security(("bearer" = [])),
     params(("id" = i64, Path)), responses((status = 200, body = ApiToken), (status = 404, body = ErrorBody)))]
 pub async fn revoke_api_token(

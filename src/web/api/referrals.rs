@@ -96,6 +96,7 @@ pub async fn get(ctx: web::Data<Ctx>, caller: ApiCaller, id: ApiPath<i64>) -> Ap
     Ok(HttpResponse::Ok().json(referrals::referral(&ctx, &caller.caller, id.into_inner()).await?))
 }
 
+/// Accepting a referral.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AcceptBody {
@@ -107,19 +108,25 @@ pub struct AcceptBody {
     pub slot_date: Option<String>,
 }
 
+/// Declining a referral.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReasonBody {
+    /// Why the desk declines it (shown to the referring doctor).
     pub reason: String,
 }
 
+/// The clinic's judgement of a referral.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RatingBody {
+    /// Whether the referral was appropriate.
     pub appropriate: bool,
+    /// Why (required; at most 2,000 characters).
     pub comment: String,
 }
 
+/// Referring a child back down.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BackBody {
@@ -221,11 +228,14 @@ pub async fn refer_back(
     .await
 }
 
+/// How many first visits the calling doctor saw on one day (not in the
+/// future); a second report for the day replaces the first.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct VisitsBody {
     /// YYYY-MM-DD
     pub date: String,
+    /// How many (0 to 1000).
     pub first_visits: i64,
 }
 
@@ -266,6 +276,7 @@ pub async fn overview(ctx: web::Data<Ctx>, caller: ApiCaller) -> ApiResult {
     Ok(HttpResponse::Ok().json(crate::services::overview::alliance(&ctx, &caller.caller).await?))
 }
 
+/// RFC 7662 token introspection: may this credential's holder refer now?
 #[derive(Deserialize, ToSchema)]
 pub struct IntrospectBody {
     /// The credential number.

@@ -39,6 +39,7 @@ pub async fn track_progress(
     Ok(HttpResponse::Ok().json(p))
 }
 
+/// Enrolling in a track.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EnrolBody {
@@ -75,6 +76,7 @@ pub async fn course(ctx: web::Data<Ctx>, caller: ApiCaller, key: ApiPath<String>
     Ok(HttpResponse::Ok().json(training::course(&ctx, &caller.caller, &key).await?))
 }
 
+/// Marking a lesson studied.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StudiedBody {
@@ -109,18 +111,21 @@ pub async fn start_quiz(
     Ok(HttpResponse::Created().json(q))
 }
 
+/// An answer to one quiz question.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct QuizAnswer {
+    /// The question's position in the quiz, from 0 (`QuizQuestion.position`).
     pub position: usize,
     /// Option positions as shown, or true/false.
-    #[schema(value_type = Object)]
     pub answer: ShownAnswer,
 }
 
+/// A quiz's answers; a question left out counts as unanswered.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct QuizBody {
+    /// One answer per answered question.
     pub answers: Vec<QuizAnswer>,
 }
 
@@ -176,6 +181,7 @@ pub struct SessionBody {
     pub starts_at: chrono::DateTime<chrono::Utc>,
     /// After the start.
     pub ends_at: chrono::DateTime<chrono::Utc>,
+    /// Where it takes place.
     pub place: String,
     /// 1 to 500 places; further sign-ups wait in order.
     pub capacity: i64,
@@ -183,8 +189,10 @@ pub struct SessionBody {
     pub instructor_id: i64,
 }
 
+/// What was created.
 #[derive(serde::Serialize, ToSchema)]
 pub struct Scheduled {
+    /// Its id.
     pub id: i64,
 }
 
@@ -209,6 +217,7 @@ pub async fn schedule_session(
     Ok(HttpResponse::Created().json(Scheduled { id }))
 }
 
+/// The caller's sign-up.
 #[derive(serde::Serialize, ToSchema)]
 pub struct SignedUp {
     /// `booked`, or `waiting` when the session is full (the first waiting
@@ -241,9 +250,11 @@ pub async fn roster(ctx: web::Data<Ctx>, caller: ApiCaller, id: ApiPath<i64>) ->
     Ok(HttpResponse::Ok().json(training::roster(&ctx, &caller.caller, id.into_inner()).await?))
 }
 
+/// Whether a doctor attended a session.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AttendanceBody {
+    /// True if they attended, false if not.
     pub attended: bool,
 }
 

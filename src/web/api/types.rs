@@ -13,34 +13,45 @@ use crate::store::institutions::InstitutionRow;
 
 use crate::services::utc;
 
+/// Whether the server is up.
 #[derive(Serialize, ToSchema)]
 pub struct Health {
     /// `ok`, or `unavailable` when the database does not answer.
     pub status: String,
 }
 
+/// Signing in for a personal token.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TokenRequest {
+    /// The account's email address.
     pub email: String,
+    /// The account's password.
     pub password: String,
 }
 
+/// A personal bearer token.
 #[derive(Serialize, ToSchema)]
 pub struct TokenResponse {
+    /// The secret to send as `Authorization: Bearer TOKEN`; shown only here.
     pub token: String,
     /// Always `Bearer`.
     pub token_type: String,
+    /// When the token stops working (RFC 3339 UTC); null if it never expires.
     pub expires_at: Option<DateTime<Utc>>,
 }
 
+/// Changing one's own password.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ChangePasswordRequest {
+    /// The password in use now.
     pub current_password: String,
+    /// The new password (the password rules apply: a 422 names them).
     pub new_password: String,
 }
 
+/// The caller's preferred language.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LocaleRequest {
@@ -61,24 +72,32 @@ pub struct PasswordResetRequest {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PhotoConsentRequest {
+    /// True to show the photo on those public pages, false to stop showing it.
     pub public: bool,
 }
 
+/// Setting a password with a one-time link.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SetPasswordRequest {
     /// The token from the one-time link.
     pub token: String,
+    /// The new password (the password rules apply: a 422 names them).
     pub password: String,
 }
 
+/// An institution as an admin creates or replaces it.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct InstitutionBody {
+    /// The institution's name; unique.
     pub name: String,
     /// `tertiary`, `secondary`, `community` or `township`.
     pub level: String,
+    /// Its region (district or city), free text.
     pub region: String,
+    /// Whether it belongs to the alliance: its doctors are eligible to
+    /// certify only if so.
     pub alliance_member: bool,
 }
 
@@ -93,14 +112,22 @@ impl From<InstitutionBody> for InstitutionInput {
     }
 }
 
+/// A hospital or clinic.
 #[derive(Serialize, ToSchema)]
 pub struct Institution {
+    /// The institution's id.
     pub id: i64,
+    /// Its name.
     pub name: String,
+    /// `tertiary`, `secondary`, `community` or `township`.
     pub level: String,
+    /// Its region (district or city).
     pub region: String,
+    /// Whether it belongs to the alliance.
     pub alliance_member: bool,
+    /// When it was created (RFC 3339 UTC).
     pub created_at: DateTime<Utc>,
+    /// When it was last changed (RFC 3339 UTC).
     pub updated_at: DateTime<Utc>,
 }
 
@@ -118,11 +145,16 @@ impl From<InstitutionRow> for Institution {
     }
 }
 
+/// A person as an admin creates or replaces them.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PersonBody {
+    /// Their email address (sign-in name); unique.
     pub email: String,
+    /// Their full name.
     pub name: String,
+    /// A phone number: 5 to 20 digits, spaces, dashes, brackets and a
+    /// leading `+` allowed; optional.
     #[serde(default)]
     pub phone: Option<String>,
     /// Required for doctors (医师执业证书编码).
@@ -153,20 +185,33 @@ impl From<PersonBody> for PersonInput {
     }
 }
 
+/// A person with an account.
 #[derive(Serialize, ToSchema)]
 pub struct Person {
+    /// The person's id.
     pub id: i64,
+    /// Their email address (sign-in name).
     pub email: String,
+    /// Their full name.
     pub name: String,
+    /// Their phone number; null if none was given.
     pub phone: Option<String>,
+    /// Their practising-certificate number (医师执业证书编码); null if none.
     pub practising_certificate: Option<String>,
+    /// The id of their institution; null if none.
     pub institution_id: Option<i64>,
+    /// Their roles, any of `doctor`, `examiner`, `committee`,
+    /// `referral_desk`, `instructor`, `admin`.
     pub roles: Vec<String>,
+    /// Their language: `zh-CN` or `en`.
     pub locale: String,
+    /// False once deactivated: they cannot sign in.
     pub active: bool,
     /// False until the person has used their one-time link.
     pub has_password: bool,
+    /// When the account was created (RFC 3339 UTC).
     pub created_at: DateTime<Utc>,
+    /// When it was last deactivated (RFC 3339 UTC); null if never.
     pub deactivated_at: Option<DateTime<Utc>>,
 }
 
@@ -191,22 +236,32 @@ impl From<PersonView> for Person {
     }
 }
 
+/// An integration token to issue.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ApiTokenBody {
     /// Which system the token is for, e.g. "District HIS".
     pub name: String,
-    /// Any of `institutions:read`, `institutions:write`, `people:read`, `people:write`.
+    /// Any of `institutions:read`, `institutions:write`, `people:read`,
+    /// `people:write`, `credentials:introspect`.
     pub scopes: Vec<String>,
 }
 
+/// An integration token, without its secret.
 #[derive(Serialize, ToSchema)]
 pub struct ApiToken {
+    /// The token's id.
     pub id: i64,
+    /// Which system it is for.
     pub name: String,
+    /// What it may do: any of `institutions:read`, `institutions:write`,
+    /// `people:read`, `people:write`, `credentials:introspect`.
     pub scopes: Vec<String>,
+    /// When it was issued (RFC 3339 UTC).
     pub created_at: DateTime<Utc>,
+    /// When it was last used (RFC 3339 UTC); null if never.
     pub last_used_at: Option<DateTime<Utc>>,
+    /// When it was revoked (RFC 3339 UTC); null while it works.
     pub revoked_at: Option<DateTime<Utc>>,
 }
 
@@ -223,9 +278,11 @@ impl From<ApiTokenRow> for ApiToken {
     }
 }
 
+/// A newly issued integration token, with its secret.
 #[derive(Serialize, ToSchema)]
 pub struct IssuedApiToken {
     /// The secret. Shown in this response only; store it now.
     pub token: String,
+    /// The token as listed from now on.
     pub api_token: ApiToken,
 }
