@@ -111,8 +111,9 @@ async fn health_says_only_that_it_is_up_and_openapi_describes_every_endpoint(app
     // And an outside validator accepts it (OpenAPI 3.1: unique operation
     // ids, every path parameter in its path, valid schemas).
     validate_openapi(&doc);
+
     // Integrators generate clients from it: every operation has a summary,
-    // every schema and every member of one a description (a reference
+    // every parameter, schema and member of one a description (a reference
     // carries its schema's own).
     let undocumented = undocumented(&doc);
     assert!(
@@ -493,6 +494,14 @@ fn undocumented(doc: &Value) -> Vec<String> {
             let operation = ["get", "put", "post", "delete", "patch"].contains(&method.as_str());
             if operation && op["summary"].as_str().is_none_or(|s| s.trim().is_empty()) {
                 out.push(format!("operation {method} {path}: no summary"));
+            }
+            for parameter in op["parameters"].as_array().into_iter().flatten() {
+                if operation && !described(parameter) {
+                    out.push(format!(
+                        "parameter {} of {method} {path}",
+                        parameter["name"].as_str().unwrap_or("?")
+                    ));
+                }
             }
         }
     }

@@ -13,6 +13,9 @@
 #[allow(dead_code)]
 #[path = "../api/helpers.rs"]
 mod helpers;
+// The harness holds every API answer to the OpenAPI document.
+#[path = "../api/contract.rs"]
+mod contract;
 
 #[allow(dead_code)]
 #[path = "../api/chrome.rs"]
