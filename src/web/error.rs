@@ -154,18 +154,26 @@ impl ErrorBody {
     }
 }
 
+/// What every API error answer starts with, JSON or FHIR: the error logged,
+/// its status, `Retry-After` when throttled, and `WWW-Authenticate: Bearer`
+/// when a token is missing or wrong.
+fn error_head(e: &Error, status: StatusCode) -> actix_web::HttpResponseBuilder {
+    log(e);
+    let mut response = HttpResponse::build(status);
+    throttle_header(e, &mut response);
+    if matches!(e, Error::Unauthenticated | Error::BadCredentials) {
+        response.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
+    }
+    response
+}
+
 impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         status_of(&self.0)
     }
 
     fn error_response(&self) -> HttpResponse {
-        log(&self.0);
-        let mut response = HttpResponse::build(self.status_code());
-        throttle_header(&self.0, &mut response);
-        if matches!(self.0, Error::Unauthenticated | Error::BadCredentials) {
-            response.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
-        }
+        let mut response = error_head(&self.0, self.status_code());
         let mut body = ErrorBody::new(self.0.code(), public_message(&self.0), self.0.field());
         if let Error::InvalidFields(problems) = &self.0 {
             body.error.problems = problems.clone();
@@ -228,12 +236,7 @@ impl ResponseError for FhirError {
     }
 
     fn error_response(&self) -> HttpResponse {
-        log(&self.0);
-        let mut response = HttpResponse::build(self.status_code());
-        throttle_header(&self.0, &mut response);
-        if matches!(self.0, Error::Unauthenticated | Error::BadCredentials) {
-            response.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
-        }
+        let mut response = error_head(&self.0, self.status_code());
         let outcome = crate::domain::fhir::operation_outcome(
             fhir_issue_of(&self.0),
             &public_message(&self.0),
