@@ -41,6 +41,14 @@ pub struct CommonArgs {
         hide_env_values = true
     )]
     pub session_key: Option<String>,
+    /// Secret, at least 32 characters, that seals the credential signing keys in the database; the same on every instance [default: generated into DATA_DIR/signing-key.secret].
+    #[arg(
+        long,
+        env = "GATEKEEPER_SIGNING_KEY_SECRET",
+        global = true,
+        hide_env_values = true
+    )]
+    pub signing_key_secret: Option<String>,
     /// SMTP server as a URL, e.g. smtps://user:pass@mail.example.org [default: none; mail is written to DATA_DIR/mail/].
     #[arg(
         long,
@@ -77,6 +85,7 @@ struct FileSettings {
     bind: Option<String>,
     public_url: Option<String>,
     session_key: Option<String>,
+    signing_key_secret: Option<String>,
     smtp_url: Option<String>,
     mail_from: Option<String>,
     time_zone: Option<String>,
@@ -93,6 +102,9 @@ pub struct Settings {
     pub database_url: DatabaseUrl,
     pub public_url: String,
     pub session_key: cookie::Key,
+    /// Seals the credential signing keys in the database
+    /// (`domain::signing::SealingKey`); never printed.
+    pub signing_key_secret: String,
     pub smtp_url: Option<String>,
     pub mail_from: lettre::message::Mailbox,
     pub time_zone: chrono_tz::Tz,
@@ -214,6 +226,10 @@ impl Settings {
             Some(secret) => key_from_secret(&secret)?,
             None => load_or_create_key(&data_dir)?,
         };
+        let signing_key_secret = match pick(&args.signing_key_secret, &file.signing_key_secret) {
+            Some(secret) => long_enough("signing_key_secret", secret)?,
+            None => load_or_create_secret(&data_dir, "signing-key.secret", "signing_key_secret")?,
+        };
         let mail_from = pick(&args.mail_from, &file.mail_from)
             .unwrap_or_else(|| "Gatekeeper <noreply@localhost>".to_owned())
             .parse()
@@ -242,6 +258,7 @@ impl Settings {
             database_url,
             public_url,
             session_key,
+            signing_key_secret,
             smtp_url: pick(&args.smtp_url, &file.smtp_url).filter(|s| !s.trim().is_empty()),
             mail_from,
             time_zone,
@@ -320,6 +337,36 @@ fn load_or_create_key(data_dir: &Path) -> Result<cookie::Key> {
     let secret = crate::domain::tokens::generate("");
     write_private(&path, &secret)?;
     key_from_secret(&secret)
+}
+
+fn long_enough(setting: &str, secret: String) -> Result<String> {
+    if secret.len() < 32 {
+        return Err(Error::invalid(setting, "must be at least 32 characters"));
+    }
+    Ok(secret)
+}
+
+/// Reads DATA_DIR/`name`, creating it (readable by the owner only) with a
+/// random secret on first start. Enough for one instance; several instances
+/// are given the same value by the setting instead.
+fn load_or_create_secret(data_dir: &Path, name: &str, setting: &str) -> Result<String> {
+    let path = data_dir.join(name);
+    if let Ok(secret) = std::fs::read_to_string(&path) {
+        return long_enough(setting, secret.trim().to_owned());
+    }
+    std::fs::create_dir_all(data_dir)
+        .map_err(|e| Error::internal(format!("cannot create {}: {e}", data_dir.display())))?;
+    let secret = crate::domain::tokens::generate("");
+    match write_private(&path, &secret) {
+        Ok(()) => Ok(secret),
+        // Another process (a second command) created it meanwhile.
+        Err(_) if path.exists() => {
+            let secret = std::fs::read_to_string(&path)
+                .map_err(|e| Error::internal(format!("cannot read {}: {e}", path.display())))?;
+            long_enough(setting, secret.trim().to_owned())
+        }
+        Err(e) => Err(e),
+    }
 }
 
 fn write_private(path: &Path, contents: &str) -> Result<()> {

@@ -92,6 +92,23 @@ enum Command {
         #[command(subcommand)]
         command: DecisionCommand,
     },
+    /// The credential signing keys (kept in the database, sealed with
+    /// GATEKEEPER_SIGNING_KEY_SECRET).
+    Key {
+        #[command(subcommand)]
+        command: KeyCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum KeyCommand {
+    /// Make a new signing key that signs from now on, on every instance; the
+    /// old key's public half stays in the JWK set until every credential it
+    /// signed has expired.
+    Rotate,
+    /// List the keys: the one that signs, the retired ones and until when
+    /// they stay published.
+    List,
 }
 
 #[derive(Subcommand)]
@@ -207,6 +224,12 @@ fn main() -> ExitCode {
         Command::Decision {
             command: DecisionCommand::Show { number },
         } => show_decision(&cli.common, &number),
+        Command::Key {
+            command: KeyCommand::Rotate,
+        } => rotate_key(&cli.common),
+        Command::Key {
+            command: KeyCommand::List,
+        } => list_keys(&cli.common),
     };
     let code = match outcome {
         Ok(()) => 0,
@@ -413,6 +436,50 @@ fn print_sign_ins(db: &Db) {
         }
         Err(e) => println!("  (cannot list the sign-ins: {e})"),
     }
+}
+
+/// The database and signing keys, as `serve` opens them (migrated first).
+fn open_keys(common: &CommonArgs) -> Result<(Db, gatekeeper::services::credentials::Keys), String> {
+    let settings = Settings::resolve(common).map_err(|e| e.to_string())?;
+    let db = Db::connect(&settings.database_url).map_err(|e| e.to_string())?;
+    db.migrate().map_err(|e| e.to_string())?;
+    let keys =
+        gatekeeper::services::credentials::Keys::open(&db, &settings).map_err(|e| e.to_string())?;
+    Ok((db, keys))
+}
+
+/// `key rotate`: a new signing key for every instance.
+fn rotate_key(common: &CommonArgs) -> Result<(), String> {
+    let (db, keys) = open_keys(common)?;
+    let rotated = keys.rotate(&db).map_err(|e| e.to_string())?;
+    println!("signing from now on with {}", rotated.kid);
+    println!(
+        "the key {} no longer signs; it stays in the JWK set until {} (the latest expiry of a credential it may have signed)",
+        rotated.retired,
+        rotated
+            .withdraw_after
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+    );
+    Ok(())
+}
+
+/// `key list`: every key, newest first.
+fn list_keys(common: &CommonArgs) -> Result<(), String> {
+    let (db, _) = open_keys(common)?;
+    let now = gatekeeper::store::now();
+    for k in gatekeeper::services::credentials::Keys::list(&db).map_err(|e| e.to_string())? {
+        let state = match (k.retired_at, k.withdraw_after) {
+            (None, _) => "signs".to_owned(),
+            (Some(_), Some(w)) if w <= now => format!("withdrawn since {w} UTC"),
+            (Some(_), Some(w)) => format!("retired, published until {w} UTC"),
+            (Some(_), None) => "retired, published".to_owned(),
+        };
+        println!(
+            "{}  {}  created {} UTC  {state}",
+            k.thumbprint, k.algorithm, k.created_at
+        );
+    }
+    Ok(())
 }
 
 fn migrate(common: &CommonArgs) -> Result<(), String> {

@@ -45,8 +45,9 @@ impl Application {
 
         let sender = jobs::mail::Sender::from_settings(&settings)?;
         let ctx = Ctx::new(db, settings)?;
+        let lease = jobs::Lease::new(ctx.db.clone(), &ctx.instance);
         jobs::mail::spawn(
-            ctx.db.clone(),
+            lease.clone(),
             sender,
             ctx.settings.mail_from.clone(),
             std::time::Duration::from_millis(ctx.settings.tuning.mail_poll_millis),
@@ -54,21 +55,21 @@ impl Application {
         jobs::sessions::spawn(ctx.db.clone(), std::time::Duration::from_secs(3600));
         jobs::idempotency::spawn(ctx.db.clone(), std::time::Duration::from_secs(3600));
         jobs::exams::spawn(
-            ctx.db.clone(),
+            lease.clone(),
             ctx.versions.clone(),
             std::time::Duration::from_millis(ctx.settings.tuning.auto_submit_poll_millis),
         );
         jobs::grading::spawn(
-            ctx.db.clone(),
+            lease.clone(),
             std::time::Duration::from_millis(ctx.settings.tuning.auto_submit_poll_millis),
         );
         jobs::training::spawn(
-            ctx.db.clone(),
+            lease.clone(),
             ctx.settings.time_zone,
             std::time::Duration::from_secs(ctx.settings.tuning.reminder_poll_secs),
         );
         jobs::certification::spawn(
-            ctx.db.clone(),
+            lease,
             ctx.settings.public_url.clone(),
             std::time::Duration::from_secs(ctx.settings.tuning.certification_poll_secs),
         );

@@ -32,7 +32,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, SecondsFormat, Utc};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
-use ring::rand::SystemRandom;
+use ring::rand::{SecureRandom, SystemRandom};
 use ring::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, KeyPair};
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
@@ -78,6 +78,100 @@ pub enum KeyError {
     Random,
     #[error("the credential could not be signed: {0}")]
     Sign(String),
+    #[error("the sealed key cannot be opened with this secret (or was altered)")]
+    Sealed,
+    #[error("the stored public key is not a P-256 or Ed25519 key")]
+    Public,
+}
+
+/// The key that seals signing keys for the database: AES-256-GCM, derived
+/// by HKDF-SHA256 from a secret every instance is given (the setting
+/// `GATEKEEPER_SIGNING_KEY_SECRET`). Each sealed key is bound to its
+/// thumbprint (the AEAD's associated data), so a sealed key moved to another
+/// row does not open.
+pub struct SealingKey(ring::aead::LessSafeKey);
+
+const NONCE_LEN: usize = 12;
+
+impl SealingKey {
+    pub fn derive(secret: &str) -> Result<SealingKey, KeyError> {
+        let salt = ring::hkdf::Salt::new(ring::hkdf::HKDF_SHA256, b"gatekeeper signing keys");
+        let prk = salt.extract(secret.as_bytes());
+        let okm = prk
+            .expand(&[b"AES-256-GCM v1"], &ring::aead::AES_256_GCM)
+            .map_err(|_| KeyError::Sealed)?;
+        Ok(SealingKey(ring::aead::LessSafeKey::new(
+            ring::aead::UnboundKey::from(okm),
+        )))
+    }
+
+    /// `plain` sealed under a random nonce: base64url of nonce, ciphertext
+    /// and tag.
+    pub fn seal(&self, thumbprint: &str, plain: &[u8]) -> Result<String, KeyError> {
+        let mut nonce = [0u8; NONCE_LEN];
+        SystemRandom::new()
+            .fill(&mut nonce)
+            .map_err(|_| KeyError::Random)?;
+        let mut sealed = plain.to_vec();
+        self.0
+            .seal_in_place_append_tag(
+                ring::aead::Nonce::assume_unique_for_key(nonce),
+                ring::aead::Aad::from(thumbprint.as_bytes()),
+                &mut sealed,
+            )
+            .map_err(|_| KeyError::Sealed)?;
+        let mut out = nonce.to_vec();
+        out.extend_from_slice(&sealed);
+        Ok(URL_SAFE_NO_PAD.encode(out))
+    }
+
+    pub fn open(&self, thumbprint: &str, sealed: &str) -> Result<Vec<u8>, KeyError> {
+        let bytes = URL_SAFE_NO_PAD
+            .decode(sealed.trim())
+            .map_err(|_| KeyError::Sealed)?;
+        if bytes.len() < NONCE_LEN {
+            return Err(KeyError::Sealed);
+        }
+        let (nonce, rest) = bytes.split_at(NONCE_LEN);
+        let nonce =
+            ring::aead::Nonce::try_assume_unique_for_key(nonce).map_err(|_| KeyError::Sealed)?;
+        let mut buf = rest.to_vec();
+        let plain = self
+            .0
+            .open_in_place(
+                nonce,
+                ring::aead::Aad::from(thumbprint.as_bytes()),
+                &mut buf,
+            )
+            .map_err(|_| KeyError::Sealed)?;
+        Ok(plain.to_vec())
+    }
+}
+
+/// When a key that stopped signing at `retired_at` may leave the published
+/// set: once every credential it signed has expired. A signed credential's
+/// `exp` is its credential's `valid_until` when it was downloaded, and a
+/// renewal only moves `valid_until` later, so the latest `valid_until` of
+/// any credential at retirement bounds them all. (Status lists are signed
+/// on every request, so none outlives the rotation.)
+pub fn withdraw_after(
+    retired_at: DateTime<Utc>,
+    latest_valid_until: Option<DateTime<Utc>>,
+) -> DateTime<Utc> {
+    latest_valid_until.map_or(retired_at, |latest| latest.max(retired_at))
+}
+
+/// The RFC 7638 thumbprint of an Ed25519 public key (its `x`): the key id
+/// the credentials it signed name.
+pub fn ed25519_thumbprint(x: &str) -> String {
+    thumbprint(&format!(r#"{{"crv":"Ed25519","kty":"OKP","x":"{x}"}}"#))
+}
+
+/// The public half of an Ed25519 seed, as RFC 8037's `x`.
+pub fn ed25519_public(seed: &[u8]) -> Result<String, KeyError> {
+    let pair = ring::signature::Ed25519KeyPair::from_seed_unchecked(seed)
+        .map_err(|_| KeyError::NotEd25519)?;
+    Ok(URL_SAFE_NO_PAD.encode(pair.public_key().as_ref()))
 }
 
 /// Our signing key, its key id, and the public keys of keys that no longer
@@ -140,6 +234,63 @@ impl Signer {
             kid,
             retired: Vec::new(),
         })
+    }
+
+    /// The signing key's RFC 7638 thumbprint (the last part of its key id).
+    pub fn thumbprint(&self) -> &str {
+        self.kid.rsplit('/').next().unwrap_or(&self.kid)
+    }
+
+    /// The signing key's public members as stored (`crv`, `kty`, `x`, `y`).
+    pub fn public_members(&self) -> Value {
+        json!({
+            "crv": self.public["crv"],
+            "kty": self.public["kty"],
+            "x": self.public["x"],
+            "y": self.public["y"],
+        })
+    }
+
+    /// Keeps a public key that signed before (its stored members, as
+    /// [`Signer::public_members`] gives them, or an Ed25519 key's `crv`,
+    /// `kty` and `x`) in the published set, under the key id its credentials
+    /// name: for P-256 `keys_url` and the thumbprint, for Ed25519 the bare
+    /// thumbprint (as earlier versions named it).
+    pub fn retire_public(mut self, members: &Value, keys_url: &str) -> Result<Signer, KeyError> {
+        let text = |k: &str| members.get(k).and_then(Value::as_str);
+        // A coordinate is base64url, so it needs no escaping in the
+        // thumbprint's JSON.
+        let coordinate =
+            |k: &str| text(k).filter(|v| !v.is_empty() && URL_SAFE_NO_PAD.decode(v).is_ok());
+        match (text("kty"), text("crv"), coordinate("x"), coordinate("y")) {
+            (Some("EC"), Some("P-256"), Some(x), Some(y)) => {
+                let thumbprint = thumbprint(&format!(
+                    r#"{{"crv":"P-256","kty":"EC","x":"{x}","y":"{y}"}}"#
+                ));
+                self.retired.push(json!({
+                    "kty": "EC",
+                    "crv": "P-256",
+                    "x": x,
+                    "y": y,
+                    "kid": format!("{}/{thumbprint}", keys_url.trim_end_matches('/')),
+                    "alg": ALGORITHM,
+                    "use": "sig",
+                }));
+            }
+            (Some("OKP"), Some("Ed25519"), Some(x), _) => {
+                let kid = thumbprint(&format!(r#"{{"crv":"Ed25519","kty":"OKP","x":"{x}"}}"#));
+                self.retired.push(json!({
+                    "kty": "OKP",
+                    "crv": "Ed25519",
+                    "x": x,
+                    "kid": kid,
+                    "alg": RETIRED_ALGORITHM,
+                    "use": "sig",
+                }));
+            }
+            _ => return Err(KeyError::Public),
+        }
+        Ok(self)
     }
 
     /// Keeps an Ed25519 key (its 32-byte seed, RFC 8037's `d`) that signed
@@ -548,6 +699,67 @@ fn status_entry(entry: &StatusEntry) -> Value {
 /// verifiers expect.
 fn timestamp(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+#[cfg(test)]
+mod sealing_tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn a_sealed_key_opens_with_its_secret_and_thumbprint_only() {
+        let key = SealingKey::derive("a secret of at least thirty-two characters").unwrap();
+        let sealed = key.seal("thumb", b"private key bytes").unwrap();
+        assert_eq!(key.open("thumb", &sealed).unwrap(), b"private key bytes");
+        // Sealed twice, two different texts (a fresh nonce each time).
+        assert_ne!(key.seal("thumb", b"private key bytes").unwrap(), sealed);
+        assert_eq!(key.open("other", &sealed), Err(KeyError::Sealed));
+        let other = SealingKey::derive("another secret of thirty-two characters").unwrap();
+        assert_eq!(other.open("thumb", &sealed), Err(KeyError::Sealed));
+        assert_eq!(key.open("thumb", "not base64 !"), Err(KeyError::Sealed));
+        assert_eq!(key.open("thumb", "AAAA"), Err(KeyError::Sealed));
+        let mut altered = sealed.into_bytes();
+        let last = altered.len() - 3;
+        altered[last] = if altered[last] == b'A' { b'B' } else { b'A' };
+        let altered = String::from_utf8(altered).unwrap();
+        assert_eq!(key.open("thumb", &altered), Err(KeyError::Sealed));
+    }
+
+    #[test]
+    fn a_retired_key_stays_until_the_latest_credential_expires() {
+        let at = |y| Utc.with_ymd_and_hms(y, 1, 1, 0, 0, 0).unwrap();
+        assert_eq!(withdraw_after(at(2026), Some(at(2028))), at(2028));
+        // No credential outlives the rotation: withdrawn at once.
+        assert_eq!(withdraw_after(at(2026), Some(at(2025))), at(2026));
+        assert_eq!(withdraw_after(at(2026), None), at(2026));
+    }
+
+    #[test]
+    fn a_retired_p256_key_keeps_its_key_id_and_verifies() {
+        let der = generate_p256().unwrap();
+        let old = Signer::from_pkcs8(&der, "https://gk.example/issuer/keys").unwrap();
+        let token = old.sign(&json!({"sub": "x"})).unwrap();
+        let new = Signer::from_pkcs8(&generate_p256().unwrap(), "https://gk.example/issuer/keys")
+            .unwrap()
+            .retire_public(&old.public_members(), "https://gk.example/issuer/keys")
+            .unwrap();
+        assert_eq!(new.jwks()["keys"][1], old.public_jwk());
+        assert!(new.key_by_thumbprint(old.thumbprint()).is_some());
+        assert!(verify(&token, &new.jwks(), Utc::now()).is_ok());
+        // An Ed25519 key kept by its public half has the key id it had.
+        let seed = [7u8; 32];
+        let by_seed = new.clone().retire_ed25519(&seed).unwrap();
+        let x = ed25519_public(&seed).unwrap();
+        let by_public = new
+            .clone()
+            .retire_public(&json!({"kty": "OKP", "crv": "Ed25519", "x": x}), "unused")
+            .unwrap();
+        assert_eq!(by_seed.jwks(), by_public.jwks());
+        assert_eq!(
+            new.retire_public(&json!({"kty": "RSA"}), "u").err(),
+            Some(KeyError::Public)
+        );
+    }
 }
 
 #[cfg(test)]

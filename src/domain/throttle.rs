@@ -18,6 +18,10 @@
 //! every `drain_every`, and an attempt that would overflow the capacity
 //! waits. An attempt is counted before the password is checked (so parallel
 //! guesses cannot slip past) and refunded when it succeeds.
+//!
+//! The buckets live in the database (`store::throttle`), so every instance
+//! behind a load balancer counts on the same ones; times are measured from
+//! the Unix epoch. [`Key::stored`] names a bucket in storage.
 
 use std::time::Duration;
 
@@ -29,12 +33,47 @@ pub struct Limit {
     pub drain_every: Duration,
 }
 
-/// Failures counted against one key, as of `at` (time since the throttle
-/// started).
+/// Failures counted against one key, as of `at` (time since the Unix
+/// epoch).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Bucket {
     level: f64,
     at: Duration,
+}
+
+impl Bucket {
+    /// A bucket as stored: `level` attempts counted as of `at`.
+    pub fn stored(level: f64, at: Duration) -> Bucket {
+        Bucket {
+            level: level.max(0.0),
+            at,
+        }
+    }
+
+    pub fn level(self) -> f64 {
+        self.level
+    }
+
+    pub fn at(self) -> Duration {
+        self.at
+    }
+}
+
+/// Counts one attempt on each of its buckets (each with its limit), or,
+/// when any is full, refuses with the longest wait and counts nothing.
+/// Returns the buckets to keep, in the order given.
+pub fn admit(buckets: &[(Limit, Option<Bucket>)], now: Duration) -> Result<Vec<Bucket>, Duration> {
+    if let Some(wait) = buckets
+        .iter()
+        .filter_map(|(limit, bucket)| limit.wait(*bucket, now))
+        .max()
+    {
+        return Err(wait);
+    }
+    Ok(buckets
+        .iter()
+        .map(|(limit, bucket)| limit.add(*bucket, now))
+        .collect())
 }
 
 impl Limit {
@@ -79,6 +118,12 @@ impl Limit {
     pub fn is_empty(self, bucket: Bucket, now: Duration) -> bool {
         self.level(Some(bucket), now) <= 0.0
     }
+
+    /// When the bucket will have drained completely: from then on it can be
+    /// forgotten (pruned) without changing any answer.
+    pub fn empty_at(self, bucket: Bucket) -> Duration {
+        bucket.at + self.drain_every.mul_f64(bucket.level.max(0.0))
+    }
 }
 
 /// Which bucket an attempt is counted on.
@@ -88,6 +133,28 @@ pub enum Key {
     Address(String),
     Account(String),
     Device(String),
+}
+
+impl Key {
+    /// The bucket's name in storage: a kind prefix, then the key's parts.
+    /// An address never holds `|`, so the account-at-address name is
+    /// unambiguous (an email is the last part).
+    pub fn stored(&self) -> String {
+        match self {
+            Key::AccountAtAddress { account, address } => {
+                format!("sign-in:account-at:{address}|{account}")
+            }
+            Key::Address(address) => format!("sign-in:address:{address}"),
+            Key::Account(account) => format!("sign-in:account:{account}"),
+            Key::Device(id) => format!("sign-in:device:{id}"),
+        }
+    }
+}
+
+/// The bucket of public credential lookups from one address (`None`: the
+/// address is unknown, and all such lookups share one bucket).
+pub fn lookup_key(address: Option<&str>) -> String {
+    format!("lookup:address:{}", address.unwrap_or("unknown"))
 }
 
 /// The limits of the sign-in policy.
@@ -188,6 +255,55 @@ mod tests {
         assert_eq!(b.map(|b| b.level), Some(0.0));
         // A refund never goes below empty.
         assert_eq!(limit.refund(None, secs(0)).level, 0.0);
+    }
+
+    #[test]
+    fn admit_counts_on_every_bucket_or_on_none() {
+        let small = Limit::new(1, 60);
+        let big = Limit::new(10, 60);
+        let counted = admit(&[(small, None), (big, None)], secs(0)).unwrap();
+        assert_eq!(
+            counted.iter().map(|b| b.level).collect::<Vec<_>>(),
+            [1.0, 1.0]
+        );
+        // The small bucket is full: refused with its wait, nothing counted.
+        let again = [(small, Some(counted[0])), (big, Some(counted[1]))];
+        assert_eq!(admit(&again, secs(15)), Err(secs(45)));
+        // Once it has drained, both count again.
+        let later = admit(&again, secs(60)).unwrap();
+        assert_eq!(later[1].level(), 2.0 - 1.0);
+    }
+
+    #[test]
+    fn a_bucket_is_empty_at_its_level_times_the_period() {
+        let limit = Limit::new(5, 180);
+        let b = fail(limit, None, 3, secs(100)).unwrap();
+        assert_eq!(limit.empty_at(b), secs(100 + 3 * 180));
+        assert!(limit.is_empty(b, limit.empty_at(b)));
+        assert!(!limit.is_empty(b, limit.empty_at(b) - secs(1)));
+        assert_eq!(Bucket::stored(-1.0, secs(5)).level(), 0.0);
+        assert_eq!(Bucket::stored(2.5, secs(5)).at(), secs(5));
+    }
+
+    #[test]
+    fn stored_names_keep_kinds_and_parts_apart() {
+        let names = [
+            Key::AccountAtAddress {
+                account: "li@clinic.example".into(),
+                address: "10.0.0.1".into(),
+            }
+            .stored(),
+            Key::Address("10.0.0.1".into()).stored(),
+            Key::Account("li@clinic.example".into()).stored(),
+            Key::Device("d1".into()).stored(),
+            lookup_key(Some("10.0.0.1")),
+            lookup_key(None),
+        ];
+        assert_eq!(names[0], "sign-in:account-at:10.0.0.1|li@clinic.example");
+        assert_eq!(names[4], "lookup:address:10.0.0.1");
+        assert_eq!(names[5], "lookup:address:unknown");
+        let distinct: std::collections::HashSet<_> = names.iter().collect();
+        assert_eq!(distinct.len(), names.len());
     }
 
     #[test]

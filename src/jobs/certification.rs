@@ -6,6 +6,7 @@
 
 use std::time::Duration;
 
+use super::Lease;
 use crate::services::{credentials, pipeline};
 use crate::store::{self, Db};
 
@@ -19,7 +20,15 @@ pub fn sweep(db: &Db, public_url: &str) -> crate::error::Result<(usize, usize, u
     Ok((moved, reinstated, expired, reminded))
 }
 
-pub fn spawn(db: Db, public_url: String, every: Duration) {
+/// One sweep under the job's lease (`None`: another instance is sweeping).
+pub fn round(
+    lease: &Lease,
+    public_url: &str,
+) -> crate::error::Result<Option<(usize, usize, usize, usize)>> {
+    lease.run("certification_sweep", |db| sweep(db, public_url))
+}
+
+pub fn spawn(lease: Lease, public_url: String, every: Duration) {
     actix_web::rt::spawn(async move {
         // The first sweep runs one period after start, not during it: a
         // restart does not add its work to the start-up's.
@@ -27,11 +36,11 @@ pub fn spawn(db: Db, public_url: String, every: Duration) {
         let mut tick = actix_web::rt::time::interval_at(start, every);
         loop {
             tick.tick().await;
-            let db = db.clone();
+            let lease = lease.clone();
             let url = public_url.clone();
-            match store::blocking(move || sweep(&db, &url)).await {
-                Ok((0, 0, 0, 0)) => {}
-                Ok((moved, reinstated, expired, reminded)) => {
+            match store::blocking(move || round(&lease, &url)).await {
+                Ok(None | Some((0, 0, 0, 0))) => {}
+                Ok(Some((moved, reinstated, expired, reminded))) => {
                     tracing::info!(moved, reinstated, expired, reminded, "certification sweep")
                 }
                 Err(e) => tracing::error!(error = %e, "certification sweep failed"),

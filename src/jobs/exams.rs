@@ -4,18 +4,24 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use super::Lease;
 use crate::services::exams::{self, VersionCache};
-use crate::store::{self, Db};
+use crate::store;
 
-pub fn spawn(db: Db, versions: Arc<VersionCache>, every: Duration) {
+/// One round under the job's lease (`None`: another instance is running one).
+pub fn round(lease: &Lease, versions: &VersionCache) -> crate::error::Result<Option<usize>> {
+    lease.run("auto_submit", |db| exams::submit_overdue(db, versions))
+}
+
+pub fn spawn(lease: Lease, versions: Arc<VersionCache>, every: Duration) {
     actix_web::rt::spawn(async move {
         let mut tick = actix_web::rt::time::interval(every);
         loop {
             tick.tick().await;
-            let db = db.clone();
+            let lease = lease.clone();
             let versions = versions.clone();
-            match store::blocking(move || exams::submit_overdue(&db, &versions)).await {
-                Ok(n) if n > 0 => tracing::info!(submitted = n, "overdue attempts submitted"),
+            match store::blocking(move || round(&lease, &versions)).await {
+                Ok(Some(n)) if n > 0 => tracing::info!(submitted = n, "overdue attempts submitted"),
                 Ok(_) => {}
                 Err(e) => tracing::error!(error = %e, "auto-submit round failed"),
             }

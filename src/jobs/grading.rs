@@ -5,23 +5,29 @@
 
 use std::time::Duration;
 
+use super::Lease;
 use crate::services::grading;
-use crate::store::{self, Db};
+use crate::store;
 
-pub fn spawn(db: Db, every: Duration) {
+/// One round under the job's lease: allocate, then remind (`None`: another
+/// instance is running one).
+pub fn round(lease: &Lease) -> crate::error::Result<Option<(usize, usize)>> {
+    lease.run("marking", |db| {
+        let allocated = grading::allocate(db)?;
+        let reminded = grading::remind_late(db)?;
+        Ok((allocated, reminded))
+    })
+}
+
+pub fn spawn(lease: Lease, every: Duration) {
     actix_web::rt::spawn(async move {
         let mut tick = actix_web::rt::time::interval(every);
         loop {
             tick.tick().await;
-            let db = db.clone();
-            let done = store::blocking(move || {
-                let allocated = grading::allocate(&db)?;
-                let reminded = grading::remind_late(&db)?;
-                Ok((allocated, reminded))
-            })
-            .await;
+            let lease = lease.clone();
+            let done = store::blocking(move || round(&lease)).await;
             match done {
-                Ok((a, r)) if a > 0 || r > 0 => {
+                Ok(Some((a, r))) if a > 0 || r > 0 => {
                     tracing::info!(allocated = a, reminded = r, "marking allocated")
                 }
                 Ok(_) => {}

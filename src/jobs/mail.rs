@@ -8,6 +8,7 @@ use chrono::Duration;
 use lettre::message::{Mailbox, MultiPart};
 use lettre::{FileTransport, Message, SmtpTransport, Transport};
 
+use super::Lease;
 use crate::config::Settings;
 use crate::error::{Error, Result};
 use crate::store::outbox::{self, OutboxRow};
@@ -103,15 +104,22 @@ pub fn deliver_due(db: &Db, sender: &Sender, from: &Mailbox) -> Result<usize> {
     Ok(sent)
 }
 
+/// One round under the job's lease (`None`: another instance is delivering).
+/// Messages are also claimed row by row (`outbox::claim_due`), so even a
+/// round that outlived its lease sends nothing twice.
+pub fn round(lease: &Lease, sender: &Sender, from: &Mailbox) -> Result<Option<usize>> {
+    lease.run("mail", |db| deliver_due(db, sender, from))
+}
+
 /// Runs the mail worker until the server stops.
-pub fn spawn(db: Db, sender: Sender, from: Mailbox, every: StdDuration) {
+pub fn spawn(lease: Lease, sender: Sender, from: Mailbox, every: StdDuration) {
     actix_web::rt::spawn(async move {
         let mut tick = actix_web::rt::time::interval(every);
         loop {
             tick.tick().await;
-            let (db, sender, from) = (db.clone(), sender.clone(), from.clone());
-            let round = store::blocking(move || deliver_due(&db, &sender, &from)).await;
-            if let Err(e) = round {
+            let (lease, sender, from) = (lease.clone(), sender.clone(), from.clone());
+            let done = store::blocking(move || round(&lease, &sender, &from)).await;
+            if let Err(e) = done {
                 tracing::error!(error = %e, "mail worker round failed");
             }
         }

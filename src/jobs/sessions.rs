@@ -1,9 +1,13 @@
 //! Removes sessions past their absolute expiry, so the table does not grow
-//! without bound. (Expired sessions are refused at once either way.)
+//! without bound (expired sessions are refused at once either way), and
+//! throttle buckets that have drained (each attempt prunes them too; this
+//! catches the last ones when attempts stop, so no address or email is kept
+//! longer than its bucket counts). Single deletes: two instances running
+//! them at once delete each row once.
 
 use std::time::Duration;
 
-use crate::store::{self, Db, sessions};
+use crate::store::{self, Db, sessions, throttle};
 
 pub fn spawn(db: Db, every: Duration) {
     actix_web::rt::spawn(async move {
@@ -12,11 +16,20 @@ pub fn spawn(db: Db, every: Duration) {
             tick.tick().await;
             let db = db.clone();
             let swept = store::blocking(move || {
-                db.write_blocking(|conn| Ok(sessions::delete_expired(conn, store::now())?))
+                db.write_blocking(|conn| {
+                    let now = store::now();
+                    let buckets = throttle::prune(conn, now.and_utc().timestamp_millis())?;
+                    Ok(sessions::delete_expired(conn, now)? + buckets)
+                })
             })
             .await;
             match swept {
-                Ok(n) if n > 0 => tracing::info!(removed = n, "expired sessions removed"),
+                Ok(n) if n > 0 => {
+                    tracing::info!(
+                        removed = n,
+                        "expired sessions and drained throttle buckets removed"
+                    )
+                }
                 Ok(_) => {}
                 Err(e) => tracing::error!(error = %e, "session sweep failed"),
             }

@@ -4,17 +4,23 @@
 
 use std::time::Duration;
 
+use super::Lease;
 use crate::services::training;
-use crate::store::{self, Db};
+use crate::store;
 
-pub fn spawn(db: Db, tz: chrono_tz::Tz, every: Duration) {
+/// One round under the job's lease (`None`: another instance is running one).
+pub fn round(lease: &Lease, tz: chrono_tz::Tz) -> crate::error::Result<Option<usize>> {
+    lease.run("workshop_reminders", |db| training::send_reminders(db, tz))
+}
+
+pub fn spawn(lease: Lease, tz: chrono_tz::Tz, every: Duration) {
     actix_web::rt::spawn(async move {
         let mut tick = actix_web::rt::time::interval(every);
         loop {
             tick.tick().await;
-            let db = db.clone();
-            match store::blocking(move || training::send_reminders(&db, tz)).await {
-                Ok(n) if n > 0 => tracing::info!(emails = n, "workshop reminders queued"),
+            let lease = lease.clone();
+            match store::blocking(move || round(&lease, tz)).await {
+                Ok(Some(n)) if n > 0 => tracing::info!(emails = n, "workshop reminders queued"),
                 Ok(_) => {}
                 Err(e) => tracing::error!(error = %e, "workshop reminders failed"),
             }

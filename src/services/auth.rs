@@ -1,9 +1,5 @@
 //! Signing in and out, sessions, and API bearer tokens.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
-use std::time::Instant;
-
 use chrono::NaiveDateTime;
 
 use crate::config::Tuning;
@@ -14,18 +10,16 @@ use crate::domain::throttle::{self, Limit};
 use crate::domain::tokens::{self, TokenKind, split_scopes};
 use crate::error::{Error, Result};
 use crate::services::audit::{self, Outcome};
-use crate::services::{Caller, Ctx};
+use crate::services::{Caller, Ctx, buckets};
 use crate::store::api_tokens::{self, NewApiToken};
 use crate::store::people::{self, PersonRow};
-use crate::store::{self, DbConn, sessions};
+use crate::store::{self, Db, DbConn, sessions};
 
-/// Sign-in attempts, counted by `domain::throttle`'s policy in memory. (Each
-/// server instance keeps its own counts; behind a load balancer the limits
-/// apply per instance.)
+/// Sign-in attempts, counted by `domain::throttle`'s policy on buckets in
+/// the database (`store::throttle`), so every instance behind a load
+/// balancer counts on the same ones.
 pub struct SignInThrottle {
     policy: throttle::Policy,
-    started: Instant,
-    buckets: Mutex<HashMap<throttle::Key, throttle::Bucket>>,
 }
 
 /// An attempt let through, counted on its buckets until it proves right.
@@ -46,55 +40,32 @@ impl SignInThrottle {
                 account: Limit::new(t.sign_in_account_burst, t.sign_in_account_refill_secs),
                 device: Limit::new(t.sign_in_device_burst, t.sign_in_device_refill_secs),
             },
-            started: Instant::now(),
-            buckets: Mutex::new(HashMap::new()),
         }
-    }
-
-    fn buckets(&self) -> std::sync::MutexGuard<'_, HashMap<throttle::Key, throttle::Bucket>> {
-        // A panic elsewhere while holding the lock leaves counts that are
-        // still counts: carry on with them.
-        self.buckets
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// Counts one attempt on each of its buckets, or refuses with the
-    /// longest wait when any is full.
-    pub fn admit(&self, attempt: &throttle::Attempt) -> Result<Admitted> {
-        let now = self.started.elapsed();
+    /// longest wait when any is full (one transaction).
+    pub fn admit(&self, db: &Db, attempt: &throttle::Attempt) -> Result<Admitted> {
         let keys = self.policy.keys(attempt);
-        let mut buckets = self.buckets();
-        let wait = keys
+        let limited: Vec<(String, Limit)> = keys
             .iter()
-            .filter_map(|(key, limit)| limit.wait(buckets.get(key).copied(), now))
-            .max();
-        if let Some(retry_after) = wait {
-            return Err(Error::Throttled { retry_after });
-        }
-        for (key, limit) in &keys {
-            let bucket = limit.add(buckets.get(key).copied(), now);
-            buckets.insert(key.clone(), bucket);
-        }
-        // Forget buckets that have drained, so memory stays bounded.
-        if buckets.len() > 10_000 {
-            let policy = self.policy;
-            buckets.retain(|key, bucket| !policy.limit_of(key).is_empty(*bucket, now));
-        }
+            .map(|(key, limit)| (key.stored(), *limit))
+            .collect();
+        db.write_blocking(|conn| buckets::count(conn, &limited))?
+            .map_err(|retry_after| Error::Throttled { retry_after })?;
         Ok(Admitted {
             keys: keys.into_iter().map(|(key, _)| key).collect(),
         })
     }
 
     /// The attempt was right: it does not count against anyone.
-    pub fn succeeded(&self, admitted: Admitted) {
-        let now = self.started.elapsed();
-        let mut buckets = self.buckets();
-        for key in admitted.keys {
-            let limit = self.policy.limit_of(&key);
-            let bucket = limit.refund(buckets.get(&key).copied(), now);
-            buckets.insert(key, bucket);
-        }
+    pub fn succeeded(&self, db: &Db, admitted: Admitted) -> Result<()> {
+        let limited: Vec<(String, Limit)> = admitted
+            .keys
+            .iter()
+            .map(|key| (key.stored(), self.policy.limit_of(key)))
+            .collect();
+        db.write_blocking(|conn| buckets::refund(conn, &limited))
     }
 }
 
@@ -156,7 +127,7 @@ fn authenticate(
         );
         ctx.db.write_blocking(|conn| audit::record(conn, &event))
     };
-    let admitted = match ctx.throttle.admit(&attempt) {
+    let admitted = match ctx.throttle.admit(&ctx.db, &attempt) {
         Ok(admitted) => admitted,
         Err(e) => {
             audit_fail(Outcome::Refused, "throttled")?;
@@ -176,7 +147,7 @@ fn authenticate(
     let matches = password::verify(password, hash);
     match person {
         Some(p) if matches && p.password_hash.is_some() => {
-            ctx.throttle.succeeded(admitted);
+            ctx.throttle.succeeded(&ctx.db, admitted)?;
             if !p.active {
                 audit_fail(Outcome::Refused, "deactivated")?;
                 return Err(Error::AccountDisabled);

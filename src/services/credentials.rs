@@ -7,12 +7,9 @@
 //! so a suspension or revocation shows in them the moment it commits.
 
 use std::collections::HashSet;
-use std::io::Write;
 use std::path::Path;
 
 use chrono::{DateTime, Datelike, NaiveDateTime, Utc};
-use governor::clock::{Clock, DefaultClock};
-use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use serde::Serialize;
 
 use crate::config::Tuning;
@@ -24,6 +21,7 @@ use crate::domain::dates;
 use crate::domain::locale::Locale;
 use crate::domain::signing::{self, BadgeInput, Signer, StatusEntry};
 use crate::domain::status_list::{self, Bitstring, Standing};
+use crate::domain::throttle;
 use crate::error::{Error, Result};
 use crate::mail::{self, CredentialNotice, Message};
 use crate::services::audit::{self, Outcome};
@@ -33,68 +31,249 @@ use crate::services::{
 use crate::store::certification::{
     self as store_cert, CaseRow, CredentialRow, NewCredential, NewEvent, StatusChange,
 };
+use crate::store::signing_keys as store_keys;
 use crate::store::training::{self as store_training, TrackRow};
 use crate::store::{self, Db, DbConn, institutions, people};
 
 use super::utc;
 
-// ----- the alliance's signing key -----
+// ----- the alliance's signing keys -----
 
-/// The alliance's signing key: P-256, PKCS#8 in PEM (`openssl pkey -in
-/// … -pubout` reads it).
+/// The P-256 key file of earlier versions (PKCS#8 PEM in the data
+/// directory): imported into the database at the first start that finds no
+/// key there, so a deployment keeps the key its credentials were signed with.
 const KEY_FILE: &str = "credential-signing-key.p256.pem";
-/// The Ed25519 key earlier versions signed with (a hex seed). It no longer
-/// signs; while it is there its public key stays published, so credentials
-/// downloaded before still verify until they expire.
+/// The Ed25519 key even earlier versions signed with (a hex seed). Its
+/// public half is imported as a retired key.
 const RETIRED_KEY_FILE: &str = "credential-signing-key.ed25519";
 
-/// Loads the alliance's signing key from the data directory, creating it on
-/// first start (readable by the owner only), and keeps the retired Ed25519
-/// key's public half if that file is there. Several instances must share the
-/// data directory's key files. `public_url` makes the key ids (URLs).
-pub fn load_or_create_signer(data_dir: &Path, public_url: &str) -> Result<Signer> {
-    let path = data_dir.join(KEY_FILE);
-    if !path.exists() {
-        let der = signing::generate_p256().map_err(Error::internal)?;
-        let text = pem::encode(&pem::Pem::new("PRIVATE KEY", der));
-        create_private_file(data_dir, &path, text.as_bytes())?;
-    }
-    let text = read_key_file(&path)?;
-    let der = pem::parse(text.trim())
-        .ok()
-        .filter(|p| p.tag() == "PRIVATE KEY")
-        .ok_or_else(|| Error::internal(format!("{}: not a PEM private key", path.display())))?;
-    let urls = Urls::new(public_url);
-    let mut signer = Signer::from_pkcs8(der.contents(), &urls.keys())
-        .map_err(|e| Error::internal(format!("{}: {e}", path.display())))?;
-    let retired = data_dir.join(RETIRED_KEY_FILE);
-    if retired.exists() {
-        let seed = hex::decode(read_key_file(&retired)?.trim())
-            .map_err(|_| Error::internal(format!("{}: not a hex key", retired.display())))?;
-        signer = signer
-            .retire_ed25519(&seed)
-            .map_err(|e| Error::internal(format!("{}: {e}", retired.display())))?;
-    }
-    Ok(signer)
+/// The alliance's signing keys, kept in the database (`store::signing_keys`)
+/// so that every instance signs with the same key and publishes the same
+/// JWK set. Each instance keeps the [`Signer`] it built and rebuilds it when
+/// the keys change (a rotation anywhere adds a row: one cheap `MAX(id)` per
+/// use) or a retired key's time to leave the set has come.
+pub struct Keys {
+    sealing: signing::SealingKey,
+    keys_url: String,
+    built: std::sync::RwLock<Option<Built>>,
 }
 
-/// Writes a new key file readable by its owner only, unless another
-/// instance has just written it (then theirs is used).
-fn create_private_file(dir: &Path, path: &Path, bytes: &[u8]) -> Result<()> {
-    std::fs::create_dir_all(dir).map_err(Error::internal)?;
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    match options.open(path) {
-        Ok(mut file) => {
-            file.write_all(bytes).map_err(Error::internal)?;
-            tracing::info!(path = %path.display(), "created the credential signing key");
-            Ok(())
-        }
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
-        Err(e) => Err(Error::internal(format!("{}: {e}", path.display()))),
+#[derive(Clone)]
+struct Built {
+    generation: Option<i64>,
+    /// When the set must be rebuilt even without a new key: the next
+    /// retired key's withdrawal.
+    until: Option<NaiveDateTime>,
+    signer: std::sync::Arc<Signer>,
+}
+
+impl Keys {
+    /// The keys, creating the first signing key if the database has none
+    /// (from the key file of earlier versions when the data directory holds
+    /// one). Fails with a clear message when the signing key cannot be
+    /// opened with this instance's secret: instances given different
+    /// secrets would otherwise disagree.
+    pub fn open(db: &Db, settings: &crate::config::Settings) -> Result<Keys> {
+        let keys = Keys {
+            sealing: signing::SealingKey::derive(&settings.signing_key_secret)
+                .map_err(Error::internal)?,
+            keys_url: Urls::new(&settings.public_url).keys(),
+            built: std::sync::RwLock::new(None),
+        };
+        let data_dir = settings.data_dir.clone();
+        db.write_blocking(|conn| keys.ensure(conn, &data_dir))?;
+        db.read_blocking(|conn| keys.signer(conn).map(|_| ()))?;
+        Ok(keys)
     }
+
+    /// Creates the signing key if there is none, and imports the retired
+    /// Ed25519 key of a data directory from before ES256.
+    fn ensure(&self, conn: &mut DbConn, data_dir: &Path) -> Result<()> {
+        let now = store::now();
+        let retired = data_dir.join(RETIRED_KEY_FILE);
+        if retired.exists() {
+            let seed = hex::decode(read_key_file(&retired)?.trim())
+                .map_err(|_| Error::internal(format!("{}: not a hex key", retired.display())))?;
+            let x = signing::ed25519_public(&seed)
+                .map_err(|e| Error::internal(format!("{}: {e}", retired.display())))?;
+            let members = serde_json::json!({"crv": "Ed25519", "kty": "OKP", "x": x});
+            let thumbprint = signing::ed25519_thumbprint(&x);
+            if store_keys::find_by_thumbprint(conn, &thumbprint)?.is_none() {
+                let withdraw = signing::withdraw_after(
+                    utc(now),
+                    store_keys::latest_valid_until(conn)?.map(utc),
+                );
+                store_keys::insert(
+                    conn,
+                    &store_keys::NewSigningKey {
+                        thumbprint: &thumbprint,
+                        algorithm: signing::RETIRED_ALGORITHM,
+                        public_key: &members.to_string(),
+                        sealed_private_key: None,
+                        created_at: now,
+                        retired_at: Some(now),
+                        withdraw_after: Some(withdraw.naive_utc()),
+                    },
+                )?;
+                tracing::info!(%thumbprint, "imported the retired Ed25519 key's public half");
+            }
+        }
+        if store_keys::signing(conn)?.is_some() {
+            return Ok(());
+        }
+        let file = data_dir.join(KEY_FILE);
+        let der = if file.exists() {
+            let text = read_key_file(&file)?;
+            let pem = pem::parse(text.trim())
+                .ok()
+                .filter(|p| p.tag() == "PRIVATE KEY")
+                .ok_or_else(|| {
+                    Error::internal(format!("{}: not a PEM private key", file.display()))
+                })?;
+            tracing::info!(path = %file.display(), "imported the credential signing key into the database");
+            pem.contents().to_vec()
+        } else {
+            signing::generate_p256().map_err(Error::internal)?
+        };
+        // Two instances starting at once on a new database: one signing key
+        // may exist (a unique index), so the second's insert fails, in its
+        // own savepoint, and it uses the first's.
+        match diesel::Connection::transaction(conn, |conn| self.add_signing_key(conn, &der, now)) {
+            Err(Error::Database(e)) if store::is_unique_violation(&e) => Ok(()),
+            done => done,
+        }
+    }
+
+    /// Seals and stores a new signing key (the current one must be retired).
+    fn add_signing_key(&self, conn: &mut DbConn, der: &[u8], now: NaiveDateTime) -> Result<()> {
+        let signer = Signer::from_pkcs8(der, &self.keys_url).map_err(Error::internal)?;
+        let sealed = self
+            .sealing
+            .seal(signer.thumbprint(), der)
+            .map_err(Error::internal)?;
+        store_keys::insert(
+            conn,
+            &store_keys::NewSigningKey {
+                thumbprint: signer.thumbprint(),
+                algorithm: signing::ALGORITHM,
+                public_key: &signer.public_members().to_string(),
+                sealed_private_key: Some(&sealed),
+                created_at: now,
+                retired_at: None,
+                withdraw_after: None,
+            },
+        )?;
+        tracing::info!(kid = signer.kid(), "created a credential signing key");
+        Ok(())
+    }
+
+    /// The signer as of now: the signing key and every retired key not yet
+    /// withdrawn.
+    pub fn signer(&self, conn: &mut DbConn) -> Result<std::sync::Arc<Signer>> {
+        let generation = store_keys::generation(conn)?;
+        let now = store::now();
+        let cached = self.built.read().ok().and_then(|b| b.clone());
+        if let Some(b) = cached
+            && b.generation == generation
+            && b.until.is_none_or(|until| now < until)
+        {
+            return Ok(b.signer);
+        }
+        let built = self.build(conn, generation, now)?;
+        let signer = built.signer.clone();
+        if let Ok(mut slot) = self.built.write() {
+            *slot = Some(built);
+        }
+        Ok(signer)
+    }
+
+    fn build(
+        &self,
+        conn: &mut DbConn,
+        generation: Option<i64>,
+        now: NaiveDateTime,
+    ) -> Result<Built> {
+        let rows = store_keys::all(conn)?;
+        let current = rows
+            .iter()
+            .find(|k| k.retired_at.is_none())
+            .ok_or_else(|| Error::internal("no credential signing key in the database"))?;
+        let sealed = current
+            .sealed_private_key
+            .as_deref()
+            .ok_or_else(|| Error::internal("the credential signing key has no private key"))?;
+        let der = self
+            .sealing
+            .open(&current.thumbprint, sealed)
+            .map_err(|_| {
+                Error::internal(
+                    "the credential signing key in the database cannot be opened with this \
+                 instance's GATEKEEPER_SIGNING_KEY_SECRET: every instance must be given the \
+                 same secret as the one that created the key",
+                )
+            })?;
+        let mut signer = Signer::from_pkcs8(&der, &self.keys_url).map_err(Error::internal)?;
+        let mut until: Option<NaiveDateTime> = None;
+        for k in rows.iter().filter(|k| k.retired_at.is_some()) {
+            if k.withdraw_after.is_some_and(|w| w <= now) {
+                continue;
+            }
+            if let Some(w) = k.withdraw_after {
+                until = Some(until.map_or(w, |u| u.min(w)));
+            }
+            let members: serde_json::Value = serde_json::from_str(&k.public_key)
+                .map_err(|e| Error::internal(format!("signing key {}: {e}", k.thumbprint)))?;
+            signer = signer
+                .retire_public(&members, &self.keys_url)
+                .map_err(|e| Error::internal(format!("signing key {}: {e}", k.thumbprint)))?;
+        }
+        Ok(Built {
+            generation,
+            until,
+            signer: std::sync::Arc::new(signer),
+        })
+    }
+
+    /// A new signing key that signs from now on, in one transaction; the
+    /// one it replaces stays published until every credential it signed has
+    /// expired (`domain::signing::withdraw_after`). Returns the new key id
+    /// and the old one's thumbprint and withdrawal.
+    pub fn rotate(&self, db: &Db) -> Result<Rotated> {
+        let der = signing::generate_p256().map_err(Error::internal)?;
+        let rotated = db.write_blocking(|conn| {
+            let now = store::now();
+            let old = store_keys::signing(conn)?
+                .ok_or_else(|| Error::internal("no credential signing key to rotate"))?;
+            let withdraw =
+                signing::withdraw_after(utc(now), store_keys::latest_valid_until(conn)?.map(utc));
+            store_keys::retire(conn, old.id, now, withdraw.naive_utc())?;
+            self.add_signing_key(conn, &der, now)?;
+            let generation = store_keys::generation(conn)?;
+            let new = self.build(conn, generation, now)?;
+            Ok(Rotated {
+                kid: new.signer.kid().to_owned(),
+                retired: old.thumbprint,
+                withdraw_after: withdraw,
+            })
+        })?;
+        Ok(rotated)
+    }
+
+    /// Every key with its state, newest first (for `gatekeeper key list`).
+    pub fn list(db: &Db) -> Result<Vec<store_keys::SigningKeyRow>> {
+        db.read_blocking(|conn| Ok(store_keys::all(conn)?))
+    }
+}
+
+/// What a rotation did.
+#[derive(Debug, Clone)]
+pub struct Rotated {
+    /// The new signing key's id (a URL).
+    pub kid: String,
+    /// The thumbprint of the key that no longer signs.
+    pub retired: String,
+    /// When the old key leaves the published set.
+    pub withdraw_after: DateTime<Utc>,
 }
 
 fn read_key_file(path: &Path) -> Result<String> {
@@ -104,30 +283,26 @@ fn read_key_file(path: &Path) -> Result<String> {
 // ----- lookup throttle -----
 
 /// Public lookups of credential numbers, limited per address so the
-/// registry cannot be scraped.
+/// registry cannot be scraped: a leaky bucket per address
+/// (`domain::throttle`), kept in the database so that every instance counts
+/// on the same one.
 pub struct VerifyThrottle {
-    per_address: DefaultKeyedRateLimiter<String>,
+    limit: throttle::Limit,
 }
 
 impl VerifyThrottle {
     pub fn new(t: &Tuning) -> Self {
-        let burst =
-            std::num::NonZeroU32::new(t.verify_burst.max(1)).unwrap_or(std::num::NonZeroU32::MIN);
-        let quota = Quota::with_period(std::time::Duration::from_secs(t.verify_refill_secs.max(1)))
-            .unwrap_or_else(|| Quota::per_minute(burst))
-            .allow_burst(burst);
         VerifyThrottle {
-            per_address: RateLimiter::keyed(quota),
+            limit: throttle::Limit::new(t.verify_burst, t.verify_refill_secs),
         }
     }
 
-    pub fn check(&self, address: Option<&str>) -> Result<()> {
-        let key = address.unwrap_or("unknown").to_owned();
-        self.per_address
-            .check_key(&key)
-            .map_err(|not_until| Error::Throttled {
-                retry_after: not_until.wait_time_from(DefaultClock::default().now()),
-            })
+    /// Counts one lookup from `address`, or refuses with the wait.
+    pub async fn check(&self, db: &Db, address: Option<&str>) -> Result<()> {
+        let limited = [(throttle::lookup_key(address), self.limit)];
+        db.write(move |conn| crate::services::buckets::count(conn, &limited))
+            .await?
+            .map_err(|retry_after| Error::Throttled { retry_after })
     }
 }
 
@@ -877,9 +1052,10 @@ pub async fn badge_png(ctx: &Ctx, caller: &Caller, number: String) -> Result<Vec
 /// Signs a credential as an Open Badges 3.0 JWT, as of now.
 async fn sign(ctx: &Ctx, c: CredentialRow) -> Result<String> {
     let urls = Urls::new(&ctx.settings.public_url);
-    let signer = ctx.signer.clone();
+    let keys = ctx.keys.clone();
     ctx.db
         .read(move |conn| {
+            let signer = keys.signer(conn)?;
             let person = people::find(conn, c.person_id)?.ok_or(Error::NotFound)?;
             let track =
                 store_training::find_track_by_id(conn, c.track_id)?.ok_or(Error::NotFound)?;
@@ -922,9 +1098,10 @@ pub const STATUS_LIST_TTL_MS: u64 = 5 * 60 * 1000;
 /// suspended) credential, as of now.
 pub async fn status_list(ctx: &Ctx, purpose: Purpose) -> Result<String> {
     let urls = Urls::new(&ctx.settings.public_url);
-    let signer = ctx.signer.clone();
+    let keys = ctx.keys.clone();
     ctx.db
         .read(move |conn| {
+            let signer = keys.signer(conn)?;
             let bits = list_bits(conn, purpose)?;
             let list_url = urls.status_list(purpose);
             let vc = signing::status_list_credential(
@@ -1021,9 +1198,9 @@ pub async fn achievement(ctx: &Ctx, key: String) -> Result<serde_json::Value> {
 /// `JsonWebKey` verification method (W3C Controlled Identifiers) whose id is
 /// the key's URL: the one that signs now and any retired one whose
 /// credentials may still be in holders' hands.
-pub fn issuer_profile(ctx: &Ctx) -> serde_json::Value {
+pub async fn issuer_profile(ctx: &Ctx) -> Result<serde_json::Value> {
     let urls = Urls::new(&ctx.settings.public_url);
-    let methods: Vec<serde_json::Value> = ctx.signer.jwks()["keys"]
+    let methods: Vec<serde_json::Value> = signer(ctx).await?.jwks()["keys"]
         .as_array()
         .into_iter()
         .flatten()
@@ -1038,13 +1215,19 @@ pub fn issuer_profile(ctx: &Ctx) -> serde_json::Value {
             })
         })
         .collect();
-    serde_json::json!({
+    Ok(serde_json::json!({
         "@context": [signing::VC_V2_CONTEXT, signing::OB_V3_CONTEXT],
         "id": urls.issuer(),
         "type": ["Profile"],
         "name": ISSUER_NAME,
         "verificationMethod": methods,
-    })
+    }))
+}
+
+/// The signer as of now (the published keys and the one that signs).
+pub async fn signer(ctx: &Ctx) -> Result<std::sync::Arc<Signer>> {
+    let keys = ctx.keys.clone();
+    ctx.db.read(move |conn| keys.signer(conn)).await
 }
 
 /// What anyone may see of a credential: no more than a verifier needs.
@@ -1073,7 +1256,9 @@ pub struct PublicView {
 
 /// Public verification by number (no sign-in; limited per address).
 pub async fn verify(ctx: &Ctx, address: Option<String>, number: String) -> Result<PublicView> {
-    ctx.verify_throttle.check(address.as_deref())?;
+    ctx.verify_throttle
+        .check(&ctx.db, address.as_deref())
+        .await?;
     let parsed =
         CredentialNumber::parse(&number).map_err(|e| Error::invalid("number", e.to_string()))?;
     let number = parsed.to_string();

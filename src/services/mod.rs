@@ -9,6 +9,7 @@ pub mod api_tokens;
 pub mod audit;
 pub mod auth;
 pub mod banks;
+pub mod buckets;
 pub mod committee;
 pub mod courses;
 pub mod credentials;
@@ -64,21 +65,21 @@ pub struct Ctx {
     /// is kept in memory after the first read (the save path reads it for
     /// every answer).
     pub versions: Arc<exams::VersionCache>,
-    /// The alliance's credential signing key (from the data directory).
-    pub signer: Arc<crate::domain::signing::Signer>,
+    /// The alliance's credential signing keys (in the database).
+    pub keys: Arc<credentials::Keys>,
     /// Public credential lookups per address.
     pub verify_throttle: Arc<credentials::VerifyThrottle>,
+    /// This instance among those sharing the database (a random id, new at
+    /// every start): the holder of the job leases it takes.
+    pub instance: String,
 }
 
 impl Ctx {
-    /// Loads (or, on first start, creates) the signing key in the data
-    /// directory.
+    /// Opens the signing keys in the database (creating the first on a new
+    /// database).
     pub fn new(db: Db, settings: Settings) -> Result<Ctx> {
         let throttle = Arc::new(auth::SignInThrottle::new(&settings.tuning));
-        let signer = Arc::new(credentials::load_or_create_signer(
-            &settings.data_dir,
-            &settings.public_url,
-        )?);
+        let keys = Arc::new(credentials::Keys::open(&db, &settings)?);
         let verify_throttle = Arc::new(credentials::VerifyThrottle::new(&settings.tuning));
         Ok(Ctx {
             db,
@@ -86,8 +87,9 @@ impl Ctx {
             throttle,
             sessions: SessionPolicy::default(),
             versions: Arc::new(exams::VersionCache::default()),
-            signer,
+            keys,
             verify_throttle,
+            instance: uuid::Uuid::new_v4().simple().to_string(),
         })
     }
 }

@@ -121,7 +121,9 @@ pub async fn remove(ctx: &Ctx, caller: &Caller) -> Result<()> {
 /// holder consents (otherwise, as for a number that does not exist, 404).
 /// Limited per address as verification is.
 pub async fn public_image(ctx: &Ctx, address: Option<String>, number: String) -> Result<Vec<u8>> {
-    ctx.verify_throttle.check(address.as_deref())?;
+    ctx.verify_throttle
+        .check(&ctx.db, address.as_deref())
+        .await?;
     let number = CredentialNumber::parse(&number)
         .map_err(|e| Error::invalid("number", e.to_string()))?
         .to_string();

@@ -13,6 +13,7 @@ pub mod grading;
 pub mod group;
 pub mod idempotency;
 pub mod institutions;
+pub mod leases;
 pub mod outbox;
 pub mod password_tokens;
 pub mod people;
@@ -20,6 +21,8 @@ pub mod photos;
 pub mod referrals;
 pub mod schema;
 pub mod sessions;
+pub mod signing_keys;
+pub mod throttle;
 pub mod training;
 
 use std::path::{Path, PathBuf};

@@ -711,6 +711,36 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    throttle_buckets (bucket) {
+        bucket -> Text,
+        level -> Double,
+        at_ms -> BigInt,
+        empty_at_ms -> BigInt,
+    }
+}
+
+diesel::table! {
+    job_leases (job) {
+        job -> Text,
+        holder -> Text,
+        held_until -> Timestamp,
+    }
+}
+
+diesel::table! {
+    signing_keys (id) {
+        id -> BigInt,
+        thumbprint -> Text,
+        algorithm -> Text,
+        public_key -> Text,
+        sealed_private_key -> Nullable<Text>,
+        created_at -> Timestamp,
+        retired_at -> Nullable<Timestamp>,
+        withdraw_after -> Nullable<Timestamp>,
+    }
+}
+
 diesel::joinable!(practical_results -> practical_stations (station_id));
 diesel::joinable!(marking_tasks -> attempt_items (attempt_item_id));
 diesel::joinable!(marking_tasks -> exams (exam_id));
@@ -765,4 +795,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     referral_events,
     community_visits,
     idempotency_keys,
+    throttle_buckets,
+    job_leases,
+    signing_keys,
 );

@@ -405,7 +405,9 @@ pub(crate) async fn certify(app: &TestApp) -> (String, i64, String, Vec<String>,
     (admin, li_id, li_token, members, number)
 }
 
-async fn a_doctor_goes_from_applied_to_certified_with_refusals_at_each_gate(app: TestApp) {
+pub(crate) async fn a_doctor_goes_from_applied_to_certified_with_refusals_at_each_gate(
+    app: TestApp,
+) {
     let (admin, _, li_token, _, number) = Box::pin(certify(&app)).await;
     // The pages render in full (no untranslated keys) for the doctor and
     // for an admin, who sees every case and the funnel but cannot vote.
@@ -523,7 +525,7 @@ async fn fetch(app: &TestApp, path: &str) -> (u16, String) {
     (res.status().as_u16(), res.text().await.unwrap())
 }
 
-async fn the_credential_verifies_and_its_status_follows_the_committee(app: TestApp) {
+pub(crate) async fn the_credential_verifies_and_its_status_follows_the_committee(app: TestApp) {
     let (admin, _, li_token, members, number) = Box::pin(certify(&app)).await;
     let (_, jwks) = fetch(&app, "/.well-known/jwks.json").await;
     let jwks: Value = serde_json::from_str(&jwks).unwrap();

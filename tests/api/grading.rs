@@ -215,7 +215,9 @@ pub(crate) async fn open_tasks(app: &TestApp, w: &World) -> Vec<(usize, i64)> {
     out
 }
 
-async fn answers_are_double_marked_blind_and_never_by_the_candidates_institution(app: TestApp) {
+pub(crate) async fn answers_are_double_marked_blind_and_never_by_the_candidates_institution(
+    app: TestApp,
+) {
     let w = world(&app).await;
     let (_, _) = sit(&app, &w, "zhangsan", "Refer urgently after the first dose.").await;
     tasks(&app, 2).await;

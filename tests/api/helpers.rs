@@ -49,6 +49,11 @@ pub struct TestApp {
     pub ctx: Ctx,
     pub backend: Backend,
     pub data_dir: PathBuf,
+    /// Further instances on the same database, when this app stands behind
+    /// a load balancer ([`TestApp::behind_balancer`]): requests then go
+    /// to one instance or another.
+    others: Vec<String>,
+    turn: std::sync::atomic::AtomicUsize,
     _db: Option<PgDatabase>,
 }
 
@@ -79,6 +84,7 @@ impl TestApp {
             database_url,
             public_url: "http://127.0.0.1".to_owned(),
             session_key: cookie::Key::generate(),
+            signing_key_secret: format!("test secret {}", uuid::Uuid::new_v4()),
             smtp_url: None,
             mail_from: "Gatekeeper <noreply@alliance.example>"
                 .parse()
@@ -115,8 +121,40 @@ impl TestApp {
             ctx,
             backend,
             data_dir,
+            others: Vec::new(),
+            turn: std::sync::atomic::AtomicUsize::new(0),
             _db: pg,
         })
+    }
+
+    /// A second instance on the same database with the same settings (the
+    /// same session key, public URL and signing-key secret, as a deployment
+    /// gives every instance), as an app of its own with its own browser.
+    /// The first app keeps owning the database.
+    pub async fn second_instance(&self) -> TestApp {
+        let (base, ctx) = self.another_instance(|_| {}).await;
+        TestApp {
+            base,
+            client: self.new_browser(),
+            ctx,
+            backend: self.backend,
+            data_dir: self.data_dir.clone(),
+            others: Vec::new(),
+            turn: std::sync::atomic::AtomicUsize::new(0),
+            _db: None,
+        }
+    }
+
+    /// This app behind a load balancer in front of it and a second instance
+    /// on the same database: request *n* (a page, a form post, an API call)
+    /// goes to instance *t(n)* of the Thue–Morse sequence (A B B A B A A B …):
+    /// of each aligned pair of requests one goes to each instance (a form read
+    /// from one is posted to the other; sign in on one, act on the other),
+    /// and, unlike plain alternation, the form posts themselves land on both.
+    pub async fn behind_balancer(mut self) -> TestApp {
+        let (base, _) = self.another_instance(|_| {}).await;
+        self.others.push(base);
+        self
     }
 
     /// A second server instance on the same database (as behind a load
@@ -134,7 +172,21 @@ impl TestApp {
     }
 
     pub fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.base)
+        if self.others.is_empty() {
+            return format!("{}{path}", self.base);
+        }
+        let n = self.turn.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let turn = if self.others.len() == 1 {
+            (n.count_ones() % 2) as usize
+        } else {
+            n % (self.others.len() + 1)
+        };
+        let base = if turn == 0 {
+            &self.base
+        } else {
+            &self.others[turn - 1]
+        };
+        format!("{base}{path}")
     }
 
     /// A second, independent browser.

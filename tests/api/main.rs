@@ -23,6 +23,7 @@ mod fair;
 mod fuzz;
 mod grading;
 mod group_commit;
+mod instances;
 mod mail;
 mod operations;
 mod photos;

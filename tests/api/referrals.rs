@@ -225,7 +225,7 @@ async fn every_gate_outcome_is_refused_or_allowed_with_its_code(app: TestApp) {
     assert!(page.contains("撤销") || page.contains("revoked"), "{page}");
 }
 
-async fn the_desk_takes_a_referral_through_and_the_loop_closes(app: TestApp) {
+pub(crate) async fn the_desk_takes_a_referral_through_and_the_loop_closes(app: TestApp) {
     let c = Box::pin(channel(&app)).await;
     let day = tomorrow();
     // Bad input names its field.

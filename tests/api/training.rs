@@ -38,16 +38,22 @@ const DOCTOR_PASSWORD: &str = "doctor test phrase";
 /// A practice bank on topic "fever": six true/false questions whose answer
 /// is true, so a test knows the right answers.
 fn load_practice_bank(app: &TestApp) {
+    import_practice_bank(&app.ctx.db, "Practice statement");
+}
+
+/// Imports the practice bank (six true/false questions) whose stems are
+/// `stem` and a number, through `db` (any instance's).
+pub(crate) fn import_practice_bank(db: &gatekeeper::store::Db, stem: &str) {
     let mut text = String::from(
         "[bank]\nid = \"practice-test\"\ntitle = \"Practice\"\ntrack = \"paediatrics\"\nversion = 1\nuse = \"practice\"\n",
     );
     for i in 0..6 {
         text.push_str(&format!(
-            "\n[[questions]]\nid = \"p-{i}\"\nkind = \"true_false\"\ntopic = \"fever\"\ndifficulty = 2\npoints = 1\nstem = \"Practice statement {i}\"\nanswer = true\nexplanation = \"practice explanation {i}\"\nreference = \"Practice reference\"\n"
+            "\n[[questions]]\nid = \"p-{i}\"\nkind = \"true_false\"\ntopic = \"fever\"\ndifficulty = 2\npoints = 1\nstem = \"{stem} {i}\"\nanswer = true\nexplanation = \"practice explanation {i}\"\nreference = \"Practice reference\"\n"
         ));
     }
     let bank = banks::parse(&text).expect("the practice bank parses");
-    bank_service::import(&app.ctx.db, &[(PathBuf::from("practice.toml"), bank)]).expect("imported");
+    bank_service::import(db, &[(PathBuf::from("practice.toml"), bank)]).expect("imported");
 }
 
 /// The smallest valid PNG (1×1).

@@ -725,12 +725,13 @@ pub async fn achievement(
 }
 
 /// The alliance's public key as a JWK set.
-pub async fn jwks(ctx: web::Data<crate::services::Ctx>) -> HttpResponse {
-    HttpResponse::Ok()
+pub async fn jwks(ctx: web::Data<crate::services::Ctx>) -> Result<HttpResponse, PageError> {
+    let signer = credentials::signer(&ctx).await?;
+    Ok(HttpResponse::Ok()
         .content_type("application/jwk-set+json")
         .insert_header(OPEN_TO_EVERY_ORIGIN)
         .insert_header(("Cache-Control", "public, max-age=3600"))
-        .body(ctx.signer.jwks().to_string())
+        .body(signer.jwks().to_string()))
 }
 
 /// One of the alliance's public keys, at the URL that is its key id (OB 3.0:
@@ -739,8 +740,8 @@ pub async fn public_key(
     ctx: web::Data<crate::services::Ctx>,
     thumbprint: web::Path<String>,
 ) -> Result<HttpResponse, PageError> {
-    let jwk = ctx
-        .signer
+    let jwk = credentials::signer(&ctx)
+        .await?
         .key_by_thumbprint(&thumbprint)
         .ok_or(PageError(Error::NotFound))?;
     Ok(HttpResponse::Ok()
@@ -766,12 +767,13 @@ pub async fn status_list(
 }
 
 /// The issuer's profile.
-pub async fn issuer(ctx: web::Data<crate::services::Ctx>) -> HttpResponse {
-    HttpResponse::Ok()
+pub async fn issuer(ctx: web::Data<crate::services::Ctx>) -> Result<HttpResponse, PageError> {
+    let profile = credentials::issuer_profile(&ctx).await?;
+    Ok(HttpResponse::Ok()
         .content_type("application/ld+json")
         .insert_header(OPEN_TO_EVERY_ORIGIN)
         .insert_header(("Cache-Control", "public, max-age=3600"))
-        .body(credentials::issuer_profile(&ctx).to_string())
+        .body(profile.to_string()))
 }
 
 #[derive(Template)]
