@@ -962,7 +962,7 @@ pub async fn start(ctx: &Ctx, taker: Taker<'_>, exam_id: i64) -> Result<StartedV
 /// rendered at predraw.
 enum Opening {
     Read(Paper),
-    Rendered { exam: ExamRow, items: String },
+    Rendered { exam: Box<ExamRow>, items: String },
 }
 
 impl Opening {
@@ -972,7 +972,7 @@ impl Opening {
         conn: &mut DbConn,
         cache: &VersionCache,
         attempt: &AttemptRow,
-        begun: Option<ExamRow>,
+        begun: Option<Box<ExamRow>>,
     ) -> Result<Opening> {
         if let Some(exam) = begun
             && let Some(items) = store_exams::rendered_paper(conn, attempt.id)?
@@ -997,7 +997,7 @@ enum Started {
     /// An attempt already under way.
     Attempt(AttemptRow),
     /// Begun by this start, with its exam.
-    Begun(AttemptRow, ExamRow),
+    Begun(AttemptRow, Box<ExamRow>),
     /// A paper must be drawn and another transaction is drawing this exam's:
     /// nothing was written.
     DrawBusy,
@@ -1058,7 +1058,7 @@ fn start_in(
                 Some(&format!("deadline {deadline}")),
                 now,
             )?;
-            Ok(Started::Begun(started, exam))
+            Ok(Started::Begun(started, Box::new(exam)))
         }
         // Another device of the same candidate started it a moment ago.
         None => store_exams::find_attempt(conn, attempt.id)?
