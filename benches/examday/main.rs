@@ -565,7 +565,8 @@ fn start_servers(settings: &Settings, data_dir: &std::path::Path, ports: &[u16])
 
 /// HAProxy in front of the servers, its configuration in `dir`: round robin,
 /// health checked on /api/v1/health every 500 ms.
-fn start_haproxy(dir: &std::path::Path, port: u16, servers: &[u16]) -> Child {
+fn start_haproxy(dir: &std::path::Path, port: u16, servers: &[u16], candidates: usize) -> Child {
+    let maxconn = (candidates + 100).min(9_900);
     if Command::new("haproxy")
         .arg("-v")
         .stdout(Stdio::null())
@@ -575,14 +576,17 @@ fn start_haproxy(dir: &std::path::Path, port: u16, servers: &[u16]) -> Child {
         fail("haproxy not found: run benches/examday/instances.sh, which installs it");
     }
     let mut config = format!(
-        "global\n    maxconn 60000\n\
-         defaults\n    mode http\n    timeout connect 5s\n    timeout client 150s\n    timeout server 150s\n    timeout http-keep-alive 75s\n\
+        // Two descriptors per connection (client and server side) must fit
+        // under the file-descriptor limit (20,000 here); connections beyond
+        // maxconn wait in the kernel's accept queue.
+        "global\n    maxconn {maxconn}\n\
+         defaults\n    mode http\n    maxconn {maxconn}\n    timeout connect 5s\n    timeout client 150s\n    timeout server 150s\n    timeout http-keep-alive 75s\n    timeout check 5s\n\
          frontend examday\n    bind 127.0.0.1:{port}\n    default_backend gatekeeper\n\
          backend gatekeeper\n    balance roundrobin\n    http-reuse always\n    option httpchk GET /api/v1/health\n"
     );
     for (i, p) in servers.iter().enumerate() {
         config.push_str(&format!(
-            "    server gk{i} 127.0.0.1:{p} check inter 500ms fall 1 rise 1\n"
+            "    server gk{i} 127.0.0.1:{p} check inter 500ms fall 3 rise 1\n"
         ));
     }
     let path = dir.join("haproxy.cfg");
@@ -851,7 +855,7 @@ fn main() {
     let mut haproxy = None;
     let base = if args.instances > 1 {
         let port = free_port();
-        haproxy = Some(start_haproxy(&data_dir, port, &ports));
+        haproxy = Some(start_haproxy(&data_dir, port, &ports, args.candidates));
         format!("http://127.0.0.1:{port}")
     } else {
         format!("http://127.0.0.1:{}", ports[0])
@@ -888,6 +892,10 @@ fn main() {
     });
     if !up {
         kill_all(&mut servers.lock().unwrap_or_else(|e| e.into_inner()));
+        if let Some(mut h) = haproxy {
+            let _ = h.kill();
+            let _ = h.wait();
+        }
         fail("the server did not answer its health check");
     }
     let opening = Instant::now() + Duration::from_secs(1);
