@@ -1,23 +1,36 @@
 //! Exam day: N candidates start one exam within the same second, each saves
-//! 50 answers with think times of 0-200 ms, and submits. Prints requests per
-//! second and latency for start, save and submit, the errors, and checks in
-//! the database that every acknowledged answer is stored. The last line is
-//! one JSON object with the figures.
+//! 50 answers and submits. Two profiles (see benches/README.md):
 //!
-//!     cargo run --release --bin examday -- --candidates 10000 [--database-url postgres://postgres@127.0.0.1:5432]
+//! - `capacity` (default): think times of 0-200 ms, a closed loop that asks
+//!   far more than any server gives; it reports the highest sustained
+//!   saves per second.
+//! - `realistic`: think times of 0-20 s (mean 10 s, `--mean-think-ms`), the
+//!   load of a real exam day compressed in time, not in load; it reports
+//!   the exam-day targets.
+//!
+//! Prints requests per second and latency for start, the saves sent during
+//! the opening, the saves after it and submit; the errors; checks in the
+//! database that every acknowledged answer is stored; and measures, in the
+//! same run, a reference (`GET /api/v1/me` at the same concurrency) that
+//! throughputs are divided by. The last line is one JSON object.
+//!
+//!     cargo run --release --features loadtest --bin examday -- --profile realistic --candidates 10000 [--database-url postgres://postgres@127.0.0.1:5432]
 //!
 //! The server runs as a child process (the `gatekeeper` binary built next to
 //! this one) on a fresh database, so client and server each have their own
-//! file-descriptor limit. Setup (people, tokens, the exam, predrawn papers) is
-//! written directly and is not measured.
+//! file-descriptor limit, and so that `--crash-after-s` can kill it.
+//! `--instances 2` runs two servers on one PostgreSQL database behind
+//! HAProxy. Setup (people, tokens, the exam, predrawn papers) is written
+//! directly and is not measured.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use clap::Parser;
+use clap::{Parser, ValueEnum};
 use diesel::{Connection, RunQueryDsl};
 use gatekeeper::config::Settings;
 use gatekeeper::domain::access::{Actor, Principal};
@@ -32,9 +45,19 @@ use rand::Rng;
 use serde_json::{Value, json};
 use tokio::sync::Mutex;
 
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Profile {
+    /// Think times of 0-200 ms: how many saves per second the server takes.
+    Capacity,
+    /// Think times of 0-20 s: the exam day as it happens, against targets.
+    Realistic,
+}
+
 #[derive(Parser)]
 #[command(about = "Exam-day load test")]
 struct Args {
+    #[arg(long, value_enum, default_value_t = Profile::Capacity)]
+    profile: Profile,
     #[arg(long, default_value_t = 10_000)]
     candidates: usize,
     /// A PostgreSQL server (postgres://user@host:port); a fresh database is
@@ -43,54 +66,115 @@ struct Args {
     database_url: Option<String>,
     #[arg(long, default_value_t = 50)]
     saves: usize,
-    #[arg(long, default_value_t = 200)]
-    max_think_ms: u64,
+    /// Think time between saves, uniform from 0 to this (capacity profile;
+    /// default 200).
+    #[arg(long, conflicts_with = "mean_think_ms")]
+    max_think_ms: Option<u64>,
+    /// Mean think time between saves, uniform from 0 to twice this
+    /// (realistic profile; default 10000).
+    #[arg(long)]
+    mean_think_ms: Option<u64>,
+    /// Open loop: saves are sent on a schedule that does not wait for the
+    /// answers, RATE saves per second in all (each candidate's think time
+    /// becomes uniform 0 to 2 × candidates / RATE s); a save's latency is
+    /// measured from its scheduled time.
+    #[arg(long, value_name = "RATE")]
+    open_loop: Option<f64>,
+    /// Kill the server(s) with SIGKILL this many seconds after the opening,
+    /// restart them, and let the candidates resend what was not acknowledged.
+    #[arg(long, value_name = "N")]
+    crash_after_s: Option<f64>,
+    /// Servers on one PostgreSQL database behind HAProxy (which must be
+    /// installed: benches/examday/instances.sh installs it).
+    #[arg(long, default_value_t = 1)]
+    instances: usize,
+    /// Seconds of the reference load (`GET /api/v1/me` by every candidate,
+    /// closed loop) measured after the exam.
+    #[arg(long, default_value_t = 5)]
+    reference_s: u64,
+}
+
+impl Args {
+    /// The think time's upper bound in milliseconds.
+    fn max_think_ms(&self) -> u64 {
+        if let Some(rate) = self.open_loop {
+            return (2.0 * 1000.0 * self.candidates as f64 / rate.max(0.001)).round() as u64;
+        }
+        match (self.max_think_ms, self.mean_think_ms, self.profile) {
+            (Some(max), _, _) => max,
+            (None, Some(mean), _) => 2 * mean,
+            (None, None, Profile::Capacity) => 200,
+            (None, None, Profile::Realistic) => 20_000,
+        }
+    }
+}
+
+/// One request's figures: when it was sent (or scheduled), its latency.
+#[derive(Clone, Copy)]
+struct Sample {
+    sent: Instant,
+    latency_us: u64,
+}
+
+impl Sample {
+    fn done(&self) -> Instant {
+        self.sent + Duration::from_micros(self.latency_us)
+    }
 }
 
 #[derive(Default)]
 struct Phase {
-    latencies_us: Vec<u64>,
+    samples: Vec<Sample>,
     errors: usize,
-    first: Option<Instant>,
-    last: Option<Instant>,
 }
 
 impl Phase {
     fn record(&mut self, sent: Instant, ok: bool) {
-        let done = Instant::now();
-        self.latencies_us
-            .push(done.duration_since(sent).as_micros() as u64);
+        let latency_us = Instant::now().duration_since(sent).as_micros() as u64;
+        self.samples.push(Sample { sent, latency_us });
         if !ok {
             self.errors += 1;
         }
-        self.first = Some(self.first.map_or(sent, |f| f.min(sent)));
-        self.last = Some(self.last.map_or(done, |l| l.max(done)));
     }
 
     fn merge(&mut self, other: Phase) {
-        self.latencies_us.extend(other.latencies_us);
+        self.samples.extend(other.samples);
         self.errors += other.errors;
-        self.first = match (self.first, other.first) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        };
-        self.last = match (self.last, other.last) {
-            (Some(a), Some(b)) => Some(a.max(b)),
-            (a, b) => a.or(b),
-        };
     }
 
-    fn summary(&mut self) -> Value {
-        self.latencies_us.sort_unstable();
-        let n = self.latencies_us.len();
+    /// The last answer's time.
+    fn last_done(&self) -> Option<Instant> {
+        self.samples.iter().map(Sample::done).max()
+    }
+
+    /// The highest number of answers per second over any `window` of the run.
+    fn peak_rps(&self, window: Duration) -> f64 {
+        let mut done: Vec<Instant> = self.samples.iter().map(Sample::done).collect();
+        done.sort_unstable();
+        let mut best = 0;
+        let mut from = 0;
+        for to in 0..done.len() {
+            while done[to].duration_since(done[from]) > window {
+                from += 1;
+            }
+            best = best.max(to - from + 1);
+        }
+        best as f64 / window.as_secs_f64()
+    }
+
+    fn summary(&self) -> Value {
+        let mut lat: Vec<u64> = self.samples.iter().map(|s| s.latency_us).collect();
+        lat.sort_unstable();
+        let n = lat.len();
         let pct = |p: f64| -> f64 {
             if n == 0 {
                 return 0.0;
             }
             let i = ((p * n as f64).ceil() as usize).clamp(1, n) - 1;
-            self.latencies_us[i] as f64 / 1000.0
+            (lat[i] as f64 / 100.0).round() / 10.0
         };
-        let span = match (self.first, self.last) {
+        let first = self.samples.iter().map(|s| s.sent).min();
+        let span = match (first, self.last_done()) {
             (Some(f), Some(l)) => l.duration_since(f).as_secs_f64(),
             _ => 0.0,
         };
@@ -98,9 +182,9 @@ impl Phase {
             "requests": n,
             "errors": self.errors,
             "rps": if span > 0.0 { (n as f64 / span).round() } else { 0.0 },
-            "p50_ms": (pct(0.50) * 10.0).round() / 10.0,
-            "p99_ms": (pct(0.99) * 10.0).round() / 10.0,
-            "max_ms": (self.latencies_us.last().copied().unwrap_or(0) as f64 / 100.0).round() / 10.0,
+            "p50_ms": pct(0.50),
+            "p99_ms": pct(0.99),
+            "max_ms": pct(1.0),
         })
     }
 }
@@ -114,6 +198,8 @@ struct Sitting {
     submit: Phase,
     /// (attempt, position, highest acknowledged seq).
     acked: Vec<(i64, i64, i64)>,
+    /// (attempt, the deadline the first start answer gave).
+    deadline: Option<(i64, chrono::DateTime<chrono::Utc>)>,
 }
 
 /// The failures, shared by all candidates (rare, so a lock is fine).
@@ -124,16 +210,32 @@ struct Stats {
     statuses: std::collections::BTreeMap<String, usize>,
 }
 
+/// What every candidate shares.
+struct Shared {
+    client: reqwest::Client,
+    base: String,
+    exam: i64,
+    saves: usize,
+    max_think_ms: u64,
+    open_loop: bool,
+    stats: Mutex<Stats>,
+    /// After a crash, requests that got no answer are sent again until then.
+    resend_until: Option<Instant>,
+    /// Requests sent again after a transport error or a 5xx (crash test).
+    resent: AtomicUsize,
+}
+
 /// The part of a started attempt the candidate needs: the load generator
 /// shares the server's two cores, so it reads no more of the paper than a
 /// browser would need to answer (the stems and options are skipped).
 #[derive(serde::Deserialize)]
 struct Started {
     id: i64,
+    deadline: Option<chrono::DateTime<chrono::Utc>>,
     items: Vec<StartedItem>,
 }
 
-#[derive(serde::Deserialize)]
+#[derive(serde::Deserialize, Clone)]
 struct StartedItem {
     position: i64,
     kind: String,
@@ -156,28 +258,65 @@ fn tally(s: &mut Stats, key: String, detail: &str) {
     }
 }
 
-/// A refused request: its status and the start of its body.
-async fn note_status(stats: &Mutex<Stats>, phase: &str, status: reqwest::StatusCode, body: String) {
-    tally(
-        &mut *stats.lock().await,
-        format!("{phase} {}", status.as_u16()),
-        &body,
-    );
-}
-
-/// A request that got no HTTP answer, with its causes (a reset, a closed
+/// The causes of a request that got no HTTP answer (a reset, a closed
 /// connection, a time-out).
-async fn note_transport(stats: &Mutex<Stats>, phase: &str, error: reqwest::Error) {
+fn chain(error: &reqwest::Error) -> String {
     let mut chain = error.to_string();
-    let mut source = std::error::Error::source(&error);
+    let mut source = std::error::Error::source(error);
     while let Some(cause) = source {
         chain.push_str(": ");
         chain.push_str(&cause.to_string());
         source = cause.source();
     }
-    let mut s = stats.lock().await;
-    s.transport_errors += 1;
-    tally(&mut s, format!("{phase} transport"), &chain);
+    chain
+}
+
+/// Sends a request and returns the body of a successful answer. A refused
+/// request is counted by phase and status. During a crash test a request
+/// that got no answer (or a 5xx from the load balancer while the servers
+/// restart) is sent again, as an exam page does, until `resend_until`.
+async fn exchange(
+    shared: &Shared,
+    phase: &str,
+    request: reqwest::RequestBuilder,
+) -> Option<Vec<u8>> {
+    loop {
+        let attempt = request.try_clone()?;
+        let failure = match attempt.send().await {
+            Ok(r) if r.status().is_success() => match r.bytes().await {
+                Ok(body) => return Some(body.to_vec()),
+                Err(e) => Err(e),
+            },
+            Ok(r) => Ok(r),
+            Err(e) => Err(e),
+        };
+        let resend = shared
+            .resend_until
+            .is_some_and(|until| Instant::now() < until);
+        match failure {
+            Ok(r) if resend && r.status().is_server_error() => {}
+            Ok(r) => {
+                let status = r.status();
+                let body = r.text().await.unwrap_or_default();
+                tally(
+                    &mut *shared.stats.lock().await,
+                    format!("{phase} {}", status.as_u16()),
+                    &body,
+                );
+                return None;
+            }
+            Err(_) if resend => {}
+            Err(e) => {
+                let mut s = shared.stats.lock().await;
+                s.transport_errors += 1;
+                tally(&mut s, format!("{phase} transport"), &chain(&e));
+                return None;
+            }
+        }
+        shared.resent.fetch_add(1, Ordering::Relaxed);
+        let pause = rand::rng().random_range(100..500);
+        tokio::time::sleep(Duration::from_millis(pause)).await;
+    }
 }
 
 fn fail(message: impl std::fmt::Display) -> ! {
@@ -384,7 +523,10 @@ fn seed(settings: &Settings, args: &Args) -> (i64, Vec<String>) {
     (exam.id, secrets)
 }
 
-fn start_server(settings: &Settings, data_dir: &std::path::Path) -> Child {
+/// Starts one `gatekeeper serve` per port, all on the same database, data
+/// directory and session key (what several instances behind a load
+/// balancer share).
+fn start_servers(settings: &Settings, data_dir: &std::path::Path, ports: &[u16]) -> Vec<Child> {
     let exe = std::env::current_exe().unwrap_or_else(|e| fail(e));
     let server = exe.with_file_name("gatekeeper");
     if !server.exists() {
@@ -397,23 +539,91 @@ fn start_server(settings: &Settings, data_dir: &std::path::Path) -> Child {
         DatabaseUrl::Postgres(u) => u.clone(),
         DatabaseUrl::Sqlite(p) => p.display().to_string(),
     };
-    Command::new(server)
-        .arg("serve")
-        .env("GATEKEEPER_DATABASE_URL", url)
-        .env("GATEKEEPER_DATA_DIR", data_dir)
-        .env("GATEKEEPER_BIND", &settings.bind)
-        .env("GATEKEEPER_QUESTION_BANKS", "none")
-        .env(
-            "GATEKEEPER_SESSION_KEY",
-            "examday session key of at least 32 chars",
-        )
-        .env("RUST_LOG", "error")
-        .env("GATEKEEPER_COURSES", "none")
-        // The server logs to standard output: its errors belong in our report.
+    ports
+        .iter()
+        .map(|port| {
+            Command::new(&server)
+                .arg("serve")
+                .env("GATEKEEPER_DATABASE_URL", &url)
+                .env("GATEKEEPER_DATA_DIR", data_dir)
+                .env("GATEKEEPER_BIND", format!("127.0.0.1:{port}"))
+                .env("GATEKEEPER_QUESTION_BANKS", "none")
+                .env(
+                    "GATEKEEPER_SESSION_KEY",
+                    "examday session key of at least 32 chars",
+                )
+                .env("RUST_LOG", "error")
+                .env("GATEKEEPER_COURSES", "none")
+                // The server logs to standard output: its errors belong in our report.
+                .stdout(Stdio::inherit())
+                .stderr(Stdio::inherit())
+                .spawn()
+                .unwrap_or_else(|e| fail(e))
+        })
+        .collect()
+}
+
+/// HAProxy in front of the servers, its configuration in `dir`: round robin,
+/// health checked on /api/v1/health every 500 ms.
+fn start_haproxy(dir: &std::path::Path, port: u16, servers: &[u16], candidates: usize) -> Child {
+    let maxconn = (candidates + 100).min(9_900);
+    if Command::new("haproxy")
+        .arg("-v")
+        .stdout(Stdio::null())
+        .status()
+        .is_err()
+    {
+        fail("haproxy not found: run benches/examday/instances.sh, which installs it");
+    }
+    let mut config = format!(
+        // Two descriptors per connection (client and server side) must fit
+        // under the file-descriptor limit (20,000 here); connections beyond
+        // maxconn wait in the kernel's accept queue.
+        "global\n    maxconn {maxconn}\n\
+         defaults\n    mode http\n    maxconn {maxconn}\n    timeout connect 5s\n    timeout client 150s\n    timeout server 150s\n    timeout http-keep-alive 75s\n    timeout check 5s\n\
+         frontend examday\n    bind 127.0.0.1:{port}\n    default_backend gatekeeper\n\
+         backend gatekeeper\n    balance roundrobin\n    http-reuse always\n    option httpchk GET /api/v1/health\n"
+    );
+    for (i, p) in servers.iter().enumerate() {
+        config.push_str(&format!(
+            "    server gk{i} 127.0.0.1:{p} check inter 500ms fall 3 rise 1\n"
+        ));
+    }
+    let path = dir.join("haproxy.cfg");
+    std::fs::write(&path, config).unwrap_or_else(|e| fail(e));
+    Command::new("haproxy")
+        .arg("-db")
+        .arg("-f")
+        .arg(&path)
         .stdout(Stdio::inherit())
         .stderr(Stdio::inherit())
         .spawn()
         .unwrap_or_else(|e| fail(e))
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .unwrap_or_else(|e| fail(e))
+}
+
+/// Waits until `base` answers its health check; false after `limit`.
+async fn healthy(client: &reqwest::Client, base: &str, limit: Duration) -> bool {
+    let until = Instant::now() + limit;
+    while Instant::now() < until {
+        if client
+            .get(format!("{base}/api/v1/health"))
+            .timeout(Duration::from_secs(2))
+            .send()
+            .await
+            .is_ok_and(|r| r.status().is_success())
+        {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    false
 }
 
 fn answer_for(kind: &str) -> Value {
@@ -425,132 +635,212 @@ fn answer_for(kind: &str) -> Value {
     }
 }
 
-async fn candidate(
-    client: reqwest::Client,
-    base: Arc<String>,
-    exam: i64,
-    token: String,
-    at: Instant,
-    args: Arc<(usize, u64)>,
-    stats: Arc<Mutex<Stats>>,
-) -> Sitting {
+/// One save; the sequence number acknowledged, if it was.
+async fn save(
+    shared: &Shared,
+    token: &str,
+    attempt: i64,
+    item: &StartedItem,
+    seq: i64,
+) -> Option<i64> {
+    let request = shared
+        .client
+        .put(format!(
+            "{}/api/v1/attempts/{attempt}/answers/{}",
+            shared.base, item.position
+        ))
+        .bearer_auth(token)
+        .json(&json!({"answer": answer_for(&item.kind), "seq": seq}));
+    let body = exchange(shared, "save", request).await?;
+    serde_json::from_slice::<Ack>(&body).ok().map(|a| a.seq)
+}
+
+fn think(shared: &Shared) -> Duration {
+    Duration::from_millis(rand::rng().random_range(0..=shared.max_think_ms))
+}
+
+async fn candidate(shared: Arc<Shared>, token: Arc<str>, at: Instant) -> Sitting {
     let mut mine = Sitting::default();
     tokio::time::sleep_until(at.into()).await;
-    let sent = Instant::now();
-    let res = client
-        .post(format!("{base}/api/v1/exams/{exam}/attempts"))
-        .bearer_auth(&token)
-        .send()
-        .await;
-    let started: Option<Started> = match res {
-        Ok(r) if r.status().is_success() => r.json().await.ok(),
-        Ok(r) => {
-            let status = r.status();
-            note_status(&stats, "start", status, r.text().await.unwrap_or_default()).await;
-            None
-        }
-        Err(e) => {
-            note_transport(&stats, "start", e).await;
-            None
-        }
-    };
-    mine.start.record(sent, started.is_some());
+    // Latency counts from the scheduled time: the opening is open-loop.
+    let request = shared
+        .client
+        .post(format!(
+            "{}/api/v1/exams/{}/attempts",
+            shared.base, shared.exam
+        ))
+        .bearer_auth(&*token);
+    let started = exchange(&shared, "start", request)
+        .await
+        .and_then(|body| serde_json::from_slice::<Started>(&body).ok());
+    mine.start.record(at, started.is_some());
     let Some(started) = started else {
         return mine;
     };
     let attempt = started.id;
-    let items = started.items;
+    mine.deadline = started.deadline.map(|d| (attempt, d));
+    if started.items.is_empty() {
+        return mine;
+    }
+    let items = Arc::new(started.items);
     let mut acked: HashMap<i64, i64> = HashMap::new();
-    let (saves, max_think) = *args;
-    for n in 0..saves {
-        let think = rand::rng().random_range(0..=max_think);
-        tokio::time::sleep(Duration::from_millis(think)).await;
-        let Some(item) = items.get(n % items.len().max(1)) else {
-            break;
-        };
-        let position = item.position;
-        let seq = n as i64 + 1;
-        let sent = Instant::now();
-        let res = client
-            .put(format!(
-                "{base}/api/v1/attempts/{attempt}/answers/{position}"
-            ))
-            .bearer_auth(&token)
-            .json(&json!({"answer": answer_for(&item.kind), "seq": seq}))
-            .send()
-            .await;
-        let ok = match res {
-            Ok(r) if r.status().is_success() => {
-                if let Ok(ack) = r.json::<Ack>().await {
-                    let e = acked.entry(position).or_insert(0);
-                    *e = (*e).max(ack.seq);
-                }
-                true
+    let mut note = |position: i64, seq: Option<i64>| {
+        if let Some(seq) = seq {
+            let e = acked.entry(position).or_insert(0);
+            *e = (*e).max(seq);
+        }
+    };
+    if shared.open_loop {
+        // Each save is sent at its own time, whether or not the ones
+        // before it have been answered.
+        let mut due = at;
+        let mut sending = tokio::task::JoinSet::new();
+        for n in 0..shared.saves {
+            due += think(&shared);
+            let (shared, token, items) = (shared.clone(), token.clone(), items.clone());
+            sending.spawn(async move {
+                tokio::time::sleep_until(due.into()).await;
+                let item = &items[n % items.len()];
+                let seq = save(&shared, &token, attempt, item, n as i64 + 1).await;
+                let mut phase = Phase::default();
+                phase.record(due, seq.is_some());
+                (phase, item.position, seq)
+            });
+        }
+        while let Some(done) = sending.join_next().await {
+            if let Ok((phase, position, seq)) = done {
+                mine.save.merge(phase);
+                note(position, seq);
             }
-            Ok(r) => {
-                let status = r.status();
-                note_status(&stats, "save", status, r.text().await.unwrap_or_default()).await;
-                false
-            }
-            Err(e) => {
-                note_transport(&stats, "save", e).await;
-                false
-            }
-        };
-        mine.save.record(sent, ok);
+        }
+    } else {
+        for n in 0..shared.saves {
+            tokio::time::sleep(think(&shared)).await;
+            let item = &items[n % items.len()];
+            let sent = Instant::now();
+            let seq = save(&shared, &token, attempt, item, n as i64 + 1).await;
+            mine.save.record(sent, seq.is_some());
+            note(item.position, seq);
+        }
     }
     mine.acked = acked
         .into_iter()
         .map(|(position, seq)| (attempt, position, seq))
         .collect();
     let sent = Instant::now();
-    let res = client
-        .post(format!("{base}/api/v1/attempts/{attempt}/submit"))
-        .bearer_auth(&token)
-        .send()
-        .await;
-    let ok = match res {
-        Ok(r) if r.status().is_success() => true,
-        Ok(r) => {
-            let status = r.status();
-            note_status(&stats, "submit", status, r.text().await.unwrap_or_default()).await;
-            false
-        }
-        Err(e) => {
-            note_transport(&stats, "submit", e).await;
-            false
-        }
-    };
+    let request = shared
+        .client
+        .post(format!("{}/api/v1/attempts/{attempt}/submit", shared.base))
+        .bearer_auth(&*token);
+    let ok = exchange(&shared, "submit", request).await.is_some();
     mine.submit.record(sent, ok);
     mine
 }
 
+/// The reference: every candidate reads `GET /api/v1/me` in a closed loop
+/// for `seconds`, through the same client. Returns requests per second and
+/// the requests that failed.
+async fn reference(shared: &Arc<Shared>, tokens: &[Arc<str>], seconds: u64) -> (f64, usize) {
+    let begun = Instant::now();
+    let until = begun + Duration::from_secs(seconds);
+    let mut readers = tokio::task::JoinSet::new();
+    for token in tokens {
+        let (shared, token) = (shared.clone(), token.clone());
+        readers.spawn(async move {
+            let (mut ok, mut failed) = (0usize, 0usize);
+            while Instant::now() < until {
+                let answer = shared
+                    .client
+                    .get(format!("{}/api/v1/me", shared.base))
+                    .bearer_auth(&*token)
+                    .send()
+                    .await;
+                match answer {
+                    Ok(r) if r.status().is_success() => {
+                        if r.bytes().await.is_ok() {
+                            ok += 1;
+                        } else {
+                            failed += 1;
+                        }
+                    }
+                    _ => failed += 1,
+                }
+            }
+            (ok, failed)
+        });
+    }
+    let (mut ok, mut failed) = (0, 0);
+    while let Some(done) = readers.join_next().await {
+        if let Ok((o, f)) = done {
+            ok += o;
+            failed += f;
+        }
+    }
+    (ok as f64 / begun.elapsed().as_secs_f64(), failed)
+}
+
+/// What the crash test did: when the servers were killed (seconds after
+/// the opening) and how long they took to answer again.
+struct Crash {
+    killed_at_s: f64,
+    answering_after_s: f64,
+}
+
+fn kill_all(servers: &mut Vec<Child>) {
+    for s in servers.iter_mut() {
+        // SIGKILL: nothing is flushed or closed cleanly.
+        let _ = s.kill();
+        let _ = s.wait();
+    }
+    servers.clear();
+}
+
+fn ratio(rps: &Value, reference: f64) -> f64 {
+    let rps = rps.as_f64().unwrap_or(0.0);
+    if reference > 0.0 {
+        (rps / reference * 1000.0).round() / 1000.0
+    } else {
+        0.0
+    }
+}
+
 fn main() {
     let args = Args::parse();
+    if args.instances == 0 {
+        fail("--instances must be at least 1");
+    }
+    if args.instances > 1 && args.database_url.is_none() {
+        fail("--instances 2 needs --database-url: several instances share one PostgreSQL");
+    }
     let data_dir =
         std::env::temp_dir().join(format!("gk-examday-{}", uuid::Uuid::new_v4().simple()));
     std::fs::create_dir_all(&data_dir).unwrap_or_else(|e| fail(e));
     let (database_url, pg) = fresh_database(&args, &data_dir);
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .unwrap_or_else(|e| fail(e));
+    let ports: Vec<u16> = (0..args.instances).map(|_| free_port()).collect();
     let settings = Settings::resolve(&gatekeeper::config::CommonArgs {
         data_dir: Some(data_dir.clone()),
         database_url: Some(match &database_url {
             DatabaseUrl::Postgres(u) => u.clone(),
             DatabaseUrl::Sqlite(p) => p.display().to_string(),
         }),
-        bind: Some(format!("127.0.0.1:{port}")),
+        bind: Some(format!("127.0.0.1:{}", ports[0])),
         session_key: Some("examday session key of at least 32 chars".into()),
         question_banks: Some("none".into()),
         ..Default::default()
     })
     .unwrap_or_else(|e| fail(e));
     let backend = database_url.backend().name();
+    let max_think_ms = args.max_think_ms();
     eprintln!(
-        "examday: {} candidates, {} saves each, on {backend}; seeding…",
-        args.candidates, args.saves
+        "examday: {} candidates, {} saves each, think 0-{max_think_ms} ms{}, on {backend} ({} instance(s)); seeding…",
+        args.candidates,
+        args.saves,
+        if args.open_loop.is_some() {
+            " (open loop)"
+        } else {
+            ""
+        },
+        args.instances,
     );
     let seeded = Instant::now();
     let (exam, secrets) = seed(&settings, &args);
@@ -559,51 +849,108 @@ fn main() {
         seeded.elapsed().as_secs_f64()
     );
 
-    let mut server = start_server(&settings, &data_dir);
-    let base = Arc::new(format!("http://127.0.0.1:{port}"));
+    let servers = Arc::new(std::sync::Mutex::new(start_servers(
+        &settings, &data_dir, &ports,
+    )));
+    let mut haproxy = None;
+    let base = if args.instances > 1 {
+        let port = free_port();
+        haproxy = Some(start_haproxy(&data_dir, port, &ports, args.candidates));
+        format!("http://127.0.0.1:{port}")
+    } else {
+        format!("http://127.0.0.1:{}", ports[0])
+    };
+    let tokens: Vec<Arc<str>> = secrets.into_iter().map(Arc::from).collect();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .unwrap_or_else(|e| fail(e));
-    let (mut sitting, failures) = runtime.block_on(async {
-        let client = reqwest::Client::builder()
-            // Idle connections are closed before the server would close
-            // them (75 s keep-alive; 30 s for a connection opened but never
-            // used, which actix answers with 408): otherwise a request can
-            // race the server's close.
-            .pool_idle_timeout(Duration::from_secs(20))
-            .timeout(Duration::from_secs(120))
-            .build()
-            .unwrap_or_else(|e| fail(e));
-        for _ in 0..200 {
-            if client
-                .get(format!("{base}/api/v1/health"))
-                .send()
-                .await
-                .is_ok_and(|r| r.status().is_success())
+    let client = reqwest::Client::builder()
+        // Idle connections are closed before the server would close them
+        // (75 s keep-alive; 30 s for a connection opened but never used,
+        // which actix answers with 408): otherwise a request can race the
+        // server's close.
+        .pool_idle_timeout(Duration::from_secs(20))
+        .timeout(Duration::from_secs(120))
+        .build()
+        .unwrap_or_else(|e| fail(e));
+    // Everyone starts within the same second, one second after the servers
+    // (and the load balancer's health checks) answer.
+    let up = runtime.block_on(async {
+        for p in &ports {
+            if !healthy(
+                &client,
+                &format!("http://127.0.0.1:{p}"),
+                Duration::from_secs(30),
+            )
+            .await
             {
-                break;
+                return false;
             }
-            tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        let stats = Arc::new(Mutex::new(Stats::default()));
-        // Everyone starts within the same second, one second from now.
-        let opening = Instant::now() + Duration::from_secs(1);
-        let shared = Arc::new((args.saves, args.max_think_ms));
-        let mut tasks = Vec::with_capacity(secrets.len());
-        for token in secrets {
-            let at = opening + Duration::from_micros(rand::rng().random_range(0..1_000_000));
-            tasks.push(tokio::spawn(candidate(
+        healthy(&client, &base, Duration::from_secs(10)).await
+    });
+    if !up {
+        kill_all(&mut servers.lock().unwrap_or_else(|e| e.into_inner()));
+        if let Some(mut h) = haproxy {
+            let _ = h.kill();
+            let _ = h.wait();
+        }
+        fail("the server did not answer its health check");
+    }
+    let opening = Instant::now() + Duration::from_secs(1);
+    let shared = Arc::new(Shared {
+        client: client.clone(),
+        base: base.clone(),
+        exam,
+        saves: args.saves,
+        max_think_ms,
+        open_loop: args.open_loop.is_some(),
+        stats: Mutex::new(Stats::default()),
+        resend_until: args
+            .crash_after_s
+            .map(|s| opening + Duration::from_secs_f64(s) + Duration::from_secs(180)),
+        resent: AtomicUsize::new(0),
+    });
+    let (sitting, crash, (reference_rps, reference_failed)) = runtime.block_on(async {
+        let crasher = args.crash_after_s.map(|after| {
+            let (servers, settings, data_dir, ports, client) = (
+                servers.clone(),
+                settings.clone(),
+                data_dir.clone(),
+                ports.clone(),
                 client.clone(),
-                base.clone(),
-                exam,
-                token,
-                at,
-                shared.clone(),
-                stats.clone(),
-            )));
+            );
+            tokio::spawn(async move {
+                tokio::time::sleep_until((opening + Duration::from_secs_f64(after)).into()).await;
+                let killed = Instant::now();
+                {
+                    let mut s = servers.lock().unwrap_or_else(|e| e.into_inner());
+                    kill_all(&mut s);
+                    *s = start_servers(&settings, &data_dir, &ports);
+                }
+                eprintln!("examday: killed the server(s) with SIGKILL and restarted them");
+                for p in &ports {
+                    healthy(
+                        &client,
+                        &format!("http://127.0.0.1:{p}"),
+                        Duration::from_secs(60),
+                    )
+                    .await;
+                }
+                Crash {
+                    killed_at_s: killed.duration_since(opening).as_secs_f64(),
+                    answering_after_s: killed.elapsed().as_secs_f64(),
+                }
+            })
+        });
+        let mut tasks = Vec::with_capacity(tokens.len());
+        for token in &tokens {
+            let at = opening + Duration::from_micros(rand::rng().random_range(0..1_000_000));
+            tasks.push(tokio::spawn(candidate(shared.clone(), token.clone(), at)));
         }
         let mut all = Sitting::default();
+        let mut deadlines = Vec::new();
         for t in tasks {
             match t.await {
                 Ok(one) => {
@@ -611,29 +958,50 @@ fn main() {
                     all.save.merge(one.save);
                     all.submit.merge(one.submit);
                     all.acked.extend(one.acked);
+                    deadlines.extend(one.deadline);
                 }
                 Err(e) => eprintln!("examday: a candidate's task failed: {e}"),
             }
         }
-        (all, stats)
+        let crash = match crasher {
+            Some(c) => c.await.ok(),
+            None => None,
+        };
+        eprintln!("examday: the exam is over; measuring the reference (GET /api/v1/me)");
+        let reference = reference(&shared, &tokens, args.reference_s).await;
+        ((all, deadlines), crash, reference)
     });
-    let _ = server.kill();
-    let _ = server.wait();
+    let (sitting, acked_deadlines) = sitting;
+    kill_all(&mut servers.lock().unwrap_or_else(|e| e.into_inner()));
+    if let Some(mut h) = haproxy {
+        let _ = h.kill();
+        let _ = h.wait();
+    }
 
-    let failures = runtime.block_on(async { std::mem::take(&mut *failures.lock().await) });
-    // Every acknowledged answer must be in the database, at least as new as acknowledged.
+    let failures = runtime.block_on(async { std::mem::take(&mut *shared.stats.lock().await) });
+    // Every acknowledged answer must be in the database, at least as new as
+    // acknowledged; every deadline as the first start answer gave it.
     let db = Db::connect(&settings.database_url).unwrap_or_else(|e| fail(e));
-    let stored: HashMap<(i64, i64), i64> = db
+    type AttemptState = (i64, Option<chrono::NaiveDateTime>, bool);
+    let (stored, attempts): (HashMap<(i64, i64), i64>, Vec<AttemptState>) = db
         .read_blocking(|conn| {
             use diesel::prelude::*;
-            use gatekeeper::store::schema::{answers, attempt_items};
-            Ok(answers::table
+            use gatekeeper::store::schema::{answers, attempt_items, attempts};
+            let stored = answers::table
                 .inner_join(attempt_items::table)
                 .select((answers::attempt_id, attempt_items::position, answers::seq))
                 .load::<(i64, i32, i64)>(conn)?
                 .into_iter()
                 .map(|(a, p, s)| ((a, i64::from(p)), s))
-                .collect())
+                .collect();
+            let attempts = attempts::table
+                .select((
+                    attempts::id,
+                    attempts::deadline,
+                    attempts::submitted_at.is_not_null(),
+                ))
+                .load(conn)?;
+            Ok((stored, attempts))
         })
         .unwrap_or_else(|e| fail(e));
     let lost = sitting
@@ -643,8 +1011,15 @@ fn main() {
             stored.get(&(*attempt, *position)).is_none_or(|s| s < seq)
         })
         .count();
+    let deadline_of: HashMap<i64, Option<chrono::NaiveDateTime>> =
+        attempts.iter().map(|(id, d, _)| (*id, *d)).collect();
+    let deadlines_changed = acked_deadlines
+        .iter()
+        .filter(|(id, acked)| deadline_of.get(id).copied().flatten() != Some(acked.naive_utc()))
+        .count();
+    let submitted = attempts.iter().filter(|(_, _, s)| *s).count();
     drop(db);
-    if let Some((base, name)) = pg
+    if let Some((base, name)) = &pg
         && let Ok(mut admin) = diesel::PgConnection::establish(&format!("{base}/postgres"))
     {
         let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
@@ -652,32 +1027,112 @@ fn main() {
     }
     let _ = std::fs::remove_dir_all(&data_dir);
 
+    // The opening lasts until the last start was answered; saves sent
+    // during it are reported on their own.
+    let opened = sitting.start.last_done().unwrap_or(opening);
+    let (during, after): (Vec<Sample>, Vec<Sample>) =
+        sitting.save.samples.iter().partition(|s| s.sent < opened);
+    let opening_saves = Phase {
+        samples: during,
+        errors: 0,
+    };
+    let later_saves = Phase {
+        samples: after,
+        errors: 0,
+    };
+    let peak = sitting.save.peak_rps(Duration::from_secs(5)).round();
     let start = sitting.start.summary();
     let save = sitting.save.summary();
+    let save_opening = opening_saves.summary();
+    let save_after = later_saves.summary();
     let submit = sitting.submit.summary();
     let errors = sitting.start.errors + sitting.save.errors + sitting.submit.errors;
-    for (name, s) in [("start", &start), ("save", &save), ("submit", &submit)] {
+    let resent = shared.resent.load(Ordering::Relaxed);
+    println!(
+        "reference: GET /api/v1/me at a concurrency of {}: {:.0} rps ({reference_failed} failed)",
+        tokens.len(),
+        reference_rps
+    );
+    println!(
+        "opening: the last start was answered {:.1} s after the opening",
+        opened.duration_since(opening).as_secs_f64()
+    );
+    for (name, s) in [
+        ("start", &start),
+        ("save, during the opening", &save_opening),
+        ("save, after the opening", &save_after),
+        ("save, all", &save),
+        ("submit", &submit),
+    ] {
         println!(
-            "{name:>6}: {:>7} requests {:>7} rps  p50 {:>8} ms  p99 {:>8} ms  max {:>8} ms  errors {}",
-            s["requests"], s["rps"], s["p50_ms"], s["p99_ms"], s["max_ms"], s["errors"]
+            "{name:>24}: {:>7} requests {:>6} rps ({:.3} of reference)  p50 {:>8} ms  p99 {:>8} ms  max {:>8} ms  errors {}",
+            s["requests"],
+            s["rps"],
+            ratio(&s["rps"], reference_rps),
+            s["p50_ms"],
+            s["p99_ms"],
+            s["max_ms"],
+            s["errors"]
         );
     }
     println!(
-        "acknowledged answers: {}, lost: {lost}, transport errors: {}",
+        "highest sustained saves/s (best 5 s): {peak} ({:.3} of reference)",
+        ratio(&json!(peak), reference_rps)
+    );
+    println!(
+        "acknowledged answers: {}, lost: {lost}, transport errors: {}, resent: {resent}",
         sitting.acked.len(),
         failures.transport_errors
     );
     for (kind, n) in &failures.statuses {
         println!("failed {kind}: {n}");
     }
+    if let Some(c) = &crash {
+        println!(
+            "crash: SIGKILL at {:.1} s, answering again {:.1} s later; deadlines changed: {deadlines_changed}; submitted: {submitted} of {}",
+            c.killed_at_s, c.answering_after_s, args.candidates
+        );
+    }
+    if args.profile == Profile::Realistic {
+        let start_target = if pg.is_some() { 2500.0 } else { 1000.0 };
+        let check = |name: &str, value: &Value, target: f64| {
+            let v = value.as_f64().unwrap_or(f64::MAX);
+            println!(
+                "target {name} < {target} ms: {v} ms {}",
+                if v < target { "met" } else { "MISSED" }
+            );
+        };
+        check("start p99", &start["p99_ms"], start_target);
+        check("save p99 after the opening", &save_after["p99_ms"], 50.0);
+        check("submit p99", &submit["p99_ms"], 500.0);
+    }
+    let brief = |s: &Value, reference: f64| json!({"requests": s["requests"], "rps": s["rps"], "ratio": ratio(&s["rps"], reference), "p50_ms": s["p50_ms"], "p99_ms": s["p99_ms"], "max_ms": s["max_ms"]});
     let summary = json!({
+        "profile": match args.profile { Profile::Capacity => "capacity", Profile::Realistic => "realistic" },
         "candidates": args.candidates,
+        "saves": args.saves,
+        "max_think_ms": max_think_ms,
+        "open_loop": args.open_loop,
+        "instances": args.instances,
         "database": backend,
         "errors": errors,
         "lost_answers": lost,
-        "start": {"rps": start["rps"], "p50_ms": start["p50_ms"], "p99_ms": start["p99_ms"], "max_ms": start["max_ms"]},
-        "save": {"rps": save["rps"], "p50_ms": save["p50_ms"], "p99_ms": save["p99_ms"], "max_ms": save["max_ms"]},
-        "submit": {"rps": submit["rps"], "p50_ms": submit["p50_ms"], "p99_ms": submit["p99_ms"], "max_ms": submit["max_ms"]},
+        "reference_rps": reference_rps.round(),
+        "opening_s": (opened.duration_since(opening).as_secs_f64() * 10.0).round() / 10.0,
+        "start": brief(&start, reference_rps),
+        "save": brief(&save, reference_rps),
+        "save_opening": brief(&save_opening, reference_rps),
+        "save_after_opening": brief(&save_after, reference_rps),
+        "submit": brief(&submit, reference_rps),
+        "peak_saves_per_s": peak,
+        "peak_ratio": ratio(&json!(peak), reference_rps),
+        "resent": resent,
+        "crash": crash.as_ref().map(|c| json!({
+            "killed_at_s": c.killed_at_s,
+            "answering_after_s": c.answering_after_s,
+            "deadlines_changed": deadlines_changed,
+            "submitted": submitted,
+        })),
     });
     println!("{summary}");
 }

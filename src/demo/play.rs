@@ -633,7 +633,7 @@ impl Player<'_> {
         let ctx = self.ctx;
         let caller = self.doctors[doctor].caller.clone();
         let attempt = exams::start(ctx, Taker::Caller(&caller), self.exam(exam)?).await?;
-        let id = attempt.id;
+        let id = attempt.id();
         let versions = ctx.versions.clone();
         let items = ctx
             .db

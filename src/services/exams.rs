@@ -611,49 +611,126 @@ impl Paper {
     }
 
     fn view(self, attempt: &AttemptRow, now: NaiveDateTime) -> Result<AttemptView> {
-        let mut views = Vec::with_capacity(self.items.len());
-        for item in &self.items {
-            let content = self.versions.get(&item.version_id).ok_or(Error::NotFound)?;
-            let order = option_order(item);
-            let options = match &content.body {
-                Body::Single { options } | Body::Multiple { options } => order
-                    .iter()
-                    .filter_map(|i| options.get(*i).map(|o| o.text.clone()))
-                    .collect(),
-                _ => Vec::new(),
-            };
-            let saved = self.answers.iter().find(|a| a.attempt_item_id == item.id);
-            let answer = saved
-                .and_then(|a| serde_json::from_str::<Response>(&a.response).ok())
-                .map(|r| shown(&r, &order));
-            views.push(ItemView {
-                position: item.position,
-                section: item.section,
-                kind: content.body.kind(),
-                stem: content.stem.clone(),
-                options,
-                points: item.points,
-                answer,
-                seq: saved.map(|a| a.seq),
-            });
-        }
-        let remaining = match (attempt.deadline, attempt.submitted_at) {
-            (Some(d), None) => (d - now).num_seconds().max(0),
-            _ => 0,
+        let items = item_views(&self.items, &self.answers, &self.versions)?;
+        Ok(head(attempt, self.exam_id, self.exam_title, now, items))
+    }
+}
+
+/// The paper's questions as the candidate sees them, with the saved answers.
+fn item_views(
+    items: &[ItemRow],
+    answers: &[store_exams::AnswerRow],
+    versions: &HashMap<i64, std::sync::Arc<Content>>,
+) -> Result<Vec<ItemView>> {
+    let mut views = Vec::with_capacity(items.len());
+    for item in items {
+        let content = versions.get(&item.version_id).ok_or(Error::NotFound)?;
+        let order = option_order(item);
+        let options = match &content.body {
+            Body::Single { options } | Body::Multiple { options } => order
+                .iter()
+                .filter_map(|i| options.get(*i).map(|o| o.text.clone()))
+                .collect(),
+            _ => Vec::new(),
         };
-        let utc = |t: NaiveDateTime| t.and_utc();
-        Ok(AttemptView {
-            id: attempt.id,
-            exam_id: self.exam_id,
-            exam_title: self.exam_title,
-            number: attempt.number,
-            started_at: attempt.started_at.map(utc),
-            deadline: attempt.deadline.map(utc),
-            remaining_seconds: remaining,
-            submitted_at: attempt.submitted_at.map(utc),
-            auto_submitted: attempt.auto_submitted,
-            items: views,
-        })
+        let saved = answers.iter().find(|a| a.attempt_item_id == item.id);
+        let answer = saved
+            .and_then(|a| serde_json::from_str::<Response>(&a.response).ok())
+            .map(|r| shown(&r, &order));
+        views.push(ItemView {
+            position: item.position,
+            section: item.section,
+            kind: content.body.kind(),
+            stem: content.stem.clone(),
+            options,
+            points: item.points,
+            answer,
+            seq: saved.map(|a| a.seq),
+        });
+    }
+    Ok(views)
+}
+
+/// The attempt's view around its items.
+fn head(
+    attempt: &AttemptRow,
+    exam_id: i64,
+    exam_title: String,
+    now: NaiveDateTime,
+    items: Vec<ItemView>,
+) -> AttemptView {
+    let remaining = match (attempt.deadline, attempt.submitted_at) {
+        (Some(d), None) => (d - now).num_seconds().max(0),
+        _ => 0,
+    };
+    let utc = |t: NaiveDateTime| t.and_utc();
+    AttemptView {
+        id: attempt.id,
+        exam_id,
+        exam_title,
+        number: attempt.number,
+        started_at: attempt.started_at.map(utc),
+        deadline: attempt.deadline.map(utc),
+        remaining_seconds: remaining,
+        submitted_at: attempt.submitted_at.map(utc),
+        auto_submitted: attempt.auto_submitted,
+        items,
+    }
+}
+
+/// An attempt as a start answers it: built from its rows, or, for a
+/// predrawn paper started by this request, the head around the items
+/// rendered at predraw (no answers can exist yet).
+pub enum StartedView {
+    Built(AttemptView),
+    Rendered {
+        /// The view with no items.
+        head: AttemptView,
+        items: Box<serde_json::value::RawValue>,
+    },
+}
+
+/// [`AttemptView`]'s JSON with items already rendered.
+#[derive(Serialize)]
+struct RenderedJson<'a> {
+    id: i64,
+    exam_id: i64,
+    exam_title: &'a str,
+    number: i32,
+    started_at: Option<DateTime<Utc>>,
+    deadline: Option<DateTime<Utc>>,
+    remaining_seconds: i64,
+    submitted_at: Option<DateTime<Utc>>,
+    auto_submitted: bool,
+    items: &'a serde_json::value::RawValue,
+}
+
+impl StartedView {
+    pub fn id(&self) -> i64 {
+        match self {
+            StartedView::Built(v) => v.id,
+            StartedView::Rendered { head, .. } => head.id,
+        }
+    }
+
+    /// The JSON the API answers, the same either way.
+    pub fn to_json(&self) -> Result<String> {
+        match self {
+            StartedView::Built(v) => serde_json::to_string(v),
+            StartedView::Rendered { head: h, items } => serde_json::to_string(&RenderedJson {
+                id: h.id,
+                exam_id: h.exam_id,
+                exam_title: &h.exam_title,
+                number: h.number,
+                started_at: h.started_at,
+                deadline: h.deadline,
+                remaining_seconds: h.remaining_seconds,
+                submitted_at: h.submitted_at,
+                auto_submitted: h.auto_submitted,
+                items,
+            }),
+        }
+        .map_err(Error::internal)
     }
 }
 
@@ -816,7 +893,7 @@ struct DrawnAttempt {
 /// transaction is drawing for the exam, the start leaves its batch having
 /// written nothing and draws in a transaction of its own, which waits for
 /// the lock before it touches anything.
-pub async fn start(ctx: &Ctx, taker: Taker<'_>, exam_id: i64) -> Result<AttemptView> {
+pub async fn start(ctx: &Ctx, taker: Taker<'_>, exam_id: i64) -> Result<StartedView> {
     let presented = taker.presented();
     let versions = ctx.versions.clone();
     let started = ctx
@@ -830,8 +907,12 @@ pub async fn start(ctx: &Ctx, taker: Taker<'_>, exam_id: i64) -> Result<AttemptV
             };
             Ok(Owned::Mine(
                 match start_in(conn, exam_id, person_id, now, DrawLock::Try)? {
+                    Started::Begun(attempt, exam) => {
+                        let paper = Opening::read(conn, &versions, &attempt, Some(exam))?;
+                        Ok((attempt, paper, now))
+                    }
                     Started::Attempt(attempt) => {
-                        let paper = Paper::read(conn, &versions, &attempt)?;
+                        let paper = Opening::read(conn, &versions, &attempt, None)?;
                         Ok((attempt, paper, now))
                     }
                     Started::DrawBusy => Err(person_id),
@@ -858,8 +939,8 @@ pub async fn start(ctx: &Ctx, taker: Taker<'_>, exam_id: i64) -> Result<AttemptV
                     store_exams::lock_draw(conn, exam_id, true)?;
                     let now = store::now();
                     match start_in(conn, exam_id, person_id, now, DrawLock::Held)? {
-                        Started::Attempt(attempt) => {
-                            let paper = Paper::read(conn, &versions, &attempt)?;
+                        Started::Attempt(attempt) | Started::Begun(attempt, _) => {
+                            let paper = Opening::Read(Paper::read(conn, &versions, &attempt)?);
                             Ok((attempt, paper, now))
                         }
                         Started::DrawBusy => Err(Error::internal("the draw lock was not held")),
@@ -868,7 +949,38 @@ pub async fn start(ctx: &Ctx, taker: Taker<'_>, exam_id: i64) -> Result<AttemptV
                 .await?
         }
     };
-    paper.view(&attempt, now)
+    match paper {
+        Opening::Read(paper) => paper.view(&attempt, now).map(StartedView::Built),
+        Opening::Rendered { exam, items } => Ok(StartedView::Rendered {
+            head: head(&attempt, exam.id, exam.title, now, Vec::new()),
+            items: serde_json::value::RawValue::from_string(items).map_err(Error::internal)?,
+        }),
+    }
+}
+
+/// What a start read for its answer: the paper's rows, or the items
+/// rendered at predraw.
+enum Opening {
+    Read(Paper),
+    Rendered { exam: Box<ExamRow>, items: String },
+}
+
+impl Opening {
+    /// `begun`: the exam, when this start began the attempt (so no answer
+    /// can exist): a rendered paper is then used if there is one.
+    fn read(
+        conn: &mut DbConn,
+        cache: &VersionCache,
+        attempt: &AttemptRow,
+        begun: Option<Box<ExamRow>>,
+    ) -> Result<Opening> {
+        if let Some(exam) = begun
+            && let Some(items) = store_exams::rendered_paper(conn, attempt.id)?
+        {
+            return Ok(Opening::Rendered { exam, items });
+        }
+        Ok(Opening::Read(Paper::read(conn, cache, attempt)?))
+    }
 }
 
 /// How a start that must draw a paper holds the exam's draw lock.
@@ -882,7 +994,10 @@ enum DrawLock {
 
 /// What a start came to.
 enum Started {
+    /// An attempt already under way.
     Attempt(AttemptRow),
+    /// Begun by this start, with its exam.
+    Begun(AttemptRow, Box<ExamRow>),
     /// A paper must be drawn and another transaction is drawing this exam's:
     /// nothing was written.
     DrawBusy,
@@ -943,7 +1058,7 @@ fn start_in(
                 Some(&format!("deadline {deadline}")),
                 now,
             )?;
-            Ok(Started::Attempt(started))
+            Ok(Started::Begun(started, Box::new(exam)))
         }
         // Another device of the same candidate started it a moment ago.
         None => store_exams::find_attempt(conn, attempt.id)?
@@ -956,6 +1071,7 @@ fn start_in(
 /// none waiting, so the opening minute does no heavy work.
 pub async fn predraw(ctx: &Ctx, caller: &Caller, exam_id: i64) -> Result<usize> {
     require(ctx, caller, Permission::ManageExams).await?;
+    let versions = ctx.versions.clone();
     ctx.db
         .write(move |conn| {
             // Draws at the start of other candidates wait meanwhile.
@@ -983,6 +1099,13 @@ pub async fn predraw(ctx: &Ctx, caller: &Caller, exam_id: i64) -> Result<usize> 
                     {
                         c.exposure += 1;
                     }
+                    // Rendered now, so that the start sends bytes already made.
+                    let rows = store_exams::items_of(conn, items.attempt.id)?;
+                    let ids: Vec<i64> = rows.iter().map(|i| i.version_id).collect();
+                    let contents = versions.contents(conn, &ids)?;
+                    let rendered = serde_json::to_string(&item_views(&rows, &[], &contents)?)
+                        .map_err(Error::internal)?;
+                    store_exams::save_rendered_paper(conn, items.attempt.id, &rendered)?;
                     drawn += 1;
                 }
             }
@@ -1343,5 +1466,54 @@ pub async fn close_early(
         Ok(())
     } else {
         crate::services::refuse(ctx, caller, "exam.close_early", format!("exam:{exam_id}")).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A start answered from the items rendered at predraw sends exactly
+    /// the JSON of the view built from the rows.
+    #[test]
+    fn rendered_start_is_the_built_view() {
+        let item = |position: i32, kind: QuestionKind| ItemView {
+            position,
+            section: 0,
+            kind,
+            stem: format!("Question {position} \"quoted\" 发热"),
+            options: vec!["A".into(), "B".into()],
+            points: 2,
+            answer: None,
+            seq: None,
+        };
+        let at = chrono::DateTime::from_timestamp(1_800_000_000, 0).expect("a time");
+        let view = AttemptView {
+            id: 7,
+            exam_id: 3,
+            exam_title: "Written exam".into(),
+            number: 1,
+            started_at: Some(at),
+            deadline: Some(at + Duration::minutes(90)),
+            remaining_seconds: 5400,
+            submitted_at: None,
+            auto_submitted: false,
+            items: vec![
+                item(1, QuestionKind::Single),
+                item(2, QuestionKind::TrueFalse),
+            ],
+        };
+        let rendered = serde_json::to_string(&view.items).expect("items");
+        let built = StartedView::Built(view.clone()).to_json().expect("built");
+        let from_rendered = StartedView::Rendered {
+            head: AttemptView {
+                items: Vec::new(),
+                ..view
+            },
+            items: serde_json::value::RawValue::from_string(rendered).expect("raw"),
+        }
+        .to_json()
+        .expect("rendered");
+        assert_eq!(built, from_rendered);
     }
 }

@@ -11,7 +11,7 @@ use diesel::sql_types::{BigInt, HasSqlType, Text, Timestamp};
 
 use crate::store::DbConn;
 use crate::store::schema::{
-    answers, attempt_events, attempt_items, attempts, exams, registrations,
+    answers, attempt_events, attempt_items, attempt_papers, attempts, exams, registrations,
 };
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -485,6 +485,25 @@ pub fn exposure_before(conn: &mut DbConn, attempt_id: i64) -> QueryResult<Vec<(i
 
 pub fn find_answer(conn: &mut DbConn, item_id: i64) -> QueryResult<Option<AnswerRow>> {
     answers::table.find(item_id).first(conn).optional()
+}
+
+/// Stores a predrawn paper's items rendered ahead of the opening.
+pub fn save_rendered_paper(conn: &mut DbConn, attempt_id: i64, items: &str) -> QueryResult<usize> {
+    diesel::insert_into(attempt_papers::table)
+        .values((
+            attempt_papers::attempt_id.eq(attempt_id),
+            attempt_papers::items.eq(items),
+        ))
+        .execute(conn)
+}
+
+/// A paper's items rendered ahead of the opening, if they were.
+pub fn rendered_paper(conn: &mut DbConn, attempt_id: i64) -> QueryResult<Option<String>> {
+    attempt_papers::table
+        .find(attempt_id)
+        .select(attempt_papers::items)
+        .first(conn)
+        .optional()
 }
 
 pub fn answers_of(conn: &mut DbConn, attempt_id: i64) -> QueryResult<Vec<AnswerRow>> {

@@ -272,6 +272,13 @@ diesel::table! {
 }
 
 diesel::table! {
+    attempt_papers (attempt_id) {
+        attempt_id -> BigInt,
+        items -> Text,
+    }
+}
+
+diesel::table! {
     attempt_events (id) {
         id -> BigInt,
         attempt_id -> BigInt,
@@ -288,6 +295,7 @@ diesel::joinable!(attempt_items -> attempts (attempt_id));
 diesel::joinable!(attempt_items -> question_versions (version_id));
 diesel::joinable!(answers -> attempt_items (attempt_item_id));
 diesel::joinable!(answers -> attempts (attempt_id));
+diesel::joinable!(attempt_papers -> attempts (attempt_id));
 diesel::joinable!(attempt_items -> questions (question_id));
 
 diesel::table! {
@@ -766,6 +774,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     attempt_items,
     answers,
     attempt_events,
+    attempt_papers,
     tracks,
     courses,
     track_courses,

@@ -344,8 +344,10 @@ fn taker(req: &HttpRequest) -> Result<exams::Taker<'static>, ApiError> {
 #[utoipa::path(post, path = "/api/v1/exams/{id}/attempts", tag = "exams", security(("bearer" = [])),
     params(("id" = i64, Path)), responses((status = 200, body = AttemptView), (status = 409, body = ErrorBody)))]
 pub async fn start_attempt(ctx: web::Data<Ctx>, req: HttpRequest, id: ApiPath<i64>) -> ApiResult {
-    let view = exams::start(&ctx, taker(&req)?, id.into_inner()).await?;
-    Ok(HttpResponse::Ok().json(view))
+    let started = exams::start(&ctx, taker(&req)?, id.into_inner()).await?;
+    Ok(HttpResponse::Ok()
+        .content_type(actix_web::http::header::ContentType::json())
+        .body(started.to_json()?))
 }
 
 /// The caller's attempt with saved answers and the time left; never the key.

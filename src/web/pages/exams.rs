@@ -173,7 +173,7 @@ pub async fn start(
     let caller = page.caller()?.clone();
     let _: EmptyForm = parse_form(&req, &body)?;
     match exams::start(&page.ctx, exams::Taker::Caller(&caller), path.into_inner()).await {
-        Ok(view) => Ok(see_other(&format!("/attempts/{}", view.id))),
+        Ok(view) => Ok(see_other(&format!("/attempts/{}", view.id()))),
         Err(e @ Error::Conflict { .. }) => {
             let (chrome, status) = crate::web::pages::form_error(Chrome::new(&page), e)?;
             list_with(&page, chrome, status).await
