@@ -21,11 +21,6 @@ mod contract;
 #[path = "../api/chrome.rs"]
 mod chrome;
 
-// The harness holds every API answer to the OpenAPI document.
-#[allow(dead_code)]
-#[path = "../api/contract.rs"]
-mod contract;
-
 use std::sync::Arc;
 use std::time::Duration;
 
