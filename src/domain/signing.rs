@@ -214,20 +214,12 @@ impl Signer {
             [0x04, rest @ ..] if rest.len() == 64 => rest.split_at(32),
             _ => return Err(KeyError::NotP256),
         };
-        let (x, y) = (URL_SAFE_NO_PAD.encode(x), URL_SAFE_NO_PAD.encode(y));
-        let thumbprint = thumbprint(&format!(
-            r#"{{"crv":"P-256","kty":"EC","x":"{x}","y":"{y}"}}"#
-        ));
-        let kid = format!("{}/{thumbprint}", keys_url.trim_end_matches('/'));
-        let public = json!({
-            "kty": "EC",
-            "crv": "P-256",
-            "x": x,
-            "y": y,
-            "kid": kid,
-            "alg": ALGORITHM,
-            "use": "sig",
-        });
+        let public = p256_jwk(
+            &URL_SAFE_NO_PAD.encode(x),
+            &URL_SAFE_NO_PAD.encode(y),
+            keys_url,
+        );
+        let kid = public["kid"].as_str().unwrap_or_default().to_owned();
         Ok(Signer {
             key: EncodingKey::from_ec_der(der),
             public,
@@ -264,30 +256,9 @@ impl Signer {
             |k: &str| text(k).filter(|v| !v.is_empty() && URL_SAFE_NO_PAD.decode(v).is_ok());
         match (text("kty"), text("crv"), coordinate("x"), coordinate("y")) {
             (Some("EC"), Some("P-256"), Some(x), Some(y)) => {
-                let thumbprint = thumbprint(&format!(
-                    r#"{{"crv":"P-256","kty":"EC","x":"{x}","y":"{y}"}}"#
-                ));
-                self.retired.push(json!({
-                    "kty": "EC",
-                    "crv": "P-256",
-                    "x": x,
-                    "y": y,
-                    "kid": format!("{}/{thumbprint}", keys_url.trim_end_matches('/')),
-                    "alg": ALGORITHM,
-                    "use": "sig",
-                }));
+                self.retired.push(p256_jwk(x, y, keys_url));
             }
-            (Some("OKP"), Some("Ed25519"), Some(x), _) => {
-                let kid = thumbprint(&format!(r#"{{"crv":"Ed25519","kty":"OKP","x":"{x}"}}"#));
-                self.retired.push(json!({
-                    "kty": "OKP",
-                    "crv": "Ed25519",
-                    "x": x,
-                    "kid": kid,
-                    "alg": RETIRED_ALGORITHM,
-                    "use": "sig",
-                }));
-            }
+            (Some("OKP"), Some("Ed25519"), Some(x), _) => self.retired.push(ed25519_jwk(x)),
             _ => return Err(KeyError::Public),
         }
         Ok(self)
@@ -300,15 +271,7 @@ impl Signer {
         let pair = ring::signature::Ed25519KeyPair::from_seed_unchecked(seed)
             .map_err(|_| KeyError::NotEd25519)?;
         let x = URL_SAFE_NO_PAD.encode(pair.public_key().as_ref());
-        let kid = thumbprint(&format!(r#"{{"crv":"Ed25519","kty":"OKP","x":"{x}"}}"#));
-        self.retired.push(json!({
-            "kty": "OKP",
-            "crv": "Ed25519",
-            "x": x,
-            "kid": kid,
-            "alg": RETIRED_ALGORITHM,
-            "use": "sig",
-        }));
+        self.retired.push(ed25519_jwk(&x));
         Ok(self)
     }
 
@@ -351,6 +314,36 @@ impl Signer {
         header.kid = Some(self.kid.clone());
         jsonwebtoken::encode(&header, claims, &self.key).map_err(|e| KeyError::Sign(e.to_string()))
     }
+}
+
+/// A P-256 public key (base64url coordinates) as we publish it: its key id
+/// is `keys_url`, `/` and its RFC 7638 thumbprint, a URL that serves it.
+fn p256_jwk(x: &str, y: &str, keys_url: &str) -> Value {
+    let thumbprint = thumbprint(&format!(
+        r#"{{"crv":"P-256","kty":"EC","x":"{x}","y":"{y}"}}"#
+    ));
+    json!({
+        "kty": "EC",
+        "crv": "P-256",
+        "x": x,
+        "y": y,
+        "kid": format!("{}/{thumbprint}", keys_url.trim_end_matches('/')),
+        "alg": ALGORITHM,
+        "use": "sig",
+    })
+}
+
+/// A retired Ed25519 public key as we publish it: its key id is the bare
+/// RFC 7638 thumbprint, as the credentials it signed name it.
+fn ed25519_jwk(x: &str) -> Value {
+    json!({
+        "kty": "OKP",
+        "crv": "Ed25519",
+        "x": x,
+        "kid": thumbprint(&format!(r#"{{"crv":"Ed25519","kty":"OKP","x":"{x}"}}"#)),
+        "alg": RETIRED_ALGORITHM,
+        "use": "sig",
+    })
 }
 
 /// RFC 7638: SHA-256 over the required members in lexicographic order, no

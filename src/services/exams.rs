@@ -1434,10 +1434,9 @@ pub async fn close_early(
         .db
         .write(move |conn| {
             let now = store::now();
-            let exam = store_exams::find_exam(conn, exam_id)?.ok_or(Error::NotFound)?;
-            if !exams::is_owner(exam.created_by, me) {
+            let Some(exam) = owned_exam(conn, exam_id, me)? else {
                 return Ok(false);
-            }
+            };
             let state = exams::WindowState::at(exam.opens_at, exam.closes_at, now);
             let under_way = store_exams::attempts_under_way(conn, exam_id)?;
             let yet_to_submit = store_exams::yet_to_submit(conn, exam_id)?;
@@ -1467,6 +1466,14 @@ pub async fn close_early(
     } else {
         crate::services::refuse(ctx, caller, "exam.close_early", format!("exam:{exam_id}")).await
     }
+}
+
+/// The exam, if `me` owns it (scheduled it): only its owner releases its
+/// results or closes it early (`domain::exams::is_owner`). `None` for
+/// another person; an exam that does not exist is `NotFound`.
+pub(crate) fn owned_exam(conn: &mut DbConn, exam_id: i64, me: i64) -> Result<Option<ExamRow>> {
+    let exam = store_exams::find_exam(conn, exam_id)?.ok_or(Error::NotFound)?;
+    Ok(exams::is_owner(exam.created_by, me).then_some(exam))
 }
 
 #[cfg(test)]

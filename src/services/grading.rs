@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::domain::access::Permission;
 use crate::domain::banks::{Body, Content};
-use crate::domain::exams::{self as exam_rules, ReviewPolicy};
+use crate::domain::exams::ReviewPolicy;
 use crate::domain::grading::{
     self, AppealEffect, AppealRule, Examiner, ItemScore, MarkerRole, Marking,
 };
@@ -847,10 +847,9 @@ pub async fn release(ctx: &Ctx, caller: &Caller, exam_id: i64) -> Result<()> {
         .db
         .write(move |conn| {
             let now = store::now();
-            let exam = store_exams::find_exam(conn, exam_id)?.ok_or(Error::NotFound)?;
-            if !exam_rules::is_owner(exam.created_by, me) {
+            let Some(exam) = super::exams::owned_exam(conn, exam_id, me)? else {
                 return Ok(false);
-            }
+            };
             if exam.results_released_at.is_some() {
                 return Ok(true);
             }
