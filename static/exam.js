@@ -235,6 +235,34 @@
     try { history.replaceState(null, "", "/attempts/" + attempt + "?q=" + n); } catch (e) { /* not needed */ }
     window.scrollTo(0, 0);
   }
+  // One question per screen or all on one page: switched in the page, so
+  // that it works offline too (the links load the page without the script).
+  function setMode(onePerScreen) {
+    document.getElementById("mode-all").hidden = !onePerScreen;
+    document.getElementById("mode-one").hidden = onePerScreen;
+    if (onePerScreen) {
+      // The question she was reading: the first one still on the screen.
+      var n = positions[0];
+      for (var i = 0; i < fieldsets.length; i++) {
+        if (fieldsets[i].getBoundingClientRect().bottom > 0) { n = positions[i]; break; }
+      }
+      oneAt = n;
+      showQuestion(n);
+      return;
+    }
+    var shownAt = oneAt;
+    oneAt = 0;
+    for (var j = 0; j < fieldsets.length; j++) {
+      fieldsets[j].hidden = false;
+      fieldsets[j].disabled = false;
+    }
+    setButton("go-previous", 0);
+    setButton("go-next", 0);
+    var links = document.querySelectorAll(".qnav a[id^='nav-']");
+    for (var k = 0; k < links.length; k++) links[k].classList.remove("current");
+    try { history.replaceState(null, "", "/attempts/" + attempt); } catch (e) { /* not needed */ }
+    showQuestion(shownAt);
+  }
   // Answers still being typed are kept before anything else happens.
   function keepTyped() {
     for (var i = 0; i < fieldsets.length; i++) {
@@ -266,6 +294,13 @@
     review.focus();
   }
   document.addEventListener("click", function (e) {
+    var mode = e.target.closest ? e.target.closest("#mode-all, #mode-one") : null;
+    if (mode) {
+      e.preventDefault();
+      keepTyped();
+      setMode(mode.id === "mode-one");
+      return;
+    }
     var link = e.target.closest ? e.target.closest(".qnav a[id^='nav-'], #offline-review-list a") : null;
     if (!link) return;
     e.preventDefault();

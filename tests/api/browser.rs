@@ -445,7 +445,11 @@ async fn a_dropped_connection_strands_nothing_in_the_exam(app: TestApp) {
             .for_element(Locator::Css("#countdown"))
             .await?;
         // One question per screen, as on a phone.
-        browser.find(Locator::Css("a.mode")).await?.click().await?;
+        browser
+            .find(Locator::Css("#mode-one"))
+            .await?
+            .click()
+            .await?;
         browser
             .wait()
             .at_most(Duration::from_secs(10))
@@ -471,6 +475,44 @@ async fn a_dropped_connection_strands_nothing_in_the_exam(app: TestApp) {
             "the question list works offline"
         );
         answer_shown(&browser, 4).await?;
+        // Switching between one question per screen and all on one page
+        // needs no server either.
+        browser
+            .find(Locator::Css("#mode-all"))
+            .await?
+            .click()
+            .await?;
+        let mut all_shown = true;
+        for n in 1..=6 {
+            all_shown &= shown(&browser, n).await;
+        }
+        assert!(all_shown, "all questions on one page, offline");
+        assert!(
+            browser
+                .find(Locator::Css("#go-next"))
+                .await?
+                .attr("hidden")
+                .await?
+                .is_some(),
+            "no next button with every question on the page"
+        );
+        // She scrolls back up to the question list (the page showed question 4).
+        browser
+            .execute(
+                "document.getElementById('mode-one').scrollIntoView({block: 'center'});",
+                vec![],
+            )
+            .await?;
+        browser
+            .find(Locator::Css("#mode-one"))
+            .await?
+            .click()
+            .await?;
+        let mut count = 0;
+        for n in 1..=6 {
+            count += usize::from(shown(&browser, n).await);
+        }
+        assert_eq!(count, 1, "one question per screen again, offline");
         let status = browser.find(Locator::Css("#save-status")).await?;
         assert!(
             wait_until(|| async {

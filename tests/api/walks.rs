@@ -373,24 +373,105 @@ impl Walk<'_> {
             self.lang
         );
         if self.zh() {
-            // Latin words on a Chinese page: data (names, codes) or an
-            // untranslated text; listed for whoever reads the log.
+            // A Latin word on a Chinese page is data (a name, a code, a
+            // format) or a text nobody translated: the second fails the walk.
             let text = self
                 .browser
                 .execute("return document.body.innerText;", vec![])
                 .await?;
-            let mut words: Vec<&str> = text
-                .as_str()
-                .unwrap_or_default()
-                .split(|c: char| !c.is_ascii_alphabetic())
-                .filter(|w| w.len() >= 3)
-                .collect();
-            words.sort_unstable();
-            words.dedup();
-            eprintln!("walk {} {page} zh-CN, Latin words: {words:?}", self.role);
+            let untranslated = untranslated_words(text.as_str().unwrap_or_default(), page);
+            assert!(
+                untranslated.is_empty(),
+                "{} {page} in zh-CN shows English that is not data: {untranslated:?}",
+                self.role
+            );
         }
         self.browser.source().await
     }
+}
+
+/// Latin words of three letters or more on a Chinese page that are neither
+/// data this walk created nor names that stay as they are. Codes and
+/// acronyms (anonymous marking codes, CHC, PDF, FHIR) are all capitals.
+fn untranslated_words<'t>(text: &'t str, page: &str) -> Vec<&'t str> {
+    // Names that are the same in every language: the product, the language
+    // switch's own name for English, formats and standards.
+    const NAMES: &[&str] = &[
+        "Gatekeeper",
+        "English",
+        "ServiceRequest",
+        "Open",
+        "Badges",
+        "http",
+    ];
+    // What the walk's world is made of (tests/api/certification.rs and
+    // referrals.rs set it up in English): track, exam, bank, workshop,
+    // institution, hospital, department, e-mail addresses.
+    const DATA: &[&str] = &[
+        "Paediatrics",
+        "Paediatric",
+        "Longxi",
+        "zhou",
+        "desk",
+        "walk",
+        "case",
+        "Case",
+        "written",
+        "exam",
+        "assessment",
+        "answer",
+        "model",
+        "secret",
+        "Resuscitation",
+        "room",
+        "skills",
+        "Children",
+        "Hospital",
+        "clinic",
+    ];
+    // The printed certificate is bilingual by design (Chinese first).
+    const CERTIFICATE: &[&str] = &[
+        "Hospital",
+        "Alliance",
+        "Quality",
+        "Control",
+        "Committee",
+        "Doctor",
+        "Certificate",
+        "Number",
+        "Issued",
+        "Valid",
+        "until",
+        "Status",
+        "verify",
+    ];
+    let mut words: Vec<&str> = text
+        .split(|c: char| !c.is_ascii_alphabetic())
+        .filter(|w| w.len() >= 3)
+        .filter(|w| !w.chars().all(|c| c.is_ascii_uppercase()))
+        .filter(|w| !NAMES.contains(w) && !DATA.contains(w))
+        .filter(|w| page != "certificate" || !CERTIFICATE.contains(w))
+        .collect();
+    words.sort_unstable();
+    words.dedup();
+    words
+}
+
+#[test]
+fn an_untranslated_word_on_a_chinese_page_is_caught() {
+    assert!(
+        untranslated_words(
+            "证书 GK-PAED-2026 · Gatekeeper · English · 儿科 Paediatrics",
+            "home"
+        )
+        .is_empty()
+    );
+    assert_eq!(untranslated_words("提交 Submit 答案", "home"), ["Submit"]);
+    assert_eq!(
+        untranslated_words("Valid until 2027", "home"),
+        ["Valid", "until"]
+    );
+    assert!(untranslated_words("Valid until 2027", "certificate").is_empty());
 }
 
 async fn each_role_walks_its_main_path_on_a_phone_and_a_desktop_in_both_languages(app: TestApp) {
