@@ -23,6 +23,11 @@ pub enum Error {
     #[error("not found")]
     NotFound,
 
+    /// The path exists but does not take this method; `allow` lists the
+    /// methods it takes ("GET, POST"), for the `Allow` header.
+    #[error("this address does not take that method; it takes {allow}")]
+    MethodNotAllowed { allow: String },
+
     /// A path parameter that does not parse (`/people/abc`): it cannot name
     /// anything, so it is not found, and `field` names the parameter.
     #[error("{field}: {message}")]
@@ -130,6 +135,7 @@ impl Error {
             Error::Invalid { .. } | Error::InvalidFields(_) => "invalid_input",
             Error::Conflict { .. } => "conflict",
             Error::NotFound | Error::BadPath { .. } => "not_found",
+            Error::MethodNotAllowed { .. } => "method_not_allowed",
             Error::Unauthenticated => "unauthenticated",
             Error::BadCredentials => "bad_credentials",
             Error::Forbidden => "forbidden",

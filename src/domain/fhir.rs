@@ -165,6 +165,8 @@ pub enum IssueType {
     Forbidden,
     /// No such resource, or no such route (404).
     NotFound,
+    /// The interaction is not supported: a method the path does not take (405).
+    NotSupported,
     /// Too many requests (429).
     Throttled,
     /// Anything else: our side failed (500).
@@ -179,6 +181,7 @@ impl IssueType {
             IssueType::Security => "security",
             IssueType::Forbidden => "forbidden",
             IssueType::NotFound => "not-found",
+            IssueType::NotSupported => "not-supported",
             IssueType::Throttled => "throttled",
             IssueType::Exception => "exception",
         }

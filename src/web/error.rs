@@ -17,6 +17,7 @@ pub fn status_of(e: &Error) -> StatusCode {
         Error::Invalid { .. } | Error::InvalidFields(_) => StatusCode::UNPROCESSABLE_ENTITY,
         Error::Conflict { .. } => StatusCode::CONFLICT,
         Error::NotFound | Error::BadPath { .. } => StatusCode::NOT_FOUND,
+        Error::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
         Error::Unauthenticated | Error::BadCredentials => StatusCode::UNAUTHORIZED,
         Error::Forbidden
         | Error::CsrfRejected
@@ -161,6 +162,9 @@ fn error_head(e: &Error, status: StatusCode) -> actix_web::HttpResponseBuilder {
     log(e);
     let mut response = HttpResponse::build(status);
     throttle_header(e, &mut response);
+    if let Error::MethodNotAllowed { allow } = e {
+        response.insert_header((header::ALLOW, allow.clone()));
+    }
     if matches!(e, Error::Unauthenticated | Error::BadCredentials) {
         response.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
     }
@@ -217,6 +221,7 @@ pub fn fhir_issue_of(e: &Error) -> crate::domain::fhir::IssueType {
         StatusCode::UNAUTHORIZED => IssueType::Security,
         StatusCode::FORBIDDEN => IssueType::Forbidden,
         StatusCode::NOT_FOUND => IssueType::NotFound,
+        StatusCode::METHOD_NOT_ALLOWED => IssueType::NotSupported,
         StatusCode::TOO_MANY_REQUESTS => IssueType::Throttled,
         _ => IssueType::Exception,
     }

@@ -132,6 +132,43 @@ async fn health_says_only_that_it_is_up_and_openapi_describes_every_endpoint(app
     assert_eq!(res.status(), 404);
     let body: Value = res.json().await.unwrap();
     assert_eq!(body["error"]["code"], "not_found");
+
+    // A path the API has, asked with a method it does not take: 405 with
+    // the methods it takes, as JSON (and as an OperationOutcome on FHIR).
+    let res = app
+        .client
+        .patch(app.url("/api/v1/exams"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 405);
+    assert_eq!(res.headers()["allow"], "GET, POST");
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "method_not_allowed");
+    let res = app
+        .client
+        .delete(app.url("/api/v1/exams/1/close"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 405);
+    assert_eq!(res.headers()["allow"], "POST");
+    let res = app
+        .client
+        .post(app.url("/api/v1/fhir/metadata"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 405);
+    assert_eq!(res.headers()["allow"], "GET");
+    assert!(
+        res.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("application/fhir+json")
+    );
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["issue"][0]["code"], "not-supported");
 }
 
 fn error_of(body: &Value) -> (String, Option<String>) {

@@ -88,8 +88,8 @@ pub async fn search(ctx: web::Data<Ctx>, caller: FhirCaller) -> FhirResult {
 }
 
 /// Any other path under /api/v1/fhir: an OperationOutcome 404.
-async fn not_found() -> FhirResult {
-    Err(FhirError(Error::NotFound))
+async fn not_found(req: actix_web::HttpRequest) -> FhirResult {
+    Err(FhirError(super::unrouted(req.path())))
 }
 
 /// The FHIR scope, mounted inside /api/v1.

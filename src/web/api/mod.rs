@@ -552,8 +552,58 @@ pub fn created<V, B: serde::Serialize>(
     }
 }
 
-async fn not_found() -> ApiResult {
-    Err(ApiError(Error::NotFound))
+/// No route took the request: 405 with `Allow` when the path is one the
+/// OpenAPI document lists under other methods, else 404.
+async fn not_found(req: HttpRequest) -> ApiResult {
+    Err(ApiError(unrouted(req.path())))
+}
+
+/// Why no route took a request for `path`: the methods the document lists
+/// for it ([`Error::MethodNotAllowed`]), or [`Error::NotFound`]. The
+/// document is the route table's description, held to it by the tests.
+pub fn unrouted(path: &str) -> Error {
+    static METHODS: std::sync::LazyLock<Vec<(String, String)>> = std::sync::LazyLock::new(|| {
+        let document = serde_json::to_value(ApiDoc::openapi()).unwrap_or_default();
+        let Some(paths) = document["paths"].as_object() else {
+            return Vec::new();
+        };
+        paths
+            .iter()
+            .map(|(template, item)| {
+                let methods = ["get", "put", "post", "delete", "patch"]
+                    .iter()
+                    .filter(|m| item.get(**m).is_some())
+                    .map(|m| m.to_uppercase())
+                    .collect::<Vec<_>>();
+                (template.clone(), methods.join(", "))
+            })
+            .collect()
+    });
+    METHODS
+        .iter()
+        .find(|(template, _)| path_fits(template, path))
+        .map_or(Error::NotFound, |(_, allow)| Error::MethodNotAllowed {
+            allow: allow.clone(),
+        })
+}
+
+/// Whether `path` is an address of the document's `template`: the same
+/// segments, where `{name}` stands for any one non-empty segment.
+fn path_fits(template: &str, path: &str) -> bool {
+    let mut wanted = template.split('/');
+    let mut given = path.split('/');
+    loop {
+        match (wanted.next(), given.next()) {
+            (None, None) => return true,
+            (Some(w), Some(g)) if w.starts_with('{') && w.ends_with('}') => {
+                if g.is_empty() {
+                    return false;
+                }
+            }
+            (Some(w), Some(g)) if w == g => {}
+            _ => return false,
+        }
+    }
 }
 
 /// Whether the server is up and its database answers: `{"status":"ok"}`
@@ -904,4 +954,36 @@ pub async fn revoke_api_token(
 ) -> ApiResult {
     let row = api_tokens::revoke(&ctx, &caller.caller, id.into_inner()).await?;
     Ok(HttpResponse::Ok().json(ApiToken::from(row)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_path_fits_its_template_segment_by_segment() {
+        assert!(path_fits("/api/v1/exams", "/api/v1/exams"));
+        assert!(path_fits("/api/v1/exams/{id}", "/api/v1/exams/7"));
+        assert!(path_fits("/api/v1/exams/{id}", "/api/v1/exams/abc"));
+        assert!(!path_fits("/api/v1/exams/{id}", "/api/v1/exams/"));
+        assert!(!path_fits("/api/v1/exams/{id}", "/api/v1/exams"));
+        assert!(!path_fits("/api/v1/exams", "/api/v1/exams/7"));
+        assert!(!path_fits(
+            "/api/v1/exams/{id}/close",
+            "/api/v1/exams/7/open"
+        ));
+    }
+
+    #[test]
+    fn a_known_path_asked_with_another_method_names_the_methods_it_takes() {
+        match unrouted("/api/v1/exams") {
+            Error::MethodNotAllowed { allow } => assert_eq!(allow, "GET, POST"),
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(unrouted("/api/v1/nothing-here"), Error::NotFound));
+        assert!(matches!(
+            unrouted("/api/v1/fhir/metadata"),
+            Error::MethodNotAllowed { .. }
+        ));
+    }
 }
