@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+use crate::domain::client_address::TrustedProxies;
 use crate::error::{Error, Result};
 use crate::store::DatabaseUrl;
 
@@ -74,6 +75,11 @@ pub struct CommonArgs {
     /// `Patient.identifier.system` [default: PUBLIC_URL/fhir/patient-id].
     #[arg(long, env = "GATEKEEPER_FHIR_PATIENT_SYSTEM", global = true)]
     pub fhir_patient_system: Option<String>,
+    /// Comma-separated addresses and CIDR ranges of the load balancers and
+    /// proxies in front of this server, whose X-Forwarded-For is believed
+    /// (domain::client_address) [default: none; the TCP peer is the client].
+    #[arg(long, env = "GATEKEEPER_TRUSTED_PROXIES", global = true)]
+    pub trusted_proxies: Option<String>,
 }
 
 /// The same settings as they may appear in the config file.
@@ -92,6 +98,7 @@ struct FileSettings {
     question_banks: Option<String>,
     courses: Option<String>,
     fhir_patient_system: Option<String>,
+    trusted_proxies: Option<String>,
 }
 
 /// Resolved settings.
@@ -115,6 +122,8 @@ pub struct Settings {
     /// `Patient.identifier.system` of the FHIR export: an absolute URI
     /// naming our patient ids.
     pub fhir_patient_system: String,
+    /// The proxies whose `X-Forwarded-For` is believed; empty: none.
+    pub trusted_proxies: TrustedProxies,
     /// Serving the demo alliance (`gatekeeper demo`): every page says so.
     pub demo: bool,
     pub tuning: Tuning,
@@ -189,6 +198,7 @@ impl std::fmt::Debug for Settings {
             .field("public_url", &self.public_url)
             .field("smtp", &self.smtp_url.as_ref().map(|_| "configured"))
             .field("time_zone", &self.time_zone)
+            .field("trusted_proxies", &self.trusted_proxies)
             .finish_non_exhaustive()
     }
 }
@@ -252,6 +262,15 @@ impl Settings {
                 "must be an absolute URI without spaces, such as https://hospital.example/patient-id or urn:oid:1.2.3",
             ));
         }
+        let trusted_proxies = TrustedProxies::parse(
+            &pick(&args.trusted_proxies, &file.trusted_proxies).unwrap_or_default(),
+        )
+        .map_err(|e| {
+            Error::invalid(
+                "trusted_proxies",
+                format!("GATEKEEPER_TRUSTED_PROXIES: {e}"),
+            )
+        })?;
         Ok(Settings {
             bind,
             data_dir,
@@ -273,6 +292,7 @@ impl Settings {
                 None => Some(PathBuf::from("courses")),
             },
             fhir_patient_system,
+            trusted_proxies,
             demo: false,
             tuning: Tuning::default(),
         })
@@ -501,6 +521,35 @@ mod tests {
                 .and_then(|e| e.field().map(str::to_owned));
             assert_eq!(field.as_deref(), Some("fhir_patient_system"), "{bad}");
         }
+        for bad in ["10.0.0.5,proxy.example", "10.0.0.0/33", "10.0.0.5/8"] {
+            let args = CommonArgs {
+                data_dir: Some(dir.clone()),
+                trusted_proxies: Some(bad.into()),
+                ..CommonArgs::default()
+            };
+            let error = Settings::resolve(&args).err();
+            assert_eq!(
+                error.as_ref().and_then(|e| e.field()),
+                Some("trusted_proxies"),
+                "{bad}"
+            );
+            let message = error.map(|e| e.to_string()).unwrap_or_default();
+            assert!(message.contains("GATEKEEPER_TRUSTED_PROXIES"), "{message}");
+        }
+        let args = CommonArgs {
+            data_dir: Some(dir.clone()),
+            trusted_proxies: Some("10.0.0.5, fd00::/8".into()),
+            ..CommonArgs::default()
+        };
+        let trusted = Settings::resolve(&args).ok().map(|s| s.trusted_proxies);
+        assert!(trusted.is_some_and(|t| {
+            t.trusts(
+                "fd00::1"
+                    .parse()
+                    .unwrap_or(std::net::Ipv6Addr::UNSPECIFIED)
+                    .into(),
+            )
+        }));
         for good in [
             "urn:oid:2.16.156.10011.1.12",
             "https://his.example/patient-id",

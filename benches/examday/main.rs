@@ -22,10 +22,18 @@
 //! `--instances 2` runs two servers on one PostgreSQL database behind
 //! HAProxy. Setup (people, tokens, the exam, predrawn papers) is written
 //! directly and is not measured.
+//!
+//! Whatever way the run ends (an error, a panic, Ctrl-C), the database, the
+//! temporary directory and the child processes are removed (`cleanup`).
+//! The CPU time of PostgreSQL, the server(s) and the bench itself is read
+//! from `/proc` around each measured phase (`cpu`).
+
+mod cleanup;
+mod cpu;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -319,8 +327,11 @@ async fn exchange(
     }
 }
 
+/// Reports, cleans up and exits. Never called while holding the
+/// `cleanup` registry.
 fn fail(message: impl std::fmt::Display) -> ! {
     eprintln!("examday: {message}");
+    let _held = cleanup::clean_up();
     std::process::exit(1)
 }
 
@@ -344,9 +355,16 @@ fn fresh_database(args: &Args, dir: &std::path::Path) -> (DatabaseUrl, Option<(S
             let name = format!("gk_examday_{}", uuid::Uuid::new_v4().simple());
             let mut admin = diesel::PgConnection::establish(&format!("{base}/postgres"))
                 .unwrap_or_else(|e| fail(format!("PostgreSQL at {base}: {e}")));
-            diesel::sql_query(format!("CREATE DATABASE {name}"))
-                .execute(&mut admin)
-                .unwrap_or_else(|e| fail(e));
+            // Created and registered under the registry's lock, so that an
+            // interruption cannot fall between the two.
+            let mut left = cleanup::leftovers();
+            let created = diesel::sql_query(format!("CREATE DATABASE {name}")).execute(&mut admin);
+            if let Err(e) = created {
+                drop(left);
+                fail(e);
+            }
+            left.database = Some((base.clone(), name.clone()));
+            drop(left);
             (
                 DatabaseUrl::Postgres(format!("{base}/{name}")),
                 Some((base, name)),
@@ -525,8 +543,8 @@ fn seed(settings: &Settings, args: &Args) -> (i64, Vec<String>) {
 
 /// Starts one `gatekeeper serve` per port, all on the same database, data
 /// directory and session key (what several instances behind a load
-/// balancer share).
-fn start_servers(settings: &Settings, data_dir: &std::path::Path, ports: &[u16]) -> Vec<Child> {
+/// balancer share), each registered for clean-up as it is started.
+fn start_servers(settings: &Settings, data_dir: &std::path::Path, ports: &[u16]) {
     let exe = std::env::current_exe().unwrap_or_else(|e| fail(e));
     let server = exe.with_file_name("gatekeeper");
     if !server.exists() {
@@ -539,33 +557,37 @@ fn start_servers(settings: &Settings, data_dir: &std::path::Path, ports: &[u16])
         DatabaseUrl::Postgres(u) => u.clone(),
         DatabaseUrl::Sqlite(p) => p.display().to_string(),
     };
-    ports
-        .iter()
-        .map(|port| {
-            Command::new(&server)
-                .arg("serve")
-                .env("GATEKEEPER_DATABASE_URL", &url)
-                .env("GATEKEEPER_DATA_DIR", data_dir)
-                .env("GATEKEEPER_BIND", format!("127.0.0.1:{port}"))
-                .env("GATEKEEPER_QUESTION_BANKS", "none")
-                .env(
-                    "GATEKEEPER_SESSION_KEY",
-                    "examday session key of at least 32 chars",
-                )
-                .env("RUST_LOG", "error")
-                .env("GATEKEEPER_COURSES", "none")
-                // The server logs to standard output: its errors belong in our report.
-                .stdout(Stdio::inherit())
-                .stderr(Stdio::inherit())
-                .spawn()
-                .unwrap_or_else(|e| fail(e))
-        })
-        .collect()
+    let mut left = cleanup::leftovers();
+    for port in ports {
+        let started = Command::new(&server)
+            .arg("serve")
+            .env("GATEKEEPER_DATABASE_URL", &url)
+            .env("GATEKEEPER_DATA_DIR", data_dir)
+            .env("GATEKEEPER_BIND", format!("127.0.0.1:{port}"))
+            .env("GATEKEEPER_QUESTION_BANKS", "none")
+            .env(
+                "GATEKEEPER_SESSION_KEY",
+                "examday session key of at least 32 chars",
+            )
+            .env("RUST_LOG", "error")
+            .env("GATEKEEPER_COURSES", "none")
+            // The server logs to standard output: its errors belong in our report.
+            .stdout(Stdio::inherit())
+            .stderr(Stdio::inherit())
+            .spawn();
+        match started {
+            Ok(child) => left.servers.push(child),
+            Err(e) => {
+                drop(left);
+                fail(format!("cannot start {}: {e}", server.display()));
+            }
+        }
+    }
 }
 
 /// HAProxy in front of the servers, its configuration in `dir`: round robin,
 /// health checked on /api/v1/health every 500 ms.
-fn start_haproxy(dir: &std::path::Path, port: u16, servers: &[u16], candidates: usize) -> Child {
+fn start_haproxy(dir: &std::path::Path, port: u16, servers: &[u16], candidates: usize) {
     let maxconn = (candidates + 100).min(9_900);
     if Command::new("haproxy")
         .arg("-v")
@@ -591,14 +613,21 @@ fn start_haproxy(dir: &std::path::Path, port: u16, servers: &[u16], candidates: 
     }
     let path = dir.join("haproxy.cfg");
     std::fs::write(&path, config).unwrap_or_else(|e| fail(e));
-    Command::new("haproxy")
+    let mut left = cleanup::leftovers();
+    match Command::new("haproxy")
         .arg("-db")
         .arg("-f")
         .arg(&path)
         .stdout(Stdio::inherit())
         .stderr(Stdio::inherit())
         .spawn()
-        .unwrap_or_else(|e| fail(e))
+    {
+        Ok(child) => left.haproxy = Some(child),
+        Err(e) => {
+            drop(left);
+            fail(format!("cannot start haproxy: {e}"));
+        }
+    }
 }
 
 fn free_port() -> u16 {
@@ -779,20 +808,100 @@ async fn reference(shared: &Arc<Shared>, tokens: &[Arc<str>], seconds: u64) -> (
     (ok as f64 / begun.elapsed().as_secs_f64(), failed)
 }
 
+/// The CPU time (clock ticks) used so far, read at the edge of a measured
+/// phase (`cpu`).
+struct Reading {
+    at: Instant,
+    /// Every `postgres` process with its waited-for children: the whole
+    /// PostgreSQL server, whatever database its work was for.
+    postgres: u64,
+    /// The backends serving this run's database (their command line names
+    /// it), alive at the reading: a floor for the run's share.
+    postgres_run: u64,
+    /// The gatekeeper servers alive, and the children this bench has
+    /// reaped (servers killed by the crash test).
+    servers: u64,
+    /// None without `--instances`.
+    haproxy: Option<u64>,
+    /// This process: the load generator.
+    bench: u64,
+}
+
+impl Reading {
+    fn take(database: Option<&str>) -> Reading {
+        let left = cleanup::leftovers();
+        let servers: u64 = left
+            .servers
+            .iter()
+            .filter_map(|c| cpu::of_pid(c.id()))
+            .map(|t| t.own())
+            .sum();
+        let haproxy = left
+            .haproxy
+            .as_ref()
+            .map(|h| cpu::of_pid(h.id()).map_or(0, |t| t.own()));
+        drop(left);
+        let me = cpu::of_pid(std::process::id()).unwrap_or_default();
+        let (postgres, postgres_run) = match database {
+            Some(name) => {
+                let all = cpu::by_name("postgres");
+                let run = all
+                    .iter()
+                    .filter(|(pid, _)| {
+                        std::fs::read(format!("/proc/{pid}/cmdline"))
+                            .is_ok_and(|c| String::from_utf8_lossy(&c).contains(name))
+                    })
+                    .map(|(_, t)| t.own())
+                    .sum();
+                (all.values().map(cpu::Ticks::with_children).sum(), run)
+            }
+            None => (0, 0),
+        };
+        Reading {
+            at: Instant::now(),
+            postgres,
+            postgres_run,
+            servers: servers + me.cutime + me.cstime,
+            haproxy,
+            bench: me.own(),
+        }
+    }
+
+    /// CPU seconds of each between `self` and `later`, and the saves
+    /// answered in that phase (when it is the exam) per CPU-second.
+    fn phase(&self, later: &Reading, saves: Option<usize>, postgres_seen: bool) -> Value {
+        let hz = cpu::ticks_per_second();
+        let secs = |a: u64, b: u64| (b.saturating_sub(a) as f64 / hz * 100.0).round() / 100.0;
+        let per = |cpu_s: f64| {
+            saves.map(|n| {
+                if cpu_s > 0.0 {
+                    (n as f64 / cpu_s).round()
+                } else {
+                    0.0
+                }
+            })
+        };
+        let postgres = secs(self.postgres, later.postgres);
+        let server = secs(self.servers, later.servers);
+        json!({
+            "wall_s": (later.at.duration_since(self.at).as_secs_f64() * 100.0).round() / 100.0,
+            "saves": saves,
+            "postgres_s": postgres_seen.then_some(postgres),
+            "postgres_run_backends_s": postgres_seen.then(|| secs(self.postgres_run, later.postgres_run)),
+            "server_s": server,
+            "haproxy_s": self.haproxy.zip(later.haproxy).map(|(a, b)| secs(a, b)),
+            "load_generator_s": secs(self.bench, later.bench),
+            "saves_per_postgres_cpu_s": if postgres_seen { per(postgres) } else { None },
+            "saves_per_server_cpu_s": per(server),
+        })
+    }
+}
+
 /// What the crash test did: when the servers were killed (seconds after
 /// the opening) and how long they took to answer again.
 struct Crash {
     killed_at_s: f64,
     answering_after_s: f64,
-}
-
-fn kill_all(servers: &mut Vec<Child>) {
-    for s in servers.iter_mut() {
-        // SIGKILL: nothing is flushed or closed cleanly.
-        let _ = s.kill();
-        let _ = s.wait();
-    }
-    servers.clear();
 }
 
 fn ratio(rps: &Value, reference: f64) -> f64 {
@@ -806,6 +915,13 @@ fn ratio(rps: &Value, reference: f64) -> f64 {
 
 fn main() {
     let args = Args::parse();
+    // From here on, every way out removes what the run created.
+    let _guard = cleanup::Guard;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap_or_else(|e| fail(e));
+    cleanup::on_signals(&runtime);
     if args.instances == 0 {
         fail("--instances must be at least 1");
     }
@@ -814,7 +930,13 @@ fn main() {
     }
     let data_dir =
         std::env::temp_dir().join(format!("gk-examday-{}", uuid::Uuid::new_v4().simple()));
-    std::fs::create_dir_all(&data_dir).unwrap_or_else(|e| fail(e));
+    {
+        let mut left = cleanup::leftovers();
+        let created = std::fs::create_dir_all(&data_dir);
+        left.dir = Some(data_dir.clone());
+        drop(left);
+        created.unwrap_or_else(|e| fail(e));
+    }
     let (database_url, pg) = fresh_database(&args, &data_dir);
     let ports: Vec<u16> = (0..args.instances).map(|_| free_port()).collect();
     let settings = Settings::resolve(&gatekeeper::config::CommonArgs {
@@ -849,22 +971,15 @@ fn main() {
         seeded.elapsed().as_secs_f64()
     );
 
-    let servers = Arc::new(std::sync::Mutex::new(start_servers(
-        &settings, &data_dir, &ports,
-    )));
-    let mut haproxy = None;
+    start_servers(&settings, &data_dir, &ports);
     let base = if args.instances > 1 {
         let port = free_port();
-        haproxy = Some(start_haproxy(&data_dir, port, &ports, args.candidates));
+        start_haproxy(&data_dir, port, &ports, args.candidates);
         format!("http://127.0.0.1:{port}")
     } else {
         format!("http://127.0.0.1:{}", ports[0])
     };
     let tokens: Vec<Arc<str>> = secrets.into_iter().map(Arc::from).collect();
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .unwrap_or_else(|e| fail(e));
     let client = reqwest::Client::builder()
         // Idle connections are closed before the server would close them
         // (75 s keep-alive; 30 s for a connection opened but never used,
@@ -891,13 +1006,10 @@ fn main() {
         healthy(&client, &base, Duration::from_secs(10)).await
     });
     if !up {
-        kill_all(&mut servers.lock().unwrap_or_else(|e| e.into_inner()));
-        if let Some(mut h) = haproxy {
-            let _ = h.kill();
-            let _ = h.wait();
-        }
         fail("the server did not answer its health check");
     }
+    let database_name = pg.as_ref().map(|(_, name)| name.clone());
+    let before_exam = Reading::take(database_name.as_deref());
     let opening = Instant::now() + Duration::from_secs(1);
     let shared = Arc::new(Shared {
         client: client.clone(),
@@ -912,10 +1024,9 @@ fn main() {
             .map(|s| opening + Duration::from_secs_f64(s) + Duration::from_secs(180)),
         resent: AtomicUsize::new(0),
     });
-    let (sitting, crash, (reference_rps, reference_failed)) = runtime.block_on(async {
+    let (sitting, crash, (reference_rps, reference_failed), after_exam) = runtime.block_on(async {
         let crasher = args.crash_after_s.map(|after| {
-            let (servers, settings, data_dir, ports, client) = (
-                servers.clone(),
+            let (settings, data_dir, ports, client) = (
                 settings.clone(),
                 data_dir.clone(),
                 ports.clone(),
@@ -924,11 +1035,9 @@ fn main() {
             tokio::spawn(async move {
                 tokio::time::sleep_until((opening + Duration::from_secs_f64(after)).into()).await;
                 let killed = Instant::now();
-                {
-                    let mut s = servers.lock().unwrap_or_else(|e| e.into_inner());
-                    kill_all(&mut s);
-                    *s = start_servers(&settings, &data_dir, &ports);
-                }
+                // SIGKILL: nothing is flushed or closed cleanly.
+                cleanup::kill_children(&mut cleanup::leftovers().servers);
+                start_servers(&settings, &data_dir, &ports);
                 eprintln!("examday: killed the server(s) with SIGKILL and restarted them");
                 for p in &ports {
                     healthy(
@@ -968,15 +1077,13 @@ fn main() {
             None => None,
         };
         eprintln!("examday: the exam is over; measuring the reference (GET /api/v1/me)");
+        let after_exam = Reading::take(database_name.as_deref());
         let reference = reference(&shared, &tokens, args.reference_s).await;
-        ((all, deadlines), crash, reference)
+        ((all, deadlines), crash, reference, after_exam)
     });
+    let after_reference = Reading::take(database_name.as_deref());
     let (sitting, acked_deadlines) = sitting;
-    kill_all(&mut servers.lock().unwrap_or_else(|e| e.into_inner()));
-    if let Some(mut h) = haproxy {
-        let _ = h.kill();
-        let _ = h.wait();
-    }
+    cleanup::stop_processes();
 
     let failures = runtime.block_on(async { std::mem::take(&mut *shared.stats.lock().await) });
     // Every acknowledged answer must be in the database, at least as new as
@@ -1019,13 +1126,7 @@ fn main() {
         .count();
     let submitted = attempts.iter().filter(|(_, _, s)| *s).count();
     drop(db);
-    if let Some((base, name)) = &pg
-        && let Ok(mut admin) = diesel::PgConnection::establish(&format!("{base}/postgres"))
-    {
-        let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-            .execute(&mut admin);
-    }
-    let _ = std::fs::remove_dir_all(&data_dir);
+    drop(cleanup::clean_up());
 
     // The opening lasts until the last start was answered; saves sent
     // during it are reported on their own.
@@ -1048,6 +1149,12 @@ fn main() {
     let submit = sitting.submit.summary();
     let errors = sitting.start.errors + sitting.save.errors + sitting.submit.errors;
     let resent = shared.resent.load(Ordering::Relaxed);
+    // CPU per phase. The exam's saves include those sent during the opening;
+    // its CPU time includes the starts and submits.
+    let postgres_seen = pg.is_some() && after_reference.postgres > 0;
+    let saves_ok = sitting.save.samples.len() - sitting.save.errors;
+    let cpu_exam = before_exam.phase(&after_exam, Some(saves_ok), postgres_seen);
+    let cpu_reference = after_exam.phase(&after_reference, None, postgres_seen);
     println!(
         "reference: GET /api/v1/me at a concurrency of {}: {:.0} rps ({reference_failed} failed)",
         tokens.len(),
@@ -1086,6 +1193,25 @@ fn main() {
     );
     for (kind, n) in &failures.statuses {
         println!("failed {kind}: {n}");
+    }
+    for (name, phase) in [("exam", &cpu_exam), ("reference", &cpu_reference)] {
+        let show = |v: &Value| v.as_f64().map_or("–".to_owned(), |x| format!("{x}"));
+        println!(
+            "cpu, {name} ({} s): postgres {} s (this run's backends {} s), server(s) {} s, haproxy {} s, load generator {} s; saves per postgres CPU-second {}, per server CPU-second {}",
+            phase["wall_s"],
+            show(&phase["postgres_s"]),
+            show(&phase["postgres_run_backends_s"]),
+            phase["server_s"],
+            show(&phase["haproxy_s"]),
+            phase["load_generator_s"],
+            show(&phase["saves_per_postgres_cpu_s"]),
+            show(&phase["saves_per_server_cpu_s"]),
+        );
+    }
+    if pg.is_some() && !postgres_seen {
+        println!(
+            "cpu: no postgres process visible in /proc (PostgreSQL on another machine?): its CPU time is not measured"
+        );
     }
     if let Some(c) = &crash {
         println!(
@@ -1127,6 +1253,7 @@ fn main() {
         "peak_saves_per_s": peak,
         "peak_ratio": ratio(&json!(peak), reference_rps),
         "resent": resent,
+        "cpu": {"exam": cpu_exam, "reference": cpu_reference},
         "crash": crash.as_ref().map(|c| json!({
             "killed_at_s": c.killed_at_s,
             "answering_after_s": c.answering_after_s,

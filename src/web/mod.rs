@@ -325,9 +325,10 @@ fn static_dir() -> std::path::PathBuf {
 #[derive(Debug, Clone, Copy)]
 pub struct RequestId(pub uuid::Uuid);
 
-/// One span per request with its id, method and path (never the query
-/// string, which can carry a one-time token), and one line when it ends with
-/// status and latency.
+/// One span per request with its id, the client's address
+/// (`session::client_address`), method and path (never the query string,
+/// which can carry a one-time token), and one line when it ends with status
+/// and latency.
 pub async fn request_span(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
@@ -337,6 +338,9 @@ pub async fn request_span(
     let span = tracing::info_span!(
         "request",
         request_id = %id,
+        client = %session::client_address(req.request())
+            .map(|a| a.to_string())
+            .unwrap_or_default(),
         method = %req.method(),
         path = %req.path(),
     );

@@ -157,8 +157,6 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-/// The client's address, for throttling and the audit trail. The peer
-/// address only: X-Forwarded-For is not trusted, since any client can set it.
 /// The token of an `Authorization: Bearer …` header.
 pub fn bearer_token(req: &HttpRequest) -> Option<String> {
     req.headers()
@@ -172,8 +170,27 @@ pub fn bearer_token(req: &HttpRequest) -> Option<String> {
         .filter(|t| !t.is_empty())
 }
 
+/// The client's address, for the per-address throttles, the audit trail and
+/// the request log: the one place a request's address is read. The TCP peer,
+/// unless it is one of `GATEKEEPER_TRUSTED_PROXIES`; then the address its
+/// `X-Forwarded-For` vouches for (`domain::client_address`).
+pub fn client_address(req: &HttpRequest) -> Option<std::net::IpAddr> {
+    let peer = req.peer_addr()?.ip();
+    let ctx = req.app_data::<web::Data<Ctx>>();
+    let none = crate::domain::client_address::TrustedProxies::default();
+    let trusted = ctx.map_or(&none, |c| &c.settings.trusted_proxies);
+    let lines = req
+        .headers()
+        .get_all(header::X_FORWARDED_FOR)
+        .map(|v| v.to_str().ok());
+    Some(crate::domain::client_address::client_address(
+        peer, lines, trusted,
+    ))
+}
+
+/// [`client_address`] as text, as the services store it.
 pub fn client_ip(req: &HttpRequest) -> Option<String> {
-    req.peer_addr().map(|a| a.ip().to_string())
+    client_address(req).map(|a| a.to_string())
 }
 
 /// The language for this request: the switcher's cookie, else the signed-in

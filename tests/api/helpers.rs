@@ -93,6 +93,7 @@ impl TestApp {
             question_banks: None,
             courses: None,
             fhir_patient_system: "http://127.0.0.1/fhir/patient-id".to_owned(),
+            trusted_proxies: Default::default(),
             demo: false,
             tuning: Tuning {
                 mail_poll_millis: 100,

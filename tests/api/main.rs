@@ -27,6 +27,7 @@ mod instances;
 mod mail;
 mod operations;
 mod photos;
+mod proxies;
 mod referrals;
 mod responses;
 mod security;

@@ -259,6 +259,10 @@ async fn logs_carry_request_ids_and_no_secrets(app: TestApp) {
         "request lines are logged"
     );
     assert!(logs.contains("request_id="), "with a request id");
+    assert!(
+        logs.contains("client=127.0.0.1"),
+        "with the client's address"
+    );
     assert!(logs.contains("path=/set-password"), "paths are logged");
     assert!(logs.contains("status=201"));
     for secret in [
