@@ -1037,6 +1037,33 @@ pub async fn signed(ctx: &Ctx, caller: &Caller, number: String) -> Result<String
 /// for the holder to keep or upload where badges are shown.
 pub async fn badge_png(ctx: &Ctx, caller: &Caller, number: String) -> Result<Vec<u8>> {
     let c = readable(ctx, caller, number).await?;
+    bake(ctx, c).await
+}
+
+/// The same badge image for anyone, from the public page (no sign-in;
+/// limited per address like every public lookup). The public page already
+/// shows what the baked credential says. With the number as written on it.
+pub async fn public_badge_png(
+    ctx: &Ctx,
+    address: Option<String>,
+    number: String,
+) -> Result<(String, Vec<u8>)> {
+    ctx.verify_throttle
+        .check(&ctx.db, address.as_deref())
+        .await?;
+    let number = CredentialNumber::parse(&number)
+        .map_err(|e| Error::invalid("number", e.to_string()))?
+        .to_string();
+    let c = ctx
+        .db
+        .read(move |conn| store_cert::credential_by_number(conn, &number)?.ok_or(Error::NotFound))
+        .await?;
+    let number = c.number.clone();
+    Ok((number, bake(ctx, c).await?))
+}
+
+/// The one place that makes the badge image of a credential.
+async fn bake(ctx: &Ctx, c: CredentialRow) -> Result<Vec<u8>> {
     // The same rule as the public page and the gate: an active credential
     // past its date is not live.
     let live = credential::live(status_of(&c)?, utc(c.valid_until), crate::clock::now());
@@ -1243,6 +1270,9 @@ pub struct PublicView {
     pub track_title: String,
     /// When it was issued (RFC 3339 UTC).
     pub issued_at: DateTime<Utc>,
+    /// The start of its validity (RFC 3339 UTC): the issue, or the latest
+    /// renewal.
+    pub valid_from: DateTime<Utc>,
     /// The end of its validity (RFC 3339 UTC).
     pub valid_until: DateTime<Utc>,
     /// Its status now.
@@ -1284,6 +1314,7 @@ pub async fn verify(ctx: &Ctx, address: Option<String>, number: String) -> Resul
                 institution: v.institution,
                 track_title: v.track_title,
                 issued_at: v.issued_at,
+                valid_from: v.valid_from,
                 valid_until: v.valid_until,
                 status: v.status,
                 status_since,
@@ -1293,9 +1324,14 @@ pub async fn verify(ctx: &Ctx, address: Option<String>, number: String) -> Resul
         .await
 }
 
+/// A credential's public page, as its QR codes encode it.
+pub fn verify_url(ctx: &Ctx, number: &str) -> String {
+    Urls::new(&ctx.settings.public_url).verify(number)
+}
+
 /// The QR code (SVG) that points to a credential's verification page.
 pub fn qr_svg(ctx: &Ctx, number: &str) -> Result<String> {
-    let url = Urls::new(&ctx.settings.public_url).verify(number);
+    let url = verify_url(ctx, number);
     let code = qrcode::QrCode::with_error_correction_level(url.as_bytes(), qrcode::EcLevel::M)
         .map_err(Error::internal)?;
     Ok(code

@@ -220,6 +220,14 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/verify", web::get().to(certification::verify_form))
         .route("/verify/{number}", web::get().to(certification::verify))
         .route(
+            "/verify/{number}/certificate.pdf",
+            web::get().to(certification::certificate_pdf),
+        )
+        .route(
+            "/verify/{number}/badge.png",
+            web::get().to(certification::public_badge_png),
+        )
+        .route(
             "/verify/{number}/photo.jpg",
             web::get().to(certification::public_photo),
         )

@@ -534,3 +534,31 @@ pub fn validators_file(name: &str) -> PathBuf {
         .join("tests/validators")
         .join(name)
 }
+
+/// Runs one of poppler's command-line tools (`pdfinfo`, `pdftotext`,
+/// `pdftoppm`: Debian's `poppler-utils`, with `poppler-data` for Chinese)
+/// on a file: whether it succeeded, its output and what it said on stderr.
+/// `None` when the tool is not installed, which skips the check with a loud
+/// message unless GATEKEEPER_REQUIRE_VALIDATORS=1 (as in CI, whose
+/// `.ci/run` installs them) makes it a failure.
+pub fn poppler(tool: &str, args: &[&std::ffi::OsStr]) -> Option<(bool, String, String)> {
+    let required = std::env::var("GATEKEEPER_REQUIRE_VALIDATORS").is_ok_and(|v| v == "1");
+    match std::process::Command::new(tool).args(args).output() {
+        Ok(out) => Some((
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            assert!(
+                !required,
+                "{tool} is required (GATEKEEPER_REQUIRE_VALIDATORS=1) and not installed: apt-get install poppler-utils poppler-data"
+            );
+            eprintln!(
+                "SKIPPED: {tool} is not installed (apt-get install poppler-utils poppler-data)"
+            );
+            None
+        }
+        Err(e) => panic!("{tool}: {e}"),
+    }
+}

@@ -15,6 +15,7 @@ mod audit;
 mod authorisation;
 mod banks;
 mod browser;
+mod certificate_pdf;
 mod certification;
 mod conflicts;
 mod doctor_pages;

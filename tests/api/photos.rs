@@ -19,7 +19,7 @@ on_both_databases!(
 /// The `openbadgecredential` texts of a PNG and the colour of the badge's
 /// core (RGB, above the tick), read by the `png` crate's decoder (not by
 /// the code that wrote them).
-fn read_badge(png_bytes: &[u8]) -> (Vec<String>, [u8; 3]) {
+pub(crate) fn read_badge(png_bytes: &[u8]) -> (Vec<String>, [u8; 3]) {
     let mut reader = png::Decoder::new(std::io::Cursor::new(png_bytes))
         .read_info()
         .expect("a PNG");

@@ -10,6 +10,7 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
 use crate::domain::access::{Permission, permits};
+use crate::domain::certificate_pdf;
 use crate::domain::committee::Vote;
 use crate::domain::credential::Status;
 use crate::domain::grading::AppealRule;
@@ -631,7 +632,18 @@ async fn verify_page(
             StatusCode::OK,
         );
     };
-    match credentials::verify(&page.ctx, client_ip(req), number.clone()).await {
+    let found = credentials::verify(&page.ctx, client_ip(req), number.clone()).await;
+    verify_answer(page, number, found)
+}
+
+/// The public page for what a lookup found: the credential, or why not
+/// (unknown: 404; a mistyped number: 422; too many lookups: 429).
+fn verify_answer(
+    page: &Page,
+    number: String,
+    found: Result<PublicView, Error>,
+) -> Result<HttpResponse, PageError> {
+    match found {
         Ok(v) => render(
             &VerifyPage {
                 chrome: Chrome::new(page),
@@ -686,6 +698,118 @@ pub async fn verify(
     number: web::Path<String>,
 ) -> Result<HttpResponse, PageError> {
     verify_page(&page, &req, Some(number.into_inner())).await
+}
+
+/// A file to download that must not be kept by browsers or proxies: what
+/// it shows (the status) can change at any moment.
+fn download(content_type: &str, filename: String, body: Vec<u8>) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type(content_type)
+        .insert_header(("Cache-Control", "no-store"))
+        .insert_header((
+            actix_web::http::header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"{filename}\""),
+        ))
+        .body(body)
+}
+
+/// The certificate as a one-page A4 PDF, for anyone (a phone in WeChat's
+/// browser has no print dialog): the public page's facts, the status as of
+/// now, and a QR code of the live page. A lookup like the page's.
+pub async fn certificate_pdf(
+    page: Page,
+    req: HttpRequest,
+    number: web::Path<String>,
+) -> Result<HttpResponse, PageError> {
+    let number = number.into_inner();
+    match credentials::verify(&page.ctx, client_ip(&req), number.clone()).await {
+        Ok(v) => {
+            let url = credentials::verify_url(&page.ctx, &v.number);
+            let document = certificate_document(&Fmt::new(&page), &v, url, crate::clock::now());
+            let pdf = certificate_pdf::render(&document).map_err(Error::internal)?;
+            Ok(download(
+                "application/pdf",
+                format!("{}.pdf", v.number),
+                pdf,
+            ))
+        }
+        Err(e) => verify_answer(&page, number, Err(e)),
+    }
+}
+
+/// What the PDF certificate says, in the reader's language.
+fn certificate_document(
+    f: &Fmt,
+    v: &PublicView,
+    verify_url: String,
+    now: DateTime<Utc>,
+) -> certificate_pdf::Certificate {
+    let tr = f.tr;
+    let status = v.status.as_str();
+    let standing = if v.status == Status::Active {
+        certificate_pdf::Standing::Live
+    } else {
+        certificate_pdf::Standing::NotLive {
+            stamp: tr.t(&format!("certificate_pdf.stamp.{status}")),
+            explanation: tr.t_with(
+                "certificate_pdf.not_valid",
+                &[("means", &tr.t(&format!("verify.means.{status}")))],
+            ),
+        }
+    };
+    certificate_pdf::Certificate {
+        lang: tr.lang().to_owned(),
+        document_title: tr.t_with("certificate_pdf.document_title", &[("number", &v.number)]),
+        issuer: tr.t("verify.issuer_name"),
+        heading: tr.t("certificate_pdf.title"),
+        preamble: tr.t("certificate_pdf.certifies"),
+        holder: v.holder_name.clone(),
+        institution: v.institution.clone(),
+        awarded: tr.t("certificate_pdf.awarded"),
+        achievement: v.track_title.clone(),
+        facts: vec![
+            (tr.t("verify.number"), v.number.clone()),
+            (tr.t("verify.issuer"), tr.t("verify.issuer_name")),
+            (tr.t("certificate_pdf.valid_from"), f.day(&v.valid_from)),
+            (tr.t("verify.valid_until"), f.day(&v.valid_until)),
+            (
+                tr.t_with("certificate_pdf.status_on", &[("date", &f.day(&now))]),
+                f.status(&v.status),
+            ),
+            (tr.t("verify.since"), f.day(&v.status_since)),
+        ],
+        standing,
+        criteria_heading: tr.t("verify.criteria"),
+        criteria: [
+            "verify.criterion_training",
+            "verify.criterion_written",
+            "verify.criterion_case",
+            "verify.criterion_committee",
+        ]
+        .iter()
+        .map(|k| tr.t(k))
+        .collect(),
+        verify_url,
+        scan: tr.t("certificate_pdf.scan"),
+        produced: tr.t_with(
+            "certificate_pdf.produced",
+            &[("time", &f.when(&now)), ("zone", f.tz.name())],
+        ),
+    }
+}
+
+/// The badge image with the signed credential baked in, for anyone: the
+/// holder's own download (`badge_png`), made by the same service.
+pub async fn public_badge_png(
+    page: Page,
+    req: HttpRequest,
+    number: web::Path<String>,
+) -> Result<HttpResponse, PageError> {
+    let number = number.into_inner();
+    match credentials::public_badge_png(&page.ctx, client_ip(&req), number.clone()).await {
+        Ok((number, png)) => Ok(download("image/png", format!("{number}.png"), png)),
+        Err(e) => verify_answer(&page, number, Err(e)),
+    }
 }
 
 /// The holder's photo on the public page, while they consent. Not cached
