@@ -6,7 +6,7 @@
 //! (from the `Server-Timing` header) and round-trip time, p50/p90/p99/max;
 //! the last line is one JSON object.
 //!
-//!     cargo run --release --bin lessonpages -- [--rounds 200] [--database-url postgres://postgres@127.0.0.1:5432]
+//!     cargo run --release -p gatekeeper-bench --bin lessonpages -- [--rounds 200] [--database-url postgres://postgres@127.0.0.1:5432]
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
