@@ -126,7 +126,7 @@ fn main() {
             .unwrap_or_else(|e| fail(e));
         let base = format!("http://127.0.0.1:{}", app.port());
         let db = app.ctx().db.clone();
-        actix_web::rt::spawn(app.into_server());
+        actix_web::rt::spawn(app.run_until_stopped());
         seed_doctor(&db);
         let lessons: Vec<(String, String)> = db
             .read_blocking(|conn| {

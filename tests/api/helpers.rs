@@ -109,7 +109,7 @@ impl TestApp {
             .expect("application builds");
         let port = app.port();
         let ctx = app.ctx().clone();
-        actix_web::rt::spawn(app.into_server());
+        actix_web::rt::spawn(app.run_until_stopped());
         let client = reqwest::Client::builder()
             .cookie_store(true)
             .redirect(reqwest::redirect::Policy::none())
@@ -167,7 +167,7 @@ impl TestApp {
             .expect("second instance builds");
         let base = format!("http://127.0.0.1:{}", app.port());
         let ctx = app.ctx().clone();
-        actix_web::rt::spawn(app.into_server());
+        actix_web::rt::spawn(app.run_until_stopped());
         (base, ctx)
     }
 
