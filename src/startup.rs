@@ -106,11 +106,11 @@ impl Application {
         &self.ctx
     }
 
-    /// Serves until the server is stopped (SIGTERM or SIGINT, which actix
-    /// handles: no new connections, requests in flight are answered), then
-    /// stops the background jobs and waits for them (a round in progress
-    /// finishes). The database closes when the last handle on it goes: see
-    /// [`Db`](crate::store::Db).
+    /// Serves until the server is stopped (actix handles the signals:
+    /// SIGTERM stops taking connections and answers the requests in flight,
+    /// SIGINT stops at once), then stops the background jobs and waits for
+    /// them (a round in progress finishes). The database closes when the
+    /// last handle on it goes (`store::PoolThreads`).
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let Application {
             server, ctx, jobs, ..
