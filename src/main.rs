@@ -231,14 +231,16 @@ fn main() -> ExitCode {
             command: KeyCommand::List,
         } => list_keys(&cli.common),
     };
-    let code = match outcome {
-        Ok(()) => 0,
+    // Every command has let go of its database by now: the pools are
+    // closed and their threads idle (store::PoolThreads), so the exit
+    // handlers of the C libraries run with nothing else in them.
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
             eprintln!("error: {message}");
-            1
+            ExitCode::FAILURE
         }
-    };
-    leave(code)
+    }
 }
 
 /// `course check`: every problem of the folders, and every module quiz the
@@ -286,19 +288,6 @@ fn check_courses(common: &CommonArgs, path: &std::path::Path) -> Result<(), Stri
         println!("{}: ok, track \"{}\"", file.display(), track.key);
     }
     Ok(())
-}
-
-/// Ends the process without running C `atexit` handlers. With PostgreSQL,
-/// libpq/OpenSSL clean-up at exit can crash (SIGSEGV, seen in about one in
-/// ten runs of the commands here) while connection-pool threads are still
-/// alive; skipping it is safe because every command has finished its work,
-/// committed, and flushed its output by now.
-fn leave(code: i32) -> ExitCode {
-    use std::io::Write;
-    let _ = std::io::stdout().flush();
-    let _ = std::io::stderr().flush();
-    // SAFETY: `_exit` only ends the process; nothing runs after it.
-    unsafe { libc::_exit(code) }
 }
 
 fn serve(common: &CommonArgs) -> Result<(), String> {

@@ -15,6 +15,7 @@ pub struct Application {
     port: u16,
     server: Server,
     ctx: Ctx,
+    jobs: jobs::Jobs,
 }
 
 impl Application {
@@ -46,36 +47,55 @@ impl Application {
         let sender = jobs::mail::Sender::from_settings(&settings)?;
         let ctx = Ctx::new(db, settings)?;
         let lease = jobs::Lease::new(ctx.db.clone(), &ctx.instance);
+        let mut jobs = jobs::Jobs::default();
         jobs::mail::spawn(
+            &mut jobs,
             lease.clone(),
             sender,
             ctx.settings.mail_from.clone(),
             std::time::Duration::from_millis(ctx.settings.tuning.mail_poll_millis),
         );
-        jobs::sessions::spawn(ctx.db.clone(), std::time::Duration::from_secs(3600));
-        jobs::idempotency::spawn(ctx.db.clone(), std::time::Duration::from_secs(3600));
+        jobs::sessions::spawn(
+            &mut jobs,
+            ctx.db.clone(),
+            std::time::Duration::from_secs(3600),
+        );
+        jobs::idempotency::spawn(
+            &mut jobs,
+            ctx.db.clone(),
+            std::time::Duration::from_secs(3600),
+        );
         jobs::exams::spawn(
+            &mut jobs,
             lease.clone(),
             ctx.versions.clone(),
             std::time::Duration::from_millis(ctx.settings.tuning.auto_submit_poll_millis),
         );
         jobs::grading::spawn(
+            &mut jobs,
             lease.clone(),
             std::time::Duration::from_millis(ctx.settings.tuning.auto_submit_poll_millis),
         );
         jobs::training::spawn(
+            &mut jobs,
             lease.clone(),
             ctx.settings.time_zone,
             std::time::Duration::from_secs(ctx.settings.tuning.reminder_poll_secs),
         );
         jobs::certification::spawn(
+            &mut jobs,
             lease,
             ctx.settings.public_url.clone(),
             std::time::Duration::from_secs(ctx.settings.tuning.certification_poll_secs),
         );
         crate::web::error::serving_demo(ctx.settings.demo);
         let (server, port) = run(&ctx.settings.bind.clone(), ctx.clone())?;
-        Ok(Application { port, server, ctx })
+        Ok(Application {
+            port,
+            server,
+            ctx,
+            jobs,
+        })
     }
 
     pub fn port(&self) -> u16 {
@@ -86,13 +106,20 @@ impl Application {
         &self.ctx
     }
 
+    /// Serves until the server is stopped (actix handles the signals:
+    /// SIGTERM stops taking connections and answers the requests in flight,
+    /// SIGINT stops at once), then stops the background jobs and waits for
+    /// them (a round in progress finishes). The database closes when the
+    /// last handle on it goes (`store::PoolThreads`).
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
-    }
-
-    /// The server future, for tests that spawn it.
-    pub fn into_server(self) -> Server {
-        self.server
+        let Application {
+            server, ctx, jobs, ..
+        } = self;
+        let served = server.await;
+        tracing::info!("server stopped; stopping the background jobs");
+        jobs.stop().await;
+        drop(ctx);
+        served
     }
 }
 

@@ -5,7 +5,7 @@
 //! of what `bank check` does for a file, reading included. Prints a table;
 //! the last line is one JSON object.
 //!
-//!     cargo run --release --bin bankcheck -- [--questions 20000,100000]
+//!     cargo run --release -p gatekeeper-bench --bin bankcheck -- [--questions 20000,100000]
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};

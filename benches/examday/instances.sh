@@ -10,6 +10,6 @@ if ! command -v haproxy >/dev/null 2>&1; then
 fi
 cd "$(dirname "$0")/../.."
 cargo build --release --bin gatekeeper
-exec cargo run --release --features loadtest --bin examday -- \
+exec cargo run --release -p gatekeeper-bench --bin examday -- \
     --database-url "${GATEKEEPER_BENCH_POSTGRES:-postgres://postgres@127.0.0.1:5432}" \
     --instances 2 "$@"

@@ -14,7 +14,7 @@
 //! same run, a reference (`GET /api/v1/me` at the same concurrency) that
 //! throughputs are divided by. The last line is one JSON object.
 //!
-//!     cargo run --release --features loadtest --bin examday -- --profile realistic --candidates 10000 [--database-url postgres://postgres@127.0.0.1:5432]
+//!     cargo run --release -p gatekeeper-bench --bin examday -- --profile realistic --candidates 10000 [--database-url postgres://postgres@127.0.0.1:5432]
 //!
 //! The server runs as a child process (the `gatekeeper` binary built next to
 //! this one) on a fresh database, so client and server each have their own

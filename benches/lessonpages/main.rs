@@ -6,7 +6,7 @@
 //! (from the `Server-Timing` header) and round-trip time, p50/p90/p99/max;
 //! the last line is one JSON object.
 //!
-//!     cargo run --release --bin lessonpages -- [--rounds 200] [--database-url postgres://postgres@127.0.0.1:5432]
+//!     cargo run --release -p gatekeeper-bench --bin lessonpages -- [--rounds 200] [--database-url postgres://postgres@127.0.0.1:5432]
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -126,7 +126,7 @@ fn main() {
             .unwrap_or_else(|e| fail(e));
         let base = format!("http://127.0.0.1:{}", app.port());
         let db = app.ctx().db.clone();
-        actix_web::rt::spawn(app.into_server());
+        actix_web::rt::spawn(app.run_until_stopped());
         seed_doctor(&db);
         let lessons: Vec<(String, String)> = db
             .read_blocking(|conn| {

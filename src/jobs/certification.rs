@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 
-use super::Lease;
+use super::{Jobs, Lease};
 use crate::services::{credentials, pipeline};
 use crate::store::{self, Db};
 
@@ -28,16 +28,14 @@ pub fn round(
     lease.run("certification_sweep", |db| sweep(db, public_url))
 }
 
-pub fn spawn(lease: Lease, public_url: String, every: Duration) {
-    actix_web::rt::spawn(async move {
-        // The first sweep runs one period after start, not during it: a
-        // restart does not add its work to the start-up's.
-        let start = actix_web::rt::time::Instant::now() + every;
-        let mut tick = actix_web::rt::time::interval_at(start, every);
-        loop {
-            tick.tick().await;
-            let lease = lease.clone();
-            let url = public_url.clone();
+pub fn spawn(jobs: &mut Jobs, lease: Lease, public_url: String, every: Duration) {
+    // The first sweep runs one period after start, not during it: a
+    // restart does not add its work to the start-up's.
+    let start = actix_web::rt::time::Instant::now() + every;
+    jobs.every(actix_web::rt::time::interval_at(start, every), move || {
+        let lease = lease.clone();
+        let url = public_url.clone();
+        async move {
             match store::blocking(move || round(&lease, &url)).await {
                 Ok(None | Some((0, 0, 0, 0))) => {}
                 Ok(Some((moved, reinstated, expired, reminded))) => {

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::Lease;
+use super::{Jobs, Lease};
 use crate::services::exams::{self, VersionCache};
 use crate::store;
 
@@ -13,13 +13,11 @@ pub fn round(lease: &Lease, versions: &VersionCache) -> crate::error::Result<Opt
     lease.run("auto_submit", |db| exams::submit_overdue(db, versions))
 }
 
-pub fn spawn(lease: Lease, versions: Arc<VersionCache>, every: Duration) {
-    actix_web::rt::spawn(async move {
-        let mut tick = actix_web::rt::time::interval(every);
-        loop {
-            tick.tick().await;
-            let lease = lease.clone();
-            let versions = versions.clone();
+pub fn spawn(jobs: &mut Jobs, lease: Lease, versions: Arc<VersionCache>, every: Duration) {
+    jobs.every(actix_web::rt::time::interval(every), move || {
+        let lease = lease.clone();
+        let versions = versions.clone();
+        async move {
             match store::blocking(move || round(&lease, &versions)).await {
                 Ok(Some(n)) if n > 0 => tracing::info!(submitted = n, "overdue attempts submitted"),
                 Ok(_) => {}

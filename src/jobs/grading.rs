@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use super::Lease;
+use super::{Jobs, Lease};
 use crate::services::grading;
 use crate::store;
 
@@ -19,12 +19,10 @@ pub fn round(lease: &Lease) -> crate::error::Result<Option<(usize, usize)>> {
     })
 }
 
-pub fn spawn(lease: Lease, every: Duration) {
-    actix_web::rt::spawn(async move {
-        let mut tick = actix_web::rt::time::interval(every);
-        loop {
-            tick.tick().await;
-            let lease = lease.clone();
+pub fn spawn(jobs: &mut Jobs, lease: Lease, every: Duration) {
+    jobs.every(actix_web::rt::time::interval(every), move || {
+        let lease = lease.clone();
+        async move {
             let done = store::blocking(move || round(&lease)).await;
             match done {
                 Ok(Some((a, r))) if a > 0 || r > 0 => {

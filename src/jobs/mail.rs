@@ -8,7 +8,7 @@ use chrono::Duration;
 use lettre::message::{Mailbox, MultiPart};
 use lettre::{FileTransport, Message, SmtpTransport, Transport};
 
-use super::Lease;
+use super::{Jobs, Lease};
 use crate::config::Settings;
 use crate::error::{Error, Result};
 use crate::store::outbox::{self, OutboxRow};
@@ -112,12 +112,10 @@ pub fn round(lease: &Lease, sender: &Sender, from: &Mailbox) -> Result<Option<us
 }
 
 /// Runs the mail worker until the server stops.
-pub fn spawn(lease: Lease, sender: Sender, from: Mailbox, every: StdDuration) {
-    actix_web::rt::spawn(async move {
-        let mut tick = actix_web::rt::time::interval(every);
-        loop {
-            tick.tick().await;
-            let (lease, sender, from) = (lease.clone(), sender.clone(), from.clone());
+pub fn spawn(jobs: &mut Jobs, lease: Lease, sender: Sender, from: Mailbox, every: StdDuration) {
+    jobs.every(actix_web::rt::time::interval(every), move || {
+        let (lease, sender, from) = (lease.clone(), sender.clone(), from.clone());
+        async move {
             let done = store::blocking(move || round(&lease, &sender, &from)).await;
             if let Err(e) = done {
                 tracing::error!(error = %e, "mail worker round failed");

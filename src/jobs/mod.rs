@@ -15,7 +15,12 @@ pub mod mail;
 pub mod sessions;
 pub mod training;
 
+use std::future::Future;
 use std::sync::Arc;
+
+use actix_web::rt::task::JoinHandle;
+use actix_web::rt::time::Interval;
+use tokio::sync::watch;
 
 use crate::error::Result;
 use crate::store::{self, Backend, Db, leases};
@@ -23,6 +28,55 @@ use crate::store::{self, Backend, Db, leases};
 /// How long a lease is held at most: a round that has not given it back by
 /// then (its instance died) no longer keeps the others out.
 const LEASE: chrono::Duration = chrono::Duration::minutes(10);
+
+/// The periodic jobs of one instance: started by `Application::build`,
+/// stopped after the HTTP server at shutdown. A stop lets a round that is
+/// running finish (its work commits or rolls back as a whole) and starts no
+/// new one; [`Jobs::stop`] returns once every job has ended.
+pub struct Jobs {
+    stop: watch::Sender<bool>,
+    running: Vec<JoinHandle<()>>,
+}
+
+impl Default for Jobs {
+    fn default() -> Jobs {
+        Jobs {
+            stop: watch::channel(false).0,
+            running: Vec::new(),
+        }
+    }
+}
+
+impl Jobs {
+    /// Runs `round` on every tick of `tick` until the jobs are stopped.
+    pub fn every<F, R>(&mut self, mut tick: Interval, mut round: F)
+    where
+        F: FnMut() -> R + 'static,
+        R: Future<Output = ()> + 'static,
+    {
+        let mut stop = self.stop.subscribe();
+        self.running.push(actix_web::rt::spawn(async move {
+            loop {
+                tokio::select! {
+                    biased;
+                    // A stop, or the `Jobs` dropped without one.
+                    _ = stop.changed() => break,
+                    _ = tick.tick() => round().await,
+                }
+            }
+        }));
+    }
+
+    /// Stops every job and waits until each has ended.
+    pub async fn stop(self) {
+        let _ = self.stop.send(true);
+        for job in self.running {
+            if let Err(e) = job.await {
+                tracing::error!(error = %e, "a background job ended abnormally");
+            }
+        }
+    }
+}
 
 /// One instance's right to run a job's round.
 #[derive(Clone)]

@@ -9,12 +9,10 @@ use std::time::Duration;
 
 use crate::store::{self, Db, sessions, throttle};
 
-pub fn spawn(db: Db, every: Duration) {
-    actix_web::rt::spawn(async move {
-        let mut tick = actix_web::rt::time::interval(every);
-        loop {
-            tick.tick().await;
-            let db = db.clone();
+pub fn spawn(jobs: &mut super::Jobs, db: Db, every: Duration) {
+    jobs.every(actix_web::rt::time::interval(every), move || {
+        let db = db.clone();
+        async move {
             let swept = store::blocking(move || {
                 db.write_blocking(|conn| {
                     let now = store::now();

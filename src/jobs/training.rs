@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use super::Lease;
+use super::{Jobs, Lease};
 use crate::services::training;
 use crate::store;
 
@@ -13,12 +13,10 @@ pub fn round(lease: &Lease, tz: chrono_tz::Tz) -> crate::error::Result<Option<us
     lease.run("workshop_reminders", |db| training::send_reminders(db, tz))
 }
 
-pub fn spawn(lease: Lease, tz: chrono_tz::Tz, every: Duration) {
-    actix_web::rt::spawn(async move {
-        let mut tick = actix_web::rt::time::interval(every);
-        loop {
-            tick.tick().await;
-            let lease = lease.clone();
+pub fn spawn(jobs: &mut Jobs, lease: Lease, tz: chrono_tz::Tz, every: Duration) {
+    jobs.every(actix_web::rt::time::interval(every), move || {
+        let lease = lease.clone();
+        async move {
             match store::blocking(move || round(&lease, tz)).await {
                 Ok(Some(n)) if n > 0 => tracing::info!(emails = n, "workshop reminders queued"),
                 Ok(_) => {}

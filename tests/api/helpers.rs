@@ -1,6 +1,7 @@
 //! The test harness: every scenario runs against the real HTTP server on its
 //! own fresh database, once on SQLite (a temporary file) and once on
-//! PostgreSQL (a database created for the test and dropped after it).
+//! PostgreSQL (a database created for the test and dropped after it, copied
+//! from a template that holds every migration: see [`PgDatabase`]).
 
 use std::path::PathBuf;
 
@@ -110,7 +111,7 @@ impl TestApp {
             .expect("application builds");
         let port = app.port();
         let ctx = app.ctx().clone();
-        actix_web::rt::spawn(app.into_server());
+        actix_web::rt::spawn(app.run_until_stopped());
         let client = reqwest::Client::builder()
             .cookie_store(true)
             .redirect(reqwest::redirect::Policy::none())
@@ -168,7 +169,7 @@ impl TestApp {
             .expect("second instance builds");
         let base = format!("http://127.0.0.1:{}", app.port());
         let ctx = app.ctx().clone();
-        actix_web::rt::spawn(app.into_server());
+        actix_web::rt::spawn(app.run_until_stopped());
         (base, ctx)
     }
 
@@ -436,7 +437,9 @@ pub fn validate_fhir(resource: &Value) {
     }
 }
 
-/// A PostgreSQL database for one test, dropped when the test ends.
+/// A PostgreSQL database for one test, dropped when the test ends. It is a
+/// copy (`CREATE DATABASE … TEMPLATE`) of a template database migrated once:
+/// copying takes a fraction of the time of running every migration.
 pub struct PgDatabase {
     pub url: String,
     name: String,
@@ -445,6 +448,116 @@ pub struct PgDatabase {
 
 fn postgres_required() -> bool {
     std::env::var("GATEKEEPER_REQUIRE_POSTGRES").is_ok_and(|v| v == "1")
+}
+
+/// Held (a PostgreSQL advisory lock) while a template is checked, built or
+/// dropped: test processes running at once build each template once.
+const TEMPLATE_LOCK: i64 = 0x676b_5f74_706c;
+
+/// A template of other migrations (another branch, an edited migration) is
+/// dropped once it is this old; a younger one may still be in use by a test
+/// run of another checkout on the same server.
+const STALE_TEMPLATE_SECS: i64 = 3600;
+
+/// The template this process copies, once it is known to exist.
+static TEMPLATE: std::sync::Mutex<Option<String>> = std::sync::Mutex::new(None);
+
+/// A digest of migrations/postgres (every file's path and content): the
+/// template's name, so that a changed migration makes a new template.
+fn migrations_digest() -> String {
+    use sha2::{Digest, Sha256};
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations/postgres");
+    let mut files = Vec::new();
+    let mut dirs = vec![root.clone()];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).expect("migrations/postgres") {
+            let path = entry.expect("migration entry").path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else {
+                files.push(path);
+            }
+        }
+    }
+    files.sort();
+    let mut digest = Sha256::new();
+    for file in files {
+        let relative = file.strip_prefix(&root).expect("inside the folder");
+        digest.update(relative.to_string_lossy().as_bytes());
+        digest.update([0]);
+        digest.update(std::fs::read(&file).expect("migration file"));
+        digest.update([0]);
+    }
+    hex::encode(&digest.finalize()[..8])
+}
+
+/// Makes sure the migrated template exists on the server (building it if
+/// not) and returns its name. Templates of other migrations older than
+/// [`STALE_TEMPLATE_SECS`] are dropped on the way.
+fn ensure_template(conn: &mut diesel::PgConnection, server: &str) -> String {
+    use diesel::sql_types::{BigInt, Text};
+    #[derive(diesel::QueryableByName)]
+    struct Template {
+        #[diesel(sql_type = Text)]
+        datname: String,
+        #[diesel(sql_type = BigInt)]
+        built: i64,
+        #[diesel(sql_type = diesel::sql_types::Bool)]
+        datistemplate: bool,
+    }
+    let name = format!("gk_tpl_{}", migrations_digest());
+    diesel::sql_query(format!("SELECT pg_advisory_lock({TEMPLATE_LOCK})"))
+        .execute(conn)
+        .expect("template lock");
+    let templates: Vec<Template> = diesel::sql_query(
+        "SELECT datname, datistemplate, \
+         COALESCE(NULLIF(shobj_description(oid, 'pg_database'), '')::bigint, 0) AS built \
+         FROM pg_database WHERE datname LIKE 'gk\\_tpl\\_%'",
+    )
+    .load(conn)
+    .expect("list templates");
+    let now = chrono::Utc::now().timestamp();
+    for old in templates
+        .iter()
+        .filter(|t| t.datname != name && now - t.built > STALE_TEMPLATE_SECS)
+    {
+        // A template cannot be dropped while it is marked as one.
+        let _ = diesel::sql_query(format!("ALTER DATABASE {} IS_TEMPLATE false", old.datname))
+            .execute(conn);
+        let _ = diesel::sql_query(format!(
+            "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+            old.datname
+        ))
+        .execute(conn);
+    }
+    let ready = templates
+        .iter()
+        .any(|t| t.datname == name && t.datistemplate);
+    if !ready {
+        // Not marked as a template: half built by a process that died.
+        diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+            .execute(conn)
+            .expect("drop a half-built template");
+        diesel::sql_query(format!("CREATE DATABASE {name}"))
+            .execute(conn)
+            .expect("create the template");
+        {
+            let migrating = diesel::PgConnection::establish(&format!("{server}/{name}"))
+                .expect("connect to the template");
+            let mut migrating = gatekeeper::store::DbConn::Postgres(migrating);
+            gatekeeper::store::run_migrations(&mut migrating).expect("migrate the template");
+        }
+        diesel::sql_query(format!("COMMENT ON DATABASE {name} IS '{now}'"))
+            .execute(conn)
+            .expect("date the template");
+        diesel::sql_query(format!("ALTER DATABASE {name} IS_TEMPLATE true"))
+            .execute(conn)
+            .expect("mark the template");
+    }
+    diesel::sql_query(format!("SELECT pg_advisory_unlock({TEMPLATE_LOCK})"))
+        .execute(conn)
+        .expect("template unlock");
+    name
 }
 
 impl PgDatabase {
@@ -467,14 +580,37 @@ impl PgDatabase {
             }
         };
         let name = format!("gk_test_{}", uuid::Uuid::new_v4().simple());
-        diesel::sql_query(format!("CREATE DATABASE {name}"))
-            .execute(&mut conn)
-            .expect("create test database");
-        Some(PgDatabase {
-            url: format!("{server}/{name}"),
-            name,
-            admin_url,
-        })
+        // Twice at most: a template dropped since this process checked it
+        // (by another checkout's tests, once it was stale) is built again.
+        for attempt in 0..2 {
+            let template = {
+                let mut known = TEMPLATE.lock().unwrap_or_else(|p| p.into_inner());
+                if attempt > 0 {
+                    *known = None;
+                }
+                known
+                    .get_or_insert_with(|| ensure_template(&mut conn, &server))
+                    .clone()
+            };
+            let created = diesel::sql_query(format!("CREATE DATABASE {name} TEMPLATE {template}"))
+                .execute(&mut conn);
+            match created {
+                Ok(_) => {
+                    return Some(PgDatabase {
+                        url: format!("{server}/{name}"),
+                        name,
+                        admin_url,
+                    });
+                }
+                Err(e) if attempt == 0 => {
+                    eprintln!(
+                        "test database from template {template} failed ({e}); checking the template"
+                    );
+                }
+                Err(e) => panic!("create test database from template {template}: {e}"),
+            }
+        }
+        unreachable!("the loop returns or panics")
     }
 }
 

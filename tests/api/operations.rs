@@ -1,7 +1,8 @@
 //! What an operator does: the command line, migrations, and session expiry.
 
-use std::io::Write;
+use std::io::{BufRead, Write};
 use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
 
 use diesel::RunQueryDsl;
 use diesel_migrations::MigrationHarness;
@@ -16,6 +17,7 @@ on_both_databases!(
     migrations_run_down_and_up_again,
     an_idle_session_ends,
     admins_issue_and_revoke_tokens_in_the_pages,
+    the_server_and_the_commands_end_cleanly,
 );
 
 pub(crate) fn gatekeeper(app: &TestApp) -> Command {
@@ -124,25 +126,194 @@ async fn the_command_line_migrates_and_creates_an_admin(app: TestApp) {
     assert_eq!(app.count("people"), 1);
 }
 
+/// Waits up to `limit` for `child` to end; kills it and fails if it does not.
+fn wait_for(child: &mut std::process::Child, limit: Duration) -> std::process::ExitStatus {
+    let start = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        if start.elapsed() > limit {
+            let _ = child.kill();
+            panic!(
+                "still running {} s after it was told to stop",
+                limit.as_secs()
+            );
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// `serve` stopped with SIGTERM (as a service manager stops it) stops
+/// serving, stops its background jobs, closes the database and exits 0,
+/// within seconds; and commands exit 0 every time (the PostgreSQL client
+/// library once crashed at exit, about one run in ten, while a pool thread
+/// was still opening a connection).
+async fn the_server_and_the_commands_end_cleanly(app: TestApp) {
+    let mut child = gatekeeper(&app)
+        .arg("serve")
+        .env("GATEKEEPER_BIND", "127.0.0.1:0")
+        .env("GATEKEEPER_QUESTION_BANKS", "none")
+        .env("GATEKEEPER_COURSES", "none")
+        .env(
+            "GATEKEEPER_SIGNING_KEY_SECRET",
+            &app.ctx.settings.signing_key_secret,
+        )
+        .spawn()
+        .unwrap();
+    let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    let port = loop {
+        let line = lines
+            .next()
+            .expect("serve prints where it listens")
+            .unwrap();
+        if let Some(rest) = line.split("(port ").nth(1) {
+            break rest.split(',').next().unwrap().parse::<u16>().unwrap();
+        }
+    };
+    // Requests that take connections from the pools (and make it open
+    // replacements in the background).
+    for path in ["/api/v1/health", "/sign-in", "/api/v1/health"] {
+        let answer = reqwest::get(format!("http://127.0.0.1:{port}{path}"))
+            .await
+            .unwrap();
+        assert_eq!(answer.status(), 200, "{path}");
+    }
+    let stop = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(stop.success());
+    let started = Instant::now();
+    let status = wait_for(&mut child, Duration::from_secs(10));
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+    assert!(status.success(), "serve ended with {status}: {stderr}");
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "serve took {:?} to stop",
+        started.elapsed()
+    );
+    // It stopped serving.
+    assert!(
+        reqwest::get(format!("http://127.0.0.1:{port}/api/v1/health"))
+            .await
+            .is_err()
+    );
+
+    // Commands that open the database, run one after another.
+    for _ in 0..10 {
+        let out = gatekeeper(&app).arg("migrate").output().unwrap();
+        assert!(
+            out.status.success(),
+            "`migrate` ended with {}: {}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
+/// The schema as text, one sorted line per column, constraint, index,
+/// trigger, view, sequence or function, so that two dumps compare equal
+/// exactly when the schemas are the same.
+fn schema_dump(conn: &mut DbConn) -> Vec<String> {
+    #[derive(diesel::QueryableByName)]
+    struct Line {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        line: String,
+    }
+    let sql = match conn {
+        DbConn::Sqlite(_) => {
+            "SELECT 'column ' || m.name || '.' || p.name || ' ' || p.type || ' notnull=' || p.\"notnull\" \
+                 || ' default=' || COALESCE(p.dflt_value, '-') || ' pk=' || p.pk AS line \
+             FROM sqlite_master m, pragma_table_info(m.name) p \
+             WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' \
+             UNION ALL \
+             SELECT 'foreign key ' || m.name || '.' || f.\"from\" || ' -> ' || f.\"table\" || '.' \
+                 || COALESCE(f.\"to\", '-') || ' on update ' || f.on_update || ' on delete ' || f.on_delete \
+             FROM sqlite_master m, pragma_foreign_key_list(m.name) f WHERE m.type = 'table' \
+             UNION ALL \
+             SELECT m.type || ' ' || m.name || ' ' || COALESCE(m.sql, '') \
+             FROM sqlite_master m WHERE m.name NOT LIKE 'sqlite_%'"
+        }
+        DbConn::Postgres(_) => {
+            "SELECT 'column ' || table_name || '.' || column_name || ' ' || data_type || ' nullable=' \
+                 || is_nullable || ' default=' || COALESCE(column_default, '-') AS line \
+             FROM information_schema.columns WHERE table_schema = 'public' \
+             UNION ALL \
+             SELECT 'constraint ' || conrelid::regclass::text || ' ' || conname || ' ' || pg_get_constraintdef(oid) \
+             FROM pg_constraint WHERE connamespace = 'public'::regnamespace \
+             UNION ALL \
+             SELECT 'index ' || indexdef FROM pg_indexes WHERE schemaname = 'public' \
+             UNION ALL \
+             SELECT 'trigger ' || pg_get_triggerdef(oid) FROM pg_trigger WHERE NOT tgisinternal \
+             UNION ALL \
+             SELECT 'view ' || table_name || ' ' || view_definition \
+             FROM information_schema.views WHERE table_schema = 'public' \
+             UNION ALL \
+             SELECT 'sequence ' || sequence_name || ' ' || data_type \
+             FROM information_schema.sequences WHERE sequence_schema = 'public' \
+             UNION ALL \
+             SELECT 'function ' || pg_get_functiondef(p.oid) FROM pg_proc p \
+             WHERE p.pronamespace = 'public'::regnamespace AND p.prokind = 'f'"
+        }
+    };
+    let mut lines: Vec<String> = diesel::sql_query(sql)
+        .load::<Line>(conn)
+        .unwrap()
+        .into_iter()
+        // The same statement may be stored with other spacing.
+        .map(|l| l.line.split_whitespace().collect::<Vec<_>>().join(" "))
+        .collect();
+    lines.sort();
+    lines
+}
+
+/// Every migration reverts what it applies: all the way down one at a time
+/// and up again, the schema at each version is the one it was on the way
+/// down, and at the top the one the migrations first made; and the app
+/// works on it.
 async fn migrations_run_down_and_up_again(app: TestApp) {
     app.ctx
         .db
         .write_blocking(|conn| {
             let failed =
                 |e: Box<dyn std::error::Error + Send + Sync>| gatekeeper::error::Error::internal(e);
-            match conn {
-                DbConn::Sqlite(c) => {
-                    c.revert_all_migrations(SQLITE_MIGRATIONS).map_err(failed)?;
-                    c.run_pending_migrations(SQLITE_MIGRATIONS)
-                        .map_err(failed)?;
+            let top = schema_dump(conn);
+            // (version reverted, schema before its down)
+            let mut down = Vec::new();
+            while applied(conn)? > 0 {
+                let before = schema_dump(conn);
+                let version = match conn {
+                    DbConn::Sqlite(c) => c.revert_last_migration(SQLITE_MIGRATIONS),
+                    DbConn::Postgres(c) => c.revert_last_migration(POSTGRES_MIGRATIONS),
                 }
-                DbConn::Postgres(c) => {
-                    c.revert_all_migrations(POSTGRES_MIGRATIONS)
-                        .map_err(failed)?;
-                    c.run_pending_migrations(POSTGRES_MIGRATIONS)
-                        .map_err(failed)?;
-                }
+                .map_err(failed)?;
+                down.push((version.to_string(), before));
             }
+            assert!(down.len() > 10, "every migration was reverted");
+            // Nothing is left but diesel's record of the migrations.
+            let bottom = schema_dump(conn);
+            let left: Vec<&String> = bottom
+                .iter()
+                .filter(|l| !l.contains("__diesel_schema_migrations"))
+                .collect();
+            assert!(left.is_empty(), "left after every down: {left:#?}");
+            while let Some((version, expected)) = down.pop() {
+                let ran = match conn {
+                    DbConn::Sqlite(c) => c.run_next_migration(SQLITE_MIGRATIONS),
+                    DbConn::Postgres(c) => c.run_next_migration(POSTGRES_MIGRATIONS),
+                }
+                .map_err(failed)?;
+                assert_eq!(ran.to_string(), version);
+                let after = schema_dump(conn);
+                assert!(
+                    after == expected,
+                    "migration {version}: down then up changed the schema:\n{}",
+                    difference(&expected, &after)
+                );
+            }
+            assert_eq!(schema_dump(conn), top);
             Ok(())
         })
         .unwrap();
@@ -152,6 +323,29 @@ async fn migrations_run_down_and_up_again(app: TestApp) {
         app.api(Method::GET, "/api/v1/people", &token, None).await.0,
         200
     );
+}
+
+/// How many migrations are applied.
+fn applied(conn: &mut DbConn) -> gatekeeper::error::Result<usize> {
+    let failed =
+        |e: Box<dyn std::error::Error + Send + Sync>| gatekeeper::error::Error::internal(e);
+    Ok(match conn {
+        DbConn::Sqlite(c) => c.applied_migrations().map_err(failed)?.len(),
+        DbConn::Postgres(c) => c.applied_migrations().map_err(failed)?.len(),
+    })
+}
+
+/// The lines only in `a` (-) and only in `b` (+).
+fn difference(a: &[String], b: &[String]) -> String {
+    let gone = a
+        .iter()
+        .filter(|l| !b.contains(l))
+        .map(|l| format!("- {l}"));
+    let new = b
+        .iter()
+        .filter(|l| !a.contains(l))
+        .map(|l| format!("+ {l}"));
+    gone.chain(new).collect::<Vec<_>>().join("\n")
 }
 
 async fn an_idle_session_ends(app: TestApp) {
