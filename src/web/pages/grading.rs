@@ -170,11 +170,12 @@ impl ResultPage {
             .find(|i| i.position == *position)
             .and_then(|i| i.your_answer.as_ref())
         {
-            Some(ShownAnswer::Text(t)) => t.clone(),
+            Some(ShownAnswer::Text(t)) if !t.trim().is_empty() => t.clone(),
             // True or false in words, in the reader's language.
             Some(ShownAnswer::TrueFalse(true)) => self.chrome.tr.t("attempt.true"),
             Some(ShownAnswer::TrueFalse(false)) => self.chrome.tr.t("attempt.false"),
-            _ => String::new(),
+            // Said, not left blank: a blank reads as if the page lost it.
+            _ => self.chrome.tr.t("attempt.review_unanswered"),
         }
     }
 }
