@@ -6,6 +6,7 @@ pub mod analysis;
 pub mod audit_chain;
 pub mod badge_image;
 pub mod banks;
+pub mod codes;
 pub mod committee;
 pub mod courses;
 pub mod credential;

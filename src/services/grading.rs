@@ -10,7 +10,6 @@
 use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Duration, Utc};
-use rand::Rng;
 use serde::{Deserialize, Serialize};
 
 use crate::domain::access::Permission;
@@ -30,20 +29,6 @@ use crate::store::training as store_training;
 use crate::store::{self, Db, DbConn, banks as store_banks, exams as store_exams, people};
 
 use super::utc;
-
-/// A fresh blind code such as `K7QM-4P2X` (no 0/O, 1/I/L to misread).
-pub(crate) fn new_code() -> String {
-    const ALPHABET: &[u8] = b"ABCDEFGHJKMNPQRSTUVWXYZ23456789";
-    let mut rng = rand::rng();
-    let mut code = String::with_capacity(9);
-    for i in 0..8 {
-        if i == 4 {
-            code.push('-');
-        }
-        code.push(ALPHABET[rng.random_range(0..ALPHABET.len())] as char);
-    }
-    code
-}
 
 fn content_of(conn: &mut DbConn, version_id: i64) -> Result<Content> {
     let v = store_banks::version_by_id(conn, version_id)?.ok_or(Error::NotFound)?;
@@ -123,7 +108,11 @@ pub fn allocate(db: &Db) -> Result<usize> {
                 continue;
             }
             if p.attempt.code.is_none() {
-                store_grading::set_attempt_code(conn, p.attempt.id, &new_code())?;
+                store_grading::set_attempt_code(
+                    conn,
+                    p.attempt.id,
+                    &crate::domain::codes::blind_code(),
+                )?;
             }
             for (role, examiner_id) in chosen {
                 store_grading::insert_task(

@@ -25,7 +25,7 @@ use crate::mail::{self, Message};
 use crate::services::audit::{self, Outcome};
 use crate::services::credentials::ISSUER_NAME;
 use crate::services::idempotency::{self, Created, Idempotent, Once};
-use crate::services::{Caller, Ctx, grading, person, refuse, require, required_text};
+use crate::services::{Caller, Ctx, person, refuse, require, required_text};
 use crate::store::certification as store_cert;
 use crate::store::referrals::{
     self as store_ref, DepartmentRow, DepartmentValues, NewReferral, ReferralRow, ReferralUpdate,
@@ -433,7 +433,7 @@ async fn open_new(
                     ));
                 }
             }
-            let number = format!("GR-{}", grading::new_code());
+            let number = crate::domain::codes::referral_number();
             let row = store_ref::insert_referral(
                 conn,
                 &NewReferral {

@@ -841,7 +841,7 @@ pub async fn start_quiz(
 /// An open quiz's questions as the doctor sees them (no answers).
 fn quiz_view(
     conn: &mut DbConn,
-    versions: &crate::services::exams::VersionCache,
+    versions: &crate::store::versions::VersionCache,
     row: &store_training::QuizRow,
     course: &CourseRow,
     module: &ModuleRow,

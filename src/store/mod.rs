@@ -24,6 +24,7 @@ pub mod sessions;
 pub mod signing_keys;
 pub mod throttle;
 pub mod training;
+pub mod versions;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
