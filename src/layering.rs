@@ -197,15 +197,9 @@ mod tests {
             println!("{from} -> {}", to.join(", "));
         }
         let found = cycles(&edges);
-        // The ring issue 20 is taking apart; it may only shrink, to nothing.
-        let known: Vec<Vec<String>> = vec![
-            ["analysis", "exams", "grading", "pipeline", "training"]
-                .map(String::from)
-                .to_vec(),
-        ];
-        assert_eq!(
-            found, known,
-            "service modules that import each other in a ring"
+        assert!(
+            found.is_empty(),
+            "service modules that import each other in a ring: {found:?}"
         );
         Ok(())
     }

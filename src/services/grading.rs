@@ -23,7 +23,7 @@ use crate::domain::scoring::Response;
 use crate::error::{Error, Result};
 use crate::mail::{self, Message};
 use crate::services::audit::{self, Outcome};
-use crate::services::{Caller, Ctx, person, refuse, require};
+use crate::services::{Caller, Ctx, evidence, person, refuse, require};
 use crate::store::grading::{self as store_grading, NewTask, TaskRow};
 use crate::store::training as store_training;
 use crate::store::{self, Db, DbConn, banks as store_banks, exams as store_exams, people};
@@ -505,7 +505,7 @@ fn decide_appealed(
     let rule = appeal_rule_of(conn, &exam.track)?;
     let (final_mark, effect) = grading::decide_appeal(rule, appeal.mark_before, remark);
     let attempt = store_exams::find_attempt(conn, item.attempt_id)?.ok_or(Error::NotFound)?;
-    let before = released_result(conn, &attempt, exam)?;
+    let before = evidence::released_result(conn, &attempt, exam)?;
     if effect.changes_mark() {
         store_grading::set_final(conn, item.id, final_mark, now)?;
     }
@@ -522,7 +522,7 @@ fn decide_appealed(
         now,
     )?;
     store_exams::record_event(conn, attempt.id, "appeal_decided", Some(&outcome), now)?;
-    let after = released_result(conn, &attempt, exam)?;
+    let after = evidence::released_result(conn, &attempt, exam)?;
     if let Some(person) = people::find(conn, attempt.person_id)? {
         mail::enqueue(
             conn,
@@ -984,7 +984,7 @@ pub async fn result(ctx: &Ctx, caller: &Caller, attempt_id: i64) -> Result<Resul
                 ReviewPolicy::parse(&exam.review_policy).unwrap_or(ReviewPolicy::ScoreOnly);
             let items = store_exams::items_of(conn, attempt.id)?;
             let answers = store_exams::answers_of(conn, attempt.id)?;
-            let scores = item_scores(conn, &items)?;
+            let scores = evidence::item_scores(conn, &items)?;
             let mut review = Vec::new();
             for item in items.iter().filter(|i| !i.excluded) {
                 if policy == ReviewPolicy::Full {
@@ -1067,36 +1067,6 @@ pub(crate) fn topic_lines(
             points: t.points,
         })
         .collect())
-}
-
-/// The scores of a paper's items with their topics. A question the
-/// committee removed counts in no result.
-fn item_scores(conn: &mut DbConn, items: &[store_exams::ItemRow]) -> Result<Vec<ItemScore>> {
-    let mut scores = Vec::with_capacity(items.len());
-    for item in items.iter().filter(|i| !i.excluded) {
-        let version = store_banks::version_by_id(conn, item.version_id)?.ok_or(Error::NotFound)?;
-        scores.push(ItemScore {
-            topic: version.topic,
-            points: item.points.max(0) as u32,
-            score: item.score,
-        });
-    }
-    Ok(scores)
-}
-
-/// The result of a submitted attempt once its exam's results are released
-/// (`None` before): the rule the certification pipeline reads.
-pub fn released_result(
-    conn: &mut DbConn,
-    attempt: &store_exams::AttemptRow,
-    exam: &store_exams::ExamRow,
-) -> Result<Option<grading::ExamResult>> {
-    if exam.results_released_at.is_none() || attempt.submitted_at.is_none() {
-        return Ok(None);
-    }
-    let items = store_exams::items_of(conn, attempt.id)?;
-    let scores = item_scores(conn, &items)?;
-    Ok(grading::result(&scores, exam.pass_mark.max(0) as u32))
 }
 
 fn review_item(

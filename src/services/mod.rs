@@ -15,6 +15,7 @@ pub mod courses;
 pub mod credentials;
 pub mod dashboard;
 pub mod decision;
+pub mod evidence;
 pub mod exams;
 pub mod grading;
 pub mod idempotency;

@@ -21,7 +21,7 @@ use crate::domain::pipeline::{
 };
 use crate::error::{Error, Result};
 use crate::services::audit::{self, Outcome as AuditOutcome};
-use crate::services::{Caller, Ctx, credentials, grading, refuse, require, training};
+use crate::services::{Caller, Ctx, credentials, evidence, refuse, require};
 use crate::store::certification::{self as store_cert, CaseRow};
 use crate::store::grading as store_grading;
 use crate::store::training::{self as store_training, TrackRow};
@@ -100,7 +100,8 @@ pub fn stage_results(
         let Some(released) = exam.results_released_at else {
             continue;
         };
-        let Some(result) = grading::released_result(conn, &attempt, &exam)? else {
+        let Some(result) = crate::services::evidence::released_result(conn, &attempt, &exam)?
+        else {
             continue;
         };
         // The same appeal window the candidate's appeal is checked against.
@@ -167,7 +168,7 @@ fn renewal_credits(conn: &mut DbConn, case: &CaseRow, track: &TrackRow) -> Resul
         return Ok(false);
     };
     let credential = store_cert::find_credential(conn, credential_id)?.ok_or(Error::NotFound)?;
-    let earned = training::credit_hours_since(conn, case.person_id, credential.valid_from)?;
+    let earned = evidence::credit_hours_since(conn, case.person_id, credential.valid_from)?;
     Ok(crate::domain::training::renewal_credits_met(
         earned,
         track.renewal_credit_hours,
@@ -187,7 +188,7 @@ fn evidence(
     match stage {
         Stage::Training => {
             ev.training_complete =
-                training::training_complete(conn, case.person_id, &track.track_key)?;
+                evidence::training_complete(conn, case.person_id, &track.track_key)?;
         }
         Stage::WrittenExam | Stage::CaseAssessment | Stage::Reassessment => {
             if let Some(exam_stage) = stage.exam_stage() {

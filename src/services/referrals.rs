@@ -25,7 +25,7 @@ use crate::mail::{self, Message};
 use crate::services::audit::{self, Outcome};
 use crate::services::credentials::ISSUER_NAME;
 use crate::services::idempotency::{self, Created, Idempotent, Once};
-use crate::services::{Caller, Ctx, person, refuse, require, required_text};
+use crate::services::{Caller, Ctx, evidence, person, refuse, require, required_text};
 use crate::store::certification as store_cert;
 use crate::store::referrals::{
     self as store_ref, DepartmentRow, DepartmentValues, NewReferral, ReferralRow, ReferralUpdate,
@@ -1151,30 +1151,12 @@ pub async fn record_visits(
         .await
 }
 
-/// A doctor's referral quality with the flag of their track's policy.
-pub fn quality_of(conn: &mut DbConn, person_id: i64) -> Result<Quality> {
-    let (total, ratings) = store_ref::quality_of(conn, person_id)?;
-    // The strictest policy among the tracks the doctor is credentialed in.
-    let mut threshold = 30;
-    let mut min_rated = 5;
-    for c in store_cert::credentials_of(conn, person_id)? {
-        if let Some(t) = store_training::find_track_by_id(conn, c.track_id)? {
-            threshold = threshold.min(t.inappropriate_threshold.max(0) as u32);
-            min_rated = min_rated.min(t.flag_min_rated.max(1) as u32);
-        }
-    }
-    Ok(referral::quality(
-        total as u32,
-        &ratings,
-        threshold,
-        min_rated,
-    ))
-}
-
 /// The caller's own referral quality.
 pub async fn my_quality(ctx: &Ctx, caller: &Caller) -> Result<Quality> {
     let me = person(ctx, caller).await?.id;
-    ctx.db.read(move |conn| quality_of(conn, me)).await
+    ctx.db
+        .read(move |conn| evidence::referral_quality(conn, me))
+        .await
 }
 
 /// A doctor whose share of inappropriate referrals passed the committee's threshold.
@@ -1195,7 +1177,7 @@ pub async fn flagged(ctx: &Ctx, caller: &Caller) -> Result<Vec<FlaggedDoctor>> {
         .read(|conn| {
             let mut out = Vec::new();
             for id in store_ref::rated_doctors(conn)? {
-                let q = quality_of(conn, id)?;
+                let q = evidence::referral_quality(conn, id)?;
                 if q.flagged {
                     let name = people::find(conn, id)?.map(|p| p.name).unwrap_or_default();
                     out.push(FlaggedDoctor {

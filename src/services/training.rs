@@ -2,8 +2,8 @@
 //! quizzes with instant feedback, workshop sessions with a waiting list and
 //! attendance, and the training record. Whether training is complete is
 //! decided by `domain::training::training_completion` over the evidence
-//! gathered by `track_evidence`, the one place the pages, the API and the
-//! pipeline get it from.
+//! gathered by `services::evidence::track_training`, the one place the
+//! pages, the API and the pipeline get it from.
 
 use std::collections::{HashMap, HashSet};
 
@@ -17,14 +17,11 @@ use crate::domain::dates;
 use crate::domain::locale::Locale;
 use crate::domain::scoring::{self, ShownAnswer};
 use crate::domain::spreadsheet::Csv;
-use crate::domain::training::{
-    self, CourseEvidence, LessonEvidence, ModuleEvidence, QuizCandidate, QuizItem, SignupStatus,
-    Todo, TrackEvidence, WorkshopEvidence,
-};
+use crate::domain::training::{self, CourseEvidence, QuizCandidate, QuizItem, SignupStatus, Todo};
 use crate::error::{Error, Result};
 use crate::mail::{self, Message};
 use crate::services::audit::{self, Outcome};
-use crate::services::{Caller, Ctx, person, refuse, require};
+use crate::services::{Caller, Ctx, evidence, person, refuse, require};
 use crate::store::training::{
     self as store_training, CourseRow, LessonHead, ModuleRow, NewSession, SessionRow, TrackRow,
     WorkshopRow,
@@ -229,70 +226,53 @@ fn quiz_url(course: &str, module: &str) -> String {
 }
 
 fn load_courses(conn: &mut DbConn, person_id: i64, courses: &[CourseRow]) -> Result<Loaded> {
-    let ids: Vec<i64> = courses.iter().map(|c| c.id).collect();
-    let modules = store_training::modules_of_courses(conn, &ids)?;
-    let lessons = store_training::lesson_heads(conn, &ids)?;
-    let lesson_ids: Vec<i64> = lessons.iter().map(|l| l.id).collect();
-    let studied = store_training::studied(conn, person_id, &lesson_ids)?;
-    let module_ids: Vec<i64> = modules.iter().map(|m| m.id).collect();
-    let passed = store_training::passed_modules(conn, person_id, &module_ids)?;
+    let read = evidence::courses_evidence(conn, person_id, courses)?;
+    let views = course_views(courses, &read.modules, &read.lessons, &read.evidence);
+    Ok(Loaded {
+        views,
+        evidence: read.evidence,
+    })
+}
+
+/// The page's view of courses from their evidence (`evidence::courses_evidence`).
+fn course_views(
+    courses: &[CourseRow],
+    modules: &[ModuleRow],
+    lessons: &[LessonHead],
+    evidence: &[CourseEvidence],
+) -> Vec<CourseView> {
     let mut views = Vec::with_capacity(courses.len());
-    let mut evidence = Vec::with_capacity(courses.len());
-    for course in courses {
-        let course_modules: Vec<&ModuleRow> = modules
-            .iter()
-            .filter(|m| m.course_id == course.id)
-            .collect();
-        let mut ev = CourseEvidence {
-            course_id: course.id,
-            credit_hours: course.credit_hours,
-            modules: Vec::new(),
-        };
+    for (course, ev) in courses.iter().zip(evidence) {
+        let course_modules = modules.iter().filter(|m| m.course_id == course.id);
         let mut module_views = Vec::new();
-        for m in &course_modules {
-            let module_lessons: Vec<&LessonHead> =
-                lessons.iter().filter(|l| l.module_id == m.id).collect();
-            let items: Vec<LessonItem> = module_lessons
+        for (m, module_ev) in course_modules.zip(&ev.modules) {
+            let items: Vec<LessonItem> = lessons
                 .iter()
-                .map(|l| LessonItem {
+                .filter(|l| l.module_id == m.id)
+                .zip(&module_ev.lessons)
+                .map(|(l, lesson_ev)| LessonItem {
                     key: l.lesson_key.clone(),
                     title: l.title.clone(),
                     minutes: l.minutes,
                     version: l.version,
-                    studied: training::lesson_studied(
-                        l.version,
-                        studied.get(&l.id).map(|(v, _)| *v),
-                    ),
+                    studied: lesson_ev.studied,
                 })
                 .collect();
-            let quiz_passed = m.has_quiz().then(|| passed.contains(&m.id));
-            ev.modules.push(ModuleEvidence {
-                module_id: m.id,
-                lessons: module_lessons
-                    .iter()
-                    .zip(&items)
-                    .map(|(l, item)| LessonEvidence {
-                        lesson_id: l.id,
-                        studied: item.studied,
-                    })
-                    .collect(),
-                quiz_passed,
-            });
             module_views.push(ModuleView {
                 key: m.module_key.clone(),
                 title: m.title.clone(),
                 lessons: items,
-                quiz: quiz_passed.map(|passed| QuizStatus {
+                quiz: module_ev.quiz_passed.map(|passed| QuizStatus {
                     questions: m.quiz_questions,
                     pass_percent: m.quiz_pass_percent,
                     passed,
                 }),
             });
         }
-        let p = training::course_progress(&ev);
-        let next = training::course_todo(&ev)
+        let p = training::course_progress(ev);
+        let next = training::course_todo(ev)
             .first()
-            .and_then(|todo| describe(todo, courses, &modules, &lessons, &[]));
+            .and_then(|todo| describe(todo, courses, modules, lessons, &[]));
         views.push(CourseView {
             key: course.course_key.clone(),
             title: course.title.clone(),
@@ -312,9 +292,8 @@ fn load_courses(conn: &mut DbConn, person_id: i64, courses: &[CourseRow]) -> Res
             modules: module_views,
             next,
         });
-        evidence.push(ev);
     }
-    Ok(Loaded { views, evidence })
+    views
 }
 
 fn describe(
@@ -364,65 +343,44 @@ fn describe(
     }
 }
 
-/// The evidence of a person's training in a track, and the page's view of
-/// it. The pipeline asks `training_complete`, which uses the same function.
-fn track_progress_in(
-    conn: &mut DbConn,
-    person_id: i64,
-    track: &TrackRow,
-) -> Result<(TrackProgress, TrackEvidence)> {
-    let courses = store_training::courses_of_track(conn, track.id)?;
-    let loaded = load_courses(conn, person_id, &courses)?;
-    let workshops = store_training::workshops_of(conn, track.id)?;
-    let workshop_ids: Vec<i64> = workshops.iter().map(|w| w.id).collect();
-    let attended = store_training::attended_workshops(conn, person_id, &workshop_ids)?;
-    let evidence = TrackEvidence {
-        courses: loaded.evidence,
-        workshops: workshops
-            .iter()
-            .map(|w| WorkshopEvidence {
-                workshop_id: w.id,
-                attended: attended.contains(&w.id),
-            })
-            .collect(),
-    };
-    let completion = training::training_completion(&evidence);
-    let ids: Vec<i64> = courses.iter().map(|c| c.id).collect();
-    let next = match completion.next() {
-        Some(todo) => {
-            let modules = store_training::modules_of_courses(conn, &ids)?;
-            let lessons = store_training::lesson_heads(conn, &ids)?;
-            describe(&todo, &courses, &modules, &lessons, &workshops)
-        }
-        None => None,
-    };
+/// A person's training in a track as the page shows it, from the evidence
+/// the pipeline decides on (`evidence::track_training`).
+fn track_progress_in(conn: &mut DbConn, person_id: i64, track: &TrackRow) -> Result<TrackProgress> {
+    let read = evidence::track_training(conn, person_id, track)?;
+    let completion = training::training_completion(&read.evidence);
+    let next = completion.next().and_then(|todo| {
+        describe(
+            &todo,
+            &read.courses,
+            &read.modules,
+            &read.lessons,
+            &read.workshops,
+        )
+    });
     let enrolled = store_training::find_enrolment(conn, person_id, track.id)?.is_some();
-    let progress = TrackProgress {
+    Ok(TrackProgress {
         track: summary(track, enrolled),
         person_id,
-        courses: loaded.views,
-        workshops: workshops
+        courses: course_views(
+            &read.courses,
+            &read.modules,
+            &read.lessons,
+            &read.evidence.courses,
+        ),
+        workshops: read
+            .workshops
             .iter()
             .map(|w| WorkshopView {
                 id: w.id,
                 key: w.workshop_key.clone(),
                 title: w.title.clone(),
                 description: w.description.clone(),
-                attended: attended.contains(&w.id),
+                attended: read.attended.contains(&w.id),
             })
             .collect(),
         complete: completion.complete(),
         next,
-    };
-    Ok((progress, evidence))
-}
-
-/// Whether a person's training in a track is complete: the rule the
-/// certification pipeline asks.
-pub fn training_complete(conn: &mut DbConn, person_id: i64, track_key: &str) -> Result<bool> {
-    let track = store_training::find_track(conn, track_key)?.ok_or(Error::NotFound)?;
-    let (_, evidence) = track_progress_in(conn, person_id, &track)?;
-    Ok(training::training_completion(&evidence).complete())
+    })
 }
 
 // ----- tracks and enrolment -----
@@ -458,7 +416,7 @@ pub async fn track_progress(
     ctx.db
         .read(move |conn| {
             let track = store_training::find_track(conn, &key)?.ok_or(Error::NotFound)?;
-            Ok(track_progress_in(conn, person, &track)?.0)
+            track_progress_in(conn, person, &track)
         })
         .await
 }
@@ -1556,32 +1514,6 @@ pub struct TrainingRecord {
     pub referrals: crate::domain::referral::Quality,
 }
 
-/// Continuing-education credit earned since `since`: the hours of every
-/// course complete now whose last lesson was studied at or after `since`.
-pub fn credit_hours_since(conn: &mut DbConn, person_id: i64, since: NaiveDateTime) -> Result<f64> {
-    let course_rows = store_training::list_courses(conn, false)?;
-    let loaded = load_courses(conn, person_id, &course_rows)?;
-    let ids: Vec<i64> = course_rows.iter().map(|c| c.id).collect();
-    let heads = store_training::lesson_heads(conn, &ids)?;
-    let head_ids: Vec<i64> = heads.iter().map(|h| h.id).collect();
-    let studied = store_training::studied(conn, person_id, &head_ids)?;
-    let recent: Vec<training::CourseEvidence> = loaded
-        .evidence
-        .iter()
-        .zip(&course_rows)
-        .filter(|(_, row)| {
-            heads
-                .iter()
-                .filter(|h| h.course_id == row.id)
-                .filter_map(|h| studied.get(&h.id).map(|(_, at)| *at))
-                .max()
-                .is_some_and(|last| last >= since)
-        })
-        .map(|(ev, _)| ev.clone())
-        .collect();
-    Ok(training::credit_hours_earned(&recent))
-}
-
 pub fn record_of(conn: &mut DbConn, person_id: i64) -> Result<TrainingRecord> {
     let person = people::find(conn, person_id)?.ok_or(Error::NotFound)?;
     let institution = match person.institution_id {
@@ -1593,7 +1525,7 @@ pub fn record_of(conn: &mut DbConn, person_id: i64) -> Result<TrainingRecord> {
     let mut tracks = Vec::new();
     let mut course_rows: Vec<CourseRow> = Vec::new();
     for (_, track) in store_training::enrolments_of(conn, person_id)? {
-        let (progress, _) = track_progress_in(conn, person_id, &track)?;
+        let progress = track_progress_in(conn, person_id, &track)?;
         tracks.push(RecordTrack {
             key: track.track_key.clone(),
             title: track.title.clone(),
@@ -1679,7 +1611,7 @@ pub fn record_of(conn: &mut DbConn, person_id: i64) -> Result<TrainingRecord> {
         credit_hours,
         quizzes,
         workshops,
-        referrals: crate::services::referrals::quality_of(conn, person_id)?,
+        referrals: evidence::referral_quality(conn, person_id)?,
     })
 }
 
