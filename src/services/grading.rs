@@ -23,7 +23,7 @@ use crate::domain::scoring::Response;
 use crate::error::{Error, Result};
 use crate::mail::{self, Message};
 use crate::services::audit::{self, Outcome};
-use crate::services::{Caller, Ctx, evidence, person, refuse, require};
+use crate::services::{Caller, Ctx, evidence, person, pipeline, refuse, require};
 use crate::store::grading::{self as store_grading, NewTask, TaskRow};
 use crate::store::training as store_training;
 use crate::store::{self, Db, DbConn, banks as store_banks, exams as store_exams, people};
@@ -360,13 +360,13 @@ pub async fn submit_marks(
     let me = caller.person_id().ok_or(Error::Forbidden)?;
     let base = audit::event(caller, "mark.submit", None, Outcome::Ok);
     let public_url = ctx.settings.public_url.clone();
-    let allowed = ctx
+    let noted = ctx
         .db
         .write(move |conn| {
             let now = store::now();
             let t = store_grading::find_task(conn, task_id)?.ok_or(Error::NotFound)?;
             if t.examiner_id != me {
-                return Ok(false);
+                return Ok(None);
             }
             let item =
                 store_exams::find_item_by_id(conn, t.attempt_item_id)?.ok_or(Error::NotFound)?;
@@ -416,8 +416,9 @@ pub async fn submit_marks(
                     total,
                     marks: &marks,
                 };
-                decide_appealed(conn, &exam, &item, &appeal, &remark, &public_url, now)?;
-                return Ok(true);
+                let candidate =
+                    decide_appealed(conn, &exam, &item, &appeal, &remark, &public_url, now)?;
+                return Ok(Some(vec![candidate]));
             }
             // Apply the final mark rule over the submitted markings.
             let tasks = store_grading::tasks_of_item(conn, item.id)?;
@@ -435,12 +436,13 @@ pub async fn submit_marks(
             {
                 store_grading::set_final(conn, item.id, mark, now)?;
             }
-            Ok(true)
+            Ok(Some(Vec::new()))
         })
         .await?;
-    if !allowed {
+    let Some(noted) = noted else {
         return refuse_task(ctx, caller, task_id).await;
-    }
+    };
+    pipeline::settle(ctx, noted).await;
     // A disagreement needs a third marker now, not at the job's next round.
     let db = ctx.db.clone();
     store::blocking(move || allocate(&db)).await?;
@@ -500,7 +502,7 @@ fn decide_appealed(
     re: &Remark<'_>,
     public_url: &str,
     now: chrono::NaiveDateTime,
-) -> Result<()> {
+) -> Result<i64> {
     let (remark, marks) = (re.total, re.marks);
     let rule = appeal_rule_of(conn, &exam.track)?;
     let (final_mark, effect) = grading::decide_appeal(rule, appeal.mark_before, remark);
@@ -544,9 +546,9 @@ fn decide_appealed(
             now,
         )?;
         // The decided appeal may move the candidate's case, on or back.
-        crate::services::pipeline::advance_person(conn, person.id, public_url)?;
+        store::certification::note_due(conn, person.id, "appeal_decided", now)?;
     }
-    Ok(())
+    Ok(attempt.person_id)
 }
 
 /// The recorded outcome of an appeal: what the re-mark did under the rule,
@@ -832,15 +834,15 @@ pub async fn release(ctx: &Ctx, caller: &Caller, exam_id: i64) -> Result<()> {
         Some(format!("exam:{exam_id}")),
         Outcome::Ok,
     );
-    let owner = ctx
+    let noted = ctx
         .db
         .write(move |conn| {
             let now = store::now();
             let Some(exam) = super::exams::owned_exam(conn, exam_id, me)? else {
-                return Ok(false);
+                return Ok(None);
             };
             if exam.results_released_at.is_some() {
-                return Ok(true);
+                return Ok(Some(Vec::new()));
             }
             if now < exam.closes_at {
                 return Err(Error::conflict("exam", "the exam is still open"));
@@ -863,6 +865,7 @@ pub async fn release(ctx: &Ctx, caller: &Caller, exam_id: i64) -> Result<()> {
                 ));
             }
             store_grading::release(conn, exam_id, now)?;
+            let mut candidates = Vec::new();
             for attempt in store_grading::submitted_attempts(conn, exam_id)? {
                 if let Some(person) = people::find(conn, attempt.person_id)? {
                     mail::enqueue(
@@ -878,17 +881,20 @@ pub async fn release(ctx: &Ctx, caller: &Caller, exam_id: i64) -> Result<()> {
                         now,
                     )?;
                     // A released result is evidence for the candidate's case.
-                    crate::services::pipeline::advance_person(conn, person.id, &public_url)?;
+                    store::certification::note_due(conn, person.id, "results_released", now)?;
+                    candidates.push(person.id);
                 }
             }
             audit::record(conn, &event)?;
-            Ok(true)
+            Ok(Some(candidates))
         })
         .await?;
-    if owner {
-        Ok(())
-    } else {
-        refuse(ctx, caller, "exam.release", format!("exam:{exam_id}")).await
+    match noted {
+        Some(candidates) => {
+            pipeline::settle(ctx, candidates).await;
+            Ok(())
+        }
+        None => refuse(ctx, caller, "exam.release", format!("exam:{exam_id}")).await,
     }
 }
 
@@ -1656,8 +1662,8 @@ pub async fn record_practical(
     require(ctx, caller, Permission::Mark).await?;
     let examiner = caller.actor().cloned().ok_or(Error::Forbidden)?;
     let mut event = audit::event(caller, "practical.record", None, Outcome::Ok);
-    let public_url = ctx.settings.public_url.clone();
-    ctx.db
+    let (view, person_id) = ctx
+        .db
         .write(move |conn| {
             let now = store::now();
             let person_id = match &candidate {
@@ -1721,12 +1727,14 @@ pub async fn record_practical(
             event.detail = Some(format!("total {total}/{points}, passed {passed}: {json}"));
             audit::record(conn, &event)?;
             // A practical result is evidence for the doctor's case.
-            crate::services::pipeline::advance_person(conn, person_id, &public_url)?;
+            store::certification::note_due(conn, person_id, "practical_recorded", now)?;
             let row = store_grading::find_practical(conn, station_id, person_id)?
                 .ok_or(Error::NotFound)?;
-            practical_view(&row, &station.title)
+            Ok((practical_view(&row, &station.title)?, person_id))
         })
-        .await
+        .await?;
+    pipeline::settle(ctx, vec![person_id]).await;
+    Ok(view)
 }
 
 /// A doctor's practical results: their own, or anyone's for an admin.

@@ -21,7 +21,7 @@ use crate::domain::training::{self, CourseEvidence, QuizCandidate, QuizItem, Sig
 use crate::error::{Error, Result};
 use crate::mail::{self, Message};
 use crate::services::audit::{self, Outcome};
-use crate::services::{Caller, Ctx, evidence, person, refuse, require};
+use crate::services::{Caller, Ctx, evidence, person, pipeline, refuse, require};
 use crate::store::training::{
     self as store_training, CourseRow, LessonHead, ModuleRow, NewSession, SessionRow, TrackRow,
     WorkshopRow,
@@ -601,7 +601,6 @@ pub async fn mark_studied(
     let me = person(ctx, caller).await?.id;
     let all = may_manage(caller);
     let (course_key, lesson_key) = (course_key.to_owned(), lesson_key.to_owned());
-    let public_url = ctx.settings.public_url.clone();
     ctx.db
         .write(move |conn| {
             let course = visible_course(conn, &course_key, all)?;
@@ -613,12 +612,15 @@ pub async fn mark_studied(
                     "this lesson has been updated since you opened it; read the new version",
                 ));
             }
-            store_training::mark_studied(conn, me, lesson.id, lesson.version, store::now())?;
+            let now = store::now();
+            store_training::mark_studied(conn, me, lesson.id, lesson.version, now)?;
             // Completing training moves the doctor's case on.
-            crate::services::pipeline::advance_person(conn, me, &public_url)?;
+            store::certification::note_due(conn, me, "lesson_studied", now)?;
             Ok(())
         })
-        .await
+        .await?;
+    pipeline::settle(ctx, vec![me]).await;
+    Ok(())
 }
 
 /// A course image, for anyone who may study the course.
@@ -879,7 +881,6 @@ pub async fn submit_quiz(
     require(ctx, caller, Permission::Study).await?;
     let me = person(ctx, caller).await?.id;
     let versions = ctx.versions.clone();
-    let public_url = ctx.settings.public_url.clone();
     let outcome = ctx
         .db
         .write(move |conn| {
@@ -975,7 +976,7 @@ pub async fn submit_quiz(
             if quiz.submitted_at.is_none() {
                 let json = serde_json::to_string(&answers).map_err(Error::internal)?;
                 store_training::submit_quiz(conn, quiz.id, &json, score, passed, store::now())?;
-                crate::services::pipeline::advance_person(conn, me, &public_url)?;
+                store::certification::note_due(conn, me, "quiz_submitted", store::now())?;
             }
             Ok(Some(QuizResult {
                 id: quiz.id,
@@ -991,7 +992,11 @@ pub async fn submit_quiz(
         })
         .await?;
     match outcome {
-        Some(result) => Ok(result),
+        Some(result) => {
+            // A passed quiz may complete the doctor's training.
+            pipeline::settle(ctx, vec![me]).await;
+            Ok(result)
+        }
         None => refuse(ctx, caller, "quiz_access", format!("quiz:{quiz_id}")).await,
     }
 }
@@ -1353,7 +1358,6 @@ pub async fn record_attendance(
         )),
         Outcome::Ok,
     );
-    let public_url = ctx.settings.public_url.clone();
     let allowed = ctx
         .db
         .write(move |conn| {
@@ -1375,11 +1379,12 @@ pub async fn record_attendance(
                 })?;
             store_training::record_attendance(conn, signup.id, attended, actor.id, now)?;
             audit::record(conn, &event)?;
-            crate::services::pipeline::advance_person(conn, person_id, &public_url)?;
+            store::certification::note_due(conn, person_id, "workshop_attended", now)?;
             Ok(true)
         })
         .await?;
     if allowed {
+        pipeline::settle(ctx, vec![person_id]).await;
         Ok(())
     } else {
         refuse(
