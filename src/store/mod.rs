@@ -208,7 +208,7 @@ pub struct Db {
     read: Pool,
     write: Pool,
     /// Group commit for the hot small writes of exam day (see [`group`]).
-    group: group::GroupWriter,
+    group: group::GroupWriter<exams::AnswerBatch>,
     backend: Backend,
 }
 
@@ -322,7 +322,7 @@ impl Db {
         F: FnOnce(&mut DbConn) -> Result<(T, Option<exams::NewAnswer>)> + Send + 'static,
         T: Send + 'static,
     {
-        self.group.save(key, f).await
+        self.group.write_deferring(key, f).await
     }
 
     /// The synchronous form of [`Db::write`], for the command line and jobs.
