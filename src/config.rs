@@ -159,6 +159,9 @@ pub struct Tuning {
     /// How often the certification job re-checks open cases and expires
     /// credentials.
     pub certification_poll_secs: u64,
+    /// How often the cases-due job takes the evidence that a request noted
+    /// but could not take itself (it crashed or failed after its commit).
+    pub cases_due_poll_secs: u64,
     /// The largest request body accepted, in bytes.
     pub max_body_bytes: usize,
     /// PostgreSQL connections per server instance.
@@ -182,6 +185,7 @@ impl Default for Tuning {
             verify_burst: 30,
             verify_refill_secs: 6,
             certification_poll_secs: 3600,
+            cases_due_poll_secs: 60,
             max_body_bytes: 256 * 1024,
             pg_pool_size: 16,
         }

@@ -9,6 +9,8 @@ pub mod domain;
 pub mod error;
 pub mod i18n;
 pub mod jobs;
+#[cfg(test)]
+mod layering;
 pub mod mail;
 pub mod services;
 pub mod startup;

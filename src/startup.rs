@@ -82,6 +82,12 @@ impl Application {
             ctx.settings.time_zone,
             std::time::Duration::from_secs(ctx.settings.tuning.reminder_poll_secs),
         );
+        jobs::cases_due::spawn(
+            &mut jobs,
+            lease.clone(),
+            ctx.settings.public_url.clone(),
+            std::time::Duration::from_secs(ctx.settings.tuning.cases_due_poll_secs),
+        );
         jobs::certification::spawn(
             &mut jobs,
             lease,

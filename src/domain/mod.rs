@@ -8,6 +8,7 @@ pub mod badge_image;
 pub mod banks;
 pub mod certificate_pdf;
 pub mod client_address;
+pub mod codes;
 pub mod committee;
 pub mod courses;
 pub mod credential;

@@ -5,8 +5,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::{Jobs, Lease};
-use crate::services::exams::{self, VersionCache};
+use crate::services::exams;
 use crate::store;
+use crate::store::versions::VersionCache;
 
 /// One round under the job's lease (`None`: another instance is running one).
 pub fn round(lease: &Lease, versions: &VersionCache) -> crate::error::Result<Option<usize>> {

@@ -7,6 +7,7 @@
 //! for one instance) rounds run as they are, with no lease: no extra write
 //! on the single writer every few seconds.
 
+pub mod cases_due;
 pub mod certification;
 pub mod exams;
 pub mod grading;

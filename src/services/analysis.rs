@@ -16,7 +16,7 @@ use crate::domain::scoring::{ChoiceScoring, Response};
 use crate::error::{Error, Result};
 use crate::mail::{self, Message};
 use crate::services::audit::{self, Outcome};
-use crate::services::{Caller, Ctx, require};
+use crate::services::{Caller, Ctx, pipeline, require};
 use crate::store::grading::{self as store_grading, AnalysisRow};
 use crate::store::{self, DbConn, banks as store_banks, exams as store_exams, people};
 
@@ -434,7 +434,8 @@ pub async fn review(
         Some(format!("exam:{exam_id} question:{question_id}")),
         Outcome::Ok,
     );
-    ctx.db
+    let (changes, candidates) = ctx
+        .db
         .write(move |conn| {
             let now = store::now();
             let exam = store_exams::find_exam(conn, exam_id)?.ok_or(Error::NotFound)?;
@@ -455,7 +456,7 @@ pub async fn review(
             };
             let changes = changes_of(conn, exam_id, &rows, &regrade)?;
             if dry_run {
-                return Ok(changes);
+                return Ok((changes, Vec::new()));
             }
             let status = match decision {
                 Decision::Keep => "kept",
@@ -469,6 +470,7 @@ pub async fn review(
                 };
             }
             store_grading::decide_review(conn, exam_id, question_id, status, &reason, me, now)?;
+            let mut candidates = Vec::new();
             for c in &changes {
                 store_exams::record_event(
                     conn,
@@ -501,7 +503,8 @@ pub async fn review(
                         },
                         now,
                     )?;
-                    crate::services::pipeline::advance_person(conn, person.id, &public_url)?;
+                    store::certification::note_due(conn, person.id, "result_regraded", now)?;
+                    candidates.push(person.id);
                 }
             }
             event.detail = Some(format!(
@@ -514,9 +517,12 @@ pub async fn review(
                 changes.len()
             ));
             audit::record(conn, &event)?;
-            Ok(changes)
+            Ok((changes, candidates))
         })
-        .await
+        .await?;
+    // A changed released result is evidence for the candidate's case.
+    pipeline::settle(ctx, candidates).await;
+    Ok(changes)
 }
 
 /// One question's statistics in one exam.

@@ -230,7 +230,8 @@ fn exam_evidence(
             stage.as_str(),
             case.opened_at,
         )? {
-            let Some(result) = grading::released_result(conn, &attempt, &exam)? else {
+            let Some(result) = crate::services::evidence::released_result(conn, &attempt, &exam)?
+            else {
                 continue;
             };
             let case_answers = grading::case_answers(conn, attempt.id)?;

@@ -30,7 +30,6 @@ use crate::domain::pipeline::{ExamStage, Reason, Stage};
 use crate::error::{Error, Result};
 use crate::services::audit::{self, ChainReport, Evidence};
 use crate::services::exams::{self, PaperCheck};
-use crate::services::grading as grading_service;
 use crate::services::pipeline::{self, CaseView};
 use crate::services::training::{self, TrainingRecord};
 use crate::store::audit::{self as store_audit, AuditRow};
@@ -390,7 +389,7 @@ pub fn show_in(conn: &mut DbConn, number: &str) -> Result<DecisionRecord> {
                     findings.push(format!("{what}: the paper cannot be drawn again: {why}"));
                 }
             }
-            let result = grading_service::released_result(conn, attempt, exam)?
+            let result = crate::services::evidence::released_result(conn, attempt, exam)?
                 .map(|r| (r.percent, r.passed));
             let mut answer_records = Vec::new();
             for (_, tolerance, item, tasks) in answers.iter().filter(|(id, ..)| *id == attempt.id) {

@@ -15,6 +15,7 @@ pub mod courses;
 pub mod credentials;
 pub mod dashboard;
 pub mod decision;
+pub mod evidence;
 pub mod exams;
 pub mod grading;
 pub mod idempotency;
@@ -64,7 +65,7 @@ pub struct Ctx {
     /// Question versions never change once written, so their parsed content
     /// is kept in memory after the first read (the save path reads it for
     /// every answer).
-    pub versions: Arc<exams::VersionCache>,
+    pub versions: Arc<crate::store::versions::VersionCache>,
     /// The alliance's credential signing keys (in the database).
     pub keys: Arc<credentials::Keys>,
     /// Public credential lookups per address.
@@ -86,7 +87,7 @@ impl Ctx {
             settings: Arc::new(settings),
             throttle,
             sessions: SessionPolicy::default(),
-            versions: Arc::new(exams::VersionCache::default()),
+            versions: Arc::new(crate::store::versions::VersionCache::default()),
             keys,
             verify_throttle,
             instance: uuid::Uuid::new_v4().simple().to_string(),

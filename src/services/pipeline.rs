@@ -2,12 +2,17 @@
 //! arrives, the doctor's timeline, every case and the funnel for the
 //! committee and admins, and the pipeline's say on exam registration.
 //!
-//! The rules are `domain::pipeline`'s; this module gathers the evidence from
-//! the store and writes each transition with its reason. Evidence arrives
-//! from training, exam releases, appeals, practical stations and committee
-//! votes: each of those calls `advance_person` (or `advance_case`) in its own
-//! transaction, and `jobs::certification` re-checks open cases for what
-//! time alone settles (an appeal period ending).
+//! The rules are `domain::pipeline`'s; this module reads the evidence
+//! (`services::evidence`) and writes each transition with its reason.
+//! Evidence arrives from training, exam releases, regrades, appeals and
+//! practical stations: each of those notes a `cases_due` row for the person
+//! in its own transaction (`store::certification::note_due`) and, once that
+//! has committed, calls `settle`, which takes the row and moves the person's
+//! open cases on, so the doctor sees the new stage as soon as the request
+//! answers. A row a crash or failure left behind is taken by
+//! `jobs::cases_due`. Committee votes move their case in their own
+//! transaction (`advance_case`), and `jobs::certification` re-checks open
+//! cases for what time alone settles (an appeal period ending).
 
 use chrono::{DateTime, Duration, NaiveDateTime, Utc};
 use serde::Serialize;
@@ -21,7 +26,7 @@ use crate::domain::pipeline::{
 };
 use crate::error::{Error, Result};
 use crate::services::audit::{self, Outcome as AuditOutcome};
-use crate::services::{Caller, Ctx, credentials, grading, refuse, require, training};
+use crate::services::{Caller, Ctx, credentials, evidence, refuse, require};
 use crate::store::certification::{self as store_cert, CaseRow};
 use crate::store::grading as store_grading;
 use crate::store::training::{self as store_training, TrackRow};
@@ -100,7 +105,8 @@ pub fn stage_results(
         let Some(released) = exam.results_released_at else {
             continue;
         };
-        let Some(result) = grading::released_result(conn, &attempt, &exam)? else {
+        let Some(result) = crate::services::evidence::released_result(conn, &attempt, &exam)?
+        else {
             continue;
         };
         // The same appeal window the candidate's appeal is checked against.
@@ -167,7 +173,7 @@ fn renewal_credits(conn: &mut DbConn, case: &CaseRow, track: &TrackRow) -> Resul
         return Ok(false);
     };
     let credential = store_cert::find_credential(conn, credential_id)?.ok_or(Error::NotFound)?;
-    let earned = training::credit_hours_since(conn, case.person_id, credential.valid_from)?;
+    let earned = evidence::credit_hours_since(conn, case.person_id, credential.valid_from)?;
     Ok(crate::domain::training::renewal_credits_met(
         earned,
         track.renewal_credit_hours,
@@ -187,7 +193,7 @@ fn evidence(
     match stage {
         Stage::Training => {
             ev.training_complete =
-                training::training_complete(conn, case.person_id, &track.track_key)?;
+                evidence::training_complete(conn, case.person_id, &track.track_key)?;
         }
         Stage::WrittenExam | Stage::CaseAssessment | Stage::Reassessment => {
             if let Some(exam_stage) = stage.exam_stage() {
@@ -465,6 +471,58 @@ pub fn advance_person(conn: &mut DbConn, person_id: i64, public_url: &str) -> Re
         advance_case(conn, case.id, public_url, now)?;
     }
     Ok(())
+}
+
+/// Takes the evidence noted for a person (`store::certification::note_due`):
+/// moves their open cases on and deletes the rows, in the caller's
+/// transaction. False when nothing was due (another taker was first).
+pub fn take_due(conn: &mut DbConn, person_id: i64, public_url: &str) -> Result<bool> {
+    let ids = store_cert::due_of(conn, person_id)?;
+    if ids.is_empty() {
+        return Ok(false);
+    }
+    advance_person(conn, person_id, public_url)?;
+    store_cert::clear_due(conn, &ids)?;
+    Ok(true)
+}
+
+/// Right after the commit of a request that noted new evidence: takes it
+/// for these people in one transaction, so the request answers with their
+/// cases already moved. The request has committed and stands whatever
+/// happens here: a failure is logged and the rows stay for
+/// `jobs::cases_due`, which takes them on its next round.
+pub async fn settle(ctx: &Ctx, mut people: Vec<i64>) {
+    people.sort_unstable();
+    people.dedup();
+    if people.is_empty() {
+        return;
+    }
+    let public_url = ctx.settings.public_url.clone();
+    let taken = ctx
+        .db
+        .write(move |conn| {
+            for person_id in &people {
+                take_due(conn, *person_id, &public_url)?;
+            }
+            Ok(())
+        })
+        .await;
+    if let Err(e) = taken {
+        tracing::warn!(error = %e, "cases due: left for the job");
+    }
+}
+
+/// The cases-due job's round: takes the evidence of up to `limit` people,
+/// each in a transaction of its own; returns for how many there was some.
+pub fn take_all_due(db: &Db, public_url: &str, limit: i64) -> Result<usize> {
+    let people = db.read_blocking(|conn| Ok(store_cert::due_people(conn, limit)?))?;
+    let mut taken = 0;
+    for person_id in people {
+        if db.write_blocking(|conn| take_due(conn, person_id, public_url))? {
+            taken += 1;
+        }
+    }
+    Ok(taken)
 }
 
 /// Re-checks every open case (the job's sweep); returns how many moved.

@@ -10,7 +10,7 @@
 //! revocation committed a moment earlier blocks it and one committed a
 //! moment later waits for the referral.
 
-use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::domain::access::{Permission, permits};
@@ -25,7 +25,7 @@ use crate::mail::{self, Message};
 use crate::services::audit::{self, Outcome};
 use crate::services::credentials::ISSUER_NAME;
 use crate::services::idempotency::{self, Created, Idempotent, Once};
-use crate::services::{Caller, Ctx, grading, person, refuse, require, required_text};
+use crate::services::{Caller, Ctx, evidence, person, refuse, require, required_text};
 use crate::store::certification as store_cert;
 use crate::store::referrals::{
     self as store_ref, DepartmentRow, DepartmentValues, NewReferral, ReferralRow, ReferralUpdate,
@@ -433,7 +433,7 @@ async fn open_new(
                     ));
                 }
             }
-            let number = format!("GR-{}", grading::new_code());
+            let number = crate::domain::codes::referral_number();
             let row = store_ref::insert_referral(
                 conn,
                 &NewReferral {
@@ -789,19 +789,193 @@ pub enum DeskStep {
     },
 }
 
-/// A step by the desk of the receiving hospital; the referring doctor sees
-/// it and is emailed.
+/// A step by the desk of the receiving hospital, as one form names it:
+/// calls the step's own function below.
 pub async fn desk_step(
     ctx: &Ctx,
     caller: &Caller,
     id: i64,
     step: DeskStep,
 ) -> Result<ReferralView> {
-    require(ctx, caller, Permission::Desk).await?;
-    let me = caller.person_id().ok_or(Error::Forbidden)?;
+    match step {
+        DeskStep::Accept { slot_date } => accept(ctx, caller, id, slot_date).await,
+        DeskStep::Decline { reason } => decline(ctx, caller, id, reason).await,
+        DeskStep::Seen => mark_seen(ctx, caller, id).await,
+        DeskStep::Rate {
+            appropriate,
+            comment,
+        } => rate(ctx, caller, id, appropriate, comment).await,
+        DeskStep::ReferBack { instructions } => refer_back(ctx, caller, id, instructions).await,
+    }
+}
+
+/// The referral a desk step acts on, read under its department's lock, and
+/// where it stands.
+struct AtDesk {
+    referral: ReferralRow,
+    department: DepartmentRow,
+    from: State,
+}
+
+/// What a step did: its event's action and detail.
+type Done = (&'static str, Option<String>);
+
+fn illegal(e: referral::IllegalStep) -> Error {
+    Error::conflict("status", format!("this referral is {}", e.from.as_str()))
+}
+
+/// Moves the referral to `to`, keeping its slot, with the decline reason
+/// or the instructions back down if the step gives them.
+fn move_to(
+    conn: &mut DbConn,
+    at: &AtDesk,
+    to: State,
+    decline_reason: Option<&str>,
+    back_instructions: Option<&str>,
+    now: NaiveDateTime,
+) -> Result<()> {
+    store_ref::update_status(
+        conn,
+        at.referral.id,
+        &ReferralUpdate {
+            status: to.as_str(),
+            slot_date: at.referral.slot_date,
+            decline_reason,
+            back_instructions,
+        },
+        now,
+    )?;
+    Ok(())
+}
+
+/// The desk accepts, confirming a reserved slot: the one booked, or the day
+/// given (an urgent referral may be received at once without one).
+pub async fn accept(
+    ctx: &Ctx,
+    caller: &Caller,
+    id: i64,
+    slot_date: Option<String>,
+) -> Result<ReferralView> {
     let today = crate::clock::now()
         .with_timezone(&ctx.settings.time_zone)
         .date_naive();
+    desk(ctx, caller, id, move |conn, at, now| {
+        let (r, d) = (&at.referral, &at.department);
+        let to = referral::step(at.from, DeskAction::Accept).map_err(illegal)?;
+        let given = match slot_date.as_deref().map(str::trim) {
+            Some(s) if !s.is_empty() => {
+                let day = dates::parse_day("slot_date", s)?;
+                if r.slot_date != Some(day) {
+                    check_slot(conn, d, day, today)?;
+                }
+                Some(day)
+            }
+            _ => None,
+        };
+        let urgency = Urgency::parse(&r.urgency).unwrap_or(Urgency::Routine);
+        let day = referral::accepted_day(urgency, given, r.slot_date)
+            .map_err(|m| Error::invalid("slot_date", m))?;
+        if r.needs_bed {
+            let in_use = store_ref::beds_held(conn, d.id)?;
+            if !referral::has_room(d.beds.max(0) as u32, in_use as u32) {
+                return Err(Error::conflict("needs_bed", "every reserved bed is in use"));
+            }
+        }
+        store_ref::update_status(
+            conn,
+            r.id,
+            &ReferralUpdate {
+                status: to.as_str(),
+                slot_date: day,
+                decline_reason: None,
+                back_instructions: None,
+            },
+            now,
+        )?;
+        Ok(match day {
+            Some(day) => ("accepted", Some(day.to_string())),
+            None => ("accepted_urgent", None),
+        })
+    })
+    .await
+}
+
+/// The desk declines, with the reason the doctor reads.
+pub async fn decline(ctx: &Ctx, caller: &Caller, id: i64, reason: String) -> Result<ReferralView> {
+    desk(ctx, caller, id, move |conn, at, now| {
+        let to = referral::step(at.from, DeskAction::Decline).map_err(illegal)?;
+        let reason = required_text("reason", &reason, 2000)?;
+        move_to(conn, at, to, Some(&reason), None, now)?;
+        Ok(("declined", Some(reason)))
+    })
+    .await
+}
+
+/// The desk records that the child was seen.
+pub async fn mark_seen(ctx: &Ctx, caller: &Caller, id: i64) -> Result<ReferralView> {
+    desk(ctx, caller, id, move |conn, at, now| {
+        let to = referral::step(at.from, DeskAction::MarkSeen).map_err(illegal)?;
+        move_to(conn, at, to, None, None, now)?;
+        Ok(("seen", None))
+    })
+    .await
+}
+
+/// The desk refers the child back down, with instructions for the doctor.
+pub async fn refer_back(
+    ctx: &Ctx,
+    caller: &Caller,
+    id: i64,
+    instructions: String,
+) -> Result<ReferralView> {
+    desk(ctx, caller, id, move |conn, at, now| {
+        let to = referral::step(at.from, DeskAction::ReferBack).map_err(illegal)?;
+        let instructions = required_text("instructions", &instructions, 4000)?;
+        move_to(conn, at, to, None, Some(&instructions), now)?;
+        Ok(("referred_back", Some(instructions)))
+    })
+    .await
+}
+
+/// The desk rates the referral appropriate or not (after the visit, once).
+pub async fn rate(
+    ctx: &Ctx,
+    caller: &Caller,
+    id: i64,
+    appropriate: bool,
+    comment: String,
+) -> Result<ReferralView> {
+    desk(ctx, caller, id, move |conn, at, now| {
+        if !referral::may_rate(at.from, at.referral.appropriate.is_some()) {
+            return Err(Error::conflict(
+                "appropriate",
+                "a referral is rated once, after the child has been seen",
+            ));
+        }
+        let comment = required_text("comment", &comment, 2000)?;
+        store_ref::rate(conn, at.referral.id, appropriate, &comment, now)?;
+        Ok((
+            if appropriate {
+                "rated_appropriate"
+            } else {
+                "rated_inappropriate"
+            },
+            Some(comment),
+        ))
+    })
+    .await
+}
+
+/// What every desk step shares: the desk's permission, the referral read
+/// under its department's lock (two steps on one referral are taken one
+/// after the other), the step, its event and audit record, and the email
+/// that tells the referring doctor; all in one transaction.
+async fn desk<F>(ctx: &Ctx, caller: &Caller, id: i64, step: F) -> Result<ReferralView>
+where
+    F: FnOnce(&mut DbConn, &AtDesk, NaiveDateTime) -> Result<Done> + Send + 'static,
+{
+    require(ctx, caller, Permission::Desk).await?;
+    let me = caller.person_id().ok_or(Error::Forbidden)?;
     let public_url = ctx.settings.public_url.clone();
     let c = caller.clone();
     let done = ctx
@@ -819,119 +993,13 @@ pub async fn desk_step(
                 return Ok(None);
             }
             let from = State::parse(&r.status).ok_or_else(|| Error::internal("referral status"))?;
-            let illegal = |e: referral::IllegalStep| {
-                Error::conflict("status", format!("this referral is {}", e.from.as_str()))
+            let at = AtDesk {
+                referral: r,
+                department: d,
+                from,
             };
-            let (action, detail) = match &step {
-                DeskStep::Accept { slot_date } => {
-                    let to = referral::step(from, DeskAction::Accept).map_err(illegal)?;
-                    let given = match slot_date.as_deref().map(str::trim) {
-                        Some(s) if !s.is_empty() => {
-                            let day = dates::parse_day("slot_date", s)?;
-                            if r.slot_date != Some(day) {
-                                check_slot(conn, &d, day, today)?;
-                            }
-                            Some(day)
-                        }
-                        _ => None,
-                    };
-                    let urgency = Urgency::parse(&r.urgency).unwrap_or(Urgency::Routine);
-                    let day = referral::accepted_day(urgency, given, r.slot_date)
-                        .map_err(|m| Error::invalid("slot_date", m))?;
-                    if r.needs_bed {
-                        let in_use = store_ref::beds_held(conn, d.id)?;
-                        if !referral::has_room(d.beds.max(0) as u32, in_use as u32) {
-                            return Err(Error::conflict(
-                                "needs_bed",
-                                "every reserved bed is in use",
-                            ));
-                        }
-                    }
-                    store_ref::update_status(
-                        conn,
-                        r.id,
-                        &ReferralUpdate {
-                            status: to.as_str(),
-                            slot_date: day,
-                            decline_reason: None,
-                            back_instructions: None,
-                        },
-                        now,
-                    )?;
-                    match day {
-                        Some(day) => ("accepted", Some(day.to_string())),
-                        None => ("accepted_urgent", None),
-                    }
-                }
-                DeskStep::Decline { reason } => {
-                    let to = referral::step(from, DeskAction::Decline).map_err(illegal)?;
-                    let reason = required_text("reason", reason, 2000)?;
-                    store_ref::update_status(
-                        conn,
-                        r.id,
-                        &ReferralUpdate {
-                            status: to.as_str(),
-                            slot_date: r.slot_date,
-                            decline_reason: Some(&reason),
-                            back_instructions: None,
-                        },
-                        now,
-                    )?;
-                    ("declined", Some(reason))
-                }
-                DeskStep::Seen => {
-                    let to = referral::step(from, DeskAction::MarkSeen).map_err(illegal)?;
-                    store_ref::update_status(
-                        conn,
-                        r.id,
-                        &ReferralUpdate {
-                            status: to.as_str(),
-                            slot_date: r.slot_date,
-                            decline_reason: None,
-                            back_instructions: None,
-                        },
-                        now,
-                    )?;
-                    ("seen", None)
-                }
-                DeskStep::ReferBack { instructions } => {
-                    let to = referral::step(from, DeskAction::ReferBack).map_err(illegal)?;
-                    let instructions = required_text("instructions", instructions, 4000)?;
-                    store_ref::update_status(
-                        conn,
-                        r.id,
-                        &ReferralUpdate {
-                            status: to.as_str(),
-                            slot_date: r.slot_date,
-                            decline_reason: None,
-                            back_instructions: Some(&instructions),
-                        },
-                        now,
-                    )?;
-                    ("referred_back", Some(instructions))
-                }
-                DeskStep::Rate {
-                    appropriate,
-                    comment,
-                } => {
-                    if !referral::may_rate(from, r.appropriate.is_some()) {
-                        return Err(Error::conflict(
-                            "appropriate",
-                            "a referral is rated once, after the child has been seen",
-                        ));
-                    }
-                    let comment = required_text("comment", comment, 2000)?;
-                    store_ref::rate(conn, r.id, *appropriate, &comment, now)?;
-                    (
-                        if *appropriate {
-                            "rated_appropriate"
-                        } else {
-                            "rated_inappropriate"
-                        },
-                        Some(comment),
-                    )
-                }
-            };
+            let (action, detail) = step(conn, &at, now)?;
+            let r = at.referral;
             store_ref::insert_event(conn, r.id, action, Some(me), detail.as_deref(), now)?;
             audit::record(
                 conn,
@@ -1151,30 +1219,12 @@ pub async fn record_visits(
         .await
 }
 
-/// A doctor's referral quality with the flag of their track's policy.
-pub fn quality_of(conn: &mut DbConn, person_id: i64) -> Result<Quality> {
-    let (total, ratings) = store_ref::quality_of(conn, person_id)?;
-    // The strictest policy among the tracks the doctor is credentialed in.
-    let mut threshold = 30;
-    let mut min_rated = 5;
-    for c in store_cert::credentials_of(conn, person_id)? {
-        if let Some(t) = store_training::find_track_by_id(conn, c.track_id)? {
-            threshold = threshold.min(t.inappropriate_threshold.max(0) as u32);
-            min_rated = min_rated.min(t.flag_min_rated.max(1) as u32);
-        }
-    }
-    Ok(referral::quality(
-        total as u32,
-        &ratings,
-        threshold,
-        min_rated,
-    ))
-}
-
 /// The caller's own referral quality.
 pub async fn my_quality(ctx: &Ctx, caller: &Caller) -> Result<Quality> {
     let me = person(ctx, caller).await?.id;
-    ctx.db.read(move |conn| quality_of(conn, me)).await
+    ctx.db
+        .read(move |conn| evidence::referral_quality(conn, me))
+        .await
 }
 
 /// A doctor whose share of inappropriate referrals passed the committee's threshold.
@@ -1195,7 +1245,7 @@ pub async fn flagged(ctx: &Ctx, caller: &Caller) -> Result<Vec<FlaggedDoctor>> {
         .read(|conn| {
             let mut out = Vec::new();
             for id in store_ref::rated_doctors(conn)? {
-                let q = quality_of(conn, id)?;
+                let q = evidence::referral_quality(conn, id)?;
                 if q.flagged {
                     let name = people::find(conn, id)?.map(|p| p.name).unwrap_or_default();
                     out.push(FlaggedDoctor {

@@ -7,8 +7,8 @@ use diesel::prelude::*;
 use crate::store::DbConn;
 use crate::store::exams::{AttemptRow, ExamRow};
 use crate::store::schema::{
-    attempts, case_transitions, cases, committee_votes, credential_events, credentials, exams,
-    people, tracks,
+    attempts, case_transitions, cases, cases_due, committee_votes, credential_events, credentials,
+    exams, people, tracks,
 };
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -642,4 +642,55 @@ pub fn applicants(conn: &mut DbConn, kind: &str, since: NaiveDateTime) -> QueryR
         .select(diesel::dsl::count(cases::person_id).aggregate_distinct())
         .first(conn)?;
     Ok((recent, ever))
+}
+
+// ----- evidence due -----
+
+/// Notes that new evidence for `person_id`'s cases arrived (`reason` says
+/// which: a released result, a passed quiz…), in the transaction of the event
+/// that brought it. `services::pipeline::take_due` takes it.
+pub fn note_due(
+    conn: &mut DbConn,
+    person_id: i64,
+    reason: &str,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    diesel::insert_into(cases_due::table)
+        .values((
+            cases_due::person_id.eq(person_id),
+            cases_due::reason.eq(reason),
+            cases_due::noted_at.eq(now),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// The ids of the evidence noted for a person and not yet taken.
+pub fn due_of(conn: &mut DbConn, person_id: i64) -> QueryResult<Vec<i64>> {
+    cases_due::table
+        .filter(cases_due::person_id.eq(person_id))
+        .order(cases_due::id.asc())
+        .select(cases_due::id)
+        .load(conn)
+}
+
+/// Removes taken evidence rows.
+pub fn clear_due(conn: &mut DbConn, ids: &[i64]) -> QueryResult<usize> {
+    diesel::delete(cases_due::table.filter(cases_due::id.eq_any(ids))).execute(conn)
+}
+
+/// Up to `limit` people with evidence not yet taken, longest waiting first.
+pub fn due_people(conn: &mut DbConn, limit: i64) -> QueryResult<Vec<i64>> {
+    let rows: Vec<i64> = cases_due::table
+        .order(cases_due::id.asc())
+        .select(cases_due::person_id)
+        .limit(limit)
+        .load(conn)?;
+    let mut people: Vec<i64> = Vec::new();
+    for person_id in rows {
+        if !people.contains(&person_id) {
+            people.push(person_id);
+        }
+    }
+    Ok(people)
 }

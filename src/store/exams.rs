@@ -532,6 +532,32 @@ pub struct AnswerStored {
     pub seq: i64,
 }
 
+/// The exam day's group commit (`store::group`): each answer save only
+/// checks its request in its savepoint and hands on the answer to store; a
+/// batch's answers are then stored together, one upsert and one insert of
+/// audit events for them all ([`save_answers`]).
+///
+/// Saves wait behind the other writes (starts, submits): a batch holds the
+/// other writes while any are queued, and saves only when none are, so at
+/// the opening minute starts do not share commits with the saves of those
+/// already started. A candidate waits for the paper or the result, while a
+/// save is sent in the background and the exam page keeps the answer until
+/// it is acknowledged. (A save and a submit of the same attempt sent at the
+/// same moment may therefore meet in the order submit, save: the save is
+/// then refused as after the submission, as if it had arrived a moment
+/// later.)
+pub struct AnswerBatch;
+
+impl crate::store::group::Deferred for AnswerBatch {
+    type Item = NewAnswer;
+    type Done = AnswerStored;
+    const WHAT: &'static str = "answers";
+
+    fn flush(conn: &mut DbConn, items: &[NewAnswer]) -> crate::error::Result<Vec<AnswerStored>> {
+        Ok(save_answers(conn, items)?)
+    }
+}
+
 /// Stores the answers of many saves at once, each unless a later one (higher
 /// `seq`) is already stored, and records a `saved` event for each: one upsert
 /// and one insert for the lot, whatever their number (exam day sends

@@ -13,20 +13,16 @@
 //! before the batch commits (`audit::seal`: one lock of the chain's head for
 //! the whole batch); those of a write that failed went with its savepoint.
 //!
-//! Answer saves go further: each save only checks and prepares its answer in
-//! its savepoint, and the answers of the batch are then stored together, one
-//! upsert and one insert of audit events for them all
-//! ([`exams::save_answers`]).
+//! Deferring writes go further: each only checks its request in its
+//! savepoint and hands on an item of work ([`Deferred::Item`]), and the items
+//! of the batch are then done together by [`Deferred::flush`] (for the exam
+//! day, `store::exams::AnswerBatch` stores a batch's answers in one upsert).
 //!
-//! Saves wait behind the other writes (starts, submits): a batch holds the
-//! other writes while any are queued, and saves only when none are. A
-//! candidate waits for the paper or the result, while a save is sent in the
-//! background and the exam page keeps the answer until it is acknowledged.
-//! (A save and a submit of the same attempt sent at the same moment may
-//! therefore meet in the order submit, save: the save is then refused as
-//! after the submission, as if it had arrived a moment later.)
+//! Deferring writes wait behind the others: a batch holds the other writes
+//! while any are queued, and deferring ones only when none are (see
+//! `store::exams::AnswerBatch` for why this suits answer saves).
 //!
-//! Writes are routed to a lane by a key (the attempt, for exam answers), so
+//! Writes are routed to a lane by a key (for instance an exam attempt), so
 //! writes that touch the same rows are serialised on one connection and two
 //! lanes never wait on each other's row locks in opposite orders. SQLite has
 //! one writer, so it gets one lane; PostgreSQL gets a few.
@@ -38,7 +34,6 @@ use std::sync::mpsc;
 use diesel::Connection;
 use tokio::sync::oneshot;
 
-use super::exams::{self, AnswerStored, NewAnswer};
 use super::{DbConn, Pool};
 use crate::error::{Error, Result};
 
@@ -46,53 +41,72 @@ use crate::error::{Error, Result};
 /// caller of a batch waits for the first.
 const MAX_BATCH: usize = 256;
 
+/// Work that the deferring writes of a batch hand on, to be done for the
+/// whole batch at once just before it commits.
+pub trait Deferred: Send + 'static {
+    /// What one write hands on.
+    type Item: Send + 'static;
+    /// What became of one item, told to its write once the batch committed.
+    type Done: Clone + Send + 'static;
+    /// What the items are, for the error a write gets when `flush` fails.
+    const WHAT: &'static str;
+    /// Does the batch's items together; one outcome per item, in order.
+    fn flush(conn: &mut DbConn, items: &[Self::Item]) -> Result<Vec<Self::Done>>;
+}
+
 /// One queued write: run inside the batch's transaction, answered after it.
-trait Job: Send {
-    /// Whether the write is an answer save, which leaves its answer to be
-    /// stored with the batch's and waits behind other writes.
-    fn is_save(&self) -> bool;
-    fn run(&mut self, conn: &mut DbConn, answers: &mut Answers);
-    fn answer(self: Box<Self>, committed: std::result::Result<(), &Error>, answers: &Answers);
+trait Job<D: Deferred>: Send {
+    /// Whether the write hands on an item, which waits behind other writes.
+    fn defers(&self) -> bool;
+    fn run(&mut self, conn: &mut DbConn, staged: &mut Staged<D>);
+    fn answer(self: Box<Self>, committed: std::result::Result<(), &Error>, staged: &Staged<D>);
 }
 
-/// The answers the saves of a batch leave to be stored together, and what
-/// became of those already stored.
-#[derive(Default)]
-struct Answers {
-    waiting: Vec<NewAnswer>,
-    outcomes: Vec<std::result::Result<AnswerStored, String>>,
+/// The items the writes of a batch hand on, and what became of those
+/// already done.
+struct Staged<D: Deferred> {
+    waiting: Vec<D::Item>,
+    outcomes: Vec<std::result::Result<D::Done, String>>,
 }
 
-impl Answers {
-    /// Queues an answer; the index names its outcome.
-    fn stage(&mut self, answer: NewAnswer) -> usize {
-        self.waiting.push(answer);
+impl<D: Deferred> Default for Staged<D> {
+    fn default() -> Self {
+        Staged {
+            waiting: Vec::new(),
+            outcomes: Vec::new(),
+        }
+    }
+}
+
+impl<D: Deferred> Staged<D> {
+    /// Queues an item; the index names its outcome.
+    fn stage(&mut self, item: D::Item) -> usize {
+        self.waiting.push(item);
         self.outcomes.len() + self.waiting.len() - 1
     }
 
-    /// Stores the waiting answers in a savepoint of their own: if that
-    /// fails, only their saves fail.
-    fn store(&mut self, conn: &mut DbConn) {
+    /// Does the waiting items in a savepoint of their own: if that fails,
+    /// only the writes that handed them on fail.
+    fn flush(&mut self, conn: &mut DbConn) {
         if self.waiting.is_empty() {
             return;
         }
         let waiting = std::mem::take(&mut self.waiting);
-        match conn.transaction(|conn| exams::save_answers(conn, &waiting)) {
-            Ok(stored) => self.outcomes.extend(stored.into_iter().map(Ok)),
+        match conn.transaction(|conn| D::flush(conn, &waiting)) {
+            Ok(done) => self.outcomes.extend(done.into_iter().map(Ok)),
             Err(e) => {
-                let e: Error = e.into();
-                let message = format!("the answers were not stored: {e}");
+                let message = format!("the {} were not stored: {e}", D::WHAT);
                 self.outcomes
                     .extend(waiting.iter().map(|_| Err(message.clone())));
             }
         }
     }
 
-    fn outcome(&self, index: usize) -> Result<AnswerStored> {
+    fn outcome(&self, index: usize) -> Result<D::Done> {
         match self.outcomes.get(index) {
-            Some(Ok(stored)) => Ok(*stored),
+            Some(Ok(done)) => Ok(done.clone()),
             Some(Err(message)) => Err(Error::internal(message.clone())),
-            None => Err(Error::internal("the answer was not stored")),
+            None => Err(Error::internal(format!("the {} were not stored", D::WHAT))),
         }
     }
 }
@@ -115,16 +129,17 @@ struct Pending<T, F> {
     span: tracing::Span,
 }
 
-impl<T, F> Job for Pending<T, F>
+impl<D, T, F> Job<D> for Pending<T, F>
 where
+    D: Deferred,
     T: Send,
     F: FnOnce(&mut DbConn) -> Result<T> + Send,
 {
-    fn is_save(&self) -> bool {
+    fn defers(&self) -> bool {
         false
     }
 
-    fn run(&mut self, conn: &mut DbConn, _: &mut Answers) {
+    fn run(&mut self, conn: &mut DbConn, _: &mut Staged<D>) {
         if let Some(work) = self.work.take() {
             let _entered = self.span.enter();
             // Nested in the batch's transaction, this is a savepoint.
@@ -132,43 +147,44 @@ where
         }
     }
 
-    fn answer(self: Box<Self>, committed: std::result::Result<(), &Error>, _: &Answers) {
+    fn answer(self: Box<Self>, committed: std::result::Result<(), &Error>, _: &Staged<D>) {
         // The caller may have gone (a dropped request): nothing to tell.
         let _ = self.reply.send(settle(committed, self.outcome));
     }
 }
 
-/// An answer save: its work checks the request and returns the answer to
-/// store (or none, when there is nothing to store) with its own result.
-struct Save<T, F> {
+/// A deferring write: its work checks the request and returns the item to
+/// hand on (or none) with its own result.
+struct Deferring<D: Deferred, T, F> {
     work: Option<F>,
     outcome: Option<Result<(T, Option<usize>)>>,
-    reply: oneshot::Sender<Result<(T, Option<AnswerStored>)>>,
+    reply: oneshot::Sender<Result<(T, Option<D::Done>)>>,
     span: tracing::Span,
 }
 
-impl<T, F> Job for Save<T, F>
+impl<D, T, F> Job<D> for Deferring<D, T, F>
 where
+    D: Deferred,
     T: Send,
-    F: FnOnce(&mut DbConn) -> Result<(T, Option<NewAnswer>)> + Send,
+    F: FnOnce(&mut DbConn) -> Result<(T, Option<D::Item>)> + Send,
 {
-    fn is_save(&self) -> bool {
+    fn defers(&self) -> bool {
         true
     }
 
-    fn run(&mut self, conn: &mut DbConn, answers: &mut Answers) {
+    fn run(&mut self, conn: &mut DbConn, staged: &mut Staged<D>) {
         if let Some(work) = self.work.take() {
             let _entered = self.span.enter();
             self.outcome = Some(
                 conn.transaction(work)
-                    .map(|(t, answer)| (t, answer.map(|a| answers.stage(a)))),
+                    .map(|(t, item)| (t, item.map(|i| staged.stage(i)))),
             );
         }
     }
 
-    fn answer(self: Box<Self>, committed: std::result::Result<(), &Error>, answers: &Answers) {
-        let outcome = settle(committed, self.outcome).and_then(|(t, staged)| match staged {
-            Some(index) => Ok((t, Some(answers.outcome(index)?))),
+    fn answer(self: Box<Self>, committed: std::result::Result<(), &Error>, staged: &Staged<D>) {
+        let outcome = settle(committed, self.outcome).and_then(|(t, index)| match index {
+            Some(index) => Ok((t, Some(staged.outcome(index)?))),
             None => Ok((t, None)),
         });
         let _ = self.reply.send(outcome);
@@ -177,18 +193,25 @@ where
 
 /// The lanes of the group writer. Cloning shares them; the lane threads end
 /// when the last clone is dropped.
-#[derive(Clone)]
-pub struct GroupWriter {
-    lanes: std::sync::Arc<Lanes>,
+pub struct GroupWriter<D: Deferred> {
+    lanes: std::sync::Arc<Lanes<D>>,
+}
+
+impl<D: Deferred> Clone for GroupWriter<D> {
+    fn clone(&self) -> Self {
+        GroupWriter {
+            lanes: self.lanes.clone(),
+        }
+    }
 }
 
 /// The lane threads and the channels to them.
-struct Lanes {
-    senders: Vec<mpsc::Sender<Box<dyn Job>>>,
+struct Lanes<D: Deferred> {
+    senders: Vec<mpsc::Sender<Box<dyn Job<D>>>>,
     threads: Vec<std::thread::JoinHandle<()>>,
 }
 
-impl Drop for Lanes {
+impl<D: Deferred> Drop for Lanes<D> {
     /// Closes the channels and waits for the lanes to finish their batch and
     /// let go of their connections. Left running, a lane could still be
     /// closing a PostgreSQL connection while the process exits, and the
@@ -201,15 +224,15 @@ impl Drop for Lanes {
     }
 }
 
-impl GroupWriter {
+impl<D: Deferred> GroupWriter<D> {
     /// Starts `lanes` writer threads (at least one) on `pool`.
-    pub fn start(pool: &Pool, lanes: usize) -> Result<GroupWriter> {
+    pub fn start(pool: &Pool, lanes: usize) -> Result<GroupWriter<D>> {
         let mut started = Lanes {
             senders: Vec::with_capacity(lanes.max(1)),
             threads: Vec::with_capacity(lanes.max(1)),
         };
         for lane in 0..lanes.max(1) {
-            let (sender, receiver) = mpsc::channel::<Box<dyn Job>>();
+            let (sender, receiver) = mpsc::channel::<Box<dyn Job<D>>>();
             let pool = pool.clone();
             let thread = std::thread::Builder::new()
                 .name(format!("group-writer-{lane}"))
@@ -240,16 +263,17 @@ impl GroupWriter {
         self.enqueue(key, Box::new(job), answer).await
     }
 
-    /// An answer save: runs `f` in a savepoint of the next batch, stores the
-    /// answer it returns with the batch's others, and returns `f`'s result
-    /// and what became of the answer once the batch has committed.
-    pub async fn save<T, F>(&self, key: i64, f: F) -> Result<(T, Option<AnswerStored>)>
+    /// A deferring write: runs `f` in a savepoint of the next batch, does
+    /// the item it hands on with the batch's others ([`Deferred::flush`]),
+    /// and returns `f`'s result and what became of the item once the batch
+    /// has committed.
+    pub async fn write_deferring<T, F>(&self, key: i64, f: F) -> Result<(T, Option<D::Done>)>
     where
-        F: FnOnce(&mut DbConn) -> Result<(T, Option<NewAnswer>)> + Send + 'static,
+        F: FnOnce(&mut DbConn) -> Result<(T, Option<D::Item>)> + Send + 'static,
         T: Send + 'static,
     {
         let (reply, answer) = oneshot::channel();
-        let job = Save {
+        let job: Deferring<D, T, F> = Deferring {
             work: Some(f),
             outcome: None,
             reply,
@@ -262,7 +286,7 @@ impl GroupWriter {
     async fn enqueue<R>(
         &self,
         key: i64,
-        job: Box<dyn Job>,
+        job: Box<dyn Job<D>>,
         answer: oneshot::Receiver<Result<R>>,
     ) -> Result<R> {
         let senders = &self.lanes.senders;
@@ -278,7 +302,7 @@ impl GroupWriter {
 
 /// A lane: waits for a write, takes whatever else has queued meanwhile, and
 /// commits the next batch of it (see [`Queued::next_batch`]).
-fn serve(pool: &Pool, jobs: &mpsc::Receiver<Box<dyn Job>>) {
+fn serve<D: Deferred>(pool: &Pool, jobs: &mpsc::Receiver<Box<dyn Job<D>>>) {
     let mut queued = Queued::default();
     loop {
         if queued.is_empty() {
@@ -291,42 +315,49 @@ fn serve(pool: &Pool, jobs: &mpsc::Receiver<Box<dyn Job>>) {
             queued.push(job);
         }
         let mut batch = queued.next_batch();
-        let mut answers = Answers::default();
+        let mut staged = Staged::<D>::default();
         // A panicking write must not take the lane down with it: its batch
         // is answered with an error (the reply senders are dropped) and the
         // lane goes on with the next one.
-        let committed = catch_unwind(AssertUnwindSafe(|| commit(pool, &mut batch, &mut answers)))
+        let committed = catch_unwind(AssertUnwindSafe(|| commit(pool, &mut batch, &mut staged)))
             .unwrap_or_else(|_| Err(Error::internal("a write panicked")));
         for job in batch {
-            job.answer(committed.as_ref().map(|_| ()), &answers);
+            job.answer(committed.as_ref().map(|_| ()), &staged);
         }
     }
 }
 
-/// The writes a lane has taken from its channel, saves apart.
-#[derive(Default)]
-struct Queued {
-    writes: VecDeque<Box<dyn Job>>,
-    saves: VecDeque<Box<dyn Job>>,
+/// The writes a lane has taken from its channel, deferring ones apart.
+struct Queued<D: Deferred> {
+    writes: VecDeque<Box<dyn Job<D>>>,
+    saves: VecDeque<Box<dyn Job<D>>>,
 }
 
-impl Queued {
+impl<D: Deferred> Default for Queued<D> {
+    fn default() -> Self {
+        Queued {
+            writes: VecDeque::new(),
+            saves: VecDeque::new(),
+        }
+    }
+}
+
+impl<D: Deferred> Queued<D> {
     fn is_empty(&self) -> bool {
         self.writes.is_empty() && self.saves.is_empty()
     }
 
-    fn push(&mut self, job: Box<dyn Job>) {
-        if job.is_save() {
+    fn push(&mut self, job: Box<dyn Job<D>>) {
+        if job.defers() {
             self.saves.push_back(job);
         } else {
             self.writes.push_back(job);
         }
     }
 
-    /// The next batch: up to [`MAX_BATCH`] other writes if any are waiting
-    /// (at the opening minute, starts do not share commits with the saves
-    /// of those already started), otherwise up to [`MAX_BATCH`] saves.
-    fn next_batch(&mut self) -> Vec<Box<dyn Job>> {
+    /// The next batch: up to [`MAX_BATCH`] other writes if any are waiting,
+    /// otherwise up to [`MAX_BATCH`] deferring ones.
+    fn next_batch(&mut self) -> Vec<Box<dyn Job<D>>> {
         let writes = self.writes.len().min(MAX_BATCH);
         let saves = if writes > 0 {
             0
@@ -340,16 +371,20 @@ impl Queued {
     }
 }
 
-fn commit(pool: &Pool, batch: &mut [Box<dyn Job>], answers: &mut Answers) -> Result<()> {
+fn commit<D: Deferred>(
+    pool: &Pool,
+    batch: &mut [Box<dyn Job<D>>],
+    staged: &mut Staged<D>,
+) -> Result<()> {
     let mut conn = pool.get()?;
     super::audit::begin();
     super::write_transaction(&mut conn, |conn| {
-        // A batch holds other writes or saves, never both (see `Queued`);
-        // a save's answer is stored after its batch's checks.
+        // A batch holds other writes or deferring ones, never both (see
+        // `Queued`); the items handed on are done after the batch's checks.
         for job in batch.iter_mut() {
-            job.run(conn, answers);
+            job.run(conn, staged);
         }
-        answers.store(conn);
+        staged.flush(conn);
         // The audit events of the writes that stood are chained together,
         // under one lock of the chain's head for the whole batch.
         super::audit::seal(conn)?;
@@ -372,12 +407,24 @@ mod tests {
         log: Arc<Mutex<Vec<(bool, usize)>>>,
     }
 
-    impl Job for Probe {
-        fn is_save(&self) -> bool {
+    /// Work that is never done: the probes only queue.
+    struct Nothing;
+
+    impl Deferred for Nothing {
+        type Item = ();
+        type Done = ();
+        const WHAT: &'static str = "nothing";
+        fn flush(_: &mut DbConn, items: &[()]) -> Result<Vec<()>> {
+            Ok(vec![(); items.len()])
+        }
+    }
+
+    impl Job<Nothing> for Probe {
+        fn defers(&self) -> bool {
             self.save
         }
-        fn run(&mut self, _: &mut DbConn, _: &mut Answers) {}
-        fn answer(self: Box<Self>, _: std::result::Result<(), &Error>, _: &Answers) {
+        fn run(&mut self, _: &mut DbConn, _: &mut Staged<Nothing>) {}
+        fn answer(self: Box<Self>, _: std::result::Result<(), &Error>, _: &Staged<Nothing>) {
             if let Ok(mut log) = self.log.lock() {
                 log.push((self.save, self.n));
             }
@@ -385,9 +432,12 @@ mod tests {
     }
 
     /// The jobs of the next batch, in their order.
-    fn next(queued: &mut Queued, log: &Arc<Mutex<Vec<(bool, usize)>>>) -> Vec<(bool, usize)> {
+    fn next(
+        queued: &mut Queued<Nothing>,
+        log: &Arc<Mutex<Vec<(bool, usize)>>>,
+    ) -> Vec<(bool, usize)> {
         for job in queued.next_batch() {
-            job.answer(Ok(()), &Answers::default());
+            job.answer(Ok(()), &Staged::default());
         }
         std::mem::take(&mut *log.lock().unwrap())
     }
@@ -396,7 +446,7 @@ mod tests {
     fn other_writes_go_before_saves_and_a_batch_is_bounded() {
         let log = Arc::new(Mutex::new(Vec::new()));
         let mut queued = Queued::default();
-        let probe = |n: usize, save: bool| -> Box<dyn Job> {
+        let probe = |n: usize, save: bool| -> Box<dyn Job<Nothing>> {
             Box::new(Probe {
                 save,
                 n,

@@ -24,6 +24,7 @@ pub mod sessions;
 pub mod signing_keys;
 pub mod throttle;
 pub mod training;
+pub mod versions;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -247,7 +248,7 @@ pub struct Db {
     read: Pool,
     write: Pool,
     /// Group commit for the hot small writes of exam day (see [`group`]).
-    group: group::GroupWriter,
+    group: group::GroupWriter<exams::AnswerBatch>,
     backend: Backend,
     /// Last: dropped after the pools and the group writer's lanes.
     _threads: std::sync::Arc<PoolThreads>,
@@ -373,7 +374,7 @@ impl Db {
         F: FnOnce(&mut DbConn) -> Result<(T, Option<exams::NewAnswer>)> + Send + 'static,
         T: Send + 'static,
     {
-        self.group.save(key, f).await
+        self.group.write_deferring(key, f).await
     }
 
     /// The synchronous form of [`Db::write`], for the command line and jobs.

@@ -609,6 +609,15 @@ diesel::table! {
 }
 
 diesel::table! {
+    cases_due (id) {
+        id -> BigInt,
+        person_id -> BigInt,
+        reason -> Text,
+        noted_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     cases (id) {
         id -> BigInt,
         person_id -> BigInt,
@@ -797,6 +806,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     credentials,
     credential_events,
     cases,
+    cases_due,
     case_transitions,
     committee_votes,
     departments,

@@ -18,7 +18,7 @@ use actix_web::{HttpMessage, web};
 use tracing::Instrument;
 
 use pages::{
-    account, admin, certification, exam_admin, exams, grading, home, referrals, training,
+    account, admin, certification, exam_admin, exams, grading, home, issuer, referrals, training,
     training_admin,
 };
 
@@ -231,20 +231,17 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             "/verify/{number}/photo.jpg",
             web::get().to(certification::public_photo),
         )
-        .route("/.well-known/jwks.json", web::get().to(certification::jwks))
+        .route("/.well-known/jwks.json", web::get().to(issuer::jwks))
         .route(
             "/status-lists/{purpose}",
-            web::get().to(certification::status_list),
+            web::get().to(issuer::status_list),
         )
-        .route("/issuer", web::get().to(certification::issuer))
+        .route("/issuer", web::get().to(issuer::issuer))
         .route(
             "/issuer/keys/{thumbprint}",
-            web::get().to(certification::public_key),
+            web::get().to(issuer::public_key),
         )
-        .route(
-            "/achievements/{key}",
-            web::get().to(certification::achievement),
-        )
+        .route("/achievements/{key}", web::get().to(issuer::achievement))
         .route("/learn", web::get().to(training::learn))
         .route("/tracks/{key}", web::get().to(training::track))
         .route("/tracks/{key}/enrol", web::post().to(training::enrol))

@@ -26,6 +26,7 @@ on_both_databases!(
     expiry_and_renewal_keep_the_number,
     failed_attempts_follow_the_retake_policy_then_reject_and_cool_off,
     what_a_credential_points_to_resolves_for_anyone,
+    evidence_a_request_left_behind_is_taken_by_the_job,
 );
 
 pub(crate) fn objective_exam(stage: &str) -> Value {
@@ -250,6 +251,11 @@ pub(crate) async fn certify(app: &TestApp) -> (String, i64, String, Vec<String>,
         my_case(app, &li_token).await["stage"],
         "written_exam",
         "training complete moves the case on"
+    );
+    assert_eq!(
+        app.count("cases_due"),
+        0,
+        "each request took the evidence it noted"
     );
 
     // The case exam is refused at the written stage.
@@ -1104,5 +1110,35 @@ async fn what_a_credential_points_to_resolves_for_anyone(app: TestApp) {
             .headers()
             .get("set-cookie")
             .is_some()
+    );
+}
+
+/// Evidence a request noted but did not take (its instance stopped between
+/// the commit and taking it) is taken by the cases-due job: the case moves
+/// on and the row is gone, once.
+async fn evidence_a_request_left_behind_is_taken_by_the_job(app: TestApp) {
+    let (_, li_id, li_token) = setup(&app).await;
+    // A track that asks for no training: the evidence is complete already,
+    // but nothing has moved the case.
+    app.at_stage(li_id, "refresher", "training");
+    assert_eq!(my_case(&app, &li_token).await["stage"], "training");
+    app.exec(&format!(
+        "INSERT INTO cases_due (person_id, reason, noted_at) \
+         VALUES ({li_id}, 'lesson_studied', '2026-01-01 00:00:00')"
+    ));
+    let lease = gatekeeper::jobs::Lease::new(app.ctx.db.clone(), &app.ctx.instance);
+    let url = app.ctx.settings.public_url.clone();
+    let round = move || gatekeeper::jobs::cases_due::round(&lease, &url).unwrap();
+    let r = round.clone();
+    assert_eq!(
+        actix_web::rt::task::spawn_blocking(r).await.unwrap(),
+        Some(1)
+    );
+    assert_eq!(my_case(&app, &li_token).await["stage"], "written_exam");
+    assert_eq!(app.count("cases_due"), 0);
+    assert_eq!(
+        actix_web::rt::task::spawn_blocking(round).await.unwrap(),
+        Some(0),
+        "never twice"
     );
 }

@@ -511,9 +511,10 @@ async fn results_are_released_only_when_marking_is_complete(app: TestApp) {
     assert!(!page.contains("<td>fever</td>"), "{page}");
     // A question she left blank says so, rather than showing nothing (her
     // objective answers were skipped; options show as a list instead).
-    let blank_without_options = r["items"].as_array().unwrap().iter().any(|i| {
-        i["your_answer"].is_null() && i["options"].as_array().is_none_or(Vec::is_empty)
-    });
+    let blank_without_options =
+        r["items"].as_array().unwrap().iter().any(|i| {
+            i["your_answer"].is_null() && i["options"].as_array().is_none_or(Vec::is_empty)
+        });
     assert_eq!(page.contains("未作答"), blank_without_options, "{page}");
     let result_path = format!("/attempts/{attempt}/result");
     app.submit(

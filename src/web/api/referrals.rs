@@ -12,8 +12,8 @@ use crate::error::Error;
 use crate::services::Ctx;
 use crate::services::idempotency::Idempotent;
 use crate::services::referrals::{
-    self, DepartmentInput, DepartmentView, DeskStep, FlaggedDoctor, Month, ReferralInput,
-    ReferralLine, ReferralView,
+    self, DepartmentInput, DepartmentView, FlaggedDoctor, Month, ReferralInput, ReferralLine,
+    ReferralView,
 };
 use crate::web::api::created;
 use crate::web::api::json::Json;
@@ -134,10 +134,6 @@ pub struct BackBody {
     pub instructions: String,
 }
 
-async fn step(ctx: &Ctx, caller: &ApiCaller, id: i64, s: DeskStep) -> ApiResult {
-    Ok(HttpResponse::Ok().json(referrals::desk_step(ctx, &caller.caller, id, s).await?))
-}
-
 /// The desk accepts, confirming a reserved slot (or, for an urgent
 /// referral, receiving the child at once without one).
 #[utoipa::path(post, path = "/api/v1/referrals/{id}/accept", tag = "referrals", security(("bearer" = [])), request_body = AcceptBody,
@@ -148,15 +144,8 @@ pub async fn accept(
     id: ApiPath<i64>,
     body: Json<AcceptBody>,
 ) -> ApiResult {
-    step(
-        &ctx,
-        &caller,
-        id.into_inner(),
-        DeskStep::Accept {
-            slot_date: body.0.slot_date,
-        },
-    )
-    .await
+    let view = referrals::accept(&ctx, &caller.caller, id.into_inner(), body.0.slot_date).await?;
+    Ok(HttpResponse::Ok().json(view))
 }
 
 /// The desk declines, with a reason.
@@ -168,22 +157,16 @@ pub async fn decline(
     id: ApiPath<i64>,
     body: Json<ReasonBody>,
 ) -> ApiResult {
-    step(
-        &ctx,
-        &caller,
-        id.into_inner(),
-        DeskStep::Decline {
-            reason: body.0.reason,
-        },
-    )
-    .await
+    let view = referrals::decline(&ctx, &caller.caller, id.into_inner(), body.0.reason).await?;
+    Ok(HttpResponse::Ok().json(view))
 }
 
 /// The desk marks the patient seen.
 #[utoipa::path(post, path = "/api/v1/referrals/{id}/seen", tag = "referrals", security(("bearer" = [])),
     params(("id" = i64, Path)), responses((status = 200, body = ReferralView), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn seen(ctx: web::Data<Ctx>, caller: ApiCaller, id: ApiPath<i64>) -> ApiResult {
-    step(&ctx, &caller, id.into_inner(), DeskStep::Seen).await
+    let view = referrals::mark_seen(&ctx, &caller.caller, id.into_inner()).await?;
+    Ok(HttpResponse::Ok().json(view))
 }
 
 /// The desk rates the referral appropriate or not (after the visit, once).
@@ -196,16 +179,15 @@ pub async fn rate(
     body: Json<RatingBody>,
 ) -> ApiResult {
     let b = body.0;
-    step(
+    let view = referrals::rate(
         &ctx,
-        &caller,
+        &caller.caller,
         id.into_inner(),
-        DeskStep::Rate {
-            appropriate: b.appropriate,
-            comment: b.comment,
-        },
+        b.appropriate,
+        b.comment,
     )
-    .await
+    .await?;
+    Ok(HttpResponse::Ok().json(view))
 }
 
 /// The desk refers the patient back down with follow-up instructions.
@@ -217,15 +199,9 @@ pub async fn refer_back(
     id: ApiPath<i64>,
     body: Json<BackBody>,
 ) -> ApiResult {
-    step(
-        &ctx,
-        &caller,
-        id.into_inner(),
-        DeskStep::ReferBack {
-            instructions: body.0.instructions,
-        },
-    )
-    .await
+    let view =
+        referrals::refer_back(&ctx, &caller.caller, id.into_inner(), body.0.instructions).await?;
+    Ok(HttpResponse::Ok().json(view))
 }
 
 /// How many first visits the calling doctor saw on one day (not in the

@@ -8,6 +8,7 @@ pub mod exam_admin;
 pub mod exams;
 pub mod grading;
 pub mod home;
+pub mod issuer;
 pub mod referrals;
 pub mod training;
 pub mod training_admin;

@@ -1,0 +1,1 @@
+DROP TABLE cases_due;

@@ -1,0 +1,129 @@
+//! Who marks what: a first and second examiner for every open answer of a
+//! submitted attempt, a third where their totals disagree (run by
+//! `jobs::grading` and after each marking), and reminders of late marking.
+
+use super::*;
+
+/// Gives out the marking that open answers need: a first and second marker
+/// for each new answer, a third where the two disagree. Returns how many
+/// tasks it created. Idempotent; an answer nobody eligible can mark waits.
+pub fn allocate(db: &Db) -> Result<usize> {
+    db.write_blocking(|conn| {
+        let now = store::now();
+        let pending = store_grading::pending_items(conn)?;
+        if pending.is_empty() {
+            return Ok(0);
+        }
+        let examiners: Vec<Examiner> = store_grading::examiners(conn)?
+            .into_iter()
+            .map(|(id, institution_id)| Examiner { id, institution_id })
+            .collect();
+        let mut load: HashMap<i64, u32> = store_grading::open_load(conn)?
+            .into_iter()
+            .map(|(id, n)| (id, n.max(0) as u32))
+            .collect();
+        let mut created = 0;
+        for p in pending {
+            let tasks = store_grading::tasks_of_item(conn, p.item.id)?;
+            let needed: Vec<MarkerRole> = if tasks.is_empty() {
+                vec![MarkerRole::First, MarkerRole::Second]
+            } else if tasks.len() == 2 && tasks.iter().all(|t| t.submitted_at.is_some()) {
+                let totals: Vec<f64> = tasks.iter().filter_map(|t| t.total).collect();
+                match grading::marking(
+                    &totals,
+                    p.item.points.max(0) as u32,
+                    p.marking_tolerance.max(0) as u32,
+                ) {
+                    Marking::NeedsThird => vec![MarkerRole::Third],
+                    _ => Vec::new(),
+                }
+            } else {
+                Vec::new()
+            };
+            if needed.is_empty() {
+                continue;
+            }
+            let mut already: Vec<i64> = tasks.iter().map(|t| t.examiner_id).collect();
+            let mut chosen = Vec::new();
+            for role in &needed {
+                match grading::pick_examiner(
+                    &examiners,
+                    p.candidate_institution,
+                    &already,
+                    &mut load,
+                ) {
+                    Some(id) => {
+                        already.push(id);
+                        chosen.push((*role, id));
+                    }
+                    None => break,
+                }
+            }
+            if chosen.len() < needed.len() {
+                tracing::warn!(
+                    item = p.item.id,
+                    "not enough eligible examiners to mark an answer"
+                );
+                continue;
+            }
+            if p.attempt.code.is_none() {
+                store_grading::set_attempt_code(
+                    conn,
+                    p.attempt.id,
+                    &crate::domain::codes::blind_code(),
+                )?;
+            }
+            for (role, examiner_id) in chosen {
+                store_grading::insert_task(
+                    conn,
+                    &NewTask {
+                        exam_id: p.attempt.exam_id,
+                        item_id: p.item.id,
+                        examiner_id,
+                        role: role.number(),
+                        due_at: now + Duration::days(i64::from(p.marking_days.max(1))),
+                    },
+                    now,
+                )?;
+                created += 1;
+            }
+        }
+        Ok(created)
+    })
+}
+
+/// Emails examiners whose tasks are past due, once per task. Returns how many
+/// emails it queued.
+pub fn remind_late(db: &Db) -> Result<usize> {
+    db.write_blocking(|conn| {
+        let now = store::now();
+        let late = store_grading::late_unreminded(conn, now)?;
+        let mut by_examiner: HashMap<i64, Vec<TaskRow>> = HashMap::new();
+        for t in late {
+            by_examiner.entry(t.examiner_id).or_default().push(t);
+        }
+        let mut sent = 0;
+        for (examiner, tasks) in by_examiner {
+            let ids: Vec<i64> = tasks.iter().map(|t| t.id).collect();
+            if store_grading::mark_reminded(conn, &ids, now)? == 0 {
+                continue;
+            }
+            let Some(person) = people::find(conn, examiner)? else {
+                continue;
+            };
+            mail::enqueue(
+                conn,
+                &person.email,
+                &person.name,
+                Locale::parse(&person.locale).unwrap_or_default(),
+                &Message::MarkingLate {
+                    name: person.name.clone(),
+                    count: tasks.len(),
+                },
+                now,
+            )?;
+            sent += 1;
+        }
+        Ok(sent)
+    })
+}
