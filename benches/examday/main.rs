@@ -417,7 +417,7 @@ fn blueprint(db: &Db, wanted: usize) -> Blueprint {
 fn seed(settings: &Settings, args: &Args) -> (i64, Vec<String>) {
     let db = Db::connect(&settings.database_url).unwrap_or_else(|e| fail(e));
     db.migrate().unwrap_or_else(|e| fail(e));
-    let bank_dir = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/question_banks"));
+    let bank_dir = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../question_banks"));
     banks::import_path(&db, &bank_dir).unwrap_or_else(|e| fail(e));
     let admin = gatekeeper::services::people::create_admin(
         &db,

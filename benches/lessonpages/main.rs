@@ -105,7 +105,8 @@ fn main() {
             (format!("{base}/{name}"), Some((base, name)))
         }
     };
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    // The repository's root: this package is benches/ in the workspace.
+    let root = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/.."));
     let settings = Settings::resolve(&CommonArgs {
         data_dir: Some(data_dir.clone()),
         database_url: Some(url),
