@@ -14,14 +14,7 @@ pub fn allocate(db: &Db) -> Result<usize> {
         if pending.is_empty() {
             return Ok(0);
         }
-        let examiners: Vec<Examiner> = store_grading::examiners(conn)?
-            .into_iter()
-            .map(|(id, institution_id)| Examiner { id, institution_id })
-            .collect();
-        let mut load: HashMap<i64, u32> = store_grading::open_load(conn)?
-            .into_iter()
-            .map(|(id, n)| (id, n.max(0) as u32))
-            .collect();
+        let (examiners, mut load) = examiner_pool(conn)?;
         let mut created = 0;
         for p in pending {
             let tasks = store_grading::tasks_of_item(conn, p.item.id)?;
@@ -94,6 +87,22 @@ pub fn allocate(db: &Db) -> Result<usize> {
 
 /// Emails examiners whose tasks are past due, once per task. Returns how many
 /// emails it queued.
+/// The examiners who may be given a task, and how many open tasks each
+/// holds now: what `domain::grading`'s allocation rules choose from.
+pub(super) fn examiner_pool(
+    conn: &mut crate::store::DbConn,
+) -> Result<(Vec<Examiner>, HashMap<i64, u32>)> {
+    let examiners = store_grading::examiners(conn)?
+        .into_iter()
+        .map(|(id, institution_id)| Examiner { id, institution_id })
+        .collect();
+    let load = store_grading::open_load(conn)?
+        .into_iter()
+        .map(|(id, n)| (id, n.max(0) as u32))
+        .collect();
+    Ok((examiners, load))
+}
+
 pub fn remind_late(db: &Db) -> Result<usize> {
     db.write_blocking(|conn| {
         let now = store::now();

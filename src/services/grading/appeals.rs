@@ -208,14 +208,7 @@ pub async fn appeal(
             if store_grading::appeal_of_item(conn, item.id)?.is_some() {
                 return Err(Error::conflict("position", "this answer has already been appealed"));
             }
-            let examiners: Vec<Examiner> = store_grading::examiners(conn)?
-                .into_iter()
-                .map(|(id, institution_id)| Examiner { id, institution_id })
-                .collect();
-            let mut load: HashMap<i64, u32> = store_grading::open_load(conn)?
-                .into_iter()
-                .map(|(id, n)| (id, n.max(0) as u32))
-                .collect();
+            let (examiners, mut load) = super::allocation::examiner_pool(conn)?;
             let markers: Vec<i64> = tasks.iter().map(|t| t.examiner_id).collect();
             let institution = people::find(conn, me)?.and_then(|p| p.institution_id);
             let examiner = grading::pick_examiner(&examiners, institution, &markers, &mut load)
