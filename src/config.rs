@@ -357,7 +357,7 @@ fn load_or_create_key(data_dir: &Path) -> Result<cookie::Key> {
         return key_from_secret(secret.trim());
     }
     std::fs::create_dir_all(data_dir)
-        .map_err(|e| Error::internal(format!("cannot create {}: {e}", data_dir.display())))?;
+        .map_err(|e| Error::internal_from(format!("cannot create {}", data_dir.display()), e))?;
     let secret = crate::domain::tokens::generate("");
     write_private(&path, &secret)?;
     key_from_secret(&secret)
@@ -379,14 +379,14 @@ fn load_or_create_secret(data_dir: &Path, name: &str, setting: &str) -> Result<S
         return long_enough(setting, secret.trim().to_owned());
     }
     std::fs::create_dir_all(data_dir)
-        .map_err(|e| Error::internal(format!("cannot create {}: {e}", data_dir.display())))?;
+        .map_err(|e| Error::internal_from(format!("cannot create {}", data_dir.display()), e))?;
     let secret = crate::domain::tokens::generate("");
     match write_private(&path, &secret) {
         Ok(()) => Ok(secret),
         // Another process (a second command) created it meanwhile.
         Err(_) if path.exists() => {
             let secret = std::fs::read_to_string(&path)
-                .map_err(|e| Error::internal(format!("cannot read {}: {e}", path.display())))?;
+                .map_err(|e| Error::internal_from(format!("cannot read {}", path.display()), e))?;
             long_enough(setting, secret.trim().to_owned())
         }
         Err(e) => Err(e),
@@ -404,9 +404,9 @@ fn write_private(path: &Path, contents: &str) -> Result<()> {
     }
     let mut file = options
         .open(path)
-        .map_err(|e| Error::internal(format!("cannot create {}: {e}", path.display())))?;
+        .map_err(|e| Error::internal_from(format!("cannot create {}", path.display()), e))?;
     file.write_all(contents.as_bytes())
-        .map_err(|e| Error::internal(format!("cannot write {}: {e}", path.display())))
+        .map_err(|e| Error::internal_from(format!("cannot write {}", path.display()), e))
 }
 
 #[cfg(test)]

@@ -160,7 +160,7 @@ fn run(bind: &str, ctx: Ctx) -> Result<(Server, u16)> {
     // "connection closed" (seen on exam day with actix's 5 s default).
     .keep_alive(std::time::Duration::from_secs(75))
     .bind(bind)
-    .map_err(|e| Error::internal(format!("cannot listen on {bind}: {e}")))?;
+    .map_err(|e| Error::internal_from(format!("cannot listen on {bind}"), e))?;
     let port = server
         .addrs()
         .first()

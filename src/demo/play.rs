@@ -105,7 +105,7 @@ pub async fn run(ctx: &Ctx, options: Options) -> Result<Report> {
         player
             .play(event)
             .await
-            .map_err(|e| Error::internal(format!("demo: {event:?} at {at}: {e}")))?;
+            .map_err(|e| Error::internal_from(format!("demo: {event:?} at {at}"), e))?;
         let entry = spent.entry(kind(event)).or_default();
         entry.0 += 1;
         entry.1 += t.elapsed();
@@ -559,7 +559,8 @@ impl Player<'_> {
             attempts_allowed: 1,
             waiting_days: 0,
             review_policy: "full".to_owned(),
-            blueprint: serde_json::from_value(blueprint).map_err(Error::internal)?,
+            blueprint: serde_json::from_value(blueprint)
+                .map_err(|e| Error::internal_from("demo: blueprint", e))?,
             grace_seconds: None,
             marking_tolerance: None,
             marking_days: None,

@@ -251,7 +251,7 @@ struct NoticeHtml<'a> {
 /// A short notice (greeting, one paragraph, an optional link) in text and
 /// HTML: most messages are one.
 fn render_notice(tr: Tr, name: &str, subject: String, body: &str, link: &str) -> Result<Rendered> {
-    let failed = |e: askama::Error| Error::internal(format!("mail template: {e}"));
+    let failed = |e: askama::Error| Error::internal_from("mail template", e);
     Ok(Rendered {
         subject,
         text: NoticeText {
@@ -275,7 +275,7 @@ fn render_notice(tr: Tr, name: &str, subject: String, body: &str, link: &str) ->
 
 pub fn render(message: &Message, locale: Locale) -> Result<Rendered> {
     let tr = Tr::new(locale);
-    let failed = |e: askama::Error| Error::internal(format!("mail template: {e}"));
+    let failed = |e: askama::Error| Error::internal_from("mail template", e);
     match message {
         Message::PasswordSetup {
             name,

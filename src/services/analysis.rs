@@ -143,7 +143,9 @@ fn analyse(conn: &mut DbConn, exam_id: i64) -> Result<AnalysisView> {
     let mut counts: HashMap<i64, (Vec<usize>, usize)> = HashMap::new();
     for (item, key, topic, kind, content, _) in &rows {
         if let std::collections::hash_map::Entry::Vacant(slot) = info.entry(item.question_id) {
-            let content: Content = serde_json::from_str(content).map_err(Error::internal)?;
+            let content: Content = serde_json::from_str(content).map_err(|e| {
+                Error::internal_from(format!("question {}: stored content", item.question_id), e)
+            })?;
             order.push(item.question_id);
             slot.insert((key.clone(), topic.clone(), kind.clone(), content));
         }
@@ -285,7 +287,9 @@ fn regrade_corrected(
     rule: ChoiceScoring,
 ) -> Result<Regrade> {
     let latest = store_banks::latest_version(conn, question_id)?.ok_or(Error::NotFound)?;
-    let corrected: Content = serde_json::from_str(&latest.content).map_err(Error::internal)?;
+    let corrected: Content = serde_json::from_str(&latest.content).map_err(|e| {
+        Error::internal_from(format!("question version {}: stored content", latest.id), e)
+    })?;
     if !corrected.body.kind().is_objective() {
         return Err(Error::invalid(
             "decision",
@@ -294,7 +298,9 @@ fn regrade_corrected(
     }
     let mut out = Regrade::new();
     for (item, _, _, _, content, _) in rows.iter().filter(|r| r.0.question_id == question_id) {
-        let drawn: Content = serde_json::from_str(content).map_err(Error::internal)?;
+        let drawn: Content = serde_json::from_str(content).map_err(|e| {
+            Error::internal_from(format!("question {question_id}: stored content"), e)
+        })?;
         if option_count(&drawn.body) != option_count(&corrected.body) {
             return Err(Error::invalid(
                 "decision",

@@ -76,7 +76,7 @@ impl Keys {
     pub fn open(db: &Db, settings: &crate::config::Settings) -> Result<Keys> {
         let keys = Keys {
             sealing: signing::SealingKey::derive(&settings.signing_key_secret)
-                .map_err(Error::internal)?,
+                .map_err(|e| Error::internal_from("the sealing key", e))?,
             keys_url: Urls::new(&settings.public_url).keys(),
             built: std::sync::RwLock::new(None),
         };
@@ -93,9 +93,9 @@ impl Keys {
         let retired = data_dir.join(RETIRED_KEY_FILE);
         if retired.exists() {
             let seed = hex::decode(read_key_file(&retired)?.trim())
-                .map_err(|_| Error::internal(format!("{}: not a hex key", retired.display())))?;
+                .map_err(|e| Error::internal_from(format!("{}: not a hex key", retired.display()), e))?;
             let x = signing::ed25519_public(&seed)
-                .map_err(|e| Error::internal(format!("{}: {e}", retired.display())))?;
+                .map_err(|e| Error::internal_from(retired.display().to_string(), e))?;
             let members = serde_json::json!({"crv": "Ed25519", "kty": "OKP", "x": x});
             let thumbprint = signing::ed25519_thumbprint(&x);
             if store_keys::find_by_thumbprint(conn, &thumbprint)?.is_none() {
@@ -133,7 +133,7 @@ impl Keys {
             tracing::info!(path = %file.display(), "imported the credential signing key into the database");
             pem.contents().to_vec()
         } else {
-            signing::generate_p256().map_err(Error::internal)?
+            signing::generate_p256().map_err(|e| Error::internal_from("a new signing key", e))?
         };
         // Two instances starting at once on a new database: one signing key
         // may exist (a unique index), so the second's insert fails, in its
@@ -146,11 +146,12 @@ impl Keys {
 
     /// Seals and stores a new signing key (the current one must be retired).
     fn add_signing_key(&self, conn: &mut DbConn, der: &[u8], now: NaiveDateTime) -> Result<()> {
-        let signer = Signer::from_pkcs8(der, &self.keys_url).map_err(Error::internal)?;
+        let signer = Signer::from_pkcs8(der, &self.keys_url)
+            .map_err(|e| Error::internal_from("the new signing key", e))?;
         let sealed = self
             .sealing
             .seal(signer.thumbprint(), der)
-            .map_err(Error::internal)?;
+            .map_err(|e| Error::internal_from("sealing the new signing key", e))?;
         store_keys::insert(
             conn,
             &store_keys::NewSigningKey {
@@ -205,14 +206,17 @@ impl Keys {
         let der = self
             .sealing
             .open(&current.thumbprint, sealed)
-            .map_err(|_| {
-                Error::internal(
+            .map_err(|e| {
+                Error::internal_from(
                     "the credential signing key in the database cannot be opened with this \
                  instance's GATEKEEPER_SIGNING_KEY_SECRET: every instance must be given the \
                  same secret as the one that created the key",
+                    e,
                 )
             })?;
-        let mut signer = Signer::from_pkcs8(&der, &self.keys_url).map_err(Error::internal)?;
+        let mut signer = Signer::from_pkcs8(&der, &self.keys_url).map_err(|e| {
+            Error::internal_from(format!("signing key {}", current.thumbprint), e)
+        })?;
         let mut until: Option<NaiveDateTime> = None;
         for k in rows.iter().filter(|k| k.retired_at.is_some()) {
             if k.withdraw_after.is_some_and(|w| w <= now) {
@@ -222,10 +226,10 @@ impl Keys {
                 until = Some(until.map_or(w, |u| u.min(w)));
             }
             let members: serde_json::Value = serde_json::from_str(&k.public_key)
-                .map_err(|e| Error::internal(format!("signing key {}: {e}", k.thumbprint)))?;
+                .map_err(|e| Error::internal_from(format!("signing key {}", k.thumbprint), e))?;
             signer = signer
                 .retire_public(&members, &self.keys_url)
-                .map_err(|e| Error::internal(format!("signing key {}: {e}", k.thumbprint)))?;
+                .map_err(|e| Error::internal_from(format!("signing key {}", k.thumbprint), e))?;
         }
         Ok(Built {
             generation,
@@ -239,7 +243,8 @@ impl Keys {
     /// expired (`domain::signing::withdraw_after`). Returns the new key id
     /// and the old one's thumbprint and withdrawal.
     pub fn rotate(&self, db: &Db) -> Result<Rotated> {
-        let der = signing::generate_p256().map_err(Error::internal)?;
+        let der =
+            signing::generate_p256().map_err(|e| Error::internal_from("a new signing key", e))?;
         let rotated = db.write_blocking(|conn| {
             let now = store::now();
             let old = store_keys::signing(conn)?
@@ -277,7 +282,8 @@ pub struct Rotated {
 }
 
 fn read_key_file(path: &Path) -> Result<String> {
-    std::fs::read_to_string(path).map_err(|e| Error::internal(format!("{}: {e}", path.display())))
+    std::fs::read_to_string(path)
+        .map_err(|e| Error::internal_from(format!("cannot read {}", path.display()), e))
 }
 
 // ----- lookup throttle -----
@@ -492,7 +498,7 @@ pub fn issue_or_renew(
             let year = now.year();
             let sequence = store_cert::next_sequence(conn, track.id, year)?;
             let number = CredentialNumber::new(&code, year, sequence.max(1) as u32)
-                .map_err(|e| Error::internal(e.to_string()))?
+                .map_err(|e| Error::internal_from("the new credential number", e))?
                 .to_string();
             let (revocation_index, suspension_index) = free_indexes(conn)?;
             ensure_holder_ref(conn, case.person_id)?;
@@ -1073,7 +1079,7 @@ async fn bake(ctx: &Ctx, c: CredentialRow) -> Result<Vec<u8>> {
         badge_image::Tone::NotLive
     };
     let jwt = sign(ctx, c).await?;
-    badge_image::baked_png(&jwt, tone).map_err(Error::internal)
+    badge_image::baked_png(&jwt, tone).map_err(|e| Error::internal_from("the badge image", e))
 }
 
 /// Signs a credential as an Open Badges 3.0 JWT, as of now.
@@ -1113,7 +1119,7 @@ async fn sign(ctx: &Ctx, c: CredentialRow) -> Result<String> {
             });
             signer
                 .sign(&signing::jwt_claims(&vc))
-                .map_err(Error::internal)
+                .map_err(|e| Error::internal_from(format!("signing credential {}", c.number), e))
         })
         .await
 }
@@ -1142,7 +1148,7 @@ pub async fn status_list(ctx: &Ctx, purpose: Purpose) -> Result<String> {
             );
             signer
                 .sign(&signing::jwt_claims(&vc))
-                .map_err(Error::internal)
+                .map_err(|e| Error::internal_from("signing the status list", e))
         })
         .await
 }
@@ -1151,7 +1157,8 @@ pub async fn status_list(ctx: &Ctx, purpose: Purpose) -> Result<String> {
 /// revoked credential's two-bit entry says which; on the older lists each
 /// revoked (or suspended) credential's bit is set.
 fn list_bits(conn: &mut DbConn, purpose: Purpose) -> Result<Bitstring> {
-    let out_of_range = |e: status_list::StatusListError| Error::internal(e.to_string());
+    let out_of_range =
+        |e: status_list::StatusListError| Error::internal_from("the status list", e);
     let with = |conn: &mut DbConn, status: Status| {
         store_cert::credentials_with_status(conn, status.as_str())
     };
@@ -1333,7 +1340,7 @@ pub fn verify_url(ctx: &Ctx, number: &str) -> String {
 pub fn qr_svg(ctx: &Ctx, number: &str) -> Result<String> {
     let url = verify_url(ctx, number);
     let code = qrcode::QrCode::with_error_correction_level(url.as_bytes(), qrcode::EcLevel::M)
-        .map_err(Error::internal)?;
+        .map_err(|e| Error::internal_from("the verification QR code", e))?;
     Ok(code
         .render::<qrcode::render::svg::Color>()
         .min_dimensions(160, 160)

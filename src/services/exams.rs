@@ -66,7 +66,7 @@ fn candidates(
     let mut pool = Vec::with_capacity(versions.len());
     for v in versions {
         let content: Content = serde_json::from_str(&v.content)
-            .map_err(|e| Error::internal(format!("stored question {}: {e}", v.id)))?;
+            .map_err(|e| Error::internal_from(format!("stored question {}", v.id), e))?;
         let options = match &content.body {
             Body::Single { options } | Body::Multiple { options } => options.len(),
             _ => 0,
@@ -97,7 +97,7 @@ fn schedule_of(exam: &ExamRow) -> Result<Schedule> {
 
 fn blueprint_of(exam: &ExamRow) -> Result<Blueprint> {
     serde_json::from_str(&exam.blueprint)
-        .map_err(|e| Error::internal(format!("exam {} blueprint: {e}", exam.id)))
+        .map_err(|e| Error::internal_from(format!("exam {} blueprint", exam.id), e))
 }
 
 /// Schedules an exam after checking its blueprint against the banks: every
@@ -151,7 +151,8 @@ async fn schedule_new(
         input.appeal_days,
     )
     .map_err(|(field, message)| Error::invalid(field, message))?;
-    let blueprint_json = serde_json::to_string(&input.blueprint).map_err(Error::internal)?;
+    let blueprint_json = serde_json::to_string(&input.blueprint)
+        .map_err(|e| Error::internal_from("exam blueprint to JSON", e))?;
     let stage = input.stage.unwrap_or(ExamStage::Written);
     let caller = caller.clone();
     ctx.db
@@ -655,7 +656,7 @@ impl StartedView {
                 items,
             }),
         }
-        .map_err(Error::internal)
+        .map_err(|e| Error::internal_from("started attempt to JSON", e))
     }
 }
 
@@ -686,7 +687,8 @@ fn draw_attempt(
     })?;
     let attempt = store_exams::insert_attempt(conn, exam.id, person_id, number, seed, now)?;
     for (position, item) in paper.iter().enumerate() {
-        let order = serde_json::to_string(&item.option_order).map_err(Error::internal)?;
+        let order = serde_json::to_string(&item.option_order)
+            .map_err(|e| Error::internal_from("option order to JSON", e))?;
         store_exams::insert_item(
             conn,
             attempt.id,
@@ -878,7 +880,8 @@ pub async fn start(ctx: &Ctx, taker: Taker<'_>, exam_id: i64) -> Result<StartedV
         Opening::Read(paper) => paper.view(&attempt, now).map(StartedView::Built),
         Opening::Rendered { exam, items } => Ok(StartedView::Rendered {
             head: head(&attempt, exam.id, exam.title, now, Vec::new()),
-            items: serde_json::value::RawValue::from_string(items).map_err(Error::internal)?,
+            items: serde_json::value::RawValue::from_string(items)
+                .map_err(|e| Error::internal_from("rendered paper", e))?,
         }),
     }
 }
@@ -1029,7 +1032,7 @@ pub async fn predraw(ctx: &Ctx, caller: &Caller, exam_id: i64) -> Result<usize> 
                     let ids: Vec<i64> = rows.iter().map(|i| i.version_id).collect();
                     let contents = versions.contents(conn, &ids)?;
                     let rendered = serde_json::to_string(&item_views(&rows, &[], &contents)?)
-                        .map_err(Error::internal)?;
+                        .map_err(|e| Error::internal_from("rendered paper to JSON", e))?;
                     store_exams::save_rendered_paper(conn, items.attempt.id, &rendered)?;
                     drawn += 1;
                 }
@@ -1199,7 +1202,8 @@ pub async fn save(
             })?;
             let content = versions.content(conn, item.version_id)?;
             let response = scoring::from_shown(&content.body, &option_order(&item), answer)?;
-            let json = serde_json::to_string(&response).map_err(Error::internal)?;
+            let json = serde_json::to_string(&response)
+                .map_err(|e| Error::internal_from("answer to JSON", e))?;
             let deadline = attempt
                 .deadline
                 .ok_or_else(|| Error::conflict("attempt", "the attempt has not started"))?;

@@ -508,7 +508,7 @@ pub async fn settle(ctx: &Ctx, mut people: Vec<i64>) {
         })
         .await;
     if let Err(e) = taken {
-        tracing::warn!(error = %e, "cases due: left for the job");
+        tracing::warn!(error = e.traced(), "cases due: left for the job");
     }
 }
 

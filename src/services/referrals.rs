@@ -326,6 +326,19 @@ fn check_slot(
     Ok(())
 }
 
+/// Whether one of `d`'s reserved beds is free, for a referral that needs
+/// one (checked when it is sent and again when it is accepted).
+fn check_bed(conn: &mut DbConn, d: &DepartmentRow) -> Result<()> {
+    let in_use = store_ref::beds_held(conn, d.id)?;
+    if !referral::has_room(d.beds.max(0) as u32, in_use as u32) {
+        return Err(Error::conflict(
+            "needs_bed",
+            format!("every reserved bed of {} is in use", d.name),
+        ));
+    }
+    Ok(())
+}
+
 /// A certified doctor opens a referral. The gate is checked in the same
 /// transaction that writes it; a refusal writes no referral, says why with
 /// a stable code, and is recorded for audit. With an idempotency key, the
@@ -425,13 +438,7 @@ async fn open_new(
                 check_slot(conn, &d, day, today)?;
             }
             if input.needs_bed {
-                let in_use = store_ref::beds_held(conn, d.id)?;
-                if !referral::has_room(d.beds.max(0) as u32, in_use as u32) {
-                    return Err(Error::conflict(
-                        "needs_bed",
-                        format!("every reserved bed of {} is in use", d.name),
-                    ));
-                }
+                check_bed(conn, &d)?;
             }
             let number = crate::domain::codes::referral_number();
             let row = store_ref::insert_referral(
@@ -876,10 +883,7 @@ pub async fn accept(
         let day = referral::accepted_day(urgency, given, r.slot_date)
             .map_err(|m| Error::invalid("slot_date", m))?;
         if r.needs_bed {
-            let in_use = store_ref::beds_held(conn, d.id)?;
-            if !referral::has_room(d.beds.max(0) as u32, in_use as u32) {
-                return Err(Error::conflict("needs_bed", "every reserved bed is in use"));
-            }
+            check_bed(conn, d)?;
         }
         store_ref::update_status(
             conn,

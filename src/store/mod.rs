@@ -269,7 +269,7 @@ impl Db {
         let manager = Manager::new(url.clone());
         // One direct attempt first: r2d2 would only say "timed out".
         let probe = r2d2::ManageConnection::connect(&manager)
-            .map_err(|e| Error::internal(format!("cannot connect to the database: {e}")))?;
+            .map_err(|e| Error::internal_from("cannot connect to the database", e))?;
         drop(probe);
         // A SQLite file connection does not break, so skip r2d2's "SELECT 1"
         // on every checkout there; a PostgreSQL one can (server restart).
@@ -445,13 +445,13 @@ where
     let span = tracing::Span::current();
     actix_web::web::block(move || span.in_scope(f))
         .await
-        .map_err(Error::internal)?
+        .map_err(|e| Error::internal_from("a blocking task", e))?
 }
 
 fn ensure_parent_dir(path: &Path) -> Result<()> {
     match path.parent() {
         Some(dir) if !dir.as_os_str().is_empty() => std::fs::create_dir_all(dir)
-            .map_err(|e| Error::internal(format!("cannot create {}: {e}", dir.display()))),
+            .map_err(|e| Error::internal_from(format!("cannot create {}", dir.display()), e)),
         _ => Ok(()),
     }
 }
@@ -462,7 +462,7 @@ const MIGRATION_LOCK_KEY: i64 = 0x6761_7465_6b70;
 
 pub fn run_migrations(conn: &mut DbConn) -> Result<usize> {
     let failed = |e: Box<dyn std::error::Error + Send + Sync>| {
-        Error::internal(format!("migration failed: {e}"))
+        Error::internal_from("migration failed", e)
     };
     match conn {
         DbConn::Sqlite(c) => c

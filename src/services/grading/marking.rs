@@ -146,7 +146,9 @@ pub async fn task(ctx: &Ctx, caller: &Caller, task_id: i64) -> Result<TaskView> 
                 None => String::new(),
             };
             let marks = match &t.marks {
-                Some(json) => Some(serde_json::from_str(json).map_err(Error::internal)?),
+                Some(json) => Some(serde_json::from_str(json).map_err(|e| {
+                    Error::internal_from(format!("marking task {}: stored marks", t.id), e)
+                })?),
                 None => None,
             };
             Ok(Some(TaskView {
@@ -221,7 +223,8 @@ pub async fn submit_marks(
             let content = content_of(conn, item.version_id)?;
             let (_, rubric) = rubric_of(&content)?;
             let total = check_marks(rubric, &marks)?;
-            let json = serde_json::to_string(&marks).map_err(Error::internal)?;
+            let json = serde_json::to_string(&marks)
+                .map_err(|e| Error::internal_from("marks to JSON", e))?;
             let action = if t.submitted_at.is_some() {
                 "mark.change"
             } else {

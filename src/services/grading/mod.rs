@@ -52,7 +52,8 @@ pub use stations::*;
 
 fn content_of(conn: &mut DbConn, version_id: i64) -> Result<Content> {
     let v = store_banks::version_by_id(conn, version_id)?.ok_or(Error::NotFound)?;
-    serde_json::from_str(&v.content).map_err(Error::internal)
+    serde_json::from_str(&v.content)
+        .map_err(|e| Error::internal_from(format!("stored question {}", v.id), e))
 }
 
 fn rubric_of(content: &Content) -> Result<(&str, &[crate::domain::banks::Criterion])> {

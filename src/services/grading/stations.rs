@@ -134,7 +134,9 @@ fn practical_view(r: &store_grading::PracticalRow, station: &str) -> Result<Prac
         total: r.total,
         points: r.points,
         passed: r.passed,
-        marks: serde_json::from_str(&r.marks).map_err(Error::internal)?,
+        marks: serde_json::from_str(&r.marks).map_err(|e| {
+            Error::internal_from(format!("practical {}: stored marks", r.id), e)
+        })?,
         observed_at: utc(r.observed_at),
     })
 }
@@ -207,7 +209,8 @@ pub async fn record_practical(
                 station.pass_percent.max(0) as u32,
             )
             .is_some_and(|r| r.passed);
-            let json = serde_json::to_string(&marks).map_err(Error::internal)?;
+            let json = serde_json::to_string(&marks)
+                .map_err(|e| Error::internal_from("marks to JSON", e))?;
             store_grading::save_practical(
                 conn,
                 &store_grading::NewPractical {

@@ -150,7 +150,8 @@ pub async fn start_quiz(
                 .iter()
                 .map(|i| points.get(&i.version_id).copied().unwrap_or(0))
                 .sum();
-            let json = serde_json::to_string(&items).map_err(Error::internal)?;
+            let json = serde_json::to_string(&items)
+                .map_err(|e| Error::internal_from("quiz items to JSON", e))?;
             let row = store_training::create_quiz(conn, me, module.id, &json, max, store::now())?;
             quiz_view(conn, &versions, &row, &course, &module)
         })
@@ -165,7 +166,8 @@ fn quiz_view(
     course: &CourseRow,
     module: &ModuleRow,
 ) -> Result<QuizView> {
-    let items: Vec<QuizItem> = serde_json::from_str(&row.items).map_err(Error::internal)?;
+    let items: Vec<QuizItem> = serde_json::from_str(&row.items)
+        .map_err(|e| Error::internal_from(format!("quiz {}: stored items", row.id), e))?;
     let mut questions = Vec::with_capacity(items.len());
     for (position, item) in items.iter().enumerate() {
         let content = versions.content(conn, item.version_id)?;
@@ -248,14 +250,18 @@ pub async fn submit_quiz(
                 return Ok(None);
             }
             let items: Vec<QuizItem> =
-                serde_json::from_str(&quiz.items).map_err(Error::internal)?;
+                serde_json::from_str(&quiz.items).map_err(|e| {
+                    Error::internal_from(format!("quiz {}: stored items", quiz.id), e)
+                })?;
             let module =
                 store_training::find_module(conn, quiz.module_id)?.ok_or(Error::NotFound)?;
             let course = store_training::find_course_by_id(conn, module.course_id)?
                 .ok_or(Error::NotFound)?;
             // A submitted quiz keeps its answers; a retried request sees them.
             let answers: Vec<Option<ShownAnswer>> = match &quiz.answers {
-                Some(stored) => serde_json::from_str(stored).map_err(Error::internal)?,
+                Some(stored) => serde_json::from_str(stored).map_err(|e| {
+                    Error::internal_from(format!("quiz {}: stored answers", quiz.id), e)
+                })?,
                 None => {
                     let mut given: Vec<Option<ShownAnswer>> = vec![None; items.len()];
                     for (position, answer) in answers {
@@ -333,7 +339,8 @@ pub async fn submit_quiz(
                 module.quiz_pass_percent.max(0) as u32,
             );
             if quiz.submitted_at.is_none() {
-                let json = serde_json::to_string(&answers).map_err(Error::internal)?;
+                let json = serde_json::to_string(&answers)
+                    .map_err(|e| Error::internal_from("quiz answers to JSON", e))?;
                 store_training::submit_quiz(conn, quiz.id, &json, score, passed, store::now())?;
                 store::certification::note_due(conn, me, "quiz_submitted", store::now())?;
             }

@@ -244,7 +244,7 @@ pub const CSV_HEADER: [&str; 12] = [
 
 /// Writes records as CSV (the doctor's own export and an institution's).
 pub fn records_csv(records: &[TrainingRecord], tz: chrono_tz::Tz) -> Result<String> {
-    let mut w = Csv::new(CSV_HEADER).map_err(Error::internal)?;
+    let mut w = Csv::new(CSV_HEADER).map_err(csv_failed)?;
     let day = |t: &DateTime<Utc>| t.with_timezone(&tz).format("%Y-%m-%d").to_string();
     for r in records {
         let who = [
@@ -271,8 +271,7 @@ pub fn records_csv(records: &[TrainingRecord], tz: chrono_tz::Tz) -> Result<Stri
                 String::new(),
                 if c.complete { "yes" } else { "no" }.to_owned(),
             ];
-            w.row(who.iter().chain(row.iter()))
-                .map_err(Error::internal)?;
+            w.row(who.iter().chain(row.iter())).map_err(csv_failed)?;
         }
         for q in &r.quizzes {
             let row = [
@@ -286,8 +285,7 @@ pub fn records_csv(records: &[TrainingRecord], tz: chrono_tz::Tz) -> Result<Stri
                 day(&q.submitted_at),
                 String::new(),
             ];
-            w.row(who.iter().chain(row.iter()))
-                .map_err(Error::internal)?;
+            w.row(who.iter().chain(row.iter())).map_err(csv_failed)?;
         }
         for ws in &r.workshops {
             let status = match ws.attended {
@@ -306,9 +304,12 @@ pub fn records_csv(records: &[TrainingRecord], tz: chrono_tz::Tz) -> Result<Stri
                 day(&ws.starts_at),
                 String::new(),
             ];
-            w.row(who.iter().chain(row.iter()))
-                .map_err(Error::internal)?;
+            w.row(who.iter().chain(row.iter())).map_err(csv_failed)?;
         }
     }
-    w.finish().map_err(Error::internal)
+    w.finish().map_err(csv_failed)
+}
+
+fn csv_failed(e: csv::Error) -> Error {
+    Error::internal_from("training records CSV", e)
 }

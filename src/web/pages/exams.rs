@@ -18,7 +18,7 @@ use crate::services::exams::{self, AttemptView, Briefing, ItemView, MyExam};
 use crate::store::exams::ExamRow;
 use crate::web::api::json;
 use crate::web::error::{ApiError, PageError};
-use crate::web::pages::certification::Fmt;
+use crate::web::pages::Fmt;
 use crate::web::pages::{Chrome, EmptyForm, local_time, parse_form, render, see_other};
 use crate::web::session::{Page, check_csrf};
 

@@ -11,7 +11,7 @@ use crate::i18n::Tr;
 use crate::services::grading::{self, CriterionMark, MarkingQueue, ResultView, TaskView};
 use crate::web::charts::{self, Axis, Captions, Chart, References, Row, Series};
 use crate::web::error::PageError;
-use crate::web::pages::{Chrome, form_error, local_time, parse_form, render, see_other};
+use crate::web::pages::{Chrome, Fmt, form_error, local_time, parse_form, render, see_other};
 use crate::web::session::Page;
 
 #[derive(Template)]
@@ -19,13 +19,7 @@ use crate::web::session::Page;
 struct QueuePage {
     chrome: Chrome,
     q: MarkingQueue,
-    tz: chrono_tz::Tz,
-}
-
-impl QueuePage {
-    fn when(&self, t: &chrono::DateTime<chrono::Utc>) -> String {
-        local_time(self.tz, t.naive_utc())
-    }
+    f: Fmt,
 }
 
 pub async fn queue(page: Page) -> Result<HttpResponse, PageError> {
@@ -34,7 +28,7 @@ pub async fn queue(page: Page) -> Result<HttpResponse, PageError> {
         &QueuePage {
             chrome: Chrome::new(&page),
             q,
-            tz: page.ctx.settings.time_zone,
+            f: Fmt::new(&page),
         },
         StatusCode::OK,
     )

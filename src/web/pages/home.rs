@@ -13,7 +13,7 @@ use crate::error::Error;
 use crate::services::accounts;
 use crate::services::dashboard::{self, CalendarEntry, Standing};
 use crate::web::error::PageError;
-use crate::web::pages::certification::Fmt;
+use crate::web::pages::Fmt;
 use crate::web::pages::{Chrome, parse_form, render, safe_next, see_other};
 use crate::web::session::{LANG_COOKIE, Page};
 
@@ -227,7 +227,7 @@ pub async fn switch_language(
     let mut response = see_other(safe_next(&form.next));
     response
         .add_cookie(&cookie)
-        .map_err(|e| PageError(Error::internal(e)))?;
+        .map_err(|e| PageError(Error::internal_from("a cookie header", e)))?;
     Ok(response)
 }
 

@@ -22,32 +22,9 @@ use crate::services::referrals::{
 use crate::web::charts::{self, Captions, Category, Chart, Panel, Series};
 use crate::web::error::PageError;
 use crate::web::pages::{
-    Chrome, form_error, has, local_time, number, parse_form, render, see_other,
+    Chrome, Fmt, form_error, has, local_time, number, parse_form, render, see_other,
 };
 use crate::web::session::Page;
-
-struct Fmt {
-    tr: Tr,
-    tz: chrono_tz::Tz,
-}
-
-impl Fmt {
-    fn new(page: &Page) -> Fmt {
-        Fmt {
-            tr: page.tr,
-            tz: page.ctx.settings.time_zone,
-        }
-    }
-    fn when(&self, t: &DateTime<Utc>) -> String {
-        local_time(self.tz, t.naive_utc())
-    }
-    fn state(&self, s: &str) -> String {
-        self.tr.t(&format!("referral_state.{s}"))
-    }
-    fn step(&self, s: &str) -> String {
-        self.tr.t(&format!("referral_step.{s}"))
-    }
-}
 
 // ----- lists, visits -----
 

@@ -20,7 +20,7 @@ use crate::store::training::WorkshopRow;
 use crate::web::error::PageError;
 use crate::web::pages::exam_admin::parse_local;
 use crate::web::pages::training::{RecordPage, csv_response};
-use crate::web::pages::{Chrome, form_error, parse_form, render, see_other};
+use crate::web::pages::{Chrome, Fmt, form_error, parse_form, render, see_other};
 use crate::web::session::Page;
 
 pub struct Person {
@@ -651,7 +651,7 @@ pub async fn person_record(page: Page, path: web::Path<i64>) -> Result<HttpRespo
             chrome: Chrome::new(&page),
             csv_url: String::new(),
             r,
-            tz: page.ctx.settings.time_zone,
+            f: Fmt::new(&page),
         },
         StatusCode::OK,
     )
