@@ -11,6 +11,7 @@ use crate::error::{Error, Result};
 use crate::i18n::Tr;
 use crate::store::DbConn;
 use crate::store::outbox::{self, NewMail};
+use crate::store::people::PersonRow;
 
 /// What happened to a credential, for its holder.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -548,6 +549,23 @@ pub fn enqueue(
         },
         now,
     )?)
+}
+
+/// Queues `message` to a person, at their address and in their language.
+pub fn enqueue_to(
+    conn: &mut DbConn,
+    person: &PersonRow,
+    message: &Message,
+    now: chrono::NaiveDateTime,
+) -> Result<i64> {
+    enqueue(
+        conn,
+        &person.email,
+        &person.name,
+        Locale::parse(&person.locale).unwrap_or_default(),
+        message,
+        now,
+    )
 }
 
 #[cfg(test)]

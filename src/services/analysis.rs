@@ -16,7 +16,7 @@ use crate::domain::scoring::{ChoiceScoring, Response};
 use crate::error::{Error, Result};
 use crate::mail::{self, Message};
 use crate::services::audit::{self, Outcome};
-use crate::services::{Caller, Ctx, pipeline, require};
+use crate::services::{Caller, Ctx, pipeline, require, result_link, result_notice};
 use crate::store::grading::{self as store_grading, AnalysisRow};
 use crate::store::{self, DbConn, banks as store_banks, exams as store_exams, people};
 
@@ -492,24 +492,18 @@ pub async fn review(
                     && let Some(attempt) = store_exams::find_attempt(conn, c.attempt_id)?
                     && let Some(person) = people::find(conn, attempt.person_id)?
                 {
-                    mail::enqueue(
-                        conn,
-                        &person.email,
-                        &person.name,
-                        Locale::parse(&person.locale).unwrap_or_default(),
-                        &Message::ResultChanged {
-                            name: person.name.clone(),
-                            exam: exam.title.clone(),
-                            regrade: if decision == Decision::Correct {
-                                mail::Regrade::Corrected
-                            } else {
-                                mail::Regrade::Removed
-                            },
-                            link: format!("{public_url}/attempts/{}/result", c.attempt_id),
-                        },
-                        now,
-                    )?;
-                    store::certification::note_due(conn, person.id, "result_regraded", now)?;
+                    let regrade = if decision == Decision::Correct {
+                        mail::Regrade::Corrected
+                    } else {
+                        mail::Regrade::Removed
+                    };
+                    let message = Message::ResultChanged {
+                        name: person.name.clone(),
+                        exam: exam.title.clone(),
+                        regrade,
+                        link: result_link(&public_url, c.attempt_id),
+                    };
+                    result_notice(conn, &person, &message, "result_regraded", now)?;
                     candidates.push(person.id);
                 }
             }

@@ -561,12 +561,9 @@ fn notify(
     let c = store_cert::credential_by_number(conn, number)?.ok_or(Error::NotFound)?;
     let person = people::find(conn, c.person_id)?.ok_or(Error::NotFound)?;
     let track = store_training::find_track_by_id(conn, c.track_id)?.ok_or(Error::NotFound)?;
-    let locale = Locale::parse(&person.locale).unwrap_or_default();
-    mail::enqueue(
+    mail::enqueue_to(
         conn,
-        &person.email,
-        &person.name,
-        locale,
+        &person,
         &Message::Credential {
             name: person.name.clone(),
             notice,

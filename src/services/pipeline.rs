@@ -391,12 +391,10 @@ fn on_return(
         ),
     )?;
     if let Some(person) = people::find(conn, case.person_id)? {
-        crate::mail::enqueue(
-            conn,
-            &person.email,
-            &person.name,
-            crate::domain::locale::Locale::parse(&person.locale).unwrap_or_default(),
-            &crate::mail::Message::CaseReturned {
+        crate::mail::enqueue_to(
+ conn,
+ &person,
+ &crate::mail::Message::CaseReturned {
                 name: person.name.clone(),
                 track: track.title.clone(),
                 stage: to,
@@ -595,13 +593,7 @@ pub async fn apply(ctx: &Ctx, caller: &Caller, track_key: String, kind: Kind) ->
                 credential_id,
                 now,
             )
-            .map_err(|e| {
-                if store::is_unique_violation(&e) {
-                    Error::conflict("track", "a case in this track is already open")
-                } else {
-                    e.into()
-                }
-            })?;
+            .map_err(store::unique_as(|| Error::conflict("track", "a case in this track is already open")))?;
             write_transition(
                 conn,
                 case.id,

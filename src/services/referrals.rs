@@ -226,16 +226,7 @@ pub async fn save_department(
                 Some(e) => store_ref::update_department(conn, e.id, &values, now),
                 None => store_ref::insert_department(conn, &values, now),
             }
-            .map_err(|e| {
-                if store::is_unique_violation(&e) {
-                    Error::conflict(
-                        "code",
-                        "this hospital already has a department with this code",
-                    )
-                } else {
-                    e.into()
-                }
-            })?;
+            .map_err(store::unique_as(|| Error::conflict("code", "this hospital already has a department with this code")))?;
             let mut event = audit::event(
                 &audit_caller,
                 "department_save",
@@ -1016,12 +1007,10 @@ where
             )?;
             // The referring doctor is told of every step.
             if let Some(doctor) = people::find(conn, r.person_id)? {
-                mail::enqueue(
-                    conn,
-                    &doctor.email,
-                    &doctor.name,
-                    Locale::parse(&doctor.locale).unwrap_or_default(),
-                    &Message::Referral {
+                mail::enqueue_to(
+ conn,
+ &doctor,
+ &Message::Referral {
                         name: doctor.name.clone(),
                         number: r.number.clone(),
                         step: action.to_owned(),

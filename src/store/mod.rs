@@ -565,6 +565,19 @@ pub fn is_unique_violation(e: &diesel::result::Error) -> bool {
     )
 }
 
+/// A unique index's refusal as `clash()`, the duplicate said in the
+/// caller's terms; any other database error as it is:
+/// `.map_err(store::unique_as(email_taken))`.
+pub fn unique_as(clash: impl FnOnce() -> Error) -> impl FnOnce(diesel::result::Error) -> Error {
+    move |e| {
+        if is_unique_violation(&e) {
+            clash()
+        } else {
+            e.into()
+        }
+    }
+}
+
 /// The current time in UTC (`crate::clock`), at microsecond precision so
 /// both backends store it the same way.
 pub fn now() -> chrono::NaiveDateTime {

@@ -120,12 +120,10 @@ pub fn remind_late(db: &Db) -> Result<usize> {
             let Some(person) = people::find(conn, examiner)? else {
                 continue;
             };
-            mail::enqueue(
-                conn,
-                &person.email,
-                &person.name,
-                Locale::parse(&person.locale).unwrap_or_default(),
-                &Message::MarkingLate {
+            mail::enqueue_to(
+ conn,
+ &person,
+ &Message::MarkingLate {
                     name: person.name.clone(),
                     count: tasks.len(),
                 },

@@ -54,27 +54,20 @@ pub(super) fn decide_appealed(
     store_exams::record_event(conn, attempt.id, "appeal_decided", Some(&outcome), now)?;
     let after = evidence::released_result(conn, &attempt, exam)?;
     if let Some(person) = people::find(conn, attempt.person_id)? {
-        mail::enqueue(
-            conn,
-            &person.email,
-            &person.name,
-            Locale::parse(&person.locale).unwrap_or_default(),
-            &Message::AppealDecided {
-                name: person.name.clone(),
-                exam: exam.title.clone(),
-                position: item.position,
-                before: appeal.mark_before,
-                remark,
-                final_mark,
-                effect,
-                passed_before: before.map(|r| r.passed),
-                passed_after: after.map(|r| r.passed),
-                link: format!("{public_url}/attempts/{}/result", attempt.id),
-            },
-            now,
-        )?;
+        let message = Message::AppealDecided {
+            name: person.name.clone(),
+            exam: exam.title.clone(),
+            position: item.position,
+            before: appeal.mark_before,
+            remark,
+            final_mark,
+            effect,
+            passed_before: before.map(|r| r.passed),
+            passed_after: after.map(|r| r.passed),
+            link: result_link(public_url, attempt.id),
+        };
         // The decided appeal may move the candidate's case, on or back.
-        store::certification::note_due(conn, person.id, "appeal_decided", now)?;
+        result_notice(conn, &person, &message, "appeal_decided", now)?;
     }
     Ok(attempt.person_id)
 }
@@ -232,12 +225,10 @@ pub async fn appeal(
                 .into_iter()
                 .find(|t| t.role == MarkerRole::Appeal.number());
             if let (Some(task), Some(re_marker)) = (task, people::find(conn, examiner)?) {
-                mail::enqueue(
-                    conn,
-                    &re_marker.email,
-                    &re_marker.name,
-                    Locale::parse(&re_marker.locale).unwrap_or_default(),
-                    &Message::RemarkAssigned {
+                mail::enqueue_to(
+ conn,
+ &re_marker,
+ &Message::RemarkAssigned {
                         name: re_marker.name.clone(),
                         exam: exam.title.clone(),
                         code: attempt.code.clone().unwrap_or_default(),

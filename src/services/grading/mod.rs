@@ -23,7 +23,9 @@ use crate::domain::scoring::Response;
 use crate::error::{Error, Result};
 use crate::mail::{self, Message};
 use crate::services::audit::{self, Outcome};
-use crate::services::{Caller, Ctx, evidence, person, pipeline, refuse, require};
+use crate::services::{
+    Caller, Ctx, evidence, person, pipeline, refuse, require, result_link, result_notice,
+};
 use crate::store::grading::{self as store_grading, NewTask, TaskRow};
 use crate::store::training as store_training;
 use crate::store::{self, Db, DbConn, banks as store_banks, exams as store_exams, people};

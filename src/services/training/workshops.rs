@@ -261,12 +261,10 @@ fn notify(
         place: session.place.clone(),
         promoted,
     };
-    mail::enqueue(
-        conn,
-        &person.email,
-        &person.name,
-        Locale::parse(&person.locale).unwrap_or_default(),
-        &message,
+    mail::enqueue_to(
+ conn,
+ &person,
+ &message,
         now,
     )?;
     Ok(())
