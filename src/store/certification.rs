@@ -371,6 +371,9 @@ pub fn withdraw_votes(conn: &mut DbConn, case_id: i64) -> QueryResult<usize> {
 
 // ----- credentials -----
 
+/// A credential as it is issued (its status is `active`).
+#[derive(Insertable)]
+#[diesel(table_name = credentials)]
 pub struct NewCredential<'a> {
     pub number: &'a str,
     pub person_id: i64,
@@ -390,17 +393,9 @@ pub fn insert_credential(
 ) -> QueryResult<CredentialRow> {
     diesel::insert_into(credentials::table)
         .values((
-            credentials::number.eq(c.number),
-            credentials::person_id.eq(c.person_id),
-            credentials::track_id.eq(c.track_id),
-            credentials::year.eq(c.year),
-            credentials::sequence.eq(c.sequence),
+            c,
             credentials::issued_at.eq(now),
-            credentials::valid_from.eq(c.valid_from),
-            credentials::valid_until.eq(c.valid_until),
             credentials::status.eq("active"),
-            credentials::revocation_index.eq(c.revocation_index),
-            credentials::suspension_index.eq(c.suspension_index),
             credentials::updated_at.eq(now),
         ))
         .get_result(conn)
@@ -574,10 +569,14 @@ pub fn mark_reminded(
     }
 }
 
+#[derive(Insertable)]
+#[diesel(table_name = credential_events, treat_none_as_null = true)]
 pub struct NewEvent<'a> {
     pub credential_id: i64,
     pub action: &'a str,
+    #[diesel(column_name = status_from)]
     pub from: Option<&'a str>,
+    #[diesel(column_name = status_to)]
     pub to: &'a str,
     pub reason: &'a str,
     pub actor_id: Option<i64>,
@@ -589,15 +588,7 @@ pub fn insert_event(
     now: NaiveDateTime,
 ) -> QueryResult<CredentialEventRow> {
     diesel::insert_into(credential_events::table)
-        .values((
-            credential_events::credential_id.eq(e.credential_id),
-            credential_events::action.eq(e.action),
-            credential_events::status_from.eq(e.from),
-            credential_events::status_to.eq(e.to),
-            credential_events::reason.eq(e.reason),
-            credential_events::actor_id.eq(e.actor_id),
-            credential_events::at.eq(now),
-        ))
+        .values((e, credential_events::at.eq(now)))
         .get_result(conn)
 }
 

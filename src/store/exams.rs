@@ -230,12 +230,19 @@ pub fn find_registration(
         .optional()
 }
 
+/// A registration; saved again, only its accommodations change (the
+/// minutes and the window, `None` as NULL).
+#[derive(Insertable, AsChangeset)]
+#[diesel(table_name = registrations, treat_none_as_null = true)]
 pub struct NewRegistration {
+    #[diesel(skip_update)]
     pub exam_id: i64,
+    #[diesel(skip_update)]
     pub person_id: i64,
     pub extra_minutes: i32,
     pub opens_at: Option<NaiveDateTime>,
     pub closes_at: Option<NaiveDateTime>,
+    #[diesel(skip_update)]
     pub registered_by: Option<i64>,
 }
 
@@ -247,22 +254,10 @@ pub fn save_registration(
 ) -> QueryResult<RegistrationRow> {
     match find_registration(conn, r.exam_id, r.person_id)? {
         Some(existing) => diesel::update(registrations::table.find(existing.id))
-            .set((
-                registrations::extra_minutes.eq(r.extra_minutes),
-                registrations::opens_at.eq(r.opens_at),
-                registrations::closes_at.eq(r.closes_at),
-            ))
+            .set(r)
             .get_result(conn),
         None => diesel::insert_into(registrations::table)
-            .values((
-                registrations::exam_id.eq(r.exam_id),
-                registrations::person_id.eq(r.person_id),
-                registrations::extra_minutes.eq(r.extra_minutes),
-                registrations::opens_at.eq(r.opens_at),
-                registrations::closes_at.eq(r.closes_at),
-                registrations::registered_by.eq(r.registered_by),
-                registrations::created_at.eq(now),
-            ))
+            .values((r, registrations::created_at.eq(now)))
             .get_result(conn),
     }
 }
@@ -395,6 +390,8 @@ pub fn mark_started(
     .optional()
 }
 
+#[derive(Insertable)]
+#[diesel(table_name = attempt_items)]
 pub struct NewItem<'a> {
     pub position: i32,
     pub section: i32,
@@ -406,15 +403,7 @@ pub struct NewItem<'a> {
 
 pub fn insert_item(conn: &mut DbConn, attempt_id: i64, item: &NewItem<'_>) -> QueryResult<usize> {
     diesel::insert_into(attempt_items::table)
-        .values((
-            attempt_items::attempt_id.eq(attempt_id),
-            attempt_items::position.eq(item.position),
-            attempt_items::section.eq(item.section),
-            attempt_items::question_id.eq(item.question_id),
-            attempt_items::version_id.eq(item.version_id),
-            attempt_items::points.eq(item.points),
-            attempt_items::option_order.eq(item.option_order),
-        ))
+        .values((attempt_items::attempt_id.eq(attempt_id), item))
         .execute(conn)
 }
 

@@ -102,8 +102,11 @@ pub fn tasks_of_item(conn: &mut DbConn, item_id: i64) -> QueryResult<Vec<TaskRow
         .load(conn)
 }
 
+#[derive(Insertable)]
+#[diesel(table_name = marking_tasks)]
 pub struct NewTask {
     pub exam_id: i64,
+    #[diesel(column_name = attempt_item_id)]
     pub item_id: i64,
     pub examiner_id: i64,
     pub role: i32,
@@ -112,14 +115,7 @@ pub struct NewTask {
 
 pub fn insert_task(conn: &mut DbConn, t: &NewTask, now: NaiveDateTime) -> QueryResult<usize> {
     diesel::insert_into(marking_tasks::table)
-        .values((
-            marking_tasks::exam_id.eq(t.exam_id),
-            marking_tasks::attempt_item_id.eq(t.item_id),
-            marking_tasks::examiner_id.eq(t.examiner_id),
-            marking_tasks::role.eq(t.role),
-            marking_tasks::assigned_at.eq(now),
-            marking_tasks::due_at.eq(t.due_at),
-        ))
+        .values((t, marking_tasks::assigned_at.eq(now)))
         .execute(conn)
 }
 
@@ -714,6 +710,8 @@ pub fn find_practical(
         .optional()
 }
 
+#[derive(Insertable)]
+#[diesel(table_name = crate::store::schema::practical_results)]
 pub struct NewPractical<'a> {
     pub station_id: i64,
     pub person_id: i64,
@@ -740,17 +738,7 @@ pub fn save_practical(
     )
     .execute(conn)?;
     diesel::insert_into(r::table)
-        .values((
-            r::station_id.eq(p.station_id),
-            r::person_id.eq(p.person_id),
-            r::examiner_id.eq(p.examiner_id),
-            r::marks.eq(p.marks),
-            r::total.eq(p.total),
-            r::points.eq(p.points),
-            r::passed.eq(p.passed),
-            r::observed_at.eq(p.observed_at),
-            r::recorded_at.eq(now),
-        ))
+        .values((p, r::recorded_at.eq(now)))
         .execute(conn)
 }
 

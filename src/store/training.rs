@@ -268,7 +268,8 @@ pub fn save_track(
 }
 
 /// A track's policy, as the committee sets it (validated).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, AsChangeset)]
+#[diesel(table_name = tracks)]
 pub struct PolicyValues {
     pub code: String,
     pub validity_months: i32,
@@ -291,21 +292,7 @@ pub fn set_policy(
     now: NaiveDateTime,
 ) -> QueryResult<usize> {
     diesel::update(tracks::table.find(track_id))
-        .set((
-            tracks::code.eq(&p.code),
-            tracks::validity_months.eq(p.validity_months),
-            tracks::renewal_credit_hours.eq(p.renewal_credit_hours),
-            tracks::stage_attempts.eq(p.stage_attempts),
-            tracks::retake_wait_days.eq(p.retake_wait_days),
-            tracks::cooloff_days.eq(p.cooloff_days),
-            tracks::requires_practical.eq(p.requires_practical),
-            tracks::quorum.eq(p.quorum),
-            tracks::inappropriate_threshold.eq(p.inappropriate_threshold),
-            tracks::flag_min_rated.eq(p.flag_min_rated),
-            tracks::appeal_rule.eq(&p.appeal_rule),
-            tracks::choice_scoring.eq(&p.choice_scoring),
-            tracks::updated_at.eq(now),
-        ))
+        .set((p, tracks::updated_at.eq(now)))
         .execute(conn)
 }
 
@@ -938,6 +925,8 @@ pub fn quizzes_of(conn: &mut DbConn, person_id: i64) -> QueryResult<Vec<QuizRow>
 
 // ----- workshop sessions -----
 
+#[derive(Insertable)]
+#[diesel(table_name = workshop_sessions)]
 pub struct NewSession<'a> {
     pub workshop_id: i64,
     pub starts_at: NaiveDateTime,
@@ -954,16 +943,7 @@ pub fn create_session(
     now: NaiveDateTime,
 ) -> QueryResult<SessionRow> {
     diesel::insert_into(workshop_sessions::table)
-        .values((
-            workshop_sessions::workshop_id.eq(s.workshop_id),
-            workshop_sessions::starts_at.eq(s.starts_at),
-            workshop_sessions::ends_at.eq(s.ends_at),
-            workshop_sessions::place.eq(s.place),
-            workshop_sessions::capacity.eq(s.capacity),
-            workshop_sessions::instructor_id.eq(s.instructor_id),
-            workshop_sessions::created_by.eq(s.created_by),
-            workshop_sessions::created_at.eq(now),
-        ))
+        .values((s, workshop_sessions::created_at.eq(now)))
         .get_result(conn)
 }
 
