@@ -234,6 +234,9 @@ mod tests {
     fn an_internal_state_has_no_source() {
         let e = Error::internal("the write did not run");
         assert!(std::error::Error::source(&e).is_none());
-        assert_eq!(Chain(&e).to_string(), "internal error: the write did not run");
+        assert_eq!(
+            Chain(&e).to_string(),
+            "internal error: the write did not run"
+        );
     }
 }

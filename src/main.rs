@@ -301,9 +301,7 @@ fn serve(common: &CommonArgs) -> Result<(), String> {
                 settings.mail_dir().display()
             ),
         };
-        let app = Application::build(settings)
-            .await
-            .map_err(report)?;
+        let app = Application::build(settings).await.map_err(report)?;
         println!(
             "Gatekeeper {} listening on {public_url} (port {}, database: {})",
             env!("CARGO_PKG_VERSION"),
@@ -354,11 +352,9 @@ fn demo(
             }
             let _ = std::fs::remove_file(&marker);
             println!("Building the demo alliance ({wanted}) …");
-            let ctx = gatekeeper::services::Ctx::new(db.clone(), settings.clone())
-                .map_err(report)?;
-            let report = demo::build(&ctx, options)
-                .await
-                .map_err(report)?;
+            let ctx =
+                gatekeeper::services::Ctx::new(db.clone(), settings.clone()).map_err(report)?;
+            let report = demo::build(&ctx, options).await.map_err(report)?;
             std::fs::write(&marker, &wanted).map_err(|e| format!("{}: {e}", marker.display()))?;
             print_report(&report);
         } else {
@@ -372,9 +368,7 @@ fn demo(
             return Ok(());
         }
         let public_url = settings.public_url.clone();
-        let app = Application::build(settings)
-            .await
-            .map_err(report)?;
+        let app = Application::build(settings).await.map_err(report)?;
         println!(
             "Demo alliance at {public_url} (port {}). Stop with Ctrl-C.",
             app.port()
@@ -432,8 +426,7 @@ fn open_keys(common: &CommonArgs) -> Result<(Db, gatekeeper::services::credentia
     let settings = Settings::resolve(common).map_err(report)?;
     let db = Db::connect(&settings.database_url).map_err(report)?;
     db.migrate().map_err(report)?;
-    let keys =
-        gatekeeper::services::credentials::Keys::open(&db, &settings).map_err(report)?;
+    let keys = gatekeeper::services::credentials::Keys::open(&db, &settings).map_err(report)?;
     Ok((db, keys))
 }
 
@@ -609,8 +602,7 @@ fn export_audit(
     out: Option<&std::path::Path>,
 ) -> Result<(), String> {
     let (settings, db) = database(common)?;
-    let (start, end) =
-        audit::day_bounds(from, to, settings.time_zone).map_err(report)?;
+    let (start, end) = audit::day_bounds(from, to, settings.time_zone).map_err(report)?;
     let summary = match out {
         Some(path) => {
             let file = std::fs::File::create(path)

@@ -387,7 +387,9 @@ pub async fn vote(
             }
             let cast =
                 store_cert::insert_vote(conn, case.id, member.id, vote.as_str(), &reason, now)
-                    .map_err(store::unique_as(|| Error::conflict("vote", "you have already voted on this case")))?;
+                    .map_err(store::unique_as(|| {
+                        Error::conflict("vote", "you have already voted on this case")
+                    }))?;
             // The vote stays secret in the trail too: only its digest.
             let mut event = audit::event(
                 &audit_caller,

@@ -18,7 +18,6 @@ use crate::domain::badge_image;
 use crate::domain::committee::Subject;
 use crate::domain::credential::{self, CredentialNumber, Status, StatusAction};
 use crate::domain::dates;
-use crate::domain::locale::Locale;
 use crate::domain::signing::{self, BadgeInput, Signer, StatusEntry};
 use crate::domain::status_list::{self, Bitstring, Standing};
 use crate::domain::throttle;
@@ -92,8 +91,9 @@ impl Keys {
         let now = store::now();
         let retired = data_dir.join(RETIRED_KEY_FILE);
         if retired.exists() {
-            let seed = hex::decode(read_key_file(&retired)?.trim())
-                .map_err(|e| Error::internal_from(format!("{}: not a hex key", retired.display()), e))?;
+            let seed = hex::decode(read_key_file(&retired)?.trim()).map_err(|e| {
+                Error::internal_from(format!("{}: not a hex key", retired.display()), e)
+            })?;
             let x = signing::ed25519_public(&seed)
                 .map_err(|e| Error::internal_from(retired.display().to_string(), e))?;
             let members = serde_json::json!({"crv": "Ed25519", "kty": "OKP", "x": x});
@@ -214,9 +214,8 @@ impl Keys {
                     e,
                 )
             })?;
-        let mut signer = Signer::from_pkcs8(&der, &self.keys_url).map_err(|e| {
-            Error::internal_from(format!("signing key {}", current.thumbprint), e)
-        })?;
+        let mut signer = Signer::from_pkcs8(&der, &self.keys_url)
+            .map_err(|e| Error::internal_from(format!("signing key {}", current.thumbprint), e))?;
         let mut until: Option<NaiveDateTime> = None;
         for k in rows.iter().filter(|k| k.retired_at.is_some()) {
             if k.withdraw_after.is_some_and(|w| w <= now) {
@@ -1154,8 +1153,7 @@ pub async fn status_list(ctx: &Ctx, purpose: Purpose) -> Result<String> {
 /// revoked credential's two-bit entry says which; on the older lists each
 /// revoked (or suspended) credential's bit is set.
 fn list_bits(conn: &mut DbConn, purpose: Purpose) -> Result<Bitstring> {
-    let out_of_range =
-        |e: status_list::StatusListError| Error::internal_from("the status list", e);
+    let out_of_range = |e: status_list::StatusListError| Error::internal_from("the status list", e);
     let with = |conn: &mut DbConn, status: Status| {
         store_cert::credentials_with_status(conn, status.as_str())
     };

@@ -5,8 +5,8 @@ use crate::domain::institutions::InstitutionDraft;
 use crate::error::{Error, Result};
 use crate::services::audit::{self, Outcome};
 use crate::services::{Caller, Ctx, require};
-use crate::store::institutions::{self, InstitutionRow};
 use crate::store;
+use crate::store::institutions::{self, InstitutionRow};
 
 /// What someone submitted for an institution.
 #[derive(Debug, Clone, Default)]
@@ -48,7 +48,8 @@ pub async fn create(ctx: &Ctx, caller: &Caller, input: InstitutionInput) -> Resu
             if institutions::find_by_name(conn, &draft.name)?.is_some() {
                 return Err(name_taken());
             }
-            let row = institutions::insert(conn, &draft, store::now()).map_err(store::unique_as(name_taken))?;
+            let row = institutions::insert(conn, &draft, store::now())
+                .map_err(store::unique_as(name_taken))?;
             let event = audit::event(
                 &caller,
                 "institution_create",

@@ -4,7 +4,6 @@
 use chrono::Duration;
 
 use crate::domain::access::Permission;
-use crate::domain::locale::Locale;
 use crate::domain::password::NewPassword;
 use crate::domain::people::{PersonDraft, PersonInput};
 use crate::domain::roles::Role;
@@ -14,9 +13,7 @@ use crate::mail::{self, Message};
 use crate::services::audit::{self, Outcome};
 use crate::services::{Caller, Ctx, require};
 use crate::store::people::{self, PersonRow};
-use crate::store::{
-    self, DbConn, api_tokens, institutions, password_tokens, sessions,
-};
+use crate::store::{self, DbConn, api_tokens, institutions, password_tokens, sessions};
 
 /// How long a password link works.
 pub const SETUP_LINK_HOURS: i64 = 72;

@@ -392,9 +392,9 @@ fn on_return(
     )?;
     if let Some(person) = people::find(conn, case.person_id)? {
         crate::mail::enqueue_to(
- conn,
- &person,
- &crate::mail::Message::CaseReturned {
+            conn,
+            &person,
+            &crate::mail::Message::CaseReturned {
                 name: person.name.clone(),
                 track: track.title.clone(),
                 stage: to,
@@ -593,7 +593,9 @@ pub async fn apply(ctx: &Ctx, caller: &Caller, track_key: String, kind: Kind) ->
                 credential_id,
                 now,
             )
-            .map_err(store::unique_as(|| Error::conflict("track", "a case in this track is already open")))?;
+            .map_err(store::unique_as(|| {
+                Error::conflict("track", "a case in this track is already open")
+            }))?;
             write_transition(
                 conn,
                 case.id,

@@ -13,11 +13,10 @@
 use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::domain::access::{Permission, permits};
+use crate::domain::access::{Actor, Permission, permits};
 use crate::domain::credential::Status;
 use crate::domain::dates;
 use crate::domain::fhir;
-use crate::domain::locale::Locale;
 use crate::domain::referral::{self, DeskAction, GateRefusal, Held, Quality, State, Urgency};
 use crate::domain::roles::Role;
 use crate::error::{Error, FieldProblem, Result};
@@ -226,7 +225,12 @@ pub async fn save_department(
                 Some(e) => store_ref::update_department(conn, e.id, &values, now),
                 None => store_ref::insert_department(conn, &values, now),
             }
-            .map_err(store::unique_as(|| Error::conflict("code", "this hospital already has a department with this code")))?;
+            .map_err(store::unique_as(|| {
+                Error::conflict(
+                    "code",
+                    "this hospital already has a department with this code",
+                )
+            }))?;
             let mut event = audit::event(
                 &audit_caller,
                 "department_save",
@@ -664,6 +668,19 @@ fn party(caller: &Caller, r: &ReferralRow, d: &DepartmentRow) -> Option<Party> {
 /// One referral for one of its parties; the view is recorded. Anyone else
 /// is refused and the refusal recorded.
 pub async fn referral(ctx: &Ctx, caller: &Caller, id: i64) -> Result<ReferralView> {
+    party_read(ctx, caller, id, "referral_view", view_of).await
+}
+
+/// Reads referral `id` as `show` makes it, for one of its parties only; the
+/// read is recorded as `action`. Anyone else (or no such referral) is
+/// refused and the refusal recorded.
+async fn party_read<T: Send + 'static>(
+    ctx: &Ctx,
+    caller: &Caller,
+    id: i64,
+    action: &'static str,
+    show: impl FnOnce(&mut DbConn, ReferralRow) -> Result<T> + Send + 'static,
+) -> Result<T> {
     let c = caller.clone();
     let found = ctx
         .db
@@ -675,22 +692,30 @@ pub async fn referral(ctx: &Ctx, caller: &Caller, id: i64) -> Result<ReferralVie
             if party(&c, &r, &d).is_none() {
                 return Ok(None);
             }
-            audit::record(
-                conn,
-                &audit::event(
-                    &c,
-                    "referral_view",
-                    Some(format!("referral:{id}")),
-                    Outcome::Ok,
-                ),
-            )?;
-            view_of(conn, r).map(Some)
+            let target = Some(format!("referral:{id}"));
+            audit::record(conn, &audit::event(&c, action, target, Outcome::Ok))?;
+            show(conn, r).map(Some)
         })
         .await?;
     match found {
         Some(v) => Ok(v),
-        None => refuse(ctx, caller, "referral_view", format!("referral:{id}")).await,
+        None => refuse(ctx, caller, action, format!("referral:{id}")).await,
     }
+}
+
+/// The referrals `actor` may see: all for an admin, those to their
+/// hospital for its desk, their own for a doctor.
+fn visible_to(conn: &mut DbConn, actor: &Actor) -> Result<Vec<ReferralRow>> {
+    Ok(if actor.has(Role::Admin) {
+        store_ref::all_referrals(conn)?
+    } else if actor.has(Role::ReferralDesk) {
+        match actor.institution_id {
+            Some(i) => store_ref::referrals_to(conn, i)?,
+            None => Vec::new(),
+        }
+    } else {
+        store_ref::referrals_of(conn, actor.id)?
+    })
 }
 
 /// A line of a referral list (no patient data beyond the name and age the
@@ -748,16 +773,7 @@ pub async fn list(ctx: &Ctx, caller: &Caller) -> Result<Vec<ReferralLine>> {
     let c = caller.clone();
     ctx.db
         .write(move |conn| {
-            let rows = if actor.has(Role::Admin) {
-                store_ref::all_referrals(conn)?
-            } else if actor.has(Role::ReferralDesk) {
-                match actor.institution_id {
-                    Some(i) => store_ref::referrals_to(conn, i)?,
-                    None => Vec::new(),
-                }
-            } else {
-                store_ref::referrals_of(conn, actor.id)?
-            };
+            let rows = visible_to(conn, &actor)?;
             audit::record(conn, &audit::event(&c, "referral_list", None, Outcome::Ok))?;
             lines(conn, rows)
         })
@@ -1008,9 +1024,9 @@ where
             // The referring doctor is told of every step.
             if let Some(doctor) = people::find(conn, r.person_id)? {
                 mail::enqueue_to(
- conn,
- &doctor,
- &Message::Referral {
+                    conn,
+                    &doctor,
+                    &Message::Referral {
                         name: doctor.name.clone(),
                         number: r.number.clone(),
                         step: action.to_owned(),
@@ -1115,34 +1131,11 @@ pub fn fhir_capabilities(ctx: &Ctx) -> fhir::CapabilityStatement {
 
 /// One referral as a FHIR R4 ServiceRequest (its parties; recorded).
 pub async fn fhir_one(ctx: &Ctx, caller: &Caller, id: i64) -> Result<fhir::ServiceRequest> {
-    let c = caller.clone();
     let base = FhirBase::of(ctx);
-    let found = ctx
-        .db
-        .write(move |conn| {
-            let Some(r) = store_ref::find_referral(conn, id)? else {
-                return Ok(None);
-            };
-            let d = store_ref::find_department(conn, r.department_id)?.ok_or(Error::NotFound)?;
-            if party(&c, &r, &d).is_none() {
-                return Ok(None);
-            }
-            audit::record(
-                conn,
-                &audit::event(
-                    &c,
-                    "referral_export",
-                    Some(format!("referral:{id}")),
-                    Outcome::Ok,
-                ),
-            )?;
-            fhir_of(conn, &r, &base).map(Some)
-        })
-        .await?;
-    match found {
-        Some(v) => Ok(v),
-        None => refuse(ctx, caller, "referral_export", format!("referral:{id}")).await,
-    }
+    party_read(ctx, caller, id, "referral_export", move |conn, r| {
+        fhir_of(conn, &r, &base)
+    })
+    .await
 }
 
 /// Every referral the caller is a party to, as a FHIR searchset Bundle
@@ -1153,16 +1146,7 @@ pub async fn fhir_bundle(ctx: &Ctx, caller: &Caller) -> Result<fhir::Bundle> {
     let base = FhirBase::of(ctx);
     ctx.db
         .write(move |conn| {
-            let rows = if actor.has(Role::Admin) {
-                store_ref::all_referrals(conn)?
-            } else if actor.has(Role::ReferralDesk) {
-                match actor.institution_id {
-                    Some(i) => store_ref::referrals_to(conn, i)?,
-                    None => Vec::new(),
-                }
-            } else {
-                store_ref::referrals_of(conn, actor.id)?
-            };
+            let rows = visible_to(conn, &actor)?;
             audit::record(
                 conn,
                 &audit::event(

@@ -117,11 +117,17 @@ impl<D: Deferred> Staged<D> {
 }
 
 /// A write's result once its batch has committed.
-fn settle<T>(committed: std::result::Result<(), &Arc<Error>>, outcome: Option<Result<T>>) -> Result<T> {
+fn settle<T>(
+    committed: std::result::Result<(), &Arc<Error>>,
+    outcome: Option<Result<T>>,
+) -> Result<T> {
     match (committed, outcome) {
         (Ok(()), Some(outcome)) => outcome,
         (Ok(()), None) => Err(Error::internal("the write did not run")),
-        (Err(e), _) => Err(Error::internal_from("the batch did not commit", Arc::clone(e))),
+        (Err(e), _) => Err(Error::internal_from(
+            "the batch did not commit",
+            Arc::clone(e),
+        )),
     }
 }
 
@@ -187,7 +193,11 @@ where
         }
     }
 
-    fn answer(self: Box<Self>, committed: std::result::Result<(), &Arc<Error>>, staged: &Staged<D>) {
+    fn answer(
+        self: Box<Self>,
+        committed: std::result::Result<(), &Arc<Error>>,
+        staged: &Staged<D>,
+    ) {
         let outcome = settle(committed, self.outcome).and_then(|(t, index)| match index {
             Some(index) => Ok((t, Some(staged.outcome(index)?))),
             None => Ok((t, None)),

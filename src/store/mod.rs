@@ -461,9 +461,8 @@ fn ensure_parent_dir(path: &Path) -> Result<()> {
 const MIGRATION_LOCK_KEY: i64 = 0x6761_7465_6b70;
 
 pub fn run_migrations(conn: &mut DbConn) -> Result<usize> {
-    let failed = |e: Box<dyn std::error::Error + Send + Sync>| {
-        Error::internal_from("migration failed", e)
-    };
+    let failed =
+        |e: Box<dyn std::error::Error + Send + Sync>| Error::internal_from("migration failed", e);
     match conn {
         DbConn::Sqlite(c) => c
             .run_pending_migrations(SQLITE_MIGRATIONS)

@@ -469,7 +469,10 @@ mod tests {
             std::io::Error::other("permission denied"),
         );
         for said in [public_message(&e), page_message(&e, &Tr::new(Locale::En))] {
-            assert!(!said.contains("keys.pem") && !said.contains("permission"), "{said}");
+            assert!(
+                !said.contains("keys.pem") && !said.contains("permission"),
+                "{said}"
+            );
         }
         assert_eq!(status_of(&e), StatusCode::INTERNAL_SERVER_ERROR);
     }

@@ -121,9 +121,9 @@ pub fn remind_late(db: &Db) -> Result<usize> {
                 continue;
             };
             mail::enqueue_to(
- conn,
- &person,
- &Message::MarkingLate {
+                conn,
+                &person,
+                &Message::MarkingLate {
                     name: person.name.clone(),
                     count: tasks.len(),
                 },

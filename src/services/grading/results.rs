@@ -101,10 +101,9 @@ pub async fn result(ctx: &Ctx, caller: &Caller, attempt_id: i64) -> Result<Resul
                 if policy == ReviewPolicy::Full {
                     let version = store_banks::version_by_id(conn, item.version_id)?
                         .ok_or(Error::NotFound)?;
-                    let content: Content =
-                        serde_json::from_str(&version.content).map_err(|e| {
-                            Error::internal_from(format!("stored question {}", version.id), e)
-                        })?;
+                    let content: Content = serde_json::from_str(&version.content).map_err(|e| {
+                        Error::internal_from(format!("stored question {}", version.id), e)
+                    })?;
                     let order: Vec<usize> =
                         serde_json::from_str(&item.option_order).unwrap_or_default();
                     let response = answers

@@ -134,9 +134,8 @@ fn practical_view(r: &store_grading::PracticalRow, station: &str) -> Result<Prac
         total: r.total,
         points: r.points,
         passed: r.passed,
-        marks: serde_json::from_str(&r.marks).map_err(|e| {
-            Error::internal_from(format!("practical {}: stored marks", r.id), e)
-        })?,
+        marks: serde_json::from_str(&r.marks)
+            .map_err(|e| Error::internal_from(format!("practical {}: stored marks", r.id), e))?,
         observed_at: utc(r.observed_at),
     })
 }

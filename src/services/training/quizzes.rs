@@ -249,10 +249,8 @@ pub async fn submit_quiz(
             if quiz.person_id != me {
                 return Ok(None);
             }
-            let items: Vec<QuizItem> =
-                serde_json::from_str(&quiz.items).map_err(|e| {
-                    Error::internal_from(format!("quiz {}: stored items", quiz.id), e)
-                })?;
+            let items: Vec<QuizItem> = serde_json::from_str(&quiz.items)
+                .map_err(|e| Error::internal_from(format!("quiz {}: stored items", quiz.id), e))?;
             let module =
                 store_training::find_module(conn, quiz.module_id)?.ok_or(Error::NotFound)?;
             let course = store_training::find_course_by_id(conn, module.course_id)?

@@ -261,12 +261,7 @@ fn notify(
         place: session.place.clone(),
         promoted,
     };
-    mail::enqueue_to(
- conn,
- &person,
- &message,
-        now,
-    )?;
+    mail::enqueue_to(conn, &person, &message, now)?;
     Ok(())
 }
 

@@ -14,10 +14,9 @@ use crate::domain::certificate_pdf;
 use crate::domain::committee::Vote;
 use crate::domain::credential::Status;
 use crate::domain::grading::AppealRule;
-use crate::domain::pipeline::{FunnelRow, Kind, Stage};
+use crate::domain::pipeline::{FunnelRow, Kind};
 use crate::domain::scoring::ChoiceScoring;
 use crate::error::Error;
-use crate::i18n::Tr;
 use crate::services::committee::{self, Dossier, QueueLine, TrackPolicy};
 use crate::services::credentials::{self, Change, CredentialView, PublicView};
 use crate::services::photos;
@@ -25,7 +24,7 @@ use crate::services::pipeline::{self, CaseLine, CaseView, Funnel};
 use crate::services::training::{self, TrackSummary};
 use crate::web::charts::{self, Axis, Captions, Chart, Row, Series};
 use crate::web::error::PageError;
-use crate::web::pages::{Chrome, Fmt, form_error, local_time, number, parse_form, render, see_other};
+use crate::web::pages::{Chrome, Fmt, form_error, number, parse_form, render, see_other};
 use crate::web::session::{Page, client_ip};
 
 // ----- the doctor -----

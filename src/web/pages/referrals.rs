@@ -5,7 +5,6 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
-use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
 use crate::domain::access::{Permission, permits};
@@ -21,9 +20,7 @@ use crate::services::referrals::{
 };
 use crate::web::charts::{self, Captions, Category, Chart, Panel, Series};
 use crate::web::error::PageError;
-use crate::web::pages::{
-    Chrome, Fmt, form_error, has, local_time, number, parse_form, render, see_other,
-};
+use crate::web::pages::{Chrome, Fmt, form_error, has, number, parse_form, render, see_other};
 use crate::web::session::Page;
 
 // ----- lists, visits -----
