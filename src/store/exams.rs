@@ -624,13 +624,11 @@ pub fn save_answers(conn: &mut DbConn, saves: &[NewAnswer]) -> QueryResult<Vec<A
     let events: Vec<_> = saves
         .iter()
         .zip(&details)
-        .map(|(save, detail)| {
-            (
-                attempt_events::attempt_id.eq(save.attempt_id),
-                attempt_events::at.eq(save.saved_at),
-                attempt_events::kind.eq("saved"),
-                attempt_events::detail.eq(Some(detail.as_str())),
-            )
+        .map(|(save, detail)| NewAttemptEvent {
+            attempt_id: save.attempt_id,
+            at: save.saved_at,
+            kind: "saved",
+            detail: Some(detail),
         })
         .collect();
     let insert = diesel::insert_into(attempt_events::table).values(events);
@@ -783,6 +781,17 @@ pub fn mark_submitted(
     .get_result(conn)
 }
 
+/// A line of an attempt's trail (`record_event`, and the saves of a batch
+/// in `save_answers`).
+#[derive(Insertable)]
+#[diesel(table_name = attempt_events, treat_none_as_null = true)]
+struct NewAttemptEvent<'a> {
+    attempt_id: i64,
+    at: NaiveDateTime,
+    kind: &'a str,
+    detail: Option<&'a str>,
+}
+
 pub fn record_event(
     conn: &mut DbConn,
     attempt_id: i64,
@@ -791,12 +800,12 @@ pub fn record_event(
     at: NaiveDateTime,
 ) -> QueryResult<usize> {
     diesel::insert_into(attempt_events::table)
-        .values((
-            attempt_events::attempt_id.eq(attempt_id),
-            attempt_events::at.eq(at),
-            attempt_events::kind.eq(kind),
-            attempt_events::detail.eq(detail),
-        ))
+        .values(NewAttemptEvent {
+            attempt_id,
+            at,
+            kind,
+            detail,
+        })
         .execute(conn)
 }
 
