@@ -558,16 +558,23 @@ pub fn retire_modules_except(
     .execute(conn)
 }
 
-/// The fields a lesson is written with.
+/// The fields a lesson is written with (its course and key name it, so an
+/// update leaves them; a missing video is written as NULL).
+#[derive(Insertable, AsChangeset)]
+#[diesel(table_name = lessons, treat_none_as_null = true)]
 pub struct LessonWrite<'a> {
+    #[diesel(skip_update)]
     pub course_id: i64,
     pub module_id: i64,
+    #[diesel(column_name = lesson_key, skip_update)]
     pub key: &'a str,
     pub position: i32,
     pub title: &'a str,
     pub minutes: i32,
     pub video_url: Option<&'a str>,
+    #[diesel(column_name = body_markdown)]
     pub markdown: &'a str,
+    #[diesel(column_name = body_html)]
     pub html: &'a str,
     pub content_hash: &'a str,
 }
@@ -600,14 +607,7 @@ pub fn save_lesson(
             };
             let row = diesel::update(lessons::table.find(row.id))
                 .set((
-                    lessons::module_id.eq(lesson.module_id),
-                    lessons::position.eq(lesson.position),
-                    lessons::title.eq(lesson.title),
-                    lessons::minutes.eq(lesson.minutes),
-                    lessons::video_url.eq(lesson.video_url),
-                    lessons::body_markdown.eq(lesson.markdown),
-                    lessons::body_html.eq(lesson.html),
-                    lessons::content_hash.eq(lesson.content_hash),
+                    lesson,
                     lessons::version.eq(version),
                     lessons::retired_at.eq(None::<NaiveDateTime>),
                     lessons::updated_at.eq(now),
@@ -618,16 +618,7 @@ pub fn save_lesson(
         None => {
             let row = diesel::insert_into(lessons::table)
                 .values((
-                    lessons::course_id.eq(lesson.course_id),
-                    lessons::module_id.eq(lesson.module_id),
-                    lessons::lesson_key.eq(lesson.key),
-                    lessons::position.eq(lesson.position),
-                    lessons::title.eq(lesson.title),
-                    lessons::minutes.eq(lesson.minutes),
-                    lessons::video_url.eq(lesson.video_url),
-                    lessons::body_markdown.eq(lesson.markdown),
-                    lessons::body_html.eq(lesson.html),
-                    lessons::content_hash.eq(lesson.content_hash),
+                    lesson,
                     lessons::version.eq(1),
                     lessons::updated_at.eq(now),
                 ))
