@@ -1050,12 +1050,7 @@ pub async fn public_badge_png(
     address: Option<String>,
     number: String,
 ) -> Result<(String, Vec<u8>)> {
-    ctx.verify_throttle
-        .check(&ctx.db, address.as_deref())
-        .await?;
-    let number = CredentialNumber::parse(&number)
-        .map_err(|e| Error::invalid("number", e.to_string()))?
-        .to_string();
+    let number = public_number(ctx, address, &number).await?;
     let c = ctx
         .db
         .read(move |conn| store_cert::credential_by_number(conn, &number)?.ok_or(Error::NotFound))
@@ -1286,14 +1281,21 @@ pub struct PublicView {
     pub has_photo: bool,
 }
 
-/// Public verification by number (no sign-in; limited per address).
-pub async fn verify(ctx: &Ctx, address: Option<String>, number: String) -> Result<PublicView> {
+/// The number of a public lookup (the verify page, the badge, the photo),
+/// in its canonical form, once the lookup has been counted against the
+/// caller's address: every public lookup is limited the same way.
+pub async fn public_number(ctx: &Ctx, address: Option<String>, number: &str) -> Result<String> {
     ctx.verify_throttle
         .check(&ctx.db, address.as_deref())
         .await?;
     let parsed =
-        CredentialNumber::parse(&number).map_err(|e| Error::invalid("number", e.to_string()))?;
-    let number = parsed.to_string();
+        CredentialNumber::parse(number).map_err(|e| Error::invalid("number", e.to_string()))?;
+    Ok(parsed.to_string())
+}
+
+/// Public verification by number (no sign-in; limited per address).
+pub async fn verify(ctx: &Ctx, address: Option<String>, number: String) -> Result<PublicView> {
+    let number = public_number(ctx, address, &number).await?;
     ctx.db
         .read(move |conn| {
             let c = store_cert::credential_by_number(conn, &number)?.ok_or(Error::NotFound)?;

@@ -617,11 +617,7 @@ pub fn save_lesson(
         }
         None => {
             let row = diesel::insert_into(lessons::table)
-                .values((
-                    lesson,
-                    lessons::version.eq(1),
-                    lessons::updated_at.eq(now),
-                ))
+                .values((lesson, lessons::version.eq(1), lessons::updated_at.eq(now)))
                 .get_result(conn)?;
             Ok((row, true))
         }

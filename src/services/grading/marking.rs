@@ -83,6 +83,17 @@ pub struct RubricLine {
     pub points: u32,
 }
 
+/// A rubric as marking and the skills stations show it.
+pub(super) fn rubric_lines(rubric: &[crate::domain::banks::Criterion]) -> Vec<RubricLine> {
+    rubric
+        .iter()
+        .map(|c| RubricLine {
+            criterion: c.criterion.clone(),
+            points: c.points,
+        })
+        .collect()
+}
+
 /// What an examiner sees of one task: the question, rubric, model answer
 /// and the answer, under the attempt's code; their own marks only.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -159,13 +170,7 @@ pub async fn task(ctx: &Ctx, caller: &Caller, task_id: i64) -> Result<TaskView> 
                 role: t.role,
                 points: item.points,
                 stem: content.stem.clone(),
-                rubric: rubric
-                    .iter()
-                    .map(|c| RubricLine {
-                        criterion: c.criterion.clone(),
-                        points: c.points,
-                    })
-                    .collect(),
+                rubric: rubric_lines(rubric),
                 model_answer: model_answer.to_owned(),
                 answer,
                 marks,

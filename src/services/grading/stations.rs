@@ -31,13 +31,7 @@ fn station_view(conn: &mut DbConn, s: &store_grading::StationRow) -> Result<Stat
         title: s.title.clone(),
         pass_percent: s.pass_percent,
         points: rubric.iter().map(|c| c.points).sum(),
-        rubric: rubric
-            .iter()
-            .map(|c| RubricLine {
-                criterion: c.criterion.clone(),
-                points: c.points,
-            })
-            .collect(),
+        rubric: rubric_lines(rubric),
         model_answer: model_answer.to_owned(),
     })
 }
