@@ -776,63 +776,57 @@ pub async fn change(
 
 /// Expires active credentials past their date; returns how many.
 pub fn expire_due(db: &Db, public_url: &str) -> Result<usize> {
-    db.write_blocking(|conn| {
-        let now = store::now();
-        let mut n = 0;
-        for due in store_cert::credentials_with_status(conn, Status::Active.as_str())? {
-            if due.valid_until > now {
-                continue;
-            }
-            // Another instance may have got there first.
-            let Some(c) = store_cert::lock_credential(conn, due.id)? else {
-                continue;
-            };
-            if c.status == Status::Active.as_str() {
-                apply_status(
-                    conn,
-                    &c,
-                    &Update {
-                        action: StatusAction::Expire,
-                        reason: "the validity period ended",
-                        suspended_until: None,
-                        actor: None,
-                    },
-                    public_url,
-                    now,
-                )?;
-                n += 1;
-            }
-        }
-        Ok(n)
-    })
+    sweep(
+        db,
+        public_url,
+        Status::Active,
+        |c, now| c.valid_until <= now,
+        StatusAction::Expire,
+        "the validity period ended",
+    )
 }
 
 /// Reinstates suspended credentials whose suspension period has ended.
 pub fn end_suspensions(db: &Db, public_url: &str) -> Result<usize> {
+    sweep(
+        db,
+        public_url,
+        Status::Suspended,
+        |c, now| c.suspended_until.is_some_and(|t| t <= now),
+        StatusAction::Reinstate,
+        "the suspension period ended",
+    )
+}
+
+/// A job's sweep: applies `action` to every credential in status `from`
+/// that is `due`, each checked again under its lock (another instance may
+/// have got there first); returns how many.
+fn sweep(
+    db: &Db,
+    public_url: &str,
+    from: Status,
+    due: impl Fn(&CredentialRow, NaiveDateTime) -> bool,
+    action: StatusAction,
+    reason: &str,
+) -> Result<usize> {
     db.write_blocking(|conn| {
         let now = store::now();
         let mut n = 0;
-        for due in store_cert::credentials_with_status(conn, Status::Suspended.as_str())? {
-            if due.suspended_until.is_none_or(|t| t > now) {
+        for candidate in store_cert::credentials_with_status(conn, from.as_str())? {
+            if !due(&candidate, now) {
                 continue;
             }
-            let Some(c) = store_cert::lock_credential(conn, due.id)? else {
+            let Some(c) = store_cert::lock_credential(conn, candidate.id)? else {
                 continue;
             };
-            if c.status == Status::Suspended.as_str() && c.suspended_until.is_some_and(|t| t <= now)
-            {
-                apply_status(
-                    conn,
-                    &c,
-                    &Update {
-                        action: StatusAction::Reinstate,
-                        reason: "the suspension period ended",
-                        suspended_until: None,
-                        actor: None,
-                    },
-                    public_url,
-                    now,
-                )?;
+            if c.status == from.as_str() && due(&c, now) {
+                let update = Update {
+                    action,
+                    reason,
+                    suspended_until: None,
+                    actor: None,
+                };
+                apply_status(conn, &c, &update, public_url, now)?;
                 n += 1;
             }
         }
