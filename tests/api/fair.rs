@@ -13,7 +13,9 @@ use serde_json::{Value, json};
 
 use crate::certification::{case_exam, my_case};
 use crate::exams::{doctor, exam_body, load_bank, register, scheduled, setup};
-use crate::grading::{PASSWORD, World, close_exam, mark, open_tasks, person, sit, tasks, world};
+use crate::grading::{
+    PASSWORD, World, close_exam, mark, open_tasks, person, sit, standard_setting, tasks, world,
+};
 use crate::helpers::TestApp;
 use crate::on_both_databases;
 
@@ -518,30 +520,7 @@ async fn the_exam_shows_its_pass_mark_and_standard_setting_weighted_by_the_paper
     // 2 of the 4 of difficulty 3 and 1 of the 2 ten-point cases: a 20-point
     // paper from a 44-point pool.
     let exam = scheduled(&app, &admin, exam_body(60, 180, 60)).await;
-    let mut members = Vec::new();
-    for i in 0..3 {
-        members.push(
-            person(
-                &app,
-                &admin,
-                &format!("m{i}@alliance.example"),
-                &format!("Member {i}"),
-                json!(["committee"]),
-                None,
-            )
-            .await
-            .1,
-        );
-    }
-    let (status, setting) = app
-        .api(
-            Method::POST,
-            &format!("/api/v1/exams/{exam}/standard-settings"),
-            &members[0],
-            None,
-        )
-        .await;
-    assert_eq!(status, 201, "{setting}");
+    let (members, setting) = standard_setting(&app, &admin, exam).await;
     let id = setting["id"].as_i64().unwrap();
     let questions = setting["questions"].as_array().unwrap().clone();
     assert_eq!(questions.len(), 14);
