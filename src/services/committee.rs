@@ -385,11 +385,16 @@ pub async fn vote(
                     "the case is not waiting for the committee",
                 ));
             }
+            let new = store_cert::NewVote {
+                case_id: case.id,
+                member_id: member.id,
+                vote: vote.as_str(),
+                reason: &reason,
+            };
             let cast =
-                store_cert::insert_vote(conn, case.id, member.id, vote.as_str(), &reason, now)
-                    .map_err(store::unique_as(|| {
-                        Error::conflict("vote", "you have already voted on this case")
-                    }))?;
+                store_cert::insert_vote(conn, &new, now).map_err(store::unique_as(|| {
+                    Error::conflict("vote", "you have already voted on this case")
+                }))?;
             // The vote stays secret in the trail too: only its digest.
             let mut event = audit::event(
                 &audit_caller,

@@ -685,7 +685,13 @@ fn draw_attempt(
             ),
         )
     })?;
-    let attempt = store_exams::insert_attempt(conn, exam.id, person_id, number, seed, now)?;
+    let new = store_exams::NewAttempt {
+        exam_id: exam.id,
+        person_id,
+        number,
+        seed,
+    };
+    let attempt = store_exams::insert_attempt(conn, &new, now)?;
     for (position, item) in paper.iter().enumerate() {
         let order = serde_json::to_string(&item.option_order)
             .map_err(|e| Error::internal_from("option order to JSON", e))?;

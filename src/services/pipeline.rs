@@ -262,11 +262,13 @@ fn write_transition(
 ) -> Result<()> {
     let row = store_cert::insert_transition(
         conn,
-        case_id,
-        from.map(Stage::as_str),
-        to.as_str(),
-        actor,
-        reason.as_str(),
+        &store_cert::NewTransition {
+            case_id,
+            from_stage: from.map(Stage::as_str),
+            to_stage: to.as_str(),
+            actor_id: actor,
+            reason: reason.as_str(),
+        },
         now,
     )?;
     audit::record_evidence(
@@ -584,18 +586,17 @@ pub async fn apply(ctx: &Ctx, caller: &Caller, track_key: String, kind: Kind) ->
                 Kind::Renewal => held.map(|h| h.1),
                 Kind::Initial => None,
             };
-            let case = store_cert::insert_case(
-                conn,
-                me,
-                track.id,
-                kind.as_str(),
-                Stage::Applied.as_str(),
+            let new = store_cert::NewCase {
+                person_id: me,
+                track_id: track.id,
+                kind: kind.as_str(),
+                stage: Stage::Applied.as_str(),
                 credential_id,
-                now,
-            )
-            .map_err(store::unique_as(|| {
-                Error::conflict("track", "a case in this track is already open")
-            }))?;
+            };
+            let case =
+                store_cert::insert_case(conn, &new, now).map_err(store::unique_as(|| {
+                    Error::conflict("track", "a case in this track is already open")
+                }))?;
             write_transition(
                 conn,
                 case.id,

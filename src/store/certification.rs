@@ -86,23 +86,23 @@ pub struct CredentialEventRow {
 
 // ----- cases -----
 
-pub fn insert_case(
-    conn: &mut DbConn,
-    person_id: i64,
-    track_id: i64,
-    kind: &str,
-    stage: &str,
-    credential_id: Option<i64>,
-    now: NaiveDateTime,
-) -> QueryResult<CaseRow> {
+/// A case as it opens (it enters its first stage then).
+#[derive(Insertable)]
+#[diesel(table_name = cases, treat_none_as_null = true)]
+pub struct NewCase<'a> {
+    pub person_id: i64,
+    pub track_id: i64,
+    pub kind: &'a str,
+    pub stage: &'a str,
+    /// The credential a renewal renews; `None` for a first case.
+    pub credential_id: Option<i64>,
+}
+
+pub fn insert_case(conn: &mut DbConn, case: &NewCase, now: NaiveDateTime) -> QueryResult<CaseRow> {
     diesel::insert_into(cases::table)
         .values((
-            cases::person_id.eq(person_id),
-            cases::track_id.eq(track_id),
-            cases::kind.eq(kind),
-            cases::stage.eq(stage),
+            case,
             cases::stage_entered_at.eq(now),
-            cases::credential_id.eq(credential_id),
             cases::opened_at.eq(now),
         ))
         .get_result(conn)
@@ -252,24 +252,25 @@ pub fn set_case_credential(conn: &mut DbConn, id: i64, credential_id: i64) -> Qu
         .execute(conn)
 }
 
+/// A case's move from one stage (`None` as it opens) to the next.
+#[derive(Insertable)]
+#[diesel(table_name = case_transitions, treat_none_as_null = true)]
+pub struct NewTransition<'a> {
+    pub case_id: i64,
+    pub from_stage: Option<&'a str>,
+    pub to_stage: &'a str,
+    /// The committee member, or `None` for the system.
+    pub actor_id: Option<i64>,
+    pub reason: &'a str,
+}
+
 pub fn insert_transition(
     conn: &mut DbConn,
-    case_id: i64,
-    from: Option<&str>,
-    to: &str,
-    actor_id: Option<i64>,
-    reason: &str,
+    t: &NewTransition,
     now: NaiveDateTime,
 ) -> QueryResult<TransitionRow> {
     diesel::insert_into(case_transitions::table)
-        .values((
-            case_transitions::case_id.eq(case_id),
-            case_transitions::from_stage.eq(from),
-            case_transitions::to_stage.eq(to),
-            case_transitions::actor_id.eq(actor_id),
-            case_transitions::reason.eq(reason),
-            case_transitions::at.eq(now),
-        ))
+        .values((t, case_transitions::at.eq(now)))
         .get_result(conn)
 }
 
@@ -334,22 +335,19 @@ pub fn candidates_of_exam(conn: &mut DbConn, exam_id: i64) -> QueryResult<Vec<i6
 
 // ----- votes -----
 
-pub fn insert_vote(
-    conn: &mut DbConn,
-    case_id: i64,
-    member_id: i64,
-    vote: &str,
-    reason: &str,
-    now: NaiveDateTime,
-) -> QueryResult<VoteRow> {
+/// A member's vote on a case (one each: a second is a unique violation).
+#[derive(Insertable)]
+#[diesel(table_name = committee_votes)]
+pub struct NewVote<'a> {
+    pub case_id: i64,
+    pub member_id: i64,
+    pub vote: &'a str,
+    pub reason: &'a str,
+}
+
+pub fn insert_vote(conn: &mut DbConn, v: &NewVote, now: NaiveDateTime) -> QueryResult<VoteRow> {
     diesel::insert_into(committee_votes::table)
-        .values((
-            committee_votes::case_id.eq(case_id),
-            committee_votes::member_id.eq(member_id),
-            committee_votes::vote.eq(vote),
-            committee_votes::reason.eq(reason),
-            committee_votes::cast_at.eq(now),
-        ))
+        .values((v, committee_votes::cast_at.eq(now)))
         .get_result(conn)
 }
 

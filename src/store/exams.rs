@@ -348,20 +348,25 @@ pub fn find_attempt(conn: &mut DbConn, id: i64) -> QueryResult<Option<AttemptRow
     attempts::table.find(id).first(conn).optional()
 }
 
+/// An attempt as its paper is drawn (`seed` draws it again).
+#[derive(Insertable)]
+#[diesel(table_name = attempts)]
+pub struct NewAttempt {
+    pub exam_id: i64,
+    pub person_id: i64,
+    /// Which attempt at the exam it is, from 1.
+    pub number: i32,
+    pub seed: i64,
+}
+
 pub fn insert_attempt(
     conn: &mut DbConn,
-    exam_id: i64,
-    person_id: i64,
-    number: i32,
-    seed: i64,
+    attempt: &NewAttempt,
     now: NaiveDateTime,
 ) -> QueryResult<AttemptRow> {
     diesel::insert_into(attempts::table)
         .values((
-            attempts::exam_id.eq(exam_id),
-            attempts::person_id.eq(person_id),
-            attempts::number.eq(number),
-            attempts::seed.eq(seed),
+            attempt,
             attempts::drawn_at.eq(now),
             attempts::auto_submitted.eq(false),
         ))

@@ -420,24 +420,21 @@ pub struct AppealRow {
     pub mark_final: Option<f64>,
 }
 
-pub fn insert_appeal(
-    conn: &mut DbConn,
-    attempt_id: i64,
-    item_id: i64,
-    reason: &str,
-    mark_before: f64,
-    now: NaiveDateTime,
-) -> QueryResult<usize> {
+/// A candidate's appeal against one answer's mark (it opens `open`).
+#[derive(Insertable)]
+#[diesel(table_name = crate::store::schema::appeals)]
+pub struct NewAppeal<'a> {
+    pub attempt_id: i64,
+    pub attempt_item_id: i64,
+    pub reason: &'a str,
+    /// The answer's mark when the appeal was made.
+    pub mark_before: f64,
+}
+
+pub fn insert_appeal(conn: &mut DbConn, a: &NewAppeal, now: NaiveDateTime) -> QueryResult<usize> {
     use crate::store::schema::appeals;
     diesel::insert_into(appeals::table)
-        .values((
-            appeals::attempt_id.eq(attempt_id),
-            appeals::attempt_item_id.eq(item_id),
-            appeals::reason.eq(reason),
-            appeals::status.eq("open"),
-            appeals::mark_before.eq(mark_before),
-            appeals::created_at.eq(now),
-        ))
+        .values((a, appeals::status.eq("open"), appeals::created_at.eq(now)))
         .execute(conn)
 }
 
@@ -661,25 +658,26 @@ pub struct PracticalRow {
     pub recorded_at: NaiveDateTime,
 }
 
+/// A skills station as an admin sets it up (its rubric is the case
+/// question version's).
+#[derive(Insertable)]
+#[diesel(table_name = crate::store::schema::practical_stations)]
+pub struct NewStation<'a> {
+    pub track: &'a str,
+    pub title: &'a str,
+    pub version_id: i64,
+    pub pass_percent: i32,
+    pub created_by: i64,
+}
+
 pub fn insert_station(
     conn: &mut DbConn,
-    track: &str,
-    title: &str,
-    version_id: i64,
-    pass_percent: i32,
-    by: i64,
+    station: &NewStation,
     now: NaiveDateTime,
 ) -> QueryResult<StationRow> {
     use crate::store::schema::practical_stations as s;
     diesel::insert_into(s::table)
-        .values((
-            s::track.eq(track),
-            s::title.eq(title),
-            s::version_id.eq(version_id),
-            s::pass_percent.eq(pass_percent),
-            s::created_by.eq(by),
-            s::created_at.eq(now),
-        ))
+        .values((station, s::created_at.eq(now)))
         .execute(conn)?;
     s::table
         .order(s::id.desc())

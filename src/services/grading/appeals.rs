@@ -206,7 +206,13 @@ pub async fn appeal(
             let institution = people::find(conn, me)?.and_then(|p| p.institution_id);
             let examiner = grading::pick_examiner(&examiners, institution, &markers, &mut load)
                 .ok_or_else(|| Error::conflict("appeal", "no examiner who has not marked this answer is available; contact the alliance office"))?;
-            store_grading::insert_appeal(conn, attempt.id, item.id, &reason, mark_before, now)?;
+            let appeal = store_grading::NewAppeal {
+                attempt_id: attempt.id,
+                attempt_item_id: item.id,
+                reason: &reason,
+                mark_before,
+            };
+            store_grading::insert_appeal(conn, &appeal, now)?;
             store_grading::insert_task(
                 conn,
                 &NewTask {

@@ -84,15 +84,14 @@ pub async fn create_station(
                     "not a case question with a rubric in this track's exam banks",
                 )
             })?;
-            let row = store_grading::insert_station(
-                conn,
-                &track,
-                &title,
-                version,
-                pass_percent as i32,
-                me,
-                store::now(),
-            )?;
+            let station = store_grading::NewStation {
+                track: &track,
+                title: &title,
+                version_id: version,
+                pass_percent: pass_percent as i32,
+                created_by: me,
+            };
+            let row = store_grading::insert_station(conn, &station, store::now())?;
             audit::record(conn, &event)?;
             station_view(conn, &row)
         })
