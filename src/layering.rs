@@ -200,6 +200,31 @@ pub fn files_naming(dir: &Path, others: &[&str]) -> std::io::Result<Vec<(PathBuf
     Ok(found)
 }
 
+/// `from -> {to}` between the crate's top-level modules (`src/x.rs` or
+/// `src/x/`): which names `crate::y::` for another.
+pub fn top_level_edges(src: &Path) -> std::io::Result<BTreeMap<String, BTreeSet<String>>> {
+    let roots = ["lib", "main", "layering"];
+    let modules: BTreeSet<String> = module_names(src)?
+        .into_iter()
+        .filter(|m| !roots.contains(&m.as_str()))
+        .collect();
+    let mut edges: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for (file, owner, _) in layer_files(src)? {
+        if roots.contains(&owner.as_str()) {
+            continue;
+        }
+        let text = strip_comments(&std::fs::read_to_string(&file)?);
+        let named = edges.entry(owner.clone()).or_default();
+        for (i, _) in text.match_indices("crate::") {
+            let head = ident_at(&text[i + "crate::".len()..]);
+            if head != owner && modules.contains(head) {
+                named.insert(head.to_owned());
+            }
+        }
+    }
+    Ok(edges)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -228,6 +253,19 @@ mod tests {
                 "{layer} modules that import each other in a ring: {found:?}"
             );
         }
+        Ok(())
+    }
+
+    #[test]
+    fn module_imports_have_no_cycle_between_top_level_modules() -> std::io::Result<()> {
+        let edges = top_level_edges(&Path::new(env!("CARGO_MANIFEST_DIR")).join("src"))?;
+        println!("== crate");
+        for (from, to) in &edges {
+            let to: Vec<&str> = to.iter().map(String::as_str).collect();
+            println!("{from} -> {}", to.join(", "));
+        }
+        let found = cycles(&edges);
+        assert!(found.is_empty(), "top-level modules in a ring: {found:?}");
         Ok(())
     }
 
