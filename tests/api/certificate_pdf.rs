@@ -7,7 +7,7 @@
 
 use std::ffi::OsStr;
 
-use gatekeeper::domain::credential::CredentialNumber;
+use gatekeeper::domain::credentials::CredentialNumber;
 use reqwest::Method;
 use serde_json::json;
 

@@ -20,7 +20,7 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
-use crate::domain::credential::Status;
+use crate::domain::credentials::Status;
 use crate::domain::pipeline::Stage;
 use crate::domain::roles::Role;
 use crate::error::Error;
