@@ -498,14 +498,8 @@ pub async fn policy(ctx: &Ctx, caller: &Caller, track_key: String) -> Result<Tra
         .await
 }
 
-/// Sets a track's policy (committee members). Applies to cases from now on.
-pub async fn set_policy(
-    ctx: &Ctx,
-    caller: &Caller,
-    track_key: String,
-    p: TrackPolicy,
-) -> Result<TrackPolicy> {
-    require(ctx, caller, Permission::Decide).await?;
+/// A policy as asked, each figure checked against its range.
+fn policy_values(p: &TrackPolicy) -> Result<store_training::PolicyValues> {
     let code = p.code.trim().to_uppercase();
     if !credential::valid_track_code(&code) {
         return Err(Error::invalid(
@@ -513,7 +507,7 @@ pub async fn set_policy(
             "2 to 8 capital letters or digits, e.g. PAED",
         ));
     }
-    let values = store_training::PolicyValues {
+    Ok(store_training::PolicyValues {
         code,
         validity_months: check_range(
             "validity_months",
@@ -555,7 +549,18 @@ pub async fn set_policy(
         )?,
         appeal_rule: p.appeal_rule.as_str().to_owned(),
         choice_scoring: p.choice_scoring.as_str().to_owned(),
-    };
+    })
+}
+
+/// Sets a track's policy (committee members). Applies to cases from now on.
+pub async fn set_policy(
+    ctx: &Ctx,
+    caller: &Caller,
+    track_key: String,
+    p: TrackPolicy,
+) -> Result<TrackPolicy> {
+    require(ctx, caller, Permission::Decide).await?;
+    let values = policy_values(&p)?;
     let caller = caller.clone();
     ctx.db
         .write(move |conn| {
