@@ -122,6 +122,30 @@ pub async fn schedule_keyed(
     .await
 }
 
+/// The blueprint can be drawn from the track's questions: each of its
+/// shortfalls named.
+fn check_blueprint_fills(
+    conn: &mut DbConn,
+    blueprint: &Blueprint,
+    track: &str,
+) -> Result<()> {
+    let candidates = pool(conn, track)?;
+    if let Err(short) = papers::draw(blueprint, &candidates, 0) {
+        let message = short
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join("; ");
+        return Err(Error::invalid("blueprint", message));
+    }
+    Ok(())
+}
+
+/// A figure of a schedule as stored; the schedule's checks keep it in range.
+fn checked_i32(value: i64) -> Result<i32> {
+    i32::try_from(value).map_err(|_| Error::internal(format!("{value} is beyond i32")))
+}
+
 async fn schedule_new(
     ctx: &Ctx,
     caller: &Caller,
@@ -156,20 +180,12 @@ async fn schedule_new(
     let caller = caller.clone();
     ctx.db
         .write(move |conn| {
-            let candidates = pool(conn, &track)?;
             // The track's rule at scheduling time stays the exam's rule.
             let choice_scoring = match store_training::choice_scoring(conn, &track)? {
                 Some(rule) => ChoiceScoring::parse(&rule).unwrap_or_default(),
                 None => ChoiceScoring::default(),
             };
-            if let Err(short) = papers::draw(&input.blueprint, &candidates, 0) {
-                let message = short
-                    .iter()
-                    .map(ToString::to_string)
-                    .collect::<Vec<_>>()
-                    .join("; ");
-                return Err(Error::invalid("blueprint", message));
-            }
+            check_blueprint_fills(conn, &input.blueprint, &track)?;
             let exam = store_exams::insert_exam(
                 conn,
                 &NewExam {
@@ -177,13 +193,13 @@ async fn schedule_new(
                     title: &title,
                     opens_at: schedule.opens_at,
                     closes_at: schedule.closes_at,
-                    duration_minutes: schedule.duration.num_minutes() as i32,
+                    duration_minutes: checked_i32(schedule.duration.num_minutes())?,
                     pass_mark: i32::from(schedule.pass_mark),
                     attempts_allowed: schedule.attempts_allowed as i32,
-                    waiting_days: schedule.waiting_period.num_days() as i32,
+                    waiting_days: checked_i32(schedule.waiting_period.num_days())?,
                     review_policy: policy.as_str(),
                     blueprint: &blueprint_json,
-                    grace_seconds: grace.num_seconds() as i32,
+                    grace_seconds: checked_i32(grace.num_seconds())?,
                     marking_tolerance,
                     marking_days,
                     appeal_days,
