@@ -112,6 +112,13 @@ impl Application {
         &self.ctx
     }
 
+    /// Stops the server as SIGTERM would (`stop(true)`: the requests in
+    /// flight are answered), for a process that embeds it (the benchmarks);
+    /// `run_until_stopped` then stops the jobs and returns.
+    pub fn server_handle(&self) -> actix_web::dev::ServerHandle {
+        self.server.handle()
+    }
+
     /// Serves until the server is stopped (actix handles the signals:
     /// SIGTERM stops taking connections and answers the requests in flight,
     /// SIGINT stops at once), then stops the background jobs and waits for
