@@ -106,7 +106,10 @@ impl Args {
     /// The think time's upper bound in milliseconds.
     fn max_think_ms(&self) -> u64 {
         if let Some(rate) = self.open_loop {
-            return (2.0 * 1000.0 * self.candidates as f64 / rate.max(0.001)).round() as u64;
+            // Milliseconds, positive; a float cast saturates at worst.
+            #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+            let ms = (2.0 * 1000.0 * self.candidates as f64 / rate.max(0.001)).round() as u64;
+            return ms;
         }
         match (self.max_think_ms, self.mean_think_ms, self.profile) {
             (Some(max), _, _) => max,
@@ -138,7 +141,8 @@ struct Phase {
 
 impl Phase {
     fn record(&mut self, sent: Instant, ok: bool) {
-        let latency_us = Instant::now().duration_since(sent).as_micros() as u64;
+        let latency_us =
+            u64::try_from(Instant::now().duration_since(sent).as_micros()).unwrap_or(u64::MAX);
         self.samples.push(Sample { sent, latency_us });
         if !ok {
             self.errors += 1;
@@ -178,6 +182,8 @@ impl Phase {
             if n == 0 {
                 return 0.0;
             }
+            // p is a fraction, so the rank is between 0 and n.
+            #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
             let i = ((p * n as f64).ceil() as usize).clamp(1, n) - 1;
             (lat[i] as f64 / 100.0).round() / 10.0
         };
@@ -382,11 +388,13 @@ fn blueprint(db: &Db, wanted: usize) -> Blueprint {
     let mut per_difficulty: std::collections::BTreeMap<u8, u32> = Default::default();
     let mut topics = std::collections::BTreeSet::new();
     for v in versions.iter().filter(|v| v.kind != "case") {
-        *per_difficulty.entry(v.difficulty as u8).or_default() += 1;
+        // Difficulties are 1 to 5 (the bank's rule).
+        let difficulty = u8::try_from(v.difficulty).unwrap_or_else(|e| fail(e));
+        *per_difficulty.entry(difficulty).or_default() += 1;
         topics.insert(v.topic.clone());
     }
     let mut mix = std::collections::BTreeMap::new();
-    let mut left = wanted as u32;
+    let mut left = u32::try_from(wanted).unwrap_or(u32::MAX);
     for (d, available) in per_difficulty {
         let take = available.min(left);
         if take > 0 {

@@ -73,6 +73,8 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
     if sorted.is_empty() {
         return 0.0;
     }
+    // p is a fraction, so the rank is between 0 and the length.
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
     let i = ((p * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len()) - 1;
     sorted[i]
 }

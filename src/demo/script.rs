@@ -327,6 +327,8 @@ fn cast(
     rng: &mut ChaCha8Rng,
 ) -> Vec<DoctorPlan> {
     let n = figures.cohort;
+    // A share of the cohort, rounded: between 0 and the cohort's size.
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
     let share = |p: f64, min: usize| ((p * n as f64).round() as usize).max(min);
     let mut fates = Vec::with_capacity(n);
     let fixed = [
@@ -440,6 +442,9 @@ fn sitting(script: &mut Script, exam: Exam, doctor: usize) {
 }
 
 /// A fractional day from today as a moment (during the working day).
+// Days within a few years of today and the hour of a 9-hour day: whole
+// numbers far inside i64 (a float cast saturates in any case).
+#[allow(clippy::cast_possible_truncation)]
 fn at(t: f64) -> DateTime<Utc> {
     let whole = t.floor() as i64;
     let hours = ((t - t.floor()) * 9.0) as i64;
@@ -703,6 +708,8 @@ fn plan_visits(
         let total = first_visits;
         let weights: Vec<f64> = (0..cells).map(|_| rng.random_range(0.6..1.4)).collect();
         let sum: f64 = weights.iter().sum();
+        // A share of `total`, rounded down: between 0 and `total`.
+        #[allow(clippy::cast_possible_truncation)]
         let mut counts: Vec<i64> = weights
             .iter()
             .map(|w| (w / sum * total as f64).floor() as i64)
@@ -871,6 +878,8 @@ fn completions(script: &Script, syllabus: &Syllabus) -> usize {
 /// Revision quizzes before the exams, up to the programme's figure of
 /// completions (35,200 at full size).
 fn revision(script: &mut Script, figures: &Figures, syllabus: &Syllabus, rng: &mut ChaCha8Rng) {
+    // At most 35,200 and never negative.
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
     let target = (35_200.0 * figures.cohort as f64 / super::FULL_COHORT as f64).round() as usize;
     let quizzes: Vec<usize> = (0..syllabus.items.len())
         .filter(|&i| syllabus.items[i])

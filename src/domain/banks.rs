@@ -91,7 +91,10 @@ impl Weight {
     /// finite number of a sensible size.
     pub fn from_percent(percent: f64) -> Option<Weight> {
         if percent.is_finite() && percent.abs() <= 1_000_000.0 {
-            Some(Weight((percent * Self::PER_PERCENT).round() as i64))
+            // At most 10^6 percent in 10^-5 steps: 10^11, far inside i64.
+            #[allow(clippy::cast_possible_truncation)]
+            let units = (percent * Self::PER_PERCENT).round() as i64;
+            Some(Weight(units))
         } else {
             None
         }

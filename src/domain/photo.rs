@@ -92,7 +92,7 @@ mod tests {
     fn jpeg_with_exif() -> Vec<u8> {
         let plain = jpeg_of(40, 30);
         let payload = b"Exif\0\0GPS 31.2304N 121.4737E secret";
-        let length = (payload.len() + 2) as u16;
+        let length = u16::try_from(payload.len() + 2).unwrap();
         let mut out = plain[..2].to_vec();
         out.extend_from_slice(&[0xFF, 0xE1]);
         out.extend_from_slice(&length.to_be_bytes());

@@ -91,7 +91,7 @@ pub async fn queue(ctx: &Ctx, caller: &Caller) -> Result<Vec<QueueLine>> {
                     track_title: track.title,
                     kind: case.kind,
                     waiting_since: utc(case.stage_entered_at),
-                    votes_cast: votes.len() as u32,
+                    votes_cast: u32::try_from(votes.len()).unwrap_or(u32::MAX),
                     quorum: track.quorum.max(1) as u32,
                     my_vote,
                     conflict,
@@ -338,7 +338,7 @@ pub async fn dossier(ctx: &Ctx, caller: &Caller, case_id: i64) -> Result<Dossier
                 exams,
                 practicals,
                 quorum: track.quorum.max(1) as u32,
-                votes_cast: votes.len() as u32,
+                votes_cast: u32::try_from(votes.len()).unwrap_or(u32::MAX),
                 votes: shown,
                 my_vote,
                 decided,
@@ -464,8 +464,10 @@ fn default_min_rated() -> i64 {
 }
 
 fn check_range(field: &str, value: i64, range: std::ops::RangeInclusive<i64>) -> Result<i32> {
-    if range.contains(&value) {
-        Ok(value as i32)
+    if range.contains(&value)
+        && let Ok(value) = i32::try_from(value)
+    {
+        Ok(value)
     } else {
         Err(Error::invalid(
             field,

@@ -408,7 +408,7 @@ fn free_indexes(conn: &mut DbConn) -> Result<(u32, u32)> {
     let revocation: HashSet<u32> = used.iter().map(|(r, _)| *r as u32).collect();
     let suspension: HashSet<u32> = used.iter().map(|(_, s)| *s as u32).collect();
     let mut rng = rand::rng();
-    let bits = status_list::MIN_BITS as u32;
+    let bits = u32::try_from(status_list::MIN_BITS).map_err(Error::internal)?;
     let r = status_list::random_free_index(&revocation, bits, &mut rng)
         .ok_or_else(|| Error::internal("the revocation list is full"))?;
     let s = status_list::random_free_index(&suspension, bits, &mut rng)

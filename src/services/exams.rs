@@ -78,7 +78,8 @@ fn candidates(
             difficulty: v.difficulty.clamp(1, 5) as u8,
             kind: content.body.kind(),
             options,
-            exposure: exposure.get(&v.question_id).copied().unwrap_or(0).max(0) as u32,
+            exposure: u32::try_from(exposure.get(&v.question_id).copied().unwrap_or(0).max(0))
+                .unwrap_or(u32::MAX),
         });
     }
     Ok(pool)
@@ -124,11 +125,7 @@ pub async fn schedule_keyed(
 
 /// The blueprint can be drawn from the track's questions: each of its
 /// shortfalls named.
-fn check_blueprint_fills(
-    conn: &mut DbConn,
-    blueprint: &Blueprint,
-    track: &str,
-) -> Result<()> {
+fn check_blueprint_fills(conn: &mut DbConn, blueprint: &Blueprint, track: &str) -> Result<()> {
     let candidates = pool(conn, track)?;
     if let Err(short) = papers::draw(blueprint, &candidates, 0) {
         let message = short
@@ -420,7 +417,8 @@ pub async fn register(
                 &NewRegistration {
                     exam_id,
                     person_id,
-                    extra_minutes: granted.extra.num_minutes() as i32,
+                    extra_minutes: i32::try_from(granted.extra.num_minutes())
+                        .map_err(Error::internal)?,
                     opens_at: granted.opens_at,
                     closes_at: granted.closes_at,
                     registered_by: caller.person_id(),
@@ -707,8 +705,8 @@ fn draw_attempt(
             conn,
             attempt.id,
             &NewItem {
-                position: position as i32 + 1,
-                section: item.section as i32,
+                position: i32::try_from(position + 1).map_err(Error::internal)?,
+                section: i32::try_from(item.section).map_err(Error::internal)?,
                 question_id: item.question_id,
                 version_id: item.version_id,
                 points: item.points as i32,
@@ -983,7 +981,7 @@ fn start_in(
                 &exam,
                 &candidates,
                 person_id,
-                attempts.len() as i32 + 1,
+                i32::try_from(attempts.len() + 1).map_err(Error::internal)?,
                 now,
             )?
             .attempt
@@ -1025,13 +1023,15 @@ pub async fn predraw(ctx: &Ctx, caller: &Caller, exam_id: i64) -> Result<usize> 
             for r in store_exams::registrations_of(conn, exam_id)? {
                 let attempts = store_exams::attempts_of(conn, exam_id, r.person_id)?;
                 let waiting = attempts.iter().any(|a| a.submitted_at.is_none());
-                if !waiting && (attempts.len() as i32) < exam.attempts_allowed {
+                if !waiting
+                    && i32::try_from(attempts.len()).is_ok_and(|n| n < exam.attempts_allowed)
+                {
                     let items = draw_attempt(
                         conn,
                         &exam,
                         &candidates,
                         r.person_id,
-                        attempts.len() as i32 + 1,
+                        i32::try_from(attempts.len() + 1).map_err(Error::internal)?,
                         now,
                     )?;
                     for c in candidates

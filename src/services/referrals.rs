@@ -937,7 +937,9 @@ pub async fn accept(
             .map_err(|m| Error::invalid("slot_date", m))?;
         if r.needs_bed {
             let in_use = store_ref::beds_held(conn, d.id)?;
-            if !referral::has_room(d.beds.max(0) as u32, in_use as u32) {
+            // More beds in use than u32 holds: none free.
+            let in_use = u32::try_from(in_use).unwrap_or(u32::MAX);
+            if !referral::has_room(u32::try_from(d.beds).unwrap_or(0), in_use) {
                 return Err(Error::conflict("needs_bed", "every reserved bed is in use"));
             }
         }

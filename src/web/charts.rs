@@ -216,17 +216,22 @@ pub fn ticks(max: f64, most: usize, whole: bool) -> Vec<f64> {
     if whole {
         step = step.max(1.0);
     }
+    // A handful of ticks (the step is a round fraction of the maximum).
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
     let n = (max / step - 1e-9).ceil().max(1.0) as usize;
     let places = decimals(step);
     (0..=n)
         .map(|i| {
-            let scale = 10f64.powi(places as i32);
+            // A few decimals: always fits.
+            let scale = 10f64.powi(i32::try_from(places).unwrap_or(0));
             (i as f64 * step * scale).round() / scale
         })
         .collect()
 }
 
 /// How many decimals a tick step needs.
+// A step below 1: a few decimals, positive and small.
+#[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
 fn decimals(step: f64) -> usize {
     if step >= 1.0 {
         0

@@ -57,9 +57,10 @@ pub async fn create_station(
     if title.trim().is_empty() {
         return Err(Error::invalid("title", "must not be empty"));
     }
-    if !(1..=100).contains(&pass_percent) {
-        return Err(Error::invalid("pass_percent", "must be 1 to 100"));
-    }
+    let pass_percent = i32::try_from(pass_percent)
+        .ok()
+        .filter(|p| (1..=100).contains(p))
+        .ok_or_else(|| Error::invalid("pass_percent", "must be 1 to 100"))?;
     let (track, title, key) = (
         track.to_owned(),
         title.trim().to_owned(),
@@ -95,7 +96,7 @@ pub async fn create_station(
                 &track,
                 &title,
                 version,
-                pass_percent as i32,
+                pass_percent,
                 me,
                 store::now(),
             )?;
