@@ -228,7 +228,7 @@ fn time_zone_of(picked: Option<String>) -> Result<chrono_tz::Tz> {
     picked
         .unwrap_or_else(|| "Asia/Shanghai".to_owned())
         .parse::<chrono_tz::Tz>()
-        .map_err(|_| {
+        .map_err(|_detail| {
             Error::invalid(
                 "time_zone",
                 "is not an IANA time zone such as Asia/Shanghai",
@@ -499,7 +499,7 @@ mod tests {
             s.as_ref().map(|s| s.time_zone),
             Some(chrono_tz::Asia::Urumqi)
         );
-        assert_eq!(s.as_ref().map(|s| s.secure_cookies()), Some(true));
+        assert_eq!(s.as_ref().map(Settings::secure_cookies), Some(true));
         let _ = std::fs::remove_dir_all(dir);
     }
 

@@ -20,6 +20,9 @@ pub struct Application {
 
 impl Application {
     /// Connects, migrates, starts the background jobs and binds the listener.
+    // Async though nothing in it awaits: the jobs and the server it starts
+    // need the runtime it is awaited on (spawning outside one panics).
+    #[allow(clippy::unused_async)]
     pub async fn build(settings: Settings) -> Result<Application> {
         let db = Db::connect_sized(&settings.database_url, settings.tuning.pg_pool_size)?;
         let migrated = db.migrate()?;
@@ -171,7 +174,7 @@ fn run(bind: &str, ctx: Ctx) -> Result<(Server, u16)> {
     let port = server
         .addrs()
         .first()
-        .map(|a| a.port())
+        .map(std::net::SocketAddr::port)
         .ok_or_else(|| Error::internal(format!("no address bound for {bind}")))?;
     Ok((server.run(), port))
 }

@@ -1148,8 +1148,8 @@ struct Stored {
 /// Every acknowledged answer must be in the database, at least as new as
 /// acknowledged; every deadline as the first start answer gave it.
 fn check_stored(settings: &Settings, exam: &ExamRun) -> Stored {
-    let db = Db::connect(&settings.database_url).unwrap_or_else(|e| fail(e));
     type AttemptState = (i64, Option<chrono::NaiveDateTime>, bool);
+    let db = Db::connect(&settings.database_url).unwrap_or_else(|e| fail(e));
     let (stored, attempts): (HashMap<(i64, i64), i64>, Vec<AttemptState>) = db
         .read_blocking(|conn| {
             use diesel::prelude::*;

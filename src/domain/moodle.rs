@@ -103,7 +103,7 @@ pub fn html_to_text(html: &str, keep_newlines: bool) -> Result<Converted, String
             let name: String = inner
                 .trim_start_matches('/')
                 .chars()
-                .take_while(|c| c.is_ascii_alphanumeric())
+                .take_while(char::is_ascii_alphanumeric)
                 .collect::<String>()
                 .to_ascii_lowercase();
             html_tag(&mut out, &name, closing, &mut script, &mut skip_until)?;

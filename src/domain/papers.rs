@@ -433,7 +433,7 @@ mod tests {
     fn the_least_drawn_questions_come_first() {
         let mut pool = pool();
         // Everything has been drawn a lot except two difficulty-1 fever questions.
-        for c in pool.iter_mut() {
+        for c in &mut pool {
             c.exposure = 50;
         }
         let fresh: Vec<i64> = pool

@@ -39,7 +39,7 @@ pub fn normalise(upload: &[u8]) -> Result<Vec<u8>, PhotoProblem> {
     if upload.len() > MAX_UPLOAD_BYTES {
         return Err(PhotoProblem::TooLarge);
     }
-    let format = image::guess_format(upload).map_err(|_| PhotoProblem::NotAnImage)?;
+    let format = image::guess_format(upload).map_err(|_detail| PhotoProblem::NotAnImage)?;
     if !matches!(format, ImageFormat::Jpeg | ImageFormat::Png) {
         return Err(PhotoProblem::NotAnImage);
     }
@@ -63,7 +63,7 @@ pub fn normalise(upload: &[u8]) -> Result<Vec<u8>, PhotoProblem> {
     let mut out = Vec::new();
     image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 85)
         .encode_image(&rgb)
-        .map_err(|_| PhotoProblem::NotAnImage)?;
+        .map_err(|_detail| PhotoProblem::NotAnImage)?;
     Ok(out)
 }
 

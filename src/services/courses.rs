@@ -453,7 +453,8 @@ fn write_images(
 
 /// A module's or lesson's position in its course, as stored.
 fn position_of(index: usize) -> Result<i32> {
-    i32::try_from(index).map_err(|_| Error::internal(format!("position {index} is beyond i32")))
+    i32::try_from(index)
+        .map_err(|_detail| Error::internal(format!("position {index} is beyond i32")))
 }
 
 fn write_course(

@@ -92,8 +92,9 @@ impl Keys {
         let now = store::now();
         let retired = data_dir.join(RETIRED_KEY_FILE);
         if retired.exists() {
-            let seed = hex::decode(read_key_file(&retired)?.trim())
-                .map_err(|_| Error::internal(format!("{}: not a hex key", retired.display())))?;
+            let seed = hex::decode(read_key_file(&retired)?.trim()).map_err(|_detail| {
+                Error::internal(format!("{}: not a hex key", retired.display()))
+            })?;
             let x = signing::ed25519_public(&seed)
                 .map_err(|e| Error::internal(format!("{}: {e}", retired.display())))?;
             let members = serde_json::json!({"crv": "Ed25519", "kty": "OKP", "x": x});
@@ -205,7 +206,7 @@ impl Keys {
         let der = self
             .sealing
             .open(&current.thumbprint, sealed)
-            .map_err(|_| {
+            .map_err(|_detail| {
                 Error::internal(
                     "the credential signing key in the database cannot be opened with this \
                  instance's GATEKEEPER_SIGNING_KEY_SECRET: every instance must be given the \

@@ -140,7 +140,7 @@ fn check_blueprint_fills(conn: &mut DbConn, blueprint: &Blueprint, track: &str) 
 
 /// A figure of a schedule as stored; the schedule's checks keep it in range.
 fn checked_i32(value: i64) -> Result<i32> {
-    i32::try_from(value).map_err(|_| Error::internal(format!("{value} is beyond i32")))
+    i32::try_from(value).map_err(|_detail| Error::internal(format!("{value} is beyond i32")))
 }
 
 async fn schedule_new(

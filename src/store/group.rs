@@ -295,10 +295,10 @@ impl<D: Deferred> GroupWriter<D> {
         let lane = usize::try_from(key.unsigned_abs()).unwrap_or(usize::MAX) % senders.len();
         senders[lane]
             .send(job)
-            .map_err(|_| Error::internal("the group writer has stopped"))?;
+            .map_err(|_detail| Error::internal("the group writer has stopped"))?;
         answer
             .await
-            .map_err(|_| Error::internal("the group writer dropped the write"))?
+            .map_err(|_detail| Error::internal("the group writer dropped the write"))?
     }
 }
 

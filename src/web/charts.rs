@@ -781,8 +781,8 @@ mod tests {
 
     #[test]
     fn columns_stay_inside_the_plot_with_a_legend_entry_per_series() {
-        let visits: Vec<f64> = (0..12).map(|i| 1000.0 + 97.0 * i as f64).collect();
-        let up: Vec<f64> = (0..12).map(|i| (i * 3 % 17) as f64).collect();
+        let visits: Vec<f64> = (0..12).map(|i| 1000.0 + 97.0 * f64::from(i)).collect();
+        let up: Vec<f64> = (0..12).map(|i| f64::from(i * 3 % 17)).collect();
         let back: Vec<f64> = up.iter().map(|v| (v / 2.0).floor()).collect();
         let panels = [
             Panel {
@@ -881,7 +881,7 @@ mod tests {
         ];
         let rows: Vec<Row> = (0..20)
             .map(|i| {
-                let f = i as f64 / 19.0;
+                let f = f64::from(i) / 19.0;
                 let flagged = !(0.2..=0.95).contains(&f);
                 Row {
                     label: format!("q-{i}"),

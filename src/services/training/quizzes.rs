@@ -264,12 +264,14 @@ fn quiz_feedback(
     let version = store_banks::version_by_id(conn, item.version_id)?.ok_or(Error::NotFound)?;
     let response = match answer {
         Some(a) => Some(
-            scoring::from_shown(&content.body, &item.option_order, a.clone()).map_err(|_| {
-                Error::invalid(
-                    "answers",
-                    format!("question {}: does not fit the question", position + 1),
-                )
-            })?,
+            scoring::from_shown(&content.body, &item.option_order, a.clone()).map_err(
+                |_detail| {
+                    Error::invalid(
+                        "answers",
+                        format!("question {}: does not fit the question", position + 1),
+                    )
+                },
+            )?,
         ),
         None => None,
     };

@@ -105,7 +105,7 @@ struct ErrorResponses;
 impl utoipa::Modify for ErrorResponses {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         use utoipa::openapi::path::ParameterIn;
-        for (path, item) in openapi.paths.paths.iter_mut() {
+        for (path, item) in &mut openapi.paths.paths {
             let on_fhir = path.starts_with("/api/v1/fhir/");
             let operations = [
                 &mut item.get,
@@ -188,7 +188,7 @@ struct PathParameters;
 impl utoipa::Modify for PathParameters {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         use utoipa::openapi::path::ParameterIn;
-        for (path, item) in openapi.paths.paths.iter_mut() {
+        for (path, item) in &mut openapi.paths.paths {
             let operations = [
                 &mut item.get,
                 &mut item.put,

@@ -165,7 +165,7 @@ pub fn number(field: &str, value: &str) -> Result<i64, Error> {
     value
         .trim()
         .parse()
-        .map_err(|_| Error::invalid(field, "must be a whole number"))
+        .map_err(|_detail| Error::invalid(field, "must be a whole number"))
 }
 
 /// A time as the alliance reads it: in its time zone, to the minute.

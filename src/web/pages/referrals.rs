@@ -190,7 +190,7 @@ async fn new_page(
             chrome,
             departments,
             form,
-            refusal: refusal.map(|r| r.code()),
+            refusal: refusal.map(crate::domain::referral::GateRefusal::code),
         },
         status,
     )
@@ -498,6 +498,7 @@ struct DashboardPage {
 }
 
 impl DashboardPage {
+    #[allow(clippy::unused_self)] // a method: the template calls it on the page
     fn percent(&self, part: &i64, whole: &i64) -> String {
         percent(*part, *whole)
     }
