@@ -190,7 +190,7 @@ async fn new_page(
             chrome,
             departments,
             form,
-            refusal: refusal.map(crate::domain::referral::GateRefusal::code),
+            refusal: refusal.map(crate::domain::referrals::GateRefusal::code),
         },
         status,
     )
