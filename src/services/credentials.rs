@@ -413,7 +413,8 @@ fn free_indexes(conn: &mut DbConn) -> Result<(u32, u32)> {
     let revocation: HashSet<u32> = used.iter().map(|(r, _)| *r as u32).collect();
     let suspension: HashSet<u32> = used.iter().map(|(_, s)| *s as u32).collect();
     let mut rng = rand::rng();
-    let bits = status_list::MIN_BITS as u32;
+    let bits = u32::try_from(status_list::MIN_BITS)
+        .map_err(|e| Error::internal_from("the status list's size", e))?;
     let r = status_list::random_free_index(&revocation, bits, &mut rng)
         .ok_or_else(|| Error::internal("the revocation list is full"))?;
     let s = status_list::random_free_index(&suspension, bits, &mut rng)
@@ -459,89 +460,109 @@ pub fn issue_or_renew(
 ) -> Result<i64> {
     let months = track.validity_months.max(1) as u32;
     match case.credential_id {
-        Some(id) => {
-            let c = store_cert::lock_credential(conn, id)?.ok_or(Error::NotFound)?;
-            let from = status_of(&c)?;
-            let to = credential::apply(from, StatusAction::Renew)
-                .map_err(|e| Error::conflict("credential", e.to_string()))?;
-            // A renewal before expiry extends from the old expiry, so early
-            // renewal loses nothing; after a lapse, from today.
-            let base = c.valid_until.max(now);
-            let until = credential::expiry(utc(base), months).naive_utc();
-            store_cert::renew(conn, id, until, now)?;
-            write_event(
-                conn,
-                &c.number,
-                &NewEvent {
-                    credential_id: id,
-                    action: "renew",
-                    from: Some(from.as_str()),
-                    to: to.as_str(),
-                    reason: &format!("renewal case {} approved by the committee", case.id),
-                    actor_id: None,
-                },
-                now,
-            )?;
-            notify(
-                conn,
-                &c.number,
-                CredentialNotice::Renewed,
-                utc(until),
-                public_url,
-                now,
-            )?;
-            Ok(id)
-        }
-        None => {
-            let code = track_code(track)?;
-            let year = now.year();
-            let sequence = store_cert::next_sequence(conn, track.id, year)?;
-            let number = CredentialNumber::new(&code, year, sequence.max(1) as u32)
-                .map_err(|e| Error::internal_from("the new credential number", e))?
-                .to_string();
-            let (revocation_index, suspension_index) = free_indexes(conn)?;
-            ensure_holder_ref(conn, case.person_id)?;
-            let until = credential::expiry(utc(now), months).naive_utc();
-            let row = store_cert::insert_credential(
-                conn,
-                &NewCredential {
-                    number: &number,
-                    person_id: case.person_id,
-                    track_id: track.id,
-                    year,
-                    sequence,
-                    valid_from: now,
-                    valid_until: until,
-                    revocation_index: revocation_index as i32,
-                    suspension_index: suspension_index as i32,
-                },
-                now,
-            )?;
-            write_event(
-                conn,
-                &number,
-                &NewEvent {
-                    credential_id: row.id,
-                    action: "issue",
-                    from: None,
-                    to: Status::Active.as_str(),
-                    reason: &format!("case {} approved by the committee", case.id),
-                    actor_id: None,
-                },
-                now,
-            )?;
-            tracing::info!(credential = %number, case = case.id, "credential issued");
-            notify(
-                conn,
-                &number,
-                CredentialNotice::Issued,
-                utc(until),
-                public_url,
-                now,
-            )?;
-            Ok(row.id)
-        }
+        Some(id) => renew(conn, case, id, months, public_url, now),
+        None => issue(conn, case, track, months, public_url, now),
     }
+}
+
+/// Renews credential `id` for `months` (same number, new expiry).
+fn renew(
+    conn: &mut DbConn,
+    case: &CaseRow,
+    id: i64,
+    months: u32,
+    public_url: &str,
+    now: NaiveDateTime,
+) -> Result<i64> {
+    let c = store_cert::lock_credential(conn, id)?.ok_or(Error::NotFound)?;
+    let from = status_of(&c)?;
+    let to = credential::apply(from, StatusAction::Renew)
+        .map_err(|e| Error::conflict("credential", e.to_string()))?;
+    // A renewal before expiry extends from the old expiry, so early
+    // renewal loses nothing; after a lapse, from today.
+    let base = c.valid_until.max(now);
+    let until = credential::expiry(utc(base), months).naive_utc();
+    store_cert::renew(conn, id, until, now)?;
+    write_event(
+        conn,
+        &c.number,
+        &NewEvent {
+            credential_id: id,
+            action: "renew",
+            from: Some(from.as_str()),
+            to: to.as_str(),
+            reason: &format!("renewal case {} approved by the committee", case.id),
+            actor_id: None,
+        },
+        now,
+    )?;
+    notify(
+        conn,
+        &c.number,
+        CredentialNotice::Renewed,
+        utc(until),
+        public_url,
+        now,
+    )?;
+    Ok(id)
+}
+
+/// Issues a new credential of `track` for `months`, with the next number.
+fn issue(
+    conn: &mut DbConn,
+    case: &CaseRow,
+    track: &TrackRow,
+    months: u32,
+    public_url: &str,
+    now: NaiveDateTime,
+) -> Result<i64> {
+    let code = track_code(track)?;
+    let year = now.year();
+    let sequence = store_cert::next_sequence(conn, track.id, year)?;
+    let number = CredentialNumber::new(&code, year, sequence.max(1) as u32)
+        .map_err(|e| Error::internal_from("the new credential number", e))?
+        .to_string();
+    let (revocation_index, suspension_index) = free_indexes(conn)?;
+    ensure_holder_ref(conn, case.person_id)?;
+    let until = credential::expiry(utc(now), months).naive_utc();
+    let row = store_cert::insert_credential(
+        conn,
+        &NewCredential {
+            number: &number,
+            person_id: case.person_id,
+            track_id: track.id,
+            year,
+            sequence,
+            valid_from: now,
+            valid_until: until,
+            revocation_index: revocation_index as i32,
+            suspension_index: suspension_index as i32,
+        },
+        now,
+    )?;
+    write_event(
+        conn,
+        &number,
+        &NewEvent {
+            credential_id: row.id,
+            action: "issue",
+            from: None,
+            to: Status::Active.as_str(),
+            reason: &format!("case {} approved by the committee", case.id),
+            actor_id: None,
+        },
+        now,
+    )?;
+    tracing::info!(credential = %number, case = case.id, "credential issued");
+    notify(
+        conn,
+        &number,
+        CredentialNotice::Issued,
+        utc(until),
+        public_url,
+        now,
+    )?;
+    Ok(row.id)
 }
 
 fn status_of(c: &CredentialRow) -> Result<Status> {
@@ -677,20 +698,7 @@ pub async fn change(
     require(ctx, caller, Permission::Decide).await?;
     let reason = required_text("reason", &reason, 2000)?;
     let me = caller.person_id().ok_or(Error::Forbidden)?;
-    let now = store::now();
-    if let Change::Suspend { until: Some(t) } = change {
-        dates::time("until", t)?;
-    }
-    let until = match change {
-        Change::Suspend { until: Some(t) } if t <= utc(now) => {
-            return Err(Error::invalid(
-                "until",
-                "the end of a suspension must be in the future",
-            ));
-        }
-        Change::Suspend { until } => until.map(|t| t.naive_utc()),
-        _ => None,
-    };
+    let until = suspension_end(change, store::now())?;
     let audit_caller = caller.clone();
     let audit_number = number.clone();
     let caller = caller.clone();
@@ -705,47 +713,33 @@ pub async fn change(
             // orders correctly against referrals written under the same lock.
             let now = store::now();
             let target = Some(format!("credential:{}", c.number));
-            let result = match change {
-                Change::Suspend { .. } => {
-                    let status = apply_status(conn, &c, &Update { action: StatusAction::Suspend, reason: &reason, suspended_until: until, actor: Some(me) }, &public_url, now)?;
-                    ChangeResult { number: c.number.clone(), status, revocation_proposed: false }
+            let result = match (change, c.revoke_proposed_by) {
+                (Change::Revoke, Some(proposer)) if proposer == me => {
+                    return Err(Error::conflict(
+                        "credential",
+                        "you proposed this revocation: a second committee member must confirm it",
+                    ));
                 }
-                Change::Reinstate => {
-                    let status = apply_status(conn, &c, &Update { action: StatusAction::Reinstate, reason: &reason, suspended_until: None, actor: Some(me) }, &public_url, now)?;
-                    ChangeResult { number: c.number.clone(), status, revocation_proposed: false }
+                (Change::Revoke, None) => propose_revocation(conn, &c, me, &reason, now)?,
+                _ => {
+                    let (action, suspended_until) = match change {
+                        Change::Suspend { .. } => (StatusAction::Suspend, until),
+                        Change::Reinstate => (StatusAction::Reinstate, None),
+                        Change::Revoke => (StatusAction::Revoke, None),
+                    };
+                    let update = Update {
+                        action,
+                        reason: &reason,
+                        suspended_until,
+                        actor: Some(me),
+                    };
+                    let status = apply_status(conn, &c, &update, &public_url, now)?;
+                    ChangeResult {
+                        number: c.number.clone(),
+                        status,
+                        revocation_proposed: false,
+                    }
                 }
-                Change::Revoke => match c.revoke_proposed_by {
-                    Some(proposer) if proposer == me => {
-                        return Err(Error::conflict(
-                            "credential",
-                            "you proposed this revocation: a second committee member must confirm it",
-                        ));
-                    }
-                    Some(_) => {
-                        let status = apply_status(conn, &c, &Update { action: StatusAction::Revoke, reason: &reason, suspended_until: None, actor: Some(me) }, &public_url, now)?;
-                        ChangeResult { number: c.number.clone(), status, revocation_proposed: false }
-                    }
-                    None => {
-                        let from = status_of(&c)?;
-                        credential::apply(from, StatusAction::Revoke)
-                            .map_err(|e| Error::conflict("status", e.to_string()))?;
-                        store_cert::propose_revocation(conn, c.id, me, &reason, now)?;
-                        write_event(
-                            conn,
-                            &c.number,
-                            &NewEvent {
-                                credential_id: c.id,
-                                action: "propose_revocation",
-                                from: Some(from.as_str()),
-                                to: from.as_str(),
-                                reason: &reason,
-                                actor_id: Some(me),
-                            },
-                            now,
-                        )?;
-                        ChangeResult { number: c.number.clone(), status: from, revocation_proposed: true }
-                    }
-                },
             };
             let action = match change {
                 Change::Suspend { .. } => "credential_suspend",
@@ -770,6 +764,56 @@ pub async fn change(
         result,
     )
     .await
+}
+
+/// The end of a suspension, when one is given: a valid time in the future.
+fn suspension_end(change: Change, now: NaiveDateTime) -> Result<Option<NaiveDateTime>> {
+    if let Change::Suspend { until: Some(t) } = change {
+        dates::time("until", t)?;
+    }
+    Ok(match change {
+        Change::Suspend { until: Some(t) } if t <= utc(now) => {
+            return Err(Error::invalid(
+                "until",
+                "the end of a suspension must be in the future",
+            ));
+        }
+        Change::Suspend { until } => until.map(|t| t.naive_utc()),
+        _ => None,
+    })
+}
+
+/// The first step of a revocation: proposed, waiting for a second member;
+/// the status stays as it is.
+fn propose_revocation(
+    conn: &mut DbConn,
+    c: &CredentialRow,
+    me: i64,
+    reason: &str,
+    now: NaiveDateTime,
+) -> Result<ChangeResult> {
+    let from = status_of(c)?;
+    credential::apply(from, StatusAction::Revoke)
+        .map_err(|e| Error::conflict("status", e.to_string()))?;
+    store_cert::propose_revocation(conn, c.id, me, reason, now)?;
+    write_event(
+        conn,
+        &c.number,
+        &NewEvent {
+            credential_id: c.id,
+            action: "propose_revocation",
+            from: Some(from.as_str()),
+            to: from.as_str(),
+            reason,
+            actor_id: Some(me),
+        },
+        now,
+    )?;
+    Ok(ChangeResult {
+        number: c.number.clone(),
+        status: from,
+        revocation_proposed: true,
+    })
 }
 
 // ----- jobs: expiry, reminders, the end of suspensions -----

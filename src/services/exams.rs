@@ -78,7 +78,8 @@ fn candidates(
             difficulty: v.difficulty.clamp(1, 5) as u8,
             kind: content.body.kind(),
             options,
-            exposure: exposure.get(&v.question_id).copied().unwrap_or(0).max(0) as u32,
+            exposure: u32::try_from(exposure.get(&v.question_id).copied().unwrap_or(0).max(0))
+                .unwrap_or(u32::MAX),
         });
     }
     Ok(pool)
@@ -122,6 +123,26 @@ pub async fn schedule_keyed(
     .await
 }
 
+/// The blueprint can be drawn from the track's questions: each of its
+/// shortfalls named.
+fn check_blueprint_fills(conn: &mut DbConn, blueprint: &Blueprint, track: &str) -> Result<()> {
+    let candidates = pool(conn, track)?;
+    if let Err(short) = papers::draw(blueprint, &candidates, 0) {
+        let message = short
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join("; ");
+        return Err(Error::invalid("blueprint", message));
+    }
+    Ok(())
+}
+
+/// A figure of a schedule as stored; the schedule's checks keep it in range.
+fn checked_i32(value: i64) -> Result<i32> {
+    i32::try_from(value).map_err(|_detail| Error::internal(format!("{value} is beyond i32")))
+}
+
 async fn schedule_new(
     ctx: &Ctx,
     caller: &Caller,
@@ -157,20 +178,12 @@ async fn schedule_new(
     let caller = caller.clone();
     ctx.db
         .write(move |conn| {
-            let candidates = pool(conn, &track)?;
             // The track's rule at scheduling time stays the exam's rule.
             let choice_scoring = match store_training::choice_scoring(conn, &track)? {
                 Some(rule) => ChoiceScoring::parse(&rule).unwrap_or_default(),
                 None => ChoiceScoring::default(),
             };
-            if let Err(short) = papers::draw(&input.blueprint, &candidates, 0) {
-                let message = short
-                    .iter()
-                    .map(ToString::to_string)
-                    .collect::<Vec<_>>()
-                    .join("; ");
-                return Err(Error::invalid("blueprint", message));
-            }
+            check_blueprint_fills(conn, &input.blueprint, &track)?;
             let exam = store_exams::insert_exam(
                 conn,
                 &NewExam {
@@ -178,13 +191,13 @@ async fn schedule_new(
                     title: &title,
                     opens_at: schedule.opens_at,
                     closes_at: schedule.closes_at,
-                    duration_minutes: schedule.duration.num_minutes() as i32,
+                    duration_minutes: checked_i32(schedule.duration.num_minutes())?,
                     pass_mark: i32::from(schedule.pass_mark),
                     attempts_allowed: schedule.attempts_allowed as i32,
-                    waiting_days: schedule.waiting_period.num_days() as i32,
+                    waiting_days: checked_i32(schedule.waiting_period.num_days())?,
                     review_policy: policy.as_str(),
                     blueprint: &blueprint_json,
-                    grace_seconds: grace.num_seconds() as i32,
+                    grace_seconds: checked_i32(grace.num_seconds())?,
                     marking_tolerance,
                     marking_days,
                     appeal_days,
@@ -405,7 +418,8 @@ pub async fn register(
                 &NewRegistration {
                     exam_id,
                     person_id,
-                    extra_minutes: granted.extra.num_minutes() as i32,
+                    extra_minutes: i32::try_from(granted.extra.num_minutes())
+                        .map_err(|e| Error::internal_from("the extra minutes", e))?,
                     opens_at: granted.opens_at,
                     closes_at: granted.closes_at,
                     registered_by: caller.person_id(),
@@ -699,8 +713,10 @@ fn draw_attempt(
             conn,
             attempt.id,
             &NewItem {
-                position: position as i32 + 1,
-                section: item.section as i32,
+                position: i32::try_from(position + 1)
+                    .map_err(|e| Error::internal_from("a paper position", e))?,
+                section: i32::try_from(item.section)
+                    .map_err(|e| Error::internal_from("a paper section", e))?,
                 question_id: item.question_id,
                 version_id: item.version_id,
                 points: item.points as i32,
@@ -976,7 +992,8 @@ fn start_in(
                 &exam,
                 &candidates,
                 person_id,
-                attempts.len() as i32 + 1,
+                i32::try_from(attempts.len() + 1)
+                    .map_err(|e| Error::internal_from("the attempt number", e))?,
                 now,
             )?
             .attempt
@@ -1018,13 +1035,16 @@ pub async fn predraw(ctx: &Ctx, caller: &Caller, exam_id: i64) -> Result<usize> 
             for r in store_exams::registrations_of(conn, exam_id)? {
                 let attempts = store_exams::attempts_of(conn, exam_id, r.person_id)?;
                 let waiting = attempts.iter().any(|a| a.submitted_at.is_none());
-                if !waiting && (attempts.len() as i32) < exam.attempts_allowed {
+                if !waiting
+                    && i32::try_from(attempts.len()).is_ok_and(|n| n < exam.attempts_allowed)
+                {
                     let items = draw_attempt(
                         conn,
                         &exam,
                         &candidates,
                         r.person_id,
-                        attempts.len() as i32 + 1,
+                        i32::try_from(attempts.len() + 1)
+                            .map_err(|e| Error::internal_from("the attempt number", e))?,
                         now,
                     )?;
                     for c in candidates

@@ -316,8 +316,9 @@ pub fn lock_draw(conn: &mut DbConn, exam_id: i64, wait: bool) -> QueryResult<boo
         DbConn::Sqlite(_) => Ok(true),
         DbConn::Postgres(pg) => {
             // Ids past 2^31 share a key with another exam: at worst two
-            // exams' draws wait for each other, never a wrong count.
-            let key = exam_id as i32;
+            // exams' draws wait for each other, never a wrong count. The
+            // remainder is below 2^31, so it always fits.
+            let key = i32::try_from(exam_id.rem_euclid(1 << 31)).unwrap_or(0);
             let sql = if wait {
                 "SELECT TRUE AS locked FROM (SELECT pg_advisory_xact_lock($1, $2)) AS l"
             } else {

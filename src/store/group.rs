@@ -306,13 +306,15 @@ impl<D: Deferred> GroupWriter<D> {
         answer: oneshot::Receiver<Result<R>>,
     ) -> Result<R> {
         let senders = &self.lanes.senders;
-        let lane = key.unsigned_abs() as usize % senders.len();
+        // Any spread of keys over the lanes will do: a key beyond usize
+        // (32-bit targets) saturates.
+        let lane = usize::try_from(key.unsigned_abs()).unwrap_or(usize::MAX) % senders.len();
         senders[lane]
             .send(job)
-            .map_err(|_| Error::internal("the group writer has stopped"))?;
+            .map_err(|_detail| Error::internal("the group writer has stopped"))?;
         answer
             .await
-            .map_err(|_| Error::internal("the group writer dropped the write"))?
+            .map_err(|_detail| Error::internal("the group writer dropped the write"))?
     }
 }
 

@@ -624,7 +624,7 @@ mod tests {
             let mut v: Vec<String> = std::fs::read_dir(dir)
                 .map(|entries| {
                     entries
-                        .filter_map(|e| e.ok())
+                        .filter_map(Result::ok)
                         .filter(|e| e.path().is_dir())
                         .map(|e| e.file_name().to_string_lossy().into_owned())
                         .collect()

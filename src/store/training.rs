@@ -305,7 +305,7 @@ pub fn set_track_courses(conn: &mut DbConn, track_id: i64, course_ids: &[i64]) -
             .values((
                 track_courses::track_id.eq(track_id),
                 track_courses::course_id.eq(course_id),
-                track_courses::position.eq(position as i32),
+                track_courses::position.eq(i32::try_from(position).unwrap_or(i32::MAX)),
             ))
             .execute(conn)?;
     }

@@ -641,6 +641,17 @@ async fn the_exam_shows_its_pass_mark_and_standard_setting_weighted_by_the_paper
 }
 
 async fn concurrent_starts_that_draw_papers_keep_exposure_balanced(app: TestApp) {
+    /// A cell of the blueprint (section, difficulty) and how often a
+    /// question of it was drawn.
+    #[derive(diesel::QueryableByName)]
+    struct Drawn {
+        #[diesel(sql_type = diesel::sql_types::Integer)]
+        section: i32,
+        #[diesel(sql_type = diesel::sql_types::Integer)]
+        difficulty: i32,
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
     let (admin, _, _) = setup(&app).await;
     load_bank(&app);
     let (_, insts) = app
@@ -664,15 +675,6 @@ async fn concurrent_starts_that_draw_papers_keep_exposure_balanced(app: TestApp)
     assert_eq!(app.count("attempts"), 16);
     // Each cell of the blueprint (section, difficulty): every question
     // drawn, and no question drawn more than once more than another.
-    #[derive(diesel::QueryableByName)]
-    struct Drawn {
-        #[diesel(sql_type = diesel::sql_types::Integer)]
-        section: i32,
-        #[diesel(sql_type = diesel::sql_types::Integer)]
-        difficulty: i32,
-        #[diesel(sql_type = diesel::sql_types::BigInt)]
-        n: i64,
-    }
     let sql = format!(
         "SELECT ai.section AS section, qv.difficulty AS difficulty, COUNT(*) AS n \
          FROM attempt_items ai JOIN question_versions qv ON qv.id = ai.version_id \

@@ -98,7 +98,8 @@ pub(super) fn examiner_pool(
         .collect();
     let load = store_grading::open_load(conn)?
         .into_iter()
-        .map(|(id, n)| (id, n.max(0) as u32))
+        // A load beyond u32 saturates (and a negative one is none).
+        .map(|(id, n)| (id, u32::try_from(n.max(0)).unwrap_or(u32::MAX)))
         .collect();
     Ok((examiners, load))
 }

@@ -51,9 +51,10 @@ pub async fn create_station(
     if title.trim().is_empty() {
         return Err(Error::invalid("title", "must not be empty"));
     }
-    if !(1..=100).contains(&pass_percent) {
-        return Err(Error::invalid("pass_percent", "must be 1 to 100"));
-    }
+    let pass_percent = i32::try_from(pass_percent)
+        .ok()
+        .filter(|p| (1..=100).contains(p))
+        .ok_or_else(|| Error::invalid("pass_percent", "must be 1 to 100"))?;
     let (track, title, key) = (
         track.to_owned(),
         title.trim().to_owned(),
@@ -88,7 +89,7 @@ pub async fn create_station(
                 track: &track,
                 title: &title,
                 version_id: version,
-                pass_percent: pass_percent as i32,
+                pass_percent,
                 created_by: me,
             };
             let row = store_grading::insert_station(conn, &station, store::now())?;

@@ -371,7 +371,7 @@ impl PolicyForm {
                 .renewal_credit_hours
                 .trim()
                 .parse()
-                .map_err(|_| Error::invalid("renewal_credit_hours", "must be a number"))?,
+                .map_err(|_detail| Error::invalid("renewal_credit_hours", "must be a number"))?,
             stage_attempts: number("stage_attempts", &self.stage_attempts)?,
             retake_wait_days: number("retake_wait_days", &self.retake_wait_days)?,
             cooloff_days: number("cooloff_days", &self.cooloff_days)?,

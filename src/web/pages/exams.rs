@@ -305,7 +305,7 @@ pub async fn attempt_page(
         );
     }
     let all: Vec<QuestionView> = view.items.iter().map(question_view).collect();
-    let last = all.len() as i32;
+    let last = i32::try_from(all.len()).unwrap_or(i32::MAX);
     let one = query.q.filter(|q| (1..=last).contains(q));
     let nav = all
         .iter()

@@ -56,6 +56,7 @@ impl TaskPage {
         format!("marking.role{}", self.t.role)
     }
 
+    #[allow(clippy::unused_self)] // a method: the template calls it on the page
     fn field(&self, i: &usize) -> String {
         format!("marks[{i}]")
     }
@@ -96,7 +97,7 @@ fn marks_of(pairs: &[(String, String)]) -> Result<Vec<CriterionMark>, Error> {
             .trim()
             .replace(',', ".")
             .parse()
-            .map_err(|_| Error::invalid(format!("marks[{i}]"), "must be a number"))?;
+            .map_err(|_detail| Error::invalid(format!("marks[{i}]"), "must be a number"))?;
         let comment = pairs
             .iter()
             .find(|(k, _)| *k == format!("comment{i}"))
@@ -239,10 +240,12 @@ struct AnalysisPage {
 }
 
 impl AnalysisPage {
+    #[allow(clippy::unused_self)] // a method: the template calls it on the page
     fn num(&self, v: &Option<f64>) -> String {
         v.map(|x| format!("{x:.2}")).unwrap_or_else(|| "—".into())
     }
 
+    #[allow(clippy::unused_self)] // a method: the template calls it on the page
     fn fixed(&self, v: &f64) -> String {
         format!("{v:.2}")
     }
@@ -529,10 +532,12 @@ struct StandardPage {
 }
 
 impl StandardPage {
+    #[allow(clippy::unused_self)] // a method: the template calls it on the page
     fn rating(&self, r: &Option<f64>) -> String {
         r.map(|v| v.to_string()).unwrap_or_default()
     }
 
+    #[allow(clippy::unused_self)] // a method: the template calls it on the page
     fn weight(&self, w: &f64) -> String {
         format!("{w:.2}")
     }

@@ -167,7 +167,7 @@ pub fn number(field: &str, value: &str) -> Result<i64, Error> {
     value
         .trim()
         .parse()
-        .map_err(|_| Error::invalid(field, "must be a whole number"))
+        .map_err(|_detail| Error::invalid(field, "must be a whole number"))
 }
 
 /// Formats times, stages, statuses and steps for the templates, in the

@@ -164,7 +164,7 @@ async fn new_page(
             chrome,
             departments,
             form,
-            refusal: refusal.map(|r| r.code()),
+            refusal: refusal.map(crate::domain::referrals::GateRefusal::code),
         },
         status,
     )
@@ -472,6 +472,7 @@ struct DashboardPage {
 }
 
 impl DashboardPage {
+    #[allow(clippy::unused_self)] // a method: the template calls it on the page
     fn percent(&self, part: &i64, whole: &i64) -> String {
         percent(*part, *whole)
     }

@@ -259,11 +259,11 @@ fn answers_of(pairs: &[(String, String)]) -> Result<Vec<(usize, ShownAnswer)>, E
         };
         let position: usize = position
             .parse()
-            .map_err(|_| Error::invalid("answers", format!("unknown field {name}")))?;
+            .map_err(|_detail| Error::invalid("answers", format!("unknown field {name}")))?;
         let answer = match value.as_str() {
             "true" => ShownAnswer::TrueFalse(true),
             "false" => ShownAnswer::TrueFalse(false),
-            v => ShownAnswer::Positions(vec![v.parse().map_err(|_| {
+            v => ShownAnswer::Positions(vec![v.parse().map_err(|_detail| {
                 Error::invalid(
                     "answers",
                     format!("question {}: not an option", position + 1),

@@ -130,7 +130,7 @@ fn number<T: std::str::FromStr>(field: &str, value: &str) -> Result<T, Error> {
     value
         .trim()
         .parse()
-        .map_err(|_| Error::invalid(field, "must be a number"))
+        .map_err(|_detail| Error::invalid(field, "must be a number"))
 }
 
 /// Reads the form's text; the track's rules are checked by the service
