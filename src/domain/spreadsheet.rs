@@ -58,7 +58,10 @@ impl Csv {
     }
 
     pub fn finish(self) -> Result<String, csv::Error> {
-        let bytes = self.writer.into_inner().map_err(csv::IntoInnerError::into_error)?;
+        let bytes = self
+            .writer
+            .into_inner()
+            .map_err(csv::IntoInnerError::into_error)?;
         // Every cell was a `str`, so the bytes are UTF-8; a failure here
         // would be the csv crate's.
         String::from_utf8(bytes)
