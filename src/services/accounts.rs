@@ -65,7 +65,7 @@ pub async fn change_password(
                 None => sessions::delete_for_person(conn, id)?,
             };
             api_tokens::revoke_personal_for(conn, id, now)?;
-            let locale = Locale::parse(&person.locale).unwrap_or_default();
+            let locale = person.locale;
             mail::enqueue(
                 conn,
                 &person.email,
@@ -212,7 +212,7 @@ pub async fn set_locale(ctx: &Ctx, caller: &Caller, locale: &str) -> Result<()> 
         Locale::parse(locale).ok_or_else(|| Error::invalid("locale", "must be zh-CN or en"))?;
     ctx.db
         .write(move |conn| {
-            people::set_locale(conn, id, locale.as_str())?;
+            people::set_locale(conn, id, locale)?;
             Ok(())
         })
         .await

@@ -11,7 +11,6 @@ use crate::domain::access::Permission;
 use crate::domain::analysis::{self, Paper};
 use crate::domain::banks::{Body, Content};
 use crate::domain::grading::{self, ItemScore};
-use crate::domain::locale::Locale;
 use crate::domain::scoring::{ChoiceScoring, Response};
 use crate::error::{Error, Result};
 use crate::mail::{self, Message};
@@ -450,7 +449,7 @@ pub async fn review(
                 Decision::Keep => Regrade::new(),
                 Decision::Remove => regrade_removed(&rows, question_id),
                 Decision::Correct => {
-                    let rule = ChoiceScoring::parse(&exam.choice_scoring).unwrap_or_default();
+                    let rule = exam.choice_scoring;
                     regrade_corrected(conn, &rows, question_id, rule)?
                 }
             };
@@ -490,7 +489,7 @@ pub async fn review(
                         conn,
                         &person.email,
                         &person.name,
-                        Locale::parse(&person.locale).unwrap_or_default(),
+                        person.locale,
                         &Message::ResultChanged {
                             name: person.name.clone(),
                             exam: exam.title.clone(),

@@ -18,7 +18,6 @@ use crate::domain::badge_image;
 use crate::domain::committee::Subject;
 use crate::domain::credential::{self, CredentialNumber, Status, StatusAction};
 use crate::domain::dates;
-use crate::domain::locale::Locale;
 use crate::domain::signing::{self, BadgeInput, Signer, StatusEntry};
 use crate::domain::status_list::{self, Bitstring, Standing};
 use crate::domain::throttle;
@@ -437,7 +436,12 @@ fn write_event(conn: &mut DbConn, number: &str, e: &NewEvent, now: NaiveDateTime
         e.actor_id,
         "credential_event",
         format!("credential:{number}"),
-        &format!("{}: {} -> {}", e.action, e.from.unwrap_or("(new)"), e.to),
+        &format!(
+            "{}: {} -> {}",
+            e.action,
+            e.from.map_or("(new)", Status::as_str),
+            e.to
+        ),
         &audit::credential_event_evidence(&row),
     )
 }
@@ -456,7 +460,7 @@ pub fn issue_or_renew(
     match case.credential_id {
         Some(id) => {
             let c = store_cert::lock_credential(conn, id)?.ok_or(Error::NotFound)?;
-            let from = status_of(&c)?;
+            let from = c.status;
             let to = credential::apply(from, StatusAction::Renew)
                 .map_err(|e| Error::conflict("credential", e.to_string()))?;
             // A renewal before expiry extends from the old expiry, so early
@@ -470,8 +474,8 @@ pub fn issue_or_renew(
                 &NewEvent {
                     credential_id: id,
                     action: "renew",
-                    from: Some(from.as_str()),
-                    to: to.as_str(),
+                    from: Some(from),
+                    to,
                     reason: &format!("renewal case {} approved by the committee", case.id),
                     actor_id: None,
                 },
@@ -519,7 +523,7 @@ pub fn issue_or_renew(
                     credential_id: row.id,
                     action: "issue",
                     from: None,
-                    to: Status::Active.as_str(),
+                    to: Status::Active,
                     reason: &format!("case {} approved by the committee", case.id),
                     actor_id: None,
                 },
@@ -539,10 +543,6 @@ pub fn issue_or_renew(
     }
 }
 
-fn status_of(c: &CredentialRow) -> Result<Status> {
-    Status::parse(&c.status).ok_or_else(|| Error::internal(format!("credential {}: status", c.id)))
-}
-
 /// Emails the holder about their credential.
 fn notify(
     conn: &mut DbConn,
@@ -555,7 +555,7 @@ fn notify(
     let c = store_cert::credential_by_number(conn, number)?.ok_or(Error::NotFound)?;
     let person = people::find(conn, c.person_id)?.ok_or(Error::NotFound)?;
     let track = store_training::find_track_by_id(conn, c.track_id)?.ok_or(Error::NotFound)?;
-    let locale = Locale::parse(&person.locale).unwrap_or_default();
+    let locale = person.locale;
     mail::enqueue(
         conn,
         &person.email,
@@ -613,14 +613,14 @@ fn apply_status(
     now: NaiveDateTime,
 ) -> Result<Status> {
     let (action, reason, suspended_until, actor) = (u.action, u.reason, u.suspended_until, u.actor);
-    let from = status_of(c)?;
+    let from = c.status;
     let to =
         credential::apply(from, action).map_err(|e| Error::conflict("status", e.to_string()))?;
     store_cert::set_status(
         conn,
         c.id,
         &StatusChange {
-            status: to.as_str(),
+            status: to,
             reason: Some(reason),
             suspended_until,
         },
@@ -639,8 +639,8 @@ fn apply_status(
         &NewEvent {
             credential_id: c.id,
             action: action_name,
-            from: Some(from.as_str()),
-            to: to.as_str(),
+            from: Some(from),
+            to,
             reason,
             actor_id: actor,
         },
@@ -724,7 +724,7 @@ pub async fn change(
                         ChangeResult { number: c.number.clone(), status, revocation_proposed: false }
                     }
                     None => {
-                        let from = status_of(&c)?;
+                        let from = c.status;
                         credential::apply(from, StatusAction::Revoke)
                             .map_err(|e| Error::conflict("status", e.to_string()))?;
                         store_cert::propose_revocation(conn, c.id, me, &reason, now)?;
@@ -734,8 +734,8 @@ pub async fn change(
                             &NewEvent {
                                 credential_id: c.id,
                                 action: "propose_revocation",
-                                from: Some(from.as_str()),
-                                to: from.as_str(),
+                                from: Some(from),
+                                to: from,
                                 reason: &reason,
                                 actor_id: Some(me),
                             },
@@ -777,7 +777,7 @@ pub fn expire_due(db: &Db, public_url: &str) -> Result<usize> {
     db.write_blocking(|conn| {
         let now = store::now();
         let mut n = 0;
-        for due in store_cert::credentials_with_status(conn, Status::Active.as_str())? {
+        for due in store_cert::credentials_with_status(conn, Status::Active)? {
             if due.valid_until > now {
                 continue;
             }
@@ -785,7 +785,7 @@ pub fn expire_due(db: &Db, public_url: &str) -> Result<usize> {
             let Some(c) = store_cert::lock_credential(conn, due.id)? else {
                 continue;
             };
-            if c.status == Status::Active.as_str() {
+            if c.status == Status::Active {
                 apply_status(
                     conn,
                     &c,
@@ -810,15 +810,14 @@ pub fn end_suspensions(db: &Db, public_url: &str) -> Result<usize> {
     db.write_blocking(|conn| {
         let now = store::now();
         let mut n = 0;
-        for due in store_cert::credentials_with_status(conn, Status::Suspended.as_str())? {
+        for due in store_cert::credentials_with_status(conn, Status::Suspended)? {
             if due.suspended_until.is_none_or(|t| t > now) {
                 continue;
             }
             let Some(c) = store_cert::lock_credential(conn, due.id)? else {
                 continue;
             };
-            if c.status == Status::Suspended.as_str() && c.suspended_until.is_some_and(|t| t <= now)
-            {
+            if c.status == Status::Suspended && c.suspended_until.is_some_and(|t| t <= now) {
                 apply_status(
                     conn,
                     &c,
@@ -843,7 +842,7 @@ pub fn remind_expiring(db: &Db, public_url: &str) -> Result<usize> {
     db.write_blocking(|conn| {
         let now = store::now();
         let mut n = 0;
-        for c in store_cert::credentials_with_status(conn, Status::Active.as_str())? {
+        for c in store_cert::credentials_with_status(conn, Status::Active)? {
             let mut sent = Vec::new();
             if c.reminded_90_at.is_some() {
                 sent.push(90);
@@ -931,17 +930,15 @@ fn view(conn: &mut DbConn, c: CredentialRow, public_url: &str) -> Result<Credent
     let track = store_training::find_track_by_id(conn, c.track_id)?.ok_or(Error::NotFound)?;
     let history = store_cert::events_of(conn, c.id)?
         .into_iter()
-        .filter_map(|e| {
-            Some(HistoryEntry {
-                status_from: e.status_from.as_deref().and_then(Status::parse),
-                status_to: Status::parse(&e.status_to)?,
-                action: e.action,
-                reason: e.reason,
-                at: utc(e.at),
-            })
+        .map(|e| HistoryEntry {
+            status_from: e.status_from,
+            status_to: e.status_to,
+            action: e.action,
+            reason: e.reason,
+            at: utc(e.at),
         })
         .collect();
-    let stored = status_of(&c)?;
+    let stored = c.status;
     Ok(CredentialView {
         verify_url: Urls::new(public_url).verify(&c.number),
         status: credential::effective(stored, utc(c.valid_until), crate::clock::now()),
@@ -1066,7 +1063,7 @@ pub async fn public_badge_png(
 async fn bake(ctx: &Ctx, c: CredentialRow) -> Result<Vec<u8>> {
     // The same rule as the public page and the gate: an active credential
     // past its date is not live.
-    let live = credential::live(status_of(&c)?, utc(c.valid_until), crate::clock::now());
+    let live = credential::live(c.status, utc(c.valid_until), crate::clock::now());
     let tone = if live {
         badge_image::Tone::Live
     } else {
@@ -1152,9 +1149,8 @@ pub async fn status_list(ctx: &Ctx, purpose: Purpose) -> Result<String> {
 /// revoked (or suspended) credential's bit is set.
 fn list_bits(conn: &mut DbConn, purpose: Purpose) -> Result<Bitstring> {
     let out_of_range = |e: status_list::StatusListError| Error::internal(e.to_string());
-    let with = |conn: &mut DbConn, status: Status| {
-        store_cert::credentials_with_status(conn, status.as_str())
-    };
+    let with =
+        |conn: &mut DbConn, status: Status| store_cert::credentials_with_status(conn, status);
     Ok(match purpose {
         Purpose::Standing => {
             let mut bits = Bitstring::new(status_list::MIN_BITS * status_list::STANDING_BITS);

@@ -24,7 +24,7 @@ use chrono::NaiveDateTime;
 
 use crate::domain::audit_chain::{self, Check, Recorded};
 use crate::domain::committee::{self, Tally, Vote};
-use crate::domain::credential::CredentialNumber;
+use crate::domain::credential::{CredentialNumber, Status};
 use crate::domain::grading::{self, MarkerRole};
 use crate::domain::pipeline::{ExamStage, Reason, Stage};
 use crate::error::{Error, Result};
@@ -289,7 +289,7 @@ pub fn show_in(conn: &mut DbConn, number: &str) -> Result<DecisionRecord> {
                 conn,
                 case.person_id,
                 &track.track_key,
-                stage.as_str(),
+                stage,
                 case.opened_at,
             )? {
                 if case
@@ -346,12 +346,17 @@ pub fn show_in(conn: &mut DbConn, number: &str) -> Result<DecisionRecord> {
         let case = rows.case;
         let view = pipeline::case_view(conn, case.id)?;
         let mut transitions = Vec::new();
+        // How the committee's review ended, if it did (the first move out of it).
+        let mut decided = None;
         for t in rows.transitions {
+            if decided.is_none() && t.from_stage == Some(Stage::CommitteeReview) {
+                decided = Some(t.reason);
+            }
             let change = format!(
                 "{} -> {} ({})",
-                t.from_stage.as_deref().unwrap_or("(new)"),
+                t.from_stage.map_or("(new)", Stage::as_str),
                 t.to_stage,
-                t.reason
+                t.reason.as_str()
             );
             let check = recordings.check(
                 &audit::transition_evidence(&t),
@@ -453,7 +458,7 @@ pub fn show_in(conn: &mut DbConn, number: &str) -> Result<DecisionRecord> {
             attempts.push(AttemptRecord {
                 attempt_id: attempt.id,
                 exam_title: exam.title.clone(),
-                stage: exam.stage.clone(),
+                stage: exam.stage.as_str().to_owned(),
                 number: attempt.number,
                 code: attempt.code.clone(),
                 seed: attempt.seed,
@@ -467,7 +472,9 @@ pub fn show_in(conn: &mut DbConn, number: &str) -> Result<DecisionRecord> {
         }
 
         let mut votes = Vec::new();
+        let mut cast: Vec<Vote> = Vec::new();
         for (v, name) in rows.votes {
+            cast.push(v.vote);
             let check = recordings.check(
                 &audit::vote_evidence(&v),
                 v.cast_at,
@@ -478,23 +485,14 @@ pub fn show_in(conn: &mut DbConn, number: &str) -> Result<DecisionRecord> {
                 item: VoteRecord {
                     member_id: v.member_id,
                     member: name,
-                    vote: v.vote,
+                    vote: v.vote.as_str().to_owned(),
                     reason: v.reason,
                     cast_at: v.cast_at,
                 },
                 check,
             });
         }
-        let cast: Vec<Vote> = votes
-            .iter()
-            .filter_map(|v| Vote::parse(&v.item.vote))
-            .collect();
         let quorum = track.quorum.max(1) as u32;
-        let decided = view
-            .timeline
-            .iter()
-            .find(|t| t.from == Some(Stage::CommitteeReview))
-            .and_then(|t| Reason::parse(&t.reason));
         // Whatever the quorum then, the votes' majority must be the decision.
         let majority = committee::tally(&cast, 1);
         match (decided, majority) {
@@ -525,7 +523,7 @@ pub fn show_in(conn: &mut DbConn, number: &str) -> Result<DecisionRecord> {
         let change = format!(
             "{}: {} -> {}",
             e.action,
-            e.status_from.as_deref().unwrap_or("(new)"),
+            e.status_from.map_or("(new)", Status::as_str),
             e.status_to
         );
         let check = recordings.check(
@@ -553,7 +551,7 @@ pub fn show_in(conn: &mut DbConn, number: &str) -> Result<DecisionRecord> {
         practising_certificate: person.practising_certificate,
         track_key: track.track_key,
         track_title: track.title,
-        status: credential.status,
+        status: credential.status.as_str().to_owned(),
         issued_at: credential.issued_at,
         valid_until: credential.valid_until,
         training,

@@ -14,7 +14,7 @@ use crate::domain::exams::{self, Accommodation, ReviewPolicy, Schedule};
 use crate::domain::papers::{self, Blueprint, Candidate};
 use crate::domain::pipeline::ExamStage;
 use crate::domain::roles::Role;
-use crate::domain::scoring::{self, ChoiceScoring, Response, ShownAnswer};
+use crate::domain::scoring::{self, Response, ShownAnswer};
 use crate::error::{Error, Result};
 use crate::services::audit::{self, Outcome};
 use crate::services::idempotency::{self, Created, Idempotent, Once};
@@ -158,10 +158,7 @@ async fn schedule_new(
         .write(move |conn| {
             let candidates = pool(conn, &track)?;
             // The track's rule at scheduling time stays the exam's rule.
-            let choice_scoring = match store_training::choice_scoring(conn, &track)? {
-                Some(rule) => ChoiceScoring::parse(&rule).unwrap_or_default(),
-                None => ChoiceScoring::default(),
-            };
+            let choice_scoring = store_training::choice_scoring(conn, &track)?.unwrap_or_default();
             if let Err(short) = papers::draw(&input.blueprint, &candidates, 0) {
                 let message = short
                     .iter()
@@ -181,14 +178,14 @@ async fn schedule_new(
                     pass_mark: i32::from(schedule.pass_mark),
                     attempts_allowed: schedule.attempts_allowed as i32,
                     waiting_days: schedule.waiting_period.num_days() as i32,
-                    review_policy: policy.as_str(),
+                    review_policy: policy,
                     blueprint: &blueprint_json,
                     grace_seconds: grace.num_seconds() as i32,
                     marking_tolerance,
                     marking_days,
                     appeal_days,
-                    stage: stage.as_str(),
-                    choice_scoring: choice_scoring.as_str(),
+                    stage,
+                    choice_scoring,
                     created_by: caller.person_id(),
                     created_at: store::now(),
                 },

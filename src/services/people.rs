@@ -4,7 +4,6 @@
 use chrono::Duration;
 
 use crate::domain::access::Permission;
-use crate::domain::locale::Locale;
 use crate::domain::password::NewPassword;
 use crate::domain::people::{PersonDraft, PersonInput};
 use crate::domain::roles::Role;
@@ -267,7 +266,7 @@ pub fn send_password_link(
     password_tokens::use_all_for_person(conn, person.id, now)?;
     password_tokens::insert(conn, &tokens::digest(&secret), person.id, now, now + valid)?;
     let link = format!("{public_url}/set-password?token={secret}");
-    let locale = Locale::parse(&person.locale).unwrap_or_default();
+    let locale = person.locale;
     let name = person.name.clone();
     let message = match purpose {
         LinkPurpose::Setup => Message::PasswordSetup {

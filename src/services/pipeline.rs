@@ -20,7 +20,6 @@ use serde::Serialize;
 use crate::domain::access::Permission;
 use crate::domain::committee::{self, Subject, Vote};
 use crate::domain::credential::{self, Status};
-use crate::domain::grading::AppealRule;
 use crate::domain::pipeline::{
     self, Decision, Evidence, ExamStage, Held, Kind, Outcome, Policy, Reason, Stage,
 };
@@ -42,16 +41,8 @@ pub fn policy_of(track: &TrackRow) -> Policy {
         cooloff: Duration::days(i64::from(track.cooloff_days.max(0))),
         requires_practical: track.requires_practical,
         quorum: track.quorum.max(1) as u32,
-        appeal_rule: AppealRule::parse(&track.appeal_rule).unwrap_or_default(),
+        appeal_rule: track.appeal_rule,
     }
-}
-
-fn stage_of(case: &CaseRow) -> Result<Stage> {
-    Stage::parse(&case.stage).ok_or_else(|| Error::internal(format!("case {}: stage", case.id)))
-}
-
-fn kind_of(case: &CaseRow) -> Result<Kind> {
-    Kind::parse(&case.kind).ok_or_else(|| Error::internal(format!("case {}: kind", case.id)))
 }
 
 fn track_of(conn: &mut DbConn, case: &CaseRow) -> Result<TrackRow> {
@@ -99,7 +90,7 @@ pub fn stage_results(
         conn,
         case.person_id,
         &track.track_key,
-        stage.as_str(),
+        stage,
         case.opened_at,
     )? {
         let Some(released) = exam.results_released_at else {
@@ -157,7 +148,7 @@ fn practical_outcomes(conn: &mut DbConn, case: &CaseRow, track: &TrackRow) -> Re
 fn decision_of(conn: &mut DbConn, case: &CaseRow, policy: &Policy) -> Result<Option<Decision>> {
     let votes: Vec<Vote> = store_cert::votes_of(conn, case.id)?
         .iter()
-        .filter_map(|(v, _)| Vote::parse(&v.vote))
+        .map(|(v, _)| v.vote)
         .collect();
     Ok(match committee::tally(&votes, policy.quorum) {
         committee::Tally::Approved => Some(Decision::Approved),
@@ -260,15 +251,7 @@ fn write_transition(
     reason: Reason,
     now: NaiveDateTime,
 ) -> Result<()> {
-    let row = store_cert::insert_transition(
-        conn,
-        case_id,
-        from.map(Stage::as_str),
-        to.as_str(),
-        actor,
-        reason.as_str(),
-        now,
-    )?;
+    let row = store_cert::insert_transition(conn, case_id, from, to, actor, reason, now)?;
     audit::record_evidence(
         conn,
         actor,
@@ -293,11 +276,11 @@ fn record_move(
     actor: Option<i64>,
     now: NaiveDateTime,
 ) -> Result<()> {
-    let kind = kind_of(case)?;
-    let from = stage_of(case)?;
+    let kind = case.kind;
+    let from = case.stage;
     pipeline::check_transition(kind, from, to)
         .map_err(|e| Error::conflict("stage", e.to_string()))?;
-    store_cert::move_case(conn, case.id, to.as_str(), to.is_closed(), now)?;
+    store_cert::move_case(conn, case.id, to, to.is_closed(), now)?;
     write_transition(conn, case.id, Some(from), to, actor, reason, now)?;
     tracing::info!(case = case.id, from = %from, to = %to, reason = reason.as_str(), "case moved");
     Ok(())
@@ -341,15 +324,15 @@ fn on_return(
     public_url: &str,
     now: NaiveDateTime,
 ) -> Result<()> {
-    let kind = kind_of(case)?;
+    let kind = case.kind;
     let route = kind.route();
-    let ahead: Vec<&str> = route
+    let ahead: Vec<ExamStage> = route
         .iter()
         .skip_while(|s| **s != to)
         .skip(1)
         .take_while(|s| **s != from)
         .chain(std::iter::once(&from))
-        .filter_map(|s| s.exam_stage().map(ExamStage::as_str))
+        .filter_map(|s| s.exam_stage())
         .collect();
     let mut cancelled = Vec::new();
     for (registration, exam) in
@@ -367,7 +350,7 @@ fn on_return(
     if from == Stage::CommitteeReview {
         withdrawn = store_cert::votes_of(conn, case.id)?
             .into_iter()
-            .map(|(v, name)| format!("{name} {}", v.vote))
+            .map(|(v, name)| format!("{name} {}", v.vote.as_str()))
             .collect();
         store_cert::withdraw_votes(conn, case.id)?;
     }
@@ -395,7 +378,7 @@ fn on_return(
             conn,
             &person.email,
             &person.name,
-            crate::domain::locale::Locale::parse(&person.locale).unwrap_or_default(),
+            person.locale,
             &crate::mail::Message::CaseReturned {
                 name: person.name.clone(),
                 track: track.title.clone(),
@@ -424,7 +407,7 @@ pub fn closed_case_of(
             && case.opened_at <= attempt.drawn_at
             && case.closed_at.is_some_and(|c| c >= attempt.drawn_at)
         {
-            return Ok(Some(stage_of(&case)?));
+            return Ok(Some(case.stage));
         }
     }
     Ok(None)
@@ -441,9 +424,9 @@ pub fn advance_case(
     let mut case = store_cert::lock_case(conn, case_id)?.ok_or(Error::NotFound)?;
     let track = track_of(conn, &case)?;
     let policy = policy_of(&track);
-    let kind = kind_of(&case)?;
+    let kind = case.kind;
     loop {
-        let stage = stage_of(&case)?;
+        let stage = case.stage;
         // The final result first: a case past an exam stage whose pass was
         // withdrawn goes back there.
         let behind = standing(conn, &case, &track, kind, stage, &policy, now)?;
@@ -533,7 +516,7 @@ pub fn advance_all(db: &Db, public_url: &str) -> Result<usize> {
         let changed = db.write_blocking(|conn| {
             let before = store_cert::find_case(conn, id)?.map(|c| c.stage);
             let after = advance_case(conn, id, public_url, store::now())?;
-            Ok(before.as_deref() != Some(after.as_str()))
+            Ok(before != Some(after))
         })?;
         if changed {
             moved += 1;
@@ -554,8 +537,7 @@ pub fn held_in(
     let Some(c) = store_cert::credential_in_track(conn, person_id, track_id)? else {
         return Ok(None);
     };
-    let status = Status::parse(&c.status).ok_or_else(|| Error::internal("credential status"))?;
-    let held = match credential::effective(status, utc(c.valid_until), utc(now)) {
+    let held = match credential::effective(c.status, utc(c.valid_until), utc(now)) {
         Status::Active => Held::Active,
         Status::Suspended => Held::Suspended,
         Status::Expired => Held::Expired,
@@ -590,8 +572,8 @@ pub async fn apply(ctx: &Ctx, caller: &Caller, track_key: String, kind: Kind) ->
                 conn,
                 me,
                 track.id,
-                kind.as_str(),
-                Stage::Applied.as_str(),
+                kind,
+                Stage::Applied,
                 credential_id,
                 now,
             )
@@ -690,8 +672,8 @@ pub fn case_view(conn: &mut DbConn, case_id: i64) -> Result<CaseView> {
     let case = store_cert::find_case(conn, case_id)?.ok_or(Error::NotFound)?;
     let track = track_of(conn, &case)?;
     let policy = policy_of(&track);
-    let kind = kind_of(&case)?;
-    let stage = stage_of(&case)?;
+    let kind = case.kind;
+    let stage = case.stage;
     let now = store::now();
     let mut timeline = Vec::new();
     for t in store_cert::transitions_of(conn, case.id)? {
@@ -700,9 +682,9 @@ pub fn case_view(conn: &mut DbConn, case_id: i64) -> Result<CaseView> {
             None => None,
         };
         timeline.push(TimelineEntry {
-            from: t.from_stage.as_deref().and_then(Stage::parse),
-            to: Stage::parse(&t.to_stage).unwrap_or(stage),
-            reason: t.reason,
+            from: t.from_stage,
+            to: t.to_stage,
+            reason: t.reason.as_str().to_owned(),
             actor,
             at: utc(t.at),
         });
@@ -859,8 +841,8 @@ pub async fn cases(ctx: &Ctx, caller: &Caller, track_key: Option<String>) -> Res
                         person_id: c.person_id,
                         doctor,
                         track_title,
-                        kind: kind_of(&c)?,
-                        stage: stage_of(&c)?,
+                        kind: c.kind,
+                        stage: c.stage,
                         stage_entered_at: utc(c.stage_entered_at),
                         opened_at: utc(c.opened_at),
                     })
@@ -890,17 +872,7 @@ pub async fn funnel(ctx: &Ctx, caller: &Caller, track_key: String) -> Result<Fun
         .read(move |conn| {
             let track = store_training::find_track(conn, &track_key)?.ok_or(Error::NotFound)?;
             let rows = |conn: &mut DbConn, kind: Kind| -> Result<Vec<pipeline::FunnelRow>> {
-                let transitions: Vec<(i64, Option<Stage>, Stage)> =
-                    store_cert::track_transitions(conn, track.id, kind.as_str())?
-                        .into_iter()
-                        .filter_map(|(case, from, to)| {
-                            Some((
-                                case,
-                                from.as_deref().and_then(Stage::parse),
-                                Stage::parse(&to)?,
-                            ))
-                        })
-                        .collect();
+                let transitions = store_cert::track_transitions(conn, track.id, kind)?;
                 Ok(pipeline::funnel(kind, &transitions))
             };
             Ok(Funnel {
@@ -936,8 +908,7 @@ pub fn check_registration(
     person_id: i64,
     exam: &store::exams::ExamRow,
 ) -> Result<()> {
-    let exam_stage = ExamStage::parse(&exam.stage)
-        .ok_or_else(|| Error::internal(format!("exam {}: stage", exam.id)))?;
+    let exam_stage = exam.stage;
     let track = store_training::find_track(conn, &exam.track)?
         .ok_or_else(|| Error::conflict("exam", "the exam's track does not exist"))?;
     let policy = policy_of(&track);
@@ -945,7 +916,7 @@ pub fn check_registration(
     let case = store_cert::open_case(conn, person_id, track.id)?;
     let (stage, outcomes) = match &case {
         Some(c) => (
-            Some(stage_of(c)?),
+            Some(c.stage),
             exam_outcomes(conn, c, &track, exam_stage, now)?,
         ),
         None => (None, Vec::new()),

@@ -22,6 +22,7 @@ pub mod referrals;
 pub mod schema;
 pub mod sessions;
 pub mod signing_keys;
+pub mod text_enums;
 pub mod throttle;
 pub mod training;
 pub mod versions;

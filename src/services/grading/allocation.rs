@@ -124,7 +124,7 @@ pub fn remind_late(db: &Db) -> Result<usize> {
                 conn,
                 &person.email,
                 &person.name,
-                Locale::parse(&person.locale).unwrap_or_default(),
+                person.locale,
                 &Message::MarkingLate {
                     name: person.name.clone(),
                     count: tasks.len(),

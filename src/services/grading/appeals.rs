@@ -46,7 +46,7 @@ pub(super) fn decide_appealed(
         &store_grading::AppealDecision {
             mark_after: remark,
             mark_final: final_mark,
-            rule: rule.as_str(),
+            rule,
             outcome: &outcome,
         },
         now,
@@ -58,7 +58,7 @@ pub(super) fn decide_appealed(
             conn,
             &person.email,
             &person.name,
-            Locale::parse(&person.locale).unwrap_or_default(),
+            person.locale,
             &Message::AppealDecided {
                 name: person.name.clone(),
                 exam: exam.title.clone(),
@@ -144,7 +144,7 @@ impl AppealView {
             mark_before: a.mark_before,
             mark_after: a.mark_after,
             mark_final: a.mark_final,
-            rule: a.rule.as_deref().and_then(AppealRule::parse),
+            rule: a.rule,
             outcome: a.outcome,
             created_at: utc(a.created_at),
         }
@@ -236,7 +236,7 @@ pub async fn appeal(
                     conn,
                     &re_marker.email,
                     &re_marker.name,
-                    Locale::parse(&re_marker.locale).unwrap_or_default(),
+                    re_marker.locale,
                     &Message::RemarkAssigned {
                         name: re_marker.name.clone(),
                         exam: exam.title.clone(),

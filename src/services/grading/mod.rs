@@ -18,7 +18,6 @@ use crate::domain::exams::ReviewPolicy;
 use crate::domain::grading::{
     self, AppealEffect, AppealRule, Examiner, ItemScore, MarkerRole, Marking,
 };
-use crate::domain::locale::Locale;
 use crate::domain::scoring::Response;
 use crate::error::{Error, Result};
 use crate::mail::{self, Message};

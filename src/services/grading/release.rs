@@ -88,7 +88,7 @@ pub async fn release(ctx: &Ctx, caller: &Caller, exam_id: i64) -> Result<()> {
                         conn,
                         &person.email,
                         &person.name,
-                        Locale::parse(&person.locale).unwrap_or_default(),
+                        person.locale,
                         &Message::ResultsOut {
                             name: person.name.clone(),
                             exam: exam.title.clone(),

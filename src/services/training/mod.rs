@@ -14,7 +14,6 @@ use serde::Serialize;
 use crate::domain::access::Permission;
 use crate::domain::banks::{Body, Content};
 use crate::domain::dates;
-use crate::domain::locale::Locale;
 use crate::domain::scoring::{self, ShownAnswer};
 use crate::domain::spreadsheet::Csv;
 use crate::domain::training::{self, CourseEvidence, QuizCandidate, QuizItem, SignupStatus, Todo};
