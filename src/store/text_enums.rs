@@ -119,3 +119,27 @@ text_enums!(
     crate::domain::locale::Locale,
     crate::domain::institutions::Level,
 );
+
+#[cfg(test)]
+mod tests {
+    use diesel::prelude::*;
+    use diesel::result::Error as DieselError;
+
+    use super::*;
+    use crate::domain::pipeline::Stage;
+    use crate::store::DbConn;
+
+    fn sqlite() -> DbConn {
+        DbConn::Sqlite(diesel::SqliteConnection::establish(":memory:").expect("in-memory SQLite"))
+    }
+
+    #[test]
+    fn a_stored_enum_reads_back_and_an_unknown_string_fails_the_read() {
+        let mut conn = sqlite();
+        let back = diesel::select(AsExpression::<Text>::as_expression(Stage::WrittenExam))
+            .get_result::<Stage>(&mut conn);
+        assert_eq!(back.ok(), Some(Stage::WrittenExam));
+        let unknown = diesel::select("written".into_sql::<Text>()).get_result::<Stage>(&mut conn);
+        assert!(matches!(unknown, Err(DieselError::DeserializationError(_))));
+    }
+}
