@@ -12,6 +12,7 @@ pub mod exams;
 pub mod grading;
 pub mod group;
 pub mod idempotency;
+pub mod ids;
 pub mod institutions;
 pub mod leases;
 pub mod outbox;
