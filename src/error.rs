@@ -57,7 +57,7 @@ pub enum Error {
     /// A conflict of interest: the caller may not act on this case or
     /// credential (their own, or a colleague's from their institution).
     #[error("{0}")]
-    ConflictOfInterest(crate::domain::committee::Conflict),
+    ConflictOfInterest(Conflict),
 
     /// A form arrived without a valid CSRF token.
     #[error("the form has expired; reload the page and try again")]
@@ -85,6 +85,30 @@ pub enum Error {
 
     #[error("internal error: {0}")]
     Internal(String),
+}
+
+/// Why a person may not act on a case or credential: a conflict of interest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum Conflict {
+    #[error("you may not act on your own certification case")]
+    OwnCase,
+    #[error("you may not act on your own credential")]
+    OwnCredential,
+    #[error(
+        "a committee member from the doctor's own institution may not act on their case or credential"
+    )]
+    SameInstitution,
+}
+
+impl Conflict {
+    /// The stable code the API answers with (403).
+    pub fn code(self) -> &'static str {
+        match self {
+            Conflict::OwnCase => "own_case",
+            Conflict::OwnCredential => "own_credential",
+            Conflict::SameInstitution => "same_institution",
+        }
+    }
 }
 
 /// One refused field of a form.

@@ -640,7 +640,7 @@ pub(crate) mod error_message_tests {
     }
 
     use crate::domain::committee::Conflict;
-    use crate::domain::referral::GateRefusal;
+    use crate::domain::referrals::GateRefusal;
 
     pub(crate) const CONFLICTS: [Conflict; 3] = [
         Conflict::OwnCase,

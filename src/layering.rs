@@ -1,21 +1,25 @@
-//! The service modules' import graph, read from the source: which module of
-//! `src/services/` names which other (`crate::services::x`, `super::x` from a
-//! top-level service file, `crate::services::{x, y::…}`), and a test that the
-//! graph has no cycle. `cargo test -q --lib service_imports -- --nocapture`
-//! prints the edges.
+//! The import graph of each layer, read from the source: which module of
+//! `src/<layer>/` names which other of the same layer (`crate::services::x`,
+//! `super::x` from a top-level file, `crate::services::{x, y::…}`), and tests
+//! that no layer's graph has a cycle and that the layers only import
+//! downwards (web and jobs -> services -> store and domain).
+//! `cargo test -q --lib module_imports -- --nocapture` prints the edges.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-/// `from -> {to}` between the modules directly under `src/services/` (a
-/// folder module counts as one, its files included).
-pub fn service_edges(services_dir: &Path) -> std::io::Result<BTreeMap<String, BTreeSet<String>>> {
-    let modules = module_names(services_dir)?;
+/// `from -> {to}` between the modules directly under `layer_dir` (`src/<layer>/`;
+/// a folder module counts as one, its files included).
+pub fn module_edges(
+    layer_dir: &Path,
+    layer: &str,
+) -> std::io::Result<BTreeMap<String, BTreeSet<String>>> {
+    let modules = module_names(layer_dir)?;
     let mut edges: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    for (file, owner, depth) in service_files(services_dir)? {
+    for (file, owner, depth) in layer_files(layer_dir)? {
         edges.entry(owner.clone()).or_default();
         let text = std::fs::read_to_string(&file)?;
-        for name in referenced_modules(&strip_comments(&text), depth) {
+        for name in referenced_modules(&strip_comments(&text), layer, depth) {
             if name != owner && modules.contains(&name) {
                 edges.entry(owner.clone()).or_default().insert(name);
             }
@@ -72,8 +76,8 @@ fn module_names(dir: &Path) -> std::io::Result<BTreeSet<String>> {
 }
 
 /// Each `.rs` file under `dir` but the root `mod.rs`, with the top-level
-/// module it belongs to and how many `super::` lead from it to `services`.
-fn service_files(dir: &Path) -> std::io::Result<Vec<(PathBuf, String, usize)>> {
+/// module it belongs to and how many `super::` lead from it to the layer.
+fn layer_files(dir: &Path) -> std::io::Result<Vec<(PathBuf, String, usize)>> {
     fn walk(path: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
         for entry in std::fs::read_dir(path)? {
             let p = entry?.path();
@@ -100,7 +104,7 @@ fn service_files(dir: &Path) -> std::io::Result<Vec<(PathBuf, String, usize)>> {
             continue;
         }
         // services/x.rs and services/x/mod.rs are one level below services;
-        // services/x/y.rs two.
+        // services/x/y.rs two (and so for every layer).
         let depth = parts.iter().filter(|p| p.as_str() != "mod").count();
         out.push((file, parts[0].clone(), depth));
     }
@@ -148,9 +152,9 @@ fn group_heads(s: &str) -> Vec<String> {
     heads
 }
 
-/// Names right after each path that leads to `services` from a file
-/// `depth` modules below it.
-fn referenced_modules(text: &str, depth: usize) -> Vec<String> {
+/// Names right after each path that leads to the layer (`layer::`) from a
+/// file `depth` modules below it.
+fn referenced_modules(text: &str, layer: &str, depth: usize) -> Vec<String> {
     let mut names = Vec::new();
     let mut heads_after = |rest: &str| {
         if let Some(group) = rest.strip_prefix('{') {
@@ -159,12 +163,13 @@ fn referenced_modules(text: &str, depth: usize) -> Vec<String> {
             names.push(ident_at(rest).to_owned());
         }
     };
-    for (i, _) in text.match_indices("services::") {
+    let prefix = format!("{layer}::");
+    for (i, _) in text.match_indices(&prefix) {
         let before = text[..i].chars().next_back();
         if before.is_some_and(|c| c.is_ascii_alphanumeric() || c == '_') {
             continue;
         }
-        heads_after(&text[i + "services::".len()..]);
+        heads_after(&text[i + prefix.len()..]);
     }
     let supers = "super::".repeat(depth);
     for (i, _) in text.match_indices(&supers) {
@@ -181,26 +186,105 @@ fn referenced_modules(text: &str, depth: usize) -> Vec<String> {
     names
 }
 
+/// Whether any file under `dir` names `crate::<other>` for one of `others`.
+pub fn files_naming(dir: &Path, others: &[&str]) -> std::io::Result<Vec<(PathBuf, String)>> {
+    let mut found = Vec::new();
+    for (file, _, _) in layer_files(dir)? {
+        let text = strip_comments(&std::fs::read_to_string(&file)?);
+        for other in others {
+            if text.contains(&format!("crate::{other}::")) {
+                found.push((file.clone(), (*other).to_owned()));
+            }
+        }
+    }
+    Ok(found)
+}
+
+/// `from -> {to}` between the crate's top-level modules (`src/x.rs` or
+/// `src/x/`): which names `crate::y::` for another.
+pub fn top_level_edges(src: &Path) -> std::io::Result<BTreeMap<String, BTreeSet<String>>> {
+    let roots = ["lib", "main", "layering"];
+    let modules: BTreeSet<String> = module_names(src)?
+        .into_iter()
+        .filter(|m| !roots.contains(&m.as_str()))
+        .collect();
+    let mut edges: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for (file, owner, _) in layer_files(src)? {
+        if roots.contains(&owner.as_str()) {
+            continue;
+        }
+        let text = strip_comments(&std::fs::read_to_string(&file)?);
+        let named = edges.entry(owner.clone()).or_default();
+        for (i, _) in text.match_indices("crate::") {
+            let head = ident_at(&text[i + "crate::".len()..]);
+            if head != owner && modules.contains(head) {
+                named.insert(head.to_owned());
+            }
+        }
+    }
+    Ok(edges)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn services_dir() -> PathBuf {
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("src/services")
+    /// Every layer folder of `src/`; each is checked for cycles inside it.
+    const LAYERS: [&str; 6] = ["web", "jobs", "services", "store", "domain", "demo"];
+
+    fn layer_dir(layer: &str) -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("src")
+            .join(layer)
     }
 
     #[test]
-    fn service_imports_have_no_cycle() -> std::io::Result<()> {
-        let edges = service_edges(&services_dir())?;
+    fn module_imports_have_no_cycle_in_any_layer() -> std::io::Result<()> {
+        for layer in LAYERS {
+            let edges = module_edges(&layer_dir(layer), layer)?;
+            println!("== {layer}");
+            for (from, to) in &edges {
+                let to: Vec<&str> = to.iter().map(String::as_str).collect();
+                println!("{from} -> {}", to.join(", "));
+            }
+            let found = cycles(&edges);
+            assert!(
+                found.is_empty(),
+                "{layer} modules that import each other in a ring: {found:?}"
+            );
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn module_imports_have_no_cycle_between_top_level_modules() -> std::io::Result<()> {
+        let edges = top_level_edges(&Path::new(env!("CARGO_MANIFEST_DIR")).join("src"))?;
+        println!("== crate");
         for (from, to) in &edges {
             let to: Vec<&str> = to.iter().map(String::as_str).collect();
             println!("{from} -> {}", to.join(", "));
         }
         let found = cycles(&edges);
-        assert!(
-            found.is_empty(),
-            "service modules that import each other in a ring: {found:?}"
-        );
+        assert!(found.is_empty(), "top-level modules in a ring: {found:?}");
+        Ok(())
+    }
+
+    #[test]
+    fn layers_import_only_downwards() -> std::io::Result<()> {
+        // What each layer must never name: the layers above it.
+        let above: [(&str, &[&str]); 4] = [
+            ("domain", &["web", "jobs", "services", "store", "demo"]),
+            ("store", &["web", "jobs", "services", "demo"]),
+            ("services", &["web", "jobs", "demo"]),
+            ("jobs", &["web", "demo"]),
+        ];
+        for (layer, others) in above {
+            let found = files_naming(&layer_dir(layer), others)?;
+            assert!(
+                found.is_empty(),
+                "{layer} names a layer above it: {found:?}"
+            );
+        }
         Ok(())
     }
 
@@ -212,10 +296,14 @@ mod tests {
              let x = super::utc(t); crate::services::pipeline::advance(c);\n\
              use super::super::exams::X;",
         );
-        let one = referenced_modules(&text, 1);
+        let one = referenced_modules(&text, "services", 1);
         assert_eq!(one, ["Caller", "audit", "grading", "pipeline", "utc"]);
-        let two = referenced_modules(&text, 2);
+        let two = referenced_modules(&text, "services", 2);
         assert_eq!(two, ["Caller", "audit", "grading", "pipeline", "exams"]);
+        // Another layer's paths are not this layer's edges.
+        let text =
+            strip_comments("use crate::domain::credentials::Status;\nlet s = services::x();");
+        assert_eq!(referenced_modules(&text, "domain", 1), ["credentials"]);
     }
 
     #[test]

@@ -16,7 +16,6 @@
 
 mod alliance;
 pub mod answers;
-mod care;
 mod people;
 mod play;
 mod script;

@@ -77,29 +77,10 @@ pub enum Subject {
     Credential,
 }
 
-/// Why a person may not act on a case or credential: a conflict of interest.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-pub enum Conflict {
-    #[error("you may not act on your own certification case")]
-    OwnCase,
-    #[error("you may not act on your own credential")]
-    OwnCredential,
-    #[error(
-        "a committee member from the doctor's own institution may not act on their case or credential"
-    )]
-    SameInstitution,
-}
-
-impl Conflict {
-    /// The stable code the API answers with (403).
-    pub fn code(self) -> &'static str {
-        match self {
-            Conflict::OwnCase => "own_case",
-            Conflict::OwnCredential => "own_credential",
-            Conflict::SameInstitution => "same_institution",
-        }
-    }
-}
+/// Why a person may not act on a case or credential. Defined beside the
+/// error type that carries it (`Error::ConflictOfInterest`), so that `error`
+/// names no domain module (every domain module names `error`).
+pub use crate::error::Conflict;
 
 /// The conflict-of-interest rule for every committee action on a doctor's
 /// case or credential: nobody acts on their own, and nobody on a colleague

@@ -11,6 +11,7 @@ use sha2::{Digest, Sha256};
 use toml::Spanned;
 
 use crate::domain::banks::{Problem, line_of};
+use crate::error::{Error, FieldProblem};
 
 /// Stable ids: lower-case letters, digits and dashes.
 pub fn is_key(s: &str) -> bool {
@@ -45,6 +46,71 @@ pub fn valid_validity_months(m: u32) -> bool {
 
 pub fn valid_renewal_hours(h: f64) -> bool {
     h.is_finite() && (0.0..=1000.0).contains(&h)
+}
+
+// ----- what a person enters (the admin forms) -----
+
+// A course, module or track entered by a person breaks the same rules as one
+// read from a file, but is reported by the form's field names. The services
+// check it before writing (`check`), so no caller can skip the rules by
+// building the spec itself; every problem is reported at once.
+
+const KEY_RULE: &str = "lower-case letters, digits and dashes";
+
+fn problem(field: &str, message: &str) -> FieldProblem {
+    FieldProblem {
+        field: field.to_owned(),
+        message: message.to_owned(),
+    }
+}
+
+fn key_and_title_problems(key: &str, title: &str) -> Vec<FieldProblem> {
+    let mut problems = Vec::new();
+    if !is_key(key) {
+        problems.push(problem("key", KEY_RULE));
+    }
+    if title.trim().is_empty() {
+        problems.push(problem("title", "must not be empty"));
+    }
+    problems
+}
+
+impl CourseMeta {
+    pub fn check(&self) -> Result<(), Error> {
+        let mut problems = key_and_title_problems(&self.key, &self.title);
+        if !valid_credit_hours(self.credit_hours) {
+            problems.push(problem("credit_hours", "must be 0 to 200"));
+        }
+        Error::from_problems(problems)
+    }
+}
+
+impl ModuleSpec {
+    pub fn check(&self) -> Result<(), Error> {
+        let mut problems = key_and_title_problems(&self.key, &self.title);
+        if let Some(quiz) = &self.quiz {
+            if !valid_quiz_questions(quiz.questions) {
+                problems.push(problem("quiz_questions", "must be 1 to 50"));
+            }
+            if !valid_pass_percent(quiz.pass_percent) {
+                problems.push(problem("quiz_pass_percent", "must be 1 to 100"));
+            }
+        }
+        Error::from_problems(problems)
+    }
+}
+
+impl TrackSpec {
+    pub fn check(&self) -> Result<(), Error> {
+        let mut problems = key_and_title_problems(&self.key, &self.title);
+        if !valid_validity_months(self.validity_months) {
+            problems.push(problem("validity_months", "must be 1 to 120"));
+        }
+        if !valid_renewal_hours(self.renewal_credit_hours) {
+            problems.push(problem("renewal_credit_hours", "must be 0 to 1000"));
+        }
+        Error::from_problems(problems)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -731,5 +797,101 @@ quiz = { topics = ["fever-in-infants"], questions = 5, pass_percent = 80 }
         .expect_err("invalid");
         let lines: Vec<usize> = problems.iter().map(|p| p.line).collect();
         assert_eq!(lines, vec![1, 1, 7], "{problems:?}");
+    }
+
+    fn fields(e: Result<(), Error>) -> Vec<String> {
+        match e {
+            Ok(()) => Vec::new(),
+            Err(Error::Invalid { field, .. }) => vec![field],
+            Err(Error::InvalidFields(problems)) => problems.into_iter().map(|p| p.field).collect(),
+            Err(other) => panic!("unexpected {other:?}"),
+        }
+    }
+
+    #[test]
+    fn entered_courses_modules_and_tracks_break_the_file_rules_by_field() {
+        let course = CourseMeta {
+            key: "fever".into(),
+            title: "发热".into(),
+            summary: String::new(),
+            language: "zh-CN".into(),
+            credit_hours: 4.0,
+            sample: false,
+            published: true,
+        };
+        assert!(fields(course.check()).is_empty());
+        for hours in [-0.5, 200.5, f64::NAN] {
+            let bad = CourseMeta {
+                credit_hours: hours,
+                ..course.clone()
+            };
+            assert_eq!(fields(bad.check()), vec!["credit_hours"]);
+        }
+        // Every problem at once, named by the form's fields.
+        let bad = CourseMeta {
+            key: "Fever 1".into(),
+            title: "  ".into(),
+            credit_hours: 201.0,
+            ..course
+        };
+        assert_eq!(fields(bad.check()), vec!["key", "title", "credit_hours"]);
+
+        let module = ModuleSpec {
+            key: "m1".into(),
+            title: "一".into(),
+            lessons: Vec::new(),
+            quiz: Some(QuizSpec {
+                topics: vec!["fever".into()],
+                questions: 50,
+                pass_percent: 100,
+            }),
+            line: 0,
+        };
+        assert!(fields(module.check()).is_empty());
+        let bad = ModuleSpec {
+            quiz: Some(QuizSpec {
+                topics: vec!["fever".into()],
+                questions: 51,
+                pass_percent: 0,
+            }),
+            ..module.clone()
+        };
+        assert_eq!(
+            fields(bad.check()),
+            vec!["quiz_questions", "quiz_pass_percent"]
+        );
+        let no_quiz = ModuleSpec {
+            quiz: None,
+            key: String::new(),
+            ..module
+        };
+        assert_eq!(fields(no_quiz.check()), vec!["key"]);
+
+        let track = TrackSpec {
+            key: "paediatrics".into(),
+            title: "儿科".into(),
+            description: String::new(),
+            validity_months: 120,
+            renewal_credit_hours: 1000.0,
+            courses: Vec::new(),
+            workshops: Vec::new(),
+            sample: false,
+        };
+        assert!(fields(track.check()).is_empty());
+        let bad = TrackSpec {
+            validity_months: 0,
+            renewal_credit_hours: f64::INFINITY,
+            ..track.clone()
+        };
+        assert_eq!(
+            fields(bad.check()),
+            vec!["validity_months", "renewal_credit_hours"]
+        );
+        let bad = TrackSpec {
+            validity_months: 121,
+            key: "a".repeat(65),
+            ..track
+        };
+        assert_eq!(fields(bad.check()), vec!["key", "validity_months"]);
     }
 }

@@ -449,7 +449,7 @@ pub struct ServiceRequestInput<'a> {
     /// `reasonCode` has no slot naming its role) ...
     pub diagnosis: &'a str,
     /// ... coded with ICD-10 (system `http://hl7.org/fhir/sid/icd-10`) when
-    /// the doctor gave a code (`domain::referral::icd10_code` checked it).
+    /// the doctor gave a code (`domain::referrals::icd10_code` checked it).
     pub diagnosis_code: Option<&'a str>,
     /// Examination findings: `note[0].text`, prefixed "Findings: ".
     pub findings: &'a str,

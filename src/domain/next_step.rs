@@ -12,7 +12,7 @@
 
 use chrono::{DateTime, Duration, Utc};
 
-use crate::domain::credential::Status;
+use crate::domain::credentials::Status;
 use crate::domain::pipeline::Stage;
 
 /// How long a released result stays "news" on the home page.

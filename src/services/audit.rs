@@ -15,7 +15,7 @@ use chrono::{NaiveDate, NaiveDateTime, TimeZone};
 use serde_json::json;
 
 use crate::domain::audit_chain::{self, Break, ExportLine, Fault, Walk};
-use crate::domain::credential::Status;
+use crate::domain::credentials::Status;
 use crate::domain::pipeline::Stage;
 use crate::error::{Error, Result};
 use crate::services::Caller;

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::domain::access::Permission;
 use crate::domain::committee::Subject;
 use crate::domain::committee::{self, Vote};
-use crate::domain::credential;
+use crate::domain::credentials as credential;
 use crate::domain::grading::AppealRule;
 use crate::domain::pipeline::{ExamStage, Stage};
 use crate::domain::roles::Role;

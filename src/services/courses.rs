@@ -536,6 +536,7 @@ fn write_track(
 /// Creates or updates a track from the admin form.
 pub async fn save_track(ctx: &Ctx, caller: &Caller, spec: TrackSpec) -> Result<()> {
     require(ctx, caller, Permission::ManageTraining).await?;
+    spec.check()?;
     let event = audit::event(
         caller,
         "track.save",
@@ -563,6 +564,7 @@ pub async fn save_track(ctx: &Ctx, caller: &Caller, spec: TrackSpec) -> Result<(
 /// Creates or updates a course's own fields from the admin form.
 pub async fn save_course(ctx: &Ctx, caller: &Caller, meta: CourseMeta) -> Result<CourseRow> {
     require(ctx, caller, Permission::ManageTraining).await?;
+    meta.check()?;
     let event = audit::event(
         caller,
         "course.save",
@@ -586,6 +588,7 @@ pub async fn save_module(
     module: ModuleSpec,
 ) -> Result<()> {
     require(ctx, caller, Permission::ManageTraining).await?;
+    module.check()?;
     let course_key = course_key.to_owned();
     let event = audit::event(
         caller,

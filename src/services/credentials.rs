@@ -16,7 +16,7 @@ use crate::config::Tuning;
 use crate::domain::access::Permission;
 use crate::domain::badge_image;
 use crate::domain::committee::Subject;
-use crate::domain::credential::{self, CredentialNumber, Status, StatusAction};
+use crate::domain::credentials::{self as credential, CredentialNumber, Status, StatusAction};
 use crate::domain::dates;
 use crate::domain::signing::{self, BadgeInput, Signer, StatusEntry};
 use crate::domain::status_list::{self, Bitstring, Standing};

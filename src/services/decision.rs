@@ -24,7 +24,7 @@ use chrono::NaiveDateTime;
 
 use crate::domain::audit_chain::{self, Check, Recorded};
 use crate::domain::committee::{self, Tally, Vote};
-use crate::domain::credential::{CredentialNumber, Status};
+use crate::domain::credentials::{CredentialNumber, Status};
 use crate::domain::grading::{self, MarkerRole};
 use crate::domain::pipeline::{ExamStage, Reason, Stage};
 use crate::error::{Error, Result};

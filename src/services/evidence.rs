@@ -13,7 +13,7 @@ use std::collections::{HashMap, HashSet};
 use chrono::NaiveDateTime;
 
 use crate::domain::grading::{self, ItemScore};
-use crate::domain::referral::{self, Quality};
+use crate::domain::referrals::{self as referral, Quality};
 use crate::domain::training::{
     self, CourseEvidence, LessonEvidence, ModuleEvidence, TrackEvidence, WorkshopEvidence,
 };

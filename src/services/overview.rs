@@ -5,7 +5,7 @@
 use serde::Serialize;
 
 use crate::domain::access::Permission;
-use crate::domain::credential::{self, Status};
+use crate::domain::credentials::{self as credential, Status};
 use crate::domain::institutions::Level;
 use crate::domain::pipeline::Kind;
 use crate::error::Result;

@@ -4,8 +4,8 @@
 //! the holder sees it.
 
 use crate::domain::access::Permission;
-use crate::domain::credential::CredentialNumber;
-use crate::domain::photo;
+use crate::domain::credentials::CredentialNumber;
+use crate::domain::photos as photo;
 use crate::error::{Error, Result};
 use crate::services::audit::{self, Outcome};
 use crate::services::{Caller, Ctx, require};
@@ -48,7 +48,7 @@ pub async fn my_image(ctx: &Ctx, caller: &Caller) -> Result<Vec<u8>> {
 }
 
 /// Stores a new photo (replacing the old one) with the holder's choice of
-/// showing it. The upload is made safe and small first (`domain::photo`).
+/// showing it. The upload is made safe and small first (`domain::photos`).
 pub async fn save(ctx: &Ctx, caller: &Caller, upload: Vec<u8>, public: bool) -> Result<MyPhoto> {
     require(ctx, caller, Permission::OwnAccount).await?;
     let id = me(caller)?;

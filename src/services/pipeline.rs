@@ -19,7 +19,7 @@ use serde::Serialize;
 
 use crate::domain::access::Permission;
 use crate::domain::committee::{self, Subject, Vote};
-use crate::domain::credential::{self, Status};
+use crate::domain::credentials::{self as credential, Status};
 use crate::domain::pipeline::{
     self, Decision, Evidence, ExamStage, Held, Kind, Outcome, Policy, Reason, Stage,
 };

@@ -4,7 +4,7 @@
 //! export, community visits, referral quality, the alliance dashboard and
 //! credential introspection for hospital systems.
 //!
-//! The gate (`domain::referral::may_refer`) is evaluated inside the
+//! The gate (`domain::referrals::may_refer`) is evaluated inside the
 //! transaction that writes the referral, after the doctor's credentials are
 //! locked (`store::referrals::credentials_for_gate`), so a suspension or
 //! revocation committed a moment earlier blocks it and one committed a
@@ -16,7 +16,9 @@ use serde::{Deserialize, Serialize};
 use crate::domain::access::{Permission, permits};
 use crate::domain::dates;
 use crate::domain::fhir;
-use crate::domain::referral::{self, DeskAction, GateRefusal, Held, Quality, State, Urgency};
+use crate::domain::referrals::{
+    self as referral, DeskAction, GateRefusal, Held, Quality, State, Urgency,
+};
 use crate::domain::roles::Role;
 use crate::error::{Error, FieldProblem, Result};
 use crate::mail::{self, Message};
@@ -1352,7 +1354,7 @@ pub async fn introspect(
             let inactive = serde_json::json!({"active": false});
             let mut event = audit::event(&c, "credential_introspect", None, Outcome::Ok);
             let number =
-                crate::domain::credential::CredentialNumber::parse(&token).map(|n| n.to_string());
+                crate::domain::credentials::CredentialNumber::parse(&token).map(|n| n.to_string());
             let found = match &number {
                 Ok(n) => store_cert::credential_by_number(conn, n)?,
                 Err(_) => None,

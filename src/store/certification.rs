@@ -5,7 +5,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::domain::committee::Vote;
-use crate::domain::credential::Status;
+use crate::domain::credentials::Status;
 use crate::domain::pipeline::{ExamStage, Kind, Reason, Stage};
 use crate::store::DbConn;
 use crate::store::exams::{AttemptRow, ExamRow};

@@ -540,15 +540,14 @@ pub struct AnswerStored {
 /// batch's answers are then stored together, one upsert and one insert of
 /// audit events for them all ([`save_answers`]).
 ///
-/// Saves wait behind the other writes (starts, submits): a batch holds the
-/// other writes while any are queued, and saves only when none are, so at
-/// the opening minute starts do not share commits with the saves of those
-/// already started. A candidate waits for the paper or the result, while a
-/// save is sent in the background and the exam page keeps the answer until
-/// it is acknowledged. (A save and a submit of the same attempt sent at the
-/// same moment may therefore meet in the order submit, save: the save is
-/// then refused as after the submission, as if it had arrived a moment
-/// later.)
+/// Saves never share a batch with the other writes (starts, submits): a
+/// save's answer is stored when its batch's checks are done, so a submit in
+/// the same batch could miss it. When both wait, batches take turns, so at
+/// the opening minute a save waits for at most one batch of starts (not for
+/// every start queued), and a start for at most one batch of saves (one
+/// upsert). (A save and a submit of the same attempt sent at the same moment
+/// may therefore meet in the order submit, save: the save is then refused as
+/// after the submission, as if it had arrived a moment later.)
 pub struct AnswerBatch;
 
 impl crate::store::group::Deferred for AnswerBatch {

@@ -18,8 +18,9 @@
 //! of the batch are then done together by [`Deferred::flush`] (for the exam
 //! day, `store::exams::AnswerBatch` stores a batch's answers in one upsert).
 //!
-//! Deferring writes wait behind the others: a batch holds the other writes
-//! while any are queued, and deferring ones only when none are (see
+//! A batch holds other writes or deferring ones, never both. When both are
+//! waiting, batches take turns: deferring writes wait at most one batch of
+//! the others, and the others at most one batch of deferring ones (see
 //! `store::exams::AnswerBatch` for why this suits answer saves).
 //!
 //! Writes are routed to a lane by a key (for instance an exam attempt), so
@@ -331,6 +332,8 @@ fn serve<D: Deferred>(pool: &Pool, jobs: &mpsc::Receiver<Box<dyn Job<D>>>) {
 struct Queued<D: Deferred> {
     writes: VecDeque<Box<dyn Job<D>>>,
     saves: VecDeque<Box<dyn Job<D>>>,
+    /// Whether the deferring writes have the next turn when both wait.
+    saves_next: bool,
 }
 
 impl<D: Deferred> Default for Queued<D> {
@@ -338,6 +341,7 @@ impl<D: Deferred> Default for Queued<D> {
         Queued {
             writes: VecDeque::new(),
             saves: VecDeque::new(),
+            saves_next: false,
         }
     }
 }
@@ -355,19 +359,24 @@ impl<D: Deferred> Queued<D> {
         }
     }
 
-    /// The next batch: up to [`MAX_BATCH`] other writes if any are waiting,
-    /// otherwise up to [`MAX_BATCH`] deferring ones.
+    /// The next batch: up to [`MAX_BATCH`] writes of one kind, oldest
+    /// first. When both kinds wait they take turns, so that at the opening
+    /// minute the saves of those already started do not wait for every
+    /// start, nor the starts for every save.
     fn next_batch(&mut self) -> Vec<Box<dyn Job<D>>> {
-        let writes = self.writes.len().min(MAX_BATCH);
-        let saves = if writes > 0 {
-            0
-        } else {
-            self.saves.len().min(MAX_BATCH)
+        let take_saves = match (self.writes.is_empty(), self.saves.is_empty()) {
+            (true, _) => true,
+            (false, true) => false,
+            (false, false) => self.saves_next,
         };
-        self.writes
-            .drain(..writes)
-            .chain(self.saves.drain(..saves))
-            .collect()
+        self.saves_next = !take_saves;
+        let from = if take_saves {
+            &mut self.saves
+        } else {
+            &mut self.writes
+        };
+        let n = from.len().min(MAX_BATCH);
+        from.drain(..n).collect()
     }
 }
 
@@ -380,7 +389,8 @@ fn commit<D: Deferred>(
     super::audit::begin();
     super::write_transaction(&mut conn, |conn| {
         // A batch holds other writes or deferring ones, never both (see
-        // `Queued`); the items handed on are done after the batch's checks.
+        // `Queued`): the items handed on are done after the batch's checks,
+        // so no other write of the batch could miss them.
         for job in batch.iter_mut() {
             job.run(conn, staged);
         }
@@ -443,7 +453,7 @@ mod tests {
     }
 
     #[test]
-    fn other_writes_go_before_saves_and_a_batch_is_bounded() {
+    fn saves_and_other_writes_take_turns_in_bounded_batches() {
         let log = Arc::new(Mutex::new(Vec::new()));
         let mut queued = Queued::default();
         let probe = |n: usize, save: bool| -> Box<dyn Job<Nothing>> {
@@ -467,7 +477,7 @@ mod tests {
         assert_eq!(second[0], (true, 1));
         assert!(second.iter().all(|(save, _)| *save));
         assert!(second.windows(2).all(|w| w[0].1 < w[1].1));
-        // A write that arrives now goes before the remaining saves.
+        // A write that arrives now has the next turn, before the remaining saves.
         queued.push(probe(600, false));
         assert_eq!(next(&mut queued, &log), vec![(false, 600)]);
         // The rest follow, all saves, and nothing is lost.
@@ -477,5 +487,24 @@ mod tests {
         }
         assert!(rest.iter().all(|(save, _)| *save));
         assert_eq!(first.len() + second.len() + rest.len(), 600);
+
+        // The opening: more starts queued than one batch takes, and saves of
+        // those already started among them. The saves do not wait for every
+        // start: the kinds take turns, each batch of one kind.
+        for n in 0..600 {
+            queued.push(probe(n, n % 2 == 1));
+        }
+        let kinds: Vec<(bool, usize)> = std::iter::from_fn(|| {
+            let batch = next(&mut queued, &log);
+            let save = batch.first()?.0;
+            assert!(batch.iter().all(|(s, _)| *s == save), "one kind per batch");
+            Some((save, batch.len()))
+        })
+        .collect();
+        assert_eq!(
+            kinds,
+            [(false, 256), (true, 256), (false, 44), (true, 44)],
+            "turns, at most MAX_BATCH each"
+        );
     }
 }

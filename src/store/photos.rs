@@ -1,4 +1,4 @@
-//! Queries for holders' photos (see `domain::photo`).
+//! Queries for holders' photos (see `domain::photos`).
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;

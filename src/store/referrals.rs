@@ -4,7 +4,7 @@
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
-use crate::domain::referral::{Sex, State, Urgency};
+use crate::domain::referrals::{Sex, State, Urgency};
 use crate::store::DbConn;
 use crate::store::certification::CredentialRow;
 use crate::store::schema::{

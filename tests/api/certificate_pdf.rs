@@ -7,7 +7,7 @@
 
 use std::ffi::OsStr;
 
-use gatekeeper::domain::credential::CredentialNumber;
+use gatekeeper::domain::credentials::CredentialNumber;
 use gatekeeper::domain::signing;
 use reqwest::Method;
 use serde_json::{Value, json};

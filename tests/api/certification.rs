@@ -5,7 +5,7 @@
 //! verification page shows the status; the expiry job; renewal keeps the
 //! number.
 
-use gatekeeper::domain::credential::CredentialNumber;
+use gatekeeper::domain::credentials::CredentialNumber;
 use gatekeeper::domain::signing;
 use gatekeeper::domain::status_list::{self, Bitstring};
 use reqwest::Method;

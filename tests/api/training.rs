@@ -31,6 +31,7 @@ on_both_databases!(
     course_check_reports_what_course_import_would_refuse,
     a_client_marks_a_lesson_studied_at_the_version_the_course_names,
     workshop_sessions_run_through_the_api,
+    course_module_and_track_forms_are_checked_by_the_service,
 );
 
 const DOCTOR_PASSWORD: &str = "doctor test phrase";
@@ -1292,4 +1293,139 @@ async fn workshop_sessions_run_through_the_api(app: TestApp) {
         )
         .await;
     assert_eq!(status, 409, "not before it starts: {body}");
+}
+
+/// The ids of the form controls a page marks invalid, in page order.
+fn invalid_controls(html: &str) -> Vec<String> {
+    html.split('<')
+        .filter(|tag| tag.starts_with("input ") || tag.starts_with("textarea "))
+        .map(|tag| tag.split('>').next().unwrap_or(""))
+        .filter(|tag| tag.contains("aria-invalid=\"true\""))
+        .filter_map(|tag| {
+            tag.split("id=\"")
+                .nth(1)?
+                .split('"')
+                .next()
+                .map(str::to_owned)
+        })
+        .collect()
+}
+
+/// The admin's course, module and track forms break the same rules as the
+/// files, and the service checks them (the page only reads the text):
+/// every problem is reported at once, each field is marked, nothing is
+/// written; a field that is not a number is named before the rules run.
+async fn course_module_and_track_forms_are_checked_by_the_service(app: TestApp) {
+    app.create_admin();
+    load_training(&app);
+    let admin = admin_browser(&app).await;
+    let courses = app.count("courses");
+    let course = |key, title, hours| {
+        vec![
+            ("key", key),
+            ("title", title),
+            ("summary", ""),
+            ("credit_hours", hours),
+        ]
+    };
+
+    let res = app
+        .submit(
+            &admin,
+            "/admin/training",
+            "/admin/courses",
+            &course("Bad Key", " ", "201"),
+        )
+        .await;
+    assert_eq!(res.status(), 422);
+    let html = res.text().await.unwrap();
+    assert_eq!(
+        invalid_controls(&html),
+        ["course-key", "course-title", "credit_hours"]
+    );
+    assert_eq!(app.count("courses"), courses, "nothing written");
+    let res = app
+        .submit(
+            &admin,
+            "/admin/training",
+            "/admin/courses",
+            &course("burns", "Burns", "many"),
+        )
+        .await;
+    assert_eq!(res.status(), 422);
+    assert_eq!(
+        invalid_controls(&res.text().await.unwrap()),
+        ["credit_hours"]
+    );
+    let res = app
+        .submit(
+            &admin,
+            "/admin/training",
+            "/admin/courses",
+            &course("burns", "Burns", "2"),
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(app.count("courses"), courses + 1);
+
+    let modules = app.count("course_modules");
+    let module = |questions, pass| {
+        vec![
+            ("key", "first-aid"),
+            ("title", "First aid"),
+            ("quiz_topics", "fever"),
+            ("quiz_questions", questions),
+            ("quiz_pass_percent", pass),
+        ]
+    };
+    let res = app
+        .submit(
+            &admin,
+            "/admin/courses/burns",
+            "/admin/courses/burns/modules",
+            &module("51", "0"),
+        )
+        .await;
+    assert_eq!(res.status(), 422);
+    let html = res.text().await.unwrap();
+    assert_eq!(
+        invalid_controls(&html),
+        ["quiz_questions", "quiz_pass_percent"]
+    );
+    assert_eq!(app.count("course_modules"), modules, "nothing written");
+    let res = app
+        .submit(
+            &admin,
+            "/admin/courses/burns",
+            "/admin/courses/burns/modules",
+            &module("2", "50"),
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(app.count("course_modules"), modules + 1);
+
+    let tracks = app.count("tracks");
+    let res = app
+        .submit(
+            &admin,
+            "/admin/tracks/new",
+            "/admin/tracks",
+            &[
+                ("key", "burns-care"),
+                ("title", "Burns care"),
+                ("description", ""),
+                ("validity_months", "0"),
+                ("renewal_credit_hours", "1001"),
+                ("courses", "burns"),
+                ("workshops", ""),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 422);
+    let html = res.text().await.unwrap();
+    assert_eq!(
+        invalid_controls(&html),
+        ["validity_months", "renewal_credit_hours"]
+    );
+    assert_eq!(app.count("tracks"), tracks, "nothing written");
 }

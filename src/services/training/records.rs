@@ -93,7 +93,7 @@ pub struct TrainingRecord {
     /// Workshop sign-ups.
     pub workshops: Vec<RecordWorkshop>,
     /// Green-channel referrals and the share the clinic judged appropriate.
-    pub referrals: crate::domain::referral::Quality,
+    pub referrals: crate::domain::referrals::Quality,
 }
 
 pub fn record_of(conn: &mut DbConn, person_id: i64) -> Result<TrainingRecord> {

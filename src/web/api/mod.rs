@@ -762,7 +762,7 @@ pub async fn put_photo(
     payload: web::Payload,
 ) -> ApiResult {
     let public = query.into_inner().public;
-    let limit = crate::domain::photo::MAX_UPLOAD_BYTES;
+    let limit = crate::domain::photos::MAX_UPLOAD_BYTES;
     let body = crate::web::read_body_within(&req, &mut payload.into_inner(), limit).await?;
     Ok(HttpResponse::Ok().json(photos::save(&ctx, &caller.caller, body.to_vec(), public).await?))
 }

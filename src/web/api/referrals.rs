@@ -225,7 +225,7 @@ pub async fn visits(ctx: web::Data<Ctx>, caller: ApiCaller, body: Json<VisitsBod
 
 /// The caller's referral quality.
 #[utoipa::path(get, path = "/api/v1/me/referral-quality", tag = "referrals", security(("bearer" = [])),
-    responses((status = 200, body = crate::domain::referral::Quality)))]
+    responses((status = 200, body = crate::domain::referrals::Quality)))]
 pub async fn my_quality(ctx: web::Data<Ctx>, caller: ApiCaller) -> ApiResult {
     Ok(HttpResponse::Ok().json(referrals::my_quality(&ctx, &caller.caller).await?))
 }

@@ -374,7 +374,7 @@ pub async fn upload_photo(
     payload: web::Payload,
 ) -> Result<HttpResponse, PageError> {
     // The photo and the small form around it.
-    let limit = crate::domain::photo::MAX_UPLOAD_BYTES + 64 * 1024;
+    let limit = crate::domain::photos::MAX_UPLOAD_BYTES + 64 * 1024;
     let body = crate::web::read_body_within(&req, &mut payload.into_inner(), limit).await?;
     let caller = page.caller()?.clone();
     let form = read_photo_form(&req, body).await?;

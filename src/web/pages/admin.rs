@@ -51,16 +51,19 @@ pub struct InstitutionForm {
     alliance_member: Option<String>,
 }
 
-impl InstitutionForm {
-    fn input(&self) -> InstitutionInput {
+/// The form as the service's input; the service checks it (`InstitutionDraft::parse`).
+impl From<&InstitutionForm> for InstitutionInput {
+    fn from(form: &InstitutionForm) -> Self {
         InstitutionInput {
-            name: self.name.clone(),
-            level: self.level.clone(),
-            region: self.region.clone(),
-            alliance_member: self.alliance_member.is_some(),
+            name: form.name.clone(),
+            level: form.level.clone(),
+            region: form.region.clone(),
+            alliance_member: form.alliance_member.is_some(),
         }
     }
+}
 
+impl InstitutionForm {
     fn from_row(row: &InstitutionRow) -> Self {
         InstitutionForm {
             name: row.name.clone(),
@@ -136,7 +139,7 @@ pub async fn create_institution(
 ) -> Result<HttpResponse, PageError> {
     let caller = page.caller()?;
     let form: InstitutionForm = parse_form(&req, &body)?;
-    match institutions::create(&page.ctx, caller, form.input()).await {
+    match institutions::create(&page.ctx, caller, InstitutionInput::from(&form)).await {
         Ok(_) => Ok(see_other("/admin/institutions")),
         Err(e) => {
             let (chrome, status) = form_error(Chrome::new(&page), e)?;
@@ -154,7 +157,7 @@ pub async fn update_institution(
     let caller = page.caller()?;
     let id = path.into_inner();
     let form: InstitutionForm = parse_form(&req, &body)?;
-    match institutions::update(&page.ctx, caller, id, form.input()).await {
+    match institutions::update(&page.ctx, caller, id, InstitutionInput::from(&form)).await {
         Ok(_) => Ok(see_other("/admin/institutions")),
         Err(e) => {
             let (chrome, status) = form_error(Chrome::new(&page), e)?;
@@ -201,13 +204,12 @@ pub struct PersonForm {
     locale: String,
 }
 
-impl PersonForm {
-    pub fn has_role(&self, role: &Role) -> bool {
-        self.roles.iter().any(|r| r == role.as_str())
-    }
+/// Reads the form's text; the service checks the person (`PersonDraft`).
+impl TryFrom<&PersonForm> for PersonInput {
+    type Error = Error;
 
-    fn input(&self) -> Result<PersonInput, Error> {
-        let institution_id = match self.institution_id.trim() {
+    fn try_from(form: &PersonForm) -> Result<Self, Error> {
+        let institution_id = match form.institution_id.trim() {
             "" => None,
             id => Some(
                 id.parse::<i64>()
@@ -215,14 +217,20 @@ impl PersonForm {
             ),
         };
         Ok(PersonInput {
-            email: self.email.clone(),
-            name: self.name.clone(),
-            phone: self.phone.clone(),
-            practising_certificate: self.practising_certificate.clone(),
+            email: form.email.clone(),
+            name: form.name.clone(),
+            phone: form.phone.clone(),
+            practising_certificate: form.practising_certificate.clone(),
             institution_id,
-            roles: self.roles.clone(),
-            locale: self.locale.clone(),
+            roles: form.roles.clone(),
+            locale: form.locale.clone(),
         })
+    }
+}
+
+impl PersonForm {
+    pub fn has_role(&self, role: &Role) -> bool {
+        self.roles.iter().any(|r| r == role.as_str())
     }
 
     fn from_view(p: &PersonView) -> Self {
@@ -322,7 +330,7 @@ pub async fn create_person(
 ) -> Result<HttpResponse, PageError> {
     let caller = page.caller()?.clone();
     let form: PersonForm = parse_form(&req, &body)?;
-    let created = match form.input() {
+    let created = match PersonInput::try_from(&form) {
         Ok(input) => people::create(&page.ctx, &caller, input).await,
         Err(e) => Err(e),
     };
@@ -347,7 +355,7 @@ pub async fn update_person(
     let caller = page.caller()?.clone();
     let id = path.into_inner();
     let form: PersonForm = parse_form(&req, &body)?;
-    let updated = match form.input() {
+    let updated = match PersonInput::try_from(&form) {
         Ok(input) => people::update(&page.ctx, &caller, id, input).await,
         Err(e) => Err(e),
     };

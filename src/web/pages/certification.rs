@@ -12,7 +12,7 @@ use serde::Deserialize;
 use crate::domain::access::{Permission, permits};
 use crate::domain::certificate_pdf;
 use crate::domain::committee::Vote;
-use crate::domain::credential::Status;
+use crate::domain::credentials::Status;
 use crate::domain::grading::AppealRule;
 use crate::domain::pipeline::{FunnelRow, Kind, Stage};
 use crate::domain::scoring::ChoiceScoring;

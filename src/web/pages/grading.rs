@@ -127,7 +127,7 @@ pub async fn submit(
     };
     match saved {
         Ok(()) => Ok(see_other("/marking")),
-        Err(e @ (Error::Invalid { .. } | Error::Conflict { .. })) => {
+        Err(e @ (Error::Invalid { .. } | Error::InvalidFields(_) | Error::Conflict { .. })) => {
             let (chrome, status) = form_error(Chrome::new(&page), e)?;
             task_page(&page, id, chrome, status).await
         }
@@ -391,7 +391,7 @@ pub async fn review(
             .await
         }
         Ok(_) => Ok(see_other(&format!("/admin/exams/{exam}/analysis"))),
-        Err(e @ (Error::Invalid { .. } | Error::Conflict { .. })) => {
+        Err(e @ (Error::Invalid { .. } | Error::InvalidFields(_) | Error::Conflict { .. })) => {
             let (chrome, status) = form_error(Chrome::new(&page), e)?;
             analysis_page(&page, exam, chrome, status, None).await
         }
@@ -418,7 +418,7 @@ pub async fn appeal(
     let caller = page.caller()?;
     match grading::appeal(&page.ctx, caller, id, form.position, &form.reason).await {
         Ok(_) => Ok(see_other(&format!("/attempts/{id}/result"))),
-        Err(e @ (Error::Invalid { .. } | Error::Conflict { .. })) => {
+        Err(e @ (Error::Invalid { .. } | Error::InvalidFields(_) | Error::Conflict { .. })) => {
             let r = grading::result(&page.ctx, caller, id).await?;
             let (chrome, status) = form_error(Chrome::new(&page), e)?;
             render(&ResultPage { chrome, r }, status)
@@ -517,7 +517,7 @@ pub async fn record_practical(
             let chrome = Chrome::new(&page).notice("marking.recorded");
             station_page(&page, id, chrome, StatusCode::OK, Some(v)).await
         }
-        Err(e @ (Error::Invalid { .. } | Error::Conflict { .. })) => {
+        Err(e @ (Error::Invalid { .. } | Error::InvalidFields(_) | Error::Conflict { .. })) => {
             let (chrome, status) = form_error(Chrome::new(&page), e)?;
             station_page(&page, id, chrome, status, None).await
         }
@@ -616,7 +616,7 @@ pub async fn rate(
     };
     match outcome {
         Ok(()) => Ok(see_other(&format!("/standard-settings/{id}"))),
-        Err(e @ (Error::Invalid { .. } | Error::Conflict { .. })) => {
+        Err(e @ (Error::Invalid { .. } | Error::InvalidFields(_) | Error::Conflict { .. })) => {
             let (chrome, status) = form_error(Chrome::new(&page), e)?;
             standard_page(&page, id, chrome, status).await
         }

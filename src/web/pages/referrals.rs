@@ -10,7 +10,7 @@ use serde::Deserialize;
 
 use crate::domain::access::{Permission, permits};
 use crate::domain::idempotency::IdempotencyKey;
-use crate::domain::referral::Quality;
+use crate::domain::referrals::Quality;
 use crate::domain::roles::Role;
 use crate::error::Error;
 use crate::i18n::Tr;

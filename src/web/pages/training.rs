@@ -73,7 +73,7 @@ pub async fn enrol(
     let key = path.into_inner();
     match training::enrol(&page.ctx, page.caller()?, &key).await {
         Ok(()) => Ok(see_other(&format!("/tracks/{key}"))),
-        Err(e @ (Error::Invalid { .. } | Error::Conflict { .. })) => {
+        Err(e @ (Error::Invalid { .. } | Error::InvalidFields(_) | Error::Conflict { .. })) => {
             let (chrome, status) = form_error(Chrome::new(&page), e)?;
             learn_with(&page, chrome, status).await
         }
@@ -346,7 +346,7 @@ pub async fn sign_up(
     let _: EmptyForm = parse_form(&req, &body)?;
     match training::sign_up(&page.ctx, page.caller()?, path.into_inner()).await {
         Ok(_) => Ok(see_other("/workshops")),
-        Err(e @ (Error::Invalid { .. } | Error::Conflict { .. })) => {
+        Err(e @ (Error::Invalid { .. } | Error::InvalidFields(_) | Error::Conflict { .. })) => {
             let (chrome, status) = form_error(Chrome::new(&page), e)?;
             workshops_with(&page, chrome, status).await
         }
@@ -363,7 +363,7 @@ pub async fn cancel(
     let _: EmptyForm = parse_form(&req, &body)?;
     match training::cancel(&page.ctx, page.caller()?, path.into_inner()).await {
         Ok(()) => Ok(see_other("/workshops")),
-        Err(e @ (Error::Invalid { .. } | Error::Conflict { .. })) => {
+        Err(e @ (Error::Invalid { .. } | Error::InvalidFields(_) | Error::Conflict { .. })) => {
             let (chrome, status) = form_error(Chrome::new(&page), e)?;
             workshops_with(&page, chrome, status).await
         }
@@ -416,7 +416,7 @@ pub async fn attendance(
         .await
     {
         Ok(()) => Ok(see_other(&format!("/workshops/sessions/{id}"))),
-        Err(e @ (Error::Invalid { .. } | Error::Conflict { .. })) => {
+        Err(e @ (Error::Invalid { .. } | Error::InvalidFields(_) | Error::Conflict { .. })) => {
             let (chrome, status) = form_error(Chrome::new(&page), e)?;
             roster_with(&page, id, chrome, status).await
         }

@@ -9,7 +9,7 @@ use askama::Template;
 use serde::Deserialize;
 
 use crate::domain::access::Permission;
-use crate::domain::courses::{self as courses_domain, CourseMeta, ModuleSpec, QuizSpec, TrackSpec};
+use crate::domain::courses::{CourseMeta, ModuleSpec, QuizSpec, TrackSpec};
 use crate::domain::roles::Role;
 use crate::error::Error;
 use crate::services::courses::{self, LessonInput};
@@ -133,34 +133,20 @@ fn number<T: std::str::FromStr>(field: &str, value: &str) -> Result<T, Error> {
         .map_err(|_| Error::invalid(field, "must be a number"))
 }
 
-impl TrackForm {
-    fn spec(&self) -> Result<TrackSpec, Error> {
-        let key = self.key.trim().to_owned();
-        if !crate::domain::courses::is_key(&key) {
-            return Err(Error::invalid(
-                "key",
-                "lower-case letters, digits and dashes",
-            ));
-        }
-        if self.title.trim().is_empty() {
-            return Err(Error::invalid("title", "must not be empty"));
-        }
-        let validity_months: u32 = number("validity_months", &self.validity_months)?;
-        if !courses_domain::valid_validity_months(validity_months) {
-            return Err(Error::invalid("validity_months", "must be 1 to 120"));
-        }
-        let renewal_credit_hours: f64 = number("renewal_credit_hours", &self.renewal_credit_hours)?;
-        if !courses_domain::valid_renewal_hours(renewal_credit_hours) {
-            return Err(Error::invalid("renewal_credit_hours", "must be 0 to 1000"));
-        }
+/// Reads the form's text; the track's rules are checked by the service
+/// (`TrackSpec::check`), whoever calls it.
+impl TryFrom<&TrackForm> for TrackSpec {
+    type Error = Error;
+
+    fn try_from(form: &TrackForm) -> Result<Self, Error> {
         Ok(TrackSpec {
-            key,
-            title: self.title.trim().to_owned(),
-            description: self.description.trim().to_owned(),
-            validity_months,
-            renewal_credit_hours,
-            courses: self.courses.clone(),
-            workshops: courses::parse_workshop_lines(&self.workshops)?,
+            key: form.key.trim().to_owned(),
+            title: form.title.trim().to_owned(),
+            description: form.description.trim().to_owned(),
+            validity_months: number("validity_months", &form.validity_months)?,
+            renewal_credit_hours: number("renewal_credit_hours", &form.renewal_credit_hours)?,
+            courses: form.courses.clone(),
+            workshops: courses::parse_workshop_lines(&form.workshops)?,
             sample: false,
         })
     }
@@ -223,13 +209,13 @@ pub async fn save_track(
 ) -> Result<HttpResponse, PageError> {
     let form: TrackForm = parse_form(&req, &body)?;
     let caller = page.caller()?;
-    let saved = match form.spec() {
+    let saved = match TrackSpec::try_from(&form) {
         Ok(spec) => courses::save_track(&page.ctx, caller, spec).await,
         Err(e) => Err(e),
     };
     match saved {
         Ok(()) => Ok(see_other("/admin/training")),
-        Err(e @ (Error::Invalid { .. } | Error::Conflict { .. })) => {
+        Err(e @ (Error::Invalid { .. } | Error::InvalidFields(_) | Error::Conflict { .. })) => {
             let (chrome, status) = form_error(Chrome::new(&page), e)?;
             track_page(&page, chrome, status, form, false).await
         }
@@ -253,30 +239,20 @@ pub struct CourseForm {
     published: Option<String>,
 }
 
-impl CourseForm {
-    fn meta(&self) -> Result<CourseMeta, Error> {
-        let key = self.key.trim().to_owned();
-        if !crate::domain::courses::is_key(&key) {
-            return Err(Error::invalid(
-                "key",
-                "lower-case letters, digits and dashes",
-            ));
-        }
-        if self.title.trim().is_empty() {
-            return Err(Error::invalid("title", "must not be empty"));
-        }
-        let credit_hours: f64 = number("credit_hours", &self.credit_hours)?;
-        if !courses_domain::valid_credit_hours(credit_hours) {
-            return Err(Error::invalid("credit_hours", "must be 0 to 200"));
-        }
+/// Reads the form's text; the course's rules are checked by the service
+/// (`CourseMeta::check`).
+impl TryFrom<&CourseForm> for CourseMeta {
+    type Error = Error;
+
+    fn try_from(form: &CourseForm) -> Result<Self, Error> {
         Ok(CourseMeta {
-            key,
-            title: self.title.trim().to_owned(),
-            summary: self.summary.trim().to_owned(),
+            key: form.key.trim().to_owned(),
+            title: form.title.trim().to_owned(),
+            summary: form.summary.trim().to_owned(),
             language: "zh-CN".into(),
-            credit_hours,
+            credit_hours: number("credit_hours", &form.credit_hours)?,
             sample: false,
-            published: self.published.is_some(),
+            published: form.published.is_some(),
         })
     }
 }
@@ -287,13 +263,13 @@ pub async fn save_course(
     body: web::Bytes,
 ) -> Result<HttpResponse, PageError> {
     let form: CourseForm = parse_form(&req, &body)?;
-    let saved = match form.meta() {
+    let saved = match CourseMeta::try_from(&form) {
         Ok(meta) => courses::save_course(&page.ctx, page.caller()?, meta).await,
         Err(e) => Err(e),
     };
     match saved {
         Ok(row) => Ok(see_other(&format!("/admin/courses/{}", row.course_key))),
-        Err(e @ (Error::Invalid { .. } | Error::Conflict { .. })) => {
+        Err(e @ (Error::Invalid { .. } | Error::InvalidFields(_) | Error::Conflict { .. })) => {
             let (chrome, status) = form_error(Chrome::new(&page), e)?;
             overview_with(&page, chrome, status, form, SessionForm::default()).await
         }
@@ -358,19 +334,13 @@ pub struct ModuleForm {
     quiz_pass_percent: String,
 }
 
-impl ModuleForm {
-    fn spec(&self) -> Result<ModuleSpec, Error> {
-        let key = self.key.trim().to_owned();
-        if !crate::domain::courses::is_key(&key) {
-            return Err(Error::invalid(
-                "key",
-                "lower-case letters, digits and dashes",
-            ));
-        }
-        if self.title.trim().is_empty() {
-            return Err(Error::invalid("title", "must not be empty"));
-        }
-        let topics: Vec<String> = self
+/// Reads the form's text (a quiz when topics are given); the module's rules
+/// are checked by the service (`ModuleSpec::check`).
+impl TryFrom<&ModuleForm> for ModuleSpec {
+    type Error = Error;
+
+    fn try_from(form: &ModuleForm) -> Result<Self, Error> {
+        let topics: Vec<String> = form
             .quiz_topics
             .split([',', ' '])
             .map(str::trim)
@@ -380,23 +350,15 @@ impl ModuleForm {
         let quiz = if topics.is_empty() {
             None
         } else {
-            let questions: u32 = number("quiz_questions", &self.quiz_questions)?;
-            let pass_percent: u32 = number("quiz_pass_percent", &self.quiz_pass_percent)?;
-            if !courses_domain::valid_quiz_questions(questions) {
-                return Err(Error::invalid("quiz_questions", "must be 1 to 50"));
-            }
-            if !courses_domain::valid_pass_percent(pass_percent) {
-                return Err(Error::invalid("quiz_pass_percent", "must be 1 to 100"));
-            }
             Some(QuizSpec {
                 topics,
-                questions,
-                pass_percent,
+                questions: number("quiz_questions", &form.quiz_questions)?,
+                pass_percent: number("quiz_pass_percent", &form.quiz_pass_percent)?,
             })
         };
         Ok(ModuleSpec {
-            key,
-            title: self.title.trim().to_owned(),
+            key: form.key.trim().to_owned(),
+            title: form.title.trim().to_owned(),
             lessons: Vec::new(),
             quiz,
             line: 0,
@@ -412,13 +374,13 @@ pub async fn save_module(
 ) -> Result<HttpResponse, PageError> {
     let form: ModuleForm = parse_form(&req, &body)?;
     let key = path.into_inner();
-    let saved = match form.spec() {
+    let saved = match ModuleSpec::try_from(&form) {
         Ok(spec) => courses::save_module(&page.ctx, page.caller()?, &key, spec).await,
         Err(e) => Err(e),
     };
     match saved {
         Ok(()) => Ok(see_other(&format!("/admin/courses/{key}"))),
-        Err(e @ (Error::Invalid { .. } | Error::Conflict { .. })) => {
+        Err(e @ (Error::Invalid { .. } | Error::InvalidFields(_) | Error::Conflict { .. })) => {
             let (chrome, status) = form_error(Chrome::new(&page), e)?;
             course_admin(&page, &key, chrome, status, form).await
         }
@@ -445,15 +407,18 @@ pub struct LessonForm {
     action: String,
 }
 
-impl LessonForm {
-    fn input(&self) -> Result<LessonInput, Error> {
+/// Reads the form's text; the service checks the lesson (`check_lesson`).
+impl TryFrom<&LessonForm> for LessonInput {
+    type Error = Error;
+
+    fn try_from(form: &LessonForm) -> Result<Self, Error> {
         Ok(LessonInput {
-            module_key: self.module.trim().to_owned(),
-            key: self.key.trim().to_owned(),
-            title: self.title.clone(),
-            minutes: number("minutes", &self.minutes)?,
-            video: Some(self.video.trim().to_owned()).filter(|v| !v.is_empty()),
-            markdown: self.markdown.clone(),
+            module_key: form.module.trim().to_owned(),
+            key: form.key.trim().to_owned(),
+            title: form.title.clone(),
+            minutes: number("minutes", &form.minutes)?,
+            video: Some(form.video.trim().to_owned()).filter(|v| !v.is_empty()),
+            markdown: form.markdown.clone(),
         })
     }
 }
@@ -547,13 +512,13 @@ pub async fn save_lesson(
         )
         .await;
     }
-    let saved = match form.input() {
+    let saved = match LessonInput::try_from(&form) {
         Ok(input) => courses::save_lesson(&page.ctx, caller, &course_key, input).await,
         Err(e) => Err(e),
     };
     match saved {
         Ok(()) => Ok(see_other(&format!("/admin/courses/{course_key}"))),
-        Err(e @ (Error::Invalid { .. } | Error::Conflict { .. })) => {
+        Err(e @ (Error::Invalid { .. } | Error::InvalidFields(_) | Error::Conflict { .. })) => {
             let (chrome, status) = form_error(Chrome::new(&page), e)?;
             editor(&page, &course_key, chrome, status, form, None).await
         }
@@ -604,7 +569,7 @@ pub async fn schedule_session(
     };
     match saved {
         Ok(id) => Ok(see_other(&format!("/workshops/sessions/{id}"))),
-        Err(e @ (Error::Invalid { .. } | Error::Conflict { .. })) => {
+        Err(e @ (Error::Invalid { .. } | Error::InvalidFields(_) | Error::Conflict { .. })) => {
             let (chrome, status) = form_error(Chrome::new(&page), e)?;
             overview_with(&page, chrome, status, CourseForm::default(), form).await
         }
@@ -629,7 +594,7 @@ pub async fn enrol(
             "/admin/people/{}/training",
             form.person_id
         ))),
-        Err(e @ (Error::Invalid { .. } | Error::Conflict { .. })) => {
+        Err(e @ (Error::Invalid { .. } | Error::InvalidFields(_) | Error::Conflict { .. })) => {
             let (chrome, status) = form_error(Chrome::new(&page), e)?;
             overview_with(
                 &page,

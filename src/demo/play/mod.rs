@@ -1,5 +1,8 @@
 //! Plays the script through the services, each event at its moment.
 
+// The green channel's events (refer, accept, see, rate, refer back).
+mod care;
+
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
@@ -9,7 +12,6 @@ use rand_chacha::ChaCha8Rng;
 
 use super::alliance::{self, Alliance, Member, Staff, TRACK};
 use super::answers::{self, Knowledge};
-use super::care;
 use super::script::{self, Cohort, Event, Exam, Fate, Later, Script, Syllabus};
 use super::{Figures, Options, Report, SignIn, day};
 use crate::domain::pipeline::{ExamStage, Kind, Stage};

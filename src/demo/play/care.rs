@@ -5,7 +5,7 @@
 use chrono::Datelike;
 use rand::Rng;
 
-use super::play::Player;
+use super::Player;
 use crate::error::{Error, Result};
 use crate::services::referrals::{self, DeskStep, ReferralInput};
 

@@ -10,7 +10,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::domain::credential::{self, Status};
+use crate::domain::credentials::{self as credential, Status};
 use crate::domain::dates;
 use crate::error::Error;
 
