@@ -207,6 +207,59 @@ impl std::fmt::Debug for Settings {
     }
 }
 
+/// The address people reach us at (default: the bound address over http),
+/// without a trailing slash.
+fn public_url_of(picked: Option<String>, bind: &str) -> Result<String> {
+    let public_url = picked
+        .unwrap_or_else(|| format!("http://{bind}"))
+        .trim_end_matches('/')
+        .to_owned();
+    if !(public_url.starts_with("http://") || public_url.starts_with("https://")) {
+        return Err(Error::invalid(
+            "public_url",
+            "must start with http:// or https://",
+        ));
+    }
+    Ok(public_url)
+}
+
+/// The alliance's time zone (default Asia/Shanghai).
+fn time_zone_of(picked: Option<String>) -> Result<chrono_tz::Tz> {
+    picked
+        .unwrap_or_else(|| "Asia/Shanghai".to_owned())
+        .parse::<chrono_tz::Tz>()
+        .map_err(|_detail| {
+            Error::invalid(
+                "time_zone",
+                "is not an IANA time zone such as Asia/Shanghai",
+            )
+        })
+}
+
+/// The FHIR identifier system of patients (default: under the public URL).
+fn fhir_patient_system_of(picked: Option<String>, public_url: &str) -> Result<String> {
+    let system = picked
+        .map(|s| s.trim().to_owned())
+        .unwrap_or_else(|| format!("{public_url}/fhir/patient-id"));
+    if !is_absolute_uri(&system) {
+        return Err(Error::invalid(
+            "fhir_patient_system",
+            "must be an absolute URI without spaces, such as https://hospital.example/patient-id or urn:oid:1.2.3",
+        ));
+    }
+    Ok(system)
+}
+
+/// A folder to load at start: `none` or empty for none, else the one named
+/// (default `default`).
+fn folder(picked: Option<String>, default: &str) -> Option<PathBuf> {
+    match picked.as_deref() {
+        Some("none" | "") => None,
+        Some(dir) => Some(PathBuf::from(dir)),
+        None => Some(PathBuf::from(default)),
+    }
+}
+
 impl Settings {
     pub fn resolve(args: &CommonArgs) -> Result<Settings> {
         let file = match &args.config {
@@ -226,16 +279,7 @@ impl Settings {
             Some(url) => DatabaseUrl::parse(&url)?,
             None => DatabaseUrl::Sqlite(data_dir.join("gatekeeper.db")),
         };
-        let public_url = pick(&args.public_url, &file.public_url)
-            .unwrap_or_else(|| format!("http://{bind}"))
-            .trim_end_matches('/')
-            .to_owned();
-        if !(public_url.starts_with("http://") || public_url.starts_with("https://")) {
-            return Err(Error::invalid(
-                "public_url",
-                "must start with http:// or https://",
-            ));
-        }
+        let public_url = public_url_of(pick(&args.public_url, &file.public_url), &bind)?;
         let session_key = match pick(&args.session_key, &file.session_key) {
             Some(secret) => key_from_secret(&secret)?,
             None => load_or_create_key(&data_dir)?,
@@ -248,24 +292,11 @@ impl Settings {
             .unwrap_or_else(|| "Gatekeeper <noreply@localhost>".to_owned())
             .parse()
             .map_err(|e| Error::invalid("mail_from", format!("is not a mailbox: {e}")))?;
-        let time_zone = pick(&args.time_zone, &file.time_zone)
-            .unwrap_or_else(|| "Asia/Shanghai".to_owned())
-            .parse::<chrono_tz::Tz>()
-            .map_err(|_| {
-                Error::invalid(
-                    "time_zone",
-                    "is not an IANA time zone such as Asia/Shanghai",
-                )
-            })?;
-        let fhir_patient_system = pick(&args.fhir_patient_system, &file.fhir_patient_system)
-            .map(|s| s.trim().to_owned())
-            .unwrap_or_else(|| format!("{public_url}/fhir/patient-id"));
-        if !is_absolute_uri(&fhir_patient_system) {
-            return Err(Error::invalid(
-                "fhir_patient_system",
-                "must be an absolute URI without spaces, such as https://hospital.example/patient-id or urn:oid:1.2.3",
-            ));
-        }
+        let time_zone = time_zone_of(pick(&args.time_zone, &file.time_zone))?;
+        let fhir_patient_system = fhir_patient_system_of(
+            pick(&args.fhir_patient_system, &file.fhir_patient_system),
+            &public_url,
+        )?;
         let trusted_proxies = TrustedProxies::parse(
             &pick(&args.trusted_proxies, &file.trusted_proxies).unwrap_or_default(),
         )
@@ -285,16 +316,11 @@ impl Settings {
             smtp_url: pick(&args.smtp_url, &file.smtp_url).filter(|s| !s.trim().is_empty()),
             mail_from,
             time_zone,
-            question_banks: match pick(&args.question_banks, &file.question_banks).as_deref() {
-                Some("none") | Some("") => None,
-                Some(dir) => Some(PathBuf::from(dir)),
-                None => Some(PathBuf::from("question_banks")),
-            },
-            courses: match pick(&args.courses, &file.courses).as_deref() {
-                Some("none") | Some("") => None,
-                Some(dir) => Some(PathBuf::from(dir)),
-                None => Some(PathBuf::from("courses")),
-            },
+            question_banks: folder(
+                pick(&args.question_banks, &file.question_banks),
+                "question_banks",
+            ),
+            courses: folder(pick(&args.courses, &file.courses), "courses"),
             fhir_patient_system,
             trusted_proxies,
             demo: false,
@@ -357,7 +383,7 @@ fn load_or_create_key(data_dir: &Path) -> Result<cookie::Key> {
         return key_from_secret(secret.trim());
     }
     std::fs::create_dir_all(data_dir)
-        .map_err(|e| Error::internal(format!("cannot create {}: {e}", data_dir.display())))?;
+        .map_err(|e| Error::internal_from(format!("cannot create {}", data_dir.display()), e))?;
     let secret = crate::domain::tokens::generate("");
     write_private(&path, &secret)?;
     key_from_secret(&secret)
@@ -379,14 +405,14 @@ fn load_or_create_secret(data_dir: &Path, name: &str, setting: &str) -> Result<S
         return long_enough(setting, secret.trim().to_owned());
     }
     std::fs::create_dir_all(data_dir)
-        .map_err(|e| Error::internal(format!("cannot create {}: {e}", data_dir.display())))?;
+        .map_err(|e| Error::internal_from(format!("cannot create {}", data_dir.display()), e))?;
     let secret = crate::domain::tokens::generate("");
     match write_private(&path, &secret) {
         Ok(()) => Ok(secret),
         // Another process (a second command) created it meanwhile.
         Err(_) if path.exists() => {
             let secret = std::fs::read_to_string(&path)
-                .map_err(|e| Error::internal(format!("cannot read {}: {e}", path.display())))?;
+                .map_err(|e| Error::internal_from(format!("cannot read {}", path.display()), e))?;
             long_enough(setting, secret.trim().to_owned())
         }
         Err(e) => Err(e),
@@ -404,12 +430,14 @@ fn write_private(path: &Path, contents: &str) -> Result<()> {
     }
     let mut file = options
         .open(path)
-        .map_err(|e| Error::internal(format!("cannot create {}: {e}", path.display())))?;
+        .map_err(|e| Error::internal_from(format!("cannot create {}", path.display()), e))?;
     file.write_all(contents.as_bytes())
-        .map_err(|e| Error::internal(format!("cannot write {}: {e}", path.display())))
+        .map_err(|e| Error::internal_from(format!("cannot write {}", path.display()), e))
 }
 
 #[cfg(test)]
+// A test that walks every case of a table reads best in one piece.
+#[allow(clippy::too_many_lines)]
 mod tests {
     use super::*;
 
@@ -471,7 +499,7 @@ mod tests {
             s.as_ref().map(|s| s.time_zone),
             Some(chrono_tz::Asia::Urumqi)
         );
-        assert_eq!(s.as_ref().map(|s| s.secure_cookies()), Some(true));
+        assert_eq!(s.as_ref().map(Settings::secure_cookies), Some(true));
         let _ = std::fs::remove_dir_all(dir);
     }
 

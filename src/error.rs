@@ -83,8 +83,16 @@ pub enum Error {
     #[error("database connection error")]
     Pool(#[from] r2d2::Error),
 
-    #[error("internal error: {0}")]
-    Internal(String),
+    /// A state the program should never reach, or a failure of something
+    /// beneath it (a file, a template, a key). `context` says what was being
+    /// done; `source` keeps the underlying error, so the log shows the whole
+    /// chain (`web::error`) while people are told nothing of it.
+    #[error("internal error: {context}")]
+    Internal {
+        context: String,
+        #[source]
+        source: Option<Box<dyn std::error::Error + Send + Sync>>,
+    },
 }
 
 /// Why a person may not act on a case or credential: a conflict of interest.
@@ -149,8 +157,30 @@ impl Error {
         }
     }
 
-    pub fn internal(message: impl std::fmt::Display) -> Self {
-        Error::Internal(message.to_string())
+    /// A state that has no underlying error ("the write did not run").
+    pub fn internal(context: impl Into<String>) -> Self {
+        Error::Internal {
+            context: context.into(),
+            source: None,
+        }
+    }
+
+    /// `source` failed while doing `context`; the source is kept, not
+    /// flattened into the message (`std::error::Error::source`).
+    pub fn internal_from(
+        context: impl Into<String>,
+        source: impl Into<Box<dyn std::error::Error + Send + Sync>>,
+    ) -> Self {
+        Error::Internal {
+            context: context.into(),
+            source: Some(source.into()),
+        }
+    }
+
+    /// This error as tracing records errors: `error = e.traced()` logs its
+    /// message and, as `error.sources`, every cause beneath it.
+    pub fn traced(&self) -> &(dyn std::error::Error + 'static) {
+        self
     }
 
     /// A stable, machine-readable code for the API.
@@ -171,7 +201,7 @@ impl Error {
             Error::Malformed(_) => "malformed_body",
             Error::TooLarge { .. } => "payload_too_large",
             Error::UnsupportedMediaType { .. } => "unsupported_media_type",
-            Error::Database(_) | Error::Pool(_) | Error::Internal(_) => "internal",
+            Error::Database(_) | Error::Pool(_) | Error::Internal { .. } => "internal",
         }
     }
 
@@ -188,3 +218,49 @@ impl Error {
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// An error and every cause beneath it, "a: b: c": for the command line,
+/// which has no log to keep the causes in.
+pub struct Chain<'a>(pub &'a (dyn std::error::Error + 'static));
+
+impl std::fmt::Display for Chain<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.0)?;
+        let mut source = self.0.source();
+        while let Some(s) = source {
+            write!(f, ": {s}")?;
+            source = s.source();
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_internal_error_keeps_its_source_chain() {
+        let io = std::io::Error::new(std::io::ErrorKind::NotFound, "no such file");
+        let e = Error::internal_from("cannot read keys.pem", io);
+        assert_eq!(e.to_string(), "internal error: cannot read keys.pem");
+        let source = std::error::Error::source(&e).expect("the source is kept");
+        assert_eq!(source.to_string(), "no such file");
+        assert!(source.downcast_ref::<std::io::Error>().is_some());
+        assert_eq!(
+            Chain(&e).to_string(),
+            "internal error: cannot read keys.pem: no such file"
+        );
+        assert_eq!(e.code(), "internal");
+    }
+
+    #[test]
+    fn an_internal_state_has_no_source() {
+        let e = Error::internal("the write did not run");
+        assert!(std::error::Error::source(&e).is_none());
+        assert_eq!(
+            Chain(&e).to_string(),
+            "internal error: the write did not run"
+        );
+    }
+}

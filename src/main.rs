@@ -248,10 +248,10 @@ fn main() -> ExitCode {
 /// `course import` would refuse), without a database.
 fn check_courses(common: &CommonArgs, path: &std::path::Path) -> Result<(), String> {
     let checked = checked_courses(path)?;
-    let settings = Settings::resolve(common).map_err(|e| e.to_string())?;
+    let settings = Settings::resolve(common).map_err(report)?;
     let bank_files = match settings.question_banks.as_deref().filter(|d| d.is_dir()) {
         Some(dir) => {
-            let files = banks::bank_files(dir).map_err(|e| e.to_string())?;
+            let files = banks::bank_files(dir).map_err(report)?;
             banks::check_all(&files).map_err(|problems| {
                 let count: usize = problems.iter().map(|p| p.problems.len()).sum();
                 format!(
@@ -291,7 +291,7 @@ fn check_courses(common: &CommonArgs, path: &std::path::Path) -> Result<(), Stri
 }
 
 fn serve(common: &CommonArgs) -> Result<(), String> {
-    let settings = Settings::resolve(common).map_err(|e| e.to_string())?;
+    let settings = Settings::resolve(common).map_err(report)?;
     actix_web::rt::System::new().block_on(async move {
         let public_url = settings.public_url.clone();
         let mail_note = match &settings.smtp_url {
@@ -301,9 +301,7 @@ fn serve(common: &CommonArgs) -> Result<(), String> {
                 settings.mail_dir().display()
             ),
         };
-        let app = Application::build(settings)
-            .await
-            .map_err(|e| e.to_string())?;
+        let app = Application::build(settings).await.map_err(report)?;
         println!(
             "Gatekeeper {} listening on {public_url} (port {}, database: {})",
             env!("CARGO_PKG_VERSION"),
@@ -311,14 +309,14 @@ fn serve(common: &CommonArgs) -> Result<(), String> {
             app.ctx().db.backend().name()
         );
         println!("{mail_note}");
-        let has_admin = people::has_admin(&app.ctx().db).map_err(|e| e.to_string())?;
+        let has_admin = people::has_admin(&app.ctx().db).map_err(report)?;
         if !has_admin {
             println!("No admin yet. Create the first one with:");
             println!(
                 "  cargo run --release -- admin create --email you@example.org --name \"Your Name\""
             );
         }
-        app.run_until_stopped().await.map_err(|e| e.to_string())
+        app.run_until_stopped().await.map_err(report)
     })
 }
 
@@ -332,33 +330,31 @@ fn demo(
     build_only: bool,
 ) -> Result<(), String> {
     use gatekeeper::demo::{self, DatabaseState};
-    options.check().map_err(|e| e.to_string())?;
+    options.check().map_err(report)?;
     let mut common = common.clone();
     if common.data_dir.is_none() {
         common.data_dir = Some(std::path::PathBuf::from("demo-data"));
     }
-    let mut settings = Settings::resolve(&common).map_err(|e| e.to_string())?;
+    let mut settings = Settings::resolve(&common).map_err(report)?;
     settings.demo = true;
     let marker = demo::done_marker(&settings.data_dir);
     let wanted = format!("seed {} cohort {}", options.seed, options.cohort);
     actix_web::rt::System::new().block_on(async move {
-        let db = Db::connect(&settings.database_url).map_err(|e| e.to_string())?;
-        db.migrate().map_err(|e| e.to_string())?;
-        let state = demo::check_database(&db).map_err(|e| e.to_string())?;
+        let db = Db::connect(&settings.database_url).map_err(report)?;
+        db.migrate().map_err(report)?;
+        let state = demo::check_database(&db).map_err(report)?;
         let built = std::fs::read_to_string(&marker).ok();
         let reuse =
             state == DatabaseState::Demo && !fresh && built.as_deref() == Some(wanted.as_str());
         if !reuse {
             if state == DatabaseState::Demo {
-                demo::clear(&db).map_err(|e| e.to_string())?;
+                demo::clear(&db).map_err(report)?;
             }
             let _ = std::fs::remove_file(&marker);
             println!("Building the demo alliance ({wanted}) …");
-            let ctx = gatekeeper::services::Ctx::new(db.clone(), settings.clone())
-                .map_err(|e| e.to_string())?;
-            let report = demo::build(&ctx, options)
-                .await
-                .map_err(|e| e.to_string())?;
+            let ctx =
+                gatekeeper::services::Ctx::new(db.clone(), settings.clone()).map_err(report)?;
+            let report = demo::build(&ctx, options).await.map_err(report)?;
             std::fs::write(&marker, &wanted).map_err(|e| format!("{}: {e}", marker.display()))?;
             print_report(&report);
         } else {
@@ -372,14 +368,12 @@ fn demo(
             return Ok(());
         }
         let public_url = settings.public_url.clone();
-        let app = Application::build(settings)
-            .await
-            .map_err(|e| e.to_string())?;
+        let app = Application::build(settings).await.map_err(report)?;
         println!(
             "Demo alliance at {public_url} (port {}). Stop with Ctrl-C.",
             app.port()
         );
-        app.run_until_stopped().await.map_err(|e| e.to_string())
+        app.run_until_stopped().await.map_err(report)
     })
 }
 
@@ -429,18 +423,17 @@ fn print_sign_ins(db: &Db) {
 
 /// The database and signing keys, as `serve` opens them (migrated first).
 fn open_keys(common: &CommonArgs) -> Result<(Db, gatekeeper::services::credentials::Keys), String> {
-    let settings = Settings::resolve(common).map_err(|e| e.to_string())?;
-    let db = Db::connect(&settings.database_url).map_err(|e| e.to_string())?;
-    db.migrate().map_err(|e| e.to_string())?;
-    let keys =
-        gatekeeper::services::credentials::Keys::open(&db, &settings).map_err(|e| e.to_string())?;
+    let settings = Settings::resolve(common).map_err(report)?;
+    let db = Db::connect(&settings.database_url).map_err(report)?;
+    db.migrate().map_err(report)?;
+    let keys = gatekeeper::services::credentials::Keys::open(&db, &settings).map_err(report)?;
     Ok((db, keys))
 }
 
 /// `key rotate`: a new signing key for every instance.
 fn rotate_key(common: &CommonArgs) -> Result<(), String> {
     let (db, keys) = open_keys(common)?;
-    let rotated = keys.rotate(&db).map_err(|e| e.to_string())?;
+    let rotated = keys.rotate(&db).map_err(report)?;
     println!("signing from now on with {}", rotated.kid);
     println!(
         "the key {} no longer signs; it stays in the JWK set until {} (the latest expiry of a credential it may have signed)",
@@ -456,7 +449,7 @@ fn rotate_key(common: &CommonArgs) -> Result<(), String> {
 fn list_keys(common: &CommonArgs) -> Result<(), String> {
     let (db, _) = open_keys(common)?;
     let now = gatekeeper::store::now();
-    for k in gatekeeper::services::credentials::Keys::list(&db).map_err(|e| e.to_string())? {
+    for k in gatekeeper::services::credentials::Keys::list(&db).map_err(report)? {
         let state = match (k.retired_at, k.withdraw_after) {
             (None, _) => "signs".to_owned(),
             (Some(_), Some(w)) if w <= now => format!("withdrawn since {w} UTC"),
@@ -472,17 +465,17 @@ fn list_keys(common: &CommonArgs) -> Result<(), String> {
 }
 
 fn migrate(common: &CommonArgs) -> Result<(), String> {
-    let settings = Settings::resolve(common).map_err(|e| e.to_string())?;
-    let db = Db::connect(&settings.database_url).map_err(|e| e.to_string())?;
-    let ran = db.migrate().map_err(|e| e.to_string())?;
+    let settings = Settings::resolve(common).map_err(report)?;
+    let db = Db::connect(&settings.database_url).map_err(report)?;
+    let ran = db.migrate().map_err(report)?;
     println!("{ran} migration(s) applied ({})", db.backend().name());
     Ok(())
 }
 
 fn read_password() -> Result<String, String> {
     if std::io::stdin().is_terminal() {
-        let first = rpassword::prompt_password("Password: ").map_err(|e| e.to_string())?;
-        let second = rpassword::prompt_password("Repeat password: ").map_err(|e| e.to_string())?;
+        let first = rpassword::prompt_password("Password: ").map_err(report)?;
+        let second = rpassword::prompt_password("Repeat password: ").map_err(report)?;
         if first != second {
             return Err("the passwords differ".to_owned());
         }
@@ -497,12 +490,18 @@ fn read_password() -> Result<String, String> {
     }
 }
 
+/// What the command line says of an error: its message and every cause
+/// beneath it (a server error's causes go to the log; here there is none).
+fn report(e: impl std::error::Error + 'static) -> String {
+    gatekeeper::error::Chain(&e).to_string()
+}
+
 fn create_admin(common: &CommonArgs, email: &str, name: &str) -> Result<(), String> {
-    let settings = Settings::resolve(common).map_err(|e| e.to_string())?;
-    let db = Db::connect(&settings.database_url).map_err(|e| e.to_string())?;
-    db.migrate().map_err(|e| e.to_string())?;
+    let settings = Settings::resolve(common).map_err(report)?;
+    let db = Db::connect(&settings.database_url).map_err(report)?;
+    db.migrate().map_err(report)?;
     let password = read_password()?;
-    let admin = people::create_admin(&db, email, name, &password).map_err(|e| e.to_string())?;
+    let admin = people::create_admin(&db, email, name, &password).map_err(report)?;
     println!(
         "Admin {} <{}> created (id {}). Sign in at {}/sign-in",
         admin.name, admin.email, admin.id, settings.public_url
@@ -511,7 +510,7 @@ fn create_admin(common: &CommonArgs, email: &str, name: &str) -> Result<(), Stri
 }
 
 fn checked_banks(path: &std::path::Path) -> Result<Vec<banks::CheckedFile>, String> {
-    let files = banks::bank_files(path).map_err(|e| e.to_string())?;
+    let files = banks::bank_files(path).map_err(report)?;
     if files.is_empty() {
         return Err(format!(
             "{}: no bank files (.toml, .gift, GIFT .txt, Moodle .xml)",
@@ -557,10 +556,10 @@ fn checked_courses(path: &std::path::Path) -> Result<courses::Checked, String> {
 
 fn import_courses(common: &CommonArgs, path: &std::path::Path) -> Result<(), String> {
     let checked = checked_courses(path)?;
-    let settings = Settings::resolve(common).map_err(|e| e.to_string())?;
-    let db = Db::connect(&settings.database_url).map_err(|e| e.to_string())?;
-    db.migrate().map_err(|e| e.to_string())?;
-    for summary in courses::import(&db, &checked).map_err(|e| e.to_string())? {
+    let settings = Settings::resolve(common).map_err(report)?;
+    let db = Db::connect(&settings.database_url).map_err(report)?;
+    db.migrate().map_err(report)?;
+    for summary in courses::import(&db, &checked).map_err(report)? {
         println!("{summary}");
     }
     Ok(())
@@ -568,10 +567,10 @@ fn import_courses(common: &CommonArgs, path: &std::path::Path) -> Result<(), Str
 
 fn import_banks(common: &CommonArgs, path: &std::path::Path) -> Result<(), String> {
     let checked = checked_banks(path)?;
-    let settings = Settings::resolve(common).map_err(|e| e.to_string())?;
-    let db = Db::connect(&settings.database_url).map_err(|e| e.to_string())?;
-    db.migrate().map_err(|e| e.to_string())?;
-    for summary in banks::import_checked(&db, &checked).map_err(|e| e.to_string())? {
+    let settings = Settings::resolve(common).map_err(report)?;
+    let db = Db::connect(&settings.database_url).map_err(report)?;
+    db.migrate().map_err(report)?;
+    for summary in banks::import_checked(&db, &checked).map_err(report)? {
         println!("{summary}");
     }
     Ok(())
@@ -579,15 +578,15 @@ fn import_banks(common: &CommonArgs, path: &std::path::Path) -> Result<(), Strin
 
 /// The database of the settings, migrated.
 fn database(common: &CommonArgs) -> Result<(Settings, Db), String> {
-    let settings = Settings::resolve(common).map_err(|e| e.to_string())?;
-    let db = Db::connect(&settings.database_url).map_err(|e| e.to_string())?;
-    db.migrate().map_err(|e| e.to_string())?;
+    let settings = Settings::resolve(common).map_err(report)?;
+    let db = Db::connect(&settings.database_url).map_err(report)?;
+    db.migrate().map_err(report)?;
     Ok((settings, db))
 }
 
 fn verify_audit(common: &CommonArgs) -> Result<(), String> {
     let (_, db) = database(common)?;
-    let report = audit::verify(&db).map_err(|e| e.to_string())?;
+    let report = audit::verify(&db).map_err(report)?;
     print!("{report}");
     if report.intact() {
         Ok(())
@@ -603,8 +602,7 @@ fn export_audit(
     out: Option<&std::path::Path>,
 ) -> Result<(), String> {
     let (settings, db) = database(common)?;
-    let (start, end) =
-        audit::day_bounds(from, to, settings.time_zone).map_err(|e| e.to_string())?;
+    let (start, end) = audit::day_bounds(from, to, settings.time_zone).map_err(report)?;
     let summary = match out {
         Some(path) => {
             let file = std::fs::File::create(path)
@@ -614,14 +612,14 @@ fn export_audit(
         }
         None => audit::export(&db, start, end, &mut std::io::stdout().lock()),
     }
-    .map_err(|e| e.to_string())?;
+    .map_err(report)?;
     eprintln!("exported {summary}");
     Ok(())
 }
 
 fn show_decision(common: &CommonArgs, number: &str) -> Result<(), String> {
     let (_, db) = database(common)?;
-    let record = decision::show(&db, number).map_err(|e| e.to_string())?;
+    let record = decision::show(&db, number).map_err(report)?;
     print!("{record}");
     if record.agrees() {
         Ok(())

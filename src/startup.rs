@@ -20,6 +20,9 @@ pub struct Application {
 
 impl Application {
     /// Connects, migrates, starts the background jobs and binds the listener.
+    // Async though nothing in it awaits: the jobs and the server it starts
+    // need the runtime it is awaited on (spawning outside one panics).
+    #[allow(clippy::unused_async)]
     pub async fn build(settings: Settings) -> Result<Application> {
         let db = Db::connect_sized(&settings.database_url, settings.tuning.pg_pool_size)?;
         let migrated = db.migrate()?;
@@ -112,6 +115,13 @@ impl Application {
         &self.ctx
     }
 
+    /// Stops the server as SIGTERM would (`stop(true)`: the requests in
+    /// flight are answered), for a process that embeds it (the benchmarks);
+    /// `run_until_stopped` then stops the jobs and returns.
+    pub fn server_handle(&self) -> actix_web::dev::ServerHandle {
+        self.server.handle()
+    }
+
     /// Serves until the server is stopped (actix handles the signals:
     /// SIGTERM stops taking connections and answers the requests in flight,
     /// SIGINT stops at once), then stops the background jobs and waits for
@@ -160,11 +170,11 @@ fn run(bind: &str, ctx: Ctx) -> Result<(Server, u16)> {
     // "connection closed" (seen on exam day with actix's 5 s default).
     .keep_alive(std::time::Duration::from_secs(75))
     .bind(bind)
-    .map_err(|e| Error::internal(format!("cannot listen on {bind}: {e}")))?;
+    .map_err(|e| Error::internal_from(format!("cannot listen on {bind}"), e))?;
     let port = server
         .addrs()
         .first()
-        .map(|a| a.port())
+        .map(std::net::SocketAddr::port)
         .ok_or_else(|| Error::internal(format!("no address bound for {bind}")))?;
     Ok((server.run(), port))
 }

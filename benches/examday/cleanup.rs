@@ -31,7 +31,9 @@ pub static LEFTOVERS: Mutex<Leftovers> = Mutex::new(Leftovers {
 
 /// The registry, even if a panicking thread held it.
 pub fn leftovers() -> std::sync::MutexGuard<'static, Leftovers> {
-    LEFTOVERS.lock().unwrap_or_else(|e| e.into_inner())
+    LEFTOVERS
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// Kills and reaps the children (SIGKILL: nothing is flushed or closed

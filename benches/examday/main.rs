@@ -106,7 +106,10 @@ impl Args {
     /// The think time's upper bound in milliseconds.
     fn max_think_ms(&self) -> u64 {
         if let Some(rate) = self.open_loop {
-            return (2.0 * 1000.0 * self.candidates as f64 / rate.max(0.001)).round() as u64;
+            // Milliseconds, positive; a float cast saturates at worst.
+            #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+            let ms = (2.0 * 1000.0 * self.candidates as f64 / rate.max(0.001)).round() as u64;
+            return ms;
         }
         match (self.max_think_ms, self.mean_think_ms, self.profile) {
             (Some(max), _, _) => max,
@@ -138,7 +141,8 @@ struct Phase {
 
 impl Phase {
     fn record(&mut self, sent: Instant, ok: bool) {
-        let latency_us = Instant::now().duration_since(sent).as_micros() as u64;
+        let latency_us =
+            u64::try_from(Instant::now().duration_since(sent).as_micros()).unwrap_or(u64::MAX);
         self.samples.push(Sample { sent, latency_us });
         if !ok {
             self.errors += 1;
@@ -178,6 +182,8 @@ impl Phase {
             if n == 0 {
                 return 0.0;
             }
+            // p is a fraction, so the rank is between 0 and n.
+            #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
             let i = ((p * n as f64).ceil() as usize).clamp(1, n) - 1;
             (lat[i] as f64 / 100.0).round() / 10.0
         };
@@ -382,11 +388,13 @@ fn blueprint(db: &Db, wanted: usize) -> Blueprint {
     let mut per_difficulty: std::collections::BTreeMap<u8, u32> = Default::default();
     let mut topics = std::collections::BTreeSet::new();
     for v in versions.iter().filter(|v| v.kind != "case") {
-        *per_difficulty.entry(v.difficulty as u8).or_default() += 1;
+        // Difficulties are 1 to 5 (the bank's rule).
+        let difficulty = u8::try_from(v.difficulty).unwrap_or_else(|e| fail(e));
+        *per_difficulty.entry(difficulty).or_default() += 1;
         topics.insert(v.topic.clone());
     }
     let mut mix = std::collections::BTreeMap::new();
-    let mut left = wanted as u32;
+    let mut left = u32::try_from(wanted).unwrap_or(u32::MAX);
     for (d, available) in per_difficulty {
         let take = available.min(left);
         if take > 0 {
@@ -412,37 +420,19 @@ fn blueprint(db: &Db, wanted: usize) -> Blueprint {
     }
 }
 
-/// Writes the people, their tokens, the exam and the papers. Returns the
-/// exam id and each candidate's bearer token.
-fn seed(settings: &Settings, args: &Args) -> (i64, Vec<String>) {
-    let db = Db::connect(&settings.database_url).unwrap_or_else(|e| fail(e));
-    db.migrate().unwrap_or_else(|e| fail(e));
-    let bank_dir = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../question_banks"));
-    banks::import_path(&db, &bank_dir).unwrap_or_else(|e| fail(e));
-    let admin = gatekeeper::services::people::create_admin(
-        &db,
-        "examday-admin@alliance.example",
-        "Exam day",
-        "exam day admin phrase",
-    )
-    .unwrap_or_else(|e| fail(e));
-    let now = store::now();
-    let institution = db
-        .write_blocking(|conn| {
-            let draft = gatekeeper::domain::institutions::InstitutionDraft::parse(
-                "Load test CHC",
-                "community",
-                "Test",
-                true,
-            )?;
-            Ok(store::institutions::insert(conn, &draft, now)?)
-        })
-        .unwrap_or_else(|e| fail(e));
-    let mut secrets = Vec::with_capacity(args.candidates);
-    let mut ids = Vec::with_capacity(args.candidates);
-    for chunk in 0..args.candidates.div_ceil(1000) {
+/// `candidates` doctors at the institution, each with a personal API token
+/// for four hours; their ids and token secrets.
+fn seed_candidates(
+    db: &Db,
+    candidates: usize,
+    institution_id: i64,
+    now: chrono::NaiveDateTime,
+) -> (Vec<i64>, Vec<String>) {
+    let mut secrets = Vec::with_capacity(candidates);
+    let mut ids = Vec::with_capacity(candidates);
+    for chunk in 0..candidates.div_ceil(1000) {
         let from = chunk * 1000;
-        let to = (from + 1000).min(args.candidates);
+        let to = (from + 1000).min(candidates);
         let made = db
             .write_blocking(|conn| {
                 let mut made = Vec::new();
@@ -452,7 +442,7 @@ fn seed(settings: &Settings, args: &Args) -> (i64, Vec<String>) {
                             email: format!("candidate{i}@alliance.example"),
                             name: format!("Candidate {i}"),
                             practising_certificate: format!("LT{i:08}"),
-                            institution_id: Some(institution.id),
+                            institution_id: Some(institution_id),
                             roles: vec![Role::Doctor.as_str().to_owned()],
                             ..Default::default()
                         },
@@ -482,21 +472,23 @@ fn seed(settings: &Settings, args: &Args) -> (i64, Vec<String>) {
             secrets.push(secret);
         }
     }
-    let blueprint = blueprint(&db, args.saves);
-    let ctx = Ctx::new(db.clone(), settings.clone()).unwrap_or_else(|e| fail(e));
-    let caller = Caller {
-        principal: Principal::Person(Actor {
-            id: admin.id,
-            roles: vec![Role::Admin],
-            institution_id: None,
-        }),
-        ip: None,
-        session_hash: None,
-    };
+    (ids, secrets)
+}
+
+/// The exam, open now for three hours, every candidate registered and the
+/// papers drawn ahead of the opening; its id.
+fn schedule_exam(
+    db: &Db,
+    ctx: &Ctx,
+    caller: &Caller,
+    blueprint: Blueprint,
+    ids: &[i64],
+    now: chrono::NaiveDateTime,
+) -> i64 {
     let exam = actix_web::rt::System::new().block_on(async {
         let exam = exams::schedule(
-            &ctx,
-            &caller,
+            ctx,
+            caller,
             exams::ExamInput {
                 track: "paediatrics".into(),
                 title: "Exam day".into(),
@@ -517,7 +509,7 @@ fn seed(settings: &Settings, args: &Args) -> (i64, Vec<String>) {
         )
         .await?;
         db.write_blocking(|conn| {
-            for person_id in &ids {
+            for person_id in ids {
                 store_exams::save_registration(
                     conn,
                     &NewRegistration {
@@ -526,7 +518,7 @@ fn seed(settings: &Settings, args: &Args) -> (i64, Vec<String>) {
                         extra_minutes: 0,
                         opens_at: None,
                         closes_at: None,
-                        registered_by: Some(admin.id),
+                        registered_by: caller.person_id(),
                     },
                     now,
                 )?;
@@ -534,11 +526,52 @@ fn seed(settings: &Settings, args: &Args) -> (i64, Vec<String>) {
             Ok(())
         })?;
         // Papers drawn ahead of the opening, as an alliance would.
-        exams::predraw(&ctx, &caller, exam.id).await?;
+        exams::predraw(ctx, caller, exam.id).await?;
         Ok::<_, gatekeeper::error::Error>(exam)
     });
-    let exam = exam.unwrap_or_else(|e| fail(e));
-    (exam.id, secrets)
+    exam.unwrap_or_else(|e| fail(e)).id
+}
+
+/// Writes the people, their tokens, the exam and the papers. Returns the
+/// exam id and each candidate's bearer token.
+fn seed(settings: &Settings, args: &Args) -> (i64, Vec<String>) {
+    let db = Db::connect(&settings.database_url).unwrap_or_else(|e| fail(e));
+    db.migrate().unwrap_or_else(|e| fail(e));
+    let bank_dir = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../question_banks"));
+    banks::import_path(&db, &bank_dir).unwrap_or_else(|e| fail(e));
+    let admin = gatekeeper::services::people::create_admin(
+        &db,
+        "examday-admin@alliance.example",
+        "Exam day",
+        "exam day admin phrase",
+    )
+    .unwrap_or_else(|e| fail(e));
+    let now = store::now();
+    let institution = db
+        .write_blocking(|conn| {
+            let draft = gatekeeper::domain::institutions::InstitutionDraft::parse(
+                "Load test CHC",
+                "community",
+                "Test",
+                true,
+            )?;
+            Ok(store::institutions::insert(conn, &draft, now)?)
+        })
+        .unwrap_or_else(|e| fail(e));
+    let (ids, secrets) = seed_candidates(&db, args.candidates, institution.id, now);
+    let blueprint = blueprint(&db, args.saves);
+    let ctx = Ctx::new(db.clone(), settings.clone()).unwrap_or_else(|e| fail(e));
+    let caller = Caller {
+        principal: Principal::Person(Actor {
+            id: admin.id,
+            roles: vec![Role::Admin],
+            institution_id: None,
+        }),
+        ip: None,
+        session_hash: None,
+    };
+    let exam = schedule_exam(&db, &ctx, &caller, blueprint, &ids, now);
+    (exam, secrets)
 }
 
 /// Starts one `gatekeeper serve` per port, all on the same database, data
@@ -913,15 +946,19 @@ fn ratio(rps: &Value, reference: f64) -> f64 {
     }
 }
 
-fn main() {
-    let args = Args::parse();
-    // From here on, every way out removes what the run created.
-    let _guard = cleanup::Guard;
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .unwrap_or_else(|e| fail(e));
-    cleanup::on_signals(&runtime);
+/// Where a run lives: its data directory, database, ports and settings.
+struct Prepared {
+    data_dir: PathBuf,
+    /// The PostgreSQL server and the run's database on it, if any.
+    pg: Option<(String, String)>,
+    ports: Vec<u16>,
+    settings: Settings,
+    backend: &'static str,
+}
+
+/// Checks the arguments, makes the data directory and a fresh database, and
+/// picks a port per instance.
+fn prepare(args: &Args) -> Prepared {
     if args.instances == 0 {
         fail("--instances must be at least 1");
     }
@@ -937,7 +974,7 @@ fn main() {
         drop(left);
         created.unwrap_or_else(|e| fail(e));
     }
-    let (database_url, pg) = fresh_database(&args, &data_dir);
+    let (database_url, pg) = fresh_database(args, &data_dir);
     let ports: Vec<u16> = (0..args.instances).map(|_| free_port()).collect();
     let settings = Settings::resolve(&gatekeeper::config::CommonArgs {
         data_dir: Some(data_dir.clone()),
@@ -951,35 +988,30 @@ fn main() {
         ..Default::default()
     })
     .unwrap_or_else(|e| fail(e));
-    let backend = database_url.backend().name();
-    let max_think_ms = args.max_think_ms();
-    eprintln!(
-        "examday: {} candidates, {} saves each, think 0-{max_think_ms} ms{}, on {backend} ({} instance(s)); seeding…",
-        args.candidates,
-        args.saves,
-        if args.open_loop.is_some() {
-            " (open loop)"
-        } else {
-            ""
-        },
-        args.instances,
-    );
-    let seeded = Instant::now();
-    let (exam, secrets) = seed(&settings, &args);
-    eprintln!(
-        "examday: seeded in {:.1}s (papers predrawn); starting the server",
-        seeded.elapsed().as_secs_f64()
-    );
+    Prepared {
+        data_dir,
+        pg,
+        ports,
+        backend: database_url.backend().name(),
+        settings,
+    }
+}
 
-    start_servers(&settings, &data_dir, &ports);
+/// Starts the servers (behind haproxy when several) and waits until they
+/// and the load balancer answer; the base URL and the client.
+fn serve(
+    runtime: &tokio::runtime::Runtime,
+    args: &Args,
+    run: &Prepared,
+) -> (String, reqwest::Client) {
+    start_servers(&run.settings, &run.data_dir, &run.ports);
     let base = if args.instances > 1 {
         let port = free_port();
-        start_haproxy(&data_dir, port, &ports, args.candidates);
+        start_haproxy(&run.data_dir, port, &run.ports, args.candidates);
         format!("http://127.0.0.1:{port}")
     } else {
-        format!("http://127.0.0.1:{}", ports[0])
+        format!("http://127.0.0.1:{}", run.ports[0])
     };
-    let tokens: Vec<Arc<str>> = secrets.into_iter().map(Arc::from).collect();
     let client = reqwest::Client::builder()
         // Idle connections are closed before the server would close them
         // (75 s keep-alive; 30 s for a connection opened but never used,
@@ -989,10 +1021,8 @@ fn main() {
         .timeout(Duration::from_secs(120))
         .build()
         .unwrap_or_else(|e| fail(e));
-    // Everyone starts within the same second, one second after the servers
-    // (and the load balancer's health checks) answer.
     let up = runtime.block_on(async {
-        for p in &ports {
+        for p in &run.ports {
             if !healthy(
                 &client,
                 &format!("http://127.0.0.1:{p}"),
@@ -1008,88 +1038,118 @@ fn main() {
     if !up {
         fail("the server did not answer its health check");
     }
-    let database_name = pg.as_ref().map(|(_, name)| name.clone());
-    let before_exam = Reading::take(database_name.as_deref());
-    let opening = Instant::now() + Duration::from_secs(1);
-    let shared = Arc::new(Shared {
-        client: client.clone(),
-        base: base.clone(),
-        exam,
-        saves: args.saves,
-        max_think_ms,
-        open_loop: args.open_loop.is_some(),
-        stats: Mutex::new(Stats::default()),
-        resend_until: args
-            .crash_after_s
-            .map(|s| opening + Duration::from_secs_f64(s) + Duration::from_secs(180)),
-        resent: AtomicUsize::new(0),
-    });
-    let (sitting, crash, (reference_rps, reference_failed), after_exam) = runtime.block_on(async {
-        let crasher = args.crash_after_s.map(|after| {
-            let (settings, data_dir, ports, client) = (
-                settings.clone(),
-                data_dir.clone(),
-                ports.clone(),
-                client.clone(),
-            );
-            tokio::spawn(async move {
-                tokio::time::sleep_until((opening + Duration::from_secs_f64(after)).into()).await;
-                let killed = Instant::now();
-                // SIGKILL: nothing is flushed or closed cleanly.
-                cleanup::kill_children(&mut cleanup::leftovers().servers);
-                start_servers(&settings, &data_dir, &ports);
-                eprintln!("examday: killed the server(s) with SIGKILL and restarted them");
-                for p in &ports {
-                    healthy(
-                        &client,
-                        &format!("http://127.0.0.1:{p}"),
-                        Duration::from_secs(60),
-                    )
-                    .await;
-                }
-                Crash {
-                    killed_at_s: killed.duration_since(opening).as_secs_f64(),
-                    answering_after_s: killed.elapsed().as_secs_f64(),
-                }
-            })
-        });
-        let mut tasks = Vec::with_capacity(tokens.len());
-        for token in &tokens {
-            let at = opening + Duration::from_micros(rand::rng().random_range(0..1_000_000));
-            tasks.push(tokio::spawn(candidate(shared.clone(), token.clone(), at)));
-        }
-        let mut all = Sitting::default();
-        let mut deadlines = Vec::new();
-        for t in tasks {
-            match t.await {
-                Ok(one) => {
-                    all.start.merge(one.start);
-                    all.save.merge(one.save);
-                    all.submit.merge(one.submit);
-                    all.acked.extend(one.acked);
-                    deadlines.extend(one.deadline);
-                }
-                Err(e) => eprintln!("examday: a candidate's task failed: {e}"),
-            }
-        }
-        let crash = match crasher {
-            Some(c) => c.await.ok(),
-            None => None,
-        };
-        eprintln!("examday: the exam is over; measuring the reference (GET /api/v1/me)");
-        let after_exam = Reading::take(database_name.as_deref());
-        let reference = reference(&shared, &tokens, args.reference_s).await;
-        ((all, deadlines), crash, reference, after_exam)
-    });
-    let after_reference = Reading::take(database_name.as_deref());
-    let (sitting, acked_deadlines) = sitting;
-    cleanup::stop_processes();
+    (base, client)
+}
 
-    let failures = runtime.block_on(async { std::mem::take(&mut *shared.stats.lock().await) });
-    // Every acknowledged answer must be in the database, at least as new as
-    // acknowledged; every deadline as the first start answer gave it.
-    let db = Db::connect(&settings.database_url).unwrap_or_else(|e| fail(e));
+/// What the exam and the reference measured.
+struct ExamRun {
+    sitting: Sitting,
+    /// Each attempt's deadline as the first start answer gave it.
+    deadlines: Vec<(i64, chrono::DateTime<chrono::Utc>)>,
+    crash: Option<Crash>,
+    /// Requests per second of the reference, and how many failed.
+    reference: (f64, usize),
+    after_exam: Reading,
+}
+
+/// With `--crash-after-s`: kills the server(s) that long after the opening,
+/// starts them again and says when they answer.
+fn crash_later(
+    args: &Args,
+    run: &Prepared,
+    client: &reqwest::Client,
+    opening: Instant,
+) -> Option<tokio::task::JoinHandle<Crash>> {
+    args.crash_after_s.map(|after| {
+        let (settings, data_dir, ports, client) = (
+            run.settings.clone(),
+            run.data_dir.clone(),
+            run.ports.clone(),
+            client.clone(),
+        );
+        tokio::spawn(async move {
+            tokio::time::sleep_until((opening + Duration::from_secs_f64(after)).into()).await;
+            let killed = Instant::now();
+            // SIGKILL: nothing is flushed or closed cleanly.
+            cleanup::kill_children(&mut cleanup::leftovers().servers);
+            start_servers(&settings, &data_dir, &ports);
+            eprintln!("examday: killed the server(s) with SIGKILL and restarted them");
+            for p in &ports {
+                healthy(
+                    &client,
+                    &format!("http://127.0.0.1:{p}"),
+                    Duration::from_secs(60),
+                )
+                .await;
+            }
+            Crash {
+                killed_at_s: killed.duration_since(opening).as_secs_f64(),
+                answering_after_s: killed.elapsed().as_secs_f64(),
+            }
+        })
+    })
+}
+
+/// Every candidate sits the exam, starting within the second after
+/// `opening`; then the reference is measured.
+async fn sit_exam(
+    args: &Args,
+    run: &Prepared,
+    shared: &Arc<Shared>,
+    tokens: &[Arc<str>],
+    opening: Instant,
+    database_name: Option<&str>,
+) -> ExamRun {
+    let crasher = crash_later(args, run, &shared.client, opening);
+    let mut tasks = Vec::with_capacity(tokens.len());
+    for token in tokens {
+        let at = opening + Duration::from_micros(rand::rng().random_range(0..1_000_000));
+        tasks.push(tokio::spawn(candidate(shared.clone(), token.clone(), at)));
+    }
+    let mut all = Sitting::default();
+    let mut deadlines = Vec::new();
+    for t in tasks {
+        match t.await {
+            Ok(one) => {
+                all.start.merge(one.start);
+                all.save.merge(one.save);
+                all.submit.merge(one.submit);
+                all.acked.extend(one.acked);
+                deadlines.extend(one.deadline);
+            }
+            Err(e) => eprintln!("examday: a candidate's task failed: {e}"),
+        }
+    }
+    let crash = match crasher {
+        Some(c) => c.await.ok(),
+        None => None,
+    };
+    eprintln!("examday: the exam is over; measuring the reference (GET /api/v1/me)");
+    let after_exam = Reading::take(database_name);
+    let reference = reference(shared, tokens, args.reference_s).await;
+    ExamRun {
+        sitting: all,
+        deadlines,
+        crash,
+        reference,
+        after_exam,
+    }
+}
+
+/// What the database holds after the run, against what was acknowledged.
+struct Stored {
+    /// Acknowledged answers missing or older than acknowledged.
+    lost: usize,
+    /// Deadlines that are not what the first start answer gave.
+    deadlines_changed: usize,
+    submitted: usize,
+}
+
+/// Every acknowledged answer must be in the database, at least as new as
+/// acknowledged; every deadline as the first start answer gave it.
+fn check_stored(settings: &Settings, exam: &ExamRun) -> Stored {
     type AttemptState = (i64, Option<chrono::NaiveDateTime>, bool);
+    let db = Db::connect(&settings.database_url).unwrap_or_else(|e| fail(e));
     let (stored, attempts): (HashMap<(i64, i64), i64>, Vec<AttemptState>) = db
         .read_blocking(|conn| {
             use diesel::prelude::*;
@@ -1111,7 +1171,8 @@ fn main() {
             Ok((stored, attempts))
         })
         .unwrap_or_else(|e| fail(e));
-    let lost = sitting
+    let lost = exam
+        .sitting
         .acked
         .iter()
         .filter(|(attempt, position, seq)| {
@@ -1120,107 +1181,248 @@ fn main() {
         .count();
     let deadline_of: HashMap<i64, Option<chrono::NaiveDateTime>> =
         attempts.iter().map(|(id, d, _)| (*id, *d)).collect();
-    let deadlines_changed = acked_deadlines
+    let deadlines_changed = exam
+        .deadlines
         .iter()
         .filter(|(id, acked)| deadline_of.get(id).copied().flatten() != Some(acked.naive_utc()))
         .count();
     let submitted = attempts.iter().filter(|(_, _, s)| *s).count();
-    drop(db);
-    drop(cleanup::clean_up());
+    Stored {
+        lost,
+        deadlines_changed,
+        submitted,
+    }
+}
 
-    // The opening lasts until the last start was answered; saves sent
-    // during it are reported on their own.
-    let opened = sitting.start.last_done().unwrap_or(opening);
-    let (during, after): (Vec<Sample>, Vec<Sample>) =
-        sitting.save.samples.iter().partition(|s| s.sent < opened);
-    let opening_saves = Phase {
-        samples: during,
-        errors: 0,
-    };
-    let later_saves = Phase {
-        samples: after,
-        errors: 0,
-    };
-    let peak = sitting.save.peak_rps(Duration::from_secs(5)).round();
-    let start = sitting.start.summary();
-    let save = sitting.save.summary();
-    let save_opening = opening_saves.summary();
-    let save_after = later_saves.summary();
-    let submit = sitting.submit.summary();
-    let errors = sitting.start.errors + sitting.save.errors + sitting.submit.errors;
-    let resent = shared.resent.load(Ordering::Relaxed);
-    // CPU per phase. The exam's saves include those sent during the opening;
-    // its CPU time includes the starts and submits.
-    let postgres_seen = pg.is_some() && after_reference.postgres > 0;
-    let saves_ok = sitting.save.samples.len() - sitting.save.errors;
-    let cpu_exam = before_exam.phase(&after_exam, Some(saves_ok), postgres_seen);
-    let cpu_reference = after_exam.phase(&after_reference, None, postgres_seen);
-    println!(
-        "reference: GET /api/v1/me at a concurrency of {}: {:.0} rps ({reference_failed} failed)",
-        tokens.len(),
-        reference_rps
+fn main() {
+    let args = Args::parse();
+    // From here on, every way out removes what the run created.
+    let _guard = cleanup::Guard;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap_or_else(|e| fail(e));
+    cleanup::on_signals(&runtime);
+    let run = prepare(&args);
+    let max_think_ms = args.max_think_ms();
+    eprintln!(
+        "examday: {} candidates, {} saves each, think 0-{max_think_ms} ms{}, on {} ({} instance(s)); seeding…",
+        args.candidates,
+        args.saves,
+        if args.open_loop.is_some() {
+            " (open loop)"
+        } else {
+            ""
+        },
+        run.backend,
+        args.instances,
     );
-    println!(
-        "opening: the last start was answered {:.1} s after the opening",
-        opened.duration_since(opening).as_secs_f64()
+    let seeded = Instant::now();
+    let (exam, secrets) = seed(&run.settings, &args);
+    eprintln!(
+        "examday: seeded in {:.1}s (papers predrawn); starting the server",
+        seeded.elapsed().as_secs_f64()
     );
-    for (name, s) in [
-        ("start", &start),
-        ("save, during the opening", &save_opening),
-        ("save, after the opening", &save_after),
-        ("save, all", &save),
-        ("submit", &submit),
-    ] {
-        println!(
-            "{name:>24}: {:>7} requests {:>6} rps ({:.3} of reference)  p50 {:>8} ms  p99 {:>8} ms  max {:>8} ms  errors {}",
-            s["requests"],
-            s["rps"],
-            ratio(&s["rps"], reference_rps),
-            s["p50_ms"],
-            s["p99_ms"],
-            s["max_ms"],
-            s["errors"]
-        );
-    }
-    println!(
-        "highest sustained saves/s (best 5 s): {peak} ({:.3} of reference)",
-        ratio(&json!(peak), reference_rps)
+    let (base, client) = serve(&runtime, &args, &run);
+    let tokens: Vec<Arc<str>> = secrets.into_iter().map(Arc::from).collect();
+    // Everyone starts within the same second, one second after the servers
+    // (and the load balancer's health checks) answer.
+    let database_name = run.pg.as_ref().map(|(_, name)| name.clone());
+    let before_exam = Reading::take(database_name.as_deref());
+    let opening = Instant::now() + Duration::from_secs(1);
+    let shared = Arc::new(Shared {
+        client,
+        base,
+        exam,
+        saves: args.saves,
+        max_think_ms,
+        open_loop: args.open_loop.is_some(),
+        stats: Mutex::new(Stats::default()),
+        resend_until: args
+            .crash_after_s
+            .map(|s| opening + Duration::from_secs_f64(s) + Duration::from_secs(180)),
+        resent: AtomicUsize::new(0),
+    });
+    let exam_run = runtime.block_on(sit_exam(
+        &args,
+        &run,
+        &shared,
+        &tokens,
+        opening,
+        database_name.as_deref(),
+    ));
+    let after_reference = Reading::take(database_name.as_deref());
+    cleanup::stop_processes();
+    let failures = runtime.block_on(async { std::mem::take(&mut *shared.stats.lock().await) });
+    let stored = check_stored(&run.settings, &exam_run);
+    drop(cleanup::clean_up());
+    let report = Report::of(
+        &exam_run,
+        opening,
+        &shared,
+        [&before_exam, &exam_run.after_exam, &after_reference],
+        run.pg.is_some(),
     );
-    println!(
-        "acknowledged answers: {}, lost: {lost}, transport errors: {}, resent: {resent}",
-        sitting.acked.len(),
-        failures.transport_errors
-    );
-    for (kind, n) in &failures.statuses {
-        println!("failed {kind}: {n}");
+    report.print(&args, &exam_run, &failures, &stored, tokens.len());
+    println!("{}", report.summary(&args, &run, &exam_run, &stored));
+}
+
+/// The run's figures, as printed and summed up.
+struct Report {
+    opening: Instant,
+    /// When the last start was answered.
+    opened: Instant,
+    start: Value,
+    save: Value,
+    save_opening: Value,
+    save_after: Value,
+    submit: Value,
+    peak: f64,
+    errors: usize,
+    resent: usize,
+    postgres_seen: bool,
+    pg: bool,
+    cpu_exam: Value,
+    cpu_reference: Value,
+}
+
+impl Report {
+    /// `readings`: before the exam, after it, after the reference.
+    fn of(
+        exam: &ExamRun,
+        opening: Instant,
+        shared: &Shared,
+        readings: [&Reading; 3],
+        pg: bool,
+    ) -> Report {
+        let sitting = &exam.sitting;
+        let [before_exam, after_exam, after_reference] = readings;
+        // The opening lasts until the last start was answered; saves sent
+        // during it are reported on their own.
+        let opened = sitting.start.last_done().unwrap_or(opening);
+        let (during, after): (Vec<Sample>, Vec<Sample>) =
+            sitting.save.samples.iter().partition(|s| s.sent < opened);
+        let opening_saves = Phase {
+            samples: during,
+            errors: 0,
+        };
+        let later_saves = Phase {
+            samples: after,
+            errors: 0,
+        };
+        // CPU per phase. The exam's saves include those sent during the
+        // opening; its CPU time includes the starts and submits.
+        let postgres_seen = pg && after_reference.postgres > 0;
+        let saves_ok = sitting.save.samples.len() - sitting.save.errors;
+        Report {
+            opening,
+            opened,
+            start: sitting.start.summary(),
+            save: sitting.save.summary(),
+            save_opening: opening_saves.summary(),
+            save_after: later_saves.summary(),
+            submit: sitting.submit.summary(),
+            peak: sitting.save.peak_rps(Duration::from_secs(5)).round(),
+            errors: sitting.start.errors + sitting.save.errors + sitting.submit.errors,
+            resent: shared.resent.load(Ordering::Relaxed),
+            postgres_seen,
+            pg,
+            cpu_exam: before_exam.phase(after_exam, Some(saves_ok), postgres_seen),
+            cpu_reference: after_exam.phase(after_reference, None, postgres_seen),
+        }
     }
-    for (name, phase) in [("exam", &cpu_exam), ("reference", &cpu_reference)] {
-        let show = |v: &Value| v.as_f64().map_or("–".to_owned(), |x| format!("{x}"));
+
+    /// The report for people: per phase, the losses, the CPU, the targets.
+    fn print(
+        &self,
+        args: &Args,
+        exam: &ExamRun,
+        failures: &Stats,
+        stored: &Stored,
+        concurrency: usize,
+    ) {
+        let (reference_rps, reference_failed) = exam.reference;
         println!(
-            "cpu, {name} ({} s): postgres {} s (this run's backends {} s), server(s) {} s, haproxy {} s, load generator {} s; saves per postgres CPU-second {}, per server CPU-second {}",
-            phase["wall_s"],
-            show(&phase["postgres_s"]),
-            show(&phase["postgres_run_backends_s"]),
-            phase["server_s"],
-            show(&phase["haproxy_s"]),
-            phase["load_generator_s"],
-            show(&phase["saves_per_postgres_cpu_s"]),
-            show(&phase["saves_per_server_cpu_s"]),
+            "reference: GET /api/v1/me at a concurrency of {concurrency}: {reference_rps:.0} rps ({reference_failed} failed)"
         );
-    }
-    if pg.is_some() && !postgres_seen {
         println!(
-            "cpu: no postgres process visible in /proc (PostgreSQL on another machine?): its CPU time is not measured"
+            "opening: the last start was answered {:.1} s after the opening",
+            self.opened.duration_since(self.opening).as_secs_f64()
         );
-    }
-    if let Some(c) = &crash {
+        for (name, s) in [
+            ("start", &self.start),
+            ("save, during the opening", &self.save_opening),
+            ("save, after the opening", &self.save_after),
+            ("save, all", &self.save),
+            ("submit", &self.submit),
+        ] {
+            println!(
+                "{name:>24}: {:>7} requests {:>6} rps ({:.3} of reference)  p50 {:>8} ms  p99 {:>8} ms  max {:>8} ms  errors {}",
+                s["requests"],
+                s["rps"],
+                ratio(&s["rps"], reference_rps),
+                s["p50_ms"],
+                s["p99_ms"],
+                s["max_ms"],
+                s["errors"]
+            );
+        }
         println!(
-            "crash: SIGKILL at {:.1} s, answering again {:.1} s later; deadlines changed: {deadlines_changed}; submitted: {submitted} of {}",
-            c.killed_at_s, c.answering_after_s, args.candidates
+            "highest sustained saves/s (best 5 s): {} ({:.3} of reference)",
+            self.peak,
+            ratio(&json!(self.peak), reference_rps)
         );
+        println!(
+            "acknowledged answers: {}, lost: {}, transport errors: {}, resent: {}",
+            exam.sitting.acked.len(),
+            stored.lost,
+            failures.transport_errors,
+            self.resent
+        );
+        for (kind, n) in &failures.statuses {
+            println!("failed {kind}: {n}");
+        }
+        self.print_cpu();
+        if let Some(c) = &exam.crash {
+            println!(
+                "crash: SIGKILL at {:.1} s, answering again {:.1} s later; deadlines changed: {}; submitted: {} of {}",
+                c.killed_at_s,
+                c.answering_after_s,
+                stored.deadlines_changed,
+                stored.submitted,
+                args.candidates
+            );
+        }
+        if args.profile == Profile::Realistic {
+            self.print_targets();
+        }
     }
-    if args.profile == Profile::Realistic {
-        let start_target = if pg.is_some() { 2500.0 } else { 1000.0 };
+
+    fn print_cpu(&self) {
+        for (name, phase) in [("exam", &self.cpu_exam), ("reference", &self.cpu_reference)] {
+            let show = |v: &Value| v.as_f64().map_or("–".to_owned(), |x| format!("{x}"));
+            println!(
+                "cpu, {name} ({} s): postgres {} s (this run's backends {} s), server(s) {} s, haproxy {} s, load generator {} s; saves per postgres CPU-second {}, per server CPU-second {}",
+                phase["wall_s"],
+                show(&phase["postgres_s"]),
+                show(&phase["postgres_run_backends_s"]),
+                phase["server_s"],
+                show(&phase["haproxy_s"]),
+                phase["load_generator_s"],
+                show(&phase["saves_per_postgres_cpu_s"]),
+                show(&phase["saves_per_server_cpu_s"]),
+            );
+        }
+        if self.pg && !self.postgres_seen {
+            println!(
+                "cpu: no postgres process visible in /proc (PostgreSQL on another machine?): its CPU time is not measured"
+            );
+        }
+    }
+
+    /// The realistic profile's latency targets, met or missed.
+    fn print_targets(&self) {
+        let start_target = if self.pg { 2500.0 } else { 1000.0 };
         let check = |name: &str, value: &Value, target: f64| {
             let v = value.as_f64().unwrap_or(f64::MAX);
             println!(
@@ -1228,38 +1430,46 @@ fn main() {
                 if v < target { "met" } else { "MISSED" }
             );
         };
-        check("start p99", &start["p99_ms"], start_target);
-        check("save p99 after the opening", &save_after["p99_ms"], 50.0);
-        check("submit p99", &submit["p99_ms"], 500.0);
+        check("start p99", &self.start["p99_ms"], start_target);
+        check(
+            "save p99 after the opening",
+            &self.save_after["p99_ms"],
+            50.0,
+        );
+        check("submit p99", &self.submit["p99_ms"], 500.0);
     }
-    let brief = |s: &Value, reference: f64| json!({"requests": s["requests"], "rps": s["rps"], "ratio": ratio(&s["rps"], reference), "p50_ms": s["p50_ms"], "p99_ms": s["p99_ms"], "max_ms": s["max_ms"]});
-    let summary = json!({
-        "profile": match args.profile { Profile::Capacity => "capacity", Profile::Realistic => "realistic" },
-        "candidates": args.candidates,
-        "saves": args.saves,
-        "max_think_ms": max_think_ms,
-        "open_loop": args.open_loop,
-        "instances": args.instances,
-        "database": backend,
-        "errors": errors,
-        "lost_answers": lost,
-        "reference_rps": reference_rps.round(),
-        "opening_s": (opened.duration_since(opening).as_secs_f64() * 10.0).round() / 10.0,
-        "start": brief(&start, reference_rps),
-        "save": brief(&save, reference_rps),
-        "save_opening": brief(&save_opening, reference_rps),
-        "save_after_opening": brief(&save_after, reference_rps),
-        "submit": brief(&submit, reference_rps),
-        "peak_saves_per_s": peak,
-        "peak_ratio": ratio(&json!(peak), reference_rps),
-        "resent": resent,
-        "cpu": {"exam": cpu_exam, "reference": cpu_reference},
-        "crash": crash.as_ref().map(|c| json!({
-            "killed_at_s": c.killed_at_s,
-            "answering_after_s": c.answering_after_s,
-            "deadlines_changed": deadlines_changed,
-            "submitted": submitted,
-        })),
-    });
-    println!("{summary}");
+
+    /// The last line: one JSON object.
+    fn summary(&self, args: &Args, run: &Prepared, exam: &ExamRun, stored: &Stored) -> Value {
+        let (reference_rps, _) = exam.reference;
+        let brief = |s: &Value| json!({"requests": s["requests"], "rps": s["rps"], "ratio": ratio(&s["rps"], reference_rps), "p50_ms": s["p50_ms"], "p99_ms": s["p99_ms"], "max_ms": s["max_ms"]});
+        json!({
+            "profile": match args.profile { Profile::Capacity => "capacity", Profile::Realistic => "realistic" },
+            "candidates": args.candidates,
+            "saves": args.saves,
+            "max_think_ms": args.max_think_ms(),
+            "open_loop": args.open_loop,
+            "instances": args.instances,
+            "database": run.backend,
+            "errors": self.errors,
+            "lost_answers": stored.lost,
+            "reference_rps": reference_rps.round(),
+            "opening_s": (self.opened.duration_since(self.opening).as_secs_f64() * 10.0).round() / 10.0,
+            "start": brief(&self.start),
+            "save": brief(&self.save),
+            "save_opening": brief(&self.save_opening),
+            "save_after_opening": brief(&self.save_after),
+            "submit": brief(&self.submit),
+            "peak_saves_per_s": self.peak,
+            "peak_ratio": ratio(&json!(self.peak), reference_rps),
+            "resent": self.resent,
+            "cpu": {"exam": self.cpu_exam, "reference": self.cpu_reference},
+            "crash": exam.crash.as_ref().map(|c| json!({
+                "killed_at_s": c.killed_at_s,
+                "answering_after_s": c.answering_after_s,
+                "deadlines_changed": stored.deadlines_changed,
+                "submitted": stored.submitted,
+            })),
+        })
+    }
 }

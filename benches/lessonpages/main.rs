@@ -73,6 +73,8 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
     if sorted.is_empty() {
         return 0.0;
     }
+    // p is a fraction, so the rank is between 0 and the length.
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
     let i = ((p * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len()) - 1;
     sorted[i]
 }
@@ -87,12 +89,11 @@ fn figures(mut v: Vec<f64>) -> serde_json::Value {
     })
 }
 
-fn main() {
-    let args = Args::parse();
-    let data_dir =
-        std::env::temp_dir().join(format!("gk-lessons-{}", uuid::Uuid::new_v4().simple()));
-    std::fs::create_dir_all(&data_dir).unwrap_or_else(|e| fail(e));
-    let (url, pg) = match &args.database_url {
+/// A fresh database: a SQLite file in `data_dir`, or a new database on the
+/// PostgreSQL server named (with the server and the database's name, to
+/// drop it afterwards).
+fn fresh_database(args: &Args, data_dir: &std::path::Path) -> (String, Option<(String, String)>) {
+    match &args.database_url {
         None => (data_dir.join("lessons.db").display().to_string(), None),
         Some(server) => {
             let base = server.trim_end_matches('/').to_owned();
@@ -104,7 +105,122 @@ fn main() {
                 .unwrap_or_else(|e| fail(e));
             (format!("{base}/{name}"), Some((base, name)))
         }
+    }
+}
+
+/// Every lesson of the sample courses, as (course key, lesson key).
+fn lessons_of(db: &Db) -> Vec<(String, String)> {
+    db.read_blocking(|conn| {
+        let mut out = Vec::new();
+        for course in store::training::list_courses(conn, true)? {
+            for lesson in store::training::lesson_heads(conn, &[course.id])? {
+                out.push((course.course_key.clone(), lesson.lesson_key));
+            }
+        }
+        Ok(out)
+    })
+    .unwrap_or_else(|e| fail(e))
+}
+
+/// A client signed in as the doctor (through the sign-in form, with its
+/// CSRF token).
+async fn signed_in_client(base: &str) -> reqwest::Client {
+    let client = reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(Duration::from_secs(30))
+        .build()
+        .unwrap_or_else(|e| fail(e));
+    let page = client
+        .get(format!("{base}/sign-in"))
+        .send()
+        .await
+        .unwrap_or_else(|e| fail(e));
+    let html = page.text().await.unwrap_or_else(|e| fail(e));
+    let csrf = html
+        .split("name=\"csrf_token\" value=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .unwrap_or_else(|| fail("no CSRF token on the sign-in page"))
+        .to_owned();
+    let signed_in = client
+        .post(format!("{base}/sign-in"))
+        .form(&[
+            ("email", EMAIL),
+            ("password", PASSWORD),
+            ("csrf_token", &csrf),
+        ])
+        .send()
+        .await
+        .unwrap_or_else(|e| fail(e));
+    if signed_in.status() != 303 {
+        fail(format!("sign-in answered {}", signed_in.status()));
+    }
+    client
+}
+
+/// Server and round-trip times of the lesson pages, and the errors.
+#[derive(Default)]
+struct Timings {
+    server_ms: Vec<f64>,
+    round_trip_ms: Vec<f64>,
+    errors: usize,
+}
+
+/// Reads every lesson once to warm up, then `rounds` times, one request at
+/// a time.
+async fn read_lessons(
+    client: &reqwest::Client,
+    base: &str,
+    lessons: &[(String, String)],
+    rounds: usize,
+) -> Timings {
+    let mut t = Timings {
+        server_ms: Vec::with_capacity(rounds * lessons.len()),
+        round_trip_ms: Vec::with_capacity(rounds * lessons.len()),
+        errors: 0,
     };
+    // One warm-up round, not measured.
+    for round in 0..=rounds {
+        for (course, lesson) in lessons {
+            let sent = Instant::now();
+            let res = client
+                .get(format!("{base}/courses/{course}/lessons/{lesson}"))
+                .send()
+                .await;
+            let Ok(res) = res else {
+                t.errors += 1;
+                continue;
+            };
+            let server = res
+                .headers()
+                .get("server-timing")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.split("dur=").nth(1))
+                .and_then(|d| d.parse::<f64>().ok());
+            let ok =
+                res.status() == 200 && res.text().await.is_ok_and(|b| b.contains("lesson-body"));
+            let elapsed = sent.elapsed().as_secs_f64() * 1000.0;
+            if !ok {
+                t.errors += 1;
+            }
+            if round > 0 {
+                t.round_trip_ms.push(elapsed);
+                if let Some(ms) = server {
+                    t.server_ms.push(ms);
+                }
+            }
+        }
+    }
+    t
+}
+
+fn main() -> std::process::ExitCode {
+    let args = Args::parse();
+    let data_dir =
+        std::env::temp_dir().join(format!("gk-lessons-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&data_dir).unwrap_or_else(|e| fail(e));
+    let (url, pg) = fresh_database(&args, &data_dir);
     // The repository's root: this package is benches/ in the workspace.
     let root = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/.."));
     let settings = Settings::resolve(&CommonArgs {
@@ -127,92 +243,27 @@ fn main() {
             .unwrap_or_else(|e| fail(e));
         let base = format!("http://127.0.0.1:{}", app.port());
         let db = app.ctx().db.clone();
-        actix_web::rt::spawn(app.run_until_stopped());
+        let server = app.server_handle();
+        let running = actix_web::rt::spawn(app.run_until_stopped());
         seed_doctor(&db);
-        let lessons: Vec<(String, String)> = db
-            .read_blocking(|conn| {
-                let mut out = Vec::new();
-                for course in store::training::list_courses(conn, true)? {
-                    for lesson in store::training::lesson_heads(conn, &[course.id])? {
-                        out.push((course.course_key.clone(), lesson.lesson_key));
-                    }
-                }
-                Ok(out)
-            })
-            .unwrap_or_else(|e| fail(e));
-        let client = reqwest::Client::builder()
-            .cookie_store(true)
-            .redirect(reqwest::redirect::Policy::none())
-            .timeout(Duration::from_secs(30))
-            .build()
-            .unwrap_or_else(|e| fail(e));
-        let page = client
-            .get(format!("{base}/sign-in"))
-            .send()
-            .await
-            .unwrap_or_else(|e| fail(e));
-        let html = page.text().await.unwrap_or_else(|e| fail(e));
-        let csrf = html
-            .split("name=\"csrf_token\" value=\"")
-            .nth(1)
-            .and_then(|s| s.split('"').next())
-            .unwrap_or_else(|| fail("no CSRF token on the sign-in page"))
-            .to_owned();
-        let signed_in = client
-            .post(format!("{base}/sign-in"))
-            .form(&[
-                ("email", EMAIL),
-                ("password", PASSWORD),
-                ("csrf_token", &csrf),
-            ])
-            .send()
-            .await
-            .unwrap_or_else(|e| fail(e));
-        if signed_in.status() != 303 {
-            fail(format!("sign-in answered {}", signed_in.status()));
+        let lessons = lessons_of(&db);
+        let client = signed_in_client(&base).await;
+        let timings = read_lessons(&client, &base, &lessons, args.rounds).await;
+        // A clean shutdown: the server stops, its jobs end, and the last
+        // handle on the database (`db`, dropped here) closes its pools
+        // before the process exits (store::PoolThreads).
+        server.stop(true).await;
+        if let Ok(Err(e)) = running.await {
+            eprintln!("lessonpages: the server stopped with an error: {e}");
         }
-        let mut server_ms = Vec::with_capacity(args.rounds * lessons.len());
-        let mut round_trip_ms = Vec::with_capacity(args.rounds * lessons.len());
-        let mut errors = 0usize;
-        // One warm-up round, not measured.
-        for round in 0..=args.rounds {
-            for (course, lesson) in &lessons {
-                let sent = Instant::now();
-                let res = client
-                    .get(format!("{base}/courses/{course}/lessons/{lesson}"))
-                    .send()
-                    .await;
-                let Ok(res) = res else {
-                    errors += 1;
-                    continue;
-                };
-                let server = res
-                    .headers()
-                    .get("server-timing")
-                    .and_then(|v| v.to_str().ok())
-                    .and_then(|v| v.split("dur=").nth(1))
-                    .and_then(|d| d.parse::<f64>().ok());
-                let ok = res.status() == 200
-                    && res.text().await.is_ok_and(|b| b.contains("lesson-body"));
-                let elapsed = sent.elapsed().as_secs_f64() * 1000.0;
-                if !ok {
-                    errors += 1;
-                }
-                if round > 0 {
-                    round_trip_ms.push(elapsed);
-                    if let Some(ms) = server {
-                        server_ms.push(ms);
-                    }
-                }
-            }
-        }
+        drop(db);
         json!({
             "database": backend,
             "lessons": lessons.len(),
-            "requests": round_trip_ms.len(),
-            "errors": errors,
-            "server": figures(server_ms),
-            "round_trip": figures(round_trip_ms),
+            "requests": timings.round_trip_ms.len(),
+            "errors": timings.errors,
+            "server": figures(timings.server_ms),
+            "round_trip": figures(timings.round_trip_ms),
         })
     });
     if let Some((base, name)) = pg
@@ -232,10 +283,9 @@ fn main() {
         result["round_trip"]["p50_ms"].as_f64().unwrap_or(0.0)
     );
     println!("{result}");
-    use std::io::Write;
-    let _ = std::io::stdout().flush();
-    let _ = std::io::stderr().flush();
-    // SAFETY: `_exit` only ends the process; everything is written and
-    // flushed. It skips libpq/OpenSSL's exit handlers (see src/main.rs).
-    unsafe { libc::_exit(if result["errors"] == 0 { 0 } else { 1 }) }
+    if result["errors"] == 0 {
+        std::process::ExitCode::SUCCESS
+    } else {
+        std::process::ExitCode::FAILURE
+    }
 }

@@ -68,6 +68,50 @@ pub struct Alliance {
 /// `people::create_admin` (the operator's bootstrap); everyone else is
 /// created by the admin and sets a password through the emailed link.
 pub async fn found(ctx: &Ctx, rng: &mut ChaCha8Rng, figures: &super::Figures) -> Result<Alliance> {
+    let admin = bootstrap_admin(ctx).await?;
+    let mut sign_ins = vec![SignIn {
+        role: "admin",
+        email: admin.email.clone(),
+        name: admin.name.clone(),
+    }];
+    let institutions = found_institutions(ctx, &admin, figures).await?;
+    let mut staff = Staff {
+        ctx,
+        admin: &admin,
+        rng,
+        next: 0,
+    };
+    let hired = hire_staff(&mut staff, &institutions).await?;
+    for (role, member) in [
+        ("examiner", &hired.examiners[0]),
+        ("committee member", &hired.committee[0]),
+        ("referral desk", &hired.desk),
+        ("instructor", &hired.instructor),
+    ] {
+        sign_ins.push(SignIn {
+            role,
+            email: member.email.clone(),
+            name: member.name.clone(),
+        });
+    }
+    set_track_policy(ctx, &hired.committee[0].caller).await?;
+    let departments = open_departments(ctx, &admin, institutions.tertiary).await?;
+    continuing_education(ctx, &admin).await?;
+
+    Ok(Alliance {
+        admin,
+        members: institutions.members,
+        examiners: hired.examiners,
+        committee: hired.committee,
+        desk: hired.desk,
+        instructor: hired.instructor,
+        departments,
+        sign_ins,
+    })
+}
+
+/// The admin, as the operator's bootstrap creates it.
+async fn bootstrap_admin(ctx: &Ctx) -> Result<Member> {
     let admin_email = people::email("admin");
     let admin_row = {
         let db = ctx.db.clone();
@@ -96,13 +140,25 @@ pub async fn found(ctx: &Ctx, rng: &mut ChaCha8Rng, figures: &super::Figures) ->
         admin_row.id,
     )
     .await?;
-    let admin = Member::of(&admin_view);
-    let mut sign_ins = vec![SignIn {
-        role: "admin",
-        email: admin.email.clone(),
-        name: admin.name.clone(),
-    }];
+    Ok(Member::of(&admin_view))
+}
 
+/// The alliance's institutions by what the script does with them.
+struct Institutions {
+    tertiary: i64,
+    /// The maternal and child health hospitals.
+    mch: Vec<i64>,
+    /// The community institutions that are alliance members.
+    members: Vec<i64>,
+}
+
+/// The tertiary hospital, the districts' maternal and child health
+/// hospitals and the community institutions (some not yet members).
+async fn found_institutions(
+    ctx: &Ctx,
+    admin: &Member,
+    figures: &super::Figures,
+) -> Result<Institutions> {
     let institution = |name: String, level: &str, region: &str, alliance: bool| InstitutionInput {
         name,
         level: level.to_owned(),
@@ -151,13 +207,26 @@ pub async fn found(ctx: &Ctx, rng: &mut ChaCha8Rng, figures: &super::Figures) ->
             members.push(row.id);
         }
     }
+    Ok(Institutions {
+        tertiary,
+        mch,
+        members,
+    })
+}
 
-    let mut staff = Staff {
-        ctx,
-        admin: &admin,
-        rng,
-        next: 0,
-    };
+/// The staff the script acts as.
+struct Hired {
+    examiners: Vec<Member>,
+    committee: Vec<Member>,
+    desk: Member,
+    instructor: Member,
+}
+
+/// Six examiners, four committee members at the tertiary hospital and one
+/// at a maternal and child health hospital, the referral desk and an
+/// instructor.
+async fn hire_staff(staff: &mut Staff<'_>, institutions: &Institutions) -> Result<Hired> {
+    let tertiary = institutions.tertiary;
     let mut examiners = Vec::new();
     for i in 0..6 {
         examiners.push(
@@ -166,9 +235,9 @@ pub async fn found(ctx: &Ctx, rng: &mut ChaCha8Rng, figures: &super::Figures) ->
                 .await?,
         );
     }
-    let mut committee_members = Vec::new();
+    let mut committee = Vec::new();
     for i in 0..4 {
-        committee_members.push(
+        committee.push(
             staff
                 .person(
                     &format!("committee{}", i + 1),
@@ -178,8 +247,8 @@ pub async fn found(ctx: &Ctx, rng: &mut ChaCha8Rng, figures: &super::Figures) ->
                 .await?,
         );
     }
-    if let Some(&first_mch) = mch.first() {
-        committee_members.push(
+    if let Some(&first_mch) = institutions.mch.first() {
+        committee.push(
             staff
                 .person("committee5", &["committee"], Some(first_mch))
                 .await?,
@@ -191,23 +260,18 @@ pub async fn found(ctx: &Ctx, rng: &mut ChaCha8Rng, figures: &super::Figures) ->
     let instructor = staff
         .person("instructor", &["instructor"], Some(tertiary))
         .await?;
-    for (role, member) in [
-        ("examiner", &examiners[0]),
-        ("committee member", &committee_members[0]),
-        ("referral desk", &desk),
-        ("instructor", &instructor),
-    ] {
-        sign_ins.push(SignIn {
-            role,
-            email: member.email.clone(),
-            name: member.name.clone(),
-        });
-    }
+    Ok(Hired {
+        examiners,
+        committee,
+        desk,
+        instructor,
+    })
+}
 
-    // The committee sets the track's policy: two attempts per exam stage,
-    // two weeks between attempts, six months' cool-off after a rejection,
-    // three votes to decide.
-    let chair = &committee_members[0].caller;
+/// The committee sets the track's policy: two attempts per exam stage,
+/// two weeks between attempts, six months' cool-off after a rejection,
+/// three votes to decide.
+async fn set_track_policy(ctx: &Ctx, chair: &Caller) -> Result<()> {
     let mut policy = committee::policy(ctx, chair, TRACK.to_owned()).await?;
     policy = TrackPolicy {
         stage_attempts: 2,
@@ -218,7 +282,11 @@ pub async fn found(ctx: &Ctx, rng: &mut ChaCha8Rng, figures: &super::Figures) ->
         ..policy
     };
     committee::set_policy(ctx, chair, TRACK.to_owned(), policy).await?;
+    Ok(())
+}
 
+/// The tertiary hospital's paediatric departments that take referrals.
+async fn open_departments(ctx: &Ctx, admin: &Member, tertiary: i64) -> Result<Vec<i64>> {
     let mut departments = Vec::new();
     for (code, name, slots, beds) in [
         ("PED-RESP", "儿童呼吸科", 6, 4),
@@ -243,19 +311,7 @@ pub async fn found(ctx: &Ctx, rng: &mut ChaCha8Rng, figures: &super::Figures) ->
         .await?;
         departments.push(d.id);
     }
-
-    continuing_education(ctx, &admin).await?;
-
-    Ok(Alliance {
-        admin,
-        members,
-        examiners,
-        committee: committee_members,
-        desk,
-        instructor,
-        departments,
-        sign_ins,
-    })
+    Ok(departments)
 }
 
 /// The continuing-education course renewing doctors study (12 credit hours,

@@ -101,6 +101,9 @@ pub struct Figures {
 
 impl Figures {
     /// The plan for a cohort of `cohort` doctors.
+    // Figures rounded from a cohort's size: whole, positive and far below
+    // the integers' range, so no cast here cuts one short.
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
     pub fn planned(cohort: usize) -> Figures {
         let scale = |full: f64, min: usize| {
             ((full * cohort as f64 / FULL_COHORT as f64).round() as usize).max(min)

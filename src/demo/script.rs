@@ -327,6 +327,8 @@ fn cast(
     rng: &mut ChaCha8Rng,
 ) -> Vec<DoctorPlan> {
     let n = figures.cohort;
+    // A share of the cohort, rounded: between 0 and the cohort's size.
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
     let share = |p: f64, min: usize| ((p * n as f64).round() as usize).max(min);
     let mut fates = Vec::with_capacity(n);
     let fixed = [
@@ -440,6 +442,9 @@ fn sitting(script: &mut Script, exam: Exam, doctor: usize) {
 }
 
 /// A fractional day from today as a moment (during the working day).
+// Days within a few years of today and the hour of a 9-hour day: whole
+// numbers far inside i64 (a float cast saturates in any case).
+#[allow(clippy::cast_possible_truncation)]
 fn at(t: f64) -> DateTime<Utc> {
     let whole = t.floor() as i64;
     let hours = ((t - t.floor()) * 9.0) as i64;
@@ -505,10 +510,14 @@ fn earlier_cohort(script: &mut Script, syllabus: &Syllabus, rng: &mut ChaCha8Rng
         },
     ));
 
-    // Renewal: continuing education (12 credit hours), the renewal exam,
-    // the committee; then suspensions and a revocation.
+    earlier_renewal(script, syllabus, &ids, rng);
+}
+
+/// Renewal: continuing education (12 credit hours), the renewal exam,
+/// the committee; then suspensions and a revocation.
+fn earlier_renewal(script: &mut Script, syllabus: &Syllabus, ids: &[usize], rng: &mut ChaCha8Rng) {
     let lessons = syllabus.ce.clone();
-    for &d in &ids {
+    for &d in ids {
         let Fate::Earlier(later) = script.doctors[d].fate else {
             continue;
         };
@@ -560,11 +569,72 @@ fn earlier_cohort(script: &mut Script, syllabus: &Syllabus, rng: &mut ChaCha8Rng
     ));
 }
 
+/// One doctor of the current cohort: training at the pace their fate
+/// gives, a workshop, and the exams they sit or register for.
+fn plan_current_doctor(script: &mut Script, syllabus: &Syllabus, d: usize, rng: &mut ChaCha8Rng) {
+    let full = syllabus.items.len();
+    let fate = script.doctors[d].fate;
+    let start = -340.0 + (d % 20) as f64;
+    script.events.push((at(start), Event::Apply { doctor: d }));
+    let weak = matches!(
+        fate,
+        Fate::Studying { .. } | Fate::WrittenRejected | Fate::WrittenRetake
+    );
+    let pace = |gap: f64| Pace {
+        from: start,
+        gap,
+        weak,
+    };
+    match fate {
+        Fate::Studying { items } => {
+            train(script, syllabus, d, items, pace(7.0), rng);
+        }
+        Fate::NextWritten => {
+            train(script, syllabus, d, full, pace(6.0), rng);
+            script.events.push((
+                day(-96, 3),
+                Event::SignUp {
+                    doctor: d,
+                    round: 2,
+                },
+            ));
+        }
+        _ => {
+            train(script, syllabus, d, full, pace(150.0 / full as f64), rng);
+            script.events.push((
+                day(-126, 3),
+                Event::SignUp {
+                    doctor: d,
+                    round: 1,
+                },
+            ));
+        }
+    }
+    if fate.trains_fully() {
+        sitting(script, Exam::Written, d);
+    }
+    match fate {
+        Fate::WrittenRejected => sitting(script, Exam::WrittenRetake, d),
+        Fate::WrittenRetake | Fate::NextWritten => {
+            script.events.push((
+                day(-5, 3),
+                Event::Register {
+                    exam: Exam::Upcoming,
+                    doctor: d,
+                },
+            ));
+        }
+        Fate::CaseFailed | Fate::AwaitingCommittee | Fate::CommitteeRejected | Fate::Certified => {
+            sitting(script, Exam::Case, d)
+        }
+        _ => {}
+    }
+}
+
 fn current_cohort(script: &mut Script, syllabus: &Syllabus, rng: &mut ChaCha8Rng) {
     let ids: Vec<usize> = (0..script.doctors.len())
         .filter(|&i| script.doctors[i].cohort == Cohort::Current)
         .collect();
-    let full = syllabus.items.len();
     script.events.push((
         day(-127, 2),
         Event::ScheduleWorkshops {
@@ -580,63 +650,7 @@ fn current_cohort(script: &mut Script, syllabus: &Syllabus, rng: &mut ChaCha8Rng
         },
     ));
     for &d in &ids {
-        let fate = script.doctors[d].fate;
-        let start = -340.0 + (d % 20) as f64;
-        script.events.push((at(start), Event::Apply { doctor: d }));
-        let weak = matches!(
-            fate,
-            Fate::Studying { .. } | Fate::WrittenRejected | Fate::WrittenRetake
-        );
-        let pace = |gap: f64| Pace {
-            from: start,
-            gap,
-            weak,
-        };
-        match fate {
-            Fate::Studying { items } => {
-                train(script, syllabus, d, items, pace(7.0), rng);
-            }
-            Fate::NextWritten => {
-                train(script, syllabus, d, full, pace(6.0), rng);
-                script.events.push((
-                    day(-96, 3),
-                    Event::SignUp {
-                        doctor: d,
-                        round: 2,
-                    },
-                ));
-            }
-            _ => {
-                train(script, syllabus, d, full, pace(150.0 / full as f64), rng);
-                script.events.push((
-                    day(-126, 3),
-                    Event::SignUp {
-                        doctor: d,
-                        round: 1,
-                    },
-                ));
-            }
-        }
-        if fate.trains_fully() {
-            sitting(script, Exam::Written, d);
-        }
-        match fate {
-            Fate::WrittenRejected => sitting(script, Exam::WrittenRetake, d),
-            Fate::WrittenRetake | Fate::NextWritten => {
-                script.events.push((
-                    day(-5, 3),
-                    Event::Register {
-                        exam: Exam::Upcoming,
-                        doctor: d,
-                    },
-                ));
-            }
-            Fate::CaseFailed
-            | Fate::AwaitingCommittee
-            | Fate::CommitteeRejected
-            | Fate::Certified => sitting(script, Exam::Case, d),
-            _ => {}
-        }
+        plan_current_doctor(script, syllabus, d, rng);
     }
     script
         .events
@@ -680,27 +694,22 @@ fn current_cohort(script: &mut Script, syllabus: &Syllabus, rng: &mut ChaCha8Rng
     ));
 }
 
-/// First visits and referrals of the last twelve months.
-fn community_care(script: &mut Script, figures: &Figures, rng: &mut ChaCha8Rng) {
-    // One recording doctor per member institution (the current cohort's
-    // first there), the first of each of the last twelve months.
-    let mut recorders: Vec<usize> = Vec::new();
-    let mut seen = std::collections::HashSet::new();
-    for (i, d) in script.doctors.iter().enumerate() {
-        if d.cohort == Cohort::Current && seen.insert(d.institution) {
-            recorders.push(i);
-        }
-    }
-    let today = Utc::now().date_naive();
-    let months: Vec<NaiveDate> = (0..12)
-        .rev()
-        .filter_map(|back| first_of_month_back(today, back))
-        .collect();
+/// `first_visits` first visits spread over the recording doctors and the
+/// months, each share drawn at random.
+fn plan_visits(
+    script: &mut Script,
+    first_visits: i64,
+    recorders: &[usize],
+    months: &[NaiveDate],
+    rng: &mut ChaCha8Rng,
+) {
     let cells = recorders.len() * months.len();
     if cells > 0 {
-        let total = figures.first_visits;
+        let total = first_visits;
         let weights: Vec<f64> = (0..cells).map(|_| rng.random_range(0.6..1.4)).collect();
         let sum: f64 = weights.iter().sum();
+        // A share of `total`, rounded down: between 0 and `total`.
+        #[allow(clippy::cast_possible_truncation)]
         let mut counts: Vec<i64> = weights
             .iter()
             .map(|w| (w / sum * total as f64).floor() as i64)
@@ -727,9 +736,20 @@ fn community_care(script: &mut Script, figures: &Figures, rng: &mut ChaCha8Rng) 
             }
         }
     }
+}
 
-    // Referrals: by doctors whose credential is live at the time (the gate
-    // is the judge); one doctor refers too readily and gets flagged.
+/// The first day of the dashboard's twelve calendar months, from today.
+fn first_day(months: &[NaiveDate], today: NaiveDate) -> i64 {
+    months
+        .first()
+        .map(|m| (*m - today).num_days() + 1)
+        .unwrap_or(-330)
+}
+
+/// `n` referrals from day `first` on: by doctors whose credential is live
+/// at the time (the gate is the judge); one doctor refers too readily and
+/// gets flagged.
+fn plan_referrals(script: &mut Script, n: usize, first: i64, rng: &mut ChaCha8Rng) {
     let live = |d: &DoctorPlan, t: i64| match d.fate {
         Fate::Earlier(Later::Expired) => t < -25,
         Fate::Earlier(Later::Suspended) | Fate::Earlier(Later::Revoked) => t < -45,
@@ -741,12 +761,6 @@ fn community_care(script: &mut Script, figures: &Figures, rng: &mut ChaCha8Rng) 
         .doctors
         .iter()
         .position(|d| d.fate == Fate::Earlier(Later::Renewed));
-    let n = figures.referrals;
-    // Within the dashboard's twelve calendar months.
-    let first = months
-        .first()
-        .map(|m| (*m - today).num_days() + 1)
-        .unwrap_or(-330);
     for r in 0..n {
         let t = first + (r as i64 * (-3 - first)) / n.max(1) as i64;
         // Six referrals spread over the year are the flagged doctor's; half
@@ -783,6 +797,26 @@ fn community_care(script: &mut Script, figures: &Figures, rng: &mut ChaCha8Rng) 
             urgent: r % 10 == 7,
         });
     }
+}
+
+/// First visits and referrals of the last twelve months.
+fn community_care(script: &mut Script, figures: &Figures, rng: &mut ChaCha8Rng) {
+    // One recording doctor per member institution (the current cohort's
+    // first there), the first of each of the last twelve months.
+    let mut recorders: Vec<usize> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for (i, d) in script.doctors.iter().enumerate() {
+        if d.cohort == Cohort::Current && seen.insert(d.institution) {
+            recorders.push(i);
+        }
+    }
+    let today = Utc::now().date_naive();
+    let months: Vec<NaiveDate> = (0..12)
+        .rev()
+        .filter_map(|back| first_of_month_back(today, back))
+        .collect();
+    plan_visits(script, figures.first_visits, &recorders, &months, rng);
+    plan_referrals(script, figures.referrals, first_day(&months, today), rng);
     // Exactly the planned share comes back down.
     let want_back = figures.referred_back.min(script.referrals.len());
     for (i, plan) in script.referrals.iter_mut().enumerate() {
@@ -844,6 +878,8 @@ fn completions(script: &Script, syllabus: &Syllabus) -> usize {
 /// Revision quizzes before the exams, up to the programme's figure of
 /// completions (35,200 at full size).
 fn revision(script: &mut Script, figures: &Figures, syllabus: &Syllabus, rng: &mut ChaCha8Rng) {
+    // At most 35,200 and never negative.
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
     let target = (35_200.0 * figures.cohort as f64 / super::FULL_COHORT as f64).round() as usize;
     let quizzes: Vec<usize> = (0..syllabus.items.len())
         .filter(|&i| syllabus.items[i])

@@ -138,6 +138,8 @@ pub fn item_stats(question_id: i64, papers: &[Paper]) -> ItemStats {
     let upper_lower = if n >= 2 {
         let mut ranked = rows.clone();
         ranked.sort_by(|a, b| b.2.total_cmp(&a.2));
+        // 27% of the candidates, rounded: between 0 and `n`.
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
         let group = ((n as f64 * 0.27).round() as usize).max(1);
         let upper: Vec<f64> = ranked.iter().take(group).map(|r| r.0).collect();
         let lower: Vec<f64> = ranked.iter().rev().take(group).map(|r| r.0).collect();

@@ -148,8 +148,12 @@ mod tests {
             [0x71, 0x80, 0x96, 255]
         );
         // On the tick's first stroke, from (38, 62) to (53, 77).
-        let on_tick = (45.5 * SIZE as f32 / 120.0) as u32;
-        let on_tick_y = (69.5 * SIZE as f32 / 120.0) as u32;
+        // Pixels inside the badge: small and positive.
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+        let (on_tick, on_tick_y) = (
+            (45.5 * SIZE as f32 / 120.0) as u32,
+            (69.5 * SIZE as f32 / 120.0) as u32,
+        );
         assert_eq!(pixel(&live, on_tick, on_tick_y), [255, 255, 255, 255]);
     }
 }

@@ -91,7 +91,10 @@ impl Weight {
     /// finite number of a sensible size.
     pub fn from_percent(percent: f64) -> Option<Weight> {
         if percent.is_finite() && percent.abs() <= 1_000_000.0 {
-            Some(Weight((percent * Self::PER_PERCENT).round() as i64))
+            // At most 10^6 percent in 10^-5 steps: 10^11, far inside i64.
+            #[allow(clippy::cast_possible_truncation)]
+            let units = (percent * Self::PER_PERCENT).round() as i64;
+            Some(Weight(units))
         } else {
             None
         }
@@ -782,7 +785,32 @@ pub fn parse(text: &str) -> Result<Bank, Vec<Problem>> {
     let mut problems = Vec::new();
 
     let bank_line = at(raw.bank.span().start);
-    let rb = raw.bank.into_inner();
+    let meta = bank_meta(raw.bank.into_inner(), bank_line, &mut problems);
+    problems.extend(check_meta(&meta, bank_line));
+
+    let mut seen = HashSet::new();
+    let mut questions = Vec::new();
+    for spanned in raw.questions {
+        match check_question(draft_question(spanned, &at), &mut seen) {
+            Ok(question) => questions.push(question),
+            Err(mut found) => problems.append(&mut found),
+        }
+    }
+    let topics = match raw.topics {
+        None => TopicNames::default(),
+        Some(raw_topics) => {
+            let (topics, found) = check_topic_names(raw_topics, &meta.language, &at);
+            problems.extend(found);
+            problems.extend(unnamed_topics(&topics, &questions));
+            topics
+        }
+    };
+    conclude(meta, questions, topics, Vec::new(), problems, bank_line)
+}
+
+/// The `[bank]` table as the bank's facts; a `use` that is neither exam
+/// nor practice is a problem (and read as exam).
+fn bank_meta(rb: RawBank, bank_line: usize, problems: &mut Vec<Problem>) -> BankMeta {
     let use_for = match rb.use_for.as_deref() {
         None => BankUse::Exam,
         Some(text) => BankUse::parse(text).unwrap_or_else(|| {
@@ -793,7 +821,7 @@ pub fn parse(text: &str) -> Result<Bank, Vec<Problem>> {
             BankUse::Exam
         }),
     };
-    let meta = BankMeta {
+    BankMeta {
         id: rb.id,
         title: rb.title.trim().to_owned(),
         track: rb.track,
@@ -801,85 +829,75 @@ pub fn parse(text: &str) -> Result<Bank, Vec<Problem>> {
         language: rb.language,
         sample: rb.sample,
         use_for,
-    };
-    problems.extend(check_meta(&meta, bank_line));
-
-    let mut seen = HashSet::new();
-    let mut questions = Vec::new();
-    for spanned in raw.questions {
-        let line = at(spanned.span().start);
-        let q = spanned.into_inner();
-        let located = |s: Spanned<String>| At::new(s.get_ref().clone(), at(s.span().start));
-        let draft = DraftQuestion {
-            line,
-            id: located(q.id),
-            kind: located(q.kind),
-            topic: located(q.topic),
-            difficulty: At::new(*q.difficulty.get_ref(), at(q.difficulty.span().start)),
-            points: At::new(*q.points.get_ref(), at(q.points.span().start)),
-            stem: located(q.stem),
-            options: q.options.map(|o| {
-                let line = at(o.span().start);
-                let options = o
-                    .into_inner()
-                    .into_iter()
-                    .map(|c| {
-                        let line = at(c.span().start);
-                        let c = c.into_inner();
-                        DraftOption {
-                            text: c.text,
-                            correct: c.correct,
-                            weight: c.weight,
-                            line,
-                        }
-                    })
-                    .collect();
-                At::new(options, line)
-            }),
-            answer: q.answer,
-            model_answer: q.model_answer.map(located),
-            rubric: q.rubric.map(|r| {
-                let line = at(r.span().start);
-                At::new(
-                    r.into_inner()
-                        .into_iter()
-                        .map(|c| DraftCriterion {
-                            criterion: c.criterion,
-                            points: c.points,
-                        })
-                        .collect(),
-                    line,
-                )
-            }),
-            explanation: located(q.explanation),
-            reference: located(q.reference),
-            retired: q.retired,
-        };
-        match check_question(draft, &mut seen) {
-            Ok(question) => questions.push(question),
-            Err(mut found) => problems.append(&mut found),
-        }
     }
-    let topics = match raw.topics {
-        None => TopicNames::default(),
-        Some(raw_topics) => {
-            let (topics, found) = check_topic_names(raw_topics, &meta.language, &at);
-            problems.extend(found);
-            for q in &questions {
-                if topics.of(&q.topic).is_empty() {
-                    problems.push(Problem {
-                        line: q.line,
-                        message: format!(
-                            "topic \"{}\" has no name in [topics]: a bank that names its topics names them all",
-                            q.topic
-                        ),
-                    });
-                }
-            }
-            topics
-        }
-    };
-    conclude(meta, questions, topics, Vec::new(), problems, bank_line)
+}
+
+/// A `[[questions]]` table as a draft, each field with its line.
+fn draft_question(spanned: Spanned<RawQuestion>, at: &impl Fn(usize) -> usize) -> DraftQuestion {
+    let line = at(spanned.span().start);
+    let q = spanned.into_inner();
+    let located = |s: Spanned<String>| At::new(s.get_ref().clone(), at(s.span().start));
+    DraftQuestion {
+        line,
+        id: located(q.id),
+        kind: located(q.kind),
+        topic: located(q.topic),
+        difficulty: At::new(*q.difficulty.get_ref(), at(q.difficulty.span().start)),
+        points: At::new(*q.points.get_ref(), at(q.points.span().start)),
+        stem: located(q.stem),
+        options: q.options.map(|o| {
+            let line = at(o.span().start);
+            let options = o
+                .into_inner()
+                .into_iter()
+                .map(|c| {
+                    let line = at(c.span().start);
+                    let c = c.into_inner();
+                    DraftOption {
+                        text: c.text,
+                        correct: c.correct,
+                        weight: c.weight,
+                        line,
+                    }
+                })
+                .collect();
+            At::new(options, line)
+        }),
+        answer: q.answer,
+        model_answer: q.model_answer.map(located),
+        rubric: q.rubric.map(|r| {
+            let line = at(r.span().start);
+            At::new(
+                r.into_inner()
+                    .into_iter()
+                    .map(|c| DraftCriterion {
+                        criterion: c.criterion,
+                        points: c.points,
+                    })
+                    .collect(),
+                line,
+            )
+        }),
+        explanation: located(q.explanation),
+        reference: located(q.reference),
+        retired: q.retired,
+    }
+}
+
+/// A bank that names its topics names them all: a problem for each question
+/// whose topic has no name.
+fn unnamed_topics(topics: &TopicNames, questions: &[Question]) -> Vec<Problem> {
+    questions
+        .iter()
+        .filter(|q| topics.of(&q.topic).is_empty())
+        .map(|q| Problem {
+            line: q.line,
+            message: format!(
+                "topic \"{}\" has no name in [topics]: a bank that names its topics names them all",
+                q.topic
+            ),
+        })
+        .collect()
 }
 
 /// The `[topics]` table: keys as question topics are, names not empty and
@@ -949,6 +967,45 @@ pub fn check_question(
     let line = q.line;
     let mut problem = |line: usize, message: String| problems.push(Problem { line, message });
 
+    let (key, kind) = check_fields(&q, seen, &mut problem);
+    let difficulty = q.difficulty.value;
+    let points = q.points.value;
+    let body = match kind {
+        Some(kind @ (QuestionKind::Single | QuestionKind::Multiple)) => {
+            check_choice(&q, kind, &mut problem)
+        }
+        Some(QuestionKind::TrueFalse) => check_true_false(&q, &mut problem),
+        Some(QuestionKind::Case) => check_case(&q, &mut problem),
+        None => None,
+    };
+
+    match body {
+        Some(body) if problems.is_empty() => Ok(Question {
+            key,
+            topic: q.topic.value,
+            // Both checked above: in range, so neither falls back.
+            difficulty: u8::try_from(difficulty.clamp(1, 5)).unwrap_or(1),
+            points: u32::try_from(points.clamp(1, 100)).unwrap_or(1),
+            retired: q.retired,
+            content: Content {
+                stem: q.stem.value.trim().to_owned(),
+                body,
+                explanation: q.explanation.value.trim().to_owned(),
+                reference: q.reference.value.trim().to_owned(),
+            },
+            line,
+        }),
+        _ => Err(problems),
+    }
+}
+
+/// The rules of the fields every kind has: id (new in the bank), kind,
+/// topic, difficulty, points and the texts. The id as a key, and the kind.
+fn check_fields(
+    q: &DraftQuestion,
+    seen: &mut HashSet<String>,
+    problem: &mut dyn FnMut(usize, String),
+) -> (String, Option<QuestionKind>) {
     let key = q.id.value.trim().to_owned();
     if !is_key(&key) {
         problem(
@@ -997,135 +1054,140 @@ pub fn check_question(
             problem(value.line, format!("{field} is empty"));
         }
     }
+    (key, kind)
+}
 
+/// A problem at the question's line if a field its kind has no use for is
+/// present.
+fn forbid(
+    problem: &mut dyn FnMut(usize, String),
+    line: usize,
+    name: &str,
+    present: bool,
+    kind: &str,
+) {
+    if present {
+        problem(line, format!("a {kind} question has no `{name}`"));
+    }
+}
+
+/// A single or multiple choice: its options, and none of the other kinds'
+/// fields.
+fn check_choice(
+    q: &DraftQuestion,
+    kind: QuestionKind,
+    problem: &mut dyn FnMut(usize, String),
+) -> Option<Body> {
+    let line = q.line;
     let options_line = q.options.as_ref().map(|o| o.line).unwrap_or(line);
     let drafts: &[DraftOption] = q
         .options
         .as_ref()
         .map(|o| o.value.as_slice())
         .unwrap_or(&[]);
-    let forbid = |problem: &mut dyn FnMut(usize, String), name: &str, present: bool, kind: &str| {
-        if present {
-            problem(line, format!("a {kind} question has no `{name}`"));
-        }
+    let options = check_options(kind, drafts, options_line, problem);
+    let name = if kind == QuestionKind::Single {
+        "single-choice"
+    } else {
+        "multiple-choice"
     };
-
-    let body = match kind {
-        Some(kind @ (QuestionKind::Single | QuestionKind::Multiple)) => {
-            let options = check_options(kind, drafts, options_line, &mut problem);
-            let name = if kind == QuestionKind::Single {
-                "single-choice"
-            } else {
-                "multiple-choice"
-            };
-            forbid(&mut problem, "answer", q.answer.is_some(), name);
-            forbid(&mut problem, "rubric", q.rubric.is_some(), name);
-            forbid(&mut problem, "model_answer", q.model_answer.is_some(), name);
-            options.map(|options| {
-                if kind == QuestionKind::Single {
-                    Body::Single { options }
-                } else {
-                    Body::Multiple { options }
-                }
-            })
+    forbid(problem, line, "answer", q.answer.is_some(), name);
+    forbid(problem, line, "rubric", q.rubric.is_some(), name);
+    forbid(
+        problem,
+        line,
+        "model_answer",
+        q.model_answer.is_some(),
+        name,
+    );
+    options.map(|options| {
+        if kind == QuestionKind::Single {
+            Body::Single { options }
+        } else {
+            Body::Multiple { options }
         }
-        Some(QuestionKind::TrueFalse) => {
-            forbid(&mut problem, "options", q.options.is_some(), "true/false");
-            forbid(&mut problem, "rubric", q.rubric.is_some(), "true/false");
-            forbid(
-                &mut problem,
-                "model_answer",
-                q.model_answer.is_some(),
-                "true/false",
+    })
+}
+
+/// A true/false question: its answer, and none of the other kinds' fields.
+fn check_true_false(q: &DraftQuestion, problem: &mut dyn FnMut(usize, String)) -> Option<Body> {
+    let line = q.line;
+    forbid(problem, line, "options", q.options.is_some(), "true/false");
+    forbid(problem, line, "rubric", q.rubric.is_some(), "true/false");
+    forbid(
+        problem,
+        line,
+        "model_answer",
+        q.model_answer.is_some(),
+        "true/false",
+    );
+    match q.answer {
+        Some(answer) => Some(Body::TrueFalse { answer }),
+        None => {
+            problem(
+                line,
+                "a true/false question needs `answer = true` or `answer = false`".into(),
             );
-            match q.answer {
-                Some(answer) => Some(Body::TrueFalse { answer }),
-                None => {
-                    problem(
-                        line,
-                        "a true/false question needs `answer = true` or `answer = false`".into(),
-                    );
-                    None
-                }
-            }
+            None
         }
-        Some(QuestionKind::Case) => {
-            forbid(&mut problem, "options", q.options.is_some(), "case");
-            forbid(&mut problem, "answer", q.answer.is_some(), "case");
-            let model_answer = q
-                .model_answer
-                .as_ref()
-                .map(|m| m.value.trim().to_owned())
-                .unwrap_or_default();
-            if model_answer.is_empty() {
-                problem(
-                    q.model_answer.as_ref().map(|m| m.line).unwrap_or(line),
-                    "a case question needs a model_answer".into(),
-                );
-            }
-            match &q.rubric {
-                None => {
-                    problem(line, "a case question needs a rubric".into());
-                    None
-                }
-                Some(rubric) => {
-                    let rubric_line = rubric.line;
-                    let criteria: Vec<Criterion> = rubric
-                        .value
-                        .iter()
-                        .map(|c| Criterion {
-                            criterion: c.criterion.trim().to_owned(),
-                            points: c.points.clamp(0, 1000) as u32,
-                        })
-                        .collect();
-                    if criteria.is_empty() {
-                        problem(rubric_line, "the rubric has no criteria".into());
-                    }
-                    if rubric.value.iter().any(|c| c.points < 1) {
-                        problem(
-                            rubric_line,
-                            "every rubric criterion needs at least 1 point".into(),
-                        );
-                    }
-                    if criteria.iter().any(|c| c.criterion.is_empty()) {
-                        problem(rubric_line, "a rubric criterion is empty".into());
-                    }
-                    let total: i64 = rubric.value.iter().map(|c| c.points).sum();
-                    if total != points {
-                        problem(
-                            rubric_line,
-                            format!(
-                                "rubric points add up to {total}, but the question is worth {points}"
-                            ),
-                        );
-                    }
-                    Some(Body::Case {
-                        model_answer,
-                        rubric: criteria,
-                    })
-                }
-            }
-        }
-        None => None,
-    };
-
-    match body {
-        Some(body) if problems.is_empty() => Ok(Question {
-            key,
-            topic: q.topic.value,
-            difficulty: difficulty.clamp(1, 5) as u8,
-            points: points.clamp(1, 100) as u32,
-            retired: q.retired,
-            content: Content {
-                stem: q.stem.value.trim().to_owned(),
-                body,
-                explanation: q.explanation.value.trim().to_owned(),
-                reference: q.reference.value.trim().to_owned(),
-            },
-            line,
-        }),
-        _ => Err(problems),
     }
+}
+
+/// A case question: a model answer and a rubric whose criteria add up to
+/// the question's points.
+fn check_case(q: &DraftQuestion, problem: &mut dyn FnMut(usize, String)) -> Option<Body> {
+    let line = q.line;
+    let points = q.points.value;
+    forbid(problem, line, "options", q.options.is_some(), "case");
+    forbid(problem, line, "answer", q.answer.is_some(), "case");
+    let model_answer = q
+        .model_answer
+        .as_ref()
+        .map(|m| m.value.trim().to_owned())
+        .unwrap_or_default();
+    if model_answer.is_empty() {
+        problem(
+            q.model_answer.as_ref().map(|m| m.line).unwrap_or(line),
+            "a case question needs a model_answer".into(),
+        );
+    }
+    let Some(rubric) = &q.rubric else {
+        problem(line, "a case question needs a rubric".into());
+        return None;
+    };
+    let rubric_line = rubric.line;
+    let criteria: Vec<Criterion> = rubric
+        .value
+        .iter()
+        .map(|c| Criterion {
+            criterion: c.criterion.trim().to_owned(),
+            // Clamped into u32's range, so it never falls back.
+            points: u32::try_from(c.points.clamp(0, 1000)).unwrap_or(0),
+        })
+        .collect();
+    if criteria.is_empty() {
+        problem(rubric_line, "the rubric has no criteria".into());
+    }
+    if rubric.value.iter().any(|c| c.points < 1) {
+        problem(
+            rubric_line,
+            "every rubric criterion needs at least 1 point".into(),
+        );
+    }
+    if criteria.iter().any(|c| c.criterion.is_empty()) {
+        problem(rubric_line, "a rubric criterion is empty".into());
+    }
+    let total: i64 = rubric.value.iter().map(|c| c.points).sum();
+    if total != points {
+        problem(
+            rubric_line,
+            format!("rubric points add up to {total}, but the question is worth {points}"),
+        );
+    }
+    Some(Body::Case {
+        model_answer,
+        rubric: criteria,
+    })
 }
 
 /// The option rules of single and multiple choice, each problem at the
@@ -1172,99 +1234,125 @@ fn check_options(
     let weighted = drafts.iter().any(|d| d.weight.is_some());
     let mut options = Vec::with_capacity(drafts.len());
     for d in drafts {
-        let weight = match (weighted, d.weight, d.correct) {
-            (true, Some(_), Some(_)) | (true, None, Some(true)) => {
+        options.push(check_option(kind, weighted, d, &mut report));
+    }
+    match kind {
+        QuestionKind::Single => check_single_correct(&mut options, options_line, &mut report),
+        _ => check_multiple_correct(&options, weighted, options_line, &mut report),
+    }
+    (before.get() == 0).then_some(options)
+}
+
+/// One option: its weight (when the question has weights) and whether it
+/// is correct.
+fn check_option(
+    kind: QuestionKind,
+    weighted: bool,
+    d: &DraftOption,
+    report: &mut dyn FnMut(usize, String),
+) -> Choice {
+    let weight = match (weighted, d.weight, d.correct) {
+        (true, Some(_), Some(_)) | (true, None, Some(true)) => {
+            report(
+                d.line,
+                "give every option a weight, or none: `correct` and `weight` do not mix".into(),
+            );
+            None
+        }
+        (true, Some(percent), _) => match Weight::from_percent(percent) {
+            Some(w) if (-100.0..=100.0).contains(&w.percent()) => Some(w),
+            _ => {
                 report(
                     d.line,
-                    "give every option a weight, or none: `correct` and `weight` do not mix".into(),
+                    format!("an option's weight must be from -100% to 100%, not {percent}%"),
                 );
                 None
             }
-            (true, Some(percent), _) => match Weight::from_percent(percent) {
-                Some(w) if (-100.0..=100.0).contains(&w.percent()) => Some(w),
-                _ => {
-                    report(
-                        d.line,
-                        format!("an option's weight must be from -100% to 100%, not {percent}%"),
-                    );
-                    None
-                }
-            },
-            (true, None, _) => Some(Weight::NONE),
-            (false, _, _) => None,
-        };
-        let correct = match (kind, weight) {
-            (QuestionKind::Single, Some(w)) => w == Weight::FULL,
-            (_, Some(w)) => w.is_positive(),
-            (_, None) => d.correct.unwrap_or(false),
-        };
-        if kind == QuestionKind::Single
-            && let Some(w) = weight.filter(|w| w.is_negative())
-        {
+        },
+        (true, None, _) => Some(Weight::NONE),
+        (false, _, _) => None,
+    };
+    let correct = match (kind, weight) {
+        (QuestionKind::Single, Some(w)) => w == Weight::FULL,
+        (_, Some(w)) => w.is_positive(),
+        (_, None) => d.correct.unwrap_or(false),
+    };
+    if kind == QuestionKind::Single
+        && let Some(w) = weight.filter(|w| w.is_negative())
+    {
+        report(
+            d.line,
+            format!(
+                "a single-choice option cannot take marks away (weight {w}): Moodle would give a negative mark for the question"
+            ),
+        );
+    }
+    Choice {
+        text: d.text.trim().to_owned(),
+        correct,
+        weight,
+    }
+}
+
+/// A single choice has exactly one correct option; weights that only say
+/// "this one is right" are no weights, and are dropped.
+fn check_single_correct(
+    options: &mut [Choice],
+    options_line: usize,
+    report: &mut dyn FnMut(usize, String),
+) {
+    let correct = options.iter().filter(|o| o.correct).count();
+    if correct != 1 {
+        report(
+            options_line,
+            format!("a single-choice question needs exactly one correct option, has {correct}"),
+        );
+    }
+    if options.iter().all(|o| {
+        o.weight
+            .is_none_or(|w| w == Weight::NONE || (o.correct && w == Weight::FULL))
+    }) {
+        for o in options {
+            o.weight = None;
+        }
+    }
+}
+
+/// A multiple choice has at least two correct options and one wrong one;
+/// with weights, the correct ones add up to 100%.
+fn check_multiple_correct(
+    options: &[Choice],
+    weighted: bool,
+    options_line: usize,
+    report: &mut dyn FnMut(usize, String),
+) {
+    let correct = options.iter().filter(|o| o.correct).count();
+    if correct < 2 || correct == options.len() {
+        report(
+            options_line,
+            format!(
+                "a multiple-choice question needs at least two correct options and one wrong one, has {correct} of {}",
+                options.len()
+            ),
+        );
+    }
+    if weighted {
+        let total: f64 = options
+            .iter()
+            .filter_map(|o| o.weight)
+            .filter(|w| w.is_positive())
+            .map(Weight::fraction)
+            .sum();
+        if (total * 100.0).round() != 100.0 {
             report(
-                d.line,
+                options_line,
                 format!(
-                    "a single-choice option cannot take marks away (weight {w}): Moodle would give a negative mark for the question"
+                    "the weights of the correct options add up to {}%, not 100%",
+                    (total * 100.0 * 100_000.0).round() / 100_000.0
                 ),
             );
         }
-        options.push(Choice {
-            text: d.text.trim().to_owned(),
-            correct,
-            weight,
-        });
     }
-    let correct = options.iter().filter(|o| o.correct).count();
-    match kind {
-        QuestionKind::Single => {
-            if correct != 1 {
-                report(
-                    options_line,
-                    format!(
-                        "a single-choice question needs exactly one correct option, has {correct}"
-                    ),
-                );
-            }
-            // Weights that only say "this one is right" are no weights.
-            if options.iter().all(|o| {
-                o.weight
-                    .is_none_or(|w| w == Weight::NONE || (o.correct && w == Weight::FULL))
-            }) {
-                for o in &mut options {
-                    o.weight = None;
-                }
-            }
-        }
-        _ => {
-            if correct < 2 || correct == options.len() {
-                report(
-                    options_line,
-                    format!(
-                        "a multiple-choice question needs at least two correct options and one wrong one, has {correct} of {}",
-                        options.len()
-                    ),
-                );
-            }
-            if weighted {
-                let total: f64 = options
-                    .iter()
-                    .filter_map(|o| o.weight)
-                    .filter(|w| w.is_positive())
-                    .map(Weight::fraction)
-                    .sum();
-                if (total * 100.0).round() != 100.0 {
-                    report(
-                        options_line,
-                        format!(
-                            "the weights of the correct options add up to {}%, not 100%",
-                            (total * 100.0 * 100_000.0).round() / 100_000.0
-                        ),
-                    );
-                }
-            }
-        }
-    }
-    (before.get() == 0).then_some(options)
 }
 
 #[cfg(test)]

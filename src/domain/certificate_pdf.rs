@@ -439,6 +439,33 @@ fn layout_at(c: &Certificate, squeeze: f32) -> Result<Layout, CertificatePdfErro
         lines: Vec::new(),
         y: 778.0,
     };
+    let badge = lay_heading(&mut k, c, squeeze);
+    let (banner, stamp) = lay_not_live(&mut k, c, squeeze);
+    lay_facts(&mut k, c, squeeze);
+
+    // The lowest glyph of the text above the QR code.
+    let flow_bottom = k.y - 0.22 * 10.0;
+
+    // The QR code of the live page, bottom left, with its caption beside it.
+    let qr = qr_modules(&c.verify_url)?;
+    let qr_box = Rect::new(MARGIN, QR_BOTTOM, MARGIN + QR_SIDE, QR_BOTTOM + QR_SIDE);
+    lay_qr_caption(&mut k, c);
+
+    Ok(Layout {
+        lines: k.lines,
+        badge,
+        live: c.standing == Standing::Live,
+        banner,
+        stamp,
+        qr,
+        qr_box,
+        flow_bottom,
+    })
+}
+
+/// The issuer, heading, badge, holder, institution and achievement, from
+/// the top of the page; the badge's centre and radius.
+fn lay_heading(k: &mut Cursor, c: &Certificate, squeeze: f32) -> (f32, f32, f32) {
     let issuer = clean(&c.issuer);
     for l in wrap_at_most(&issuer, 11.0, Weight::Regular, COLUMN, 2) {
         k.centred(&l, 11.0, Weight::Regular, GREY);
@@ -474,41 +501,48 @@ fn layout_at(c: &Certificate, squeeze: f32) -> Result<Layout, CertificatePdfErro
     k.y -= 17.0 + 7.0 * squeeze;
     let achievement = wrap_at_most(&clean(&c.achievement), 17.0, Weight::Bold, COLUMN, 2);
     k.centred_block(&achievement, 17.0, Weight::Bold, NAVY);
+    badge
+}
 
-    // Not live: a red banner with the stamp and what it means.
-    let mut banner = None;
-    let mut stamp = None;
-    if let Standing::NotLive {
+/// Not live: a red banner with the stamp and what it means, and the stamp
+/// across the page.
+fn lay_not_live(k: &mut Cursor, c: &Certificate, squeeze: f32) -> (Option<Rect>, Option<Line>) {
+    let Standing::NotLive {
         stamp: word,
         explanation,
     } = &c.standing
-    {
-        let word = clean(word);
-        let top = k.y - (6.0 + 12.0 * squeeze);
-        k.y = top - 10.0 - 18.0;
-        k.centred(&word, 18.0, Weight::Bold, WHITE);
-        let words = wrap_at_most(&clean(explanation), 10.5, Weight::Regular, COLUMN - 24.0, 3);
-        for l in &words {
-            k.y -= 15.0;
-            k.centred(l, 10.5, Weight::Regular, WHITE);
-        }
-        let bottom = k.y - 10.0;
-        banner = Some(Rect::new(MARGIN, bottom, PAGE_WIDTH - MARGIN, top));
-        k.y = bottom;
-        // The stamp across the page, from lower left to upper right, as
-        // large as fits the diagonal.
-        let diagonal = (PAGE_WIDTH * PAGE_WIDTH + PAGE_HEIGHT * PAGE_HEIGHT).sqrt();
-        let size = (0.6 * diagonal * 1000.0 / width(&word, 1000.0, Weight::Bold)).min(130.0);
-        stamp = Some(Line {
-            x: 0.0,
-            baseline: 0.0,
-            text: word,
-            size,
-            weight: Weight::Bold,
-            color: PALE_RED,
-        });
+    else {
+        return (None, None);
+    };
+    let word = clean(word);
+    let top = k.y - (6.0 + 12.0 * squeeze);
+    k.y = top - 10.0 - 18.0;
+    k.centred(&word, 18.0, Weight::Bold, WHITE);
+    let words = wrap_at_most(&clean(explanation), 10.5, Weight::Regular, COLUMN - 24.0, 3);
+    for l in &words {
+        k.y -= 15.0;
+        k.centred(l, 10.5, Weight::Regular, WHITE);
     }
+    let bottom = k.y - 10.0;
+    let banner = Rect::new(MARGIN, bottom, PAGE_WIDTH - MARGIN, top);
+    k.y = bottom;
+    // The stamp across the page, from lower left to upper right, as
+    // large as fits the diagonal.
+    let diagonal = (PAGE_WIDTH * PAGE_WIDTH + PAGE_HEIGHT * PAGE_HEIGHT).sqrt();
+    let size = (0.6 * diagonal * 1000.0 / width(&word, 1000.0, Weight::Bold)).min(130.0);
+    let stamp = Line {
+        x: 0.0,
+        baseline: 0.0,
+        text: word,
+        size,
+        weight: Weight::Bold,
+        color: PALE_RED,
+    };
+    (Some(banner), Some(stamp))
+}
 
+/// The facts, as label and value, and the criteria, numbered.
+fn lay_facts(k: &mut Cursor, c: &Certificate, squeeze: f32) {
     // The facts, as label and value.
     k.y -= 12.0 + 18.0 * squeeze;
     let label_x = MARGIN + 16.0;
@@ -553,17 +587,15 @@ fn layout_at(c: &Certificate, squeeze: f32) -> Result<Layout, CertificatePdfErro
             k.at(item_x, l, 10.0, Weight::Regular, INK);
         }
     }
+}
 
-    // The lowest glyph of the text above the QR code.
-    let flow_bottom = k.y - 0.22 * 10.0;
-
-    // The QR code of the live page, bottom left, with its caption beside it.
-    let code =
-        qrcode::QrCode::with_error_correction_level(c.verify_url.as_bytes(), qrcode::EcLevel::M)?;
+/// The QR code of `url`: its dark modules as rectangles, runs of a row
+/// joined, in the box at the bottom left.
+fn qr_modules(url: &str) -> Result<Vec<Rect>, CertificatePdfError> {
+    let code = qrcode::QrCode::with_error_correction_level(url.as_bytes(), qrcode::EcLevel::M)?;
     let modules = code.width();
     let quiet = 4;
     let unit = QR_SIDE / (modules + 2 * quiet) as f32;
-    let qr_box = Rect::new(MARGIN, QR_BOTTOM, MARGIN + QR_SIDE, QR_BOTTOM + QR_SIDE);
     let colors = code.to_colors();
     let mut qr = Vec::new();
     for row in 0..modules {
@@ -587,6 +619,11 @@ fn layout_at(c: &Certificate, squeeze: f32) -> Result<Layout, CertificatePdfErro
             ));
         }
     }
+    Ok(qr)
+}
+
+/// The caption beside the QR code: scan me, the address, how it was produced.
+fn lay_qr_caption(k: &mut Cursor, c: &Certificate) {
     let text_x = MARGIN + QR_SIDE + 14.0;
     let text_width = PAGE_WIDTH - MARGIN - text_x;
     k.y = QR_BOTTOM + QR_SIDE - 24.0;
@@ -603,17 +640,6 @@ fn layout_at(c: &Certificate, squeeze: f32) -> Result<Layout, CertificatePdfErro
         k.at(text_x, &l, 8.5, Weight::Regular, GREY);
         k.y -= 11.0;
     }
-
-    Ok(Layout {
-        lines: k.lines,
-        badge,
-        live: c.standing == Standing::Live,
-        banner,
-        stamp,
-        qr,
-        qr_box,
-        flow_bottom,
-    })
 }
 
 // ----- drawing -----

@@ -49,13 +49,17 @@ impl TrustedProxies {
                 return Err(BadProxyEntry(entry.to_owned()));
             }
             let net = if entry.contains('/') {
-                let net: IpNet = entry.parse().map_err(|_| BadProxyEntry(entry.to_owned()))?;
+                let net: IpNet = entry
+                    .parse()
+                    .map_err(|_detail| BadProxyEntry(entry.to_owned()))?;
                 if net.trunc() != net {
                     return Err(BadProxyEntry(entry.to_owned()));
                 }
                 canonical_net(net)
             } else {
-                let ip: IpAddr = entry.parse().map_err(|_| BadProxyEntry(entry.to_owned()))?;
+                let ip: IpAddr = entry
+                    .parse()
+                    .map_err(|_detail| BadProxyEntry(entry.to_owned()))?;
                 IpNet::from(ip.to_canonical())
             };
             nets.push(net);

@@ -48,8 +48,10 @@ pub enum Tally {
 }
 
 pub fn tally(votes: &[Vote], quorum: u32) -> Tally {
-    let cast = votes.len() as u32;
-    let approve = votes.iter().filter(|v| **v == Vote::Approve).count() as u32;
+    // Counts beyond u32 saturate; approve <= cast still holds.
+    let cast = u32::try_from(votes.len()).unwrap_or(u32::MAX);
+    let approve =
+        u32::try_from(votes.iter().filter(|v| **v == Vote::Approve).count()).unwrap_or(u32::MAX);
     let reject = cast - approve;
     if cast < quorum.max(1) {
         Tally::Pending { cast, quorum }

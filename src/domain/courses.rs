@@ -301,6 +301,47 @@ fn toml_problem(text: &str, e: toml::de::Error) -> Vec<Problem> {
     }]
 }
 
+/// A module's quiz: topics, 1 to 50 questions, a pass percent of 1 to 100.
+fn check_quiz(
+    q: RawQuiz,
+    module: &str,
+    line: usize,
+    problem: &mut dyn FnMut(usize, String),
+) -> QuizSpec {
+    if q.topics.is_empty() || q.topics.iter().any(|t| !is_key(t)) {
+        problem(
+            line,
+            format!(
+                "the quiz of module \"{}\" needs topics (lower-case letters, digits and dashes)",
+                module
+            ),
+        );
+    }
+    if !valid_quiz_questions(q.questions) {
+        problem(
+            line,
+            format!(
+                "the quiz of module \"{}\" must have 1 to 50 questions",
+                module
+            ),
+        );
+    }
+    if !valid_pass_percent(q.pass_percent) {
+        problem(
+            line,
+            format!(
+                "the quiz of module \"{}\" needs a pass_percent of 1 to 100",
+                module
+            ),
+        );
+    }
+    QuizSpec {
+        topics: q.topics,
+        questions: q.questions,
+        pass_percent: q.pass_percent,
+    }
+}
+
 /// Parses and checks a course manifest (`course.toml`).
 pub fn parse_manifest(text: &str) -> Result<Manifest, Vec<Problem>> {
     let raw: RawManifest = toml::from_str(text).map_err(|e| toml_problem(text, e))?;
@@ -356,43 +397,7 @@ pub fn parse_manifest(text: &str) -> Result<Manifest, Vec<Problem>> {
                 problem(line, format!("lesson \"{lesson}\" is listed twice"));
             }
         }
-        let quiz = match m.quiz {
-            None => None,
-            Some(q) => {
-                if q.topics.is_empty() || q.topics.iter().any(|t| !is_key(t)) {
-                    problem(
-                        line,
-                        format!(
-                            "the quiz of module \"{}\" needs topics (lower-case letters, digits and dashes)",
-                            m.id
-                        ),
-                    );
-                }
-                if !valid_quiz_questions(q.questions) {
-                    problem(
-                        line,
-                        format!(
-                            "the quiz of module \"{}\" must have 1 to 50 questions",
-                            m.id
-                        ),
-                    );
-                }
-                if !valid_pass_percent(q.pass_percent) {
-                    problem(
-                        line,
-                        format!(
-                            "the quiz of module \"{}\" needs a pass_percent of 1 to 100",
-                            m.id
-                        ),
-                    );
-                }
-                Some(QuizSpec {
-                    topics: q.topics,
-                    questions: q.questions,
-                    pass_percent: q.pass_percent,
-                })
-            }
-        };
+        let quiz = m.quiz.map(|q| check_quiz(q, &m.id, line, &mut problem));
         modules.push(ModuleSpec {
             key: m.id,
             title: m.title.trim().to_owned(),

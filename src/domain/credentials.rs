@@ -124,8 +124,8 @@ impl CredentialNumber {
         if !all_digits(year, 4) || !all_digits(sequence, 6) || !all_digits(check, 1) {
             return Err(NumberError::Shape);
         }
-        let year: i32 = year.parse().map_err(|_| NumberError::Shape)?;
-        let sequence: u32 = sequence.parse().map_err(|_| NumberError::Shape)?;
+        let year: i32 = year.parse().map_err(|_detail| NumberError::Shape)?;
+        let sequence: u32 = sequence.parse().map_err(|_detail| NumberError::Shape)?;
         let number = CredentialNumber::new(code, year, sequence)?;
         if check.bytes().next() != Some(b'0' + number.check_digit()) {
             return Err(NumberError::CheckDigit);

@@ -82,15 +82,14 @@ impl Schedule {
                 "is longer than the window between opening and closing",
             ));
         }
-        if !(1..=100).contains(&pass_mark) {
-            return Err(Error::invalid(
-                "pass_mark",
-                "must be a percentage from 1 to 100",
-            ));
-        }
-        if !(1..=10).contains(&attempts_allowed) {
-            return Err(Error::invalid("attempts_allowed", "must be 1 to 10"));
-        }
+        let pass_mark = u8::try_from(pass_mark)
+            .ok()
+            .filter(|p| (1..=100).contains(p))
+            .ok_or_else(|| Error::invalid("pass_mark", "must be a percentage from 1 to 100"))?;
+        let attempts_allowed = u32::try_from(attempts_allowed)
+            .ok()
+            .filter(|a| (1..=10).contains(a))
+            .ok_or_else(|| Error::invalid("attempts_allowed", "must be 1 to 10"))?;
         if !(0..=365).contains(&waiting_days) {
             return Err(Error::invalid("waiting_days", "must be 0 to 365 days"));
         }
@@ -98,8 +97,8 @@ impl Schedule {
             opens_at,
             closes_at,
             duration: Duration::minutes(duration_minutes),
-            pass_mark: pass_mark as u8,
-            attempts_allowed: attempts_allowed as u32,
+            pass_mark,
+            attempts_allowed,
             waiting_period: Duration::days(waiting_days),
         })
     }
@@ -193,7 +192,7 @@ pub fn may_start(
     if now >= closes {
         return Err(StartRefusal::Closed);
     }
-    if finished.len() as u32 >= schedule.attempts_allowed {
+    if u32::try_from(finished.len()).unwrap_or(u32::MAX) >= schedule.attempts_allowed {
         return Err(StartRefusal::NoAttemptsLeft);
     }
     if let Some(last) = finished.iter().max() {

@@ -22,7 +22,7 @@
 //! - `\:` `\#` `\=` `\{` `\}` `\~` `\\` and `\n` are escapes; any other
 //!   backslash is kept.
 
-use crate::domain::banks::{self, At, Bank, DraftOption, Lines, NoteKind, Problem};
+use crate::domain::banks::{self, At, Bank, DraftOption, DraftQuestion, Lines, NoteKind, Problem};
 use crate::domain::moodle::{self, Import, TextFormat};
 
 /// Where an escaped control character waits while the text is taken apart
@@ -87,6 +87,43 @@ fn with_format(text: &str, default: TextFormat) -> (TextFormat, &str) {
     (default, text)
 }
 
+/// A GIFT question block's parts, as its braces split it.
+struct GiftParts<'a> {
+    /// The text around the answers: a blank where they stood inside it.
+    stem_text: String,
+    /// What the braces hold, without the general feedback.
+    answers: &'a str,
+    /// The general feedback (after `####`).
+    general: &'a str,
+    /// The byte offset of the answers in the block.
+    answers_at: usize,
+    /// The block's first line, and the line the answers start on.
+    block_line: usize,
+    answers_line: usize,
+}
+
+/// The problem of a question kind Moodle knows and Gatekeeper does not deliver.
+fn unsupported(kind: &str, why: &str) -> String {
+    format!("{kind} questions are not supported: {why}")
+}
+
+/// The title, if any, and where the rest of the block starts (with the
+/// rest); without a closing `::` Moodle keeps the rest as the question text.
+fn gift_title(text: &str) -> (Option<String>, usize, &str) {
+    let mut body_start = 0;
+    let mut title = None;
+    if let Some(after) = text.strip_prefix("::") {
+        body_start = 2;
+        if let Some(end) = after.find("::") {
+            title = Some(restore_controls(after[..end].trim()));
+            body_start = 2 + end + 2;
+        }
+    }
+    let rest = &text[body_start..];
+    let lead = rest.len() - rest.trim_start().len();
+    (title, body_start + lead, rest.trim_start())
+}
+
 impl Import {
     /// One block of lines (a question, a category or a description),
     /// `first` the line number of its first line.
@@ -98,34 +135,65 @@ impl Import {
         let text = text.trim_end();
 
         if let Some(category) = text.strip_prefix("$CATEGORY:") {
-            if let Some(newline) = category.find('\n') {
-                let at = line_at("$CATEGORY:".len() + newline + 1);
-                self.problem(
-                    at,
-                    "a `$CATEGORY:` line needs a blank line after it: Moodle reads the lines that follow as part of the category name",
-                );
-                return;
-            }
-            self.category(first, &restore_controls(category));
+            self.gift_category(category, first, &line_at);
             return;
         }
-
-        // The title, if any; without a closing `::` Moodle keeps the rest as
-        // the question text.
-        let mut body_start = 0;
-        let mut title = None;
-        if let Some(after) = text.strip_prefix("::") {
-            body_start = 2;
-            if let Some(end) = after.find("::") {
-                title = Some(restore_controls(after[..end].trim()));
-                body_start = 2 + end + 2;
-            }
+        let (title, base, rest) = gift_title(text);
+        let Some(parts) = self.gift_parts(rest, base, first, title.as_deref(), &line_at) else {
+            return;
+        };
+        let (format, stem) = with_format(&parts.stem_text, TextFormat::Moodle);
+        let mut converted = false;
+        let Some(stem) = self.gift_text(stem, format, parts.block_line, &mut converted) else {
+            return;
+        };
+        let (general_format, general) = with_format(parts.general, format);
+        let Some(explanation) =
+            self.gift_text(general, general_format, parts.answers_line, &mut converted)
+        else {
+            return;
+        };
+        let Some(mut draft) = self.gift_draft(&parts, stem, format, &mut converted, &line_at)
+        else {
+            return;
+        };
+        if explanation.is_empty() {
+            self.note(parts.block_line, NoteKind::NoExplanation, "");
+            draft.explanation = At::new("—".to_owned(), parts.answers_line);
+        } else {
+            draft.explanation = At::new(explanation, parts.answers_line);
         }
-        let rest = &text[body_start..];
-        let lead = rest.len() - rest.trim_start().len();
-        let base = body_start + lead;
-        let rest = rest.trim_start();
+        if converted {
+            self.note(parts.block_line, NoteKind::ConvertedHtml, "");
+        }
+        // Every question passes the same rules as the bank format's; the id
+        // is given once all questions are read (it may need the others).
+        self.keep(draft, title);
+    }
 
+    /// A `$CATEGORY:` block: the category, unless lines follow it.
+    fn gift_category(&mut self, category: &str, first: usize, line_at: &impl Fn(usize) -> usize) {
+        if let Some(newline) = category.find('\n') {
+            let at = line_at("$CATEGORY:".len() + newline + 1);
+            self.problem(
+                at,
+                "a `$CATEGORY:` line needs a blank line after it: Moodle reads the lines that follow as part of the category name",
+            );
+            return;
+        }
+        self.category(first, &restore_controls(category));
+    }
+
+    /// The block split at its braces; `None` when it is a description (noted)
+    /// or its braces are wrong (a problem).
+    fn gift_parts<'a>(
+        &mut self,
+        rest: &'a str,
+        base: usize,
+        first: usize,
+        title: Option<&str>,
+        line_at: &impl Fn(usize) -> usize,
+    ) -> Option<GiftParts<'a>> {
         let open = rest.find('{');
         let close = rest.find('}');
         let (open, close) = match (open, close) {
@@ -133,27 +201,27 @@ impl Import {
                 self.note(
                     first,
                     NoteKind::DroppedDescription,
-                    title.unwrap_or_else(|| shorten(&restore_controls(rest))),
+                    title.map_or_else(|| shorten(&restore_controls(rest)), str::to_owned),
                 );
-                return;
+                return None;
             }
             (Some(open), None) => {
                 self.problem(line_at(base + open), "the answers have no closing `}`");
-                return;
+                return None;
             }
             (None, Some(close)) => {
                 self.problem(
                     line_at(base + close),
                     "a `}` without the `{` that opens the answers",
                 );
-                return;
+                return None;
             }
             (Some(open), Some(close)) if close < open => {
                 self.problem(
                     line_at(base + close),
                     "a `}` before the `{` that opens the answers (write `\\}` for a brace in the text)",
                 );
-                return;
+                return None;
             }
             (Some(open), Some(close)) => (open, close),
         };
@@ -162,7 +230,7 @@ impl Import {
                 line_at(base + close + 1 + extra),
                 "a second `{…}` after the answers: Moodle reads only the first (write `\\{` and `\\}` for braces in the text)",
             );
-            return;
+            return None;
         }
         let answers_at = base + open + 1;
         let inner = &rest[open + 1..close];
@@ -181,37 +249,50 @@ impl Import {
             general = &answers[i + 4..];
             answers = answers[..i].trim_end();
         }
-        let block_line = first;
-        let answers_line = line_at(answers_at.saturating_sub(1));
+        Some(GiftParts {
+            stem_text,
+            answers,
+            general,
+            answers_at,
+            block_line: first,
+            answers_line: line_at(answers_at.saturating_sub(1)),
+        })
+    }
 
-        let (format, stem) = with_format(&stem_text, TextFormat::Moodle);
-        let mut converted = false;
-        let mut text_of =
-            |raw: &str, format: TextFormat, line: usize, state: &mut Import| match moodle::to_text(
-                &restore_controls(raw),
-                format,
-            ) {
-                Ok(c) => {
-                    converted |= c.converted;
-                    Some(c.text)
-                }
-                Err(message) => {
-                    state.problem(line, message);
-                    None
-                }
-            };
-        let Some(stem) = text_of(stem, format, block_line, self) else {
-            return;
-        };
-        let (general_format, general) = with_format(general, format);
-        let Some(explanation) = text_of(general, general_format, answers_line, self) else {
-            return;
-        };
+    /// A text in `format`, as plain text; `None` (and a problem at `line`)
+    /// if it cannot be converted. Sets `converted` when HTML was converted.
+    fn gift_text(
+        &mut self,
+        raw: &str,
+        format: TextFormat,
+        line: usize,
+        converted: &mut bool,
+    ) -> Option<String> {
+        match moodle::to_text(&restore_controls(raw), format) {
+            Ok(c) => {
+                *converted |= c.converted;
+                Some(c.text)
+            }
+            Err(message) => {
+                self.problem(line, message);
+                None
+            }
+        }
+    }
 
-        // The kind, decided as Moodle decides it.
-        let unsupported =
-            |kind: &str, why: &str| format!("{kind} questions are not supported: {why}");
-        let draft = if answers.is_empty() {
+    /// The question, of the kind decided as Moodle decides it; `None` (with
+    /// a problem) for the kinds Gatekeeper does not deliver.
+    fn gift_draft(
+        &mut self,
+        parts: &GiftParts<'_>,
+        stem: String,
+        format: TextFormat,
+        converted: &mut bool,
+        line_at: &impl Fn(usize) -> usize,
+    ) -> Option<DraftQuestion> {
+        let answers = parts.answers;
+        let block_line = parts.block_line;
+        if answers.is_empty() {
             self.problem(
                 block_line,
                 unsupported(
@@ -219,124 +300,134 @@ impl Import {
                     "Moodle reads `{}` as an essay; a case needs a rubric, so write it in the bank format",
                 ),
             );
-            return;
+            None
         } else if answers.starts_with('#') {
             self.problem(
                 block_line,
                 unsupported("numerical", "Gatekeeper delivers no numerical answers"),
             );
-            return;
+            None
         } else if answers.contains('~') {
             let single = answers.contains('=');
-            let mut options = Vec::new();
-            let mut feedback = false;
-            let before = self.problems.len();
-            for (offset, answer) in split_answers(answers) {
-                let line = line_at(answers_at + offset);
-                let answer = answer.trim();
-                let (weight, answer) = if let Some(full) = answer.strip_prefix('=') {
-                    if let Ok(Some(_)) | Err(_) = moodle::gift_weight(full.trim_start()) {
-                        self.problem(
-                            line,
-                            "`=` marks a 100% answer in a multiple-choice question: Moodle would keep the `%…%` as answer text; write `~%n%` for a weight",
-                        );
-                        continue;
-                    }
-                    (100.0, full)
-                } else {
-                    match moodle::gift_weight(answer) {
-                        Ok(Some((w, rest))) => (w, rest),
-                        Ok(None) => (0.0, answer),
-                        Err(message) => {
-                            self.problem(line, message);
-                            continue;
-                        }
-                    }
-                };
-                let (answer, comment) = answer.split_once('#').unwrap_or((answer, ""));
-                if answer.trim().is_empty() {
-                    // Moodle skips an answer without text when it saves.
-                    continue;
-                }
-                feedback |= !comment.trim().is_empty();
-                let (answer_format, answer) = with_format(answer, format);
-                let Some(text) = text_of(answer, answer_format, line, self) else {
-                    continue;
-                };
-                options.push(DraftOption {
-                    text,
-                    correct: None,
-                    weight: Some(weight),
-                    line,
-                });
-            }
-            if self.problems.len() > before {
-                // The answer at fault is reported; the question as a whole
-                // would only repeat it.
-                return;
-            }
-            if feedback {
-                self.note(block_line, NoteKind::DroppedAnswerFeedback, "");
-            }
+            let options = self.gift_options(parts, format, converted, line_at)?;
             let kind = if single { "single" } else { "multiple" };
-            self.draft(
+            Some(self.draft(
                 kind,
                 block_line,
                 stem,
-                Some(At::new(options, answers_line)),
+                Some(At::new(options, parts.answers_line)),
                 None,
-            )
+            ))
         } else if answers.contains('=') && answers.contains("->") {
             self.problem(
                 block_line,
                 unsupported("matching", "Gatekeeper delivers no matching questions"),
             );
-            return;
+            None
         } else {
-            let check = match answers.find('#') {
-                Some(i) if i > 0 => answers[..i].trim(),
-                _ => answers,
-            };
-            match check {
-                "T" | "TRUE" | "F" | "FALSE" => {
-                    let mut parts = answers.splitn(3, '#');
-                    let value = parts.next().unwrap_or_default().trim();
-                    if parts.any(|f| !f.trim().is_empty()) {
-                        self.note(block_line, NoteKind::DroppedAnswerFeedback, "");
-                    }
-                    self.draft(
-                        "true_false",
-                        block_line,
-                        stem,
-                        None,
-                        Some(value == "T" || value == "TRUE"),
-                    )
-                }
-                _ => {
+            self.gift_true_false(answers, block_line, stem)
+        }
+    }
+
+    /// The options of a multiple-choice question; `None` if one has a problem
+    /// (the answer at fault is reported; the question as a whole would only
+    /// repeat it).
+    fn gift_options(
+        &mut self,
+        parts: &GiftParts<'_>,
+        format: TextFormat,
+        converted: &mut bool,
+        line_at: &impl Fn(usize) -> usize,
+    ) -> Option<Vec<DraftOption>> {
+        let mut options = Vec::new();
+        let mut feedback = false;
+        let before = self.problems.len();
+        for (offset, answer) in split_answers(parts.answers) {
+            let line = line_at(parts.answers_at + offset);
+            let answer = answer.trim();
+            let (weight, answer) = if let Some(full) = answer.strip_prefix('=') {
+                if let Ok(Some(_)) | Err(_) = moodle::gift_weight(full.trim_start()) {
                     self.problem(
-                        block_line,
-                        unsupported(
-                            "short-answer",
-                            "Moodle reads answers with `=` and no `~` as typed-in short answers (e.g. `{=Frog =%50%Cat}`), which Gatekeeper does not deliver",
-                        ),
+                        line,
+                        "`=` marks a 100% answer in a multiple-choice question: Moodle would keep the `%…%` as answer text; write `~%n%` for a weight",
                     );
-                    return;
+                    continue;
                 }
+                (100.0, full)
+            } else {
+                match moodle::gift_weight(answer) {
+                    Ok(Some((w, rest))) => (w, rest),
+                    Ok(None) => (0.0, answer),
+                    Err(message) => {
+                        self.problem(line, message);
+                        continue;
+                    }
+                }
+            };
+            let (answer, comment) = answer.split_once('#').unwrap_or((answer, ""));
+            if answer.trim().is_empty() {
+                // Moodle skips an answer without text when it saves.
+                continue;
             }
+            feedback |= !comment.trim().is_empty();
+            let (answer_format, answer) = with_format(answer, format);
+            let Some(text) = self.gift_text(answer, answer_format, line, converted) else {
+                continue;
+            };
+            options.push(DraftOption {
+                text,
+                correct: None,
+                weight: Some(weight),
+                line,
+            });
+        }
+        if self.problems.len() > before {
+            return None;
+        }
+        if feedback {
+            self.note(parts.block_line, NoteKind::DroppedAnswerFeedback, "");
+        }
+        Some(options)
+    }
+
+    /// A true/false question (`{T}`, `{FALSE#feedback}`); anything else left
+    /// is a short-answer question, which Gatekeeper does not deliver.
+    fn gift_true_false(
+        &mut self,
+        answers: &str,
+        block_line: usize,
+        stem: String,
+    ) -> Option<DraftQuestion> {
+        let check = match answers.find('#') {
+            Some(i) if i > 0 => answers[..i].trim(),
+            _ => answers,
         };
-        let mut draft = draft;
-        if explanation.is_empty() {
-            self.note(block_line, NoteKind::NoExplanation, "");
-            draft.explanation = At::new("—".to_owned(), answers_line);
-        } else {
-            draft.explanation = At::new(explanation, answers_line);
+        match check {
+            "T" | "TRUE" | "F" | "FALSE" => {
+                let mut parts = answers.splitn(3, '#');
+                let value = parts.next().unwrap_or_default().trim();
+                if parts.any(|f| !f.trim().is_empty()) {
+                    self.note(block_line, NoteKind::DroppedAnswerFeedback, "");
+                }
+                Some(self.draft(
+                    "true_false",
+                    block_line,
+                    stem,
+                    None,
+                    Some(value == "T" || value == "TRUE"),
+                ))
+            }
+            _ => {
+                self.problem(
+                    block_line,
+                    unsupported(
+                        "short-answer",
+                        "Moodle reads answers with `=` and no `~` as typed-in short answers (e.g. `{=Frog =%50%Cat}`), which Gatekeeper does not deliver",
+                    ),
+                );
+                None
+            }
         }
-        if converted {
-            self.note(block_line, NoteKind::ConvertedHtml, "");
-        }
-        // Every question passes the same rules as the bank format's; the id
-        // is given once all questions are read (it may need the others).
-        self.keep(draft, title);
     }
 }
 

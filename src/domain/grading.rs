@@ -52,6 +52,8 @@ impl MarkerRole {
 /// than `tolerance_percent` of the item's points apart.
 pub fn needs_third(a: f64, b: f64, points: u32, tolerance_percent: u32) -> bool {
     // Compare in hundredths of a point so that 20% of 10 points is exactly 2.
+    // Totals of at most 100 points: hundredths far inside i64.
+    #[allow(clippy::cast_possible_truncation)]
     let gap = ((a - b).abs() * 100.0).round() as i64;
     let allowed = i64::from(points) * i64::from(tolerance_percent);
     gap > allowed
@@ -199,6 +201,8 @@ impl AppealEffect {
 /// did, under the track's rule. Compared in hundredths of a point, as the
 /// third-marker rule is.
 pub fn decide_appeal(rule: AppealRule, before: f64, remark: f64) -> (f64, AppealEffect) {
+    // Marks of at most 100 points: hundredths far inside i64.
+    #[allow(clippy::cast_possible_truncation)]
     let diff = ((remark - before) * 100.0).round() as i64;
     match diff.signum() {
         0 => (before, AppealEffect::Unchanged),
@@ -258,22 +262,18 @@ pub fn marking_settings(
     marking_days: Option<i64>,
     appeal_days: Option<i64>,
 ) -> Result<(i32, i32, i32), (&'static str, &'static str)> {
-    let tolerance = tolerance_percent.unwrap_or(20);
-    if !(0..=100).contains(&tolerance) {
-        return Err((
-            "marking_tolerance",
-            "must be 0 to 100 (percent of an item's points)",
-        ));
-    }
-    let days = marking_days.unwrap_or(7);
-    if !(1..=60).contains(&days) {
-        return Err(("marking_days", "must be 1 to 60"));
-    }
-    let appeal = appeal_days.unwrap_or(14);
-    if !(0..=90).contains(&appeal) {
-        return Err(("appeal_days", "must be 0 to 90"));
-    }
-    Ok((tolerance as i32, days as i32, appeal as i32))
+    let within = |value: i64, range: std::ops::RangeInclusive<i32>| {
+        i32::try_from(value).ok().filter(|v| range.contains(v))
+    };
+    let tolerance = within(tolerance_percent.unwrap_or(20), 0..=100).ok_or((
+        "marking_tolerance",
+        "must be 0 to 100 (percent of an item's points)",
+    ))?;
+    let days =
+        within(marking_days.unwrap_or(7), 1..=60).ok_or(("marking_days", "must be 1 to 60"))?;
+    let appeal =
+        within(appeal_days.unwrap_or(14), 0..=90).ok_or(("appeal_days", "must be 0 to 90"))?;
+    Ok((tolerance, days, appeal))
 }
 
 // ----- standard setting (modified Angoff) -----
@@ -327,6 +327,8 @@ pub fn angoff_cut(ratings: &[(i64, i64, f64)], weights: &HashMap<i64, f64>) -> O
 
 /// The pass mark an approved cut score sets: rounded up to a whole percent,
 /// so the standard is never lowered by rounding.
+// Clamped to 1..=100 first: a whole percent that fits.
+#[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
 pub fn pass_mark_from_cut(cut: f64) -> u32 {
     (cut - 1e-9).ceil().clamp(1.0, 100.0) as u32
 }
@@ -389,7 +391,11 @@ pub fn result(items: &[ItemScore], pass_mark: u32) -> Option<ExamResult> {
     let percent = if points == 0 {
         0
     } else {
-        ((score * 100.0 / f64::from(points)) + 1e-9).floor() as u32
+        // A whole percent of the points (a score above them would still
+        // fit; a float cast saturates rather than wraps).
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+        let percent = ((score * 100.0 / f64::from(points)) + 1e-9).floor() as u32;
+        percent
     };
     Some(ExamResult {
         score,

@@ -103,40 +103,10 @@ pub fn html_to_text(html: &str, keep_newlines: bool) -> Result<Converted, String
             let name: String = inner
                 .trim_start_matches('/')
                 .chars()
-                .take_while(|c| c.is_ascii_alphanumeric())
+                .take_while(char::is_ascii_alphanumeric)
                 .collect::<String>()
                 .to_ascii_lowercase();
-            match (name.as_str(), closing) {
-                ("img", _) => {
-                    return Err(
-                        "an image (<img>) cannot be imported: Gatekeeper questions are text; describe the image in words or leave the question out"
-                            .into(),
-                    );
-                }
-                ("script", false) => skip_until = Some("</script"),
-                ("style", false) => skip_until = Some("</style"),
-                ("br", _) => out.push('\n'),
-                ("li", false) => {
-                    line_break(&mut out);
-                    out.push_str("• ");
-                }
-                ("td" | "th", false) if !out.ends_with('\n') && !out.is_empty() => {
-                    out.push_str(" | ");
-                }
-                (
-                    "p" | "div" | "ul" | "ol" | "li" | "tr" | "table" | "h1" | "h2" | "h3" | "h4"
-                    | "h5" | "h6" | "blockquote" | "pre" | "hr",
-                    _,
-                ) => line_break(&mut out),
-                ("sup" | "sub", false) => script = Some((out.len(), name == "sup")),
-                ("sup" | "sub", true) => {
-                    if let Some((start, sup)) = script.take() {
-                        let raised = out.split_off(start);
-                        out.push_str(&scripted(&raised, sup));
-                    }
-                }
-                _ => {}
-            }
+            html_tag(&mut out, &name, closing, &mut script, &mut skip_until)?;
             continue;
         }
         if rest.starts_with('&')
@@ -163,6 +133,50 @@ pub fn html_to_text(html: &str, keep_newlines: bool) -> Result<Converted, String
         text: tidy(&out),
         converted,
     })
+}
+
+/// What one tag does to the text: a line break, a list bullet, a cell
+/// separator, a raised or lowered run, or skipping a script or style; an
+/// image is refused.
+fn html_tag(
+    out: &mut String,
+    name: &str,
+    closing: bool,
+    script: &mut Option<(usize, bool)>,
+    skip_until: &mut Option<&'static str>,
+) -> Result<(), String> {
+    match (name, closing) {
+        ("img", _) => {
+            return Err(
+                "an image (<img>) cannot be imported: Gatekeeper questions are text; describe the image in words or leave the question out"
+                    .into(),
+            );
+        }
+        ("script", false) => *skip_until = Some("</script"),
+        ("style", false) => *skip_until = Some("</style"),
+        ("br", _) => out.push('\n'),
+        ("li", false) => {
+            line_break(out);
+            out.push_str("• ");
+        }
+        ("td" | "th", false) if !out.ends_with('\n') && !out.is_empty() => {
+            out.push_str(" | ");
+        }
+        (
+            "p" | "div" | "ul" | "ol" | "li" | "tr" | "table" | "h1" | "h2" | "h3" | "h4" | "h5"
+            | "h6" | "blockquote" | "pre" | "hr",
+            _,
+        ) => line_break(out),
+        ("sup" | "sub", false) => *script = Some((out.len(), name == "sup")),
+        ("sup" | "sub", true) => {
+            if let Some((start, sup)) = script.take() {
+                let raised = out.split_off(start);
+                out.push_str(&scripted(&raised, sup));
+            }
+        }
+        _ => {}
+    }
+    Ok(())
 }
 
 fn line_break(out: &mut String) {

@@ -26,7 +26,7 @@
 
 use roxmltree::{Document, Node};
 
-use crate::domain::banks::{self, At, Bank, DraftOption, Lines, NoteKind, Problem};
+use crate::domain::banks::{self, At, Bank, DraftOption, DraftQuestion, Lines, NoteKind, Problem};
 use crate::domain::moodle::{self, Import, TextFormat};
 
 /// Whether a file's text is a Moodle XML export (its root is `<quiz>`).
@@ -138,30 +138,8 @@ impl Import {
         let title = text_of(q, "name")
             .map(|(t, _, _)| t.trim().to_owned())
             .filter(|t| !t.is_empty());
-        match qtype {
-            "multichoice" | "truefalse" => {}
-            "description" => {
-                self.note(
-                    line,
-                    NoteKind::DroppedDescription,
-                    title.unwrap_or_default(),
-                );
-                return;
-            }
-            "" => {
-                self.problem(line, "a <question> without a type");
-                return;
-            }
-            other => {
-                self.problem(
-                    line,
-                    format!(
-                        "{} questions are not supported: Gatekeeper delivers single choice, multiple choice and true/false",
-                        type_name(other)
-                    ),
-                );
-                return;
-            }
+        if !self.xml_supported(qtype, line, title.as_deref()) {
+            return;
         }
         let mut converted = false;
         let Some((stem, format, element)) = text_of(q, "questiontext") else {
@@ -182,96 +160,175 @@ impl Import {
             }
             None => String::new(),
         };
-        let mut draft;
         let before = self.problems.len();
         let mut feedback = false;
-        let answers: Vec<Node<'_, '_>> = q
-            .children()
-            .filter(|c| c.is_element() && c.tag_name().name() == "answer")
-            .collect();
-        if qtype == "multichoice" {
-            let mut options = Vec::new();
-            for a in &answers {
-                let a_line = at(*a);
-                let fraction = a.attribute("fraction").unwrap_or("0");
-                let Ok(weight) = fraction.trim().parse::<f64>() else {
-                    self.problem(a_line, format!("fraction \"{fraction}\" is not a number"));
-                    continue;
-                };
-                let raw = child(*a, "text").and_then(|t| t.text()).unwrap_or_default();
-                if raw.trim().is_empty() {
-                    // Moodle skips an answer without text when it saves.
-                    continue;
-                }
-                let Some(text) =
-                    self.xml_text(raw, a.attribute("format"), *a, a_line, &mut converted)
-                else {
-                    continue;
-                };
-                feedback |= text_of(*a, "feedback").is_some_and(|(t, _, _)| !t.trim().is_empty());
-                options.push(DraftOption {
-                    text,
-                    correct: None,
-                    weight: Some(weight),
-                    line: a_line,
-                });
-            }
-            let single = is_true(child(q, "single").and_then(|s| s.text()));
-            let options_line = answers.first().map(|a| at(*a)).unwrap_or(line);
-            draft = self.draft(
-                if single { "single" } else { "multiple" },
-                line,
-                stem,
-                Some(At::new(options, options_line)),
-                None,
-            );
+        let mut draft = if qtype == "multichoice" {
+            self.xml_choice(q, lines, stem, &mut converted, &mut feedback)
         } else {
-            let mut answer = None;
-            for a in &answers {
-                let raw = child(*a, "text").and_then(|t| t.text()).unwrap_or_default();
-                let value = match raw.trim().to_lowercase().as_str() {
-                    "true" => true,
-                    "false" => false,
-                    other => {
-                        self.problem(
-                            at(*a),
-                            format!("a true/false answer is `true` or `false`, not \"{other}\""),
-                        );
-                        continue;
-                    }
-                };
-                feedback |= text_of(*a, "feedback").is_some_and(|(t, _, _)| !t.trim().is_empty());
-                let full = a
-                    .attribute("fraction")
-                    .and_then(|f| f.trim().parse::<f64>().ok())
-                    .is_some_and(|f| f == 100.0);
-                if full {
-                    answer = Some(value);
-                }
-            }
-            draft = self.draft("true_false", line, stem, None, answer);
-        }
-        if self.problems.len() > before {
+            self.xml_true_false(q, lines, stem, &mut feedback)
+        };
+        if self.problems.len() > before || !self.xml_points(q, lines, &mut draft) {
             return;
         }
-        if let Some(grade) = child(q, "defaultgrade").and_then(|g| g.text()) {
-            match grade.trim().parse::<f64>() {
-                Ok(g) if g.fract() == 0.0 && (1.0..=100.0).contains(&g) => {
-                    draft.points = At::new(g as i64, line);
-                }
-                _ => {
-                    self.problem(
-                        child(q, "defaultgrade").map(at).unwrap_or(line),
-                        format!(
-                            "default mark {}: Gatekeeper points are whole numbers from 1 to 100",
-                            grade.trim()
-                        ),
-                    );
-                    return;
-                }
+        draft.retired = is_true(child(q, "hidden").and_then(|h| h.text()));
+        self.xml_notes(q, line, feedback, converted);
+        let explanation_line = child(q, "generalfeedback").map(at).unwrap_or(line);
+        if explanation.is_empty() {
+            self.note(line, NoteKind::NoExplanation, "");
+            draft.explanation = At::new("—".to_owned(), explanation_line);
+        } else {
+            draft.explanation = At::new(explanation, explanation_line);
+        }
+        self.keep(draft, title);
+    }
+
+    /// Whether Gatekeeper delivers questions of `qtype`; a description is
+    /// noted as dropped, any other type is a problem.
+    fn xml_supported(&mut self, qtype: &str, line: usize, title: Option<&str>) -> bool {
+        match qtype {
+            "multichoice" | "truefalse" => true,
+            "description" => {
+                self.note(
+                    line,
+                    NoteKind::DroppedDescription,
+                    title.unwrap_or_default(),
+                );
+                false
+            }
+            "" => {
+                self.problem(line, "a <question> without a type");
+                false
+            }
+            other => {
+                self.problem(
+                    line,
+                    format!(
+                        "{} questions are not supported: Gatekeeper delivers single choice, multiple choice and true/false",
+                        type_name(other)
+                    ),
+                );
+                false
             }
         }
-        draft.retired = is_true(child(q, "hidden").and_then(|h| h.text()));
+    }
+
+    /// The answers of `q`.
+    fn xml_answers<'a, 'input>(q: Node<'a, 'input>) -> Vec<Node<'a, 'input>> {
+        q.children()
+            .filter(|c| c.is_element() && c.tag_name().name() == "answer")
+            .collect()
+    }
+
+    /// A multichoice question: single or multiple choice, an option per
+    /// answer with text, weighted by its fraction.
+    fn xml_choice(
+        &mut self,
+        q: Node<'_, '_>,
+        lines: &Lines,
+        stem: String,
+        converted: &mut bool,
+        feedback: &mut bool,
+    ) -> DraftQuestion {
+        let line = lines.line(q.range().start);
+        let at = |n: Node<'_, '_>| lines.line(n.range().start);
+        let answers = Self::xml_answers(q);
+        let mut options = Vec::new();
+        for a in &answers {
+            let a_line = at(*a);
+            let fraction = a.attribute("fraction").unwrap_or("0");
+            let Ok(weight) = fraction.trim().parse::<f64>() else {
+                self.problem(a_line, format!("fraction \"{fraction}\" is not a number"));
+                continue;
+            };
+            let raw = child(*a, "text").and_then(|t| t.text()).unwrap_or_default();
+            if raw.trim().is_empty() {
+                // Moodle skips an answer without text when it saves.
+                continue;
+            }
+            let Some(text) = self.xml_text(raw, a.attribute("format"), *a, a_line, converted)
+            else {
+                continue;
+            };
+            *feedback |= text_of(*a, "feedback").is_some_and(|(t, _, _)| !t.trim().is_empty());
+            options.push(DraftOption {
+                text,
+                correct: None,
+                weight: Some(weight),
+                line: a_line,
+            });
+        }
+        let single = is_true(child(q, "single").and_then(|s| s.text()));
+        let options_line = answers.first().map(|a| at(*a)).unwrap_or(line);
+        self.draft(
+            if single { "single" } else { "multiple" },
+            line,
+            stem,
+            Some(At::new(options, options_line)),
+            None,
+        )
+    }
+
+    /// A true/false question: the answer with fraction 100 is the right one.
+    fn xml_true_false(
+        &mut self,
+        q: Node<'_, '_>,
+        lines: &Lines,
+        stem: String,
+        feedback: &mut bool,
+    ) -> DraftQuestion {
+        let line = lines.line(q.range().start);
+        let mut answer = None;
+        for a in &Self::xml_answers(q) {
+            let raw = child(*a, "text").and_then(|t| t.text()).unwrap_or_default();
+            let value = match raw.trim().to_lowercase().as_str() {
+                "true" => true,
+                "false" => false,
+                other => {
+                    self.problem(
+                        lines.line(a.range().start),
+                        format!("a true/false answer is `true` or `false`, not \"{other}\""),
+                    );
+                    continue;
+                }
+            };
+            *feedback |= text_of(*a, "feedback").is_some_and(|(t, _, _)| !t.trim().is_empty());
+            let full = a
+                .attribute("fraction")
+                .and_then(|f| f.trim().parse::<f64>().ok())
+                .is_some_and(|f| f == 100.0);
+            if full {
+                answer = Some(value);
+            }
+        }
+        self.draft("true_false", line, stem, None, answer)
+    }
+
+    /// The question's default mark as its points; false (with a problem)
+    /// when it is not a whole number from 1 to 100.
+    fn xml_points(&mut self, q: Node<'_, '_>, lines: &Lines, draft: &mut DraftQuestion) -> bool {
+        let line = lines.line(q.range().start);
+        let Some(grade) = child(q, "defaultgrade").and_then(|g| g.text()) else {
+            return true;
+        };
+        if let Some(points) = whole_points(grade) {
+            draft.points = At::new(points, line);
+            return true;
+        }
+        self.problem(
+            child(q, "defaultgrade")
+                .map(|n| lines.line(n.range().start))
+                .unwrap_or(line),
+            format!(
+                "default mark {}: Gatekeeper points are whole numbers from 1 to 100",
+                grade.trim()
+            ),
+        );
+        false
+    }
+
+    /// What the import drops, noted: answer feedback, the combined feedback,
+    /// and HTML converted to text.
+    fn xml_notes(&mut self, q: Node<'_, '_>, line: usize, feedback: bool, converted: bool) {
         if feedback {
             self.note(line, NoteKind::DroppedAnswerFeedback, "");
         }
@@ -288,14 +345,15 @@ impl Import {
         if converted {
             self.note(line, NoteKind::ConvertedHtml, "");
         }
-        let explanation_line = child(q, "generalfeedback").map(at).unwrap_or(line);
-        if explanation.is_empty() {
-            self.note(line, NoteKind::NoExplanation, "");
-            draft.explanation = At::new("—".to_owned(), explanation_line);
-        } else {
-            draft.explanation = At::new(explanation, explanation_line);
-        }
-        self.keep(draft, title);
+    }
+}
+
+/// A default mark that is a whole number from 1 to 100, as points.
+#[allow(clippy::cast_possible_truncation)] // a whole number from 1 to 100: exact in i64
+fn whole_points(grade: &str) -> Option<i64> {
+    match grade.trim().parse::<f64>() {
+        Ok(g) if g.fract() == 0.0 && (1.0..=100.0).contains(&g) => Some(g as i64),
+        _ => None,
     }
 }
 

@@ -228,13 +228,15 @@ pub fn draw(
                         && !taken.contains(&c.question_id)
                 })
                 .collect();
-            if (cell.len() as u32) < needed {
+            // More candidates than u32 counts are plenty.
+            let available = u32::try_from(cell.len()).unwrap_or(u32::MAX);
+            if available < needed {
                 shortfalls.push(Shortfall {
                     section: index,
                     title: section.title.clone(),
                     difficulty,
                     needed,
-                    available: cell.len() as u32,
+                    available,
                 });
                 continue;
             }
@@ -388,7 +390,7 @@ mod tests {
                     .collect();
                 for (&d, &n) in &spec.mix {
                     assert_eq!(
-                        items.iter().filter(|c| c.difficulty == d).count() as u32,
+                        u32::try_from(items.iter().filter(|c| c.difficulty == d).count()).unwrap(),
                         n,
                         "seed {seed} section {section} difficulty {d}"
                     );
@@ -431,7 +433,7 @@ mod tests {
     fn the_least_drawn_questions_come_first() {
         let mut pool = pool();
         // Everything has been drawn a lot except two difficulty-1 fever questions.
-        for c in pool.iter_mut() {
+        for c in &mut pool {
             c.exposure = 50;
         }
         let fresh: Vec<i64> = pool

@@ -53,11 +53,11 @@ impl NewPassword {
         let mut salt_bytes = [0u8; 16];
         rand::RngCore::fill_bytes(&mut rand::rng(), &mut salt_bytes);
         let salt = SaltString::encode_b64(&salt_bytes)
-            .map_err(|e| Error::internal(format!("password salt: {e}")))?;
+            .map_err(|e| Error::internal_from("password salt", e))?;
         Argon2::default()
             .hash_password(self.0.as_bytes(), &salt)
             .map(|h| h.to_string())
-            .map_err(|e| Error::internal(format!("password hashing failed: {e}")))
+            .map_err(|e| Error::internal_from("password hashing failed", e))
     }
 }
 

@@ -247,7 +247,7 @@ mod tests {
     #[test]
     fn a_doctor_needs_a_certificate_and_an_institution() {
         let mut p = doctor();
-        p.practising_certificate = "".into();
+        p.practising_certificate = String::new();
         assert_eq!(field(&p).as_deref(), Some("practising_certificate"));
         let mut p = doctor();
         p.institution_id = None;
@@ -255,7 +255,7 @@ mod tests {
         // Other roles need neither.
         let mut p = doctor();
         p.roles = vec!["committee".into()];
-        p.practising_certificate = "".into();
+        p.practising_certificate = String::new();
         p.institution_id = None;
         assert!(PersonDraft::parse(&p).is_ok());
     }

@@ -39,7 +39,7 @@ pub fn normalise(upload: &[u8]) -> Result<Vec<u8>, PhotoProblem> {
     if upload.len() > MAX_UPLOAD_BYTES {
         return Err(PhotoProblem::TooLarge);
     }
-    let format = image::guess_format(upload).map_err(|_| PhotoProblem::NotAnImage)?;
+    let format = image::guess_format(upload).map_err(|_detail| PhotoProblem::NotAnImage)?;
     if !matches!(format, ImageFormat::Jpeg | ImageFormat::Png) {
         return Err(PhotoProblem::NotAnImage);
     }
@@ -63,7 +63,7 @@ pub fn normalise(upload: &[u8]) -> Result<Vec<u8>, PhotoProblem> {
     let mut out = Vec::new();
     image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 85)
         .encode_image(&rgb)
-        .map_err(|_| PhotoProblem::NotAnImage)?;
+        .map_err(|_detail| PhotoProblem::NotAnImage)?;
     Ok(out)
 }
 
@@ -92,7 +92,7 @@ mod tests {
     fn jpeg_with_exif() -> Vec<u8> {
         let plain = jpeg_of(40, 30);
         let payload = b"Exif\0\0GPS 31.2304N 121.4737E secret";
-        let length = (payload.len() + 2) as u16;
+        let length = u16::try_from(payload.len() + 2).unwrap();
         let mut out = plain[..2].to_vec();
         out.extend_from_slice(&[0xFF, 0xE1]);
         out.extend_from_slice(&length.to_be_bytes());

@@ -652,22 +652,29 @@ pub fn funnel(kind: Kind, transitions: &[(i64, Option<Stage>, Stage)]) -> Vec<Fu
         .iter()
         .map(|stage| {
             let count = |rejected: bool| {
-                left.iter()
-                    .filter(|((_, s), r)| s == stage && **r == rejected)
-                    .count() as u32
+                count_u32(
+                    left.iter()
+                        .filter(|((_, s), r)| s == stage && **r == rejected)
+                        .count(),
+                )
             };
             let p = count(false);
             let r = count(true);
             FunnelRow {
                 stage: *stage,
-                reached: reached.get(stage).map_or(0, |s| s.len() as u32),
-                current: current.values().filter(|s| *s == stage).count() as u32,
+                reached: reached.get(stage).map_or(0, |s| count_u32(s.len())),
+                current: count_u32(current.values().filter(|s| *s == stage).count()),
                 passed: p,
                 rejected: r,
                 pass_rate: (p + r > 0).then(|| p * 100 / (p + r)),
             }
         })
         .collect()
+}
+
+/// A count of cases as the funnel shows it; beyond u32 it saturates.
+fn count_u32(n: usize) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
 }
 
 #[cfg(test)]

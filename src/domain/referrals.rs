@@ -383,8 +383,9 @@ pub fn quality(
     threshold_percent: u32,
     min_rated: u32,
 ) -> Quality {
-    let rated = ratings.len() as u32;
-    let appropriate = ratings.iter().filter(|r| **r).count() as u32;
+    // Counts beyond u32 saturate; appropriate <= rated still holds.
+    let rated = u32::try_from(ratings.len()).unwrap_or(u32::MAX);
+    let appropriate = u32::try_from(ratings.iter().filter(|r| **r).count()).unwrap_or(u32::MAX);
     let inappropriate = rated - appropriate;
     Quality {
         referrals,

@@ -99,7 +99,7 @@ impl SealingKey {
         let prk = salt.extract(secret.as_bytes());
         let okm = prk
             .expand(&[b"AES-256-GCM v1"], &ring::aead::AES_256_GCM)
-            .map_err(|_| KeyError::Sealed)?;
+            .map_err(|_detail| KeyError::Sealed)?;
         Ok(SealingKey(ring::aead::LessSafeKey::new(
             ring::aead::UnboundKey::from(okm),
         )))
@@ -111,7 +111,7 @@ impl SealingKey {
         let mut nonce = [0u8; NONCE_LEN];
         SystemRandom::new()
             .fill(&mut nonce)
-            .map_err(|_| KeyError::Random)?;
+            .map_err(|_detail| KeyError::Random)?;
         let mut sealed = plain.to_vec();
         self.0
             .seal_in_place_append_tag(
@@ -119,7 +119,7 @@ impl SealingKey {
                 ring::aead::Aad::from(thumbprint.as_bytes()),
                 &mut sealed,
             )
-            .map_err(|_| KeyError::Sealed)?;
+            .map_err(|_detail| KeyError::Sealed)?;
         let mut out = nonce.to_vec();
         out.extend_from_slice(&sealed);
         Ok(URL_SAFE_NO_PAD.encode(out))
@@ -128,13 +128,13 @@ impl SealingKey {
     pub fn open(&self, thumbprint: &str, sealed: &str) -> Result<Vec<u8>, KeyError> {
         let bytes = URL_SAFE_NO_PAD
             .decode(sealed.trim())
-            .map_err(|_| KeyError::Sealed)?;
+            .map_err(|_detail| KeyError::Sealed)?;
         if bytes.len() < NONCE_LEN {
             return Err(KeyError::Sealed);
         }
         let (nonce, rest) = bytes.split_at(NONCE_LEN);
-        let nonce =
-            ring::aead::Nonce::try_assume_unique_for_key(nonce).map_err(|_| KeyError::Sealed)?;
+        let nonce = ring::aead::Nonce::try_assume_unique_for_key(nonce)
+            .map_err(|_detail| KeyError::Sealed)?;
         let mut buf = rest.to_vec();
         let plain = self
             .0
@@ -143,7 +143,7 @@ impl SealingKey {
                 ring::aead::Aad::from(thumbprint.as_bytes()),
                 &mut buf,
             )
-            .map_err(|_| KeyError::Sealed)?;
+            .map_err(|_detail| KeyError::Sealed)?;
         Ok(plain.to_vec())
     }
 }
@@ -170,7 +170,7 @@ pub fn ed25519_thumbprint(x: &str) -> String {
 /// The public half of an Ed25519 seed, as RFC 8037's `x`.
 pub fn ed25519_public(seed: &[u8]) -> Result<String, KeyError> {
     let pair = ring::signature::Ed25519KeyPair::from_seed_unchecked(seed)
-        .map_err(|_| KeyError::NotEd25519)?;
+        .map_err(|_detail| KeyError::NotEd25519)?;
     Ok(URL_SAFE_NO_PAD.encode(pair.public_key().as_ref()))
 }
 
@@ -197,7 +197,7 @@ impl fmt::Debug for Signer {
 pub fn generate_p256() -> Result<Vec<u8>, KeyError> {
     EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &SystemRandom::new())
         .map(|doc| doc.as_ref().to_vec())
-        .map_err(|_| KeyError::Random)
+        .map_err(|_detail| KeyError::Random)
 }
 
 impl Signer {
@@ -207,7 +207,7 @@ impl Signer {
     pub fn from_pkcs8(der: &[u8], keys_url: &str) -> Result<Signer, KeyError> {
         let pair =
             EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, der, &SystemRandom::new())
-                .map_err(|_| KeyError::NotP256)?;
+                .map_err(|_detail| KeyError::NotP256)?;
         // An uncompressed point: 0x04, then x and y, 32 bytes each.
         let point = pair.public_key().as_ref();
         let (x, y) = match point {
@@ -269,7 +269,7 @@ impl Signer {
     /// those credentials name (its bare thumbprint), so they still verify.
     pub fn retire_ed25519(mut self, seed: &[u8]) -> Result<Signer, KeyError> {
         let pair = ring::signature::Ed25519KeyPair::from_seed_unchecked(seed)
-            .map_err(|_| KeyError::NotEd25519)?;
+            .map_err(|_detail| KeyError::NotEd25519)?;
         let x = URL_SAFE_NO_PAD.encode(pair.public_key().as_ref());
         self.retired.push(ed25519_jwk(&x));
         Ok(self)
@@ -389,7 +389,7 @@ fn check_signature(
     jwk: &jsonwebtoken::jwk::Jwk,
     algorithm: Algorithm,
 ) -> Result<Map<String, Value>, VerifyError> {
-    let key = DecodingKey::from_jwk(jwk).map_err(|_| VerifyError::UnknownKey)?;
+    let key = DecodingKey::from_jwk(jwk).map_err(|_detail| VerifyError::UnknownKey)?;
     let mut validation = Validation::new(algorithm);
     validation.required_spec_claims = HashSet::new();
     validation.validate_exp = false;
@@ -411,7 +411,7 @@ fn check_signature(
 fn decode_object(part: &str) -> Result<Map<String, Value>, VerifyError> {
     let bytes = URL_SAFE_NO_PAD
         .decode(part)
-        .map_err(|_| VerifyError::Malformed)?;
+        .map_err(|_detail| VerifyError::Malformed)?;
     match serde_json::from_slice(&bytes) {
         Ok(Value::Object(map)) => Ok(map),
         _ => Err(VerifyError::Malformed),
@@ -470,7 +470,7 @@ fn find_key(jwks: &Value, kid: &str) -> Result<(jsonwebtoken::jwk::Jwk, Algorith
     {
         return Err(VerifyError::UnknownKey);
     }
-    let jwk = serde_json::from_value(jwk.clone()).map_err(|_| VerifyError::UnknownKey)?;
+    let jwk = serde_json::from_value(jwk.clone()).map_err(|_detail| VerifyError::UnknownKey)?;
     Ok((jwk, algorithm))
 }
 

@@ -33,7 +33,7 @@ pub struct Csv {
 }
 
 impl Csv {
-    pub fn new<I, S>(header: I) -> Result<Csv, String>
+    pub fn new<I, S>(header: I) -> Result<Csv, csv::Error>
     where
         I: IntoIterator<Item = S>,
         S: AsRef<str>,
@@ -45,7 +45,7 @@ impl Csv {
         Ok(table)
     }
 
-    pub fn row<I, S>(&mut self, cells: I) -> Result<(), String>
+    pub fn row<I, S>(&mut self, cells: I) -> Result<(), csv::Error>
     where
         I: IntoIterator<Item = S>,
         S: AsRef<str>,
@@ -54,14 +54,18 @@ impl Csv {
             .into_iter()
             .map(|c| neutralise(c.as_ref()).into_owned())
             .collect();
-        self.writer
-            .write_record(&cells)
-            .map_err(|e| format!("csv: {e}"))
+        self.writer.write_record(&cells)
     }
 
-    pub fn finish(self) -> Result<String, String> {
-        let bytes = self.writer.into_inner().map_err(|e| format!("csv: {e}"))?;
-        String::from_utf8(bytes).map_err(|e| format!("csv: {e}"))
+    pub fn finish(self) -> Result<String, csv::Error> {
+        let bytes = self
+            .writer
+            .into_inner()
+            .map_err(csv::IntoInnerError::into_error)?;
+        // Every cell was a `str`, so the bytes are UTF-8; a failure here
+        // would be the csv crate's.
+        String::from_utf8(bytes)
+            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e).into())
     }
 }
 

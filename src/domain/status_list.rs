@@ -145,7 +145,7 @@ impl Bitstring {
             .ok_or(StatusListError::MissingPrefix)?;
         let compressed = BASE64URL_ANY_PADDING
             .decode(body)
-            .map_err(|_| StatusListError::Base64)?;
+            .map_err(|_detail| StatusListError::Base64)?;
         let bytes = gunzip_capped(&compressed)?;
         if bytes.len() < MIN_BITS / 8 {
             return Err(StatusListError::TooShort { bytes: bytes.len() });
@@ -220,7 +220,7 @@ fn gunzip_capped(compressed: &[u8]) -> Result<Vec<u8>, StatusListError> {
     GzDecoder::new(compressed)
         .take(limit.saturating_add(1))
         .read_to_end(&mut bytes)
-        .map_err(|_| StatusListError::NotGzip)?;
+        .map_err(|_detail| StatusListError::NotGzip)?;
     if bytes.len() > MAX_DECODED_BYTES {
         return Err(StatusListError::TooLarge);
     }

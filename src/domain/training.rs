@@ -85,7 +85,8 @@ impl CourseProgress {
         if total == 0 {
             return 100;
         }
-        ((self.lessons_studied + self.quizzes_passed) * 100 / total) as u32
+        // At most 100.
+        u32::try_from((self.lessons_studied + self.quizzes_passed) * 100 / total).unwrap_or(100)
     }
 }
 
@@ -498,7 +499,8 @@ mod tests {
         for item in &quiz {
             let mut order = item.option_order.clone();
             order.sort_unstable();
-            let expected: Vec<usize> = (0..pool[(item.version_id - 1) as usize].options).collect();
+            let expected: Vec<usize> =
+                (0..pool[usize::try_from(item.version_id - 1).unwrap()].options).collect();
             assert_eq!(order, expected, "a permutation of the options");
         }
         assert_eq!(draw_quiz(&pool, 5, 42), quiz, "same seed, same quiz");

@@ -29,7 +29,7 @@ pub fn spawn(jobs: &mut Jobs, lease: Lease, public_url: String, every: Duration)
             match store::blocking(move || round(&lease, &url)).await {
                 Ok(None | Some(0)) => {}
                 Ok(Some(taken)) => tracing::info!(taken, "cases due taken"),
-                Err(e) => tracing::error!(error = %e, "cases due failed"),
+                Err(e) => tracing::error!(error = e.traced(), "cases due failed"),
             }
         }
     });

@@ -41,7 +41,7 @@ pub fn spawn(jobs: &mut Jobs, lease: Lease, public_url: String, every: Duration)
                 Ok(Some((moved, reinstated, expired, reminded))) => {
                     tracing::info!(moved, reinstated, expired, reminded, "certification sweep")
                 }
-                Err(e) => tracing::error!(error = %e, "certification sweep failed"),
+                Err(e) => tracing::error!(error = e.traced(), "certification sweep failed"),
             }
         }
     });

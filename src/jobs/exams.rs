@@ -22,7 +22,7 @@ pub fn spawn(jobs: &mut Jobs, lease: Lease, versions: Arc<VersionCache>, every: 
             match store::blocking(move || round(&lease, &versions)).await {
                 Ok(Some(n)) if n > 0 => tracing::info!(submitted = n, "overdue attempts submitted"),
                 Ok(_) => {}
-                Err(e) => tracing::error!(error = %e, "auto-submit round failed"),
+                Err(e) => tracing::error!(error = e.traced(), "auto-submit round failed"),
             }
         }
     });

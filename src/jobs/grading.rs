@@ -31,7 +31,7 @@ pub fn spawn(jobs: &mut Jobs, lease: Lease, every: Duration) {
                 Ok(_) => {}
                 // A unique index refusing a second instance's duplicate, or a
                 // database hiccup: the next round tries again.
-                Err(e) => tracing::warn!(error = %e, "marking allocation round failed"),
+                Err(e) => tracing::warn!(error = e.traced(), "marking allocation round failed"),
             }
         }
     });

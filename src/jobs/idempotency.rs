@@ -15,7 +15,7 @@ pub fn spawn(jobs: &mut super::Jobs, db: Db, every: Duration) {
             match swept {
                 Ok(n) if n > 0 => tracing::info!(removed = n, "expired idempotency keys removed"),
                 Ok(_) => {}
-                Err(e) => tracing::error!(error = %e, "idempotency key sweep failed"),
+                Err(e) => tracing::error!(error = e.traced(), "idempotency key sweep failed"),
             }
         }
     });

@@ -31,7 +31,7 @@ impl Sender {
             None => {
                 let dir = settings.mail_dir();
                 std::fs::create_dir_all(&dir).map_err(|e| {
-                    Error::internal(format!("cannot create {}: {e}", dir.display()))
+                    Error::internal_from(format!("cannot create {}", dir.display()), e)
                 })?;
                 Ok(Sender::Files(FileTransport::new(dir)))
             }
@@ -118,7 +118,7 @@ pub fn spawn(jobs: &mut Jobs, lease: Lease, sender: Sender, from: Mailbox, every
         async move {
             let done = store::blocking(move || round(&lease, &sender, &from)).await;
             if let Err(e) = done {
-                tracing::error!(error = %e, "mail worker round failed");
+                tracing::error!(error = e.traced(), "mail worker round failed");
             }
         }
     });

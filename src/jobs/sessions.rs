@@ -29,7 +29,7 @@ pub fn spawn(jobs: &mut super::Jobs, db: Db, every: Duration) {
                     )
                 }
                 Ok(_) => {}
-                Err(e) => tracing::error!(error = %e, "session sweep failed"),
+                Err(e) => tracing::error!(error = e.traced(), "session sweep failed"),
             }
         }
     });

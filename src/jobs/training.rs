@@ -20,7 +20,7 @@ pub fn spawn(jobs: &mut Jobs, lease: Lease, tz: chrono_tz::Tz, every: Duration) 
             match store::blocking(move || round(&lease, tz)).await {
                 Ok(Some(n)) if n > 0 => tracing::info!(emails = n, "workshop reminders queued"),
                 Ok(_) => {}
-                Err(e) => tracing::error!(error = %e, "workshop reminders failed"),
+                Err(e) => tracing::error!(error = e.traced(), "workshop reminders failed"),
             }
         }
     });

@@ -11,6 +11,7 @@ use crate::error::{Error, Result};
 use crate::i18n::Tr;
 use crate::store::DbConn;
 use crate::store::outbox::{self, NewMail};
+use crate::store::people::PersonRow;
 
 /// What happened to a credential, for its holder.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -251,7 +252,7 @@ struct NoticeHtml<'a> {
 /// A short notice (greeting, one paragraph, an optional link) in text and
 /// HTML: most messages are one.
 fn render_notice(tr: Tr, name: &str, subject: String, body: &str, link: &str) -> Result<Rendered> {
-    let failed = |e: askama::Error| Error::internal(format!("mail template: {e}"));
+    let failed = |e: askama::Error| Error::internal_from("mail template", e);
     Ok(Rendered {
         subject,
         text: NoticeText {
@@ -275,42 +276,79 @@ fn render_notice(tr: Tr, name: &str, subject: String, body: &str, link: &str) ->
 
 pub fn render(message: &Message, locale: Locale) -> Result<Rendered> {
     let tr = Tr::new(locale);
-    let failed = |e: askama::Error| Error::internal(format!("mail template: {e}"));
     match message {
         Message::PasswordSetup {
             name,
             link,
             valid_hours,
-        } => {
-            let validity = tr.t_with(
-                "mail.password_setup.validity",
-                &[("hours", &valid_hours.to_string())],
-            );
+        } => render_password_setup(tr, name, link, *valid_hours),
+        Message::PasswordChanged { name } => {
+            let failed = |e: askama::Error| Error::internal_from("mail template", e);
             Ok(Rendered {
-                subject: tr.t("mail.password_setup.subject"),
-                text: PasswordSetupText {
-                    tr,
-                    name,
-                    link,
-                    validity: validity.clone(),
-                }
-                .render()
-                .map_err(failed)?,
-                html: PasswordSetupHtml {
-                    tr,
-                    name,
-                    link,
-                    validity,
-                }
-                .render()
-                .map_err(failed)?,
+                subject: tr.t("mail.password_changed.subject"),
+                text: PasswordChangedText { tr, name }.render().map_err(failed)?,
+                html: PasswordChangedHtml { tr, name }.render().map_err(failed)?,
             })
         }
-        Message::PasswordChanged { name } => Ok(Rendered {
-            subject: tr.t("mail.password_changed.subject"),
-            text: PasswordChangedText { tr, name }.render().map_err(failed)?,
-            html: PasswordChangedHtml { tr, name }.render().map_err(failed)?,
-        }),
+        Message::Workshop {
+            name,
+            workshop,
+            when,
+            place,
+            promoted,
+        } => render_workshop(tr, name, workshop, when, place, *promoted),
+        Message::Credential {
+            name,
+            notice,
+            number,
+            track,
+            date,
+            link,
+        } => {
+            let (subject, body) = credential_notice(tr, notice, number, track, date);
+            render_notice(tr, name, subject, &body, link)
+        }
+        Message::AppealDecided {
+            name,
+            exam,
+            position,
+            before,
+            remark,
+            final_mark,
+            effect,
+            passed_before,
+            passed_after,
+            link,
+        } => {
+            let args = [
+                ("exam", exam.as_str()),
+                ("position", &position.to_string()),
+                ("before", &mark(*before)),
+                ("remark", &mark(*remark)),
+                ("final", &mark(*final_mark)),
+            ];
+            let body = appeal_decided_body(tr, *effect, &args, *passed_before, *passed_after);
+            let subject = tr.t_with("mail.appeal_decided.subject", &args);
+            render_notice(tr, name, subject, &body, link)
+        }
+        Message::CaseReturned {
+            name,
+            track,
+            stage,
+            cancelled,
+            link,
+        } => {
+            let (subject, body) = case_returned_notice(tr, track, *stage, cancelled);
+            render_notice(tr, name, subject, &body, link)
+        }
+        other => render_short_notice(tr, other),
+    }
+}
+
+/// The notices whose text is one sentence from their fields, and a link;
+/// `render` renders the others itself.
+fn render_short_notice(tr: Tr, message: &Message) -> Result<Rendered> {
+    match message {
         Message::PasswordReset {
             name,
             link,
@@ -328,41 +366,8 @@ pub fn render(message: &Message, locale: Locale) -> Result<Rendered> {
         }
         Message::ResultsOut { name, exam, link } => {
             let body = tr.t_with("mail.results_out.body", &[("exam", exam)]);
-            render_notice(
-                tr,
-                name,
-                tr.t_with("mail.results_out.subject", &[("exam", exam)]),
-                &body,
-                link,
-            )
-        }
-        Message::Credential {
-            name,
-            notice,
-            number,
-            track,
-            date,
-            link,
-        } => {
-            let days = match notice {
-                CredentialNotice::Expiring { days } => days.to_string(),
-                _ => String::new(),
-            };
-            let args = [
-                ("number", number.as_str()),
-                ("track", track.as_str()),
-                ("date", date.as_str()),
-                ("days", days.as_str()),
-            ];
-            let key = notice.key();
-            let body = tr.t_with(&format!("mail.credential.{key}.body"), &args);
-            render_notice(
-                tr,
-                name,
-                tr.t_with(&format!("mail.credential.{key}.subject"), &args),
-                &body,
-                link,
-            )
+            let subject = tr.t_with("mail.results_out.subject", &[("exam", exam)]);
+            render_notice(tr, name, subject, &body, link)
         }
         Message::Referral {
             name,
@@ -391,52 +396,8 @@ pub fn render(message: &Message, locale: Locale) -> Result<Rendered> {
                 &format!("mail.result_changed.{}", regrade.key()),
                 &[("exam", exam)],
             );
-            render_notice(
-                tr,
-                name,
-                tr.t_with("mail.result_changed.subject", &[("exam", exam)]),
-                &body,
-                link,
-            )
-        }
-        Message::AppealDecided {
-            name,
-            exam,
-            position,
-            before,
-            remark,
-            final_mark,
-            effect,
-            passed_before,
-            passed_after,
-            link,
-        } => {
-            let args = [
-                ("exam", exam.as_str()),
-                ("position", &position.to_string()),
-                ("before", &mark(*before)),
-                ("remark", &mark(*remark)),
-                ("final", &mark(*final_mark)),
-            ];
-            let mut body = tr.t_with(&format!("mail.appeal_decided.{}", effect.as_str()), &args);
-            match (passed_before, passed_after) {
-                (Some(false), Some(true)) => {
-                    body.push_str(&tr.t("common.sentence_gap"));
-                    body.push_str(&tr.t("mail.appeal_decided.now_passed"));
-                }
-                (Some(true), Some(false)) => {
-                    body.push_str(&tr.t("common.sentence_gap"));
-                    body.push_str(&tr.t("mail.appeal_decided.now_failed"));
-                }
-                _ => {}
-            }
-            render_notice(
-                tr,
-                name,
-                tr.t_with("mail.appeal_decided.subject", &args),
-                &body,
-                link,
-            )
+            let subject = tr.t_with("mail.result_changed.subject", &[("exam", exam)]);
+            render_notice(tr, name, subject, &body, link)
         }
         Message::RemarkAssigned {
             name,
@@ -453,78 +414,156 @@ pub fn render(message: &Message, locale: Locale) -> Result<Rendered> {
                 ("due", due.as_str()),
             ];
             let body = tr.t_with("mail.remark_assigned.body", &args);
-            render_notice(
-                tr,
-                name,
-                tr.t_with("mail.remark_assigned.subject", &args),
-                &body,
-                link,
-            )
+            let subject = tr.t_with("mail.remark_assigned.subject", &args);
+            render_notice(tr, name, subject, &body, link)
         }
-        Message::CaseReturned {
+        Message::PasswordSetup { .. }
+        | Message::PasswordChanged { .. }
+        | Message::Workshop { .. }
+        | Message::Credential { .. }
+        | Message::AppealDecided { .. }
+        | Message::CaseReturned { .. } => Err(Error::internal(
+            "mail: a message with its own rendering reached the short notices",
+        )),
+    }
+}
+
+fn render_password_setup(tr: Tr, name: &str, link: &str, valid_hours: i64) -> Result<Rendered> {
+    let failed = |e: askama::Error| Error::internal_from("mail template", e);
+    let validity = tr.t_with(
+        "mail.password_setup.validity",
+        &[("hours", &valid_hours.to_string())],
+    );
+    Ok(Rendered {
+        subject: tr.t("mail.password_setup.subject"),
+        text: PasswordSetupText {
+            tr,
             name,
-            track,
-            stage,
-            cancelled,
             link,
-        } => {
-            let stage = tr.t(&format!("stages.{}", stage.as_str()));
-            let exams = cancelled.join(", ");
-            let args = [
-                ("track", track.as_str()),
-                ("stage", stage.as_str()),
-                ("exams", exams.as_str()),
-            ];
-            let mut body = tr.t_with("mail.case_returned.body", &args);
-            if !cancelled.is_empty() {
-                body.push_str(&tr.t("common.sentence_gap"));
-                body.push_str(&tr.t_with("mail.case_returned.cancelled", &args));
-            }
-            render_notice(
-                tr,
-                name,
-                tr.t_with("mail.case_returned.subject", &args),
-                &body,
-                link,
-            )
+            validity: validity.clone(),
         }
-        Message::Workshop {
+        .render()
+        .map_err(failed)?,
+        html: PasswordSetupHtml {
+            tr,
             name,
+            link,
+            validity,
+        }
+        .render()
+        .map_err(failed)?,
+    })
+}
+
+fn render_workshop(
+    tr: Tr,
+    name: &str,
+    workshop: &str,
+    when: &str,
+    place: &str,
+    promoted: bool,
+) -> Result<Rendered> {
+    let failed = |e: askama::Error| Error::internal_from("mail template", e);
+    let kind = if promoted { "promoted" } else { "reminder" };
+    let lead = tr.t(&format!("mail.workshop.{kind}"));
+    Ok(Rendered {
+        subject: tr.t_with(
+            &format!("mail.workshop.{kind}_subject"),
+            &[("workshop", workshop)],
+        ),
+        text: WorkshopText {
+            tr,
+            name,
+            lead: &lead,
             workshop,
             when,
             place,
-            promoted,
-        } => {
-            let kind = if *promoted { "promoted" } else { "reminder" };
-            let lead = tr.t(&format!("mail.workshop.{kind}"));
-            Ok(Rendered {
-                subject: tr.t_with(
-                    &format!("mail.workshop.{kind}_subject"),
-                    &[("workshop", workshop)],
-                ),
-                text: WorkshopText {
-                    tr,
-                    name,
-                    lead: &lead,
-                    workshop,
-                    when,
-                    place,
-                }
-                .render()
-                .map_err(failed)?,
-                html: WorkshopHtml {
-                    tr,
-                    name,
-                    lead: &lead,
-                    workshop,
-                    when,
-                    place,
-                }
-                .render()
-                .map_err(failed)?,
-            })
         }
+        .render()
+        .map_err(failed)?,
+        html: WorkshopHtml {
+            tr,
+            name,
+            lead: &lead,
+            workshop,
+            when,
+            place,
+        }
+        .render()
+        .map_err(failed)?,
+    })
+}
+
+/// A credential notice's subject and body.
+fn credential_notice(
+    tr: Tr,
+    notice: &CredentialNotice,
+    number: &str,
+    track: &str,
+    date: &str,
+) -> (String, String) {
+    let days = match notice {
+        CredentialNotice::Expiring { days } => days.to_string(),
+        _ => String::new(),
+    };
+    let args = [
+        ("number", number),
+        ("track", track),
+        ("date", date),
+        ("days", days.as_str()),
+    ];
+    let key = notice.key();
+    (
+        tr.t_with(&format!("mail.credential.{key}.subject"), &args),
+        tr.t_with(&format!("mail.credential.{key}.body"), &args),
+    )
+}
+
+/// What the appeal did, and whether the result now passes or fails where
+/// that changed.
+fn appeal_decided_body(
+    tr: Tr,
+    effect: AppealEffect,
+    args: &[(&str, &str)],
+    passed_before: Option<bool>,
+    passed_after: Option<bool>,
+) -> String {
+    let mut body = tr.t_with(&format!("mail.appeal_decided.{}", effect.as_str()), args);
+    match (passed_before, passed_after) {
+        (Some(false), Some(true)) => {
+            body.push_str(&tr.t("common.sentence_gap"));
+            body.push_str(&tr.t("mail.appeal_decided.now_passed"));
+        }
+        (Some(true), Some(false)) => {
+            body.push_str(&tr.t("common.sentence_gap"));
+            body.push_str(&tr.t("mail.appeal_decided.now_failed"));
+        }
+        _ => {}
     }
+    body
+}
+
+/// A returned case's subject and body: the stage it went back to, and the
+/// exams whose registrations were cancelled.
+fn case_returned_notice(
+    tr: Tr,
+    track: &str,
+    stage: Stage,
+    cancelled: &[String],
+) -> (String, String) {
+    let stage = tr.t(&format!("stages.{}", stage.as_str()));
+    let exams = cancelled.join(", ");
+    let args = [
+        ("track", track),
+        ("stage", stage.as_str()),
+        ("exams", exams.as_str()),
+    ];
+    let mut body = tr.t_with("mail.case_returned.body", &args);
+    if !cancelled.is_empty() {
+        body.push_str(&tr.t("common.sentence_gap"));
+        body.push_str(&tr.t_with("mail.case_returned.cancelled", &args));
+    }
+    (tr.t_with("mail.case_returned.subject", &args), body)
 }
 
 /// Renders and queues a message; call it inside the event's transaction.
@@ -548,6 +587,23 @@ pub fn enqueue(
         },
         now,
     )?)
+}
+
+/// Queues `message` to a person, at their address and in their language.
+pub fn enqueue_to(
+    conn: &mut DbConn,
+    person: &PersonRow,
+    message: &Message,
+    now: chrono::NaiveDateTime,
+) -> Result<i64> {
+    enqueue(
+        conn,
+        &person.email,
+        &person.name,
+        person.locale,
+        message,
+        now,
+    )
 }
 
 #[cfg(test)]

@@ -65,12 +65,9 @@ pub async fn change_password(
                 None => sessions::delete_for_person(conn, id)?,
             };
             api_tokens::revoke_personal_for(conn, id, now)?;
-            let locale = person.locale;
-            mail::enqueue(
+            mail::enqueue_to(
                 conn,
-                &person.email,
-                &person.name,
-                locale,
+                &person,
                 &Message::PasswordChanged {
                     name: person.name.clone(),
                 },

@@ -15,7 +15,7 @@ use crate::domain::scoring::{ChoiceScoring, Response};
 use crate::error::{Error, Result};
 use crate::mail::{self, Message};
 use crate::services::audit::{self, Outcome};
-use crate::services::{Caller, Ctx, pipeline, require};
+use crate::services::{Caller, Ctx, pipeline, require, result_link, result_notice};
 use crate::store::grading::{self as store_grading, AnalysisRow};
 use crate::store::{self, DbConn, banks as store_banks, exams as store_exams, people};
 
@@ -122,27 +122,24 @@ fn papers_of(rows: &[AnalysisRow]) -> Vec<Paper> {
     papers.into_iter().map(|(_, p)| p).collect()
 }
 
-/// Computes the analysis and opens a review for every newly flagged
-/// question. Runs inside a write transaction.
-fn analyse(conn: &mut DbConn, exam_id: i64) -> Result<AnalysisView> {
-    let now = store::now();
-    let exam = store_exams::find_exam(conn, exam_id)?.ok_or(Error::NotFound)?;
-    let rows = store_grading::analysis_rows(conn, exam_id)?;
-    let papers = papers_of(&rows);
-    let answers: HashMap<i64, Response> = store_grading::answers_of_exam(conn, exam_id)?
-        .into_iter()
-        .filter_map(|a| {
-            serde_json::from_str(&a.response)
-                .ok()
-                .map(|r| (a.attempt_item_id, r))
-        })
-        .collect();
+/// The questions of an exam's papers in the order first met, each with its
+/// key, topic, kind and content, and how often each option was chosen and
+/// the question left unanswered.
+struct Tallies {
+    order: Vec<i64>,
+    info: HashMap<i64, (String, String, String, Content)>,
+    counts: HashMap<i64, (Vec<usize>, usize)>,
+}
+
+fn tallies(rows: &[AnalysisRow], answers: &HashMap<i64, Response>) -> Result<Tallies> {
     let mut order: Vec<i64> = Vec::new();
     let mut info: HashMap<i64, (String, String, String, Content)> = HashMap::new();
     let mut counts: HashMap<i64, (Vec<usize>, usize)> = HashMap::new();
-    for (item, key, topic, kind, content, _) in &rows {
+    for (item, key, topic, kind, content, _) in rows {
         if let std::collections::hash_map::Entry::Vacant(slot) = info.entry(item.question_id) {
-            let content: Content = serde_json::from_str(content).map_err(Error::internal)?;
+            let content: Content = serde_json::from_str(content).map_err(|e| {
+                Error::internal_from(format!("question {}: stored content", item.question_id), e)
+            })?;
             order.push(item.question_id);
             slot.insert((key.clone(), topic.clone(), kind.clone(), content));
         }
@@ -165,6 +162,49 @@ fn analyse(conn: &mut DbConn, exam_id: i64) -> Result<AnalysisView> {
             None => entry.1 += 1,
         }
     }
+    Ok(Tallies {
+        order,
+        info,
+        counts,
+    })
+}
+
+/// Each option of a choice question with how often it was chosen.
+fn option_counts(content: &Content, chosen: Vec<usize>) -> Vec<OptionCount> {
+    match &content.body {
+        Body::Single { options } | Body::Multiple { options } => options
+            .iter()
+            .zip(chosen)
+            .map(|(o, n)| OptionCount {
+                text: o.text.clone(),
+                correct: o.correct,
+                chosen: n,
+            })
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// Computes the analysis and opens a review for every newly flagged
+/// question. Runs inside a write transaction.
+fn analyse(conn: &mut DbConn, exam_id: i64) -> Result<AnalysisView> {
+    let now = store::now();
+    let exam = store_exams::find_exam(conn, exam_id)?.ok_or(Error::NotFound)?;
+    let rows = store_grading::analysis_rows(conn, exam_id)?;
+    let papers = papers_of(&rows);
+    let answers: HashMap<i64, Response> = store_grading::answers_of_exam(conn, exam_id)?
+        .into_iter()
+        .filter_map(|a| {
+            serde_json::from_str(&a.response)
+                .ok()
+                .map(|r| (a.attempt_item_id, r))
+        })
+        .collect();
+    let Tallies {
+        order,
+        mut info,
+        mut counts,
+    } = tallies(&rows, &answers)?;
     let reviews: HashMap<i64, store_grading::ReviewRow> = store_grading::reviews_of(conn, exam_id)?
         .into_iter()
         .map(|r| (r.question_id, r))
@@ -182,18 +222,7 @@ fn analyse(conn: &mut DbConn, exam_id: i64) -> Result<AnalysisView> {
             store_grading::open_review(conn, exam_id, qid, &flags.join(","), now)?;
         }
         let (chosen, unanswered) = counts.remove(&qid).unwrap_or_default();
-        let options = match &content.body {
-            Body::Single { options } | Body::Multiple { options } => options
-                .iter()
-                .zip(chosen)
-                .map(|(o, n)| OptionCount {
-                    text: o.text.clone(),
-                    correct: o.correct,
-                    chosen: n,
-                })
-                .collect(),
-            _ => Vec::new(),
-        };
+        let options = option_counts(&content, chosen);
         let review = reviews.get(&qid);
         items.push(ItemLine {
             question_id: qid,
@@ -284,7 +313,9 @@ fn regrade_corrected(
     rule: ChoiceScoring,
 ) -> Result<Regrade> {
     let latest = store_banks::latest_version(conn, question_id)?.ok_or(Error::NotFound)?;
-    let corrected: Content = serde_json::from_str(&latest.content).map_err(Error::internal)?;
+    let corrected: Content = serde_json::from_str(&latest.content).map_err(|e| {
+        Error::internal_from(format!("question version {}: stored content", latest.id), e)
+    })?;
     if !corrected.body.kind().is_objective() {
         return Err(Error::invalid(
             "decision",
@@ -293,7 +324,9 @@ fn regrade_corrected(
     }
     let mut out = Regrade::new();
     for (item, _, _, _, content, _) in rows.iter().filter(|r| r.0.question_id == question_id) {
-        let drawn: Content = serde_json::from_str(content).map_err(Error::internal)?;
+        let drawn: Content = serde_json::from_str(content).map_err(|e| {
+            Error::internal_from(format!("question {question_id}: stored content"), e)
+        })?;
         if option_count(&drawn.body) != option_count(&corrected.body) {
             return Err(Error::invalid(
                 "decision",
@@ -469,43 +502,18 @@ pub async fn review(
                 };
             }
             store_grading::decide_review(conn, exam_id, question_id, status, &reason, me, now)?;
-            let mut candidates = Vec::new();
-            for c in &changes {
-                store_exams::record_event(
-                    conn,
-                    c.attempt_id,
-                    "regraded",
-                    Some(&format!(
-                        "question {question_id} {status}: {} -> {} points, {}% -> {}%",
-                        c.score_before, c.score_after, c.percent_before, c.percent_after
-                    )),
+            let candidates = note_regraded(
+                conn,
+                &Regraded {
+                    exam: &exam,
+                    question_id,
+                    status,
+                    decision,
+                    public_url: &public_url,
                     now,
-                )?;
-                if exam.results_released_at.is_some()
-                    && let Some(attempt) = store_exams::find_attempt(conn, c.attempt_id)?
-                    && let Some(person) = people::find(conn, attempt.person_id)?
-                {
-                    mail::enqueue(
-                        conn,
-                        &person.email,
-                        &person.name,
-                        person.locale,
-                        &Message::ResultChanged {
-                            name: person.name.clone(),
-                            exam: exam.title.clone(),
-                            regrade: if decision == Decision::Correct {
-                                mail::Regrade::Corrected
-                            } else {
-                                mail::Regrade::Removed
-                            },
-                            link: format!("{public_url}/attempts/{}/result", c.attempt_id),
-                        },
-                        now,
-                    )?;
-                    store::certification::note_due(conn, person.id, "result_regraded", now)?;
-                    candidates.push(person.id);
-                }
-            }
+                },
+                &changes,
+            )?;
             event.detail = Some(format!(
                 "{} ({} results changed): {reason}",
                 if decision == Decision::Keep {
@@ -522,6 +530,58 @@ pub async fn review(
     // A changed released result is evidence for the candidate's case.
     pipeline::settle(ctx, candidates).await;
     Ok(changes)
+}
+
+/// A question's decision as the results it changed note it.
+struct Regraded<'a> {
+    exam: &'a store_exams::ExamRow,
+    question_id: i64,
+    status: &'a str,
+    decision: Decision,
+    public_url: &'a str,
+    now: chrono::NaiveDateTime,
+}
+
+/// Records each changed result on its attempt and, once results are out,
+/// emails its candidate and notes the evidence due; the candidates told.
+fn note_regraded(conn: &mut DbConn, r: &Regraded<'_>, changes: &[Change]) -> Result<Vec<i64>> {
+    let mut candidates = Vec::new();
+    for c in changes {
+        store_exams::record_event(
+            conn,
+            c.attempt_id,
+            "regraded",
+            Some(&format!(
+                "question {} {}: {} -> {} points, {}% -> {}%",
+                r.question_id,
+                r.status,
+                c.score_before,
+                c.score_after,
+                c.percent_before,
+                c.percent_after
+            )),
+            r.now,
+        )?;
+        if r.exam.results_released_at.is_some()
+            && let Some(attempt) = store_exams::find_attempt(conn, c.attempt_id)?
+            && let Some(person) = people::find(conn, attempt.person_id)?
+        {
+            let regrade = if r.decision == Decision::Correct {
+                mail::Regrade::Corrected
+            } else {
+                mail::Regrade::Removed
+            };
+            let message = Message::ResultChanged {
+                name: person.name.clone(),
+                exam: r.exam.title.clone(),
+                regrade,
+                link: result_link(r.public_url, c.attempt_id),
+            };
+            result_notice(conn, &person, &message, "result_regraded", r.now)?;
+            candidates.push(person.id);
+        }
+    }
+    Ok(candidates)
 }
 
 /// One question's statistics in one exam.

@@ -418,7 +418,7 @@ pub fn export(
         let (Some(first), Some(last)) = audit::places_between(conn, from, to)? else {
             return Ok(summary);
         };
-        let failed = |e: std::io::Error| Error::internal(format!("cannot write the export: {e}"));
+        let failed = |e: std::io::Error| Error::internal_from("cannot write the export", e);
         let mut after = first - 1;
         loop {
             let rows = audit::chained(conn, after, last, PAGE)?;
@@ -429,7 +429,8 @@ pub fn export(
                 let Some(link) = row.link() else { continue };
                 after = link.seq;
                 let line = ExportLine::from(&link);
-                serde_json::to_writer(&mut *out, &line).map_err(Error::internal)?;
+                serde_json::to_writer(&mut *out, &line)
+                    .map_err(|e| Error::internal_from("cannot write the export", e))?;
                 out.write_all(b"\n").map_err(failed)?;
                 summary.events += 1;
                 summary.first_seq.get_or_insert(line.seq);

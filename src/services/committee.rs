@@ -91,7 +91,7 @@ pub async fn queue(ctx: &Ctx, caller: &Caller) -> Result<Vec<QueueLine>> {
                     track_title: track.title,
                     kind: case.kind.as_str().to_owned(),
                     waiting_since: utc(case.stage_entered_at),
-                    votes_cast: votes.len() as u32,
+                    votes_cast: u32::try_from(votes.len()).unwrap_or(u32::MAX),
                     quorum: track.quorum.max(1) as u32,
                     my_vote,
                     conflict,
@@ -332,7 +332,7 @@ pub async fn dossier(ctx: &Ctx, caller: &Caller, case_id: i64) -> Result<Dossier
                 exams,
                 practicals,
                 quorum: track.quorum.max(1) as u32,
-                votes_cast: votes.len() as u32,
+                votes_cast: u32::try_from(votes.len()).unwrap_or(u32::MAX),
                 votes: shown,
                 my_vote,
                 decided,
@@ -379,14 +379,16 @@ pub async fn vote(
                     "the case is not waiting for the committee",
                 ));
             }
-            let cast = store_cert::insert_vote(conn, case.id, member.id, vote, &reason, now)
-                .map_err(|e| {
-                    if store::is_unique_violation(&e) {
-                        Error::conflict("vote", "you have already voted on this case")
-                    } else {
-                        e.into()
-                    }
-                })?;
+            let new = store_cert::NewVote {
+                case_id: case.id,
+                member_id: member.id,
+                vote,
+                reason: &reason,
+            };
+            let cast =
+                store_cert::insert_vote(conn, &new, now).map_err(store::unique_as(|| {
+                    Error::conflict("vote", "you have already voted on this case")
+                }))?;
             // The vote stays secret in the trail too: only its digest.
             let mut event = audit::event(
                 &audit_caller,
@@ -457,8 +459,10 @@ fn default_min_rated() -> i64 {
 }
 
 fn check_range(field: &str, value: i64, range: std::ops::RangeInclusive<i64>) -> Result<i32> {
-    if range.contains(&value) {
-        Ok(value as i32)
+    if range.contains(&value)
+        && let Ok(value) = i32::try_from(value)
+    {
+        Ok(value)
     } else {
         Err(Error::invalid(
             field,
@@ -491,14 +495,8 @@ pub async fn policy(ctx: &Ctx, caller: &Caller, track_key: String) -> Result<Tra
         .await
 }
 
-/// Sets a track's policy (committee members). Applies to cases from now on.
-pub async fn set_policy(
-    ctx: &Ctx,
-    caller: &Caller,
-    track_key: String,
-    p: TrackPolicy,
-) -> Result<TrackPolicy> {
-    require(ctx, caller, Permission::Decide).await?;
+/// A policy as asked, each figure checked against its range.
+fn policy_values(p: &TrackPolicy) -> Result<store_training::PolicyValues> {
     let code = p.code.trim().to_uppercase();
     if !credential::valid_track_code(&code) {
         return Err(Error::invalid(
@@ -506,7 +504,7 @@ pub async fn set_policy(
             "2 to 8 capital letters or digits, e.g. PAED",
         ));
     }
-    let values = store_training::PolicyValues {
+    Ok(store_training::PolicyValues {
         code,
         validity_months: check_range(
             "validity_months",
@@ -548,7 +546,18 @@ pub async fn set_policy(
         )?,
         appeal_rule: p.appeal_rule,
         choice_scoring: p.choice_scoring,
-    };
+    })
+}
+
+/// Sets a track's policy (committee members). Applies to cases from now on.
+pub async fn set_policy(
+    ctx: &Ctx,
+    caller: &Caller,
+    track_key: String,
+    p: TrackPolicy,
+) -> Result<TrackPolicy> {
+    require(ctx, caller, Permission::Decide).await?;
+    let values = policy_values(&p)?;
     let caller = caller.clone();
     ctx.db
         .write(move |conn| {

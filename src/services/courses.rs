@@ -152,6 +152,34 @@ fn check_track(path: &Path) -> std::result::Result<TrackSpec, FileProblems> {
     })
 }
 
+/// A lesson's Markdown file as text, or the problem with it: missing (said
+/// at the module's line of the manifest), unreadable, or not UTF-8 (said at
+/// the first line that is not).
+fn read_lesson(
+    path: &Path,
+    manifest_path: &Path,
+    module_key: &str,
+    module_line: usize,
+    key: &str,
+) -> std::result::Result<String, FileProblems> {
+    match std::fs::read(path) {
+        Ok(bytes) => String::from_utf8(bytes).map_err(|e| {
+            let bytes = e.as_bytes();
+            let line = 1 + bytes[..e.utf8_error().valid_up_to()]
+                .iter()
+                .filter(|b| **b == b'\n')
+                .count();
+            problem(path, line, "the lesson is not UTF-8 text: save it as UTF-8")
+        }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(problem(
+            manifest_path,
+            module_line,
+            format!("module \"{module_key}\" lists lesson \"{key}\" but {key}.md is missing"),
+        )),
+        Err(e) => Err(problem(path, 0, format!("cannot read: {e}"))),
+    }
+}
+
 /// Checks one course folder: the manifest, every lesson it lists (and only
 /// those), and the images the lessons use.
 pub fn check_course(dir: &Path) -> std::result::Result<CourseFolder, Vec<FileProblems>> {
@@ -170,36 +198,10 @@ pub fn check_course(dir: &Path) -> std::result::Result<CourseFolder, Vec<FilePro
     for module in &manifest.modules {
         for key in &module.lessons {
             let path = dir.join(format!("{key}.md"));
-            let text = match std::fs::read(&path) {
-                Ok(bytes) => match String::from_utf8(bytes) {
-                    Ok(text) => text,
-                    Err(e) => {
-                        let bytes = e.as_bytes();
-                        let line = 1 + bytes[..e.utf8_error().valid_up_to()]
-                            .iter()
-                            .filter(|b| **b == b'\n')
-                            .count();
-                        bad.push(problem(
-                            &path,
-                            line,
-                            "the lesson is not UTF-8 text: save it as UTF-8",
-                        ));
-                        continue;
-                    }
-                },
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                    bad.push(problem(
-                        &manifest_path,
-                        module.line,
-                        format!(
-                            "module \"{}\" lists lesson \"{key}\" but {key}.md is missing",
-                            module.key
-                        ),
-                    ));
-                    continue;
-                }
-                Err(e) => {
-                    bad.push(problem(&path, 0, format!("cannot read: {e}")));
+            let text = match read_lesson(&path, &manifest_path, &module.key, module.line, key) {
+                Ok(text) => text,
+                Err(p) => {
+                    bad.push(p);
                     continue;
                 }
             };
@@ -410,11 +412,9 @@ pub fn quiz_problems(checked: &Checked, practice: &HashMap<String, usize>) -> Ve
     bad
 }
 
-fn write_course(
-    conn: &mut DbConn,
-    course: &CourseFolder,
-    now: chrono::NaiveDateTime,
-) -> Result<ImportSummary> {
+/// Every module quiz can be filled from the banks loaded, or the error
+/// names the module at its manifest line.
+fn check_quizzes(conn: &mut DbConn, course: &CourseFolder) -> Result<()> {
     let manifest_path = course.dir.join("course.toml");
     for module in &course.manifest.modules {
         if let Some(quiz) = &module.quiz
@@ -431,6 +431,38 @@ fn write_course(
             ));
         }
     }
+    Ok(())
+}
+
+/// The course's images, stored where new or changed.
+fn write_images(
+    conn: &mut DbConn,
+    course_id: i64,
+    images: &[Image],
+    now: chrono::NaiveDateTime,
+) -> Result<()> {
+    for (name, content_type, bytes) in images {
+        let digest = hex::encode(Sha256::digest(bytes));
+        let stored = store_training::find_media(conn, course_id, name)?;
+        if stored.as_ref().map(|m| m.digest.as_str()) != Some(digest.as_str()) {
+            store_training::save_media(conn, course_id, name, content_type, &digest, bytes, now)?;
+        }
+    }
+    Ok(())
+}
+
+/// A module's or lesson's position in its course, as stored.
+fn position_of(index: usize) -> Result<i32> {
+    i32::try_from(index)
+        .map_err(|_detail| Error::internal(format!("position {index} is beyond i32")))
+}
+
+fn write_course(
+    conn: &mut DbConn,
+    course: &CourseFolder,
+    now: chrono::NaiveDateTime,
+) -> Result<ImportSummary> {
+    check_quizzes(conn, course)?;
     let existed = store_training::find_course(conn, &course.manifest.course.key)?.is_some();
     let row = store_training::save_course(conn, &course.manifest.course, now)?;
     let mut summary = ImportSummary {
@@ -445,7 +477,8 @@ fn write_course(
     let mut module_ids = Vec::new();
     let mut lesson_ids = Vec::new();
     for (position, module) in course.manifest.modules.iter().enumerate() {
-        let (m, changed) = store_training::save_module(conn, row.id, module, position as i32)?;
+        let (m, changed) =
+            store_training::save_module(conn, row.id, module, position_of(position)?)?;
         any_change |= changed;
         module_ids.push(m.id);
         for (lesson_position, key) in module.lessons.iter().enumerate() {
@@ -459,7 +492,7 @@ fn write_course(
                     course_id: row.id,
                     module_id: m.id,
                     key,
-                    position: lesson_position as i32,
+                    position: position_of(lesson_position)?,
                     title: &file.doc.title,
                     minutes: file.doc.minutes as i32,
                     video_url: file.doc.video.as_deref(),
@@ -483,13 +516,7 @@ fn write_course(
     summary.retired = store_training::retire_lessons_except(conn, row.id, &lesson_ids, now)?;
     let retired_modules = store_training::retire_modules_except(conn, row.id, &module_ids, now)?;
     any_change |= summary.retired > 0 || retired_modules > 0;
-    for (name, content_type, bytes) in &course.images {
-        let digest = hex::encode(Sha256::digest(bytes));
-        let stored = store_training::find_media(conn, row.id, name)?;
-        if stored.as_ref().map(|m| m.digest.as_str()) != Some(digest.as_str()) {
-            store_training::save_media(conn, row.id, name, content_type, &digest, bytes, now)?;
-        }
-    }
+    write_images(conn, row.id, &course.images, now)?;
     if existed && any_change {
         store_training::bump_version(conn, row.id, now)?;
     }

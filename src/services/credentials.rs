@@ -75,7 +75,7 @@ impl Keys {
     pub fn open(db: &Db, settings: &crate::config::Settings) -> Result<Keys> {
         let keys = Keys {
             sealing: signing::SealingKey::derive(&settings.signing_key_secret)
-                .map_err(Error::internal)?,
+                .map_err(|e| Error::internal_from("the sealing key", e))?,
             keys_url: Urls::new(&settings.public_url).keys(),
             built: std::sync::RwLock::new(None),
         };
@@ -91,10 +91,11 @@ impl Keys {
         let now = store::now();
         let retired = data_dir.join(RETIRED_KEY_FILE);
         if retired.exists() {
-            let seed = hex::decode(read_key_file(&retired)?.trim())
-                .map_err(|_| Error::internal(format!("{}: not a hex key", retired.display())))?;
+            let seed = hex::decode(read_key_file(&retired)?.trim()).map_err(|e| {
+                Error::internal_from(format!("{}: not a hex key", retired.display()), e)
+            })?;
             let x = signing::ed25519_public(&seed)
-                .map_err(|e| Error::internal(format!("{}: {e}", retired.display())))?;
+                .map_err(|e| Error::internal_from(retired.display().to_string(), e))?;
             let members = serde_json::json!({"crv": "Ed25519", "kty": "OKP", "x": x});
             let thumbprint = signing::ed25519_thumbprint(&x);
             if store_keys::find_by_thumbprint(conn, &thumbprint)?.is_none() {
@@ -132,7 +133,7 @@ impl Keys {
             tracing::info!(path = %file.display(), "imported the credential signing key into the database");
             pem.contents().to_vec()
         } else {
-            signing::generate_p256().map_err(Error::internal)?
+            signing::generate_p256().map_err(|e| Error::internal_from("a new signing key", e))?
         };
         // Two instances starting at once on a new database: one signing key
         // may exist (a unique index), so the second's insert fails, in its
@@ -145,11 +146,12 @@ impl Keys {
 
     /// Seals and stores a new signing key (the current one must be retired).
     fn add_signing_key(&self, conn: &mut DbConn, der: &[u8], now: NaiveDateTime) -> Result<()> {
-        let signer = Signer::from_pkcs8(der, &self.keys_url).map_err(Error::internal)?;
+        let signer = Signer::from_pkcs8(der, &self.keys_url)
+            .map_err(|e| Error::internal_from("the new signing key", e))?;
         let sealed = self
             .sealing
             .seal(signer.thumbprint(), der)
-            .map_err(Error::internal)?;
+            .map_err(|e| Error::internal_from("sealing the new signing key", e))?;
         store_keys::insert(
             conn,
             &store_keys::NewSigningKey {
@@ -204,14 +206,16 @@ impl Keys {
         let der = self
             .sealing
             .open(&current.thumbprint, sealed)
-            .map_err(|_| {
-                Error::internal(
+            .map_err(|e| {
+                Error::internal_from(
                     "the credential signing key in the database cannot be opened with this \
                  instance's GATEKEEPER_SIGNING_KEY_SECRET: every instance must be given the \
                  same secret as the one that created the key",
+                    e,
                 )
             })?;
-        let mut signer = Signer::from_pkcs8(&der, &self.keys_url).map_err(Error::internal)?;
+        let mut signer = Signer::from_pkcs8(&der, &self.keys_url)
+            .map_err(|e| Error::internal_from(format!("signing key {}", current.thumbprint), e))?;
         let mut until: Option<NaiveDateTime> = None;
         for k in rows.iter().filter(|k| k.retired_at.is_some()) {
             if k.withdraw_after.is_some_and(|w| w <= now) {
@@ -221,10 +225,10 @@ impl Keys {
                 until = Some(until.map_or(w, |u| u.min(w)));
             }
             let members: serde_json::Value = serde_json::from_str(&k.public_key)
-                .map_err(|e| Error::internal(format!("signing key {}: {e}", k.thumbprint)))?;
+                .map_err(|e| Error::internal_from(format!("signing key {}", k.thumbprint), e))?;
             signer = signer
                 .retire_public(&members, &self.keys_url)
-                .map_err(|e| Error::internal(format!("signing key {}: {e}", k.thumbprint)))?;
+                .map_err(|e| Error::internal_from(format!("signing key {}", k.thumbprint), e))?;
         }
         Ok(Built {
             generation,
@@ -238,7 +242,8 @@ impl Keys {
     /// expired (`domain::signing::withdraw_after`). Returns the new key id
     /// and the old one's thumbprint and withdrawal.
     pub fn rotate(&self, db: &Db) -> Result<Rotated> {
-        let der = signing::generate_p256().map_err(Error::internal)?;
+        let der =
+            signing::generate_p256().map_err(|e| Error::internal_from("a new signing key", e))?;
         let rotated = db.write_blocking(|conn| {
             let now = store::now();
             let old = store_keys::signing(conn)?
@@ -276,7 +281,8 @@ pub struct Rotated {
 }
 
 fn read_key_file(path: &Path) -> Result<String> {
-    std::fs::read_to_string(path).map_err(|e| Error::internal(format!("{}: {e}", path.display())))
+    std::fs::read_to_string(path)
+        .map_err(|e| Error::internal_from(format!("cannot read {}", path.display()), e))
 }
 
 // ----- lookup throttle -----
@@ -407,7 +413,8 @@ fn free_indexes(conn: &mut DbConn) -> Result<(u32, u32)> {
     let revocation: HashSet<u32> = used.iter().map(|(r, _)| *r as u32).collect();
     let suspension: HashSet<u32> = used.iter().map(|(_, s)| *s as u32).collect();
     let mut rng = rand::rng();
-    let bits = status_list::MIN_BITS as u32;
+    let bits = u32::try_from(status_list::MIN_BITS)
+        .map_err(|e| Error::internal_from("the status list's size", e))?;
     let r = status_list::random_free_index(&revocation, bits, &mut rng)
         .ok_or_else(|| Error::internal("the revocation list is full"))?;
     let s = status_list::random_free_index(&suspension, bits, &mut rng)
@@ -458,89 +465,109 @@ pub fn issue_or_renew(
 ) -> Result<i64> {
     let months = track.validity_months.max(1) as u32;
     match case.credential_id {
-        Some(id) => {
-            let c = store_cert::lock_credential(conn, id)?.ok_or(Error::NotFound)?;
-            let from = c.status;
-            let to = credential::apply(from, StatusAction::Renew)
-                .map_err(|e| Error::conflict("credential", e.to_string()))?;
-            // A renewal before expiry extends from the old expiry, so early
-            // renewal loses nothing; after a lapse, from today.
-            let base = c.valid_until.max(now);
-            let until = credential::expiry(utc(base), months).naive_utc();
-            store_cert::renew(conn, id, until, now)?;
-            write_event(
-                conn,
-                &c.number,
-                &NewEvent {
-                    credential_id: id,
-                    action: "renew",
-                    from: Some(from),
-                    to,
-                    reason: &format!("renewal case {} approved by the committee", case.id),
-                    actor_id: None,
-                },
-                now,
-            )?;
-            notify(
-                conn,
-                &c.number,
-                CredentialNotice::Renewed,
-                utc(until),
-                public_url,
-                now,
-            )?;
-            Ok(id)
-        }
-        None => {
-            let code = track_code(track)?;
-            let year = now.year();
-            let sequence = store_cert::next_sequence(conn, track.id, year)?;
-            let number = CredentialNumber::new(&code, year, sequence.max(1) as u32)
-                .map_err(|e| Error::internal(e.to_string()))?
-                .to_string();
-            let (revocation_index, suspension_index) = free_indexes(conn)?;
-            ensure_holder_ref(conn, case.person_id)?;
-            let until = credential::expiry(utc(now), months).naive_utc();
-            let row = store_cert::insert_credential(
-                conn,
-                &NewCredential {
-                    number: &number,
-                    person_id: case.person_id,
-                    track_id: track.id,
-                    year,
-                    sequence,
-                    valid_from: now,
-                    valid_until: until,
-                    revocation_index: revocation_index as i32,
-                    suspension_index: suspension_index as i32,
-                },
-                now,
-            )?;
-            write_event(
-                conn,
-                &number,
-                &NewEvent {
-                    credential_id: row.id,
-                    action: "issue",
-                    from: None,
-                    to: Status::Active,
-                    reason: &format!("case {} approved by the committee", case.id),
-                    actor_id: None,
-                },
-                now,
-            )?;
-            tracing::info!(credential = %number, case = case.id, "credential issued");
-            notify(
-                conn,
-                &number,
-                CredentialNotice::Issued,
-                utc(until),
-                public_url,
-                now,
-            )?;
-            Ok(row.id)
-        }
+        Some(id) => renew(conn, case, id, months, public_url, now),
+        None => issue(conn, case, track, months, public_url, now),
     }
+}
+
+/// Renews credential `id` for `months` (same number, new expiry).
+fn renew(
+    conn: &mut DbConn,
+    case: &CaseRow,
+    id: i64,
+    months: u32,
+    public_url: &str,
+    now: NaiveDateTime,
+) -> Result<i64> {
+    let c = store_cert::lock_credential(conn, id)?.ok_or(Error::NotFound)?;
+    let from = c.status;
+    let to = credential::apply(from, StatusAction::Renew)
+        .map_err(|e| Error::conflict("credential", e.to_string()))?;
+    // A renewal before expiry extends from the old expiry, so early
+    // renewal loses nothing; after a lapse, from today.
+    let base = c.valid_until.max(now);
+    let until = credential::expiry(utc(base), months).naive_utc();
+    store_cert::renew(conn, id, until, now)?;
+    write_event(
+        conn,
+        &c.number,
+        &NewEvent {
+            credential_id: id,
+            action: "renew",
+            from: Some(from),
+            to,
+            reason: &format!("renewal case {} approved by the committee", case.id),
+            actor_id: None,
+        },
+        now,
+    )?;
+    notify(
+        conn,
+        &c.number,
+        CredentialNotice::Renewed,
+        utc(until),
+        public_url,
+        now,
+    )?;
+    Ok(id)
+}
+
+/// Issues a new credential of `track` for `months`, with the next number.
+fn issue(
+    conn: &mut DbConn,
+    case: &CaseRow,
+    track: &TrackRow,
+    months: u32,
+    public_url: &str,
+    now: NaiveDateTime,
+) -> Result<i64> {
+    let code = track_code(track)?;
+    let year = now.year();
+    let sequence = store_cert::next_sequence(conn, track.id, year)?;
+    let number = CredentialNumber::new(&code, year, sequence.max(1) as u32)
+        .map_err(|e| Error::internal_from("the new credential number", e))?
+        .to_string();
+    let (revocation_index, suspension_index) = free_indexes(conn)?;
+    ensure_holder_ref(conn, case.person_id)?;
+    let until = credential::expiry(utc(now), months).naive_utc();
+    let row = store_cert::insert_credential(
+        conn,
+        &NewCredential {
+            number: &number,
+            person_id: case.person_id,
+            track_id: track.id,
+            year,
+            sequence,
+            valid_from: now,
+            valid_until: until,
+            revocation_index: revocation_index as i32,
+            suspension_index: suspension_index as i32,
+        },
+        now,
+    )?;
+    write_event(
+        conn,
+        &number,
+        &NewEvent {
+            credential_id: row.id,
+            action: "issue",
+            from: None,
+            to: Status::Active,
+            reason: &format!("case {} approved by the committee", case.id),
+            actor_id: None,
+        },
+        now,
+    )?;
+    tracing::info!(credential = %number, case = case.id, "credential issued");
+    notify(
+        conn,
+        &number,
+        CredentialNotice::Issued,
+        utc(until),
+        public_url,
+        now,
+    )?;
+    Ok(row.id)
 }
 
 /// Emails the holder about their credential.
@@ -555,12 +582,9 @@ fn notify(
     let c = store_cert::credential_by_number(conn, number)?.ok_or(Error::NotFound)?;
     let person = people::find(conn, c.person_id)?.ok_or(Error::NotFound)?;
     let track = store_training::find_track_by_id(conn, c.track_id)?.ok_or(Error::NotFound)?;
-    let locale = person.locale;
-    mail::enqueue(
+    mail::enqueue_to(
         conn,
-        &person.email,
-        &person.name,
-        locale,
+        &person,
         &Message::Credential {
             name: person.name.clone(),
             notice,
@@ -675,20 +699,7 @@ pub async fn change(
     require(ctx, caller, Permission::Decide).await?;
     let reason = required_text("reason", &reason, 2000)?;
     let me = caller.person_id().ok_or(Error::Forbidden)?;
-    let now = store::now();
-    if let Change::Suspend { until: Some(t) } = change {
-        dates::time("until", t)?;
-    }
-    let until = match change {
-        Change::Suspend { until: Some(t) } if t <= utc(now) => {
-            return Err(Error::invalid(
-                "until",
-                "the end of a suspension must be in the future",
-            ));
-        }
-        Change::Suspend { until } => until.map(|t| t.naive_utc()),
-        _ => None,
-    };
+    let until = suspension_end(change, store::now())?;
     let audit_caller = caller.clone();
     let audit_number = number.clone();
     let caller = caller.clone();
@@ -703,47 +714,33 @@ pub async fn change(
             // orders correctly against referrals written under the same lock.
             let now = store::now();
             let target = Some(format!("credential:{}", c.number));
-            let result = match change {
-                Change::Suspend { .. } => {
-                    let status = apply_status(conn, &c, &Update { action: StatusAction::Suspend, reason: &reason, suspended_until: until, actor: Some(me) }, &public_url, now)?;
-                    ChangeResult { number: c.number.clone(), status, revocation_proposed: false }
+            let result = match (change, c.revoke_proposed_by) {
+                (Change::Revoke, Some(proposer)) if proposer == me => {
+                    return Err(Error::conflict(
+                        "credential",
+                        "you proposed this revocation: a second committee member must confirm it",
+                    ));
                 }
-                Change::Reinstate => {
-                    let status = apply_status(conn, &c, &Update { action: StatusAction::Reinstate, reason: &reason, suspended_until: None, actor: Some(me) }, &public_url, now)?;
-                    ChangeResult { number: c.number.clone(), status, revocation_proposed: false }
+                (Change::Revoke, None) => propose_revocation(conn, &c, me, &reason, now)?,
+                _ => {
+                    let (action, suspended_until) = match change {
+                        Change::Suspend { .. } => (StatusAction::Suspend, until),
+                        Change::Reinstate => (StatusAction::Reinstate, None),
+                        Change::Revoke => (StatusAction::Revoke, None),
+                    };
+                    let update = Update {
+                        action,
+                        reason: &reason,
+                        suspended_until,
+                        actor: Some(me),
+                    };
+                    let status = apply_status(conn, &c, &update, &public_url, now)?;
+                    ChangeResult {
+                        number: c.number.clone(),
+                        status,
+                        revocation_proposed: false,
+                    }
                 }
-                Change::Revoke => match c.revoke_proposed_by {
-                    Some(proposer) if proposer == me => {
-                        return Err(Error::conflict(
-                            "credential",
-                            "you proposed this revocation: a second committee member must confirm it",
-                        ));
-                    }
-                    Some(_) => {
-                        let status = apply_status(conn, &c, &Update { action: StatusAction::Revoke, reason: &reason, suspended_until: None, actor: Some(me) }, &public_url, now)?;
-                        ChangeResult { number: c.number.clone(), status, revocation_proposed: false }
-                    }
-                    None => {
-                        let from = c.status;
-                        credential::apply(from, StatusAction::Revoke)
-                            .map_err(|e| Error::conflict("status", e.to_string()))?;
-                        store_cert::propose_revocation(conn, c.id, me, &reason, now)?;
-                        write_event(
-                            conn,
-                            &c.number,
-                            &NewEvent {
-                                credential_id: c.id,
-                                action: "propose_revocation",
-                                from: Some(from),
-                                to: from,
-                                reason: &reason,
-                                actor_id: Some(me),
-                            },
-                            now,
-                        )?;
-                        ChangeResult { number: c.number.clone(), status: from, revocation_proposed: true }
-                    }
-                },
             };
             let action = match change {
                 Change::Suspend { .. } => "credential_suspend",
@@ -770,66 +767,111 @@ pub async fn change(
     .await
 }
 
+/// The end of a suspension, when one is given: a valid time in the future.
+fn suspension_end(change: Change, now: NaiveDateTime) -> Result<Option<NaiveDateTime>> {
+    if let Change::Suspend { until: Some(t) } = change {
+        dates::time("until", t)?;
+    }
+    Ok(match change {
+        Change::Suspend { until: Some(t) } if t <= utc(now) => {
+            return Err(Error::invalid(
+                "until",
+                "the end of a suspension must be in the future",
+            ));
+        }
+        Change::Suspend { until } => until.map(|t| t.naive_utc()),
+        _ => None,
+    })
+}
+
+/// The first step of a revocation: proposed, waiting for a second member;
+/// the status stays as it is.
+fn propose_revocation(
+    conn: &mut DbConn,
+    c: &CredentialRow,
+    me: i64,
+    reason: &str,
+    now: NaiveDateTime,
+) -> Result<ChangeResult> {
+    let from = c.status;
+    credential::apply(from, StatusAction::Revoke)
+        .map_err(|e| Error::conflict("status", e.to_string()))?;
+    store_cert::propose_revocation(conn, c.id, me, reason, now)?;
+    write_event(
+        conn,
+        &c.number,
+        &NewEvent {
+            credential_id: c.id,
+            action: "propose_revocation",
+            from: Some(from),
+            to: from,
+            reason,
+            actor_id: Some(me),
+        },
+        now,
+    )?;
+    Ok(ChangeResult {
+        number: c.number.clone(),
+        status: from,
+        revocation_proposed: true,
+    })
+}
+
 // ----- jobs: expiry, reminders, the end of suspensions -----
 
 /// Expires active credentials past their date; returns how many.
 pub fn expire_due(db: &Db, public_url: &str) -> Result<usize> {
-    db.write_blocking(|conn| {
-        let now = store::now();
-        let mut n = 0;
-        for due in store_cert::credentials_with_status(conn, Status::Active)? {
-            if due.valid_until > now {
-                continue;
-            }
-            // Another instance may have got there first.
-            let Some(c) = store_cert::lock_credential(conn, due.id)? else {
-                continue;
-            };
-            if c.status == Status::Active {
-                apply_status(
-                    conn,
-                    &c,
-                    &Update {
-                        action: StatusAction::Expire,
-                        reason: "the validity period ended",
-                        suspended_until: None,
-                        actor: None,
-                    },
-                    public_url,
-                    now,
-                )?;
-                n += 1;
-            }
-        }
-        Ok(n)
-    })
+    sweep(
+        db,
+        public_url,
+        Status::Active,
+        |c, now| c.valid_until <= now,
+        StatusAction::Expire,
+        "the validity period ended",
+    )
 }
 
 /// Reinstates suspended credentials whose suspension period has ended.
 pub fn end_suspensions(db: &Db, public_url: &str) -> Result<usize> {
+    sweep(
+        db,
+        public_url,
+        Status::Suspended,
+        |c, now| c.suspended_until.is_some_and(|t| t <= now),
+        StatusAction::Reinstate,
+        "the suspension period ended",
+    )
+}
+
+/// A job's sweep: applies `action` to every credential in status `from`
+/// that is `due`, each checked again under its lock (another instance may
+/// have got there first); returns how many.
+fn sweep(
+    db: &Db,
+    public_url: &str,
+    from: Status,
+    due: impl Fn(&CredentialRow, NaiveDateTime) -> bool,
+    action: StatusAction,
+    reason: &str,
+) -> Result<usize> {
     db.write_blocking(|conn| {
         let now = store::now();
         let mut n = 0;
-        for due in store_cert::credentials_with_status(conn, Status::Suspended)? {
-            if due.suspended_until.is_none_or(|t| t > now) {
+        for candidate in store_cert::credentials_with_status(conn, from)? {
+            if !due(&candidate, now) {
                 continue;
             }
-            let Some(c) = store_cert::lock_credential(conn, due.id)? else {
+            let Some(c) = store_cert::lock_credential(conn, candidate.id)? else {
                 continue;
             };
-            if c.status == Status::Suspended && c.suspended_until.is_some_and(|t| t <= now) {
-                apply_status(
-                    conn,
-                    &c,
-                    &Update {
-                        action: StatusAction::Reinstate,
-                        reason: "the suspension period ended",
-                        suspended_until: None,
-                        actor: None,
-                    },
-                    public_url,
-                    now,
-                )?;
+            if c.status == from && due(&c, now) {
+                let update = Update {
+                    action,
+                    reason,
+                    suspended_until: None,
+                    actor: None,
+                };
+                apply_status(conn, &c, &update, public_url, now)?;
                 n += 1;
             }
         }
@@ -1045,12 +1087,7 @@ pub async fn public_badge_png(
     address: Option<String>,
     number: String,
 ) -> Result<(String, Vec<u8>)> {
-    ctx.verify_throttle
-        .check(&ctx.db, address.as_deref())
-        .await?;
-    let number = CredentialNumber::parse(&number)
-        .map_err(|e| Error::invalid("number", e.to_string()))?
-        .to_string();
+    let number = public_number(ctx, address, &number).await?;
     let c = ctx
         .db
         .read(move |conn| store_cert::credential_by_number(conn, &number)?.ok_or(Error::NotFound))
@@ -1070,7 +1107,7 @@ async fn bake(ctx: &Ctx, c: CredentialRow) -> Result<Vec<u8>> {
         badge_image::Tone::NotLive
     };
     let jwt = sign(ctx, c).await?;
-    badge_image::baked_png(&jwt, tone).map_err(Error::internal)
+    badge_image::baked_png(&jwt, tone).map_err(|e| Error::internal_from("the badge image", e))
 }
 
 /// Signs a credential as an Open Badges 3.0 JWT, as of now.
@@ -1110,7 +1147,7 @@ async fn sign(ctx: &Ctx, c: CredentialRow) -> Result<String> {
             });
             signer
                 .sign(&signing::jwt_claims(&vc))
-                .map_err(Error::internal)
+                .map_err(|e| Error::internal_from(format!("signing credential {}", c.number), e))
         })
         .await
 }
@@ -1139,7 +1176,7 @@ pub async fn status_list(ctx: &Ctx, purpose: Purpose) -> Result<String> {
             );
             signer
                 .sign(&signing::jwt_claims(&vc))
-                .map_err(Error::internal)
+                .map_err(|e| Error::internal_from("signing the status list", e))
         })
         .await
 }
@@ -1148,7 +1185,7 @@ pub async fn status_list(ctx: &Ctx, purpose: Purpose) -> Result<String> {
 /// revoked credential's two-bit entry says which; on the older lists each
 /// revoked (or suspended) credential's bit is set.
 fn list_bits(conn: &mut DbConn, purpose: Purpose) -> Result<Bitstring> {
-    let out_of_range = |e: status_list::StatusListError| Error::internal(e.to_string());
+    let out_of_range = |e: status_list::StatusListError| Error::internal_from("the status list", e);
     let with =
         |conn: &mut DbConn, status: Status| store_cert::credentials_with_status(conn, status);
     Ok(match purpose {
@@ -1280,14 +1317,21 @@ pub struct PublicView {
     pub has_photo: bool,
 }
 
-/// Public verification by number (no sign-in; limited per address).
-pub async fn verify(ctx: &Ctx, address: Option<String>, number: String) -> Result<PublicView> {
+/// The number of a public lookup (the verify page, the badge, the photo),
+/// in its canonical form, once the lookup has been counted against the
+/// caller's address: every public lookup is limited the same way.
+pub async fn public_number(ctx: &Ctx, address: Option<String>, number: &str) -> Result<String> {
     ctx.verify_throttle
         .check(&ctx.db, address.as_deref())
         .await?;
     let parsed =
-        CredentialNumber::parse(&number).map_err(|e| Error::invalid("number", e.to_string()))?;
-    let number = parsed.to_string();
+        CredentialNumber::parse(number).map_err(|e| Error::invalid("number", e.to_string()))?;
+    Ok(parsed.to_string())
+}
+
+/// Public verification by number (no sign-in; limited per address).
+pub async fn verify(ctx: &Ctx, address: Option<String>, number: String) -> Result<PublicView> {
+    let number = public_number(ctx, address, &number).await?;
     ctx.db
         .read(move |conn| {
             let c = store_cert::credential_by_number(conn, &number)?.ok_or(Error::NotFound)?;
@@ -1329,7 +1373,7 @@ pub fn verify_url(ctx: &Ctx, number: &str) -> String {
 pub fn qr_svg(ctx: &Ctx, number: &str) -> Result<String> {
     let url = verify_url(ctx, number);
     let code = qrcode::QrCode::with_error_correction_level(url.as_bytes(), qrcode::EcLevel::M)
-        .map_err(Error::internal)?;
+        .map_err(|e| Error::internal_from("the verification QR code", e))?;
     Ok(code
         .render::<qrcode::render::svg::Color>()
         .min_dimensions(160, 160)

@@ -75,17 +75,12 @@ pub struct Home {
     pub calendar: Vec<CalendarEntry>,
 }
 
-/// The doctor's home. The caller must be allowed to study (a doctor).
-pub async fn home(ctx: &Ctx, caller: &Caller) -> Result<Home> {
-    let now = utc(crate::store::now());
-    let my_exams = exams::mine(ctx, caller).await?;
-    let offers = exams::open_to_register(ctx, caller).await?;
-    let cases: Vec<_> = pipeline::my_cases(ctx, caller)
-        .await?
-        .into_iter()
-        .filter(|c| c.closed_at.is_none())
-        .collect();
-    let creds = credentials::mine(ctx, caller).await?;
+/// The tracks the doctor is enrolled on: each with its next training step
+/// (until complete), and the training's percent done.
+async fn training_facts(
+    ctx: &Ctx,
+    caller: &Caller,
+) -> Result<(BTreeMap<String, TrackFact>, BTreeMap<String, u32>)> {
     let mut tracks: BTreeMap<String, TrackFact> = BTreeMap::new();
     let mut percents: BTreeMap<String, u32> = BTreeMap::new();
     for t in training::tracks(ctx, caller).await? {
@@ -93,7 +88,8 @@ pub async fn home(ctx: &Ctx, caller: &Caller) -> Result<Home> {
             continue;
         }
         let progress = training::track_progress(ctx, caller, &t.key, None).await?;
-        let courses = progress.courses.len().max(1) as u32;
+        // More courses than u32 holds cannot be; saturate rather than wrap.
+        let courses = u32::try_from(progress.courses.len().max(1)).unwrap_or(u32::MAX);
         let sum: u32 = progress.courses.iter().map(|c| c.progress.percent).sum();
         percents.insert(
             t.key.clone(),
@@ -113,6 +109,21 @@ pub async fn home(ctx: &Ctx, caller: &Caller) -> Result<Home> {
                 url: n.url,
             });
     }
+    Ok((tracks, percents))
+}
+
+/// The doctor's home. The caller must be allowed to study (a doctor).
+pub async fn home(ctx: &Ctx, caller: &Caller) -> Result<Home> {
+    let now = utc(crate::store::now());
+    let my_exams = exams::mine(ctx, caller).await?;
+    let offers = exams::open_to_register(ctx, caller).await?;
+    let cases: Vec<_> = pipeline::my_cases(ctx, caller)
+        .await?
+        .into_iter()
+        .filter(|c| c.closed_at.is_none())
+        .collect();
+    let creds = credentials::mine(ctx, caller).await?;
+    let (mut tracks, percents) = training_facts(ctx, caller).await?;
     for c in &cases {
         let fact = track_fact(&mut tracks, &c.track_key, &c.track_title);
         fact.case = Some((c.stage, c.waiting_for.clone()));

@@ -262,6 +262,14 @@ struct CaseRows {
     attempts: Vec<(store_exams::AttemptRow, store_exams::ExamRow)>,
 }
 
+/// A case answer the record shows: marked by examiners, or a case question.
+struct CaseAnswer {
+    attempt_id: i64,
+    tolerance: i32,
+    item: store_exams::ItemRow,
+    tasks: Vec<store_grading::TaskRow>,
+}
+
 /// Builds the decision record of the credential `number`, on `conn`.
 pub fn show_in(conn: &mut DbConn, number: &str) -> Result<DecisionRecord> {
     let parsed =
@@ -281,56 +289,9 @@ pub fn show_in(conn: &mut DbConn, number: &str) -> Result<DecisionRecord> {
     let head = store_audit::head(conn)?;
 
     // The rows, first: they say which audit events to read.
-    let mut gathered = Vec::new();
-    for case in store_cert::cases_of_credential(conn, credential.id)? {
-        let mut attempts = Vec::new();
-        for stage in ExamStage::ALL {
-            for (attempt, exam) in store_cert::stage_attempts(
-                conn,
-                case.person_id,
-                &track.track_key,
-                stage,
-                case.opened_at,
-            )? {
-                if case
-                    .closed_at
-                    .is_none_or(|closed| attempt.drawn_at <= closed)
-                {
-                    attempts.push((attempt, exam));
-                }
-            }
-        }
-        attempts.sort_by_key(|(a, _)| a.id);
-        gathered.push(CaseRows {
-            transitions: store_cert::transitions_of(conn, case.id)?,
-            votes: store_cert::votes_of(conn, case.id)?,
-            attempts,
-            case,
-        });
-    }
-    let mut answers = Vec::new();
+    let gathered = gather_cases(conn, credential.id, &track.track_key)?;
     let mut targets = vec![format!("credential:{}", credential.number)];
-    for rows in &gathered {
-        targets.push(format!("case:{}", rows.case.id));
-        for (attempt, exam) in &rows.attempts {
-            for item in store_exams::items_of(conn, attempt.id)?
-                .into_iter()
-                .filter(|i| !i.excluded)
-            {
-                let tasks = store_grading::tasks_of_item(conn, item.id)?;
-                let kind = store_banks::version_by_id(conn, item.version_id)?
-                    .map(|v| v.kind)
-                    .unwrap_or_default();
-                if tasks.is_empty() && kind != "case" {
-                    continue;
-                }
-                for t in &tasks {
-                    targets.push(format!("task:{} item:{} role:{}", t.id, item.id, t.role));
-                }
-                answers.push((attempt.id, exam.marking_tolerance, item, tasks));
-            }
-        }
-    }
+    let answers = gather_answers(conn, &gathered, &mut targets)?;
     let mut recordings = Recordings::new(
         store_audit::about(conn, &targets)?,
         head.before_id,
@@ -343,204 +304,22 @@ pub fn show_in(conn: &mut DbConn, number: &str) -> Result<DecisionRecord> {
 
     let mut cases = Vec::new();
     for rows in gathered {
-        let case = rows.case;
-        let view = pipeline::case_view(conn, case.id)?;
-        let mut transitions = Vec::new();
-        // How the committee's review ended, if it did (the first move out of it).
-        let mut decided = None;
-        for t in rows.transitions {
-            if decided.is_none() && t.from_stage == Some(Stage::CommitteeReview) {
-                decided = Some(t.reason);
-            }
-            let change = format!(
-                "{} -> {} ({})",
-                t.from_stage.map_or("(new)", Stage::as_str),
-                t.to_stage,
-                t.reason.as_str()
-            );
-            let check = recordings.check(
-                &audit::transition_evidence(&t),
-                t.at,
-                &format!("case {} moved {change}", case.id),
-                &mut findings,
-            );
-            transitions.push(Checked {
-                item: StatusLine {
-                    change,
-                    by: person_name(conn, t.actor_id)?,
-                    at: t.at,
-                },
-                check,
-            });
-        }
-
-        let mut attempts = Vec::new();
-        for (attempt, exam) in &rows.attempts {
-            let what = format!(
-                "attempt {} at \"{}\" (attempt #{})",
-                attempt.number, exam.title, attempt.id
-            );
-            let paper = exams::redraw(conn, attempt, exam)?;
-            match &paper {
-                PaperCheck::Matches { .. } => {}
-                PaperCheck::Differs {
-                    position,
-                    stored,
-                    redrawn,
-                } => findings.push(format!(
-                    "{what}: the stored paper differs from its redraw at position {position}: stored {stored}, redrawn {redrawn}"
-                )),
-                PaperCheck::Unrebuildable(why) => {
-                    findings.push(format!("{what}: the paper cannot be drawn again: {why}"));
-                }
-            }
-            let result = crate::services::evidence::released_result(conn, attempt, exam)?
-                .map(|r| (r.percent, r.passed));
-            let mut answer_records = Vec::new();
-            for (_, tolerance, item, tasks) in answers.iter().filter(|(id, ..)| *id == attempt.id) {
-                let mut marks = Vec::new();
-                let mut submitted = Vec::new();
-                for t in tasks {
-                    let (Some(evidence), Some(submitted_at)) =
-                        (audit::mark_evidence(t), t.submitted_at)
-                    else {
-                        continue;
-                    };
-                    if let (Some(role), Some(total)) = (MarkerRole::from_number(t.role), t.total) {
-                        submitted.push((role, total));
-                    }
-                    let check = recordings.check(
-                        &evidence,
-                        submitted_at,
-                        &format!(
-                            "{what}, answer {}: the {} (examiner #{})",
-                            item.position,
-                            role_name(t.role),
-                            t.examiner_id
-                        ),
-                        &mut findings,
-                    );
-                    marks.push(Checked {
-                        item: MarkLine {
-                            task_id: t.id,
-                            role: t.role,
-                            examiner_id: t.examiner_id,
-                            total: t.total,
-                            submitted_at,
-                        },
-                        check,
-                    });
-                }
-                let rule_gives = grading::final_mark(
-                    &submitted,
-                    item.points.max(0) as u32,
-                    (*tolerance).max(0) as u32,
-                );
-                match (item.score, rule_gives) {
-                    (Some(mark), Some(rule)) if (mark - rule).abs() > 1e-9 => findings.push(format!(
-                        "{what}, answer {}: the final mark is {mark}, but its marks give {rule}",
-                        item.position
-                    )),
-                    (Some(mark), None) => findings.push(format!(
-                        "{what}, answer {}: the final mark {mark} is not made by examiners' marks",
-                        item.position
-                    )),
-                    _ => {}
-                }
-                answer_records.push(AnswerRecord {
-                    position: item.position,
-                    points: item.points,
-                    final_mark: item.score,
-                    rule_gives,
-                    marks,
-                });
-            }
-            attempts.push(AttemptRecord {
-                attempt_id: attempt.id,
-                exam_title: exam.title.clone(),
-                stage: exam.stage.as_str().to_owned(),
-                number: attempt.number,
-                code: attempt.code.clone(),
-                seed: attempt.seed,
-                drawn_at: attempt.drawn_at,
-                submitted_at: attempt.submitted_at,
-                paper,
-                pass_mark: exam.pass_mark,
-                result,
-                answers: answer_records,
-            });
-        }
-
-        let mut votes = Vec::new();
-        let mut cast: Vec<Vote> = Vec::new();
-        for (v, name) in rows.votes {
-            cast.push(v.vote);
-            let check = recordings.check(
-                &audit::vote_evidence(&v),
-                v.cast_at,
-                &format!("the vote of {name} (#{}) on case {}", v.member_id, case.id),
-                &mut findings,
-            );
-            votes.push(Checked {
-                item: VoteRecord {
-                    member_id: v.member_id,
-                    member: name,
-                    vote: v.vote.as_str().to_owned(),
-                    reason: v.reason,
-                    cast_at: v.cast_at,
-                },
-                check,
-            });
-        }
-        let quorum = track.quorum.max(1) as u32;
-        // Whatever the quorum then, the votes' majority must be the decision.
-        let majority = committee::tally(&cast, 1);
-        match (decided, majority) {
-            (Some(Reason::CommitteeApproved), Tally::Approved)
-            | (Some(Reason::CommitteeRejected), Tally::Rejected) => {}
-            (Some(reason @ (Reason::CommitteeApproved | Reason::CommitteeRejected)), _) => {
-                findings.push(format!(
-                    "case {}: the committee's decision ({}) is not what the stored votes give ({})",
-                    case.id,
-                    reason.as_str(),
-                    tally_words(majority)
-                ));
-            }
-            _ => {}
-        }
-        cases.push(CaseRecord {
-            view,
-            transitions,
-            attempts,
-            votes,
-            quorum,
-            votes_give: committee::tally(&cast, quorum),
-        });
-    }
-
-    let mut credential_events = Vec::new();
-    for e in store_cert::events_of(conn, credential.id)? {
-        let change = format!(
-            "{}: {} -> {}",
-            e.action,
-            e.status_from.map_or("(new)", Status::as_str),
-            e.status_to
-        );
-        let check = recordings.check(
-            &audit::credential_event_evidence(&e),
-            e.at,
-            &format!("credential {} {change}", credential.number),
+        cases.push(case_record(
+            conn,
+            rows,
+            &answers,
+            track.quorum,
+            &mut recordings,
             &mut findings,
-        );
-        credential_events.push(Checked {
-            item: StatusLine {
-                change,
-                by: person_name(conn, e.actor_id)?,
-                at: e.at,
-            },
-            check,
-        });
+        )?);
     }
+    let credential_events = credential_events(
+        conn,
+        credential.id,
+        &credential.number,
+        &mut recordings,
+        &mut findings,
+    )?;
     recordings.orphans(&mut findings);
 
     Ok(DecisionRecord {
@@ -562,6 +341,339 @@ pub fn show_in(conn: &mut DbConn, number: &str) -> Result<DecisionRecord> {
         before_chain: recordings.before_chain,
         findings,
     })
+}
+
+/// The cases that issued or renewed the credential, each with its
+/// transitions, votes and the attempts of the track's stages it saw.
+fn gather_cases(conn: &mut DbConn, credential_id: i64, track_key: &str) -> Result<Vec<CaseRows>> {
+    let mut gathered = Vec::new();
+    for case in store_cert::cases_of_credential(conn, credential_id)? {
+        let mut attempts = Vec::new();
+        for stage in ExamStage::ALL {
+            for (attempt, exam) in
+                store_cert::stage_attempts(conn, case.person_id, track_key, stage, case.opened_at)?
+            {
+                if case
+                    .closed_at
+                    .is_none_or(|closed| attempt.drawn_at <= closed)
+                {
+                    attempts.push((attempt, exam));
+                }
+            }
+        }
+        attempts.sort_by_key(|(a, _)| a.id);
+        gathered.push(CaseRows {
+            transitions: store_cert::transitions_of(conn, case.id)?,
+            votes: store_cert::votes_of(conn, case.id)?,
+            attempts,
+            case,
+        });
+    }
+    Ok(gathered)
+}
+
+/// The answers of the attempts that examiners marked (or that answer a case
+/// question); adds the audit targets of the cases and the marks to `targets`.
+fn gather_answers(
+    conn: &mut DbConn,
+    gathered: &[CaseRows],
+    targets: &mut Vec<String>,
+) -> Result<Vec<CaseAnswer>> {
+    let mut answers = Vec::new();
+    for rows in gathered {
+        targets.push(format!("case:{}", rows.case.id));
+        for (attempt, exam) in &rows.attempts {
+            for item in store_exams::items_of(conn, attempt.id)?
+                .into_iter()
+                .filter(|i| !i.excluded)
+            {
+                let tasks = store_grading::tasks_of_item(conn, item.id)?;
+                let kind = store_banks::version_by_id(conn, item.version_id)?
+                    .map(|v| v.kind)
+                    .unwrap_or_default();
+                if tasks.is_empty() && kind != "case" {
+                    continue;
+                }
+                for t in &tasks {
+                    targets.push(format!("task:{} item:{} role:{}", t.id, item.id, t.role));
+                }
+                answers.push(CaseAnswer {
+                    attempt_id: attempt.id,
+                    tolerance: exam.marking_tolerance,
+                    item,
+                    tasks,
+                });
+            }
+        }
+    }
+    Ok(answers)
+}
+
+/// One case's record: its status changes, attempts and votes, each checked.
+fn case_record(
+    conn: &mut DbConn,
+    rows: CaseRows,
+    answers: &[CaseAnswer],
+    track_quorum: i32,
+    recordings: &mut Recordings,
+    findings: &mut Vec<String>,
+) -> Result<CaseRecord> {
+    let case = rows.case;
+    let view = pipeline::case_view(conn, case.id)?;
+    let mut transitions = Vec::new();
+    // How the committee's review ended, if it did (the first move out of it).
+    let mut decided = None;
+    for t in rows.transitions {
+        if decided.is_none() && t.from_stage == Some(Stage::CommitteeReview) {
+            decided = Some(t.reason);
+        }
+        let change = format!(
+            "{} -> {} ({})",
+            t.from_stage.map_or("(new)", Stage::as_str),
+            t.to_stage,
+            t.reason.as_str()
+        );
+        let check = recordings.check(
+            &audit::transition_evidence(&t),
+            t.at,
+            &format!("case {} moved {change}", case.id),
+            findings,
+        );
+        transitions.push(Checked {
+            item: StatusLine {
+                change,
+                by: person_name(conn, t.actor_id)?,
+                at: t.at,
+            },
+            check,
+        });
+    }
+
+    let mut attempts = Vec::new();
+    for (attempt, exam) in &rows.attempts {
+        attempts.push(attempt_record(
+            conn, attempt, exam, answers, recordings, findings,
+        )?);
+    }
+
+    let cast: Vec<Vote> = rows.votes.iter().map(|(v, _)| v.vote).collect();
+    let votes = vote_lines(rows.votes, case.id, recordings, findings);
+    let quorum = u32::try_from(track_quorum.max(1)).unwrap_or(1);
+    check_committee_decision(decided, case.id, &cast, findings);
+    Ok(CaseRecord {
+        view,
+        transitions,
+        attempts,
+        votes,
+        quorum,
+        votes_give: committee::tally(&cast, quorum),
+    })
+}
+
+/// One attempt: its paper drawn again, its released result, its case answers.
+fn attempt_record(
+    conn: &mut DbConn,
+    attempt: &store_exams::AttemptRow,
+    exam: &store_exams::ExamRow,
+    answers: &[CaseAnswer],
+    recordings: &mut Recordings,
+    findings: &mut Vec<String>,
+) -> Result<AttemptRecord> {
+    let what = format!(
+        "attempt {} at \"{}\" (attempt #{})",
+        attempt.number, exam.title, attempt.id
+    );
+    let paper = exams::redraw(conn, attempt, exam)?;
+    match &paper {
+        PaperCheck::Matches { .. } => {}
+        PaperCheck::Differs {
+            position,
+            stored,
+            redrawn,
+        } => findings.push(format!(
+            "{what}: the stored paper differs from its redraw at position {position}: stored {stored}, redrawn {redrawn}"
+        )),
+        PaperCheck::Unrebuildable(why) => {
+            findings.push(format!("{what}: the paper cannot be drawn again: {why}"));
+        }
+    }
+    let result = crate::services::evidence::released_result(conn, attempt, exam)?
+        .map(|r| (r.percent, r.passed));
+    let answer_records = answers
+        .iter()
+        .filter(|a| a.attempt_id == attempt.id)
+        .map(|a| answer_record(a, &what, recordings, findings))
+        .collect();
+    Ok(AttemptRecord {
+        attempt_id: attempt.id,
+        exam_title: exam.title.clone(),
+        stage: exam.stage.as_str().to_owned(),
+        number: attempt.number,
+        code: attempt.code.clone(),
+        seed: attempt.seed,
+        drawn_at: attempt.drawn_at,
+        submitted_at: attempt.submitted_at,
+        paper,
+        pass_mark: exam.pass_mark,
+        result,
+        answers: answer_records,
+    })
+}
+
+/// One case answer: each submitted mark checked, and the final mark compared
+/// with what the marking rule gives.
+fn answer_record(
+    answer: &CaseAnswer,
+    what: &str,
+    recordings: &mut Recordings,
+    findings: &mut Vec<String>,
+) -> AnswerRecord {
+    let CaseAnswer {
+        tolerance,
+        item,
+        tasks,
+        ..
+    } = answer;
+    let mut marks = Vec::new();
+    let mut submitted = Vec::new();
+    for t in tasks {
+        let (Some(evidence), Some(submitted_at)) = (audit::mark_evidence(t), t.submitted_at) else {
+            continue;
+        };
+        if let (Some(role), Some(total)) = (MarkerRole::from_number(t.role), t.total) {
+            submitted.push((role, total));
+        }
+        let check = recordings.check(
+            &evidence,
+            submitted_at,
+            &format!(
+                "{what}, answer {}: the {} (examiner #{})",
+                item.position,
+                role_name(t.role),
+                t.examiner_id
+            ),
+            findings,
+        );
+        marks.push(Checked {
+            item: MarkLine {
+                task_id: t.id,
+                role: t.role,
+                examiner_id: t.examiner_id,
+                total: t.total,
+                submitted_at,
+            },
+            check,
+        });
+    }
+    let rule_gives = grading::final_mark(
+        &submitted,
+        u32::try_from(item.points).unwrap_or(0),
+        u32::try_from(*tolerance).unwrap_or(0),
+    );
+    match (item.score, rule_gives) {
+        (Some(mark), Some(rule)) if (mark - rule).abs() > 1e-9 => findings.push(format!(
+            "{what}, answer {}: the final mark is {mark}, but its marks give {rule}",
+            item.position
+        )),
+        (Some(mark), None) => findings.push(format!(
+            "{what}, answer {}: the final mark {mark} is not made by examiners' marks",
+            item.position
+        )),
+        _ => {}
+    }
+    AnswerRecord {
+        position: item.position,
+        points: item.points,
+        final_mark: item.score,
+        rule_gives,
+        marks,
+    }
+}
+
+/// The committee's votes on case `case_id`, each checked.
+fn vote_lines(
+    rows: Vec<(store_cert::VoteRow, String)>,
+    case_id: i64,
+    recordings: &mut Recordings,
+    findings: &mut Vec<String>,
+) -> Vec<Checked<VoteRecord>> {
+    let mut votes = Vec::new();
+    for (v, name) in rows {
+        let check = recordings.check(
+            &audit::vote_evidence(&v),
+            v.cast_at,
+            &format!("the vote of {name} (#{}) on case {case_id}", v.member_id),
+            findings,
+        );
+        votes.push(Checked {
+            item: VoteRecord {
+                member_id: v.member_id,
+                member: name,
+                vote: v.vote.as_str().to_owned(),
+                reason: v.reason,
+                cast_at: v.cast_at,
+            },
+            check,
+        });
+    }
+    votes
+}
+
+/// Whatever the quorum then, the votes' majority must be the committee's
+/// decision: a finding if it is not.
+fn check_committee_decision(
+    decided: Option<Reason>,
+    case_id: i64,
+    cast: &[Vote],
+    findings: &mut Vec<String>,
+) {
+    let majority = committee::tally(cast, 1);
+    match (decided, majority) {
+        (Some(Reason::CommitteeApproved), Tally::Approved)
+        | (Some(Reason::CommitteeRejected), Tally::Rejected) => {}
+        (Some(reason @ (Reason::CommitteeApproved | Reason::CommitteeRejected)), _) => {
+            findings.push(format!(
+                "case {case_id}: the committee's decision ({}) is not what the stored votes give ({})",
+                reason.as_str(),
+                tally_words(majority)
+            ));
+        }
+        _ => {}
+    }
+}
+
+/// The credential's status changes, each checked.
+fn credential_events(
+    conn: &mut DbConn,
+    credential_id: i64,
+    number: &str,
+    recordings: &mut Recordings,
+    findings: &mut Vec<String>,
+) -> Result<Vec<Checked<StatusLine>>> {
+    let mut lines = Vec::new();
+    for e in store_cert::events_of(conn, credential_id)? {
+        let change = format!(
+            "{}: {} -> {}",
+            e.action,
+            e.status_from.map_or("(new)", Status::as_str),
+            e.status_to
+        );
+        let check = recordings.check(
+            &audit::credential_event_evidence(&e),
+            e.at,
+            &format!("credential {number} {change}"),
+            findings,
+        );
+        lines.push(Checked {
+            item: StatusLine {
+                change,
+                by: person_name(conn, e.actor_id)?,
+                at: e.at,
+            },
+            check,
+        });
+    }
+    Ok(lines)
 }
 
 /// `gatekeeper decision show NUMBER`.
@@ -623,6 +735,21 @@ fn write_status(f: &mut fmt::Formatter<'_>, lines: &[Checked<StatusLine>]) -> fm
 
 impl fmt::Display for DecisionRecord {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.write_holder(f)?;
+        write_training(f, &self.training)?;
+        for c in &self.cases {
+            write_case(f, c)?;
+        }
+        writeln!(f, "\nSTATUS CHANGES OF THE CREDENTIAL")?;
+        write_status(f, &self.credential_events)?;
+
+        self.write_verdict(f)
+    }
+}
+
+impl DecisionRecord {
+    /// The credential and its holder.
+    fn write_holder(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(f, "DECISION RECORD of credential {}", self.number)?;
         writeln!(
             f,
@@ -641,185 +768,11 @@ impl fmt::Display for DecisionRecord {
             time(self.issued_at),
             time(self.valid_until)
         )?;
+        Ok(())
+    }
 
-        writeln!(f, "\nTRAINING (the holder's record)")?;
-        for t in &self.training.tracks {
-            let done = if t.complete {
-                "complete"
-            } else {
-                "not complete"
-            };
-            writeln!(f, "  Track {}: {done}", t.title)?;
-        }
-        for c in &self.training.courses {
-            writeln!(
-                f,
-                "  Course \"{}\": {}/{} lessons studied, {}/{} quizzes passed{}",
-                c.title,
-                c.lessons_studied,
-                c.lessons,
-                c.quizzes_passed,
-                c.quizzes,
-                if c.complete { ", complete" } else { "" }
-            )?;
-        }
-        for q in &self.training.quizzes {
-            writeln!(
-                f,
-                "  Quiz \"{}\" ({}): {}/{}{}, {}",
-                q.module_title,
-                q.course_title,
-                q.score,
-                q.max_score,
-                if q.passed { " passed" } else { " not passed" },
-                q.submitted_at.format("%Y-%m-%d %H:%M:%S UTC")
-            )?;
-        }
-        for w in &self.training.workshops {
-            let attended = match w.attended {
-                Some(true) => "attended",
-                Some(false) => "absent",
-                None => "attendance not recorded",
-            };
-            writeln!(
-                f,
-                "  Workshop \"{}\" on {}: {attended}",
-                w.workshop_title,
-                w.starts_at.format("%Y-%m-%d %H:%M UTC")
-            )?;
-        }
-
-        for c in &self.cases {
-            writeln!(
-                f,
-                "\nCASE #{} ({}), opened {}, now at {}",
-                c.view.id,
-                c.view.kind.as_str(),
-                c.view.opened_at.format("%Y-%m-%d %H:%M:%S UTC"),
-                c.view.stage
-            )?;
-            if let Some(t) = c
-                .transitions
-                .iter()
-                .find(|t| t.item.change.ends_with("(training_complete)"))
-            {
-                writeln!(
-                    f,
-                    "  Training completed: the case left training on {}  {}",
-                    time(t.item.at),
-                    Verdict(t.check)
-                )?;
-            }
-
-            writeln!(f, "\n  EXAM ATTEMPTS")?;
-            if c.attempts.is_empty() {
-                writeln!(f, "    none")?;
-            }
-            for a in &c.attempts {
-                writeln!(
-                    f,
-                    "    \"{}\" ({} stage), attempt {} (#{}), blind code {}",
-                    a.exam_title,
-                    a.stage,
-                    a.number,
-                    a.attempt_id,
-                    a.code.as_deref().unwrap_or("none")
-                )?;
-                writeln!(
-                    f,
-                    "      drawn {} from seed {}; submitted {}",
-                    time(a.drawn_at),
-                    a.seed,
-                    a.submitted_at.map_or_else(|| "never".to_owned(), time)
-                )?;
-                match &a.paper {
-                    PaperCheck::Matches { questions } => writeln!(
-                        f,
-                        "      Paper: {questions} question(s); drawn again from the seed and the question versions of the time: the same paper"
-                    )?,
-                    PaperCheck::Differs {
-                        position,
-                        stored,
-                        redrawn,
-                    } => writeln!(
-                        f,
-                        "      Paper: DIFFERS from its redraw at position {position}: stored {stored}, redrawn {redrawn}"
-                    )?,
-                    PaperCheck::Unrebuildable(why) => {
-                        writeln!(f, "      Paper: CANNOT BE DRAWN AGAIN: {why}")?;
-                    }
-                }
-                match a.result {
-                    Some((percent, passed)) => writeln!(
-                        f,
-                        "      Result: {percent}% against a pass mark of {}%: {}",
-                        a.pass_mark,
-                        if passed { "passed" } else { "failed" }
-                    )?,
-                    None => writeln!(f, "      Result: not released")?,
-                }
-                for answer in &a.answers {
-                    writeln!(
-                        f,
-                        "      Case answer {} ({} points): final mark {}",
-                        answer.position,
-                        answer.points,
-                        answer.final_mark.map_or_else(|| "not set".to_owned(), mark)
-                    )?;
-                    for m in &answer.marks {
-                        writeln!(
-                            f,
-                            "        {} (examiner #{}, task #{}) under code {}: {} on {}  {}",
-                            role_name(m.item.role),
-                            m.item.examiner_id,
-                            m.item.task_id,
-                            a.code.as_deref().unwrap_or("none"),
-                            m.item.total.map_or_else(|| "-".to_owned(), mark),
-                            time(m.item.submitted_at),
-                            Verdict(m.check)
-                        )?;
-                    }
-                    match answer.rule_gives {
-                        Some(rule) => writeln!(
-                            f,
-                            "        The marking rule gives {}{}",
-                            mark(rule),
-                            if answer.final_mark.is_some_and(|m| (m - rule).abs() <= 1e-9) {
-                                ": agrees"
-                            } else {
-                                ": DISAGREES with the final mark"
-                            }
-                        )?,
-                        None => writeln!(f, "        The marks give no final mark yet")?,
-                    }
-                }
-            }
-
-            writeln!(f, "\n  COMMITTEE VOTES (quorum {})", c.quorum)?;
-            if c.votes.is_empty() {
-                writeln!(f, "    none")?;
-            }
-            for v in &c.votes {
-                writeln!(
-                    f,
-                    "    {} {} by {} (#{}): \"{}\"  {}",
-                    time(v.item.cast_at),
-                    v.item.vote,
-                    v.item.member,
-                    v.item.member_id,
-                    v.item.reason,
-                    Verdict(v.check)
-                )?;
-            }
-            writeln!(f, "    The votes give: {}", tally_words(c.votes_give))?;
-
-            writeln!(f, "\n  STATUS CHANGES OF THE CASE")?;
-            write_status(f, &c.transitions)?;
-        }
-
-        writeln!(f, "\nSTATUS CHANGES OF THE CREDENTIAL")?;
-        write_status(f, &self.credential_events)?;
-
+    /// The audit chain's report and the verdict, with every finding.
+    fn write_verdict(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(f, "\nAUDIT CHAIN")?;
         for line in self.chain.to_string().lines() {
             writeln!(f, "  {line}")?;
@@ -852,4 +805,200 @@ impl fmt::Display for DecisionRecord {
             Ok(())
         }
     }
+}
+
+/// The holder's training record.
+fn write_training(f: &mut fmt::Formatter<'_>, training: &TrainingRecord) -> fmt::Result {
+    writeln!(f, "\nTRAINING (the holder's record)")?;
+    for t in &training.tracks {
+        let done = if t.complete {
+            "complete"
+        } else {
+            "not complete"
+        };
+        writeln!(f, "  Track {}: {done}", t.title)?;
+    }
+    for c in &training.courses {
+        writeln!(
+            f,
+            "  Course \"{}\": {}/{} lessons studied, {}/{} quizzes passed{}",
+            c.title,
+            c.lessons_studied,
+            c.lessons,
+            c.quizzes_passed,
+            c.quizzes,
+            if c.complete { ", complete" } else { "" }
+        )?;
+    }
+    for q in &training.quizzes {
+        writeln!(
+            f,
+            "  Quiz \"{}\" ({}): {}/{}{}, {}",
+            q.module_title,
+            q.course_title,
+            q.score,
+            q.max_score,
+            if q.passed { " passed" } else { " not passed" },
+            q.submitted_at.format("%Y-%m-%d %H:%M:%S UTC")
+        )?;
+    }
+    for w in &training.workshops {
+        let attended = match w.attended {
+            Some(true) => "attended",
+            Some(false) => "absent",
+            None => "attendance not recorded",
+        };
+        writeln!(
+            f,
+            "  Workshop \"{}\" on {}: {attended}",
+            w.workshop_title,
+            w.starts_at.format("%Y-%m-%d %H:%M UTC")
+        )?;
+    }
+    Ok(())
+}
+
+/// One case: its attempts, votes and status changes.
+fn write_case(f: &mut fmt::Formatter<'_>, c: &CaseRecord) -> fmt::Result {
+    writeln!(
+        f,
+        "\nCASE #{} ({}), opened {}, now at {}",
+        c.view.id,
+        c.view.kind.as_str(),
+        c.view.opened_at.format("%Y-%m-%d %H:%M:%S UTC"),
+        c.view.stage
+    )?;
+    if let Some(t) = c
+        .transitions
+        .iter()
+        .find(|t| t.item.change.ends_with("(training_complete)"))
+    {
+        writeln!(
+            f,
+            "  Training completed: the case left training on {}  {}",
+            time(t.item.at),
+            Verdict(t.check)
+        )?;
+    }
+
+    writeln!(f, "\n  EXAM ATTEMPTS")?;
+    if c.attempts.is_empty() {
+        writeln!(f, "    none")?;
+    }
+    for a in &c.attempts {
+        write_attempt(f, a)?;
+    }
+    writeln!(f, "\n  COMMITTEE VOTES (quorum {})", c.quorum)?;
+    if c.votes.is_empty() {
+        writeln!(f, "    none")?;
+    }
+    for v in &c.votes {
+        writeln!(
+            f,
+            "    {} {} by {} (#{}): \"{}\"  {}",
+            time(v.item.cast_at),
+            v.item.vote,
+            v.item.member,
+            v.item.member_id,
+            v.item.reason,
+            Verdict(v.check)
+        )?;
+    }
+    writeln!(f, "    The votes give: {}", tally_words(c.votes_give))?;
+
+    writeln!(f, "\n  STATUS CHANGES OF THE CASE")?;
+    write_status(f, &c.transitions)?;
+    Ok(())
+}
+
+/// One attempt: its paper, result and case answers.
+fn write_attempt(f: &mut fmt::Formatter<'_>, a: &AttemptRecord) -> fmt::Result {
+    writeln!(
+        f,
+        "    \"{}\" ({} stage), attempt {} (#{}), blind code {}",
+        a.exam_title,
+        a.stage,
+        a.number,
+        a.attempt_id,
+        a.code.as_deref().unwrap_or("none")
+    )?;
+    writeln!(
+        f,
+        "      drawn {} from seed {}; submitted {}",
+        time(a.drawn_at),
+        a.seed,
+        a.submitted_at.map_or_else(|| "never".to_owned(), time)
+    )?;
+    match &a.paper {
+        PaperCheck::Matches { questions } => writeln!(
+            f,
+            "      Paper: {questions} question(s); drawn again from the seed and the question versions of the time: the same paper"
+        )?,
+        PaperCheck::Differs {
+            position,
+            stored,
+            redrawn,
+        } => writeln!(
+            f,
+            "      Paper: DIFFERS from its redraw at position {position}: stored {stored}, redrawn {redrawn}"
+        )?,
+        PaperCheck::Unrebuildable(why) => {
+            writeln!(f, "      Paper: CANNOT BE DRAWN AGAIN: {why}")?;
+        }
+    }
+    match a.result {
+        Some((percent, passed)) => writeln!(
+            f,
+            "      Result: {percent}% against a pass mark of {}%: {}",
+            a.pass_mark,
+            if passed { "passed" } else { "failed" }
+        )?,
+        None => writeln!(f, "      Result: not released")?,
+    }
+    for answer in &a.answers {
+        write_answer(f, a, answer)?;
+    }
+    Ok(())
+}
+
+/// One case answer: its final mark, the marks and what the rule gives.
+fn write_answer(
+    f: &mut fmt::Formatter<'_>,
+    a: &AttemptRecord,
+    answer: &AnswerRecord,
+) -> fmt::Result {
+    writeln!(
+        f,
+        "      Case answer {} ({} points): final mark {}",
+        answer.position,
+        answer.points,
+        answer.final_mark.map_or_else(|| "not set".to_owned(), mark)
+    )?;
+    for m in &answer.marks {
+        writeln!(
+            f,
+            "        {} (examiner #{}, task #{}) under code {}: {} on {}  {}",
+            role_name(m.item.role),
+            m.item.examiner_id,
+            m.item.task_id,
+            a.code.as_deref().unwrap_or("none"),
+            m.item.total.map_or_else(|| "-".to_owned(), mark),
+            time(m.item.submitted_at),
+            Verdict(m.check)
+        )?;
+    }
+    match answer.rule_gives {
+        Some(rule) => writeln!(
+            f,
+            "        The marking rule gives {}{}",
+            mark(rule),
+            if answer.final_mark.is_some_and(|m| (m - rule).abs() <= 1e-9) {
+                ": agrees"
+            } else {
+                ": DISAGREES with the final mark"
+            }
+        )?,
+        None => writeln!(f, "        The marks give no final mark yet")?,
+    }
+    Ok(())
 }

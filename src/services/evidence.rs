@@ -206,7 +206,7 @@ pub fn referral_quality(conn: &mut DbConn, person_id: i64) -> Result<Quality> {
         }
     }
     Ok(referral::quality(
-        total as u32,
+        u32::try_from(total).unwrap_or(u32::MAX),
         &ratings,
         threshold,
         min_rated,

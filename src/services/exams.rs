@@ -66,7 +66,7 @@ fn candidates(
     let mut pool = Vec::with_capacity(versions.len());
     for v in versions {
         let content: Content = serde_json::from_str(&v.content)
-            .map_err(|e| Error::internal(format!("stored question {}: {e}", v.id)))?;
+            .map_err(|e| Error::internal_from(format!("stored question {}", v.id), e))?;
         let options = match &content.body {
             Body::Single { options } | Body::Multiple { options } => options.len(),
             _ => 0,
@@ -78,7 +78,8 @@ fn candidates(
             difficulty: v.difficulty.clamp(1, 5) as u8,
             kind: content.body.kind(),
             options,
-            exposure: exposure.get(&v.question_id).copied().unwrap_or(0).max(0) as u32,
+            exposure: u32::try_from(exposure.get(&v.question_id).copied().unwrap_or(0).max(0))
+                .unwrap_or(u32::MAX),
         });
     }
     Ok(pool)
@@ -97,7 +98,7 @@ fn schedule_of(exam: &ExamRow) -> Result<Schedule> {
 
 fn blueprint_of(exam: &ExamRow) -> Result<Blueprint> {
     serde_json::from_str(&exam.blueprint)
-        .map_err(|e| Error::internal(format!("exam {} blueprint: {e}", exam.id)))
+        .map_err(|e| Error::internal_from(format!("exam {} blueprint", exam.id), e))
 }
 
 /// Schedules an exam after checking its blueprint against the banks: every
@@ -120,6 +121,26 @@ pub async fn schedule_keyed(
         schedule_new(ctx, caller, input, once)
     })
     .await
+}
+
+/// The blueprint can be drawn from the track's questions: each of its
+/// shortfalls named.
+fn check_blueprint_fills(conn: &mut DbConn, blueprint: &Blueprint, track: &str) -> Result<()> {
+    let candidates = pool(conn, track)?;
+    if let Err(short) = papers::draw(blueprint, &candidates, 0) {
+        let message = short
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join("; ");
+        return Err(Error::invalid("blueprint", message));
+    }
+    Ok(())
+}
+
+/// A figure of a schedule as stored; the schedule's checks keep it in range.
+fn checked_i32(value: i64) -> Result<i32> {
+    i32::try_from(value).map_err(|_detail| Error::internal(format!("{value} is beyond i32")))
 }
 
 async fn schedule_new(
@@ -151,22 +172,15 @@ async fn schedule_new(
         input.appeal_days,
     )
     .map_err(|(field, message)| Error::invalid(field, message))?;
-    let blueprint_json = serde_json::to_string(&input.blueprint).map_err(Error::internal)?;
+    let blueprint_json = serde_json::to_string(&input.blueprint)
+        .map_err(|e| Error::internal_from("exam blueprint to JSON", e))?;
     let stage = input.stage.unwrap_or(ExamStage::Written);
     let caller = caller.clone();
     ctx.db
         .write(move |conn| {
-            let candidates = pool(conn, &track)?;
             // The track's rule at scheduling time stays the exam's rule.
             let choice_scoring = store_training::choice_scoring(conn, &track)?.unwrap_or_default();
-            if let Err(short) = papers::draw(&input.blueprint, &candidates, 0) {
-                let message = short
-                    .iter()
-                    .map(ToString::to_string)
-                    .collect::<Vec<_>>()
-                    .join("; ");
-                return Err(Error::invalid("blueprint", message));
-            }
+            check_blueprint_fills(conn, &input.blueprint, &track)?;
             let exam = store_exams::insert_exam(
                 conn,
                 &NewExam {
@@ -174,13 +188,13 @@ async fn schedule_new(
                     title: &title,
                     opens_at: schedule.opens_at,
                     closes_at: schedule.closes_at,
-                    duration_minutes: schedule.duration.num_minutes() as i32,
+                    duration_minutes: checked_i32(schedule.duration.num_minutes())?,
                     pass_mark: i32::from(schedule.pass_mark),
                     attempts_allowed: schedule.attempts_allowed as i32,
-                    waiting_days: schedule.waiting_period.num_days() as i32,
+                    waiting_days: checked_i32(schedule.waiting_period.num_days())?,
                     review_policy: policy,
                     blueprint: &blueprint_json,
-                    grace_seconds: grace.num_seconds() as i32,
+                    grace_seconds: checked_i32(grace.num_seconds())?,
                     marking_tolerance,
                     marking_days,
                     appeal_days,
@@ -401,7 +415,8 @@ pub async fn register(
                 &NewRegistration {
                     exam_id,
                     person_id,
-                    extra_minutes: granted.extra.num_minutes() as i32,
+                    extra_minutes: i32::try_from(granted.extra.num_minutes())
+                        .map_err(|e| Error::internal_from("the extra minutes", e))?,
                     opens_at: granted.opens_at,
                     closes_at: granted.closes_at,
                     registered_by: caller.person_id(),
@@ -652,7 +667,7 @@ impl StartedView {
                 items,
             }),
         }
-        .map_err(Error::internal)
+        .map_err(|e| Error::internal_from("started attempt to JSON", e))
     }
 }
 
@@ -681,15 +696,24 @@ fn draw_attempt(
             ),
         )
     })?;
-    let attempt = store_exams::insert_attempt(conn, exam.id, person_id, number, seed, now)?;
+    let new = store_exams::NewAttempt {
+        exam_id: exam.id,
+        person_id,
+        number,
+        seed,
+    };
+    let attempt = store_exams::insert_attempt(conn, &new, now)?;
     for (position, item) in paper.iter().enumerate() {
-        let order = serde_json::to_string(&item.option_order).map_err(Error::internal)?;
+        let order = serde_json::to_string(&item.option_order)
+            .map_err(|e| Error::internal_from("option order to JSON", e))?;
         store_exams::insert_item(
             conn,
             attempt.id,
             &NewItem {
-                position: position as i32 + 1,
-                section: item.section as i32,
+                position: i32::try_from(position + 1)
+                    .map_err(|e| Error::internal_from("a paper position", e))?,
+                section: i32::try_from(item.section)
+                    .map_err(|e| Error::internal_from("a paper section", e))?,
                 question_id: item.question_id,
                 version_id: item.version_id,
                 points: item.points as i32,
@@ -875,7 +899,8 @@ pub async fn start(ctx: &Ctx, taker: Taker<'_>, exam_id: i64) -> Result<StartedV
         Opening::Read(paper) => paper.view(&attempt, now).map(StartedView::Built),
         Opening::Rendered { exam, items } => Ok(StartedView::Rendered {
             head: head(&attempt, exam.id, exam.title, now, Vec::new()),
-            items: serde_json::value::RawValue::from_string(items).map_err(Error::internal)?,
+            items: serde_json::value::RawValue::from_string(items)
+                .map_err(|e| Error::internal_from("rendered paper", e))?,
         }),
     }
 }
@@ -964,7 +989,8 @@ fn start_in(
                 &exam,
                 &candidates,
                 person_id,
-                attempts.len() as i32 + 1,
+                i32::try_from(attempts.len() + 1)
+                    .map_err(|e| Error::internal_from("the attempt number", e))?,
                 now,
             )?
             .attempt
@@ -1006,13 +1032,16 @@ pub async fn predraw(ctx: &Ctx, caller: &Caller, exam_id: i64) -> Result<usize> 
             for r in store_exams::registrations_of(conn, exam_id)? {
                 let attempts = store_exams::attempts_of(conn, exam_id, r.person_id)?;
                 let waiting = attempts.iter().any(|a| a.submitted_at.is_none());
-                if !waiting && (attempts.len() as i32) < exam.attempts_allowed {
+                if !waiting
+                    && i32::try_from(attempts.len()).is_ok_and(|n| n < exam.attempts_allowed)
+                {
                     let items = draw_attempt(
                         conn,
                         &exam,
                         &candidates,
                         r.person_id,
-                        attempts.len() as i32 + 1,
+                        i32::try_from(attempts.len() + 1)
+                            .map_err(|e| Error::internal_from("the attempt number", e))?,
                         now,
                     )?;
                     for c in candidates
@@ -1026,7 +1055,7 @@ pub async fn predraw(ctx: &Ctx, caller: &Caller, exam_id: i64) -> Result<usize> 
                     let ids: Vec<i64> = rows.iter().map(|i| i.version_id).collect();
                     let contents = versions.contents(conn, &ids)?;
                     let rendered = serde_json::to_string(&item_views(&rows, &[], &contents)?)
-                        .map_err(Error::internal)?;
+                        .map_err(|e| Error::internal_from("rendered paper to JSON", e))?;
                     store_exams::save_rendered_paper(conn, items.attempt.id, &rendered)?;
                     drawn += 1;
                 }
@@ -1196,7 +1225,8 @@ pub async fn save(
             })?;
             let content = versions.content(conn, item.version_id)?;
             let response = scoring::from_shown(&content.body, &option_order(&item), answer)?;
-            let json = serde_json::to_string(&response).map_err(Error::internal)?;
+            let json = serde_json::to_string(&response)
+                .map_err(|e| Error::internal_from("answer to JSON", e))?;
             let deadline = attempt
                 .deadline
                 .ok_or_else(|| Error::conflict("attempt", "the attempt has not started"))?;

@@ -63,7 +63,8 @@ impl<V> Once<V> {
         operation: &str,
         input: &I,
     ) -> Result<Once<V>> {
-        let input = serde_json::to_value(input).map_err(Error::internal)?;
+        let input = serde_json::to_value(input)
+            .map_err(|e| Error::internal_from("idempotent input to JSON", e))?;
         Ok(Once {
             owner: caller.label(),
             key: idem.key.as_str().to_owned(),
@@ -118,7 +119,8 @@ where
 /// Keeps the create's answer under its key, inside the create's transaction.
 pub fn keep<V>(conn: &mut DbConn, once: &Once<V>, created: &V) -> Result<()> {
     let now = store::now();
-    let response = (once.render)(created).map_err(Error::internal)?;
+    let response =
+        (once.render)(created).map_err(|e| Error::internal_from("idempotent answer to JSON", e))?;
     // An answer kept more than 24 hours ago no longer holds the key.
     store_idem::forget_expired(conn, &once.owner, &once.key, now - idempotency::retention())?;
     store_idem::insert(

@@ -5,8 +5,8 @@ use crate::domain::institutions::InstitutionDraft;
 use crate::error::{Error, Result};
 use crate::services::audit::{self, Outcome};
 use crate::services::{Caller, Ctx, require};
+use crate::store;
 use crate::store::institutions::{self, InstitutionRow};
-use crate::store::{self, is_unique_violation};
 
 /// What someone submitted for an institution.
 #[derive(Debug, Clone, Default)]
@@ -48,13 +48,8 @@ pub async fn create(ctx: &Ctx, caller: &Caller, input: InstitutionInput) -> Resu
             if institutions::find_by_name(conn, &draft.name)?.is_some() {
                 return Err(name_taken());
             }
-            let row = institutions::insert(conn, &draft, store::now()).map_err(|e| {
-                if is_unique_violation(&e) {
-                    name_taken()
-                } else {
-                    e.into()
-                }
-            })?;
+            let row = institutions::insert(conn, &draft, store::now())
+                .map_err(store::unique_as(name_taken))?;
             let event = audit::event(
                 &caller,
                 "institution_create",
@@ -82,13 +77,7 @@ pub async fn update(
                 return Err(name_taken());
             }
             let row = institutions::update(conn, id, &draft, store::now())
-                .map_err(|e| {
-                    if is_unique_violation(&e) {
-                        name_taken()
-                    } else {
-                        e.into()
-                    }
-                })?
+                .map_err(store::unique_as(name_taken))?
                 .ok_or(Error::NotFound)?;
             let event = audit::event(
                 &caller,

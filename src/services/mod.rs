@@ -36,6 +36,28 @@ use crate::domain::sessions::SessionPolicy;
 use crate::error::{Error, Result};
 use crate::store::Db;
 
+/// Tells a candidate of their released result, out or changed (`message`,
+/// by mail in their language), and notes it as evidence for their
+/// certification case (`reason`), in the transaction that released or
+/// changed it. The caller settles the case once that has committed
+/// (`pipeline::settle`).
+pub fn result_notice(
+    conn: &mut crate::store::DbConn,
+    person: &crate::store::people::PersonRow,
+    message: &crate::mail::Message,
+    reason: &str,
+    now: chrono::NaiveDateTime,
+) -> Result<()> {
+    crate::mail::enqueue_to(conn, person, message, now)?;
+    crate::store::certification::note_due(conn, person.id, reason, now)?;
+    Ok(())
+}
+
+/// Where a candidate reads the result of an attempt.
+pub fn result_link(public_url: &str, attempt_id: i64) -> String {
+    format!("{public_url}/attempts/{attempt_id}/result")
+}
+
 /// A stored time (always UTC, without a zone in the database) as a UTC
 /// instant for callers.
 pub fn utc(t: chrono::NaiveDateTime) -> chrono::DateTime<chrono::Utc> {

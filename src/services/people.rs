@@ -13,9 +13,7 @@ use crate::mail::{self, Message};
 use crate::services::audit::{self, Outcome};
 use crate::services::{Caller, Ctx, require};
 use crate::store::people::{self, PersonRow};
-use crate::store::{
-    self, DbConn, api_tokens, institutions, is_unique_violation, password_tokens, sessions,
-};
+use crate::store::{self, DbConn, api_tokens, institutions, password_tokens, sessions};
 
 /// How long a password link works.
 pub const SETUP_LINK_HOURS: i64 = 72;
@@ -94,13 +92,7 @@ pub async fn create(ctx: &Ctx, caller: &Caller, input: PersonInput) -> Result<Pe
             }
             check_institution(conn, &draft)?;
             let now = store::now();
-            let row = people::insert(conn, &draft, now).map_err(|e| {
-                if is_unique_violation(&e) {
-                    email_taken()
-                } else {
-                    e.into()
-                }
-            })?;
+            let row = people::insert(conn, &draft, now).map_err(store::unique_as(email_taken))?;
             send_setup_link(conn, &row, &public_url)?;
             let event = audit::event(
                 &caller,
@@ -133,13 +125,7 @@ pub async fn update(ctx: &Ctx, caller: &Caller, id: i64, input: PersonInput) -> 
                 refuse_last_admin(conn)?;
             }
             people::update(conn, id, &draft, store::now())
-                .map_err(|e| {
-                    if is_unique_violation(&e) {
-                        email_taken()
-                    } else {
-                        e.into()
-                    }
-                })?
+                .map_err(store::unique_as(email_taken))?
                 .ok_or(Error::NotFound)?;
             let event = audit::event(
                 &caller,
@@ -266,7 +252,6 @@ pub fn send_password_link(
     password_tokens::use_all_for_person(conn, person.id, now)?;
     password_tokens::insert(conn, &tokens::digest(&secret), person.id, now, now + valid)?;
     let link = format!("{public_url}/set-password?token={secret}");
-    let locale = person.locale;
     let name = person.name.clone();
     let message = match purpose {
         LinkPurpose::Setup => Message::PasswordSetup {
@@ -280,7 +265,7 @@ pub fn send_password_link(
             valid_minutes: tokens::RESET_LINK_MINUTES,
         },
     };
-    mail::enqueue(conn, &person.email, &person.name, locale, &message, now)?;
+    mail::enqueue_to(conn, person, &message, now)?;
     Ok(())
 }
 

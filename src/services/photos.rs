@@ -4,7 +4,6 @@
 //! the holder sees it.
 
 use crate::domain::access::Permission;
-use crate::domain::credentials::CredentialNumber;
 use crate::domain::photos as photo;
 use crate::error::{Error, Result};
 use crate::services::audit::{self, Outcome};
@@ -121,12 +120,7 @@ pub async fn remove(ctx: &Ctx, caller: &Caller) -> Result<()> {
 /// holder consents (otherwise, as for a number that does not exist, 404).
 /// Limited per address as verification is.
 pub async fn public_image(ctx: &Ctx, address: Option<String>, number: String) -> Result<Vec<u8>> {
-    ctx.verify_throttle
-        .check(&ctx.db, address.as_deref())
-        .await?;
-    let number = CredentialNumber::parse(&number)
-        .map_err(|e| Error::invalid("number", e.to_string()))?
-        .to_string();
+    let number = crate::services::credentials::public_number(ctx, address, &number).await?;
     ctx.db
         .read(move |conn| {
             let c = store_cert::credential_by_number(conn, &number)?.ok_or(Error::NotFound)?;

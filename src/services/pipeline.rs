@@ -251,7 +251,17 @@ fn write_transition(
     reason: Reason,
     now: NaiveDateTime,
 ) -> Result<()> {
-    let row = store_cert::insert_transition(conn, case_id, from, to, actor, reason, now)?;
+    let row = store_cert::insert_transition(
+        conn,
+        &store_cert::NewTransition {
+            case_id,
+            from_stage: from,
+            to_stage: to,
+            actor_id: actor,
+            reason,
+        },
+        now,
+    )?;
     audit::record_evidence(
         conn,
         actor,
@@ -374,11 +384,9 @@ fn on_return(
         ),
     )?;
     if let Some(person) = people::find(conn, case.person_id)? {
-        crate::mail::enqueue(
+        crate::mail::enqueue_to(
             conn,
-            &person.email,
-            &person.name,
-            person.locale,
+            &person,
             &crate::mail::Message::CaseReturned {
                 name: person.name.clone(),
                 track: track.title.clone(),
@@ -491,7 +499,7 @@ pub async fn settle(ctx: &Ctx, mut people: Vec<i64>) {
         })
         .await;
     if let Err(e) = taken {
-        tracing::warn!(error = %e, "cases due: left for the job");
+        tracing::warn!(error = e.traced(), "cases due: left for the job");
     }
 }
 
@@ -568,22 +576,17 @@ pub async fn apply(ctx: &Ctx, caller: &Caller, track_key: String, kind: Kind) ->
                 Kind::Renewal => held.map(|h| h.1),
                 Kind::Initial => None,
             };
-            let case = store_cert::insert_case(
-                conn,
-                me,
-                track.id,
+            let new = store_cert::NewCase {
+                person_id: me,
+                track_id: track.id,
                 kind,
-                Stage::Applied,
+                stage: Stage::Applied,
                 credential_id,
-                now,
-            )
-            .map_err(|e| {
-                if store::is_unique_violation(&e) {
+            };
+            let case =
+                store_cert::insert_case(conn, &new, now).map_err(store::unique_as(|| {
                     Error::conflict("track", "a case in this track is already open")
-                } else {
-                    e.into()
-                }
-            })?;
+                }))?;
             write_transition(
                 conn,
                 case.id,
@@ -675,68 +678,13 @@ pub fn case_view(conn: &mut DbConn, case_id: i64) -> Result<CaseView> {
     let kind = case.kind;
     let stage = case.stage;
     let now = store::now();
-    let mut timeline = Vec::new();
-    for t in store_cert::transitions_of(conn, case.id)? {
-        let actor = match t.actor_id {
-            Some(id) => people::find(conn, id)?.map(|p| p.name),
-            None => None,
-        };
-        timeline.push(TimelineEntry {
-            from: t.from_stage,
-            to: t.to_stage,
-            reason: t.reason.as_str().to_owned(),
-            actor,
-            at: utc(t.at),
-        });
-    }
+    let timeline = timeline_of(conn, case.id)?;
     let route = kind.route();
     let ahead = match route.iter().position(|s| *s == stage) {
         Some(i) => route[i + 1..].to_vec(),
         None => Vec::new(),
     };
-    let mut attempts_used = 0;
-    let mut retake_from = None;
-    let mut appeal_until = None;
-    let mut appeal_attempt_id = None;
-    let waiting_for = match stage {
-        Stage::Applied => eligibility_of(conn, case.person_id)?
-            .err()
-            .map(|e| format!("eligibility:{}", e.as_str())),
-        Stage::Training => Some("training".to_owned()),
-        Stage::WrittenExam | Stage::CaseAssessment | Stage::Reassessment => {
-            let exam_stage = stage.exam_stage().unwrap_or(ExamStage::Written);
-            let results = stage_results(conn, &case, &track, exam_stage, now)?;
-            if let Some(open) = results
-                .iter()
-                .filter(|r| !r.outcome.passed && utc(now) <= r.appeal_until)
-                .max_by_key(|r| r.appeal_until)
-            {
-                appeal_until = Some(open.appeal_until);
-                appeal_attempt_id = Some(open.attempt_id);
-            }
-            let outcomes: Vec<Outcome> = results.iter().map(|r| r.outcome).collect();
-            attempts_used = outcomes.iter().filter(|o| !o.passed).count() as u32;
-            match pipeline::may_register(Some(stage), exam_stage, &outcomes, &policy, utc(now)) {
-                Err(pipeline::RegistrationRefusal::Waiting { until }) => {
-                    retake_from = Some(until);
-                    Some("waiting_period".to_owned())
-                }
-                Err(pipeline::RegistrationRefusal::AlreadyPassed)
-                    if stage == Stage::CaseAssessment =>
-                {
-                    Some("practical".to_owned())
-                }
-                Err(pipeline::RegistrationRefusal::AlreadyPassed) => Some("credits".to_owned()),
-                Err(pipeline::RegistrationRefusal::NoAttemptsLeft) => {
-                    Some("appeal_period".to_owned())
-                }
-                _ => Some("exam".to_owned()),
-            }
-        }
-        Stage::CommitteeReview if appeal_pending(conn, &case, &track)? => Some("appeal".to_owned()),
-        Stage::CommitteeReview => Some("committee".to_owned()),
-        Stage::Eligible | Stage::Certified | Stage::Rejected => None,
-    };
+    let waiting = waiting_of(conn, &case, &track, &policy, stage, now)?;
     let credential_number = match case.credential_id {
         Some(id) => store_cert::find_credential(conn, id)?.map(|c| c.number),
         None => None,
@@ -753,14 +701,111 @@ pub fn case_view(conn: &mut DbConn, case_id: i64) -> Result<CaseView> {
         closed_at: case.closed_at.map(utc),
         timeline,
         ahead,
-        waiting_for,
-        retake_from,
-        appeal_until,
-        appeal_attempt_id,
-        attempts_used,
+        waiting_for: waiting.waiting_for,
+        retake_from: waiting.retake_from,
+        appeal_until: waiting.appeal_until,
+        appeal_attempt_id: waiting.appeal_attempt_id,
+        attempts_used: waiting.attempts_used,
         attempts_allowed: policy.stage_attempts,
         credential_number,
     })
+}
+
+/// Every transition of the case, oldest first, with who caused it.
+fn timeline_of(conn: &mut DbConn, case_id: i64) -> Result<Vec<TimelineEntry>> {
+    let mut timeline = Vec::new();
+    for t in store_cert::transitions_of(conn, case_id)? {
+        let actor = match t.actor_id {
+            Some(id) => people::find(conn, id)?.map(|p| p.name),
+            None => None,
+        };
+        timeline.push(TimelineEntry {
+            from: t.from_stage,
+            to: t.to_stage,
+            reason: t.reason.as_str().to_owned(),
+            actor,
+            at: utc(t.at),
+        });
+    }
+    Ok(timeline)
+}
+
+/// What a case waits for at its stage, with the dates and counts that say
+/// more at an exam stage.
+#[derive(Default)]
+struct Waiting {
+    waiting_for: Option<String>,
+    retake_from: Option<DateTime<Utc>>,
+    appeal_until: Option<DateTime<Utc>>,
+    appeal_attempt_id: Option<i64>,
+    attempts_used: u32,
+}
+
+fn waiting_of(
+    conn: &mut DbConn,
+    case: &CaseRow,
+    track: &TrackRow,
+    policy: &Policy,
+    stage: Stage,
+    now: NaiveDateTime,
+) -> Result<Waiting> {
+    let waiting_for = match stage {
+        Stage::Applied => eligibility_of(conn, case.person_id)?
+            .err()
+            .map(|e| format!("eligibility:{}", e.as_str())),
+        Stage::Training => Some("training".to_owned()),
+        Stage::WrittenExam | Stage::CaseAssessment | Stage::Reassessment => {
+            return exam_stage_waiting(conn, case, track, policy, stage, now);
+        }
+        Stage::CommitteeReview if appeal_pending(conn, case, track)? => Some("appeal".to_owned()),
+        Stage::CommitteeReview => Some("committee".to_owned()),
+        Stage::Eligible | Stage::Certified | Stage::Rejected => None,
+    };
+    Ok(Waiting {
+        waiting_for,
+        ..Waiting::default()
+    })
+}
+
+/// At an exam stage: an open appeal period of a failed result, attempts
+/// used, and whether the case waits for an exam, a retake date, the
+/// practical, credits or the appeal period.
+fn exam_stage_waiting(
+    conn: &mut DbConn,
+    case: &CaseRow,
+    track: &TrackRow,
+    policy: &Policy,
+    stage: Stage,
+    now: NaiveDateTime,
+) -> Result<Waiting> {
+    let mut waiting = Waiting::default();
+    let exam_stage = stage.exam_stage().unwrap_or(ExamStage::Written);
+    let results = stage_results(conn, case, track, exam_stage, now)?;
+    if let Some(open) = results
+        .iter()
+        .filter(|r| !r.outcome.passed && utc(now) <= r.appeal_until)
+        .max_by_key(|r| r.appeal_until)
+    {
+        waiting.appeal_until = Some(open.appeal_until);
+        waiting.appeal_attempt_id = Some(open.attempt_id);
+    }
+    let outcomes: Vec<Outcome> = results.iter().map(|r| r.outcome).collect();
+    waiting.attempts_used =
+        u32::try_from(outcomes.iter().filter(|o| !o.passed).count()).unwrap_or(u32::MAX);
+    waiting.waiting_for =
+        match pipeline::may_register(Some(stage), exam_stage, &outcomes, policy, utc(now)) {
+            Err(pipeline::RegistrationRefusal::Waiting { until }) => {
+                waiting.retake_from = Some(until);
+                Some("waiting_period".to_owned())
+            }
+            Err(pipeline::RegistrationRefusal::AlreadyPassed) if stage == Stage::CaseAssessment => {
+                Some("practical".to_owned())
+            }
+            Err(pipeline::RegistrationRefusal::AlreadyPassed) => Some("credits".to_owned()),
+            Err(pipeline::RegistrationRefusal::NoAttemptsLeft) => Some("appeal_period".to_owned()),
+            _ => Some("exam".to_owned()),
+        };
+    Ok(waiting)
 }
 
 /// The caller's own cases, newest first.

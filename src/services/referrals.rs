@@ -13,7 +13,7 @@
 use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::domain::access::{Permission, permits};
+use crate::domain::access::{Actor, Permission, permits};
 use crate::domain::dates;
 use crate::domain::fhir;
 use crate::domain::referrals::{
@@ -168,16 +168,7 @@ pub async fn save_department(
     if !is_admin {
         require(ctx, caller, Permission::Desk).await?;
     }
-    let code = required_text("code", &input.code, 20)?.to_uppercase();
-    let name = required_text("name", &input.name, 100)?;
-    let slots = i32::try_from(input.clinic_slots_per_day)
-        .ok()
-        .filter(|n| (0..=500).contains(n))
-        .ok_or_else(|| Error::invalid("clinic_slots_per_day", "must be from 0 to 500"))?;
-    let beds = i32::try_from(input.beds)
-        .ok()
-        .filter(|n| (0..=500).contains(n))
-        .ok_or_else(|| Error::invalid("beds", "must be from 0 to 500"))?;
+    let (code, name, slots, beds) = checked_department(&input)?;
     let audit_caller = caller.clone();
     let allowed = ctx
         .db
@@ -197,17 +188,9 @@ pub async fn save_department(
             let named = input
                 .institution_id
                 .or(existing.as_ref().map(|e| e.institution_id));
-            let institution_id = match (named, actor.institution_id) {
-                (Some(i), _) if is_admin => i,
-                (Some(i), Some(own)) if i == own => i,
-                (None, Some(own)) => own,
-                (None, None) if is_admin => {
-                    return Err(Error::invalid(
-                        "institution_id",
-                        "choose the receiving hospital",
-                    ));
-                }
-                _ => return Ok(None),
+            let Some(institution_id) = receiving_hospital(named, actor.institution_id, is_admin)?
+            else {
+                return Ok(None);
             };
             let hospital = institutions::find(conn, institution_id)?
                 .ok_or_else(|| Error::invalid("institution_id", "no such institution"))?;
@@ -226,16 +209,12 @@ pub async fn save_department(
                 Some(e) => store_ref::update_department(conn, e.id, &values, now),
                 None => store_ref::insert_department(conn, &values, now),
             }
-            .map_err(|e| {
-                if store::is_unique_violation(&e) {
-                    Error::conflict(
-                        "code",
-                        "this hospital already has a department with this code",
-                    )
-                } else {
-                    e.into()
-                }
-            })?;
+            .map_err(store::unique_as(|| {
+                Error::conflict(
+                    "code",
+                    "this hospital already has a department with this code",
+                )
+            }))?;
             let mut event = audit::event(
                 &audit_caller,
                 "department_save",
@@ -254,6 +233,39 @@ pub async fn save_department(
         Some(v) => Ok(v),
         None => refuse(ctx, caller, "department_save", format!("department:{id:?}")).await,
     }
+}
+
+/// A department's code (upper case), name, clinic slots and beds, checked.
+fn checked_department(input: &DepartmentInput) -> Result<(String, String, i32, i32)> {
+    let code = required_text("code", &input.code, 20)?.to_uppercase();
+    let name = required_text("name", &input.name, 100)?;
+    let slots = i32::try_from(input.clinic_slots_per_day)
+        .ok()
+        .filter(|n| (0..=500).contains(n))
+        .ok_or_else(|| Error::invalid("clinic_slots_per_day", "must be from 0 to 500"))?;
+    let beds = i32::try_from(input.beds)
+        .ok()
+        .filter(|n| (0..=500).contains(n))
+        .ok_or_else(|| Error::invalid("beds", "must be from 0 to 500"))?;
+    Ok((code, name, slots, beds))
+}
+
+/// The hospital a department belongs to: the one named (an admin names any,
+/// a desk only its own), else the desk's own. `None`: not the caller's to
+/// save.
+fn receiving_hospital(named: Option<i64>, own: Option<i64>, is_admin: bool) -> Result<Option<i64>> {
+    Ok(match (named, own) {
+        (Some(i), _) if is_admin => Some(i),
+        (Some(i), Some(own)) if i == own => Some(i),
+        (None, Some(own)) => Some(own),
+        (None, None) if is_admin => {
+            return Err(Error::invalid(
+                "institution_id",
+                "choose the receiving hospital",
+            ));
+        }
+        _ => None,
+    })
 }
 
 // ----- opening a referral -----
@@ -315,7 +327,9 @@ fn check_slot(
 ) -> Result<()> {
     referral::bookable_day(day, today).map_err(|m| Error::invalid("slot_date", m))?;
     let held = store_ref::slots_held(conn, d.id, day)?;
-    if !referral::has_room(d.clinic_slots_per_day.max(0) as u32, held as u32) {
+    // More slots held than u32 holds: none free.
+    let held = u32::try_from(held).unwrap_or(u32::MAX);
+    if !referral::has_room(u32::try_from(d.clinic_slots_per_day).unwrap_or(0), held) {
         return Err(Error::conflict(
             "slot_date",
             format!("every reserved slot of {} on {day} is taken", d.name),
@@ -341,18 +355,20 @@ pub async fn open(
     idempotency::run(ctx, once, |once| open_new(ctx, caller, input, once)).await
 }
 
-async fn open_new(
-    ctx: &Ctx,
-    caller: &Caller,
-    input: ReferralInput,
-    once: Option<Once<ReferralView>>,
-) -> Result<ReferralView> {
-    let me = caller.person_id().ok_or(Error::Forbidden)?;
-    let today = crate::clock::now()
-        .with_timezone(&ctx.settings.time_zone)
-        .date_naive();
-    // Every field is checked before anything is refused, so that the form
-    // names all its problems at once.
+/// A referral's fields, each checked.
+struct CheckedReferral {
+    patient: referral::Patient,
+    urgency: Urgency,
+    reason: String,
+    diagnosis: String,
+    diagnosis_code: Option<String>,
+    findings: String,
+    slot: Option<NaiveDate>,
+}
+
+/// Every field is checked before anything is refused, so that the form
+/// names all its problems at once.
+fn checked_referral(input: &ReferralInput, today: NaiveDate) -> Result<CheckedReferral> {
     let mut problems: Vec<FieldProblem> = Vec::new();
     let mut problem = |field: &str, message: String| {
         problems.push(FieldProblem {
@@ -405,11 +421,35 @@ async fn open_new(
     else {
         return Err(Error::internal("a referral field passed with no value"));
     };
+    Ok(CheckedReferral {
+        patient,
+        urgency,
+        reason,
+        diagnosis,
+        diagnosis_code,
+        findings,
+        slot,
+    })
+}
+
+async fn open_new(
+    ctx: &Ctx,
+    caller: &Caller,
+    input: ReferralInput,
+    once: Option<Once<ReferralView>>,
+) -> Result<ReferralView> {
+    let me = caller.person_id().ok_or(Error::Forbidden)?;
+    let today = crate::clock::now()
+        .with_timezone(&ctx.settings.time_zone)
+        .date_naive();
+    let r = checked_referral(&input, today)?;
     let audit_caller = caller.clone();
+    let department_id = input.department_id;
+    let needs_bed = input.needs_bed;
     let outcome = ctx
         .db
         .write(move |conn| {
-            let d = store_ref::lock_department(conn, input.department_id)?
+            let d = store_ref::lock_department(conn, department_id)?
                 .filter(|d| d.active)
                 .ok_or_else(|| Error::invalid("department_id", "no such department"))?;
             // The gate, on the doctor's locked credentials.
@@ -419,17 +459,11 @@ async fn open_new(
                 Ok(c) => c,
                 Err(refusal) => return Ok(Err(refusal)),
             };
-            if let Some(day) = slot {
+            if let Some(day) = r.slot {
                 check_slot(conn, &d, day, today)?;
             }
-            if input.needs_bed {
-                let in_use = store_ref::beds_held(conn, d.id)?;
-                if !referral::has_room(d.beds.max(0) as u32, in_use as u32) {
-                    return Err(Error::conflict(
-                        "needs_bed",
-                        format!("every reserved bed of {} is in use", d.name),
-                    ));
-                }
+            if needs_bed {
+                check_bed(conn, &d)?;
             }
             let number = crate::domain::codes::referral_number();
             let row = store_ref::insert_referral(
@@ -439,17 +473,17 @@ async fn open_new(
                     person_id: me,
                     credential_id: credential.id,
                     department_id: d.id,
-                    patient_name: &patient.name,
-                    patient_sex: patient.sex,
-                    patient_birth_date: patient.birth_date,
-                    guardian_phone: &patient.guardian_phone,
-                    urgency,
-                    reason: &reason,
-                    diagnosis: &diagnosis,
-                    diagnosis_code: diagnosis_code.as_deref(),
-                    findings: &findings,
-                    slot_date: slot,
-                    needs_bed: input.needs_bed,
+                    patient_name: &r.patient.name,
+                    patient_sex: r.patient.sex,
+                    patient_birth_date: r.patient.birth_date,
+                    guardian_phone: &r.patient.guardian_phone,
+                    urgency: r.urgency,
+                    reason: &r.reason,
+                    diagnosis: &r.diagnosis,
+                    diagnosis_code: r.diagnosis_code.as_deref(),
+                    findings: &r.findings,
+                    slot_date: r.slot,
+                    needs_bed,
                 },
                 now,
             )?;
@@ -473,21 +507,44 @@ async fn open_new(
         .await?;
     match outcome {
         Ok(v) => Ok(v),
-        Err(refusal) => {
-            let mut event = audit::event(
-                caller,
-                "referral_refused",
-                Some(format!("department:{}", input.department_id)),
-                Outcome::Refused,
-            );
-            event.detail = Some(refusal.code().to_owned());
-            ctx.db
-                .write(move |conn| audit::record(conn, &event))
-                .await?;
-            tracing::info!(code = refusal.code(), "referral refused at the gate");
-            Err(gate_error(refusal))
-        }
+        Err(refusal) => Err(refused_at_gate(ctx, caller, department_id, refusal).await?),
     }
+}
+
+/// Whether one of `d`'s reserved beds is free, for a referral that needs
+/// one (checked when it is sent and again when it is accepted).
+fn check_bed(conn: &mut DbConn, d: &DepartmentRow) -> Result<()> {
+    let in_use = store_ref::beds_held(conn, d.id)?;
+    // More beds in use than u32 holds: none free.
+    let in_use = u32::try_from(in_use).unwrap_or(u32::MAX);
+    if !referral::has_room(u32::try_from(d.beds).unwrap_or(0), in_use) {
+        return Err(Error::conflict(
+            "needs_bed",
+            format!("every reserved bed of {} is in use", d.name),
+        ));
+    }
+    Ok(())
+}
+
+/// A referral the gate refused: recorded for audit; the error that says why.
+async fn refused_at_gate(
+    ctx: &Ctx,
+    caller: &Caller,
+    department_id: i64,
+    refusal: GateRefusal,
+) -> Result<Error> {
+    let mut event = audit::event(
+        caller,
+        "referral_refused",
+        Some(format!("department:{department_id}")),
+        Outcome::Refused,
+    );
+    event.detail = Some(refusal.code().to_owned());
+    ctx.db
+        .write(move |conn| audit::record(conn, &event))
+        .await?;
+    tracing::info!(code = refusal.code(), "referral refused at the gate");
+    Ok(gate_error(refusal))
 }
 
 /// The message of a field's refusal (the field is named separately).
@@ -664,6 +721,19 @@ fn party(caller: &Caller, r: &ReferralRow, d: &DepartmentRow) -> Option<Party> {
 /// One referral for one of its parties; the view is recorded. Anyone else
 /// is refused and the refusal recorded.
 pub async fn referral(ctx: &Ctx, caller: &Caller, id: i64) -> Result<ReferralView> {
+    party_read(ctx, caller, id, "referral_view", view_of).await
+}
+
+/// Reads referral `id` as `show` makes it, for one of its parties only; the
+/// read is recorded as `action`. Anyone else (or no such referral) is
+/// refused and the refusal recorded.
+async fn party_read<T: Send + 'static>(
+    ctx: &Ctx,
+    caller: &Caller,
+    id: i64,
+    action: &'static str,
+    show: impl FnOnce(&mut DbConn, ReferralRow) -> Result<T> + Send + 'static,
+) -> Result<T> {
     let c = caller.clone();
     let found = ctx
         .db
@@ -675,22 +745,30 @@ pub async fn referral(ctx: &Ctx, caller: &Caller, id: i64) -> Result<ReferralVie
             if party(&c, &r, &d).is_none() {
                 return Ok(None);
             }
-            audit::record(
-                conn,
-                &audit::event(
-                    &c,
-                    "referral_view",
-                    Some(format!("referral:{id}")),
-                    Outcome::Ok,
-                ),
-            )?;
-            view_of(conn, r).map(Some)
+            let target = Some(format!("referral:{id}"));
+            audit::record(conn, &audit::event(&c, action, target, Outcome::Ok))?;
+            show(conn, r).map(Some)
         })
         .await?;
     match found {
         Some(v) => Ok(v),
-        None => refuse(ctx, caller, "referral_view", format!("referral:{id}")).await,
+        None => refuse(ctx, caller, action, format!("referral:{id}")).await,
     }
+}
+
+/// The referrals `actor` may see: all for an admin, those to their
+/// hospital for its desk, their own for a doctor.
+fn visible_to(conn: &mut DbConn, actor: &Actor) -> Result<Vec<ReferralRow>> {
+    Ok(if actor.has(Role::Admin) {
+        store_ref::all_referrals(conn)?
+    } else if actor.has(Role::ReferralDesk) {
+        match actor.institution_id {
+            Some(i) => store_ref::referrals_to(conn, i)?,
+            None => Vec::new(),
+        }
+    } else {
+        store_ref::referrals_of(conn, actor.id)?
+    })
 }
 
 /// A line of a referral list (no patient data beyond the name and age the
@@ -748,16 +826,7 @@ pub async fn list(ctx: &Ctx, caller: &Caller) -> Result<Vec<ReferralLine>> {
     let c = caller.clone();
     ctx.db
         .write(move |conn| {
-            let rows = if actor.has(Role::Admin) {
-                store_ref::all_referrals(conn)?
-            } else if actor.has(Role::ReferralDesk) {
-                match actor.institution_id {
-                    Some(i) => store_ref::referrals_to(conn, i)?,
-                    None => Vec::new(),
-                }
-            } else {
-                store_ref::referrals_of(conn, actor.id)?
-            };
+            let rows = visible_to(conn, &actor)?;
             audit::record(conn, &audit::event(&c, "referral_list", None, Outcome::Ok))?;
             lines(conn, rows)
         })
@@ -873,10 +942,7 @@ pub async fn accept(
         let day = referral::accepted_day(r.urgency, given, r.slot_date)
             .map_err(|m| Error::invalid("slot_date", m))?;
         if r.needs_bed {
-            let in_use = store_ref::beds_held(conn, d.id)?;
-            if !referral::has_room(d.beds.max(0) as u32, in_use as u32) {
-                return Err(Error::conflict("needs_bed", "every reserved bed is in use"));
-            }
+            check_bed(conn, d)?;
         }
         store_ref::update_status(
             conn,
@@ -1009,11 +1075,9 @@ where
             )?;
             // The referring doctor is told of every step.
             if let Some(doctor) = people::find(conn, r.person_id)? {
-                mail::enqueue(
+                mail::enqueue_to(
                     conn,
-                    &doctor.email,
-                    &doctor.name,
-                    doctor.locale,
+                    &doctor,
                     &Message::Referral {
                         name: doctor.name.clone(),
                         number: r.number.clone(),
@@ -1119,34 +1183,11 @@ pub fn fhir_capabilities(ctx: &Ctx) -> fhir::CapabilityStatement {
 
 /// One referral as a FHIR R4 ServiceRequest (its parties; recorded).
 pub async fn fhir_one(ctx: &Ctx, caller: &Caller, id: i64) -> Result<fhir::ServiceRequest> {
-    let c = caller.clone();
     let base = FhirBase::of(ctx);
-    let found = ctx
-        .db
-        .write(move |conn| {
-            let Some(r) = store_ref::find_referral(conn, id)? else {
-                return Ok(None);
-            };
-            let d = store_ref::find_department(conn, r.department_id)?.ok_or(Error::NotFound)?;
-            if party(&c, &r, &d).is_none() {
-                return Ok(None);
-            }
-            audit::record(
-                conn,
-                &audit::event(
-                    &c,
-                    "referral_export",
-                    Some(format!("referral:{id}")),
-                    Outcome::Ok,
-                ),
-            )?;
-            fhir_of(conn, &r, &base).map(Some)
-        })
-        .await?;
-    match found {
-        Some(v) => Ok(v),
-        None => refuse(ctx, caller, "referral_export", format!("referral:{id}")).await,
-    }
+    party_read(ctx, caller, id, "referral_export", move |conn, r| {
+        fhir_of(conn, &r, &base)
+    })
+    .await
 }
 
 /// Every referral the caller is a party to, as a FHIR searchset Bundle
@@ -1157,16 +1198,7 @@ pub async fn fhir_bundle(ctx: &Ctx, caller: &Caller) -> Result<fhir::Bundle> {
     let base = FhirBase::of(ctx);
     ctx.db
         .write(move |conn| {
-            let rows = if actor.has(Role::Admin) {
-                store_ref::all_referrals(conn)?
-            } else if actor.has(Role::ReferralDesk) {
-                match actor.institution_id {
-                    Some(i) => store_ref::referrals_to(conn, i)?,
-                    None => Vec::new(),
-                }
-            } else {
-                store_ref::referrals_of(conn, actor.id)?
-            };
+            let rows = visible_to(conn, &actor)?;
             audit::record(
                 conn,
                 &audit::event(

@@ -89,23 +89,23 @@ pub struct CredentialEventRow {
 
 // ----- cases -----
 
-pub fn insert_case(
-    conn: &mut DbConn,
-    person_id: i64,
-    track_id: i64,
-    kind: Kind,
-    stage: Stage,
-    credential_id: Option<i64>,
-    now: NaiveDateTime,
-) -> QueryResult<CaseRow> {
+/// A case as it opens (it enters its first stage then).
+#[derive(Insertable)]
+#[diesel(table_name = cases, treat_none_as_null = true)]
+pub struct NewCase {
+    pub person_id: i64,
+    pub track_id: i64,
+    pub kind: Kind,
+    pub stage: Stage,
+    /// The credential a renewal renews; `None` for a first case.
+    pub credential_id: Option<i64>,
+}
+
+pub fn insert_case(conn: &mut DbConn, case: &NewCase, now: NaiveDateTime) -> QueryResult<CaseRow> {
     diesel::insert_into(cases::table)
         .values((
-            cases::person_id.eq(person_id),
-            cases::track_id.eq(track_id),
-            cases::kind.eq(kind),
-            cases::stage.eq(stage),
+            case,
             cases::stage_entered_at.eq(now),
-            cases::credential_id.eq(credential_id),
             cases::opened_at.eq(now),
         ))
         .get_result(conn)
@@ -255,24 +255,25 @@ pub fn set_case_credential(conn: &mut DbConn, id: i64, credential_id: i64) -> Qu
         .execute(conn)
 }
 
+/// A case's move from one stage (`None` as it opens) to the next.
+#[derive(Insertable)]
+#[diesel(table_name = case_transitions, treat_none_as_null = true)]
+pub struct NewTransition {
+    pub case_id: i64,
+    pub from_stage: Option<Stage>,
+    pub to_stage: Stage,
+    /// The committee member, or `None` for the system.
+    pub actor_id: Option<i64>,
+    pub reason: Reason,
+}
+
 pub fn insert_transition(
     conn: &mut DbConn,
-    case_id: i64,
-    from: Option<Stage>,
-    to: Stage,
-    actor_id: Option<i64>,
-    reason: Reason,
+    t: &NewTransition,
     now: NaiveDateTime,
 ) -> QueryResult<TransitionRow> {
     diesel::insert_into(case_transitions::table)
-        .values((
-            case_transitions::case_id.eq(case_id),
-            case_transitions::from_stage.eq(from),
-            case_transitions::to_stage.eq(to),
-            case_transitions::actor_id.eq(actor_id),
-            case_transitions::reason.eq(reason),
-            case_transitions::at.eq(now),
-        ))
+        .values((t, case_transitions::at.eq(now)))
         .get_result(conn)
 }
 
@@ -337,22 +338,19 @@ pub fn candidates_of_exam(conn: &mut DbConn, exam_id: i64) -> QueryResult<Vec<i6
 
 // ----- votes -----
 
-pub fn insert_vote(
-    conn: &mut DbConn,
-    case_id: i64,
-    member_id: i64,
-    vote: Vote,
-    reason: &str,
-    now: NaiveDateTime,
-) -> QueryResult<VoteRow> {
+/// A member's vote on a case (one each: a second is a unique violation).
+#[derive(Insertable)]
+#[diesel(table_name = committee_votes)]
+pub struct NewVote<'a> {
+    pub case_id: i64,
+    pub member_id: i64,
+    pub vote: Vote,
+    pub reason: &'a str,
+}
+
+pub fn insert_vote(conn: &mut DbConn, v: &NewVote, now: NaiveDateTime) -> QueryResult<VoteRow> {
     diesel::insert_into(committee_votes::table)
-        .values((
-            committee_votes::case_id.eq(case_id),
-            committee_votes::member_id.eq(member_id),
-            committee_votes::vote.eq(vote),
-            committee_votes::reason.eq(reason),
-            committee_votes::cast_at.eq(now),
-        ))
+        .values((v, committee_votes::cast_at.eq(now)))
         .get_result(conn)
 }
 
@@ -374,6 +372,9 @@ pub fn withdraw_votes(conn: &mut DbConn, case_id: i64) -> QueryResult<usize> {
 
 // ----- credentials -----
 
+/// A credential as it is issued (its status is `active`).
+#[derive(Insertable)]
+#[diesel(table_name = credentials)]
 pub struct NewCredential<'a> {
     pub number: &'a str,
     pub person_id: i64,
@@ -393,17 +394,9 @@ pub fn insert_credential(
 ) -> QueryResult<CredentialRow> {
     diesel::insert_into(credentials::table)
         .values((
-            credentials::number.eq(c.number),
-            credentials::person_id.eq(c.person_id),
-            credentials::track_id.eq(c.track_id),
-            credentials::year.eq(c.year),
-            credentials::sequence.eq(c.sequence),
+            c,
             credentials::issued_at.eq(now),
-            credentials::valid_from.eq(c.valid_from),
-            credentials::valid_until.eq(c.valid_until),
             credentials::status.eq(Status::Active),
-            credentials::revocation_index.eq(c.revocation_index),
-            credentials::suspension_index.eq(c.suspension_index),
             credentials::updated_at.eq(now),
         ))
         .get_result(conn)
@@ -580,10 +573,14 @@ pub fn mark_reminded(
     }
 }
 
+#[derive(Insertable)]
+#[diesel(table_name = credential_events, treat_none_as_null = true)]
 pub struct NewEvent<'a> {
     pub credential_id: i64,
     pub action: &'a str,
+    #[diesel(column_name = status_from)]
     pub from: Option<Status>,
+    #[diesel(column_name = status_to)]
     pub to: Status,
     pub reason: &'a str,
     pub actor_id: Option<i64>,
@@ -595,15 +592,7 @@ pub fn insert_event(
     now: NaiveDateTime,
 ) -> QueryResult<CredentialEventRow> {
     diesel::insert_into(credential_events::table)
-        .values((
-            credential_events::credential_id.eq(e.credential_id),
-            credential_events::action.eq(e.action),
-            credential_events::status_from.eq(e.from),
-            credential_events::status_to.eq(e.to),
-            credential_events::reason.eq(e.reason),
-            credential_events::actor_id.eq(e.actor_id),
-            credential_events::at.eq(now),
-        ))
+        .values((e, credential_events::at.eq(now)))
         .get_result(conn)
 }
 

@@ -233,12 +233,19 @@ pub fn find_registration(
         .optional()
 }
 
+/// A registration; saved again, only its accommodations change (the
+/// minutes and the window, `None` as NULL).
+#[derive(Insertable, AsChangeset)]
+#[diesel(table_name = registrations, treat_none_as_null = true)]
 pub struct NewRegistration {
+    #[diesel(skip_update)]
     pub exam_id: i64,
+    #[diesel(skip_update)]
     pub person_id: i64,
     pub extra_minutes: i32,
     pub opens_at: Option<NaiveDateTime>,
     pub closes_at: Option<NaiveDateTime>,
+    #[diesel(skip_update)]
     pub registered_by: Option<i64>,
 }
 
@@ -250,22 +257,10 @@ pub fn save_registration(
 ) -> QueryResult<RegistrationRow> {
     match find_registration(conn, r.exam_id, r.person_id)? {
         Some(existing) => diesel::update(registrations::table.find(existing.id))
-            .set((
-                registrations::extra_minutes.eq(r.extra_minutes),
-                registrations::opens_at.eq(r.opens_at),
-                registrations::closes_at.eq(r.closes_at),
-            ))
+            .set(r)
             .get_result(conn),
         None => diesel::insert_into(registrations::table)
-            .values((
-                registrations::exam_id.eq(r.exam_id),
-                registrations::person_id.eq(r.person_id),
-                registrations::extra_minutes.eq(r.extra_minutes),
-                registrations::opens_at.eq(r.opens_at),
-                registrations::closes_at.eq(r.closes_at),
-                registrations::registered_by.eq(r.registered_by),
-                registrations::created_at.eq(now),
-            ))
+            .values((r, registrations::created_at.eq(now)))
             .get_result(conn),
     }
 }
@@ -324,8 +319,9 @@ pub fn lock_draw(conn: &mut DbConn, exam_id: i64, wait: bool) -> QueryResult<boo
         DbConn::Sqlite(_) => Ok(true),
         DbConn::Postgres(pg) => {
             // Ids past 2^31 share a key with another exam: at worst two
-            // exams' draws wait for each other, never a wrong count.
-            let key = exam_id as i32;
+            // exams' draws wait for each other, never a wrong count. The
+            // remainder is below 2^31, so it always fits.
+            let key = i32::try_from(exam_id.rem_euclid(1 << 31)).unwrap_or(0);
             let sql = if wait {
                 "SELECT TRUE AS locked FROM (SELECT pg_advisory_xact_lock($1, $2)) AS l"
             } else {
@@ -356,20 +352,25 @@ pub fn find_attempt(conn: &mut DbConn, id: i64) -> QueryResult<Option<AttemptRow
     attempts::table.find(id).first(conn).optional()
 }
 
+/// An attempt as its paper is drawn (`seed` draws it again).
+#[derive(Insertable)]
+#[diesel(table_name = attempts)]
+pub struct NewAttempt {
+    pub exam_id: i64,
+    pub person_id: i64,
+    /// Which attempt at the exam it is, from 1.
+    pub number: i32,
+    pub seed: i64,
+}
+
 pub fn insert_attempt(
     conn: &mut DbConn,
-    exam_id: i64,
-    person_id: i64,
-    number: i32,
-    seed: i64,
+    attempt: &NewAttempt,
     now: NaiveDateTime,
 ) -> QueryResult<AttemptRow> {
     diesel::insert_into(attempts::table)
         .values((
-            attempts::exam_id.eq(exam_id),
-            attempts::person_id.eq(person_id),
-            attempts::number.eq(number),
-            attempts::seed.eq(seed),
+            attempt,
             attempts::drawn_at.eq(now),
             attempts::auto_submitted.eq(false),
         ))
@@ -398,6 +399,8 @@ pub fn mark_started(
     .optional()
 }
 
+#[derive(Insertable)]
+#[diesel(table_name = attempt_items)]
 pub struct NewItem<'a> {
     pub position: i32,
     pub section: i32,
@@ -409,15 +412,7 @@ pub struct NewItem<'a> {
 
 pub fn insert_item(conn: &mut DbConn, attempt_id: i64, item: &NewItem<'_>) -> QueryResult<usize> {
     diesel::insert_into(attempt_items::table)
-        .values((
-            attempt_items::attempt_id.eq(attempt_id),
-            attempt_items::position.eq(item.position),
-            attempt_items::section.eq(item.section),
-            attempt_items::question_id.eq(item.question_id),
-            attempt_items::version_id.eq(item.version_id),
-            attempt_items::points.eq(item.points),
-            attempt_items::option_order.eq(item.option_order),
-        ))
+        .values((attempt_items::attempt_id.eq(attempt_id), item))
         .execute(conn)
 }
 
@@ -637,13 +632,11 @@ pub fn save_answers(conn: &mut DbConn, saves: &[NewAnswer]) -> QueryResult<Vec<A
     let events: Vec<_> = saves
         .iter()
         .zip(&details)
-        .map(|(save, detail)| {
-            (
-                attempt_events::attempt_id.eq(save.attempt_id),
-                attempt_events::at.eq(save.saved_at),
-                attempt_events::kind.eq("saved"),
-                attempt_events::detail.eq(Some(detail.as_str())),
-            )
+        .map(|(save, detail)| NewAttemptEvent {
+            attempt_id: save.attempt_id,
+            at: save.saved_at,
+            kind: "saved",
+            detail: Some(detail),
         })
         .collect();
     let insert = diesel::insert_into(attempt_events::table).values(events);
@@ -796,6 +789,17 @@ pub fn mark_submitted(
     .get_result(conn)
 }
 
+/// A line of an attempt's trail (`record_event`, and the saves of a batch
+/// in `save_answers`).
+#[derive(Insertable)]
+#[diesel(table_name = attempt_events, treat_none_as_null = true)]
+struct NewAttemptEvent<'a> {
+    attempt_id: i64,
+    at: NaiveDateTime,
+    kind: &'a str,
+    detail: Option<&'a str>,
+}
+
 pub fn record_event(
     conn: &mut DbConn,
     attempt_id: i64,
@@ -804,12 +808,12 @@ pub fn record_event(
     at: NaiveDateTime,
 ) -> QueryResult<usize> {
     diesel::insert_into(attempt_events::table)
-        .values((
-            attempt_events::attempt_id.eq(attempt_id),
-            attempt_events::at.eq(at),
-            attempt_events::kind.eq(kind),
-            attempt_events::detail.eq(detail),
-        ))
+        .values(NewAttemptEvent {
+            attempt_id,
+            at,
+            kind,
+            detail,
+        })
         .execute(conn)
 }
 

@@ -103,8 +103,11 @@ pub fn tasks_of_item(conn: &mut DbConn, item_id: i64) -> QueryResult<Vec<TaskRow
         .load(conn)
 }
 
+#[derive(Insertable)]
+#[diesel(table_name = marking_tasks)]
 pub struct NewTask {
     pub exam_id: i64,
+    #[diesel(column_name = attempt_item_id)]
     pub item_id: i64,
     pub examiner_id: i64,
     pub role: i32,
@@ -113,14 +116,7 @@ pub struct NewTask {
 
 pub fn insert_task(conn: &mut DbConn, t: &NewTask, now: NaiveDateTime) -> QueryResult<usize> {
     diesel::insert_into(marking_tasks::table)
-        .values((
-            marking_tasks::exam_id.eq(t.exam_id),
-            marking_tasks::attempt_item_id.eq(t.item_id),
-            marking_tasks::examiner_id.eq(t.examiner_id),
-            marking_tasks::role.eq(t.role),
-            marking_tasks::assigned_at.eq(now),
-            marking_tasks::due_at.eq(t.due_at),
-        ))
+        .values((t, marking_tasks::assigned_at.eq(now)))
         .execute(conn)
 }
 
@@ -425,24 +421,21 @@ pub struct AppealRow {
     pub mark_final: Option<f64>,
 }
 
-pub fn insert_appeal(
-    conn: &mut DbConn,
-    attempt_id: i64,
-    item_id: i64,
-    reason: &str,
-    mark_before: f64,
-    now: NaiveDateTime,
-) -> QueryResult<usize> {
+/// A candidate's appeal against one answer's mark (it opens `open`).
+#[derive(Insertable)]
+#[diesel(table_name = crate::store::schema::appeals)]
+pub struct NewAppeal<'a> {
+    pub attempt_id: i64,
+    pub attempt_item_id: i64,
+    pub reason: &'a str,
+    /// The answer's mark when the appeal was made.
+    pub mark_before: f64,
+}
+
+pub fn insert_appeal(conn: &mut DbConn, a: &NewAppeal, now: NaiveDateTime) -> QueryResult<usize> {
     use crate::store::schema::appeals;
     diesel::insert_into(appeals::table)
-        .values((
-            appeals::attempt_id.eq(attempt_id),
-            appeals::attempt_item_id.eq(item_id),
-            appeals::reason.eq(reason),
-            appeals::status.eq("open"),
-            appeals::mark_before.eq(mark_before),
-            appeals::created_at.eq(now),
-        ))
+        .values((a, appeals::status.eq("open"), appeals::created_at.eq(now)))
         .execute(conn)
 }
 
@@ -666,25 +659,26 @@ pub struct PracticalRow {
     pub recorded_at: NaiveDateTime,
 }
 
+/// A skills station as an admin sets it up (its rubric is the case
+/// question version's).
+#[derive(Insertable)]
+#[diesel(table_name = crate::store::schema::practical_stations)]
+pub struct NewStation<'a> {
+    pub track: &'a str,
+    pub title: &'a str,
+    pub version_id: i64,
+    pub pass_percent: i32,
+    pub created_by: i64,
+}
+
 pub fn insert_station(
     conn: &mut DbConn,
-    track: &str,
-    title: &str,
-    version_id: i64,
-    pass_percent: i32,
-    by: i64,
+    station: &NewStation,
     now: NaiveDateTime,
 ) -> QueryResult<StationRow> {
     use crate::store::schema::practical_stations as s;
     diesel::insert_into(s::table)
-        .values((
-            s::track.eq(track),
-            s::title.eq(title),
-            s::version_id.eq(version_id),
-            s::pass_percent.eq(pass_percent),
-            s::created_by.eq(by),
-            s::created_at.eq(now),
-        ))
+        .values((station, s::created_at.eq(now)))
         .execute(conn)?;
     s::table
         .order(s::id.desc())
@@ -715,6 +709,8 @@ pub fn find_practical(
         .optional()
 }
 
+#[derive(Insertable)]
+#[diesel(table_name = crate::store::schema::practical_results)]
 pub struct NewPractical<'a> {
     pub station_id: i64,
     pub person_id: i64,
@@ -741,17 +737,7 @@ pub fn save_practical(
     )
     .execute(conn)?;
     diesel::insert_into(r::table)
-        .values((
-            r::station_id.eq(p.station_id),
-            r::person_id.eq(p.person_id),
-            r::examiner_id.eq(p.examiner_id),
-            r::marks.eq(p.marks),
-            r::total.eq(p.total),
-            r::points.eq(p.points),
-            r::passed.eq(p.passed),
-            r::observed_at.eq(p.observed_at),
-            r::recorded_at.eq(now),
-        ))
+        .values((p, r::recorded_at.eq(now)))
         .execute(conn)
 }
 

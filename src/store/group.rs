@@ -30,7 +30,7 @@
 
 use std::collections::VecDeque;
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::mpsc;
+use std::sync::{Arc, mpsc};
 
 use diesel::Connection;
 use tokio::sync::oneshot;
@@ -60,14 +60,16 @@ trait Job<D: Deferred>: Send {
     /// Whether the write hands on an item, which waits behind other writes.
     fn defers(&self) -> bool;
     fn run(&mut self, conn: &mut DbConn, staged: &mut Staged<D>);
-    fn answer(self: Box<Self>, committed: std::result::Result<(), &Error>, staged: &Staged<D>);
+    fn answer(self: Box<Self>, committed: std::result::Result<(), &Arc<Error>>, staged: &Staged<D>);
 }
 
 /// The items the writes of a batch hand on, and what became of those
 /// already done.
 struct Staged<D: Deferred> {
     waiting: Vec<D::Item>,
-    outcomes: Vec<std::result::Result<D::Done, String>>,
+    /// A failed flush fails every write that handed on an item, so its
+    /// error is shared (`Arc`) and kept as each one's source.
+    outcomes: Vec<std::result::Result<D::Done, Arc<Error>>>,
 }
 
 impl<D: Deferred> Default for Staged<D> {
@@ -96,9 +98,9 @@ impl<D: Deferred> Staged<D> {
         match conn.transaction(|conn| D::flush(conn, &waiting)) {
             Ok(done) => self.outcomes.extend(done.into_iter().map(Ok)),
             Err(e) => {
-                let message = format!("the {} were not stored: {e}", D::WHAT);
+                let e = Arc::new(e);
                 self.outcomes
-                    .extend(waiting.iter().map(|_| Err(message.clone())));
+                    .extend(waiting.iter().map(|_| Err(Arc::clone(&e))));
             }
         }
     }
@@ -106,18 +108,27 @@ impl<D: Deferred> Staged<D> {
     fn outcome(&self, index: usize) -> Result<D::Done> {
         match self.outcomes.get(index) {
             Some(Ok(done)) => Ok(done.clone()),
-            Some(Err(message)) => Err(Error::internal(message.clone())),
+            Some(Err(e)) => Err(Error::internal_from(
+                format!("the {} were not stored", D::WHAT),
+                Arc::clone(e),
+            )),
             None => Err(Error::internal(format!("the {} were not stored", D::WHAT))),
         }
     }
 }
 
 /// A write's result once its batch has committed.
-fn settle<T>(committed: std::result::Result<(), &Error>, outcome: Option<Result<T>>) -> Result<T> {
+fn settle<T>(
+    committed: std::result::Result<(), &Arc<Error>>,
+    outcome: Option<Result<T>>,
+) -> Result<T> {
     match (committed, outcome) {
         (Ok(()), Some(outcome)) => outcome,
         (Ok(()), None) => Err(Error::internal("the write did not run")),
-        (Err(e), _) => Err(Error::internal(format!("the batch did not commit: {e}"))),
+        (Err(e), _) => Err(Error::internal_from(
+            "the batch did not commit",
+            Arc::clone(e),
+        )),
     }
 }
 
@@ -148,7 +159,7 @@ where
         }
     }
 
-    fn answer(self: Box<Self>, committed: std::result::Result<(), &Error>, _: &Staged<D>) {
+    fn answer(self: Box<Self>, committed: std::result::Result<(), &Arc<Error>>, _: &Staged<D>) {
         // The caller may have gone (a dropped request): nothing to tell.
         let _ = self.reply.send(settle(committed, self.outcome));
     }
@@ -183,7 +194,11 @@ where
         }
     }
 
-    fn answer(self: Box<Self>, committed: std::result::Result<(), &Error>, staged: &Staged<D>) {
+    fn answer(
+        self: Box<Self>,
+        committed: std::result::Result<(), &Arc<Error>>,
+        staged: &Staged<D>,
+    ) {
         let outcome = settle(committed, self.outcome).and_then(|(t, index)| match index {
             Some(index) => Ok((t, Some(staged.outcome(index)?))),
             None => Ok((t, None)),
@@ -195,7 +210,7 @@ where
 /// The lanes of the group writer. Cloning shares them; the lane threads end
 /// when the last clone is dropped.
 pub struct GroupWriter<D: Deferred> {
-    lanes: std::sync::Arc<Lanes<D>>,
+    lanes: Arc<Lanes<D>>,
 }
 
 impl<D: Deferred> Clone for GroupWriter<D> {
@@ -238,12 +253,12 @@ impl<D: Deferred> GroupWriter<D> {
             let thread = std::thread::Builder::new()
                 .name(format!("group-writer-{lane}"))
                 .spawn(move || serve(&pool, &receiver))
-                .map_err(|e| Error::internal(format!("cannot start a group writer: {e}")))?;
+                .map_err(|e| Error::internal_from("cannot start a group writer", e))?;
             started.senders.push(sender);
             started.threads.push(thread);
         }
         Ok(GroupWriter {
-            lanes: std::sync::Arc::new(started),
+            lanes: Arc::new(started),
         })
     }
 
@@ -291,13 +306,15 @@ impl<D: Deferred> GroupWriter<D> {
         answer: oneshot::Receiver<Result<R>>,
     ) -> Result<R> {
         let senders = &self.lanes.senders;
-        let lane = key.unsigned_abs() as usize % senders.len();
+        // Any spread of keys over the lanes will do: a key beyond usize
+        // (32-bit targets) saturates.
+        let lane = usize::try_from(key.unsigned_abs()).unwrap_or(usize::MAX) % senders.len();
         senders[lane]
             .send(job)
-            .map_err(|_| Error::internal("the group writer has stopped"))?;
+            .map_err(|_detail| Error::internal("the group writer has stopped"))?;
         answer
             .await
-            .map_err(|_| Error::internal("the group writer dropped the write"))?
+            .map_err(|_detail| Error::internal("the group writer dropped the write"))?
     }
 }
 
@@ -321,7 +338,8 @@ fn serve<D: Deferred>(pool: &Pool, jobs: &mpsc::Receiver<Box<dyn Job<D>>>) {
         // is answered with an error (the reply senders are dropped) and the
         // lane goes on with the next one.
         let committed = catch_unwind(AssertUnwindSafe(|| commit(pool, &mut batch, &mut staged)))
-            .unwrap_or_else(|_| Err(Error::internal("a write panicked")));
+            .unwrap_or_else(|_| Err(Error::internal("a write panicked")))
+            .map_err(Arc::new);
         for job in batch {
             job.answer(committed.as_ref().map(|_| ()), &staged);
         }
@@ -408,7 +426,7 @@ fn commit<D: Deferred>(
 mod tests {
     use super::*;
 
-    use std::sync::{Arc, Mutex};
+    use std::sync::Mutex;
 
     /// A queued job that only says what it is when it is answered.
     struct Probe {
@@ -434,7 +452,7 @@ mod tests {
             self.save
         }
         fn run(&mut self, _: &mut DbConn, _: &mut Staged<Nothing>) {}
-        fn answer(self: Box<Self>, _: std::result::Result<(), &Error>, _: &Staged<Nothing>) {
+        fn answer(self: Box<Self>, _: std::result::Result<(), &Arc<Error>>, _: &Staged<Nothing>) {
             if let Ok(mut log) = self.log.lock() {
                 log.push((self.save, self.n));
             }

@@ -271,7 +271,7 @@ impl Db {
         let manager = Manager::new(url.clone());
         // One direct attempt first: r2d2 would only say "timed out".
         let probe = r2d2::ManageConnection::connect(&manager)
-            .map_err(|e| Error::internal(format!("cannot connect to the database: {e}")))?;
+            .map_err(|e| Error::internal_from("cannot connect to the database", e))?;
         drop(probe);
         // A SQLite file connection does not break, so skip r2d2's "SELECT 1"
         // on every checkout there; a PostgreSQL one can (server restart).
@@ -447,13 +447,13 @@ where
     let span = tracing::Span::current();
     actix_web::web::block(move || span.in_scope(f))
         .await
-        .map_err(Error::internal)?
+        .map_err(|e| Error::internal_from("a blocking task", e))?
 }
 
 fn ensure_parent_dir(path: &Path) -> Result<()> {
     match path.parent() {
         Some(dir) if !dir.as_os_str().is_empty() => std::fs::create_dir_all(dir)
-            .map_err(|e| Error::internal(format!("cannot create {}: {e}", dir.display()))),
+            .map_err(|e| Error::internal_from(format!("cannot create {}", dir.display()), e)),
         _ => Ok(()),
     }
 }
@@ -463,9 +463,8 @@ fn ensure_parent_dir(path: &Path) -> Result<()> {
 const MIGRATION_LOCK_KEY: i64 = 0x6761_7465_6b70;
 
 pub fn run_migrations(conn: &mut DbConn) -> Result<usize> {
-    let failed = |e: Box<dyn std::error::Error + Send + Sync>| {
-        Error::internal(format!("migration failed: {e}"))
-    };
+    let failed =
+        |e: Box<dyn std::error::Error + Send + Sync>| Error::internal_from("migration failed", e);
     match conn {
         DbConn::Sqlite(c) => c
             .run_pending_migrations(SQLITE_MIGRATIONS)
@@ -567,6 +566,19 @@ pub fn is_unique_violation(e: &diesel::result::Error) -> bool {
     )
 }
 
+/// A unique index's refusal as `clash()`, the duplicate said in the
+/// caller's terms; any other database error as it is:
+/// `.map_err(store::unique_as(email_taken))`.
+pub fn unique_as(clash: impl FnOnce() -> Error) -> impl FnOnce(diesel::result::Error) -> Error {
+    move |e| {
+        if is_unique_violation(&e) {
+            clash()
+        } else {
+            e.into()
+        }
+    }
+}
+
 /// The current time in UTC (`crate::clock`), at microsecond precision so
 /// both backends store it the same way.
 pub fn now() -> chrono::NaiveDateTime {
@@ -614,7 +626,7 @@ mod tests {
             let mut v: Vec<String> = std::fs::read_dir(dir)
                 .map(|entries| {
                     entries
-                        .filter_map(|e| e.ok())
+                        .filter_map(Result::ok)
                         .filter(|e| e.path().is_dir())
                         .map(|e| e.file_name().to_string_lossy().into_owned())
                         .collect()

@@ -25,6 +25,8 @@ pub struct OutboxRow {
     pub last_error: Option<String>,
 }
 
+#[derive(Insertable)]
+#[diesel(table_name = outbox)]
 pub struct NewMail<'a> {
     pub to_address: &'a str,
     pub to_name: &'a str,
@@ -36,11 +38,7 @@ pub struct NewMail<'a> {
 pub fn enqueue(conn: &mut DbConn, mail: &NewMail<'_>, now: NaiveDateTime) -> QueryResult<i64> {
     diesel::insert_into(outbox::table)
         .values((
-            outbox::to_address.eq(mail.to_address),
-            outbox::to_name.eq(mail.to_name),
-            outbox::subject.eq(mail.subject),
-            outbox::body_text.eq(mail.body_text),
-            outbox::body_html.eq(mail.body_html),
+            mail,
             outbox::created_at.eq(now),
             outbox::attempts.eq(0),
             outbox::next_attempt_at.eq(now),

@@ -68,7 +68,12 @@ pub struct EventRow {
 
 // ----- departments -----
 
+/// A department as its hospital's desk saves it (created or changed; its
+/// hospital stays the one it was created in).
+#[derive(Insertable, AsChangeset)]
+#[diesel(table_name = departments)]
 pub struct DepartmentValues<'a> {
+    #[diesel(skip_update)]
     pub institution_id: i64,
     pub track_id: i64,
     pub code: &'a str,
@@ -85,13 +90,7 @@ pub fn insert_department(
 ) -> QueryResult<DepartmentRow> {
     diesel::insert_into(departments::table)
         .values((
-            departments::institution_id.eq(d.institution_id),
-            departments::track_id.eq(d.track_id),
-            departments::code.eq(d.code),
-            departments::name.eq(d.name),
-            departments::clinic_slots_per_day.eq(d.clinic_slots_per_day),
-            departments::beds.eq(d.beds),
-            departments::active.eq(d.active),
+            d,
             departments::created_at.eq(now),
             departments::updated_at.eq(now),
         ))
@@ -105,15 +104,7 @@ pub fn update_department(
     now: NaiveDateTime,
 ) -> QueryResult<DepartmentRow> {
     diesel::update(departments::table.find(id))
-        .set((
-            departments::track_id.eq(d.track_id),
-            departments::code.eq(d.code),
-            departments::name.eq(d.name),
-            departments::clinic_slots_per_day.eq(d.clinic_slots_per_day),
-            departments::beds.eq(d.beds),
-            departments::active.eq(d.active),
-            departments::updated_at.eq(now),
-        ))
+        .set((d, departments::updated_at.eq(now)))
         .get_result(conn)
 }
 
@@ -171,6 +162,9 @@ pub fn credentials_for_gate(conn: &mut DbConn, person_id: i64) -> QueryResult<Ve
 
 // ----- referrals -----
 
+/// A referral as the doctor sends it (its status is `sent`).
+#[derive(Insertable)]
+#[diesel(table_name = referrals, treat_none_as_null = true)]
 pub struct NewReferral<'a> {
     pub number: &'a str,
     pub person_id: i64,
@@ -196,21 +190,7 @@ pub fn insert_referral(
 ) -> QueryResult<ReferralRow> {
     diesel::insert_into(referrals::table)
         .values((
-            referrals::number.eq(r.number),
-            referrals::person_id.eq(r.person_id),
-            referrals::credential_id.eq(r.credential_id),
-            referrals::department_id.eq(r.department_id),
-            referrals::patient_name.eq(r.patient_name),
-            referrals::patient_sex.eq(r.patient_sex),
-            referrals::patient_birth_date.eq(r.patient_birth_date),
-            referrals::guardian_phone.eq(r.guardian_phone),
-            referrals::urgency.eq(r.urgency),
-            referrals::reason.eq(r.reason),
-            referrals::diagnosis.eq(r.diagnosis),
-            referrals::diagnosis_code.eq(r.diagnosis_code),
-            referrals::findings.eq(r.findings),
-            referrals::slot_date.eq(r.slot_date),
-            referrals::needs_bed.eq(r.needs_bed),
+            r,
             referrals::status.eq(State::Sent),
             referrals::created_at.eq(now),
             referrals::updated_at.eq(now),
@@ -272,6 +252,9 @@ pub fn all_referrals(conn: &mut DbConn) -> QueryResult<Vec<ReferralRow>> {
         .load(conn)
 }
 
+/// A desk step's change: every field is written, `None` as NULL.
+#[derive(AsChangeset)]
+#[diesel(table_name = referrals, treat_none_as_null = true)]
 pub struct ReferralUpdate<'a> {
     pub status: State,
     pub slot_date: Option<NaiveDate>,
@@ -286,13 +269,7 @@ pub fn update_status(
     now: NaiveDateTime,
 ) -> QueryResult<usize> {
     diesel::update(referrals::table.find(id))
-        .set((
-            referrals::status.eq(u.status),
-            referrals::slot_date.eq(u.slot_date),
-            referrals::decline_reason.eq(u.decline_reason),
-            referrals::back_instructions.eq(u.back_instructions),
-            referrals::updated_at.eq(now),
-        ))
+        .set((u, referrals::updated_at.eq(now)))
         .execute(conn)
 }
 

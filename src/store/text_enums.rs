@@ -50,6 +50,14 @@ macro_rules! text_enums {
             }
         }
 
+        // An optional column of an `Insertable` struct is read by reference.
+        impl AsExpression<Nullable<Text>> for &$ty {
+            type Expression = <String as AsExpression<Nullable<Text>>>::Expression;
+            fn as_expression(self) -> Self::Expression {
+                AsExpression::<Nullable<Text>>::as_expression(self.as_str().to_owned())
+            }
+        }
+
         impl ToSql<Text, Sqlite> for $ty {
             fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Sqlite>) -> serialize::Result {
                 <str as ToSql<Text, Sqlite>>::to_sql(self.as_str(), out)

@@ -271,7 +271,8 @@ pub fn save_track(
 }
 
 /// A track's policy, as the committee sets it (validated).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, AsChangeset)]
+#[diesel(table_name = tracks)]
 pub struct PolicyValues {
     pub code: String,
     pub validity_months: i32,
@@ -294,21 +295,7 @@ pub fn set_policy(
     now: NaiveDateTime,
 ) -> QueryResult<usize> {
     diesel::update(tracks::table.find(track_id))
-        .set((
-            tracks::code.eq(&p.code),
-            tracks::validity_months.eq(p.validity_months),
-            tracks::renewal_credit_hours.eq(p.renewal_credit_hours),
-            tracks::stage_attempts.eq(p.stage_attempts),
-            tracks::retake_wait_days.eq(p.retake_wait_days),
-            tracks::cooloff_days.eq(p.cooloff_days),
-            tracks::requires_practical.eq(p.requires_practical),
-            tracks::quorum.eq(p.quorum),
-            tracks::inappropriate_threshold.eq(p.inappropriate_threshold),
-            tracks::flag_min_rated.eq(p.flag_min_rated),
-            tracks::appeal_rule.eq(p.appeal_rule),
-            tracks::choice_scoring.eq(p.choice_scoring),
-            tracks::updated_at.eq(now),
-        ))
+        .set((p, tracks::updated_at.eq(now)))
         .execute(conn)
 }
 
@@ -321,7 +308,7 @@ pub fn set_track_courses(conn: &mut DbConn, track_id: i64, course_ids: &[i64]) -
             .values((
                 track_courses::track_id.eq(track_id),
                 track_courses::course_id.eq(course_id),
-                track_courses::position.eq(position as i32),
+                track_courses::position.eq(i32::try_from(position).unwrap_or(i32::MAX)),
             ))
             .execute(conn)?;
     }
@@ -574,16 +561,23 @@ pub fn retire_modules_except(
     .execute(conn)
 }
 
-/// The fields a lesson is written with.
+/// The fields a lesson is written with (its course and key name it, so an
+/// update leaves them; a missing video is written as NULL).
+#[derive(Insertable, AsChangeset)]
+#[diesel(table_name = lessons, treat_none_as_null = true)]
 pub struct LessonWrite<'a> {
+    #[diesel(skip_update)]
     pub course_id: i64,
     pub module_id: i64,
+    #[diesel(column_name = lesson_key, skip_update)]
     pub key: &'a str,
     pub position: i32,
     pub title: &'a str,
     pub minutes: i32,
     pub video_url: Option<&'a str>,
+    #[diesel(column_name = body_markdown)]
     pub markdown: &'a str,
+    #[diesel(column_name = body_html)]
     pub html: &'a str,
     pub content_hash: &'a str,
 }
@@ -616,14 +610,7 @@ pub fn save_lesson(
             };
             let row = diesel::update(lessons::table.find(row.id))
                 .set((
-                    lessons::module_id.eq(lesson.module_id),
-                    lessons::position.eq(lesson.position),
-                    lessons::title.eq(lesson.title),
-                    lessons::minutes.eq(lesson.minutes),
-                    lessons::video_url.eq(lesson.video_url),
-                    lessons::body_markdown.eq(lesson.markdown),
-                    lessons::body_html.eq(lesson.html),
-                    lessons::content_hash.eq(lesson.content_hash),
+                    lesson,
                     lessons::version.eq(version),
                     lessons::retired_at.eq(None::<NaiveDateTime>),
                     lessons::updated_at.eq(now),
@@ -633,20 +620,7 @@ pub fn save_lesson(
         }
         None => {
             let row = diesel::insert_into(lessons::table)
-                .values((
-                    lessons::course_id.eq(lesson.course_id),
-                    lessons::module_id.eq(lesson.module_id),
-                    lessons::lesson_key.eq(lesson.key),
-                    lessons::position.eq(lesson.position),
-                    lessons::title.eq(lesson.title),
-                    lessons::minutes.eq(lesson.minutes),
-                    lessons::video_url.eq(lesson.video_url),
-                    lessons::body_markdown.eq(lesson.markdown),
-                    lessons::body_html.eq(lesson.html),
-                    lessons::content_hash.eq(lesson.content_hash),
-                    lessons::version.eq(1),
-                    lessons::updated_at.eq(now),
-                ))
+                .values((lesson, lessons::version.eq(1), lessons::updated_at.eq(now)))
                 .get_result(conn)?;
             Ok((row, true))
         }
@@ -941,6 +915,8 @@ pub fn quizzes_of(conn: &mut DbConn, person_id: i64) -> QueryResult<Vec<QuizRow>
 
 // ----- workshop sessions -----
 
+#[derive(Insertable)]
+#[diesel(table_name = workshop_sessions)]
 pub struct NewSession<'a> {
     pub workshop_id: i64,
     pub starts_at: NaiveDateTime,
@@ -957,16 +933,7 @@ pub fn create_session(
     now: NaiveDateTime,
 ) -> QueryResult<SessionRow> {
     diesel::insert_into(workshop_sessions::table)
-        .values((
-            workshop_sessions::workshop_id.eq(s.workshop_id),
-            workshop_sessions::starts_at.eq(s.starts_at),
-            workshop_sessions::ends_at.eq(s.ends_at),
-            workshop_sessions::place.eq(s.place),
-            workshop_sessions::capacity.eq(s.capacity),
-            workshop_sessions::instructor_id.eq(s.instructor_id),
-            workshop_sessions::created_by.eq(s.created_by),
-            workshop_sessions::created_at.eq(now),
-        ))
+        .values((s, workshop_sessions::created_at.eq(now)))
         .get_result(conn)
 }
 

@@ -68,8 +68,8 @@ impl VersionCache {
         }
         let mut parsed = Vec::with_capacity(missing.len());
         for version in store_banks::versions_by_ids(conn, &missing)? {
-            let content: Content =
-                serde_json::from_str(&version.content).map_err(Error::internal)?;
+            let content: Content = serde_json::from_str(&version.content)
+                .map_err(|e| Error::internal_from(format!("stored question {}", version.id), e))?;
             parsed.push((version.id, std::sync::Arc::new(content)));
         }
         if let Ok(mut m) = self.by_id.write() {

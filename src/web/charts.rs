@@ -216,17 +216,22 @@ pub fn ticks(max: f64, most: usize, whole: bool) -> Vec<f64> {
     if whole {
         step = step.max(1.0);
     }
+    // A handful of ticks (the step is a round fraction of the maximum).
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
     let n = (max / step - 1e-9).ceil().max(1.0) as usize;
     let places = decimals(step);
     (0..=n)
         .map(|i| {
-            let scale = 10f64.powi(places as i32);
+            // A few decimals: always fits.
+            let scale = 10f64.powi(i32::try_from(places).unwrap_or(0));
             (i as f64 * step * scale).round() / scale
         })
         .collect()
 }
 
 /// How many decimals a tick step needs.
+// A step below 1: a few decimals, positive and small.
+#[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
 fn decimals(step: f64) -> usize {
     if step >= 1.0 {
         0
@@ -321,69 +326,17 @@ pub fn columns(c: Captions, x_title: &str, categories: &[Category], panels: &[Pa
         .fold(0.0, f64::max);
     let x0 = (tick_width + 8.0).max(20.0);
     let x1 = WIDTH - 2.0;
-    let n = categories.len().max(1) as f64;
-    let band = (x1 - x0) / n;
+    let band = Band {
+        x0,
+        width: (x1 - x0) / count(categories.len().max(1)),
+    };
     let mut bottom = y;
     for (panel, scale) in panels.iter().zip(&scales) {
-        chart.text(0.0, y + BASELINE, "start", "axis-title", &panel.title);
-        let top = y + LINE + 8.0;
-        bottom = top + PLOT_HEIGHT;
-        let end = scale.last().copied().unwrap_or(1.0);
-        for v in scale {
-            let ty = bottom - v / end * PLOT_HEIGHT;
-            let class = if *v == 0.0 { "axis" } else { "grid" };
-            chart.line((x0, ty), (x1, ty), class);
-            let label = tick_label(*v, scale);
-            chart.text(x0 - 6.0, ty + HALF_DIGIT, "end", "tick", &label);
-        }
-        chart.line((x0, top), (x0, bottom), "axis");
-        let k = panel.series.len().max(1) as f64;
-        let width = band * 0.8 / k;
-        for (j, (s, values)) in panel.series.iter().enumerate() {
-            for (i, v) in values.iter().enumerate().take(categories.len()) {
-                let height = (v / end * PLOT_HEIGHT).clamp(0.0, PLOT_HEIGHT);
-                let name = categories.get(i).map(|c| c.name.as_str()).unwrap_or("");
-                chart.rects.push(Rect {
-                    x: round(x0 + i as f64 * band + band * 0.1 + j as f64 * width),
-                    y: round(bottom - height),
-                    width: round((width - 1.0).max(1.0)),
-                    height: round(height),
-                    class: s.class,
-                    title: format!("{name} · {}: {}", s.name, show(*v)),
-                });
-            }
-        }
+        bottom = chart.draw_panel(panel, scale, categories, band, x1, y);
         y = bottom + 12.0;
     }
-    // Category labels (every k-th when they do not fit), then the notes
-    // that do not run into the next one shown.
-    let widest = categories
-        .iter()
-        .map(|c| text_width(&c.label))
-        .fold(0.0, f64::max);
-    let every = ((widest + 4.0) / band).ceil().max(1.0) as usize;
     let label_y = bottom + 4.0 + BASELINE;
-    for (i, c) in categories.iter().enumerate() {
-        if i % every == 0 {
-            let x = x0 + (i as f64 + 0.5) * band;
-            chart.text(x, label_y, "middle", "tick", &c.label);
-        }
-    }
-    let mut next_start = f64::INFINITY;
-    let mut notes = Vec::new();
-    for (i, c) in categories.iter().enumerate().rev() {
-        if let Some(note) = &c.note {
-            let x = x0 + i as f64 * band + 1.0;
-            if x + text_width(note) < next_start {
-                notes.push((x, note.clone()));
-                next_start = x - 4.0;
-            }
-        }
-    }
-    let has_notes = !notes.is_empty();
-    for (x, note) in notes.into_iter().rev() {
-        chart.text(x, label_y + LINE, "start", "note", &note);
-    }
+    let has_notes = chart.draw_category_labels(categories, band, label_y);
     let title_y = label_y + if has_notes { 2.0 * LINE } else { LINE };
     chart.text(
         x0 + (x1 - x0) / 2.0,
@@ -410,6 +363,105 @@ pub fn columns(c: Captions, x_title: &str, categories: &[Category], panels: &[Pa
         })
         .collect();
     chart
+}
+
+/// A number of things (categories, series) as a length to divide by.
+fn count(n: usize) -> f64 {
+    n as f64
+}
+
+/// The categories' bands of a column chart: where the first starts, and
+/// how wide each is.
+#[derive(Clone, Copy)]
+struct Band {
+    x0: f64,
+    width: f64,
+}
+
+impl Chart {
+    /// One panel of a column chart, its title at `y`: ticks, gridlines and
+    /// a column per series and category. Returns the plot's bottom.
+    fn draw_panel(
+        &mut self,
+        panel: &Panel,
+        scale: &[f64],
+        categories: &[Category],
+        band: Band,
+        x1: f64,
+        y: f64,
+    ) -> f64 {
+        let x0 = band.x0;
+        self.text(0.0, y + BASELINE, "start", "axis-title", &panel.title);
+        let top = y + LINE + 8.0;
+        let bottom = top + PLOT_HEIGHT;
+        let end = scale.last().copied().unwrap_or(1.0);
+        for v in scale {
+            let ty = bottom - v / end * PLOT_HEIGHT;
+            let class = if *v == 0.0 { "axis" } else { "grid" };
+            self.line((x0, ty), (x1, ty), class);
+            let label = tick_label(*v, scale);
+            self.text(x0 - 6.0, ty + HALF_DIGIT, "end", "tick", &label);
+        }
+        self.line((x0, top), (x0, bottom), "axis");
+        let width = band.width * 0.8 / count(panel.series.len().max(1));
+        for (j, (s, values)) in panel.series.iter().enumerate() {
+            for (i, v) in values.iter().enumerate().take(categories.len()) {
+                let height = (v / end * PLOT_HEIGHT).clamp(0.0, PLOT_HEIGHT);
+                let name = categories.get(i).map(|c| c.name.as_str()).unwrap_or("");
+                self.rects.push(Rect {
+                    x: round(x0 + count(i) * band.width + band.width * 0.1 + count(j) * width),
+                    y: round(bottom - height),
+                    width: round((width - 1.0).max(1.0)),
+                    height: round(height),
+                    class: s.class,
+                    title: format!("{name} · {}: {}", s.name, show(*v)),
+                });
+            }
+        }
+        bottom
+    }
+
+    /// Category labels (every k-th when they do not fit) at `label_y`, then
+    /// the notes that do not run into the next one shown, a line below.
+    /// Whether there were notes.
+    fn draw_category_labels(&mut self, categories: &[Category], band: Band, label_y: f64) -> bool {
+        let widest = categories
+            .iter()
+            .map(|c| text_width(&c.label))
+            .fold(0.0, f64::max);
+        let every = every_kth((widest + 4.0) / band.width);
+        for (i, c) in categories.iter().enumerate() {
+            if i % every == 0 {
+                let x = band.x0 + (count(i) + 0.5) * band.width;
+                self.text(x, label_y, "middle", "tick", &c.label);
+            }
+        }
+        let mut next_start = f64::INFINITY;
+        let mut notes = Vec::new();
+        for (i, c) in categories.iter().enumerate().rev() {
+            if let Some(note) = &c.note {
+                let x = band.x0 + count(i) * band.width + 1.0;
+                if x + text_width(note) < next_start {
+                    notes.push((x, note.clone()));
+                    next_start = x - 4.0;
+                }
+            }
+        }
+        let has_notes = !notes.is_empty();
+        for (x, note) in notes.into_iter().rev() {
+            self.text(x, label_y + LINE, "start", "note", &note);
+        }
+        has_notes
+    }
+}
+
+/// Every how many bands a label is shown, when labels are `ratio` bands
+/// wide: at least every one.
+#[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+// Rounded up to a whole number of at least 1 first; a float cast saturates
+// (an absurd ratio shows one label).
+fn every_kth(ratio: f64) -> usize {
+    ratio.ceil().max(1.0) as usize
 }
 
 // ----- bars: categories down the y axis -----
@@ -455,117 +507,28 @@ pub fn bars(
     let mut chart = Chart::new(c);
     let all: Vec<&Series> = series.iter().collect();
     let mut y = chart.draw_legend(&all, references.map(|r| r.name.as_str()), 0.0) + 4.0;
-    let largest = rows
-        .iter()
-        .flat_map(|r| r.values.iter().flatten().copied())
-        .fold(0.0, f64::max);
-    let scale = ticks(axis.max.unwrap_or(largest).max(largest), 5, axis.whole);
-    let end = scale.last().copied().unwrap_or(1.0);
-    let label_width = rows
-        .iter()
-        .map(|r| text_width(&r.label))
-        .fold(0.0, f64::max);
-    let left = label_width <= WIDTH * 0.3;
-    let first_tick = scale.first().map(|v| text_width(&tick_label(*v, &scale)));
-    let x0 = if left {
-        label_width + 8.0
-    } else {
-        first_tick.unwrap_or(0.0) / 2.0 + 2.0
-    };
-    // Values as the axis counts: whole numbers, or two decimals throughout.
-    let show = |v: f64| {
-        if axis.whole {
-            show(v)
-        } else {
-            format!("{v:.2}")
-        }
-    };
-    let value_width = rows
-        .iter()
-        .flat_map(|r| r.values.iter().flatten().map(|v| text_width(&show(*v))))
-        .fold(0.0, f64::max);
-    let last_tick = scale
-        .last()
-        .map(|v| text_width(&tick_label(*v, &scale)) / 2.0)
-        .unwrap_or(0.0);
-    let x1 = WIDTH - (value_width + 6.0).max(last_tick + 2.0);
-    let x_of = |v: f64| x0 + (v / end).clamp(0.0, 1.0) * (x1 - x0);
+    let v = ValueAxis::of(rows, axis);
     let long = rows.len() > 8;
     if long {
         chart.text(0.0, y + BASELINE, "start", "axis-title", &axis.title);
         y += LINE;
-        for v in &scale {
-            let label = tick_label(*v, &scale);
-            chart.text(x_of(*v), y + BASELINE, "middle", "tick", &label);
+        for t in &v.scale {
+            let label = tick_label(*t, &v.scale);
+            chart.text(v.x_of(*t), y + BASELINE, "middle", "tick", &label);
         }
         y += LINE;
     }
     let top = y + 2.0;
     y = top + 4.0;
     for row in rows {
-        let shown: Vec<(usize, f64)> = row
-            .values
-            .iter()
-            .enumerate()
-            .filter_map(|(j, v)| v.map(|v| (j, v)))
-            .collect();
-        let block = (shown.len().max(1) as f64) * (BAR + 2.0) - 2.0;
-        if left {
-            let mid = y + block / 2.0;
-            chart.text(x0 - 6.0, mid + HALF_DIGIT, "end", "label", &row.label);
-        } else {
-            chart.text(x0, y + BASELINE, "start", "label", &row.label);
-            y += LINE;
-        }
-        for (j, v) in shown {
-            let s = &series[j.min(series.len().saturating_sub(1))];
-            let width = x_of(v) - x0;
-            chart.rects.push(Rect {
-                x: round(x0),
-                y: round(y),
-                width: round(width),
-                height: BAR,
-                class: s.class,
-                title: format!("{} · {}: {}", row.label, s.name, show(v)),
-            });
-            let value = show(v);
-            chart.text(
-                x0 + width + 4.0,
-                y + BAR / 2.0 + HALF_DIGIT,
-                "start",
-                "value",
-                &value,
-            );
-            y += BAR + 2.0;
-        }
-        if row.values.iter().all(Option::is_none) {
-            y += BAR + 2.0;
-        }
-        y += if left { 4.0 } else { 6.0 };
+        y = chart.draw_bar_row(row, series, &v, y);
     }
     let bottom = y;
-    for v in &scale {
-        let class = if *v == 0.0 { "axis" } else { "grid" };
-        chart.line((x_of(*v), top), (x_of(*v), bottom), class);
-        let label = tick_label(*v, &scale);
-        chart.text(x_of(*v), bottom + 4.0 + BASELINE, "middle", "tick", &label);
-    }
-    chart.line((x0, bottom), (x1, bottom), "axis");
-    if let Some(r) = references {
-        for v in &r.at {
-            chart.marks.push(Line {
-                x1: round(x_of(*v)),
-                y1: round(top),
-                x2: round(x_of(*v)),
-                y2: round(bottom),
-                class: "ref",
-            });
-        }
-    }
+    chart.draw_value_axis(&v, top, bottom, references);
     y = bottom + 4.0 + LINE;
     if !long {
         chart.text(
-            x0 + (x1 - x0) / 2.0,
+            v.x0 + (v.x1 - v.x0) / 2.0,
             y + BASELINE,
             "middle",
             "axis-title",
@@ -584,12 +547,164 @@ pub fn bars(
                 .chain(
                     r.values
                         .iter()
-                        .map(|v| v.map(&show).unwrap_or_else(|| "–".to_owned())),
+                        .map(|x| x.map(|x| v.show(x)).unwrap_or_else(|| "–".to_owned())),
                 )
                 .collect()
         })
         .collect();
     chart
+}
+
+/// The value axis of a bar chart as laid out: its ticks, where the bars
+/// start and end, and whether labels go left of the bars.
+struct ValueAxis {
+    scale: Vec<f64>,
+    end: f64,
+    whole: bool,
+    left: bool,
+    x0: f64,
+    x1: f64,
+}
+
+impl ValueAxis {
+    fn of(rows: &[Row], axis: &Axis) -> ValueAxis {
+        let largest = rows
+            .iter()
+            .flat_map(|r| r.values.iter().flatten().copied())
+            .fold(0.0, f64::max);
+        let scale = ticks(axis.max.unwrap_or(largest).max(largest), 5, axis.whole);
+        let end = scale.last().copied().unwrap_or(1.0);
+        let label_width = rows
+            .iter()
+            .map(|r| text_width(&r.label))
+            .fold(0.0, f64::max);
+        let left = label_width <= WIDTH * 0.3;
+        let first_tick = scale.first().map(|v| text_width(&tick_label(*v, &scale)));
+        let x0 = if left {
+            label_width + 8.0
+        } else {
+            first_tick.unwrap_or(0.0) / 2.0 + 2.0
+        };
+        let mut axis = ValueAxis {
+            scale,
+            end,
+            whole: axis.whole,
+            left,
+            x0,
+            x1: 0.0,
+        };
+        let value_width = rows
+            .iter()
+            .flat_map(|r| {
+                r.values
+                    .iter()
+                    .flatten()
+                    .map(|v| text_width(&axis.show(*v)))
+            })
+            .fold(0.0, f64::max);
+        let last_tick = axis
+            .scale
+            .last()
+            .map(|v| text_width(&tick_label(*v, &axis.scale)) / 2.0)
+            .unwrap_or(0.0);
+        axis.x1 = WIDTH - (value_width + 6.0).max(last_tick + 2.0);
+        axis
+    }
+
+    /// Values as the axis counts: whole numbers, or two decimals throughout.
+    fn show(&self, v: f64) -> String {
+        if self.whole {
+            show(v)
+        } else {
+            format!("{v:.2}")
+        }
+    }
+
+    fn x_of(&self, v: f64) -> f64 {
+        self.x0 + (v / self.end).clamp(0.0, 1.0) * (self.x1 - self.x0)
+    }
+}
+
+impl Chart {
+    /// One row of a bar chart from `y`: its label, a bar per series with a
+    /// value, each with its value at its end. Returns where the next starts.
+    fn draw_bar_row(&mut self, row: &Row, series: &[Series], v: &ValueAxis, mut y: f64) -> f64 {
+        let x0 = v.x0;
+        let shown: Vec<(usize, f64)> = row
+            .values
+            .iter()
+            .enumerate()
+            .filter_map(|(j, v)| v.map(|v| (j, v)))
+            .collect();
+        let block = count(shown.len().max(1)) * (BAR + 2.0) - 2.0;
+        if v.left {
+            let mid = y + block / 2.0;
+            self.text(x0 - 6.0, mid + HALF_DIGIT, "end", "label", &row.label);
+        } else {
+            self.text(x0, y + BASELINE, "start", "label", &row.label);
+            y += LINE;
+        }
+        for (j, value) in shown {
+            let s = &series[j.min(series.len().saturating_sub(1))];
+            let width = v.x_of(value) - x0;
+            self.rects.push(Rect {
+                x: round(x0),
+                y: round(y),
+                width: round(width),
+                height: BAR,
+                class: s.class,
+                title: format!("{} · {}: {}", row.label, s.name, v.show(value)),
+            });
+            let shown = v.show(value);
+            self.text(
+                x0 + width + 4.0,
+                y + BAR / 2.0 + HALF_DIGIT,
+                "start",
+                "value",
+                &shown,
+            );
+            y += BAR + 2.0;
+        }
+        if row.values.iter().all(Option::is_none) {
+            y += BAR + 2.0;
+        }
+        y + if v.left { 4.0 } else { 6.0 }
+    }
+
+    /// The gridlines and tick values below the rows, the axis line and the
+    /// reference lines.
+    fn draw_value_axis(
+        &mut self,
+        v: &ValueAxis,
+        top: f64,
+        bottom: f64,
+        references: Option<&References>,
+    ) {
+        for t in &v.scale {
+            let class = if *t == 0.0 { "axis" } else { "grid" };
+            self.line((v.x_of(*t), top), (v.x_of(*t), bottom), class);
+            let label = tick_label(*t, &v.scale);
+            self.text(
+                v.x_of(*t),
+                bottom + 4.0 + BASELINE,
+                "middle",
+                "tick",
+                &label,
+            );
+        }
+        self.line((v.x0, bottom), (v.x1, bottom), "axis");
+        if let Some(r) = references {
+            for at in &r.at {
+                self.marks.push(Line {
+                    x1: round(v.x_of(*at)),
+                    y1: round(top),
+                    x2: round(v.x_of(*at)),
+                    y2: round(bottom),
+                    class: "ref",
+                });
+            }
+        }
+    }
 }
 
 #[cfg(test)]
@@ -666,8 +781,8 @@ mod tests {
 
     #[test]
     fn columns_stay_inside_the_plot_with_a_legend_entry_per_series() {
-        let visits: Vec<f64> = (0..12).map(|i| 1000.0 + 97.0 * i as f64).collect();
-        let up: Vec<f64> = (0..12).map(|i| (i * 3 % 17) as f64).collect();
+        let visits: Vec<f64> = (0..12).map(|i| 1000.0 + 97.0 * f64::from(i)).collect();
+        let up: Vec<f64> = (0..12).map(|i| f64::from(i * 3 % 17)).collect();
         let back: Vec<f64> = up.iter().map(|v| (v / 2.0).floor()).collect();
         let panels = [
             Panel {
@@ -766,7 +881,7 @@ mod tests {
         ];
         let rows: Vec<Row> = (0..20)
             .map(|i| {
-                let f = i as f64 / 19.0;
+                let f = f64::from(i) / 19.0;
                 let flagged = !(0.2..=0.95).contains(&f);
                 Row {
                     label: format!("q-{i}"),

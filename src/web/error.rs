@@ -28,7 +28,7 @@ pub fn status_of(e: &Error) -> StatusCode {
         Error::Malformed(_) => StatusCode::BAD_REQUEST,
         Error::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
         Error::UnsupportedMediaType { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-        Error::Database(_) | Error::Pool(_) | Error::Internal(_) => {
+        Error::Database(_) | Error::Pool(_) | Error::Internal { .. } => {
             StatusCode::INTERNAL_SERVER_ERROR
         }
     }
@@ -40,7 +40,7 @@ pub fn public_message(e: &Error) -> String {
         Error::Invalid { message, .. }
         | Error::Conflict { message, .. }
         | Error::BadPath { message, .. } => message.clone(),
-        Error::Database(_) | Error::Pool(_) | Error::Internal(_) => {
+        Error::Database(_) | Error::Pool(_) | Error::Internal { .. } => {
             "something went wrong on our side; it has been logged".to_owned()
         }
         other => other.to_string(),
@@ -82,16 +82,18 @@ pub fn field_line(tr: &Tr, field: &str, message: &str) -> String {
     )
 }
 
+/// Logs a server error with its whole chain: `error` is the top message and
+/// `error.sources` every cause beneath it (tracing records an error value
+/// so), beside the stable `code` the client was given.
 fn log(e: &Error) {
-    if status_of(e).is_server_error() {
-        let mut chain = String::new();
-        let mut source = std::error::Error::source(e);
-        while let Some(s) = source {
-            chain.push_str(": ");
-            chain.push_str(&s.to_string());
-            source = s.source();
-        }
-        tracing::error!(error = %e, cause = %chain, "request failed");
+    let status = status_of(e);
+    if status.is_server_error() {
+        tracing::error!(
+            error = e.traced(),
+            code = e.code(),
+            status = status.as_u16(),
+            "request failed"
+        );
     }
 }
 
@@ -456,5 +458,22 @@ mod tests {
             }),
             "too many attempts; try again in 5 seconds"
         );
+    }
+
+    /// An internal error's context and causes stay in the log: the API and
+    /// the page say only that something went wrong.
+    #[test]
+    fn internal_detail_is_not_shown() {
+        let e = Error::internal_from(
+            "cannot read /etc/gatekeeper/keys.pem",
+            std::io::Error::other("permission denied"),
+        );
+        for said in [public_message(&e), page_message(&e, &Tr::new(Locale::En))] {
+            assert!(
+                !said.contains("keys.pem") && !said.contains("permission"),
+                "{said}"
+            );
+        }
+        assert_eq!(status_of(&e), StatusCode::INTERNAL_SERVER_ERROR);
     }
 }

@@ -34,11 +34,29 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         error::PageError(crate::error::Error::invalid("query", e.to_string())).into()
     }));
     cfg.configure(api::routes)
-        .route("/assets/{name}", web::get().to(assets::serve))
+        .configure(assets_and_home)
+        .configure(account_routes)
+        .configure(admin_routes)
+        .configure(exam_routes)
+        .configure(grading_routes)
+        .configure(referral_routes)
+        .configure(certification_routes)
+        .configure(issuer_routes)
+        .configure(training_routes)
+        .configure(training_admin_routes);
+}
+
+/// The assets, static files, home page and language switch.
+fn assets_and_home(cfg: &mut web::ServiceConfig) {
+    cfg.route("/assets/{name}", web::get().to(assets::serve))
         .service(actix_files::Files::new("/static", static_dir()))
         .route("/", web::get().to(home::home))
-        .route("/language", web::post().to(home::switch_language))
-        .route("/sign-in", web::get().to(account::sign_in_page))
+        .route("/language", web::post().to(home::switch_language));
+}
+
+/// Signing in and out, passwords and the own photo.
+fn account_routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/sign-in", web::get().to(account::sign_in_page))
         .route("/sign-in", web::post().to(account::sign_in))
         .route("/sign-out", web::post().to(account::sign_out))
         .route(
@@ -72,46 +90,54 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route(
             "/account/password",
             web::post().to(account::change_password),
-        )
-        .route(
-            "/admin/institutions",
-            web::get().to(admin::institutions_page),
-        )
-        .route(
-            "/admin/institutions",
-            web::post().to(admin::create_institution),
-        )
-        .route(
-            "/admin/institutions/new",
-            web::get().to(admin::new_institution_page),
-        )
-        .route(
-            "/admin/institutions/{id}/edit",
-            web::get().to(admin::edit_institution_page),
-        )
-        .route(
-            "/admin/institutions/{id}",
-            web::post().to(admin::update_institution),
-        )
-        .route("/admin/people", web::get().to(admin::people_page))
-        .route("/admin/people", web::post().to(admin::create_person))
-        .route("/admin/people/new", web::get().to(admin::new_person_page))
-        .route(
-            "/admin/people/{id}/edit",
-            web::get().to(admin::edit_person_page),
-        )
-        .route("/admin/people/{id}", web::post().to(admin::update_person))
-        .route(
-            "/admin/people/{id}/{action}",
-            web::post().to(admin::person_action),
-        )
-        .route("/admin/tokens", web::get().to(admin::tokens_page))
-        .route("/admin/tokens", web::post().to(admin::issue_token))
-        .route(
-            "/admin/tokens/{id}/revoke",
-            web::post().to(admin::revoke_token),
-        )
-        .route("/admin/exams", web::get().to(exam_admin::admin_exams))
+        );
+}
+
+/// Institutions, people and API tokens.
+fn admin_routes(cfg: &mut web::ServiceConfig) {
+    cfg.route(
+        "/admin/institutions",
+        web::get().to(admin::institutions_page),
+    )
+    .route(
+        "/admin/institutions",
+        web::post().to(admin::create_institution),
+    )
+    .route(
+        "/admin/institutions/new",
+        web::get().to(admin::new_institution_page),
+    )
+    .route(
+        "/admin/institutions/{id}/edit",
+        web::get().to(admin::edit_institution_page),
+    )
+    .route(
+        "/admin/institutions/{id}",
+        web::post().to(admin::update_institution),
+    )
+    .route("/admin/people", web::get().to(admin::people_page))
+    .route("/admin/people", web::post().to(admin::create_person))
+    .route("/admin/people/new", web::get().to(admin::new_person_page))
+    .route(
+        "/admin/people/{id}/edit",
+        web::get().to(admin::edit_person_page),
+    )
+    .route("/admin/people/{id}", web::post().to(admin::update_person))
+    .route(
+        "/admin/people/{id}/{action}",
+        web::post().to(admin::person_action),
+    )
+    .route("/admin/tokens", web::get().to(admin::tokens_page))
+    .route("/admin/tokens", web::post().to(admin::issue_token))
+    .route(
+        "/admin/tokens/{id}/revoke",
+        web::post().to(admin::revoke_token),
+    );
+}
+
+/// Scheduling exams and sitting them.
+fn exam_routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/admin/exams", web::get().to(exam_admin::admin_exams))
         .route("/admin/exams", web::post().to(exam_admin::schedule))
         .route("/admin/exams/{id}", web::get().to(exam_admin::admin_exam))
         .route(
@@ -133,8 +159,12 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             web::post().to(exams::save_json),
         )
         .route("/attempts/{id}/summary", web::get().to(exams::summary_page))
-        .route("/attempts/{id}/submit", web::post().to(exams::submit))
-        .route("/marking", web::get().to(grading::queue))
+        .route("/attempts/{id}/submit", web::post().to(exams::submit));
+}
+
+/// Marking, stations, standard setting, appeals, analysis and release.
+fn grading_routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/marking", web::get().to(grading::queue))
         .route("/marking/{id}", web::get().to(grading::task))
         .route("/marking/{id}", web::post().to(grading::submit))
         .route("/attempts/{id}/result", web::get().to(grading::result))
@@ -159,8 +189,12 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route(
             "/admin/exams/{id}/release",
             web::post().to(exam_admin::release),
-        )
-        .route("/referrals", web::get().to(referrals::list))
+        );
+}
+
+/// Referrals and the referral desk.
+fn referral_routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/referrals", web::get().to(referrals::list))
         .route("/referrals", web::post().to(referrals::open))
         .route("/referrals/new", web::get().to(referrals::new))
         .route("/referrals/visits", web::post().to(referrals::visits))
@@ -175,8 +209,12 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             "/desk/departments",
             web::post().to(referrals::save_department),
         )
-        .route("/referral-dashboard", web::get().to(referrals::dashboard))
-        .route("/certification", web::get().to(certification::mine))
+        .route("/referral-dashboard", web::get().to(referrals::dashboard));
+}
+
+/// Certification cases, the committee, credentials and their public verification.
+fn certification_routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/certification", web::get().to(certification::mine))
         .route("/certification/apply", web::post().to(certification::apply))
         .route("/cases/{id}", web::get().to(certification::case))
         .route("/admin/cases", web::get().to(certification::cases))
@@ -230,8 +268,12 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route(
             "/verify/{number}/photo.jpg",
             web::get().to(certification::public_photo),
-        )
-        .route("/.well-known/jwks.json", web::get().to(issuer::jwks))
+        );
+}
+
+/// The public issuer documents (keys, status lists, profile, achievements).
+fn issuer_routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/.well-known/jwks.json", web::get().to(issuer::jwks))
         .route(
             "/status-lists/{purpose}",
             web::get().to(issuer::status_list),
@@ -241,8 +283,12 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             "/issuer/keys/{thumbprint}",
             web::get().to(issuer::public_key),
         )
-        .route("/achievements/{key}", web::get().to(issuer::achievement))
-        .route("/learn", web::get().to(training::learn))
+        .route("/achievements/{key}", web::get().to(issuer::achievement));
+}
+
+/// Learning: tracks, courses, lessons, quizzes, workshops and the record.
+fn training_routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/learn", web::get().to(training::learn))
         .route("/tracks/{key}", web::get().to(training::track))
         .route("/tracks/{key}/enrol", web::post().to(training::enrol))
         .route("/library", web::get().to(training::library))
@@ -277,8 +323,12 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             web::post().to(training::attendance),
         )
         .route("/record", web::get().to(training::record))
-        .route("/record.csv", web::get().to(training::record_csv))
-        .route("/admin/training", web::get().to(training_admin::overview))
+        .route("/record.csv", web::get().to(training::record_csv));
+}
+
+/// Managing training: tracks, courses, lessons, sessions and enrolments.
+fn training_admin_routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/admin/training", web::get().to(training_admin::overview))
         .route("/admin/tracks", web::post().to(training_admin::save_track))
         .route(
             "/admin/tracks/{key}",

@@ -69,8 +69,8 @@ const fn row(
     Row {
         method,
         path,
-        body,
         expect,
+        body,
     }
 }
 

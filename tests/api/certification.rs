@@ -523,7 +523,7 @@ fn list_entry(app_jwt: &str, jwks: &Value, index: u64) -> u8 {
     let encoded = claims["credentialSubject"]["encodedList"].as_str().unwrap();
     Bitstring::decode(encoded)
         .unwrap()
-        .entry(index as usize, status_list::STANDING_BITS)
+        .entry(usize::try_from(index).unwrap(), status_list::STANDING_BITS)
 }
 
 async fn fetch(app: &TestApp, path: &str) -> (u16, String) {

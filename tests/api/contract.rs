@@ -118,7 +118,9 @@ fn template_of(path: &str) -> Option<String> {
 /// The compiled schema for `key`: the documented schema, with the
 /// document's components beside it so that its `$ref`s resolve.
 fn validator(key: &str, schema: &Value) -> Arc<jsonschema::Validator> {
-    let mut cache = VALIDATORS.lock().unwrap_or_else(|e| e.into_inner());
+    let mut cache = VALIDATORS
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     if let Some(v) = cache.get(key) {
         return v.clone();
     }

@@ -933,7 +933,7 @@ async fn a_paper_is_rebuilt_from_its_seed(app: TestApp) {
                         version_id: v.id,
                         question_id: v.question_id,
                         topic: v.topic,
-                        difficulty: v.difficulty as u8,
+                        difficulty: u8::try_from(v.difficulty).unwrap(),
                         kind: content.body.kind(),
                         options,
                         exposure: 0,

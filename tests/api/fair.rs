@@ -13,7 +13,9 @@ use serde_json::{Value, json};
 
 use crate::certification::{case_exam, my_case};
 use crate::exams::{doctor, exam_body, load_bank, register, scheduled, setup};
-use crate::grading::{PASSWORD, World, close_exam, mark, open_tasks, person, sit, tasks, world};
+use crate::grading::{
+    PASSWORD, World, close_exam, mark, open_tasks, person, sit, standard_setting, tasks, world,
+};
 use crate::helpers::TestApp;
 use crate::on_both_databases;
 
@@ -518,30 +520,7 @@ async fn the_exam_shows_its_pass_mark_and_standard_setting_weighted_by_the_paper
     // 2 of the 4 of difficulty 3 and 1 of the 2 ten-point cases: a 20-point
     // paper from a 44-point pool.
     let exam = scheduled(&app, &admin, exam_body(60, 180, 60)).await;
-    let mut members = Vec::new();
-    for i in 0..3 {
-        members.push(
-            person(
-                &app,
-                &admin,
-                &format!("m{i}@alliance.example"),
-                &format!("Member {i}"),
-                json!(["committee"]),
-                None,
-            )
-            .await
-            .1,
-        );
-    }
-    let (status, setting) = app
-        .api(
-            Method::POST,
-            &format!("/api/v1/exams/{exam}/standard-settings"),
-            &members[0],
-            None,
-        )
-        .await;
-    assert_eq!(status, 201, "{setting}");
+    let (members, setting) = standard_setting(&app, &admin, exam).await;
     let id = setting["id"].as_i64().unwrap();
     let questions = setting["questions"].as_array().unwrap().clone();
     assert_eq!(questions.len(), 14);
@@ -662,6 +641,17 @@ async fn the_exam_shows_its_pass_mark_and_standard_setting_weighted_by_the_paper
 }
 
 async fn concurrent_starts_that_draw_papers_keep_exposure_balanced(app: TestApp) {
+    /// A cell of the blueprint (section, difficulty) and how often a
+    /// question of it was drawn.
+    #[derive(diesel::QueryableByName)]
+    struct Drawn {
+        #[diesel(sql_type = diesel::sql_types::Integer)]
+        section: i32,
+        #[diesel(sql_type = diesel::sql_types::Integer)]
+        difficulty: i32,
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
     let (admin, _, _) = setup(&app).await;
     load_bank(&app);
     let (_, insts) = app
@@ -685,15 +675,6 @@ async fn concurrent_starts_that_draw_papers_keep_exposure_balanced(app: TestApp)
     assert_eq!(app.count("attempts"), 16);
     // Each cell of the blueprint (section, difficulty): every question
     // drawn, and no question drawn more than once more than another.
-    #[derive(diesel::QueryableByName)]
-    struct Drawn {
-        #[diesel(sql_type = diesel::sql_types::Integer)]
-        section: i32,
-        #[diesel(sql_type = diesel::sql_types::Integer)]
-        difficulty: i32,
-        #[diesel(sql_type = diesel::sql_types::BigInt)]
-        n: i64,
-    }
     let sql = format!(
         "SELECT ai.section AS section, qv.difficulty AS difficulty, COUNT(*) AS n \
          FROM attempt_items ai JOIN question_versions qv ON qv.id = ai.version_id \

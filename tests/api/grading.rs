@@ -65,6 +65,33 @@ pub(crate) async fn person(
     )
 }
 
+/// Three committee members (from no institution) and the standard setting
+/// the first opens for `exam` (an Angoff round): their tokens, and the
+/// setting as the API answers it.
+pub(crate) async fn standard_setting(
+    app: &TestApp,
+    admin: &str,
+    exam: i64,
+) -> (Vec<String>, Value) {
+    let mut members = Vec::new();
+    for i in 0..3 {
+        let name = format!("Member {i}");
+        let email = format!("m{i}@alliance.example");
+        let (_, token) = person(app, admin, &email, &name, json!(["committee"]), None).await;
+        members.push(token);
+    }
+    let (status, setting) = app
+        .api(
+            Method::POST,
+            &format!("/api/v1/exams/{exam}/standard-settings"),
+            &members[0],
+            None,
+        )
+        .await;
+    assert_eq!(status, 201, "{setting}");
+    (members, setting)
+}
+
 pub(crate) async fn world(app: &TestApp) -> World {
     let (admin, _, _) = setup(app).await;
     load_bank(app);
@@ -1222,30 +1249,7 @@ async fn the_committee_sets_the_pass_mark_by_modified_angoff(app: TestApp) {
     let mut body = exam_body(60, 180, 60);
     body["blueprint"] = json!({"sections": [{"title": "K", "topics": ["stats"], "kinds": ["true_false"], "mix": {"2": 3}, "points": 2}]});
     let exam = scheduled(&app, &admin, body).await;
-    let mut members = Vec::new();
-    for i in 0..3 {
-        members.push(
-            person(
-                &app,
-                &admin,
-                &format!("m{i}@alliance.example"),
-                &format!("Member {i}"),
-                json!(["committee"]),
-                None,
-            )
-            .await
-            .1,
-        );
-    }
-    let (status, setting) = app
-        .api(
-            Method::POST,
-            &format!("/api/v1/exams/{exam}/standard-settings"),
-            &members[0],
-            None,
-        )
-        .await;
-    assert_eq!(status, 201, "{setting}");
+    let (members, setting) = standard_setting(&app, &admin, exam).await;
     assert_eq!(setting["version"], 1);
     assert_eq!(
         setting["questions"].as_array().unwrap().len(),

@@ -192,6 +192,7 @@ impl TestApp {
     }
 
     /// A second, independent browser.
+    #[allow(clippy::unused_self)] // scenarios ask their app for a browser
     pub fn new_browser(&self) -> reqwest::Client {
         reqwest::Client::builder()
             .cookie_store(true)
@@ -202,6 +203,7 @@ impl TestApp {
 
     /// A browser whose connections come from another loopback address
     /// (`127.0.0.2`, say): another client address for the server.
+    #[allow(clippy::unused_self)] // scenarios ask their app for a browser
     pub fn browser_from(&self, address: &str) -> reqwest::Client {
         reqwest::Client::builder()
             .cookie_store(true)
@@ -584,7 +586,9 @@ impl PgDatabase {
         // (by another checkout's tests, once it was stale) is built again.
         for attempt in 0..2 {
             let template = {
-                let mut known = TEMPLATE.lock().unwrap_or_else(|p| p.into_inner());
+                let mut known = TEMPLATE
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
                 if attempt > 0 {
                     *known = None;
                 }

@@ -212,6 +212,7 @@ async fn without_smtp_mail_is_written_to_files(app: TestApp) {
 }
 
 async fn two_instances_never_send_the_same_mail_twice(probe: TestApp) {
+    const PEOPLE: usize = 30;
     let port = free_port();
     let inbox = start_smtp(port);
     let app = spawn_with_smtp(&probe, port).await;
@@ -220,7 +221,6 @@ async fn two_instances_never_send_the_same_mail_twice(probe: TestApp) {
     app.another_instance(|_| {}).await;
     app.another_instance(|_| {}).await;
     let token = app.admin_token().await;
-    const PEOPLE: usize = 30;
     for i in 0..PEOPLE {
         let (status, body) = app
             .api(

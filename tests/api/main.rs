@@ -2,6 +2,8 @@
 //! SQLite and on PostgreSQL (see helpers.rs).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
+// A scenario reads best as one story from request to check, however long.
+#![allow(clippy::too_many_lines)]
 
 mod contract;
 mod helpers;

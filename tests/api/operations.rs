@@ -277,8 +277,9 @@ async fn migrations_run_down_and_up_again(app: TestApp) {
     app.ctx
         .db
         .write_blocking(|conn| {
-            let failed =
-                |e: Box<dyn std::error::Error + Send + Sync>| gatekeeper::error::Error::internal(e);
+            let failed = |e: Box<dyn std::error::Error + Send + Sync>| {
+                gatekeeper::error::Error::internal_from("a migration", e)
+            };
             let top = schema_dump(conn);
             // (version reverted, schema before its down)
             let mut down = Vec::new();
@@ -327,8 +328,9 @@ async fn migrations_run_down_and_up_again(app: TestApp) {
 
 /// How many migrations are applied.
 fn applied(conn: &mut DbConn) -> gatekeeper::error::Result<usize> {
-    let failed =
-        |e: Box<dyn std::error::Error + Send + Sync>| gatekeeper::error::Error::internal(e);
+    let failed = |e: Box<dyn std::error::Error + Send + Sync>| {
+        gatekeeper::error::Error::internal_from("a migration", e)
+    };
     Ok(match conn {
         DbConn::Sqlite(c) => c.applied_migrations().map_err(failed)?.len(),
         DbConn::Postgres(c) => c.applied_migrations().map_err(failed)?.len(),

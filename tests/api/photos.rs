@@ -38,6 +38,31 @@ pub(crate) fn read_badge(png_bytes: &[u8]) -> (Vec<String>, [u8; 3]) {
     (texts, core)
 }
 
+/// A live credential's badge as downloaded: a PNG named for `number`,
+/// green, with the signed credential baked in once, verifying with the
+/// published key.
+pub(crate) async fn assert_live_badge(app: &TestApp, res: reqwest::Response, number: &str) {
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["content-type"], "image/png");
+    assert!(
+        res.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .contains(&format!("attachment; filename=\"{number}.png\""))
+    );
+    let (baked, core) = read_badge(&res.bytes().await.unwrap());
+    assert_eq!(baked.len(), 1, "one baked credential");
+    assert_eq!(core, [0x0b, 0x6e, 0x4f], "green while live");
+    let jwks: Value = reqwest::get(app.url("/.well-known/jwks.json"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let claims = signing::verify(&baked[0], &jwks, chrono::Utc::now()).expect("it verifies");
+    assert!(claims["jti"].as_str().unwrap().ends_with(number));
+}
+
 async fn badge_of(
     app: &TestApp,
     browser: &reqwest::Client,
@@ -67,27 +92,7 @@ async fn a_holder_keeps_her_badge_as_an_image_that_carries_the_credential(app: T
         .send()
         .await
         .unwrap();
-    assert_eq!(res.status(), 200);
-    assert_eq!(res.headers()["content-type"], "image/png");
-    assert!(
-        res.headers()["content-disposition"]
-            .to_str()
-            .unwrap()
-            .contains(&format!("{number}.png"))
-    );
-    let (baked, core) = read_badge(&res.bytes().await.unwrap());
-    assert_eq!(baked.len(), 1, "one baked credential");
-    assert_eq!(core, [0x0b, 0x6e, 0x4f], "green while live");
-    // What is baked in is the signed credential, verifying with the
-    // published key.
-    let jwks: Value = reqwest::get(app.url("/.well-known/jwks.json"))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let claims = signing::verify(&baked[0], &jwks, chrono::Utc::now()).expect("it verifies");
-    assert!(claims["jti"].as_str().unwrap().ends_with(&number));
+    assert_live_badge(&app, res, &number).await;
 
     // Nobody else downloads it: not a stranger, not another doctor.
     let stranger = app.new_browser();

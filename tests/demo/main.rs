@@ -9,6 +9,8 @@
 //! other for the same reason.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
+// A scenario reads best as one story from request to check, however long.
+#![allow(clippy::too_many_lines)]
 
 #[allow(dead_code)]
 #[path = "../api/helpers.rs"]

@@ -107,7 +107,7 @@ pub async fn run(ctx: &Ctx, options: Options) -> Result<Report> {
         player
             .play(event)
             .await
-            .map_err(|e| Error::internal(format!("demo: {event:?} at {at}: {e}")))?;
+            .map_err(|e| Error::internal_from(format!("demo: {event:?} at {at}"), e))?;
         let entry = spent.entry(kind(event)).or_default();
         entry.0 += 1;
         entry.1 += t.elapsed();
@@ -259,24 +259,8 @@ impl Player<'_> {
     async fn play(&mut self, event: &Event) -> Result<()> {
         let ctx = self.ctx;
         match *event {
-            Event::Apply { doctor } => {
-                pipeline::apply(
-                    ctx,
-                    &self.doctors[doctor].caller,
-                    TRACK.into(),
-                    Kind::Initial,
-                )
-                .await?;
-            }
-            Event::ApplyRenewal { doctor } => {
-                pipeline::apply(
-                    ctx,
-                    &self.doctors[doctor].caller,
-                    TRACK.into(),
-                    Kind::Renewal,
-                )
-                .await?;
-            }
+            Event::Apply { doctor } => self.apply(doctor, Kind::Initial).await?,
+            Event::ApplyRenewal { doctor } => self.apply(doctor, Kind::Renewal).await?,
             Event::Study { doctor, item, pass } => self.study(doctor, item, pass).await?,
             Event::Revise { doctor, item } => self.study(doctor, item, true).await?,
             Event::ScheduleWorkshops { round, at } => self.schedule_workshops(round, at).await?,
@@ -284,20 +268,7 @@ impl Player<'_> {
             Event::Attend { round } => self.attend(round).await?,
             Event::ScheduleExam { exam } => self.schedule(exam).await?,
             Event::StandardSetting { exam } => self.standard_setting(exam).await?,
-            Event::Register { exam, doctor } => {
-                exams::register(
-                    ctx,
-                    &self.alliance.admin.caller,
-                    self.exam(exam)?,
-                    self.doctors[doctor].id,
-                    AccommodationInput {
-                        extra_minutes: 0,
-                        opens_at: None,
-                        closes_at: None,
-                    },
-                )
-                .await?;
-            }
+            Event::Register { exam, doctor } => self.register(exam, doctor).await?,
             Event::Sit { exam, doctor } => self.sit(exam, doctor).await?,
             Event::Mark { exam } => self.mark(exam).await?,
             Event::Release { exam } => {
@@ -305,17 +276,7 @@ impl Player<'_> {
                 self.review_flags(id).await?;
                 grading::release(ctx, &self.alliance.admin.caller, id).await?;
             }
-            Event::Appeal { exam, doctor } => {
-                let attempt = self.attempt(exam, doctor)?;
-                grading::appeal(
-                    ctx,
-                    &self.doctors[doctor].caller,
-                    attempt,
-                    1,
-                    "我认为病例分析中的转诊指征和处置要点已写明，请求复核评分。",
-                )
-                .await?;
-            }
+            Event::Appeal { exam, doctor } => self.appeal(exam, doctor).await?,
             Event::Committee { cohort } => self.committee(cohort).await?,
             Event::Suspend { doctor } => {
                 self.change(
@@ -355,6 +316,40 @@ impl Player<'_> {
             Event::Rate { referral } => care::rate(self, referral).await?,
             Event::ReferBack { referral } => care::refer_back(self, referral).await?,
         }
+        Ok(())
+    }
+
+    async fn apply(&self, doctor: usize, kind: Kind) -> Result<()> {
+        pipeline::apply(self.ctx, &self.doctors[doctor].caller, TRACK.into(), kind).await?;
+        Ok(())
+    }
+
+    async fn register(&self, exam: Exam, doctor: usize) -> Result<()> {
+        exams::register(
+            self.ctx,
+            &self.alliance.admin.caller,
+            self.exam(exam)?,
+            self.doctors[doctor].id,
+            AccommodationInput {
+                extra_minutes: 0,
+                opens_at: None,
+                closes_at: None,
+            },
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn appeal(&self, exam: Exam, doctor: usize) -> Result<()> {
+        let attempt = self.attempt(exam, doctor)?;
+        grading::appeal(
+            self.ctx,
+            &self.doctors[doctor].caller,
+            attempt,
+            1,
+            "我认为病例分析中的转诊指征和处置要点已写明，请求复核评分。",
+        )
+        .await?;
         Ok(())
     }
 
@@ -561,7 +556,8 @@ impl Player<'_> {
             attempts_allowed: 1,
             waiting_days: 0,
             review_policy: "full".to_owned(),
-            blueprint: serde_json::from_value(blueprint).map_err(Error::internal)?,
+            blueprint: serde_json::from_value(blueprint)
+                .map_err(|e| Error::internal_from("demo: blueprint", e))?,
             grace_seconds: None,
             marking_tolerance: None,
             marking_days: None,

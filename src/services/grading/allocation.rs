@@ -98,7 +98,8 @@ pub(super) fn examiner_pool(
         .collect();
     let load = store_grading::open_load(conn)?
         .into_iter()
-        .map(|(id, n)| (id, n.max(0) as u32))
+        // A load beyond u32 saturates (and a negative one is none).
+        .map(|(id, n)| (id, u32::try_from(n.max(0)).unwrap_or(u32::MAX)))
         .collect();
     Ok((examiners, load))
 }
@@ -120,11 +121,9 @@ pub fn remind_late(db: &Db) -> Result<usize> {
             let Some(person) = people::find(conn, examiner)? else {
                 continue;
             };
-            mail::enqueue(
+            mail::enqueue_to(
                 conn,
-                &person.email,
-                &person.name,
-                person.locale,
+                &person,
                 &Message::MarkingLate {
                     name: person.name.clone(),
                     count: tasks.len(),

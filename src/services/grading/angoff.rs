@@ -59,12 +59,13 @@ struct PoolQuestion {
 /// The questions a paper of the exam can hold, with their points and
 /// their weights on the paper.
 fn exam_pool(conn: &mut DbConn, exam: &store_exams::ExamRow) -> Result<Vec<PoolQuestion>> {
-    let blueprint: crate::domain::papers::Blueprint =
-        serde_json::from_str(&exam.blueprint).map_err(Error::internal)?;
+    let blueprint: crate::domain::papers::Blueprint = serde_json::from_str(&exam.blueprint)
+        .map_err(|e| Error::internal_from(format!("exam {} blueprint", exam.id), e))?;
     let mut candidates = Vec::new();
     let mut stems = HashMap::new();
     for v in store_banks::drawable(conn, &exam.track)? {
-        let content: Content = serde_json::from_str(&v.content).map_err(Error::internal)?;
+        let content: Content = serde_json::from_str(&v.content)
+            .map_err(|e| Error::internal_from(format!("stored question {}", v.id), e))?;
         candidates.push(crate::domain::papers::Candidate {
             version_id: v.id,
             question_id: v.question_id,

@@ -54,27 +54,20 @@ pub(super) fn decide_appealed(
     store_exams::record_event(conn, attempt.id, "appeal_decided", Some(&outcome), now)?;
     let after = evidence::released_result(conn, &attempt, exam)?;
     if let Some(person) = people::find(conn, attempt.person_id)? {
-        mail::enqueue(
-            conn,
-            &person.email,
-            &person.name,
-            person.locale,
-            &Message::AppealDecided {
-                name: person.name.clone(),
-                exam: exam.title.clone(),
-                position: item.position,
-                before: appeal.mark_before,
-                remark,
-                final_mark,
-                effect,
-                passed_before: before.map(|r| r.passed),
-                passed_after: after.map(|r| r.passed),
-                link: format!("{public_url}/attempts/{}/result", attempt.id),
-            },
-            now,
-        )?;
+        let message = Message::AppealDecided {
+            name: person.name.clone(),
+            exam: exam.title.clone(),
+            position: item.position,
+            before: appeal.mark_before,
+            remark,
+            final_mark,
+            effect,
+            passed_before: before.map(|r| r.passed),
+            passed_after: after.map(|r| r.passed),
+            link: result_link(public_url, attempt.id),
+        };
         // The decided appeal may move the candidate's case, on or back.
-        store::certification::note_due(conn, person.id, "appeal_decided", now)?;
+        result_notice(conn, &person, &message, "appeal_decided", now)?;
     }
     Ok(attempt.person_id)
 }
@@ -151,6 +144,74 @@ impl AppealView {
     }
 }
 
+/// Appeals are taken only in the appeal period after results are out, and
+/// not once the case the result counted for is closed.
+fn check_appealable(
+    conn: &mut DbConn,
+    attempt: &store_exams::AttemptRow,
+    exam: &store_exams::ExamRow,
+    now: chrono::NaiveDateTime,
+) -> Result<()> {
+    if !grading::appeal_open(
+        exam.results_released_at,
+        exam.appeal_days.max(0) as u32,
+        now,
+    ) {
+        return Err(Error::conflict(
+            "appeal",
+            "appeals are taken only in the appeal period after results are released",
+        ));
+    }
+    // A closed case never moves again, so the result it was decided
+    // on can no longer change (the committee's decision waits for
+    // appeals filed before it).
+    if let Some(closed) = crate::services::pipeline::closed_case_of(conn, attempt, exam)? {
+        return Err(Error::conflict(
+            "appeal",
+            format!(
+                "the certification case this result counted for is closed ({closed}); its results can no longer be appealed"
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// The mark of an examiner-marked answer not yet appealed, and who marked it.
+fn appealable_mark(conn: &mut DbConn, item: &store_exams::ItemRow) -> Result<(f64, Vec<i64>)> {
+    let tasks = store_grading::tasks_of_item(conn, item.id)?;
+    let Some(mark_before) = item.score.filter(|_| !tasks.is_empty()) else {
+        return Err(Error::invalid(
+            "position",
+            "only an examiner-marked answer can be appealed",
+        ));
+    };
+    if store_grading::appeal_of_item(conn, item.id)?.is_some() {
+        return Err(Error::conflict(
+            "position",
+            "this answer has already been appealed",
+        ));
+    }
+    Ok((mark_before, tasks.iter().map(|t| t.examiner_id).collect()))
+}
+
+/// Emails the re-marker of an answer the message `message` makes of their
+/// name and re-marking task.
+fn tell_re_marker(
+    conn: &mut DbConn,
+    item_id: i64,
+    examiner: i64,
+    now: chrono::NaiveDateTime,
+    message: impl FnOnce(&str, &store_grading::TaskRow) -> Message,
+) -> Result<()> {
+    let task = store_grading::tasks_of_item(conn, item_id)?
+        .into_iter()
+        .find(|t| t.role == MarkerRole::Appeal.number());
+    if let (Some(task), Some(re_marker)) = (task, people::find(conn, examiner)?) {
+        mail::enqueue_to(conn, &re_marker, &message(&re_marker.name, &task), now)?;
+    }
+    Ok(())
+}
+
 /// A candidate appeals the mark of one of their open answers, with a
 /// reason, within the exam's appeal period after results are out. An
 /// examiner who has not marked that answer (and is not from the candidate's
@@ -190,30 +251,21 @@ pub async fn appeal(
                 return Ok(None);
             }
             let exam = store_exams::find_exam(conn, attempt.exam_id)?.ok_or(Error::NotFound)?;
-            if !grading::appeal_open(exam.results_released_at, exam.appeal_days.max(0) as u32, now) {
-                return Err(Error::conflict("appeal", "appeals are taken only in the appeal period after results are released"));
-            }
-            // A closed case never moves again, so the result it was decided
-            // on can no longer change (the committee's decision waits for
-            // appeals filed before it).
-            if let Some(closed) = crate::services::pipeline::closed_case_of(conn, &attempt, &exam)? {
-                return Err(Error::conflict("appeal", format!("the certification case this result counted for is closed ({closed}); its results can no longer be appealed")));
-            }
+            check_appealable(conn, &attempt, &exam, now)?;
             let item = store_exams::find_item(conn, attempt.id, position)?
                 .ok_or_else(|| Error::invalid("position", format!("the paper has no question {position}")))?;
-            let tasks = store_grading::tasks_of_item(conn, item.id)?;
-            let Some(mark_before) = item.score.filter(|_| !tasks.is_empty()) else {
-                return Err(Error::invalid("position", "only an examiner-marked answer can be appealed"));
-            };
-            if store_grading::appeal_of_item(conn, item.id)?.is_some() {
-                return Err(Error::conflict("position", "this answer has already been appealed"));
-            }
+            let (mark_before, markers) = appealable_mark(conn, &item)?;
             let (examiners, mut load) = super::allocation::examiner_pool(conn)?;
-            let markers: Vec<i64> = tasks.iter().map(|t| t.examiner_id).collect();
             let institution = people::find(conn, me)?.and_then(|p| p.institution_id);
             let examiner = grading::pick_examiner(&examiners, institution, &markers, &mut load)
                 .ok_or_else(|| Error::conflict("appeal", "no examiner who has not marked this answer is available; contact the alliance office"))?;
-            store_grading::insert_appeal(conn, attempt.id, item.id, &reason, mark_before, now)?;
+            let appeal = store_grading::NewAppeal {
+                attempt_id: attempt.id,
+                attempt_item_id: item.id,
+                reason: &reason,
+                mark_before,
+            };
+            store_grading::insert_appeal(conn, &appeal, now)?;
             store_grading::insert_task(
                 conn,
                 &NewTask {
@@ -228,26 +280,14 @@ pub async fn appeal(
             store_exams::record_event(conn, attempt.id, "appealed", Some(&format!("question {position}")), now)?;
             audit::record(conn, &event)?;
             // The re-marker is told at once: the answer waits for them.
-            let task = store_grading::tasks_of_item(conn, item.id)?
-                .into_iter()
-                .find(|t| t.role == MarkerRole::Appeal.number());
-            if let (Some(task), Some(re_marker)) = (task, people::find(conn, examiner)?) {
-                mail::enqueue(
-                    conn,
-                    &re_marker.email,
-                    &re_marker.name,
-                    re_marker.locale,
-                    &Message::RemarkAssigned {
-                        name: re_marker.name.clone(),
-                        exam: exam.title.clone(),
-                        code: attempt.code.clone().unwrap_or_default(),
-                        position,
-                        due: utc(task.due_at).with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string(),
-                        link: format!("{public_url}/marking/{}", task.id),
-                    },
-                    now,
-                )?;
-            }
+            tell_re_marker(conn, item.id, examiner, now, |name, task| Message::RemarkAssigned {
+                name: name.to_owned(),
+                exam: exam.title.clone(),
+                code: attempt.code.clone().unwrap_or_default(),
+                position,
+                due: utc(task.due_at).with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string(),
+                link: format!("{public_url}/marking/{}", task.id),
+            })?;
             let row = store_grading::appeal_of_item(conn, item.id)?.ok_or(Error::NotFound)?;
             Ok(Some(AppealView::of(row, position)))
         })

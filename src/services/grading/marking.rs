@@ -83,6 +83,17 @@ pub struct RubricLine {
     pub points: u32,
 }
 
+/// A rubric as marking and the skills stations show it.
+pub(super) fn rubric_lines(rubric: &[crate::domain::banks::Criterion]) -> Vec<RubricLine> {
+    rubric
+        .iter()
+        .map(|c| RubricLine {
+            criterion: c.criterion.clone(),
+            points: c.points,
+        })
+        .collect()
+}
+
 /// What an examiner sees of one task: the question, rubric, model answer
 /// and the answer, under the attempt's code; their own marks only.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -146,7 +157,9 @@ pub async fn task(ctx: &Ctx, caller: &Caller, task_id: i64) -> Result<TaskView> 
                 None => String::new(),
             };
             let marks = match &t.marks {
-                Some(json) => Some(serde_json::from_str(json).map_err(Error::internal)?),
+                Some(json) => Some(serde_json::from_str(json).map_err(|e| {
+                    Error::internal_from(format!("marking task {}: stored marks", t.id), e)
+                })?),
                 None => None,
             };
             Ok(Some(TaskView {
@@ -157,13 +170,7 @@ pub async fn task(ctx: &Ctx, caller: &Caller, task_id: i64) -> Result<TaskView> 
                 role: t.role,
                 points: item.points,
                 stem: content.stem.clone(),
-                rubric: rubric
-                    .iter()
-                    .map(|c| RubricLine {
-                        criterion: c.criterion.clone(),
-                        points: c.points,
-                    })
-                    .collect(),
+                rubric: rubric_lines(rubric),
                 model_answer: model_answer.to_owned(),
                 answer,
                 marks,
@@ -177,6 +184,55 @@ pub async fn task(ctx: &Ctx, caller: &Caller, task_id: i64) -> Result<TaskView> 
         Some(v) => Ok(v),
         None => refuse_task(ctx, caller, task_id).await,
     }
+}
+
+/// Whether the answer's marks may still change: an appeal's re-mark while
+/// the appeal is open (the appeal, then), any other marking until the final
+/// mark is set or results are out.
+fn open_to_marks(
+    conn: &mut DbConn,
+    t: &store_grading::TaskRow,
+    item: &store_exams::ItemRow,
+    exam: &store_exams::ExamRow,
+) -> Result<Option<store_grading::AppealRow>> {
+    if t.role == MarkerRole::Appeal.number() {
+        let appeal = store_grading::appeal_of_item(conn, item.id)?
+            .filter(|a| a.status == "open")
+            .ok_or_else(|| Error::conflict("marks", "this appeal has been decided"))?;
+        return Ok(Some(appeal));
+    }
+    if item.score.is_some() || exam.results_released_at.is_some() {
+        return Err(Error::conflict(
+            "marks",
+            "this answer's final mark is set; its marks can no longer change",
+        ));
+    }
+    Ok(None)
+}
+
+/// Once every marking of the answer is in and they agree, its final mark.
+fn final_mark_if_agreed(
+    conn: &mut DbConn,
+    item: &store_exams::ItemRow,
+    exam: &store_exams::ExamRow,
+    now: chrono::NaiveDateTime,
+) -> Result<()> {
+    let tasks = store_grading::tasks_of_item(conn, item.id)?;
+    let totals: Vec<f64> = tasks
+        .iter()
+        .filter(|t| t.submitted_at.is_some())
+        .filter_map(|t| t.total)
+        .collect();
+    if totals.len() == tasks.len()
+        && let Marking::Final(mark) = grading::marking(
+            &totals,
+            item.points.max(0) as u32,
+            exam.marking_tolerance.max(0) as u32,
+        )
+    {
+        store_grading::set_final(conn, item.id, mark, now)?;
+    }
+    Ok(())
 }
 
 /// Records (or, until the answer's final mark, changes) an examiner's
@@ -204,24 +260,12 @@ pub async fn submit_marks(
             let item =
                 store_exams::find_item_by_id(conn, t.attempt_item_id)?.ok_or(Error::NotFound)?;
             let exam = store_exams::find_exam(conn, t.exam_id)?.ok_or(Error::NotFound)?;
-            let appeal = if t.role == MarkerRole::Appeal.number() {
-                let appeal = store_grading::appeal_of_item(conn, item.id)?
-                    .filter(|a| a.status == "open")
-                    .ok_or_else(|| Error::conflict("marks", "this appeal has been decided"))?;
-                Some(appeal)
-            } else {
-                if item.score.is_some() || exam.results_released_at.is_some() {
-                    return Err(Error::conflict(
-                        "marks",
-                        "this answer's final mark is set; its marks can no longer change",
-                    ));
-                }
-                None
-            };
+            let appeal = open_to_marks(conn, &t, &item, &exam)?;
             let content = content_of(conn, item.version_id)?;
             let (_, rubric) = rubric_of(&content)?;
             let total = check_marks(rubric, &marks)?;
-            let json = serde_json::to_string(&marks).map_err(Error::internal)?;
+            let json = serde_json::to_string(&marks)
+                .map_err(|e| Error::internal_from("marks to JSON", e))?;
             let action = if t.submitted_at.is_some() {
                 "mark.change"
             } else {
@@ -254,21 +298,7 @@ pub async fn submit_marks(
                 return Ok(Some(vec![candidate]));
             }
             // Apply the final mark rule over the submitted markings.
-            let tasks = store_grading::tasks_of_item(conn, item.id)?;
-            let totals: Vec<f64> = tasks
-                .iter()
-                .filter(|t| t.submitted_at.is_some())
-                .filter_map(|t| t.total)
-                .collect();
-            if totals.len() == tasks.len()
-                && let Marking::Final(mark) = grading::marking(
-                    &totals,
-                    item.points.max(0) as u32,
-                    exam.marking_tolerance.max(0) as u32,
-                )
-            {
-                store_grading::set_final(conn, item.id, mark, now)?;
-            }
+            final_mark_if_agreed(conn, &item, &exam, now)?;
             Ok(Some(Vec::new()))
         })
         .await?;

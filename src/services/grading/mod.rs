@@ -22,7 +22,9 @@ use crate::domain::scoring::Response;
 use crate::error::{Error, Result};
 use crate::mail::{self, Message};
 use crate::services::audit::{self, Outcome};
-use crate::services::{Caller, Ctx, evidence, person, pipeline, refuse, require};
+use crate::services::{
+    Caller, Ctx, evidence, person, pipeline, refuse, require, result_link, result_notice,
+};
 use crate::store::grading::{self as store_grading, NewTask, TaskRow};
 use crate::store::training as store_training;
 use crate::store::{self, Db, DbConn, banks as store_banks, exams as store_exams, people};
@@ -51,7 +53,8 @@ pub use stations::*;
 
 fn content_of(conn: &mut DbConn, version_id: i64) -> Result<Content> {
     let v = store_banks::version_by_id(conn, version_id)?.ok_or(Error::NotFound)?;
-    serde_json::from_str(&v.content).map_err(Error::internal)
+    serde_json::from_str(&v.content)
+        .map_err(|e| Error::internal_from(format!("stored question {}", v.id), e))
 }
 
 fn rubric_of(content: &Content) -> Result<(&str, &[crate::domain::banks::Criterion])> {

@@ -84,20 +84,13 @@ pub async fn release(ctx: &Ctx, caller: &Caller, exam_id: i64) -> Result<()> {
             let mut candidates = Vec::new();
             for attempt in store_grading::submitted_attempts(conn, exam_id)? {
                 if let Some(person) = people::find(conn, attempt.person_id)? {
-                    mail::enqueue(
-                        conn,
-                        &person.email,
-                        &person.name,
-                        person.locale,
-                        &Message::ResultsOut {
-                            name: person.name.clone(),
-                            exam: exam.title.clone(),
-                            link: format!("{public_url}/attempts/{}/result", attempt.id),
-                        },
-                        now,
-                    )?;
+                    let message = Message::ResultsOut {
+                        name: person.name.clone(),
+                        exam: exam.title.clone(),
+                        link: result_link(&public_url, attempt.id),
+                    };
                     // A released result is evidence for the candidate's case.
-                    store::certification::note_due(conn, person.id, "results_released", now)?;
+                    result_notice(conn, &person, &message, "results_released", now)?;
                     candidates.push(person.id);
                 }
             }

@@ -78,6 +78,48 @@ pub struct ResultView {
     pub appeal_rule: AppealRule,
 }
 
+/// Each question of the paper as the candidate answered it, with the right
+/// answers (the review policy `full`).
+fn reviewed_items(
+    conn: &mut DbConn,
+    attempt_id: i64,
+    items: &[store_exams::ItemRow],
+) -> Result<Vec<ReviewItem>> {
+    let answers = store_exams::answers_of(conn, attempt_id)?;
+    let mut review = Vec::new();
+    for item in items.iter().filter(|i| !i.excluded) {
+        let version = store_banks::version_by_id(conn, item.version_id)?.ok_or(Error::NotFound)?;
+        let content: Content = serde_json::from_str(&version.content)
+            .map_err(|e| Error::internal_from(format!("stored question {}", version.id), e))?;
+        let order: Vec<usize> = serde_json::from_str(&item.option_order).unwrap_or_default();
+        let response = answers
+            .iter()
+            .find(|a| a.attempt_item_id == item.id)
+            .and_then(|a| serde_json::from_str::<Response>(&a.response).ok());
+        review.push(review_item(item, &content, &order, response.as_ref()));
+    }
+    Ok(review)
+}
+
+/// The attempt's appeals, each with its question's position on the paper.
+fn appeals_of(
+    conn: &mut DbConn,
+    attempt_id: i64,
+    items: &[store_exams::ItemRow],
+) -> Result<Vec<AppealView>> {
+    Ok(store_grading::appeals_of_attempt(conn, attempt_id)?
+        .into_iter()
+        .map(|a| {
+            let position = items
+                .iter()
+                .find(|i| i.id == a.attempt_item_id)
+                .map(|i| i.position)
+                .unwrap_or(0);
+            AppealView::of(a, position)
+        })
+        .collect())
+}
+
 pub async fn result(ctx: &Ctx, caller: &Caller, attempt_id: i64) -> Result<ResultView> {
     let me = person(ctx, caller).await?.id;
     let found = ctx
@@ -93,35 +135,13 @@ pub async fn result(ctx: &Ctx, caller: &Caller, attempt_id: i64) -> Result<Resul
             }
             let policy = exam.review_policy;
             let items = store_exams::items_of(conn, attempt.id)?;
-            let answers = store_exams::answers_of(conn, attempt.id)?;
             let scores = evidence::item_scores(conn, &items)?;
-            let mut review = Vec::new();
-            for item in items.iter().filter(|i| !i.excluded) {
-                if policy == ReviewPolicy::Full {
-                    let version = store_banks::version_by_id(conn, item.version_id)?
-                        .ok_or(Error::NotFound)?;
-                    let content: Content =
-                        serde_json::from_str(&version.content).map_err(Error::internal)?;
-                    let order: Vec<usize> =
-                        serde_json::from_str(&item.option_order).unwrap_or_default();
-                    let response = answers
-                        .iter()
-                        .find(|a| a.attempt_item_id == item.id)
-                        .and_then(|a| serde_json::from_str::<Response>(&a.response).ok());
-                    review.push(review_item(item, &content, &order, response.as_ref()));
-                }
-            }
-            let appeals = store_grading::appeals_of_attempt(conn, attempt.id)?
-                .into_iter()
-                .map(|a| {
-                    let position = items
-                        .iter()
-                        .find(|i| i.id == a.attempt_item_id)
-                        .map(|i| i.position)
-                        .unwrap_or(0);
-                    AppealView::of(a, position)
-                })
-                .collect();
+            let review = if policy == ReviewPolicy::Full {
+                reviewed_items(conn, attempt.id, &items)?
+            } else {
+                Vec::new()
+            };
+            let appeals = appeals_of(conn, attempt.id, &items)?;
             let case_marks = case_answers(conn, attempt.id)?;
             let appeal_rule = appeal_rule_of(conn, &exam.track)?;
             let appeal_until = utc(exam.results_released_at.unwrap_or(attempt.drawn_at))

@@ -31,13 +31,7 @@ fn station_view(conn: &mut DbConn, s: &store_grading::StationRow) -> Result<Stat
         title: s.title.clone(),
         pass_percent: s.pass_percent,
         points: rubric.iter().map(|c| c.points).sum(),
-        rubric: rubric
-            .iter()
-            .map(|c| RubricLine {
-                criterion: c.criterion.clone(),
-                points: c.points,
-            })
-            .collect(),
+        rubric: rubric_lines(rubric),
         model_answer: model_answer.to_owned(),
     })
 }
@@ -57,9 +51,10 @@ pub async fn create_station(
     if title.trim().is_empty() {
         return Err(Error::invalid("title", "must not be empty"));
     }
-    if !(1..=100).contains(&pass_percent) {
-        return Err(Error::invalid("pass_percent", "must be 1 to 100"));
-    }
+    let pass_percent = i32::try_from(pass_percent)
+        .ok()
+        .filter(|p| (1..=100).contains(p))
+        .ok_or_else(|| Error::invalid("pass_percent", "must be 1 to 100"))?;
     let (track, title, key) = (
         track.to_owned(),
         title.trim().to_owned(),
@@ -90,15 +85,14 @@ pub async fn create_station(
                     "not a case question with a rubric in this track's exam banks",
                 )
             })?;
-            let row = store_grading::insert_station(
-                conn,
-                &track,
-                &title,
-                version,
-                pass_percent as i32,
-                me,
-                store::now(),
-            )?;
+            let station = store_grading::NewStation {
+                track: &track,
+                title: &title,
+                version_id: version,
+                pass_percent,
+                created_by: me,
+            };
+            let row = store_grading::insert_station(conn, &station, store::now())?;
             audit::record(conn, &event)?;
             station_view(conn, &row)
         })
@@ -134,7 +128,8 @@ fn practical_view(r: &store_grading::PracticalRow, station: &str) -> Result<Prac
         total: r.total,
         points: r.points,
         passed: r.passed,
-        marks: serde_json::from_str(&r.marks).map_err(Error::internal)?,
+        marks: serde_json::from_str(&r.marks)
+            .map_err(|e| Error::internal_from(format!("practical {}: stored marks", r.id), e))?,
         observed_at: utc(r.observed_at),
     })
 }
@@ -207,7 +202,8 @@ pub async fn record_practical(
                 station.pass_percent.max(0) as u32,
             )
             .is_some_and(|r| r.passed);
-            let json = serde_json::to_string(&marks).map_err(Error::internal)?;
+            let json = serde_json::to_string(&marks)
+                .map_err(|e| Error::internal_from("marks to JSON", e))?;
             store_grading::save_practical(
                 conn,
                 &store_grading::NewPractical {

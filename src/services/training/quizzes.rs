@@ -150,7 +150,8 @@ pub async fn start_quiz(
                 .iter()
                 .map(|i| points.get(&i.version_id).copied().unwrap_or(0))
                 .sum();
-            let json = serde_json::to_string(&items).map_err(Error::internal)?;
+            let json = serde_json::to_string(&items)
+                .map_err(|e| Error::internal_from("quiz items to JSON", e))?;
             let row = store_training::create_quiz(conn, me, module.id, &json, max, store::now())?;
             quiz_view(conn, &versions, &row, &course, &module)
         })
@@ -165,7 +166,8 @@ fn quiz_view(
     course: &CourseRow,
     module: &ModuleRow,
 ) -> Result<QuizView> {
-    let items: Vec<QuizItem> = serde_json::from_str(&row.items).map_err(Error::internal)?;
+    let items: Vec<QuizItem> = serde_json::from_str(&row.items)
+        .map_err(|e| Error::internal_from(format!("quiz {}: stored items", row.id), e))?;
     let mut questions = Vec::with_capacity(items.len());
     for (position, item) in items.iter().enumerate() {
         let content = versions.content(conn, item.version_id)?;
@@ -229,6 +231,99 @@ pub async fn get_quiz(ctx: &Ctx, caller: &Caller, quiz_id: i64) -> Result<QuizSt
     }
 }
 
+/// The answers to mark: those stored when the quiz was submitted, else the
+/// ones given, by position.
+fn given_answers(
+    stored: Option<&str>,
+    questions: usize,
+    answers: Vec<(usize, ShownAnswer)>,
+) -> Result<Vec<Option<ShownAnswer>>> {
+    if let Some(stored) = stored {
+        return serde_json::from_str(stored)
+            .map_err(|e| Error::internal_from("the quiz's stored answers", e));
+    }
+    let mut given: Vec<Option<ShownAnswer>> = vec![None; questions];
+    for (position, answer) in answers {
+        let slot = given.get_mut(position).ok_or_else(|| {
+            Error::invalid(
+                "answers",
+                format!("the quiz has no question {}", position + 1),
+            )
+        })?;
+        *slot = Some(answer);
+    }
+    Ok(given)
+}
+
+/// One question of a quiz marked (all or nothing), with its feedback.
+fn quiz_feedback(
+    conn: &mut DbConn,
+    versions: &crate::store::versions::VersionCache,
+    position: usize,
+    item: &QuizItem,
+    answer: Option<&ShownAnswer>,
+) -> Result<QuizFeedback> {
+    let content = versions.content(conn, item.version_id)?;
+    let version = store_banks::version_by_id(conn, item.version_id)?.ok_or(Error::NotFound)?;
+    let response = match answer {
+        Some(a) => Some(
+            scoring::from_shown(&content.body, &item.option_order, a.clone()).map_err(
+                |_detail| {
+                    Error::invalid(
+                        "answers",
+                        format!("question {}: does not fit the question", position + 1),
+                    )
+                },
+            )?,
+        ),
+        None => None,
+    };
+    // Practice quizzes score all or nothing, whatever a track's
+    // exams do: a quiz passes on whole questions.
+    let earned = whole_points(
+        scoring::score(
+            &content.body,
+            u32::try_from(version.points).unwrap_or(0),
+            response.as_ref(),
+            scoring::ChoiceScoring::AllOrNothing,
+        )
+        .unwrap_or(0.0),
+    );
+    let (correct_options, correct_answer) = match &content.body {
+        Body::Single { options } | Body::Multiple { options } => (
+            item.option_order
+                .iter()
+                .enumerate()
+                .filter(|(_, i)| options.get(**i).is_some_and(|o| o.correct))
+                .map(|(shown, _)| shown)
+                .collect(),
+            None,
+        ),
+        Body::TrueFalse { answer } => (Vec::new(), Some(*answer)),
+        Body::Case { .. } => (Vec::new(), None),
+    };
+    Ok(QuizFeedback {
+        position,
+        kind: content.body.kind().as_str().to_owned(),
+        stem: content.stem.clone(),
+        options: shown_options(&content, &item.option_order),
+        your_answer: answer.cloned(),
+        correct_options,
+        correct_answer,
+        correct: earned == version.points && version.points > 0,
+        points: version.points,
+        earned,
+        explanation: content.explanation.clone(),
+        reference: content.reference.clone(),
+    })
+}
+
+/// Points earned all or nothing: 0 or a question's whole points.
+#[allow(clippy::cast_possible_truncation)] // whole points of at most 100, exact in i32
+fn whole_points(score: f64) -> i32 {
+    score as i32
+}
+
 /// Scores a quiz and returns the feedback. Submitting again returns the
 /// same result; only the doctor who drew the quiz may submit or see it.
 pub async fn submit_quiz(
@@ -247,85 +342,20 @@ pub async fn submit_quiz(
             if quiz.person_id != me {
                 return Ok(None);
             }
-            let items: Vec<QuizItem> =
-                serde_json::from_str(&quiz.items).map_err(Error::internal)?;
+            let items: Vec<QuizItem> = serde_json::from_str(&quiz.items)
+                .map_err(|e| Error::internal_from(format!("quiz {}: stored items", quiz.id), e))?;
             let module =
                 store_training::find_module(conn, quiz.module_id)?.ok_or(Error::NotFound)?;
             let course = store_training::find_course_by_id(conn, module.course_id)?
                 .ok_or(Error::NotFound)?;
             // A submitted quiz keeps its answers; a retried request sees them.
-            let answers: Vec<Option<ShownAnswer>> = match &quiz.answers {
-                Some(stored) => serde_json::from_str(stored).map_err(Error::internal)?,
-                None => {
-                    let mut given: Vec<Option<ShownAnswer>> = vec![None; items.len()];
-                    for (position, answer) in answers {
-                        let slot = given.get_mut(position).ok_or_else(|| {
-                            Error::invalid(
-                                "answers",
-                                format!("the quiz has no question {}", position + 1),
-                            )
-                        })?;
-                        *slot = Some(answer);
-                    }
-                    given
-                }
-            };
+            let answers = given_answers(quiz.answers.as_deref(), items.len(), answers)?;
             let mut feedback = Vec::with_capacity(items.len());
             let mut score = 0;
             for (position, (item, answer)) in items.iter().zip(&answers).enumerate() {
-                let content = versions.content(conn, item.version_id)?;
-                let version =
-                    store_banks::version_by_id(conn, item.version_id)?.ok_or(Error::NotFound)?;
-                let response = match answer {
-                    Some(a) => Some(
-                        scoring::from_shown(&content.body, &item.option_order, a.clone()).map_err(
-                            |_| {
-                                Error::invalid(
-                                    "answers",
-                                    format!("question {}: does not fit the question", position + 1),
-                                )
-                            },
-                        )?,
-                    ),
-                    None => None,
-                };
-                // Practice quizzes score all or nothing, whatever a track's
-                // exams do: a quiz passes on whole questions.
-                let earned = scoring::score(
-                    &content.body,
-                    version.points.max(0) as u32,
-                    response.as_ref(),
-                    scoring::ChoiceScoring::AllOrNothing,
-                )
-                .unwrap_or(0.0) as i32;
-                score += earned;
-                let (correct_options, correct_answer) = match &content.body {
-                    Body::Single { options } | Body::Multiple { options } => (
-                        item.option_order
-                            .iter()
-                            .enumerate()
-                            .filter(|(_, i)| options.get(**i).is_some_and(|o| o.correct))
-                            .map(|(shown, _)| shown)
-                            .collect(),
-                        None,
-                    ),
-                    Body::TrueFalse { answer } => (Vec::new(), Some(*answer)),
-                    Body::Case { .. } => (Vec::new(), None),
-                };
-                feedback.push(QuizFeedback {
-                    position,
-                    kind: content.body.kind().as_str().to_owned(),
-                    stem: content.stem.clone(),
-                    options: shown_options(&content, &item.option_order),
-                    your_answer: answer.clone(),
-                    correct_options,
-                    correct_answer,
-                    correct: earned == version.points && version.points > 0,
-                    points: version.points,
-                    earned,
-                    explanation: content.explanation.clone(),
-                    reference: content.reference.clone(),
-                });
+                let line = quiz_feedback(conn, &versions, position, item, answer.as_ref())?;
+                score += line.earned;
+                feedback.push(line);
             }
             let passed = training::quiz_passed(
                 score.max(0) as u32,
@@ -333,7 +363,8 @@ pub async fn submit_quiz(
                 module.quiz_pass_percent.max(0) as u32,
             );
             if quiz.submitted_at.is_none() {
-                let json = serde_json::to_string(&answers).map_err(Error::internal)?;
+                let json = serde_json::to_string(&answers)
+                    .map_err(|e| Error::internal_from("quiz answers to JSON", e))?;
                 store_training::submit_quiz(conn, quiz.id, &json, score, passed, store::now())?;
                 store::certification::note_due(conn, me, "quiz_submitted", store::now())?;
             }

@@ -96,14 +96,13 @@ pub struct TrainingRecord {
     pub referrals: crate::domain::referrals::Quality,
 }
 
-pub fn record_of(conn: &mut DbConn, person_id: i64) -> Result<TrainingRecord> {
-    let person = people::find(conn, person_id)?.ok_or(Error::NotFound)?;
-    let institution = match person.institution_id {
-        Some(id) => institutions::find(conn, id)?.map(|i| i.name),
-        None => None,
-    };
-    // The courses on the record: every course of an enrolled track, and any
-    // other course the doctor has studied in the library.
+/// The doctor's enrolled tracks, and the courses on the record: every
+/// course of an enrolled track, and any other course the doctor has studied
+/// in the library.
+fn tracks_and_courses(
+    conn: &mut DbConn,
+    person_id: i64,
+) -> Result<(Vec<RecordTrack>, Vec<CourseRow>)> {
     let mut tracks = Vec::new();
     let mut course_rows: Vec<CourseRow> = Vec::new();
     for (_, track) in store_training::enrolments_of(conn, person_id)? {
@@ -129,6 +128,38 @@ pub fn record_of(conn: &mut DbConn, person_id: i64) -> Result<TrainingRecord> {
             course_rows.push(c);
         }
     }
+    Ok((tracks, course_rows))
+}
+
+/// The doctor's quizzes, each with its course and module.
+fn quizzes_on_record(conn: &mut DbConn, person_id: i64) -> Result<Vec<RecordQuiz>> {
+    let mut quizzes = Vec::new();
+    for q in store_training::quizzes_of(conn, person_id)? {
+        let Some(module) = store_training::find_module(conn, q.module_id)? else {
+            continue;
+        };
+        let course_title = store_training::find_course_by_id(conn, module.course_id)?
+            .map(|c| c.title)
+            .unwrap_or_default();
+        quizzes.push(RecordQuiz {
+            course_title,
+            module_title: module.title,
+            score: q.score.unwrap_or(0),
+            max_score: q.max_score,
+            passed: q.passed.unwrap_or(false),
+            submitted_at: utc(q.submitted_at.unwrap_or(q.started_at)),
+        });
+    }
+    Ok(quizzes)
+}
+
+pub fn record_of(conn: &mut DbConn, person_id: i64) -> Result<TrainingRecord> {
+    let person = people::find(conn, person_id)?.ok_or(Error::NotFound)?;
+    let institution = match person.institution_id {
+        Some(id) => institutions::find(conn, id)?.map(|i| i.name),
+        None => None,
+    };
+    let (tracks, course_rows) = tracks_and_courses(conn, person_id)?;
     let loaded = load_courses(conn, person_id, &course_rows)?;
     let all_ids: Vec<i64> = course_rows.iter().map(|c| c.id).collect();
     let heads = store_training::lesson_heads(conn, &all_ids)?;
@@ -155,23 +186,7 @@ pub fn record_of(conn: &mut DbConn, person_id: i64) -> Result<TrainingRecord> {
     }
     let hours_studied = courses.iter().map(|c| c.minutes_studied).sum::<i64>() as f64 / 60.0;
     let credit_hours = training::credit_hours_earned(&loaded.evidence);
-    let mut quizzes = Vec::new();
-    for q in store_training::quizzes_of(conn, person_id)? {
-        let Some(module) = store_training::find_module(conn, q.module_id)? else {
-            continue;
-        };
-        let course_title = store_training::find_course_by_id(conn, module.course_id)?
-            .map(|c| c.title)
-            .unwrap_or_default();
-        quizzes.push(RecordQuiz {
-            course_title,
-            module_title: module.title,
-            score: q.score.unwrap_or(0),
-            max_score: q.max_score,
-            passed: q.passed.unwrap_or(false),
-            submitted_at: utc(q.submitted_at.unwrap_or(q.started_at)),
-        });
-    }
+    let quizzes = quizzes_on_record(conn, person_id)?;
     let workshops = store_training::signups_of_person(conn, person_id)?
         .into_iter()
         .map(|(signup, session, workshop)| RecordWorkshop {
@@ -244,7 +259,7 @@ pub const CSV_HEADER: [&str; 12] = [
 
 /// Writes records as CSV (the doctor's own export and an institution's).
 pub fn records_csv(records: &[TrainingRecord], tz: chrono_tz::Tz) -> Result<String> {
-    let mut w = Csv::new(CSV_HEADER).map_err(Error::internal)?;
+    let mut w = Csv::new(CSV_HEADER).map_err(csv_failed)?;
     let day = |t: &DateTime<Utc>| t.with_timezone(&tz).format("%Y-%m-%d").to_string();
     for r in records {
         let who = [
@@ -271,8 +286,7 @@ pub fn records_csv(records: &[TrainingRecord], tz: chrono_tz::Tz) -> Result<Stri
                 String::new(),
                 if c.complete { "yes" } else { "no" }.to_owned(),
             ];
-            w.row(who.iter().chain(row.iter()))
-                .map_err(Error::internal)?;
+            w.row(who.iter().chain(row.iter())).map_err(csv_failed)?;
         }
         for q in &r.quizzes {
             let row = [
@@ -286,8 +300,7 @@ pub fn records_csv(records: &[TrainingRecord], tz: chrono_tz::Tz) -> Result<Stri
                 day(&q.submitted_at),
                 String::new(),
             ];
-            w.row(who.iter().chain(row.iter()))
-                .map_err(Error::internal)?;
+            w.row(who.iter().chain(row.iter())).map_err(csv_failed)?;
         }
         for ws in &r.workshops {
             let status = match ws.attended {
@@ -306,9 +319,12 @@ pub fn records_csv(records: &[TrainingRecord], tz: chrono_tz::Tz) -> Result<Stri
                 day(&ws.starts_at),
                 String::new(),
             ];
-            w.row(who.iter().chain(row.iter()))
-                .map_err(Error::internal)?;
+            w.row(who.iter().chain(row.iter())).map_err(csv_failed)?;
         }
     }
-    w.finish().map_err(Error::internal)
+    w.finish().map_err(csv_failed)
+}
+
+fn csv_failed(e: csv::Error) -> Error {
+    Error::internal_from("training records CSV", e)
 }

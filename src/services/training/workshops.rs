@@ -101,9 +101,10 @@ pub async fn schedule_session(ctx: &Ctx, caller: &Caller, input: SessionInput) -
     if input.ends_at <= input.starts_at {
         return Err(Error::invalid("ends_at", "must be after the start"));
     }
-    if !(1..=500).contains(&input.capacity) {
-        return Err(Error::invalid("capacity", "must be 1 to 500"));
-    }
+    let capacity = i32::try_from(input.capacity)
+        .ok()
+        .filter(|c| (1..=500).contains(c))
+        .ok_or_else(|| Error::invalid("capacity", "must be 1 to 500"))?;
     if input.place.trim().is_empty() {
         return Err(Error::invalid("place", "must not be empty"));
     }
@@ -132,7 +133,7 @@ pub async fn schedule_session(ctx: &Ctx, caller: &Caller, input: SessionInput) -
                     starts_at: input.starts_at.naive_utc(),
                     ends_at: input.ends_at.naive_utc(),
                     place: input.place.trim(),
-                    capacity: input.capacity as i32,
+                    capacity,
                     instructor_id: input.instructor_id,
                     created_by: by,
                 },
@@ -168,7 +169,7 @@ pub async fn sign_up(ctx: &Ctx, caller: &Caller, session_id: i64) -> Result<Sign
             }
             let booked = store_training::count_status(conn, session_id, SignupStatus::Booked)?;
             let status = training::sign_up(
-                booked.max(0) as u32,
+                u32::try_from(booked.max(0)).unwrap_or(u32::MAX),
                 session.capacity.max(0) as u32,
                 session.starts_at,
                 now,
@@ -214,7 +215,7 @@ fn promote(
     let waiting = store_training::waiting_in_order(conn, session.id)?;
     let moving = training::promotions(
         session.capacity.max(0) as u32,
-        booked.max(0) as u32,
+        u32::try_from(booked.max(0)).unwrap_or(u32::MAX),
         &waiting,
     );
     if moving.is_empty() {
@@ -255,14 +256,7 @@ fn notify(
         place: session.place.clone(),
         promoted,
     };
-    mail::enqueue(
-        conn,
-        &person.email,
-        &person.name,
-        person.locale,
-        &message,
-        now,
-    )?;
+    mail::enqueue_to(conn, &person, &message, now)?;
     Ok(())
 }
 

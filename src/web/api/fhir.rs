@@ -38,7 +38,7 @@ impl FromRequest for FhirCaller {
 
 /// A FHIR resource as the body of a response.
 pub fn json_of(resource: &impl Serialize) -> Result<String, Error> {
-    serde_json::to_string(resource).map_err(|e| Error::internal(format!("FHIR JSON: {e}")))
+    serde_json::to_string(resource).map_err(|e| Error::internal_from("FHIR JSON", e))
 }
 
 fn ok(resource: &impl Serialize) -> FhirResult {

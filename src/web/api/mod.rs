@@ -105,7 +105,7 @@ struct ErrorResponses;
 impl utoipa::Modify for ErrorResponses {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         use utoipa::openapi::path::ParameterIn;
-        for (path, item) in openapi.paths.paths.iter_mut() {
+        for (path, item) in &mut openapi.paths.paths {
             let on_fhir = path.starts_with("/api/v1/fhir/");
             let operations = [
                 &mut item.get,
@@ -188,7 +188,7 @@ struct PathParameters;
 impl utoipa::Modify for PathParameters {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         use utoipa::openapi::path::ParameterIn;
-        for (path, item) in openapi.paths.paths.iter_mut() {
+        for (path, item) in &mut openapi.paths.paths {
             let operations = [
                 &mut item.get,
                 &mut item.put,
@@ -333,207 +333,252 @@ fn error_response(status: &str) -> utoipa::openapi::Response {
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::scope("/api/v1")
-            .route("/health", web::get().to(health))
-            .route("/openapi.json", web::get().to(openapi_json))
-            .route("/auth/token", web::post().to(issue_token))
-            .route("/auth/token", web::delete().to(revoke_token))
-            .route("/me", web::get().to(me))
-            .route("/me/password", web::put().to(change_password))
-            .route("/me/locale", web::put().to(set_locale))
-            .route("/password-setup", web::post().to(set_password))
-            .route("/password-reset", web::post().to(request_password_reset))
-            .service(
-                // A photo is larger than any JSON body: its upload reads up
-                // to the photo limit itself (`web::read_body_within`).
-                web::resource("/me/photo")
-                    .route(web::get().to(my_photo))
-                    .route(web::put().to(put_photo))
-                    .route(web::delete().to(delete_photo)),
-            )
-            .route("/me/photo/consent", web::put().to(photo_consent))
-            .route("/institutions", web::get().to(list_institutions))
-            .route("/institutions", web::post().to(create_institution))
-            .route("/institutions/{id}", web::get().to(get_institution))
-            .route("/institutions/{id}", web::put().to(update_institution))
-            .route("/people", web::get().to(list_people))
-            .route("/people", web::post().to(create_person))
-            .route("/people/{id}", web::get().to(get_person))
-            .route("/people/{id}", web::put().to(update_person))
-            .route("/people/{id}/deactivate", web::post().to(deactivate_person))
-            .route("/people/{id}/reactivate", web::post().to(reactivate_person))
-            .route("/people/{id}/setup-link", web::post().to(send_setup_link))
-            .route("/api-tokens", web::get().to(list_api_tokens))
-            .route("/api-tokens", web::post().to(issue_api_token))
-            .route("/api-tokens/{id}/revoke", web::post().to(revoke_api_token))
-            .route("/exams", web::get().to(exams::list_exams))
-            .route("/exams", web::post().to(exams::schedule_exam))
-            .route("/exams/{id}", web::get().to(exams::get_exam))
-            .route("/exams/{id}/registrations", web::post().to(exams::register))
-            .route("/exams/{id}/predraw", web::post().to(exams::predraw))
-            .route("/exams/{id}/attempts", web::post().to(exams::start_attempt))
-            .route("/attempts/{id}", web::get().to(exams::get_attempt))
-            .route(
-                "/attempts/{id}/answers/{position}",
-                web::put().to(exams::save_answer),
-            )
-            .route(
-                "/attempts/{id}/submit",
-                web::post().to(exams::submit_attempt),
-            )
-            .route("/tracks", web::get().to(training::list_tracks))
-            .route(
-                "/tracks/{key}/progress",
-                web::get().to(training::track_progress),
-            )
-            .route("/tracks/{key}/enrolments", web::post().to(training::enrol))
-            .route("/courses", web::get().to(training::library))
-            .route("/courses/{key}", web::get().to(training::course))
-            .route(
-                "/courses/{key}/lessons/{lesson}/studied",
-                web::post().to(training::studied),
-            )
-            .route(
-                "/courses/{key}/modules/{module}/quizzes",
-                web::post().to(training::start_quiz),
-            )
-            .route(
-                "/quizzes/{id}/submit",
-                web::post().to(training::submit_quiz),
-            )
-            .route("/training-record", web::get().to(training::record))
-            .route("/marking", web::get().to(grading::queue))
-            .route("/marking/{id}", web::get().to(grading::task))
-            .route("/marking/{id}", web::put().to(grading::submit))
-            .route("/exams/{id}/marking", web::get().to(grading::status))
-            .route("/workshop-sessions", web::get().to(training::sessions))
-            .route(
-                "/workshop-sessions",
-                web::post().to(training::schedule_session),
-            )
-            .route(
-                "/workshop-sessions/{id}/sign-up",
-                web::post().to(training::sign_up),
-            )
-            .route(
-                "/workshop-sessions/{id}/cancel",
-                web::post().to(training::cancel),
-            )
-            .route(
-                "/workshop-sessions/{id}/roster",
-                web::get().to(training::roster),
-            )
-            .route(
-                "/workshop-sessions/{id}/attendance/{person_id}",
-                web::put().to(training::attendance),
-            )
-            .route("/exams/{id}/close", web::post().to(grading::close))
-            .route("/exams/{id}/release", web::post().to(grading::release))
-            .route("/attempts/{id}/result", web::get().to(grading::result))
-            .route("/exams/{id}/analysis", web::get().to(grading::analysis))
-            .route("/attempts/{id}/appeals", web::post().to(grading::appeal))
-            .route("/identity-reveals", web::post().to(grading::reveal))
-            .route(
-                "/practical-stations",
-                web::post().to(grading::create_station),
-            )
-            .route(
-                "/practical-stations/{id}/results",
-                web::post().to(grading::record_practical),
-            )
-            .route("/practical-results", web::get().to(grading::practicals))
-            .route(
-                "/questions/{id}/analysis",
-                web::get().to(grading::question_history),
-            )
-            .route(
-                "/exams/{id}/standard-settings",
-                web::post().to(grading::open_setting),
-            )
-            .route(
-                "/standard-settings/{id}",
-                web::get().to(grading::get_setting),
-            )
-            .route(
-                "/standard-settings/{id}/ratings",
-                web::put().to(grading::rate),
-            )
-            .route(
-                "/standard-settings/{id}/approve",
-                web::post().to(grading::approve_setting),
-            )
-            .route(
-                "/exams/{id}/questions/{question}/review",
-                web::post().to(grading::review),
-            )
-            .route("/cases", web::post().to(certification::apply))
-            .route("/cases", web::get().to(certification::cases))
-            .route("/cases/{id}", web::get().to(certification::case))
-            .route("/cases/{id}/dossier", web::get().to(certification::dossier))
-            .route("/cases/{id}/votes", web::post().to(certification::vote))
-            .route("/me/cases", web::get().to(certification::my_cases))
-            .route(
-                "/me/credentials",
-                web::get().to(certification::my_credentials),
-            )
-            .route("/committee/queue", web::get().to(certification::queue))
-            .route("/tracks/{key}/funnel", web::get().to(certification::funnel))
-            .route(
-                "/tracks/{key}/policy",
-                web::get().to(certification::get_policy),
-            )
-            .route(
-                "/tracks/{key}/policy",
-                web::put().to(certification::set_policy),
-            )
-            .route(
-                "/credentials",
-                web::get().to(certification::all_credentials),
-            )
-            .route(
-                "/credentials/{number}",
-                web::get().to(certification::credential),
-            )
-            .route(
-                "/credentials/{number}/signed",
-                web::get().to(certification::signed),
-            )
-            .route(
-                "/credentials/{number}/status",
-                web::post().to(certification::change_status),
-            )
-            .route("/verify/{number}", web::get().to(certification::verify))
-            .route(
-                "/credentials/introspect",
-                web::post().to(referrals::introspect),
-            )
-            .route("/departments", web::get().to(referrals::departments))
-            .route("/departments", web::post().to(referrals::create_department))
-            .route(
-                "/departments/{id}",
-                web::put().to(referrals::update_department),
-            )
-            .route("/referrals", web::post().to(referrals::open))
-            .route("/referrals", web::get().to(referrals::list))
-            .route("/referrals/{id}", web::get().to(referrals::get))
-            .route("/referrals/{id}/accept", web::post().to(referrals::accept))
-            .route(
-                "/referrals/{id}/decline",
-                web::post().to(referrals::decline),
-            )
-            .route("/referrals/{id}/seen", web::post().to(referrals::seen))
-            .route("/referrals/{id}/rating", web::post().to(referrals::rate))
-            .route(
-                "/referrals/{id}/refer-back",
-                web::post().to(referrals::refer_back),
-            )
-            .service(fhir::scope())
-            .route("/visits", web::put().to(referrals::visits))
-            .route("/me/referral-quality", web::get().to(referrals::my_quality))
-            .route("/referral-flags", web::get().to(referrals::flags))
-            .route("/referral-dashboard", web::get().to(referrals::dashboard))
-            .route("/alliance-overview", web::get().to(referrals::overview))
+            .configure(account_api)
+            .configure(admin_api)
+            .configure(exam_api)
+            .configure(training_api)
+            .configure(marking_api)
+            .configure(workshop_api)
+            .configure(grading_api)
+            .configure(certification_api)
+            .configure(referral_api)
             .default_service(web::to(not_found)),
     );
+}
+
+/// Health, the API description, tokens and the own account.
+fn account_api(cfg: &mut web::ServiceConfig) {
+    cfg.route("/health", web::get().to(health))
+        .route("/openapi.json", web::get().to(openapi_json))
+        .route("/auth/token", web::post().to(issue_token))
+        .route("/auth/token", web::delete().to(revoke_token))
+        .route("/me", web::get().to(me))
+        .route("/me/password", web::put().to(change_password))
+        .route("/me/locale", web::put().to(set_locale))
+        .route("/password-setup", web::post().to(set_password))
+        .route("/password-reset", web::post().to(request_password_reset))
+        .service(
+            // A photo is larger than any JSON body: its upload reads up
+            // to the photo limit itself (`web::read_body_within`).
+            web::resource("/me/photo")
+                .route(web::get().to(my_photo))
+                .route(web::put().to(put_photo))
+                .route(web::delete().to(delete_photo)),
+        )
+        .route("/me/photo/consent", web::put().to(photo_consent));
+}
+
+/// Institutions, people and API tokens.
+fn admin_api(cfg: &mut web::ServiceConfig) {
+    cfg.route("/institutions", web::get().to(list_institutions))
+        .route("/institutions", web::post().to(create_institution))
+        .route("/institutions/{id}", web::get().to(get_institution))
+        .route("/institutions/{id}", web::put().to(update_institution))
+        .route("/people", web::get().to(list_people))
+        .route("/people", web::post().to(create_person))
+        .route("/people/{id}", web::get().to(get_person))
+        .route("/people/{id}", web::put().to(update_person))
+        .route("/people/{id}/deactivate", web::post().to(deactivate_person))
+        .route("/people/{id}/reactivate", web::post().to(reactivate_person))
+        .route("/people/{id}/setup-link", web::post().to(send_setup_link))
+        .route("/api-tokens", web::get().to(list_api_tokens))
+        .route("/api-tokens", web::post().to(issue_api_token))
+        .route("/api-tokens/{id}/revoke", web::post().to(revoke_api_token));
+}
+
+/// Exams and attempts.
+fn exam_api(cfg: &mut web::ServiceConfig) {
+    cfg.route("/exams", web::get().to(exams::list_exams))
+        .route("/exams", web::post().to(exams::schedule_exam))
+        .route("/exams/{id}", web::get().to(exams::get_exam))
+        .route("/exams/{id}/registrations", web::post().to(exams::register))
+        .route("/exams/{id}/predraw", web::post().to(exams::predraw))
+        .route("/exams/{id}/attempts", web::post().to(exams::start_attempt))
+        .route("/attempts/{id}", web::get().to(exams::get_attempt))
+        .route(
+            "/attempts/{id}/answers/{position}",
+            web::put().to(exams::save_answer),
+        )
+        .route(
+            "/attempts/{id}/submit",
+            web::post().to(exams::submit_attempt),
+        );
+}
+
+/// Tracks, courses, lessons, quizzes and the training record.
+fn training_api(cfg: &mut web::ServiceConfig) {
+    cfg.route("/tracks", web::get().to(training::list_tracks))
+        .route(
+            "/tracks/{key}/progress",
+            web::get().to(training::track_progress),
+        )
+        .route("/tracks/{key}/enrolments", web::post().to(training::enrol))
+        .route("/courses", web::get().to(training::library))
+        .route("/courses/{key}", web::get().to(training::course))
+        .route(
+            "/courses/{key}/lessons/{lesson}/studied",
+            web::post().to(training::studied),
+        )
+        .route(
+            "/courses/{key}/modules/{module}/quizzes",
+            web::post().to(training::start_quiz),
+        )
+        .route(
+            "/quizzes/{id}/submit",
+            web::post().to(training::submit_quiz),
+        )
+        .route("/training-record", web::get().to(training::record));
+}
+
+/// The marking queue and its tasks.
+fn marking_api(cfg: &mut web::ServiceConfig) {
+    cfg.route("/marking", web::get().to(grading::queue))
+        .route("/marking/{id}", web::get().to(grading::task))
+        .route("/marking/{id}", web::put().to(grading::submit))
+        .route("/exams/{id}/marking", web::get().to(grading::status));
+}
+
+/// Workshop sessions: scheduling, sign-up, roster and attendance.
+fn workshop_api(cfg: &mut web::ServiceConfig) {
+    cfg.route("/workshop-sessions", web::get().to(training::sessions))
+        .route(
+            "/workshop-sessions",
+            web::post().to(training::schedule_session),
+        )
+        .route(
+            "/workshop-sessions/{id}/sign-up",
+            web::post().to(training::sign_up),
+        )
+        .route(
+            "/workshop-sessions/{id}/cancel",
+            web::post().to(training::cancel),
+        )
+        .route(
+            "/workshop-sessions/{id}/roster",
+            web::get().to(training::roster),
+        )
+        .route(
+            "/workshop-sessions/{id}/attendance/{person_id}",
+            web::put().to(training::attendance),
+        );
+}
+
+/// Closing and releasing exams, results, appeals, identity reveals, practical stations, item analysis and standard setting.
+fn grading_api(cfg: &mut web::ServiceConfig) {
+    cfg.route("/exams/{id}/close", web::post().to(grading::close))
+        .route("/exams/{id}/release", web::post().to(grading::release))
+        .route("/attempts/{id}/result", web::get().to(grading::result))
+        .route("/exams/{id}/analysis", web::get().to(grading::analysis))
+        .route("/attempts/{id}/appeals", web::post().to(grading::appeal))
+        .route("/identity-reveals", web::post().to(grading::reveal))
+        .route(
+            "/practical-stations",
+            web::post().to(grading::create_station),
+        )
+        .route(
+            "/practical-stations/{id}/results",
+            web::post().to(grading::record_practical),
+        )
+        .route("/practical-results", web::get().to(grading::practicals))
+        .route(
+            "/questions/{id}/analysis",
+            web::get().to(grading::question_history),
+        )
+        .route(
+            "/exams/{id}/standard-settings",
+            web::post().to(grading::open_setting),
+        )
+        .route(
+            "/standard-settings/{id}",
+            web::get().to(grading::get_setting),
+        )
+        .route(
+            "/standard-settings/{id}/ratings",
+            web::put().to(grading::rate),
+        )
+        .route(
+            "/standard-settings/{id}/approve",
+            web::post().to(grading::approve_setting),
+        )
+        .route(
+            "/exams/{id}/questions/{question}/review",
+            web::post().to(grading::review),
+        );
+}
+
+/// Certification cases, the committee, policies and credentials.
+fn certification_api(cfg: &mut web::ServiceConfig) {
+    cfg.route("/cases", web::post().to(certification::apply))
+        .route("/cases", web::get().to(certification::cases))
+        .route("/cases/{id}", web::get().to(certification::case))
+        .route("/cases/{id}/dossier", web::get().to(certification::dossier))
+        .route("/cases/{id}/votes", web::post().to(certification::vote))
+        .route("/me/cases", web::get().to(certification::my_cases))
+        .route(
+            "/me/credentials",
+            web::get().to(certification::my_credentials),
+        )
+        .route("/committee/queue", web::get().to(certification::queue))
+        .route("/tracks/{key}/funnel", web::get().to(certification::funnel))
+        .route(
+            "/tracks/{key}/policy",
+            web::get().to(certification::get_policy),
+        )
+        .route(
+            "/tracks/{key}/policy",
+            web::put().to(certification::set_policy),
+        )
+        .route(
+            "/credentials",
+            web::get().to(certification::all_credentials),
+        )
+        .route(
+            "/credentials/{number}",
+            web::get().to(certification::credential),
+        )
+        .route(
+            "/credentials/{number}/signed",
+            web::get().to(certification::signed),
+        )
+        .route(
+            "/credentials/{number}/status",
+            web::post().to(certification::change_status),
+        )
+        .route("/verify/{number}", web::get().to(certification::verify));
+}
+
+/// Departments, referrals, FHIR, visits, referral quality and the dashboards.
+fn referral_api(cfg: &mut web::ServiceConfig) {
+    cfg.route(
+        "/credentials/introspect",
+        web::post().to(referrals::introspect),
+    )
+    .route("/departments", web::get().to(referrals::departments))
+    .route("/departments", web::post().to(referrals::create_department))
+    .route(
+        "/departments/{id}",
+        web::put().to(referrals::update_department),
+    )
+    .route("/referrals", web::post().to(referrals::open))
+    .route("/referrals", web::get().to(referrals::list))
+    .route("/referrals/{id}", web::get().to(referrals::get))
+    .route("/referrals/{id}/accept", web::post().to(referrals::accept))
+    .route(
+        "/referrals/{id}/decline",
+        web::post().to(referrals::decline),
+    )
+    .route("/referrals/{id}/seen", web::post().to(referrals::seen))
+    .route("/referrals/{id}/rating", web::post().to(referrals::rate))
+    .route(
+        "/referrals/{id}/refer-back",
+        web::post().to(referrals::refer_back),
+    )
+    .service(fhir::scope())
+    .route("/visits", web::put().to(referrals::visits))
+    .route("/me/referral-quality", web::get().to(referrals::my_quality))
+    .route("/referral-flags", web::get().to(referrals::flags))
+    .route("/referral-dashboard", web::get().to(referrals::dashboard))
+    .route("/alliance-overview", web::get().to(referrals::overview));
 }
 
 /// The answer to a create that honours `Idempotency-Key`: 201 with what was

@@ -286,7 +286,8 @@ pub async fn introspect(
     let parsed: IntrospectBody = if is_json {
         serde_json::from_slice(&body).map_err(|e| Error::Malformed(e.to_string()))?
     } else {
-        serde_html_form::from_bytes(&body).map_err(|_| Error::invalid("token", "is required"))?
+        serde_html_form::from_bytes(&body)
+            .map_err(|_detail| Error::invalid("token", "is required"))?
     };
     let v = referrals::introspect(&ctx, &caller.caller, parsed.token, parsed.department).await?;
     Ok(HttpResponse::Ok().json(v))

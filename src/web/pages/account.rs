@@ -98,7 +98,7 @@ pub async fn sign_in(
             for cookie in [&session, &csrf, &device] {
                 response
                     .add_cookie(cookie)
-                    .map_err(|e| PageError(Error::internal(e)))?;
+                    .map_err(|e| PageError(Error::internal_from("a cookie header", e)))?;
             }
             Ok(response)
         }
@@ -139,7 +139,7 @@ pub async fn sign_out(
     let mut response = see_other("/sign-in?notice=signed_out");
     response
         .add_cookie(&removal_cookie(ctx, names.session))
-        .map_err(|e| PageError(Error::internal(e)))?;
+        .map_err(|e| PageError(Error::internal_from("a cookie header", e)))?;
     response
         .add_cookie(&signed_cookie(
             ctx,
@@ -147,7 +147,7 @@ pub async fn sign_out(
             tokens::generate(""),
             SameSite::Strict,
         ))
-        .map_err(|e| PageError(Error::internal(e)))?;
+        .map_err(|e| PageError(Error::internal_from("a cookie header", e)))?;
     Ok(response)
 }
 

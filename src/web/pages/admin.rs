@@ -213,7 +213,7 @@ impl TryFrom<&PersonForm> for PersonInput {
             "" => None,
             id => Some(
                 id.parse::<i64>()
-                    .map_err(|_| Error::invalid("institution_id", "no such institution"))?,
+                    .map_err(|_detail| Error::invalid("institution_id", "no such institution"))?,
             ),
         };
         Ok(PersonInput {

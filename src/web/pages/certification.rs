@@ -14,10 +14,9 @@ use crate::domain::certificate_pdf;
 use crate::domain::committee::Vote;
 use crate::domain::credentials::Status;
 use crate::domain::grading::AppealRule;
-use crate::domain::pipeline::{FunnelRow, Kind, Stage};
+use crate::domain::pipeline::{FunnelRow, Kind};
 use crate::domain::scoring::ChoiceScoring;
 use crate::error::Error;
-use crate::i18n::Tr;
 use crate::services::committee::{self, Dossier, QueueLine, TrackPolicy};
 use crate::services::credentials::{self, Change, CredentialView, PublicView};
 use crate::services::photos;
@@ -25,51 +24,8 @@ use crate::services::pipeline::{self, CaseLine, CaseView, Funnel};
 use crate::services::training::{self, TrackSummary};
 use crate::web::charts::{self, Axis, Captions, Chart, Row, Series};
 use crate::web::error::PageError;
-use crate::web::pages::{Chrome, form_error, local_time, number, parse_form, render, see_other};
+use crate::web::pages::{Chrome, Fmt, form_error, number, parse_form, render, see_other};
 use crate::web::session::{Page, client_ip};
-
-/// Formats times and stage names for the templates (here and on the home
-/// page).
-pub(super) struct Fmt {
-    pub(super) tr: Tr,
-    pub(super) tz: chrono_tz::Tz,
-}
-
-impl Fmt {
-    pub(super) fn new(page: &Page) -> Fmt {
-        Fmt {
-            tr: page.tr,
-            tz: page.ctx.settings.time_zone,
-        }
-    }
-    pub(super) fn when(&self, t: &DateTime<Utc>) -> String {
-        local_time(self.tz, t.naive_utc())
-    }
-    pub(super) fn day(&self, t: &DateTime<Utc>) -> String {
-        t.with_timezone(&self.tz).format("%Y-%m-%d").to_string()
-    }
-    pub(super) fn stage(&self, s: &Stage) -> String {
-        self.tr.t(&format!("stages.{}", s.as_str()))
-    }
-    pub(super) fn reason(&self, r: &str) -> String {
-        self.tr.t(&format!("case_reasons.{r}"))
-    }
-    /// A line of a credential's history: what the system wrote (issue,
-    /// renewal, expiry, end of a suspension) in the reader's language; what
-    /// a committee member wrote, as they wrote it.
-    pub(super) fn history(&self, reason: &str) -> String {
-        self.tr.error_message(reason)
-    }
-    pub(super) fn status(&self, s: &Status) -> String {
-        self.tr.t(&format!("credential_status.{}", s.as_str()))
-    }
-    pub(super) fn waiting(&self, w: &str) -> String {
-        match w.split_once(':') {
-            Some((_, why)) => self.tr.t(&format!("ineligible.{why}")),
-            None => self.tr.t(&format!("case_waiting.{w}")),
-        }
-    }
-}
 
 // ----- the doctor -----
 
@@ -415,7 +371,7 @@ impl PolicyForm {
                 .renewal_credit_hours
                 .trim()
                 .parse()
-                .map_err(|_| Error::invalid("renewal_credit_hours", "must be a number"))?,
+                .map_err(|_detail| Error::invalid("renewal_credit_hours", "must be a number"))?,
             stage_attempts: number("stage_attempts", &self.stage_attempts)?,
             retake_wait_days: number("retake_wait_days", &self.retake_wait_days)?,
             cooloff_days: number("cooloff_days", &self.cooloff_days)?,
@@ -726,7 +682,8 @@ pub async fn certificate_pdf(
         Ok(v) => {
             let url = credentials::verify_url(&page.ctx, &v.number);
             let document = certificate_document(&Fmt::new(&page), &v, url, crate::clock::now());
-            let pdf = certificate_pdf::render(&document).map_err(Error::internal)?;
+            let pdf = certificate_pdf::render(&document)
+                .map_err(|e| Error::internal_from("the certificate PDF", e))?;
             Ok(download(
                 "application/pdf",
                 format!("{}.pdf", v.number),

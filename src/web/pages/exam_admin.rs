@@ -23,8 +23,10 @@ use crate::web::session::Page;
 
 /// A `datetime-local` value read in the alliance's time zone.
 pub fn parse_local(tz: chrono_tz::Tz, field: &str, value: &str) -> Result<DateTime<Utc>, Error> {
-    let naive = NaiveDateTime::parse_from_str(value.trim(), "%Y-%m-%dT%H:%M")
-        .map_err(|_| Error::invalid(field, "must be a date and time like 2026-12-01T09:00"))?;
+    let naive =
+        NaiveDateTime::parse_from_str(value.trim(), "%Y-%m-%dT%H:%M").map_err(|_detail| {
+            Error::invalid(field, "must be a date and time like 2026-12-01T09:00")
+        })?;
     tz.from_local_datetime(&naive)
         .single()
         .map(|t| t.with_timezone(&Utc))

@@ -18,7 +18,7 @@ use crate::services::exams::{self, AttemptView, Briefing, ItemView, MyExam};
 use crate::store::exams::ExamRow;
 use crate::web::api::json;
 use crate::web::error::{ApiError, PageError};
-use crate::web::pages::certification::Fmt;
+use crate::web::pages::Fmt;
 use crate::web::pages::{Chrome, EmptyForm, local_time, parse_form, render, see_other};
 use crate::web::session::{Page, check_csrf};
 
@@ -305,7 +305,7 @@ pub async fn attempt_page(
         );
     }
     let all: Vec<QuestionView> = view.items.iter().map(question_view).collect();
-    let last = all.len() as i32;
+    let last = i32::try_from(all.len()).unwrap_or(i32::MAX);
     let one = query.q.filter(|q| (1..=last).contains(q));
     let nav = all
         .iter()

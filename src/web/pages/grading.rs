@@ -11,7 +11,7 @@ use crate::i18n::Tr;
 use crate::services::grading::{self, CriterionMark, MarkingQueue, ResultView, TaskView};
 use crate::web::charts::{self, Axis, Captions, Chart, References, Row, Series};
 use crate::web::error::PageError;
-use crate::web::pages::{Chrome, form_error, local_time, parse_form, render, see_other};
+use crate::web::pages::{Chrome, Fmt, form_error, local_time, parse_form, render, see_other};
 use crate::web::session::Page;
 
 #[derive(Template)]
@@ -19,13 +19,7 @@ use crate::web::session::Page;
 struct QueuePage {
     chrome: Chrome,
     q: MarkingQueue,
-    tz: chrono_tz::Tz,
-}
-
-impl QueuePage {
-    fn when(&self, t: &chrono::DateTime<chrono::Utc>) -> String {
-        local_time(self.tz, t.naive_utc())
-    }
+    f: Fmt,
 }
 
 pub async fn queue(page: Page) -> Result<HttpResponse, PageError> {
@@ -34,7 +28,7 @@ pub async fn queue(page: Page) -> Result<HttpResponse, PageError> {
         &QueuePage {
             chrome: Chrome::new(&page),
             q,
-            tz: page.ctx.settings.time_zone,
+            f: Fmt::new(&page),
         },
         StatusCode::OK,
     )
@@ -62,6 +56,7 @@ impl TaskPage {
         format!("marking.role{}", self.t.role)
     }
 
+    #[allow(clippy::unused_self)] // a method: the template calls it on the page
     fn field(&self, i: &usize) -> String {
         format!("marks[{i}]")
     }
@@ -102,7 +97,7 @@ fn marks_of(pairs: &[(String, String)]) -> Result<Vec<CriterionMark>, Error> {
             .trim()
             .replace(',', ".")
             .parse()
-            .map_err(|_| Error::invalid(format!("marks[{i}]"), "must be a number"))?;
+            .map_err(|_detail| Error::invalid(format!("marks[{i}]"), "must be a number"))?;
         let comment = pairs
             .iter()
             .find(|(k, _)| *k == format!("comment{i}"))
@@ -245,10 +240,12 @@ struct AnalysisPage {
 }
 
 impl AnalysisPage {
+    #[allow(clippy::unused_self)] // a method: the template calls it on the page
     fn num(&self, v: &Option<f64>) -> String {
         v.map(|x| format!("{x:.2}")).unwrap_or_else(|| "—".into())
     }
 
+    #[allow(clippy::unused_self)] // a method: the template calls it on the page
     fn fixed(&self, v: &f64) -> String {
         format!("{v:.2}")
     }
@@ -535,10 +532,12 @@ struct StandardPage {
 }
 
 impl StandardPage {
+    #[allow(clippy::unused_self)] // a method: the template calls it on the page
     fn rating(&self, r: &Option<f64>) -> String {
         r.map(|v| v.to_string()).unwrap_or_default()
     }
 
+    #[allow(clippy::unused_self)] // a method: the template calls it on the page
     fn weight(&self, w: &f64) -> String {
         format!("{w:.2}")
     }

@@ -6,6 +6,8 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
+use chrono::{DateTime, Utc};
+
 use crate::domain::locale::Locale;
 use crate::domain::next_step::Step;
 use crate::domain::roles::Role;
@@ -13,7 +15,7 @@ use crate::error::Error;
 use crate::services::accounts;
 use crate::services::dashboard::{self, CalendarEntry, Standing};
 use crate::web::error::PageError;
-use crate::web::pages::certification::Fmt;
+use crate::web::pages::Fmt;
 use crate::web::pages::{Chrome, parse_form, render, safe_next, see_other};
 use crate::web::session::{LANG_COOKIE, Page};
 
@@ -77,126 +79,113 @@ pub async fn home(page: Page) -> Result<HttpResponse, PageError> {
 /// The words and the button of each next step (`domain::next_step`).
 fn describe(f: &Fmt, step: &Step) -> NextView {
     let tr = &f.tr;
-    let say = |key: &str, args: &[(&str, &str)]| tr.t_with(&format!("home.next.{key}"), args);
-    let button = |key: &str, url: String| Some((tr.t(&format!("home.go.{key}")), url));
-    let (id, text, action) = match step {
+    let (id, args) = step_words(f, step);
+    let args: Vec<(&str, &str)> = args.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    // The sentence's key is the id in snake case: `await-result`, `await_result`.
+    let key = id.replace('-', "_");
+    let text = tr.t_with(&format!("home.next.{key}"), &args);
+    let action = step_button(step).map(|(key, url)| (tr.t(&format!("home.go.{key}")), url));
+    NextView { id, text, action }
+}
+
+/// A next step's id and its sentence's arguments.
+fn step_words(f: &Fmt, step: &Step) -> (&'static str, Vec<(&'static str, String)>) {
+    let s = |v: &str| v.to_owned();
+    match step {
         Step::ResumeExam {
-            attempt_id,
-            title,
-            closes_at,
+            title, closes_at, ..
         } => (
             "resume",
-            say("resume", &[("title", title), ("time", &f.when(closes_at))]),
-            button("resume", format!("/attempts/{attempt_id}")),
+            vec![("title", s(title)), ("time", f.when(closes_at))],
         ),
         Step::StartExam {
-            exam_id,
-            title,
-            closes_at,
+            title, closes_at, ..
         } => (
             "start",
-            say("start", &[("title", title), ("time", &f.when(closes_at))]),
-            button("start", format!("/exams/{exam_id}/start")),
+            vec![("title", s(title)), ("time", f.when(closes_at))],
         ),
-        Step::SeeResult { attempt_id, title } => (
-            "result",
-            say("result", &[("title", title)]),
-            button("result", format!("/attempts/{attempt_id}/result")),
-        ),
+        Step::SeeResult { title, .. } => ("result", vec![("title", s(title))]),
         Step::Study {
             track,
             todo_kind,
             title,
-            url,
+            ..
         } => (
             "study",
-            say(
-                "study",
-                &[
-                    ("track", track),
-                    ("title", title),
-                    ("what", &tr.t(&format!("home.todo.{todo_kind}"))),
-                ],
-            ),
-            button(todo_kind, url.clone()),
+            vec![
+                ("track", s(track)),
+                ("title", s(title)),
+                ("what", f.tr.t(&format!("home.todo.{todo_kind}"))),
+            ],
         ),
         Step::RegisterForExam {
             title, opens_at, ..
         } => (
             "register",
-            say("register", &[("title", title), ("time", &f.when(opens_at))]),
-            button("register", "/exams".to_owned()),
+            vec![("title", s(title)), ("time", f.when(opens_at))],
         ),
-        Step::SitExamOn { title, opens_at } => (
-            "sit",
-            say("sit", &[("title", title), ("time", &f.when(opens_at))]),
-            button("exams", "/exams".to_owned()),
-        ),
-        Step::RetakeFrom { track, from } => (
-            "retake",
-            say("retake", &[("track", track), ("day", &f.day(from))]),
-            None,
-        ),
+        Step::SitExamOn { title, opens_at } => {
+            ("sit", vec![("title", s(title)), ("time", f.when(opens_at))])
+        }
+        Step::RetakeFrom { track, from } => {
+            ("retake", vec![("track", s(track)), ("day", f.day(from))])
+        }
         Step::AwaitResult { title, expected_by } => (
             "await-result",
-            say(
-                "await_result",
-                &[("title", title), ("day", &f.day(expected_by))],
-            ),
-            button("exams", "/exams".to_owned()),
+            vec![("title", s(title)), ("day", f.day(expected_by))],
         ),
-        Step::AwaitExamSchedule { track } => {
-            ("await-exam", say("await_exam", &[("track", track)]), None)
-        }
+        Step::AwaitExamSchedule { track } => ("await-exam", vec![("track", s(track))]),
         Step::AwaitOthers { track, reason } => (
             "await",
-            say("await", &[("track", track), ("reason", &f.waiting(reason))]),
-            button("case", "/certification".to_owned()),
+            vec![("track", s(track)), ("reason", f.waiting(reason))],
         ),
         Step::Renew {
             number,
             track,
             valid_until,
-        } => (
-            "renew",
-            say(
-                "renew",
-                &[
-                    ("number", number),
-                    ("track", track),
-                    ("day", &f.day(valid_until)),
-                ],
-            ),
-            button("renew", "/certification".to_owned()),
-        ),
+        } => ("renew", credential_args(f, number, track, valid_until)),
         Step::Certified {
             number,
             track,
             valid_until,
-        } => (
-            "certified",
-            say(
-                "certified",
-                &[
-                    ("number", number),
-                    ("track", track),
-                    ("day", &f.day(valid_until)),
-                ],
-            ),
-            button("credential", format!("/credentials/{number}")),
-        ),
-        Step::Apply { track } => (
-            "apply",
-            say("apply", &[("track", track)]),
-            button("apply", "/certification".to_owned()),
-        ),
-        Step::ChooseTrack => (
-            "choose",
-            say("choose", &[]),
-            button("choose", "/learn".to_owned()),
-        ),
-    };
-    NextView { id, text, action }
+        } => ("certified", credential_args(f, number, track, valid_until)),
+        Step::Apply { track } => ("apply", vec![("track", s(track))]),
+        Step::ChooseTrack => ("choose", Vec::new()),
+    }
+}
+
+/// The arguments of a sentence about a credential.
+fn credential_args(
+    f: &Fmt,
+    number: &str,
+    track: &str,
+    valid_until: &DateTime<Utc>,
+) -> Vec<(&'static str, String)> {
+    vec![
+        ("number", number.to_owned()),
+        ("track", track.to_owned()),
+        ("day", f.day(valid_until)),
+    ]
+}
+
+/// A next step's button: the key of its words and where it goes.
+fn step_button(step: &Step) -> Option<(&str, String)> {
+    match step {
+        Step::ResumeExam { attempt_id, .. } => Some(("resume", format!("/attempts/{attempt_id}"))),
+        Step::StartExam { exam_id, .. } => Some(("start", format!("/exams/{exam_id}/start"))),
+        Step::SeeResult { attempt_id, .. } => {
+            Some(("result", format!("/attempts/{attempt_id}/result")))
+        }
+        Step::Study { todo_kind, url, .. } => Some((todo_kind, url.clone())),
+        Step::RegisterForExam { .. } => Some(("register", "/exams".to_owned())),
+        Step::SitExamOn { .. } | Step::AwaitResult { .. } => Some(("exams", "/exams".to_owned())),
+        Step::RetakeFrom { .. } | Step::AwaitExamSchedule { .. } => None,
+        Step::AwaitOthers { .. } => Some(("case", "/certification".to_owned())),
+        Step::Renew { .. } => Some(("renew", "/certification".to_owned())),
+        Step::Certified { number, .. } => Some(("credential", format!("/credentials/{number}"))),
+        Step::Apply { .. } => Some(("apply", "/certification".to_owned())),
+        Step::ChooseTrack => Some(("choose", "/learn".to_owned())),
+    }
 }
 
 #[derive(Deserialize)]
@@ -227,11 +216,13 @@ pub async fn switch_language(
     let mut response = see_other(safe_next(&form.next));
     response
         .add_cookie(&cookie)
-        .map_err(|e| PageError(Error::internal(e)))?;
+        .map_err(|e| PageError(Error::internal_from("a cookie header", e)))?;
     Ok(response)
 }
 
 #[cfg(test)]
+// A test that walks every case of a table reads best in one piece.
+#[allow(clippy::too_many_lines)]
 mod tests {
     use super::*;
     use crate::i18n::Tr;

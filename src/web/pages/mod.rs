@@ -16,10 +16,12 @@ pub mod training_admin;
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse};
 use askama::Template;
-use chrono::NaiveDateTime;
+use chrono::{DateTime, NaiveDateTime, Utc};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
+use crate::domain::credentials::Status;
+use crate::domain::pipeline::Stage;
 use crate::domain::roles::Role;
 use crate::error::Error;
 use crate::i18n::Tr;
@@ -128,7 +130,7 @@ pub fn form_error(mut chrome: Chrome, e: Error) -> Result<(Chrome, StatusCode), 
 pub fn render(template: &impl Template, status: StatusCode) -> Result<HttpResponse, PageError> {
     let html = template
         .render()
-        .map_err(|e| PageError(Error::internal(format!("template: {e}"))))?;
+        .map_err(|e| PageError(Error::internal_from("template", e)))?;
     Ok(HttpResponse::build(status)
         .content_type("text/html; charset=utf-8")
         .body(html))
@@ -165,7 +167,58 @@ pub fn number(field: &str, value: &str) -> Result<i64, Error> {
     value
         .trim()
         .parse()
-        .map_err(|_| Error::invalid(field, "must be a whole number"))
+        .map_err(|_detail| Error::invalid(field, "must be a whole number"))
+}
+
+/// Formats times, stages, statuses and steps for the templates, in the
+/// reader's language and the alliance's time zone (one for every page).
+pub struct Fmt {
+    pub tr: Tr,
+    pub tz: chrono_tz::Tz,
+}
+
+impl Fmt {
+    pub fn new(page: &Page) -> Fmt {
+        Fmt {
+            tr: page.tr,
+            tz: page.ctx.settings.time_zone,
+        }
+    }
+    pub fn when(&self, t: &DateTime<Utc>) -> String {
+        local_time(self.tz, t.naive_utc())
+    }
+    pub fn day(&self, t: &DateTime<Utc>) -> String {
+        t.with_timezone(&self.tz).format("%Y-%m-%d").to_string()
+    }
+    pub fn stage(&self, s: &Stage) -> String {
+        self.tr.t(&format!("stages.{}", s.as_str()))
+    }
+    pub fn reason(&self, r: &str) -> String {
+        self.tr.t(&format!("case_reasons.{r}"))
+    }
+    /// A line of a credential's history: what the system wrote (issue,
+    /// renewal, expiry, end of a suspension) in the reader's language; what
+    /// a committee member wrote, as they wrote it.
+    pub fn history(&self, reason: &str) -> String {
+        self.tr.error_message(reason)
+    }
+    pub fn status(&self, s: &Status) -> String {
+        self.tr.t(&format!("credential_status.{}", s.as_str()))
+    }
+    pub fn waiting(&self, w: &str) -> String {
+        match w.split_once(':') {
+            Some((_, why)) => self.tr.t(&format!("ineligible.{why}")),
+            None => self.tr.t(&format!("case_waiting.{w}")),
+        }
+    }
+    /// A referral's state ("sent", "accepted" …).
+    pub fn state(&self, s: &str) -> String {
+        self.tr.t(&format!("referral_state.{s}"))
+    }
+    /// A step of a referral's timeline.
+    pub fn step(&self, s: &str) -> String {
+        self.tr.t(&format!("referral_step.{s}"))
+    }
 }
 
 /// A time as the alliance reads it: in its time zone, to the minute.

@@ -5,7 +5,6 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
-use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
 use crate::domain::access::{Permission, permits};
@@ -21,33 +20,8 @@ use crate::services::referrals::{
 };
 use crate::web::charts::{self, Captions, Category, Chart, Panel, Series};
 use crate::web::error::PageError;
-use crate::web::pages::{
-    Chrome, form_error, has, local_time, number, parse_form, render, see_other,
-};
+use crate::web::pages::{Chrome, Fmt, form_error, has, number, parse_form, render, see_other};
 use crate::web::session::Page;
-
-struct Fmt {
-    tr: Tr,
-    tz: chrono_tz::Tz,
-}
-
-impl Fmt {
-    fn new(page: &Page) -> Fmt {
-        Fmt {
-            tr: page.tr,
-            tz: page.ctx.settings.time_zone,
-        }
-    }
-    fn when(&self, t: &DateTime<Utc>) -> String {
-        local_time(self.tz, t.naive_utc())
-    }
-    fn state(&self, s: &str) -> String {
-        self.tr.t(&format!("referral_state.{s}"))
-    }
-    fn step(&self, s: &str) -> String {
-        self.tr.t(&format!("referral_step.{s}"))
-    }
-}
 
 // ----- lists, visits -----
 
@@ -190,7 +164,7 @@ async fn new_page(
             chrome,
             departments,
             form,
-            refusal: refusal.map(|r| r.code()),
+            refusal: refusal.map(crate::domain::referrals::GateRefusal::code),
         },
         status,
     )
@@ -498,6 +472,7 @@ struct DashboardPage {
 }
 
 impl DashboardPage {
+    #[allow(clippy::unused_self)] // a method: the template calls it on the page
     fn percent(&self, part: &i64, whole: &i64) -> String {
         percent(*part, *whole)
     }

@@ -16,7 +16,7 @@ use crate::services::training::{
     TrackProgress, TrackSummary, TrainingRecord,
 };
 use crate::web::error::PageError;
-use crate::web::pages::{Chrome, EmptyForm, form_error, parse_form, render, see_other};
+use crate::web::pages::{Chrome, EmptyForm, Fmt, form_error, parse_form, render, see_other};
 use crate::web::session::Page;
 
 fn local(page: &Page, t: &chrono::DateTime<chrono::Utc>) -> String {
@@ -259,11 +259,11 @@ fn answers_of(pairs: &[(String, String)]) -> Result<Vec<(usize, ShownAnswer)>, E
         };
         let position: usize = position
             .parse()
-            .map_err(|_| Error::invalid("answers", format!("unknown field {name}")))?;
+            .map_err(|_detail| Error::invalid("answers", format!("unknown field {name}")))?;
         let answer = match value.as_str() {
             "true" => ShownAnswer::TrueFalse(true),
             "false" => ShownAnswer::TrueFalse(false),
-            v => ShownAnswer::Positions(vec![v.parse().map_err(|_| {
+            v => ShownAnswer::Positions(vec![v.parse().map_err(|_detail| {
                 Error::invalid(
                     "answers",
                     format!("question {}: not an option", position + 1),
@@ -432,14 +432,10 @@ pub struct RecordPage {
     pub chrome: Chrome,
     pub r: TrainingRecord,
     pub csv_url: String,
-    pub tz: chrono_tz::Tz,
+    pub f: Fmt,
 }
 
 impl RecordPage {
-    fn day(&self, t: &chrono::DateTime<chrono::Utc>) -> String {
-        t.with_timezone(&self.tz).format("%Y-%m-%d").to_string()
-    }
-
     fn hours(&self) -> String {
         format!("{:.1}", self.r.hours_studied)
     }
@@ -452,7 +448,7 @@ pub async fn record(page: Page) -> Result<HttpResponse, PageError> {
             chrome: Chrome::new(&page),
             r,
             csv_url: "/record.csv".into(),
-            tz: page.ctx.settings.time_zone,
+            f: Fmt::new(&page),
         },
         StatusCode::OK,
     )

@@ -20,7 +20,7 @@ use crate::store::training::WorkshopRow;
 use crate::web::error::PageError;
 use crate::web::pages::exam_admin::parse_local;
 use crate::web::pages::training::{RecordPage, csv_response};
-use crate::web::pages::{Chrome, form_error, parse_form, render, see_other};
+use crate::web::pages::{Chrome, Fmt, form_error, parse_form, render, see_other};
 use crate::web::session::Page;
 
 pub struct Person {
@@ -130,7 +130,7 @@ fn number<T: std::str::FromStr>(field: &str, value: &str) -> Result<T, Error> {
     value
         .trim()
         .parse()
-        .map_err(|_| Error::invalid(field, "must be a number"))
+        .map_err(|_detail| Error::invalid(field, "must be a number"))
 }
 
 /// Reads the form's text; the track's rules are checked by the service
@@ -616,7 +616,7 @@ pub async fn person_record(page: Page, path: web::Path<i64>) -> Result<HttpRespo
             chrome: Chrome::new(&page),
             csv_url: String::new(),
             r,
-            tz: page.ctx.settings.time_zone,
+            f: Fmt::new(&page),
         },
         StatusCode::OK,
     )
