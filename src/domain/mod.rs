@@ -18,6 +18,7 @@ pub mod fhir;
 pub mod gift;
 pub mod grading;
 pub mod idempotency;
+pub mod ids;
 pub mod institutions;
 pub mod locale;
 pub mod markdown;

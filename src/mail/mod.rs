@@ -600,7 +600,7 @@ pub fn enqueue_to(
         conn,
         &person.email,
         &person.name,
-        Locale::parse(&person.locale).unwrap_or_default(),
+        person.locale,
         message,
         now,
     )

@@ -209,7 +209,7 @@ pub async fn set_locale(ctx: &Ctx, caller: &Caller, locale: &str) -> Result<()> 
         Locale::parse(locale).ok_or_else(|| Error::invalid("locale", "must be zh-CN or en"))?;
     ctx.db
         .write(move |conn| {
-            people::set_locale(conn, id, locale.as_str())?;
+            people::set_locale(conn, id, locale)?;
             Ok(())
         })
         .await

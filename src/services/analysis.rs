@@ -482,7 +482,7 @@ pub async fn review(
                 Decision::Keep => Regrade::new(),
                 Decision::Remove => regrade_removed(&rows, question_id),
                 Decision::Correct => {
-                    let rule = ChoiceScoring::parse(&exam.choice_scoring).unwrap_or_default();
+                    let rule = exam.choice_scoring;
                     regrade_corrected(conn, &rows, question_id, rule)?
                 }
             };

@@ -67,7 +67,7 @@ pub async fn revoke(ctx: &Ctx, caller: &Caller, id: i64) -> Result<ApiTokenRow> 
     ctx.db
         .write(move |conn| {
             let row = api_tokens::find(conn, id)?
-                .filter(|r| TokenKind::parse(&r.kind) == Some(TokenKind::Integration))
+                .filter(|r| r.kind == TokenKind::Integration)
                 .ok_or(Error::NotFound)?;
             api_tokens::revoke(conn, row.id, store::now())?;
             let event = audit::event(

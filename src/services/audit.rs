@@ -15,6 +15,8 @@ use chrono::{NaiveDate, NaiveDateTime, TimeZone};
 use serde_json::json;
 
 use crate::domain::audit_chain::{self, Break, ExportLine, Fault, Walk};
+use crate::domain::credentials::Status;
+use crate::domain::pipeline::Stage;
 use crate::error::{Error, Result};
 use crate::services::Caller;
 use crate::store::audit::{self, HeadRow, NewAuditEvent};
@@ -126,10 +128,10 @@ pub fn transition_evidence(t: &TransitionRow) -> Evidence {
             &[
                 json!(t.id),
                 json!(t.case_id),
-                json!(t.from_stage),
-                json!(t.to_stage),
+                json!(t.from_stage.map(Stage::as_str)),
+                json!(t.to_stage.as_str()),
                 json!(t.actor_id),
-                json!(t.reason),
+                json!(t.reason.as_str()),
                 at(t.at),
             ],
         ),
@@ -145,7 +147,7 @@ pub fn vote_evidence(v: &VoteRow) -> Evidence {
             &[
                 json!(v.case_id),
                 json!(v.member_id),
-                json!(v.vote),
+                json!(v.vote.as_str()),
                 json!(v.reason),
                 at(v.cast_at),
             ],
@@ -163,8 +165,8 @@ pub fn credential_event_evidence(e: &CredentialEventRow) -> Evidence {
                 json!(e.id),
                 json!(e.credential_id),
                 json!(e.action),
-                json!(e.status_from),
-                json!(e.status_to),
+                json!(e.status_from.map(Status::as_str)),
+                json!(e.status_to.as_str()),
                 json!(e.reason),
                 json!(e.actor_id),
                 at(e.at),

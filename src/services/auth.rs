@@ -346,12 +346,12 @@ pub fn resolve_bearer(
     if row.revoked_at.is_some() || row.expires_at.is_some_and(|e| e <= now) {
         return Ok(None);
     }
-    let principal = match TokenKind::parse(&row.kind) {
-        Some(TokenKind::Integration) => Principal::Integration {
+    let principal = match row.kind {
+        TokenKind::Integration => Principal::Integration {
             token_id: row.id,
             scopes: split_scopes(&row.scopes),
         },
-        Some(TokenKind::Personal) => {
+        TokenKind::Personal => {
             let Some(person) = person else {
                 return Ok(None);
             };
@@ -360,7 +360,6 @@ pub fn resolve_bearer(
             }
             Principal::Person(actor_of(conn, &person)?)
         }
-        None => return Ok(None),
     };
     Ok(Some((row, principal)))
 }
@@ -421,7 +420,7 @@ pub async fn revoke_bearer(ctx: &Ctx, caller: &Caller, token: &str) -> Result<()
     ctx.db
         .write(move |conn| {
             if let Some(row) = api_tokens::find_by_hash(conn, &hash)?
-                && TokenKind::parse(&row.kind) == Some(TokenKind::Personal)
+                && row.kind == TokenKind::Personal
             {
                 api_tokens::revoke(conn, row.id, store::now())?;
             }

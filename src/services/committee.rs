@@ -65,7 +65,7 @@ pub async fn queue(ctx: &Ctx, caller: &Caller) -> Result<Vec<QueueLine>> {
     ctx.db
         .read(move |conn| {
             let mut lines = Vec::new();
-            for case in store_cert::cases_at(conn, Stage::CommitteeReview.as_str())? {
+            for case in store_cert::cases_at(conn, Stage::CommitteeReview)? {
                 let person = people::find(conn, case.person_id)?.ok_or(Error::NotFound)?;
                 let track = store_training::find_track_by_id(conn, case.track_id)?
                     .ok_or(Error::NotFound)?;
@@ -74,7 +74,7 @@ pub async fn queue(ctx: &Ctx, caller: &Caller) -> Result<Vec<QueueLine>> {
                     votes
                         .iter()
                         .find(|(v, _)| v.member_id == m.id)
-                        .and_then(|(v, _)| Vote::parse(&v.vote))
+                        .map(|(v, _)| v.vote)
                 });
                 let conflict = me.as_ref().and_then(|m| {
                     committee::may_act_on(
@@ -89,7 +89,7 @@ pub async fn queue(ctx: &Ctx, caller: &Caller) -> Result<Vec<QueueLine>> {
                     case_id: case.id,
                     doctor: person.name,
                     track_title: track.title,
-                    kind: case.kind,
+                    kind: case.kind.as_str().to_owned(),
                     waiting_since: utc(case.stage_entered_at),
                     votes_cast: u32::try_from(votes.len()).unwrap_or(u32::MAX),
                     quorum: track.quorum.max(1) as u32,
@@ -223,13 +223,9 @@ fn exam_evidence(
 ) -> Result<Vec<ExamEvidence>> {
     let mut out = Vec::new();
     for stage in ExamStage::ALL {
-        for (attempt, exam) in store_cert::stage_attempts(
-            conn,
-            case.person_id,
-            track_key,
-            stage.as_str(),
-            case.opened_at,
-        )? {
+        for (attempt, exam) in
+            store_cert::stage_attempts(conn, case.person_id, track_key, stage, case.opened_at)?
+        {
             let Some(result) = crate::services::evidence::released_result(conn, &attempt, &exam)?
             else {
                 continue;
@@ -243,7 +239,7 @@ fn exam_evidence(
                     mark_before: a.mark_before,
                     mark_after: a.mark_after,
                     mark_final: a.mark_final,
-                    rule: a.rule.as_deref().and_then(AppealRule::parse),
+                    rule: a.rule,
                     outcome: a.outcome,
                 })
                 .collect();
@@ -316,17 +312,15 @@ pub async fn dossier(ctx: &Ctx, caller: &Caller, case_id: i64) -> Result<Dossier
             let my_vote = votes
                 .iter()
                 .find(|(v, _)| me.as_ref().is_some_and(|m| m.id == v.member_id))
-                .and_then(|(v, _)| Vote::parse(&v.vote));
+                .map(|(v, _)| v.vote);
             let shown = votes
                 .iter()
                 .filter(|(v, _)| decided || me.as_ref().is_some_and(|m| m.id == v.member_id))
-                .filter_map(|(v, name)| {
-                    Some(VoteLine {
-                        member: name.clone(),
-                        vote: Vote::parse(&v.vote)?,
-                        reason: v.reason.clone(),
-                        cast_at: utc(v.cast_at),
-                    })
+                .map(|(v, name)| VoteLine {
+                    member: name.clone(),
+                    vote: v.vote,
+                    reason: v.reason.clone(),
+                    cast_at: utc(v.cast_at),
                 })
                 .collect();
             Ok(Dossier {
@@ -379,7 +373,7 @@ pub async fn vote(
             let now = store::now();
             let case = store_cert::lock_case(conn, case_id)?.ok_or(Error::NotFound)?;
             impartial(conn, &voter, Subject::Case, case.person_id)?;
-            if case.stage != Stage::CommitteeReview.as_str() {
+            if case.stage != Stage::CommitteeReview {
                 return Err(Error::conflict(
                     "case",
                     "the case is not waiting for the committee",
@@ -388,7 +382,7 @@ pub async fn vote(
             let new = store_cert::NewVote {
                 case_id: case.id,
                 member_id: member.id,
-                vote: vote.as_str(),
+                vote,
                 reason: &reason,
             };
             let cast =
@@ -495,7 +489,7 @@ pub async fn policy(ctx: &Ctx, caller: &Caller, track_key: String) -> Result<Tra
                 inappropriate_threshold: i64::from(t.inappropriate_threshold),
                 flag_min_rated: i64::from(t.flag_min_rated),
                 appeal_rule,
-                choice_scoring: ChoiceScoring::parse(&t.choice_scoring).unwrap_or_default(),
+                choice_scoring: t.choice_scoring,
             })
         })
         .await
@@ -550,8 +544,8 @@ fn policy_values(p: &TrackPolicy) -> Result<store_training::PolicyValues> {
             p.flag_min_rated,
             committee::FLAG_MIN_RATED,
         )?,
-        appeal_rule: p.appeal_rule.as_str().to_owned(),
-        choice_scoring: p.choice_scoring.as_str().to_owned(),
+        appeal_rule: p.appeal_rule,
+        choice_scoring: p.choice_scoring,
     })
 }
 
@@ -579,8 +573,8 @@ pub async fn set_policy(
                 track.cooloff_days,
                 track.requires_practical,
                 track.quorum,
-                track.appeal_rule,
-                track.choice_scoring
+                track.appeal_rule.as_str(),
+                track.choice_scoring.as_str()
             ));
             store_training::set_policy(conn, track.id, &values, store::now())?;
             audit::record(conn, &event)?;

@@ -443,7 +443,12 @@ fn write_event(conn: &mut DbConn, number: &str, e: &NewEvent, now: NaiveDateTime
         e.actor_id,
         "credential_event",
         format!("credential:{number}"),
-        &format!("{}: {} -> {}", e.action, e.from.unwrap_or("(new)"), e.to),
+        &format!(
+            "{}: {} -> {}",
+            e.action,
+            e.from.map_or("(new)", Status::as_str),
+            e.to
+        ),
         &audit::credential_event_evidence(&row),
     )
 }
@@ -475,7 +480,7 @@ fn renew(
     now: NaiveDateTime,
 ) -> Result<i64> {
     let c = store_cert::lock_credential(conn, id)?.ok_or(Error::NotFound)?;
-    let from = status_of(&c)?;
+    let from = c.status;
     let to = credential::apply(from, StatusAction::Renew)
         .map_err(|e| Error::conflict("credential", e.to_string()))?;
     // A renewal before expiry extends from the old expiry, so early
@@ -489,8 +494,8 @@ fn renew(
         &NewEvent {
             credential_id: id,
             action: "renew",
-            from: Some(from.as_str()),
-            to: to.as_str(),
+            from: Some(from),
+            to,
             reason: &format!("renewal case {} approved by the committee", case.id),
             actor_id: None,
         },
@@ -547,7 +552,7 @@ fn issue(
             credential_id: row.id,
             action: "issue",
             from: None,
-            to: Status::Active.as_str(),
+            to: Status::Active,
             reason: &format!("case {} approved by the committee", case.id),
             actor_id: None,
         },
@@ -563,10 +568,6 @@ fn issue(
         now,
     )?;
     Ok(row.id)
-}
-
-fn status_of(c: &CredentialRow) -> Result<Status> {
-    Status::parse(&c.status).ok_or_else(|| Error::internal(format!("credential {}: status", c.id)))
 }
 
 /// Emails the holder about their credential.
@@ -636,14 +637,14 @@ fn apply_status(
     now: NaiveDateTime,
 ) -> Result<Status> {
     let (action, reason, suspended_until, actor) = (u.action, u.reason, u.suspended_until, u.actor);
-    let from = status_of(c)?;
+    let from = c.status;
     let to =
         credential::apply(from, action).map_err(|e| Error::conflict("status", e.to_string()))?;
     store_cert::set_status(
         conn,
         c.id,
         &StatusChange {
-            status: to.as_str(),
+            status: to,
             reason: Some(reason),
             suspended_until,
         },
@@ -662,8 +663,8 @@ fn apply_status(
         &NewEvent {
             credential_id: c.id,
             action: action_name,
-            from: Some(from.as_str()),
-            to: to.as_str(),
+            from: Some(from),
+            to,
             reason,
             actor_id: actor,
         },
@@ -792,7 +793,7 @@ fn propose_revocation(
     reason: &str,
     now: NaiveDateTime,
 ) -> Result<ChangeResult> {
-    let from = status_of(c)?;
+    let from = c.status;
     credential::apply(from, StatusAction::Revoke)
         .map_err(|e| Error::conflict("status", e.to_string()))?;
     store_cert::propose_revocation(conn, c.id, me, reason, now)?;
@@ -802,8 +803,8 @@ fn propose_revocation(
         &NewEvent {
             credential_id: c.id,
             action: "propose_revocation",
-            from: Some(from.as_str()),
-            to: from.as_str(),
+            from: Some(from),
+            to: from,
             reason,
             actor_id: Some(me),
         },
@@ -856,14 +857,14 @@ fn sweep(
     db.write_blocking(|conn| {
         let now = store::now();
         let mut n = 0;
-        for candidate in store_cert::credentials_with_status(conn, from.as_str())? {
+        for candidate in store_cert::credentials_with_status(conn, from)? {
             if !due(&candidate, now) {
                 continue;
             }
             let Some(c) = store_cert::lock_credential(conn, candidate.id)? else {
                 continue;
             };
-            if c.status == from.as_str() && due(&c, now) {
+            if c.status == from && due(&c, now) {
                 let update = Update {
                     action,
                     reason,
@@ -883,7 +884,7 @@ pub fn remind_expiring(db: &Db, public_url: &str) -> Result<usize> {
     db.write_blocking(|conn| {
         let now = store::now();
         let mut n = 0;
-        for c in store_cert::credentials_with_status(conn, Status::Active.as_str())? {
+        for c in store_cert::credentials_with_status(conn, Status::Active)? {
             let mut sent = Vec::new();
             if c.reminded_90_at.is_some() {
                 sent.push(90);
@@ -971,17 +972,15 @@ fn view(conn: &mut DbConn, c: CredentialRow, public_url: &str) -> Result<Credent
     let track = store_training::find_track_by_id(conn, c.track_id)?.ok_or(Error::NotFound)?;
     let history = store_cert::events_of(conn, c.id)?
         .into_iter()
-        .filter_map(|e| {
-            Some(HistoryEntry {
-                status_from: e.status_from.as_deref().and_then(Status::parse),
-                status_to: Status::parse(&e.status_to)?,
-                action: e.action,
-                reason: e.reason,
-                at: utc(e.at),
-            })
+        .map(|e| HistoryEntry {
+            status_from: e.status_from,
+            status_to: e.status_to,
+            action: e.action,
+            reason: e.reason,
+            at: utc(e.at),
         })
         .collect();
-    let stored = status_of(&c)?;
+    let stored = c.status;
     Ok(CredentialView {
         verify_url: Urls::new(public_url).verify(&c.number),
         status: credential::effective(stored, utc(c.valid_until), crate::clock::now()),
@@ -1101,7 +1100,7 @@ pub async fn public_badge_png(
 async fn bake(ctx: &Ctx, c: CredentialRow) -> Result<Vec<u8>> {
     // The same rule as the public page and the gate: an active credential
     // past its date is not live.
-    let live = credential::live(status_of(&c)?, utc(c.valid_until), crate::clock::now());
+    let live = credential::live(c.status, utc(c.valid_until), crate::clock::now());
     let tone = if live {
         badge_image::Tone::Live
     } else {
@@ -1187,9 +1186,8 @@ pub async fn status_list(ctx: &Ctx, purpose: Purpose) -> Result<String> {
 /// revoked (or suspended) credential's bit is set.
 fn list_bits(conn: &mut DbConn, purpose: Purpose) -> Result<Bitstring> {
     let out_of_range = |e: status_list::StatusListError| Error::internal_from("the status list", e);
-    let with = |conn: &mut DbConn, status: Status| {
-        store_cert::credentials_with_status(conn, status.as_str())
-    };
+    let with =
+        |conn: &mut DbConn, status: Status| store_cert::credentials_with_status(conn, status);
     Ok(match purpose {
         Purpose::Standing => {
             let mut bits = Bitstring::new(status_list::MIN_BITS * status_list::STANDING_BITS);

@@ -24,7 +24,7 @@ use chrono::NaiveDateTime;
 
 use crate::domain::audit_chain::{self, Check, Recorded};
 use crate::domain::committee::{self, Tally, Vote};
-use crate::domain::credentials::CredentialNumber;
+use crate::domain::credentials::{CredentialNumber, Status};
 use crate::domain::grading::{self, MarkerRole};
 use crate::domain::pipeline::{ExamStage, Reason, Stage};
 use crate::error::{Error, Result};
@@ -330,7 +330,7 @@ pub fn show_in(conn: &mut DbConn, number: &str) -> Result<DecisionRecord> {
         practising_certificate: person.practising_certificate,
         track_key: track.track_key,
         track_title: track.title,
-        status: credential.status,
+        status: credential.status.as_str().to_owned(),
         issued_at: credential.issued_at,
         valid_until: credential.valid_until,
         training,
@@ -350,13 +350,9 @@ fn gather_cases(conn: &mut DbConn, credential_id: i64, track_key: &str) -> Resul
     for case in store_cert::cases_of_credential(conn, credential_id)? {
         let mut attempts = Vec::new();
         for stage in ExamStage::ALL {
-            for (attempt, exam) in store_cert::stage_attempts(
-                conn,
-                case.person_id,
-                track_key,
-                stage.as_str(),
-                case.opened_at,
-            )? {
+            for (attempt, exam) in
+                store_cert::stage_attempts(conn, case.person_id, track_key, stage, case.opened_at)?
+            {
                 if case
                     .closed_at
                     .is_none_or(|closed| attempt.drawn_at <= closed)
@@ -425,12 +421,17 @@ fn case_record(
     let case = rows.case;
     let view = pipeline::case_view(conn, case.id)?;
     let mut transitions = Vec::new();
+    // How the committee's review ended, if it did (the first move out of it).
+    let mut decided = None;
     for t in rows.transitions {
+        if decided.is_none() && t.from_stage == Some(Stage::CommitteeReview) {
+            decided = Some(t.reason);
+        }
         let change = format!(
             "{} -> {} ({})",
-            t.from_stage.as_deref().unwrap_or("(new)"),
+            t.from_stage.map_or("(new)", Stage::as_str),
             t.to_stage,
-            t.reason
+            t.reason.as_str()
         );
         let check = recordings.check(
             &audit::transition_evidence(&t),
@@ -455,13 +456,10 @@ fn case_record(
         )?);
     }
 
+    let cast: Vec<Vote> = rows.votes.iter().map(|(v, _)| v.vote).collect();
     let votes = vote_lines(rows.votes, case.id, recordings, findings);
-    let cast: Vec<Vote> = votes
-        .iter()
-        .filter_map(|v| Vote::parse(&v.item.vote))
-        .collect();
     let quorum = u32::try_from(track_quorum.max(1)).unwrap_or(1);
-    check_committee_decision(&view, case.id, &cast, findings);
+    check_committee_decision(decided, case.id, &cast, findings);
     Ok(CaseRecord {
         view,
         transitions,
@@ -509,7 +507,7 @@ fn attempt_record(
     Ok(AttemptRecord {
         attempt_id: attempt.id,
         exam_title: exam.title.clone(),
-        stage: exam.stage.clone(),
+        stage: exam.stage.as_str().to_owned(),
         number: attempt.number,
         code: attempt.code.clone(),
         seed: attempt.seed,
@@ -611,7 +609,7 @@ fn vote_lines(
             item: VoteRecord {
                 member_id: v.member_id,
                 member: name,
-                vote: v.vote,
+                vote: v.vote.as_str().to_owned(),
                 reason: v.reason,
                 cast_at: v.cast_at,
             },
@@ -624,16 +622,11 @@ fn vote_lines(
 /// Whatever the quorum then, the votes' majority must be the committee's
 /// decision: a finding if it is not.
 fn check_committee_decision(
-    view: &CaseView,
+    decided: Option<Reason>,
     case_id: i64,
     cast: &[Vote],
     findings: &mut Vec<String>,
 ) {
-    let decided = view
-        .timeline
-        .iter()
-        .find(|t| t.from == Some(Stage::CommitteeReview))
-        .and_then(|t| Reason::parse(&t.reason));
     let majority = committee::tally(cast, 1);
     match (decided, majority) {
         (Some(Reason::CommitteeApproved), Tally::Approved)
@@ -662,7 +655,7 @@ fn credential_events(
         let change = format!(
             "{}: {} -> {}",
             e.action,
-            e.status_from.as_deref().unwrap_or("(new)"),
+            e.status_from.map_or("(new)", Status::as_str),
             e.status_to
         );
         let check = recordings.check(

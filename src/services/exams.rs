@@ -14,7 +14,7 @@ use crate::domain::exams::{self, Accommodation, ReviewPolicy, Schedule};
 use crate::domain::papers::{self, Blueprint, Candidate};
 use crate::domain::pipeline::ExamStage;
 use crate::domain::roles::Role;
-use crate::domain::scoring::{self, ChoiceScoring, Response, ShownAnswer};
+use crate::domain::scoring::{self, Response, ShownAnswer};
 use crate::error::{Error, Result};
 use crate::services::audit::{self, Outcome};
 use crate::services::idempotency::{self, Created, Idempotent, Once};
@@ -179,10 +179,7 @@ async fn schedule_new(
     ctx.db
         .write(move |conn| {
             // The track's rule at scheduling time stays the exam's rule.
-            let choice_scoring = match store_training::choice_scoring(conn, &track)? {
-                Some(rule) => ChoiceScoring::parse(&rule).unwrap_or_default(),
-                None => ChoiceScoring::default(),
-            };
+            let choice_scoring = store_training::choice_scoring(conn, &track)?.unwrap_or_default();
             check_blueprint_fills(conn, &input.blueprint, &track)?;
             let exam = store_exams::insert_exam(
                 conn,
@@ -195,14 +192,14 @@ async fn schedule_new(
                     pass_mark: i32::from(schedule.pass_mark),
                     attempts_allowed: schedule.attempts_allowed as i32,
                     waiting_days: checked_i32(schedule.waiting_period.num_days())?,
-                    review_policy: policy.as_str(),
+                    review_policy: policy,
                     blueprint: &blueprint_json,
                     grace_seconds: checked_i32(grace.num_seconds())?,
                     marking_tolerance,
                     marking_days,
                     appeal_days,
-                    stage: stage.as_str(),
-                    choice_scoring: choice_scoring.as_str(),
+                    stage,
+                    choice_scoring,
                     created_by: caller.person_id(),
                     created_at: store::now(),
                 },

@@ -53,10 +53,10 @@ pub async fn alliance(ctx: &Ctx, caller: &Caller) -> Result<Overview> {
             let year_ago = now - chrono::Duration::days(365);
             let mut o = Overview::default();
             for (level, member, n) in store_inst::counts(conn)? {
-                match Level::parse(&level) {
-                    Some(Level::Tertiary) => o.tertiary_hospitals += n,
-                    Some(Level::Secondary) => o.secondary_hospitals += n,
-                    Some(Level::Community | Level::Township) | None => {
+                match level {
+                    Level::Tertiary => o.tertiary_hospitals += n,
+                    Level::Secondary => o.secondary_hospitals += n,
+                    Level::Community | Level::Township => {
                         o.community_institutions += n;
                         if member {
                             o.community_members += n;
@@ -65,12 +65,9 @@ pub async fn alliance(ctx: &Ctx, caller: &Caller) -> Result<Overview> {
                 }
             }
             (o.applicants_last_12_months, o.applicants) =
-                store_cert::applicants(conn, Kind::Initial.as_str(), year_ago)?;
+                store_cert::applicants(conn, Kind::Initial, year_ago)?;
             o.alliance_doctors = store_cert::certified_people(conn)?;
-            for (status, until) in store_cert::statuses(conn)? {
-                let Some(stored) = Status::parse(&status) else {
-                    continue;
-                };
+            for (stored, until) in store_cert::statuses(conn)? {
                 match credential::effective(stored, utc(until), utc(now)) {
                     Status::Active => o.credentials_active += 1,
                     Status::Suspended => o.credentials_suspended += 1,

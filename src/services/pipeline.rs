@@ -20,7 +20,6 @@ use serde::Serialize;
 use crate::domain::access::Permission;
 use crate::domain::committee::{self, Subject, Vote};
 use crate::domain::credentials::{self as credential, Status};
-use crate::domain::grading::AppealRule;
 use crate::domain::pipeline::{
     self, Decision, Evidence, ExamStage, Held, Kind, Outcome, Policy, Reason, Stage,
 };
@@ -42,16 +41,8 @@ pub fn policy_of(track: &TrackRow) -> Policy {
         cooloff: Duration::days(i64::from(track.cooloff_days.max(0))),
         requires_practical: track.requires_practical,
         quorum: track.quorum.max(1) as u32,
-        appeal_rule: AppealRule::parse(&track.appeal_rule).unwrap_or_default(),
+        appeal_rule: track.appeal_rule,
     }
-}
-
-fn stage_of(case: &CaseRow) -> Result<Stage> {
-    Stage::parse(&case.stage).ok_or_else(|| Error::internal(format!("case {}: stage", case.id)))
-}
-
-fn kind_of(case: &CaseRow) -> Result<Kind> {
-    Kind::parse(&case.kind).ok_or_else(|| Error::internal(format!("case {}: kind", case.id)))
 }
 
 fn track_of(conn: &mut DbConn, case: &CaseRow) -> Result<TrackRow> {
@@ -99,7 +90,7 @@ pub fn stage_results(
         conn,
         case.person_id,
         &track.track_key,
-        stage.as_str(),
+        stage,
         case.opened_at,
     )? {
         let Some(released) = exam.results_released_at else {
@@ -157,7 +148,7 @@ fn practical_outcomes(conn: &mut DbConn, case: &CaseRow, track: &TrackRow) -> Re
 fn decision_of(conn: &mut DbConn, case: &CaseRow, policy: &Policy) -> Result<Option<Decision>> {
     let votes: Vec<Vote> = store_cert::votes_of(conn, case.id)?
         .iter()
-        .filter_map(|(v, _)| Vote::parse(&v.vote))
+        .map(|(v, _)| v.vote)
         .collect();
     Ok(match committee::tally(&votes, policy.quorum) {
         committee::Tally::Approved => Some(Decision::Approved),
@@ -264,10 +255,10 @@ fn write_transition(
         conn,
         &store_cert::NewTransition {
             case_id,
-            from_stage: from.map(Stage::as_str),
-            to_stage: to.as_str(),
+            from_stage: from,
+            to_stage: to,
             actor_id: actor,
-            reason: reason.as_str(),
+            reason,
         },
         now,
     )?;
@@ -295,11 +286,11 @@ fn record_move(
     actor: Option<i64>,
     now: NaiveDateTime,
 ) -> Result<()> {
-    let kind = kind_of(case)?;
-    let from = stage_of(case)?;
+    let kind = case.kind;
+    let from = case.stage;
     pipeline::check_transition(kind, from, to)
         .map_err(|e| Error::conflict("stage", e.to_string()))?;
-    store_cert::move_case(conn, case.id, to.as_str(), to.is_closed(), now)?;
+    store_cert::move_case(conn, case.id, to, to.is_closed(), now)?;
     write_transition(conn, case.id, Some(from), to, actor, reason, now)?;
     tracing::info!(case = case.id, from = %from, to = %to, reason = reason.as_str(), "case moved");
     Ok(())
@@ -343,15 +334,15 @@ fn on_return(
     public_url: &str,
     now: NaiveDateTime,
 ) -> Result<()> {
-    let kind = kind_of(case)?;
+    let kind = case.kind;
     let route = kind.route();
-    let ahead: Vec<&str> = route
+    let ahead: Vec<ExamStage> = route
         .iter()
         .skip_while(|s| **s != to)
         .skip(1)
         .take_while(|s| **s != from)
         .chain(std::iter::once(&from))
-        .filter_map(|s| s.exam_stage().map(ExamStage::as_str))
+        .filter_map(|s| s.exam_stage())
         .collect();
     let mut cancelled = Vec::new();
     for (registration, exam) in
@@ -369,7 +360,7 @@ fn on_return(
     if from == Stage::CommitteeReview {
         withdrawn = store_cert::votes_of(conn, case.id)?
             .into_iter()
-            .map(|(v, name)| format!("{name} {}", v.vote))
+            .map(|(v, name)| format!("{name} {}", v.vote.as_str()))
             .collect();
         store_cert::withdraw_votes(conn, case.id)?;
     }
@@ -424,7 +415,7 @@ pub fn closed_case_of(
             && case.opened_at <= attempt.drawn_at
             && case.closed_at.is_some_and(|c| c >= attempt.drawn_at)
         {
-            return Ok(Some(stage_of(&case)?));
+            return Ok(Some(case.stage));
         }
     }
     Ok(None)
@@ -441,9 +432,9 @@ pub fn advance_case(
     let mut case = store_cert::lock_case(conn, case_id)?.ok_or(Error::NotFound)?;
     let track = track_of(conn, &case)?;
     let policy = policy_of(&track);
-    let kind = kind_of(&case)?;
+    let kind = case.kind;
     loop {
-        let stage = stage_of(&case)?;
+        let stage = case.stage;
         // The final result first: a case past an exam stage whose pass was
         // withdrawn goes back there.
         let behind = standing(conn, &case, &track, kind, stage, &policy, now)?;
@@ -533,7 +524,7 @@ pub fn advance_all(db: &Db, public_url: &str) -> Result<usize> {
         let changed = db.write_blocking(|conn| {
             let before = store_cert::find_case(conn, id)?.map(|c| c.stage);
             let after = advance_case(conn, id, public_url, store::now())?;
-            Ok(before.as_deref() != Some(after.as_str()))
+            Ok(before != Some(after))
         })?;
         if changed {
             moved += 1;
@@ -554,8 +545,7 @@ pub fn held_in(
     let Some(c) = store_cert::credential_in_track(conn, person_id, track_id)? else {
         return Ok(None);
     };
-    let status = Status::parse(&c.status).ok_or_else(|| Error::internal("credential status"))?;
-    let held = match credential::effective(status, utc(c.valid_until), utc(now)) {
+    let held = match credential::effective(c.status, utc(c.valid_until), utc(now)) {
         Status::Active => Held::Active,
         Status::Suspended => Held::Suspended,
         Status::Expired => Held::Expired,
@@ -589,8 +579,8 @@ pub async fn apply(ctx: &Ctx, caller: &Caller, track_key: String, kind: Kind) ->
             let new = store_cert::NewCase {
                 person_id: me,
                 track_id: track.id,
-                kind: kind.as_str(),
-                stage: Stage::Applied.as_str(),
+                kind,
+                stage: Stage::Applied,
                 credential_id,
             };
             let case =
@@ -685,10 +675,10 @@ pub fn case_view(conn: &mut DbConn, case_id: i64) -> Result<CaseView> {
     let case = store_cert::find_case(conn, case_id)?.ok_or(Error::NotFound)?;
     let track = track_of(conn, &case)?;
     let policy = policy_of(&track);
-    let kind = kind_of(&case)?;
-    let stage = stage_of(&case)?;
+    let kind = case.kind;
+    let stage = case.stage;
     let now = store::now();
-    let timeline = timeline_of(conn, case.id, stage)?;
+    let timeline = timeline_of(conn, case.id)?;
     let route = kind.route();
     let ahead = match route.iter().position(|s| *s == stage) {
         Some(i) => route[i + 1..].to_vec(),
@@ -722,7 +712,7 @@ pub fn case_view(conn: &mut DbConn, case_id: i64) -> Result<CaseView> {
 }
 
 /// Every transition of the case, oldest first, with who caused it.
-fn timeline_of(conn: &mut DbConn, case_id: i64, stage: Stage) -> Result<Vec<TimelineEntry>> {
+fn timeline_of(conn: &mut DbConn, case_id: i64) -> Result<Vec<TimelineEntry>> {
     let mut timeline = Vec::new();
     for t in store_cert::transitions_of(conn, case_id)? {
         let actor = match t.actor_id {
@@ -730,9 +720,9 @@ fn timeline_of(conn: &mut DbConn, case_id: i64, stage: Stage) -> Result<Vec<Time
             None => None,
         };
         timeline.push(TimelineEntry {
-            from: t.from_stage.as_deref().and_then(Stage::parse),
-            to: Stage::parse(&t.to_stage).unwrap_or(stage),
-            reason: t.reason,
+            from: t.from_stage,
+            to: t.to_stage,
+            reason: t.reason.as_str().to_owned(),
             actor,
             at: utc(t.at),
         });
@@ -896,8 +886,8 @@ pub async fn cases(ctx: &Ctx, caller: &Caller, track_key: Option<String>) -> Res
                         person_id: c.person_id,
                         doctor,
                         track_title,
-                        kind: kind_of(&c)?,
-                        stage: stage_of(&c)?,
+                        kind: c.kind,
+                        stage: c.stage,
                         stage_entered_at: utc(c.stage_entered_at),
                         opened_at: utc(c.opened_at),
                     })
@@ -927,17 +917,7 @@ pub async fn funnel(ctx: &Ctx, caller: &Caller, track_key: String) -> Result<Fun
         .read(move |conn| {
             let track = store_training::find_track(conn, &track_key)?.ok_or(Error::NotFound)?;
             let rows = |conn: &mut DbConn, kind: Kind| -> Result<Vec<pipeline::FunnelRow>> {
-                let transitions: Vec<(i64, Option<Stage>, Stage)> =
-                    store_cert::track_transitions(conn, track.id, kind.as_str())?
-                        .into_iter()
-                        .filter_map(|(case, from, to)| {
-                            Some((
-                                case,
-                                from.as_deref().and_then(Stage::parse),
-                                Stage::parse(&to)?,
-                            ))
-                        })
-                        .collect();
+                let transitions = store_cert::track_transitions(conn, track.id, kind)?;
                 Ok(pipeline::funnel(kind, &transitions))
             };
             Ok(Funnel {
@@ -973,8 +953,7 @@ pub fn check_registration(
     person_id: i64,
     exam: &store::exams::ExamRow,
 ) -> Result<()> {
-    let exam_stage = ExamStage::parse(&exam.stage)
-        .ok_or_else(|| Error::internal(format!("exam {}: stage", exam.id)))?;
+    let exam_stage = exam.stage;
     let track = store_training::find_track(conn, &exam.track)?
         .ok_or_else(|| Error::conflict("exam", "the exam's track does not exist"))?;
     let policy = policy_of(&track);
@@ -982,7 +961,7 @@ pub fn check_registration(
     let case = store_cert::open_case(conn, person_id, track.id)?;
     let (stage, outcomes) = match &case {
         Some(c) => (
-            Some(stage_of(c)?),
+            Some(c.stage),
             exam_outcomes(conn, c, &track, exam_stage, now)?,
         ),
         None => (None, Vec::new()),

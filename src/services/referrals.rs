@@ -14,7 +14,6 @@ use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::domain::access::{Actor, Permission, permits};
-use crate::domain::credentials::Status;
 use crate::domain::dates;
 use crate::domain::fhir;
 use crate::domain::referrals::{
@@ -310,13 +309,11 @@ pub struct ReferralInput {
 
 fn held_of(rows: &[store_cert::CredentialRow]) -> Vec<Held> {
     rows.iter()
-        .filter_map(|c| {
-            Some(Held {
-                id: c.id,
-                track_id: c.track_id,
-                status: Status::parse(&c.status)?,
-                valid_until: utc(c.valid_until),
-            })
+        .map(|c| Held {
+            id: c.id,
+            track_id: c.track_id,
+            status: c.status,
+            valid_until: utc(c.valid_until),
         })
         .collect()
 }
@@ -477,10 +474,10 @@ async fn open_new(
                     credential_id: credential.id,
                     department_id: d.id,
                     patient_name: &r.patient.name,
-                    patient_sex: r.patient.sex.as_str(),
+                    patient_sex: r.patient.sex,
                     patient_birth_date: r.patient.birth_date,
                     guardian_phone: &r.patient.guardian_phone,
-                    urgency: r.urgency.as_str(),
+                    urgency: r.urgency,
                     reason: &r.reason,
                     diagnosis: &r.diagnosis,
                     diagnosis_code: r.diagnosis_code.as_deref(),
@@ -680,17 +677,17 @@ fn view_of(conn: &mut DbConn, r: ReferralRow) -> Result<ReferralView> {
         department: d.name,
         hospital,
         patient_name: r.patient_name,
-        patient_sex: r.patient_sex,
+        patient_sex: r.patient_sex.as_str().to_owned(),
         patient_birth_date: r.patient_birth_date,
         guardian_phone: r.guardian_phone,
-        urgency: Urgency::parse(&r.urgency).unwrap_or(Urgency::Routine),
+        urgency: r.urgency,
         reason: r.reason,
         diagnosis: r.diagnosis,
         diagnosis_code: r.diagnosis_code,
         findings: r.findings,
         slot_date: r.slot_date,
         needs_bed: r.needs_bed,
-        status: State::parse(&r.status).ok_or_else(|| Error::internal("referral status"))?,
+        status: r.status,
         decline_reason: r.decline_reason,
         appropriate: r.appropriate,
         rating_comment: r.rating_comment,
@@ -813,9 +810,9 @@ fn lines(conn: &mut DbConn, rows: Vec<ReferralRow>) -> Result<Vec<ReferralLine>>
             doctor,
             department,
             patient_name: r.patient_name,
-            urgency: Urgency::parse(&r.urgency).unwrap_or(Urgency::Routine),
+            urgency: r.urgency,
             slot_date: r.slot_date,
-            status: State::parse(&r.status).unwrap_or(State::Sent),
+            status: r.status,
             created_at: utc(r.created_at),
         });
     }
@@ -908,7 +905,7 @@ fn move_to(
         conn,
         at.referral.id,
         &ReferralUpdate {
-            status: to.as_str(),
+            status: to,
             slot_date: at.referral.slot_date,
             decline_reason,
             back_instructions,
@@ -942,8 +939,7 @@ pub async fn accept(
             }
             _ => None,
         };
-        let urgency = Urgency::parse(&r.urgency).unwrap_or(Urgency::Routine);
-        let day = referral::accepted_day(urgency, given, r.slot_date)
+        let day = referral::accepted_day(r.urgency, given, r.slot_date)
             .map_err(|m| Error::invalid("slot_date", m))?;
         if r.needs_bed {
             check_bed(conn, d)?;
@@ -952,7 +948,7 @@ pub async fn accept(
             conn,
             r.id,
             &ReferralUpdate {
-                status: to.as_str(),
+                status: to,
                 slot_date: day,
                 decline_reason: None,
                 back_instructions: None,
@@ -1059,7 +1055,7 @@ where
             if party(&c, &r, &d) != Some(Party::Desk) {
                 return Ok(None);
             }
-            let from = State::parse(&r.status).ok_or_else(|| Error::internal("referral status"))?;
+            let from = r.status;
             let at = AtDesk {
                 referral: r,
                 department: d,
@@ -1343,11 +1339,11 @@ pub async fn dashboard(ctx: &Ctx, caller: &Caller) -> Result<Vec<Month>> {
                 let up = referrals.iter().filter(|r| in_month(r.0.date())).count() as i64;
                 let back = referrals
                     .iter()
-                    .filter(|r| in_month(r.0.date()) && r.1 == "referred_back")
+                    .filter(|r| in_month(r.0.date()) && r.1 == State::ReferredBack)
                     .count() as i64;
                 let booked = referrals
                     .iter()
-                    .filter(|r| r.1 != "declined" && r.2.is_some_and(in_month))
+                    .filter(|r| r.1 != State::Declined && r.2.is_some_and(in_month))
                     .count() as i64;
                 months.push(Month {
                     month: m.format("%Y-%m").to_string(),

@@ -14,7 +14,7 @@ use crate::store::schema::{api_tokens, people};
 pub struct ApiTokenRow {
     pub id: i64,
     pub token_hash: String,
-    pub kind: String,
+    pub kind: TokenKind,
     pub name: String,
     pub person_id: Option<i64>,
     pub scopes: String,
@@ -43,7 +43,7 @@ pub fn insert(
     diesel::insert_into(api_tokens::table)
         .values((
             api_tokens::token_hash.eq(t.token_hash),
-            api_tokens::kind.eq(t.kind.as_str()),
+            api_tokens::kind.eq(t.kind),
             api_tokens::name.eq(t.name),
             api_tokens::person_id.eq(t.person_id),
             api_tokens::scopes.eq(t.scopes),
@@ -81,7 +81,7 @@ pub fn find(conn: &mut DbConn, id: i64) -> QueryResult<Option<ApiTokenRow>> {
 
 pub fn list_integrations(conn: &mut DbConn) -> QueryResult<Vec<ApiTokenRow>> {
     api_tokens::table
-        .filter(api_tokens::kind.eq(TokenKind::Integration.as_str()))
+        .filter(api_tokens::kind.eq(TokenKind::Integration))
         .order(api_tokens::id.desc())
         .load(conn)
 }
@@ -105,7 +105,7 @@ pub fn revoke_personal_for(
     diesel::update(
         api_tokens::table
             .filter(api_tokens::person_id.eq(person_id))
-            .filter(api_tokens::kind.eq(TokenKind::Personal.as_str()))
+            .filter(api_tokens::kind.eq(TokenKind::Personal))
             .filter(api_tokens::revoked_at.is_null()),
     )
     .set(api_tokens::revoked_at.eq(now))

@@ -4,6 +4,9 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
+use crate::domain::committee::Vote;
+use crate::domain::credentials::Status;
+use crate::domain::pipeline::{ExamStage, Kind, Reason, Stage};
 use crate::store::DbConn;
 use crate::store::exams::{AttemptRow, ExamRow};
 use crate::store::schema::{
@@ -17,8 +20,8 @@ pub struct CaseRow {
     pub id: i64,
     pub person_id: i64,
     pub track_id: i64,
-    pub kind: String,
-    pub stage: String,
+    pub kind: Kind,
+    pub stage: Stage,
     pub stage_entered_at: NaiveDateTime,
     pub credential_id: Option<i64>,
     pub opened_at: NaiveDateTime,
@@ -30,10 +33,10 @@ pub struct CaseRow {
 pub struct TransitionRow {
     pub id: i64,
     pub case_id: i64,
-    pub from_stage: Option<String>,
-    pub to_stage: String,
+    pub from_stage: Option<Stage>,
+    pub to_stage: Stage,
     pub actor_id: Option<i64>,
-    pub reason: String,
+    pub reason: Reason,
     pub at: NaiveDateTime,
 }
 
@@ -42,7 +45,7 @@ pub struct TransitionRow {
 pub struct VoteRow {
     pub case_id: i64,
     pub member_id: i64,
-    pub vote: String,
+    pub vote: Vote,
     pub reason: String,
     pub cast_at: NaiveDateTime,
 }
@@ -59,7 +62,7 @@ pub struct CredentialRow {
     pub issued_at: NaiveDateTime,
     pub valid_from: NaiveDateTime,
     pub valid_until: NaiveDateTime,
-    pub status: String,
+    pub status: Status,
     pub status_reason: Option<String>,
     pub suspended_until: Option<NaiveDateTime>,
     pub revocation_index: i32,
@@ -77,8 +80,8 @@ pub struct CredentialEventRow {
     pub id: i64,
     pub credential_id: i64,
     pub action: String,
-    pub status_from: Option<String>,
-    pub status_to: String,
+    pub status_from: Option<Status>,
+    pub status_to: Status,
     pub reason: String,
     pub actor_id: Option<i64>,
     pub at: NaiveDateTime,
@@ -89,11 +92,11 @@ pub struct CredentialEventRow {
 /// A case as it opens (it enters its first stage then).
 #[derive(Insertable)]
 #[diesel(table_name = cases, treat_none_as_null = true)]
-pub struct NewCase<'a> {
+pub struct NewCase {
     pub person_id: i64,
     pub track_id: i64,
-    pub kind: &'a str,
-    pub stage: &'a str,
+    pub kind: Kind,
+    pub stage: Stage,
     /// The credential a renewal renews; `None` for a first case.
     pub credential_id: Option<i64>,
 }
@@ -198,7 +201,7 @@ pub fn last_rejected_at(
     cases::table
         .filter(cases::person_id.eq(person_id))
         .filter(cases::track_id.eq(track_id))
-        .filter(cases::stage.eq("rejected"))
+        .filter(cases::stage.eq(Stage::Rejected))
         .select(diesel::dsl::max(cases::closed_at))
         .first(conn)
 }
@@ -221,7 +224,7 @@ pub fn all_cases(
 }
 
 /// Cases at a stage, oldest first (the committee's queue).
-pub fn cases_at(conn: &mut DbConn, stage: &str) -> QueryResult<Vec<CaseRow>> {
+pub fn cases_at(conn: &mut DbConn, stage: Stage) -> QueryResult<Vec<CaseRow>> {
     cases::table
         .filter(cases::stage.eq(stage))
         .filter(cases::closed_at.is_null())
@@ -233,7 +236,7 @@ pub fn cases_at(conn: &mut DbConn, stage: &str) -> QueryResult<Vec<CaseRow>> {
 pub fn move_case(
     conn: &mut DbConn,
     id: i64,
-    to: &str,
+    to: Stage,
     closed: bool,
     now: NaiveDateTime,
 ) -> QueryResult<usize> {
@@ -255,13 +258,13 @@ pub fn set_case_credential(conn: &mut DbConn, id: i64, credential_id: i64) -> Qu
 /// A case's move from one stage (`None` as it opens) to the next.
 #[derive(Insertable)]
 #[diesel(table_name = case_transitions, treat_none_as_null = true)]
-pub struct NewTransition<'a> {
+pub struct NewTransition {
     pub case_id: i64,
-    pub from_stage: Option<&'a str>,
-    pub to_stage: &'a str,
+    pub from_stage: Option<Stage>,
+    pub to_stage: Stage,
     /// The committee member, or `None` for the system.
     pub actor_id: Option<i64>,
-    pub reason: &'a str,
+    pub reason: Reason,
 }
 
 pub fn insert_transition(
@@ -286,8 +289,8 @@ pub fn transitions_of(conn: &mut DbConn, case_id: i64) -> QueryResult<Vec<Transi
 pub fn track_transitions(
     conn: &mut DbConn,
     track_id: i64,
-    kind: &str,
-) -> QueryResult<Vec<(i64, Option<String>, String)>> {
+    kind: Kind,
+) -> QueryResult<Vec<(i64, Option<Stage>, Stage)>> {
     case_transitions::table
         .inner_join(cases::table.on(cases::id.eq(case_transitions::case_id)))
         .filter(cases::track_id.eq(track_id))
@@ -307,7 +310,7 @@ pub fn stage_attempts(
     conn: &mut DbConn,
     person_id: i64,
     track_key: &str,
-    exam_stage: &str,
+    exam_stage: ExamStage,
     since: NaiveDateTime,
 ) -> QueryResult<Vec<(AttemptRow, ExamRow)>> {
     attempts::table
@@ -341,7 +344,7 @@ pub fn candidates_of_exam(conn: &mut DbConn, exam_id: i64) -> QueryResult<Vec<i6
 pub struct NewVote<'a> {
     pub case_id: i64,
     pub member_id: i64,
-    pub vote: &'a str,
+    pub vote: Vote,
     pub reason: &'a str,
 }
 
@@ -393,7 +396,7 @@ pub fn insert_credential(
         .values((
             c,
             credentials::issued_at.eq(now),
-            credentials::status.eq("active"),
+            credentials::status.eq(Status::Active),
             credentials::updated_at.eq(now),
         ))
         .get_result(conn)
@@ -482,7 +485,10 @@ pub fn all_credentials(conn: &mut DbConn) -> QueryResult<Vec<(CredentialRow, Str
 }
 
 /// Credentials whose status is `status` (for the status lists and the jobs).
-pub fn credentials_with_status(conn: &mut DbConn, status: &str) -> QueryResult<Vec<CredentialRow>> {
+pub fn credentials_with_status(
+    conn: &mut DbConn,
+    status: Status,
+) -> QueryResult<Vec<CredentialRow>> {
     credentials::table
         .filter(credentials::status.eq(status))
         .order(credentials::id.asc())
@@ -491,7 +497,7 @@ pub fn credentials_with_status(conn: &mut DbConn, status: &str) -> QueryResult<V
 }
 
 pub struct StatusChange<'a> {
-    pub status: &'a str,
+    pub status: Status,
     pub reason: Option<&'a str>,
     pub suspended_until: Option<NaiveDateTime>,
 }
@@ -539,7 +545,7 @@ pub fn renew(
 ) -> QueryResult<usize> {
     diesel::update(credentials::table.find(id))
         .set((
-            credentials::status.eq("active"),
+            credentials::status.eq(Status::Active),
             credentials::status_reason.eq(None::<String>),
             credentials::valid_until.eq(valid_until),
             credentials::reminded_90_at.eq(None::<NaiveDateTime>),
@@ -573,9 +579,9 @@ pub struct NewEvent<'a> {
     pub credential_id: i64,
     pub action: &'a str,
     #[diesel(column_name = status_from)]
-    pub from: Option<&'a str>,
+    pub from: Option<Status>,
     #[diesel(column_name = status_to)]
-    pub to: &'a str,
+    pub to: Status,
     pub reason: &'a str,
     pub actor_id: Option<i64>,
 }
@@ -606,7 +612,7 @@ pub fn set_holder_ref(conn: &mut DbConn, person_id: i64, holder_ref: &str) -> Qu
 
 /// Every credential's stored status and end of validity (the dashboard
 /// derives the effective status).
-pub fn statuses(conn: &mut DbConn) -> QueryResult<Vec<(String, NaiveDateTime)>> {
+pub fn statuses(conn: &mut DbConn) -> QueryResult<Vec<(Status, NaiveDateTime)>> {
     credentials::table
         .select((credentials::status, credentials::valid_until))
         .load(conn)
@@ -620,7 +626,7 @@ pub fn certified_people(conn: &mut DbConn) -> QueryResult<i64> {
 }
 
 /// People with a case of `kind` opened since `since`, and ever.
-pub fn applicants(conn: &mut DbConn, kind: &str, since: NaiveDateTime) -> QueryResult<(i64, i64)> {
+pub fn applicants(conn: &mut DbConn, kind: Kind, since: NaiveDateTime) -> QueryResult<(i64, i64)> {
     let recent = cases::table
         .filter(cases::kind.eq(kind))
         .filter(cases::opened_at.ge(since))

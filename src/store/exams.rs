@@ -9,6 +9,9 @@ use diesel::query_builder::{BoxedSqlQuery, SqlQuery};
 use diesel::serialize::ToSql;
 use diesel::sql_types::{BigInt, HasSqlType, Text, Timestamp};
 
+use crate::domain::exams::ReviewPolicy;
+use crate::domain::pipeline::ExamStage;
+use crate::domain::scoring::ChoiceScoring;
 use crate::store::DbConn;
 use crate::store::schema::{
     answers, attempt_events, attempt_items, attempt_papers, attempts, exams, registrations,
@@ -26,7 +29,7 @@ pub struct ExamRow {
     pub pass_mark: i32,
     pub attempts_allowed: i32,
     pub waiting_days: i32,
-    pub review_policy: String,
+    pub review_policy: ReviewPolicy,
     pub blueprint: String,
     pub grace_seconds: i32,
     pub created_by: Option<i64>,
@@ -39,10 +42,10 @@ pub struct ExamRow {
     /// Days after the release during which a candidate may appeal.
     pub appeal_days: i32,
     /// The pipeline stage the exam serves: written | case | renewal.
-    pub stage: String,
+    pub stage: ExamStage,
     /// How choice questions with weights score (`ChoiceScoring`), taken
     /// from the track when the exam was scheduled.
-    pub choice_scoring: String,
+    pub choice_scoring: ChoiceScoring,
 }
 
 #[derive(Insertable)]
@@ -56,14 +59,14 @@ pub struct NewExam<'a> {
     pub pass_mark: i32,
     pub attempts_allowed: i32,
     pub waiting_days: i32,
-    pub review_policy: &'a str,
+    pub review_policy: ReviewPolicy,
     pub blueprint: &'a str,
     pub grace_seconds: i32,
     pub marking_tolerance: i32,
     pub marking_days: i32,
     pub appeal_days: i32,
-    pub stage: &'a str,
-    pub choice_scoring: &'a str,
+    pub stage: ExamStage,
+    pub choice_scoring: ChoiceScoring,
     pub created_by: Option<i64>,
     pub created_at: NaiveDateTime,
 }
@@ -177,7 +180,7 @@ pub fn find_exam(conn: &mut DbConn, id: i64) -> QueryResult<Option<ExamRow>> {
 }
 
 /// How an exam scores choice questions with weights, as stored.
-pub fn choice_scoring(conn: &mut DbConn, exam_id: i64) -> QueryResult<Option<String>> {
+pub fn choice_scoring(conn: &mut DbConn, exam_id: i64) -> QueryResult<Option<ChoiceScoring>> {
     exams::table
         .find(exam_id)
         .select(exams::choice_scoring)
@@ -275,7 +278,7 @@ pub fn registrations_in(
     conn: &mut DbConn,
     person_id: i64,
     track_key: &str,
-    stages: &[&str],
+    stages: &[ExamStage],
 ) -> QueryResult<Vec<(RegistrationRow, ExamRow)>> {
     registrations::table
         .inner_join(exams::table)

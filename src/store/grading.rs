@@ -3,6 +3,7 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
+use crate::domain::grading::AppealRule;
 use crate::domain::roles::Role;
 use crate::store::DbConn;
 use crate::store::exams::{AnswerRow, AttemptRow, ItemRow};
@@ -414,7 +415,7 @@ pub struct AppealRow {
     pub created_at: NaiveDateTime,
     pub decided_at: Option<NaiveDateTime>,
     /// The track's appeal rule the appeal was decided under.
-    pub rule: Option<String>,
+    pub rule: Option<AppealRule>,
     /// The mark that counts after the appeal (the re-mark, or under
     /// `no_detriment` the higher of the two).
     pub mark_final: Option<f64>,
@@ -461,7 +462,7 @@ pub fn appeals_of_attempt(conn: &mut DbConn, attempt_id: i64) -> QueryResult<Vec
 pub struct AppealDecision<'a> {
     pub mark_after: f64,
     pub mark_final: f64,
-    pub rule: &'a str,
+    pub rule: AppealRule,
     pub outcome: &'a str,
 }
 

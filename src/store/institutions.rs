@@ -3,7 +3,7 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use crate::domain::institutions::InstitutionDraft;
+use crate::domain::institutions::{InstitutionDraft, Level};
 use crate::store::DbConn;
 use crate::store::schema::institutions;
 
@@ -12,7 +12,7 @@ use crate::store::schema::institutions;
 pub struct InstitutionRow {
     pub id: i64,
     pub name: String,
-    pub level: String,
+    pub level: Level,
     pub region: String,
     pub alliance_member: bool,
     pub created_at: NaiveDateTime,
@@ -23,7 +23,7 @@ pub struct InstitutionRow {
 #[diesel(table_name = institutions)]
 struct InstitutionForm<'a> {
     name: &'a str,
-    level: &'a str,
+    level: Level,
     region: &'a str,
     alliance_member: bool,
     updated_at: NaiveDateTime,
@@ -33,7 +33,7 @@ impl<'a> InstitutionForm<'a> {
     fn new(d: &'a InstitutionDraft, now: NaiveDateTime) -> Self {
         InstitutionForm {
             name: &d.name,
-            level: d.level.as_str(),
+            level: d.level,
             region: &d.region,
             alliance_member: d.alliance_member,
             updated_at: now,
@@ -85,7 +85,7 @@ pub fn list(conn: &mut DbConn) -> QueryResult<Vec<InstitutionRow>> {
 }
 
 /// Institutions counted by level and alliance membership.
-pub fn counts(conn: &mut DbConn) -> QueryResult<Vec<(String, bool, i64)>> {
+pub fn counts(conn: &mut DbConn) -> QueryResult<Vec<(Level, bool, i64)>> {
     institutions::table
         .group_by((institutions::level, institutions::alliance_member))
         .select((

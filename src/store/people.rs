@@ -3,6 +3,7 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
+use crate::domain::locale::Locale;
 use crate::domain::people::PersonDraft;
 use crate::domain::roles::Role;
 use crate::store::DbConn;
@@ -19,7 +20,7 @@ pub struct PersonRow {
     pub institution_id: Option<i64>,
     pub password_hash: Option<String>,
     pub active: bool,
-    pub locale: String,
+    pub locale: Locale,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
     pub deactivated_at: Option<NaiveDateTime>,
@@ -37,7 +38,7 @@ struct PersonForm<'a> {
     phone: Option<&'a str>,
     practising_certificate: Option<&'a str>,
     institution_id: Option<i64>,
-    locale: &'a str,
+    locale: Locale,
     updated_at: NaiveDateTime,
 }
 
@@ -49,7 +50,7 @@ impl<'a> PersonForm<'a> {
             phone: d.phone.as_deref(),
             practising_certificate: d.practising_certificate.as_deref(),
             institution_id: d.institution_id,
-            locale: d.locale.as_str(),
+            locale: d.locale,
             updated_at: now,
         }
     }
@@ -174,7 +175,7 @@ pub fn set_active(
         .execute(conn)
 }
 
-pub fn set_locale(conn: &mut DbConn, id: i64, locale: &str) -> QueryResult<usize> {
+pub fn set_locale(conn: &mut DbConn, id: i64, locale: Locale) -> QueryResult<usize> {
     diesel::update(people::table.find(id))
         .set(people::locale.eq(locale))
         .execute(conn)

@@ -4,6 +4,7 @@
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
+use crate::domain::referrals::{Sex, State, Urgency};
 use crate::store::DbConn;
 use crate::store::certification::CredentialRow;
 use crate::store::schema::{
@@ -34,16 +35,16 @@ pub struct ReferralRow {
     pub credential_id: i64,
     pub department_id: i64,
     pub patient_name: String,
-    pub patient_sex: String,
+    pub patient_sex: Sex,
     pub patient_birth_date: NaiveDate,
     pub guardian_phone: String,
-    pub urgency: String,
+    pub urgency: Urgency,
     pub reason: String,
     pub diagnosis: String,
     pub findings: String,
     pub slot_date: Option<NaiveDate>,
     pub needs_bed: bool,
-    pub status: String,
+    pub status: State,
     pub decline_reason: Option<String>,
     pub appropriate: Option<bool>,
     pub rating_comment: Option<String>,
@@ -170,10 +171,10 @@ pub struct NewReferral<'a> {
     pub credential_id: i64,
     pub department_id: i64,
     pub patient_name: &'a str,
-    pub patient_sex: &'a str,
+    pub patient_sex: Sex,
     pub patient_birth_date: NaiveDate,
     pub guardian_phone: &'a str,
-    pub urgency: &'a str,
+    pub urgency: Urgency,
     pub reason: &'a str,
     pub diagnosis: &'a str,
     pub diagnosis_code: Option<&'a str>,
@@ -190,7 +191,7 @@ pub fn insert_referral(
     diesel::insert_into(referrals::table)
         .values((
             r,
-            referrals::status.eq("sent"),
+            referrals::status.eq(State::Sent),
             referrals::created_at.eq(now),
             referrals::updated_at.eq(now),
         ))
@@ -210,7 +211,7 @@ pub fn slots_held(conn: &mut DbConn, department_id: i64, day: NaiveDate) -> Quer
     referrals::table
         .filter(referrals::department_id.eq(department_id))
         .filter(referrals::slot_date.eq(day))
-        .filter(referrals::status.ne("declined"))
+        .filter(referrals::status.ne(State::Declined))
         .count()
         .get_result(conn)
 }
@@ -220,7 +221,7 @@ pub fn beds_held(conn: &mut DbConn, department_id: i64) -> QueryResult<i64> {
     referrals::table
         .filter(referrals::department_id.eq(department_id))
         .filter(referrals::needs_bed.eq(true))
-        .filter(referrals::status.eq_any(["accepted", "seen"]))
+        .filter(referrals::status.eq_any([State::Accepted, State::Seen]))
         .count()
         .get_result(conn)
 }
@@ -255,7 +256,7 @@ pub fn all_referrals(conn: &mut DbConn) -> QueryResult<Vec<ReferralRow>> {
 #[derive(AsChangeset)]
 #[diesel(table_name = referrals, treat_none_as_null = true)]
 pub struct ReferralUpdate<'a> {
-    pub status: &'a str,
+    pub status: State,
     pub slot_date: Option<NaiveDate>,
     pub decline_reason: Option<&'a str>,
     pub back_instructions: Option<&'a str>,
@@ -380,7 +381,7 @@ pub fn visits_since(conn: &mut DbConn, from: NaiveDate) -> QueryResult<Vec<(Naiv
 
 /// A referral as the dashboard counts it: (created, status, slot day,
 /// department).
-pub type ReferralFacts = (NaiveDateTime, String, Option<NaiveDate>, i64);
+pub type ReferralFacts = (NaiveDateTime, State, Option<NaiveDate>, i64);
 
 /// Every referral since `from`, as the dashboard counts it.
 pub fn referrals_since(conn: &mut DbConn, from: NaiveDateTime) -> QueryResult<Vec<ReferralFacts>> {

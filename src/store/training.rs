@@ -8,6 +8,9 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::domain::courses::{CourseMeta, ModuleSpec, TrackSpec, WorkshopSpec};
+use crate::domain::grading::AppealRule;
+use crate::domain::scoring::ChoiceScoring;
+use crate::domain::training::SignupStatus;
 use crate::store::DbConn;
 use crate::store::schema::{
     course_media, course_modules, courses, enrolments, lesson_progress, lessons, people,
@@ -43,9 +46,9 @@ pub struct TrackRow {
     /// Rated referrals needed before a doctor can be flagged.
     pub flag_min_rated: i32,
     /// What an appeal's re-mark does: `remark_stands` or `no_detriment`.
-    pub appeal_rule: String,
+    pub appeal_rule: AppealRule,
     /// How the track's exams score choice questions with weights.
-    pub choice_scoring: String,
+    pub choice_scoring: ChoiceScoring,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -158,7 +161,7 @@ pub struct SignupRow {
     pub id: i64,
     pub session_id: i64,
     pub person_id: i64,
-    pub status: String,
+    pub status: SignupStatus,
     pub joined_at: NaiveDateTime,
     pub changed_at: NaiveDateTime,
     pub attended: Option<bool>,
@@ -215,7 +218,7 @@ pub fn find_track(conn: &mut DbConn, key: &str) -> QueryResult<Option<TrackRow>>
 
 /// How a track's exams score choice questions with weights; `None` when
 /// no track of that key is loaded.
-pub fn choice_scoring(conn: &mut DbConn, key: &str) -> QueryResult<Option<String>> {
+pub fn choice_scoring(conn: &mut DbConn, key: &str) -> QueryResult<Option<ChoiceScoring>> {
     tracks::table
         .filter(tracks::track_key.eq(key))
         .select(tracks::choice_scoring)
@@ -281,8 +284,8 @@ pub struct PolicyValues {
     pub quorum: i32,
     pub inappropriate_threshold: i32,
     pub flag_min_rated: i32,
-    pub appeal_rule: String,
-    pub choice_scoring: String,
+    pub appeal_rule: AppealRule,
+    pub choice_scoring: ChoiceScoring,
 }
 
 pub fn set_policy(
@@ -1012,7 +1015,7 @@ pub fn signups_of_person(
         .load(conn)
 }
 
-pub fn count_status(conn: &mut DbConn, session_id: i64, status: &str) -> QueryResult<i64> {
+pub fn count_status(conn: &mut DbConn, session_id: i64, status: SignupStatus) -> QueryResult<i64> {
     session_signups::table
         .filter(session_signups::session_id.eq(session_id))
         .filter(session_signups::status.eq(status))
@@ -1024,7 +1027,7 @@ pub fn count_status(conn: &mut DbConn, session_id: i64, status: &str) -> QueryRe
 pub fn waiting_in_order(conn: &mut DbConn, session_id: i64) -> QueryResult<Vec<i64>> {
     session_signups::table
         .filter(session_signups::session_id.eq(session_id))
-        .filter(session_signups::status.eq("waiting"))
+        .filter(session_signups::status.eq(SignupStatus::Waiting))
         .order((session_signups::joined_at.asc(), session_signups::id.asc()))
         .select(session_signups::id)
         .load(conn)
@@ -1036,7 +1039,7 @@ pub fn upsert_signup(
     conn: &mut DbConn,
     session_id: i64,
     person_id: i64,
-    status: &str,
+    status: SignupStatus,
     now: NaiveDateTime,
 ) -> QueryResult<SignupRow> {
     match find_signup(conn, session_id, person_id)? {
@@ -1062,7 +1065,7 @@ pub fn upsert_signup(
 pub fn set_signup_status(
     conn: &mut DbConn,
     ids: &[i64],
-    status: &str,
+    status: SignupStatus,
     now: NaiveDateTime,
 ) -> QueryResult<usize> {
     diesel::update(session_signups::table.filter(session_signups::id.eq_any(ids)))

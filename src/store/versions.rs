@@ -29,9 +29,7 @@ impl VersionCache {
         {
             return Ok(rule);
         }
-        let stored = store_exams::choice_scoring(conn, exam_id)?.ok_or(Error::NotFound)?;
-        let rule = ChoiceScoring::parse(&stored)
-            .ok_or_else(|| Error::internal(format!("exam {exam_id}: scoring \"{stored}\"")))?;
+        let rule = store_exams::choice_scoring(conn, exam_id)?.ok_or(Error::NotFound)?;
         if let Ok(mut m) = self.rules.write() {
             m.insert(exam_id, rule);
         }

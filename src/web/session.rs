@@ -202,8 +202,8 @@ pub fn locale_of(req: &HttpRequest, user: Option<&SessionUser>) -> Locale {
     {
         return l;
     }
-    if let Some(l) = user.and_then(|u| Locale::parse(&u.person.locale)) {
-        return l;
+    if let Some(u) = user {
+        return u.person.locale;
     }
     Locale::negotiate(
         req.headers()

@@ -46,7 +46,7 @@ pub(super) fn decide_appealed(
         &store_grading::AppealDecision {
             mark_after: remark,
             mark_final: final_mark,
-            rule: rule.as_str(),
+            rule,
             outcome: &outcome,
         },
         now,
@@ -137,7 +137,7 @@ impl AppealView {
             mark_before: a.mark_before,
             mark_after: a.mark_after,
             mark_final: a.mark_final,
-            rule: a.rule.as_deref().and_then(AppealRule::parse),
+            rule: a.rule,
             outcome: a.outcome,
             created_at: utc(a.created_at),
         }

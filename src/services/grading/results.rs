@@ -133,8 +133,7 @@ pub async fn result(ctx: &Ctx, caller: &Caller, attempt_id: i64) -> Result<Resul
             if exam.results_released_at.is_none() || attempt.submitted_at.is_none() {
                 return Err(Error::conflict("attempt", "results are not released yet"));
             }
-            let policy =
-                ReviewPolicy::parse(&exam.review_policy).unwrap_or(ReviewPolicy::ScoreOnly);
+            let policy = exam.review_policy;
             let items = store_exams::items_of(conn, attempt.id)?;
             let scores = evidence::item_scores(conn, &items)?;
             let review = if policy == ReviewPolicy::Full {

@@ -193,7 +193,7 @@ pub fn record_of(conn: &mut DbConn, person_id: i64) -> Result<TrainingRecord> {
             workshop_title: workshop.title,
             starts_at: utc(session.starts_at),
             place: session.place,
-            status: signup.status,
+            status: signup.status.as_str().to_owned(),
             attended: signup.attended,
         })
         .collect();

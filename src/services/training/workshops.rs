@@ -43,8 +43,8 @@ fn session_view(
     me: i64,
     now: NaiveDateTime,
 ) -> Result<SessionView> {
-    let booked = store_training::count_status(conn, session.id, SignupStatus::Booked.as_str())?;
-    let waiting = store_training::count_status(conn, session.id, SignupStatus::Waiting.as_str())?;
+    let booked = store_training::count_status(conn, session.id, SignupStatus::Booked)?;
+    let waiting = store_training::count_status(conn, session.id, SignupStatus::Waiting)?;
     let mine = store_training::find_signup(conn, session.id, me)?;
     let instructor_name = people::find(conn, session.instructor_id)?
         .map(|p| p.name)
@@ -61,7 +61,7 @@ fn session_view(
         waiting,
         instructor_id: session.instructor_id,
         instructor_name,
-        my_status: mine.as_ref().map(|s| s.status.clone()),
+        my_status: mine.as_ref().map(|s| s.status.as_str().to_owned()),
         my_attendance: mine.and_then(|s| s.attended),
         open: now < session.starts_at,
     })
@@ -162,13 +162,12 @@ pub async fn sign_up(ctx: &Ctx, caller: &Caller, session_id: i64) -> Result<Sign
             let now = store::now();
             let session = store_training::lock_session(conn, session_id)?.ok_or(Error::NotFound)?;
             if let Some(existing) = store_training::find_signup(conn, session_id, me)?
-                .and_then(|s| SignupStatus::parse(&s.status))
+                .map(|s| s.status)
                 .filter(|s| *s != SignupStatus::Cancelled)
             {
                 return Ok(existing);
             }
-            let booked =
-                store_training::count_status(conn, session_id, SignupStatus::Booked.as_str())?;
+            let booked = store_training::count_status(conn, session_id, SignupStatus::Booked)?;
             let status = training::sign_up(
                 u32::try_from(booked.max(0)).unwrap_or(u32::MAX),
                 session.capacity.max(0) as u32,
@@ -176,7 +175,7 @@ pub async fn sign_up(ctx: &Ctx, caller: &Caller, session_id: i64) -> Result<Sign
                 now,
             )
             .map_err(refusal)?;
-            store_training::upsert_signup(conn, session_id, me, status.as_str(), now)?;
+            store_training::upsert_signup(conn, session_id, me, status, now)?;
             Ok(status)
         })
         .await
@@ -195,16 +194,11 @@ pub async fn cancel(ctx: &Ctx, caller: &Caller, session_id: i64) -> Result<()> {
             let Some(signup) = store_training::find_signup(conn, session_id, me)? else {
                 return Ok(());
             };
-            if signup.status == SignupStatus::Cancelled.as_str() {
+            if signup.status == SignupStatus::Cancelled {
                 return Ok(());
             }
             training::may_cancel(session.starts_at, now).map_err(refusal)?;
-            store_training::set_signup_status(
-                conn,
-                &[signup.id],
-                SignupStatus::Cancelled.as_str(),
-                now,
-            )?;
+            store_training::set_signup_status(conn, &[signup.id], SignupStatus::Cancelled, now)?;
             promote(conn, &session, now, time_zone)
         })
         .await
@@ -217,7 +211,7 @@ fn promote(
     now: NaiveDateTime,
     tz: chrono_tz::Tz,
 ) -> Result<()> {
-    let booked = store_training::count_status(conn, session.id, SignupStatus::Booked.as_str())?;
+    let booked = store_training::count_status(conn, session.id, SignupStatus::Booked)?;
     let waiting = store_training::waiting_in_order(conn, session.id)?;
     let moving = training::promotions(
         session.capacity.max(0) as u32,
@@ -227,7 +221,7 @@ fn promote(
     if moving.is_empty() {
         return Ok(());
     }
-    store_training::set_signup_status(conn, &moving, SignupStatus::Booked.as_str(), now)?;
+    store_training::set_signup_status(conn, &moving, SignupStatus::Booked, now)?;
     let workshop =
         store_training::find_workshop(conn, session.workshop_id)?.ok_or(Error::NotFound)?;
     for (signup, _) in store_training::signups_of(conn, session.id)?
@@ -306,11 +300,11 @@ pub async fn roster(ctx: &Ctx, caller: &Caller, session_id: i64) -> Result<Roste
             let view = session_view(conn, &session, &workshop, actor.id, now)?;
             let entries = store_training::signups_of(conn, session_id)?
                 .into_iter()
-                .filter(|(s, _)| s.status != SignupStatus::Cancelled.as_str())
+                .filter(|(s, _)| s.status != SignupStatus::Cancelled)
                 .map(|(s, name)| RosterEntry {
                     person_id: s.person_id,
                     name,
-                    status: s.status,
+                    status: s.status.as_str().to_owned(),
                     attended: s.attended,
                 })
                 .collect();
@@ -367,7 +361,7 @@ pub async fn record_attendance(
                 ));
             }
             let signup = store_training::find_signup(conn, session_id, person_id)?
-                .filter(|s| s.status == SignupStatus::Booked.as_str())
+                .filter(|s| s.status == SignupStatus::Booked)
                 .ok_or_else(|| {
                     Error::invalid("person", "only a doctor with a booked place can attend")
                 })?;
@@ -408,7 +402,7 @@ pub fn send_reminders(db: &Db, tz: chrono_tz::Tz) -> Result<usize> {
                 continue;
             }
             for (signup, _) in store_training::signups_of(conn, session.id)? {
-                if signup.status == SignupStatus::Booked.as_str() {
+                if signup.status == SignupStatus::Booked {
                     notify(conn, signup.person_id, &session, &workshop, false, now, tz)?;
                     sent += 1;
                 }

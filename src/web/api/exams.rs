@@ -121,12 +121,12 @@ impl From<ExamRow> for Exam {
             pass_mark: e.pass_mark,
             attempts_allowed: e.attempts_allowed,
             waiting_days: e.waiting_days,
-            review_policy: e.review_policy,
+            review_policy: e.review_policy.as_str().to_owned(),
             grace_seconds: e.grace_seconds,
             marking_tolerance: e.marking_tolerance,
             marking_days: e.marking_days,
             appeal_days: e.appeal_days,
-            stage: e.stage,
+            stage: e.stage.as_str().to_owned(),
             question_count: blueprint
                 .as_ref()
                 .map(Blueprint::question_count)

@@ -136,7 +136,7 @@ impl From<InstitutionRow> for Institution {
         Institution {
             id: r.id,
             name: r.name,
-            level: r.level,
+            level: r.level.as_str().to_owned(),
             region: r.region,
             alliance_member: r.alliance_member,
             created_at: utc(r.created_at),
@@ -227,7 +227,7 @@ impl From<PersonView> for Person {
             practising_certificate: r.practising_certificate,
             institution_id: r.institution_id,
             roles: v.roles.iter().map(|x| x.as_str().to_owned()).collect(),
-            locale: r.locale,
+            locale: r.locale.as_str().to_owned(),
             active: r.active,
             has_password,
             created_at: utc(r.created_at),

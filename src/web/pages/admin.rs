@@ -67,7 +67,7 @@ impl InstitutionForm {
     fn from_row(row: &InstitutionRow) -> Self {
         InstitutionForm {
             name: row.name.clone(),
-            level: row.level.clone(),
+            level: row.level.as_str().to_owned(),
             region: row.region.clone(),
             alliance_member: row.alliance_member.then(|| "true".to_owned()),
         }
@@ -245,7 +245,7 @@ impl PersonForm {
                 .unwrap_or_default(),
             practising_certificate: p.row.practising_certificate.clone().unwrap_or_default(),
             roles: p.roles.iter().map(|r| r.as_str().to_owned()).collect(),
-            locale: p.row.locale.clone(),
+            locale: p.row.locale.as_str().to_owned(),
         }
     }
 }
