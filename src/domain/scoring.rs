@@ -181,6 +181,18 @@ fn weighted_fraction(options: &[Choice], chosen: &[usize]) -> f64 {
     sum.clamp(0.0, 1.0)
 }
 
+/// The shown positions (0-based) of the correct options, when the paper
+/// shows `options` in `order` (`order[shown]` is the option's index in the
+/// question): what a candidate's review marks as the key.
+pub fn correct_shown(options: &[Choice], order: &[usize]) -> Vec<usize> {
+    order
+        .iter()
+        .enumerate()
+        .filter(|(_, i)| options.get(**i).is_some_and(|o| o.correct))
+        .map(|(shown, _)| shown)
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -396,5 +408,19 @@ mod tests {
             score(&case, 10, Some(&Response::Text { text: "x".into() })),
             None
         );
+    }
+
+    #[test]
+    fn the_key_is_shown_in_the_papers_order() {
+        let option = |correct| Choice {
+            text: String::new(),
+            correct,
+            weight: None,
+        };
+        let options = [option(false), option(true), option(false), option(true)];
+        assert_eq!(correct_shown(&options, &[3, 2, 1, 0]), vec![0, 2]);
+        assert_eq!(correct_shown(&options, &[0, 1, 2, 3]), vec![1, 3]);
+        // An order naming an option the question lacks marks nothing.
+        assert_eq!(correct_shown(&options, &[9, 1]), vec![1]);
     }
 }

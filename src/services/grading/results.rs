@@ -212,12 +212,7 @@ fn review_item(
                 .iter()
                 .filter_map(|i| options.get(*i).map(|o| o.text.clone()))
                 .collect(),
-            order
-                .iter()
-                .enumerate()
-                .filter(|(_, i)| options.get(**i).is_some_and(|o| o.correct))
-                .map(|(shown, _)| shown)
-                .collect(),
+            crate::domain::scoring::correct_shown(options, order),
             None,
             None,
         ),

@@ -291,12 +291,7 @@ fn quiz_feedback(
     );
     let (correct_options, correct_answer) = match &content.body {
         Body::Single { options } | Body::Multiple { options } => (
-            item.option_order
-                .iter()
-                .enumerate()
-                .filter(|(_, i)| options.get(**i).is_some_and(|o| o.correct))
-                .map(|(shown, _)| shown)
-                .collect(),
+            crate::domain::scoring::correct_shown(options, &item.option_order),
             None,
         ),
         Body::TrueFalse { answer } => (Vec::new(), Some(*answer)),
