@@ -194,7 +194,7 @@ pub fn sign_ins(db: &Db) -> Result<Vec<SignIn>> {
             let role = if roles.contains(&Role::Admin) {
                 "admin"
             } else if roles.contains(&Role::Doctor) {
-                if crate::store::certification::credentials_of(conn, person.id)?.is_empty() {
+                if crate::store::credentials::credentials_of(conn, person.id)?.is_empty() {
                     "doctor in training"
                 } else {
                     "certified doctor"

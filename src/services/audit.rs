@@ -20,8 +20,10 @@ use crate::domain::pipeline::Stage;
 use crate::error::{Error, Result};
 use crate::services::Caller;
 use crate::store::audit::{self, HeadRow, NewAuditEvent};
-use crate::store::certification::{CredentialEventRow, TransitionRow, VoteRow};
+use crate::store::committee::VoteRow;
+use crate::store::credentials::CredentialEventRow;
 use crate::store::grading::TaskRow;
+use crate::store::pipeline::TransitionRow;
 use crate::store::{self, Db, DbConn};
 
 #[derive(Debug, Clone, Copy)]

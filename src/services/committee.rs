@@ -20,8 +20,9 @@ use crate::services::grading::{CaseAnswer, TopicLine};
 use crate::services::pipeline::{self, CaseView};
 use crate::services::training::{self, TrainingRecord};
 use crate::services::{Caller, Ctx, audited, grading, impartial, require, required_text};
-use crate::store::certification as store_cert;
+use crate::store::committee as store_committee;
 use crate::store::grading as store_grading;
+use crate::store::pipeline as store_pipeline;
 use crate::store::training as store_training;
 use crate::store::{self, DbConn, people};
 
@@ -65,11 +66,11 @@ pub async fn queue(ctx: &Ctx, caller: &Caller) -> Result<Vec<QueueLine>> {
     ctx.db
         .read(move |conn| {
             let mut lines = Vec::new();
-            for case in store_cert::cases_at(conn, Stage::CommitteeReview)? {
+            for case in store_pipeline::cases_at(conn, Stage::CommitteeReview)? {
                 let person = people::find(conn, case.person_id)?.ok_or(Error::NotFound)?;
                 let track = store_training::find_track_by_id(conn, case.track_id)?
                     .ok_or(Error::NotFound)?;
-                let votes = store_cert::votes_of(conn, case.id)?;
+                let votes = store_committee::votes_of(conn, case.id)?;
                 let my_vote = me.as_ref().and_then(|m| {
                     votes
                         .iter()
@@ -218,13 +219,13 @@ pub struct Dossier {
 
 fn exam_evidence(
     conn: &mut DbConn,
-    case: &store_cert::CaseRow,
+    case: &store_pipeline::CaseRow,
     track_key: &str,
 ) -> Result<Vec<ExamEvidence>> {
     let mut out = Vec::new();
     for stage in ExamStage::ALL {
         for (attempt, exam) in
-            store_cert::stage_attempts(conn, case.person_id, track_key, stage, case.opened_at)?
+            store_pipeline::stage_attempts(conn, case.person_id, track_key, stage, case.opened_at)?
         {
             let Some(result) = crate::services::evidence::released_result(conn, &attempt, &exam)?
             else {
@@ -275,7 +276,7 @@ pub async fn dossier(ctx: &Ctx, caller: &Caller, case_id: i64) -> Result<Dossier
     let result = ctx
         .db
         .read(move |conn| {
-            let case = store_cert::find_case(conn, case_id)?.ok_or(Error::NotFound)?;
+            let case = store_pipeline::find_case(conn, case_id)?.ok_or(Error::NotFound)?;
             let committee_member = me.as_ref().is_some_and(|m| m.has(Role::Committee));
             if committee_member || me.as_ref().is_some_and(|m| m.id == case.person_id) {
                 impartial(conn, &reader, Subject::Case, case.person_id)?;
@@ -300,7 +301,7 @@ pub async fn dossier(ctx: &Ctx, caller: &Caller, case_id: i64) -> Result<Dossier
                     observed_at: utc(r.observed_at),
                 })
                 .collect();
-            let votes = store_cert::votes_of(conn, case.id)?;
+            let votes = store_committee::votes_of(conn, case.id)?;
             let view = pipeline::case_view(conn, case.id)?;
             // Decided: the case left committee review for certified or
             // rejected (a case sent back to an exam stage was not decided,
@@ -371,7 +372,7 @@ pub async fn vote(
         .db
         .write(move |conn| {
             let now = store::now();
-            let case = store_cert::lock_case(conn, case_id)?.ok_or(Error::NotFound)?;
+            let case = store_pipeline::lock_case(conn, case_id)?.ok_or(Error::NotFound)?;
             impartial(conn, &voter, Subject::Case, case.person_id)?;
             if case.stage != Stage::CommitteeReview {
                 return Err(Error::conflict(
@@ -379,14 +380,14 @@ pub async fn vote(
                     "the case is not waiting for the committee",
                 ));
             }
-            let new = store_cert::NewVote {
+            let new = store_committee::NewVote {
                 case_id: case.id,
                 member_id: member.id,
                 vote,
                 reason: &reason,
             };
             let cast =
-                store_cert::insert_vote(conn, &new, now).map_err(store::unique_as(|| {
+                store_committee::insert_vote(conn, &new, now).map_err(store::unique_as(|| {
                     Error::conflict("vote", "you have already voted on this case")
                 }))?;
             // The vote stays secret in the trail too: only its digest.

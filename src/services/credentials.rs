@@ -27,9 +27,10 @@ use crate::services::audit::{self, Outcome};
 use crate::services::{
     Caller, Ctx, audited, impartial, may_read, person, refuse, require, required_text,
 };
-use crate::store::certification::{
-    self as store_cert, CaseRow, CredentialRow, NewCredential, NewEvent, StatusChange,
+use crate::store::credentials::{
+    self as store_credentials, CredentialRow, NewCredential, NewEvent, StatusChange,
 };
+use crate::store::pipeline::CaseRow;
 use crate::store::signing_keys as store_keys;
 use crate::store::training::{self as store_training, TrackRow};
 use crate::store::{self, Db, DbConn, institutions, people};
@@ -409,7 +410,7 @@ fn track_code(track: &TrackRow) -> Result<String> {
 }
 
 fn free_indexes(conn: &mut DbConn) -> Result<(u32, u32)> {
-    let used = store_cert::used_indexes(conn)?;
+    let used = store_credentials::used_indexes(conn)?;
     let revocation: HashSet<u32> = used.iter().map(|(r, _)| *r as u32).collect();
     let suspension: HashSet<u32> = used.iter().map(|(_, s)| *s as u32).collect();
     let mut rng = rand::rng();
@@ -428,7 +429,7 @@ fn ensure_holder_ref(conn: &mut DbConn, person_id: i64) -> Result<String> {
         Some(r) => Ok(r),
         None => {
             let r = uuid::Uuid::new_v4().to_string();
-            store_cert::set_holder_ref(conn, person_id, &r)?;
+            store_credentials::set_holder_ref(conn, person_id, &r)?;
             Ok(r)
         }
     }
@@ -437,7 +438,7 @@ fn ensure_holder_ref(conn: &mut DbConn, person_id: i64) -> Result<String> {
 /// Stores a credential event and records it, with its evidence digest, in
 /// the audit chain (the committee's decision record checks the two agree).
 fn write_event(conn: &mut DbConn, number: &str, e: &NewEvent, now: NaiveDateTime) -> Result<()> {
-    let row = store_cert::insert_event(conn, e, now)?;
+    let row = store_credentials::insert_event(conn, e, now)?;
     audit::record_evidence(
         conn,
         e.actor_id,
@@ -479,7 +480,7 @@ fn renew(
     public_url: &str,
     now: NaiveDateTime,
 ) -> Result<i64> {
-    let c = store_cert::lock_credential(conn, id)?.ok_or(Error::NotFound)?;
+    let c = store_credentials::lock_credential(conn, id)?.ok_or(Error::NotFound)?;
     let from = c.status;
     let to = credential::apply(from, StatusAction::Renew)
         .map_err(|e| Error::conflict("credential", e.to_string()))?;
@@ -487,7 +488,7 @@ fn renew(
     // renewal loses nothing; after a lapse, from today.
     let base = c.valid_until.max(now);
     let until = credential::expiry(utc(base), months).naive_utc();
-    store_cert::renew(conn, id, until, now)?;
+    store_credentials::renew(conn, id, until, now)?;
     write_event(
         conn,
         &c.number,
@@ -523,14 +524,14 @@ fn issue(
 ) -> Result<i64> {
     let code = track_code(track)?;
     let year = now.year();
-    let sequence = store_cert::next_sequence(conn, track.id, year)?;
+    let sequence = store_credentials::next_sequence(conn, track.id, year)?;
     let number = CredentialNumber::new(&code, year, sequence.max(1) as u32)
         .map_err(|e| Error::internal_from("the new credential number", e))?
         .to_string();
     let (revocation_index, suspension_index) = free_indexes(conn)?;
     ensure_holder_ref(conn, case.person_id)?;
     let until = credential::expiry(utc(now), months).naive_utc();
-    let row = store_cert::insert_credential(
+    let row = store_credentials::insert_credential(
         conn,
         &NewCredential {
             number: &number,
@@ -579,7 +580,7 @@ fn notify(
     public_url: &str,
     now: NaiveDateTime,
 ) -> Result<()> {
-    let c = store_cert::credential_by_number(conn, number)?.ok_or(Error::NotFound)?;
+    let c = store_credentials::credential_by_number(conn, number)?.ok_or(Error::NotFound)?;
     let person = people::find(conn, c.person_id)?.ok_or(Error::NotFound)?;
     let track = store_training::find_track_by_id(conn, c.track_id)?.ok_or(Error::NotFound)?;
     mail::enqueue_to(
@@ -640,7 +641,7 @@ fn apply_status(
     let from = c.status;
     let to =
         credential::apply(from, action).map_err(|e| Error::conflict("status", e.to_string()))?;
-    store_cert::set_status(
+    store_credentials::set_status(
         conn,
         c.id,
         &StatusChange {
@@ -707,8 +708,9 @@ pub async fn change(
     let result = ctx
         .db
         .write(move |conn| {
-            let found = store_cert::credential_by_number(conn, &number)?.ok_or(Error::NotFound)?;
-            let c = store_cert::lock_credential(conn, found.id)?.ok_or(Error::NotFound)?;
+            let found =
+                store_credentials::credential_by_number(conn, &number)?.ok_or(Error::NotFound)?;
+            let c = store_credentials::lock_credential(conn, found.id)?.ok_or(Error::NotFound)?;
             impartial(conn, &caller, Subject::Credential, c.person_id)?;
             // The time of the change is taken once the row is locked, so it
             // orders correctly against referrals written under the same lock.
@@ -796,7 +798,7 @@ fn propose_revocation(
     let from = c.status;
     credential::apply(from, StatusAction::Revoke)
         .map_err(|e| Error::conflict("status", e.to_string()))?;
-    store_cert::propose_revocation(conn, c.id, me, reason, now)?;
+    store_credentials::propose_revocation(conn, c.id, me, reason, now)?;
     write_event(
         conn,
         &c.number,
@@ -857,11 +859,11 @@ fn sweep(
     db.write_blocking(|conn| {
         let now = store::now();
         let mut n = 0;
-        for candidate in store_cert::credentials_with_status(conn, from)? {
+        for candidate in store_credentials::credentials_with_status(conn, from)? {
             if !due(&candidate, now) {
                 continue;
             }
-            let Some(c) = store_cert::lock_credential(conn, candidate.id)? else {
+            let Some(c) = store_credentials::lock_credential(conn, candidate.id)? else {
                 continue;
             };
             if c.status == from && due(&c, now) {
@@ -884,7 +886,7 @@ pub fn remind_expiring(db: &Db, public_url: &str) -> Result<usize> {
     db.write_blocking(|conn| {
         let now = store::now();
         let mut n = 0;
-        for c in store_cert::credentials_with_status(conn, Status::Active)? {
+        for c in store_credentials::credentials_with_status(conn, Status::Active)? {
             let mut sent = Vec::new();
             if c.reminded_90_at.is_some() {
                 sent.push(90);
@@ -901,7 +903,7 @@ pub fn remind_expiring(db: &Db, public_url: &str) -> Result<usize> {
                     public_url,
                     now,
                 )?;
-                store_cert::mark_reminded(conn, c.id, days, now)?;
+                store_credentials::mark_reminded(conn, c.id, days, now)?;
                 n += 1;
             }
         }
@@ -970,7 +972,7 @@ fn view(conn: &mut DbConn, c: CredentialRow, public_url: &str) -> Result<Credent
         None => None,
     };
     let track = store_training::find_track_by_id(conn, c.track_id)?.ok_or(Error::NotFound)?;
-    let history = store_cert::events_of(conn, c.id)?
+    let history = store_credentials::events_of(conn, c.id)?
         .into_iter()
         .map(|e| HistoryEntry {
             status_from: e.status_from,
@@ -1009,7 +1011,7 @@ async fn readable(ctx: &Ctx, caller: &Caller, number: String) -> Result<Credenti
     let found = ctx
         .db
         .read(move |conn| {
-            let Some(c) = store_cert::credential_by_number(conn, &lookup)? else {
+            let Some(c) = store_credentials::credential_by_number(conn, &lookup)? else {
                 return Ok(None);
             };
             Ok(may_read(conn, &reader, Subject::Credential, c.person_id)?.then_some(c))
@@ -1042,7 +1044,7 @@ pub async fn mine(ctx: &Ctx, caller: &Caller) -> Result<Vec<CredentialView>> {
     let public_url = ctx.settings.public_url.clone();
     ctx.db
         .read(move |conn| {
-            store_cert::credentials_of(conn, me)?
+            store_credentials::credentials_of(conn, me)?
                 .into_iter()
                 .map(|c| view(conn, c, &public_url))
                 .collect()
@@ -1056,7 +1058,7 @@ pub async fn all(ctx: &Ctx, caller: &Caller) -> Result<Vec<CredentialView>> {
     let public_url = ctx.settings.public_url.clone();
     ctx.db
         .read(move |conn| {
-            store_cert::all_credentials(conn)?
+            store_credentials::all_credentials(conn)?
                 .into_iter()
                 .map(|(c, _)| view(conn, c, &public_url))
                 .collect()
@@ -1090,7 +1092,9 @@ pub async fn public_badge_png(
     let number = public_number(ctx, address, &number).await?;
     let c = ctx
         .db
-        .read(move |conn| store_cert::credential_by_number(conn, &number)?.ok_or(Error::NotFound))
+        .read(move |conn| {
+            store_credentials::credential_by_number(conn, &number)?.ok_or(Error::NotFound)
+        })
         .await?;
     let number = c.number.clone();
     Ok((number, bake(ctx, c).await?))
@@ -1186,8 +1190,9 @@ pub async fn status_list(ctx: &Ctx, purpose: Purpose) -> Result<String> {
 /// revoked (or suspended) credential's bit is set.
 fn list_bits(conn: &mut DbConn, purpose: Purpose) -> Result<Bitstring> {
     let out_of_range = |e: status_list::StatusListError| Error::internal_from("the status list", e);
-    let with =
-        |conn: &mut DbConn, status: Status| store_cert::credentials_with_status(conn, status);
+    let with = |conn: &mut DbConn, status: Status| {
+        store_credentials::credentials_with_status(conn, status)
+    };
     Ok(match purpose {
         Purpose::Standing => {
             let mut bits = Bitstring::new(status_list::MIN_BITS * status_list::STANDING_BITS);
@@ -1334,7 +1339,8 @@ pub async fn verify(ctx: &Ctx, address: Option<String>, number: String) -> Resul
     let number = public_number(ctx, address, &number).await?;
     ctx.db
         .read(move |conn| {
-            let c = store_cert::credential_by_number(conn, &number)?.ok_or(Error::NotFound)?;
+            let c =
+                store_credentials::credential_by_number(conn, &number)?.ok_or(Error::NotFound)?;
             let has_photo = store::photos::find(conn, c.person_id)?.is_some_and(|p| p.public);
             let v = view(conn, c, "")?;
             let status_since = v

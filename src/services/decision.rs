@@ -33,7 +33,9 @@ use crate::services::exams::{self, PaperCheck};
 use crate::services::pipeline::{self, CaseView};
 use crate::services::training::{self, TrainingRecord};
 use crate::store::audit::{self as store_audit, AuditRow};
-use crate::store::certification::{self as store_cert, CaseRow};
+use crate::store::committee as store_committee;
+use crate::store::credentials as store_credentials;
+use crate::store::pipeline::{self as store_pipeline, CaseRow};
 use crate::store::{
     Db, DbConn, banks as store_banks, exams as store_exams, grading as store_grading, institutions,
     people, training as store_training,
@@ -257,8 +259,8 @@ fn person_name(conn: &mut DbConn, id: Option<i64>) -> Result<Option<String>> {
 /// The raw rows of one case, before they are checked.
 struct CaseRows {
     case: CaseRow,
-    transitions: Vec<store_cert::TransitionRow>,
-    votes: Vec<(store_cert::VoteRow, String)>,
+    transitions: Vec<store_pipeline::TransitionRow>,
+    votes: Vec<(store_committee::VoteRow, String)>,
     attempts: Vec<(store_exams::AttemptRow, store_exams::ExamRow)>,
 }
 
@@ -275,7 +277,7 @@ pub fn show_in(conn: &mut DbConn, number: &str) -> Result<DecisionRecord> {
     let parsed =
         CredentialNumber::parse(number).map_err(|e| Error::invalid("number", e.to_string()))?;
     let number = parsed.to_string();
-    let credential = store_cert::credential_by_number(conn, &number)?
+    let credential = store_credentials::credential_by_number(conn, &number)?
         .ok_or_else(|| Error::invalid("number", "no credential has this number"))?;
     let person = people::find(conn, credential.person_id)?.ok_or(Error::NotFound)?;
     let institution = match person.institution_id {
@@ -347,12 +349,16 @@ pub fn show_in(conn: &mut DbConn, number: &str) -> Result<DecisionRecord> {
 /// transitions, votes and the attempts of the track's stages it saw.
 fn gather_cases(conn: &mut DbConn, credential_id: i64, track_key: &str) -> Result<Vec<CaseRows>> {
     let mut gathered = Vec::new();
-    for case in store_cert::cases_of_credential(conn, credential_id)? {
+    for case in store_pipeline::cases_of_credential(conn, credential_id)? {
         let mut attempts = Vec::new();
         for stage in ExamStage::ALL {
-            for (attempt, exam) in
-                store_cert::stage_attempts(conn, case.person_id, track_key, stage, case.opened_at)?
-            {
+            for (attempt, exam) in store_pipeline::stage_attempts(
+                conn,
+                case.person_id,
+                track_key,
+                stage,
+                case.opened_at,
+            )? {
                 if case
                     .closed_at
                     .is_none_or(|closed| attempt.drawn_at <= closed)
@@ -363,8 +369,8 @@ fn gather_cases(conn: &mut DbConn, credential_id: i64, track_key: &str) -> Resul
         }
         attempts.sort_by_key(|(a, _)| a.id);
         gathered.push(CaseRows {
-            transitions: store_cert::transitions_of(conn, case.id)?,
-            votes: store_cert::votes_of(conn, case.id)?,
+            transitions: store_pipeline::transitions_of(conn, case.id)?,
+            votes: store_committee::votes_of(conn, case.id)?,
             attempts,
             case,
         });
@@ -592,7 +598,7 @@ fn answer_record(
 
 /// The committee's votes on case `case_id`, each checked.
 fn vote_lines(
-    rows: Vec<(store_cert::VoteRow, String)>,
+    rows: Vec<(store_committee::VoteRow, String)>,
     case_id: i64,
     recordings: &mut Recordings,
     findings: &mut Vec<String>,
@@ -651,7 +657,7 @@ fn credential_events(
     findings: &mut Vec<String>,
 ) -> Result<Vec<Checked<StatusLine>>> {
     let mut lines = Vec::new();
-    for e in store_cert::events_of(conn, credential_id)? {
+    for e in store_credentials::events_of(conn, credential_id)? {
         let change = format!(
             "{}: {} -> {}",
             e.action,

@@ -22,7 +22,7 @@ use crate::store::training::{
     self as store_training, CourseRow, LessonHead, ModuleRow, TrackRow, WorkshopRow,
 };
 use crate::store::{
-    DbConn, banks as store_banks, certification as store_cert, exams as store_exams,
+    DbConn, banks as store_banks, credentials as store_credentials, exams as store_exams,
     referrals as store_ref,
 };
 
@@ -199,7 +199,7 @@ pub fn referral_quality(conn: &mut DbConn, person_id: i64) -> Result<Quality> {
     // The strictest policy among the tracks the doctor is credentialed in.
     let mut threshold = 30;
     let mut min_rated = 5;
-    for c in store_cert::credentials_of(conn, person_id)? {
+    for c in store_credentials::credentials_of(conn, person_id)? {
         if let Some(t) = store_training::find_track_by_id(conn, c.track_id)? {
             threshold = threshold.min(t.inappropriate_threshold.max(0) as u32);
             min_rated = min_rated.min(t.flag_min_rated.max(1) as u32);

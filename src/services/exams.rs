@@ -276,7 +276,7 @@ pub async fn open_to_register(ctx: &Ctx, caller: &Caller) -> Result<Vec<ExamRow>
     let person_id = person(ctx, caller).await?.id;
     ctx.db
         .read(move |conn| {
-            let tracks = crate::store::certification::open_case_tracks(conn, person_id)?;
+            let tracks = crate::store::pipeline::open_case_tracks(conn, person_id)?;
             let mut open = Vec::new();
             for exam in store_exams::unregistered_exams_of(conn, person_id, &tracks, store::now())?
             {

@@ -49,7 +49,7 @@ pub fn result_notice(
     now: chrono::NaiveDateTime,
 ) -> Result<()> {
     crate::mail::enqueue_to(conn, person, message, now)?;
-    crate::store::certification::note_due(conn, person.id, reason, now)?;
+    crate::store::pipeline::note_due(conn, person.id, reason, now)?;
     Ok(())
 }
 

@@ -10,7 +10,9 @@ use crate::domain::institutions::Level;
 use crate::domain::pipeline::Kind;
 use crate::error::Result;
 use crate::services::{Caller, Ctx, require, utc};
-use crate::store::{self, certification as store_cert, institutions as store_inst};
+use crate::store::{
+    self, credentials as store_credentials, institutions as store_inst, pipeline as store_pipeline,
+};
 
 /// The alliance at a glance: institutions, doctors in the programme, credentials, and
 /// training in the last 12 months.
@@ -65,9 +67,9 @@ pub async fn alliance(ctx: &Ctx, caller: &Caller) -> Result<Overview> {
                 }
             }
             (o.applicants_last_12_months, o.applicants) =
-                store_cert::applicants(conn, Kind::Initial, year_ago)?;
-            o.alliance_doctors = store_cert::certified_people(conn)?;
-            for (stored, until) in store_cert::statuses(conn)? {
+                store_pipeline::applicants(conn, Kind::Initial, year_ago)?;
+            o.alliance_doctors = store_credentials::certified_people(conn)?;
+            for (stored, until) in store_credentials::statuses(conn)? {
                 match credential::effective(stored, utc(until), utc(now)) {
                     Status::Active => o.credentials_active += 1,
                     Status::Suspended => o.credentials_suspended += 1,

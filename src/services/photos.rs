@@ -8,7 +8,7 @@ use crate::domain::photos as photo;
 use crate::error::{Error, Result};
 use crate::services::audit::{self, Outcome};
 use crate::services::{Caller, Ctx, require};
-use crate::store::{self, certification as store_cert, photos};
+use crate::store::{self, credentials as store_credentials, photos};
 
 /// What the holder sees of their own photo.
 #[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
@@ -123,7 +123,8 @@ pub async fn public_image(ctx: &Ctx, address: Option<String>, number: String) ->
     let number = crate::services::credentials::public_number(ctx, address, &number).await?;
     ctx.db
         .read(move |conn| {
-            let c = store_cert::credential_by_number(conn, &number)?.ok_or(Error::NotFound)?;
+            let c =
+                store_credentials::credential_by_number(conn, &number)?.ok_or(Error::NotFound)?;
             match photos::find(conn, c.person_id)? {
                 Some(p) if p.public => Ok(p.jpeg),
                 _ => Err(Error::NotFound),

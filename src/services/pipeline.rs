@@ -6,7 +6,7 @@
 //! (`services::evidence`) and writes each transition with its reason.
 //! Evidence arrives from training, exam releases, regrades, appeals and
 //! practical stations: each of those notes a `cases_due` row for the person
-//! in its own transaction (`store::certification::note_due`) and, once that
+//! in its own transaction (`store::pipeline::note_due`) and, once that
 //! has committed, calls `settle`, which takes the row and moves the person's
 //! open cases on, so the doctor sees the new stage as soon as the request
 //! answers. A row a crash or failure left behind is taken by
@@ -26,8 +26,10 @@ use crate::domain::pipeline::{
 use crate::error::{Error, Result};
 use crate::services::audit::{self, Outcome as AuditOutcome};
 use crate::services::{Caller, Ctx, credentials, evidence, refuse, require};
-use crate::store::certification::{self as store_cert, CaseRow};
+use crate::store::committee as store_committee;
+use crate::store::credentials as store_credentials;
 use crate::store::grading as store_grading;
+use crate::store::pipeline::{self as store_pipeline, CaseRow};
 use crate::store::training::{self as store_training, TrackRow};
 use crate::store::{self, Db, DbConn, institutions, people};
 
@@ -86,7 +88,7 @@ pub fn stage_results(
     now: NaiveDateTime,
 ) -> Result<Vec<StageResult>> {
     let mut results = Vec::new();
-    for (attempt, exam) in store_cert::stage_attempts(
+    for (attempt, exam) in store_pipeline::stage_attempts(
         conn,
         case.person_id,
         &track.track_key,
@@ -146,7 +148,7 @@ fn practical_outcomes(conn: &mut DbConn, case: &CaseRow, track: &TrackRow) -> Re
 }
 
 fn decision_of(conn: &mut DbConn, case: &CaseRow, policy: &Policy) -> Result<Option<Decision>> {
-    let votes: Vec<Vote> = store_cert::votes_of(conn, case.id)?
+    let votes: Vec<Vote> = store_committee::votes_of(conn, case.id)?
         .iter()
         .map(|(v, _)| v.vote)
         .collect();
@@ -163,7 +165,8 @@ fn renewal_credits(conn: &mut DbConn, case: &CaseRow, track: &TrackRow) -> Resul
     let Some(credential_id) = case.credential_id else {
         return Ok(false);
     };
-    let credential = store_cert::find_credential(conn, credential_id)?.ok_or(Error::NotFound)?;
+    let credential =
+        store_credentials::find_credential(conn, credential_id)?.ok_or(Error::NotFound)?;
     let earned = evidence::credit_hours_since(conn, case.person_id, credential.valid_from)?;
     Ok(crate::domain::training::renewal_credits_met(
         earned,
@@ -251,9 +254,9 @@ fn write_transition(
     reason: Reason,
     now: NaiveDateTime,
 ) -> Result<()> {
-    let row = store_cert::insert_transition(
+    let row = store_pipeline::insert_transition(
         conn,
-        &store_cert::NewTransition {
+        &store_pipeline::NewTransition {
             case_id,
             from_stage: from,
             to_stage: to,
@@ -290,7 +293,7 @@ fn record_move(
     let from = case.stage;
     pipeline::check_transition(kind, from, to)
         .map_err(|e| Error::conflict("stage", e.to_string()))?;
-    store_cert::move_case(conn, case.id, to, to.is_closed(), now)?;
+    store_pipeline::move_case(conn, case.id, to, to.is_closed(), now)?;
     write_transition(conn, case.id, Some(from), to, actor, reason, now)?;
     tracing::info!(case = case.id, from = %from, to = %to, reason = reason.as_str(), "case moved");
     Ok(())
@@ -312,7 +315,7 @@ fn on_enter(
         }
         Stage::Certified => {
             let credential_id = credentials::issue_or_renew(conn, case, track, public_url, now)?;
-            store_cert::set_case_credential(conn, case.id, credential_id)?;
+            store_pipeline::set_case_credential(conn, case.id, credential_id)?;
         }
         _ => {}
     }
@@ -358,11 +361,11 @@ fn on_return(
     }
     let mut withdrawn = Vec::new();
     if from == Stage::CommitteeReview {
-        withdrawn = store_cert::votes_of(conn, case.id)?
+        withdrawn = store_committee::votes_of(conn, case.id)?
             .into_iter()
             .map(|(v, name)| format!("{name} {}", v.vote.as_str()))
             .collect();
-        store_cert::withdraw_votes(conn, case.id)?;
+        store_committee::withdraw_votes(conn, case.id)?;
     }
     let detail = format!(
         "{from} -> {to}: a result it passed on no longer passes; registrations cancelled: [{}]; votes withdrawn: [{}]",
@@ -410,7 +413,7 @@ pub fn closed_case_of(
     let Some(track) = store_training::find_track(conn, &exam.track)? else {
         return Ok(None);
     };
-    for case in store_cert::cases_of(conn, attempt.person_id)? {
+    for case in store_pipeline::cases_of(conn, attempt.person_id)? {
         if case.track_id == track.id
             && case.opened_at <= attempt.drawn_at
             && case.closed_at.is_some_and(|c| c >= attempt.drawn_at)
@@ -429,7 +432,7 @@ pub fn advance_case(
     public_url: &str,
     now: NaiveDateTime,
 ) -> Result<Stage> {
-    let mut case = store_cert::lock_case(conn, case_id)?.ok_or(Error::NotFound)?;
+    let mut case = store_pipeline::lock_case(conn, case_id)?.ok_or(Error::NotFound)?;
     let track = track_of(conn, &case)?;
     let policy = policy_of(&track);
     let kind = case.kind;
@@ -441,7 +444,7 @@ pub fn advance_case(
         if let Some((to, reason)) = pipeline::fall_back(kind, stage, &behind) {
             record_move(conn, &case, to, reason, None, now)?;
             on_return(conn, &case, &track, stage, to, public_url, now)?;
-            case = store_cert::find_case(conn, case_id)?.ok_or(Error::NotFound)?;
+            case = store_pipeline::find_case(conn, case_id)?.ok_or(Error::NotFound)?;
             continue;
         }
         let ev = evidence(conn, &case, &track, stage, &policy, now)?;
@@ -450,7 +453,7 @@ pub fn advance_case(
         };
         record_move(conn, &case, to, reason, None, now)?;
         on_enter(conn, &case, &track, to, public_url, now)?;
-        case = store_cert::find_case(conn, case_id)?.ok_or(Error::NotFound)?;
+        case = store_pipeline::find_case(conn, case_id)?.ok_or(Error::NotFound)?;
     }
 }
 
@@ -458,22 +461,22 @@ pub fn advance_case(
 /// appeals or practical marks).
 pub fn advance_person(conn: &mut DbConn, person_id: i64, public_url: &str) -> Result<()> {
     let now = store::now();
-    for case in store_cert::open_cases_of(conn, person_id)? {
+    for case in store_pipeline::open_cases_of(conn, person_id)? {
         advance_case(conn, case.id, public_url, now)?;
     }
     Ok(())
 }
 
-/// Takes the evidence noted for a person (`store::certification::note_due`):
+/// Takes the evidence noted for a person (`store::pipeline::note_due`):
 /// moves their open cases on and deletes the rows, in the caller's
 /// transaction. False when nothing was due (another taker was first).
 pub fn take_due(conn: &mut DbConn, person_id: i64, public_url: &str) -> Result<bool> {
-    let ids = store_cert::due_of(conn, person_id)?;
+    let ids = store_pipeline::due_of(conn, person_id)?;
     if ids.is_empty() {
         return Ok(false);
     }
     advance_person(conn, person_id, public_url)?;
-    store_cert::clear_due(conn, &ids)?;
+    store_pipeline::clear_due(conn, &ids)?;
     Ok(true)
 }
 
@@ -506,7 +509,7 @@ pub async fn settle(ctx: &Ctx, mut people: Vec<i64>) {
 /// The cases-due job's round: takes the evidence of up to `limit` people,
 /// each in a transaction of its own; returns for how many there was some.
 pub fn take_all_due(db: &Db, public_url: &str, limit: i64) -> Result<usize> {
-    let people = db.read_blocking(|conn| Ok(store_cert::due_people(conn, limit)?))?;
+    let people = db.read_blocking(|conn| Ok(store_pipeline::due_people(conn, limit)?))?;
     let mut taken = 0;
     for person_id in people {
         if db.write_blocking(|conn| take_due(conn, person_id, public_url))? {
@@ -518,11 +521,11 @@ pub fn take_all_due(db: &Db, public_url: &str, limit: i64) -> Result<usize> {
 
 /// Re-checks every open case (the job's sweep); returns how many moved.
 pub fn advance_all(db: &Db, public_url: &str) -> Result<usize> {
-    let ids = db.read_blocking(|conn| Ok(store_cert::open_case_ids(conn)?))?;
+    let ids = db.read_blocking(|conn| Ok(store_pipeline::open_case_ids(conn)?))?;
     let mut moved = 0;
     for id in ids {
         let changed = db.write_blocking(|conn| {
-            let before = store_cert::find_case(conn, id)?.map(|c| c.stage);
+            let before = store_pipeline::find_case(conn, id)?.map(|c| c.stage);
             let after = advance_case(conn, id, public_url, store::now())?;
             Ok(before != Some(after))
         })?;
@@ -542,7 +545,7 @@ pub fn held_in(
     track_id: i64,
     now: NaiveDateTime,
 ) -> Result<Option<(Held, i64)>> {
-    let Some(c) = store_cert::credential_in_track(conn, person_id, track_id)? else {
+    let Some(c) = store_credentials::credential_in_track(conn, person_id, track_id)? else {
         return Ok(None);
     };
     let held = match credential::effective(c.status, utc(c.valid_until), utc(now)) {
@@ -567,16 +570,16 @@ pub async fn apply(ctx: &Ctx, caller: &Caller, track_key: String, kind: Kind) ->
             let track = store_training::find_track(conn, &track_key)?
                 .ok_or_else(|| Error::invalid("track", "no such track"))?;
             let policy = policy_of(&track);
-            let open = store_cert::open_case(conn, me, track.id)?.is_some();
+            let open = store_pipeline::open_case(conn, me, track.id)?.is_some();
             let held = held_in(conn, me, track.id, now)?;
-            let rejected = store_cert::last_rejected_at(conn, me, track.id)?.map(utc);
+            let rejected = store_pipeline::last_rejected_at(conn, me, track.id)?.map(utc);
             pipeline::may_open(kind, open, held.map(|h| h.0), rejected, &policy, utc(now))
                 .map_err(|e| Error::conflict("track", e.to_string()))?;
             let credential_id = match kind {
                 Kind::Renewal => held.map(|h| h.1),
                 Kind::Initial => None,
             };
-            let new = store_cert::NewCase {
+            let new = store_pipeline::NewCase {
                 person_id: me,
                 track_id: track.id,
                 kind,
@@ -584,7 +587,7 @@ pub async fn apply(ctx: &Ctx, caller: &Caller, track_key: String, kind: Kind) ->
                 credential_id,
             };
             let case =
-                store_cert::insert_case(conn, &new, now).map_err(store::unique_as(|| {
+                store_pipeline::insert_case(conn, &new, now).map_err(store::unique_as(|| {
                     Error::conflict("track", "a case in this track is already open")
                 }))?;
             write_transition(
@@ -672,7 +675,7 @@ pub struct CaseView {
 }
 
 pub fn case_view(conn: &mut DbConn, case_id: i64) -> Result<CaseView> {
-    let case = store_cert::find_case(conn, case_id)?.ok_or(Error::NotFound)?;
+    let case = store_pipeline::find_case(conn, case_id)?.ok_or(Error::NotFound)?;
     let track = track_of(conn, &case)?;
     let policy = policy_of(&track);
     let kind = case.kind;
@@ -686,7 +689,7 @@ pub fn case_view(conn: &mut DbConn, case_id: i64) -> Result<CaseView> {
     };
     let waiting = waiting_of(conn, &case, &track, &policy, stage, now)?;
     let credential_number = match case.credential_id {
-        Some(id) => store_cert::find_credential(conn, id)?.map(|c| c.number),
+        Some(id) => store_credentials::find_credential(conn, id)?.map(|c| c.number),
         None => None,
     };
     Ok(CaseView {
@@ -714,7 +717,7 @@ pub fn case_view(conn: &mut DbConn, case_id: i64) -> Result<CaseView> {
 /// Every transition of the case, oldest first, with who caused it.
 fn timeline_of(conn: &mut DbConn, case_id: i64) -> Result<Vec<TimelineEntry>> {
     let mut timeline = Vec::new();
-    for t in store_cert::transitions_of(conn, case_id)? {
+    for t in store_pipeline::transitions_of(conn, case_id)? {
         let actor = match t.actor_id {
             Some(id) => people::find(conn, id)?.map(|p| p.name),
             None => None,
@@ -814,7 +817,7 @@ pub async fn my_cases(ctx: &Ctx, caller: &Caller) -> Result<Vec<CaseView>> {
     let me = caller.person_id().ok_or(Error::Forbidden)?;
     ctx.db
         .read(move |conn| {
-            store_cert::cases_of(conn, me)?
+            store_pipeline::cases_of(conn, me)?
                 .into_iter()
                 .map(|c| case_view(conn, c.id))
                 .collect()
@@ -828,7 +831,7 @@ pub async fn case(ctx: &Ctx, caller: &Caller, case_id: i64) -> Result<CaseView> 
     let found = ctx
         .db
         .read(move |conn| {
-            let Some(case) = store_cert::find_case(conn, case_id)? else {
+            let Some(case) = store_pipeline::find_case(conn, case_id)? else {
                 return Ok(None);
             };
             if !super::may_read(conn, &reader, Subject::Case, case.person_id)? {
@@ -878,7 +881,7 @@ pub async fn cases(ctx: &Ctx, caller: &Caller, track_key: Option<String>) -> Res
                 ),
                 None => None,
             };
-            store_cert::all_cases(conn, track_id)?
+            store_pipeline::all_cases(conn, track_id)?
                 .into_iter()
                 .map(|(c, doctor, track_title)| {
                     Ok(CaseLine {
@@ -917,7 +920,7 @@ pub async fn funnel(ctx: &Ctx, caller: &Caller, track_key: String) -> Result<Fun
         .read(move |conn| {
             let track = store_training::find_track(conn, &track_key)?.ok_or(Error::NotFound)?;
             let rows = |conn: &mut DbConn, kind: Kind| -> Result<Vec<pipeline::FunnelRow>> {
-                let transitions = store_cert::track_transitions(conn, track.id, kind)?;
+                let transitions = store_pipeline::track_transitions(conn, track.id, kind)?;
                 Ok(pipeline::funnel(kind, &transitions))
             };
             Ok(Funnel {
@@ -958,7 +961,7 @@ pub fn check_registration(
         .ok_or_else(|| Error::conflict("exam", "the exam's track does not exist"))?;
     let policy = policy_of(&track);
     let now = store::now();
-    let case = store_cert::open_case(conn, person_id, track.id)?;
+    let case = store_pipeline::open_case(conn, person_id, track.id)?;
     let (stage, outcomes) = match &case {
         Some(c) => (
             Some(c.stage),

@@ -26,7 +26,7 @@ use crate::services::audit::{self, Outcome};
 use crate::services::credentials::ISSUER_NAME;
 use crate::services::idempotency::{self, Created, Idempotent, Once};
 use crate::services::{Caller, Ctx, evidence, person, refuse, require, required_text};
-use crate::store::certification as store_cert;
+use crate::store::credentials as store_credentials;
 use crate::store::referrals::{
     self as store_ref, DepartmentRow, DepartmentValues, NewReferral, ReferralRow, ReferralUpdate,
 };
@@ -107,7 +107,7 @@ pub async fn departments_open_to_me(
     let me = person(ctx, caller).await?.id;
     ctx.db
         .read(move |conn| {
-            let held = held_of(&store_cert::credentials_of(conn, me)?);
+            let held = held_of(&store_credentials::credentials_of(conn, me)?);
             let now = utc(store::now());
             let mut open = Vec::new();
             let mut refusal = None;
@@ -307,7 +307,7 @@ pub struct ReferralInput {
     pub needs_bed: bool,
 }
 
-fn held_of(rows: &[store_cert::CredentialRow]) -> Vec<Held> {
+fn held_of(rows: &[store_credentials::CredentialRow]) -> Vec<Held> {
     rows.iter()
         .map(|c| Held {
             id: c.id,
@@ -650,7 +650,7 @@ fn view_of(conn: &mut DbConn, r: ReferralRow) -> Result<ReferralView> {
     let hospital = institutions::find(conn, d.institution_id)?
         .map(|i| i.name)
         .unwrap_or_default();
-    let credential_number = store_cert::find_credential(conn, r.credential_id)?
+    let credential_number = store_credentials::find_credential(conn, r.credential_id)?
         .map(|c| c.number)
         .unwrap_or_default();
     let mut steps = Vec::new();
@@ -1119,7 +1119,8 @@ impl FhirBase {
 fn fhir_of(conn: &mut DbConn, r: &ReferralRow, base: &FhirBase) -> Result<fhir::ServiceRequest> {
     let base_url = base.public_url.as_str();
     let v = view_of(conn, r.clone())?;
-    let credential = store_cert::find_credential(conn, r.credential_id)?.ok_or(Error::NotFound)?;
+    let credential =
+        store_credentials::find_credential(conn, r.credential_id)?.ok_or(Error::NotFound)?;
     let track = store_training::find_track_by_id(conn, credential.track_id)?
         .map(|t| t.title)
         .unwrap_or_default();
@@ -1388,7 +1389,7 @@ pub async fn introspect(
             let number =
                 crate::domain::credentials::CredentialNumber::parse(&token).map(|n| n.to_string());
             let found = match &number {
-                Ok(n) => store_cert::credential_by_number(conn, n)?,
+                Ok(n) => store_credentials::credential_by_number(conn, n)?,
                 Err(_) => None,
             };
             let Some(cred) = found else {

@@ -7,7 +7,8 @@
 pub mod api_tokens;
 pub mod audit;
 pub mod banks;
-pub mod certification;
+pub mod committee;
+pub mod credentials;
 pub mod exams;
 pub mod grading;
 pub mod group;
@@ -19,6 +20,7 @@ pub mod outbox;
 pub mod password_tokens;
 pub mod people;
 pub mod photos;
+pub mod pipeline;
 pub mod referrals;
 pub mod schema;
 pub mod sessions;

@@ -6,7 +6,7 @@ use diesel::prelude::*;
 
 use crate::domain::referrals::{Sex, State, Urgency};
 use crate::store::DbConn;
-use crate::store::certification::CredentialRow;
+use crate::store::credentials::CredentialRow;
 use crate::store::schema::{
     community_visits, credentials, departments, referral_events, referrals,
 };

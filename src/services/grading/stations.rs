@@ -221,7 +221,7 @@ pub async fn record_practical(
             event.detail = Some(format!("total {total}/{points}, passed {passed}: {json}"));
             audit::record(conn, &event)?;
             // A practical result is evidence for the doctor's case.
-            store::certification::note_due(conn, person_id, "practical_recorded", now)?;
+            store::pipeline::note_due(conn, person_id, "practical_recorded", now)?;
             let row = store_grading::find_practical(conn, station_id, person_id)?
                 .ok_or(Error::NotFound)?;
             Ok((practical_view(&row, &station.title)?, person_id))

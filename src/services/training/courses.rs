@@ -143,7 +143,7 @@ pub async fn mark_studied(
             let now = store::now();
             store_training::mark_studied(conn, me, lesson.id, lesson.version, now)?;
             // Completing training moves the doctor's case on.
-            store::certification::note_due(conn, me, "lesson_studied", now)?;
+            store::pipeline::note_due(conn, me, "lesson_studied", now)?;
             Ok(())
         })
         .await?;

@@ -361,7 +361,7 @@ pub async fn submit_quiz(
                 let json = serde_json::to_string(&answers)
                     .map_err(|e| Error::internal_from("quiz answers to JSON", e))?;
                 store_training::submit_quiz(conn, quiz.id, &json, score, passed, store::now())?;
-                store::certification::note_due(conn, me, "quiz_submitted", store::now())?;
+                store::pipeline::note_due(conn, me, "quiz_submitted", store::now())?;
             }
             Ok(Some(QuizResult {
                 id: quiz.id,

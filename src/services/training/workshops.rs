@@ -367,7 +367,7 @@ pub async fn record_attendance(
                 })?;
             store_training::record_attendance(conn, signup.id, attended, actor.id, now)?;
             audit::record(conn, &event)?;
-            store::certification::note_due(conn, person_id, "workshop_attended", now)?;
+            store::pipeline::note_due(conn, person_id, "workshop_attended", now)?;
             Ok(true)
         })
         .await?;
