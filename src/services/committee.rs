@@ -11,6 +11,7 @@ use crate::domain::committee::Subject;
 use crate::domain::committee::{self, Vote};
 use crate::domain::credentials as credential;
 use crate::domain::grading::AppealRule;
+use crate::domain::ids::PersonId;
 use crate::domain::pipeline::{ExamStage, Stage};
 use crate::domain::roles::Role;
 use crate::domain::scoring::ChoiceScoring;
@@ -52,7 +53,7 @@ pub struct QueueLine {
     pub conflict: Option<String>,
 }
 
-fn party(person_id: i64, institution_id: Option<i64>) -> committee::Party {
+fn party(person_id: PersonId, institution_id: Option<i64>) -> committee::Party {
     committee::Party {
         person_id,
         institution_id,

@@ -18,6 +18,7 @@ use crate::domain::badge_image;
 use crate::domain::committee::Subject;
 use crate::domain::credentials::{self as credential, CredentialNumber, Status, StatusAction};
 use crate::domain::dates;
+use crate::domain::ids::PersonId;
 use crate::domain::signing::{self, BadgeInput, Signer, StatusEntry};
 use crate::domain::status_list::{self, Bitstring, Standing};
 use crate::domain::throttle;
@@ -423,7 +424,7 @@ fn free_indexes(conn: &mut DbConn) -> Result<(u32, u32)> {
     Ok((r, s))
 }
 
-fn ensure_holder_ref(conn: &mut DbConn, person_id: i64) -> Result<String> {
+fn ensure_holder_ref(conn: &mut DbConn, person_id: PersonId) -> Result<String> {
     let person = people::find(conn, person_id)?.ok_or(Error::NotFound)?;
     match person.holder_ref {
         Some(r) => Ok(r),
@@ -627,7 +628,7 @@ struct Update<'a> {
     reason: &'a str,
     suspended_until: Option<NaiveDateTime>,
     /// The committee member, or `None` for the jobs.
-    actor: Option<i64>,
+    actor: Option<PersonId>,
 }
 
 fn apply_status(
@@ -791,7 +792,7 @@ fn suspension_end(change: Change, now: NaiveDateTime) -> Result<Option<NaiveDate
 fn propose_revocation(
     conn: &mut DbConn,
     c: &CredentialRow,
-    me: i64,
+    me: PersonId,
     reason: &str,
     now: NaiveDateTime,
 ) -> Result<ChangeResult> {
@@ -935,7 +936,8 @@ pub struct CredentialView {
     /// The credential number.
     pub number: String,
     /// The holder's person id.
-    pub holder_id: i64,
+    #[schema(value_type = i64)]
+    pub holder_id: PersonId,
     /// The holder's name.
     pub holder_name: String,
     /// The holder's institution; null if none.

@@ -26,6 +26,7 @@ use crate::domain::audit_chain::{self, Check, Recorded};
 use crate::domain::committee::{self, Tally, Vote};
 use crate::domain::credentials::{CredentialNumber, Status};
 use crate::domain::grading::{self, MarkerRole};
+use crate::domain::ids::PersonId;
 use crate::domain::pipeline::{ExamStage, Reason, Stage};
 use crate::error::{Error, Result};
 use crate::services::audit::{self, ChainReport, Evidence};
@@ -64,7 +65,7 @@ pub struct MarkLine {
     pub task_id: i64,
     /// 1 first, 2 second, 3 third marker, 4 appeal re-mark.
     pub role: i32,
-    pub examiner_id: i64,
+    pub examiner_id: PersonId,
     pub total: Option<f64>,
     pub submitted_at: NaiveDateTime,
 }
@@ -101,7 +102,7 @@ pub struct AttemptRecord {
 
 #[derive(Debug, Clone)]
 pub struct VoteRecord {
-    pub member_id: i64,
+    pub member_id: PersonId,
     pub member: String,
     pub vote: String,
     pub reason: String,
@@ -125,7 +126,7 @@ pub struct CaseRecord {
 pub struct DecisionRecord {
     pub number: String,
     pub holder: String,
-    pub person_id: i64,
+    pub person_id: PersonId,
     pub institution: Option<String>,
     pub practising_certificate: Option<String>,
     pub track_key: String,
@@ -246,7 +247,7 @@ fn role_name(role: i32) -> &'static str {
     }
 }
 
-fn person_name(conn: &mut DbConn, id: Option<i64>) -> Result<Option<String>> {
+fn person_name(conn: &mut DbConn, id: Option<PersonId>) -> Result<Option<String>> {
     Ok(match id {
         Some(id) => Some(people::find(conn, id)?.map_or_else(
             || format!("person #{id}"),

@@ -20,6 +20,7 @@ use serde::Serialize;
 use crate::domain::access::Permission;
 use crate::domain::committee::{self, Subject, Vote};
 use crate::domain::credentials::{self as credential, Status};
+use crate::domain::ids::PersonId;
 use crate::domain::pipeline::{
     self, Decision, Evidence, ExamStage, Held, Kind, Outcome, Policy, Reason, Stage,
 };
@@ -56,7 +57,7 @@ fn track_of(conn: &mut DbConn, case: &CaseRow) -> Result<TrackRow> {
 /// Eligibility of a person now.
 pub fn eligibility_of(
     conn: &mut DbConn,
-    person_id: i64,
+    person_id: PersonId,
 ) -> Result<Result<(), pipeline::Ineligible>> {
     let person = people::find(conn, person_id)?.ok_or(Error::NotFound)?;
     let member = match person.institution_id {
@@ -250,7 +251,7 @@ fn write_transition(
     case_id: i64,
     from: Option<Stage>,
     to: Stage,
-    actor: Option<i64>,
+    actor: Option<PersonId>,
     reason: Reason,
     now: NaiveDateTime,
 ) -> Result<()> {
@@ -286,7 +287,7 @@ fn record_move(
     case: &CaseRow,
     to: Stage,
     reason: Reason,
-    actor: Option<i64>,
+    actor: Option<PersonId>,
     now: NaiveDateTime,
 ) -> Result<()> {
     let kind = case.kind;
@@ -459,7 +460,7 @@ pub fn advance_case(
 
 /// Moves every open case of a person on (after new training, results,
 /// appeals or practical marks).
-pub fn advance_person(conn: &mut DbConn, person_id: i64, public_url: &str) -> Result<()> {
+pub fn advance_person(conn: &mut DbConn, person_id: PersonId, public_url: &str) -> Result<()> {
     let now = store::now();
     for case in store_pipeline::open_cases_of(conn, person_id)? {
         advance_case(conn, case.id, public_url, now)?;
@@ -470,7 +471,7 @@ pub fn advance_person(conn: &mut DbConn, person_id: i64, public_url: &str) -> Re
 /// Takes the evidence noted for a person (`store::pipeline::note_due`):
 /// moves their open cases on and deletes the rows, in the caller's
 /// transaction. False when nothing was due (another taker was first).
-pub fn take_due(conn: &mut DbConn, person_id: i64, public_url: &str) -> Result<bool> {
+pub fn take_due(conn: &mut DbConn, person_id: PersonId, public_url: &str) -> Result<bool> {
     let ids = store_pipeline::due_of(conn, person_id)?;
     if ids.is_empty() {
         return Ok(false);
@@ -485,7 +486,7 @@ pub fn take_due(conn: &mut DbConn, person_id: i64, public_url: &str) -> Result<b
 /// cases already moved. The request has committed and stands whatever
 /// happens here: a failure is logged and the rows stay for
 /// `jobs::cases_due`, which takes them on its next round.
-pub async fn settle(ctx: &Ctx, mut people: Vec<i64>) {
+pub async fn settle(ctx: &Ctx, mut people: Vec<PersonId>) {
     people.sort_unstable();
     people.dedup();
     if people.is_empty() {
@@ -541,7 +542,7 @@ pub fn advance_all(db: &Db, public_url: &str) -> Result<usize> {
 /// How the credential a doctor holds in a track reads now, if any.
 pub fn held_in(
     conn: &mut DbConn,
-    person_id: i64,
+    person_id: PersonId,
     track_id: i64,
     now: NaiveDateTime,
 ) -> Result<Option<(Held, i64)>> {
@@ -637,7 +638,8 @@ pub struct CaseView {
     /// The case's id.
     pub id: i64,
     /// The doctor's person id.
-    pub person_id: i64,
+    #[schema(value_type = i64)]
+    pub person_id: PersonId,
     /// A first certification or a renewal.
     pub kind: Kind,
     /// The track's key.
@@ -853,7 +855,8 @@ pub struct CaseLine {
     /// The case's id.
     pub id: i64,
     /// The doctor's person id.
-    pub person_id: i64,
+    #[schema(value_type = i64)]
+    pub person_id: PersonId,
     /// The doctor's name.
     pub doctor: String,
     /// The track's title.
@@ -953,7 +956,7 @@ pub async fn track_keys(ctx: &Ctx, caller: &Caller) -> Result<Vec<String>> {
 /// and no waiting period running.
 pub fn check_registration(
     conn: &mut DbConn,
-    person_id: i64,
+    person_id: PersonId,
     exam: &store::exams::ExamRow,
 ) -> Result<()> {
     let exam_stage = exam.stage;

@@ -4,6 +4,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::domain::committee::Vote;
+use crate::domain::ids::PersonId;
 use crate::store::DbConn;
 use crate::store::schema::{committee_votes, people};
 
@@ -11,7 +12,7 @@ use crate::store::schema::{committee_votes, people};
 #[diesel(table_name = committee_votes)]
 pub struct VoteRow {
     pub case_id: i64,
-    pub member_id: i64,
+    pub member_id: PersonId,
     pub vote: Vote,
     pub reason: String,
     pub cast_at: NaiveDateTime,
@@ -24,7 +25,7 @@ pub struct VoteRow {
 #[diesel(table_name = committee_votes)]
 pub struct NewVote<'a> {
     pub case_id: i64,
-    pub member_id: i64,
+    pub member_id: PersonId,
     pub vote: Vote,
     pub reason: &'a str,
 }

@@ -5,6 +5,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::domain::credentials::Status;
+use crate::domain::ids::PersonId;
 use crate::store::DbConn;
 use crate::store::schema::{credential_events, credentials, people};
 
@@ -13,7 +14,7 @@ use crate::store::schema::{credential_events, credentials, people};
 pub struct CredentialRow {
     pub id: i64,
     pub number: String,
-    pub person_id: i64,
+    pub person_id: PersonId,
     pub track_id: i64,
     pub year: i32,
     pub sequence: i32,
@@ -25,7 +26,7 @@ pub struct CredentialRow {
     pub suspended_until: Option<NaiveDateTime>,
     pub revocation_index: i32,
     pub suspension_index: i32,
-    pub revoke_proposed_by: Option<i64>,
+    pub revoke_proposed_by: Option<PersonId>,
     pub revoke_proposed_reason: Option<String>,
     pub reminded_90_at: Option<NaiveDateTime>,
     pub reminded_30_at: Option<NaiveDateTime>,
@@ -41,7 +42,7 @@ pub struct CredentialEventRow {
     pub status_from: Option<Status>,
     pub status_to: Status,
     pub reason: String,
-    pub actor_id: Option<i64>,
+    pub actor_id: Option<PersonId>,
     pub at: NaiveDateTime,
 }
 
@@ -52,7 +53,7 @@ pub struct CredentialEventRow {
 #[diesel(table_name = credentials)]
 pub struct NewCredential<'a> {
     pub number: &'a str,
-    pub person_id: i64,
+    pub person_id: PersonId,
     pub track_id: i64,
     pub year: i32,
     pub sequence: i32,
@@ -126,7 +127,7 @@ pub fn credential_by_number(conn: &mut DbConn, number: &str) -> QueryResult<Opti
 }
 
 /// A person's credentials, newest first.
-pub fn credentials_of(conn: &mut DbConn, person_id: i64) -> QueryResult<Vec<CredentialRow>> {
+pub fn credentials_of(conn: &mut DbConn, person_id: PersonId) -> QueryResult<Vec<CredentialRow>> {
     credentials::table
         .filter(credentials::person_id.eq(person_id))
         .order(credentials::id.desc())
@@ -138,7 +139,7 @@ pub fn credentials_of(conn: &mut DbConn, person_id: i64) -> QueryResult<Vec<Cred
 /// revoked; a revoked one is the last word).
 pub fn credential_in_track(
     conn: &mut DbConn,
-    person_id: i64,
+    person_id: PersonId,
     track_id: i64,
 ) -> QueryResult<Option<CredentialRow>> {
     credentials::table
@@ -198,7 +199,7 @@ pub fn set_status(
 pub fn propose_revocation(
     conn: &mut DbConn,
     id: i64,
-    by: i64,
+    by: PersonId,
     reason: &str,
     now: NaiveDateTime,
 ) -> QueryResult<usize> {
@@ -258,7 +259,7 @@ pub struct NewEvent<'a> {
     #[diesel(column_name = status_to)]
     pub to: Status,
     pub reason: &'a str,
-    pub actor_id: Option<i64>,
+    pub actor_id: Option<PersonId>,
 }
 
 pub fn insert_event(
@@ -279,7 +280,11 @@ pub fn events_of(conn: &mut DbConn, credential_id: i64) -> QueryResult<Vec<Crede
         .load(conn)
 }
 
-pub fn set_holder_ref(conn: &mut DbConn, person_id: i64, holder_ref: &str) -> QueryResult<usize> {
+pub fn set_holder_ref(
+    conn: &mut DbConn,
+    person_id: PersonId,
+    holder_ref: &str,
+) -> QueryResult<usize> {
     diesel::update(people::table.find(person_id))
         .set(people::holder_ref.eq(holder_ref))
         .execute(conn)

@@ -4,6 +4,7 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
+use crate::domain::ids::PersonId;
 use crate::domain::pipeline::{ExamStage, Kind, Reason, Stage};
 use crate::store::DbConn;
 use crate::store::exams::{AttemptRow, ExamRow};
@@ -13,7 +14,7 @@ use crate::store::schema::{attempts, case_transitions, cases, cases_due, exams, 
 #[diesel(table_name = cases)]
 pub struct CaseRow {
     pub id: i64,
-    pub person_id: i64,
+    pub person_id: PersonId,
     pub track_id: i64,
     pub kind: Kind,
     pub stage: Stage,
@@ -30,7 +31,7 @@ pub struct TransitionRow {
     pub case_id: i64,
     pub from_stage: Option<Stage>,
     pub to_stage: Stage,
-    pub actor_id: Option<i64>,
+    pub actor_id: Option<PersonId>,
     pub reason: Reason,
     pub at: NaiveDateTime,
 }
@@ -41,7 +42,7 @@ pub struct TransitionRow {
 #[derive(Insertable)]
 #[diesel(table_name = cases, treat_none_as_null = true)]
 pub struct NewCase {
-    pub person_id: i64,
+    pub person_id: PersonId,
     pub track_id: i64,
     pub kind: Kind,
     pub stage: Stage,
@@ -83,7 +84,7 @@ pub fn lock_case(conn: &mut DbConn, id: i64) -> QueryResult<Option<CaseRow>> {
 }
 
 /// A person's cases, newest first.
-pub fn cases_of(conn: &mut DbConn, person_id: i64) -> QueryResult<Vec<CaseRow>> {
+pub fn cases_of(conn: &mut DbConn, person_id: PersonId) -> QueryResult<Vec<CaseRow>> {
     cases::table
         .filter(cases::person_id.eq(person_id))
         .order(cases::id.desc())
@@ -102,7 +103,11 @@ pub fn cases_of_credential(conn: &mut DbConn, credential_id: i64) -> QueryResult
 }
 
 /// The open case of a person in a track.
-pub fn open_case(conn: &mut DbConn, person_id: i64, track_id: i64) -> QueryResult<Option<CaseRow>> {
+pub fn open_case(
+    conn: &mut DbConn,
+    person_id: PersonId,
+    track_id: i64,
+) -> QueryResult<Option<CaseRow>> {
     cases::table
         .filter(cases::person_id.eq(person_id))
         .filter(cases::track_id.eq(track_id))
@@ -113,7 +118,7 @@ pub fn open_case(conn: &mut DbConn, person_id: i64, track_id: i64) -> QueryResul
 }
 
 /// The keys of the tracks in which a person has an open case.
-pub fn open_case_tracks(conn: &mut DbConn, person_id: i64) -> QueryResult<Vec<String>> {
+pub fn open_case_tracks(conn: &mut DbConn, person_id: PersonId) -> QueryResult<Vec<String>> {
     cases::table
         .inner_join(tracks::table.on(tracks::id.eq(cases::track_id)))
         .filter(cases::person_id.eq(person_id))
@@ -123,7 +128,7 @@ pub fn open_case_tracks(conn: &mut DbConn, person_id: i64) -> QueryResult<Vec<St
 }
 
 /// Open cases of a person (in any track).
-pub fn open_cases_of(conn: &mut DbConn, person_id: i64) -> QueryResult<Vec<CaseRow>> {
+pub fn open_cases_of(conn: &mut DbConn, person_id: PersonId) -> QueryResult<Vec<CaseRow>> {
     cases::table
         .filter(cases::person_id.eq(person_id))
         .filter(cases::closed_at.is_null())
@@ -143,7 +148,7 @@ pub fn open_case_ids(conn: &mut DbConn) -> QueryResult<Vec<i64>> {
 /// When the person's last case in the track was rejected.
 pub fn last_rejected_at(
     conn: &mut DbConn,
-    person_id: i64,
+    person_id: PersonId,
     track_id: i64,
 ) -> QueryResult<Option<NaiveDateTime>> {
     cases::table
@@ -211,7 +216,7 @@ pub struct NewTransition {
     pub from_stage: Option<Stage>,
     pub to_stage: Stage,
     /// The committee member, or `None` for the system.
-    pub actor_id: Option<i64>,
+    pub actor_id: Option<PersonId>,
     pub reason: Reason,
 }
 
@@ -256,7 +261,7 @@ pub fn track_transitions(
 /// since `since` (the case's opening), oldest first, with their exam.
 pub fn stage_attempts(
     conn: &mut DbConn,
-    person_id: i64,
+    person_id: PersonId,
     track_key: &str,
     exam_stage: ExamStage,
     since: NaiveDateTime,
@@ -275,7 +280,7 @@ pub fn stage_attempts(
 
 /// The people with a submitted attempt at an exam (whose cases a release
 /// may move).
-pub fn candidates_of_exam(conn: &mut DbConn, exam_id: i64) -> QueryResult<Vec<i64>> {
+pub fn candidates_of_exam(conn: &mut DbConn, exam_id: i64) -> QueryResult<Vec<PersonId>> {
     attempts::table
         .filter(attempts::exam_id.eq(exam_id))
         .filter(attempts::submitted_at.is_not_null())
@@ -305,7 +310,7 @@ pub fn applicants(conn: &mut DbConn, kind: Kind, since: NaiveDateTime) -> QueryR
 /// that brought it. `services::pipeline::take_due` takes it.
 pub fn note_due(
     conn: &mut DbConn,
-    person_id: i64,
+    person_id: PersonId,
     reason: &str,
     now: NaiveDateTime,
 ) -> QueryResult<()> {
@@ -320,7 +325,7 @@ pub fn note_due(
 }
 
 /// The ids of the evidence noted for a person and not yet taken.
-pub fn due_of(conn: &mut DbConn, person_id: i64) -> QueryResult<Vec<i64>> {
+pub fn due_of(conn: &mut DbConn, person_id: PersonId) -> QueryResult<Vec<i64>> {
     cases_due::table
         .filter(cases_due::person_id.eq(person_id))
         .order(cases_due::id.asc())
@@ -334,13 +339,13 @@ pub fn clear_due(conn: &mut DbConn, ids: &[i64]) -> QueryResult<usize> {
 }
 
 /// Up to `limit` people with evidence not yet taken, longest waiting first.
-pub fn due_people(conn: &mut DbConn, limit: i64) -> QueryResult<Vec<i64>> {
-    let rows: Vec<i64> = cases_due::table
+pub fn due_people(conn: &mut DbConn, limit: i64) -> QueryResult<Vec<PersonId>> {
+    let rows: Vec<PersonId> = cases_due::table
         .order(cases_due::id.asc())
         .select(cases_due::person_id)
         .limit(limit)
         .load(conn)?;
-    let mut people: Vec<i64> = Vec::new();
+    let mut people: Vec<PersonId> = Vec::new();
     for person_id in rows {
         if !people.contains(&person_id) {
             people.push(person_id);
