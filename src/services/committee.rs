@@ -11,7 +11,7 @@ use crate::domain::committee::Subject;
 use crate::domain::committee::{self, Vote};
 use crate::domain::credentials as credential;
 use crate::domain::grading::AppealRule;
-use crate::domain::ids::PersonId;
+use crate::domain::ids::{CaseId, PersonId};
 use crate::domain::pipeline::{ExamStage, Stage};
 use crate::domain::roles::Role;
 use crate::domain::scoring::ChoiceScoring;
@@ -33,7 +33,8 @@ use super::utc;
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct QueueLine {
     /// The case's id.
-    pub case_id: i64,
+    #[schema(value_type = i64)]
+    pub case_id: CaseId,
     /// The doctor's name.
     pub doctor: String,
     /// The track's title.
@@ -270,7 +271,7 @@ fn exam_evidence(
 /// dossier, and a committee member does not read a colleague's from their
 /// own institution (`domain::committee::may_act_on`); an admin who is not on
 /// the committee reads every dossier, to run the programme.
-pub async fn dossier(ctx: &Ctx, caller: &Caller, case_id: i64) -> Result<Dossier> {
+pub async fn dossier(ctx: &Ctx, caller: &Caller, case_id: CaseId) -> Result<Dossier> {
     require(ctx, caller, Permission::ReadCases).await?;
     let me = caller.actor().cloned();
     let reader = caller.clone();
@@ -359,7 +360,7 @@ pub async fn dossier(ctx: &Ctx, caller: &Caller, case_id: i64) -> Result<Dossier
 pub async fn vote(
     ctx: &Ctx,
     caller: &Caller,
-    case_id: i64,
+    case_id: CaseId,
     vote: Vote,
     reason: String,
 ) -> Result<CaseView> {

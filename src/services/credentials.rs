@@ -18,7 +18,7 @@ use crate::domain::badge_image;
 use crate::domain::committee::Subject;
 use crate::domain::credentials::{self as credential, CredentialNumber, Status, StatusAction};
 use crate::domain::dates;
-use crate::domain::ids::PersonId;
+use crate::domain::ids::{CredentialId, PersonId};
 use crate::domain::signing::{self, BadgeInput, Signer, StatusEntry};
 use crate::domain::status_list::{self, Bitstring, Standing};
 use crate::domain::throttle;
@@ -464,7 +464,7 @@ pub fn issue_or_renew(
     track: &TrackRow,
     public_url: &str,
     now: NaiveDateTime,
-) -> Result<i64> {
+) -> Result<CredentialId> {
     let months = track.validity_months.max(1) as u32;
     match case.credential_id {
         Some(id) => renew(conn, case, id, months, public_url, now),
@@ -476,11 +476,11 @@ pub fn issue_or_renew(
 fn renew(
     conn: &mut DbConn,
     case: &CaseRow,
-    id: i64,
+    id: CredentialId,
     months: u32,
     public_url: &str,
     now: NaiveDateTime,
-) -> Result<i64> {
+) -> Result<CredentialId> {
     let c = store_credentials::lock_credential(conn, id)?.ok_or(Error::NotFound)?;
     let from = c.status;
     let to = credential::apply(from, StatusAction::Renew)
@@ -522,7 +522,7 @@ fn issue(
     months: u32,
     public_url: &str,
     now: NaiveDateTime,
-) -> Result<i64> {
+) -> Result<CredentialId> {
     let code = track_code(track)?;
     let year = now.year();
     let sequence = store_credentials::next_sequence(conn, track.id, year)?;
@@ -560,7 +560,7 @@ fn issue(
         },
         now,
     )?;
-    tracing::info!(credential = %number, case = case.id, "credential issued");
+    tracing::info!(credential = %number, case = case.id.get(), "credential issued");
     notify(
         conn,
         &number,

@@ -26,7 +26,7 @@ use crate::domain::audit_chain::{self, Check, Recorded};
 use crate::domain::committee::{self, Tally, Vote};
 use crate::domain::credentials::{CredentialNumber, Status};
 use crate::domain::grading::{self, MarkerRole};
-use crate::domain::ids::PersonId;
+use crate::domain::ids::{CaseId, CredentialId, PersonId};
 use crate::domain::pipeline::{ExamStage, Reason, Stage};
 use crate::error::{Error, Result};
 use crate::services::audit::{self, ChainReport, Evidence};
@@ -348,7 +348,11 @@ pub fn show_in(conn: &mut DbConn, number: &str) -> Result<DecisionRecord> {
 
 /// The cases that issued or renewed the credential, each with its
 /// transitions, votes and the attempts of the track's stages it saw.
-fn gather_cases(conn: &mut DbConn, credential_id: i64, track_key: &str) -> Result<Vec<CaseRows>> {
+fn gather_cases(
+    conn: &mut DbConn,
+    credential_id: CredentialId,
+    track_key: &str,
+) -> Result<Vec<CaseRows>> {
     let mut gathered = Vec::new();
     for case in store_pipeline::cases_of_credential(conn, credential_id)? {
         let mut attempts = Vec::new();
@@ -600,7 +604,7 @@ fn answer_record(
 /// The committee's votes on case `case_id`, each checked.
 fn vote_lines(
     rows: Vec<(store_committee::VoteRow, String)>,
-    case_id: i64,
+    case_id: CaseId,
     recordings: &mut Recordings,
     findings: &mut Vec<String>,
 ) -> Vec<Checked<VoteRecord>> {
@@ -630,7 +634,7 @@ fn vote_lines(
 /// decision: a finding if it is not.
 fn check_committee_decision(
     decided: Option<Reason>,
-    case_id: i64,
+    case_id: CaseId,
     cast: &[Vote],
     findings: &mut Vec<String>,
 ) {
@@ -652,7 +656,7 @@ fn check_committee_decision(
 /// The credential's status changes, each checked.
 fn credential_events(
     conn: &mut DbConn,
-    credential_id: i64,
+    credential_id: CredentialId,
     number: &str,
     recordings: &mut Recordings,
     findings: &mut Vec<String>,

@@ -20,7 +20,7 @@ use serde::Serialize;
 use crate::domain::access::Permission;
 use crate::domain::committee::{self, Subject, Vote};
 use crate::domain::credentials::{self as credential, Status};
-use crate::domain::ids::PersonId;
+use crate::domain::ids::{CaseId, CredentialId, PersonId};
 use crate::domain::pipeline::{
     self, Decision, Evidence, ExamStage, Held, Kind, Outcome, Policy, Reason, Stage,
 };
@@ -248,7 +248,7 @@ fn standing(
 /// audit chain (the committee's decision record checks the two agree).
 fn write_transition(
     conn: &mut DbConn,
-    case_id: i64,
+    case_id: CaseId,
     from: Option<Stage>,
     to: Stage,
     actor: Option<PersonId>,
@@ -296,7 +296,7 @@ fn record_move(
         .map_err(|e| Error::conflict("stage", e.to_string()))?;
     store_pipeline::move_case(conn, case.id, to, to.is_closed(), now)?;
     write_transition(conn, case.id, Some(from), to, actor, reason, now)?;
-    tracing::info!(case = case.id, from = %from, to = %to, reason = reason.as_str(), "case moved");
+    tracing::info!(case = case.id.get(), from = %from, to = %to, reason = reason.as_str(), "case moved");
     Ok(())
 }
 
@@ -429,7 +429,7 @@ pub fn closed_case_of(
 /// Call inside the transaction of the event that brought the evidence.
 pub fn advance_case(
     conn: &mut DbConn,
-    case_id: i64,
+    case_id: CaseId,
     public_url: &str,
     now: NaiveDateTime,
 ) -> Result<Stage> {
@@ -545,7 +545,7 @@ pub fn held_in(
     person_id: PersonId,
     track_id: i64,
     now: NaiveDateTime,
-) -> Result<Option<(Held, i64)>> {
+) -> Result<Option<(Held, CredentialId)>> {
     let Some(c) = store_credentials::credential_in_track(conn, person_id, track_id)? else {
         return Ok(None);
     };
@@ -636,7 +636,8 @@ pub struct TimelineEntry {
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct CaseView {
     /// The case's id.
-    pub id: i64,
+    #[schema(value_type = i64)]
+    pub id: CaseId,
     /// The doctor's person id.
     #[schema(value_type = i64)]
     pub person_id: PersonId,
@@ -676,7 +677,7 @@ pub struct CaseView {
     pub credential_number: Option<String>,
 }
 
-pub fn case_view(conn: &mut DbConn, case_id: i64) -> Result<CaseView> {
+pub fn case_view(conn: &mut DbConn, case_id: CaseId) -> Result<CaseView> {
     let case = store_pipeline::find_case(conn, case_id)?.ok_or(Error::NotFound)?;
     let track = track_of(conn, &case)?;
     let policy = policy_of(&track);
@@ -717,7 +718,7 @@ pub fn case_view(conn: &mut DbConn, case_id: i64) -> Result<CaseView> {
 }
 
 /// Every transition of the case, oldest first, with who caused it.
-fn timeline_of(conn: &mut DbConn, case_id: i64) -> Result<Vec<TimelineEntry>> {
+fn timeline_of(conn: &mut DbConn, case_id: CaseId) -> Result<Vec<TimelineEntry>> {
     let mut timeline = Vec::new();
     for t in store_pipeline::transitions_of(conn, case_id)? {
         let actor = match t.actor_id {
@@ -828,7 +829,7 @@ pub async fn my_cases(ctx: &Ctx, caller: &Caller) -> Result<Vec<CaseView>> {
 }
 
 /// One case: its doctor's own, or any for the committee and admins.
-pub async fn case(ctx: &Ctx, caller: &Caller, case_id: i64) -> Result<CaseView> {
+pub async fn case(ctx: &Ctx, caller: &Caller, case_id: CaseId) -> Result<CaseView> {
     let reader = caller.clone();
     let found = ctx
         .db
@@ -853,7 +854,8 @@ pub async fn case(ctx: &Ctx, caller: &Caller, case_id: i64) -> Result<CaseView> 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct CaseLine {
     /// The case's id.
-    pub id: i64,
+    #[schema(value_type = i64)]
+    pub id: CaseId,
     /// The doctor's person id.
     #[schema(value_type = i64)]
     pub person_id: PersonId,

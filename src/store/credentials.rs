@@ -5,14 +5,14 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::domain::credentials::Status;
-use crate::domain::ids::PersonId;
+use crate::domain::ids::{CredentialId, PersonId};
 use crate::store::DbConn;
 use crate::store::schema::{credential_events, credentials, people};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = credentials)]
 pub struct CredentialRow {
-    pub id: i64,
+    pub id: CredentialId,
     pub number: String,
     pub person_id: PersonId,
     pub track_id: i64,
@@ -37,7 +37,7 @@ pub struct CredentialRow {
 #[diesel(table_name = credential_events)]
 pub struct CredentialEventRow {
     pub id: i64,
-    pub credential_id: i64,
+    pub credential_id: CredentialId,
     pub action: String,
     pub status_from: Option<Status>,
     pub status_to: Status,
@@ -96,7 +96,7 @@ pub fn used_indexes(conn: &mut DbConn) -> QueryResult<Vec<(i32, i32)>> {
         .load(conn)
 }
 
-pub fn find_credential(conn: &mut DbConn, id: i64) -> QueryResult<Option<CredentialRow>> {
+pub fn find_credential(conn: &mut DbConn, id: CredentialId) -> QueryResult<Option<CredentialRow>> {
     credentials::table
         .find(id)
         .select(CredentialRow::as_select())
@@ -106,7 +106,7 @@ pub fn find_credential(conn: &mut DbConn, id: i64) -> QueryResult<Option<Credent
 
 /// Reads a credential for changing its status; locked on PostgreSQL until
 /// the transaction ends (see `lock_case`).
-pub fn lock_credential(conn: &mut DbConn, id: i64) -> QueryResult<Option<CredentialRow>> {
+pub fn lock_credential(conn: &mut DbConn, id: CredentialId) -> QueryResult<Option<CredentialRow>> {
     match conn {
         DbConn::Postgres(pg) => credentials::table
             .find(id)
@@ -180,7 +180,7 @@ pub struct StatusChange<'a> {
 
 pub fn set_status(
     conn: &mut DbConn,
-    id: i64,
+    id: CredentialId,
     change: &StatusChange,
     now: NaiveDateTime,
 ) -> QueryResult<usize> {
@@ -198,7 +198,7 @@ pub fn set_status(
 
 pub fn propose_revocation(
     conn: &mut DbConn,
-    id: i64,
+    id: CredentialId,
     by: PersonId,
     reason: &str,
     now: NaiveDateTime,
@@ -215,7 +215,7 @@ pub fn propose_revocation(
 /// Renewal: the same number, a new validity and no reminders sent yet.
 pub fn renew(
     conn: &mut DbConn,
-    id: i64,
+    id: CredentialId,
     valid_until: NaiveDateTime,
     now: NaiveDateTime,
 ) -> QueryResult<usize> {
@@ -233,7 +233,7 @@ pub fn renew(
 
 pub fn mark_reminded(
     conn: &mut DbConn,
-    id: i64,
+    id: CredentialId,
     days: u32,
     now: NaiveDateTime,
 ) -> QueryResult<usize> {
@@ -252,7 +252,7 @@ pub fn mark_reminded(
 #[derive(Insertable)]
 #[diesel(table_name = credential_events, treat_none_as_null = true)]
 pub struct NewEvent<'a> {
-    pub credential_id: i64,
+    pub credential_id: CredentialId,
     pub action: &'a str,
     #[diesel(column_name = status_from)]
     pub from: Option<Status>,
@@ -272,7 +272,10 @@ pub fn insert_event(
         .get_result(conn)
 }
 
-pub fn events_of(conn: &mut DbConn, credential_id: i64) -> QueryResult<Vec<CredentialEventRow>> {
+pub fn events_of(
+    conn: &mut DbConn,
+    credential_id: CredentialId,
+) -> QueryResult<Vec<CredentialEventRow>> {
     credential_events::table
         .filter(credential_events::credential_id.eq(credential_id))
         .order(credential_events::id.asc())

@@ -91,7 +91,11 @@ macro_rules! bigint_ids {
     )*};
 }
 
-bigint_ids!(crate::domain::ids::PersonId);
+bigint_ids!(
+    crate::domain::ids::PersonId,
+    crate::domain::ids::CaseId,
+    crate::domain::ids::CredentialId,
+);
 
 #[cfg(test)]
 mod tests {

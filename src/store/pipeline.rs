@@ -4,7 +4,7 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use crate::domain::ids::PersonId;
+use crate::domain::ids::{CaseId, CredentialId, PersonId};
 use crate::domain::pipeline::{ExamStage, Kind, Reason, Stage};
 use crate::store::DbConn;
 use crate::store::exams::{AttemptRow, ExamRow};
@@ -13,13 +13,13 @@ use crate::store::schema::{attempts, case_transitions, cases, cases_due, exams, 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = cases)]
 pub struct CaseRow {
-    pub id: i64,
+    pub id: CaseId,
     pub person_id: PersonId,
     pub track_id: i64,
     pub kind: Kind,
     pub stage: Stage,
     pub stage_entered_at: NaiveDateTime,
-    pub credential_id: Option<i64>,
+    pub credential_id: Option<CredentialId>,
     pub opened_at: NaiveDateTime,
     pub closed_at: Option<NaiveDateTime>,
 }
@@ -28,7 +28,7 @@ pub struct CaseRow {
 #[diesel(table_name = case_transitions)]
 pub struct TransitionRow {
     pub id: i64,
-    pub case_id: i64,
+    pub case_id: CaseId,
     pub from_stage: Option<Stage>,
     pub to_stage: Stage,
     pub actor_id: Option<PersonId>,
@@ -47,7 +47,7 @@ pub struct NewCase {
     pub kind: Kind,
     pub stage: Stage,
     /// The credential a renewal renews; `None` for a first case.
-    pub credential_id: Option<i64>,
+    pub credential_id: Option<CredentialId>,
 }
 
 pub fn insert_case(conn: &mut DbConn, case: &NewCase, now: NaiveDateTime) -> QueryResult<CaseRow> {
@@ -60,7 +60,7 @@ pub fn insert_case(conn: &mut DbConn, case: &NewCase, now: NaiveDateTime) -> Que
         .get_result(conn)
 }
 
-pub fn find_case(conn: &mut DbConn, id: i64) -> QueryResult<Option<CaseRow>> {
+pub fn find_case(conn: &mut DbConn, id: CaseId) -> QueryResult<Option<CaseRow>> {
     cases::table
         .find(id)
         .select(CaseRow::as_select())
@@ -71,7 +71,7 @@ pub fn find_case(conn: &mut DbConn, id: i64) -> QueryResult<Option<CaseRow>> {
 /// Reads a case for moving it. On PostgreSQL the row stays locked until the
 /// transaction ends, so two pieces of evidence arriving together move it
 /// one after the other; SQLite's single writer already does that.
-pub fn lock_case(conn: &mut DbConn, id: i64) -> QueryResult<Option<CaseRow>> {
+pub fn lock_case(conn: &mut DbConn, id: CaseId) -> QueryResult<Option<CaseRow>> {
     match conn {
         DbConn::Postgres(pg) => cases::table
             .find(id)
@@ -94,7 +94,10 @@ pub fn cases_of(conn: &mut DbConn, person_id: PersonId) -> QueryResult<Vec<CaseR
 
 /// The cases that issued or renewed a credential (or would renew it),
 /// oldest first.
-pub fn cases_of_credential(conn: &mut DbConn, credential_id: i64) -> QueryResult<Vec<CaseRow>> {
+pub fn cases_of_credential(
+    conn: &mut DbConn,
+    credential_id: CredentialId,
+) -> QueryResult<Vec<CaseRow>> {
     cases::table
         .filter(cases::credential_id.eq(credential_id))
         .order(cases::id.asc())
@@ -137,7 +140,7 @@ pub fn open_cases_of(conn: &mut DbConn, person_id: PersonId) -> QueryResult<Vec<
 }
 
 /// Ids of every open case (for the job that re-checks evidence).
-pub fn open_case_ids(conn: &mut DbConn) -> QueryResult<Vec<i64>> {
+pub fn open_case_ids(conn: &mut DbConn) -> QueryResult<Vec<CaseId>> {
     cases::table
         .filter(cases::closed_at.is_null())
         .order(cases::id.asc())
@@ -188,7 +191,7 @@ pub fn cases_at(conn: &mut DbConn, stage: Stage) -> QueryResult<Vec<CaseRow>> {
 
 pub fn move_case(
     conn: &mut DbConn,
-    id: i64,
+    id: CaseId,
     to: Stage,
     closed: bool,
     now: NaiveDateTime,
@@ -202,7 +205,11 @@ pub fn move_case(
         .execute(conn)
 }
 
-pub fn set_case_credential(conn: &mut DbConn, id: i64, credential_id: i64) -> QueryResult<usize> {
+pub fn set_case_credential(
+    conn: &mut DbConn,
+    id: CaseId,
+    credential_id: CredentialId,
+) -> QueryResult<usize> {
     diesel::update(cases::table.find(id))
         .set(cases::credential_id.eq(credential_id))
         .execute(conn)
@@ -212,7 +219,7 @@ pub fn set_case_credential(conn: &mut DbConn, id: i64, credential_id: i64) -> Qu
 #[derive(Insertable)]
 #[diesel(table_name = case_transitions, treat_none_as_null = true)]
 pub struct NewTransition {
-    pub case_id: i64,
+    pub case_id: CaseId,
     pub from_stage: Option<Stage>,
     pub to_stage: Stage,
     /// The committee member, or `None` for the system.
@@ -230,7 +237,7 @@ pub fn insert_transition(
         .get_result(conn)
 }
 
-pub fn transitions_of(conn: &mut DbConn, case_id: i64) -> QueryResult<Vec<TransitionRow>> {
+pub fn transitions_of(conn: &mut DbConn, case_id: CaseId) -> QueryResult<Vec<TransitionRow>> {
     case_transitions::table
         .filter(case_transitions::case_id.eq(case_id))
         .order(case_transitions::id.asc())
@@ -243,7 +250,7 @@ pub fn track_transitions(
     conn: &mut DbConn,
     track_id: i64,
     kind: Kind,
-) -> QueryResult<Vec<(i64, Option<Stage>, Stage)>> {
+) -> QueryResult<Vec<(CaseId, Option<Stage>, Stage)>> {
     case_transitions::table
         .inner_join(cases::table.on(cases::id.eq(case_transitions::case_id)))
         .filter(cases::track_id.eq(track_id))

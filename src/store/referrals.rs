@@ -4,7 +4,7 @@
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
-use crate::domain::ids::PersonId;
+use crate::domain::ids::{CredentialId, PersonId};
 use crate::domain::referrals::{Sex, State, Urgency};
 use crate::store::DbConn;
 use crate::store::credentials::CredentialRow;
@@ -33,7 +33,7 @@ pub struct ReferralRow {
     pub id: i64,
     pub number: String,
     pub person_id: PersonId,
-    pub credential_id: i64,
+    pub credential_id: CredentialId,
     pub department_id: i64,
     pub patient_name: String,
     pub patient_sex: Sex,
@@ -172,7 +172,7 @@ pub fn credentials_for_gate(
 pub struct NewReferral<'a> {
     pub number: &'a str,
     pub person_id: PersonId,
-    pub credential_id: i64,
+    pub credential_id: CredentialId,
     pub department_id: i64,
     pub patient_name: &'a str,
     pub patient_sex: Sex,
