@@ -13,7 +13,8 @@ use crate::error::Error;
 use crate::services::Ctx;
 use crate::services::exams::{self, AccommodationInput, AttemptView, ExamInput, SaveAck};
 pub use crate::services::exams::{Exam, Registration};
-use crate::services::grading::{self, SettingLine};
+use crate::services::grading;
+pub use crate::services::grading::ExamDetail;
 use crate::services::idempotency::Idempotent;
 use crate::web::api::created;
 use crate::web::api::json::Json;
@@ -65,25 +66,6 @@ pub struct ExamBody {
     /// `renewal`. Only a case at that stage may register.
     #[serde(default)]
     pub stage: Option<ExamStage>,
-}
-
-/// An exam with what decides its results: for admins (its owner among
-/// them) and the committee.
-#[derive(Serialize, ToSchema)]
-pub struct ExamDetail {
-    /// The exam: window, duration, pass mark, blueprint and settings.
-    pub exam: Exam,
-    /// The admin who scheduled it and releases its results.
-    pub owner: Option<String>,
-    /// When results were released to candidates (RFC 3339 UTC); null until then.
-    pub results_released_at: Option<DateTime<Utc>>,
-    /// Until when candidates may appeal, once results are out.
-    pub appeal_until: Option<DateTime<Utc>>,
-    /// The version of the standard-setting round whose approval set the
-    /// pass mark; `null` when the pass mark is the one fixed at scheduling.
-    pub pass_mark_set_by: Option<i32>,
-    /// The modified-Angoff rounds, oldest first, with their cut scores.
-    pub standard_settings: Vec<SettingLine>,
 }
 
 /// Registering a candidate for an exam.
@@ -184,15 +166,8 @@ pub async fn list_exams(ctx: web::Data<Ctx>, caller: ApiCaller) -> ApiResult {
     responses((status = 200, body = ExamDetail), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn get_exam(ctx: web::Data<Ctx>, caller: ApiCaller, id: ApiPath<i64>) -> ApiResult {
-    let d = grading::exam_detail(&ctx, &caller.caller, id.into_inner()).await?;
-    Ok(HttpResponse::Ok().json(ExamDetail {
-        owner: d.owner,
-        results_released_at: d.exam.results_released_at.map(|t| t.and_utc()),
-        appeal_until: d.appeal_until,
-        pass_mark_set_by: d.pass_mark_set_by,
-        standard_settings: d.standard_settings,
-        exam: Exam::from(d.exam),
-    }))
+    let detail = grading::exam_detail(&ctx, &caller.caller, id.into_inner()).await?;
+    Ok(HttpResponse::Ok().json(detail))
 }
 
 /// Registers a candidate (admins: anyone eligible, with accommodations;
