@@ -186,13 +186,30 @@ fn referenced_modules(text: &str, layer: &str, depth: usize) -> Vec<String> {
     names
 }
 
-/// Whether any file under `dir` names `crate::<other>` for one of `others`.
+/// The crate's top-level modules a text names: `crate::x::…`, `crate::x;`,
+/// `crate::x as y` and each head of `crate::{x, y::…}`.
+fn crate_heads(text: &str) -> BTreeSet<String> {
+    let mut heads = BTreeSet::new();
+    for (i, _) in text.match_indices("crate::") {
+        let rest = &text[i + "crate::".len()..];
+        match rest.strip_prefix('{') {
+            Some(group) => heads.extend(group_heads(group)),
+            None => {
+                heads.insert(ident_at(rest).to_owned());
+            }
+        }
+    }
+    heads
+}
+
+/// Which files under `dir` name `crate::<other>`, in any form, for one of
+/// `others`.
 pub fn files_naming(dir: &Path, others: &[&str]) -> std::io::Result<Vec<(PathBuf, String)>> {
     let mut found = Vec::new();
     for (file, _, _) in layer_files(dir)? {
-        let text = strip_comments(&std::fs::read_to_string(&file)?);
+        let heads = crate_heads(&strip_comments(&std::fs::read_to_string(&file)?));
         for other in others {
-            if text.contains(&format!("crate::{other}::")) {
+            if heads.contains(*other) {
                 found.push((file.clone(), (*other).to_owned()));
             }
         }
@@ -286,6 +303,25 @@ mod tests {
             );
         }
         Ok(())
+    }
+
+    #[test]
+    fn web_reaches_the_database_only_through_services() -> std::io::Result<()> {
+        // Handlers get view types from the services, never store rows or
+        // queries: what a page or the API shows is decided in one place.
+        let found = files_naming(&layer_dir("web"), &["store"])?;
+        assert!(found.is_empty(), "web names the store: {found:?}");
+        Ok(())
+    }
+
+    #[test]
+    fn every_form_of_naming_a_module_is_seen() {
+        let heads = crate_heads(
+            "use crate::store;\nuse crate::{error::Error, services::{self, x}};\n\
+             let n = crate::clock::now(); use crate::domain as d;",
+        );
+        let heads: Vec<&str> = heads.iter().map(String::as_str).collect();
+        assert_eq!(heads, ["clock", "domain", "error", "services", "store"]);
     }
 
     #[test]

@@ -33,14 +33,14 @@ pub struct Member {
 impl Member {
     fn of(view: &PersonView) -> Member {
         Member {
-            id: view.row.id,
-            name: view.row.name.clone(),
-            email: view.row.email.clone(),
+            id: view.id,
+            name: view.name.clone(),
+            email: view.email.clone(),
             caller: Caller {
                 principal: Principal::Person(Actor {
-                    id: view.row.id,
+                    id: view.id,
                     roles: view.roles.clone(),
-                    institution_id: view.row.institution_id,
+                    institution_id: view.institution_id,
                 }),
                 ip: Some("127.0.0.1".to_owned()),
                 session_hash: None,

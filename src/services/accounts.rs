@@ -20,7 +20,7 @@ pub async fn me(ctx: &Ctx, caller: &Caller) -> Result<PersonView> {
         .read(move |conn| {
             let row = people::find(conn, id)?.ok_or(Error::NotFound)?;
             let roles = people::roles_of(conn, id)?;
-            Ok(PersonView { row, roles })
+            Ok(PersonView::new(row, roles))
         })
         .await
 }

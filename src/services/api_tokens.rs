@@ -1,26 +1,63 @@
 //! Integration tokens: issued by an admin for another hospital system, shown
 //! once, stored hashed, scoped and revocable.
 
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use utoipa::ToSchema;
+
 use crate::domain::access::Permission;
 use crate::domain::institutions::required_text;
 use crate::domain::tokens::{self, TokenKind, join_scopes, parse_scopes};
 use crate::error::{Error, Result};
 use crate::services::audit::{self, Outcome};
-use crate::services::{Caller, Ctx, require};
+use crate::services::{Caller, Ctx, require, utc};
 use crate::store;
 use crate::store::api_tokens::{self, ApiTokenRow, NewApiToken};
 
+/// An integration token, without its secret.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ApiToken {
+    /// The token's id.
+    pub id: i64,
+    /// Which system it is for.
+    pub name: String,
+    /// What it may do: any of `institutions:read`, `institutions:write`,
+    /// `people:read`, `people:write`, `credentials:introspect`.
+    pub scopes: Vec<String>,
+    /// When it was issued (RFC 3339 UTC).
+    pub created_at: DateTime<Utc>,
+    /// When it was last used (RFC 3339 UTC); null if never.
+    pub last_used_at: Option<DateTime<Utc>>,
+    /// When it was revoked (RFC 3339 UTC); null while it works.
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+impl From<ApiTokenRow> for ApiToken {
+    fn from(r: ApiTokenRow) -> Self {
+        ApiToken {
+            id: r.id,
+            name: r.name,
+            scopes: r.scopes.split_whitespace().map(str::to_owned).collect(),
+            created_at: utc(r.created_at),
+            last_used_at: r.last_used_at.map(utc),
+            revoked_at: r.revoked_at.map(utc),
+        }
+    }
+}
+
 pub struct Issued {
-    pub row: ApiTokenRow,
+    pub api_token: ApiToken,
     /// The secret itself: returned once, never stored.
     pub token: String,
 }
 
-pub async fn list(ctx: &Ctx, caller: &Caller) -> Result<Vec<ApiTokenRow>> {
+pub async fn list(ctx: &Ctx, caller: &Caller) -> Result<Vec<ApiToken>> {
     require(ctx, caller, Permission::ManageApiTokens).await?;
-    ctx.db
+    let rows = ctx
+        .db
         .read(|conn| Ok(api_tokens::list_integrations(conn)?))
-        .await
+        .await?;
+    Ok(rows.into_iter().map(ApiToken::from).collect())
 }
 
 pub async fn issue(
@@ -56,12 +93,15 @@ pub async fn issue(
                 Outcome::Ok,
             );
             audit::record(conn, &event)?;
-            Ok(Issued { row, token })
+            Ok(Issued {
+                api_token: ApiToken::from(row),
+                token,
+            })
         })
         .await
 }
 
-pub async fn revoke(ctx: &Ctx, caller: &Caller, id: i64) -> Result<ApiTokenRow> {
+pub async fn revoke(ctx: &Ctx, caller: &Caller, id: i64) -> Result<ApiToken> {
     require(ctx, caller, Permission::ManageApiTokens).await?;
     let caller = caller.clone();
     ctx.db
@@ -80,4 +120,5 @@ pub async fn revoke(ctx: &Ctx, caller: &Caller, id: i64) -> Result<ApiTokenRow> 
             api_tokens::find(conn, id)?.ok_or(Error::NotFound)
         })
         .await
+        .map(ApiToken::from)
 }

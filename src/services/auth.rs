@@ -4,6 +4,7 @@ use chrono::NaiveDateTime;
 
 use crate::config::Tuning;
 use crate::domain::access::{Actor, Principal};
+use crate::domain::locale::Locale;
 use crate::domain::password;
 use crate::domain::people::Email;
 use crate::domain::throttle::{self, Limit};
@@ -164,7 +165,6 @@ fn authenticate(
 pub struct SignedIn {
     /// The secret for the session cookie; shown to no one else.
     pub session_token: String,
-    pub person: PersonRow,
     /// The browser's device cookie from now on (a new id at every sign-in).
     pub device: Device,
 }
@@ -203,7 +203,6 @@ pub async fn sign_in(
         Ok(SignedIn {
             session_token: token,
             device: Device::new(&email.trim().to_lowercase()),
-            person,
         })
     })
     .await
@@ -223,10 +222,12 @@ pub async fn sign_out(ctx: &Ctx, session_token: &str) -> Result<()> {
         .await
 }
 
-/// A signed-in person as the pages need them.
+/// A signed-in person as the pages need them: the name the header shows,
+/// the language the pages speak, and the caller the services check.
 #[derive(Debug, Clone)]
 pub struct SessionUser {
-    pub person: PersonRow,
+    pub name: String,
+    pub locale: Locale,
     pub caller: Caller,
 }
 
@@ -271,7 +272,8 @@ pub async fn session_user(
             db.write_blocking(|conn| Ok(sessions::touch(conn, &hash, now)?))?;
         }
         Ok(Some(SessionUser {
-            person,
+            name: person.name,
+            locale: person.locale,
             caller: Caller {
                 principal: Principal::Person(actor),
                 ip,

@@ -552,6 +552,28 @@ fn policy_values(p: &TrackPolicy) -> Result<store_training::PolicyValues> {
     })
 }
 
+/// A policy as the audit record's detail reads it: `key=value` pairs, with
+/// the stored words for the rules (`remark_stands`), the same before and
+/// after a change.
+fn policy_detail(v: &store_training::PolicyValues) -> String {
+    format!(
+        "code={} validity={} credits={} attempts={} wait={} cooloff={} practical={} quorum={} \
+         inappropriate_threshold={} flag_min_rated={} appeal_rule={} choice_scoring={}",
+        v.code,
+        v.validity_months,
+        v.renewal_credit_hours,
+        v.stage_attempts,
+        v.retake_wait_days,
+        v.cooloff_days,
+        v.requires_practical,
+        v.quorum,
+        v.inappropriate_threshold,
+        v.flag_min_rated,
+        v.appeal_rule.as_str(),
+        v.choice_scoring.as_str()
+    )
+}
+
 /// Sets a track's policy (committee members). Applies to cases from now on.
 pub async fn set_policy(
     ctx: &Ctx,
@@ -565,19 +587,30 @@ pub async fn set_policy(
     ctx.db
         .write(move |conn| {
             let track = store_training::find_track(conn, &track_key)?.ok_or(Error::NotFound)?;
-            let mut event = audit::event(&caller, "track_policy", Some(format!("track:{}", track.track_key)), Outcome::Ok);
+            let mut event = audit::event(
+                &caller,
+                "track_policy",
+                Some(format!("track:{}", track.track_key)),
+                Outcome::Ok,
+            );
+            let before = store_training::PolicyValues {
+                code: track.code.clone(),
+                validity_months: track.validity_months,
+                renewal_credit_hours: track.renewal_credit_hours,
+                stage_attempts: track.stage_attempts,
+                retake_wait_days: track.retake_wait_days,
+                cooloff_days: track.cooloff_days,
+                requires_practical: track.requires_practical,
+                quorum: track.quorum,
+                inappropriate_threshold: track.inappropriate_threshold,
+                flag_min_rated: track.flag_min_rated,
+                appeal_rule: track.appeal_rule,
+                choice_scoring: track.choice_scoring,
+            };
             event.detail = Some(format!(
-                "before: code={} validity={} credits={} attempts={} wait={} cooloff={} practical={} quorum={} appeal_rule={} choice_scoring={}; after: {values:?}",
-                track.code,
-                track.validity_months,
-                track.renewal_credit_hours,
-                track.stage_attempts,
-                track.retake_wait_days,
-                track.cooloff_days,
-                track.requires_practical,
-                track.quorum,
-                track.appeal_rule.as_str(),
-                track.choice_scoring.as_str()
+                "before: {}; after: {}",
+                policy_detail(&before),
+                policy_detail(&values)
             ));
             store_training::set_policy(conn, track.id, &values, store::now())?;
             audit::record(conn, &event)?;

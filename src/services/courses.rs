@@ -19,7 +19,7 @@ use crate::domain::markdown;
 use crate::error::{Error, Result};
 use crate::services::banks::FileProblems;
 use crate::services::{Caller, Ctx, audit, require};
-use crate::store::training::{self as store_training, CourseRow, LessonWrite};
+use crate::store::training::{self as store_training, LessonWrite};
 use crate::store::{self, Db, DbConn, banks as store_banks};
 
 /// The largest image a course may carry.
@@ -588,8 +588,9 @@ pub async fn save_track(ctx: &Ctx, caller: &Caller, spec: TrackSpec) -> Result<(
         .await
 }
 
-/// Creates or updates a course's own fields from the admin form.
-pub async fn save_course(ctx: &Ctx, caller: &Caller, meta: CourseMeta) -> Result<CourseRow> {
+/// Creates or updates a course's own fields from the admin form; returns
+/// its key.
+pub async fn save_course(ctx: &Ctx, caller: &Caller, meta: CourseMeta) -> Result<String> {
     require(ctx, caller, Permission::ManageTraining).await?;
     meta.check()?;
     let event = audit::event(
@@ -602,7 +603,7 @@ pub async fn save_course(ctx: &Ctx, caller: &Caller, meta: CourseMeta) -> Result
         .write(move |conn| {
             let row = store_training::save_course(conn, &meta, store::now())?;
             audit::record(conn, &event)?;
-            Ok(row)
+            Ok(row.course_key)
         })
         .await
 }
@@ -812,15 +813,8 @@ pub fn parse_workshop_lines(text: &str) -> Result<Vec<WorkshopSpec>> {
 
 // ----- what the admin pages read -----
 
-/// A track as its form edits it.
-#[derive(Debug, Clone)]
-pub struct TrackDetail {
-    pub track: store_training::TrackRow,
-    pub course_keys: Vec<String>,
-    pub workshops: Vec<store_training::WorkshopRow>,
-}
-
-pub async fn track_detail(ctx: &Ctx, caller: &Caller, key: &str) -> Result<TrackDetail> {
+/// A track as its form edits it: the spec that saving it takes.
+pub async fn track_detail(ctx: &Ctx, caller: &Caller, key: &str) -> Result<TrackSpec> {
     require(ctx, caller, Permission::ManageTraining).await?;
     let key = key.to_owned();
     ctx.db
@@ -830,28 +824,52 @@ pub async fn track_detail(ctx: &Ctx, caller: &Caller, key: &str) -> Result<Track
                 .into_iter()
                 .map(|c| c.course_key)
                 .collect();
-            let workshops = store_training::workshops_of(conn, track.id)?;
-            Ok(TrackDetail {
-                track,
-                course_keys,
+            let workshops = store_training::workshops_of(conn, track.id)?
+                .into_iter()
+                .map(|w| WorkshopSpec {
+                    key: w.workshop_key,
+                    title: w.title,
+                    description: w.description,
+                })
+                .collect();
+            Ok(TrackSpec {
+                key: track.track_key,
+                title: track.title,
+                description: track.description,
+                validity_months: u32::try_from(track.validity_months)
+                    .map_err(|e| Error::internal_from("the track's validity", e))?,
+                renewal_credit_hours: track.renewal_credit_hours,
+                courses: course_keys,
                 workshops,
+                sample: track.sample,
             })
         })
         .await
 }
 
+/// A workshop to schedule a session of, with its track's title.
+#[derive(Debug, Clone)]
+pub struct WorkshopChoice {
+    pub id: i64,
+    pub title: String,
+    pub track_key: String,
+    pub track_title: String,
+}
+
 /// Every current workshop with its track's title, for scheduling sessions.
-pub async fn all_workshops(
-    ctx: &Ctx,
-    caller: &Caller,
-) -> Result<Vec<(store_training::WorkshopRow, String)>> {
+pub async fn all_workshops(ctx: &Ctx, caller: &Caller) -> Result<Vec<WorkshopChoice>> {
     require(ctx, caller, Permission::ManageTraining).await?;
     ctx.db
         .read(|conn| {
             let mut out = Vec::new();
             for track in store_training::list_tracks(conn)? {
                 for w in store_training::workshops_of(conn, track.id)? {
-                    out.push((w, track.title.clone()));
+                    out.push(WorkshopChoice {
+                        id: w.id,
+                        title: w.title,
+                        track_key: track.track_key.clone(),
+                        track_title: track.title.clone(),
+                    });
                 }
             }
             Ok(out)
@@ -859,13 +877,13 @@ pub async fn all_workshops(
         .await
 }
 
-/// A lesson's source for the editor, with its module's key.
+/// A lesson's source for the editor, as saving it takes it.
 pub async fn lesson_source(
     ctx: &Ctx,
     caller: &Caller,
     course_key: &str,
     lesson_key: &str,
-) -> Result<(store_training::LessonRow, String)> {
+) -> Result<LessonInput> {
     require(ctx, caller, Permission::ManageTraining).await?;
     let (course_key, lesson_key) = (course_key.to_owned(), lesson_key.to_owned());
     ctx.db
@@ -875,7 +893,15 @@ pub async fn lesson_source(
                 .ok_or(Error::NotFound)?;
             let module =
                 store_training::find_module(conn, lesson.module_id)?.ok_or(Error::NotFound)?;
-            Ok((lesson, module.module_key))
+            Ok(LessonInput {
+                module_key: module.module_key,
+                key: lesson.lesson_key,
+                title: lesson.title,
+                minutes: u32::try_from(lesson.minutes)
+                    .map_err(|e| Error::internal_from("the lesson's minutes", e))?,
+                video: lesson.video_url,
+                markdown: lesson.body_markdown,
+            })
         })
         .await
 }

@@ -7,8 +7,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 
 use crate::domain::next_step::{
-    self, AttemptSeen, CredentialFact, ExamFact, ExamOffer, Situation, Step, TrackFact,
-    TrainingTodo,
+    self, CredentialFact, ExamOffer, Situation, Step, TrackFact, TrainingTodo,
 };
 use crate::domain::pipeline::Stage;
 use crate::error::Result;
@@ -148,13 +147,13 @@ pub async fn home(ctx: &Ctx, caller: &Caller) -> Result<Home> {
     }
     let situation = Situation {
         now,
-        exams: my_exams.iter().map(exam_fact).collect(),
+        exams: my_exams.iter().map(|m| m.fact.clone()).collect(),
         offers: offers
             .iter()
             .map(|e| ExamOffer {
                 exam_id: e.id,
                 title: e.title.clone(),
-                opens_at: utc(e.opens_at),
+                opens_at: e.opens_at,
             })
             .collect(),
         tracks: tracks.into_values().collect(),
@@ -190,33 +189,6 @@ fn track_fact<'a>(
     })
 }
 
-/// Her exam and where her attempts at it stand (`domain::next_step`).
-pub fn exam_fact(m: &MyExam) -> ExamFact {
-    let seen: Vec<AttemptSeen> = m
-        .attempts
-        .iter()
-        .map(|a| AttemptSeen {
-            id: a.id,
-            drawn_at: utc(a.drawn_at),
-            started: a.started_at.is_some(),
-            submitted: a.submitted_at.is_some(),
-        })
-        .collect();
-    let closes_at = utc(m.exam.closes_at);
-    ExamFact {
-        exam_id: m.exam.id,
-        title: m.exam.title.clone(),
-        opens_at: utc(m.exam.opens_at),
-        closes_at,
-        attempt: next_step::attempt_fact(
-            &seen,
-            m.exam.results_released_at.map(utc),
-            m.exam.attempts_allowed.max(0) as u32,
-            next_step::results_expected_by(closes_at, m.exam.marking_days.max(0) as u32),
-        ),
-    }
-}
-
 fn stage_states(route: &[Stage], current: Stage) -> Vec<(Stage, StageState)> {
     let at = route.iter().position(|s| *s == current);
     route
@@ -243,10 +215,10 @@ async fn calendar(
 ) -> Result<Vec<CalendarEntry>> {
     let mut entries: Vec<CalendarEntry> = my_exams
         .iter()
-        .filter(|m| utc(m.exam.closes_at) > now)
+        .filter(|m| m.exam.closes_at > now)
         .map(|m| CalendarEntry {
-            starts_at: utc(m.exam.opens_at),
-            ends_at: utc(m.exam.closes_at),
+            starts_at: m.exam.opens_at,
+            ends_at: m.exam.closes_at,
             kind: CalendarKind::Exam,
             title: m.exam.title.clone(),
             place: None,

@@ -1,12 +1,49 @@
 //! Managing the alliance's institutions.
 
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use utoipa::ToSchema;
+
 use crate::domain::access::Permission;
 use crate::domain::institutions::InstitutionDraft;
 use crate::error::{Error, Result};
 use crate::services::audit::{self, Outcome};
-use crate::services::{Caller, Ctx, require};
+use crate::services::{Caller, Ctx, require, utc};
 use crate::store;
 use crate::store::institutions::{self, InstitutionRow};
+
+/// A hospital or clinic.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Institution {
+    /// The institution's id.
+    pub id: i64,
+    /// Its name.
+    pub name: String,
+    /// `tertiary`, `secondary`, `community` or `township`.
+    pub level: String,
+    /// Its region (district or city).
+    pub region: String,
+    /// Whether it belongs to the alliance.
+    pub alliance_member: bool,
+    /// When it was created (RFC 3339 UTC).
+    pub created_at: DateTime<Utc>,
+    /// When it was last changed (RFC 3339 UTC).
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<InstitutionRow> for Institution {
+    fn from(r: InstitutionRow) -> Self {
+        Institution {
+            id: r.id,
+            name: r.name,
+            level: r.level.as_str().to_owned(),
+            region: r.region,
+            alliance_member: r.alliance_member,
+            created_at: utc(r.created_at),
+            updated_at: utc(r.updated_at),
+        }
+    }
+}
 
 /// What someone submitted for an institution.
 #[derive(Debug, Clone, Default)]
@@ -23,23 +60,25 @@ impl InstitutionInput {
     }
 }
 
-pub async fn list(ctx: &Ctx, caller: &Caller) -> Result<Vec<InstitutionRow>> {
+pub async fn list(ctx: &Ctx, caller: &Caller) -> Result<Vec<Institution>> {
     require(ctx, caller, Permission::ReadInstitutions).await?;
-    ctx.db.read(|conn| Ok(institutions::list(conn)?)).await
+    let rows = ctx.db.read(|conn| Ok(institutions::list(conn)?)).await?;
+    Ok(rows.into_iter().map(Institution::from).collect())
 }
 
-pub async fn get(ctx: &Ctx, caller: &Caller, id: i64) -> Result<InstitutionRow> {
+pub async fn get(ctx: &Ctx, caller: &Caller, id: i64) -> Result<Institution> {
     require(ctx, caller, Permission::ReadInstitutions).await?;
     ctx.db
         .read(move |conn| institutions::find(conn, id)?.ok_or(Error::NotFound))
         .await
+        .map(Institution::from)
 }
 
 fn name_taken() -> Error {
     Error::conflict("name", "an institution with this name already exists")
 }
 
-pub async fn create(ctx: &Ctx, caller: &Caller, input: InstitutionInput) -> Result<InstitutionRow> {
+pub async fn create(ctx: &Ctx, caller: &Caller, input: InstitutionInput) -> Result<Institution> {
     require(ctx, caller, Permission::ManageInstitutions).await?;
     let draft = input.parse()?;
     let caller = caller.clone();
@@ -60,6 +99,7 @@ pub async fn create(ctx: &Ctx, caller: &Caller, input: InstitutionInput) -> Resu
             Ok(row)
         })
         .await
+        .map(Institution::from)
 }
 
 pub async fn update(
@@ -67,7 +107,7 @@ pub async fn update(
     caller: &Caller,
     id: i64,
     input: InstitutionInput,
-) -> Result<InstitutionRow> {
+) -> Result<Institution> {
     require(ctx, caller, Permission::ManageInstitutions).await?;
     let draft = input.parse()?;
     let caller = caller.clone();
@@ -89,4 +129,5 @@ pub async fn update(
             Ok(row)
         })
         .await
+        .map(Institution::from)
 }

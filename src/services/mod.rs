@@ -59,6 +59,11 @@ pub fn result_link(public_url: &str, attempt_id: i64) -> String {
     format!("{public_url}/attempts/{attempt_id}/result")
 }
 
+/// Whether the database answers a trivial query (the health check).
+pub async fn database_answers(ctx: &Ctx) -> bool {
+    ctx.db.read(crate::store::ping).await.is_ok()
+}
+
 /// A stored time (always UTC, without a zone in the database) as a UTC
 /// instant for callers.
 pub fn utc(t: chrono::NaiveDateTime) -> chrono::DateTime<chrono::Utc> {

@@ -1,10 +1,11 @@
 //! Managing people: accounts, roles, activation, and the one-time link with
 //! which a new person sets their password.
 
-use chrono::Duration;
+use chrono::{Duration, NaiveDateTime};
 
 use crate::domain::access::Permission;
 use crate::domain::ids::PersonId;
+use crate::domain::locale::Locale;
 use crate::domain::password::NewPassword;
 use crate::domain::people::{PersonDraft, PersonInput};
 use crate::domain::roles::Role;
@@ -19,16 +20,42 @@ use crate::store::{self, DbConn, api_tokens, institutions, password_tokens, sess
 /// How long a password link works.
 pub const SETUP_LINK_HOURS: i64 = 72;
 
-/// A person with their roles, as admins see them.
+/// A person with their roles, as admins (and the person) see them: whether
+/// a password is set, never its hash.
 #[derive(Debug, Clone)]
 pub struct PersonView {
-    pub row: PersonRow,
+    pub id: PersonId,
+    pub email: String,
+    pub name: String,
+    pub phone: Option<String>,
+    pub practising_certificate: Option<String>,
+    pub institution_id: Option<i64>,
+    pub locale: Locale,
+    /// False once deactivated: they cannot sign in.
+    pub active: bool,
+    /// False until the person has used their one-time link.
+    pub has_password: bool,
+    pub created_at: NaiveDateTime,
+    pub deactivated_at: Option<NaiveDateTime>,
     pub roles: Vec<Role>,
 }
 
 impl PersonView {
-    pub fn has_password(&self) -> bool {
-        self.row.password_hash.is_some()
+    pub(crate) fn new(row: PersonRow, roles: Vec<Role>) -> Self {
+        PersonView {
+            has_password: row.password_hash.is_some(),
+            id: row.id,
+            email: row.email,
+            name: row.name,
+            phone: row.phone,
+            practising_certificate: row.practising_certificate,
+            institution_id: row.institution_id,
+            locale: row.locale,
+            active: row.active,
+            created_at: row.created_at,
+            deactivated_at: row.deactivated_at,
+            roles,
+        }
     }
 }
 
@@ -61,7 +88,7 @@ pub async fn list(ctx: &Ctx, caller: &Caller) -> Result<Vec<PersonView>> {
                         .map(|(_, r)| *r)
                         .collect();
                     mine.sort();
-                    PersonView { row, roles: mine }
+                    PersonView::new(row, mine)
                 })
                 .collect())
         })
@@ -76,7 +103,7 @@ pub async fn get(ctx: &Ctx, caller: &Caller, id: PersonId) -> Result<PersonView>
 fn load(conn: &mut DbConn, id: PersonId) -> Result<PersonView> {
     let row = people::find(conn, id)?.ok_or(Error::NotFound)?;
     let roles = people::roles_of(conn, id)?;
-    Ok(PersonView { row, roles })
+    Ok(PersonView::new(row, roles))
 }
 
 /// Creates a person and emails them a one-time link to set their password,
@@ -126,7 +153,7 @@ pub async fn update(
             // The alliance must never lock itself out.
             if before.roles.contains(&Role::Admin)
                 && !draft.roles.contains(&Role::Admin)
-                && before.row.active
+                && before.active
             {
                 refuse_last_admin(conn)?;
             }
@@ -163,7 +190,7 @@ pub async fn deactivate(ctx: &Ctx, caller: &Caller, id: PersonId) -> Result<Pers
     ctx.db
         .write(move |conn| {
             let before = load(conn, id)?;
-            if before.roles.contains(&Role::Admin) && before.row.active {
+            if before.roles.contains(&Role::Admin) && before.active {
                 refuse_last_admin(conn)?;
             }
             let now = store::now();
@@ -209,14 +236,14 @@ pub async fn resend_setup_link(ctx: &Ctx, caller: &Caller, id: PersonId) -> Resu
     let public_url = ctx.settings.public_url.clone();
     ctx.db
         .write(move |conn| {
-            let view = load(conn, id)?;
-            if !view.row.active {
+            let row = people::find(conn, id)?.ok_or(Error::NotFound)?;
+            if !row.active {
                 return Err(Error::conflict(
                     "id",
                     "the person is deactivated; reactivate them first",
                 ));
             }
-            send_setup_link(conn, &view.row, &public_url)?;
+            send_setup_link(conn, &row, &public_url)?;
             let event = audit::event(
                 &caller,
                 "person_setup_link",
@@ -224,7 +251,7 @@ pub async fn resend_setup_link(ctx: &Ctx, caller: &Caller, id: PersonId) -> Resu
                 Outcome::Ok,
             );
             audit::record(conn, &event)?;
-            Ok(view)
+            load(conn, id)
         })
         .await
 }

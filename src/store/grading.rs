@@ -678,13 +678,12 @@ pub fn insert_station(
     now: NaiveDateTime,
 ) -> QueryResult<StationRow> {
     use crate::store::schema::practical_stations as s;
+    // The inserted row itself (RETURNING; StationRow is in the table's
+    // column order), not the newest one: another instance may insert a
+    // station at the same moment.
     diesel::insert_into(s::table)
         .values((station, s::created_at.eq(now)))
-        .execute(conn)?;
-    s::table
-        .order(s::id.desc())
-        .select(StationRow::as_select())
-        .first(conn)
+        .get_result(conn)
 }
 
 pub fn find_station(conn: &mut DbConn, id: i64) -> QueryResult<Option<StationRow>> {

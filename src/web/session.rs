@@ -203,7 +203,7 @@ pub fn locale_of(req: &HttpRequest, user: Option<&SessionUser>) -> Locale {
         return l;
     }
     if let Some(u) = user {
-        return u.person.locale;
+        return u.locale;
     }
     Locale::negotiate(
         req.headers()

@@ -451,6 +451,25 @@ async fn a_moodle_export_keeps_its_answer_keys_and_scores(app: TestApp) {
         )
         .await;
     assert_eq!(status, 200, "{body}");
+    // The audit record says what changed, in the stored words on both sides.
+    let detail = app
+        .ctx
+        .db
+        .read_blocking(|conn| Ok(gatekeeper::store::audit::recent(conn, 50)?))
+        .unwrap()
+        .into_iter()
+        .find(|r| r.action == "track_policy")
+        .and_then(|r| r.detail)
+        .unwrap();
+    let (before, after) = detail.split_once("; after: ").unwrap();
+    assert!(
+        before.starts_with("before: code=") && before.ends_with("choice_scoring=all_or_nothing"),
+        "{detail}"
+    );
+    assert!(
+        after.starts_with("code=") && after.ends_with("choice_scoring=weighted"),
+        "{detail}"
+    );
     let weighted = scheduled(&app, &admin, exam_body()).await;
 
     // The candidate picks the partly right option, one of the two right

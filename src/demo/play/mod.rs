@@ -182,7 +182,7 @@ async fn import_material(ctx: &Ctx) -> Result<()> {
 async fn syllabus(ctx: &Ctx, admin: &Member) -> Result<Vec<Item>> {
     let detail = courses::track_detail(ctx, &admin.caller, TRACK).await?;
     let mut items = Vec::new();
-    for key in &detail.course_keys {
+    for key in &detail.courses {
         let course = training::course(ctx, &admin.caller, key).await?;
         for module in &course.modules {
             for lesson in &module.lessons {
@@ -469,9 +469,9 @@ impl Player<'_> {
             .count();
         let capacity = 50;
         let per_workshop = people.div_ceil(capacity).max(1);
-        let detail = courses::track_detail(ctx, &self.alliance.admin.caller, TRACK).await?;
+        let workshops = courses::all_workshops(ctx, &self.alliance.admin.caller).await?;
         let mut all = Vec::new();
-        for workshop in &detail.workshops {
+        for workshop in workshops.iter().filter(|w| w.track_key == TRACK) {
             let mut ids = Vec::new();
             for n in 0..per_workshop {
                 let starts = at + chrono::Duration::days(n as i64);

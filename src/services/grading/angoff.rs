@@ -3,6 +3,8 @@
 
 use super::*;
 use crate::domain::ids::PersonId;
+use crate::services::exams::Exam;
+use utoipa::ToSchema;
 
 /// A question of an exam's standard setting, with the caller's rating.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -177,19 +179,23 @@ pub struct SettingLine {
     pub approved_by: Option<String>,
 }
 
-/// An exam as its owners, admins and the committee see it.
-#[derive(Debug, Clone)]
+/// An exam with what decides its results: for admins (its owner among
+/// them) and the committee.
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ExamDetail {
-    pub exam: store_exams::ExamRow,
-    /// The admin who scheduled it (who releases its results).
+    /// The exam: window, duration, pass mark, blueprint and settings.
+    pub exam: Exam,
+    /// The admin who scheduled it and releases its results.
     pub owner: Option<String>,
-    /// The standard-setting rounds, oldest first.
-    pub standard_settings: Vec<SettingLine>,
-    /// The round whose approval set the pass mark; `None`: the pass mark
-    /// is the one fixed when the exam was scheduled.
-    pub pass_mark_set_by: Option<i32>,
+    /// When results were released to candidates (RFC 3339 UTC); null until then.
+    pub results_released_at: Option<DateTime<Utc>>,
     /// Until when candidates may appeal, once results are out.
     pub appeal_until: Option<DateTime<Utc>>,
+    /// The version of the standard-setting round whose approval set the
+    /// pass mark; `null` when the pass mark is the one fixed at scheduling.
+    pub pass_mark_set_by: Option<i32>,
+    /// The modified-Angoff rounds, oldest first, with their cut scores.
+    pub standard_settings: Vec<SettingLine>,
 }
 
 /// An exam with its window, pass mark, blueprint and standard-setting
@@ -241,7 +247,8 @@ pub async fn exam_detail(ctx: &Ctx, caller: &Caller, exam_id: i64) -> Result<Exa
                 .results_released_at
                 .map(|r| utc(r) + Duration::days(i64::from(exam.appeal_days.max(0))));
             Ok(ExamDetail {
-                exam,
+                results_released_at: exam.results_released_at.map(utc),
+                exam: Exam::from(exam),
                 owner,
                 standard_settings,
                 pass_mark_set_by,

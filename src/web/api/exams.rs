@@ -13,9 +13,10 @@ use crate::domain::scoring::ShownAnswer;
 use crate::error::Error;
 use crate::services::Ctx;
 use crate::services::exams::{self, AccommodationInput, AttemptView, ExamInput, SaveAck};
-use crate::services::grading::{self, SettingLine};
+pub use crate::services::exams::{Exam, Registration};
+use crate::services::grading;
+pub use crate::services::grading::ExamDetail;
 use crate::services::idempotency::Idempotent;
-use crate::store::exams::{ExamRow, RegistrationRow};
 use crate::web::api::created;
 use crate::web::api::json::Json;
 use crate::web::api::params::{ApiPath, IdempotencyHeader};
@@ -68,95 +69,6 @@ pub struct ExamBody {
     pub stage: Option<ExamStage>,
 }
 
-/// A scheduled exam.
-#[derive(Serialize, ToSchema)]
-pub struct Exam {
-    /// The exam's id.
-    pub id: i64,
-    /// The track's key.
-    pub track: String,
-    /// Its title.
-    pub title: String,
-    /// When candidates may start (RFC 3339 UTC).
-    pub opens_at: DateTime<Utc>,
-    /// When the window closes (RFC 3339 UTC).
-    pub closes_at: DateTime<Utc>,
-    /// Time for one attempt, in minutes.
-    pub duration_minutes: i32,
-    /// Percentage of the points needed to pass.
-    pub pass_mark: i32,
-    /// How many attempts a candidate has.
-    pub attempts_allowed: i32,
-    /// Days a candidate waits after an attempt before the next.
-    pub waiting_days: i32,
-    /// What candidates see once results are released: `score_only`, `topics` or `full`.
-    pub review_policy: String,
-    /// Seconds after the deadline during which saves in flight are accepted.
-    pub grace_seconds: i32,
-    /// Percent of an item's points two markers may differ by before a third marks it.
-    pub marking_tolerance: i32,
-    /// Days an examiner has to mark.
-    pub marking_days: i32,
-    /// Days after the release during which candidates may appeal.
-    pub appeal_days: i32,
-    /// The pipeline stage it serves: `written`, `case` or `renewal`.
-    pub stage: String,
-    /// Questions on each paper.
-    pub question_count: u32,
-    /// Points on each paper.
-    pub total_points: u32,
-    /// What each paper draws; null if the stored blueprint cannot be read.
-    pub blueprint: Option<Blueprint>,
-}
-
-impl From<ExamRow> for Exam {
-    fn from(e: ExamRow) -> Self {
-        let blueprint: Option<Blueprint> = serde_json::from_str(&e.blueprint).ok();
-        Exam {
-            id: e.id,
-            track: e.track,
-            title: e.title,
-            opens_at: e.opens_at.and_utc(),
-            closes_at: e.closes_at.and_utc(),
-            duration_minutes: e.duration_minutes,
-            pass_mark: e.pass_mark,
-            attempts_allowed: e.attempts_allowed,
-            waiting_days: e.waiting_days,
-            review_policy: e.review_policy.as_str().to_owned(),
-            grace_seconds: e.grace_seconds,
-            marking_tolerance: e.marking_tolerance,
-            marking_days: e.marking_days,
-            appeal_days: e.appeal_days,
-            stage: e.stage.as_str().to_owned(),
-            question_count: blueprint
-                .as_ref()
-                .map(Blueprint::question_count)
-                .unwrap_or(0),
-            total_points: blueprint.as_ref().map(Blueprint::total_points).unwrap_or(0),
-            blueprint,
-        }
-    }
-}
-
-/// An exam with what decides its results: for admins (its owner among
-/// them) and the committee.
-#[derive(Serialize, ToSchema)]
-pub struct ExamDetail {
-    /// The exam: window, duration, pass mark, blueprint and settings.
-    pub exam: Exam,
-    /// The admin who scheduled it and releases its results.
-    pub owner: Option<String>,
-    /// When results were released to candidates (RFC 3339 UTC); null until then.
-    pub results_released_at: Option<DateTime<Utc>>,
-    /// Until when candidates may appeal, once results are out.
-    pub appeal_until: Option<DateTime<Utc>>,
-    /// The version of the standard-setting round whose approval set the
-    /// pass mark; `null` when the pass mark is the one fixed at scheduling.
-    pub pass_mark_set_by: Option<i32>,
-    /// The modified-Angoff rounds, oldest first, with their cut scores.
-    pub standard_settings: Vec<SettingLine>,
-}
-
 /// Registering a candidate for an exam.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -173,37 +85,6 @@ pub struct RegistrationBody {
     /// The end of this candidate's different window (admins only).
     #[serde(default)]
     pub closes_at: Option<DateTime<Utc>>,
-}
-
-/// A candidate's registration for an exam.
-#[derive(Serialize, ToSchema)]
-pub struct Registration {
-    /// The registration's id.
-    pub id: i64,
-    /// The exam's id.
-    pub exam_id: i64,
-    /// The candidate's person id.
-    #[schema(value_type = i64)]
-    pub person_id: PersonId,
-    /// Extra minutes for this candidate.
-    pub extra_minutes: i32,
-    /// This candidate's own window start (RFC 3339 UTC); null: the exam's.
-    pub opens_at: Option<DateTime<Utc>>,
-    /// This candidate's own window end (RFC 3339 UTC); null: the exam's.
-    pub closes_at: Option<DateTime<Utc>>,
-}
-
-impl From<RegistrationRow> for Registration {
-    fn from(r: RegistrationRow) -> Self {
-        Registration {
-            id: r.id,
-            exam_id: r.exam_id,
-            person_id: r.person_id,
-            extra_minutes: r.extra_minutes,
-            opens_at: r.opens_at.map(|t| t.and_utc()),
-            closes_at: r.closes_at.map(|t| t.and_utc()),
-        }
-    }
 }
 
 /// One answer to save during an attempt.
@@ -259,14 +140,14 @@ pub async fn schedule_exam(
         Some(key) => {
             let idem = Idempotent {
                 key,
-                render: |row: &ExamRow| serde_json::to_string(&Exam::from(row.clone())),
+                render: |exam: &Exam| serde_json::to_string(exam),
             };
             let outcome = exams::schedule_keyed(&ctx, &caller.caller, input, idem).await?;
-            Ok(created(outcome, Exam::from))
+            Ok(created(outcome, std::convert::identity))
         }
         None => {
             let exam = exams::schedule(&ctx, &caller.caller, input).await?;
-            Ok(HttpResponse::Created().json(Exam::from(exam)))
+            Ok(HttpResponse::Created().json(exam))
         }
     }
 }
@@ -275,7 +156,7 @@ pub async fn schedule_exam(
 #[utoipa::path(get, path = "/api/v1/exams", tag = "exams", security(("bearer" = [])), responses((status = 200, body = [Exam])))]
 pub async fn list_exams(ctx: web::Data<Ctx>, caller: ApiCaller) -> ApiResult {
     let rows = exams::list(&ctx, &caller.caller).await?;
-    Ok(HttpResponse::Ok().json(rows.into_iter().map(Exam::from).collect::<Vec<_>>()))
+    Ok(HttpResponse::Ok().json(rows))
 }
 
 /// One exam: its window, pass mark (and the standard-setting round that set
@@ -287,15 +168,8 @@ pub async fn list_exams(ctx: web::Data<Ctx>, caller: ApiCaller) -> ApiResult {
     responses((status = 200, body = ExamDetail), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn get_exam(ctx: web::Data<Ctx>, caller: ApiCaller, id: ApiPath<i64>) -> ApiResult {
-    let d = grading::exam_detail(&ctx, &caller.caller, id.into_inner()).await?;
-    Ok(HttpResponse::Ok().json(ExamDetail {
-        owner: d.owner,
-        results_released_at: d.exam.results_released_at.map(|t| t.and_utc()),
-        appeal_until: d.appeal_until,
-        pass_mark_set_by: d.pass_mark_set_by,
-        standard_settings: d.standard_settings,
-        exam: Exam::from(d.exam),
-    }))
+    let detail = grading::exam_detail(&ctx, &caller.caller, id.into_inner()).await?;
+    Ok(HttpResponse::Ok().json(detail))
 }
 
 /// Registers a candidate (admins: anyone eligible, with accommodations;
@@ -321,7 +195,7 @@ pub async fn register(
         },
     )
     .await?;
-    Ok(HttpResponse::Created().json(Registration::from(row)))
+    Ok(HttpResponse::Created().json(row))
 }
 
 /// Draws every registered candidate's paper ahead of the opening.

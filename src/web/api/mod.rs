@@ -658,7 +658,7 @@ fn path_fits(template: &str, path: &str) -> bool {
 #[utoipa::path(get, path = "/api/v1/health", tag = "system",
     responses((status = 200, body = Health), (status = 503, body = Health)))]
 pub async fn health(ctx: web::Data<Ctx>) -> HttpResponse {
-    let reachable = ctx.db.read(crate::store::ping).await.is_ok();
+    let reachable = crate::services::database_answers(&ctx).await;
     let body = Health {
         status: if reachable { "ok" } else { "unavailable" }.to_owned(),
     };
@@ -838,7 +838,7 @@ pub async fn delete_photo(ctx: web::Data<Ctx>, caller: ApiCaller) -> ApiResult {
     responses((status = 200, body = [Institution]), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
 pub async fn list_institutions(ctx: web::Data<Ctx>, caller: ApiCaller) -> ApiResult {
     let rows = institutions::list(&ctx, &caller.caller).await?;
-    Ok(HttpResponse::Ok().json(rows.into_iter().map(Institution::from).collect::<Vec<_>>()))
+    Ok(HttpResponse::Ok().json(rows))
 }
 
 /// Creates an institution. Admins, and integration tokens with
@@ -851,7 +851,7 @@ pub async fn create_institution(
     body: Json<InstitutionBody>,
 ) -> ApiResult {
     let row = institutions::create(&ctx, &caller.caller, body.0.into()).await?;
-    Ok(HttpResponse::build(StatusCode::CREATED).json(Institution::from(row)))
+    Ok(HttpResponse::build(StatusCode::CREATED).json(row))
 }
 
 /// One institution. Any signed-in person may, and an integration token
@@ -864,7 +864,7 @@ pub async fn get_institution(
     id: ApiPath<i64>,
 ) -> ApiResult {
     let row = institutions::get(&ctx, &caller.caller, id.into_inner()).await?;
-    Ok(HttpResponse::Ok().json(Institution::from(row)))
+    Ok(HttpResponse::Ok().json(row))
 }
 
 /// Replaces an institution's details (every field is sent). Admins, and
@@ -878,7 +878,7 @@ pub async fn update_institution(
     body: Json<InstitutionBody>,
 ) -> ApiResult {
     let row = institutions::update(&ctx, &caller.caller, id.into_inner(), body.0.into()).await?;
-    Ok(HttpResponse::Ok().json(Institution::from(row)))
+    Ok(HttpResponse::Ok().json(row))
 }
 
 /// Lists every person, active or not, by name. Admins, and integration
@@ -975,7 +975,7 @@ pub async fn send_setup_link(
     responses((status = 200, body = [ApiToken]), (status = 403, body = ErrorBody)))]
 pub async fn list_api_tokens(ctx: web::Data<Ctx>, caller: ApiCaller) -> ApiResult {
     let rows = api_tokens::list(&ctx, &caller.caller).await?;
-    Ok(HttpResponse::Ok().json(rows.into_iter().map(ApiToken::from).collect::<Vec<_>>()))
+    Ok(HttpResponse::Ok().json(rows))
 }
 
 /// Issues an integration token. The secret is in this response only.
@@ -990,7 +990,7 @@ pub async fn issue_api_token(
     let issued = api_tokens::issue(&ctx, &caller.caller, body.name, body.scopes).await?;
     Ok(HttpResponse::Created().json(IssuedApiToken {
         token: issued.token,
-        api_token: ApiToken::from(issued.row),
+        api_token: issued.api_token,
     }))
 }
 
@@ -1003,7 +1003,7 @@ pub async fn revoke_api_token(
     id: ApiPath<i64>,
 ) -> ApiResult {
     let row = api_tokens::revoke(&ctx, &caller.caller, id.into_inner()).await?;
-    Ok(HttpResponse::Ok().json(ApiToken::from(row)))
+    Ok(HttpResponse::Ok().json(row))
 }
 
 #[cfg(test)]

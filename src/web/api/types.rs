@@ -7,10 +7,10 @@ use utoipa::ToSchema;
 
 use crate::domain::ids::PersonId;
 use crate::domain::people::PersonInput;
+pub use crate::services::api_tokens::ApiToken;
+pub use crate::services::institutions::Institution;
 use crate::services::institutions::InstitutionInput;
 use crate::services::people::PersonView;
-use crate::store::api_tokens::ApiTokenRow;
-use crate::store::institutions::InstitutionRow;
 
 use crate::services::utc;
 
@@ -113,39 +113,6 @@ impl From<InstitutionBody> for InstitutionInput {
     }
 }
 
-/// A hospital or clinic.
-#[derive(Serialize, ToSchema)]
-pub struct Institution {
-    /// The institution's id.
-    pub id: i64,
-    /// Its name.
-    pub name: String,
-    /// `tertiary`, `secondary`, `community` or `township`.
-    pub level: String,
-    /// Its region (district or city).
-    pub region: String,
-    /// Whether it belongs to the alliance.
-    pub alliance_member: bool,
-    /// When it was created (RFC 3339 UTC).
-    pub created_at: DateTime<Utc>,
-    /// When it was last changed (RFC 3339 UTC).
-    pub updated_at: DateTime<Utc>,
-}
-
-impl From<InstitutionRow> for Institution {
-    fn from(r: InstitutionRow) -> Self {
-        Institution {
-            id: r.id,
-            name: r.name,
-            level: r.level.as_str().to_owned(),
-            region: r.region,
-            alliance_member: r.alliance_member,
-            created_at: utc(r.created_at),
-            updated_at: utc(r.updated_at),
-        }
-    }
-}
-
 /// A person as an admin creates or replaces them.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -219,8 +186,7 @@ pub struct Person {
 
 impl From<PersonView> for Person {
     fn from(v: PersonView) -> Self {
-        let has_password = v.has_password();
-        let r = v.row;
+        let r = v;
         Person {
             id: r.id,
             email: r.email,
@@ -228,10 +194,10 @@ impl From<PersonView> for Person {
             phone: r.phone,
             practising_certificate: r.practising_certificate,
             institution_id: r.institution_id,
-            roles: v.roles.iter().map(|x| x.as_str().to_owned()).collect(),
+            roles: r.roles.iter().map(|x| x.as_str().to_owned()).collect(),
             locale: r.locale.as_str().to_owned(),
             active: r.active,
-            has_password,
+            has_password: r.has_password,
             created_at: utc(r.created_at),
             deactivated_at: r.deactivated_at.map(utc),
         }
@@ -247,37 +213,6 @@ pub struct ApiTokenBody {
     /// Any of `institutions:read`, `institutions:write`, `people:read`,
     /// `people:write`, `credentials:introspect`.
     pub scopes: Vec<String>,
-}
-
-/// An integration token, without its secret.
-#[derive(Serialize, ToSchema)]
-pub struct ApiToken {
-    /// The token's id.
-    pub id: i64,
-    /// Which system it is for.
-    pub name: String,
-    /// What it may do: any of `institutions:read`, `institutions:write`,
-    /// `people:read`, `people:write`, `credentials:introspect`.
-    pub scopes: Vec<String>,
-    /// When it was issued (RFC 3339 UTC).
-    pub created_at: DateTime<Utc>,
-    /// When it was last used (RFC 3339 UTC); null if never.
-    pub last_used_at: Option<DateTime<Utc>>,
-    /// When it was revoked (RFC 3339 UTC); null while it works.
-    pub revoked_at: Option<DateTime<Utc>>,
-}
-
-impl From<ApiTokenRow> for ApiToken {
-    fn from(r: ApiTokenRow) -> Self {
-        ApiToken {
-            id: r.id,
-            name: r.name,
-            scopes: r.scopes.split_whitespace().map(str::to_owned).collect(),
-            created_at: utc(r.created_at),
-            last_used_at: r.last_used_at.map(utc),
-            revoked_at: r.revoked_at.map(utc),
-        }
-    }
 }
 
 /// A newly issued integration token, with its secret.

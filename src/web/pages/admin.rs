@@ -12,10 +12,10 @@ use crate::domain::people::PersonInput;
 use crate::domain::roles::Role;
 use crate::domain::tokens::Scope;
 use crate::error::Error;
+use crate::services::institutions::Institution;
 use crate::services::institutions::InstitutionInput;
 use crate::services::people::PersonView;
 use crate::services::{self, api_tokens, institutions, people};
-use crate::store::institutions::InstitutionRow;
 use crate::web::error::PageError;
 use crate::web::pages::{Chrome, EmptyForm, form_error, local_time, parse_form, render, see_other};
 use crate::web::session::Page;
@@ -26,7 +26,7 @@ use crate::web::session::Page;
 #[template(path = "admin/institutions.html")]
 struct InstitutionList {
     chrome: Chrome,
-    items: Vec<InstitutionRow>,
+    items: Vec<Institution>,
 }
 
 pub async fn institutions_page(page: Page) -> Result<HttpResponse, PageError> {
@@ -65,7 +65,7 @@ impl From<&InstitutionForm> for InstitutionInput {
 }
 
 impl InstitutionForm {
-    fn from_row(row: &InstitutionRow) -> Self {
+    fn from_row(row: &Institution) -> Self {
         InstitutionForm {
             name: row.name.clone(),
             level: row.level.as_str().to_owned(),
@@ -236,17 +236,13 @@ impl PersonForm {
 
     fn from_view(p: &PersonView) -> Self {
         PersonForm {
-            name: p.row.name.clone(),
-            email: p.row.email.clone(),
-            phone: p.row.phone.clone().unwrap_or_default(),
-            institution_id: p
-                .row
-                .institution_id
-                .map(|i| i.to_string())
-                .unwrap_or_default(),
-            practising_certificate: p.row.practising_certificate.clone().unwrap_or_default(),
+            name: p.name.clone(),
+            email: p.email.clone(),
+            phone: p.phone.clone().unwrap_or_default(),
+            institution_id: p.institution_id.map(|i| i.to_string()).unwrap_or_default(),
+            practising_certificate: p.practising_certificate.clone().unwrap_or_default(),
             roles: p.roles.iter().map(|r| r.as_str().to_owned()).collect(),
-            locale: p.row.locale.as_str().to_owned(),
+            locale: p.locale.as_str().to_owned(),
         }
     }
 }
@@ -259,7 +255,7 @@ struct PersonEdit {
     action: String,
     form: PersonForm,
     person: Option<PersonView>,
-    institutions: Vec<InstitutionRow>,
+    institutions: Vec<Institution>,
     all_roles: Vec<Role>,
 }
 
@@ -273,7 +269,7 @@ async fn person_edit(
     let (heading, action) = match &person {
         Some(p) => (
             chrome.tr.t("people.edit"),
-            format!("/admin/people/{}", p.row.id),
+            format!("/admin/people/{}", p.id),
         ),
         None => (chrome.tr.t("people.new"), "/admin/people".to_owned()),
     };
@@ -338,7 +334,7 @@ pub async fn create_person(
     match created {
         Ok(p) => Ok(see_other(&format!(
             "/admin/people/{}/edit?notice=created",
-            p.row.id
+            p.id
         ))),
         Err(e) => {
             let (chrome, status) = form_error(Chrome::new(&page), e)?;
@@ -442,11 +438,11 @@ async fn tokens_view(
         .map(|t| TokenLine {
             id: t.id,
             name: t.name,
-            scopes: t.scopes,
-            created: local_time(tz, t.created_at),
+            scopes: t.scopes.join(" "),
+            created: local_time(tz, t.created_at.naive_utc()),
             last_used: t
                 .last_used_at
-                .map(|u| local_time(tz, u))
+                .map(|u| local_time(tz, u.naive_utc()))
                 .unwrap_or_else(|| "—".to_owned()),
             revoked: t.revoked_at.is_some(),
         })

@@ -15,7 +15,6 @@ use crate::domain::roles::Role;
 use crate::error::Error;
 use crate::services::exams::{self, AccommodationInput, ExamInput, RegisteredCandidate};
 use crate::services::{self, people};
-use crate::store::exams::ExamRow;
 use crate::web::error::PageError;
 use crate::web::pages::{
     Chrome, EmptyForm, form_error, local_time, number, parse_form, render, see_other,
@@ -136,14 +135,14 @@ async fn list_page(
     let items = exams::list(&page.ctx, page.caller()?)
         .await?
         .into_iter()
-        .map(|e: ExamRow| ExamSummary {
+        .map(|e| ExamSummary {
             id: e.id,
             title: e.title,
             track: e.track,
             window: format!(
                 "{} – {}",
-                local_time(tz, e.opens_at),
-                local_time(tz, e.closes_at)
+                local_time(tz, e.opens_at.naive_utc()),
+                local_time(tz, e.closes_at.naive_utc())
             ),
         })
         .collect();
@@ -224,11 +223,11 @@ async fn exam_page(
     let doctors = people::list(&page.ctx, caller)
         .await?
         .into_iter()
-        .filter(|p| p.row.active && p.roles.contains(&Role::Doctor))
-        .filter(|p| !roster.iter().any(|r| r.registration.person_id == p.row.id))
+        .filter(|p| p.active && p.roles.contains(&Role::Doctor))
+        .filter(|p| !roster.iter().any(|r| r.registration.person_id == p.id))
         .map(|p| Doctor {
-            id: p.row.id,
-            label: format!("{} <{}>", p.row.name, p.row.email),
+            id: p.id,
+            label: format!("{} <{}>", p.name, p.email),
         })
         .collect();
     let summary = ExamSummary {
@@ -237,8 +236,8 @@ async fn exam_page(
         track: exam.track.clone(),
         window: format!(
             "{} – {}",
-            local_time(tz, exam.opens_at),
-            local_time(tz, exam.closes_at)
+            local_time(tz, exam.opens_at.naive_utc()),
+            local_time(tz, exam.closes_at.naive_utc())
         ),
     };
     let marking = crate::services::grading::marking_status(&page.ctx, caller, id).await?;

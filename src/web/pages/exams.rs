@@ -13,9 +13,7 @@ use crate::domain::banks::QuestionKind;
 use crate::domain::next_step::{self, AttemptFact};
 use crate::domain::scoring::ShownAnswer;
 use crate::error::Error;
-use crate::services::dashboard;
-use crate::services::exams::{self, AttemptView, Briefing, ItemView, MyExam};
-use crate::store::exams::ExamRow;
+use crate::services::exams::{self, AttemptView, Briefing, Exam, ItemView, MyExam};
 use crate::web::api::json;
 use crate::web::error::{ApiError, PageError};
 use crate::web::pages::Fmt;
@@ -54,33 +52,32 @@ struct ExamList {
     offers: Vec<OfferLine>,
 }
 
-fn window(page: &Page, exam: &ExamRow) -> String {
+fn window(page: &Page, exam: &Exam) -> String {
     let tz = page.ctx.settings.time_zone;
     format!(
         "{} – {}",
-        local_time(tz, exam.opens_at),
-        local_time(tz, exam.closes_at)
+        local_time(tz, exam.opens_at.naive_utc()),
+        local_time(tz, exam.closes_at.naive_utc())
     )
 }
 
 fn line(page: &Page, m: &MyExam) -> ExamLine {
-    let now = crate::store::now();
-    let fact = dashboard::exam_fact(m);
-    let state =
-        crate::domain::exams::WindowState::at(m.exam.opens_at, m.exam.closes_at, now).as_str();
+    let now = crate::clock::now();
+    let state = crate::domain::exams::WindowState::at(
+        m.exam.opens_at.naive_utc(),
+        m.exam.closes_at.naive_utc(),
+        now.naive_utc(),
+    )
+    .as_str();
     ExamLine {
         id: m.exam.id,
         title: m.exam.title.clone(),
         window: window(page, &m.exam),
         duration_minutes: m.exam.duration_minutes,
         state,
-        attempt: fact.attempt,
-        may_start: next_step::may_start_now(&fact, crate::services::utc(now)),
-        submitted: m
-            .attempts
-            .iter()
-            .filter(|a| a.submitted_at.is_some())
-            .count(),
+        attempt: m.fact.attempt,
+        may_start: next_step::may_start_now(&m.fact, now),
+        submitted: m.attempts.iter().filter(|a| a.submitted).count(),
         attempts_allowed: m.exam.attempts_allowed,
     }
 }

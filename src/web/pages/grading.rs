@@ -204,7 +204,7 @@ pub async fn result(page: Page, path: web::Path<i64>) -> Result<HttpResponse, Pa
                 .iter()
                 .find(|m| m.attempts.iter().any(|a| a.id == attempt_id))
                 .ok_or(PageError(Error::NotFound))?;
-            let expected_by = match crate::services::dashboard::exam_fact(exam).attempt {
+            let expected_by = match exam.fact.attempt {
                 AttemptFact::AwaitingResult { expected_by, .. } => Some(
                     expected_by
                         .with_timezone(&page.ctx.settings.time_zone)

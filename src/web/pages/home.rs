@@ -63,7 +63,7 @@ pub async fn home(page: Page) -> Result<HttpResponse, PageError> {
     } else {
         None
     };
-    let name = user.person.name.clone();
+    let name = user.name.clone();
     render(
         &Home {
             chrome: Chrome::new(&page),

@@ -68,7 +68,7 @@ impl Chrome {
             tr: page.tr,
             csrf: page.csrf.clone(),
             path: page.path.clone(),
-            user_name: page.user.as_ref().map(|u| u.person.name.clone()),
+            user_name: page.user.as_ref().map(|u| u.name.clone()),
             is_admin: has(page, Role::Admin),
             is_examiner: has(page, Role::Examiner),
             is_instructor: has(page, Role::Instructor),

@@ -14,10 +14,9 @@ use crate::domain::ids::PersonId;
 use crate::domain::roles::Role;
 use crate::error::Error;
 use crate::services::courses::{self, LessonInput};
+use crate::services::institutions::Institution;
 use crate::services::training::{self, CourseView, TrackSummary};
 use crate::services::{self, institutions, people};
-use crate::store::institutions::InstitutionRow;
-use crate::store::training::WorkshopRow;
 use crate::web::error::PageError;
 use crate::web::pages::exam_admin::parse_local;
 use crate::web::pages::training::{RecordPage, csv_response};
@@ -35,10 +34,10 @@ struct Overview {
     chrome: Chrome,
     tracks: Vec<TrackSummary>,
     courses: Vec<CourseView>,
-    workshops: Vec<(WorkshopRow, String)>,
+    workshops: Vec<courses::WorkshopChoice>,
     doctors: Vec<Person>,
     instructors: Vec<Person>,
-    institutions: Vec<InstitutionRow>,
+    institutions: Vec<Institution>,
     course_form: CourseForm,
     session_form: SessionForm,
 }
@@ -56,10 +55,10 @@ async fn overview_with(
     let pick = |role: Role| -> Vec<Person> {
         everyone
             .iter()
-            .filter(|p| p.row.active && p.roles.contains(&role))
+            .filter(|p| p.active && p.roles.contains(&role))
             .map(|p| Person {
-                id: p.row.id,
-                name: format!("{} <{}>", p.row.name, p.row.email),
+                id: p.id,
+                name: format!("{} <{}>", p.name, p.email),
             })
             .collect()
     };
@@ -187,16 +186,16 @@ pub async fn track_form(page: Page, path: web::Path<String>) -> Result<HttpRespo
     }
     let d = courses::track_detail(&page.ctx, caller, &key).await?;
     let form = TrackForm {
-        key: d.track.track_key,
-        title: d.track.title,
-        description: d.track.description,
-        validity_months: d.track.validity_months.to_string(),
-        renewal_credit_hours: d.track.renewal_credit_hours.to_string(),
-        courses: d.course_keys,
+        key: d.key,
+        title: d.title,
+        description: d.description,
+        validity_months: d.validity_months.to_string(),
+        renewal_credit_hours: d.renewal_credit_hours.to_string(),
+        courses: d.courses,
         workshops: d
             .workshops
             .iter()
-            .map(|w| format!("{}: {}", w.workshop_key, w.title))
+            .map(|w| format!("{}: {}", w.key, w.title))
             .collect::<Vec<_>>()
             .join("\n"),
     };
@@ -269,7 +268,7 @@ pub async fn save_course(
         Err(e) => Err(e),
     };
     match saved {
-        Ok(row) => Ok(see_other(&format!("/admin/courses/{}", row.course_key))),
+        Ok(key) => Ok(see_other(&format!("/admin/courses/{key}"))),
         Err(e @ (Error::Invalid { .. } | Error::InvalidFields(_) | Error::Conflict { .. })) => {
             let (chrome, status) = form_error(Chrome::new(&page), e)?;
             overview_with(&page, chrome, status, form, SessionForm::default()).await
@@ -467,15 +466,14 @@ pub async fn lesson_editor(
             ..LessonForm::default()
         }
     } else {
-        let (lesson, module) =
-            courses::lesson_source(&page.ctx, caller, &course_key, &lesson_key).await?;
+        let lesson = courses::lesson_source(&page.ctx, caller, &course_key, &lesson_key).await?;
         LessonForm {
-            module,
-            key: lesson.lesson_key,
+            module: lesson.module_key,
+            key: lesson.key,
             title: lesson.title,
             minutes: lesson.minutes.to_string(),
-            video: lesson.video_url.unwrap_or_default(),
-            markdown: lesson.body_markdown,
+            video: lesson.video.unwrap_or_default(),
+            markdown: lesson.markdown,
             action: String::new(),
         }
     };

@@ -1,6 +1,10 @@
 //! Scheduling exams, registering candidates, and taking an attempt: start,
 //! save each answer, submit; and the job that submits overdue attempts.
 
+mod views;
+
+pub use views::{Exam, MyExam, Registration};
+
 use std::collections::HashMap;
 
 use chrono::{DateTime, Duration, NaiveDateTime, Utc};
@@ -104,7 +108,7 @@ fn blueprint_of(exam: &ExamRow) -> Result<Blueprint> {
 
 /// Schedules an exam after checking its blueprint against the banks: every
 /// cell must have enough questions, or the error names each short cell.
-pub async fn schedule(ctx: &Ctx, caller: &Caller, input: ExamInput) -> Result<ExamRow> {
+pub async fn schedule(ctx: &Ctx, caller: &Caller, input: ExamInput) -> Result<Exam> {
     schedule_new(ctx, caller, input, None).await
 }
 
@@ -114,8 +118,8 @@ pub async fn schedule_keyed(
     ctx: &Ctx,
     caller: &Caller,
     input: ExamInput,
-    idem: Idempotent<ExamRow>,
-) -> Result<Created<ExamRow>> {
+    idem: Idempotent<Exam>,
+) -> Result<Created<Exam>> {
     require(ctx, caller, Permission::ManageExams).await?;
     let once = Once::new(caller, idem, "exam_schedule", &input)?;
     idempotency::run(ctx, Some(once), |once| {
@@ -148,8 +152,8 @@ async fn schedule_new(
     ctx: &Ctx,
     caller: &Caller,
     input: ExamInput,
-    once: Option<Once<ExamRow>>,
-) -> Result<ExamRow> {
+    once: Option<Once<Exam>>,
+) -> Result<Exam> {
     require(ctx, caller, Permission::ManageExams).await?;
     let title = crate::domain::institutions::required_text("title", &input.title, 200)?;
     let track = crate::domain::institutions::required_text("track", &input.track, 64)?;
@@ -214,6 +218,7 @@ async fn schedule_new(
                     Outcome::Ok,
                 ),
             )?;
+            let exam = Exam::from(exam);
             if let Some(once) = &once {
                 idempotency::keep(conn, once, &exam)?;
             }
@@ -224,34 +229,19 @@ async fn schedule_new(
 
 /// Exams the caller may see: all for those who manage exams, their own
 /// registrations for candidates.
-pub async fn list(ctx: &Ctx, caller: &Caller) -> Result<Vec<ExamRow>> {
+pub async fn list(ctx: &Ctx, caller: &Caller) -> Result<Vec<Exam>> {
     let actor = person(ctx, caller).await?;
     let manages = crate::domain::access::permits(&caller.principal, Permission::ManageExams);
     ctx.db
         .read(move |conn| {
-            if manages {
-                Ok(store_exams::list_exams(conn)?)
+            let rows = if manages {
+                store_exams::list_exams(conn)?
             } else {
-                Ok(store_exams::exams_for(conn, actor.id)?)
-            }
+                store_exams::exams_for(conn, actor.id)?
+            };
+            Ok(rows.into_iter().map(Exam::from).collect())
         })
         .await
-}
-
-/// An exam with the caller's attempts at it, for the candidate's list.
-#[derive(Debug, Clone)]
-pub struct MyExam {
-    pub exam: ExamRow,
-    pub attempts: Vec<AttemptRow>,
-}
-
-impl MyExam {
-    /// The attempt under way, if any.
-    pub fn in_progress(&self) -> Option<&AttemptRow> {
-        self.attempts
-            .iter()
-            .find(|a| a.started_at.is_some() && a.submitted_at.is_none())
-    }
 }
 
 /// The exams a candidate is registered for, with their attempts.
@@ -263,7 +253,7 @@ pub async fn mine(ctx: &Ctx, caller: &Caller) -> Result<Vec<MyExam>> {
             let mut mine = Vec::with_capacity(exams.len());
             for exam in exams {
                 let attempts = store_exams::attempts_of(conn, exam.id, person_id)?;
-                mine.push(MyExam { exam, attempts });
+                mine.push(MyExam::new(&exam, &attempts));
             }
             Ok(mine)
         })
@@ -273,7 +263,7 @@ pub async fn mine(ctx: &Ctx, caller: &Caller) -> Result<Vec<MyExam>> {
 /// The exams a doctor may register herself for now: not closed, in the
 /// tracks of her open cases, and allowed by the pipeline (her case is at
 /// the exam's stage, with attempts left and no waiting period running).
-pub async fn open_to_register(ctx: &Ctx, caller: &Caller) -> Result<Vec<ExamRow>> {
+pub async fn open_to_register(ctx: &Ctx, caller: &Caller) -> Result<Vec<Exam>> {
     let person_id = person(ctx, caller).await?.id;
     ctx.db
         .read(move |conn| {
@@ -282,7 +272,7 @@ pub async fn open_to_register(ctx: &Ctx, caller: &Caller) -> Result<Vec<ExamRow>
             for exam in store_exams::unregistered_exams_of(conn, person_id, &tracks, store::now())?
             {
                 if crate::services::pipeline::check_registration(conn, person_id, &exam).is_ok() {
-                    open.push(exam);
+                    open.push(Exam::from(exam));
                 }
             }
             Ok(open)
@@ -294,7 +284,7 @@ pub async fn open_to_register(ctx: &Ctx, caller: &Caller) -> Result<Vec<ExamRow>
 /// questions, her time and window with any accommodation.
 #[derive(Debug, Clone)]
 pub struct Briefing {
-    pub exam: ExamRow,
+    pub exam: Exam,
     pub questions: u32,
     pub points: u32,
     pub extra_minutes: i32,
@@ -319,7 +309,7 @@ pub async fn briefing(ctx: &Ctx, caller: &Caller, exam_id: i64) -> Result<Briefi
                 extra_minutes: registration.extra_minutes,
                 opens_at: utc(registration.opens_at.unwrap_or(exam.opens_at)),
                 closes_at: utc(registration.closes_at.unwrap_or(exam.closes_at)),
-                exam,
+                exam: Exam::from(exam),
             })
         })
         .await
@@ -328,7 +318,7 @@ pub async fn briefing(ctx: &Ctx, caller: &Caller, exam_id: i64) -> Result<Briefi
 /// A registration with the candidate's name, for the exam's admin page.
 #[derive(Debug, Clone)]
 pub struct RegisteredCandidate {
-    pub registration: RegistrationRow,
+    pub registration: Registration,
     pub name: String,
     pub email: String,
 }
@@ -338,7 +328,7 @@ pub async fn roster(
     ctx: &Ctx,
     caller: &Caller,
     exam_id: i64,
-) -> Result<(ExamRow, Vec<RegisteredCandidate>)> {
+) -> Result<(Exam, Vec<RegisteredCandidate>)> {
     require(ctx, caller, Permission::ManageExams).await?;
     ctx.db
         .read(move |conn| {
@@ -347,12 +337,12 @@ pub async fn roster(
             for registration in store_exams::registrations_of(conn, exam_id)? {
                 let person = people::find(conn, registration.person_id)?.ok_or(Error::NotFound)?;
                 out.push(RegisteredCandidate {
-                    registration,
+                    registration: Registration::from(registration),
                     name: person.name,
                     email: person.email,
                 });
             }
-            Ok((exam, out))
+            Ok((Exam::from(exam), out))
         })
         .await
 }
@@ -373,7 +363,7 @@ pub async fn register(
     exam_id: i64,
     person_id: PersonId,
     acc: AccommodationInput,
-) -> Result<RegistrationRow> {
+) -> Result<Registration> {
     let actor = person(ctx, caller).await?;
     let is_admin = actor.has(Role::Admin);
     let for_self = actor.id == person_id;
@@ -433,7 +423,7 @@ pub async fn register(
                     Outcome::Ok,
                 ),
             )?;
-            Ok(row)
+            Ok(Registration::from(row))
         })
         .await
 }
