@@ -169,6 +169,89 @@ impl AppealRule {
     }
 }
 
+/// Where the committee's review of a flagged question stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReviewStatus {
+    /// Flagged by the item analysis (or opened by a member), not decided.
+    Open,
+    /// Kept as it was.
+    Kept,
+    /// Corrected in its bank; answers rescored against the new version.
+    Corrected,
+    /// Removed from the exam: it counts in no result.
+    Removed,
+}
+
+impl ReviewStatus {
+    pub const ALL: [ReviewStatus; 4] = [
+        ReviewStatus::Open,
+        ReviewStatus::Kept,
+        ReviewStatus::Corrected,
+        ReviewStatus::Removed,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReviewStatus::Open => "open",
+            ReviewStatus::Kept => "kept",
+            ReviewStatus::Corrected => "corrected",
+            ReviewStatus::Removed => "removed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<ReviewStatus> {
+        ReviewStatus::ALL.into_iter().find(|r| r.as_str() == s)
+    }
+}
+
+/// Where an appeal stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AppealStatus {
+    /// Waiting for its re-mark.
+    Open,
+    /// Re-marked; its outcome is recorded.
+    Decided,
+}
+
+impl AppealStatus {
+    pub const ALL: [AppealStatus; 2] = [AppealStatus::Open, AppealStatus::Decided];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AppealStatus::Open => "open",
+            AppealStatus::Decided => "decided",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<AppealStatus> {
+        AppealStatus::ALL.into_iter().find(|r| r.as_str() == s)
+    }
+}
+
+/// Where a round of standard setting (modified Angoff) stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SettingStatus {
+    /// Members are rating its items.
+    Rating,
+    /// Approved: its cut score is the exam's pass mark.
+    Approved,
+}
+
+impl SettingStatus {
+    pub const ALL: [SettingStatus; 2] = [SettingStatus::Rating, SettingStatus::Approved];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SettingStatus::Rating => "rating",
+            SettingStatus::Approved => "approved",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<SettingStatus> {
+        SettingStatus::ALL.into_iter().find(|r| r.as_str() == s)
+    }
+}
+
 /// What an appeal's re-mark did to the answer's mark.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AppealEffect {
@@ -410,6 +493,22 @@ pub fn result(items: &[ItemScore], pass_mark: u32) -> Option<ExamResult> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn grading_statuses_read_back_from_their_stored_words() {
+        for s in ReviewStatus::ALL {
+            assert_eq!(ReviewStatus::parse(s.as_str()), Some(s));
+        }
+        for s in AppealStatus::ALL {
+            assert_eq!(AppealStatus::parse(s.as_str()), Some(s));
+        }
+        for s in SettingStatus::ALL {
+            assert_eq!(SettingStatus::parse(s.as_str()), Some(s));
+        }
+        assert_eq!(ReviewStatus::parse("Kept"), None);
+        assert_eq!(AppealStatus::parse("closed"), None);
+        assert_eq!(SettingStatus::parse(""), None);
+    }
 
     #[test]
     fn the_final_mark_is_rebuilt_from_the_submitted_marks() {

@@ -10,7 +10,7 @@ use serde::Serialize;
 use crate::domain::access::Permission;
 use crate::domain::analysis::{self, Paper};
 use crate::domain::banks::{Body, Content};
-use crate::domain::grading::{self, ItemScore};
+use crate::domain::grading::{self, ItemScore, ReviewStatus};
 use crate::domain::ids::PersonId;
 use crate::domain::scoring::{ChoiceScoring, Response};
 use crate::error::{Error, Result};
@@ -237,8 +237,9 @@ fn analyse(conn: &mut DbConn, exam_id: i64) -> Result<AnalysisView> {
             item_rest: stats.item_rest,
             upper_lower: stats.upper_lower,
             review: review
-                .map(|r| r.status.clone())
-                .or_else(|| (!flags.is_empty()).then(|| "open".to_owned())),
+                .map(|r| r.status)
+                .or_else(|| (!flags.is_empty()).then_some(ReviewStatus::Open))
+                .map(|s| s.as_str().to_owned()),
             reason: review.and_then(|r| r.reason.clone()),
             flags,
             options,
@@ -492,9 +493,9 @@ pub async fn review(
                 return Ok((changes, Vec::new()));
             }
             let status = match decision {
-                Decision::Keep => "kept",
-                Decision::Correct => "corrected",
-                Decision::Remove => "removed",
+                Decision::Keep => ReviewStatus::Kept,
+                Decision::Correct => ReviewStatus::Corrected,
+                Decision::Remove => ReviewStatus::Removed,
             };
             for (item_id, new) in &regrade {
                 match new {
@@ -517,11 +518,7 @@ pub async fn review(
             )?;
             event.detail = Some(format!(
                 "{} ({} results changed): {reason}",
-                if decision == Decision::Keep {
-                    "kept"
-                } else {
-                    "removed"
-                },
+                status.as_str(),
                 changes.len()
             ));
             audit::record(conn, &event)?;
@@ -537,7 +534,7 @@ pub async fn review(
 struct Regraded<'a> {
     exam: &'a store_exams::ExamRow,
     question_id: i64,
-    status: &'a str,
+    status: ReviewStatus,
     decision: Decision,
     public_url: &'a str,
     now: chrono::NaiveDateTime,
@@ -555,7 +552,7 @@ fn note_regraded(conn: &mut DbConn, r: &Regraded<'_>, changes: &[Change]) -> Res
             Some(&format!(
                 "question {} {}: {} -> {} points, {}% -> {}%",
                 r.question_id,
-                r.status,
+                r.status.as_str(),
                 c.score_before,
                 c.score_after,
                 c.percent_before,

@@ -238,7 +238,7 @@ fn exam_evidence(
                 .into_iter()
                 .map(|a| AppealLine {
                     reason: a.reason,
-                    status: a.status,
+                    status: a.status.as_str().to_owned(),
                     mark_before: a.mark_before,
                     mark_after: a.mark_after,
                     mark_final: a.mark_final,

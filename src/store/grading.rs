@@ -3,7 +3,7 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use crate::domain::grading::AppealRule;
+use crate::domain::grading::{AppealRule, AppealStatus, ReviewStatus, SettingStatus};
 use crate::domain::ids::PersonId;
 use crate::domain::roles::Role;
 use crate::store::DbConn;
@@ -318,7 +318,7 @@ pub struct ReviewRow {
     pub exam_id: i64,
     pub question_id: i64,
     pub flags: String,
-    pub status: String,
+    pub status: ReviewStatus,
     pub reason: Option<String>,
     pub decided_by: Option<PersonId>,
     pub decided_at: Option<NaiveDateTime>,
@@ -351,7 +351,7 @@ pub fn open_review(
                 question_reviews::exam_id.eq(exam_id),
                 question_reviews::question_id.eq(question_id),
                 question_reviews::flags.eq(flags),
-                question_reviews::status.eq("open"),
+                question_reviews::status.eq(ReviewStatus::Open),
                 question_reviews::created_at.eq(now),
             ))
             .execute(conn)?;
@@ -362,7 +362,7 @@ pub fn open_review(
 pub fn count_open_reviews(conn: &mut DbConn, exam_id: i64) -> QueryResult<i64> {
     question_reviews::table
         .filter(question_reviews::exam_id.eq(exam_id))
-        .filter(question_reviews::status.eq("open"))
+        .filter(question_reviews::status.eq(ReviewStatus::Open))
         .count()
         .get_result(conn)
 }
@@ -373,7 +373,7 @@ pub fn decide_review(
     conn: &mut DbConn,
     exam_id: i64,
     question_id: i64,
-    status: &str,
+    status: ReviewStatus,
     reason: &str,
     by: PersonId,
     now: NaiveDateTime,
@@ -409,7 +409,7 @@ pub struct AppealRow {
     pub attempt_id: i64,
     pub attempt_item_id: i64,
     pub reason: String,
-    pub status: String,
+    pub status: AppealStatus,
     pub mark_before: f64,
     pub mark_after: Option<f64>,
     pub outcome: Option<String>,
@@ -436,7 +436,11 @@ pub struct NewAppeal<'a> {
 pub fn insert_appeal(conn: &mut DbConn, a: &NewAppeal, now: NaiveDateTime) -> QueryResult<usize> {
     use crate::store::schema::appeals;
     diesel::insert_into(appeals::table)
-        .values((a, appeals::status.eq("open"), appeals::created_at.eq(now)))
+        .values((
+            a,
+            appeals::status.eq(AppealStatus::Open),
+            appeals::created_at.eq(now),
+        ))
         .execute(conn)
 }
 
@@ -477,10 +481,10 @@ pub fn decide_appeal(
     diesel::update(
         appeals::table
             .find(appeal_id)
-            .filter(appeals::status.eq("open")),
+            .filter(appeals::status.eq(AppealStatus::Open)),
     )
     .set((
-        appeals::status.eq("decided"),
+        appeals::status.eq(AppealStatus::Decided),
         appeals::mark_after.eq(d.mark_after),
         appeals::mark_final.eq(d.mark_final),
         appeals::rule.eq(d.rule),
@@ -527,7 +531,7 @@ pub struct SettingRow {
     pub id: i64,
     pub exam_id: i64,
     pub version: i32,
-    pub status: String,
+    pub status: SettingStatus,
     pub cut_score: Option<f64>,
     pub approved_by: Option<PersonId>,
     pub approved_at: Option<NaiveDateTime>,
@@ -544,7 +548,7 @@ pub fn new_setting(conn: &mut DbConn, exam_id: i64, now: NaiveDateTime) -> Query
         .values((
             s::exam_id.eq(exam_id),
             s::version.eq(last.unwrap_or(0) + 1),
-            s::status.eq("rating"),
+            s::status.eq(SettingStatus::Rating),
             s::created_at.eq(now),
         ))
         .execute(conn)?;
@@ -615,14 +619,18 @@ pub fn approve_setting(
     now: NaiveDateTime,
 ) -> QueryResult<usize> {
     use crate::store::schema::standard_settings as s;
-    diesel::update(s::table.find(id).filter(s::status.eq("rating")))
-        .set((
-            s::status.eq("approved"),
-            s::cut_score.eq(cut),
-            s::approved_by.eq(by),
-            s::approved_at.eq(now),
-        ))
-        .execute(conn)
+    diesel::update(
+        s::table
+            .find(id)
+            .filter(s::status.eq(SettingStatus::Rating)),
+    )
+    .set((
+        s::status.eq(SettingStatus::Approved),
+        s::cut_score.eq(cut),
+        s::approved_by.eq(by),
+        s::approved_at.eq(now),
+    ))
+    .execute(conn)
 }
 
 pub fn set_pass_mark(conn: &mut DbConn, exam_id: i64, pass_mark: i32) -> QueryResult<usize> {

@@ -849,6 +849,23 @@ async fn item_analysis_flags_a_weak_question_and_removing_it_regrades(app: TestA
         .await;
     assert_eq!(status, 200);
     assert_eq!(applied, dry, "the dry run is the change");
+    // The audit record names the decision taken (it said "removed" for a
+    // correction once).
+    let detail = app
+        .ctx
+        .db
+        .read_blocking(|conn| Ok(gatekeeper::store::audit::recent(conn, 50)?))
+        .unwrap()
+        .into_iter()
+        .find(|r| {
+            r.action == "question.review"
+                && r.detail
+                    .as_deref()
+                    .is_some_and(|d| d.contains("guideline 2024"))
+        })
+        .and_then(|r| r.detail)
+        .unwrap();
+    assert!(detail.starts_with("corrected ("), "{detail}");
     // With B corrected, C now goes against the rest of the paper: flagged,
     // and release waits until the committee keeps it, with a reason.
     let (_, a) = app

@@ -133,7 +133,7 @@ fn setting_view(
         id: setting.id,
         exam_id: setting.exam_id,
         version: setting.version,
-        status: setting.status.clone(),
+        status: setting.status.as_str().to_owned(),
         questions: pool
             .into_iter()
             .map(|q| RatedQuestion {
@@ -228,7 +228,7 @@ pub async fn exam_detail(ctx: &Ctx, caller: &Caller, exam_id: i64) -> Result<Exa
                 standard_settings.push(SettingLine {
                     id: row.id,
                     version: row.version,
-                    status: row.status.clone(),
+                    status: row.status.as_str().to_owned(),
                     complete_raters,
                     cut_score: cut,
                     pass_mark: cut.map(grading::pass_mark_from_cut),
@@ -305,7 +305,7 @@ pub async fn rate(
     ctx.db
         .write(move |conn| {
             let setting = store_grading::find_setting(conn, id)?.ok_or(Error::NotFound)?;
-            if setting.status != "rating" {
+            if setting.status != SettingStatus::Rating {
                 return Err(Error::conflict(
                     "setting",
                     "this standard setting is approved",

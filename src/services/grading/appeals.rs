@@ -134,7 +134,7 @@ impl AppealView {
         AppealView {
             position,
             reason: a.reason,
-            status: a.status,
+            status: a.status.as_str().to_owned(),
             mark_before: a.mark_before,
             mark_after: a.mark_after,
             mark_final: a.mark_final,

@@ -197,7 +197,7 @@ fn open_to_marks(
 ) -> Result<Option<store_grading::AppealRow>> {
     if t.role == MarkerRole::Appeal.number() {
         let appeal = store_grading::appeal_of_item(conn, item.id)?
-            .filter(|a| a.status == "open")
+            .filter(|a| a.status == AppealStatus::Open)
             .ok_or_else(|| Error::conflict("marks", "this appeal has been decided"))?;
         return Ok(Some(appeal));
     }

@@ -16,7 +16,8 @@ use crate::domain::access::Permission;
 use crate::domain::banks::{Body, Content};
 use crate::domain::exams::ReviewPolicy;
 use crate::domain::grading::{
-    self, AppealEffect, AppealRule, Examiner, ItemScore, MarkerRole, Marking,
+    self, AppealEffect, AppealRule, AppealStatus, Examiner, ItemScore, MarkerRole, Marking,
+    SettingStatus,
 };
 use crate::domain::scoring::Response;
 use crate::error::{Error, Result};
