@@ -42,7 +42,7 @@ use clap::{Parser, ValueEnum};
 use diesel::{Connection, RunQueryDsl};
 use gatekeeper::config::Settings;
 use gatekeeper::domain::access::{Actor, Principal};
-use gatekeeper::domain::ids::PersonId;
+use gatekeeper::domain::ids::{ExamId, PersonId};
 use gatekeeper::domain::papers::{Blueprint, Section};
 use gatekeeper::domain::roles::Role;
 use gatekeeper::domain::tokens::{self, TokenKind};
@@ -229,7 +229,7 @@ struct Stats {
 struct Shared {
     client: reqwest::Client,
     base: String,
-    exam: i64,
+    exam: ExamId,
     saves: usize,
     max_think_ms: u64,
     open_loop: bool,
@@ -485,7 +485,7 @@ fn schedule_exam(
     blueprint: Blueprint,
     ids: &[PersonId],
     now: chrono::NaiveDateTime,
-) -> i64 {
+) -> ExamId {
     let exam = actix_web::rt::System::new().block_on(async {
         let exam = exams::schedule(
             ctx,
@@ -535,7 +535,7 @@ fn schedule_exam(
 
 /// Writes the people, their tokens, the exam and the papers. Returns the
 /// exam id and each candidate's bearer token.
-fn seed(settings: &Settings, args: &Args) -> (i64, Vec<String>) {
+fn seed(settings: &Settings, args: &Args) -> (ExamId, Vec<String>) {
     let db = Db::connect(&settings.database_url).unwrap_or_else(|e| fail(e));
     db.migrate().unwrap_or_else(|e| fail(e));
     let bank_dir = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../question_banks"));

@@ -55,6 +55,8 @@ ids!(
     CaseId,
     /// A credential: the certificate a case's approval issues.
     CredentialId,
+    /// A scheduled exam.
+    ExamId,
 );
 
 #[cfg(test)]

@@ -13,6 +13,7 @@
 use chrono::{DateTime, Duration, Utc};
 
 use crate::domain::credentials::Status;
+use crate::domain::ids::ExamId;
 use crate::domain::pipeline::Stage;
 
 /// How long a released result stays "news" on the home page.
@@ -24,7 +25,7 @@ pub const RENEW_WITHIN_DAYS: i64 = 90;
 /// One exam she is registered for, and where her attempt at it stands.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ExamFact {
-    pub exam_id: i64,
+    pub exam_id: ExamId,
     pub title: String,
     pub opens_at: DateTime<Utc>,
     /// Her own window's close (accommodations included).
@@ -107,7 +108,7 @@ pub fn may_start_now(e: &ExamFact, now: DateTime<Utc>) -> bool {
 /// An exam the pipeline lets her register for now.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ExamOffer {
-    pub exam_id: i64,
+    pub exam_id: ExamId,
     pub title: String,
     pub opens_at: DateTime<Utc>,
 }
@@ -163,7 +164,7 @@ pub enum Step {
         closes_at: DateTime<Utc>,
     },
     StartExam {
-        exam_id: i64,
+        exam_id: ExamId,
         title: String,
         closes_at: DateTime<Utc>,
     },
@@ -178,7 +179,7 @@ pub enum Step {
         url: String,
     },
     RegisterForExam {
-        exam_id: i64,
+        exam_id: ExamId,
         title: String,
         opens_at: DateTime<Utc>,
     },
@@ -393,7 +394,7 @@ mod tests {
 
     fn exam(id: i64, opens: u32, closes: u32, attempt: AttemptFact) -> ExamFact {
         ExamFact {
-            exam_id: id,
+            exam_id: ExamId(id),
             title: format!("exam {id}"),
             opens_at: at(opens),
             closes_at: at(closes),
@@ -544,7 +545,13 @@ mod tests {
             vec![],
             vec![],
         );
-        assert!(matches!(next_step(&s), Step::StartExam { exam_id: 2, .. }));
+        assert!(matches!(
+            next_step(&s),
+            Step::StartExam {
+                exam_id: ExamId(2),
+                ..
+            }
+        ));
     }
 
     #[test]
@@ -589,7 +596,7 @@ mod tests {
         let mut t = track(Some((Stage::Training, Some("training"))));
         t.training = Some(todo());
         let offer = ExamOffer {
-            exam_id: 4,
+            exam_id: ExamId(4),
             title: "written".into(),
             opens_at: at(20),
         };
@@ -603,14 +610,17 @@ mod tests {
     fn an_offered_exam_is_registered_for_the_soonest_first() {
         let t = track(Some((Stage::WrittenExam, Some("exam"))));
         let offer = |id, day| ExamOffer {
-            exam_id: id,
+            exam_id: ExamId(id),
             title: "written".into(),
             opens_at: at(day),
         };
         let s = situation(vec![], vec![offer(5, 25), offer(6, 20)], vec![t]);
         assert!(matches!(
             next_step(&s),
-            Step::RegisterForExam { exam_id: 6, .. }
+            Step::RegisterForExam {
+                exam_id: ExamId(6),
+                ..
+            }
         ));
     }
 

@@ -11,7 +11,7 @@ use crate::domain::access::Permission;
 use crate::domain::analysis::{self, Paper};
 use crate::domain::banks::{Body, Content};
 use crate::domain::grading::{self, ItemScore, ReviewStatus};
-use crate::domain::ids::PersonId;
+use crate::domain::ids::{ExamId, PersonId};
 use crate::domain::scoring::{ChoiceScoring, Response};
 use crate::error::{Error, Result};
 use crate::mail::{self, Message};
@@ -75,7 +75,8 @@ pub struct ItemLine {
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct AnalysisView {
     /// The exam's id.
-    pub exam_id: i64,
+    #[schema(value_type = i64)]
+    pub exam_id: ExamId,
     /// The exam's title.
     pub title: String,
     /// Submitted papers analysed.
@@ -188,7 +189,7 @@ fn option_counts(content: &Content, chosen: Vec<usize>) -> Vec<OptionCount> {
 
 /// Computes the analysis and opens a review for every newly flagged
 /// question. Runs inside a write transaction.
-fn analyse(conn: &mut DbConn, exam_id: i64) -> Result<AnalysisView> {
+fn analyse(conn: &mut DbConn, exam_id: ExamId) -> Result<AnalysisView> {
     let now = store::now();
     let exam = store_exams::find_exam(conn, exam_id)?.ok_or(Error::NotFound)?;
     let rows = store_grading::analysis_rows(conn, exam_id)?;
@@ -261,12 +262,12 @@ fn analyse(conn: &mut DbConn, exam_id: i64) -> Result<AnalysisView> {
 
 /// How many flagged questions still wait for the committee (after bringing
 /// the flags up to date); release is refused while any do.
-pub fn open_flags(conn: &mut DbConn, exam_id: i64) -> Result<i64> {
+pub fn open_flags(conn: &mut DbConn, exam_id: ExamId) -> Result<i64> {
     analyse(conn, exam_id)?;
     Ok(store_grading::count_open_reviews(conn, exam_id)?)
 }
 
-pub async fn analysis(ctx: &Ctx, caller: &Caller, exam_id: i64) -> Result<AnalysisView> {
+pub async fn analysis(ctx: &Ctx, caller: &Caller, exam_id: ExamId) -> Result<AnalysisView> {
     require(ctx, caller, Permission::ReviewQuestions).await?;
     ctx.db.write(move |conn| analyse(conn, exam_id)).await
 }
@@ -359,7 +360,7 @@ fn option_count(body: &Body) -> usize {
 /// those that change.
 fn changes_of(
     conn: &mut DbConn,
-    exam_id: i64,
+    exam_id: ExamId,
     rows: &[AnalysisRow],
     regrade: &Regrade,
 ) -> Result<Vec<Change>> {
@@ -447,7 +448,7 @@ impl Decision {
 pub async fn review(
     ctx: &Ctx,
     caller: &Caller,
-    exam_id: i64,
+    exam_id: ExamId,
     question_id: i64,
     decision: &str,
     reason: &str,
@@ -586,7 +587,8 @@ fn note_regraded(conn: &mut DbConn, r: &Regraded<'_>, changes: &[Change]) -> Res
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ExamLine {
     /// The exam's id.
-    pub exam_id: i64,
+    #[schema(value_type = i64)]
+    pub exam_id: ExamId,
     /// The exam's title.
     pub title: String,
     /// Candidates whose paper had it.

@@ -11,7 +11,7 @@ use crate::domain::committee::Subject;
 use crate::domain::committee::{self, Vote};
 use crate::domain::credentials as credential;
 use crate::domain::grading::AppealRule;
-use crate::domain::ids::{CaseId, PersonId};
+use crate::domain::ids::{CaseId, ExamId, PersonId};
 use crate::domain::pipeline::{ExamStage, Stage};
 use crate::domain::roles::Role;
 use crate::domain::scoring::ChoiceScoring;
@@ -109,7 +109,8 @@ pub async fn queue(ctx: &Ctx, caller: &Caller) -> Result<Vec<QueueLine>> {
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ExamEvidence {
     /// The exam's id.
-    pub exam_id: i64,
+    #[schema(value_type = i64)]
+    pub exam_id: ExamId,
     /// The attempt's id.
     pub attempt_id: i64,
     /// The attempt's blind code, as examiners saw it.

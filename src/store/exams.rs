@@ -10,7 +10,7 @@ use diesel::serialize::ToSql;
 use diesel::sql_types::{BigInt, HasSqlType, Text, Timestamp};
 
 use crate::domain::exams::ReviewPolicy;
-use crate::domain::ids::PersonId;
+use crate::domain::ids::{ExamId, PersonId};
 use crate::domain::pipeline::ExamStage;
 use crate::domain::scoring::ChoiceScoring;
 use crate::store::DbConn;
@@ -21,7 +21,7 @@ use crate::store::schema::{
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = exams)]
 pub struct ExamRow {
-    pub id: i64,
+    pub id: ExamId,
     pub track: String,
     pub title: String,
     pub opens_at: NaiveDateTime,
@@ -76,7 +76,7 @@ pub struct NewExam<'a> {
 #[diesel(table_name = registrations)]
 pub struct RegistrationRow {
     pub id: i64,
-    pub exam_id: i64,
+    pub exam_id: ExamId,
     pub person_id: PersonId,
     pub extra_minutes: i32,
     pub opens_at: Option<NaiveDateTime>,
@@ -89,7 +89,7 @@ pub struct RegistrationRow {
 #[diesel(table_name = attempts)]
 pub struct AttemptRow {
     pub id: i64,
-    pub exam_id: i64,
+    pub exam_id: ExamId,
     pub person_id: PersonId,
     pub number: i32,
     pub seed: i64,
@@ -138,7 +138,7 @@ pub fn insert_exam(conn: &mut DbConn, exam: &NewExam<'_>) -> QueryResult<ExamRow
 }
 
 /// Attempts of an exam started and not yet submitted.
-pub fn attempts_under_way(conn: &mut DbConn, exam_id: i64) -> QueryResult<i64> {
+pub fn attempts_under_way(conn: &mut DbConn, exam_id: ExamId) -> QueryResult<i64> {
     attempts::table
         .filter(attempts::exam_id.eq(exam_id))
         .filter(attempts::started_at.is_not_null())
@@ -148,7 +148,7 @@ pub fn attempts_under_way(conn: &mut DbConn, exam_id: i64) -> QueryResult<i64> {
 }
 
 /// Registered candidates without a submitted attempt of the exam.
-pub fn yet_to_submit(conn: &mut DbConn, exam_id: i64) -> QueryResult<i64> {
+pub fn yet_to_submit(conn: &mut DbConn, exam_id: ExamId) -> QueryResult<i64> {
     let submitted = attempts::table
         .filter(attempts::exam_id.eq(exam_id))
         .filter(attempts::submitted_at.is_not_null())
@@ -162,7 +162,7 @@ pub fn yet_to_submit(conn: &mut DbConn, exam_id: i64) -> QueryResult<i64> {
 
 /// Closes an exam now, for every candidate (a window granted to one
 /// candidate that ends later ends now too).
-pub fn close_now(conn: &mut DbConn, exam_id: i64, now: NaiveDateTime) -> QueryResult<()> {
+pub fn close_now(conn: &mut DbConn, exam_id: ExamId, now: NaiveDateTime) -> QueryResult<()> {
     diesel::update(exams::table.find(exam_id))
         .set(exams::closes_at.eq(now))
         .execute(conn)?;
@@ -176,12 +176,12 @@ pub fn close_now(conn: &mut DbConn, exam_id: i64, now: NaiveDateTime) -> QueryRe
     Ok(())
 }
 
-pub fn find_exam(conn: &mut DbConn, id: i64) -> QueryResult<Option<ExamRow>> {
+pub fn find_exam(conn: &mut DbConn, id: ExamId) -> QueryResult<Option<ExamRow>> {
     exams::table.find(id).first(conn).optional()
 }
 
 /// How an exam scores choice questions with weights, as stored.
-pub fn choice_scoring(conn: &mut DbConn, exam_id: i64) -> QueryResult<Option<ChoiceScoring>> {
+pub fn choice_scoring(conn: &mut DbConn, exam_id: ExamId) -> QueryResult<Option<ChoiceScoring>> {
     exams::table
         .find(exam_id)
         .select(exams::choice_scoring)
@@ -224,7 +224,7 @@ pub fn exams_for(conn: &mut DbConn, person_id: PersonId) -> QueryResult<Vec<Exam
 
 pub fn find_registration(
     conn: &mut DbConn,
-    exam_id: i64,
+    exam_id: ExamId,
     person_id: PersonId,
 ) -> QueryResult<Option<RegistrationRow>> {
     registrations::table
@@ -240,7 +240,7 @@ pub fn find_registration(
 #[diesel(table_name = registrations, treat_none_as_null = true)]
 pub struct NewRegistration {
     #[diesel(skip_update)]
-    pub exam_id: i64,
+    pub exam_id: ExamId,
     #[diesel(skip_update)]
     pub person_id: PersonId,
     pub extra_minutes: i32,
@@ -266,7 +266,7 @@ pub fn save_registration(
     }
 }
 
-pub fn registrations_of(conn: &mut DbConn, exam_id: i64) -> QueryResult<Vec<RegistrationRow>> {
+pub fn registrations_of(conn: &mut DbConn, exam_id: ExamId) -> QueryResult<Vec<RegistrationRow>> {
     registrations::table
         .filter(registrations::exam_id.eq(exam_id))
         .order(registrations::id.asc())
@@ -315,14 +315,14 @@ struct Locked {
 /// conflicts with the foreign-key locks that inserting attempts takes on the
 /// exam row. SQLite has one writer, which already serialises every draw:
 /// always granted.
-pub fn lock_draw(conn: &mut DbConn, exam_id: i64, wait: bool) -> QueryResult<bool> {
+pub fn lock_draw(conn: &mut DbConn, exam_id: ExamId, wait: bool) -> QueryResult<bool> {
     match conn {
         DbConn::Sqlite(_) => Ok(true),
         DbConn::Postgres(pg) => {
             // Ids past 2^31 share a key with another exam: at worst two
             // exams' draws wait for each other, never a wrong count. The
             // remainder is below 2^31, so it always fits.
-            let key = i32::try_from(exam_id.rem_euclid(1 << 31)).unwrap_or(0);
+            let key = i32::try_from(exam_id.get().rem_euclid(1 << 31)).unwrap_or(0);
             let sql = if wait {
                 "SELECT TRUE AS locked FROM (SELECT pg_advisory_xact_lock($1, $2)) AS l"
             } else {
@@ -339,7 +339,7 @@ pub fn lock_draw(conn: &mut DbConn, exam_id: i64, wait: bool) -> QueryResult<boo
 
 pub fn attempts_of(
     conn: &mut DbConn,
-    exam_id: i64,
+    exam_id: ExamId,
     person_id: PersonId,
 ) -> QueryResult<Vec<AttemptRow>> {
     attempts::table
@@ -357,7 +357,7 @@ pub fn find_attempt(conn: &mut DbConn, id: i64) -> QueryResult<Option<AttemptRow
 #[derive(Insertable)]
 #[diesel(table_name = attempts)]
 pub struct NewAttempt {
-    pub exam_id: i64,
+    pub exam_id: ExamId,
     pub person_id: PersonId,
     /// Which attempt at the exam it is, from 1.
     pub number: i32,

@@ -4,7 +4,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::domain::grading::{AppealRule, AppealStatus, ReviewStatus, SettingStatus};
-use crate::domain::ids::PersonId;
+use crate::domain::ids::{ExamId, PersonId};
 use crate::domain::roles::Role;
 use crate::store::DbConn;
 use crate::store::exams::{AnswerRow, AttemptRow, ItemRow};
@@ -17,7 +17,7 @@ use crate::store::schema::{
 #[diesel(table_name = marking_tasks)]
 pub struct TaskRow {
     pub id: i64,
-    pub exam_id: i64,
+    pub exam_id: ExamId,
     pub attempt_item_id: i64,
     pub examiner_id: PersonId,
     pub role: i32,
@@ -107,7 +107,7 @@ pub fn tasks_of_item(conn: &mut DbConn, item_id: i64) -> QueryResult<Vec<TaskRow
 #[derive(Insertable)]
 #[diesel(table_name = marking_tasks)]
 pub struct NewTask {
-    pub exam_id: i64,
+    pub exam_id: ExamId,
     #[diesel(column_name = attempt_item_id)]
     pub item_id: i64,
     pub examiner_id: PersonId,
@@ -217,7 +217,7 @@ pub fn mark_reminded(conn: &mut DbConn, ids: &[i64], now: NaiveDateTime) -> Quer
 /// Marking progress of an exam: (tasks, submitted tasks, late tasks).
 pub fn task_counts(
     conn: &mut DbConn,
-    exam_id: i64,
+    exam_id: ExamId,
     now: NaiveDateTime,
 ) -> QueryResult<(i64, i64, i64)> {
     let all = marking_tasks::table
@@ -240,7 +240,7 @@ pub fn task_counts(
 
 /// What stops an exam's results: attempts still being taken, and items of
 /// submitted attempts without a (final) score.
-pub fn unfinished(conn: &mut DbConn, exam_id: i64) -> QueryResult<(i64, i64)> {
+pub fn unfinished(conn: &mut DbConn, exam_id: ExamId) -> QueryResult<(i64, i64)> {
     let open = attempts::table
         .filter(attempts::exam_id.eq(exam_id))
         .filter(attempts::started_at.is_not_null())
@@ -257,7 +257,7 @@ pub fn unfinished(conn: &mut DbConn, exam_id: i64) -> QueryResult<(i64, i64)> {
     Ok((open, unmarked))
 }
 
-pub fn submitted_attempts(conn: &mut DbConn, exam_id: i64) -> QueryResult<Vec<AttemptRow>> {
+pub fn submitted_attempts(conn: &mut DbConn, exam_id: ExamId) -> QueryResult<Vec<AttemptRow>> {
     attempts::table
         .filter(attempts::exam_id.eq(exam_id))
         .filter(attempts::submitted_at.is_not_null())
@@ -265,7 +265,7 @@ pub fn submitted_attempts(conn: &mut DbConn, exam_id: i64) -> QueryResult<Vec<At
         .load(conn)
 }
 
-pub fn release(conn: &mut DbConn, exam_id: i64, now: NaiveDateTime) -> QueryResult<usize> {
+pub fn release(conn: &mut DbConn, exam_id: ExamId, now: NaiveDateTime) -> QueryResult<usize> {
     diesel::update(
         exams::table
             .find(exam_id)
@@ -281,7 +281,7 @@ pub fn release(conn: &mut DbConn, exam_id: i64, now: NaiveDateTime) -> QueryResu
 /// topic, kind, content and difficulty, in attempt and position order.
 pub type AnalysisRow = (ItemRow, String, String, String, String, i32);
 
-pub fn analysis_rows(conn: &mut DbConn, exam_id: i64) -> QueryResult<Vec<AnalysisRow>> {
+pub fn analysis_rows(conn: &mut DbConn, exam_id: ExamId) -> QueryResult<Vec<AnalysisRow>> {
     attempt_items::table
         .inner_join(attempts::table)
         .inner_join(question_versions::table)
@@ -303,7 +303,7 @@ pub fn analysis_rows(conn: &mut DbConn, exam_id: i64) -> QueryResult<Vec<Analysi
         .load(conn)
 }
 
-pub fn answers_of_exam(conn: &mut DbConn, exam_id: i64) -> QueryResult<Vec<AnswerRow>> {
+pub fn answers_of_exam(conn: &mut DbConn, exam_id: ExamId) -> QueryResult<Vec<AnswerRow>> {
     answers::table
         .inner_join(attempts::table)
         .filter(attempts::exam_id.eq(exam_id))
@@ -315,7 +315,7 @@ pub fn answers_of_exam(conn: &mut DbConn, exam_id: i64) -> QueryResult<Vec<Answe
 #[diesel(table_name = question_reviews)]
 pub struct ReviewRow {
     pub id: i64,
-    pub exam_id: i64,
+    pub exam_id: ExamId,
     pub question_id: i64,
     pub flags: String,
     pub status: ReviewStatus,
@@ -325,7 +325,7 @@ pub struct ReviewRow {
     pub created_at: NaiveDateTime,
 }
 
-pub fn reviews_of(conn: &mut DbConn, exam_id: i64) -> QueryResult<Vec<ReviewRow>> {
+pub fn reviews_of(conn: &mut DbConn, exam_id: ExamId) -> QueryResult<Vec<ReviewRow>> {
     question_reviews::table
         .filter(question_reviews::exam_id.eq(exam_id))
         .select(ReviewRow::as_select())
@@ -335,7 +335,7 @@ pub fn reviews_of(conn: &mut DbConn, exam_id: i64) -> QueryResult<Vec<ReviewRow>
 /// Opens a review of a flagged question unless it already has one.
 pub fn open_review(
     conn: &mut DbConn,
-    exam_id: i64,
+    exam_id: ExamId,
     question_id: i64,
     flags: &str,
     now: NaiveDateTime,
@@ -359,7 +359,7 @@ pub fn open_review(
     Ok(())
 }
 
-pub fn count_open_reviews(conn: &mut DbConn, exam_id: i64) -> QueryResult<i64> {
+pub fn count_open_reviews(conn: &mut DbConn, exam_id: ExamId) -> QueryResult<i64> {
     question_reviews::table
         .filter(question_reviews::exam_id.eq(exam_id))
         .filter(question_reviews::status.eq(ReviewStatus::Open))
@@ -371,7 +371,7 @@ pub fn count_open_reviews(conn: &mut DbConn, exam_id: i64) -> QueryResult<i64> {
 /// and exam; a question reviewed without a flag gets its row here).
 pub fn decide_review(
     conn: &mut DbConn,
-    exam_id: i64,
+    exam_id: ExamId,
     question_id: i64,
     status: ReviewStatus,
     reason: &str,
@@ -529,7 +529,7 @@ pub fn attempt_by_code(conn: &mut DbConn, code: &str) -> QueryResult<Option<Atte
 #[diesel(table_name = crate::store::schema::standard_settings)]
 pub struct SettingRow {
     pub id: i64,
-    pub exam_id: i64,
+    pub exam_id: ExamId,
     pub version: i32,
     pub status: SettingStatus,
     pub cut_score: Option<f64>,
@@ -538,7 +538,11 @@ pub struct SettingRow {
     pub created_at: NaiveDateTime,
 }
 
-pub fn new_setting(conn: &mut DbConn, exam_id: i64, now: NaiveDateTime) -> QueryResult<SettingRow> {
+pub fn new_setting(
+    conn: &mut DbConn,
+    exam_id: ExamId,
+    now: NaiveDateTime,
+) -> QueryResult<SettingRow> {
     use crate::store::schema::standard_settings as s;
     let last: Option<i32> = s::table
         .filter(s::exam_id.eq(exam_id))
@@ -569,7 +573,7 @@ pub fn find_setting(conn: &mut DbConn, id: i64) -> QueryResult<Option<SettingRow
 }
 
 /// An exam's standard-setting rounds, oldest first.
-pub fn settings_of(conn: &mut DbConn, exam_id: i64) -> QueryResult<Vec<SettingRow>> {
+pub fn settings_of(conn: &mut DbConn, exam_id: ExamId) -> QueryResult<Vec<SettingRow>> {
     use crate::store::schema::standard_settings as s;
     s::table
         .filter(s::exam_id.eq(exam_id))
@@ -633,7 +637,7 @@ pub fn approve_setting(
     .execute(conn)
 }
 
-pub fn set_pass_mark(conn: &mut DbConn, exam_id: i64, pass_mark: i32) -> QueryResult<usize> {
+pub fn set_pass_mark(conn: &mut DbConn, exam_id: ExamId, pass_mark: i32) -> QueryResult<usize> {
     diesel::update(exams::table.find(exam_id))
         .set(exams::pass_mark.eq(pass_mark))
         .execute(conn)
@@ -763,7 +767,7 @@ pub fn practicals_of(
 }
 
 /// The exams whose submitted papers drew a question.
-pub fn exams_with_question(conn: &mut DbConn, question_id: i64) -> QueryResult<Vec<i64>> {
+pub fn exams_with_question(conn: &mut DbConn, question_id: i64) -> QueryResult<Vec<ExamId>> {
     attempt_items::table
         .inner_join(attempts::table)
         .filter(attempt_items::question_id.eq(question_id))

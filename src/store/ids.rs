@@ -14,6 +14,7 @@ stored_as! {
     crate::domain::ids::PersonId,
     crate::domain::ids::CaseId,
     crate::domain::ids::CredentialId,
+    crate::domain::ids::ExamId,
 }
 
 #[cfg(test)]

@@ -4,7 +4,7 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use crate::domain::ids::{CaseId, CredentialId, PersonId};
+use crate::domain::ids::{CaseId, CredentialId, ExamId, PersonId};
 use crate::domain::pipeline::{ExamStage, Kind, Reason, Stage};
 use crate::store::DbConn;
 use crate::store::exams::{AttemptRow, ExamRow};
@@ -287,7 +287,7 @@ pub fn stage_attempts(
 
 /// The people with a submitted attempt at an exam (whose cases a release
 /// may move).
-pub fn candidates_of_exam(conn: &mut DbConn, exam_id: i64) -> QueryResult<Vec<PersonId>> {
+pub fn candidates_of_exam(conn: &mut DbConn, exam_id: ExamId) -> QueryResult<Vec<PersonId>> {
     attempts::table
         .filter(attempts::exam_id.eq(exam_id))
         .filter(attempts::submitted_at.is_not_null())

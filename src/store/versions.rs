@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 
 use crate::domain::banks::Content;
+use crate::domain::ids::ExamId;
 use crate::domain::scoring::ChoiceScoring;
 use crate::error::{Error, Result};
 use crate::store::{DbConn, banks as store_banks, exams as store_exams};
@@ -15,12 +16,12 @@ use crate::store::{DbConn, banks as store_banks, exams as store_exams};
 #[derive(Default)]
 pub struct VersionCache {
     by_id: std::sync::RwLock<HashMap<i64, std::sync::Arc<Content>>>,
-    rules: std::sync::RwLock<HashMap<i64, ChoiceScoring>>,
+    rules: std::sync::RwLock<HashMap<ExamId, ChoiceScoring>>,
 }
 
 impl VersionCache {
     /// How an exam scores choice questions with weights.
-    pub fn choice_scoring(&self, conn: &mut DbConn, exam_id: i64) -> Result<ChoiceScoring> {
+    pub fn choice_scoring(&self, conn: &mut DbConn, exam_id: ExamId) -> Result<ChoiceScoring> {
         if let Some(rule) = self
             .rules
             .read()

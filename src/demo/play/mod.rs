@@ -14,6 +14,7 @@ use super::alliance::{self, Alliance, Member, Staff, TRACK};
 use super::answers::{self, Knowledge};
 use super::script::{self, Cohort, Event, Exam, Fate, Later, Script, Syllabus};
 use super::{Figures, Options, Report, SignIn, day};
+use crate::domain::ids::ExamId;
 use crate::domain::pipeline::{ExamStage, Kind, Stage};
 use crate::domain::scoring::ShownAnswer;
 use crate::error::{Error, Result};
@@ -38,7 +39,7 @@ pub(super) struct Player<'a> {
     pub script: Script,
     pub doctors: Vec<Member>,
     items: Vec<Item>,
-    exams: HashMap<Exam, i64>,
+    exams: HashMap<Exam, ExamId>,
     attempts: HashMap<(Exam, usize), i64>,
     /// Workshop sessions per round, per workshop.
     sessions: HashMap<usize, Vec<Vec<i64>>>,
@@ -353,7 +354,7 @@ impl Player<'_> {
         Ok(())
     }
 
-    fn exam(&self, exam: Exam) -> Result<i64> {
+    fn exam(&self, exam: Exam) -> Result<ExamId> {
         self.exams
             .get(&exam)
             .copied()
@@ -589,7 +590,7 @@ impl Player<'_> {
 
     /// Item analysis before the results: the committee's chair reviews each
     /// flagged question (the sample questions are sound: kept, with why).
-    async fn review_flags(&self, exam_id: i64) -> Result<()> {
+    async fn review_flags(&self, exam_id: ExamId) -> Result<()> {
         let chair = &self.alliance.committee[0].caller;
         let view = crate::services::analysis::analysis(self.ctx, chair, exam_id).await?;
         for item in view

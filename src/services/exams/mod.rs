@@ -15,7 +15,7 @@ use crate::domain::access::Permission;
 use crate::domain::banks::{Body, Content, QuestionKind};
 use crate::domain::dates;
 use crate::domain::exams::{self, Accommodation, ReviewPolicy, Schedule};
-use crate::domain::ids::PersonId;
+use crate::domain::ids::{ExamId, PersonId};
 use crate::domain::papers::{self, Blueprint, Candidate};
 use crate::domain::pipeline::ExamStage;
 use crate::domain::roles::Role;
@@ -294,7 +294,7 @@ pub struct Briefing {
 }
 
 /// The briefing for one exam the caller is registered for.
-pub async fn briefing(ctx: &Ctx, caller: &Caller, exam_id: i64) -> Result<Briefing> {
+pub async fn briefing(ctx: &Ctx, caller: &Caller, exam_id: ExamId) -> Result<Briefing> {
     let person_id = person(ctx, caller).await?.id;
     ctx.db
         .read(move |conn| {
@@ -327,7 +327,7 @@ pub struct RegisteredCandidate {
 pub async fn roster(
     ctx: &Ctx,
     caller: &Caller,
-    exam_id: i64,
+    exam_id: ExamId,
 ) -> Result<(Exam, Vec<RegisteredCandidate>)> {
     require(ctx, caller, Permission::ManageExams).await?;
     ctx.db
@@ -360,7 +360,7 @@ pub struct AccommodationInput {
 pub async fn register(
     ctx: &Ctx,
     caller: &Caller,
-    exam_id: i64,
+    exam_id: ExamId,
     person_id: PersonId,
     acc: AccommodationInput,
 ) -> Result<Registration> {
@@ -464,7 +464,8 @@ pub struct AttemptView {
     /// The attempt's id.
     pub id: i64,
     /// The exam's id.
-    pub exam_id: i64,
+    #[schema(value_type = i64)]
+    pub exam_id: ExamId,
     /// The exam's title.
     pub exam_title: String,
     /// Which attempt at this exam it is, from 1.
@@ -515,7 +516,7 @@ fn view(
 /// (fifty stems and their options, copied) is built on the request's own
 /// thread rather than on the writer that every other request waits for.
 struct Paper {
-    exam_id: i64,
+    exam_id: ExamId,
     exam_title: String,
     items: Vec<ItemRow>,
     answers: Vec<store_exams::AnswerRow>,
@@ -582,7 +583,7 @@ fn item_views(
 /// The attempt's view around its items.
 fn head(
     attempt: &AttemptRow,
-    exam_id: i64,
+    exam_id: ExamId,
     exam_title: String,
     now: NaiveDateTime,
     items: Vec<ItemView>,
@@ -622,7 +623,7 @@ pub enum StartedView {
 #[derive(Serialize)]
 struct RenderedJson<'a> {
     id: i64,
-    exam_id: i64,
+    exam_id: ExamId,
     exam_title: &'a str,
     number: i32,
     started_at: Option<DateTime<Utc>>,
@@ -830,7 +831,7 @@ struct DrawnAttempt {
 /// transaction is drawing for the exam, the start leaves its batch having
 /// written nothing and draws in a transaction of its own, which waits for
 /// the lock before it touches anything.
-pub async fn start(ctx: &Ctx, taker: Taker<'_>, exam_id: i64) -> Result<StartedView> {
+pub async fn start(ctx: &Ctx, taker: Taker<'_>, exam_id: ExamId) -> Result<StartedView> {
     let presented = taker.presented();
     let versions = ctx.versions.clone();
     let started = ctx
@@ -867,7 +868,7 @@ pub async fn start(ctx: &Ctx, taker: Taker<'_>, exam_id: i64) -> Result<StartedV
         Ok(read) => read,
         Err(person_id) => {
             tracing::debug!(
-                exam = exam_id,
+                exam = exam_id.get(),
                 "another transaction is drawing this exam's papers: the start draws on its own"
             );
             let versions = ctx.versions.clone();
@@ -944,7 +945,7 @@ enum Started {
 /// The start's checks and writes, inside its transaction.
 fn start_in(
     conn: &mut DbConn,
-    exam_id: i64,
+    exam_id: ExamId,
     person_id: PersonId,
     now: NaiveDateTime,
     lock: DrawLock,
@@ -1008,7 +1009,7 @@ fn start_in(
 
 /// Draws papers ahead of the opening for every registered candidate who has
 /// none waiting, so the opening minute does no heavy work.
-pub async fn predraw(ctx: &Ctx, caller: &Caller, exam_id: i64) -> Result<usize> {
+pub async fn predraw(ctx: &Ctx, caller: &Caller, exam_id: ExamId) -> Result<usize> {
     require(ctx, caller, Permission::ManageExams).await?;
     let versions = ctx.versions.clone();
     ctx.db
@@ -1358,7 +1359,7 @@ pub fn submit_overdue(db: &Db, cache: &VersionCache) -> Result<usize> {
 pub async fn close_early(
     ctx: &Ctx,
     caller: &Caller,
-    exam_id: i64,
+    exam_id: ExamId,
     reason: Option<String>,
 ) -> Result<()> {
     require(ctx, caller, Permission::ManageExams).await?;
@@ -1414,7 +1415,11 @@ pub async fn close_early(
 /// The exam, if `me` owns it (scheduled it): only its owner releases its
 /// results or closes it early (`domain::exams::is_owner`). `None` for
 /// another person; an exam that does not exist is `NotFound`.
-pub(crate) fn owned_exam(conn: &mut DbConn, exam_id: i64, me: PersonId) -> Result<Option<ExamRow>> {
+pub(crate) fn owned_exam(
+    conn: &mut DbConn,
+    exam_id: ExamId,
+    me: PersonId,
+) -> Result<Option<ExamRow>> {
     let exam = store_exams::find_exam(conn, exam_id)?.ok_or(Error::NotFound)?;
     Ok(exams::is_owner(exam.created_by, me).then_some(exam))
 }
@@ -1440,7 +1445,7 @@ mod tests {
         let at = chrono::DateTime::from_timestamp(1_800_000_000, 0).expect("a time");
         let view = AttemptView {
             id: 7,
-            exam_id: 3,
+            exam_id: ExamId(3),
             exam_title: "Written exam".into(),
             number: 1,
             started_at: Some(at),

@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::domain::ids::PersonId;
+use crate::domain::ids::{ExamId, PersonId};
 use crate::domain::next_step::{self, AttemptSeen, ExamFact};
 use crate::domain::papers::Blueprint;
 use crate::services::utc;
@@ -17,7 +17,8 @@ use crate::store::exams::{AttemptRow, ExamRow, RegistrationRow};
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Exam {
     /// The exam's id.
-    pub id: i64,
+    #[schema(value_type = i64)]
+    pub id: ExamId,
     /// The track's key.
     pub track: String,
     /// Its title.
@@ -89,7 +90,8 @@ pub struct Registration {
     /// The registration's id.
     pub id: i64,
     /// The exam's id.
-    pub exam_id: i64,
+    #[schema(value_type = i64)]
+    pub exam_id: ExamId,
     /// The candidate's person id.
     #[schema(value_type = i64)]
     pub person_id: PersonId,

@@ -2,7 +2,7 @@
 //! question, the committee approves the pass mark.
 
 use super::*;
-use crate::domain::ids::PersonId;
+use crate::domain::ids::{ExamId, PersonId};
 use crate::services::exams::Exam;
 use utoipa::ToSchema;
 
@@ -30,7 +30,8 @@ pub struct SettingView {
     /// The round's id.
     pub id: i64,
     /// The exam's id.
-    pub exam_id: i64,
+    #[schema(value_type = i64)]
+    pub exam_id: ExamId,
     /// Standard settings are numbered per exam; the approved one sets the
     /// exam's pass mark.
     pub version: i32,
@@ -202,7 +203,7 @@ pub struct ExamDetail {
 /// rounds: for admins (exam owners among them) and the committee. The
 /// seeds of candidates' papers are shown where the committee sees an
 /// attempt: each exam of a case's dossier.
-pub async fn exam_detail(ctx: &Ctx, caller: &Caller, exam_id: i64) -> Result<ExamDetail> {
+pub async fn exam_detail(ctx: &Ctx, caller: &Caller, exam_id: ExamId) -> Result<ExamDetail> {
     require(ctx, caller, Permission::ReviewQuestions).await?;
     ctx.db
         .read(move |conn| {
@@ -260,7 +261,7 @@ pub async fn exam_detail(ctx: &Ctx, caller: &Caller, exam_id: i64) -> Result<Exa
 
 /// Opens a new round of standard setting for an exam whose results are not
 /// out (committee and admins).
-pub async fn open_setting(ctx: &Ctx, caller: &Caller, exam_id: i64) -> Result<SettingView> {
+pub async fn open_setting(ctx: &Ctx, caller: &Caller, exam_id: ExamId) -> Result<SettingView> {
     require(ctx, caller, Permission::ReviewQuestions).await?;
     let me = caller.person_id().ok_or(Error::Forbidden)?;
     ctx.db

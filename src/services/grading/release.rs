@@ -1,6 +1,7 @@
 //! Whether an exam's marking is complete, and its owner releasing the results.
 
 use super::*;
+use crate::domain::ids::ExamId;
 
 /// How far an exam's marking is, for its admins.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -19,7 +20,7 @@ pub struct MarkingStatus {
     pub released_at: Option<DateTime<Utc>>,
 }
 
-pub async fn marking_status(ctx: &Ctx, caller: &Caller, exam_id: i64) -> Result<MarkingStatus> {
+pub async fn marking_status(ctx: &Ctx, caller: &Caller, exam_id: ExamId) -> Result<MarkingStatus> {
     require(ctx, caller, Permission::ManageExams).await?;
     ctx.db
         .read(move |conn| {
@@ -40,7 +41,7 @@ pub async fn marking_status(ctx: &Ctx, caller: &Caller, exam_id: i64) -> Result<
 
 /// The exam's owner releases its results once every attempt is submitted and
 /// every answer has its final mark; each candidate is emailed.
-pub async fn release(ctx: &Ctx, caller: &Caller, exam_id: i64) -> Result<()> {
+pub async fn release(ctx: &Ctx, caller: &Caller, exam_id: ExamId) -> Result<()> {
     require(ctx, caller, Permission::ManageExams).await?;
     let me = caller.person_id().ok_or(Error::Forbidden)?;
     let public_url = ctx.settings.public_url.clone();

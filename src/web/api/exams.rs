@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::domain::ids::PersonId;
+use crate::domain::ids::{ExamId, PersonId};
 use crate::domain::papers::Blueprint;
 use crate::domain::pipeline::ExamStage;
 use crate::domain::scoring::ShownAnswer;
@@ -167,7 +167,7 @@ pub async fn list_exams(ctx: web::Data<Ctx>, caller: ApiCaller) -> ApiResult {
     params(("id" = i64, Path)),
     responses((status = 200, body = ExamDetail), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
-pub async fn get_exam(ctx: web::Data<Ctx>, caller: ApiCaller, id: ApiPath<i64>) -> ApiResult {
+pub async fn get_exam(ctx: web::Data<Ctx>, caller: ApiCaller, id: ApiPath<ExamId>) -> ApiResult {
     let detail = grading::exam_detail(&ctx, &caller.caller, id.into_inner()).await?;
     Ok(HttpResponse::Ok().json(detail))
 }
@@ -179,7 +179,7 @@ pub async fn get_exam(ctx: web::Data<Ctx>, caller: ApiCaller, id: ApiPath<i64>) 
 pub async fn register(
     ctx: web::Data<Ctx>,
     caller: ApiCaller,
-    id: ApiPath<i64>,
+    id: ApiPath<ExamId>,
     body: Json<RegistrationBody>,
 ) -> ApiResult {
     let b = body.0;
@@ -201,7 +201,7 @@ pub async fn register(
 /// Draws every registered candidate's paper ahead of the opening.
 #[utoipa::path(post, path = "/api/v1/exams/{id}/predraw", tag = "exams", security(("bearer" = [])),
     params(("id" = i64, Path)), responses((status = 200, body = Predrawn), (status = 403, body = ErrorBody)))]
-pub async fn predraw(ctx: web::Data<Ctx>, caller: ApiCaller, id: ApiPath<i64>) -> ApiResult {
+pub async fn predraw(ctx: web::Data<Ctx>, caller: ApiCaller, id: ApiPath<ExamId>) -> ApiResult {
     let drawn = exams::predraw(&ctx, &caller.caller, id.into_inner()).await?;
     Ok(HttpResponse::Ok().json(Predrawn { drawn }))
 }
@@ -220,7 +220,11 @@ fn taker(req: &HttpRequest) -> Result<exams::Taker<'static>, ApiError> {
 /// Starts the caller's attempt, or returns the one under way (idempotent).
 #[utoipa::path(post, path = "/api/v1/exams/{id}/attempts", tag = "exams", security(("bearer" = [])),
     params(("id" = i64, Path)), responses((status = 200, body = AttemptView), (status = 409, body = ErrorBody)))]
-pub async fn start_attempt(ctx: web::Data<Ctx>, req: HttpRequest, id: ApiPath<i64>) -> ApiResult {
+pub async fn start_attempt(
+    ctx: web::Data<Ctx>,
+    req: HttpRequest,
+    id: ApiPath<ExamId>,
+) -> ApiResult {
     let started = exams::start(&ctx, taker(&req)?, id.into_inner()).await?;
     Ok(HttpResponse::Ok()
         .content_type(actix_web::http::header::ContentType::json())

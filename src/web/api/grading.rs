@@ -5,7 +5,7 @@ use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use crate::domain::ids::PersonId;
+use crate::domain::ids::{ExamId, PersonId};
 use crate::services::Ctx;
 use crate::services::grading::{
     self, CriterionMark, MarkingQueue, MarkingStatus, ResultView, TaskView,
@@ -55,7 +55,7 @@ pub async fn submit(
 /// Marking progress of an exam (admins).
 #[utoipa::path(get, path = "/api/v1/exams/{id}/marking", tag = "grading", security(("bearer" = [])),
     params(("id" = i64, Path)), responses((status = 200, body = MarkingStatus), (status = 403, body = ErrorBody)))]
-pub async fn status(ctx: web::Data<Ctx>, caller: ApiCaller, id: ApiPath<i64>) -> ApiResult {
+pub async fn status(ctx: web::Data<Ctx>, caller: ApiCaller, id: ApiPath<ExamId>) -> ApiResult {
     Ok(HttpResponse::Ok()
         .json(grading::marking_status(&ctx, &caller.caller, id.into_inner()).await?))
 }
@@ -78,7 +78,7 @@ pub struct CloseBody {
 pub async fn close(
     ctx: web::Data<Ctx>,
     caller: ApiCaller,
-    id: ApiPath<i64>,
+    id: ApiPath<ExamId>,
     body: crate::web::api::json::Json<CloseBody>,
 ) -> ApiResult {
     crate::services::exams::close_early(&ctx, &caller.caller, id.into_inner(), body.0.reason)
@@ -89,7 +89,7 @@ pub async fn close(
 /// Releases the results (the exam's owner; refused while marking is incomplete).
 #[utoipa::path(post, path = "/api/v1/exams/{id}/release", tag = "grading", security(("bearer" = [])),
     params(("id" = i64, Path)), responses((status = 204), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
-pub async fn release(ctx: web::Data<Ctx>, caller: ApiCaller, id: ApiPath<i64>) -> ApiResult {
+pub async fn release(ctx: web::Data<Ctx>, caller: ApiCaller, id: ApiPath<ExamId>) -> ApiResult {
     grading::release(&ctx, &caller.caller, id.into_inner()).await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -105,7 +105,7 @@ pub async fn result(ctx: web::Data<Ctx>, caller: ApiCaller, id: ApiPath<i64>) ->
 /// are opened for review.
 #[utoipa::path(get, path = "/api/v1/exams/{id}/analysis", tag = "grading", security(("bearer" = [])),
     params(("id" = i64, Path)), responses((status = 200, body = crate::services::analysis::AnalysisView), (status = 403, body = ErrorBody)))]
-pub async fn analysis(ctx: web::Data<Ctx>, caller: ApiCaller, id: ApiPath<i64>) -> ApiResult {
+pub async fn analysis(ctx: web::Data<Ctx>, caller: ApiCaller, id: ApiPath<ExamId>) -> ApiResult {
     Ok(HttpResponse::Ok()
         .json(crate::services::analysis::analysis(&ctx, &caller.caller, id.into_inner()).await?))
 }
@@ -131,7 +131,7 @@ pub struct ReviewBody {
 pub async fn review(
     ctx: web::Data<Ctx>,
     caller: ApiCaller,
-    path: ApiPath<(i64, i64)>,
+    path: ApiPath<(ExamId, i64)>,
     body: Json<ReviewBody>,
 ) -> ApiResult {
     use crate::services::analysis;
@@ -196,7 +196,11 @@ pub async fn reveal(ctx: web::Data<Ctx>, caller: ApiCaller, body: Json<RevealBod
 /// Opens a round of modified-Angoff standard setting for an exam.
 #[utoipa::path(post, path = "/api/v1/exams/{id}/standard-settings", tag = "grading", security(("bearer" = [])),
     params(("id" = i64, Path)), responses((status = 201, body = grading::SettingView), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
-pub async fn open_setting(ctx: web::Data<Ctx>, caller: ApiCaller, id: ApiPath<i64>) -> ApiResult {
+pub async fn open_setting(
+    ctx: web::Data<Ctx>,
+    caller: ApiCaller,
+    id: ApiPath<ExamId>,
+) -> ApiResult {
     Ok(HttpResponse::Created()
         .json(grading::open_setting(&ctx, &caller.caller, id.into_inner()).await?))
 }

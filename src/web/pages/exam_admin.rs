@@ -9,7 +9,7 @@ use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
 use serde::Deserialize;
 
 use crate::domain::access::Permission;
-use crate::domain::ids::PersonId;
+use crate::domain::ids::{ExamId, PersonId};
 use crate::domain::pipeline::ExamStage;
 use crate::domain::roles::Role;
 use crate::error::Error;
@@ -111,7 +111,7 @@ impl ExamForm {
 }
 
 pub struct ExamSummary {
-    pub id: i64,
+    pub id: ExamId,
     pub title: String,
     pub track: String,
     pub window: String,
@@ -213,7 +213,7 @@ struct AdminExam {
 
 async fn exam_page(
     page: &Page,
-    id: i64,
+    id: ExamId,
     chrome: Chrome,
     status: StatusCode,
 ) -> Result<HttpResponse, PageError> {
@@ -254,7 +254,7 @@ async fn exam_page(
     )
 }
 
-pub async fn admin_exam(page: Page, path: web::Path<i64>) -> Result<HttpResponse, PageError> {
+pub async fn admin_exam(page: Page, path: web::Path<ExamId>) -> Result<HttpResponse, PageError> {
     let chrome = Chrome::new(&page);
     exam_page(&page, path.into_inner(), chrome, StatusCode::OK).await
 }
@@ -270,7 +270,7 @@ pub struct RegisterForm {
 pub async fn register(
     page: Page,
     req: HttpRequest,
-    path: web::Path<i64>,
+    path: web::Path<ExamId>,
     body: web::Bytes,
 ) -> Result<HttpResponse, PageError> {
     let caller = page.caller()?.clone();
@@ -308,7 +308,7 @@ pub async fn register(
 pub async fn predraw(
     page: Page,
     req: HttpRequest,
-    path: web::Path<i64>,
+    path: web::Path<ExamId>,
     body: web::Bytes,
 ) -> Result<HttpResponse, PageError> {
     let caller = page.caller()?.clone();
@@ -324,7 +324,7 @@ pub async fn predraw(
 pub async fn release(
     page: Page,
     req: HttpRequest,
-    path: web::Path<i64>,
+    path: web::Path<ExamId>,
     body: web::Bytes,
 ) -> Result<HttpResponse, PageError> {
     let _: EmptyForm = parse_form(&req, &body)?;

@@ -10,6 +10,7 @@ use askama::Template;
 use serde::Deserialize;
 
 use crate::domain::banks::QuestionKind;
+use crate::domain::ids::ExamId;
 use crate::domain::next_step::{self, AttemptFact};
 use crate::domain::scoring::ShownAnswer;
 use crate::error::Error;
@@ -21,7 +22,7 @@ use crate::web::pages::{Chrome, EmptyForm, local_time, parse_form, render, see_o
 use crate::web::session::{Page, check_csrf};
 
 pub struct ExamLine {
-    pub id: i64,
+    pub id: ExamId,
     pub title: String,
     pub window: String,
     pub duration_minutes: i32,
@@ -37,7 +38,7 @@ pub struct ExamLine {
 
 /// An exam she may register for.
 pub struct OfferLine {
-    pub id: i64,
+    pub id: ExamId,
     pub title: String,
     pub window: String,
     pub duration_minutes: i32,
@@ -120,7 +121,7 @@ pub async fn exams_page(page: Page) -> Result<HttpResponse, PageError> {
 pub async fn register(
     page: Page,
     req: HttpRequest,
-    path: web::Path<i64>,
+    path: web::Path<ExamId>,
     body: web::Bytes,
 ) -> Result<HttpResponse, PageError> {
     let caller = page.caller()?.clone();
@@ -149,7 +150,7 @@ struct Instructions {
 }
 
 /// What to know before starting, and the confirmation that starts.
-pub async fn instructions(page: Page, path: web::Path<i64>) -> Result<HttpResponse, PageError> {
+pub async fn instructions(page: Page, path: web::Path<ExamId>) -> Result<HttpResponse, PageError> {
     let b = exams::briefing(&page.ctx, page.caller()?, path.into_inner()).await?;
     render(
         &Instructions {
@@ -164,7 +165,7 @@ pub async fn instructions(page: Page, path: web::Path<i64>) -> Result<HttpRespon
 pub async fn start(
     page: Page,
     req: HttpRequest,
-    path: web::Path<i64>,
+    path: web::Path<ExamId>,
     body: web::Bytes,
 ) -> Result<HttpResponse, PageError> {
     let caller = page.caller()?.clone();

@@ -5,6 +5,7 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 
+use crate::domain::ids::ExamId;
 use crate::domain::next_step::AttemptFact;
 use crate::error::Error;
 use crate::i18n::Tr;
@@ -316,7 +317,7 @@ fn facility_chart(tr: &Tr, a: &AnalysisView) -> Chart {
 
 async fn analysis_page(
     page: &Page,
-    exam: i64,
+    exam: ExamId,
     chrome: Chrome,
     status: StatusCode,
     preview: Option<(i64, Vec<Change>)>,
@@ -334,7 +335,7 @@ async fn analysis_page(
     )
 }
 
-pub async fn analysis_view(page: Page, path: web::Path<i64>) -> Result<HttpResponse, PageError> {
+pub async fn analysis_view(page: Page, path: web::Path<ExamId>) -> Result<HttpResponse, PageError> {
     analysis_page(
         &page,
         path.into_inner(),
@@ -360,7 +361,7 @@ pub struct ReviewForm {
 pub async fn review(
     page: Page,
     req: HttpRequest,
-    path: web::Path<i64>,
+    path: web::Path<ExamId>,
     body: web::Bytes,
 ) -> Result<HttpResponse, PageError> {
     let form: ReviewForm = parse_form(&req, &body)?;
@@ -568,7 +569,7 @@ pub async fn standard(page: Page, path: web::Path<i64>) -> Result<HttpResponse, 
 pub async fn open_standard(
     page: Page,
     req: HttpRequest,
-    path: web::Path<i64>,
+    path: web::Path<ExamId>,
     body: web::Bytes,
 ) -> Result<HttpResponse, PageError> {
     let _: crate::web::pages::EmptyForm = parse_form(&req, &body)?;

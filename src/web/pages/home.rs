@@ -225,6 +225,7 @@ pub async fn switch_language(
 #[allow(clippy::too_many_lines)]
 mod tests {
     use super::*;
+    use crate::domain::ids::ExamId;
     use crate::i18n::Tr;
     use chrono::{TimeZone, Utc};
 
@@ -241,7 +242,7 @@ mod tests {
                 closes_at: at,
             },
             Step::StartExam {
-                exam_id: 1,
+                exam_id: ExamId(1),
                 title: s("T"),
                 closes_at: at,
             },
@@ -268,7 +269,7 @@ mod tests {
                 url: s("/x"),
             },
             Step::RegisterForExam {
-                exam_id: 1,
+                exam_id: ExamId(1),
                 title: s("T"),
                 opens_at: at,
             },
