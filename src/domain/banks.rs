@@ -4,6 +4,7 @@
 //! question says (its content) is compared by hash to decide whether an
 //! import makes a new version.
 
+use crate::domain::numbers::{i64_f64, whole_i64};
 use std::collections::{BTreeMap, HashSet};
 
 use serde::{Deserialize, Serialize};
@@ -92,8 +93,7 @@ impl Weight {
     pub fn from_percent(percent: f64) -> Option<Weight> {
         if percent.is_finite() && percent.abs() <= 1_000_000.0 {
             // At most 10^6 percent in 10^-5 steps: 10^11, far inside i64.
-            #[allow(clippy::cast_possible_truncation)]
-            let units = (percent * Self::PER_PERCENT).round() as i64;
+            let units = whole_i64((percent * Self::PER_PERCENT).round());
             Some(Weight(units))
         } else {
             None
@@ -101,7 +101,8 @@ impl Weight {
     }
 
     pub fn percent(self) -> f64 {
-        self.0 as f64 / Self::PER_PERCENT
+        // At most 10^11 units (from_percent): exact in f64.
+        i64_f64(self.0) / Self::PER_PERCENT
     }
 
     /// The share as a fraction of the points (100% is 1.0).
@@ -569,8 +570,9 @@ struct RawCriterion {
 /// Line (1-based) of a byte offset. Counts from the start: for one lookup.
 /// A parser that looks up many offsets uses [`Lines`].
 pub fn line_of(text: &str, offset: usize) -> usize {
-    text.as_bytes()[..offset.min(text.len())]
+    text.as_bytes()
         .iter()
+        .take(offset)
         .filter(|b| **b == b'\n')
         .count()
         + 1

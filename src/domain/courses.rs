@@ -488,7 +488,7 @@ pub fn check_body(body: &str, first_line: usize) -> Vec<Problem> {
 /// Why a module quiz cannot be drawn from the practice banks, if it cannot:
 /// `available` is how many objective practice questions its topics have.
 pub fn quiz_shortfall(quiz: &QuizSpec, available: usize) -> Option<String> {
-    (available < quiz.questions as usize).then(|| {
+    (usize::try_from(quiz.questions).is_ok_and(|needed| available < needed)).then(|| {
         format!(
             "the quiz needs {} questions but the practice banks have {available} on {}",
             quiz.questions,
@@ -519,7 +519,7 @@ pub fn parse_lesson(text: &str) -> Result<LessonDoc, Vec<Problem>> {
     let Some(end) = rest
         .match_indices("+++")
         .map(|(i, _)| i)
-        .find(|&i| i == 0 || rest.as_bytes()[i - 1] == b'\n')
+        .find(|&i| i == 0 || rest.as_bytes().get(i - 1) == Some(&b'\n'))
     else {
         return Err(one(1, "the front matter has no closing +++ line"));
     };

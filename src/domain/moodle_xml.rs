@@ -24,6 +24,7 @@
 //!   (`<!-- //! track: paediatrics -->`), which apply where they stand,
 //!   as in GIFT.
 
+use crate::domain::numbers::whole_i64;
 use roxmltree::{Document, Node};
 
 use crate::domain::banks::{self, At, Bank, DraftOption, DraftQuestion, Lines, NoteKind, Problem};
@@ -349,10 +350,10 @@ impl Import {
 }
 
 /// A default mark that is a whole number from 1 to 100, as points.
-#[allow(clippy::cast_possible_truncation)] // a whole number from 1 to 100: exact in i64
+// A whole number from 1 to 100: exact in i64.
 fn whole_points(grade: &str) -> Option<i64> {
     match grade.trim().parse::<f64>() {
-        Ok(g) if g.fract() == 0.0 && (1.0..=100.0).contains(&g) => Some(g as i64),
+        Ok(g) if g.fract() == 0.0 && (1.0..=100.0).contains(&g) => Some(whole_i64(g)),
         _ => None,
     }
 }
@@ -364,7 +365,7 @@ pub fn parse(text: &str, fallback_id: &str) -> Result<Bank, Vec<Problem>> {
     let lines = Lines::new(text);
     let doc = Document::parse(text).map_err(|e| {
         vec![Problem {
-            line: e.pos().row as usize,
+            line: usize::try_from(e.pos().row).unwrap_or(usize::MAX),
             message: format!("not well-formed XML: {e}"),
         }]
     })?;

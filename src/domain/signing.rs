@@ -25,6 +25,7 @@
 //! - The payload is the credential itself plus the registered claims OB 3.0
 //!   asks for (`iss`, `jti`, `sub`, `nbf`, `exp`), with no `vc` wrapper.
 
+use crate::domain::numbers::i64_f64;
 use std::collections::HashSet;
 use std::fmt;
 
@@ -219,7 +220,11 @@ impl Signer {
             &URL_SAFE_NO_PAD.encode(y),
             keys_url,
         );
-        let kid = public["kid"].as_str().unwrap_or_default().to_owned();
+        let kid = public
+            .get("kid")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned();
         Ok(Signer {
             key: EncodingKey::from_ec_der(der),
             public,
@@ -235,11 +240,12 @@ impl Signer {
 
     /// The signing key's public members as stored (`crv`, `kty`, `x`, `y`).
     pub fn public_members(&self) -> Value {
+        let member = |name: &str| self.public.get(name).cloned().unwrap_or_default();
         json!({
-            "crv": self.public["crv"],
-            "kty": self.public["kty"],
-            "x": self.public["x"],
-            "y": self.public["y"],
+            "crv": member("crv"),
+            "kty": member("kty"),
+            "x": member("x"),
+            "y": member("y"),
         })
     }
 
@@ -509,7 +515,7 @@ fn numeric_date(claims: &Map<String, Value>, name: &str) -> Result<Option<f64>, 
 
 /// Seconds since the epoch, with the fraction.
 fn seconds(t: DateTime<Utc>) -> f64 {
-    t.timestamp() as f64 + f64::from(t.timestamp_subsec_nanos()) / 1e9
+    i64_f64(t.timestamp()) + f64::from(t.timestamp_subsec_nanos()) / 1e9
 }
 
 /// A credential's `credentialStatus`: which list and which entry.
