@@ -54,3 +54,10 @@ pub fn whole_u32(x: f64) -> u32 {
 pub fn count_i64(n: usize) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
 }
+
+/// A stored integer that may not be negative (points, percents, days,
+/// counts) as `u32`: a negative value gives 0, one above `u32::MAX` gives
+/// `u32::MAX`.
+pub fn non_negative_u32(n: impl Into<i64>) -> u32 {
+    u32::try_from(n.into().max(0)).unwrap_or(u32::MAX)
+}

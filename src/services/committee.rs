@@ -3,6 +3,7 @@
 //! `domain::committee`'s; a decision moves the case through
 //! `services::pipeline`, which issues the credential.
 
+use crate::domain::numbers::non_negative_u32;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -93,7 +94,7 @@ pub async fn queue(ctx: &Ctx, caller: &Caller) -> Result<Vec<QueueLine>> {
                     kind: case.kind.as_str().to_owned(),
                     waiting_since: utc(case.stage_entered_at),
                     votes_cast: u32::try_from(votes.len()).unwrap_or(u32::MAX),
-                    quorum: track.quorum.max(1) as u32,
+                    quorum: non_negative_u32(track.quorum.max(1)),
                     my_vote,
                     conflict,
                 });
@@ -332,7 +333,7 @@ pub async fn dossier(ctx: &Ctx, caller: &Caller, case_id: i64) -> Result<Dossier
                 training,
                 exams,
                 practicals,
-                quorum: track.quorum.max(1) as u32,
+                quorum: non_negative_u32(track.quorum.max(1)),
                 votes_cast: u32::try_from(votes.len()).unwrap_or(u32::MAX),
                 votes: shown,
                 my_vote,

@@ -3,6 +3,7 @@
 //! candidate's own exams with where her attempts stand. Store rows stay
 //! inside the services.
 
+use crate::domain::numbers::non_negative_u32;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -143,8 +144,8 @@ impl MyExam {
             attempt: next_step::attempt_fact(
                 &attempts,
                 exam.results_released_at.map(utc),
-                exam.attempts_allowed.max(0) as u32,
-                next_step::results_expected_by(closes_at, exam.marking_days.max(0) as u32),
+                non_negative_u32(exam.attempts_allowed),
+                next_step::results_expected_by(closes_at, non_negative_u32(exam.marking_days)),
             ),
         };
         MyExam {
