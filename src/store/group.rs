@@ -309,7 +309,9 @@ impl<D: Deferred> GroupWriter<D> {
         // Any spread of keys over the lanes will do: a key beyond usize
         // (32-bit targets) saturates.
         let lane = usize::try_from(key.unsigned_abs()).unwrap_or(usize::MAX) % senders.len();
-        senders[lane]
+        senders
+            .get(lane)
+            .ok_or_else(|| Error::internal("the group writer has no lanes"))?
             .send(job)
             .map_err(|_detail| Error::internal("the group writer has stopped"))?;
         answer
