@@ -4,12 +4,13 @@
 //! question says (its content) is compared by hash to decide whether an
 //! import makes a new version.
 
-use crate::domain::numbers::{i64_f64, whole_i64};
 use std::collections::{BTreeMap, HashSet};
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use toml::Spanned;
+
+use crate::domain::numbers::{i64_f64, whole_i64};
 
 /// The kinds of question the exam engine delivers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -14,8 +14,9 @@
 //! from the candidate's institution and have not marked it yet, the least
 //! loaded first (ties by id, so allocation is reproducible).
 
-use crate::domain::numbers::{count_f64, whole_i64, whole_u32};
 use std::collections::HashMap;
+
+use crate::domain::numbers::{count_f64, whole_i64, whole_u32};
 
 /// Which marking of an answer a task is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]

@@ -24,11 +24,11 @@
 //!   (`<!-- //! track: paediatrics -->`), which apply where they stand,
 //!   as in GIFT.
 
-use crate::domain::numbers::whole_i64;
 use roxmltree::{Document, Node};
 
 use crate::domain::banks::{self, At, Bank, DraftOption, DraftQuestion, Lines, NoteKind, Problem};
 use crate::domain::moodle::{self, Import, TextFormat};
+use crate::domain::numbers::whole_i64;
 
 /// Whether a file's text is a Moodle XML export (its root is `<quiz>`).
 pub fn looks_like_moodle_xml(text: &str) -> bool {

@@ -25,7 +25,6 @@
 //! - The payload is the credential itself plus the registered claims OB 3.0
 //!   asks for (`iss`, `jti`, `sub`, `nbf`, `exp`), with no `vc` wrapper.
 
-use crate::domain::numbers::i64_f64;
 use std::collections::HashSet;
 use std::fmt;
 
@@ -38,6 +37,7 @@ use ring::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, KeyPair};
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 
+use crate::domain::numbers::i64_f64;
 use crate::domain::status_list::{self, Standing};
 
 /// The JWS algorithm we sign with.

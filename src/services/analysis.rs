@@ -3,8 +3,6 @@
 //! shows whose results would change; applying it records every change and
 //! tells those affected once results are out.
 
-use crate::domain::numbers::count_f64;
-use crate::domain::numbers::non_negative_u32;
 use std::collections::HashMap;
 
 use serde::Serialize;
@@ -13,6 +11,7 @@ use crate::domain::access::Permission;
 use crate::domain::analysis::{self, Paper};
 use crate::domain::banks::{Body, Content};
 use crate::domain::grading::{self, ItemScore, ReviewStatus};
+use crate::domain::numbers::{count_f64, non_negative_u32};
 use crate::domain::scoring::{ChoiceScoring, Response};
 use crate::error::{Error, Result};
 use crate::mail::{self, Message};

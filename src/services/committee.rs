@@ -3,7 +3,6 @@
 //! `domain::committee`'s; a decision moves the case through
 //! `services::pipeline`, which issues the credential.
 
-use crate::domain::numbers::non_negative_u32;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -12,6 +11,7 @@ use crate::domain::committee::Subject;
 use crate::domain::committee::{self, Vote};
 use crate::domain::credentials as credential;
 use crate::domain::grading::AppealRule;
+use crate::domain::numbers::non_negative_u32;
 use crate::domain::pipeline::{ExamStage, Stage};
 use crate::domain::roles::Role;
 use crate::domain::scoring::ChoiceScoring;

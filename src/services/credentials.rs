@@ -6,7 +6,6 @@
 //! The status lists are built from the credentials table on every request,
 //! so a suspension or revocation shows in them the moment it commits.
 
-use crate::domain::numbers::non_negative_u32;
 use std::collections::HashSet;
 use std::path::Path;
 
@@ -19,6 +18,7 @@ use crate::domain::badge_image;
 use crate::domain::committee::Subject;
 use crate::domain::credentials::{self as credential, CredentialNumber, Status, StatusAction};
 use crate::domain::dates;
+use crate::domain::numbers::non_negative_u32;
 use crate::domain::signing::{self, BadgeInput, Signer, StatusEntry};
 use crate::domain::status_list::{self, Bitstring, Standing};
 use crate::domain::throttle;

@@ -8,12 +8,12 @@
 //! This module writes nothing and names no other service: features sit above
 //! it and the pipeline reads it.
 
-use crate::domain::numbers::non_negative_u32;
 use std::collections::{HashMap, HashSet};
 
 use chrono::NaiveDateTime;
 
 use crate::domain::grading::{self, ItemScore};
+use crate::domain::numbers::non_negative_u32;
 use crate::domain::referrals::{self as referral, Quality};
 use crate::domain::training::{
     self, CourseEvidence, LessonEvidence, ModuleEvidence, TrackEvidence, WorkshopEvidence,

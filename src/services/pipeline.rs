@@ -14,13 +14,13 @@
 //! transaction (`advance_case`), and `jobs::certification` re-checks open
 //! cases for what time alone settles (an appeal period ending).
 
-use crate::domain::numbers::non_negative_u32;
 use chrono::{DateTime, Duration, NaiveDateTime, Utc};
 use serde::Serialize;
 
 use crate::domain::access::Permission;
 use crate::domain::committee::{self, Subject, Vote};
 use crate::domain::credentials::{self as credential, Status};
+use crate::domain::numbers::non_negative_u32;
 use crate::domain::pipeline::{
     self, Decision, Evidence, ExamStage, Held, Kind, Outcome, Policy, Reason, Stage,
 };

@@ -10,13 +10,13 @@
 //! revocation committed a moment earlier blocks it and one committed a
 //! moment later waits for the referral.
 
-use crate::domain::numbers::count_i64;
 use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::domain::access::{Actor, Permission, permits};
 use crate::domain::dates;
 use crate::domain::fhir;
+use crate::domain::numbers::count_i64;
 use crate::domain::referrals::{
     self as referral, DeskAction, GateRefusal, Held, Quality, State, Urgency,
 };

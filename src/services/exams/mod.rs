@@ -1,8 +1,6 @@
 //! Scheduling exams, registering candidates, and taking an attempt: start,
 //! save each answer, submit; and the job that submits overdue attempts.
 
-use crate::domain::numbers::non_negative_u32;
-
 mod views;
 
 pub use views::{Exam, MyExam, Registration};
@@ -17,6 +15,7 @@ use crate::domain::access::Permission;
 use crate::domain::banks::{Body, Content, QuestionKind};
 use crate::domain::dates;
 use crate::domain::exams::{self, Accommodation, ReviewPolicy, Schedule};
+use crate::domain::numbers::non_negative_u32;
 use crate::domain::papers::{self, Blueprint, Candidate};
 use crate::domain::pipeline::ExamStage;
 use crate::domain::roles::Role;

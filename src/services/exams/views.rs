@@ -3,12 +3,12 @@
 //! candidate's own exams with where her attempts stand. Store rows stay
 //! inside the services.
 
-use crate::domain::numbers::non_negative_u32;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::domain::next_step::{self, AttemptSeen, ExamFact};
+use crate::domain::numbers::non_negative_u32;
 use crate::domain::papers::Blueprint;
 use crate::services::utc;
 use crate::store::exams::{AttemptRow, ExamRow, RegistrationRow};

@@ -2,7 +2,6 @@
 //! referral's steps) and community visits; the desk's incoming referrals,
 //! its steps and its departments; the alliance dashboard.
 
-use crate::domain::numbers::i64_f64;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
@@ -10,6 +9,7 @@ use serde::Deserialize;
 
 use crate::domain::access::{Permission, permits};
 use crate::domain::idempotency::IdempotencyKey;
+use crate::domain::numbers::i64_f64;
 use crate::domain::referrals::Quality;
 use crate::domain::roles::Role;
 use crate::error::Error;
