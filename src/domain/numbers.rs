@@ -61,3 +61,22 @@ pub fn count_i64(n: usize) -> i64 {
 pub fn non_negative_u32(n: impl Into<i64>) -> u32 {
     u32::try_from(n.into().max(0)).unwrap_or(u32::MAX)
 }
+
+/// A `u64` measure (bytes, microseconds, clock ticks) as `f64`.
+#[allow(
+    clippy::as_conversions,
+    reason = "u64 -> f64 is exact below 2^53; file sizes, latencies and clock ticks are far below it"
+)]
+pub fn u64_f64(n: u64) -> f64 {
+    n as f64
+}
+
+/// A non-negative float already rounded as `u64` (negative values and NaN give 0).
+#[allow(
+    clippy::as_conversions,
+    clippy::cast_possible_truncation,
+    reason = "the value is whole already; `as` saturates at the bounds and maps NaN to 0, it cannot wrap"
+)]
+pub fn whole_u64(x: f64) -> u64 {
+    x as u64
+}
