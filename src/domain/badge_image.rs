@@ -99,6 +99,11 @@ fn draw(tone: Tone) -> Option<Pixmap> {
 }
 
 #[cfg(test)]
+#[allow(
+    clippy::indexing_slicing,
+    clippy::as_conversions,
+    reason = "tests index and cast the fixtures they build; a panic is a failed test"
+)]
 mod tests {
     use super::*;
 

@@ -784,6 +784,11 @@ fn draw(l: &Layout) -> Vec<u8> {
 }
 
 #[cfg(test)]
+#[allow(
+    clippy::indexing_slicing,
+    clippy::as_conversions,
+    reason = "tests index and cast the fixtures they build; a panic is a failed test"
+)]
 mod tests {
     use super::*;
 

@@ -648,6 +648,11 @@ pub fn parse_track(text: &str) -> Result<TrackSpec, Vec<Problem>> {
 }
 
 #[cfg(test)]
+#[allow(
+    clippy::indexing_slicing,
+    clippy::as_conversions,
+    reason = "tests index and cast the fixtures they build; a panic is a failed test"
+)]
 mod tests {
     use super::*;
 

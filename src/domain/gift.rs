@@ -522,6 +522,11 @@ pub fn parse(text: &str, fallback_id: &str) -> Result<Bank, Vec<Problem>> {
 }
 
 #[cfg(test)]
+#[allow(
+    clippy::indexing_slicing,
+    clippy::as_conversions,
+    reason = "tests index and cast the fixtures they build; a panic is a failed test"
+)]
 mod tests {
     use super::*;
     use crate::domain::banks::{Body, Choice, Question, QuestionKind, Weight};

@@ -487,6 +487,11 @@ pub fn result(items: &[ItemScore], pass_mark: u32) -> Option<ExamResult> {
 }
 
 #[cfg(test)]
+#[allow(
+    clippy::indexing_slicing,
+    clippy::as_conversions,
+    reason = "tests index and cast the fixtures they build; a panic is a failed test"
+)]
 mod tests {
     use super::*;
 

@@ -298,6 +298,11 @@ pub fn first_difference(stored: &[Item], redrawn: &[Item]) -> Option<Difference>
 }
 
 #[cfg(test)]
+#[allow(
+    clippy::indexing_slicing,
+    clippy::as_conversions,
+    reason = "tests index and cast the fixtures they build; a panic is a failed test"
+)]
 mod tests {
     use super::*;
 

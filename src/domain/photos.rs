@@ -68,6 +68,11 @@ pub fn normalise(upload: &[u8]) -> Result<Vec<u8>, PhotoProblem> {
 }
 
 #[cfg(test)]
+#[allow(
+    clippy::indexing_slicing,
+    clippy::as_conversions,
+    reason = "tests index and cast the fixtures they build; a panic is a failed test"
+)]
 mod tests {
     use super::*;
 

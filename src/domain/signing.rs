@@ -701,6 +701,11 @@ fn timestamp(t: DateTime<Utc>) -> String {
 }
 
 #[cfg(test)]
+#[allow(
+    clippy::indexing_slicing,
+    clippy::as_conversions,
+    reason = "tests index and cast the fixtures they build; a panic is a failed test"
+)]
 mod sealing_tests {
     use super::*;
     use chrono::TimeZone;
@@ -762,6 +767,11 @@ mod sealing_tests {
 }
 
 #[cfg(test)]
+#[allow(
+    clippy::indexing_slicing,
+    clippy::as_conversions,
+    reason = "tests index and cast the fixtures they build; a panic is a failed test"
+)]
 mod tests {
     use chrono::{Duration, TimeZone};
 

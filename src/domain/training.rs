@@ -299,6 +299,11 @@ pub fn reminder_due(starts_at: NaiveDateTime, now: NaiveDateTime, already_sent: 
 }
 
 #[cfg(test)]
+#[allow(
+    clippy::indexing_slicing,
+    clippy::as_conversions,
+    reason = "tests index and cast the fixtures they build; a panic is a failed test"
+)]
 mod tests {
     use chrono::NaiveDate;
 

@@ -709,6 +709,11 @@ impl Chart {
 }
 
 #[cfg(test)]
+#[allow(
+    clippy::indexing_slicing,
+    clippy::as_conversions,
+    reason = "tests index and cast the fixtures they build; a panic is a failed test"
+)]
 mod tests {
     use super::*;
 
