@@ -42,6 +42,7 @@ use clap::{Parser, ValueEnum};
 use diesel::{Connection, RunQueryDsl};
 use gatekeeper::config::Settings;
 use gatekeeper::domain::access::{Actor, Principal};
+use gatekeeper::domain::ids::PersonId;
 use gatekeeper::domain::numbers::{count_f64, count_i64, u64_f64, whole_u64, whole_usize};
 use gatekeeper::domain::papers::{Blueprint, Section};
 use gatekeeper::domain::roles::Role;
@@ -431,7 +432,7 @@ fn seed_candidates(
     candidates: usize,
     institution_id: i64,
     now: chrono::NaiveDateTime,
-) -> (Vec<i64>, Vec<String>) {
+) -> (Vec<PersonId>, Vec<String>) {
     let mut secrets = Vec::with_capacity(candidates);
     let mut ids = Vec::with_capacity(candidates);
     for chunk in 0..candidates.div_ceil(1000) {
@@ -486,7 +487,7 @@ fn schedule_exam(
     ctx: &Ctx,
     caller: &Caller,
     blueprint: Blueprint,
-    ids: &[i64],
+    ids: &[PersonId],
     now: chrono::NaiveDateTime,
 ) -> i64 {
     let exam = actix_web::rt::System::new().block_on(async {

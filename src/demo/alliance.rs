@@ -8,6 +8,7 @@ use rand_chacha::ChaCha8Rng;
 
 use super::people::{self, DISTRICTS, SignIn};
 use crate::domain::access::{Actor, Principal};
+use crate::domain::ids::PersonId;
 use crate::domain::people::PersonInput;
 use crate::error::{Error, Result};
 use crate::services::committee::TrackPolicy;
@@ -23,7 +24,7 @@ pub const TRACK: &str = "paediatrics";
 /// A person the script acts as.
 #[derive(Debug, Clone)]
 pub struct Member {
-    pub id: i64,
+    pub id: PersonId,
     pub name: String,
     pub email: String,
     pub caller: Caller,

@@ -1,6 +1,7 @@
 //! Who may do what. Every handler asks `permits` before acting; pages that
 //! hide a button are a convenience, never the check.
 
+use crate::domain::ids::PersonId;
 use crate::domain::roles::Role;
 use crate::domain::tokens::Scope;
 
@@ -16,7 +17,7 @@ pub enum Principal {
 /// A person as far as authorisation cares.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Actor {
-    pub id: i64,
+    pub id: PersonId,
     pub roles: Vec<Role>,
     pub institution_id: Option<i64>,
 }
@@ -158,7 +159,7 @@ mod tests {
 
     fn person(roles: &[Role]) -> Principal {
         Principal::Person(Actor {
-            id: 1,
+            id: PersonId(1),
             roles: roles.to_vec(),
             institution_id: None,
         })

@@ -24,6 +24,7 @@
 //! that records it ([`evidence_marker`]), so that a stored row changed later
 //! no longer matches what the chain recorded.
 
+use crate::domain::ids::PersonId;
 use chrono::NaiveDateTime;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -39,7 +40,7 @@ pub const GENESIS: &str = "00000000000000000000000000000000000000000000000000000
 pub struct Content {
     pub id: i64,
     pub at: NaiveDateTime,
-    pub actor_id: Option<i64>,
+    pub actor_id: Option<PersonId>,
     pub actor: String,
     pub action: String,
     pub target: Option<String>,
@@ -306,7 +307,7 @@ pub struct ExportLine {
     pub seq: i64,
     pub id: i64,
     pub at: String,
-    pub actor_id: Option<i64>,
+    pub actor_id: Option<PersonId>,
     pub actor: String,
     pub action: String,
     pub target: Option<String>,
@@ -461,7 +462,7 @@ mod tests {
         Content {
             id,
             at: at("2026-12-03 08:15:00.123456"),
-            actor_id: Some(7),
+            actor_id: Some(PersonId(7)),
             actor: "person:7".into(),
             action: "sign_in".into(),
             target: Some("person:7".into()),

@@ -8,6 +8,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::domain::access::Actor;
+use crate::domain::ids::PersonId;
 use crate::domain::roles::Role;
 
 /// A committee member's vote.
@@ -67,7 +68,7 @@ pub fn tally(votes: &[Vote], quorum: u32) -> Tally {
 /// One side of a committee action: a person and the institution they work at.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Party {
-    pub person_id: i64,
+    pub person_id: PersonId,
     pub institution_id: Option<i64>,
 }
 
@@ -192,7 +193,7 @@ mod tests {
 
     fn party(person_id: i64, institution_id: Option<i64>) -> Party {
         Party {
-            person_id,
+            person_id: PersonId(person_id),
             institution_id,
         }
     }
@@ -241,7 +242,7 @@ mod tests {
 
     fn reader(id: i64, roles: &[Role], institution_id: Option<i64>) -> Actor {
         Actor {
-            id,
+            id: PersonId(id),
             roles: roles.to_vec(),
             institution_id,
         }

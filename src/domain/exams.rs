@@ -5,6 +5,7 @@
 use chrono::{Duration, NaiveDateTime};
 use serde::{Deserialize, Serialize};
 
+use crate::domain::ids::PersonId;
 use crate::error::{Error, Result};
 
 /// What a candidate sees once results are released.
@@ -332,7 +333,7 @@ pub fn passed(score: f64, total: f64, pass_mark: u8) -> bool {
 /// Only the admin who scheduled an exam closes it early and releases its
 /// results: the one person answerable for it (another admin is refused and
 /// the refusal audited).
-pub fn is_owner(created_by: Option<i64>, me: i64) -> bool {
+pub fn is_owner(created_by: Option<PersonId>, me: PersonId) -> bool {
     created_by == Some(me)
 }
 
@@ -391,10 +392,10 @@ mod tests {
 
     #[test]
     fn only_the_admin_who_scheduled_an_exam_owns_it() {
-        assert!(is_owner(Some(7), 7));
-        assert!(!is_owner(Some(7), 8));
+        assert!(is_owner(Some(PersonId(7)), PersonId(7)));
+        assert!(!is_owner(Some(PersonId(7)), PersonId(8)));
         // An exam loaded from before owners were recorded has none.
-        assert!(!is_owner(None, 7));
+        assert!(!is_owner(None, PersonId(7)));
     }
 
     #[test]

@@ -23,6 +23,7 @@
 //!
 //! Everything here is pure: values in, values out, no I/O.
 
+use crate::domain::ids::PersonId;
 use chrono::{DateTime, Datelike, NaiveDate, SecondsFormat, Utc};
 use serde::{Serialize, Serializer};
 
@@ -395,7 +396,7 @@ pub struct PatientInput<'a> {
 /// The referring doctor; becomes the contained `Practitioner` "#requester".
 #[derive(Debug, Clone, Copy)]
 pub struct RequesterInput<'a> {
-    pub person_id: i64,
+    pub person_id: PersonId,
     pub name: &'a str,
     /// Where the doctor works. R4 `Practitioner` has no element for it (that
     /// needs a `PractitionerRole`), so it goes into the `display` of the
@@ -1012,7 +1013,7 @@ mod tests {
                 guardian_phone: "+86 138 0013 8000",
             },
             requester: RequesterInput {
-                person_id: 7,
+                person_id: PersonId(7),
                 name: "李华",
                 institution: Some("城关社区卫生服务中心"),
                 credential_number: "GK-2026-0001",

@@ -14,6 +14,7 @@
 //! from the candidate's institution and have not marked it yet, the least
 //! loaded first (ties by id, so allocation is reproducible).
 
+use crate::domain::ids::PersonId;
 use std::collections::HashMap;
 
 use crate::domain::numbers::{count_f64, whole_i64, whole_u32};
@@ -306,7 +307,7 @@ pub fn valid_criterion_mark(points: f64, max: u32) -> bool {
 /// An examiner who may be given work.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Examiner {
-    pub id: i64,
+    pub id: PersonId,
     pub institution_id: Option<i64>,
 }
 
@@ -324,9 +325,9 @@ pub fn may_mark(examiner_institution: Option<i64>, candidate_institution: Option
 pub fn pick_examiner(
     examiners: &[Examiner],
     candidate_institution: Option<i64>,
-    already: &[i64],
-    load: &mut HashMap<i64, u32>,
-) -> Option<i64> {
+    already: &[PersonId],
+    load: &mut HashMap<PersonId, u32>,
+) -> Option<PersonId> {
     let chosen = examiners
         .iter()
         .filter(|e| may_mark(e.institution_id, candidate_institution))
@@ -378,12 +379,12 @@ pub const MIN_RATERS: usize = 3;
 ///
 /// `ratings` holds (rater, question, probability); `weights` each
 /// question's expected points on the paper.
-pub fn angoff_cut(ratings: &[(i64, i64, f64)], weights: &HashMap<i64, f64>) -> Option<f64> {
+pub fn angoff_cut(ratings: &[(PersonId, i64, f64)], weights: &HashMap<i64, f64>) -> Option<f64> {
     let total: f64 = weights.values().sum();
     if total <= 0.0 {
         return None;
     }
-    let mut raters: Vec<i64> = ratings.iter().map(|r| r.0).collect();
+    let mut raters: Vec<PersonId> = ratings.iter().map(|r| r.0).collect();
     raters.sort_unstable();
     raters.dedup();
     let mut expected = Vec::new();
@@ -608,19 +609,19 @@ mod tests {
     fn examiners_never_mark_their_own_institution_and_load_is_balanced() {
         let examiners = [
             Examiner {
-                id: 1,
+                id: PersonId(1),
                 institution_id: Some(10),
             },
             Examiner {
-                id: 2,
+                id: PersonId(2),
                 institution_id: Some(20),
             },
             Examiner {
-                id: 3,
+                id: PersonId(3),
                 institution_id: Some(30),
             },
             Examiner {
-                id: 4,
+                id: PersonId(4),
                 institution_id: None,
             },
         ];
@@ -633,28 +634,35 @@ mod tests {
             assert_ne!(first, second);
             picked.extend([first, second]);
         }
-        assert!(!picked.contains(&1));
+        assert!(!picked.contains(&PersonId(1)));
         // Twelve markings over three examiners: four each.
         for id in [2, 3, 4] {
-            assert_eq!(picked.iter().filter(|p| **p == id).count(), 4, "{id}");
+            assert_eq!(
+                picked.iter().filter(|p| **p == PersonId(id)).count(),
+                4,
+                "{id}"
+            );
         }
         // Nobody left who is eligible.
         let few = [
             Examiner {
-                id: 1,
+                id: PersonId(1),
                 institution_id: Some(10),
             },
             Examiner {
-                id: 2,
+                id: PersonId(2),
                 institution_id: Some(20),
             },
         ];
         assert_eq!(
-            pick_examiner(&few, Some(10), &[2], &mut HashMap::new()),
+            pick_examiner(&few, Some(10), &[PersonId(2)], &mut HashMap::new()),
             None
         );
         // A candidate without an institution may be marked by anyone.
-        assert_eq!(pick_examiner(&few, None, &[], &mut HashMap::new()), Some(1));
+        assert_eq!(
+            pick_examiner(&few, None, &[], &mut HashMap::new()),
+            Some(PersonId(1))
+        );
     }
 
     #[test]
@@ -666,22 +674,22 @@ mod tests {
         // Rater 12: (1.0·1 + 0.8·3)/4 = 0.85 → 85%.
         // Mean: 65%.
         let ratings = [
-            (10, 1, 0.8),
-            (10, 2, 0.4),
-            (11, 1, 0.6),
-            (11, 2, 0.6),
-            (12, 1, 1.0),
-            (12, 2, 0.8),
+            (PersonId(10), 1, 0.8),
+            (PersonId(10), 2, 0.4),
+            (PersonId(11), 1, 0.6),
+            (PersonId(11), 2, 0.6),
+            (PersonId(12), 1, 1.0),
+            (PersonId(12), 2, 0.8),
         ];
         let cut = angoff_cut(&ratings, &weights).expect("three complete raters");
         assert!((cut - 65.0).abs() < 1e-9, "{cut}");
         // A rater who skipped a question does not count; two raters are too few.
         let partial = [
-            (10, 1, 0.8),
-            (10, 2, 0.4),
-            (11, 1, 0.6),
-            (11, 2, 0.6),
-            (12, 1, 1.0),
+            (PersonId(10), 1, 0.8),
+            (PersonId(10), 2, 0.4),
+            (PersonId(11), 1, 0.6),
+            (PersonId(11), 2, 0.6),
+            (PersonId(12), 1, 1.0),
         ];
         assert_eq!(angoff_cut(&partial, &weights), None);
         assert_eq!(angoff_cut(&[], &weights), None);
@@ -739,10 +747,18 @@ mod tests {
         assert!((weights[&1] - 4.0 / 6.0).abs() < 1e-12);
         assert!((weights[&7] - 3.0).abs() < 1e-12);
         assert!((shares.iter().map(Share::weight).sum::<f64>() - 10.0).abs() < 1e-9);
-        let rows: [(i64, [f64; 6], [f64; 2]); 3] = [
-            (10, [1.0, 1.0, 1.0, 1.0, 0.95, 0.95], [0.40, 0.30]),
-            (11, [1.0, 1.0, 1.0, 0.95, 0.95, 0.95], [0.35, 0.40]),
-            (12, [1.0, 1.0, 0.95, 0.95, 0.95, 0.95], [0.30, 0.38]),
+        let rows: [(PersonId, [f64; 6], [f64; 2]); 3] = [
+            (PersonId(10), [1.0, 1.0, 1.0, 1.0, 0.95, 0.95], [0.40, 0.30]),
+            (
+                PersonId(11),
+                [1.0, 1.0, 1.0, 0.95, 0.95, 0.95],
+                [0.35, 0.40],
+            ),
+            (
+                PersonId(12),
+                [1.0, 1.0, 0.95, 0.95, 0.95, 0.95],
+                [0.30, 0.38],
+            ),
         ];
         let mut ratings = Vec::new();
         for (rater, short, long) in rows {

@@ -51,6 +51,10 @@ macro_rules! ids {
 ids!(
     /// A person: a doctor, an examiner, a committee member, an admin.
     PersonId,
+    /// A certification case: one doctor in one track.
+    CaseId,
+    /// A credential: the certificate a case's approval issues.
+    CredentialId,
 );
 
 #[cfg(test)]

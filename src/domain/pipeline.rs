@@ -16,6 +16,7 @@ use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::domain::grading::AppealRule;
+use crate::domain::ids::CaseId;
 
 /// Where a case stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
@@ -631,12 +632,12 @@ pub struct FunnelRow {
 /// case counts as having passed (or been rejected at) a stage by its last
 /// departure from it; a move back to a stage (a withdrawn pass) takes back
 /// the pass it had counted there.
-pub fn funnel(kind: Kind, transitions: &[(i64, Option<Stage>, Stage)]) -> Vec<FunnelRow> {
+pub fn funnel(kind: Kind, transitions: &[(CaseId, Option<Stage>, Stage)]) -> Vec<FunnelRow> {
     use std::collections::{HashMap, HashSet};
-    let mut reached: HashMap<Stage, HashSet<i64>> = HashMap::new();
+    let mut reached: HashMap<Stage, HashSet<CaseId>> = HashMap::new();
     // (case, stage) -> rejected there (true) or passed it (false).
-    let mut left: HashMap<(i64, Stage), bool> = HashMap::new();
-    let mut current: HashMap<i64, Stage> = HashMap::new();
+    let mut left: HashMap<(CaseId, Stage), bool> = HashMap::new();
+    let mut current: HashMap<CaseId, Stage> = HashMap::new();
     for (case, from, to) in transitions {
         reached.entry(*to).or_default().insert(*case);
         if let Some(from) = from {
@@ -1243,23 +1244,23 @@ mod tests {
         use Stage::*;
         let tr = [
             // Case 1: certified.
-            (1, None, Applied),
-            (1, Some(Applied), Eligible),
-            (1, Some(Eligible), Training),
-            (1, Some(Training), WrittenExam),
-            (1, Some(WrittenExam), CaseAssessment),
-            (1, Some(CaseAssessment), CommitteeReview),
-            (1, Some(CommitteeReview), Certified),
+            (CaseId(1), None, Applied),
+            (CaseId(1), Some(Applied), Eligible),
+            (CaseId(1), Some(Eligible), Training),
+            (CaseId(1), Some(Training), WrittenExam),
+            (CaseId(1), Some(WrittenExam), CaseAssessment),
+            (CaseId(1), Some(CaseAssessment), CommitteeReview),
+            (CaseId(1), Some(CommitteeReview), Certified),
             // Case 2: rejected at the written exam.
-            (2, None, Applied),
-            (2, Some(Applied), Eligible),
-            (2, Some(Eligible), Training),
-            (2, Some(Training), WrittenExam),
-            (2, Some(WrittenExam), Rejected),
+            (CaseId(2), None, Applied),
+            (CaseId(2), Some(Applied), Eligible),
+            (CaseId(2), Some(Eligible), Training),
+            (CaseId(2), Some(Training), WrittenExam),
+            (CaseId(2), Some(WrittenExam), Rejected),
             // Case 3: still training.
-            (3, None, Applied),
-            (3, Some(Applied), Eligible),
-            (3, Some(Eligible), Training),
+            (CaseId(3), None, Applied),
+            (CaseId(3), Some(Applied), Eligible),
+            (CaseId(3), Some(Eligible), Training),
         ];
         let f = funnel(Kind::Initial, &tr);
         let row = |s: Stage| f.iter().find(|r| r.stage == s).unwrap().clone();
@@ -1286,12 +1287,12 @@ mod tests {
         // A case whose written pass was withdrawn from case assessment: the
         // pass is taken back; it is at the written exam again, then rejected.
         let back = [
-            (4, None, Applied),
-            (4, Some(Applied), Eligible),
-            (4, Some(Eligible), Training),
-            (4, Some(Training), WrittenExam),
-            (4, Some(WrittenExam), CaseAssessment),
-            (4, Some(CaseAssessment), WrittenExam),
+            (CaseId(4), None, Applied),
+            (CaseId(4), Some(Applied), Eligible),
+            (CaseId(4), Some(Eligible), Training),
+            (CaseId(4), Some(Training), WrittenExam),
+            (CaseId(4), Some(WrittenExam), CaseAssessment),
+            (CaseId(4), Some(CaseAssessment), WrittenExam),
         ];
         let f = funnel(Kind::Initial, &back);
         let row = |s: Stage| f.iter().find(|r| r.stage == s).unwrap().clone();
@@ -1301,7 +1302,7 @@ mod tests {
         assert_eq!(row(CaseAssessment).reached, 1);
         assert_eq!(row(CaseAssessment).passed + row(CaseAssessment).rejected, 0);
         let mut rejected = back.to_vec();
-        rejected.push((4, Some(WrittenExam), Rejected));
+        rejected.push((CaseId(4), Some(WrittenExam), Rejected));
         let f = funnel(Kind::Initial, &rejected);
         let written = f.iter().find(|r| r.stage == WrittenExam).unwrap();
         assert_eq!((written.passed, written.rejected), (0, 1));

@@ -12,12 +12,13 @@ use serde::{Deserialize, Serialize};
 
 use crate::domain::credentials::{self as credential, Status};
 use crate::domain::dates;
+use crate::domain::ids::CredentialId;
 use crate::error::Error;
 
 /// A credential the doctor holds, as the gate needs it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Held {
-    pub id: i64,
+    pub id: CredentialId,
     pub track_id: i64,
     pub status: Status,
     pub valid_until: DateTime<Utc>,
@@ -458,7 +459,7 @@ mod tests {
 
     fn held(track_id: i64, status: Status, days_left: i64) -> Held {
         Held {
-            id: track_id * 10,
+            id: CredentialId(track_id * 10),
             track_id,
             status,
             valid_until: now() + Duration::days(days_left),
@@ -470,7 +471,7 @@ mod tests {
         let paed = 1;
         assert_eq!(
             may_refer(&[held(paed, Status::Active, 30)], paed, now()).map(|h| h.id),
-            Ok(10)
+            Ok(CredentialId(10))
         );
         assert_eq!(may_refer(&[], paed, now()), Err(GateRefusal::NoCredential));
         assert_eq!(

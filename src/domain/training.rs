@@ -11,6 +11,7 @@ use rand_chacha::ChaCha20Rng;
 use serde::{Deserialize, Serialize};
 
 use crate::domain::access::Actor;
+use crate::domain::ids::PersonId;
 use crate::domain::roles::Role;
 
 /// A lesson counts once it has been studied at its current version: a lesson
@@ -285,7 +286,7 @@ pub fn promotions(capacity: u32, booked: u32, waiting_in_order: &[i64]) -> Vec<i
 
 /// Attendance is recorded by the session's instructor or an admin, once the
 /// session has started, and only for doctors holding a booked place.
-pub fn may_record_attendance(actor: &Actor, instructor_id: i64) -> bool {
+pub fn may_record_attendance(actor: &Actor, instructor_id: PersonId) -> bool {
     actor.id == instructor_id || actor.has(Role::Admin)
 }
 
@@ -542,16 +543,25 @@ mod tests {
     #[test]
     fn attendance_is_for_the_instructor_or_an_admin() {
         let actor = |id, roles: &[Role]| Actor {
-            id,
+            id: PersonId(id),
             roles: roles.to_vec(),
             institution_id: None,
         };
-        assert!(may_record_attendance(&actor(4, &[Role::Doctor]), 4));
-        assert!(may_record_attendance(&actor(9, &[Role::Admin]), 4));
-        assert!(!may_record_attendance(&actor(5, &[Role::Doctor]), 4));
+        assert!(may_record_attendance(
+            &actor(4, &[Role::Doctor]),
+            PersonId(4)
+        ));
+        assert!(may_record_attendance(
+            &actor(9, &[Role::Admin]),
+            PersonId(4)
+        ));
+        assert!(!may_record_attendance(
+            &actor(5, &[Role::Doctor]),
+            PersonId(4)
+        ));
         assert!(!may_record_attendance(
             &actor(5, &[Role::Examiner, Role::Committee]),
-            4
+            PersonId(4)
         ));
         assert!(!attendance_open(at(9), at(8)));
         assert!(attendance_open(at(9), at(9)));

@@ -11,6 +11,7 @@ use crate::domain::access::Permission;
 use crate::domain::analysis::{self, Paper};
 use crate::domain::banks::{Body, Content};
 use crate::domain::grading::{self, ItemScore, ReviewStatus};
+use crate::domain::ids::PersonId;
 use crate::domain::numbers::{count_f64, non_negative_u32};
 use crate::domain::scoring::{ChoiceScoring, Response};
 use crate::error::{Error, Result};
@@ -542,7 +543,7 @@ struct Regraded<'a> {
 
 /// Records each changed result on its attempt and, once results are out,
 /// emails its candidate and notes the evidence due; the candidates told.
-fn note_regraded(conn: &mut DbConn, r: &Regraded<'_>, changes: &[Change]) -> Result<Vec<i64>> {
+fn note_regraded(conn: &mut DbConn, r: &Regraded<'_>, changes: &[Change]) -> Result<Vec<PersonId>> {
     let mut candidates = Vec::new();
     for c in changes {
         store_exams::record_event(

@@ -16,6 +16,7 @@ use serde_json::json;
 
 use crate::domain::audit_chain::{self, Break, ExportLine, Fault, Walk};
 use crate::domain::credentials::Status;
+use crate::domain::ids::PersonId;
 use crate::domain::pipeline::Stage;
 use crate::error::{Error, Result};
 use crate::services::Caller;
@@ -87,7 +88,7 @@ pub fn record(conn: &mut DbConn, event: &NewAuditEvent) -> Result<()> {
 }
 
 /// An event of a person acting on their own account (sign-in, sign-out).
-pub fn own_account(person_id: i64, action: &str, ip: Option<String>) -> NewAuditEvent {
+pub fn own_account(person_id: PersonId, action: &str, ip: Option<String>) -> NewAuditEvent {
     NewAuditEvent {
         at: store::now(),
         actor_id: Some(person_id),
@@ -202,7 +203,7 @@ pub fn mark_evidence(t: &TaskRow) -> Option<Evidence> {
 /// when `None`): `summary` in plain words, then the evidence marker.
 pub fn record_evidence(
     conn: &mut DbConn,
-    actor_id: Option<i64>,
+    actor_id: Option<PersonId>,
     action: &str,
     target: String,
     summary: &str,

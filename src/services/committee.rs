@@ -11,6 +11,7 @@ use crate::domain::committee::Subject;
 use crate::domain::committee::{self, Vote};
 use crate::domain::credentials as credential;
 use crate::domain::grading::AppealRule;
+use crate::domain::ids::{CaseId, PersonId};
 use crate::domain::numbers::non_negative_u32;
 use crate::domain::pipeline::{ExamStage, Stage};
 use crate::domain::roles::Role;
@@ -33,7 +34,8 @@ use super::utc;
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct QueueLine {
     /// The case's id.
-    pub case_id: i64,
+    #[schema(value_type = i64)]
+    pub case_id: CaseId,
     /// The doctor's name.
     pub doctor: String,
     /// The track's title.
@@ -53,7 +55,7 @@ pub struct QueueLine {
     pub conflict: Option<String>,
 }
 
-fn party(person_id: i64, institution_id: Option<i64>) -> committee::Party {
+fn party(person_id: PersonId, institution_id: Option<i64>) -> committee::Party {
     committee::Party {
         person_id,
         institution_id,
@@ -270,7 +272,7 @@ fn exam_evidence(
 /// dossier, and a committee member does not read a colleague's from their
 /// own institution (`domain::committee::may_act_on`); an admin who is not on
 /// the committee reads every dossier, to run the programme.
-pub async fn dossier(ctx: &Ctx, caller: &Caller, case_id: i64) -> Result<Dossier> {
+pub async fn dossier(ctx: &Ctx, caller: &Caller, case_id: CaseId) -> Result<Dossier> {
     require(ctx, caller, Permission::ReadCases).await?;
     let me = caller.actor().cloned();
     let reader = caller.clone();
@@ -359,7 +361,7 @@ pub async fn dossier(ctx: &Ctx, caller: &Caller, case_id: i64) -> Result<Dossier
 pub async fn vote(
     ctx: &Ctx,
     caller: &Caller,
-    case_id: i64,
+    case_id: CaseId,
     vote: Vote,
     reason: String,
 ) -> Result<CaseView> {

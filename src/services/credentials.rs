@@ -18,6 +18,7 @@ use crate::domain::badge_image;
 use crate::domain::committee::Subject;
 use crate::domain::credentials::{self as credential, CredentialNumber, Status, StatusAction};
 use crate::domain::dates;
+use crate::domain::ids::{CredentialId, PersonId};
 use crate::domain::numbers::non_negative_u32;
 use crate::domain::signing::{self, BadgeInput, Signer, StatusEntry};
 use crate::domain::status_list::{self, Bitstring, Standing};
@@ -431,7 +432,7 @@ fn free_indexes(conn: &mut DbConn) -> Result<(u32, u32)> {
     Ok((r, s))
 }
 
-fn ensure_holder_ref(conn: &mut DbConn, person_id: i64) -> Result<String> {
+fn ensure_holder_ref(conn: &mut DbConn, person_id: PersonId) -> Result<String> {
     let person = people::find(conn, person_id)?.ok_or(Error::NotFound)?;
     match person.holder_ref {
         Some(r) => Ok(r),
@@ -471,7 +472,7 @@ pub fn issue_or_renew(
     track: &TrackRow,
     public_url: &str,
     now: NaiveDateTime,
-) -> Result<i64> {
+) -> Result<CredentialId> {
     let months = non_negative_u32(track.validity_months.max(1));
     match case.credential_id {
         Some(id) => renew(conn, case, id, months, public_url, now),
@@ -483,11 +484,11 @@ pub fn issue_or_renew(
 fn renew(
     conn: &mut DbConn,
     case: &CaseRow,
-    id: i64,
+    id: CredentialId,
     months: u32,
     public_url: &str,
     now: NaiveDateTime,
-) -> Result<i64> {
+) -> Result<CredentialId> {
     let c = store_credentials::lock_credential(conn, id)?.ok_or(Error::NotFound)?;
     let from = c.status;
     let to = credential::apply(from, StatusAction::Renew)
@@ -529,7 +530,7 @@ fn issue(
     months: u32,
     public_url: &str,
     now: NaiveDateTime,
-) -> Result<i64> {
+) -> Result<CredentialId> {
     let code = track_code(track)?;
     let year = now.year();
     let sequence = store_credentials::next_sequence(conn, track.id, year)?;
@@ -571,7 +572,7 @@ fn issue(
         },
         now,
     )?;
-    tracing::info!(credential = %number, case = case.id, "credential issued");
+    tracing::info!(credential = %number, case = case.id.get(), "credential issued");
     notify(
         conn,
         &number,
@@ -639,7 +640,7 @@ struct Update<'a> {
     reason: &'a str,
     suspended_until: Option<NaiveDateTime>,
     /// The committee member, or `None` for the jobs.
-    actor: Option<i64>,
+    actor: Option<PersonId>,
 }
 
 fn apply_status(
@@ -803,7 +804,7 @@ fn suspension_end(change: Change, now: NaiveDateTime) -> Result<Option<NaiveDate
 fn propose_revocation(
     conn: &mut DbConn,
     c: &CredentialRow,
-    me: i64,
+    me: PersonId,
     reason: &str,
     now: NaiveDateTime,
 ) -> Result<ChangeResult> {
@@ -947,7 +948,8 @@ pub struct CredentialView {
     /// The credential number.
     pub number: String,
     /// The holder's person id.
-    pub holder_id: i64,
+    #[schema(value_type = i64)]
+    pub holder_id: PersonId,
     /// The holder's name.
     pub holder_name: String,
     /// The holder's institution; null if none.

@@ -26,6 +26,7 @@ use crate::domain::audit_chain::{self, Check, Recorded};
 use crate::domain::committee::{self, Tally, Vote};
 use crate::domain::credentials::{CredentialNumber, Status};
 use crate::domain::grading::{self, MarkerRole};
+use crate::domain::ids::{CaseId, CredentialId, PersonId};
 use crate::domain::pipeline::{ExamStage, Reason, Stage};
 use crate::error::{Error, Result};
 use crate::services::audit::{self, ChainReport, Evidence};
@@ -64,7 +65,7 @@ pub struct MarkLine {
     pub task_id: i64,
     /// 1 first, 2 second, 3 third marker, 4 appeal re-mark.
     pub role: i32,
-    pub examiner_id: i64,
+    pub examiner_id: PersonId,
     pub total: Option<f64>,
     pub submitted_at: NaiveDateTime,
 }
@@ -101,7 +102,7 @@ pub struct AttemptRecord {
 
 #[derive(Debug, Clone)]
 pub struct VoteRecord {
-    pub member_id: i64,
+    pub member_id: PersonId,
     pub member: String,
     pub vote: String,
     pub reason: String,
@@ -125,7 +126,7 @@ pub struct CaseRecord {
 pub struct DecisionRecord {
     pub number: String,
     pub holder: String,
-    pub person_id: i64,
+    pub person_id: PersonId,
     pub institution: Option<String>,
     pub practising_certificate: Option<String>,
     pub track_key: String,
@@ -246,7 +247,7 @@ fn role_name(role: i32) -> &'static str {
     }
 }
 
-fn person_name(conn: &mut DbConn, id: Option<i64>) -> Result<Option<String>> {
+fn person_name(conn: &mut DbConn, id: Option<PersonId>) -> Result<Option<String>> {
     Ok(match id {
         Some(id) => Some(people::find(conn, id)?.map_or_else(
             || format!("person #{id}"),
@@ -347,7 +348,11 @@ pub fn show_in(conn: &mut DbConn, number: &str) -> Result<DecisionRecord> {
 
 /// The cases that issued or renewed the credential, each with its
 /// transitions, votes and the attempts of the track's stages it saw.
-fn gather_cases(conn: &mut DbConn, credential_id: i64, track_key: &str) -> Result<Vec<CaseRows>> {
+fn gather_cases(
+    conn: &mut DbConn,
+    credential_id: CredentialId,
+    track_key: &str,
+) -> Result<Vec<CaseRows>> {
     let mut gathered = Vec::new();
     for case in store_pipeline::cases_of_credential(conn, credential_id)? {
         let mut attempts = Vec::new();
@@ -599,7 +604,7 @@ fn answer_record(
 /// The committee's votes on case `case_id`, each checked.
 fn vote_lines(
     rows: Vec<(store_committee::VoteRow, String)>,
-    case_id: i64,
+    case_id: CaseId,
     recordings: &mut Recordings,
     findings: &mut Vec<String>,
 ) -> Vec<Checked<VoteRecord>> {
@@ -629,7 +634,7 @@ fn vote_lines(
 /// decision: a finding if it is not.
 fn check_committee_decision(
     decided: Option<Reason>,
-    case_id: i64,
+    case_id: CaseId,
     cast: &[Vote],
     findings: &mut Vec<String>,
 ) {
@@ -651,7 +656,7 @@ fn check_committee_decision(
 /// The credential's status changes, each checked.
 fn credential_events(
     conn: &mut DbConn,
-    credential_id: i64,
+    credential_id: CredentialId,
     number: &str,
     recordings: &mut Recordings,
     findings: &mut Vec<String>,

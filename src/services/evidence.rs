@@ -13,6 +13,7 @@ use std::collections::{HashMap, HashSet};
 use chrono::NaiveDateTime;
 
 use crate::domain::grading::{self, ItemScore};
+use crate::domain::ids::PersonId;
 use crate::domain::numbers::non_negative_u32;
 use crate::domain::referrals::{self as referral, Quality};
 use crate::domain::training::{
@@ -76,7 +77,7 @@ pub struct CoursesEvidence {
 
 pub fn courses_evidence(
     conn: &mut DbConn,
-    person_id: i64,
+    person_id: PersonId,
     courses: &[CourseRow],
 ) -> Result<CoursesEvidence> {
     let ids: Vec<i64> = courses.iter().map(|c| c.id).collect();
@@ -134,7 +135,7 @@ pub struct TrackTraining {
 
 pub fn track_training(
     conn: &mut DbConn,
-    person_id: i64,
+    person_id: PersonId,
     track: &TrackRow,
 ) -> Result<TrackTraining> {
     let courses = store_training::courses_of_track(conn, track.id)?;
@@ -164,7 +165,7 @@ pub fn track_training(
 
 /// Whether a person's training in a track is complete: the rule the
 /// certification pipeline asks.
-pub fn training_complete(conn: &mut DbConn, person_id: i64, track_key: &str) -> Result<bool> {
+pub fn training_complete(conn: &mut DbConn, person_id: PersonId, track_key: &str) -> Result<bool> {
     let track = store_training::find_track(conn, track_key)?.ok_or(Error::NotFound)?;
     let read = track_training(conn, person_id, &track)?;
     Ok(training::training_completion(&read.evidence).complete())
@@ -172,7 +173,11 @@ pub fn training_complete(conn: &mut DbConn, person_id: i64, track_key: &str) -> 
 
 /// Continuing-education credit earned since `since`: the hours of every
 /// course complete now whose last lesson was studied at or after `since`.
-pub fn credit_hours_since(conn: &mut DbConn, person_id: i64, since: NaiveDateTime) -> Result<f64> {
+pub fn credit_hours_since(
+    conn: &mut DbConn,
+    person_id: PersonId,
+    since: NaiveDateTime,
+) -> Result<f64> {
     let course_rows = store_training::list_courses(conn, false)?;
     let read = courses_evidence(conn, person_id, &course_rows)?;
     let recent: Vec<CourseEvidence> = read
@@ -195,7 +200,7 @@ pub fn credit_hours_since(conn: &mut DbConn, person_id: i64, since: NaiveDateTim
 // ----- referrals -----
 
 /// A doctor's referral quality with the flag of their track's policy.
-pub fn referral_quality(conn: &mut DbConn, person_id: i64) -> Result<Quality> {
+pub fn referral_quality(conn: &mut DbConn, person_id: PersonId) -> Result<Quality> {
     let (total, ratings) = store_ref::quality_of(conn, person_id)?;
     // The strictest policy among the tracks the doctor is credentialed in.
     let mut threshold = 30;

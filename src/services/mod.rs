@@ -32,6 +32,7 @@ use std::sync::Arc;
 use crate::config::Settings;
 use crate::domain::access::{Actor, Permission, Principal, permits};
 use crate::domain::committee::{Party, Subject, may_act_on};
+use crate::domain::ids::PersonId;
 use crate::domain::sessions::SessionPolicy;
 use crate::error::{Error, Result};
 use crate::store::Db;
@@ -141,7 +142,7 @@ impl Caller {
         }
     }
 
-    pub fn person_id(&self) -> Option<i64> {
+    pub fn person_id(&self) -> Option<PersonId> {
         self.actor().map(|a| a.id)
     }
 
@@ -170,7 +171,7 @@ pub fn impartial(
     conn: &mut crate::store::DbConn,
     caller: &Caller,
     subject: Subject,
-    holder_id: i64,
+    holder_id: PersonId,
 ) -> Result<()> {
     let actor = caller.actor().ok_or(Error::Forbidden)?;
     let holder = crate::store::people::find(conn, holder_id)?.ok_or(Error::NotFound)?;
@@ -195,7 +196,7 @@ pub fn may_read(
     conn: &mut crate::store::DbConn,
     caller: &Caller,
     subject: Subject,
-    holder_id: i64,
+    holder_id: PersonId,
 ) -> Result<bool> {
     let Some(actor) = caller.actor() else {
         return Ok(false);

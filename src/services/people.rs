@@ -4,6 +4,7 @@
 use chrono::{Duration, NaiveDateTime};
 
 use crate::domain::access::Permission;
+use crate::domain::ids::PersonId;
 use crate::domain::locale::Locale;
 use crate::domain::password::NewPassword;
 use crate::domain::people::{PersonDraft, PersonInput};
@@ -23,7 +24,7 @@ pub const SETUP_LINK_HOURS: i64 = 72;
 /// a password is set, never its hash.
 #[derive(Debug, Clone)]
 pub struct PersonView {
-    pub id: i64,
+    pub id: PersonId,
     pub email: String,
     pub name: String,
     pub phone: Option<String>,
@@ -76,7 +77,7 @@ pub async fn list(ctx: &Ctx, caller: &Caller) -> Result<Vec<PersonView>> {
     ctx.db
         .read(|conn| {
             let rows = people::list(conn)?;
-            let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+            let ids: Vec<PersonId> = rows.iter().map(|r| r.id).collect();
             let roles = people::roles_of_all(conn, &ids)?;
             Ok(rows
                 .into_iter()
@@ -94,12 +95,12 @@ pub async fn list(ctx: &Ctx, caller: &Caller) -> Result<Vec<PersonView>> {
         .await
 }
 
-pub async fn get(ctx: &Ctx, caller: &Caller, id: i64) -> Result<PersonView> {
+pub async fn get(ctx: &Ctx, caller: &Caller, id: PersonId) -> Result<PersonView> {
     require(ctx, caller, Permission::ReadPeople).await?;
     ctx.db.read(move |conn| load(conn, id)).await
 }
 
-fn load(conn: &mut DbConn, id: i64) -> Result<PersonView> {
+fn load(conn: &mut DbConn, id: PersonId) -> Result<PersonView> {
     let row = people::find(conn, id)?.ok_or(Error::NotFound)?;
     let roles = people::roles_of(conn, id)?;
     Ok(PersonView::new(row, roles))
@@ -133,7 +134,12 @@ pub async fn create(ctx: &Ctx, caller: &Caller, input: PersonInput) -> Result<Pe
         .await
 }
 
-pub async fn update(ctx: &Ctx, caller: &Caller, id: i64, input: PersonInput) -> Result<PersonView> {
+pub async fn update(
+    ctx: &Ctx,
+    caller: &Caller,
+    id: PersonId,
+    input: PersonInput,
+) -> Result<PersonView> {
     require(ctx, caller, Permission::ManagePeople).await?;
     let draft = PersonDraft::parse(&input)?;
     let caller = caller.clone();
@@ -178,7 +184,7 @@ fn refuse_last_admin(conn: &mut DbConn) -> Result<()> {
 
 /// Deactivates (never deletes) a person: they can no longer sign in, and
 /// their sessions and API tokens end at once.
-pub async fn deactivate(ctx: &Ctx, caller: &Caller, id: i64) -> Result<PersonView> {
+pub async fn deactivate(ctx: &Ctx, caller: &Caller, id: PersonId) -> Result<PersonView> {
     require(ctx, caller, Permission::ManagePeople).await?;
     let caller = caller.clone();
     ctx.db
@@ -203,7 +209,7 @@ pub async fn deactivate(ctx: &Ctx, caller: &Caller, id: i64) -> Result<PersonVie
         .await
 }
 
-pub async fn reactivate(ctx: &Ctx, caller: &Caller, id: i64) -> Result<PersonView> {
+pub async fn reactivate(ctx: &Ctx, caller: &Caller, id: PersonId) -> Result<PersonView> {
     require(ctx, caller, Permission::ManagePeople).await?;
     let caller = caller.clone();
     ctx.db
@@ -224,7 +230,7 @@ pub async fn reactivate(ctx: &Ctx, caller: &Caller, id: i64) -> Result<PersonVie
 
 /// Sends a fresh password link (replacing any earlier one), e.g. when the
 /// first one expired or the person forgot their password.
-pub async fn resend_setup_link(ctx: &Ctx, caller: &Caller, id: i64) -> Result<PersonView> {
+pub async fn resend_setup_link(ctx: &Ctx, caller: &Caller, id: PersonId) -> Result<PersonView> {
     require(ctx, caller, Permission::ManagePeople).await?;
     let caller = caller.clone();
     let public_url = ctx.settings.public_url.clone();

@@ -4,6 +4,7 @@
 //! the holder sees it.
 
 use crate::domain::access::Permission;
+use crate::domain::ids::PersonId;
 use crate::domain::photos as photo;
 use crate::error::{Error, Result};
 use crate::services::audit::{self, Outcome};
@@ -19,7 +20,7 @@ pub struct MyPhoto {
     pub public: bool,
 }
 
-fn me(caller: &Caller) -> Result<i64> {
+fn me(caller: &Caller) -> Result<PersonId> {
     caller.person_id().ok_or(Error::Forbidden)
 }
 

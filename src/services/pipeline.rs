@@ -20,6 +20,7 @@ use serde::Serialize;
 use crate::domain::access::Permission;
 use crate::domain::committee::{self, Subject, Vote};
 use crate::domain::credentials::{self as credential, Status};
+use crate::domain::ids::{CaseId, CredentialId, PersonId};
 use crate::domain::numbers::non_negative_u32;
 use crate::domain::pipeline::{
     self, Decision, Evidence, ExamStage, Held, Kind, Outcome, Policy, Reason, Stage,
@@ -57,7 +58,7 @@ fn track_of(conn: &mut DbConn, case: &CaseRow) -> Result<TrackRow> {
 /// Eligibility of a person now.
 pub fn eligibility_of(
     conn: &mut DbConn,
-    person_id: i64,
+    person_id: PersonId,
 ) -> Result<Result<(), pipeline::Ineligible>> {
     let person = people::find(conn, person_id)?.ok_or(Error::NotFound)?;
     let member = match person.institution_id {
@@ -248,10 +249,10 @@ fn standing(
 /// audit chain (the committee's decision record checks the two agree).
 fn write_transition(
     conn: &mut DbConn,
-    case_id: i64,
+    case_id: CaseId,
     from: Option<Stage>,
     to: Stage,
-    actor: Option<i64>,
+    actor: Option<PersonId>,
     reason: Reason,
     now: NaiveDateTime,
 ) -> Result<()> {
@@ -287,7 +288,7 @@ fn record_move(
     case: &CaseRow,
     to: Stage,
     reason: Reason,
-    actor: Option<i64>,
+    actor: Option<PersonId>,
     now: NaiveDateTime,
 ) -> Result<()> {
     let kind = case.kind;
@@ -296,7 +297,7 @@ fn record_move(
         .map_err(|e| Error::conflict("stage", e.to_string()))?;
     store_pipeline::move_case(conn, case.id, to, to.is_closed(), now)?;
     write_transition(conn, case.id, Some(from), to, actor, reason, now)?;
-    tracing::info!(case = case.id, from = %from, to = %to, reason = reason.as_str(), "case moved");
+    tracing::info!(case = case.id.get(), from = %from, to = %to, reason = reason.as_str(), "case moved");
     Ok(())
 }
 
@@ -429,7 +430,7 @@ pub fn closed_case_of(
 /// Call inside the transaction of the event that brought the evidence.
 pub fn advance_case(
     conn: &mut DbConn,
-    case_id: i64,
+    case_id: CaseId,
     public_url: &str,
     now: NaiveDateTime,
 ) -> Result<Stage> {
@@ -460,7 +461,7 @@ pub fn advance_case(
 
 /// Moves every open case of a person on (after new training, results,
 /// appeals or practical marks).
-pub fn advance_person(conn: &mut DbConn, person_id: i64, public_url: &str) -> Result<()> {
+pub fn advance_person(conn: &mut DbConn, person_id: PersonId, public_url: &str) -> Result<()> {
     let now = store::now();
     for case in store_pipeline::open_cases_of(conn, person_id)? {
         advance_case(conn, case.id, public_url, now)?;
@@ -471,7 +472,7 @@ pub fn advance_person(conn: &mut DbConn, person_id: i64, public_url: &str) -> Re
 /// Takes the evidence noted for a person (`store::pipeline::note_due`):
 /// moves their open cases on and deletes the rows, in the caller's
 /// transaction. False when nothing was due (another taker was first).
-pub fn take_due(conn: &mut DbConn, person_id: i64, public_url: &str) -> Result<bool> {
+pub fn take_due(conn: &mut DbConn, person_id: PersonId, public_url: &str) -> Result<bool> {
     let ids = store_pipeline::due_of(conn, person_id)?;
     if ids.is_empty() {
         return Ok(false);
@@ -486,7 +487,7 @@ pub fn take_due(conn: &mut DbConn, person_id: i64, public_url: &str) -> Result<b
 /// cases already moved. The request has committed and stands whatever
 /// happens here: a failure is logged and the rows stay for
 /// `jobs::cases_due`, which takes them on its next round.
-pub async fn settle(ctx: &Ctx, mut people: Vec<i64>) {
+pub async fn settle(ctx: &Ctx, mut people: Vec<PersonId>) {
     people.sort_unstable();
     people.dedup();
     if people.is_empty() {
@@ -542,10 +543,10 @@ pub fn advance_all(db: &Db, public_url: &str) -> Result<usize> {
 /// How the credential a doctor holds in a track reads now, if any.
 pub fn held_in(
     conn: &mut DbConn,
-    person_id: i64,
+    person_id: PersonId,
     track_id: i64,
     now: NaiveDateTime,
-) -> Result<Option<(Held, i64)>> {
+) -> Result<Option<(Held, CredentialId)>> {
     let Some(c) = store_credentials::credential_in_track(conn, person_id, track_id)? else {
         return Ok(None);
     };
@@ -636,9 +637,11 @@ pub struct TimelineEntry {
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct CaseView {
     /// The case's id.
-    pub id: i64,
+    #[schema(value_type = i64)]
+    pub id: CaseId,
     /// The doctor's person id.
-    pub person_id: i64,
+    #[schema(value_type = i64)]
+    pub person_id: PersonId,
     /// A first certification or a renewal.
     pub kind: Kind,
     /// The track's key.
@@ -675,7 +678,7 @@ pub struct CaseView {
     pub credential_number: Option<String>,
 }
 
-pub fn case_view(conn: &mut DbConn, case_id: i64) -> Result<CaseView> {
+pub fn case_view(conn: &mut DbConn, case_id: CaseId) -> Result<CaseView> {
     let case = store_pipeline::find_case(conn, case_id)?.ok_or(Error::NotFound)?;
     let track = track_of(conn, &case)?;
     let policy = policy_of(&track);
@@ -716,7 +719,7 @@ pub fn case_view(conn: &mut DbConn, case_id: i64) -> Result<CaseView> {
 }
 
 /// Every transition of the case, oldest first, with who caused it.
-fn timeline_of(conn: &mut DbConn, case_id: i64) -> Result<Vec<TimelineEntry>> {
+fn timeline_of(conn: &mut DbConn, case_id: CaseId) -> Result<Vec<TimelineEntry>> {
     let mut timeline = Vec::new();
     for t in store_pipeline::transitions_of(conn, case_id)? {
         let actor = match t.actor_id {
@@ -827,7 +830,7 @@ pub async fn my_cases(ctx: &Ctx, caller: &Caller) -> Result<Vec<CaseView>> {
 }
 
 /// One case: its doctor's own, or any for the committee and admins.
-pub async fn case(ctx: &Ctx, caller: &Caller, case_id: i64) -> Result<CaseView> {
+pub async fn case(ctx: &Ctx, caller: &Caller, case_id: CaseId) -> Result<CaseView> {
     let reader = caller.clone();
     let found = ctx
         .db
@@ -852,9 +855,11 @@ pub async fn case(ctx: &Ctx, caller: &Caller, case_id: i64) -> Result<CaseView> 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct CaseLine {
     /// The case's id.
-    pub id: i64,
+    #[schema(value_type = i64)]
+    pub id: CaseId,
     /// The doctor's person id.
-    pub person_id: i64,
+    #[schema(value_type = i64)]
+    pub person_id: PersonId,
     /// The doctor's name.
     pub doctor: String,
     /// The track's title.
@@ -954,7 +959,7 @@ pub async fn track_keys(ctx: &Ctx, caller: &Caller) -> Result<Vec<String>> {
 /// and no waiting period running.
 pub fn check_registration(
     conn: &mut DbConn,
-    person_id: i64,
+    person_id: PersonId,
     exam: &store::exams::ExamRow,
 ) -> Result<()> {
     let exam_stage = exam.stage;

@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 use crate::domain::access::{Actor, Permission, permits};
 use crate::domain::dates;
 use crate::domain::fhir;
+use crate::domain::ids::PersonId;
 use crate::domain::numbers::count_i64;
 use crate::domain::referrals::{
     self as referral, DeskAction, GateRefusal, Held, Quality, State, Urgency,
@@ -589,7 +590,8 @@ pub struct ReferralView {
     /// Its number, as printed on the referral.
     pub number: String,
     /// The referring doctor's person id.
-    pub doctor_id: i64,
+    #[schema(value_type = i64)]
+    pub doctor_id: PersonId,
     /// The referring doctor's name.
     pub doctor: String,
     /// The referring doctor's institution; null if none.
@@ -1262,7 +1264,8 @@ pub async fn my_quality(ctx: &Ctx, caller: &Caller) -> Result<Quality> {
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct FlaggedDoctor {
     /// The doctor's person id.
-    pub person_id: i64,
+    #[schema(value_type = i64)]
+    pub person_id: PersonId,
     /// The doctor's name.
     pub name: String,
     /// Their referral quality.

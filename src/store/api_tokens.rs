@@ -4,6 +4,7 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
+use crate::domain::ids::PersonId;
 use crate::domain::tokens::TokenKind;
 use crate::store::DbConn;
 use crate::store::people::PersonRow;
@@ -16,9 +17,9 @@ pub struct ApiTokenRow {
     pub token_hash: String,
     pub kind: TokenKind,
     pub name: String,
-    pub person_id: Option<i64>,
+    pub person_id: Option<PersonId>,
     pub scopes: String,
-    pub created_by: Option<i64>,
+    pub created_by: Option<PersonId>,
     pub created_at: NaiveDateTime,
     pub expires_at: Option<NaiveDateTime>,
     pub revoked_at: Option<NaiveDateTime>,
@@ -29,9 +30,9 @@ pub struct NewApiToken<'a> {
     pub token_hash: &'a str,
     pub kind: TokenKind,
     pub name: &'a str,
-    pub person_id: Option<i64>,
+    pub person_id: Option<PersonId>,
     pub scopes: &'a str,
-    pub created_by: Option<i64>,
+    pub created_by: Option<PersonId>,
     pub expires_at: Option<NaiveDateTime>,
 }
 
@@ -99,7 +100,7 @@ pub fn revoke(conn: &mut DbConn, id: i64, now: NaiveDateTime) -> QueryResult<usi
 /// Revokes every personal token of a person (deactivation, password change).
 pub fn revoke_personal_for(
     conn: &mut DbConn,
-    person_id: i64,
+    person_id: PersonId,
     now: NaiveDateTime,
 ) -> QueryResult<usize> {
     diesel::update(

@@ -18,6 +18,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::domain::audit_chain::{Content, Link};
+use crate::domain::ids::PersonId;
 use crate::store::DbConn;
 use crate::store::schema::{audit_chain, audit_events};
 
@@ -26,7 +27,7 @@ use crate::store::schema::{audit_chain, audit_events};
 pub struct AuditRow {
     pub id: i64,
     pub at: NaiveDateTime,
-    pub actor_id: Option<i64>,
+    pub actor_id: Option<PersonId>,
     pub actor: String,
     pub action: String,
     pub target: Option<String>,
@@ -70,7 +71,7 @@ impl AuditRow {
 #[diesel(table_name = audit_events)]
 pub struct NewAuditEvent {
     pub at: NaiveDateTime,
-    pub actor_id: Option<i64>,
+    pub actor_id: Option<PersonId>,
     pub actor: String,
     pub action: String,
     pub target: Option<String>,

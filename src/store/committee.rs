@@ -4,14 +4,15 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::domain::committee::Vote;
+use crate::domain::ids::{CaseId, PersonId};
 use crate::store::DbConn;
 use crate::store::schema::{committee_votes, people};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = committee_votes)]
 pub struct VoteRow {
-    pub case_id: i64,
-    pub member_id: i64,
+    pub case_id: CaseId,
+    pub member_id: PersonId,
     pub vote: Vote,
     pub reason: String,
     pub cast_at: NaiveDateTime,
@@ -23,8 +24,8 @@ pub struct VoteRow {
 #[derive(Insertable)]
 #[diesel(table_name = committee_votes)]
 pub struct NewVote<'a> {
-    pub case_id: i64,
-    pub member_id: i64,
+    pub case_id: CaseId,
+    pub member_id: PersonId,
     pub vote: Vote,
     pub reason: &'a str,
 }
@@ -35,7 +36,7 @@ pub fn insert_vote(conn: &mut DbConn, v: &NewVote, now: NaiveDateTime) -> QueryR
         .get_result(conn)
 }
 
-pub fn votes_of(conn: &mut DbConn, case_id: i64) -> QueryResult<Vec<(VoteRow, String)>> {
+pub fn votes_of(conn: &mut DbConn, case_id: CaseId) -> QueryResult<Vec<(VoteRow, String)>> {
     committee_votes::table
         .inner_join(people::table.on(people::id.eq(committee_votes::member_id)))
         .filter(committee_votes::case_id.eq(case_id))
@@ -46,7 +47,7 @@ pub fn votes_of(conn: &mut DbConn, case_id: i64) -> QueryResult<Vec<(VoteRow, St
 
 /// Withdraws the votes cast on a case (when it leaves committee review
 /// undecided); returns how many there were.
-pub fn withdraw_votes(conn: &mut DbConn, case_id: i64) -> QueryResult<usize> {
+pub fn withdraw_votes(conn: &mut DbConn, case_id: CaseId) -> QueryResult<usize> {
     diesel::delete(committee_votes::table.filter(committee_votes::case_id.eq(case_id)))
         .execute(conn)
 }

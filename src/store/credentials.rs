@@ -5,15 +5,16 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::domain::credentials::Status;
+use crate::domain::ids::{CredentialId, PersonId};
 use crate::store::DbConn;
 use crate::store::schema::{credential_events, credentials, people};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = credentials)]
 pub struct CredentialRow {
-    pub id: i64,
+    pub id: CredentialId,
     pub number: String,
-    pub person_id: i64,
+    pub person_id: PersonId,
     pub track_id: i64,
     pub year: i32,
     pub sequence: i32,
@@ -25,7 +26,7 @@ pub struct CredentialRow {
     pub suspended_until: Option<NaiveDateTime>,
     pub revocation_index: i32,
     pub suspension_index: i32,
-    pub revoke_proposed_by: Option<i64>,
+    pub revoke_proposed_by: Option<PersonId>,
     pub revoke_proposed_reason: Option<String>,
     pub reminded_90_at: Option<NaiveDateTime>,
     pub reminded_30_at: Option<NaiveDateTime>,
@@ -36,12 +37,12 @@ pub struct CredentialRow {
 #[diesel(table_name = credential_events)]
 pub struct CredentialEventRow {
     pub id: i64,
-    pub credential_id: i64,
+    pub credential_id: CredentialId,
     pub action: String,
     pub status_from: Option<Status>,
     pub status_to: Status,
     pub reason: String,
-    pub actor_id: Option<i64>,
+    pub actor_id: Option<PersonId>,
     pub at: NaiveDateTime,
 }
 
@@ -52,7 +53,7 @@ pub struct CredentialEventRow {
 #[diesel(table_name = credentials)]
 pub struct NewCredential<'a> {
     pub number: &'a str,
-    pub person_id: i64,
+    pub person_id: PersonId,
     pub track_id: i64,
     pub year: i32,
     pub sequence: i32,
@@ -95,7 +96,7 @@ pub fn used_indexes(conn: &mut DbConn) -> QueryResult<Vec<(i32, i32)>> {
         .load(conn)
 }
 
-pub fn find_credential(conn: &mut DbConn, id: i64) -> QueryResult<Option<CredentialRow>> {
+pub fn find_credential(conn: &mut DbConn, id: CredentialId) -> QueryResult<Option<CredentialRow>> {
     credentials::table
         .find(id)
         .select(CredentialRow::as_select())
@@ -105,7 +106,7 @@ pub fn find_credential(conn: &mut DbConn, id: i64) -> QueryResult<Option<Credent
 
 /// Reads a credential for changing its status; locked on PostgreSQL until
 /// the transaction ends (see `lock_case`).
-pub fn lock_credential(conn: &mut DbConn, id: i64) -> QueryResult<Option<CredentialRow>> {
+pub fn lock_credential(conn: &mut DbConn, id: CredentialId) -> QueryResult<Option<CredentialRow>> {
     match conn {
         DbConn::Postgres(pg) => credentials::table
             .find(id)
@@ -126,7 +127,7 @@ pub fn credential_by_number(conn: &mut DbConn, number: &str) -> QueryResult<Opti
 }
 
 /// A person's credentials, newest first.
-pub fn credentials_of(conn: &mut DbConn, person_id: i64) -> QueryResult<Vec<CredentialRow>> {
+pub fn credentials_of(conn: &mut DbConn, person_id: PersonId) -> QueryResult<Vec<CredentialRow>> {
     credentials::table
         .filter(credentials::person_id.eq(person_id))
         .order(credentials::id.desc())
@@ -138,7 +139,7 @@ pub fn credentials_of(conn: &mut DbConn, person_id: i64) -> QueryResult<Vec<Cred
 /// revoked; a revoked one is the last word).
 pub fn credential_in_track(
     conn: &mut DbConn,
-    person_id: i64,
+    person_id: PersonId,
     track_id: i64,
 ) -> QueryResult<Option<CredentialRow>> {
     credentials::table
@@ -179,7 +180,7 @@ pub struct StatusChange<'a> {
 
 pub fn set_status(
     conn: &mut DbConn,
-    id: i64,
+    id: CredentialId,
     change: &StatusChange,
     now: NaiveDateTime,
 ) -> QueryResult<usize> {
@@ -197,8 +198,8 @@ pub fn set_status(
 
 pub fn propose_revocation(
     conn: &mut DbConn,
-    id: i64,
-    by: i64,
+    id: CredentialId,
+    by: PersonId,
     reason: &str,
     now: NaiveDateTime,
 ) -> QueryResult<usize> {
@@ -214,7 +215,7 @@ pub fn propose_revocation(
 /// Renewal: the same number, a new validity and no reminders sent yet.
 pub fn renew(
     conn: &mut DbConn,
-    id: i64,
+    id: CredentialId,
     valid_until: NaiveDateTime,
     now: NaiveDateTime,
 ) -> QueryResult<usize> {
@@ -232,7 +233,7 @@ pub fn renew(
 
 pub fn mark_reminded(
     conn: &mut DbConn,
-    id: i64,
+    id: CredentialId,
     days: u32,
     now: NaiveDateTime,
 ) -> QueryResult<usize> {
@@ -251,14 +252,14 @@ pub fn mark_reminded(
 #[derive(Insertable)]
 #[diesel(table_name = credential_events, treat_none_as_null = true)]
 pub struct NewEvent<'a> {
-    pub credential_id: i64,
+    pub credential_id: CredentialId,
     pub action: &'a str,
     #[diesel(column_name = status_from)]
     pub from: Option<Status>,
     #[diesel(column_name = status_to)]
     pub to: Status,
     pub reason: &'a str,
-    pub actor_id: Option<i64>,
+    pub actor_id: Option<PersonId>,
 }
 
 pub fn insert_event(
@@ -271,7 +272,10 @@ pub fn insert_event(
         .get_result(conn)
 }
 
-pub fn events_of(conn: &mut DbConn, credential_id: i64) -> QueryResult<Vec<CredentialEventRow>> {
+pub fn events_of(
+    conn: &mut DbConn,
+    credential_id: CredentialId,
+) -> QueryResult<Vec<CredentialEventRow>> {
     credential_events::table
         .filter(credential_events::credential_id.eq(credential_id))
         .order(credential_events::id.asc())
@@ -279,7 +283,11 @@ pub fn events_of(conn: &mut DbConn, credential_id: i64) -> QueryResult<Vec<Crede
         .load(conn)
 }
 
-pub fn set_holder_ref(conn: &mut DbConn, person_id: i64, holder_ref: &str) -> QueryResult<usize> {
+pub fn set_holder_ref(
+    conn: &mut DbConn,
+    person_id: PersonId,
+    holder_ref: &str,
+) -> QueryResult<usize> {
     diesel::update(people::table.find(person_id))
         .set(people::holder_ref.eq(holder_ref))
         .execute(conn)

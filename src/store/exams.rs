@@ -10,6 +10,7 @@ use diesel::serialize::ToSql;
 use diesel::sql_types::{BigInt, HasSqlType, Text, Timestamp};
 
 use crate::domain::exams::ReviewPolicy;
+use crate::domain::ids::PersonId;
 use crate::domain::pipeline::ExamStage;
 use crate::domain::scoring::ChoiceScoring;
 use crate::store::DbConn;
@@ -32,7 +33,7 @@ pub struct ExamRow {
     pub review_policy: ReviewPolicy,
     pub blueprint: String,
     pub grace_seconds: i32,
-    pub created_by: Option<i64>,
+    pub created_by: Option<PersonId>,
     pub created_at: NaiveDateTime,
     pub results_released_at: Option<NaiveDateTime>,
     /// Percent of an item's points two markers may differ by.
@@ -67,7 +68,7 @@ pub struct NewExam<'a> {
     pub appeal_days: i32,
     pub stage: ExamStage,
     pub choice_scoring: ChoiceScoring,
-    pub created_by: Option<i64>,
+    pub created_by: Option<PersonId>,
     pub created_at: NaiveDateTime,
 }
 
@@ -76,11 +77,11 @@ pub struct NewExam<'a> {
 pub struct RegistrationRow {
     pub id: i64,
     pub exam_id: i64,
-    pub person_id: i64,
+    pub person_id: PersonId,
     pub extra_minutes: i32,
     pub opens_at: Option<NaiveDateTime>,
     pub closes_at: Option<NaiveDateTime>,
-    pub registered_by: Option<i64>,
+    pub registered_by: Option<PersonId>,
     pub created_at: NaiveDateTime,
 }
 
@@ -89,7 +90,7 @@ pub struct RegistrationRow {
 pub struct AttemptRow {
     pub id: i64,
     pub exam_id: i64,
-    pub person_id: i64,
+    pub person_id: PersonId,
     pub number: i32,
     pub seed: i64,
     pub drawn_at: NaiveDateTime,
@@ -196,7 +197,7 @@ pub fn list_exams(conn: &mut DbConn) -> QueryResult<Vec<ExamRow>> {
 /// registered for, soonest first: what she might register for.
 pub fn unregistered_exams_of(
     conn: &mut DbConn,
-    person_id: i64,
+    person_id: PersonId,
     tracks: &[String],
     now: NaiveDateTime,
 ) -> QueryResult<Vec<ExamRow>> {
@@ -212,7 +213,7 @@ pub fn unregistered_exams_of(
 }
 
 /// Exams a person is registered for.
-pub fn exams_for(conn: &mut DbConn, person_id: i64) -> QueryResult<Vec<ExamRow>> {
+pub fn exams_for(conn: &mut DbConn, person_id: PersonId) -> QueryResult<Vec<ExamRow>> {
     exams::table
         .inner_join(registrations::table)
         .filter(registrations::person_id.eq(person_id))
@@ -224,7 +225,7 @@ pub fn exams_for(conn: &mut DbConn, person_id: i64) -> QueryResult<Vec<ExamRow>>
 pub fn find_registration(
     conn: &mut DbConn,
     exam_id: i64,
-    person_id: i64,
+    person_id: PersonId,
 ) -> QueryResult<Option<RegistrationRow>> {
     registrations::table
         .filter(registrations::exam_id.eq(exam_id))
@@ -241,12 +242,12 @@ pub struct NewRegistration {
     #[diesel(skip_update)]
     pub exam_id: i64,
     #[diesel(skip_update)]
-    pub person_id: i64,
+    pub person_id: PersonId,
     pub extra_minutes: i32,
     pub opens_at: Option<NaiveDateTime>,
     pub closes_at: Option<NaiveDateTime>,
     #[diesel(skip_update)]
-    pub registered_by: Option<i64>,
+    pub registered_by: Option<PersonId>,
 }
 
 /// Registers, or updates the accommodations of an existing registration.
@@ -276,7 +277,7 @@ pub fn registrations_of(conn: &mut DbConn, exam_id: i64) -> QueryResult<Vec<Regi
 /// their exams.
 pub fn registrations_in(
     conn: &mut DbConn,
-    person_id: i64,
+    person_id: PersonId,
     track_key: &str,
     stages: &[ExamStage],
 ) -> QueryResult<Vec<(RegistrationRow, ExamRow)>> {
@@ -339,7 +340,7 @@ pub fn lock_draw(conn: &mut DbConn, exam_id: i64, wait: bool) -> QueryResult<boo
 pub fn attempts_of(
     conn: &mut DbConn,
     exam_id: i64,
-    person_id: i64,
+    person_id: PersonId,
 ) -> QueryResult<Vec<AttemptRow>> {
     attempts::table
         .filter(attempts::exam_id.eq(exam_id))
@@ -357,7 +358,7 @@ pub fn find_attempt(conn: &mut DbConn, id: i64) -> QueryResult<Option<AttemptRow
 #[diesel(table_name = attempts)]
 pub struct NewAttempt {
     pub exam_id: i64,
-    pub person_id: i64,
+    pub person_id: PersonId,
     /// Which attempt at the exam it is, from 1.
     pub number: i32,
     pub seed: i64,

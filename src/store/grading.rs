@@ -4,6 +4,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::domain::grading::{AppealRule, AppealStatus, ReviewStatus, SettingStatus};
+use crate::domain::ids::PersonId;
 use crate::domain::roles::Role;
 use crate::store::DbConn;
 use crate::store::exams::{AnswerRow, AttemptRow, ItemRow};
@@ -18,7 +19,7 @@ pub struct TaskRow {
     pub id: i64,
     pub exam_id: i64,
     pub attempt_item_id: i64,
-    pub examiner_id: i64,
+    pub examiner_id: PersonId,
     pub role: i32,
     pub assigned_at: NaiveDateTime,
     pub due_at: NaiveDateTime,
@@ -76,7 +77,7 @@ pub fn pending_items(conn: &mut DbConn) -> QueryResult<Vec<PendingItem>> {
 }
 
 /// Active examiners with their institutions.
-pub fn examiners(conn: &mut DbConn) -> QueryResult<Vec<(i64, Option<i64>)>> {
+pub fn examiners(conn: &mut DbConn) -> QueryResult<Vec<(PersonId, Option<i64>)>> {
     people::table
         .inner_join(person_roles::table)
         .filter(person_roles::role.eq(Role::Examiner.as_str()))
@@ -87,7 +88,7 @@ pub fn examiners(conn: &mut DbConn) -> QueryResult<Vec<(i64, Option<i64>)>> {
 }
 
 /// Open (unsubmitted) tasks per examiner.
-pub fn open_load(conn: &mut DbConn) -> QueryResult<Vec<(i64, i64)>> {
+pub fn open_load(conn: &mut DbConn) -> QueryResult<Vec<(PersonId, i64)>> {
     marking_tasks::table
         .filter(marking_tasks::submitted_at.is_null())
         .group_by(marking_tasks::examiner_id)
@@ -109,7 +110,7 @@ pub struct NewTask {
     pub exam_id: i64,
     #[diesel(column_name = attempt_item_id)]
     pub item_id: i64,
-    pub examiner_id: i64,
+    pub examiner_id: PersonId,
     pub role: i32,
     pub due_at: NaiveDateTime,
 }
@@ -144,7 +145,7 @@ pub type QueueRow = (TaskRow, String, Option<String>, i32);
 
 /// An examiner's tasks with the exam's title, the attempt's code and the
 /// item's position: nothing about the candidate.
-pub fn queue_of(conn: &mut DbConn, examiner_id: i64) -> QueryResult<Vec<QueueRow>> {
+pub fn queue_of(conn: &mut DbConn, examiner_id: PersonId) -> QueryResult<Vec<QueueRow>> {
     marking_tasks::table
         .inner_join(exams::table)
         .inner_join(attempt_items::table.inner_join(attempts::table))
@@ -319,7 +320,7 @@ pub struct ReviewRow {
     pub flags: String,
     pub status: ReviewStatus,
     pub reason: Option<String>,
-    pub decided_by: Option<i64>,
+    pub decided_by: Option<PersonId>,
     pub decided_at: Option<NaiveDateTime>,
     pub created_at: NaiveDateTime,
 }
@@ -374,7 +375,7 @@ pub fn decide_review(
     question_id: i64,
     status: ReviewStatus,
     reason: &str,
-    by: i64,
+    by: PersonId,
     now: NaiveDateTime,
 ) -> QueryResult<()> {
     open_review(conn, exam_id, question_id, "", now)?;
@@ -497,7 +498,7 @@ pub fn decide_appeal(
 /// drawn since `since`, has an open appeal.
 pub fn open_appeal_in(
     conn: &mut DbConn,
-    person_id: i64,
+    person_id: PersonId,
     track_key: &str,
     since: NaiveDateTime,
 ) -> QueryResult<bool> {
@@ -532,7 +533,7 @@ pub struct SettingRow {
     pub version: i32,
     pub status: SettingStatus,
     pub cut_score: Option<f64>,
-    pub approved_by: Option<i64>,
+    pub approved_by: Option<PersonId>,
     pub approved_at: Option<NaiveDateTime>,
     pub created_at: NaiveDateTime,
 }
@@ -580,7 +581,7 @@ pub fn settings_of(conn: &mut DbConn, exam_id: i64) -> QueryResult<Vec<SettingRo
 pub fn save_rating(
     conn: &mut DbConn,
     setting_id: i64,
-    rater_id: i64,
+    rater_id: PersonId,
     question_id: i64,
     probability: f64,
 ) -> QueryResult<usize> {
@@ -602,7 +603,7 @@ pub fn save_rating(
         .execute(conn)
 }
 
-pub fn ratings_of(conn: &mut DbConn, setting_id: i64) -> QueryResult<Vec<(i64, i64, f64)>> {
+pub fn ratings_of(conn: &mut DbConn, setting_id: i64) -> QueryResult<Vec<(PersonId, i64, f64)>> {
     use crate::store::schema::angoff_ratings as r;
     r::table
         .filter(r::setting_id.eq(setting_id))
@@ -614,7 +615,7 @@ pub fn approve_setting(
     conn: &mut DbConn,
     id: i64,
     cut: f64,
-    by: i64,
+    by: PersonId,
     now: NaiveDateTime,
 ) -> QueryResult<usize> {
     use crate::store::schema::standard_settings as s;
@@ -648,7 +649,7 @@ pub struct StationRow {
     pub title: String,
     pub version_id: i64,
     pub pass_percent: i32,
-    pub created_by: Option<i64>,
+    pub created_by: Option<PersonId>,
     pub created_at: NaiveDateTime,
 }
 
@@ -657,8 +658,8 @@ pub struct StationRow {
 pub struct PracticalRow {
     pub id: i64,
     pub station_id: i64,
-    pub person_id: i64,
-    pub examiner_id: i64,
+    pub person_id: PersonId,
+    pub examiner_id: PersonId,
     pub marks: String,
     pub total: f64,
     pub points: i32,
@@ -676,7 +677,7 @@ pub struct NewStation<'a> {
     pub title: &'a str,
     pub version_id: i64,
     pub pass_percent: i32,
-    pub created_by: i64,
+    pub created_by: PersonId,
 }
 
 pub fn insert_station(
@@ -705,7 +706,7 @@ pub fn find_station(conn: &mut DbConn, id: i64) -> QueryResult<Option<StationRow
 pub fn find_practical(
     conn: &mut DbConn,
     station_id: i64,
-    person_id: i64,
+    person_id: PersonId,
 ) -> QueryResult<Option<PracticalRow>> {
     use crate::store::schema::practical_results as r;
     r::table
@@ -720,8 +721,8 @@ pub fn find_practical(
 #[diesel(table_name = crate::store::schema::practical_results)]
 pub struct NewPractical<'a> {
     pub station_id: i64,
-    pub person_id: i64,
-    pub examiner_id: i64,
+    pub person_id: PersonId,
+    pub examiner_id: PersonId,
     pub marks: &'a str,
     pub total: f64,
     pub points: i32,
@@ -750,7 +751,7 @@ pub fn save_practical(
 
 pub fn practicals_of(
     conn: &mut DbConn,
-    person_id: i64,
+    person_id: PersonId,
 ) -> QueryResult<Vec<(PracticalRow, StationRow)>> {
     use crate::store::schema::{practical_results as r, practical_stations as s};
     r::table

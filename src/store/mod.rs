@@ -25,6 +25,7 @@ pub mod referrals;
 pub mod schema;
 pub mod sessions;
 pub mod signing_keys;
+pub mod stored_as;
 pub mod text_enums;
 pub mod throttle;
 pub mod training;

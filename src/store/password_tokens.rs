@@ -3,6 +3,7 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
+use crate::domain::ids::PersonId;
 use crate::store::DbConn;
 use crate::store::schema::password_tokens;
 
@@ -10,7 +11,7 @@ use crate::store::schema::password_tokens;
 #[diesel(table_name = password_tokens)]
 pub struct PasswordTokenRow {
     pub token_hash: String,
-    pub person_id: i64,
+    pub person_id: PersonId,
     pub created_at: NaiveDateTime,
     pub expires_at: NaiveDateTime,
     pub used_at: Option<NaiveDateTime>,
@@ -19,7 +20,7 @@ pub struct PasswordTokenRow {
 pub fn insert(
     conn: &mut DbConn,
     token_hash: &str,
-    person_id: i64,
+    person_id: PersonId,
     now: NaiveDateTime,
     expires_at: NaiveDateTime,
 ) -> QueryResult<usize> {
@@ -51,7 +52,7 @@ pub fn find_usable(
 /// link replaces older ones.
 pub fn use_all_for_person(
     conn: &mut DbConn,
-    person_id: i64,
+    person_id: PersonId,
     now: NaiveDateTime,
 ) -> QueryResult<usize> {
     diesel::update(
@@ -64,7 +65,7 @@ pub fn use_all_for_person(
 }
 
 /// When the person's newest unused password link was made.
-pub fn latest_unused(conn: &mut DbConn, person_id: i64) -> QueryResult<Option<NaiveDateTime>> {
+pub fn latest_unused(conn: &mut DbConn, person_id: PersonId) -> QueryResult<Option<NaiveDateTime>> {
     password_tokens::table
         .filter(password_tokens::person_id.eq(person_id))
         .filter(password_tokens::used_at.is_null())

@@ -3,6 +3,7 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
+use crate::domain::ids::PersonId;
 use crate::domain::locale::Locale;
 use crate::domain::people::PersonDraft;
 use crate::domain::roles::Role;
@@ -12,7 +13,7 @@ use crate::store::schema::{people, person_roles};
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
 #[diesel(table_name = people)]
 pub struct PersonRow {
-    pub id: i64,
+    pub id: PersonId,
     pub email: String,
     pub name: String,
     pub phone: Option<String>,
@@ -74,7 +75,7 @@ pub fn insert(
 
 pub fn update(
     conn: &mut DbConn,
-    id: i64,
+    id: PersonId,
     draft: &PersonDraft,
     now: NaiveDateTime,
 ) -> QueryResult<Option<PersonRow>> {
@@ -88,7 +89,7 @@ pub fn update(
     Ok(row)
 }
 
-fn set_roles(conn: &mut DbConn, id: i64, roles: &[Role]) -> QueryResult<()> {
+fn set_roles(conn: &mut DbConn, id: PersonId, roles: &[Role]) -> QueryResult<()> {
     diesel::delete(person_roles::table.filter(person_roles::person_id.eq(id))).execute(conn)?;
     // One row at a time: multi-row inserts do not compile on the
     // MultiConnection, and a person has at most five roles.
@@ -103,7 +104,7 @@ fn set_roles(conn: &mut DbConn, id: i64, roles: &[Role]) -> QueryResult<()> {
     Ok(())
 }
 
-pub fn roles_of(conn: &mut DbConn, id: i64) -> QueryResult<Vec<Role>> {
+pub fn roles_of(conn: &mut DbConn, id: PersonId) -> QueryResult<Vec<Role>> {
     let names: Vec<String> = person_roles::table
         .filter(person_roles::person_id.eq(id))
         .select(person_roles::role)
@@ -114,8 +115,8 @@ pub fn roles_of(conn: &mut DbConn, id: i64) -> QueryResult<Vec<Role>> {
 }
 
 /// Roles of many people at once, for lists.
-pub fn roles_of_all(conn: &mut DbConn, ids: &[i64]) -> QueryResult<Vec<(i64, Role)>> {
-    let rows: Vec<(i64, String)> = person_roles::table
+pub fn roles_of_all(conn: &mut DbConn, ids: &[PersonId]) -> QueryResult<Vec<(PersonId, Role)>> {
+    let rows: Vec<(PersonId, String)> = person_roles::table
         .filter(person_roles::person_id.eq_any(ids))
         .select((person_roles::person_id, person_roles::role))
         .load(conn)?;
@@ -125,7 +126,7 @@ pub fn roles_of_all(conn: &mut DbConn, ids: &[i64]) -> QueryResult<Vec<(i64, Rol
         .collect())
 }
 
-pub fn find(conn: &mut DbConn, id: i64) -> QueryResult<Option<PersonRow>> {
+pub fn find(conn: &mut DbConn, id: PersonId) -> QueryResult<Option<PersonRow>> {
     people::table.find(id).first(conn).optional()
 }
 
@@ -150,7 +151,7 @@ pub fn list(conn: &mut DbConn) -> QueryResult<Vec<PersonRow>> {
 
 pub fn set_password_hash(
     conn: &mut DbConn,
-    id: i64,
+    id: PersonId,
     hash: &str,
     now: NaiveDateTime,
 ) -> QueryResult<usize> {
@@ -161,7 +162,7 @@ pub fn set_password_hash(
 
 pub fn set_active(
     conn: &mut DbConn,
-    id: i64,
+    id: PersonId,
     active: bool,
     now: NaiveDateTime,
 ) -> QueryResult<usize> {
@@ -175,7 +176,7 @@ pub fn set_active(
         .execute(conn)
 }
 
-pub fn set_locale(conn: &mut DbConn, id: i64, locale: Locale) -> QueryResult<usize> {
+pub fn set_locale(conn: &mut DbConn, id: PersonId, locale: Locale) -> QueryResult<usize> {
     diesel::update(people::table.find(id))
         .set(people::locale.eq(locale))
         .execute(conn)

@@ -3,19 +3,20 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
+use crate::domain::ids::PersonId;
 use crate::store::DbConn;
 use crate::store::schema::holder_photos;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = holder_photos)]
 pub struct PhotoRow {
-    pub person_id: i64,
+    pub person_id: PersonId,
     pub jpeg: Vec<u8>,
     pub public: bool,
     pub updated_at: NaiveDateTime,
 }
 
-pub fn find(conn: &mut DbConn, person_id: i64) -> QueryResult<Option<PhotoRow>> {
+pub fn find(conn: &mut DbConn, person_id: PersonId) -> QueryResult<Option<PhotoRow>> {
     holder_photos::table.find(person_id).first(conn).optional()
 }
 
@@ -23,7 +24,7 @@ pub fn find(conn: &mut DbConn, person_id: i64) -> QueryResult<Option<PhotoRow>> 
 /// of showing it.
 pub fn save(
     conn: &mut DbConn,
-    person_id: i64,
+    person_id: PersonId,
     jpeg: &[u8],
     public: bool,
     now: NaiveDateTime,
@@ -51,7 +52,7 @@ pub fn save(
 /// Gives or withdraws consent; false when the person has no photo.
 pub fn set_public(
     conn: &mut DbConn,
-    person_id: i64,
+    person_id: PersonId,
     public: bool,
     now: NaiveDateTime,
 ) -> QueryResult<bool> {
@@ -65,7 +66,7 @@ pub fn set_public(
 }
 
 /// Deletes the photo; false when there was none.
-pub fn remove(conn: &mut DbConn, person_id: i64) -> QueryResult<bool> {
+pub fn remove(conn: &mut DbConn, person_id: PersonId) -> QueryResult<bool> {
     diesel::delete(holder_photos::table.find(person_id))
         .execute(conn)
         .map(|n| n > 0)

@@ -4,6 +4,7 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
+use crate::domain::ids::{CaseId, CredentialId, PersonId};
 use crate::domain::pipeline::{ExamStage, Kind, Reason, Stage};
 use crate::store::DbConn;
 use crate::store::exams::{AttemptRow, ExamRow};
@@ -12,13 +13,13 @@ use crate::store::schema::{attempts, case_transitions, cases, cases_due, exams, 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = cases)]
 pub struct CaseRow {
-    pub id: i64,
-    pub person_id: i64,
+    pub id: CaseId,
+    pub person_id: PersonId,
     pub track_id: i64,
     pub kind: Kind,
     pub stage: Stage,
     pub stage_entered_at: NaiveDateTime,
-    pub credential_id: Option<i64>,
+    pub credential_id: Option<CredentialId>,
     pub opened_at: NaiveDateTime,
     pub closed_at: Option<NaiveDateTime>,
 }
@@ -27,10 +28,10 @@ pub struct CaseRow {
 #[diesel(table_name = case_transitions)]
 pub struct TransitionRow {
     pub id: i64,
-    pub case_id: i64,
+    pub case_id: CaseId,
     pub from_stage: Option<Stage>,
     pub to_stage: Stage,
-    pub actor_id: Option<i64>,
+    pub actor_id: Option<PersonId>,
     pub reason: Reason,
     pub at: NaiveDateTime,
 }
@@ -41,12 +42,12 @@ pub struct TransitionRow {
 #[derive(Insertable)]
 #[diesel(table_name = cases, treat_none_as_null = true)]
 pub struct NewCase {
-    pub person_id: i64,
+    pub person_id: PersonId,
     pub track_id: i64,
     pub kind: Kind,
     pub stage: Stage,
     /// The credential a renewal renews; `None` for a first case.
-    pub credential_id: Option<i64>,
+    pub credential_id: Option<CredentialId>,
 }
 
 pub fn insert_case(conn: &mut DbConn, case: &NewCase, now: NaiveDateTime) -> QueryResult<CaseRow> {
@@ -59,7 +60,7 @@ pub fn insert_case(conn: &mut DbConn, case: &NewCase, now: NaiveDateTime) -> Que
         .get_result(conn)
 }
 
-pub fn find_case(conn: &mut DbConn, id: i64) -> QueryResult<Option<CaseRow>> {
+pub fn find_case(conn: &mut DbConn, id: CaseId) -> QueryResult<Option<CaseRow>> {
     cases::table
         .find(id)
         .select(CaseRow::as_select())
@@ -70,7 +71,7 @@ pub fn find_case(conn: &mut DbConn, id: i64) -> QueryResult<Option<CaseRow>> {
 /// Reads a case for moving it. On PostgreSQL the row stays locked until the
 /// transaction ends, so two pieces of evidence arriving together move it
 /// one after the other; SQLite's single writer already does that.
-pub fn lock_case(conn: &mut DbConn, id: i64) -> QueryResult<Option<CaseRow>> {
+pub fn lock_case(conn: &mut DbConn, id: CaseId) -> QueryResult<Option<CaseRow>> {
     match conn {
         DbConn::Postgres(pg) => cases::table
             .find(id)
@@ -83,7 +84,7 @@ pub fn lock_case(conn: &mut DbConn, id: i64) -> QueryResult<Option<CaseRow>> {
 }
 
 /// A person's cases, newest first.
-pub fn cases_of(conn: &mut DbConn, person_id: i64) -> QueryResult<Vec<CaseRow>> {
+pub fn cases_of(conn: &mut DbConn, person_id: PersonId) -> QueryResult<Vec<CaseRow>> {
     cases::table
         .filter(cases::person_id.eq(person_id))
         .order(cases::id.desc())
@@ -93,7 +94,10 @@ pub fn cases_of(conn: &mut DbConn, person_id: i64) -> QueryResult<Vec<CaseRow>> 
 
 /// The cases that issued or renewed a credential (or would renew it),
 /// oldest first.
-pub fn cases_of_credential(conn: &mut DbConn, credential_id: i64) -> QueryResult<Vec<CaseRow>> {
+pub fn cases_of_credential(
+    conn: &mut DbConn,
+    credential_id: CredentialId,
+) -> QueryResult<Vec<CaseRow>> {
     cases::table
         .filter(cases::credential_id.eq(credential_id))
         .order(cases::id.asc())
@@ -102,7 +106,11 @@ pub fn cases_of_credential(conn: &mut DbConn, credential_id: i64) -> QueryResult
 }
 
 /// The open case of a person in a track.
-pub fn open_case(conn: &mut DbConn, person_id: i64, track_id: i64) -> QueryResult<Option<CaseRow>> {
+pub fn open_case(
+    conn: &mut DbConn,
+    person_id: PersonId,
+    track_id: i64,
+) -> QueryResult<Option<CaseRow>> {
     cases::table
         .filter(cases::person_id.eq(person_id))
         .filter(cases::track_id.eq(track_id))
@@ -113,7 +121,7 @@ pub fn open_case(conn: &mut DbConn, person_id: i64, track_id: i64) -> QueryResul
 }
 
 /// The keys of the tracks in which a person has an open case.
-pub fn open_case_tracks(conn: &mut DbConn, person_id: i64) -> QueryResult<Vec<String>> {
+pub fn open_case_tracks(conn: &mut DbConn, person_id: PersonId) -> QueryResult<Vec<String>> {
     cases::table
         .inner_join(tracks::table.on(tracks::id.eq(cases::track_id)))
         .filter(cases::person_id.eq(person_id))
@@ -123,7 +131,7 @@ pub fn open_case_tracks(conn: &mut DbConn, person_id: i64) -> QueryResult<Vec<St
 }
 
 /// Open cases of a person (in any track).
-pub fn open_cases_of(conn: &mut DbConn, person_id: i64) -> QueryResult<Vec<CaseRow>> {
+pub fn open_cases_of(conn: &mut DbConn, person_id: PersonId) -> QueryResult<Vec<CaseRow>> {
     cases::table
         .filter(cases::person_id.eq(person_id))
         .filter(cases::closed_at.is_null())
@@ -132,7 +140,7 @@ pub fn open_cases_of(conn: &mut DbConn, person_id: i64) -> QueryResult<Vec<CaseR
 }
 
 /// Ids of every open case (for the job that re-checks evidence).
-pub fn open_case_ids(conn: &mut DbConn) -> QueryResult<Vec<i64>> {
+pub fn open_case_ids(conn: &mut DbConn) -> QueryResult<Vec<CaseId>> {
     cases::table
         .filter(cases::closed_at.is_null())
         .order(cases::id.asc())
@@ -143,7 +151,7 @@ pub fn open_case_ids(conn: &mut DbConn) -> QueryResult<Vec<i64>> {
 /// When the person's last case in the track was rejected.
 pub fn last_rejected_at(
     conn: &mut DbConn,
-    person_id: i64,
+    person_id: PersonId,
     track_id: i64,
 ) -> QueryResult<Option<NaiveDateTime>> {
     cases::table
@@ -183,7 +191,7 @@ pub fn cases_at(conn: &mut DbConn, stage: Stage) -> QueryResult<Vec<CaseRow>> {
 
 pub fn move_case(
     conn: &mut DbConn,
-    id: i64,
+    id: CaseId,
     to: Stage,
     closed: bool,
     now: NaiveDateTime,
@@ -197,7 +205,11 @@ pub fn move_case(
         .execute(conn)
 }
 
-pub fn set_case_credential(conn: &mut DbConn, id: i64, credential_id: i64) -> QueryResult<usize> {
+pub fn set_case_credential(
+    conn: &mut DbConn,
+    id: CaseId,
+    credential_id: CredentialId,
+) -> QueryResult<usize> {
     diesel::update(cases::table.find(id))
         .set(cases::credential_id.eq(credential_id))
         .execute(conn)
@@ -207,11 +219,11 @@ pub fn set_case_credential(conn: &mut DbConn, id: i64, credential_id: i64) -> Qu
 #[derive(Insertable)]
 #[diesel(table_name = case_transitions, treat_none_as_null = true)]
 pub struct NewTransition {
-    pub case_id: i64,
+    pub case_id: CaseId,
     pub from_stage: Option<Stage>,
     pub to_stage: Stage,
     /// The committee member, or `None` for the system.
-    pub actor_id: Option<i64>,
+    pub actor_id: Option<PersonId>,
     pub reason: Reason,
 }
 
@@ -225,7 +237,7 @@ pub fn insert_transition(
         .get_result(conn)
 }
 
-pub fn transitions_of(conn: &mut DbConn, case_id: i64) -> QueryResult<Vec<TransitionRow>> {
+pub fn transitions_of(conn: &mut DbConn, case_id: CaseId) -> QueryResult<Vec<TransitionRow>> {
     case_transitions::table
         .filter(case_transitions::case_id.eq(case_id))
         .order(case_transitions::id.asc())
@@ -238,7 +250,7 @@ pub fn track_transitions(
     conn: &mut DbConn,
     track_id: i64,
     kind: Kind,
-) -> QueryResult<Vec<(i64, Option<Stage>, Stage)>> {
+) -> QueryResult<Vec<(CaseId, Option<Stage>, Stage)>> {
     case_transitions::table
         .inner_join(cases::table.on(cases::id.eq(case_transitions::case_id)))
         .filter(cases::track_id.eq(track_id))
@@ -256,7 +268,7 @@ pub fn track_transitions(
 /// since `since` (the case's opening), oldest first, with their exam.
 pub fn stage_attempts(
     conn: &mut DbConn,
-    person_id: i64,
+    person_id: PersonId,
     track_key: &str,
     exam_stage: ExamStage,
     since: NaiveDateTime,
@@ -275,7 +287,7 @@ pub fn stage_attempts(
 
 /// The people with a submitted attempt at an exam (whose cases a release
 /// may move).
-pub fn candidates_of_exam(conn: &mut DbConn, exam_id: i64) -> QueryResult<Vec<i64>> {
+pub fn candidates_of_exam(conn: &mut DbConn, exam_id: i64) -> QueryResult<Vec<PersonId>> {
     attempts::table
         .filter(attempts::exam_id.eq(exam_id))
         .filter(attempts::submitted_at.is_not_null())
@@ -305,7 +317,7 @@ pub fn applicants(conn: &mut DbConn, kind: Kind, since: NaiveDateTime) -> QueryR
 /// that brought it. `services::pipeline::take_due` takes it.
 pub fn note_due(
     conn: &mut DbConn,
-    person_id: i64,
+    person_id: PersonId,
     reason: &str,
     now: NaiveDateTime,
 ) -> QueryResult<()> {
@@ -320,7 +332,7 @@ pub fn note_due(
 }
 
 /// The ids of the evidence noted for a person and not yet taken.
-pub fn due_of(conn: &mut DbConn, person_id: i64) -> QueryResult<Vec<i64>> {
+pub fn due_of(conn: &mut DbConn, person_id: PersonId) -> QueryResult<Vec<i64>> {
     cases_due::table
         .filter(cases_due::person_id.eq(person_id))
         .order(cases_due::id.asc())
@@ -334,13 +346,13 @@ pub fn clear_due(conn: &mut DbConn, ids: &[i64]) -> QueryResult<usize> {
 }
 
 /// Up to `limit` people with evidence not yet taken, longest waiting first.
-pub fn due_people(conn: &mut DbConn, limit: i64) -> QueryResult<Vec<i64>> {
-    let rows: Vec<i64> = cases_due::table
+pub fn due_people(conn: &mut DbConn, limit: i64) -> QueryResult<Vec<PersonId>> {
+    let rows: Vec<PersonId> = cases_due::table
         .order(cases_due::id.asc())
         .select(cases_due::person_id)
         .limit(limit)
         .load(conn)?;
-    let mut people: Vec<i64> = Vec::new();
+    let mut people: Vec<PersonId> = Vec::new();
     for person_id in rows {
         if !people.contains(&person_id) {
             people.push(person_id);

@@ -4,6 +4,7 @@
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
+use crate::domain::ids::{CredentialId, PersonId};
 use crate::domain::referrals::{Sex, State, Urgency};
 use crate::store::DbConn;
 use crate::store::credentials::CredentialRow;
@@ -31,8 +32,8 @@ pub struct DepartmentRow {
 pub struct ReferralRow {
     pub id: i64,
     pub number: String,
-    pub person_id: i64,
-    pub credential_id: i64,
+    pub person_id: PersonId,
+    pub credential_id: CredentialId,
     pub department_id: i64,
     pub patient_name: String,
     pub patient_sex: Sex,
@@ -61,7 +62,7 @@ pub struct EventRow {
     pub id: i64,
     pub referral_id: i64,
     pub action: String,
-    pub actor_id: Option<i64>,
+    pub actor_id: Option<PersonId>,
     pub detail: Option<String>,
     pub at: NaiveDateTime,
 }
@@ -144,7 +145,10 @@ pub fn list_departments(conn: &mut DbConn) -> QueryResult<Vec<DepartmentRow>> {
 /// (shared) until the referral's transaction ends: a suspension or
 /// revocation (which locks the row for update) either commits before and is
 /// seen here, or waits until the referral is written.
-pub fn credentials_for_gate(conn: &mut DbConn, person_id: i64) -> QueryResult<Vec<CredentialRow>> {
+pub fn credentials_for_gate(
+    conn: &mut DbConn,
+    person_id: PersonId,
+) -> QueryResult<Vec<CredentialRow>> {
     match conn {
         DbConn::Postgres(pg) => credentials::table
             .filter(credentials::person_id.eq(person_id))
@@ -167,8 +171,8 @@ pub fn credentials_for_gate(conn: &mut DbConn, person_id: i64) -> QueryResult<Ve
 #[diesel(table_name = referrals, treat_none_as_null = true)]
 pub struct NewReferral<'a> {
     pub number: &'a str,
-    pub person_id: i64,
-    pub credential_id: i64,
+    pub person_id: PersonId,
+    pub credential_id: CredentialId,
     pub department_id: i64,
     pub patient_name: &'a str,
     pub patient_sex: Sex,
@@ -227,7 +231,7 @@ pub fn beds_held(conn: &mut DbConn, department_id: i64) -> QueryResult<i64> {
 }
 
 /// A doctor's referrals, newest first.
-pub fn referrals_of(conn: &mut DbConn, person_id: i64) -> QueryResult<Vec<ReferralRow>> {
+pub fn referrals_of(conn: &mut DbConn, person_id: PersonId) -> QueryResult<Vec<ReferralRow>> {
     referrals::table
         .filter(referrals::person_id.eq(person_id))
         .order(referrals::id.desc())
@@ -293,7 +297,7 @@ pub fn insert_event(
     conn: &mut DbConn,
     referral_id: i64,
     action: &str,
-    actor_id: Option<i64>,
+    actor_id: Option<PersonId>,
     detail: Option<&str>,
     now: NaiveDateTime,
 ) -> QueryResult<usize> {
@@ -317,7 +321,7 @@ pub fn events_of(conn: &mut DbConn, referral_id: i64) -> QueryResult<Vec<EventRo
 }
 
 /// (number of referrals, the ratings given) of a doctor.
-pub fn quality_of(conn: &mut DbConn, person_id: i64) -> QueryResult<(i64, Vec<bool>)> {
+pub fn quality_of(conn: &mut DbConn, person_id: PersonId) -> QueryResult<(i64, Vec<bool>)> {
     let total = referrals::table
         .filter(referrals::person_id.eq(person_id))
         .count()
@@ -331,7 +335,7 @@ pub fn quality_of(conn: &mut DbConn, person_id: i64) -> QueryResult<(i64, Vec<bo
 }
 
 /// Doctors with at least one rated referral (for the committee's flags).
-pub fn rated_doctors(conn: &mut DbConn) -> QueryResult<Vec<i64>> {
+pub fn rated_doctors(conn: &mut DbConn) -> QueryResult<Vec<PersonId>> {
     referrals::table
         .filter(referrals::appropriate.is_not_null())
         .select(referrals::person_id)
@@ -343,7 +347,7 @@ pub fn rated_doctors(conn: &mut DbConn) -> QueryResult<Vec<i64>> {
 
 pub fn save_visits(
     conn: &mut DbConn,
-    person_id: i64,
+    person_id: PersonId,
     day: NaiveDate,
     first_visits: i32,
     now: NaiveDateTime,

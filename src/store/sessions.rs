@@ -3,6 +3,7 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
+use crate::domain::ids::PersonId;
 use crate::store::DbConn;
 use crate::store::schema::sessions;
 
@@ -10,7 +11,7 @@ use crate::store::schema::sessions;
 #[diesel(table_name = sessions)]
 pub struct SessionRow {
     pub token_hash: String,
-    pub person_id: i64,
+    pub person_id: PersonId,
     pub created_at: NaiveDateTime,
     pub last_seen_at: NaiveDateTime,
     pub expires_at: NaiveDateTime,
@@ -19,7 +20,7 @@ pub struct SessionRow {
 pub fn insert(
     conn: &mut DbConn,
     token_hash: &str,
-    person_id: i64,
+    person_id: PersonId,
     now: NaiveDateTime,
     expires_at: NaiveDateTime,
 ) -> QueryResult<usize> {
@@ -49,12 +50,16 @@ pub fn delete(conn: &mut DbConn, token_hash: &str) -> QueryResult<usize> {
 }
 
 /// Ends every session of a person (deactivation, password change).
-pub fn delete_for_person(conn: &mut DbConn, person_id: i64) -> QueryResult<usize> {
+pub fn delete_for_person(conn: &mut DbConn, person_id: PersonId) -> QueryResult<usize> {
     diesel::delete(sessions::table.filter(sessions::person_id.eq(person_id))).execute(conn)
 }
 
 /// Ends every session of a person but one (the one changing the password).
-pub fn delete_others(conn: &mut DbConn, person_id: i64, keep_hash: &str) -> QueryResult<usize> {
+pub fn delete_others(
+    conn: &mut DbConn,
+    person_id: PersonId,
+    keep_hash: &str,
+) -> QueryResult<usize> {
     diesel::delete(
         sessions::table
             .filter(sessions::person_id.eq(person_id))

@@ -9,6 +9,7 @@ use diesel::prelude::*;
 
 use crate::domain::courses::{CourseMeta, ModuleSpec, TrackSpec, WorkshopSpec};
 use crate::domain::grading::AppealRule;
+use crate::domain::ids::PersonId;
 use crate::domain::scoring::ChoiceScoring;
 use crate::domain::training::SignupStatus;
 use crate::store::DbConn;
@@ -149,9 +150,9 @@ pub struct SessionRow {
     pub ends_at: NaiveDateTime,
     pub place: String,
     pub capacity: i32,
-    pub instructor_id: i64,
+    pub instructor_id: PersonId,
     pub reminders_sent_at: Option<NaiveDateTime>,
-    pub created_by: Option<i64>,
+    pub created_by: Option<PersonId>,
     pub created_at: NaiveDateTime,
 }
 
@@ -160,12 +161,12 @@ pub struct SessionRow {
 pub struct SignupRow {
     pub id: i64,
     pub session_id: i64,
-    pub person_id: i64,
+    pub person_id: PersonId,
     pub status: SignupStatus,
     pub joined_at: NaiveDateTime,
     pub changed_at: NaiveDateTime,
     pub attended: Option<bool>,
-    pub attendance_by: Option<i64>,
+    pub attendance_by: Option<PersonId>,
     pub attendance_at: Option<NaiveDateTime>,
 }
 
@@ -173,7 +174,7 @@ pub struct SignupRow {
 #[diesel(table_name = quiz_attempts)]
 pub struct QuizRow {
     pub id: i64,
-    pub person_id: i64,
+    pub person_id: PersonId,
     pub module_id: i64,
     pub items: String,
     pub answers: Option<String>,
@@ -188,10 +189,10 @@ pub struct QuizRow {
 #[diesel(table_name = enrolments)]
 pub struct EnrolmentRow {
     pub id: i64,
-    pub person_id: i64,
+    pub person_id: PersonId,
     pub track_id: i64,
     pub enrolled_at: NaiveDateTime,
-    pub enrolled_by: Option<i64>,
+    pub enrolled_by: Option<PersonId>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -728,9 +729,9 @@ pub fn find_media(conn: &mut DbConn, course_id: i64, name: &str) -> QueryResult<
 /// Enrols a doctor in a track; returns false if they already were.
 pub fn enrol(
     conn: &mut DbConn,
-    person_id: i64,
+    person_id: PersonId,
     track_id: i64,
-    by: Option<i64>,
+    by: Option<PersonId>,
     now: NaiveDateTime,
 ) -> QueryResult<bool> {
     if find_enrolment(conn, person_id, track_id)?.is_some() {
@@ -749,7 +750,7 @@ pub fn enrol(
 
 pub fn find_enrolment(
     conn: &mut DbConn,
-    person_id: i64,
+    person_id: PersonId,
     track_id: i64,
 ) -> QueryResult<Option<EnrolmentRow>> {
     enrolments::table
@@ -763,7 +764,7 @@ pub fn find_enrolment(
 /// The tracks a doctor is enrolled in.
 pub fn enrolments_of(
     conn: &mut DbConn,
-    person_id: i64,
+    person_id: PersonId,
 ) -> QueryResult<Vec<(EnrolmentRow, TrackRow)>> {
     enrolments::table
         .inner_join(tracks::table)
@@ -777,7 +778,7 @@ pub fn enrolments_of(
 /// version replaces it).
 pub fn mark_studied(
     conn: &mut DbConn,
-    person_id: i64,
+    person_id: PersonId,
     lesson_id: i64,
     version: i32,
     now: NaiveDateTime,
@@ -819,7 +820,7 @@ pub fn mark_studied(
 /// The version at which the doctor studied each of the lessons, and when.
 pub fn studied(
     conn: &mut DbConn,
-    person_id: i64,
+    person_id: PersonId,
     lesson_ids: &[i64],
 ) -> QueryResult<HashMap<i64, (i32, NaiveDateTime)>> {
     let rows: Vec<(i64, i32, NaiveDateTime)> = lesson_progress::table
@@ -838,7 +839,7 @@ pub fn studied(
 
 pub fn create_quiz(
     conn: &mut DbConn,
-    person_id: i64,
+    person_id: PersonId,
     module_id: i64,
     items_json: &str,
     max_score: i32,
@@ -890,7 +891,7 @@ pub fn submit_quiz(
 /// The modules (of those given) whose quiz the doctor has passed.
 pub fn passed_modules(
     conn: &mut DbConn,
-    person_id: i64,
+    person_id: PersonId,
     module_ids: &[i64],
 ) -> QueryResult<HashSet<i64>> {
     let ids: Vec<i64> = quiz_attempts::table
@@ -904,7 +905,7 @@ pub fn passed_modules(
 }
 
 /// A doctor's submitted quizzes, newest first.
-pub fn quizzes_of(conn: &mut DbConn, person_id: i64) -> QueryResult<Vec<QuizRow>> {
+pub fn quizzes_of(conn: &mut DbConn, person_id: PersonId) -> QueryResult<Vec<QuizRow>> {
     quiz_attempts::table
         .filter(quiz_attempts::person_id.eq(person_id))
         .filter(quiz_attempts::submitted_at.is_not_null())
@@ -923,8 +924,8 @@ pub struct NewSession<'a> {
     pub ends_at: NaiveDateTime,
     pub place: &'a str,
     pub capacity: i32,
-    pub instructor_id: i64,
-    pub created_by: i64,
+    pub instructor_id: PersonId,
+    pub created_by: PersonId,
 }
 
 pub fn create_session(
@@ -988,7 +989,7 @@ pub fn signups_of(conn: &mut DbConn, session_id: i64) -> QueryResult<Vec<(Signup
 pub fn find_signup(
     conn: &mut DbConn,
     session_id: i64,
-    person_id: i64,
+    person_id: PersonId,
 ) -> QueryResult<Option<SignupRow>> {
     session_signups::table
         .filter(session_signups::session_id.eq(session_id))
@@ -1001,7 +1002,7 @@ pub fn find_signup(
 /// A doctor's sign-ups, with their sessions and workshops.
 pub fn signups_of_person(
     conn: &mut DbConn,
-    person_id: i64,
+    person_id: PersonId,
 ) -> QueryResult<Vec<(SignupRow, SessionRow, WorkshopRow)>> {
     session_signups::table
         .inner_join(workshop_sessions::table.inner_join(workshops::table))
@@ -1038,7 +1039,7 @@ pub fn waiting_in_order(conn: &mut DbConn, session_id: i64) -> QueryResult<Vec<i
 pub fn upsert_signup(
     conn: &mut DbConn,
     session_id: i64,
-    person_id: i64,
+    person_id: PersonId,
     status: SignupStatus,
     now: NaiveDateTime,
 ) -> QueryResult<SignupRow> {
@@ -1080,7 +1081,7 @@ pub fn record_attendance(
     conn: &mut DbConn,
     signup_id: i64,
     attended: bool,
-    by: i64,
+    by: PersonId,
     now: NaiveDateTime,
 ) -> QueryResult<usize> {
     diesel::update(session_signups::table.find(signup_id))
@@ -1095,7 +1096,7 @@ pub fn record_attendance(
 /// The workshops (of those given) the doctor attended a session of.
 pub fn attended_workshops(
     conn: &mut DbConn,
-    person_id: i64,
+    person_id: PersonId,
     workshop_ids: &[i64],
 ) -> QueryResult<HashSet<i64>> {
     let ids: Vec<i64> = session_signups::table
@@ -1139,7 +1140,7 @@ pub fn mark_reminded(conn: &mut DbConn, session_id: i64, now: NaiveDateTime) -> 
 pub fn doctors_of_institution(
     conn: &mut DbConn,
     institution_id: i64,
-) -> QueryResult<Vec<(i64, String, String)>> {
+) -> QueryResult<Vec<(PersonId, String, String)>> {
     people::table
         .filter(people::institution_id.eq(Some(institution_id)))
         .order(people::name.asc())

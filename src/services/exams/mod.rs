@@ -15,6 +15,7 @@ use crate::domain::access::Permission;
 use crate::domain::banks::{Body, Content, QuestionKind};
 use crate::domain::dates;
 use crate::domain::exams::{self, Accommodation, ReviewPolicy, Schedule};
+use crate::domain::ids::PersonId;
 use crate::domain::numbers::non_negative_u32;
 use crate::domain::papers::{self, Blueprint, Candidate};
 use crate::domain::pipeline::ExamStage;
@@ -363,7 +364,7 @@ pub async fn register(
     ctx: &Ctx,
     caller: &Caller,
     exam_id: i64,
-    person_id: i64,
+    person_id: PersonId,
     acc: AccommodationInput,
 ) -> Result<Registration> {
     let actor = person(ctx, caller).await?;
@@ -669,7 +670,7 @@ fn draw_attempt(
     conn: &mut DbConn,
     exam: &ExamRow,
     candidates: &[Candidate],
-    person_id: i64,
+    person_id: PersonId,
     number: i32,
     now: NaiveDateTime,
 ) -> Result<DrawnAttempt> {
@@ -948,7 +949,7 @@ enum Started {
 fn start_in(
     conn: &mut DbConn,
     exam_id: i64,
-    person_id: i64,
+    person_id: PersonId,
     now: NaiveDateTime,
     lock: DrawLock,
 ) -> Result<Started> {
@@ -1153,7 +1154,7 @@ impl Presented {
     /// (the person, or the token until it is resolved).
     fn lane(&self) -> i64 {
         match self {
-            Presented::Known(caller) => caller.actor().map_or(0, |a| a.id),
+            Presented::Known(caller) => caller.actor().map_or(0, |a| a.id.get()),
             Presented::Token { hash, .. } => hash
                 .bytes()
                 .fold(0i64, |h, b| h.wrapping_mul(31).wrapping_add(i64::from(b))),
@@ -1422,7 +1423,7 @@ pub async fn close_early(
 /// The exam, if `me` owns it (scheduled it): only its owner releases its
 /// results or closes it early (`domain::exams::is_owner`). `None` for
 /// another person; an exam that does not exist is `NotFound`.
-pub(crate) fn owned_exam(conn: &mut DbConn, exam_id: i64, me: i64) -> Result<Option<ExamRow>> {
+pub(crate) fn owned_exam(conn: &mut DbConn, exam_id: i64, me: PersonId) -> Result<Option<ExamRow>> {
     let exam = store_exams::find_exam(conn, exam_id)?.ok_or(Error::NotFound)?;
     Ok(exams::is_owner(exam.created_by, me).then_some(exam))
 }

@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use crate::domain::ids::PersonId;
 use crate::domain::next_step::{self, AttemptSeen, ExamFact};
 use crate::domain::numbers::non_negative_u32;
 use crate::domain::papers::Blueprint;
@@ -91,7 +92,8 @@ pub struct Registration {
     /// The exam's id.
     pub exam_id: i64,
     /// The candidate's person id.
-    pub person_id: i64,
+    #[schema(value_type = i64)]
+    pub person_id: PersonId,
     /// Extra minutes for this candidate.
     pub extra_minutes: i32,
     /// This candidate's own window start (RFC 3339 UTC); null: the exam's.

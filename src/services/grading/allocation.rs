@@ -3,6 +3,7 @@
 //! `jobs::grading` and after each marking), and reminders of late marking.
 
 use super::*;
+use crate::domain::ids::PersonId;
 use crate::domain::numbers::non_negative_u32;
 
 /// Gives out the marking that open answers need: a first and second marker
@@ -37,7 +38,7 @@ pub fn allocate(db: &Db) -> Result<usize> {
             if needed.is_empty() {
                 continue;
             }
-            let mut already: Vec<i64> = tasks.iter().map(|t| t.examiner_id).collect();
+            let mut already: Vec<PersonId> = tasks.iter().map(|t| t.examiner_id).collect();
             let mut chosen = Vec::new();
             for role in &needed {
                 match grading::pick_examiner(
@@ -92,7 +93,7 @@ pub fn allocate(db: &Db) -> Result<usize> {
 /// holds now: what `domain::grading`'s allocation rules choose from.
 pub(super) fn examiner_pool(
     conn: &mut crate::store::DbConn,
-) -> Result<(Vec<Examiner>, HashMap<i64, u32>)> {
+) -> Result<(Vec<Examiner>, HashMap<PersonId, u32>)> {
     let examiners = store_grading::examiners(conn)?
         .into_iter()
         .map(|(id, institution_id)| Examiner { id, institution_id })
@@ -109,7 +110,7 @@ pub fn remind_late(db: &Db) -> Result<usize> {
     db.write_blocking(|conn| {
         let now = store::now();
         let late = store_grading::late_unreminded(conn, now)?;
-        let mut by_examiner: HashMap<i64, Vec<TaskRow>> = HashMap::new();
+        let mut by_examiner: HashMap<PersonId, Vec<TaskRow>> = HashMap::new();
         for t in late {
             by_examiner.entry(t.examiner_id).or_default().push(t);
         }

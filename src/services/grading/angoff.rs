@@ -2,6 +2,7 @@
 //! question, the committee approves the pass mark.
 
 use super::*;
+use crate::domain::ids::PersonId;
 use crate::services::exams::Exam;
 use utoipa::ToSchema;
 
@@ -100,10 +101,10 @@ fn exam_pool(conn: &mut DbConn, exam: &store_exams::ExamRow) -> Result<Vec<PoolQ
 fn tally_setting(
     setting: &store_grading::SettingRow,
     pool: &[PoolQuestion],
-    ratings: &[(i64, i64, f64)],
+    ratings: &[(PersonId, i64, f64)],
 ) -> (usize, Option<f64>) {
     let weights: HashMap<i64, f64> = pool.iter().map(|q| (q.question_id, q.weight)).collect();
-    let mut raters: Vec<i64> = ratings.iter().map(|r| r.0).collect();
+    let mut raters: Vec<PersonId> = ratings.iter().map(|r| r.0).collect();
     raters.sort_unstable();
     raters.dedup();
     let complete_raters = raters
@@ -123,7 +124,7 @@ fn tally_setting(
 fn setting_view(
     conn: &mut DbConn,
     setting: &store_grading::SettingRow,
-    me: i64,
+    me: PersonId,
 ) -> Result<SettingView> {
     let exam = store_exams::find_exam(conn, setting.exam_id)?.ok_or(Error::NotFound)?;
     let pool = exam_pool(conn, &exam)?;

@@ -3,6 +3,7 @@
 //! re-mark is in.
 
 use super::*;
+use crate::domain::ids::PersonId;
 use crate::domain::numbers::non_negative_u32;
 
 /// An appeal's re-mark: its total and the criterion marks with comments.
@@ -31,7 +32,7 @@ pub(super) fn decide_appealed(
     re: &Remark<'_>,
     public_url: &str,
     now: chrono::NaiveDateTime,
-) -> Result<i64> {
+) -> Result<PersonId> {
     let (remark, marks) = (re.total, re.marks);
     let rule = appeal_rule_of(conn, &exam.track)?;
     let (final_mark, effect) = grading::decide_appeal(rule, appeal.mark_before, remark);
@@ -178,7 +179,7 @@ fn check_appealable(
 }
 
 /// The mark of an examiner-marked answer not yet appealed, and who marked it.
-fn appealable_mark(conn: &mut DbConn, item: &store_exams::ItemRow) -> Result<(f64, Vec<i64>)> {
+fn appealable_mark(conn: &mut DbConn, item: &store_exams::ItemRow) -> Result<(f64, Vec<PersonId>)> {
     let tasks = store_grading::tasks_of_item(conn, item.id)?;
     let Some(mark_before) = item.score.filter(|_| !tasks.is_empty()) else {
         return Err(Error::invalid(
@@ -200,7 +201,7 @@ fn appealable_mark(conn: &mut DbConn, item: &store_exams::ItemRow) -> Result<(f6
 fn tell_re_marker(
     conn: &mut DbConn,
     item_id: i64,
-    examiner: i64,
+    examiner: PersonId,
     now: chrono::NaiveDateTime,
     message: impl FnOnce(&str, &store_grading::TaskRow) -> Message,
 ) -> Result<()> {

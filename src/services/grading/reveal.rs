@@ -2,6 +2,7 @@
 //! audited.
 
 use super::*;
+use crate::domain::ids::PersonId;
 
 /// Who wrote a coded attempt: for an admin who must know (a complaint, a
 /// suspected irregularity). Every reveal is in the audit trail with who and
@@ -13,7 +14,8 @@ pub struct Identity {
     /// The attempt's id.
     pub attempt_id: i64,
     /// The candidate's person id.
-    pub person_id: i64,
+    #[schema(value_type = i64)]
+    pub person_id: PersonId,
     /// The candidate's name.
     pub name: String,
 }

@@ -2,6 +2,7 @@
 //! examiners recording a doctor's practical assessment.
 
 use super::*;
+use crate::domain::ids::PersonId;
 use crate::domain::numbers::non_negative_u32;
 
 /// A practical assessment station: what is scored and how.
@@ -108,7 +109,8 @@ pub struct PracticalView {
     /// The station's title.
     pub station: String,
     /// The doctor's person id.
-    pub person_id: i64,
+    #[schema(value_type = i64)]
+    pub person_id: PersonId,
     /// Points earned.
     pub total: f64,
     /// Points possible.
@@ -142,7 +144,7 @@ fn practical_view(r: &store_grading::PracticalRow, station: &str) -> Result<Prac
 /// Who was observed: by id (the API) or by email (the examiner's page).
 #[derive(Debug, Clone)]
 pub enum CandidateRef {
-    Id(i64),
+    Id(PersonId),
     Email(String),
 }
 
@@ -237,7 +239,7 @@ pub async fn record_practical(
 pub async fn practicals(
     ctx: &Ctx,
     caller: &Caller,
-    person_id: Option<i64>,
+    person_id: Option<PersonId>,
 ) -> Result<Vec<PracticalView>> {
     let me = person(ctx, caller).await?.id;
     let person = match person_id {

@@ -14,6 +14,7 @@ use serde::Serialize;
 use crate::domain::access::Permission;
 use crate::domain::banks::{Body, Content};
 use crate::domain::dates;
+use crate::domain::ids::PersonId;
 use crate::domain::scoring::{self, ShownAnswer};
 use crate::domain::spreadsheet::Csv;
 use crate::domain::training::{self, CourseEvidence, QuizCandidate, QuizItem, SignupStatus, Todo};
@@ -47,7 +48,7 @@ fn may_manage(caller: &Caller) -> bool {
 
 /// The person whose training a caller asks about: themselves, or (for an
 /// admin) anyone. A refusal is audited.
-async fn subject(ctx: &Ctx, caller: &Caller, person_id: Option<i64>) -> Result<i64> {
+async fn subject(ctx: &Ctx, caller: &Caller, person_id: Option<PersonId>) -> Result<PersonId> {
     let me = person(ctx, caller).await?.id;
     match person_id {
         None => Ok(me),

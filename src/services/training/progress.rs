@@ -3,6 +3,7 @@
 //! (`services::evidence`).
 
 use super::*;
+use crate::domain::ids::PersonId;
 
 /// A certification track (e.g. the paediatrics alliance doctor).
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -153,7 +154,8 @@ pub struct TrackProgress {
     /// The track.
     pub track: TrackSummary,
     /// Whose progress this is.
-    pub person_id: i64,
+    #[schema(value_type = i64)]
+    pub person_id: PersonId,
     /// The track's courses, with progress.
     pub courses: Vec<CourseView>,
     /// The track's required workshops.
@@ -181,7 +183,7 @@ fn quiz_url(course: &str, module: &str) -> String {
 
 pub(super) fn load_courses(
     conn: &mut DbConn,
-    person_id: i64,
+    person_id: PersonId,
     courses: &[CourseRow],
 ) -> Result<Loaded> {
     let read = evidence::courses_evidence(conn, person_id, courses)?;
@@ -305,7 +307,7 @@ fn describe(
 /// the pipeline decides on (`evidence::track_training`).
 pub(super) fn track_progress_in(
     conn: &mut DbConn,
-    person_id: i64,
+    person_id: PersonId,
     track: &TrackRow,
 ) -> Result<TrackProgress> {
     let read = evidence::track_training(conn, person_id, track)?;
@@ -370,7 +372,7 @@ pub async fn track_progress(
     ctx: &Ctx,
     caller: &Caller,
     track_key: &str,
-    person_id: Option<i64>,
+    person_id: Option<PersonId>,
 ) -> Result<TrackProgress> {
     require(ctx, caller, Permission::Study).await?;
     let person = subject(ctx, caller, person_id).await?;
@@ -395,7 +397,7 @@ pub async fn enrol_doctor(
     ctx: &Ctx,
     caller: &Caller,
     track_key: &str,
-    person_id: i64,
+    person_id: PersonId,
 ) -> Result<()> {
     require(ctx, caller, Permission::ManageTraining).await?;
     let by = caller.person_id();
@@ -406,8 +408,8 @@ async fn enrol_person(
     ctx: &Ctx,
     caller: &Caller,
     track_key: &str,
-    person_id: i64,
-    by: Option<i64>,
+    person_id: PersonId,
+    by: Option<PersonId>,
 ) -> Result<()> {
     let key = track_key.to_owned();
     let event = audit::event(

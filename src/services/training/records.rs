@@ -2,6 +2,7 @@
 //! an institution's records as a spreadsheet.
 
 use super::*;
+use crate::domain::ids::PersonId;
 use crate::domain::numbers::i64_f64;
 
 /// A course in a training record.
@@ -74,7 +75,8 @@ pub struct RecordTrack {
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct TrainingRecord {
     /// The doctor's person id.
-    pub person_id: i64,
+    #[schema(value_type = i64)]
+    pub person_id: PersonId,
     /// Their name.
     pub name: String,
     /// Their email address.
@@ -102,7 +104,7 @@ pub struct TrainingRecord {
 /// in the library.
 fn tracks_and_courses(
     conn: &mut DbConn,
-    person_id: i64,
+    person_id: PersonId,
 ) -> Result<(Vec<RecordTrack>, Vec<CourseRow>)> {
     let mut tracks = Vec::new();
     let mut course_rows: Vec<CourseRow> = Vec::new();
@@ -133,7 +135,7 @@ fn tracks_and_courses(
 }
 
 /// The doctor's quizzes, each with its course and module.
-fn quizzes_on_record(conn: &mut DbConn, person_id: i64) -> Result<Vec<RecordQuiz>> {
+fn quizzes_on_record(conn: &mut DbConn, person_id: PersonId) -> Result<Vec<RecordQuiz>> {
     let mut quizzes = Vec::new();
     for q in store_training::quizzes_of(conn, person_id)? {
         let Some(module) = store_training::find_module(conn, q.module_id)? else {
@@ -154,7 +156,7 @@ fn quizzes_on_record(conn: &mut DbConn, person_id: i64) -> Result<Vec<RecordQuiz
     Ok(quizzes)
 }
 
-pub fn record_of(conn: &mut DbConn, person_id: i64) -> Result<TrainingRecord> {
+pub fn record_of(conn: &mut DbConn, person_id: PersonId) -> Result<TrainingRecord> {
     let person = people::find(conn, person_id)?.ok_or(Error::NotFound)?;
     let institution = match person.institution_id {
         Some(id) => institutions::find(conn, id)?.map(|i| i.name),
@@ -214,7 +216,11 @@ pub fn record_of(conn: &mut DbConn, person_id: i64) -> Result<TrainingRecord> {
 }
 
 /// A doctor's training record: their own, or anyone's for an admin.
-pub async fn record(ctx: &Ctx, caller: &Caller, person_id: Option<i64>) -> Result<TrainingRecord> {
+pub async fn record(
+    ctx: &Ctx,
+    caller: &Caller,
+    person_id: Option<PersonId>,
+) -> Result<TrainingRecord> {
     let person = subject(ctx, caller, person_id).await?;
     ctx.db.read(move |conn| record_of(conn, person)).await
 }

@@ -2,6 +2,7 @@
 //! the roster, attendance and reminders.
 
 use super::*;
+use crate::domain::ids::PersonId;
 use crate::domain::numbers::non_negative_u32;
 
 /// A scheduled session of a workshop.
@@ -26,7 +27,8 @@ pub struct SessionView {
     /// Sign-ups on the waiting list.
     pub waiting: i64,
     /// The instructor's person id.
-    pub instructor_id: i64,
+    #[schema(value_type = i64)]
+    pub instructor_id: PersonId,
     /// The instructor's name.
     pub instructor_name: String,
     /// The caller's sign-up: `booked`, `waiting` or `cancelled`.
@@ -41,7 +43,7 @@ fn session_view(
     conn: &mut DbConn,
     session: &SessionRow,
     workshop: &WorkshopRow,
-    me: i64,
+    me: PersonId,
     now: NaiveDateTime,
 ) -> Result<SessionView> {
     let booked = store_training::count_status(conn, session.id, SignupStatus::Booked)?;
@@ -91,7 +93,7 @@ pub struct SessionInput {
     pub ends_at: DateTime<Utc>,
     pub place: String,
     pub capacity: i64,
-    pub instructor_id: i64,
+    pub instructor_id: PersonId,
 }
 
 pub async fn schedule_session(ctx: &Ctx, caller: &Caller, input: SessionInput) -> Result<i64> {
@@ -236,7 +238,7 @@ fn promote(
 
 fn notify(
     conn: &mut DbConn,
-    person_id: i64,
+    person_id: PersonId,
     session: &SessionRow,
     workshop: &WorkshopRow,
     promoted: bool,
@@ -265,7 +267,8 @@ fn notify(
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct RosterEntry {
     /// The doctor's person id.
-    pub person_id: i64,
+    #[schema(value_type = i64)]
+    pub person_id: PersonId,
     /// The doctor's name.
     pub name: String,
     /// `booked`, `waiting` or `cancelled`.
@@ -335,7 +338,7 @@ pub async fn record_attendance(
     ctx: &Ctx,
     caller: &Caller,
     session_id: i64,
-    person_id: i64,
+    person_id: PersonId,
     attended: bool,
 ) -> Result<()> {
     let actor = person(ctx, caller).await?;

@@ -10,6 +10,7 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 use crate::domain::committee::Vote;
+use crate::domain::ids::CaseId;
 use crate::domain::pipeline::Kind;
 use crate::services::Ctx;
 use crate::services::committee::{self, Dossier, QueueLine, TrackPolicy};
@@ -72,7 +73,7 @@ pub async fn cases(ctx: web::Data<Ctx>, caller: ApiCaller, q: ApiQuery<CasesQuer
 /// One case: its doctor's own, or any for the committee and admins.
 #[utoipa::path(get, path = "/api/v1/cases/{id}", tag = "certification", security(("bearer" = [])),
     params(("id" = i64, Path)), responses((status = 200, body = CaseView), (status = 403, body = ErrorBody)))]
-pub async fn case(ctx: web::Data<Ctx>, caller: ApiCaller, id: ApiPath<i64>) -> ApiResult {
+pub async fn case(ctx: web::Data<Ctx>, caller: ApiCaller, id: ApiPath<CaseId>) -> ApiResult {
     Ok(HttpResponse::Ok().json(pipeline::case(&ctx, &caller.caller, id.into_inner()).await?))
 }
 
@@ -94,7 +95,7 @@ pub async fn queue(ctx: web::Data<Ctx>, caller: ApiCaller) -> ApiResult {
 /// marks with examiners' comments, appeals, practicals; votes once decided.
 #[utoipa::path(get, path = "/api/v1/cases/{id}/dossier", tag = "certification", security(("bearer" = [])),
     params(("id" = i64, Path)), responses((status = 200, body = Dossier), (status = 403, body = ErrorBody)))]
-pub async fn dossier(ctx: web::Data<Ctx>, caller: ApiCaller, id: ApiPath<i64>) -> ApiResult {
+pub async fn dossier(ctx: web::Data<Ctx>, caller: ApiCaller, id: ApiPath<CaseId>) -> ApiResult {
     Ok(HttpResponse::Ok().json(committee::dossier(&ctx, &caller.caller, id.into_inner()).await?))
 }
 
@@ -114,7 +115,7 @@ pub struct VoteBody {
 pub async fn vote(
     ctx: web::Data<Ctx>,
     caller: ApiCaller,
-    id: ApiPath<i64>,
+    id: ApiPath<CaseId>,
     body: Json<VoteBody>,
 ) -> ApiResult {
     let b = body.0;

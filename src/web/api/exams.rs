@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::domain::ids::PersonId;
 use crate::domain::papers::Blueprint;
 use crate::domain::pipeline::ExamStage;
 use crate::domain::scoring::ShownAnswer;
@@ -73,7 +74,8 @@ pub struct ExamBody {
 #[serde(deny_unknown_fields)]
 pub struct RegistrationBody {
     /// The candidate (a doctor whose case is at the exam's stage).
-    pub person_id: i64,
+    #[schema(value_type = i64)]
+    pub person_id: PersonId,
     /// Extra minutes for this candidate (admins only).
     #[serde(default)]
     pub extra_minutes: i64,

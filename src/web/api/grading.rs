@@ -5,6 +5,7 @@ use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
+use crate::domain::ids::PersonId;
 use crate::services::Ctx;
 use crate::services::grading::{
     self, CriterionMark, MarkingQueue, MarkingStatus, ResultView, TaskView,
@@ -296,7 +297,8 @@ pub async fn create_station(
 #[serde(deny_unknown_fields)]
 pub struct PracticalBody {
     /// The doctor's person id.
-    pub person_id: i64,
+    #[schema(value_type = i64)]
+    pub person_id: PersonId,
     /// One mark per rubric criterion, in rubric order.
     pub marks: Vec<CriterionMark>,
 }

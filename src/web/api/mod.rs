@@ -19,6 +19,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use utoipa::OpenApi;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 
+use crate::domain::ids::PersonId;
 use crate::error::Error;
 use crate::services::{Ctx, accounts, api_tokens, auth, institutions, people, photos};
 use crate::web::error::{ApiError, ErrorBody};
@@ -905,7 +906,11 @@ pub async fn create_person(
 /// `people:write`.
 #[utoipa::path(get, path = "/api/v1/people/{id}", tag = "people", security(("bearer" = [])),
     params(("id" = i64, Path)), responses((status = 200, body = Person), (status = 404, body = ErrorBody)))]
-pub async fn get_person(ctx: web::Data<Ctx>, caller: ApiCaller, id: ApiPath<i64>) -> ApiResult {
+pub async fn get_person(
+    ctx: web::Data<Ctx>,
+    caller: ApiCaller,
+    id: ApiPath<PersonId>,
+) -> ApiResult {
     let view = people::get(&ctx, &caller.caller, id.into_inner()).await?;
     Ok(HttpResponse::Ok().json(Person::from(view)))
 }
@@ -919,7 +924,7 @@ pub async fn get_person(ctx: web::Data<Ctx>, caller: ApiCaller, id: ApiPath<i64>
 pub async fn update_person(
     ctx: web::Data<Ctx>,
     caller: ApiCaller,
-    id: ApiPath<i64>,
+    id: ApiPath<PersonId>,
     body: Json<PersonBody>,
 ) -> ApiResult {
     let view = people::update(&ctx, &caller.caller, id.into_inner(), body.0.into()).await?;
@@ -932,7 +937,7 @@ pub async fn update_person(
 pub async fn deactivate_person(
     ctx: web::Data<Ctx>,
     caller: ApiCaller,
-    id: ApiPath<i64>,
+    id: ApiPath<PersonId>,
 ) -> ApiResult {
     let view = people::deactivate(&ctx, &caller.caller, id.into_inner()).await?;
     Ok(HttpResponse::Ok().json(Person::from(view)))
@@ -945,7 +950,7 @@ pub async fn deactivate_person(
 pub async fn reactivate_person(
     ctx: web::Data<Ctx>,
     caller: ApiCaller,
-    id: ApiPath<i64>,
+    id: ApiPath<PersonId>,
 ) -> ApiResult {
     let view = people::reactivate(&ctx, &caller.caller, id.into_inner()).await?;
     Ok(HttpResponse::Ok().json(Person::from(view)))
@@ -957,7 +962,7 @@ pub async fn reactivate_person(
 pub async fn send_setup_link(
     ctx: web::Data<Ctx>,
     caller: ApiCaller,
-    id: ApiPath<i64>,
+    id: ApiPath<PersonId>,
 ) -> ApiResult {
     let view = people::resend_setup_link(&ctx, &caller.caller, id.into_inner()).await?;
     Ok(HttpResponse::Accepted().json(Person::from(view)))

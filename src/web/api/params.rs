@@ -26,6 +26,7 @@ use serde::de::DeserializeOwned;
 use serde_path_to_error::Segment;
 
 use crate::domain::idempotency::{self, IdempotencyKey};
+use crate::domain::ids::PersonId;
 use crate::error::Error;
 use crate::web::error::ApiError;
 use crate::web::session::ApiCaller;
@@ -226,5 +227,6 @@ mod tests {
 #[into_params(parameter_in = Query)]
 pub struct PersonQuery {
     /// Another person's (admins only); one's own when absent.
-    pub person_id: Option<i64>,
+    #[param(value_type = Option<i64>)]
+    pub person_id: Option<PersonId>,
 }

@@ -6,6 +6,7 @@ use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
+use crate::domain::ids::PersonId;
 use crate::domain::scoring::ShownAnswer;
 use crate::services::Ctx;
 use crate::services::training::{
@@ -44,7 +45,8 @@ pub async fn track_progress(
 #[serde(deny_unknown_fields)]
 pub struct EnrolBody {
     /// The doctor to enrol (admins); oneself when absent.
-    pub person_id: Option<i64>,
+    #[schema(value_type = Option<i64>)]
+    pub person_id: Option<PersonId>,
 }
 
 /// Enrols oneself (doctors) or a doctor (admins) in a track.
@@ -186,7 +188,8 @@ pub struct SessionBody {
     /// 1 to 500 places; further sign-ups wait in order.
     pub capacity: i64,
     /// The person who runs it and records attendance.
-    pub instructor_id: i64,
+    #[schema(value_type = i64)]
+    pub instructor_id: PersonId,
 }
 
 /// What was created.
@@ -266,7 +269,7 @@ pub struct AttendanceBody {
 pub async fn attendance(
     ctx: web::Data<Ctx>,
     caller: ApiCaller,
-    path: ApiPath<(i64, i64)>,
+    path: ApiPath<(i64, PersonId)>,
     body: Json<AttendanceBody>,
 ) -> ApiResult {
     let (session, person) = path.into_inner();

@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::domain::ids::PersonId;
 use crate::domain::people::PersonInput;
 pub use crate::services::api_tokens::ApiToken;
 pub use crate::services::institutions::Institution;
@@ -156,7 +157,8 @@ impl From<PersonBody> for PersonInput {
 #[derive(Serialize, ToSchema)]
 pub struct Person {
     /// The person's id.
-    pub id: i64,
+    #[schema(value_type = i64)]
+    pub id: PersonId,
     /// Their email address (sign-in name).
     pub email: String,
     /// Their full name.

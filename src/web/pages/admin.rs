@@ -6,6 +6,7 @@ use askama::Template;
 use serde::Deserialize;
 
 use crate::domain::access::Permission;
+use crate::domain::ids::PersonId;
 use crate::domain::institutions::Level;
 use crate::domain::people::PersonInput;
 use crate::domain::roles::Role;
@@ -304,7 +305,7 @@ pub struct NoticeQuery {
 
 pub async fn edit_person_page(
     page: Page,
-    path: web::Path<i64>,
+    path: web::Path<PersonId>,
     query: web::Query<NoticeQuery>,
 ) -> Result<HttpResponse, PageError> {
     let person = people::get(&page.ctx, page.caller()?, path.into_inner()).await?;
@@ -345,7 +346,7 @@ pub async fn create_person(
 pub async fn update_person(
     page: Page,
     req: HttpRequest,
-    path: web::Path<i64>,
+    path: web::Path<PersonId>,
     body: web::Bytes,
 ) -> Result<HttpResponse, PageError> {
     let caller = page.caller()?.clone();
@@ -372,7 +373,7 @@ pub async fn update_person(
 pub async fn person_action(
     page: Page,
     req: HttpRequest,
-    path: web::Path<(i64, String)>,
+    path: web::Path<(PersonId, String)>,
     body: web::Bytes,
 ) -> Result<HttpResponse, PageError> {
     let caller = page.caller()?.clone();

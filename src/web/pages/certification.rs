@@ -14,6 +14,7 @@ use crate::domain::certificate_pdf;
 use crate::domain::committee::Vote;
 use crate::domain::credentials::Status;
 use crate::domain::grading::AppealRule;
+use crate::domain::ids::CaseId;
 use crate::domain::pipeline::{FunnelRow, Kind};
 use crate::domain::scoring::ChoiceScoring;
 use crate::error::Error;
@@ -112,7 +113,7 @@ struct CasePage {
     c: CaseView,
 }
 
-pub async fn case(page: Page, id: web::Path<i64>) -> Result<HttpResponse, PageError> {
+pub async fn case(page: Page, id: web::Path<CaseId>) -> Result<HttpResponse, PageError> {
     let c = pipeline::case(&page.ctx, page.caller()?, id.into_inner()).await?;
     render(
         &CasePage {
@@ -264,7 +265,7 @@ struct DossierPage {
 
 async fn dossier_page(
     page: &Page,
-    id: i64,
+    id: CaseId,
     chrome: Chrome,
     status: StatusCode,
 ) -> Result<HttpResponse, PageError> {
@@ -281,7 +282,7 @@ async fn dossier_page(
     )
 }
 
-pub async fn dossier(page: Page, id: web::Path<i64>) -> Result<HttpResponse, PageError> {
+pub async fn dossier(page: Page, id: web::Path<CaseId>) -> Result<HttpResponse, PageError> {
     dossier_page(&page, id.into_inner(), Chrome::new(&page), StatusCode::OK).await
 }
 
@@ -296,7 +297,7 @@ pub struct VoteForm {
 pub async fn vote(
     page: Page,
     req: HttpRequest,
-    id: web::Path<i64>,
+    id: web::Path<CaseId>,
     body: web::Bytes,
 ) -> Result<HttpResponse, PageError> {
     let id = id.into_inner();

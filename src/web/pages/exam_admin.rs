@@ -9,6 +9,7 @@ use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
 use serde::Deserialize;
 
 use crate::domain::access::Permission;
+use crate::domain::ids::PersonId;
 use crate::domain::pipeline::ExamStage;
 use crate::domain::roles::Role;
 use crate::error::Error;
@@ -195,7 +196,7 @@ pub async fn schedule(
 }
 
 pub struct Doctor {
-    pub id: i64,
+    pub id: PersonId,
     pub label: String,
 }
 
@@ -276,7 +277,7 @@ pub async fn register(
     let id = path.into_inner();
     let form: RegisterForm = parse_form(&req, &body)?;
     let outcome = async {
-        let person_id = number("person_id", &form.person_id)?;
+        let person_id = number("person_id", &form.person_id).map(PersonId)?;
         let extra = if form.extra_minutes.trim().is_empty() {
             0
         } else {

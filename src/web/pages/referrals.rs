@@ -261,7 +261,7 @@ async fn show_page(
             chrome,
             f: Fmt::new(page),
             is_desk: has(page, Role::ReferralDesk)
-                && r.doctor_id != page.caller()?.person_id().unwrap_or(0),
+                && page.caller()?.person_id() != Some(r.doctor_id),
             r,
         },
         status,

@@ -9,6 +9,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
+use crate::domain::ids::PersonId;
 use crate::domain::scoring::ShownAnswer;
 use crate::error::Error;
 use crate::services::training::{
@@ -400,7 +401,7 @@ pub async fn roster(page: Page, path: web::Path<i64>) -> Result<HttpResponse, Pa
 
 #[derive(Deserialize)]
 pub struct AttendanceForm {
-    person_id: i64,
+    person_id: PersonId,
     attended: bool,
 }
 

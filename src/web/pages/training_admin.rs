@@ -10,6 +10,7 @@ use serde::Deserialize;
 
 use crate::domain::access::Permission;
 use crate::domain::courses::{CourseMeta, ModuleSpec, QuizSpec, TrackSpec};
+use crate::domain::ids::PersonId;
 use crate::domain::roles::Role;
 use crate::error::Error;
 use crate::services::courses::{self, LessonInput};
@@ -23,7 +24,7 @@ use crate::web::pages::{Chrome, Fmt, form_error, parse_form, render, see_other};
 use crate::web::session::Page;
 
 pub struct Person {
-    pub id: i64,
+    pub id: PersonId,
     pub name: String,
 }
 
@@ -550,7 +551,7 @@ impl SessionForm {
             ends_at: parse_local(tz, "ends_at", &self.ends_at)?,
             place: self.place.clone(),
             capacity: number("capacity", &self.capacity)?,
-            instructor_id: number("instructor", &self.instructor_id)?,
+            instructor_id: number("instructor", &self.instructor_id).map(PersonId)?,
         })
     }
 }
@@ -577,7 +578,7 @@ pub async fn schedule_session(
 
 #[derive(Debug, Deserialize)]
 pub struct EnrolForm {
-    person_id: i64,
+    person_id: PersonId,
     track: String,
 }
 
@@ -607,7 +608,10 @@ pub async fn enrol(
     }
 }
 
-pub async fn person_record(page: Page, path: web::Path<i64>) -> Result<HttpResponse, PageError> {
+pub async fn person_record(
+    page: Page,
+    path: web::Path<PersonId>,
+) -> Result<HttpResponse, PageError> {
     let r = training::record(&page.ctx, page.caller()?, Some(path.into_inner())).await?;
     render(
         &RecordPage {
