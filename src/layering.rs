@@ -246,12 +246,13 @@ pub fn top_level_edges(src: &Path) -> std::io::Result<BTreeMap<String, BTreeSet<
 }
 
 #[cfg(test)]
-#[allow(
-    clippy::indexing_slicing,
-    clippy::as_conversions,
-    reason = "tests index and cast the fixtures they build; a panic is a failed test"
-)]
 mod tests {
+    #![allow(
+        clippy::indexing_slicing,
+        clippy::as_conversions,
+        reason = "tests index and cast the fixtures they build; a panic is a failed test"
+    )]
+
     use super::*;
 
     /// Every layer folder of `src/`; each is checked for cycles inside it.

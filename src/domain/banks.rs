@@ -1359,12 +1359,13 @@ fn check_multiple_correct(
 }
 
 #[cfg(test)]
-#[allow(
-    clippy::indexing_slicing,
-    clippy::as_conversions,
-    reason = "tests index and cast the fixtures they build; a panic is a failed test"
-)]
 mod tests {
+    #![allow(
+        clippy::indexing_slicing,
+        clippy::as_conversions,
+        reason = "tests index and cast the fixtures they build; a panic is a failed test"
+    )]
+
     use super::*;
 
     /// GOOD with a `[topics]` table inserted after `[bank]`.

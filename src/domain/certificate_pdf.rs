@@ -784,12 +784,13 @@ fn draw(l: &Layout) -> Vec<u8> {
 }
 
 #[cfg(test)]
-#[allow(
-    clippy::indexing_slicing,
-    clippy::as_conversions,
-    reason = "tests index and cast the fixtures they build; a panic is a failed test"
-)]
 mod tests {
+    #![allow(
+        clippy::indexing_slicing,
+        clippy::as_conversions,
+        reason = "tests index and cast the fixtures they build; a panic is a failed test"
+    )]
+
     use super::*;
 
     fn certificate(standing: Standing) -> Certificate {

@@ -488,12 +488,13 @@ pub fn result(items: &[ItemScore], pass_mark: u32) -> Option<ExamResult> {
 }
 
 #[cfg(test)]
-#[allow(
-    clippy::indexing_slicing,
-    clippy::as_conversions,
-    reason = "tests index and cast the fixtures they build; a panic is a failed test"
-)]
 mod tests {
+    #![allow(
+        clippy::indexing_slicing,
+        clippy::as_conversions,
+        reason = "tests index and cast the fixtures they build; a panic is a failed test"
+    )]
+
     use super::*;
 
     #[test]

@@ -298,12 +298,13 @@ pub fn first_difference(stored: &[Item], redrawn: &[Item]) -> Option<Difference>
 }
 
 #[cfg(test)]
-#[allow(
-    clippy::indexing_slicing,
-    clippy::as_conversions,
-    reason = "tests index and cast the fixtures they build; a panic is a failed test"
-)]
 mod tests {
+    #![allow(
+        clippy::indexing_slicing,
+        clippy::as_conversions,
+        reason = "tests index and cast the fixtures they build; a panic is a failed test"
+    )]
+
     use super::*;
 
     fn pool() -> Vec<Candidate> {

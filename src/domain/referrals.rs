@@ -399,12 +399,12 @@ pub fn quality(
 }
 
 #[cfg(test)]
-#[allow(
-    clippy::indexing_slicing,
-    clippy::as_conversions,
-    reason = "tests index and cast the fixtures they build; a panic is a failed test"
-)]
 mod tests {
+    #![allow(
+        clippy::indexing_slicing,
+        clippy::as_conversions,
+        reason = "tests index and cast the fixtures they build; a panic is a failed test"
+    )]
 
     #[test]
     fn an_urgent_referral_is_accepted_without_a_clinic_day_a_routine_one_is_not() {

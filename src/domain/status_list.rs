@@ -261,12 +261,13 @@ pub fn random_free_index(
 }
 
 #[cfg(test)]
-#[allow(
-    clippy::indexing_slicing,
-    clippy::as_conversions,
-    reason = "tests index and cast the fixtures they build; a panic is a failed test"
-)]
 mod tests {
+    #![allow(
+        clippy::indexing_slicing,
+        clippy::as_conversions,
+        reason = "tests index and cast the fixtures they build; a panic is a failed test"
+    )]
+
     use rand::SeedableRng;
     use rand::rngs::StdRng;
 

@@ -300,12 +300,13 @@ pub fn reminder_due(starts_at: NaiveDateTime, now: NaiveDateTime, already_sent: 
 }
 
 #[cfg(test)]
-#[allow(
-    clippy::indexing_slicing,
-    clippy::as_conversions,
-    reason = "tests index and cast the fixtures they build; a panic is a failed test"
-)]
 mod tests {
+    #![allow(
+        clippy::indexing_slicing,
+        clippy::as_conversions,
+        reason = "tests index and cast the fixtures they build; a panic is a failed test"
+    )]
+
     use chrono::NaiveDate;
 
     use super::*;

@@ -425,12 +425,13 @@ fn commit<D: Deferred>(
 // The writes themselves are tested on both databases in
 // tests/api/group_commit.rs and tests/api/exams.rs.
 #[cfg(test)]
-#[allow(
-    clippy::indexing_slicing,
-    clippy::as_conversions,
-    reason = "tests index and cast the fixtures they build; a panic is a failed test"
-)]
 mod tests {
+    #![allow(
+        clippy::indexing_slicing,
+        clippy::as_conversions,
+        reason = "tests index and cast the fixtures they build; a panic is a failed test"
+    )]
+
     use super::*;
 
     use std::sync::Mutex;
