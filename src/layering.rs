@@ -100,13 +100,16 @@ fn layer_files(dir: &Path) -> std::io::Result<Vec<(PathBuf, String, usize)>> {
             .iter()
             .map(|p| p.to_string_lossy().trim_end_matches(".rs").to_owned())
             .collect();
-        if parts.len() == 1 && parts[0] == "mod" {
+        let Some(first) = parts.first().cloned() else {
+            continue;
+        };
+        if parts.len() == 1 && first == "mod" {
             continue;
         }
         // services/x.rs and services/x/mod.rs are one level below services;
         // services/x/y.rs two (and so for every layer).
         let depth = parts.iter().filter(|p| p.as_str() != "mod").count();
-        out.push((file, parts[0].clone(), depth));
+        out.push((file, first, depth));
     }
     Ok(out)
 }
@@ -244,6 +247,12 @@ pub fn top_level_edges(src: &Path) -> std::io::Result<BTreeMap<String, BTreeSet<
 
 #[cfg(test)]
 mod tests {
+    #![allow(
+        clippy::indexing_slicing,
+        clippy::as_conversions,
+        reason = "tests index and cast the fixtures they build; a panic is a failed test"
+    )]
+
     use super::*;
 
     /// Every layer folder of `src/`; each is checked for cycles inside it.

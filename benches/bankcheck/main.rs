@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use clap::Parser;
+use gatekeeper::domain::numbers::{count_f64, u64_f64};
 use gatekeeper::services::banks;
 use serde_json::json;
 
@@ -44,7 +45,11 @@ const TOPICS: [&str; 10] = [
 /// Question `i`'s parts: kind 0 single with partial credit, 1 multiple with
 /// weights, 2 true/false; topic and difficulty cycle.
 fn shape(i: usize) -> (usize, &'static str, usize) {
-    (i % 3, TOPICS[i % TOPICS.len()], 1 + i % 5)
+    (
+        i % 3,
+        TOPICS.get(i % TOPICS.len()).copied().unwrap_or_default(),
+        1 + i % 5,
+    )
 }
 
 fn bank_format(n: usize) -> String {
@@ -207,10 +212,10 @@ fn main() {
                     checked.bank.questions.len()
                 ));
             }
-            let mib = size as f64 / (1024.0 * 1024.0);
+            let mib = u64_f64(size) / (1024.0 * 1024.0);
             println!(
                 "{n:>8}  {format:<10} {mib:>9.1}  {seconds:>9.2}  {:>12.0}",
-                n as f64 / seconds
+                count_f64(n) / seconds
             );
             results.push(json!({"questions": n, "format": format, "mib": (mib * 10.0).round() / 10.0, "seconds": (seconds * 1000.0).round() / 1000.0}));
         }

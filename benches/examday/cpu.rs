@@ -90,7 +90,11 @@ pub fn by_name(name: &str) -> HashMap<u32, Ticks> {
 pub fn ticks_per_second() -> f64 {
     // SAFETY: sysconf only reads a constant of the system.
     let t = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
-    if t > 0 { t as f64 } else { 100.0 }
+    if t > 0 {
+        gatekeeper::domain::numbers::i64_f64(t)
+    } else {
+        100.0
+    }
 }
 
 #[cfg(test)]

@@ -43,6 +43,7 @@ use diesel::{Connection, RunQueryDsl};
 use gatekeeper::config::Settings;
 use gatekeeper::domain::access::{Actor, Principal};
 use gatekeeper::domain::ids::{ExamId, PersonId};
+use gatekeeper::domain::numbers::{count_f64, count_i64, u64_f64, whole_u64, whole_usize};
 use gatekeeper::domain::papers::{Blueprint, Section};
 use gatekeeper::domain::roles::Role;
 use gatekeeper::domain::tokens::{self, TokenKind};
@@ -108,9 +109,9 @@ impl Args {
     fn max_think_ms(&self) -> u64 {
         if let Some(rate) = self.open_loop {
             // Milliseconds, positive; a float cast saturates at worst.
-            #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-            let ms = (2.0 * 1000.0 * self.candidates as f64 / rate.max(0.001)).round() as u64;
-            return ms;
+            return whole_u64(
+                (2.0 * 1000.0 * count_f64(self.candidates) / rate.max(0.001)).round(),
+            );
         }
         match (self.max_think_ms, self.mean_think_ms, self.profile) {
             (Some(max), _, _) => max,
@@ -166,13 +167,16 @@ impl Phase {
         done.sort_unstable();
         let mut best = 0;
         let mut from = 0;
-        for to in 0..done.len() {
-            while done[to].duration_since(done[from]) > window {
+        for (to, &t) in done.iter().enumerate() {
+            while done
+                .get(from)
+                .is_some_and(|&f| t.duration_since(f) > window)
+            {
                 from += 1;
             }
-            best = best.max(to - from + 1);
+            best = best.max(to + 1 - from);
         }
-        best as f64 / window.as_secs_f64()
+        count_f64(best) / window.as_secs_f64()
     }
 
     fn summary(&self) -> Value {
@@ -184,9 +188,9 @@ impl Phase {
                 return 0.0;
             }
             // p is a fraction, so the rank is between 0 and n.
-            #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-            let i = ((p * n as f64).ceil() as usize).clamp(1, n) - 1;
-            (lat[i] as f64 / 100.0).round() / 10.0
+            let i = whole_usize((p * count_f64(n)).ceil()).clamp(1, n) - 1;
+            lat.get(i)
+                .map_or(0.0, |&us| (u64_f64(us) / 100.0).round() / 10.0)
         };
         let first = self.samples.iter().map(|s| s.sent).min();
         let span = match (first, self.last_done()) {
@@ -196,7 +200,7 @@ impl Phase {
         json!({
             "requests": n,
             "errors": self.errors,
-            "rps": if span > 0.0 { (n as f64 / span).round() } else { 0.0 },
+            "rps": if span > 0.0 { (count_f64(n) / span).round() } else { 0.0 },
             "p50_ms": pct(0.50),
             "p99_ms": pct(0.99),
             "max_ms": pct(1.0),
@@ -758,13 +762,12 @@ async fn candidate(shared: Arc<Shared>, token: Arc<str>, at: Instant) -> Sitting
         // before it have been answered.
         let mut due = at;
         let mut sending = tokio::task::JoinSet::new();
-        for n in 0..shared.saves {
+        for (n, item) in (0..shared.saves).zip(items.iter().cycle()) {
             due += think(&shared);
-            let (shared, token, items) = (shared.clone(), token.clone(), items.clone());
+            let (shared, token, item) = (shared.clone(), token.clone(), item.clone());
             sending.spawn(async move {
                 tokio::time::sleep_until(due.into()).await;
-                let item = &items[n % items.len()];
-                let seq = save(&shared, &token, attempt, item, n as i64 + 1).await;
+                let seq = save(&shared, &token, attempt, &item, count_i64(n) + 1).await;
                 let mut phase = Phase::default();
                 phase.record(due, seq.is_some());
                 (phase, item.position, seq)
@@ -777,11 +780,10 @@ async fn candidate(shared: Arc<Shared>, token: Arc<str>, at: Instant) -> Sitting
             }
         }
     } else {
-        for n in 0..shared.saves {
+        for (n, item) in (0..shared.saves).zip(items.iter().cycle()) {
             tokio::time::sleep(think(&shared)).await;
-            let item = &items[n % items.len()];
             let sent = Instant::now();
-            let seq = save(&shared, &token, attempt, item, n as i64 + 1).await;
+            let seq = save(&shared, &token, attempt, item, count_i64(n) + 1).await;
             mine.save.record(sent, seq.is_some());
             note(item.position, seq);
         }
@@ -839,7 +841,7 @@ async fn reference(shared: &Arc<Shared>, tokens: &[Arc<str>], seconds: u64) -> (
             failed += f;
         }
     }
-    (ok as f64 / begun.elapsed().as_secs_f64(), failed)
+    (count_f64(ok) / begun.elapsed().as_secs_f64(), failed)
 }
 
 /// The CPU time (clock ticks) used so far, read at the edge of a measured
@@ -905,11 +907,11 @@ impl Reading {
     /// answered in that phase (when it is the exam) per CPU-second.
     fn phase(&self, later: &Reading, saves: Option<usize>, postgres_seen: bool) -> Value {
         let hz = cpu::ticks_per_second();
-        let secs = |a: u64, b: u64| (b.saturating_sub(a) as f64 / hz * 100.0).round() / 100.0;
+        let secs = |a: u64, b: u64| (u64_f64(b.saturating_sub(a)) / hz * 100.0).round() / 100.0;
         let per = |cpu_s: f64| {
             saves.map(|n| {
                 if cpu_s > 0.0 {
-                    (n as f64 / cpu_s).round()
+                    (count_f64(n) / cpu_s).round()
                 } else {
                     0.0
                 }
@@ -983,7 +985,12 @@ fn prepare(args: &Args) -> Prepared {
             DatabaseUrl::Postgres(u) => u.clone(),
             DatabaseUrl::Sqlite(p) => p.display().to_string(),
         }),
-        bind: Some(format!("127.0.0.1:{}", ports[0])),
+        bind: Some(format!(
+            "127.0.0.1:{}",
+            ports
+                .first()
+                .unwrap_or_else(|| fail("no port for the server"))
+        )),
         session_key: Some("examday session key of at least 32 chars".into()),
         question_banks: Some("none".into()),
         ..Default::default()
@@ -1011,7 +1018,11 @@ fn serve(
         start_haproxy(&run.data_dir, port, &run.ports, args.candidates);
         format!("http://127.0.0.1:{port}")
     } else {
-        format!("http://127.0.0.1:{}", run.ports[0])
+        let port = run
+            .ports
+            .first()
+            .unwrap_or_else(|| fail("no port for the server"));
+        format!("http://127.0.0.1:{port}")
     };
     let client = reqwest::Client::builder()
         // Idle connections are closed before the server would close them
@@ -1431,13 +1442,10 @@ impl Report {
                 if v < target { "met" } else { "MISSED" }
             );
         };
-        check("start p99", &self.start["p99_ms"], start_target);
-        check(
-            "save p99 after the opening",
-            &self.save_after["p99_ms"],
-            50.0,
-        );
-        check("submit p99", &self.submit["p99_ms"], 500.0);
+        let p99 = |phase: &Value| phase.get("p99_ms").cloned().unwrap_or_default();
+        check("start p99", &p99(&self.start), start_target);
+        check("save p99 after the opening", &p99(&self.save_after), 50.0);
+        check("submit p99", &p99(&self.submit), 500.0);
     }
 
     /// The last line: one JSON object.

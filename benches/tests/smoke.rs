@@ -7,6 +7,12 @@
 //! (`target/debug/gatekeeper`): `cargo test --workspace` builds it, because
 //! the server package's own integration tests need it.
 
+#![allow(
+    clippy::indexing_slicing,
+    clippy::as_conversions,
+    reason = "tests index the reports they check; a panic is a failed test"
+)]
+
 use std::path::PathBuf;
 use std::process::Command;
 

@@ -83,9 +83,14 @@ pub async fn found(ctx: &Ctx, rng: &mut ChaCha8Rng, figures: &super::Figures) ->
         next: 0,
     };
     let hired = hire_staff(&mut staff, &institutions).await?;
+    let (Some(examiner), Some(chair)) = (hired.examiners.first(), hired.committee.first()) else {
+        return Err(Error::internal(
+            "demo: no examiner or committee member was hired",
+        ));
+    };
     for (role, member) in [
-        ("examiner", &hired.examiners[0]),
-        ("committee member", &hired.committee[0]),
+        ("examiner", examiner),
+        ("committee member", chair),
         ("referral desk", &hired.desk),
         ("instructor", &hired.instructor),
     ] {
@@ -95,7 +100,7 @@ pub async fn found(ctx: &Ctx, rng: &mut ChaCha8Rng, figures: &super::Figures) ->
             name: member.name.clone(),
         });
     }
-    set_track_policy(ctx, &hired.committee[0].caller).await?;
+    set_track_policy(ctx, &chair.caller).await?;
     let departments = open_departments(ctx, &admin, institutions.tertiary).await?;
     continuing_education(ctx, &admin).await?;
 
@@ -190,7 +195,7 @@ async fn found_institutions(
     }
     let mut members = Vec::new();
     for n in 0..figures.community_institutions {
-        let district = DISTRICTS[n % DISTRICTS.len()];
+        let district = super::pick(&DISTRICTS, n).unwrap_or_default();
         let alliance = n < figures.alliance_members;
         let level = if n % 3 == 2 { "township" } else { "community" };
         let row = institutions::create(

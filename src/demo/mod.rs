@@ -25,6 +25,7 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 
+use crate::domain::numbers::{count_f64, whole_i64, whole_usize};
 use crate::error::{Error, Result};
 use crate::services::Ctx;
 use crate::store::Db;
@@ -103,11 +104,10 @@ impl Figures {
     /// The plan for a cohort of `cohort` doctors.
     // Figures rounded from a cohort's size: whole, positive and far below
     // the integers' range, so no cast here cuts one short.
-    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
     pub fn planned(cohort: usize) -> Figures {
-        let scale = |full: f64, min: usize| {
-            ((full * cohort as f64 / FULL_COHORT as f64).round() as usize).max(min)
-        };
+        let (cohort_f, full_cohort) = (count_f64(cohort), count_f64(FULL_COHORT));
+        let scale =
+            |full: f64, min: usize| whole_usize((full * cohort_f / full_cohort).round()).max(min);
         let earlier_certified = scale(59.0, 4);
         let referrals = scale(188.0, 8);
         Figures {
@@ -116,12 +116,12 @@ impl Figures {
             community_institutions: scale(107.0, 6),
             alliance_members: scale(60.0, 4),
             cohort,
-            cohort_certified: scale(0.03 * FULL_COHORT as f64, 1),
+            cohort_certified: scale(0.03 * full_cohort, 1),
             earlier_certified,
             renewed: (earlier_certified * 7).div_ceil(10),
             suspended: if earlier_certified >= 10 { 2 } else { 1 },
             revoked: 1,
-            first_visits: (19_106.0 * cohort as f64 / FULL_COHORT as f64).round() as i64,
+            first_visits: whole_i64((19_106.0 * cohort_f / full_cohort).round()),
             referrals,
             referred_back: (referrals * 3).div_ceil(4),
         }
@@ -260,6 +260,11 @@ pub async fn build(ctx: &Ctx, options: Options) -> Result<Report> {
 }
 
 /// Midnight (UTC) of the day `days` from today, plus `hours`.
+/// The `n`-th of `items`, round and round (`None` when there are none).
+pub(crate) fn pick<T: Copy>(items: &[T], n: usize) -> Option<T> {
+    items.get(n.checked_rem(items.len())?).copied()
+}
+
 pub(crate) fn day(days: i64, hours: i64) -> DateTime<Utc> {
     let today = Utc::now().date_naive();
     let midnight = today.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc();

@@ -80,7 +80,7 @@ pub fn email(local: &str) -> String {
 
 /// The name of the community institution `n` of a district.
 pub fn community_name(district: &str, n: usize) -> String {
-    let street = STREETS[n % STREETS.len()];
+    let street = super::pick(&STREETS, n).unwrap_or_default();
     let kind = if n % 3 == 2 {
         "镇卫生院"
     } else {

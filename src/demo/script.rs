@@ -15,6 +15,7 @@ use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
 
 use super::{Figures, day};
+use crate::domain::numbers::{count_f64, count_i64, i64_f64, whole_i64, whole_usize};
 
 /// What the script intends for a doctor; the services decide whether it
 /// happens (a gate that refuses stops the build with its error).
@@ -328,8 +329,7 @@ fn cast(
 ) -> Vec<DoctorPlan> {
     let n = figures.cohort;
     // A share of the cohort, rounded: between 0 and the cohort's size.
-    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-    let share = |p: f64, min: usize| ((p * n as f64).round() as usize).max(min);
+    let share = |p: f64, min: usize| whole_usize((p * count_f64(n)).round()).max(min);
     let mut fates = Vec::with_capacity(n);
     let fixed = [
         (Fate::Certified, figures.cohort_certified),
@@ -444,17 +444,25 @@ fn sitting(script: &mut Script, exam: Exam, doctor: usize) {
 /// A fractional day from today as a moment (during the working day).
 // Days within a few years of today and the hour of a 9-hour day: whole
 // numbers far inside i64 (a float cast saturates in any case).
-#[allow(clippy::cast_possible_truncation)]
 fn at(t: f64) -> DateTime<Utc> {
-    let whole = t.floor() as i64;
-    let hours = ((t - t.floor()) * 9.0) as i64;
+    let whole = whole_i64(t.floor());
+    let hours = whole_i64(((t - t.floor()) * 9.0).floor());
     day(whole, 1 + hours)
 }
 
+/// The doctors of a cohort, by index.
+fn doctors_of(script: &Script, cohort: Cohort) -> Vec<usize> {
+    script
+        .doctors
+        .iter()
+        .enumerate()
+        .filter(|(_, d)| d.cohort == cohort)
+        .map(|(i, _)| i)
+        .collect()
+}
+
 fn earlier_cohort(script: &mut Script, syllabus: &Syllabus, rng: &mut ChaCha8Rng) {
-    let ids: Vec<usize> = (0..script.doctors.len())
-        .filter(|&i| script.doctors[i].cohort == Cohort::Earlier)
-        .collect();
+    let ids = doctors_of(script, Cohort::Earlier);
     let full = syllabus.items.len();
     script.events.push((
         day(-797, 2),
@@ -464,11 +472,11 @@ fn earlier_cohort(script: &mut Script, syllabus: &Syllabus, rng: &mut ChaCha8Rng
         },
     ));
     for &d in &ids {
-        let start = -850.0 + (d % 5) as f64;
+        let start = -850.0 + count_f64(d % 5);
         script.events.push((at(start), Event::Apply { doctor: d }));
         let pace = Pace {
             from: start,
-            gap: 45.0 / full as f64,
+            gap: 45.0 / count_f64(full),
             weak: false,
         };
         train(script, syllabus, d, full, pace, rng);
@@ -518,13 +526,13 @@ fn earlier_cohort(script: &mut Script, syllabus: &Syllabus, rng: &mut ChaCha8Rng
 fn earlier_renewal(script: &mut Script, syllabus: &Syllabus, ids: &[usize], rng: &mut ChaCha8Rng) {
     let lessons = syllabus.ce.clone();
     for &d in ids {
-        let Fate::Earlier(later) = script.doctors[d].fate else {
+        let Some(Fate::Earlier(later)) = script.doctors.get(d).map(|p| p.fate) else {
             continue;
         };
         if later == Later::Expired {
             continue;
         }
-        let mut t = -300.0 + (d % 7) as f64;
+        let mut t = -300.0 + count_f64(d % 7);
         for &item in &lessons {
             t += 20.0 * rng.random_range(0.5..1.5);
             script.events.push((
@@ -573,8 +581,10 @@ fn earlier_renewal(script: &mut Script, syllabus: &Syllabus, ids: &[usize], rng:
 /// gives, a workshop, and the exams they sit or register for.
 fn plan_current_doctor(script: &mut Script, syllabus: &Syllabus, d: usize, rng: &mut ChaCha8Rng) {
     let full = syllabus.items.len();
-    let fate = script.doctors[d].fate;
-    let start = -340.0 + (d % 20) as f64;
+    let Some(fate) = script.doctors.get(d).map(|p| p.fate) else {
+        return;
+    };
+    let start = -340.0 + count_f64(d % 20);
     script.events.push((at(start), Event::Apply { doctor: d }));
     let weak = matches!(
         fate,
@@ -600,7 +610,14 @@ fn plan_current_doctor(script: &mut Script, syllabus: &Syllabus, d: usize, rng: 
             ));
         }
         _ => {
-            train(script, syllabus, d, full, pace(150.0 / full as f64), rng);
+            train(
+                script,
+                syllabus,
+                d,
+                full,
+                pace(150.0 / count_f64(full)),
+                rng,
+            );
             script.events.push((
                 day(-126, 3),
                 Event::SignUp {
@@ -632,9 +649,7 @@ fn plan_current_doctor(script: &mut Script, syllabus: &Syllabus, d: usize, rng: 
 }
 
 fn current_cohort(script: &mut Script, syllabus: &Syllabus, rng: &mut ChaCha8Rng) {
-    let ids: Vec<usize> = (0..script.doctors.len())
-        .filter(|&i| script.doctors[i].cohort == Cohort::Current)
-        .collect();
+    let ids = doctors_of(script, Cohort::Current);
     script.events.push((
         day(-127, 2),
         Event::ScheduleWorkshops {
@@ -671,10 +686,12 @@ fn current_cohort(script: &mut Script, syllabus: &Syllabus, rng: &mut ChaCha8Rng
             .push((day(release, 2), Event::Release { exam }));
     }
     // One doctor who failed the case exam appeals; the re-mark follows.
-    if let Some(&d) = ids
-        .iter()
-        .find(|&&d| script.doctors[d].fate == Fate::CaseFailed)
-    {
+    if let Some(&d) = ids.iter().find(|&&d| {
+        script
+            .doctors
+            .get(d)
+            .is_some_and(|p| p.fate == Fate::CaseFailed)
+    }) {
         script.events.push((
             day(-58, 3),
             Event::Appeal {
@@ -709,21 +726,23 @@ fn plan_visits(
         let weights: Vec<f64> = (0..cells).map(|_| rng.random_range(0.6..1.4)).collect();
         let sum: f64 = weights.iter().sum();
         // A share of `total`, rounded down: between 0 and `total`.
-        #[allow(clippy::cast_possible_truncation)]
         let mut counts: Vec<i64> = weights
             .iter()
-            .map(|w| (w / sum * total as f64).floor() as i64)
+            .map(|w| whole_i64((w / sum * i64_f64(total)).floor()))
             .collect();
         let mut rest = total - counts.iter().sum::<i64>();
         let mut k = 0;
         while rest > 0 {
-            counts[k % cells] += 1;
+            if let Some(count) = counts.get_mut(k % cells) {
+                *count += 1;
+            }
             rest -= 1;
             k += 1;
         }
-        for (m, month) in months.iter().enumerate() {
-            for (r, &doctor) in recorders.iter().enumerate() {
-                let count = counts[m * recorders.len() + r];
+        // A row of counts per month, a count per recorder (cells > 0, so
+        // recorders is not empty).
+        for (month, row) in months.iter().zip(counts.chunks(recorders.len())) {
+            for (&doctor, &count) in recorders.iter().zip(row) {
                 let moment = month.and_hms_opt(10, 0, 0).unwrap_or_default().and_utc();
                 script.events.push((
                     moment.max(day(-364, 10)),
@@ -762,7 +781,7 @@ fn plan_referrals(script: &mut Script, n: usize, first: i64, rng: &mut ChaCha8Rn
         .iter()
         .position(|d| d.fate == Fate::Earlier(Later::Renewed));
     for r in 0..n {
-        let t = first + (r as i64 * (-3 - first)) / n.max(1) as i64;
+        let t = first + (count_i64(r) * (-3 - first)) / count_i64(n.max(1));
         // Six referrals spread over the year are the flagged doctor's; half
         // of them were not needed.
         let step = (n / 6).max(1);
@@ -770,13 +789,17 @@ fn plan_referrals(script: &mut Script, n: usize, first: i64, rng: &mut ChaCha8Rn
         let doctor = if theirs {
             flagged
         } else {
-            let pool: Vec<usize> = (0..script.doctors.len())
-                .filter(|&i| live(&script.doctors[i], t))
+            let pool: Vec<usize> = script
+                .doctors
+                .iter()
+                .enumerate()
+                .filter(|(_, d)| live(d, t))
+                .map(|(i, _)| i)
                 .collect();
             if pool.is_empty() {
                 None
             } else {
-                Some(pool[rng.random_range(0..pool.len())])
+                pool.get(rng.random_range(0..pool.len())).copied()
             }
         };
         let Some(doctor) = doctor else {
@@ -848,8 +871,10 @@ fn community_care(script: &mut Script, figures: &Figures, rng: &mut ChaCha8Rng) 
 /// The first day of the month `back` months before `today`'s.
 fn first_of_month_back(today: NaiveDate, back: u32) -> Option<NaiveDate> {
     use chrono::Datelike;
-    let months = today.year() * 12 + today.month0() as i32 - back as i32;
-    NaiveDate::from_ymd_opt(months.div_euclid(12), months.rem_euclid(12) as u32 + 1, 1)
+    let months =
+        today.year() * 12 + i32::try_from(today.month0()).ok()? - i32::try_from(back).ok()?;
+    let month = u32::try_from(months.rem_euclid(12)).ok()? + 1;
+    NaiveDate::from_ymd_opt(months.div_euclid(12), month, 1)
 }
 
 /// Lesson and quiz completions of the last twelve months in the script: a
@@ -879,15 +904,21 @@ fn completions(script: &Script, syllabus: &Syllabus) -> usize {
 /// completions (35,200 at full size).
 fn revision(script: &mut Script, figures: &Figures, syllabus: &Syllabus, rng: &mut ChaCha8Rng) {
     // At most 35,200 and never negative.
-    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-    let target = (35_200.0 * figures.cohort as f64 / super::FULL_COHORT as f64).round() as usize;
-    let quizzes: Vec<usize> = (0..syllabus.items.len())
-        .filter(|&i| syllabus.items[i])
+    let target =
+        whole_usize((35_200.0 * count_f64(figures.cohort) / count_f64(super::FULL_COHORT)).round());
+    let quizzes: Vec<usize> = syllabus
+        .items
+        .iter()
+        .enumerate()
+        .filter(|(_, quiz)| **quiz)
+        .map(|(i, _)| i)
         .collect();
-    let revisers: Vec<usize> = (0..script.doctors.len())
-        .filter(|&i| {
-            script.doctors[i].cohort == Cohort::Current && script.doctors[i].fate.trains_fully()
-        })
+    let revisers: Vec<usize> = script
+        .doctors
+        .iter()
+        .enumerate()
+        .filter(|(_, d)| d.cohort == Cohort::Current && d.fate.trains_fully())
+        .map(|(i, _)| i)
         .collect();
     script.completions = completions(script, syllabus);
     if quizzes.is_empty() || revisers.is_empty() {
@@ -895,8 +926,12 @@ fn revision(script: &mut Script, figures: &Figures, syllabus: &Syllabus, rng: &m
     }
     let mut k = 0usize;
     while script.completions < target {
-        let doctor = revisers[k % revisers.len()];
-        let item = quizzes[(k / revisers.len()) % quizzes.len()];
+        let (Some(&doctor), Some(&item)) = (
+            revisers.get(k % revisers.len()),
+            quizzes.get((k / revisers.len()) % quizzes.len()),
+        ) else {
+            break;
+        };
         // Between the end of training and the written exam.
         let t = -124.0 + rng.random_range(0.0..12.0);
         script.events.push((at(t), Event::Revise { doctor, item }));
@@ -907,6 +942,12 @@ fn revision(script: &mut Script, figures: &Figures, syllabus: &Syllabus, rng: &m
 
 #[cfg(test)]
 mod tests {
+    #![allow(
+        clippy::indexing_slicing,
+        clippy::as_conversions,
+        reason = "tests index and cast the fixtures they build; a panic is a failed test"
+    )]
+
     use super::*;
     use rand::SeedableRng;
 

@@ -24,6 +24,8 @@
 //! or too easy to tell candidates apart), or its item-rest discrimination is
 //! below 0.1 (near zero or negative: strong candidates do no better on it).
 
+use crate::domain::numbers::{count_f64, whole_usize};
+
 /// Fewer responses than this say too little to flag a question.
 pub const MIN_RESPONSES: usize = 5;
 pub const LOW_FACILITY: f64 = 0.2;
@@ -85,7 +87,7 @@ fn mean(v: &[f64]) -> f64 {
     if v.is_empty() {
         0.0
     } else {
-        v.iter().sum::<f64>() / v.len() as f64
+        v.iter().sum::<f64>() / count_f64(v.len())
     }
 }
 
@@ -95,7 +97,7 @@ fn variance(v: &[f64]) -> f64 {
     if v.is_empty() {
         0.0
     } else {
-        v.iter().map(|x| (x - m).powi(2)).sum::<f64>() / v.len() as f64
+        v.iter().map(|x| (x - m).powi(2)).sum::<f64>() / count_f64(v.len())
     }
 }
 
@@ -125,7 +127,7 @@ pub fn item_stats(question_id: i64, papers: &[Paper]) -> ItemStats {
             let rest = if others == 0 {
                 0.0
             } else {
-                (total - f) / others as f64
+                (total - f) / count_f64(others)
             };
             rows.push((*f, rest, total));
         }
@@ -140,7 +142,7 @@ pub fn item_stats(question_id: i64, papers: &[Paper]) -> ItemStats {
         ranked.sort_by(|a, b| b.2.total_cmp(&a.2));
         // 27% of the candidates, rounded: between 0 and `n`.
         #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-        let group = ((n as f64 * 0.27).round() as usize).max(1);
+        let group = whole_usize((count_f64(n) * 0.27).round()).max(1);
         let upper: Vec<f64> = ranked.iter().take(group).map(|r| r.0).collect();
         let lower: Vec<f64> = ranked.iter().rev().take(group).map(|r| r.0).collect();
         Some(mean(&upper) - mean(&lower))
@@ -177,11 +179,15 @@ pub fn test_stats(papers: &[Paper]) -> TestStats {
     let alpha = if papers.len() >= 2 && k >= 2 && variance(&totals) > 1e-12 {
         let sum_item_var: f64 = (0..k)
             .map(|i| {
-                let column: Vec<f64> = papers.iter().map(|p| p.items[i].1).collect();
+                let column: Vec<f64> = papers
+                    .iter()
+                    // i < k, the shortest paper's length.
+                    .filter_map(|p| p.items.get(i).map(|item| item.1))
+                    .collect();
                 variance(&column)
             })
             .sum();
-        let k = k as f64;
+        let k = count_f64(k);
         Some(k / (k - 1.0) * (1.0 - sum_item_var / variance(&totals)))
     } else {
         None
@@ -197,6 +203,12 @@ pub fn test_stats(papers: &[Paper]) -> TestStats {
 
 #[cfg(test)]
 mod tests {
+    #![allow(
+        clippy::indexing_slicing,
+        clippy::as_conversions,
+        reason = "tests index and cast the fixtures they build; a panic is a failed test"
+    )]
+
     use super::*;
 
     fn close(a: f64, b: f64) -> bool {

@@ -447,6 +447,12 @@ pub fn check_evidence(
 
 #[cfg(test)]
 mod tests {
+    #![allow(
+        clippy::indexing_slicing,
+        clippy::as_conversions,
+        reason = "tests index and cast the fixtures they build; a panic is a failed test"
+    )]
+
     use super::*;
 
     fn at(s: &str) -> NaiveDateTime {

@@ -64,7 +64,8 @@ pub fn baked_png(credential: &str, tone: Tone) -> Result<Vec<u8>, BadgeImageErro
 /// at [`SIZE`] pixels.
 fn draw(tone: Tone) -> Option<Pixmap> {
     let mut pixmap = Pixmap::new(SIZE, SIZE)?;
-    let scale = SIZE as f32 / 120.0;
+    // SIZE is a small pixel count: exact in f32.
+    let scale = f32::from(u16::try_from(SIZE).unwrap_or(u16::MAX)) / 120.0;
     let at = Transform::from_scale(scale, scale);
     // The page's colours (static/app.css: .badge-ring, .badge-core).
     let ring = Color::from_rgba8(0x1a, 0x36, 0x5d, 255);
@@ -99,6 +100,12 @@ fn draw(tone: Tone) -> Option<Pixmap> {
 
 #[cfg(test)]
 mod tests {
+    #![allow(
+        clippy::indexing_slicing,
+        clippy::as_conversions,
+        reason = "tests index and cast the fixtures they build; a panic is a failed test"
+    )]
+
     use super::*;
 
     /// The chunks of a PNG as the `png` crate's decoder reads them (an

@@ -10,6 +10,8 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use toml::Spanned;
 
+use crate::domain::numbers::{i64_f64, whole_i64};
+
 /// The kinds of question the exam engine delivers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -92,8 +94,7 @@ impl Weight {
     pub fn from_percent(percent: f64) -> Option<Weight> {
         if percent.is_finite() && percent.abs() <= 1_000_000.0 {
             // At most 10^6 percent in 10^-5 steps: 10^11, far inside i64.
-            #[allow(clippy::cast_possible_truncation)]
-            let units = (percent * Self::PER_PERCENT).round() as i64;
+            let units = whole_i64((percent * Self::PER_PERCENT).round());
             Some(Weight(units))
         } else {
             None
@@ -101,7 +102,8 @@ impl Weight {
     }
 
     pub fn percent(self) -> f64 {
-        self.0 as f64 / Self::PER_PERCENT
+        // At most 10^11 units (from_percent): exact in f64.
+        i64_f64(self.0) / Self::PER_PERCENT
     }
 
     /// The share as a fraction of the points (100% is 1.0).
@@ -569,8 +571,9 @@ struct RawCriterion {
 /// Line (1-based) of a byte offset. Counts from the start: for one lookup.
 /// A parser that looks up many offsets uses [`Lines`].
 pub fn line_of(text: &str, offset: usize) -> usize {
-    text.as_bytes()[..offset.min(text.len())]
+    text.as_bytes()
         .iter()
+        .take(offset)
         .filter(|b| **b == b'\n')
         .count()
         + 1
@@ -1357,6 +1360,12 @@ fn check_multiple_correct(
 
 #[cfg(test)]
 mod tests {
+    #![allow(
+        clippy::indexing_slicing,
+        clippy::as_conversions,
+        reason = "tests index and cast the fixtures they build; a panic is a failed test"
+    )]
+
     use super::*;
 
     /// GOOD with a `[topics]` table inserted after `[bank]`.

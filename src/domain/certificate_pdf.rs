@@ -206,7 +206,7 @@ fn clean(s: &str) -> String {
     s.chars()
         .map(|c| match c {
             c if c.is_control() => ' ',
-            c if (c as u32) > 0xFFFF => '〓',
+            c if u32::from(c) > 0xFFFF => '〓',
             // The middle dot of names like 阿依古丽·买买提: UniGB-UCS2-H
             // has it only as U+30FB (GB 2312's A1A4).
             '\u{b7}' | '\u{2022}' | '\u{2027}' | '\u{22c5}' => '\u{30fb}',
@@ -221,7 +221,12 @@ fn advance(c: char, weight: Weight) -> f32 {
             Weight::Regular => &HELVETICA,
             Weight::Bold => &HELVETICA_BOLD,
         };
-        f32::from(table[(c as usize) - usize::from(FIRST_ASCII)])
+        // is_latin: c is ' '..='~', the table's 95 characters from FIRST_ASCII.
+        u8::try_from(c)
+            .ok()
+            .and_then(|b| b.checked_sub(FIRST_ASCII))
+            .and_then(|i| table.get(usize::from(i)))
+            .map_or(CJK_ADVANCE, |w| f32::from(*w))
     } else {
         CJK_ADVANCE
     }
@@ -304,27 +309,15 @@ fn wrap_at_most(s: &str, size: f32, weight: Weight, max: f32, most: usize) -> Ve
 #[derive(Debug, Clone, Copy, PartialEq)]
 struct Rgb(f32, f32, f32);
 
-const NAVY: Rgb = Rgb(
-    0x1a as f32 / 255.0,
-    0x36 as f32 / 255.0,
-    0x5d as f32 / 255.0,
-);
-const GREEN: Rgb = Rgb(
-    0x0b as f32 / 255.0,
-    0x6e as f32 / 255.0,
-    0x4f as f32 / 255.0,
-);
-const GREY: Rgb = Rgb(
-    0x71 as f32 / 255.0,
-    0x80 as f32 / 255.0,
-    0x96 as f32 / 255.0,
-);
+// #1a365d
+const NAVY: Rgb = Rgb(26.0 / 255.0, 54.0 / 255.0, 93.0 / 255.0);
+// #0b6e4f
+const GREEN: Rgb = Rgb(11.0 / 255.0, 110.0 / 255.0, 79.0 / 255.0);
+// #718096
+const GREY: Rgb = Rgb(113.0 / 255.0, 128.0 / 255.0, 150.0 / 255.0);
 const INK: Rgb = Rgb(0.1, 0.1, 0.12);
-const RED: Rgb = Rgb(
-    0xb9 as f32 / 255.0,
-    0x1c as f32 / 255.0,
-    0x1c as f32 / 255.0,
-);
+// #b91c1c
+const RED: Rgb = Rgb(185.0 / 255.0, 28.0 / 255.0, 28.0 / 255.0);
 const PALE_RED: Rgb = Rgb(0.98, 0.86, 0.86);
 const WHITE: Rgb = Rgb(1.0, 1.0, 1.0);
 
@@ -595,31 +588,37 @@ fn qr_modules(url: &str) -> Result<Vec<Rect>, CertificatePdfError> {
     let code = qrcode::QrCode::with_error_correction_level(url.as_bytes(), qrcode::EcLevel::M)?;
     let modules = code.width();
     let quiet = 4;
-    let unit = QR_SIDE / (modules + 2 * quiet) as f32;
+    let unit = QR_SIDE / modules_f32(modules + 2 * quiet);
     let colors = code.to_colors();
     let mut qr = Vec::new();
-    for row in 0..modules {
+    for (row, line) in colors.chunks(modules.max(1)).enumerate() {
         let mut col = 0;
-        while col < modules {
-            if colors[row * modules + col] != qrcode::Color::Dark {
+        while col < line.len() {
+            if line.get(col) != Some(&qrcode::Color::Dark) {
                 col += 1;
                 continue;
             }
             let start = col;
-            while col < modules && colors[row * modules + col] == qrcode::Color::Dark {
+            while line.get(col) == Some(&qrcode::Color::Dark) {
                 col += 1;
             }
-            let x = MARGIN + (quiet + start) as f32 * unit;
-            let top = QR_BOTTOM + QR_SIDE - (quiet + row) as f32 * unit;
+            let x = MARGIN + modules_f32(quiet + start) * unit;
+            let top = QR_BOTTOM + QR_SIDE - modules_f32(quiet + row) * unit;
             qr.push(Rect::new(
                 x,
                 top - unit,
-                x + (col - start) as f32 * unit,
+                x + modules_f32(col - start) * unit,
                 top,
             ));
         }
     }
     Ok(qr)
+}
+
+/// A count of QR modules as `f32`: a QR code is at most 177 modules wide
+/// (plus the quiet zone), exact in `f32`.
+fn modules_f32(n: usize) -> f32 {
+    f32::from(u16::try_from(n).unwrap_or(u16::MAX))
 }
 
 /// The caption beside the QR code: scan me, the address, how it was produced.
@@ -670,9 +669,10 @@ fn runs(text: &str) -> Vec<(bool, Vec<u8>)> {
     for c in text.chars() {
         let latin = is_latin(c);
         let bytes: Vec<u8> = if latin {
-            vec![c as u8]
+            // is_latin: ASCII, one byte.
+            vec![u8::try_from(c).unwrap_or(b'?')]
         } else {
-            let unit = u16::try_from(c as u32).unwrap_or(0x3013);
+            let unit = u16::try_from(u32::from(c)).unwrap_or(0x3013);
             unit.to_be_bytes().to_vec()
         };
         match out.last_mut() {
@@ -785,6 +785,12 @@ fn draw(l: &Layout) -> Vec<u8> {
 
 #[cfg(test)]
 mod tests {
+    #![allow(
+        clippy::indexing_slicing,
+        clippy::as_conversions,
+        reason = "tests index and cast the fixtures they build; a panic is a failed test"
+    )]
+
     use super::*;
 
     fn certificate(standing: Standing) -> Certificate {

@@ -3,7 +3,7 @@
 //! number. Both are eight characters from an alphabet without the letters
 //! and digits that are easily misread (no 0/O, 1/I/L), in two groups of four.
 
-use rand::Rng;
+use rand::seq::IndexedRandom;
 
 const ALPHABET: &[u8] = b"ABCDEFGHJKMNPQRSTUVWXYZ23456789";
 
@@ -15,7 +15,9 @@ fn readable_code() -> String {
         if i == 4 {
             code.push('-');
         }
-        code.push(ALPHABET[rng.random_range(0..ALPHABET.len())] as char);
+        if let Some(&c) = ALPHABET.choose(&mut rng) {
+            code.push(char::from(c));
+        }
     }
     code
 }

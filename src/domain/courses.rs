@@ -488,7 +488,7 @@ pub fn check_body(body: &str, first_line: usize) -> Vec<Problem> {
 /// Why a module quiz cannot be drawn from the practice banks, if it cannot:
 /// `available` is how many objective practice questions its topics have.
 pub fn quiz_shortfall(quiz: &QuizSpec, available: usize) -> Option<String> {
-    (available < quiz.questions as usize).then(|| {
+    (usize::try_from(quiz.questions).is_ok_and(|needed| available < needed)).then(|| {
         format!(
             "the quiz needs {} questions but the practice banks have {available} on {}",
             quiz.questions,
@@ -519,7 +519,7 @@ pub fn parse_lesson(text: &str) -> Result<LessonDoc, Vec<Problem>> {
     let Some(end) = rest
         .match_indices("+++")
         .map(|(i, _)| i)
-        .find(|&i| i == 0 || rest.as_bytes()[i - 1] == b'\n')
+        .find(|&i| i == 0 || rest.as_bytes().get(i - 1) == Some(&b'\n'))
     else {
         return Err(one(1, "the front matter has no closing +++ line"));
     };
@@ -649,6 +649,12 @@ pub fn parse_track(text: &str) -> Result<TrackSpec, Vec<Problem>> {
 
 #[cfg(test)]
 mod tests {
+    #![allow(
+        clippy::indexing_slicing,
+        clippy::as_conversions,
+        reason = "tests index and cast the fixtures they build; a panic is a failed test"
+    )]
+
     use super::*;
 
     const MANIFEST: &str = r#"[course]

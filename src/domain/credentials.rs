@@ -208,7 +208,7 @@ fn luhn_check_digit(digits: &str) -> u8 {
         .map(|(i, d)| if i % 2 == 0 { luhn_double(d) } else { d })
         .sum();
     // The sum mod 10 is below 10, so the result fits a u8.
-    ((10 - sum % 10) % 10) as u8
+    u8::try_from((10 - sum % 10) % 10).unwrap_or(0)
 }
 
 /// A digit doubled, with 9 subtracted when that gives two digits (the same as
@@ -391,6 +391,12 @@ pub fn reminder_due(
 
 #[cfg(test)]
 mod tests {
+    #![allow(
+        clippy::indexing_slicing,
+        clippy::as_conversions,
+        reason = "tests index and cast the fixtures they build; a panic is a failed test"
+    )]
+
     use chrono::TimeZone;
 
     use super::*;

@@ -978,6 +978,12 @@ pub fn operation_outcome(code: IssueType, message: &str) -> OperationOutcome {
 
 #[cfg(test)]
 mod tests {
+    #![allow(
+        clippy::indexing_slicing,
+        clippy::as_conversions,
+        reason = "tests index and cast the fixtures they build; a panic is a failed test"
+    )]
+
     use super::*;
     use chrono::{Duration, TimeZone};
     use serde_json::{Value, json};

@@ -523,6 +523,12 @@ pub fn parse(text: &str, fallback_id: &str) -> Result<Bank, Vec<Problem>> {
 
 #[cfg(test)]
 mod tests {
+    #![allow(
+        clippy::indexing_slicing,
+        clippy::as_conversions,
+        reason = "tests index and cast the fixtures they build; a panic is a failed test"
+    )]
+
     use super::*;
     use crate::domain::banks::{Body, Choice, Question, QuestionKind, Weight};
 

@@ -17,6 +17,8 @@
 use crate::domain::ids::PersonId;
 use std::collections::HashMap;
 
+use crate::domain::numbers::{count_f64, whole_i64, whole_u32};
+
 /// Which marking of an answer a task is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum MarkerRole {
@@ -54,8 +56,7 @@ impl MarkerRole {
 pub fn needs_third(a: f64, b: f64, points: u32, tolerance_percent: u32) -> bool {
     // Compare in hundredths of a point so that 20% of 10 points is exactly 2.
     // Totals of at most 100 points: hundredths far inside i64.
-    #[allow(clippy::cast_possible_truncation)]
-    let gap = ((a - b).abs() * 100.0).round() as i64;
+    let gap = whole_i64(((a - b).abs() * 100.0).round());
     let allowed = i64::from(points) * i64::from(tolerance_percent);
     gap > allowed
 }
@@ -286,8 +287,7 @@ impl AppealEffect {
 /// third-marker rule is.
 pub fn decide_appeal(rule: AppealRule, before: f64, remark: f64) -> (f64, AppealEffect) {
     // Marks of at most 100 points: hundredths far inside i64.
-    #[allow(clippy::cast_possible_truncation)]
-    let diff = ((remark - before) * 100.0).round() as i64;
+    let diff = whole_i64(((remark - before) * 100.0).round());
     match diff.signum() {
         0 => (before, AppealEffect::Unchanged),
         1 => (remark, AppealEffect::Raised),
@@ -406,15 +406,14 @@ pub fn angoff_cut(ratings: &[(PersonId, i64, f64)], weights: &HashMap<i64, f64>)
     if expected.len() < MIN_RATERS {
         return None;
     }
-    Some(expected.iter().sum::<f64>() / expected.len() as f64)
+    Some(expected.iter().sum::<f64>() / count_f64(expected.len()))
 }
 
 /// The pass mark an approved cut score sets: rounded up to a whole percent,
 /// so the standard is never lowered by rounding.
 // Clamped to 1..=100 first: a whole percent that fits.
-#[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
 pub fn pass_mark_from_cut(cut: f64) -> u32 {
-    (cut - 1e-9).ceil().clamp(1.0, 100.0) as u32
+    whole_u32((cut - 1e-9).ceil().clamp(1.0, 100.0))
 }
 
 pub fn valid_probability(p: f64) -> bool {
@@ -477,9 +476,7 @@ pub fn result(items: &[ItemScore], pass_mark: u32) -> Option<ExamResult> {
     } else {
         // A whole percent of the points (a score above them would still
         // fit; a float cast saturates rather than wraps).
-        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-        let percent = ((score * 100.0 / f64::from(points)) + 1e-9).floor() as u32;
-        percent
+        whole_u32(((score * 100.0 / f64::from(points)) + 1e-9).floor())
     };
     Some(ExamResult {
         score,
@@ -492,6 +489,12 @@ pub fn result(items: &[ItemScore], pass_mark: u32) -> Option<ExamResult> {
 
 #[cfg(test)]
 mod tests {
+    #![allow(
+        clippy::indexing_slicing,
+        clippy::as_conversions,
+        reason = "tests index and cast the fixtures they build; a panic is a failed test"
+    )]
+
     use super::*;
 
     #[test]

@@ -25,6 +25,7 @@ pub mod markdown;
 pub mod moodle;
 pub mod moodle_xml;
 pub mod next_step;
+pub mod numbers;
 pub mod papers;
 pub mod password;
 pub mod people;

@@ -28,6 +28,7 @@ use roxmltree::{Document, Node};
 
 use crate::domain::banks::{self, At, Bank, DraftOption, DraftQuestion, Lines, NoteKind, Problem};
 use crate::domain::moodle::{self, Import, TextFormat};
+use crate::domain::numbers::whole_i64;
 
 /// Whether a file's text is a Moodle XML export (its root is `<quiz>`).
 pub fn looks_like_moodle_xml(text: &str) -> bool {
@@ -349,10 +350,10 @@ impl Import {
 }
 
 /// A default mark that is a whole number from 1 to 100, as points.
-#[allow(clippy::cast_possible_truncation)] // a whole number from 1 to 100: exact in i64
+// A whole number from 1 to 100: exact in i64.
 fn whole_points(grade: &str) -> Option<i64> {
     match grade.trim().parse::<f64>() {
-        Ok(g) if g.fract() == 0.0 && (1.0..=100.0).contains(&g) => Some(g as i64),
+        Ok(g) if g.fract() == 0.0 && (1.0..=100.0).contains(&g) => Some(whole_i64(g)),
         _ => None,
     }
 }
@@ -364,7 +365,7 @@ pub fn parse(text: &str, fallback_id: &str) -> Result<Bank, Vec<Problem>> {
     let lines = Lines::new(text);
     let doc = Document::parse(text).map_err(|e| {
         vec![Problem {
-            line: e.pos().row as usize,
+            line: usize::try_from(e.pos().row).unwrap_or(usize::MAX),
             message: format!("not well-formed XML: {e}"),
         }]
     })?;
@@ -396,6 +397,12 @@ pub fn parse(text: &str, fallback_id: &str) -> Result<Bank, Vec<Problem>> {
 
 #[cfg(test)]
 mod tests {
+    #![allow(
+        clippy::indexing_slicing,
+        clippy::as_conversions,
+        reason = "tests index and cast the fixtures they build; a panic is a failed test"
+    )]
+
     use super::*;
     use crate::domain::banks::{Body, NoteKind, QuestionKind, Weight};
 

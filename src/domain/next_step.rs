@@ -92,7 +92,8 @@ pub fn attempt_fact(
             },
         },
         _ => AttemptFact::NotStarted {
-            may_start: submitted < attempts_allowed.max(1) as usize,
+            may_start: usize::try_from(attempts_allowed.max(1))
+                .is_ok_and(|allowed| submitted < allowed),
         },
     }
 }

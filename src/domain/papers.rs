@@ -244,7 +244,11 @@ pub fn draw(
             cell.sort_by_key(|c| c.version_id);
             cell.shuffle(&mut rng);
             cell.sort_by_key(|c| c.exposure);
-            for c in cell.into_iter().take(needed as usize) {
+            // available >= needed here, and available came from a usize.
+            for c in cell
+                .into_iter()
+                .take(usize::try_from(needed).unwrap_or(usize::MAX))
+            {
                 taken.insert(c.question_id);
                 chosen.push(c);
             }
@@ -295,6 +299,12 @@ pub fn first_difference(stored: &[Item], redrawn: &[Item]) -> Option<Difference>
 
 #[cfg(test)]
 mod tests {
+    #![allow(
+        clippy::indexing_slicing,
+        clippy::as_conversions,
+        reason = "tests index and cast the fixtures they build; a panic is a failed test"
+    )]
+
     use super::*;
 
     fn pool() -> Vec<Candidate> {

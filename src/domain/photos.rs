@@ -69,6 +69,12 @@ pub fn normalise(upload: &[u8]) -> Result<Vec<u8>, PhotoProblem> {
 
 #[cfg(test)]
 mod tests {
+    #![allow(
+        clippy::indexing_slicing,
+        clippy::as_conversions,
+        reason = "tests index and cast the fixtures they build; a panic is a failed test"
+    )]
+
     use super::*;
 
     fn png_of(width: u32, height: u32) -> Vec<u8> {

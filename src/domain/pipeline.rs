@@ -398,7 +398,7 @@ pub fn stage_outcome(results: &[Outcome], policy: &Policy) -> StageOutcome {
         return StageOutcome::Passed;
     }
     let settled_failures = results.iter().filter(|r| !r.passed && r.settled).count();
-    if settled_failures as u64 >= u64::from(policy.stage_attempts) {
+    if u64::try_from(settled_failures).unwrap_or(u64::MAX) >= u64::from(policy.stage_attempts) {
         StageOutcome::Exhausted
     } else {
         StageOutcome::Open
@@ -544,7 +544,7 @@ pub fn may_register(
     // Unsettled failures count here: a pending appeal does not buy an
     // extra attempt.
     let failures: Vec<&Outcome> = results.iter().filter(|r| !r.passed).collect();
-    if failures.len() as u64 >= u64::from(policy.stage_attempts) {
+    if u64::try_from(failures.len()).unwrap_or(u64::MAX) >= u64::from(policy.stage_attempts) {
         return Err(RegistrationRefusal::NoAttemptsLeft);
     }
     if let Some(last) = failures.iter().map(|r| r.at).max() {
@@ -680,6 +680,12 @@ fn count_u32(n: usize) -> u32 {
 
 #[cfg(test)]
 mod tests {
+    #![allow(
+        clippy::indexing_slicing,
+        clippy::as_conversions,
+        reason = "tests index and cast the fixtures they build; a panic is a failed test"
+    )]
+
     use super::*;
     use chrono::TimeZone;
 

@@ -331,9 +331,10 @@ pub fn icd10_code(raw: &str) -> Result<Option<String>, &'static str> {
         Some((c, e)) => (c, Some(e)),
         None => (code.as_str(), None),
     };
-    let c = category.as_bytes();
-    let category_ok =
-        c.len() == 3 && c[0].is_ascii_uppercase() && c[1].is_ascii_digit() && c[2].is_ascii_digit();
+    let category_ok = matches!(
+        category.as_bytes(),
+        [a, b, c] if a.is_ascii_uppercase() && b.is_ascii_digit() && c.is_ascii_digit()
+    );
     let extension_ok = extension.is_none_or(|e| {
         (1..=4).contains(&e.len())
             && e.bytes()
@@ -399,6 +400,11 @@ pub fn quality(
 
 #[cfg(test)]
 mod tests {
+    #![allow(
+        clippy::indexing_slicing,
+        clippy::as_conversions,
+        reason = "tests index and cast the fixtures they build; a panic is a failed test"
+    )]
 
     #[test]
     fn an_urgent_referral_is_accepted_without_a_clinic_day_a_routine_one_is_not() {

@@ -37,6 +37,7 @@ use ring::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, KeyPair};
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 
+use crate::domain::numbers::i64_f64;
 use crate::domain::status_list::{self, Standing};
 
 /// The JWS algorithm we sign with.
@@ -219,7 +220,11 @@ impl Signer {
             &URL_SAFE_NO_PAD.encode(y),
             keys_url,
         );
-        let kid = public["kid"].as_str().unwrap_or_default().to_owned();
+        let kid = public
+            .get("kid")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned();
         Ok(Signer {
             key: EncodingKey::from_ec_der(der),
             public,
@@ -235,11 +240,12 @@ impl Signer {
 
     /// The signing key's public members as stored (`crv`, `kty`, `x`, `y`).
     pub fn public_members(&self) -> Value {
+        let member = |name: &str| self.public.get(name).cloned().unwrap_or_default();
         json!({
-            "crv": self.public["crv"],
-            "kty": self.public["kty"],
-            "x": self.public["x"],
-            "y": self.public["y"],
+            "crv": member("crv"),
+            "kty": member("kty"),
+            "x": member("x"),
+            "y": member("y"),
         })
     }
 
@@ -509,7 +515,7 @@ fn numeric_date(claims: &Map<String, Value>, name: &str) -> Result<Option<f64>, 
 
 /// Seconds since the epoch, with the fraction.
 fn seconds(t: DateTime<Utc>) -> f64 {
-    t.timestamp() as f64 + f64::from(t.timestamp_subsec_nanos()) / 1e9
+    i64_f64(t.timestamp()) + f64::from(t.timestamp_subsec_nanos()) / 1e9
 }
 
 /// A credential's `credentialStatus`: which list and which entry.
@@ -696,6 +702,12 @@ fn timestamp(t: DateTime<Utc>) -> String {
 
 #[cfg(test)]
 mod sealing_tests {
+    #![allow(
+        clippy::indexing_slicing,
+        clippy::as_conversions,
+        reason = "tests index and cast the fixtures they build; a panic is a failed test"
+    )]
+
     use super::*;
     use chrono::TimeZone;
 
@@ -757,6 +769,12 @@ mod sealing_tests {
 
 #[cfg(test)]
 mod tests {
+    #![allow(
+        clippy::indexing_slicing,
+        clippy::as_conversions,
+        reason = "tests index and cast the fixtures they build; a panic is a failed test"
+    )]
+
     use chrono::{Duration, TimeZone};
 
     use super::*;

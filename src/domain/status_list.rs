@@ -262,6 +262,12 @@ pub fn random_free_index(
 
 #[cfg(test)]
 mod tests {
+    #![allow(
+        clippy::indexing_slicing,
+        clippy::as_conversions,
+        reason = "tests index and cast the fixtures they build; a panic is a failed test"
+    )]
+
     use rand::SeedableRng;
     use rand::rngs::StdRng;
 

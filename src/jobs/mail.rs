@@ -54,7 +54,8 @@ const BATCH: i64 = 50;
 /// When to try again after `attempts` failures: 30 s, 1 min, 2 min, … capped
 /// at 6 hours. Mail is never dropped.
 pub fn backoff(attempts: i32) -> Duration {
-    let exponent = attempts.clamp(0, 20) as u32;
+    // Clamped to 0..=20: fits a u32.
+    let exponent = u32::try_from(attempts.clamp(0, 20)).unwrap_or(20);
     let seconds = 30i64.saturating_mul(1i64 << exponent.min(20));
     Duration::seconds(seconds.min(6 * 3600))
 }

@@ -12,6 +12,7 @@ use crate::domain::analysis::{self, Paper};
 use crate::domain::banks::{Body, Content};
 use crate::domain::grading::{self, ItemScore, ReviewStatus};
 use crate::domain::ids::{ExamId, PersonId};
+use crate::domain::numbers::{count_f64, non_negative_u32};
 use crate::domain::scoring::{ChoiceScoring, Response};
 use crate::error::{Error, Result};
 use crate::mail::{self, Message};
@@ -340,7 +341,7 @@ fn regrade_corrected(
             .and_then(|a| serde_json::from_str::<Response>(&a.response).ok());
         let score = crate::domain::scoring::score(
             &corrected.body,
-            item.points.max(0) as u32,
+            non_negative_u32(item.points),
             response.as_ref(),
             rule,
         );
@@ -372,7 +373,7 @@ fn changes_of(
         }
         let score = ItemScore {
             topic: topic.clone(),
-            points: item.points.max(0) as u32,
+            points: non_negative_u32(item.points),
             score: item.score,
         };
         if by_attempt
@@ -393,7 +394,7 @@ fn changes_of(
             }
         }
     }
-    let pass = exam.pass_mark.max(0) as u32;
+    let pass = non_negative_u32(exam.pass_mark);
     let mut changes = Vec::new();
     for (attempt_id, before, after) in by_attempt {
         let (Some(b), Some(a)) = (
@@ -645,9 +646,9 @@ pub async fn question_history(
             let facility = (responses > 0).then(|| {
                 exams
                     .iter()
-                    .map(|e| e.facility * e.responses as f64)
+                    .map(|e| e.facility * count_f64(e.responses))
                     .sum::<f64>()
-                    / responses as f64
+                    / count_f64(responses)
             });
             Ok(QuestionHistory {
                 question_id,

@@ -125,8 +125,9 @@ fn check_bytes(path: &Path, bytes: &[u8]) -> std::result::Result<CheckedFile, Fi
         problems,
     };
     let text = std::str::from_utf8(bytes).map_err(|e| {
-        let line = 1 + bytes[..e.valid_up_to()]
+        let line = 1 + bytes
             .iter()
+            .take(e.valid_up_to())
             .filter(|b| **b == b'\n')
             .count();
         fail(vec![Problem {

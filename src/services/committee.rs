@@ -12,6 +12,7 @@ use crate::domain::committee::{self, Vote};
 use crate::domain::credentials as credential;
 use crate::domain::grading::AppealRule;
 use crate::domain::ids::{CaseId, ExamId, PersonId};
+use crate::domain::numbers::non_negative_u32;
 use crate::domain::pipeline::{ExamStage, Stage};
 use crate::domain::roles::Role;
 use crate::domain::scoring::ChoiceScoring;
@@ -95,7 +96,7 @@ pub async fn queue(ctx: &Ctx, caller: &Caller) -> Result<Vec<QueueLine>> {
                     kind: case.kind.as_str().to_owned(),
                     waiting_since: utc(case.stage_entered_at),
                     votes_cast: u32::try_from(votes.len()).unwrap_or(u32::MAX),
-                    quorum: track.quorum.max(1) as u32,
+                    quorum: non_negative_u32(track.quorum.max(1)),
                     my_vote,
                     conflict,
                 });
@@ -335,7 +336,7 @@ pub async fn dossier(ctx: &Ctx, caller: &Caller, case_id: CaseId) -> Result<Doss
                 training,
                 exams,
                 practicals,
-                quorum: track.quorum.max(1) as u32,
+                quorum: non_negative_u32(track.quorum.max(1)),
                 votes_cast: u32::try_from(votes.len()).unwrap_or(u32::MAX),
                 votes: shown,
                 my_vote,

@@ -165,8 +165,9 @@ fn read_lesson(
     match std::fs::read(path) {
         Ok(bytes) => String::from_utf8(bytes).map_err(|e| {
             let bytes = e.as_bytes();
-            let line = 1 + bytes[..e.utf8_error().valid_up_to()]
+            let line = 1 + bytes
                 .iter()
+                .take(e.utf8_error().valid_up_to())
                 .filter(|b| **b == b'\n')
                 .count();
             problem(path, line, "the lesson is not UTF-8 text: save it as UTF-8")
@@ -457,6 +458,11 @@ fn position_of(index: usize) -> Result<i32> {
         .map_err(|_detail| Error::internal(format!("position {index} is beyond i32")))
 }
 
+/// A lesson's minutes (validated to 1..=240) as the column's `i32`.
+fn lesson_minutes(minutes: u32) -> Result<i32> {
+    i32::try_from(minutes).map_err(|e| Error::internal_from("the lesson's minutes", e))
+}
+
 fn write_course(
     conn: &mut DbConn,
     course: &CourseFolder,
@@ -494,7 +500,7 @@ fn write_course(
                     key,
                     position: position_of(lesson_position)?,
                     title: &file.doc.title,
-                    minutes: file.doc.minutes as i32,
+                    minutes: lesson_minutes(file.doc.minutes)?,
                     video_url: file.doc.video.as_deref(),
                     markdown: &file.doc.body,
                     html: &file.html,
@@ -767,7 +773,7 @@ pub async fn save_lesson(
                     key: &input.key,
                     position,
                     title: &doc.title,
-                    minutes: doc.minutes as i32,
+                    minutes: lesson_minutes(doc.minutes)?,
                     video_url: doc.video.as_deref(),
                     markdown: &doc.body,
                     html: &rendered.html,

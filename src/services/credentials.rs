@@ -19,6 +19,7 @@ use crate::domain::committee::Subject;
 use crate::domain::credentials::{self as credential, CredentialNumber, Status, StatusAction};
 use crate::domain::dates;
 use crate::domain::ids::{CredentialId, PersonId};
+use crate::domain::numbers::non_negative_u32;
 use crate::domain::signing::{self, BadgeInput, Signer, StatusEntry};
 use crate::domain::status_list::{self, Bitstring, Standing};
 use crate::domain::throttle;
@@ -412,8 +413,15 @@ fn track_code(track: &TrackRow) -> Result<String> {
 
 fn free_indexes(conn: &mut DbConn) -> Result<(u32, u32)> {
     let used = store_credentials::used_indexes(conn)?;
-    let revocation: HashSet<u32> = used.iter().map(|(r, _)| *r as u32).collect();
-    let suspension: HashSet<u32> = used.iter().map(|(_, s)| *s as u32).collect();
+    // Stored indexes are never negative; one that were could not block a free one.
+    let revocation: HashSet<u32> = used
+        .iter()
+        .filter_map(|(r, _)| u32::try_from(*r).ok())
+        .collect();
+    let suspension: HashSet<u32> = used
+        .iter()
+        .filter_map(|(_, s)| u32::try_from(*s).ok())
+        .collect();
     let mut rng = rand::rng();
     let bits = u32::try_from(status_list::MIN_BITS)
         .map_err(|e| Error::internal_from("the status list's size", e))?;
@@ -465,7 +473,7 @@ pub fn issue_or_renew(
     public_url: &str,
     now: NaiveDateTime,
 ) -> Result<CredentialId> {
-    let months = track.validity_months.max(1) as u32;
+    let months = non_negative_u32(track.validity_months.max(1));
     match case.credential_id {
         Some(id) => renew(conn, case, id, months, public_url, now),
         None => issue(conn, case, track, months, public_url, now),
@@ -526,10 +534,14 @@ fn issue(
     let code = track_code(track)?;
     let year = now.year();
     let sequence = store_credentials::next_sequence(conn, track.id, year)?;
-    let number = CredentialNumber::new(&code, year, sequence.max(1) as u32)
+    let number = CredentialNumber::new(&code, year, non_negative_u32(sequence.max(1)))
         .map_err(|e| Error::internal_from("the new credential number", e))?
         .to_string();
     let (revocation_index, suspension_index) = free_indexes(conn)?;
+    let status_index = |index: u32| {
+        i32::try_from(index)
+            .map_err(|e| Error::internal_from("the new credential's status index", e))
+    };
     ensure_holder_ref(conn, case.person_id)?;
     let until = credential::expiry(utc(now), months).naive_utc();
     let row = store_credentials::insert_credential(
@@ -542,8 +554,8 @@ fn issue(
             sequence,
             valid_from: now,
             valid_until: until,
-            revocation_index: revocation_index as i32,
-            suspension_index: suspension_index as i32,
+            revocation_index: status_index(revocation_index)?,
+            suspension_index: status_index(suspension_index)?,
         },
         now,
     )?;
@@ -1148,7 +1160,8 @@ async fn sign(ctx: &Ctx, c: CredentialRow) -> Result<String> {
                 // serves as the entry on the standing list too.
                 status: StatusEntry {
                     list_url: &standing_list,
-                    index: c.revocation_index as u32,
+                    index: u32::try_from(c.revocation_index)
+                        .map_err(|e| Error::internal_from("the credential's status index", e))?,
                 },
             });
             signer
@@ -1203,12 +1216,10 @@ fn list_bits(conn: &mut DbConn, purpose: Purpose) -> Result<Bitstring> {
                 (Status::Revoked, Standing::Revoked),
             ] {
                 for c in with(conn, status)? {
-                    bits.set_entry(
-                        c.revocation_index as usize,
-                        status_list::STANDING_BITS,
-                        standing.code(),
-                    )
-                    .map_err(out_of_range)?;
+                    let index = usize::try_from(c.revocation_index)
+                        .map_err(|e| Error::internal_from("the credential's status index", e))?;
+                    bits.set_entry(index, status_list::STANDING_BITS, standing.code())
+                        .map_err(out_of_range)?;
                 }
             }
             bits
@@ -1226,7 +1237,9 @@ fn list_bits(conn: &mut DbConn, purpose: Purpose) -> Result<Bitstring> {
                 } else {
                     c.suspension_index
                 };
-                bits.set(index as usize, true).map_err(out_of_range)?;
+                let index = usize::try_from(index)
+                    .map_err(|e| Error::internal_from("the credential's status index", e))?;
+                bits.set(index, true).map_err(out_of_range)?;
             }
             bits
         }
@@ -1253,7 +1266,12 @@ pub async fn achievement(ctx: &Ctx, key: String) -> Result<serde_json::Value> {
                 &track.description,
                 &criteria_of(&track.title),
             );
-            json["@context"] = serde_json::json!([signing::OB_V3_CONTEXT]);
+            if let Some(members) = json.as_object_mut() {
+                members.insert(
+                    "@context".to_owned(),
+                    serde_json::json!([signing::OB_V3_CONTEXT]),
+                );
+            }
             Ok(json)
         })
         .await
@@ -1267,12 +1285,18 @@ pub async fn achievement(ctx: &Ctx, key: String) -> Result<serde_json::Value> {
 /// credentials may still be in holders' hands.
 pub async fn issuer_profile(ctx: &Ctx) -> Result<serde_json::Value> {
     let urls = Urls::new(&ctx.settings.public_url);
-    let methods: Vec<serde_json::Value> = signer(ctx).await?.jwks()["keys"]
-        .as_array()
+    let methods: Vec<serde_json::Value> = signer(ctx)
+        .await?
+        .jwks()
+        .get("keys")
+        .and_then(serde_json::Value::as_array)
         .into_iter()
         .flatten()
         .map(|jwk| {
-            let kid = jwk["kid"].as_str().unwrap_or_default();
+            let kid = jwk
+                .get("kid")
+                .and_then(serde_json::Value::as_str)
+                .unwrap_or_default();
             let thumbprint = kid.rsplit('/').next().unwrap_or(kid);
             serde_json::json!({
                 "id": format!("{}/{thumbprint}", urls.keys()),

@@ -14,6 +14,7 @@ use chrono::NaiveDateTime;
 
 use crate::domain::grading::{self, ItemScore};
 use crate::domain::ids::PersonId;
+use crate::domain::numbers::non_negative_u32;
 use crate::domain::referrals::{self as referral, Quality};
 use crate::domain::training::{
     self, CourseEvidence, LessonEvidence, ModuleEvidence, TrackEvidence, WorkshopEvidence,
@@ -37,7 +38,7 @@ pub fn item_scores(conn: &mut DbConn, items: &[store_exams::ItemRow]) -> Result<
         let version = store_banks::version_by_id(conn, item.version_id)?.ok_or(Error::NotFound)?;
         scores.push(ItemScore {
             topic: version.topic,
-            points: item.points.max(0) as u32,
+            points: non_negative_u32(item.points),
             score: item.score,
         });
     }
@@ -56,7 +57,7 @@ pub fn released_result(
     }
     let items = store_exams::items_of(conn, attempt.id)?;
     let scores = item_scores(conn, &items)?;
-    Ok(grading::result(&scores, exam.pass_mark.max(0) as u32))
+    Ok(grading::result(&scores, non_negative_u32(exam.pass_mark)))
 }
 
 // ----- training -----
@@ -206,8 +207,8 @@ pub fn referral_quality(conn: &mut DbConn, person_id: PersonId) -> Result<Qualit
     let mut min_rated = 5;
     for c in store_credentials::credentials_of(conn, person_id)? {
         if let Some(t) = store_training::find_track_by_id(conn, c.track_id)? {
-            threshold = threshold.min(t.inappropriate_threshold.max(0) as u32);
-            min_rated = min_rated.min(t.flag_min_rated.max(1) as u32);
+            threshold = threshold.min(non_negative_u32(t.inappropriate_threshold));
+            min_rated = min_rated.min(non_negative_u32(t.flag_min_rated.max(1)));
         }
     }
     Ok(referral::quality(

@@ -21,6 +21,7 @@ use crate::domain::access::Permission;
 use crate::domain::committee::{self, Subject, Vote};
 use crate::domain::credentials::{self as credential, Status};
 use crate::domain::ids::{CaseId, CredentialId, PersonId};
+use crate::domain::numbers::non_negative_u32;
 use crate::domain::pipeline::{
     self, Decision, Evidence, ExamStage, Held, Kind, Outcome, Policy, Reason, Stage,
 };
@@ -39,11 +40,11 @@ use super::utc;
 /// A track's policy as the domain reads it.
 pub fn policy_of(track: &TrackRow) -> Policy {
     Policy {
-        stage_attempts: track.stage_attempts.max(1) as u32,
+        stage_attempts: non_negative_u32(track.stage_attempts.max(1)),
         retake_wait: Duration::days(i64::from(track.retake_wait_days.max(0))),
         cooloff: Duration::days(i64::from(track.cooloff_days.max(0))),
         requires_practical: track.requires_practical,
-        quorum: track.quorum.max(1) as u32,
+        quorum: non_negative_u32(track.quorum.max(1)),
         appeal_rule: track.appeal_rule,
     }
 }
@@ -104,7 +105,7 @@ pub fn stage_results(
             continue;
         };
         // The same appeal window the candidate's appeal is checked against.
-        let appeal_days = exam.appeal_days.max(0) as u32;
+        let appeal_days = non_negative_u32(exam.appeal_days);
         let appeal_over = !crate::domain::grading::appeal_open(Some(released), appeal_days, now);
         let open_appeal = store_grading::appeals_of_attempt(conn, attempt.id)?
             .iter()
@@ -687,7 +688,7 @@ pub fn case_view(conn: &mut DbConn, case_id: CaseId) -> Result<CaseView> {
     let timeline = timeline_of(conn, case.id)?;
     let route = kind.route();
     let ahead = match route.iter().position(|s| *s == stage) {
-        Some(i) => route[i + 1..].to_vec(),
+        Some(i) => route.get(i + 1..).unwrap_or_default().to_vec(),
         None => Vec::new(),
     };
     let waiting = waiting_of(conn, &case, &track, &policy, stage, now)?;

@@ -17,6 +17,7 @@ use crate::domain::access::{Actor, Permission, permits};
 use crate::domain::dates;
 use crate::domain::fhir;
 use crate::domain::ids::PersonId;
+use crate::domain::numbers::count_i64;
 use crate::domain::referrals::{
     self as referral, DeskAction, GateRefusal, Held, Quality, State, Urgency,
 };
@@ -1340,15 +1341,19 @@ pub async fn dashboard(ctx: &Ctx, caller: &Caller) -> Result<Vec<Month>> {
                     .filter(|(d, _)| in_month(*d))
                     .map(|(_, n)| i64::from(*n))
                     .sum();
-                let up = referrals.iter().filter(|r| in_month(r.0.date())).count() as i64;
-                let back = referrals
-                    .iter()
-                    .filter(|r| in_month(r.0.date()) && r.1 == State::ReferredBack)
-                    .count() as i64;
-                let booked = referrals
-                    .iter()
-                    .filter(|r| r.1 != State::Declined && r.2.is_some_and(in_month))
-                    .count() as i64;
+                let up = count_i64(referrals.iter().filter(|r| in_month(r.0.date())).count());
+                let back = count_i64(
+                    referrals
+                        .iter()
+                        .filter(|r| in_month(r.0.date()) && r.1 == State::ReferredBack)
+                        .count(),
+                );
+                let booked = count_i64(
+                    referrals
+                        .iter()
+                        .filter(|r| r.1 != State::Declined && r.2.is_some_and(in_month))
+                        .count(),
+                );
                 months.push(Month {
                     month: m.format("%Y-%m").to_string(),
                     first_visits,
@@ -1367,8 +1372,10 @@ pub async fn dashboard(ctx: &Ctx, caller: &Caller) -> Result<Vec<Month>> {
 
 /// The first day of the month `n` months before `day`'s month (negative: after).
 fn months_back(day: NaiveDate, n: i32) -> NaiveDate {
-    let index = day.year() * 12 + day.month0() as i32 - n;
-    NaiveDate::from_ymd_opt(index.div_euclid(12), index.rem_euclid(12) as u32 + 1, 1).unwrap_or(day)
+    // month0 is 0..12 and rem_euclid(12) is 0..12: both fit either type.
+    let index = day.year() * 12 + i32::try_from(day.month0()).unwrap_or(0) - n;
+    let month = u32::try_from(index.rem_euclid(12)).unwrap_or(0) + 1;
+    NaiveDate::from_ymd_opt(index.div_euclid(12), month, 1).unwrap_or(day)
 }
 
 // ----- introspection (RFC 7662) -----

@@ -574,7 +574,7 @@ pub fn save_answers(conn: &mut DbConn, saves: &[NewAnswer]) -> QueryResult<Vec<A
         latest
             .entry(save.attempt_item_id)
             .and_modify(|best| {
-                if save.seq > saves[*best].seq {
+                if saves.get(*best).is_some_and(|b| save.seq > b.seq) {
                     *best = i;
                 }
             })
@@ -658,7 +658,7 @@ fn upsert_answers(
     saves: &[NewAnswer],
     chosen: &[usize],
 ) -> QueryResult<HashMap<i64, i64>> {
-    let rows: Vec<&NewAnswer> = chosen.iter().map(|&i| &saves[i]).collect();
+    let rows: Vec<&NewAnswer> = chosen.iter().filter_map(|&i| saves.get(i)).collect();
     let written: Vec<WrittenAnswer> = match conn {
         DbConn::Postgres(pg) => {
             let sql = upsert_answers_sql(rows.len(), |n| format!("${n}"));

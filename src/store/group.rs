@@ -309,7 +309,9 @@ impl<D: Deferred> GroupWriter<D> {
         // Any spread of keys over the lanes will do: a key beyond usize
         // (32-bit targets) saturates.
         let lane = usize::try_from(key.unsigned_abs()).unwrap_or(usize::MAX) % senders.len();
-        senders[lane]
+        senders
+            .get(lane)
+            .ok_or_else(|| Error::internal("the group writer has no lanes"))?
             .send(job)
             .map_err(|_detail| Error::internal("the group writer has stopped"))?;
         answer
@@ -424,6 +426,12 @@ fn commit<D: Deferred>(
 // tests/api/group_commit.rs and tests/api/exams.rs.
 #[cfg(test)]
 mod tests {
+    #![allow(
+        clippy::indexing_slicing,
+        clippy::as_conversions,
+        reason = "tests index and cast the fixtures they build; a panic is a failed test"
+    )]
+
     use super::*;
 
     use std::sync::Mutex;

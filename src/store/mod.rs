@@ -47,6 +47,12 @@ pub enum DbConn {
     Sqlite(diesel::SqliteConnection),
 }
 
+/// A validated small number (a version, points, months, a percent) as an
+/// INTEGER column; one beyond `i32` fails the query instead of wrapping.
+pub fn int_column(n: u32) -> QueryResult<i32> {
+    i32::try_from(n).map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))
+}
+
 pub const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
 pub const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
 

@@ -251,7 +251,7 @@ pub fn save_track(
     let values = (
         tracks::title.eq(&spec.title),
         tracks::description.eq(&spec.description),
-        tracks::validity_months.eq(spec.validity_months as i32),
+        tracks::validity_months.eq(super::int_column(spec.validity_months)?),
         tracks::renewal_credit_hours.eq(spec.renewal_credit_hours),
         tracks::sample.eq(spec.sample),
         tracks::updated_at.eq(now),
@@ -500,8 +500,8 @@ pub fn save_module(
     let (topics, questions, pass) = match &spec.quiz {
         Some(q) => (
             q.topics.join(","),
-            q.questions as i32,
-            q.pass_percent as i32,
+            super::int_column(q.questions)?,
+            super::int_column(q.pass_percent)?,
         ),
         None => (String::new(), 0, 0),
     };

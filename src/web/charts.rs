@@ -9,6 +9,8 @@
 //! `width: 100%`): on a 390 px phone the column is about 358 px, so text of
 //! [`FONT`] units renders at 12.4 px or more, even with a scroll bar.
 
+use crate::domain::numbers::{count_f64, whole_usize};
+
 /// The viewBox width.
 pub const WIDTH: f64 = 360.0;
 /// Text size in SVG units.
@@ -206,7 +208,7 @@ pub fn ticks(max: f64, most: usize, whole: bool) -> Vec<f64> {
     } else {
         1.0
     };
-    let most = most.max(1) as f64;
+    let most = count(most.max(1));
     let power = 10f64.powf((max / most).log10().floor());
     let mut step = [1.0, 2.0, 5.0, 10.0]
         .iter()
@@ -217,26 +219,24 @@ pub fn ticks(max: f64, most: usize, whole: bool) -> Vec<f64> {
         step = step.max(1.0);
     }
     // A handful of ticks (the step is a round fraction of the maximum).
-    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-    let n = (max / step - 1e-9).ceil().max(1.0) as usize;
+    let n = whole_usize((max / step - 1e-9).ceil().max(1.0));
     let places = decimals(step);
     (0..=n)
         .map(|i| {
             // A few decimals: always fits.
             let scale = 10f64.powi(i32::try_from(places).unwrap_or(0));
-            (i as f64 * step * scale).round() / scale
+            (count(i) * step * scale).round() / scale
         })
         .collect()
 }
 
 /// How many decimals a tick step needs.
 // A step below 1: a few decimals, positive and small.
-#[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
 fn decimals(step: f64) -> usize {
     if step >= 1.0 {
         0
     } else {
-        (-step.log10().floor()) as usize
+        whole_usize(-step.log10().floor())
     }
 }
 
@@ -265,7 +265,7 @@ pub fn text_width(s: &str) -> f64 {
 }
 
 fn is_wide(c: char) -> bool {
-    matches!(c as u32,
+    matches!(u32::from(c),
         0x1100..=0x115F | 0x2E80..=0xA4CF | 0xAC00..=0xD7A3 | 0xF900..=0xFAFF
         | 0xFE30..=0xFE4F | 0xFF00..=0xFF60 | 0xFFE0..=0xFFE6)
 }
@@ -367,7 +367,7 @@ pub fn columns(c: Captions, x_title: &str, categories: &[Category], panels: &[Pa
 
 /// A number of things (categories, series) as a length to divide by.
 fn count(n: usize) -> f64 {
-    n as f64
+    count_f64(n)
 }
 
 /// The categories' bands of a column chart: where the first starts, and
@@ -457,11 +457,10 @@ impl Chart {
 
 /// Every how many bands a label is shown, when labels are `ratio` bands
 /// wide: at least every one.
-#[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
 // Rounded up to a whole number of at least 1 first; a float cast saturates
 // (an absurd ratio shows one label).
 fn every_kth(ratio: f64) -> usize {
-    ratio.ceil().max(1.0) as usize
+    whole_usize(ratio.ceil().max(1.0))
 }
 
 // ----- bars: categories down the y axis -----
@@ -645,7 +644,9 @@ impl Chart {
             y += LINE;
         }
         for (j, value) in shown {
-            let s = &series[j.min(series.len().saturating_sub(1))];
+            let Some(s) = series.get(j).or_else(|| series.last()) else {
+                continue;
+            };
             let width = v.x_of(value) - x0;
             self.rects.push(Rect {
                 x: round(x0),
@@ -709,6 +710,12 @@ impl Chart {
 
 #[cfg(test)]
 mod tests {
+    #![allow(
+        clippy::indexing_slicing,
+        clippy::as_conversions,
+        reason = "tests index and cast the fixtures they build; a panic is a failed test"
+    )]
+
     use super::*;
 
     fn captions() -> Captions {

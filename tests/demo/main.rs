@@ -11,6 +11,11 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 // A scenario reads best as one story from request to check, however long.
 #![allow(clippy::too_many_lines)]
+#![allow(
+    clippy::indexing_slicing,
+    clippy::as_conversions,
+    reason = "tests index and cast the fixtures and answers they check; a panic is a failed test"
+)]
 
 #[allow(dead_code)]
 #[path = "../api/helpers.rs"]

@@ -2,6 +2,7 @@
 //! through the gate, the referral desk accepts into a reserved slot, sees,
 //! rates and refers back down.
 
+use crate::demo::pick;
 use chrono::Datelike;
 use rand::Rng;
 
@@ -59,10 +60,14 @@ const GIVEN: [&str; 10] = [
 ];
 
 pub async fn refer(p: &mut Player<'_>, referral: usize) -> Result<()> {
-    let plan = p.script.referrals[referral].clone();
-    let (reason, diagnosis, findings) = CASES[referral % CASES.len()];
+    let plan =
+        p.script.referrals.get(referral).cloned().ok_or_else(|| {
+            Error::internal(format!("demo: no referral {referral} in the script"))
+        })?;
+    let (reason, diagnosis, findings) = pick(&CASES, referral).unwrap_or_default();
     let (diagnosis_code, diagnosis) = diagnosis.split_once(' ').unwrap_or(("", diagnosis));
-    let department = p.alliance.departments[plan.department % p.alliance.departments.len()];
+    let department = pick(&p.alliance.departments, plan.department)
+        .ok_or_else(|| Error::internal("demo: the tertiary hospital has no departments"))?;
     let today = crate::clock::now().date_naive();
     let months_old = p.rng.random_range(1..150);
     let birth = today
@@ -73,8 +78,8 @@ pub async fn refer(p: &mut Player<'_>, referral: usize) -> Result<()> {
         department_id: department,
         patient_name: format!(
             "{}{}",
-            ["张", "王", "李", "刘", "陈"][referral % 5],
-            GIVEN[referral % GIVEN.len()]
+            pick(&["张", "王", "李", "刘", "陈"], referral).unwrap_or_default(),
+            pick(&GIVEN, referral).unwrap_or_default()
         ),
         patient_sex: if referral.is_multiple_of(2) {
             "female"
@@ -97,10 +102,14 @@ pub async fn refer(p: &mut Player<'_>, referral: usize) -> Result<()> {
         slot_date: Some(slot.format("%Y-%m-%d").to_string()),
         needs_bed: plan.urgent,
     };
-    let created = referrals::open(p.ctx, &p.doctors[plan.doctor].caller, input, None).await?;
+    let created = referrals::open(p.ctx, &p.doctor(plan.doctor)?.caller, input, None).await?;
     match created {
         crate::services::idempotency::Created::New(view) => {
-            p.referrals[referral] = Some(view.id);
+            let slot = p
+                .referrals
+                .get_mut(referral)
+                .ok_or_else(|| Error::internal(format!("demo: no referral {referral}")))?;
+            *slot = Some(view.id);
             Ok(())
         }
         crate::services::idempotency::Created::Replayed(_) => {
@@ -110,7 +119,11 @@ pub async fn refer(p: &mut Player<'_>, referral: usize) -> Result<()> {
 }
 
 fn id(p: &Player<'_>, referral: usize) -> Result<i64> {
-    p.referrals[referral].ok_or_else(|| Error::internal("demo: the referral was not opened"))
+    p.referrals
+        .get(referral)
+        .copied()
+        .flatten()
+        .ok_or_else(|| Error::internal("demo: the referral was not opened"))
 }
 
 pub async fn accept(p: &mut Player<'_>, referral: usize) -> Result<()> {
@@ -133,7 +146,11 @@ pub async fn seen(p: &mut Player<'_>, referral: usize) -> Result<()> {
 
 pub async fn rate(p: &mut Player<'_>, referral: usize) -> Result<()> {
     let id = id(p, referral)?;
-    let appropriate = p.script.referrals[referral].appropriate;
+    let appropriate = p
+        .script
+        .referrals
+        .get(referral)
+        .is_some_and(|r| r.appropriate);
     let comment = if appropriate {
         "转诊指征明确，转运前处理得当。"
     } else {

@@ -15,6 +15,7 @@ use super::answers::{self, Knowledge};
 use super::script::{self, Cohort, Event, Exam, Fate, Later, Script, Syllabus};
 use super::{Figures, Options, Report, SignIn, day};
 use crate::domain::ids::ExamId;
+use crate::domain::numbers::{count_i64, i64_f64};
 use crate::domain::pipeline::{ExamStage, Kind, Stage};
 use crate::domain::scoring::ShownAnswer;
 use crate::error::{Error, Result};
@@ -305,7 +306,7 @@ impl Player<'_> {
             Event::Visits { doctor, day, count } => {
                 crate::services::referrals::record_visits(
                     ctx,
-                    &self.doctors[doctor].caller,
+                    &self.doctor(doctor)?.caller,
                     day.format("%Y-%m-%d").to_string(),
                     count,
                 )
@@ -321,7 +322,7 @@ impl Player<'_> {
     }
 
     async fn apply(&self, doctor: usize, kind: Kind) -> Result<()> {
-        pipeline::apply(self.ctx, &self.doctors[doctor].caller, TRACK.into(), kind).await?;
+        pipeline::apply(self.ctx, &self.doctor(doctor)?.caller, TRACK.into(), kind).await?;
         Ok(())
     }
 
@@ -330,7 +331,7 @@ impl Player<'_> {
             self.ctx,
             &self.alliance.admin.caller,
             self.exam(exam)?,
-            self.doctors[doctor].id,
+            self.doctor(doctor)?.id,
             AccommodationInput {
                 extra_minutes: 0,
                 opens_at: None,
@@ -345,13 +346,27 @@ impl Player<'_> {
         let attempt = self.attempt(exam, doctor)?;
         grading::appeal(
             self.ctx,
-            &self.doctors[doctor].caller,
+            &self.doctor(doctor)?.caller,
             attempt,
             1,
             "我认为病例分析中的转诊指征和处置要点已写明，请求复核评分。",
         )
         .await?;
         Ok(())
+    }
+
+    pub(super) fn doctor(&self, doctor: usize) -> Result<&Member> {
+        self.doctors
+            .get(doctor)
+            .ok_or_else(|| Error::internal(format!("demo: no doctor {doctor}")))
+    }
+
+    /// A committee member: 0 the chair, 1 the next.
+    fn committee_member(&self, by: usize) -> Result<&Member> {
+        self.alliance
+            .committee
+            .get(by)
+            .ok_or_else(|| Error::internal(format!("demo: no committee member {by}")))
     }
 
     fn exam(&self, exam: Exam) -> Result<ExamId> {
@@ -383,7 +398,7 @@ impl Player<'_> {
 
     async fn study(&mut self, doctor: usize, item: usize, pass: bool) -> Result<()> {
         let ctx = self.ctx;
-        let caller = &self.doctors[doctor].caller;
+        let caller = &self.doctor(doctor)?.caller.clone();
         match self.items.get(item).cloned() {
             Some(Item::Lesson { course, lesson }) => {
                 let version = match self.lesson_versions.get(&item) {
@@ -407,7 +422,7 @@ impl Player<'_> {
                         (p, answers::objective(content, order, knows, &mut self.rng))
                     })
                     .collect();
-                training::submit_quiz(ctx, &self.doctors[doctor].caller, quiz.id, answers).await?;
+                training::submit_quiz(ctx, &self.doctor(doctor)?.caller, quiz.id, answers).await?;
             }
             None => return Err(Error::internal("demo: no such training item")),
         }
@@ -475,7 +490,7 @@ impl Player<'_> {
         for workshop in workshops.iter().filter(|w| w.track_key == TRACK) {
             let mut ids = Vec::new();
             for n in 0..per_workshop {
-                let starts = at + chrono::Duration::days(n as i64);
+                let starts = at + chrono::Duration::days(count_i64(n));
                 let id = training::schedule_session(
                     ctx,
                     &self.alliance.admin.caller,
@@ -484,7 +499,7 @@ impl Player<'_> {
                         starts_at: starts,
                         ends_at: starts + chrono::Duration::hours(4),
                         place: "联盟儿童医院技能培训中心 3楼".to_owned(),
-                        capacity: capacity as i64,
+                        capacity: count_i64(capacity),
                         instructor_id: self.alliance.instructor.id,
                     },
                 )
@@ -503,15 +518,10 @@ impl Player<'_> {
         *n += 1;
         let sessions = self.sessions.get(&round).cloned().unwrap_or_default();
         for ids in sessions {
-            if ids.is_empty() {
+            let Some(&id) = ids.get(rank % ids.len().max(1)) else {
                 continue;
-            }
-            training::sign_up(
-                self.ctx,
-                &self.doctors[doctor].caller,
-                ids[rank % ids.len()],
-            )
-            .await?;
+            };
+            training::sign_up(self.ctx, &self.doctor(doctor)?.caller, id).await?;
         }
         Ok(())
     }
@@ -574,13 +584,13 @@ impl Player<'_> {
     /// for a borderline candidate; the chair approves the cut score.
     async fn standard_setting(&mut self, exam: Exam) -> Result<()> {
         let ctx = self.ctx;
-        let chair = self.alliance.committee[0].caller.clone();
+        let chair = self.committee_member(0)?.caller.clone();
         let setting = grading::open_setting(ctx, &chair, self.exam(exam)?).await?;
         for member in self.alliance.committee.iter().take(3) {
             let ratings: Vec<(i64, f64)> = setting
                 .questions
                 .iter()
-                .map(|q| (q.question_id, 0.55 + 0.05 * (q.question_id % 4) as f64))
+                .map(|q| (q.question_id, 0.55 + 0.05 * i64_f64(q.question_id % 4)))
                 .collect();
             grading::rate(ctx, &member.caller, setting.id, ratings).await?;
         }
@@ -591,7 +601,7 @@ impl Player<'_> {
     /// Item analysis before the results: the committee's chair reviews each
     /// flagged question (the sample questions are sound: kept, with why).
     async fn review_flags(&self, exam_id: ExamId) -> Result<()> {
-        let chair = &self.alliance.committee[0].caller;
+        let chair = &self.committee_member(0)?.caller;
         let view = crate::services::analysis::analysis(self.ctx, chair, exam_id).await?;
         for item in view
             .items
@@ -614,7 +624,9 @@ impl Player<'_> {
 
     /// How well the doctor does at this exam, by their fate.
     fn knowledge(&self, exam: Exam, doctor: usize) -> Knowledge {
-        let fate = self.script.doctors[doctor].fate;
+        let Some(fate) = self.script.doctors.get(doctor).map(|d| d.fate) else {
+            return Knowledge::STRONG;
+        };
         let weak = match exam {
             Exam::Written => matches!(fate, Fate::WrittenRejected | Fate::WrittenRetake),
             Exam::WrittenRetake => fate == Fate::WrittenRejected,
@@ -630,7 +642,7 @@ impl Player<'_> {
 
     async fn sit(&mut self, exam: Exam, doctor: usize) -> Result<()> {
         let ctx = self.ctx;
-        let caller = self.doctors[doctor].caller.clone();
+        let caller = self.doctor(doctor)?.caller.clone();
         let attempt = exams::start(ctx, Taker::Caller(&caller), self.exam(exam)?).await?;
         let id = attempt.id();
         let versions = ctx.versions.clone();
@@ -674,7 +686,7 @@ impl Player<'_> {
                 id,
                 *position,
                 answer,
-                seq as i64 + 1,
+                count_i64(seq) + 1,
             )
             .await?;
         }
@@ -715,7 +727,7 @@ impl Player<'_> {
             if plan.cohort != cohort {
                 continue;
             }
-            let cases = pipeline::my_cases(ctx, &self.doctors[d].caller).await?;
+            let cases = pipeline::my_cases(ctx, &self.doctor(d)?.caller).await?;
             let Some(case) = cases.iter().find(|c| c.stage == Stage::CommitteeReview) else {
                 continue;
             };
@@ -753,12 +765,12 @@ impl Player<'_> {
         reason: &str,
     ) -> Result<()> {
         let ctx = self.ctx;
-        let mine = credentials::mine(ctx, &self.doctors[doctor].caller).await?;
+        let mine = credentials::mine(ctx, &self.doctor(doctor)?.caller).await?;
         let number = mine
             .first()
             .map(|c| c.number.clone())
             .ok_or_else(|| Error::internal("demo: the doctor holds no credential"))?;
-        let member = &self.alliance.committee[by];
+        let member = self.committee_member(by)?;
         credentials::change(ctx, &member.caller, number, change, reason.to_owned()).await?;
         Ok(())
     }

@@ -16,6 +16,7 @@ use crate::domain::banks::{Body, Content, QuestionKind};
 use crate::domain::dates;
 use crate::domain::exams::{self, Accommodation, ReviewPolicy, Schedule};
 use crate::domain::ids::{ExamId, PersonId};
+use crate::domain::numbers::non_negative_u32;
 use crate::domain::papers::{self, Blueprint, Candidate};
 use crate::domain::pipeline::ExamStage;
 use crate::domain::roles::Role;
@@ -80,7 +81,8 @@ fn candidates(
             version_id: v.id,
             question_id: v.question_id,
             topic: v.topic,
-            difficulty: v.difficulty.clamp(1, 5) as u8,
+            // Clamped to 1..=5: fits a u8.
+            difficulty: u8::try_from(v.difficulty.clamp(1, 5)).unwrap_or(1),
             kind: content.body.kind(),
             options,
             exposure: u32::try_from(exposure.get(&v.question_id).copied().unwrap_or(0).max(0))
@@ -195,7 +197,8 @@ async fn schedule_new(
                     closes_at: schedule.closes_at,
                     duration_minutes: checked_i32(schedule.duration.num_minutes())?,
                     pass_mark: i32::from(schedule.pass_mark),
-                    attempts_allowed: schedule.attempts_allowed as i32,
+                    attempts_allowed: i32::try_from(schedule.attempts_allowed)
+                        .map_err(|e| Error::internal_from("the attempts allowed", e))?,
                     waiting_days: checked_i32(schedule.waiting_period.num_days())?,
                     review_policy: policy,
                     blueprint: &blueprint_json,
@@ -675,7 +678,7 @@ fn draw_attempt(
     let blueprint = blueprint_of(exam)?;
     // A non-negative seed that fits every backend's BIGINT.
     let seed = rand::rng().random_range(0..i64::MAX);
-    let paper = papers::draw(&blueprint, candidates, seed as u64).map_err(|short| {
+    let paper = papers::draw(&blueprint, candidates, seed.cast_unsigned()).map_err(|short| {
         Error::conflict(
             "exam",
             format!(
@@ -708,7 +711,8 @@ fn draw_attempt(
                     .map_err(|e| Error::internal_from("a paper section", e))?,
                 question_id: item.question_id,
                 version_id: item.version_id,
-                points: item.points as i32,
+                points: i32::try_from(item.points)
+                    .map_err(|e| Error::internal_from("a question's points", e))?,
                 option_order: &order,
             },
         )?;
@@ -772,7 +776,7 @@ pub fn redraw(conn: &mut DbConn, attempt: &AttemptRow, exam: &ExamRow) -> Result
         .into_iter()
         .collect();
     let pool = candidates(versions, &exposure)?;
-    let redrawn = match papers::draw(&blueprint, &pool, attempt.seed as u64) {
+    let redrawn = match papers::draw(&blueprint, &pool, attempt.seed.cast_unsigned()) {
         Ok(paper) => paper,
         Err(short) => {
             let why: Vec<String> = short.iter().map(ToString::to_string).collect();
@@ -791,10 +795,10 @@ pub fn redraw(conn: &mut DbConn, attempt: &AttemptRow, exam: &ExamRow) -> Result
             )));
         };
         stored.push(papers::Item {
-            section: row.section.max(0) as usize,
+            section: usize::try_from(row.section).unwrap_or(0),
             version_id: row.version_id,
             question_id: row.question_id,
-            points: row.points.max(0) as u32,
+            points: non_negative_u32(row.points),
             option_order,
         });
     }
@@ -1271,7 +1275,12 @@ fn finish(
             .iter()
             .find(|a| a.attempt_item_id == item.id)
             .and_then(|a| serde_json::from_str::<Response>(&a.response).ok());
-        let earned = scoring::score(&content.body, item.points as u32, response.as_ref(), rule);
+        let earned = scoring::score(
+            &content.body,
+            non_negative_u32(item.points),
+            response.as_ref(),
+            rule,
+        );
         if let Some(earned) = earned {
             score += earned;
             total += f64::from(item.points);
@@ -1386,8 +1395,8 @@ pub async fn close_early(
             let yet_to_submit = store_exams::yet_to_submit(conn, exam_id)?;
             exams::may_close_early(
                 state,
-                under_way.max(0) as u64,
-                yet_to_submit.max(0) as u64,
+                u64::try_from(under_way).unwrap_or(0),
+                u64::try_from(yet_to_submit).unwrap_or(0),
                 reason.is_some(),
             )
             .map_err(|refusal| match refusal {

@@ -9,6 +9,7 @@ use utoipa::ToSchema;
 
 use crate::domain::ids::{ExamId, PersonId};
 use crate::domain::next_step::{self, AttemptSeen, ExamFact};
+use crate::domain::numbers::non_negative_u32;
 use crate::domain::papers::Blueprint;
 use crate::services::utc;
 use crate::store::exams::{AttemptRow, ExamRow, RegistrationRow};
@@ -147,8 +148,8 @@ impl MyExam {
             attempt: next_step::attempt_fact(
                 &attempts,
                 exam.results_released_at.map(utc),
-                exam.attempts_allowed.max(0) as u32,
-                next_step::results_expected_by(closes_at, exam.marking_days.max(0) as u32),
+                non_negative_u32(exam.attempts_allowed),
+                next_step::results_expected_by(closes_at, non_negative_u32(exam.marking_days)),
             ),
         };
         MyExam {

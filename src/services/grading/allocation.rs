@@ -4,6 +4,7 @@
 
 use super::*;
 use crate::domain::ids::PersonId;
+use crate::domain::numbers::non_negative_u32;
 
 /// Gives out the marking that open answers need: a first and second marker
 /// for each new answer, a third where the two disagree. Returns how many
@@ -25,8 +26,8 @@ pub fn allocate(db: &Db) -> Result<usize> {
                 let totals: Vec<f64> = tasks.iter().filter_map(|t| t.total).collect();
                 match grading::marking(
                     &totals,
-                    p.item.points.max(0) as u32,
-                    p.marking_tolerance.max(0) as u32,
+                    non_negative_u32(p.item.points),
+                    non_negative_u32(p.marking_tolerance),
                 ) {
                     Marking::NeedsThird => vec![MarkerRole::Third],
                     _ => Vec::new(),

@@ -74,7 +74,8 @@ fn exam_pool(conn: &mut DbConn, exam: &store_exams::ExamRow) -> Result<Vec<PoolQ
             version_id: v.id,
             question_id: v.question_id,
             topic: v.topic,
-            difficulty: v.difficulty.clamp(1, 5) as u8,
+            // Clamped to 1..=5: fits a u8.
+            difficulty: u8::try_from(v.difficulty.clamp(1, 5)).unwrap_or(1),
             kind: content.body.kind(),
             options: 0,
             exposure: 0,
@@ -375,7 +376,8 @@ pub async fn approve_setting(ctx: &Ctx, caller: &Caller, id: i64) -> Result<Sett
                     "this standard setting is approved",
                 ));
             }
-            store_grading::set_pass_mark(conn, exam.id, pass as i32)?;
+            let pass = i32::try_from(pass).map_err(|e| Error::internal_from("the pass mark", e))?;
+            store_grading::set_pass_mark(conn, exam.id, pass)?;
             event.detail = Some(format!(
                 "exam {} version {}: cut {cut:.2}%, pass mark {pass}%",
                 exam.id, setting.version

@@ -4,6 +4,7 @@
 
 use super::*;
 use crate::domain::ids::PersonId;
+use crate::domain::numbers::non_negative_u32;
 
 /// An appeal's re-mark: its total and the criterion marks with comments.
 pub(super) struct Remark<'a> {
@@ -155,7 +156,7 @@ fn check_appealable(
 ) -> Result<()> {
     if !grading::appeal_open(
         exam.results_released_at,
-        exam.appeal_days.max(0) as u32,
+        non_negative_u32(exam.appeal_days),
         now,
     ) {
         return Err(Error::conflict(

@@ -3,6 +3,7 @@
 //! once every marker has marked.
 
 use super::*;
+use crate::domain::numbers::non_negative_u32;
 
 /// A marking task in an examiner's queue: one case answer to mark, blind.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -226,8 +227,8 @@ fn final_mark_if_agreed(
     if totals.len() == tasks.len()
         && let Marking::Final(mark) = grading::marking(
             &totals,
-            item.points.max(0) as u32,
-            exam.marking_tolerance.max(0) as u32,
+            non_negative_u32(item.points),
+            non_negative_u32(exam.marking_tolerance),
         )
     {
         store_grading::set_final(conn, item.id, mark, now)?;

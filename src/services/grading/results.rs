@@ -2,6 +2,7 @@
 //! as the exam's review policy allows.
 
 use super::*;
+use crate::domain::numbers::non_negative_u32;
 
 /// A candidate's score on one topic.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -146,7 +147,7 @@ pub async fn result(ctx: &Ctx, caller: &Caller, attempt_id: i64) -> Result<Resul
             let appeal_rule = appeal_rule_of(conn, &exam.track)?;
             let appeal_until = utc(exam.results_released_at.unwrap_or(attempt.drawn_at))
                 + Duration::days(i64::from(exam.appeal_days.max(0)));
-            let r = grading::result(&scores, exam.pass_mark.max(0) as u32)
+            let r = grading::result(&scores, non_negative_u32(exam.pass_mark))
                 .ok_or_else(|| Error::conflict("attempt", "results are not released yet"))?;
             Ok(Some(ResultView {
                 attempt_id: attempt.id,

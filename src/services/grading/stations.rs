@@ -3,6 +3,7 @@
 
 use super::*;
 use crate::domain::ids::PersonId;
+use crate::domain::numbers::non_negative_u32;
 
 /// A practical assessment station: what is scored and how.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -201,7 +202,7 @@ pub async fn record_practical(
                     points,
                     score: Some(total),
                 }],
-                station.pass_percent.max(0) as u32,
+                non_negative_u32(station.pass_percent),
             )
             .is_some_and(|r| r.passed);
             let json = serde_json::to_string(&marks)
@@ -214,7 +215,8 @@ pub async fn record_practical(
                     examiner_id: examiner.id,
                     marks: &json,
                     total,
-                    points: points as i32,
+                    points: i32::try_from(points)
+                        .map_err(|e| Error::internal_from("the station's points", e))?,
                     passed,
                     observed_at: now,
                 },

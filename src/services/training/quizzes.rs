@@ -2,6 +2,7 @@
 //! it, and submitting the answers.
 
 use super::*;
+use crate::domain::numbers::non_negative_u32;
 
 /// A quiz question as the doctor sees it: never the answer key.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -139,7 +140,11 @@ pub async fn start_quiz(
                 });
                 points.insert(v.id, v.points);
             }
-            let items = training::draw_quiz(&candidates, module.quiz_questions as usize, seed);
+            let items = training::draw_quiz(
+                &candidates,
+                usize::try_from(module.quiz_questions).unwrap_or(0),
+                seed,
+            );
             if items.is_empty() {
                 return Err(Error::conflict(
                     "quiz",
@@ -314,7 +319,11 @@ fn quiz_feedback(
 }
 
 /// Points earned all or nothing: 0 or a question's whole points.
-#[allow(clippy::cast_possible_truncation)] // whole points of at most 100, exact in i32
+#[allow(
+    clippy::as_conversions,
+    clippy::cast_possible_truncation,
+    reason = "whole points of at most 100, exact in i32"
+)]
 fn whole_points(score: f64) -> i32 {
     score as i32
 }
@@ -353,9 +362,9 @@ pub async fn submit_quiz(
                 feedback.push(line);
             }
             let passed = training::quiz_passed(
-                score.max(0) as u32,
-                quiz.max_score.max(0) as u32,
-                module.quiz_pass_percent.max(0) as u32,
+                non_negative_u32(score),
+                non_negative_u32(quiz.max_score),
+                non_negative_u32(module.quiz_pass_percent),
             );
             if quiz.submitted_at.is_none() {
                 let json = serde_json::to_string(&answers)

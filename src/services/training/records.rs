@@ -3,6 +3,7 @@
 
 use super::*;
 use crate::domain::ids::PersonId;
+use crate::domain::numbers::i64_f64;
 
 /// A course in a training record.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -186,7 +187,7 @@ pub fn record_of(conn: &mut DbConn, person_id: PersonId) -> Result<TrainingRecor
             minutes_studied,
         });
     }
-    let hours_studied = courses.iter().map(|c| c.minutes_studied).sum::<i64>() as f64 / 60.0;
+    let hours_studied = i64_f64(courses.iter().map(|c| c.minutes_studied).sum::<i64>()) / 60.0;
     let credit_hours = training::credit_hours_earned(&loaded.evidence);
     let quizzes = quizzes_on_record(conn, person_id)?;
     let workshops = store_training::signups_of_person(conn, person_id)?

@@ -3,6 +3,7 @@
 
 use super::*;
 use crate::domain::ids::PersonId;
+use crate::domain::numbers::non_negative_u32;
 
 /// A scheduled session of a workshop.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -172,7 +173,7 @@ pub async fn sign_up(ctx: &Ctx, caller: &Caller, session_id: i64) -> Result<Sign
             let booked = store_training::count_status(conn, session_id, SignupStatus::Booked)?;
             let status = training::sign_up(
                 u32::try_from(booked.max(0)).unwrap_or(u32::MAX),
-                session.capacity.max(0) as u32,
+                non_negative_u32(session.capacity),
                 session.starts_at,
                 now,
             )
@@ -216,7 +217,7 @@ fn promote(
     let booked = store_training::count_status(conn, session.id, SignupStatus::Booked)?;
     let waiting = store_training::waiting_in_order(conn, session.id)?;
     let moving = training::promotions(
-        session.capacity.max(0) as u32,
+        non_negative_u32(session.capacity),
         u32::try_from(booked.max(0)).unwrap_or(u32::MAX),
         &waiting,
     );

@@ -610,7 +610,7 @@ async fn not_found(req: HttpRequest) -> ApiResult {
 pub fn unrouted(path: &str) -> Error {
     static METHODS: std::sync::LazyLock<Vec<(String, String)>> = std::sync::LazyLock::new(|| {
         let document = serde_json::to_value(ApiDoc::openapi()).unwrap_or_default();
-        let Some(paths) = document["paths"].as_object() else {
+        let Some(paths) = document.get("paths").and_then(serde_json::Value::as_object) else {
             return Vec::new();
         };
         paths

@@ -247,11 +247,13 @@ pub fn safe_next(next: &str) -> &str {
 /// Whether `s` holds a percent-encoded control character (`%00`–`%1f`, `%7f`).
 fn encodes_a_control(s: &str) -> bool {
     s.as_bytes().windows(3).any(|w| {
-        w[0] == b'%'
-            && std::str::from_utf8(&w[1..])
-                .ok()
-                .and_then(|hex| u8::from_str_radix(hex, 16).ok())
-                .is_some_and(|b| b < 0x20 || b == 0x7f)
+        let [b'%', hex @ ..] = w else {
+            return false;
+        };
+        std::str::from_utf8(hex)
+            .ok()
+            .and_then(|hex| u8::from_str_radix(hex, 16).ok())
+            .is_some_and(|b| b < 0x20 || b == 0x7f)
     })
 }
 

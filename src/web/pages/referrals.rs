@@ -9,6 +9,7 @@ use serde::Deserialize;
 
 use crate::domain::access::{Permission, permits};
 use crate::domain::idempotency::IdempotencyKey;
+use crate::domain::numbers::i64_f64;
 use crate::domain::referrals::Quality;
 use crate::domain::roles::Role;
 use crate::error::Error;
@@ -232,7 +233,7 @@ fn created_id(outcome: Created<ReferralView>) -> Result<i64, Error> {
         Created::New(r) => Ok(r.id),
         Created::Replayed(body) => serde_json::from_str::<serde_json::Value>(&body)
             .ok()
-            .and_then(|v| v["id"].as_i64())
+            .and_then(|v| v.get("id").and_then(serde_json::Value::as_i64))
             .ok_or_else(|| Error::internal("a kept referral answer without its id")),
     }
 }
@@ -507,7 +508,7 @@ fn dashboard_chart(tr: &Tr, months: &[Month]) -> Chart {
             }
         })
         .collect();
-    let values = |f: fn(&Month) -> i64| months.iter().map(|m| f(m) as f64).collect();
+    let values = |f: fn(&Month) -> i64| months.iter().map(|m| i64_f64(f(m))).collect();
     let panels = [
         Panel {
             title: tr.t("dashboard.visits_axis"),
