@@ -16,7 +16,7 @@ use diesel::{Connection, RunQueryDsl};
 /// Everything the run has created and not yet removed.
 pub struct Leftovers {
     pub dir: Option<PathBuf>,
-    /// (server URL without a database, database name).
+    /// (URL of the server's `postgres` database, to drop from; the run's database name).
     pub database: Option<(String, String)>,
     pub servers: Vec<Child>,
     pub haproxy: Option<Child>,
@@ -68,8 +68,8 @@ pub fn clean_up() -> std::sync::MutexGuard<'static, Leftovers> {
         let _ = h.kill();
         let _ = h.wait();
     }
-    if let Some((base, name)) = left.database.take() {
-        let dropped = diesel::PgConnection::establish(&format!("{base}/postgres"))
+    if let Some((admin, name)) = left.database.take() {
+        let dropped = diesel::PgConnection::establish(&admin)
             .map_err(|e| e.to_string())
             .and_then(|mut admin| {
                 diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))

@@ -351,6 +351,12 @@ fn fresh_database(args: &Args, dir: &std::path::Path) -> (DatabaseUrl, Option<(S
     match &args.database_url {
         None => (DatabaseUrl::Sqlite(dir.join("examday.db")), None),
         Some(server) => {
+            // Connection options (`?sslmode=disable`, `?host=/run/...`) are
+            // kept for both the administrative and the run's connections.
+            let (server, options) = match server.split_once('?') {
+                Some((s, o)) => (s, format!("?{o}")),
+                None => (server.as_str(), String::new()),
+            };
             let server = server.trim_end_matches('/');
             let base = match server.rsplit_once('/') {
                 Some((b, last))
@@ -364,7 +370,7 @@ fn fresh_database(args: &Args, dir: &std::path::Path) -> (DatabaseUrl, Option<(S
                 _ => server.to_owned(),
             };
             let name = format!("gk_examday_{}", uuid::Uuid::new_v4().simple());
-            let mut admin = diesel::PgConnection::establish(&format!("{base}/postgres"))
+            let mut admin = diesel::PgConnection::establish(&format!("{base}/postgres{options}"))
                 .unwrap_or_else(|e| fail(format!("PostgreSQL at {base}: {e}")));
             // Created and registered under the registry's lock, so that an
             // interruption cannot fall between the two.
@@ -374,10 +380,10 @@ fn fresh_database(args: &Args, dir: &std::path::Path) -> (DatabaseUrl, Option<(S
                 drop(left);
                 fail(e);
             }
-            left.database = Some((base.clone(), name.clone()));
+            left.database = Some((format!("{base}/postgres{options}"), name.clone()));
             drop(left);
             (
-                DatabaseUrl::Postgres(format!("{base}/{name}")),
+                DatabaseUrl::Postgres(format!("{base}/{name}{options}")),
                 Some((base, name)),
             )
         }

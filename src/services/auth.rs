@@ -342,7 +342,12 @@ pub fn resolve_bearer(
     hash: &str,
     now: chrono::NaiveDateTime,
 ) -> Result<Option<(api_tokens::ApiTokenRow, Principal)>> {
-    let Some((row, person)) = api_tokens::find_with_person(conn, hash)? else {
+    let Some(api_tokens::FoundToken {
+        token: row,
+        person,
+        roles,
+    }) = api_tokens::find_with_person(conn, hash)?
+    else {
         return Ok(None);
     };
     if row.revoked_at.is_some() || row.expires_at.is_some_and(|e| e <= now) {
@@ -360,7 +365,11 @@ pub fn resolve_bearer(
             if !person.active {
                 return Ok(None);
             }
-            Principal::Person(actor_of(conn, &person)?)
+            Principal::Person(Actor {
+                id: person.id,
+                roles,
+                institution_id: person.institution_id,
+            })
         }
     };
     Ok(Some((row, principal)))

@@ -5,10 +5,11 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::domain::ids::PersonId;
+use crate::domain::roles::Role;
 use crate::domain::tokens::TokenKind;
 use crate::store::DbConn;
-use crate::store::people::PersonRow;
-use crate::store::schema::{api_tokens, people};
+use crate::store::people::{PersonRow, roles_from_stored};
+use crate::store::schema::{api_tokens, people, person_roles};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = api_tokens)]
@@ -62,18 +63,38 @@ pub fn find_by_hash(conn: &mut DbConn, token_hash: &str) -> QueryResult<Option<A
         .optional()
 }
 
-/// A token and the person it belongs to (none for an integration token) in
-/// one query: every API request asks this.
-pub fn find_with_person(
-    conn: &mut DbConn,
-    token_hash: &str,
-) -> QueryResult<Option<(ApiTokenRow, Option<PersonRow>)>> {
-    api_tokens::table
+/// A token, the person it belongs to (none for an integration token) and
+/// that person's roles, in one query: every API request asks this, so it
+/// costs one round trip to the database, not two.
+pub fn find_with_person(conn: &mut DbConn, token_hash: &str) -> QueryResult<Option<FoundToken>> {
+    // One row per role (one row with no role when she has none).
+    let rows: Vec<(ApiTokenRow, Option<PersonRow>, Option<String>)> = api_tokens::table
         .left_join(people::table.on(api_tokens::person_id.eq(people::id.nullable())))
+        .left_join(person_roles::table.on(person_roles::person_id.eq(people::id)))
         .filter(api_tokens::token_hash.eq(token_hash))
-        .select((ApiTokenRow::as_select(), Option::<PersonRow>::as_select()))
-        .first(conn)
-        .optional()
+        .select((
+            ApiTokenRow::as_select(),
+            Option::<PersonRow>::as_select(),
+            person_roles::role.nullable(),
+        ))
+        .load(conn)?;
+    let roles = roles_from_stored(rows.iter().filter_map(|(_, _, role)| role.as_deref()));
+    Ok(rows
+        .into_iter()
+        .next()
+        .map(|(token, person, _)| FoundToken {
+            token,
+            person,
+            roles,
+        }))
+}
+
+/// A token as a request presents it: the row, its person (none for an
+/// integration token) and her roles.
+pub struct FoundToken {
+    pub token: ApiTokenRow,
+    pub person: Option<PersonRow>,
+    pub roles: Vec<Role>,
 }
 
 pub fn find(conn: &mut DbConn, id: i64) -> QueryResult<Option<ApiTokenRow>> {

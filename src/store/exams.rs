@@ -234,6 +234,22 @@ pub fn find_registration(
         .optional()
 }
 
+/// A person's registration for an exam, with the exam: what a start checks
+/// first, in one query (at the opening every round trip counts).
+pub fn registration_with_exam(
+    conn: &mut DbConn,
+    exam_id: ExamId,
+    person_id: PersonId,
+) -> QueryResult<Option<(RegistrationRow, ExamRow)>> {
+    registrations::table
+        .inner_join(exams::table)
+        .filter(registrations::exam_id.eq(exam_id))
+        .filter(registrations::person_id.eq(person_id))
+        .select((RegistrationRow::as_select(), ExamRow::as_select()))
+        .first(conn)
+        .optional()
+}
+
 /// A registration; saved again, only its accommodations change (the
 /// minutes and the window, `None` as NULL).
 #[derive(Insertable, AsChangeset)]
@@ -346,6 +362,27 @@ pub fn attempts_of(
         .filter(attempts::exam_id.eq(exam_id))
         .filter(attempts::person_id.eq(person_id))
         .order(attempts::number.asc())
+        .load(conn)
+}
+
+/// A person's attempts at an exam, in order, each one not yet started with
+/// the paper rendered for it at predraw (if it was): what a start reads, in
+/// one query.
+pub fn attempts_for_start(
+    conn: &mut DbConn,
+    exam_id: ExamId,
+    person_id: PersonId,
+) -> QueryResult<Vec<(AttemptRow, Option<String>)>> {
+    attempts::table
+        .left_join(
+            attempt_papers::table.on(attempt_papers::attempt_id
+                .eq(attempts::id)
+                .and(attempts::started_at.is_null())),
+        )
+        .filter(attempts::exam_id.eq(exam_id))
+        .filter(attempts::person_id.eq(person_id))
+        .order(attempts::number.asc())
+        .select((AttemptRow::as_select(), attempt_papers::items.nullable()))
         .load(conn)
 }
 

@@ -109,9 +109,15 @@ pub fn roles_of(conn: &mut DbConn, id: PersonId) -> QueryResult<Vec<Role>> {
         .filter(person_roles::person_id.eq(id))
         .select(person_roles::role)
         .load(conn)?;
-    let mut roles: Vec<Role> = names.iter().filter_map(|n| Role::parse(n)).collect();
+    Ok(roles_from_stored(names.iter().map(String::as_str)))
+}
+
+/// A person's roles from their stored names, in order; a name no longer
+/// known is left out.
+pub fn roles_from_stored<'a>(names: impl Iterator<Item = &'a str>) -> Vec<Role> {
+    let mut roles: Vec<Role> = names.filter_map(Role::parse).collect();
     roles.sort();
-    Ok(roles)
+    roles
 }
 
 /// Roles of many people at once, for lists.

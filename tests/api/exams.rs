@@ -303,8 +303,8 @@ async fn a_candidate_takes_an_exam_from_start_to_submit(app: TestApp) {
     let (admin, doctor_id, token) = setup(&app).await;
     load_bank(&app);
     let exam = scheduled(&app, &admin, exam_body(-1, 120, 60)).await;
-    // Unregistered: refused.
-    let (status, _) = app
+    // Unregistered: refused, and told why.
+    let (status, err) = app
         .api(
             Method::POST,
             &format!("/api/v1/exams/{exam}/attempts"),
@@ -312,7 +312,18 @@ async fn a_candidate_takes_an_exam_from_start_to_submit(app: TestApp) {
             None,
         )
         .await;
-    assert_eq!(status, 409);
+    assert_eq!(status, 409, "{err}");
+    assert!(err.to_string().contains("not registered"), "{err}");
+    // An exam that does not exist is not found (not "not registered").
+    let (status, err) = app
+        .api(
+            Method::POST,
+            &format!("/api/v1/exams/{}/attempts", exam + 1000),
+            &token,
+            None,
+        )
+        .await;
+    assert_eq!(status, 404, "{err}");
     register(&app, &admin, exam, doctor_id).await;
 
     // Four starts at once (a double tap, a retry, a second device): one

@@ -849,12 +849,13 @@ pub async fn start(ctx: &Ctx, taker: Taker<'_>, exam_id: ExamId) -> Result<Start
             };
             Ok(Owned::Mine(
                 match start_in(conn, exam_id, person_id, now, DrawLock::Try)? {
-                    Started::Begun(attempt, exam) => {
-                        let paper = Opening::read(conn, &versions, &attempt, Some(exam))?;
-                        Ok((attempt, paper, now))
-                    }
-                    Started::Attempt(attempt) => {
-                        let paper = Opening::read(conn, &versions, &attempt, None)?;
+                    Started::Begun {
+                        attempt,
+                        exam,
+                        rendered: Some(items),
+                    } => Ok((attempt, Opening::Rendered { exam, items }, now)),
+                    Started::Begun { attempt, .. } | Started::Attempt(attempt) => {
+                        let paper = Opening::Read(Paper::read(conn, &versions, &attempt)?);
                         Ok((attempt, paper, now))
                     }
                     Started::DrawBusy => Err(person_id),
@@ -881,7 +882,7 @@ pub async fn start(ctx: &Ctx, taker: Taker<'_>, exam_id: ExamId) -> Result<Start
                     store_exams::lock_draw(conn, exam_id, true)?;
                     let now = store::now();
                     match start_in(conn, exam_id, person_id, now, DrawLock::Held)? {
-                        Started::Attempt(attempt) | Started::Begun(attempt, _) => {
+                        Started::Attempt(attempt) | Started::Begun { attempt, .. } => {
                             let paper = Opening::Read(Paper::read(conn, &versions, &attempt)?);
                             Ok((attempt, paper, now))
                         }
@@ -902,28 +903,11 @@ pub async fn start(ctx: &Ctx, taker: Taker<'_>, exam_id: ExamId) -> Result<Start
 }
 
 /// What a start read for its answer: the paper's rows, or the items
-/// rendered at predraw.
+/// rendered at predraw (used only by the start that began the attempt, so
+/// that no answer can exist yet).
 enum Opening {
     Read(Paper),
     Rendered { exam: Box<ExamRow>, items: String },
-}
-
-impl Opening {
-    /// `begun`: the exam, when this start began the attempt (so no answer
-    /// can exist): a rendered paper is then used if there is one.
-    fn read(
-        conn: &mut DbConn,
-        cache: &VersionCache,
-        attempt: &AttemptRow,
-        begun: Option<Box<ExamRow>>,
-    ) -> Result<Opening> {
-        if let Some(exam) = begun
-            && let Some(items) = store_exams::rendered_paper(conn, attempt.id)?
-        {
-            return Ok(Opening::Rendered { exam, items });
-        }
-        Ok(Opening::Read(Paper::read(conn, cache, attempt)?))
-    }
 }
 
 /// How a start that must draw a paper holds the exam's draw lock.
@@ -939,8 +923,13 @@ enum DrawLock {
 enum Started {
     /// An attempt already under way.
     Attempt(AttemptRow),
-    /// Begun by this start, with its exam.
-    Begun(AttemptRow, Box<ExamRow>),
+    /// Begun by this start, with its exam and the paper rendered at
+    /// predraw, if it was.
+    Begun {
+        attempt: AttemptRow,
+        exam: Box<ExamRow>,
+        rendered: Option<String>,
+    },
     /// A paper must be drawn and another transaction is drawing this exam's:
     /// nothing was written.
     DrawBusy,
@@ -954,42 +943,44 @@ fn start_in(
     now: NaiveDateTime,
     lock: DrawLock,
 ) -> Result<Started> {
-    let exam = store_exams::find_exam(conn, exam_id)?.ok_or(Error::NotFound)?;
-    let registration = store_exams::find_registration(conn, exam_id, person_id)?
-        .ok_or_else(|| Error::conflict("exam", "you are not registered for this exam"))?;
-    let attempts = store_exams::attempts_of(conn, exam_id, person_id)?;
-    if let Some(open) = attempts
+    let Some((registration, exam)) = store_exams::registration_with_exam(conn, exam_id, person_id)?
+    else {
+        return Err(match store_exams::find_exam(conn, exam_id)? {
+            None => Error::NotFound,
+            Some(_) => Error::conflict("exam", "you are not registered for this exam"),
+        });
+    };
+    // Each attempt not yet started comes with its paper rendered at predraw.
+    let attempts = store_exams::attempts_for_start(conn, exam_id, person_id)?;
+    if let Some((open, _)) = attempts
         .iter()
-        .find(|a| a.submitted_at.is_none() && a.started_at.is_some())
+        .find(|(a, _)| a.submitted_at.is_none() && a.started_at.is_some())
     {
         return Ok(Started::Attempt(open.clone()));
     }
     let schedule = schedule_of(&exam)?;
     let acc = accommodation(&registration);
-    let finished: Vec<NaiveDateTime> = attempts.iter().filter_map(|a| a.submitted_at).collect();
+    let finished: Vec<NaiveDateTime> = attempts
+        .iter()
+        .filter_map(|(a, _)| a.submitted_at)
+        .collect();
     exams::may_start(&schedule, &acc, &finished, now).map_err(exams::StartRefusal::into_error)?;
+    let number = i32::try_from(attempts.len() + 1)
+        .map_err(|e| Error::internal_from("the attempt number", e))?;
     // A paper drawn ahead of time is used; otherwise draw one now, under
     // the exam's draw lock.
-    let attempt = match attempts
-        .iter()
-        .find(|a| a.started_at.is_none() && a.submitted_at.is_none())
-    {
-        Some(predrawn) => predrawn.clone(),
+    let predrawn = attempts
+        .into_iter()
+        .find(|(a, _)| a.started_at.is_none() && a.submitted_at.is_none());
+    let (attempt, rendered) = match predrawn {
+        Some(predrawn) => predrawn,
         None => {
             if lock == DrawLock::Try && !store_exams::lock_draw(conn, exam_id, false)? {
                 return Ok(Started::DrawBusy);
             }
             let candidates = pool(conn, &exam.track)?;
-            draw_attempt(
-                conn,
-                &exam,
-                &candidates,
-                person_id,
-                i32::try_from(attempts.len() + 1)
-                    .map_err(|e| Error::internal_from("the attempt number", e))?,
-                now,
-            )?
-            .attempt
+            let drawn = draw_attempt(conn, &exam, &candidates, person_id, number, now)?;
+            (drawn.attempt, None)
         }
     };
     let deadline = exams::deadline(&schedule, &acc, now);
@@ -1002,7 +993,11 @@ fn start_in(
                 Some(&format!("deadline {deadline}")),
                 now,
             )?;
-            Ok(Started::Begun(started, Box::new(exam)))
+            Ok(Started::Begun {
+                attempt: started,
+                exam: Box::new(exam),
+                rendered,
+            })
         }
         // Another device of the same candidate started it a moment ago.
         None => store_exams::find_attempt(conn, attempt.id)?
