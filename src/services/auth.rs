@@ -7,6 +7,7 @@ use crate::domain::access::{Actor, Principal};
 use crate::domain::locale::Locale;
 use crate::domain::password;
 use crate::domain::people::Email;
+use crate::domain::roles::Role;
 use crate::domain::throttle::{self, Limit};
 use crate::domain::tokens::{self, TokenKind, split_scopes};
 use crate::error::{Error, Result};
@@ -232,11 +233,17 @@ pub struct SessionUser {
 }
 
 fn actor_of(conn: &mut store::DbConn, person: &PersonRow) -> Result<Actor> {
-    Ok(Actor {
+    Ok(actor(person, people::roles_of(conn, person.id)?))
+}
+
+/// The person as the services check her: who she is, her roles and her
+/// institution.
+fn actor(person: &PersonRow, roles: Vec<Role>) -> Actor {
+    Actor {
         id: person.id,
-        roles: people::roles_of(conn, person.id)?,
+        roles,
         institution_id: person.institution_id,
-    })
+    }
 }
 
 /// Resolves a session cookie: `None` when the session is unknown, expired
@@ -365,11 +372,7 @@ pub fn resolve_bearer(
             if !person.active {
                 return Ok(None);
             }
-            Principal::Person(Actor {
-                id: person.id,
-                roles,
-                institution_id: person.institution_id,
-            })
+            Principal::Person(actor(&person, roles))
         }
     };
     Ok(Some((row, principal)))
