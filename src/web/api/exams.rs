@@ -219,7 +219,7 @@ fn taker(req: &HttpRequest) -> Result<exams::Taker<'static>, ApiError> {
 
 /// Starts the caller's attempt, or returns the one under way (idempotent).
 #[utoipa::path(post, path = "/api/v1/exams/{id}/attempts", tag = "exams", security(("bearer" = [])),
-    params(("id" = i64, Path)), responses((status = 200, body = AttemptView), (status = 409, body = ErrorBody)))]
+    params(("id" = i64, Path)), responses((status = 200, body = AttemptView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn start_attempt(
     ctx: web::Data<Ctx>,
     req: HttpRequest,
