@@ -7,9 +7,9 @@ use diesel::prelude::*;
 use crate::domain::ids::PersonId;
 use crate::domain::roles::Role;
 use crate::domain::tokens::TokenKind;
-use crate::store::DbConn;
 use crate::store::people::{PersonRow, roles_from_stored};
 use crate::store::schema::{api_tokens, people, person_roles};
+use crate::store::{DbConn, natively};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = api_tokens)]
@@ -68,16 +68,19 @@ pub fn find_by_hash(conn: &mut DbConn, token_hash: &str) -> QueryResult<Option<A
 /// costs one round trip to the database, not two.
 pub fn find_with_person(conn: &mut DbConn, token_hash: &str) -> QueryResult<Option<FoundToken>> {
     // One row per role (one row with no role when she has none).
-    let rows: Vec<(ApiTokenRow, Option<PersonRow>, Option<String>)> = api_tokens::table
-        .left_join(people::table.on(api_tokens::person_id.eq(people::id.nullable())))
-        .left_join(person_roles::table.on(person_roles::person_id.eq(people::id)))
-        .filter(api_tokens::token_hash.eq(token_hash))
-        .select((
-            ApiTokenRow::as_select(),
-            Option::<PersonRow>::as_select(),
-            person_roles::role.nullable(),
-        ))
-        .load(conn)?;
+    // Every API request runs it: on the backend's own connection.
+    let rows: Vec<(ApiTokenRow, Option<PersonRow>, Option<String>)> = natively!(conn, |c| {
+        api_tokens::table
+            .left_join(people::table.on(api_tokens::person_id.eq(people::id.nullable())))
+            .left_join(person_roles::table.on(person_roles::person_id.eq(people::id)))
+            .filter(api_tokens::token_hash.eq(token_hash))
+            .select((
+                ApiTokenRow::as_select(),
+                Option::<PersonRow>::as_select(),
+                person_roles::role.nullable(),
+            ))
+            .load(c)
+    })?;
     let roles = roles_from_stored(rows.iter().filter_map(|(_, _, role)| role.as_deref()));
     Ok(rows
         .into_iter()

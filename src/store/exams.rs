@@ -5,18 +5,18 @@ use std::collections::HashMap;
 use chrono::NaiveDateTime;
 use diesel::backend::Backend;
 use diesel::prelude::*;
-use diesel::query_builder::{BoxedSqlQuery, SqlQuery};
+use diesel::query_builder::{AstPass, BoxedSqlQuery, QueryFragment, QueryId, SqlQuery};
 use diesel::serialize::ToSql;
-use diesel::sql_types::{BigInt, HasSqlType, Text, Timestamp};
+use diesel::sql_types::{BigInt, HasSqlType, Nullable, Text, Timestamp};
 
 use crate::domain::exams::ReviewPolicy;
 use crate::domain::ids::{ExamId, PersonId};
 use crate::domain::pipeline::ExamStage;
 use crate::domain::scoring::ChoiceScoring;
-use crate::store::DbConn;
 use crate::store::schema::{
     answers, attempt_events, attempt_items, attempt_papers, attempts, exams, registrations,
 };
+use crate::store::{DbConn, natively};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = exams)]
@@ -241,13 +241,15 @@ pub fn registration_with_exam(
     exam_id: ExamId,
     person_id: PersonId,
 ) -> QueryResult<Option<(RegistrationRow, ExamRow)>> {
-    registrations::table
-        .inner_join(exams::table)
-        .filter(registrations::exam_id.eq(exam_id))
-        .filter(registrations::person_id.eq(person_id))
-        .select((RegistrationRow::as_select(), ExamRow::as_select()))
-        .first(conn)
-        .optional()
+    natively!(conn, |c| {
+        registrations::table
+            .inner_join(exams::table)
+            .filter(registrations::exam_id.eq(exam_id))
+            .filter(registrations::person_id.eq(person_id))
+            .select((RegistrationRow::as_select(), ExamRow::as_select()))
+            .first(c)
+            .optional()
+    })
 }
 
 /// A registration; saved again, only its accommodations change (the
@@ -373,21 +375,23 @@ pub fn attempts_for_start(
     exam_id: ExamId,
     person_id: PersonId,
 ) -> QueryResult<Vec<(AttemptRow, Option<String>)>> {
-    attempts::table
-        .left_join(
-            attempt_papers::table.on(attempt_papers::attempt_id
-                .eq(attempts::id)
-                .and(attempts::started_at.is_null())),
-        )
-        .filter(attempts::exam_id.eq(exam_id))
-        .filter(attempts::person_id.eq(person_id))
-        .order(attempts::number.asc())
-        .select((AttemptRow::as_select(), attempt_papers::items.nullable()))
-        .load(conn)
+    natively!(conn, |c| {
+        attempts::table
+            .left_join(
+                attempt_papers::table.on(attempt_papers::attempt_id
+                    .eq(attempts::id)
+                    .and(attempts::started_at.is_null())),
+            )
+            .filter(attempts::exam_id.eq(exam_id))
+            .filter(attempts::person_id.eq(person_id))
+            .order(attempts::number.asc())
+            .select((AttemptRow::as_select(), attempt_papers::items.nullable()))
+            .load(c)
+    })
 }
 
 pub fn find_attempt(conn: &mut DbConn, id: i64) -> QueryResult<Option<AttemptRow>> {
-    attempts::table.find(id).first(conn).optional()
+    natively!(conn, |c| attempts::table.find(id).first(c).optional())
 }
 
 /// An attempt as its paper is drawn (`seed` draws it again).
@@ -415,27 +419,72 @@ pub fn insert_attempt(
         .get_result(conn)
 }
 
-/// Starts an attempt that has not started yet; `None` when it already has
-/// (a concurrent start by the same candidate won), so a start never moves a
+/// Starts an attempt not yet started: sets its start and deadline, and
+/// returns it as it now is, or `None` when it had already been started (a
+/// concurrent start by the same candidate won), so a start never moves a
 /// deadline that a candidate has been shown.
+///
+/// Written as a statement of its own ([`StartAttempt`]) so that the
+/// connection keeps it prepared: every start at the opening minute runs it on
+/// SQLite's one writer, and diesel prepares its own UPDATE afresh each time.
 pub fn mark_started(
     conn: &mut DbConn,
-    id: i64,
+    attempt: &AttemptRow,
     started_at: NaiveDateTime,
     deadline: NaiveDateTime,
 ) -> QueryResult<Option<AttemptRow>> {
-    diesel::update(
-        attempts::table
-            .find(id)
-            .filter(attempts::started_at.is_null()),
-    )
-    .set((
-        attempts::started_at.eq(Some(started_at)),
-        attempts::deadline.eq(Some(deadline)),
-    ))
-    .get_result(conn)
-    .optional()
+    let query = StartAttempt {
+        id: attempt.id,
+        started_at,
+        deadline,
+    };
+    let updated = natively!(conn, |c| query.execute(c))?;
+    Ok((updated == 1).then(|| AttemptRow {
+        started_at: Some(started_at),
+        deadline: Some(deadline),
+        ..attempt.clone()
+    }))
 }
+
+/// `UPDATE attempts SET started_at, deadline WHERE id AND started_at IS
+/// NULL`. Its SQL never changes and its type names it (`QueryId`), so diesel
+/// caches it as a prepared statement; the column names come from the schema.
+#[derive(QueryId)]
+struct StartAttempt {
+    id: i64,
+    started_at: NaiveDateTime,
+    deadline: NaiveDateTime,
+}
+
+impl<DB> QueryFragment<DB> for StartAttempt
+where
+    DB: Backend + HasSqlType<BigInt> + HasSqlType<Timestamp>,
+    i64: ToSql<BigInt, DB>,
+    NaiveDateTime: ToSql<Timestamp, DB>,
+{
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
+        out.push_sql("UPDATE ");
+        attempts::table.walk_ast(out.reborrow())?;
+        out.push_sql(" SET ");
+        out.push_identifier(attempts::started_at::NAME)?;
+        out.push_sql(" = ");
+        out.push_bind_param::<Timestamp, _>(&self.started_at)?;
+        out.push_sql(", ");
+        out.push_identifier(attempts::deadline::NAME)?;
+        out.push_sql(" = ");
+        out.push_bind_param::<Timestamp, _>(&self.deadline)?;
+        out.push_sql(" WHERE ");
+        out.push_identifier(attempts::id::NAME)?;
+        out.push_sql(" = ");
+        out.push_bind_param::<BigInt, _>(&self.id)?;
+        out.push_sql(" AND ");
+        out.push_identifier(attempts::started_at::NAME)?;
+        out.push_sql(" IS NULL");
+        Ok(())
+    }
+}
+
+impl<Conn> RunQueryDsl<Conn> for StartAttempt {}
 
 #[derive(Insertable)]
 #[diesel(table_name = attempt_items)]
@@ -838,6 +887,9 @@ struct NewAttemptEvent<'a> {
     detail: Option<&'a str>,
 }
 
+/// Adds a line to an attempt's trail. A statement of its own
+/// ([`RecordEvent`]), kept prepared like [`mark_started`]'s: every start and
+/// submit writes one on the exam day.
 pub fn record_event(
     conn: &mut DbConn,
     attempt_id: i64,
@@ -845,14 +897,64 @@ pub fn record_event(
     detail: Option<&str>,
     at: NaiveDateTime,
 ) -> QueryResult<usize> {
-    diesel::insert_into(attempt_events::table)
-        .values(NewAttemptEvent {
-            attempt_id,
-            at,
-            kind,
-            detail,
-        })
-        .execute(conn)
+    let query = RecordEvent {
+        attempt_id,
+        at,
+        kind,
+        detail,
+    };
+    natively!(conn, |c| query.execute(c))
+}
+
+/// `INSERT INTO attempt_events (attempt_id, at, kind, detail) VALUES (…)`,
+/// every value bound (a missing detail is a bound NULL), so its SQL never
+/// changes and diesel caches it as a prepared statement.
+struct RecordEvent<'a> {
+    attempt_id: i64,
+    at: NaiveDateTime,
+    kind: &'a str,
+    detail: Option<&'a str>,
+}
+
+impl<DB> QueryFragment<DB> for RecordEvent<'_>
+where
+    DB: Backend + HasSqlType<BigInt> + HasSqlType<Timestamp> + HasSqlType<Text>,
+    i64: ToSql<BigInt, DB>,
+    NaiveDateTime: ToSql<Timestamp, DB>,
+    str: ToSql<Text, DB>,
+    for<'x> Option<&'x str>: ToSql<Nullable<Text>, DB>,
+{
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
+        out.push_sql("INSERT INTO ");
+        attempt_events::table.walk_ast(out.reborrow())?;
+        out.push_sql(" (");
+        out.push_identifier(attempt_events::attempt_id::NAME)?;
+        out.push_sql(", ");
+        out.push_identifier(attempt_events::at::NAME)?;
+        out.push_sql(", ");
+        out.push_identifier(attempt_events::kind::NAME)?;
+        out.push_sql(", ");
+        out.push_identifier(attempt_events::detail::NAME)?;
+        out.push_sql(") VALUES (");
+        out.push_bind_param::<BigInt, _>(&self.attempt_id)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Timestamp, _>(&self.at)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Text, _>(self.kind)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Nullable<Text>, _>(&self.detail)?;
+        out.push_sql(")");
+        Ok(())
+    }
+}
+
+impl<Conn> RunQueryDsl<Conn> for RecordEvent<'_> {}
+
+/// What names the statement in the cache: its type, which the derive cannot
+/// name for a type with a lifetime.
+impl QueryId for RecordEvent<'_> {
+    type QueryId = RecordEvent<'static>;
+    const HAS_STATIC_QUERY_ID: bool = true;
 }
 
 pub fn events_of(
@@ -887,5 +989,102 @@ pub fn claim_overdue(
     match conn {
         DbConn::Postgres(pg) => query.for_update().skip_locked().load(pg),
         DbConn::Sqlite(_) => query.load(conn),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use diesel::connection::{Instrumentation, InstrumentationEvent, SimpleConnection};
+
+    use super::*;
+
+    /// An in-memory SQLite database with the two tables a start writes (the
+    /// real ones' columns, without the keys to tables the test leaves out),
+    /// counting the statements its connection adds to its cache.
+    fn sqlite_counting_cached() -> (DbConn, Arc<AtomicUsize>) {
+        let mut lite = diesel::SqliteConnection::establish(":memory:").expect("in-memory SQLite");
+        lite.batch_execute(
+            "CREATE TABLE attempts (id INTEGER PRIMARY KEY, exam_id BIGINT NOT NULL,
+                person_id BIGINT NOT NULL, number INTEGER NOT NULL, seed BIGINT NOT NULL,
+                drawn_at TIMESTAMP NOT NULL, started_at TIMESTAMP, deadline TIMESTAMP,
+                submitted_at TIMESTAMP, auto_submitted BOOLEAN NOT NULL DEFAULT 0,
+                objective_score DOUBLE, objective_total DOUBLE, code TEXT);
+             CREATE TABLE attempt_events (id INTEGER PRIMARY KEY, attempt_id BIGINT NOT NULL,
+                at TIMESTAMP NOT NULL, kind TEXT NOT NULL, detail TEXT);
+             INSERT INTO attempts (id, exam_id, person_id, number, seed, drawn_at)
+                VALUES (1, 7, 9, 1, 42, '2026-12-06 08:00:00'),
+                       (2, 7, 10, 1, 43, '2026-12-06 08:00:00');",
+        )
+        .expect("tables");
+        let cached = Arc::new(AtomicUsize::new(0));
+        let counter = Arc::clone(&cached);
+        let count = move |event: InstrumentationEvent<'_>| {
+            if let InstrumentationEvent::CacheQuery { .. } = event {
+                counter.fetch_add(1, Ordering::SeqCst);
+            }
+        };
+        let count: Box<dyn Instrumentation> = Box::new(count);
+        lite.set_instrumentation(count);
+        (DbConn::Sqlite(lite), cached)
+    }
+
+    fn at(hour: u32) -> NaiveDateTime {
+        chrono::NaiveDate::from_ymd_opt(2026, 12, 6)
+            .and_then(|d| d.and_hms_opt(hour, 0, 0))
+            .expect("a time")
+    }
+
+    /// On the exam day every start runs the same UPDATE and INSERT on
+    /// SQLite's one writer: they must be prepared once, not per start.
+    #[test]
+    fn a_start_and_its_event_are_prepared_once_and_write_what_they_say() {
+        let (mut conn, cached) = sqlite_counting_cached();
+        let mut started = Vec::new();
+        for id in [1, 2] {
+            let attempt = find_attempt(&mut conn, id).expect("read").expect("attempt");
+            let cached_before = cached.load(Ordering::SeqCst);
+            let row = mark_started(&mut conn, &attempt, at(9), at(11)).expect("update");
+            record_event(&mut conn, id, "started", Some("deadline"), at(9)).expect("insert");
+            record_event(&mut conn, id, "note", None, at(10)).expect("insert");
+            started.push((row, cached.load(Ordering::SeqCst) - cached_before));
+        }
+        // The first start prepared the UPDATE and the INSERT; the second
+        // prepared nothing.
+        let added: Vec<usize> = started.iter().map(|(_, added)| *added).collect();
+        assert_eq!(added, [2, 0]);
+        // What was returned is what is stored.
+        for (row, _) in &started {
+            let row = row.as_ref().expect("started");
+            assert_eq!((row.started_at, row.deadline), (Some(at(9)), Some(at(11))));
+            let stored = find_attempt(&mut conn, row.id)
+                .expect("read")
+                .expect("attempt");
+            assert_eq!(
+                (stored.started_at, stored.deadline),
+                (row.started_at, row.deadline)
+            );
+            assert_eq!((stored.seed, stored.person_id), (row.seed, row.person_id));
+        }
+        // An attempt already started is left alone and reported as such.
+        let again = find_attempt(&mut conn, 1).expect("read").expect("attempt");
+        assert!(
+            mark_started(&mut conn, &again, at(10), at(12))
+                .expect("update")
+                .is_none()
+        );
+        let stored = find_attempt(&mut conn, 1).expect("read").expect("attempt");
+        assert_eq!(stored.started_at, Some(at(9)));
+        // The events, with their detail or a NULL one.
+        let events = events_of(&mut conn, 1).expect("events");
+        assert_eq!(
+            events,
+            [
+                (at(9), "started".to_owned(), Some("deadline".to_owned())),
+                (at(10), "note".to_owned(), None)
+            ]
+        );
     }
 }

@@ -47,6 +47,27 @@ pub enum DbConn {
     Sqlite(diesel::SqliteConnection),
 }
 
+/// Runs a query on the backend's own connection instead of through
+/// [`DbConn`]: `natively!(conn, |c| query.load(c))`.
+///
+/// diesel's `MultiConnection` turns a query into SQL text every time it runs
+/// it, prepared or not (twice: once to ask whether it may be cached, once to
+/// collect its binds). On the backend's own connection a prepared query is
+/// found by its type and only its binds are collected. The exam day's hot
+/// statements (a bearer token's check, a start's reads and writes) run this
+/// way; on the opening minute that building was a seventh of SQLite's
+/// writer's time (docs/capacity.md). The query is written once and compiled
+/// for each backend.
+macro_rules! natively {
+    ($conn:expr, |$c:ident| $query:expr) => {
+        match $conn {
+            $crate::store::DbConn::Postgres($c) => $query,
+            $crate::store::DbConn::Sqlite($c) => $query,
+        }
+    };
+}
+pub(crate) use natively;
+
 /// A validated small number (a version, points, months, a percent) as an
 /// INTEGER column; one beyond `i32` fails the query instead of wrapping.
 pub fn int_column(n: u32) -> QueryResult<i32> {
@@ -625,6 +646,26 @@ mod tests {
         assert!(DatabaseUrl::parse("sqlite::memory:").is_err());
         assert!(DatabaseUrl::parse("mysql://x").is_err());
         assert!(DatabaseUrl::parse("  ").is_err());
+    }
+
+    /// `.cargo/config.toml` builds the bundled SQLite with the query planner
+    /// stability guarantee; without it every query with a bound LIMIT
+    /// (`.first()`) is parsed afresh on each run, prepared or not.
+    #[test]
+    fn sqlite_keeps_statements_with_a_bound_limit_prepared() {
+        #[derive(diesel::QueryableByName)]
+        struct CompileOption {
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            compile_options: String,
+        }
+        let mut conn = diesel::SqliteConnection::establish(":memory:").expect("in-memory SQLite");
+        let options: Vec<CompileOption> = diesel::sql_query("PRAGMA compile_options")
+            .load(&mut conn)
+            .expect("compile options");
+        assert!(
+            options.iter().any(|o| o.compile_options == "ENABLE_QPSG"),
+            "SQLite was built without SQLITE_ENABLE_QPSG (see .cargo/config.toml)"
+        );
     }
 
     /// Both migration folders must carry the same versions, or one backend

@@ -984,7 +984,7 @@ fn start_in(
         }
     };
     let deadline = exams::deadline(&schedule, &acc, now);
-    match store_exams::mark_started(conn, attempt.id, now, deadline)? {
+    match store_exams::mark_started(conn, &attempt, now, deadline)? {
         Some(started) => {
             store_exams::record_event(
                 conn,
