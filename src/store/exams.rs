@@ -727,10 +727,7 @@ pub fn save_answers(conn: &mut DbConn, saves: &[NewAnswer]) -> QueryResult<Vec<A
         })
         .collect();
     let insert = diesel::insert_into(attempt_events::table).values(events);
-    match conn {
-        DbConn::Postgres(pg) => insert.execute(pg)?,
-        DbConn::Sqlite(lite) => insert.execute(lite)?,
-    };
+    natively!(conn, |c| insert.execute(c))?;
     Ok(outcomes)
 }
 
@@ -876,8 +873,8 @@ pub fn mark_submitted(
     .get_result(conn)
 }
 
-/// A line of an attempt's trail (`record_event`, and the saves of a batch
-/// in `save_answers`).
+/// A line of an attempt's trail, as the saves of a batch insert theirs
+/// together (`save_answers`); one line alone is a [`RecordEvent`].
 #[derive(Insertable)]
 #[diesel(table_name = attempt_events, treat_none_as_null = true)]
 struct NewAttemptEvent<'a> {

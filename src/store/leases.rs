@@ -4,8 +4,8 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use crate::store::DbConn;
 use crate::store::schema::job_leases;
+use crate::store::{DbConn, natively};
 
 /// Takes the lease of `job` for `holder` until `until`, unless another
 /// holder has it beyond `now`. True when taken. One conditional update,
@@ -40,10 +40,7 @@ pub fn take(
         job_leases::holder.eq(holder),
         job_leases::held_until.eq(until),
     ));
-    let inserted = match conn {
-        DbConn::Postgres(c) => insert.on_conflict_do_nothing().execute(c)?,
-        DbConn::Sqlite(c) => insert.on_conflict_do_nothing().execute(c)?,
-    };
+    let inserted = natively!(conn, |c| insert.on_conflict_do_nothing().execute(c))?;
     Ok(inserted > 0)
 }
 

@@ -48,16 +48,21 @@ pub enum DbConn {
 }
 
 /// Runs a query on the backend's own connection instead of through
-/// [`DbConn`]: `natively!(conn, |c| query.load(c))`.
+/// [`DbConn`]: `natively!(conn, |c| query.load(c))`. The query is written
+/// once and compiled for each backend. Two reasons to use it:
 ///
-/// diesel's `MultiConnection` turns a query into SQL text every time it runs
-/// it, prepared or not (twice: once to ask whether it may be cached, once to
-/// collect its binds). On the backend's own connection a prepared query is
-/// found by its type and only its binds are collected. The exam day's hot
-/// statements (a bearer token's check, a start's reads and writes) run this
-/// way; on the opening minute that building was a seventh of SQLite's
-/// writer's time (docs/capacity.md). The query is written once and compiled
-/// for each backend.
+/// - the query needs what diesel's `MultiConnection` cannot express but both
+///   backends can (`ON CONFLICT DO NOTHING`, a multi-row insert on SQLite);
+/// - the query is hot: `MultiConnection` turns a query into SQL text every
+///   time it runs it, prepared or not (twice: once to ask whether it may be
+///   cached, once to collect its binds), while on the backend's own
+///   connection a prepared query is found by its type and only its binds are
+///   collected. The exam day's hot statements (a bearer token's check, a
+///   start's reads and writes) run this way; on the opening minute that
+///   building was 10–14 % of SQLite's writer's time (docs/capacity.md).
+///
+/// A query whose SQL differs by backend (a row lock on PostgreSQL only)
+/// matches on [`DbConn`] itself.
 macro_rules! natively {
     ($conn:expr, |$c:ident| $query:expr) => {
         match $conn {

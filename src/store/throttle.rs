@@ -3,8 +3,8 @@
 
 use diesel::prelude::*;
 
-use crate::store::DbConn;
 use crate::store::schema::throttle_buckets;
+use crate::store::{DbConn, natively};
 
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable, AsChangeset)]
 #[diesel(table_name = throttle_buckets)]
@@ -32,10 +32,7 @@ pub fn lock(conn: &mut DbConn, buckets: &[String], now_ms: i64) -> QueryResult<V
             empty_at_ms: now_ms,
         };
         let insert = diesel::insert_into(throttle_buckets::table).values(&empty);
-        match conn {
-            DbConn::Postgres(c) => insert.on_conflict_do_nothing().execute(c)?,
-            DbConn::Sqlite(c) => insert.on_conflict_do_nothing().execute(c)?,
-        };
+        natively!(conn, |c| insert.on_conflict_do_nothing().execute(c))?;
     }
     match conn {
         DbConn::Postgres(c) => throttle_buckets::table
