@@ -234,24 +234,6 @@ pub fn find_registration(
         .optional()
 }
 
-/// A person's registration for an exam, with the exam: what a start checks
-/// first, in one query (at the opening every round trip counts).
-pub fn registration_with_exam(
-    conn: &mut DbConn,
-    exam_id: ExamId,
-    person_id: PersonId,
-) -> QueryResult<Option<(RegistrationRow, ExamRow)>> {
-    natively!(conn, |c| {
-        registrations::table
-            .inner_join(exams::table)
-            .filter(registrations::exam_id.eq(exam_id))
-            .filter(registrations::person_id.eq(person_id))
-            .select((RegistrationRow::as_select(), ExamRow::as_select()))
-            .first(c)
-            .optional()
-    })
-}
-
 /// A registration; saved again, only its accommodations change (the
 /// minutes and the window, `None` as NULL).
 #[derive(Insertable, AsChangeset)]
@@ -367,27 +349,65 @@ pub fn attempts_of(
         .load(conn)
 }
 
-/// A person's attempts at an exam, in order, each one not yet started with
-/// the paper rendered for it at predraw (if it was): what a start reads, in
-/// one query.
-pub fn attempts_for_start(
+/// What a start reads, in one query (at the opening every round trip
+/// counts): a person's registration for an exam, the exam, and her attempts
+/// at it in order, each one not yet started with the paper rendered for it
+/// at predraw (if it was). `None` when she is not registered.
+pub fn start_reading(
     conn: &mut DbConn,
     exam_id: ExamId,
     person_id: PersonId,
-) -> QueryResult<Vec<(AttemptRow, Option<String>)>> {
-    natively!(conn, |c| {
-        attempts::table
-            .left_join(
-                attempt_papers::table.on(attempt_papers::attempt_id
-                    .eq(attempts::id)
-                    .and(attempts::started_at.is_null())),
-            )
-            .filter(attempts::exam_id.eq(exam_id))
-            .filter(attempts::person_id.eq(person_id))
-            .order(attempts::number.asc())
-            .select((AttemptRow::as_select(), attempt_papers::items.nullable()))
-            .load(c)
-    })
+) -> QueryResult<Option<StartReading>> {
+    // One row per attempt, or one row with no attempt; the registration and
+    // the exam repeat on each.
+    let rows: Vec<(RegistrationRow, ExamRow, Option<AttemptRow>, Option<String>)> =
+        natively!(conn, |c| {
+            registrations::table
+                .inner_join(exams::table)
+                .left_join(
+                    attempts::table.on(attempts::exam_id
+                        .eq(registrations::exam_id)
+                        .and(attempts::person_id.eq(registrations::person_id))),
+                )
+                .left_join(
+                    attempt_papers::table.on(attempt_papers::attempt_id
+                        .eq(attempts::id)
+                        .and(attempts::started_at.is_null())),
+                )
+                .filter(registrations::exam_id.eq(exam_id))
+                .filter(registrations::person_id.eq(person_id))
+                .order(attempts::number.asc())
+                .select((
+                    RegistrationRow::as_select(),
+                    ExamRow::as_select(),
+                    Option::<AttemptRow>::as_select(),
+                    attempt_papers::items.nullable(),
+                ))
+                .load(c)
+        })?;
+    let mut rows = rows.into_iter();
+    let Some((registration, exam, first, paper)) = rows.next() else {
+        return Ok(None);
+    };
+    let attempts = first
+        .map(|a| (a, paper))
+        .into_iter()
+        .chain(rows.filter_map(|(_, _, a, paper)| a.map(|a| (a, paper))))
+        .collect();
+    Ok(Some(StartReading {
+        registration,
+        exam,
+        attempts,
+    }))
+}
+
+/// What [`start_reading`] found.
+pub struct StartReading {
+    pub registration: RegistrationRow,
+    pub exam: ExamRow,
+    /// In order; each one not yet started with its paper rendered at
+    /// predraw, if it was.
+    pub attempts: Vec<(AttemptRow, Option<String>)>,
 }
 
 pub fn find_attempt(conn: &mut DbConn, id: i64) -> QueryResult<Option<AttemptRow>> {
@@ -419,31 +439,78 @@ pub fn insert_attempt(
         .get_result(conn)
 }
 
-/// Starts an attempt not yet started: sets its start and deadline, and
-/// returns it as it now is, or `None` when it had already been started (a
+/// Starts an attempt not yet started: sets its start and deadline, writes
+/// the `started` line of its trail with `detail`, and returns it as it now
+/// is, or `None` (nothing written) when it had already been started (a
 /// concurrent start by the same candidate won), so a start never moves a
 /// deadline that a candidate has been shown.
 ///
-/// Written as a statement of its own ([`StartAttempt`]) so that the
-/// connection keeps it prepared: every start at the opening minute runs it on
-/// SQLite's one writer, and diesel prepares its own UPDATE afresh each time.
+/// Written as statements of their own ([`StartAttempt`], [`RecordEvent`])
+/// so that the connection keeps them prepared: every start at the opening
+/// minute runs them, and diesel prepares its own UPDATE afresh each time. On
+/// PostgreSQL the two are one statement ([`StartAndRecord`]), one round trip
+/// less at the opening.
 pub fn mark_started(
     conn: &mut DbConn,
     attempt: &AttemptRow,
     started_at: NaiveDateTime,
     deadline: NaiveDateTime,
+    detail: &str,
 ) -> QueryResult<Option<AttemptRow>> {
-    let query = StartAttempt {
+    let start = StartAttempt {
         id: attempt.id,
         started_at,
         deadline,
     };
-    let updated = natively!(conn, |c| query.execute(c))?;
-    Ok((updated == 1).then(|| AttemptRow {
+    let event = RecordEvent {
+        attempt_id: attempt.id,
+        at: started_at,
+        kind: "started",
+        detail: Some(detail),
+    };
+    let started = match conn {
+        DbConn::Postgres(c) => StartAndRecord { start, event }.execute(c)? == 1,
+        DbConn::Sqlite(c) => {
+            let started = start.execute(c)? == 1;
+            if started {
+                event.execute(c)?;
+            }
+            started
+        }
+    };
+    Ok(started.then(|| AttemptRow {
         started_at: Some(started_at),
         deadline: Some(deadline),
         ..attempt.clone()
     }))
+}
+
+/// PostgreSQL's start in one statement: `WITH started AS (UPDATE … RETURNING
+/// id) INSERT INTO attempt_events … SELECT … FROM started`. The event is
+/// written only if the update started the attempt; the count is the
+/// event's, so 1 when it did. The event's `attempt_id` is the one updated.
+struct StartAndRecord<'a> {
+    start: StartAttempt,
+    event: RecordEvent<'a>,
+}
+
+impl QueryFragment<diesel::pg::Pg> for StartAndRecord<'_> {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, diesel::pg::Pg>) -> QueryResult<()> {
+        out.push_sql("WITH started AS (");
+        self.start.walk_ast(out.reborrow())?;
+        out.push_sql(" RETURNING ");
+        out.push_identifier(attempts::id::NAME)?;
+        out.push_sql(") ");
+        self.event
+            .walk_insert(out.reborrow(), EventValues::FromStarted)
+    }
+}
+
+impl<Conn> RunQueryDsl<Conn> for StartAndRecord<'_> {}
+
+impl QueryId for StartAndRecord<'_> {
+    type QueryId = StartAndRecord<'static>;
+    const HAS_STATIC_QUERY_ID: bool = true;
 }
 
 /// `UPDATE attempts SET started_at, deadline WHERE id AND started_at IS
@@ -913,7 +980,22 @@ struct RecordEvent<'a> {
     detail: Option<&'a str>,
 }
 
-impl<DB> QueryFragment<DB> for RecordEvent<'_>
+/// Where an event's `attempt_id` comes from.
+#[derive(Clone, Copy)]
+enum EventValues {
+    /// `VALUES (…)`: every value bound.
+    Bound,
+    /// `SELECT id, … FROM started`: the attempt a `started` CTE updated.
+    FromStarted,
+}
+
+/// The SQL of an event's INSERT, with its values bound or taken from a
+/// `started` CTE: one trait so that the backends' bounds are written once.
+trait EventInsert<DB: Backend> {
+    fn walk_insert<'b>(&'b self, out: AstPass<'_, 'b, DB>, values: EventValues) -> QueryResult<()>;
+}
+
+impl<DB> EventInsert<DB> for RecordEvent<'_>
 where
     DB: Backend + HasSqlType<BigInt> + HasSqlType<Timestamp> + HasSqlType<Text>,
     i64: ToSql<BigInt, DB>,
@@ -921,7 +1003,11 @@ where
     str: ToSql<Text, DB>,
     for<'x> Option<&'x str>: ToSql<Nullable<Text>, DB>,
 {
-    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
+    fn walk_insert<'b>(
+        &'b self,
+        mut out: AstPass<'_, 'b, DB>,
+        values: EventValues,
+    ) -> QueryResult<()> {
         out.push_sql("INSERT INTO ");
         attempt_events::table.walk_ast(out.reborrow())?;
         out.push_sql(" (");
@@ -932,16 +1018,37 @@ where
         out.push_identifier(attempt_events::kind::NAME)?;
         out.push_sql(", ");
         out.push_identifier(attempt_events::detail::NAME)?;
-        out.push_sql(") VALUES (");
-        out.push_bind_param::<BigInt, _>(&self.attempt_id)?;
+        match values {
+            EventValues::Bound => {
+                out.push_sql(") VALUES (");
+                out.push_bind_param::<BigInt, _>(&self.attempt_id)?;
+            }
+            EventValues::FromStarted => {
+                out.push_sql(") SELECT ");
+                out.push_identifier(attempts::id::NAME)?;
+            }
+        }
         out.push_sql(", ");
         out.push_bind_param::<Timestamp, _>(&self.at)?;
         out.push_sql(", ");
         out.push_bind_param::<Text, _>(self.kind)?;
         out.push_sql(", ");
         out.push_bind_param::<Nullable<Text>, _>(&self.detail)?;
-        out.push_sql(")");
+        match values {
+            EventValues::Bound => out.push_sql(")"),
+            EventValues::FromStarted => out.push_sql(" FROM started"),
+        }
         Ok(())
+    }
+}
+
+impl<DB> QueryFragment<DB> for RecordEvent<'_>
+where
+    DB: Backend,
+    Self: EventInsert<DB>,
+{
+    fn walk_ast<'b>(&'b self, out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
+        self.walk_insert(out, EventValues::Bound)
     }
 }
 
@@ -1043,8 +1150,7 @@ mod tests {
         for id in [1, 2] {
             let attempt = find_attempt(&mut conn, id).expect("read").expect("attempt");
             let cached_before = cached.load(Ordering::SeqCst);
-            let row = mark_started(&mut conn, &attempt, at(9), at(11)).expect("update");
-            record_event(&mut conn, id, "started", Some("deadline"), at(9)).expect("insert");
+            let row = mark_started(&mut conn, &attempt, at(9), at(11), "deadline").expect("update");
             record_event(&mut conn, id, "note", None, at(10)).expect("insert");
             started.push((row, cached.load(Ordering::SeqCst) - cached_before));
         }
@@ -1065,10 +1171,11 @@ mod tests {
             );
             assert_eq!((stored.seed, stored.person_id), (row.seed, row.person_id));
         }
-        // An attempt already started is left alone and reported as such.
+        // An attempt already started is left alone and reported as such,
+        // with no second `started` line in its trail.
         let again = find_attempt(&mut conn, 1).expect("read").expect("attempt");
         assert!(
-            mark_started(&mut conn, &again, at(10), at(12))
+            mark_started(&mut conn, &again, at(10), at(12), "again")
                 .expect("update")
                 .is_none()
         );

@@ -59,7 +59,7 @@ pub trait Deferred: Send + 'static {
 trait Job<D: Deferred>: Send {
     /// Whether the write hands on an item, which waits behind other writes.
     fn defers(&self) -> bool;
-    fn run(&mut self, conn: &mut DbConn, staged: &mut Staged<D>);
+    fn run(&mut self, conn: &mut DbConn, savepoint: &mut Savepoint, staged: &mut Staged<D>);
     fn answer(self: Box<Self>, committed: std::result::Result<(), &Arc<Error>>, staged: &Staged<D>);
 }
 
@@ -151,11 +151,10 @@ where
         false
     }
 
-    fn run(&mut self, conn: &mut DbConn, _: &mut Staged<D>) {
+    fn run(&mut self, conn: &mut DbConn, savepoint: &mut Savepoint, _: &mut Staged<D>) {
         if let Some(work) = self.work.take() {
             let _entered = self.span.enter();
-            // Nested in the batch's transaction, this is a savepoint.
-            self.outcome = Some(conn.transaction(work));
+            self.outcome = Some(savepoint.run(conn, work));
         }
     }
 
@@ -184,11 +183,12 @@ where
         true
     }
 
-    fn run(&mut self, conn: &mut DbConn, staged: &mut Staged<D>) {
+    fn run(&mut self, conn: &mut DbConn, savepoint: &mut Savepoint, staged: &mut Staged<D>) {
         if let Some(work) = self.work.take() {
             let _entered = self.span.enter();
             self.outcome = Some(
-                conn.transaction(work)
+                savepoint
+                    .run(conn, work)
                     .map(|(t, item)| (t, item.map(|i| staged.stage(i)))),
             );
         }
@@ -204,6 +204,81 @@ where
             None => Ok((t, None)),
         });
         let _ = self.reply.send(outcome);
+    }
+}
+
+/// The savepoint each write of a batch runs in, so that a write that fails
+/// undoes only itself.
+///
+/// diesel's nested `transaction` would cost each write two round trips of
+/// its own, `SAVEPOINT` before and `RELEASE` after; on PostgreSQL a round
+/// trip costs more than a short statement's work, and at the exam's opening
+/// a start is only five other statements. So one write's savepoint is
+/// released and the next one's opened in one round trip (two statements in
+/// one simple query), and the last one's is left to the batch's `COMMIT`,
+/// which commits it with everything else.
+struct Savepoint {
+    /// Whether a savepoint is open (a write has run in this batch).
+    open: bool,
+    /// Whether a savepoint could not be opened or rolled back to: the
+    /// transaction may then hold a failed write's changes, or (PostgreSQL)
+    /// be aborted, where `COMMIT` answers `ROLLBACK` without an error.
+    /// Such a batch must not commit.
+    broken: bool,
+}
+
+impl Savepoint {
+    /// The name of every write's savepoint. Never reused while open: the
+    /// previous write's is released in the same round trip that opens it.
+    const OPEN: &'static str = "SAVEPOINT gk_write";
+    const NEXT: &'static str = "RELEASE SAVEPOINT gk_write; SAVEPOINT gk_write";
+    const UNDO: &'static str = "ROLLBACK TO SAVEPOINT gk_write";
+
+    fn new() -> Savepoint {
+        Savepoint {
+            open: false,
+            broken: false,
+        }
+    }
+
+    /// Runs `work` in a savepoint of its own: if it fails, what it wrote is
+    /// undone and the batch goes on.
+    fn run<T>(
+        &mut self,
+        conn: &mut DbConn,
+        work: impl FnOnce(&mut DbConn) -> Result<T>,
+    ) -> Result<T> {
+        use diesel::connection::SimpleConnection;
+        if self.broken {
+            return Err(Error::internal(
+                "an earlier write of the batch could not be undone",
+            ));
+        }
+        let open = if self.open { Self::NEXT } else { Self::OPEN };
+        if let Err(e) = conn.batch_execute(open) {
+            self.broken = true;
+            return Err(e.into());
+        }
+        self.open = true;
+        let done = work(conn);
+        if done.is_err()
+            && let Err(e) = conn.batch_execute(Self::UNDO)
+        {
+            self.broken = true;
+            tracing::error!(error = %e, "a failed write could not be rolled back to its savepoint");
+        }
+        done
+    }
+
+    /// Fails the batch if a write could not be undone.
+    fn check(&self) -> Result<()> {
+        if self.broken {
+            Err(Error::internal(
+                "a failed write of the batch could not be undone",
+            ))
+        } else {
+            Ok(())
+        }
     }
 }
 
@@ -411,9 +486,11 @@ fn commit<D: Deferred>(
         // A batch holds other writes or deferring ones, never both (see
         // `Queued`): the items handed on are done after the batch's checks,
         // so no other write of the batch could miss them.
+        let mut savepoint = Savepoint::new();
         for job in batch.iter_mut() {
-            job.run(conn, staged);
+            job.run(conn, &mut savepoint, staged);
         }
+        savepoint.check()?;
         staged.flush(conn);
         // The audit events of the writes that stood are chained together,
         // under one lock of the chain's head for the whole batch.
@@ -459,7 +536,7 @@ mod tests {
         fn defers(&self) -> bool {
             self.save
         }
-        fn run(&mut self, _: &mut DbConn, _: &mut Staged<Nothing>) {}
+        fn run(&mut self, _: &mut DbConn, _: &mut Savepoint, _: &mut Staged<Nothing>) {}
         fn answer(self: Box<Self>, _: std::result::Result<(), &Arc<Error>>, _: &Staged<Nothing>) {
             if let Ok(mut log) = self.log.lock() {
                 log.push((self.save, self.n));

@@ -649,19 +649,23 @@ async fn a_candidate_takes_an_exam_from_start_to_submit(app: TestApp) {
             .unwrap()
             .contains("submitted")
     );
-    // Every event is recorded.
-    let events: Vec<String> = app
+    // Every event is recorded; the start once, with the deadline it set.
+    let trail = app
         .ctx
         .db
-        .read_blocking(|conn| {
-            Ok(gatekeeper::store::exams::events_of(conn, id)?
-                .into_iter()
-                .map(|e| e.1)
-                .collect())
-        })
+        .read_blocking(|conn| Ok(gatekeeper::store::exams::events_of(conn, id)?))
         .unwrap();
+    let events: Vec<String> = trail.iter().map(|e| e.1.clone()).collect();
     assert_eq!(events.first().map(String::as_str), Some("paper_drawn"));
-    assert!(events.contains(&"started".to_owned()) && events.contains(&"submitted".to_owned()));
+    let starts: Vec<_> = trail.iter().filter(|e| e.1 == "started").collect();
+    assert_eq!(starts.len(), 1, "{trail:?}");
+    assert!(
+        starts
+            .iter()
+            .all(|e| e.2.as_deref().is_some_and(|d| d.starts_with("deadline 20"))),
+        "{trail:?}"
+    );
+    assert!(events.contains(&"submitted".to_owned()));
     assert!(events.iter().filter(|e| *e == "saved").count() >= 6);
 }
 

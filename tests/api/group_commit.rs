@@ -11,6 +11,7 @@ use crate::on_both_databases;
 on_both_databases!(
     concurrent_grouped_writes_commit_and_a_failing_one_undoes_only_itself,
     a_database_error_in_one_grouped_write_leaves_the_others_committed,
+    database_errors_amid_one_lanes_batches_undo_only_their_own_writes,
     an_acknowledged_write_is_synced_to_disk_before_it_returns,
 );
 
@@ -69,6 +70,43 @@ async fn a_database_error_in_one_grouped_write_leaves_the_others_committed(app: 
     assert!(matches!(dup, Err(Error::Database(_))), "{dup:?}");
     assert!(other.is_ok(), "{other:?}");
     assert_eq!(rows(&app), 2);
+}
+
+/// One lane, so that batches are long and database errors fall amid them:
+/// each failed write's own row is undone (its savepoint is rolled back to),
+/// and the writes after it in the same batch open theirs and commit.
+async fn database_errors_amid_one_lanes_batches_undo_only_their_own_writes(app: TestApp) {
+    table(&app);
+    app.exec("INSERT INTO group_probe (k, v) VALUES (-1, 0)");
+    let writes = (0..200i64).map(|k| {
+        app.ctx.db.write_grouped(7, move |conn| {
+            diesel::sql_query(format!("INSERT INTO group_probe (k, v) VALUES ({k}, 1)"))
+                .execute(conn)?;
+            if k % 10 == 0 {
+                // A duplicate key: the database refuses it after the row above.
+                diesel::sql_query("INSERT INTO group_probe (k, v) VALUES (-1, 1)").execute(conn)?;
+            }
+            Ok(k)
+        })
+    });
+    let outcomes = futures_util::future::join_all(writes).await;
+    let failed: Vec<i64> = (0..200i64)
+        .zip(&outcomes)
+        .filter(|(_, o)| matches!(o, Err(Error::Database(_))))
+        .map(|(k, _)| k)
+        .collect();
+    assert_eq!(
+        failed,
+        (0..200).step_by(10).collect::<Vec<i64>>(),
+        "{outcomes:?}"
+    );
+    assert_eq!(outcomes.iter().filter(|o| o.is_ok()).count(), 180);
+    assert_eq!(rows(&app), 181);
+    assert_eq!(
+        app.scalar("SELECT COUNT(*) AS n FROM group_probe WHERE k >= 0 AND k % 10 = 0"),
+        0
+    );
+    assert_eq!(app.scalar("SELECT v AS n FROM group_probe WHERE k = -1"), 0);
 }
 
 /// A saved answer must survive a power cut, not only a crash of the process:

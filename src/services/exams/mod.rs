@@ -943,15 +943,18 @@ fn start_in(
     now: NaiveDateTime,
     lock: DrawLock,
 ) -> Result<Started> {
-    let Some((registration, exam)) = store_exams::registration_with_exam(conn, exam_id, person_id)?
+    // Each attempt not yet started comes with its paper rendered at predraw.
+    let Some(store_exams::StartReading {
+        registration,
+        exam,
+        attempts,
+    }) = store_exams::start_reading(conn, exam_id, person_id)?
     else {
         return Err(match store_exams::find_exam(conn, exam_id)? {
             None => Error::NotFound,
             Some(_) => Error::conflict("exam", "you are not registered for this exam"),
         });
     };
-    // Each attempt not yet started comes with its paper rendered at predraw.
-    let attempts = store_exams::attempts_for_start(conn, exam_id, person_id)?;
     if let Some((open, _)) = attempts
         .iter()
         .find(|(a, _)| a.submitted_at.is_none() && a.started_at.is_some())
@@ -984,21 +987,13 @@ fn start_in(
         }
     };
     let deadline = exams::deadline(&schedule, &acc, now);
-    match store_exams::mark_started(conn, &attempt, now, deadline)? {
-        Some(started) => {
-            store_exams::record_event(
-                conn,
-                started.id,
-                "started",
-                Some(&format!("deadline {deadline}")),
-                now,
-            )?;
-            Ok(Started::Begun {
-                attempt: started,
-                exam: Box::new(exam),
-                rendered,
-            })
-        }
+    let detail = format!("deadline {deadline}");
+    match store_exams::mark_started(conn, &attempt, now, deadline, &detail)? {
+        Some(started) => Ok(Started::Begun {
+            attempt: started,
+            exam: Box::new(exam),
+            rendered,
+        }),
         // Another device of the same candidate started it a moment ago.
         None => store_exams::find_attempt(conn, attempt.id)?
             .map(Started::Attempt)
