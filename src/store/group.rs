@@ -211,12 +211,13 @@ where
 /// undoes only itself.
 ///
 /// diesel's nested `transaction` would cost each write two round trips of
-/// its own, `SAVEPOINT` before and `RELEASE` after; on PostgreSQL a round
-/// trip costs more than a short statement's work, and at the exam's opening
-/// a start is only five other statements. So one write's savepoint is
-/// released and the next one's opened in one round trip (two statements in
-/// one simple query), and the last one's is left to the batch's `COMMIT`,
-/// which commits it with everything else.
+/// its own, `SAVEPOINT` before and `RELEASE` after, where a start at the
+/// exam's opening is only three other statements. A lane runs its batch's
+/// writes one after another, so on PostgreSQL across a network every round
+/// trip adds its latency to every write behind it (docs/capacity.md). So
+/// one write's savepoint is released and the next one's opened in one round
+/// trip (two statements in one simple query), and the last one's is left to
+/// the batch's `COMMIT`, which commits it with everything else.
 struct Savepoint {
     /// Whether a savepoint is open (a write has run in this batch).
     open: bool,
