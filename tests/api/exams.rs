@@ -348,6 +348,30 @@ async fn a_candidate_takes_an_exam_from_start_to_submit(app: TestApp) {
         )),
         1
     );
+    // The loser of a race (a second device that read the attempt before the
+    // first start committed) starts nothing: its update finds the attempt
+    // started, and no second `started` line is written (on PostgreSQL the two
+    // are one statement).
+    let lost = app
+        .ctx
+        .db
+        .write_blocking(move |conn| {
+            use gatekeeper::store::exams::{find_attempt, mark_started};
+            let mut read_before = find_attempt(conn, id)?.unwrap();
+            read_before.started_at = None;
+            let later = gatekeeper::store::now() + chrono::Duration::minutes(5);
+            Ok(mark_started(conn, &read_before, later, later, "the loser")?)
+        })
+        .unwrap();
+    assert!(lost.is_none(), "{lost:?}");
+    let (_, again) = app.api(Method::POST, &path, &token, None).await;
+    assert_eq!(again["deadline"], attempt["deadline"]);
+    assert_eq!(
+        app.scalar(&format!(
+            "SELECT COUNT(*) AS n FROM attempt_events WHERE attempt_id = {id} AND kind = 'started'"
+        )),
+        1
+    );
     let items = attempt["items"].as_array().unwrap().clone();
     assert_eq!(items.len(), 6);
     let remaining = attempt["remaining_seconds"].as_i64().unwrap();
