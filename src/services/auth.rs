@@ -349,33 +349,35 @@ pub fn resolve_bearer(
     hash: &str,
     now: chrono::NaiveDateTime,
 ) -> Result<Option<(api_tokens::ApiTokenRow, Principal)>> {
-    let Some(api_tokens::FoundToken {
-        token: row,
-        person,
-        roles,
-    }) = api_tokens::find_with_person(conn, hash)?
-    else {
+    let Some(found) = api_tokens::find_with_person(conn, hash)? else {
         return Ok(None);
     };
+    Ok(principal_of(&found, now).map(|principal| (found.token, principal)))
+}
+
+/// Who a token found in the database speaks for at `now`: `None` when it is
+/// revoked or expired, or its person is deactivated (or gone).
+pub fn principal_of(
+    found: &api_tokens::FoundToken,
+    now: chrono::NaiveDateTime,
+) -> Option<Principal> {
+    let row = &found.token;
     if row.revoked_at.is_some() || row.expires_at.is_some_and(|e| e <= now) {
-        return Ok(None);
+        return None;
     }
-    let principal = match row.kind {
-        TokenKind::Integration => Principal::Integration {
+    match row.kind {
+        TokenKind::Integration => Some(Principal::Integration {
             token_id: row.id,
             scopes: split_scopes(&row.scopes),
-        },
+        }),
         TokenKind::Personal => {
-            let Some(person) = person else {
-                return Ok(None);
-            };
+            let person = found.person.as_ref()?;
             if !person.active {
-                return Ok(None);
+                return None;
             }
-            Principal::Person(actor(&person, roles))
+            Some(Principal::Person(actor(person, found.roles.clone())))
         }
-    };
-    Ok(Some((row, principal)))
+    }
 }
 
 /// Resolves an `Authorization: Bearer` token to a caller, or `None` when it

@@ -1,6 +1,8 @@
 //! API tokens: integration tokens issued by admins and short-lived personal
 //! tokens. Only hashes are stored.
 
+use std::collections::HashMap;
+
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
@@ -63,33 +65,73 @@ pub fn find_by_hash(conn: &mut DbConn, token_hash: &str) -> QueryResult<Option<A
         .optional()
 }
 
-/// A token, the person it belongs to (none for an integration token) and
-/// that person's roles, in one query: every API request asks this, so it
-/// costs one round trip to the database, not two.
-pub fn find_with_person(conn: &mut DbConn, token_hash: &str) -> QueryResult<Option<FoundToken>> {
-    // One row per role (one row with no role when she has none).
-    // Every API request runs it: on the backend's own connection.
-    let rows: Vec<(ApiTokenRow, Option<PersonRow>, Option<String>)> = natively!(conn, |c| {
+/// Tokens with their person and her roles, one row per role (one row with
+/// no role when she has none); the query of [`find_with_person`] and
+/// [`find_many_with_person`], written out where each runs it natively.
+macro_rules! tokens_with_people {
+    () => {
         api_tokens::table
             .left_join(people::table.on(api_tokens::person_id.eq(people::id.nullable())))
             .left_join(person_roles::table.on(person_roles::person_id.eq(people::id)))
-            .filter(api_tokens::token_hash.eq(token_hash))
             .select((
                 ApiTokenRow::as_select(),
                 Option::<PersonRow>::as_select(),
                 person_roles::role.nullable(),
             ))
+    };
+}
+
+/// A token, the person it belongs to (none for an integration token) and
+/// that person's roles, in one query: every API request asks this, so it
+/// costs one round trip to the database, not two.
+pub fn find_with_person(conn: &mut DbConn, token_hash: &str) -> QueryResult<Option<FoundToken>> {
+    // Every API request runs it: on the backend's own connection.
+    let rows: Vec<TokenRow> = natively!(conn, |c| {
+        tokens_with_people!()
+            .filter(api_tokens::token_hash.eq(token_hash))
             .load(c)
     })?;
-    let roles = roles_from_stored(rows.iter().filter_map(|(_, _, role)| role.as_deref()));
-    Ok(rows
-        .into_iter()
-        .next()
-        .map(|(token, person, _)| FoundToken {
+    Ok(found_tokens(rows).next())
+}
+
+/// [`find_with_person`] for many tokens in one query (the exam's opening,
+/// `store::starts`), by hash; an unknown hash is not in the map.
+pub fn find_many_with_person(
+    conn: &mut DbConn,
+    token_hashes: &[&str],
+) -> QueryResult<HashMap<String, FoundToken>> {
+    if token_hashes.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let rows: Vec<TokenRow> = natively!(conn, |c| {
+        tokens_with_people!()
+            .filter(api_tokens::token_hash.eq_any(token_hashes))
+            .order(api_tokens::id.asc())
+            .load(c)
+    })?;
+    Ok(found_tokens(rows)
+        .map(|found| (found.token.token_hash.clone(), found))
+        .collect())
+}
+
+/// A token's row, its person's, and one of her roles.
+type TokenRow = (ApiTokenRow, Option<PersonRow>, Option<String>);
+
+/// The tokens of rows that come one per role, a token's rows together.
+fn found_tokens(rows: Vec<TokenRow>) -> impl Iterator<Item = FoundToken> {
+    let mut rows = rows.into_iter().peekable();
+    std::iter::from_fn(move || {
+        let (token, person, role) = rows.next()?;
+        let mut stored: Vec<String> = role.into_iter().collect();
+        while let Some((_, _, role)) = rows.next_if(|(next, _, _)| next.id == token.id) {
+            stored.extend(role);
+        }
+        Some(FoundToken {
+            roles: roles_from_stored(stored.iter().map(String::as_str)),
             token,
             person,
-            roles,
-        }))
+        })
+    })
 }
 
 /// A token as a request presents it: the row, its person (none for an

@@ -1,6 +1,6 @@
 //! Queries for exams, registrations, attempts, their items and answers.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use chrono::NaiveDateTime;
 use diesel::backend::Backend;
@@ -349,6 +349,33 @@ pub fn attempts_of(
         .load(conn)
 }
 
+/// Registrations with their exam and attempts (one row per attempt, or one
+/// with none), each attempt not yet started with the paper rendered for it
+/// at predraw; the query of [`start_reading`] and [`start_readings`],
+/// written out where each runs it natively.
+macro_rules! registrations_to_start {
+    () => {
+        registrations::table
+            .inner_join(exams::table)
+            .left_join(
+                attempts::table.on(attempts::exam_id
+                    .eq(registrations::exam_id)
+                    .and(attempts::person_id.eq(registrations::person_id))),
+            )
+            .left_join(
+                attempt_papers::table.on(attempt_papers::attempt_id
+                    .eq(attempts::id)
+                    .and(attempts::started_at.is_null())),
+            )
+            .select((
+                RegistrationRow::as_select(),
+                ExamRow::as_select(),
+                Option::<AttemptRow>::as_select(),
+                attempt_papers::items.nullable(),
+            ))
+    };
+}
+
 /// What a start reads, in one query (at the opening every round trip
 /// counts): a person's registration for an exam, the exam, and her attempts
 /// at it in order, each one not yet started with the paper rendered for it
@@ -360,45 +387,67 @@ pub fn start_reading(
 ) -> QueryResult<Option<StartReading>> {
     // One row per attempt, or one row with no attempt; the registration and
     // the exam repeat on each.
-    let rows: Vec<(RegistrationRow, ExamRow, Option<AttemptRow>, Option<String>)> =
-        natively!(conn, |c| {
-            registrations::table
-                .inner_join(exams::table)
-                .left_join(
-                    attempts::table.on(attempts::exam_id
-                        .eq(registrations::exam_id)
-                        .and(attempts::person_id.eq(registrations::person_id))),
-                )
-                .left_join(
-                    attempt_papers::table.on(attempt_papers::attempt_id
-                        .eq(attempts::id)
-                        .and(attempts::started_at.is_null())),
-                )
-                .filter(registrations::exam_id.eq(exam_id))
-                .filter(registrations::person_id.eq(person_id))
-                .order(attempts::number.asc())
-                .select((
-                    RegistrationRow::as_select(),
-                    ExamRow::as_select(),
-                    Option::<AttemptRow>::as_select(),
-                    attempt_papers::items.nullable(),
-                ))
-                .load(c)
-        })?;
-    let mut rows = rows.into_iter();
-    let Some((registration, exam, first, paper)) = rows.next() else {
-        return Ok(None);
-    };
-    let attempts = first
-        .map(|a| (a, paper))
-        .into_iter()
-        .chain(rows.filter_map(|(_, _, a, paper)| a.map(|a| (a, paper))))
-        .collect();
-    Ok(Some(StartReading {
-        registration,
-        exam,
-        attempts,
-    }))
+    let rows: Vec<ReadingRow> = natively!(conn, |c| {
+        registrations_to_start!()
+            .filter(registrations::exam_id.eq(exam_id))
+            .filter(registrations::person_id.eq(person_id))
+            .order(attempts::number.asc())
+            .load(c)
+    })?;
+    Ok(readings(rows).next())
+}
+
+/// [`start_reading`] for many starts in one query (the exam's opening,
+/// `store::starts`), by exam and person; one not registered is not in the
+/// map.
+pub fn start_readings(
+    conn: &mut DbConn,
+    asked: &[(ExamId, PersonId)],
+) -> QueryResult<HashMap<(ExamId, PersonId), StartReading>> {
+    if asked.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let exam_ids: Vec<ExamId> = asked.iter().map(|(e, _)| *e).collect();
+    let person_ids: Vec<PersonId> = asked.iter().map(|(_, p)| *p).collect();
+    let wanted: HashSet<(ExamId, PersonId)> = asked.iter().copied().collect();
+    // Every registration of those people for those exams (more than asked
+    // when several exams open together: those are dropped below).
+    let rows: Vec<ReadingRow> = natively!(conn, |c| {
+        registrations_to_start!()
+            .filter(registrations::exam_id.eq_any(&exam_ids))
+            .filter(registrations::person_id.eq_any(&person_ids))
+            .order((registrations::id.asc(), attempts::number.asc()))
+            .load(c)
+    })?;
+    Ok(readings(rows)
+        .map(|r| ((r.exam.id, r.registration.person_id), r))
+        .filter(|(key, _)| wanted.contains(key))
+        .collect())
+}
+
+/// A registration with its exam, one of its attempts (if any) and that
+/// attempt's rendered paper (if not started and drawn ahead).
+type ReadingRow = (RegistrationRow, ExamRow, Option<AttemptRow>, Option<String>);
+
+/// The readings of rows that come one per attempt, a registration's rows
+/// together and its attempts in order.
+fn readings(rows: Vec<ReadingRow>) -> impl Iterator<Item = StartReading> {
+    let mut rows = rows.into_iter().peekable();
+    std::iter::from_fn(move || {
+        let (registration, exam, first, paper) = rows.next()?;
+        let mut attempts: Vec<(AttemptRow, Option<String>)> =
+            first.map(|a| (a, paper)).into_iter().collect();
+        while let Some((_, _, attempt, paper)) =
+            rows.next_if(|(next, _, _, _)| next.id == registration.id)
+        {
+            attempts.extend(attempt.map(|a| (a, paper)));
+        }
+        Some(StartReading {
+            registration,
+            exam,
+            attempts,
+        })
+    })
 }
 
 /// What [`start_reading`] found.
@@ -483,6 +532,69 @@ pub fn mark_started(
         deadline: Some(deadline),
         ..attempt.clone()
     }))
+}
+
+/// An attempt to start at the opening, with the `detail` of its `started`
+/// line (see [`start_all`]).
+pub struct ToStart<'a> {
+    pub attempt: &'a AttemptRow,
+    pub deadline: NaiveDateTime,
+    pub detail: &'a str,
+}
+
+/// [`mark_started`] for many attempts at once, all started at `started_at`:
+/// returns the ids of those it started (one already started is left as it
+/// is, with no second `started` line). On PostgreSQL one statement for them
+/// all; on SQLite, which has no round trips to save, `mark_started`'s
+/// prepared statements for each.
+pub fn start_all(
+    conn: &mut DbConn,
+    attempts: &[ToStart<'_>],
+    started_at: NaiveDateTime,
+) -> QueryResult<HashSet<i64>> {
+    if attempts.is_empty() {
+        return Ok(HashSet::new());
+    }
+    match conn {
+        DbConn::Postgres(pg) => {
+            use diesel::pg::sql_types::Array;
+            #[derive(QueryableByName)]
+            struct Started {
+                #[diesel(sql_type = BigInt)]
+                attempt_id: i64,
+            }
+            let ids: Vec<i64> = attempts.iter().map(|a| a.attempt.id).collect();
+            let deadlines: Vec<NaiveDateTime> = attempts.iter().map(|a| a.deadline).collect();
+            let details: Vec<&str> = attempts.iter().map(|a| a.detail).collect();
+            // The same statement as `StartAndRecord`, over arrays: an
+            // attempt's `started` line is written only if this started it.
+            let started: Vec<Started> = diesel::sql_query(
+                "WITH started AS (\
+                   UPDATE attempts SET started_at = $1, deadline = d.deadline \
+                   FROM unnest($2::bigint[], $3::timestamp[], $4::text[]) AS d(id, deadline, detail) \
+                   WHERE attempts.id = d.id AND attempts.started_at IS NULL \
+                   RETURNING attempts.id, d.detail) \
+                 INSERT INTO attempt_events (attempt_id, at, kind, detail) \
+                 SELECT id, $1, 'started', detail FROM started \
+                 RETURNING attempt_id",
+            )
+            .bind::<Timestamp, _>(started_at)
+            .bind::<Array<BigInt>, _>(ids)
+            .bind::<Array<Timestamp>, _>(deadlines)
+            .bind::<Array<Text>, _>(details)
+            .load(pg)?;
+            Ok(started.into_iter().map(|s| s.attempt_id).collect())
+        }
+        DbConn::Sqlite(_) => {
+            let mut started = HashSet::new();
+            for a in attempts {
+                if mark_started(conn, a.attempt, started_at, a.deadline, a.detail)?.is_some() {
+                    started.insert(a.attempt.id);
+                }
+            }
+            Ok(started)
+        }
+    }
 }
 
 /// PostgreSQL's start in one statement: `WITH started AS (UPDATE … RETURNING

@@ -18,9 +18,16 @@
 //! of the batch are then done together by [`Deferred::flush`] (for the exam
 //! day, `store::exams::AnswerBatch` stores a batch's answers in one upsert).
 //!
-//! A batch holds other writes or deferring ones, never both. When both are
-//! waiting, batches take turns: deferring writes wait at most one batch of
-//! the others, and the others at most one batch of deferring ones (see
+//! Set-wise writes go furthest: a batch of them is one call of
+//! [`SetWise::run`], which reads and writes for all its requests together,
+//! with no savepoint per request (for the exam's opening,
+//! `store::starts::StartBatch` starts a batch of attempts in a few
+//! statements, where one at a time took four each). Such a batch succeeds or
+//! fails as a whole; a request it may not do is refused in its reply.
+//!
+//! A batch holds writes of one kind: other writes, deferring ones or
+//! set-wise ones. When several kinds are waiting, batches take turns, so
+//! that each kind waits at most one batch of each other kind (see
 //! `store::exams::AnswerBatch` for why this suits answer saves).
 //!
 //! Writes are routed to a lane by a key (for instance an exam attempt), so
@@ -53,6 +60,25 @@ pub trait Deferred: Send + 'static {
     const WHAT: &'static str;
     /// Does the batch's items together; one outcome per item, in order.
     fn flush(conn: &mut DbConn, items: &[Self::Item]) -> Result<Vec<Self::Done>>;
+}
+
+/// Writes done a whole batch at a time: one call of `run` reads and writes
+/// for every request of the batch, in the batch's transaction.
+pub trait SetWise: Send + 'static {
+    /// What one caller asks.
+    type Request: Send + 'static;
+    /// What it gets once the batch committed.
+    type Reply: Send + 'static;
+    /// What the requests are, for the error each gets when `run` fails.
+    const WHAT: &'static str;
+    /// Does the batch's requests; one reply per request, in order.
+    fn run(conn: &mut DbConn, requests: Vec<Self::Request>) -> Result<Vec<Self::Reply>>;
+}
+
+/// A queued set-wise request.
+struct SetJob<S: SetWise> {
+    request: S::Request,
+    reply: oneshot::Sender<Result<S::Reply>>,
 }
 
 /// One queued write: run inside the batch's transaction, answered after it.
@@ -285,11 +311,11 @@ impl Savepoint {
 
 /// The lanes of the group writer. Cloning shares them; the lane threads end
 /// when the last clone is dropped.
-pub struct GroupWriter<D: Deferred> {
-    lanes: Arc<Lanes<D>>,
+pub struct GroupWriter<D: Deferred, S: SetWise> {
+    lanes: Arc<Lanes<D, S>>,
 }
 
-impl<D: Deferred> Clone for GroupWriter<D> {
+impl<D: Deferred, S: SetWise> Clone for GroupWriter<D, S> {
     fn clone(&self) -> Self {
         GroupWriter {
             lanes: self.lanes.clone(),
@@ -297,13 +323,19 @@ impl<D: Deferred> Clone for GroupWriter<D> {
     }
 }
 
+/// What goes down a lane's channel.
+enum Queue<D: Deferred, S: SetWise> {
+    Job(Box<dyn Job<D>>),
+    Set(SetJob<S>),
+}
+
 /// The lane threads and the channels to them.
-struct Lanes<D: Deferred> {
-    senders: Vec<mpsc::Sender<Box<dyn Job<D>>>>,
+struct Lanes<D: Deferred, S: SetWise> {
+    senders: Vec<mpsc::Sender<Queue<D, S>>>,
     threads: Vec<std::thread::JoinHandle<()>>,
 }
 
-impl<D: Deferred> Drop for Lanes<D> {
+impl<D: Deferred, S: SetWise> Drop for Lanes<D, S> {
     /// Closes the channels and waits for the lanes to finish their batch and
     /// let go of their connections. Left running, a lane could still be
     /// closing a PostgreSQL connection while the process exits, and the
@@ -316,15 +348,15 @@ impl<D: Deferred> Drop for Lanes<D> {
     }
 }
 
-impl<D: Deferred> GroupWriter<D> {
+impl<D: Deferred, S: SetWise> GroupWriter<D, S> {
     /// Starts `lanes` writer threads (at least one) on `pool`.
-    pub fn start(pool: &Pool, lanes: usize) -> Result<GroupWriter<D>> {
+    pub fn start(pool: &Pool, lanes: usize) -> Result<GroupWriter<D, S>> {
         let mut started = Lanes {
             senders: Vec::with_capacity(lanes.max(1)),
             threads: Vec::with_capacity(lanes.max(1)),
         };
         for lane in 0..lanes.max(1) {
-            let (sender, receiver) = mpsc::channel::<Box<dyn Job<D>>>();
+            let (sender, receiver) = mpsc::channel::<Queue<D, S>>();
             let pool = pool.clone();
             let thread = std::thread::Builder::new()
                 .name(format!("group-writer-{lane}"))
@@ -352,7 +384,7 @@ impl<D: Deferred> GroupWriter<D> {
             reply,
             span: tracing::Span::current(),
         };
-        self.enqueue(key, Box::new(job), answer).await
+        self.enqueue(key, Queue::Job(Box::new(job)), answer).await
     }
 
     /// A deferring write: runs `f` in a savepoint of the next batch, does
@@ -371,14 +403,23 @@ impl<D: Deferred> GroupWriter<D> {
             reply,
             span: tracing::Span::current(),
         };
-        self.enqueue(key, Box::new(job), answer).await
+        self.enqueue(key, Queue::Job(Box::new(job)), answer).await
+    }
+
+    /// A set-wise write: `request` is done with the next batch of set-wise
+    /// requests on lane `key % lanes` ([`SetWise::run`]); its reply comes
+    /// once the batch has committed.
+    pub async fn write_set_wise(&self, key: i64, request: S::Request) -> Result<S::Reply> {
+        let (reply, answer) = oneshot::channel();
+        self.enqueue(key, Queue::Set(SetJob { request, reply }), answer)
+            .await
     }
 
     /// Queues `job` on lane `key % lanes` and waits for its answer.
     async fn enqueue<R>(
         &self,
         key: i64,
-        job: Box<dyn Job<D>>,
+        job: Queue<D, S>,
         answer: oneshot::Receiver<Result<R>>,
     ) -> Result<R> {
         let senders = &self.lanes.senders;
@@ -398,7 +439,7 @@ impl<D: Deferred> GroupWriter<D> {
 
 /// A lane: waits for a write, takes whatever else has queued meanwhile, and
 /// commits the next batch of it (see [`Queued::next_batch`]).
-fn serve<D: Deferred>(pool: &Pool, jobs: &mpsc::Receiver<Box<dyn Job<D>>>) {
+fn serve<D: Deferred, S: SetWise>(pool: &Pool, jobs: &mpsc::Receiver<Queue<D, S>>) {
     let mut queued = Queued::default();
     loop {
         if queued.is_empty() {
@@ -410,70 +451,157 @@ fn serve<D: Deferred>(pool: &Pool, jobs: &mpsc::Receiver<Box<dyn Job<D>>>) {
         while let Ok(job) = jobs.try_recv() {
             queued.push(job);
         }
-        let mut batch = queued.next_batch();
-        let mut staged = Staged::<D>::default();
-        // A panicking write must not take the lane down with it: its batch
-        // is answered with an error (the reply senders are dropped) and the
-        // lane goes on with the next one.
-        let committed = catch_unwind(AssertUnwindSafe(|| commit(pool, &mut batch, &mut staged)))
-            .unwrap_or_else(|_| Err(Error::internal("a write panicked")))
-            .map_err(Arc::new);
-        for job in batch {
-            job.answer(committed.as_ref().map(|_| ()), &staged);
+        match queued.next_batch() {
+            Batch::Jobs(batch) => serve_jobs(pool, batch),
+            Batch::Set(batch) => serve_set(pool, batch),
         }
     }
 }
 
-/// The writes a lane has taken from its channel, deferring ones apart.
-struct Queued<D: Deferred> {
-    writes: VecDeque<Box<dyn Job<D>>>,
-    saves: VecDeque<Box<dyn Job<D>>>,
-    /// Whether the deferring writes have the next turn when both wait.
-    saves_next: bool,
+/// Commits a batch of other or deferring writes and answers each.
+fn serve_jobs<D: Deferred>(pool: &Pool, mut batch: Vec<Box<dyn Job<D>>>) {
+    let mut staged = Staged::<D>::default();
+    // A panicking write must not take the lane down with it: its batch
+    // is answered with an error (the reply senders are dropped) and the
+    // lane goes on with the next one.
+    let committed = catch_unwind(AssertUnwindSafe(|| commit(pool, &mut batch, &mut staged)))
+        .unwrap_or_else(|_| Err(Error::internal("a write panicked")))
+        .map_err(Arc::new);
+    for job in batch {
+        job.answer(committed.as_ref().map(|_| ()), &staged);
+    }
 }
 
-impl<D: Deferred> Default for Queued<D> {
+/// Commits a batch of set-wise requests and answers each: with its reply,
+/// or, if the batch failed, with the batch's error.
+fn serve_set<S: SetWise>(pool: &Pool, batch: Vec<SetJob<S>>) {
+    let (requests, replies): (Vec<S::Request>, Vec<_>) =
+        batch.into_iter().map(|j| (j.request, j.reply)).unzip();
+    let expected = requests.len();
+    let done = catch_unwind(AssertUnwindSafe(|| commit_set::<S>(pool, requests)))
+        .unwrap_or_else(|_| Err(Error::internal("a write panicked")))
+        .and_then(|done| {
+            if done.len() == expected {
+                Ok(done)
+            } else {
+                Err(Error::internal(format!(
+                    "the {} were answered {} times for {expected}",
+                    S::WHAT,
+                    done.len()
+                )))
+            }
+        });
+    match done {
+        Ok(done) => {
+            for (reply, done) in replies.into_iter().zip(done) {
+                // The caller may have gone (a dropped request).
+                let _ = reply.send(Ok(done));
+            }
+        }
+        Err(e) => {
+            let e = Arc::new(e);
+            for reply in replies {
+                let _ = reply.send(Err(Error::internal_from(
+                    format!("the {} were not done", S::WHAT),
+                    Arc::clone(&e),
+                )));
+            }
+        }
+    }
+}
+
+/// The next batch a lane commits: writes of one kind.
+enum Batch<D: Deferred, S: SetWise> {
+    Jobs(Vec<Box<dyn Job<D>>>),
+    Set(Vec<SetJob<S>>),
+}
+
+/// The kinds of write, in the order of their turns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Other,
+    Deferring,
+    SetWise,
+}
+
+impl Kind {
+    const TURNS: [Kind; 3] = [Kind::Other, Kind::Deferring, Kind::SetWise];
+
+    fn after(self) -> Kind {
+        match self {
+            Kind::Other => Kind::Deferring,
+            Kind::Deferring => Kind::SetWise,
+            Kind::SetWise => Kind::Other,
+        }
+    }
+}
+
+/// The writes a lane has taken from its channel, each kind apart.
+struct Queued<D: Deferred, S: SetWise> {
+    writes: VecDeque<Box<dyn Job<D>>>,
+    saves: VecDeque<Box<dyn Job<D>>>,
+    sets: VecDeque<SetJob<S>>,
+    /// The kind whose turn is next when several wait.
+    next: Kind,
+}
+
+impl<D: Deferred, S: SetWise> Default for Queued<D, S> {
     fn default() -> Self {
         Queued {
             writes: VecDeque::new(),
             saves: VecDeque::new(),
-            saves_next: false,
+            sets: VecDeque::new(),
+            next: Kind::Other,
         }
     }
 }
 
-impl<D: Deferred> Queued<D> {
+impl<D: Deferred, S: SetWise> Queued<D, S> {
     fn is_empty(&self) -> bool {
-        self.writes.is_empty() && self.saves.is_empty()
+        self.writes.is_empty() && self.saves.is_empty() && self.sets.is_empty()
     }
 
-    fn push(&mut self, job: Box<dyn Job<D>>) {
-        if job.defers() {
-            self.saves.push_back(job);
-        } else {
-            self.writes.push_back(job);
+    fn push(&mut self, job: Queue<D, S>) {
+        match job {
+            Queue::Job(job) if job.defers() => self.saves.push_back(job),
+            Queue::Job(job) => self.writes.push_back(job),
+            Queue::Set(job) => self.sets.push_back(job),
+        }
+    }
+
+    fn waiting(&self, kind: Kind) -> bool {
+        match kind {
+            Kind::Other => !self.writes.is_empty(),
+            Kind::Deferring => !self.saves.is_empty(),
+            Kind::SetWise => !self.sets.is_empty(),
         }
     }
 
     /// The next batch: up to [`MAX_BATCH`] writes of one kind, oldest
-    /// first. When both kinds wait they take turns, so that at the opening
-    /// minute the saves of those already started do not wait for every
-    /// start, nor the starts for every save.
-    fn next_batch(&mut self) -> Vec<Box<dyn Job<D>>> {
-        let take_saves = match (self.writes.is_empty(), self.saves.is_empty()) {
-            (true, _) => true,
-            (false, true) => false,
-            (false, false) => self.saves_next,
-        };
-        self.saves_next = !take_saves;
-        let from = if take_saves {
-            &mut self.saves
-        } else {
-            &mut self.writes
-        };
-        let n = from.len().min(MAX_BATCH);
-        from.drain(..n).collect()
+    /// first. When several kinds wait they take turns, so that at the
+    /// opening minute the saves of those already started do not wait for
+    /// every start, nor the starts for every save.
+    fn next_batch(&mut self) -> Batch<D, S> {
+        let mut kind = self.next;
+        for _ in Kind::TURNS {
+            if self.waiting(kind) {
+                break;
+            }
+            kind = kind.after();
+        }
+        self.next = kind.after();
+        match kind {
+            Kind::Other => Batch::Jobs(take(&mut self.writes)),
+            Kind::Deferring => Batch::Jobs(take(&mut self.saves)),
+            Kind::SetWise => Batch::Set(take(&mut self.sets)),
+        }
     }
+}
+
+/// Up to [`MAX_BATCH`] of `queue`, oldest first.
+fn take<T>(queue: &mut VecDeque<T>) -> Vec<T> {
+    let n = queue.len().min(MAX_BATCH);
+    queue.drain(..n).collect()
 }
 
 fn commit<D: Deferred>(
@@ -500,6 +628,17 @@ fn commit<D: Deferred>(
     })
 }
 
+/// A batch of set-wise requests in one transaction.
+fn commit_set<S: SetWise>(pool: &Pool, requests: Vec<S::Request>) -> Result<Vec<S::Reply>> {
+    let mut conn = pool.get()?;
+    super::audit::begin();
+    super::write_transaction(&mut conn, |conn| {
+        let done = S::run(conn, requests)?;
+        super::audit::seal(conn)?;
+        Ok(done)
+    })
+}
+
 // The writes themselves are tested on both databases in
 // tests/api/group_commit.rs and tests/api/exams.rs.
 #[cfg(test)]
@@ -518,8 +657,11 @@ mod tests {
     struct Probe {
         save: bool,
         n: usize,
-        log: Arc<Mutex<Vec<(bool, usize)>>>,
+        log: Log,
     }
+
+    /// What was answered, in order: each job's kind and number.
+    type Log = Arc<Mutex<Vec<(Kind, usize)>>>;
 
     /// Work that is never done: the probes only queue.
     struct Nothing;
@@ -533,82 +675,143 @@ mod tests {
         }
     }
 
+    impl SetWise for Nothing {
+        type Request = usize;
+        type Reply = ();
+        const WHAT: &'static str = "nothing";
+        fn run(_: &mut DbConn, requests: Vec<usize>) -> Result<Vec<()>> {
+            Ok(vec![(); requests.len()])
+        }
+    }
+
     impl Job<Nothing> for Probe {
         fn defers(&self) -> bool {
             self.save
         }
         fn run(&mut self, _: &mut DbConn, _: &mut Savepoint, _: &mut Staged<Nothing>) {}
         fn answer(self: Box<Self>, _: std::result::Result<(), &Arc<Error>>, _: &Staged<Nothing>) {
+            let kind = if self.save {
+                Kind::Deferring
+            } else {
+                Kind::Other
+            };
             if let Ok(mut log) = self.log.lock() {
-                log.push((self.save, self.n));
+                log.push((kind, self.n));
             }
         }
     }
 
+    const W: Kind = Kind::Other;
+    const S: Kind = Kind::Deferring;
+    const SET: Kind = Kind::SetWise;
+
     /// The jobs of the next batch, in their order.
-    fn next(
-        queued: &mut Queued<Nothing>,
-        log: &Arc<Mutex<Vec<(bool, usize)>>>,
-    ) -> Vec<(bool, usize)> {
-        for job in queued.next_batch() {
-            job.answer(Ok(()), &Staged::default());
+    fn next(queued: &mut Queued<Nothing, Nothing>, log: &Log) -> Vec<(Kind, usize)> {
+        match queued.next_batch() {
+            Batch::Jobs(jobs) => {
+                for job in jobs {
+                    job.answer(Ok(()), &Staged::default());
+                }
+            }
+            Batch::Set(jobs) => {
+                let mut log = log.lock().unwrap();
+                log.extend(jobs.into_iter().map(|j| (SET, j.request)));
+            }
         }
         std::mem::take(&mut *log.lock().unwrap())
     }
 
+    fn probe(log: &Log, n: usize, save: bool) -> Queue<Nothing, Nothing> {
+        Queue::Job(Box::new(Probe {
+            save,
+            n,
+            log: log.clone(),
+        }))
+    }
+
+    fn set(n: usize) -> Queue<Nothing, Nothing> {
+        let (reply, _) = oneshot::channel();
+        Queue::Set(SetJob { request: n, reply })
+    }
+
     #[test]
     fn saves_and_other_writes_take_turns_in_bounded_batches() {
-        let log = Arc::new(Mutex::new(Vec::new()));
+        let log: Log = Arc::new(Mutex::new(Vec::new()));
         let mut queued = Queued::default();
-        let probe = |n: usize, save: bool| -> Box<dyn Job<Nothing>> {
-            Box::new(Probe {
-                save,
-                n,
-                log: log.clone(),
-            })
-        };
         // Every tenth job is a start or a submit; the rest are saves.
         for n in 0..600 {
-            queued.push(probe(n, n % 10 != 0));
+            queued.push(probe(&log, n, n % 10 != 0));
         }
         // The 60 other writes first, alone, in their order.
         let first = next(&mut queued, &log);
-        let writes: Vec<(bool, usize)> = (0..600).step_by(10).map(|n| (false, n)).collect();
+        let writes: Vec<(Kind, usize)> = (0..600).step_by(10).map(|n| (W, n)).collect();
         assert_eq!(first, writes);
         // Then the saves, oldest first, at most MAX_BATCH at a time.
         let second = next(&mut queued, &log);
         assert_eq!(second.len(), MAX_BATCH);
-        assert_eq!(second[0], (true, 1));
-        assert!(second.iter().all(|(save, _)| *save));
+        assert_eq!(second[0], (S, 1));
+        assert!(second.iter().all(|(kind, _)| *kind == S));
         assert!(second.windows(2).all(|w| w[0].1 < w[1].1));
         // A write that arrives now has the next turn, before the remaining saves.
-        queued.push(probe(600, false));
-        assert_eq!(next(&mut queued, &log), vec![(false, 600)]);
+        queued.push(probe(&log, 600, false));
+        assert_eq!(next(&mut queued, &log), vec![(W, 600)]);
         // The rest follow, all saves, and nothing is lost.
         let mut rest = Vec::new();
         while !queued.is_empty() {
             rest.extend(next(&mut queued, &log));
         }
-        assert!(rest.iter().all(|(save, _)| *save));
+        assert!(rest.iter().all(|(kind, _)| *kind == S));
         assert_eq!(first.len() + second.len() + rest.len(), 600);
 
         // The opening: more starts queued than one batch takes, and saves of
         // those already started among them. The saves do not wait for every
         // start: the kinds take turns, each batch of one kind.
         for n in 0..600 {
-            queued.push(probe(n, n % 2 == 1));
+            queued.push(probe(&log, n, n % 2 == 1));
         }
-        let kinds: Vec<(bool, usize)> = std::iter::from_fn(|| {
-            let batch = next(&mut queued, &log);
-            let save = batch.first()?.0;
-            assert!(batch.iter().all(|(s, _)| *s == save), "one kind per batch");
-            Some((save, batch.len()))
-        })
-        .collect();
         assert_eq!(
-            kinds,
-            [(false, 256), (true, 256), (false, 44), (true, 44)],
+            kinds(&mut queued, &log),
+            [(W, 256), (S, 256), (W, 44), (S, 44)],
             "turns, at most MAX_BATCH each"
         );
+    }
+
+    /// The kind and size of each batch until none is left.
+    fn kinds(queued: &mut Queued<Nothing, Nothing>, log: &Log) -> Vec<(Kind, usize)> {
+        std::iter::from_fn(|| {
+            let batch = next(queued, log);
+            let kind = batch.first()?.0;
+            assert!(batch.iter().all(|(k, _)| *k == kind), "one kind per batch");
+            assert!(batch.windows(2).all(|w| w[0].1 < w[1].1), "oldest first");
+            Some((kind, batch.len()))
+        })
+        .collect()
+    }
+
+    #[test]
+    fn set_wise_requests_take_their_turn_with_the_other_kinds() {
+        let log: Log = Arc::new(Mutex::new(Vec::new()));
+        let mut queued = Queued::default();
+        // The opening as it is with set-wise starts: starts, saves of those
+        // already started, and a submit or two.
+        for n in 0..600 {
+            queued.push(set(n));
+            if n % 2 == 0 {
+                queued.push(probe(&log, n, true));
+            }
+            if n % 100 == 0 {
+                queued.push(probe(&log, n, false));
+            }
+        }
+        assert_eq!(
+            kinds(&mut queued, &log),
+            [(W, 6), (S, 256), (SET, 256), (S, 44), (SET, 256), (SET, 88)],
+            "each kind waits at most one batch of each other kind"
+        );
+        // Set-wise requests alone come in batches too, none lost.
+        for n in 0..300 {
+            queued.push(set(n));
+        }
+        assert_eq!(kinds(&mut queued, &log), [(SET, 256), (SET, 44)]);
     }
 }

@@ -25,6 +25,7 @@ pub mod referrals;
 pub mod schema;
 pub mod sessions;
 pub mod signing_keys;
+pub mod starts;
 pub mod stored_as;
 pub mod text_enums;
 pub mod throttle;
@@ -285,7 +286,7 @@ pub struct Db {
     read: Pool,
     write: Pool,
     /// Group commit for the hot small writes of exam day (see [`group`]).
-    group: group::GroupWriter<exams::AnswerBatch>,
+    group: group::GroupWriter<exams::AnswerBatch, starts::StartBatch>,
     backend: Backend,
     /// Last: dropped after the pools and the group writer's lanes.
     _threads: std::sync::Arc<PoolThreads>,
@@ -412,6 +413,17 @@ impl Db {
         T: Send + 'static,
     {
         self.group.write_deferring(key, f).await
+    }
+
+    /// Starts an attempt with the other starts that queued meanwhile, all
+    /// together (see [`starts`]); the reply says what was read and what
+    /// the request's plan began, once the batch has committed.
+    pub async fn start_grouped(
+        &self,
+        key: i64,
+        asked: starts::StartAsked,
+    ) -> Result<starts::StartDone> {
+        self.group.write_set_wise(key, asked).await
     }
 
     /// The synchronous form of [`Db::write`], for the command line and jobs.

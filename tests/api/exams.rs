@@ -25,6 +25,8 @@ on_both_databases!(
     overdue_attempts_are_submitted_at_their_deadline,
     an_attempt_survives_a_server_restart,
     a_paper_is_rebuilt_from_its_seed,
+    the_opening_starts_everyone_once_in_batches,
+    a_batch_of_starts_begins_what_its_plans_say_once,
 );
 
 /// A bank with 8 single-choice and 4 true/false questions on "fever"
@@ -126,6 +128,20 @@ pub(crate) async fn scheduled(app: &TestApp, admin: &str, body: Value) -> i64 {
         .await;
     assert_eq!(status, 201, "{exam}");
     exam["id"].as_i64().unwrap()
+}
+
+/// Draws the papers of an exam's candidates ahead of the opening; how many.
+pub(crate) async fn predraw(app: &TestApp, admin: &str, exam: i64) -> i64 {
+    let (status, drawn) = app
+        .api(
+            Method::POST,
+            &format!("/api/v1/exams/{exam}/predraw"),
+            admin,
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{drawn}");
+    drawn["drawn"].as_i64().unwrap()
 }
 
 pub(crate) async fn register(app: &TestApp, admin: &str, exam: i64, person: i64) {
@@ -881,6 +897,182 @@ async fn overdue_attempts_are_submitted_at_their_deadline(app: TestApp) {
     assert_eq!(view["remaining_seconds"], 0);
 }
 
+/// The opening: every candidate presses Start at once, some twice, with
+/// papers drawn ahead. Starts are then done a lane's batch at a time
+/// (`store::starts`); each candidate still gets her own predrawn paper,
+/// started once, and whatever is not a plain start (not registered, a
+/// token that does not sign in) gets its own answer.
+async fn the_opening_starts_everyone_once_in_batches(app: TestApp) {
+    let (admin, _, _) = setup(&app).await;
+    load_bank(&app);
+    let (_, inst) = app
+        .api(Method::POST, "/api/v1/institutions", &admin, Some(json!({"name": "Huilong CHC", "level": "community", "region": "Yubei", "alliance_member": true})))
+        .await;
+    let inst = inst["id"].as_i64().unwrap();
+    let exam = scheduled(&app, &admin, exam_body(-1, 120, 60)).await;
+    // Ten registered candidates (names of different lengths: the test
+    // doctors' certificate numbers come from them), one not registered.
+    let mut candidates = Vec::new();
+    for n in 3..13 {
+        let (id, token) = doctor(&app, &admin, inst, &"x".repeat(n)).await;
+        register(&app, &admin, exam, id).await;
+        candidates.push(token);
+    }
+    let (_, outsider) = doctor(&app, &admin, inst, &"y".repeat(13)).await;
+    assert_eq!(predraw(&app, &admin, exam).await, 10);
+    let drawn_ids = app.scalar("SELECT CAST(SUM(id) AS BIGINT) AS n FROM attempts");
+
+    // Everyone at once: each candidate twice, the outsider, and a token
+    // that signs nobody in.
+    let path = format!("/api/v1/exams/{exam}/attempts");
+    let mut tokens: Vec<&str> = candidates.iter().map(String::as_str).collect();
+    tokens.extend(candidates.iter().map(String::as_str));
+    tokens.push(&outsider);
+    tokens.push("not-a-token");
+    let answers = futures_util::future::join_all(
+        tokens.iter().map(|t| app.api(Method::POST, &path, t, None)),
+    )
+    .await;
+    let (theirs, others) = answers.split_at(20);
+    let (firsts, seconds) = theirs.split_at(10);
+    for ((status, first), (again, second)) in firsts.iter().zip(seconds) {
+        assert_eq!((*status, *again), (200, 200), "{first} {second}");
+        assert_eq!(
+            (first["id"].as_i64(), &first["deadline"]),
+            (second["id"].as_i64(), &second["deadline"]),
+            "a second press gets the same attempt and deadline"
+        );
+        let remaining = first["remaining_seconds"].as_i64().unwrap();
+        assert!((3590..=3600).contains(&remaining), "{remaining}");
+        assert_eq!(first["items"].as_array().map(Vec::len), Some(6), "{first}");
+    }
+    let mut ids: Vec<i64> = firsts
+        .iter()
+        .map(|(_, a)| a["id"].as_i64().unwrap())
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len(), 10, "one attempt each: {ids:?}");
+    assert_eq!(others[0].0, 409, "{}", others[0].1);
+    assert!(
+        others[0].1.to_string().contains("not registered"),
+        "{}",
+        others[0].1
+    );
+    assert_eq!(others[1].0, 401, "{}", others[1].1);
+    // The predrawn papers were used, none drawn anew, each started once.
+    assert_eq!(app.count("attempts"), 10);
+    assert_eq!(
+        app.scalar("SELECT CAST(SUM(id) AS BIGINT) AS n FROM attempts"),
+        drawn_ids
+    );
+    assert_eq!(
+        app.scalar("SELECT COUNT(*) AS n FROM attempts WHERE started_at IS NOT NULL"),
+        10
+    );
+    assert_eq!(
+        app.scalar("SELECT COUNT(*) AS n FROM attempt_events WHERE kind = 'started'"),
+        10
+    );
+    // What a start answered is the paper as the attempt shows it later.
+    for ((_, started), token) in firsts.iter().zip(&candidates) {
+        let id = started["id"].as_i64().unwrap();
+        let (status, shown) = app
+            .api(Method::GET, &format!("/api/v1/attempts/{id}"), token, None)
+            .await;
+        assert_eq!(status, 200, "{shown}");
+        assert_eq!(shown["items"], started["items"]);
+        assert_eq!(shown["deadline"], started["deadline"]);
+    }
+}
+
+/// A batch of starts as the store does it: what it read for each, and
+/// which attempts it began. The plan is the caller's; here it begins
+/// whatever waits, which the service's rules would not always allow.
+async fn a_batch_of_starts_begins_what_its_plans_say_once(app: TestApp) {
+    use gatekeeper::store::starts::{Begin, StartAsked, StartFound, Starter};
+    let (admin, doctor_id, token) = setup(&app).await;
+    load_bank(&app);
+    let exam = scheduled(&app, &admin, exam_body(-1, 120, 60)).await;
+    register(&app, &admin, exam, doctor_id).await;
+    assert_eq!(predraw(&app, &admin, exam).await, 1);
+    let waiting = |found: &StartFound, at: chrono::NaiveDateTime| {
+        let reading = found.reading.as_ref()?;
+        let (attempt, paper) = reading.attempts.first()?;
+        if attempt.started_at.is_none() {
+            assert!(
+                paper.is_some(),
+                "the paper rendered at predraw is read with it"
+            );
+        }
+        Some(Begin {
+            attempt_id: attempt.id,
+            deadline: at + chrono::Duration::minutes(60),
+            detail: "by the test".into(),
+        })
+    };
+    let hash = gatekeeper::domain::tokens::digest(&token);
+    let asked = |who: Starter| StartAsked {
+        who,
+        exam_id: gatekeeper::domain::ids::ExamId(exam),
+        plan: Box::new(waiting),
+    };
+    let person = gatekeeper::domain::ids::PersonId(doctor_id);
+    // By token and by session, at once: the one batch or two, the attempt
+    // is begun by exactly one of them.
+    let (a, b) = futures_util::join!(
+        app.ctx
+            .db
+            .start_grouped(7, asked(Starter::Token(hash.clone()))),
+        app.ctx.db.start_grouped(7, asked(Starter::Person(person))),
+    );
+    let (a, b) = (a.unwrap(), b.unwrap());
+    assert!(a.found.token.is_some(), "the token was read");
+    assert!(b.found.token.is_none(), "a session presents no token");
+    let begun: Vec<_> = [&a, &b].iter().filter_map(|d| d.begun.clone()).collect();
+    assert_eq!(begun.len(), 1, "begun once");
+    assert_eq!(
+        begun[0].started_at,
+        Some(if a.begun.is_some() { a.at } else { b.at })
+    );
+    assert_eq!(
+        app.scalar("SELECT COUNT(*) AS n FROM attempt_events WHERE kind = 'started'"),
+        1
+    );
+    // Again: it is started, so nothing is begun, nothing written.
+    let again = app
+        .ctx
+        .db
+        .start_grouped(7, asked(Starter::Token(hash.clone())))
+        .await
+        .unwrap();
+    assert!(again.begun.is_none());
+    // An unknown token and a person not registered read nothing.
+    let nobody = app
+        .ctx
+        .db
+        .start_grouped(7, asked(Starter::Token("unknown".into())))
+        .await
+        .unwrap();
+    assert!(nobody.found.token.is_none() && nobody.found.reading.is_none());
+    let stranger = app
+        .ctx
+        .db
+        .start_grouped(
+            7,
+            asked(Starter::Person(gatekeeper::domain::ids::PersonId(
+                doctor_id + 1000,
+            ))),
+        )
+        .await
+        .unwrap();
+    assert!(stranger.found.reading.is_none() && stranger.begun.is_none());
+    assert_eq!(
+        app.scalar("SELECT COUNT(*) AS n FROM attempt_events WHERE kind = 'started'"),
+        1
+    );
+}
+
 async fn an_attempt_survives_a_server_restart(app: TestApp) {
     let (admin, doctor_id, token) = setup(&app).await;
     load_bank(&app);
@@ -930,15 +1122,7 @@ async fn a_paper_is_rebuilt_from_its_seed(app: TestApp) {
     let exam = scheduled(&app, &admin, exam_body(-1, 120, 60)).await;
     register(&app, &admin, exam, doctor_id).await;
     // Drawn ahead of the opening, then started.
-    let (status, drawn) = app
-        .api(
-            Method::POST,
-            &format!("/api/v1/exams/{exam}/predraw"),
-            &admin,
-            None,
-        )
-        .await;
-    assert_eq!((status, drawn["drawn"].as_i64()), (200, Some(1)));
+    assert_eq!(predraw(&app, &admin, exam).await, 1);
     let (_, attempt) = app
         .api(
             Method::POST,

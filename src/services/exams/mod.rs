@@ -823,10 +823,13 @@ struct DrawnAttempt {
 /// Starts (or resumes) the caller's attempt. Idempotent: a retried start
 /// returns the attempt already under way, never a second one.
 ///
-/// One grouped write (see `store::group`) signs the token in, checks the
-/// window, starts the predrawn paper and reads the paper back: at the
-/// opening minute thousands of starts share commits. The view is built
-/// from what was read after the write.
+/// At the opening minute thousands of starts come at once, and nearly all
+/// of them begin a paper drawn and rendered at predraw: those are done in
+/// batches, a few statements for a whole batch of starts
+/// ([`start_at_opening`]). Any other start is one grouped write (see
+/// `store::group`) that signs the token in, checks the window, starts the
+/// attempt and reads the paper back, sharing its commit with other writes.
+/// The view is built from what was read after the write.
 ///
 /// A paper drawn at the start reads the exam's exposure counts, so draws
 /// of one exam are serialised (`store::exams::lock_draw`). Inside a batch
@@ -837,6 +840,9 @@ struct DrawnAttempt {
 /// the lock before it touches anything.
 pub async fn start(ctx: &Ctx, taker: Taker<'_>, exam_id: ExamId) -> Result<StartedView> {
     let presented = taker.presented();
+    if let Some(view) = start_at_opening(ctx, &presented, exam_id).await? {
+        return Ok(view);
+    }
     let versions = ctx.versions.clone();
     let started = ctx
         .db
@@ -935,6 +941,67 @@ enum Started {
     DrawBusy,
 }
 
+/// What a start does, from what it read: the rules of a start, for both
+/// ways one is done (one at a time, [`start_in`], and in a batch at the
+/// opening, [`start_at_opening`]).
+enum StartPlan<'a> {
+    /// An attempt is under way: resume it.
+    Resume(&'a AttemptRow),
+    /// Begin this attempt, drawn ahead (with its paper rendered at predraw,
+    /// if it was).
+    Begin {
+        attempt: &'a AttemptRow,
+        rendered: Option<&'a str>,
+        deadline: NaiveDateTime,
+    },
+    /// No paper waits: draw attempt `number`, then begin it.
+    Draw {
+        number: i32,
+        deadline: NaiveDateTime,
+    },
+}
+
+/// The start's rules at `now`: resume what is under way; otherwise the
+/// window, the attempts left and the waiting period must allow a new one.
+fn plan_start(reading: &store_exams::StartReading, now: NaiveDateTime) -> Result<StartPlan<'_>> {
+    let attempts = &reading.attempts;
+    if let Some((open, _)) = attempts
+        .iter()
+        .find(|(a, _)| a.submitted_at.is_none() && a.started_at.is_some())
+    {
+        return Ok(StartPlan::Resume(open));
+    }
+    let schedule = schedule_of(&reading.exam)?;
+    let acc = accommodation(&reading.registration);
+    let finished: Vec<NaiveDateTime> = attempts
+        .iter()
+        .filter_map(|(a, _)| a.submitted_at)
+        .collect();
+    exams::may_start(&schedule, &acc, &finished, now).map_err(exams::StartRefusal::into_error)?;
+    let deadline = exams::deadline(&schedule, &acc, now);
+    // A paper drawn ahead of time is used; otherwise one is drawn now.
+    match attempts
+        .iter()
+        .find(|(a, _)| a.started_at.is_none() && a.submitted_at.is_none())
+    {
+        Some((attempt, rendered)) => Ok(StartPlan::Begin {
+            attempt,
+            rendered: rendered.as_deref(),
+            deadline,
+        }),
+        None => Ok(StartPlan::Draw {
+            number: i32::try_from(attempts.len() + 1)
+                .map_err(|e| Error::internal_from("the attempt number", e))?,
+            deadline,
+        }),
+    }
+}
+
+/// The detail of an attempt's `started` line.
+fn started_detail(deadline: NaiveDateTime) -> String {
+    format!("deadline {deadline}")
+}
+
 /// The start's checks and writes, inside its transaction.
 fn start_in(
     conn: &mut DbConn,
@@ -944,54 +1011,34 @@ fn start_in(
     lock: DrawLock,
 ) -> Result<Started> {
     // Each attempt not yet started comes with its paper rendered at predraw.
-    let Some(store_exams::StartReading {
-        registration,
-        exam,
-        attempts,
-    }) = store_exams::start_reading(conn, exam_id, person_id)?
-    else {
+    let Some(reading) = store_exams::start_reading(conn, exam_id, person_id)? else {
         return Err(match store_exams::find_exam(conn, exam_id)? {
             None => Error::NotFound,
             Some(_) => Error::conflict("exam", "you are not registered for this exam"),
         });
     };
-    if let Some((open, _)) = attempts
-        .iter()
-        .find(|(a, _)| a.submitted_at.is_none() && a.started_at.is_some())
-    {
-        return Ok(Started::Attempt(open.clone()));
-    }
-    let schedule = schedule_of(&exam)?;
-    let acc = accommodation(&registration);
-    let finished: Vec<NaiveDateTime> = attempts
-        .iter()
-        .filter_map(|(a, _)| a.submitted_at)
-        .collect();
-    exams::may_start(&schedule, &acc, &finished, now).map_err(exams::StartRefusal::into_error)?;
-    let number = i32::try_from(attempts.len() + 1)
-        .map_err(|e| Error::internal_from("the attempt number", e))?;
-    // A paper drawn ahead of time is used; otherwise draw one now, under
-    // the exam's draw lock.
-    let predrawn = attempts
-        .into_iter()
-        .find(|(a, _)| a.started_at.is_none() && a.submitted_at.is_none());
-    let (attempt, rendered) = match predrawn {
-        Some(predrawn) => predrawn,
-        None => {
+    let (attempt, rendered, deadline) = match plan_start(&reading, now)? {
+        StartPlan::Resume(open) => return Ok(Started::Attempt(open.clone())),
+        StartPlan::Begin {
+            attempt,
+            rendered,
+            deadline,
+        } => (attempt.clone(), rendered.map(str::to_owned), deadline),
+        StartPlan::Draw { number, deadline } => {
+            // Under the exam's draw lock (see `start`).
             if lock == DrawLock::Try && !store_exams::lock_draw(conn, exam_id, false)? {
                 return Ok(Started::DrawBusy);
             }
-            let candidates = pool(conn, &exam.track)?;
-            let drawn = draw_attempt(conn, &exam, &candidates, person_id, number, now)?;
-            (drawn.attempt, None)
+            let candidates = pool(conn, &reading.exam.track)?;
+            let drawn = draw_attempt(conn, &reading.exam, &candidates, person_id, number, now)?;
+            (drawn.attempt, None, deadline)
         }
     };
-    let deadline = exams::deadline(&schedule, &acc, now);
-    let detail = format!("deadline {deadline}");
+    let detail = started_detail(deadline);
     match store_exams::mark_started(conn, &attempt, now, deadline, &detail)? {
         Some(started) => Ok(Started::Begun {
             attempt: started,
-            exam: Box::new(exam),
+            exam: Box::new(reading.exam),
             rendered,
         }),
         // Another device of the same candidate started it a moment ago.
@@ -999,6 +1046,72 @@ fn start_in(
             .map(Started::Attempt)
             .ok_or(Error::NotFound),
     }
+}
+
+/// The opening's way to start: with the other starts of its lane, all done
+/// together (`store::starts`). It does only the opening's common case, a
+/// candidate beginning the paper drawn and rendered for her at predraw, and
+/// returns `None`, having written nothing, for anything else (an attempt to
+/// resume, a paper to draw, a refusal, a token that does not sign in), which
+/// [`start`] then does the usual way.
+async fn start_at_opening(
+    ctx: &Ctx,
+    presented: &Presented,
+    exam_id: ExamId,
+) -> Result<Option<StartedView>> {
+    use crate::domain::access::Principal;
+    use store::starts::{Begin, Plan, StartAsked, StartFound, Starter};
+    let (who, signed_in) = match presented {
+        Presented::Token { hash, .. } => (Starter::Token(hash.clone()), None),
+        Presented::Known(caller) => match caller.person_id() {
+            Some(person) => (Starter::Person(person), Some(person)),
+            None => return Ok(None),
+        },
+    };
+    let plan: Plan = Box::new(move |found: &StartFound, now: NaiveDateTime| {
+        let person = match signed_in {
+            Some(person) => person,
+            None => match crate::services::auth::principal_of(found.token.as_ref()?, now)? {
+                Principal::Person(actor) => actor.id,
+                Principal::Integration { .. } => return None,
+            },
+        };
+        let reading = found.reading.as_ref()?;
+        if reading.registration.person_id != person {
+            return None;
+        }
+        match plan_start(reading, now).ok()? {
+            StartPlan::Begin {
+                attempt,
+                rendered: Some(_),
+                deadline,
+            } => Some(Begin {
+                attempt_id: attempt.id,
+                deadline,
+                detail: started_detail(deadline),
+            }),
+            StartPlan::Begin { rendered: None, .. }
+            | StartPlan::Resume(_)
+            | StartPlan::Draw { .. } => None,
+        }
+    });
+    let asked = StartAsked { who, exam_id, plan };
+    let done = ctx.db.start_grouped(presented.lane(), asked).await?;
+    let (Some(attempt), Some(reading)) = (done.begun, done.found.reading) else {
+        return Ok(None);
+    };
+    let rendered = reading
+        .attempts
+        .into_iter()
+        .find(|(a, _)| a.id == attempt.id)
+        .and_then(|(_, rendered)| rendered)
+        .ok_or_else(|| Error::internal("the attempt begun has no rendered paper"))?;
+    let exam = reading.exam;
+    Ok(Some(StartedView::Rendered {
+        head: head(&attempt, exam.id, exam.title, done.at, Vec::new()),
+        items: serde_json::value::RawValue::from_string(rendered)
+            .map_err(|e| Error::internal_from("rendered paper", e))?,
+    }))
 }
 
 /// Draws papers ahead of the opening for every registered candidate who has
