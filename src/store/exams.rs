@@ -488,6 +488,10 @@ pub fn insert_attempt(
         .get_result(conn)
 }
 
+/// The kind of an attempt's `started` line, written by [`mark_started`]
+/// and [`start_all`] alike.
+const STARTED: &str = "started";
+
 /// Starts an attempt not yet started: sets its start and deadline, writes
 /// the `started` line of its trail with `detail`, and returns it as it now
 /// is, or `None` (nothing written) when it had already been started (a
@@ -514,7 +518,7 @@ pub fn mark_started(
     let event = RecordEvent {
         attempt_id: attempt.id,
         at: started_at,
-        kind: "started",
+        kind: STARTED,
         detail: Some(detail),
     };
     let started = match conn {
@@ -575,13 +579,14 @@ pub fn start_all(
                    WHERE attempts.id = d.id AND attempts.started_at IS NULL \
                    RETURNING attempts.id, d.detail) \
                  INSERT INTO attempt_events (attempt_id, at, kind, detail) \
-                 SELECT id, $1, 'started', detail FROM started \
+                 SELECT id, $1, $5, detail FROM started \
                  RETURNING attempt_id",
             )
             .bind::<Timestamp, _>(started_at)
             .bind::<Array<BigInt>, _>(ids)
             .bind::<Array<Timestamp>, _>(deadlines)
             .bind::<Array<Text>, _>(details)
+            .bind::<Text, _>(STARTED)
             .load(pg)?;
             Ok(started.into_iter().map(|s| s.attempt_id).collect())
         }
